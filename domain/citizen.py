@@ -1,0 +1,53 @@
+"""The citizen a case is about, identified by CPR number (CPR-loven § 3)."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+_CPR = re.compile(r"^(\d{2})(\d{2})(\d{2})-?(\d)(\d{3})$")
+
+
+def birth_date_from_cpr(cpr: str) -> date:
+    """The birth date a CPR number encodes; the century follows from the 7th digit
+    (the CPR office's rule), since the number holds only two digits of the year."""
+    match = _CPR.match(cpr)
+    if not match:
+        raise ValueError("a CPR number is 10 digits, DDMMYY-SSSS")
+    day, month, year2, century_digit = (int(g) for g in match.groups()[:4])
+    if century_digit <= 3:
+        century = 1900
+    elif century_digit in (4, 9):
+        century = 2000 if year2 <= 36 else 1900
+    else:
+        century = 2000 if year2 <= 57 else 1800
+    return date(century + year2, month, day)
+
+
+def _valid_cpr(value: str) -> str:
+    try:
+        birth_date_from_cpr(value)
+    except ValueError as error:
+        raise ValueError(f"not a valid CPR number ({error}); expected DDMMYY-SSSS with a real date") from None
+    return value if "-" in value else f"{value[:6]}-{value[6:]}"
+
+
+Cpr = Annotated[str, AfterValidator(_valid_cpr)]
+
+
+class Citizen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    cpr: Cpr = Field(description="CPR number, DDMMYY-SSSS")
+    name: str = Field(min_length=1, max_length=200)
+
+    @property
+    def birth_date(self) -> date:
+        return birth_date_from_cpr(self.cpr)
+
+    def age_on(self, day: date) -> int:
+        born = self.birth_date
+        return day.year - born.year - ((day.month, day.day) < (born.month, born.day))

@@ -1,0 +1,74 @@
+"""The shared shape of every command and event in samskab.
+
+A command is what a person asks for; an event is what happened. Both are
+immutable pydantic models, told apart by their ``type`` field (a
+discriminated union), so they travel through Temporal and the event log
+as plain JSON and come back as the same model.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import ClassVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Role(StrEnum):
+    """Who acts. The permission rules (who may do what) live with each command."""
+
+    CITIZEN = "citizen"
+    CASEWORKER = "caseworker"
+    TEAM_LEAD = "team_lead"
+    STAFF = "staff"
+    VOLUNTEER = "volunteer"
+    RELATIVE = "relative"
+    AUDITOR = "auditor"
+    ADMINISTRATOR = "administrator"
+    SYSTEM = "system"
+
+
+class Actor(BaseModel):
+    """A person (or the system itself) acting on a case."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: str = Field(min_length=1, max_length=64, description="The person's id in the municipality's directory")
+    role: Role
+
+
+SYSTEM_ACTOR = Actor(id="samskab", role=Role.SYSTEM)
+
+
+class Message(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Command(Message):
+    """A request from a person. ``at`` is stamped by the workflow with its own
+    deterministic clock; whatever a caller puts there is overwritten."""
+
+    title: ClassVar[str] = "command"
+
+    actor: Actor
+    at: datetime | None = None
+
+
+class Event(Message):
+    """A fact in a case's history. The header fields (type, schema_version,
+    occurred_at, actor) become columns of the event log; the rest is payload."""
+
+    HEADER_FIELDS: ClassVar[frozenset[str]] = frozenset({"type", "schema_version", "occurred_at", "actor"})
+
+    schema_version: int = 1
+    occurred_at: datetime
+    actor: Actor
+
+    def legal_basis(self) -> str | None:
+        """The statute this event rests on, where there is one (a column in the log)."""
+        return None
+
+    def payload(self) -> dict:
+        """The event's own data, without the header fields, as JSON-ready values."""
+        return self.model_dump(mode="json", exclude=set(self.HEADER_FIELDS))

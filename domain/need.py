@@ -1,0 +1,71 @@
+"""Phase 1, the need: a citizen's need is registered, by whoever noticed it.
+
+Anyone may bring a need (the citizen, a caseworker, a relative, or a
+volunteer who observed it); a caseworker then opens the visitation.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from domain.citizen import Citizen
+from domain.messages import Command, Event
+
+
+class ReportedBy(StrEnum):
+    CITIZEN = "citizen"
+    CASEWORKER = "caseworker"
+    RELATIVE = "relative"
+    VOLUNTEER = "volunteer"
+
+
+class LifeArea(StrEnum):
+    """The life areas a team is put together across."""
+
+    WORK = "work"
+    HOUSING = "housing"
+    HEALTH = "health"
+    RELATIONS = "relations"
+    LEISURE = "leisure"
+    ECONOMY = "economy"
+    EDUCATION = "education"
+
+
+class Need(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    description: str = Field(min_length=3, max_length=4000, description="The need as it was told")
+    reported_by: ReportedBy
+    life_areas: tuple[LifeArea, ...] = Field(default=(), description="Life areas the need touches")
+
+
+class RegisterNeed(Command):
+    """Opens a case: the need and the citizen it concerns."""
+
+    title = "Register need"
+    type: Literal["register_need"] = "register_need"
+    case_id: str = Field(min_length=3, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+    citizen: Citizen
+    need: Need
+
+
+class NeedRegistered(Event):
+    type: Literal["need_registered"] = "need_registered"
+    case_id: str
+    citizen: Citizen
+    need: Need
+
+
+class OpenVisitation(Command):
+    """A caseworker takes the case into visitation (needs assessment and decision)."""
+
+    title = "Open visitation"
+    type: Literal["open_visitation"] = "open_visitation"
+
+
+class VisitationOpened(Event):
+    type: Literal["visitation_opened"] = "visitation_opened"
+    caseworker_id: str
