@@ -1,1 +1,73 @@
-"""samskab worker."""
+"""Runs a samskab worker: ``python worker.py``.
+
+Connects to Temporal as the settings say, registers the case workflow and its
+activities, and shuts down gracefully on SIGINT or SIGTERM (in-flight
+activities finish first).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from datetime import timedelta
+from concurrent.futures import ThreadPoolExecutor
+
+import structlog
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from activities.eventlog import EventLogActivities
+from app.logging import configure_logging
+from app.settings import Settings, get_settings
+from app.temporal import connect
+from eventlog import EventStore
+from workflows.case import CaseWorkflow
+
+log = structlog.get_logger("samskab.worker")
+
+ACTIVITY_THREADS = 16
+GRACEFUL_SHUTDOWN = timedelta(seconds=10)
+
+
+def open_store(settings: Settings) -> EventStore:
+    store = EventStore.from_url(settings.database_url)
+    store.create_schema()
+    return store
+
+
+def build_worker(client: Client, settings: Settings, store: EventStore, **options) -> Worker:
+    activities = EventLogActivities(store)
+    return Worker(
+        client,
+        task_queue=settings.task_queue,
+        workflows=[CaseWorkflow],
+        activities=[activities.append],
+        activity_executor=ThreadPoolExecutor(ACTIVITY_THREADS, thread_name_prefix="samskab-activity"),
+        graceful_shutdown_timeout=options.pop("graceful_shutdown_timeout", GRACEFUL_SHUTDOWN),
+        **options,
+    )
+
+
+async def run_worker(settings: Settings) -> None:
+    client = await connect(settings)
+    store = open_store(settings)
+    worker = build_worker(client, settings, store)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    log.info("worker running", address=settings.effective_temporal_address, task_queue=settings.task_queue)
+    async with worker:
+        await stop.wait()
+        log.info("worker stopping")
+    store.dispose()
+
+
+def main() -> None:
+    settings = get_settings()
+    configure_logging(settings.log_format, settings.log_level)
+    asyncio.run(run_worker(settings))
+
+
+if __name__ == "__main__":
+    main()

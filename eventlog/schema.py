@@ -11,7 +11,6 @@ from __future__ import annotations
 from sqlalchemy import (
     BigInteger,
     Column,
-    Index,
     Integer,
     MetaData,
     String,
@@ -62,8 +61,10 @@ events = Table(
     Column("payload_hash", String(HASH_LENGTH), nullable=False),
     Column("prev_hash", String(HASH_LENGTH), nullable=False),
     Column("hash", String(HASH_LENGTH), nullable=False),
+    # The unique constraint is backed by an index on (stream_id, stream_version)
+    # on both databases; that index serves stream reads and the version check,
+    # so a second, identical index would only slow every append.
     UniqueConstraint("stream_id", "stream_version", name="uq_events_stream_version"),
-    Index("ix_events_stream", "stream_id", "stream_version"),
 )
 
 log_head = Table(

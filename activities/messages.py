@@ -1,0 +1,36 @@
+"""What crosses the boundary between the workflow and its activities.
+
+Kept apart from the activity code so the workflow sandbox imports only pydantic
+and the domain, never the database layer."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict
+
+from domain.case import CaseEvent
+
+
+class RecordedEvent(BaseModel):
+    """A domain event with the id the workflow gave it (``workflow.uuid4()``),
+    so a retried append is recognised and written once."""
+
+    model_config = ConfigDict(frozen=True)
+
+    event_id: str
+    event: CaseEvent
+
+
+class AppendRequest(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    case_id: str
+    expected_version: int
+    events: list[RecordedEvent]
+
+
+class AppendReceipt(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    positions: list[int]
+    version: int
+    duplicate: bool

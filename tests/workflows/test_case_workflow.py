@@ -1,0 +1,141 @@
+"""The CaseWorkflow on a real (time-skipping) Temporal server with a real event log."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+import pytest
+from temporalio.api.enums.v1 import EventType
+
+from app.cases import CaseClient, CommandRejected, parse_command
+from domain.case import event_from_record, fold
+from domain.deadlines import PhaseDeadlines
+from domain.phases import Phase
+from eventlog import EventStore
+from tests import scenario
+
+
+async def open_case(cases: CaseClient, case_id: str, **kw) -> None:
+    await cases.open_case(parse_command(scenario.register(case_id)), **kw)
+
+
+async def until_registered(cases: CaseClient, case_id: str) -> None:
+    for _ in range(200):
+        if (await cases.state(case_id)).version >= 1:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("the registration was never recorded")
+
+
+WORKFLOW_TASK_EVENTS = {
+    EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED,
+    EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED,
+    EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED,
+}
+
+
+async def history_apart_from_workflow_tasks(handle) -> list[str]:
+    history = await handle.fetch_history()
+    return [EventType.Name(e.event_type) for e in history.events if e.event_type not in WORKFLOW_TASK_EVENTS]
+
+
+async def run_commands(cases: CaseClient, case_id: str, commands: list[dict]) -> None:
+    for command in commands:
+        await cases.act(case_id, parse_command(command))
+
+
+def rebuilt_from_log(store: EventStore, case_id: str):
+    return fold(
+        event_from_record(
+            e.event_type,
+            {"schema_version": e.schema_version, "occurred_at": e.occurred_at, "actor": {"id": e.actor_id, "role": e.actor_role}},
+            e.payload,
+        )
+        for e in store.read_stream(case_id)
+    )
+
+
+async def test_one_citizen_goes_through_all_five_phases(cases, case_id, store):
+    await open_case(cases, case_id)
+    await run_commands(cases, case_id, scenario.full_lifecycle_after_registration())
+
+    outcome = await cases.outcome(case_id)
+
+    assert outcome.phase is Phase.CLOSED
+    assert [e.event_type for e in store.read_stream(case_id)][:3] == ["need_registered", "visitation_opened", "assessment_recorded"]
+    assert store.verify().ok
+
+
+async def test_case_rebuilt_from_the_event_log_equals_the_workflow_state(cases, case_id, store):
+    await open_case(cases, case_id)
+    await run_commands(cases, case_id, scenario.full_lifecycle_after_registration()[:10])
+
+    state = await cases.state(case_id)
+
+    assert rebuilt_from_log(store, case_id) == state
+    assert state.phase is Phase.PILOT and state.version == 11
+
+
+async def test_a_command_out_of_phase_is_refused_with_the_phase_and_leaves_no_trace(env, cases, case_id, store):
+    await open_case(cases, case_id)
+    await until_registered(cases, case_id)
+    handle = env.client.get_workflow_handle(case_id)
+    before = await history_apart_from_workflow_tasks(handle)
+
+    with pytest.raises(CommandRejected) as refused:
+        await cases.act(case_id, parse_command(scenario.start_pilot()))
+
+    assert "need phase" in refused.value.message and "Open visitation" in refused.value.message
+    assert refused.value.rule == "case.wrong_phase"
+    # The test server may record the workflow task that ran the validator, but
+    # nothing of the update itself: no acceptance, no outcome, no activity.
+    assert await history_apart_from_workflow_tasks(handle) == before
+    assert len(store.read_stream(case_id)) == 1
+    # and the workflow keeps running: the next valid command is accepted
+    result = await cases.act(case_id, parse_command(scenario.full_lifecycle_after_registration()[0]))
+    assert result.phase is Phase.VISITATION
+
+
+async def test_a_decision_without_reasons_that_is_not_a_full_grant_is_refused_naming_the_field(cases, case_id, store):
+    await open_case(cases, case_id)
+    await run_commands(cases, case_id, scenario.full_lifecycle_after_registration()[:2])
+
+    with pytest.raises(CommandRejected) as refused:
+        await cases.act(case_id, parse_command(scenario.decision("partly_granted", reasons="")))
+
+    assert refused.value.field == "reasons"
+    assert "forvaltningsloven § 22" in refused.value.message
+    assert [e.event_type for e in store.read_stream(case_id)][-1] == "assessment_recorded"
+
+
+async def test_a_stale_expected_version_is_refused(cases, case_id):
+    await open_case(cases, case_id)
+    with pytest.raises(CommandRejected) as refused:
+        await cases.act(case_id, parse_command(scenario.full_lifecycle_after_registration()[0]), expected_version=0)
+    assert refused.value.kind == "StaleVersion" and refused.value.field == "expected_version"
+    result = await cases.act(case_id, parse_command(scenario.full_lifecycle_after_registration()[0]), expected_version=1)
+    assert result.version == 2
+
+
+async def test_a_missed_visitation_deadline_is_recorded_once(env, cases, case_id, store):
+    deadlines = PhaseDeadlines(visitation=timedelta(days=56))
+    await open_case(cases, case_id, deadlines=deadlines)
+    await cases.act(case_id, parse_command(scenario.full_lifecycle_after_registration()[0]))
+
+    await env.sleep(timedelta(days=57))
+
+    state = await cases.state(case_id)
+    assert [m.phase for m in state.missed_deadlines] == ["visitation"]
+    assert store.read_stream(case_id)[-1].event_type == "deadline_missed"
+    assert store.read_stream(case_id)[-1].legal_basis == "Retssikkerhedsloven § 3, stk. 2"
+    # the case goes on after the miss
+    await run_commands(cases, case_id, scenario.full_lifecycle_after_registration()[1:3])
+    assert (await cases.state(case_id)).phase is Phase.TEAM
+
+
+async def test_opening_a_case_twice_is_refused(cases, case_id):
+    await open_case(cases, case_id)
+    with pytest.raises(CommandRejected) as refused:
+        await open_case(cases, case_id)
+    assert refused.value.field == "case_id"

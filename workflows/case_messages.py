@@ -1,0 +1,45 @@
+"""The typed inputs and outputs of the CaseWorkflow: one request model per handler."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from domain.case import CaseCommand
+from domain.deadlines import PhaseDeadlines
+from domain.need import RegisterNeed
+from domain.phases import Phase
+
+
+class CaseInput(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    registration: RegisterNeed
+    deadlines: PhaseDeadlines = Field(default_factory=PhaseDeadlines)
+
+
+class ActRequest(BaseModel):
+    """A person's command; ``expected_version`` guards against acting on a stale view."""
+
+    model_config = ConfigDict(frozen=True)
+
+    command: CaseCommand
+    expected_version: int | None = Field(default=None, ge=0)
+
+
+class ActResult(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    case_id: str
+    version: int
+    phase: Phase
+    events: list[str]
+    positions: list[int]
+
+
+class CaseOutcome(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    case_id: str
+    version: int
+    phase: Phase
+    closed_reason: str | None
