@@ -16,11 +16,10 @@ import structlog
 from temporalio.client import Client
 from temporalio.worker import Worker
 
-from activities.eventlog import EventLogActivities
+from activities.eventlog import EventLogActivities, open_event_store
 from app.logging import configure_logging
 from app.settings import Settings, get_settings
 from app.temporal import connect
-from eventlog import EventStore
 from workflows.case import CaseWorkflow
 
 log = structlog.get_logger("samskab.worker")
@@ -29,13 +28,7 @@ ACTIVITY_THREADS = 16
 GRACEFUL_SHUTDOWN = timedelta(seconds=10)
 
 
-def open_store(settings: Settings) -> EventStore:
-    store = EventStore.from_url(settings.database_url)
-    store.create_schema()
-    return store
-
-
-def build_worker(client: Client, settings: Settings, store: EventStore, **options) -> Worker:
+def build_worker(client: Client, settings: Settings, store, **options) -> Worker:
     activities = EventLogActivities(store)
     return Worker(
         client,
@@ -50,7 +43,7 @@ def build_worker(client: Client, settings: Settings, store: EventStore, **option
 
 async def run_worker(settings: Settings) -> None:
     client = await connect(settings)
-    store = open_store(settings)
+    store = open_event_store(settings.database_url)
     worker = build_worker(client, settings, store)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

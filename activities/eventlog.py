@@ -12,6 +12,13 @@ from activities.messages import AppendReceipt, AppendRequest, RecordedEvent
 from eventlog import ConcurrencyConflict, EventStore, IdempotencyMismatch, NewEvent
 
 
+def open_event_store(url: str) -> EventStore:
+    """The event log at ``url``, with its tables in place."""
+    store = EventStore.from_url(url)
+    store.create_schema()
+    return store
+
+
 def to_new_event(recorded: RecordedEvent) -> NewEvent:
     event = recorded.event
     return NewEvent(

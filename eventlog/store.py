@@ -36,7 +36,8 @@ from eventlog.hashing import (
     payload_hash,
 )
 from eventlog.records import MAX_STREAM_ID, AppendResult, NewEvent, StoredEvent, VerifyReport, check_text
-from eventlog.schema import HEAD_ROW_ID, events, log_head, metadata
+from eventlog.schema import HEAD_ROW_ID, log_head, metadata
+from eventlog.schema import events as events_table
 from eventlog.verification import VERIFY_COLUMNS, ChainWalker
 
 # Arbitrary, fixed key for the PostgreSQL advisory lock that serialises
@@ -182,26 +183,27 @@ class EventStore:
         )
 
     def _explain_integrity_error(
-        self, err: IntegrityError, stream_id: str, expected_version: int, batch: list[tuple[NewEvent, str]]
+        self, err: Exception, stream_id: str, expected_version: int, batch: list[tuple[NewEvent, str]]
     ) -> EventLogError:
         """Turn a unique-constraint violation into the error the caller can act on.
 
-        With the head locked this should not happen, but a writer that bypasses
-        the head (or a future change) must still surface as a conflict, never
-        as a driver error.
+        The append only looks up the batch's first event id; a later id that is
+        already stored is caught by the unique index and explained here. A
+        version clash cannot happen while the head is locked, but if it ever
+        does it must still surface as a conflict, never as a driver error.
         """
         actual_version = self.stream_version(stream_id)
         if actual_version != expected_version:
             return ConcurrencyConflict(stream_id, expected_version, actual_version)
         ids = [item.event_id for item, _ in batch]
         with self._engines.read.connect() as conn:
-            taken = conn.execute(self._find_event_ids.where(events.c.event_id.in_(ids))).all()
+            taken = conn.execute(self._find_event_ids.where(events_table.c.event_id.in_(ids))).all()
         if taken:
             return IdempotencyMismatch(
                 f"case {stream_id}: event id {taken[0].event_id} is already stored "
                 f"at position {taken[0].position} in stream {taken[0].stream_id}"
             )
-        return EventLogError(f"case {stream_id}: the append was refused by the database: {err.orig}")
+        return EventLogError(f"case {stream_id}: the append was refused by the database: {getattr(err, 'orig', err)}")
 
     # -- reading ------------------------------------------------------------
 
@@ -267,7 +269,7 @@ class EventStore:
 
     def _build_statements(self) -> None:
         """Build every statement once; SQLAlchemy then reuses their compiled form."""
-        c = events.c
+        c = events_table.c
         event_columns = [c[name] for name in _EVENT_COLUMNS]
         head_row = log_head.c.id == HEAD_ROW_ID
         self._select_head = select(log_head.c.position, log_head.c.hash).where(head_row)
@@ -280,7 +282,7 @@ class EventStore:
         self._max_version = select(func.coalesce(func.max(c.stream_version), literal_column("0"))).where(
             c.stream_id == bindparam("stream_id")
         )
-        self._insert_events = events.insert()
+        self._insert_events = events_table.insert()
         self._select_stream = (
             select(*event_columns)
             .where(c.stream_id == bindparam("stream_id"), c.stream_version > bindparam("after_version"))

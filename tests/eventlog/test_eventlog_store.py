@@ -17,7 +17,6 @@ from hypothesis import strategies as st
 from eventlog import (
     AppendResult,
     ConcurrencyConflict,
-    EventStore,
     IdempotencyMismatch,
     NewEvent,
     StoredEvent,

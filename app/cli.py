@@ -1,0 +1,243 @@
+"""The ``samskab`` command line: for caseworkers driving cases, auditors
+reading the trail, and developers running the embedded stack."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+from activities.eventlog import open_event_store
+from app.cases import CaseClient, CommandRejected, parse_command
+from app.logging import configure_logging
+from app.settings import Settings, get_settings
+from app.temporal import connect
+from app.views import case_panel, trail_table, verify_panel
+from domain.case import ALLOWED
+from domain.phases import Phase
+
+console = Console()
+err = Console(stderr=True)
+
+app = typer.Typer(help="samskab: co-created social services as durable, auditable workflows.", no_args_is_help=True)
+dev_app = typer.Typer(help="The embedded development stack.", no_args_is_help=True)
+case_app = typer.Typer(help="Open cases and act on them.", no_args_is_help=True)
+audit_app = typer.Typer(help="Read and verify the event log.", no_args_is_help=True)
+app.add_typer(dev_app, name="dev")
+app.add_typer(case_app, name="case")
+app.add_typer(audit_app, name="audit")
+
+AsOption = Annotated[
+    str | None,
+    typer.Option("--as", help="Who you are, ROLE:PERSON_ID (default: SAMSKAB_ACTOR_ROLE / SAMSKAB_ACTOR_ID)"),
+]
+DataOption = Annotated[str, typer.Option("--data", "-d", help="The command's fields as JSON")]
+
+
+@app.callback()
+def _setup() -> None:
+    settings = get_settings()
+    configure_logging(settings.log_format, settings.log_level)
+
+
+def _fail(message: str, code: int = 1) -> typer.Exit:
+    err.print(f"[bold red]error:[/bold red] {message}")
+    return typer.Exit(code)
+
+
+def _actor(as_: str | None, settings: Settings) -> dict[str, str]:
+    if as_:
+        role, _, person = as_.partition(":")
+    else:
+        role, person = settings.actor_role, settings.actor_id
+    if not person or not role:
+        raise _fail("say who you are: --as caseworker:anne (or set SAMSKAB_ACTOR_ID and SAMSKAB_ACTOR_ROLE)", 2)
+    return {"id": person, "role": role}
+
+
+def _json_object(text: str, what: str) -> dict[str, Any]:
+    try:
+        data = json.loads(text or "{}")
+    except json.JSONDecodeError as error:
+        raise _fail(f"{what} is not valid JSON: {error.msg} at line {error.lineno} column {error.colno}", 2) from None
+    if not isinstance(data, dict):
+        raise _fail(f"{what} must be a JSON object", 2)
+    return data
+
+
+async def _case_client(settings: Settings) -> CaseClient:
+    try:
+        client = await connect(settings)
+    except RuntimeError as error:
+        hint = " (start it with 'samskab dev up')" if settings.embedded else ""
+        raise _fail(f"no Temporal server answers at {settings.effective_temporal_address}{hint}: {error}") from None
+    return CaseClient(client, settings)
+
+
+def _show_rejection(error: CommandRejected) -> typer.Exit:
+    where = f" [dim](field: {error.field}, rule: {error.rule})[/dim]" if error.field or error.rule else ""
+    return _fail(f"refused: {error.message}{where}", 3)
+
+
+# -- dev ---------------------------------------------------------------------
+
+
+@dev_app.command("up")
+def dev_up() -> None:
+    """Run the embedded Temporal dev server and a worker in the foreground (Ctrl-C stops both)."""
+    from app.devstack import DevServer
+    from worker import run_worker
+
+    settings = get_settings()
+
+    async def main() -> None:
+        async with DevServer(settings) as server:
+            console.print(f"Temporal at [b]{server.address}[/b], Web UI at [b]{server.ui_url}[/b]")
+            console.print(f"Event log: {settings.database_url}")
+            await run_worker(settings)
+
+    try:
+        asyncio.run(main())
+    except KeyboardInterrupt:
+        pass
+
+
+# -- case --------------------------------------------------------------------
+
+
+@case_app.command("open")
+def case_open(
+    case_id: Annotated[str, typer.Option(help="The case number")],
+    cpr: Annotated[str, typer.Option(help="The citizen's CPR number, DDMMYY-SSSS")],
+    name: Annotated[str, typer.Option(help="The citizen's name")],
+    need: Annotated[str, typer.Option(help="The need, in the words it was told")],
+    reported_by: Annotated[str, typer.Option(help="citizen, caseworker, relative or volunteer")] = "caseworker",
+    life_area: Annotated[list[str] | None, typer.Option(help="Life areas the need touches (repeatable)")] = None,
+    as_: AsOption = None,
+) -> None:
+    """Register a citizen's need: this opens the case."""
+    settings = get_settings()
+    data = {
+        "type": "register_need",
+        "actor": _actor(as_, settings),
+        "case_id": case_id,
+        "citizen": {"cpr": cpr, "name": name},
+        "need": {"description": need, "reported_by": reported_by, "life_areas": life_area or []},
+    }
+
+    async def main() -> None:
+        cases = await _case_client(settings)
+        await cases.open_case(parse_command(data))
+
+    try:
+        asyncio.run(main())
+    except CommandRejected as error:
+        raise _show_rejection(error) from None
+    console.print(f"Case [b]{case_id}[/b] opened.")
+
+
+@case_app.command("act")
+def case_act(
+    case_id: Annotated[str, typer.Argument(help="The case number")],
+    command: Annotated[str, typer.Argument(help="The command type, e.g. open_visitation (see 'samskab case commands')")],
+    data: DataOption = "{}",
+    expected_version: Annotated[int | None, typer.Option(help="Refuse if the case has moved past this version")] = None,
+    as_: AsOption = None,
+) -> None:
+    """Give a case a command; the case accepts it or says why not."""
+    settings = get_settings()
+    fields = _json_object(data, "--data")
+    fields.update(type=command, actor=_actor(as_, settings))
+
+    async def main():
+        cases = await _case_client(settings)
+        return await cases.act(case_id, parse_command(fields), expected_version)
+
+    try:
+        result = asyncio.run(main())
+    except CommandRejected as error:
+        raise _show_rejection(error) from None
+    console.print(
+        f"Accepted: {', '.join(result.events)}; case {result.case_id} is now in phase "
+        f"[b]{result.phase.value}[/b] at version {result.version}."
+    )
+
+
+@case_app.command("show")
+def case_show(
+    case_id: str,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the state as JSON")] = False,
+) -> None:
+    """Show a case as its workflow holds it now."""
+    settings = get_settings()
+
+    async def main():
+        cases = await _case_client(settings)
+        return await cases.state(case_id)
+
+    try:
+        state = asyncio.run(main())
+    except Exception as error:  # noqa: BLE001 - shown to the person, not swallowed
+        raise _fail(f"cannot read case {case_id}: {error}") from None
+    if as_json:
+        console.print_json(state.model_dump_json())
+        return
+    console.print(case_panel(state))
+    allowed = ", ".join(c.model_fields["type"].default for c in ALLOWED[state.phase] if c.title != "Record missed deadline")
+    console.print(f"Allowed now: {allowed or 'nothing'}")
+
+
+@case_app.command("commands")
+def case_commands() -> None:
+    """List the commands each phase allows, with their type names for 'case act'."""
+    for phase in Phase:
+        names = [c.model_fields["type"].default for c in ALLOWED[phase] if c.title != "Record missed deadline"]
+        console.print(f"[b]{phase.value}[/b] ({phase.label}): {', '.join(names) or '-'}")
+
+
+# -- audit -------------------------------------------------------------------
+
+
+@audit_app.command("trail")
+def audit_trail(case_id: str) -> None:
+    """The case's events, in order, as the event log holds them."""
+    store = open_event_store(get_settings().database_url)
+    try:
+        events = store.read_stream(case_id)
+    finally:
+        store.dispose()
+    if not events:
+        raise _fail(f"the event log has no events for case {case_id}")
+    console.print(trail_table(case_id, events))
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Walk the whole hash chain; exit 1 if anything was changed, removed or inserted."""
+    store = open_event_store(get_settings().database_url)
+    try:
+        report = store.verify()
+    finally:
+        store.dispose()
+    console.print(verify_panel(report))
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+# -- demo --------------------------------------------------------------------
+
+
+@app.command("demo")
+def demo() -> None:
+    """Start the embedded stack, take three citizens through all five phases, print their trails."""
+    from app.demo import run_demo
+
+    ok = asyncio.run(run_demo(get_settings(), console))
+    raise typer.Exit(0 if ok else 1)
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,267 @@
+"""Three citizens drawn from the seeds, as the demo takes them through all five phases.
+
+1. Jonas, a young adult on the autism spectrum who wants work: a team of the
+   jobcenter and a volunteer mentor (seed 003: "Sæt et hold med borgeren").
+2. Mikkel, who applies for BPA (SEL § 96) and is partly granted, with written
+   reasons (seed 000: personalisation, independent living).
+3. Else, socially isolated, whose need a volunteer noticed; help established
+   together with a voluntary organisation (seed 004: "et fælles tredje").
+
+Codes come from the KL code lists by their Danish names; nothing is retyped.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from domain import terminology
+
+CASEWORKER = {"id": "cw-anne", "role": "caseworker"}
+TEAM_LEAD = {"id": "tl-bo", "role": "team_lead"}
+CITIZEN = {"id": "citizen", "role": "citizen"}
+
+
+def _code(code_list: terminology.CodeList, display: str) -> str:
+    return code_list.by_display(display).code
+
+
+@dataclass
+class DemoCitizen:
+    """A case as a script: the registration, then the commands in order."""
+
+    key: str
+    name: str
+    cpr: str
+    need: str
+    reported_by: str
+    reporter: dict[str, str]
+    life_areas: list[str]
+    steps: list[dict[str, Any]] = field(default_factory=list)
+    # A command that must be refused, tried once before the step with this index.
+    refused_attempt: tuple[int, dict[str, Any], str] | None = None
+    # Seconds to wait in visitation before deciding: longer than the demo's
+    # visitation deadline shows a missed deadline being recorded.
+    linger_in_visitation: float = 0.0
+
+    def registration(self, case_id: str) -> dict[str, Any]:
+        return {
+            "type": "register_need",
+            "actor": self.reporter,
+            "case_id": case_id,
+            "citizen": {"cpr": self.cpr, "name": self.name},
+            "need": {"description": self.need, "reported_by": self.reported_by, "life_areas": self.life_areas},
+        }
+
+
+def _assessment(target_group: str, conditions: list[tuple[str, int | None, str]], goals: list[tuple[str, str]]) -> dict:
+    return {
+        "type": "record_assessment",
+        "actor": CASEWORKER,
+        "target_group": _code(terminology.target_groups(), target_group),
+        "conditions": [
+            {"condition": _code(terminology.conditions(), name), "severity": severity, "citizen_words": words}
+            for name, severity, words in conditions
+        ],
+        "goals": [
+            {"in_own_words": words, "goal_type": _code(terminology.goal_types(), goal_type)} for words, goal_type in goals
+        ],
+    }
+
+
+def _decision(outcome: str, services: list[tuple[str, str, float | None]], reasons: str = "") -> dict:
+    return {
+        "type": "make_decision",
+        "actor": TEAM_LEAD,
+        "outcome": outcome,
+        "services": [
+            {"service": _code(terminology.services(), name), "legal_basis": basis, "hours_per_week": hours}
+            for name, basis, hours in services
+        ],
+        "reasons": reasons,
+    }
+
+
+def _invite(person_id: str, name: str, kind: str, organisation: str, life_area: str) -> dict:
+    return {
+        "type": "invite_team_member",
+        "actor": CASEWORKER,
+        "invitee": {"person_id": person_id, "name": name, "kind": kind, "organisation": organisation, "life_area": life_area},
+    }
+
+
+def _accept(person_id: str, role: str) -> dict:
+    return {"type": "answer_invitation", "actor": {"id": person_id, "role": role}, "accept": True}
+
+
+def _pilot(purpose: str, goal: str, measure: str, target: date, activities: list[tuple[str, str]]) -> dict:
+    return {
+        "type": "start_pilot",
+        "actor": CASEWORKER,
+        "plan": {
+            "purpose": purpose,
+            "goals": [{"description": goal, "measure": measure, "target_date": target.isoformat()}],
+            "activities": [{"description": d, "responsible": who} for d, who in activities],
+        },
+    }
+
+
+def _observe(person_id: str, role: str, text: str) -> dict:
+    return {"type": "record_observation", "actor": {"id": person_id, "role": role}, "text": text}
+
+
+def _evaluate(scores: tuple[int, int, int, int], qol: tuple[int, int], sd: tuple[int, int], said: str, rec: str, why: str) -> dict:
+    return {
+        "type": "record_evaluation",
+        "actor": CASEWORKER,
+        "value_domains": dict(zip(("productivity", "effects", "democracy", "service_experience"), scores)),
+        "quality_of_life": {"before": qol[0], "after": qol[1]},
+        "self_determination": {"before": sd[0], "after": sd[1]},
+        "citizen_statement": said,
+        "recommendation": rec,
+        "reasons": why,
+    }
+
+
+OPEN_VISITATION = {"type": "open_visitation", "actor": CASEWORKER}
+APPROVE_TEAM = {"type": "approve_team", "actor": CITIZEN, "approve": True, "comment": "Det er mit hold"}
+
+
+def _complete(summary: str) -> dict:
+    return {"type": "complete_pilot", "actor": CASEWORKER, "summary": summary}
+
+
+def _close(reason: str) -> dict:
+    return {"type": "close_case", "actor": CASEWORKER, "reason": reason}
+
+
+def demo_citizens() -> list[DemoCitizen]:
+    jonas = DemoCitizen(
+        key="jonas",
+        name="Jonas Holm",
+        cpr="120399-1235",
+        need="Jonas (27) er autist og vil gerne i arbejde, men jobsamtaler bliver for meget for ham",
+        reported_by="citizen",
+        reporter={"id": "citizen", "role": "citizen"},
+        life_areas=["work", "relations"],
+        steps=[
+            OPEN_VISITATION,
+            _assessment(
+                "Autismespektrum",
+                [
+                    ("Varetage beskæftigelse", 3, "Jeg vil gerne arbejde, men ikke med mange mennesker omkring mig"),
+                    ("Indgå i samspil og kontakt", 2, "Det er svært at vide, hvad andre forventer"),
+                ],
+                [("Have et job nogle timer om ugen", "Udvikle funktionsevne")],
+            ),
+            _decision("granted", [("Støtte til beskæftigelse", "SEL § 85", 3)]),
+            _invite("jc-lise", "Lise Madsen", "staff", "Jobcenter Rødovre", "work"),
+            _invite("vol-karim", "Karim Nasser", "volunteer", "Ungdommens Røde Kors", "relations"),
+            _accept("jc-lise", "staff"),
+            _accept("vol-karim", "volunteer"),
+            APPROVE_TEAM,
+            _pilot(
+                "Jonas prøver et stille praktikforløb med en frivillig mentor ved sin side",
+                "Jonas arbejder 6 timer om ugen",
+                "timer pr. uge i praktik",
+                date(2027, 6, 1),
+                [("Finde et stille praktiksted", "jc-lise"), ("Ugentlig gåtur og snak om jobbet", "vol-karim")],
+            ),
+            _observe("vol-karim", "volunteer", "Jonas kom selv til tiden og fortalte om sine nye kolleger"),
+            _complete("Jonas arbejder nu 6 timer om ugen på lageret"),
+            _evaluate((4, 4, 5, 4), (4, 7), (3, 7), "Nu bestemmer jeg selv, hvornår jeg møder ind", "continue", "Målet er nået"),
+            _close("Forløbet er evalueret og fortsætter i almindelig drift"),
+        ],
+    )
+    # Starting the pilot before the team is approved must be refused, and the case goes on.
+    jonas.refused_attempt = (
+        7,
+        _pilot("For tidligt", "Et mål", "en måling", date(2027, 1, 1), [("En aktivitet", "citizen")]),
+        "pilot.team_not_approved",
+    )
+    mikkel = DemoCitizen(
+        key="mikkel",
+        name="Mikkel Sørensen",
+        cpr="030591-2347",
+        need="Mikkel (34) har muskelsvind og søger BPA for selv at kunne lede sin hjælp",
+        reported_by="citizen",
+        reporter={"id": "citizen", "role": "citizen"},
+        life_areas=["health", "work", "leisure"],
+        linger_in_visitation=3.0,
+        steps=[
+            OPEN_VISITATION,
+            _assessment(
+                "Mobilitetsnedsættelse",
+                [
+                    ("Gå og bevæge sig", 4, "Jeg kan ikke gå, men jeg kan godt bestemme"),
+                    ("Vaske sig", 3, ""),
+                    ("Varetage beskæftigelse", 1, "Jeg vil beholde mit job som programmør"),
+                ],
+                [("Selv være arbejdsleder for mine hjælpere", "Fastholde funktionsevne")],
+            ),
+            _decision(
+                "partly_granted",
+                [("Støtte til daglige opgaver i hjemmet", "SEL § 96", 40)],
+                "Der er bevilget 40 timer om ugen af de ansøgte 60, fordi behovet om natten dækkes af hjælpemidler",
+            ),
+            _invite("hc-nina", "Nina Berg", "staff", "Handicapafdelingen", "health"),
+            _invite("rel-sofie", "Sofie Sørensen", "relative", "Søster", "relations"),
+            _accept("hc-nina", "staff"),
+            _accept("rel-sofie", "relative"),
+            APPROVE_TEAM,
+            _pilot(
+                "Mikkel er arbejdsleder; søsteren Sofie er arbejdsgiver i de første 6 måneder",
+                "Mikkel passer sit job og sin fritid med sine egne hjælpere",
+                "antal dage med hjælp til tiden",
+                date(2027, 9, 1),
+                [("Ansætte hjælpere", "citizen"), ("Opfølgning på timeforbrug", "hc-nina")],
+            ),
+            _observe("rel-sofie", "relative", "Hjælperne møder stabilt; Mikkel har planlagt ferien selv"),
+            _complete("Ordningen kører; timeforbruget svarer til bevillingen"),
+            _evaluate((3, 5, 5, 5), (5, 8), (2, 9), "Jeg har fået mit liv tilbage", "scale", "Modellen bør tilbydes flere"),
+            _close("Evalueret; BPA fortsætter"),
+        ],
+    )
+    else_ = DemoCitizen(
+        key="else",
+        name="Else Jensen",
+        cpr="170868-1940",
+        need="En besøgsven har set, at Else sidder alene det meste af ugen og ikke kommer ud",
+        reported_by="volunteer",
+        reporter={"id": "vol-maria", "role": "volunteer"},
+        life_areas=["relations", "leisure"],
+        steps=[
+            OPEN_VISITATION,
+            _assessment(
+                "Social isolation",
+                [
+                    ("Deltage i sociale fællesskaber og fritidsaktiviteter", 3, "Jeg savner nogen at drikke kaffe med"),
+                    ("Varetage relationer til netværk", 2, ""),
+                ],
+                [("Komme ud blandt andre en gang om ugen", "Udvikle funktionsevne")],
+            ),
+            _decision(
+                "granted",
+                [("Gruppebaseret hjælp og støtte etableret i samarbejde med frivillige", "SEL § 82a", 2)],
+            ),
+            _invite("vol-maria", "Maria Holt", "volunteer", "Ældre Sagen Rødovre", "relations"),
+            _invite("sp-ole", "Ole Krag", "staff", "Socialpsykiatrien", "health"),
+            _accept("vol-maria", "volunteer"),
+            _accept("sp-ole", "staff"),
+            APPROVE_TEAM,
+            _pilot(
+                "Else, Maria og Ole mødes sammen i cafeen hver tirsdag: et fælles tredje",
+                "Else deltager selv i cafeen hver uge",
+                "antal tirsdage med deltagelse",
+                date(2027, 4, 1),
+                [("Følges til cafeen de første gange", "vol-maria"), ("Samtale om trivsel hver anden uge", "sp-ole")],
+            ),
+            _observe("vol-maria", "volunteer", "Else kom selv i cafeen i dag og tog en veninde med"),
+            _observe("sp-ole", "staff", "Else sover bedre og er mere åben i samtalerne"),
+            _complete("Else kommer nu selv i cafeen hver uge"),
+            _evaluate((4, 4, 4, 5), (3, 6), (4, 6), "Tirsdag er ugens bedste dag", "adjust", "Flere dage om ugen ønskes"),
+            _close("Evalueret; tilbuddet justeres til to dage om ugen"),
+        ],
+    )
+    return [jonas, mikkel, else_]
