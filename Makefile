@@ -31,3 +31,6 @@ $(STAMP): pyproject.toml | $(PY)
 
 clean:
 	rm -rf $(VENV) .data .pytest_cache build *.egg-info
+
+bench: $(STAMP)
+	$(PY) -m bench $(BENCH_ARGS)

@@ -10,12 +10,12 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
-from activities.eventlog import open_event_store
 from app.cases import CaseClient, CommandRejected, parse_command
 from app.logging import configure_logging
 from app.settings import Settings, get_settings
 from app.temporal import connect
-from app.views import case_panel, trail_table, verify_panel
+from app.audit_cli import audit_app
+from app.views import case_panel
 from domain.case import ALLOWED
 from domain.phases import Phase
 
@@ -25,7 +25,6 @@ err = Console(stderr=True)
 app = typer.Typer(help="samskab: co-created social services as durable, auditable workflows.", no_args_is_help=True)
 dev_app = typer.Typer(help="The embedded development stack.", no_args_is_help=True)
 case_app = typer.Typer(help="Open cases and act on them.", no_args_is_help=True)
-audit_app = typer.Typer(help="Read and verify the event log.", no_args_is_help=True)
 app.add_typer(dev_app, name="dev")
 app.add_typer(case_app, name="case")
 app.add_typer(audit_app, name="audit")
@@ -196,35 +195,6 @@ def case_commands() -> None:
     for phase in Phase:
         names = [c.model_fields["type"].default for c in ALLOWED[phase] if c.title != "Record missed deadline"]
         console.print(f"[b]{phase.value}[/b] ({phase.label}): {', '.join(names) or '-'}")
-
-
-# -- audit -------------------------------------------------------------------
-
-
-@audit_app.command("trail")
-def audit_trail(case_id: str) -> None:
-    """The case's events, in order, as the event log holds them."""
-    store = open_event_store(get_settings().database_url)
-    try:
-        events = store.read_stream(case_id)
-    finally:
-        store.dispose()
-    if not events:
-        raise _fail(f"the event log has no events for case {case_id}")
-    console.print(trail_table(case_id, events))
-
-
-@audit_app.command("verify")
-def audit_verify() -> None:
-    """Walk the whole hash chain; exit 1 if anything was changed, removed or inserted."""
-    store = open_event_store(get_settings().database_url)
-    try:
-        report = store.verify()
-    finally:
-        store.dispose()
-    console.print(verify_panel(report))
-    if not report.ok:
-        raise typer.Exit(1)
 
 
 # -- demo --------------------------------------------------------------------
