@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import sys
 from typing import Annotated, Any
 
 import typer
@@ -19,7 +21,8 @@ from app.views import case_panel
 from domain.case import ALLOWED
 from domain.phases import Phase
 
-console = Console()
+# Wide enough for the audit trail when the output goes to a file or a pipe.
+console = Console(width=None if sys.stdout.isatty() or os.environ.get("COLUMNS") else 140)
 err = Console(stderr=True)
 
 app = typer.Typer(help="samskab: co-created social services as durable, auditable workflows.", no_args_is_help=True)

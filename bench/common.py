@@ -1,0 +1,183 @@
+"""What every measure shares: the result record, timing helpers, realistic
+events, free ports, temporary PostgreSQL schemas."""
+
+from __future__ import annotations
+
+import os
+import socket
+import statistics
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+POSTGRES_URL = os.environ.get(
+    "SAMSKAB_BENCH_POSTGRES_URL",
+    os.environ.get("SAMSKAB_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"),
+)
+#: Where built logs are cached between runs (keyed by size).
+CACHE_DIR = Path(".data") / "bench"
+
+
+@dataclass
+class Result:
+    """One line of the report."""
+
+    name: str
+    figure: float | None
+    unit: str
+    baseline: float | None = None
+    baseline_unit: str = ""
+    #: figure / baseline where higher is better, baseline / figure where lower is better.
+    ratio: float | None = None
+    target: str = ""
+    met: bool | None = None
+    notes: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def unavailable(name: str, why: str, target: str = "") -> Result:
+    return Result(name=name, figure=None, unit="", target=target, met=None, notes=f"not available: {why}")
+
+
+def percentile(samples: list[float], p: float) -> float:
+    """Nearest-rank percentile of a list of samples (p in 0..100)."""
+    ordered = sorted(samples)
+    if not ordered:
+        return float("nan")
+    rank = max(1, min(len(ordered), round(p / 100 * len(ordered) + 0.5)))
+    return ordered[rank - 1]
+
+
+def median(samples: list[float]) -> float:
+    return statistics.median(samples)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def rss_kb(pid: int | str = "self") -> int:
+    """Resident set size of a process, in KiB, from /proc."""
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    raise RuntimeError("no VmRSS in /proc status")
+
+
+class Stopwatch:
+    def __init__(self) -> None:
+        self.elapsed = 0.0
+
+    @contextmanager
+    def running(self) -> Iterator[None]:
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.elapsed += time.perf_counter() - start
+
+
+# -- realistic events ---------------------------------------------------------
+
+
+def case_commands() -> list[list[dict[str, Any]]]:
+    """The demo citizens' scripts (registration excluded), one list per citizen."""
+    from app.demo_citizens import demo_citizens
+
+    return [citizen.steps for citizen in demo_citizens()]
+
+
+def registration(index: int, case_id: str) -> dict[str, Any]:
+    from app.demo_citizens import demo_citizens
+
+    citizens = demo_citizens()
+    return citizens[index % len(citizens)].registration(case_id)
+
+
+def event_templates() -> list[list[Any]]:
+    """Each demo citizen's whole case as the log's NewEvents (14-15 events each),
+    decided and folded by the real domain, converted as the activity does."""
+    from activities.eventlog import to_new_event
+    from activities.messages import RecordedEvent
+    from app.cases import parse_command
+    from app.demo_citizens import demo_citizens
+    from domain.case import decide, evolve, initial_state
+
+    templates = []
+    for citizen in demo_citizens():
+        state = initial_state()
+        at = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+        events = []
+        for raw in [citizen.registration(f"case-{citizen.key}")] + citizen.steps:
+            at += timedelta(minutes=7)
+            for event in decide(state, parse_command(raw).model_copy(update={"at": at})):
+                state = evolve(state, event)
+                events.append(to_new_event(RecordedEvent(event_id=str(uuid.uuid4()), event=event)))
+        templates.append(events)
+    return templates
+
+
+def fresh_case(template: list[Any], rng_ids: Iterator[str] | None = None) -> list[Any]:
+    """The template's events with new event ids (so each case is its own stream)."""
+    from dataclasses import replace
+
+    return [replace(event, event_id=str(uuid.uuid4())) for event in template]
+
+
+# -- PostgreSQL ---------------------------------------------------------------
+
+
+def postgres_available() -> str | None:
+    """None when PostgreSQL answers, else why not."""
+    try:
+        import psycopg
+
+        with psycopg.connect(_psycopg_dsn(), connect_timeout=3) as conn:
+            conn.execute("select 1")
+        return None
+    except Exception as error:  # noqa: BLE001 - any failure means: skip PostgreSQL
+        return f"PostgreSQL not reachable ({type(error).__name__})"
+
+
+def _psycopg_dsn() -> str:
+    from sqlalchemy.engine import make_url
+
+    url = make_url(POSTGRES_URL)
+    parts = [f"host={url.host or '127.0.0.1'}", f"port={url.port or 5432}", f"dbname={url.database}"]
+    if url.username:
+        parts.append(f"user={url.username}")
+    if url.password:
+        parts.append(f"password={url.password}")
+    return " ".join(parts)
+
+
+def psycopg_connect(schema: str):
+    import psycopg
+
+    return psycopg.connect(_psycopg_dsn(), options=f"-csearch_path={schema}")
+
+
+@contextmanager
+def postgres_schema(prefix: str = "bench") -> Iterator[tuple[str, dict[str, Any]]]:
+    """A schema of our own (unique name), dropped afterwards; yields (name, connect_args)."""
+    import psycopg
+
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(_psycopg_dsn(), autocommit=True) as conn:
+        conn.execute(f'CREATE SCHEMA "{name}"')
+    try:
+        yield name, {"options": f"-csearch_path={name}"}
+    finally:
+        with psycopg.connect(_psycopg_dsn(), autocommit=True) as conn:
+            conn.execute(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
