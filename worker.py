@@ -17,9 +17,11 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from activities.eventlog import EventLogActivities, open_event_store
+from activities.notifications import NotificationActivities
 from app.logging import configure_logging
 from app.settings import Settings, get_settings
 from app.temporal import connect
+from eventlog.outbox import Outbox
 from workflows.case import CaseWorkflow
 
 log = structlog.get_logger("samskab.worker")
@@ -28,13 +30,18 @@ ACTIVITY_THREADS = 16
 GRACEFUL_SHUTDOWN = timedelta(seconds=10)
 
 
-def build_worker(client: Client, settings: Settings, store, **options) -> Worker:
+def build_worker(client: Client, settings: Settings, store, outbox: Outbox | None = None, **options) -> Worker:
+    """A worker for the case workflows; ``outbox`` defaults to the one beside the event log."""
     activities = EventLogActivities(store)
+    if outbox is None:
+        outbox = Outbox(settings.database_url)
+        outbox.create_schema()
+    notifications = NotificationActivities(outbox)
     return Worker(
         client,
         task_queue=settings.task_queue,
         workflows=[CaseWorkflow],
-        activities=[activities.append],
+        activities=[activities.append, notifications.send],
         activity_executor=ThreadPoolExecutor(ACTIVITY_THREADS, thread_name_prefix="samskab-activity"),
         graceful_shutdown_timeout=options.pop("graceful_shutdown_timeout", GRACEFUL_SHUTDOWN),
         **options,

@@ -5,7 +5,7 @@ and the domain, never the database layer."""
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from domain.case import CaseEvent
 
@@ -34,3 +34,16 @@ class AppendReceipt(BaseModel):
     positions: list[int]
     version: int
     duplicate: bool
+
+
+class Notification(BaseModel):
+    """A message from a case to a person; ``message_id`` comes from ``workflow.uuid4()``."""
+
+    model_config = ConfigDict(frozen=True)
+
+    message_id: str
+    case_id: str
+    recipient: str = Field(description="person id, or an authority such as 'Ankestyrelsen'")
+    kind: str = Field(description="e.g. invitation, reminder, deadline_notice, escalation, appeal_forwarded")
+    subject: str
+    body: str

@@ -128,6 +128,17 @@ OPEN_VISITATION = {"type": "open_visitation", "actor": CASEWORKER}
 APPROVE_TEAM = {"type": "approve_team", "actor": CITIZEN, "approve": True, "comment": "Det er mit hold"}
 
 
+def _consent(person_id: str, categories: list[str], purpose: str, until: date = date(2027, 12, 31)) -> dict:
+    return {
+        "type": "give_consent",
+        "actor": CITIZEN,
+        "person_id": person_id,
+        "categories": categories,
+        "purpose": purpose,
+        "valid_until": until.isoformat(),
+    }
+
+
 def _complete(summary: str) -> dict:
     return {"type": "complete_pilot", "actor": CASEWORKER, "summary": summary}
 
@@ -161,6 +172,7 @@ def demo_citizens() -> list[DemoCitizen]:
             _accept("jc-lise", "staff"),
             _accept("vol-karim", "volunteer"),
             APPROVE_TEAM,
+            _consent("vol-karim", ["goals", "plan", "observations"], "Mentor i Jonas' praktikforløb"),
             _pilot(
                 "Jonas prøver et stille praktikforløb med en frivillig mentor ved sin side",
                 "Jonas arbejder 6 timer om ugen",
@@ -210,6 +222,7 @@ def demo_citizens() -> list[DemoCitizen]:
             _accept("hc-nina", "staff"),
             _accept("rel-sofie", "relative"),
             APPROVE_TEAM,
+            _consent("rel-sofie", ["plan", "decision", "observations"], "Sofie er arbejdsgiver i BPA-ordningen"),
             _pilot(
                 "Mikkel er arbejdsleder; søsteren Sofie er arbejdsgiver i de første 6 måneder",
                 "Mikkel passer sit job og sin fritid med sine egne hjælpere",
@@ -250,6 +263,7 @@ def demo_citizens() -> list[DemoCitizen]:
             _accept("vol-maria", "volunteer"),
             _accept("sp-ole", "staff"),
             APPROVE_TEAM,
+            _consent("vol-maria", ["goals", "plan", "observations", "meeting_notes"], "Besøgsven i cafe-piloten"),
             _pilot(
                 "Else, Maria og Ole mødes sammen i cafeen hver tirsdag: et fælles tredje",
                 "Else deltager selv i cafeen hver uge",

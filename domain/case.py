@@ -17,6 +17,7 @@ from typing import Annotated, Union
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from domain.citizen import Citizen
+from domain.consent import Consent, ConsentGiven, ConsentRevoked, GiveConsent, InformationCategory, RevokeConsent
 from domain.deadlines import DeadlineMissed, RecordMissedDeadline
 from domain.errors import DomainError, require
 from domain.evaluation import CaseClosed, CloseCase, EvaluationRecorded, RecordEvaluation
@@ -70,6 +71,8 @@ CaseCommand = Annotated[
         RecordEvaluation,
         CloseCase,
         RecordMissedDeadline,
+        GiveConsent,
+        RevokeConsent,
     ],
     Field(discriminator="type"),
 ]
@@ -91,6 +94,8 @@ CaseEvent = Annotated[
         EvaluationRecorded,
         CaseClosed,
         DeadlineMissed,
+        ConsentGiven,
+        ConsentRevoked,
     ],
     Field(discriminator="type"),
 ]
@@ -125,6 +130,7 @@ class CaseState(BaseModel):
     team: dict[str, TeamMember] = Field(default_factory=dict)
     team_approved: bool = False
     team_change_requests: tuple[str, ...] = ()
+    consents: dict[str, Consent] = Field(default_factory=dict)
     plan: ActionPlan | None = None
     observations: tuple[Observation, ...] = ()
     pilot_result: PilotCompleted | None = None
@@ -138,6 +144,11 @@ class CaseState(BaseModel):
     def open_invitations(self) -> list[TeamMember]:
         return [m for m in self.team.values() if m.status is InvitationStatus.INVITED]
 
+    def consent_covers(self, person_id: str, category: InformationCategory, at: datetime) -> bool:
+        """Whether the citizen's consent lets ``person_id`` see ``category`` at ``at``."""
+        consent = self.consents.get(person_id)
+        return consent is not None and consent.covers(category, at)
+
 
 def initial_state() -> CaseState:
     return CaseState()
@@ -150,9 +161,9 @@ ALLOWED: dict[Phase, tuple[type[Command], ...]] = {
     Phase.NEW: (RegisterNeed,),
     Phase.NEED: (OpenVisitation, CloseCase),
     Phase.VISITATION: (RecordAssessment, MakeDecision, RecordMissedDeadline),
-    Phase.TEAM: (InviteTeamMember, AnswerInvitation, ApproveTeam, StartPilot, RecordMissedDeadline),
-    Phase.PILOT: (RecordObservation, CompletePilot, RecordMissedDeadline),
-    Phase.EVALUATION: (RecordEvaluation, CloseCase, RecordMissedDeadline),
+    Phase.TEAM: (InviteTeamMember, AnswerInvitation, ApproveTeam, StartPilot, GiveConsent, RevokeConsent, RecordMissedDeadline),
+    Phase.PILOT: (RecordObservation, CompletePilot, GiveConsent, RevokeConsent, RecordMissedDeadline),
+    Phase.EVALUATION: (RecordEvaluation, CloseCase, RevokeConsent, RecordMissedDeadline),
     Phase.REFUSED: (CloseCase,),
     Phase.CLOSED: (),
 }
@@ -301,13 +312,21 @@ def _start_pilot(state: CaseState, c: StartPilot) -> list[Event]:
 
 
 def _record_observation(state: CaseState, c: RecordObservation) -> list[Event]:
-    on_team = c.actor.id in {m.person_id for m in state.joined_members()}
+    member = next((m for m in state.joined_members() if m.person_id == c.actor.id), None)
     require(
-        on_team or c.actor.role in (*CASEWORKER_ROLES, Role.CITIZEN),
+        member is not None or c.actor.role in (*CASEWORKER_ROLES, Role.CITIZEN),
         f"{c.actor.id} is not on this citizen's team; observations come from the team",
         rule="pilot.observer_not_on_team",
         field="actor.id",
     )
+    if member is not None and member.kind.outside_municipality:
+        require(
+            state.consent_covers(member.person_id, InformationCategory.OBSERVATIONS, c.at),
+            f"{member.name} has no consent from the citizen that covers observations; "
+            "the citizen gives it (give_consent) before a volunteer or relative records one",
+            rule="consent.missing",
+            field="actor.id",
+        )
     return [ObservationRecorded(occurred_at=c.at, actor=c.actor, text=c.text)]
 
 
@@ -352,6 +371,58 @@ def _record_missed_deadline(state: CaseState, c: RecordMissedDeadline) -> list[E
     return [DeadlineMissed(occurred_at=c.at, actor=c.actor, phase=c.phase, due_at=c.due_at)]
 
 
+def _give_consent(state: CaseState, c: GiveConsent) -> list[Event]:
+    _require_role(c, (Role.CITIZEN,), "give consent: it is the citizen's information")
+    member = state.team.get(c.person_id)
+    require(
+        member is not None,
+        f"{c.person_id} is not on the team; consent is given to a named person on the citizen's team",
+        rule="consent.not_on_team",
+        field="person_id",
+    )
+    require(
+        member.kind.outside_municipality,
+        f"{member.name} is municipal staff and works under the municipality's duty of confidentiality; "
+        "consent is for volunteers and relatives",
+        rule="consent.not_needed_for_staff",
+        field="person_id",
+    )
+    require(
+        c.valid_until > c.at.date(),
+        "a consent must run until a date after today",
+        rule="consent.expired",
+        field="valid_until",
+    )
+    require(
+        len(set(c.categories)) < len(InformationCategory),
+        "a blanket consent to everything is not concrete; choose the categories this person needs for the purpose",
+        rule="consent.blanket",
+        field="categories",
+    )
+    return [
+        ConsentGiven(
+            occurred_at=c.at,
+            actor=c.actor,
+            person_id=c.person_id,
+            categories=tuple(dict.fromkeys(c.categories)),
+            purpose=c.purpose,
+            valid_until=c.valid_until,
+        )
+    ]
+
+
+def _revoke_consent(state: CaseState, c: RevokeConsent) -> list[Event]:
+    _require_role(c, (Role.CITIZEN,), "revoke consent")
+    consent = state.consents.get(c.person_id)
+    require(
+        consent is not None and consent.revoked_at is None,
+        f"{c.person_id} has no consent in force to revoke",
+        rule="consent.none_in_force",
+        field="person_id",
+    )
+    return [ConsentRevoked(occurred_at=c.at, actor=c.actor, person_id=c.person_id, reason=c.reason.strip())]
+
+
 _DECIDERS: dict[type[Command], Callable[[CaseState, Command], list[Event]]] = {
     RegisterNeed: _register_need,
     OpenVisitation: _open_visitation,
@@ -366,6 +437,8 @@ _DECIDERS: dict[type[Command], Callable[[CaseState, Command], list[Event]]] = {
     RecordEvaluation: _record_evaluation,
     CloseCase: _close_case,
     RecordMissedDeadline: _record_missed_deadline,
+    GiveConsent: _give_consent,
+    RevokeConsent: _revoke_consent,
 }
 
 
@@ -428,6 +501,18 @@ def _apply(state: CaseState, event: Event) -> CaseState:
             return state.model_copy(update={"evaluation": event})
         case CaseClosed():
             return _enter(state, Phase.CLOSED, event.occurred_at, closed_reason=event.reason)
+        case ConsentGiven():
+            consent = Consent(
+                person_id=event.person_id,
+                categories=event.categories,
+                purpose=event.purpose,
+                valid_until=event.valid_until,
+                given_at=event.occurred_at,
+            )
+            return state.model_copy(update={"consents": {**state.consents, event.person_id: consent}})
+        case ConsentRevoked():
+            revoked = state.consents[event.person_id].model_copy(update={"revoked_at": event.occurred_at})
+            return state.model_copy(update={"consents": {**state.consents, event.person_id: revoked}})
         case DeadlineMissed():
             return state.model_copy(update={"missed_deadlines": (*state.missed_deadlines, event)})
     return state

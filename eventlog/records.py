@@ -110,6 +110,7 @@ FAULTS = (
     "changed_header",
     "head_mismatch",
     "stream_version_gap",
+    "checkpoint_mismatch",
 )
 
 

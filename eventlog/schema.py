@@ -74,3 +74,140 @@ log_head = Table(
     Column("position", PositionType, nullable=False),
     Column("hash", String(HASH_LENGTH), nullable=False),
 )
+
+# -- the access log, the key store ---------------------------------------------
+
+#: Longest texts the access log keeps for "what was read" and "why".
+MAX_ACCESS_WHAT = 200
+MAX_ACCESS_PURPOSE = 500
+#: Length of a key id: 32 hex characters (128 random bits, not derived from any person).
+KEY_ID_LENGTH = 32
+
+access_log = Table(
+    "access_log",
+    metadata,
+    # One global, gapless order, hash-chained like the events (see eventlog.access_log).
+    Column("position", PositionType, primary_key=True, autoincrement=False),
+    Column("recorded_at", String(TIMESTAMP_LENGTH), nullable=False),
+    Column("actor_id", String(MAX_ACTOR_ID), nullable=False),
+    Column("actor_role", String(MAX_ACTOR_ROLE), nullable=False),
+    # The case read; NULL for a read of the whole log (an export of everything).
+    Column("stream_id", String(MAX_STREAM_ID), nullable=True, index=True),
+    Column("what", String(MAX_ACCESS_WHAT), nullable=False),
+    Column("purpose", String(MAX_ACCESS_PURPOSE), nullable=False),
+    Column("prev_hash", String(HASH_LENGTH), nullable=False),
+    Column("hash", String(HASH_LENGTH), nullable=False),
+)
+
+citizen_keys = Table(
+    "citizen_keys",
+    metadata,
+    Column("key_id", String(KEY_ID_LENGTH), primary_key=True, autoincrement=False),
+    # HMAC of the citizen's CPR number under the installation secret, so a second
+    # case for the same citizen finds the same key; NULL for a key made for a
+    # case without a CPR number, and wiped on erasure.
+    Column("citizen_ref", String(HASH_LENGTH), nullable=True, unique=True),
+    # The citizen's data key, wrapped (AES-GCM) under the installation secret;
+    # NULL once destroyed.
+    Column("wrapped_key", Text, nullable=True),
+    Column("created_at", String(TIMESTAMP_LENGTH), nullable=False),
+    Column("erased_at", String(TIMESTAMP_LENGTH), nullable=True),
+    Column("erasure_basis", String(MAX_LEGAL_BASIS), nullable=True),
+)
+
+case_keys = Table(
+    "case_keys",
+    metadata,
+    Column("stream_id", String(MAX_STREAM_ID), primary_key=True, autoincrement=False),
+    Column("key_id", String(KEY_ID_LENGTH), nullable=False, index=True),
+)
+
+# -- append-only guards ----------------------------------------------------------
+#
+# The database itself refuses to change history: UPDATE, DELETE (and on
+# PostgreSQL TRUNCATE) on ``events`` and ``access_log`` raise, and the head may
+# only move forward. Erasure never needs an exception: it destroys a key in
+# ``citizen_keys`` and appends an event, so the stored ciphertext (and the
+# chain over it) stays as it was.
+
+APPEND_ONLY_TABLES = ("events", "access_log")
+
+_SQLITE_GUARDS = tuple(
+    f"CREATE TRIGGER IF NOT EXISTS {table}_no_{op.lower()} BEFORE {op} ON {table} "
+    f"BEGIN SELECT RAISE(ABORT, 'the {table} table is append-only: {op} is not allowed'); END"
+    for table in APPEND_ONLY_TABLES
+    for op in ("UPDATE", "DELETE")
+) + (
+    "CREATE TRIGGER IF NOT EXISTS log_head_forward_only BEFORE UPDATE ON log_head "
+    "WHEN NEW.position <= OLD.position OR NEW.id <> OLD.id "
+    "BEGIN SELECT RAISE(ABORT, 'the log head only moves forward'); END",
+    "CREATE TRIGGER IF NOT EXISTS log_head_no_delete BEFORE DELETE ON log_head "
+    "BEGIN SELECT RAISE(ABORT, 'the log head row cannot be deleted'); END",
+)
+
+_POSTGRES_GUARDS = (
+    """
+    CREATE OR REPLACE FUNCTION samskab_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        RAISE EXCEPTION 'the % table is append-only: % is not allowed', TG_TABLE_NAME, TG_OP
+            USING ERRCODE = 'integrity_constraint_violation';
+    END
+    $$
+    """,
+    """
+    CREATE OR REPLACE FUNCTION samskab_head_forward_only() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        IF TG_OP <> 'UPDATE' OR NEW.position <= OLD.position OR NEW.id <> OLD.id THEN
+            RAISE EXCEPTION 'the log head only moves forward (% refused)', TG_OP
+                USING ERRCODE = 'integrity_constraint_violation';
+        END IF;
+        RETURN NEW;
+    END
+    $$
+    """,
+    *(
+        f"CREATE OR REPLACE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
+        f"FOR EACH ROW EXECUTE FUNCTION samskab_append_only()"
+        for table in APPEND_ONLY_TABLES
+    ),
+    *(
+        f"CREATE OR REPLACE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table} "
+        f"FOR EACH STATEMENT EXECUTE FUNCTION samskab_append_only()"
+        for table in APPEND_ONLY_TABLES
+    ),
+    "CREATE OR REPLACE TRIGGER log_head_forward_only BEFORE UPDATE OR DELETE ON log_head "
+    "FOR EACH ROW EXECUTE FUNCTION samskab_head_forward_only()",
+    "CREATE OR REPLACE TRIGGER log_head_no_truncate BEFORE TRUNCATE ON log_head "
+    "FOR EACH STATEMENT EXECUTE FUNCTION samskab_append_only()",
+)
+
+#: What removes the guards: an attacker with the database owner's rights can run
+#: this, which is why the chain and signed checkpoints exist. Tests use it to tamper.
+GUARD_TRIGGERS = {
+    "sqlite": tuple(
+        f"DROP TRIGGER IF EXISTS {name}"
+        for name in (
+            *(f"{t}_no_{op}" for t in APPEND_ONLY_TABLES for op in ("update", "delete")),
+            "log_head_forward_only",
+            "log_head_no_delete",
+        )
+    ),
+    "postgresql": tuple(
+        f"DROP TRIGGER IF EXISTS {name} ON {table}"
+        for table, name in (
+            *((t, f"{t}_append_only") for t in APPEND_ONLY_TABLES),
+            *((t, f"{t}_no_truncate") for t in APPEND_ONLY_TABLES),
+            ("log_head", "log_head_forward_only"),
+            ("log_head", "log_head_no_truncate"),
+        )
+    ),
+}
+
+
+def guard_statements(dialect_name: str) -> tuple[str, ...]:
+    """The DDL that installs the append-only guards on ``dialect_name`` (idempotent)."""
+    if dialect_name == "sqlite":
+        return _SQLITE_GUARDS
+    if dialect_name == "postgresql":
+        return _POSTGRES_GUARDS
+    raise ValueError(f"no append-only guards for database {dialect_name!r}")

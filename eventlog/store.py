@@ -36,7 +36,7 @@ from eventlog.hashing import (
     payload_hash,
 )
 from eventlog.records import MAX_STREAM_ID, AppendResult, NewEvent, StoredEvent, VerifyReport, check_text
-from eventlog.schema import HEAD_ROW_ID, log_head, metadata
+from eventlog.schema import HEAD_ROW_ID, guard_statements, log_head, metadata
 from eventlog.schema import events as events_table
 from eventlog.verification import VERIFY_COLUMNS, ChainWalker
 
@@ -80,6 +80,11 @@ class EventStore:
         """
         return cls(make_engines(url, connect_args))
 
+    @property
+    def engines(self) -> Engines:
+        """The engines underneath, for the log's companions (access log, key store, export)."""
+        return self._engines
+
     def dispose(self) -> None:
         """Close every pooled connection; the store must not be used afterwards."""
         self._engines.dispose()
@@ -105,6 +110,8 @@ class EventStore:
                 .values(id=HEAD_ROW_ID, position=0, hash=GENESIS_HASH)
                 .on_conflict_do_nothing(index_elements=[log_head.c.id])
             )
+            for statement in guard_statements(engine.dialect.name):
+                conn.exec_driver_sql(statement)
 
     # -- writing ------------------------------------------------------------
 
@@ -241,15 +248,17 @@ class EventStore:
 
     # -- verifying ----------------------------------------------------------
 
-    def verify(self, batch_size: int = 10_000) -> VerifyReport:
+    def verify(self, batch_size: int = 10_000, anchors: Mapping[int, str] | None = None) -> VerifyReport:
         """Walk every row in position order and report the first fault, if any.
 
         Reads in batches inside one snapshot transaction, so memory stays
         bounded and appends made meanwhile neither block nor confuse it.
+        ``anchors`` maps positions to the hashes they must have (from signed
+        checkpoints); a difference is a ``checkpoint_mismatch``.
         """
         if batch_size < 1:
             raise ValueError(f"batch_size must be at least 1, got {batch_size}")
-        walker = ChainWalker()
+        walker = ChainWalker(anchors)
         with self._engines.read.connect() as conn:
             conn = conn.execution_options(**self._engines.snapshot_options)
             with conn.begin():

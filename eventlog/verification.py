@@ -6,7 +6,7 @@ speed (plain tuples, local names) because it runs over the whole log.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from eventlog.hashing import GENESIS_HASH, event_hash, payload_hash
@@ -37,15 +37,21 @@ class ChainWalker:
     """Checks rows fed in position order and remembers only what the next row needs.
 
     Memory is one dict entry per stream (its last version), whatever the log's size.
+
+    ``anchors`` maps positions to the hash each must have (from a signed
+    checkpoint). A row whose payload is ``None`` (a row of another case in a
+    one-case export) is checked from its ``payload_hash`` alone: the row hash
+    covers that digest, not the payload text.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, anchors: Mapping[int, str] | None = None) -> None:
         self.checked = 0
         self.last_position = 0
         self.last_hash = GENESIS_HASH
         self.stream_versions: dict[str, int] = {}
+        self.anchors = dict(anchors or {})
 
-    def feed(self, rows: Iterable[Sequence[Any]]) -> VerifyReport | None:
+    def feed(self, rows: Sequence[Sequence[Any]]) -> VerifyReport | None:
         """Check a batch; return a failing report at the first fault, else None."""
         expected_position = self.last_position + 1
         last_hash = self.last_hash
@@ -66,7 +72,7 @@ class ChainWalker:
                     position,
                     f"prev_hash {prev_hash} does not match the hash {last_hash} of position {position - 1}",
                 )
-            elif payload_hash(row[14]) != row[13]:
+            elif row[14] is not None and payload_hash(row[14]) != row[13]:
                 fault = ("changed_payload", position, "the payload does not match its stored payload_hash")
             elif event_hash(*row[1:14]) != stored_hash:
                 fault = (
@@ -89,10 +95,27 @@ class ChainWalker:
             last_hash = stored_hash
             expected_position += 1
             checked += 1
+        first_position = self.last_position + 1
         self.checked += checked
         self.last_position = expected_position - 1
         self.last_hash = last_hash
+        if fault is None and self.anchors and checked:
+            fault = self._check_anchors(rows, first_position)
         return None if fault is None else self._fail(*fault)
+
+    def _check_anchors(self, rows: Sequence[Sequence[Any]], first_position: int) -> tuple[str, int, str] | None:
+        """Compare the rows just passed with the checkpoint anchors that fall among them."""
+        for position in sorted(p for p in self.anchors if first_position <= p <= self.last_position):
+            stored_hash = rows[position - first_position][0]
+            if stored_hash != self.anchors[position]:
+                return (
+                    "checkpoint_mismatch",
+                    position,
+                    f"the hash at position {position} is {stored_hash}, but the signed checkpoint says "
+                    f"{self.anchors[position]}: events up to position {position} were changed and the "
+                    "chain recomputed",
+                )
+        return None
 
     def finish(self, head: tuple[int, str] | None) -> VerifyReport:
         """Compare the head row with the last row walked; the log must end where the head says."""
@@ -101,6 +124,14 @@ class ChainWalker:
                 "head_mismatch", self.last_position + 1, "the head row is missing"
             )
         head_position, head_hash = head
+        beyond = [p for p in self.anchors if p > self.last_position]
+        if beyond:
+            return self._fail(
+                "checkpoint_mismatch",
+                self.last_position + 1,
+                f"a signed checkpoint covers positions up to {max(beyond)}, but the log ends at "
+                f"position {self.last_position}: events were removed from its end",
+            )
         if head_position != self.last_position:
             return self._fail(
                 "head_mismatch",

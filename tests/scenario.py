@@ -97,6 +97,21 @@ def start_pilot(responsible: str = "vol-karim") -> dict:
     }
 
 
+def consent(person: dict, categories=("goals", "plan", "observations"), valid_until: str = "2027-12-31") -> dict:
+    return {
+        "type": "give_consent",
+        "actor": CITIZEN,
+        "person_id": person["id"],
+        "categories": list(categories),
+        "purpose": "Mentorforløb i piloten: mål, plan og observationer",
+        "valid_until": valid_until,
+    }
+
+
+def revoke(person: dict) -> dict:
+    return {"type": "revoke_consent", "actor": CITIZEN, "person_id": person["id"], "reason": "Jeg har skiftet mening"}
+
+
 def observation(person: dict, text: str = "Jonas kom selv til tiden i dag") -> dict:
     return {"type": "record_observation", "actor": person, "text": text}
 
@@ -133,6 +148,7 @@ def full_lifecycle_after_registration() -> list[dict]:
         answer(VOLUNTEER),
         answer(STAFF),
         approve_team(),
+        consent(VOLUNTEER),
         start_pilot(),
         observation(VOLUNTEER),
         complete_pilot(),

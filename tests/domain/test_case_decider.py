@@ -38,9 +38,9 @@ def refused(state, data: dict) -> DomainError:
 
 
 def test_the_whole_lifecycle_ends_closed_with_one_version_per_event():
-    state = given(*steps(13))
+    state = given(*steps(14))
     assert state.phase is Phase.CLOSED
-    assert state.version == 14
+    assert state.version == 15
     assert state.evaluation is not None and state.evaluation.citizen_statement == "Jeg bestemmer mere selv nu"
 
 
@@ -52,7 +52,7 @@ def test_a_command_out_of_phase_names_the_phase_and_what_is_allowed():
 
 
 def test_a_closed_case_allows_nothing():
-    error = refused(given(*steps(13)), scenario.observation(scenario.VOLUNTEER))
+    error = refused(given(*steps(14)), scenario.observation(scenario.VOLUNTEER))
     assert "nothing (the case is closed)" in error.message
 
 
@@ -142,18 +142,18 @@ def test_a_plan_activity_is_owned_by_someone_on_the_team():
 
 
 def test_an_observation_comes_from_the_team():
-    error = refused(given(*steps(9)), scenario.observation({"id": "someone", "role": "volunteer"}))
+    error = refused(given(*steps(10)), scenario.observation({"id": "someone", "role": "volunteer"}))
     assert error.rule == "pilot.observer_not_on_team"
 
 
 def test_an_early_end_of_the_pilot_needs_a_reason():
     data = scenario.complete_pilot() | {"ended_early": True}
-    error = refused(given(*steps(10)), data)
+    error = refused(given(*steps(11)), data)
     assert error.field == "early_end_reason"
 
 
 def test_a_case_in_evaluation_closes_only_after_the_evaluation():
-    error = refused(given(*steps(11)), scenario.close())
+    error = refused(given(*steps(12)), scenario.close())
     assert error.rule == "case.close_before_evaluation"
 
 

@@ -1,0 +1,151 @@
+"""Measure 7: the worker's memory per open case waiting for a human.
+
+The worker runs in a subprocess (the client's memory does not count). Its RSS
+is read after a warm-up (sandbox imports done, pools open), then again once
+N cases are open and each has taken its first human command (visitation is
+opened; the case now waits for the assessment). The delta divided by N is the
+figure. Baseline: the bare workflow waiting on a condition, after one update,
+in a worker process of its own. The workflow cache is sized to hold every
+case, so each case's full state is resident (the default cache holds 1,000).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+import time
+import uuid
+
+from bench.common import Result, case_commands, registration
+
+TARGET_KB = 100.0
+WARM_UP = 20
+CONCURRENCY = 40
+
+
+class WorkerProcess:
+    def __init__(self, kind: str, settings, address: str, max_cached: int) -> None:
+        self.process = subprocess.Popen(
+            [
+                sys.executable, "-m", "bench.worker_proc", "--kind", kind, "--address", address,
+                "--namespace", settings.temporal_namespace, "--task-queue", settings.task_queue,
+                "--database-url", settings.database_url, "--max-cached", str(max_cached),
+            ],  # fmt: skip
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        self._expect("READY")
+
+    def _expect(self, word: str) -> str:
+        line = self.process.stdout.readline()
+        if not line.startswith(word):
+            raise RuntimeError(f"worker process said {line!r}, expected {word}")
+        return line
+
+    async def rss_kb(self) -> int:
+        def ask() -> int:
+            self.process.stdin.write("rss\n")
+            self.process.stdin.flush()
+            return int(self._expect("RSS").split()[1])
+
+        return await asyncio.to_thread(ask)
+
+    def stop(self) -> None:
+        try:
+            self.process.stdin.write("quit\n")
+            self.process.stdin.flush()
+            self.process.wait(timeout=30)
+        except Exception:  # noqa: BLE001 - kill it whatever went wrong
+            self.process.kill()
+            self.process.wait()
+
+
+async def _open_all(count: int, one, progress=None, task=None) -> None:
+    semaphore = asyncio.Semaphore(CONCURRENCY)
+
+    async def guarded(i: int) -> None:
+        async with semaphore:
+            await one(i)
+        if progress and task is not None:
+            progress.advance(task)
+
+    await asyncio.gather(*(guarded(i) for i in range(count)))
+
+
+async def _settle(worker: WorkerProcess) -> int:
+    """RSS once it stops moving (the worker may still be finishing tasks)."""
+    previous = await worker.rss_kb()
+    for _ in range(10):
+        await asyncio.sleep(1.0)
+        current = await worker.rss_kb()
+        if abs(current - previous) < 256:
+            return current
+        previous = current
+    return previous
+
+
+async def _measure(kind: str, cases: int, settings, client, address: str, progress) -> tuple[int, int]:
+    from app.cases import CaseClient, parse_command
+    from bench.bare import BareWorkflow
+
+    first_step = case_commands()[0][0]  # open_visitation: the case then waits for the assessment
+    open_visitation = parse_command(first_step)
+    run_id = uuid.uuid4().hex[:6]
+    worker = WorkerProcess(kind, settings, address, max_cached=cases + WARM_UP + 50)
+    case_client = CaseClient(client, settings)
+
+    async def one(i: int, prefix: str) -> None:
+        case_id = f"{prefix}-{run_id}-{i:05d}"
+        if kind == "case":
+            await case_client.open_case(parse_command(registration(i, case_id)))
+            await case_client.act(case_id, open_visitation)
+        else:
+            handle = await client.start_workflow(BareWorkflow.run, 0, id=case_id, task_queue=settings.task_queue)
+            await handle.execute_update(BareWorkflow.act, first_step)
+
+    try:
+        await _open_all(WARM_UP, lambda i: one(i, f"warm-{kind}"))
+        idle = await _settle(worker)
+        task = progress.add_task(f"opening {cases} waiting cases ({kind})", total=cases) if progress else None
+        await _open_all(cases, lambda i: one(i, f"open-{kind}"), progress, task)
+        loaded = await _settle(worker)
+    finally:
+        worker.stop()
+    return idle, loaded
+
+
+async def run_async(cases: int, progress=None) -> Result:
+    from bench.stack import dev_stack
+
+    async with dev_stack() as (settings, client, _folder):
+        address = settings.effective_temporal_address
+        case_settings = settings.model_copy(update={"task_queue": f"{settings.task_queue}-mem"})
+        bare_settings = settings.model_copy(update={"task_queue": f"{settings.task_queue}-mem-bare"})
+        started = time.perf_counter()
+        case_idle, case_loaded = await _measure("case", cases, case_settings, client, address, progress)
+        bare_idle, bare_loaded = await _measure("bare", cases, bare_settings, client, address, progress)
+        seconds = time.perf_counter() - started
+    per_case = (case_loaded - case_idle) / cases
+    per_bare = (bare_loaded - bare_idle) / cases
+    return Result(
+        name="7. worker memory per waiting case",
+        figure=per_case,
+        unit="KiB/case",
+        baseline=per_bare,
+        baseline_unit="KiB/bare workflow waiting",
+        ratio=(per_bare / per_case) if per_case > 0 else None,
+        target=f"<= {TARGET_KB:g} KB/case",
+        met=per_case <= TARGET_KB,
+        notes=(
+            f"{cases} cases in visitation; worker RSS {case_idle / 1024:.0f} -> {case_loaded / 1024:.0f} MiB "
+            f"(bare {bare_idle / 1024:.0f} -> {bare_loaded / 1024:.0f} MiB); cache holds all"
+        ),
+        extra={"case_idle_kb": case_idle, "case_loaded_kb": case_loaded, "bare_idle_kb": bare_idle,
+               "bare_loaded_kb": bare_loaded, "seconds": round(seconds, 1)},  # fmt: skip
+    )
+
+
+def run(cases: int, progress=None) -> Result:
+    return asyncio.run(run_async(cases, progress))

@@ -1,0 +1,72 @@
+"""A worker in a process of its own, so its memory can be measured alone.
+
+``python -m bench.worker_proc --kind case|bare ...``: prints ``READY`` once
+polling, then answers ``rss`` on stdin with its resident set size in KiB
+(after a garbage collection) and stops on ``quit`` or end of input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import sys
+from concurrent.futures import ThreadPoolExecutor
+
+from bench.common import rss_kb
+
+
+async def main(args: argparse.Namespace) -> None:
+    from temporalio.worker import Worker
+
+    from app.settings import Settings
+    from app.temporal import connect
+
+    settings = Settings(
+        task_queue=args.task_queue,
+        database_url=args.database_url,
+        temporal_namespace=args.namespace,
+        temporal_address=args.address,
+    )
+    client = await connect(settings, args.address)
+    store = None
+    if args.kind == "case":
+        from activities.eventlog import open_event_store
+        from worker import build_worker
+
+        store = open_event_store(settings.database_url)
+        worker = build_worker(client, settings, store, max_cached_workflows=args.max_cached)
+    else:
+        from bench.bare import BareWorkflow
+
+        worker = Worker(
+            client,
+            task_queue=args.task_queue,
+            workflows=[BareWorkflow],
+            activity_executor=ThreadPoolExecutor(1),
+            max_cached_workflows=args.max_cached,
+        )
+    loop = asyncio.get_running_loop()
+    async with worker:
+        print("READY", flush=True)
+        while True:
+            line = await loop.run_in_executor(None, sys.stdin.readline)
+            command = line.strip()
+            if command == "rss":
+                gc.collect()
+                print(f"RSS {rss_kb()}", flush=True)
+            elif command in ("quit", ""):
+                break
+    if store is not None:
+        store.dispose()
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--kind", choices=["case", "bare"], required=True)
+    parser.add_argument("--address", required=True)
+    parser.add_argument("--namespace", default="default")
+    parser.add_argument("--task-queue", required=True)
+    parser.add_argument("--database-url", required=True)
+    parser.add_argument("--max-cached", type=int, default=1000)
+    asyncio.run(main(parser.parse_args()))

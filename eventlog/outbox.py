@@ -1,0 +1,90 @@
+"""The notification outbox: letters, reminders and escalations the workflows send.
+
+Each message is written once, keyed by an id the workflow made
+(``workflow.uuid4()``), so a retried activity never sends twice. A delivery
+service (e-Boks, mail, the case system) picks messages up from here; the
+outbox is also what a test or an auditor reads to see what was sent.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import Column, Index, Integer, MetaData, String, Table, Text, insert, select
+from sqlalchemy.exc import IntegrityError
+
+from eventlog.engines import make_engines
+from eventlog.hashing import format_timestamp, parse_timestamp
+
+outbox_metadata = MetaData()
+
+outbox = Table(
+    "outbox",
+    outbox_metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("message_id", String(36), nullable=False, unique=True),
+    Column("case_id", String(64), nullable=False),
+    Column("recipient", String(128), nullable=False),
+    Column("kind", String(64), nullable=False),
+    Column("subject", String(300), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("created_at", String(32), nullable=False),
+    Index("ix_outbox_case", "case_id", "seq"),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxMessage:
+    message_id: str
+    case_id: str
+    recipient: str
+    kind: str
+    subject: str
+    body: str
+    created_at: datetime | None = None
+
+
+class Outbox:
+    def __init__(self, url: str) -> None:
+        self._engines = make_engines(url)
+
+    def create_schema(self) -> None:
+        outbox_metadata.create_all(self._engines.write)
+
+    def dispose(self) -> None:
+        self._engines.dispose()
+
+    def put(self, message: OutboxMessage) -> bool:
+        """Stores the message; False when a message with that id was already stored."""
+        row = {
+            "message_id": message.message_id,
+            "case_id": message.case_id,
+            "recipient": message.recipient,
+            "kind": message.kind,
+            "subject": message.subject,
+            "body": message.body,
+            "created_at": format_timestamp(datetime.now(UTC)),
+        }
+        try:
+            with self._engines.write.begin() as conn:
+                conn.execute(insert(outbox), row)
+        except IntegrityError:
+            return False
+        return True
+
+    def for_case(self, case_id: str) -> list[OutboxMessage]:
+        query = select(outbox).where(outbox.c.case_id == case_id).order_by(outbox.c.seq)
+        with self._engines.read.connect() as conn:
+            return [
+                OutboxMessage(
+                    message_id=r.message_id,
+                    case_id=r.case_id,
+                    recipient=r.recipient,
+                    kind=r.kind,
+                    subject=r.subject,
+                    body=r.body,
+                    created_at=parse_timestamp(r.created_at),
+                )
+                for r in conn.execute(query)
+            ]
