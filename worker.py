@@ -18,11 +18,13 @@ from temporalio.worker import Worker
 
 from activities.eventlog import EventLogActivities, open_event_store
 from activities.notifications import NotificationActivities
+from app.keys import open_key_store
 from app.logging import configure_logging
 from app.settings import Settings, get_settings
 from app.temporal import connect
 from eventlog.outbox import Outbox
 from workflows.case import CaseWorkflow
+from workflows.forum import ForumWorkflow
 
 log = structlog.get_logger("samskab.worker")
 
@@ -32,7 +34,7 @@ GRACEFUL_SHUTDOWN = timedelta(seconds=10)
 
 def build_worker(client: Client, settings: Settings, store, outbox: Outbox | None = None, **options) -> Worker:
     """A worker for the case workflows; ``outbox`` defaults to the one beside the event log."""
-    activities = EventLogActivities(store)
+    activities = EventLogActivities(store, open_key_store(store, settings))
     if outbox is None:
         outbox = Outbox(settings.database_url)
         outbox.create_schema()
@@ -40,7 +42,7 @@ def build_worker(client: Client, settings: Settings, store, outbox: Outbox | Non
     return Worker(
         client,
         task_queue=settings.task_queue,
-        workflows=[CaseWorkflow],
+        workflows=[CaseWorkflow, ForumWorkflow],
         activities=[activities.append, notifications.send],
         activity_executor=ThreadPoolExecutor(ACTIVITY_THREADS, thread_name_prefix="samskab-activity"),
         graceful_shutdown_timeout=options.pop("graceful_shutdown_timeout", GRACEFUL_SHUTDOWN),

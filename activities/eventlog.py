@@ -1,7 +1,12 @@
 """Activities that write a case's events to the event log.
 
 Plain ``def`` activities: SQLAlchemy blocks, so the worker runs them in a
-thread pool instead of on the event loop."""
+thread pool instead of on the event loop.
+
+Personal fields (``domain.personal_data``) are encrypted here, with the
+citizen's key, before the event reaches the log: the workflow and the domain
+work with plaintext, the log holds ciphertext, and its hash chain covers the
+ciphertext."""
 
 from __future__ import annotations
 
@@ -9,7 +14,10 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.messages import AppendReceipt, AppendRequest, RecordedEvent
+from domain.personal_data import SUBJECT_IDENTIFIER, personal_paths
 from eventlog import ConcurrencyConflict, EventStore, IdempotencyMismatch, NewEvent
+from eventlog.crypto import encrypt_fields
+from eventlog.keystore import AlreadyErased, KeyStore
 
 
 def open_event_store(url: str) -> EventStore:
@@ -19,7 +27,30 @@ def open_event_store(url: str) -> EventStore:
     return store
 
 
-def to_new_event(recorded: RecordedEvent) -> NewEvent:
+def _lookup(payload: dict, path: str):
+    node = payload
+    for name in path.split("."):
+        if not isinstance(node, dict) or name not in node:
+            return None
+        node = node[name]
+    return node
+
+
+def protect_payload(keys: KeyStore, case_id: str, event_type: str, event_id: str, payload: dict) -> dict:
+    """The payload as the log stores it: its personal fields encrypted with the citizen's key."""
+    paths = personal_paths(event_type)
+    if not paths:
+        return payload
+    identifier_path = SUBJECT_IDENTIFIER.get(event_type)
+    identifier = _lookup(payload, identifier_path) if identifier_path else None
+    if isinstance(identifier, str) and identifier:
+        key_id, key = keys.key_for_citizen(identifier, case_id)
+    else:
+        key_id, key = keys.key_for_stream(case_id)
+    return encrypt_fields(payload, paths, key, key_id, event_id)
+
+
+def to_new_event(recorded: RecordedEvent, keys: KeyStore, case_id: str) -> NewEvent:
     event = recorded.event
     return NewEvent(
         event_id=recorded.event_id,
@@ -29,13 +60,14 @@ def to_new_event(recorded: RecordedEvent) -> NewEvent:
         actor_id=event.actor.id,
         actor_role=event.actor.role.value,
         legal_basis=event.legal_basis(),
-        payload=event.payload(),
+        payload=protect_payload(keys, case_id, event.type, recorded.event_id, event.payload()),
     )
 
 
 class EventLogActivities:
-    def __init__(self, store: EventStore) -> None:
+    def __init__(self, store: EventStore, keys: KeyStore) -> None:
         self._store = store
+        self._keys = keys
 
     @activity.defn(name="append_case_events")
     def append(self, request: AppendRequest) -> AppendReceipt:
@@ -43,9 +75,10 @@ class EventLogActivities:
             result = self._store.append(
                 request.case_id,
                 request.expected_version,
-                [to_new_event(recorded) for recorded in request.events],
+                [to_new_event(recorded, self._keys, request.case_id) for recorded in request.events],
             )
-        except (ConcurrencyConflict, IdempotencyMismatch) as error:
-            # Retrying cannot help: another writer owns this stream position.
+        except (ConcurrencyConflict, IdempotencyMismatch, AlreadyErased) as error:
+            # Retrying cannot help: another writer owns this stream position,
+            # or the citizen's key was destroyed.
             raise ApplicationError(str(error), type=type(error).__name__, non_retryable=True) from error
         return AppendReceipt(positions=list(result.positions), version=result.stream_version, duplicate=result.duplicate)

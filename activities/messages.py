@@ -5,9 +5,20 @@ and the domain, never the database layer."""
 
 from __future__ import annotations
 
+from typing import Annotated, Union, get_args
+
 from pydantic import BaseModel, ConfigDict, Field
 
 from domain.case import CaseEvent
+from domain.forum import ForumEvent
+
+
+def _members(union) -> tuple[type, ...]:
+    return get_args(get_args(union)[0])
+
+
+#: Every event a workflow records: a case's or a forum's.
+DomainEvent = Annotated[Union[_members(CaseEvent) + _members(ForumEvent)], Field(discriminator="type")]  # noqa: UP007
 
 
 class RecordedEvent(BaseModel):
@@ -17,7 +28,7 @@ class RecordedEvent(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     event_id: str
-    event: CaseEvent
+    event: DomainEvent
 
 
 class AppendRequest(BaseModel):

@@ -1,26 +1,111 @@
 """Read models built from the event log alone: a case's events as domain events,
-and the case rebuilt from them (it must equal what the workflow holds)."""
+and the case rebuilt from them (it must equal what the workflow holds).
+
+Personal fields are decrypted here with the citizen's key. Once that key is
+destroyed (erasure), an event that held personal data cannot honestly become a
+domain event again (a CPR number that reads "[slettet]" is no CPR number), so
+it is read as an ``ErasedRecord``: its header, and its payload with every
+personal field replaced by the marker. Nothing fake goes through the domain's
+validators."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
 from domain.case import CaseState, event_from_record, fold
 from domain.messages import Event
-from eventlog import EventStore, StoredEvent
+from domain.personal_data import ERASED_MARKER
+from eventlog import EventLogError, EventStore, StoredEvent
+from eventlog.crypto import decrypt_fields
+from eventlog.keystore import KeyStore
 
 
-def to_domain_event(stored: StoredEvent) -> Event:
-    header = {
+class PersonalDataErased(EventLogError):
+    """The case holds events whose personal fields were erased; it cannot be rebuilt as a domain state."""
+
+
+@dataclass(frozen=True, slots=True)
+class ErasedRecord:
+    """An event whose personal fields can no longer be read: the citizen's key was destroyed."""
+
+    position: int
+    stream_version: int
+    event_type: str
+    occurred_at: datetime
+    actor_id: str
+    actor_role: str
+    legal_basis: str | None
+    payload: dict[str, Any]
+    erased_fields: tuple[str, ...]
+    erased: bool = True
+
+
+def _header(stored: StoredEvent) -> dict[str, Any]:
+    return {
         "schema_version": stored.schema_version,
         "occurred_at": stored.occurred_at,
         "actor": {"id": stored.actor_id, "role": stored.actor_role},
     }
-    return event_from_record(stored.event_type, header, stored.payload)
 
 
-def case_events(store: EventStore, case_id: str) -> list[Event]:
-    return [to_domain_event(stored) for stored in store.read_stream(case_id)]
+def readable_payload(stored: StoredEvent, keys: KeyStore) -> tuple[dict[str, Any], tuple[str, ...]]:
+    """The payload in plaintext, with erased fields as the marker, and which fields were erased."""
+    return decrypt_fields(stored.payload, stored.event_id, keys.lookup, ERASED_MARKER)
 
 
-def rebuild_case(store: EventStore, case_id: str) -> CaseState:
-    """``fold(evolve, initial_state(), events)`` over what the log holds for the case."""
-    return fold(case_events(store, case_id))
+def to_domain_event(stored: StoredEvent, keys: KeyStore) -> Event | ErasedRecord:
+    payload, erased = readable_payload(stored, keys)
+    if erased:
+        return ErasedRecord(
+            position=stored.position,
+            stream_version=stored.stream_version,
+            event_type=stored.event_type,
+            occurred_at=stored.occurred_at,
+            actor_id=stored.actor_id,
+            actor_role=stored.actor_role,
+            legal_basis=stored.legal_basis,
+            payload=payload,
+            erased_fields=erased,
+        )
+    return event_from_record(stored.event_type, _header(stored), payload)
+
+
+def case_events(store: EventStore, case_id: str, keys: KeyStore) -> list[Event | ErasedRecord]:
+    return [to_domain_event(stored, keys) for stored in store.read_stream(case_id)]
+
+
+def rebuild_case(store: EventStore, case_id: str, keys: KeyStore) -> CaseState:
+    """``fold(evolve, initial_state(), events)`` over what the log holds for the case.
+
+    Raises PersonalDataErased for a case whose citizen was erased: its state
+    without the erased facts would not be the case's state."""
+    events = case_events(store, case_id, keys)
+    erased = [e for e in events if isinstance(e, ErasedRecord)]
+    if erased:
+        raise PersonalDataErased(
+            f"case {case_id}: the citizen's personal data was erased ({len(erased)} events hold erased fields); "
+            "read it with the erased view instead of rebuilding it"
+        )
+    return fold(events)  # type: ignore[arg-type]
+
+
+def case_view(store: EventStore, case_id: str, keys: KeyStore) -> list[dict[str, Any]]:
+    """Every event of the case for reading: header, payload in plaintext, erased fields as the marker."""
+    view = []
+    for stored in store.read_stream(case_id):
+        payload, erased = readable_payload(stored, keys)
+        view.append(
+            {
+                "position": stored.position,
+                "version": stored.stream_version,
+                "type": stored.event_type,
+                "occurred_at": stored.occurred_at.isoformat(),
+                "actor": f"{stored.actor_id} ({stored.actor_role})",
+                "legal_basis": stored.legal_basis,
+                "payload": payload,
+                "erased_fields": list(erased),
+            }
+        )
+    return view

@@ -56,7 +56,7 @@ def parse_command(data: dict[str, Any]):
         raise CommandRejected(problems, rule="input.invalid", field=".".join(str(p) for p in first) or None) from None
 
 
-def _rejected_from(error: WorkflowUpdateFailedError) -> CommandRejected:
+def rejected_from(error: WorkflowUpdateFailedError) -> CommandRejected:
     cause = error.cause
     if isinstance(cause, ApplicationError):
         details = cause.details[0] if cause.details else {}
@@ -127,7 +127,7 @@ class CaseClient:
                 kind="Timeout",
             )
         except WorkflowUpdateFailedError as error:
-            raise _rejected_from(error) from None
+            raise rejected_from(error) from None
 
     async def state(self, case_id: str) -> CaseState:
         handle = self.client.get_workflow_handle_for(CaseWorkflow.run, case_id)

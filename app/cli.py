@@ -17,6 +17,7 @@ from app.logging import configure_logging
 from app.settings import Settings, get_settings
 from app.temporal import connect
 from app.audit_cli import audit_app
+from app.report_cli import report_command
 from app.views import case_panel
 from domain.case import ALLOWED
 from domain.phases import Phase
@@ -31,6 +32,7 @@ case_app = typer.Typer(help="Open cases and act on them.", no_args_is_help=True)
 app.add_typer(dev_app, name="dev")
 app.add_typer(case_app, name="case")
 app.add_typer(audit_app, name="audit")
+app.command("report")(report_command)
 
 AsOption = Annotated[
     str | None,
@@ -188,7 +190,7 @@ def case_show(
         console.print_json(state.model_dump_json())
         return
     console.print(case_panel(state))
-    allowed = ", ".join(c.model_fields["type"].default for c in ALLOWED[state.phase] if c.title != "Record missed deadline")
+    allowed = ", ".join(c.model_fields["type"].default for c in ALLOWED[state.phase] if not c.issued_by_system)
     console.print(f"Allowed now: {allowed or 'nothing'}")
 
 
@@ -196,7 +198,7 @@ def case_show(
 def case_commands() -> None:
     """List the commands each phase allows, with their type names for 'case act'."""
     for phase in Phase:
-        names = [c.model_fields["type"].default for c in ALLOWED[phase] if c.title != "Record missed deadline"]
+        names = [c.model_fields["type"].default for c in ALLOWED[phase] if not c.issued_by_system]
         console.print(f"[b]{phase.value}[/b] ({phase.label}): {', '.join(names) or '-'}")
 
 

@@ -12,8 +12,11 @@ from rich.table import Table
 
 from activities.eventlog import open_event_store
 from activities.readmodels import rebuild_case
+from activities.reports import build_report
 from app.cases import CaseClient, CommandRejected, parse_command
 from app.demo_citizens import DemoCitizen, demo_citizens
+from app.keys import open_key_store
+from app.report_cli import report_table
 from app.devstack import temporal_server
 from app.settings import Settings
 from app.temporal import connect, ensure_search_attributes
@@ -31,9 +34,11 @@ async def drive(cases: CaseClient, citizen: DemoCitizen, case_id: str, console: 
         deadlines = deadlines.model_copy(update={"visitation": DEMO_VISITATION_DEADLINE})
     await cases.open_case(parse_command(citizen.registration(case_id)), deadlines=deadlines)
     console.print(f"[cyan]{citizen.name}[/cyan]: case {case_id} opened ({citizen.need})")
-    for index, step in enumerate(citizen.steps):
-        if citizen.refused_attempt and citizen.refused_attempt[0] == index:
-            _, attempt, rule = citizen.refused_attempt
+    pending_refusal = citizen.refused_attempt
+    for step in citizen.steps:
+        if pending_refusal and pending_refusal[0] == step["type"]:
+            _, attempt, rule = pending_refusal
+            pending_refusal = None
             try:
                 await cases.act(case_id, parse_command(attempt))
             except CommandRejected as refused:
@@ -71,6 +76,8 @@ async def run_demo(settings: Settings, console: Console) -> bool:
         console.print(case_panel(state))
         console.print(trail_table(case_ids[citizen.key], store.read_stream(case_ids[citizen.key])))
         rebuilt_equal[citizen.key] = rebuild_case(store, case_ids[citizen.key]) == state
+    console.rule("Learning across cases")
+    console.print(report_table(build_report(store, open_key_store(store, settings)), title="Læring på tværs af sager: hele hændelsesloggen"))
     report = store.verify()
     store.dispose()
 

@@ -13,7 +13,7 @@ Codes come from the KL code lists by their Danish names; nothing is retyped.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from domain import terminology
@@ -39,8 +39,8 @@ class DemoCitizen:
     reporter: dict[str, str]
     life_areas: list[str]
     steps: list[dict[str, Any]] = field(default_factory=list)
-    # A command that must be refused, tried once before the step with this index.
-    refused_attempt: tuple[int, dict[str, Any], str] | None = None
+    # A command that must be refused (with this rule), tried once before the first step of the given type.
+    refused_attempt: tuple[str, dict[str, Any], str] | None = None
     # Seconds to wait in visitation before deciding: longer than the demo's
     # visitation deadline shows a missed deadline being recorded.
     linger_in_visitation: float = 0.0
@@ -95,33 +95,88 @@ def _accept(person_id: str, role: str) -> dict:
     return {"type": "answer_invitation", "actor": {"id": person_id, "role": role}, "accept": True}
 
 
-def _pilot(purpose: str, goal: str, measure: str, target: date, activities: list[tuple[str, str]]) -> dict:
+def _plan(purpose: str, goal: str, measure: str, target: date, activities: list[tuple[str, str]]) -> dict:
+    """The plan the caseworker proposes; its goal serves the citizen's first own goal."""
     return {
-        "type": "start_pilot",
+        "type": "propose_plan",
         "actor": CASEWORKER,
         "plan": {
             "purpose": purpose,
-            "goals": [{"description": goal, "measure": measure, "target_date": target.isoformat()}],
-            "activities": [{"description": d, "responsible": who} for d, who in activities],
+            "goals": [{"description": goal, "measure": measure, "target_date": target.isoformat(), "linked_goal": 1}],
+            "activities": [{"description": d, "responsible": who, "expected_weeks": 12} for d, who in activities],
         },
     }
+
+
+PROPOSE_TEAM = {"type": "propose_team", "actor": CASEWORKER}
+ACCEPT_PLAN = {"type": "answer_plan", "actor": CITIZEN, "accept": True, "comment": "Den plan vil jeg gerne prøve"}
+START_PILOT = {"type": "start_pilot", "actor": CASEWORKER}
 
 
 def _observe(person_id: str, role: str, text: str) -> dict:
     return {"type": "record_observation", "actor": {"id": person_id, "role": role}, "text": text}
 
 
-def _evaluate(scores: tuple[int, int, int, int], qol: tuple[int, int], sd: tuple[int, int], said: str, rec: str, why: str) -> dict:
+def _form(items: list[int], version: str, on: date) -> dict:
+    return {"version": version, "respondent": "citizen", "answered_on": on.isoformat(), "items": items}
+
+
+def _services(hours: float, cost_dkk: float, caseworker_hours: float) -> dict:
+    return {"service_hours_per_week": hours, "cost_per_week_dkk": cost_dkk, "caseworker_hours_per_week": caseworker_hours}
+
+
+def _baseline(wemwbs: list[int], self_determination: list[int], services: tuple[float, float, float], on: date) -> dict:
+    """WEMWBS (14 items) and SB-6 (6 items) answered by the citizen as the pilot starts, and the services before."""
+    return {
+        "type": "record_baseline",
+        "actor": CASEWORKER,
+        "wemwbs": _form(wemwbs, "1.0-da", on),
+        "self_determination": _form(self_determination, "1.0", on),
+        "services": _services(*services),
+    }
+
+
+def _evaluate(
+    wemwbs: list[int],
+    self_determination: list[int],
+    levels: list[tuple[str, str]],
+    goals: list[str],
+    services: tuple[float, float, float],
+    participation: tuple[int, int, int, int],
+    ratings: list[tuple[str, int, str]],
+    said: str,
+    status: str,
+    pilot: str,
+    why: str,
+    on: date,
+) -> dict:
+    meetings, with_citizen, decisions, decided_with_citizen = participation
     return {
         "type": "record_evaluation",
         "actor": CASEWORKER,
-        "value_domains": dict(zip(("productivity", "effects", "democracy", "service_experience"), scores)),
-        "quality_of_life": {"before": qol[0], "after": qol[1]},
-        "self_determination": {"before": sd[0], "after": sd[1]},
+        "wemwbs": _form(wemwbs, "1.0-da", on),
+        "self_determination": _form(self_determination, "1.0", on),
+        "function_levels": [
+            {"condition": _code(terminology.conditions(), c), "level": _code(terminology.function_levels(), level)}
+            for c, level in levels
+        ],
+        "goals": [{"attainment": attainment} for attainment in goals],
+        "services": _services(*services),
+        "participation": {
+            "meetings_held": meetings,
+            "meetings_with_citizen": with_citizen,
+            "decisions_taken": decisions,
+            "decisions_with_citizen": decided_with_citizen,
+            "consent_respected": True,
+        },
+        "ratings": [{"by": by, "rating": rating, "comment": comment} for by, rating, comment in ratings],
         "citizen_statement": said,
-        "recommendation": rec,
-        "reasons": why,
+        "follow_up": {"status": _code(terminology.follow_up_decisions(), status), "pilot": pilot, "reasons": why},
     }
+
+
+CONTINUE = "Træf afgørelse om fortsættelse af indsats"
+MODERATE, LIGHT = "Moderat nedsat funktionsevne", "Let nedsat funktionsevne"
 
 
 OPEN_VISITATION = {"type": "open_visitation", "actor": CASEWORKER}
@@ -136,6 +191,27 @@ def _consent(person_id: str, categories: list[str], purpose: str, until: date = 
         "categories": categories,
         "purpose": purpose,
         "valid_until": until.isoformat(),
+    }
+
+
+def _meeting(agenda: str, participants: list[str]) -> dict:
+    return {
+        "type": "schedule_meeting",
+        "actor": CASEWORKER,
+        "planned_for": (datetime.now(UTC) + timedelta(days=7)).isoformat(),
+        "agenda": agenda,
+        "participants": participants,
+    }
+
+
+def _meeting_held(number: int, attended: list[str], minutes: str) -> dict:
+    return {
+        "type": "record_meeting",
+        "actor": CASEWORKER,
+        "meeting_no": number,
+        "attended": attended,
+        "citizen_present": True,
+        "minutes": minutes,
     }
 
 
@@ -167,29 +243,46 @@ def demo_citizens() -> list[DemoCitizen]:
                 [("Have et job nogle timer om ugen", "Udvikle funktionsevne")],
             ),
             _decision("granted", [("Støtte til beskæftigelse", "SEL § 85", 3)]),
+            PROPOSE_TEAM,
             _invite("jc-lise", "Lise Madsen", "staff", "Jobcenter Rødovre", "work"),
             _invite("vol-karim", "Karim Nasser", "volunteer", "Ungdommens Røde Kors", "relations"),
             _accept("jc-lise", "staff"),
             _accept("vol-karim", "volunteer"),
             APPROVE_TEAM,
             _consent("vol-karim", ["goals", "plan", "observations"], "Mentor i Jonas' praktikforløb"),
-            _pilot(
+            _plan(
                 "Jonas prøver et stille praktikforløb med en frivillig mentor ved sin side",
                 "Jonas arbejder 6 timer om ugen",
                 "timer pr. uge i praktik",
                 date(2027, 6, 1),
                 [("Finde et stille praktiksted", "jc-lise"), ("Ugentlig gåtur og snak om jobbet", "vol-karim")],
             ),
+            ACCEPT_PLAN,
+            START_PILOT,
+            _baseline([3, 3, 2, 3, 3, 3, 2, 3, 3, 3, 2, 3, 2, 3], [2, 2, 1, 2, 3, 2], (3, 1800, 2), date(2026, 12, 1)),
             _observe("vol-karim", "volunteer", "Jonas kom selv til tiden og fortalte om sine nye kolleger"),
             _complete("Jonas arbejder nu 6 timer om ugen på lageret"),
-            _evaluate((4, 4, 5, 4), (4, 7), (3, 7), "Nu bestemmer jeg selv, hvornår jeg møder ind", "continue", "Målet er nået"),
+            _evaluate(
+                [4, 3, 3, 4, 4, 3, 4, 4, 3, 4, 3, 4, 3, 4],
+                [4, 4, 4, 4, 4, 4],
+                [("Varetage beskæftigelse", MODERATE), ("Indgå i samspil og kontakt", MODERATE)],
+                ["reached"],
+                (2, 1200, 1),
+                (5, 5, 4, 4),
+                [("citizen", 4, "Karim forstår mig")],
+                "Nu bestemmer jeg selv, hvornår jeg møder ind",
+                CONTINUE,
+                "keep",
+                "Målet er nået; praktikken fortsætter med mentor",
+                date(2027, 6, 1),
+            ),
             _close("Forløbet er evalueret og fortsætter i almindelig drift"),
         ],
     )
     # Starting the pilot before the team is approved must be refused, and the case goes on.
     jonas.refused_attempt = (
-        7,
-        _pilot("For tidligt", "Et mål", "en måling", date(2027, 1, 1), [("En aktivitet", "citizen")]),
+        "approve_team",
+        _plan("For tidligt", "Et mål", "en måling", date(2027, 1, 1), [("En aktivitet", "citizen")]),
         "pilot.team_not_approved",
     )
     mikkel = DemoCitizen(
@@ -217,22 +310,43 @@ def demo_citizens() -> list[DemoCitizen]:
                 [("Støtte til daglige opgaver i hjemmet", "SEL § 96", 40)],
                 "Der er bevilget 40 timer om ugen af de ansøgte 60, fordi behovet om natten dækkes af hjælpemidler",
             ),
+            PROPOSE_TEAM,
             _invite("hc-nina", "Nina Berg", "staff", "Handicapafdelingen", "health"),
             _invite("rel-sofie", "Sofie Sørensen", "relative", "Søster", "relations"),
             _accept("hc-nina", "staff"),
             _accept("rel-sofie", "relative"),
             APPROVE_TEAM,
             _consent("rel-sofie", ["plan", "decision", "observations"], "Sofie er arbejdsgiver i BPA-ordningen"),
-            _pilot(
+            _plan(
                 "Mikkel er arbejdsleder; søsteren Sofie er arbejdsgiver i de første 6 måneder",
                 "Mikkel passer sit job og sin fritid med sine egne hjælpere",
                 "antal dage med hjælp til tiden",
                 date(2027, 9, 1),
                 [("Ansætte hjælpere", "citizen"), ("Opfølgning på timeforbrug", "hc-nina")],
             ),
+            ACCEPT_PLAN,
+            START_PILOT,
+            _baseline([3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 2], [1, 1, 1, 2, 2, 2], (45, 22000, 3), date(2026, 12, 1)),
             _observe("rel-sofie", "relative", "Hjælperne møder stabilt; Mikkel har planlagt ferien selv"),
             _complete("Ordningen kører; timeforbruget svarer til bevillingen"),
-            _evaluate((3, 5, 5, 5), (5, 8), (2, 9), "Jeg har fået mit liv tilbage", "scale", "Modellen bør tilbydes flere"),
+            _evaluate(
+                [4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 3],
+                [5, 5, 4, 4, 4, 5],
+                [
+                    ("Gå og bevæge sig", "Fuldstændig nedsat funktionsevne"),
+                    ("Vaske sig", "Svært nedsat funktionsevne"),
+                    ("Varetage beskæftigelse", LIGHT),
+                ],
+                ["reached"],
+                (40, 19500, 1),
+                (6, 6, 5, 5),
+                [("citizen", 5, "Jeg vælger selv mine hjælpere"), ("relative", 4, "Meget papirarbejde i starten")],
+                "Jeg har fået mit liv tilbage",
+                CONTINUE,
+                "scale",
+                "Modellen bør tilbydes flere borgere med BPA",
+                date(2027, 9, 1),
+            ),
             _close("Evalueret; BPA fortsætter"),
         ],
     )
@@ -258,23 +372,42 @@ def demo_citizens() -> list[DemoCitizen]:
                 "granted",
                 [("Gruppebaseret hjælp og støtte etableret i samarbejde med frivillige", "SEL § 82a", 2)],
             ),
+            PROPOSE_TEAM,
             _invite("vol-maria", "Maria Holt", "volunteer", "Ældre Sagen Rødovre", "relations"),
             _invite("sp-ole", "Ole Krag", "staff", "Socialpsykiatrien", "health"),
             _accept("vol-maria", "volunteer"),
             _accept("sp-ole", "staff"),
             APPROVE_TEAM,
             _consent("vol-maria", ["goals", "plan", "observations", "meeting_notes"], "Besøgsven i cafe-piloten"),
-            _pilot(
+            _plan(
                 "Else, Maria og Ole mødes sammen i cafeen hver tirsdag: et fælles tredje",
                 "Else deltager selv i cafeen hver uge",
                 "antal tirsdage med deltagelse",
                 date(2027, 4, 1),
                 [("Følges til cafeen de første gange", "vol-maria"), ("Samtale om trivsel hver anden uge", "sp-ole")],
             ),
+            ACCEPT_PLAN,
+            START_PILOT,
+            _baseline([2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3], [3, 2, 2, 3, 3, 2], (2, 900, 1.5), date(2026, 12, 1)),
+            _meeting("Første tirsdag i cafeen: hvad vil Else gerne?", ["vol-maria", "sp-ole"]),
+            _meeting_held(1, ["citizen", "vol-maria", "sp-ole"], "Else valgte selv strikkeklubben; Maria følger hende de første gange"),
             _observe("vol-maria", "volunteer", "Else kom selv i cafeen i dag og tog en veninde med"),
             _observe("sp-ole", "staff", "Else sover bedre og er mere åben i samtalerne"),
             _complete("Else kommer nu selv i cafeen hver uge"),
-            _evaluate((4, 4, 4, 5), (3, 6), (4, 6), "Tirsdag er ugens bedste dag", "adjust", "Flere dage om ugen ønskes"),
+            _evaluate(
+                [3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 4],
+                [4, 3, 3, 4, 4, 3],
+                [("Deltage i sociale fællesskaber og fritidsaktiviteter", MODERATE), ("Varetage relationer til netværk", LIGHT)],
+                ["partly"],
+                (2, 700, 1),
+                (3, 2, 2, 2),
+                [("citizen", 5, "")],
+                "Tirsdag er ugens bedste dag",
+                CONTINUE,
+                "adjust",
+                "Flere dage om ugen ønskes; målet er delvist nået",
+                date(2027, 4, 1),
+            ),
             _close("Evalueret; tilbuddet justeres til to dage om ugen"),
         ],
     )

@@ -1,12 +1,59 @@
 """structlog for everything outside workflows, joined with the standard library's
-logging (which Temporal's ``workflow.logger`` writes to) through one formatter."""
+logging (which Temporal's ``workflow.logger`` writes to) through one formatter.
+
+Every line, whichever logger wrote it, passes ``redact_cpr`` last before it is
+rendered: CPR numbers (DDMMYY-SSSS and DDMMYYSSSS) never reach a log."""
 
 from __future__ import annotations
 
 import logging
+import re
 import sys
+import traceback
+from typing import Any
 
 import structlog
+
+#: A CPR number: a day 01-31, a month 01-12, two year digits, optionally a
+#: hyphen (or a space), four digits; not inside a longer run of digits.
+CPR_PATTERN = re.compile(r"(?<!\d)(?:0[1-9]|[12]\d|3[01])(?:0[1-9]|1[0-2])\d{2}[- ]?\d{4}(?!\d)")
+CPR_REDACTED = "[CPR]"
+
+
+def redact_text(text: str) -> str:
+    return CPR_PATTERN.sub(CPR_REDACTED, text)
+
+
+def _redact(value: Any) -> Any:
+    if isinstance(value, str):
+        return redact_text(value)
+    if isinstance(value, dict):
+        return {k: _redact(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_redact(v) for v in value)
+    if isinstance(value, (int, float, bool)) or value is None:
+        return value
+    return redact_text(str(value))
+
+
+def redact_cpr(_logger: Any, _method: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+    """structlog processor: replaces every CPR number in every value with [CPR].
+
+    Exceptions are rendered to text here (and redacted), since a traceback can
+    hold the values that caused it."""
+    exc_info = event_dict.pop("exc_info", None)
+    if exc_info:
+        if exc_info is True:
+            exc_info = sys.exc_info()
+        elif isinstance(exc_info, BaseException):
+            exc_info = (type(exc_info), exc_info, exc_info.__traceback__)
+        if isinstance(exc_info, tuple) and exc_info[0] is not None:
+            event_dict["exception"] = "".join(traceback.format_exception(*exc_info))
+    for key, value in list(event_dict.items()):
+        if key.startswith("_"):
+            continue  # structlog's own bookkeeping (the stdlib record)
+        event_dict[key] = _redact(value)
+    return event_dict
 
 
 def configure_logging(fmt: str = "console", level: str = "INFO") -> None:
@@ -15,6 +62,8 @@ def configure_logging(fmt: str = "console", level: str = "INFO") -> None:
         structlog.stdlib.add_log_level,
         structlog.stdlib.add_logger_name,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
+        structlog.processors.StackInfoRenderer(),
+        redact_cpr,
     ]
     renderer = (
         structlog.processors.JSONRenderer()

@@ -43,6 +43,35 @@ class Settings(BaseSettings):
     deadlines: PhaseDeadlines = Field(default_factory=PhaseDeadlines)
     actor_id: str = Field(default="", description="Who you are when you use the CLI (a person id)")
     actor_role: str = Field(default="caseworker", description="Your role when you use the CLI")
+    # Secrets (see docs/audit.md: each must be backed up, apart from the database).
+    keystore_secret: str = Field(
+        default="",
+        description="base64 of >= 32 random bytes that wrap citizens' keys; empty: keystore_secret_file",
+    )
+    keystore_secret_file: Path | None = Field(
+        default=None, description="file of the key store secret; default DATA_DIR/secrets/keystore.secret"
+    )
+    checkpoint_key_file: Path | None = Field(
+        default=None, description="Ed25519 key that signs checkpoints; default DATA_DIR/secrets/checkpoint-signing.pem"
+    )
+    codec_key: str = Field(
+        default="", description="base64 of the 32-byte AES key of the Temporal payload codec; empty: codec_key_file"
+    )
+    codec_key_file: Path | None = Field(
+        default=None, description="file of the payload codec key; default DATA_DIR/secrets/codec.key"
+    )
+    municipality: str = Field(default="0101", description="The municipality this installation serves (kommunekode)")
+    jwt_key: str = Field(
+        default="samskab-development-key-not-for-production-use",
+        description="The key bearer tokens are verified with: an HMAC secret (HS256) or a PEM public key (RS256/ES256)",
+    )
+    jwt_algorithm: str = Field(default="HS256", description="HS256, RS256 or ES256")
+    jwt_signing_key: str = Field(default="", description="Private key for 'samskab dev token' when the algorithm is not HMAC")
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
+    worker_metrics_address: str = Field(
+        default="", description="host:port where the worker serves Temporal's Prometheus metrics; empty: off"
+    )
 
     @property
     def embedded(self) -> bool:

@@ -1,14 +1,15 @@
-"""Connecting to Temporal with the pydantic data converter, and making sure the
-``CasePhase`` search attribute exists in the namespace."""
+"""Connecting to Temporal with the pydantic data converter (payloads encrypted by
+``app.codec``), and making sure the ``CasePhase`` search attribute exists in the namespace."""
 
 from __future__ import annotations
 
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest, ListSearchAttributesRequest
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.service import RPCError, RPCStatusCode
 
+from app.codec import data_converter
+from app.keys import codec_key
 from app.settings import Settings
 
 SEARCH_ATTRIBUTES = {"CasePhase": IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD}
@@ -18,7 +19,7 @@ async def connect(settings: Settings, address: str | None = None) -> Client:
     return await Client.connect(
         address or settings.effective_temporal_address,
         namespace=settings.temporal_namespace,
-        data_converter=pydantic_data_converter,
+        data_converter=data_converter(codec_key(settings)),
     )
 
 

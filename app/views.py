@@ -68,12 +68,16 @@ def case_panel(state: CaseState) -> Panel:
         lines.append(f"[b]Observations:[/b] {len(state.observations)}")
     if state.evaluation:
         ev = state.evaluation
+        before = lambda value: "no baseline" if value is None else str(value)  # noqa: E731
         lines.append(
-            f"[b]Evaluation:[/b] quality of life {ev.quality_of_life.before}->{ev.quality_of_life.after}, "
-            f"self-determination {ev.self_determination.before}->{ev.self_determination.after}; "
-            f"recommendation {ev.recommendation.value}"
+            f"[b]Evaluation:[/b] WEMWBS {before(ev.wemwbs_before)}->{ev.wemwbs.score}, "
+            f"SB-6 self-determination {before(ev.self_determination_before)}->{ev.self_determination.score}; "
+            f"{ev.follow_up.status.display}, pilot: {ev.follow_up.pilot.value}"
         )
-        lines.append(f'  Citizen: "{ev.citizen_statement}"')
+        scores = ", ".join(f"{name} {'-' if v is None else f'{v:.0f}'}" for name, v in ev.value_domains.scores().items())
+        lines.append(f"  Value domains (0-100): {scores}")
+        if ev.citizen_statement:
+            lines.append(f'  Citizen: "{ev.citizen_statement}"')
     for missed in state.missed_deadlines:
         lines.append(f"[red]Deadline missed in {missed.phase} (due {missed.due_at:%Y-%m-%d %H:%M})[/red]")
     if state.closed_reason:

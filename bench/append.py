@@ -76,7 +76,7 @@ def run_single(db: Database, raw_db: Database, events: int, progress=None) -> Re
         ratio=ratio,
         target=f">= {SINGLE_TARGET_RATIO}x raw",
         met=ratio >= SINGLE_TARGET_RATIO,
-        notes=f"{done} events, streams of 14-15, durable commits on both sides",
+        notes=f"{done} events, one stream per case script, durable commits on both sides",
     )
 
 

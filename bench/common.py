@@ -91,40 +91,96 @@ class Stopwatch:
 # -- realistic events ---------------------------------------------------------
 
 
-def case_commands() -> list[list[dict[str, Any]]]:
-    """The demo citizens' scripts (registration excluded), one list per citizen."""
+@dataclass(frozen=True)
+class Script:
+    """One citizen's case as commands: the registration, then each human command in order."""
+
+    source: str
+    register: Any  # (case_id) -> dict
+    steps: list[dict[str, Any]]
+
+
+def _scenario_scripts() -> list[Script]:
+    from tests import scenario
+
+    return [Script("tests.scenario", scenario.register, scenario.full_lifecycle_after_registration())]
+
+
+def _demo_scripts() -> list[Script]:
     from app.demo_citizens import demo_citizens
 
-    return [citizen.steps for citizen in demo_citizens()]
+    return [Script("app.demo_citizens", citizen.registration, citizen.steps) for citizen in demo_citizens()]
 
 
-def registration(index: int, case_id: str) -> dict[str, Any]:
-    from app.demo_citizens import demo_citizens
+def _replay(script: Script, case_id: str) -> list[Any]:
+    """The script decided and folded by the real domain: its events, or an error if it no longer fits."""
+    from app.cases import parse_command
+    from domain.case import decide, evolve, initial_state
+    from domain.phases import Phase
 
-    citizens = demo_citizens()
-    return citizens[index % len(citizens)].registration(case_id)
+    state = initial_state()
+    at = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+    events = []
+    for raw in [script.register(case_id)] + script.steps:
+        at += timedelta(minutes=7)
+        for event in decide(state, parse_command(raw).model_copy(update={"at": at})):
+            state = evolve(state, event)
+            events.append(event)
+    if state.phase is not Phase.CLOSED:
+        raise ValueError(f"the script ends in phase {state.phase}, not closed")
+    return events
+
+
+_SCRIPTS: list[Script] | None = None
+
+
+def case_scripts() -> list[Script]:
+    """Whole-lifecycle scripts that the current domain accepts.
+
+    The test scenario first (the tests keep it in step with the domain), then
+    the demo citizens; the first source whose every script reaches a closed
+    case offline is used.
+    """
+    global _SCRIPTS
+    if _SCRIPTS is not None:
+        return _SCRIPTS
+    problems = []
+    for load in (_scenario_scripts, _demo_scripts):
+        try:
+            scripts = load()
+            for script in scripts:
+                _replay(script, "bench-check")
+        except Exception as error:  # noqa: BLE001 - try the next source
+            problems.append(f"{load.__name__}: {type(error).__name__}: {str(error)[:200]}")
+            continue
+        _SCRIPTS = scripts
+        return scripts
+    raise RuntimeError("no case script fits the current domain: " + " | ".join(problems))
 
 
 def event_templates() -> list[list[Any]]:
-    """Each demo citizen's whole case as the log's NewEvents (14-15 events each),
-    decided and folded by the real domain, converted as the activity does."""
-    from activities.eventlog import to_new_event
-    from activities.messages import RecordedEvent
-    from app.cases import parse_command
-    from app.demo_citizens import demo_citizens
-    from domain.case import decide, evolve, initial_state
+    """Each script's whole case as the log's NewEvents (14-20 events each),
+    decided and folded by the real domain. Payloads are the domain's own
+    (the worker's activity also encrypts personal fields; sizes are alike)."""
+    from eventlog import NewEvent
 
     templates = []
-    for citizen in demo_citizens():
-        state = initial_state()
-        at = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
-        events = []
-        for raw in [citizen.registration(f"case-{citizen.key}")] + citizen.steps:
-            at += timedelta(minutes=7)
-            for event in decide(state, parse_command(raw).model_copy(update={"at": at})):
-                state = evolve(state, event)
-                events.append(to_new_event(RecordedEvent(event_id=str(uuid.uuid4()), event=event)))
-        templates.append(events)
+    for index, script in enumerate(case_scripts()):
+        templates.append(
+            [
+                NewEvent(
+                    event_id=str(uuid.uuid4()),
+                    event_type=event.type,
+                    schema_version=event.schema_version,
+                    occurred_at=event.occurred_at,
+                    actor_id=event.actor.id,
+                    actor_role=event.actor.role.value,
+                    legal_basis=event.legal_basis(),
+                    payload=event.payload(),
+                )
+                for event in _replay(script, f"bench-template-{index}")
+            ]
+        )
     return templates
 
 

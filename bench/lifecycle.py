@@ -13,7 +13,7 @@ import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
-from bench.common import Result, case_commands, registration
+from bench.common import Result, case_scripts
 
 TARGET_RATIO = 0.8
 ROUNDS = 2
@@ -43,8 +43,9 @@ async def run_async(cases: int, concurrency: int, progress=None) -> Result:
     from domain.phases import Phase
     from worker import build_worker
 
-    scripts = [[parse_command(step) for step in steps] for steps in case_commands()]
-    raw_scripts = case_commands()
+    sources = case_scripts()
+    scripts = [[parse_command(step) for step in script.steps] for script in sources]
+    raw_scripts = [script.steps for script in sources]
     run_id = uuid.uuid4().hex[:6]
 
     async with dev_stack() as (settings, client, _folder):
@@ -62,7 +63,7 @@ async def run_async(cases: int, concurrency: int, progress=None) -> Result:
         async def one_case(i: int, prefix: str) -> None:
             nonlocal updates
             case_id = f"{prefix}-{i:05d}"
-            await case_client.open_case(parse_command(registration(i, case_id)))
+            await case_client.open_case(parse_command(sources[i % len(sources)].register(case_id)))
             for command in scripts[i % len(scripts)]:
                 await case_client.act(case_id, command)
                 updates += 1
@@ -110,7 +111,10 @@ async def run_async(cases: int, concurrency: int, progress=None) -> Result:
         ratio=ratio,
         target=f">= {TARGET_RATIO}x bare",
         met=ratio >= TARGET_RATIO,
-        notes=f"{total} cases x {updates / total:.1f} updates, concurrency {concurrency}, dev server + SQLite log",
+        notes=(
+            f"{total} cases x {updates / total:.1f} updates ({sources[0].source}), concurrency {concurrency}, "
+            "dev server + SQLite log"
+        ),
         extra={"case_seconds": case_time, "bare_seconds": bare_time},
     )
 

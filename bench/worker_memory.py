@@ -14,10 +14,11 @@ from __future__ import annotations
 import asyncio
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 
-from bench.common import Result, case_commands, registration
+from bench.common import Result, case_scripts
 
 TARGET_KB = 100.0
 WARM_UP = 20
@@ -26,6 +27,7 @@ CONCURRENCY = 40
 
 class WorkerProcess:
     def __init__(self, kind: str, settings, address: str, max_cached: int) -> None:
+        self._errors = tempfile.TemporaryFile()
         self.process = subprocess.Popen(
             [
                 sys.executable, "-m", "bench.worker_proc", "--kind", kind, "--address", address,
@@ -34,6 +36,7 @@ class WorkerProcess:
             ],  # fmt: skip
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
+            stderr=self._errors,
             text=True,
         )
         self._expect("READY")
@@ -41,8 +44,14 @@ class WorkerProcess:
     def _expect(self, word: str) -> str:
         line = self.process.stdout.readline()
         if not line.startswith(word):
-            raise RuntimeError(f"worker process said {line!r}, expected {word}")
+            self._errors.seek(0)
+            tail = self._errors.read().decode(errors="replace")[-400:]
+            raise RuntimeError(f"worker process said {line!r}, expected {word}; its stderr ends: {tail}")
         return line
+
+    def stderr_tail(self, size: int = 1500) -> str:
+        self._errors.seek(0)
+        return self._errors.read().decode(errors="replace")[-size:]
 
     async def rss_kb(self) -> int:
         def ask() -> int:
@@ -60,6 +69,7 @@ class WorkerProcess:
         except Exception:  # noqa: BLE001 - kill it whatever went wrong
             self.process.kill()
             self.process.wait()
+        self._errors.close()
 
 
 async def _open_all(count: int, one, progress=None, task=None) -> None:
@@ -90,7 +100,8 @@ async def _measure(kind: str, cases: int, settings, client, address: str, progre
     from app.cases import CaseClient, parse_command
     from bench.bare import BareWorkflow
 
-    first_step = case_commands()[0][0]  # open_visitation: the case then waits for the assessment
+    script = case_scripts()[0]
+    first_step = script.steps[0]  # open_visitation: the case then waits for the assessment
     open_visitation = parse_command(first_step)
     run_id = uuid.uuid4().hex[:6]
     worker = WorkerProcess(kind, settings, address, max_cached=cases + WARM_UP + 50)
@@ -99,14 +110,17 @@ async def _measure(kind: str, cases: int, settings, client, address: str, progre
     async def one(i: int, prefix: str) -> None:
         case_id = f"{prefix}-{run_id}-{i:05d}"
         if kind == "case":
-            await case_client.open_case(parse_command(registration(i, case_id)))
+            await case_client.open_case(parse_command(script.register(case_id)))
             await case_client.act(case_id, open_visitation)
         else:
             handle = await client.start_workflow(BareWorkflow.run, 0, id=case_id, task_queue=settings.task_queue)
             await handle.execute_update(BareWorkflow.act, first_step)
 
     try:
-        await _open_all(WARM_UP, lambda i: one(i, f"warm-{kind}"))
+        try:
+            await _open_all(WARM_UP, lambda i: one(i, f"warm-{kind}"))
+        except Exception as error:
+            raise RuntimeError(f"{error}; worker stderr ends: {worker.stderr_tail()}") from error
         idle = await _settle(worker)
         task = progress.add_task(f"opening {cases} waiting cases ({kind})", total=cases) if progress else None
         await _open_all(cases, lambda i: one(i, f"open-{kind}"), progress, task)

@@ -20,24 +20,59 @@ from domain.citizen import Citizen
 from domain.consent import Consent, ConsentGiven, ConsentRevoked, GiveConsent, InformationCategory, RevokeConsent
 from domain.deadlines import DeadlineMissed, RecordMissedDeadline
 from domain.errors import DomainError, require
-from domain.evaluation import CaseClosed, CloseCase, EvaluationRecorded, RecordEvaluation
+from domain.evaluation import (
+    BaselineRecorded,
+    CaseClosed,
+    CloseCase,
+    EvaluationRecorded,
+    LegacyEvaluationRecorded,
+    RecordBaseline,
+    RecordEvaluation,
+    record_baseline,
+    record_evaluation,
+    upcast_type,
+)
 from domain.messages import Command, Event, Role
 from domain.need import Need, NeedRegistered, OpenVisitation, RegisterNeed, VisitationOpened
 from domain.phases import Phase
+from domain.team_proposal import propose_team
 from domain.pilot import (
     ActionPlan,
+    AdjustPlan,
+    AnswerPlan,
     CompletePilot,
+    Meeting,
+    MeetingHeld,
+    MeetingScheduled,
     ObservationRecorded,
+    PilotCheckInDue,
     PilotCompleted,
     PilotStarted,
+    PlanAcceptedByCitizen,
+    PlanAdjusted,
+    PlanChangesRequested,
+    PlanProposed,
+    ProposePlan,
+    RecordCheckIn,
+    RecordMeeting,
     RecordObservation,
+    ScheduleMeeting,
     StartPilot,
 )
 from domain.team import (
     AnswerInvitation,
     ApproveTeam,
+    ChangeTeam,
+    ExpireInvitation,
+    InvitationExpired,
+    InvitationReminderSent,
     InvitationStatus,
     InviteTeamMember,
+    ProposedRole,
+    ProposeTeam,
+    RemindInvitation,
+    TeamMemberLeft,
+    TeamProposed,
     TeamApprovedByCitizen,
     TeamChangesRequested,
     TeamMember,
@@ -68,11 +103,22 @@ CaseCommand = Annotated[
         StartPilot,
         RecordObservation,
         CompletePilot,
+        RecordBaseline,
         RecordEvaluation,
         CloseCase,
         RecordMissedDeadline,
         GiveConsent,
         RevokeConsent,
+        ProposeTeam,
+        RemindInvitation,
+        ExpireInvitation,
+        ChangeTeam,
+        ProposePlan,
+        AnswerPlan,
+        ScheduleMeeting,
+        RecordMeeting,
+        AdjustPlan,
+        RecordCheckIn,
     ],
     Field(discriminator="type"),
 ]
@@ -91,11 +137,24 @@ CaseEvent = Annotated[
         PilotStarted,
         ObservationRecorded,
         PilotCompleted,
+        BaselineRecorded,
         EvaluationRecorded,
+        LegacyEvaluationRecorded,
         CaseClosed,
         DeadlineMissed,
         ConsentGiven,
         ConsentRevoked,
+        TeamProposed,
+        InvitationReminderSent,
+        InvitationExpired,
+        TeamMemberLeft,
+        PlanProposed,
+        PlanAcceptedByCitizen,
+        PlanChangesRequested,
+        MeetingScheduled,
+        MeetingHeld,
+        PlanAdjusted,
+        PilotCheckInDue,
     ],
     Field(discriminator="type"),
 ]
@@ -131,9 +190,17 @@ class CaseState(BaseModel):
     team_approved: bool = False
     team_change_requests: tuple[str, ...] = ()
     consents: dict[str, Consent] = Field(default_factory=dict)
+    team_proposal: tuple[ProposedRole, ...] = ()
+    proposed_plan: ActionPlan | None = None
+    plan_accepted: bool = False
+    plan_change_requests: tuple[str, ...] = ()
     plan: ActionPlan | None = None
+    plan_adjustments: int = 0
+    meetings: dict[int, Meeting] = Field(default_factory=dict)
+    check_ins: int = 0
     observations: tuple[Observation, ...] = ()
     pilot_result: PilotCompleted | None = None
+    baseline: BaselineRecorded | None = None
     evaluation: EvaluationRecorded | None = None
     missed_deadlines: tuple[DeadlineMissed, ...] = ()
     closed_reason: str | None = None
@@ -161,8 +228,37 @@ ALLOWED: dict[Phase, tuple[type[Command], ...]] = {
     Phase.NEW: (RegisterNeed,),
     Phase.NEED: (OpenVisitation, CloseCase),
     Phase.VISITATION: (RecordAssessment, MakeDecision, RecordMissedDeadline),
-    Phase.TEAM: (InviteTeamMember, AnswerInvitation, ApproveTeam, StartPilot, GiveConsent, RevokeConsent, RecordMissedDeadline),
-    Phase.PILOT: (RecordObservation, CompletePilot, GiveConsent, RevokeConsent, RecordMissedDeadline),
+    Phase.TEAM: (
+        ProposeTeam,
+        InviteTeamMember,
+        AnswerInvitation,
+        ApproveTeam,
+        GiveConsent,
+        RevokeConsent,
+        ProposePlan,
+        AnswerPlan,
+        StartPilot,
+        RemindInvitation,
+        ExpireInvitation,
+        RecordMissedDeadline,
+    ),
+    Phase.PILOT: (
+        RecordObservation,
+        RecordBaseline,
+        ScheduleMeeting,
+        RecordMeeting,
+        AdjustPlan,
+        InviteTeamMember,
+        AnswerInvitation,
+        ChangeTeam,
+        GiveConsent,
+        RevokeConsent,
+        CompletePilot,
+        RemindInvitation,
+        ExpireInvitation,
+        RecordCheckIn,
+        RecordMissedDeadline,
+    ),
     Phase.EVALUATION: (RecordEvaluation, CloseCase, RevokeConsent, RecordMissedDeadline),
     Phase.REFUSED: (CloseCase,),
     Phase.CLOSED: (),
@@ -180,7 +276,7 @@ def _check_phase(state: CaseState, command: Command) -> None:
     if type(command) in allowed:
         return
     where = f"case {state.case_id}" if state.case_id else "this case"
-    now = ", ".join(c.title for c in allowed if c is not RecordMissedDeadline) or "nothing (the case is closed)"
+    now = ", ".join(c.title for c in allowed if not c.issued_by_system) or "nothing (the case is closed)"
     raise DomainError(
         f"'{command.title}' is not possible now: {where} is in the {state.phase.value} phase "
         f"({state.phase.label}). Allowed now: {now}.",
@@ -228,17 +324,59 @@ def _invite(state: CaseState, c: InviteTeamMember) -> list[Event]:
     _require_role(c, CASEWORKER_ROLES, "invite team members")
     existing = state.team.get(c.invitee.person_id)
     require(
-        existing is None or existing.status is InvitationStatus.DECLINED,
+        existing is None or existing.status not in (InvitationStatus.INVITED, InvitationStatus.JOINED),
         f"{c.invitee.name} ({c.invitee.person_id}) is already {existing.status.value if existing else ''} on the team",
         rule="team.already_invited",
         field="invitee.person_id",
     )
     require(
-        not state.team_approved,
-        "the citizen has already approved the team; changes after approval come with the team issue",
-        rule="team.already_approved",
+        not state.team_approved or bool(c.reason.strip()),
+        "the citizen has already approved the team; a later change to the team needs a reason",
+        rule="team.change_needs_reason",
+        field="reason",
     )
-    return [TeamMemberInvited(occurred_at=c.at, actor=c.actor, invitee=c.invitee)]
+    return [TeamMemberInvited(occurred_at=c.at, actor=c.actor, invitee=c.invitee, reason=c.reason.strip())]
+
+
+def _propose_team(state: CaseState, c: ProposeTeam) -> list[Event]:
+    _require_role(c, CASEWORKER_ROLES, "propose a team")
+    return [TeamProposed(occurred_at=c.at, actor=c.actor, roles=propose_team(state.need, state.assessment))]
+
+
+def _open_invitation(state: CaseState, person_id: str) -> TeamMember:
+    member = state.team.get(person_id)
+    require(
+        member is not None and member.status is InvitationStatus.INVITED,
+        f"{person_id} has no open invitation to this team",
+        rule="team.no_open_invitation",
+        field="person_id",
+    )
+    return member
+
+
+def _remind_invitation(state: CaseState, c: RemindInvitation) -> list[Event]:
+    _require_role(c, (Role.SYSTEM,), "send invitation reminders")
+    member = _open_invitation(state, c.person_id)
+    require(not member.reminded, f"{member.name} has been reminded already", rule="team.already_reminded")
+    return [InvitationReminderSent(occurred_at=c.at, actor=c.actor, person_id=c.person_id)]
+
+
+def _expire_invitation(state: CaseState, c: ExpireInvitation) -> list[Event]:
+    _require_role(c, (Role.SYSTEM,), "let invitations expire")
+    _open_invitation(state, c.person_id)
+    return [InvitationExpired(occurred_at=c.at, actor=c.actor, person_id=c.person_id)]
+
+
+def _change_team(state: CaseState, c: ChangeTeam) -> list[Event]:
+    _require_role(c, CASEWORKER_ROLES, "change the team")
+    member = state.team.get(c.person_id)
+    require(
+        member is not None and member.status is InvitationStatus.JOINED,
+        f"{c.person_id} is not a member of the team",
+        rule="team.not_a_member",
+        field="person_id",
+    )
+    return [TeamMemberLeft(occurred_at=c.at, actor=c.actor, person_id=c.person_id, reason=c.reason.strip())]
 
 
 def _answer(state: CaseState, c: AnswerInvitation) -> list[Event]:
@@ -293,6 +431,59 @@ def _approve_team(state: CaseState, c: ApproveTeam) -> list[Event]:
 CITIZEN_AS_RESPONSIBLE = "citizen"
 
 
+def _team_ids(state: CaseState) -> set[str]:
+    """Who can own an activity, take part in a meeting or propose a change: the
+    joined members, the caseworker and the citizen."""
+    return {m.person_id for m in state.joined_members()} | {CITIZEN_AS_RESPONSIBLE, state.caseworker_id or ""}
+
+
+def _check_plan(state: CaseState, c: ProposePlan | AdjustPlan) -> None:
+    """SEL § 141: goals that are the citizen's (linked to the assessment), measurable and dated."""
+    goals = state.assessment.goals if state.assessment else ()
+    for i, goal in enumerate(c.plan.goals):
+        require(
+            1 <= goal.linked_goal <= len(goals),
+            f"goal {i + 1} must link to one of the citizen's {len(goals)} goal(s) from the assessment (1-{len(goals)})",
+            rule="plan.goal_not_linked",
+            field=f"plan.goals[{i}].linked_goal",
+        )
+        require(
+            goal.target_date > c.at.date(),
+            "a goal's target date must lie ahead",
+            rule="plan.target_date_passed",
+            field=f"plan.goals[{i}].target_date",
+        )
+    team = _team_ids(state)
+    for i, activity in enumerate(c.plan.activities):
+        require(
+            activity.responsible in team,
+            f"{activity.responsible!r} is not on the team; choose a team member, the caseworker or 'citizen'",
+            rule="pilot.responsible_not_on_team",
+            field=f"plan.activities[{i}].responsible",
+        )
+
+
+def _propose_plan(state: CaseState, c: ProposePlan) -> list[Event]:
+    _require_role(c, CASEWORKER_ROLES, "propose the action plan")
+    require(
+        state.team_approved,
+        "the citizen must approve the team before the plan is proposed",
+        rule="pilot.team_not_approved",
+    )
+    _check_plan(state, c)
+    return [PlanProposed(occurred_at=c.at, actor=c.actor, plan=c.plan)]
+
+
+def _answer_plan(state: CaseState, c: AnswerPlan) -> list[Event]:
+    _require_role(c, (Role.CITIZEN,), "accept the action plan: it is the citizen's plan")
+    require(state.proposed_plan is not None, "no plan has been proposed yet", rule="plan.none_proposed")
+    require(not state.plan_accepted, "the plan is already accepted", rule="plan.already_accepted")
+    if c.accept:
+        return [PlanAcceptedByCitizen(occurred_at=c.at, actor=c.actor, comment=c.comment.strip())]
+    require(bool(c.comment.strip()), "say which changes you want to the plan", rule="plan.changes_need_comment", field="comment")
+    return [PlanChangesRequested(occurred_at=c.at, actor=c.actor, comment=c.comment.strip())]
+
+
 def _start_pilot(state: CaseState, c: StartPilot) -> list[Event]:
     _require_role(c, CASEWORKER_ROLES, "start the pilot")
     require(
@@ -300,15 +491,85 @@ def _start_pilot(state: CaseState, c: StartPilot) -> list[Event]:
         "the citizen must approve the team before the pilot starts",
         rule="pilot.team_not_approved",
     )
-    responsible_ok = {m.person_id for m in state.joined_members()} | {CITIZEN_AS_RESPONSIBLE, state.caseworker_id}
-    for i, activity in enumerate(c.plan.activities):
-        require(
-            activity.responsible in responsible_ok,
-            f"{activity.responsible!r} is not on the team; choose a team member, the caseworker or 'citizen'",
-            rule="pilot.responsible_not_on_team",
-            field=f"plan.activities[{i}].responsible",
+    require(
+        state.plan_accepted and state.proposed_plan is not None,
+        "the citizen must accept the action plan before the pilot starts",
+        rule="pilot.plan_not_accepted",
+    )
+    return [PilotStarted(occurred_at=c.at, actor=c.actor, plan=state.proposed_plan)]
+
+
+def _schedule_meeting(state: CaseState, c: ScheduleMeeting) -> list[Event]:
+    team = _team_ids(state)
+    require(
+        c.actor.id in team or c.actor.role in CASEWORKER_ROLES,
+        f"{c.actor.id} is not on the team; meetings are planned by the team",
+        rule="pilot.not_on_team",
+        field="actor.id",
+    )
+    require(c.planned_for > c.at, "a meeting is planned for a time ahead", rule="meeting.in_the_past", field="planned_for")
+    for i, person in enumerate(c.participants):
+        require(person in team, f"{person!r} is not on the team", rule="meeting.participant_not_on_team", field=f"participants[{i}]")
+    return [
+        MeetingScheduled(
+            occurred_at=c.at,
+            actor=c.actor,
+            meeting_no=len(state.meetings) + 1,
+            planned_for=c.planned_for,
+            agenda=c.agenda,
+            participants=tuple(dict.fromkeys([CITIZEN_AS_RESPONSIBLE, *c.participants])),
         )
-    return [PilotStarted(occurred_at=c.at, actor=c.actor, plan=c.plan)]
+    ]
+
+
+def _record_meeting(state: CaseState, c: RecordMeeting) -> list[Event]:
+    meeting = state.meetings.get(c.meeting_no)
+    require(meeting is not None, f"there is no meeting number {c.meeting_no}", rule="meeting.unknown", field="meeting_no")
+    require(not meeting.held, f"meeting {c.meeting_no} is already recorded", rule="meeting.already_held", field="meeting_no")
+    require(
+        c.actor.role in CASEWORKER_ROLES or c.actor.id in _team_ids(state),
+        f"{c.actor.id} is not on the team",
+        rule="pilot.not_on_team",
+        field="actor.id",
+    )
+    require(
+        c.citizen_present and CITIZEN_AS_RESPONSIBLE in c.attended,
+        "a joint meeting is held with the citizen present (et fælles tredje); "
+        "without the citizen, record an observation instead",
+        rule="meeting.citizen_absent",
+        field="citizen_present",
+    )
+    team = _team_ids(state)
+    for i, person in enumerate(c.attended):
+        require(person in team, f"{person!r} is not on the team", rule="meeting.participant_not_on_team", field=f"attended[{i}]")
+    return [
+        MeetingHeld(
+            occurred_at=c.at,
+            actor=c.actor,
+            meeting_no=c.meeting_no,
+            attended=tuple(dict.fromkeys(c.attended)),
+            citizen_present=c.citizen_present,
+            minutes=c.minutes,
+        )
+    ]
+
+
+def _adjust_plan(state: CaseState, c: AdjustPlan) -> list[Event]:
+    _require_role(c, CASEWORKER_ROLES, "record a change to the plan")
+    require(
+        c.proposed_by in _team_ids(state),
+        f"{c.proposed_by!r} is not on the team; a change is proposed by the citizen or a team member",
+        rule="plan.proposer_not_on_team",
+        field="proposed_by",
+    )
+    _check_plan(state, c)
+    return [PlanAdjusted(occurred_at=c.at, actor=c.actor, plan=c.plan, reason=c.reason.strip(), proposed_by=c.proposed_by)]
+
+
+def _record_check_in(state: CaseState, c: RecordCheckIn) -> list[Event]:
+    _require_role(c, (Role.SYSTEM,), "record a pilot check-in")
+    require(c.number == state.check_ins + 1, f"the next check-in is number {state.check_ins + 1}", rule="pilot.check_in_order")
+    return [PilotCheckInDue(occurred_at=c.at, actor=c.actor, number=c.number)]
 
 
 def _record_observation(state: CaseState, c: RecordObservation) -> list[Event]:
@@ -352,8 +613,17 @@ def _complete_pilot(state: CaseState, c: CompletePilot) -> list[Event]:
 def _record_evaluation(state: CaseState, c: RecordEvaluation) -> list[Event]:
     _require_role(c, CASEWORKER_ROLES, "record the evaluation")
     require(state.evaluation is None, "the evaluation is already recorded", rule="evaluation.already_recorded")
-    fields = c.model_dump(exclude={"type", "actor", "at"})
-    return [EvaluationRecorded(occurred_at=c.at, actor=c.actor, **fields)]
+    return [record_evaluation(c, assessment=state.assessment, plan=state.plan, baseline=state.baseline)]
+
+
+def _record_baseline(state: CaseState, c: RecordBaseline) -> list[Event]:
+    _require_role(c, CASEWORKER_ROLES, "record the baseline")
+    require(
+        state.baseline is None,
+        "the baseline is already recorded; it is measured once, as the pilot starts",
+        rule="evaluation.baseline_already_recorded",
+    )
+    return [record_baseline(c, state.assessment)]
 
 
 def _close_case(state: CaseState, c: CloseCase) -> list[Event]:
@@ -434,11 +704,22 @@ _DECIDERS: dict[type[Command], Callable[[CaseState, Command], list[Event]]] = {
     StartPilot: _start_pilot,
     RecordObservation: _record_observation,
     CompletePilot: _complete_pilot,
+    RecordBaseline: _record_baseline,
     RecordEvaluation: _record_evaluation,
     CloseCase: _close_case,
     RecordMissedDeadline: _record_missed_deadline,
     GiveConsent: _give_consent,
     RevokeConsent: _revoke_consent,
+    ProposeTeam: _propose_team,
+    RemindInvitation: _remind_invitation,
+    ExpireInvitation: _expire_invitation,
+    ChangeTeam: _change_team,
+    ProposePlan: _propose_plan,
+    AnswerPlan: _answer_plan,
+    ScheduleMeeting: _schedule_meeting,
+    RecordMeeting: _record_meeting,
+    AdjustPlan: _adjust_plan,
+    RecordCheckIn: _record_check_in,
 }
 
 
@@ -479,7 +760,8 @@ def _apply(state: CaseState, event: Event) -> CaseState:
             phase = Phase.REFUSED if event.outcome is Outcome.REFUSED else Phase.TEAM
             return _enter(state, phase, event.occurred_at, decision=event)
         case TeamMemberInvited():
-            team = {**state.team, event.invitee.person_id: TeamMember(**event.invitee.model_dump())}
+            member = TeamMember(**event.invitee.model_dump(), invited_at=event.occurred_at)
+            team = {**state.team, event.invitee.person_id: member}
             return state.model_copy(update={"team": team})
         case TeamMemberJoined():
             return state.model_copy(update={"team": _with_member(state, event.person_id, status=InvitationStatus.JOINED)})
@@ -497,10 +779,40 @@ def _apply(state: CaseState, event: Event) -> CaseState:
             return state.model_copy(update={"observations": (*state.observations, seen)})
         case PilotCompleted():
             return _enter(state, Phase.EVALUATION, event.occurred_at, pilot_result=event)
+        case BaselineRecorded():
+            return state.model_copy(update={"baseline": event})
         case EvaluationRecorded():
             return state.model_copy(update={"evaluation": event})
         case CaseClosed():
             return _enter(state, Phase.CLOSED, event.occurred_at, closed_reason=event.reason)
+        case TeamProposed():
+            return state.model_copy(update={"team_proposal": event.roles})
+        case InvitationReminderSent():
+            return state.model_copy(update={"team": _with_member(state, event.person_id, reminded=True)})
+        case InvitationExpired():
+            return state.model_copy(update={"team": _with_member(state, event.person_id, status=InvitationStatus.EXPIRED)})
+        case TeamMemberLeft():
+            return state.model_copy(update={"team": _with_member(state, event.person_id, status=InvitationStatus.LEFT)})
+        case PlanProposed():
+            return state.model_copy(update={"proposed_plan": event.plan, "plan_accepted": False})
+        case PlanAcceptedByCitizen():
+            return state.model_copy(update={"plan_accepted": True})
+        case PlanChangesRequested():
+            return state.model_copy(update={"plan_change_requests": (*state.plan_change_requests, event.comment)})
+        case MeetingScheduled():
+            meeting = Meeting(
+                meeting_no=event.meeting_no, planned_for=event.planned_for, agenda=event.agenda, participants=event.participants
+            )
+            return state.model_copy(update={"meetings": {**state.meetings, event.meeting_no: meeting}})
+        case MeetingHeld():
+            held = state.meetings[event.meeting_no].model_copy(
+                update={"held": True, "attended": event.attended, "minutes": event.minutes}
+            )
+            return state.model_copy(update={"meetings": {**state.meetings, event.meeting_no: held}})
+        case PlanAdjusted():
+            return state.model_copy(update={"plan": event.plan, "plan_adjustments": state.plan_adjustments + 1})
+        case PilotCheckInDue():
+            return state.model_copy(update={"check_ins": event.number})
         case ConsentGiven():
             consent = Consent(
                 person_id=event.person_id,
@@ -532,4 +844,5 @@ def fold(events: Iterable[Event], state: CaseState | None = None) -> CaseState:
 
 def event_from_record(event_type: str, header: dict, payload: dict) -> Event:
     """Rebuilds a domain event from the event log's columns and payload."""
+    event_type = upcast_type(event_type, header.get("schema_version", 1))
     return event_adapter.validate_python({**payload, **header, "type": event_type})

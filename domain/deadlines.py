@@ -1,14 +1,29 @@
 """Deadlines that pass: the municipality's processing deadlines are workflow
-timers; when one passes in a phase, the miss becomes an event in the case
-(Retssikkerhedsloven § 3, stk. 2: published processing times)."""
+timers; when one passes, the miss becomes an event in the case.
+
+- Phase deadlines: how long a case may stay in a phase (a miss is recorded once).
+- Processing deadlines (retssikkerhedsloven § 3, stk. 2): the municipality's
+  published time from the receipt of an application to the decision, per
+  legal basis. Defaults are package data (``domain/data/processing_deadlines.json``)
+  that the settings override. When one passes without a decision, the case
+  records the miss with a written notice to the citizen that names the date a
+  decision can be expected, and the team lead is told.
+- Appeal windows (retssikkerhedsloven §§ 66-67): 4 weeks for the citizen to
+  appeal, 4 weeks for the municipality to reconsider (see ``domain/appeal.py``).
+"""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+import json
+from datetime import date, datetime, timedelta
+from functools import cache
+from importlib import resources
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
+from domain.errors import require
+from domain.legal import RSL_3_2, check_legal_basis
 from domain.messages import Command, Event
 
 
@@ -30,12 +45,21 @@ class DeadlineMissed(Event):
         return "Retssikkerhedsloven § 3, stk. 2" if self.phase == "visitation" else None
 
 
-class PhaseDeadlines(BaseModel):
-    """How long a case may stay in each phase before the miss is recorded.
+@cache
+def default_processing_deadlines() -> tuple[timedelta, dict[str, timedelta]]:
+    """The package's default processing deadlines: (for any other basis, per legal basis)."""
+    raw = json.loads(resources.files("domain").joinpath("data", "processing_deadlines.json").read_text(encoding="utf-8"))
+    per_basis = {check_legal_basis(k, field="per_legal_basis"): timedelta(weeks=v) for k, v in raw["per_legal_basis"].items()}
+    return timedelta(weeks=raw["default"]), per_basis
 
-    The municipality publishes its processing times (Rsl § 3, stk. 2); these
-    defaults follow common published values and are settings, so tests and the
-    demo use short ones. An empty value means: no deadline in that phase."""
+
+class PhaseDeadlines(BaseModel):
+    """Every duration a case's timers use, as settings.
+
+    Phase fields (visitation, team, pilot, evaluation): how long a case may stay
+    in each phase before the miss is recorded; empty means no deadline. The
+    others are the processing deadlines (Rsl § 3, stk. 2) and the appeal windows
+    (Rsl §§ 66-67). Tests and the demo use short ones."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -44,5 +68,97 @@ class PhaseDeadlines(BaseModel):
     pilot: timedelta | None = timedelta(weeks=26)
     evaluation: timedelta | None = timedelta(weeks=4)
 
+    processing: dict[str, timedelta] = Field(
+        default_factory=lambda: dict(default_processing_deadlines()[1]),
+        description="Published processing deadline per legal basis, from receipt of the application to the decision",
+    )
+    processing_default: timedelta = Field(default_factory=lambda: default_processing_deadlines()[0])
+    processing_reminder: timedelta = Field(default=timedelta(weeks=1), description="Remind the caseworker this long before")
+    notice_extension: timedelta = Field(
+        default=timedelta(weeks=4), description="After a miss, the citizen is told to expect a decision this much later"
+    )
+    appeal_window: timedelta = Field(default=timedelta(weeks=4), description="Klagefrist, Rsl § 67")
+    reconsideration: timedelta = Field(default=timedelta(weeks=4), description="Genvurdering, Rsl § 66")
+    late_appeals_open: timedelta = Field(
+        default=timedelta(weeks=52), description="How long after the window a late appeal is still received and flagged"
+    )
+    invitation_reply: timedelta = Field(
+        default=timedelta(days=14), description="An invitee answers within this; a reminder goes halfway, then it expires"
+    )
+    pilot_check_in: timedelta = Field(default=timedelta(weeks=4), description="How often the pilot is checked in on")
+
     def for_phase(self, phase: str) -> timedelta | None:
-        return getattr(self, phase, None)
+        return getattr(self, phase, None) if phase in ("visitation", "team", "pilot", "evaluation") else None
+
+    def processing_deadline(self, applied_for: tuple[str, ...] | list[str]) -> timedelta:
+        """The shortest published deadline among what was applied for: the decision
+        covers the whole application, so the strictest deadline governs it."""
+        limits = [self.processing.get(basis, self.processing_default) for basis in applied_for]
+        return min(limits) if limits else self.processing_default
+
+
+# -- the application and its processing deadline ---------------------------
+
+
+class ReceiveApplication(Command):
+    """The citizen's application as received: what is applied for, and when it came in.
+
+    ``processing_deadline`` is stamped by the workflow from the municipality's
+    published deadlines (the settings); the decider falls back on the package
+    defaults when it is empty."""
+
+    title = "Receive application"
+    type: Literal["receive_application"] = "receive_application"
+    applied_for: list[str] = Field(min_length=1, description='Legal bases applied for, e.g. ["SEL § 96"]')
+    received_on: date | None = Field(default=None, description="The day the application came in; empty: today")
+    processing_deadline: timedelta | None = None
+
+
+class ApplicationReceived(Event):
+    type: Literal["application_received"] = "application_received"
+    applied_for: tuple[str, ...]
+    routed_to_elder_act: tuple[str, ...] = ()
+    received_at: datetime
+    due_at: datetime | None = Field(description="The published processing deadline; empty when all was routed to the Elder Act")
+
+    def legal_basis(self) -> str | None:
+        return ", ".join(self.applied_for) or None
+
+
+class RecordMissedProcessingDeadline(Command):
+    """Issued by the workflow when the processing deadline passes without a decision."""
+
+    title = "Record missed processing deadline"
+    type: Literal["record_missed_processing_deadline"] = "record_missed_processing_deadline"
+    expected_by: datetime
+
+
+class ProcessingDeadlineMissed(Event):
+    type: Literal["processing_deadline_missed"] = "processing_deadline_missed"
+    due_at: datetime
+    expected_by: datetime
+    notice: str = Field(description="The written notice to the citizen (Danish)")
+
+    def legal_basis(self) -> str | None:
+        return "Retssikkerhedsloven § 3, stk. 2"
+
+
+def notice_of_missed_deadline(
+    citizen_name: str, case_id: str, applied_for: tuple[str, ...], due_on: date, expected_by: date
+) -> str:
+    """The letter Rsl § 3, stk. 2 requires when a deadline cannot be kept: why
+    the citizen hears from us, and when a decision can be expected."""
+    return (
+        f"Kære {citizen_name}\n\n"
+        f"Vi har ikke nået at træffe afgørelse i din sag ({case_id}) om {', '.join(applied_for)} "
+        f"inden for kommunens sagsbehandlingsfrist, som udløb den {due_on.strftime('%d.%m.%Y')}.\n"
+        f"Du kan forvente en afgørelse senest den {expected_by.strftime('%d.%m.%Y')}.\n\n"
+        f"Vi skriver til dig efter {RSL_3_2}. Du er velkommen til at kontakte din sagsbehandler.\n"
+    )
+
+
+def check_processing_deadline_missable(due_at: datetime | None, decided: bool, missed: bool, now: datetime) -> None:
+    require(due_at is not None, "no processing deadline runs in this case", rule="deadline.no_processing_deadline")
+    require(not decided, "the decision is made; the processing deadline was kept", rule="deadline.already_decided")
+    require(not missed, "the missed processing deadline is already recorded", rule="deadline.already_recorded")
+    require(now >= due_at, f"the processing deadline is {due_at.isoformat()}; it has not passed", rule="deadline.not_passed")

@@ -13,6 +13,7 @@ LEGAL_BASES: dict[str, str] = {
     "SEL § 82b": "Individuel tidsbegrænset socialpædagogisk hjælp og støtte",
     "SEL § 83": "Personlig og praktisk hjælp",
     "SEL § 83a": "Rehabiliteringsforløb",
+    "SEL § 83b": "Hjælp efter serviceloven § 83 b (borgere i folkepensionsalderen: ældreloven)",
     "SEL § 84": "Aflastning og afløsning",
     "SEL § 85": "Socialpædagogisk bistand",
     "SEL § 86": "Genoptræning og vedligeholdelsestræning",
@@ -30,7 +31,7 @@ LEGAL_BASES: dict[str, str] = {
 
 
 def check_legal_basis(value: str, *, field: str) -> str:
-    normalised = " ".join(value.replace("§", " § ").split())
+    normalised = normalise_legal_basis(value)
     if normalised in LEGAL_BASES:
         return normalised
     allowed = ", ".join(LEGAL_BASES)
@@ -39,6 +40,23 @@ def check_legal_basis(value: str, *, field: str) -> str:
         rule="decision.unknown_legal_basis",
         field=field,
     )
+
+
+# References the rules cite, spelled once.
+FVL_19 = "forvaltningslovens § 19 (partshøring)"
+FVL_22 = "forvaltningslovens § 22 (begrundelse)"
+FVL_24 = "forvaltningslovens § 24 (begrundelsens indhold)"
+FVL_25 = "forvaltningslovens § 25 (klagevejledning)"
+RSL_3_2 = "retssikkerhedslovens § 3, stk. 2 (sagsbehandlingsfrister)"
+RSL_11A = "retssikkerhedslovens § 11 a (samtykke til at indhente oplysninger)"
+RSL_66 = "retssikkerhedslovens § 66 (genvurdering)"
+RSL_67 = "retssikkerhedslovens § 67 (klagefrist)"
+ELDER_ACT = "ældreloven (lov om ældre, i kraft 1. juli 2025)"
+
+
+def normalise_legal_basis(value: str) -> str:
+    """ "SEL §85", "SEL  § 85" and "SEL § 85" are the same paragraph."""
+    return " ".join(value.replace("§", " § ").split())
 
 
 APPEAL_GUIDANCE_DA = (

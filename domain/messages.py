@@ -50,6 +50,8 @@ class Command(Message):
     deterministic clock; whatever a caller puts there is overwritten."""
 
     title: ClassVar[str] = "command"
+    # Commands the workflow issues itself (timers firing); never taken from a caller.
+    issued_by_system: ClassVar[bool] = False
 
     actor: Actor
     at: datetime | None = None

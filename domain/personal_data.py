@@ -46,7 +46,8 @@ _FIELDS: dict[str, tuple[str, ...]] = {
     "observation_recorded": ("text",),
     "pilot_completed": ("summary", "early_end_reason"),
     # Phase 5: the citizen's own voice and the reasons given.
-    "evaluation_recorded": ("citizen_statement", "reasons"),
+    # (schema 1 had "reasons"; schema 2 keeps them in follow_up, beside the ratings' free text)
+    "evaluation_recorded": ("citizen_statement", "reasons", "follow_up.reasons", "ratings[*].comment"),
     "case_closed": ("reason",),
 }
 

@@ -3,7 +3,7 @@ out by the team with the citizen, with observations by any team member."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -17,6 +17,7 @@ class PlanGoal(BaseModel):
     description: str = Field(min_length=3, max_length=2000)
     measure: str = Field(min_length=3, max_length=500, description="How we will know it is reached")
     target_date: date
+    linked_goal: int = Field(ge=1, description="Number of the citizen's own goal in the assessment (1 = the first)")
 
 
 class PlanActivity(BaseModel):
@@ -24,6 +25,7 @@ class PlanActivity(BaseModel):
 
     description: str = Field(min_length=3, max_length=2000)
     responsible: str = Field(min_length=1, max_length=64, description="person id of a team member or the citizen")
+    expected_weeks: int | None = Field(default=None, ge=1, le=104, description="Expected duration")
 
 
 class ActionPlan(BaseModel):
@@ -34,10 +36,46 @@ class ActionPlan(BaseModel):
     activities: tuple[PlanActivity, ...] = Field(min_length=1)
 
 
+class ProposePlan(Command):
+    """The caseworker puts the plan made with the citizen and the team to the citizen."""
+
+    title = "Propose action plan"
+    type: Literal["propose_plan"] = "propose_plan"
+    plan: ActionPlan
+
+
+class PlanProposed(Event):
+    type: Literal["plan_proposed"] = "plan_proposed"
+    plan: ActionPlan
+
+    def legal_basis(self) -> str | None:
+        return "SEL § 141"
+
+
+class AnswerPlan(Command):
+    """The citizen accepts the proposed plan, or asks for changes (saying which)."""
+
+    title = "Answer action plan"
+    type: Literal["answer_plan"] = "answer_plan"
+    accept: bool
+    comment: str = Field(default="", max_length=2000)
+
+
+class PlanAcceptedByCitizen(Event):
+    type: Literal["plan_accepted_by_citizen"] = "plan_accepted_by_citizen"
+    comment: str
+
+
+class PlanChangesRequested(Event):
+    type: Literal["plan_changes_requested"] = "plan_changes_requested"
+    comment: str
+
+
 class StartPilot(Command):
+    """Starts the pilot on the plan the citizen accepted."""
+
     title = "Start pilot"
     type: Literal["start_pilot"] = "start_pilot"
-    plan: ActionPlan
 
 
 class PilotStarted(Event):
@@ -46,6 +84,84 @@ class PilotStarted(Event):
 
     def legal_basis(self) -> str | None:
         return "SEL § 141"
+
+
+class ScheduleMeeting(Command):
+    """A joint meeting with the citizen present: "et fælles tredje" (seed 004)."""
+
+    title = "Schedule joint meeting"
+    type: Literal["schedule_meeting"] = "schedule_meeting"
+    planned_for: datetime
+    agenda: str = Field(min_length=3, max_length=2000)
+    participants: list[str] = Field(min_length=1, description="person ids of team members taking part")
+
+
+class MeetingScheduled(Event):
+    type: Literal["meeting_scheduled"] = "meeting_scheduled"
+    meeting_no: int
+    planned_for: datetime
+    agenda: str
+    participants: tuple[str, ...]
+
+
+class RecordMeeting(Command):
+    title = "Record joint meeting"
+    type: Literal["record_meeting"] = "record_meeting"
+    meeting_no: int = Field(ge=1)
+    attended: list[str] = Field(min_length=1, description="person ids of those who came")
+    citizen_present: bool
+    minutes: str = Field(min_length=3, max_length=8000)
+
+
+class MeetingHeld(Event):
+    type: Literal["meeting_held"] = "meeting_held"
+    meeting_no: int
+    attended: tuple[str, ...]
+    citizen_present: bool
+    minutes: str
+
+
+class AdjustPlan(Command):
+    """A change to the plan during the pilot, proposed by anyone on the team."""
+
+    title = "Adjust action plan"
+    type: Literal["adjust_plan"] = "adjust_plan"
+    plan: ActionPlan
+    reason: str = Field(min_length=3, max_length=2000)
+    proposed_by: str = Field(min_length=1, max_length=64, description="person id, or 'citizen'")
+
+
+class PlanAdjusted(Event):
+    type: Literal["plan_adjusted"] = "plan_adjusted"
+    plan: ActionPlan
+    reason: str
+    proposed_by: str
+
+
+class RecordCheckIn(Command):
+    """Issued by the workflow when a check-in on the pilot falls due."""
+
+    title = "Record pilot check-in"
+    issued_by_system = True
+    type: Literal["record_check_in"] = "record_check_in"
+    number: int = Field(ge=1)
+
+
+class PilotCheckInDue(Event):
+    type: Literal["pilot_check_in_due"] = "pilot_check_in_due"
+    number: int
+
+
+class Meeting(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    meeting_no: int
+    planned_for: datetime
+    agenda: str
+    participants: tuple[str, ...]
+    held: bool = False
+    attended: tuple[str, ...] = ()
+    minutes: str = ""
 
 
 class RecordObservation(Command):

@@ -7,6 +7,7 @@ team before the pilot can start.
 
 from __future__ import annotations
 
+from datetime import datetime
 from enum import StrEnum
 from typing import Literal
 
@@ -30,6 +31,8 @@ class InvitationStatus(StrEnum):
     INVITED = "invited"
     JOINED = "joined"
     DECLINED = "declined"
+    EXPIRED = "expired"  # no answer by the reply deadline: a replacement may be invited
+    LEFT = "left"  # removed from the team later, with a reason
 
 
 class Invitee(BaseModel):
@@ -45,17 +48,21 @@ class Invitee(BaseModel):
 class TeamMember(Invitee):
     status: InvitationStatus = InvitationStatus.INVITED
     decline_reason: str | None = None
+    reminded: bool = False
+    invited_at: datetime | None = None
 
 
 class InviteTeamMember(Command):
     title = "Invite team member"
     type: Literal["invite_team_member"] = "invite_team_member"
     invitee: Invitee
+    reason: str = Field(default="", max_length=2000, description="Required once the citizen has approved the team")
 
 
 class TeamMemberInvited(Event):
     type: Literal["team_member_invited"] = "team_member_invited"
     invitee: Invitee
+    reason: str = ""
 
 
 class AnswerInvitation(Command):
@@ -96,3 +103,68 @@ class TeamApprovedByCitizen(Event):
 class TeamChangesRequested(Event):
     type: Literal["team_changes_requested"] = "team_changes_requested"
     comment: str
+
+
+class RemindInvitation(Command):
+    """Issued by the workflow halfway to an invitation's reply deadline."""
+
+    title = "Remind invitee"
+    issued_by_system = True
+    type: Literal["remind_invitation"] = "remind_invitation"
+    person_id: str
+
+
+class InvitationReminderSent(Event):
+    type: Literal["invitation_reminder_sent"] = "invitation_reminder_sent"
+    person_id: str
+
+
+class ExpireInvitation(Command):
+    """Issued by the workflow when the reply deadline passes without an answer."""
+
+    title = "Expire invitation"
+    issued_by_system = True
+    type: Literal["expire_invitation"] = "expire_invitation"
+    person_id: str
+
+
+class InvitationExpired(Event):
+    type: Literal["invitation_expired"] = "invitation_expired"
+    person_id: str
+
+
+class ChangeTeam(Command):
+    """A later change to an approved team: someone leaves, always with a reason."""
+
+    title = "Change team"
+    type: Literal["change_team"] = "change_team"
+    person_id: str
+    reason: str = Field(min_length=3, max_length=2000)
+
+
+class TeamMemberLeft(Event):
+    type: Literal["team_member_left"] = "team_member_left"
+    person_id: str
+    reason: str
+
+
+class ProposeTeam(Command):
+    """Asks the domain for the roles the citizen's situation calls for."""
+
+    title = "Propose team"
+    type: Literal["propose_team"] = "propose_team"
+
+
+class ProposedRole(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    life_area: LifeArea | None
+    kind: MemberKind | None  # None: the citizen
+    organisation: str
+    why: str
+
+
+class TeamProposed(Event):
+    type: Literal["team_proposed"] = "team_proposed"
+    roles: tuple[ProposedRole, ...]
+

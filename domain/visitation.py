@@ -1,22 +1,65 @@
-"""Phase 2, visitation: the needs assessment and the decision (VUM 2.0).
+"""Phase 2, visitation: assessment, recommendation, hearing, decision (VUM 2.0).
 
-The assessment scores each FFB condition on the 0-4 severity scale that
-FFB "Funktionsevneniveau" names, keeps the citizen's own words verbatim and
-their goals with an FFB goal type. The decision grants, partly grants or
-refuses services from FFB "Ydelse", each with its legal basis.
+- The assessment (VUM 2.0, KL's Fælles Faglige Begreber) records for each FFB
+  condition the function level (FFB "Funktionsevneniveau", "Ikke vurderet"
+  included), the support-need level (FFB "Støttebehovsniveau"), whether the
+  citizen experiences limitations (FSIII "Betydning") and the citizen's own
+  words verbatim; the target group (FFB "Målgruppe"), the referral source
+  (FSIII "Henvendelse/henvisning fra") and the citizen's goals with an FFB
+  goal type. Every code is checked against the list it must come from.
+- The recommendation (indstilling): the caseworker proposes a decision; a team
+  lead who is not the same person approves it or returns it with a comment.
+  A caseworker decides only on an approved recommendation; a team lead may
+  decide directly when someone else made the assessment (four eyes).
+- The decision (afgørelse) grants, partly grants or refuses services from FFB
+  "Social indsats", each with its SEL paragraph; written reasons unless granted
+  in full (forvaltningslovens § 22), appeal guidance (§ 25), the Danish
+  decision letter kept in the event. It waits for partshøring (§ 19, see
+  ``domain/hearing.py``), refuses SEL §§ 83-86 for a citizen of pension age
+  (``domain/elder_act.py``) and follows the citizen's own choice of BPA, cash
+  grant or individual budget (``domain/personalised.py``).
+- The application and its processing deadline (retssikkerhedslovens § 3,
+  stk. 2, ``domain/deadlines.py``).
 """
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, time
 from enum import StrEnum
-from typing import Literal
+from functools import cache
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from domain import terminology
+from domain.appeal import DecisionReopened
+from domain.deadlines import (
+    ApplicationReceived,
+    PhaseDeadlines,
+    ProcessingDeadlineMissed,
+    ReceiveApplication,
+    RecordMissedProcessingDeadline,
+    check_processing_deadline_missable,
+    notice_of_missed_deadline,
+)
+from domain.elder_act import check_not_elder_act, covered_by_elder_act
 from domain.errors import DomainError, require
-from domain.legal import APPEAL_GUIDANCE_DA, check_legal_basis
+from domain.hearing import (
+    CaseInformationRecorded,
+    Hearing,
+    HearingAnswered,
+    HearingDeadlinePassed,
+    HearingStarted,
+    InformationConsentGiven,
+    InformationItem,
+    check_heard,
+)
+from domain.legal import APPEAL_GUIDANCE_DA, FVL_22, check_legal_basis
 from domain.messages import Command, Event, Role
+from domain.personalised import Arrangement, CitizensChoiceRecorded, arrangement_for
+
+if TYPE_CHECKING:
+    from domain.case import CaseState
 
 
 class Coded(BaseModel):
@@ -28,11 +71,40 @@ class Coded(BaseModel):
     display: str
 
 
+def _coded(concept: terminology.Concept) -> Coded:
+    return Coded(code=concept.code, display=concept.display)
+
+
+@cache
+def experiences_limitations() -> terminology.CodeList:
+    """FSIII "Betydning": whether the citizen experiences limitations."""
+    return terminology.fsiii().code_list("Betydning")
+
+
+@cache
+def referral_sources() -> terminology.CodeList:
+    """FSIII "Henvendelse/henvisning fra"."""
+    return terminology.fsiii().code_list("Henvendelse/henvisning fra")
+
+
+@cache
+def social_services() -> terminology.CodeList:
+    """FFB "Social indsats": the services (Ydelse) and placements (Tilbud) a decision grants."""
+    ydelse, tilbud = terminology.services(), terminology.ffb().code_list("Social indsats", "Tilbud")
+    return terminology.CodeList(system=terminology.ffb(), path=("Social indsats",), codes=ydelse.codes | tilbud.codes)
+
+
+# -- the assessment --------------------------------------------------------
+
+
 class ConditionInput(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    condition: str = Field(description="FFB tilstande code")
+    condition: str = Field(description="FFB tilstande code: one of the 11 condition areas or a condition under one")
     severity: int | None = Field(default=None, ge=0, le=4, description="0 none to 4 complete; empty: not assessed")
+    function_level: str | None = Field(default=None, description="FFB Funktionsevneniveau code (instead of severity)")
+    support_need: str | None = Field(default=None, description="FFB Støttebehovsniveau code; empty: Ikke vurderet")
+    experiences_limitations: str | None = Field(default=None, description="FSIII Betydning code; empty: not asked")
     citizen_words: str = Field(default="", max_length=4000, description="The citizen's own words, verbatim")
 
 
@@ -50,6 +122,10 @@ class AssessedCondition(BaseModel):
     severity: int | None
     function_level: Coded
     citizen_words: str
+    area: Coded | None = None  # one of the 11 FFB condition areas
+    group: Coded | None = None  # one of the 3 groups
+    support_need: Coded | None = None
+    experiences_limitations: Coded | None = None
 
 
 class CitizenGoal(BaseModel):
@@ -63,6 +139,7 @@ class RecordAssessment(Command):
     title = "Record assessment"
     type: Literal["record_assessment"] = "record_assessment"
     target_group: str = Field(description="FFB Målgruppe code")
+    referral_source: str | None = Field(default=None, description="FSIII Henvendelse/henvisning fra code")
     conditions: list[ConditionInput] = Field(min_length=1)
     goals: list[GoalInput] = Field(min_length=1)
 
@@ -72,6 +149,101 @@ class AssessmentRecorded(Event):
     target_group: Coded
     conditions: tuple[AssessedCondition, ...]
     goals: tuple[CitizenGoal, ...]
+    referral_source: Coded | None = None
+
+
+_SEVERITY_BY_LEVEL = {display: severity for severity, display in terminology.FUNCTION_LEVEL_BY_SEVERITY.items()}
+
+
+def _function_level(item: ConditionInput, i: int) -> tuple[int | None, terminology.Concept]:
+    field = f"conditions[{i}].function_level"
+    if item.function_level is None:
+        return item.severity, terminology.function_level_for(item.severity)
+    level = terminology.function_levels().check(item.function_level, field=field)
+    severity = _SEVERITY_BY_LEVEL.get(level.display)
+    require(
+        item.severity is None or item.severity == severity,
+        f"severity {item.severity} and function level {level.display!r} disagree; give one of them",
+        rule="assessment.level_mismatch",
+        field=field,
+    )
+    return severity, level
+
+
+def _area_and_group(concept: terminology.Concept, field: str) -> tuple[Coded, Coded]:
+    """The FFB condition area (one of 11) and group (one of 3) a condition belongs to."""
+    ffb = terminology.ffb()
+    require(
+        concept.depth >= 2,
+        f"{concept.display!r} is one of the 3 groups of FFB tilstande; assess one of its condition areas or conditions",
+        rule="assessment.group_not_condition",
+        field=field,
+    )
+    group = ffb.find(*concept.path[:2])
+    area = concept if concept.depth == 2 else ffb.find(*concept.path[:3])
+    return _coded(area), _coded(group)
+
+
+def assess(command: RecordAssessment) -> AssessmentRecorded:
+    """Checks every code against the list it must come from and resolves the levels."""
+    target_group = terminology.target_groups().check(command.target_group, field="target_group")
+    referral = (
+        referral_sources().check(command.referral_source, field="referral_source") if command.referral_source else None
+    )
+    seen: set[str] = set()
+    conditions = []
+    for i, item in enumerate(command.conditions):
+        field = f"conditions[{i}].condition"
+        concept = terminology.conditions().check(item.condition, field=field)
+        require(
+            concept.code not in seen,
+            f"condition {concept.display!r} is assessed twice; assess each condition once",
+            rule="assessment.duplicate_condition",
+            field=field,
+        )
+        seen.add(concept.code)
+        area, group = _area_and_group(concept, field)
+        severity, level = _function_level(item, i)
+        support = (
+            terminology.support_need_levels().check(item.support_need, field=f"conditions[{i}].support_need")
+            if item.support_need
+            else terminology.support_need_levels().by_display(terminology.NOT_ASSESSED)
+        )
+        limitations = (
+            experiences_limitations().check(item.experiences_limitations, field=f"conditions[{i}].experiences_limitations")
+            if item.experiences_limitations
+            else None
+        )
+        conditions.append(
+            AssessedCondition(
+                condition=_coded(concept),
+                severity=severity,
+                function_level=_coded(level),
+                citizen_words=item.citizen_words,
+                area=area,
+                group=group,
+                support_need=_coded(support),
+                experiences_limitations=_coded(limitations) if limitations else None,
+            )
+        )
+    goals = tuple(
+        CitizenGoal(
+            in_own_words=goal.in_own_words,
+            goal_type=_coded(terminology.goal_types().check(goal.goal_type, field=f"goals[{i}].goal_type")),
+        )
+        for i, goal in enumerate(command.goals)
+    )
+    return AssessmentRecorded(
+        occurred_at=command.at,
+        actor=command.actor,
+        target_group=_coded(target_group),
+        referral_source=_coded(referral) if referral else None,
+        conditions=tuple(conditions),
+        goals=goals,
+    )
+
+
+# -- services, recommendation and decision ---------------------------------
 
 
 class Outcome(StrEnum):
@@ -79,13 +251,18 @@ class Outcome(StrEnum):
     PARTLY_GRANTED = "partly_granted"
     REFUSED = "refused"
 
+    @property
+    def danish(self) -> str:
+        return {"granted": "bevilget", "partly_granted": "delvist bevilget", "refused": "afslag"}[self.value]
+
 
 class ServiceInput(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    service: str = Field(description="FFB Ydelse code")
+    service: str = Field(description="FFB Social indsats code (Ydelse or Tilbud)")
     legal_basis: str = Field(description='e.g. "SEL § 85"')
     hours_per_week: float | None = Field(default=None, gt=0, le=168)
+    budget_dkk_per_year: int | None = Field(default=None, gt=0, description="An individual budget instead of hours")
 
 
 class GrantedService(BaseModel):
@@ -94,6 +271,44 @@ class GrantedService(BaseModel):
     service: Coded
     legal_basis: str
     hours_per_week: float | None = None
+    arrangement: Arrangement | None = None
+
+
+class RecommendDecision(Command):
+    """The caseworker's indstilling: the decision they propose, for a team lead to approve."""
+
+    title = "Recommend decision"
+    type: Literal["recommend_decision"] = "recommend_decision"
+    outcome: Outcome
+    services: list[ServiceInput] = Field(default_factory=list)
+    reasons: str = Field(default="", max_length=8000)
+
+
+class RecommendationMade(Event):
+    type: Literal["recommendation_made"] = "recommendation_made"
+    number: int
+    outcome: Outcome
+    services: tuple[GrantedService, ...]
+    reasons: str
+
+
+class ReviewRecommendation(Command):
+    title = "Review recommendation"
+    type: Literal["review_recommendation"] = "review_recommendation"
+    approve: bool
+    comment: str = Field(default="", max_length=4000)
+
+
+class RecommendationApproved(Event):
+    type: Literal["recommendation_approved"] = "recommendation_approved"
+    number: int
+    comment: str
+
+
+class RecommendationReturned(Event):
+    type: Literal["recommendation_returned"] = "recommendation_returned"
+    number: int
+    comment: str
 
 
 class MakeDecision(Command):
@@ -110,101 +325,329 @@ class DecisionMade(Event):
     services: tuple[GrantedService, ...]
     reasons: str
     appeal_guidance: str
+    letter: str = Field(default="", description="The decision letter as sent to the citizen (Danish)")
+    number: int = Field(default=1, description="1 for the first decision, 2 for one after reconsideration, ...")
 
     def legal_basis(self) -> str | None:
         return ", ".join(sorted({s.legal_basis for s in self.services})) or None
 
 
-def _coded(concept: terminology.Concept) -> Coded:
-    return Coded(code=concept.code, display=concept.display)
-
-
-def assess(command: RecordAssessment) -> AssessmentRecorded:
-    """Checks every code against the list it must come from and resolves the function level."""
-    target_group = terminology.target_groups().check(command.target_group, field="target_group")
-    seen: set[str] = set()
-    conditions = []
-    for i, item in enumerate(command.conditions):
-        concept = terminology.conditions().check(item.condition, field=f"conditions[{i}].condition")
-        require(
-            concept.code not in seen,
-            f"condition {concept.display!r} is assessed twice; assess each condition once",
-            rule="assessment.duplicate_condition",
-            field=f"conditions[{i}].condition",
-        )
-        seen.add(concept.code)
-        conditions.append(
-            AssessedCondition(
-                condition=_coded(concept),
-                severity=item.severity,
-                function_level=_coded(terminology.function_level_for(item.severity)),
-                citizen_words=item.citizen_words,
-            )
-        )
-    goals = tuple(
-        CitizenGoal(
-            in_own_words=goal.in_own_words,
-            goal_type=_coded(terminology.goal_types().check(goal.goal_type, field=f"goals[{i}].goal_type")),
-        )
-        for i, goal in enumerate(command.goals)
-    )
-    return AssessmentRecorded(
-        occurred_at=command.at,
-        actor=command.actor,
-        target_group=_coded(target_group),
-        conditions=tuple(conditions),
-        goals=goals,
-    )
-
-
 DECIDING_ROLES = (Role.CASEWORKER, Role.TEAM_LEAD)
 
 
-def decide_services(command: MakeDecision, *, assessed: bool) -> DecisionMade:
-    """A decision rests on an assessment, names its services and legal bases, and
-    gives written reasons unless it grants in full (forvaltningsloven § 22)."""
-    require(
-        assessed,
-        "a decision needs a recorded needs assessment first (VUM 2.0)",
-        rule="decision.needs_assessment",
-    )
-    if command.outcome is Outcome.REFUSED:
+def _check_outcome(outcome: Outcome, services: list[ServiceInput], reasons: str) -> None:
+    if outcome is Outcome.REFUSED:
         require(
-            not command.services,
+            not services,
             "a refusal grants no services; remove them or choose 'partly_granted'",
             rule="decision.refusal_with_services",
             field="services",
         )
     else:
         require(
-            bool(command.services),
-            f"a decision that is {command.outcome.value} must name at least one service (FFB Ydelse)",
+            bool(services),
+            f"a decision that is {outcome.value} must name at least one service (FFB Social indsats)",
             rule="decision.no_services",
             field="services",
         )
     require(
-        command.outcome is Outcome.GRANTED or bool(command.reasons.strip()),
+        outcome is Outcome.GRANTED or bool(reasons.strip()),
         "written reasons are required unless the application is granted in full (forvaltningsloven § 22)",
         rule="decision.reasons_required",
         field="reasons",
     )
-    services = []
-    for i, item in enumerate(command.services):
-        services.append(
-            GrantedService(
-                service=_coded(terminology.services().check(item.service, field=f"services[{i}].service")),
-                legal_basis=check_legal_basis(item.legal_basis, field=f"services[{i}].legal_basis"),
-                hours_per_week=item.hours_per_week,
-            )
+
+
+def _granted_services(state: CaseState | None, services: list[ServiceInput], at: datetime) -> tuple[GrantedService, ...]:
+    citizen = state.citizen if state is not None else None
+    choice = state.visitation.choice if state is not None else None
+    granted = []
+    for i, item in enumerate(services):
+        field = f"services[{i}]"
+        service = social_services().check(item.service, field=f"{field}.service")
+        check_not_elder_act(citizen, item.legal_basis, at.date(), field=f"{field}.legal_basis")
+        basis = check_legal_basis(item.legal_basis, field=f"{field}.legal_basis")
+        arrangement = (
+            arrangement_for(choice, basis, item.hours_per_week, item.budget_dkk_per_year, field=f"{field}.legal_basis")
+            if state is not None
+            else None
         )
+        granted.append(
+            GrantedService(service=_coded(service), legal_basis=basis, hours_per_week=item.hours_per_week, arrangement=arrangement)
+        )
+    return tuple(granted)
+
+
+def decide_services(command: MakeDecision, *, assessed: bool) -> DecisionMade:
+    """The decision's own rules, without the case around it: an assessment first,
+    services and legal bases, written reasons unless granted in full (FVL § 22)."""
+    require(assessed, "a decision needs a recorded needs assessment first (VUM 2.0)", rule="decision.needs_assessment")
+    _check_outcome(command.outcome, command.services, command.reasons)
     return DecisionMade(
         occurred_at=command.at,
         actor=command.actor,
         outcome=command.outcome,
-        services=tuple(services),
+        services=_granted_services(None, command.services, command.at),
         reasons=command.reasons.strip(),
         appeal_guidance=APPEAL_GUIDANCE_DA,
     )
+
+
+def _same_services(a: tuple[GrantedService, ...], b: tuple[GrantedService, ...]) -> bool:
+    key = lambda s: (s.service.code, s.legal_basis, s.hours_per_week)  # noqa: E731
+    return sorted(map(key, a)) == sorted(map(key, b))
+
+
+def recommend(state: CaseState, c: RecommendDecision) -> list[Event]:
+    require(state.assessment is not None, "a recommendation needs a recorded needs assessment first (VUM 2.0)", rule="decision.needs_assessment")
+    pending = state.visitation.recommendation
+    require(
+        pending is None or pending.status is not RecommendationStatus.PENDING,
+        f"recommendation {pending.number if pending else ''} awaits the team lead's review",
+        rule="recommendation.pending",
+    )
+    _check_outcome(c.outcome, c.services, c.reasons)
+    services = _granted_services(state, c.services, c.at)
+    return [
+        RecommendationMade(
+            occurred_at=c.at,
+            actor=c.actor,
+            number=state.visitation.recommendations_made + 1,
+            outcome=c.outcome,
+            services=services,
+            reasons=c.reasons.strip(),
+        )
+    ]
+
+
+def review(state: CaseState, c: ReviewRecommendation) -> list[Event]:
+    require(
+        c.actor.role is Role.TEAM_LEAD,
+        f"a recommendation is approved or returned by a team lead; you act as {c.actor.role.value}",
+        rule="case.role_not_allowed",
+        field="actor.role",
+    )
+    pending = state.visitation.recommendation
+    require(
+        pending is not None and pending.status is RecommendationStatus.PENDING,
+        "there is no recommendation awaiting review",
+        rule="recommendation.none_pending",
+    )
+    require(
+        c.actor.id != pending.by,
+        f"{c.actor.id} made this recommendation; another person approves it (four eyes)",
+        rule="recommendation.same_person",
+        field="actor.id",
+    )
+    if c.approve:
+        return [RecommendationApproved(occurred_at=c.at, actor=c.actor, number=pending.number, comment=c.comment.strip())]
+    require(
+        bool(c.comment.strip()),
+        "say why the recommendation is returned, so the caseworker can change it",
+        rule="recommendation.return_needs_comment",
+        field="comment",
+    )
+    return [RecommendationReturned(occurred_at=c.at, actor=c.actor, number=pending.number, comment=c.comment.strip())]
+
+
+def make_decision(state: CaseState, c: MakeDecision) -> list[Event]:
+    from domain.phases import Phase  # the phase names, not the phase rule
+
+    record = state.visitation
+    require(
+        state.phase is Phase.VISITATION or record.reopened_by is not None,
+        "a decision is made once; a new decision follows only when reconsideration of an appeal changes it "
+        "(retssikkerhedslovens § 66)",
+        rule="decision.already_made",
+    )
+    require(state.assessment is not None, "a decision needs a recorded needs assessment first (VUM 2.0)", rule="decision.needs_assessment")
+    _check_outcome(c.outcome, c.services, c.reasons)
+    check_heard(state, full_grant=c.outcome is Outcome.GRANTED, at=c.at)
+    services = _granted_services(state, c.services, c.at)
+    approved = record.recommendation if record.recommendation and record.recommendation.status is RecommendationStatus.APPROVED else None
+    if c.actor.role is Role.CASEWORKER:
+        require(
+            approved is not None,
+            "a caseworker decides on a recommendation a team lead has approved; send a recommendation (indstilling) first",
+            rule="decision.needs_approved_recommendation",
+        )
+    elif approved is None:
+        require(
+            state.assessment.actor.id != c.actor.id,
+            f"{c.actor.id} made the assessment; without an approved recommendation another person decides (four eyes)",
+            rule="decision.four_eyes",
+            field="actor.id",
+        )
+    if approved is not None:
+        require(
+            approved.outcome is c.outcome and _same_services(approved.services, services),
+            f"the decision differs from the approved recommendation ({approved.outcome.value}, "
+            f"{len(approved.services)} service(s)); send a new recommendation for a different decision",
+            rule="decision.differs_from_recommendation",
+        )
+    number = record.decisions + 1
+    decision = DecisionMade(
+        occurred_at=c.at,
+        actor=c.actor,
+        outcome=c.outcome,
+        services=services,
+        reasons=c.reasons.strip(),
+        appeal_guidance=APPEAL_GUIDANCE_DA,
+        number=number,
+    )
+    from domain.decision_letter import render_decision_letter
+
+    letter = render_decision_letter(state, decision)
+    return [decision.model_copy(update={"letter": letter})]
+
+
+# -- the application (Rsl § 3, stk. 2) -------------------------------------
+
+
+def receive_application(state: CaseState, c: ReceiveApplication) -> list[Event]:
+    require(
+        state.visitation.application is None,
+        "the application is already received; its processing deadline runs",
+        rule="application.already_received",
+    )
+    today = c.at.date()
+    received_on = c.received_on or today
+    require(received_on <= today, "an application cannot be received in the future", rule="application.future", field="received_on")
+    bases = tuple(dict.fromkeys(check_legal_basis(b, field=f"applied_for[{i}]") for i, b in enumerate(c.applied_for)))
+    routed = tuple(b for b in bases if covered_by_elder_act(state.citizen, b, today))
+    remaining = tuple(b for b in bases if b not in routed)
+    received_at = c.at if c.received_on is None else datetime.combine(received_on, time(0), tzinfo=UTC)
+    limit = c.processing_deadline or PhaseDeadlines().processing_deadline(remaining)
+    return [
+        ApplicationReceived(
+            occurred_at=c.at,
+            actor=c.actor,
+            applied_for=remaining,
+            routed_to_elder_act=routed,
+            received_at=received_at,
+            due_at=received_at + limit if remaining else None,
+        )
+    ]
+
+
+def record_missed_processing_deadline(state: CaseState, c: RecordMissedProcessingDeadline) -> list[Event]:
+    application = state.visitation.application
+    due_at = application.due_at if application else None
+    check_processing_deadline_missable(due_at, state.visitation.decisions > 0, state.visitation.processing_missed is not None, c.at)
+    require(c.expected_by > c.at, "the expected date lies ahead", rule="deadline.expected_in_past", field="expected_by")
+    notice = notice_of_missed_deadline(
+        state.citizen.name if state.citizen else "borger",
+        state.case_id or "",
+        application.applied_for,
+        due_at.date(),
+        c.expected_by.date(),
+    )
+    return [ProcessingDeadlineMissed(occurred_at=c.at, actor=c.actor, due_at=due_at, expected_by=c.expected_by, notice=notice)]
+
+
+# -- what the case keeps of visitation --------------------------------------
+
+
+class RecommendationStatus(StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    RETURNED = "returned"
+
+
+class Recommendation(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    number: int
+    by: str
+    outcome: Outcome
+    services: tuple[GrantedService, ...]
+    reasons: str
+    status: RecommendationStatus = RecommendationStatus.PENDING
+    comment: str = ""
+
+
+class VisitationRecord(BaseModel):
+    """The visitation's own facts, beside the assessment and decision the case already holds."""
+
+    model_config = ConfigDict(frozen=True)
+
+    application: ApplicationReceived | None = None
+    processing_missed: ProcessingDeadlineMissed | None = None
+    consents: tuple[InformationConsentGiven, ...] = ()
+    information: tuple[InformationItem, ...] = ()
+    hearing: Hearing | None = None
+    hearings_held: int = 0
+    hearing_answers: tuple[str, ...] = ()
+    choice: CitizensChoiceRecorded | None = None
+    recommendation: Recommendation | None = None
+    recommendations_made: int = 0
+    decisions: int = 0
+    reopened_by: str | None = None  # the appeal whose reconsideration changed the decision
+
+
+VISITATION_EVENTS: tuple[type[Event], ...] = (
+    ApplicationReceived,
+    ProcessingDeadlineMissed,
+    InformationConsentGiven,
+    CaseInformationRecorded,
+    HearingStarted,
+    HearingAnswered,
+    HearingDeadlinePassed,
+    CitizensChoiceRecorded,
+    RecommendationMade,
+    RecommendationApproved,
+    RecommendationReturned,
+    DecisionMade,
+    DecisionReopened,
+)
+
+
+def _mark_heard(record: VisitationRecord, numbers: tuple[int, ...]) -> tuple[InformationItem, ...]:
+    return tuple(i.model_copy(update={"heard": True}) if i.number in numbers else i for i in record.information)
+
+
+def evolve_visitation(record: VisitationRecord, event: Event) -> VisitationRecord:
+    """Folds a visitation event into the record; total, no checks."""
+    update: dict = {}
+    match event:
+        case ApplicationReceived():
+            update = {"application": event}
+        case ProcessingDeadlineMissed():
+            update = {"processing_missed": event}
+        case InformationConsentGiven():
+            update = {"consents": (*record.consents, event)}
+        case CaseInformationRecorded():
+            item = InformationItem(number=event.number, source=event.source, summary=event.summary, from_citizen=event.from_citizen)
+            update = {"information": (*record.information, item)}
+        case HearingStarted():
+            hearing = Hearing(number=event.number, information=event.information, due_at=event.due_at)
+            update = {"hearing": hearing, "hearings_held": record.hearings_held + 1}
+        case HearingAnswered():
+            hearing = record.hearing.model_copy(update={"answer": event.answer}) if record.hearing else None
+            update = {
+                "hearing": hearing,
+                "hearing_answers": (*record.hearing_answers, event.answer),
+                "information": _mark_heard(record, hearing.information if hearing else ()),
+            }
+        case HearingDeadlinePassed():
+            hearing = record.hearing.model_copy(update={"deadline_passed": True}) if record.hearing else None
+            update = {"hearing": hearing, "information": _mark_heard(record, hearing.information if hearing else ())}
+        case CitizensChoiceRecorded():
+            update = {"choice": event}
+        case RecommendationMade():
+            recommendation = Recommendation(
+                number=event.number, by=event.actor.id, outcome=event.outcome, services=event.services, reasons=event.reasons
+            )
+            update = {"recommendation": recommendation, "recommendations_made": record.recommendations_made + 1}
+        case RecommendationApproved() | RecommendationReturned():
+            status = RecommendationStatus.APPROVED if isinstance(event, RecommendationApproved) else RecommendationStatus.RETURNED
+            if record.recommendation is not None:
+                update = {"recommendation": record.recommendation.model_copy(update={"status": status, "comment": event.comment})}
+        case DecisionMade():
+            update = {"decisions": record.decisions + 1, "recommendation": None, "reopened_by": None}
+        case DecisionReopened():
+            update = {"reopened_by": event.appeal_id}
+    return record.model_copy(update=update) if update else record
 
 
 __all__ = [
@@ -215,4 +658,6 @@ __all__ = [
     "MakeDecision",
     "Outcome",
     "RecordAssessment",
+    "VisitationRecord",
+    "evolve_visitation",
 ]

@@ -110,8 +110,13 @@ class EventStore:
                 .values(id=HEAD_ROW_ID, position=0, hash=GENESIS_HASH)
                 .on_conflict_do_nothing(index_elements=[log_head.c.id])
             )
-            for statement in guard_statements(engine.dialect.name):
-                conn.exec_driver_sql(statement)
+            # Straight to the driver, without parameters: the trigger bodies hold '%'.
+            cursor = conn.connection.cursor()
+            try:
+                for statement in guard_statements(engine.dialect.name):
+                    cursor.execute(statement)
+            finally:
+                cursor.close()
 
     # -- writing ------------------------------------------------------------
 

@@ -79,9 +79,9 @@ def approve_team() -> dict:
     return {"type": "approve_team", "actor": CITIZEN, "approve": True}
 
 
-def start_pilot(responsible: str = "vol-karim") -> dict:
+def propose_plan(responsible: str = "vol-karim", linked_goal: int = 1, target: date = date(2027, 6, 1)) -> dict:
     return {
-        "type": "start_pilot",
+        "type": "propose_plan",
         "actor": CASEWORKER,
         "plan": {
             "purpose": "Jonas prøver et praktikforløb med en frivillig mentor",
@@ -89,11 +89,41 @@ def start_pilot(responsible: str = "vol-karim") -> dict:
                 {
                     "description": "Arbejde 6 timer om ugen",
                     "measure": "timer pr. uge i praktik",
-                    "target_date": (date(2027, 6, 1)).isoformat(),
+                    "target_date": target.isoformat(),
+                    "linked_goal": linked_goal,
                 }
             ],
-            "activities": [{"description": "Ugentlig gåtur og snak om jobbet", "responsible": responsible}],
+            "activities": [{"description": "Ugentlig gåtur og snak om jobbet", "responsible": responsible, "expected_weeks": 12}],
         },
+    }
+
+
+def accept_plan(accept: bool = True, comment: str = "") -> dict:
+    return {"type": "answer_plan", "actor": CITIZEN, "accept": accept, "comment": comment}
+
+
+def start_pilot() -> dict:
+    return {"type": "start_pilot", "actor": CASEWORKER}
+
+
+def schedule_meeting(planned_for: str = "2027-01-15T10:00:00+00:00", participants=("vol-karim", "jc-lise")) -> dict:
+    return {
+        "type": "schedule_meeting",
+        "actor": CASEWORKER,
+        "planned_for": planned_for,
+        "agenda": "Hvordan går praktikken?",
+        "participants": list(participants),
+    }
+
+
+def record_meeting(meeting_no: int = 1, citizen_present: bool = True, attended=("citizen", "vol-karim", "cw-anne")) -> dict:
+    return {
+        "type": "record_meeting",
+        "actor": CASEWORKER,
+        "meeting_no": meeting_no,
+        "attended": list(attended),
+        "citizen_present": citizen_present,
+        "minutes": "Jonas fortalte selv om sin uge; vi aftalte at prøve to dage mere",
     }
 
 
@@ -120,16 +150,48 @@ def complete_pilot() -> dict:
     return {"type": "complete_pilot", "actor": CASEWORKER, "summary": "Jonas arbejder nu 6 timer om ugen"}
 
 
+def answers(items, version: str = "1.0-da", respondent: str = "citizen", on: str = "2027-01-10") -> dict:
+    """One completed form (WEMWBS by default); ``items`` in item order."""
+    return {"version": version, "respondent": respondent, "answered_on": on, "items": list(items)}
+
+
+def baseline() -> dict:
+    """The baseline as the pilot starts: WEMWBS 40, SB-6 14, the services before."""
+    return {
+        "type": "record_baseline",
+        "actor": CASEWORKER,
+        "wemwbs": answers([3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 2, 2, 2, 2]),
+        "self_determination": answers([2, 2, 3, 2, 3, 2], version="1.0"),
+        "services": {"service_hours_per_week": 3, "cost_per_week_dkk": 1500, "caseworker_hours_per_week": 2},
+    }
+
+
 def evaluation() -> dict:
+    """The evaluation at pilot end: WEMWBS 52, SB-6 24, employment one level better, the goal reached."""
     return {
         "type": "record_evaluation",
         "actor": CASEWORKER,
-        "value_domains": {"productivity": 4, "effects": 4, "democracy": 5, "service_experience": 4},
-        "quality_of_life": {"before": 4, "after": 7},
-        "self_determination": {"before": 3, "after": 7},
+        "wemwbs": answers([4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 3, 3, 3, 3], on="2027-06-01"),
+        "self_determination": answers([4, 4, 4, 4, 4, 4], version="1.0", on="2027-06-01"),
+        "function_levels": [
+            {"condition": code(terminology.conditions(), "Varetage beskæftigelse"),
+             "level": code(terminology.function_levels(), "Moderat nedsat funktionsevne")},
+            {"condition": code(terminology.conditions(), "Deltage i sociale fællesskaber og fritidsaktiviteter"),
+             "level": code(terminology.function_levels(), "Moderat nedsat funktionsevne")},
+        ],
+        "goals": [{"attainment": "reached"}],
+        "services": {"service_hours_per_week": 3, "cost_per_week_dkk": 1200, "caseworker_hours_per_week": 1},
+        "participation": {
+            "meetings_held": 4, "meetings_with_citizen": 4, "decisions_taken": 3, "decisions_with_citizen": 3,
+            "consent_respected": True,
+        },
+        "ratings": [{"by": "citizen", "rating": 5, "comment": "Karim lytter"}],
         "citizen_statement": "Jeg bestemmer mere selv nu",
-        "recommendation": "continue",
-        "reasons": "Målet er nået, og Jonas vil fortsætte",
+        "follow_up": {
+            "status": code(terminology.follow_up_decisions(), "Træf afgørelse om fortsættelse af indsats"),
+            "pilot": "keep",
+            "reasons": "Målet er nået, og Jonas vil fortsætte",
+        },
     }
 
 
@@ -149,6 +211,8 @@ def full_lifecycle_after_registration() -> list[dict]:
         answer(STAFF),
         approve_team(),
         consent(VOLUNTEER),
+        propose_plan(),
+        accept_plan(),
         start_pilot(),
         observation(VOLUNTEER),
         complete_pilot(),

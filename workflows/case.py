@@ -14,31 +14,23 @@ import asyncio
 from datetime import timedelta
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy, SearchAttributeKey
+from temporalio.common import SearchAttributeKey
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from activities.messages import AppendReceipt, AppendRequest, RecordedEvent
     from domain.case import CaseState, decide, evolve, fold, initial_state
     from domain.deadlines import RecordMissedDeadline
     from domain.errors import DomainError
     from domain.messages import SYSTEM_ACTOR, Command, Event, Role
     from domain.need import RegisterNeed
     from domain.phases import Phase
+    from domain.pilot import MeetingScheduled, PilotStarted, RecordCheckIn
+    from domain.team import ExpireInvitation, InvitationStatus, RemindInvitation, TeamMemberInvited
     from workflows.case_messages import ActRequest, ActResult, CaseInput, CaseOutcome
 
+from workflows.recording import append_events, send_notification
+
 CASE_PHASE = SearchAttributeKey.for_keyword("CasePhase")
-
-APPEND_TIMEOUT = timedelta(seconds=30)
-# The event log may be down for a while (a database restart); the append is
-# idempotent, so keep trying rather than lose the decision.
-APPEND_RETRY = RetryPolicy(
-    initial_interval=timedelta(milliseconds=200),
-    backoff_coefficient=2.0,
-    maximum_interval=timedelta(seconds=10),
-    non_retryable_error_types=["ConcurrencyConflict", "IdempotencyMismatch"],
-)
-
 
 def refusal(error: DomainError) -> ApplicationError:
     """A domain refusal as Temporal carries it to the caller: the message, plus the rule and field."""
@@ -57,6 +49,7 @@ class CaseWorkflow:
         self._state: CaseState = initial_state()
         self._deadlines = input.deadlines
         self._lock = asyncio.Lock()
+        self._tasks: list[asyncio.Task] = []
         # What the case will be once run() has recorded the registration, so an
         # update that arrives before that is still validated, not waved through.
         self._opening: CaseState | None = None
@@ -102,7 +95,7 @@ class CaseWorkflow:
                 {"rule": "case.already_open", "field": "type"},
                 type="DomainError",
             )
-        if command.actor.role is Role.SYSTEM:
+        if command.actor.role is Role.SYSTEM or command.issued_by_system:
             raise ApplicationError(
                 "the system role acts only from inside the workflow",
                 {"rule": "case.role_not_allowed", "field": "actor.role"},
@@ -132,19 +125,10 @@ class CaseWorkflow:
     async def _record(self, events: list[Event]) -> ActResult:
         case_id = self._state.case_id or workflow.info().workflow_id
         phase_before = self._state.phase
-        receipt: AppendReceipt = await workflow.execute_activity(
-            "append_case_events",
-            AppendRequest(
-                case_id=case_id,
-                expected_version=self._state.version,
-                events=[RecordedEvent(event_id=str(workflow.uuid4()), event=event) for event in events],
-            ),
-            result_type=AppendReceipt,
-            start_to_close_timeout=APPEND_TIMEOUT,
-            retry_policy=APPEND_RETRY,
-        )
+        receipt = await append_events(case_id, self._state.version, events)
         for event in events:
             self._state = evolve(self._state, event)
+        self._react(events)
         if self._state.phase is not phase_before:
             workflow.upsert_search_attributes([CASE_PHASE.value_set(self._state.phase.value)])
             workflow.logger.info("case %s entered phase %s", case_id, self._state.phase.value)
@@ -155,6 +139,98 @@ class CaseWorkflow:
             events=[event.type for event in events],
             positions=receipt.positions,
         )
+
+    # -- what recorded events set in motion -------------------------------------
+
+    def _react(self, events: list[Event]) -> None:
+        """Starts the letters and timers that events call for. Runs as tasks so the
+        update that recorded the events answers its caller at once."""
+        for event in events:
+            if isinstance(event, TeamMemberInvited):
+                self._background(self._follow_invitation(event))
+            elif isinstance(event, PilotStarted):
+                self._background(self._check_in_on_pilot())
+            elif isinstance(event, MeetingScheduled):
+                for person in event.participants:
+                    self._background(
+                        self._notify(person, "meeting", f"Fællesmøde {event.planned_for:%d.%m.%Y %H:%M}", event.agenda)
+                    )
+
+    def _background(self, work) -> None:
+        self._tasks.append(asyncio.create_task(work))
+
+    async def _notify(self, recipient: str, kind: str, subject: str, body: str) -> None:
+        await send_notification(self._state.case_id or workflow.info().workflow_id, recipient, kind, subject, body)
+
+    async def _carry_out_for_system(self, command: Command) -> bool:
+        """A command the workflow gives itself when a timer fires; False if the case
+        moved on meanwhile (an answer came in the same instant), which is fine."""
+        async with self._lock:
+            try:
+                events = self._decide(command)
+            except ApplicationError:
+                return False
+            await self._record(events)
+            return True
+
+    async def _follow_invitation(self, invited: TeamMemberInvited) -> None:
+        """Sends the invitation, reminds halfway to the reply deadline, and lets it
+        expire at the deadline so a replacement may be invited."""
+        person = invited.invitee
+        half = self._deadlines.invitation_reply / 2
+        due = invited.occurred_at + self._deadlines.invitation_reply
+        await self._notify(
+            person.person_id,
+            "invitation",
+            "Invitation til et hold med borgeren",
+            f"{invited.actor.id} inviterer dig som {person.kind.value} ({person.organisation}). "
+            f"Svar senest {due:%d.%m.%Y}.",
+        )
+        still_open = lambda: self._invitation_open(person.person_id, invited)  # noqa: E731
+        for step in ("remind", "expire"):
+            try:
+                await workflow.wait_condition(lambda: not still_open(), timeout=half)
+                return
+            except asyncio.TimeoutError:
+                pass
+            if step == "remind":
+                if await self._carry_out_for_system(RemindInvitation(actor=SYSTEM_ACTOR, person_id=person.person_id)):
+                    await self._notify(person.person_id, "reminder", "Påmindelse: invitation", f"Svar senest {due:%d.%m.%Y}.")
+            elif await self._carry_out_for_system(ExpireInvitation(actor=SYSTEM_ACTOR, person_id=person.person_id)):
+                await self._notify(
+                    self._state.caseworker_id or "caseworker",
+                    "invitation_expired",
+                    f"{person.name} har ikke svaret",
+                    "Invitationen er udløbet; du kan invitere en anden i stedet.",
+                )
+
+    def _invitation_open(self, person_id: str, invited: TeamMemberInvited) -> bool:
+        member = self._state.team.get(person_id)
+        # The same invitation, not a later one to the same person.
+        return (
+            member is not None
+            and member.status is InvitationStatus.INVITED
+            and member.invited_at == invited.occurred_at
+        )
+
+    async def _check_in_on_pilot(self) -> None:
+        """Records a check-in every interval while the pilot runs, and tells the caseworker."""
+        while self._state.phase is Phase.PILOT:
+            try:
+                await workflow.wait_condition(
+                    lambda: self._state.phase is not Phase.PILOT, timeout=self._deadlines.pilot_check_in
+                )
+                return
+            except asyncio.TimeoutError:
+                pass
+            number = self._state.check_ins + 1
+            if await self._carry_out_for_system(RecordCheckIn(actor=SYSTEM_ACTOR, number=number)):
+                await self._notify(
+                    self._state.caseworker_id or "caseworker",
+                    "check_in",
+                    f"Opfølgning nr. {number} på piloten",
+                    "Tid til at følge op på handleplanen med borgeren og holdet.",
+                )
 
     async def _until_phase_ends(self) -> None:
         """Waits for the phase to change; if its deadline passes first, records the miss once."""

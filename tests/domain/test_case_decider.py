@@ -38,9 +38,9 @@ def refused(state, data: dict) -> DomainError:
 
 
 def test_the_whole_lifecycle_ends_closed_with_one_version_per_event():
-    state = given(*steps(14))
+    state = given(*steps(16))
     assert state.phase is Phase.CLOSED
-    assert state.version == 15
+    assert state.version == 17
     assert state.evaluation is not None and state.evaluation.citizen_statement == "Jeg bestemmer mere selv nu"
 
 
@@ -52,7 +52,7 @@ def test_a_command_out_of_phase_names_the_phase_and_what_is_allowed():
 
 
 def test_a_closed_case_allows_nothing():
-    error = refused(given(*steps(14)), scenario.observation(scenario.VOLUNTEER))
+    error = refused(given(*steps(16)), scenario.observation(scenario.VOLUNTEER))
     assert "nothing (the case is closed)" in error.message
 
 
@@ -131,29 +131,51 @@ def test_only_the_citizen_approves_the_team():
     assert error.field == "actor.role"
 
 
-def test_the_pilot_waits_for_the_citizens_approval():
-    error = refused(given(*steps(7)), scenario.start_pilot())
+def test_the_plan_waits_for_the_citizens_approval_of_the_team():
+    error = refused(given(*steps(7)), scenario.propose_plan())
     assert error.rule == "pilot.team_not_approved"
 
 
+def test_the_pilot_waits_for_the_citizen_to_accept_the_plan():
+    error = refused(given(*steps(10)), scenario.start_pilot())
+    assert error.rule == "pilot.plan_not_accepted"
+
+
+def test_only_the_citizen_accepts_the_plan():
+    error = refused(given(*steps(10)), scenario.accept_plan() | {"actor": scenario.CASEWORKER})
+    assert error.field == "actor.role"
+
+
+def test_the_citizen_may_ask_for_changes_to_the_plan_saying_which():
+    assert refused(given(*steps(10)), scenario.accept_plan(accept=False)).field == "comment"
+    state = given(*steps(10), scenario.accept_plan(accept=False, comment="Hellere om eftermiddagen"))
+    assert state.plan_change_requests == ("Hellere om eftermiddagen",) and not state.plan_accepted
+
+
 def test_a_plan_activity_is_owned_by_someone_on_the_team():
-    error = refused(given(*steps(8)), scenario.start_pilot(responsible="stranger"))
+    error = refused(given(*steps(8)), scenario.propose_plan(responsible="stranger"))
     assert error.field == "plan.activities[0].responsible"
 
 
+def test_a_plan_goal_links_to_one_of_the_citizens_goals_and_lies_ahead():
+    assert refused(given(*steps(8)), scenario.propose_plan(linked_goal=2)).field == "plan.goals[0].linked_goal"
+    past = scenario.propose_plan(target=NOW.date())
+    assert refused(given(*steps(8)), past).field == "plan.goals[0].target_date"
+
+
 def test_an_observation_comes_from_the_team():
-    error = refused(given(*steps(10)), scenario.observation({"id": "someone", "role": "volunteer"}))
+    error = refused(given(*steps(12)), scenario.observation({"id": "someone", "role": "volunteer"}))
     assert error.rule == "pilot.observer_not_on_team"
 
 
 def test_an_early_end_of_the_pilot_needs_a_reason():
     data = scenario.complete_pilot() | {"ended_early": True}
-    error = refused(given(*steps(11)), data)
+    error = refused(given(*steps(13)), data)
     assert error.field == "early_end_reason"
 
 
 def test_a_case_in_evaluation_closes_only_after_the_evaluation():
-    error = refused(given(*steps(12)), scenario.close())
+    error = refused(given(*steps(14)), scenario.close())
     assert error.rule == "case.close_before_evaluation"
 
 

@@ -22,7 +22,14 @@ POOL = [
     scenario.decision("refused", reasons="Ikke berettiget"),
     scenario.decision("partly_granted", reasons=""),
     scenario.answer(scenario.VOLUNTEER, accept=False, reason="Har ikke tid"),
-    scenario.start_pilot(responsible="nobody"),
+    scenario.propose_plan(responsible="nobody"),
+    scenario.accept_plan(accept=False, comment="Andre tider"),
+    scenario.schedule_meeting(),
+    scenario.record_meeting(),
+    scenario.record_meeting(citizen_present=False),
+    scenario.revoke(scenario.VOLUNTEER),
+    {"type": "propose_team", "actor": scenario.CASEWORKER},
+    {"type": "change_team", "actor": scenario.CASEWORKER, "person_id": "vol-karim", "reason": "Flyttet"},
     {"type": "approve_team", "actor": scenario.CITIZEN, "approve": False, "comment": "Jeg vil hellere have en anden"},
     {"type": "complete_pilot", "actor": scenario.CASEWORKER, "summary": "Stoppet", "ended_early": True, "early_end_reason": "Flyttet"},
 ]
@@ -39,7 +46,9 @@ def check_invariants(state: CaseState, events_so_far: int) -> None:
     if state.team_approved:
         assert any(m.status is InvitationStatus.JOINED for m in state.team.values())
     if state.phase in (Phase.PILOT, Phase.EVALUATION) or state.plan is not None:
-        assert state.team_approved and state.plan is not None
+        assert state.team_approved and state.plan is not None and state.plan_accepted
+    for meeting in state.meetings.values():
+        assert not meeting.held or "citizen" in meeting.attended
     if state.evaluation is not None:
         assert state.pilot_result is not None
     if state.phase is Phase.REFUSED:

@@ -8,8 +8,8 @@ from domain.consent import InformationCategory
 from tests import scenario
 from tests.domain.test_case_decider import NOW, given, refused, steps
 
-# steps(8): the team is approved; steps(9): consent given to the volunteer; steps(10): pilot started
-PILOT_WITHOUT_CONSENT = [*steps(8), scenario.start_pilot()]
+# steps(8): the team is approved; steps(9): consent given to the volunteer; steps(12): pilot started
+PILOT_WITHOUT_CONSENT = [*steps(8), scenario.propose_plan(), scenario.accept_plan(), scenario.start_pilot()]
 
 
 def test_a_volunteer_without_consent_cannot_record_an_observation():
@@ -23,8 +23,8 @@ def test_staff_records_observations_without_consent():
 
 
 def test_revocation_takes_effect_for_the_next_action_at_once():
-    state = given(*steps(11))  # the volunteer has observed once, with consent
-    revoked = given(*steps(11), scenario.revoke(scenario.VOLUNTEER))
+    state = given(*steps(13))  # the volunteer has observed once, with consent
+    revoked = given(*steps(13), scenario.revoke(scenario.VOLUNTEER))
     assert state.consent_covers("vol-karim", InformationCategory.OBSERVATIONS, NOW)
     assert not revoked.consent_covers("vol-karim", InformationCategory.OBSERVATIONS, NOW)
     error = refused(revoked, scenario.observation(scenario.VOLUNTEER))

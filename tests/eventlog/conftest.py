@@ -18,6 +18,7 @@ import pytest
 import sqlalchemy as sa
 
 from eventlog import EventStore
+from eventlog.schema import GUARD_TRIGGERS, guard_statements
 
 DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
@@ -39,6 +40,22 @@ class LogUnderTest:
         with self._raw_engine.begin() as conn:
             result = conn.execute(sa.text(statement), params)
             return [tuple(row) for row in result] if result.returns_rows else []
+
+    def tamper(self, *statements: str, **params: Any) -> None:
+        """Change the tables as an attacker with the database owner's rights would:
+        drop the append-only triggers, run ``statements``, put the triggers back."""
+        if self._raw_engine is None:
+            self._raw_engine = sa.create_engine(self.url, connect_args=self.connect_args, poolclass=sa.NullPool)
+        dialect = self._raw_engine.dialect.name
+        with self._raw_engine.begin() as conn:
+            for drop in GUARD_TRIGGERS[dialect]:
+                conn.exec_driver_sql(drop)
+            for statement in statements:
+                conn.execute(sa.text(statement), params)
+            cursor = conn.connection.cursor()
+            for guard in guard_statements(dialect):
+                cursor.execute(guard)
+            cursor.close()
 
     def reopen(self) -> EventStore:
         """A second, independent store on the same database."""

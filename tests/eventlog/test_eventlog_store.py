@@ -268,7 +268,7 @@ class EventStoreContract:
 
     def test_verify_finds_edited_payload(self, log):
         self._filled(log)
-        log.sql("UPDATE events SET payload = :p WHERE position = 5", p='{"n":4,"note":"changed"}')
+        log.tamper("UPDATE events SET payload = :p WHERE position = 5", p='{"n":4,"note":"changed"}')
 
         report = log.store.verify(batch_size=3)
 
@@ -278,7 +278,7 @@ class EventStoreContract:
 
     def test_verify_finds_edited_header_field(self, log):
         self._filled(log)
-        log.sql("UPDATE events SET actor_id = 'someone-else' WHERE position = 7")
+        log.tamper("UPDATE events SET actor_id = 'someone-else' WHERE position = 7")
 
         report = log.store.verify()
 
@@ -286,7 +286,7 @@ class EventStoreContract:
 
     def test_verify_finds_deleted_row_as_gap(self, log):
         self._filled(log)
-        log.sql("DELETE FROM events WHERE position = 4")
+        log.tamper("DELETE FROM events WHERE position = 4")
 
         report = log.store.verify(batch_size=2)
 
@@ -295,7 +295,7 @@ class EventStoreContract:
 
     def test_verify_finds_deleted_last_row_as_head_mismatch(self, log):
         self._filled(log)
-        log.sql("DELETE FROM events WHERE position = 12")
+        log.tamper("DELETE FROM events WHERE position = 12")
 
         report = log.store.verify()
 
@@ -310,7 +310,7 @@ class EventStoreContract:
         forged_payload = '{"n":5,"note":"forged"}'
         forged_payload_hash = payload_hash(forged_payload)
         forged_hash = event_hash(*row, forged_payload_hash)
-        log.sql(
+        log.tamper(
             "UPDATE events SET payload = :p, payload_hash = :ph, hash = :h WHERE position = 6",
             p=forged_payload, ph=forged_payload_hash, h=forged_hash,
         )
@@ -322,7 +322,7 @@ class EventStoreContract:
 
     def test_verify_finds_altered_head(self, log):
         self._filled(log)
-        log.sql("UPDATE log_head SET hash = :h", h="f" * 64)
+        log.tamper("UPDATE log_head SET hash = :h", h="f" * 64)
 
         report = log.store.verify()
 
@@ -331,7 +331,7 @@ class EventStoreContract:
 
     def test_verify_finds_head_moved_back(self, log):
         self._filled(log)
-        log.sql("UPDATE log_head SET position = 10")
+        log.tamper("UPDATE log_head SET position = 10")
 
         report = log.store.verify()
 

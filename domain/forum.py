@@ -1,0 +1,339 @@
+"""The standing cross-sector forum (SAMAKT) for one target group.
+
+Volunteers and staff bring observations of citizens' needs, without anything
+that identifies a citizen. At the forum's meetings each observation is judged
+individual (it concerns one person: take it to that person's caseworker) or of
+general relevance; a general one becomes a proposal with an owner and a
+follow-up date, tracked until it is decided (seed 004: turning single
+observations into shared knowledge across sectors).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Annotated, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+
+from domain import terminology
+from domain.anonymity import find_cpr, find_person_name
+from domain.errors import DomainError, require
+from domain.messages import Command, Event, Role
+from domain.need import LifeArea
+from domain.visitation import Coded
+
+FORUM_MEMBERS = (Role.VOLUNTEER, Role.STAFF, Role.CASEWORKER, Role.TEAM_LEAD)
+FORUM_CHAIRS = (Role.CASEWORKER, Role.TEAM_LEAD, Role.STAFF)
+
+
+def forum_id(target_group_code: str) -> str:
+    return f"forum-{target_group_code}"
+
+
+class Relevance(StrEnum):
+    INDIVIDUAL = "individual"
+    GENERAL = "general"
+
+
+class ProposalDecision(StrEnum):
+    ADOPTED = "adopted"
+    REJECTED = "rejected"
+
+
+# -- commands and events ----------------------------------------------------
+
+
+class OpenForum(Command):
+    title = "Open forum"
+    type: Literal["open_forum"] = "open_forum"
+    target_group: str = Field(description="FFB Målgruppe code")
+
+
+class ForumOpened(Event):
+    type: Literal["forum_opened"] = "forum_opened"
+    target_group: Coded
+
+
+class SubmitObservation(Command):
+    title = "Submit observation"
+    type: Literal["submit_forum_observation"] = "submit_forum_observation"
+    text: str = Field(min_length=10, max_length=4000, description="A need you have seen, without names or CPR numbers")
+    life_area: LifeArea | None = None
+
+
+class ForumObservationSubmitted(Event):
+    type: Literal["forum_observation_submitted"] = "forum_observation_submitted"
+    number: int
+    text: str
+    life_area: LifeArea | None
+
+
+class Judgement(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    observation: int = Field(ge=1)
+    relevance: Relevance
+    proposal: str = Field(default="", max_length=4000)
+    owner: str = Field(default="", max_length=200, description="Who carries the proposal forward")
+    follow_up: date | None = None
+
+
+class HoldMeeting(Command):
+    title = "Hold forum meeting"
+    type: Literal["hold_forum_meeting"] = "hold_forum_meeting"
+    judgements: list[Judgement] = Field(default_factory=list)
+    minutes: str = Field(min_length=3, max_length=8000)
+
+
+class ForumMeetingHeld(Event):
+    type: Literal["forum_meeting_held"] = "forum_meeting_held"
+    number: int
+    judgements: tuple[Judgement, ...]
+    minutes: str
+
+
+class ProposalMade(Event):
+    type: Literal["forum_proposal_made"] = "forum_proposal_made"
+    number: int
+    observation: int
+    text: str
+    owner: str
+    follow_up: date
+
+
+class DecideProposal(Command):
+    title = "Decide proposal"
+    type: Literal["decide_forum_proposal"] = "decide_forum_proposal"
+    proposal: int = Field(ge=1)
+    decision: ProposalDecision
+    reason: str = Field(min_length=3, max_length=4000)
+
+
+class ProposalDecided(Event):
+    type: Literal["forum_proposal_decided"] = "forum_proposal_decided"
+    proposal: int
+    decision: ProposalDecision
+    reason: str
+
+
+class RecordMeetingDue(Command):
+    """Issued by the forum's workflow when a scheduled meeting falls due."""
+
+    title = "Record forum meeting due"
+    issued_by_system = True
+    type: Literal["record_forum_meeting_due"] = "record_forum_meeting_due"
+
+
+class ForumMeetingDue(Event):
+    type: Literal["forum_meeting_due"] = "forum_meeting_due"
+    waiting_observations: int
+
+
+ForumCommand = Annotated[
+    Union[OpenForum, SubmitObservation, HoldMeeting, DecideProposal, RecordMeetingDue], Field(discriminator="type")
+]
+ForumEvent = Annotated[
+    Union[ForumOpened, ForumObservationSubmitted, ForumMeetingHeld, ProposalMade, ProposalDecided, ForumMeetingDue],
+    Field(discriminator="type"),
+]
+forum_command_adapter: TypeAdapter[ForumCommand] = TypeAdapter(ForumCommand)
+forum_event_adapter: TypeAdapter[ForumEvent] = TypeAdapter(ForumEvent)
+
+
+# -- state ------------------------------------------------------------------
+
+
+class ForumObservation(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    number: int
+    text: str
+    life_area: LifeArea | None
+    by_role: Role
+    submitted_at: datetime
+    relevance: Relevance | None = None
+
+
+class Proposal(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    number: int
+    observation: int
+    text: str
+    owner: str
+    follow_up: date
+    decision: ProposalDecision | None = None
+    reason: str = ""
+
+
+class ForumState(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    forum_id: str | None = None
+    target_group: Coded | None = None
+    version: int = 0
+    observations: dict[int, ForumObservation] = Field(default_factory=dict)
+    proposals: dict[int, Proposal] = Field(default_factory=dict)
+    meetings_held: int = 0
+    meetings_due: int = 0
+
+    def waiting(self) -> list[ForumObservation]:
+        return [o for o in self.observations.values() if o.relevance is None]
+
+    def open_proposals(self) -> list[Proposal]:
+        return [p for p in self.proposals.values() if p.decision is None]
+
+
+def initial_forum_state() -> ForumState:
+    return ForumState()
+
+
+# -- decide -----------------------------------------------------------------
+
+
+def _role(c: Command, roles: Iterable[Role], doing: str) -> None:
+    roles = tuple(roles)
+    require(
+        c.actor.role in roles,
+        f"only {' or '.join(r.value for r in roles)} may {doing} in the forum; you act as {c.actor.role.value}",
+        rule="forum.role_not_allowed",
+        field="actor.role",
+    )
+
+
+def _open(state: ForumState, c: OpenForum) -> list[Event]:
+    require(state.target_group is None, "the forum is already open", rule="forum.already_open")
+    concept = terminology.target_groups().check(c.target_group, field="target_group")
+    return [ForumOpened(occurred_at=c.at, actor=c.actor, target_group=Coded(code=concept.code, display=concept.display))]
+
+
+def _submit(state: ForumState, c: SubmitObservation) -> list[Event]:
+    _role(c, FORUM_MEMBERS, "bring observations")
+    if find_cpr(c.text):
+        raise DomainError(
+            "the observation holds a CPR number; the forum discusses needs, not persons: remove it",
+            rule="forum.personal_identifier",
+            field="text",
+        )
+    name = find_person_name(c.text)
+    if name:
+        raise DomainError(
+            f"the observation seems to name a person ({name!r}); describe the need without names "
+            "(take a single citizen's matter to their caseworker)",
+            rule="forum.personal_identifier",
+            field="text",
+        )
+    return [
+        ForumObservationSubmitted(
+            occurred_at=c.at, actor=c.actor, number=len(state.observations) + 1, text=c.text, life_area=c.life_area
+        )
+    ]
+
+
+def _hold_meeting(state: ForumState, c: HoldMeeting) -> list[Event]:
+    _role(c, FORUM_CHAIRS, "hold a forum meeting")
+    events: list[Event] = [
+        ForumMeetingHeld(
+            occurred_at=c.at, actor=c.actor, number=state.meetings_held + 1, judgements=tuple(c.judgements), minutes=c.minutes
+        )
+    ]
+    judged: set[int] = set()
+    next_proposal = len(state.proposals) + 1
+    for i, j in enumerate(c.judgements):
+        where = f"judgements[{i}]"
+        observation = state.observations.get(j.observation)
+        require(observation is not None, f"there is no observation number {j.observation}", rule="forum.unknown_observation", field=f"{where}.observation")
+        require(
+            observation.relevance is None and j.observation not in judged,
+            f"observation {j.observation} is already judged",
+            rule="forum.already_judged",
+            field=f"{where}.observation",
+        )
+        judged.add(j.observation)
+        if j.relevance is Relevance.INDIVIDUAL:
+            require(not j.proposal.strip(), "an observation of individual relevance makes no proposal", rule="forum.individual_with_proposal", field=f"{where}.proposal")
+            continue
+        require(bool(j.proposal.strip()), "an observation of general relevance becomes a proposal: write it", rule="forum.general_needs_proposal", field=f"{where}.proposal")
+        require(bool(j.owner.strip()), "a proposal needs an owner who carries it forward", rule="forum.proposal_needs_owner", field=f"{where}.owner")
+        require(
+            j.follow_up is not None and j.follow_up > c.at.date(),
+            "a proposal needs a follow-up date ahead",
+            rule="forum.proposal_needs_follow_up",
+            field=f"{where}.follow_up",
+        )
+        events.append(
+            ProposalMade(
+                occurred_at=c.at,
+                actor=c.actor,
+                number=next_proposal,
+                observation=j.observation,
+                text=j.proposal.strip(),
+                owner=j.owner.strip(),
+                follow_up=j.follow_up,
+            )
+        )
+        next_proposal += 1
+    return events
+
+
+def _decide_proposal(state: ForumState, c: DecideProposal) -> list[Event]:
+    _role(c, FORUM_CHAIRS, "decide proposals")
+    proposal = state.proposals.get(c.proposal)
+    require(proposal is not None, f"there is no proposal number {c.proposal}", rule="forum.unknown_proposal", field="proposal")
+    require(proposal.decision is None, f"proposal {c.proposal} is already {proposal.decision}", rule="forum.already_decided", field="proposal")
+    return [ProposalDecided(occurred_at=c.at, actor=c.actor, proposal=c.proposal, decision=c.decision, reason=c.reason)]
+
+
+def _meeting_due(state: ForumState, c: RecordMeetingDue) -> list[Event]:
+    _role(c, (Role.SYSTEM,), "record that a meeting is due")
+    return [ForumMeetingDue(occurred_at=c.at, actor=c.actor, waiting_observations=len(state.waiting()))]
+
+
+_DECIDERS = {
+    OpenForum: _open,
+    SubmitObservation: _submit,
+    HoldMeeting: _hold_meeting,
+    DecideProposal: _decide_proposal,
+    RecordMeetingDue: _meeting_due,
+}
+
+
+def decide_forum(state: ForumState, command: Command) -> list[Event]:
+    require(command.at is not None, "the command has no time", rule="forum.unstamped", field="at")
+    if state.target_group is None and not isinstance(command, OpenForum):
+        raise DomainError("the forum is not open yet", rule="forum.not_open")
+    return _DECIDERS[type(command)](state, command)
+
+
+# -- evolve -----------------------------------------------------------------
+
+
+def _apply(state: ForumState, event: Event) -> ForumState:
+    match event:
+        case ForumOpened():
+            return state.model_copy(update={"target_group": event.target_group, "forum_id": forum_id(event.target_group.code)})
+        case ForumObservationSubmitted():
+            seen = ForumObservation(
+                number=event.number, text=event.text, life_area=event.life_area, by_role=event.actor.role, submitted_at=event.occurred_at
+            )
+            return state.model_copy(update={"observations": {**state.observations, event.number: seen}})
+        case ForumMeetingHeld():
+            observations = dict(state.observations)
+            for j in event.judgements:
+                observations[j.observation] = observations[j.observation].model_copy(update={"relevance": j.relevance})
+            return state.model_copy(update={"observations": observations, "meetings_held": event.number})
+        case ProposalMade():
+            proposal = Proposal(number=event.number, observation=event.observation, text=event.text, owner=event.owner, follow_up=event.follow_up)
+            return state.model_copy(update={"proposals": {**state.proposals, event.number: proposal}})
+        case ProposalDecided():
+            decided = state.proposals[event.proposal].model_copy(update={"decision": event.decision, "reason": event.reason})
+            return state.model_copy(update={"proposals": {**state.proposals, event.proposal: decided}})
+        case ForumMeetingDue():
+            return state.model_copy(update={"meetings_due": state.meetings_due + 1})
+    return state
+
+
+def evolve_forum(state: ForumState, event: Event) -> ForumState:
+    return _apply(state, event).model_copy(update={"version": state.version + 1})

@@ -1,0 +1,215 @@
+"""Personalised options: BPA, the cash grant, an individual budget, chosen by the citizen.
+
+- Borgerstyret personlig assistance, SEL § 96: the citizen is the work leader
+  (arbejdsleder, § 96, stk. 1) of their own helpers; the employer role is held
+  by the citizen, or handed to a relative or to an association or private
+  company (§ 96, stk. 3), which needs the municipality's approval. The grant is
+  hours per week.
+- Kontant tilskud, SEL § 95: the cash grant for the citizen (or a relative) to
+  employ helpers, the alternative to BPA.
+- An individual budget: an amount the citizen spends on help from a provider
+  of their own choice, granted under the paragraph of the help it replaces.
+
+The choice is the citizen's (serviceloven § 1 and the aim of self-determination
+in § 81): it is recorded by the citizen, and a decision on one of these options
+follows the citizen's recorded choice.
+"""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+from typing import TYPE_CHECKING, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from domain.errors import require
+from domain.messages import Command, Event, Role
+
+if TYPE_CHECKING:
+    from domain.case import CaseState
+
+BPA_BASIS = "SEL § 96"
+CASH_GRANT_BASIS = "SEL § 95"
+
+
+class PersonalisedOption(StrEnum):
+    BPA = "bpa"
+    CASH_GRANT = "cash_grant"
+    INDIVIDUAL_BUDGET = "individual_budget"
+
+    @property
+    def label(self) -> str:
+        return {
+            PersonalisedOption.BPA: "BPA (SEL § 96)",
+            PersonalisedOption.CASH_GRANT: "kontant tilskud (SEL § 95)",
+            PersonalisedOption.INDIVIDUAL_BUDGET: "individuelt budget",
+        }[self]
+
+
+class EmployerKind(StrEnum):
+    CITIZEN = "citizen"
+    RELATIVE = "relative"
+    ASSOCIATION = "association"
+    COMPANY = "company"
+
+
+class Employer(BaseModel):
+    """Who employs the helpers (arbejdsgiver), SEL § 96, stk. 3."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    kind: EmployerKind
+    name: str = Field(default="", max_length=200)
+    cvr: str | None = Field(default=None, description="CVR number of an association or company (8 digits)")
+    approval: str | None = Field(default=None, max_length=200, description="The municipality's approval of the association or company")
+
+
+class RecordCitizensChoice(Command):
+    title = "Record the citizen's choice"
+    type: Literal["record_citizens_choice"] = "record_citizens_choice"
+    option: PersonalisedOption
+    employer: Employer | None = None
+    citizen_is_work_leader: bool = Field(default=True, description="BPA: the citizen leads their helpers (arbejdsleder)")
+    provider: str = Field(default="", max_length=200, description="Individual budget: the provider the citizen chose")
+    in_own_words: str = Field(default="", max_length=4000)
+
+
+class CitizensChoiceRecorded(Event):
+    type: Literal["citizens_choice_recorded"] = "citizens_choice_recorded"
+    option: PersonalisedOption
+    employer: Employer | None
+    work_leader: Literal["citizen"] | None
+    provider: str
+    in_own_words: str
+    chosen_by: str
+
+    def legal_basis(self) -> str | None:
+        return {PersonalisedOption.BPA: BPA_BASIS, PersonalisedOption.CASH_GRANT: CASH_GRANT_BASIS}.get(self.option)
+
+
+class Arrangement(BaseModel):
+    """How a granted service is carried out when the citizen chose a personalised option."""
+
+    model_config = ConfigDict(frozen=True)
+
+    option: PersonalisedOption
+    employer: Employer | None = None
+    work_leader: Literal["citizen"] | None = None
+    hours_per_week: float | None = None
+    budget_dkk_per_year: int | None = None
+    provider: str = ""
+    chosen_by: str
+
+
+_CVR = re.compile(r"^\d{8}$")
+
+
+def record_choice(state: CaseState, c: RecordCitizensChoice) -> list[Event]:
+    require(
+        c.actor.role is Role.CITIZEN,
+        f"the choice of {c.option.label} is the citizen's own; record it as the citizen (you act as {c.actor.role.value})",
+        rule="choice.not_citizen",
+        field="actor.role",
+    )
+    employer = c.employer
+    if c.option is PersonalisedOption.INDIVIDUAL_BUDGET:
+        require(
+            bool(c.provider.strip()),
+            "an individual budget names the provider the citizen has chosen",
+            rule="choice.no_provider",
+            field="provider",
+        )
+        employer = None
+    else:
+        require(
+            employer is not None,
+            f"{c.option.label} needs an employer: the citizen, a relative, or an approved association or company "
+            "(SEL § 96, stk. 3)",
+            rule="choice.no_employer",
+            field="employer",
+        )
+        if c.option is PersonalisedOption.BPA:
+            require(
+                c.citizen_is_work_leader,
+                "BPA requires that the citizen is the work leader (arbejdsleder) of their helpers (SEL § 96, stk. 1); "
+                "consider the cash grant under SEL § 95 instead",
+                rule="choice.bpa_needs_work_leader",
+                field="citizen_is_work_leader",
+            )
+        if employer.kind is not EmployerKind.CITIZEN:
+            require(
+                bool(employer.name.strip()),
+                f"name the {employer.kind.value} who will be the employer",
+                rule="choice.employer_unnamed",
+                field="employer.name",
+            )
+        if employer.kind in (EmployerKind.ASSOCIATION, EmployerKind.COMPANY):
+            require(
+                employer.cvr is not None and bool(_CVR.match(employer.cvr)),
+                f"an {employer.kind.value} as employer is identified by its CVR number (8 digits)",
+                rule="choice.employer_cvr",
+                field="employer.cvr",
+            )
+            require(
+                bool((employer.approval or "").strip()),
+                f"an {employer.kind.value} can hold the employer role only when the municipality has approved it "
+                "(SEL § 96, stk. 3); give the approval's reference",
+                rule="choice.employer_not_approved",
+                field="employer.approval",
+            )
+    return [
+        CitizensChoiceRecorded(
+            occurred_at=c.at,
+            actor=c.actor,
+            option=c.option,
+            employer=employer,
+            work_leader="citizen" if c.option is PersonalisedOption.BPA else None,
+            provider=c.provider.strip(),
+            in_own_words=c.in_own_words,
+            chosen_by=c.actor.id,
+        )
+    ]
+
+
+def arrangement_for(
+    choice: CitizensChoiceRecorded | None,
+    legal_basis: str,
+    hours_per_week: float | None,
+    budget_dkk_per_year: int | None,
+    *,
+    field: str,
+) -> Arrangement | None:
+    """The arrangement a granted service carries, or a DomainError if the decision
+    does not follow the citizen's own choice."""
+    wanted: PersonalisedOption | None = None
+    if legal_basis == BPA_BASIS:
+        wanted = PersonalisedOption.BPA
+    elif legal_basis == CASH_GRANT_BASIS:
+        wanted = PersonalisedOption.CASH_GRANT
+    elif budget_dkk_per_year is not None:
+        wanted = PersonalisedOption.INDIVIDUAL_BUDGET
+    if wanted is None:
+        return None
+    require(
+        choice is not None and choice.option is wanted,
+        f"a grant of {wanted.label} follows the citizen's own recorded choice; "
+        + (f"the citizen chose {choice.option.label}" if choice else "the citizen has not recorded a choice yet"),
+        rule="decision.not_citizens_choice",
+        field=field,
+    )
+    if wanted is PersonalisedOption.INDIVIDUAL_BUDGET:
+        return Arrangement(option=wanted, budget_dkk_per_year=budget_dkk_per_year, provider=choice.provider, chosen_by=choice.chosen_by)
+    require(
+        hours_per_week is not None,
+        f"{wanted.label} is granted as hours per week; give hours_per_week",
+        rule="decision.hours_required",
+        field=field.rsplit(".", 1)[0] + ".hours_per_week",
+    )
+    return Arrangement(
+        option=wanted,
+        employer=choice.employer,
+        work_leader=choice.work_leader,
+        hours_per_week=hours_per_week,
+        chosen_by=choice.chosen_by,
+    )

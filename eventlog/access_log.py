@@ -1,0 +1,145 @@
+"""The access log: every read of a case's data, recorded before the data is shown.
+
+One row per read: who (person id and role), when, which case (or NULL for a
+read across the whole log), what (which view or fields) and why (the purpose
+the reader gave). The table is append-only in the database (triggers refuse
+UPDATE and DELETE) and hash-chained like the events:
+
+    hash = sha256 of the compact JSON array
+           [prev_hash, position, recorded_at, actor_id, actor_role, stream_id, what, purpose]
+
+(``stream_id`` as ``null`` for a log-wide read), the first ``prev_hash`` being
+64 zeros. A read is recorded first and shown after: if recording fails, the
+reader sees nothing. Reading the access log is itself recorded.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from sqlalchemy import func, insert, select
+
+from eventlog.engines import Engines
+from eventlog.hashing import GENESIS_HASH, format_timestamp, parse_timestamp
+from eventlog.records import MAX_ACTOR_ID, MAX_ACTOR_ROLE, MAX_STREAM_ID, check_text
+from eventlog.schema import MAX_ACCESS_PURPOSE, MAX_ACCESS_WHAT, access_log
+
+# Fixed key of the PostgreSQL advisory lock that serialises access-log appends.
+_ACCESS_LOCK_KEY = 0x5A3C_ACC5
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
+@dataclass(frozen=True, slots=True)
+class AccessRecord:
+    position: int
+    recorded_at: datetime
+    actor_id: str
+    actor_role: str
+    stream_id: str | None
+    what: str
+    purpose: str
+    prev_hash: str
+    hash: str
+
+
+@dataclass(frozen=True, slots=True)
+class AccessVerifyReport:
+    ok: bool
+    checked: int
+    first_bad_position: int | None = None
+    detail: str = ""
+
+    def __str__(self) -> str:
+        if self.ok:
+            return f"access log OK: {self.checked} reads verified"
+        return f"access log BROKEN at position {self.first_bad_position}: {self.detail}"
+
+
+def access_hash(
+    prev_hash: str, position: int, recorded_at: str, actor_id: str, actor_role: str,
+    stream_id: str | None, what: str, purpose: str,
+) -> str:
+    encoded = _ENCODER.encode([prev_hash, position, recorded_at, actor_id, actor_role, stream_id, what, purpose])
+    return hashlib.sha256(encoded.encode("utf-8")).hexdigest()
+
+
+class AccessLog:
+    """Records and lists reads; shares the event log's database."""
+
+    def __init__(self, engines: Engines) -> None:
+        self._engines = engines
+
+    def record(
+        self, *, actor_id: str, actor_role: str, stream_id: str | None, what: str, purpose: str
+    ) -> AccessRecord:
+        """Record one read, before the data is shown. Raises ValueError naming a missing field."""
+        check_text("actor id (who reads)", actor_id, MAX_ACTOR_ID)
+        check_text("actor role", actor_role, MAX_ACTOR_ROLE)
+        if stream_id is not None:
+            check_text("case id", stream_id, MAX_STREAM_ID)
+        check_text("what is read", what, MAX_ACCESS_WHAT)
+        if not isinstance(purpose, str) or not purpose.strip():
+            raise ValueError("purpose is required: say why you read this case (e.g. 'klagesag 2024-113')")
+        check_text("purpose", purpose.strip(), MAX_ACCESS_PURPOSE)
+        purpose = purpose.strip()
+        engine = self._engines.write
+        with engine.begin() as conn:
+            if engine.dialect.name == "postgresql":
+                conn.execute(select(func.pg_advisory_xact_lock(_ACCESS_LOCK_KEY)))
+            last = conn.execute(
+                select(access_log.c.position, access_log.c.hash).order_by(access_log.c.position.desc()).limit(1)
+            ).first()
+            position, prev_hash = (last[0] + 1, last[1]) if last is not None else (1, GENESIS_HASH)
+            recorded_at = format_timestamp(datetime.now(timezone.utc))
+            row_hash = access_hash(prev_hash, position, recorded_at, actor_id, actor_role, stream_id, what, purpose)
+            conn.execute(
+                insert(access_log).values(
+                    position=position, recorded_at=recorded_at, actor_id=actor_id, actor_role=actor_role,
+                    stream_id=stream_id, what=what, purpose=purpose, prev_hash=prev_hash, hash=row_hash,
+                )
+            )
+        return AccessRecord(position, parse_timestamp(recorded_at), actor_id, actor_role, stream_id, what, purpose,
+                            prev_hash, row_hash)
+
+    def for_case(self, stream_id: str, *, include_log_wide: bool = True) -> list[AccessRecord]:
+        """Who has read this case, oldest first (with reads of the whole log, which include it)."""
+        condition = access_log.c.stream_id == stream_id
+        if include_log_wide:
+            condition = condition | access_log.c.stream_id.is_(None)
+        with self._engines.read.connect() as conn:
+            rows = conn.execute(select(*access_log.c).where(condition).order_by(access_log.c.position)).all()
+        return [_record(row) for row in rows]
+
+    def all(self) -> Iterator[AccessRecord]:
+        with self._engines.read.connect() as conn:
+            for row in conn.execute(select(*access_log.c).order_by(access_log.c.position)):
+                yield _record(row)
+
+    def verify(self) -> AccessVerifyReport:
+        """Walk the access log's chain: no gap, no changed row, every link intact."""
+        expected, prev, checked = 1, GENESIS_HASH, 0
+        with self._engines.read.connect() as conn:
+            conn = conn.execution_options(**self._engines.snapshot_options)
+            with conn.begin():
+                for row in conn.execute(select(*access_log.c).order_by(access_log.c.position)):
+                    (position, recorded_at, actor_id, actor_role, stream_id, what, purpose, prev_hash, row_hash) = row
+                    if position != expected:
+                        return AccessVerifyReport(False, checked, expected, f"position {expected} is missing")
+                    if prev_hash != prev:
+                        return AccessVerifyReport(False, checked, position, "prev_hash does not link to the row before")
+                    computed = access_hash(prev_hash, position, recorded_at, actor_id, actor_role, stream_id, what, purpose)
+                    if computed != row_hash:
+                        return AccessVerifyReport(False, checked, position, "a field does not match the stored hash")
+                    expected, prev, checked = expected + 1, row_hash, checked + 1
+        return AccessVerifyReport(True, checked)
+
+
+def _record(row) -> AccessRecord:
+    (position, recorded_at, actor_id, actor_role, stream_id, what, purpose, prev_hash, row_hash) = row
+    return AccessRecord(position, parse_timestamp(recorded_at), actor_id, actor_role, stream_id, what, purpose,
+                        prev_hash, row_hash)
+

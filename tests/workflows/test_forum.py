@@ -1,0 +1,118 @@
+"""The cross-sector forum on the time-skipping server: observations without
+personal identifiers, meetings on a timer, proposals tracked to a decision,
+and continue-as-new that carries the forum's state."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, timedelta
+
+import pytest
+import pytest_asyncio
+
+from app.cases import CommandRejected
+from app.forums import ForumClient
+from domain import terminology
+from domain.forum import forum_id
+from domain.messages import Actor
+
+VOLUNTEER = {"id": "vol-maria", "role": "volunteer"}
+CHAIR = {"id": "tl-bo", "role": "team_lead"}
+INTERVAL = timedelta(weeks=6)
+
+
+@pytest.fixture
+def target_group() -> str:
+    # A fresh forum per test: the forum id is the target group's code, so use
+    # a separate task queue's worth of isolation by picking a code per test.
+    codes = sorted(terminology.target_groups().codes)
+    return codes[uuid.uuid4().int % len(codes)]
+
+
+@pytest_asyncio.fixture
+async def forums(env, settings, worker, target_group):
+    client = ForumClient(env.client, settings)
+    yield client
+    try:
+        await env.client.get_workflow_handle(forum_id(target_group)).terminate("test finished")
+    except Exception:  # noqa: BLE001 - already ended
+        pass
+
+
+def observation(text: str) -> dict:
+    return {"type": "submit_forum_observation", "actor": VOLUNTEER, "text": text, "life_area": "relations"}
+
+
+async def test_an_observation_with_a_cpr_number_or_a_name_is_refused(forums, target_group):
+    await forums.open_forum(target_group, Actor(id="tl-bo", role="team_lead"))
+    with pytest.raises(CommandRejected) as cpr:
+        await forums.act(target_group, observation("Borgeren med 010190-1234 mangler et sted at være om aftenen"))
+    assert cpr.value.rule == "forum.personal_identifier" and cpr.value.field == "text"
+    with pytest.raises(CommandRejected) as name:
+        await forums.act(target_group, observation("Vi har set at Else Jensen sidder alene hele ugen"))
+    assert "Else Jensen" in name.value.message
+    await forums.act(target_group, observation("Flere ældre i boligområdet sidder alene det meste af ugen"))
+    assert len((await forums.state(target_group)).observations) == 1
+
+
+async def test_a_general_observation_becomes_a_proposal_tracked_to_a_decision(env, forums, target_group, store, settings):
+    await forums.open_forum(target_group, Actor(id="tl-bo", role="team_lead"), meeting_interval=INTERVAL)
+    await forums.act(target_group, observation("Flere ældre i boligområdet sidder alene det meste af ugen"))
+    await forums.act(target_group, observation("En borger har brug for hjælp til at åbne sin post"))
+
+    await env.sleep(INTERVAL + timedelta(hours=1))
+    assert (await forums.state(target_group)).meetings_due == 1
+
+    follow_up = (date.today() + timedelta(days=400)).isoformat()
+    await forums.act(
+        target_group,
+        {
+            "type": "hold_forum_meeting",
+            "actor": CHAIR,
+            "minutes": "Tre frivillige og to medarbejdere drøftede ensomhed",
+            "judgements": [
+                {"observation": 1, "relevance": "general", "proposal": "Fast fællesspisning hver torsdag", "owner": "Ældre Sagen og Sundhed og Omsorg", "follow_up": follow_up},
+                {"observation": 2, "relevance": "individual"},
+            ],
+        },
+    )
+    state = await forums.state(target_group)
+    assert [o.relevance for o in state.observations.values()] == ["general", "individual"]
+    assert state.proposals[1].owner == "Ældre Sagen og Sundhed og Omsorg"
+
+    await forums.act(target_group, {"type": "decide_forum_proposal", "actor": CHAIR, "proposal": 1, "decision": "adopted", "reason": "Budget fundet"})
+    assert (await forums.state(target_group)).proposals[1].decision == "adopted"
+    types = [e.event_type for e in store.read_stream(forum_id(target_group))]
+    assert types == [
+        "forum_opened",
+        "forum_observation_submitted",
+        "forum_observation_submitted",
+        "forum_meeting_due",
+        "forum_meeting_held",
+        "forum_proposal_made",
+        "forum_proposal_decided",
+    ]
+
+
+async def test_judging_refuses_a_general_observation_without_owner_or_follow_up(forums, target_group):
+    await forums.open_forum(target_group, Actor(id="tl-bo", role="team_lead"))
+    await forums.act(target_group, observation("Flere ældre i boligområdet sidder alene det meste af ugen"))
+    with pytest.raises(CommandRejected) as refused:
+        await forums.act(
+            target_group,
+            {"type": "hold_forum_meeting", "actor": CHAIR, "minutes": "Møde", "judgements": [{"observation": 1, "relevance": "general", "proposal": "Noget"}]},
+        )
+    assert refused.value.field == "judgements[0].owner"
+
+
+async def test_the_forum_continues_as_new_and_keeps_its_observations(env, forums, target_group, store):
+    await forums.open_forum(target_group, Actor(id="tl-bo", role="team_lead"), history_limit=40)
+    handle = env.client.get_workflow_handle(forum_id(target_group))
+    first_run = (await handle.describe()).run_id
+    for i in range(8):
+        await forums.act(target_group, observation(f"Observation nummer {i + 1} om behov for samvær i weekenden"))
+
+    state = await forums.state(target_group)
+    assert (await handle.describe()).run_id != first_run
+    assert len(state.observations) == 8 and state.version == 9
+    assert len(store.read_stream(forum_id(target_group))) == 9

@@ -1,0 +1,139 @@
+"""ForumWorkflow: the standing cross-sector forum (SAMAKT) for one target group.
+
+Long-running: it lives as long as the forum does, holds its meetings on a
+timer, and continues as new (carrying its state and its next meeting date)
+before its history grows large. Like a case, every command is an update whose
+validator runs the domain's decider.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, timedelta
+
+from pydantic import BaseModel, ConfigDict, Field
+from temporalio import workflow
+from temporalio.exceptions import ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from domain.errors import DomainError
+    from domain.forum import (
+        ForumCommand,
+        ForumState,
+        OpenForum,
+        RecordMeetingDue,
+        decide_forum,
+        evolve_forum,
+        forum_id,
+        initial_forum_state,
+    )
+    from domain.messages import SYSTEM_ACTOR, Actor, Command, Event, Role
+
+from workflows.recording import append_events, send_notification
+
+
+class ForumInput(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    target_group: str
+    opened_by: Actor
+    meeting_interval: timedelta = timedelta(weeks=6)
+    history_limit: int = Field(default=5_000, ge=20, description="Continue as new past this many history events")
+    carried: ForumState | None = None
+    next_meeting_at: datetime | None = None
+
+
+class ForumActRequest(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    command: ForumCommand
+
+
+class ForumActResult(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    forum_id: str
+    version: int
+    events: list[str]
+
+
+@workflow.defn
+class ForumWorkflow:
+    @workflow.init
+    def __init__(self, input: ForumInput) -> None:
+        self._input = input
+        self._state: ForumState = input.carried or initial_forum_state()
+        self._lock = asyncio.Lock()
+
+    @workflow.run
+    async def run(self, input: ForumInput) -> ForumState:
+        if self._state.target_group is None:
+            async with self._lock:
+                await self._record(self._decide(OpenForum(actor=input.opened_by, target_group=input.target_group)))
+        next_meeting = input.next_meeting_at or workflow.now() + input.meeting_interval
+        while not self._history_is_long():
+            try:
+                await workflow.wait_condition(self._history_is_long, timeout=max(next_meeting - workflow.now(), timedelta(0)))
+            except asyncio.TimeoutError:
+                await self._meeting_falls_due()
+                next_meeting += input.meeting_interval
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        workflow.continue_as_new(
+            input.model_copy(update={"carried": self._state, "next_meeting_at": next_meeting})
+        )
+
+    @workflow.query
+    def state(self) -> ForumState:
+        return self._state
+
+    @workflow.update
+    async def act(self, request: ForumActRequest) -> ForumActResult:
+        await workflow.wait_condition(lambda: self._state.target_group is not None)
+        async with self._lock:
+            events = self._decide(request.command)
+            await self._record(events)
+        return ForumActResult(forum_id=self._stream_id(), version=self._state.version, events=[e.type for e in events])
+
+    @act.validator
+    def validate_act(self, request: ForumActRequest) -> None:
+        command = request.command
+        if isinstance(command, OpenForum) or command.issued_by_system or command.actor.role is Role.SYSTEM:
+            raise ApplicationError(
+                f"'{command.title}' is done by the forum itself",
+                {"rule": "forum.not_for_callers", "field": "type"},
+                type="DomainError",
+            )
+        if self._state.target_group is not None:
+            self._decide(command)
+
+    def _history_is_long(self) -> bool:
+        info = workflow.info()
+        return info.is_continue_as_new_suggested() or info.get_current_history_length() >= self._input.history_limit
+
+    def _stream_id(self) -> str:
+        return self._state.forum_id or forum_id(self._input.target_group)
+
+    def _decide(self, command: Command) -> list[Event]:
+        try:
+            return decide_forum(self._state, command.model_copy(update={"at": workflow.now()}))
+        except DomainError as error:
+            raise ApplicationError(
+                error.message, {"rule": error.rule, "field": error.field}, type="DomainError", non_retryable=True
+            ) from None
+
+    async def _record(self, events: list[Event]) -> None:
+        await append_events(self._stream_id(), self._state.version, events)
+        for event in events:
+            self._state = evolve_forum(self._state, event)
+
+    async def _meeting_falls_due(self) -> None:
+        async with self._lock:
+            await self._record(self._decide(RecordMeetingDue(actor=SYSTEM_ACTOR)))
+        waiting = len(self._state.waiting())
+        await send_notification(
+            self._stream_id(),
+            "forum",
+            "forum_meeting",
+            f"Forummøde for {self._state.target_group.display if self._state.target_group else ''}",
+            f"{waiting} observation(er) venter på at blive drøftet; {len(self._state.open_proposals())} forslag følges op.",
+        )
