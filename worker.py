@@ -23,8 +23,12 @@ from app.logging import configure_logging
 from app.settings import Settings, get_settings
 from app.temporal import connect
 from eventlog.outbox import Outbox
+from workflows.appeal import AppealWorkflow
 from workflows.case import CaseWorkflow
 from workflows.forum import ForumWorkflow
+from workflows.daily_delivery import DailyDeliveryWorkflow
+from activities.kl_gateway.activities import KLGatewayActivities
+from activities.kl_gateway.settings import GatewaySettings
 
 log = structlog.get_logger("samskab.worker")
 
@@ -39,11 +43,13 @@ def build_worker(client: Client, settings: Settings, store, outbox: Outbox | Non
         outbox = Outbox(settings.database_url)
         outbox.create_schema()
     notifications = NotificationActivities(outbox)
+    gateway = options.pop("kl_gateway", None) or GatewaySettings()
+    kl_gateway = KLGatewayActivities(store, open_key_store(store, settings), gateway, settings.municipality, settings.data_dir)
     return Worker(
         client,
         task_queue=settings.task_queue,
-        workflows=[CaseWorkflow, ForumWorkflow],
-        activities=[activities.append, notifications.send],
+        workflows=[CaseWorkflow, ForumWorkflow, AppealWorkflow, DailyDeliveryWorkflow],
+        activities=[activities.append, notifications.send, kl_gateway.status, kl_gateway.changed_on, kl_gateway.deliver],
         activity_executor=ThreadPoolExecutor(ACTIVITY_THREADS, thread_name_prefix="samskab-activity"),
         graceful_shutdown_timeout=options.pop("graceful_shutdown_timeout", GRACEFUL_SHUTDOWN),
         **options,

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from domain.case import CaseEvent
 from domain.forum import ForumEvent
+from domain.kl_delivery import KL_DELIVERY_EVENTS
 
 
 def _members(union) -> tuple[type, ...]:
@@ -18,7 +19,7 @@ def _members(union) -> tuple[type, ...]:
 
 
 #: Every event a workflow records: a case's or a forum's.
-DomainEvent = Annotated[Union[_members(CaseEvent) + _members(ForumEvent)], Field(discriminator="type")]  # noqa: UP007
+DomainEvent = Annotated[Union[_members(CaseEvent) + _members(ForumEvent) + KL_DELIVERY_EVENTS], Field(discriminator="type")]  # noqa: UP007
 
 
 class RecordedEvent(BaseModel):

@@ -28,7 +28,7 @@ from activities.readmodels import ErasedRecord, to_domain_event
 from domain.case import event_from_record
 from domain.evaluation import BaselineRecorded, EvaluationRecorded, LegacyEvaluationRecorded, pilot_type
 from domain.messages import Event
-from domain.pilot import PilotCompleted, PilotStarted
+from domain.pilot import PilotCompleted
 from domain.value_domains import DOMAINS
 from domain.visitation import AssessmentRecorded, DecisionMade
 from eventlog import EventStore, StoredEvent
@@ -36,11 +36,11 @@ from eventlog.keystore import KeyStore
 
 #: The event types the report reads; everything else in the log is skipped unread.
 CASE_OPENED = "need_registered"  # counted by type only: its payload is never read
+PILOT_STARTED = "pilot_started"  # likewise
 READ_TYPES = frozenset(
     {
         "assessment_recorded",
         "decision_made",
-        "pilot_started",
         "pilot_completed",
         "baseline_recorded",
         "evaluation_recorded",
@@ -71,8 +71,6 @@ class CaseFacts:
                 self.target_group = event.target_group.display
             case DecisionMade():
                 self.pilot_type = pilot_type(event)
-            case PilotStarted():
-                self.pilot_started = True
             case PilotCompleted():
                 self.pilot_completed = True
                 self.ended_early = event.ended_early
@@ -209,6 +207,7 @@ class LearningReport:
     groups: list[GroupReport]
     last_position: int
     legacy_evaluations: int
+    unreadable_events: int = 0
 
     def group(self, dimension: str, group: str) -> GroupReport:
         for row in self.groups:
@@ -228,6 +227,7 @@ class LearningReport:
             "source": "event log",
             "last_position": self.last_position,
             "legacy_evaluations": self.legacy_evaluations,
+            "unreadable_events": self.unreadable_events,
             "scales": {
                 "value_domains": "0-100, higher is better, 50 = no change where a score measures change",
                 "wemwbs": "14-70",
@@ -263,7 +263,10 @@ def _pages(store: EventStore, page_size: int) -> Iterator[list[StoredEvent]]:
 
 
 def _readable(stored: StoredEvent, keys: KeyStore) -> Event | None:
-    event = to_domain_event(stored, keys)
+    try:
+        event = to_domain_event(stored, keys)
+    except ValueError:  # an older schema without an upcaster: counted, not guessed at
+        return None
     if not isinstance(event, ErasedRecord):
         return event
     header = {
@@ -277,23 +280,38 @@ def _readable(stored: StoredEvent, keys: KeyStore) -> Event | None:
         return None
 
 
-def case_facts(store: EventStore, keys: KeyStore, *, page_size: int = 1000) -> tuple[dict[str, CaseFacts], int]:
-    """Every case's facts from the whole log, in one pass; and the last position read."""
-    cases: dict[str, CaseFacts] = {}
-    last = 0
+@dataclass
+class LogFacts:
+    cases: dict[str, CaseFacts] = field(default_factory=dict)
+    last_position: int = 0
+    unreadable_events: int = 0  # written by an older schema that today's models no longer read
+
+
+def case_facts(store: EventStore, keys: KeyStore, *, page_size: int = 1000) -> LogFacts:
+    """Every case's facts from the whole log, in one pass."""
+    facts = LogFacts()
+    cases = facts.cases
     for page in _pages(store, page_size):
         for stored in page:
-            last = stored.position
+            facts.last_position = stored.position
             if stored.event_type == CASE_OPENED:
                 cases.setdefault(stored.stream_id, CaseFacts())
-            elif stored.event_type in READ_TYPES and stored.stream_id in cases:
+            elif stored.stream_id not in cases:
+                continue
+            elif stored.event_type == PILOT_STARTED:
+                cases[stored.stream_id].pilot_started = True
+            elif stored.event_type in READ_TYPES:
                 event = _readable(stored, keys)
-                if event is not None:
+                if event is None:
+                    facts.unreadable_events += 1
+                else:
                     cases[stored.stream_id].see(event)
-    return cases, last
+    return facts
 
 
 def build_report(store: EventStore, keys: KeyStore, *, page_size: int = 1000) -> LearningReport:
     """The learning report over everything the event log holds."""
-    cases, last = case_facts(store, keys, page_size=page_size)
-    return report_from_facts(cases.values(), last_position=last)
+    facts = case_facts(store, keys, page_size=page_size)
+    report = report_from_facts(facts.cases.values(), last_position=facts.last_position)
+    report.unreadable_events = facts.unreadable_events
+    return report

@@ -6,17 +6,26 @@ rules of talking to a CaseWorkflow live in one place.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pydantic import ValidationError
-from temporalio.client import Client, WorkflowUpdateFailedError, WorkflowUpdateStage
+from temporalio.client import (
+    Client,
+    WorkflowUpdateFailedError,
+    WorkflowUpdateRPCTimeoutOrCancelledError,
+    WorkflowUpdateStage,
+)
 from temporalio.common import SearchAttributePair, TypedSearchAttributes, WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from app.settings import Settings
+from domain.appeal import AppealState, appeal_command_adapter, appeal_id
+from workflows.appeal import AppealWorkflow
+from workflows.appeal_messages import AppealActRequest, AppealActResult
 from domain.case import CaseState, command_adapter, decide, initial_state
 from domain.deadlines import PhaseDeadlines
 from domain.errors import DomainError
@@ -27,6 +36,7 @@ from workflows.case_messages import ActRequest, ActResult, CaseInput, CaseOutcom
 
 
 ANSWER_POLL_TIMEOUT = timedelta(seconds=10)
+APPEAL_START_POLLS = 50
 ANSWER_POLLS = 30
 
 
@@ -54,6 +64,15 @@ def parse_command(data: dict[str, Any]):
         )
         first = error.errors()[0]["loc"] if error.errors() else ()
         raise CommandRejected(problems, rule="input.invalid", field=".".join(str(p) for p in first) or None) from None
+
+
+def parse_appeal_command(data: dict[str, Any]):
+    """An appeal command (lodge_appeal, reconsider) from JSON-like data."""
+    try:
+        return appeal_command_adapter.validate_python(data)
+    except ValidationError as error:
+        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'command'}: {e['msg']}" for e in error.errors())
+        raise CommandRejected(problems, rule="input.invalid") from None
 
 
 def rejected_from(error: WorkflowUpdateFailedError) -> CommandRejected:
@@ -107,18 +126,29 @@ class CaseClient:
         workflow = self.client.get_workflow_handle_for(CaseWorkflow.run, case_id)
         update_id = request_id or str(uuid.uuid4())
         try:
-            handle = await workflow.start_update(
-                CaseWorkflow.act,
-                ActRequest(command=command, expected_version=expected_version),
-                id=update_id,
-                wait_for_stage=WorkflowUpdateStage.ACCEPTED,
-            )
+            handle = None
             for _ in range(ANSWER_POLLS):
                 try:
+                    if handle is None:
+                        # Sent again with the same id after a timeout: Temporal accepts an update id once.
+                        handle = await workflow.start_update(
+                            CaseWorkflow.act,
+                            ActRequest(command=command, expected_version=expected_version),
+                            id=update_id,
+                            # One round trip for the usual case: the answer comes with the call.
+                            wait_for_stage=WorkflowUpdateStage.COMPLETED,
+                            rpc_timeout=ANSWER_POLL_TIMEOUT,
+                        )
                     return await handle.result(rpc_timeout=ANSWER_POLL_TIMEOUT)
+                except WorkflowUpdateRPCTimeoutOrCancelledError as error:
+                    # The SDK reports a poll's deadline this way, not as an RPCError;
+                    # a cancellation by our own caller has no RPCError behind it.
+                    if not isinstance(error.__cause__, RPCError):
+                        raise
                 except RPCError as error:
                     if error.status not in (RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.CANCELLED):
                         raise
+                if handle is not None:
                     handle = workflow.get_update_handle_for(CaseWorkflow.act, update_id)
             raise CommandRejected(
                 f"no answer from case {case_id} in time; the command may still be carried out "
@@ -128,6 +158,31 @@ class CaseClient:
             )
         except WorkflowUpdateFailedError as error:
             raise rejected_from(error) from None
+
+    async def act_on_appeal(self, case_id: str, command, decision_number: int = 1) -> AppealActResult:
+        """Gives the appeal of a case's decision a command (lodge, reconsider) and waits for its answer.
+
+        The appeal workflow starts just after the decision; a command that comes
+        first waits briefly for it."""
+        handle = self.client.get_workflow_handle_for(AppealWorkflow.run, appeal_id(case_id, decision_number))
+        for attempt in range(APPEAL_START_POLLS):
+            try:
+                return await handle.execute_update(AppealWorkflow.act, AppealActRequest(command=command))
+            except WorkflowUpdateFailedError as error:
+                raise rejected_from(error) from None
+            except RPCError as error:
+                if error.status is not RPCStatusCode.NOT_FOUND or attempt == APPEAL_START_POLLS - 1:
+                    raise CommandRejected(
+                        f"decision {decision_number} of case {case_id} has no appeal to act on",
+                        rule="appeal.not_found",
+                        kind="NotFound",
+                    ) from None
+                await asyncio.sleep(0.1)
+        raise AssertionError("unreachable")
+
+    async def appeal_state(self, case_id: str, decision_number: int = 1) -> AppealState:
+        handle = self.client.get_workflow_handle_for(AppealWorkflow.run, appeal_id(case_id, decision_number))
+        return await handle.query(AppealWorkflow.state)
 
     async def state(self, case_id: str) -> CaseState:
         handle = self.client.get_workflow_handle_for(CaseWorkflow.run, case_id)

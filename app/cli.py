@@ -17,7 +17,9 @@ from app.logging import configure_logging
 from app.settings import Settings, get_settings
 from app.temporal import connect
 from app.audit_cli import audit_app
+from app.forum_cli import forum_app
 from app.report_cli import report_command
+from app.kl_gateway_cli import kl_gateway_command
 from app.views import case_panel
 from domain.case import ALLOWED
 from domain.phases import Phase
@@ -32,7 +34,9 @@ case_app = typer.Typer(help="Open cases and act on them.", no_args_is_help=True)
 app.add_typer(dev_app, name="dev")
 app.add_typer(case_app, name="case")
 app.add_typer(audit_app, name="audit")
+app.add_typer(forum_app, name="forum")
 app.command("report")(report_command)
+app.command("kl-gateway")(kl_gateway_command)
 
 AsOption = Annotated[
     str | None,
@@ -92,21 +96,59 @@ def _show_rejection(error: CommandRejected) -> typer.Exit:
 @dev_app.command("up")
 def dev_up() -> None:
     """Run the embedded Temporal dev server and a worker in the foreground (Ctrl-C stops both)."""
+    from app.api.metrics import enable_worker_metrics
+    from app.api.serve import ApiProcess
     from app.devstack import DevServer
     from worker import run_worker
 
     settings = get_settings()
+    if settings.worker_metrics_address:
+        enable_worker_metrics(settings.worker_metrics_address)
 
     async def main() -> None:
-        async with DevServer(settings) as server:
+        async with DevServer(settings) as server, ApiProcess(settings) as api:
             console.print(f"Temporal at [b]{server.address}[/b], Web UI at [b]{server.ui_url}[/b]")
             console.print(f"Event log: {settings.database_url}")
+            console.print(f"API and pages at [b]{api.url}[/b] (OpenAPI: {api.url}/docs, metrics: {api.url}/metrics)")
             await run_worker(settings)
 
     try:
         asyncio.run(main())
     except KeyboardInterrupt:
         pass
+
+
+@dev_app.command("token")
+def dev_token(
+    role: Annotated[str, typer.Option(help="citizen, caseworker, team_lead, staff, volunteer, relative, auditor, administrator")],
+    user: Annotated[str, typer.Option(help="The person's id")],
+    cpr: Annotated[str | None, typer.Option(help="A citizen's CPR number (a citizen's token needs it)")] = None,
+    municipality: Annotated[str | None, typer.Option(help="Kommunekode (default: the installation's)")] = None,
+    hours: Annotated[float, typer.Option(help="How long the token is valid")] = 8.0,
+) -> None:
+    """Issue a bearer token for local use (signed with the configured key)."""
+    from datetime import timedelta
+
+    from app.tokens import issue_token
+
+    try:
+        token = issue_token(
+            get_settings(), person_id=user, role=role, cpr=cpr, municipality=municipality, ttl=timedelta(hours=hours)
+        )
+    except ValueError as error:
+        raise _fail(str(error), 2) from None
+    print(token)
+
+
+@app.command("serve")
+def serve_command(
+    host: Annotated[str | None, typer.Option(help="Interface to listen on (default: SAMSKAB_API_HOST)")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default: SAMSKAB_API_PORT)")] = None,
+) -> None:
+    """Run the HTTP API and the web pages (uvicorn)."""
+    from app.api.serve import serve
+
+    serve(get_settings(), host, port)
 
 
 # -- case --------------------------------------------------------------------

@@ -13,11 +13,14 @@ from rich.table import Table
 from activities.eventlog import open_event_store
 from activities.readmodels import rebuild_case
 from activities.reports import build_report
-from app.cases import CaseClient, CommandRejected, parse_command
-from app.demo_citizens import DemoCitizen, demo_citizens
+from app.cases import CaseClient, CommandRejected, parse_appeal_command, parse_command
+from app.demo_citizens import THIS_CASE, DemoCitizen, demo_citizens
 from app.keys import open_key_store
 from app.report_cli import report_table
+from app.demo_forum import run_forum
 from app.devstack import temporal_server
+from app.demo_audit import audit_epilogue, record_demo_read
+from app.forums import ForumClient
 from app.settings import Settings
 from app.temporal import connect, ensure_search_attributes
 from app.views import case_panel, trail_table, verify_panel
@@ -26,12 +29,21 @@ from worker import build_worker
 
 # Short enough to see a deadline pass during the demo.
 DEMO_VISITATION_DEADLINE = timedelta(seconds=2)
+# Appeal windows (Rsl §§ 66-67) short enough for an appeal to reach Ankestyrelsen in seconds.
+DEMO_APPEAL_WINDOWS = {
+    "appeal_window": timedelta(seconds=2),
+    "late_appeals_open": timedelta(seconds=2),
+    "reconsideration": timedelta(seconds=10),
+}
+# Mikkel's BPA application: a published processing deadline (Rsl § 3, stk. 2) the demo sees pass.
+DEMO_PROCESSING = {"processing": {"SEL § 96": timedelta(seconds=2)}, "processing_reminder": timedelta(seconds=1)}
+APPEAL_COMMANDS = ("lodge_appeal", "reconsider")
 
 
 async def drive(cases: CaseClient, citizen: DemoCitizen, case_id: str, console: Console) -> None:
-    deadlines = cases.deadlines
+    deadlines = cases.deadlines.model_copy(update=DEMO_APPEAL_WINDOWS)
     if citizen.linger_in_visitation:
-        deadlines = deadlines.model_copy(update={"visitation": DEMO_VISITATION_DEADLINE})
+        deadlines = deadlines.model_copy(update={"visitation": DEMO_VISITATION_DEADLINE, **DEMO_PROCESSING})
     await cases.open_case(parse_command(citizen.registration(case_id)), deadlines=deadlines)
     console.print(f"[cyan]{citizen.name}[/cyan]: case {case_id} opened ({citizen.need})")
     pending_refusal = citizen.refused_attempt
@@ -39,6 +51,8 @@ async def drive(cases: CaseClient, citizen: DemoCitizen, case_id: str, console: 
         if pending_refusal and pending_refusal[0] == step["type"]:
             _, attempt, rule = pending_refusal
             pending_refusal = None
+            if attempt.get("case_id") == THIS_CASE:
+                attempt = {**attempt, "case_id": case_id}
             try:
                 await cases.act(case_id, parse_command(attempt))
             except CommandRejected as refused:
@@ -50,6 +64,12 @@ async def drive(cases: CaseClient, citizen: DemoCitizen, case_id: str, console: 
         if step["type"] == "make_decision" and citizen.linger_in_visitation:
             console.print(f"[cyan]{citizen.name}[/cyan]: the decision takes longer than the published deadline ...")
             await asyncio.sleep(citizen.linger_in_visitation)
+        if step.get("case_id") == THIS_CASE:
+            step = {**step, "case_id": case_id}
+        if step["type"] in APPEAL_COMMANDS:
+            appealed = await cases.act_on_appeal(case_id, parse_appeal_command(step))
+            console.print(f"[cyan]{citizen.name}[/cyan]: {step['type']} -> {', '.join(appealed.events)} (appeal {appealed.status.value})")
+            continue
         result = await cases.act(case_id, parse_command(step))
         console.print(f"[cyan]{citizen.name}[/cyan]: {step['type']} -> {', '.join(result.events)} (phase {result.phase.value})")
 
@@ -68,17 +88,20 @@ async def run_demo(settings: Settings, console: Console) -> bool:
         cases = CaseClient(client, settings)
         async with build_worker(client, settings, store):
             await asyncio.gather(*(drive(cases, c, case_ids[c.key], console) for c in citizens))
+            forum = await run_forum(ForumClient(client, settings), console)
             outcomes = [await cases.outcome(case_ids[c.key]) for c in citizens]
             states = [await cases.state(case_ids[c.key]) for c in citizens]
     rebuilt_equal = {}
     for citizen, state in zip(citizens, states):
         console.rule(citizen.name)
         console.print(case_panel(state))
+        record_demo_read(store, case_ids[citizen.key], "trail and rebuilt case")
         console.print(trail_table(case_ids[citizen.key], store.read_stream(case_ids[citizen.key])))
-        rebuilt_equal[citizen.key] = rebuild_case(store, case_ids[citizen.key]) == state
+        rebuilt_equal[citizen.key] = rebuild_case(store, case_ids[citizen.key], open_key_store(store, settings)) == state
     console.rule("Learning across cases")
     console.print(report_table(build_report(store, open_key_store(store, settings)), title="Læring på tværs af sager: hele hændelsesloggen"))
     report = store.verify()
+    audited = audit_epilogue(store, settings, console)
     store.dispose()
 
     console.rule("Summary")
@@ -95,6 +118,6 @@ async def run_demo(settings: Settings, console: Console) -> bool:
         )
     console.print(summary)
     console.print(verify_panel(report))
-    ok = all(o.phase is Phase.CLOSED for o in outcomes) and all(rebuilt_equal.values()) and report.ok
+    ok = bool(forum.proposals) and all(o.phase is Phase.CLOSED for o in outcomes) and all(rebuilt_equal.values()) and report.ok and audited
     console.print("[bold green]Demo complete: every case closed and the event log verified.[/bold green]" if ok else "[bold red]Demo FAILED[/bold red]")
     return ok

@@ -55,13 +55,31 @@ class DemoCitizen:
         }
 
 
-def _assessment(target_group: str, conditions: list[tuple[str, int | None, str]], goals: list[tuple[str, str]]) -> dict:
+def _assessment(
+    target_group: str,
+    conditions: list[tuple[str, int | None, str]],
+    goals: list[tuple[str, str]],
+    support_needs: dict[str, str] | None = None,
+    referral_source: str | None = None,
+) -> dict:
+    support_needs = support_needs or {}
     return {
         "type": "record_assessment",
         "actor": CASEWORKER,
         "target_group": _code(terminology.target_groups(), target_group),
+        "referral_source": _code(terminology.fsiii().code_list("Henvendelse/henvisning fra"), referral_source)
+        if referral_source
+        else None,
         "conditions": [
-            {"condition": _code(terminology.conditions(), name), "severity": severity, "citizen_words": words}
+            {
+                "condition": _code(terminology.conditions(), name),
+                "severity": severity,
+                "citizen_words": words,
+                "support_need": _code(terminology.support_need_levels(), support_needs[name]) if name in support_needs else None,
+                "experiences_limitations": _code(terminology.fsiii().code_list("Betydning"), "Oplever begrænsninger")
+                if words
+                else None,
+            }
             for name, severity, words in conditions
         ],
         "goals": [
@@ -70,16 +88,36 @@ def _assessment(target_group: str, conditions: list[tuple[str, int | None, str]]
     }
 
 
-def _decision(outcome: str, services: list[tuple[str, str, float | None]], reasons: str = "") -> dict:
+def _decision(
+    outcome: str, services: list[tuple[str, str, float | None]], reasons: str = "", actor: dict = TEAM_LEAD
+) -> dict:
     return {
         "type": "make_decision",
-        "actor": TEAM_LEAD,
+        "actor": actor,
         "outcome": outcome,
         "services": [
             {"service": _code(terminology.services(), name), "legal_basis": basis, "hours_per_week": hours}
             for name, basis, hours in services
         ],
         "reasons": reasons,
+    }
+
+
+def _recommendation(outcome: str, services: list[tuple[str, str, float | None]], reasons: str) -> dict:
+    return {**_decision(outcome, services, reasons, actor=CASEWORKER), "type": "recommend_decision"}
+
+
+# Replaced by the case's id when the demo runs (a consent names its case, Rsl § 11 a).
+THIS_CASE = "<this case>"
+
+
+def _consent_to_obtain(information: list[str], from_whom: list[str]) -> dict:
+    return {
+        "type": "consent_to_obtain_information",
+        "actor": CITIZEN,
+        "information": information,
+        "from_whom": from_whom,
+        "case_id": THIS_CASE,
     }
 
 
@@ -296,6 +334,7 @@ def demo_citizens() -> list[DemoCitizen]:
         linger_in_visitation=3.0,
         steps=[
             OPEN_VISITATION,
+            {"type": "receive_application", "actor": CASEWORKER, "applied_for": ["SEL § 96"]},
             _assessment(
                 "Mobilitetsnedsættelse",
                 [
@@ -304,12 +343,51 @@ def demo_citizens() -> list[DemoCitizen]:
                     ("Varetage beskæftigelse", 1, "Jeg vil beholde mit job som programmør"),
                 ],
                 [("Selv være arbejdsleder for mine hjælpere", "Fastholde funktionsevne")],
+                support_needs={"Gå og bevæge sig": "Fuldstændigt støttebehov", "Vaske sig": "Højt støttebehov"},
+                referral_source="Borger",
             ),
+            # Rsl § 11 a: a concrete consent (a blanket one is refused first, see below)
+            _consent_to_obtain(["Lægeerklæring om muskelsvind og behov for hjælp om natten"], ["Egen læge"]),
+            {
+                "type": "record_case_information",
+                "actor": CASEWORKER,
+                "source": "Egen læge",
+                "summary": "Lægeerklæring: behovet for vending om natten kan dækkes af vendeseng og alarm",
+            },
+            # FVL § 19: the partly granted decision will rest on the doctor's statement
+            {"type": "start_hearing", "actor": CASEWORKER, "answer_within_days": 14},
+            {"type": "answer_hearing", "actor": CITIZEN, "answer": "Vendesengen kan ikke erstatte en hjælper, når jeg skal på toilettet om natten"},
+            {
+                "type": "record_citizens_choice",
+                "actor": CITIZEN,
+                "option": "bpa",
+                "employer": {"kind": "relative", "name": "Sofie Sørensen"},
+                "citizen_is_work_leader": True,
+                "in_own_words": "Jeg vil selv lede mine hjælpere; min søster Sofie er arbejdsgiver",
+            },
+            _recommendation(
+                "partly_granted",
+                [("Støtte til daglige opgaver i hjemmet", "SEL § 96", 40)],
+                "Der er bevilget 40 timer om ugen af de ansøgte 60, fordi behovet om natten efter lægeerklæringen "
+                "dækkes af vendeseng og alarm",
+            ),
+            {"type": "review_recommendation", "actor": TEAM_LEAD, "approve": True, "comment": "Godkendt"},
+            # the caseworker decides on the approved recommendation
             _decision(
                 "partly_granted",
                 [("Støtte til daglige opgaver i hjemmet", "SEL § 96", 40)],
-                "Der er bevilget 40 timer om ugen af de ansøgte 60, fordi behovet om natten dækkes af hjælpemidler",
+                "Der er bevilget 40 timer om ugen af de ansøgte 60, fordi behovet om natten efter lægeerklæringen "
+                "dækkes af vendeseng og alarm",
+                actor=CASEWORKER,
             ),
+            # Rsl §§ 66-67: the appeal, reconsidered and upheld, goes to Ankestyrelsen
+            {"type": "lodge_appeal", "actor": CITIZEN, "complaint": "Jeg har brug for hjælp om natten; 40 timer er ikke nok"},
+            {
+                "type": "reconsider",
+                "actor": TEAM_LEAD,
+                "outcome": "upheld",
+                "reasons": "Lægeerklæringen viser, at behovet om natten dækkes af hjælpemidler; afgørelsen fastholdes",
+            },
             PROPOSE_TEAM,
             _invite("hc-nina", "Nina Berg", "staff", "Handicapafdelingen", "health"),
             _invite("rel-sofie", "Sofie Sørensen", "relative", "Søster", "relations"),
@@ -410,5 +488,11 @@ def demo_citizens() -> list[DemoCitizen]:
             ),
             _close("Evalueret; tilbuddet justeres til to dage om ugen"),
         ],
+    )
+    # A blanket consent to collect information is refused (Rsl § 11 a), and the case goes on.
+    mikkel.refused_attempt = (
+        "consent_to_obtain_information",
+        _consent_to_obtain(["Alle relevante oplysninger"], ["Alle relevante myndigheder"]),
+        "consent.blanket",
     )
     return [jonas, mikkel, else_]

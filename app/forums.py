@@ -13,7 +13,8 @@ from domain import terminology
 from domain.errors import DomainError
 from domain.forum import ForumState, forum_command_adapter, forum_id
 from domain.messages import Actor
-from workflows.forum import ForumActRequest, ForumActResult, ForumInput, ForumWorkflow
+from workflows.forum import ForumWorkflow
+from workflows.forum_messages import ForumActRequest, ForumActResult, ForumInput
 
 
 class ForumClient:

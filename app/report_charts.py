@@ -52,6 +52,8 @@ def _before_after(rows: list[GroupReport], before: str, after: str, title: str, 
     boxes = ax.boxplot(data, positions=positions, widths=0.8, patch_artist=True)
     for patch, colour in zip(boxes["boxes"], colours):
         patch.set_facecolor(colour)
+    for values, x, colour in zip(data, positions, colours):  # the cases themselves, so a small group is seen too
+        ax.scatter([x] * len(values), values, color=colour, edgecolor="black", zorder=3, s=18)
     ax.set_xticks([j * 3 + 0.5 for j in range(len(rows))], [row.group for row in rows], fontsize=8)
     ax.set_ylim(*limits)
     ax.set_title(f"{title}: før (lys) og efter (mørk)")

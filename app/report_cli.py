@@ -62,7 +62,8 @@ def report_table(report: LearningReport, *, title: str = "Læring på tværs af 
         )
     table.caption = (
         "Værdidomæner: gennemsnit 0-100 (50 = uændret). WEMWBS 14-70, SB-6 6-30. "
-        + (f"{report.legacy_evaluations} ældre evaluering(er) uden målinger er talt med som sager." if report.legacy_evaluations else "")
+        + (f"{report.legacy_evaluations} ældre evaluering(er) uden målinger er talt med som sager. " if report.legacy_evaluations else "")
+        + (f"{report.unreadable_events} hændelse(r) i et ældre format kunne ikke læses." if report.unreadable_events else "")
     )
     return table
 

@@ -62,8 +62,20 @@ def case_panel(state: CaseState) -> Panel:
     if state.team:
         members = ", ".join(f"{m.name} ({m.kind.value}, {m.organisation}: {m.status.value})" for m in state.team.values())
         lines.append(f"[b]Team:[/b] {members}; approved by citizen: {'yes' if state.team_approved else 'no'}")
+    if state.team_proposal:
+        roles = "; ".join(
+            f"{r.kind.value if r.kind else 'borger'}: {r.organisation}" for r in state.team_proposal
+        )
+        lines.append(f"[b]Proposed team:[/b] {roles}")
+    for consent in state.consents.values():
+        status = "revoked" if consent.revoked_at else f"until {consent.valid_until:%d.%m.%Y}"
+        categories = ", ".join(c.value for c in consent.categories)
+        lines.append(f"[b]Consent:[/b] {consent.person_id} may see {categories} ({status})")
     if state.plan:
         lines.append(f"[b]Action plan:[/b] {state.plan.purpose}")
+    for meeting in state.meetings.values():
+        held = f"held, {len(meeting.attended)} present incl. the citizen" if meeting.held else "planned"
+        lines.append(f"[b]Joint meeting {meeting.meeting_no}:[/b] {meeting.agenda} ({held})")
     if state.observations:
         lines.append(f"[b]Observations:[/b] {len(state.observations)}")
     if state.evaluation:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import signal
 import sys
 import time
 import traceback
@@ -67,6 +68,8 @@ def main(argv: list[str] | None = None) -> int:
     from bench.common import Result, postgres_available
 
     args = parse_args(argv)
+    # A terminated run still stops its servers and drops its schemas (finally blocks).
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     sizes = QUICK if args.quick else FULL
     console = Console()
     if not console.is_terminal:  # a log file or a pipe: wide enough for the table

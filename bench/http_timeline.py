@@ -51,6 +51,20 @@ def _app_target() -> tuple[str, list[str]] | str:
     return "app.api has neither `app` nor `create_app`"
 
 
+def _bearer(env: dict[str, str], role: str) -> dict[str, str]:
+    """A bearer token for the API, signed with a key made for this run (none if tokens do not exist)."""
+    import secrets
+
+    try:
+        from app.settings import Settings
+        from app.tokens import issue_token
+    except ImportError:
+        return {}
+    env["SAMSKAB_JWT_KEY"] = secrets.token_hex(32)
+    settings = Settings(jwt_key=env["SAMSKAB_JWT_KEY"], data_dir=env["SAMSKAB_DATA_DIR"])
+    return {"Authorization": f"Bearer {issue_token(settings, person_id='bench-auditor', role=role)}"}
+
+
 def _wait_for_port(process: subprocess.Popen, port: int, timeout: float) -> str | None:
     import socket
 
@@ -66,7 +80,7 @@ def _wait_for_port(process: subprocess.Popen, port: int, timeout: float) -> str 
     return f"the API server did not listen within {timeout:.0f}s"
 
 
-async def _load(base_url: str, picks: list[str], path: str, progress) -> tuple[list[float], dict[int, int]]:
+async def _load(base_url: str, picks: list[str], path: str, progress, headers: dict[str, str]) -> tuple[list[float], dict[int, int]]:
     import httpx
 
     queue: asyncio.Queue[str] = asyncio.Queue()
@@ -77,7 +91,7 @@ async def _load(base_url: str, picks: list[str], path: str, progress) -> tuple[l
     task = progress.add_task(f"HTTP timeline, {CLIENTS} clients", total=len(picks)) if progress else None
 
     async def client() -> None:
-        async with httpx.AsyncClient(base_url=base_url, headers=HEADERS, timeout=10.0) as http:
+        async with httpx.AsyncClient(base_url=base_url, headers={**HEADERS, **headers}, timeout=10.0) as http:
             while True:
                 try:
                     case_id = queue.get_nowait()
@@ -124,6 +138,7 @@ def run(log_path: Path, streams: list[str], requests: int, log_size: int, progre
         database_url = f"sqlite:///{copy}"
         port = free_port()
         env = {**os.environ, "SAMSKAB_DATABASE_URL": database_url, "SAMSKAB_DATA_DIR": tmp, "SAMSKAB_LOG_LEVEL": "WARNING"}
+        auth = _bearer(env, "auditor")
         logfile = open(Path(tmp) / "api.log", "wb")  # noqa: SIM115 - closed below
         process = subprocess.Popen(
             [sys.executable, "-m", "uvicorn", app_ref, *extra_args, "--host", "127.0.0.1", "--port", str(port),
@@ -137,8 +152,8 @@ def run(log_path: Path, streams: list[str], requests: int, log_size: int, progre
                 tail = (Path(tmp) / "api.log").read_text(errors="replace")[-300:]
                 return unavailable(NAME, f"{problem}: {tail}", target)
             base = f"http://127.0.0.1:{port}"
-            asyncio.run(_load(base, picks[:50], path, None))  # warm-up
-            latencies, statuses = asyncio.run(_load(base, picks, path, progress))
+            asyncio.run(_load(base, picks[:50], path, None, auth))  # warm-up
+            latencies, statuses = asyncio.run(_load(base, picks, path, progress, auth))
         finally:
             process.terminate()
             try:

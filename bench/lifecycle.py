@@ -17,6 +17,8 @@ from bench.common import Result, case_scripts
 
 TARGET_RATIO = 0.8
 ROUNDS = 2
+#: No case may take longer than this; a stuck case fails the measure instead of hanging it.
+CASE_TIMEOUT_S = 120
 
 
 async def _bounded(count: int, concurrency: int, one, progress=None, task=None) -> float:
@@ -24,7 +26,7 @@ async def _bounded(count: int, concurrency: int, one, progress=None, task=None) 
 
     async def guarded(i: int) -> None:
         async with semaphore:
-            await one(i)
+            await asyncio.wait_for(one(i), CASE_TIMEOUT_S)
         if progress:
             progress.advance(task)
 
@@ -64,11 +66,13 @@ async def run_async(cases: int, concurrency: int, progress=None) -> Result:
             nonlocal updates
             case_id = f"{prefix}-{i:05d}"
             await case_client.open_case(parse_command(sources[i % len(sources)].register(case_id)))
+            answer = None
             for command in scripts[i % len(scripts)]:
-                await case_client.act(case_id, command)
+                answer = await case_client.act(case_id, command)
                 updates += 1
-            outcome = await case_client.outcome(case_id)
-            assert outcome.phase is Phase.CLOSED, outcome
+            # The lifecycle ends when the closing command is answered with a closed
+            # case; the workflow itself may stay open for an appeal window (a timer).
+            assert answer is not None and answer.phase is Phase.CLOSED, answer
 
         async def one_bare(i: int, prefix: str) -> None:
             steps = raw_scripts[i % len(raw_scripts)]
@@ -113,7 +117,7 @@ async def run_async(cases: int, concurrency: int, progress=None) -> Result:
         met=ratio >= TARGET_RATIO,
         notes=(
             f"{total} cases x {updates / total:.1f} updates ({sources[0].source}), concurrency {concurrency}, "
-            "dev server + SQLite log"
+            "dev server + SQLite log; a case counts once its closing command is answered"
         ),
         extra={"case_seconds": case_time, "bare_seconds": bare_time},
     )

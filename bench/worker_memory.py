@@ -26,13 +26,14 @@ CONCURRENCY = 40
 
 
 class WorkerProcess:
-    def __init__(self, kind: str, settings, address: str, max_cached: int) -> None:
+    def __init__(self, kind: str, settings, address: str, max_cached: int, runner: str = "sandboxed") -> None:
         self._errors = tempfile.TemporaryFile()
         self.process = subprocess.Popen(
             [
                 sys.executable, "-m", "bench.worker_proc", "--kind", kind, "--address", address,
                 "--namespace", settings.temporal_namespace, "--task-queue", settings.task_queue,
                 "--database-url", settings.database_url, "--max-cached", str(max_cached),
+                "--data-dir", str(settings.data_dir), "--runner", runner,
             ],  # fmt: skip
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
@@ -77,7 +78,7 @@ async def _open_all(count: int, one, progress=None, task=None) -> None:
 
     async def guarded(i: int) -> None:
         async with semaphore:
-            await one(i)
+            await asyncio.wait_for(one(i), 120)
         if progress and task is not None:
             progress.advance(task)
 
@@ -96,7 +97,9 @@ async def _settle(worker: WorkerProcess) -> int:
     return previous
 
 
-async def _measure(kind: str, cases: int, settings, client, address: str, progress) -> tuple[int, int]:
+async def _measure(
+    kind: str, cases: int, settings, client, address: str, progress, runner: str = "sandboxed"
+) -> tuple[int, int]:
     from app.cases import CaseClient, parse_command
     from bench.bare import BareWorkflow
 
@@ -104,7 +107,7 @@ async def _measure(kind: str, cases: int, settings, client, address: str, progre
     first_step = script.steps[0]  # open_visitation: the case then waits for the assessment
     open_visitation = parse_command(first_step)
     run_id = uuid.uuid4().hex[:6]
-    worker = WorkerProcess(kind, settings, address, max_cached=cases + WARM_UP + 50)
+    worker = WorkerProcess(kind, settings, address, max_cached=cases + WARM_UP + 50, runner=runner)
     case_client = CaseClient(client, settings)
 
     async def one(i: int, prefix: str) -> None:

@@ -27,6 +27,7 @@ async def main(args: argparse.Namespace) -> None:
         database_url=args.database_url,
         temporal_namespace=args.namespace,
         temporal_address=args.address,
+        data_dir=args.data_dir,
     )
     client = await connect(settings, args.address)
     store = None
@@ -35,7 +36,12 @@ async def main(args: argparse.Namespace) -> None:
         from worker import build_worker
 
         store = open_event_store(settings.database_url)
-        worker = build_worker(client, settings, store, max_cached_workflows=args.max_cached)
+        options = {}
+        if args.runner == "unsandboxed":  # a what-if for the memory measure, not the product's setting
+            from temporalio.worker import UnsandboxedWorkflowRunner
+
+            options["workflow_runner"] = UnsandboxedWorkflowRunner()
+        worker = build_worker(client, settings, store, max_cached_workflows=args.max_cached, **options)
     else:
         from bench.bare import BareWorkflow
 
@@ -68,5 +74,7 @@ if __name__ == "__main__":
     parser.add_argument("--namespace", default="default")
     parser.add_argument("--task-queue", required=True)
     parser.add_argument("--database-url", required=True)
+    parser.add_argument("--data-dir", required=True, help="the same data folder as the client's (keys)")
+    parser.add_argument("--runner", choices=["sandboxed", "unsandboxed"], default="sandboxed")
     parser.add_argument("--max-cached", type=int, default=1000)
     asyncio.run(main(parser.parse_args()))

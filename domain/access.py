@@ -78,6 +78,8 @@ COMMANDS_BY_ROLE: dict[Role, frozenset[str]] = {
     Role.RELATIVE: frozenset({"answer_invitation", "record_observation", "record_check_in"}),
 }
 SYSTEM_COMMANDS = frozenset({"record_missed_deadline", "expire_invitation"})
+#: The citizen's own say: nobody gives these on the citizen's behalf.
+CITIZEN_ONLY_COMMANDS = frozenset({"approve_team", "answer_plan", "give_consent", "revoke_consent"})
 
 #: Which category of the citizen's information each event shows. An event not
 #: named here shows the case's process, which outsiders never see.
@@ -203,6 +205,8 @@ def _may_act(who: Subject, state: CaseState, command_type: str | None) -> Decisi
     if who.role is Role.ADMINISTRATOR:
         return _deny("an administrator runs the system but does not act on cases")
     if who.role in CASE_OFFICERS:
+        if command_type in CITIZEN_ONLY_COMMANDS:
+            return _deny(f"'{command_type}' is the citizen's own decision; a caseworker cannot give it for them")
         return _allow("case officers act on the municipality's cases")
     allowed = COMMANDS_BY_ROLE.get(who.role, frozenset())
     if command_type not in allowed:

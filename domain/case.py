@@ -90,6 +90,56 @@ from domain.visitation import (
     assess,
     decide_services,
 )
+from domain.appeal import (
+    AppealLodged,
+    AppealSentToAnkestyrelsen,
+    AppealWindowClosed,
+    AppealWindowOpened,
+    DecisionReconsidered,
+    DecisionReopened,
+    ReconsiderationOverdue,
+    ReopenDecision,
+    reopen_decision,
+)
+from domain.deadlines import (
+    ApplicationReceived,
+    ProcessingDeadlineMissed,
+    ReceiveApplication,
+    RecordMissedProcessingDeadline,
+)
+from domain.hearing import (
+    AnswerHearing,
+    CaseInformationRecorded,
+    ConsentToObtainInformation,
+    HearingAnswered,
+    HearingDeadlinePassed,
+    HearingStarted,
+    InformationConsentGiven,
+    RecordCaseInformation,
+    RecordHearingDeadlinePassed,
+    StartHearing,
+    answer_hearing,
+    consent_to_obtain,
+    record_hearing_deadline_passed,
+    record_information,
+    start_hearing,
+)
+from domain.personalised import CitizensChoiceRecorded, RecordCitizensChoice, record_choice
+from domain.visitation import (
+    VISITATION_EVENTS,
+    RecommendationApproved,
+    RecommendationMade,
+    RecommendationReturned,
+    RecommendDecision,
+    ReviewRecommendation,
+    VisitationRecord,
+    evolve_visitation,
+    make_decision,
+    receive_application,
+    recommend,
+    record_missed_processing_deadline,
+    review,
+)
 
 CaseCommand = Annotated[
     Union[
@@ -119,6 +169,17 @@ CaseCommand = Annotated[
         RecordMeeting,
         AdjustPlan,
         RecordCheckIn,
+        ReceiveApplication,
+        RecordMissedProcessingDeadline,
+        ConsentToObtainInformation,
+        RecordCaseInformation,
+        StartHearing,
+        AnswerHearing,
+        RecordHearingDeadlinePassed,
+        RecordCitizensChoice,
+        RecommendDecision,
+        ReviewRecommendation,
+        ReopenDecision,
     ],
     Field(discriminator="type"),
 ]
@@ -155,6 +216,25 @@ CaseEvent = Annotated[
         MeetingHeld,
         PlanAdjusted,
         PilotCheckInDue,
+        ApplicationReceived,
+        ProcessingDeadlineMissed,
+        InformationConsentGiven,
+        CaseInformationRecorded,
+        HearingStarted,
+        HearingAnswered,
+        HearingDeadlinePassed,
+        CitizensChoiceRecorded,
+        RecommendationMade,
+        RecommendationApproved,
+        RecommendationReturned,
+        DecisionReopened,
+        # the events of a decision's appeal, in the appeal's own stream (domain/appeal.py)
+        AppealWindowOpened,
+        AppealLodged,
+        AppealWindowClosed,
+        DecisionReconsidered,
+        ReconsiderationOverdue,
+        AppealSentToAnkestyrelsen,
     ],
     Field(discriminator="type"),
 ]
@@ -203,6 +283,7 @@ class CaseState(BaseModel):
     baseline: BaselineRecorded | None = None
     evaluation: EvaluationRecorded | None = None
     missed_deadlines: tuple[DeadlineMissed, ...] = ()
+    visitation: VisitationRecord = Field(default_factory=VisitationRecord)
     closed_reason: str | None = None
 
     def joined_members(self) -> list[TeamMember]:
@@ -226,8 +307,22 @@ def initial_state() -> CaseState:
 # What may happen in each phase: the one table the phase rule reads.
 ALLOWED: dict[Phase, tuple[type[Command], ...]] = {
     Phase.NEW: (RegisterNeed,),
-    Phase.NEED: (OpenVisitation, CloseCase),
-    Phase.VISITATION: (RecordAssessment, MakeDecision, RecordMissedDeadline),
+    Phase.NEED: (OpenVisitation, CloseCase, ReceiveApplication),
+    Phase.VISITATION: (
+        RecordAssessment,
+        ReceiveApplication,
+        ConsentToObtainInformation,
+        RecordCaseInformation,
+        StartHearing,
+        AnswerHearing,
+        RecordCitizensChoice,
+        RecommendDecision,
+        ReviewRecommendation,
+        MakeDecision,
+        RecordHearingDeadlinePassed,
+        RecordMissedProcessingDeadline,
+        RecordMissedDeadline,
+    ),
     Phase.TEAM: (
         ProposeTeam,
         InviteTeamMember,
@@ -263,6 +358,10 @@ ALLOWED: dict[Phase, tuple[type[Command], ...]] = {
     Phase.REFUSED: (CloseCase,),
     Phase.CLOSED: (),
 }
+# After a decision its appeal runs alongside; a reconsideration that changes the
+# decision reopens it for a new one (domain/appeal.py), whatever the phase.
+for _phase in (Phase.TEAM, Phase.PILOT, Phase.EVALUATION, Phase.REFUSED):
+    ALLOWED[_phase] = (*ALLOWED[_phase], ReopenDecision, MakeDecision)
 
 CASEWORKER_ROLES = DECIDING_ROLES
 
@@ -317,7 +416,23 @@ def _record_assessment(state: CaseState, c: RecordAssessment) -> list[Event]:
 
 def _make_decision(state: CaseState, c: MakeDecision) -> list[Event]:
     _require_role(c, CASEWORKER_ROLES, "make a decision")
-    return [decide_services(c, assessed=state.assessment is not None)]
+    return make_decision(state, c)
+
+
+def _recommend(state: CaseState, c: RecommendDecision) -> list[Event]:
+    _require_role(c, CASEWORKER_ROLES, "recommend a decision")
+    return recommend(state, c)
+
+
+def _visitation_step(doing: str, decider: Callable, roles: tuple[Role, ...] | None = CASEWORKER_ROLES):
+    """A visitation command: the role rule here, the rest in its own module."""
+
+    def step(state: CaseState, c: Command) -> list[Event]:
+        if roles is not None:
+            _require_role(c, roles, doing)
+        return decider(state, c)
+
+    return step
 
 
 def _invite(state: CaseState, c: InviteTeamMember) -> list[Event]:
@@ -698,6 +813,19 @@ _DECIDERS: dict[type[Command], Callable[[CaseState, Command], list[Event]]] = {
     OpenVisitation: _open_visitation,
     RecordAssessment: _record_assessment,
     MakeDecision: _make_decision,
+    RecommendDecision: _recommend,
+    ReviewRecommendation: review,
+    ReceiveApplication: _visitation_step("register an application", receive_application),
+    RecordMissedProcessingDeadline: _visitation_step(
+        "record a missed processing deadline", record_missed_processing_deadline, (Role.SYSTEM,)
+    ),
+    ConsentToObtainInformation: consent_to_obtain,
+    RecordCaseInformation: _visitation_step("record case information", record_information),
+    StartHearing: _visitation_step("start a hearing", start_hearing),
+    AnswerHearing: answer_hearing,
+    RecordHearingDeadlinePassed: _visitation_step("record a hearing deadline", record_hearing_deadline_passed, (Role.SYSTEM,)),
+    RecordCitizensChoice: record_choice,
+    ReopenDecision: reopen_decision,
     InviteTeamMember: _invite,
     AnswerInvitation: _answer,
     ApproveTeam: _approve_team,
@@ -749,6 +877,8 @@ def _with_member(state: CaseState, person_id: str, **changes) -> dict[str, TeamM
 
 
 def _apply(state: CaseState, event: Event) -> CaseState:
+    if isinstance(event, VISITATION_EVENTS):
+        state = state.model_copy(update={"visitation": evolve_visitation(state.visitation, event)})
     match event:
         case NeedRegistered():
             return _enter(state, Phase.NEED, event.occurred_at, case_id=event.case_id, citizen=event.citizen, need=event.need)
@@ -758,6 +888,9 @@ def _apply(state: CaseState, event: Event) -> CaseState:
             return state.model_copy(update={"assessment": event})
         case DecisionMade():
             phase = Phase.REFUSED if event.outcome is Outcome.REFUSED else Phase.TEAM
+            if phase is not Phase.REFUSED and state.phase in (Phase.TEAM, Phase.PILOT, Phase.EVALUATION):
+                # a decision changed on reconsideration: the team and pilot go on under it
+                return state.model_copy(update={"decision": event})
             return _enter(state, phase, event.occurred_at, decision=event)
         case TeamMemberInvited():
             member = TeamMember(**event.invitee.model_dump(), invited_at=event.occurred_at)

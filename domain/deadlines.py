@@ -103,15 +103,15 @@ class PhaseDeadlines(BaseModel):
 class ReceiveApplication(Command):
     """The citizen's application as received: what is applied for, and when it came in.
 
-    ``processing_deadline`` is stamped by the workflow from the municipality's
-    published deadlines (the settings); the decider falls back on the package
-    defaults when it is empty."""
+    ``published`` is stamped by the workflow with the municipality's published
+    deadlines (the settings); the decider falls back on the package defaults
+    when it is empty."""
 
     title = "Receive application"
     type: Literal["receive_application"] = "receive_application"
     applied_for: list[str] = Field(min_length=1, description='Legal bases applied for, e.g. ["SEL § 96"]')
     received_on: date | None = Field(default=None, description="The day the application came in; empty: today")
-    processing_deadline: timedelta | None = None
+    published: PhaseDeadlines | None = None
 
 
 class ApplicationReceived(Event):

@@ -78,3 +78,12 @@ def declared() -> Mapping[str, tuple[str, ...]]:
 for _type, _paths in _FIELDS.items():  # the table above must be well formed
     for _p in _paths:
         assert _PATH.match(_p), f"bad personal-data path {_p!r} for {_type!r}"
+
+
+#: Who may order a citizen's personal data erased (the controller's decision,
+#: carried out by the system's administrator or a team lead).
+ERASURE_ROLES: tuple[str, ...] = ("administrator", "team_lead")
+#: The event a case ends with; erasure waits for it, so no open case loses data it still needs.
+CASE_CLOSED_EVENT = "case_closed"
+#: The event erasure appends (in a stream of its own, ``erasure-<key id>``); it holds no personal data.
+ERASURE_EVENT = "personal_data_erased"

@@ -54,9 +54,11 @@ from domain.hearing import (
     InformationItem,
     check_heard,
 )
-from domain.legal import APPEAL_GUIDANCE_DA, FVL_22, check_legal_basis
+from domain.decision_letter import render_decision_letter
+from domain.legal import APPEAL_GUIDANCE_DA, check_legal_basis
 from domain.messages import Command, Event, Role
 from domain.personalised import Arrangement, CitizensChoiceRecorded, arrangement_for
+from domain.phases import Phase
 
 if TYPE_CHECKING:
     from domain.case import CaseState
@@ -451,8 +453,6 @@ def review(state: CaseState, c: ReviewRecommendation) -> list[Event]:
 
 
 def make_decision(state: CaseState, c: MakeDecision) -> list[Event]:
-    from domain.phases import Phase  # the phase names, not the phase rule
-
     record = state.visitation
     require(
         state.phase is Phase.VISITATION or record.reopened_by is not None,
@@ -495,8 +495,6 @@ def make_decision(state: CaseState, c: MakeDecision) -> list[Event]:
         appeal_guidance=APPEAL_GUIDANCE_DA,
         number=number,
     )
-    from domain.decision_letter import render_decision_letter
-
     letter = render_decision_letter(state, decision)
     return [decision.model_copy(update={"letter": letter})]
 
@@ -517,7 +515,7 @@ def receive_application(state: CaseState, c: ReceiveApplication) -> list[Event]:
     routed = tuple(b for b in bases if covered_by_elder_act(state.citizen, b, today))
     remaining = tuple(b for b in bases if b not in routed)
     received_at = c.at if c.received_on is None else datetime.combine(received_on, time(0), tzinfo=UTC)
-    limit = c.processing_deadline or PhaseDeadlines().processing_deadline(remaining)
+    limit = (c.published or PhaseDeadlines()).processing_deadline(remaining)
     return [
         ApplicationReceived(
             occurred_at=c.at,
@@ -661,3 +659,26 @@ __all__ = [
     "VisitationRecord",
     "evolve_visitation",
 ]
+
+
+# Free text about the citizen in visitation's events is personal data: the log
+# encrypts it with the citizen's key (domain/personal_data.py).
+def _declare_personal_data() -> None:
+    from domain.personal_data import register
+
+    for event_type, paths in {
+        "decision_made": ("letter",),
+        "recommendation_made": ("reasons",),
+        "recommendation_approved": ("comment",),
+        "recommendation_returned": ("comment",),
+        "case_information_recorded": ("summary",),
+        "hearing_started": ("letter",),
+        "hearing_answered": ("answer",),
+        "citizens_choice_recorded": ("in_own_words",),
+        "processing_deadline_missed": ("notice",),
+        "decision_reopened": ("reasons",),
+    }.items():
+        register(event_type, paths)
+
+
+_declare_personal_data()

@@ -13,6 +13,8 @@ CASEWORKER = {"id": "cw-anne", "role": "caseworker"}
 CITIZEN = {"id": "citizen", "role": "citizen"}
 VOLUNTEER = {"id": "vol-karim", "role": "volunteer"}
 STAFF = {"id": "jc-lise", "role": "staff"}
+# The team lead decides directly (four eyes: the caseworker made the assessment).
+TEAM_LEAD = {"id": "tl-bo", "role": "team_lead"}
 
 
 def code(code_list, display: str) -> str:
@@ -60,7 +62,7 @@ def decision(outcome: str = "granted", reasons: str = "") -> dict:
     services = [] if outcome == "refused" else [
         {"service": code(terminology.services(), "Støtte til beskæftigelse"), "legal_basis": "SEL § 85", "hours_per_week": 3}
     ]
-    return {"type": "make_decision", "actor": CASEWORKER, "outcome": outcome, "services": services, "reasons": reasons}
+    return {"type": "make_decision", "actor": TEAM_LEAD, "outcome": outcome, "services": services, "reasons": reasons}
 
 
 def invite(person: dict, name: str, kind: str, organisation: str) -> dict:
@@ -79,7 +81,7 @@ def approve_team() -> dict:
     return {"type": "approve_team", "actor": CITIZEN, "approve": True}
 
 
-def propose_plan(responsible: str = "vol-karim", linked_goal: int = 1, target: date = date(2027, 6, 1)) -> dict:
+def propose_plan(responsible: str = "vol-karim", linked_goal: int = 1, target: date = date(2035, 6, 1)) -> dict:
     return {
         "type": "propose_plan",
         "actor": CASEWORKER,
@@ -106,7 +108,7 @@ def start_pilot() -> dict:
     return {"type": "start_pilot", "actor": CASEWORKER}
 
 
-def schedule_meeting(planned_for: str = "2027-01-15T10:00:00+00:00", participants=("vol-karim", "jc-lise")) -> dict:
+def schedule_meeting(planned_for: str = "2035-01-15T10:00:00+00:00", participants=("vol-karim", "jc-lise")) -> dict:
     return {
         "type": "schedule_meeting",
         "actor": CASEWORKER,
@@ -127,7 +129,7 @@ def record_meeting(meeting_no: int = 1, citizen_present: bool = True, attended=(
     }
 
 
-def consent(person: dict, categories=("goals", "plan", "observations"), valid_until: str = "2027-12-31") -> dict:
+def consent(person: dict, categories=("goals", "plan", "observations"), valid_until: str = "2035-12-31") -> dict:
     return {
         "type": "give_consent",
         "actor": CITIZEN,

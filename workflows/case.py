@@ -14,8 +14,9 @@ import asyncio
 from datetime import timedelta
 
 from temporalio import workflow
+from temporalio.workflow import ParentClosePolicy
 from temporalio.common import SearchAttributeKey
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ApplicationError, ChildWorkflowError
 
 with workflow.unsafe.imports_passed_through():
     from domain.case import CaseState, decide, evolve, fold, initial_state
@@ -27,8 +28,14 @@ with workflow.unsafe.imports_passed_through():
     from domain.pilot import MeetingScheduled, PilotStarted, RecordCheckIn
     from domain.team import ExpireInvitation, InvitationStatus, RemindInvitation, TeamMemberInvited
     from workflows.case_messages import ActRequest, ActResult, CaseInput, CaseOutcome
+    from domain.appeal import AppealStatus, ReopenDecision, appeal_id
+    from domain.deadlines import ApplicationReceived, ReceiveApplication, RecordMissedProcessingDeadline
+    from domain.hearing import HearingStarted, RecordHearingDeadlinePassed
+    from domain.visitation import DecisionMade
+    from workflows.appeal_messages import AppealInput, AppealOutcome
 
-from workflows.recording import append_events, send_notification
+with workflow.unsafe.imports_passed_through():
+    from workflows.recording import append_events, send_notification
 
 CASE_PHASE = SearchAttributeKey.for_keyword("CasePhase")
 
@@ -116,7 +123,10 @@ class CaseWorkflow:
             )
 
     def _decide(self, command: Command, state: CaseState | None = None) -> list[Event]:
-        stamped = command.model_copy(update={"at": workflow.now()})
+        stamp: dict = {"at": workflow.now()}
+        if isinstance(command, ReceiveApplication):
+            stamp["published"] = self._deadlines  # the municipality's published processing deadlines
+        stamped = command.model_copy(update=stamp)
         try:
             return decide(state or self._state, stamped)
         except DomainError as error:
@@ -129,6 +139,7 @@ class CaseWorkflow:
         for event in events:
             self._state = evolve(self._state, event)
         self._react(events)
+        self._react_to_visitation(events)
         if self._state.phase is not phase_before:
             workflow.upsert_search_attributes([CASE_PHASE.value_set(self._state.phase.value)])
             workflow.logger.info("case %s entered phase %s", case_id, self._state.phase.value)
@@ -155,6 +166,110 @@ class CaseWorkflow:
                     self._background(
                         self._notify(person, "meeting", f"Fællesmøde {event.planned_for:%d.%m.%Y %H:%M}", event.agenda)
                     )
+
+    # -- visitation: processing deadline, hearing, appeal ------------------------
+
+    def _react_to_visitation(self, events: list[Event]) -> None:
+        """Timers for the processing deadline (Rsl § 3, stk. 2) and the hearing
+        deadline (FVL § 19); the decision letter; an appeal workflow per decision."""
+        for event in events:
+            if isinstance(event, ApplicationReceived) and event.due_at is not None:
+                self._background(self._watch_processing_deadline(event))
+            elif isinstance(event, HearingStarted):
+                self._background(self._watch_hearing(event))
+            elif isinstance(event, DecisionMade):
+                self._background(self._notify("citizen", "decision", "Afgørelse i din sag", event.letter))
+                self._background(self._follow_appeal(event))
+
+    async def _holds_before(self, condition, deadline) -> bool:
+        """True if ``condition`` holds before ``deadline``; False when the deadline passes first."""
+        remaining = deadline - workflow.now()
+        if remaining.total_seconds() <= 0:
+            return condition()
+        try:
+            await workflow.wait_condition(condition, timeout=remaining)
+        except asyncio.TimeoutError:
+            return condition()
+        return True
+
+    async def _watch_processing_deadline(self, application: ApplicationReceived) -> None:
+        """Reminds the caseworker before the deadline; when it passes without a decision,
+        records the miss, sends the citizen the notice and escalates to the team lead."""
+        decided = lambda: self._state.visitation.decisions > 0 or self._state.phase is Phase.CLOSED  # noqa: E731
+        caseworker = self._state.caseworker_id or "caseworker"
+        due = application.due_at
+        remind_at = due - self._deadlines.processing_reminder
+        if remind_at > workflow.now() and not await self._holds_before(decided, remind_at):
+            await self._notify(
+                caseworker,
+                "reminder",
+                f"Sagsbehandlingsfristen udløber {due:%d.%m.%Y}",
+                f"Afgørelsen om {', '.join(application.applied_for)} skal træffes senest {due:%d.%m.%Y} "
+                "(retssikkerhedslovens § 3, stk. 2).",
+            )
+        if await self._holds_before(decided, due):
+            return
+        expected_by = workflow.now() + self._deadlines.notice_extension
+        if await self._carry_out_for_system(RecordMissedProcessingDeadline(actor=SYSTEM_ACTOR, expected_by=expected_by)):
+            missed = self._state.visitation.processing_missed
+            await self._notify("citizen", "deadline_notice", "Din sag tager længere tid end kommunens frist", missed.notice)
+            await self._notify(
+                "team_lead",
+                "escalation",
+                f"Sagsbehandlingsfristen er overskredet i sag {self._state.case_id}",
+                f"Fristen udløb {due:%d.%m.%Y}; borgeren er lovet en afgørelse senest {expected_by:%d.%m.%Y}. "
+                f"Sagsbehandler: {caseworker}.",
+            )
+
+    async def _watch_hearing(self, started: HearingStarted) -> None:
+        """Sends the hearing letter; when the citizen's deadline passes unanswered, records it."""
+        await self._notify("citizen", "hearing", "Partshøring før afgørelse", started.letter)
+
+        def settled() -> bool:
+            hearing = self._state.visitation.hearing
+            return hearing is None or hearing.number != started.number or not hearing.is_open()
+
+        if await self._holds_before(settled, started.due_at):
+            return
+        if await self._carry_out_for_system(RecordHearingDeadlinePassed(actor=SYSTEM_ACTOR)):
+            await self._notify(
+                self._state.caseworker_id or "caseworker",
+                "hearing_deadline",
+                "Høringsfristen er udløbet",
+                f"Borgeren har ikke svaret inden {started.due_at:%d.%m.%Y}; afgørelsen kan træffes på det foreliggende grundlag.",
+            )
+
+    async def _follow_appeal(self, decision: DecisionMade) -> None:
+        """Runs the decision's appeal as a child workflow; a decision changed on
+        reconsideration reopens the case for a new decision."""
+        case_id = self._state.case_id or workflow.info().workflow_id
+        try:
+            outcome: AppealOutcome = await workflow.execute_child_workflow(
+                "AppealWorkflow",
+                AppealInput(
+                    case_id=case_id,
+                    decision_number=decision.number,
+                    outcome=decision.outcome.value,
+                    decided_at=decision.occurred_at,
+                    caseworker_id=self._state.caseworker_id or "caseworker",
+                    deadlines=self._deadlines,
+                ),
+                id=appeal_id(case_id, decision.number),
+                result_type=AppealOutcome,
+                # the citizen's right to appeal outlives the case's own workflow
+                parent_close_policy=ParentClosePolicy.ABANDON,
+            )
+            if outcome.status is AppealStatus.DECISION_CHANGED and await self._carry_out_for_system(
+                ReopenDecision(actor=SYSTEM_ACTOR, appeal_id=outcome.appeal_id, reasons=outcome.reasons)
+            ):
+                await self._notify(
+                    self._state.caseworker_id or "caseworker",
+                    "decision_reopened",
+                    f"Ny afgørelse i sag {case_id}",
+                    f"Genvurderingen ændrede afgørelsen: {outcome.reasons}. Træf den nye afgørelse.",
+                )
+        except ChildWorkflowError as error:
+            workflow.logger.warning("the appeal of decision %s in case %s failed: %s", decision.number, case_id, error)
 
     def _background(self, work) -> None:
         self._tasks.append(asyncio.create_task(work))

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 from datetime import datetime, timedelta
 
-from pydantic import BaseModel, ConfigDict, Field
 from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
@@ -29,32 +28,9 @@ with workflow.unsafe.imports_passed_through():
     )
     from domain.messages import SYSTEM_ACTOR, Actor, Command, Event, Role
 
-from workflows.recording import append_events, send_notification
-
-
-class ForumInput(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    target_group: str
-    opened_by: Actor
-    meeting_interval: timedelta = timedelta(weeks=6)
-    history_limit: int = Field(default=5_000, ge=20, description="Continue as new past this many history events")
-    carried: ForumState | None = None
-    next_meeting_at: datetime | None = None
-
-
-class ForumActRequest(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    command: ForumCommand
-
-
-class ForumActResult(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    forum_id: str
-    version: int
-    events: list[str]
+with workflow.unsafe.imports_passed_through():
+    from workflows.forum_messages import ForumActRequest, ForumActResult, ForumInput
+    from workflows.recording import append_events, send_notification
 
 
 @workflow.defn

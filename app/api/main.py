@@ -52,6 +52,10 @@ def create_app(
             store.dispose()
 
     app = FastAPI(title="samskab", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
+    if keys is None:
+        from app.keys import open_key_store  # the citizens' keys, to read the log's encrypted fields
+
+        keys = open_key_store(store, settings)
     app.state.backend = Backend(settings, store, cases=cases, keys=keys, clock=clock)
     app.state.settings = settings
     metrics = RequestMetrics()

@@ -28,6 +28,9 @@ from eventlog import EventStore, StoredEvent
 from eventlog.access_log import AccessLog
 
 
+OPEN_WAIT_SECONDS = 15.0
+
+
 class ApiError(Exception):
     """A refusal the API answers with ``status`` and a body naming the rule and field."""
 
@@ -176,9 +179,23 @@ class Backend:
         if who.role is Role.CITIZEN and not _same_cpr(who.cpr, command.citizen.cpr):
             raise ApiError(403, "a citizen registers a need only for themselves", rule="access.denied", field="citizen.cpr")
         try:
-            return await (await self.cases()).open_case(command)
+            case_id = await (await self.cases()).open_case(command)
         except CommandRejected as error:
             raise rejected(error) from None
+        await self._until_recorded(case_id)
+        return case_id
+
+    async def _until_recorded(self, case_id: str, timeout: float = OPEN_WAIT_SECONDS) -> None:
+        """Waits until the case's registration is in the event log, so the caller's
+        next read or command finds the case (the workflow records it just after starting)."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while not await asyncio.to_thread(self.store.stream_version, case_id):
+            if asyncio.get_running_loop().time() > deadline:
+                raise ApiError(
+                    504, f"case {case_id} was started but its registration is not in the event log yet; "
+                    "is a worker running?", rule="case.no_answer", kind="Timeout",
+                )
+            await asyncio.sleep(0.02)
 
     async def act(self, who: Subject, case_id: str, body: dict[str, Any], request_id: str | None = None):
         data = dict(body)

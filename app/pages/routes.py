@@ -110,6 +110,13 @@ def form_to_command(command_type: str, form: dict[str, Any], multi: dict[str, li
     return data
 
 
+def _within(field: str | None, command_type: str | None) -> str | None:
+    """A field as the command's own ('close_case.reason' -> 'reason': the union's tag comes first)."""
+    if field and command_type and field.startswith(f"{command_type}."):
+        return field[len(command_type) + 1 :]
+    return field
+
+
 def top_field(field: str | None) -> str | None:
     """The form field a domain error's field points into ('plan.activities[0].responsible' -> 'plan')."""
     if not field:
@@ -340,7 +347,7 @@ def _case_page(
         message=message,
         failed=failed,
         error=error,
-        error_field=top_field(error.field) if error else None,
+        error_field=top_field(_within(error.field, failed)) if error else None,
         values=values or {},
         multi=multi or {},
     )

@@ -28,6 +28,7 @@ POOL = [
     scenario.record_meeting(),
     scenario.record_meeting(citizen_present=False),
     scenario.revoke(scenario.VOLUNTEER),
+    scenario.baseline(),
     {"type": "propose_team", "actor": scenario.CASEWORKER},
     {"type": "change_team", "actor": scenario.CASEWORKER, "person_id": "vol-karim", "reason": "Flyttet"},
     {"type": "approve_team", "actor": scenario.CITIZEN, "approve": False, "comment": "Jeg vil hellere have en anden"},
@@ -51,6 +52,9 @@ def check_invariants(state: CaseState, events_so_far: int) -> None:
         assert not meeting.held or "citizen" in meeting.attended
     if state.evaluation is not None:
         assert state.pilot_result is not None
+        assert all(0 <= v <= 100 for v in state.evaluation.value_domains.scores().values() if v is not None)
+    if state.baseline is not None:
+        assert state.plan is not None
     if state.phase is Phase.REFUSED:
         assert state.decision is not None and state.decision.outcome.value == "refused"
     assert ALLOWED[Phase.CLOSED] == ()

@@ -41,9 +41,10 @@ class LogUnderTest:
             result = conn.execute(sa.text(statement), params)
             return [tuple(row) for row in result] if result.returns_rows else []
 
-    def tamper(self, *statements: str, **params: Any) -> None:
+    def tamper(self, *statements: str | tuple[str, dict[str, Any]], **params: Any) -> None:
         """Change the tables as an attacker with the database owner's rights would:
-        drop the append-only triggers, run ``statements``, put the triggers back."""
+        drop the append-only triggers, run ``statements`` (text, or (text, params)),
+        put the triggers back."""
         if self._raw_engine is None:
             self._raw_engine = sa.create_engine(self.url, connect_args=self.connect_args, poolclass=sa.NullPool)
         dialect = self._raw_engine.dialect.name
@@ -51,7 +52,8 @@ class LogUnderTest:
             for drop in GUARD_TRIGGERS[dialect]:
                 conn.exec_driver_sql(drop)
             for statement in statements:
-                conn.execute(sa.text(statement), params)
+                text, values = statement if isinstance(statement, tuple) else (statement, params)
+                conn.execute(sa.text(text), values)
             cursor = conn.connection.cursor()
             for guard in guard_statements(dialect):
                 cursor.execute(guard)

@@ -10,6 +10,7 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 from app.cases import CaseClient, parse_command
 from domain.phases import Phase
 from tests import scenario
+from tests.workflows.conftest import TrackedCases
 from worker import build_worker
 from workflows.case import CaseWorkflow
 
@@ -38,5 +39,9 @@ async def test_the_workflow_imports_nothing_unintended_in_a_strict_sandbox(env, 
         )
     )
     async with build_worker(env.client, settings, store, workflow_runner=strict):
-        cases = CaseClient(env.client, settings)
-        await run_lifecycle(cases, case_id)
+        cases = TrackedCases(env.client, settings)
+        cases.opened = []
+        try:
+            await run_lifecycle(cases, case_id)
+        finally:
+            await cases.end_all()

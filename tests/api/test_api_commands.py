@@ -1,0 +1,88 @@
+"""Commands over HTTP: the domain's accept or refusal at once, with the right status."""
+
+from __future__ import annotations
+
+from tests import scenario
+
+
+async def test_a_caseworker_opens_a_case_and_moves_it_into_visitation(api, case_id):
+    opened = await api.open(case_id)
+    assert opened.status_code == 201, opened.text
+    assert opened.json() == {"case_id": case_id, "location": f"/cases/{case_id}"}
+
+    moved = await api.post(f"/cases/{case_id}/commands/open_visitation", "caseworker", {"expected_version": 1})
+    assert moved.status_code == 200, moved.text
+    assert moved.json()["phase"] == "visitation"
+    assert moved.json()["events"] == ["visitation_opened"]
+
+    state = (await api.get(f"/cases/{case_id}", "caseworker")).json()
+    assert state["phase"] == "visitation" and state["caseworker_id"] == "cw-anne"
+    assert "record_assessment" in state["allowed_now"]
+
+
+async def test_the_actor_is_the_token_s_person_whatever_the_body_says(api, case_id):
+    await api.open(case_id)
+    refused = await api.post(
+        f"/cases/{case_id}/commands", "caseworker", {"type": "open_visitation", "actor": {"id": "x", "role": "caseworker"}}
+    )
+    assert refused.status_code == 422
+    assert refused.json()["error"]["field"] == "actor"
+
+
+async def test_a_stale_version_is_409_naming_expected_version(api, case_id):
+    await api.open(case_id)
+    stale = await api.post(f"/cases/{case_id}/commands", "caseworker", {"type": "open_visitation", "expected_version": 0})
+    assert stale.status_code == 409
+    assert stale.json()["error"]["kind"] == "StaleVersion"
+    assert stale.json()["error"]["field"] == "expected_version"
+
+
+async def test_a_command_out_of_phase_is_409_with_the_phase_rule(api, case_id):
+    await api.open(case_id)
+    early = await api.give(case_id, scenario.complete_pilot())
+    assert early.status_code == 409
+    assert early.json()["error"]["rule"] == "case.wrong_phase"
+    assert "Allowed now" in early.json()["error"]["message"]
+
+
+async def test_invalid_input_is_422_naming_the_field(api, case_id):
+    await api.open(case_id)
+    typed = await api.post(f"/cases/{case_id}/commands/close_case", "caseworker", {"reason": ""})
+    assert typed.status_code == 422
+    assert typed.json()["error"]["field"] == "reason"
+    generic = await api.post(f"/cases/{case_id}/commands", "caseworker", {"type": "close_case"})
+    assert generic.status_code == 422
+    assert generic.json()["error"] == {**generic.json()["error"], "field": "close_case.reason", "rule": "input.invalid"}
+
+
+async def test_a_domain_refusal_naming_a_field_is_422_with_its_rule(api, case_id):
+    await api.team_phase(case_id)
+    staff_consent = await api.give(case_id, scenario.consent(scenario.STAFF))
+    assert staff_consent.status_code == 422
+    assert staff_consent.json()["error"]["rule"] == "consent.not_needed_for_staff"
+    assert staff_consent.json()["error"]["field"] == "person_id"
+
+
+async def test_an_unknown_case_is_404_and_a_missing_or_bad_token_401(api):
+    assert (await api.get("/cases/no-such-case", "caseworker")).status_code == 404
+    assert (await api.post("/cases/no-such-case/commands", "caseworker", {"type": "open_visitation"})).status_code == 404
+    missing = await api.get("/cases/no-such-case", None)
+    assert missing.status_code == 401 and missing.headers["www-authenticate"] == "Bearer"
+    forged = await api.http.get("/cases", headers={"Authorization": "Bearer not.a.token", "X-Purpose": "x"})
+    assert forged.status_code == 401
+
+
+async def test_a_duplicate_case_id_is_409(api, case_id):
+    await api.open(case_id)
+    again = await api.open(case_id)
+    assert again.status_code == 409
+    assert again.json()["error"]["rule"] == "case.duplicate_id"
+
+
+async def test_openapi_documents_every_person_s_command(app):
+    paths = app.openapi()["paths"]
+    for name in ("open_visitation", "record_assessment", "give_consent", "approve_team", "close_case"):
+        assert f"/cases/{{case_id}}/commands/{name}" in paths
+    assert "/cases/{case_id}/commands/record_missed_deadline" not in paths
+    body = paths["/cases/{case_id}/commands/close_case"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    assert body["$ref"].endswith("CloseCaseBody")

@@ -1,0 +1,90 @@
+"""Reads: what each person sees, the purpose they give, and the log of it."""
+
+from __future__ import annotations
+
+from tests import scenario
+
+
+async def test_the_timeline_comes_from_the_event_log_and_the_read_is_logged_with_purpose(api, case_id):
+    await api.open(case_id)
+    await api.give(case_id, {"type": "open_visitation", "actor": scenario.CASEWORKER})
+    timeline = await api.get(f"/cases/{case_id}/timeline", "caseworker", purpose="sagsbehandling")
+    assert timeline.status_code == 200
+    assert [e["type"] for e in timeline.json()] == ["need_registered", "visitation_opened"]
+
+    reads = (await api.get(f"/cases/{case_id}/access-log", "citizen")).json()
+    assert {"person_id": "cw-anne", "role": "caseworker", "what": "read_timeline", "purpose": "sagsbehandling"}.items() <= reads[0].items()
+
+
+async def test_a_read_of_personal_data_without_a_purpose_is_refused_naming_purpose(api, case_id):
+    await api.open(case_id)
+    refused = await api.get(f"/cases/{case_id}", "caseworker", purpose=None)
+    assert refused.status_code == 422
+    assert refused.json()["error"]["field"] == "purpose"
+    by_query = await api.http.get(
+        f"/cases/{case_id}?purpose=tilsyn", headers={"Authorization": f"Bearer {api.token('caseworker')}"}
+    )
+    assert by_query.status_code == 200
+
+
+async def test_a_volunteer_sees_only_what_consent_covers_and_nothing_after_revocation(api, case_id):
+    await api.team_phase(case_id)
+    seen = (await api.get(f"/cases/{case_id}", "volunteer")).json()
+    assert seen["phase"] == "team"
+    assert "citizen" not in seen and "need" not in seen and "assessment" not in seen and "decision" not in seen
+    assert "plan" in seen and "observations" in seen
+    assert (await api.get(f"/cases/{case_id}/timeline", "volunteer")).json() == []  # no plan or observation yet
+
+    assert (await api.get(f"/cases/{case_id}", "relative")).status_code == 403  # joined, but no consent
+
+    revoked = await api.give(case_id, scenario.revoke(scenario.VOLUNTEER))
+    assert revoked.status_code == 200, revoked.text
+    for path in ("", "/timeline", "/deadlines"):
+        assert (await api.get(f"/cases/{case_id}{path}", "volunteer")).status_code == 403
+
+
+async def test_a_citizen_sees_their_own_case_and_who_read_it_but_no_one_else_s(api, case_id):
+    await api.open(case_id)
+    await api.get(f"/cases/{case_id}", "caseworker", purpose="visitation")
+    own = await api.get(f"/cases/{case_id}", "citizen")
+    assert own.status_code == 200 and own.json()["citizen"]["name"] == "Jonas Holm"
+    reads = (await api.get(f"/cases/{case_id}/access-log", "citizen")).json()
+    assert [(r["person_id"], r["purpose"]) for r in reads][:2] == [("cw-anne", "visitation"), ("citizen", "test")]
+    assert (await api.get(f"/cases/{case_id}", "other_citizen")).status_code == 403
+    assert [c["case_id"] for c in (await api.get("/cases", "other_citizen")).json()] == []
+    assert case_id in [c["case_id"] for c in (await api.get("/cases", "citizen")).json()]
+
+
+async def test_deadlines_show_the_phase_s_due_time(api, case_id):
+    await api.open(case_id)
+    await api.give(case_id, {"type": "open_visitation", "actor": scenario.CASEWORKER})
+    deadlines = (await api.get(f"/cases/{case_id}/deadlines", "caseworker")).json()
+    assert deadlines["phase"] == "visitation" and deadlines["due_at"] is not None and deadlines["overdue"] is False
+
+
+async def test_an_auditor_reads_the_trail_verifies_and_exports_but_writes_nothing(api, case_id):
+    await api.open(case_id)
+    trail = (await api.get(f"/audit/cases/{case_id}/trail", "auditor", purpose="tilsyn")).json()
+    assert trail[0]["type"] == "need_registered" and len(trail[0]["hash"]) == 64
+    verified = (await api.get("/audit/verify", "auditor")).json()
+    assert verified["ok"] is True and verified["events"]["checked"] >= 1
+    export = (await api.get(f"/audit/cases/{case_id}/export", "auditor")).json()
+    assert export["case_id"] == case_id and export["verified"]["ok"] and export["events"][0]["hash"] == trail[0]["hash"]
+    refused = await api.give(case_id, {"type": "open_visitation", "actor": {"id": "aud-hans", "role": "auditor"}})
+    assert refused.status_code == 403
+    assert "writes nothing" in refused.json()["error"]["message"]
+
+
+async def test_metrics_count_requests_by_route(api, case_id):
+    await api.open(case_id)
+    await api.get(f"/cases/{case_id}/timeline", "caseworker")
+    text = (await api.http.get("/metrics")).text
+    assert 'samskab_http_requests_total{method="GET",route="/cases/{case_id}/timeline",status="200"}' in text
+    assert "samskab_http_request_duration_seconds_bucket" in text
+
+
+async def test_the_reports_count_cases_by_phase_without_names(api, case_id):
+    await api.open(case_id)
+    report = (await api.get("/reports/phases", "administrator")).json()
+    assert report["by_phase"].get("need", 0) >= 1
+    assert "Jonas" not in str(report)

@@ -1,0 +1,58 @@
+"""The team the citizen's situation calls for."""
+
+from __future__ import annotations
+
+from domain.need import LifeArea
+from domain.team import MemberKind
+from tests.domain.test_case_decider import given, steps
+
+
+def proposal():
+    state = given(*steps(3))
+    return state.need, state.assessment
+
+
+def test_the_citizen_is_always_on_the_proposed_team():
+    from domain.team_proposal import propose_team
+
+    roles = propose_team(None, None)
+    assert len(roles) == 1 and roles[0].kind is None
+
+
+def test_each_life_area_in_play_gets_staff_from_its_department():
+    from domain.team_proposal import propose_team
+
+    need, assessment = proposal()
+    roles = propose_team(need, assessment)
+    staff = {r.life_area: r.organisation for r in roles if r.kind is MemberKind.STAFF}
+    # Jonas's need names work and relations; his assessment adds leisure (severity 2)
+    assert staff[LifeArea.WORK] == "Jobcenter"
+    assert staff[LifeArea.RELATIONS] == "Socialpsykiatri og handicap"
+    assert staff[LifeArea.LEISURE] == "Kultur og fritid"
+
+
+def test_relations_and_everyday_life_bring_volunteers_and_a_relative():
+    from domain.team_proposal import propose_team
+
+    need, assessment = proposal()
+    kinds = [(r.life_area, r.kind) for r in propose_team(need, assessment)]
+    assert (LifeArea.RELATIONS, MemberKind.VOLUNTEER) in kinds
+    assert (LifeArea.WORK, MemberKind.VOLUNTEER) in kinds
+    assert (LifeArea.RELATIONS, MemberKind.RELATIVE) in kinds
+
+
+def test_a_condition_that_does_not_limit_adds_no_life_area():
+    from domain.team_proposal import life_areas_in_play
+
+    need, assessment = proposal()
+    mild = assessment.model_copy(
+        update={"conditions": tuple(c.model_copy(update={"severity": 1}) for c in assessment.conditions)}
+    )
+    assert life_areas_in_play(need, mild) == [LifeArea.WORK, LifeArea.RELATIONS]
+
+
+def test_propose_team_is_recorded_on_the_case():
+    from tests import scenario
+
+    state = given(*steps(3), {"type": "propose_team", "actor": scenario.CASEWORKER})
+    assert state.team_proposal and state.team_proposal[0].organisation == "Borgeren selv"

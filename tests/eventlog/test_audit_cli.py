@@ -1,0 +1,90 @@
+"""``samskab audit`` as a person uses it: reads recorded with who and why, a
+checkpoint and an export checked without the database, erasure that keeps the chain."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import UTC, datetime
+
+import pytest
+from typer.testing import CliRunner
+
+from activities.eventlog import open_event_store, to_new_event
+from activities.messages import RecordedEvent
+from app.keys import open_key_store
+from app.settings import Settings, get_settings
+from domain.citizen import Citizen
+from domain.evaluation import CaseClosed
+from domain.messages import Actor, Role
+from domain.need import Need, NeedRegistered, ReportedBy
+
+CW = Actor(id="cw-anne", role=Role.CASEWORKER)
+
+
+@pytest.fixture
+def cli(tmp_path, monkeypatch):
+    monkeypatch.setenv("SAMSKAB_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("SAMSKAB_DATABASE_URL", f"sqlite:///{tmp_path / 'eventlog.db'}")
+    get_settings.cache_clear()
+    from app.cli import app
+
+    runner = CliRunner()
+    yield lambda *args: runner.invoke(app, ["audit", *args], env={"COLUMNS": "200"})
+    get_settings.cache_clear()
+
+
+@pytest.fixture
+def case(cli, tmp_path) -> str:
+    settings = Settings(data_dir=tmp_path, database_url=f"sqlite:///{tmp_path / 'eventlog.db'}")
+    store = open_event_store(settings.database_url)
+    keys = open_key_store(store, settings)
+    now = datetime.now(UTC)
+    events = [
+        NeedRegistered(occurred_at=now, actor=CW, case_id="K-1", citizen=Citizen(cpr="0412981234", name="Jonas Holm"),
+                       need=Need(description="Vil gerne have et job", reported_by=ReportedBy.CASEWORKER)),
+        CaseClosed(occurred_at=now, actor=CW, reason="Målet er nået"),
+    ]
+    store.append("K-1", 0, [to_new_event(RecordedEvent(event_id=str(uuid.uuid4()), event=e), keys, "K-1") for e in events])
+    store.dispose()
+    return "K-1"
+
+
+def test_reads_need_a_reader_and_a_purpose_and_the_citizen_sees_them(cli, case):
+    refused = cli("events", case, "--as", "auditor:ida", "--purpose", " ")
+    assert refused.exit_code == 2 and "purpose is required" in refused.output
+
+    shown = cli("events", case, "--as", "auditor:ida", "--purpose", "årlig revision", "--json")
+    assert shown.exit_code == 0, shown.output
+    assert json.loads(shown.output)[0]["payload"]["citizen"]["name"] == "Jonas Holm"
+
+    seen = cli("access", case, "--as", "citizen:jonas", "--purpose", "indsigt (art. 15)")
+    assert seen.exit_code == 0
+    assert "ida" in seen.output and "årlig revision" in seen.output and "access_log" in seen.output
+
+
+def test_checkpoint_verify_export_verify_export_and_erase(cli, case, tmp_path):
+    checkpoint = tmp_path / "outside" / "cp.json"
+    assert cli("checkpoint", "--out", str(checkpoint)).exit_code == 0
+    verified = cli("verify", "--checkpoint", str(checkpoint))
+    assert verified.exit_code == 0 and "signed prefix" in verified.output
+
+    out = tmp_path / "outside" / "all.jsonl"
+    exported = cli("export", "--all", "--out", str(out), "--as", "auditor:ida", "--purpose", "revision")
+    assert exported.exit_code == 0, exported.output
+    assert "Jonas" not in out.read_text() and "0412981234" not in out.read_text()
+    alone = cli("verify-export", str(out))
+    assert alone.exit_code == 0 and "export OK" in alone.output
+
+    wrong_role = cli("erase", "041298-1234", "--basis", "GDPR art. 17", "--as", "caseworker:anne")
+    assert wrong_role.exit_code == 1 and "rule: erasure.role_not_allowed" in wrong_role.output
+    erased = cli("erase", "041298-1234", "--basis", "GDPR art. 17(1)(a)", "--as", "administrator:ole")
+    assert erased.exit_code == 0, erased.output
+    assert cli("verify", "--checkpoint", str(checkpoint)).exit_code == 0
+    after = cli("events", case, "--as", "auditor:ida", "--purpose", "kontrol", "--json")
+    assert "Jonas" not in after.output and "[slettet]" in after.output
+
+    lines = out.read_text().splitlines()
+    out.write_text("\n".join(lines[:1] + lines[2:]) + "\n")
+    broken = cli("verify-export", str(out))
+    assert broken.exit_code == 1 and "gap" in broken.output

@@ -1,0 +1,248 @@
+"""The tampering matrix: every way to change history is caught, with the right
+kind of fault at the right position, on SQLite and PostgreSQL alike.
+
+The attacker here has the database owner's rights: ``log.tamper`` drops the
+append-only triggers, changes the rows and puts the triggers back. Attacks that
+recompute the chain (and move the head) pass a plain ``verify``; a signed
+checkpoint kept outside the database catches them.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta, timezone
+
+import pytest
+import sqlalchemy as sa
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from eventlog import NewEvent
+from eventlog.access_log import AccessLog
+from eventlog.checkpoints import CheckpointInvalid, checkpoint_log, sign_checkpoint, verify_against
+from eventlog.hashing import event_hash, payload_hash
+
+T0 = datetime(2026, 3, 1, 9, 0, tzinfo=timezone.utc)
+N = 8
+HEADER = ("prev_hash, position, stream_id, stream_version, event_id, event_type, schema_version, "
+          "occurred_at, recorded_at, actor_id, actor_role, legal_basis")
+
+
+def event(n: int) -> NewEvent:
+    return NewEvent(
+        event_id=str(uuid.uuid4()), event_type="observation_recorded", schema_version=1,
+        occurred_at=T0 + timedelta(minutes=n), actor_id="cw-anne", actor_role="caseworker",
+        payload={"n": n, "text": f"note {n}"}, legal_basis="SEL § 141" if n % 2 else None,
+    )
+
+
+def fill(log) -> None:
+    """8 events: positions 1-4 in case-a, 5-8 in case-b."""
+    log.store.append("case-a", 0, [event(i) for i in range(4)])
+    log.store.append("case-b", 0, [event(i) for i in range(4, 8)])
+
+
+def rows(log) -> list[tuple]:
+    return log.sql(f"SELECT {HEADER}, payload, payload_hash, hash FROM events ORDER BY position")
+
+
+def shift_from(position: int) -> list[str]:
+    """Statements that move rows at ``position`` and after one place up (two steps: keys stay unique)."""
+    return [
+        f"UPDATE events SET position = position + 1000 WHERE position >= {position}",
+        f"UPDATE events SET position = position - 999 WHERE position >= {position + 1000}",
+    ]
+
+
+class TamperingMatrix:
+    backend: str
+
+    @pytest.fixture
+    def signer(self) -> Ed25519PrivateKey:
+        return Ed25519PrivateKey.generate()
+
+    def checkpoint(self, log, signer):
+        signed, report = checkpoint_log(log.store, signer)
+        assert report.ok and signed is not None and signed.position == N
+        return signed
+
+    def verdict(self, log, checkpoint=None, signer=None):
+        if checkpoint is None:
+            report = log.store.verify(batch_size=3)
+        else:
+            report = verify_against(log.store, [checkpoint], [signer.public_key()])
+        return report.ok, report.fault, report.first_bad_position
+
+    # -- the matrix ------------------------------------------------------------------
+
+    def test_untouched_log_verifies_and_holds_its_checkpoint(self, log, signer):
+        fill(log)
+        cp = self.checkpoint(log, signer)
+        assert self.verdict(log) == (True, None, None)
+        assert self.verdict(log, cp, signer) == (True, None, None)
+
+    def test_edited_payload(self, log):
+        fill(log)
+        log.tamper("UPDATE events SET payload = :p WHERE position = 3", p='{"n":2,"text":"changed"}')
+        assert self.verdict(log) == (False, "changed_payload", 3)
+
+    def test_edited_header_field(self, log):
+        fill(log)
+        log.tamper("UPDATE events SET occurred_at = '2020-01-01T00:00:00.000000Z' WHERE position = 5")
+        assert self.verdict(log) == (False, "changed_header", 5)
+
+    def test_edited_legal_basis(self, log):
+        fill(log)
+        log.tamper("UPDATE events SET legal_basis = 'SEL § 85' WHERE position = 2")
+        assert self.verdict(log) == (False, "changed_header", 2)
+
+    def test_deleted_row(self, log):
+        fill(log)
+        log.tamper("DELETE FROM events WHERE position = 4")
+        assert self.verdict(log) == (False, "gap", 4)
+
+    def test_inserted_row_with_a_forged_hash(self, log):
+        fill(log)
+        prev = rows(log)[2][-1]  # hash of position 3
+        forged = [prev, 4, "case-x", 1, str(uuid.uuid4()), "observation_recorded", 1,
+                  "2026-03-01T09:03:30.000000Z", "2026-03-01T09:03:30.000000Z", "intruder", "caseworker", None]
+        text = '{"text":"inserted"}'
+        digest = payload_hash(text)
+        values = dict(zip(("prev_hash", "position", "stream_id", "stream_version", "event_id", "event_type",
+                           "schema_version", "occurred_at", "recorded_at", "actor_id", "actor_role", "legal_basis"),
+                          forged))
+        insert = (
+            "INSERT INTO events (position, stream_id, stream_version, event_id, event_type, schema_version, "
+            "occurred_at, recorded_at, actor_id, actor_role, legal_basis, payload, payload_hash, prev_hash, hash) "
+            "VALUES (:position, :stream_id, :stream_version, :event_id, :event_type, :schema_version, :occurred_at, "
+            ":recorded_at, :actor_id, :actor_role, :legal_basis, :payload, :payload_hash, :prev_hash, :hash)",
+            {**values, "payload": text, "payload_hash": digest, "hash": event_hash(*forged, digest)},
+        )
+        last = rows(log)[-1][-1]
+        log.tamper(*shift_from(4), insert, ("UPDATE log_head SET position = :p, hash = :h", {"p": N + 1, "h": last}))
+        # The forged row itself links and hashes correctly; the row after it no longer links.
+        assert self.verdict(log) == (False, "broken_chain", 5)
+
+    def test_swapped_rows(self, log):
+        fill(log)
+        log.tamper(
+            "UPDATE events SET position = -2 WHERE position = 2",
+            "UPDATE events SET position = 2 WHERE position = 6",
+            "UPDATE events SET position = 6 WHERE position = -2",
+        )
+        assert self.verdict(log) == (False, "broken_chain", 2)
+
+    def test_truncated_tail(self, log):
+        fill(log)
+        log.tamper("DELETE FROM events WHERE position > 6")
+        assert self.verdict(log) == (False, "head_mismatch", 7)
+
+    def test_truncated_tail_with_the_head_moved_back_is_caught_by_the_checkpoint(self, log, signer):
+        fill(log)
+        cp = self.checkpoint(log, signer)
+        sixth = rows(log)[5][-1]
+        log.tamper("DELETE FROM events WHERE position > 6", ("UPDATE log_head SET position = 6, hash = :h", {"h": sixth}))
+
+        assert self.verdict(log) == (True, None, None)  # a consistent, shorter log
+        assert self.verdict(log, cp, signer) == (False, "checkpoint_mismatch", 7)
+
+    def test_complete_rewrite_with_a_recomputed_chain_is_caught_by_the_checkpoint(self, log, signer):
+        fill(log)
+        cp = self.checkpoint(log, signer)
+        statements = []
+        prev = "0" * 64
+        for row in rows(log):
+            header, payload = list(row[:12]), row[12]
+            if header[1] == 3:
+                payload = '{"n":2,"text":"rewritten"}'
+            header[0] = prev
+            digest = payload_hash(payload)
+            new_hash = event_hash(*header, digest)
+            statements.append((
+                "UPDATE events SET payload = :p, payload_hash = :ph, prev_hash = :prev, hash = :h WHERE position = :pos",
+                {"p": payload, "ph": digest, "prev": prev, "h": new_hash, "pos": header[1]},
+            ))
+            prev = new_hash
+        statements.append(("UPDATE log_head SET hash = :h", {"h": prev}))
+        log.tamper(*statements)
+
+        assert self.verdict(log) == (True, None, None)  # the chain is consistent again
+        ok, fault, position = self.verdict(log, cp, signer)
+        assert (ok, fault, position) == (False, "checkpoint_mismatch", N)
+        assert "recomputed" in str(verify_against(log.store, [cp], [signer.public_key()]))
+
+    # -- checkpoints themselves ---------------------------------------------------------
+
+    def test_a_checkpoint_from_another_key_is_not_trusted(self, log, signer):
+        fill(log)
+        cp = self.checkpoint(log, signer)
+        with pytest.raises(CheckpointInvalid, match="not the trusted key"):
+            verify_against(log.store, [cp], [Ed25519PrivateKey.generate().public_key()])
+
+    def test_an_edited_checkpoint_fails_its_signature(self, log, signer):
+        fill(log)
+        cp = self.checkpoint(log, signer)
+        forged = type(cp)(**{**cp.to_dict(), "position": 5})
+        with pytest.raises(CheckpointInvalid, match="changed after it was signed"):
+            verify_against(log.store, [forged], [signer.public_key()])
+
+    def test_a_broken_log_gets_no_checkpoint(self, log, signer):
+        fill(log)
+        log.tamper("DELETE FROM events WHERE position = 2")
+        signed, report = checkpoint_log(log.store, signer)
+        assert signed is None and report.fault == "gap"
+
+    def test_checkpoint_of_an_earlier_prefix_still_holds_after_more_appends(self, log, signer):
+        fill(log)
+        cp = self.checkpoint(log, signer)
+        log.store.append("case-a", 4, [event(9)])
+        assert self.verdict(log, cp, signer) == (True, None, None)
+        wrong = sign_checkpoint(signer, 3, "a" * 64)
+        assert self.verdict(log, wrong, signer) == (False, "checkpoint_mismatch", 3)
+
+    # -- the database refuses to change history --------------------------------------------
+
+    @pytest.mark.parametrize(
+        "statement",
+        [
+            "UPDATE events SET payload = '{}' WHERE position = 1",
+            "UPDATE events SET actor_id = 'x'",
+            "DELETE FROM events WHERE position = 8",
+            "DELETE FROM events",
+            "UPDATE log_head SET position = 3",
+            "DELETE FROM log_head",
+        ],
+    )
+    def test_triggers_refuse_update_and_delete(self, log, statement):
+        fill(log)
+        with pytest.raises(sa.exc.DatabaseError, match="append-only|only moves forward|cannot be deleted"):
+            log.sql(statement)
+        assert self.verdict(log) == (True, None, None)
+        assert log.sql("SELECT count(*) FROM events") == [(N,)]
+
+    def test_triggers_refuse_changes_to_the_access_log(self, log):
+        AccessLog(log.store.engines).record(actor_id="ida", actor_role="auditor", stream_id="case-a", what="trail",
+                                             purpose="test")
+        for statement in ("UPDATE access_log SET purpose = 'other'", "DELETE FROM access_log"):
+            with pytest.raises(sa.exc.DatabaseError, match="append-only"):
+                log.sql(statement)
+        assert AccessLog(log.store.engines).verify().ok
+
+    def test_appends_still_move_the_head_forward(self, log):
+        fill(log)
+        log.store.append("case-a", 4, [event(10)])
+        assert log.store.head()[0] == N + 1 and log.store.verify().ok
+
+
+class TestSQLiteTampering(TamperingMatrix):
+    backend = "sqlite"
+
+
+@pytest.mark.postgres
+class TestPostgresTampering(TamperingMatrix):
+    backend = "postgresql"
+
+    def test_truncate_is_refused(self, log):
+        fill(log)
+        with pytest.raises(sa.exc.DatabaseError, match="append-only"):
+            log.sql("TRUNCATE events")
+        assert log.store.verify().ok

@@ -1,0 +1,34 @@
+"""Cases for the delivery tests: the demo citizens run through the case decider
+(no Temporal), one command per hour from a given start."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from app.demo_citizens import DemoCitizen, demo_citizens
+from domain.case import command_adapter, decide, evolve, initial_state
+from domain.errors import DomainError
+from domain.messages import Event
+
+STEP = timedelta(hours=1)
+
+
+def run_citizen(citizen: DemoCitizen, case_id: str, start: datetime, step: timedelta = STEP) -> list[Event]:
+    state = initial_state()
+    events: list[Event] = []
+    at = start
+    for data in [citizen.registration(case_id), *citizen.steps]:
+        command = command_adapter.validate_python(data).model_copy(update={"at": at})
+        try:
+            new = decide(state, command)
+        except DomainError:
+            continue  # a step the demo expects to be refused, or one that needs the workflow's timers
+        for event in new:
+            state = evolve(state, event)
+        events.extend(new)
+        at += step
+    return events
+
+
+def all_demo_citizens() -> list[DemoCitizen]:
+    return demo_citizens()

@@ -1,0 +1,194 @@
+"""Determinism across code changes: committed histories replay against the
+current workflow code, and a change made without ``workflow.patched`` fails
+replay while the patched one passes.
+
+The histories in ``tests/histories/*.json`` come from the test scenarios
+(a whole lifecycle, a missed deadline, a forum that continued as new). They
+are recorded with the plain pydantic data converter, without the encrypting
+payload codec, so they stay readable and replay whatever codec key a run
+has; the codec changes payload bytes only, never the order of commands a
+workflow gives, which is what replay checks.
+
+Re-record them (only after a deliberate, patched or compatible change):
+
+    SAMSKAB_RECORD_HISTORIES=1 python -m pytest tests/workflows/test_replay_histories.py
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from temporalio import activity, workflow
+from temporalio.client import WorkflowHistory
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Replayer, Worker
+
+from app.cases import CaseClient, parse_command
+from app.devstack import find_binary
+from app.forums import ForumClient
+from app.settings import Settings
+from app.temporal import ensure_search_attributes
+from domain import terminology
+from domain.deadlines import PhaseDeadlines
+from domain.forum import forum_id
+from domain.messages import Actor
+from eventlog import EventStore
+from tests import scenario
+from worker import build_worker
+from workflows.case import CaseWorkflow
+from workflows.forum import ForumWorkflow
+
+HISTORIES = Path(__file__).resolve().parents[1] / "histories"
+RECORD = os.environ.get("SAMSKAB_RECORD_HISTORIES") == "1"
+RERECORD_HINT = (
+    "If the workflow change is deliberate and running workflows may not meet it (or it is guarded "
+    "with workflow.patched), re-record: SAMSKAB_RECORD_HISTORIES=1 python -m pytest "
+    "tests/workflows/test_replay_histories.py, and commit tests/histories/*.json with the change."
+)
+
+
+# -- recording (only with SAMSKAB_RECORD_HISTORIES=1) ----------------------------------
+
+
+async def _record_all(tmp_path: Path) -> None:
+    HISTORIES.mkdir(exist_ok=True)
+    settings = Settings(task_queue=f"record-{uuid.uuid4().hex[:8]}", data_dir=tmp_path, database_url=f"sqlite:///{tmp_path / 'e.db'}")
+    store = EventStore.from_url(settings.database_url)
+    store.create_schema()
+    async with await WorkflowEnvironment.start_time_skipping(
+        data_converter=pydantic_data_converter, test_server_existing_path=str(find_binary("temporal-test-server"))
+    ) as env:
+        await ensure_search_attributes(env.client)
+        async with build_worker(env.client, settings, store):
+            cases = CaseClient(env.client, settings)
+
+            lifecycle = "history-lifecycle"
+            await cases.open_case(parse_command(scenario.register(lifecycle)))
+            for command in scenario.full_lifecycle_after_registration():
+                await cases.act(lifecycle, parse_command(command))
+            await cases.outcome(lifecycle)
+            await _save(env, lifecycle, "case_full_lifecycle")
+
+            missed = "history-missed-deadline"
+            await cases.open_case(parse_command(scenario.register(missed)), deadlines=PhaseDeadlines(visitation=timedelta(days=56)))
+            await cases.act(missed, parse_command(scenario.full_lifecycle_after_registration()[0]))
+            await env.sleep(timedelta(days=57))
+            for command in scenario.full_lifecycle_after_registration()[1:]:
+                await cases.act(missed, parse_command(command))
+            await cases.outcome(missed)
+            await _save(env, missed, "case_missed_deadline")
+
+            forums = ForumClient(env.client, settings)
+            group = sorted(terminology.target_groups().codes)[0]
+            await forums.open_forum(group, Actor(id="tl-bo", role="team_lead"), history_limit=40)
+            handle = env.client.get_workflow_handle(forum_id(group))
+            first_run = (await handle.describe()).run_id
+            for n in range(8):
+                await forums.act(
+                    group,
+                    {"type": "submit_forum_observation", "actor": {"id": "vol-maria", "role": "volunteer"},
+                     "text": f"Observation nummer {n + 1} om behov for samvær i weekenden", "life_area": "relations"},
+                )
+            assert (await handle.describe()).run_id != first_run, "the forum did not continue as new"
+            history = await env.client.get_workflow_handle(forum_id(group), run_id=first_run).fetch_history()
+            (HISTORIES / "forum_continued_as_new.json").write_text(history.to_json())
+            await handle.terminate("recorded")
+    store.dispose()
+
+
+async def _save(env: WorkflowEnvironment, workflow_id: str, name: str) -> None:
+    history = await env.client.get_workflow_handle(workflow_id).fetch_history()
+    (HISTORIES / f"{name}.json").write_text(history.to_json())
+
+
+@pytest.fixture(scope="module")
+def histories(tmp_path_factory) -> list[Path]:
+    if RECORD:
+        import asyncio
+
+        asyncio.run(_record_all(tmp_path_factory.mktemp("record")))
+    found = sorted(HISTORIES.glob("*.json"))
+    assert found, f"no histories in {HISTORIES}. {RERECORD_HINT}"
+    return found
+
+
+def test_the_recorded_histories_cover_the_scenarios(histories):
+    assert {p.stem for p in histories} >= {"case_full_lifecycle", "case_missed_deadline", "forum_continued_as_new"}
+
+
+async def test_every_recorded_history_replays_against_the_current_workflow_code(histories):
+    replayer = Replayer(workflows=[CaseWorkflow, ForumWorkflow], data_converter=pydantic_data_converter)
+    failures = []
+    for path in histories:
+        data = json.loads(path.read_text())
+        history = WorkflowHistory.from_json(path.stem, data)
+        result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
+        if result.replay_failure is not None:
+            failures.append(f"{path.name}: {result.replay_failure}")
+    assert not failures, "replay failed (a non-deterministic workflow change?):\n" + "\n".join(failures) + "\n" + RERECORD_HINT
+
+
+# -- what workflow.patched is for: a test-only workflow in three versions -------------------
+
+
+@activity.defn(name="greet")
+async def greet(name: str) -> str:
+    return f"hej {name}"
+
+
+@workflow.defn(name="PatchDemo", sandboxed=False)
+class PatchDemoV1:
+    @workflow.run
+    async def run(self, name: str) -> str:
+        await workflow.sleep(timedelta(hours=1))
+        return f"hej {name}"
+
+
+@workflow.defn(name="PatchDemo", sandboxed=False)
+class PatchDemoV2Unpatched:
+    """v1 with its sleep turned into an activity call, without a patch."""
+
+    @workflow.run
+    async def run(self, name: str) -> str:
+        return await workflow.execute_activity(greet, name, start_to_close_timeout=timedelta(seconds=10))
+
+
+@workflow.defn(name="PatchDemo", sandboxed=False)
+class PatchDemoV3Patched:
+    """The same change behind ``workflow.patched``: old histories take the old path."""
+
+    @workflow.run
+    async def run(self, name: str) -> str:
+        if workflow.patched("greet-by-activity"):
+            return await workflow.execute_activity(greet, name, start_to_close_timeout=timedelta(seconds=10))
+        await workflow.sleep(timedelta(hours=1))
+        return f"hej {name}"
+
+
+async def test_an_unpatched_change_fails_replay_and_workflow_patched_fixes_it(env):
+    queue = f"patch-demo-{uuid.uuid4().hex[:8]}"
+    async with Worker(env.client, task_queue=queue, workflows=[PatchDemoV1]):
+        handle = await env.client.start_workflow(PatchDemoV1.run, "Jonas", id=f"patch-demo-{uuid.uuid4().hex[:8]}", task_queue=queue)
+        assert await handle.result() == "hej Jonas"
+    history = await handle.fetch_history()
+
+    unpatched = await Replayer(workflows=[PatchDemoV2Unpatched], data_converter=env.client.data_converter).replay_workflow(
+        history, raise_on_replay_failure=False
+    )
+    assert unpatched.replay_failure is not None
+    assert "nondetermin" in str(unpatched.replay_failure).lower()
+
+    patched = await Replayer(workflows=[PatchDemoV3Patched], data_converter=env.client.data_converter).replay_workflow(
+        history, raise_on_replay_failure=False
+    )
+    assert patched.replay_failure is None
+
+    async with Worker(env.client, task_queue=queue, workflows=[PatchDemoV3Patched], activities=[greet]):
+        new = await env.client.start_workflow(PatchDemoV3Patched.run, "Karim", id=f"patch-demo-{uuid.uuid4().hex[:8]}", task_queue=queue)
+        assert await new.result() == "hej Karim"

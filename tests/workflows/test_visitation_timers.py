@@ -1,0 +1,178 @@
+"""Every visitation timer on the time-skipping server: the processing deadline
+(reminder, miss, notice, escalation), the hearing deadline, the appeal window,
+a late appeal, an overdue reconsideration, Ankestyrelsen, a changed decision."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+import pytest
+
+from app.cases import CaseClient, CommandRejected, parse_appeal_command, parse_command
+from domain import terminology
+from domain.appeal import AppealStatus, appeal_id
+from domain.phases import Phase
+from eventlog.outbox import Outbox
+from tests import scenario
+
+CW, TL, CITIZEN = scenario.CASEWORKER, scenario.TEAM_LEAD, scenario.CITIZEN
+SEL85 = {"service": scenario.code(terminology.services(), "Støtte til beskæftigelse"), "legal_basis": "SEL § 85", "hours_per_week": 3}
+
+
+def partly(actor=TL) -> dict:
+    return {"type": "make_decision", "actor": actor, "outcome": "partly_granted", "services": [SEL85], "reasons": "Delvist dækket"}
+
+
+async def run(cases: CaseClient, case_id: str, *commands: dict) -> None:
+    for data in commands:
+        await cases.act(case_id, parse_command(data))
+
+
+async def assessed_case(cases: CaseClient, case_id: str) -> None:
+    await cases.open_case(parse_command(scenario.register(case_id)))
+    await run(cases, case_id, {"type": "open_visitation", "actor": CW}, scenario.assessment())
+
+
+def outbox_for(settings, stream_id: str) -> list:
+    outbox = Outbox(settings.database_url)
+    try:
+        return outbox.for_case(stream_id)
+    finally:
+        outbox.dispose()
+
+
+async def eventually(check, tries: int = 100):
+    for _ in range(tries):
+        result = await check()
+        if result:
+            return result
+        await asyncio.sleep(0.05)
+    raise AssertionError("the condition never held")
+
+
+async def test_the_processing_deadline_reminds_then_records_the_miss_with_a_notice_and_escalates(env, cases, case_id, settings, store):
+    await assessed_case(cases, case_id)
+    await run(cases, case_id, {"type": "receive_application", "actor": CW, "applied_for": ["SEL § 85"]})
+
+    await env.sleep(timedelta(weeks=7, days=1))  # the reminder goes a week before the 8 weeks
+    assert [m.kind for m in outbox_for(settings, case_id)] == ["reminder"]
+    assert (await cases.state(case_id)).visitation.processing_missed is None
+
+    await env.sleep(timedelta(weeks=1))
+    state = await eventually(lambda: _missed(cases, case_id))
+    assert "Du kan forvente en afgørelse senest" in state.visitation.processing_missed.notice
+    sent = outbox_for(settings, case_id)
+    assert [(m.recipient, m.kind) for m in sent][1:] == [("citizen", "deadline_notice"), ("team_lead", "escalation")]
+    assert store.read_stream(case_id)[-1].legal_basis == "Retssikkerhedsloven § 3, stk. 2"
+
+
+async def _missed(cases, case_id):
+    state = await cases.state(case_id)
+    return state if state.visitation.processing_missed else None
+
+
+async def test_a_decision_in_time_stops_the_processing_deadline(env, cases, case_id, settings):
+    await assessed_case(cases, case_id)
+    await run(cases, case_id, {"type": "receive_application", "actor": CW, "applied_for": ["SEL § 85"]}, partly())
+    await env.sleep(timedelta(weeks=9))
+    state = await cases.state(case_id)
+    assert state.visitation.processing_missed is None
+    assert "deadline_notice" not in [m.kind for m in outbox_for(settings, case_id)]
+
+
+async def test_the_hearing_deadline_passing_lets_the_decision_be_made(env, cases, case_id, settings):
+    await assessed_case(cases, case_id)
+    await run(
+        cases,
+        case_id,
+        {"type": "consent_to_obtain_information", "actor": CITIZEN, "information": ["Lægeerklæring"], "from_whom": ["Egen læge"], "case_id": case_id},
+        {"type": "record_case_information", "actor": CW, "source": "Egen læge", "summary": "Kan arbejde 10 timer om ugen"},
+        {"type": "start_hearing", "actor": CW, "answer_within_days": 14},
+    )
+    with pytest.raises(CommandRejected) as refused:
+        await cases.act(case_id, parse_command(partly()))
+    assert refused.value.rule == "decision.hearing_open"
+
+    await env.sleep(timedelta(days=15))
+
+    state = await cases.state(case_id)
+    assert state.visitation.hearing.deadline_passed and state.visitation.information[0].heard
+    assert [m.kind for m in outbox_for(settings, case_id)] == ["hearing", "hearing_deadline"]
+    result = await cases.act(case_id, parse_command(partly()))
+    assert result.phase is Phase.TEAM
+
+
+async def test_no_appeal_in_the_window_closes_it_and_a_late_appeal_is_recorded_and_flagged(env, cases, case_id, settings):
+    await assessed_case(cases, case_id)
+    await run(cases, case_id, partly())
+    appeal = appeal_id(case_id, 1)
+    await eventually(lambda: _appeal_status(cases, case_id, AppealStatus.WINDOW_OPEN))
+
+    await env.sleep(timedelta(weeks=4, days=1))
+
+    assert (await cases.appeal_state(case_id)).status is AppealStatus.WINDOW_CLOSED
+    result = await cases.act_on_appeal(
+        case_id, parse_appeal_command({"type": "lodge_appeal", "actor": CITIZEN, "complaint": "Jeg havde ikke set brevet"})
+    )
+    assert result.status is AppealStatus.AWAITING_RECONSIDERATION
+    state = await cases.appeal_state(case_id)
+    assert state.late
+    await eventually(lambda: _kinds_include(settings, appeal, "late_appeal"))
+    assert ("team_lead", "late_appeal") in [(m.recipient, m.kind) for m in outbox_for(settings, appeal)]
+
+
+async def test_an_overdue_reconsideration_escalates_and_an_upheld_one_goes_to_ankestyrelsen(env, cases, case_id, settings, store):
+    await assessed_case(cases, case_id)
+    await run(cases, case_id, partly())
+    appeal = appeal_id(case_id, 1)
+    await eventually(lambda: _appeal_status(cases, case_id, AppealStatus.WINDOW_OPEN))
+    await cases.act_on_appeal(case_id, parse_appeal_command({"type": "lodge_appeal", "actor": CITIZEN, "complaint": "For få timer"}))
+    assert not (await cases.appeal_state(case_id)).late
+
+    await env.sleep(timedelta(weeks=4, days=1))
+
+    assert (await cases.appeal_state(case_id)).reconsideration_overdue
+    await cases.act_on_appeal(
+        case_id, parse_appeal_command({"type": "reconsider", "actor": TL, "outcome": "upheld", "reasons": "Fastholdes"})
+    )
+    await eventually(lambda: _kinds_include(settings, appeal, "appeal_forwarded"))
+    sent = outbox_for(settings, appeal)
+    assert ("Ankestyrelsen", "appeal_forwarded") in [(m.recipient, m.kind) for m in sent]
+    assert "escalation" in [m.kind for m in sent]
+    assert [e.event_type for e in store.read_stream(appeal)][-2:] == ["decision_reconsidered", "appeal_sent_to_ankestyrelsen"]
+
+
+async def test_a_decision_changed_on_reconsideration_reopens_the_case_for_a_new_decision(env, cases, case_id, store):
+    await assessed_case(cases, case_id)
+    await run(cases, case_id, partly())
+    await eventually(lambda: _appeal_status(cases, case_id, AppealStatus.WINDOW_OPEN))
+    await cases.act_on_appeal(case_id, parse_appeal_command({"type": "lodge_appeal", "actor": CITIZEN, "complaint": "For få timer"}))
+    with pytest.raises(CommandRejected) as refused:
+        await cases.act_on_appeal(case_id, parse_appeal_command({"type": "reconsider", "actor": CITIZEN, "outcome": "changed", "reasons": "x"}))
+    assert refused.value.field == "actor.role"
+    await cases.act_on_appeal(
+        case_id, parse_appeal_command({"type": "reconsider", "actor": TL, "outcome": "changed", "reasons": "Nye oplysninger"})
+    )
+    state = await eventually(lambda: _reopened(cases, case_id))
+    assert state.visitation.reopened_by == appeal_id(case_id, 1)
+    result = await cases.act(case_id, parse_command({**partly(), "outcome": "granted", "reasons": ""}))
+    assert result.phase is Phase.TEAM
+    assert (await cases.state(case_id)).decision.number == 2
+    await eventually(lambda: _appeal_status(cases, case_id, AppealStatus.WINDOW_OPEN, decision_number=2))
+
+
+async def _appeal_status(cases, case_id, status, decision_number=1):
+    try:
+        return (await cases.appeal_state(case_id, decision_number)).status is status
+    except Exception:
+        return False
+
+
+async def _kinds_include(settings, stream_id, kind):
+    return kind in [m.kind for m in outbox_for(settings, stream_id)]
+
+
+async def _reopened(cases, case_id):
+    state = await cases.state(case_id)
+    return state if state.visitation.reopened_by else None

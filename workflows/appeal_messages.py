@@ -1,0 +1,48 @@
+"""The typed inputs and outputs of the AppealWorkflow."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from domain.appeal import AppealCommand, AppealStatus
+from domain.deadlines import PhaseDeadlines
+
+
+class AppealInput(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    case_id: str
+    decision_number: int
+    outcome: str
+    decided_at: datetime
+    caseworker_id: str = Field(description="Who is told of an appeal")
+    team_lead_id: str = Field(default="team_lead", description="Who is told of a late appeal or an overdue reconsideration")
+    deadlines: PhaseDeadlines = Field(default_factory=PhaseDeadlines)
+
+
+class AppealActRequest(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    command: AppealCommand
+
+
+class AppealActResult(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    appeal_id: str
+    version: int
+    status: AppealStatus
+    events: list[str]
+
+
+class AppealOutcome(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    appeal_id: str
+    case_id: str
+    decision_number: int
+    status: AppealStatus
+    late: bool
+    reasons: str = ""

@@ -1,0 +1,35 @@
+"""The typed inputs and outputs of the ForumWorkflow."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from domain.forum import ForumCommand, ForumState
+from domain.messages import Actor
+
+
+class ForumInput(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    target_group: str
+    opened_by: Actor
+    meeting_interval: timedelta = timedelta(weeks=6)
+    history_limit: int = Field(default=5_000, ge=20, description="Continue as new past this many history events")
+    carried: ForumState | None = None
+    next_meeting_at: datetime | None = None
+
+
+class ForumActRequest(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    command: ForumCommand
+
+
+class ForumActResult(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    forum_id: str
+    version: int
+    events: list[str]
