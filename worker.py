@@ -74,6 +74,10 @@ async def run_worker(settings: Settings) -> None:
 def main() -> None:
     settings = get_settings()
     configure_logging(settings.log_format, settings.log_level)
+    if settings.worker_metrics_address:
+        from app.api.metrics import enable_worker_metrics  # only when metrics are asked for
+
+        enable_worker_metrics(settings.worker_metrics_address)
     asyncio.run(run_worker(settings))
 
 

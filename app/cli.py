@@ -16,7 +16,8 @@ from app.cases import CaseClient, CommandRejected, parse_command
 from app.logging import configure_logging
 from app.settings import Settings, get_settings
 from app.temporal import connect
-from app.audit_cli import audit_app
+from activities.eventlog import open_event_store
+from app.audit_cli import PurposeOption, audit_app, record_read
 from app.forum_cli import forum_app
 from app.report_cli import report_command
 from app.kl_gateway_cli import kl_gateway_command
@@ -215,10 +216,17 @@ def case_act(
 @case_app.command("show")
 def case_show(
     case_id: str,
+    purpose: PurposeOption,
     as_json: Annotated[bool, typer.Option("--json", help="Print the state as JSON")] = False,
+    as_: AsOption = None,
 ) -> None:
-    """Show a case as its workflow holds it now."""
+    """Show a case as its workflow holds it now (the read is recorded in the access log)."""
     settings = get_settings()
+    store = open_event_store(settings.database_url)
+    try:
+        record_read(store, as_, purpose, case_id, "case state (samskab case show)", settings)
+    finally:
+        store.dispose()
 
     async def main():
         cases = await _case_client(settings)

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from domain.case import CaseState
+from domain.case import SYSTEM_COMMAND_TYPES, CaseState
 from domain.consent import InformationCategory
 from domain.messages import Role
 from domain.team import InvitationStatus, MemberKind
@@ -73,11 +73,12 @@ COMMANDS_BY_ROLE: dict[Role, frozenset[str]] = {
         {"register_need", "approve_team", "answer_plan", "give_consent", "revoke_consent", "record_observation",
          "lodge_appeal", "withdraw_appeal"}
     ),  # fmt: skip
-    Role.STAFF: frozenset({"answer_invitation", "record_observation", "record_check_in", "record_meeting"}),
-    Role.VOLUNTEER: frozenset({"answer_invitation", "record_observation", "record_check_in"}),
-    Role.RELATIVE: frozenset({"answer_invitation", "record_observation", "record_check_in"}),
+    Role.STAFF: frozenset({"answer_invitation", "record_observation", "schedule_meeting", "record_meeting"}),
+    Role.VOLUNTEER: frozenset({"answer_invitation", "record_observation"}),
+    Role.RELATIVE: frozenset({"answer_invitation", "record_observation"}),
 }
-SYSTEM_COMMANDS = frozenset({"record_missed_deadline", "expire_invitation"})
+#: Commands the workflow gives itself when a timer fires; no caller may give them.
+SYSTEM_COMMANDS = SYSTEM_COMMAND_TYPES
 #: The citizen's own say: nobody gives these on the citizen's behalf.
 CITIZEN_ONLY_COMMANDS = frozenset({"approve_team", "answer_plan", "give_consent", "revoke_consent"})
 

@@ -850,6 +850,9 @@ _DECIDERS: dict[type[Command], Callable[[CaseState, Command], list[Event]]] = {
     RecordCheckIn: _record_check_in,
 }
 
+#: The type names of the commands the workflows give themselves when a timer fires.
+SYSTEM_COMMAND_TYPES = frozenset(c.model_fields["type"].default for c in _DECIDERS if c.issued_by_system)
+
 
 def decide(state: CaseState, command: Command) -> list[Event]:
     """What happens if ``command`` is carried out now; a DomainError if it may not be."""

@@ -31,6 +31,7 @@ class RecordMissedDeadline(Command):
     """Issued by the workflow itself when a phase's timer fires."""
 
     title = "Record missed deadline"
+    issued_by_system = True
     type: Literal["record_missed_deadline"] = "record_missed_deadline"
     phase: str
     due_at: datetime
@@ -129,6 +130,7 @@ class RecordMissedProcessingDeadline(Command):
     """Issued by the workflow when the processing deadline passes without a decision."""
 
     title = "Record missed processing deadline"
+    issued_by_system = True
     type: Literal["record_missed_processing_deadline"] = "record_missed_processing_deadline"
     expected_by: datetime
 

@@ -139,6 +139,7 @@ class RecordHearingDeadlinePassed(Command):
     """Issued by the workflow when the citizen's hearing deadline passes without an answer."""
 
     title = "Record hearing deadline passed"
+    issued_by_system = True
     type: Literal["record_hearing_deadline_passed"] = "record_hearing_deadline_passed"
 
 

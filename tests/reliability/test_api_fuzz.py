@@ -49,7 +49,7 @@ def test_no_request_makes_the_api_answer_500(api_schema, api_headers):
         @hsettings(max_examples=10, deadline=None, suppress_health_check=list(HealthCheck), database=None)
         @given(case=operation.as_strategy())
         def call(case):
-            response = case.call(headers={**api_headers, **(case.headers or {})})
+            response = case.call(headers={**(case.headers or {}), **api_headers})
             served[response.status_code] = served.get(response.status_code, 0) + 1
             assert response.status_code < 500, (
                 f"{case.method} {case.formatted_path} -> {response.status_code}: {response.text[:500]}"
