@@ -55,7 +55,9 @@ def make_engines(url: str | URL, connect_args: Mapping[str, Any] | None = None) 
 
 
 def _postgresql_engines(url: URL, connect_args: dict[str, Any]) -> Engines:
-    engine = create_engine(url, connect_args=connect_args, pool_pre_ping=True)
+    # No pre-ping (a round trip on every checkout): the append path invalidates
+    # a connection that fails, and reads go through SQLAlchemy, which does too.
+    engine = create_engine(url, connect_args=connect_args, pool_recycle=1800)
     return Engines(engine, engine, {"isolation_level": "REPEATABLE READ"})
 
 

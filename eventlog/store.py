@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from datetime import datetime, timezone
 from typing import Any, NamedTuple
 
@@ -155,6 +155,11 @@ class EventStore:
             finally:
                 cursor.close()
             connection.commit()
+        except self._lost_connection_errors:
+            # The server went away (a restart, a failover): drop this connection
+            # from the pool so the retry gets a fresh one.
+            connection.invalidate()
+            raise
         except BaseException:
             connection.rollback()
             raise
@@ -166,24 +171,23 @@ class EventStore:
     ) -> AppendResult:
         """The body of an append, run with the head locked."""
         sql = self._driver
-        head = sql.lock_head.execute(cursor).fetchone()
+        head = sql.lock_head.execute(cursor, {"stream_id": stream_id, "event_id": batch[0][0].event_id}).fetchone()
         if head is None:
             raise EventLogError("the event log has no head row; call create_schema() first")
-        head_position, head_hash = head
-        first = sql.find_event.execute(cursor, {"event_id": batch[0][0].event_id}).fetchone()
-        if first is not None:
-            stored = [_StoredId(*first)]
-            for item, _ in batch[1:]:
+        head_position, head_hash, actual_version, first_stored_at = head
+        if first_stored_at is not None:
+            stored = []
+            for item, _ in batch:
                 row = sql.find_event.execute(cursor, {"event_id": item.event_id}).fetchone()
                 if row is not None:
                     stored.append(_StoredId(*row))
             return _retry_result(stream_id, batch, stored)
-        (actual_version,) = sql.max_version.execute(cursor, {"stream_id": stream_id}).fetchone()
         if actual_version != expected_version:
             raise ConcurrencyConflict(stream_id, expected_version, actual_version)
         rows = _chain_rows(stream_id, expected_version, batch, head_position, head_hash)
-        sql.insert_events.executemany(cursor, rows)
-        sql.move_head.execute(cursor, {"new_position": rows[-1]["position"], "new_hash": rows[-1]["hash"]})
+        with _pipelined(cursor):
+            sql.insert_events.executemany(cursor, rows)
+            sql.move_head.execute(cursor, {"new_position": rows[-1]["position"], "new_hash": rows[-1]["hash"]})
         positions = tuple(row["position"] for row in rows)
         return AppendResult(
             stream_id=stream_id,
@@ -315,15 +319,24 @@ class EventStore:
             .order_by(c.position)
             .limit(bindparam("limit"))
         )
+        # One round trip opens an append: lock the head, and learn the stream's
+        # version and whether the batch's first event id is already stored.
+        lock_and_look = select(
+            log_head.c.position,
+            log_head.c.hash,
+            self._max_version.scalar_subquery(),
+            select(c.position).where(c.event_id == bindparam("event_id")).scalar_subquery(),
+        ).where(head_row)
         self._driver = _AppendStatements(
             self._engines.write.dialect,
-            lock_head=self._select_head.with_for_update(),
+            lock_head=lock_and_look.with_for_update(of=log_head),
             find_event=self._find_event_ids.where(c.event_id == bindparam("event_id")),
-            max_version=self._max_version,
             insert_events=self._insert_events,
             move_head=self._move_head,
         )
-        self._driver_integrity_error = self._engines.write.dialect.loaded_dbapi.IntegrityError
+        dbapi = self._engines.write.dialect.loaded_dbapi
+        self._driver_integrity_error = dbapi.IntegrityError
+        self._lost_connection_errors = (dbapi.OperationalError, dbapi.InterfaceError)
 
 
 class _StoredId(NamedTuple):
@@ -341,13 +354,19 @@ class _StoredId(NamedTuple):
     payload_hash: str
 
 
+def _pipelined(cursor: Any):
+    """Sends the rows and the head's move together where the driver can (psycopg's
+    pipeline mode): one round trip instead of two. sqlite3 runs in-process and needs none."""
+    pipeline = getattr(cursor.connection, "pipeline", None)
+    return pipeline() if pipeline is not None else nullcontext()
+
+
 class _AppendStatements:
     """The append path's statements, compiled once for the write engine's dialect."""
 
     def __init__(self, dialect: Dialect, **statements: Any) -> None:
         self.lock_head = DriverStatement(statements["lock_head"], dialect)
         self.find_event = DriverStatement(statements["find_event"], dialect)
-        self.max_version = DriverStatement(statements["max_version"], dialect)
         self.insert_events = DriverStatement(statements["insert_events"], dialect)
         self.move_head = DriverStatement(statements["move_head"], dialect)
 

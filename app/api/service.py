@@ -198,6 +198,8 @@ class Backend:
             await asyncio.sleep(0.02)
 
     async def act(self, who: Subject, case_id: str, body: dict[str, Any], request_id: str | None = None):
+        if not isinstance(body, dict):  # an empty body or a JSON list/number: a refusal, not a 500
+            raise ApiError(422, "send the command as a JSON object with its 'type'", rule="input.invalid", field="type")
         data = dict(body)
         expected_version = data.pop("expected_version", None)
         _refuse_actor_in_body(data)

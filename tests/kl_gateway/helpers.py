@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from pydantic import ValidationError
+
 from app.demo_citizens import DemoCitizen, demo_citizens
 from domain.case import command_adapter, decide, evolve, initial_state
 from domain.errors import DomainError
@@ -18,11 +20,11 @@ def run_citizen(citizen: DemoCitizen, case_id: str, start: datetime, step: timed
     events: list[Event] = []
     at = start
     for data in [citizen.registration(case_id), *citizen.steps]:
-        command = command_adapter.validate_python(data).model_copy(update={"at": at})
         try:
+            command = command_adapter.validate_python(data).model_copy(update={"at": at})
             new = decide(state, command)
-        except DomainError:
-            continue  # a step the demo expects to be refused, or one that needs the workflow's timers
+        except (DomainError, ValidationError):
+            continue  # refused on purpose, needs the workflow's timers, or belongs to another workflow (an appeal)
         for event in new:
             state = evolve(state, event)
         events.extend(new)

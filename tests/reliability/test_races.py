@@ -13,7 +13,7 @@ from temporalio.api.enums.v1 import EventType
 
 from activities.eventlog import open_event_store
 from app.cases import CaseClient, CommandRejected, parse_command
-from eventlog import ConcurrencyConflict, EventStore, NewEvent
+from eventlog import ConcurrencyConflict, NewEvent
 from tests import scenario
 from tests.eventlog.conftest import postgres_log, sqlite_log
 from tests.reliability.harness import record_figures

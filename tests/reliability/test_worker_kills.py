@@ -5,7 +5,6 @@ server, 100 case lifecycles, and a worker killed with SIGKILL at random points
 from __future__ import annotations
 
 import asyncio
-import os
 import random
 import time
 
@@ -16,7 +15,7 @@ from app.keys import open_key_store
 from eventlog import EventStore
 from tests.reliability.harness import WorkerProcess, check_log, drive_many, notifications_doubled, record_figures
 
-pytestmark = [pytest.mark.slow, pytest.mark.skipif(not os.environ.get("SAMSKAB_RELIABILITY_WIP"), reason="work in progress")]
+pytestmark = pytest.mark.slow
 
 SEED = 20240610
 CASES = 100
