@@ -52,6 +52,7 @@ def build_worker(client: Client, settings: Settings, store, outbox: Outbox | Non
         activities=[activities.append, notifications.send, kl_gateway.status, kl_gateway.changed_on, kl_gateway.deliver],
         activity_executor=ThreadPoolExecutor(ACTIVITY_THREADS, thread_name_prefix="samskab-activity"),
         graceful_shutdown_timeout=options.pop("graceful_shutdown_timeout", GRACEFUL_SHUTDOWN),
+        max_cached_workflows=options.pop("max_cached_workflows", settings.worker_max_cached_workflows),
         **options,
     )
 

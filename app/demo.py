@@ -5,6 +5,7 @@ closed, each case rebuilt from the log equals its workflow, and the chain verifi
 from __future__ import annotations
 
 import asyncio
+import logging
 from datetime import UTC, datetime, timedelta
 
 from rich.console import Console
@@ -75,6 +76,8 @@ async def drive(cases: CaseClient, citizen: DemoCitizen, case_id: str, console: 
 
 
 async def run_demo(settings: Settings, console: Console) -> bool:
+    # The demo narrates each step itself; the workflows' own phase log lines would repeat it.
+    logging.getLogger("temporalio.workflow").setLevel(logging.WARNING)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     store = open_event_store(settings.database_url)
     run = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")

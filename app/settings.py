@@ -38,6 +38,12 @@ class Settings(BaseSettings):
     data_dir: Path = DEFAULT_DATA_DIR
     dev_server_port: int = 7233
     dev_ui_port: int = 8233
+    worker_max_cached_workflows: int = Field(
+        default=500,
+        ge=0,
+        description="Cases a worker keeps in memory between commands; the rest replay from history on their next "
+        "command. Bounds the worker's memory however many cases wait for a person.",
+    )
     log_format: Literal["console", "json"] = "console"
     log_level: str = "INFO"
     deadlines: PhaseDeadlines = Field(default_factory=PhaseDeadlines)

@@ -70,6 +70,7 @@ class CaseWorkflow:
         async with self._lock:
             events = self._decide(input.registration)
             await self._record(events)
+        self._opening = None  # only needed until the registration is recorded
         while self._state.phase is not Phase.CLOSED:
             await self._until_phase_ends()
         await workflow.wait_condition(workflow.all_handlers_finished)

@@ -26,10 +26,12 @@ DURABLE_RETRY = RetryPolicy(
 async def append_events(stream_id: str, expected_version: int, events: list[Event]) -> AppendReceipt:
     """Appends with ids from ``workflow.uuid4()``, so a retried activity writes nothing twice.
 
-    A local activity: the append is short and runs in the same workflow task,
-    which saves a round trip to the server per command; if the worker dies
-    mid-append, the next worker retries it and the event ids make that safe."""
-    return await workflow.execute_local_activity(
+    A regular activity, not a local one, on purpose: its input is written to
+    the workflow's history when it is scheduled. A local activity's is not, so
+    a worker killed mid-append would have the next worker decide the command
+    again with a later ``workflow.now()``: the log would keep the first
+    recording (same event id) while the workflow folded the second."""
+    return await workflow.execute_activity(
         "append_case_events",
         AppendRequest(
             case_id=stream_id,

@@ -76,6 +76,7 @@ async def test_killing_workers_at_random_loses_and_doubles_nothing(settings, cli
         doubled=figures.doubled + letters_doubled,
         recovered=f"{completed}/{CASES}",
         retries=stats.retries,
+        time_drift=figures.time_drift,
         seconds=round(time.monotonic() - started),
     )
     assert kills >= MIN_KILLS, f"only {kills} kills; the run was too short to prove anything"
