@@ -178,7 +178,8 @@ class CaseWorkflow:
                 self._background(self._watch_processing_deadline(event))
             elif isinstance(event, HearingStarted):
                 self._background(self._watch_hearing(event))
-            elif isinstance(event, DecisionMade):
+            elif isinstance(event, DecisionMade) and workflow.patched("decision-letter-and-appeal"):
+                # cases decided before this change get neither (their histories must replay)
                 self._background(self._notify("citizen", "decision", "Afgørelse i din sag", event.letter))
                 self._background(self._follow_appeal(event))
 
