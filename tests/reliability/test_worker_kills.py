@@ -36,7 +36,7 @@ async def test_killing_workers_at_random_loses_and_doubles_nothing(settings, cli
         # Kills go on while cases are driven; the interval is short enough
         # for at least MIN_KILLS during the run.
         while not driving_done.is_set() and sum(w.kills for w in workers) < MAX_KILLS:
-            await asyncio.sleep(rng.uniform(1.0, 3.5))
+            await asyncio.sleep(rng.uniform(0.5, 2.0))
             if driving_done.is_set():
                 break
             victim = rng.choice(workers)
