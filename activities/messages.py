@@ -14,12 +14,12 @@ from domain.forum import ForumEvent
 from domain.kl_delivery import KL_DELIVERY_EVENTS
 
 
-def _members(union) -> tuple[type, ...]:
+def union_members(union) -> tuple[type, ...]:
     return get_args(get_args(union)[0])
 
 
 #: Every event a workflow records: a case's or a forum's.
-DomainEvent = Annotated[Union[_members(CaseEvent) + _members(ForumEvent) + KL_DELIVERY_EVENTS], Field(discriminator="type")]  # noqa: UP007
+DomainEvent = Annotated[Union[union_members(CaseEvent) + union_members(ForumEvent) + KL_DELIVERY_EVENTS], Field(discriminator="type")]  # noqa: UP007
 
 
 class RecordedEvent(BaseModel):

@@ -46,3 +46,15 @@ def test_nobody_gives_the_case_s_own_commands_and_the_auditor_gives_none():
     officer = Subject("cw", Role.CASEWORKER, "0101")
     assert not may(officer, Action.ACT, state=case(), command_type="record_missed_deadline")
     assert not may(Subject("aud", Role.AUDITOR, "0101"), Action.ACT, state=case(), command_type="close_case")
+
+
+def test_every_command_and_event_has_a_danish_name_on_the_pages():
+    """A caseworker reads Danish; a new command or event must get its name on the pages too."""
+    from activities.messages import union_members
+    from app.pages.texts import COMMAND_TITLES, EVENT_TITLES
+    from domain.case import SYSTEM_COMMAND_TYPES, CaseCommand, CaseEvent
+
+    commands = {c.model_fields["type"].default for c in union_members(CaseCommand)} - SYSTEM_COMMAND_TYPES
+    events = {e.model_fields["type"].default for e in union_members(CaseEvent)}
+    assert commands - COMMAND_TITLES.keys() == set()
+    assert events - EVENT_TITLES.keys() == set()
