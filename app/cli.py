@@ -36,8 +36,10 @@ app.add_typer(dev_app, name="dev")
 app.add_typer(case_app, name="case")
 app.add_typer(audit_app, name="audit")
 app.add_typer(forum_app, name="forum")
-app.command("report")(report_command)
-app.command("kl-gateway")(kl_gateway_command)
+report_app = typer.Typer(help="Reports from the event log.")
+report_app.callback(invoke_without_command=True)(report_command)
+report_app.command("kl-gateway")(kl_gateway_command)
+app.add_typer(report_app, name="report")
 
 AsOption = Annotated[
     str | None,

@@ -58,7 +58,7 @@ class DemoCitizen:
 def _assessment(
     target_group: str,
     conditions: list[tuple[str, int | None, str]],
-    goals: list[tuple[str, str]],
+    goals: list[tuple[str, str, str, int]],
     support_needs: dict[str, str] | None = None,
     referral_source: str | None = None,
 ) -> dict:
@@ -83,7 +83,13 @@ def _assessment(
             for name, severity, words in conditions
         ],
         "goals": [
-            {"in_own_words": words, "goal_type": _code(terminology.goal_types(), goal_type)} for words, goal_type in goals
+            {
+                "in_own_words": words,
+                "goal_type": _code(terminology.goal_types(), goal_type),
+                "primary_condition": _code(terminology.conditions(), primary),
+                "target_severity": target,
+            }
+            for words, goal_type, primary, target in goals
         ],
     }
 
@@ -278,7 +284,7 @@ def demo_citizens() -> list[DemoCitizen]:
                     ("Varetage beskæftigelse", 3, "Jeg vil gerne arbejde, men ikke med mange mennesker omkring mig"),
                     ("Indgå i samspil og kontakt", 2, "Det er svært at vide, hvad andre forventer"),
                 ],
-                [("Have et job nogle timer om ugen", "Udvikle funktionsevne")],
+                [("Have et job nogle timer om ugen", "Udvikle funktionsevne", "Varetage beskæftigelse", 1)],
             ),
             _decision("granted", [("Støtte til beskæftigelse", "SEL § 85", 3)]),
             PROPOSE_TEAM,
@@ -342,7 +348,7 @@ def demo_citizens() -> list[DemoCitizen]:
                     ("Vaske sig", 3, ""),
                     ("Varetage beskæftigelse", 1, "Jeg vil beholde mit job som programmør"),
                 ],
-                [("Selv være arbejdsleder for mine hjælpere", "Fastholde funktionsevne")],
+                [("Selv være arbejdsleder for mine hjælpere", "Fastholde funktionsevne", "Varetage beskæftigelse", 1)],
                 support_needs={"Gå og bevæge sig": "Fuldstændigt støttebehov", "Vaske sig": "Højt støttebehov"},
                 referral_source="Borger",
             ),
@@ -444,7 +450,7 @@ def demo_citizens() -> list[DemoCitizen]:
                     ("Deltage i sociale fællesskaber og fritidsaktiviteter", 3, "Jeg savner nogen at drikke kaffe med"),
                     ("Varetage relationer til netværk", 2, ""),
                 ],
-                [("Komme ud blandt andre en gang om ugen", "Udvikle funktionsevne")],
+                [("Komme ud blandt andre en gang om ugen", "Udvikle funktionsevne", "Deltage i sociale fællesskaber og fritidsaktiviteter", 2)],
             ),
             _decision(
                 "granted",

@@ -81,11 +81,16 @@ def write_json(report: LearningReport, path: Path) -> None:
 
 
 def report_command(
+    ctx: typer.Context,
     csv_file: Annotated[Path | None, typer.Option("--csv", help="Also write the table as CSV to this file")] = None,
     json_file: Annotated[Path | None, typer.Option("--json", help="Also write the report, with distributions, as JSON")] = None,
     charts: Annotated[Path | None, typer.Option("--charts", help="Also write PNG charts into this directory")] = None,
 ) -> None:
-    """Learning across cases: value domains per target group and pilot type, from the event log alone."""
+    """Learning across cases: value domains per target group and pilot type, from the event log alone.
+
+    `samskab report kl-gateway ...` makes the daily FFB delivery report instead."""
+    if ctx.invoked_subcommand:
+        return
     console = Console()
     settings = get_settings()
     store = open_event_store(settings.database_url)

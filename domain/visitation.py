@@ -115,6 +115,13 @@ class GoalInput(BaseModel):
 
     in_own_words: str = Field(min_length=3, max_length=2000)
     goal_type: str = Field(description="FFB Måltype code")
+    primary_condition: str | None = Field(
+        default=None, description='FFB tilstande code of the assessed condition the goal is about ("Aktivitet og deltagelse")'
+    )
+    secondary_conditions: list[str] = Field(default_factory=list, description="Other assessed conditions it touches")
+    target_severity: int | None = Field(
+        default=None, ge=0, le=4, description="The function level aimed for on the primary condition, 0-4"
+    )
 
 
 class AssessedCondition(BaseModel):
@@ -135,6 +142,10 @@ class CitizenGoal(BaseModel):
 
     in_own_words: str
     goal_type: Coded
+    # The FFB indsatsmål: which condition it is about, and the level aimed for.
+    primary_condition: Coded | None = None
+    secondary_conditions: tuple[Coded, ...] = ()
+    target_function_level: Coded | None = None
 
 
 class RecordAssessment(Command):
@@ -186,6 +197,60 @@ def _area_and_group(concept: terminology.Concept, field: str) -> tuple[Coded, Co
     return _coded(area), _coded(group)
 
 
+ACTIVITY_AND_PARTICIPATION = "Aktivitet og deltagelse"
+
+
+def _goal_condition(code: str, assessed: dict[str, AssessedCondition], field: str) -> Coded:
+    """FFB's indsatsmål address conditions under "Aktivitet og deltagelse" that this assessment assessed."""
+    condition = assessed.get(code)
+    require(
+        condition is not None,
+        f"code {code!r} is not one of the conditions assessed here; a goal addresses an assessed condition",
+        rule="assessment.goal_condition_not_assessed",
+        field=field,
+    )
+    require(
+        condition.group.display == ACTIVITY_AND_PARTICIPATION,
+        f"{condition.condition.display!r} is under {condition.group.display!r}; "
+        f'a goal addresses conditions under "{ACTIVITY_AND_PARTICIPATION}" (FFB indsatsmål)',
+        rule="assessment.goal_condition_wrong_group",
+        field=field,
+    )
+    return condition.condition
+
+
+def _citizen_goal(goal: GoalInput, i: int, assessed: dict[str, AssessedCondition]) -> CitizenGoal:
+    where = f"goals[{i}]"
+    goal_type = _coded(terminology.goal_types().check(goal.goal_type, field=f"{where}.goal_type"))
+    require(
+        (goal.primary_condition is None) == (goal.target_severity is None),
+        "a goal's primary condition and its target level come together: give both or neither",
+        rule="assessment.goal_target_incomplete",
+        field=f"{where}.target_severity" if goal.primary_condition else f"{where}.primary_condition",
+    )
+    require(
+        goal.primary_condition is not None or not goal.secondary_conditions,
+        "secondary conditions need a primary condition",
+        rule="assessment.goal_secondary_without_primary",
+        field=f"{where}.primary_condition",
+    )
+    if goal.primary_condition is None:
+        return CitizenGoal(in_own_words=goal.in_own_words, goal_type=goal_type)
+    primary = _goal_condition(goal.primary_condition, assessed, f"{where}.primary_condition")
+    secondaries = []
+    for j, code in enumerate(goal.secondary_conditions):
+        field = f"{where}.secondary_conditions[{j}]"
+        require(code != goal.primary_condition, "the primary condition is not also secondary", rule="assessment.goal_secondary_is_primary", field=field)
+        secondaries.append(_goal_condition(code, assessed, field))
+    return CitizenGoal(
+        in_own_words=goal.in_own_words,
+        goal_type=goal_type,
+        primary_condition=primary,
+        secondary_conditions=tuple(secondaries),
+        target_function_level=_coded(terminology.function_level_for(goal.target_severity)),
+    )
+
+
 def assess(command: RecordAssessment) -> AssessmentRecorded:
     """Checks every code against the list it must come from and resolves the levels."""
     target_group = terminology.target_groups().check(command.target_group, field="target_group")
@@ -228,13 +293,8 @@ def assess(command: RecordAssessment) -> AssessmentRecorded:
                 experiences_limitations=_coded(limitations) if limitations else None,
             )
         )
-    goals = tuple(
-        CitizenGoal(
-            in_own_words=goal.in_own_words,
-            goal_type=_coded(terminology.goal_types().check(goal.goal_type, field=f"goals[{i}].goal_type")),
-        )
-        for i, goal in enumerate(command.goals)
-    )
+    assessed = {c.condition.code: c for c in conditions}
+    goals = tuple(_citizen_goal(goal, i, assessed) for i, goal in enumerate(command.goals))
     return AssessmentRecorded(
         occurred_at=command.at,
         actor=command.actor,

@@ -446,3 +446,49 @@ def test_a_missed_processing_deadline_is_recorded_once_with_a_notice_naming_the_
     assert refused(missed, miss, at=late).rule == "deadline.already_recorded"
     assert refused(state, {**miss, "actor": CW}, at=late).field == "actor.role"
     assert refused(after(state, decision("granted", reasons="")), miss, at=late).rule in ("deadline.already_decided", "case.wrong_phase")
+
+
+# -- the goal as FFB's indsatsmål: a primary condition and the level aimed for ------
+
+
+def _goal_assessment(**goal) -> dict:
+    from tests import scenario
+
+    data = scenario.assessment()
+    data["goals"] = [data["goals"][0] | goal]
+    return data
+
+
+def _refused_goal(**goal):
+    from domain.visitation import assess
+
+    command = command_adapter.validate_python(_goal_assessment(**goal)).model_copy(update={"at": NOW})
+    with pytest.raises(DomainError) as error:
+        assess(command)
+    return error.value
+
+
+def test_a_goal_records_its_primary_condition_and_target_level():
+    from domain.visitation import assess
+    from tests import scenario
+
+    work = scenario.code(terminology.conditions(), "Varetage beskæftigelse")
+    command = command_adapter.validate_python(_goal_assessment(primary_condition=work, target_severity=1))
+    goal = assess(command.model_copy(update={"at": NOW})).goals[0]
+    assert goal.primary_condition.display == "Varetage beskæftigelse"
+    assert goal.target_function_level.display == "Let nedsat funktionsevne"
+
+
+def test_a_goal_addresses_an_assessed_condition_under_activity_and_participation():
+    from tests import scenario
+
+    unassessed = scenario.code(terminology.conditions(), "Vaske sig")
+    assert _refused_goal(primary_condition=unassessed, target_severity=1).rule == "assessment.goal_condition_not_assessed"
+
+
+def test_a_goal_names_its_target_level_with_its_primary_condition():
+    from tests import scenario
+
+    work = scenario.code(terminology.conditions(), "Varetage beskæftigelse")
+    error = _refused_goal(primary_condition=work)
+    assert error.rule == "assessment.goal_target_incomplete" and error.field == "goals[0].target_severity"

@@ -140,12 +140,12 @@ def test_cli_validates_any_file(tmp_path: Path) -> None:
     from app.cli import app
 
     runner = CliRunner()
-    good = runner.invoke(app, ["kl-gateway", "--validate", str(EXAMPLES[0])])
+    good = runner.invoke(app, ["report", "kl-gateway", "--validate", str(EXAMPLES[0])])
     assert good.exit_code == 0, good.output
     broken = load("example-1-case-opening")
     del resource(broken, "9947191b-270a-4f64-9b05-8be29e7f5c58")["extension"]
     path = tmp_path / "broken.json"
     path.write_text(json.dumps(broken), encoding="utf-8")
-    bad = runner.invoke(app, ["kl-gateway", "--validate", str(path)])
+    bad = runner.invoke(app, ["report", "kl-gateway", "--validate", str(path)])
     assert bad.exit_code == 1
     assert "service_request.case_number" in bad.output
