@@ -41,4 +41,10 @@ class DriverStatement:
         return cursor
 
     def executemany(self, cursor: Any, rows: Iterable[Mapping[str, Any]]) -> None:
-        cursor.executemany(self.sql, [self.params(row) for row in rows])
+        params = [self.params(row) for row in rows]
+        if len(params) == 1:
+            # psycopg runs executemany as a pipeline of its own: for one row that
+            # costs extra round trips a plain execute does not.
+            cursor.execute(self.sql, params[0])
+        else:
+            cursor.executemany(self.sql, params)

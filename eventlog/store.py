@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from typing import Any, NamedTuple
 
@@ -185,9 +185,8 @@ class EventStore:
         if actual_version != expected_version:
             raise ConcurrencyConflict(stream_id, expected_version, actual_version)
         rows = _chain_rows(stream_id, expected_version, batch, head_position, head_hash)
-        with _pipelined(cursor):
-            sql.insert_events.executemany(cursor, rows)
-            sql.move_head.execute(cursor, {"new_position": rows[-1]["position"], "new_hash": rows[-1]["hash"]})
+        sql.insert_events.executemany(cursor, rows)
+        sql.move_head.execute(cursor, {"new_position": rows[-1]["position"], "new_hash": rows[-1]["hash"]})
         positions = tuple(row["position"] for row in rows)
         return AppendResult(
             stream_id=stream_id,
@@ -352,13 +351,6 @@ class _StoredId(NamedTuple):
     actor_role: str
     legal_basis: str | None
     payload_hash: str
-
-
-def _pipelined(cursor: Any):
-    """Sends the rows and the head's move together where the driver can (psycopg's
-    pipeline mode): one round trip instead of two. sqlite3 runs in-process and needs none."""
-    pipeline = getattr(cursor.connection, "pipeline", None)
-    return pipeline() if pipeline is not None else nullcontext()
 
 
 class _AppendStatements:
