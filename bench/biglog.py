@@ -19,7 +19,7 @@ from bench.backends import COLUMN_LIST, COLUMNS, Database, postgres_database
 from bench.common import CACHE_DIR, event_templates, fresh_case
 
 #: Bump when the content of a built log changes, so old caches are not reused.
-LAYOUT = 1
+LAYOUT = 2
 
 
 def stream_id(index: int) -> str:

@@ -15,6 +15,8 @@ reader sees nothing. Reading the access log is itself recorded.
 
 from __future__ import annotations
 
+import threading
+
 import hashlib
 import json
 from collections.abc import Iterator
@@ -67,6 +69,16 @@ def access_hash(
     return hashlib.sha256(encoded.encode("utf-8")).hexdigest()
 
 
+_WRITER_LOCKS: dict[str, threading.Lock] = {}
+_WRITER_LOCKS_GUARD = threading.Lock()
+
+
+def _writer_lock(engine) -> threading.Lock:
+    key = engine.url.render_as_string(hide_password=True)
+    with _WRITER_LOCKS_GUARD:
+        return _WRITER_LOCKS.setdefault(key, threading.Lock())
+
+
 class AccessLog:
     """Records and lists reads; shares the event log's database."""
 
@@ -87,7 +99,9 @@ class AccessLog:
         check_text("purpose", purpose.strip(), MAX_ACCESS_PURPOSE)
         purpose = purpose.strip()
         engine = self._engines.write
-        with engine.begin() as conn:
+        # Readers in one process take turns here rather than in SQLite's busy
+        # handler, whose sleeping retries give a long tail under concurrent reads.
+        with _writer_lock(engine), engine.begin() as conn:
             if engine.dialect.name == "postgresql":
                 conn.execute(select(func.pg_advisory_xact_lock(_ACCESS_LOCK_KEY)))
             last = conn.execute(
