@@ -23,6 +23,7 @@ from activities.eventlog import open_event_store
 from activities.readmodels import case_view
 from app.erasure import ErasureRefused, erase_citizen
 from app.keys import checkpoint_signing_key, open_key_store, trusted_checkpoint_key
+from app.identity import AsOption, who_you_are
 from app.settings import Settings, get_settings
 from app.views import trail_table, verify_panel
 from eventlog import EventLogError, EventStore
@@ -35,10 +36,6 @@ err = Console(stderr=True)
 
 audit_app = typer.Typer(help="Read, verify, export and erase: the audit log.", no_args_is_help=True)
 
-AsOption = Annotated[
-    str | None,
-    typer.Option("--as", help="Who you are, ROLE:PERSON_ID (default: SAMSKAB_ACTOR_ROLE / SAMSKAB_ACTOR_ID)"),
-]
 PurposeOption = Annotated[
     str, typer.Option("--purpose", help="Why you read this (recorded in the access log), e.g. 'klagesag 2024-113'")
 ]
@@ -54,19 +51,6 @@ def _fail(message: str, code: int = 1, *, field: str | None = None, rule: str | 
     return typer.Exit(code)
 
 
-def _reader(as_: str | None, settings: Settings) -> tuple[str, str]:
-    if as_:
-        role, _, person = as_.partition(":")
-    else:
-        role, person = settings.actor_role, settings.actor_id
-    if not person or not role:
-        raise _fail(
-            "say who you are: --as auditor:ida (or set SAMSKAB_ACTOR_ID and SAMSKAB_ACTOR_ROLE)",
-            2, field="--as", rule="access.reader_required",
-        )
-    return role, person
-
-
 @contextmanager
 def _store(settings: Settings) -> Iterator[EventStore]:
     store = open_event_store(settings.database_url)
@@ -80,7 +64,8 @@ def record_read(
     store: EventStore, as_: str | None, purpose: str, case_id: str | None, what: str, settings: Settings
 ) -> AccessRecord:
     """Record a read in the access log before it happens; refuse the read if it cannot be recorded."""
-    role, person = _reader(as_, settings)
+    reader = who_you_are(as_, settings, example="auditor:ida")
+    role, person = reader["role"], reader["id"]
     try:
         return AccessLog(store.engines).record(
             actor_id=person, actor_role=role, stream_id=case_id, what=what, purpose=purpose
@@ -236,7 +221,8 @@ def audit_export(
     if bool(case_id) == all_:
         raise _fail("give either a case id or --all", 2, field="case_id", rule="export.scope")
     settings = get_settings()
-    role, person = _reader(as_, settings)
+    reader = who_you_are(as_, settings, example="auditor:ida")
+    role, person = reader["role"], reader["id"]
     key = checkpoint_signing_key(settings)
     with _store(settings) as store:
         record_read(store, as_, purpose, case_id, "export", settings)
@@ -282,7 +268,8 @@ def audit_erase(
 ) -> None:
     """Erase a citizen's personal data: record the erasure, destroy their key. The chain stays intact."""
     settings = get_settings()
-    role, person = _reader(as_, settings)
+    reader = who_you_are(as_, settings, example="auditor:ida")
+    role, person = reader["role"], reader["id"]
     with _store(settings) as store:
         try:
             result = erase_citizen(store, open_key_store(store, settings), citizen, basis=basis,

@@ -13,6 +13,7 @@ import typer
 from rich.console import Console
 
 from app.cases import CaseClient, CommandRejected, parse_command
+from app.identity import AsOption, who_you_are
 from app.logging import configure_logging
 from app.settings import Settings, get_settings
 from app.temporal import connect
@@ -41,10 +42,6 @@ report_app.callback(invoke_without_command=True)(report_command)
 report_app.command("kl-gateway")(kl_gateway_command)
 app.add_typer(report_app, name="report")
 
-AsOption = Annotated[
-    str | None,
-    typer.Option("--as", help="Who you are, ROLE:PERSON_ID (default: SAMSKAB_ACTOR_ROLE / SAMSKAB_ACTOR_ID)"),
-]
 DataOption = Annotated[str, typer.Option("--data", "-d", help="The command's fields as JSON")]
 
 
@@ -57,16 +54,6 @@ def _setup() -> None:
 def _fail(message: str, code: int = 1) -> typer.Exit:
     err.print(f"[bold red]error:[/bold red] {message}")
     return typer.Exit(code)
-
-
-def _actor(as_: str | None, settings: Settings) -> dict[str, str]:
-    if as_:
-        role, _, person = as_.partition(":")
-    else:
-        role, person = settings.actor_role, settings.actor_id
-    if not person or not role:
-        raise _fail("say who you are: --as caseworker:anne (or set SAMSKAB_ACTOR_ID and SAMSKAB_ACTOR_ROLE)", 2)
-    return {"id": person, "role": role}
 
 
 def _json_object(text: str, what: str) -> dict[str, Any]:
@@ -171,7 +158,7 @@ def case_open(
     settings = get_settings()
     data = {
         "type": "register_need",
-        "actor": _actor(as_, settings),
+        "actor": who_you_are(as_, settings),
         "case_id": case_id,
         "citizen": {"cpr": cpr, "name": name},
         "need": {"description": need, "reported_by": reported_by, "life_areas": life_area or []},
@@ -199,7 +186,7 @@ def case_act(
     """Give a case a command; the case accepts it or says why not."""
     settings = get_settings()
     fields = _json_object(data, "--data")
-    fields.update(type=command, actor=_actor(as_, settings))
+    fields.update(type=command, actor=who_you_are(as_, settings))
 
     async def main():
         cases = await _case_client(settings)

@@ -13,6 +13,7 @@ from rich.table import Table
 
 from app.cases import CommandRejected
 from app.forums import ForumClient
+from app.identity import AsOption, who_you_are
 from app.settings import get_settings
 from app.temporal import connect
 from domain import terminology
@@ -25,7 +26,6 @@ err = Console(stderr=True)
 forum_app = typer.Typer(help="The cross-sector forum (SAMAKT) for a target group.", no_args_is_help=True)
 
 TargetGroup = Annotated[str, typer.Argument(help="FFB Målgruppe: its code or its Danish name, e.g. 'Social isolation'")]
-As = Annotated[str | None, typer.Option("--as", help="ROLE:PERSON_ID (default: SAMSKAB_ACTOR_ROLE / SAMSKAB_ACTOR_ID)")]
 
 
 def _code(target_group: str) -> str:
@@ -37,15 +37,6 @@ def _code(target_group: str) -> str:
     except KeyError:
         err.print(f"[bold red]error:[/bold red] target_group: {target_group!r} is not an FFB Målgruppe code or name")
         raise typer.Exit(2) from None
-
-
-def _actor(as_: str | None) -> dict[str, str]:
-    settings = get_settings()
-    role, _, person = as_.partition(":") if as_ else (settings.actor_role, "", settings.actor_id)
-    if not person:
-        err.print("[bold red]error:[/bold red] say who you are: --as volunteer:maria (or SAMSKAB_ACTOR_ID)")
-        raise typer.Exit(2)
-    return {"id": person, "role": role}
 
 
 def _run(work):
@@ -74,10 +65,10 @@ def forum_table(state: ForumState) -> Table:
 def forum_open(
     target_group: TargetGroup,
     meeting_weeks: Annotated[int, typer.Option(help="Weeks between meetings")] = 6,
-    as_: As = None,
+    as_: AsOption = None,
 ) -> None:
     """Open the forum for a target group (or find the one running)."""
-    actor = Actor.model_validate(_actor(as_))
+    actor = Actor.model_validate(who_you_are(as_, get_settings(), example="volunteer:maria"))
     forum = _run(lambda f: f.open_forum(_code(target_group), actor, timedelta(weeks=meeting_weeks)))
     console.print(f"Forum [b]{forum}[/b] is open.")
 
@@ -87,10 +78,10 @@ def forum_observe(
     target_group: TargetGroup,
     text: Annotated[str, typer.Argument(help="The need you have seen, without names or CPR numbers")],
     life_area: Annotated[str | None, typer.Option(help="work, housing, health, relations, leisure, economy, education")] = None,
-    as_: As = None,
+    as_: AsOption = None,
 ) -> None:
     """Bring an observation of citizens' needs to the forum."""
-    data = {"type": "submit_forum_observation", "actor": _actor(as_), "text": text, "life_area": life_area}
+    data = {"type": "submit_forum_observation", "actor": who_you_are(as_, get_settings(), example="volunteer:maria"), "text": text, "life_area": life_area}
     result = _run(lambda f: f.act(_code(target_group), data))
     console.print(f"Observation recorded (forum version {result.version}).")
 
@@ -100,7 +91,7 @@ def forum_meeting(
     target_group: TargetGroup,
     judgements: Annotated[str, typer.Option(help='JSON list, e.g. [{"observation":1,"relevance":"general","proposal":"...","owner":"...","follow_up":"2027-03-01"}]')],
     minutes: Annotated[str, typer.Option(help="The meeting's minutes")],
-    as_: As = None,
+    as_: AsOption = None,
 ) -> None:
     """Hold a meeting: judge each observation individual or general; general ones become proposals."""
     try:
@@ -108,7 +99,7 @@ def forum_meeting(
     except json.JSONDecodeError as error:
         err.print(f"[bold red]error:[/bold red] judgements: not valid JSON ({error.msg})")
         raise typer.Exit(2) from None
-    data = {"type": "hold_forum_meeting", "actor": _actor(as_), "judgements": parsed, "minutes": minutes}
+    data = {"type": "hold_forum_meeting", "actor": who_you_are(as_, get_settings(), example="volunteer:maria"), "judgements": parsed, "minutes": minutes}
     result = _run(lambda f: f.act(_code(target_group), data))
     console.print(f"Meeting recorded: {', '.join(result.events)}")
 
@@ -119,10 +110,10 @@ def forum_decide(
     proposal: int,
     decision: Annotated[str, typer.Argument(help="adopted or rejected")],
     reason: Annotated[str, typer.Option(help="Why")],
-    as_: As = None,
+    as_: AsOption = None,
 ) -> None:
     """Decide a proposal."""
-    data = {"type": "decide_forum_proposal", "actor": _actor(as_), "proposal": proposal, "decision": decision, "reason": reason}
+    data = {"type": "decide_forum_proposal", "actor": who_you_are(as_, get_settings(), example="volunteer:maria"), "proposal": proposal, "decision": decision, "reason": reason}
     _run(lambda f: f.act(_code(target_group), data))
     console.print(f"Proposal {proposal} {decision}.")
 

@@ -32,7 +32,7 @@ from domain.evaluation import (
     record_evaluation,
     upcast_type,
 )
-from domain.messages import Command, Event, Role
+from domain.messages import Command, Event, Role, require_role
 from domain.need import Need, NeedRegistered, OpenVisitation, RegisterNeed, VisitationOpened
 from domain.phases import Phase
 from domain.team_proposal import propose_team
@@ -88,7 +88,6 @@ from domain.visitation import (
     Outcome,
     RecordAssessment,
     assess,
-    decide_services,
 )
 from domain.appeal import (
     AppealLodged,
@@ -385,13 +384,7 @@ def _check_phase(state: CaseState, command: Command) -> None:
 
 
 def _require_role(command: Command, roles: Iterable[Role], doing: str) -> None:
-    roles = tuple(roles)
-    require(
-        command.actor.role in roles,
-        f"only {' or '.join(r.value for r in roles)} may {doing}; you act as {command.actor.role.value}",
-        rule="case.role_not_allowed",
-        field="actor.role",
-    )
+    require_role(command, roles, doing, rule="case.role_not_allowed")
 
 
 def _register_need(state: CaseState, c: RegisterNeed) -> list[Event]:

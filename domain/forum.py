@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 from domain import terminology
 from domain.anonymity import find_cpr, find_person_name
 from domain.errors import DomainError, require
-from domain.messages import Command, Event, Role
+from domain.messages import Command, Event, Role, require_role
 from domain.need import LifeArea
 from domain.visitation import Coded
 
@@ -194,13 +194,7 @@ def initial_forum_state() -> ForumState:
 
 
 def _role(c: Command, roles: Iterable[Role], doing: str) -> None:
-    roles = tuple(roles)
-    require(
-        c.actor.role in roles,
-        f"only {' or '.join(r.value for r in roles)} may {doing} in the forum; you act as {c.actor.role.value}",
-        rule="forum.role_not_allowed",
-        field="actor.role",
-    )
+    require_role(c, roles, f"{doing} in the forum", rule="forum.role_not_allowed")
 
 
 def _open(state: ForumState, c: OpenForum) -> list[Event]:

@@ -8,11 +8,14 @@ as plain JSON and come back as the same model.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from enum import StrEnum
 from typing import ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from domain.errors import require
 
 
 class Role(StrEnum):
@@ -74,3 +77,14 @@ class Event(Message):
     def payload(self) -> dict:
         """The event's own data, without the header fields, as JSON-ready values."""
         return self.model_dump(mode="json", exclude=set(self.HEADER_FIELDS))
+
+
+def require_role(command: Command, roles: Iterable[Role], doing: str, *, rule: str) -> None:
+    """Refuses a command given by someone whose role may not give it, naming who may."""
+    allowed = tuple(roles)
+    require(
+        command.actor.role in allowed,
+        f"only {' or '.join(r.value for r in allowed)} may {doing}; you act as {command.actor.role.value}",
+        rule=rule,
+        field="actor.role",
+    )

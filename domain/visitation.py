@@ -440,21 +440,6 @@ def _granted_services(state: CaseState | None, services: list[ServiceInput], at:
     return tuple(granted)
 
 
-def decide_services(command: MakeDecision, *, assessed: bool) -> DecisionMade:
-    """The decision's own rules, without the case around it: an assessment first,
-    services and legal bases, written reasons unless granted in full (FVL § 22)."""
-    require(assessed, "a decision needs a recorded needs assessment first (VUM 2.0)", rule="decision.needs_assessment")
-    _check_outcome(command.outcome, command.services, command.reasons)
-    return DecisionMade(
-        occurred_at=command.at,
-        actor=command.actor,
-        outcome=command.outcome,
-        services=_granted_services(None, command.services, command.at),
-        reasons=command.reasons.strip(),
-        appeal_guidance=APPEAL_GUIDANCE_DA,
-    )
-
-
 def _same_services(a: tuple[GrantedService, ...], b: tuple[GrantedService, ...]) -> bool:
     key = lambda s: (s.service.code, s.legal_basis, s.hours_per_week)  # noqa: E731
     return sorted(map(key, a)) == sorted(map(key, b))
