@@ -15,6 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 import structlog
 from temporalio.client import Client
 from temporalio.worker import Worker
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.eventlog import EventLogActivities, open_event_store
 from activities.notifications import NotificationActivities
@@ -35,6 +36,18 @@ log = structlog.get_logger("samskab.worker")
 ACTIVITY_THREADS = 16
 GRACEFUL_SHUTDOWN = timedelta(seconds=10)
 
+#: The sandbox still guards every workflow call into the standard library and
+#: the builtins, but it does not import our own workflow modules afresh for
+#: each run: that import costs about 90 KiB and a compile per open case, half
+#: the worker's memory. The price is that a workflow module's own top-level
+#: state would be shared between runs (there is none), and that a forbidden
+#: call written in a workflow module is caught by tests, not by the sandbox:
+#: tests/workflows/test_determinism.py runs the lifecycle in the full sandbox
+#: and reads workflows/ for clock, random and I/O calls.
+WORKFLOW_RUNNER = SandboxedWorkflowRunner(
+    restrictions=SandboxRestrictions.default.with_passthrough_modules("workflows")
+)
+
 
 def build_worker(client: Client, settings: Settings, store, outbox: Outbox | None = None, **options) -> Worker:
     """A worker for the case workflows; ``outbox`` defaults to the one beside the event log."""
@@ -51,6 +64,7 @@ def build_worker(client: Client, settings: Settings, store, outbox: Outbox | Non
         workflows=[CaseWorkflow, ForumWorkflow, AppealWorkflow, DailyDeliveryWorkflow],
         activities=[activities.append, notifications.send, kl_gateway.status, kl_gateway.changed_on, kl_gateway.deliver],
         activity_executor=ThreadPoolExecutor(ACTIVITY_THREADS, thread_name_prefix="samskab-activity"),
+        workflow_runner=options.pop("workflow_runner", WORKFLOW_RUNNER),
         graceful_shutdown_timeout=options.pop("graceful_shutdown_timeout", GRACEFUL_SHUTDOWN),
         max_cached_workflows=options.pop("max_cached_workflows", settings.worker_max_cached_workflows),
         **options,

@@ -15,7 +15,8 @@ from temporalio.exceptions import ApplicationError
 
 from activities.messages import AppendReceipt, AppendRequest, RecordedEvent
 from domain.personal_data import SUBJECT_IDENTIFIER, personal_paths
-from eventlog import ConcurrencyConflict, EventStore, IdempotencyMismatch, NewEvent
+from activities.readmodels import ErasedRecord, to_domain_event
+from eventlog import ConcurrencyConflict, EventStore, IdempotencyMismatch, NewEvent, StoredEvent
 from eventlog.crypto import encrypt_fields
 from eventlog.keystore import AlreadyErased, KeyStore
 
@@ -77,8 +78,59 @@ class EventLogActivities:
                 request.expected_version,
                 [to_new_event(recorded, self._keys, request.case_id) for recorded in request.events],
             )
-        except (ConcurrencyConflict, IdempotencyMismatch, AlreadyErased) as error:
-            # Retrying cannot help: another writer owns this stream position,
-            # or the citizen's key was destroyed.
+        except (ConcurrencyConflict, IdempotencyMismatch) as error:
+            held = self._what_the_log_holds(request) if request.reconcile else None
+            if held is not None:
+                return held
+            # Retrying cannot help: another writer owns this stream position.
             raise ApplicationError(str(error), type=type(error).__name__, non_retryable=True) from error
+        except AlreadyErased as error:
+            # The citizen's key was destroyed: nothing personal can be written for them again.
+            raise ApplicationError(str(error), type=type(error).__name__, non_retryable=True) from error
+        if result.duplicate and request.reconcile:
+            held = self._what_the_log_holds(request)
+            if held is not None:
+                return held
         return AppendReceipt(positions=list(result.positions), version=result.stream_version, duplicate=result.duplicate)
+
+    def _what_the_log_holds(self, request: AppendRequest) -> AppendReceipt | None:
+        """What the log already holds after the expected version, for a workflow to fold.
+
+        A local activity runs before its workflow task is finished; if the
+        worker dies in between, the next worker decides the same command again
+        (with a later clock) while the log already holds the first decision.
+        The log is the record, so the workflow adopts it: this very batch as
+        first written when its event ids are there, else every event after the
+        expected version (written by a lost workflow task of the same case),
+        after which the workflow decides again. None when the log holds
+        nothing after the expected version: then the conflict is real."""
+        after = self._store.read_stream(request.case_id, after_version=request.expected_version)
+        if not after:
+            return None
+        ids = {recorded.event_id for recorded in request.events}
+        own = [stored for stored in after if stored.event_id in ids]
+        if own and [stored.event_id for stored in after[: len(own)]] == [stored.event_id for stored in own]:
+            return AppendReceipt(
+                positions=[stored.position for stored in own],
+                version=own[-1].stream_version,
+                duplicate=True,
+                stored=[self._as_recorded(stored) for stored in own],
+            )
+        return AppendReceipt(
+            positions=[stored.position for stored in after],
+            version=after[-1].stream_version,
+            duplicate=False,
+            stored=[self._as_recorded(stored) for stored in after],
+            log_was_ahead=True,
+        )
+
+    def _as_recorded(self, stored: StoredEvent) -> RecordedEvent:
+        event = to_domain_event(stored, self._keys)
+        if isinstance(event, ErasedRecord):
+            raise ApplicationError(
+                f"case {stored.stream_id}: event {stored.event_id} at version {stored.stream_version} "
+                "holds erased personal data; the workflow cannot fold it",
+                type="AlreadyErased",
+                non_retryable=True,
+            )
+        return RecordedEvent(event_id=stored.event_id, event=event)

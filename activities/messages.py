@@ -38,6 +38,11 @@ class AppendRequest(BaseModel):
     case_id: str
     expected_version: int
     events: list[RecordedEvent]
+    #: Set by a workflow that appends through a local activity: instead of
+    #: failing when the log already holds what the workflow has not folded
+    #: (a worker died between writing and finishing its workflow task), the
+    #: append answers with the events as the log holds them.
+    reconcile: bool = False
 
 
 class AppendReceipt(BaseModel):
@@ -46,6 +51,12 @@ class AppendReceipt(BaseModel):
     positions: list[int]
     version: int
     duplicate: bool
+    #: Only for a reconciling append, and only when the log already held
+    #: something: this very batch as first written (``duplicate``), or events
+    #: after the expected version that the workflow must fold before it
+    #: decides again (``log_was_ahead``).
+    stored: list[RecordedEvent] | None = None
+    log_was_ahead: bool = False
 
 
 class Notification(BaseModel):

@@ -3,9 +3,10 @@
 Every human command arrives as the ``act`` update. Its validator runs the
 domain's ``decide`` on the current state, so a refused command goes back to
 the caller with the domain's message and never enters history. Accepted
-events are written to the event log through an activity (with ids from
-``workflow.uuid4()``, so a retry writes nothing twice) and only then folded
-into the state: the state never runs ahead of the log.
+events are written to the event log through a local activity (with ids from
+the update's id or ``workflow.uuid4()``, so a retry writes nothing twice) and
+only then folded into the state: the state never runs ahead of the log. What
+is folded is what the log answers it holds (see ``record_case_events``).
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.appeal_messages import AppealInput, AppealOutcome
 
 with workflow.unsafe.imports_passed_through():
-    from workflows.recording import append_events, send_notification
+    from workflows.recording import record_case_events, send_notification
 
 CASE_PHASE = SearchAttributeKey.for_keyword("CasePhase")
 
@@ -68,8 +69,7 @@ class CaseWorkflow:
     @workflow.run
     async def run(self, input: CaseInput) -> CaseOutcome:
         async with self._lock:
-            events = self._decide(input.registration)
-            await self._record(events)
+            await self._carry_out(input.registration, request_id="registration")
         self._opening = None  # only needed until the registration is recorded
         while self._state.phase is not Phase.CLOSED:
             await self._until_phase_ends()
@@ -89,10 +89,10 @@ class CaseWorkflow:
     async def act(self, request: ActRequest) -> ActResult:
         # An update can arrive before run() has registered the need.
         await workflow.wait_condition(lambda: self._state.phase is not Phase.NEW)
+        update = workflow.current_update_info()
         async with self._lock:
             self._check_version(request)
-            events = self._decide(request.command)
-            return await self._record(events)
+            return await self._carry_out(request.command, request_id=update.id if update else None)
 
     @act.validator
     def validate_act(self, request: ActRequest) -> None:
@@ -133,22 +133,41 @@ class CaseWorkflow:
         except DomainError as error:
             raise refusal(error) from None
 
-    async def _record(self, events: list[Event]) -> ActResult:
+    async def _carry_out(self, command: Command, request_id: str | None) -> ActResult:
+        """Decides the command and records its events. If the log holds events
+        this workflow had not folded (a worker died after writing them), folds
+        those first and decides again on the state they make; each round folds
+        at least one event, so this ends."""
+        while True:
+            result = await self._record(self._decide(command), request_id)
+            if result is not None:
+                return result
+
+    async def _record(self, events: list[Event], request_id: str | None = None) -> ActResult | None:
+        """Appends and folds the events; None when the log was ahead and the command must be decided again."""
         case_id = self._state.case_id or workflow.info().workflow_id
         phase_before = self._state.phase
-        receipt = await append_events(case_id, self._state.version, events)
-        for event in events:
+        receipt = await record_case_events(case_id, self._state.version, events, request_id)
+        recorded = events if receipt.stored is None else [stored.event for stored in receipt.stored]
+        if receipt.log_was_ahead:
+            workflow.logger.warning(
+                "case %s: the log held %d events after version %d that the workflow had not folded; folding them",
+                case_id, len(recorded), self._state.version,
+            )
+        for event in recorded:
             self._state = evolve(self._state, event)
-        self._react(events)
-        self._react_to_visitation(events)
+        self._react(recorded)
+        self._react_to_visitation(recorded)
         if self._state.phase is not phase_before:
             workflow.upsert_search_attributes([CASE_PHASE.value_set(self._state.phase.value)])
             workflow.logger.info("case %s entered phase %s", case_id, self._state.phase.value)
+        if receipt.log_was_ahead:
+            return None
         return ActResult(
             case_id=case_id,
             version=self._state.version,
             phase=self._state.phase,
-            events=[event.type for event in events],
+            events=[event.type for event in recorded],
             positions=receipt.positions,
         )
 
@@ -284,10 +303,9 @@ class CaseWorkflow:
         moved on meanwhile (an answer came in the same instant), which is fine."""
         async with self._lock:
             try:
-                events = self._decide(command)
+                await self._carry_out(command, request_id=None)
             except ApplicationError:
                 return False
-            await self._record(events)
             return True
 
     async def _follow_invitation(self, invited: TeamMemberInvited) -> None:
@@ -366,6 +384,5 @@ class CaseWorkflow:
             pass
         async with self._lock:
             if self._state.phase is phase:
-                events = self._decide(RecordMissedDeadline(actor=SYSTEM_ACTOR, phase=phase.value, due_at=due))
-                await self._record(events)
+                await self._carry_out(RecordMissedDeadline(actor=SYSTEM_ACTOR, phase=phase.value, due_at=due), None)
         await workflow.wait_condition(ended)

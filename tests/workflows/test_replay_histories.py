@@ -119,7 +119,10 @@ def histories(tmp_path_factory) -> list[Path]:
 
 
 def test_the_recorded_histories_cover_the_scenarios(histories):
-    assert {p.stem for p in histories} >= {"case_full_lifecycle", "case_missed_deadline", "forum_continued_as_new"}
+    scenarios = {"case_full_lifecycle", "case_missed_deadline", "forum_continued_as_new"}
+    # The ones recorded before appends and letters became local activities stay,
+    # so cases started then are proven to replay on the patched code.
+    assert {p.stem for p in histories} >= scenarios | {f"{name}_before_local_activities" for name in scenarios}
 
 
 async def test_every_recorded_history_replays_against_the_current_workflow_code(histories):

@@ -1,0 +1,71 @@
+"""A case appends through a local activity, so a worker that dies after the
+append but before its workflow task completes leaves the event log ahead of
+the workflow. The next attempt must fold what the log holds, never write the
+command twice or fold a second, different decision. These tests put the log
+in that state by hand (as the lost attempt would have) and then drive the case."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from activities.eventlog import to_new_event
+from activities.messages import RecordedEvent
+from activities.readmodels import rebuild_case
+from app.cases import CommandRejected, parse_command
+from domain.case import decide
+from domain.phases import Phase
+from tests import scenario
+from workflows.recording import command_event_ids
+
+
+async def _lost_attempt(store, keys, case_id: str, state, command, ids: list[str], earlier: timedelta) -> list:
+    """Writes what a lost workflow task would have written for ``command``, decided a while ago."""
+    events = decide(state, command.model_copy(update={"at": state.phase_since + earlier}))
+    assert len(ids) >= len(events)
+    recorded = [RecordedEvent(event_id=event_id, event=event) for event_id, event in zip(ids, events)]
+    store.append(case_id, state.version, [to_new_event(r, keys, case_id) for r in recorded])
+    return events
+
+
+async def test_a_command_delivered_again_adopts_its_first_recording(env, cases, case_id, store, keys):
+    await cases.open_case(parse_command(scenario.register(case_id)))
+    state = await cases.state(case_id)
+    run_id = (await env.client.get_workflow_handle(case_id).describe()).run_id
+    command = parse_command(scenario.full_lifecycle_after_registration()[0])
+    request_id = "request-lost-once"
+    first = await _lost_attempt(
+        store, keys, case_id, state, command, command_event_ids(case_id, run_id, request_id, 5), timedelta(seconds=1)
+    )
+
+    answer = await cases.act(case_id, command, request_id=request_id)
+
+    stored = store.read_stream(case_id)
+    assert [e.event_type for e in stored] == ["need_registered", *[e.type for e in first]]  # written once
+    assert answer.events == [e.type for e in first] and answer.version == len(stored)
+    after = await cases.state(case_id)
+    assert after.phase is Phase.VISITATION
+    assert rebuild_case(store, case_id, keys) == after  # the first recording's times, not a second decision's
+
+
+async def test_events_a_lost_attempt_left_in_the_log_are_folded_before_the_next_command(env, cases, case_id, store, keys):
+    await cases.open_case(parse_command(scenario.register(case_id)))
+    state = await cases.state(case_id)
+    opening = parse_command(scenario.full_lifecycle_after_registration()[0])
+    # An id the workflow would not give any command again (as a lost timer's would be).
+    await _lost_attempt(store, keys, case_id, state, opening, ["3f2b8c1e-0000-4000-8000-000000000001"], timedelta(0))
+    closing = parse_command(scenario.close())  # the validator passes it: it sees the case as registered
+
+    with pytest.raises(CommandRejected) as refused:
+        await cases.act(case_id, closing)
+
+    # Decided again on what the log holds, the case is in visitation, where closing is not allowed.
+    assert "visitation phase" in str(refused.value)
+    after = await cases.state(case_id)
+    assert after.phase is Phase.VISITATION and after.version == 2
+    assert rebuild_case(store, case_id, keys) == after
+    answer = await cases.act(case_id, parse_command(scenario.assessment()))
+    assert answer.events == ["assessment_recorded"] and answer.version == 3
+    assert [e.event_type for e in store.read_stream(case_id)] == ["need_registered", "visitation_opened", "assessment_recorded"]
+    assert store.verify().ok
