@@ -287,7 +287,10 @@ async def check_log(
 
 
 async def activity_retries(client: Client, case_ids: list[str]) -> int:
-    """How many activity attempts failed and were retried, from the cases' Temporal histories."""
+    """How many activity attempts failed and were retried, from the cases' Temporal histories:
+    a regular activity's attempt is on its started event, a local activity's in its marker."""
+    import json
+
     from temporalio.api.enums.v1 import EventType
 
     retried = 0
@@ -296,6 +299,10 @@ async def activity_retries(client: Client, case_ids: list[str]) -> int:
         for event in history.events:
             if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED:
                 retried += event.activity_task_started_event_attributes.attempt - 1
+            elif event.event_type == EventType.EVENT_TYPE_MARKER_RECORDED:
+                marker = event.marker_recorded_event_attributes
+                if marker.marker_name == "core_local_activity":
+                    retried += json.loads(marker.details["data"].payloads[0].data)["attempt"] - 1
     return retried
 
 
