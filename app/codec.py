@@ -15,7 +15,6 @@ instead of failing obscurely.
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import os
 from collections.abc import Sequence
@@ -23,8 +22,9 @@ from collections.abc import Sequence
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from temporalio.api.common.v1 import Payload
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.converter import DataConverter, DefaultFailureConverterWithEncodedAttributes, PayloadCodec
+
+from app.converter import SharedAdaptersPayloadConverter
 
 ENCODING = b"binary/encrypted"
 KEY_ID = "encryption-key-id"
@@ -76,8 +76,8 @@ class EncryptionCodec(PayloadCodec):
 
 def data_converter(key: bytes) -> DataConverter:
     """The pydantic data converter with the encrypting codec and encoded failure attributes."""
-    return dataclasses.replace(
-        pydantic_data_converter,
+    return DataConverter(
+        payload_converter_class=SharedAdaptersPayloadConverter,
         payload_codec=EncryptionCodec(key),
         failure_converter_class=DefaultFailureConverterWithEncodedAttributes,
     )

@@ -1,0 +1,44 @@
+"""The pydantic payload converter, with one set of type adapters per process.
+
+Temporal makes a new payload converter for every workflow run it keeps in
+memory; the stock pydantic converter gives each a cache of its own, so every
+open case built (and kept) its own ``TypeAdapter`` for each message type: CPU
+on every new run and a few KiB for as long as the case waits. The adapters
+are the same for every run, so they are built once and shared."""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+from pydantic import TypeAdapter
+from temporalio.api.common.v1 import Payload
+from temporalio.contrib.pydantic import PydanticJSONPlainPayloadConverter
+from temporalio.converter import CompositePayloadConverter, DefaultPayloadConverter, JSONPlainPayloadConverter
+
+_type_adapter = functools.lru_cache(maxsize=1024)(TypeAdapter)
+
+
+class SharedAdaptersJSONConverter(PydanticJSONPlainPayloadConverter):
+    """JSON through pydantic, reading with the process-wide type adapters."""
+
+    def from_payload(self, payload: Payload, type_hint: type | None = None) -> Any:
+        hint = Any if type_hint is None else type_hint
+        try:
+            hash(hint)
+        except TypeError:
+            return TypeAdapter(hint).validate_json(payload.data)  # an unhashable hint cannot be cached
+        return _type_adapter(hint).validate_json(payload.data)
+
+
+class SharedAdaptersPayloadConverter(CompositePayloadConverter):
+    """Temporal's default converters, with JSON handled by ``SharedAdaptersJSONConverter``."""
+
+    def __init__(self) -> None:
+        json_converter = SharedAdaptersJSONConverter()
+        super().__init__(
+            *(
+                json_converter if isinstance(c, JSONPlainPayloadConverter) else c
+                for c in DefaultPayloadConverter.default_encoding_payload_converters
+            )
+        )

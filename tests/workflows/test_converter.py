@@ -1,0 +1,35 @@
+"""The payload converter every worker and client use: pydantic JSON, with one
+type adapter per message type for the whole process."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+import pytest
+
+from app.converter import SharedAdaptersJSONConverter, SharedAdaptersPayloadConverter, _type_adapter
+from domain.phases import Phase
+from workflows.case_messages import ActResult
+
+
+def test_messages_round_trip_and_every_converter_shares_the_adapters():
+    first, second = SharedAdaptersPayloadConverter(), SharedAdaptersPayloadConverter()
+    answer = ActResult(case_id="c-1", version=3, phase=Phase.VISITATION, events=["visitation_opened"], positions=[7])
+
+    payloads = first.to_payloads([answer, datetime(2026, 11, 23, tzinfo=UTC), {"a": [1, 2]}])
+    assert first.from_payloads(payloads, [ActResult, datetime, dict]) == [answer, datetime(2026, 11, 23, tzinfo=UTC), {"a": [1, 2]}]
+
+    before = _type_adapter.cache_info()
+    second.from_payloads(payloads[:1], [ActResult])
+    after = _type_adapter.cache_info()
+    assert after.hits == before.hits + 1 and after.currsize == before.currsize  # built once, by the first converter
+
+
+def test_an_unhashable_type_hint_is_read_without_the_cache():
+    converter = SharedAdaptersJSONConverter()
+    hint = Annotated[dict[str, int], {"why": "a dict in the metadata makes the hint unhashable"}]
+    with pytest.raises(TypeError):
+        hash(hint)
+
+    assert converter.from_payload(converter.to_payload({"x": 1}), hint) == {"x": 1}
