@@ -75,6 +75,10 @@ class Settings(BaseSettings):
     jwt_signing_key: str = Field(default="", description="Private key for 'samskab dev token' when the algorithm is not HMAC")
     api_host: str = "127.0.0.1"
     api_port: int = 8000
+    api_read_threads: int = Field(
+        default=4, ge=1,
+        description="Threads that serve the API's case reads at once; more only contend for the interpreter lock",
+    )
     worker_metrics_address: str = Field(
         default="", description="host:port where the worker serves Temporal's Prometheus metrics; empty: off"
     )

@@ -11,19 +11,26 @@ UPDATE and DELETE) and hash-chained like the events:
 (``stream_id`` as ``null`` for a log-wide read), the first ``prev_hash`` being
 64 zeros. A read is recorded first and shown after: if recording fails, the
 reader sees nothing. Reading the access log is itself recorded.
+
+Group commit: concurrent readers in one process share write transactions.
+Each ``record`` call queues its row and waits; one of the waiting callers
+(the leader) writes every queued row in one transaction (numbering and
+chaining them in queue order) and wakes the others once it has committed.
+So a row costs one transaction (and one fsync) only when nobody else is
+reading, and ``record`` still returns only after its own row is durable.
 """
 
 from __future__ import annotations
 
-import threading
-
 import hashlib
 import json
+import threading
+import weakref
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import Engine, func, insert, select
 
 from eventlog.engines import Engines
 from eventlog.hashing import GENESIS_HASH, format_timestamp, parse_timestamp
@@ -69,13 +76,52 @@ def access_hash(
     return hashlib.sha256(encoded.encode("utf-8")).hexdigest()
 
 
+@dataclass(slots=True)
+class _Pending:
+    """One read waiting to be recorded: its fields, then its record or the error that lost it."""
+
+    actor_id: str
+    actor_role: str
+    stream_id: str | None
+    what: str
+    purpose: str
+    record: AccessRecord | None = None
+    error: BaseException | None = None
+
+    @property
+    def settled(self) -> bool:
+        return self.record is not None or self.error is not None
+
+
+@dataclass(slots=True)
+class _GroupCommit:
+    """The rows waiting for a write transaction on one engine, in this process."""
+
+    changed: threading.Condition = field(default_factory=threading.Condition)
+    queue: list[_Pending] = field(default_factory=list)
+    writing: bool = False
+
+
+# Batches are per engine (two engines on one URL may differ in connect_args,
+# e.g. a PostgreSQL search_path), so a batch is always written where it was queued.
+_GROUPS: weakref.WeakKeyDictionary[Engine, _GroupCommit] = weakref.WeakKeyDictionary()
 _WRITER_LOCKS: dict[str, threading.Lock] = {}
-_WRITER_LOCKS_GUARD = threading.Lock()
+_GUARD = threading.Lock()
 
 
-def _writer_lock(engine) -> threading.Lock:
+def _group(engine: Engine) -> _GroupCommit:
+    with _GUARD:
+        group = _GROUPS.get(engine)
+        if group is None:
+            group = _GROUPS[engine] = _GroupCommit()
+        return group
+
+
+def _writer_lock(engine: Engine) -> threading.Lock:
+    """Batches of different engines on one database in this process take turns here
+    rather than in SQLite's busy handler, whose sleeping retries give a long tail."""
     key = engine.url.render_as_string(hide_password=True)
-    with _WRITER_LOCKS_GUARD:
+    with _GUARD:
         return _WRITER_LOCKS.setdefault(key, threading.Lock())
 
 
@@ -84,6 +130,7 @@ class AccessLog:
 
     def __init__(self, engines: Engines) -> None:
         self._engines = engines
+        self._group = _group(engines.write)
 
     def record(
         self, *, actor_id: str, actor_role: str, stream_id: str | None, what: str, purpose: str
@@ -97,27 +144,59 @@ class AccessLog:
         if not isinstance(purpose, str) or not purpose.strip():
             raise ValueError("purpose is required: say why you read this case (e.g. 'klagesag 2024-113')")
         check_text("purpose", purpose.strip(), MAX_ACCESS_PURPOSE)
-        purpose = purpose.strip()
+        pending = _Pending(actor_id, actor_role, stream_id, what, purpose.strip())
+        group = self._group
+        with group.changed:
+            group.queue.append(pending)
+            # While another caller writes a batch, ours waits for the next one
+            # (or is already in it, if that caller took the queue after we joined).
+            while group.writing and not pending.settled:
+                group.changed.wait()
+            if not pending.settled:
+                batch, group.queue, group.writing = group.queue, [], True
+        if not pending.settled:
+            try:
+                self._write(batch)
+            finally:
+                with group.changed:
+                    group.writing = False
+                    group.changed.notify_all()
+        if pending.error is not None:
+            raise pending.error  # not recorded, so not to be shown
+        assert pending.record is not None
+        return pending.record
+
+    def _write(self, batch: list[_Pending]) -> None:
+        """Number, chain and insert ``batch`` in one transaction, then settle every entry (also on failure)."""
         engine = self._engines.write
-        # Readers in one process take turns here rather than in SQLite's busy
-        # handler, whose sleeping retries give a long tail under concurrent reads.
-        with _writer_lock(engine), engine.begin() as conn:
-            if engine.dialect.name == "postgresql":
-                conn.execute(select(func.pg_advisory_xact_lock(_ACCESS_LOCK_KEY)))
-            last = conn.execute(
-                select(access_log.c.position, access_log.c.hash).order_by(access_log.c.position.desc()).limit(1)
-            ).first()
-            position, prev_hash = (last[0] + 1, last[1]) if last is not None else (1, GENESIS_HASH)
-            recorded_at = format_timestamp(datetime.now(timezone.utc))
-            row_hash = access_hash(prev_hash, position, recorded_at, actor_id, actor_role, stream_id, what, purpose)
-            conn.execute(
-                insert(access_log).values(
-                    position=position, recorded_at=recorded_at, actor_id=actor_id, actor_role=actor_role,
-                    stream_id=stream_id, what=what, purpose=purpose, prev_hash=prev_hash, hash=row_hash,
-                )
-            )
-        return AccessRecord(position, parse_timestamp(recorded_at), actor_id, actor_role, stream_id, what, purpose,
-                            prev_hash, row_hash)
+        try:
+            rows, records = [], []
+            with _writer_lock(engine), engine.begin() as conn:
+                if engine.dialect.name == "postgresql":  # other processes append too
+                    conn.execute(select(func.pg_advisory_xact_lock(_ACCESS_LOCK_KEY)))
+                last = conn.execute(
+                    select(access_log.c.position, access_log.c.hash).order_by(access_log.c.position.desc()).limit(1)
+                ).first()
+                position, prev_hash = (last[0], last[1]) if last is not None else (0, GENESIS_HASH)
+                for p in batch:
+                    position += 1
+                    recorded_at = format_timestamp(datetime.now(timezone.utc))
+                    row_hash = access_hash(prev_hash, position, recorded_at, p.actor_id, p.actor_role, p.stream_id,
+                                           p.what, p.purpose)  # fmt: skip
+                    rows.append({"position": position, "recorded_at": recorded_at, "actor_id": p.actor_id,
+                                 "actor_role": p.actor_role, "stream_id": p.stream_id, "what": p.what,
+                                 "purpose": p.purpose, "prev_hash": prev_hash, "hash": row_hash})  # fmt: skip
+                    records.append(AccessRecord(position, parse_timestamp(recorded_at), p.actor_id, p.actor_role,
+                                                p.stream_id, p.what, p.purpose, prev_hash, row_hash))  # fmt: skip
+                    prev_hash = row_hash
+                conn.execute(insert(access_log), rows)
+        except BaseException as error:  # noqa: BLE001 - every caller in the batch raises it
+            for p in batch:
+                p.error = error
+            return
+        # Only after the commit: now these reads may be shown.
+        for p, record in zip(batch, records, strict=True):
+            p.record = record
 
     def for_case(self, stream_id: str, *, include_log_wide: bool = True) -> list[AccessRecord]:
         """Who has read this case, oldest first (with reads of the whole log, which include it)."""

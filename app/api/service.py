@@ -8,15 +8,18 @@ page and a POST to the API give the same answer for the same command.
 from __future__ import annotations
 
 import asyncio
-import inspect
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import anyio
+import anyio.to_thread
 from pydantic import ValidationError
 
 from activities import readmodels
+from app.api.readcache import CaseReads, DecodedCase
 from app.cases import CaseClient, CommandRejected, parse_command
 from app.settings import Settings
 from app.temporal import connect
@@ -105,7 +108,12 @@ class Backend:
         self._cases_lock = asyncio.Lock()
         self.keys = keys
         self.clock = clock or (lambda: datetime.now(UTC))
-        self._decode = _decoder(keys)
+        self.reads = CaseReads(store, keys, _timeline_entry)
+        # Case reads are CPU work under the interpreter lock plus short database
+        # calls. Twenty threads at once only fight over the lock (context switches
+        # and futex calls cost more than the reads); a few threads keep it busy,
+        # and further requests wait for one as asyncio tasks, not threads.
+        self.read_limiter = anyio.CapacityLimiter(settings.api_read_threads)
 
     # -- who is asking -------------------------------------------------------------
 
@@ -166,10 +174,17 @@ class Backend:
         return events
 
     def state_of(self, stored: list[StoredEvent]) -> CaseState:
-        return fold(self._decode(s) for s in stored)
+        return fold(readmodels.to_domain_event(s, self.keys) for s in stored)
+
+    def decoded(self, case_id: str) -> DecodedCase:
+        """The case as the log holds it now, decoded (reused while its version and keys are unchanged)."""
+        case = self.reads.get(case_id)
+        if case is None:
+            raise ApiError(404, f"there is no case {case_id}", rule="case.not_found", field="case_id")
+        return case
 
     def case_state(self, case_id: str) -> CaseState:
-        return self.state_of(self.stored(case_id))
+        return self.decoded(case_id).state
 
     async def open_case(self, who: Subject, body: dict[str, Any]) -> str:
         data = {**body, "type": "register_need"}
@@ -237,11 +252,22 @@ class Backend:
         view["deadline"] = self.deadline_of(state)
         return view
 
-    def timeline(self, reader: Reader, case_id: str) -> list[dict[str, Any]]:
-        stored = self.stored(case_id)
-        decision = self.authorize(reader.who, Action.READ_TIMELINE, state=self.state_of(stored))
+    async def read(self, function: Callable[..., Any], *args: Any) -> Any:
+        """Runs a blocking case read in one of the few read threads."""
+        return await anyio.to_thread.run_sync(function, *args, limiter=self.read_limiter)
+
+    def timeline_json(self, reader: Reader, case_id: str) -> bytes:
+        """The events this reader may see, as a JSON array, ready to send.
+
+        Decided now (at this read's time, on the case as the log holds it now)
+        and recorded before it is returned; only the decoding is reused."""
+        case = self.decoded(case_id)
+        decision = self.authorize(reader.who, Action.READ_TIMELINE, state=case.state)
         self.record_read(reader, Action.READ_TIMELINE, case_id)
-        return [_timeline_entry(s, self._plain_payload(s)) for s in stored if visible_event(decision, s.event_type)]
+        return b"[" + b",".join(entry for event_type, entry in case.timeline if visible_event(decision, event_type)) + b"]"
+
+    def timeline(self, reader: Reader, case_id: str) -> list[dict[str, Any]]:
+        return json.loads(self.timeline_json(reader, case_id))
 
     def deadline_of(self, state: CaseState) -> dict[str, Any]:
         limit = self.settings.deadlines.for_phase(state.phase.value)
@@ -368,19 +394,6 @@ class Backend:
             by_phase[state.phase.value] = by_phase.get(state.phase.value, 0) + 1
             overdue += self.deadline_of(state)["overdue"]
         return {"cases": sum(by_phase.values()), "by_phase": by_phase, "overdue": overdue}
-
-    def _plain_payload(self, stored: StoredEvent) -> dict[str, Any]:
-        if self.keys is not None and hasattr(readmodels, "readable_payload"):
-            payload, _ = readmodels.readable_payload(stored, self.keys)
-            return payload
-        return stored.payload
-
-
-def _decoder(keys: Any) -> Callable[[StoredEvent], Any]:
-    """Stored event -> domain event, through the read models (which decrypt where the log encrypts)."""
-    if "keys" in inspect.signature(readmodels.to_domain_event).parameters:
-        return lambda stored: readmodels.to_domain_event(stored, keys)
-    return readmodels.to_domain_event
 
 
 def _parse(data: dict[str, Any]):

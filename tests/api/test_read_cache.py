@@ -1,0 +1,169 @@
+"""Decoded cases are reused only while they are what the log holds: a new event,
+a revoked consent or an erased key (also by another process) gives a fresh
+answer at once, and every read is still recorded before it is answered.
+
+No Temporal here: the cases' events are decided by the real domain and
+appended (personal fields encrypted) straight to a real SQLite log."""
+
+from __future__ import annotations
+
+import base64
+import os
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import pytest
+import pytest_asyncio
+
+from activities.eventlog import to_new_event
+from activities.messages import RecordedEvent
+from app.api import create_app
+from app.cases import parse_command
+from app.settings import Settings
+from app.tokens import issue_token
+from domain.case import decide, evolve, initial_state
+from domain.personal_data import ERASED_MARKER
+from eventlog import EventStore
+from eventlog.access_log import AccessLog
+from eventlog.keystore import KeyStore
+from tests import scenario
+
+T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+CASE = "case-cache-1"
+NAME = "Jonas Holm"
+TEAM_PHASE = [
+    scenario.register(CASE),
+    {"type": "open_visitation", "actor": scenario.CASEWORKER},
+    scenario.assessment(),
+    scenario.decision(),
+    scenario.invite(scenario.VOLUNTEER, "Karim", "volunteer", "Røde Kors"),
+    scenario.answer(scenario.VOLUNTEER),
+    scenario.consent(scenario.VOLUNTEER),
+]
+
+
+class Log:
+    """The case's events, decided by the domain and appended to the log."""
+
+    def __init__(self, store: EventStore, keys: KeyStore) -> None:
+        self.store, self.keys = store, keys
+        self.state, self.at, self.version = initial_state(), T0, 0
+
+    def give(self, *commands: dict) -> None:
+        new = []
+        for raw in commands:
+            self.at += timedelta(minutes=5)
+            for event in decide(self.state, parse_command(raw).model_copy(update={"at": self.at})):
+                self.state = evolve(self.state, event)
+                new.append(to_new_event(RecordedEvent(event_id=str(uuid.uuid4()), event=event), self.keys, CASE))
+        self.version = self.store.append(CASE, self.version, new).stream_version
+
+
+@pytest.fixture
+def settings(tmp_path) -> Settings:
+    return Settings(
+        data_dir=tmp_path,
+        database_url=f"sqlite:///{tmp_path / 'events.db'}",
+        jwt_key="k" * 64,
+        keystore_secret=base64.b64encode(os.urandom(32)).decode(),
+    )
+
+
+@pytest.fixture
+def store(settings):
+    store = EventStore.from_url(settings.database_url)
+    store.create_schema()
+    yield store
+    store.dispose()
+
+
+@pytest.fixture
+def log(store, settings) -> Log:
+    from app.keys import open_key_store
+
+    log = Log(store, open_key_store(store, settings))
+    log.give(*TEAM_PHASE)
+    return log
+
+
+@pytest_asyncio.fixture
+async def http(settings, store) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(settings, store=store)  # its own key store, as a server process has
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://samskab.test") as client:
+        client.app = app  # type: ignore[attr-defined]
+        yield client
+
+
+def token(settings: Settings, person: dict, **claims) -> dict[str, str]:
+    bearer = issue_token(settings, person_id=person["id"], role=person["role"], **claims)
+    return {"Authorization": f"Bearer {bearer}", "X-Purpose": "test"}
+
+
+async def timeline(http, settings, person=scenario.CASEWORKER) -> httpx.Response:
+    return await http.get(f"/cases/{CASE}/timeline", headers=token(settings, person))
+
+
+def reads_of_the_log(store, monkeypatch) -> list[str]:
+    """Counts the case's full reads from the log (a reused decoding does none)."""
+    calls: list[str] = []
+    original = store.read_stream
+
+    def counting(stream_id, *args, **kwargs):
+        calls.append(stream_id)
+        return original(stream_id, *args, **kwargs)
+
+    monkeypatch.setattr(store, "read_stream", counting)
+    return calls
+
+
+async def test_an_unchanged_case_is_decoded_once_and_every_read_is_still_recorded(http, settings, store, log, monkeypatch):
+    full_reads = reads_of_the_log(store, monkeypatch)
+    first, second = await timeline(http, settings), await timeline(http, settings)
+    assert first.status_code == second.status_code == 200
+    assert first.json() == second.json()
+    assert full_reads == [CASE]
+    reads = [r for r in AccessLog(store.engines).for_case(CASE) if r.what == "read_timeline"]
+    assert [(r.actor_id, r.purpose) for r in reads] == [("cw-anne", "test"), ("cw-anne", "test")]
+    assert AccessLog(store.engines).verify().ok
+
+
+async def test_a_new_event_gives_a_fresh_timeline(http, settings, store, log, monkeypatch):
+    before = (await timeline(http, settings)).json()
+    log.give(scenario.invite(scenario.STAFF, "Lise", "staff", "Jobcenter"))
+    full_reads = reads_of_the_log(store, monkeypatch)
+    after = (await timeline(http, settings)).json()
+    assert full_reads == [CASE]
+    assert len(after) == len(before) + 1
+    assert after[-1]["type"] == "team_member_invited" and after[-1]["version"] == log.version
+
+
+async def test_a_revoked_consent_shuts_the_volunteer_out_at_once(http, settings, log):
+    seen = await timeline(http, settings, scenario.VOLUNTEER)
+    assert seen.status_code == 200  # consent covers goals, plan and observations
+    assert (await http.get(f"/cases/{CASE}", headers=token(settings, scenario.VOLUNTEER))).status_code == 200
+
+    log.give(scenario.revoke(scenario.VOLUNTEER))
+    for path in ("/timeline", "", "/deadlines"):
+        answer = await http.get(f"/cases/{CASE}{path}", headers=token(settings, scenario.VOLUNTEER))
+        assert answer.status_code == 403, (path, answer.text)
+
+
+async def test_an_erasure_by_another_process_shows_the_fields_erased_at_once(http, settings, store, log):
+    before = await timeline(http, settings)
+    assert NAME in before.text and ERASED_MARKER not in before.text
+
+    # The CLI (``samskab audit erase``) is another process with a key store of its own;
+    # the API's key store still holds the unwrapped key in memory.
+    from app.keys import keystore_secret
+
+    elsewhere = KeyStore(store.engines, keystore_secret(settings))
+    elsewhere.destroy(elsewhere.key_id_for_stream(CASE), "GDPR art. 17(1)(a)")
+
+    after = await timeline(http, settings)
+    assert after.status_code == 200
+    assert NAME not in after.text and "041298" not in after.text
+    registered = after.json()[0]
+    assert registered["type"] == "need_registered"
+    assert registered["data"]["citizen"]["name"] == ERASED_MARKER

@@ -1,0 +1,109 @@
+"""Group commit of the access log: concurrent reads share one transaction, each
+caller returns only once its own row is committed, and a batch that fails is
+recorded for none of its callers (so none of them shows its data)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+
+from sqlalchemy import event
+
+from eventlog import access_log as access_module
+from eventlog.access_log import AccessLog, AccessRecord
+
+
+def commits(engine) -> list[int]:
+    counted: list[int] = []
+    event.listen(engine, "commit", lambda conn: counted.append(1))
+    return counted
+
+
+def read(access: AccessLog, n: int, purpose: str = "tilsyn") -> AccessRecord:
+    return access.record(actor_id=f"aud-{n}", actor_role="auditor", stream_id=f"case-{n % 3}", what="read_timeline",
+                         purpose=purpose)  # fmt: skip
+
+
+def queued_while_a_batch_is_written(access: AccessLog, jobs: list[Callable[[], object]]) -> list[object]:
+    """Runs ``jobs`` in threads while another caller holds the writer's turn, then lets them go:
+    every one of them is queued by then, so they make exactly one batch."""
+    group = access._group
+    with group.changed:
+        group.writing = True
+    outcomes: list[object] = [None] * len(jobs)
+
+    def run(i: int) -> None:
+        try:
+            outcomes[i] = jobs[i]()
+        except Exception as error:  # noqa: BLE001 - the test looks at it
+            outcomes[i] = error
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(jobs))]
+    for t in threads:
+        t.start()
+    deadline = time.monotonic() + 10
+    while len(group.queue) < len(jobs):
+        assert time.monotonic() < deadline, "the readers did not queue"
+        time.sleep(0.001)
+    assert all(o is None for o in outcomes), "a read returned before its row was written"
+    with group.changed:
+        group.writing = False
+        group.changed.notify_all()
+    for t in threads:
+        t.join(10)
+    return outcomes
+
+
+class GroupCommitContract:
+    backend: str
+
+    def test_queued_reads_are_written_in_one_transaction_in_queue_order(self, log):
+        access = AccessLog(log.store.engines)
+        read(access, 0)
+        counted = commits(log.store.engines.write)
+        outcomes = queued_while_a_batch_is_written(access, [lambda n=n: read(access, n) for n in range(1, 9)])
+        assert len(counted) == 1
+        assert sorted(r.position for r in outcomes) == list(range(2, 10))
+        rows = list(access.all())
+        assert [r.position for r in rows] == list(range(1, 10))
+        assert {r.actor_id for r in rows} == {f"aud-{n}" for n in range(9)}
+        assert access.verify().ok
+
+    def test_a_failed_batch_is_recorded_for_none_of_its_readers(self, log, monkeypatch):
+        access = AccessLog(log.store.engines)
+        read(access, 0)
+        real_hash = access_module.access_hash
+
+        def failing(prev_hash, position, recorded_at, actor_id, actor_role, stream_id, what, purpose):
+            if purpose == "boom":
+                raise RuntimeError("the database went away")
+            return real_hash(prev_hash, position, recorded_at, actor_id, actor_role, stream_id, what, purpose)
+
+        monkeypatch.setattr(access_module, "access_hash", failing)
+        jobs = [lambda n=n: read(access, n, "boom" if n == 3 else "tilsyn") for n in range(1, 6)]
+        outcomes = queued_while_a_batch_is_written(access, jobs)
+        assert all(isinstance(o, RuntimeError) for o in outcomes), outcomes
+        assert [r.position for r in access.all()] == [1]
+        assert read(access, 6).position == 2  # the next read is recorded as usual
+        assert access.verify().ok
+
+    def test_many_concurrent_readers_keep_one_gapless_verifiable_chain(self, log):
+        access = AccessLog(log.store.engines)
+        counted = commits(log.store.engines.write)
+        threads = [threading.Thread(target=lambda k=k: [read(access, k * 10 + i) for i in range(10)]) for k in range(12)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(30)
+        assert [r.position for r in access.all()] == list(range(1, 121))
+        assert len(counted) <= 120
+        assert access.verify().ok
+
+
+class TestGroupCommitSQLite(GroupCommitContract):
+    backend = "sqlite"
+
+
+class TestGroupCommitPostgres(GroupCommitContract):
+    backend = "postgresql"
