@@ -88,6 +88,14 @@ class PhaseDeadlines(BaseModel):
     )
     pilot_check_in: timedelta = Field(default=timedelta(weeks=4), description="How often the pilot is checked in on")
 
+    def shared(self) -> PhaseDeadlines:
+        """One instance per distinct set of deadlines: every open case holds its
+        deadlines for as long as it waits, and nearly all hold the same ones."""
+        key = self.model_dump_json()
+        if len(_SHARED_DEADLINES) >= _SHARED_DEADLINES_LIMIT and key not in _SHARED_DEADLINES:
+            return self
+        return _SHARED_DEADLINES.setdefault(key, self)
+
     def for_phase(self, phase: str) -> timedelta | None:
         return getattr(self, phase, None) if phase in ("visitation", "team", "pilot", "evaluation") else None
 
@@ -96,6 +104,10 @@ class PhaseDeadlines(BaseModel):
         covers the whole application, so the strictest deadline governs it."""
         limits = [self.processing.get(basis, self.processing_default) for basis in applied_for]
         return min(limits) if limits else self.processing_default
+
+
+_SHARED_DEADLINES: dict[str, PhaseDeadlines] = {}
+_SHARED_DEADLINES_LIMIT = 64  # a handful of municipalities' settings, not one per case
 
 
 # -- the application and its processing deadline ---------------------------

@@ -55,7 +55,7 @@ class CaseWorkflow:
     @workflow.init
     def __init__(self, input: CaseInput) -> None:
         self._state: CaseState = initial_state()
-        self._deadlines = input.deadlines
+        self._deadlines = input.deadlines.shared()
         self._lock = asyncio.Lock()
         self._tasks: list[asyncio.Task] = []
         # What the case will be once run() has recorded the registration, so an
@@ -71,6 +71,7 @@ class CaseWorkflow:
         async with self._lock:
             await self._carry_out(input.registration, request_id="registration")
         self._opening = None  # only needed until the registration is recorded
+        del input  # nor is the registration: a case may wait for months
         while self._state.phase is not Phase.CLOSED:
             await self._until_phase_ends()
         await workflow.wait_condition(workflow.all_handlers_finished)

@@ -492,3 +492,13 @@ def test_a_goal_names_its_target_level_with_its_primary_condition():
     work = scenario.code(terminology.conditions(), "Varetage beskæftigelse")
     error = _refused_goal(primary_condition=work)
     assert error.rule == "assessment.goal_target_incomplete" and error.field == "goals[0].target_severity"
+
+
+def test_equal_deadlines_are_shared_by_every_case_and_different_ones_are_not():
+    from domain.deadlines import PhaseDeadlines
+
+    first, again = PhaseDeadlines(), PhaseDeadlines()
+    shorter = PhaseDeadlines(visitation=timedelta(weeks=6))
+
+    assert first is not again and first.shared() is again.shared()
+    assert shorter.shared() is not first.shared() and shorter.shared() == shorter
