@@ -6,6 +6,11 @@ retry, checks the stream's expected version, numbers the events from the head,
 chains their hashes and moves the head. Appends are therefore serial, global
 positions gapless and the chain linear, on SQLite and PostgreSQL alike.
 
+On PostgreSQL (psycopg 3) an append costs two network round trips: one for
+the statement that locks the head (the hashes need the head's position and
+hash), one for everything after it, sent as a pipeline. See
+``EventStore._pipelined_transaction``.
+
 The store is safe to share between threads: every call checks its own
 connection out of the engine's pool.
 """
@@ -131,15 +136,15 @@ class EventStore:
         """
         batch = _prepare(stream_id, expected_version, events)
         try:
-            with self._write_transaction() as cursor:
+            with self._write_transaction(len(batch)) as cursor:
                 result = self._append_locked(cursor, stream_id, expected_version, batch)
         except (IntegrityError, self._driver_integrity_error) as err:
             raise self._explain_integrity_error(err, stream_id, expected_version, batch) from err
         return result
 
     @contextmanager
-    def _write_transaction(self) -> Iterator[Any]:
-        """A write transaction on a pooled driver connection, yielding its cursor.
+    def _write_transaction(self, rows: int) -> Iterator[Any]:
+        """A write transaction for ``rows`` new rows on a pooled driver connection, yielding its cursor.
 
         The append path bypasses SQLAlchemy's Connection (its per-call overhead
         is larger than the database work) but still uses the engine's pool, so
@@ -147,14 +152,19 @@ class EventStore:
         """
         connection = self._engines.write.raw_connection()
         try:
-            if self._engines.begin_write:
-                connection.driver_connection.execute(self._engines.begin_write)
-            cursor = connection.cursor()
-            try:
-                yield cursor
-            finally:
-                cursor.close()
-            connection.commit()
+            if self._pipelined:
+                implicit = self._driver.writes_in_one_statement(rows)
+                with self._pipelined_transaction(connection.driver_connection, implicit) as cursor:
+                    yield cursor
+            else:
+                if self._engines.begin_write:
+                    connection.driver_connection.execute(self._engines.begin_write)
+                cursor = connection.cursor()
+                try:
+                    yield cursor
+                finally:
+                    cursor.close()
+                connection.commit()
         except self._lost_connection_errors:
             # The server went away (a restart, a failover): drop this connection
             # from the pool so the retry gets a fresh one.
@@ -164,7 +174,80 @@ class EventStore:
             connection.rollback()
             raise
         finally:
+            if self._pipelined and connection.is_valid:
+                self._end_autocommit(connection)
             connection.close()
+
+    @contextmanager
+    def _pipelined_transaction(self, driver: Any, implicit: bool) -> Iterator[Any]:
+        """PostgreSQL: one transaction in two round trips, through psycopg's pipeline mode.
+
+        In a pipeline, statements go out without waiting for their answers; a
+        fetch waits for what is outstanding, and the Sync sent when the
+        pipeline ends waits for the rest. The append fetches the locked head
+        (round trip one), computes the hashes, and sends its writes, which
+        come back with the Sync (round trip two). The connection is in
+        autocommit mode meanwhile, because outside it psycopg would open the
+        transaction itself and, in a pipeline, wait for its BEGIN: a round trip
+        of its own. ``_end_autocommit`` restores the mode before the connection
+        goes back to the pool.
+
+        ``implicit`` (an append whose write is one statement, see
+        ``_AppendStatements.write``): no BEGIN and COMMIT at all. Everything
+        between two Syncs runs as one implicit transaction, which the Sync
+        commits, or rolls back if a statement failed (PostgreSQL's protocol
+        docs, "Pipelining"). The Sync commits even when the Python side raised
+        after the lock (a ConcurrencyConflict, say); that is safe only because
+        the one write is atomic and sent last: before it nothing was written,
+        once it ran all of it was. It is worth it: on a busy machine each
+        statement psycopg builds, sends and reads back costs client CPU on the
+        order of a round trip, and one-event appends are the common case.
+
+        Otherwise (a batch of several rows: an INSERT per row, then the head):
+        an explicit BEGIN and COMMIT, so that nothing commits unless all of it
+        was sent. After a failure the server skips the rest, COMMIT included,
+        and ``_write_transaction`` rolls back.
+
+        The first error is the one that says what went wrong (a unique
+        violation, a refused head move, a lost connection), so it is the one
+        raised, wherever psycopg surfaces it: in the body (a later execute may
+        read it) or when the pipeline ends.
+        """
+        driver.autocommit = True
+        first_error: Exception | None = None
+        try:
+            with driver.pipeline():
+                cursor = driver.cursor()
+                try:
+                    if not implicit:
+                        cursor.execute("BEGIN")
+                    yield cursor
+                    if not implicit:
+                        cursor.execute("COMMIT")
+                except self._driver_error as err:
+                    # Keep it, and let the pipeline end without an exception in
+                    # flight: psycopg would log its own error there (the
+                    # PipelineAborted of the skipped statements) as a warning,
+                    # and after the first error that is no news.
+                    first_error = err
+                finally:
+                    cursor.close()
+        except self._driver_error:
+            if first_error is None:
+                raise
+        if first_error is not None:
+            raise first_error
+
+    def _end_autocommit(self, connection: Any) -> None:
+        """Return a connection to the transactional mode the rest of the pool expects.
+
+        Only possible outside a transaction; a connection that cannot be put
+        back (a rollback that failed) is dropped from the pool instead.
+        """
+        try:
+            connection.driver_connection.autocommit = False
+        except self._driver_error:
+            connection.invalidate()
 
     def _append_locked(
         self, cursor: Any, stream_id: str, expected_version: int, batch: list[tuple[NewEvent, str]]
@@ -185,8 +268,7 @@ class EventStore:
         if actual_version != expected_version:
             raise ConcurrencyConflict(stream_id, expected_version, actual_version)
         rows = _chain_rows(stream_id, expected_version, batch, head_position, head_hash)
-        sql.insert_events.executemany(cursor, rows)
-        sql.move_head.execute(cursor, {"new_position": rows[-1]["position"], "new_hash": rows[-1]["hash"]})
+        sql.write(cursor, rows)
         positions = tuple(row["position"] for row in rows)
         return AppendResult(
             stream_id=stream_id,
@@ -326,16 +408,27 @@ class EventStore:
             self._max_version.scalar_subquery(),
             select(c.position).where(c.event_id == bindparam("event_id")).scalar_subquery(),
         ).where(head_row)
+        dialect = self._engines.write.dialect
         self._driver = _AppendStatements(
-            self._engines.write.dialect,
+            dialect,
             lock_head=lock_and_look.with_for_update(of=log_head),
             find_event=self._find_event_ids.where(c.event_id == bindparam("event_id")),
             insert_events=self._insert_events,
             move_head=self._move_head,
+            # PostgreSQL can move the head in the statement that inserts a row.
+            write_one=self._insert_events.add_cte(self._move_head.cte("move_head"))
+            if dialect.name == "postgresql"
+            else None,
         )
-        dbapi = self._engines.write.dialect.loaded_dbapi
+        dbapi = dialect.loaded_dbapi
+        self._driver_error = dbapi.Error
         self._driver_integrity_error = dbapi.IntegrityError
         self._lost_connection_errors = (dbapi.OperationalError, dbapi.InterfaceError)
+        # Pipeline mode needs psycopg 3 built on libpq 14 or later (the binary
+        # wheels are); any other PostgreSQL driver takes the plain path.
+        self._pipelined = (
+            dialect.name == "postgresql" and dialect.driver == "psycopg" and dbapi.Pipeline.is_supported()
+        )
 
 
 class _StoredId(NamedTuple):
@@ -361,6 +454,26 @@ class _AppendStatements:
         self.find_event = DriverStatement(statements["find_event"], dialect)
         self.insert_events = DriverStatement(statements["insert_events"], dialect)
         self.move_head = DriverStatement(statements["move_head"], dialect)
+        write_one = statements["write_one"]
+        self.write_one = None if write_one is None else DriverStatement(write_one, dialect)
+
+    def writes_in_one_statement(self, rows: int) -> bool:
+        """Whether ``write`` sends a single statement for ``rows`` rows (the pipelined
+        transaction needs no BEGIN and COMMIT then)."""
+        return rows == 1 and self.write_one is not None
+
+    def write(self, cursor: Any, rows: list[dict[str, Any]]) -> None:
+        """Insert the chained rows and move the head to the last of them."""
+        head = {"new_position": rows[-1]["position"], "new_hash": rows[-1]["hash"]}
+        if self.writes_in_one_statement(len(rows)):
+            # WITH move_head AS (UPDATE log_head ...) INSERT INTO events ...:
+            # PostgreSQL runs a data-modifying WITH exactly once and to the end
+            # (the head's guard trigger fires as for a plain UPDATE), and the
+            # statement is all-or-nothing.
+            self.write_one.execute(cursor, {**rows[0], **head})
+            return
+        self.insert_events.executemany(cursor, rows)
+        self.move_head.execute(cursor, head)
 
 
 def _prepare(stream_id: str, expected_version: int, events: Sequence[NewEvent]) -> list[tuple[NewEvent, str]]:
