@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from domain.case import CaseCommand
 from domain.deadlines import PhaseDeadlines
@@ -15,6 +15,13 @@ class CaseInput(BaseModel):
 
     registration: RegisterNeed
     deadlines: PhaseDeadlines = Field(default_factory=PhaseDeadlines)
+
+    @field_validator("deadlines")
+    @classmethod
+    def _shared_deadlines(cls, deadlines: PhaseDeadlines) -> PhaseDeadlines:
+        # Temporal keeps a case's input for as long as the case is open; nearly
+        # every case has the same deadlines, so they hold one instance.
+        return deadlines.shared()
 
 
 class ActRequest(BaseModel):
