@@ -27,11 +27,11 @@ DURABLE_RETRY = RetryPolicy(
 async def append_events(stream_id: str, expected_version: int, events: list[Event]) -> AppendReceipt:
     """Appends with ids from ``workflow.uuid4()``, so a retried activity writes nothing twice.
 
-    A regular activity, not a local one, on purpose: its input is written to
-    the workflow's history when it is scheduled. A local activity's is not, so
-    a worker killed mid-append would have the next worker decide the command
-    again with a later ``workflow.now()``: the log would keep the first
-    recording (same event id) while the workflow folded the second."""
+    A regular activity: its input is written to the workflow's history when it
+    is scheduled, so a retry appends exactly what was decided. The forum, the
+    appeal and the daily delivery append this way (few commands, no need to
+    reconcile); a case uses ``record_case_events``, and so did every case
+    started before that (their histories replay through here)."""
     return await workflow.execute_activity(
         "append_case_events",
         AppendRequest(
