@@ -1,6 +1,7 @@
 """The baseline workflow: receives updates with empty handlers, then completes.
 
-Kept free of any project import so the sandbox loads it in no time.
+Its workers use the product's workflow runner (``worker.WORKFLOW_RUNNER``), so
+a ratio shows what the case workflow's own work adds, not a runner choice.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from typing import Any
 from temporalio import workflow
 
 
-@workflow.defn(sandboxed=True)
+@workflow.defn
 class BareWorkflow:
     """Counts updates; completes after ``expected`` of them. With ``expected``
     0 it never completes on its own (a case waiting for a human)."""

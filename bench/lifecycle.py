@@ -43,7 +43,7 @@ async def run_async(cases: int, concurrency: int, progress=None) -> Result:
     from bench.bare import BareWorkflow
     from bench.stack import dev_stack
     from domain.phases import Phase
-    from worker import build_worker
+    from worker import WORKFLOW_RUNNER, build_worker
 
     sources = case_scripts()
     scripts = [[parse_command(step) for step in script.steps] for script in sources]
@@ -59,6 +59,7 @@ async def run_async(cases: int, concurrency: int, progress=None) -> Result:
             task_queue=bare_queue,
             workflows=[BareWorkflow],
             activity_executor=ThreadPoolExecutor(1),
+            workflow_runner=WORKFLOW_RUNNER,
         )
         updates = 0
 

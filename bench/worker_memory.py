@@ -26,14 +26,14 @@ CONCURRENCY = 40
 
 
 class WorkerProcess:
-    def __init__(self, kind: str, settings, address: str, max_cached: int, runner: str = "sandboxed") -> None:
+    def __init__(self, kind: str, settings, address: str, max_cached: int) -> None:
         self._errors = tempfile.TemporaryFile()
         self.process = subprocess.Popen(
             [
                 sys.executable, "-m", "bench.worker_proc", "--kind", kind, "--address", address,
                 "--namespace", settings.temporal_namespace, "--task-queue", settings.task_queue,
                 "--database-url", settings.database_url, "--max-cached", str(max_cached),
-                "--data-dir", str(settings.data_dir), "--runner", runner,
+                "--data-dir", str(settings.data_dir),
             ],  # fmt: skip
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
@@ -98,7 +98,7 @@ async def _settle(worker: WorkerProcess) -> int:
 
 
 async def _measure(
-    kind: str, cases: int, settings, client, address: str, progress, runner: str = "sandboxed"
+    kind: str, cases: int, settings, client, address: str, progress
 ) -> tuple[int, int]:
     from app.cases import CaseClient, parse_command
     from bench.bare import BareWorkflow
@@ -107,7 +107,7 @@ async def _measure(
     first_step = script.steps[0]  # open_visitation: the case then waits for the assessment
     open_visitation = parse_command(first_step)
     run_id = uuid.uuid4().hex[:6]
-    worker = WorkerProcess(kind, settings, address, max_cached=cases + WARM_UP + 50, runner=runner)
+    worker = WorkerProcess(kind, settings, address, max_cached=cases + WARM_UP + 50)
     case_client = CaseClient(client, settings)
 
     async def one(i: int, prefix: str) -> None:

@@ -36,14 +36,10 @@ async def main(args: argparse.Namespace) -> None:
         from worker import build_worker
 
         store = open_event_store(settings.database_url)
-        options = {}
-        if args.runner == "unsandboxed":  # a what-if for the memory measure, not the product's setting
-            from temporalio.worker import UnsandboxedWorkflowRunner
-
-            options["workflow_runner"] = UnsandboxedWorkflowRunner()
-        worker = build_worker(client, settings, store, max_cached_workflows=args.max_cached, **options)
+        worker = build_worker(client, settings, store, max_cached_workflows=args.max_cached)
     else:
         from bench.bare import BareWorkflow
+        from worker import WORKFLOW_RUNNER
 
         worker = Worker(
             client,
@@ -51,6 +47,7 @@ async def main(args: argparse.Namespace) -> None:
             workflows=[BareWorkflow],
             activity_executor=ThreadPoolExecutor(1),
             max_cached_workflows=args.max_cached,
+            workflow_runner=WORKFLOW_RUNNER,
         )
     loop = asyncio.get_running_loop()
     async with worker:
@@ -75,6 +72,5 @@ if __name__ == "__main__":
     parser.add_argument("--task-queue", required=True)
     parser.add_argument("--database-url", required=True)
     parser.add_argument("--data-dir", required=True, help="the same data folder as the client's (keys)")
-    parser.add_argument("--runner", choices=["sandboxed", "unsandboxed"], default="sandboxed")
     parser.add_argument("--max-cached", type=int, default=1000)
     asyncio.run(main(parser.parse_args()))
