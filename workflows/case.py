@@ -294,6 +294,9 @@ class CaseWorkflow:
             workflow.logger.warning("the appeal of decision %s in case %s failed: %s", decision.number, case_id, error)
 
     def _background(self, work) -> None:
+        # Held so a running task is not garbage collected; finished ones are let
+        # go, or a case that waits for months would keep every letter's task.
+        self._tasks = [task for task in self._tasks if not task.done()]
         self._tasks.append(asyncio.create_task(work))
 
     async def _notify(self, recipient: str, kind: str, subject: str, body: str) -> None:
