@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-fast bench dev clean chromium
+.PHONY: demo test test-fast bench dev clean chromium wrk
 
 demo: $(STAMP)
 	$(VENV)/bin/samskab demo
@@ -40,5 +40,14 @@ $(STAMP): pyproject.toml | $(PY)
 clean:
 	rm -rf $(VENV) .data .pytest_cache build *.egg-info
 
-bench: $(STAMP)
+bench: $(STAMP) wrk
 	$(PY) -m bench $(BENCH_ARGS)
+
+# The HTTP timeline measure drives the API with Debian's wrk (a C load generator that
+# needs little CPU per request); install it when it is missing (as root).
+wrk:
+	@if ! command -v wrk >/dev/null 2>&1; then \
+		echo "installing wrk for the HTTP benchmark"; \
+		$$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get update -qq && \
+		$$( [ "$$(id -u)" = 0 ] || echo sudo ) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk; \
+	fi

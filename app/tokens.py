@@ -9,6 +9,9 @@ and for tests; in production the municipality's identity provider issues them.
 
 from __future__ import annotations
 
+import threading
+import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import jwt
@@ -57,6 +60,11 @@ def issue_token(
 
 def verify_token(settings: Settings, token: str) -> Subject:
     """The person a valid token names; InvalidToken saying why otherwise."""
+    return _verify(settings, token)[0]
+
+
+def _verify(settings: Settings, token: str) -> tuple[Subject, float]:
+    """The person a valid token names and when the token expires (a Unix time)."""
     try:
         claims = jwt.decode(
             token,
@@ -78,4 +86,59 @@ def verify_token(settings: Settings, token: str) -> Subject:
     municipality = claims.get("municipality")
     if not isinstance(municipality, str) or not municipality:
         raise InvalidToken("the token names no municipality")
-    return Subject(person_id=str(claims["sub"]), role=role, municipality=municipality, cpr=claims.get("cpr"))
+    subject = Subject(person_id=str(claims["sub"]), role=role, municipality=municipality, cpr=claims.get("cpr"))
+    return subject, float(claims["exp"])
+
+
+class TokenVerifier:
+    """``verify_token`` that keeps a verified token's person for a short while.
+
+    Checking a token's signature and claims costs more than the rest of
+    authenticating a request; a client sends the same token with every
+    request. So the person a token names is kept, keyed by the whole token
+    string (so by its signature too), for at most ``ttl_seconds`` and never
+    past the token's own ``exp``: a token that has expired is refused as
+    before, and anything but the exact bytes verified once is verified again.
+    Refused tokens are not kept. Only what the token itself says is kept
+    (person, role, municipality, CPR); every access decision is still made
+    per request from the case as the log holds it then."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        ttl_seconds: float = 60.0,
+        max_tokens: int = 4096,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.settings = settings
+        self.ttl_seconds = ttl_seconds
+        self.max_tokens = max_tokens
+        self._clock = clock
+        self._verified: dict[str, tuple[Subject, float]] = {}
+        self._lock = threading.Lock()
+
+    def __call__(self, token: str) -> Subject:
+        now = self._clock()
+        kept = self._verified.get(token)
+        if kept is not None:
+            if now < kept[1]:
+                return kept[0]
+            with self._lock:
+                self._verified.pop(token, None)
+        subject, expires = _verify(self.settings, token)  # raises InvalidToken
+        until = min(expires, now + self.ttl_seconds)
+        if self.ttl_seconds > 0 and now < until:
+            with self._lock:
+                if len(self._verified) >= self.max_tokens:
+                    self._evict(now)
+                self._verified[token] = (subject, until)
+        return subject
+
+    def _evict(self, now: float) -> None:
+        """Drops every lapsed entry; if none lapsed, the oldest half (held under the lock)."""
+        lapsed = [token for token, (_, until) in self._verified.items() if until <= now]
+        if not lapsed:
+            lapsed = list(self._verified)[: max(1, len(self._verified) // 2)]
+        for token in lapsed:
+            del self._verified[token]

@@ -32,6 +32,7 @@ from datetime import datetime, timezone
 
 from sqlalchemy import Engine, func, insert, select
 
+from eventlog.compiled import DriverStatement
 from eventlog.engines import Engines
 from eventlog.hashing import GENESIS_HASH, format_timestamp, parse_timestamp
 from eventlog.records import MAX_ACTOR_ID, MAX_ACTOR_ROLE, MAX_STREAM_ID, check_text
@@ -117,6 +118,34 @@ def _group(engine: Engine) -> _GroupCommit:
         return group
 
 
+@dataclass(frozen=True, slots=True)
+class _WriteStatements:
+    """The group commit's statements, compiled once for one engine's dialect."""
+
+    advisory_lock: DriverStatement | None
+    last: DriverStatement
+    insert: DriverStatement
+
+
+_STATEMENTS: weakref.WeakKeyDictionary[Engine, _WriteStatements] = weakref.WeakKeyDictionary()
+
+
+def _statements(engine: Engine) -> _WriteStatements:
+    found = _STATEMENTS.get(engine)
+    if found is None:
+        dialect = engine.dialect
+        lock = select(func.pg_advisory_xact_lock(_ACCESS_LOCK_KEY)) if dialect.name == "postgresql" else None
+        found = _STATEMENTS[engine] = _WriteStatements(
+            advisory_lock=None if lock is None else DriverStatement(lock, dialect),
+            last=DriverStatement(
+                select(access_log.c.position, access_log.c.hash).order_by(access_log.c.position.desc()).limit(1),
+                dialect,
+            ),
+            insert=DriverStatement(insert(access_log), dialect),
+        )
+    return found
+
+
 def _writer_lock(engine: Engine) -> threading.Lock:
     """Batches of different engines on one database in this process take turns here
     rather than in SQLite's busy handler, whose sleeping retries give a long tail."""
@@ -167,29 +196,45 @@ class AccessLog:
         return pending.record
 
     def _write(self, batch: list[_Pending]) -> None:
-        """Number, chain and insert ``batch`` in one transaction, then settle every entry (also on failure)."""
+        """Number, chain and insert ``batch`` in one transaction, then settle every entry (also on failure).
+
+        On the driver's cursor with statements compiled once (see ``eventlog.compiled``):
+        SQLAlchemy's per-call machinery cost more than the transaction's database work."""
         engine = self._engines.write
+        statements = _statements(engine)
         try:
             rows, records = [], []
-            with _writer_lock(engine), engine.begin() as conn:
-                if engine.dialect.name == "postgresql":  # other processes append too
-                    conn.execute(select(func.pg_advisory_xact_lock(_ACCESS_LOCK_KEY)))
-                last = conn.execute(
-                    select(access_log.c.position, access_log.c.hash).order_by(access_log.c.position.desc()).limit(1)
-                ).first()
-                position, prev_hash = (last[0], last[1]) if last is not None else (0, GENESIS_HASH)
-                for p in batch:
-                    position += 1
-                    recorded_at = format_timestamp(datetime.now(timezone.utc))
-                    row_hash = access_hash(prev_hash, position, recorded_at, p.actor_id, p.actor_role, p.stream_id,
-                                           p.what, p.purpose)  # fmt: skip
-                    rows.append({"position": position, "recorded_at": recorded_at, "actor_id": p.actor_id,
-                                 "actor_role": p.actor_role, "stream_id": p.stream_id, "what": p.what,
-                                 "purpose": p.purpose, "prev_hash": prev_hash, "hash": row_hash})  # fmt: skip
-                    records.append(AccessRecord(position, parse_timestamp(recorded_at), p.actor_id, p.actor_role,
-                                                p.stream_id, p.what, p.purpose, prev_hash, row_hash))  # fmt: skip
-                    prev_hash = row_hash
-                conn.execute(insert(access_log), rows)
+            with _writer_lock(engine):
+                connection = engine.raw_connection()
+                try:
+                    cursor = connection.cursor()
+                    if self._engines.begin_write:  # SQLite: take the write lock up front
+                        cursor.execute(self._engines.begin_write)
+                    if statements.advisory_lock is not None:  # PostgreSQL: other processes append too
+                        statements.advisory_lock.execute(cursor)
+                    last = statements.last.execute(cursor).fetchone()
+                    position, prev_hash = (last[0], last[1]) if last is not None else (0, GENESIS_HASH)
+                    for p in batch:
+                        position += 1
+                        recorded_at = format_timestamp(datetime.now(timezone.utc))
+                        row_hash = access_hash(prev_hash, position, recorded_at, p.actor_id, p.actor_role, p.stream_id,
+                                               p.what, p.purpose)  # fmt: skip
+                        rows.append({"position": position, "recorded_at": recorded_at, "actor_id": p.actor_id,
+                                     "actor_role": p.actor_role, "stream_id": p.stream_id, "what": p.what,
+                                     "purpose": p.purpose, "prev_hash": prev_hash, "hash": row_hash})  # fmt: skip
+                        records.append(AccessRecord(position, parse_timestamp(recorded_at), p.actor_id, p.actor_role,
+                                                    p.stream_id, p.what, p.purpose, prev_hash, row_hash))  # fmt: skip
+                        prev_hash = row_hash
+                    statements.insert.executemany(cursor, rows)
+                    connection.commit()
+                except BaseException:
+                    try:
+                        connection.rollback()
+                    except Exception:  # noqa: BLE001 - the write's own error is the one to raise
+                        connection.invalidate()
+                    raise
+                finally:
+                    connection.close()
         except BaseException as error:  # noqa: BLE001 - every caller in the batch raises it
             for p in batch:
                 p.error = error

@@ -310,6 +310,24 @@ class EventStore:
             rows = conn.execute(self._select_stream, {"stream_id": stream_id, "after_version": after_version})
             return [_stored_event(row) for row in rows]
 
+    def read_stream_rows(self, stream_id: str) -> list[tuple[Any, ...]]:
+        """Every event of one stream as the database holds it, in version order.
+
+        For hot read paths (the API's case timeline): tuples in ``StoredEvent``'s
+        field order, with the timestamps and the payload still as their stored
+        text, read on the driver's cursor without SQLAlchemy's per-call machinery
+        or a transaction of its own (one statement is one consistent snapshot).
+        ``stored_event_from_row`` makes a ``StoredEvent`` of a row."""
+        connection = self._engines.read.raw_connection()
+        try:
+            cursor = connection.cursor()
+            try:
+                return self._read_stream_rows.execute(cursor, {"stream_id": stream_id, "after_version": 0}).fetchall()
+            finally:
+                cursor.close()
+        finally:
+            connection.close()  # back to the pool (which rolls back whatever the driver began)
+
     def stream_version(self, stream_id: str) -> int:
         """The stream's current version (0 for a stream with no events)."""
         with self._engines.read.connect() as conn:
@@ -387,6 +405,7 @@ class EventStore:
             .where(c.stream_id == bindparam("stream_id"), c.stream_version > bindparam("after_version"))
             .order_by(c.stream_version)
         )
+        self._read_stream_rows = DriverStatement(self._select_stream, self._engines.read.dialect)
         self._select_all = (
             select(*event_columns)
             .where(c.position > bindparam("after_position"))
@@ -605,3 +624,7 @@ def _stored_event(row: Row) -> StoredEvent:
         prev_hash=prev_hash,
         hash=row_hash,
     )
+
+
+#: A ``StoredEvent`` of one row from ``EventStore.read_stream_rows``.
+stored_event_from_row = _stored_event

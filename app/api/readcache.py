@@ -24,21 +24,43 @@ from __future__ import annotations
 import json
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import or_, select
 
 from activities import readmodels
 from domain.case import CaseState, event_from_record, fold
-from eventlog import EventStore, StoredEvent
-from eventlog.crypto import ERASED, Erased, KeyUnavailable, is_envelope
+from eventlog import EventStore
+from eventlog.crypto import ENVELOPE, ERASED, Erased, KeyUnavailable, is_envelope
+from eventlog.hashing import parse_timestamp
 from eventlog.schema import citizen_keys
+from eventlog.store import stored_event_from_row
 
 #: How many decoded cases one API process keeps (least recently read dropped first).
 MAX_CASES = 64
 _JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+_quote = json.encoder.encode_basestring  # the same string escaper as _JSON's (ensure_ascii=False)
+#: Text that every payload holding an encrypted field contains (the envelope's key).
+_ENVELOPE_MARK = _quote(ENVELOPE)
+#: Where ``EventStore.read_stream_rows`` puts the stream version and the payload.
+_VERSION, _PAYLOAD = 2, 11
+
+
+def timeline_entry_json(position: int, version: int, event_type: str, occurred_at: datetime, actor_id: str,
+                        actor_role: str, legal_basis: str | None, data: str) -> bytes:  # fmt: skip
+    """One timeline entry as compact JSON, ``data`` being the payload's JSON text.
+
+    The same bytes as ``_JSON.encode`` of the dict ``{"position", "version", "type",
+    "occurred_at", "actor": {"id", "role"}, "legal_basis", "data"}`` (a test holds
+    them equal), without walking the payload again."""
+    return (
+        f'{{"position":{position:d},"version":{version:d},"type":{_quote(event_type)},'
+        f'"occurred_at":{_quote(occurred_at.isoformat())},"actor":{{"id":{_quote(actor_id)},"role":{_quote(actor_role)}}},'
+        f'"legal_basis":{"null" if legal_basis is None else _quote(legal_basis)},"data":{data}}}'
+    ).encode("utf-8")
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,10 +113,9 @@ class _FreshKeys:
 class CaseReads:
     """Decoded cases by case id, checked against the log and the key store on every ``get``."""
 
-    def __init__(self, store: EventStore, keys: Any, timeline_entry: Callable[[StoredEvent, dict], dict]) -> None:
+    def __init__(self, store: EventStore, keys: Any) -> None:
         self._store = store
         self._keys = keys
-        self._entry = timeline_entry
         self._cases: OrderedDict[str, DecodedCase] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -125,22 +146,34 @@ class CaseReads:
         return all(erased.get(key_id) is False for key_id in case.key_ids)
 
     def _decode(self, case_id: str) -> DecodedCase | None:
-        stored = self._store.read_stream(case_id)
-        if not stored:
+        rows = self._store.read_stream_rows(case_id)
+        if not rows:
             return None
-        keys_of = [_key_ids(s.payload) for s in stored]
-        key_ids = frozenset().union(*keys_of)
+        # Only a payload whose text holds the envelope's marker can hold an encrypted
+        # field: those take the read models' path (decrypt, erased fields as the
+        # marker); the others are parsed once and their stored text sent as it is.
+        encrypted = {i: stored_event_from_row(row) for i, row in enumerate(rows) if _ENVELOPE_MARK in row[_PAYLOAD]}
+        keys_of = {i: _key_ids(s.payload) for i, s in encrypted.items()}
+        key_ids = frozenset().union(*keys_of.values())
         keys = _FreshKeys(self._keys, self._key_status(key_ids) if key_ids else {})
         events, timeline = [], []
-        for s, encrypted in zip(stored, keys_of, strict=True):
-            if encrypted:  # the read models decrypt it (erased fields as the marker)
+        for i, row in enumerate(rows):
+            (position, _, version, _, event_type, schema_version, occurred_text, _, actor_id, actor_role, legal_basis,
+             payload_text, _, _, _) = row  # fmt: skip
+            occurred_at = parse_timestamp(occurred_text)
+            s = encrypted.get(i)
+            if s is not None and keys_of[i]:
                 payload, _ = readmodels.readable_payload(s, keys)
                 events.append(readmodels.to_domain_event(s, keys))
-            else:  # nothing to decrypt: skip the read models' walk over the payload looking for ciphertext
-                payload = s.payload
-                events.append(event_from_record(s.event_type, readmodels._header(s), payload))
-            timeline.append((s.event_type, _JSON.encode(self._entry(s, payload)).encode("utf-8")))
-        return DecodedCase(case_id, stored[-1].stream_version, key_ids, fold(events), tuple(timeline))
+                data = _JSON.encode(payload)
+            else:
+                header = {"schema_version": schema_version, "occurred_at": occurred_at,
+                          "actor": {"id": actor_id, "role": actor_role}}  # fmt: skip
+                events.append(event_from_record(event_type, header, json.loads(payload_text)))
+                data = payload_text  # canonical JSON, as the log stores it
+            entry = timeline_entry_json(position, version, event_type, occurred_at, actor_id, actor_role, legal_basis, data)
+            timeline.append((event_type, entry))
+        return DecodedCase(case_id, rows[-1][_VERSION], key_ids, fold(events), tuple(timeline))
 
     def _key_status(self, key_ids: Iterable[str]) -> dict[str, bool]:
         """Whether each key is erased (True) or live (False), read now; a key not in the store is left out."""

@@ -23,7 +23,7 @@ from app.api.readcache import CaseReads, DecodedCase
 from app.cases import CaseClient, CommandRejected, parse_command
 from app.settings import Settings
 from app.temporal import connect
-from app.tokens import InvalidToken, verify_token
+from app.tokens import InvalidToken, TokenVerifier
 from domain.access import PERSONAL_DATA_READS, Action, Decision, Subject, may, visible_event, visible_state
 from domain.case import ALLOWED, CaseState, fold
 from domain.messages import Role
@@ -108,7 +108,8 @@ class Backend:
         self._cases_lock = asyncio.Lock()
         self.keys = keys
         self.clock = clock or (lambda: datetime.now(UTC))
-        self.reads = CaseReads(store, keys, _timeline_entry)
+        self.reads = CaseReads(store, keys)
+        self._verify_token = TokenVerifier(settings)
         # Case reads are CPU work under the interpreter lock plus short database
         # calls. Twenty threads at once only fight over the lock (context switches
         # and futex calls cost more than the reads); a few threads keep it busy,
@@ -121,7 +122,7 @@ class Backend:
         if not token:
             raise ApiError(401, "log in: send 'Authorization: Bearer <token>'", rule="auth.missing_token")
         try:
-            return verify_token(self.settings, token)
+            return self._verify_token(token)
         except InvalidToken as error:
             raise ApiError(401, str(error), rule="auth.invalid_token") from None
 
@@ -416,18 +417,6 @@ def _refuse_actor_in_body(data: dict[str, Any]) -> None:
 
 def _same_cpr(a: str | None, b: str | None) -> bool:
     return a is not None and b is not None and a.replace("-", "") == b.replace("-", "")
-
-
-def _timeline_entry(stored: StoredEvent, payload: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "position": stored.position,
-        "version": stored.stream_version,
-        "type": stored.event_type,
-        "occurred_at": stored.occurred_at.isoformat(),
-        "actor": {"id": stored.actor_id, "role": stored.actor_role},
-        "legal_basis": stored.legal_basis,
-        "data": payload,
-    }
 
 
 def _trail_entry(stored: StoredEvent) -> dict[str, Any]:

@@ -108,13 +108,13 @@ async def timeline(http, settings, person=scenario.CASEWORKER) -> httpx.Response
 def reads_of_the_log(store, monkeypatch) -> list[str]:
     """Counts the case's full reads from the log (a reused decoding does none)."""
     calls: list[str] = []
-    original = store.read_stream
+    original = store.read_stream_rows
 
     def counting(stream_id, *args, **kwargs):
         calls.append(stream_id)
         return original(stream_id, *args, **kwargs)
 
-    monkeypatch.setattr(store, "read_stream", counting)
+    monkeypatch.setattr(store, "read_stream_rows", counting)
     return calls
 
 
