@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 demo: $(STAMP)
 	$(VENV)/bin/samskab demo
 
-test: $(STAMP) chromium
+test: $(STAMP) chromium wrk
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 # The browser tests drive Debian's chromium; install it when it is missing (as root).
