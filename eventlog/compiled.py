@@ -10,6 +10,7 @@ per-call overhead. Reads, which are not hot, still use SQLAlchemy normally.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy.engine import Dialect
@@ -19,22 +20,34 @@ from sqlalchemy.sql import ClauseElement
 class DriverStatement:
     """One statement compiled for one dialect, with its parameters in driver order."""
 
-    __slots__ = ("sql", "_names", "_defaults")
+    __slots__ = ("sql", "_in_order", "_defaults")
 
     def __init__(self, statement: ClauseElement, dialect: Dialect) -> None:
         compiled = statement.compile(dialect=dialect)
         self.sql: str = compiled.string
-        # qmark/numeric dialects (sqlite3) take a tuple in this order; named
-        # ones (psycopg's pyformat) take the mapping itself.
-        self._names: tuple[str, ...] | None = tuple(compiled.positiontup) if compiled.positional else None
+        # qmark/numeric dialects (sqlite3) take a tuple in this order, picked
+        # out of the mapping by an itemgetter (one C call); named ones
+        # (psycopg's pyformat) take the mapping itself.
+        self._in_order: Any = None
+        if compiled.positional:
+            names = tuple(compiled.positiontup)
+            if len(names) > 1:
+                self._in_order = itemgetter(*names)
+            elif names:  # itemgetter of one name returns the bare value, not a 1-tuple
+                (name,) = names
+                self._in_order = lambda values: (values[name],)
+            else:
+                self._in_order = lambda values: ()
         # Values SQLAlchemy bound from literals in the statement (e.g. the head row id).
         self._defaults = {name: value for name, value in compiled.params.items() if value is not None}
 
-    def params(self, values: Mapping[str, Any]) -> tuple[Any, ...] | dict[str, Any]:
+    def params(self, values: Mapping[str, Any]) -> tuple[Any, ...] | Mapping[str, Any]:
+        # The driver only reads the mapping, so ``values`` itself goes when
+        # there are no defaults to add.
         merged = {**self._defaults, **values} if self._defaults else values
-        if self._names is None:
-            return dict(merged)
-        return tuple(merged[name] for name in self._names)
+        if self._in_order is None:
+            return merged
+        return self._in_order(merged)
 
     def execute(self, cursor: Any, values: Mapping[str, Any] | None = None) -> Any:
         cursor.execute(self.sql, self.params(values or {}))

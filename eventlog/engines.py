@@ -6,11 +6,16 @@ appenders never both read the head and then fail to upgrade their lock), and a
 read engine with a plain ``BEGIN`` (a consistent WAL snapshot that never blocks
 writers). PostgreSQL uses one engine for both; the head row lock serialises
 appenders there.
+
+``DriverConnections`` keeps driver connections for the append path outside
+the pool, opened through the write engine.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import threading
+import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,6 +25,9 @@ from sqlalchemy.engine import URL, make_url
 
 #: How long an SQLite writer waits for the lock before giving up, in seconds.
 SQLITE_BUSY_TIMEOUT_S = 30
+#: Age after which a PostgreSQL connection is replaced rather than reused, in
+#: seconds (ahead of idle timeouts in firewalls and proxies).
+POSTGRES_RECYCLE_S = 1800
 
 
 @dataclass(frozen=True)
@@ -33,6 +41,8 @@ class Engines:
     #: Statement that opens a write transaction on a raw driver connection, if
     #: the driver does not open one by itself (psycopg does; our sqlite3 setup does not).
     begin_write: str | None = None
+    #: Age in seconds after which a connection is replaced rather than reused (None: never).
+    recycle_s: float | None = None
 
     def dispose(self) -> None:
         self.write.dispose()
@@ -57,8 +67,8 @@ def make_engines(url: str | URL, connect_args: Mapping[str, Any] | None = None) 
 def _postgresql_engines(url: URL, connect_args: dict[str, Any]) -> Engines:
     # No pre-ping (a round trip on every checkout): the append path invalidates
     # a connection that fails, and reads go through SQLAlchemy, which does too.
-    engine = create_engine(url, connect_args=connect_args, pool_recycle=1800)
-    return Engines(engine, engine, {"isolation_level": "REPEATABLE READ"})
+    engine = create_engine(url, connect_args=connect_args, pool_recycle=POSTGRES_RECYCLE_S)
+    return Engines(engine, engine, {"isolation_level": "REPEATABLE READ"}, recycle_s=POSTGRES_RECYCLE_S)
 
 
 def _sqlite_engines(url: URL, connect_args: dict[str, Any]) -> Engines:
@@ -117,3 +127,112 @@ def _manage_sqlite_transactions(engine: Engine, begin_statement: str) -> None:
     def _on_begin(connection) -> None:
         # Straight to the driver: this runs on every transaction, so it is kept cheap.
         connection.connection.driver_connection.execute(begin_statement)
+
+
+class HeldConnection:
+    """A driver connection of ``DriverConnections``, with the one cursor its user runs everything on."""
+
+    __slots__ = ("driver", "cursor", "born", "generation")
+
+    def __init__(self, driver: Any, born: float, generation: int) -> None:
+        self.driver = driver
+        # One cursor for the connection's life: making one per call is work
+        # the hot path does not need (both drivers reset a cursor on execute).
+        self.cursor = driver.cursor()
+        self.born = born
+        self.generation = generation
+
+
+class DriverConnections:
+    """Driver connections kept aside for one hot path (the append), outside the engine's pool.
+
+    Why not the pool: checking a connection out of SQLAlchemy's pool and back
+    (its queue and lock, the checkout and checkin events, the rollback it
+    resets a returned connection with) costs about an eighth of a one-event
+    append's client CPU. Here a caller takes a connection and gives it back
+    with two list operations.
+
+    Each connection is opened through the engine, so the connect-time settings
+    (SQLite's pragmas, a PostgreSQL ``search_path``) and the dialect's own
+    setup apply, and is then detached from the pool, which forgets it.
+    ``setup`` prepares a new one further for its use (e.g. autocommit).
+
+    Connections are not tied to threads: a thread takes one for one call and
+    gives it back (last in, first out, so the warmest one is reused). So there
+    are never more than the most calls that ran at once, at most ``max_idle``
+    wait between calls, and a thread pool that replaces its threads leaks
+    nothing. A connection that failed in an unknown way is ``discard``ed by
+    its caller, not given back; one older than ``recycle_s`` is replaced.
+    ``close`` (on the store's dispose) closes the idle ones; those in use are
+    closed when they come back. The holder stays usable afterwards, as a
+    disposed SQLAlchemy engine does, opening new connections as needed.
+    """
+
+    def __init__(
+        self,
+        engine: Engine,
+        setup: Callable[[Any], None] | None = None,
+        *,
+        max_idle: int = 5,
+        recycle_s: float | None = None,
+    ) -> None:
+        self._engine = engine
+        self._setup = setup
+        self._max_idle = max_idle
+        self._recycle_s = recycle_s
+        self._idle: list[HeldConnection] = []
+        self._lock = threading.Lock()
+        # Bumped by close(): a connection of an older generation is closed when it comes back.
+        self._generation = 0
+
+    def take(self) -> HeldConnection:
+        """A connection for the caller's exclusive use until it gives it back or discards it."""
+        while True:
+            with self._lock:
+                held = self._idle.pop() if self._idle else None
+            if held is None:
+                return self._open()
+            if self._recycle_s is None or time.monotonic() - held.born < self._recycle_s:
+                return held
+            _close_quietly(held)
+
+    def give_back(self, held: HeldConnection) -> None:
+        """Return a connection, idle and outside any transaction, for the next caller."""
+        with self._lock:
+            if held.generation == self._generation and len(self._idle) < self._max_idle:
+                self._idle.append(held)
+                return
+        _close_quietly(held)
+
+    def discard(self, held: HeldConnection) -> None:
+        """Close a connection whose state is unknown (lost, or a failed rollback) instead of reusing it."""
+        _close_quietly(held)
+
+    def close(self) -> None:
+        """Close every idle connection; those in use are closed when they are given back."""
+        with self._lock:
+            self._generation += 1
+            idle, self._idle = self._idle, []
+        for held in idle:
+            _close_quietly(held)
+
+    def _open(self) -> HeldConnection:
+        generation = self._generation
+        pooled = self._engine.raw_connection()
+        try:
+            driver = pooled.driver_connection  # read before detaching: the pool entry knows it
+            pooled.detach()
+            if self._setup is not None:
+                self._setup(driver)
+            return HeldConnection(driver, time.monotonic(), generation)
+        except BaseException:
+            pooled.close()  # once detached, this really closes it
+            raise
+
+
+def _close_quietly(held: HeldConnection) -> None:
+    """Close a connection that is of no further use; if closing fails, it is gone anyway."""
+    try:
+        held.driver.close()
+    except Exception:  # noqa: BLE001 - e.g. the server already dropped it
+        pass

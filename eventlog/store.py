@@ -9,17 +9,17 @@ positions gapless and the chain linear, on SQLite and PostgreSQL alike.
 On PostgreSQL (psycopg 3) an append costs two network round trips: one for
 the statement that locks the head (the hashes need the head's position and
 hash), one for everything after it, sent as a pipeline. See
-``EventStore._pipelined_transaction``.
+``EventStore._append_pipelined``.
 
-The store is safe to share between threads: every call checks its own
-connection out of the engine's pool.
+The store is safe to share between threads: every read checks its own
+connection out of the engine's pool, every append takes one of the store's
+append connections (``eventlog.engines.DriverConnections``) for itself.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timezone
 from typing import Any, NamedTuple
 
@@ -30,7 +30,7 @@ from sqlalchemy.engine import URL, Dialect, Row
 from sqlalchemy.exc import IntegrityError
 
 from eventlog.compiled import DriverStatement
-from eventlog.engines import Engines, make_engines
+from eventlog.engines import DriverConnections, Engines, HeldConnection, make_engines
 from eventlog.errors import ConcurrencyConflict, EventLogError, IdempotencyMismatch
 from eventlog.hashing import (
     GENESIS_HASH,
@@ -92,6 +92,7 @@ class EventStore:
 
     def dispose(self) -> None:
         """Close every pooled connection; the store must not be used afterwards."""
+        self._append_connections.close()
         self._engines.dispose()
 
     def __enter__(self) -> EventStore:
@@ -136,93 +137,106 @@ class EventStore:
         """
         batch = _prepare(stream_id, expected_version, events)
         try:
-            with self._write_transaction(len(batch)) as cursor:
-                result = self._append_locked(cursor, stream_id, expected_version, batch)
+            return self._append_in_transaction(stream_id, expected_version, batch)
         except (IntegrityError, self._driver_integrity_error) as err:
             raise self._explain_integrity_error(err, stream_id, expected_version, batch) from err
-        return result
 
-    @contextmanager
-    def _write_transaction(self, rows: int) -> Iterator[Any]:
-        """A write transaction for ``rows`` new rows on a pooled driver connection, yielding its cursor.
+    def _append_in_transaction(
+        self, stream_id: str, expected_version: int, batch: list[tuple[NewEvent, str]]
+    ) -> AppendResult:
+        """Run ``_append_locked`` in one write transaction on one of the append connections.
 
-        The append path bypasses SQLAlchemy's Connection (its per-call overhead
-        is larger than the database work) but still uses the engine's pool, so
-        the connect-time settings apply. Commits on success, rolls back on any error.
+        The append path bypasses SQLAlchemy's Connection and its pool (their
+        per-call overhead is larger than the database work) but opens its
+        connections through the engine, so the connect-time settings apply
+        (see ``DriverConnections``). Commits on success, rolls back on any
+        error. Plain try blocks rather than generator-based context managers,
+        which add their own work to every append.
         """
-        connection = self._engines.write.raw_connection()
+        connections = self._append_connections
+        held = connections.take()
         try:
             if self._pipelined:
-                implicit = self._driver.writes_in_one_statement(rows)
-                with self._pipelined_transaction(connection.driver_connection, implicit) as cursor:
-                    yield cursor
+                result = self._append_pipelined(held, stream_id, expected_version, batch)
             else:
+                cursor = held.cursor
                 if self._engines.begin_write:
-                    connection.driver_connection.execute(self._engines.begin_write)
-                cursor = connection.cursor()
-                try:
-                    yield cursor
-                finally:
-                    cursor.close()
-                connection.commit()
+                    cursor.execute(self._engines.begin_write)
+                result = self._append_locked(cursor, stream_id, expected_version, batch)
+                held.driver.commit()
         except self._lost_connection_errors:
-            # The server went away (a restart, a failover): drop this connection
-            # from the pool so the retry gets a fresh one.
-            connection.invalidate()
+            # The server went away (a restart, a failover): close this
+            # connection so the retry gets a fresh one.
+            connections.discard(held)
             raise
         except BaseException:
-            connection.rollback()
+            if self._end_transaction(held):
+                connections.give_back(held)
+            else:
+                connections.discard(held)
             raise
-        finally:
-            if self._pipelined and connection.is_valid:
-                self._end_autocommit(connection)
-            connection.close()
+        connections.give_back(held)
+        return result
 
-    @contextmanager
-    def _pipelined_transaction(self, driver: Any, implicit: bool) -> Iterator[Any]:
+    def _end_transaction(self, held: HeldConnection) -> bool:
+        """Roll back whatever a failed append left open; False if the connection is unfit for reuse."""
+        in_transaction = self._in_transaction
+        try:
+            if in_transaction is None:  # a driver we cannot ask: roll back and trust it
+                held.driver.rollback()
+                return True
+            if in_transaction(held.driver):
+                held.driver.rollback()
+            return not in_transaction(held.driver)
+        except Exception:  # noqa: BLE001 - the caller raises the append's own error
+            return False
+
+    def _append_pipelined(
+        self, held: HeldConnection, stream_id: str, expected_version: int, batch: list[tuple[NewEvent, str]]
+    ) -> AppendResult:
         """PostgreSQL: one transaction in two round trips, through psycopg's pipeline mode.
 
         In a pipeline, statements go out without waiting for their answers; a
         fetch waits for what is outstanding, and the Sync sent when the
         pipeline ends waits for the rest. The append fetches the locked head
         (round trip one), computes the hashes, and sends its writes, which
-        come back with the Sync (round trip two). The connection is in
-        autocommit mode meanwhile, because outside it psycopg would open the
-        transaction itself and, in a pipeline, wait for its BEGIN: a round trip
-        of its own. ``_end_autocommit`` restores the mode before the connection
-        goes back to the pool.
+        come back with the Sync (round trip two). The append connections are
+        in autocommit mode (set once when each is opened), because outside it
+        psycopg would open the transaction itself and, in a pipeline, wait for
+        its BEGIN: a round trip of its own.
 
-        ``implicit`` (an append whose write is one statement, see
-        ``_AppendStatements.write``): no BEGIN and COMMIT at all. Everything
-        between two Syncs runs as one implicit transaction, which the Sync
-        commits, or rolls back if a statement failed (PostgreSQL's protocol
-        docs, "Pipelining"). The Sync commits even when the Python side raised
-        after the lock (a ConcurrencyConflict, say); that is safe only because
-        the one write is atomic and sent last: before it nothing was written,
-        once it ran all of it was. It is worth it: on a busy machine each
-        statement psycopg builds, sends and reads back costs client CPU on the
-        order of a round trip, and one-event appends are the common case.
+        A one-event append (its write is one statement, see
+        ``_AppendStatements.write``) sends no BEGIN and COMMIT at all.
+        Everything between two Syncs runs as one implicit transaction, which
+        the Sync commits, or rolls back if a statement failed (PostgreSQL's
+        protocol docs, "Pipelining"). The Sync commits even when the Python
+        side raised after the lock (a ConcurrencyConflict, say); that is safe
+        only because the one write is atomic and sent last: before it nothing
+        was written, once it ran all of it was. It is worth it: on a busy
+        machine each statement psycopg builds, sends and reads back costs
+        client CPU on the order of a round trip, and one-event appends are the
+        common case.
 
         Otherwise (a batch of several rows: an INSERT per row, then the head):
         an explicit BEGIN and COMMIT, so that nothing commits unless all of it
         was sent. After a failure the server skips the rest, COMMIT included,
-        and ``_write_transaction`` rolls back.
+        and ``_append_in_transaction`` rolls back.
 
         The first error is the one that says what went wrong (a unique
         violation, a refused head move, a lost connection), so it is the one
         raised, wherever psycopg surfaces it: in the body (a later execute may
         read it) or when the pipeline ends.
         """
-        driver.autocommit = True
+        explicit = not self._driver.writes_in_one_statement(len(batch))
+        cursor = held.cursor
         first_error: Exception | None = None
         try:
-            with driver.pipeline():
-                cursor = driver.cursor()
+            with held.driver.pipeline():
                 try:
-                    if not implicit:
+                    if explicit:
                         cursor.execute("BEGIN")
-                    yield cursor
-                    if not implicit:
+                    result = self._append_locked(cursor, stream_id, expected_version, batch)
+                    if explicit:
                         cursor.execute("COMMIT")
                 except self._driver_error as err:
                     # Keep it, and let the pipeline end without an exception in
@@ -230,24 +244,12 @@ class EventStore:
                     # PipelineAborted of the skipped statements) as a warning,
                     # and after the first error that is no news.
                     first_error = err
-                finally:
-                    cursor.close()
         except self._driver_error:
             if first_error is None:
                 raise
         if first_error is not None:
             raise first_error
-
-    def _end_autocommit(self, connection: Any) -> None:
-        """Return a connection to the transactional mode the rest of the pool expects.
-
-        Only possible outside a transaction; a connection that cannot be put
-        back (a rollback that failed) is dropped from the pool instead.
-        """
-        try:
-            connection.driver_connection.autocommit = False
-        except self._driver_error:
-            connection.invalidate()
+        return result
 
     def _append_locked(
         self, cursor: Any, stream_id: str, expected_version: int, batch: list[tuple[NewEvent, str]]
@@ -448,6 +450,25 @@ class EventStore:
         self._pipelined = (
             dialect.name == "postgresql" and dialect.driver == "psycopg" and dbapi.Pipeline.is_supported()
         )
+        # Whether an append connection is inside a transaction (None: the driver cannot say).
+        self._in_transaction: Callable[[Any], bool] | None = None
+        if dialect.driver == "psycopg":
+            # Straight from libpq's status, without building a ConnectionInfo.
+            idle = dbapi.pq.TransactionStatus.IDLE
+            self._in_transaction = lambda driver: driver.pgconn.transaction_status != idle
+        elif dialect.name == "sqlite":
+            self._in_transaction = lambda driver: driver.in_transaction
+        self._append_connections = DriverConnections(
+            self._engines.write,
+            # The pipelined path carries its transactions itself (see _append_pipelined);
+            # these connections never go back to the pool, so they stay in autocommit mode.
+            setup=_set_autocommit if self._pipelined else None,
+            recycle_s=self._engines.recycle_s,
+        )
+
+
+def _set_autocommit(driver: Any) -> None:
+    driver.autocommit = True
 
 
 class _StoredId(NamedTuple):

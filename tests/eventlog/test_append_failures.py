@@ -4,8 +4,8 @@ On PostgreSQL the append's writes go out pipelined after the head is locked
 (a one-row append as one statement in the pipeline's implicit transaction, a
 batch between an explicit BEGIN and COMMIT). These tests make the write itself
 fail, after the lock, and check that nothing is half-written, that the error is
-the one the caller can act on, and that the pooled connection is left fit for
-the next caller. SQLite runs the same tests on its plain path.
+the one the caller can act on, and that the append's connection is left fit
+for the next caller. SQLite runs the same tests on its plain path.
 """
 
 from __future__ import annotations
@@ -107,9 +107,13 @@ class TestSQLiteAppendFailures(AppendFailureContract):
 class TestPostgresAppendFailures(AppendFailureContract):
     backend = "postgresql"
 
-    def _pooled_connection_is_transactional(self, log) -> None:
-        """The append path switches its connection to autocommit (the pipeline
-        carries the transaction); it must hand it back to the pool switched back."""
+    def _connections_are_left_clean(self, log) -> None:
+        """Appends run on connections of their own, in autocommit mode (the
+        pipeline carries the transaction); each must be left outside any
+        transaction, and the engine's pool must not see that mode at all."""
+        for held in log.store._append_connections._idle:
+            assert held.driver.autocommit is True
+            assert held.driver.info.transaction_status.name == "IDLE"
         connection = log.store.engines.write.raw_connection()
         try:
             assert connection.driver_connection.autocommit is False
@@ -117,36 +121,43 @@ class TestPostgresAppendFailures(AppendFailureContract):
         finally:
             connection.close()
 
-    def test_the_pool_gets_its_connection_back_in_transactional_mode(self, log):
+    def test_connections_are_left_outside_any_transaction_after_every_kind_of_failure(self, log):
         (a,) = batch(1)
         log.store.append("case-1", 0, [a])
-        self._pooled_connection_is_transactional(log)
+        self._connections_are_left_clean(log)
         log.store.append("case-1", 1, batch(3, start=1))
-        self._pooled_connection_is_transactional(log)
+        self._connections_are_left_clean(log)
         with pytest.raises(ConcurrencyConflict):
             log.store.append("case-1", 0, batch(1, start=5))
-        self._pooled_connection_is_transactional(log)
+        self._connections_are_left_clean(log)
         with pytest.raises(IdempotencyMismatch):
             log.store.append("case-2", 0, [new_event(6), a])
-        self._pooled_connection_is_transactional(log)
+        self._connections_are_left_clean(log)
         self._head_moved_back_by_one(log)
         with pytest.raises(EventLogError):
             log.store.append("case-3", 0, batch(1, start=7))
-        self._pooled_connection_is_transactional(log)
+        self._connections_are_left_clean(log)
+        with pytest.raises(EventLogError):
+            log.store.append("case-3", 0, batch(3, start=8))
+        self._connections_are_left_clean(log)
+        assert len(log.store._append_connections._idle) == 1  # one caller, one connection, reused
 
-    def test_a_killed_connection_fails_one_append_and_the_next_gets_a_fresh_one(self, log):
+    @pytest.mark.parametrize("size", [1, 3], ids=["one event", "a batch"])
+    def test_a_killed_connection_fails_one_append_and_the_next_gets_a_fresh_one(self, log, size):
         log.store.append("case-1", 0, batch(1))
-        connection = log.store.engines.write.raw_connection()
-        backend_pid = connection.driver_connection.info.backend_pid
-        connection.close()
-        log.sql("SELECT pg_terminate_backend(:pid)", pid=backend_pid)
+        (held,) = log.store._append_connections._idle  # the one the next append takes
+        log.sql("SELECT pg_terminate_backend(:pid)", pid=held.driver.info.backend_pid)
 
         with pytest.raises(Exception) as caught:
-            log.store.append("case-1", 1, batch(1, start=1))
+            log.store.append("case-1", 1, batch(size, start=1))
         assert isinstance(caught.value, log.store.engines.write.dialect.loaded_dbapi.OperationalError)
+        assert held.driver.closed
+        assert log.store._append_connections._idle == []  # not kept for the next caller
 
-        result = log.store.append("case-1", 1, batch(1, start=1))
+        result = log.store.append("case-1", 1, batch(size, start=1))
 
-        assert result.positions == (2,)
+        assert result.positions == tuple(range(2, 2 + size))
         assert log.store.verify().ok
-        self._pooled_connection_is_transactional(log)
+        (fresh,) = log.store._append_connections._idle
+        assert fresh is not held
+        self._connections_are_left_clean(log)
