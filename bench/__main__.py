@@ -65,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
     from app.logging import configure_logging
     from bench import append, biglog, http_timeline, lifecycle, read, report, verify, worker_memory
     from bench.backends import sqlite_database
-    from bench.common import Result, postgres_available
+    from bench.common import Result, postgres_available, settle
 
     args = parse_args(argv)
     # A terminated run still stops its servers and drops its schemas (finally blocks).
@@ -107,6 +107,7 @@ def main(argv: list[str] | None = None) -> int:
         if "append" in args.measures:
             for kind in kinds:
                 attempt(f"2./3. append, {kind}", lambda kind=kind: append.run(kind, sizes.single_appends, sizes.batch_events, progress))
+                settle(kind == "postgresql" and not pg_problem)
         needs_log = {"read", "verify", "http"} & set(args.measures)
         if needs_log:
             log_path, streams = biglog.sqlite_log(sizes.log_events, progress)
@@ -122,11 +123,13 @@ def main(argv: list[str] | None = None) -> int:
                     results.append(unavailable("4./5. read and verify, postgresql", pg_problem))
                 else:
                     with biglog.postgres_log(log_path, progress) as db:
+                        settle(True)  # the copy of the large log was just inserted
                         if "read" in args.measures:
                             attempt("4. read, postgresql", lambda: read.run(db, streams, sizes.reads, sizes.log_events, progress))
                         if "verify" in args.measures:
                             attempt("5. verify, postgresql", lambda: verify.run(db, sizes.log_events))
             if "http" in args.measures:
+                settle(False)
                 path = args.timeline_path or http_timeline.TIMELINE_PATH
                 attempt("6. HTTP timeline", lambda: http_timeline.run(log_path, streams, sizes.http_requests, sizes.log_events, progress, path))
         if "memory" in args.measures:

@@ -237,3 +237,24 @@ def postgres_schema(prefix: str = "bench") -> Iterator[tuple[str, dict[str, Any]
     finally:
         with psycopg.connect(_psycopg_dsn(), autocommit=True) as conn:
             conn.execute(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
+
+
+def settle(postgres: bool) -> str:
+    """Let the writes of the measure before finish before the next one starts.
+
+    A measure that wrote a lot leaves work behind: dirty pages the kernel
+    writes out later, and PostgreSQL's checkpoint of what it inserted (the
+    append measures, the copy of the large log). Left alone, that work lands
+    on the next measure (reads of the large log were three times slower right
+    after the PostgreSQL appends). Returns what was done, for the notes."""
+    os.sync()
+    if not postgres:
+        return "synced"
+    try:
+        import psycopg
+
+        with psycopg.connect(_psycopg_dsn(), autocommit=True, connect_timeout=3) as conn:
+            conn.execute("CHECKPOINT")
+        return "synced, PostgreSQL checkpointed"
+    except Exception as error:  # noqa: BLE001 - without the privilege, the kernel sync must do
+        return f"synced (no PostgreSQL checkpoint: {type(error).__name__})"
