@@ -10,26 +10,12 @@ from __future__ import annotations
 
 import threading
 import time
-import uuid
-from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from eventlog import ConcurrencyConflict, NewEvent
+from eventlog import ConcurrencyConflict
+from tests.eventlog.test_append_failures import new_event
 
-T0 = datetime(2024, 3, 1, 9, 30, tzinfo=timezone.utc)
-
-
-def new_event(n: int) -> NewEvent:
-    return NewEvent(
-        event_id=str(uuid.uuid4()),
-        event_type="NeedReported",
-        schema_version=1,
-        occurred_at=T0 + timedelta(minutes=n),
-        actor_id="caseworker-7",
-        actor_role="caseworker",
-        payload={"n": n},
-    )
 
 
 def is_closed(driver) -> bool:
