@@ -144,7 +144,7 @@ class CaseWorkflow:
             if result is not None:
                 return result
 
-    async def _record(self, events: list[Event], request_id: str | None = None) -> ActResult | None:
+    async def _record(self, events: list[Event], request_id: str | None) -> ActResult | None:
         """Appends and folds the events; None when the log was ahead and the command must be decided again."""
         case_id = self._state.case_id or workflow.info().workflow_id
         phase_before = self._state.phase
@@ -388,5 +388,5 @@ class CaseWorkflow:
             pass
         async with self._lock:
             if self._state.phase is phase:
-                await self._carry_out(RecordMissedDeadline(actor=SYSTEM_ACTOR, phase=phase.value, due_at=due), None)
+                await self._carry_out(RecordMissedDeadline(actor=SYSTEM_ACTOR, phase=phase.value, due_at=due), request_id=None)
         await workflow.wait_condition(ended)

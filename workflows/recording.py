@@ -107,16 +107,9 @@ async def send_notification(stream_id: str, recipient: str, kind: str, subject: 
         subject=subject,
         body=body,
     )
-    if workflow.patched(LOCAL_LETTERS):
-        await workflow.execute_local_activity(
-            "send_notification",
-            notification,
-            result_type=bool,
-            start_to_close_timeout=ACTIVITY_TIMEOUT,
-            retry_policy=DURABLE_RETRY,
-        )
-        return
-    await workflow.execute_activity(
+    # Cases from before the change sent letters as regular activities; their histories replay so.
+    execute = workflow.execute_local_activity if workflow.patched(LOCAL_LETTERS) else workflow.execute_activity
+    await execute(
         "send_notification",
         notification,
         result_type=bool,
