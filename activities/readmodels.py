@@ -42,12 +42,9 @@ class ErasedRecord:
     erased: bool = True
 
 
-def _header(stored: StoredEvent) -> dict[str, Any]:
-    return {
-        "schema_version": stored.schema_version,
-        "occurred_at": stored.occurred_at,
-        "actor": {"id": stored.actor_id, "role": stored.actor_role},
-    }
+def event_header(schema_version: int, occurred_at: datetime, actor_id: str, actor_role: str) -> dict[str, Any]:
+    """The header fields a domain event is rebuilt with, from the log's columns."""
+    return {"schema_version": schema_version, "occurred_at": occurred_at, "actor": {"id": actor_id, "role": actor_role}}
 
 
 def readable_payload(stored: StoredEvent, keys: KeyStore) -> tuple[dict[str, Any], tuple[str, ...]]:
@@ -55,10 +52,11 @@ def readable_payload(stored: StoredEvent, keys: KeyStore) -> tuple[dict[str, Any
     return decrypt_fields(stored.payload, stored.event_id, keys.lookup, ERASED_MARKER)
 
 
-def to_domain_event(stored: StoredEvent, keys: KeyStore) -> Event | ErasedRecord:
+def decode(stored: StoredEvent, keys: KeyStore) -> tuple[Event | ErasedRecord, dict[str, Any]]:
+    """The event as a domain event (or an ``ErasedRecord``) and its readable payload, decrypted once."""
     payload, erased = readable_payload(stored, keys)
     if erased:
-        return ErasedRecord(
+        record = ErasedRecord(
             position=stored.position,
             stream_version=stored.stream_version,
             event_type=stored.event_type,
@@ -69,7 +67,13 @@ def to_domain_event(stored: StoredEvent, keys: KeyStore) -> Event | ErasedRecord
             payload=payload,
             erased_fields=erased,
         )
-    return event_from_record(stored.event_type, _header(stored), payload)
+        return record, payload
+    header = event_header(stored.schema_version, stored.occurred_at, stored.actor_id, stored.actor_role)
+    return event_from_record(stored.event_type, header, payload), payload
+
+
+def to_domain_event(stored: StoredEvent, keys: KeyStore) -> Event | ErasedRecord:
+    return decode(stored, keys)[0]
 
 
 def case_events(store: EventStore, case_id: str, keys: KeyStore) -> list[Event | ErasedRecord]:

@@ -25,12 +25,13 @@ import hmac
 import os
 import secrets
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from eventlog.crypto import ERASED, KEY_BYTES, NONCE_BYTES, DecryptionFailed, Erased, KeyUnavailable
@@ -209,6 +210,14 @@ class KeyStore:
     def key_id_for_stream(self, stream_id: str) -> str | None:
         with self._engines.read.connect() as conn:
             return conn.execute(select(case_keys.c.key_id).where(case_keys.c.stream_id == stream_id)).scalar()
+
+    def erased_now(self, key_ids: Iterable[str]) -> dict[str, bool]:
+        """Whether each key is erased (True) or live (False), read from the database now, not
+        from this process's memory (another process may have erased it); unknown keys are left out."""
+        erased = or_(citizen_keys.c.erased_at.is_not(None), citizen_keys.c.wrapped_key.is_(None))
+        query = select(citizen_keys.c.key_id, erased).where(citizen_keys.c.key_id.in_(sorted(key_ids)))
+        with self._engines.read.connect() as conn:
+            return {key_id: bool(is_erased) for key_id, is_erased in conn.execute(query)}
 
     def status(self, key_id: str) -> KeyStatus | None:
         with self._engines.read.connect() as conn:

@@ -24,19 +24,15 @@ from __future__ import annotations
 import json
 import threading
 from collections import OrderedDict
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-
-from sqlalchemy import or_, select
 
 from activities import readmodels
 from domain.case import CaseState, event_from_record, fold
 from eventlog import EventStore
 from eventlog.crypto import ENVELOPE, ERASED, Erased, KeyUnavailable, is_envelope
 from eventlog.hashing import parse_timestamp
-from eventlog.schema import citizen_keys
 from eventlog.store import stored_event_from_row
 
 #: How many decoded cases one API process keeps (least recently read dropped first).
@@ -142,7 +138,7 @@ class CaseReads:
             return False
         if not case.key_ids:
             return True
-        erased = self._key_status(case.key_ids)
+        erased = self._keys.erased_now(case.key_ids)
         return all(erased.get(key_id) is False for key_id in case.key_ids)
 
     def _decode(self, case_id: str) -> DecodedCase | None:
@@ -155,7 +151,7 @@ class CaseReads:
         encrypted = {i: stored_event_from_row(row) for i, row in enumerate(rows) if _ENVELOPE_MARK in row[_PAYLOAD]}
         keys_of = {i: _key_ids(s.payload) for i, s in encrypted.items()}
         key_ids = frozenset().union(*keys_of.values())
-        keys = _FreshKeys(self._keys, self._key_status(key_ids) if key_ids else {})
+        keys = _FreshKeys(self._keys, self._keys.erased_now(key_ids) if key_ids else {})
         events, timeline = [], []
         for i, row in enumerate(rows):
             (position, _, version, _, event_type, schema_version, occurred_text, _, actor_id, actor_role, legal_basis,
@@ -163,21 +159,13 @@ class CaseReads:
             occurred_at = parse_timestamp(occurred_text)
             s = encrypted.get(i)
             if s is not None and keys_of[i]:
-                payload, _ = readmodels.readable_payload(s, keys)
-                events.append(readmodels.to_domain_event(s, keys))
+                event, payload = readmodels.decode(s, keys)
+                events.append(event)
                 data = _JSON.encode(payload)
             else:
-                header = {"schema_version": schema_version, "occurred_at": occurred_at,
-                          "actor": {"id": actor_id, "role": actor_role}}  # fmt: skip
+                header = readmodels.event_header(schema_version, occurred_at, actor_id, actor_role)
                 events.append(event_from_record(event_type, header, json.loads(payload_text)))
                 data = payload_text  # canonical JSON, as the log stores it
             entry = timeline_entry_json(position, version, event_type, occurred_at, actor_id, actor_role, legal_basis, data)
             timeline.append((event_type, entry))
         return DecodedCase(case_id, rows[-1][_VERSION], key_ids, fold(events), tuple(timeline))
-
-    def _key_status(self, key_ids: Iterable[str]) -> dict[str, bool]:
-        """Whether each key is erased (True) or live (False), read now; a key not in the store is left out."""
-        erased = or_(citizen_keys.c.erased_at.is_not(None), citizen_keys.c.wrapped_key.is_(None))
-        query = select(citizen_keys.c.key_id, erased).where(citizen_keys.c.key_id.in_(sorted(key_ids)))
-        with self._store.engines.read.connect() as conn:
-            return {key_id: bool(is_erased) for key_id, is_erased in conn.execute(query)}

@@ -86,6 +86,15 @@ class ErasureContract:
         again = log.store.append("case-1", 0, [to_new_event(r, fresh_keys, "case-1") for r in recorded])
         assert again.duplicate and again.positions == first.positions
 
+    def test_erasure_by_another_process_shows_at_once_in_erased_now(self, log, keys, secret):
+        record(log, keys, "case-1", case_events("case-1"))
+        key_id = keys.key_id_for_stream("case-1")
+        assert keys.erased_now([key_id, "no-such-key"]) == {key_id: False}
+
+        KeyStore(log.store.engines, secret).destroy(key_id, "GDPR art. 17")  # another process
+
+        assert keys.erased_now([key_id]) == {key_id: True}
+
     def test_one_key_per_citizen_across_cases(self, log, keys):
         record(log, keys, "case-1", case_events("case-1"))
         record(log, keys, "case-2", case_events("case-2", cpr="041298-1234"))
