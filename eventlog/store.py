@@ -308,23 +308,23 @@ class EventStore:
 
     def read_stream(self, stream_id: str, after_version: int = 0) -> list[StoredEvent]:
         """Every event of one stream after ``after_version``, in version order."""
-        with self._engines.read.connect() as conn:
-            rows = conn.execute(self._select_stream, {"stream_id": stream_id, "after_version": after_version})
-            return [_stored_event(row) for row in rows]
+        return [_stored_event(row) for row in self.read_stream_rows(stream_id, after_version)]
 
-    def read_stream_rows(self, stream_id: str) -> list[tuple[Any, ...]]:
-        """Every event of one stream as the database holds it, in version order.
+    def read_stream_rows(self, stream_id: str, after_version: int = 0) -> list[tuple[Any, ...]]:
+        """Every event of one stream after ``after_version`` as the database holds it, in version order.
 
-        For hot read paths (the API's case timeline): tuples in ``StoredEvent``'s
-        field order, with the timestamps and the payload still as their stored
-        text, read on the driver's cursor without SQLAlchemy's per-call machinery
-        or a transaction of its own (one statement is one consistent snapshot).
-        ``stored_event_from_row`` makes a ``StoredEvent`` of a row."""
+        Tuples in ``StoredEvent``'s field order, with the timestamps and the
+        payload still as their stored text, read on the driver's cursor without
+        SQLAlchemy's per-call machinery or a transaction of its own (one
+        statement is one consistent snapshot): a case is read on every command
+        and every page, so this is the hot read. ``stored_event_from_row``
+        makes a ``StoredEvent`` of a row."""
         connection = self._engines.read.raw_connection()
         try:
             cursor = connection.cursor()
             try:
-                return self._read_stream_rows.execute(cursor, {"stream_id": stream_id, "after_version": 0}).fetchall()
+                values = {"stream_id": stream_id, "after_version": after_version}
+                return self._read_stream_rows.execute(cursor, values).fetchall()
             finally:
                 cursor.close()
         finally:
