@@ -24,7 +24,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from temporalio.api.common.v1 import Payload
 from temporalio.converter import DataConverter, DefaultFailureConverterWithEncodedAttributes, PayloadCodec
 
-from app.converter import SharedAdaptersPayloadConverter
+from app.converter import shared_payload_converter
 
 ENCODING = b"binary/encrypted"
 KEY_ID = "encryption-key-id"
@@ -77,7 +77,7 @@ class EncryptionCodec(PayloadCodec):
 def data_converter(key: bytes) -> DataConverter:
     """The pydantic data converter with the encrypting codec and encoded failure attributes."""
     return DataConverter(
-        payload_converter_class=SharedAdaptersPayloadConverter,
+        payload_converter_class=shared_payload_converter,  # type: ignore[arg-type] - called for an instance
         payload_codec=EncryptionCodec(key),
         failure_converter_class=DefaultFailureConverterWithEncodedAttributes,
     )

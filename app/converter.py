@@ -4,11 +4,18 @@ Temporal makes a new payload converter for every workflow run it keeps in
 memory; the stock pydantic converter gives each a cache of its own, so every
 open case built (and kept) its own ``TypeAdapter`` for each message type: CPU
 on every new run and a few KiB for as long as the case waits. The adapters
-are the same for every run, so they are built once and shared."""
+are the same for every run, so they are built once and shared.
+
+The converter itself holds no state of its own either, yet the SDK builds a
+data converter (and so a payload converter) for every workflow activation:
+the pydantic converter's serializer and caches were rebuilt a few times per
+command, a twentieth of the worker's Python time. ``shared_payload_converter``
+hands the SDK one instance instead."""
 
 from __future__ import annotations
 
 import functools
+import threading
 from typing import Any
 
 from pydantic import TypeAdapter
@@ -42,3 +49,19 @@ class SharedAdaptersPayloadConverter(CompositePayloadConverter):
                 for c in DefaultPayloadConverter.default_encoding_payload_converters
             )
         )
+
+
+_shared: SharedAdaptersPayloadConverter | None = None
+_shared_lock = threading.Lock()
+
+
+def shared_payload_converter() -> SharedAdaptersPayloadConverter:
+    """The process's one payload converter, for ``DataConverter.payload_converter_class``
+    (which the SDK only ever calls for an instance). Safe to share across threads:
+    pydantic's serializers and the adapter cache are."""
+    global _shared
+    if _shared is None:
+        with _shared_lock:
+            if _shared is None:
+                _shared = SharedAdaptersPayloadConverter()
+    return _shared
