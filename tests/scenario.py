@@ -197,6 +197,14 @@ def evaluation() -> dict:
     }
 
 
+def lodge_appeal(complaint: str = "Jeg har brug for flere timer") -> dict:
+    return {"type": "lodge_appeal", "actor": CITIZEN, "complaint": complaint}
+
+
+def reconsider(outcome: str = "upheld", reasons: str = "Afgørelsen fastholdes efter genvurdering") -> dict:
+    return {"type": "reconsider", "actor": TEAM_LEAD, "outcome": outcome, "reasons": reasons}
+
+
 def close() -> dict:
     return {"type": "close_case", "actor": CASEWORKER, "reason": "Forløbet er evalueret"}
 

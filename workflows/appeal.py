@@ -41,7 +41,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.appeal_messages import AppealActRequest, AppealActResult, AppealInput, AppealOutcome
 
 with workflow.unsafe.imports_passed_through():
-    from workflows.recording import append_events, send_notification
+    from workflows.recording import record_appeal_events, send_notification
 
 
 def _refusal(error: DomainError) -> ApplicationError:
@@ -122,9 +122,9 @@ class AppealWorkflow:
     @workflow.update
     async def act(self, request: AppealActRequest) -> AppealActResult:
         await workflow.wait_condition(lambda: self._state.status is not AppealStatus.NOT_OPEN)
+        update = workflow.current_update_info()
         async with self._lock:
-            events = self._decide(request.command)
-            await self._record(events)
+            events = await self._carry_out(request.command, request_id=update.id if update else None)
         return AppealActResult(
             appeal_id=workflow.info().workflow_id,
             version=self._state.version,
@@ -153,18 +153,30 @@ class AppealWorkflow:
         except DomainError as error:
             raise _refusal(error) from None
 
-    async def _record(self, events: list[Event]) -> None:
-        await append_events(workflow.info().workflow_id, self._state.version, events)
-        for event in events:
+    async def _carry_out(self, command: Command, request_id: str | None) -> list[Event]:
+        """Decides the command and records its events; the events folded. If the
+        log holds events this workflow had not folded (a worker died after
+        writing them), folds those first and decides again on the state they
+        make; each round folds at least one event, so this ends."""
+        while True:
+            recorded, caught_up = await self._record(self._decide(command), request_id)
+            if caught_up:
+                return recorded
+
+    async def _record(self, events: list[Event], request_id: str | None) -> tuple[list[Event], bool]:
+        """Appends and folds; what was folded, and False when the log was ahead."""
+        receipt = await record_appeal_events(workflow.info().workflow_id, self._state.version, events, request_id)
+        recorded = events if receipt.stored is None else [stored.event for stored in receipt.stored]
+        for event in recorded:
             self._state = evolve_appeal(self._state, event)
+        return recorded, not receipt.log_was_ahead
 
     async def _carry_out_for_system(self, command: Command) -> bool:
         async with self._lock:
             try:
-                events = self._decide(command)
+                await self._carry_out(command, request_id=None)
             except ApplicationError:
                 return False  # a person acted in the same instant
-            await self._record(events)
             return True
 
     async def _until(self, condition, deadline: datetime) -> bool:

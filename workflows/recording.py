@@ -28,10 +28,10 @@ async def append_events(stream_id: str, expected_version: int, events: list[Even
     """Appends with ids from ``workflow.uuid4()``, so a retried activity writes nothing twice.
 
     A regular activity: its input is written to the workflow's history when it
-    is scheduled, so a retry appends exactly what was decided. The forum, the
-    appeal and the daily delivery append this way (few commands, no need to
-    reconcile); a case uses ``record_case_events``, and so did every case
-    started before that (their histories replay through here)."""
+    is scheduled, so a retry appends exactly what was decided. The forum and
+    the daily delivery append this way (few commands, no need to reconcile);
+    a case and an appeal use ``record_locally``, except those started before
+    that, whose histories replay through here."""
     return await workflow.execute_activity(
         "append_case_events",
         AppendRequest(
@@ -49,6 +49,7 @@ async def append_events(stream_id: str, expected_version: int, events: list[Even
 #: histories must replay as they were written.
 LOCAL_APPEND = "case-append-as-local-activity"
 LOCAL_LETTERS = "letters-as-local-activity"
+LOCAL_APPEAL_APPEND = "appeal-append-as-local-activity"
 #: Names the ids of the events an update records (uuid5 needs a namespace).
 _EVENT_IDS = uuid.UUID("6f1d2c52-3b8e-4f0a-9a51-0c7d5e2b9a10")
 
@@ -62,7 +63,28 @@ async def record_case_events(
     case_id: str, expected_version: int, events: list[Event], request_id: str | None
 ) -> AppendReceipt:
     """Appends a case's events through a local activity, in the workflow task
-    that decided them: one server round trip per command instead of three.
+    that decided them: one server round trip per command instead of three
+    (``record_locally``). Cases started before this take the regular activity."""
+    if not workflow.patched(LOCAL_APPEND):
+        return await append_events(case_id, expected_version, events)
+    return await record_locally(case_id, expected_version, events, request_id)
+
+
+async def record_appeal_events(
+    appeal_id: str, expected_version: int, events: list[Event], request_id: str | None
+) -> AppendReceipt:
+    """An appeal's events, appended as a case's are (``record_locally``): an appeal
+    opens its window in its first workflow task, with no activity task and no
+    second workflow task. Appeals started before this take the regular activity."""
+    if not workflow.patched(LOCAL_APPEAL_APPEND):
+        return await append_events(appeal_id, expected_version, events)
+    return await record_locally(appeal_id, expected_version, events, request_id)
+
+
+async def record_locally(
+    stream_id: str, expected_version: int, events: list[Event], request_id: str | None
+) -> AppendReceipt:
+    """Appends through a local activity, in the workflow task that decided the events.
 
     A local activity's input is not in history before it runs, so a worker
     that dies after the append but before its workflow task completes leaves
@@ -73,8 +95,6 @@ async def record_case_events(
     update's id, which Temporal delivers again unchanged, so the log's copy of
     this very command is recognised whatever else ran first; the workflow's
     own commands (timers) draw ids from ``workflow.uuid4()``."""
-    if not workflow.patched(LOCAL_APPEND):
-        return await append_events(case_id, expected_version, events)
     if request_id is None:
         ids = [str(workflow.uuid4()) for _ in events]
     else:
@@ -83,7 +103,7 @@ async def record_case_events(
     return await workflow.execute_local_activity(
         "append_case_events",
         AppendRequest(
-            case_id=case_id,
+            case_id=stream_id,
             expected_version=expected_version,
             events=[RecordedEvent(event_id=event_id, event=event) for event_id, event in zip(ids, events)],
             reconcile=True,

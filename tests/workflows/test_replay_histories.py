@@ -3,7 +3,8 @@ current workflow code, and a change made without ``workflow.patched`` fails
 replay while the patched one passes.
 
 The histories in ``tests/histories/*.json`` come from the test scenarios
-(a whole lifecycle, a missed deadline, a forum that continued as new). They
+(a whole lifecycle, a missed deadline, an appeal sent to Ankestyrelsen, a
+forum that continued as new). They
 are recorded with the plain pydantic data converter, without the encrypting
 payload codec, so they stay readable and replay whatever codec key a run
 has; the codec changes payload bytes only, never the order of commands a
@@ -29,18 +30,20 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer, Worker
 
-from app.cases import CaseClient, parse_command
+from app.cases import CaseClient, parse_appeal_command, parse_command
 from app.devstack import find_binary
 from app.forums import ForumClient
 from app.settings import Settings
 from app.temporal import ensure_search_attributes
 from domain import terminology
+from domain.appeal import appeal_id
 from domain.deadlines import PhaseDeadlines
 from domain.forum import forum_id
 from domain.messages import Actor
 from eventlog import EventStore
 from tests import scenario
 from worker import build_worker
+from workflows.appeal import AppealWorkflow
 from workflows.case import CaseWorkflow
 from workflows.forum import ForumWorkflow
 
@@ -74,6 +77,16 @@ async def _record_all(tmp_path: Path) -> None:
                 await cases.act(lifecycle, parse_command(command))
             await cases.outcome(lifecycle)
             await _save(env, lifecycle, "case_full_lifecycle")
+
+            appealed = "history-appeal"
+            await cases.open_case(parse_command(scenario.register(appealed)))
+            for command in scenario.full_lifecycle_after_registration()[:3]:  # up to the decision
+                await cases.act(appealed, parse_command(command))
+            await cases.act_on_appeal(appealed, parse_appeal_command(scenario.lodge_appeal()))
+            await cases.act_on_appeal(appealed, parse_appeal_command(scenario.reconsider("upheld")))
+            appeal = env.client.get_workflow_handle(appeal_id(appealed, 1))
+            await appeal.result()
+            (HISTORIES / "appeal_upheld.json").write_text((await appeal.fetch_history()).to_json())
 
             missed = "history-missed-deadline"
             await cases.open_case(parse_command(scenario.register(missed)), deadlines=PhaseDeadlines(visitation=timedelta(days=56)))
@@ -119,14 +132,14 @@ def histories(tmp_path_factory) -> list[Path]:
 
 
 def test_the_recorded_histories_cover_the_scenarios(histories):
-    scenarios = {"case_full_lifecycle", "case_missed_deadline", "forum_continued_as_new"}
+    scenarios = {"case_full_lifecycle", "case_missed_deadline", "forum_continued_as_new", "appeal_upheld"}
     # The ones recorded before appends and letters became local activities stay,
-    # so cases started then are proven to replay on the patched code.
+    # so cases and appeals started then are proven to replay on the patched code.
     assert {p.stem for p in histories} >= scenarios | {f"{name}_before_local_activities" for name in scenarios}
 
 
 async def test_every_recorded_history_replays_against_the_current_workflow_code(histories):
-    replayer = Replayer(workflows=[CaseWorkflow, ForumWorkflow], data_converter=pydantic_data_converter)
+    replayer = Replayer(workflows=[CaseWorkflow, ForumWorkflow, AppealWorkflow], data_converter=pydantic_data_converter)
     failures = []
     for path in histories:
         data = json.loads(path.read_text())
