@@ -36,6 +36,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.appeal_messages import AppealInput, AppealOutcome
 
 with workflow.unsafe.imports_passed_through():
+    from workflows.changes import DECISION_LETTER_AND_APPEAL, taken
     from workflows.recording import record_case_events, send_notification
 
 CASE_PHASE = SearchAttributeKey.for_keyword("CasePhase")
@@ -198,7 +199,7 @@ class CaseWorkflow:
                 self._background(self._watch_processing_deadline(event))
             elif isinstance(event, HearingStarted):
                 self._background(self._watch_hearing(event))
-            elif isinstance(event, DecisionMade) and workflow.patched("decision-letter-and-appeal"):
+            elif isinstance(event, DecisionMade) and taken(DECISION_LETTER_AND_APPEAL):
                 # cases decided before this change get neither (their histories must replay)
                 self._background(self._notify("citizen", "decision", "Afgørelse i din sag", event.letter))
                 self._background(self._follow_appeal(event))

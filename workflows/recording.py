@@ -12,6 +12,7 @@ from temporalio.common import RetryPolicy
 with workflow.unsafe.imports_passed_through():
     from activities.messages import AppendReceipt, AppendRequest, Notification, RecordedEvent
     from domain.messages import Event
+    from workflows.changes import LOCAL_APPEAL_APPEND, LOCAL_APPEND, LOCAL_LETTERS, taken
 
 ACTIVITY_TIMEOUT = timedelta(seconds=30)
 # The event log may be down for a while (a database restart); the append is
@@ -45,11 +46,6 @@ async def append_events(stream_id: str, expected_version: int, events: list[Even
     )
 
 
-#: Cases from before this change append through a regular activity; their
-#: histories must replay as they were written.
-LOCAL_APPEND = "case-append-as-local-activity"
-LOCAL_LETTERS = "letters-as-local-activity"
-LOCAL_APPEAL_APPEND = "appeal-append-as-local-activity"
 #: Names the ids of the events an update records (uuid5 needs a namespace).
 _EVENT_IDS = uuid.UUID("6f1d2c52-3b8e-4f0a-9a51-0c7d5e2b9a10")
 
@@ -65,7 +61,7 @@ async def record_case_events(
     """Appends a case's events through a local activity, in the workflow task
     that decided them: one server round trip per command instead of three
     (``record_locally``). Cases started before this take the regular activity."""
-    if not workflow.patched(LOCAL_APPEND):
+    if not taken(LOCAL_APPEND):
         return await append_events(case_id, expected_version, events)
     return await record_locally(case_id, expected_version, events, request_id)
 
@@ -76,7 +72,7 @@ async def record_appeal_events(
     """An appeal's events, appended as a case's are (``record_locally``): an appeal
     opens its window in its first workflow task, with no activity task and no
     second workflow task. Appeals started before this take the regular activity."""
-    if not workflow.patched(LOCAL_APPEAL_APPEND):
+    if not taken(LOCAL_APPEAL_APPEND):
         return await append_events(appeal_id, expected_version, events)
     return await record_locally(appeal_id, expected_version, events, request_id)
 
@@ -128,7 +124,7 @@ async def send_notification(stream_id: str, recipient: str, kind: str, subject: 
         body=body,
     )
     # Cases from before the change sent letters as regular activities; their histories replay so.
-    execute = workflow.execute_local_activity if workflow.patched(LOCAL_LETTERS) else workflow.execute_activity
+    execute = workflow.execute_local_activity if taken(LOCAL_LETTERS) else workflow.execute_activity
     await execute(
         "send_notification",
         notification,
