@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -43,6 +44,32 @@ class Engines:
     begin_write: str | None = None
     #: Age in seconds after which a connection is replaced rather than reused (None: never).
     recycle_s: float | None = None
+    #: Whether a raw read connection must be put in autocommit for a lone statement:
+    #: psycopg otherwise opens a transaction first (BEGIN, a round trip of its own)
+    #: and the pool ends it (ROLLBACK, another). Our sqlite3 setup never opens one.
+    lone_reads_autocommit: bool = False
+
+    @contextmanager
+    def lone_statement(self) -> Iterator[Any]:
+        """A driver cursor on a pooled read connection for one statement, which is
+        a consistent snapshot by itself: no transaction around it, so no round
+        trips to open and end one. The connection goes back to the pool as it came."""
+        connection = self.read.raw_connection()
+        try:
+            driver = connection.driver_connection
+            if self.lone_reads_autocommit:
+                driver.autocommit = True
+            try:
+                cursor = driver.cursor()
+                try:
+                    yield cursor
+                finally:
+                    cursor.close()
+            finally:
+                if self.lone_reads_autocommit and not driver.closed:  # a dropped one is discarded by the pool
+                    driver.autocommit = False
+        finally:
+            connection.close()  # back to the pool
 
     def dispose(self) -> None:
         self.write.dispose()
@@ -68,7 +95,9 @@ def _postgresql_engines(url: URL, connect_args: dict[str, Any]) -> Engines:
     # No pre-ping (a round trip on every checkout): the append path invalidates
     # a connection that fails, and reads go through SQLAlchemy, which does too.
     engine = create_engine(url, connect_args=connect_args, pool_recycle=POSTGRES_RECYCLE_S)
-    return Engines(engine, engine, {"isolation_level": "REPEATABLE READ"}, recycle_s=POSTGRES_RECYCLE_S)
+    return Engines(
+        engine, engine, {"isolation_level": "REPEATABLE READ"}, recycle_s=POSTGRES_RECYCLE_S, lone_reads_autocommit=True
+    )
 
 
 def _sqlite_engines(url: URL, connect_args: dict[str, Any]) -> Engines:

@@ -316,19 +316,12 @@ class EventStore:
         Tuples in ``StoredEvent``'s field order, with the timestamps and the
         payload still as their stored text, read on the driver's cursor without
         SQLAlchemy's per-call machinery or a transaction of its own (one
-        statement is one consistent snapshot): a case is read on every command
-        and every page, so this is the hot read. ``stored_event_from_row``
+        statement is one consistent snapshot; ``Engines.lone_statement``): a
+        case is read on every command and every page, so this is the hot read. ``stored_event_from_row``
         makes a ``StoredEvent`` of a row."""
-        connection = self._engines.read.raw_connection()
-        try:
-            cursor = connection.cursor()
-            try:
-                values = {"stream_id": stream_id, "after_version": after_version}
-                return self._read_stream_rows.execute(cursor, values).fetchall()
-            finally:
-                cursor.close()
-        finally:
-            connection.close()  # back to the pool (which rolls back whatever the driver began)
+        with self._engines.lone_statement() as cursor:
+            values = {"stream_id": stream_id, "after_version": after_version}
+            return self._read_stream_rows.execute(cursor, values).fetchall()
 
     def stream_version(self, stream_id: str) -> int:
         """The stream's current version (0 for a stream with no events)."""

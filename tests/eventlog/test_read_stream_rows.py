@@ -1,5 +1,7 @@
-"""``EventStore.read_stream_rows``: the API's lean read of a stream, the same events
-as ``read_stream`` (a ``StoredEvent`` of each row is equal), on SQLite and PostgreSQL."""
+"""``EventStore.read_stream_rows``: the lean read of a stream that ``read_stream``
+and the API use, the same events as the log-wide read through SQLAlchemy (a
+``StoredEvent`` of each row is equal), on SQLite and PostgreSQL; one statement
+outside any transaction, the pooled connection given back as it came."""
 
 from __future__ import annotations
 
@@ -36,12 +38,42 @@ class ReadStreamRowsContract:
 
         rows = log.store.read_stream_rows("case-1")
 
-        assert [stored_event_from_row(row) for row in rows] == log.store.read_stream("case-1")
+        in_stream = [event for event in log.store.read_all() if event.stream_id == "case-1"]
+        assert [stored_event_from_row(row) for row in rows] == log.store.read_stream("case-1") == in_stream
         assert [row[2] for row in rows] == [1, 2, 3]
         assert all(isinstance(row[6], str) and isinstance(row[11], str) for row in rows)  # stored text
 
     def test_a_stream_without_events_has_no_rows(self, log):
         assert log.store.read_stream_rows("no-such-case") == []
+
+    def test_rows_after_a_version(self, log):
+        log.store.append("case-1", 0, [new_event(n, {"n": n}) for n in range(4)])
+
+        assert [row[2] for row in log.store.read_stream_rows("case-1", after_version=2)] == [3, 4]
+        assert [e.stream_version for e in log.store.read_stream("case-1", after_version=4)] == []
+
+    def test_a_lone_read_opens_no_transaction_and_gives_the_connection_back_as_it_came(self, log):
+        engines = log.store.engines
+        log.store.append("case-1", 0, [new_event(0, {"n": 0})])
+
+        with engines.lone_statement() as cursor:
+            cursor.execute("SELECT count(*) FROM events")
+            assert cursor.fetchone()[0] == 1
+            assert not _in_transaction(cursor.connection)  # no BEGIN went out before the statement
+
+        with engines.read.connect() as conn:  # the same pooled connection, as SQLAlchemy expects it
+            if self.backend == "postgresql":
+                assert conn.connection.driver_connection.autocommit is False
+        log.store.append("case-1", 1, [new_event(1, {"n": 1})])  # pooled transactions still work
+        assert len(log.store.read_stream("case-1")) == 2
+
+
+def _in_transaction(driver) -> bool:
+    if hasattr(driver, "in_transaction"):  # sqlite3
+        return driver.in_transaction
+    import psycopg
+
+    return driver.info.transaction_status != psycopg.pq.TransactionStatus.IDLE
 
 
 class TestReadStreamRowsSQLite(ReadStreamRowsContract):
