@@ -36,7 +36,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.appeal_messages import AppealInput, AppealOutcome
 
 with workflow.unsafe.imports_passed_through():
-    from workflows.changes import DECISION_LETTER_AND_APPEAL, taken
+    from workflows.changes import DECISION_LETTER_AND_APPEAL, PHASE_SHOWN_AT_START, taken
     from workflows.recording import record_case_events, send_notification
 
 CASE_PHASE = SearchAttributeKey.for_keyword("CasePhase")
@@ -161,7 +161,8 @@ class CaseWorkflow:
         self._react(recorded)
         self._react_to_visitation(recorded)
         if self._state.phase is not phase_before:
-            workflow.upsert_search_attributes([CASE_PHASE.value_set(self._state.phase.value)])
+            if not self._phase_shown():
+                workflow.upsert_search_attributes([CASE_PHASE.value_set(self._state.phase.value)])
             workflow.logger.info("case %s entered phase %s", case_id, self._state.phase.value)
         if receipt.log_was_ahead:
             return None
@@ -172,6 +173,12 @@ class CaseWorkflow:
             events=[event.type for event in recorded],
             positions=receipt.positions,
         )
+
+    def _phase_shown(self) -> bool:
+        """Whether ``CasePhase`` already shows the phase: a case is started showing its
+        first one, and an upsert costs the server a write to its visibility store."""
+        shown = workflow.info().typed_search_attributes.get(CASE_PHASE)
+        return shown == self._state.phase.value and taken(PHASE_SHOWN_AT_START)
 
     # -- what recorded events set in motion -------------------------------------
 

@@ -25,6 +25,9 @@ LOCAL_LETTERS = "letters-as-local-activity"
 #: An appeal appends through a local activity; it came with ``CURRENT`` and has
 #: no id of its own, so an appeal started before it appends through a regular activity.
 LOCAL_APPEAL_APPEND = CURRENT
+#: A case leaves its ``CasePhase`` search attribute alone when it already shows
+#: the phase (a case is started with its first phase); came with ``CURRENT``.
+PHASE_SHOWN_AT_START = CURRENT
 
 
 def taken(change: str) -> bool:

@@ -14,6 +14,7 @@ from domain.deadlines import PhaseDeadlines
 from domain.phases import Phase
 from eventlog import EventStore
 from tests import scenario
+from workflows.case import CASE_PHASE
 
 
 async def open_case(cases: CaseClient, case_id: str, **kw) -> None:
@@ -54,6 +55,24 @@ async def test_one_citizen_goes_through_all_five_phases(cases, case_id, store):
     assert outcome.phase is Phase.CLOSED
     assert [e.event_type for e in store.read_stream(case_id)][:3] == ["need_registered", "visitation_opened", "assessment_recorded"]
     assert store.verify().ok
+
+
+async def test_the_case_phase_search_attribute_follows_the_case_with_one_upsert_per_new_phase(env, cases, case_id):
+    await open_case(cases, case_id)  # started showing its first phase
+    handle = env.client.get_workflow_handle(case_id)
+    await until_registered(cases, case_id)
+    assert (await handle.describe()).typed_search_attributes.get(CASE_PHASE) == Phase.NEED.value
+
+    await run_commands(cases, case_id, scenario.full_lifecycle_after_registration()[:3])  # visitation, then team
+
+    assert (await handle.describe()).typed_search_attributes.get(CASE_PHASE) == Phase.TEAM.value
+    upserts = [e for e in (await handle.fetch_history()).events if e.HasField("upsert_workflow_search_attributes_event_attributes")]
+    phases = [
+        e.upsert_workflow_search_attributes_event_attributes.search_attributes.indexed_fields["CasePhase"].data
+        for e in upserts
+        if "CasePhase" in e.upsert_workflow_search_attributes_event_attributes.search_attributes.indexed_fields
+    ]
+    assert phases == [b'"visitation"', b'"team"']  # not the phase the case was started showing
 
 
 async def test_case_rebuilt_from_the_event_log_equals_the_workflow_state(cases, case_id, store, keys):
