@@ -5,6 +5,7 @@ Nested values use a double underscore, e.g. ``SAMSKAB_DEADLINES__VISITATION=PT2M
 
 from __future__ import annotations
 
+import os
 from functools import cache
 from pathlib import Path
 from typing import Literal
@@ -79,6 +80,10 @@ class Settings(BaseSettings):
         default=4, ge=1,
         description="Threads that serve the API's case reads at once; more only contend for the interpreter lock",
     )
+    api_workers: int = Field(
+        default_factory=lambda: _usable_cpus(), ge=1,
+        description="API processes serving requests (one Python process uses one core at most)",
+    )
     worker_metrics_address: str = Field(
         default="", description="host:port where the worker serves Temporal's Prometheus metrics; empty: off"
     )
@@ -90,6 +95,14 @@ class Settings(BaseSettings):
     @property
     def effective_temporal_address(self) -> str:
         return self.temporal_address or f"127.0.0.1:{self.dev_server_port}"
+
+
+def _usable_cpus() -> int:
+    """The cores this process may run on (a container's CPU set, not the host's count)."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except AttributeError:  # no sched_getaffinity on this platform
+        return os.cpu_count() or 1
 
 
 @cache

@@ -120,6 +120,17 @@ def _app_target() -> tuple[str, list[str]] | str:
     return "app.api has neither `app` nor `create_app`"
 
 
+def _server_command(app_ref: str, extra_args: list[str], port: int) -> list[str]:
+    """How the product runs the API (``samskab serve``: its workers and options from the
+    settings in the environment); a bare uvicorn for an app that has no such command yet."""
+    try:
+        from app.api.serve import serve_command
+    except ImportError:
+        return [sys.executable, "-m", "uvicorn", app_ref, *extra_args, "--host", "127.0.0.1", "--port", str(port),
+                "--log-level", "warning", "--no-access-log"]  # fmt: skip
+    return serve_command("127.0.0.1", port)
+
+
 def _bearer(env: dict[str, str], role: str) -> dict[str, str]:
     """A bearer token for the API, signed with a key made for this run (none if tokens do not exist)."""
     import secrets
@@ -322,8 +333,7 @@ def run(log_path: Path, streams: list[str], requests: int, log_size: int, progre
         auth = _bearer(env, "auditor")
         logfile = open(Path(tmp) / "api.log", "wb")  # noqa: SIM115 - closed below
         process = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", app_ref, *extra_args, "--host", "127.0.0.1", "--port", str(port),
-             "--log-level", "warning", "--no-access-log"],  # fmt: skip
+            _server_command(app_ref, extra_args, port),
             stdout=logfile, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
         )
         try:

@@ -1,5 +1,12 @@
 """Running the API: in the foreground (``samskab serve``) or beside the
-embedded stack as a managed subprocess (``samskab dev up``)."""
+embedded stack as a managed subprocess (``samskab dev up``).
+
+Either way it is uvicorn with ``SAMSKAB_API_WORKERS`` processes: a request's
+work is Python under one interpreter lock, so one process uses one core at
+most. The processes share nothing but the database: each has its own token
+and read caches (both check the database on every read), and the access log
+numbers and chains a batch of reads inside the database's write transaction,
+never from memory."""
 
 from __future__ import annotations
 
@@ -19,11 +26,16 @@ def serve(settings: Settings, host: str | None = None, port: int | None = None) 
     import uvicorn
 
     uvicorn.run(APP_FACTORY, factory=True, host=host or settings.api_host, port=port or settings.api_port,
-                log_level=settings.log_level.lower(), proxy_headers=True)  # fmt: skip
+                workers=settings.api_workers, log_level=settings.log_level.lower(), proxy_headers=True)  # fmt: skip
+
+
+def serve_command(host: str, port: int) -> list[str]:
+    """``samskab serve`` as a subprocess's command line (settings from its environment)."""
+    return [sys.executable, "-m", "app", "serve", "--host", host, "--port", str(port)]
 
 
 class ApiProcess:
-    """``uvicorn app.api:create_app --factory`` in a subprocess, stopped on exit.
+    """``samskab serve`` in a subprocess, stopped on exit.
 
     A subprocess rather than a task in the worker's loop: uvicorn and the
     worker each want the process's signal handlers."""
@@ -40,8 +52,7 @@ class ApiProcess:
         self.settings.data_dir.mkdir(parents=True, exist_ok=True)
         logfile = open(self.settings.data_dir / "api.log", "ab")  # noqa: SIM115 - lives as long as the server
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", APP_FACTORY, "--factory", "--host", self.settings.api_host,
-             "--port", str(self.settings.api_port)],  # fmt: skip
+            serve_command(self.settings.api_host, self.settings.api_port),
             stdout=logfile, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
         )
         logfile.close()
