@@ -11,8 +11,13 @@ never from memory."""
 from __future__ import annotations
 
 import asyncio
+import os
+import shutil
 import subprocess
 import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import structlog
 
@@ -20,13 +25,35 @@ from app.settings import Settings
 
 log = structlog.get_logger(__name__)
 APP_FACTORY = "app.api:create_app"
+#: prometheus_client's switch to its multiprocess mode.
+MULTIPROCESS_METRICS_DIR = "PROMETHEUS_MULTIPROC_DIR"
 
 
 def serve(settings: Settings, host: str | None = None, port: int | None = None) -> None:
     import uvicorn
 
-    uvicorn.run(APP_FACTORY, factory=True, host=host or settings.api_host, port=port or settings.api_port,
-                workers=settings.api_workers, log_level=settings.log_level.lower(), proxy_headers=True)  # fmt: skip
+    with _metrics_shared_by(settings.api_workers):
+        uvicorn.run(APP_FACTORY, factory=True, host=host or settings.api_host, port=port or settings.api_port,
+                    workers=settings.api_workers, log_level=settings.log_level.lower(), proxy_headers=True)  # fmt: skip
+
+
+@contextmanager
+def _metrics_shared_by(workers: int) -> Iterator[None]:
+    """With several processes, ``/metrics`` is answered by whichever one gets the
+    request, so each writes its counts to files in one folder (prometheus_client's
+    multiprocess mode) and the endpoint adds them up. A fresh folder per server run:
+    files left from an earlier run would be counted again. The workers are spawned,
+    not forked, so they read the variable when they first import prometheus_client."""
+    if workers == 1 or os.environ.get(MULTIPROCESS_METRICS_DIR):
+        yield
+        return
+    folder = tempfile.mkdtemp(prefix="samskab-metrics-")
+    os.environ[MULTIPROCESS_METRICS_DIR] = folder
+    try:
+        yield
+    finally:
+        os.environ.pop(MULTIPROCESS_METRICS_DIR, None)
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def serve_command(host: str, port: int) -> list[str]:

@@ -155,3 +155,39 @@ def test_reads_through_two_api_processes_form_one_gapless_chain(database, tmp_pa
     assert [r.position for r in records] == list(range(1, total + 1))
     recorded = Counter((r.actor_id, r.stream_id, r.purpose) for r in records if r.what == "read_timeline")
     assert recorded == shown
+
+
+def test_metrics_count_the_requests_of_every_api_process(tmp_path):
+    """Whichever process answers ``/metrics`` reports what all of them answered."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    url = f"sqlite:///{tmp_path / 'events.db'}"
+    store = EventStore.from_url(url)
+    store.create_schema()
+    store.dispose()
+    env = {**os.environ, "SAMSKAB_DATABASE_URL": url, "SAMSKAB_DATA_DIR": str(tmp_path), "SAMSKAB_API_WORKERS": "2",
+           "SAMSKAB_LOG_LEVEL": "WARNING"}  # fmt: skip
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    port, log = free_port(), tmp_path / "api.log"
+    with open(log, "wb") as out:
+        process = subprocess.Popen(serve_command("127.0.0.1", port), env=env, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        wait_until_serving(process, port, log)
+        before = health_count(port, text_string_to_metric_families)
+        # A fresh connection each time, so the requests spread over the processes.
+        for _ in range(40):
+            assert httpx.get(f"http://127.0.0.1:{port}/health", headers={"Connection": "close"}).status_code == 200
+        assert health_count(port, text_string_to_metric_families) == before + 40
+    finally:
+        process.terminate()
+        process.wait(15)
+
+
+def health_count(port: int, parse) -> float:
+    text = httpx.get(f"http://127.0.0.1:{port}/metrics").text
+    return sum(
+        sample.value
+        for family in parse(text)
+        for sample in family.samples
+        if sample.name == "samskab_http_requests_total" and sample.labels.get("route") == "/health"
+    )
