@@ -191,7 +191,8 @@ def _writer_turn(engine: Engine) -> _WriterTurn:
         turn = _WRITER_TURNS.get(key)
         if turn is None:
             database = engine.url.database if engine.dialect.name == "sqlite" else None
-            turn = _WRITER_TURNS[key] = _WriterTurn(f"{database}.access-lock" if database else None)
+            plain_file = database and not database.startswith("file:")  # a URI filename: no path to put a lock beside
+            turn = _WRITER_TURNS[key] = _WriterTurn(f"{database}.access-lock" if plain_file else None)
         return turn
 
 
