@@ -18,6 +18,14 @@ from domain.deadlines import PhaseDeadlines
 DEFAULT_DATA_DIR = Path(".data")
 
 
+def _usable_cpus() -> int:
+    """The cores this process may run on (a container's CPU set, not the host's count)."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except AttributeError:  # no sched_getaffinity on this platform
+        return os.cpu_count() or 1
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="SAMSKAB_",
@@ -81,7 +89,7 @@ class Settings(BaseSettings):
         description="Threads that serve the API's case reads at once; more only contend for the interpreter lock",
     )
     api_workers: int = Field(
-        default_factory=lambda: _usable_cpus(), ge=1,
+        default_factory=_usable_cpus, ge=1,
         description="API processes serving requests (one Python process uses one core at most)",
     )
     worker_metrics_address: str = Field(
@@ -95,14 +103,6 @@ class Settings(BaseSettings):
     @property
     def effective_temporal_address(self) -> str:
         return self.temporal_address or f"127.0.0.1:{self.dev_server_port}"
-
-
-def _usable_cpus() -> int:
-    """The cores this process may run on (a container's CPU set, not the host's count)."""
-    try:
-        return len(os.sched_getaffinity(0)) or 1
-    except AttributeError:  # no sched_getaffinity on this platform
-        return os.cpu_count() or 1
 
 
 @cache
