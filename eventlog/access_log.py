@@ -35,7 +35,7 @@ from sqlalchemy import Engine, func, insert, select
 
 try:
     import fcntl
-except ImportError:  # not on Windows: there, processes take turns in SQLite's busy handler
+except ImportError:  # Windows has none: there processes take turns in SQLite's busy handler
     fcntl = None  # type: ignore[assignment]
 
 from eventlog.compiled import DriverStatement
