@@ -5,6 +5,7 @@ Nested values use a double underscore, e.g. ``SAMSKAB_DEADLINES__VISITATION=PT2M
 
 from __future__ import annotations
 
+import os
 from functools import cache
 from pathlib import Path
 from typing import Literal
@@ -15,6 +16,14 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from domain.deadlines import PhaseDeadlines
 
 DEFAULT_DATA_DIR = Path(".data")
+
+
+def _usable_cpus() -> int:
+    """The cores this process may run on (a container's CPU set, not the host's count)."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except AttributeError:  # no sched_getaffinity on this platform
+        return os.cpu_count() or 1
 
 
 class Settings(BaseSettings):
@@ -78,6 +87,10 @@ class Settings(BaseSettings):
     api_read_threads: int = Field(
         default=4, ge=1,
         description="Threads that serve the API's case reads at once; more only contend for the interpreter lock",
+    )
+    api_workers: int = Field(
+        default_factory=_usable_cpus, ge=1,
+        description="API processes serving requests (one Python process uses one core at most)",
     )
     worker_metrics_address: str = Field(
         default="", description="host:port where the worker serves Temporal's Prometheus metrics; empty: off"

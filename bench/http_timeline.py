@@ -120,6 +120,17 @@ def _app_target() -> tuple[str, list[str]] | str:
     return "app.api has neither `app` nor `create_app`"
 
 
+def _server_command(app_ref: str, extra_args: list[str], port: int) -> list[str]:
+    """How the product runs the API (``samskab serve``: its workers and options from the
+    settings in the environment); a bare uvicorn for an app that has no such command yet."""
+    try:
+        from app.api.serve import serve_command
+    except ImportError:
+        return [sys.executable, "-m", "uvicorn", app_ref, *extra_args, "--host", "127.0.0.1", "--port", str(port),
+                "--log-level", "warning", "--no-access-log"]  # fmt: skip
+    return serve_command("127.0.0.1", port)
+
+
 def _bearer(env: dict[str, str], role: str) -> dict[str, str]:
     """A bearer token for the API, signed with a key made for this run (none if tokens do not exist)."""
     import secrets
@@ -155,6 +166,49 @@ def _wait_for_port(process: subprocess.Popen, port: int, timeout: float) -> str 
         except OSError:
             time.sleep(0.2)
     return f"the API server did not listen within {timeout:.0f}s"
+
+
+def _process_tree_cpu(pid: int) -> float | None:
+    """CPU seconds used so far by ``pid`` and its children (None where /proc is missing)."""
+    try:
+        children: dict[int, list[int]] = {}
+        for entry in os.listdir("/proc"):
+            if entry.isdigit():
+                try:
+                    with open(f"/proc/{entry}/stat") as stat:
+                        fields = stat.read().rsplit(")", 1)[1].split()
+                except OSError:
+                    continue
+                children.setdefault(int(fields[1]), []).append(int(entry))
+        total, todo = 0, [pid]
+        while todo:
+            current = todo.pop()
+            todo.extend(children.get(current, []))
+            try:
+                with open(f"/proc/{current}/stat") as stat:
+                    fields = stat.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            total += int(fields[11]) + int(fields[12])
+        return total / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, AttributeError):
+        return None
+
+
+def _wait_until_started(process: subprocess.Popen, timeout: float) -> None:
+    """Waits until the server's worker processes have finished starting (their CPU use stops).
+
+    The port answers as soon as the first worker serves; a worker still importing
+    the app then would get none of wrk's long-lived connections, and the run would
+    measure fewer processes than the server has."""
+    deadline = time.monotonic() + timeout
+    before = _process_tree_cpu(process.pid)
+    while before is not None and time.monotonic() < deadline and process.poll() is None:
+        time.sleep(0.5)
+        now = _process_tree_cpu(process.pid)
+        if now is None or now - before < 0.05:
+            return
+        before = now
 
 
 async def _load(base_url: str, picks: list[str], path: str, progress, headers: dict[str, str]) -> tuple[list[float], dict[int, int]]:
@@ -322,8 +376,7 @@ def run(log_path: Path, streams: list[str], requests: int, log_size: int, progre
         auth = _bearer(env, "auditor")
         logfile = open(Path(tmp) / "api.log", "wb")  # noqa: SIM115 - closed below
         process = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", app_ref, *extra_args, "--host", "127.0.0.1", "--port", str(port),
-             "--log-level", "warning", "--no-access-log"],  # fmt: skip
+            _server_command(app_ref, extra_args, port),
             stdout=logfile, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
         )
         try:
@@ -332,6 +385,7 @@ def run(log_path: Path, streams: list[str], requests: int, log_size: int, progre
                 logfile.flush()
                 tail = (Path(tmp) / "api.log").read_text(errors="replace")[-300:]
                 return unavailable(NAME, f"{problem}: {tail}", target)
+            _wait_until_started(process, 60)
             base = f"http://127.0.0.1:{port}"
             asyncio.run(_load(base, picks[:50], path, None, auth))  # warm-up
             wrk = shutil.which("wrk")

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import threading
 import weakref
 from collections.abc import Iterator
@@ -31,6 +32,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 from sqlalchemy import Engine, func, insert, select
+
+try:
+    import fcntl
+except ImportError:  # Windows has none: there processes take turns in SQLite's busy handler
+    fcntl = None  # type: ignore[assignment]
 
 from eventlog.compiled import DriverStatement
 from eventlog.engines import Engines
@@ -106,7 +112,7 @@ class _GroupCommit:
 # Batches are per engine (two engines on one URL may differ in connect_args,
 # e.g. a PostgreSQL search_path), so a batch is always written where it was queued.
 _GROUPS: weakref.WeakKeyDictionary[Engine, _GroupCommit] = weakref.WeakKeyDictionary()
-_WRITER_LOCKS: dict[str, threading.Lock] = {}
+_WRITER_TURNS: dict[str, _WriterTurn] = {}
 _GUARD = threading.Lock()
 
 
@@ -146,12 +152,48 @@ def _statements(engine: Engine) -> _WriteStatements:
     return found
 
 
-def _writer_lock(engine: Engine) -> threading.Lock:
-    """Batches of different engines on one database in this process take turns here
-    rather than in SQLite's busy handler, whose sleeping retries give a long tail."""
+class _WriterTurn:
+    """Batches on one database take turns here rather than in SQLite's busy handler,
+    whose sleeping retries (1, 2, 5, 10, ... ms) give a long tail: threads of this
+    process on a lock, and, for an SQLite file, processes (several API workers) on
+    an ``flock`` of a file beside it, which wakes the next writer as soon as the
+    lock is released. The write transaction still takes SQLite's own lock, so a
+    writer that does not use this turn (an append) is only slower, never unsafe."""
+
+    def __init__(self, lock_file: str | None) -> None:
+        self._threads = threading.Lock()
+        self._lock_file = lock_file
+        self._fd: int | None = None
+
+    def __enter__(self) -> None:
+        self._threads.acquire()
+        if self._lock_file is None or fcntl is None:
+            return
+        try:
+            if self._fd is None:
+                self._fd = os.open(self._lock_file, os.O_RDWR | os.O_CREAT, 0o600)
+            fcntl.flock(self._fd, fcntl.LOCK_EX)
+        except BaseException:
+            self._threads.release()
+            raise
+
+    def __exit__(self, *exc: object) -> None:
+        try:
+            if self._fd is not None:
+                fcntl.flock(self._fd, fcntl.LOCK_UN)
+        finally:
+            self._threads.release()
+
+
+def _writer_turn(engine: Engine) -> _WriterTurn:
     key = engine.url.render_as_string(hide_password=True)
     with _GUARD:
-        return _WRITER_LOCKS.setdefault(key, threading.Lock())
+        turn = _WRITER_TURNS.get(key)
+        if turn is None:
+            database = engine.url.database if engine.dialect.name == "sqlite" else None
+            plain_file = database and not database.startswith("file:")  # a URI filename: no path to put a lock beside
+            turn = _WRITER_TURNS[key] = _WriterTurn(f"{database}.access-lock" if plain_file else None)
+        return turn
 
 
 class AccessLog:
@@ -204,7 +246,7 @@ class AccessLog:
         statements = _statements(engine)
         try:
             rows, records = [], []
-            with _writer_lock(engine):
+            with _writer_turn(engine):
                 connection = engine.raw_connection()
                 try:
                     cursor = connection.cursor()

@@ -3,9 +3,11 @@ metrics through the SDK's own Prometheus exporter (``enable_worker_metrics``).""
 
 from __future__ import annotations
 
+import os
 import time
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.multiprocess import MultiProcessCollector
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -28,7 +30,16 @@ class RequestMetrics:
         )
 
     def endpoint(self, request: Request) -> Response:
-        return Response(generate_latest(self.registry), media_type=CONTENT_TYPE_LATEST)
+        return Response(generate_latest(self._answering()), media_type=CONTENT_TYPE_LATEST)
+
+    def _answering(self) -> CollectorRegistry:
+        """This process's registry, or, when the API runs as several processes
+        (see ``app.api.serve``), every process's counts added up."""
+        if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+            return self.registry
+        registry = CollectorRegistry()
+        MultiProcessCollector(registry)
+        return registry
 
 
 class MetricsMiddleware:

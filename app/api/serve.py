@@ -1,11 +1,23 @@
 """Running the API: in the foreground (``samskab serve``) or beside the
-embedded stack as a managed subprocess (``samskab dev up``)."""
+embedded stack as a managed subprocess (``samskab dev up``).
+
+Either way it is uvicorn with ``SAMSKAB_API_WORKERS`` processes: a request's
+work is Python under one interpreter lock, so one process uses one core at
+most. The processes share nothing but the database: each has its own token
+and read caches (both check the database on every read), and the access log
+numbers and chains a batch of reads inside the database's write transaction,
+never from memory."""
 
 from __future__ import annotations
 
 import asyncio
+import os
+import shutil
 import subprocess
 import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import structlog
 
@@ -13,17 +25,44 @@ from app.settings import Settings
 
 log = structlog.get_logger(__name__)
 APP_FACTORY = "app.api:create_app"
+#: prometheus_client's switch to its multiprocess mode.
+MULTIPROCESS_METRICS_DIR = "PROMETHEUS_MULTIPROC_DIR"
 
 
 def serve(settings: Settings, host: str | None = None, port: int | None = None) -> None:
     import uvicorn
 
-    uvicorn.run(APP_FACTORY, factory=True, host=host or settings.api_host, port=port or settings.api_port,
-                log_level=settings.log_level.lower(), proxy_headers=True)  # fmt: skip
+    with _metrics_shared_by(settings.api_workers):
+        uvicorn.run(APP_FACTORY, factory=True, host=host or settings.api_host, port=port or settings.api_port,
+                    workers=settings.api_workers, log_level=settings.log_level.lower(), proxy_headers=True)  # fmt: skip
+
+
+@contextmanager
+def _metrics_shared_by(workers: int) -> Iterator[None]:
+    """With several processes, ``/metrics`` is answered by whichever one gets the
+    request, so each writes its counts to files in one folder (prometheus_client's
+    multiprocess mode) and the endpoint adds them up. A fresh folder per server run:
+    files left from an earlier run would be counted again. The workers are spawned,
+    not forked, so they read the variable when they first import prometheus_client."""
+    if workers == 1 or os.environ.get(MULTIPROCESS_METRICS_DIR):
+        yield
+        return
+    folder = tempfile.mkdtemp(prefix="samskab-metrics-")
+    os.environ[MULTIPROCESS_METRICS_DIR] = folder
+    try:
+        yield
+    finally:
+        os.environ.pop(MULTIPROCESS_METRICS_DIR, None)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def serve_command(host: str, port: int) -> list[str]:
+    """``samskab serve`` as a subprocess's command line (settings from its environment)."""
+    return [sys.executable, "-m", "app", "serve", "--host", host, "--port", str(port)]
 
 
 class ApiProcess:
-    """``uvicorn app.api:create_app --factory`` in a subprocess, stopped on exit.
+    """``samskab serve`` in a subprocess, stopped on exit.
 
     A subprocess rather than a task in the worker's loop: uvicorn and the
     worker each want the process's signal handlers."""
@@ -40,8 +79,7 @@ class ApiProcess:
         self.settings.data_dir.mkdir(parents=True, exist_ok=True)
         logfile = open(self.settings.data_dir / "api.log", "ab")  # noqa: SIM115 - lives as long as the server
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", APP_FACTORY, "--factory", "--host", self.settings.api_host,
-             "--port", str(self.settings.api_port)],  # fmt: skip
+            serve_command(self.settings.api_host, self.settings.api_port),
             stdout=logfile, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
         )
         logfile.close()
