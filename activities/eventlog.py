@@ -51,7 +51,9 @@ def protect_payload(keys: KeyStore, case_id: str, event_type: str, event_id: str
     return encrypt_fields(payload, paths, key, key_id, event_id)
 
 
-def to_new_event(recorded: RecordedEvent, keys: KeyStore, case_id: str) -> NewEvent:
+def to_new_event(recorded: RecordedEvent, keys: KeyStore, key_stream: str) -> NewEvent:
+    """The event as the log stores it, its personal fields under ``key_stream``'s key
+    (the event's own stream, or for an appeal its case)."""
     event = recorded.event
     return NewEvent(
         event_id=recorded.event_id,
@@ -61,7 +63,7 @@ def to_new_event(recorded: RecordedEvent, keys: KeyStore, case_id: str) -> NewEv
         actor_id=event.actor.id,
         actor_role=event.actor.role.value,
         legal_basis=event.legal_basis(),
-        payload=protect_payload(keys, case_id, event.type, recorded.event_id, event.payload()),
+        payload=protect_payload(keys, key_stream, event.type, recorded.event_id, event.payload()),
     )
 
 
@@ -76,7 +78,7 @@ class EventLogActivities:
             result = self._store.append(
                 request.case_id,
                 request.expected_version,
-                [to_new_event(recorded, self._keys, request.case_id) for recorded in request.events],
+                [to_new_event(recorded, self._keys, request.key_of or request.case_id) for recorded in request.events],
             )
         except (ConcurrencyConflict, IdempotencyMismatch) as error:
             held = self._what_the_log_holds(request) if request.reconcile else None

@@ -43,6 +43,10 @@ class AppendRequest(BaseModel):
     #: (a worker died between writing and finishing its workflow task), the
     #: append answers with the events as the log holds them.
     reconcile: bool = False
+    #: The stream whose key protects these events' personal fields, when it is
+    #: not their own: an appeal's are its case's, so erasing the citizen erases
+    #: the complaint too. None: the stream's own key.
+    key_of: str | None = None
 
 
 class AppendReceipt(BaseModel):

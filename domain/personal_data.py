@@ -49,6 +49,12 @@ _FIELDS: dict[str, tuple[str, ...]] = {
     # (schema 1 had "reasons"; schema 2 keeps them in follow_up, beside the ratings' free text)
     "evaluation_recorded": ("citizen_statement", "reasons", "follow_up.reasons", "ratings[*].comment"),
     "case_closed": ("reason",),
+    # The appeal (its own stream, under the citizen's key): the complaint in the
+    # citizen's words, and the reasons given on reconsideration.
+    "appeal_lodged": ("complaint",),
+    "decision_reconsidered": ("reasons",),
+    "appeal_sent_to_ankestyrelsen": ("complaint", "reconsideration_reasons"),
+    "decision_reopened": ("reasons",),
 }
 
 #: The event type whose payload identifies the citizen, and the path of the

@@ -165,7 +165,9 @@ class AppealWorkflow:
 
     async def _record(self, events: list[Event], request_id: str | None) -> tuple[list[Event], bool]:
         """Appends and folds; what was folded, and False when the log was ahead."""
-        receipt = await record_appeal_events(workflow.info().workflow_id, self._state.version, events, request_id)
+        receipt = await record_appeal_events(
+            workflow.info().workflow_id, self._input.case_id, self._state.version, events, request_id
+        )
         recorded = events if receipt.stored is None else [stored.event for stored in receipt.stored]
         for event in recorded:
             self._state = evolve_appeal(self._state, event)

@@ -25,7 +25,9 @@ DURABLE_RETRY = RetryPolicy(
 )
 
 
-async def append_events(stream_id: str, expected_version: int, events: list[Event]) -> AppendReceipt:
+async def append_events(
+    stream_id: str, expected_version: int, events: list[Event], key_of: str | None = None
+) -> AppendReceipt:
     """Appends with ids from ``workflow.uuid4()``, so a retried activity writes nothing twice.
 
     A regular activity: its input is written to the workflow's history when it
@@ -39,6 +41,7 @@ async def append_events(stream_id: str, expected_version: int, events: list[Even
             case_id=stream_id,
             expected_version=expected_version,
             events=[RecordedEvent(event_id=str(workflow.uuid4()), event=event) for event in events],
+            key_of=key_of,
         ),
         result_type=AppendReceipt,
         start_to_close_timeout=ACTIVITY_TIMEOUT,
@@ -67,18 +70,19 @@ async def record_case_events(
 
 
 async def record_appeal_events(
-    appeal_id: str, expected_version: int, events: list[Event], request_id: str | None
+    appeal_id: str, case_id: str, expected_version: int, events: list[Event], request_id: str | None
 ) -> AppendReceipt:
     """An appeal's events, appended as a case's are (``record_locally``): an appeal
     opens its window in its first workflow task, with no activity task and no
-    second workflow task. Appeals started before this take the regular activity."""
+    second workflow task. Appeals started before this take the regular activity.
+    Their personal fields (the complaint) are under the case's key: the citizen's."""
     if not taken(LOCAL_APPEAL_APPEND):
-        return await append_events(appeal_id, expected_version, events)
-    return await record_locally(appeal_id, expected_version, events, request_id)
+        return await append_events(appeal_id, expected_version, events, key_of=case_id)
+    return await record_locally(appeal_id, expected_version, events, request_id, key_of=case_id)
 
 
 async def record_locally(
-    stream_id: str, expected_version: int, events: list[Event], request_id: str | None
+    stream_id: str, expected_version: int, events: list[Event], request_id: str | None, key_of: str | None = None
 ) -> AppendReceipt:
     """Appends through a local activity, in the workflow task that decided the events.
 
@@ -103,6 +107,7 @@ async def record_locally(
             expected_version=expected_version,
             events=[RecordedEvent(event_id=event_id, event=event) for event_id, event in zip(ids, events)],
             reconcile=True,
+            key_of=key_of,
         ),
         result_type=AppendReceipt,
         start_to_close_timeout=ACTIVITY_TIMEOUT,

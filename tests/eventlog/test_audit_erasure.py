@@ -207,9 +207,10 @@ def test_every_declared_event_type_exists_and_its_paths_name_its_fields():
     older schema versions may be declared too, so each type needs one current path.)"""
     from typing import get_args
 
+    from domain.appeal import AppealEvent
     from domain.case import CaseEvent
 
-    models = {m.model_fields["type"].default: m for m in get_args(get_args(CaseEvent)[0])}
+    models = {m.model_fields["type"].default: m for union in (CaseEvent, AppealEvent) for m in get_args(get_args(union)[0])}
     for event_type, paths in personal_data.declared().items():
         assert event_type in models, f"{event_type} is declared but is no event type"
         resolved = [path for path in paths if _resolves(models[event_type], path)]

@@ -5,13 +5,17 @@ a late appeal, an overdue reconsideration, Ankestyrelsen, a changed decision."""
 from __future__ import annotations
 
 import asyncio
+import json
 from datetime import timedelta
 
 import pytest
 
 from app.cases import CaseClient, CommandRejected, parse_appeal_command, parse_command
 from domain import terminology
+from activities.readmodels import case_view
 from domain.appeal import AppealStatus, appeal_id
+from domain.personal_data import ERASED_MARKER
+from app.keys import open_key_store
 from domain.phases import Phase
 from eventlog.outbox import Outbox
 from tests import scenario
@@ -141,6 +145,28 @@ async def test_an_overdue_reconsideration_escalates_and_an_upheld_one_goes_to_an
     assert ("Ankestyrelsen", "appeal_forwarded") in [(m.recipient, m.kind) for m in sent]
     assert "escalation" in [m.kind for m in sent]
     assert [e.event_type for e in store.read_stream(appeal)][-2:] == ["decision_reconsidered", "appeal_sent_to_ankestyrelsen"]
+
+
+async def test_the_complaint_and_reconsideration_are_under_the_citizens_key_and_erased_with_it(env, cases, case_id, store, keys, settings):
+    complaint, reasons = "Jeg har brug for hjælp om natten", "Borgerens søvnproblemer er vurderet"
+    await assessed_case(cases, case_id)
+    await run(cases, case_id, partly())
+    appeal = appeal_id(case_id, 1)
+    await eventually(lambda: _appeal_status(cases, case_id, AppealStatus.WINDOW_OPEN))
+    await cases.act_on_appeal(case_id, parse_appeal_command(scenario.lodge_appeal(complaint)))
+    await cases.act_on_appeal(case_id, parse_appeal_command({**scenario.reconsider("upheld"), "reasons": reasons}))
+    await eventually(lambda: _appeal_status(cases, case_id, AppealStatus.SENT_TO_ANKESTYRELSEN))
+
+    stored = json.dumps([e.payload for e in store.read_stream(appeal)], ensure_ascii=False)
+    assert complaint not in stored and reasons not in stored  # ciphertext in the log
+    assert complaint in json.dumps(case_view(store, appeal, keys), ensure_ascii=False)  # plaintext when read
+
+    keys.destroy(keys.key_id_for_stream(case_id), basis="GDPR art. 17")  # the citizen's key, bound to the case
+
+    view = case_view(store, appeal, open_key_store(store, settings))  # as another process reads it
+    sent = next(e for e in view if e["type"] == "appeal_sent_to_ankestyrelsen")
+    assert sent["payload"]["complaint"] == sent["payload"]["reconsideration_reasons"] == ERASED_MARKER
+    assert complaint not in json.dumps(view, ensure_ascii=False) and store.verify().ok
 
 
 async def test_a_decision_changed_on_reconsideration_reopens_the_case_for_a_new_decision(env, cases, case_id, store):
