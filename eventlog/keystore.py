@@ -14,7 +14,10 @@
   ciphertext stays, and so does its hash chain.
 
 Keys, and each case's key id, are cached in memory after first use, so an
-append adds no round trip for a case it has seen.
+append adds no round trip for a case it has seen. A cached key is read again
+from its row once it is older than ``KEY_FRESH_S``: an erasure made by another
+process (the CLI) stops a long-running worker or API from decrypting, or
+writing new personal data, within that time.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ import hmac
 import os
 import secrets
 import threading
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -43,6 +47,8 @@ from eventlog.schema import case_keys, citizen_keys
 
 #: Shortest installation secret accepted, in bytes.
 MIN_SECRET_BYTES = 32
+#: Seconds a cached key is used before its row is read again (to see an erasure).
+KEY_FRESH_S = 5.0
 
 
 class AlreadyErased(EventLogError):
@@ -73,13 +79,15 @@ def cpr_digits(cpr: str) -> str:
 class KeyStore:
     """Citizens' data keys in the event log's database, wrapped under the installation secret."""
 
-    def __init__(self, engines: Engines, secret: bytes) -> None:
+    def __init__(self, engines: Engines, secret: bytes, *, fresh_for: float = KEY_FRESH_S) -> None:
         if not isinstance(secret, bytes) or len(secret) < MIN_SECRET_BYTES:
             raise ValueError(f"the installation secret must be at least {MIN_SECRET_BYTES} random bytes")
         self._engines = engines
         self._wrap = AESGCM(_subkey(secret, "wrap"))
         self._ref_key = _subkey(secret, "citizen-ref")
-        self._keys: dict[str, bytes] = {}
+        self._fresh_for = fresh_for
+        #: key id -> (key, when its row was read, time.monotonic())
+        self._keys: dict[str, tuple[bytes, float]] = {}
         self._stream_keys: dict[str, str] = {}
         self._lock = threading.Lock()
 
@@ -163,8 +171,13 @@ class KeyStore:
         key_id = self._stream_keys.get(stream_id)
         if key_id is None:
             return None
-        key = self._keys.get(key_id)
-        return None if key is None else (key_id, key)
+        key = self.lookup(key_id)  # reads the row again when the cached key is stale
+        if key is ERASED:
+            raise AlreadyErased(
+                f"case {stream_id}: the citizen's key {key_id} was destroyed (erasure); "
+                "no new personal data can be recorded under it"
+            )
+        return key_id, key  # type: ignore[return-value]
 
     def _remember(self, stream_id: str, key_id: str) -> tuple[str, bytes]:
         key = self.lookup(key_id)
@@ -180,10 +193,12 @@ class KeyStore:
     # -- reading --------------------------------------------------------------------
 
     def lookup(self, key_id: str) -> bytes | Erased:
-        """The key's bytes, ``ERASED`` if it was destroyed, or KeyUnavailable."""
-        key = self._keys.get(key_id)
-        if key is not None:
-            return key
+        """The key's bytes, ``ERASED`` if it was destroyed, or KeyUnavailable.
+
+        From memory while the key was read less than ``fresh_for`` seconds ago."""
+        cached = self._keys.get(key_id)
+        if cached is not None and time.monotonic() - cached[1] <= self._fresh_for:
+            return cached[0]
         with self._engines.read.connect() as conn:
             row = conn.execute(
                 select(citizen_keys.c.wrapped_key, citizen_keys.c.erased_at).where(citizen_keys.c.key_id == key_id)
@@ -195,10 +210,12 @@ class KeyStore:
             )
         wrapped, erased_at = row
         if erased_at is not None or wrapped is None:
+            with self._lock:
+                self._keys.pop(key_id, None)
             return ERASED
-        key = self._unwrap(key_id, wrapped)
+        key = cached[0] if cached is not None else self._unwrap(key_id, wrapped)
         with self._lock:
-            self._keys[key_id] = key
+            self._keys[key_id] = (key, time.monotonic())
         return key
 
     def key_id_for_citizen(self, cpr: str) -> str | None:

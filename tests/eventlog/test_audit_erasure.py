@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 import uuid
 from datetime import datetime, timedelta, timezone
 
@@ -20,7 +21,7 @@ from domain.evaluation import CaseClosed
 from domain.messages import Actor, Role
 from domain.need import Need, NeedRegistered, ReportedBy, VisitationOpened
 from domain.pilot import ObservationRecorded
-from eventlog.crypto import DecryptionFailed, KeyUnavailable, decrypt_fields, encrypt_fields
+from eventlog.crypto import ERASED, DecryptionFailed, KeyUnavailable, decrypt_fields, encrypt_fields
 from eventlog.keystore import AlreadyErased, KeyStore
 
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=timezone.utc)
@@ -94,6 +95,26 @@ class ErasureContract:
         KeyStore(log.store.engines, secret).destroy(key_id, "GDPR art. 17")  # another process
 
         assert keys.erased_now([key_id]) == {key_id: True}
+
+    def test_a_long_running_process_stops_using_a_key_another_process_erased(self, log, secret):
+        clock = [time.monotonic() + 10.0]  # past the freshness of what record() cached
+        worker = KeyStore(log.store.engines, secret, fresh_for=5.0)
+        record(log, worker, "case-1", case_events("case-1", closed=False))
+        key_id = worker.key_id_for_stream("case-1")
+        observation = RecordedEvent(event_id=str(uuid.uuid4()), event=ObservationRecorded(occurred_at=T0, actor=CW, text="mere"))
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr("eventlog.keystore.time.monotonic", lambda: clock[0])
+            assert worker.lookup(key_id) is not ERASED  # read again now, cached from here
+
+            KeyStore(log.store.engines, secret).destroy(key_id, "GDPR art. 17")  # the CLI, another process
+            clock[0] += 4.9
+            assert worker.lookup(key_id) is not ERASED  # still within the freshness window
+            clock[0] += 0.2
+
+            assert worker.lookup(key_id) is ERASED
+            with pytest.raises(AlreadyErased):  # and nothing personal is written under it any more
+                to_new_event(observation, worker, "case-1")
+            assert case_view(log.store, "case-1", worker)[2]["payload"]["text"] == "[slettet]"
 
     def test_one_key_per_citizen_across_cases(self, log, keys):
         record(log, keys, "case-1", case_events("case-1"))
