@@ -20,7 +20,10 @@ import uuid
 
 from bench.common import Result, case_scripts
 
-TARGET_KB = 100.0
+#: The target is 100 KB in decimal units; RSS is read in KiB (1,024 bytes), so
+#: the figure is compared in bytes, not as KiB against 100.
+TARGET_BYTES = 100_000
+TARGET_KIB = TARGET_BYTES / 1024
 WARM_UP = 20
 CONCURRENCY = 40
 
@@ -153,8 +156,8 @@ async def run_async(cases: int, progress=None) -> Result:
         baseline=per_bare,
         baseline_unit="KiB/bare workflow waiting",
         ratio=(per_bare / per_case) if per_case > 0 else None,
-        target=f"<= {TARGET_KB:g} KB/case",
-        met=per_case <= TARGET_KB,
+        target=f"<= 100 KB/case ({TARGET_KIB:.1f} KiB)",
+        met=per_case * 1024 <= TARGET_BYTES,
         notes=(
             f"{cases} cases in visitation; worker RSS {case_idle / 1024:.0f} -> {case_loaded / 1024:.0f} MiB "
             f"(bare {bare_idle / 1024:.0f} -> {bare_loaded / 1024:.0f} MiB); cache holds all"
