@@ -2,7 +2,8 @@
 
 ``python -m bench.worker_proc --kind case|bare ...``: prints ``READY`` once
 polling, then answers ``rss`` on stdin with its resident set size in KiB
-(after a garbage collection) and stops on ``quit`` or end of input.
+(after a garbage collection), followed by the C allocator's in-use and free
+KiB (-1 where not known), and stops on ``quit`` or end of input.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 
 from bench.common import rss_kb
+from bench.malloc_stats import malloc_stats
 
 
 async def main(args: argparse.Namespace) -> None:
@@ -57,7 +59,9 @@ async def main(args: argparse.Namespace) -> None:
             command = line.strip()
             if command == "rss":
                 gc.collect()
-                print(f"RSS {rss_kb()}", flush=True)
+                heap = malloc_stats()
+                in_use, free = (heap.in_use_kb, heap.free_kb) if heap else (-1, -1)
+                print(f"RSS {rss_kb()} {in_use} {free}", flush=True)
             elif command in ("quit", ""):
                 break
     if store is not None:
