@@ -17,7 +17,9 @@ Keys, and each case's key id, are cached in memory after first use, so an
 append adds no round trip for a case it has seen. A cached key is read again
 from its row once it is older than ``KEY_FRESH_S``: an erasure made by another
 process (the CLI) stops a long-running worker or API from decrypting, or
-writing new personal data, within that time.
+writing new personal data, within that time. Both caches are bounded (stale
+keys are let go, and only the most recently used cases' key ids are kept), so
+a worker that runs for months does not hold an entry for every case it ever saw.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ import os
 import secrets
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -49,6 +52,10 @@ from eventlog.schema import case_keys, citizen_keys
 MIN_SECRET_BYTES = 32
 #: Seconds a cached key is used before its row is read again (to see an erasure).
 KEY_FRESH_S = 5.0
+#: How many cases' key ids are kept in memory (the most recently used).
+STREAMS_REMEMBERED = 1024
+#: Cached keys are swept for stale ones when there are more than this many.
+KEYS_SWEPT_ABOVE = 256
 
 
 class AlreadyErased(EventLogError):
@@ -88,7 +95,9 @@ class KeyStore:
         self._fresh_for = fresh_for
         #: key id -> (key, when its row was read, time.monotonic())
         self._keys: dict[str, tuple[bytes, float]] = {}
-        self._stream_keys: dict[str, str] = {}
+        self._swept_at = time.monotonic()
+        #: stream id -> key id, least recently used first
+        self._stream_keys: OrderedDict[str, str] = OrderedDict()
         self._lock = threading.Lock()
 
     # -- wrapping ----------------------------------------------------------------
@@ -168,19 +177,20 @@ class KeyStore:
         return key_id
 
     def _cached_stream_key(self, stream_id: str) -> tuple[str, bytes] | None:
-        key_id = self._stream_keys.get(stream_id)
+        """The case's key if the case is bound to one: its key id from memory or,
+        for a case not used lately, read (no write transaction for a binding that exists)."""
+        with self._lock:
+            key_id = self._stream_keys.get(stream_id)
+            if key_id is not None:
+                self._stream_keys.move_to_end(stream_id)
         if key_id is None:
-            return None
-        key = self.lookup(key_id)  # reads the row again when the cached key is stale
-        if key is ERASED:
-            raise AlreadyErased(
-                f"case {stream_id}: the citizen's key {key_id} was destroyed (erasure); "
-                "no new personal data can be recorded under it"
-            )
-        return key_id, key  # type: ignore[return-value]
+            key_id = self.key_id_for_stream(stream_id)
+            if key_id is None:
+                return None
+        return self._remember(stream_id, key_id)
 
     def _remember(self, stream_id: str, key_id: str) -> tuple[str, bytes]:
-        key = self.lookup(key_id)
+        key = self.lookup(key_id)  # reads the row again when the cached key is stale
         if key is ERASED:
             raise AlreadyErased(
                 f"case {stream_id}: the citizen's key {key_id} was destroyed (erasure); "
@@ -188,6 +198,9 @@ class KeyStore:
             )
         with self._lock:
             self._stream_keys[stream_id] = key_id
+            self._stream_keys.move_to_end(stream_id)
+            while len(self._stream_keys) > STREAMS_REMEMBERED:
+                self._stream_keys.popitem(last=False)
         return key_id, key  # type: ignore[return-value]
 
     # -- reading --------------------------------------------------------------------
@@ -214,8 +227,13 @@ class KeyStore:
                 self._keys.pop(key_id, None)
             return ERASED
         key = cached[0] if cached is not None else self._unwrap(key_id, wrapped)
+        now = time.monotonic()
         with self._lock:
-            self._keys[key_id] = (key, time.monotonic())
+            self._keys[key_id] = (key, now)
+            if len(self._keys) > KEYS_SWEPT_ABOVE and now - self._swept_at > self._fresh_for:
+                # A stale key would be read again before use anyway: no reason to hold it.
+                self._keys = {kid: entry for kid, entry in self._keys.items() if now - entry[1] <= self._fresh_for}
+                self._swept_at = now
         return key
 
     def key_id_for_citizen(self, cpr: str) -> str | None:

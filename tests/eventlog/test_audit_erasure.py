@@ -116,6 +116,23 @@ class ErasureContract:
                 to_new_event(observation, worker, "case-1")
             assert case_view(log.store, "case-1", worker)[2]["payload"]["text"] == "[slettet]"
 
+    def test_the_caches_stay_bounded_and_a_case_let_go_finds_its_key_again(self, log, secret):
+        clock = [time.monotonic()]
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr("eventlog.keystore.STREAMS_REMEMBERED", 3)
+            patch.setattr("eventlog.keystore.KEYS_SWEPT_ABOVE", 2)
+            patch.setattr("eventlog.keystore.time.monotonic", lambda: clock[0])
+            worker = KeyStore(log.store.engines, secret, fresh_for=5.0)
+            cases = [f"case-{n}" for n in range(6)]
+            for n, case_id in enumerate(cases):
+                record(log, worker, case_id, case_events(case_id, cpr=f"01019{n}1234", name=f"Borger {n}"))
+            assert list(worker._stream_keys) == cases[-3:]  # the most recently used
+
+            clock[0] += 6.0  # every cached key is stale now
+            assert worker.key_for_stream("case-0")[0] == KeyStore(log.store.engines, secret).key_id_for_stream("case-0")
+            assert len(worker._keys) == 1  # the stale ones were let go when a key was read again
+            assert case_view(log.store, "case-1", worker)[0]["payload"]["citizen"]["name"] == "Borger 1"
+
     def test_one_key_per_citizen_across_cases(self, log, keys):
         record(log, keys, "case-1", case_events("case-1"))
         record(log, keys, "case-2", case_events("case-2", cpr="041298-1234"))
