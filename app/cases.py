@@ -33,6 +33,7 @@ from domain.need import RegisterNeed
 from domain.phases import Phase
 from workflows.case import CASE_PHASE, CaseWorkflow
 from workflows.case_messages import ActRequest, ActResult, CaseInput, CaseOutcome
+from workflows.changes import CURRENT_CODE
 
 
 ANSWER_POLL_TIMEOUT = timedelta(seconds=10)
@@ -102,7 +103,7 @@ class CaseClient:
         try:
             await self.client.start_workflow(
                 CaseWorkflow.run,
-                CaseInput(registration=command, deadlines=deadlines or self.deadlines),
+                CaseInput(registration=command, deadlines=deadlines or self.deadlines, code_version=CURRENT_CODE),
                 id=command.case_id,
                 task_queue=self.settings.task_queue,
                 id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,

@@ -53,6 +53,7 @@ class AppealWorkflow:
     @workflow.init
     def __init__(self, input: AppealInput) -> None:
         self._input = input
+        self._code = input.code_version
         self._state: AppealState = initial_appeal_state()
         self._lock = asyncio.Lock()
 
@@ -166,7 +167,7 @@ class AppealWorkflow:
     async def _record(self, events: list[Event], request_id: str | None) -> tuple[list[Event], bool]:
         """Appends and folds; what was folded, and False when the log was ahead."""
         receipt = await record_appeal_events(
-            workflow.info().workflow_id, self._input.case_id, self._state.version, events, request_id
+            workflow.info().workflow_id, self._input.case_id, self._state.version, events, request_id, code_version=self._code
         )
         recorded = events if receipt.stored is None else [stored.event for stored in receipt.stored]
         for event in recorded:
@@ -193,7 +194,7 @@ class AppealWorkflow:
         return True
 
     async def _notify(self, recipient: str, kind: str, subject: str, body: str) -> None:
-        await send_notification(workflow.info().workflow_id, recipient, kind, subject, body)
+        await send_notification(workflow.info().workflow_id, recipient, kind, subject, body, code_version=self._code)
 
     async def _tell_of_appeal(self) -> None:
         input = self._input

@@ -57,6 +57,7 @@ class CaseWorkflow:
     def __init__(self, input: CaseInput) -> None:
         self._state: CaseState = initial_state()
         self._deadlines = input.deadlines.shared()
+        self._code = input.code_version
         self._lock = asyncio.Lock()
         self._tasks: list[asyncio.Task] = []
         # What the case will be once run() has recorded the registration, so an
@@ -149,7 +150,7 @@ class CaseWorkflow:
         """Appends and folds the events; None when the log was ahead and the command must be decided again."""
         case_id = self._state.case_id or workflow.info().workflow_id
         phase_before = self._state.phase
-        receipt = await record_case_events(case_id, self._state.version, events, request_id)
+        receipt = await record_case_events(case_id, self._state.version, events, request_id, code_version=self._code)
         recorded = events if receipt.stored is None else [stored.event for stored in receipt.stored]
         if receipt.log_was_ahead:
             workflow.logger.warning(
@@ -178,7 +179,7 @@ class CaseWorkflow:
         """Whether ``CasePhase`` already shows the phase: a case is started showing its
         first one, and an upsert costs the server a write to its visibility store."""
         shown = workflow.info().typed_search_attributes.get(CASE_PHASE)
-        return shown == self._state.phase.value and taken(PHASE_SHOWN_AT_START)
+        return shown == self._state.phase.value and taken(PHASE_SHOWN_AT_START, self._code)
 
     # -- what recorded events set in motion -------------------------------------
 
@@ -206,7 +207,7 @@ class CaseWorkflow:
                 self._background(self._watch_processing_deadline(event))
             elif isinstance(event, HearingStarted):
                 self._background(self._watch_hearing(event))
-            elif isinstance(event, DecisionMade) and taken(DECISION_LETTER_AND_APPEAL):
+            elif isinstance(event, DecisionMade) and taken(DECISION_LETTER_AND_APPEAL, self._code):
                 # cases decided before this change get neither (their histories must replay)
                 self._background(self._notify("citizen", "decision", "Afgørelse i din sag", event.letter))
                 self._background(self._follow_appeal(event))
@@ -283,6 +284,7 @@ class CaseWorkflow:
                     decided_at=decision.occurred_at,
                     caseworker_id=self._state.caseworker_id or "caseworker",
                     deadlines=self._deadlines,
+                    code_version=self._code,
                 ),
                 id=appeal_id(case_id, decision.number),
                 result_type=AppealOutcome,
@@ -308,7 +310,9 @@ class CaseWorkflow:
         self._tasks.append(asyncio.create_task(work))
 
     async def _notify(self, recipient: str, kind: str, subject: str, body: str) -> None:
-        await send_notification(self._state.case_id or workflow.info().workflow_id, recipient, kind, subject, body)
+        await send_notification(
+            self._state.case_id or workflow.info().workflow_id, recipient, kind, subject, body, code_version=self._code
+        )
 
     async def _carry_out_for_system(self, command: Command) -> bool:
         """A command the workflow gives itself when a timer fires; False if the case

@@ -15,6 +15,9 @@ class CaseInput(BaseModel):
 
     registration: RegisterNeed
     deadlines: PhaseDeadlines = Field(default_factory=PhaseDeadlines)
+    #: The version of the workflow code the case is started under (``workflows.changes``);
+    #: cases started before versions were given read as 1.
+    code_version: int = 1
 
     @field_validator("deadlines")
     @classmethod

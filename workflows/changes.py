@@ -1,35 +1,59 @@
-"""Which changes to the workflow code a run takes (``workflow.patched``).
+"""Which changes to the workflow code a run takes.
 
-Each patch id a new run records costs it a marker event and an upsert of the
+A run started by this release's client carries ``code_version = CURRENT_CODE``
+in its input (``CaseInput``, ``AppealInput``) and takes every change below,
+with no patch marker at all. A marker is not free: each id a run passes to
+``workflow.patched`` costs it a marker event, an upsert of the
 ``TemporalChangeVersion`` search attribute (a write to the server's
-visibility store). A new run takes every change below, so it records one id,
-``CURRENT``; a run started before that replays on the ids of the changes it
-met, whose markers its history holds. When the code changes again in a way
-running workflows would notice, add the change as its own id and move
-``CURRENT`` to a new id (an earlier ``CURRENT`` then names its changes).
+visibility store) and about 6 KiB of worker memory for as long as the run
+waits. A run started before versions were given (``code_version`` 1, its
+input's default) follows its history: the changes that had a patch id are
+taken where its history holds their markers, as before; the ones that came
+with version 2 are not taken.
+
+When the code changes again in a way running workflows would notice: raise
+``CURRENT_CODE`` and name the change with the version that brought it
+(``taken`` then compares versions); a run of an older version keeps its code.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from temporalio import workflow
 
-#: Every change below, for runs started from the release that introduced it.
-CURRENT = "samskab-2026-11"
+#: The version of the workflow code this release starts runs with.
+CURRENT_CODE = 2
+#: The version of a run started before versions were given: it follows its
+#: patch markers. The forum and the daily delivery are still versioned so.
+BEFORE_VERSIONS = 1
+
+
+@dataclass(frozen=True)
+class Change:
+    """A change to the workflow code: the version that brought it, and the
+    patch id it had before versions were given (runs of version 1 follow it)."""
+
+    since: int
+    patch_id: str | None = None
+
 
 #: A decision sends its letter and starts its appeal.
-DECISION_LETTER_AND_APPEAL = "decision-letter-and-appeal"
+DECISION_LETTER_AND_APPEAL = Change(since=2, patch_id="decision-letter-and-appeal")
 #: A case appends its events through a local activity (``record_locally``).
-LOCAL_APPEND = "case-append-as-local-activity"
+LOCAL_APPEND = Change(since=2, patch_id="case-append-as-local-activity")
 #: Letters go to the outbox through a local activity.
-LOCAL_LETTERS = "letters-as-local-activity"
-#: An appeal appends through a local activity; it came with ``CURRENT`` and has
-#: no id of its own, so an appeal started before it appends through a regular activity.
-LOCAL_APPEAL_APPEND = CURRENT
+LOCAL_LETTERS = Change(since=2, patch_id="letters-as-local-activity")
+#: An appeal appends through a local activity.
+LOCAL_APPEAL_APPEND = Change(since=2)
 #: A case leaves its ``CasePhase`` search attribute alone when it already shows
-#: the phase (a case is started with its first phase); came with ``CURRENT``.
-PHASE_SHOWN_AT_START = CURRENT
+#: the phase (a case is started with its first phase).
+PHASE_SHOWN_AT_START = Change(since=2)
 
 
-def taken(change: str) -> bool:
-    """Whether this run takes ``change``: every new run does; an older one if its history says so."""
-    return workflow.patched(CURRENT) or (change != CURRENT and workflow.patched(change))
+def taken(change: Change, code_version: int) -> bool:
+    """Whether a run of ``code_version`` takes ``change``: a run of that version or later
+    does; an older run if its history holds the change's patch marker."""
+    if code_version >= change.since:
+        return True
+    return change.patch_id is not None and workflow.patched(change.patch_id)

@@ -30,6 +30,7 @@ with workflow.unsafe.imports_passed_through():
 
 with workflow.unsafe.imports_passed_through():
     from workflows.forum_messages import ForumActRequest, ForumActResult, ForumInput
+    from workflows.changes import BEFORE_VERSIONS
     from workflows.recording import append_events, send_notification
 
 
@@ -112,4 +113,5 @@ class ForumWorkflow:
             "forum_meeting",
             f"Forummøde for {self._state.target_group.display if self._state.target_group else ''}",
             f"{waiting} observation(er) venter på at blive drøftet; {len(self._state.open_proposals())} forslag følges op.",
+            code_version=BEFORE_VERSIONS,  # the forum is versioned by its patch markers
         )

@@ -59,24 +59,24 @@ def command_event_ids(workflow_id: str, run_id: str, request_id: str, count: int
 
 
 async def record_case_events(
-    case_id: str, expected_version: int, events: list[Event], request_id: str | None
+    case_id: str, expected_version: int, events: list[Event], request_id: str | None, *, code_version: int
 ) -> AppendReceipt:
     """Appends a case's events through a local activity, in the workflow task
     that decided them: one server round trip per command instead of three
     (``record_locally``). Cases started before this take the regular activity."""
-    if not taken(LOCAL_APPEND):
+    if not taken(LOCAL_APPEND, code_version):
         return await append_events(case_id, expected_version, events)
     return await record_locally(case_id, expected_version, events, request_id)
 
 
 async def record_appeal_events(
-    appeal_id: str, case_id: str, expected_version: int, events: list[Event], request_id: str | None
+    appeal_id: str, case_id: str, expected_version: int, events: list[Event], request_id: str | None, *, code_version: int
 ) -> AppendReceipt:
     """An appeal's events, appended as a case's are (``record_locally``): an appeal
     opens its window in its first workflow task, with no activity task and no
     second workflow task. Appeals started before this take the regular activity.
     Their personal fields (the complaint) are under the case's key: the citizen's."""
-    if not taken(LOCAL_APPEAL_APPEND):
+    if not taken(LOCAL_APPEAL_APPEND, code_version):
         return await append_events(appeal_id, expected_version, events, key_of=case_id)
     return await record_locally(appeal_id, expected_version, events, request_id, key_of=case_id)
 
@@ -115,7 +115,9 @@ async def record_locally(
     )
 
 
-async def send_notification(stream_id: str, recipient: str, kind: str, subject: str, body: str) -> None:
+async def send_notification(
+    stream_id: str, recipient: str, kind: str, subject: str, body: str, *, code_version: int
+) -> None:
     """Puts a letter in the outbox, once per message id (``workflow.uuid4()``).
 
     A local activity: the outbox ignores a message id it already holds, so a
@@ -129,7 +131,7 @@ async def send_notification(stream_id: str, recipient: str, kind: str, subject: 
         body=body,
     )
     # Cases from before the change sent letters as regular activities; their histories replay so.
-    execute = workflow.execute_local_activity if taken(LOCAL_LETTERS) else workflow.execute_activity
+    execute = workflow.execute_local_activity if taken(LOCAL_LETTERS, code_version) else workflow.execute_activity
     await execute(
         "send_notification",
         notification,

@@ -14,7 +14,8 @@ from domain.deadlines import PhaseDeadlines
 from domain.phases import Phase
 from eventlog import EventStore
 from tests import scenario
-from workflows.case import CASE_PHASE
+from workflows.case import CASE_PHASE, CaseWorkflow
+from workflows.case_messages import CaseInput
 
 
 async def open_case(cases: CaseClient, case_id: str, **kw) -> None:
@@ -73,6 +74,32 @@ async def test_the_case_phase_search_attribute_follows_the_case_with_one_upsert_
         if "CasePhase" in e.upsert_workflow_search_attributes_event_attributes.search_attributes.indexed_fields
     ]
     assert phases == [b'"visitation"', b'"team"']  # not the phase the case was started showing
+
+
+def _markers_and_change_versions(history) -> tuple[list[str], int]:
+    markers = [e.marker_recorded_event_attributes.marker_name for e in history.events if e.HasField("marker_recorded_event_attributes")]
+    upserts = [e for e in history.events if e.HasField("upsert_workflow_search_attributes_event_attributes")]
+    versions = sum("TemporalChangeVersion" in e.upsert_workflow_search_attributes_event_attributes.search_attributes.indexed_fields for e in upserts)
+    return markers, versions
+
+
+async def test_a_case_started_now_takes_every_change_by_its_code_version_without_patch_markers(env, cases, case_id, settings, worker):
+    await open_case(cases, case_id)
+    await run_commands(cases, case_id, scenario.full_lifecycle_after_registration()[:3])  # through the decision letter
+
+    markers, change_versions = _markers_and_change_versions(await env.client.get_workflow_handle(case_id).fetch_history())
+
+    assert set(markers) == {"core_local_activity"} and change_versions == 0  # local appends and letters, no patches
+
+    # A case started by an older client (no code version in its input) follows patch markers, as it did.
+    older = f"{case_id}-older"
+    await env.client.start_workflow(
+        CaseWorkflow.run, CaseInput(registration=parse_command(scenario.register(older))), id=older, task_queue=settings.task_queue
+    )
+    await cases.act(older, parse_command(scenario.full_lifecycle_after_registration()[0]))
+    markers, change_versions = _markers_and_change_versions(await env.client.get_workflow_handle(older).fetch_history())
+    assert "core_patch" in markers and change_versions >= 1
+    await env.client.get_workflow_handle(older).terminate("test over")
 
 
 async def test_case_rebuilt_from_the_event_log_equals_the_workflow_state(cases, case_id, store, keys):
