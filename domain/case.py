@@ -965,10 +965,15 @@ def evolve(state: CaseState, event: Event) -> CaseState:
 
 
 def fold(events: Iterable[Event], state: CaseState | None = None) -> CaseState:
+    """``evolve`` over the events, the version counted once at the end: folding
+    makes a copy of the state per event, and the version's was a second one
+    (no event's effect depends on the version)."""
     state = state if state is not None else initial_state()
+    folded = 0
     for event in events:
-        state = evolve(state, event)
-    return state
+        state = _apply(state, event)
+        folded += 1
+    return state.model_copy(update={"version": state.version + folded}) if folded else state
 
 
 def event_from_record(event_type: str, header: dict, payload: dict) -> Event:

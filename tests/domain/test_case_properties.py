@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from domain.case import ALLOWED, CaseState, command_adapter, decide, evolve, initial_state
+from domain.case import ALLOWED, CaseState, command_adapter, decide, evolve, fold, initial_state
 from domain.errors import DomainError
 from domain.phases import Phase
 from domain.team import InvitationStatus
@@ -82,9 +82,11 @@ def test_random_command_sequences_keep_the_case_consistent(moves):
             assert state == before
             continue
         assert events, "an accepted command records at least one event"
+        folded = fold(events, state)
         for event in events:
             state = evolve(state, event)
             events_so_far += 1
+        assert folded == state  # folding a batch is evolving event by event
         assert rank(state.phase) >= rank(before.phase) or before.phase is Phase.REFUSED and state.phase is Phase.CLOSED
         check_invariants(state, events_so_far)
         now += timedelta(hours=1)
