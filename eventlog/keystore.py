@@ -179,10 +179,7 @@ class KeyStore:
     def _cached_stream_key(self, stream_id: str) -> tuple[str, bytes] | None:
         """The case's key if the case is bound to one: its key id from memory or,
         for a case not used lately, read (no write transaction for a binding that exists)."""
-        with self._lock:
-            key_id = self._stream_keys.get(stream_id)
-            if key_id is not None:
-                self._stream_keys.move_to_end(stream_id)
+        key_id = self._stream_keys.get(stream_id)  # _remember marks it recently used
         if key_id is None:
             key_id = self.key_id_for_stream(stream_id)
             if key_id is None:
