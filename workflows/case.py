@@ -73,7 +73,7 @@ class CaseWorkflow:
         async with self._lock:
             await self._carry_out(input.registration, request_id="registration")
         self._opening = None  # only needed until the registration is recorded
-        del input  # nor is the registration: a case may wait for months
+        input.let_go_of_registration()  # nor is the registration: a case may wait for months
         while self._state.phase is not Phase.CLOSED:
             await self._until_phase_ends()
         await workflow.wait_condition(workflow.all_handlers_finished)

@@ -26,6 +26,15 @@ class CaseInput(BaseModel):
         # every case has the same deadlines, so they hold one instance.
         return deadlines.shared()
 
+    def let_go_of_registration(self) -> None:
+        """Drops the registration once the case has recorded it in the event log.
+
+        Temporal keeps a workflow's input for as long as the run is open (months
+        for a case), and the registration holds the citizen's own account of
+        the need: personal data the worker has no further use for. A replay
+        decodes the input afresh from history, so this changes nothing there."""
+        object.__setattr__(self, "registration", None)
+
 
 class ActRequest(BaseModel):
     """A person's command; ``expected_version`` guards against acting on a stale view."""

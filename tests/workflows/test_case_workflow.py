@@ -174,3 +174,12 @@ async def test_opening_a_case_twice_is_refused(cases, case_id):
     with pytest.raises(CommandRejected) as refused:
         await open_case(cases, case_id)
     assert refused.value.field == "case_id"
+
+
+def test_a_case_input_lets_go_of_the_registration_and_keeps_the_rest():
+    registration = parse_command(scenario.register("case-let-go"))
+    case_input = CaseInput(registration=registration, code_version=2)
+    deadlines = case_input.deadlines
+    case_input.let_go_of_registration()
+    assert case_input.registration is None
+    assert case_input.deadlines is deadlines and case_input.code_version == 2
