@@ -13,6 +13,7 @@ from domain.phases import Phase
 class CaseInput(BaseModel):
     model_config = ConfigDict(frozen=True)
 
+    #: None once the running case has recorded it (``let_go_of_registration``).
     registration: RegisterNeed
     deadlines: PhaseDeadlines = Field(default_factory=PhaseDeadlines)
     #: The version of the workflow code the case is started under (``workflows.changes``);
