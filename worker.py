@@ -11,6 +11,7 @@ import asyncio
 import signal
 from datetime import timedelta
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 
 import structlog
 from temporalio.client import Client
@@ -23,6 +24,7 @@ from app.logging import configure_logging
 from app.settings import Settings, get_settings
 from app.temporal import connect
 from eventlog.outbox import Outbox
+from projections.setup import build_projector, projector_running
 from workflows.appeal import AppealWorkflow
 from workflows.case import CaseWorkflow
 from workflows.forum import ForumWorkflow
@@ -77,9 +79,13 @@ async def run_worker(settings: Settings) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     log.info("worker running", address=settings.effective_temporal_address, task_queue=settings.task_queue)
-    async with worker:
-        await stop.wait()
-        log.info("worker stopping")
+    with ExitStack() as background:
+        if settings.projections_in_worker:
+            projector = build_projector(store, open_key_store(store, settings), settings.deadlines)
+            background.enter_context(projector_running(projector))
+        async with worker:
+            await stop.wait()
+            log.info("worker stopping")
     store.dispose()
 
 

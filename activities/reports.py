@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from statistics import fmean, median
 
 from activities.readmodels import ErasedRecord, to_domain_event
@@ -52,9 +52,36 @@ ALL_CASES = "Alle sager"
 NOT_ASSESSED = "(ingen vurdering)"
 
 
+@dataclass(frozen=True)
+class EvaluationNumbers:
+    """The numbers of one evaluation the report uses: no statement, no comment, no reason."""
+
+    domain_scores: dict[str, float | None]
+    wemwbs: float
+    self_determination: float
+    wemwbs_before: float | None
+    self_determination_before: float | None
+    follow_up_status: str
+    pilot_advice: str
+
+    @classmethod
+    def of(cls, event: EvaluationRecorded) -> EvaluationNumbers:
+        return cls(
+            domain_scores=dict(event.value_domains.scores()),
+            wemwbs=event.wemwbs.score,
+            self_determination=event.self_determination.score,
+            wemwbs_before=event.wemwbs_before,
+            self_determination_before=event.self_determination_before,
+            follow_up_status=event.follow_up.status.display,
+            pilot_advice=event.follow_up.pilot.value,
+        )
+
+
 @dataclass
 class CaseFacts:
-    """What the report knows about one case: codes, flags and the evaluation's numbers."""
+    """What the report knows about one case: codes, flags and the evaluation's numbers.
+
+    Plain data (``as_json`` / ``from_json``), so the read side can keep one row per case."""
 
     target_group: str = NOT_ASSESSED
     pilot_type: str = "ingen ydelse"
@@ -62,8 +89,16 @@ class CaseFacts:
     pilot_completed: bool = False
     ended_early: bool = False
     baseline: bool = False
-    evaluation: EvaluationRecorded | None = None
+    evaluation: EvaluationNumbers | None = None
     legacy_evaluation: bool = False
+
+    def as_json(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict) -> CaseFacts:
+        evaluation = data.get("evaluation")
+        return cls(**{**data, "evaluation": EvaluationNumbers(**evaluation) if evaluation else None})
 
     def see(self, event: Event) -> None:
         match event:
@@ -77,7 +112,7 @@ class CaseFacts:
             case BaselineRecorded():
                 self.baseline = True
             case EvaluationRecorded():
-                self.evaluation = event
+                self.evaluation = EvaluationNumbers.of(event)
             case LegacyEvaluationRecorded():
                 self.legacy_evaluation = True
 
@@ -139,18 +174,18 @@ class GroupReport:
         if ev is None:
             return
         self.evaluated += 1
-        for name, score in ev.value_domains.scores().items():
+        for name, score in ev.domain_scores.items():
             if score is not None:
                 self.domains[name].append(score)
-        self.wemwbs_after.append(ev.wemwbs.score)
-        self.self_determination_after.append(ev.self_determination.score)
+        self.wemwbs_after.append(ev.wemwbs)
+        self.self_determination_after.append(ev.self_determination)
         if ev.wemwbs_before is not None:
             self.with_baseline += 1
             self.wemwbs_before.append(ev.wemwbs_before)
         if ev.self_determination_before is not None:
             self.self_determination_before.append(ev.self_determination_before)
-        self.follow_up[ev.follow_up.status.display] += 1
-        self.pilot_advice[ev.follow_up.pilot.value] += 1
+        self.follow_up[ev.follow_up_status] += 1
+        self.pilot_advice[ev.pilot_advice] += 1
 
     def domain(self, name: str) -> Distribution:
         return Distribution(tuple(self.domains[name]))
@@ -262,7 +297,8 @@ def _pages(store: EventStore, page_size: int) -> Iterator[list[StoredEvent]]:
         after = page[-1].position
 
 
-def _readable(stored: StoredEvent, keys: KeyStore) -> Event | None:
+def readable_for_report(stored: StoredEvent, keys: KeyStore) -> Event | None:
+    """The event as the report reads it: an erased one with the marker in its personal fields."""
     try:
         event = to_domain_event(stored, keys)
     except ValueError:  # an older schema without an upcaster: counted, not guessed at
@@ -301,7 +337,7 @@ def case_facts(store: EventStore, keys: KeyStore, *, page_size: int = 1000) -> L
             elif stored.event_type == PILOT_STARTED:
                 cases[stored.stream_id].pilot_started = True
             elif stored.event_type in READ_TYPES:
-                event = _readable(stored, keys)
+                event = readable_for_report(stored, keys)
                 if event is None:
                     facts.unreadable_events += 1
                 else:

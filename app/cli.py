@@ -20,6 +20,7 @@ from app.temporal import connect
 from activities.eventlog import open_event_store
 from app.audit_cli import PurposeOption, audit_app, record_read
 from app.forum_cli import forum_app
+from app.projections_cli import projections_app
 from app.report_cli import report_command
 from app.kl_gateway_cli import kl_gateway_command
 from app.views import case_panel
@@ -41,6 +42,7 @@ report_app = typer.Typer(help="Reports from the event log.")
 report_app.callback(invoke_without_command=True)(report_command)
 report_app.command("kl-gateway")(kl_gateway_command)
 app.add_typer(report_app, name="report")
+app.add_typer(projections_app, name="projections")
 
 DataOption = Annotated[str, typer.Option("--data", "-d", help="The command's fields as JSON")]
 

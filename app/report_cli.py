@@ -16,12 +16,22 @@ from rich.console import Console
 from rich.table import Table
 
 from activities.eventlog import open_event_store
-from activities.reports import ALL, PILOT_TYPE, TARGET_GROUP, LearningReport, build_report
+from activities.reports import ALL, PILOT_TYPE, TARGET_GROUP, CaseFacts, LearningReport, report_from_facts
+from projections import queries
+from projections.setup import build_projector
 from app.keys import open_key_store
 from app.settings import get_settings
 from domain.value_domains import DOMAINS
 
 _HEADINGS = {ALL: "Alle", TARGET_GROUP: "Pr. målgruppe", PILOT_TYPE: "Pr. pilottype"}
+
+
+def report_from_read_models(store, keys, settings) -> LearningReport:
+    """The learning report from the per-case facts the read side keeps, brought up to
+    the log's head first (safe beside a worker that projects too)."""
+    build_projector(store, keys, settings.deadlines).catch_up()
+    facts, position = queries.report_facts(store.engines)
+    return report_from_facts([CaseFacts.from_json(f) for f in facts], last_position=position)
 
 
 def _num(value: float | None) -> str:
@@ -95,7 +105,7 @@ def report_command(
     settings = get_settings()
     store = open_event_store(settings.database_url)
     try:
-        report = build_report(store, open_key_store(store, settings))
+        report = report_from_read_models(store, open_key_store(store, settings), settings)
     finally:
         store.dispose()
     console.print(report_table(report))

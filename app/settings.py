@@ -47,6 +47,11 @@ class Settings(BaseSettings):
     data_dir: Path = DEFAULT_DATA_DIR
     dev_server_port: int = 7233
     dev_ui_port: int = 8233
+    projections_in_worker: bool = Field(
+        default=True,
+        description="The worker keeps the read models up to date in a thread of its own; false when "
+        "'samskab projections run' does it in a process of its own",
+    )
     worker_max_cached_workflows: int = Field(
         default=500,
         ge=0,

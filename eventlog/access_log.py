@@ -42,7 +42,7 @@ from eventlog.compiled import DriverStatement
 from eventlog.engines import Engines
 from eventlog.hashing import GENESIS_HASH, format_timestamp, parse_timestamp
 from eventlog.records import MAX_ACTOR_ID, MAX_ACTOR_ROLE, MAX_STREAM_ID, check_text
-from eventlog.schema import MAX_ACCESS_PURPOSE, MAX_ACCESS_WHAT, access_log
+from eventlog.schema import MAX_ACCESS_PURPOSE, MAX_ACCESS_WHAT, access_log, access_log_cases
 
 # Fixed key of the PostgreSQL advisory lock that serialises access-log appends.
 _ACCESS_LOCK_KEY = 0x5A3C_ACC5
@@ -83,6 +83,20 @@ def access_hash(
     return hashlib.sha256(encoded.encode("utf-8")).hexdigest()
 
 
+#: How many cases one list view may name (a page of the list is at most 200).
+MAX_SHOWN = 1000
+#: Starts the ``what`` of a list view: ``shown#<view>:<digest of the cases shown>``.
+#: A prefix, so the reads that are neither a case's nor a list are two index ranges.
+SHOWN_PREFIX = "shown#"
+_AFTER_SHOWN = "shown$"  # the first text after every one that starts with SHOWN_PREFIX
+
+
+def shown_digest(case_ids: list[str] | tuple[str, ...]) -> str:
+    """sha256 over the shown case ids, sorted and each once (the compact JSON array):
+    part of the hashed ``what``, so a dropped, added or changed join row is caught."""
+    return hashlib.sha256(_ENCODER.encode(sorted(set(case_ids))).encode("utf-8")).hexdigest()
+
+
 @dataclass(slots=True)
 class _Pending:
     """One read waiting to be recorded: its fields, then its record or the error that lost it."""
@@ -92,6 +106,7 @@ class _Pending:
     stream_id: str | None
     what: str
     purpose: str
+    shown: tuple[str, ...] = ()
     record: AccessRecord | None = None
     error: BaseException | None = None
 
@@ -131,6 +146,7 @@ class _WriteStatements:
     advisory_lock: DriverStatement | None
     last: DriverStatement
     insert: DriverStatement
+    insert_shown: DriverStatement
 
 
 _STATEMENTS: weakref.WeakKeyDictionary[Engine, _WriteStatements] = weakref.WeakKeyDictionary()
@@ -148,6 +164,7 @@ def _statements(engine: Engine) -> _WriteStatements:
                 dialect,
             ),
             insert=DriverStatement(insert(access_log), dialect),
+            insert_shown=DriverStatement(insert(access_log_cases), dialect),
         )
     return found
 
@@ -204,9 +221,22 @@ class AccessLog:
         self._group = _group(engines.write)
 
     def record(
-        self, *, actor_id: str, actor_role: str, stream_id: str | None, what: str, purpose: str
+        self, *, actor_id: str, actor_role: str, stream_id: str | None, what: str, purpose: str,
+        shown: list[str] | tuple[str, ...] | None = None,
     ) -> AccessRecord:
-        """Record one read, before the data is shown. Raises ValueError naming a missing field."""
+        """Record one read, before the data is shown. Raises ValueError naming a missing field.
+
+        ``shown``: for a list view, the cases it showed, in order. They are kept
+        beside the row (one indexed row per case) and their digest is part of
+        ``what``, so each case's access log shows that it appeared in the list."""
+        listed = shown is not None
+        shown = tuple(shown or ())
+        if len(shown) > MAX_SHOWN:
+            raise ValueError(f"a list view names at most {MAX_SHOWN} cases")
+        for case_id in shown:
+            check_text("case id shown", case_id, MAX_STREAM_ID)
+        if listed:
+            what = f"{SHOWN_PREFIX}{what}:{shown_digest(shown)}"
         check_text("actor id (who reads)", actor_id, MAX_ACTOR_ID)
         check_text("actor role", actor_role, MAX_ACTOR_ROLE)
         if stream_id is not None:
@@ -215,7 +245,7 @@ class AccessLog:
         if not isinstance(purpose, str) or not purpose.strip():
             raise ValueError("purpose is required: say why you read this case (e.g. 'klagesag 2024-113')")
         check_text("purpose", purpose.strip(), MAX_ACCESS_PURPOSE)
-        pending = _Pending(actor_id, actor_role, stream_id, what, purpose.strip())
+        pending = _Pending(actor_id, actor_role, stream_id, what, purpose.strip(), shown)
         group = self._group
         with group.changed:
             group.queue.append(pending)
@@ -268,6 +298,10 @@ class AccessLog:
                                                     p.stream_id, p.what, p.purpose, prev_hash, row_hash))  # fmt: skip
                         prev_hash = row_hash
                     statements.insert.executemany(cursor, rows)
+                    shown_rows = [{"access_position": row["position"], "stream_id": case_id}
+                                  for row, p in zip(rows, batch, strict=True) for case_id in dict.fromkeys(p.shown)]  # fmt: skip
+                    if shown_rows:
+                        statements.insert_shown.executemany(cursor, shown_rows)
                     connection.commit()
                 except BaseException:
                     try:
@@ -286,13 +320,29 @@ class AccessLog:
             p.record = record
 
     def for_case(self, stream_id: str, *, include_log_wide: bool = True) -> list[AccessRecord]:
-        """Who has read this case, oldest first (with reads of the whole log, which include it)."""
-        condition = access_log.c.stream_id == stream_id
-        if include_log_wide:
-            condition = condition | access_log.c.stream_id.is_(None)
+        """Who has read this case, oldest first: reads of the case itself, the list
+        views that showed it, and (``include_log_wide``) reads of the whole log
+        other than list views (an export of everything includes the case).
+
+        Each part is one indexed query, so the cost follows the case's own reads,
+        not the size of the access log."""
+        columns = select(*access_log.c)
         with self._engines.read.connect() as conn:
-            rows = conn.execute(select(*access_log.c).where(condition).order_by(access_log.c.position)).all()
-        return [_record(row) for row in rows]
+            own = conn.execute(columns.where(access_log.c.stream_id == stream_id)).all()
+            listed = conn.execute(columns.where(access_log.c.position.in_(
+                select(access_log_cases.c.access_position).where(access_log_cases.c.stream_id == stream_id)))).all()
+            wide: list = []
+            if include_log_wide:  # reads of the whole log: NULL case, and not a list view
+                for outside_lists in (access_log.c.what < SHOWN_PREFIX, access_log.c.what >= _AFTER_SHOWN):
+                    wide.extend(conn.execute(columns.where(access_log.c.stream_id.is_(None), outside_lists)))
+        rows = {row.position: row for row in (*own, *listed, *wide)}
+        return [_record(rows[position]) for position in sorted(rows)]
+
+    def shown_in(self, position: int) -> list[str]:
+        """The cases the list view at ``position`` showed."""
+        with self._engines.read.connect() as conn:
+            return list(conn.execute(select(access_log_cases.c.stream_id)
+                                     .where(access_log_cases.c.access_position == position)).scalars())  # fmt: skip
 
     def all(self) -> Iterator[AccessRecord]:
         with self._engines.read.connect() as conn:
@@ -315,7 +365,31 @@ class AccessLog:
                     if computed != row_hash:
                         return AccessVerifyReport(False, checked, position, "a field does not match the stored hash")
                     expected, prev, checked = expected + 1, row_hash, checked + 1
+        shown_fault = self._verify_shown()
+        if shown_fault is not None:
+            return AccessVerifyReport(False, checked, shown_fault[0], shown_fault[1])
         return AccessVerifyReport(True, checked)
+
+    def _verify_shown(self) -> tuple[int, str] | None:
+        """Every list view's shown cases still match the digest its hashed ``what`` carries."""
+        with self._engines.read.connect() as conn:
+            conn = conn.execution_options(**self._engines.snapshot_options)
+            with conn.begin():
+                lists = conn.execute(select(access_log.c.position, access_log.c.what)
+                                     .where(access_log.c.what >= SHOWN_PREFIX, access_log.c.what < _AFTER_SHOWN)
+                                     .order_by(access_log.c.position)).all()  # fmt: skip
+                shown: dict[int, list[str]] = {}
+                for position, case_id in conn.execute(select(access_log_cases.c.access_position,
+                                                             access_log_cases.c.stream_id)):  # fmt: skip
+                    shown.setdefault(position, []).append(case_id)
+        listed = {position for position, _ in lists}
+        for position, what in lists:
+            if what.rsplit(":", 1)[-1] != shown_digest(shown.get(position, [])):
+                return position, "the cases this list view showed do not match its recorded digest"
+        stray = sorted(set(shown) - listed)
+        if stray:
+            return stray[0], "cases recorded as shown by a read that is no list view"
+        return None
 
 
 def _record(row) -> AccessRecord:

@@ -92,6 +92,7 @@ class KeyStore:
         self._engines = engines
         self._wrap = AESGCM(_subkey(secret, "wrap"))
         self._ref_key = _subkey(secret, "citizen-ref")
+        self._name_key = _subkey(secret, "name-index")
         self._fresh_for = fresh_for
         #: key id -> (key, when its row was read, time.monotonic())
         self._keys: dict[str, tuple[bytes, float]] = {}
@@ -117,6 +118,12 @@ class KeyStore:
 
     def citizen_ref(self, cpr: str) -> str:
         return hmac.new(self._ref_key, cpr_digits(cpr).encode(), hashlib.sha256).hexdigest()
+
+    def name_token(self, word: str) -> str:
+        """A blind index token for one word of a name: an HMAC under a subkey of the
+        installation secret, so the read side can find a case by name without
+        keeping the name (and a copy of the index tells nothing without the secret)."""
+        return hmac.new(self._name_key, word.encode("utf-8"), hashlib.sha256).hexdigest()[:32]
 
     # -- finding or making keys -----------------------------------------------------
 

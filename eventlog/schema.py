@@ -11,6 +11,7 @@ from __future__ import annotations
 from sqlalchemy import (
     BigInteger,
     Column,
+    Index,
     Integer,
     MetaData,
     String,
@@ -97,6 +98,20 @@ access_log = Table(
     Column("purpose", String(MAX_ACCESS_PURPOSE), nullable=False),
     Column("prev_hash", String(HASH_LENGTH), nullable=False),
     Column("hash", String(HASH_LENGTH), nullable=False),
+    # A case's access log reads the whole-log reads that are not list views as two ranges of this.
+    Index("ix_access_log_stream_what", "stream_id", "what"),
+)
+
+#: The cases a list view showed: one row per case, so a case's access log finds
+#: the lists it appeared in through an index, and a list view is one access-log
+#: row. The access row's ``what`` ends in a digest of these ids (see
+#: ``eventlog.access_log.shown_digest``), so the chain covers them too.
+access_log_cases = Table(
+    "access_log_cases",
+    metadata,
+    Column("access_position", PositionType, primary_key=True, autoincrement=False),
+    Column("stream_id", String(MAX_STREAM_ID), primary_key=True, autoincrement=False),
+    Index("ix_access_log_cases_stream", "stream_id", "access_position"),
 )
 
 citizen_keys = Table(
@@ -130,7 +145,7 @@ case_keys = Table(
 # ``citizen_keys`` and appends an event, so the stored ciphertext (and the
 # chain over it) stays as it was.
 
-APPEND_ONLY_TABLES = ("events", "access_log")
+APPEND_ONLY_TABLES = ("events", "access_log", "access_log_cases")
 
 _SQLITE_GUARDS = tuple(
     f"CREATE TRIGGER IF NOT EXISTS {table}_no_{op.lower()} BEFORE {op} ON {table} "

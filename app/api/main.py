@@ -33,6 +33,9 @@ the case's state; 422 invalid input or a domain refusal naming the field. The bo
 `{"error": {"message", "rule", "field", "kind"}}`."""
 
 
+from projections.setup import ensure_read_models
+
+
 def create_app(
     settings: Settings | None = None,
     *,
@@ -45,6 +48,7 @@ def create_app(
     settings = settings or get_settings()
     owns_store = store is None
     store = store or open_event_store(settings.database_url)
+    ensure_read_models(store)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):

@@ -42,7 +42,9 @@ _quote = json.encoder.encode_basestring  # the same string escaper as _JSON's (e
 #: Text that every payload holding an encrypted field contains (the envelope's key).
 _ENVELOPE_MARK = _quote(ENVELOPE)
 #: Where ``EventStore.read_stream_rows`` puts the stream version and the payload.
-_VERSION, _PAYLOAD = 2, 11
+_VERSION, _TYPE, _PAYLOAD = 2, 4, 11
+#: The first event of every case stream.
+CASE_OPENED = "need_registered"
 
 
 def timeline_entry_json(position: int, version: int, event_type: str, occurred_at: datetime, actor_id: str,
@@ -143,8 +145,8 @@ class CaseReads:
 
     def _decode(self, case_id: str) -> DecodedCase | None:
         rows = self._store.read_stream_rows(case_id)
-        if not rows:
-            return None
+        if not rows or rows[0][_TYPE] != CASE_OPENED:
+            return None  # no case: nothing, or an appeal's, the forum's, a delivery's or an erasure's stream
         # Only a payload whose text holds the envelope's marker can hold an encrypted
         # field: those take the read models' path (decrypt, erased fields as the
         # marker); the others are parsed once and their stored text sent as it is.

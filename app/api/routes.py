@@ -19,9 +19,12 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Header, Query, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import BaseModel, ConfigDict, Field, create_model
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, create_model
 
+from app.api.listing import ListQuery
 from app.api.service import Backend, Reader, command_type_of
+from domain.phases import Phase
+from projections.queries import DEFAULT_PAGE, MAX_PAGE
 from domain.access import Subject
 from domain.case import CaseCommand
 from domain.need import RegisterNeed
@@ -65,9 +68,24 @@ RequestId = Annotated[
 ]
 
 
+MinPosition = Annotated[
+    int | None,
+    Query(ge=0, description="Wait (up to 5 s) until the read models show this event-log position, e.g. a command's "
+          "last 'positions' entry; past that the answer says up_to_date: false"),
+]
+#: Header on a read that asked for a position the read models had not reached in time.
+UP_TO_DATE_HEADER = "X-Samskab-Up-To-Date"
+
+
+def _freshness(response: Response, fresh: bool, body: dict[str, Any]) -> dict[str, Any]:
+    response.headers[UP_TO_DATE_HEADER] = "true" if fresh else "false"
+    return {**body, "up_to_date": fresh}
+
+
 class Opened(BaseModel):
     case_id: str
     location: str
+    position: int = Field(description="The registration's event-log position: a read with min_position=this sees the case")
 
 
 def command_classes() -> list[type]:
@@ -104,7 +122,8 @@ def build_router() -> APIRouter:
     @router.post("/cases", status_code=201, response_model=Opened, tags=["commands"], summary="Open a case (register a need)")
     async def open_case(body: OpenCaseBody, who: Who, back: Back) -> Opened:  # type: ignore[valid-type]
         case_id = await back.open_case(who, body.model_dump(mode="json"))
-        return Opened(case_id=case_id, location=f"/cases/{case_id}")
+        position = await back.read(back.registration_position, case_id)
+        return Opened(case_id=case_id, location=f"/cases/{case_id}", position=position)
 
     @router.post("/cases/{case_id}/commands", response_model=ActResult, tags=["commands"], summary="Give a case any command")
     async def give_command(
@@ -116,9 +135,38 @@ def build_router() -> APIRouter:
     ) -> ActResult:
         return await back.act(who, case_id, command, request_id)
 
-    @router.get("/cases", tags=["reads"], summary="The cases you may see, with phase and deadline status")
-    def list_cases(reading: Reading, back: Back, mine: bool = False) -> list[dict[str, Any]]:
-        return back.list_cases(reading, mine=mine)
+    @router.get("/cases", tags=["reads"], summary="The cases you may see, what is due first, a page at a time")
+    async def list_cases(
+        reading: Reading,
+        back: Back,
+        response: Response,
+        phase: Annotated[Phase | None, Query(description="Only cases in this phase")] = None,
+        overdue: Annotated[bool | None, Query(description="Only overdue cases (true) or only the others (false)")] = None,
+        mine: Annotated[bool, Query(description="Only cases where you are the caseworker")] = False,
+        team_member: Annotated[str | None, Query(max_length=64, description="Only cases with this person on the team")] = None,
+        due_before: Annotated[AwareDatetime | None, Query(description="Only cases with something due before this time")] = None,
+        target_group: Annotated[str | None, Query(max_length=64, description="FFB Målgruppe code")] = None,
+        cpr: Annotated[str | None, Query(max_length=11, description="The citizen's CPR number (exact)")] = None,
+        name: Annotated[str | None, Query(min_length=2, max_length=200, description="Words of the citizen's name")] = None,
+        open_only: Annotated[bool, Query(description="Leave closed cases out")] = False,
+        limit: Annotated[int, Query(ge=1, le=MAX_PAGE, description="Cases per page")] = DEFAULT_PAGE,
+        cursor: Annotated[str | None, Query(max_length=400, description="'next_cursor' of the page before")] = None,
+        min_position: MinPosition = None,
+    ) -> dict[str, Any]:
+        fresh = await back.up_to(min_position)
+        query = ListQuery(phase=phase, overdue=overdue, mine=mine, team_member=team_member, due_before=due_before,
+                          target_group=target_group, cpr=cpr, name=name, open_only=open_only, limit=limit,
+                          cursor=cursor)  # fmt: skip
+        page = await back.read(back.list_cases, reading, query)
+        return _freshness(response, fresh, page)
+
+    @router.get("/tasks", tags=["reads"], summary="What you must do next, what is due first (your work items)")
+    async def tasks(
+        reading: Reading, back: Back, response: Response,
+        limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = DEFAULT_PAGE, min_position: MinPosition = None,
+    ) -> dict[str, Any]:
+        fresh = await back.up_to(min_position)
+        return _freshness(response, fresh, {"tasks": await back.read(back.tasks, reading, limit)})
 
     @router.get("/cases/{case_id}", tags=["reads"], summary="A case's state, cut to what you may see")
     async def read_case(case_id: str, reading: Reading, back: Back) -> dict[str, Any]:
@@ -156,8 +204,9 @@ def build_router() -> APIRouter:
         return back.verify(reading)
 
     @router.get("/reports/phases", tags=["reports"], summary="Cases by phase and overdue count (no personal data)")
-    def report_phases(reading: Reading, back: Back) -> dict[str, Any]:
-        return back.report(reading)
+    async def report_phases(reading: Reading, back: Back, response: Response, min_position: MinPosition = None) -> dict[str, Any]:
+        fresh = await back.up_to(min_position)
+        return _freshness(response, fresh, await back.read(back.report, reading))
 
     @router.get("/health", tags=["operations"], include_in_schema=False)
     def health() -> dict[str, str]:

@@ -29,6 +29,10 @@ from domain.case import ALLOWED, CaseState, fold
 from domain.messages import Role
 from eventlog import EventStore, StoredEvent
 from eventlog.access_log import AccessLog
+from projections import queries
+from projections.queries import MAX_PAGE, CaseFilter
+from domain.case_summary import name_tokens
+from app.api.listing import ListQuery
 
 
 OPEN_WAIT_SECONDS = 15.0
@@ -142,7 +146,7 @@ class Backend:
                 now = seen
         return now
 
-    def record_read(self, reader: Reader, action: Action, case_id: str | None) -> None:
+    def record_read(self, reader: Reader, action: Action, case_id: str | None, *, shown: list[str] | None = None) -> None:
         """Logs a read before its data is shown: the one place reads are recorded."""
         if action in PERSONAL_DATA_READS and not (reader.purpose or "").strip():
             raise ApiError(
@@ -157,6 +161,7 @@ class Backend:
             stream_id=case_id,
             what=action.value,
             purpose=(reader.purpose or "-").strip(),
+            shown=shown,
         )
 
     # -- the case ------------------------------------------------------------------
@@ -200,6 +205,10 @@ class Backend:
             raise rejected(error) from None
         await self._until_recorded(case_id)
         return case_id
+
+    def registration_position(self, case_id: str) -> int:
+        """The log position of the case's registration, for a read that must see it (``min_position``)."""
+        return self.store.read_stream(case_id)[0].position
 
     async def _until_recorded(self, case_id: str, timeout: float = OPEN_WAIT_SECONDS) -> None:
         """Waits until the case's registration is in the event log, so the caller's
@@ -290,34 +299,67 @@ class Backend:
         self.record_read(reader, Action.READ_DEADLINES, case_id)
         return {"case_id": case_id, **self.deadline_of(state)}
 
-    def list_cases(self, reader: Reader, *, mine: bool = False) -> list[dict[str, Any]]:
-        """The cases this person may see, with phase and deadline status.
+    def list_cases(self, reader: Reader, query: ListQuery) -> dict[str, Any]:
+        """One page of the cases this person may see, what is due first, from the read model.
 
-        Built from the event log (one fold per case), so it needs no Temporal
-        visibility store; a projection table replaces it when the log grows large."""
+        Case officers list the municipality's cases (with filters and search);
+        a citizen lists only their own, found through the key id derived from
+        their CPR number. The list view is logged once, with the ids of the
+        cases it showed, so each of those cases' access logs shows it."""
         self.authorize(reader.who, Action.LIST_CASES)
-        self.record_read(reader, Action.LIST_CASES, None)
-        rows = []
-        for case_id in self.store.stream_ids():
-            try:
-                state = self.case_state(case_id)
-            except Exception:  # noqa: BLE001 - an unreadable (e.g. erased) case is left out of the list
-                continue
-            if not may(reader.who, Action.READ_CASE, state=state, at=self.now_for(state),
-                       municipality=self.settings.municipality):  # fmt: skip
-                continue
-            if mine and state.caseworker_id not in (None, reader.who.person_id):
-                continue
-            rows.append(
-                {
-                    "case_id": case_id,
-                    "citizen": state.citizen.name if state.citizen else None,
-                    "caseworker_id": state.caseworker_id,
-                    "version": state.version,
-                    **self.deadline_of(state),
-                }
-            )
-        return rows
+        if reader.who.role is Role.CITIZEN:
+            key_id = self.keys.key_id_for_citizen(reader.who.cpr) if reader.who.cpr else None
+            if key_id is None:
+                self.record_read(reader, Action.LIST_CASES, None, shown=[])
+                return {"cases": [], "next_cursor": None, "position": 0}
+            filters = CaseFilter(citizen_key=key_id)
+        else:
+            filters = query.filters(reader.who, self._search_tokens(query.name), self._citizen_key(query.cpr))
+        now = self.clock()
+        try:
+            page = queries.list_cases(self.store.engines, filters, now=now, limit=query.limit, cursor=query.cursor)
+        except queries.BadQuery as error:
+            raise ApiError(422, str(error), rule="input.invalid", field=error.field) from None
+        self.record_read(reader, Action.LIST_CASES, None, shown=[row["case_id"] for row in page.rows])
+        return {"cases": page.rows, "next_cursor": page.next_cursor, "position": page.position}
+
+    def _search_tokens(self, name: str | None) -> tuple[str, ...] | None:
+        if name is None:
+            return None
+        words = name_tokens(name)
+        if not words:
+            raise ApiError(422, "search for at least one word of two or more letters", rule="input.invalid", field="name")
+        return tuple(sorted(self.keys.name_token(word) for word in words))
+
+    def _citizen_key(self, cpr: str | None) -> str | None:
+        if cpr is None:
+            return None
+        digits = cpr.replace("-", "")
+        if len(digits) != 10 or not digits.isascii() or not digits.isdigit():
+            raise ApiError(422, "a CPR number is 10 digits (DDMMYY-SSSS)", rule="input.invalid", field="cpr")
+        return self.keys.key_id_for_citizen(digits) or "-"  # "-": no key, so no case matches
+
+    def tasks(self, reader: Reader, limit: int) -> list[dict[str, Any]]:
+        """What this person must do next, what is due first (the work items read model)."""
+        self.authorize(reader.who, Action.LIST_CASES)
+        if reader.who.role is Role.CITIZEN:
+            own = self.list_cases(reader, ListQuery(limit=MAX_PAGE))
+            return queries.citizen_tasks(self.store.engines, [c["case_id"] for c in own["cases"]])
+        try:
+            items = queries.tasks_for(self.store.engines, reader.who.person_id, reader.who.role.value, limit=limit)
+        except queries.BadQuery as error:
+            raise ApiError(422, str(error), rule="input.invalid", field=error.field) from None
+        self.record_read(reader, Action.LIST_CASES, None, shown=list(dict.fromkeys(i["case_id"] for i in items)))
+        return items
+
+    async def up_to(self, min_position: int | None) -> bool:
+        """Waits (bounded) until the read models show ``min_position``; whether they do."""
+        if min_position is None:
+            return True
+        try:
+            return await queries.wait_for_position(self.store.engines, min_position)
+        except queries.BadQuery as error:
+            raise ApiError(422, str(error), rule="input.invalid", field=error.field) from None
 
     def access_log_of(self, reader: Reader, case_id: str) -> list[dict[str, Any]]:
         state = self.case_state(case_id)
@@ -382,19 +424,9 @@ class Backend:
         }
 
     def report(self, reader: Reader) -> dict[str, Any]:
-        """Cases by phase and how many are overdue: no one's personal data."""
+        """Cases by phase, how many are overdue and how many erased: no one's personal data."""
         self.authorize(reader.who, Action.READ_REPORTS)
-        by_phase: dict[str, int] = {}
-        overdue = 0
-        for case_id in self.store.stream_ids():
-            try:
-                state = self.case_state(case_id)
-            except Exception:  # noqa: BLE001 - an erased case still counts, in no phase
-                by_phase["erased"] = by_phase.get("erased", 0) + 1
-                continue
-            by_phase[state.phase.value] = by_phase.get(state.phase.value, 0) + 1
-            overdue += self.deadline_of(state)["overdue"]
-        return {"cases": sum(by_phase.values()), "by_phase": by_phase, "overdue": overdue}
+        return queries.phase_counts(self.store.engines, now=self.clock())
 
 
 def _parse(data: dict[str, Any]):

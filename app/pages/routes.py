@@ -22,11 +22,14 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel
 
+from app.api.listing import ListQuery
 from app.api.routes import SYSTEM_ONLY, command_classes
 from app.api.service import ApiError, Backend, Reader, command_type_of
 from app.pages.texts import COMMAND_TITLES, EVENT_TITLES, FIELD_LABELS, PHASE_HINT, ROLE_LABELS
 from domain.access import Subject
 from domain.messages import Role
+from domain.phases import Phase
+from projections.queries import MAX_PAGE
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 TOKEN_COOKIE = "samskab_token"
@@ -212,15 +215,32 @@ def build_pages(app: FastAPI) -> None:
         return response
 
     @app.get("/sager", include_in_schema=False, response_class=HTMLResponse)
-    def my_cases(request: Request, alle: bool = False) -> Response:
+    async def my_cases(
+        request: Request, alle: bool = False, fase: str = "", overskredet: str = "", soeg: str = "", cpr: str = "",
+        side: str = "", position: int | None = None,
+    ) -> Response:  # fmt: skip
         who = _who(request)
         if who is None:
             return _login_redirect(request)
+        back = _backend(request)
+        reader = _reader(request, who)
         try:
-            rows = _backend(request).list_cases(_reader(request, who), mine=not alle)
+            phase = Phase(fase) if fase else None
+        except ValueError:
+            phase = None
+        query = ListQuery(
+            phase=phase, overdue=True if overskredet == "ja" else None, mine=not alle,
+            name=soeg.strip() or None, cpr=cpr.strip() or None, cursor=side or None,
+        )  # fmt: skip
+        try:
+            fresh = await back.up_to(position)  # the caseworker's own step shows at once
+            page = await back.read(back.list_cases, reader, query)
+            tasks = await back.read(back.tasks, reader, 20) if who.role is not Role.CITIZEN else []
         except ApiError as error:
             return _error_page(request, who, error)
-        return _render(request, "cases.html", who=who, rows=rows, alle=alle)
+        return _render(request, "cases.html", who=who, rows=page["cases"], next_cursor=page["next_cursor"], alle=alle,
+                       tasks=tasks, phases=[p for p in Phase if p is not Phase.NEW], fase=fase, overskredet=overskredet,
+                       soeg=soeg, cpr=cpr, fresh=fresh)  # fmt: skip
 
     @app.get("/sager/{case_id}", include_in_schema=False, response_class=HTMLResponse)
     def case_page(request: Request, case_id: str, besked: str = "") -> Response:
@@ -258,7 +278,7 @@ def build_pages(app: FastAPI) -> None:
         if who is None:
             return _login_redirect(request)
         try:
-            rows = _backend(request).list_cases(_reader(request, who))
+            rows = _backend(request).list_cases(_reader(request, who), ListQuery(limit=MAX_PAGE))["cases"]
         except ApiError as error:
             return _error_page(request, who, error)
         return _render(request, "audit_home.html", who=who, rows=rows)
@@ -301,7 +321,7 @@ def build_pages(app: FastAPI) -> None:
         back = _backend(request)
         reader = _reader(request, who)
         try:
-            mine = back.list_cases(reader)
+            mine = back.list_cases(reader, ListQuery(limit=MAX_PAGE))["cases"]
             cases = [
                 {"view": back.read_case(reader, row["case_id"]), "reads": back.access_log_of(reader, row["case_id"])}
                 for row in mine

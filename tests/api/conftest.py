@@ -12,6 +12,8 @@ import httpx
 import pytest_asyncio
 
 from app.api import create_app
+from app.keys import open_key_store
+from projections.setup import build_projector, projector_running
 from app.tokens import issue_token
 from tests import scenario
 from tests.workflows.conftest import TrackedCases, case_id, cases, env, settings, store, worker  # noqa: F401
@@ -89,7 +91,11 @@ class Api:
 
 @pytest_asyncio.fixture
 async def app(settings, store, cases):  # noqa: F811
-    return create_app(settings, store=store, cases=cases)
+    """The app, with the read models followed in a thread as the worker does."""
+    application = create_app(settings, store=store, cases=cases)
+    projector = build_projector(store, open_key_store(store, settings), settings.deadlines)
+    with projector_running(projector, idle_s=0.01):
+        yield application
 
 
 @pytest_asyncio.fixture

@@ -15,6 +15,9 @@ import pytest
 import pytest_asyncio
 import uvicorn
 
+from app.keys import open_key_store
+from projections.setup import build_projector, projector_running
+
 from app.api import create_app
 from tests.api.conftest import Api
 from tests.workflows.conftest import TrackedCases, case_id, cases, env, settings, store, worker  # noqa: F401
@@ -36,6 +39,8 @@ def free_port() -> int:
 @pytest_asyncio.fixture
 async def base_url(settings, store, cases) -> AsyncIterator[str]:  # noqa: F811
     app = create_app(settings, store=store, cases=cases)
+    following = projector_running(build_projector(store, open_key_store(store, settings), settings.deadlines), idle_s=0.01)
+    following.__enter__()
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
     task = asyncio.create_task(server.serve())
@@ -46,6 +51,7 @@ async def base_url(settings, store, cases) -> AsyncIterator[str]:  # noqa: F811
     yield f"http://127.0.0.1:{port}"
     server.should_exit = True
     await asyncio.wait_for(task, 10)
+    following.__exit__(None, None, None)
 
 
 @pytest_asyncio.fixture

@@ -1,0 +1,1 @@
+"""The read side: read models kept up to date from the event log (see ``projector``)."""

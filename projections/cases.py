@@ -1,0 +1,280 @@
+"""The case read models: one summary row per case, its team, its work items,
+the blind index of the citizen's name, and its contribution to the learning
+report.
+
+A case is a stream whose first event is ``need_registered``. An appeal
+stream (first event ``appeal_window_opened``) is shown inside its case, never
+as a case of its own; an erasure (``personal_data_erased``) marks its cases
+erased. Every other stream (the forum, the KL deliveries) is no case.
+
+Each row follows from the case's state (``domain.case_summary``), which this
+projection keeps by folding the case's events as they come, through the one
+decoding path every reader uses (``activities.readmodels.decode``: decryption,
+erased fields as the marker, upcasting). States are kept in memory for the
+most recently changed cases; a case not kept is folded again from its stream
+(up to the event at hand), so a restart or a second projector gives the same
+rows.
+
+An erased case (its key destroyed; erasure is only allowed once every case of
+the citizen is closed, see ``app/erasure.py``) is shown as closed and erased,
+with no name in the index and no work items: its events no longer fold into
+the state they once did.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Connection, delete, insert
+
+from activities.readmodels import ErasedRecord, decode, readable_payload
+from activities.reports import PILOT_STARTED, READ_TYPES, CaseFacts, readable_for_report
+from domain.appeal import AppealState, appeal_event_adapter, evolve_appeal, initial_appeal_state
+from domain.case import CaseState, evolve, initial_state
+from domain.case_summary import CaseSummary, name_tokens, summarise, work_items
+from domain.deadlines import PhaseDeadlines
+from domain.personal_data import ERASURE_EVENT
+from domain.phases import Phase
+from eventlog import EventStore, StoredEvent
+from eventlog.crypto import is_envelope
+from eventlog.hashing import format_timestamp
+from eventlog.keystore import KeyStore
+from projections.schema import NO_DEADLINE, case_members, case_summaries, name_index, report_cases, work_items as work_items_table
+
+CASE_OPENED = "need_registered"
+APPEAL_OPENED = "appeal_window_opened"
+#: How many cases' states are kept in memory between batches.
+STATES_KEPT = 5_000
+
+CASE, APPEAL, ERASURE, OTHER = "case", "appeal", "erasure", "other"
+
+
+@dataclass
+class _Case:
+    """What the projection keeps of one case between events."""
+
+    state: CaseState = field(default_factory=initial_state)
+    facts: CaseFacts = field(default_factory=CaseFacts)
+    erased: bool = False
+    citizen_key: str | None = None
+    appeal_stream: str | None = None
+    appeal: AppealState | None = None
+    last_changed_at: str = ""
+    last_position: int = 0
+    #: The stream version folded so far (erased events count, as in the log).
+    version: int = 0
+
+
+def _key_id(payload: Any) -> str | None:
+    stack = [payload]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            if is_envelope(node):
+                return str(node.get("kid"))
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return None
+
+
+def _appeal_event(stored: StoredEvent, keys: KeyStore):
+    payload, _ = readable_payload(stored, keys)
+    header = {"schema_version": stored.schema_version, "occurred_at": stored.occurred_at,
+              "actor": {"id": stored.actor_id, "role": stored.actor_role}}  # fmt: skip
+    return appeal_event_adapter.validate_python({**payload, **header, "type": stored.event_type})
+
+
+class CaseProjection:
+    """Case summaries, teams, work items, the name index and the report's per-case facts."""
+
+    name = "cases"
+    tables = (case_summaries, case_members, work_items_table, name_index, report_cases)
+
+    def __init__(self, store: EventStore, keys: KeyStore, deadlines: PhaseDeadlines, *, kept: int = STATES_KEPT) -> None:
+        self.store = store
+        self.keys = keys
+        self.deadlines = deadlines
+        self.kept = kept
+        self._cases: OrderedDict[str, _Case] = OrderedDict()
+        self._kinds: OrderedDict[str, tuple[str, str | None]] = OrderedDict()
+        #: The position right after the last event projected here: a batch starting elsewhere drops the kept states.
+        self._next_position = -1
+
+    def forget(self) -> None:
+        self._cases.clear()
+        self._next_position = -1
+
+    # -- which stream is what --------------------------------------------------------
+
+    def _kind(self, stored: StoredEvent) -> tuple[str, str | None]:
+        """(kind, the case it belongs to) of the event's stream, from the stream's first event."""
+        known = self._kinds.get(stored.stream_id)
+        if known is not None:
+            return known
+        first = stored if stored.stream_version == 1 else self.store.read_stream(stored.stream_id)[0]
+        if first.event_type == CASE_OPENED:
+            kind = (CASE, first.stream_id)
+        elif first.event_type == APPEAL_OPENED:
+            kind = (APPEAL, str(first.payload.get("case_id")))
+        elif first.event_type == ERASURE_EVENT:
+            kind = (ERASURE, None)
+        else:
+            kind = (OTHER, None)
+        self._kinds[stored.stream_id] = kind
+        if len(self._kinds) > self.kept * 4:
+            self._kinds.popitem(last=False)
+        return kind
+
+    # -- folding ---------------------------------------------------------------------
+
+    def _case(self, case_id: str, before_position: int) -> _Case:
+        """The case as it stood just before ``before_position`` (kept, or folded from the log)."""
+        kept = self._cases.get(case_id)
+        if kept is not None:
+            return kept
+        return self._fold_from_log(case_id, before_position)
+
+    def _fold_from_log(self, case_id: str, before_position: int) -> _Case:
+        case = _Case()
+        for stored in self.store.read_stream(case_id):
+            if stored.position >= before_position:
+                break
+            self._see_case_event(case, stored)
+        return case
+
+    def _see_case_event(self, case: _Case, stored: StoredEvent) -> None:
+        if stored.stream_version == 1:
+            case.citizen_key = _key_id(stored.payload)
+        event, _ = decode(stored, self.keys)
+        if isinstance(event, ErasedRecord):
+            case.erased = True
+            case.state = case.state.model_copy(update={"version": case.state.version + 1})
+        else:
+            case.state = evolve(case.state, event)
+        if stored.event_type == PILOT_STARTED:
+            case.facts.pilot_started = True
+        elif stored.event_type in READ_TYPES:
+            readable = readable_for_report(stored, self.keys)
+            if readable is not None:
+                case.facts.see(readable)
+        case.version = stored.stream_version
+        case.last_position = stored.position
+        case.last_changed_at = format_timestamp(stored.occurred_at)
+
+    def _see_appeal_event(self, case: _Case, stored: StoredEvent) -> None:
+        if case.appeal_stream != stored.stream_id or case.appeal is None:
+            # A newer decision's appeal replaces the one shown; an earlier one is folded from its stream.
+            case.appeal_stream = stored.stream_id
+            case.appeal = initial_appeal_state()
+            for earlier in self.store.read_stream(stored.stream_id):
+                if earlier.position >= stored.position:
+                    break
+                case.appeal = evolve_appeal(case.appeal, _appeal_event(earlier, self.keys))
+        try:
+            case.appeal = evolve_appeal(case.appeal, _appeal_event(stored, self.keys))
+        except ValueError:
+            if not case.erased:
+                raise
+        case.last_position = max(case.last_position, stored.position)
+        case.last_changed_at = max(case.last_changed_at, format_timestamp(stored.occurred_at))
+
+    # -- a batch ---------------------------------------------------------------------
+
+    def apply(self, conn: Connection, generation: int, events: Sequence[StoredEvent]) -> None:
+        if not events:
+            return
+        if events[0].position != self._next_position:
+            # Another projector (or a rebuild) projected the events in between: what is kept may be stale.
+            self.forget()
+        dirty: dict[str, _Case] = {}
+        for stored in events:
+            kind, case_id = self._kind(stored)
+            if kind == OTHER or (kind != ERASURE and case_id is None):
+                continue
+            if kind == ERASURE:
+                for erased_case in stored.payload.get("cases", []):
+                    if self._kind_of_stream(erased_case) != CASE:
+                        continue
+                    case = dirty.get(erased_case) or self._case(erased_case, stored.position)
+                    case.erased = True
+                    dirty[erased_case] = case
+                continue
+            assert case_id is not None
+            case = dirty.get(case_id) or self._case(case_id, stored.position)
+            if kind == CASE:
+                self._see_case_event(case, stored)
+            else:
+                self._see_appeal_event(case, stored)
+            dirty[case_id] = case
+        if dirty:
+            self._write(conn, generation, dirty)
+            for case_id, case in dirty.items():
+                self._cases[case_id] = case
+                self._cases.move_to_end(case_id)
+            while len(self._cases) > self.kept:
+                self._cases.popitem(last=False)
+        self._next_position = events[-1].position + 1
+
+    def _kind_of_stream(self, stream_id: str) -> str:
+        first = self.store.read_stream(stream_id)[:1]
+        return CASE if first and first[0].event_type == CASE_OPENED else OTHER
+
+    def _write(self, conn: Connection, generation: int, dirty: dict[str, _Case]) -> None:
+        ids = list(dirty)
+        for table in self.tables:
+            for chunk in _chunks(ids, 500):
+                conn.execute(delete(table).where(table.c.generation == generation, table.c.case_id.in_(chunk)))
+        summaries, members, items, names, facts = [], [], [], [], []
+        for case_id, case in dirty.items():
+            summary = summarise(case.state, self.deadlines, case.appeal)
+            summaries.append(self._summary_row(generation, case_id, case, summary))
+            facts.append({"generation": generation, "case_id": case_id, "facts": json.dumps(case.facts.as_json())})
+            for entry in summary.team:
+                members.append({"generation": generation, "case_id": case_id, "person_id": entry.person_id,
+                                "kind": entry.kind.value, "status": entry.status.value})  # fmt: skip
+            if case.erased:
+                continue
+            for seq, item in enumerate(work_items(case.state, self.deadlines, case.appeal)):
+                items.append({"generation": generation, "case_id": case_id, "seq": seq, "kind": item.kind,
+                              "what": item.what, "role": item.role, "person_id": item.person_id,
+                              "due_at": format_timestamp(item.due_at) if item.due_at else None})  # fmt: skip
+            if case.state.citizen is not None:
+                for token in sorted({self.keys.name_token(w) for w in name_tokens(case.state.citizen.name)}):
+                    names.append({"generation": generation, "token": token, "case_id": case_id})
+        for table, rows in ((case_summaries, summaries), (case_members, members), (work_items_table, items),
+                            (name_index, names), (report_cases, facts)):  # fmt: skip
+            if rows:
+                conn.execute(insert(table), rows)
+
+    def _summary_row(self, generation: int, case_id: str, case: _Case, summary: CaseSummary) -> dict[str, Any]:
+        erased = case.erased
+        phase = Phase.CLOSED if erased else summary.phase
+        return {
+            "generation": generation,
+            "case_id": case_id,
+            "phase": phase.value,
+            "phase_since": format_timestamp(summary.phase_since) if summary.phase_since and not erased else None,
+            "is_open": phase.is_open,
+            "caseworker_id": summary.caseworker_id,
+            "target_group": summary.target_group,
+            "target_group_display": summary.target_group_display,
+            "due_at": format_timestamp(summary.due_at) if summary.due_at and not erased else NO_DEADLINE,
+            "due_what": None if erased else summary.due_what,
+            "missed": summary.missed and not erased,
+            "appeal_status": summary.appeal_status,
+            "version": case.version,
+            "last_changed_at": case.last_changed_at,
+            "last_position": case.last_position,
+            "citizen_key": case.citizen_key,
+            "erased": erased,
+        }
+
+
+def _chunks(items: list[str], size: int):
+    for start in range(0, len(items), size):
+        yield items[start : start + size]

@@ -1,0 +1,287 @@
+"""Reads of the read models: each an indexed query on the live generation.
+
+The work list is sorted by what is due first and paged with a keyset cursor
+(the last row's due date and case id), so the thousandth page costs what the
+first does. A page also says which log position it shows (the projection's),
+so a caller can tell whether its own last command is in it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import json
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Integer, and_, func, or_, select
+
+from domain.case_summary import CASEWORKERS, CITIZEN, TEAM_LEADS
+from domain.phases import Phase
+from eventlog.engines import Engines
+from eventlog.hashing import format_timestamp, parse_timestamp
+from eventlog.schema import events as events_table
+from projections.projector import live_generation
+from projections.schema import (
+    NO_DEADLINE,
+    case_members,
+    case_summaries,
+    changes_by_day,
+    name_index,
+    projection_state,
+    report_cases,
+    work_items,
+)
+
+CASES, CHANGES = "cases", "changes_by_day"
+DEFAULT_PAGE, MAX_PAGE = 50, 200
+#: How long a read that asks for a log position waits for the read models to reach it, in seconds.
+WAIT_FOR_POSITION_S = 5.0
+
+
+class BadQuery(ValueError):
+    """A query parameter the read side cannot use; ``field`` names it."""
+
+    def __init__(self, message: str, field: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+@dataclass(frozen=True)
+class CaseFilter:
+    phase: Phase | None = None
+    overdue: bool | None = None
+    caseworker_id: str | None = None
+    member_id: str | None = None
+    due_before: datetime | None = None
+    target_group: str | None = None
+    #: Only this citizen's cases (the key id their data is encrypted with).
+    citizen_key: str | None = None
+    #: Blind-index tokens of the name searched for: every one must match.
+    name_tokens: tuple[str, ...] | None = None
+    open_only: bool = False
+
+
+@dataclass(frozen=True)
+class Page:
+    rows: list[dict[str, Any]]
+    next_cursor: str | None
+    position: int
+
+
+def encode_cursor(due_at: str, case_id: str) -> str:
+    return base64.urlsafe_b64encode(json.dumps([due_at, case_id]).encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[str, str]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        due_at, case_id = json.loads(raw)
+        if not (isinstance(due_at, str) and isinstance(case_id, str)):
+            raise ValueError
+        if due_at != NO_DEADLINE:
+            parse_timestamp(due_at)
+        return due_at, case_id
+    except (ValueError, binascii.Error, TypeError, UnicodeDecodeError):
+        raise BadQuery("the cursor is not one this list gave out; start again without it", "cursor") from None
+
+
+def _row(r: Any, now: datetime) -> dict[str, Any]:
+    due_at = None if r.due_at == NO_DEADLINE else r.due_at
+    due = parse_timestamp(due_at) if due_at else None
+    return {
+        "case_id": r.case_id,
+        "phase": r.phase,
+        "phase_label": Phase(r.phase).label,
+        "phase_since": parse_timestamp(r.phase_since).isoformat() if r.phase_since else None,
+        "caseworker_id": r.caseworker_id,
+        "target_group": {"code": r.target_group, "display": r.target_group_display} if r.target_group else None,
+        "due_at": due.isoformat() if due else None,
+        "due_what": r.due_what,
+        "overdue": bool(r.is_open and (r.missed or (due is not None and due < now))),
+        "appeal_status": r.appeal_status,
+        "version": r.version,
+        "last_changed_at": parse_timestamp(r.last_changed_at).isoformat(),
+        "erased": bool(r.erased),
+    }
+
+
+def list_cases(engines: Engines, filters: CaseFilter, *, now: datetime, limit: int = DEFAULT_PAGE,
+               cursor: str | None = None) -> Page:  # fmt: skip
+    """One page of cases, what is due first."""
+    if not 1 <= limit <= MAX_PAGE:
+        raise BadQuery(f"limit must be between 1 and {MAX_PAGE}", "limit")
+    after = decode_cursor(cursor) if cursor else None
+    s = case_summaries.c
+    with engines.read.connect() as conn:
+        with conn.begin():
+            generation, position = live_generation(conn, CASES)
+            conditions = [s.generation == generation]
+            if filters.phase is not None:
+                conditions.append(s.phase == filters.phase.value)
+            if filters.open_only:
+                conditions.append(s.is_open.is_(True))
+            if filters.overdue is True:
+                conditions.append(and_(s.is_open.is_(True), or_(s.missed.is_(True), s.due_at < format_timestamp(now))))
+            elif filters.overdue is False:
+                conditions.append(~and_(s.is_open.is_(True), or_(s.missed.is_(True), s.due_at < format_timestamp(now))))
+            if filters.caseworker_id is not None:
+                conditions.append(s.caseworker_id == filters.caseworker_id)
+            if filters.member_id is not None:
+                conditions.append(s.case_id.in_(select(case_members.c.case_id).where(
+                    case_members.c.generation == generation, case_members.c.person_id == filters.member_id)))  # fmt: skip
+            if filters.due_before is not None:
+                conditions.append(s.due_at < format_timestamp(filters.due_before))
+            if filters.target_group is not None:
+                conditions.append(s.target_group == filters.target_group)
+            if filters.citizen_key is not None:
+                conditions.append(s.citizen_key == filters.citizen_key)
+            for token in filters.name_tokens or ():
+                conditions.append(s.case_id.in_(select(name_index.c.case_id).where(
+                    name_index.c.generation == generation, name_index.c.token == token)))  # fmt: skip
+            if after is not None:
+                conditions.append(or_(s.due_at > after[0], and_(s.due_at == after[0], s.case_id > after[1])))
+            rows = conn.execute(
+                select(case_summaries).where(*conditions).order_by(s.due_at, s.case_id).limit(limit + 1)
+            ).all()
+    more = len(rows) > limit
+    rows = rows[:limit]
+    next_cursor = encode_cursor(rows[-1].due_at, rows[-1].case_id) if more else None
+    return Page([_row(r, now) for r in rows], next_cursor, position)
+
+
+def case_summary(engines: Engines, case_id: str, *, now: datetime) -> dict[str, Any] | None:
+    with engines.read.connect() as conn:
+        generation, _ = live_generation(conn, CASES)
+        row = conn.execute(
+            select(case_summaries).where(case_summaries.c.generation == generation, case_summaries.c.case_id == case_id)
+        ).one_or_none()
+    return _row(row, now) if row is not None else None
+
+
+def is_case(engines: Engines, case_id: str) -> bool:
+    """Whether ``case_id`` is a case (not an appeal, forum, delivery or erasure stream)."""
+    with engines.read.connect() as conn:
+        generation, _ = live_generation(conn, CASES)
+        return conn.execute(
+            select(case_summaries.c.case_id).where(case_summaries.c.generation == generation,
+                                                   case_summaries.c.case_id == case_id)  # fmt: skip
+        ).first() is not None
+
+
+def tasks_for(engines: Engines, person_id: str, role: str, *, limit: int = DEFAULT_PAGE) -> list[dict[str, Any]]:
+    """What this person must do next, what is due first: their own items, and their group's."""
+    if not 1 <= limit <= MAX_PAGE:
+        raise BadQuery(f"limit must be between 1 and {MAX_PAGE}", "limit")
+    groups = {"team_lead": (TEAM_LEADS, CASEWORKERS), "caseworker": (CASEWORKERS,), "citizen": ()}.get(role, ())
+    w = work_items.c
+    with engines.read.connect() as conn:
+        generation, _ = live_generation(conn, CASES)
+        mine = or_(w.person_id == person_id, and_(w.person_id.is_(None), w.role.in_(groups))) if groups else (
+            w.person_id == person_id)
+        rows = conn.execute(
+            select(w.case_id, w.kind, w.what, w.role, w.person_id, w.due_at)
+            .where(w.generation == generation, mine)
+            .order_by(func.coalesce(w.due_at, NO_DEADLINE), w.case_id)
+            .limit(limit)
+        ).all()
+    return [
+        {"case_id": r.case_id, "kind": r.kind, "what": r.what, "role": r.role, "person_id": r.person_id,
+         "due_at": parse_timestamp(r.due_at).isoformat() if r.due_at else None}
+        for r in rows
+    ]  # fmt: skip
+
+
+def citizen_tasks(engines: Engines, case_ids: Sequence[str]) -> list[dict[str, Any]]:
+    """The citizen's own turns in their cases (answer a hearing, approve the team, answer the plan)."""
+    if not case_ids:
+        return []
+    w = work_items.c
+    with engines.read.connect() as conn:
+        generation, _ = live_generation(conn, CASES)
+        rows = conn.execute(
+            select(w.case_id, w.kind, w.what, w.due_at)
+            .where(w.generation == generation, w.role == CITIZEN, w.case_id.in_(list(case_ids)))
+            .order_by(func.coalesce(w.due_at, NO_DEADLINE))
+        ).all()
+    return [{"case_id": r.case_id, "kind": r.kind, "what": r.what,
+             "due_at": parse_timestamp(r.due_at).isoformat() if r.due_at else None} for r in rows]  # fmt: skip
+
+
+def phase_counts(engines: Engines, *, now: datetime) -> dict[str, Any]:
+    """Cases per phase, how many are overdue and how many were erased: counts only."""
+    s = case_summaries.c
+    overdue = and_(s.is_open.is_(True), or_(s.missed.is_(True), s.due_at < format_timestamp(now)))
+    with engines.read.connect() as conn:
+        generation, position = live_generation(conn, CASES)
+        rows = conn.execute(
+            select(s.phase, func.count(), func.sum(func.cast(overdue, Integer)), func.sum(func.cast(s.erased, Integer)))
+            .where(s.generation == generation)
+            .group_by(s.phase)
+        ).all()
+    by_phase = {phase: count for phase, count, _, _ in rows}
+    return {
+        "cases": sum(by_phase.values()),
+        "by_phase": dict(sorted(by_phase.items())),
+        "overdue": sum(int(o or 0) for _, _, o, _ in rows),
+        "erased": sum(int(e or 0) for _, _, _, e in rows),
+        "position": position,
+    }
+
+
+def cases_changed_on(engines: Engines, day: date) -> list[str]:
+    """The cases with an event on ``day`` (Copenhagen time), in the order they first changed that day."""
+    c = changes_by_day.c
+    with engines.read.connect() as conn:
+        generation, _ = live_generation(conn, CHANGES)
+        return list(conn.execute(
+            select(c.case_id).where(c.generation == generation, c.day == day.isoformat()).order_by(c.first_position)
+        ).scalars())  # fmt: skip
+
+
+def report_facts(engines: Engines) -> tuple[list[dict[str, Any]], int]:
+    """Every case's contribution to the learning report, and the position it shows."""
+    with engines.read.connect() as conn:
+        generation, position = live_generation(conn, CASES)
+        rows = conn.execute(select(report_cases.c.facts).where(report_cases.c.generation == generation)).scalars()
+        return [json.loads(r) for r in rows], position
+
+
+def positions(engines: Engines) -> dict[str, int]:
+    with engines.read.connect() as conn:
+        return {name: position for name, position in conn.execute(select(projection_state.c.name, projection_state.c.position))}
+
+
+def log_head(engines: Engines) -> int:
+    with engines.read.connect() as conn:
+        return conn.execute(select(func.coalesce(func.max(events_table.c.position), 0))).scalar_one()
+
+
+def check_position(engines: Engines, min_position: int) -> None:
+    if min_position < 0:
+        raise BadQuery("min_position is a position in the event log: 0 or more", "min_position")
+    head = log_head(engines)
+    if min_position > head:
+        raise BadQuery(f"min_position {min_position} is beyond the event log's head ({head})", "min_position")
+
+
+def reached(engines: Engines, min_position: int, names: Sequence[str] = (CASES,)) -> bool:
+    at = positions(engines)
+    return all(at.get(name, 0) >= min_position for name in names)
+
+
+async def wait_for_position(engines: Engines, min_position: int, *, names: Sequence[str] = (CASES,),
+                            timeout: float = WAIT_FOR_POSITION_S) -> bool:  # fmt: skip
+    """Waits until the read models have projected ``min_position``; False if not within ``timeout``."""
+    await asyncio.to_thread(check_position, engines, min_position)
+    deadline = time.monotonic() + timeout
+    while True:
+        if await asyncio.to_thread(reached, engines, min_position, names):
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        await asyncio.sleep(0.02)
