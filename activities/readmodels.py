@@ -113,3 +113,31 @@ def case_view(store: EventStore, case_id: str, keys: KeyStore) -> list[dict[str,
             }
         )
     return view
+
+
+def parse_as_of(text: str) -> int | datetime:
+    """``as_of`` as a caseworker or a client writes it: a log position (digits), or a
+    date and time with its zone (ISO 8601, e.g. 2026-03-01T12:00:00+01:00). Raises
+    ValueError naming the rule."""
+    text = text.strip()
+    if text.isascii() and text.isdigit():
+        return int(text)
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise ValueError("as_of is a log position (a whole number) or a date and time with its zone, "
+                         "e.g. 2026-03-01T12:00:00+01:00") from None
+    if moment.utcoffset() is None:
+        raise ValueError("as_of needs its time zone, e.g. 2026-03-01T12:00:00+01:00")
+    return moment
+
+
+def case_as_of(store: EventStore, case_id: str, keys: KeyStore, as_of: int | datetime) -> CaseState:
+    """The case as it stood at a log position or a moment: its events up to then, folded
+    (time travel). Raises PersonalDataErased for a case whose citizen was erased."""
+    stored = store.read_stream(case_id)
+    upto = [s for s in stored if (s.position <= as_of if isinstance(as_of, int) else s.occurred_at <= as_of)]
+    events = [to_domain_event(s, keys) for s in upto]
+    if any(isinstance(e, ErasedRecord) for e in events):
+        raise PersonalDataErased(f"case {case_id}: the citizen's personal data was erased; it cannot be shown as it stood")
+    return fold(events)  # type: ignore[arg-type]

@@ -17,7 +17,9 @@ from app.identity import AsOption, who_you_are
 from app.logging import configure_logging
 from app.settings import Settings, get_settings
 from app.temporal import connect
+from activities import readmodels
 from activities.eventlog import open_event_store
+from app.keys import open_key_store
 from app.audit_cli import PurposeOption, audit_app, record_read
 from app.forum_cli import forum_app
 from app.projections_cli import projections_app
@@ -210,11 +212,27 @@ def case_show(
     purpose: PurposeOption,
     as_json: Annotated[bool, typer.Option("--json", help="Print the state as JSON")] = False,
     as_: AsOption = None,
+    as_of: Annotated[str | None, typer.Option("--as-of", help="The case as it stood at a log position or a moment "
+                                              "(ISO 8601 with zone), folded from the event log")] = None,
 ) -> None:
-    """Show a case as its workflow holds it now (the read is recorded in the access log)."""
+    """Show a case as its workflow holds it now, or as it stood then (the read is recorded in the access log)."""
     settings = get_settings()
     store = open_event_store(settings.database_url)
     try:
+        if as_of is not None:
+            try:
+                moment = readmodels.parse_as_of(as_of)
+            except ValueError as error:
+                raise _fail(f"--as-of: {error}", 2) from None
+            record_read(store, as_, purpose, case_id, f"case state as_of={as_of} (samskab case show)", settings)
+            try:
+                past = readmodels.case_as_of(store, case_id, open_key_store(store, settings), moment)
+            except readmodels.PersonalDataErased as error:
+                raise _fail(str(error)) from None
+            if past.version == 0:
+                raise _fail(f"case {case_id} has no events up to {as_of}")
+            console.print_json(past.model_dump_json()) if as_json else console.print(case_panel(past))
+            return
         record_read(store, as_, purpose, case_id, "case state (samskab case show)", settings)
     finally:
         store.dispose()

@@ -243,6 +243,23 @@ def cases_changed_on(engines: Engines, day: date) -> list[str]:
         ).scalars())  # fmt: skip
 
 
+def cases_changed_page(engines: Engines, day: date, *, after_position: int = 0, limit: int = 200) -> tuple[list[str], int | None]:
+    """A page of ``cases_changed_on``: the cases first changed after ``after_position``,
+    and where the next page starts (None after the last)."""
+    c = changes_by_day.c
+    with engines.read.connect() as conn:
+        generation, _ = live_generation(conn, CHANGES)
+        rows = conn.execute(
+            select(c.case_id, c.first_position)
+            .where(c.generation == generation, c.day == day.isoformat(), c.first_position > after_position)
+            .order_by(c.first_position)
+            .limit(limit + 1)
+        ).all()
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return [r.case_id for r in rows], (rows[-1].first_position if more else None)
+
+
 def report_facts(engines: Engines) -> tuple[list[dict[str, Any]], int]:
     """Every case's contribution to the learning report, and the position it shows."""
     with engines.read.connect() as conn:

@@ -21,7 +21,13 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
-    from activities.kl_gateway.messages import DeliverRequest, DeliveryOutcome, DeliveryStatus
+    from activities.kl_gateway.messages import (
+        ChangedCases,
+        ChangedCasesRequest,
+        DeliverRequest,
+        DeliveryOutcome,
+        DeliveryStatus,
+    )
     from domain.kl_delivery import (
         DELIVERY_STREAM,
         KLDeliveryDayCompleted,
@@ -41,6 +47,27 @@ with workflow.unsafe.imports_passed_through():
 DANISH_DAY_ENDED = timedelta(hours=2)
 
 
+#: Cases per page: one activity lists them, their outcomes are one append.
+#: A page's events stay far below Temporal's 2 MB payload limit.
+CASES_PER_PAGE = 200
+#: A run continues as new (carrying where it is, not its events) past this many
+#: history events, well under Temporal's limits, or when the server suggests it.
+HISTORY_BOUND = 10_000
+
+
+class DayProgress(BaseModel):
+    """Where a day's delivery stood when its run continued as new."""
+
+    model_config = ConfigDict(frozen=True)
+
+    day: date
+    after_position: int
+    version: int
+    delivered: int = 0
+    rejected: int = 0
+    failed: int = 0
+
+
 class DailyDeliveryInput(BaseModel):
     model_config = ConfigDict(frozen=True)
 
@@ -48,6 +75,11 @@ class DailyDeliveryInput(BaseModel):
     until_day: date | None = None  # the last day to deliver (default: yesterday)
     max_days: int = 62  # catch up at most this many days in one run
     max_attempts: int = 5  # delivery attempts per report
+    cases_per_page: int = CASES_PER_PAGE
+    history_bound: int = HISTORY_BOUND
+    #: Carried over a continue-as-new: the day in progress and the totals so far.
+    resume: DayProgress | None = None
+    carried: dict | None = None
 
 
 class DailyDeliveryResult(BaseModel):
@@ -74,20 +106,60 @@ class DailyDeliveryWorkflow:
         until = input.until_day or yesterday(workflow.now())
         day = status.last_day + timedelta(days=1) if status.last_day else (input.first_day or until)
         version = status.version
-        result = {"days": [], "delivered": 0, "rejected": 0, "failed": 0, "stopped_at": None}
+        result = dict(input.carried or {"days": [], "delivered": 0, "rejected": 0, "failed": 0, "stopped_at": None})
+        resume = input.resume if input.resume is not None and input.resume.day == day else None
         while day <= until and len(result["days"]) < input.max_days:
-            version, failed = await self._deliver_day(day, version, input, result)
+            progress = resume or DayProgress(day=day, after_position=0, version=version)
+            resume = None
+            outcome = await self._deliver_day(progress, input)
+            if isinstance(outcome, DayProgress):  # the run is long: go on in a new one from here
+                workflow.continue_as_new(input.model_copy(update={"resume": outcome, "carried": result}))
+            version, delivered, rejected, failed = outcome
             result["days"].append(day)
+            result["delivered"] += delivered
+            result["rejected"] += rejected
+            result["failed"] += failed
             if failed:
                 result["stopped_at"] = day
                 break
             day += timedelta(days=1)
+            if self._long(input):
+                workflow.continue_as_new(input.model_copy(update={"resume": None, "carried": result}))
         return DailyDeliveryResult(**result)
 
-    async def _deliver_day(self, day: date, version: int, input: DailyDeliveryInput, result: dict) -> tuple[int, bool]:
-        cases = await workflow.execute_activity(
-            "kl_cases_changed_on", day, result_type=list[str], start_to_close_timeout=timedelta(minutes=5), retry_policy=DURABLE_RETRY
-        )
+    @staticmethod
+    def _long(input: DailyDeliveryInput) -> bool:
+        info = workflow.info()
+        return info.is_continue_as_new_suggested() or info.get_current_history_length() > input.history_bound
+
+    async def _deliver_day(self, progress: DayProgress, input: DailyDeliveryInput) -> tuple[int, int, int, int] | DayProgress:
+        """Delivers the day page by page: (version, delivered, rejected, failed) when
+        the day is done, or where it stands when the run should continue as new."""
+        day, after, version = progress.day, progress.after_position, progress.version
+        delivered, rejected, failed = progress.delivered, progress.rejected, progress.failed
+        while True:
+            page = await workflow.execute_activity(
+                "kl_cases_changed_on", ChangedCasesRequest(day=day, after_position=after, limit=input.cases_per_page),
+                result_type=ChangedCases, start_to_close_timeout=timedelta(minutes=5), retry_policy=DURABLE_RETRY,
+            )  # fmt: skip
+            last_page = page.next_after is None
+            # The day closes with its last page, when no page of it failed in transport.
+            closing = (delivered, rejected) if last_page and not failed else None
+            version, counts = await self._deliver_page(day, page.cases, version, input, close_day=closing)
+            delivered, rejected = delivered + counts[0], rejected + counts[1]
+            failed += counts[2]
+            if last_page:
+                return version, delivered, rejected, failed
+            after = page.next_after
+            if self._long(input):
+                return DayProgress(day=day, after_position=after, version=version, delivered=delivered,
+                                   rejected=rejected, failed=failed)  # fmt: skip
+
+    async def _deliver_page(
+        self, day: date, cases: list[str], version: int, input: DailyDeliveryInput, *, close_day: tuple[int, int] | None
+    ) -> tuple[int, tuple[int, int, int]]:
+        """Delivers one page of the day's cases and appends their outcomes (and, with
+        ``close_day`` = the day's earlier pages' counts, the day's completion)."""
         now = workflow.now()
         events: list[Event] = []
         delivered = rejected = failed = 0
@@ -150,12 +222,10 @@ class DailyDeliveryWorkflow:
                     f"Ret sagen; ændringen indberettes den dag, den foretages.\n{reasons}",
                     code_version=BEFORE_VERSIONS,  # the daily delivery is versioned by its patch markers
                 )
-        if not failed:
-            events.append(KLDeliveryDayCompleted(occurred_at=now, actor=SYSTEM_ACTOR, day=day, delivered=delivered, rejected=rejected))
+        if close_day is not None and not failed:
+            events.append(KLDeliveryDayCompleted(occurred_at=now, actor=SYSTEM_ACTOR, day=day,
+                                                 delivered=close_day[0] + delivered, rejected=close_day[1] + rejected))  # fmt: skip
         if events:
             receipt = await append_events(DELIVERY_STREAM, version, events)
             version = receipt.version
-        result["delivered"] += delivered
-        result["rejected"] += rejected
-        result["failed"] += failed
-        return version, failed > 0
+        return version, (delivered, rejected, failed)

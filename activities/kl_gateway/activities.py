@@ -15,7 +15,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.kl_gateway.delivery import FolderDelivery, GatewayRejected, HttpDelivery
-from activities.kl_gateway.messages import DeliverRequest, DeliveryOutcome, DeliveryStatus
+from activities.kl_gateway.messages import ChangedCases, ChangedCasesRequest, DeliverRequest, DeliveryOutcome, DeliveryStatus
 from activities.kl_gateway.projection import ReportContext, build_report, local_day, sha256
 from activities.kl_gateway.settings import GatewaySettings
 from activities.kl_gateway.validation import validate_delivery_report
@@ -24,6 +24,9 @@ from domain.kl_delivery import DELIVERY_STREAM, RuleBroken
 from domain.need import NeedRegistered
 from eventlog import EventStore
 from eventlog.keystore import KeyStore
+from projections import queries
+from projections.changes import ChangesByDay
+from projections.projector import Projector
 
 log = structlog.get_logger("samskab.kl_gateway")
 PAGE = 1000
@@ -72,6 +75,8 @@ class KLGatewayActivities:
         self._keys = keys
         self._gateway = gateway
         self._ctx = gateway.context(municipality)
+        self._changes = Projector(store, [ChangesByDay(store)])
+        self._changes.create_schema()
         if gateway.endpoint:
             self._delivery = HttpDelivery(gateway.endpoint, gateway.token, gateway.timeout_seconds)
         else:
@@ -82,8 +87,16 @@ class KLGatewayActivities:
         return last_delivered_day(self._store)
 
     @activity.defn(name="kl_cases_changed_on")
-    def changed_on(self, day: date) -> list[str]:
-        return cases_changed_on(self._store, day, self._ctx)
+    def changed_on(self, request: ChangedCasesRequest) -> ChangedCases:
+        """A page of the day's changed cases, from the changes-by-day read model.
+
+        The read model is brought up to the log's head first (safe beside the
+        worker's own projector), so a case that changed just before the day
+        ended is never missed because the projector was behind."""
+        self._changes.catch_up()
+        cases, next_after = queries.cases_changed_page(self._store.engines, request.day, after_position=request.after_position,
+                                                      limit=request.limit)  # fmt: skip
+        return ChangedCases(cases=cases, next_after=next_after)
 
     @activity.defn(name="kl_deliver_report")
     def deliver(self, request: DeliverRequest) -> DeliveryOutcome:

@@ -17,6 +17,24 @@ class DeliveryStatus(BaseModel):
     version: int  # of the delivery stream, for the next append
 
 
+class ChangedCasesRequest(BaseModel):
+    """One page of the cases that changed on ``day``, after the position the page before ended at."""
+
+    model_config = ConfigDict(frozen=True)
+
+    day: date
+    after_position: int = 0
+    limit: int = 200
+
+
+class ChangedCases(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    cases: list[str]
+    #: Where the next page starts; None when this was the last.
+    next_after: int | None
+
+
 class DeliverRequest(BaseModel):
     model_config = ConfigDict(frozen=True)
 

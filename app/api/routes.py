@@ -169,8 +169,12 @@ def build_router() -> APIRouter:
         return _freshness(response, fresh, {"tasks": await back.read(back.tasks, reading, limit)})
 
     @router.get("/cases/{case_id}", tags=["reads"], summary="A case's state, cut to what you may see")
-    async def read_case(case_id: str, reading: Reading, back: Back) -> dict[str, Any]:
-        return await back.read(back.read_case, reading, case_id)
+    async def read_case(
+        case_id: str, reading: Reading, back: Back,
+        as_of: Annotated[str | None, Query(max_length=40, description="The case as it stood at this event-log position "
+                                           "or moment (ISO 8601 with zone); the read is logged")] = None,
+    ) -> dict[str, Any]:
+        return await back.read(back.read_case, reading, case_id, as_of)
 
     @router.get("/cases/{case_id}/timeline", tags=["reads"], summary="A case's events from the event log",
                 response_model=list[dict[str, Any]])  # fmt: skip

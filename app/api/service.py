@@ -146,7 +146,8 @@ class Backend:
                 now = seen
         return now
 
-    def record_read(self, reader: Reader, action: Action, case_id: str | None, *, shown: list[str] | None = None) -> None:
+    def record_read(self, reader: Reader, action: Action, case_id: str | None, *, shown: list[str] | None = None,
+                    detail: str | None = None) -> None:  # fmt: skip
         """Logs a read before its data is shown: the one place reads are recorded."""
         if action in PERSONAL_DATA_READS and not (reader.purpose or "").strip():
             raise ApiError(
@@ -159,7 +160,7 @@ class Backend:
             actor_id=reader.who.person_id,
             actor_role=reader.who.role.value,
             stream_id=case_id,
-            what=action.value,
+            what=action.value if detail is None else f"{action.value} {detail}"[:200],
             purpose=(reader.purpose or "-").strip(),
             shown=shown,
         )
@@ -253,9 +254,28 @@ class Backend:
 
     # -- reads ---------------------------------------------------------------------
 
-    def read_case(self, reader: Reader, case_id: str) -> dict[str, Any]:
+    def read_case(self, reader: Reader, case_id: str, as_of: str | None = None) -> dict[str, Any]:
+        """The case now, or (``as_of``: a log position or a moment) as it stood then.
+
+        Who may see what is decided on the case as it is now (a consent revoked
+        since then is revoked for the past too); the read is logged either way."""
         state = self.case_state(case_id)
         decision = self.authorize(reader.who, Action.READ_CASE, state=state)
+        if as_of is not None:
+            try:
+                moment = readmodels.parse_as_of(as_of)
+            except ValueError as error:
+                raise ApiError(422, str(error), rule="input.invalid", field="as_of") from None
+            self.record_read(reader, Action.READ_CASE, case_id, detail=f"as_of={as_of.strip()}")
+            try:
+                past = readmodels.case_as_of(self.store, case_id, self.keys, moment)
+            except readmodels.PersonalDataErased as error:
+                raise ApiError(410, str(error), rule="case.erased", field="as_of") from None
+            if past.version == 0:
+                raise ApiError(404, f"case {case_id} did not exist yet at {as_of}", rule="case.not_found", field="as_of")
+            view = visible_state(decision, past.model_dump(mode="json"))
+            view["as_of"] = as_of.strip()
+            return view
         self.record_read(reader, Action.READ_CASE, case_id)
         view = visible_state(decision, state.model_dump(mode="json"))
         view["allowed_now"] = self.allowed_now(reader.who, state)

@@ -8,7 +8,7 @@ from tests import scenario
 async def test_a_caseworker_opens_a_case_and_moves_it_into_visitation(api, case_id):
     opened = await api.open(case_id)
     assert opened.status_code == 201, opened.text
-    assert opened.json() == {"case_id": case_id, "location": f"/cases/{case_id}"}
+    assert opened.json() == {"case_id": case_id, "location": f"/cases/{case_id}", "position": 1}
 
     moved = await api.post(f"/cases/{case_id}/commands/open_visitation", "caseworker", {"expected_version": 1})
     assert moved.status_code == 200, moved.text

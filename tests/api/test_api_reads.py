@@ -90,3 +90,38 @@ async def test_the_reports_count_cases_by_phase_without_names(api, case_id):
     report = (await api.get(f"/reports/phases?min_position={position}", "administrator")).json()
     assert report["by_phase"].get("need", 0) >= 1
     assert "Jonas" not in str(report)
+
+
+async def test_a_case_as_it_stood_at_a_position_and_a_bad_as_of_names_the_parameter(api, case_id):
+    position = (await api.open(case_id)).json()["position"]
+    await api.give(case_id, {"type": "open_visitation", "actor": scenario.CASEWORKER})
+    assert (await api.get(f"/cases/{case_id}", "caseworker")).json()["phase"] == "visitation"
+    past = (await api.get(f"/cases/{case_id}?as_of={position}", "caseworker", purpose="tilsyn")).json()
+    assert past["phase"] == "need" and past["version"] == 1 and past["as_of"] == str(position)
+    bad = await api.get(f"/cases/{case_id}?as_of=yesterday", "caseworker")
+    assert bad.status_code == 422 and bad.json()["error"]["field"] == "as_of"
+    naive = await api.get(f"/cases/{case_id}?as_of=2026-01-01T00:00:00", "caseworker")
+    assert naive.status_code == 422 and "zone" in naive.json()["error"]["message"]
+    reads = (await api.get(f"/cases/{case_id}/access-log", "caseworker")).json()
+    assert any(r["what"] == f"read_case as_of={position}" and r["purpose"] == "tilsyn" for r in reads)
+
+
+async def test_the_list_pages_filters_and_refuses_bad_parameters_by_name(api, case_id):
+    position = (await api.open(case_id)).json()["position"]
+    listed = (await api.get(f"/cases?min_position={position}&phase=need&limit=1", "caseworker")).json()
+    assert listed["up_to_date"] and [c["case_id"] for c in listed["cases"]] == [case_id]
+    assert "citizen" not in listed["cases"][0]  # no name or CPR in the list
+    by_cpr = (await api.get("/cases?cpr=041298-1234", "caseworker")).json()
+    assert [c["case_id"] for c in by_cpr["cases"]] == [case_id]
+    by_name = (await api.get("/cases?name=holm", "caseworker")).json()
+    assert [c["case_id"] for c in by_name["cases"]] == [case_id]
+    assert (await api.get("/cases?name=Hansen", "caseworker")).json()["cases"] == []
+    for query, field in [("phase=limbo", "phase"), ("limit=500", "limit"), ("cursor=xyz", "cursor"),
+                         ("min_position=999999", "min_position"), ("cpr=12345", "cpr"),
+                         ("due_before=2026-01-01T00:00:00", "due_before")]:  # fmt: skip
+        response = await api.get(f"/cases?{query}", "caseworker")
+        assert response.status_code == 422, query
+        assert response.json()["error"]["field"].endswith(field), (query, response.json())
+    # the list view was logged once, with the case it showed
+    reads = (await api.get(f"/cases/{case_id}/access-log", "caseworker")).json()
+    assert any(r["what"].startswith("shown#list_cases") and r["case_id"] is None for r in reads)

@@ -173,3 +173,42 @@ async def test_the_daily_schedule_is_created_on_a_dev_server(tmp_path: Path) -> 
         calendar = described.schedule.spec.calendars[0]
         assert calendar.hour[0].start == 4
         assert described.schedule.action.workflow == "DailyDeliveryWorkflow"
+
+
+async def test_a_day_with_many_changed_cases_goes_page_by_page_and_continues_as_new(
+    own_env: WorkflowEnvironment, tmp_path: Path
+) -> None:
+    """Pages of two cases, and a run bound so small that the day is delivered over
+    several runs: every case exactly once, the day completed once with the day's totals."""
+    settings = _settings(tmp_path)
+    store = EventStore.from_url(settings.database_url)
+    store.create_schema()
+    keys = open_key_store(store, settings)
+    outbox = Outbox(settings.database_url)
+    outbox.create_schema()
+    folder = tmp_path / "delivered"
+    gateway = GatewaySettings(folder=folder, organisation="d4e3f4fb-6761-4d6c-9086-74c49231f11e")
+    jonas, _, _ = all_demo_citizens()
+    now = await own_env.get_current_time()
+    day = yesterday(now)
+    cases = [f"case-many-{i}" for i in range(7)]
+    for case_id in cases:
+        _write(store, keys, case_id, run_citizen(jonas, case_id, _noon(day), step=timedelta(minutes=1))[:4])
+
+    async with build_worker(own_env.client, settings, store, outbox=outbox, kl_gateway=gateway):
+        handle = await own_env.client.start_workflow(
+            DailyDeliveryWorkflow.run,
+            DailyDeliveryInput(first_day=day, until_day=day, cases_per_page=2, history_bound=20),
+            id=f"kl-{uuid.uuid4().hex[:8]}",
+            task_queue=settings.task_queue,
+        )
+        run = await handle.result()
+        runs = [e async for e in own_env.client.list_workflows(f"WorkflowId = '{handle.id}'")]
+    assert run.days == [day] and (run.delivered, run.rejected, run.failed) == (7, 0, 0)
+    assert len(runs) > 1  # it continued as new
+    recorded = _delivery_events(store)
+    delivered = [e.payload["case_id"] for e in recorded if e.event_type == "kl_report_delivered"]
+    assert sorted(delivered) == sorted(cases)
+    completed = [e.payload for e in recorded if e.event_type == "kl_delivery_day_completed"]
+    assert [(c["day"], c["delivered"]) for c in completed] == [(day.isoformat(), 7)]
+    store.dispose()
