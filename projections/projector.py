@@ -127,6 +127,7 @@ class Projector:
         self.batch_size = batch_size
         self.clock = clock
         self._failed_at: dict[str, float] = {}
+        self.last_failure: ProjectionFailed | None = None
 
     def create_schema(self) -> None:
         create_schema(self.store, list(self.projections))
@@ -215,7 +216,10 @@ class Projector:
     # -- running -------------------------------------------------------------------
 
     def run_once(self) -> int:
-        """One batch of each projection that is not waiting after a failure; events projected."""
+        """One batch of each projection that is not waiting after a failure; events projected.
+
+        A projection that fails is recorded (``status``, the logs) and left for
+        the next try; the others go on."""
         total = 0
         for name in self.projections:
             failed = self._failed_at.get(name)
@@ -223,17 +227,25 @@ class Projector:
                 continue
             try:
                 total += self.step(name)
-            except ProjectionFailed:
+            except ProjectionFailed as failure:
+                self.last_failure = failure
                 continue
         return total
 
     def catch_up(self, *, max_seconds: float | None = None) -> int:
-        """Project until every projection has reached the log's head (or failed); events projected."""
+        """Project until every projection has reached the log's head; events projected.
+
+        Raises ProjectionFailed (naming the event) if a projection stopped at an
+        event it cannot project: a caller that needs the read models current
+        (a report, the KL delivery) must not go on as if they were."""
         started, total = time.monotonic(), 0
+        self.last_failure = None
         while True:
             done = self.run_once()
             total += done
             if done == 0 or (max_seconds is not None and time.monotonic() - started > max_seconds):
+                if self.last_failure is not None:
+                    raise self.last_failure
                 return total
 
     def run_forever(self, stop: threading.Event, *, idle_s: float = 0.1) -> None:

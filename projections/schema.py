@@ -47,11 +47,11 @@ case_summaries = Table(
     projection_metadata,
     Column("generation", Integer, primary_key=True, autoincrement=False),
     Column("case_id", String(MAX_STREAM_ID), primary_key=True, autoincrement=False),
-    Column("phase", String(20), nullable=False),
+    Column("phase", String(32), nullable=False),
     Column("phase_since", String(TIME), nullable=True),
     Column("is_open", Boolean, nullable=False),
     Column("caseworker_id", String(MAX_ACTOR_ID), nullable=True),
-    Column("target_group", String(20), nullable=True),
+    Column("target_group", String(64), nullable=True),
     Column("target_group_display", String(200), nullable=True),
     # Sorts cases by what is due first; a case with nothing due has NO_DEADLINE, so it sorts
     # last and keyset paging needs no NULL handling.
