@@ -68,7 +68,7 @@ def create_app(
         keys = open_key_store(store, settings)
     app.state.backend = Backend(settings, store, cases=cases, keys=keys, clock=clock)
     app.state.settings = settings
-    metrics = RequestMetrics()
+    metrics = RequestMetrics(read_models=store.engines)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     app.add_api_route("/metrics", metrics.endpoint, methods=["GET"], include_in_schema=False)
     app.include_router(build_router())

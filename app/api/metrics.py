@@ -13,10 +13,43 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
+class ReadModelCollector:
+    """Cases per phase, overdue and erased cases, and each projection's lag, read from
+    the read models at scrape time (one grouped query; no one's personal data)."""
+
+    def __init__(self, engines, clock=None) -> None:
+        self.engines = engines
+        self.clock = clock
+
+    def collect(self):
+        from datetime import UTC, datetime
+
+        from prometheus_client.core import GaugeMetricFamily
+
+        from projections import queries
+
+        now = self.clock() if self.clock else datetime.now(UTC)
+        counts = queries.phase_counts(self.engines, now=now)
+        cases = GaugeMetricFamily("samskab_cases", "Cases by phase (from the case summaries)", labels=["phase"])
+        for phase, count in counts["by_phase"].items():
+            cases.add_metric([phase], count)
+        yield cases
+        yield GaugeMetricFamily("samskab_cases_overdue", "Open cases with a deadline passed", value=counts["overdue"])
+        yield GaugeMetricFamily("samskab_cases_erased", "Cases whose citizen's data was erased", value=counts["erased"])
+        head = queries.log_head(self.engines)
+        lag = GaugeMetricFamily("samskab_projection_lag_events", "Events not yet projected", labels=["projection"])
+        for name, position in queries.positions(self.engines).items():
+            lag.add_metric([name], head - position)
+        yield lag
+
+
 class RequestMetrics:
     """Counts and times every request by method, route template and status."""
 
-    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+    def __init__(self, registry: CollectorRegistry | None = None, *, read_models=None) -> None:
+        self.read_models = CollectorRegistry(auto_describe=False)
+        if read_models is not None:
+            self.read_models.register(ReadModelCollector(read_models))
         self.registry = registry or CollectorRegistry()
         self.requests = Counter(
             "samskab_http_requests", "HTTP requests answered", ["method", "route", "status"], registry=self.registry
@@ -30,7 +63,8 @@ class RequestMetrics:
         )
 
     def endpoint(self, request: Request) -> Response:
-        return Response(generate_latest(self._answering()), media_type=CONTENT_TYPE_LATEST)
+        body = generate_latest(self._answering()) + generate_latest(self.read_models)
+        return Response(body, media_type=CONTENT_TYPE_LATEST)
 
     def _answering(self) -> CollectorRegistry:
         """This process's registry, or, when the API runs as several processes

@@ -88,6 +88,9 @@ async def test_metrics_count_requests_by_route(api, case_id):
 async def test_the_reports_count_cases_by_phase_without_names(api, case_id):
     position = (await api.open(case_id)).json()["position"]
     report = (await api.get(f"/reports/phases?min_position={position}", "administrator")).json()
+    metrics = (await api.http.get("/metrics")).text
+    assert 'samskab_cases{phase="need"} ' + f"{float(report['by_phase']['need'])}" in metrics
+    assert 'samskab_projection_lag_events{projection="cases"}' in metrics
     assert report["by_phase"].get("need", 0) >= 1
     assert "Jonas" not in str(report)
 
