@@ -149,3 +149,24 @@ def test_the_delivery_report_invariants_look_at_entries_not_resources() -> None:
     fixed = Invariant("probe", "", "error", invariant("kl-reporting-ffb-delivery-report-1").expression.replace(
         "entry.ofType(Condition).all(", "entry.where(resource is Condition).all("), ())
     assert not evaluate_invariant(fixed, report, report)
+
+
+def test_the_demo_citizens_reports_satisfy_every_invariant_evaluated_on_them() -> None:
+    from datetime import UTC, datetime
+
+    from activities.kl_gateway.projection import ReportContext, build_report, local_day
+    from tests.kl_gateway.helpers import all_demo_citizens, run_citizen
+
+    ctx = ReportContext(organisation="d4e3f4fb-6761-4d6c-9086-74c49231f11e")
+    evaluated: set[str] = set()
+    for index, citizen in enumerate(all_demo_citizens()):
+        events = run_citizen(citizen, f"demo-{index}", datetime(2026, 3, 2, 7, tzinfo=UTC))
+        for day in sorted({local_day(e.occurred_at) for e in events}):
+            report = build_report(f"demo-{index}", events, day, ctx)
+            for res in [report] + [e["resource"] for e in report["entry"]]:
+                for inv in invariants_of_resource(res):
+                    assert evaluate_invariant(inv, res, report), (inv.id, res["id"])
+                    evaluated.add(inv.id)
+    # the care plans, conditions, goals and the reports themselves were checked
+    assert {"kl-reporting-ffb-care-plan-1", "kl-reporting-ffb-condition-1", "kl-reporting-ffb-intervention-goal-1",
+            "kl-reporting-ffb-delivery-report-1"} <= evaluated
