@@ -346,11 +346,11 @@ class _Checker:
     def run(self) -> list[Violation]:
         r = self.report
         if r.get("resourceType") != "Bundle" or r.get("type") != "collection":
-            self.fail("report.bundle", f"a delivery report is a Bundle of type collection, not {r.get('resourceType')} of type {r.get('type')}")
+            self.fail("report.bundle", f"a delivery report is a Bundle of type collection, not {r.get('resourceType')} of type {r.get('type')}", path="Bundle.type")
         if not r.get("timestamp"):
-            self.fail("report.bundle", "the report has no timestamp")
+            self.fail("report.bundle", "the report has no timestamp", path="Bundle.timestamp")
         if not self.entries:
-            self.fail("report.bundle", "the report holds no resources")
+            self.fail("report.bundle", "the report holds no resources", path="Bundle.entry")
         for entry in self.entries:
             self.check_general(entry)
         self.check_references()
@@ -372,9 +372,9 @@ class _Checker:
     def check_general(self, entry: _Entry) -> None:
         res = entry.resource
         if not isinstance(res.get("id"), str) or not _UUID.match(res["id"]):
-            self.fail("report.resource_id", f"the id {res.get('id')!r} is not a UUID", entry)
+            self.fail("report.resource_id", f"the id {res.get('id')!r} is not a UUID", entry, "id")
         elif entry.full_url not in (entry.key, f"urn:uuid:{res['id']}") and not str(entry.full_url or "").endswith("/" + entry.key):
-            self.fail("report.resource_id", f"the entry's fullUrl {entry.full_url!r} does not name {entry.key}", entry)
+            self.fail("report.resource_id", f"the entry's fullUrl {entry.full_url!r} does not name {entry.key}", entry, "fullUrl")
         if entry.kind is None or entry.kind == "report":
             self.fail(
                 "report.resource_types",
@@ -382,20 +382,21 @@ class _Checker:
                 entry,
             )
         if not (res.get("meta") or {}).get("lastUpdated") or not (res.get("meta") or {}).get("profile"):
-            self.fail("report.resource_meta", "meta must give the profile and lastUpdated", entry)
+            self.fail("report.resource_meta", "meta must give the profile and lastUpdated", entry, "meta")
 
     def check_references(self) -> None:
         for entry in self.entries:
             for path, key, value in _walk(entry.resource):
                 if key == "reference" and isinstance(value, str) and self.target({"reference": value}) is None:
-                    self.fail("report.references_included", f"{path or 'the resource'} refers to {value}, which is not in the report", entry)
+                    where = f"{path}.reference" if path else "reference"
+                    self.fail("report.references_included", f"{where} refers to {value}, which is not in the report", entry, where)
 
     def check_free_text(self) -> None:
         for entry in self.entries:
             for path, key, _ in _walk(entry.resource):
                 if key in ("text", "note"):
                     where = f"{path}.{key}" if path else key
-                    self.fail("report.no_free_text", f"free text is not reported: remove {where}", entry)
+                    self.fail("report.no_free_text", f"free text is not reported: remove {where}", entry, where)
 
     def check_extension_urls(self, entry: _Entry) -> None:
         """An extension under another URL than the guide's is one the gateway does not see."""
@@ -447,7 +448,7 @@ class _Checker:
         subject = entry.resource.get("subject")
         target = self.target(subject)
         if target is None or target.resource.get("resourceType") != "Patient" or target.key != self.citizen_key:
-            self.fail("subject.citizen", f"the {entry.kind or 'resource'} must refer to the report's citizen as its subject", entry)
+            self.fail("subject.citizen", f"the {entry.kind or 'resource'} must refer to the report's citizen as its subject", entry, "subject")
 
     # -- per profile -------------------------------------------------------------
 
@@ -455,15 +456,16 @@ class _Checker:
         res = entry.resource
         cprs = [i for i in _list(res.get("identifier")) if isinstance(i, dict) and i.get("system") == CPR_SYSTEM]
         if len(cprs) != 1:
-            self.fail("citizen.cpr", f"the citizen needs one identifier with system {CPR_SYSTEM} (the CPR number)", entry)
+            self.fail("citizen.cpr", f"the citizen needs one identifier with system {CPR_SYSTEM} (the CPR number)", entry, "identifier")
         elif not valid_cpr_syntax(cprs[0].get("value")):
-            self.fail("citizen.cpr", "the CPR number is not syntactically valid: 10 digits, the first six a real date", entry)
+            self.fail("citizen.cpr", "the CPR number is not syntactically valid: 10 digits, the first six a real date", entry, "identifier")
         org = (res.get("managingOrganization") or {}).get("identifier") or {}
         if not isinstance(org.get("value"), str) or not _UUID.match(org["value"]):
             self.fail(
                 "citizen.managing_organisation",
                 "the managing organisation must be identified by its STS organisation code (a UUID)",
                 entry,
+                "managingOrganization.identifier.value",
             )
 
     def _case_number(self, entry: _Entry, rule: str) -> None:
@@ -490,7 +492,7 @@ class _Checker:
                 "extension",
             )
         if not res.get("effectiveDateTime") and not (res.get("effectivePeriod") or {}).get("start"):
-            self.fail("information_gathering.effective", "the information gathering has no time (effectiveDateTime)", entry)
+            self.fail("information_gathering.effective", "the information gathering has no time (effectiveDateTime)", entry, "effectiveDateTime")
         for i, finding in enumerate(_list(res.get("finding"))):
             target = self.target((finding or {}).get("itemReference"))
             if target is None:
@@ -514,7 +516,7 @@ class _Checker:
         if problem:
             self.fail("condition.code", problem, entry, "code")
         if not res.get("recordedDate"):
-            self.fail("condition.recorded_date", "the condition has no recordedDate (when it was first documented)", entry)
+            self.fail("condition.recorded_date", "the condition has no recordedDate (when it was first documented)", entry, "recordedDate")
         if problem:
             return
         severity = res.get("severity")
@@ -544,18 +546,19 @@ class _Checker:
         for reference in _list(res.get("addresses")):
             (primaries if _rank(reference) == 1 else others).append(reference)
         if len(primaries) != 1:
-            self.fail("goal.primary_condition", f"a goal addresses exactly one primary condition (rank 1); this one has {len(primaries)}", entry)
+            self.fail("goal.primary_condition", f"a goal addresses exactly one primary condition (rank 1); this one has {len(primaries)}", entry, "addresses")
         for reference in primaries:
             if not self._activity_condition(reference):
-                self.fail("goal.primary_condition", 'the primary condition must be a condition under "Aktivitet og deltagelse"', entry)
+                self.fail("goal.primary_condition", 'the primary condition must be a condition under "Aktivitet og deltagelse"', entry, "addresses")
         for reference in others:
             if _rank(reference) != 2:
-                self.fail("goal.secondary_conditions", f"{reference.get('reference')} must be ranked 1 (primary) or 2 (secondary)", entry)
+                self.fail("goal.secondary_conditions", f"{reference.get('reference')} must be ranked 1 (primary) or 2 (secondary)", entry, "addresses")
             elif not self._activity_condition(reference):
                 self.fail(
                     "goal.secondary_conditions",
                     f'secondary condition {reference.get("reference")} must be a condition under "Aktivitet og deltagelse"',
                     entry,
+                    "addresses",
                 )
         severity = guide_coding("goal", "target[severitySlice].measure")
         change_value = guide_coding("goal", "target[changeValueSlice].measure")
@@ -585,44 +588,49 @@ class _Checker:
         if follow_ups:
             target = self.target(follow_ups[0].get("valueReference"))
             if target is not None and target.kind != "follow_up_encounter":
-                self.fail("care_plan.follow_up", f"the follow-up date must refer to a follow-up encounter, not {target.key}", entry)
+                self.fail("care_plan.follow_up", f"the follow-up date must refer to a follow-up encounter, not {target.key}", entry, "extension")
         elif ordered_open:
-            self.fail("care_plan.follow_up", "an ordered care plan that is not completed needs a follow-up encounter (opfølgningsdato)", entry)
+            self.fail(
+                "care_plan.follow_up",
+                f"an ordered care plan that is not completed needs a follow-up encounter (opfølgningsdato, extension {EXT_FOLLOW_UP_DATE})",
+                entry,
+                "extension",
+            )
         if not (res.get("period") or {}).get("start"):
-            self.fail("care_plan.start", "the care plan has no start date (period.start)", entry)
+            self.fail("care_plan.start", "the care plan has no start date (period.start)", entry, "period.start")
         for reference in _list(res.get("careTeam")):
             target = self.target(reference)
             if target is not None and target.kind != "service_performer":
-                self.fail("care_plan.service_performer", f"{target.key} is not a service performer (tilbudstype)", entry)
+                self.fail("care_plan.service_performer", f"{target.key} is not a service performer (tilbudstype)", entry, "careTeam")
         addresses = _list(res.get("addresses"))
         if sum(1 for a in addresses if _rank(a) == 1) > 1:
-            self.fail("care_plan.primary_target_group", "a care plan addresses at most one primary target group (rank 1)", entry)
+            self.fail("care_plan.primary_target_group", "a care plan addresses at most one primary target group (rank 1)", entry, "addresses")
         for reference in addresses:
             target = self.target(reference)
             if _rank(reference) not in (1, 2):
-                self.fail("care_plan.target_groups", f"target group {reference.get('reference')} must be ranked 1 or 2", entry)
+                self.fail("care_plan.target_groups", f"target group {reference.get('reference')} must be ranked 1 or 2", entry, "addresses")
             if target is not None and target.kind != "target_group":
-                self.fail("care_plan.target_groups", f"{target.key} is not a target group (målgruppe)", entry)
+                self.fail("care_plan.target_groups", f"{target.key} is not a target group (målgruppe)", entry, "addresses")
         outcomes = [o for activity in _list(res.get("activity")) for o in _list((activity or {}).get("outcomeReference"))]
         if len(outcomes) > 1:
-            self.fail("care_plan.evaluation", f"a care plan refers to at most one evaluation; this one refers to {len(outcomes)}", entry)
+            self.fail("care_plan.evaluation", f"a care plan refers to at most one evaluation; this one refers to {len(outcomes)}", entry, "activity.outcomeReference")
         for reference in outcomes:
             target = self.target(reference)
             if target is not None and target.kind != "care_evaluation":
-                self.fail("care_plan.evaluation", f"{target.key} is not a care plan evaluation (støttebehov)", entry)
+                self.fail("care_plan.evaluation", f"{target.key} is not a care plan evaluation (støttebehov)", entry, "activity.outcomeReference")
         if ordered_open and not addresses:
-            self.fail("care_plan.ordered_content", "an ordered care plan that is not completed needs its target groups", entry)
+            self.fail("care_plan.ordered_content", "an ordered care plan that is not completed needs its target groups", entry, "addresses")
         if ordered_open and not outcomes:
-            self.fail("care_plan.ordered_content", "an ordered care plan that is not completed needs its evaluation (støttebehov)", entry)
+            self.fail("care_plan.ordered_content", "an ordered care plan that is not completed needs its evaluation (støttebehov)", entry, "activity.outcomeReference")
 
     def check_follow_up_encounter(self, entry: _Entry) -> None:
         if not (entry.resource.get("period") or {}).get("start"):
-            self.fail("follow_up_encounter.start", "the follow-up encounter has no start date (opfølgningsdato)", entry)
+            self.fail("follow_up_encounter.start", "the follow-up encounter has no start date (opfølgningsdato)", entry, "period.start")
 
     def check_care_evaluation(self, entry: _Entry) -> None:
         res = entry.resource
         if not res.get("effectiveDateTime"):
-            self.fail("care_evaluation.date", "the care plan evaluation has no date (effectiveDateTime)", entry)
+            self.fail("care_evaluation.date", "the care plan evaluation has no date (effectiveDateTime)", entry, "effectiveDateTime")
         value = res.get("valueCodeableConcept")
         problem = _code_problem(_ffb_code(value), terminology.support_need_levels(), "the support need", value)
         if problem:
@@ -634,15 +642,15 @@ class _Checker:
         if problem:
             self.fail("target_group.code", problem, entry, "code")
         if not res.get("recordedDate") and not res.get("onsetDateTime"):
-            self.fail("target_group.recorded_date", "the target group has no date of its first documentation (recordedDate)", entry)
+            self.fail("target_group.recorded_date", "the target group has no date of its first documentation (recordedDate)", entry, "recordedDate")
 
     def check_intervention(self, entry: _Entry) -> None:
         res = entry.resource
         plans = [self.target(r) for r in _list(res.get("basedOn"))]
         if not plans or any(t is not None and t.kind != "care_plan" for t in plans):
-            self.fail("intervention.care_plan", "the intervention must refer to its care plan (basedOn)", entry)
+            self.fail("intervention.care_plan", "the intervention must refer to its care plan (basedOn)", entry, "basedOn")
         if not (res.get("period") or {}).get("start"):
-            self.fail("intervention.start", "the intervention has no start date (period.start)", entry)
+            self.fail("intervention.start", "the intervention has no start date (period.start)", entry, "period.start")
         details = [(a or {}).get("detail") or {} for a in _list(res.get("activity"))]
         if len(details) != 1:
             self.fail("intervention.code", f"an intervention has one activity with an FFB Ydelse code; this one has {len(details)}", entry, "activity")
@@ -662,15 +670,15 @@ class _Checker:
         res = entry.resource
         plans = [self.target(r) for r in _list(res.get("focus"))]
         if not plans or any(t is not None and t.kind != "care_plan" for t in plans):
-            self.fail("follow_up.care_plan", "the follow-up result must refer to its care plan (focus)", entry)
+            self.fail("follow_up.care_plan", "the follow-up result must refer to its care plan (focus)", entry, "focus")
         if not res.get("effectiveDateTime"):
-            self.fail("follow_up.effective", "the follow-up result has no timestamp (effectiveDateTime)", entry)
+            self.fail("follow_up.effective", "the follow-up result has no timestamp (effectiveDateTime)", entry, "effectiveDateTime")
         value = res.get("valueCodeableConcept")
         problem = _code_problem(_ffb_code(value), terminology.follow_up_decisions(), "the follow-up result", value)
         if problem:
             self.fail("follow_up.code", problem, entry, "valueCodeableConcept")
         if res.get("status") not in ("final", "entered-in-error"):
-            self.fail("follow_up.status", f"a follow-up result has status final or entered-in-error, not {res.get('status')!r}", entry)
+            self.fail("follow_up.status", f"a follow-up result has status final or entered-in-error, not {res.get('status')!r}", entry, "status")
 
 
 def validate_report(report: Any) -> list[Violation]:
