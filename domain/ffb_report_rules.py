@@ -177,13 +177,10 @@ class Violation:
 # -- code lists ------------------------------------------------------------------
 
 
-AD_VALUE_SET = "http://fhir.kl.dk/term/ValueSet/KLConditionADCodesFFB"
-
-
 @cache
 def activity_and_participation() -> terminology.CodeList:
     """The conditions under "Aktivitet og deltagelse": the value set the guide's invariants name."""
-    codes = frozenset(code for system, code in terminology.value_set(AD_VALUE_SET) if system == FFB_SYSTEM)
+    codes = frozenset(code for system, code in terminology.value_set(terminology.CONDITION_AD_CODES) if system == FFB_SYSTEM)
     return terminology.CodeList(system=terminology.ffb(), path=("FFB tilstande", "Aktivitet og deltagelse"), codes=codes)
 
 

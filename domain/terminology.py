@@ -173,8 +173,9 @@ def _condition_ad_codes() -> frozenset[tuple[str, str]]:
 #: areas under FFB tilstande > Aktivitet og deltagelse (Relationer, Kommunikation,
 #: Mobilitet, Egenomsorg, Samfundsliv, Praktiske opgaver): the conditions under
 #: those areas, not the areas themselves.
+CONDITION_AD_CODES = "http://fhir.kl.dk/term/ValueSet/KLConditionADCodesFFB"
 VALUE_SETS = {
-    "http://fhir.kl.dk/term/ValueSet/KLConditionADCodesFFB": _condition_ad_codes,
+    CONDITION_AD_CODES: _condition_ad_codes,
 }
 
 

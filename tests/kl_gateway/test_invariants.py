@@ -170,3 +170,14 @@ def test_the_demo_citizens_reports_satisfy_every_invariant_evaluated_on_them() -
     # the care plans, conditions, goals and the reports themselves were checked
     assert {"kl-reporting-ffb-care-plan-1", "kl-reporting-ffb-condition-1", "kl-reporting-ffb-intervention-goal-1",
             "kl-reporting-ffb-delivery-report-1"} <= evaluated
+
+
+def test_every_value_set_an_invariant_names_can_be_expanded_from_the_vendored_code_lists() -> None:
+    import re
+
+    from domain import terminology
+
+    named = {url for i in guide().invariants() for url in re.findall(r"memberOf\('([^']+)'\)", i.expression)}
+    assert named == {terminology.CONDITION_AD_CODES}
+    for url in named:
+        assert len(terminology.value_set(url)) == 31  # the conditions under the six areas of Aktivitet og deltagelse
