@@ -79,7 +79,8 @@ async def ensure_daily_schedule(client: Client, task_queue: str, hour: int = 2, 
 
 def print_violations(violations: list[Violation], console: Console) -> None:
     for v in violations:
-        where = f" [dim]{v.resource}[/dim]" if v.resource else ""
+        where = ", ".join(w for w in (v.resource, v.path) if w)
+        where = f" [dim]{where}[/dim]" if where else ""
         console.print(f"[bold red]{v.rule}[/bold red]{where}: {v.message}", highlight=False)
 
 

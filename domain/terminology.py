@@ -1,9 +1,11 @@
-"""KL's common terminology as data: Fælles Faglige Begreber (FFB) and Fælles Sprog III.
+"""KL's common terminology as data: Fælles Faglige Begreber (FFB), KL's common
+care and social codes, and Fælles Sprog III.
 
 The code lists are the FHIR CodeSystem files KL publishes (HL7 Denmark's
-kl-term guide), shipped with the package in ``domain/data``. Codes are never
-retyped by hand: every rule asks this module whether a code belongs to the
-list it must come from.
+kl-term guide), shipped with the package in ``domain/data`` as exact copies of
+the shared terminology files (a test compares them). Codes are never retyped by
+hand: every rule asks this module whether a code belongs to the list it must
+come from.
 """
 
 from __future__ import annotations
@@ -136,8 +138,54 @@ def fsiii() -> CodeSystem:
     return _load("CodeSystem-FSIII.json", "FSIII")
 
 
+@cache
+def care_social() -> CodeSystem:
+    """KL's common care and social codes (the codes the FFB reporting guide fixes on resources)."""
+    return _load("CodeSystem-CareSocialCodes.json", "KL CareSocialCodes")
+
+
 def load_all() -> tuple[CodeSystem, ...]:
-    return (ffb(), fsiii())
+    return (ffb(), care_social(), fsiii())
+
+
+def code_system(url: str) -> CodeSystem | None:
+    """The vendored code system with this canonical URL, or None."""
+    return next((system for system in load_all() if system.url == url), None)
+
+
+# -- value sets ------------------------------------------------------------------------
+
+
+@cache
+def _condition_ad_codes() -> frozenset[tuple[str, str]]:
+    areas = ffb().find("FFB tilstande", "Aktivitet og deltagelse").children
+    return frozenset(
+        (ffb().url, concept.code)
+        for area in areas
+        for concept in ffb().descendants(*ffb().concepts[area].path, ffb().concepts[area].display)
+    )
+
+
+#: The value sets the FFB reporting guide's invariants name in ``memberOf()``,
+#: composed as kl.dk.fhir.term defines them (hl7dk/kl-term, input/fsh/ValueSets.fsh),
+#: over the vendored code systems. KLConditionADCodesFFB ("KLTilstandADKoderFFB"):
+#: "include codes from system FFB where concept descendent-of" each of the six
+#: areas under FFB tilstande > Aktivitet og deltagelse (Relationer, Kommunikation,
+#: Mobilitet, Egenomsorg, Samfundsliv, Praktiske opgaver): the conditions under
+#: those areas, not the areas themselves.
+CONDITION_AD_CODES = "http://fhir.kl.dk/term/ValueSet/KLConditionADCodesFFB"
+VALUE_SETS = {
+    CONDITION_AD_CODES: _condition_ad_codes,
+}
+
+
+def value_set(url: str) -> frozenset[tuple[str, str]]:
+    """The (system, code) pairs of a value set; KeyError for one this module cannot expand."""
+    try:
+        expand = VALUE_SETS[url.split("|")[0]]
+    except KeyError:
+        raise KeyError(f"value set {url!r} is not one the vendored code lists can expand") from None
+    return expand()
 
 
 # The lists the rules use, by their official names.

@@ -116,7 +116,11 @@ class KLGatewayActivities:
             log.warning("kl report refused by validation", case_id=request.case_id, day=str(request.day), rules=[v.rule for v in violations])
             return DeliveryOutcome(
                 status="rejected",
-                violations=tuple(RuleBroken(rule=v.rule, message=v.message, resource=v.resource) for v in violations),
+                # the path leads the message: the recorded RuleBroken keeps its fields (rule, message, resource)
+                violations=tuple(
+                    RuleBroken(rule=v.rule, message=f"{v.path}: {v.message}" if v.path else v.message, resource=v.resource)
+                    for v in violations
+                ),
                 **common,
             )
         try:

@@ -53,11 +53,11 @@ from domain.ffb_report_rules import (
     EXT_FOLLOW_UP_DATE,
     EXT_LAST_ASSERTED,
     FFB_SYSTEM,
-    KL_COMMON_SYSTEM,
+    GUIDE,
     PROFILE_OF_KIND,
-    SNOMED_SYSTEM,
     STS_ORGANISATION_SYSTEM,
     activity_and_participation,
+    guide_coding,
     service_performer_types,
 )
 from domain.messages import Event
@@ -67,19 +67,14 @@ from domain.visitation import AssessmentRecorded, DecisionMade, Outcome
 
 #: The namespace of every resource id we report (a fixed, random UUID).
 ID_NAMESPACE = uuid.UUID("6f1c3a52-8e0b-4c47-9a55-2f0d7b1e9c3d")
-KL_CORE = "http://fhir.kl.dk/core/StructureDefinition/"
-DK_CORE = "http://hl7.dk/fhir/core/StructureDefinition/"
-GUIDE = "http://fhir.kl.dk/ffbreporting/StructureDefinition/"
 COPENHAGEN = ZoneInfo("Europe/Copenhagen")
 
-# KL common codes the guide fixes
-_SUPPORT_NEED_ASSESSMENT = "effe55c7-572c-4a99-8fb4-2a9dda2f6572"
-_GOAL_CATEGORY = "0bb3daef-538d-45dc-b444-abdbcb63f6bc"
-_MEASURE_CHANGE_VALUE = "90c48f03-f194-4b2f-ad7d-6cba1069ae48"
-_MEASURE_SEVERITY = "66959f77-6e2a-4574-8423-3ff097f8b9fa"
-_FOLLOW_UP_ENCOUNTER_TYPE = "9f03dfbb-7a97-45a5-94db-d4c3501714a9"
-_SNOMED_GOAL = "410518001"
-_SNOMED_FOLLOW_UP = "712744002"
+
+def _fixed(kind: str, path: str) -> dict:
+    """A CodeableConcept of the coding the guide fixes on a profile's element (the code
+    from the guide's FSH, its display from the vendored KL code list)."""
+    return {"coding": [guide_coding(kind, path)]}
+
 
 # Støttebehovsniveau from none to complete (the guide's order)
 _SUPPORT_ORDER = ("Intet støttebehov", "Let støttebehov", "Moderat støttebehov", "Højt støttebehov", "Fuldstændigt støttebehov")
@@ -116,7 +111,7 @@ def _ref(key: str) -> dict:
 
 
 def _ranked(key: str, rank: int) -> dict:
-    return {"extension": [{"url": KL_CORE + EXT_CONDITION_RANK, "valuePositiveInt": rank}], "reference": key}
+    return {"extension": [{"url": EXT_CONDITION_RANK, "valuePositiveInt": rank}], "reference": key}
 
 
 def _when(at: datetime) -> str:
@@ -194,7 +189,7 @@ class _Renderer:
 
     def case_number(self) -> dict:
         return {
-            "url": GUIDE + EXT_CASE_NUMBER,
+            "url": EXT_CASE_NUMBER,
             "extension": [
                 {
                     "url": "municipalitySpecific",
@@ -242,12 +237,12 @@ class _Renderer:
             item = current.get(code)
             body: dict = {}
             if last_asserted[code] > first:
-                body["extension"] = [{"url": DK_CORE + EXT_LAST_ASSERTED, "valueDateTime": _when(last_asserted[code])}]
+                body["extension"] = [{"url": EXT_LAST_ASSERTED, "valueDateTime": _when(last_asserted[code])}]
             body["clinicalStatus"] = {
-                "coding": [{"system": "http://terminology.hl7.org/CodeSystem/condition-clinical", "code": "active" if item else "resolved"}]
+                "coding": [{"system": GUIDE.alias("$conditionClinical"), "code": "active" if item else "resolved"}]
             }
             body["verificationStatus"] = {
-                "coding": [{"system": "http://terminology.hl7.org/CodeSystem/condition-ver-status", "code": "confirmed"}]
+                "coding": [{"system": GUIDE.alias("$conditionVerStatus"), "code": "confirmed"}]
             }
             if item is not None and code in activity_and_participation():
                 body["severity"] = _ffb(item.function_level.code)
@@ -276,7 +271,7 @@ class _Renderer:
             assessment = case.assessments[n - 1] if n <= len(case.assessments) else None
             started = case.visitation_opened if n == 1 and case.visitation_opened else assessment.occurred_at  # type: ignore[union-attr]
             body: dict = {
-                "extension": [{"url": KL_CORE + EXT_BASED_ON_REQUEST, "valueReference": _ref(self.request)}],
+                "extension": [{"url": EXT_BASED_ON_REQUEST, "valueReference": _ref(self.request)}],
                 "status": "in-progress",
                 "subject": _ref(self.citizen),
                 "effectiveDateTime": _when(started),
@@ -287,7 +282,7 @@ class _Renderer:
                 body["finding"] = [{"itemReference": _ref(conditions[c.condition.code])} for c in assessment.conditions]
                 evaluations[n] = self.add("care_evaluation", "Observation", resource_id(self.cid, "care-evaluation", n), {
                     "status": "final",
-                    "code": {"coding": [{"system": KL_COMMON_SYSTEM, "code": _SUPPORT_NEED_ASSESSMENT, "display": "FFB støttebehovsvurdering"}]},
+                    "code": _fixed("care_evaluation", "code.coding"),
                     "subject": _ref(self.citizen),
                     "effectiveDateTime": _when(assessment.occurred_at),
                     "valueCodeableConcept": _ffb(self.support_need(assessment)),
@@ -309,14 +304,12 @@ class _Renderer:
             addresses = [_ranked(conditions[primary], 1)] + [_ranked(conditions[c], 2) for c in secondaries if c in conditions]
             keys.append(self.add("goal", "Goal", resource_id(self.cid, "goal", i), {
                 "lifecycleStatus": "active",
-                "category": [{"coding": [{"system": KL_COMMON_SYSTEM, "code": _GOAL_CATEGORY, "display": "FFB indsatsmål"}]}],
-                "description": {"coding": [{"system": SNOMED_SYSTEM, "code": _SNOMED_GOAL}]},
+                "category": [_fixed("goal", "category")],
+                "description": _fixed("goal", "description.coding"),
                 "subject": _ref(self.citizen),
                 "target": [
-                    {"measure": {"coding": [{"system": KL_COMMON_SYSTEM, "code": _MEASURE_CHANGE_VALUE}]},
-                     "detailCodeableConcept": _ffb(goal.goal_type.code)},
-                    {"measure": {"coding": [{"system": KL_COMMON_SYSTEM, "code": _MEASURE_SEVERITY}]},
-                     "detailCodeableConcept": _ffb(target)},
+                    {"measure": _fixed("goal", "target[changeValueSlice].measure"), "detailCodeableConcept": _ffb(goal.goal_type.code)},
+                    {"measure": _fixed("goal", "target[severitySlice].measure"), "detailCodeableConcept": _ffb(target)},
                 ],
                 "addresses": addresses,
             }))
@@ -367,12 +360,12 @@ class _Renderer:
             follow_up = case.plan_end if current and case.plan_end else local_day(event.occurred_at + self.ctx.follow_up_after, self.ctx.timezone)
             encounter = self.add("follow_up_encounter", "Encounter", resource_id(self.cid, "follow-up", n), {
                 "status": "planned",
-                "class": {"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "HH"},
-                "type": [{"coding": [{"system": KL_COMMON_SYSTEM, "code": _FOLLOW_UP_ENCOUNTER_TYPE}]}],
+                "class": guide_coding("follow_up_encounter", "class"),
+                "type": [_fixed("follow_up_encounter", "type.coding")],
                 "subject": _ref(self.citizen),
                 "period": {"start": follow_up.isoformat()},
             })
-            extensions.append({"url": GUIDE + EXT_FOLLOW_UP_DATE, "valueReference": _ref(encounter)})
+            extensions.append({"url": EXT_FOLLOW_UP_DATE, "valueReference": _ref(encounter)})
         period = {"start": _when(event.occurred_at)}
         if decision.ended_at:
             period["end"] = _when(decision.ended_at)
@@ -398,7 +391,7 @@ class _Renderer:
                 continue
             self.add("follow_up", "Observation", resource_id(self.cid, "follow-up-result", n), {
                 "status": "final",
-                "code": {"coding": [{"system": SNOMED_SYSTEM, "code": _SNOMED_FOLLOW_UP}]},
+                "code": _fixed("follow_up", "code.coding"),
                 "subject": _ref(self.citizen),
                 "focus": [_ref(plan_key)],
                 "effectiveDateTime": _when(evaluation.occurred_at),
