@@ -9,7 +9,11 @@ UPDATE and DELETE) and hash-chained like the events:
            [prev_hash, position, recorded_at, actor_id, actor_role, stream_id, what, purpose]
 
 (``stream_id`` as ``null`` for a log-wide read), the first ``prev_hash`` being
-64 zeros. A read is recorded first and shown after: if recording fails, the
+64 zeros. Its head (size and last hash) is its row in ``merkle_frontier``,
+with its Merkle tree (RFC 9162 hashing, ``eventlog.merkle``), moved in the
+same transaction as the rows: cutting reads off the end, or a rewrite, no
+longer passes unnoticed (``verify`` compares the rows with the head, signed
+tree heads compare the tree with what was published). A read is recorded first and shown after: if recording fails, the
 reader sees nothing. Reading the access log is itself recorded.
 
 Group commit: concurrent readers in one process share write transactions.
@@ -31,7 +35,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
-from sqlalchemy import Engine, func, insert, select
+from sqlalchemy import Engine, bindparam, func, insert, select, update
 
 try:
     import fcntl
@@ -41,8 +45,10 @@ except ImportError:  # Windows has none: there processes take turns in SQLite's 
 from eventlog.compiled import DriverStatement
 from eventlog.engines import Engines
 from eventlog.hashing import GENESIS_HASH, format_timestamp, parse_timestamp
+from eventlog.merkle import Frontier
+from eventlog.merkle_store import TreeMissing, TreeWalk, grow, read_state
 from eventlog.records import MAX_ACTOR_ID, MAX_ACTOR_ROLE, MAX_STREAM_ID, check_text
-from eventlog.schema import MAX_ACCESS_PURPOSE, MAX_ACCESS_WHAT, access_log
+from eventlog.schema import ACCESS_TREE, MAX_ACCESS_PURPOSE, MAX_ACCESS_WHAT, access_log, merkle_frontier, merkle_nodes
 
 # Fixed key of the PostgreSQL advisory lock that serialises access-log appends.
 _ACCESS_LOCK_KEY = 0x5A3C_ACC5
@@ -68,11 +74,16 @@ class AccessVerifyReport:
     checked: int
     first_bad_position: int | None = None
     detail: str = ""
+    #: The kind of fault (the event log's names: gap, broken_chain, changed_header,
+    #: head_mismatch, tree_mismatch, tree_head_mismatch).
+    fault: str | None = None
+    #: The Merkle root (hex) over the rows walked, when the walk got to the end.
+    tree_root: str | None = None
 
     def __str__(self) -> str:
         if self.ok:
-            return f"access log OK: {self.checked} reads verified"
-        return f"access log BROKEN at position {self.first_bad_position}: {self.detail}"
+            return f"access log OK: {self.checked} reads verified, Merkle root {self.tree_root}"
+        return f"access log BROKEN: {self.fault} at position {self.first_bad_position}: {self.detail}"
 
 
 def access_hash(
@@ -129,8 +140,10 @@ class _WriteStatements:
     """The group commit's statements, compiled once for one engine's dialect."""
 
     advisory_lock: DriverStatement | None
-    last: DriverStatement
+    head: DriverStatement
     insert: DriverStatement
+    move_head: DriverStatement
+    insert_nodes: DriverStatement
 
 
 _STATEMENTS: weakref.WeakKeyDictionary[Engine, _WriteStatements] = weakref.WeakKeyDictionary()
@@ -143,11 +156,20 @@ def _statements(engine: Engine) -> _WriteStatements:
         lock = select(func.pg_advisory_xact_lock(_ACCESS_LOCK_KEY)) if dialect.name == "postgresql" else None
         found = _STATEMENTS[engine] = _WriteStatements(
             advisory_lock=None if lock is None else DriverStatement(lock, dialect),
-            last=DriverStatement(
-                select(access_log.c.position, access_log.c.hash).order_by(access_log.c.position.desc()).limit(1),
+            head=DriverStatement(
+                select(merkle_frontier.c.size, merkle_frontier.c.chain_hash, merkle_frontier.c.frontier)
+                .where(merkle_frontier.c.tree == ACCESS_TREE)
+                .with_for_update(),
                 dialect,
             ),
             insert=DriverStatement(insert(access_log), dialect),
+            move_head=DriverStatement(
+                update(merkle_frontier)
+                .where(merkle_frontier.c.tree == ACCESS_TREE)
+                .values(size=bindparam("new_size"), chain_hash=bindparam("new_hash"), frontier=bindparam("new_frontier")),
+                dialect,
+            ),
+            insert_nodes=DriverStatement(insert(merkle_nodes), dialect),
         )
     return found
 
@@ -254,8 +276,11 @@ class AccessLog:
                         cursor.execute(self._engines.begin_write)
                     if statements.advisory_lock is not None:  # PostgreSQL: other processes append too
                         statements.advisory_lock.execute(cursor)
-                    last = statements.last.execute(cursor).fetchone()
-                    position, prev_hash = (last[0], last[1]) if last is not None else (0, GENESIS_HASH)
+                    head = statements.head.execute(cursor).fetchone()
+                    if head is None:
+                        raise TreeMissing("the access log has no head (merkle_frontier row); call create_schema() first")
+                    position, prev_hash = head[0], head[1]
+                    frontier = Frontier.from_bytes(head[0], bytes(head[2]))
                     for p in batch:
                         position += 1
                         recorded_at = format_timestamp(datetime.now(timezone.utc))
@@ -268,6 +293,12 @@ class AccessLog:
                                                     p.stream_id, p.what, p.purpose, prev_hash, row_hash))  # fmt: skip
                         prev_hash = row_hash
                     statements.insert.executemany(cursor, rows)
+                    nodes = grow(frontier, ACCESS_TREE, (row["hash"] for row in rows))
+                    statements.move_head.execute(
+                        cursor, {"new_size": frontier.size, "new_hash": prev_hash, "new_frontier": frontier.to_bytes()}
+                    )
+                    if nodes:
+                        statements.insert_nodes.executemany(cursor, nodes)
                     connection.commit()
                 except BaseException:
                     try:
@@ -299,23 +330,48 @@ class AccessLog:
             for row in conn.execute(select(*access_log.c).order_by(access_log.c.position)):
                 yield _record(row)
 
-    def verify(self) -> AccessVerifyReport:
-        """Walk the access log's chain: no gap, no changed row, every link intact."""
+    def verify(self, roots: dict[int, bytes] | None = None, batch_size: int = 10_000) -> AccessVerifyReport:
+        """Walk the access log: no gap, no changed row, every link intact, the rows ending
+        where its head says, its stored Merkle tree matching the rows, and (``roots``,
+        from signed tree heads: size -> root) the tree still holding what was signed."""
         expected, prev, checked = 1, GENESIS_HASH, 0
+        tree = TreeWalk(ACCESS_TREE, roots)
+
+        def fail(fault: str, position: int, detail: str) -> AccessVerifyReport:
+            return AccessVerifyReport(False, checked, position, detail, fault)
+
         with self._engines.read.connect() as conn:
             conn = conn.execution_options(**self._engines.snapshot_options)
             with conn.begin():
-                for row in conn.execute(select(*access_log.c).order_by(access_log.c.position)):
-                    (position, recorded_at, actor_id, actor_role, stream_id, what, purpose, prev_hash, row_hash) = row
-                    if position != expected:
-                        return AccessVerifyReport(False, checked, expected, f"position {expected} is missing")
-                    if prev_hash != prev:
-                        return AccessVerifyReport(False, checked, position, "prev_hash does not link to the row before")
-                    computed = access_hash(prev_hash, position, recorded_at, actor_id, actor_role, stream_id, what, purpose)
-                    if computed != row_hash:
-                        return AccessVerifyReport(False, checked, position, "a field does not match the stored hash")
-                    expected, prev, checked = expected + 1, row_hash, checked + 1
-        return AccessVerifyReport(True, checked)
+                after = 0
+                while True:
+                    rows = conn.execute(
+                        select(*access_log.c).where(access_log.c.position > after).order_by(access_log.c.position).limit(batch_size)
+                    ).all()
+                    if not rows:
+                        break
+                    for row in rows:
+                        (position, recorded_at, actor_id, actor_role, stream_id, what, purpose, prev_hash, row_hash) = row
+                        if position != expected:
+                            return fail("gap", expected, f"position {expected} is missing; the next read is at {position}")
+                        if prev_hash != prev:
+                            return fail("broken_chain", position, "prev_hash does not link to the read before")
+                        computed = access_hash(prev_hash, position, recorded_at, actor_id, actor_role, stream_id, what, purpose)
+                        if computed != row_hash:
+                            return fail("changed_header", position, "a field does not match the stored hash")
+                        expected, prev, checked = expected + 1, row_hash, checked + 1
+                    fault = tree.feed(conn, [row[-1] for row in rows])
+                    if fault is not None:
+                        return fail(*fault)
+                    after = rows[-1][0]
+                try:
+                    state = read_state(conn, ACCESS_TREE)
+                except TreeMissing as missing:
+                    return fail("head_mismatch", checked + 1, str(missing))
+        fault = tree.finish(state, prev)
+        if fault is not None:
+            return fail(*fault)
+        return AccessVerifyReport(True, checked, tree_root=tree.root().hex())
 
 
 def _record(row) -> AccessRecord:

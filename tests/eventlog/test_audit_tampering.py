@@ -45,6 +45,13 @@ def rows(log) -> list[tuple]:
     return log.sql(f"SELECT {HEADER}, payload, payload_hash, hash FROM events ORDER BY position")
 
 
+def regrow_trees(log) -> None:
+    """What a thorough attacker does after changing rows: throw the Merkle trees
+    away and let the store grow them again over the changed rows."""
+    log.tamper("DELETE FROM merkle_nodes", "DELETE FROM merkle_frontier")
+    log.store.create_schema()
+
+
 def shift_from(position: int) -> list[str]:
     """Statements that move rows at ``position`` and after one place up (two steps: keys stay unique)."""
     return [
@@ -141,6 +148,7 @@ class TamperingMatrix:
         cp = self.checkpoint(log, signer)
         sixth = rows(log)[5][-1]
         log.tamper("DELETE FROM events WHERE position > 6", ("UPDATE log_head SET position = 6, hash = :h", {"h": sixth}))
+        regrow_trees(log)
 
         assert self.verdict(log) == (True, None, None)  # a consistent, shorter log
         assert self.verdict(log, cp, signer) == (False, "checkpoint_mismatch", 7)
@@ -164,6 +172,7 @@ class TamperingMatrix:
             prev = new_hash
         statements.append(("UPDATE log_head SET hash = :h", {"h": prev}))
         log.tamper(*statements)
+        regrow_trees(log)
 
         assert self.verdict(log) == (True, None, None)  # the chain is consistent again
         ok, fault, position = self.verdict(log, cp, signer)
