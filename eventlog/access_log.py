@@ -79,6 +79,8 @@ class AccessVerifyReport:
     fault: str | None = None
     #: The Merkle root (hex) over the rows walked, when the walk got to the end.
     tree_root: str | None = None
+    #: The chain hash of the last read walked.
+    head_hash: str = GENESIS_HASH
 
     def __str__(self) -> str:
         if self.ok:
@@ -350,16 +352,10 @@ class AccessLog:
                     ).all()
                     if not rows:
                         break
-                    for row in rows:
-                        (position, recorded_at, actor_id, actor_role, stream_id, what, purpose, prev_hash, row_hash) = row
-                        if position != expected:
-                            return fail("gap", expected, f"position {expected} is missing; the next read is at {position}")
-                        if prev_hash != prev:
-                            return fail("broken_chain", position, "prev_hash does not link to the read before")
-                        computed = access_hash(prev_hash, position, recorded_at, actor_id, actor_role, stream_id, what, purpose)
-                        if computed != row_hash:
-                            return fail("changed_header", position, "a field does not match the stored hash")
-                        expected, prev, checked = expected + 1, row_hash, checked + 1
+                    fault, expected, prev, passed = check_access_rows(rows, expected, prev)
+                    checked += passed
+                    if fault is not None:
+                        return fail(*fault)
                     fault = tree.feed(conn, [row[-1] for row in rows])
                     if fault is not None:
                         return fail(*fault)
@@ -371,7 +367,24 @@ class AccessLog:
         fault = tree.finish(state, prev)
         if fault is not None:
             return fail(*fault)
-        return AccessVerifyReport(True, checked, tree_root=tree.root().hex())
+        return AccessVerifyReport(True, checked, tree_root=tree.root().hex(), head_hash=prev)
+
+
+def check_access_rows(rows, expected: int, prev: str) -> tuple[tuple[str, int, str] | None, int, str, int]:
+    """Check access-log rows (all columns, in position order) that should start at position
+    ``expected`` and link to ``prev``: the fault (kind, position, detail) or None, the next
+    expected position, the last good hash, and how many rows passed."""
+    checked = 0
+    for row in rows:
+        (position, recorded_at, actor_id, actor_role, stream_id, what, purpose, prev_hash, row_hash) = row
+        if position != expected:
+            return ("gap", expected, f"position {expected} is missing; the next read is at {position}"), expected, prev, checked
+        if prev_hash != prev:
+            return ("broken_chain", position, "prev_hash does not link to the read before"), expected, prev, checked
+        if access_hash(prev_hash, position, recorded_at, actor_id, actor_role, stream_id, what, purpose) != row_hash:
+            return ("changed_header", position, "a field does not match the stored hash"), expected, prev, checked
+        expected, prev, checked = expected + 1, row_hash, checked + 1
+    return None, expected, prev, checked
 
 
 def _record(row) -> AccessRecord:

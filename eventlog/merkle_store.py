@@ -173,9 +173,9 @@ class TreeWalk:
     whose append completed them.
     """
 
-    def __init__(self, tree: int, roots: dict[int, bytes] | None = None) -> None:
+    def __init__(self, tree: int, roots: dict[int, bytes] | None = None, start: Frontier | None = None) -> None:
         self.tree = tree
-        self.frontier = Frontier()
+        self.frontier = Frontier() if start is None else start.copy()
         self.roots = {size: root for size, root in (roots or {}).items() if size > 0}
 
     def feed(self, conn: Connection, row_hashes: Sequence[str]) -> Fault | None:
