@@ -28,8 +28,19 @@ from app.settings import Settings, get_settings
 from app.views import trail_table, verify_panel
 from eventlog import EventLogError, EventStore
 from eventlog.access_log import AccessLog, AccessRecord, AccessVerifyReport
-from eventlog.checkpoints import CheckpointInvalid, checkpoint_log, read_checkpoint, verify_against, write_checkpoint
+from eventlog.checkpoints import CheckpointInvalid, anchors, check_signature, read_checkpoint
+from eventlog.existing import NoEventLog, missing_guards, open_existing
 from eventlog.export import ExportRefused, ExportReport, export_log, verify_export
+from eventlog.tree_heads import (
+    FORMAT as TREE_HEAD_FORMAT,
+    SignedTreeHead,
+    TreeHeadInvalid,
+    check_tree_head,
+    read_tree_head,
+    sign_current,
+    verify_since,
+    write_tree_head,
+)
 
 console = Console()
 err = Console(stderr=True)
@@ -144,42 +155,119 @@ def audit_access(case_id: str, purpose: PurposeOption, as_: AsOption = None) -> 
 # -- verifying --------------------------------------------------------------------
 
 
-def _load_checkpoints(files: list[Path]):
+def _load_heads(files: list[Path]):
+    """Old checkpoints (``samskab-checkpoint/1``) and signed tree heads, as given."""
+    heads = []
+    for path in files:
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except OSError as error:
+            raise _fail(f"cannot read {path}: {error.strerror}", 2, field="--checkpoint", rule="tree_head.invalid") from None
+        except (json.JSONDecodeError, UnicodeDecodeError) as error:
+            raise _fail(f"{path} is not JSON: {error}", 2, field="--checkpoint", rule="tree_head.invalid") from None
+        try:
+            if isinstance(data, dict) and data.get("format") == TREE_HEAD_FORMAT:
+                heads.append(SignedTreeHead.from_dict(data))
+            else:
+                heads.append(read_checkpoint(path))
+        except CheckpointInvalid as error:
+            raise _fail(f"{path}: {error}", 2, field="--checkpoint", rule="tree_head.invalid") from None
+    return heads
+
+
+@contextmanager
+def _existing_store(settings: Settings) -> Iterator[EventStore]:
+    """The log as it is, opened read-only; a missing or wrong database is an error that names it."""
     try:
-        return [read_checkpoint(f) for f in files]
+        store = open_existing(settings.database_url)
+    except NoEventLog as error:
+        raise _fail(str(error), 2, field="SAMSKAB_DATABASE_URL", rule="verify.no_log") from None
+    try:
+        yield store
+    finally:
+        store.dispose()
+
+
+def _trusted(settings: Settings, public_key: Path | None):
+    try:
+        trusted = trusted_checkpoint_key(settings, public_key)
     except CheckpointInvalid as error:
-        raise _fail(str(error), 2, field="--checkpoint", rule="checkpoint.invalid") from None
+        raise _fail(str(error), 2, field="--public-key", rule="tree_head.untrusted") from None
+    if trusted is None:
+        raise _fail("no trusted public key: pass --public-key FILE (the installation's public key, obtained "
+                    "from the municipality, never from the file being checked)", 2, field="--public-key",
+                    rule="tree_head.untrusted")  # fmt: skip
+    return trusted
 
 
 @audit_app.command("verify")
 def audit_verify(
     checkpoint: Annotated[
-        list[Path] | None, typer.Option("--checkpoint", help="A signed checkpoint the log must still hold (repeatable)")
+        list[Path] | None,
+        typer.Option("--checkpoint", help="A signed tree head (or older checkpoint) the log must still hold (repeatable)"),
+    ] = None,
+    since: Annotated[
+        Path | None,
+        typer.Option("--since", help="A signed tree head: check only that both logs grew from it (time ~ the new rows)"),
     ] = None,
     public_key: PublicKeyOption = None,
 ) -> None:
-    """Walk the whole hash chain (and the access log's); exit 1 if anything was changed, removed or inserted."""
+    """Walk both logs' chains and Merkle trees (or, with --since, what was added after a signed head); exit 1 on any fault.
+
+    Read-only: it never creates a database, a table, a row or a trigger."""
     settings = get_settings()
-    checkpoints = _load_checkpoints(checkpoint or [])
-    with _store(settings) as store:
-        if checkpoints:
-            trusted = trusted_checkpoint_key(settings, public_key)
-            if trusted is None:
-                raise _fail("no trusted public key: pass --public-key FILE", 2, field="--public-key",
-                            rule="checkpoint.untrusted")
+    heads = _load_heads(checkpoint or [])
+    since_head = None
+    if since is not None:
+        try:
+            since_head = read_tree_head(since)
+        except CheckpointInvalid as error:
+            raise _fail(str(error), 2, field="--since", rule="tree_head.invalid") from None
+    trusted = _trusted(settings, public_key) if heads or since_head else None
+    for head in heads:
+        try:
+            if isinstance(head, SignedTreeHead):
+                check_tree_head(head, [trusted])
+            else:
+                check_signature(head, [trusted])
+        except CheckpointInvalid as error:
+            raise _fail(str(error), 1, field="--checkpoint", rule="tree_head.signature") from None
+    with _existing_store(settings) as store:
+        guards = missing_guards(store)
+        if since_head is not None:
             try:
-                report = verify_against(store, checkpoints, [trusted])
+                checks = verify_since(store, since_head, [trusted])
             except CheckpointInvalid as error:
-                raise _fail(str(error), 1, field="--checkpoint", rule="checkpoint.signature") from None
+                raise _fail(str(error), 1, field="--since", rule="tree_head.other_log") from None
+            for check in checks:
+                console.print(Panel(str(check), title=f"{check.log}: grown since the signed head" if check.ok
+                                    else f"{check.log} FAILED", border_style="green" if check.ok else "bold red",
+                                    expand=False))  # fmt: skip
+            failed = not all(c.ok for c in checks)
         else:
-            report = store.verify()
-        access = AccessLog(store.engines).verify()
-    console.print(verify_panel(report))
-    if checkpoints and report.ok:
-        console.print(f"The log still holds the signed prefix of {len(checkpoints)} checkpoint(s) "
-                      f"(up to position {max(c.position for c in checkpoints)}).")
-    console.print(access_panel(access))
-    if not report.ok or not access.ok:
+            old = [h for h in heads if not isinstance(h, SignedTreeHead)]
+            new = [h for h in heads if isinstance(h, SignedTreeHead)]
+            try:
+                chain_anchors = anchors(old)
+            except CheckpointInvalid as error:
+                raise _fail(str(error), 1, field="--checkpoint", rule="tree_head.disagree") from None
+            for head in new:
+                if head.events.size:
+                    chain_anchors[head.events.size] = head.events.chain_head
+            report = store.verify(
+                anchors=chain_anchors, roots={h.events.size: bytes.fromhex(h.events.root) for h in new}
+            )
+            access = AccessLog(store.engines).verify(roots={h.access_log.size: bytes.fromhex(h.access_log.root) for h in new})
+            console.print(verify_panel(report))
+            if heads and report.ok:
+                console.print(f"The log still holds what {len(heads)} signed head(s) vouch for "
+                              f"(up to position {max(h.position if hasattr(h, 'position') else h.events.size for h in heads)}).")
+            console.print(access_panel(access))
+            failed = not report.ok or not access.ok
+    if guards:
+        err.print(f"[bold red]guards missing:[/bold red] the append-only triggers {', '.join(guards)} are not in place "
+                  "(dropped by someone with the owner's rights?); verify does not put them back")
+    if failed or guards:
         raise typer.Exit(1)
 
 
@@ -192,18 +280,21 @@ def access_panel(report: AccessVerifyReport) -> Panel:
 def audit_checkpoint(
     out: Annotated[Path | None, typer.Option("--out", help="Where to write it (default: DATA_DIR/checkpoints/)")] = None,
 ) -> None:
-    """Verify the log, then write its size and head hash, signed (Ed25519), to a file outside the database."""
+    """Verify both logs, then sign a tree head (sizes, Merkle roots, time; Ed25519), publish it and write it to a file."""
     settings = get_settings()
     key = checkpoint_signing_key(settings)
     with _store(settings) as store:
-        signed, report = checkpoint_log(store, key)
+        signed, reports = sign_current(store, key)
     if signed is None:
-        console.print(verify_panel(report))
-        raise _fail("the log does not verify; no checkpoint is signed for a broken log", rule="checkpoint.broken_log")
-    path = out or settings.data_dir / "checkpoints" / f"checkpoint-{signed.position:010d}-{signed.created_at[:19].replace(':', '')}.json"
-    write_checkpoint(signed, path)
-    console.print(f"Checkpoint written to [b]{path}[/b]: position {signed.position}, head {signed.head_hash}, "
-                  f"signed by key {signed.key_fingerprint}. Keep it outside this database.")
+        for report in reports:
+            console.print(Panel(str(report), border_style="green" if report.ok else "bold red", expand=False))
+        raise _fail("the log does not verify; no tree head is signed for a broken log", rule="checkpoint.broken_log")
+    stamp = signed.timestamp[:19].replace(":", "")
+    path = out or settings.data_dir / "checkpoints" / f"tree-head-{signed.events.size:010d}-{stamp}.json"
+    write_tree_head(signed, path)
+    console.print(f"Signed tree head written to [b]{path}[/b]: {signed.events.size} events (root {signed.events.root}), "
+                  f"{signed.access_log.size} reads (root {signed.access_log.root}), signed by key {signed.key_fingerprint}. "
+                  "Keep it outside this database.")
 
 
 # -- export -----------------------------------------------------------------------
@@ -217,7 +308,7 @@ def audit_export(
     all_: Annotated[bool, typer.Option("--all", help="Export the whole log")] = False,
     as_: AsOption = None,
 ) -> None:
-    """Export one case (with the chain's links through the rest) or the whole log, with a signed checkpoint."""
+    """Export one case (each event and read with its inclusion proof) or the whole log, under a signed tree head."""
     if bool(case_id) == all_:
         raise _fail("give either a case id or --all", 2, field="case_id", rule="export.scope")
     settings = get_settings()
@@ -225,15 +316,18 @@ def audit_export(
     role, person = reader["role"], reader["id"]
     key = checkpoint_signing_key(settings)
     with _store(settings) as store:
+        if case_id and not store.stream_version(case_id):
+            raise _fail(f"the event log has no events for case {case_id}", field="case_id", rule="case.unknown")
         record_read(store, as_, purpose, case_id, "export", settings)
         try:
             summary = export_log(store, out, key, case_id=case_id, exported_by={"id": person, "role": role})
         except ExportRefused as refused:
-            console.print(verify_panel(refused.report))
-            raise _fail(str(refused), rule="export.broken_log") from None
-    links = f" and {summary.links} links through other cases" if summary.scope == "case" else ""
-    console.print(f"Exported {summary.events} events{links} to [b]{summary.path}[/b], "
-                  f"with a checkpoint at position {summary.checkpoint.position} signed by key {summary.checkpoint.key_fingerprint}.")
+            raise _fail(str(refused), rule="export.refused") from None
+    head = summary.tree_head
+    proofs = " with inclusion proofs" if summary.scope == "case" else ""
+    console.print(f"Exported {summary.events} events and {summary.reads} reads{proofs} to [b]{summary.path}[/b] "
+                  f"({summary.bytes:,} bytes), against the tree head of {head.events.size} events signed by key "
+                  f"{head.key_fingerprint}.")
 
 
 def export_panel(report: ExportReport) -> Panel:
@@ -246,15 +340,43 @@ def audit_verify_export(
     file: Annotated[Path, typer.Argument(help="An export written by 'samskab audit export'")],
     public_key: PublicKeyOption = None,
 ) -> None:
-    """Check an export on its own, with no database: every hash, every link, and the signed checkpoint."""
-    trusted = trusted_checkpoint_key(get_settings(), public_key)
+    """Check an export on its own, with no database: every hash, every proof, every signature, against a trusted key."""
+    try:
+        trusted = trusted_checkpoint_key(get_settings(), public_key)
+    except CheckpointInvalid as error:
+        raise _fail(str(error), 2, field="--public-key", rule="tree_head.untrusted") from None
     report = verify_export(file, None if trusted is None else [trusted])
     console.print(export_panel(report))
     if not report.ok:
         raise typer.Exit(1)
-    if trusted is None:
-        err.print("[yellow]warning:[/yellow] no trusted public key: the signature was checked only against the key "
-                  "the file carries; pass --public-key to pin the installation's key")
+
+
+@audit_app.command("prove")
+def audit_prove(
+    case_id: Annotated[str, typer.Argument(help="The case whose events to prove")],
+    purpose: PurposeOption,
+    out: Annotated[Path | None, typer.Option("--out", help="Where to write the proofs (default: DATA_DIR/proofs/)")] = None,
+    as_: AsOption = None,
+) -> None:
+    """Prove each of the case's events (and reads) is in the log: inclusion proofs against a signed tree head,
+    without payloads; check with verify-export."""
+    settings = get_settings()
+    reader = who_you_are(as_, settings, example="auditor:ida")
+    key = checkpoint_signing_key(settings)
+    path = out or settings.data_dir / "proofs" / f"proofs-{case_id}.jsonl"
+    with _store(settings) as store:
+        if not store.stream_version(case_id):
+            raise _fail(f"the event log has no events for case {case_id}", field="case_id", rule="case.unknown")
+        record_read(store, as_, purpose, case_id, "inclusion proofs", settings)
+        try:
+            summary = export_log(store, path, key, case_id=case_id, payloads=False,
+                                 exported_by={"id": reader["id"], "role": reader["role"]})
+        except ExportRefused as refused:
+            raise _fail(str(refused), rule="prove.refused") from None
+    head = summary.tree_head
+    console.print(f"{summary.events} events and {summary.reads} reads of case {case_id} proven against the tree head of "
+                  f"{head.events.size} events (root {head.events.root}) and {head.access_log.size} reads, signed by key "
+                  f"{head.key_fingerprint}: [b]{summary.path}[/b] ({summary.bytes:,} bytes).")
 
 
 # -- erasure ----------------------------------------------------------------------

@@ -1,6 +1,6 @@
 """The demo's last act: the audit an outsider can trust.
 
-A signed checkpoint of the log, a verification of the log against it, an
+A signed tree head of both logs, a verification of the logs against it, an
 export of the whole log, and a check of that export on its own (no database).
 """
 
@@ -14,8 +14,9 @@ from app.settings import Settings
 from app.views import verify_panel
 from eventlog import EventStore
 from eventlog.access_log import AccessLog
-from eventlog.checkpoints import checkpoint_log, load_public_key, public_key_path, read_checkpoint, verify_against, write_checkpoint
+from eventlog.checkpoints import load_public_key, public_key_path
 from eventlog.export import export_log, verify_export
+from eventlog.tree_heads import read_tree_head, sign_current, write_tree_head
 
 DEMO_READER = {"actor_id": "demo", "actor_role": "system"}
 
@@ -30,17 +31,20 @@ def audit_epilogue(store: EventStore, settings: Settings, console: Console) -> b
     trusted = load_public_key(public_key_path(checkpoint_key_path(settings)))
     folder = settings.data_dir / "audit"
 
-    console.rule("Audit: signed checkpoint, verification against it, export checked on its own")
-    signed, report = checkpoint_log(store, key)
+    console.rule("Audit: signed tree head, verification against it, export checked on its own")
+    signed, reports = sign_current(store, key)
     if signed is None:
-        console.print(verify_panel(report))
-        console.print("[bold red]No checkpoint: the log does not verify.[/bold red]")
+        for report in reports:
+            console.print(str(report))
+        console.print("[bold red]No tree head: the log does not verify.[/bold red]")
         return False
-    path = write_checkpoint(signed, folder / f"checkpoint-{signed.position:010d}.json")
-    console.print(f"Checkpoint: position {signed.position}, head {signed.head_hash[:16]}..., "
-                  f"signed by key {signed.key_fingerprint}, written to {path}")
+    path = write_tree_head(signed, folder / f"tree-head-{signed.events.size:010d}.json")
+    console.print(f"Tree head: {signed.events.size} events (root {signed.events.root[:16]}...), "
+                  f"{signed.access_log.size} reads, signed by key {signed.key_fingerprint}, written to {path}")
 
-    against = verify_against(store, [read_checkpoint(path)], [trusted])
+    kept = read_tree_head(path)
+    against = store.verify(anchors={kept.events.size: kept.events.chain_head} if kept.events.size else None,
+                           roots={kept.events.size: bytes.fromhex(kept.events.root)})
     console.print(verify_panel(against))
 
     record_demo_read(store, None, "export")

@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-MEASURES = ("lifecycle", "append", "read", "verify", "http", "memory", "readside")
+MEASURES = ("lifecycle", "append", "read", "verify", "http", "memory", "proofs", "readside")
 
 
 @dataclass(frozen=True)
@@ -34,13 +34,15 @@ class Sizes:
     batch_events: int
     http_requests: int
     memory_cases: int
+    proof_leaves: int
+    proofs_log_events: int
     readside_small: int = 1_000
     readside_large: int = 100_000
     readside_requests: int = 2_000
 
 
-FULL = Sizes(1_000_000, 5_000, 150, 20, 5_000, 100_000, 4_000, 2_000)
-QUICK = Sizes(100_000, 2_000, 30, 20, 1_500, 20_000, 1_000, 300, 1_000, 10_000, 1_000)
+FULL = Sizes(1_000_000, 5_000, 150, 20, 5_000, 100_000, 4_000, 2_000, 10_000_000, 1_500_000)
+QUICK = Sizes(100_000, 2_000, 30, 20, 1_500, 20_000, 1_000, 300, 1_000_000, 100_000, 1_000, 10_000, 1_000)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -66,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from app.logging import configure_logging
-    from bench import append, biglog, http_timeline, lifecycle, read, report, verify, worker_memory
+    from bench import append, biglog, http_timeline, lifecycle, proofs, read, report, verify, worker_memory
     from bench.backends import sqlite_database
     from bench.common import Result, postgres_available, settle
 
@@ -137,16 +139,24 @@ def main(argv: list[str] | None = None) -> int:
                 attempt("6. HTTP timeline", lambda: http_timeline.run(log_path, streams, sizes.http_requests, sizes.log_events, progress, path))
         if "memory" in args.measures:
             attempt("7. worker memory", lambda: worker_memory.run(sizes.memory_cases, progress))
+        if "proofs" in args.measures:
+            for kind in kinds:
+                attempt(f"8a. append with Merkle update, {kind}",
+                        lambda kind=kind: proofs.run_append(kind, sizes.single_appends, progress))  # fmt: skip
+                settle(kind == "postgresql" and not pg_problem)
+            attempt("8b. inclusion proof", lambda: proofs.run_inclusion(sizes.proof_leaves, 200, progress))
+            proofs_log, _ = biglog.sqlite_log(sizes.proofs_log_events, progress)
+            attempt("8c./8d. export and verify --since", lambda: proofs.run_log_measures(proofs_log, sizes.proofs_log_events, progress))
         if "readside" in args.measures:
             from bench import read_side
 
             read_kinds = [k for k in kinds if k == "sqlite" or not pg_problem]
-            attempt("8. read side", lambda: read_side.run(read_kinds, sizes.readside_small, sizes.readside_large,
+            attempt("9. read side", lambda: read_side.run(read_kinds, sizes.readside_small, sizes.readside_large,
                                                           sizes.readside_requests, progress))  # fmt: skip
 
     seconds = time.perf_counter() - started
     title = f"samskab benchmarks ({'quick' if args.quick else 'full'} run, {seconds:.0f}s)"
-    order = {name: i for i, name in enumerate(["1.", "2.", "3.", "4.", "5.", "6.", "7.", "8."])}
+    order = {name: i for i, name in enumerate(["1.", "2.", "3.", "4.", "5.", "6.", "7.", "8a", "8b", "8c", "8d", "9."])}
     results.sort(key=lambda r: order.get(r.name[:2], 99))
     report.print_report(console, results, title)
     report.write_json(args.out, results, {"mode": "quick" if args.quick else "full", "seconds": round(seconds, 1),

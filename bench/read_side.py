@@ -1,4 +1,4 @@
-"""Measure 8: the read side at two sizes of the log.
+"""Measure 9: the read side at two sizes of the log.
 
 For each size (cases of the demo citizens' real events, ~17 per case) and each
 database: how fast the projector catches up from position 0 (against reading
@@ -116,22 +116,22 @@ def run(kinds: list[str], small_cases: int, large_cases: int, requests: int, pro
         small, large = measured[small_cases], measured[large_cases]
         rate = large["projected"] / large["catch_up_s"]
         raw_rate = large["raw_read"] / large["raw_read_s"]
-        results.append(Result(f"8. projector catch-up, {kind}", round(rate), "events/s", round(raw_rate), "events/s raw read",
+        results.append(Result(f"9. projector catch-up, {kind}", round(rate), "events/s", round(raw_rate), "events/s raw read",
                               ratio=round(rate / raw_rate, 2), target=">= 10,000 events/s", met=rate >= 10_000,
                               notes=f"{large_cases:,} cases, {large['projected']:,} events"))  # fmt: skip
         scaled = large["rebuild_s"] * (1_500_000 / max(1, large["projected"]))
-        results.append(Result(f"8. rebuild, {kind}", round(large["rebuild_s"], 1), "s", None, "",
+        results.append(Result(f"9. rebuild, {kind}", round(large["rebuild_s"], 1), "s", None, "",
                               target="1.5M events <= 300 s", met=scaled <= 300,
                               notes=f"{large['projected']:,} events; at this rate 1.5M take {scaled:.0f} s"))  # fmt: skip
         flat = large["list_p99"] / small["list_p99"]
-        results.append(Result(f"8. GET /cases first page, {kind}", round(large["list_p99"], 2), "ms p99",
+        results.append(Result(f"9. GET /cases first page, {kind}", round(large["list_p99"], 2), "ms p99",
                               round(large["raw_list_p99"], 2), "ms raw table", ratio=round(flat, 2),
                               target="p99 <= 50 ms; large/small <= 1.5", met=large["list_p99"] <= 50 and flat <= 1.5,
                               notes=f"{small_cases:,} cases {small['list_p99']:.2f} ms, {large_cases:,} cases "
                                     f"{large['list_p99']:.2f} ms; filtered {large['list_filtered_p99']:.2f} ms; {CLIENTS} threads"))  # fmt: skip
-        results.append(Result(f"8. /reports/phases, {kind}", round(large["phases_p99"], 2), "ms p99", None, "",
+        results.append(Result(f"9. /reports/phases, {kind}", round(large["phases_p99"], 2), "ms p99", None, "",
                               target="p99 <= 50 ms", met=large["phases_p99"] <= 50, notes=f"{large_cases:,} cases"))  # fmt: skip
-        results.append(Result(f"8. KL changed cases of a day, {kind}", round(large["changed_p99"], 2), "ms p99", None, "",
+        results.append(Result(f"9. KL changed cases of a day, {kind}", round(large["changed_p99"], 2), "ms p99", None, "",
                               target="<= 50 ms", met=large["changed_p99"] <= 50,
                               notes=f"{large_cases:,} cases, day {large['day']}"))  # fmt: skip
     return results

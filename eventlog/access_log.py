@@ -9,7 +9,11 @@ UPDATE and DELETE) and hash-chained like the events:
            [prev_hash, position, recorded_at, actor_id, actor_role, stream_id, what, purpose]
 
 (``stream_id`` as ``null`` for a log-wide read), the first ``prev_hash`` being
-64 zeros. A read is recorded first and shown after: if recording fails, the
+64 zeros. Its head (size and last hash) is its row in ``merkle_frontier``,
+with its Merkle tree (RFC 9162 hashing, ``eventlog.merkle``), moved in the
+same transaction as the rows: cutting reads off the end, or a rewrite, no
+longer passes unnoticed (``verify`` compares the rows with the head, signed
+tree heads compare the tree with what was published). A read is recorded first and shown after: if recording fails, the
 reader sees nothing. Reading the access log is itself recorded.
 
 Group commit: concurrent readers in one process share write transactions.
@@ -31,7 +35,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
-from sqlalchemy import Engine, func, insert, select
+from sqlalchemy import Engine, bindparam, func, insert, select, update
 
 try:
     import fcntl
@@ -41,8 +45,18 @@ except ImportError:  # Windows has none: there processes take turns in SQLite's 
 from eventlog.compiled import DriverStatement
 from eventlog.engines import Engines
 from eventlog.hashing import GENESIS_HASH, format_timestamp, parse_timestamp
+from eventlog.merkle import Frontier
+from eventlog.merkle_store import TreeMissing, TreeWalk, grow, read_state
 from eventlog.records import MAX_ACTOR_ID, MAX_ACTOR_ROLE, MAX_STREAM_ID, check_text
-from eventlog.schema import MAX_ACCESS_PURPOSE, MAX_ACCESS_WHAT, access_log, access_log_cases
+from eventlog.schema import (
+    ACCESS_TREE,
+    MAX_ACCESS_PURPOSE,
+    MAX_ACCESS_WHAT,
+    access_log,
+    access_log_cases,
+    merkle_frontier,
+    merkle_nodes,
+)
 
 # Fixed key of the PostgreSQL advisory lock that serialises access-log appends.
 _ACCESS_LOCK_KEY = 0x5A3C_ACC5
@@ -68,11 +82,18 @@ class AccessVerifyReport:
     checked: int
     first_bad_position: int | None = None
     detail: str = ""
+    #: The kind of fault (the event log's names: gap, broken_chain, changed_header,
+    #: head_mismatch, tree_mismatch, tree_head_mismatch).
+    fault: str | None = None
+    #: The Merkle root (hex) over the rows walked, when the walk got to the end.
+    tree_root: str | None = None
+    #: The chain hash of the last read walked.
+    head_hash: str = GENESIS_HASH
 
     def __str__(self) -> str:
         if self.ok:
-            return f"access log OK: {self.checked} reads verified"
-        return f"access log BROKEN at position {self.first_bad_position}: {self.detail}"
+            return f"access log OK: {self.checked} reads verified, Merkle root {self.tree_root}"
+        return f"access log BROKEN: {self.fault} at position {self.first_bad_position}: {self.detail}"
 
 
 def access_hash(
@@ -144,9 +165,11 @@ class _WriteStatements:
     """The group commit's statements, compiled once for one engine's dialect."""
 
     advisory_lock: DriverStatement | None
-    last: DriverStatement
+    head: DriverStatement
     insert: DriverStatement
     insert_shown: DriverStatement
+    move_head: DriverStatement
+    insert_nodes: DriverStatement
 
 
 _STATEMENTS: weakref.WeakKeyDictionary[Engine, _WriteStatements] = weakref.WeakKeyDictionary()
@@ -159,12 +182,21 @@ def _statements(engine: Engine) -> _WriteStatements:
         lock = select(func.pg_advisory_xact_lock(_ACCESS_LOCK_KEY)) if dialect.name == "postgresql" else None
         found = _STATEMENTS[engine] = _WriteStatements(
             advisory_lock=None if lock is None else DriverStatement(lock, dialect),
-            last=DriverStatement(
-                select(access_log.c.position, access_log.c.hash).order_by(access_log.c.position.desc()).limit(1),
+            head=DriverStatement(
+                select(merkle_frontier.c.size, merkle_frontier.c.chain_hash, merkle_frontier.c.frontier)
+                .where(merkle_frontier.c.tree == ACCESS_TREE)
+                .with_for_update(),
                 dialect,
             ),
             insert=DriverStatement(insert(access_log), dialect),
             insert_shown=DriverStatement(insert(access_log_cases), dialect),
+            move_head=DriverStatement(
+                update(merkle_frontier)
+                .where(merkle_frontier.c.tree == ACCESS_TREE)
+                .values(size=bindparam("new_size"), chain_hash=bindparam("new_hash"), frontier=bindparam("new_frontier")),
+                dialect,
+            ),
+            insert_nodes=DriverStatement(insert(merkle_nodes), dialect),
         )
     return found
 
@@ -284,8 +316,11 @@ class AccessLog:
                         cursor.execute(self._engines.begin_write)
                     if statements.advisory_lock is not None:  # PostgreSQL: other processes append too
                         statements.advisory_lock.execute(cursor)
-                    last = statements.last.execute(cursor).fetchone()
-                    position, prev_hash = (last[0], last[1]) if last is not None else (0, GENESIS_HASH)
+                    head = statements.head.execute(cursor).fetchone()
+                    if head is None:
+                        raise TreeMissing("the access log has no head (merkle_frontier row); call create_schema() first")
+                    position, prev_hash = head[0], head[1]
+                    frontier = Frontier.from_bytes(head[0], bytes(head[2]))
                     for p in batch:
                         position += 1
                         recorded_at = format_timestamp(datetime.now(timezone.utc))
@@ -298,6 +333,12 @@ class AccessLog:
                                                     p.stream_id, p.what, p.purpose, prev_hash, row_hash))  # fmt: skip
                         prev_hash = row_hash
                     statements.insert.executemany(cursor, rows)
+                    nodes = grow(frontier, ACCESS_TREE, (row["hash"] for row in rows))
+                    statements.move_head.execute(
+                        cursor, {"new_size": frontier.size, "new_hash": prev_hash, "new_frontier": frontier.to_bytes()}
+                    )
+                    if nodes:
+                        statements.insert_nodes.executemany(cursor, nodes)
                     shown_rows = [{"access_position": row["position"], "stream_id": case_id}
                                   for row, p in zip(rows, batch, strict=True) for case_id in dict.fromkeys(p.shown)]  # fmt: skip
                     if shown_rows:
@@ -349,26 +390,62 @@ class AccessLog:
             for row in conn.execute(select(*access_log.c).order_by(access_log.c.position)):
                 yield _record(row)
 
-    def verify(self) -> AccessVerifyReport:
-        """Walk the access log's chain: no gap, no changed row, every link intact."""
+    def verify(self, roots: dict[int, bytes] | None = None, batch_size: int = 10_000) -> AccessVerifyReport:
+        """Walk the access log: no gap, no changed row, every link intact, the rows ending
+        where its head says, its stored Merkle tree matching the rows, and (``roots``,
+        from signed tree heads: size -> root) the tree still holding what was signed."""
         expected, prev, checked = 1, GENESIS_HASH, 0
+        tree = TreeWalk(ACCESS_TREE, roots)
+
+        def fail(fault: str, position: int, detail: str) -> AccessVerifyReport:
+            return AccessVerifyReport(False, checked, position, detail, fault)
+
         with self._engines.read.connect() as conn:
             conn = conn.execution_options(**self._engines.snapshot_options)
             with conn.begin():
-                for row in conn.execute(select(*access_log.c).order_by(access_log.c.position)):
-                    (position, recorded_at, actor_id, actor_role, stream_id, what, purpose, prev_hash, row_hash) = row
-                    if position != expected:
-                        return AccessVerifyReport(False, checked, expected, f"position {expected} is missing")
-                    if prev_hash != prev:
-                        return AccessVerifyReport(False, checked, position, "prev_hash does not link to the row before")
-                    computed = access_hash(prev_hash, position, recorded_at, actor_id, actor_role, stream_id, what, purpose)
-                    if computed != row_hash:
-                        return AccessVerifyReport(False, checked, position, "a field does not match the stored hash")
-                    expected, prev, checked = expected + 1, row_hash, checked + 1
+                after = 0
+                while True:
+                    rows = conn.execute(
+                        select(*access_log.c).where(access_log.c.position > after).order_by(access_log.c.position).limit(batch_size)
+                    ).all()
+                    if not rows:
+                        break
+                    fault, expected, prev, passed = check_access_rows(rows, expected, prev)
+                    checked += passed
+                    if fault is not None:
+                        return fail(*fault)
+                    fault = tree.feed(conn, [row[-1] for row in rows])
+                    if fault is not None:
+                        return fail(*fault)
+                    after = rows[-1][0]
+                try:
+                    state = read_state(conn, ACCESS_TREE)
+                except TreeMissing as missing:
+                    return fail("head_mismatch", checked + 1, str(missing))
+        fault = tree.finish(state, prev)
+        if fault is not None:
+            return fail(*fault)
         shown_fault = self._verify_shown()
         if shown_fault is not None:
-            return AccessVerifyReport(False, checked, shown_fault[0], shown_fault[1])
-        return AccessVerifyReport(True, checked)
+            return fail("changed_shown", *shown_fault)
+        return AccessVerifyReport(True, checked, tree_root=tree.root().hex(), head_hash=prev)
+
+
+def check_access_rows(rows, expected: int, prev: str) -> tuple[tuple[str, int, str] | None, int, str, int]:
+    """Check access-log rows (all columns, in position order) that should start at position
+    ``expected`` and link to ``prev``: the fault (kind, position, detail) or None, the next
+    expected position, the last good hash, and how many rows passed."""
+    checked = 0
+    for row in rows:
+        (position, recorded_at, actor_id, actor_role, stream_id, what, purpose, prev_hash, row_hash) = row
+        if position != expected:
+            return ("gap", expected, f"position {expected} is missing; the next read is at {position}"), expected, prev, checked
+        if prev_hash != prev:
+            return ("broken_chain", position, "prev_hash does not link to the read before"), expected, prev, checked
+        if access_hash(prev_hash, position, recorded_at, actor_id, actor_role, stream_id, what, purpose) != row_hash:
+            return ("changed_header", position, "a field does not match the stored hash"), expected, prev, checked
+        expected, prev, checked = expected + 1, row_hash, checked + 1
+    return None, expected, prev, checked
 
     def _verify_shown(self) -> tuple[int, str] | None:
         """Every list view's shown cases still match the digest its hashed ``what`` carries."""

@@ -111,6 +111,8 @@ FAULTS = (
     "head_mismatch",
     "stream_version_gap",
     "checkpoint_mismatch",
+    "tree_mismatch",
+    "tree_head_mismatch",
 )
 
 
@@ -131,12 +133,15 @@ class VerifyReport:
     fault: str | None = None
     first_bad_position: int | None = None
     detail: str = ""
+    #: The Merkle root (hex, RFC 9162) over the rows walked, when the walk got to the end.
+    tree_root: str | None = None
 
     def __str__(self) -> str:
         if self.ok:
+            root = f", Merkle root {self.tree_root}" if self.tree_root else ""
             return (
                 f"event log OK: {self.checked} events verified, "
-                f"head at position {self.head_position} with hash {self.head_hash}"
+                f"head at position {self.head_position} with hash {self.head_hash}{root}"
             )
         return (
             f"event log BROKEN: {self.fault} at position {self.first_bad_position}: {self.detail} "

@@ -13,7 +13,9 @@ from sqlalchemy import (
     Column,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
+    SmallInteger,
     String,
     Table,
     Text,
@@ -137,6 +139,61 @@ case_keys = Table(
     Column("key_id", String(KEY_ID_LENGTH), nullable=False, index=True),
 )
 
+# -- Merkle trees over both logs (eventlog.merkle, eventlog.merkle_store) -------------
+
+#: The trees, by the log they cover.
+EVENTS_TREE = 1
+ACCESS_TREE = 2
+TREE_NAMES = {EVENTS_TREE: "events", ACCESS_TREE: "access_log"}
+
+merkle_nodes = Table(
+    "merkle_nodes",
+    metadata,
+    Column("tree", SmallInteger, primary_key=True, autoincrement=False),
+    # The 0-based leaf index whose append completed these subtrees (leaf i
+    # completes one per trailing 1-bit of i, so only odd leaves have a row).
+    Column("leaf", PositionType, primary_key=True, autoincrement=False),
+    # Their roots, 32 bytes each, level 1 upwards: written once, never changed.
+    Column("hashes", LargeBinary, nullable=False),
+    sqlite_with_rowid=False,
+)
+
+merkle_frontier = Table(
+    "merkle_frontier",
+    metadata,
+    # One row per tree: its size, the chain hash of its last row (for the
+    # access log this row is its head), and the roots of its complete subtrees,
+    # largest first, concatenated. Moved in the same transaction as each append.
+    Column("tree", SmallInteger, primary_key=True, autoincrement=False),
+    Column("size", PositionType, nullable=False),
+    Column("chain_hash", String(HASH_LENGTH), nullable=False),
+    Column("frontier", LargeBinary, nullable=False),
+)
+
+#: Length of a log id (a UUID, text).
+LOG_ID_LENGTH = 36
+
+log_identity = Table(
+    "log_identity",
+    metadata,
+    # One row, made with the schema: signed tree heads name the log they are of,
+    # so a head of another installation's log is refused rather than compared.
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("log_id", String(LOG_ID_LENGTH), nullable=False),
+)
+
+tree_heads = Table(
+    "tree_heads",
+    metadata,
+    # Every signed tree head this installation wrote, as signed (JSON): the
+    # HTTP API publishes them, and exports prove consistency from the last one.
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("events_size", PositionType, nullable=False),
+    Column("access_size", PositionType, nullable=False),
+    Column("created_at", String(TIMESTAMP_LENGTH), nullable=False),
+    Column("signed", Text, nullable=False),
+)
+
 # -- append-only guards ----------------------------------------------------------
 #
 # The database itself refuses to change history: UPDATE, DELETE (and on
@@ -145,7 +202,7 @@ case_keys = Table(
 # ``citizen_keys`` and appends an event, so the stored ciphertext (and the
 # chain over it) stays as it was.
 
-APPEND_ONLY_TABLES = ("events", "access_log", "access_log_cases")
+APPEND_ONLY_TABLES = ("events", "access_log", "access_log_cases", "merkle_nodes", "log_identity", "tree_heads")
 
 _SQLITE_GUARDS = tuple(
     f"CREATE TRIGGER IF NOT EXISTS {table}_no_{op.lower()} BEFORE {op} ON {table} "
@@ -158,6 +215,11 @@ _SQLITE_GUARDS = tuple(
     "BEGIN SELECT RAISE(ABORT, 'the log head only moves forward'); END",
     "CREATE TRIGGER IF NOT EXISTS log_head_no_delete BEFORE DELETE ON log_head "
     "BEGIN SELECT RAISE(ABORT, 'the log head row cannot be deleted'); END",
+    "CREATE TRIGGER IF NOT EXISTS merkle_frontier_forward_only BEFORE UPDATE ON merkle_frontier "
+    "WHEN NEW.size <= OLD.size OR NEW.tree <> OLD.tree "
+    "BEGIN SELECT RAISE(ABORT, 'a Merkle tree only grows'); END",
+    "CREATE TRIGGER IF NOT EXISTS merkle_frontier_no_delete BEFORE DELETE ON merkle_frontier "
+    "BEGIN SELECT RAISE(ABORT, 'a Merkle tree only grows'); END",
 )
 
 _POSTGRES_GUARDS = (
@@ -194,6 +256,21 @@ _POSTGRES_GUARDS = (
     "FOR EACH ROW EXECUTE FUNCTION samskab_head_forward_only()",
     "CREATE OR REPLACE TRIGGER log_head_no_truncate BEFORE TRUNCATE ON log_head "
     "FOR EACH STATEMENT EXECUTE FUNCTION samskab_append_only()",
+    """
+    CREATE OR REPLACE FUNCTION samskab_tree_grows_only() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        IF TG_OP <> 'UPDATE' OR NEW.size <= OLD.size OR NEW.tree <> OLD.tree THEN
+            RAISE EXCEPTION 'a Merkle tree only grows (% refused)', TG_OP
+                USING ERRCODE = 'integrity_constraint_violation';
+        END IF;
+        RETURN NEW;
+    END
+    $$
+    """,
+    "CREATE OR REPLACE TRIGGER merkle_frontier_grows_only BEFORE UPDATE OR DELETE ON merkle_frontier "
+    "FOR EACH ROW EXECUTE FUNCTION samskab_tree_grows_only()",
+    "CREATE OR REPLACE TRIGGER merkle_frontier_no_truncate BEFORE TRUNCATE ON merkle_frontier "
+    "FOR EACH STATEMENT EXECUTE FUNCTION samskab_append_only()",
 )
 
 #: What removes the guards: an attacker with the database owner's rights can run
@@ -205,6 +282,8 @@ GUARD_TRIGGERS = {
             *(f"{t}_no_{op}" for t in APPEND_ONLY_TABLES for op in ("update", "delete")),
             "log_head_forward_only",
             "log_head_no_delete",
+            "merkle_frontier_forward_only",
+            "merkle_frontier_no_delete",
         )
     ),
     "postgresql": tuple(
@@ -214,6 +293,8 @@ GUARD_TRIGGERS = {
             *((t, f"{t}_no_truncate") for t in APPEND_ONLY_TABLES),
             ("log_head", "log_head_forward_only"),
             ("log_head", "log_head_no_truncate"),
+            ("merkle_frontier", "merkle_frontier_grows_only"),
+            ("merkle_frontier", "merkle_frontier_no_truncate"),
         )
     ),
 }

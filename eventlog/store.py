@@ -19,6 +19,8 @@ append connections (``eventlog.engines.DriverConnections``) for itself.
 from __future__ import annotations
 
 import json
+import uuid
+from dataclasses import replace
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timezone
 from typing import Any, NamedTuple
@@ -40,8 +42,19 @@ from eventlog.hashing import (
     parse_timestamp,
     payload_hash,
 )
+from eventlog.merkle import Frontier
+from eventlog.merkle_store import TreeMissing, TreeWalk, grow, install_trees, read_state
 from eventlog.records import MAX_STREAM_ID, AppendResult, NewEvent, StoredEvent, VerifyReport, check_text
-from eventlog.schema import HEAD_ROW_ID, guard_statements, log_head, metadata
+from eventlog.schema import (
+    EVENTS_TREE,
+    HEAD_ROW_ID,
+    guard_statements,
+    log_head,
+    log_identity,
+    merkle_frontier,
+    merkle_nodes,
+    metadata,
+)
 from eventlog.schema import events as events_table
 from eventlog.verification import VERIFY_COLUMNS, ChainWalker
 
@@ -116,6 +129,12 @@ class EventStore:
                 .values(id=HEAD_ROW_ID, position=0, hash=GENESIS_HASH)
                 .on_conflict_do_nothing(index_elements=[log_head.c.id])
             )
+            conn.execute(
+                insert(log_identity)
+                .values(id=HEAD_ROW_ID, log_id=str(uuid.uuid4()))
+                .on_conflict_do_nothing(index_elements=[log_identity.c.id])
+            )
+            install_trees(conn)
             # Straight to the driver, without parameters: the trigger bodies hold '%'.
             cursor = conn.connection.cursor()
             try:
@@ -258,8 +277,8 @@ class EventStore:
         sql = self._driver
         head = sql.lock_head.execute(cursor, {"stream_id": stream_id, "event_id": batch[0][0].event_id}).fetchone()
         if head is None:
-            raise EventLogError("the event log has no head row; call create_schema() first")
-        head_position, head_hash, actual_version, first_stored_at = head
+            raise EventLogError("the event log has no head row or no Merkle tree row; call create_schema() first")
+        head_position, head_hash, actual_version, first_stored_at, tree_size, frontier = head
         if first_stored_at is not None:
             stored = []
             for item, _ in batch:
@@ -270,7 +289,7 @@ class EventStore:
         if actual_version != expected_version:
             raise ConcurrencyConflict(stream_id, expected_version, actual_version)
         rows = _chain_rows(stream_id, expected_version, batch, head_position, head_hash)
-        sql.write(cursor, rows)
+        sql.write(cursor, rows, self._grow_tree(head_position, tree_size, frontier, rows))
         positions = tuple(row["position"] for row in rows)
         return AppendResult(
             stream_id=stream_id,
@@ -280,6 +299,22 @@ class EventStore:
             positions=positions,
             duplicate=False,
         )
+
+    def _grow_tree(
+        self, head_position: int, tree_size: int | None, frontier: bytes | None, rows: list[dict[str, Any]]
+    ) -> _TreeWrite:
+        """The Merkle tree's update for ``rows``: the frontier moved over their leaves and
+        the subtrees they complete (``eventlog.merkle_store``), written with the rows."""
+        if tree_size is None or frontier is None:
+            raise TreeMissing("the event log has no Merkle tree row; call create_schema() first")
+        if tree_size != head_position:
+            raise TreeMissing(
+                f"the event log's Merkle tree holds {tree_size} leaves but the head is at position "
+                f"{head_position}; run 'samskab audit verify'"
+            )
+        grown = Frontier.from_bytes(tree_size, bytes(frontier))
+        nodes = grow(grown, EVENTS_TREE, (row["hash"] for row in rows))
+        return _TreeWrite(grown.size, grown.to_bytes(), nodes)
 
     def _explain_integrity_error(
         self, err: Exception, stream_id: str, expected_version: int, batch: list[tuple[NewEvent, str]]
@@ -351,17 +386,26 @@ class EventStore:
 
     # -- verifying ----------------------------------------------------------
 
-    def verify(self, batch_size: int = 10_000, anchors: Mapping[int, str] | None = None) -> VerifyReport:
+    def verify(
+        self,
+        batch_size: int = 10_000,
+        anchors: Mapping[int, str] | None = None,
+        roots: Mapping[int, bytes] | None = None,
+    ) -> VerifyReport:
         """Walk every row in position order and report the first fault, if any.
 
         Reads in batches inside one snapshot transaction, so memory stays
         bounded and appends made meanwhile neither block nor confuse it.
         ``anchors`` maps positions to the hashes they must have (from signed
-        checkpoints); a difference is a ``checkpoint_mismatch``.
+        checkpoints); a difference is a ``checkpoint_mismatch``. The Merkle
+        tree is recomputed from the rows and compared with the stored one
+        (``tree_mismatch``) and with ``roots`` (tree size -> root, from signed
+        tree heads; ``tree_head_mismatch``).
         """
         if batch_size < 1:
             raise ValueError(f"batch_size must be at least 1, got {batch_size}")
         walker = ChainWalker(anchors)
+        tree = TreeWalk(EVENTS_TREE, roots)
         with self._engines.read.connect() as conn:
             conn = conn.execution_options(**self._engines.snapshot_options)
             with conn.begin():
@@ -373,9 +417,25 @@ class EventStore:
                     report = walker.feed(rows)
                     if report is not None:
                         return report
+                    fault = tree.feed(conn, [row[0] for row in rows])
+                    if fault is not None:
+                        return walker._fail(*fault)
                     after = rows[-1][2]
                 head = conn.execute(self._select_head).first()
-        return walker.finish(None if head is None else (head[0], head[1]))
+                try:
+                    state = read_state(conn, EVENTS_TREE)
+                except TreeMissing as missing:
+                    state = None
+                    missing_detail = str(missing)
+        report = walker.finish(None if head is None else (head[0], head[1]))
+        if not report.ok:
+            return report
+        if state is None:
+            return walker._fail("head_mismatch", walker.last_position + 1, missing_detail)
+        fault = tree.finish(state, walker.last_hash)
+        if fault is not None:
+            return walker._fail(*fault)
+        return replace(report, tree_root=tree.root().hex())
 
     # -- statements -----------------------------------------------------------
 
@@ -416,21 +476,50 @@ class EventStore:
         )
         # One round trip opens an append: lock the head, and learn the stream's
         # version and whether the batch's first event id is already stored.
+        events_tree = merkle_frontier.c.tree == EVENTS_TREE
         lock_and_look = select(
             log_head.c.position,
             log_head.c.hash,
             self._max_version.scalar_subquery(),
             select(c.position).where(c.event_id == bindparam("event_id")).scalar_subquery(),
-        ).where(head_row)
+            merkle_frontier.c.size,
+            merkle_frontier.c.frontier,
+        ).where(head_row, events_tree)
+        # The tree moves with the head: size, last chain hash, frontier.
+        move_tree = (
+            update(merkle_frontier)
+            .where(events_tree)
+            .values(size=bindparam("new_tree_size"), chain_hash=bindparam("new_hash"), frontier=bindparam("new_frontier"))
+        )
+        insert_nodes = merkle_nodes.insert()
         dialect = self._engines.write.dialect
         self._driver = _AppendStatements(
             dialect,
-            lock_head=lock_and_look.with_for_update(of=log_head),
+            # Both rows locked: on PostgreSQL an appender that waited for the
+            # lock reads the versions the appender before it committed (a
+            # subquery would read its statement's older snapshot).
+            lock_head=lock_and_look.with_for_update(of=[log_head, merkle_frontier]),
             find_event=self._find_event_ids.where(c.event_id == bindparam("event_id")),
             insert_events=self._insert_events,
             move_head=self._move_head,
-            # PostgreSQL can move the head in the statement that inserts a row.
+            move_tree=move_tree,
+            insert_nodes=insert_nodes,
+            # PostgreSQL can move the head (and the tree) in the statement that inserts a row.
             write_one=self._insert_events.add_cte(self._move_head.cte("move_head"))
+            if dialect.name == "postgresql"
+            else None,
+            write_one_tree=self._insert_events.add_cte(
+                self._move_head.cte("move_head"), move_tree.cte("move_tree")
+            )
+            if dialect.name == "postgresql"
+            else None,
+            write_one_tree_nodes=self._insert_events.add_cte(
+                self._move_head.cte("move_head"),
+                move_tree.cte("move_tree"),
+                insert_nodes.values(tree=EVENTS_TREE, leaf=bindparam("node_leaf"), hashes=bindparam("node_hashes")).cte(
+                    "new_nodes"
+                ),
+            )
             if dialect.name == "postgresql"
             else None,
         )
@@ -479,6 +568,14 @@ class _StoredId(NamedTuple):
     payload_hash: str
 
 
+class _TreeWrite(NamedTuple):
+    """What an append changes in the event log's Merkle tree."""
+
+    size: int
+    frontier: bytes
+    nodes: list[dict[str, Any]]
+
+
 class _AppendStatements:
     """The append path's statements, compiled once for the write engine's dialect."""
 
@@ -487,26 +584,50 @@ class _AppendStatements:
         self.find_event = DriverStatement(statements["find_event"], dialect)
         self.insert_events = DriverStatement(statements["insert_events"], dialect)
         self.move_head = DriverStatement(statements["move_head"], dialect)
-        write_one = statements["write_one"]
-        self.write_one = None if write_one is None else DriverStatement(write_one, dialect)
+        self.move_tree = DriverStatement(statements["move_tree"], dialect)
+        self.insert_nodes = DriverStatement(statements["insert_nodes"], dialect)
+        compiled = {}
+        for name in ("write_one", "write_one_tree", "write_one_tree_nodes"):
+            statement = statements[name]
+            compiled[name] = None if statement is None else DriverStatement(statement, dialect)
+        self.write_one = compiled["write_one"]
+        self.write_one_tree = compiled["write_one_tree"]
+        self.write_one_tree_nodes = compiled["write_one_tree_nodes"]
 
     def writes_in_one_statement(self, rows: int) -> bool:
         """Whether ``write`` sends a single statement for ``rows`` rows (the pipelined
         transaction needs no BEGIN and COMMIT then)."""
         return rows == 1 and self.write_one is not None
 
-    def write(self, cursor: Any, rows: list[dict[str, Any]]) -> None:
-        """Insert the chained rows and move the head to the last of them."""
+    def write(self, cursor: Any, rows: list[dict[str, Any]], tree: _TreeWrite | None) -> None:
+        """Insert the chained rows, move the head to the last of them, and grow the tree
+        (``tree`` None: the chain alone, as before the trees; the benchmark's baseline)."""
         head = {"new_position": rows[-1]["position"], "new_hash": rows[-1]["hash"]}
+        if tree is not None:
+            head["new_tree_size"] = tree.size
+            head["new_frontier"] = tree.frontier
         if self.writes_in_one_statement(len(rows)):
-            # WITH move_head AS (UPDATE log_head ...) INSERT INTO events ...:
+            # WITH move_head AS (UPDATE log_head ...), move_tree AS (UPDATE merkle_frontier ...)
+            # [, new_nodes AS (INSERT INTO merkle_nodes ...)] INSERT INTO events ...:
             # PostgreSQL runs a data-modifying WITH exactly once and to the end
-            # (the head's guard trigger fires as for a plain UPDATE), and the
+            # (the guard triggers fire as for a plain UPDATE), and the
             # statement is all-or-nothing.
-            self.write_one.execute(cursor, {**rows[0], **head})
+            if tree is None:
+                self.write_one.execute(cursor, {**rows[0], **head})
+            elif tree.nodes:
+                (node,) = tree.nodes
+                self.write_one_tree_nodes.execute(
+                    cursor, {**rows[0], **head, "node_leaf": node["leaf"], "node_hashes": node["hashes"]}
+                )
+            else:
+                self.write_one_tree.execute(cursor, {**rows[0], **head})
             return
         self.insert_events.executemany(cursor, rows)
         self.move_head.execute(cursor, head)
+        if tree is not None:
+            self.move_tree.execute(cursor, head)
+            if tree.nodes:
+                self.insert_nodes.executemany(cursor, tree.nodes)
 
 
 def _prepare(stream_id: str, expected_version: int, events: Sequence[NewEvent]) -> list[tuple[NewEvent, str]]:

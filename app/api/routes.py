@@ -207,6 +207,16 @@ def build_router() -> APIRouter:
     def audit_verify(reading: Reading, back: Back) -> dict[str, Any]:
         return back.verify(reading)
 
+    @router.get("/audit/tree-head", tags=["audit"],
+                summary="The latest signed tree head of both logs (sizes, Merkle roots, time; public, no personal data)")
+    def audit_tree_head(back: Back) -> dict[str, Any]:
+        return back.tree_head()
+
+    @router.get("/audit/consistency", tags=["audit"],
+                summary="An RFC 9162 consistency proof between two sizes of the events or access log (public)")
+    def audit_consistency(back: Back, first: int, second: int, log: str = "events") -> dict[str, Any]:
+        return back.consistency(log, first, second)
+
     @router.get("/reports/phases", tags=["reports"], summary="Cases by phase and overdue count (no personal data)")
     async def report_phases(reading: Reading, back: Back, response: Response, min_position: MinPosition = None) -> dict[str, Any]:
         fresh = await back.up_to(min_position)

@@ -27,6 +27,9 @@ from app.tokens import InvalidToken, TokenVerifier
 from domain.access import PERSONAL_DATA_READS, Action, Decision, Subject, may, visible_event, visible_state
 from domain.case import ALLOWED, CaseState, fold
 from domain.messages import Role
+from eventlog.merkle_store import NodeReader, read_state
+from eventlog.schema import TREE_NAMES
+from eventlog.tree_heads import latest_published
 from eventlog import EventStore, StoredEvent
 from eventlog.access_log import AccessLog
 from projections import queries
@@ -405,6 +408,27 @@ class Backend:
         self.authorize(reader.who, Action.AUDIT_TRAIL, state=self.state_of(stored))
         self.record_read(reader, Action.AUDIT_TRAIL, case_id)
         return [_trail_entry(s) for s in stored]
+
+    def tree_head(self) -> dict[str, Any]:
+        """The last signed tree head, for anyone who keeps them (an auditor, a supervisory authority)."""
+        head = latest_published(self.store)
+        if head is None:
+            raise ApiError(404, "no tree head has been signed yet ('samskab audit checkpoint' signs one)",
+                           rule="tree_head.none")  # fmt: skip
+        return head.to_dict()
+
+    def consistency(self, log: str, first: int, second: int) -> dict[str, Any]:
+        """RFC 9162 2.1.4: the proof that the log at ``second`` rows extends the log at ``first``."""
+        trees = {name: tree for tree, name in TREE_NAMES.items()}
+        if log not in trees:
+            raise ApiError(422, f"log must be one of {', '.join(trees)}", rule="consistency.log", field="log")
+        with self.store.engines.read.connect() as conn:
+            size = read_state(conn, trees[log]).size
+            if not 0 < first <= second <= size:
+                raise ApiError(422, f"sizes must satisfy 0 < first <= second <= {size} (the {log} log's size)",
+                               rule="consistency.sizes", field="first")  # fmt: skip
+            proof = NodeReader(conn, trees[log]).consistency_proof(first, second)
+        return {"log": log, "first": first, "second": second, "proof": [p.hex() for p in proof]}
 
     def verify(self, reader: Reader) -> dict[str, Any]:
         self.authorize(reader.who, Action.AUDIT_VERIFY)

@@ -128,3 +128,25 @@ async def test_the_list_pages_filters_and_refuses_bad_parameters_by_name(api, ca
     # the list view was logged once, with the case it showed
     reads = (await api.get(f"/cases/{case_id}/access-log", "caseworker")).json()
     assert any(r["what"].startswith("shown#list_cases") and r["case_id"] is None for r in reads)
+
+
+async def test_signed_tree_heads_and_consistency_proofs_are_published(api, case_id, store):
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from eventlog.merkle import verify_consistency
+    from eventlog.tree_heads import sign_current
+
+    assert (await api.get("/audit/tree-head", None)).status_code == 404
+    await api.open(case_id)
+    key = Ed25519PrivateKey.generate()
+    first, _ = sign_current(store, key)
+    await api.give(case_id, {"type": "open_visitation", "actor": scenario.CASEWORKER})
+    second, _ = sign_current(store, key)
+
+    published = (await api.get("/audit/tree-head", None)).json()
+    assert published == second.to_dict()
+    answer = (await api.get(f"/audit/consistency?first={first.events.size}&second={second.events.size}", None)).json()
+    verify_consistency(first.events.size, second.events.size, bytes.fromhex(first.events.root),
+                       bytes.fromhex(second.events.root), [bytes.fromhex(p) for p in answer["proof"]])
+    too_far = await api.get(f"/audit/consistency?first=1&second={second.events.size + 5}", None)
+    assert too_far.status_code == 422

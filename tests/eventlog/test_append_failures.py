@@ -39,17 +39,38 @@ def batch(count: int, start: int = 0) -> list[NewEvent]:
 class AppendFailureContract:
     backend: str
 
+    @staticmethod
+    def _tree_row(log) -> dict:
+        (size, chain_hash, frontier) = log.sql("SELECT size, chain_hash, frontier FROM merkle_frontier WHERE tree = 1")[0]
+        return {"s": size, "c": chain_hash, "f": frontier}
+
+    _MOVE_TREE = "UPDATE merkle_frontier SET size = :s, chain_hash = :c, frontier = :f WHERE tree = 1"
+
     def _head_moved_back_by_one(self, log) -> tuple[int, str]:
-        """Fill a little log, then move the head back one row, as a tamperer could.
+        """Fill a little log, then move the head (and its Merkle tree) back one row, as a tamperer could.
 
         The next append then numbers its first row with a position that is
         taken, so the INSERT (after the head was locked and read) is refused
         by the primary key.
         """
+        log.store.append("filler", 0, batch(2))
+        tree_at_two = self._tree_row(log)
+        log.store.append("filler", 2, batch(1, start=2))
+        self._tree_at_three = self._tree_row(log)
+        rows = log.store.read_all()
+        log.tamper("UPDATE log_head SET position = :p, hash = :h", (self._MOVE_TREE, tree_at_two),
+                   p=rows[-2].position, h=rows[-2].hash)
+        return log.store.head()
+
+    def test_a_head_moved_back_without_its_tree_is_refused_before_any_write(self, log):
         log.store.append("filler", 0, batch(3))
         rows = log.store.read_all()
         log.tamper("UPDATE log_head SET position = :p, hash = :h", p=rows[-2].position, h=rows[-2].hash)
-        return log.store.head()
+
+        with pytest.raises(EventLogError, match="Merkle tree holds 3 leaves but the head is at position 2"):
+            log.store.append("case-2", 0, batch(1, start=10))
+
+        assert len(log.store.read_all()) == 3 and log.store.stream_version("case-2") == 0
 
     def _assert_unchanged(self, log, head: tuple[int, str], rows: int) -> None:
         assert log.store.head() == head
@@ -72,7 +93,8 @@ class AppendFailureContract:
         with pytest.raises(EventLogError):
             log.store.append("case-2", 0, batch(size, start=10))
         last = log.store.read_all()[-1]
-        log.tamper("UPDATE log_head SET position = :p, hash = :h", p=last.position, h=last.hash)
+        log.tamper("UPDATE log_head SET position = :p, hash = :h", (self._MOVE_TREE, self._tree_at_three),
+                   p=last.position, h=last.hash)
 
         result = log.store.append("case-2", 0, batch(size, start=20))
 

@@ -67,7 +67,9 @@ def test_checkpoint_verify_export_verify_export_and_erase(cli, case, tmp_path):
     checkpoint = tmp_path / "outside" / "cp.json"
     assert cli("checkpoint", "--out", str(checkpoint)).exit_code == 0
     verified = cli("verify", "--checkpoint", str(checkpoint))
-    assert verified.exit_code == 0 and "signed prefix" in verified.output
+    assert verified.exit_code == 0 and "signed head(s) vouch for" in verified.output
+    grown = cli("verify", "--since", str(checkpoint))
+    assert grown.exit_code == 0 and "consistency proof" in grown.output
 
     out = tmp_path / "outside" / "all.jsonl"
     exported = cli("export", "--all", "--out", str(out), "--as", "auditor:ida", "--purpose", "revision")
@@ -75,6 +77,11 @@ def test_checkpoint_verify_export_verify_export_and_erase(cli, case, tmp_path):
     assert "Jonas" not in out.read_text() and "0412981234" not in out.read_text()
     alone = cli("verify-export", str(out))
     assert alone.exit_code == 0 and "export OK" in alone.output
+
+    proofs = tmp_path / "outside" / "proofs.jsonl"
+    proven = cli("prove", case, "--out", str(proofs), "--as", "auditor:ida", "--purpose", "revision")
+    assert proven.exit_code == 0, proven.output
+    assert cli("verify-export", str(proofs)).exit_code == 0
 
     wrong_role = cli("erase", "041298-1234", "--basis", "GDPR art. 17", "--as", "caseworker:anne")
     assert wrong_role.exit_code == 1 and "rule: erasure.role_not_allowed" in wrong_role.output
@@ -85,6 +92,55 @@ def test_checkpoint_verify_export_verify_export_and_erase(cli, case, tmp_path):
     assert "Jonas" not in after.output and "[slettet]" in after.output
 
     lines = out.read_text().splitlines()
-    out.write_text("\n".join(lines[:1] + lines[2:]) + "\n")
+    out.write_text("\n".join(lines[:2] + lines[3:]) + "\n")
     broken = cli("verify-export", str(out))
     assert broken.exit_code == 1 and "gap" in broken.output
+
+
+def test_verify_never_creates_a_database_and_names_a_wrong_path(tmp_path, monkeypatch):
+    misspelt = tmp_path / "no-such-dir" / "eventlog.db"
+    monkeypatch.setenv("SAMSKAB_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("SAMSKAB_DATABASE_URL", f"sqlite:///{misspelt}")
+    get_settings.cache_clear()
+    from app.cli import app
+
+    result = CliRunner().invoke(app, ["audit", "verify"], env={"COLUMNS": "200"})
+    get_settings.cache_clear()
+
+    assert result.exit_code == 2 and str(misspelt) in result.output and "does not exist" in result.output
+    assert not misspelt.exists() and not misspelt.parent.exists()
+
+
+def test_verify_does_not_recreate_a_dropped_trigger_or_a_deleted_head(cli, case, tmp_path):
+    import sqlite3
+
+    db = tmp_path / "eventlog.db"
+    conn = sqlite3.connect(db)
+    conn.execute("DROP TRIGGER log_head_no_delete")
+    conn.execute("DELETE FROM log_head")
+    conn.commit()
+    conn.close()
+
+    result = cli("verify")
+
+    assert result.exit_code == 1 and "head_mismatch" in result.output and "log_head_no_delete" in result.output
+    conn = sqlite3.connect(db)
+    assert conn.execute("SELECT count(*) FROM log_head").fetchone() == (0,)
+    assert conn.execute("SELECT count(*) FROM sqlite_master WHERE name = 'log_head_no_delete'").fetchone() == (0,)
+    conn.close()
+
+
+def test_bad_input_is_a_clear_error_and_writes_nothing(cli, case, tmp_path):
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"format": "samskab-tree-head/1", "events": {"size": "x"}}')
+    assert cli("verify", "--since", str(bad)).exit_code == 2
+    bad.write_text("not json")
+    malformed = cli("verify", "--since", str(bad))
+    assert malformed.exit_code == 2 and "not JSON" in malformed.output
+
+    before = cli("access", case, "--as", "auditor:ida", "--purpose", "count").output.count("auditor")
+    none = cli("prove", "K-404", "--out", str(tmp_path / "p.jsonl"), "--as", "auditor:ida", "--purpose", "p")
+    assert none.exit_code == 1 and "no events for case K-404" in none.output and not (tmp_path / "p.jsonl").exists()
+    after = cli("access", case, "--as", "auditor:ida", "--purpose", "count").output.count("auditor")
+    assert after == before + 1  # only the second listing itself was recorded
+

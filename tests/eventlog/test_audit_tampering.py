@@ -19,7 +19,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from eventlog import NewEvent
 from eventlog.access_log import AccessLog
 from eventlog.checkpoints import CheckpointInvalid, checkpoint_log, sign_checkpoint, verify_against
+from eventlog.access_log import access_hash
 from eventlog.hashing import event_hash, payload_hash
+from eventlog.tree_heads import TreeHeadInvalid, sign_current, verify_since
 
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=timezone.utc)
 N = 8
@@ -43,6 +45,13 @@ def fill(log) -> None:
 
 def rows(log) -> list[tuple]:
     return log.sql(f"SELECT {HEADER}, payload, payload_hash, hash FROM events ORDER BY position")
+
+
+def regrow_trees(log) -> None:
+    """What a thorough attacker does after changing rows: throw the Merkle trees
+    away and let the store grow them again over the changed rows."""
+    log.tamper("DELETE FROM merkle_nodes", "DELETE FROM merkle_frontier")
+    log.store.create_schema()
 
 
 def shift_from(position: int) -> list[str]:
@@ -141,6 +150,7 @@ class TamperingMatrix:
         cp = self.checkpoint(log, signer)
         sixth = rows(log)[5][-1]
         log.tamper("DELETE FROM events WHERE position > 6", ("UPDATE log_head SET position = 6, hash = :h", {"h": sixth}))
+        regrow_trees(log)
 
         assert self.verdict(log) == (True, None, None)  # a consistent, shorter log
         assert self.verdict(log, cp, signer) == (False, "checkpoint_mismatch", 7)
@@ -164,6 +174,7 @@ class TamperingMatrix:
             prev = new_hash
         statements.append(("UPDATE log_head SET hash = :h", {"h": prev}))
         log.tamper(*statements)
+        regrow_trees(log)
 
         assert self.verdict(log) == (True, None, None)  # the chain is consistent again
         ok, fault, position = self.verdict(log, cp, signer)
@@ -231,6 +242,146 @@ class TamperingMatrix:
         fill(log)
         log.store.append("case-a", 4, [event(10)])
         assert log.store.head()[0] == N + 1 and log.store.verify().ok
+
+
+    # -- signed tree heads: the Merkle trees --------------------------------------------
+
+    def head(self, log, signer):
+        signed, reports = sign_current(log.store, signer)
+        assert signed is not None, reports
+        return signed
+
+    def since(self, log, head, signer):
+        return [(c.ok, c.fault, c.first_bad_position) for c in verify_since(log.store, head, [signer.public_key()])]
+
+    def test_a_log_that_only_grew_passes_since_its_head(self, log, signer):
+        fill(log)
+        reads(log, 4)
+        head = self.head(log, signer)
+        log.store.append("case-a", 4, [event(20), event(21)])
+        reads(log, 2)
+        checks = verify_since(log.store, head, [signer.public_key()])
+        assert [(c.ok, c.first_size, c.size, c.checked) for c in checks] == [(True, N, N + 2, 2), (True, 4, 6, 2)]
+
+    def test_events_rewritten_with_recomputed_chain_and_tree_are_caught_by_a_head(self, log, signer):
+        fill(log)
+        head = self.head(log, signer)
+        statements, prev = [], "0" * 64
+        for row in rows(log):
+            header, payload = list(row[:12]), row[12]
+            if header[1] == 3:
+                payload = '{"n":2,"text":"rewritten"}'
+            header[0] = prev
+            digest = payload_hash(payload)
+            new_hash = event_hash(*header, digest)
+            statements.append(("UPDATE events SET payload = :p, payload_hash = :ph, prev_hash = :prev, hash = :h "
+                               "WHERE position = :pos", {"p": payload, "ph": digest, "prev": prev, "h": new_hash,
+                                                        "pos": header[1]}))  # fmt: skip
+            prev = new_hash
+        statements.append(("UPDATE log_head SET hash = :h", {"h": prev}))
+        log.tamper(*statements)
+        regrow_trees(log)
+
+        assert self.verdict(log) == (True, None, None)
+        assert self.since(log, head, signer)[0] == (False, "tree_head_mismatch", N)
+        roots = {head.events.size: bytes.fromhex(head.events.root)}
+        report = log.store.verify(roots=roots, anchors={N: head.events.chain_head})
+        assert (report.ok, report.fault, report.first_bad_position) == (False, "checkpoint_mismatch", N)
+        assert log.store.verify(roots=roots).fault == "tree_head_mismatch"
+
+    def test_a_changed_stored_merkle_node_is_caught(self, log):
+        fill(log)
+        log.tamper("UPDATE merkle_nodes SET hashes = :h WHERE tree = 1 AND leaf = 3", h=b"\x00" * 64)
+        report = log.store.verify()
+        assert (report.ok, report.fault, report.first_bad_position) == (False, "tree_mismatch", 4)
+
+    def test_a_tree_head_signed_by_another_key_or_of_another_log_is_refused(self, log, signer, new_log):
+        fill(log)
+        head = self.head(log, signer)
+        with pytest.raises(TreeHeadInvalid, match="not the trusted key"):
+            verify_since(log.store, head, [Ed25519PrivateKey.generate().public_key()])
+        with pytest.raises(TreeHeadInvalid, match="no trusted public key"):
+            verify_since(log.store, head, None)
+        edited = type(head)(**{**{f: getattr(head, f) for f in head.__dataclass_fields__},
+                               "events": type(head.events)(5, head.events.root, head.events.chain_head)})
+        with pytest.raises(TreeHeadInvalid, match="changed after it was signed"):
+            verify_since(log.store, edited, [signer.public_key()])
+        with new_log() as other:
+            fill(other)
+            with pytest.raises(TreeHeadInvalid, match="another installation"):
+                verify_since(other.store, head, [signer.public_key()])
+
+    # -- the access log ---------------------------------------------------------------------
+
+    def test_access_log_cut_at_the_end_is_caught(self, log):
+        reads(log, 5)
+        log.tamper("DELETE FROM access_log WHERE position > 3")
+        report = AccessLog(log.store.engines).verify()
+        assert (report.ok, report.fault, report.first_bad_position) == (False, "head_mismatch", 4)
+
+    def test_access_log_emptied_is_caught(self, log):
+        reads(log, 3)
+        log.tamper("DELETE FROM access_log")
+        report = AccessLog(log.store.engines).verify()
+        assert (report.ok, report.fault, report.first_bad_position) == (False, "head_mismatch", 1)
+
+    def test_access_log_emptied_with_its_tree_is_caught_by_a_head(self, log, signer):
+        fill(log)
+        reads(log, 3)
+        head = self.head(log, signer)
+        log.tamper("DELETE FROM access_log", "DELETE FROM merkle_nodes WHERE tree = 2",
+                   "DELETE FROM merkle_frontier WHERE tree = 2")
+        log.store.create_schema()
+        assert AccessLog(log.store.engines).verify().ok  # an empty, consistent access log
+        assert self.since(log, head, signer)[1] == (False, "tree_head_mismatch", 1)
+        report = AccessLog(log.store.engines).verify(roots={3: bytes.fromhex(head.access_log.root)})
+        assert (report.ok, report.fault, report.first_bad_position) == (False, "tree_head_mismatch", 1)
+
+    def test_access_log_read_deleted_with_a_recomputed_chain_is_caught(self, log, signer):
+        fill(log)
+        reads(log, 5)
+        head = self.head(log, signer)
+        kept = log.sql("SELECT * FROM access_log WHERE position <> 2 ORDER BY position")
+        statements, prev = ["DELETE FROM access_log"], "0" * 64
+        for new_position, row in enumerate(kept, start=1):
+            (_, recorded_at, actor_id, actor_role, stream_id, what, purpose, _, _) = row
+            digest = access_hash(prev, new_position, recorded_at, actor_id, actor_role, stream_id, what, purpose)
+            statements.append(("INSERT INTO access_log VALUES (:p, :r, :a, :ro, :s, :w, :pu, :prev, :h)",
+                               {"p": new_position, "r": recorded_at, "a": actor_id, "ro": actor_role, "s": stream_id,
+                                "w": what, "pu": purpose, "prev": prev, "h": digest}))  # fmt: skip
+            prev = digest
+        log.tamper(*statements)
+
+        report = AccessLog(log.store.engines).verify()  # the stored tree still holds the deleted read
+        assert (report.ok, report.fault, report.first_bad_position) == (False, "tree_mismatch", 2)
+        log.tamper("DELETE FROM merkle_nodes WHERE tree = 2", "DELETE FROM merkle_frontier WHERE tree = 2")
+        log.store.create_schema()  # the thorough attacker regrows the tree and head
+        assert AccessLog(log.store.engines).verify().ok
+        assert self.since(log, head, signer)[1] == (False, "tree_head_mismatch", 5)
+        roots = {5: bytes.fromhex(head.access_log.root)}
+        report = AccessLog(log.store.engines).verify(roots=roots)
+        assert (report.ok, report.fault, report.first_bad_position) == (False, "tree_head_mismatch", 5)
+
+    def test_access_log_forged_insert_is_caught(self, log):
+        reads(log, 3)
+        (row,) = log.sql("SELECT * FROM access_log WHERE position = 3")
+        forged_hash = access_hash(row[-1], 4, row[1], "intruder", "caseworker", "case-a", "events", "forged")
+        log.tamper(("INSERT INTO access_log VALUES (4, :r, 'intruder', 'caseworker', 'case-a', 'events', 'forged', :prev, :h)",
+                    {"r": row[1], "prev": row[-1], "h": forged_hash}))  # fmt: skip
+        report = AccessLog(log.store.engines).verify()  # position 4 completes subtrees the tree does not hold
+        assert (report.ok, report.fault, report.first_bad_position) == (False, "tree_mismatch", 4)
+
+    def test_access_log_edited_read_is_caught(self, log):
+        reads(log, 3)
+        log.tamper("UPDATE access_log SET purpose = 'other' WHERE position = 2")
+        report = AccessLog(log.store.engines).verify()
+        assert (report.ok, report.fault, report.first_bad_position) == (False, "changed_header", 2)
+
+
+def reads(log, count: int) -> None:
+    access = AccessLog(log.store.engines)
+    for i in range(count):
+        access.record(actor_id=f"reader-{i}", actor_role="caseworker", stream_id="case-a", what="events", purpose="p")
 
 
 class TestSQLiteTampering(TamperingMatrix):
