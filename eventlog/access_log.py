@@ -390,6 +390,27 @@ class AccessLog:
             for row in conn.execute(select(*access_log.c).order_by(access_log.c.position)):
                 yield _record(row)
 
+    def _verify_shown(self) -> tuple[int, str] | None:
+        """Every list view's shown cases still match the digest its hashed ``what`` carries."""
+        with self._engines.read.connect() as conn:
+            conn = conn.execution_options(**self._engines.snapshot_options)
+            with conn.begin():
+                lists = conn.execute(select(access_log.c.position, access_log.c.what)
+                                     .where(access_log.c.what >= SHOWN_PREFIX, access_log.c.what < _AFTER_SHOWN)
+                                     .order_by(access_log.c.position)).all()  # fmt: skip
+                shown: dict[int, list[str]] = {}
+                for position, case_id in conn.execute(select(access_log_cases.c.access_position,
+                                                             access_log_cases.c.stream_id)):  # fmt: skip
+                    shown.setdefault(position, []).append(case_id)
+        listed = {position for position, _ in lists}
+        for position, what in lists:
+            if what.rsplit(":", 1)[-1] != shown_digest(shown.get(position, [])):
+                return position, "the cases this list view showed do not match its recorded digest"
+        stray = sorted(set(shown) - listed)
+        if stray:
+            return stray[0], "cases recorded as shown by a read that is no list view"
+        return None
+
     def verify(self, roots: dict[int, bytes] | None = None, batch_size: int = 10_000) -> AccessVerifyReport:
         """Walk the access log: no gap, no changed row, every link intact, the rows ending
         where its head says, its stored Merkle tree matching the rows, and (``roots``,
@@ -446,27 +467,6 @@ def check_access_rows(rows, expected: int, prev: str) -> tuple[tuple[str, int, s
             return ("changed_header", position, "a field does not match the stored hash"), expected, prev, checked
         expected, prev, checked = expected + 1, row_hash, checked + 1
     return None, expected, prev, checked
-
-    def _verify_shown(self) -> tuple[int, str] | None:
-        """Every list view's shown cases still match the digest its hashed ``what`` carries."""
-        with self._engines.read.connect() as conn:
-            conn = conn.execution_options(**self._engines.snapshot_options)
-            with conn.begin():
-                lists = conn.execute(select(access_log.c.position, access_log.c.what)
-                                     .where(access_log.c.what >= SHOWN_PREFIX, access_log.c.what < _AFTER_SHOWN)
-                                     .order_by(access_log.c.position)).all()  # fmt: skip
-                shown: dict[int, list[str]] = {}
-                for position, case_id in conn.execute(select(access_log_cases.c.access_position,
-                                                             access_log_cases.c.stream_id)):  # fmt: skip
-                    shown.setdefault(position, []).append(case_id)
-        listed = {position for position, _ in lists}
-        for position, what in lists:
-            if what.rsplit(":", 1)[-1] != shown_digest(shown.get(position, [])):
-                return position, "the cases this list view showed do not match its recorded digest"
-        stray = sorted(set(shown) - listed)
-        if stray:
-            return stray[0], "cases recorded as shown by a read that is no list view"
-        return None
 
 
 def _record(row) -> AccessRecord:
