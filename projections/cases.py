@@ -29,12 +29,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, delete, insert
+from sqlalchemy import Connection, delete, insert, select, update
 
 from activities.readmodels import ErasedRecord, decode, readable_payload
 from activities.reports import PILOT_STARTED, READ_TYPES, CaseFacts, readable_for_report
 from domain.appeal import AppealState, appeal_event_adapter, evolve_appeal, initial_appeal_state
-from domain.case import CaseState, evolve, initial_state
+from domain.case import CaseState, fold, initial_state
 from domain.case_summary import CaseSummary, name_tokens, summarise, work_items
 from domain.deadlines import PhaseDeadlines
 from domain.personal_data import ERASURE_EVENT
@@ -43,7 +43,7 @@ from eventlog import EventStore, StoredEvent
 from eventlog.crypto import is_envelope
 from eventlog.hashing import format_timestamp
 from eventlog.keystore import KeyStore
-from projections.schema import NO_DEADLINE, case_members, case_summaries, name_index, report_cases, work_items as work_items_table
+from projections.schema import NO_DEADLINE, case_members, phase_totals, case_summaries, name_index, report_cases, work_items as work_items_table
 
 CASE_OPENED = "need_registered"
 APPEAL_OPENED = "appeal_window_opened"
@@ -65,8 +65,17 @@ class _Case:
     appeal: AppealState | None = None
     last_changed_at: str = ""
     last_position: int = 0
-    #: The stream version folded so far (erased events count, as in the log).
+    #: The stream version seen so far (erased events count, as in the log).
     version: int = 0
+    #: Decoded events not yet folded into ``state``: a batch folds each case once.
+    pending: list = field(default_factory=list)
+
+    def settled(self) -> CaseState:
+        """The state with every event seen folded in (an erased one counts toward the version only)."""
+        if self.pending:
+            self.state = fold(self.pending, self.state)
+            self.pending.clear()
+        return self.state
 
 
 def _key_id(payload: Any) -> str | None:
@@ -93,7 +102,9 @@ class CaseProjection:
     """Case summaries, teams, work items, the name index and the report's per-case facts."""
 
     name = "cases"
-    tables = (case_summaries, case_members, work_items_table, name_index, report_cases)
+    tables = (case_summaries, case_members, work_items_table, name_index, report_cases, phase_totals)
+    #: The tables with a row (or rows) per case, replaced as a case changes.
+    per_case = (case_summaries, case_members, work_items_table, name_index, report_cases)
 
     def __init__(self, store: EventStore, keys: KeyStore, deadlines: PhaseDeadlines, *, kept: int = STATES_KEPT) -> None:
         self.store = store
@@ -139,6 +150,12 @@ class CaseProjection:
             return kept
         return self._fold_from_log(case_id, before_position)
 
+    def _case_for(self, stored: StoredEvent, case_id: str) -> _Case:
+        """The case an event of its own stream continues; a registration starts a new one (nothing to read)."""
+        if stored.stream_id == case_id and stored.stream_version == 1:
+            return _Case()
+        return self._case(case_id, stored.position)
+
     def _fold_from_log(self, case_id: str, before_position: int) -> _Case:
         case = _Case()
         for stored in self.store.read_stream(case_id):
@@ -153,13 +170,12 @@ class CaseProjection:
         event, _ = decode(stored, self.keys)
         if isinstance(event, ErasedRecord):
             case.erased = True
-            case.state = case.state.model_copy(update={"version": case.state.version + 1})
-        else:
-            case.state = evolve(case.state, event)
+        case.pending.append(event)
         if stored.event_type == PILOT_STARTED:
             case.facts.pilot_started = True
         elif stored.event_type in READ_TYPES:
-            readable = readable_for_report(stored, self.keys)
+            # The report reads an erased event's non-personal fields; a readable one is the event itself.
+            readable = readable_for_report(stored, self.keys) if isinstance(event, ErasedRecord) else event
             if readable is not None:
                 case.facts.see(readable)
         case.version = stored.stream_version
@@ -205,7 +221,7 @@ class CaseProjection:
                     dirty[erased_case] = case
                 continue
             assert case_id is not None
-            case = dirty.get(case_id) or self._case(case_id, stored.position)
+            case = dirty.get(case_id) or self._case_for(stored, case_id)
             if kind == CASE:
                 self._see_case_event(case, stored)
             else:
@@ -226,12 +242,22 @@ class CaseProjection:
 
     def _write(self, conn: Connection, generation: int, dirty: dict[str, _Case]) -> None:
         ids = list(dirty)
-        for table in self.tables:
+        totals: dict[str, list[int]] = {}  # phase -> [cases, erased] moved by this batch
+        s = case_summaries.c
+        for chunk in _chunks(ids, 500):
+            for phase, erased in conn.execute(
+                select(s.phase, s.erased).where(s.generation == generation, s.case_id.in_(chunk))
+            ):
+                moved = totals.setdefault(phase, [0, 0])
+                moved[0] -= 1
+                moved[1] -= int(bool(erased))
+        for table in self.per_case:
             for chunk in _chunks(ids, 500):
                 conn.execute(delete(table).where(table.c.generation == generation, table.c.case_id.in_(chunk)))
         summaries, members, items, names, facts = [], [], [], [], []
         for case_id, case in dirty.items():
-            summary = summarise(case.state, self.deadlines, case.appeal)
+            state = case.settled()
+            summary = summarise(state, self.deadlines, case.appeal)
             summaries.append(self._summary_row(generation, case_id, case, summary))
             facts.append({"generation": generation, "case_id": case_id, "facts": json.dumps(case.facts.as_json())})
             for entry in summary.team:
@@ -239,17 +265,35 @@ class CaseProjection:
                                 "kind": entry.kind.value, "status": entry.status.value})  # fmt: skip
             if case.erased:
                 continue
-            for seq, item in enumerate(work_items(case.state, self.deadlines, case.appeal)):
+            for seq, item in enumerate(work_items(state, self.deadlines, case.appeal)):
                 items.append({"generation": generation, "case_id": case_id, "seq": seq, "kind": item.kind,
                               "what": item.what, "role": item.role, "person_id": item.person_id,
                               "due_at": format_timestamp(item.due_at) if item.due_at else None})  # fmt: skip
-            if case.state.citizen is not None:
-                for token in sorted({self.keys.name_token(w) for w in name_tokens(case.state.citizen.name)}):
+            if state.citizen is not None:
+                for token in sorted({self.keys.name_token(w) for w in name_tokens(state.citizen.name)}):
                     names.append({"generation": generation, "token": token, "case_id": case_id})
         for table, rows in ((case_summaries, summaries), (case_members, members), (work_items_table, items),
                             (name_index, names), (report_cases, facts)):  # fmt: skip
             if rows:
                 conn.execute(insert(table), rows)
+        for row in summaries:
+            moved = totals.setdefault(row["phase"], [0, 0])
+            moved[0] += 1
+            moved[1] += int(row["erased"])
+        self._move_totals(conn, generation, {phase: m for phase, m in totals.items() if m != [0, 0]})
+
+    @staticmethod
+    def _move_totals(conn: Connection, generation: int, totals: dict[str, list[int]]) -> None:
+        if not totals:
+            return
+        t = phase_totals.c
+        present = set(conn.execute(select(t.phase).where(t.generation == generation, t.phase.in_(list(totals)))).scalars())
+        missing = [{"generation": generation, "phase": p, "cases": 0, "erased": 0} for p in totals if p not in present]
+        if missing:
+            conn.execute(insert(phase_totals), missing)
+        for phase, (cases, erased) in totals.items():
+            conn.execute(update(phase_totals).where(t.generation == generation, t.phase == phase)
+                         .values(cases=t.cases + cases, erased=t.erased + erased))  # fmt: skip
 
     def _summary_row(self, generation: int, case_id: str, case: _Case, summary: CaseSummary) -> dict[str, Any]:
         erased = case.erased

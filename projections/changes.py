@@ -29,6 +29,8 @@ def local_day(stored: StoredEvent, tz: ZoneInfo = COPENHAGEN) -> date:
 class ChangesByDay:
     name = "changes_by_day"
     tables = (changes_by_day,)
+    #: It reads the events' headers only (their payloads are not parsed).
+    headers_only = True
 
     def __init__(self, store: EventStore, tz: ZoneInfo = COPENHAGEN) -> None:
         self.store = store

@@ -48,6 +48,20 @@ BATCH_SIZE = 500
 RETRY_FAILED_AFTER_S = 30.0
 
 _EVENT_SELECT = [events_table.c[name] for name in _EVENT_COLUMNS]
+_HEADERS = ("position", "stream_id", "stream_version", "event_id", "event_type", "schema_version", "occurred_at",
+            "recorded_at", "actor_id", "actor_role", "legal_basis")  # fmt: skip
+_HEADER_SELECT = [events_table.c[name] for name in _HEADERS]
+
+
+def _header_event(row: Any) -> StoredEvent:
+    """An event's header as a StoredEvent with an empty payload, for a projection that
+    reads headers only (``headers_only``): no payload is read or parsed."""
+    (position, stream_id, stream_version, event_id, event_type, schema_version, occurred_at, recorded_at, actor_id,
+     actor_role, legal_basis) = row  # fmt: skip
+    return StoredEvent(position=position, stream_id=stream_id, stream_version=stream_version, event_id=event_id,
+                       event_type=event_type, schema_version=schema_version, occurred_at=parse_timestamp(occurred_at),
+                       recorded_at=parse_timestamp(recorded_at), actor_id=actor_id, actor_role=actor_role,
+                       legal_basis=legal_basis, payload={}, payload_hash="", prev_hash="", hash="")  # fmt: skip
 
 
 class Projection(Protocol):
@@ -149,15 +163,14 @@ class Projector:
                     generation, position = state.next_generation, state.next_position
                 else:
                     generation, position = state.generation, state.position
-                batch = [
-                    stored_event_from_row(tuple(row))
-                    for row in conn.execute(
-                        select(*_EVENT_SELECT)
-                        .where(events_table.c.position > position)
-                        .order_by(events_table.c.position)
-                        .limit(self.batch_size)
-                    )
-                ]
+                headers_only = getattr(projection, "headers_only", False)
+                rows = conn.execute(
+                    select(*(_HEADER_SELECT if headers_only else _EVENT_SELECT))
+                    .where(events_table.c.position > position)
+                    .order_by(events_table.c.position)
+                    .limit(self.batch_size)
+                )
+                batch = [_header_event(row) if headers_only else stored_event_from_row(tuple(row)) for row in rows]
                 if not batch:
                     return 0
                 projected, failure = self._apply(projection, conn, generation, batch)

@@ -32,6 +32,7 @@ from projections.schema import (
     case_summaries,
     changes_by_day,
     name_index,
+    phase_totals,
     projection_state,
     report_cases,
     work_items,
@@ -213,22 +214,24 @@ def citizen_tasks(engines: Engines, case_ids: Sequence[str]) -> list[dict[str, A
 
 
 def phase_counts(engines: Engines, *, now: datetime) -> dict[str, Any]:
-    """Cases per phase, how many are overdue and how many were erased: counts only."""
-    s = case_summaries.c
-    overdue = and_(s.is_open.is_(True), or_(s.missed.is_(True), s.due_at < format_timestamp(now)))
+    """Cases per phase (kept as totals), how many are overdue (an index range on the
+    due date, plus those with a missed deadline) and how many were erased: counts only."""
+    s, t = case_summaries.c, phase_totals.c
     with engines.read.connect() as conn:
-        generation, position = live_generation(conn, CASES)
-        rows = conn.execute(
-            select(s.phase, func.count(), func.sum(func.cast(overdue, Integer)), func.sum(func.cast(s.erased, Integer)))
-            .where(s.generation == generation)
-            .group_by(s.phase)
-        ).all()
-    by_phase = {phase: count for phase, count, _, _ in rows}
+        with conn.begin():
+            generation, position = live_generation(conn, CASES)
+            rows = conn.execute(select(t.phase, t.cases, t.erased).where(t.generation == generation, t.cases > 0)).all()
+            past_due = conn.execute(select(func.count()).select_from(case_summaries).where(
+                s.generation == generation, s.due_at < format_timestamp(now), s.is_open.is_(True))).scalar_one()  # fmt: skip
+            missed_ahead = conn.execute(select(func.count()).select_from(case_summaries).where(
+                s.generation == generation, s.missed.is_(True), s.is_open.is_(True),
+                s.due_at >= format_timestamp(now))).scalar_one()  # fmt: skip
+    by_phase = {phase: cases for phase, cases, _ in rows}
     return {
         "cases": sum(by_phase.values()),
         "by_phase": dict(sorted(by_phase.items())),
-        "overdue": sum(int(o or 0) for _, _, o, _ in rows),
-        "erased": sum(int(e or 0) for _, _, _, e in rows),
+        "overdue": past_due + missed_ahead,
+        "erased": sum(erased for _, _, erased in rows),
         "position": position,
     }
 

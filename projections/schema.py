@@ -69,6 +69,18 @@ case_summaries = Table(
     Index("ix_case_summaries_caseworker_due", "generation", "caseworker_id", "due_at", "case_id"),
     Index("ix_case_summaries_target_due", "generation", "target_group", "due_at", "case_id"),
     Index("ix_case_summaries_citizen", "generation", "citizen_key"),
+    Index("ix_case_summaries_missed", "generation", "missed", "due_at"),
+)
+
+#: Cases per phase (and how many of them erased), kept with every summary written,
+#: so the phase report and the metrics read a handful of rows, not every case.
+phase_totals = Table(
+    "phase_totals",
+    projection_metadata,
+    Column("generation", Integer, primary_key=True, autoincrement=False),
+    Column("phase", String(32), primary_key=True, autoincrement=False),
+    Column("cases", Integer, nullable=False),
+    Column("erased", Integer, nullable=False),
 )
 
 #: Who is on each case's team (any status), for "cases I am on" and the list's team filter.

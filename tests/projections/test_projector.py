@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import random
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 import threading
@@ -139,7 +140,10 @@ def test_the_read_models_equal_the_cases_folded_from_scratch_whatever_the_batche
                 continue
         projection.apply = type(projection).apply.__get__(projection)
         projector.catch_up()
-        assert comparable(projected_rows(store)) == comparable(expected_rows(store, keys))
+        expected = expected_rows(store, keys)
+        assert comparable(projected_rows(store)) == comparable(expected)
+        counts = queries.phase_counts(store.engines, now=NOW)
+        assert counts["by_phase"] == dict(sorted(Counter(row[0] for row in expected.values()).items()))
         with store.engines.read.connect() as conn:
             facts = conn.execute(select(report_cases.c.case_id)).scalars().all()
             changes = conn.execute(select(changes_by_day.c.day, changes_by_day.c.case_id)).all()
