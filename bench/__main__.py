@@ -39,10 +39,12 @@ class Sizes:
     readside_small: int = 1_000
     readside_large: int = 100_000
     readside_requests: int = 2_000
+    readside_access_rows: int = 1_000_000
+    readside_http: int = 4_000
 
 
 FULL = Sizes(1_000_000, 5_000, 150, 20, 5_000, 100_000, 4_000, 2_000, 10_000_000, 1_500_000)
-QUICK = Sizes(100_000, 2_000, 30, 20, 1_500, 20_000, 1_000, 300, 1_000_000, 100_000, 1_000, 10_000, 1_000)
+QUICK = Sizes(100_000, 2_000, 30, 20, 1_500, 20_000, 1_000, 300, 1_000_000, 100_000, 1_000, 10_000, 1_000, 100_000, 1_000)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -152,7 +154,8 @@ def main(argv: list[str] | None = None) -> int:
 
             read_kinds = [k for k in kinds if k == "sqlite" or not pg_problem]
             attempt("9. read side", lambda: read_side.run(read_kinds, sizes.readside_small, sizes.readside_large,
-                                                          sizes.readside_requests, progress))  # fmt: skip
+                                                          sizes.readside_requests, sizes.readside_access_rows,
+                                                          sizes.readside_http, progress))  # fmt: skip
 
     seconds = time.perf_counter() - started
     title = f"samskab benchmarks ({'quick' if args.quick else 'full'} run, {seconds:.0f}s)"

@@ -292,11 +292,13 @@ def build_pages(app: FastAPI) -> None:
         reader = _reader(request, who)
         try:
             trail = back.audit_trail(reader, case_id)
-            verified = back.verify(reader)
+            verified = back.last_verification()
+            checked = back.case_check(case_id)
             reads = back.access_log_of(reader, case_id)
         except ApiError as error:
             return _error_page(request, who, error)
-        return _render(request, "audit_case.html", who=who, case_id=case_id, trail=trail, verified=verified, reads=reads)
+        return _render(request, "audit_case.html", who=who, case_id=case_id, trail=trail, verified=verified,
+                       checked=checked, reads=reads)  # fmt: skip
 
     @app.get("/revision/sager/{case_id}/eksport", include_in_schema=False)
     def audit_export(request: Request, case_id: str) -> Response:
