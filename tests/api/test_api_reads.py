@@ -71,7 +71,10 @@ async def test_an_auditor_reads_the_trail_verifies_and_exports_but_writes_nothin
     verified = (await api.get("/audit/verify", "auditor")).json()
     assert verified["ok"] is True and verified["events"]["checked"] >= 1
     export = (await api.get(f"/audit/cases/{case_id}/export", "auditor")).json()
-    assert export["case_id"] == case_id and export["verified"]["ok"] and export["events"][0]["hash"] == trail[0]["hash"]
+    assert export["case_id"] == case_id and export["events"][0]["hash"] == trail[0]["hash"]
+    # the export checks this case's rows, and names the last full verification (none signed yet here)
+    assert export["verified"]["case"]["ok"] is True and export["verified"]["case"]["checked"] == len(trail)
+    assert export["verified"]["ok"] is None and "audit checkpoint" in export["verified"]["summary"]
     refused = await api.give(case_id, {"type": "open_visitation", "actor": {"id": "aud-hans", "role": "auditor"}})
     assert refused.status_code == 403
     assert "writes nothing" in refused.json()["error"]["message"]
