@@ -186,7 +186,7 @@ def work_items(state, deadlines: PhaseDeadlines, appeal: AppealState | None = No
     record = state.visitation
     match state.phase:
         case Phase.NEED:
-            items.append(WorkItem("open_visitation", "åbn visitationen", TEAM_LEADS, None, phase_due_at))
+            items.append(WorkItem("open_visitation", "åbn visitationen", CASEWORKERS, None, phase_due_at))
         case Phase.VISITATION:
             hearing = record.hearing
             recommendation = record.recommendation

@@ -131,7 +131,8 @@ def list_cases(engines: Engines, filters: CaseFilter, *, now: datetime, limit: i
             elif filters.overdue is False:
                 conditions.append(~and_(s.is_open.is_(True), or_(s.missed.is_(True), s.due_at < format_timestamp(now))))
             if filters.caseworker_id is not None:
-                conditions.append(s.caseworker_id == filters.caseworker_id)
+                # "mine": the cases I am the caseworker of, and those no caseworker has taken yet
+                conditions.append(or_(s.caseworker_id == filters.caseworker_id, s.caseworker_id.is_(None)))
             if filters.member_id is not None:
                 conditions.append(s.case_id.in_(select(case_members.c.case_id).where(
                     case_members.c.generation == generation, case_members.c.person_id == filters.member_id)))  # fmt: skip

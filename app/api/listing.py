@@ -16,6 +16,7 @@ class ListQuery:
 
     phase: Phase | None = None
     overdue: bool | None = None
+    #: The cases I am the caseworker of, and those no caseworker has taken yet.
     mine: bool = False
     team_member: str | None = None
     due_before: datetime | None = None

@@ -142,7 +142,7 @@ def build_router() -> APIRouter:
         response: Response,
         phase: Annotated[Phase | None, Query(description="Only cases in this phase")] = None,
         overdue: Annotated[bool | None, Query(description="Only overdue cases (true) or only the others (false)")] = None,
-        mine: Annotated[bool, Query(description="Only cases where you are the caseworker")] = False,
+        mine: Annotated[bool, Query(description="Only cases where you are the caseworker, and those no caseworker has taken yet")] = False,
         team_member: Annotated[str | None, Query(max_length=64, description="Only cases with this person on the team")] = None,
         due_before: Annotated[AwareDatetime | None, Query(description="Only cases with something due before this time")] = None,
         target_group: Annotated[str | None, Query(max_length=64, description="FFB Målgruppe code")] = None,

@@ -14,9 +14,11 @@ async def test_a_caseworker_moves_a_case_into_visitation_by_clicking(page, base_
     assert (await api.open(case_id)).status_code == 201
     await log_in(page, base_url, api, "caseworker")
     await expect(page.get_by_role("heading", name="Mine sager")).to_be_visible()
+    tasks = page.get_by_role("region", name="Mine opgaver")
+    await expect(tasks.get_by_role("row").filter(has_text=case_id)).to_contain_text("åbn visitationen")
     await screenshot(page, "caseworker-my-cases.png")
 
-    await page.get_by_role("link", name=case_id).click()
+    await page.get_by_role("region", name="Sager").get_by_role("link", name=case_id).click()
     await expect(page.get_by_role("heading", name=f"Sag {case_id}")).to_be_visible()
     await expect(page.locator("#fase")).to_have_text("behov registreret")
     await screenshot(page, "caseworker-case-page.png")
