@@ -35,7 +35,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
-from sqlalchemy import Engine, bindparam, func, insert, select, update
+from sqlalchemy import Engine, bindparam, func, insert, select, text, update
 
 try:
     import fcntl
@@ -107,9 +107,10 @@ def access_hash(
 #: How many cases one list view may name (a page of the list is at most 200).
 MAX_SHOWN = 1000
 #: Starts the ``what`` of a list view: ``shown#<view>:<digest of the cases shown>``.
-#: A prefix, so the reads that are neither a case's nor a list are two index ranges.
 SHOWN_PREFIX = "shown#"
-_AFTER_SHOWN = "shown$"  # the first text after every one that starts with SHOWN_PREFIX
+#: The reads of the whole log that are no list view: exactly the predicate of the partial
+#: index ``ix_access_log_whole_log_reads`` (so both databases answer from that index).
+_WHOLE_LOG_READS = "stream_id IS NULL AND what NOT LIKE 'shown#%'"
 
 
 def shown_digest(case_ids: list[str] | tuple[str, ...]) -> str:
@@ -373,9 +374,8 @@ class AccessLog:
             listed = conn.execute(columns.where(access_log.c.position.in_(
                 select(access_log_cases.c.access_position).where(access_log_cases.c.stream_id == stream_id)))).all()
             wide: list = []
-            if include_log_wide:  # reads of the whole log: NULL case, and not a list view
-                for outside_lists in (access_log.c.what < SHOWN_PREFIX, access_log.c.what >= _AFTER_SHOWN):
-                    wide.extend(conn.execute(columns.where(access_log.c.stream_id.is_(None), outside_lists)))
+            if include_log_wide:  # reads of the whole log: NULL case, and not a list view (a partial index)
+                wide.extend(conn.execute(columns.where(text(_WHOLE_LOG_READS))))
         rows = {row.position: row for row in (*own, *listed, *wide)}
         return [_record(rows[position]) for position in sorted(rows)]
 
@@ -396,7 +396,7 @@ class AccessLog:
             conn = conn.execution_options(**self._engines.snapshot_options)
             with conn.begin():
                 lists = conn.execute(select(access_log.c.position, access_log.c.what)
-                                     .where(access_log.c.what >= SHOWN_PREFIX, access_log.c.what < _AFTER_SHOWN)
+                                     .where(access_log.c.stream_id.is_(None), access_log.c.what.like(SHOWN_PREFIX + "%"))
                                      .order_by(access_log.c.position)).all()  # fmt: skip
                 shown: dict[int, list[str]] = {}
                 for position, case_id in conn.execute(select(access_log_cases.c.access_position,

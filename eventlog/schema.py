@@ -20,6 +20,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 
 from eventlog.records import (
@@ -100,8 +101,11 @@ access_log = Table(
     Column("purpose", String(MAX_ACCESS_PURPOSE), nullable=False),
     Column("prev_hash", String(HASH_LENGTH), nullable=False),
     Column("hash", String(HASH_LENGTH), nullable=False),
-    # A case's access log reads the whole-log reads that are not list views as two ranges of this.
-    Index("ix_access_log_stream_what", "stream_id", "what"),
+    # A case's access log also shows the reads of the whole log that are not list views
+    # (list views name their cases in access_log_cases): this partial index holds just those.
+    Index("ix_access_log_whole_log_reads", "position",
+          sqlite_where=text("stream_id IS NULL AND what NOT LIKE 'shown#%'"),
+          postgresql_where=text("stream_id IS NULL AND what NOT LIKE 'shown#%'")),
 )
 
 #: The cases a list view showed: one row per case, so a case's access log finds
