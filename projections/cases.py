@@ -24,6 +24,7 @@ the state they once did.
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -63,7 +64,7 @@ class _Case:
     citizen_key: str | None = None
     appeal_stream: str | None = None
     appeal: AppealState | None = None
-    last_changed_at: str = ""
+    last_changed_at: datetime | None = None
     last_position: int = 0
     #: The stream version seen so far (erased events count, as in the log).
     version: int = 0
@@ -180,7 +181,7 @@ class CaseProjection:
                 case.facts.see(readable)
         case.version = stored.stream_version
         case.last_position = stored.position
-        case.last_changed_at = format_timestamp(stored.occurred_at)
+        case.last_changed_at = stored.occurred_at
 
     def _see_appeal_event(self, case: _Case, stored: StoredEvent) -> None:
         if case.appeal_stream != stored.stream_id or case.appeal is None:
@@ -197,7 +198,8 @@ class CaseProjection:
             if not case.erased:
                 raise
         case.last_position = max(case.last_position, stored.position)
-        case.last_changed_at = max(case.last_changed_at, format_timestamp(stored.occurred_at))
+        if case.last_changed_at is None or stored.occurred_at > case.last_changed_at:
+            case.last_changed_at = stored.occurred_at
 
     # -- a batch ---------------------------------------------------------------------
 
@@ -312,7 +314,7 @@ class CaseProjection:
             "missed": summary.missed and not erased,
             "appeal_status": summary.appeal_status,
             "version": case.version,
-            "last_changed_at": case.last_changed_at,
+            "last_changed_at": format_timestamp(case.last_changed_at) if case.last_changed_at else NO_DEADLINE,
             "last_position": case.last_position,
             "citizen_key": case.citizen_key,
             "erased": erased,
