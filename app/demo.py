@@ -17,7 +17,9 @@ from activities.reports import build_report
 from app.cases import CaseClient, CommandRejected, parse_appeal_command, parse_command
 from app.demo_citizens import THIS_CASE, DemoCitizen, demo_citizens
 from app.keys import open_key_store
-from app.report_cli import report_table
+from app.report_cli import report_from_read_models, report_table
+from projections.queries import case_summary
+from projections.setup import build_projector
 from app.demo_forum import run_forum
 from app.devstack import temporal_server
 from app.demo_audit import audit_epilogue, record_demo_read
@@ -102,7 +104,18 @@ async def run_demo(settings: Settings, console: Console) -> bool:
         console.print(trail_table(case_ids[citizen.key], store.read_stream(case_ids[citizen.key])))
         rebuilt_equal[citizen.key] = rebuild_case(store, case_ids[citizen.key], open_key_store(store, settings)) == state
     console.rule("Learning across cases")
-    console.print(report_table(build_report(store, open_key_store(store, settings)), title="Læring på tværs af sager: hele hændelsesloggen"))
+    keys = open_key_store(store, settings)
+    # The read side's report (per-case facts kept by the projector) must equal one folded from the whole log.
+    from_read_models = report_from_read_models(store, keys, settings)
+    folded = build_report(store, keys)
+    report_agrees = [g.to_json() for g in from_read_models.groups] == [g.to_json() for g in folded.groups]
+    console.print(report_table(from_read_models, title="Læring på tværs af sager (fra læsemodellen)"))
+    console.print(f"Read model report = report folded from the whole log: {'yes' if report_agrees else 'NO'}")
+    console.rule("Work list (read model)")
+    build_projector(store, keys, settings.deadlines).catch_up()
+    rows = [case_summary(store.engines, case_id, now=datetime.now(UTC)) for case_id in case_ids.values()]
+    list_agrees = all(row is not None and row["phase"] == "closed" for row in rows)
+    console.print(f"The demo's cases in the work list, closed: {'yes' if list_agrees else 'NO'}")
     report = store.verify()
     audited = audit_epilogue(store, settings, console)
     store.dispose()
@@ -121,6 +134,7 @@ async def run_demo(settings: Settings, console: Console) -> bool:
         )
     console.print(summary)
     console.print(verify_panel(report))
-    ok = bool(forum.proposals) and all(o.phase is Phase.CLOSED for o in outcomes) and all(rebuilt_equal.values()) and report.ok and audited
+    ok = (bool(forum.proposals) and all(o.phase is Phase.CLOSED for o in outcomes) and all(rebuilt_equal.values())
+          and report.ok and audited and report_agrees and list_agrees)  # fmt: skip
     console.print("[bold green]Demo complete: every case closed and the event log verified.[/bold green]" if ok else "[bold red]Demo FAILED[/bold red]")
     return ok
