@@ -34,6 +34,7 @@ from domain.phases import Phase
 from workflows.case import CASE_PHASE, CaseWorkflow
 from workflows.case_messages import ActRequest, ActResult, CaseInput, CaseOutcome
 from workflows.changes import CURRENT_CODE
+from app.command_signing import CommandSigner
 
 
 ANSWER_POLL_TIMEOUT = timedelta(seconds=10)
@@ -86,10 +87,22 @@ def rejected_from(error: WorkflowUpdateFailedError) -> CommandRejected:
 
 
 class CaseClient:
-    def __init__(self, client: Client, settings: Settings, deadlines: PhaseDeadlines | None = None) -> None:
+    def __init__(
+        self,
+        client: Client,
+        settings: Settings,
+        deadlines: PhaseDeadlines | None = None,
+        signer: CommandSigner | None = None,
+    ) -> None:
         self.client = client
         self.settings = settings
         self.deadlines = deadlines or settings.deadlines
+        if signer is None:
+            from app.keys import command_signer  # this front door's command-signing key
+
+            signer = command_signer(settings)
+        #: Signs every command this client sends (``workflows.issuers``); workers refuse unsigned ones.
+        self.signer = signer
 
     async def open_case(self, command: RegisterNeed, deadlines: PhaseDeadlines | None = None) -> str:
         """Starts the case's workflow once the domain accepts the registration.
@@ -100,10 +113,12 @@ class CaseClient:
             decide(initial_state(), command.model_copy(update={"at": datetime.now(UTC)}))
         except DomainError as error:
             raise CommandRejected(error.message, rule=error.rule, field=error.field) from None
+        case_input = CaseInput(registration=command, deadlines=deadlines or self.deadlines, code_version=CURRENT_CODE)
+        signature = self.signer.sign("case.open", command.case_id, case_input, request_id=f"open/{command.case_id}")
         try:
             await self.client.start_workflow(
                 CaseWorkflow.run,
-                CaseInput(registration=command, deadlines=deadlines or self.deadlines, code_version=CURRENT_CODE),
+                case_input.model_copy(update={"signature": signature}),
                 id=command.case_id,
                 task_queue=self.settings.task_queue,
                 id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
@@ -126,6 +141,8 @@ class CaseClient:
         (a server restart, a dropped connection) while the update completes."""
         workflow = self.client.get_workflow_handle_for(CaseWorkflow.run, case_id)
         update_id = request_id or str(uuid.uuid4())
+        request = ActRequest(command=command, expected_version=expected_version)
+        request = request.model_copy(update={"signature": self.signer.sign("case.act", case_id, request, update_id)})
         try:
             handle = None
             for _ in range(ANSWER_POLLS):
@@ -134,7 +151,7 @@ class CaseClient:
                         # Sent again with the same id after a timeout: Temporal accepts an update id once.
                         handle = await workflow.start_update(
                             CaseWorkflow.act,
-                            ActRequest(command=command, expected_version=expected_version),
+                            request,
                             id=update_id,
                             # One round trip for the usual case: the answer comes with the call.
                             wait_for_stage=WorkflowUpdateStage.COMPLETED,
@@ -165,10 +182,14 @@ class CaseClient:
 
         The appeal workflow starts just after the decision; a command that comes
         first waits briefly for it."""
-        handle = self.client.get_workflow_handle_for(AppealWorkflow.run, appeal_id(case_id, decision_number))
+        target = appeal_id(case_id, decision_number)
+        handle = self.client.get_workflow_handle_for(AppealWorkflow.run, target)
+        update_id = str(uuid.uuid4())
+        request = AppealActRequest(command=command)
+        request = request.model_copy(update={"signature": self.signer.sign("appeal.act", target, request, update_id)})
         for attempt in range(APPEAL_START_POLLS):
             try:
-                return await handle.execute_update(AppealWorkflow.act, AppealActRequest(command=command))
+                return await handle.execute_update(AppealWorkflow.act, request, id=update_id)
             except WorkflowUpdateFailedError as error:
                 raise rejected_from(error) from None
             except RPCError as error:

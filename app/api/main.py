@@ -46,6 +46,9 @@ def create_app(
 ) -> FastAPI:
     """The app; tests give it their own store and case client, uvicorn gives it nothing."""
     settings = settings or get_settings()
+    from app.startup_checks import check
+
+    check(settings, "api")  # outside development: no default or missing secret
     owns_store = store is None
     store = store or open_event_store(settings.database_url)
     ensure_read_models(store)
