@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from temporalio.client import (
     Client,
     WorkflowUpdateFailedError,
@@ -56,16 +56,58 @@ class CommandRejected(Exception):
         return f"{self.field}: {self.message}" if self.field else self.message
 
 
+#: The years a date or moment in a command may fall in: a birth, a plan's target,
+#: a meeting; a year 3000 or 9999 is a typing mistake, not a plan.
+EARLIEST_YEAR, LATEST_YEAR = 1900, 2200
+
+
+def _moments(value: Any, path: str):
+    """Every date and datetime in a parsed command, with the path of its field."""
+    if isinstance(value, (datetime, date)):
+        yield path, value
+    elif isinstance(value, BaseModel):
+        for name in type(value).model_fields:
+            yield from _moments(getattr(value, name), f"{path}.{name}" if path else name)
+    elif isinstance(value, (list, tuple)):
+        for i, item in enumerate(value):
+            yield from _moments(item, f"{path}[{i}]")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _moments(item, f"{path}.{key}" if path else str(key))
+
+
+def check_moments(command) -> None:
+    """Refuses a naive datetime (no time zone: which hour is meant?) and a date outside
+    the years a case can concern, naming the field."""
+    for path, moment in _moments(command, ""):
+        if path == "at":
+            continue  # stamped by the workflow's clock
+        if isinstance(moment, datetime) and (moment.tzinfo is None or moment.utcoffset() is None):
+            raise CommandRejected(
+                f"{path}: give a time zone (e.g. 2026-03-01T10:00:00+01:00)", rule="input.invalid", field=path
+            )
+        if not EARLIEST_YEAR <= moment.year <= LATEST_YEAR:
+            raise CommandRejected(
+                f"{path}: the year must be between {EARLIEST_YEAR} and {LATEST_YEAR}", rule="input.invalid", field=path
+            )
+
+
 def parse_command(data: dict[str, Any]):
     """A command from JSON-like data, or CommandRejected naming each bad field."""
     try:
-        return command_adapter.validate_python(data)
+        command = command_adapter.validate_python(data)
     except ValidationError as error:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or 'command'}: {e['msg']}" for e in error.errors()
-        )
+        tag = data.get("type") if isinstance(data, dict) else None
+
+        def field(loc) -> str:
+            parts = [str(p) for p in loc]
+            return ".".join(parts[1:] if parts and parts[0] == tag else parts)  # the field, not the union's tag
+
+        problems = "; ".join(f"{field(e['loc']) or 'command'}: {e['msg']}" for e in error.errors())
         first = error.errors()[0]["loc"] if error.errors() else ()
-        raise CommandRejected(problems, rule="input.invalid", field=".".join(str(p) for p in first) or None) from None
+        raise CommandRejected(problems, rule="input.invalid", field=field(first) or None) from None
+    check_moments(command)
+    return command
 
 
 def parse_appeal_command(data: dict[str, Any]):

@@ -109,6 +109,7 @@ class Settings(BaseSettings):
     )
     jwt_algorithm: str = Field(default="HS256", description="HS256, RS256 or ES256")
     jwt_signing_key: str = Field(default="", description="Private key for 'samskab dev token' when the algorithm is not HMAC")
+    max_body_bytes: int = Field(default=1_000_000, ge=1_000, description="Largest request body the API reads; larger is a 413")
     api_host: str = "127.0.0.1"
     api_port: int = 8000
     api_read_threads: int = Field(

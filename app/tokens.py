@@ -18,9 +18,12 @@ import jwt
 
 from app.settings import Settings
 from domain.access import Subject
+from domain.citizen import normalise_cpr
 from domain.messages import Role
 
 AUDIENCE = "samskab"
+#: The longest person id a token may name (an actor id in the log is at most 64 characters).
+MAX_PERSON_ID = 64
 DEFAULT_TTL = timedelta(hours=8)
 
 
@@ -86,7 +89,16 @@ def _verify(settings: Settings, token: str) -> tuple[Subject, float]:
     municipality = claims.get("municipality")
     if not isinstance(municipality, str) or not municipality:
         raise InvalidToken("the token names no municipality")
-    subject = Subject(person_id=str(claims["sub"]), role=role, municipality=municipality, cpr=claims.get("cpr"))
+    person = claims.get("sub")
+    if not isinstance(person, str) or not person.strip() or len(person) > MAX_PERSON_ID or not person.isprintable():
+        raise InvalidToken(f"the token's 'sub' must name a person: 1 to {MAX_PERSON_ID} printable characters")
+    cpr = claims.get("cpr")
+    if cpr is not None:
+        try:
+            cpr = normalise_cpr(cpr)
+        except ValueError:
+            raise InvalidToken("the token's 'cpr' is not a CPR number (10 ASCII digits, DDMMYY-SSSS)") from None
+    subject = Subject(person_id=person, role=role, municipality=municipality, cpr=cpr)
     return subject, float(claims["exp"])
 
 
