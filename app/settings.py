@@ -47,6 +47,17 @@ class Settings(BaseSettings):
         "SAMSKAB_TEMPORAL_ADDRESS names a server other than the embedded dev server)",
     )
     temporal_namespace: str = "default"
+    temporal_profile: str = Field(
+        default="", description="A profile of Temporal's own client configuration (temporalio.envconfig: a TOML file "
+        "and TEMPORAL_* variables) to connect with: address, namespace, TLS, API key; samskab's settings override it",
+    )
+    temporal_config_file: Path | None = Field(default=None, description="The TOML file of temporal_profile (default: Temporal's)")
+    temporal_tls: bool = Field(default=False, description="Connect to Temporal over TLS (implied by the files below)")
+    temporal_tls_ca_file: Path | None = Field(default=None, description="PEM of the CA that signed Temporal's certificate")
+    temporal_tls_cert_file: Path | None = Field(default=None, description="mTLS: this process's client certificate (PEM)")
+    temporal_tls_key_file: Path | None = Field(default=None, description="mTLS: the client certificate's private key (PEM)")
+    temporal_tls_server_name: str = Field(default="", description="The name Temporal's certificate is checked against")
+    temporal_api_key: str = Field(default="", description="API key for Temporal (e.g. Temporal Cloud); implies TLS")
     task_queue: str = "samskab-cases"
     database_url: str = Field(
         default=f"sqlite:///{DEFAULT_DATA_DIR / 'eventlog.db'}",
@@ -108,6 +119,13 @@ class Settings(BaseSettings):
         description="The key bearer tokens are verified with: an HMAC secret (HS256) or a PEM public key (RS256/ES256)",
     )
     jwt_algorithm: str = Field(default="HS256", description="HS256, RS256 or ES256")
+    jwks_url: str = Field(
+        default="", description="The identity provider's JWKS URL (OIDC: jwks_uri); set, bearer tokens are verified "
+        "against its keys (RS256/ES256/PS256), with jwt_issuer and jwt_audience checked, instead of SAMSKAB_JWT_KEY",
+    )
+    jwt_issuer: str = Field(default="", description="The 'iss' every token must carry (required with SAMSKAB_JWKS_URL)")
+    jwt_audience: str = Field(default="samskab", description="The 'aud' every token must carry")
+    jwt_role_claim: str = Field(default="role", description="The claim that holds the samskab role (Entra ID: 'roles')")
     jwt_signing_key: str = Field(default="", description="Private key for 'samskab dev token' when the algorithm is not HMAC")
     max_body_bytes: int = Field(default=1_000_000, ge=1_000, description="Largest request body the API reads; larger is a 413")
     api_host: str = "127.0.0.1"
