@@ -19,7 +19,9 @@ from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 
 from activities.eventlog import EventLogActivities, open_event_store
 from activities.notifications import NotificationActivities
-from app.keys import open_key_store
+from app.keys import open_key_store, trusted_issuers
+from app.startup_checks import StartupRefused, check as check_startup
+from workflows.issuers import trust
 from app.logging import configure_logging
 from app.settings import Settings, get_settings
 from app.temporal import connect
@@ -55,6 +57,8 @@ def build_worker(client: Client, settings: Settings, store, outbox: Outbox | Non
         outbox = Outbox(settings.database_url)
         outbox.create_schema()
     notifications = NotificationActivities(outbox)
+    # The front doors whose signed commands this worker's workflows accept (``workflows.issuers``).
+    trust(settings.task_queue, options.pop("trusted_issuers", None) or trusted_issuers(settings))
     gateway = options.pop("kl_gateway", None) or GatewaySettings()
     kl_gateway = KLGatewayActivities(store, open_key_store(store, settings), gateway, settings.municipality, settings.data_dir)
     return Worker(
@@ -71,6 +75,7 @@ def build_worker(client: Client, settings: Settings, store, outbox: Outbox | Non
 
 
 async def run_worker(settings: Settings) -> None:
+    check_startup(settings, "worker")  # outside development: no default or missing secret
     client = await connect(settings)
     store = open_event_store(settings.database_url)
     worker = build_worker(client, settings, store)
@@ -92,6 +97,10 @@ async def run_worker(settings: Settings) -> None:
 def main() -> None:
     settings = get_settings()
     configure_logging(settings.log_format, settings.log_level)
+    try:
+        check_startup(settings, "worker")  # before anything else: a refusal names the setting
+    except StartupRefused as refused:
+        raise SystemExit(f"error: {refused}") from None
     if settings.worker_metrics_address:
         from app.api.metrics import enable_worker_metrics  # only when metrics are asked for
 

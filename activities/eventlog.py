@@ -19,6 +19,7 @@ from activities.readmodels import ErasedRecord, to_domain_event
 from eventlog import ConcurrencyConflict, EventStore, IdempotencyMismatch, NewEvent, StoredEvent
 from eventlog.crypto import encrypt_fields
 from eventlog.keystore import AlreadyErased, KeyStore
+from domain.messages import ISSUER_FIELD
 
 
 def open_event_store(url: str) -> EventStore:
@@ -55,6 +56,10 @@ def to_new_event(recorded: RecordedEvent, keys: KeyStore, key_stream: str) -> Ne
     """The event as the log stores it, its personal fields under ``key_stream``'s key
     (the event's own stream, or for an appeal its case)."""
     event = recorded.event
+    payload = protect_payload(keys, key_stream, event.type, recorded.event_id, event.payload())
+    if recorded.issuer is not None:
+        # Inside the payload, so the existing payload hash covers it (no new column, no new hash format).
+        payload = {**payload, ISSUER_FIELD: recorded.issuer}
     return NewEvent(
         event_id=recorded.event_id,
         event_type=event.type,
@@ -63,7 +68,7 @@ def to_new_event(recorded: RecordedEvent, keys: KeyStore, key_stream: str) -> Ne
         actor_id=event.actor.id,
         actor_role=event.actor.role.value,
         legal_basis=event.legal_basis(),
-        payload=protect_payload(keys, key_stream, event.type, recorded.event_id, event.payload()),
+        payload=payload,
     )
 
 

@@ -30,6 +30,9 @@ class RecordedEvent(BaseModel):
 
     event_id: str
     event: DomainEvent
+    #: The id of the key that signed the command these events came from
+    #: (``workflows.issuers``); None for the workflow's own commands (timers).
+    issuer: str | None = None
 
 
 class AppendRequest(BaseModel):

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from temporalio.client import (
     Client,
     WorkflowUpdateFailedError,
@@ -34,6 +34,7 @@ from domain.phases import Phase
 from workflows.case import CASE_PHASE, CaseWorkflow
 from workflows.case_messages import ActRequest, ActResult, CaseInput, CaseOutcome
 from workflows.changes import CURRENT_CODE
+from app.command_signing import CommandSigner
 
 
 ANSWER_POLL_TIMEOUT = timedelta(seconds=10)
@@ -55,16 +56,58 @@ class CommandRejected(Exception):
         return f"{self.field}: {self.message}" if self.field else self.message
 
 
+#: The years a date or moment in a command may fall in: a birth, a plan's target,
+#: a meeting; a year 3000 or 9999 is a typing mistake, not a plan.
+EARLIEST_YEAR, LATEST_YEAR = 1900, 2200
+
+
+def _moments(value: Any, path: str):
+    """Every date and datetime in a parsed command, with the path of its field."""
+    if isinstance(value, (datetime, date)):
+        yield path, value
+    elif isinstance(value, BaseModel):
+        for name in type(value).model_fields:
+            yield from _moments(getattr(value, name), f"{path}.{name}" if path else name)
+    elif isinstance(value, (list, tuple)):
+        for i, item in enumerate(value):
+            yield from _moments(item, f"{path}[{i}]")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _moments(item, f"{path}.{key}" if path else str(key))
+
+
+def check_moments(command) -> None:
+    """Refuses a naive datetime (no time zone: which hour is meant?) and a date outside
+    the years a case can concern, naming the field."""
+    for path, moment in _moments(command, ""):
+        if path == "at":
+            continue  # stamped by the workflow's clock
+        if isinstance(moment, datetime) and (moment.tzinfo is None or moment.utcoffset() is None):
+            raise CommandRejected(
+                f"{path}: give a time zone (e.g. 2026-03-01T10:00:00+01:00)", rule="input.invalid", field=path
+            )
+        if not EARLIEST_YEAR <= moment.year <= LATEST_YEAR:
+            raise CommandRejected(
+                f"{path}: the year must be between {EARLIEST_YEAR} and {LATEST_YEAR}", rule="input.invalid", field=path
+            )
+
+
 def parse_command(data: dict[str, Any]):
     """A command from JSON-like data, or CommandRejected naming each bad field."""
     try:
-        return command_adapter.validate_python(data)
+        command = command_adapter.validate_python(data)
     except ValidationError as error:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or 'command'}: {e['msg']}" for e in error.errors()
-        )
+        tag = data.get("type") if isinstance(data, dict) else None
+
+        def field(loc) -> str:
+            parts = [str(p) for p in loc]
+            return ".".join(parts[1:] if parts and parts[0] == tag else parts)  # the field, not the union's tag
+
+        problems = "; ".join(f"{field(e['loc']) or 'command'}: {e['msg']}" for e in error.errors())
         first = error.errors()[0]["loc"] if error.errors() else ()
-        raise CommandRejected(problems, rule="input.invalid", field=".".join(str(p) for p in first) or None) from None
+        raise CommandRejected(problems, rule="input.invalid", field=field(first) or None) from None
+    check_moments(command)
+    return command
 
 
 def parse_appeal_command(data: dict[str, Any]):
@@ -86,10 +129,22 @@ def rejected_from(error: WorkflowUpdateFailedError) -> CommandRejected:
 
 
 class CaseClient:
-    def __init__(self, client: Client, settings: Settings, deadlines: PhaseDeadlines | None = None) -> None:
+    def __init__(
+        self,
+        client: Client,
+        settings: Settings,
+        deadlines: PhaseDeadlines | None = None,
+        signer: CommandSigner | None = None,
+    ) -> None:
         self.client = client
         self.settings = settings
         self.deadlines = deadlines or settings.deadlines
+        if signer is None:
+            from app.keys import command_signer  # this front door's command-signing key
+
+            signer = command_signer(settings)
+        #: Signs every command this client sends (``workflows.issuers``); workers refuse unsigned ones.
+        self.signer = signer
 
     async def open_case(self, command: RegisterNeed, deadlines: PhaseDeadlines | None = None) -> str:
         """Starts the case's workflow once the domain accepts the registration.
@@ -100,10 +155,12 @@ class CaseClient:
             decide(initial_state(), command.model_copy(update={"at": datetime.now(UTC)}))
         except DomainError as error:
             raise CommandRejected(error.message, rule=error.rule, field=error.field) from None
+        case_input = CaseInput(registration=command, deadlines=deadlines or self.deadlines, code_version=CURRENT_CODE)
+        signature = self.signer.sign("case.open", command.case_id, case_input, request_id=f"open/{command.case_id}")
         try:
             await self.client.start_workflow(
                 CaseWorkflow.run,
-                CaseInput(registration=command, deadlines=deadlines or self.deadlines, code_version=CURRENT_CODE),
+                case_input.model_copy(update={"signature": signature}),
                 id=command.case_id,
                 task_queue=self.settings.task_queue,
                 id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
@@ -126,6 +183,8 @@ class CaseClient:
         (a server restart, a dropped connection) while the update completes."""
         workflow = self.client.get_workflow_handle_for(CaseWorkflow.run, case_id)
         update_id = request_id or str(uuid.uuid4())
+        request = ActRequest(command=command, expected_version=expected_version)
+        request = request.model_copy(update={"signature": self.signer.sign("case.act", case_id, request, update_id)})
         try:
             handle = None
             for _ in range(ANSWER_POLLS):
@@ -134,7 +193,7 @@ class CaseClient:
                         # Sent again with the same id after a timeout: Temporal accepts an update id once.
                         handle = await workflow.start_update(
                             CaseWorkflow.act,
-                            ActRequest(command=command, expected_version=expected_version),
+                            request,
                             id=update_id,
                             # One round trip for the usual case: the answer comes with the call.
                             wait_for_stage=WorkflowUpdateStage.COMPLETED,
@@ -165,10 +224,14 @@ class CaseClient:
 
         The appeal workflow starts just after the decision; a command that comes
         first waits briefly for it."""
-        handle = self.client.get_workflow_handle_for(AppealWorkflow.run, appeal_id(case_id, decision_number))
+        target = appeal_id(case_id, decision_number)
+        handle = self.client.get_workflow_handle_for(AppealWorkflow.run, target)
+        update_id = str(uuid.uuid4())
+        request = AppealActRequest(command=command)
+        request = request.model_copy(update={"signature": self.signer.sign("appeal.act", target, request, update_id)})
         for attempt in range(APPEAL_START_POLLS):
             try:
-                return await handle.execute_update(AppealWorkflow.act, AppealActRequest(command=command))
+                return await handle.execute_update(AppealWorkflow.act, request, id=update_id)
             except WorkflowUpdateFailedError as error:
                 raise rejected_from(error) from None
             except RPCError as error:

@@ -36,7 +36,9 @@ err = Console(stderr=True)
 app = typer.Typer(help="samskab: co-created social services as durable, auditable workflows.", no_args_is_help=True)
 dev_app = typer.Typer(help="The embedded development stack.", no_args_is_help=True)
 case_app = typer.Typer(help="Open cases and act on them.", no_args_is_help=True)
+keys_app = typer.Typer(help="The installation's secrets.", no_args_is_help=True)
 app.add_typer(dev_app, name="dev")
+app.add_typer(keys_app, name="keys")
 app.add_typer(case_app, name="case")
 app.add_typer(audit_app, name="audit")
 app.add_typer(forum_app, name="forum")
@@ -49,10 +51,22 @@ app.add_typer(projections_app, name="projections")
 DataOption = Annotated[str, typer.Option("--data", "-d", help="The command's fields as JSON")]
 
 
+#: Commands that run before secrets exist (they make them, or run the development stack).
+_BEFORE_SECRETS = {"keys", "dev"}
+
+
 @app.callback()
-def _setup() -> None:
+def _setup(ctx: typer.Context) -> None:
+    from app.startup_checks import StartupRefused, check
+
     settings = get_settings()
     configure_logging(settings.log_format, settings.log_level)
+    if ctx.invoked_subcommand not in _BEFORE_SECRETS:
+        try:
+            check(settings, "cli")
+        except StartupRefused as refused:
+            err.print(f"[bold red]error:[/bold red] {refused}")
+            raise typer.Exit(2) from None
 
 
 def _fail(message: str, code: int = 1) -> typer.Exit:
@@ -95,7 +109,11 @@ def dev_up() -> None:
     from app.devstack import DevServer
     from worker import run_worker
 
+    from app.keys import init_secrets
+
     settings = get_settings()
+    for made in init_secrets(settings):  # development secrets, made here on purpose (never in production)
+        console.print(f"[dim]made {made}[/dim]")
     if settings.worker_metrics_address:
         enable_worker_metrics(settings.worker_metrics_address)
 
@@ -132,6 +150,26 @@ def dev_token(
     except ValueError as error:
         raise _fail(str(error), 2) from None
     print(token)
+
+
+@keys_app.command("init")
+def keys_init() -> None:
+    """Make every secret that is missing (never replaces one): the key store secret, the codec key,
+    the checkpoint-signing key and the command-signing key, each a file of mode 0600 under DATA_DIR/secrets."""
+    from app.keys import command_signer, init_secrets
+    from workflows.issuers import public_key_text
+
+    settings = get_settings()
+    made = init_secrets(settings)
+    for line in made:
+        console.print(f"made {line}")
+    if not made:
+        console.print("every secret is there already; nothing made")
+    signer = command_signer(settings)
+    console.print(
+        f"command-signing key {signer.key_id}; give workers its public key: "
+        f"SAMSKAB_COMMAND_VERIFY_KEYS={public_key_text(signer.private_key.public_key())}"
+    )
 
 
 @app.command("serve")

@@ -11,6 +11,17 @@ An encrypted payload has metadata ``encoding: binary/encrypted`` and
 ciphertext of the original payload (serialised protobuf). The key id is the
 first 16 hex of the key's sha256, so a worker with the wrong key says so
 instead of failing obscurely.
+
+**Fail closed.** A payload that is not encrypted (sent by a client without the
+codec, e.g. a plain Temporal client or the Web UI) is never read: decoding turns
+it into a ``binary/refused-unencrypted`` payload, which the payload converter
+refuses with a non-retryable ``UnencryptedPayload`` error. An update whose
+argument arrives so is rejected before its validator runs (nothing enters
+history); a workflow started so fails without running a line of its code.
+
+Left clear, because Temporal itself must read them: search attributes
+(``CasePhase``: a phase name, no personal data), workflow and update ids (case
+ids), task queue and workflow type names. We set no memo and no headers.
 """
 
 from __future__ import annotations
@@ -27,6 +38,8 @@ from temporalio.converter import DataConverter, DefaultFailureConverterWithEncod
 from app.converter import shared_payload_converter
 
 ENCODING = b"binary/encrypted"
+#: What an unencrypted payload decodes to: a payload no converter will read.
+REFUSED_ENCODING = b"binary/refused-unencrypted"
 KEY_ID = "encryption-key-id"
 NONCE_BYTES = 12
 
@@ -60,7 +73,8 @@ class EncryptionCodec(PayloadCodec):
 
     def _decrypt(self, payload: Payload) -> Payload:
         if payload.metadata.get("encoding") != ENCODING:
-            return payload  # written before encryption was on (or by a peer without it)
+            # Not ours: a peer without the codec key. Never read it (fail closed).
+            return Payload(metadata={"encoding": REFUSED_ENCODING})
         key_id = payload.metadata.get(KEY_ID, b"").decode()
         if key_id != self.key_id:
             raise CodecError(

@@ -21,7 +21,13 @@ from typing import Any
 from pydantic import TypeAdapter
 from temporalio.api.common.v1 import Payload
 from temporalio.contrib.pydantic import PydanticJSONPlainPayloadConverter
-from temporalio.converter import CompositePayloadConverter, DefaultPayloadConverter, JSONPlainPayloadConverter
+from temporalio.converter import (
+    CompositePayloadConverter,
+    DefaultPayloadConverter,
+    EncodingPayloadConverter,
+    JSONPlainPayloadConverter,
+)
+from temporalio.exceptions import ApplicationError
 
 _type_adapter = functools.lru_cache(maxsize=1024)(TypeAdapter)
 
@@ -38,8 +44,30 @@ class SharedAdaptersJSONConverter(PydanticJSONPlainPayloadConverter):
         return _type_adapter(hint).validate_json(payload.data)
 
 
+class RefuseUnencrypted(EncodingPayloadConverter):
+    """Reads the payloads the codec refused (``app.codec``: sent without encryption),
+    by refusing them: a non-retryable error, so an update is rejected before its
+    validator and a workflow started so fails at once."""
+
+    @property
+    def encoding(self) -> str:
+        return "binary/refused-unencrypted"
+
+    def to_payload(self, value: Any) -> Payload | None:
+        return None  # never written
+
+    def from_payload(self, payload: Payload, type_hint: type | None = None) -> Any:
+        raise ApplicationError(
+            "refused: the payload is not encrypted with samskab's payload codec (a client without the codec key "
+            "sent it); samskab reads nothing it did not encrypt",
+            type="UnencryptedPayload",
+            non_retryable=True,
+        )
+
+
 class SharedAdaptersPayloadConverter(CompositePayloadConverter):
-    """Temporal's default converters, with JSON handled by ``SharedAdaptersJSONConverter``."""
+    """Temporal's default converters, with JSON handled by ``SharedAdaptersJSONConverter``,
+    and ``RefuseUnencrypted`` for what the codec refused."""
 
     def __init__(self) -> None:
         json_converter = SharedAdaptersJSONConverter()
@@ -47,7 +75,8 @@ class SharedAdaptersPayloadConverter(CompositePayloadConverter):
             *(
                 json_converter if isinstance(c, JSONPlainPayloadConverter) else c
                 for c in DefaultPayloadConverter.default_encoding_payload_converters
-            )
+            ),
+            RefuseUnencrypted(),
         )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 
 from temporalio.client import Client, WorkflowUpdateFailedError
@@ -15,12 +16,18 @@ from domain.forum import ForumState, forum_command_adapter, forum_id
 from domain.messages import Actor
 from workflows.forum import ForumWorkflow
 from workflows.forum_messages import ForumActRequest, ForumActResult, ForumInput
+from app.command_signing import CommandSigner
 
 
 class ForumClient:
-    def __init__(self, client: Client, settings: Settings) -> None:
+    def __init__(self, client: Client, settings: Settings, signer: CommandSigner | None = None) -> None:
         self.client = client
         self.settings = settings
+        if signer is None:
+            from app.keys import command_signer  # this front door's command-signing key
+
+            signer = command_signer(settings)
+        self.signer = signer
 
     async def open_forum(
         self,
@@ -34,14 +41,13 @@ class ForumClient:
             terminology.target_groups().check(target_group, field="target_group")
         except DomainError as error:
             raise CommandRejected(error.message, rule=error.rule, field=error.field) from None
+        forum_input = ForumInput(
+            target_group=target_group, opened_by=opened_by, meeting_interval=meeting_interval, history_limit=history_limit
+        )
+        signature = self.signer.sign("forum.open", forum_id(target_group), forum_input, f"open/{forum_id(target_group)}")
         await self.client.start_workflow(
             ForumWorkflow.run,
-            ForumInput(
-                target_group=target_group,
-                opened_by=opened_by,
-                meeting_interval=meeting_interval,
-                history_limit=history_limit,
-            ),
+            forum_input.model_copy(update={"signature": signature}),
             id=forum_id(target_group),
             task_queue=self.settings.task_queue,
             id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
@@ -50,9 +56,13 @@ class ForumClient:
 
     async def act(self, target_group: str, data: dict) -> ForumActResult:
         command = forum_command_adapter.validate_python(data)
-        handle = self.client.get_workflow_handle_for(ForumWorkflow.run, forum_id(target_group))
+        target = forum_id(target_group)
+        handle = self.client.get_workflow_handle_for(ForumWorkflow.run, target)
+        update_id = str(uuid.uuid4())
+        request = ForumActRequest(command=command)
+        request = request.model_copy(update={"signature": self.signer.sign("forum.act", target, request, update_id)})
         try:
-            return await handle.execute_update(ForumWorkflow.act, ForumActRequest(command=command))
+            return await handle.execute_update(ForumWorkflow.act, request, id=update_id)
         except WorkflowUpdateFailedError as error:
             raise rejected_from(error) from None
 

@@ -6,6 +6,7 @@ Nested values use a double underscore, e.g. ``SAMSKAB_DEADLINES__VISITATION=PT2M
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from functools import cache
 from pathlib import Path
 from typing import Literal
@@ -16,6 +17,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from domain.deadlines import PhaseDeadlines
 
 DEFAULT_DATA_DIR = Path(".data")
+#: The published development key for bearer tokens: refused outside development (``app.startup_checks``).
+DEFAULT_JWT_KEY = "samskab-development-key-not-for-production-use"
 
 
 def _usable_cpus() -> int:
@@ -38,7 +41,23 @@ class Settings(BaseSettings):
         default="",
         description="host:port of a Temporal frontend; empty: the embedded dev server on this machine",
     )
+    env: Literal["development", "production"] = Field(
+        default="development",
+        description="production: refuse to start on a default or missing secret (also whenever "
+        "SAMSKAB_TEMPORAL_ADDRESS names a server other than the embedded dev server)",
+    )
     temporal_namespace: str = "default"
+    temporal_profile: str = Field(
+        default="", description="A profile of Temporal's own client configuration (temporalio.envconfig: a TOML file "
+        "and TEMPORAL_* variables) to connect with: address, namespace, TLS, API key; samskab's settings override it",
+    )
+    temporal_config_file: Path | None = Field(default=None, description="The TOML file of temporal_profile (default: Temporal's)")
+    temporal_tls: bool = Field(default=False, description="Connect to Temporal over TLS (implied by the files below)")
+    temporal_tls_ca_file: Path | None = Field(default=None, description="PEM of the CA that signed Temporal's certificate")
+    temporal_tls_cert_file: Path | None = Field(default=None, description="mTLS: this process's client certificate (PEM)")
+    temporal_tls_key_file: Path | None = Field(default=None, description="mTLS: the client certificate's private key (PEM)")
+    temporal_tls_server_name: str = Field(default="", description="The name Temporal's certificate is checked against")
+    temporal_api_key: str = Field(default="", description="API key for Temporal (e.g. Temporal Cloud); implies TLS")
     task_queue: str = "samskab-cases"
     database_url: str = Field(
         default=f"sqlite:///{DEFAULT_DATA_DIR / 'eventlog.db'}",
@@ -80,13 +99,35 @@ class Settings(BaseSettings):
     codec_key_file: Path | None = Field(
         default=None, description="file of the payload codec key; default DATA_DIR/secrets/codec.key"
     )
+    command_signing_key: str = Field(
+        default="", description="base64 of the 32-byte Ed25519 private key that signs the commands this front door "
+        "sends (API, CLI); empty: command_signing_key_file",
+    )
+    command_signing_key_file: Path | None = Field(
+        default=None, description="PEM file of the command-signing key; default DATA_DIR/secrets/command-signing.pem"
+    )
+    command_verify_keys: str = Field(
+        default="", description="comma-separated public keys (base64 of 32 raw bytes) of the front doors whose "
+        "commands a worker accepts, besides its own command-signing key's",
+    )
+    command_max_age: timedelta = Field(
+        default=timedelta(minutes=5), description="how long a signed command stays valid (ISO 8601 duration or seconds)"
+    )
     municipality: str = Field(default="0101", description="The municipality this installation serves (kommunekode)")
     jwt_key: str = Field(
-        default="samskab-development-key-not-for-production-use",
+        default=DEFAULT_JWT_KEY,
         description="The key bearer tokens are verified with: an HMAC secret (HS256) or a PEM public key (RS256/ES256)",
     )
     jwt_algorithm: str = Field(default="HS256", description="HS256, RS256 or ES256")
+    jwks_url: str = Field(
+        default="", description="The identity provider's JWKS URL (OIDC: jwks_uri); set, bearer tokens are verified "
+        "against its keys (RS256/ES256/PS256), with jwt_issuer and jwt_audience checked, instead of SAMSKAB_JWT_KEY",
+    )
+    jwt_issuer: str = Field(default="", description="The 'iss' every token must carry (required with SAMSKAB_JWKS_URL)")
+    jwt_audience: str = Field(default="samskab", description="The 'aud' every token must carry")
+    jwt_role_claim: str = Field(default="role", description="The claim that holds the samskab role (Entra ID: 'roles')")
     jwt_signing_key: str = Field(default="", description="Private key for 'samskab dev token' when the algorithm is not HMAC")
+    max_body_bytes: int = Field(default=1_000_000, ge=1_000, description="Largest request body the API reads; larger is a 413")
     api_host: str = "127.0.0.1"
     api_port: int = 8000
     api_read_threads: int = Field(
@@ -104,6 +145,12 @@ class Settings(BaseSettings):
     @property
     def embedded(self) -> bool:
         return not self.temporal_address
+
+    @property
+    def production(self) -> bool:
+        """Whether defaults and missing secrets are refused: ``SAMSKAB_ENV=production``, or any
+        Temporal but the embedded dev server."""
+        return self.env == "production" or not self.embedded
 
     @property
     def effective_temporal_address(self) -> str:

@@ -18,9 +18,12 @@ import jwt
 
 from app.settings import Settings
 from domain.access import Subject
+from domain.citizen import normalise_cpr
 from domain.messages import Role
 
 AUDIENCE = "samskab"
+#: The longest person id a token may name (an actor id in the log is at most 64 characters).
+MAX_PERSON_ID = 64
 DEFAULT_TTL = timedelta(hours=8)
 
 
@@ -48,12 +51,14 @@ def issue_token(
         "sub": person_id,
         "role": role.value,
         "municipality": municipality or settings.municipality,
-        "aud": AUDIENCE,
+        "aud": settings.jwt_audience or AUDIENCE,
         "iat": now,
         "exp": now + ttl,
     }
     if cpr:
         claims["cpr"] = cpr
+    if settings.jwt_issuer:
+        claims["iss"] = settings.jwt_issuer
     key = settings.jwt_signing_key or settings.jwt_key
     return jwt.encode(claims, key, algorithm=settings.jwt_algorithm)
 
@@ -63,30 +68,77 @@ def verify_token(settings: Settings, token: str) -> Subject:
     return _verify(settings, token)[0]
 
 
+#: Algorithms accepted from an identity provider's JWKS (never HMAC: its keys are public).
+JWKS_ALGORITHMS = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"]
+_jwks_clients: dict[str, jwt.PyJWKClient] = {}
+_jwks_lock = threading.Lock()
+
+
+def jwks_client(url: str) -> jwt.PyJWKClient:
+    """One PyJWKClient per JWKS URL per process: it caches the provider's keys (refetching
+    on an unknown key id, so a key rotation is picked up)."""
+    with _jwks_lock:
+        client = _jwks_clients.get(url)
+        if client is None:
+            client = _jwks_clients[url] = jwt.PyJWKClient(url, cache_keys=True, lifespan=300, timeout=10)
+        return client
+
+
+def _claims(settings: Settings, token: str) -> dict:
+    audience = settings.jwt_audience or AUDIENCE
+    if settings.jwks_url:
+        # The municipality's identity provider (OIDC: Entra ID, KOMBIT's): its published keys, its issuer.
+        if not settings.jwt_issuer:
+            raise InvalidToken("SAMSKAB_JWT_ISSUER must be set with SAMSKAB_JWKS_URL")
+        try:
+            key = jwks_client(settings.jwks_url).get_signing_key_from_jwt(token).key
+        except jwt.PyJWKClientError as error:
+            raise InvalidToken(f"the token's key is not among the identity provider's: {error}") from None
+        return jwt.decode(
+            token, key, algorithms=JWKS_ALGORITHMS, audience=audience, issuer=settings.jwt_issuer,
+            options={"require": ["sub", "exp", "aud", "iss"]},
+        )  # fmt: skip
+    return jwt.decode(
+        token,
+        settings.jwt_key,
+        algorithms=[settings.jwt_algorithm],
+        audience=audience,
+        issuer=settings.jwt_issuer or None,
+        options={"require": ["sub", "exp", "aud"]},
+    )
+
+
 def _verify(settings: Settings, token: str) -> tuple[Subject, float]:
     """The person a valid token names and when the token expires (a Unix time)."""
     try:
-        claims = jwt.decode(
-            token,
-            settings.jwt_key,
-            algorithms=[settings.jwt_algorithm],
-            audience=AUDIENCE,
-            options={"require": ["sub", "exp", "aud"]},
-        )
+        claims = _claims(settings, token)
     except jwt.ExpiredSignatureError:
         raise InvalidToken("the token has expired; get a new one") from None
     except jwt.PyJWTError as error:
         raise InvalidToken(f"the token is not valid: {error}") from None
+    role_claim = claims.get(settings.jwt_role_claim or "role", "")
+    if isinstance(role_claim, list):  # Entra ID's app roles: a list; exactly one samskab role must be in it
+        known = [r for r in role_claim if r in Role.__members__.values()]
+        role_claim = known[0] if len(known) == 1 else ""
     try:
-        role = Role(claims.get("role", ""))
+        role = Role(role_claim)
     except ValueError:
-        raise InvalidToken(f"the token's role {claims.get('role')!r} is not a role samskab knows") from None
+        raise InvalidToken(f"the token's role {role_claim!r} is not a role samskab knows") from None
     if role is Role.SYSTEM:
         raise InvalidToken("no person acts as the system")
     municipality = claims.get("municipality")
     if not isinstance(municipality, str) or not municipality:
         raise InvalidToken("the token names no municipality")
-    subject = Subject(person_id=str(claims["sub"]), role=role, municipality=municipality, cpr=claims.get("cpr"))
+    person = claims.get("sub")
+    if not isinstance(person, str) or not person.strip() or len(person) > MAX_PERSON_ID or not person.isprintable():
+        raise InvalidToken(f"the token's 'sub' must name a person: 1 to {MAX_PERSON_ID} printable characters")
+    cpr = claims.get("cpr")
+    if cpr is not None:
+        try:
+            cpr = normalise_cpr(cpr)
+        except ValueError:
+            raise InvalidToken("the token's 'cpr' is not a CPR number (10 ASCII digits, DDMMYY-SSSS)") from None
+    subject = Subject(person_id=person, role=role, municipality=municipality, cpr=cpr)
     return subject, float(claims["exp"])
 
 

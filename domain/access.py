@@ -284,6 +284,23 @@ def visible_event(decision: Decision, event_type: str) -> bool:
     return category is not None and category in decision.categories
 
 
+#: Fields of an event's payload that identify the citizen (CPR number, name). No
+#: consent category covers them, so a reader limited to categories never sees them.
+IDENTITY_FIELDS: dict[str, tuple[str, ...]] = {"need_registered": ("citizen",)}
+
+
+def identity_fields(event_type: str) -> tuple[str, ...]:
+    return IDENTITY_FIELDS.get(event_type, ())
+
+
+def visible_payload(decision: Decision, event_type: str, payload: dict) -> dict:
+    """An event's payload cut to what ``decision`` lets through: without the citizen's
+    identity for a reader limited to consented categories."""
+    if decision.categories is None:
+        return payload
+    return {k: v for k, v in payload.items() if k not in identity_fields(event_type)}
+
+
 def visible_state(decision: Decision, state: dict) -> dict:
     """The case's state (as JSON) cut down to what ``decision`` lets through."""
     if decision.categories is None:

@@ -32,7 +32,7 @@ from domain.evaluation import (
     record_evaluation,
     upcast_type,
 )
-from domain.messages import Command, Event, Role, require_role
+from domain.messages import Command, Event, Role, require_role, without_log_metadata
 from domain.need import Need, NeedRegistered, OpenVisitation, RegisterNeed, VisitationOpened
 from domain.phases import Phase
 from domain.team_proposal import propose_team
@@ -979,4 +979,4 @@ def fold(events: Iterable[Event], state: CaseState | None = None) -> CaseState:
 def event_from_record(event_type: str, header: dict, payload: dict) -> Event:
     """Rebuilds a domain event from the event log's columns and payload."""
     event_type = upcast_type(event_type, header.get("schema_version", 1))
-    return event_adapter.validate_python({**payload, **header, "type": event_type})
+    return event_adapter.validate_python({**without_log_metadata(payload), **header, "type": event_type})

@@ -8,13 +8,15 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-_CPR = re.compile(r"^(\d{2})(\d{2})(\d{2})-?(\d)(\d{3})$")
+#: ASCII digits only (``\d`` would take Arabic-Indic or fullwidth digits), the whole
+#: text and nothing after it (``$`` would let a trailing newline through).
+_CPR = re.compile(r"([0-9]{2})([0-9]{2})([0-9]{2})-?([0-9])([0-9]{3})")
 
 
 def birth_date_from_cpr(cpr: str) -> date:
     """The birth date a CPR number encodes; the century follows from the 7th digit
     (the CPR office's rule), since the number holds only two digits of the year."""
-    match = _CPR.match(cpr)
+    match = _CPR.fullmatch(cpr) if isinstance(cpr, str) else None
     if not match:
         raise ValueError("a CPR number is 10 digits, DDMMYY-SSSS")
     day, month, year2, century_digit = (int(g) for g in match.groups()[:4])
@@ -32,7 +34,16 @@ def _valid_cpr(value: str) -> str:
         birth_date_from_cpr(value)
     except ValueError as error:
         raise ValueError(f"not a valid CPR number ({error}); expected DDMMYY-SSSS with a real date") from None
-    return value if "-" in value else f"{value[:6]}-{value[6:]}"
+    return normalise_cpr(value)
+
+
+def normalise_cpr(value: str) -> str:
+    """The one written form of a CPR number, DDMMYY-SSSS, made before anything else
+    (a key lookup, an erasure) sees it; ValueError for anything but ASCII digits."""
+    if not isinstance(value, str) or not _CPR.fullmatch(value):
+        raise ValueError("a CPR number is 10 ASCII digits, DDMMYY-SSSS")
+    digits = value.replace("-", "")
+    return f"{digits[:6]}-{digits[6:]}"
 
 
 Cpr = Annotated[str, AfterValidator(_valid_cpr)]

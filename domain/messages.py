@@ -43,6 +43,19 @@ class Actor(BaseModel):
 
 SYSTEM_ACTOR = Actor(id="samskab", role=Role.SYSTEM)
 
+#: Keys of a stored payload that the event log adds and the domain event does not
+#: hold start with this; ``$issuer`` names the key that signed the command
+#: (``workflows.issuers``), inside the payload so its hash covers it.
+LOG_METADATA_PREFIX = "$"
+ISSUER_FIELD = "$issuer"
+
+
+def without_log_metadata(payload: dict) -> dict:
+    """The payload as the domain event holds it: without the log's own ``$`` keys."""
+    if not any(isinstance(k, str) and k.startswith(LOG_METADATA_PREFIX) for k in payload):
+        return payload
+    return {k: v for k, v in payload.items() if not k.startswith(LOG_METADATA_PREFIX)}
+
 
 class Message(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")

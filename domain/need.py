@@ -6,10 +6,11 @@ volunteer who observed it); a caseworker then opens the visitation.
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from domain.citizen import Citizen
 from domain.messages import Command, Event
@@ -42,6 +43,27 @@ class Need(BaseModel):
     life_areas: tuple[LifeArea, ...] = Field(default=(), description="Life areas the need touches")
 
 
+#: The streams (and workflow ids) that are not cases: a case id may not take their form,
+#: or registering ``<case>-appeal-1`` would stop that case's appeal and ``kl-gateway-deliveries``
+#: would write a case into the daily delivery's stream. (``domain.appeal.appeal_id``,
+#: ``domain.forum.forum_id``, ``app.erasure.erasure_stream``, ``domain.kl_delivery.DELIVERY_STREAM``
+#: and the delivery's schedule and workflow ids; a test holds each of them refused.)
+RESERVED_PREFIXES = ("forum-", "erasure-", "kl-gateway-")
+_APPEAL_SUFFIX = re.compile(r"-appeal-[0-9]+")
+
+
+def reserved_stream_name(name: str) -> str | None:
+    """Why ``name`` cannot be a case id (it has the form of another stream), or None."""
+    lowered = name.lower()
+    for prefix in RESERVED_PREFIXES:
+        if lowered.startswith(prefix):
+            return f"start with {prefix!r}"
+    tail = lowered.rsplit("-appeal-", 1)
+    if len(tail) == 2 and _APPEAL_SUFFIX.fullmatch("-appeal-" + tail[1]):
+        return "end with '-appeal-<number>'"
+    return None
+
+
 class RegisterNeed(Command):
     """Opens a case: the need and the citizen it concerns."""
 
@@ -50,6 +72,14 @@ class RegisterNeed(Command):
     case_id: str = Field(min_length=3, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
     citizen: Citizen
     need: Need
+
+    @field_validator("case_id")
+    @classmethod
+    def _not_a_reserved_stream(cls, case_id: str) -> str:
+        reason = reserved_stream_name(case_id)
+        if reason:
+            raise ValueError(f"a case id may not {reason}: those names belong to samskab's own streams")
+        return case_id
 
 
 class NeedRegistered(Event):

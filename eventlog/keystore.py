@@ -80,7 +80,12 @@ def _subkey(secret: bytes, purpose: str) -> bytes:
 
 
 def cpr_digits(cpr: str) -> str:
-    return cpr.replace("-", "").strip()
+    """The ten ASCII digits of a CPR number; ValueError for anything else (another script's
+    digits or a stray newline would otherwise make a second key that erasure by CPR misses)."""
+    digits = cpr.replace("-", "") if isinstance(cpr, str) else ""
+    if len(digits) != 10 or not (digits.isascii() and digits.isdigit()):
+        raise ValueError("a CPR number is 10 ASCII digits, DDMMYY-SSSS")
+    return digits
 
 
 class KeyStore:

@@ -38,6 +38,7 @@ from domain.appeal import AppealState, appeal_event_adapter, evolve_appeal, init
 from domain.case import CaseState, fold, initial_state
 from domain.case_summary import CaseSummary, name_tokens, summarise, work_items
 from domain.deadlines import PhaseDeadlines
+from domain.messages import without_log_metadata
 from domain.personal_data import ERASURE_EVENT
 from domain.phases import Phase
 from eventlog import EventStore, StoredEvent
@@ -96,7 +97,7 @@ def _appeal_event(stored: StoredEvent, keys: KeyStore):
     payload, _ = readable_payload(stored, keys)
     header = {"schema_version": stored.schema_version, "occurred_at": stored.occurred_at,
               "actor": {"id": stored.actor_id, "role": stored.actor_role}}  # fmt: skip
-    return appeal_event_adapter.validate_python({**payload, **header, "type": stored.event_type})
+    return appeal_event_adapter.validate_python({**without_log_metadata(payload), **header, "type": stored.event_type})
 
 
 class CaseProjection:

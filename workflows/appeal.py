@@ -42,6 +42,7 @@ with workflow.unsafe.imports_passed_through():
 
 with workflow.unsafe.imports_passed_through():
     from workflows.recording import record_appeal_events, send_notification
+    from workflows.issuers import verify_in_workflow
 
 
 def _refusal(error: DomainError) -> ApplicationError:
@@ -125,7 +126,8 @@ class AppealWorkflow:
         await workflow.wait_condition(lambda: self._state.status is not AppealStatus.NOT_OPEN)
         update = workflow.current_update_info()
         async with self._lock:
-            events = await self._carry_out(request.command, request_id=update.id if update else None)
+            issuer = request.signature.key_id if request.signature is not None else None
+            events = await self._carry_out(request.command, request_id=update.id if update else None, issuer=issuer)
         return AppealActResult(
             appeal_id=workflow.info().workflow_id,
             version=self._state.version,
@@ -135,6 +137,7 @@ class AppealWorkflow:
 
     @act.validator
     def validate_act(self, request: AppealActRequest) -> None:
+        verify_in_workflow("appeal.act", request)  # first: an unverified caller learns nothing of the appeal
         command = request.command
         if command.actor.role is Role.SYSTEM or command.issued_by_system:
             raise ApplicationError(
@@ -154,20 +157,21 @@ class AppealWorkflow:
         except DomainError as error:
             raise _refusal(error) from None
 
-    async def _carry_out(self, command: Command, request_id: str | None) -> list[Event]:
+    async def _carry_out(self, command: Command, request_id: str | None, issuer: str | None = None) -> list[Event]:
         """Decides the command and records its events; the events folded. If the
         log holds events this workflow had not folded (a worker died after
         writing them), folds those first and decides again on the state they
         make; each round folds at least one event, so this ends."""
         while True:
-            recorded, caught_up = await self._record(self._decide(command), request_id)
+            recorded, caught_up = await self._record(self._decide(command), request_id, issuer)
             if caught_up:
                 return recorded
 
-    async def _record(self, events: list[Event], request_id: str | None) -> tuple[list[Event], bool]:
+    async def _record(self, events: list[Event], request_id: str | None, issuer: str | None = None) -> tuple[list[Event], bool]:
         """Appends and folds; what was folded, and False when the log was ahead."""
         receipt = await record_appeal_events(
-            workflow.info().workflow_id, self._input.case_id, self._state.version, events, request_id, code_version=self._code
+            workflow.info().workflow_id, self._input.case_id, self._state.version, events, request_id,
+            code_version=self._code, issuer=issuer,
         )
         recorded = events if receipt.stored is None else [stored.event for stored in receipt.stored]
         for event in recorded:

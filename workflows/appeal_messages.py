@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from domain.appeal import AppealCommand, AppealStatus
 from domain.deadlines import PhaseDeadlines
+from workflows.issuers import CommandSignature
 
 
 class AppealInput(BaseModel):
@@ -29,6 +30,8 @@ class AppealActRequest(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     command: AppealCommand
+    #: The front door's signature (``workflows.issuers``): a command without one is refused.
+    signature: CommandSignature | None = None
 
 
 class AppealActResult(BaseModel):

@@ -38,6 +38,7 @@ with workflow.unsafe.imports_passed_through():
 with workflow.unsafe.imports_passed_through():
     from workflows.changes import DECISION_LETTER_AND_APPEAL, PHASE_SHOWN_AT_START, taken
     from workflows.recording import record_case_events, send_notification
+    from workflows.issuers import verify_in_workflow
 
 CASE_PHASE = SearchAttributeKey.for_keyword("CasePhase")
 
@@ -70,8 +71,13 @@ class CaseWorkflow:
 
     @workflow.run
     async def run(self, input: CaseInput) -> CaseOutcome:
+        issuer = input.signature.key_id if input.signature is not None else None
+        if not workflow.unsafe.is_replaying():
+            # Verified when the case first runs, against when Temporal accepted its
+            # start; a replay (keys may have rotated since) repeats what passed then.
+            issuer = verify_in_workflow("case.open", input, update=False, at=workflow.info().start_time)
         async with self._lock:
-            await self._carry_out(input.registration, request_id="registration")
+            await self._carry_out(input.registration, request_id="registration", issuer=issuer)
         self._opening = None  # only needed until the registration is recorded
         input.let_go_of_registration()  # nor is the registration: a case may wait for months
         while self._state.phase is not Phase.CLOSED:
@@ -95,10 +101,12 @@ class CaseWorkflow:
         update = workflow.current_update_info()
         async with self._lock:
             self._check_version(request)
-            return await self._carry_out(request.command, request_id=update.id if update else None)
+            issuer = request.signature.key_id if request.signature is not None else None
+            return await self._carry_out(request.command, request_id=update.id if update else None, issuer=issuer)
 
     @act.validator
     def validate_act(self, request: ActRequest) -> None:
+        verify_in_workflow("case.act", request)  # first: an unverified caller learns nothing of the case
         command = request.command
         if isinstance(command, RegisterNeed):
             raise ApplicationError(
@@ -136,21 +144,23 @@ class CaseWorkflow:
         except DomainError as error:
             raise refusal(error) from None
 
-    async def _carry_out(self, command: Command, request_id: str | None) -> ActResult:
+    async def _carry_out(self, command: Command, request_id: str | None, issuer: str | None = None) -> ActResult:
         """Decides the command and records its events. If the log holds events
         this workflow had not folded (a worker died after writing them), folds
         those first and decides again on the state they make; each round folds
         at least one event, so this ends."""
         while True:
-            result = await self._record(self._decide(command), request_id)
+            result = await self._record(self._decide(command), request_id, issuer)
             if result is not None:
                 return result
 
-    async def _record(self, events: list[Event], request_id: str | None) -> ActResult | None:
+    async def _record(self, events: list[Event], request_id: str | None, issuer: str | None = None) -> ActResult | None:
         """Appends and folds the events; None when the log was ahead and the command must be decided again."""
         case_id = self._state.case_id or workflow.info().workflow_id
         phase_before = self._state.phase
-        receipt = await record_case_events(case_id, self._state.version, events, request_id, code_version=self._code)
+        receipt = await record_case_events(
+            case_id, self._state.version, events, request_id, code_version=self._code, issuer=issuer
+        )
         recorded = events if receipt.stored is None else [stored.event for stored in receipt.stored]
         if receipt.log_was_ahead:
             workflow.logger.warning(

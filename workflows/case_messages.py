@@ -8,6 +8,7 @@ from domain.case import CaseCommand
 from domain.deadlines import PhaseDeadlines
 from domain.need import RegisterNeed
 from domain.phases import Phase
+from workflows.issuers import CommandSignature
 
 
 class CaseInput(BaseModel):
@@ -19,6 +20,9 @@ class CaseInput(BaseModel):
     #: The version of the workflow code the case is started under (``workflows.changes``);
     #: cases started before versions were given read as 1.
     code_version: int = 1
+    #: The front door's signature of this registration (``workflows.issuers``); None
+    #: in cases started before commands were signed, whose histories still replay.
+    signature: CommandSignature | None = None
 
     @field_validator("deadlines")
     @classmethod
@@ -44,6 +48,8 @@ class ActRequest(BaseModel):
 
     command: CaseCommand
     expected_version: int | None = Field(default=None, ge=0)
+    #: The front door's signature (``workflows.issuers``): a command without one is refused.
+    signature: CommandSignature | None = None
 
 
 class ActResult(BaseModel):

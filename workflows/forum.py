@@ -32,6 +32,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.forum_messages import ForumActRequest, ForumActResult, ForumInput
     from workflows.changes import BEFORE_VERSIONS
     from workflows.recording import append_events, send_notification
+    from workflows.issuers import verify_in_workflow
 
 
 @workflow.defn
@@ -45,8 +46,13 @@ class ForumWorkflow:
     @workflow.run
     async def run(self, input: ForumInput) -> ForumState:
         if self._state.target_group is None:
+            issuer = input.signature.key_id if input.signature is not None else None
+            if not workflow.unsafe.is_replaying():
+                issuer = verify_in_workflow("forum.open", input, update=False, at=workflow.info().start_time)
             async with self._lock:
-                await self._record(self._decide(OpenForum(actor=input.opened_by, target_group=input.target_group)))
+                await self._record(
+                    self._decide(OpenForum(actor=input.opened_by, target_group=input.target_group)), issuer
+                )
         next_meeting = input.next_meeting_at or workflow.now() + input.meeting_interval
         while not self._history_is_long():
             try:
@@ -68,11 +74,12 @@ class ForumWorkflow:
         await workflow.wait_condition(lambda: self._state.target_group is not None)
         async with self._lock:
             events = self._decide(request.command)
-            await self._record(events)
+            await self._record(events, request.signature.key_id if request.signature is not None else None)
         return ForumActResult(forum_id=self._stream_id(), version=self._state.version, events=[e.type for e in events])
 
     @act.validator
     def validate_act(self, request: ForumActRequest) -> None:
+        verify_in_workflow("forum.act", request)  # first: an unverified caller learns nothing of the forum
         command = request.command
         if isinstance(command, OpenForum) or command.issued_by_system or command.actor.role is Role.SYSTEM:
             raise ApplicationError(
@@ -98,8 +105,8 @@ class ForumWorkflow:
                 error.message, {"rule": error.rule, "field": error.field}, type="DomainError", non_retryable=True
             ) from None
 
-    async def _record(self, events: list[Event]) -> None:
-        await append_events(self._stream_id(), self._state.version, events)
+    async def _record(self, events: list[Event], issuer: str | None = None) -> None:
+        await append_events(self._stream_id(), self._state.version, events, issuer=issuer)
         for event in events:
             self._state = evolve_forum(self._state, event)
 

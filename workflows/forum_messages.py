@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from domain.forum import ForumCommand, ForumState
 from domain.messages import Actor
+from workflows.issuers import CommandSignature
 
 
 class ForumInput(BaseModel):
@@ -19,12 +20,16 @@ class ForumInput(BaseModel):
     history_limit: int = Field(default=5_000, ge=20, description="Continue as new past this many history events")
     carried: ForumState | None = None
     next_meeting_at: datetime | None = None
+    #: The front door's signature of the opening (``workflows.issuers``).
+    signature: CommandSignature | None = None
 
 
 class ForumActRequest(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     command: ForumCommand
+    #: The front door's signature (``workflows.issuers``): a command without one is refused.
+    signature: CommandSignature | None = None
 
 
 class ForumActResult(BaseModel):

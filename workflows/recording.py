@@ -26,7 +26,7 @@ DURABLE_RETRY = RetryPolicy(
 
 
 async def append_events(
-    stream_id: str, expected_version: int, events: list[Event], key_of: str | None = None
+    stream_id: str, expected_version: int, events: list[Event], key_of: str | None = None, issuer: str | None = None
 ) -> AppendReceipt:
     """Appends with ids from ``workflow.uuid4()``, so a retried activity writes nothing twice.
 
@@ -40,7 +40,7 @@ async def append_events(
         AppendRequest(
             case_id=stream_id,
             expected_version=expected_version,
-            events=[RecordedEvent(event_id=str(workflow.uuid4()), event=event) for event in events],
+            events=[RecordedEvent(event_id=str(workflow.uuid4()), event=event, issuer=issuer) for event in events],
             key_of=key_of,
         ),
         result_type=AppendReceipt,
@@ -59,30 +59,33 @@ def command_event_ids(workflow_id: str, run_id: str, request_id: str, count: int
 
 
 async def record_case_events(
-    case_id: str, expected_version: int, events: list[Event], request_id: str | None, *, code_version: int
+    case_id: str, expected_version: int, events: list[Event], request_id: str | None, *, code_version: int,
+    issuer: str | None = None,
 ) -> AppendReceipt:
     """Appends a case's events through a local activity, in the workflow task
     that decided them: one server round trip per command instead of three
     (``record_locally``). Cases started before this take the regular activity."""
     if not taken(LOCAL_APPEND, code_version):
-        return await append_events(case_id, expected_version, events)
-    return await record_locally(case_id, expected_version, events, request_id)
+        return await append_events(case_id, expected_version, events, issuer=issuer)
+    return await record_locally(case_id, expected_version, events, request_id, issuer=issuer)
 
 
 async def record_appeal_events(
-    appeal_id: str, case_id: str, expected_version: int, events: list[Event], request_id: str | None, *, code_version: int
+    appeal_id: str, case_id: str, expected_version: int, events: list[Event], request_id: str | None, *, code_version: int,
+    issuer: str | None = None,
 ) -> AppendReceipt:
     """An appeal's events, appended as a case's are (``record_locally``): an appeal
     opens its window in its first workflow task, with no activity task and no
     second workflow task. Appeals started before this take the regular activity.
     Their personal fields (the complaint) are under the case's key: the citizen's."""
     if not taken(LOCAL_APPEAL_APPEND, code_version):
-        return await append_events(appeal_id, expected_version, events, key_of=case_id)
-    return await record_locally(appeal_id, expected_version, events, request_id, key_of=case_id)
+        return await append_events(appeal_id, expected_version, events, key_of=case_id, issuer=issuer)
+    return await record_locally(appeal_id, expected_version, events, request_id, key_of=case_id, issuer=issuer)
 
 
 async def record_locally(
-    stream_id: str, expected_version: int, events: list[Event], request_id: str | None, key_of: str | None = None
+    stream_id: str, expected_version: int, events: list[Event], request_id: str | None, key_of: str | None = None,
+    issuer: str | None = None,
 ) -> AppendReceipt:
     """Appends through a local activity, in the workflow task that decided the events.
 
@@ -105,7 +108,7 @@ async def record_locally(
         AppendRequest(
             case_id=stream_id,
             expected_version=expected_version,
-            events=[RecordedEvent(event_id=event_id, event=event) for event_id, event in zip(ids, events)],
+            events=[RecordedEvent(event_id=event_id, event=event, issuer=issuer) for event_id, event in zip(ids, events)],
             reconcile=True,
             key_of=key_of,
         ),

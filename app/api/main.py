@@ -13,6 +13,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from activities.eventlog import open_event_store
+from app.api.guards import BodyTooLarge, Guards
 from app.api.metrics import MetricsMiddleware, RequestMetrics
 from app.api.routes import build_router
 from app.api.service import ApiError, Backend
@@ -46,6 +47,9 @@ def create_app(
 ) -> FastAPI:
     """The app; tests give it their own store and case client, uvicorn gives it nothing."""
     settings = settings or get_settings()
+    from app.startup_checks import check
+
+    check(settings, "api")  # outside development: no default or missing secret
     owns_store = store is None
     store = store or open_event_store(settings.database_url)
     ensure_read_models(store)
@@ -70,6 +74,7 @@ def create_app(
     app.state.settings = settings
     metrics = RequestMetrics(read_models=store.engines)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
+    app.add_middleware(Guards, max_body_bytes=settings.max_body_bytes)  # outermost: before anything reads the body
     app.add_api_route("/metrics", metrics.endpoint, methods=["GET"], include_in_schema=False)
     app.include_router(build_router())
 
@@ -82,11 +87,20 @@ def create_app(
         headers = {"WWW-Authenticate": "Bearer"} if error.status == 401 else None
         return JSONResponse(error.body(), status_code=error.status, headers=headers)
 
+    @app.exception_handler(BodyTooLarge)
+    async def too_large(request: Request, error: BodyTooLarge) -> JSONResponse:
+        return JSONResponse(
+            {"error": {"message": error.detail, "rule": "input.too_large", "field": "body", "kind": "PayloadTooLarge"}},
+            status_code=413,
+        )
+
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, error: RequestValidationError) -> JSONResponse:
         problems = []
         for e in error.errors():
             loc = [str(p) for p in e.get("loc", ()) if p not in ("body",)]
+            if len(loc) == 2 and loc[0] in ("header", "query"):
+                loc = loc[1:]  # the header's or parameter's own name: 'Idempotency-Key', 'x-purpose', 'purpose'
             problems.append({"field": ".".join(loc) or None, "message": e.get("msg", "")})
         first = problems[0] if problems else {"field": None, "message": "invalid input"}
         message = "; ".join(f"{p['field']}: {p['message']}" if p["field"] else p["message"] for p in problems)

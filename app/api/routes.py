@@ -55,7 +55,7 @@ async def subject(
 async def reader(
     who: Annotated[Subject, Depends(subject)],
     purpose: Annotated[str | None, Query(description="Why you read this (logged with the read)", max_length=500)] = None,
-    x_purpose: Annotated[str | None, Header(description="The purpose, as a header instead")] = None,
+    x_purpose: Annotated[str | None, Header(description="The purpose, as a header instead", max_length=500)] = None,
 ) -> Reader:
     return Reader(who=who, purpose=purpose or x_purpose)
 
@@ -64,7 +64,13 @@ Who = Annotated[Subject, Depends(subject)]
 Reading = Annotated[Reader, Depends(reader)]
 Back = Annotated[Backend, Depends(backend)]
 RequestId = Annotated[
-    str | None, Header(alias="Idempotency-Key", description="Makes a retry safe: the same key gets the same answer")
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        description="Makes a retry safe: the same key, from the same caller with the same body, gets the same answer; "
+        "reused with another body or by another caller it is a 422",
+        max_length=200,
+    ),
 ]
 
 

@@ -24,7 +24,17 @@ from app.cases import CaseClient, CommandRejected, parse_command
 from app.settings import Settings
 from app.temporal import connect
 from app.tokens import InvalidToken, TokenVerifier
-from domain.access import PERSONAL_DATA_READS, Action, Decision, Subject, may, visible_event, visible_state
+from domain.access import (
+    PERSONAL_DATA_READS,
+    Action,
+    Decision,
+    Subject,
+    identity_fields,
+    may,
+    visible_event,
+    visible_payload,
+    visible_state,
+)
 from domain.case import ALLOWED, CaseState, fold
 from domain.messages import Role
 from eventlog.merkle_store import NodeReader, read_state
@@ -38,6 +48,7 @@ from projections import queries
 from projections.queries import MAX_PAGE, CaseFilter
 from domain.case_summary import name_tokens
 from app.api.listing import ListQuery
+from app.api.idempotency import HEADER as IDEMPOTENCY_HEADER, IdempotencyKeys, KeyMisused
 
 
 OPEN_WAIT_SECONDS = 15.0
@@ -119,6 +130,7 @@ class Backend:
         self.clock = clock or (lambda: datetime.now(UTC))
         self.reads = CaseReads(store, keys)
         self._verify_token = TokenVerifier(settings)
+        self.idempotency = IdempotencyKeys(store.engines)
         # Case reads are CPU work under the interpreter lock plus short database
         # calls. Twenty threads at once only fight over the lock (context switches
         # and futex calls cost more than the reads); a few threads keep it busy,
@@ -139,8 +151,25 @@ class Backend:
         at = self.now_for(state)
         decision = may(who, action, state=state, at=at, command_type=command_type, municipality=self.settings.municipality)
         if not decision:
+            if state is not None and self.outsider(who, state, at):
+                # The same answer as for a case that does not exist: an outsider learns
+                # nothing, not even that the case id is taken.
+                raise not_found(state.case_id or "")
             raise ApiError(403, decision.reason, rule="access.denied", field=None, kind=action.value)
         return decision
+
+    def outsider(self, who: Subject, state: CaseState, at: datetime) -> bool:
+        """Someone with no part in the case (not its citizen, caseworker or a member of its
+        team) who may not see it at all: told it does not exist. A team member whose
+        consent lapsed knows the case and is told why (403)."""
+        if who.person_id == state.caseworker_id or who.person_id in state.team:
+            return False
+        if who.role is Role.CITIZEN and state.citizen is not None and _same_cpr(who.cpr, state.citizen.cpr):
+            return False
+        return not any(
+            may(who, read, state=state, at=at, municipality=self.settings.municipality)
+            for read in (Action.READ_CASE, Action.AUDIT_TRAIL, Action.READ_ACCESS_LOG)
+        )
 
     def now_for(self, state: CaseState | None) -> datetime:
         """The time of a read: never before the last event it sees (the workflow's clock may run ahead)."""
@@ -181,8 +210,8 @@ class Backend:
 
     def stored(self, case_id: str) -> list[StoredEvent]:
         events = self.store.read_stream(case_id)
-        if not events:
-            raise ApiError(404, f"there is no case {case_id}", rule="case.not_found", field="case_id")
+        if not events or events[0].event_type != "need_registered":
+            raise not_found(case_id)  # nothing, or a stream that is not a case (an appeal, a forum, a delivery)
         return events
 
     def state_of(self, stored: list[StoredEvent]) -> CaseState:
@@ -192,7 +221,7 @@ class Backend:
         """The case as the log holds it now, decoded (reused while its version and keys are unchanged)."""
         case = self.reads.get(case_id)
         if case is None:
-            raise ApiError(404, f"there is no case {case_id}", rule="case.not_found", field="case_id")
+            raise not_found(case_id)
         return case
 
     def case_state(self, case_id: str) -> CaseState:
@@ -237,11 +266,18 @@ class Backend:
         command_type = data.get("type")
         if not isinstance(command_type, str) or not command_type:
             raise ApiError(422, "name the command in 'type'", rule="input.invalid", field="type")
-        if expected_version is not None and (isinstance(expected_version, bool) or not isinstance(expected_version, int)):
-            raise ApiError(422, "expected_version must be a whole number", rule="input.invalid", field="expected_version")
+        if expected_version is not None and (
+            isinstance(expected_version, bool) or not isinstance(expected_version, int) or expected_version < 0
+        ):
+            raise ApiError(422, "expected_version must be a whole number, 0 or more", rule="input.invalid", field="expected_version")
         state = await asyncio.to_thread(self.case_state, case_id)
         self.authorize(who, Action.ACT, state=state, command_type=command_type)
         command = _parse({**data, "actor": {"id": who.person_id, "role": who.role.value}})
+        if request_id is not None:
+            try:
+                request_id = await asyncio.to_thread(self.idempotency.update_id, who, case_id, request_id, body)
+            except KeyMisused as error:
+                raise ApiError(422, str(error), rule="input.idempotency_key", field=IDEMPOTENCY_HEADER) from None
         try:
             return await (await self.cases()).act(case_id, command, expected_version, request_id)
         except CommandRejected as error:
@@ -299,7 +335,10 @@ class Backend:
         case = self.decoded(case_id)
         decision = self.authorize(reader.who, Action.READ_TIMELINE, state=case.state)
         self.record_read(reader, Action.READ_TIMELINE, case_id)
-        return b"[" + b",".join(entry for event_type, entry in case.timeline if visible_event(decision, event_type)) + b"]"
+        entries = [(t, entry) for t, entry in case.timeline if visible_event(decision, t)]
+        if decision.categories is not None:  # a reader limited to consented categories: no identity in any of them
+            entries = [(t, _without_identity(decision, t, entry)) for t, entry in entries]
+        return b"[" + b",".join(entry for _, entry in entries) + b"]"
 
     def timeline(self, reader: Reader, case_id: str) -> list[dict[str, Any]]:
         return json.loads(self.timeline_json(reader, case_id))
@@ -509,6 +548,20 @@ class Backend:
         """Cases by phase, how many are overdue and how many erased: no one's personal data."""
         self.authorize(reader.who, Action.READ_REPORTS)
         return queries.phase_counts(self.store.engines, now=self.clock())
+
+
+def not_found(case_id: str) -> ApiError:
+    """The one answer for a case that does not exist and for a case the caller may not know of."""
+    return ApiError(404, f"there is no case {case_id}", rule="case.not_found", field="case_id")
+
+
+def _without_identity(decision: Decision, event_type: str, entry: bytes) -> bytes:
+    fields = identity_fields(event_type)
+    if not fields:
+        return entry
+    data = json.loads(entry)
+    data["data"] = visible_payload(decision, event_type, data.get("data") or {})
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
 def _parse(data: dict[str, Any]):

@@ -13,6 +13,7 @@ import re
 import typing
 from datetime import date
 from enum import Enum
+import secrets
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -36,6 +37,11 @@ TOKEN_COOKIE = "samskab_token"
 PURPOSE_COOKIE = "samskab_purpose"
 #: The log position of the caseworker's own last step: the work list waits (briefly) until it shows it.
 POSITION_COOKIE = "samskab_position"
+#: Login CSRF: the form carries a random value that must equal this cookie's
+#: (double submit). Another site can neither read nor set it, so it cannot log a
+#: victim in as someone else.
+CSRF_COOKIE = "samskab_login_csrf"
+MAX_PURPOSE = 500
 NOT_FORM = {"actor", "at", "type"}
 
 
@@ -147,7 +153,7 @@ def _who(request: Request) -> Subject | None:
 
 
 def _reader(request: Request, who: Subject) -> Reader:
-    return Reader(who=who, purpose=request.cookies.get(PURPOSE_COOKIE) or None)
+    return Reader(who=who, purpose=(request.cookies.get(PURPOSE_COOKIE) or "")[:MAX_PURPOSE] or None)
 
 
 def _login_redirect(request: Request) -> RedirectResponse:
@@ -184,22 +190,37 @@ def build_pages(app: FastAPI) -> None:
         who = _who(request)
         return RedirectResponse(_home_for(who) if who else "/log-ind", status_code=303)
 
+    def login_page(request: Request, status: int = 200, **context: Any) -> HTMLResponse:
+        csrf = secrets.token_urlsafe(32)
+        response = _render(request, "login.html", status=status, csrf=csrf, **context)
+        response.set_cookie(CSRF_COOKIE, csrf, httponly=True, samesite="strict", secure=request.url.scheme == "https",
+                            path="/log-ind")  # fmt: skip
+        return response
+
     @app.get("/log-ind", include_in_schema=False, response_class=HTMLResponse)
     def login_form(request: Request, naeste: str = "") -> HTMLResponse:
-        return _render(request, "login.html", naeste=naeste, error=None)
+        return login_page(request, naeste=naeste[:400], error=None)
 
     @app.post("/log-ind", include_in_schema=False)
     async def login(request: Request) -> Response:
         form = await request.form()
         token = str(form.get("token", "")).strip()
         purpose = str(form.get("purpose", "")).strip()
+        naeste = str(form.get("naeste", ""))[:400]
+        expected = request.cookies.get(CSRF_COOKIE) or ""
+        if not expected or not secrets.compare_digest(expected, str(form.get("csrf", ""))):
+            error = ApiError(403, "Log ind fra samskabs egen side (formularen er udløbet eller kom fra en anden side).",
+                             rule="auth.csrf", field="csrf")  # fmt: skip
+            return login_page(request, status=403, naeste=naeste, error=error, field="csrf")
         try:
             who = _backend(request).authenticate(token)
         except ApiError as error:
-            return _render(request, "login.html", status=401, naeste=form.get("naeste", ""), error=error, field="token")
-        if not purpose:
-            error = ApiError(422, "Skriv formålet med dine opslag; det logges sammen med hvert opslag.", rule="access.purpose_required", field="purpose")
-            return _render(request, "login.html", status=422, naeste=form.get("naeste", ""), error=error, field="purpose")
+            return login_page(request, status=401, naeste=naeste, error=error, field="token")
+        if not purpose or len(purpose) > MAX_PURPOSE:
+            message = ("Skriv formålet med dine opslag; det logges sammen med hvert opslag." if not purpose
+                       else f"Formålet må højst være {MAX_PURPOSE} tegn.")  # fmt: skip
+            error = ApiError(422, message, rule="access.purpose_required", field="purpose")
+            return login_page(request, status=422, naeste=naeste, error=error, field="purpose")
         target = str(form.get("naeste") or "") or _home_for(who)
         if not target.startswith("/") or target.startswith("//"):
             target = _home_for(who)
@@ -207,6 +228,7 @@ def build_pages(app: FastAPI) -> None:
         secure = request.url.scheme == "https"
         response.set_cookie(TOKEN_COOKIE, token, httponly=True, samesite="strict", secure=secure)
         response.set_cookie(PURPOSE_COOKIE, purpose, httponly=True, samesite="strict", secure=secure)
+        response.delete_cookie(CSRF_COOKIE, path="/log-ind")
         return response
 
     @app.post("/log-ud", include_in_schema=False)

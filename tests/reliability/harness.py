@@ -57,8 +57,17 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+#: A Temporal address of its own makes these runs production as far as start-up is concerned:
+#: every secret must be there (made once here, as 'samskab keys init' does) and no default JWT key.
+JWT_KEY = base64.b64encode(os.urandom(48)).decode()
+
+
 def fault_settings(folder: Path, address: str, database_url: str | None = None, **overrides) -> Settings:
+    from app.keys import init_secrets
+
+    init_secrets(Settings(data_dir=folder, codec_key=CODEC_KEY_B64, keystore_secret=KEYSTORE_SECRET_B64))
     return Settings(
+        jwt_key=JWT_KEY,
         temporal_address=address,
         task_queue=f"reliability-{os.urandom(4).hex()}",
         data_dir=folder,
@@ -79,6 +88,7 @@ def worker_env(settings: Settings) -> dict[str, str]:
         SAMSKAB_DATA_DIR=str(settings.data_dir),
         SAMSKAB_CODEC_KEY=settings.codec_key,
         SAMSKAB_KEYSTORE_SECRET=settings.keystore_secret,
+        SAMSKAB_JWT_KEY=settings.jwt_key,
         SAMSKAB_LOG_LEVEL="WARNING",
         SAMSKAB_LOG_FORMAT="console",
         PYTHONUNBUFFERED="1",

@@ -93,9 +93,9 @@ async def test_a_case_started_now_takes_every_change_by_its_code_version_without
 
     # A case started by an older client (no code version in its input) follows patch markers, as it did.
     older = f"{case_id}-older"
-    await env.client.start_workflow(
-        CaseWorkflow.run, CaseInput(registration=parse_command(scenario.register(older))), id=older, task_queue=settings.task_queue
-    )
+    older_input = CaseInput(registration=parse_command(scenario.register(older)))
+    older_input = older_input.model_copy(update={"signature": cases.signer.sign("case.open", older, older_input, "open")})
+    await env.client.start_workflow(CaseWorkflow.run, older_input, id=older, task_queue=settings.task_queue)
     await cases.act(older, parse_command(scenario.full_lifecycle_after_registration()[0]))
     markers, change_versions = _markers_and_change_versions(await env.client.get_workflow_handle(older).fetch_history())
     assert "core_patch" in markers and change_versions >= 1

@@ -92,7 +92,9 @@ async def test_an_appeal_command_delivered_again_adopts_its_first_recording(env,
     ids = command_event_ids(appeal, run_id, request_id, len(first))
     store.append(appeal, state.version, [to_new_event(RecordedEvent(event_id=i, event=e), keys, appeal) for i, e in zip(ids, first)])
 
-    answer = await handle.execute_update(AppealWorkflow.act, AppealActRequest(command=lodge), id=request_id)
+    request = AppealActRequest(command=lodge)
+    request = request.model_copy(update={"signature": cases.signer.sign("appeal.act", appeal, request, request_id)})
+    answer = await handle.execute_update(AppealWorkflow.act, request, id=request_id)
 
     stored = store.read_stream(appeal)
     assert [e.event_type for e in stored] == ["appeal_window_opened", *[e.type for e in first]]  # written once
