@@ -33,7 +33,8 @@ from domain.evaluation import (
     upcast_type,
 )
 from domain.messages import Command, Event, Role, require_role
-from domain.need import Need, NeedRegistered, OpenVisitation, RegisterNeed, VisitationOpened
+from domain.elder_act import AssessElderAct, ElderActAssessed, assess_elder_act
+from domain.need import Need, NeedRegistered, OpenVisitation, RegisterNeed, VisitationOpened, check_adult
 from domain.phases import Phase
 from domain.team_proposal import propose_team
 from domain.pilot import (
@@ -179,6 +180,7 @@ CaseCommand = Annotated[
         RecommendDecision,
         ReviewRecommendation,
         ReopenDecision,
+        AssessElderAct,
     ],
     Field(discriminator="type"),
 ]
@@ -234,6 +236,7 @@ CaseEvent = Annotated[
         DecisionReconsidered,
         ReconsiderationOverdue,
         AppealSentToAnkestyrelsen,
+        ElderActAssessed,
     ],
     Field(discriminator="type"),
 ]
@@ -309,6 +312,7 @@ ALLOWED: dict[Phase, tuple[type[Command], ...]] = {
     Phase.NEED: (OpenVisitation, CloseCase, ReceiveApplication),
     Phase.VISITATION: (
         RecordAssessment,
+        AssessElderAct,
         ReceiveApplication,
         ConsentToObtainInformation,
         RecordCaseInformation,
@@ -394,6 +398,7 @@ def _register_need(state: CaseState, c: RegisterNeed) -> list[Event]:
         rule="case.role_not_allowed",
         field="actor.role",
     )
+    check_adult(c.citizen, c.at.date())
     return [NeedRegistered(occurred_at=c.at, actor=c.actor, case_id=c.case_id, citizen=c.citizen, need=c.need)]
 
 
@@ -819,6 +824,7 @@ _DECIDERS: dict[type[Command], Callable[[CaseState, Command], list[Event]]] = {
     RecordHearingDeadlinePassed: _visitation_step("record a hearing deadline", record_hearing_deadline_passed, (Role.SYSTEM,)),
     RecordCitizensChoice: record_choice,
     ReopenDecision: reopen_decision,
+    AssessElderAct: assess_elder_act,
     InviteTeamMember: _invite,
     AnswerInvitation: _answer,
     ApproveTeam: _approve_team,

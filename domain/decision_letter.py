@@ -36,7 +36,11 @@ def _service_line(service: GrantedService) -> str:
         return line
     if arrangement.option is PersonalisedOption.INDIVIDUAL_BUDGET:
         amount = f"{arrangement.budget_dkk_per_year:,}".replace(",", ".")
-        return line + f", som individuelt budget på {amount} kr. om året hos {arrangement.provider}, som du selv har valgt"
+        trial = f" under forsøgsordningen {arrangement.trial}" if arrangement.trial else ""
+        return (
+            line + f", som individuelt budget på {amount} kr. om året hos {arrangement.provider}, som du selv har valgt"
+            f"{trial} (et individuelt budget har ingen almindelig lovhjemmel, kun tidsbegrænsede forsøg)"
+        )
     employer = arrangement.employer
     who = _EMPLOYER[employer.kind] + (f" ({employer.name})" if employer and employer.name else "") if employer else ""
     if arrangement.option is PersonalisedOption.BPA:

@@ -15,8 +15,8 @@
   "Social indsats", each with its SEL paragraph; written reasons unless granted
   in full (forvaltningslovens § 22), appeal guidance (§ 25), the Danish
   decision letter kept in the event. It waits for partshøring (§ 19, see
-  ``domain/hearing.py``), refuses SEL §§ 83-86 for a citizen of pension age
-  (``domain/elder_act.py``) and follows the citizen's own choice of BPA, cash
+  ``domain/hearing.py``), refuses SEL §§ 83-86 for a citizen the municipality
+  has assessed as covered by ældreloven (``domain/elder_act.py``) and follows the citizen's own choice of BPA, cash
   grant or individual budget (``domain/personalised.py``).
 - The application and its processing deadline (retssikkerhedslovens § 3,
   stk. 2, ``domain/deadlines.py``).
@@ -42,7 +42,7 @@ from domain.deadlines import (
     check_processing_deadline_missable,
     notice_of_missed_deadline,
 )
-from domain.elder_act import check_not_elder_act, covered_by_elder_act
+from domain.elder_act import ElderActAssessed, check_not_elder_act, covered_by_elder_act
 from domain.errors import DomainError, require
 from domain.hearing import (
     CaseInformationRecorded,
@@ -421,13 +421,12 @@ def _check_outcome(outcome: Outcome, services: list[ServiceInput], reasons: str)
 
 
 def _granted_services(state: CaseState | None, services: list[ServiceInput], at: datetime) -> tuple[GrantedService, ...]:
-    citizen = state.citizen if state is not None else None
     choice = state.visitation.choice if state is not None else None
     granted = []
     for i, item in enumerate(services):
         field = f"services[{i}]"
         service = social_services().check(item.service, field=f"{field}.service")
-        check_not_elder_act(citizen, item.legal_basis, at.date(), field=f"{field}.legal_basis")
+        check_not_elder_act(state, item.legal_basis, at.date(), field=f"{field}.legal_basis")
         basis = check_legal_basis(item.legal_basis, field=f"{field}.legal_basis")
         arrangement = (
             arrangement_for(choice, basis, item.hours_per_week, item.budget_dkk_per_year, field=f"{field}.legal_basis")
@@ -557,7 +556,7 @@ def receive_application(state: CaseState, c: ReceiveApplication) -> list[Event]:
     received_on = c.received_on or today
     require(received_on <= today, "an application cannot be received in the future", rule="application.future", field="received_on")
     bases = tuple(dict.fromkeys(check_legal_basis(b, field=f"applied_for[{i}]") for i, b in enumerate(c.applied_for)))
-    routed = tuple(b for b in bases if covered_by_elder_act(state.citizen, b, today))
+    routed = tuple(b for b in bases if covered_by_elder_act(state, b, today))
     remaining = tuple(b for b in bases if b not in routed)
     received_at = c.at if c.received_on is None else datetime.combine(received_on, time(0), tzinfo=UTC)
     limit = (c.published or PhaseDeadlines()).processing_deadline(remaining)
@@ -626,6 +625,7 @@ class VisitationRecord(BaseModel):
     recommendations_made: int = 0
     decisions: int = 0
     reopened_by: str | None = None  # the appeal whose reconsideration changed the decision
+    elder_act: ElderActAssessed | None = None  # the municipality's assessment under ældrelovens § 2, stk. 3
 
 
 VISITATION_EVENTS: tuple[type[Event], ...] = (
@@ -642,6 +642,7 @@ VISITATION_EVENTS: tuple[type[Event], ...] = (
     RecommendationReturned,
     DecisionMade,
     DecisionReopened,
+    ElderActAssessed,
 )
 
 
@@ -690,6 +691,8 @@ def evolve_visitation(record: VisitationRecord, event: Event) -> VisitationRecor
             update = {"decisions": record.decisions + 1, "recommendation": None, "reopened_by": None}
         case DecisionReopened():
             update = {"reopened_by": event.appeal_id}
+        case ElderActAssessed():
+            update = {"elder_act": event}
     return record.model_copy(update=update) if update else record
 
 
@@ -722,6 +725,7 @@ def _declare_personal_data() -> None:
         "citizens_choice_recorded": ("in_own_words",),
         "processing_deadline_missed": ("notice",),
         "decision_reopened": ("reasons",),
+        "elder_act_assessed": ("reasons",),
     }.items():
         register(event_type, paths)
 
