@@ -18,45 +18,13 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from domain.consent import blanket_word as _blanket_word
 from domain.errors import require
 from domain.legal import FVL_19, RSL_11A
 from domain.messages import Command, Event, Role
 
 if TYPE_CHECKING:
     from domain.case import CaseState
-
-# Words that make a consent a blanket one: it must name information and sources.
-BLANKET_WORDS: tuple[str, ...] = (
-    "alle oplysninger",
-    "alle relevante",
-    "relevante oplysninger",
-    "relevante steder",
-    "relevante myndigheder",
-    "alle myndigheder",
-    "alle læger",
-    "alle steder",
-    "enhver",
-    "hvem som helst",
-    "alt om",
-    "diverse",
-    "osv",
-    "m.fl",
-    "etc",
-    "all information",
-    "any information",
-    "anyone",
-    "everyone",
-    "all authorities",
-)
-
-
-def _blanket_word(text: str) -> str | None:
-    folded = text.casefold()
-    for word in BLANKET_WORDS:
-        if word in folded:
-            return word
-    return None
-
 
 # -- consent to collect information (Rsl § 11 a) ---------------------------
 
