@@ -120,6 +120,12 @@ from domain.deadlines import (
 )
 from domain.hearing import (
     AnswerHearing,
+    CommentRequested,
+    CommentSubmitted,
+    RequestToComment,
+    SubmitComment,
+    request_to_comment,
+    submit_comment,
     CaseInformationRecorded,
     ConsentToObtainInformation,
     HearingAnswered,
@@ -193,6 +199,8 @@ CaseCommand = Annotated[
         ReopenDecision,
         AssessElderAct,
         RecordConfidentialityDeclaration,
+        RequestToComment,
+        SubmitComment,
     ],
     Field(discriminator="type"),
 ]
@@ -250,6 +258,8 @@ CaseEvent = Annotated[
         AppealSentToAnkestyrelsen,
         ElderActAssessed,
         ConfidentialityDeclarationRecorded,
+        CommentRequested,
+        CommentSubmitted,
     ],
     Field(discriminator="type"),
 ]
@@ -333,6 +343,8 @@ ALLOWED: dict[Phase, tuple[type[Command], ...]] = {
         RecordCaseInformation,
         StartHearing,
         AnswerHearing,
+        RequestToComment,
+        SubmitComment,
         RecordCitizensChoice,
         RecommendDecision,
         ReviewRecommendation,
@@ -802,6 +814,8 @@ _DECIDERS: dict[type[Command], Callable[[CaseState, Command], list[Event]]] = {
     RecordCitizensChoice: record_choice,
     ReopenDecision: reopen_decision,
     AssessElderAct: assess_elder_act,
+    RequestToComment: request_to_comment,
+    SubmitComment: submit_comment,
     InviteTeamMember: _invite,
     AnswerInvitation: _answer,
     ApproveTeam: _approve_team,

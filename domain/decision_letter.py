@@ -69,6 +69,8 @@ def render_decision_letter(state: CaseState, decision: DecisionMade) -> str:
     parts.append("")
     if decision.reasons:
         parts += [f"Begrundelse ({FVL_22} og {FVL_24}):", decision.reasons]
+        if decision.rests_on:
+            parts.append("Afgørelsen bygger på: " + ", ".join(f"{b} ({LEGAL_BASES.get(b, '')})" for b in decision.rests_on))
     else:
         parts.append(f"Du får fuldt medhold, og afgørelsen begrundes derfor ikke nærmere ({FVL_22}).")
     answers = state.visitation.hearing_answers
@@ -76,5 +78,11 @@ def render_decision_letter(state: CaseState, decision: DecisionMade) -> str:
         parts += ["", "Vi har hørt dig om oplysningerne i sagen. Du svarede:", *(f'"{a}"' for a in answers)]
     elif state.visitation.hearing is not None and state.visitation.hearing.deadline_passed:
         parts += ["", "Vi har hørt dig om oplysningerne i sagen, men har ikke modtaget dit svar inden fristen."]
+    exception = decision.hearing_exception
+    if exception is not None:
+        parts += ["", f"Du er ikke hørt over oplysningerne før afgørelsen ({exception.ground.paragraph}): {exception.reason}"]
+    comment = state.visitation.comment_request
+    if comment is not None and comment.comment:
+        parts += ["", "Du bad om at udtale dig, før vi traf afgørelse. Du skrev:", f'"{comment.comment}"']
     parts += ["", decision.appeal_guidance, "", "Med venlig hilsen", decision.actor.id]
     return "\n".join(parts)

@@ -44,11 +44,13 @@ def refused(state, data: dict, at: datetime = NOW) -> DomainError:
     return error.value
 
 
-def assessed(cpr: str = "0412981234"):
+def assessed(cpr: str = "0412981234", heard: bool = True):
+    """A case in visitation with its VUM assessment, heard (FVL § 19) unless ``heard`` is False."""
     return given_(
         scenario.register("case-1", citizen={"cpr": cpr, "name": "Mikkel Sørensen"}),
         {"type": "open_visitation", "actor": CW},
         scenario.assessment(),
+        *(scenario.heard() if heard else ()),
     )
 
 
@@ -224,7 +226,7 @@ def test_there_is_nothing_to_review_without_a_recommendation():
 
 def test_a_team_lead_who_made_the_assessment_does_not_decide_alone():
     data = {**scenario.assessment(), "actor": TL}
-    state = given_(scenario.register("case-1"), {"type": "open_visitation", "actor": CW}, data)
+    state = given_(scenario.register("case-1"), {"type": "open_visitation", "actor": CW}, data, *scenario.heard())
     assert refused(state, decision()).rule == "decision.four_eyes"
 
 
@@ -306,7 +308,7 @@ def test_the_decision_waits_for_the_answer_or_the_deadline():
     later = NOW + timedelta(days=15)  # the deadline has passed by the clock
     assert after(state, decision(), at=later).phase is Phase.TEAM
     answered = after(state, {"type": "answer_hearing", "actor": CITIZEN, "answer": "Det passer ikke"})
-    assert answered.visitation.hearing_answers == ("Det passer ikke",)
+    assert answered.visitation.hearing_answers[-1] == "Det passer ikke"
     assert after(answered, decision()).phase is Phase.TEAM
 
 
