@@ -151,6 +151,17 @@ def consent(person: dict, categories=("goals", "plan", "observations"), valid_un
     }
 
 
+def declaration(person: dict, signed_on: str = "2026-01-05") -> dict:
+    """The volunteer's or relative's signed tavshedserklæring, recorded by the caseworker."""
+    return {
+        "type": "record_confidentiality_declaration",
+        "actor": CASEWORKER,
+        "person_id": person["id"],
+        "signed_on": signed_on,
+        "reference": f"Tavshedserklæring, {person['id']}",
+    }
+
+
 def revoke(person: dict) -> dict:
     return {"type": "revoke_consent", "actor": CITIZEN, "person_id": person["id"], "reason": "Jeg har skiftet mening"}
 
