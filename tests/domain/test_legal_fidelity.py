@@ -167,3 +167,17 @@ def test_a_refusal_names_the_legal_rule_it_rests_on():
 def test_bpa_is_still_granted_as_chosen():
     """SEL § 96, stk. 2: the citizen is work leader (regression guard for the moved citation)."""
     assert after(assessed(), CHOICE_BPA, decision(services=[BPA])).decision.services[0].arrangement.work_leader == "citizen"
+
+
+def test_the_citizens_comment_deadline_is_on_the_work_list():
+    """FVL § 21, stk. 1, 2. pkt.: the municipality sets a deadline; the work list shows whose turn it is."""
+    from domain.case_summary import upcoming_deadlines, work_items
+    from domain.deadlines import PhaseDeadlines
+
+    asked = after(assessed(), {"type": "request_to_comment", "actor": CITIZEN, "answer_within_days": 7})
+    due = [d for d in upcoming_deadlines(asked, PhaseDeadlines()) if d.kind == "comment"]
+    assert due and due[0].due_at == NOW + timedelta(days=7)
+    items = work_items(asked, PhaseDeadlines())
+    assert items[0].kind == "submit_comment" and items[0].role == "citizen"
+    commented = after(asked, {"type": "submit_comment", "actor": CITIZEN, "comment": "Tak"})
+    assert not [d for d in upcoming_deadlines(commented, PhaseDeadlines()) if d.kind == "comment"]
