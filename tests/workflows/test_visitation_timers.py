@@ -33,9 +33,10 @@ async def run(cases: CaseClient, case_id: str, *commands: dict) -> None:
         await cases.act(case_id, parse_command(data))
 
 
-async def assessed_case(cases: CaseClient, case_id: str) -> None:
+async def assessed_case(cases: CaseClient, case_id: str, heard: bool = True) -> None:
+    """Assessed, and heard on the assessment (FVL § 19) unless ``heard`` is False."""
     await cases.open_case(parse_command(scenario.register(case_id)))
-    await run(cases, case_id, {"type": "open_visitation", "actor": CW}, scenario.assessment())
+    await run(cases, case_id, {"type": "open_visitation", "actor": CW}, scenario.assessment(), *(scenario.heard() if heard else ()))
 
 
 def outbox_for(settings, stream_id: str) -> list:
@@ -86,7 +87,7 @@ async def test_a_decision_in_time_stops_the_processing_deadline(env, cases, case
 
 
 async def test_the_hearing_deadline_passing_lets_the_decision_be_made(env, cases, case_id, settings):
-    await assessed_case(cases, case_id)
+    await assessed_case(cases, case_id, heard=False)
     await run(
         cases,
         case_id,
