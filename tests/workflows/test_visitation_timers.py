@@ -57,7 +57,7 @@ async def eventually(check, tries: int = 100):
 
 
 async def test_the_processing_deadline_reminds_then_records_the_miss_with_a_notice_and_escalates(env, cases, case_id, settings, store):
-    await assessed_case(cases, case_id)
+    await assessed_case(cases, case_id, heard=False)  # no decision against the citizen here
     await run(cases, case_id, {"type": "receive_application", "actor": CW, "applied_for": ["SEL § 85"]})
 
     await env.sleep(timedelta(weeks=7, days=1))  # the reminder goes a week before the 8 weeks
