@@ -395,7 +395,7 @@ def audit_erase(
     with _store(settings) as store:
         try:
             result = erase_citizen(store, open_key_store(store, settings), citizen, basis=basis,
-                                   actor_id=person, actor_role=role)
+                                   actor_id=person, actor_role=role, retention=settings.retention)
         except ErasureRefused as refused:
             raise _fail(refused.message, 1, field=refused.field, rule=refused.rule) from None
         except (EventLogError, ValueError) as error:

@@ -227,6 +227,17 @@ OPEN_VISITATION = {"type": "open_visitation", "actor": CASEWORKER}
 APPROVE_TEAM = {"type": "approve_team", "actor": CITIZEN, "approve": True, "comment": "Det er mit hold"}
 
 
+def _declaration(person_id: str) -> dict:
+    """The signed tavshedserklæring a volunteer or relative gives before seeing anything (domain/consent.py)."""
+    return {
+        "type": "record_confidentiality_declaration",
+        "actor": CASEWORKER,
+        "person_id": person_id,
+        "signed_on": "2026-01-05",
+        "reference": f"Underskrevet tavshedserklæring ({person_id})",
+    }
+
+
 def _consent(person_id: str, categories: list[str], purpose: str, until: date = date(2027, 12, 31)) -> dict:
     return {
         "type": "give_consent",
@@ -293,6 +304,7 @@ def demo_citizens() -> list[DemoCitizen]:
             _accept("jc-lise", "staff"),
             _accept("vol-karim", "volunteer"),
             APPROVE_TEAM,
+            _declaration("vol-karim"),
             _consent("vol-karim", ["goals", "plan", "observations"], "Mentor i Jonas' praktikforløb"),
             _plan(
                 "Jonas prøver et stille praktikforløb med en frivillig mentor ved sin side",
@@ -340,7 +352,7 @@ def demo_citizens() -> list[DemoCitizen]:
         linger_in_visitation=3.0,
         steps=[
             OPEN_VISITATION,
-            {"type": "receive_application", "actor": CASEWORKER, "applied_for": ["SEL § 96"]},
+            {"type": "receive_application", "actor": CASEWORKER, "applied_for": ["SEL § 96"], "applied_hours": {"SEL § 96": 60}},
             _assessment(
                 "Mobilitetsnedsættelse",
                 [
@@ -400,6 +412,7 @@ def demo_citizens() -> list[DemoCitizen]:
             _accept("hc-nina", "staff"),
             _accept("rel-sofie", "relative"),
             APPROVE_TEAM,
+            _declaration("rel-sofie"),
             _consent("rel-sofie", ["plan", "decision", "observations"], "Sofie er arbejdsgiver i BPA-ordningen"),
             _plan(
                 "Mikkel er arbejdsleder; søsteren Sofie er arbejdsgiver i de første 6 måneder",
@@ -462,6 +475,7 @@ def demo_citizens() -> list[DemoCitizen]:
             _accept("vol-maria", "volunteer"),
             _accept("sp-ole", "staff"),
             APPROVE_TEAM,
+            _declaration("vol-maria"),
             _consent("vol-maria", ["goals", "plan", "observations", "meeting_notes"], "Besøgsven i cafe-piloten"),
             _plan(
                 "Else, Maria og Ole mødes sammen i cafeen hver tirsdag: et fælles tredje",

@@ -5,6 +5,10 @@ personal data, that records the erasure (who, when, on which basis, which key
 and cases), and then destroys the citizen's key. Nothing in the event log is
 changed or deleted: the ciphertext stays, the chain still verifies, and every
 personal field reads as erased from then on.
+
+Erasure waits until every case of the citizen has closed and its retention
+period has ended (``domain/retention.py``: GDPR art. 17(3)(b) and the archival
+rules); the erasure event records the retention rule each case met.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from datetime import UTC, datetime
 
 from domain.citizen import birth_date_from_cpr
 from domain.personal_data import CASE_CLOSED_EVENT, ERASURE_EVENT, ERASURE_ROLES
+from domain.retention import DEFAULT_KIND, RetentionPolicy, erasure_refusal, retained_until
 from eventlog import EventStore, NewEvent
 from eventlog.keystore import AlreadyErased, KeyStatus, KeyStore
 
@@ -62,7 +67,15 @@ def find_key(keys: KeyStore, citizen: str) -> str:
 
 
 def erase_citizen(
-    store: EventStore, keys: KeyStore, citizen: str, *, basis: str, actor_id: str, actor_role: str
+    store: EventStore,
+    keys: KeyStore,
+    citizen: str,
+    *,
+    basis: str,
+    actor_id: str,
+    actor_role: str,
+    now: datetime | None = None,
+    retention: RetentionPolicy | None = None,
 ) -> ErasureResult:
     if actor_role not in ERASURE_ROLES:
         raise ErasureRefused(
@@ -78,14 +91,25 @@ def erase_citizen(
     if status is None or status.erased:
         raise ErasureRefused(f"the citizen's key {key_id} was already destroyed", field="citizen",
                              rule="erasure.already_erased")
+    now = now or datetime.now(UTC)
+    rule = (retention or RetentionPolicy()).rule_for(DEFAULT_KIND)
+    retained: list[dict] = []
     for case_id in status.streams:
-        types = {e.event_type for e in store.read_stream(case_id)}
-        if types and CASE_CLOSED_EVENT not in types:
+        stored = store.read_stream(case_id)
+        closed = [e for e in stored if e.event_type == CASE_CLOSED_EVENT]
+        if stored and not closed:
             raise ErasureRefused(
                 f"case {case_id} is still open; close it before erasing the citizen's personal data",
                 field="citizen",
                 rule="erasure.case_open",
             )
+        if closed:
+            closed_at = closed[-1].occurred_at
+            reason = erasure_refusal(case_id, closed_at, now.date(), rule)
+            if reason is not None:
+                raise ErasureRefused(reason, field="citizen", rule="erasure.retention_running")
+            retained.append({"case": case_id, "closed": closed_at.date().isoformat(),
+                             "retained_until": retained_until(closed_at, rule).isoformat(), "rule": rule.source})
     stream = erasure_stream(key_id)
     recorded = store.read_stream(stream)
     if recorded:
@@ -99,7 +123,8 @@ def erase_citizen(
             actor_id=actor_id,
             actor_role=actor_role,
             legal_basis=basis.strip(),
-            payload={"key_id": key_id, "cases": list(status.streams), "method": "key destroyed (crypto-shredding)"},
+            payload={"key_id": key_id, "cases": list(status.streams), "method": "key destroyed (crypto-shredding)",
+                     "retention": retained},
         )
         position = store.append(stream, 0, [event]).first_position
     try:

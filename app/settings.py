@@ -15,6 +15,7 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from domain.deadlines import PhaseDeadlines
+from domain.retention import RetentionPolicy
 
 DEFAULT_DATA_DIR = Path(".data")
 #: The published development key for bearer tokens: refused outside development (``app.startup_checks``).
@@ -80,6 +81,10 @@ class Settings(BaseSettings):
     log_format: Literal["console", "json"] = "console"
     log_level: str = "INFO"
     deadlines: PhaseDeadlines = Field(default_factory=PhaseDeadlines)
+    retention: RetentionPolicy = Field(
+        default_factory=RetentionPolicy,
+        description="Years a closed case is kept before erasure, per kind of case (domain/retention.py)",
+    )
     actor_id: str = Field(default="", description="Who you are when you use the CLI (a person id)")
     actor_role: str = Field(default="caseworker", description="Your role when you use the CLI")
     # Secrets (see docs/audit.md: each must be backed up, apart from the database).

@@ -7,14 +7,23 @@ team): those are rules about the case, this is about the person and the data.
 
 The grounds:
 
-- Caseworkers and team leads work the municipality's cases under its duty of
-  confidentiality (forvaltningsloven § 27) and may read and act on every case.
-- Municipal staff on a citizen's team read that case (they work under the same
-  duty) and act as team members; staff not on the team see nothing.
+- Caseworkers and team leads read and act on the cases their work needs: the
+  ground is the processing the municipality's task requires (GDPR art. 6(1)(e)
+  and 9(2)(b)/(h) with Serviceloven and retssikkerhedsloven), limited to what
+  is necessary (art. 5(1)(c), 25 and 32: need-to-know). Their duty of
+  confidentiality (forvaltningslovens § 27) binds what they may pass on; it
+  grants no access and is not the reason anyone may read a case. (Today every
+  case officer of the municipality still reads every case: the team or unit a
+  case belongs to is not yet data; see the README's open points.)
+- Municipal staff on a citizen's team read that case and act as team members;
+  staff not on the team see nothing.
 - Volunteers and relatives are outside the municipality: they see only the
   categories the citizen's consent covers, while it is in force, and nothing
-  after it is revoked (databeskyttelsesforordningen art. 7, stk. 3).
-- The citizen sees their own case, and who has read it (art. 15).
+  after it is revoked (``legal.GDPR_7_3``); and nothing at all before their
+  signed confidentiality declaration (tavshedserklæring) is recorded.
+- The citizen sees their own case, and when and why it was read, with the
+  reader's role, not the employees' identities (``legal.GDPR_15_LOG``: art. 15
+  as the EU Court read it in C-579/21 and Datatilsynet applied it).
 - An auditor reads everything and writes nothing.
 - An administrator runs the system: lists, deadlines, reports and the log's
   verification, but no one's personal data and no commands.
@@ -131,6 +140,12 @@ class Decision:
         return self.allowed
 
 
+NO_DECLARATION = (
+    "din tavshedserklæring er ikke registreret i sagen; du får adgang til borgerens oplysninger, når "
+    "sagsbehandleren har registreret den underskrevne erklæring (record_confidentiality_declaration)"
+)
+
+
 def _allow(reason: str, categories: frozenset[InformationCategory] | None = None) -> Decision:
     return Decision(True, reason, categories)
 
@@ -156,6 +171,11 @@ def is_own_case(who: Subject, state: CaseState) -> bool:
 def team_status(who: Subject, state: CaseState) -> InvitationStatus | None:
     member = state.team.get(who.person_id)
     return member.status if member is not None else None
+
+
+def has_declared_confidentiality(who: Subject, state: CaseState) -> bool:
+    """Whether this volunteer's or relative's tavshedserklæring is recorded on the case."""
+    return who.person_id in state.confidentiality_declarations
 
 
 def consented_categories(who: Subject, state: CaseState, at: datetime) -> frozenset[InformationCategory]:
@@ -218,6 +238,8 @@ def _may_act(who: Subject, state: CaseState, command_type: str | None) -> Decisi
         return _deny("a citizen acts only on their own case")
     # staff, volunteers and relatives act on cases whose team they are invited to or on
     if team_status(who, state) in (InvitationStatus.INVITED, InvitationStatus.JOINED):
+        if who.role in OUTSIDERS and command_type != "answer_invitation" and not has_declared_confidentiality(who, state):
+            return _deny(NO_DECLARATION)
         return _allow("a team member acts on the team's case")
     return _deny(f"{who.person_id} is not on this citizen's team")
 
@@ -248,7 +270,7 @@ def _may_read(who: Subject, action: Action, state: CaseState | None, at: datetim
             return _allow("deadlines show where a case stands, not what it is about")
         return _deny("an administrator does not read cases' personal data")
     if role in CASE_OFFICERS:
-        return _allow("case officers read the municipality's cases")
+        return _allow("case officers read the cases their work needs (need-to-know); FVL § 27 binds, it grants nothing")
     if role is Role.CITIZEN:
         if is_own_case(who, state):
             return _allow("the citizen reads their own case and who has read it")
@@ -264,6 +286,8 @@ def _may_read(who: Subject, action: Action, state: CaseState | None, at: datetim
     if role in OUTSIDERS:
         if status is not InvitationStatus.JOINED:
             return _deny(f"{who.person_id} is not on this citizen's team")
+        if not has_declared_confidentiality(who, state):
+            return _deny(NO_DECLARATION)
         if at is None:
             return _deny("the time of the read is needed to check the consent")
         categories = consented_categories(who, state, at)

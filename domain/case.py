@@ -11,13 +11,24 @@ keeps the same state, so the two always agree.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Union
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from domain.citizen import Citizen
-from domain.consent import Consent, ConsentGiven, ConsentRevoked, GiveConsent, InformationCategory, RevokeConsent
+from domain.consent import (
+    ConfidentialityDeclarationRecorded,
+    Consent,
+    ConsentGiven,
+    ConsentRevoked,
+    GiveConsent,
+    InformationCategory,
+    RecordConfidentialityDeclaration,
+    RevokeConsent,
+    give_consent,
+    record_confidentiality_declaration,
+)
 from domain.deadlines import DeadlineMissed, RecordMissedDeadline
 from domain.errors import DomainError, require
 from domain.evaluation import (
@@ -33,7 +44,8 @@ from domain.evaluation import (
     upcast_type,
 )
 from domain.messages import Command, Event, Role, require_role, without_log_metadata
-from domain.need import Need, NeedRegistered, OpenVisitation, RegisterNeed, VisitationOpened
+from domain.elder_act import AssessElderAct, ElderActAssessed, assess_elder_act
+from domain.need import Need, NeedRegistered, OpenVisitation, RegisterNeed, VisitationOpened, check_adult
 from domain.phases import Phase
 from domain.team_proposal import propose_team
 from domain.pilot import (
@@ -108,6 +120,12 @@ from domain.deadlines import (
 )
 from domain.hearing import (
     AnswerHearing,
+    CommentRequested,
+    CommentSubmitted,
+    RequestToComment,
+    SubmitComment,
+    request_to_comment,
+    submit_comment,
     CaseInformationRecorded,
     ConsentToObtainInformation,
     HearingAnswered,
@@ -179,6 +197,10 @@ CaseCommand = Annotated[
         RecommendDecision,
         ReviewRecommendation,
         ReopenDecision,
+        AssessElderAct,
+        RecordConfidentialityDeclaration,
+        RequestToComment,
+        SubmitComment,
     ],
     Field(discriminator="type"),
 ]
@@ -234,6 +256,10 @@ CaseEvent = Annotated[
         DecisionReconsidered,
         ReconsiderationOverdue,
         AppealSentToAnkestyrelsen,
+        ElderActAssessed,
+        ConfidentialityDeclarationRecorded,
+        CommentRequested,
+        CommentSubmitted,
     ],
     Field(discriminator="type"),
 ]
@@ -269,6 +295,8 @@ class CaseState(BaseModel):
     team_approved: bool = False
     team_change_requests: tuple[str, ...] = ()
     consents: dict[str, Consent] = Field(default_factory=dict)
+    #: The day each volunteer's or relative's tavshedserklæring was signed (domain/consent.py).
+    confidentiality_declarations: dict[str, date] = Field(default_factory=dict)
     team_proposal: tuple[ProposedRole, ...] = ()
     proposed_plan: ActionPlan | None = None
     plan_accepted: bool = False
@@ -309,11 +337,14 @@ ALLOWED: dict[Phase, tuple[type[Command], ...]] = {
     Phase.NEED: (OpenVisitation, CloseCase, ReceiveApplication),
     Phase.VISITATION: (
         RecordAssessment,
+        AssessElderAct,
         ReceiveApplication,
         ConsentToObtainInformation,
         RecordCaseInformation,
         StartHearing,
         AnswerHearing,
+        RequestToComment,
+        SubmitComment,
         RecordCitizensChoice,
         RecommendDecision,
         ReviewRecommendation,
@@ -329,6 +360,7 @@ ALLOWED: dict[Phase, tuple[type[Command], ...]] = {
         ApproveTeam,
         GiveConsent,
         RevokeConsent,
+        RecordConfidentialityDeclaration,
         ProposePlan,
         AnswerPlan,
         StartPilot,
@@ -347,6 +379,7 @@ ALLOWED: dict[Phase, tuple[type[Command], ...]] = {
         ChangeTeam,
         GiveConsent,
         RevokeConsent,
+        RecordConfidentialityDeclaration,
         CompletePilot,
         RemindInvitation,
         ExpireInvitation,
@@ -394,6 +427,7 @@ def _register_need(state: CaseState, c: RegisterNeed) -> list[Event]:
         rule="case.role_not_allowed",
         field="actor.role",
     )
+    check_adult(c.citizen, c.at.date())
     return [NeedRegistered(occurred_at=c.at, actor=c.actor, case_id=c.case_id, citizen=c.citizen, need=c.need)]
 
 
@@ -749,46 +783,6 @@ def _record_missed_deadline(state: CaseState, c: RecordMissedDeadline) -> list[E
     return [DeadlineMissed(occurred_at=c.at, actor=c.actor, phase=c.phase, due_at=c.due_at)]
 
 
-def _give_consent(state: CaseState, c: GiveConsent) -> list[Event]:
-    _require_role(c, (Role.CITIZEN,), "give consent: it is the citizen's information")
-    member = state.team.get(c.person_id)
-    require(
-        member is not None,
-        f"{c.person_id} is not on the team; consent is given to a named person on the citizen's team",
-        rule="consent.not_on_team",
-        field="person_id",
-    )
-    require(
-        member.kind.outside_municipality,
-        f"{member.name} is municipal staff and works under the municipality's duty of confidentiality; "
-        "consent is for volunteers and relatives",
-        rule="consent.not_needed_for_staff",
-        field="person_id",
-    )
-    require(
-        c.valid_until > c.at.date(),
-        "a consent must run until a date after today",
-        rule="consent.expired",
-        field="valid_until",
-    )
-    require(
-        len(set(c.categories)) < len(InformationCategory),
-        "a blanket consent to everything is not concrete; choose the categories this person needs for the purpose",
-        rule="consent.blanket",
-        field="categories",
-    )
-    return [
-        ConsentGiven(
-            occurred_at=c.at,
-            actor=c.actor,
-            person_id=c.person_id,
-            categories=tuple(dict.fromkeys(c.categories)),
-            purpose=c.purpose,
-            valid_until=c.valid_until,
-        )
-    ]
-
-
 def _revoke_consent(state: CaseState, c: RevokeConsent) -> list[Event]:
     _require_role(c, (Role.CITIZEN,), "revoke consent")
     consent = state.consents.get(c.person_id)
@@ -819,6 +813,9 @@ _DECIDERS: dict[type[Command], Callable[[CaseState, Command], list[Event]]] = {
     RecordHearingDeadlinePassed: _visitation_step("record a hearing deadline", record_hearing_deadline_passed, (Role.SYSTEM,)),
     RecordCitizensChoice: record_choice,
     ReopenDecision: reopen_decision,
+    AssessElderAct: assess_elder_act,
+    RequestToComment: request_to_comment,
+    SubmitComment: submit_comment,
     InviteTeamMember: _invite,
     AnswerInvitation: _answer,
     ApproveTeam: _approve_team,
@@ -829,7 +826,8 @@ _DECIDERS: dict[type[Command], Callable[[CaseState, Command], list[Event]]] = {
     RecordEvaluation: _record_evaluation,
     CloseCase: _close_case,
     RecordMissedDeadline: _record_missed_deadline,
-    GiveConsent: _give_consent,
+    GiveConsent: give_consent,
+    RecordConfidentialityDeclaration: record_confidentiality_declaration,
     RevokeConsent: _revoke_consent,
     ProposeTeam: _propose_team,
     RemindInvitation: _remind_invitation,
@@ -956,6 +954,9 @@ def _apply(state: CaseState, event: Event) -> CaseState:
             return state.model_copy(update={"consents": {**state.consents, event.person_id: revoked}})
         case DeadlineMissed():
             return state.model_copy(update={"missed_deadlines": (*state.missed_deadlines, event)})
+        case ConfidentialityDeclarationRecorded():
+            declarations = {**state.confidentiality_declarations, event.person_id: event.signed_on}
+            return state.model_copy(update={"confidentiality_declarations": declarations})
     return state
 
 

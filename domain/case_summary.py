@@ -15,6 +15,7 @@ The deadlines a case can be waiting for:
 - the processing deadline of an application (retssikkerhedsloven § 3, stk. 2),
   until the decision is made;
 - a hearing's answer deadline (forvaltningsloven § 19);
+- the deadline for a comment the citizen asked to give first (forvaltningsloven § 21);
 - an invitation's reply deadline;
 - a scheduled joint meeting;
 - an appeal's window (retssikkerhedsloven § 67) and the municipality's
@@ -135,6 +136,9 @@ def upcoming_deadlines(state, deadlines: PhaseDeadlines, appeal: AppealState | N
     hearing = record.hearing
     if hearing is not None and hearing.is_open():
         found.append(Deadline(hearing.due_at, "partshøring: borgerens svar", "hearing"))
+    comment = record.comment_request
+    if comment is not None and comment.is_open() and state.phase is Phase.VISITATION:
+        found.append(Deadline(comment.due_at, "borgerens udtalelse før afgørelsen (FVL § 21)", "comment"))
     for member in state.team.values():
         if member.status is InvitationStatus.INVITED and member.invited_at is not None:
             found.append(Deadline(member.invited_at + deadlines.invitation_reply, "svar på invitation", "invitation"))
@@ -195,8 +199,12 @@ def work_items(state, deadlines: PhaseDeadlines, appeal: AppealState | None = No
             if application is not None and application.due_at is not None:
                 processing_due = record.processing_missed.expected_by if record.processing_missed else application.due_at
             decision_due = min((d for d in (processing_due, phase_due_at) if d is not None), default=None)
+            comment = record.comment_request
             if hearing is not None and hearing.is_open():
                 items.append(WorkItem("answer_hearing", "svar på partshøring", CITIZEN, None, hearing.due_at))
+            elif comment is not None and comment.is_open():
+                items.append(WorkItem("submit_comment", "giv din udtalelse før afgørelsen (FVL § 21)", CITIZEN, None,
+                                      comment.due_at))  # fmt: skip
             elif recommendation is not None and recommendation.status is RecommendationStatus.PENDING:
                 items.append(WorkItem("review_recommendation", "godkend eller returnér indstillingen", TEAM_LEADS, None,
                                       decision_due))  # fmt: skip

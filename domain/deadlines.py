@@ -123,6 +123,9 @@ class ReceiveApplication(Command):
     title = "Receive application"
     type: Literal["receive_application"] = "receive_application"
     applied_for: list[str] = Field(min_length=1, description='Legal bases applied for, e.g. ["SEL § 96"]')
+    applied_hours: dict[str, float] = Field(
+        default_factory=dict, description='Hours per week applied for, per legal basis, e.g. {"SEL § 96": 60}'
+    )
     received_on: date | None = Field(default=None, description="The day the application came in; empty: today")
     published: PhaseDeadlines | None = None
 
@@ -131,6 +134,7 @@ class ApplicationReceived(Event):
     type: Literal["application_received"] = "application_received"
     applied_for: tuple[str, ...]
     routed_to_elder_act: tuple[str, ...] = ()
+    applied_hours: dict[str, float] = Field(default_factory=dict)
     received_at: datetime
     due_at: datetime | None = Field(description="The published processing deadline; empty when all was routed to the Elder Act")
 

@@ -36,7 +36,11 @@ def _service_line(service: GrantedService) -> str:
         return line
     if arrangement.option is PersonalisedOption.INDIVIDUAL_BUDGET:
         amount = f"{arrangement.budget_dkk_per_year:,}".replace(",", ".")
-        return line + f", som individuelt budget på {amount} kr. om året hos {arrangement.provider}, som du selv har valgt"
+        trial = f" under forsøgsordningen {arrangement.trial}" if arrangement.trial else ""
+        return (
+            line + f", som individuelt budget på {amount} kr. om året hos {arrangement.provider}, som du selv har valgt"
+            f"{trial} (et individuelt budget har ingen almindelig lovhjemmel, kun tidsbegrænsede forsøg)"
+        )
     employer = arrangement.employer
     who = _EMPLOYER[employer.kind] + (f" ({employer.name})" if employer and employer.name else "") if employer else ""
     if arrangement.option is PersonalisedOption.BPA:
@@ -65,6 +69,8 @@ def render_decision_letter(state: CaseState, decision: DecisionMade) -> str:
     parts.append("")
     if decision.reasons:
         parts += [f"Begrundelse ({FVL_22} og {FVL_24}):", decision.reasons]
+        if decision.rests_on:
+            parts.append("Afgørelsen bygger på: " + ", ".join(f"{b} ({LEGAL_BASES.get(b, '')})" for b in decision.rests_on))
     else:
         parts.append(f"Du får fuldt medhold, og afgørelsen begrundes derfor ikke nærmere ({FVL_22}).")
     answers = state.visitation.hearing_answers
@@ -72,5 +78,11 @@ def render_decision_letter(state: CaseState, decision: DecisionMade) -> str:
         parts += ["", "Vi har hørt dig om oplysningerne i sagen. Du svarede:", *(f'"{a}"' for a in answers)]
     elif state.visitation.hearing is not None and state.visitation.hearing.deadline_passed:
         parts += ["", "Vi har hørt dig om oplysningerne i sagen, men har ikke modtaget dit svar inden fristen."]
+    exception = decision.hearing_exception
+    if exception is not None:
+        parts += ["", f"Du er ikke hørt over oplysningerne før afgørelsen ({exception.ground.paragraph}): {exception.reason}"]
+    comment = state.visitation.comment_request
+    if comment is not None and comment.comment:
+        parts += ["", "Du bad om at udtale dig, før vi traf afgørelse. Du skrev:", f'"{comment.comment}"']
     parts += ["", decision.appeal_guidance, "", "Med venlig hilsen", decision.actor.id]
     return "\n".join(parts)

@@ -1,29 +1,50 @@
-"""Ældreloven: from 1 July 2025 help to citizens of pension age moves out of Serviceloven.
+"""Ældreloven: who is covered is the municipality's assessment, not the citizen's age.
 
-Since ældreloven came into force on 1 July 2025, personal and practical help,
-rehabilitation, relief and training for a citizen who has reached the
-folkepension age are granted under the Elder Act, not under SEL §§ 83, 83 a,
-83 b, 84 and 86. A decision under one of those paragraphs for such a citizen
-is refused, and intake routes the need to the Elder Act instead.
+From 1 July 2025 ældreloven (LOV nr. 1651 af 30/12/2024) covers, by its § 2:
+
+- stk. 1: people who have reached folkepension age and need care because of
+  reduced function that arose with their ageing;
+- stk. 2: older people below pension age whose need for care, after an overall
+  assessment of their life situation, matches that of people of pension age;
+- stk. 3: the assessment is made by the municipality (handlekommunen);
+- stk. 4: it does not apply to people covered by SEL § 95 or § 96 (cash grant,
+  BPA).
+
+For the people it covers, Serviceloven's §§ 83, 83 a, 83 b, 84 and 86 no longer
+apply (SEL § 2, stk. 5, inserted by LOV nr. 1703 af 30/12/2024). So a decision
+under those paragraphs is refused when the caseworker has recorded that the
+citizen is covered (``assess_elder_act``), and intake routes those paragraphs to
+the Elder Act only then. The citizen's age is a hint, not the rule: for a citizen
+of pension age a decision under those paragraphs waits until the assessment is
+recorded (the assessment may well be that the need does not stem from ageing),
+and for a younger citizen the assessment may still find age-like needs.
 
 Pension age by birth date is data: lov om social pension § 1 a (stk. 1,
 nr. 1-7), with the increase to 70 years for people born on or after
 1 January 1971 adopted by Folketinget in 2025. The table below is that law,
 row by row; when Folketinget regulates the age again (every 5 years, § 1 a,
-stk. 2-3), add a row.
+stk. 2-3), add a row. (The 70-year row was not re-confirmed against the
+consolidated lov om social pension for this revision.)
 """
 
 from __future__ import annotations
 
 from datetime import date
+from typing import TYPE_CHECKING, Literal
+
+from pydantic import Field
 
 from domain.citizen import Citizen
-from domain.errors import DomainError
-from domain.legal import ELDER_ACT, normalise_legal_basis
+from domain.errors import require
+from domain.legal import ELDER_ACT, ELDER_ACT_2, ELDER_ACT_2_4, SEL_2_5, normalise_legal_basis
+from domain.messages import Command, Event, Role
+
+if TYPE_CHECKING:
+    from domain.case import CaseState
 
 ELDER_ACT_IN_FORCE = date(2025, 7, 1)
 
-# The SEL paragraphs that, for a citizen of pension age, the Elder Act replaces.
+# The SEL paragraphs that, for the people ældreloven covers, it replaces (SEL § 2, stk. 5).
 ELDER_ACT_BASES: frozenset[str] = frozenset({"SEL § 83", "SEL § 83a", "SEL § 83b", "SEL § 84", "SEL § 86"})
 
 # (born from, born to, years, months): lov om social pension § 1 a, stk. 1.
@@ -66,24 +87,109 @@ def is_of_pension_age(citizen: Citizen, on: date) -> bool:
     return on >= pension_age_reached_on(citizen.birth_date)
 
 
-def covered_by_elder_act(citizen: Citizen | None, legal_basis: str, on: date) -> bool:
-    """True when ``legal_basis`` cannot be used for this citizen on this day."""
-    return (
-        citizen is not None
-        and on >= ELDER_ACT_IN_FORCE
-        and normalise_legal_basis(legal_basis) in ELDER_ACT_BASES
-        and is_of_pension_age(citizen, on)
+#: SEL §§ 95 and 96: their users stay under Serviceloven (ældrelovens § 2, stk. 4).
+SERVICELOVEN_KEEPS: frozenset[str] = frozenset({"SEL § 95", "SEL § 96"})
+
+
+class AssessElderAct(Command):
+    """The caseworker's assessment of whether the citizen is covered by ældreloven (§ 2, stk. 3)."""
+
+    title = "Assess whether the Elder Act applies"
+    type: Literal["assess_elder_act"] = "assess_elder_act"
+    covered: bool = Field(description="Whether the citizen's need stems from ageing (ældrelovens § 2, stk. 1 or 2)")
+    ground: Literal["pension_age", "age_like_needs"] | None = Field(
+        default=None, description="When covered: stk. 1 (pension age, needs from ageing) or stk. 2 (age-like needs below it)"
     )
+    reasons: str = Field(min_length=10, max_length=4000, description="Why, from the overall view of the life situation")
 
 
-def check_not_elder_act(citizen: Citizen | None, legal_basis: str, on: date, *, field: str) -> None:
-    """Refuses SEL §§ 83, 83 a, 83 b, 84 and 86 for a citizen of pension age after 1 July 2025."""
-    if covered_by_elder_act(citizen, legal_basis, on):
+class ElderActAssessed(Event):
+    type: Literal["elder_act_assessed"] = "elder_act_assessed"
+    covered: bool
+    ground: Literal["pension_age", "age_like_needs"] | None = None
+    reasons: str
+
+    def legal_basis(self) -> str | None:
+        return "Ældreloven § 2"
+
+
+def _seeks_bpa_or_cash_grant(state: CaseState) -> bool:
+    application = state.visitation.application
+    applied = set(application.applied_for) if application is not None else set()
+    granted = {s.legal_basis for s in state.decision.services} if state.decision is not None else set()
+    return bool((applied | granted) & SERVICELOVEN_KEEPS)
+
+
+def assess_elder_act(state: CaseState, c: AssessElderAct) -> list[Event]:
+    require(
+        c.actor.role in (Role.CASEWORKER, Role.TEAM_LEAD),
+        f"vurderingen af, om ældreloven gælder, foretages af kommunen ({ELDER_ACT_2}); du handler som {c.actor.role.value}",
+        rule="case.role_not_allowed",
+        field="actor.role",
+    )
+    if c.covered:
+        require(
+            c.ground is not None,
+            f"angiv grundlaget: pension_age (§ 2, stk. 1) eller age_like_needs (§ 2, stk. 2) ({ELDER_ACT_2})",
+            rule="elder_act.ground_required",
+            field="ground",
+        )
+        require(
+            not _seeks_bpa_or_cash_grant(state),
+            f"borgeren søger eller har BPA eller kontant tilskud og forbliver efter serviceloven ({ELDER_ACT_2_4})",
+            rule="elder_act.bpa_stays_under_serviceloven",
+            field="covered",
+        )
+        if c.ground == "pension_age" and state.citizen is not None and c.at is not None:
+            reached = pension_age_reached_on(state.citizen.birth_date)
+            require(
+                c.at.date() >= reached,
+                f"{state.citizen.name} når folkepensionsalderen {reached.isoformat()}; før da kan borgeren kun være "
+                f"omfattet efter § 2, stk. 2 (age_like_needs) ({ELDER_ACT_2})",
+                rule="elder_act.not_pension_age",
+                field="ground",
+            )
+    return [
+        ElderActAssessed(
+            occurred_at=c.at, actor=c.actor, covered=c.covered, ground=c.ground if c.covered else None, reasons=c.reasons.strip()
+        )
+    ]
+
+
+def _moved(legal_basis: str, on: date) -> bool:
+    return on >= ELDER_ACT_IN_FORCE and normalise_legal_basis(legal_basis) in ELDER_ACT_BASES
+
+
+def covered_by_elder_act(state: CaseState | None, legal_basis: str, on: date) -> bool:
+    """True when the caseworker has assessed the citizen as covered and ``legal_basis``
+    is one of the paragraphs ældreloven takes over (SEL § 2, stk. 5)."""
+    assessed = state.visitation.elder_act if state is not None else None
+    return _moved(legal_basis, on) and assessed is not None and assessed.covered
+
+
+def check_not_elder_act(state: CaseState | None, legal_basis: str, on: date, *, field: str) -> None:
+    """Refuses SEL §§ 83, 83 a, 83 b, 84 and 86 (from 1 July 2025) for a citizen the
+    municipality has assessed as covered by ældreloven; for a citizen of pension age,
+    until that assessment is recorded."""
+    if state is None or not _moved(legal_basis, on):
+        return
+    basis = normalise_legal_basis(legal_basis)
+    citizen = state.citizen
+    assessed = state.visitation.elder_act
+    name = citizen.name if citizen is not None else "borgeren"
+    require(
+        assessed is None or not assessed.covered,
+        f"{basis} kan ikke bevilges til {name}: kommunen har vurderet, at borgeren er omfattet af {ELDER_ACT}, "
+        f"og hjælpen gives derfor efter ældreloven ({SEL_2_5})",
+        rule="decision.elder_act",
+        field=field,
+    )
+    if assessed is None and citizen is not None and is_of_pension_age(citizen, on):
         reached = pension_age_reached_on(citizen.birth_date)
-        raise DomainError(
-            f"{normalise_legal_basis(legal_basis)} cannot be granted to {citizen.name}: the citizen reached "
-            f"folkepension age on {reached.isoformat()}, and since 1 July 2025 this help is granted under "
-            f"{ELDER_ACT}, not Serviceloven; route the need to the Elder Act",
-            rule="decision.elder_act",
+        require(
+            False,
+            f"{name} nåede folkepensionsalderen {reached.isoformat()}. Alderen afgør det ikke alene: vurdér først, "
+            f"om behovet skyldes aldring (assess_elder_act, {ELDER_ACT_2}), før der træffes afgørelse efter {basis}",
+            rule="decision.elder_act_not_assessed",
             field=field,
         )

@@ -5,58 +5,50 @@
   and the consent must be concrete: which information, from whom, for which
   case. A blanket consent ("alle oplysninger fra alle relevante steder") is not
   a consent the municipality may act on, and is refused with the reason.
-- Forvaltningslovens § 19: before a decision that is not in the citizen's full
-  favour rests on information the citizen has not had the chance to comment on,
-  the citizen is heard. The decision waits until the citizen has answered or
-  the hearing deadline has passed; the answer is kept verbatim.
+- Information the municipality receives without asking (a call from a
+  neighbour, a letter from a relative) or finds itself (a home visit) is
+  recorded too: the duty to take notes (notatpligt, offentlighedslovens § 13)
+  covers what the decision may rest on, and no consent is needed to note what
+  one was told. Information obtained from another authority without consent
+  under retssikkerhedslovens § 11 c is recorded with the ground it was
+  exchanged on. (The precise conditions of § 11 c were not re-confirmed for this
+  revision: the caseworker names the ground, the domain does not judge it.)
+- Forvaltningslovens § 19, stk. 1: before a decision, the citizen is heard on
+  information about the facts that is to their disadvantage and of essential
+  importance, whoever produced it: other people's statements, the
+  municipality's own findings and its VUM assessment alike. Information the
+  citizen gave themself is known to them and needs no hearing. The decision
+  waits until the citizen has answered or the hearing deadline has passed; the
+  answer is kept verbatim.
+- Forvaltningslovens § 19, stk. 2: no hearing when (nr. 1) deciding on the
+  information at hand is unproblematic, (nr. 2) waiting would overrun a
+  statutory deadline, (nr. 3) the citizen's interest must give way to weighty
+  public or private interests (urgency) or (nr. 4) the citizen has no right of
+  access to the information. The exception used is recorded on the decision as
+  the reason no hearing was held. (Nr. 1, 2 and 4 confirmed against the
+  ministry's guidance on forvaltningsloven; nr. 3's wording is taken as the
+  urgency ground and was not confirmed word for word.)
+- Forvaltningslovens § 21: the citizen may at any time ask to comment before
+  the decision, and the decision then waits for the comment (the municipality
+  sets a deadline), except where waiting would overrun a statutory deadline or
+  weighty interests speak against it (stk. 2).
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from enum import StrEnum
 from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from domain.consent import blanket_word as _blanket_word
 from domain.errors import require
-from domain.legal import FVL_19, RSL_11A
+from domain.legal import FVL_19, FVL_19_2, FVL_21, OFFL_13, RSL_11A, RSL_11C
 from domain.messages import Command, Event, Role
 
 if TYPE_CHECKING:
     from domain.case import CaseState
-
-# Words that make a consent a blanket one: it must name information and sources.
-BLANKET_WORDS: tuple[str, ...] = (
-    "alle oplysninger",
-    "alle relevante",
-    "relevante oplysninger",
-    "relevante steder",
-    "relevante myndigheder",
-    "alle myndigheder",
-    "alle læger",
-    "alle steder",
-    "enhver",
-    "hvem som helst",
-    "alt om",
-    "diverse",
-    "osv",
-    "m.fl",
-    "etc",
-    "all information",
-    "any information",
-    "anyone",
-    "everyone",
-    "all authorities",
-)
-
-
-def _blanket_word(text: str) -> str | None:
-    folded = text.casefold()
-    for word in BLANKET_WORDS:
-        if word in folded:
-            return word
-    return None
-
 
 # -- consent to collect information (Rsl § 11 a) ---------------------------
 
@@ -82,14 +74,32 @@ class InformationConsentGiven(Event):
         return "Retssikkerhedsloven § 11 a"
 
 
+class InformationRoute(StrEnum):
+    """How information came into the case; it decides whether a consent is needed."""
+
+    CITIZEN = "citizen"  # the citizen gave it: known to them (FVL § 19, stk. 1)
+    CONSENT = "consent"  # obtained from others with the citizen's consent (Rsl § 11 a)
+    UNSOLICITED = "unsolicited"  # received without asking: noted (offentlighedslovens § 13)
+    OWN_FINDING = "own_finding"  # the municipality's own finding, e.g. a home visit
+    WITHOUT_CONSENT = "without_consent"  # exchanged without consent (Rsl § 11 c)
+
+
 class RecordCaseInformation(Command):
-    """Information the decision may rest on: from the citizen, or from someone else under a consent."""
+    """Information the decision may rest on, and how it came into the case."""
 
     title = "Record case information"
     type: Literal["record_case_information"] = "record_case_information"
     source: str = Field(min_length=2, max_length=200, description="Who gave it, as named in the consent")
     summary: str = Field(min_length=3, max_length=4000)
     from_citizen: bool = False
+    route: InformationRoute | None = Field(
+        default=None, description="How it came in; empty: from the citizen, or else under a consent (Rsl § 11 a)"
+    )
+    adverse: bool = Field(
+        default=True,
+        description="To the citizen's disadvantage and of essential importance to the decision (FVL § 19, stk. 1)",
+    )
+    ground: str = Field(default="", max_length=500, description="Without consent: the rule it was exchanged under")
 
 
 class CaseInformationRecorded(Event):
@@ -99,6 +109,16 @@ class CaseInformationRecorded(Event):
     summary: str
     from_citizen: bool
     consent_number: int | None = None
+    route: InformationRoute | None = None
+    adverse: bool = True
+    ground: str = ""
+
+    def legal_basis(self) -> str | None:
+        return {
+            InformationRoute.CONSENT: "Retssikkerhedsloven § 11 a",
+            InformationRoute.UNSOLICITED: "Offentlighedsloven § 13",
+            InformationRoute.WITHOUT_CONSENT: "Retssikkerhedsloven § 11 c",
+        }.get(self.route)
 
 
 class StartHearing(Command):
@@ -115,6 +135,7 @@ class HearingStarted(Event):
     information: tuple[int, ...]
     due_at: datetime
     letter: str
+    assessment: bool = False  # the municipality's VUM assessment is heard too
 
     def legal_basis(self) -> str | None:
         return "Forvaltningsloven § 19"
@@ -163,10 +184,13 @@ class InformationItem(BaseModel):
     summary: str
     from_citizen: bool
     heard: bool = False  # the citizen has had the chance to comment (their own, answered or deadline passed)
+    route: InformationRoute | None = None
+    adverse: bool = True
 
     @property
     def needs_hearing(self) -> bool:
-        return not self.from_citizen and not self.heard
+        """FVL § 19, stk. 1: to the citizen's disadvantage, of essential importance, not known to them."""
+        return self.adverse and not self.from_citizen and self.route is not InformationRoute.CITIZEN and not self.heard
 
 
 class Hearing(BaseModel):
@@ -177,6 +201,7 @@ class Hearing(BaseModel):
     due_at: datetime
     answer: str | None = None
     deadline_passed: bool = False
+    assessment: bool = False
 
     def is_open(self, at: datetime | None = None) -> bool:
         """Open until answered, or until its deadline has passed (recorded, or by the clock)."""
@@ -225,19 +250,28 @@ def consent_to_obtain(state: CaseState, c: ConsentToObtainInformation) -> list[E
 
 
 def record_information(state: CaseState, c: RecordCaseInformation) -> list[Event]:
+    route = c.route or (InformationRoute.CITIZEN if c.from_citizen else InformationRoute.CONSENT)
     consent_number = None
-    if not c.from_citizen:
+    if route is InformationRoute.CONSENT:
         wanted = c.source.strip().casefold()
         covering = [k for k in state.visitation.consents if wanted in (w.casefold() for w in k.from_whom)]
         named = sorted({w for k in state.visitation.consents for w in k.from_whom})
         require(
             bool(covering),
             f"the citizen has not consented to collecting information from {c.source!r} ({RSL_11A}); "
-            + (f"the consents name: {', '.join(named)}" if named else "there is no consent in the case yet"),
+            + (f"the consents name: {', '.join(named)}" if named else "there is no consent in the case yet")
+            + f". Information received unasked is recorded with route 'unsolicited' ({OFFL_13})",
             rule="information.no_consent",
             field="source",
         )
         consent_number = covering[-1].number
+    if route is InformationRoute.WITHOUT_CONSENT:
+        require(
+            len(c.ground.strip()) >= 5,
+            f"oplysninger udvekslet uden samtykke skal angive, efter hvilken regel det skete ({RSL_11C})",
+            rule="information.ground_required",
+            field="ground",
+        )
     return [
         CaseInformationRecorded(
             occurred_at=c.at,
@@ -245,14 +279,20 @@ def record_information(state: CaseState, c: RecordCaseInformation) -> list[Event
             number=len(state.visitation.information) + 1,
             source=c.source.strip(),
             summary=c.summary.strip(),
-            from_citizen=c.from_citizen,
+            from_citizen=route is InformationRoute.CITIZEN,
             consent_number=consent_number,
+            route=route,
+            adverse=c.adverse,
+            ground=c.ground.strip(),
         )
     ]
 
 
-def hearing_letter(citizen_name: str, items: list[InformationItem], due_at: datetime) -> str:
-    lines = "\n".join(f"- {item.summary} (fra {item.source})" for item in items)
+ASSESSMENT_LINE = "- Kommunens vurdering af dit funktionsniveau og støttebehov (VUM-udredningen)"
+
+
+def hearing_letter(citizen_name: str, items: list[InformationItem], due_at: datetime, assessment: bool = False) -> str:
+    lines = "\n".join([*(f"- {item.summary} (fra {item.source})" for item in items), *([ASSESSMENT_LINE] if assessment else [])])
     return (
         f"Kære {citizen_name}\n\n"
         f"Før vi træffer afgørelse i din sag, vil vi gerne høre dine bemærkninger til disse oplysninger:\n"
@@ -270,10 +310,11 @@ def start_hearing(state: CaseState, c: StartHearing) -> list[Event]:
         rule="hearing.already_open",
     )
     unheard = [item for item in record.information if item.needs_hearing]
+    assessment = state.assessment is not None and not record.assessment_heard
     require(
-        bool(unheard),
-        "there is no information from others that the citizen has not commented on; no hearing is needed "
-        f"({FVL_19})",
+        bool(unheard) or assessment,
+        "there is no information to the citizen's disadvantage that they have not commented on; no hearing is "
+        f"needed ({FVL_19})",
         rule="hearing.nothing_to_hear",
     )
     due_at = c.at + timedelta(days=c.answer_within_days)
@@ -285,7 +326,8 @@ def start_hearing(state: CaseState, c: StartHearing) -> list[Event]:
             number=record.hearings_held + 1,
             information=tuple(item.number for item in unheard),
             due_at=due_at,
-            letter=hearing_letter(name, unheard, due_at),
+            letter=hearing_letter(name, unheard, due_at, assessment),
+            assessment=assessment,
         )
     ]
 
@@ -314,9 +356,107 @@ def record_hearing_deadline_passed(state: CaseState, c: RecordHearingDeadlinePas
     return [HearingDeadlinePassed(occurred_at=c.at, actor=c.actor, number=hearing.number, due_at=hearing.due_at)]
 
 
-def check_heard(state: CaseState, *, full_grant: bool, at: datetime) -> None:
-    """FVL § 19: no decision while a hearing is open, and no decision that is not in
-    the citizen's full favour on information they have not had the chance to comment on."""
+class HearingExceptionGround(StrEnum):
+    """Forvaltningslovens § 19, stk. 2, nr. 1-4: when a hearing may be left out."""
+
+    UNPROBLEMATIC = "unproblematic"  # nr. 1: deciding on the information at hand is unproblematic
+    STATUTORY_DEADLINE = "statutory_deadline"  # nr. 2: waiting would overrun a statutory deadline
+    OVERRIDING_INTERESTS = "overriding_interests"  # nr. 3: urgency; weighty public or private interests
+    NO_ACCESS_RIGHT = "no_access_right"  # nr. 4: the citizen has no right of access to the information
+
+    @property
+    def paragraph(self) -> str:
+        number = list(HearingExceptionGround).index(self) + 1
+        return f"forvaltningslovens § 19, stk. 2, nr. {number}"
+
+
+class HearingException(BaseModel):
+    """Why no hearing was held, recorded on the decision."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    ground: HearingExceptionGround
+    reason: str = Field(min_length=10, max_length=2000)
+
+
+#: The § 19, stk. 2 grounds that also let a decision go ahead of a § 21 request (FVL § 21, stk. 2, nr. 1-2).
+FVL_21_EXCEPTIONS = frozenset({HearingExceptionGround.STATUTORY_DEADLINE, HearingExceptionGround.OVERRIDING_INTERESTS})
+
+
+# -- forvaltningslovens § 21: the citizen asks to comment first ---------------------
+
+
+class RequestToComment(Command):
+    """The citizen asks that the decision waits until they have commented (FVL § 21)."""
+
+    title = "Ask to comment before the decision"
+    type: Literal["request_to_comment"] = "request_to_comment"
+    answer_within_days: int = Field(default=14, ge=1, le=90, description="The deadline the municipality sets")
+
+
+class CommentRequested(Event):
+    type: Literal["comment_requested"] = "comment_requested"
+    due_at: datetime
+
+    def legal_basis(self) -> str | None:
+        return "Forvaltningsloven § 21"
+
+
+class SubmitComment(Command):
+    title = "Submit comment"
+    type: Literal["submit_comment"] = "submit_comment"
+    comment: str = Field(min_length=1, max_length=8000, description="Kept verbatim")
+
+
+class CommentSubmitted(Event):
+    type: Literal["comment_submitted"] = "comment_submitted"
+    comment: str
+
+    def legal_basis(self) -> str | None:
+        return "Forvaltningsloven § 21"
+
+
+class CommentRequest(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    due_at: datetime
+    comment: str | None = None
+
+    def is_open(self, at: datetime | None = None) -> bool:
+        return self.comment is None and (at is None or at < self.due_at)
+
+
+def request_to_comment(state: CaseState, c: RequestToComment) -> list[Event]:
+    require(
+        c.actor.role is Role.CITIZEN,
+        f"it is the citizen who may ask to comment before the decision ({FVL_21}); you act as {c.actor.role.value}",
+        rule="case.role_not_allowed",
+        field="actor.role",
+    )
+    pending = state.visitation.comment_request
+    require(pending is None or not pending.is_open(c.at), "you have already asked to comment; the decision waits for it",
+            rule="comment.already_requested")  # fmt: skip
+    return [CommentRequested(occurred_at=c.at, actor=c.actor, due_at=c.at + timedelta(days=c.answer_within_days))]
+
+
+def submit_comment(state: CaseState, c: SubmitComment) -> list[Event]:
+    require(
+        c.actor.role is Role.CITIZEN,
+        f"the comment is the citizen's ({FVL_21}); you act as {c.actor.role.value}",
+        rule="case.role_not_allowed",
+        field="actor.role",
+    )
+    pending = state.visitation.comment_request
+    require(pending is not None and pending.comment is None, f"ask to comment first (request_to_comment, {FVL_21})",
+            rule="comment.not_requested")  # fmt: skip
+    return [CommentSubmitted(occurred_at=c.at, actor=c.actor, comment=c.comment)]
+
+
+def check_heard(state: CaseState, *, full_grant: bool, at: datetime, exception: HearingException | None = None) -> None:
+    """FVL §§ 19 and 21: no decision while a hearing is open or the citizen's own
+    comment is awaited, and no decision that is not in the citizen's full favour on
+    information to their disadvantage they have not had the chance to comment on,
+    unless a § 19, stk. 2 exception is recorded."""
     record = state.visitation
     hearing = record.hearing
     require(
@@ -325,15 +465,27 @@ def check_heard(state: CaseState, *, full_grant: bool, at: datetime) -> None:
         f"the decision waits for the answer or the deadline ({FVL_19})",
         rule="decision.hearing_open",
     )
+    comment = record.comment_request
+    if comment is not None and comment.is_open(at):
+        require(
+            exception is not None and exception.ground in FVL_21_EXCEPTIONS,
+            f"borgeren har bedt om at udtale sig og har frist til {comment.due_at.strftime('%d.%m.%Y')}; afgørelsen "
+            f"venter på udtalelsen ({FVL_21}), medmindre en lovbestemt frist eller væsentlige hensyn taler imod",
+            rule="decision.comment_awaited",
+        )
     if full_grant:
         return
     # a hearing whose deadline has passed by the clock counts, even before the timer has recorded it
     heard_by_clock = set(hearing.information) if hearing is not None else set()
-    unheard = [item for item in record.information if item.needs_hearing and item.number not in heard_by_clock]
+    unheard = [f"{item.summary} (from {item.source})" for item in record.information
+               if item.needs_hearing and item.number not in heard_by_clock]  # fmt: skip
+    assessment_heard = record.assessment_heard or (hearing is not None and hearing.assessment)
+    if state.assessment is not None and not assessment_heard:
+        unheard.append("kommunens VUM-vurdering af borgerens funktionsniveau")
     require(
-        not unheard,
-        "the decision would rest on information the citizen has not commented on: "
-        + "; ".join(f"{item.summary} (from {item.source})" for item in unheard)
-        + f". Start a hearing first ({FVL_19})",
+        not unheard or exception is not None,
+        "the decision would rest on information to the citizen's disadvantage they have not commented on: "
+        + "; ".join(unheard)
+        + f". Start a hearing first ({FVL_19}), or record the exception that applies ({FVL_19_2})",
         rule="decision.hearing_required",
     )

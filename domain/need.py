@@ -2,18 +2,28 @@
 
 Anyone may bring a need (the citizen, a caseworker, a relative, or a
 volunteer who observed it); a caseworker then opens the visitation.
+
+samskab handles adults. Help and support to children and young people under
+18 has been given under barnets lov since 1 January 2024 (it took Serviceloven's
+former rules for children over), so a need for a citizen under 18 is refused
+at registration with the law that applies instead.
 """
 
 from __future__ import annotations
 
 import re
+from datetime import date
 from enum import StrEnum
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from domain.citizen import Citizen
+from domain.errors import require
+from domain.legal import BARNETS_LOV
 from domain.messages import Command, Event
+
+ADULT_AGE = 18
 
 
 class ReportedBy(StrEnum):
@@ -99,3 +109,15 @@ class OpenVisitation(Command):
 class VisitationOpened(Event):
     type: Literal["visitation_opened"] = "visitation_opened"
     caseworker_id: str
+
+
+def check_adult(citizen: Citizen, on: date) -> None:
+    """Refuses a citizen under 18: their help is given under barnets lov, not here."""
+    age = citizen.age_on(on)
+    require(
+        age >= ADULT_AGE,
+        f"{citizen.name} er {age} år. Hjælp til børn og unge under 18 år gives efter {BARNETS_LOV}, "
+        "ikke efter serviceloven; samskab behandler sager om voksne. Send sagen til kommunens børne- og ungeområde",
+        rule="case.under_18",
+        field="citizen.cpr",
+    )

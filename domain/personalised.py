@@ -1,14 +1,22 @@
 """Personalised options: BPA, the cash grant, an individual budget, chosen by the citizen.
 
 - Borgerstyret personlig assistance, SEL § 96: the citizen is the work leader
-  (arbejdsleder, § 96, stk. 1) of their own helpers; the employer role is held
-  by the citizen, or handed to a relative or to an association or private
-  company (§ 96, stk. 3), which needs the municipality's approval. The grant is
-  hours per week.
+  (arbejdsleder) of their own helpers, and the employer role (arbejdsgiver) is
+  held by the citizen or transferred to a relative or to an association or
+  private company: both conditions are in § 96, stk. 2. An association or
+  company must be approved by socialtilsynet (lov om socialtilsyn; an
+  agreement with one that was not approved when it was made does not bind the
+  citizen, § 96, stk. 2, as amended by L 56 2019-20), not by the municipality.
+  The grant is hours per week.
 - Kontant tilskud, SEL § 95: the cash grant for the citizen (or a relative) to
   employ helpers, the alternative to BPA.
-- An individual budget: an amount the citizen spends on help from a provider
-  of their own choice, granted under the paragraph of the help it replaces.
+- An individual budget: there is no general legal basis for one. Folketinget
+  has allowed only time-limited trials (e.g. lov om forsøg med personlige
+  borgerstyrede budgetter til socialt udsatte borgere, L 133 2021-22, for
+  2022-2024 in the participating municipalities); a municipality offers it
+  only under such a trial, and the caseworker names it (``trial``). Whether a
+  trial is in force for this municipality today is not something the domain
+  can know: it is stated with the choice, never assumed.
 
 The choice is the citizen's (serviceloven § 1 and the aim of self-determination
 in § 81): it is recorded by the citizen, and a decision on one of these options
@@ -24,6 +32,7 @@ from typing import TYPE_CHECKING, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from domain.errors import require
+from domain.legal import SEL_96_2, SOCIALTILSYN_APPROVAL
 from domain.messages import Command, Event, Role
 
 if TYPE_CHECKING:
@@ -43,7 +52,7 @@ class PersonalisedOption(StrEnum):
         return {
             PersonalisedOption.BPA: "BPA (SEL § 96)",
             PersonalisedOption.CASH_GRANT: "kontant tilskud (SEL § 95)",
-            PersonalisedOption.INDIVIDUAL_BUDGET: "individuelt budget",
+            PersonalisedOption.INDIVIDUAL_BUDGET: "individuelt budget (kun under en tidsbegrænset forsøgsordning)",
         }[self]
 
 
@@ -55,14 +64,16 @@ class EmployerKind(StrEnum):
 
 
 class Employer(BaseModel):
-    """Who employs the helpers (arbejdsgiver), SEL § 96, stk. 3."""
+    """Who employs the helpers (arbejdsgiver), SEL § 96, stk. 2."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     kind: EmployerKind
     name: str = Field(default="", max_length=200)
     cvr: str | None = Field(default=None, description="CVR number of an association or company (8 digits)")
-    approval: str | None = Field(default=None, max_length=200, description="The municipality's approval of the association or company")
+    approval: str | None = Field(
+        default=None, max_length=200, description="Socialtilsynet's approval of the association or company (reference)"
+    )
 
 
 class RecordCitizensChoice(Command):
@@ -72,6 +83,11 @@ class RecordCitizensChoice(Command):
     employer: Employer | None = None
     citizen_is_work_leader: bool = Field(default=True, description="BPA: the citizen leads their helpers (arbejdsleder)")
     provider: str = Field(default="", max_length=200, description="Individual budget: the provider the citizen chose")
+    trial: str = Field(
+        default="",
+        max_length=300,
+        description="Individual budget: the time-limited trial (forsøgshjemmel) it is offered under; there is no general legal basis",
+    )
     in_own_words: str = Field(default="", max_length=4000)
 
 
@@ -83,6 +99,7 @@ class CitizensChoiceRecorded(Event):
     provider: str
     in_own_words: str
     chosen_by: str
+    trial: str = ""
 
     def legal_basis(self) -> str | None:
         return {PersonalisedOption.BPA: BPA_BASIS, PersonalisedOption.CASH_GRANT: CASH_GRANT_BASIS}.get(self.option)
@@ -100,6 +117,7 @@ class Arrangement(BaseModel):
     budget_dkk_per_year: int | None = None
     provider: str = ""
     chosen_by: str
+    trial: str = ""
 
 
 _CVR = re.compile(r"^\d{8}$")
@@ -120,20 +138,27 @@ def record_choice(state: CaseState, c: RecordCitizensChoice) -> list[Event]:
             rule="choice.no_provider",
             field="provider",
         )
+        require(
+            bool(c.trial.strip()),
+            "et individuelt budget har ingen almindelig lovhjemmel; det kan kun tilbydes under en tidsbegrænset "
+            "forsøgsordning, som kommunen deltager i. Angiv forsøgshjemlen (trial)",
+            rule="choice.individual_budget_no_basis",
+            field="trial",
+        )
         employer = None
     else:
         require(
             employer is not None,
-            f"{c.option.label} needs an employer: the citizen, a relative, or an approved association or company "
-            "(SEL § 96, stk. 3)",
+            f"{c.option.label} needs an employer: the citizen, a relative, or an association or company approved "
+            f"by socialtilsynet ({SEL_96_2})",
             rule="choice.no_employer",
             field="employer",
         )
         if c.option is PersonalisedOption.BPA:
             require(
                 c.citizen_is_work_leader,
-                "BPA requires that the citizen is the work leader (arbejdsleder) of their helpers (SEL § 96, stk. 1); "
-                "consider the cash grant under SEL § 95 instead",
+                f"BPA kræver, at borgeren selv er arbejdsleder for sine hjælpere ({SEL_96_2}); "
+                "overvej kontant tilskud efter servicelovens § 95 i stedet",
                 rule="choice.bpa_needs_work_leader",
                 field="citizen_is_work_leader",
             )
@@ -153,8 +178,9 @@ def record_choice(state: CaseState, c: RecordCitizensChoice) -> list[Event]:
             )
             require(
                 bool((employer.approval or "").strip()),
-                f"an {employer.kind.value} can hold the employer role only when the municipality has approved it "
-                "(SEL § 96, stk. 3); give the approval's reference",
+                f"en {'forening' if employer.kind is EmployerKind.ASSOCIATION else 'privat virksomhed'} kan kun "
+                f"overtage arbejdsgiveropgaverne, når socialtilsynet har godkendt den ({SOCIALTILSYN_APPROVAL}); "
+                "angiv socialtilsynets godkendelse (approval)",
                 rule="choice.employer_not_approved",
                 field="employer.approval",
             )
@@ -168,6 +194,7 @@ def record_choice(state: CaseState, c: RecordCitizensChoice) -> list[Event]:
             provider=c.provider.strip(),
             in_own_words=c.in_own_words,
             chosen_by=c.actor.id,
+            trial=c.trial.strip(),
         )
     ]
 
@@ -199,7 +226,13 @@ def arrangement_for(
         field=field,
     )
     if wanted is PersonalisedOption.INDIVIDUAL_BUDGET:
-        return Arrangement(option=wanted, budget_dkk_per_year=budget_dkk_per_year, provider=choice.provider, chosen_by=choice.chosen_by)
+        return Arrangement(
+            option=wanted,
+            budget_dkk_per_year=budget_dkk_per_year,
+            provider=choice.provider,
+            chosen_by=choice.chosen_by,
+            trial=choice.trial,
+        )
     require(
         hours_per_week is not None,
         f"{wanted.label} is granted as hours per week; give hours_per_week",

@@ -15,8 +15,8 @@
   "Social indsats", each with its SEL paragraph; written reasons unless granted
   in full (forvaltningslovens § 22), appeal guidance (§ 25), the Danish
   decision letter kept in the event. It waits for partshøring (§ 19, see
-  ``domain/hearing.py``), refuses SEL §§ 83-86 for a citizen of pension age
-  (``domain/elder_act.py``) and follows the citizen's own choice of BPA, cash
+  ``domain/hearing.py``), refuses SEL §§ 83-86 for a citizen the municipality
+  has assessed as covered by ældreloven (``domain/elder_act.py``) and follows the citizen's own choice of BPA, cash
   grant or individual budget (``domain/personalised.py``).
 - The application and its processing deadline (retssikkerhedslovens § 3,
   stk. 2, ``domain/deadlines.py``).
@@ -42,11 +42,15 @@ from domain.deadlines import (
     check_processing_deadline_missable,
     notice_of_missed_deadline,
 )
-from domain.elder_act import check_not_elder_act, covered_by_elder_act
+from domain.elder_act import ElderActAssessed, check_not_elder_act, covered_by_elder_act
 from domain.errors import DomainError, require
 from domain.hearing import (
     CaseInformationRecorded,
+    CommentRequest,
+    CommentRequested,
+    CommentSubmitted,
     Hearing,
+    HearingException,
     HearingAnswered,
     HearingDeadlinePassed,
     HearingStarted,
@@ -55,7 +59,7 @@ from domain.hearing import (
     check_heard,
 )
 from domain.decision_letter import render_decision_letter
-from domain.legal import APPEAL_GUIDANCE_DA, check_legal_basis
+from domain.legal import APPEAL_GUIDANCE_DA, FVL_22, FVL_24, check_legal_basis
 from domain.messages import Command, Event, Role
 from domain.personalised import Arrangement, CitizensChoiceRecorded, arrangement_for
 from domain.phases import Phase
@@ -344,6 +348,7 @@ class RecommendDecision(Command):
     outcome: Outcome
     services: list[ServiceInput] = Field(default_factory=list)
     reasons: str = Field(default="", max_length=8000)
+    rests_on: list[str] = Field(default_factory=list, description="The legal rules a refusal rests on (FVL § 24)")
 
 
 class RecommendationMade(Event):
@@ -379,6 +384,12 @@ class MakeDecision(Command):
     outcome: Outcome
     services: list[ServiceInput] = Field(default_factory=list)
     reasons: str = Field(default="", max_length=8000, description="Written reasons (FVL § 22)")
+    rests_on: list[str] = Field(
+        default_factory=list, description="The legal rules a refusal rests on, e.g. [\"SEL § 96\"] (FVL § 24, stk. 1)"
+    )
+    hearing_exception: HearingException | None = Field(
+        default=None, description="Why no hearing was held, where FVL § 19, stk. 2 applies"
+    )
 
 
 class DecisionMade(Event):
@@ -389,12 +400,49 @@ class DecisionMade(Event):
     appeal_guidance: str
     letter: str = Field(default="", description="The decision letter as sent to the citizen (Danish)")
     number: int = Field(default=1, description="1 for the first decision, 2 for one after reconsideration, ...")
+    rests_on: tuple[str, ...] = ()
+    hearing_exception: HearingException | None = None
 
     def legal_basis(self) -> str | None:
-        return ", ".join(sorted({s.legal_basis for s in self.services})) or None
+        return ", ".join(sorted({s.legal_basis for s in self.services} | set(self.rests_on))) or None
 
 
 DECIDING_ROLES = (Role.CASEWORKER, Role.TEAM_LEAD)
+
+
+def _check_rests_on(outcome: Outcome, rests_on: list[str]) -> tuple[str, ...]:
+    """FVL § 24, stk. 1: the reasons of a refusal name the rules it rests on."""
+    bases = tuple(dict.fromkeys(check_legal_basis(b, field=f"rests_on[{i}]") for i, b in enumerate(rests_on)))
+    require(
+        outcome is not Outcome.REFUSED or bool(bases),
+        f"et afslag skal henvise til de retsregler, det bygger på ({FVL_24}); angiv dem i rests_on, fx \"SEL § 85\"",
+        rule="decision.rules_not_named",
+        field="rests_on",
+    )
+    return bases
+
+
+def _check_against_application(state: CaseState, outcome: Outcome, services: tuple[GrantedService, ...]) -> None:
+    """FVL § 22: what is granted is compared with what was applied for; anything less is
+    not full success and needs reasons (so it cannot be called 'granted')."""
+    application = state.visitation.application
+    if application is None or outcome is not Outcome.GRANTED:
+        return
+    granted_bases = {s.legal_basis for s in services}
+    missing = [b for b in application.applied_for if b not in granted_bases]
+    fewer = []
+    for basis, applied in application.applied_hours.items():
+        hours = sum(s.hours_per_week or 0 for s in services if s.legal_basis == basis)
+        if basis in granted_bases and hours < applied:
+            fewer.append(f"{basis}: {hours:g} af {applied:g} timer om ugen")
+    require(
+        not missing and not fewer,
+        "der bevilges mindre end ansøgt ("
+        + "; ".join([*(f"{b} er ikke bevilget" for b in missing), *fewer])
+        + f"). Det er ikke fuldt medhold: afgørelsen er delvis og skal begrundes ({FVL_22})",
+        rule="decision.less_than_applied_for",
+        field="outcome",
+    )
 
 
 def _check_outcome(outcome: Outcome, services: list[ServiceInput], reasons: str) -> None:
@@ -421,13 +469,12 @@ def _check_outcome(outcome: Outcome, services: list[ServiceInput], reasons: str)
 
 
 def _granted_services(state: CaseState | None, services: list[ServiceInput], at: datetime) -> tuple[GrantedService, ...]:
-    citizen = state.citizen if state is not None else None
     choice = state.visitation.choice if state is not None else None
     granted = []
     for i, item in enumerate(services):
         field = f"services[{i}]"
         service = social_services().check(item.service, field=f"{field}.service")
-        check_not_elder_act(citizen, item.legal_basis, at.date(), field=f"{field}.legal_basis")
+        check_not_elder_act(state, item.legal_basis, at.date(), field=f"{field}.legal_basis")
         basis = check_legal_basis(item.legal_basis, field=f"{field}.legal_basis")
         arrangement = (
             arrangement_for(choice, basis, item.hours_per_week, item.budget_dkk_per_year, field=f"{field}.legal_basis")
@@ -454,7 +501,9 @@ def recommend(state: CaseState, c: RecommendDecision) -> list[Event]:
         rule="recommendation.pending",
     )
     _check_outcome(c.outcome, c.services, c.reasons)
+    _check_rests_on(c.outcome, c.rests_on)
     services = _granted_services(state, c.services, c.at)
+    _check_against_application(state, c.outcome, services)
     return [
         RecommendationMade(
             occurred_at=c.at,
@@ -507,8 +556,10 @@ def make_decision(state: CaseState, c: MakeDecision) -> list[Event]:
     )
     require(state.assessment is not None, "a decision needs a recorded needs assessment first (VUM 2.0)", rule="decision.needs_assessment")
     _check_outcome(c.outcome, c.services, c.reasons)
-    check_heard(state, full_grant=c.outcome is Outcome.GRANTED, at=c.at)
+    rests_on = _check_rests_on(c.outcome, c.rests_on)
+    check_heard(state, full_grant=c.outcome is Outcome.GRANTED, at=c.at, exception=c.hearing_exception)
     services = _granted_services(state, c.services, c.at)
+    _check_against_application(state, c.outcome, services)
     approved = record.recommendation if record.recommendation and record.recommendation.status is RecommendationStatus.APPROVED else None
     if c.actor.role is Role.CASEWORKER:
         require(
@@ -539,6 +590,8 @@ def make_decision(state: CaseState, c: MakeDecision) -> list[Event]:
         reasons=c.reasons.strip(),
         appeal_guidance=APPEAL_GUIDANCE_DA,
         number=number,
+        rests_on=rests_on,
+        hearing_exception=c.hearing_exception if c.outcome is not Outcome.GRANTED else None,
     )
     letter = render_decision_letter(state, decision)
     return [decision.model_copy(update={"letter": letter})]
@@ -557,8 +610,9 @@ def receive_application(state: CaseState, c: ReceiveApplication) -> list[Event]:
     received_on = c.received_on or today
     require(received_on <= today, "an application cannot be received in the future", rule="application.future", field="received_on")
     bases = tuple(dict.fromkeys(check_legal_basis(b, field=f"applied_for[{i}]") for i, b in enumerate(c.applied_for)))
-    routed = tuple(b for b in bases if covered_by_elder_act(state.citizen, b, today))
+    routed = tuple(b for b in bases if covered_by_elder_act(state, b, today))
     remaining = tuple(b for b in bases if b not in routed)
+    hours = {check_legal_basis(b, field=f"applied_hours[{b!r}]"): h for b, h in c.applied_hours.items()}
     received_at = c.at if c.received_on is None else datetime.combine(received_on, time(0), tzinfo=UTC)
     limit = (c.published or PhaseDeadlines()).processing_deadline(remaining)
     return [
@@ -567,6 +621,7 @@ def receive_application(state: CaseState, c: ReceiveApplication) -> list[Event]:
             actor=c.actor,
             applied_for=remaining,
             routed_to_elder_act=routed,
+            applied_hours={b: h for b, h in hours.items() if b in remaining},
             received_at=received_at,
             due_at=received_at + limit if remaining else None,
         )
@@ -626,6 +681,9 @@ class VisitationRecord(BaseModel):
     recommendations_made: int = 0
     decisions: int = 0
     reopened_by: str | None = None  # the appeal whose reconsideration changed the decision
+    elder_act: ElderActAssessed | None = None  # the municipality's assessment under ældrelovens § 2, stk. 3
+    assessment_heard: bool = False  # the citizen has had the chance to comment on the current VUM assessment
+    comment_request: CommentRequest | None = None  # FVL § 21
 
 
 VISITATION_EVENTS: tuple[type[Event], ...] = (
@@ -642,6 +700,10 @@ VISITATION_EVENTS: tuple[type[Event], ...] = (
     RecommendationReturned,
     DecisionMade,
     DecisionReopened,
+    ElderActAssessed,
+    AssessmentRecorded,
+    CommentRequested,
+    CommentSubmitted,
 )
 
 
@@ -660,10 +722,11 @@ def evolve_visitation(record: VisitationRecord, event: Event) -> VisitationRecor
         case InformationConsentGiven():
             update = {"consents": (*record.consents, event)}
         case CaseInformationRecorded():
-            item = InformationItem(number=event.number, source=event.source, summary=event.summary, from_citizen=event.from_citizen)
+            item = InformationItem(number=event.number, source=event.source, summary=event.summary, from_citizen=event.from_citizen,
+                                   route=event.route, adverse=event.adverse)  # fmt: skip
             update = {"information": (*record.information, item)}
         case HearingStarted():
-            hearing = Hearing(number=event.number, information=event.information, due_at=event.due_at)
+            hearing = Hearing(number=event.number, information=event.information, due_at=event.due_at, assessment=event.assessment)
             update = {"hearing": hearing, "hearings_held": record.hearings_held + 1}
         case HearingAnswered():
             hearing = record.hearing.model_copy(update={"answer": event.answer}) if record.hearing else None
@@ -671,10 +734,15 @@ def evolve_visitation(record: VisitationRecord, event: Event) -> VisitationRecor
                 "hearing": hearing,
                 "hearing_answers": (*record.hearing_answers, event.answer),
                 "information": _mark_heard(record, hearing.information if hearing else ()),
+                "assessment_heard": record.assessment_heard or (hearing is not None and hearing.assessment),
             }
         case HearingDeadlinePassed():
             hearing = record.hearing.model_copy(update={"deadline_passed": True}) if record.hearing else None
-            update = {"hearing": hearing, "information": _mark_heard(record, hearing.information if hearing else ())}
+            update = {
+                "hearing": hearing,
+                "information": _mark_heard(record, hearing.information if hearing else ()),
+                "assessment_heard": record.assessment_heard or (hearing is not None and hearing.assessment),
+            }
         case CitizensChoiceRecorded():
             update = {"choice": event}
         case RecommendationMade():
@@ -690,6 +758,15 @@ def evolve_visitation(record: VisitationRecord, event: Event) -> VisitationRecor
             update = {"decisions": record.decisions + 1, "recommendation": None, "reopened_by": None}
         case DecisionReopened():
             update = {"reopened_by": event.appeal_id}
+        case ElderActAssessed():
+            update = {"elder_act": event}
+        case AssessmentRecorded():
+            update = {"assessment_heard": False}  # a new assessment is heard anew
+        case CommentRequested():
+            update = {"comment_request": CommentRequest(due_at=event.due_at)}
+        case CommentSubmitted():
+            if record.comment_request is not None:
+                update = {"comment_request": record.comment_request.model_copy(update={"comment": event.comment})}
     return record.model_copy(update=update) if update else record
 
 
@@ -722,6 +799,8 @@ def _declare_personal_data() -> None:
         "citizens_choice_recorded": ("in_own_words",),
         "processing_deadline_missed": ("notice",),
         "decision_reopened": ("reasons",),
+        "elder_act_assessed": ("reasons",),
+        "comment_submitted": ("comment",),
     }.items():
         register(event_type, paths)
 

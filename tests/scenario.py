@@ -62,7 +62,18 @@ def decision(outcome: str = "granted", reasons: str = "") -> dict:
     services = [] if outcome == "refused" else [
         {"service": code(terminology.services(), "Støtte til beskæftigelse"), "legal_basis": "SEL § 85", "hours_per_week": 3}
     ]
-    return {"type": "make_decision", "actor": TEAM_LEAD, "outcome": outcome, "services": services, "reasons": reasons}
+    data = {"type": "make_decision", "actor": TEAM_LEAD, "outcome": outcome, "services": services, "reasons": reasons}
+    if outcome == "refused":
+        data["rests_on"] = ["SEL § 85"]  # FVL § 24: a refusal names the rule it rests on
+    return data
+
+
+def heard() -> list[dict]:
+    """FVL § 19: the citizen is heard on the assessment, and answers."""
+    return [
+        {"type": "start_hearing", "actor": CASEWORKER, "answer_within_days": 14},
+        {"type": "answer_hearing", "actor": CITIZEN, "answer": "Jeg er enig i vurderingen"},
+    ]
 
 
 def invite(person: dict, name: str, kind: str, organisation: str) -> dict:
@@ -137,6 +148,17 @@ def consent(person: dict, categories=("goals", "plan", "observations"), valid_un
         "categories": list(categories),
         "purpose": "Mentorforløb i piloten: mål, plan og observationer",
         "valid_until": valid_until,
+    }
+
+
+def declaration(person: dict, signed_on: str = "2026-01-05") -> dict:
+    """The volunteer's or relative's signed tavshedserklæring, recorded by the caseworker."""
+    return {
+        "type": "record_confidentiality_declaration",
+        "actor": CASEWORKER,
+        "person_id": person["id"],
+        "signed_on": signed_on,
+        "reference": f"Tavshedserklæring, {person['id']}",
     }
 
 

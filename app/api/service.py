@@ -151,6 +151,16 @@ class Backend:
         at = self.now_for(state)
         decision = may(who, action, state=state, at=at, command_type=command_type, municipality=self.settings.municipality)
         if not decision:
+            # every refused attempt is logged too: who tried what on which case, and why it was refused
+            what = f"refused:{action.value}" + (f" {command_type}" if command_type else "")
+            self.access_log.record(
+                actor_id=who.person_id,
+                actor_role=who.role.value,
+                stream_id=state.case_id if state is not None else None,
+                what=what[:200],
+                purpose=decision.reason[:200],
+                shown=None,
+            )
             if state is not None and self.outsider(who, state, at):
                 # The same answer as for a case that does not exist: an outsider learns
                 # nothing, not even that the case id is taken.
@@ -429,11 +439,14 @@ class Backend:
         state = self.case_state(case_id)
         self.authorize(reader.who, Action.READ_ACCESS_LOG, state=state)
         self.record_read(reader, Action.READ_ACCESS_LOG, case_id)
+        # The citizen is owed when and why their case was read, and the reader's role,
+        # not the employees' identities (GDPR art. 15 as read in C-579/21, domain.legal.GDPR_15_LOG).
+        citizen = reader.who.role is Role.CITIZEN
         return [
             {
                 "position": r.position,
                 "at": r.recorded_at.isoformat(),
-                "person_id": r.actor_id,
+                **({} if citizen else {"person_id": r.actor_id}),
                 "role": r.actor_role,
                 "what": r.what,
                 "purpose": r.purpose,

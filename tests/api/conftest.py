@@ -83,7 +83,10 @@ class Api:
             scenario.answer(scenario.VOLUNTEER),
             scenario.answer(scenario.STAFF),
             scenario.answer(RELATIVE),
-            scenario.consent(scenario.VOLUNTEER),
+            scenario.declaration(scenario.VOLUNTEER),
+            scenario.declaration(RELATIVE),
+            scenario.declaration(scenario.VOLUNTEER),
+    scenario.consent(scenario.VOLUNTEER),
         ]:
             response = await self.give(case_id, command)
             assert response.status_code == 200, (command["type"], response.text)

@@ -21,7 +21,18 @@ def case(revoked_at: datetime | None = None) -> CaseState:
     consent = Consent(person_id="vol-karim", categories=(InformationCategory.PLAN,), purpose="mentor",
                       valid_until=date(2026, 12, 31), given_at=NOW - timedelta(days=1), revoked_at=revoked_at)  # fmt: skip
     return CaseState(case_id="K-1", citizen=Citizen(cpr="0412981234", name="Jonas"), team={"vol-karim": member},
-                     consents={"vol-karim": consent})  # fmt: skip
+                     consents={"vol-karim": consent}, confidentiality_declarations={"vol-karim": date(2026, 4, 1)})  # fmt: skip
+
+
+def test_a_volunteer_sees_nothing_before_the_tavshedserklaering_is_recorded():
+    """Consent lifts the duty of confidentiality towards a named private person (databeskyttelseslovens § 7,
+    forvaltningslovens § 27); the volunteer takes that duty on by a signed declaration first."""
+    undeclared = case().model_copy(update={"confidentiality_declarations": {}})
+    refused = may(KARIM, Action.READ_CASE, state=undeclared, at=NOW)
+    assert not refused and "tavshedserklæring" in refused.reason
+    assert not may(KARIM, Action.ACT, state=undeclared, at=NOW, command_type="record_observation")
+    assert may(KARIM, Action.ACT, state=undeclared, at=NOW, command_type="answer_invitation")
+    assert may(KARIM, Action.READ_CASE, state=case(), at=NOW).categories == {InformationCategory.PLAN}
 
 
 def test_a_volunteer_sees_the_consented_categories_until_the_moment_of_revocation():

@@ -13,7 +13,20 @@ async def test_the_timeline_comes_from_the_event_log_and_the_read_is_logged_with
     assert [e["type"] for e in timeline.json()] == ["need_registered", "visitation_opened"]
 
     reads = (await api.get(f"/cases/{case_id}/access-log", "citizen")).json()
-    assert {"person_id": "cw-anne", "role": "caseworker", "what": "read_timeline", "purpose": "sagsbehandling"}.items() <= reads[0].items()
+    assert {"role": "caseworker", "what": "read_timeline", "purpose": "sagsbehandling"}.items() <= reads[0].items()
+    # GDPR art. 15 as read in C-579/21: the citizen learns when, why and in which role, not who the employee is
+    assert "person_id" not in reads[0]
+    officer = (await api.get(f"/cases/{case_id}/access-log", "caseworker", purpose="tilsyn")).json()
+    assert officer[0]["person_id"] == "cw-anne"
+
+
+async def test_a_refused_attempt_is_logged_too(api, case_id):
+    """Every refused access attempt is in the access log (need-to-know, issue 23)."""
+    await api.open(case_id)
+    refused = await api.get(f"/cases/{case_id}/timeline", "volunteer", purpose="nysgerrighed")
+    assert refused.status_code == 403
+    reads = (await api.get(f"/cases/{case_id}/access-log", "caseworker", purpose="tilsyn")).json()
+    assert any(r["what"] == "refused:read_timeline" and r["person_id"] == "vol-karim" for r in reads)
 
 
 async def test_a_read_of_personal_data_without_a_purpose_is_refused_naming_purpose(api, case_id):
@@ -49,7 +62,8 @@ async def test_a_citizen_sees_their_own_case_and_who_read_it_but_no_one_else_s(a
     own = await api.get(f"/cases/{case_id}", "citizen")
     assert own.status_code == 200 and own.json()["citizen"]["name"] == "Jonas Holm"
     reads = (await api.get(f"/cases/{case_id}/access-log", "citizen")).json()
-    assert [(r["person_id"], r["purpose"]) for r in reads][:2] == [("cw-anne", "visitation"), ("citizen", "test")]
+    assert [(r["role"], r["purpose"]) for r in reads][:2] == [("caseworker", "visitation"), ("citizen", "test")]
+    assert all("person_id" not in r for r in reads)  # C-579/21: when, why and the role, not who
     assert (await api.get(f"/cases/{case_id}", "other_citizen")).status_code == 404  # an outsider: as if no case
     listed = (await api.get(f"/cases?min_position={position}", "other_citizen")).json()
     assert listed["up_to_date"] and listed["cases"] == []

@@ -40,6 +40,7 @@ TEAM_PHASE = [
     scenario.decision(),
     scenario.invite(scenario.VOLUNTEER, "Karim", "volunteer", "Røde Kors"),
     scenario.answer(scenario.VOLUNTEER),
+    scenario.declaration(scenario.VOLUNTEER),
     scenario.consent(scenario.VOLUNTEER),
 ]
 

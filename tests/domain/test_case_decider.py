@@ -106,9 +106,9 @@ def test_a_decision_carries_appeal_guidance():
 
 
 def test_a_refusal_moves_the_case_to_refused_where_it_can_be_closed():
-    state = given(*steps(2), scenario.decision("refused", reasons="Behovet dækkes af andre tilbud"))
+    state = given(*steps(2), *scenario.heard(), scenario.decision("refused", reasons="Behovet dækkes af andre tilbud"))
     assert state.phase is Phase.REFUSED
-    assert given(*steps(2), scenario.decision("refused", reasons="x y z"), scenario.close()).phase is Phase.CLOSED
+    assert given(*steps(2), *scenario.heard(), scenario.decision("refused", reasons="x y z"), scenario.close()).phase is Phase.CLOSED
 
 
 def test_only_the_invited_person_answers_an_invitation():

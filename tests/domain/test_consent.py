@@ -39,9 +39,20 @@ def test_consent_covers_only_the_named_categories_and_only_until_its_date():
     assert not state.consent_covers("vol-karim", InformationCategory.GOALS, after_expiry)
 
 
-def test_a_blanket_consent_is_refused_as_not_concrete():
-    error = refused(given(*steps(8)), scenario.consent(scenario.VOLUNTEER, categories=[c.value for c in InformationCategory]))
-    assert error.rule == "consent.blanket" and error.field == "categories"
+def test_a_consent_with_an_unspecified_purpose_is_blanket_and_refused():
+    """GDPR art. 4(11) and 6(1)(a) (a specific consent); databeskyttelseslovens § 7: blanket means an
+    unspecified recipient or purpose. The recipient is always a named team member; the purpose is checked."""
+    data = scenario.consent(scenario.VOLUNTEER) | {"purpose": "Til brug for alle formål i kommunen"}
+    error = refused(given(*steps(8)), data)
+    assert error.rule == "consent.blanket" and error.field == "purpose" and "databeskyttelseslovens § 7" in error.message
+
+
+def test_a_consent_naming_every_category_for_a_concrete_purpose_is_not_blanket():
+    """Same sources: the number of categories does not make a consent blanket."""
+    every = scenario.consent(scenario.VOLUNTEER, categories=[c.value for c in InformationCategory])
+    state = given(*steps(8), every)
+    assert state.consents["vol-karim"].categories == tuple(InformationCategory)
+    assert state.consent_covers("vol-karim", InformationCategory.HEALTH, NOW)
 
 
 def test_consent_is_for_people_outside_the_municipality():

@@ -44,11 +44,13 @@ def refused(state, data: dict, at: datetime = NOW) -> DomainError:
     return error.value
 
 
-def assessed(cpr: str = "0412981234"):
+def assessed(cpr: str = "0412981234", heard: bool = True):
+    """A case in visitation with its VUM assessment, heard (FVL § 19) unless ``heard`` is False."""
     return given_(
         scenario.register("case-1", citizen={"cpr": cpr, "name": "Mikkel Sørensen"}),
         {"type": "open_visitation", "actor": CW},
         scenario.assessment(),
+        *(scenario.heard() if heard else ()),
     )
 
 
@@ -224,7 +226,7 @@ def test_there_is_nothing_to_review_without_a_recommendation():
 
 def test_a_team_lead_who_made_the_assessment_does_not_decide_alone():
     data = {**scenario.assessment(), "actor": TL}
-    state = given_(scenario.register("case-1"), {"type": "open_visitation", "actor": CW}, data)
+    state = given_(scenario.register("case-1"), {"type": "open_visitation", "actor": CW}, data, *scenario.heard())
     assert refused(state, decision()).rule == "decision.four_eyes"
 
 
@@ -306,7 +308,7 @@ def test_the_decision_waits_for_the_answer_or_the_deadline():
     later = NOW + timedelta(days=15)  # the deadline has passed by the clock
     assert after(state, decision(), at=later).phase is Phase.TEAM
     answered = after(state, {"type": "answer_hearing", "actor": CITIZEN, "answer": "Det passer ikke"})
-    assert answered.visitation.hearing_answers == ("Det passer ikke",)
+    assert answered.visitation.hearing_answers[-1] == "Det passer ikke"
     assert after(answered, decision()).phase is Phase.TEAM
 
 
@@ -343,7 +345,7 @@ def test_choice_rules():
     assert refused(assessed(), {**CHOICE_BPA, "employer": company}).rule == "choice.employer_cvr"
     company["cvr"] = "12345678"
     assert refused(assessed(), {**CHOICE_BPA, "employer": company}).rule == "choice.employer_not_approved"
-    company["approval"] = "Godkendt af Rødovre Kommune 2026-03"
+    company["approval"] = "Godkendt af Socialtilsyn Hovedstaden 2026-03"
     assert after(assessed(), {**CHOICE_BPA, "employer": company}).visitation.choice.employer.cvr == "12345678"
     budget = {"type": "record_citizens_choice", "actor": CITIZEN, "option": "individual_budget"}
     assert refused(assessed(), budget).rule == "choice.no_provider"
@@ -354,7 +356,8 @@ def test_a_cash_grant_and_an_individual_budget_follow_the_citizens_choice():
     assert refused(after(assessed(), CHOICE_BPA), decision(services=[cash])).rule == "decision.not_citizens_choice"
     chose_cash = {**CHOICE_BPA, "option": "cash_grant"}
     assert refused(after(assessed(), chose_cash), decision(services=[{**cash, "hours_per_week": None}])).rule == "decision.hours_required"
-    budget_choice = {"type": "record_citizens_choice", "actor": CITIZEN, "option": "individual_budget", "provider": "Hjemmehjælp A/S"}
+    budget_choice = {"type": "record_citizens_choice", "actor": CITIZEN, "option": "individual_budget", "provider": "Hjemmehjælp A/S",
+                     "trial": "Forsøg med personlige borgerstyrede budgetter (L 133 2021-22)"}
     service = {**SEL85, "budget_dkk_per_year": 120000}
     state = after(assessed(), budget_choice, decision(services=[service]))
     arrangement = state.decision.services[0].arrangement
@@ -369,25 +372,61 @@ PENSIONER = "0101500000"  # born 1 January 1950: pension age 65, reached 2015
 PERSONAL_HELP = {"service": scenario.code(terminology.services(), "Støtte til daglige opgaver i hjemmet"), "legal_basis": "SEL § 83"}
 
 
-def test_a_citizen_of_pension_age_cannot_be_granted_sel_83_to_86_after_1_july_2025():
-    error = refused(assessed(PENSIONER), decision(services=[PERSONAL_HELP]))
+COVERED = {"type": "assess_elder_act", "actor": CW, "covered": True, "ground": "pension_age",
+           "reasons": "Behovet for pleje er opstået med aldringen"}
+NOT_COVERED = {"type": "assess_elder_act", "actor": CW, "covered": False,
+               "reasons": "Behovet skyldes en medfødt funktionsnedsættelse, ikke aldring"}
+
+
+def test_a_citizen_assessed_under_the_elder_act_cannot_be_granted_sel_83_to_86_after_1_july_2025():
+    """Ældrelovens § 2 and SEL § 2, stk. 5 (LOV nr. 1703 af 30/12/2024 § 1, nr. 2): the
+    municipality's assessment decides, and §§ 83, 83 a, 83 b, 84 and 86 give way."""
+    error = refused(after(assessed(PENSIONER), COVERED), decision(services=[PERSONAL_HELP]))
     assert error.rule == "decision.elder_act" and "ældreloven" in error.message and error.field == "services[0].legal_basis"
+    assert "§ 2, stk. 5" in error.message
     for basis in ("SEL § 83a", "SEL § 84", "SEL § 86", "SEL § 83b"):
-        assert refused(assessed(PENSIONER), decision(services=[{**PERSONAL_HELP, "legal_basis": basis}])).rule == "decision.elder_act"
+        covered = after(assessed(PENSIONER), COVERED)
+        assert refused(covered, decision(services=[{**PERSONAL_HELP, "legal_basis": basis}])).rule == "decision.elder_act"
     # before the Elder Act came into force, and for a younger citizen, § 83 is still Serviceloven
     assert after(assessed(PENSIONER), decision(services=[PERSONAL_HELP]), at=datetime(2025, 6, 30, tzinfo=UTC)).decision
     assert after(assessed(), decision(services=[PERSONAL_HELP])).decision
     # other paragraphs are not moved
-    assert after(assessed(PENSIONER), decision(services=[SEL85])).decision
+    assert after(assessed(PENSIONER), COVERED, decision(services=[SEL85])).decision
+
+
+def test_age_is_a_hint_a_pensioner_whose_need_does_not_stem_from_ageing_keeps_sel_83():
+    """Ældrelovens § 2, stk. 1 and 3: pension age alone does not decide; the municipality
+    assesses whether the need arose with ageing. Until it has, the decision waits."""
+    error = refused(assessed(PENSIONER), decision(services=[PERSONAL_HELP]))
+    assert error.rule == "decision.elder_act_not_assessed" and "assess_elder_act" in error.message
+    assert after(assessed(PENSIONER), NOT_COVERED, decision(services=[PERSONAL_HELP])).decision
+
+
+def test_a_citizen_below_pension_age_with_age_like_needs_is_covered_by_the_elder_act():
+    """Ældrelovens § 2, stk. 2: older people below pension age with the same need for care."""
+    age_like = {**COVERED, "ground": "age_like_needs"}
+    assert refused(after(assessed(), age_like), decision(services=[PERSONAL_HELP])).rule == "decision.elder_act"
+    # stk. 1 needs pension age
+    assert refused(assessed(), COVERED).rule == "elder_act.not_pension_age"
+
+
+def test_bpa_and_cash_grant_users_stay_under_serviceloven():
+    """Ældrelovens § 2, stk. 4: the act does not apply to people covered by SEL §§ 95 or 96."""
+    applied = after(assessed(PENSIONER), {"type": "receive_application", "actor": CW, "applied_for": ["SEL § 96"]})
+    assert refused(applied, COVERED).rule == "elder_act.bpa_stays_under_serviceloven"
+    assert after(applied, NOT_COVERED).visitation.elder_act.covered is False
 
 
 def test_intake_routes_elder_act_needs_and_runs_the_deadline_for_the_rest():
-    state = after(assessed(PENSIONER), {"type": "receive_application", "actor": CW, "applied_for": ["SEL § 83", "SEL § 85"]})
+    apply = {"type": "receive_application", "actor": CW, "applied_for": ["SEL § 83", "SEL § 85"]}
+    state = after(assessed(PENSIONER), COVERED, apply)
     application = state.visitation.application
     assert application.routed_to_elder_act == ("SEL § 83",) and application.applied_for == ("SEL § 85",)
     assert application.due_at == NOW + timedelta(weeks=8)
-    only_elder = after(assessed(PENSIONER), {"type": "receive_application", "actor": CW, "applied_for": ["SEL § 83"]})
+    only_elder = after(assessed(PENSIONER), COVERED, {**apply, "applied_for": ["SEL § 83"]})
     assert only_elder.visitation.application.due_at is None
+    # age alone routes nothing: without the assessment the deadline runs for all of it
+    assert after(assessed(PENSIONER), apply).visitation.application.routed_to_elder_act == ()
 
 
 @pytest.mark.parametrize(

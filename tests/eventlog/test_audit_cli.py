@@ -63,7 +63,7 @@ def test_reads_need_a_reader_and_a_purpose_and_the_citizen_sees_them(cli, case):
     assert "ida" in seen.output and "årlig revision" in seen.output and "access_log" in seen.output
 
 
-def test_checkpoint_verify_export_verify_export_and_erase(cli, case, tmp_path):
+def test_checkpoint_verify_export_verify_export_and_erase(cli, case, tmp_path, monkeypatch):
     checkpoint = tmp_path / "outside" / "cp.json"
     assert cli("checkpoint", "--out", str(checkpoint)).exit_code == 0
     verified = cli("verify", "--checkpoint", str(checkpoint))
@@ -85,6 +85,10 @@ def test_checkpoint_verify_export_verify_export_and_erase(cli, case, tmp_path):
 
     wrong_role = cli("erase", "041298-1234", "--basis", "GDPR art. 17", "--as", "caseworker:anne")
     assert wrong_role.exit_code == 1 and "rule: erasure.role_not_allowed" in wrong_role.output
+    kept = cli("erase", "041298-1234", "--basis", "GDPR art. 17(1)(a)", "--as", "administrator:ole")
+    assert kept.exit_code == 1 and "rule: erasure.retention_running" in kept.output  # GDPR art. 17(3)(b)
+    monkeypatch.setenv("SAMSKAB_RETENTION", '{"by_kind": {"social_service": {"years": 0, "source": "testens kassationsplan"}}}')
+    get_settings.cache_clear()
     erased = cli("erase", "041298-1234", "--basis", "GDPR art. 17(1)(a)", "--as", "administrator:ole")
     assert erased.exit_code == 0, erased.output
     assert cli("verify", "--checkpoint", str(checkpoint)).exit_code == 0

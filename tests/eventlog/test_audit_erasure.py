@@ -25,6 +25,7 @@ from eventlog.crypto import ERASED, DecryptionFailed, KeyUnavailable, decrypt_fi
 from eventlog.keystore import AlreadyErased, KeyStore
 
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=timezone.utc)
+AFTER_RETENTION = datetime(2031, 3, 2, 9, 0, tzinfo=timezone.utc)  # the default 5 years after closing (domain/retention.py)
 CW = Actor(id="cw-anne", role=Role.CASEWORKER)
 CPR, NAME = "0412981234", "Jonas Holm"
 WORDS = "Jeg har angst og sover dårligt"
@@ -171,8 +172,13 @@ class ErasureContract:
         record(log, keys, "other", case_events("other", cpr="0101901234", name="Else Jensen"))
         before = log.sql("SELECT position, payload, hash FROM events ORDER BY position")
 
+        too_soon = T0 + timedelta(days=365)
+        with pytest.raises(ErasureRefused) as refused:  # GDPR art. 17(3)(b): the retention period runs
+            erase_citizen(log.store, keys, "041298-1234", basis="GDPR art. 17(1)(a)",
+                          actor_id="admin-ole", actor_role="administrator", now=too_soon)
+        assert refused.value.rule == "erasure.retention_running" and "art. 17, stk. 3, litra b" in refused.value.message
         result = erase_citizen(log.store, keys, "041298-1234", basis="GDPR art. 17(1)(a)",
-                               actor_id="admin-ole", actor_role="administrator")
+                               actor_id="admin-ole", actor_role="administrator", now=AFTER_RETENTION)
 
         assert result.cases == ("case-1",) and result.status.erased
         assert log.store.verify().ok
@@ -210,9 +216,10 @@ class ErasureContract:
         log.store.append("open-case", 3, [to_new_event(
             RecordedEvent(event_id=str(uuid.uuid4()), event=CaseClosed(occurred_at=T0, actor=CW, reason="done")),
             keys, "open-case")])
-        erase_citizen(log.store, keys, CPR, basis="GDPR art. 17", actor_id="a", actor_role="administrator")
+        erase_citizen(log.store, keys, CPR, basis="GDPR art. 17", actor_id="a", actor_role="administrator", now=AFTER_RETENTION)
         with pytest.raises(ErasureRefused) as refused:
-            erase_citizen(log.store, keys, "open-case", basis="GDPR art. 17", actor_id="a", actor_role="administrator")
+            erase_citizen(log.store, keys, "open-case", basis="GDPR art. 17", actor_id="a", actor_role="administrator",
+                          now=AFTER_RETENTION)
         assert refused.value.rule == "erasure.already_erased"
         with pytest.raises(AlreadyErased):  # no new personal data under a destroyed key
             to_new_event(RecordedEvent(event_id=str(uuid.uuid4()),

@@ -138,8 +138,8 @@ async def test_two_caseworkers_at_the_same_moment_one_is_accepted_one_gets_a_con
             for n in range(rounds):
                 case_id = f"race-{uuid.uuid4().hex[:8]}"
                 await cases.open_case(parse_command(scenario.register(case_id)))
-                for command in scenario.full_lifecycle_after_registration()[:2]:
-                    await cases.act(case_id, parse_command(command))
+                for command in [*scenario.full_lifecycle_after_registration()[:2], *scenario.heard()]:
+                    await cases.act(case_id, parse_command(command))  # heard on the assessment (FVL § 19)
                 version = (await cases.state(case_id)).version
                 granted = parse_command(scenario.decision("granted"))
                 refused_decision = parse_command(scenario.decision("refused", reasons="Ikke berettiget efter SEL § 85"))

@@ -33,9 +33,10 @@ async def run(cases: CaseClient, case_id: str, *commands: dict) -> None:
         await cases.act(case_id, parse_command(data))
 
 
-async def assessed_case(cases: CaseClient, case_id: str) -> None:
+async def assessed_case(cases: CaseClient, case_id: str, heard: bool = True) -> None:
+    """Assessed, and heard on the assessment (FVL § 19) unless ``heard`` is False."""
     await cases.open_case(parse_command(scenario.register(case_id)))
-    await run(cases, case_id, {"type": "open_visitation", "actor": CW}, scenario.assessment())
+    await run(cases, case_id, {"type": "open_visitation", "actor": CW}, scenario.assessment(), *(scenario.heard() if heard else ()))
 
 
 def outbox_for(settings, stream_id: str) -> list:
@@ -56,7 +57,7 @@ async def eventually(check, tries: int = 100):
 
 
 async def test_the_processing_deadline_reminds_then_records_the_miss_with_a_notice_and_escalates(env, cases, case_id, settings, store):
-    await assessed_case(cases, case_id)
+    await assessed_case(cases, case_id, heard=False)  # no decision against the citizen here
     await run(cases, case_id, {"type": "receive_application", "actor": CW, "applied_for": ["SEL § 85"]})
 
     await env.sleep(timedelta(weeks=7, days=1))  # the reminder goes a week before the 8 weeks
@@ -86,7 +87,7 @@ async def test_a_decision_in_time_stops_the_processing_deadline(env, cases, case
 
 
 async def test_the_hearing_deadline_passing_lets_the_decision_be_made(env, cases, case_id, settings):
-    await assessed_case(cases, case_id)
+    await assessed_case(cases, case_id, heard=False)
     await run(
         cases,
         case_id,
