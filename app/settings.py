@@ -80,6 +80,10 @@ class Settings(BaseSettings):
     codec_key_file: Path | None = Field(
         default=None, description="file of the payload codec key; default DATA_DIR/secrets/codec.key"
     )
+    people_directory: Path | None = Field(
+        default=None,
+        description="JSON file: person id -> {name, unit}, for the pages to show staff by name; empty: the bundled demo directory",
+    )
     municipality: str = Field(default="0101", description="The municipality this installation serves (kommunekode)")
     jwt_key: str = Field(
         default="samskab-development-key-not-for-production-use",
