@@ -255,10 +255,10 @@ def _form_page(
                         "href": "#" + (_link_target(widget, problem["name"]) if widget else "formular")})  # fmt: skip
     for problem in general or []:
         summary.append({"text": problem["text"], "href": "#formular", "original": problem.get("original")})
-    waiting = next((w for w in case["waiting"] if w["type"] == command_type), None)
+    this_waiting = next((w for w in case["waiting"] if w["type"] == command_type), None)
     return _render(request, "form.html", status=status, who=who, case_id=case_id, command_type=command_type,
                    title=COMMAND_TITLES.get(command_type, command_type), intro=COMMAND_HELP.get(command_type, ""),
-                   widgets=widgets, summary=summary, stale=stale, notice=notice, waiting=waiting,
+                   widgets=widgets, summary=summary, stale=stale, notice=notice, this_waiting=this_waiting,
                    version=view.get("version"), **case)  # fmt: skip
 
 
