@@ -184,6 +184,8 @@ def _case_view(request: Request, who: Subject, case_id: str) -> dict[str, Any]:
         actions.insert(0, {"type": "lodge_appeal", "title": COMMAND_TITLES["lodge_appeal"], "next": False,
                            "href": f"/sager/{case_id}/klage"})  # fmt: skip
     view["appeal"] = appeal.model_dump(mode="json") if appeal is not None else None
+    own = state.consents.get(who.person_id)  # a team member's own consent: what it lets them see, until when
+    view["my_consent"] = own.model_dump(mode="json") if own is not None else None
     return {"view": view, "people": people, "actions": actions, "waiting": waiting, "next_steps": next_steps}
 
 
