@@ -4,14 +4,37 @@ SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+DKFDS_STATIC := app/pages/static/dkfds
+ASSETS := $(DKFDS_STATIC)/.copied
 
-.PHONY: demo test test-fast bench dev clean chromium wrk
+.PHONY: demo test test-fast bench dev clean chromium wrk assets
 
-demo: $(STAMP)
+demo: $(STAMP) $(ASSETS)
 	$(VENV)/bin/samskab demo
 
-test: $(STAMP) chromium wrk
+test: $(STAMP) $(ASSETS) chromium wrk
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# The pages' toolkit, Det Fælles Designsystem (npm 'dkfds', pinned in package-lock.json;
+# axe-core for the accessibility tests beside it). 'npm ci' runs only when node_modules
+# is missing or the lock file changed; nothing is downloaded while the app runs.
+node_modules/.package-lock.json: package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+# Only what the pages use is copied into the package (and so into its wheel): the
+# stylesheet, the fonts as woff2/woff, the icons and DKFDS's script; not its 12 MB of
+# font formats for old browsers, its Sass sources or its maps.
+$(ASSETS): node_modules/.package-lock.json
+	rm -rf $(DKFDS_STATIC) && mkdir -p $(DKFDS_STATIC)/css $(DKFDS_STATIC)/js $(DKFDS_STATIC)/fonts/IBMPlexSans/complete
+	cp node_modules/dkfds/dist/css/dkfds.min.css $(DKFDS_STATIC)/css/
+	cp node_modules/dkfds/dist/js/dkfds.min.js $(DKFDS_STATIC)/js/
+	cp -r node_modules/dkfds/dist/fonts/IBMPlexSans/complete/woff2 node_modules/dkfds/dist/fonts/IBMPlexSans/complete/woff $(DKFDS_STATIC)/fonts/IBMPlexSans/complete/
+	cp -r node_modules/dkfds/dist/img $(DKFDS_STATIC)/img
+	cp node_modules/dkfds/dist/LICENSE.md $(DKFDS_STATIC)/
+	@touch $@
+
+assets: $(ASSETS)
 
 # The browser tests drive Debian's chromium; install it when it is missing (as root).
 chromium:
@@ -22,10 +45,10 @@ chromium:
 	fi
 
 # Everything but the end-to-end demo run, for a quick loop while coding.
-test-fast: $(STAMP)
+test-fast: $(STAMP) $(ASSETS)
 	$(PY) -m pytest -m "not e2e" $(PYTEST_ARGS)
 
-dev: $(STAMP)
+dev: $(STAMP) $(ASSETS)
 	$(VENV)/bin/samskab dev up
 
 $(PY):
@@ -38,9 +61,9 @@ $(STAMP): pyproject.toml | $(PY)
 	@touch $(STAMP)
 
 clean:
-	rm -rf $(VENV) .data .pytest_cache build *.egg-info
+	rm -rf $(VENV) .data .pytest_cache build *.egg-info node_modules $(DKFDS_STATIC)
 
-bench: $(STAMP) wrk
+bench: $(STAMP) $(ASSETS) wrk
 	$(PY) -m bench $(BENCH_ARGS)
 
 # The HTTP timeline measure drives the API with Debian's wrk (a C load generator that

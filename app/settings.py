@@ -118,6 +118,10 @@ class Settings(BaseSettings):
     command_max_age: timedelta = Field(
         default=timedelta(minutes=5), description="how long a signed command stays valid (ISO 8601 duration or seconds)"
     )
+    people_directory: Path | None = Field(
+        default=None,
+        description="JSON file: person id -> {name, unit}, for the pages to show staff by name; empty: the bundled demo directory",
+    )
     municipality: str = Field(default="0101", description="The municipality this installation serves (kommunekode)")
     jwt_key: str = Field(
         default=DEFAULT_JWT_KEY,

@@ -263,7 +263,11 @@ def _may_read(who: Subject, action: Action, state: CaseState | None, at: datetim
             return _allow("case officers list the municipality's cases")
         if role is Role.CITIZEN:
             return _allow("a citizen lists their own cases (only those)")
-        return _deny(f"a {role.value} opens the cases they are on from their invitation")
+        if role in TEAM_ROLES:
+            # Only the cases they are invited to or on (the list shows no one's personal data;
+            # what each case shows them is decided per case, by their consent).
+            return _allow(f"a {role.value} lists only the cases whose team they are on")
+        return _deny(f"a {role.value} does not list cases")
     # the rest are reads of one case
     if role is Role.ADMINISTRATOR:
         if action is Action.READ_DEADLINES:

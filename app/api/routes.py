@@ -17,7 +17,7 @@ import inspect
 import typing
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Header, Query, Request, Response
+from fastapi import APIRouter, Body, Depends, Header, Path, Query, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, create_model
 
@@ -94,6 +94,13 @@ class Opened(BaseModel):
     position: int = Field(description="The registration's event-log position: a read with min_position=this sees the case")
 
 
+class LodgeAppealBody(BaseModel):
+    """The citizen's complaint, kept verbatim; who lodges it comes from the token."""
+
+    model_config = ConfigDict(extra="forbid")
+    complaint: str = Field(min_length=3, max_length=8000, description="The citizen's complaint, kept verbatim")
+
+
 def command_classes() -> list[type]:
     """Every command of the case's union, in the domain's order."""
     union = typing.get_args(CaseCommand)[0]
@@ -140,6 +147,12 @@ def build_router() -> APIRouter:
         command: Annotated[dict[str, Any], Body(description="The command's fields, its 'type', and optionally 'expected_version'")] = ...,  # noqa: B008
     ) -> ActResult:
         return await back.act(who, case_id, command, request_id)
+
+    @router.post("/cases/{case_id}/appeals/{decision_number}/lodge", tags=["commands"],
+                 summary="Appeal a decision (the citizen, on their own case; retssikkerhedslovens § 67)")
+    async def lodge_appeal(case_id: str, decision_number: Annotated[int, Path(ge=1)], body: LodgeAppealBody,
+                           who: Who, back: Back) -> dict[str, Any]:  # fmt: skip
+        return await back.lodge_appeal(who, case_id, decision_number, body.complaint)
 
     @router.get("/cases", tags=["reads"], summary="The cases you may see, what is due first, a page at a time")
     async def list_cases(

@@ -20,12 +20,14 @@ from pydantic import ValidationError
 
 from activities import readmodels
 from app.api.readcache import CaseReads, DecodedCase
-from app.cases import CaseClient, CommandRejected, parse_command
+from app.cases import CaseClient, CommandRejected, parse_appeal_command, parse_command
+from domain.appeal import AppealState, appeal_id, fold_appeal
 from app.settings import Settings
 from app.temporal import connect
 from app.tokens import InvalidToken, TokenVerifier
 from domain.access import (
     PERSONAL_DATA_READS,
+    TEAM_ROLES,
     Action,
     Decision,
     Subject,
@@ -293,6 +295,36 @@ class Backend:
         except CommandRejected as error:
             raise rejected(error) from None
 
+    async def lodge_appeal(self, who: Subject, case_id: str, decision_number: int, complaint: str) -> dict[str, Any]:
+        """The citizen appeals a decision of their case (retssikkerhedslovens § 67), through the appeal's workflow.
+
+        The permission matrix decides who may (``lodge_appeal``: the citizen, on their own case);
+        the appeal's decider decides whether the appeal can be received now."""
+        state = await asyncio.to_thread(self.case_state, case_id)
+        self.authorize(who, Action.ACT, state=state, command_type="lodge_appeal")
+        if not 1 <= decision_number <= state.visitation.decisions:
+            raise ApiError(404, f"case {case_id} has no decision {decision_number}", rule="appeal.not_found",
+                           field="decision_number")  # fmt: skip
+        try:
+            command = parse_appeal_command(
+                {"type": "lodge_appeal", "complaint": complaint, "actor": {"id": who.person_id, "role": who.role.value}}
+            )
+            result = await (await self.cases()).act_on_appeal(case_id, command, decision_number)
+        except CommandRejected as error:
+            raise rejected(error) from None
+        return result.model_dump(mode="json")
+
+    def appeal_of(self, reader: Reader, case_id: str) -> AppealState | None:
+        """The appeal of the case's latest decision, folded from its own stream; for a reader who sees the decision."""
+        state = self.case_state(case_id)
+        decision = self.authorize(reader.who, Action.READ_CASE, state=state)
+        if state.decision is None or not visible_event(decision, "decision_made"):
+            return None
+        stored = self.store.read_stream(appeal_id(case_id, state.decision.number))
+        if not stored:
+            return None
+        return fold_appeal(readmodels.to_domain_event(s, self.keys) for s in stored)
+
     def allowed_now(self, who: Subject, state: CaseState) -> list[str]:
         """The commands this person may give the case in its phase now."""
         at = self.now_for(state)
@@ -387,6 +419,8 @@ class Backend:
                 self.record_read(reader, Action.LIST_CASES, None, shown=[])
                 return {"cases": [], "next_cursor": None, "position": 0}
             filters = CaseFilter(citizen_key=key_id)
+        elif reader.who.role in TEAM_ROLES:
+            filters = CaseFilter(member_id=reader.who.person_id)  # only the cases whose team they are on
         else:
             filters = query.filters(reader.who, self._search_tokens(query.name), self._citizen_key(query.cpr))
         now = self.clock()

@@ -1,9 +1,13 @@
-"""Server-rendered pages (Danish) for caseworkers, auditors and citizens.
+"""Server-rendered pages (Danish, on Det Fælles Designsystem) for caseworkers,
+team leads, citizens, team members and auditors.
 
 The pages use the same ``Backend`` as the JSON API: a form posts the command
 to the case through the same path, and a refusal is shown next to the field
-the domain names. Log in with a token (``samskab dev token``) and the purpose
-of your reads; both are kept in cookies (HttpOnly, SameSite=Strict).
+the domain names, in Danish (``app/pages/texts.py``). Forms are made from the
+domain's commands (``app/pages/forms.py``); the actions offered are the ones the
+permission matrix and the case allow now (``domain.readiness``), the next step
+is the domain's work item (``domain.case_summary``). Log in with a token and the
+purpose of your reads; both are kept in cookies (HttpOnly, SameSite=Strict).
 """
 
 from __future__ import annotations
@@ -20,19 +24,40 @@ from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
-from pydantic import BaseModel
+from pydantic import ValidationError
 
 from app.api.listing import ListQuery
 from app.api.routes import SYSTEM_ONLY, command_classes
 from app.api.service import ApiError, Backend, Reader, command_type_of
-from app.pages.texts import COMMAND_TITLES, EVENT_TITLES, FIELD_LABELS, PHASE_HINT, ROLE_LABELS
-from domain.access import Subject
+from app.pages import forms
+from app.pages.present import People, dk_date, dk_datetime
+from app.pages.texts import (
+    COMMAND_HELP,
+    COMMAND_TITLES,
+    ENUM_LABELS,
+    EVENT_TITLES,
+    PHASE_HINT,
+    READ_WHAT,
+    ROLE_LABELS,
+    enum_label,
+    refusal_text,
+    validation_text,
+)
+from domain import terminology
+from domain.access import OUTSIDERS, TEAM_ROLES, Subject
+from domain.appeal import AppealStatus
+from domain.case_summary import work_items
 from domain.messages import Role
 from domain.phases import Phase
+from domain.readiness import waiting_for
 from projections.queries import MAX_PAGE
 
-TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+HERE = Path(__file__).parent
+TEMPLATES = Jinja2Templates(directory=str(HERE / "templates"))
+TEMPLATES.env.filters["dato"] = dk_date
+TEMPLATES.env.filters["tid"] = dk_datetime
 TOKEN_COOKIE = "samskab_token"
 PURPOSE_COOKIE = "samskab_purpose"
 #: The log position of the caseworker's own last step: the work list waits (briefly) until it shows it.
@@ -44,95 +69,24 @@ CSRF_COOKIE = "samskab_login_csrf"
 MAX_PURPOSE = 500
 NOT_FORM = {"actor", "at", "type"}
 
-
-# -- forms from the domain's commands ----------------------------------------------
-
-
-class FormField(BaseModel):
-    name: str
-    label: str
-    kind: str  # text, textarea, checkbox, date, number, select, choices, json
-    required: bool
-    options: list[str] = []
-    help: str = ""
-
-
-def _unwrap(annotation: Any) -> Any:
-    args = [a for a in typing.get_args(annotation) if a is not type(None)]
-    if typing.get_origin(annotation) in (typing.Union, getattr(__import__("types"), "UnionType", None)) and len(args) == 1:
-        return args[0]
-    return annotation
-
-
-def form_fields(command: type[BaseModel]) -> list[FormField]:
-    fields = []
-    for name, info in command.model_fields.items():
-        if name in NOT_FORM:
-            continue
-        annotation = _unwrap(info.annotation)
-        origin = typing.get_origin(annotation)
-        label = FIELD_LABELS.get(name, name.replace("_", " ").capitalize())
-        required = info.is_required()
-        help_text = info.description or ""
-        if annotation is bool:
-            fields.append(FormField(name=name, label=label, kind="checkbox", required=False, help=help_text))
-        elif annotation is str:
-            long = any(getattr(m, "max_length", 0) and m.max_length > 200 for m in info.metadata)
-            fields.append(FormField(name=name, label=label, kind="textarea" if long else "text", required=required, help=help_text))
-        elif annotation is date:
-            fields.append(FormField(name=name, label=label, kind="date", required=required, help=help_text))
-        elif annotation is int:
-            fields.append(FormField(name=name, label=label, kind="number", required=required, help=help_text))
-        elif isinstance(annotation, type) and issubclass(annotation, Enum):
-            fields.append(FormField(name=name, label=label, kind="select", required=required, options=[e.value for e in annotation], help=help_text))
-        elif origin in (list, tuple) and (args := typing.get_args(annotation)) and isinstance(args[0], type) and issubclass(args[0], Enum):
-            fields.append(FormField(name=name, label=label, kind="choices", required=required, options=[e.value for e in args[0]], help=help_text))
-        else:
-            fields.append(FormField(name=name, label=f"{label} (JSON)", kind="json", required=required, help=help_text or "Skriv feltet som JSON"))
-    return fields
-
-
-COMMANDS = {command_type_of(c): c for c in command_classes() if command_type_of(c) not in SYSTEM_ONLY}
-
-
-def form_to_command(command_type: str, form: dict[str, Any], multi: dict[str, list[str]]) -> dict[str, Any]:
-    """The command's JSON from a submitted form; ApiError naming the field if a JSON field does not parse."""
-    data: dict[str, Any] = {"type": command_type}
-    for field in form_fields(COMMANDS[command_type]):
-        raw = form.get(field.name)
-        if field.kind == "checkbox":
-            data[field.name] = raw in ("on", "true", "1")
-        elif field.kind == "choices":
-            data[field.name] = multi.get(field.name, [])
-        elif raw in (None, ""):
-            continue
-        elif field.kind == "json":
-            try:
-                data[field.name] = json.loads(raw)
-            except json.JSONDecodeError as error:
-                raise ApiError(422, f"ikke gyldig JSON: {error.msg} (linje {error.lineno})", rule="input.invalid", field=field.name) from None
-        elif field.kind == "number":
-            data[field.name] = raw
-        else:
-            data[field.name] = raw
-    version = form.get("expected_version")
-    if version not in (None, ""):
-        data["expected_version"] = int(version) if str(version).isdigit() else version
-    return data
-
-
-def _within(field: str | None, command_type: str | None) -> str | None:
-    """A field as the command's own ('close_case.reason' -> 'reason': the union's tag comes first)."""
-    if field and command_type and field.startswith(f"{command_type}."):
-        return field[len(command_type) + 1 :]
-    return field
-
-
-def top_field(field: str | None) -> str | None:
-    """The form field a domain error's field points into ('plan.activities[0].responsible' -> 'plan')."""
-    if not field:
-        return None
-    return re.split(r"[.\[]", field, maxsplit=1)[0]
+COMMANDS = {
+    command_type_of(c): c
+    for c in command_classes()
+    if command_type_of(c) not in SYSTEM_ONLY and not c.issued_by_system and command_type_of(c) != "register_need"
+}
+#: A domain work item's kind, as the command that does it.
+WORK_ITEM_COMMAND = {"invite_team": "invite_team_member"}
+#: The case page's tabs: (key, title); the citizen's and the team's are fewer, in plain words.
+STAFF_TABS = [
+    ("oversigt", "Overblik"), ("borger", "Borger og behov"), ("udredning", "Udredning"), ("afgoerelse", "Afgørelse"),
+    ("hold", "Hold og samtykker"), ("plan", "Handleplan"), ("moeder", "Møder og observationer"),
+    ("evaluering", "Evaluering"), ("historik", "Historik"), ("adgang", "Adgangslog"),
+]  # fmt: skip
+CITIZEN_TABS = [
+    ("oversigt", "Min sag"), ("afgoerelse", "Afgørelse og klage"), ("plan", "Min plan"),
+    ("hold", "Mit hold og samtykker"), ("adgang", "Hvem har set min sag"),
+]  # fmt: skip
+MEMBER_TABS = [("oversigt", "Overblik"), ("plan", "Handleplan"), ("moeder", "Møder og observationer")]
 
 
 # -- helpers --------------------------------------------------------------------------
@@ -156,21 +110,34 @@ def _reader(request: Request, who: Subject) -> Reader:
     return Reader(who=who, purpose=(request.cookies.get(PURPOSE_COOKIE) or "")[:MAX_PURPOSE] or None)
 
 
+def _people(request: Request, case: dict[str, Any] | None = None) -> People:
+    return People(request.app.state.settings.people_directory, case)
+
+
 def _login_redirect(request: Request) -> RedirectResponse:
-    return RedirectResponse(f"/log-ind?naeste={quote(request.url.path)}", status_code=303)
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return RedirectResponse(f"/log-ind?naeste={quote(target)}", status_code=303)
 
 
 def _render(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
     context.setdefault("who", None)
+    context.setdefault("people", _people(request))
     context.update(
-        role_labels=ROLE_LABELS, command_titles=COMMAND_TITLES, event_titles=EVENT_TITLES, phase_hint=PHASE_HINT
-    )
+        role_labels=ROLE_LABELS, command_titles=COMMAND_TITLES, event_titles=EVENT_TITLES, phase_hint=PHASE_HINT,
+        enum_labels=ENUM_LABELS, enum_label=enum_label, read_what=READ_WHAT,
+    )  # fmt: skip
     return TEMPLATES.TemplateResponse(request, template, context, status_code=status)
+
+
+def _danish(error: ApiError) -> tuple[str, bool]:
+    return refusal_text(error.rule, error.message)
 
 
 def _error_page(request: Request, who: Subject | None, error: ApiError) -> HTMLResponse:
     titles = {401: "Log ind igen", 403: "Ingen adgang", 404: "Sagen findes ikke", 422: "Der mangler noget"}
-    return _render(request, "error.html", status=error.status, who=who, title=titles.get(error.status, "Det gik ikke"), error=error)
+    text, known = _danish(error)
+    return _render(request, "error.html", status=error.status, who=who, title=titles.get(error.status, "Det gik ikke"),
+                   error=error, text=text, known=known)  # fmt: skip
 
 
 def _home_for(who: Subject) -> str:
@@ -178,13 +145,187 @@ def _home_for(who: Subject) -> str:
         return "/borger"
     if who.role is Role.AUDITOR:
         return "/revision"
+    if who.role in TEAM_ROLES:
+        return "/hold"
     return "/sager"
+
+
+def _set_session(response: Response, request: Request, token: str, purpose: str) -> None:
+    secure = request.url.scheme == "https"
+    response.set_cookie(TOKEN_COOKIE, token, httponly=True, samesite="strict", secure=secure)
+    response.set_cookie(PURPOSE_COOKIE, purpose, httponly=True, samesite="strict", secure=secure)
+
+
+def _within(field: str | None, command_type: str | None) -> str | None:
+    """A field as the command's own ('close_case.reason' -> 'reason': the union's tag comes first)."""
+    if field and command_type and field.startswith(f"{command_type}."):
+        return field[len(command_type) + 1 :]
+    return field
+
+
+# -- the case as the pages show it ----------------------------------------------------------
+
+
+def _case_view(request: Request, who: Subject, case_id: str) -> dict[str, Any]:
+    """The case as this person may see it (the read is logged), with what the pages add:
+    the appeal, the next step, and the actions allowed now."""
+    back = _backend(request)
+    reader = _reader(request, who)
+    view = back.read_case(reader, case_id)
+    state = back.case_state(case_id)
+    appeal = back.appeal_of(reader, case_id)
+    waits = waiting_for(state, person_id=who.person_id, role=who.role)
+    items = work_items(state, request.app.state.settings.deadlines, appeal)
+    people = _people(request, view)
+    next_steps = [
+        {"command": WORK_ITEM_COMMAND.get(i.kind, i.kind), "what": i.what, "due_at": i.due_at,
+         "who": people.label(i.person_id) if i.person_id else {"team_lead": "en teamleder", "caseworker": "sagsbehandleren",
+                                                                 "citizen": "borgeren"}.get(i.role, i.role),
+         "mine": i.person_id == who.person_id or (i.person_id is None and i.role == who.role.value)}
+        for i in items
+    ]  # fmt: skip
+    allowed = [name for name in view.get("allowed_now", []) if name in COMMANDS]
+    mine_next = [s["command"] for s in next_steps if s["mine"]] or [s["command"] for s in next_steps]
+    actions = [{"type": n, "title": COMMAND_TITLES.get(n, n), "next": n in mine_next} for n in allowed if n not in waits]
+    actions.sort(key=lambda a: not a["next"])
+    waiting = [{"type": n, "title": COMMAND_TITLES.get(n, n), "why": refusal_text(waits[n])[0]} for n in allowed if n in waits]
+    if appeal is not None and who.role is Role.CITIZEN and appeal.complaint is None and appeal.status in (
+        AppealStatus.WINDOW_OPEN, AppealStatus.WINDOW_CLOSED
+    ):
+        actions.insert(0, {"type": "lodge_appeal", "title": COMMAND_TITLES["lodge_appeal"], "next": False,
+                           "href": f"/sager/{case_id}/klage"})  # fmt: skip
+    view["appeal"] = appeal.model_dump(mode="json") if appeal is not None else None
+    own = state.consents.get(who.person_id)  # a team member's own consent: what it lets them see, until when
+    view["my_consent"] = own.model_dump(mode="json") if own is not None else None
+    return {"view": view, "people": people, "actions": actions, "waiting": waiting, "next_steps": next_steps}
+
+
+def _tabs_for(who: Subject, view: dict[str, Any]) -> list[tuple[str, str]]:
+    if who.role is Role.CITIZEN:
+        return CITIZEN_TABS
+    if who.role in OUTSIDERS:
+        return MEMBER_TABS
+    return STAFF_TABS
+
+
+def _case_page(request: Request, who: Subject, case_id: str, tab: str = "oversigt", message: str = "") -> HTMLResponse:
+    back = _backend(request)
+    reader = _reader(request, who)
+    try:
+        case = _case_view(request, who, case_id)
+        tabs = _tabs_for(who, case["view"])
+        if tab not in dict(tabs):
+            tab = "oversigt"
+        timeline = back.timeline(reader, case_id) if tab == "historik" else []
+        reads = back.access_log_of(reader, case_id) if tab == "adgang" else []
+    except ApiError as error:
+        return _error_page(request, who, error)
+    return _render(request, "case.html", who=who, case_id=case_id, tab=tab, tabs=tabs, message=message,
+                   timeline=timeline, reads=reads, **case)  # fmt: skip
+
+
+def _stale_changes(request: Request, who: Subject, case_id: str, since: int) -> list[dict[str, Any]]:
+    """What happened in the case after version ``since``: the events another person's step added."""
+    try:
+        timeline = _backend(request).timeline(_reader(request, who), case_id)
+    except ApiError:
+        return []
+    return [e for e in timeline if e.get("version", 0) > since]
+
+
+def _form_page(
+    request: Request,
+    who: Subject,
+    case_id: str,
+    command_type: str,
+    *,
+    values: dict[str, str] | None = None,
+    multi: dict[str, list[str]] | None = None,
+    errors: list[dict[str, str]] | None = None,
+    general: list[dict[str, Any]] | None = None,
+    stale: list[dict[str, Any]] | None = None,
+    notice: str = "",
+    status: int = 200,
+) -> HTMLResponse:
+    try:
+        case = _case_view(request, who, case_id)
+    except ApiError as error:
+        return _error_page(request, who, error)
+    view, people = case["view"], case["people"]
+    offered = {a["type"] for a in case["actions"]} | {w["type"] for w in case["waiting"]}
+    if command_type not in COMMANDS or command_type not in offered:
+        text = "Handlingen er ikke mulig for dig i sagen lige nu."
+        return _render(request, "error.html", status=409 if command_type in COMMANDS else 404, who=who,
+                       title="Handlingen er ikke mulig nu", error=None, text=text, known=True)  # fmt: skip
+    widgets = _widgets(command_type, case_id, view, people)
+    forms.fill(widgets, _prefill(command_type, view))
+    if values is not None:
+        forms.fill(widgets, values, multi)
+    summary = []
+    for problem in errors or []:
+        widget = forms.attach_error(widgets, problem["name"], problem["text"])
+        summary.append({"text": f"{widget.label if widget else 'Formularen'}: {problem['text']}",
+                        "href": "#" + (_link_target(widget, problem["name"]) if widget else "formular")})  # fmt: skip
+    for problem in general or []:
+        summary.append({"text": problem["text"], "href": "#formular", "original": problem.get("original")})
+    this_waiting = next((w for w in case["waiting"] if w["type"] == command_type), None)
+    return _render(request, "form.html", status=status, who=who, case_id=case_id, command_type=command_type,
+                   title=COMMAND_TITLES.get(command_type, command_type), intro=COMMAND_HELP.get(command_type, ""),
+                   widgets=widgets, summary=summary, stale=stale, notice=notice, this_waiting=this_waiting,
+                   version=view.get("version"), **case)  # fmt: skip
+
+
+def _widgets(command_type: str, case_id: str, view: dict[str, Any], people: People) -> list[forms.Widget]:
+    ctx = forms.FormContext(command=command_type, case_id=case_id, case=view, people=people)
+    return forms.build(COMMANDS[command_type], ctx)
+
+
+def _link_target(widget: forms.Widget, name: str) -> str:
+    if widget.kind == "items":
+        index = name[len(widget.name) + 1 :] if name.startswith(widget.name + ".") else "0"
+        return f"{widget.id}-{index if index.isdigit() else 0}-0"
+    return forms.first_input_id(widget)
+
+
+def _prefill(command_type: str, view: dict[str, Any]) -> dict[str, Any]:
+    """What a form starts with: the approved recommendation for the decision, the plan for an
+    adjustment, the assessed conditions for the function levels now."""
+    record = view.get("visitation") or {}
+    recommendation = record.get("recommendation")
+    if command_type == "make_decision" and recommendation and recommendation.get("status") == "approved":
+        services = [{"service": s["service"]["code"], "legal_basis": s["legal_basis"],
+                     "hours_per_week": s.get("hours_per_week")} for s in recommendation["services"]]  # fmt: skip
+        return forms.flatten({"outcome": recommendation["outcome"], "reasons": recommendation["reasons"], "services": services})
+    if command_type == "adjust_plan" and view.get("plan"):
+        plan = view["plan"]
+        return forms.flatten({"plan": {**plan, "goals": [{**g, "linked_goal": g["linked_goal"]} for g in plan["goals"]]}})
+    if command_type in ("record_evaluation", "record_baseline"):
+        conditions = [c["condition"]["code"] for c in (view.get("assessment") or {}).get("conditions", [])]
+        return {f"function_levels.{i}.condition": code for i, code in enumerate(conditions)}
+    if command_type == "record_meeting":
+        return {"citizen_present": True}
+    return {}
+
+
+def _validation_errors(command_type: str, data: dict[str, Any], who: Subject) -> list[dict[str, str]]:
+    """Every input error at once, in Danish, by input name (the domain's own checks come after)."""
+    try:
+        COMMANDS[command_type].model_validate({**data, "actor": {"id": who.person_id, "role": who.role.value}})
+    except ValidationError as error:
+        return [{"name": ".".join(str(p) for p in e["loc"]), "text": validation_text(e)} for e in error.errors()]
+    return []
+
+
+def _draft(form: dict[str, str], multi: dict[str, list[str]]) -> str:
+    return json.dumps({"values": form, "multi": multi}, ensure_ascii=False)
 
 
 # -- the pages --------------------------------------------------------------------------
 
 
 def build_pages(app: FastAPI) -> None:
+    app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
+
     @app.get("/", include_in_schema=False)
     def home(request: Request) -> Response:
         who = _who(request)
@@ -199,35 +340,47 @@ def build_pages(app: FastAPI) -> None:
 
     @app.get("/log-ind", include_in_schema=False, response_class=HTMLResponse)
     def login_form(request: Request, naeste: str = "") -> HTMLResponse:
-        return login_page(request, naeste=naeste[:400], error=None)
+        return login_page(request, naeste=naeste[:400], error=None, draft="")
 
     @app.post("/log-ind", include_in_schema=False)
     async def login(request: Request) -> Response:
         form = await request.form()
         token = str(form.get("token", "")).strip()
         purpose = str(form.get("purpose", "")).strip()
-        naeste = str(form.get("naeste", ""))[:400]
+        draft = str(form.get("udkast", ""))
+        naeste = str(form.get("naeste") or "")[:400]
         expected = request.cookies.get(CSRF_COOKIE) or ""
         if not expected or not secrets.compare_digest(expected, str(form.get("csrf", ""))):
-            error = ApiError(403, "Log ind fra samskabs egen side (formularen er udløbet eller kom fra en anden side).",
-                             rule="auth.csrf", field="csrf")  # fmt: skip
-            return login_page(request, status=403, naeste=naeste, error=error, field="csrf")
+            error = {"field": "csrf", "text": "Log ind fra samskabs egen side (formularen er udløbet eller kom fra en anden side)."}
+            return login_page(request, status=403, naeste=naeste, error=error, draft=draft)
         try:
             who = _backend(request).authenticate(token)
-        except ApiError as error:
-            return login_page(request, status=401, naeste=naeste, error=error, field="token")
+        except ApiError:
+            error = {"field": "token", "text": "Adgangstokenet er ikke gyldigt eller er udløbet. Indsæt et nyt."}
+            return login_page(request, status=401, naeste=naeste, error=error, draft=draft)
         if not purpose or len(purpose) > MAX_PURPOSE:
-            message = ("Skriv formålet med dine opslag; det logges sammen med hvert opslag." if not purpose
-                       else f"Formålet må højst være {MAX_PURPOSE} tegn.")  # fmt: skip
-            error = ApiError(422, message, rule="access.purpose_required", field="purpose")
-            return login_page(request, status=422, naeste=naeste, error=error, field="purpose")
-        target = str(form.get("naeste") or "") or _home_for(who)
+            text = ("Skriv formålet med dine opslag; det logges sammen med hvert opslag." if not purpose
+                    else f"Formålet må højst være {MAX_PURPOSE} tegn.")  # fmt: skip
+            error = {"field": "purpose", "text": text}
+            return login_page(request, status=422, naeste=naeste, error=error, draft=draft)
+        target = naeste or _home_for(who)
         if not target.startswith("/") or target.startswith("//"):
             target = _home_for(who)
+        parts = target.split("?")[0].strip("/").split("/")
+        if draft and len(parts) == 4 and parts[0] == "sager" and parts[2] == "handling":
+            # The session ran out while the person typed: show the form again with what they typed.
+            try:
+                saved = json.loads(draft)
+                values, multi = dict(saved.get("values", {})), dict(saved.get("multi", {}))
+            except (ValueError, AttributeError):
+                values, multi = {}, {}
+            request.cookies[TOKEN_COOKIE], request.cookies[PURPOSE_COOKIE] = token, purpose
+            response = _form_page(request, who, parts[1], parts[3], values=values, multi=multi,
+                                  notice="Du er logget ind igen. Det, du skrev, er bevaret. Tjek det, og send formularen.")  # fmt: skip
+            _set_session(response, request, token, purpose)
+            return response
         response = RedirectResponse(target, status_code=303)
-        secure = request.url.scheme == "https"
-        response.set_cookie(TOKEN_COOKIE, token, httponly=True, samesite="strict", secure=secure)
-        response.set_cookie(PURPOSE_COOKIE, purpose, httponly=True, samesite="strict", secure=secure)
+        _set_session(response, request, token, purpose)
         response.delete_cookie(CSRF_COOKIE, path="/log-ind")
         return response
 
@@ -241,20 +394,24 @@ def build_pages(app: FastAPI) -> None:
     @app.get("/sager", include_in_schema=False, response_class=HTMLResponse)
     async def my_cases(
         request: Request, alle: bool = False, fase: str = "", overskredet: str = "", soeg: str = "", cpr: str = "",
-        side: str = "", position: int | None = None,
+        maalgruppe: str = "", side: str = "", position: int | None = None,
     ) -> Response:  # fmt: skip
         who = _who(request)
         if who is None:
             return _login_redirect(request)
+        if who.role in TEAM_ROLES or who.role is Role.CITIZEN:
+            return RedirectResponse(_home_for(who), status_code=303)
         back = _backend(request)
         reader = _reader(request, who)
         try:
             phase = Phase(fase) if fase else None
         except ValueError:
             phase = None
+        groups = terminology.target_groups()
         query = ListQuery(
             phase=phase, overdue=True if overskredet == "ja" else None, mine=not alle,
             name=soeg.strip() or None, cpr=cpr.strip() or None, cursor=side or None,
+            target_group=maalgruppe if maalgruppe in groups else None,
         )  # fmt: skip
         if position is None and request.cookies.get(POSITION_COOKIE, "").isdigit():
             position = int(request.cookies[POSITION_COOKIE])
@@ -262,48 +419,159 @@ def build_pages(app: FastAPI) -> None:
             fresh = await back.up_to(position)  # the caseworker's own step shows at once
         except ApiError:
             fresh = True  # a position from an old cookie (another database): nothing to wait for
+        search_error = None
         try:
             page = await back.read(back.list_cases, reader, query)
-            tasks = await back.read(back.tasks, reader, 20) if who.role is not Role.CITIZEN else []
+        except ApiError as error:
+            if error.status != 422:
+                return _error_page(request, who, error)
+            search_error = {"field": error.field, "text": {"cpr": "Et CPR-nummer er 10 cifre (DDMMÅÅ-SSSS).",
+                            "name": "Søg på mindst ét ord med to bogstaver eller flere."}.get(error.field or "", "Søgningen kunne ikke bruges.")}  # fmt: skip
+            page = {"cases": [], "next_cursor": None}
+        try:
+            tasks = await back.read(back.tasks, reader, 20)
         except ApiError as error:
             return _error_page(request, who, error)
         return _render(request, "cases.html", who=who, rows=page["cases"], next_cursor=page["next_cursor"], alle=alle,
                        tasks=tasks, phases=[p for p in Phase if p is not Phase.NEW], fase=fase, overskredet=overskredet,
-                       soeg=soeg, cpr=cpr, fresh=fresh)  # fmt: skip
+                       soeg=soeg, cpr=cpr, maalgruppe=maalgruppe, target_groups=[(c.code, c.display) for c in groups.concepts()],
+                       fresh=fresh, search_error=search_error)  # fmt: skip
 
     @app.get("/sager/{case_id}", include_in_schema=False, response_class=HTMLResponse)
-    def case_page(request: Request, case_id: str, besked: str = "") -> Response:
+    def case_page(request: Request, case_id: str, fane: str = "oversigt", besked: str = "") -> Response:
         who = _who(request)
         if who is None:
             return _login_redirect(request)
-        return _case_page(request, who, case_id, message=besked)
+        return _case_page(request, who, case_id, fane, message=besked)
+
+    @app.get("/sager/{case_id}/handling/{command_type}", include_in_schema=False, response_class=HTMLResponse)
+    def action_form(request: Request, case_id: str, command_type: str) -> Response:
+        who = _who(request)
+        if who is None:
+            return _login_redirect(request)
+        return _form_page(request, who, case_id, command_type)
 
     @app.post("/sager/{case_id}/handling/{command_type}", include_in_schema=False, response_class=HTMLResponse)
     async def act(request: Request, case_id: str, command_type: str) -> Response:
-        who = _who(request)
-        if who is None:
-            return _login_redirect(request)
         form = await request.form()
         values = {k: v for k, v in form.items() if isinstance(v, str)}
         multi = {k: [v for v in form.getlist(k) if isinstance(v, str)] for k in form.keys()}
+        who = _who(request)
+        if who is None:  # the session ran out while the person typed: log in again, keeping the text
+            return _render(request, "login.html", status=401, naeste=request.url.path, draft=_draft(values, multi),
+                           error={"field": "token", "text": "Du er blevet logget ud. Log ind igen; det, du skrev, er gemt og vises igen."})  # fmt: skip
         if command_type not in COMMANDS:
-            return _error_page(request, who, ApiError(404, f"ukendt handling {command_type}", rule="input.invalid", field="type"))
+            return _error_page(request, who, ApiError(404, f"ukendt handling {command_type}", rule="case.not_found"))
+        back = _backend(request)
         try:
-            data = form_to_command(command_type, values, multi)
-            result = await _backend(request).act(who, case_id, data)
+            view = await back.read(back.read_case, _reader(request, who), case_id)
         except ApiError as error:
-            if error.status in (401, 404):
+            return _error_page(request, who, error)
+        widgets = _widgets(command_type, case_id, view, _people(request, view))
+        data = {**forms.read(widgets, values, multi), "type": command_type}
+        version = values.get("expected_version", "")
+        problems = _validation_errors(command_type, data, who)
+        if problems:
+            return _form_page(request, who, case_id, command_type, values=values, multi=multi, errors=problems, status=422)
+        if version.isdigit():
+            data["expected_version"] = int(version)
+        try:
+            result = await back.act(who, case_id, data)
+        except ApiError as error:
+            if error.status in (401, 404) or (error.status == 403 and error.rule == "access.denied"):
                 return _error_page(request, who, error)
-            return _case_page(
-                request, who, case_id, failed=command_type, error=error, values=values, multi=multi, status=error.status
-            )
+            if error.kind == "StaleVersion":
+                changes = _stale_changes(request, who, case_id, int(version) if version.isdigit() else 0)
+                values = {**values, "expected_version": ""}  # the form gets the case's version now
+                return _form_page(request, who, case_id, command_type, values=values, multi=multi, stale=changes, status=409)
+            text, known = _danish(error)
+            field = forms.input_name(_within(error.field, command_type))
+            if field and field not in ("type", "expected_version", "actor.id", "actor.role"):
+                errors = [{"name": field, "text": text}]
+                return _form_page(request, who, case_id, command_type, values=values, multi=multi, errors=errors,
+                                  status=error.status)  # fmt: skip
+            general = [{"text": text, "original": None if known else error.message}]
+            return _form_page(request, who, case_id, command_type, values=values, multi=multi, general=general,
+                              status=error.status)  # fmt: skip
         title = COMMAND_TITLES.get(command_type, command_type)
-        note = quote(f"{title}: udført. Sagen er nu i fasen {result.phase.label} (version {result.version}).")
-        redirect = RedirectResponse(f"/sager/{case_id}?besked={note}", status_code=303)
+        note = quote(f"{title}: udført. Sagen er nu i fasen \"{result.phase.label}\".")
+        target = f"/hold?besked={note}" if who.role in OUTSIDERS else f"/sager/{case_id}?besked={note}"
+        redirect = RedirectResponse(target, status_code=303)
         if result.positions:
             redirect.set_cookie(POSITION_COOKIE, str(max(result.positions)), httponly=True, samesite="strict",
                                 secure=request.url.scheme == "https")  # fmt: skip
         return redirect
+
+    @app.get("/sager/{case_id}/klage", include_in_schema=False, response_class=HTMLResponse)
+    def appeal_form(request: Request, case_id: str) -> Response:
+        who = _who(request)
+        if who is None:
+            return _login_redirect(request)
+        return _appeal_page(request, who, case_id)
+
+    @app.post("/sager/{case_id}/klage", include_in_schema=False, response_class=HTMLResponse)
+    async def lodge_appeal(request: Request, case_id: str) -> Response:
+        form = await request.form()
+        complaint = str(form.get("complaint", ""))
+        who = _who(request)
+        if who is None:
+            return _render(request, "login.html", status=401, naeste=f"/sager/{case_id}/klage",
+                           draft=_draft({"complaint": complaint}, {}),
+                           error={"field": "token", "text": "Du er blevet logget ud. Log ind igen; din klage er gemt og vises igen."})  # fmt: skip
+        if len(complaint.strip()) < 3:
+            return _appeal_page(request, who, case_id, complaint=complaint, error="Skriv din klage med mindst 3 tegn.", status=422)
+        back = _backend(request)
+        try:
+            view = await back.read(back.read_case, _reader(request, who), case_id)
+            number = (view.get("decision") or {}).get("number", 1)
+            await back.lodge_appeal(who, case_id, number, complaint.strip())
+        except ApiError as error:
+            if error.status in (401, 404) or error.rule == "access.denied":
+                return _error_page(request, who, error)
+            return _appeal_page(request, who, case_id, complaint=complaint, error=_danish(error)[0], status=error.status)
+        note = quote("Din klage er modtaget. Kommunen genvurderer afgørelsen inden 4 uger.")
+        return RedirectResponse(f"/sager/{case_id}?fane=afgoerelse&besked={note}", status_code=303)
+
+    @app.get("/borger", include_in_schema=False, response_class=HTMLResponse)
+    def citizen_home(request: Request, besked: str = "") -> Response:
+        who = _who(request)
+        if who is None:
+            return _login_redirect(request)
+        back = _backend(request)
+        reader = _reader(request, who)
+        try:
+            mine = back.list_cases(reader, ListQuery(limit=MAX_PAGE))["cases"]
+            cases = [_case_view(request, who, row["case_id"]) for row in mine]
+        except ApiError as error:
+            return _error_page(request, who, error)
+        return _render(request, "citizen.html", who=who, cases=cases, message=besked)
+
+    @app.get("/hold", include_in_schema=False, response_class=HTMLResponse)
+    def member_home(request: Request, besked: str = "") -> Response:
+        """A volunteer's, relative's or staff member's landing page: the cases whose team they are on,
+        and what the citizen's consent lets them see."""
+        who = _who(request)
+        if who is None:
+            return _login_redirect(request)
+        back = _backend(request)
+        reader = _reader(request, who)
+        try:
+            rows = back.list_cases(reader, ListQuery(limit=MAX_PAGE))["cases"]
+        except ApiError as error:
+            return _error_page(request, who, error)
+        cases = []
+        for row in rows:
+            entry: dict[str, Any] = {"case_id": row["case_id"], "phase_label": row["phase_label"], "view": None, "refusal": None}
+            try:
+                entry.update(_case_view(request, who, row["case_id"]))
+            except ApiError as error:
+                entry["refusal"] = _danish(error)[0]
+            cases.append(entry)
+        try:
+            invitations = {t["case_id"] for t in back.tasks(reader, MAX_PAGE) if t["kind"] == "answer_invitation"}
+        except ApiError:
+            invitations = set()
+        return _render(request, "member.html", who=who, cases=cases, invitations=invitations, message=besked)
 
     @app.get("/revision", include_in_schema=False, response_class=HTMLResponse)
     def audit_home(request: Request) -> Response:
@@ -348,61 +616,11 @@ def build_pages(app: FastAPI) -> None:
             headers={"Content-Disposition": f'attachment; filename="samskab-{case_id}.json"'},
         )
 
-    @app.get("/borger", include_in_schema=False, response_class=HTMLResponse)
-    def citizen_home(request: Request) -> Response:
-        who = _who(request)
-        if who is None:
-            return _login_redirect(request)
-        back = _backend(request)
-        reader = _reader(request, who)
-        try:
-            mine = back.list_cases(reader, ListQuery(limit=MAX_PAGE))["cases"]
-            cases = [
-                {"view": back.read_case(reader, row["case_id"]), "reads": back.access_log_of(reader, row["case_id"])}
-                for row in mine
-            ]
-        except ApiError as error:
-            return _error_page(request, who, error)
-        return _render(request, "citizen.html", who=who, cases=cases)
 
-
-def _case_page(
-    request: Request,
-    who: Subject,
-    case_id: str,
-    *,
-    message: str = "",
-    failed: str | None = None,
-    error: ApiError | None = None,
-    values: dict[str, str] | None = None,
-    multi: dict[str, list[str]] | None = None,
-    status: int = 200,
-) -> HTMLResponse:
-    back = _backend(request)
-    reader = _reader(request, who)
+def _appeal_page(request: Request, who: Subject, case_id: str, *, complaint: str = "", error: str = "",
+                 status: int = 200) -> HTMLResponse:  # fmt: skip
     try:
-        view = back.read_case(reader, case_id)
-        timeline = back.timeline(reader, case_id)
+        case = _case_view(request, who, case_id)
     except ApiError as read_error:
         return _error_page(request, who, read_error)
-    forms = [
-        {"type": name, "title": COMMAND_TITLES.get(name, COMMANDS[name].title), "fields": form_fields(COMMANDS[name])}
-        for name in view.get("allowed_now", [])
-        if name in COMMANDS
-    ]
-    return _render(
-        request,
-        "case.html",
-        status=status,
-        who=who,
-        case_id=case_id,
-        view=view,
-        timeline=timeline,
-        forms=forms,
-        message=message,
-        failed=failed,
-        error=error,
-        error_field=top_field(_within(error.field, failed)) if error else None,
-        values=values or {},
-        multi=multi or {},
-    )
+    return _render(request, "appeal.html", status=status, who=who, case_id=case_id, complaint=complaint, error=error, **case)
