@@ -80,7 +80,10 @@ TEAM_ROLES = frozenset({Role.STAFF, Role.VOLUNTEER, Role.RELATIVE})
 COMMANDS_BY_ROLE: dict[Role, frozenset[str]] = {
     Role.CITIZEN: frozenset(
         {"register_need", "approve_team", "answer_plan", "give_consent", "revoke_consent", "record_observation",
-         "lodge_appeal", "withdraw_appeal"}
+         "lodge_appeal", "withdraw_appeal",
+         # the citizen's own say in the visitation: the deciders accept these only from the citizen
+         "answer_hearing", "consent_to_obtain_information", "record_citizens_choice", "request_to_comment",
+         "submit_comment"}
     ),  # fmt: skip
     Role.STAFF: frozenset({"answer_invitation", "record_observation", "schedule_meeting", "record_meeting"}),
     Role.VOLUNTEER: frozenset({"answer_invitation", "record_observation"}),

@@ -458,7 +458,7 @@ def build_pages(app: FastAPI) -> None:
         multi = {k: [v for v in form.getlist(k) if isinstance(v, str)] for k in form.keys()}
         who = _who(request)
         if who is None:  # the session ran out while the person typed: log in again, keeping the text
-            return _render(request, "login.html", status=401, naeste=request.url.path, draft=_draft(values, multi),
+            return login_page(request, status=401, naeste=request.url.path, draft=_draft(values, multi),
                            error={"field": "token", "text": "Du er blevet logget ud. Log ind igen; det, du skrev, er gemt og vises igen."})  # fmt: skip
         if command_type not in COMMANDS:
             return _error_page(request, who, ApiError(404, f"ukendt handling {command_type}", rule="case.not_found"))
@@ -515,7 +515,7 @@ def build_pages(app: FastAPI) -> None:
         complaint = str(form.get("complaint", ""))
         who = _who(request)
         if who is None:
-            return _render(request, "login.html", status=401, naeste=f"/sager/{case_id}/klage",
+            return login_page(request, status=401, naeste=f"/sager/{case_id}/klage",
                            draft=_draft({"complaint": complaint}, {}),
                            error={"field": "token", "text": "Du er blevet logget ud. Log ind igen; din klage er gemt og vises igen."})  # fmt: skip
         if len(complaint.strip()) < 3:

@@ -141,6 +141,17 @@ EVENT_TITLES = {
 
 #: Labels of the forms' fields, by their path without list indices ("plan.goals.description").
 FIELD_LABELS = {
+    # issue 23's rules: the Elder Act, partshøring's exceptions, reasons, information routes, declarations
+    "covered": "Omfattet af ældreloven (behovet skyldes alder)",
+    "hearing_exception": "Undtagelse fra partshøring",
+    "hearing_exception.ground": "Hvilken undtagelse (forvaltningslovens § 19, stk. 2)",
+    "rests_on": "Retsregler, afgørelsen hviler på (forvaltningslovens § 24)",
+    "adverse": "Oplysningen er til ugunst for borgeren",
+    "ground": "Grundlag",
+    "route": "Hvordan oplysningen kom til kommunen",
+    "trial": "Forsøgsordning, valget sker under",
+    "reference": "Hvor den underskrevne erklæring er journaliseret",
+    "signed_on": "Underskrevet den",
     "reason": "Begrundelse",
     "accept": "Dit svar",
     "approve": "Dit svar",
@@ -275,6 +286,19 @@ FIELD_HELP = {
 
 #: Danish for the domain's enum values, by the enum's class name.
 ENUM_LABELS: dict[str, dict[str, str]] = {
+    "HearingExceptionGround": {
+        "unproblematic": "Nr. 1: afgørelsen kan uden betænkelighed træffes på det foreliggende grundlag",
+        "statutory_deadline": "Nr. 2: ventetiden ville overskride en lovbestemt frist",
+        "overriding_interests": "Nr. 3: hensyn til offentlige eller private interesser går forud",
+        "no_access_right": "Nr. 4: borgeren har ikke ret til aktindsigt i oplysningen",
+    },
+    "InformationRoute": {
+        "citizen": "Fra borgeren selv",
+        "consent": "Indhentet med borgerens samtykke (retssikkerhedslovens § 11 a)",
+        "unsolicited": "Modtaget uden at være bedt om det (noteret)",
+        "own_finding": "Kommunens egen iagttagelse, fx et hjemmebesøg",
+        "without_consent": "Udvekslet uden samtykke (retssikkerhedslovens § 11 c)",
+    },
     "Outcome": {"granted": "Bevilget", "partly_granted": "Delvist bevilget", "refused": "Afslag"},
     "InformationCategory": {
         "need": "Dit behov, som du fortalte det",

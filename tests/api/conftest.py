@@ -85,8 +85,7 @@ class Api:
             scenario.answer(RELATIVE),
             scenario.declaration(scenario.VOLUNTEER),
             scenario.declaration(RELATIVE),
-            scenario.declaration(scenario.VOLUNTEER),
-    scenario.consent(scenario.VOLUNTEER),
+            scenario.consent(scenario.VOLUNTEER),
         ]:
             response = await self.give(case_id, command)
             assert response.status_code == 200, (command["type"], response.text)

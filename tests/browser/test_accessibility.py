@@ -58,12 +58,13 @@ async def test_every_page_in_every_phase_passes_axe_in_danish_without_sideways_s
 
     steps = {
         "visitation": [{"type": "open_visitation", "actor": scenario.CASEWORKER}, scenario.assessment()],
-        "team": [scenario.decision("partly_granted", "Støtte i 3 timer; mere er ikke nødvendigt nu"),
+        "team": [*scenario.heard(), scenario.decision("partly_granted", "Støtte i 3 timer; mere er ikke nødvendigt nu"),
                  scenario.invite(scenario.VOLUNTEER, "Karim Ali", "volunteer", "Røde Kors"),
                  scenario.invite(scenario.STAFF, "Lise Madsen", "staff", "Jobcenter"),
                  scenario.invite(RELATIVE, "Maria Holm", "relative", "Familien"),
                  scenario.answer(scenario.VOLUNTEER), scenario.answer(scenario.STAFF), scenario.answer(RELATIVE),
-                 scenario.consent(scenario.VOLUNTEER), scenario.approve_team(), scenario.propose_plan()],
+                 scenario.declaration(scenario.VOLUNTEER), scenario.consent(scenario.VOLUNTEER),
+                 scenario.approve_team(), scenario.propose_plan()],
         "pilot": [scenario.accept_plan(), scenario.start_pilot(), scenario.schedule_meeting(), scenario.observation(scenario.VOLUNTEER)],
         "evaluation": [scenario.record_meeting(), scenario.complete_pilot()],
         "closed": [scenario.evaluation(), scenario.close()],

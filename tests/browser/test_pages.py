@@ -112,9 +112,11 @@ async def _team_case(api, case_id):
     for command in [
         {"type": "open_visitation", "actor": scenario.CASEWORKER},
         scenario.assessment(),
+        *scenario.heard(),  # FVL § 19: heard on the assessment before a decision against them
         scenario.decision("partly_granted", "Tre timer om ugen er nok nu"),
         scenario.invite(scenario.VOLUNTEER, "Karim Ali", "volunteer", "Røde Kors"),
         scenario.answer(scenario.VOLUNTEER),
+        scenario.declaration(scenario.VOLUNTEER),  # the tavshedserklæring before the citizen's consent
     ]:
         response = await api.give(case_id, command)
         assert response.status_code == 200, response.text
