@@ -24,6 +24,11 @@ The grounds:
 - The citizen sees their own case, and when and why it was read, with the
   reader's role, not the employees' identities (``legal.GDPR_15_LOG``: art. 15
   as the EU Court read it in C-579/21 and Datatilsynet applied it).
+- A partsrepræsentant or værge (forvaltningslovens § 8) reads the case as the
+  citizen does while their fuldmagt is in force, and gives the commands it
+  covers (the decider checks the fuldmagt's scope and period); a bisidder
+  stands beside the citizen and gets no access of their own
+  (``domain/representatives.py``).
 - An auditor reads everything and writes nothing.
 - An administrator runs the system: lists, deadlines, reports and the log's
   verification, but no one's personal data and no commands.
@@ -38,6 +43,7 @@ from enum import StrEnum
 from domain.case import SYSTEM_COMMAND_TYPES, CaseState
 from domain.consent import InformationCategory
 from domain.messages import Role
+from domain.representatives import Representation
 from domain.team import InvitationStatus, MemberKind
 
 
@@ -204,7 +210,7 @@ def may(
     if action in CASE_ACTIONS and state is None:
         return _deny("no such case")
     if action is Action.ACT:
-        return _may_act(who, state, command_type)
+        return _may_act(who, state, command_type, at)
     if action is Action.OPEN_CASE:
         return _may_open(who, command_type)
     return _may_read(who, action, state, at)
@@ -218,7 +224,17 @@ def _may_open(who: Subject, command_type: str | None) -> Decision:
     return _deny(f"a {who.role.value} does not open cases; tell the caseworker about the need")
 
 
-def _may_act(who: Subject, state: CaseState, command_type: str | None) -> Decision:
+def representation_of(who: Subject, state: CaseState, at: datetime | None) -> Representation | None:
+    """The representation in force for this person on this case at ``at`` that lets them act for the citizen."""
+    if who.role is not Role.REPRESENTATIVE or at is None:
+        return None
+    for representation in state.representatives.values():
+        if representation.person_id == who.person_id and representation.kind.acts_for_citizen and representation.in_force(at.date()):
+            return representation
+    return None
+
+
+def _may_act(who: Subject, state: CaseState, command_type: str | None, at: datetime | None = None) -> Decision:
     if command_type in SYSTEM_COMMANDS:
         return _deny(f"'{command_type}' is given by the case itself, not by a person")
     if who.role is Role.AUDITOR:
@@ -229,6 +245,15 @@ def _may_act(who: Subject, state: CaseState, command_type: str | None) -> Decisi
         if command_type in CITIZEN_ONLY_COMMANDS:
             return _deny(f"'{command_type}' is the citizen's own decision; a caseworker cannot give it for them")
         return _allow("case officers act on the municipality's cases")
+    if who.role is Role.REPRESENTATIVE:
+        representation = representation_of(who, state, at)
+        if representation is None:
+            return _deny(f"{who.person_id} has no fuldmagt in force on this case (forvaltningslovens § 8)")
+        if command_type not in representation.scope:
+            return _deny(
+                f"your fuldmagt covers {', '.join(representation.scope)}, not '{command_type}' (forvaltningslovens § 8)"
+            )
+        return _allow("a representative acts for the citizen within the fuldmagt (forvaltningslovens § 8)")
     allowed = COMMANDS_BY_ROLE.get(who.role, frozenset())
     if command_type not in allowed:
         return _deny(f"a {who.role.value} may not give '{command_type}'; allowed: {', '.join(sorted(allowed))}")
@@ -275,6 +300,13 @@ def _may_read(who: Subject, action: Action, state: CaseState | None, at: datetim
         if is_own_case(who, state):
             return _allow("the citizen reads their own case and who has read it")
         return _deny("a citizen reads only their own case")
+    if role is Role.REPRESENTATIVE:
+        if representation_of(who, state, at) is not None:
+            return _allow("a partsrepræsentant or værge reads the case as the citizen does (forvaltningslovens § 8)")
+        return _deny(
+            f"{who.person_id} has no fuldmagt in force on this case; a bisidder gets no access of their own "
+            "(forvaltningslovens § 8)"
+        )
     if action is Action.READ_ACCESS_LOG:
         return _deny("who has read a case is for the citizen, case officers and auditors")
     status = team_status(who, state)
