@@ -12,9 +12,11 @@ The grounds:
   and 9(2)(b)/(h) with Serviceloven and retssikkerhedsloven), limited to what
   is necessary (art. 5(1)(c), 25 and 32: need-to-know). Their duty of
   confidentiality (forvaltningslovens § 27) binds what they may pass on; it
-  grants no access and is not the reason anyone may read a case. (Today every
-  case officer of the municipality still reads every case: the team or unit a
-  case belongs to is not yet data; see the README's open points.)
+  grants no access and is not the reason anyone may read a case. A case
+  officer whose token names a unit reads and acts only on the cases of that
+  unit and on cases with no unit yet (``domain/units.py``). A token without a
+  unit claim still opens every case of the municipality: an installation that
+  has not organised its staff in units yet (a choice, not the law).
 - Municipal staff on a citizen's team read that case and act as team members;
   staff not on the team see nothing.
 - Volunteers and relatives are outside the municipality: they see only the
@@ -133,6 +135,7 @@ class Subject:
     role: Role
     municipality: str
     cpr: str | None = None  # only a citizen's token carries it
+    unit: str | None = None  # the case officer's team or unit (need-to-know)
 
 
 @dataclass(frozen=True, slots=True)
@@ -234,6 +237,18 @@ def representation_of(who: Subject, state: CaseState, at: datetime | None) -> Re
     return None
 
 
+def outside_unit(who: Subject, state: CaseState) -> bool:
+    """Need-to-know (GDPR art. 5(1)(c), 25, 32): a case officer with a unit, on a case of another unit."""
+    return who.role in CASE_OFFICERS and who.unit is not None and state.unit is not None and state.unit != who.unit
+
+
+def _other_unit(who: Subject, state: CaseState) -> Decision:
+    return _deny(
+        f"the case belongs to unit {state.unit}, you to unit {who.unit}: case officers see the cases of their own "
+        "unit (need-to-know, databeskyttelsesforordningens art. 5, stk. 1, litra c, og art. 25)"
+    )
+
+
 def _may_act(who: Subject, state: CaseState, command_type: str | None, at: datetime | None = None) -> Decision:
     if command_type in SYSTEM_COMMANDS:
         return _deny(f"'{command_type}' is given by the case itself, not by a person")
@@ -242,6 +257,8 @@ def _may_act(who: Subject, state: CaseState, command_type: str | None, at: datet
     if who.role is Role.ADMINISTRATOR:
         return _deny("an administrator runs the system but does not act on cases")
     if who.role in CASE_OFFICERS:
+        if outside_unit(who, state):
+            return _other_unit(who, state)
         if command_type in CITIZEN_ONLY_COMMANDS:
             return _deny(f"'{command_type}' is the citizen's own decision; a caseworker cannot give it for them")
         return _allow("case officers act on the municipality's cases")
@@ -295,6 +312,8 @@ def _may_read(who: Subject, action: Action, state: CaseState | None, at: datetim
             return _allow("deadlines show where a case stands, not what it is about")
         return _deny("an administrator does not read cases' personal data")
     if role in CASE_OFFICERS:
+        if outside_unit(who, state):
+            return _other_unit(who, state)
         return _allow("case officers read the cases their work needs (need-to-know); FVL § 27 binds, it grants nothing")
     if role is Role.CITIZEN:
         if is_own_case(who, state):

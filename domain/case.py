@@ -151,6 +151,7 @@ from domain.representatives import (
     end_representation,
     record_representative,
 )
+from domain.units import AssignUnit, UnitAssigned, assign_unit
 from domain.personalised import CitizensChoiceRecorded, RecordCitizensChoice, record_choice
 from domain.visitation import (
     VISITATION_EVENTS,
@@ -213,6 +214,7 @@ CaseCommand = Annotated[
         SubmitComment,
         RecordRepresentative,
         EndRepresentation,
+        AssignUnit,
     ],
     Field(discriminator="type"),
 ]
@@ -274,6 +276,7 @@ CaseEvent = Annotated[
         CommentSubmitted,
         RepresentativeRecorded,
         RepresentationEnded,
+        UnitAssigned,
     ],
     Field(discriminator="type"),
 ]
@@ -326,6 +329,8 @@ class CaseState(BaseModel):
     missed_deadlines: tuple[DeadlineMissed, ...] = ()
     visitation: VisitationRecord = Field(default_factory=VisitationRecord)
     closed_reason: str | None = None
+    #: The team or unit the case belongs to (need-to-know, domain/units.py); None until assigned.
+    unit: str | None = None
     #: Representatives and their fuldmagter by number (FVL § 8, domain/representatives.py).
     representatives: dict[int, Representation] = Field(default_factory=dict)
 
@@ -407,7 +412,7 @@ ALLOWED: dict[Phase, tuple[type[Command], ...]] = {
     Phase.CLOSED: (),
 }
 # A citizen may be represented or assisted at any stage of the case (FVL § 8).
-REPRESENTATION_COMMANDS = (RecordRepresentative, EndRepresentation)
+REPRESENTATION_COMMANDS = (RecordRepresentative, EndRepresentation, AssignUnit)
 for _phase in (Phase.NEED, Phase.VISITATION, Phase.TEAM, Phase.PILOT, Phase.EVALUATION, Phase.REFUSED):
     ALLOWED[_phase] = (*ALLOWED[_phase], *REPRESENTATION_COMMANDS)
 # After a decision its appeal runs alongside; a reconsideration that changes the
@@ -861,6 +866,7 @@ _DECIDERS: dict[type[Command], Callable[[CaseState, Command], list[Event]]] = {
     RecordCheckIn: _record_check_in,
     RecordRepresentative: record_representative,
     EndRepresentation: end_representation,
+    AssignUnit: assign_unit,
 }
 
 #: The type names of the commands the workflows give themselves when a timer fires.
@@ -989,6 +995,8 @@ def _apply(state: CaseState, event: Event) -> CaseState:
         case RepresentativeRecorded():
             representation = Representation(**event.model_dump(include=set(Representation.model_fields) - {"ended_at"}))
             return state.model_copy(update={"representatives": {**state.representatives, event.number: representation}})
+        case UnitAssigned():
+            return state.model_copy(update={"unit": event.unit})
         case RepresentationEnded():
             ended = state.representatives[event.number].model_copy(update={"ended_at": event.occurred_at})
             return state.model_copy(update={"representatives": {**state.representatives, event.number: ended}})

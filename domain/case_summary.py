@@ -93,6 +93,8 @@ class CaseSummary:
     version: int
     last_changed_at: datetime | None
     team: tuple[TeamEntry, ...] = field(default=())
+    #: The unit the case belongs to (need-to-know); None until assigned.
+    unit: str | None = None
 
     @property
     def is_open(self) -> bool:
@@ -171,6 +173,7 @@ def summarise(state, deadlines: PhaseDeadlines, appeal: AppealState | None = Non
         version=state.version,
         last_changed_at=None,
         team=tuple(TeamEntry(m.person_id, m.kind, m.status) for m in state.team.values()),
+        unit=state.unit,
     )
 
 

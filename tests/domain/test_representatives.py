@@ -74,3 +74,19 @@ def test_access_follows_the_fuldmagt_in_force():
     assert not may(who, Action.ACT, state=state, at=NOW, command_type="submit_comment")
     assert not may(who, Action.READ_CASE, state=state, at=datetime(2027, 1, 2, tzinfo=NOW.tzinfo))
     assert not may(Subject("adv-x", Role.REPRESENTATIVE, "0101"), Action.READ_CASE, state=state, at=NOW)
+
+
+# -- need-to-know: the unit a case belongs to -------------------------------------------
+
+
+def test_a_case_officer_of_another_unit_is_refused_and_one_of_the_same_unit_or_no_unit_let_through():
+    """GDPR art. 5, stk. 1, litra c, art. 25 and 32 (need-to-know); the unit itself is the municipality's data."""
+    state = after(assessed(), {"type": "assign_unit", "actor": CW, "unit": "unit-a"})
+    assert state.unit == "unit-a"
+    other = may(Subject("cw-bent", Role.CASEWORKER, "0101", unit="unit-b"), Action.READ_CASE, state=state, at=NOW)
+    assert not other and "unit unit-a" in other.reason and "art. 5" in other.reason
+    assert not may(Subject("cw-bent", Role.CASEWORKER, "0101", unit="unit-b"), Action.ACT, state=state, at=NOW,
+                   command_type="record_case_information")  # fmt: skip
+    assert may(Subject("cw-alma", Role.CASEWORKER, "0101", unit="unit-a"), Action.READ_CASE, state=state, at=NOW)
+    assert may(Subject("cw-bent", Role.CASEWORKER, "0101", unit="unit-b"), Action.READ_CASE, state=assessed(), at=NOW)
+    assert refused(state, {"type": "assign_unit", "actor": CW, "unit": "unit-b"}).rule == "unit.move_needs_reason"
