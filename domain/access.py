@@ -144,6 +144,8 @@ class Decision:
     reason: str
     #: For a volunteer or relative: the categories they may see; None means all.
     categories: frozenset[InformationCategory] | None = None
+    #: Whether the health-related conditions of the assessment are shown (a separate category).
+    health: bool = True
 
     def __bool__(self) -> bool:
         return self.allowed
@@ -155,8 +157,10 @@ NO_DECLARATION = (
 )
 
 
-def _allow(reason: str, categories: frozenset[InformationCategory] | None = None) -> Decision:
-    return Decision(True, reason, categories)
+def _allow(reason: str, categories: frozenset[InformationCategory] | None = None, *, health: bool | None = None) -> Decision:
+    if health is None:
+        health = categories is None or InformationCategory.HEALTH in categories
+    return Decision(True, reason, categories, health)
 
 
 def _deny(reason: str) -> Decision:
@@ -332,7 +336,10 @@ def _may_read(who: Subject, action: Action, state: CaseState | None, at: datetim
     if role is Role.STAFF:
         member = state.team.get(who.person_id)
         if status is InvitationStatus.JOINED and member is not None and member.kind is MemberKind.STAFF:
-            return _allow("municipal staff on the team read the case under the duty of confidentiality")
+            # their part of the plan needs the case, not the citizen's health: that only with the citizen's consent
+            health = at is not None and state.consent_covers(who.person_id, InformationCategory.HEALTH, at)
+            return _allow("municipal staff on the team read the case under the duty of confidentiality"
+                          + ("" if health else "; health conditions only with the citizen's consent"), health=health)  # fmt: skip
         return _deny(f"{who.person_id} is not staff on this citizen's team")
     if role in OUTSIDERS:
         if status is not InvitationStatus.JOINED:
@@ -371,13 +378,34 @@ def identity_fields(event_type: str) -> tuple[str, ...]:
 def visible_payload(decision: Decision, event_type: str, payload: dict) -> dict:
     """An event's payload cut to what ``decision`` lets through: without the citizen's
     identity for a reader limited to consented categories."""
+    if not decision.health and event_type == "assessment_recorded":
+        payload = without_health(payload)
     if decision.categories is None:
         return payload
     return {k: v for k, v in payload.items() if k not in identity_fields(event_type)}
 
 
+#: The FFB condition areas whose conditions are health information (GDPR art. 9;
+#: the areas of "Funktioner og forhold" but "Sociale forhold").
+HEALTH_AREAS = frozenset({"Mentale funktioner", "Sundhedsforhold", "Fysiske funktioner"})
+
+
+def is_health_condition(condition: dict) -> bool:
+    area = condition.get("area") or {}
+    return area.get("display") in HEALTH_AREAS
+
+
+def without_health(assessment: dict | None) -> dict | None:
+    """An assessment (as JSON) without its health-related conditions."""
+    if not assessment:
+        return assessment
+    return {**assessment, "conditions": [c for c in assessment.get("conditions", []) if not is_health_condition(c)]}
+
+
 def visible_state(decision: Decision, state: dict) -> dict:
     """The case's state (as JSON) cut down to what ``decision`` lets through."""
+    if not decision.health and state.get("assessment"):
+        state = {**state, "assessment": without_health(state["assessment"])}
     if decision.categories is None:
         return state
     fields = set(ALWAYS_VISIBLE)

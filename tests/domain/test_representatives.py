@@ -90,3 +90,22 @@ def test_a_case_officer_of_another_unit_is_refused_and_one_of_the_same_unit_or_n
     assert may(Subject("cw-alma", Role.CASEWORKER, "0101", unit="unit-a"), Action.READ_CASE, state=state, at=NOW)
     assert may(Subject("cw-bent", Role.CASEWORKER, "0101", unit="unit-b"), Action.READ_CASE, state=assessed(), at=NOW)
     assert refused(state, {"type": "assign_unit", "actor": CW, "unit": "unit-b"}).rule == "unit.move_needs_reason"
+
+
+# -- health information as a separate category ------------------------------------------
+
+
+def test_staff_on_the_team_see_the_assessment_without_health_conditions():
+    """GDPR art. 9 (health data) and art. 5, stk. 1, litra c: staff read what their part of the plan needs."""
+    from domain.access import Decision, visible_payload, visible_state
+
+    assessment = {"conditions": [{"condition": {"display": "Hukommelse"}, "area": {"display": "Mentale funktioner"}},
+                                 {"condition": {"display": "Arbejde"}, "area": {"display": "Samfundsliv"}}]}  # fmt: skip
+    staff = Decision(True, "staff", None, health=False)
+    shown = visible_state(staff, {"case_id": "c", "assessment": assessment})
+    assert [c["area"]["display"] for c in shown["assessment"]["conditions"]] == ["Samfundsliv"]
+    assert len(visible_payload(staff, "assessment_recorded", assessment)["conditions"]) == 1
+    officer = Decision(True, "caseworker")
+    assert len(visible_state(officer, {"assessment": assessment})["assessment"]["conditions"]) == 2
+    staff_state = after(assessed(), {"type": "assign_unit", "actor": CW, "unit": "unit-a"})
+    assert not may(Subject("jc-lise", Role.STAFF, "0101"), Action.READ_CASE, state=staff_state, at=NOW)
