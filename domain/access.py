@@ -88,7 +88,7 @@ TEAM_ROLES = frozenset({Role.STAFF, Role.VOLUNTEER, Role.RELATIVE})
 COMMANDS_BY_ROLE: dict[Role, frozenset[str]] = {
     Role.CITIZEN: frozenset(
         {"register_need", "approve_team", "answer_plan", "give_consent", "revoke_consent", "record_observation",
-         "lodge_appeal", "withdraw_appeal"}
+         "lodge_appeal", "withdraw_appeal", "request_file_access"}
     ),  # fmt: skip
     Role.STAFF: frozenset({"answer_invitation", "record_observation", "schedule_meeting", "record_meeting"}),
     Role.VOLUNTEER: frozenset({"answer_invitation", "record_observation"}),

@@ -151,6 +151,15 @@ from domain.representatives import (
     end_representation,
     record_representative,
 )
+from domain.file_access import (
+    AnswerFileAccess,
+    FileAccessAnswered,
+    FileAccessRequest,
+    FileAccessRequested,
+    RequestFileAccess,
+    answer_file_access,
+    request_file_access,
+)
 from domain.units import AssignUnit, UnitAssigned, assign_unit
 from domain.personalised import CitizensChoiceRecorded, RecordCitizensChoice, record_choice
 from domain.visitation import (
@@ -215,6 +224,8 @@ CaseCommand = Annotated[
         RecordRepresentative,
         EndRepresentation,
         AssignUnit,
+        RequestFileAccess,
+        AnswerFileAccess,
     ],
     Field(discriminator="type"),
 ]
@@ -277,6 +288,8 @@ CaseEvent = Annotated[
         RepresentativeRecorded,
         RepresentationEnded,
         UnitAssigned,
+        FileAccessRequested,
+        FileAccessAnswered,
     ],
     Field(discriminator="type"),
 ]
@@ -331,6 +344,8 @@ class CaseState(BaseModel):
     closed_reason: str | None = None
     #: The team or unit the case belongs to (need-to-know, domain/units.py); None until assigned.
     unit: str | None = None
+    #: Requests for aktindsigt by number (FVL § 9, domain/file_access.py).
+    file_access_requests: dict[int, FileAccessRequest] = Field(default_factory=dict)
     #: Representatives and their fuldmagter by number (FVL § 8, domain/representatives.py).
     representatives: dict[int, Representation] = Field(default_factory=dict)
 
@@ -412,7 +427,7 @@ ALLOWED: dict[Phase, tuple[type[Command], ...]] = {
     Phase.CLOSED: (),
 }
 # A citizen may be represented or assisted at any stage of the case (FVL § 8).
-REPRESENTATION_COMMANDS = (RecordRepresentative, EndRepresentation, AssignUnit)
+REPRESENTATION_COMMANDS = (RecordRepresentative, EndRepresentation, AssignUnit, RequestFileAccess, AnswerFileAccess)
 for _phase in (Phase.NEED, Phase.VISITATION, Phase.TEAM, Phase.PILOT, Phase.EVALUATION, Phase.REFUSED):
     ALLOWED[_phase] = (*ALLOWED[_phase], *REPRESENTATION_COMMANDS)
 # After a decision its appeal runs alongside; a reconsideration that changes the
@@ -867,6 +882,8 @@ _DECIDERS: dict[type[Command], Callable[[CaseState, Command], list[Event]]] = {
     RecordRepresentative: record_representative,
     EndRepresentation: end_representation,
     AssignUnit: assign_unit,
+    RequestFileAccess: request_file_access,
+    AnswerFileAccess: answer_file_access,
 }
 
 #: The type names of the commands the workflows give themselves when a timer fires.
@@ -995,6 +1012,12 @@ def _apply(state: CaseState, event: Event) -> CaseState:
         case RepresentativeRecorded():
             representation = Representation(**event.model_dump(include=set(Representation.model_fields) - {"ended_at"}))
             return state.model_copy(update={"representatives": {**state.representatives, event.number: representation}})
+        case FileAccessRequested():
+            request = FileAccessRequest(number=event.number, requested_at=event.occurred_at, due_at=event.due_at)
+            return state.model_copy(update={"file_access_requests": {**state.file_access_requests, event.number: request}})
+        case FileAccessAnswered():
+            answered = state.file_access_requests[event.number].model_copy(update={"answered": event.outcome})
+            return state.model_copy(update={"file_access_requests": {**state.file_access_requests, event.number: answered}})
         case UnitAssigned():
             return state.model_copy(update={"unit": event.unit})
         case RepresentationEnded():

@@ -58,6 +58,7 @@ _FIELDS: dict[str, tuple[str, ...]] = {
     # FVL § 8: who represents the citizen, and why a representation ended.
     "representative_recorded": ("name",),
     "representation_ended": ("reason",),
+    "file_access_answered": ("reasons",),
 }
 
 #: The event type whose payload identifies the citizen, and the path of the
