@@ -132,10 +132,11 @@ def dev_up() -> None:
 
 @dev_app.command("token")
 def dev_token(
-    role: Annotated[str, typer.Option(help="citizen, caseworker, team_lead, staff, volunteer, relative, auditor, administrator")],
+    role: Annotated[str, typer.Option(help="citizen, caseworker, team_lead, staff, volunteer, relative, representative, auditor, administrator")],
     user: Annotated[str, typer.Option(help="The person's id")],
     cpr: Annotated[str | None, typer.Option(help="A citizen's CPR number (a citizen's token needs it)")] = None,
     municipality: Annotated[str | None, typer.Option(help="Kommunekode (default: the installation's)")] = None,
+    unit: Annotated[str | None, typer.Option(help="A case officer's team or unit (need-to-know)")] = None,
     hours: Annotated[float, typer.Option(help="How long the token is valid")] = 8.0,
 ) -> None:
     """Issue a bearer token for local use (signed with the configured key)."""
@@ -145,7 +146,7 @@ def dev_token(
 
     try:
         token = issue_token(
-            get_settings(), person_id=user, role=role, cpr=cpr, municipality=municipality, ttl=timedelta(hours=hours)
+            get_settings(), person_id=user, role=role, cpr=cpr, municipality=municipality, unit=unit, ttl=timedelta(hours=hours)
         )
     except ValueError as error:
         raise _fail(str(error), 2) from None

@@ -9,6 +9,8 @@ and for tests; in production the municipality's identity provider issues them.
 
 from __future__ import annotations
 
+import re
+
 import threading
 import time
 from collections.abc import Callable
@@ -17,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 import jwt
 
 from app.settings import Settings
+from domain.units import UNIT_PATTERN
 from domain.access import Subject
 from domain.citizen import normalise_cpr
 from domain.messages import Role
@@ -38,6 +41,7 @@ def issue_token(
     role: Role | str,
     municipality: str | None = None,
     cpr: str | None = None,
+    unit: str | None = None,
     ttl: timedelta = DEFAULT_TTL,
     now: datetime | None = None,
 ) -> str:
@@ -57,6 +61,8 @@ def issue_token(
     }
     if cpr:
         claims["cpr"] = cpr
+    if unit:
+        claims["unit"] = unit
     if settings.jwt_issuer:
         claims["iss"] = settings.jwt_issuer
     key = settings.jwt_signing_key or settings.jwt_key
@@ -138,7 +144,10 @@ def _verify(settings: Settings, token: str) -> tuple[Subject, float]:
             cpr = normalise_cpr(cpr)
         except ValueError:
             raise InvalidToken("the token's 'cpr' is not a CPR number (10 ASCII digits, DDMMYY-SSSS)") from None
-    subject = Subject(person_id=person, role=role, municipality=municipality, cpr=cpr)
+    unit = claims.get("unit")
+    if unit is not None and (not isinstance(unit, str) or not re.fullmatch(UNIT_PATTERN, unit)):
+        raise InvalidToken("the token's 'unit' must name a unit: letters, digits, '.', '_' or '-', at most 64")
+    subject = Subject(person_id=person, role=role, municipality=municipality, cpr=cpr, unit=unit)
     return subject, float(claims["exp"])
 
 

@@ -12,9 +12,11 @@ The grounds:
   and 9(2)(b)/(h) with Serviceloven and retssikkerhedsloven), limited to what
   is necessary (art. 5(1)(c), 25 and 32: need-to-know). Their duty of
   confidentiality (forvaltningslovens § 27) binds what they may pass on; it
-  grants no access and is not the reason anyone may read a case. (Today every
-  case officer of the municipality still reads every case: the team or unit a
-  case belongs to is not yet data; see the README's open points.)
+  grants no access and is not the reason anyone may read a case. A case
+  officer whose token names a unit reads and acts only on the cases of that
+  unit and on cases with no unit yet (``domain/units.py``). A token without a
+  unit claim still opens every case of the municipality: an installation that
+  has not organised its staff in units yet (a choice, not the law).
 - Municipal staff on a citizen's team read that case and act as team members;
   staff not on the team see nothing.
 - Volunteers and relatives are outside the municipality: they see only the
@@ -24,6 +26,11 @@ The grounds:
 - The citizen sees their own case, and when and why it was read, with the
   reader's role, not the employees' identities (``legal.GDPR_15_LOG``: art. 15
   as the EU Court read it in C-579/21 and Datatilsynet applied it).
+- A partsrepræsentant or værge (forvaltningslovens § 8) reads the case as the
+  citizen does while their fuldmagt is in force, and gives the commands it
+  covers (the decider checks the fuldmagt's scope and period); a bisidder
+  stands beside the citizen and gets no access of their own
+  (``domain/representatives.py``).
 - An auditor reads everything and writes nothing.
 - An administrator runs the system: lists, deadlines, reports and the log's
   verification, but no one's personal data and no commands.
@@ -38,6 +45,7 @@ from enum import StrEnum
 from domain.case import SYSTEM_COMMAND_TYPES, CaseState
 from domain.consent import InformationCategory
 from domain.messages import Role
+from domain.representatives import Representation
 from domain.team import InvitationStatus, MemberKind
 
 
@@ -80,7 +88,7 @@ TEAM_ROLES = frozenset({Role.STAFF, Role.VOLUNTEER, Role.RELATIVE})
 COMMANDS_BY_ROLE: dict[Role, frozenset[str]] = {
     Role.CITIZEN: frozenset(
         {"register_need", "approve_team", "answer_plan", "give_consent", "revoke_consent", "record_observation",
-         "lodge_appeal", "withdraw_appeal",
+         "lodge_appeal", "withdraw_appeal", "request_file_access",
          # the citizen's own say in the visitation: the deciders accept these only from the citizen
          "answer_hearing", "consent_to_obtain_information", "record_citizens_choice", "request_to_comment",
          "submit_comment"}
@@ -130,6 +138,7 @@ class Subject:
     role: Role
     municipality: str
     cpr: str | None = None  # only a citizen's token carries it
+    unit: str | None = None  # the case officer's team or unit (need-to-know)
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,6 +147,8 @@ class Decision:
     reason: str
     #: For a volunteer or relative: the categories they may see; None means all.
     categories: frozenset[InformationCategory] | None = None
+    #: Whether the health-related conditions of the assessment are shown (a separate category).
+    health: bool = True
 
     def __bool__(self) -> bool:
         return self.allowed
@@ -149,8 +160,10 @@ NO_DECLARATION = (
 )
 
 
-def _allow(reason: str, categories: frozenset[InformationCategory] | None = None) -> Decision:
-    return Decision(True, reason, categories)
+def _allow(reason: str, categories: frozenset[InformationCategory] | None = None, *, health: bool | None = None) -> Decision:
+    if health is None:
+        health = categories is None or InformationCategory.HEALTH in categories
+    return Decision(True, reason, categories, health)
 
 
 def _deny(reason: str) -> Decision:
@@ -207,7 +220,7 @@ def may(
     if action in CASE_ACTIONS and state is None:
         return _deny("no such case")
     if action is Action.ACT:
-        return _may_act(who, state, command_type)
+        return _may_act(who, state, command_type, at)
     if action is Action.OPEN_CASE:
         return _may_open(who, command_type)
     return _may_read(who, action, state, at)
@@ -221,7 +234,29 @@ def _may_open(who: Subject, command_type: str | None) -> Decision:
     return _deny(f"a {who.role.value} does not open cases; tell the caseworker about the need")
 
 
-def _may_act(who: Subject, state: CaseState, command_type: str | None) -> Decision:
+def representation_of(who: Subject, state: CaseState, at: datetime | None) -> Representation | None:
+    """The representation in force for this person on this case at ``at`` that lets them act for the citizen."""
+    if who.role is not Role.REPRESENTATIVE or at is None:
+        return None
+    for representation in state.representatives.values():
+        if representation.person_id == who.person_id and representation.kind.acts_for_citizen and representation.in_force(at.date()):
+            return representation
+    return None
+
+
+def outside_unit(who: Subject, state: CaseState) -> bool:
+    """Need-to-know (GDPR art. 5(1)(c), 25, 32): a case officer with a unit, on a case of another unit."""
+    return who.role in CASE_OFFICERS and who.unit is not None and state.unit is not None and state.unit != who.unit
+
+
+def _other_unit(who: Subject, state: CaseState) -> Decision:
+    return _deny(
+        f"the case belongs to unit {state.unit}, you to unit {who.unit}: case officers see the cases of their own "
+        "unit (need-to-know, databeskyttelsesforordningens art. 5, stk. 1, litra c, og art. 25)"
+    )
+
+
+def _may_act(who: Subject, state: CaseState, command_type: str | None, at: datetime | None = None) -> Decision:
     if command_type in SYSTEM_COMMANDS:
         return _deny(f"'{command_type}' is given by the case itself, not by a person")
     if who.role is Role.AUDITOR:
@@ -229,9 +264,20 @@ def _may_act(who: Subject, state: CaseState, command_type: str | None) -> Decisi
     if who.role is Role.ADMINISTRATOR:
         return _deny("an administrator runs the system but does not act on cases")
     if who.role in CASE_OFFICERS:
+        if outside_unit(who, state):
+            return _other_unit(who, state)
         if command_type in CITIZEN_ONLY_COMMANDS:
             return _deny(f"'{command_type}' is the citizen's own decision; a caseworker cannot give it for them")
         return _allow("case officers act on the municipality's cases")
+    if who.role is Role.REPRESENTATIVE:
+        representation = representation_of(who, state, at)
+        if representation is None:
+            return _deny(f"{who.person_id} has no fuldmagt in force on this case (forvaltningslovens § 8)")
+        if command_type not in representation.scope:
+            return _deny(
+                f"your fuldmagt covers {', '.join(representation.scope)}, not '{command_type}' (forvaltningslovens § 8)"
+            )
+        return _allow("a representative acts for the citizen within the fuldmagt (forvaltningslovens § 8)")
     allowed = COMMANDS_BY_ROLE.get(who.role, frozenset())
     if command_type not in allowed:
         return _deny(f"a {who.role.value} may not give '{command_type}'; allowed: {', '.join(sorted(allowed))}")
@@ -277,18 +323,30 @@ def _may_read(who: Subject, action: Action, state: CaseState | None, at: datetim
             return _allow("deadlines show where a case stands, not what it is about")
         return _deny("an administrator does not read cases' personal data")
     if role in CASE_OFFICERS:
+        if outside_unit(who, state):
+            return _other_unit(who, state)
         return _allow("case officers read the cases their work needs (need-to-know); FVL § 27 binds, it grants nothing")
     if role is Role.CITIZEN:
         if is_own_case(who, state):
             return _allow("the citizen reads their own case and who has read it")
         return _deny("a citizen reads only their own case")
+    if role is Role.REPRESENTATIVE:
+        if representation_of(who, state, at) is not None:
+            return _allow("a partsrepræsentant or værge reads the case as the citizen does (forvaltningslovens § 8)")
+        return _deny(
+            f"{who.person_id} has no fuldmagt in force on this case; a bisidder gets no access of their own "
+            "(forvaltningslovens § 8)"
+        )
     if action is Action.READ_ACCESS_LOG:
         return _deny("who has read a case is for the citizen, case officers and auditors")
     status = team_status(who, state)
     if role is Role.STAFF:
         member = state.team.get(who.person_id)
         if status is InvitationStatus.JOINED and member is not None and member.kind is MemberKind.STAFF:
-            return _allow("municipal staff on the team read the case under the duty of confidentiality")
+            # their part of the plan needs the case, not the citizen's health: that only with the citizen's consent
+            health = at is not None and state.consent_covers(who.person_id, InformationCategory.HEALTH, at)
+            return _allow("municipal staff on the team read the case under the duty of confidentiality"
+                          + ("" if health else "; health conditions only with the citizen's consent"), health=health)  # fmt: skip
         return _deny(f"{who.person_id} is not staff on this citizen's team")
     if role in OUTSIDERS:
         if status is not InvitationStatus.JOINED:
@@ -327,13 +385,34 @@ def identity_fields(event_type: str) -> tuple[str, ...]:
 def visible_payload(decision: Decision, event_type: str, payload: dict) -> dict:
     """An event's payload cut to what ``decision`` lets through: without the citizen's
     identity for a reader limited to consented categories."""
+    if not decision.health and event_type == "assessment_recorded":
+        payload = without_health(payload)
     if decision.categories is None:
         return payload
     return {k: v for k, v in payload.items() if k not in identity_fields(event_type)}
 
 
+#: The FFB condition areas whose conditions are health information (GDPR art. 9;
+#: the areas of "Funktioner og forhold" but "Sociale forhold").
+HEALTH_AREAS = frozenset({"Mentale funktioner", "Sundhedsforhold", "Fysiske funktioner"})
+
+
+def is_health_condition(condition: dict) -> bool:
+    area = condition.get("area") or {}
+    return area.get("display") in HEALTH_AREAS
+
+
+def without_health(assessment: dict | None) -> dict | None:
+    """An assessment (as JSON) without its health-related conditions."""
+    if not assessment:
+        return assessment
+    return {**assessment, "conditions": [c for c in assessment.get("conditions", []) if not is_health_condition(c)]}
+
+
 def visible_state(decision: Decision, state: dict) -> dict:
     """The case's state (as JSON) cut down to what ``decision`` lets through."""
+    if not decision.health and state.get("assessment"):
+        state = {**state, "assessment": without_health(state["assessment"])}
     if decision.categories is None:
         return state
     fields = set(ALWAYS_VISIBLE)

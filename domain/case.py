@@ -141,6 +141,26 @@ from domain.hearing import (
     record_information,
     start_hearing,
 )
+from domain.representatives import (
+    EndRepresentation,
+    RecordRepresentative,
+    Representation,
+    RepresentationEnded,
+    RepresentativeRecorded,
+    check_fuldmagt,
+    end_representation,
+    record_representative,
+)
+from domain.file_access import (
+    AnswerFileAccess,
+    FileAccessAnswered,
+    FileAccessRequest,
+    FileAccessRequested,
+    RequestFileAccess,
+    answer_file_access,
+    request_file_access,
+)
+from domain.units import AssignUnit, UnitAssigned, assign_unit
 from domain.personalised import CitizensChoiceRecorded, RecordCitizensChoice, record_choice
 from domain.visitation import (
     VISITATION_EVENTS,
@@ -201,6 +221,11 @@ CaseCommand = Annotated[
         RecordConfidentialityDeclaration,
         RequestToComment,
         SubmitComment,
+        RecordRepresentative,
+        EndRepresentation,
+        AssignUnit,
+        RequestFileAccess,
+        AnswerFileAccess,
     ],
     Field(discriminator="type"),
 ]
@@ -260,6 +285,11 @@ CaseEvent = Annotated[
         ConfidentialityDeclarationRecorded,
         CommentRequested,
         CommentSubmitted,
+        RepresentativeRecorded,
+        RepresentationEnded,
+        UnitAssigned,
+        FileAccessRequested,
+        FileAccessAnswered,
     ],
     Field(discriminator="type"),
 ]
@@ -312,6 +342,12 @@ class CaseState(BaseModel):
     missed_deadlines: tuple[DeadlineMissed, ...] = ()
     visitation: VisitationRecord = Field(default_factory=VisitationRecord)
     closed_reason: str | None = None
+    #: The team or unit the case belongs to (need-to-know, domain/units.py); None until assigned.
+    unit: str | None = None
+    #: Requests for aktindsigt by number (FVL § 9, domain/file_access.py).
+    file_access_requests: dict[int, FileAccessRequest] = Field(default_factory=dict)
+    #: Representatives and their fuldmagter by number (FVL § 8, domain/representatives.py).
+    representatives: dict[int, Representation] = Field(default_factory=dict)
 
     def joined_members(self) -> list[TeamMember]:
         return [m for m in self.team.values() if m.status is InvitationStatus.JOINED]
@@ -390,6 +426,10 @@ ALLOWED: dict[Phase, tuple[type[Command], ...]] = {
     Phase.REFUSED: (CloseCase,),
     Phase.CLOSED: (),
 }
+# A citizen may be represented or assisted at any stage of the case (FVL § 8).
+REPRESENTATION_COMMANDS = (RecordRepresentative, EndRepresentation, AssignUnit, RequestFileAccess, AnswerFileAccess)
+for _phase in (Phase.NEED, Phase.VISITATION, Phase.TEAM, Phase.PILOT, Phase.EVALUATION, Phase.REFUSED):
+    ALLOWED[_phase] = (*ALLOWED[_phase], *REPRESENTATION_COMMANDS)
 # After a decision its appeal runs alongside; a reconsideration that changes the
 # decision reopens it for a new one (domain/appeal.py), whatever the phase.
 for _phase in (Phase.TEAM, Phase.PILOT, Phase.EVALUATION, Phase.REFUSED):
@@ -839,6 +879,11 @@ _DECIDERS: dict[type[Command], Callable[[CaseState, Command], list[Event]]] = {
     RecordMeeting: _record_meeting,
     AdjustPlan: _adjust_plan,
     RecordCheckIn: _record_check_in,
+    RecordRepresentative: record_representative,
+    EndRepresentation: end_representation,
+    AssignUnit: assign_unit,
+    RequestFileAccess: request_file_access,
+    AnswerFileAccess: answer_file_access,
 }
 
 #: The type names of the commands the workflows give themselves when a timer fires.
@@ -854,7 +899,17 @@ def decide(state: CaseState, command: Command) -> list[Event]:
         field="at",
     )
     _check_phase(state, command)
+    if command.actor.role is Role.REPRESENTATIVE:
+        return _decide_for_citizen(state, command)
     return _DECIDERS[type(command)](state, command)
+
+
+def _decide_for_citizen(state: CaseState, command: Command) -> list[Event]:
+    """FVL § 8: a representative with a fuldmagt that covers the command gives it
+    as the citizen would; the events name the representative as the one who acted."""
+    check_fuldmagt(state, command)
+    as_citizen = command.model_copy(update={"actor": command.actor.model_copy(update={"role": Role.CITIZEN})})
+    return [e.model_copy(update={"actor": command.actor}) for e in _DECIDERS[type(command)](state, as_citizen)]
 
 
 # -- evolve ---------------------------------------------------------------
@@ -954,6 +1009,20 @@ def _apply(state: CaseState, event: Event) -> CaseState:
             return state.model_copy(update={"consents": {**state.consents, event.person_id: revoked}})
         case DeadlineMissed():
             return state.model_copy(update={"missed_deadlines": (*state.missed_deadlines, event)})
+        case RepresentativeRecorded():
+            representation = Representation(**event.model_dump(include=set(Representation.model_fields) - {"ended_at"}))
+            return state.model_copy(update={"representatives": {**state.representatives, event.number: representation}})
+        case FileAccessRequested():
+            request = FileAccessRequest(number=event.number, requested_at=event.occurred_at, due_at=event.due_at)
+            return state.model_copy(update={"file_access_requests": {**state.file_access_requests, event.number: request}})
+        case FileAccessAnswered():
+            answered = state.file_access_requests[event.number].model_copy(update={"answered": event.outcome})
+            return state.model_copy(update={"file_access_requests": {**state.file_access_requests, event.number: answered}})
+        case UnitAssigned():
+            return state.model_copy(update={"unit": event.unit})
+        case RepresentationEnded():
+            ended = state.representatives[event.number].model_copy(update={"ended_at": event.occurred_at})
+            return state.model_copy(update={"representatives": {**state.representatives, event.number: ended}})
         case ConfidentialityDeclarationRecorded():
             declarations = {**state.confidentiality_declarations, event.person_id: event.signed_on}
             return state.model_copy(update={"confidentiality_declarations": declarations})

@@ -93,6 +93,8 @@ class CaseSummary:
     version: int
     last_changed_at: datetime | None
     team: tuple[TeamEntry, ...] = field(default=())
+    #: The unit the case belongs to (need-to-know); None until assigned.
+    unit: str | None = None
 
     @property
     def is_open(self) -> bool:
@@ -139,6 +141,10 @@ def upcoming_deadlines(state, deadlines: PhaseDeadlines, appeal: AppealState | N
     comment = record.comment_request
     if comment is not None and comment.is_open() and state.phase is Phase.VISITATION:
         found.append(Deadline(comment.due_at, "borgerens udtalelse før afgørelsen (FVL § 21)", "comment"))
+    for request in getattr(state, "file_access_requests", {}).values():
+        if request.answered is None:
+            found.append(Deadline(request.due_at, f"aktindsigt {request.number}: afgørelse eller underretning (FVL § 16)",
+                                  "file_access"))  # fmt: skip
     for member in state.team.values():
         if member.status is InvitationStatus.INVITED and member.invited_at is not None:
             found.append(Deadline(member.invited_at + deadlines.invitation_reply, "svar på invitation", "invitation"))
@@ -171,6 +177,7 @@ def summarise(state, deadlines: PhaseDeadlines, appeal: AppealState | None = Non
         version=state.version,
         last_changed_at=None,
         team=tuple(TeamEntry(m.person_id, m.kind, m.status) for m in state.team.values()),
+        unit=state.unit,
     )
 
 
@@ -187,6 +194,10 @@ def work_items(state, deadlines: PhaseDeadlines, appeal: AppealState | None = No
     def for_caseworker(kind: str, what: str, due_at: datetime | None) -> None:
         items.append(WorkItem(kind, what, worker_role, caseworker, due_at))
 
+    for request in getattr(state, "file_access_requests", {}).values():
+        if request.answered is None:
+            items.append(WorkItem("answer_file_access", f"besvar anmodning om aktindsigt {request.number}", worker_role,
+                                  caseworker, request.due_at))  # fmt: skip
     record = state.visitation
     match state.phase:
         case Phase.NEED:

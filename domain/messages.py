@@ -27,6 +27,8 @@ class Role(StrEnum):
     STAFF = "staff"
     VOLUNTEER = "volunteer"
     RELATIVE = "relative"
+    #: A partsrepræsentant, værge or bisidder recorded on the case (FVL § 8; domain/representatives.py).
+    REPRESENTATIVE = "representative"
     AUDITOR = "auditor"
     ADMINISTRATOR = "administrator"
     SYSTEM = "system"
@@ -71,6 +73,8 @@ class Command(Message):
 
     actor: Actor
     at: datetime | None = None
+    #: A representative acting for the citizen names the number of their fuldmagt (FVL § 8).
+    fuldmagt: int | None = Field(default=None, ge=1)
 
 
 class Event(Message):

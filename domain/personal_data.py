@@ -55,6 +55,10 @@ _FIELDS: dict[str, tuple[str, ...]] = {
     "decision_reconsidered": ("reasons",),
     "appeal_sent_to_ankestyrelsen": ("complaint", "reconsideration_reasons"),
     "decision_reopened": ("reasons",),
+    # FVL § 8: who represents the citizen, and why a representation ended.
+    "representative_recorded": ("name",),
+    "representation_ended": ("reason",),
+    "file_access_answered": ("reasons",),
 }
 
 #: The event type whose payload identifies the citizen, and the path of the

@@ -319,6 +319,7 @@ class CaseProjection:
             "last_position": case.last_position,
             "citizen_key": case.citizen_key,
             "erased": erased,
+            "unit": summary.unit,
         }
 
 

@@ -114,10 +114,27 @@ class ProjectionFailed(Exception):
         self.name, self.position, self.event_type, self.error = name, position, event_type, error
 
 
+def _add_missing_columns(conn) -> None:
+    """Columns added to a read model after its table was made: added (empty), so an
+    older database starts; a rebuild of the projection fills them."""
+    from sqlalchemy import inspect, text
+
+    from projections.schema import case_summaries
+
+    present = {c["name"] for c in inspect(conn).get_columns(case_summaries.name)}
+    for column in case_summaries.columns:
+        if column.name not in present and column.nullable:
+            conn.execute(text(f"ALTER TABLE {case_summaries.name} ADD COLUMN {column.name} "
+                              f"{column.type.compile(conn.dialect)}"))  # fmt: skip
+    for index in case_summaries.indexes:
+        index.create(conn, checkfirst=True)
+
+
 def create_schema(store: EventStore, names: Sequence[str]) -> None:
     """The read models' tables and a state row per projection name; safe to call again."""
     with store.engines.write.begin() as conn:
         projection_metadata.create_all(conn, checkfirst=True)
+        _add_missing_columns(conn)
         known = set(conn.execute(select(projection_state.c.name)).scalars())
         now = format_timestamp(datetime.now(UTC))
         for name in names:

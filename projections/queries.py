@@ -65,6 +65,8 @@ class CaseFilter:
     #: Blind-index tokens of the name searched for: every one must match.
     name_tokens: tuple[str, ...] | None = None
     open_only: bool = False
+    #: Need-to-know: only cases of these units, and cases with no unit yet (None: every unit).
+    units: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -100,6 +102,7 @@ def _row(r: Any, now: datetime) -> dict[str, Any]:
         "phase_label": Phase(r.phase).label,
         "phase_since": parse_timestamp(r.phase_since).isoformat() if r.phase_since else None,
         "caseworker_id": r.caseworker_id,
+        "unit": r.unit,
         "target_group": {"code": r.target_group, "display": r.target_group_display} if r.target_group else None,
         "due_at": due.isoformat() if due else None,
         "due_what": r.due_what,
@@ -133,6 +136,8 @@ def list_cases(engines: Engines, filters: CaseFilter, *, now: datetime, limit: i
             if filters.caseworker_id is not None:
                 # "mine": the cases I am the caseworker of, and those no caseworker has taken yet
                 conditions.append(or_(s.caseworker_id == filters.caseworker_id, s.caseworker_id.is_(None)))
+            if filters.units is not None:
+                conditions.append(or_(s.unit.in_(filters.units), s.unit.is_(None)))
             if filters.member_id is not None:
                 conditions.append(s.case_id.in_(select(case_members.c.case_id).where(
                     case_members.c.generation == generation, case_members.c.person_id == filters.member_id)))  # fmt: skip

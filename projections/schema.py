@@ -64,6 +64,9 @@ case_summaries = Table(
     Column("last_position", PositionType, nullable=False),
     Column("citizen_key", String(KEY_ID_LENGTH), nullable=True),
     Column("erased", Boolean, nullable=False),
+    #: The unit the case belongs to (need-to-know: a case officer lists their own unit's cases).
+    Column("unit", String(64), nullable=True),
+    Index("ix_case_summaries_unit_due", "generation", "unit", "due_at", "case_id"),
     Index("ix_case_summaries_due", "generation", "due_at", "case_id"),
     Index("ix_case_summaries_phase_due", "generation", "phase", "due_at", "case_id"),
     Index("ix_case_summaries_caseworker_due", "generation", "caseworker_id", "due_at", "case_id"),

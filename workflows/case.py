@@ -32,6 +32,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.appeal import AppealStatus, ReopenDecision, appeal_id
     from domain.deadlines import ApplicationReceived, ReceiveApplication, RecordMissedProcessingDeadline
     from domain.hearing import HearingStarted, RecordHearingDeadlinePassed
+    from domain.representatives import representatives_in_force
     from domain.visitation import DecisionMade
     from workflows.appeal_messages import AppealInput, AppealOutcome
 
@@ -320,9 +321,13 @@ class CaseWorkflow:
         self._tasks.append(asyncio.create_task(work))
 
     async def _notify(self, recipient: str, kind: str, subject: str, body: str) -> None:
-        await send_notification(
-            self._state.case_id or workflow.info().workflow_id, recipient, kind, subject, body, code_version=self._code
-        )
+        stream = self._state.case_id or workflow.info().workflow_id
+        await send_notification(stream, recipient, kind, subject, body, code_version=self._code)
+        if recipient == "citizen":
+            # FVL § 8: the letters go to the citizen's partsrepræsentant or værge too
+            # (a case without representatives sends exactly what it sent before)
+            for representative in representatives_in_force(self._state, workflow.now().date()):
+                await send_notification(stream, representative.person_id, kind, subject, body, code_version=self._code)
 
     async def _carry_out_for_system(self, command: Command) -> bool:
         """A command the workflow gives itself when a timer fires; False if the case

@@ -38,4 +38,6 @@ class ListQuery:
             citizen_key=citizen_key,
             name_tokens=name_tokens,
             open_only=self.open_only,
+            # need-to-know (domain/access.py): a case officer with a unit lists that unit's cases
+            units=(who.unit,) if who.unit is not None else None,
         )

@@ -30,6 +30,9 @@ PEOPLE: dict[str, dict[str, Any]] = {
     "auditor": {"person_id": "aud-hans", "role": "auditor"},
     "administrator": {"person_id": "adm-ole", "role": "administrator"},
     "stranger_staff": {"person_id": "staff-other", "role": "staff"},
+    # need-to-know: caseworkers of two units
+    "caseworker_unit_a": {"person_id": "cw-alma", "role": "caseworker", "unit": "unit-a"},
+    "caseworker_unit_b": {"person_id": "cw-bent", "role": "caseworker", "unit": "unit-b"},
 }
 RELATIVE = {"id": "rel-maria", "role": "relative"}
 BY_ID = {p["person_id"]: name for name, p in PEOPLE.items()}

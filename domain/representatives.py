@@ -1,0 +1,206 @@
+"""Who may act for or stand beside the citizen: forvaltningslovens § 8.
+
+FVL § 8, stk. 1: a party may at any stage of the case be represented or
+assisted by others (the authority may still ask the party to take part in
+person). Three kinds are recorded on the case:
+
+- a **bisidder** stands beside the citizen (at a meeting); a bisidder takes over
+  none of the citizen's rights and is involved only as far as the citizen agrees
+  (Folketingets Ombudsmand, myndighedsguiden, overblik #6). samskab gives a
+  bisidder no access to the file and no commands;
+- a **partsrepræsentant** acts in the citizen's place within the written
+  fuldmagt: its scope (the commands it covers) and its period. The authority
+  decides whether a written fuldmagt is required (Justitsministeriets
+  vejledning om forvaltningsloven, 1986, pkt. 41); samskab always records one;
+- a **værge** (appointed under værgemålsloven) acts within the scope and
+  period of the appointment as recorded here. The appointment's own terms are
+  not checked against the værgemål register (not confirmed: samskab records
+  what the caseworker enters).
+
+A representative with a fuldmagt gives a command for the citizen by naming
+the fuldmagt's number (``Command.fuldmagt``); the decider checks that it is in
+force on the day and covers the command, then decides the command as the
+citizen's and records the representative as the one who acted. Letters to the
+citizen go to the representatives in force too (the workflow).
+
+samskab's own stricter choice, not FVL § 8: a fuldmagt cannot cover the
+citizen's consent (give/revoke), nor approving the team or the plan; these
+stay the citizen's own.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from domain.errors import require
+from domain.legal import FVL_8
+from domain.messages import Command, Event, Role
+
+#: The commands a fuldmagt can cover: the citizen's own say in the proceedings.
+REPRESENTABLE_COMMANDS = frozenset(
+    {"register_need", "record_observation", "lodge_appeal", "withdraw_appeal", "answer_hearing",
+     "request_to_comment", "submit_comment", "record_citizens_choice", "request_file_access"}
+)  # fmt: skip
+
+
+class RepresentativeKind(StrEnum):
+    BISIDDER = "bisidder"
+    PARTSREPRAESENTANT = "partsrepraesentant"
+    VAERGE = "vaerge"
+
+    @property
+    def acts_for_citizen(self) -> bool:
+        return self is not RepresentativeKind.BISIDDER
+
+
+class Representation(BaseModel):
+    """One representative on the case, and their fuldmagt (number, scope, period)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    number: int
+    person_id: str
+    name: str
+    kind: RepresentativeKind
+    scope: tuple[str, ...] = ()
+    valid_from: date
+    valid_until: date | None = None
+    ended_at: datetime | None = None
+
+    def in_force(self, on: date) -> bool:
+        return (
+            self.ended_at is None
+            and self.valid_from <= on
+            and (self.valid_until is None or on <= self.valid_until)
+        )
+
+    def covers(self, command_type: str, on: date) -> bool:
+        return self.kind.acts_for_citizen and self.in_force(on) and command_type in self.scope
+
+
+class RecordRepresentative(Command):
+    """Records a bisidder, a partsrepræsentant with a fuldmagt, or a værge (FVL § 8)."""
+
+    title = "Record a representative"
+    type: Literal["record_representative"] = "record_representative"
+    person_id: str = Field(min_length=1, max_length=64, description="The representative's id")
+    name: str = Field(min_length=1, max_length=200)
+    kind: RepresentativeKind
+    scope: tuple[str, ...] = Field(default=(), description="The commands the fuldmagt covers (none for a bisidder)")
+    valid_from: date
+    valid_until: date | None = None
+
+
+class RepresentativeRecorded(Event):
+    type: Literal["representative_recorded"] = "representative_recorded"
+    number: int
+    person_id: str
+    name: str
+    kind: RepresentativeKind
+    scope: tuple[str, ...] = ()
+    valid_from: date
+    valid_until: date | None = None
+
+    def legal_basis(self) -> str | None:
+        return "Forvaltningsloven § 8"
+
+
+class EndRepresentation(Command):
+    title = "End a representation"
+    type: Literal["end_representation"] = "end_representation"
+    number: int = Field(ge=1, description="The fuldmagt's number on the case")
+    reason: str = Field(default="", max_length=2000)
+
+
+class RepresentationEnded(Event):
+    type: Literal["representation_ended"] = "representation_ended"
+    number: int
+    reason: str = ""
+
+    def legal_basis(self) -> str | None:
+        return "Forvaltningsloven § 8"
+
+
+RECORDING_ROLES = (Role.CASEWORKER, Role.TEAM_LEAD, Role.CITIZEN)
+
+
+def record_representative(state, c: RecordRepresentative) -> list[Event]:
+    """FVL § 8: the citizen chooses a representative; a case officer records it (from a written fuldmagt)."""
+    require(
+        c.actor.role in RECORDING_ROLES,
+        f"a representative is recorded by the citizen or a case officer ({FVL_8}); you act as {c.actor.role.value}",
+        rule="case.role_not_allowed",
+        field="actor.role",
+    )
+    if c.kind is RepresentativeKind.BISIDDER:
+        require(not c.scope, f"a bisidder stands beside the citizen and acts for no one; a fuldmagt needs a "
+                f"partsrepræsentant ({FVL_8})", rule="representative.bisidder_has_no_scope", field="scope")  # fmt: skip
+    else:
+        require(bool(c.scope), f"a fuldmagt names what it covers: give at least one command ({FVL_8})",
+                rule="representative.scope_empty", field="scope")  # fmt: skip
+    for i, command_type in enumerate(c.scope):
+        require(
+            command_type in REPRESENTABLE_COMMANDS,
+            f"a fuldmagt cannot cover {command_type!r}; it can cover: {', '.join(sorted(REPRESENTABLE_COMMANDS))}",
+            rule="representative.scope_not_allowed",
+            field=f"scope[{i}]",
+        )
+    require(c.valid_until is None or c.valid_until >= c.valid_from, "the fuldmagt ends before it begins",
+            rule="representative.period_invalid", field="valid_until")  # fmt: skip
+    return [
+        RepresentativeRecorded(
+            occurred_at=c.at, actor=c.actor, number=len(state.representatives) + 1, person_id=c.person_id,
+            name=c.name, kind=c.kind, scope=tuple(dict.fromkeys(c.scope)), valid_from=c.valid_from,
+            valid_until=c.valid_until,
+        )
+    ]  # fmt: skip
+
+
+def end_representation(state, c: EndRepresentation) -> list[Event]:
+    require(c.actor.role in RECORDING_ROLES, f"a representation is ended by the citizen or a case officer ({FVL_8})",
+            rule="case.role_not_allowed", field="actor.role")  # fmt: skip
+    current = state.representatives.get(c.number)
+    require(current is not None and current.ended_at is None, f"there is no representation number {c.number} in force",
+            rule="representative.unknown", field="number")  # fmt: skip
+    return [RepresentationEnded(occurred_at=c.at, actor=c.actor, number=c.number, reason=c.reason.strip())]
+
+
+def check_fuldmagt(state, c: Command) -> Representation:
+    """A command from a representative: the fuldmagt it names must be theirs, in
+    force on the day, and cover the command (FVL § 8)."""
+    require(
+        c.fuldmagt is not None,
+        f"a representative acts for the citizen under a fuldmagt: name its number ({FVL_8})",
+        rule="representative.no_fuldmagt",
+        field="fuldmagt",
+    )
+    representation = state.representatives.get(c.fuldmagt)
+    require(
+        representation is not None and representation.person_id == c.actor.id,
+        f"fuldmagt {c.fuldmagt} is not yours ({FVL_8})",
+        rule="representative.not_yours",
+        field="fuldmagt",
+    )
+    require(
+        representation.in_force(c.at.date()),
+        f"fuldmagt {c.fuldmagt} is not in force on {c.at.date():%d.%m.%Y} ({FVL_8}: its period, or it was ended)",
+        rule="representative.out_of_period",
+        field="fuldmagt",
+    )
+    require(
+        representation.covers(c.type, c.at.date()),
+        f"fuldmagt {c.fuldmagt} does not cover {c.type!r}; it covers: {', '.join(representation.scope) or 'nothing'} "
+        f"({FVL_8})",
+        rule="representative.out_of_scope",
+        field="type",
+    )
+    return representation
+
+
+def representatives_in_force(state, on: date) -> list[Representation]:
+    """Who acts for the citizen today: they get the citizen's letters too."""
+    return [r for r in state.representatives.values() if r.kind.acts_for_citizen and r.in_force(on)]
