@@ -36,7 +36,9 @@ from domain.instruments import SELF_DETERMINATION, WEMWBS
 from domain.legal import LEGAL_BASES
 from domain.visitation import experiences_limitations, referral_sources, social_services
 
-NOT_FORM = {"actor", "at", "type"}
+#: Not typed by a person on these pages: who acts and when come from the session and the case's clock;
+#: a representative's fuldmagt number is given by the representative's own client (no representative pages yet).
+NOT_FORM = {"actor", "at", "type", "fuldmagt"}
 #: Fields a person does not fill in: set by the case or the workflow, or left to their default.
 HIDDEN_PATHS = {
     "published",  # the published processing deadlines come from the settings

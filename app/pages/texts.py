@@ -151,6 +151,15 @@ EVENT_TITLES = {
 
 #: Labels of the forms' fields, by their path without list indices ("plan.goals.description").
 FIELD_LABELS = {
+    # representatives (FVL § 8), need-to-know units, aktindsigt (FVL § 9)
+    "kind": "Slags",
+    "name": "Navn",
+    "scope": "Hvad fuldmagten dækker",
+    "valid_from": "Gælder fra",
+    "unit": "Enhed",
+    "number": "Nummer",
+    "expected_by": "Forventet afgørelse senest",
+    "export_digest": "Kontrolsum (SHA-256) af udleveringen",
     # issue 23's rules: the Elder Act, partshøring's exceptions, reasons, information routes, declarations
     "covered": "Omfattet af ældreloven (behovet skyldes alder)",
     "hearing_exception": "Undtagelse fra partshøring",
@@ -296,6 +305,13 @@ FIELD_HELP = {
 
 #: Danish for the domain's enum values, by the enum's class name.
 ENUM_LABELS: dict[str, dict[str, str]] = {
+    "FileAccessOutcome": {
+        "granted": "Aktindsigt givet",
+        "partly_granted": "Delvis aktindsigt",
+        "refused": "Afslag på aktindsigt",
+        "notice": "Underretning: afgørelsen kommer senere (forvaltningslovens § 16, stk. 2)",
+    },
+    "RepresentativeKind": {"bisidder": "Bisidder", "partsrepraesentant": "Partsrepræsentant (med fuldmagt)", "vaerge": "Værge"},
     "HearingExceptionGround": {
         "unproblematic": "Nr. 1: afgørelsen kan uden betænkelighed træffes på det foreliggende grundlag",
         "statutory_deadline": "Nr. 2: ventetiden ville overskride en lovbestemt frist",
