@@ -16,9 +16,10 @@ from tests import scenario
 AT = datetime(2026, 3, 1, 12, tzinfo=UTC)
 #: A valid-looking command of each type the tests try, so only the case's state can refuse it.
 SAMPLES = {
-    "recommend_decision": {"outcome": "refused", "reasons": "Ingen grund"},
+    # a full grant: no hearing needed (FVL § 19) and no rules to name (§ 24), so only the case's state can refuse it
+    "recommend_decision": {"outcome": "granted", "services": scenario.decision()["services"], "reasons": ""},
     "review_recommendation": {"approve": True, "actor": {"id": "tl-bo", "role": "team_lead"}},
-    "make_decision": {"outcome": "refused", "reasons": "Ingen grund"},
+    "make_decision": {"outcome": "granted", "services": scenario.decision()["services"], "reasons": ""},
     "answer_hearing": {"answer": "Svar", "actor": scenario.CITIZEN},
     "approve_team": {"approve": True, "actor": scenario.CITIZEN},
     "propose_plan": {k: v for k, v in scenario.propose_plan().items() if k != "type"},
