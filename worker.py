@@ -56,6 +56,8 @@ def build_worker(client: Client, settings: Settings, store, outbox: Outbox | Non
     if outbox is None:
         outbox = Outbox(settings.database_url)
         outbox.create_schema()
+    if outbox.keys is None:  # letters are encrypted under the citizen's key, so erasure reaches them
+        outbox.keys = open_key_store(store, settings)
     notifications = NotificationActivities(outbox)
     # The front doors whose signed commands this worker's workflows accept (``workflows.issuers``).
     trust(settings.task_queue, options.pop("trusted_issuers", None) or trusted_issuers(settings))

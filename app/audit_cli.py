@@ -1,8 +1,9 @@
 """``samskab audit``: what an auditor (and a citizen) does with the event log.
 
-Every command that shows a case's data takes ``--as ROLE:ID`` and
-``--purpose`` and records the read in the access log before it shows anything;
-reading the access log is recorded too.
+Every command that shows a case's data needs a token (``--token`` or
+SAMSKAB_TOKEN; or ``--local-admin``, see app/identity.py) and ``--purpose``;
+the permission matrix decides, and the read is recorded in the access log
+before anything is shown; reading the access log is recorded too.
 """
 
 from __future__ import annotations
@@ -23,7 +24,9 @@ from activities.eventlog import open_event_store
 from activities.readmodels import case_view
 from app.erasure import ErasureRefused, erase_citizen
 from app.keys import checkpoint_signing_key, open_key_store, trusted_checkpoint_key
-from app.identity import AsOption, who_you_are
+from app.identity import AsOption, Caller, LocalAdminOption, TokenOption, authenticate, authorize_read
+from domain.access import Action
+from domain.messages import Role
 from app.settings import Settings, get_settings
 from app.views import trail_table, verify_panel
 from eventlog import EventLogError, EventStore
@@ -71,30 +74,21 @@ def _store(settings: Settings) -> Iterator[EventStore]:
         store.dispose()
 
 
-def record_read(
-    store: EventStore, as_: str | None, purpose: str, case_id: str | None, what: str, settings: Settings
-) -> AccessRecord:
-    """Record a read in the access log before it happens; refuse the read if it cannot be recorded."""
-    reader = who_you_are(as_, settings, example="auditor:ida")
-    role, person = reader["role"], reader["id"]
-    try:
-        return AccessLog(store.engines).record(
-            actor_id=person, actor_role=role, stream_id=case_id, what=what, purpose=purpose
-        )
-    except ValueError as error:
-        raise _fail(str(error), 2, field="--purpose" if "purpose" in str(error) else "--as",
-                    rule="access.record_required") from None
+def _caller(token: str | None, as_: str | None, local_admin: bool, settings: Settings) -> Caller:
+    return authenticate(token, as_, local_admin, settings, example="auditor:ida")
 
 
 # -- reading ----------------------------------------------------------------------
 
 
 @audit_app.command("trail")
-def audit_trail(case_id: str, purpose: PurposeOption, as_: AsOption = None) -> None:
+def audit_trail(case_id: str, purpose: PurposeOption, as_: AsOption = None, token: TokenOption = None,
+                local_admin: LocalAdminOption = False) -> None:
     """The case's events, in order, as the event log holds them (headers, no payloads)."""
     settings = get_settings()
+    caller = _caller(token, as_, local_admin, settings)
     with _store(settings) as store:
-        record_read(store, as_, purpose, case_id, "trail (event headers)", settings)
+        authorize_read(store, caller, Action.AUDIT_TRAIL, case_id, purpose, "trail (event headers)", settings)
         events = store.read_stream(case_id)
     if not events:
         raise _fail(f"the event log has no events for case {case_id}", field="case_id", rule="case.unknown")
@@ -107,11 +101,14 @@ def audit_events(
     purpose: PurposeOption,
     as_: AsOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the events as JSON")] = False,
+    token: TokenOption = None,
+    local_admin: LocalAdminOption = False,
 ) -> None:
     """The case's events with their payloads, decrypted; erased fields read as [slettet]."""
     settings = get_settings()
+    caller = _caller(token, as_, local_admin, settings)
     with _store(settings) as store:
-        record_read(store, as_, purpose, case_id, "events (payloads, personal fields)", settings)
+        authorize_read(store, caller, Action.AUDIT_TRAIL, case_id, purpose, "events (payloads, personal fields)", settings)
         try:
             view = case_view(store, case_id, open_key_store(store, settings))
         except EventLogError as error:
@@ -143,11 +140,13 @@ def access_table(case_id: str, records: list[AccessRecord]) -> Table:
 
 
 @audit_app.command("access")
-def audit_access(case_id: str, purpose: PurposeOption, as_: AsOption = None) -> None:
+def audit_access(case_id: str, purpose: PurposeOption, as_: AsOption = None, token: TokenOption = None,
+                 local_admin: LocalAdminOption = False) -> None:
     """Who has read the case, when, what and why (this read included)."""
     settings = get_settings()
+    caller = _caller(token, as_, local_admin, settings)
     with _store(settings) as store:
-        record_read(store, as_, purpose, case_id, "access_log", settings)
+        authorize_read(store, caller, Action.READ_ACCESS_LOG, case_id, purpose, "access_log", settings)
         records = AccessLog(store.engines).for_case(case_id)
     console.print(access_table(case_id, records))
 
@@ -307,18 +306,24 @@ def audit_export(
     case_id: Annotated[str | None, typer.Argument(help="The case to export (or --all)")] = None,
     all_: Annotated[bool, typer.Option("--all", help="Export the whole log")] = False,
     as_: AsOption = None,
+    token: TokenOption = None,
+    local_admin: LocalAdminOption = False,
 ) -> None:
     """Export one case (each event and read with its inclusion proof) or the whole log, under a signed tree head."""
     if bool(case_id) == all_:
         raise _fail("give either a case id or --all", 2, field="case_id", rule="export.scope")
     settings = get_settings()
-    reader = who_you_are(as_, settings, example="auditor:ida")
-    role, person = reader["role"], reader["id"]
+    caller = _caller(token, as_, local_admin, settings)
+    person, role = caller.who.person_id, caller.logged_role
     key = checkpoint_signing_key(settings)
     with _store(settings) as store:
         if case_id and not store.stream_version(case_id):
             raise _fail(f"the event log has no events for case {case_id}", field="case_id", rule="case.unknown")
-        record_read(store, as_, purpose, case_id, "export", settings)
+        if case_id is None and caller.who.role is not Role.AUDITOR:
+            raise _fail("exporting the whole log is for auditors", 3, field="--all", rule="access.denied")
+        # the whole log is checked against the matrix as an auditor's read of no one case
+        authorize_read(store, caller, Action.AUDIT_EXPORT if case_id else Action.AUDIT_VERIFY, case_id, purpose,
+                       "export", settings)
         try:
             summary = export_log(store, out, key, case_id=case_id, exported_by={"id": person, "role": role})
         except ExportRefused as refused:
@@ -357,20 +362,22 @@ def audit_prove(
     purpose: PurposeOption,
     out: Annotated[Path | None, typer.Option("--out", help="Where to write the proofs (default: DATA_DIR/proofs/)")] = None,
     as_: AsOption = None,
+    token: TokenOption = None,
+    local_admin: LocalAdminOption = False,
 ) -> None:
     """Prove each of the case's events (and reads) is in the log: inclusion proofs against a signed tree head,
     without payloads; check with verify-export."""
     settings = get_settings()
-    reader = who_you_are(as_, settings, example="auditor:ida")
+    caller = _caller(token, as_, local_admin, settings)
     key = checkpoint_signing_key(settings)
     path = out or settings.data_dir / "proofs" / f"proofs-{case_id}.jsonl"
     with _store(settings) as store:
         if not store.stream_version(case_id):
             raise _fail(f"the event log has no events for case {case_id}", field="case_id", rule="case.unknown")
-        record_read(store, as_, purpose, case_id, "inclusion proofs", settings)
+        authorize_read(store, caller, Action.AUDIT_EXPORT, case_id, purpose, "inclusion proofs", settings)
         try:
             summary = export_log(store, path, key, case_id=case_id, payloads=False,
-                                 exported_by={"id": reader["id"], "role": reader["role"]})
+                                 exported_by={"id": caller.who.person_id, "role": caller.logged_role})
         except ExportRefused as refused:
             raise _fail(str(refused), rule="prove.refused") from None
     head = summary.tree_head
@@ -387,11 +394,13 @@ def audit_erase(
     citizen: Annotated[str, typer.Argument(help="The citizen's CPR number, or a case id of theirs")],
     basis: Annotated[str, typer.Option("--basis", help="The legal basis, e.g. 'GDPR art. 17(1)(a)'")],
     as_: AsOption = None,
+    token: TokenOption = None,
+    local_admin: LocalAdminOption = False,
 ) -> None:
     """Erase a citizen's personal data: record the erasure, destroy their key. The chain stays intact."""
     settings = get_settings()
-    reader = who_you_are(as_, settings, example="auditor:ida")
-    role, person = reader["role"], reader["id"]
+    caller = authenticate(token, as_, local_admin, settings, example="administrator:ole")
+    role, person = caller.who.role.value, caller.who.person_id
     with _store(settings) as store:
         try:
             result = erase_citizen(store, open_key_store(store, settings), citizen, basis=basis,

@@ -7,25 +7,30 @@ import asyncio
 import json
 import os
 import sys
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 
 from app.cases import CaseClient, CommandRejected, parse_command
-from app.identity import AsOption, who_you_are
+from app.identity import AsOption, LocalAdminOption, TokenOption, authenticate, authorize_read
 from app.logging import configure_logging
 from app.settings import Settings, get_settings
 from app.temporal import connect
 from activities import readmodels
 from activities.eventlog import open_event_store
 from app.keys import open_key_store
-from app.audit_cli import PurposeOption, audit_app, record_read
+from app.audit_cli import PurposeOption, audit_app
 from app.forum_cli import forum_app
 from app.projections_cli import projections_app
 from app.report_cli import report_command
 from app.kl_gateway_cli import kl_gateway_command
 from app.views import case_panel
+from app.identity import case_state
+from domain.access import Action, may, visible_state
+from domain.citizen import normalise_cpr
+from domain.messages import Role
 from domain.case import ALLOWED
 from domain.phases import Phase
 
@@ -91,6 +96,13 @@ async def _case_client(settings: Settings) -> CaseClient:
         hint = " (start it with 'samskab dev up')" if settings.embedded else ""
         raise _fail(f"no Temporal server answers at {settings.effective_temporal_address}{hint}: {error}") from None
     return CaseClient(client, settings)
+
+
+def _same_cpr(a: str | None, b: str | None) -> bool:
+    try:
+        return a is not None and b is not None and normalise_cpr(a) == normalise_cpr(b)
+    except ValueError:
+        return False
 
 
 def _show_rejection(error: CommandRejected) -> typer.Exit:
@@ -196,12 +208,20 @@ def case_open(
     reported_by: Annotated[str, typer.Option(help="citizen, caseworker, relative or volunteer")] = "caseworker",
     life_area: Annotated[list[str] | None, typer.Option(help="Life areas the need touches (repeatable)")] = None,
     as_: AsOption = None,
+    token: TokenOption = None,
+    local_admin: LocalAdminOption = False,
 ) -> None:
     """Register a citizen's need: this opens the case."""
     settings = get_settings()
+    caller = authenticate(token, as_, local_admin, settings)
+    decision = may(caller.who, Action.OPEN_CASE, command_type="register_need", municipality=settings.municipality)
+    if not decision:
+        raise _fail(f"refused: {decision.reason} [dim](rule: access.denied)[/dim]", 3)
+    if caller.who.role is Role.CITIZEN and not _same_cpr(caller.who.cpr, cpr):
+        raise _fail("refused: a citizen registers a need only for themselves [dim](field: --cpr, rule: access.denied)[/dim]", 3)
     data = {
         "type": "register_need",
-        "actor": who_you_are(as_, settings),
+        "actor": caller.actor,
         "case_id": case_id,
         "citizen": {"cpr": cpr, "name": name},
         "need": {"description": need, "reported_by": reported_by, "life_areas": life_area or []},
@@ -225,11 +245,24 @@ def case_act(
     data: DataOption = "{}",
     expected_version: Annotated[int | None, typer.Option(help="Refuse if the case has moved past this version")] = None,
     as_: AsOption = None,
+    token: TokenOption = None,
+    local_admin: LocalAdminOption = False,
 ) -> None:
     """Give a case a command; the case accepts it or says why not."""
     settings = get_settings()
+    caller = authenticate(token, as_, local_admin, settings)
     fields = _json_object(data, "--data")
-    fields.update(type=command, actor=who_you_are(as_, settings))
+    fields.pop("actor", None)  # who acts is who the token names, never what the data says
+    store = open_event_store(settings.database_url)
+    try:
+        state = case_state(store, case_id, settings)
+    finally:
+        store.dispose()
+    decision = may(caller.who, Action.ACT, state=state, at=datetime.now(UTC), command_type=command,
+                   municipality=settings.municipality)
+    if not decision:
+        raise _fail(f"refused: {decision.reason} [dim](rule: access.denied)[/dim]", 3)
+    fields.update(type=command, actor=caller.actor)
 
     async def main():
         cases = await _case_client(settings)
@@ -253,9 +286,12 @@ def case_show(
     as_: AsOption = None,
     as_of: Annotated[str | None, typer.Option("--as-of", help="The case as it stood at a log position or a moment "
                                               "(ISO 8601 with zone), folded from the event log")] = None,
+    token: TokenOption = None,
+    local_admin: LocalAdminOption = False,
 ) -> None:
     """Show a case as its workflow holds it now, or as it stood then (the read is recorded in the access log)."""
     settings = get_settings()
+    caller = authenticate(token, as_, local_admin, settings)
     store = open_event_store(settings.database_url)
     try:
         if as_of is not None:
@@ -263,16 +299,21 @@ def case_show(
                 moment = readmodels.parse_as_of(as_of)
             except ValueError as error:
                 raise _fail(f"--as-of: {error}", 2) from None
-            record_read(store, as_, purpose, case_id, f"case state as_of={as_of} (samskab case show)", settings)
+            decision = authorize_read(store, caller, Action.READ_CASE, case_id, purpose,
+                                      f"read_case as_of={as_of} (samskab case show)", settings)
             try:
                 past = readmodels.case_as_of(store, case_id, open_key_store(store, settings), moment)
             except readmodels.PersonalDataErased as error:
                 raise _fail(str(error)) from None
             if past.version == 0:
                 raise _fail(f"case {case_id} has no events up to {as_of}")
-            console.print_json(past.model_dump_json()) if as_json else console.print(case_panel(past))
+            if decision.categories is not None or as_json:  # a reader limited by consent sees only what it covers
+                console.print_json(json.dumps(visible_state(decision, past.model_dump(mode="json")), ensure_ascii=False))
+            else:
+                console.print(case_panel(past))
             return
-        record_read(store, as_, purpose, case_id, "case state (samskab case show)", settings)
+        decision = authorize_read(store, caller, Action.READ_CASE, case_id, purpose,
+                                  "read_case (samskab case show)", settings)
     finally:
         store.dispose()
 
@@ -284,8 +325,8 @@ def case_show(
         state = asyncio.run(main())
     except Exception as error:  # noqa: BLE001 - shown to the person, not swallowed
         raise _fail(f"cannot read case {case_id}: {error}") from None
-    if as_json:
-        console.print_json(state.model_dump_json())
+    if as_json or decision.categories is not None:
+        console.print_json(json.dumps(visible_state(decision, state.model_dump(mode="json")), ensure_ascii=False))
         return
     console.print(case_panel(state))
     allowed = ", ".join(c.model_fields["type"].default for c in ALLOWED[state.phase] if not c.issued_by_system)

@@ -13,7 +13,7 @@ from rich.table import Table
 
 from app.cases import CommandRejected
 from app.forums import ForumClient
-from app.identity import AsOption, who_you_are
+from app.identity import AsOption, LocalAdminOption, TokenOption, authenticate
 from app.settings import get_settings
 from app.temporal import connect
 from domain import terminology
@@ -66,9 +66,11 @@ def forum_open(
     target_group: TargetGroup,
     meeting_weeks: Annotated[int, typer.Option(help="Weeks between meetings")] = 6,
     as_: AsOption = None,
+    token: TokenOption = None,
+    local_admin: LocalAdminOption = False,
 ) -> None:
     """Open the forum for a target group (or find the one running)."""
-    actor = Actor.model_validate(who_you_are(as_, get_settings(), example="volunteer:maria"))
+    actor = Actor.model_validate(authenticate(token, as_, local_admin, get_settings(), example="volunteer:maria").actor)
     forum = _run(lambda f: f.open_forum(_code(target_group), actor, timedelta(weeks=meeting_weeks)))
     console.print(f"Forum [b]{forum}[/b] is open.")
 
@@ -79,9 +81,11 @@ def forum_observe(
     text: Annotated[str, typer.Argument(help="The need you have seen, without names or CPR numbers")],
     life_area: Annotated[str | None, typer.Option(help="work, housing, health, relations, leisure, economy, education")] = None,
     as_: AsOption = None,
+    token: TokenOption = None,
+    local_admin: LocalAdminOption = False,
 ) -> None:
     """Bring an observation of citizens' needs to the forum."""
-    data = {"type": "submit_forum_observation", "actor": who_you_are(as_, get_settings(), example="volunteer:maria"), "text": text, "life_area": life_area}
+    data = {"type": "submit_forum_observation", "actor": authenticate(token, as_, local_admin, get_settings(), example="volunteer:maria").actor, "text": text, "life_area": life_area}
     result = _run(lambda f: f.act(_code(target_group), data))
     console.print(f"Observation recorded (forum version {result.version}).")
 
@@ -92,6 +96,8 @@ def forum_meeting(
     judgements: Annotated[str, typer.Option(help='JSON list, e.g. [{"observation":1,"relevance":"general","proposal":"...","owner":"...","follow_up":"2027-03-01"}]')],
     minutes: Annotated[str, typer.Option(help="The meeting's minutes")],
     as_: AsOption = None,
+    token: TokenOption = None,
+    local_admin: LocalAdminOption = False,
 ) -> None:
     """Hold a meeting: judge each observation individual or general; general ones become proposals."""
     try:
@@ -99,7 +105,7 @@ def forum_meeting(
     except json.JSONDecodeError as error:
         err.print(f"[bold red]error:[/bold red] judgements: not valid JSON ({error.msg})")
         raise typer.Exit(2) from None
-    data = {"type": "hold_forum_meeting", "actor": who_you_are(as_, get_settings(), example="volunteer:maria"), "judgements": parsed, "minutes": minutes}
+    data = {"type": "hold_forum_meeting", "actor": authenticate(token, as_, local_admin, get_settings(), example="volunteer:maria").actor, "judgements": parsed, "minutes": minutes}
     result = _run(lambda f: f.act(_code(target_group), data))
     console.print(f"Meeting recorded: {', '.join(result.events)}")
 
@@ -111,9 +117,11 @@ def forum_decide(
     decision: Annotated[str, typer.Argument(help="adopted or rejected")],
     reason: Annotated[str, typer.Option(help="Why")],
     as_: AsOption = None,
+    token: TokenOption = None,
+    local_admin: LocalAdminOption = False,
 ) -> None:
     """Decide a proposal."""
-    data = {"type": "decide_forum_proposal", "actor": who_you_are(as_, get_settings(), example="volunteer:maria"), "proposal": proposal, "decision": decision, "reason": reason}
+    data = {"type": "decide_forum_proposal", "actor": authenticate(token, as_, local_admin, get_settings(), example="volunteer:maria").actor, "proposal": proposal, "decision": decision, "reason": reason}
     _run(lambda f: f.act(_code(target_group), data))
     console.print(f"Proposal {proposal} {decision}.")
 

@@ -1,7 +1,7 @@
 """``samskab kl-gateway``: one citizen's FFB delivery report for KL Gateway, a
 check of any delivery report file, and the daily delivery's Temporal schedule.
 
-    samskab kl-gateway --citizen CASE_ID --day 2026-03-02 [--out FILE]
+    samskab kl-gateway --citizen CASE_ID --day 2026-03-02 --purpose WHY [--out FILE]  (token or --local-admin)
     samskab kl-gateway --validate FILE
     samskab kl-gateway --schedule
 """
@@ -37,7 +37,9 @@ from activities.kl_gateway.projection import report_bytes
 from activities.kl_gateway.settings import GatewaySettings
 from activities.kl_gateway.validation import validate_delivery_report
 from app.keys import open_key_store
+from app.identity import AsOption, LocalAdminOption, TokenOption, authenticate, authorize_read
 from app.settings import get_settings
+from domain.access import Action
 from domain.ffb_report_rules import Violation
 from workflows.daily_delivery import DailyDeliveryInput, DailyDeliveryWorkflow
 
@@ -90,6 +92,11 @@ def kl_gateway_command(
     out: Annotated[Path | None, typer.Option("--out", help="Write the report to this file instead of printing it")] = None,
     validate: Annotated[Path | None, typer.Option("--validate", help="Validate a delivery report file (ours or anyone's)")] = None,
     schedule: Annotated[bool, typer.Option("--schedule", help="Create or update the daily delivery schedule in Temporal")] = False,
+    purpose: Annotated[str | None, typer.Option("--purpose", help="With --citizen: why you read the citizen's report "
+                                                "(it holds their CPR number and conditions; recorded in the access log)")] = None,
+    as_: AsOption = None,
+    token: TokenOption = None,
+    local_admin: LocalAdminOption = False,
 ) -> None:
     """FFB delivery reports for KL Gateway: build one, validate a file, or schedule the daily delivery."""
     if validate is not None:
@@ -127,8 +134,12 @@ def kl_gateway_command(
         err.print(f"[bold red]error:[/bold red] --day {day!r} is not a date (YYYY-MM-DD)")
         raise typer.Exit(2) from None
     settings = get_settings()
+    caller = authenticate(token, as_, local_admin, settings)
     store = open_event_store(settings.database_url)
     try:
+        # the report shows the citizen's CPR number and conditions: a read of the case like any other
+        authorize_read(store, caller, Action.READ_CASE, citizen, purpose,
+                       f"kl-gateway report day={the_day.isoformat()} (samskab report kl-gateway)", settings)
         ctx = GatewaySettings().context(settings.municipality)
         report, _ = case_report(store, open_key_store(store, settings), citizen, the_day, ctx)
     finally:

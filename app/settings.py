@@ -87,6 +87,10 @@ class Settings(BaseSettings):
     )
     actor_id: str = Field(default="", description="Who you are when you use the CLI (a person id)")
     actor_role: str = Field(default="caseworker", description="Your role when you use the CLI")
+    allow_local_admin: bool = Field(
+        default=False,
+        description="Allow the CLI's --local-admin (no token) in production; every read in that mode is logged as local_admin",
+    )
     # Secrets (see docs/audit.md: each must be backed up, apart from the database).
     keystore_secret: str = Field(
         default="",

@@ -2,9 +2,16 @@
 
 Observations brought to the forum are about needs in general, not about a
 person (databeskyttelsesforordningen art. 5, stk. 1, litra c, data
-minimisation). We refuse a text that holds a CPR number, or what reads as a
-person's name: a common Danish first name followed by a capitalised word, or
-a name given after words such as "hedder" or "navn".
+minimisation). We refuse a text that holds a CPR number in any writing of it
+(``120399-1235``, ``12.03.99-1235``, ``12 03 99 12 35``), or what reads as a
+person's name or where they live: a common Danish first name anywhere (also
+at the start of a sentence, unless the name is also an everyday word there),
+a first name followed by a capitalised word, a name given after words such as
+"hedder" or "navn", a title with a surname in any case ("hr. holm"), or a
+street address ("vej 7", "Møllegade 12").
+
+This is screening, not a proof of anonymity: a caseworker still reads what
+is brought to the forum, and its texts are erasable (under the forum's key).
 """
 
 from __future__ import annotations
@@ -13,7 +20,16 @@ import re
 from functools import cache
 from importlib import resources
 
-CPR_PATTERN = re.compile(r"(?<!\d)(0[1-9]|[12]\d|3[01])(0[1-9]|1[0-2])\d{2}[- ]?\d{4}(?!\d)")
+#: Ten digits with at most one separator (space, dot, hyphen, slash) between any two.
+CPR_PATTERN = re.compile(r"(?<![\d.])\d(?:[ .\-/]?\d){9}(?![\d])")
+_CPR_DATE = re.compile(r"(0[1-9]|[12]\d|3[01])(0[1-9]|1[0-2])\d{2}")
+TITLE_PATTERN = re.compile(r"\b(?:hr|fru|frk|dr|pastor)\.?\s+[a-zæøåé][a-zæøåé-]+", re.IGNORECASE)
+ADDRESS_PATTERN = re.compile(
+    r"\b[a-zæøåé]*(?:vej|gade|allé|alle|stræde|plads|torv|vænge|parken|boulevard)\s+\d+[a-z]?\b", re.IGNORECASE
+)
+SENTENCE_START = re.compile(r"(?:^|[.!?:;]\s+|\n)\s*$")
+#: First names that are also everyday words at the start of a sentence ("Per uge", "Hans mor", "Alle").
+ALSO_WORDS = frozenset({"Per", "Bo", "Max", "Mark", "Sol", "Storm", "Ask", "Hans", "Alle", "Tor", "Rose", "Vinter", "Lærke"})
 NAMED_PATTERN = re.compile(r"\b(?:hedder|navn(?:et)?(?: er)?:?|kaldet)\s+([A-ZÆØÅ][a-zæøåé]+)", re.IGNORECASE)
 WORD = re.compile(r"[A-ZÆØÅ][a-zæøåé]+(?:-[A-ZÆØÅ][a-zæøåé]+)?")
 
@@ -25,8 +41,11 @@ def common_first_names() -> frozenset[str]:
 
 
 def find_cpr(text: str) -> str | None:
-    match = CPR_PATTERN.search(text)
-    return match.group(0) if match else None
+    for match in CPR_PATTERN.finditer(text):
+        digits = re.sub(r"\D", "", match.group(0))
+        if _CPR_DATE.match(digits):
+            return match.group(0)
+    return None
 
 
 def find_person_name(text: str) -> str | None:
@@ -34,6 +53,10 @@ def find_person_name(text: str) -> str | None:
     named = NAMED_PATTERN.search(text)
     if named:
         return named.group(1)
+    for pattern in (TITLE_PATTERN, ADDRESS_PATTERN):
+        found = pattern.search(text)
+        if found:
+            return found.group(0)
     words = list(WORD.finditer(text))
     names = common_first_names()
     for word, following in zip(words, words[1:]):
@@ -41,6 +64,10 @@ def find_person_name(text: str) -> str | None:
         if word.group(0) in names and adjacent:
             return f"{word.group(0)} {following.group(0)}"
     for word in words:
-        if word.group(0) in names and word.start() > 0:  # a first name mid-sentence
-            return word.group(0)
+        if word.group(0) not in names:
+            continue
+        if word.start() > 0 and not SENTENCE_START.search(text[: word.start()]):
+            return word.group(0)  # a first name mid-sentence
+        if word.group(0) not in ALSO_WORDS:
+            return word.group(0)  # a first name at the start of a sentence, that is not also a word
     return None

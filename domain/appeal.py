@@ -26,6 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 from domain.errors import DomainError, require
 from domain.legal import RSL_66, RSL_67
 from domain.messages import Command, Event, Role
+from domain.personal_data import Personal
 
 ANKESTYRELSEN = "Ankestyrelsen"
 
@@ -107,7 +108,7 @@ class AppealWindowOpened(Event):
 
 class AppealLodged(Event):
     type: Literal["appeal_lodged"] = "appeal_lodged"
-    complaint: str
+    complaint: Annotated[str, Personal]
     late: bool
     late_by: timedelta | None = None
     reconsideration_due_at: datetime
@@ -124,7 +125,7 @@ class AppealWindowClosed(Event):
 class DecisionReconsidered(Event):
     type: Literal["decision_reconsidered"] = "decision_reconsidered"
     outcome: ReconsiderationOutcome
-    reasons: str
+    reasons: Annotated[str, Personal]
 
     def legal_basis(self) -> str | None:
         return "Retssikkerhedsloven § 66"
@@ -142,8 +143,8 @@ class AppealSentToAnkestyrelsen(Event):
     type: Literal["appeal_sent_to_ankestyrelsen"] = "appeal_sent_to_ankestyrelsen"
     case_id: str
     decision_number: int
-    complaint: str
-    reconsideration_reasons: str
+    complaint: Annotated[str, Personal]
+    reconsideration_reasons: Annotated[str, Personal]
     late: bool
 
     def legal_basis(self) -> str | None:
@@ -371,7 +372,7 @@ class ReopenDecision(Command):
 class DecisionReopened(Event):
     type: Literal["decision_reopened"] = "decision_reopened"
     appeal_id: str
-    reasons: str
+    reasons: Annotated[str, Personal]
 
     def legal_basis(self) -> str | None:
         return "Retssikkerhedsloven § 66"

@@ -7,6 +7,7 @@ from datetime import date
 from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from domain.personal_data import Personal
 
 #: ASCII digits only (``\d`` would take Arabic-Indic or fullwidth digits), the whole
 #: text and nothing after it (``$`` would let a trailing newline through).
@@ -52,8 +53,8 @@ Cpr = Annotated[str, AfterValidator(_valid_cpr)]
 class Citizen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    cpr: Cpr = Field(description="CPR number, DDMMYY-SSSS")
-    name: str = Field(min_length=1, max_length=200)
+    cpr: Annotated[Cpr, Personal] = Field(description="CPR number, DDMMYY-SSSS")
+    name: Annotated[str, Personal] = Field(min_length=1, max_length=200)
 
     @property
     def birth_date(self) -> date:

@@ -28,13 +28,14 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING, Literal
+from typing import Annotated, TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from domain.errors import require
 from domain.legal import CONSENT_TO_SHARE, FVL_27, GDPR_CONSENT
 from domain.messages import Command, Event, Role
+from domain.personal_data import Personal
 
 if TYPE_CHECKING:
     from domain.case import CaseState
@@ -106,7 +107,7 @@ class ConsentGiven(Event):
     type: Literal["consent_given"] = "consent_given"
     person_id: str
     categories: tuple[InformationCategory, ...]
-    purpose: str
+    purpose: Annotated[str, Personal]
     valid_until: date
 
     def legal_basis(self) -> str | None:
@@ -123,7 +124,7 @@ class RevokeConsent(Command):
 class ConsentRevoked(Event):
     type: Literal["consent_revoked"] = "consent_revoked"
     person_id: str
-    reason: str
+    reason: Annotated[str, Personal]
 
 
 class Consent(BaseModel):

@@ -18,13 +18,14 @@ import json
 from datetime import date, datetime, timedelta
 from functools import cache
 from importlib import resources
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from domain.errors import require
 from domain.legal import RSL_3_2, check_legal_basis
 from domain.messages import Command, Event
+from domain.personal_data import Personal
 
 
 class RecordMissedDeadline(Command):
@@ -155,7 +156,7 @@ class ProcessingDeadlineMissed(Event):
     type: Literal["processing_deadline_missed"] = "processing_deadline_missed"
     due_at: datetime
     expected_by: datetime
-    notice: str = Field(description="The written notice to the citizen (Danish)")
+    notice: Annotated[str, Personal] = Field(description="The written notice to the citizen (Danish)")
 
     def legal_basis(self) -> str | None:
         return "Retssikkerhedsloven § 3, stk. 2"

@@ -30,7 +30,7 @@ consolidated lov om social pension for this revision.)
 from __future__ import annotations
 
 from datetime import date
-from typing import TYPE_CHECKING, Literal
+from typing import Annotated, TYPE_CHECKING, Literal
 
 from pydantic import Field
 
@@ -38,6 +38,7 @@ from domain.citizen import Citizen
 from domain.errors import require
 from domain.legal import ELDER_ACT, ELDER_ACT_2, ELDER_ACT_2_4, SEL_2_5, normalise_legal_basis
 from domain.messages import Command, Event, Role
+from domain.personal_data import Personal
 
 if TYPE_CHECKING:
     from domain.case import CaseState
@@ -107,7 +108,7 @@ class ElderActAssessed(Event):
     type: Literal["elder_act_assessed"] = "elder_act_assessed"
     covered: bool
     ground: Literal["pension_age", "age_like_needs"] | None = None
-    reasons: str
+    reasons: Annotated[str, Personal]
 
     def legal_basis(self) -> str | None:
         return "Ældreloven § 2"

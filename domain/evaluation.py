@@ -28,7 +28,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -52,6 +52,7 @@ from domain.messages import Command, Event
 from domain.pilot import ActionPlan
 from domain.value_domains import Participation, Rating, ServiceUse, ValueDomains, value_domains
 from domain.visitation import AssessmentRecorded, Coded, DecisionMade
+from domain.personal_data import Personal
 
 __all__ = ["Attainment", "FunctionLevelInput", "GoalAttainmentInput", "InstrumentAnswers"]
 
@@ -132,7 +133,7 @@ class FollowUp(BaseModel):
 
     status: Coded
     pilot: PilotAdvice
-    reasons: str
+    reasons: Annotated[str, Personal]
 
 
 class RecordEvaluation(Command):
@@ -162,7 +163,7 @@ class EvaluationRecorded(Event):
     services: ServiceUse
     participation: Participation
     ratings: tuple[Rating, ...]
-    citizen_statement: str
+    citizen_statement: Annotated[str, Personal]
     value_domains: ValueDomains
     follow_up: FollowUp
 
@@ -302,7 +303,7 @@ class CloseCase(Command):
 
 class CaseClosed(Event):
     type: Literal["case_closed"] = "case_closed"
-    reason: str
+    reason: Annotated[str, Personal]
 
 
 # -- old versions, read but never written --------------------------------------
@@ -316,9 +317,9 @@ class LegacyEvaluationRecorded(Event):
     value_domains: dict[str, int]
     quality_of_life: dict[str, int]
     self_determination: dict[str, int]
-    citizen_statement: str
+    citizen_statement: Annotated[str, Personal]
     recommendation: str
-    reasons: str
+    reasons: Annotated[str, Personal]
 
 
 #: Upcasting by type: (type in the log, schema version) -> the model's type.

@@ -23,6 +23,7 @@ from domain.errors import DomainError, require
 from domain.messages import Command, Event, Role, require_role
 from domain.need import LifeArea
 from domain.visitation import Coded
+from domain.personal_data import Personal
 
 FORUM_MEMBERS = (Role.VOLUNTEER, Role.STAFF, Role.CASEWORKER, Role.TEAM_LEAD)
 FORUM_CHAIRS = (Role.CASEWORKER, Role.TEAM_LEAD, Role.STAFF)
@@ -66,7 +67,7 @@ class SubmitObservation(Command):
 class ForumObservationSubmitted(Event):
     type: Literal["forum_observation_submitted"] = "forum_observation_submitted"
     number: int
-    text: str
+    text: Annotated[str, Personal]
     life_area: LifeArea | None
 
 
@@ -75,7 +76,7 @@ class Judgement(BaseModel):
 
     observation: int = Field(ge=1)
     relevance: Relevance
-    proposal: str = Field(default="", max_length=4000)
+    proposal: Annotated[str, Personal] = Field(default="", max_length=4000)
     owner: str = Field(default="", max_length=200, description="Who carries the proposal forward")
     follow_up: date | None = None
 
@@ -91,14 +92,14 @@ class ForumMeetingHeld(Event):
     type: Literal["forum_meeting_held"] = "forum_meeting_held"
     number: int
     judgements: tuple[Judgement, ...]
-    minutes: str
+    minutes: Annotated[str, Personal]
 
 
 class ProposalMade(Event):
     type: Literal["forum_proposal_made"] = "forum_proposal_made"
     number: int
     observation: int
-    text: str
+    text: Annotated[str, Personal]
     owner: str
     follow_up: date
 
@@ -115,7 +116,7 @@ class ProposalDecided(Event):
     type: Literal["forum_proposal_decided"] = "forum_proposal_decided"
     proposal: int
     decision: ProposalDecision
-    reason: str
+    reason: Annotated[str, Personal]
 
 
 class RecordMeetingDue(Command):

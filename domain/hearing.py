@@ -38,7 +38,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import TYPE_CHECKING, Literal
+from typing import Annotated, TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -46,6 +46,7 @@ from domain.consent import blanket_word as _blanket_word
 from domain.errors import require
 from domain.legal import FVL_19, FVL_19_2, FVL_21, OFFL_13, RSL_11A, RSL_11C
 from domain.messages import Command, Event, Role
+from domain.personal_data import Personal
 
 if TYPE_CHECKING:
     from domain.case import CaseState
@@ -66,8 +67,8 @@ class ConsentToObtainInformation(Command):
 class InformationConsentGiven(Event):
     type: Literal["information_consent_given"] = "information_consent_given"
     number: int
-    information: tuple[str, ...]
-    from_whom: tuple[str, ...]
+    information: tuple[Annotated[str, Personal], ...]
+    from_whom: tuple[Annotated[str, Personal], ...]
     case_id: str
 
     def legal_basis(self) -> str | None:
@@ -106,7 +107,7 @@ class CaseInformationRecorded(Event):
     type: Literal["case_information_recorded"] = "case_information_recorded"
     number: int
     source: str
-    summary: str
+    summary: Annotated[str, Personal]
     from_citizen: bool
     consent_number: int | None = None
     route: InformationRoute | None = None
@@ -134,7 +135,7 @@ class HearingStarted(Event):
     number: int
     information: tuple[int, ...]
     due_at: datetime
-    letter: str
+    letter: Annotated[str, Personal]
     assessment: bool = False  # the municipality's VUM assessment is heard too
 
     def legal_basis(self) -> str | None:
@@ -150,7 +151,7 @@ class AnswerHearing(Command):
 class HearingAnswered(Event):
     type: Literal["hearing_answered"] = "hearing_answered"
     number: int
-    answer: str
+    answer: Annotated[str, Personal]
 
     def legal_basis(self) -> str | None:
         return "Forvaltningsloven § 19"
@@ -376,7 +377,7 @@ class HearingException(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     ground: HearingExceptionGround
-    reason: str = Field(min_length=10, max_length=2000)
+    reason: Annotated[str, Personal] = Field(min_length=10, max_length=2000)
 
 
 #: The § 19, stk. 2 grounds that also let a decision go ahead of a § 21 request (FVL § 21, stk. 2, nr. 1-2).
@@ -410,7 +411,7 @@ class SubmitComment(Command):
 
 class CommentSubmitted(Event):
     type: Literal["comment_submitted"] = "comment_submitted"
-    comment: str
+    comment: Annotated[str, Personal]
 
     def legal_basis(self) -> str | None:
         return "Forvaltningsloven § 21"

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from datetime import date
 from enum import StrEnum
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -22,6 +22,7 @@ from domain.citizen import Citizen
 from domain.errors import require
 from domain.legal import BARNETS_LOV
 from domain.messages import Command, Event
+from domain.personal_data import Personal
 
 ADULT_AGE = 18
 
@@ -48,7 +49,7 @@ class LifeArea(StrEnum):
 class Need(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    description: str = Field(min_length=3, max_length=4000, description="The need as it was told")
+    description: Annotated[str, Personal] = Field(min_length=3, max_length=4000, description="The need as it was told")
     reported_by: ReportedBy
     life_areas: tuple[LifeArea, ...] = Field(default=(), description="Life areas the need touches")
 

@@ -27,13 +27,14 @@ from __future__ import annotations
 
 import re
 from enum import StrEnum
-from typing import TYPE_CHECKING, Literal
+from typing import Annotated, TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from domain.errors import require
 from domain.legal import SEL_96_2, SOCIALTILSYN_APPROVAL
 from domain.messages import Command, Event, Role
+from domain.personal_data import Personal
 
 if TYPE_CHECKING:
     from domain.case import CaseState
@@ -69,7 +70,7 @@ class Employer(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     kind: EmployerKind
-    name: str = Field(default="", max_length=200)
+    name: Annotated[str, Personal] = Field(default="", max_length=200)
     cvr: str | None = Field(default=None, description="CVR number of an association or company (8 digits)")
     approval: str | None = Field(
         default=None, max_length=200, description="Socialtilsynet's approval of the association or company (reference)"
@@ -97,7 +98,7 @@ class CitizensChoiceRecorded(Event):
     employer: Employer | None
     work_leader: Literal["citizen"] | None
     provider: str
-    in_own_words: str
+    in_own_words: Annotated[str, Personal]
     chosen_by: str
     trial: str = ""
 

@@ -4,18 +4,19 @@ out by the team with the citizen, with observations by any team member."""
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from domain.messages import Command, Event
+from domain.personal_data import Personal
 
 
 class PlanGoal(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    description: str = Field(min_length=3, max_length=2000)
-    measure: str = Field(min_length=3, max_length=500, description="How we will know it is reached")
+    description: Annotated[str, Personal] = Field(min_length=3, max_length=2000)
+    measure: Annotated[str, Personal] = Field(min_length=3, max_length=500, description="How we will know it is reached")
     target_date: date
     linked_goal: int = Field(ge=1, description="Number of the citizen's own goal in the assessment (1 = the first)")
 
@@ -23,7 +24,7 @@ class PlanGoal(BaseModel):
 class PlanActivity(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    description: str = Field(min_length=3, max_length=2000)
+    description: Annotated[str, Personal] = Field(min_length=3, max_length=2000)
     responsible: str = Field(min_length=1, max_length=64, description="person id of a team member or the citizen")
     expected_weeks: int | None = Field(default=None, ge=1, le=104, description="Expected duration")
 
@@ -31,7 +32,7 @@ class PlanActivity(BaseModel):
 class ActionPlan(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    purpose: str = Field(min_length=3, max_length=4000)
+    purpose: Annotated[str, Personal] = Field(min_length=3, max_length=4000)
     goals: tuple[PlanGoal, ...] = Field(min_length=1)
     activities: tuple[PlanActivity, ...] = Field(min_length=1)
 
@@ -63,12 +64,12 @@ class AnswerPlan(Command):
 
 class PlanAcceptedByCitizen(Event):
     type: Literal["plan_accepted_by_citizen"] = "plan_accepted_by_citizen"
-    comment: str
+    comment: Annotated[str, Personal]
 
 
 class PlanChangesRequested(Event):
     type: Literal["plan_changes_requested"] = "plan_changes_requested"
-    comment: str
+    comment: Annotated[str, Personal]
 
 
 class StartPilot(Command):
@@ -100,7 +101,7 @@ class MeetingScheduled(Event):
     type: Literal["meeting_scheduled"] = "meeting_scheduled"
     meeting_no: int
     planned_for: datetime
-    agenda: str
+    agenda: Annotated[str, Personal]
     participants: tuple[str, ...]
 
 
@@ -118,7 +119,7 @@ class MeetingHeld(Event):
     meeting_no: int
     attended: tuple[str, ...]
     citizen_present: bool
-    minutes: str
+    minutes: Annotated[str, Personal]
 
 
 class AdjustPlan(Command):
@@ -134,7 +135,7 @@ class AdjustPlan(Command):
 class PlanAdjusted(Event):
     type: Literal["plan_adjusted"] = "plan_adjusted"
     plan: ActionPlan
-    reason: str
+    reason: Annotated[str, Personal]
     proposed_by: str
 
 
@@ -172,7 +173,7 @@ class RecordObservation(Command):
 
 class ObservationRecorded(Event):
     type: Literal["observation_recorded"] = "observation_recorded"
-    text: str
+    text: Annotated[str, Personal]
 
 
 class CompletePilot(Command):
@@ -185,6 +186,6 @@ class CompletePilot(Command):
 
 class PilotCompleted(Event):
     type: Literal["pilot_completed"] = "pilot_completed"
-    summary: str
+    summary: Annotated[str, Personal]
     ended_early: bool
-    early_end_reason: str
+    early_end_reason: Annotated[str, Personal]

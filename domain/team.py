@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from domain.messages import Command, Event
 from domain.need import LifeArea
+from domain.personal_data import Personal
 
 
 class MemberKind(StrEnum):
@@ -39,7 +40,7 @@ class Invitee(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     person_id: str = Field(min_length=1, max_length=64)
-    name: str = Field(min_length=1, max_length=200)
+    name: Annotated[str, Personal] = Field(min_length=1, max_length=200)
     kind: MemberKind
     organisation: str = Field(min_length=1, max_length=200, description="Department or civil-society organisation")
     life_area: LifeArea | None = None
@@ -62,7 +63,7 @@ class InviteTeamMember(Command):
 class TeamMemberInvited(Event):
     type: Literal["team_member_invited"] = "team_member_invited"
     invitee: Invitee
-    reason: str = ""
+    reason: Annotated[str, Personal] = ""
 
 
 class AnswerInvitation(Command):
@@ -82,7 +83,7 @@ class TeamMemberJoined(Event):
 class TeamMemberDeclined(Event):
     type: Literal["team_member_declined"] = "team_member_declined"
     person_id: str
-    reason: str
+    reason: Annotated[str, Personal]
 
 
 class ApproveTeam(Command):
@@ -97,12 +98,12 @@ class ApproveTeam(Command):
 class TeamApprovedByCitizen(Event):
     type: Literal["team_approved_by_citizen"] = "team_approved_by_citizen"
     members: tuple[str, ...]
-    comment: str
+    comment: Annotated[str, Personal]
 
 
 class TeamChangesRequested(Event):
     type: Literal["team_changes_requested"] = "team_changes_requested"
-    comment: str
+    comment: Annotated[str, Personal]
 
 
 class RemindInvitation(Command):
@@ -145,7 +146,7 @@ class ChangeTeam(Command):
 class TeamMemberLeft(Event):
     type: Literal["team_member_left"] = "team_member_left"
     person_id: str
-    reason: str
+    reason: Annotated[str, Personal]
 
 
 class ProposeTeam(Command):
@@ -161,7 +162,7 @@ class ProposedRole(BaseModel):
     life_area: LifeArea | None
     kind: MemberKind | None  # None: the citizen
     organisation: str
-    why: str
+    why: Annotated[str, Personal]
 
 
 class TeamProposed(Event):

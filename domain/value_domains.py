@@ -42,12 +42,15 @@ service experience
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from enum import StrEnum
 from statistics import fmean
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from domain.instruments import FunctionLevelChange, GoalResult, InstrumentScore
+from domain.personal_data import Personal
 
 #: Severity on the FFB function-level scale: 0 best, 4 worst.
 BEST_SEVERITY, WORST_SEVERITY = 0, 4
@@ -85,7 +88,7 @@ class Rating(BaseModel):
 
     by: Rater
     rating: int = Field(description="1 (very poor) to 5 (very good)")
-    comment: str = Field(default="", max_length=4000, description="Free text, verbatim")
+    comment: Annotated[str, Personal] = Field(default="", max_length=4000, description="Free text, verbatim")
 
 
 class DomainScore(BaseModel):

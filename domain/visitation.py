@@ -27,7 +27,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, time
 from enum import StrEnum
 from functools import cache
-from typing import TYPE_CHECKING, Literal
+from typing import Annotated, TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -63,6 +63,7 @@ from domain.legal import APPEAL_GUIDANCE_DA, FVL_22, FVL_24, check_legal_basis
 from domain.messages import Command, Event, Role
 from domain.personalised import Arrangement, CitizensChoiceRecorded, arrangement_for
 from domain.phases import Phase
+from domain.personal_data import Personal
 
 if TYPE_CHECKING:
     from domain.case import CaseState
@@ -134,7 +135,7 @@ class AssessedCondition(BaseModel):
     condition: Coded
     severity: int | None
     function_level: Coded
-    citizen_words: str
+    citizen_words: Annotated[str, Personal]
     area: Coded | None = None  # one of the 11 FFB condition areas
     group: Coded | None = None  # one of the 3 groups
     support_need: Coded | None = None
@@ -144,7 +145,7 @@ class AssessedCondition(BaseModel):
 class CitizenGoal(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    in_own_words: str
+    in_own_words: Annotated[str, Personal]
     goal_type: Coded
     # The FFB indsatsmål: which condition it is about, and the level aimed for.
     primary_condition: Coded | None = None
@@ -356,7 +357,7 @@ class RecommendationMade(Event):
     number: int
     outcome: Outcome
     services: tuple[GrantedService, ...]
-    reasons: str
+    reasons: Annotated[str, Personal]
 
 
 class ReviewRecommendation(Command):
@@ -369,13 +370,13 @@ class ReviewRecommendation(Command):
 class RecommendationApproved(Event):
     type: Literal["recommendation_approved"] = "recommendation_approved"
     number: int
-    comment: str
+    comment: Annotated[str, Personal]
 
 
 class RecommendationReturned(Event):
     type: Literal["recommendation_returned"] = "recommendation_returned"
     number: int
-    comment: str
+    comment: Annotated[str, Personal]
 
 
 class MakeDecision(Command):
@@ -396,9 +397,9 @@ class DecisionMade(Event):
     type: Literal["decision_made"] = "decision_made"
     outcome: Outcome
     services: tuple[GrantedService, ...]
-    reasons: str
+    reasons: Annotated[str, Personal]
     appeal_guidance: str
-    letter: str = Field(default="", description="The decision letter as sent to the citizen (Danish)")
+    letter: Annotated[str, Personal] = Field(default="", description="The decision letter as sent to the citizen (Danish)")
     number: int = Field(default=1, description="1 for the first decision, 2 for one after reconsideration, ...")
     rests_on: tuple[str, ...] = ()
     hearing_exception: HearingException | None = None
@@ -781,28 +782,3 @@ __all__ = [
     "VisitationRecord",
     "evolve_visitation",
 ]
-
-
-# Free text about the citizen in visitation's events is personal data: the log
-# encrypts it with the citizen's key (domain/personal_data.py).
-def _declare_personal_data() -> None:
-    from domain.personal_data import register
-
-    for event_type, paths in {
-        "decision_made": ("letter",),
-        "recommendation_made": ("reasons",),
-        "recommendation_approved": ("comment",),
-        "recommendation_returned": ("comment",),
-        "case_information_recorded": ("summary",),
-        "hearing_started": ("letter",),
-        "hearing_answered": ("answer",),
-        "citizens_choice_recorded": ("in_own_words",),
-        "processing_deadline_missed": ("notice",),
-        "decision_reopened": ("reasons",),
-        "elder_act_assessed": ("reasons",),
-        "comment_submitted": ("comment",),
-    }.items():
-        register(event_type, paths)
-
-
-_declare_personal_data()

@@ -4,6 +4,13 @@ Each message is written once, keyed by an id the workflow made
 (``workflow.uuid4()``), so a retried activity never sends twice. A delivery
 service (e-Boks, mail, the case system) picks messages up from here; the
 outbox is also what a test or an auditor reads to see what was sent.
+
+A letter is about the citizen (a decision, a hearing, a missed deadline), so
+its subject and body are stored encrypted with the key of the case's citizen,
+like the personal fields of the event log: erasing the citizen (destroying
+the key) leaves the outbox row with no readable text, and it reads as
+``[slettet]``. The id, case, recipient id and kind stay readable: the receipt
+that a message was sent.
 """
 
 from __future__ import annotations
@@ -11,9 +18,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+import json
+
 from sqlalchemy import Column, Index, Integer, MetaData, String, Table, Text, insert, select
 from sqlalchemy.exc import IntegrityError
 
+from domain.personal_data import ERASED_MARKER
+from eventlog.crypto import decrypt_value, encrypt_value, is_envelope
 from eventlog.engines import make_engines
 from eventlog.hashing import format_timestamp, parse_timestamp
 
@@ -27,7 +38,7 @@ outbox = Table(
     Column("case_id", String(64), nullable=False),
     Column("recipient", String(128), nullable=False),
     Column("kind", String(64), nullable=False),
-    Column("subject", String(300), nullable=False),
+    Column("subject", Text, nullable=False),  # encrypted: an envelope is longer than the text
     Column("body", Text, nullable=False),
     Column("created_at", String(32), nullable=False),
     Index("ix_outbox_case", "case_id", "seq"),
@@ -46,8 +57,30 @@ class OutboxMessage:
 
 
 class Outbox:
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, keys=None) -> None:
         self._engines = make_engines(url)
+        #: The key store (eventlog.keystore.KeyStore) letters are encrypted with; the worker sets it.
+        self.keys = keys
+
+    def _seal(self, message: OutboxMessage, field: str, value: str) -> str:
+        if self.keys is None:
+            raise RuntimeError("the outbox has no key store: letters are never stored in the clear")
+        key_id, key = self.keys.key_for_stream(message.case_id)
+        return json.dumps(encrypt_value(key, key_id, message.message_id, f"outbox.{field}", value))
+
+    def _open(self, message_id: str, field: str, stored: str) -> str:
+        try:
+            envelope = json.loads(stored)
+        except ValueError:
+            return stored  # a row written before letters were encrypted
+        if not is_envelope(envelope):
+            return stored
+        if self.keys is None:
+            return ERASED_MARKER
+        key = self.keys.lookup(envelope["kid"])
+        if not isinstance(key, bytes):
+            return ERASED_MARKER
+        return decrypt_value(key, envelope, message_id, f"outbox.{field}")
 
     def create_schema(self) -> None:
         outbox_metadata.create_all(self._engines.write)
@@ -62,8 +95,8 @@ class Outbox:
             "case_id": message.case_id,
             "recipient": message.recipient,
             "kind": message.kind,
-            "subject": message.subject,
-            "body": message.body,
+            "subject": self._seal(message, "subject", message.subject),
+            "body": self._seal(message, "body", message.body),
             "created_at": format_timestamp(datetime.now(UTC)),
         }
         try:
@@ -82,8 +115,8 @@ class Outbox:
                     case_id=r.case_id,
                     recipient=r.recipient,
                     kind=r.kind,
-                    subject=r.subject,
-                    body=r.body,
+                    subject=self._open(r.message_id, "subject", r.subject),
+                    body=self._open(r.message_id, "body", r.body),
                     created_at=parse_timestamp(r.created_at),
                 )
                 for r in conn.execute(query)

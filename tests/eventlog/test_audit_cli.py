@@ -22,6 +22,17 @@ from domain.need import Need, NeedRegistered, ReportedBy
 CW = Actor(id="cw-anne", role=Role.CASEWORKER)
 
 
+def token(role: str, user: str, cpr: str | None = None) -> str:
+    """A bearer token as the CLI takes it (``--token``), signed with the installation's key."""
+    from app.tokens import issue_token
+
+    return issue_token(get_settings(), person_id=user, role=role, cpr=cpr)
+
+
+def as_(role: str, user: str, cpr: str | None = None) -> tuple[str, str]:
+    return ("--token", token(role, user, cpr))
+
+
 @pytest.fixture
 def cli(tmp_path, monkeypatch):
     monkeypatch.setenv("SAMSKAB_DATA_DIR", str(tmp_path))
@@ -51,14 +62,14 @@ def case(cli, tmp_path) -> str:
 
 
 def test_reads_need_a_reader_and_a_purpose_and_the_citizen_sees_them(cli, case):
-    refused = cli("events", case, "--as", "auditor:ida", "--purpose", " ")
-    assert refused.exit_code == 2 and "purpose is required" in refused.output
+    refused = cli("events", case, *as_("auditor", "ida"), "--purpose", " ")
+    assert refused.exit_code == 2 and "say why you read this" in refused.output
 
-    shown = cli("events", case, "--as", "auditor:ida", "--purpose", "årlig revision", "--json")
+    shown = cli("events", case, *as_("auditor", "ida"), "--purpose", "årlig revision", "--json")
     assert shown.exit_code == 0, shown.output
     assert json.loads(shown.output)[0]["payload"]["citizen"]["name"] == "Jonas Holm"
 
-    seen = cli("access", case, "--as", "citizen:jonas", "--purpose", "indsigt (art. 15)")
+    seen = cli("access", case, *as_("citizen", "jonas", "041298-1234"), "--purpose", "indsigt (art. 15)")
     assert seen.exit_code == 0
     assert "ida" in seen.output and "årlig revision" in seen.output and "access_log" in seen.output
 
@@ -72,27 +83,27 @@ def test_checkpoint_verify_export_verify_export_and_erase(cli, case, tmp_path, m
     assert grown.exit_code == 0 and "consistency proof" in grown.output
 
     out = tmp_path / "outside" / "all.jsonl"
-    exported = cli("export", "--all", "--out", str(out), "--as", "auditor:ida", "--purpose", "revision")
+    exported = cli("export", "--all", "--out", str(out), *as_("auditor", "ida"), "--purpose", "revision")
     assert exported.exit_code == 0, exported.output
     assert "Jonas" not in out.read_text() and "0412981234" not in out.read_text()
     alone = cli("verify-export", str(out))
     assert alone.exit_code == 0 and "export OK" in alone.output
 
     proofs = tmp_path / "outside" / "proofs.jsonl"
-    proven = cli("prove", case, "--out", str(proofs), "--as", "auditor:ida", "--purpose", "revision")
+    proven = cli("prove", case, "--out", str(proofs), *as_("auditor", "ida"), "--purpose", "revision")
     assert proven.exit_code == 0, proven.output
     assert cli("verify-export", str(proofs)).exit_code == 0
 
-    wrong_role = cli("erase", "041298-1234", "--basis", "GDPR art. 17", "--as", "caseworker:anne")
+    wrong_role = cli("erase", "041298-1234", "--basis", "GDPR art. 17", *as_("caseworker", "anne"))
     assert wrong_role.exit_code == 1 and "rule: erasure.role_not_allowed" in wrong_role.output
-    kept = cli("erase", "041298-1234", "--basis", "GDPR art. 17(1)(a)", "--as", "administrator:ole")
+    kept = cli("erase", "041298-1234", "--basis", "GDPR art. 17(1)(a)", *as_("administrator", "ole"))
     assert kept.exit_code == 1 and "rule: erasure.retention_running" in kept.output  # GDPR art. 17(3)(b)
     monkeypatch.setenv("SAMSKAB_RETENTION", '{"by_kind": {"social_service": {"years": 0, "source": "testens kassationsplan"}}}')
     get_settings.cache_clear()
-    erased = cli("erase", "041298-1234", "--basis", "GDPR art. 17(1)(a)", "--as", "administrator:ole")
+    erased = cli("erase", "041298-1234", "--basis", "GDPR art. 17(1)(a)", *as_("administrator", "ole"))
     assert erased.exit_code == 0, erased.output
     assert cli("verify", "--checkpoint", str(checkpoint)).exit_code == 0
-    after = cli("events", case, "--as", "auditor:ida", "--purpose", "kontrol", "--json")
+    after = cli("events", case, *as_("auditor", "ida"), "--purpose", "kontrol", "--json")
     assert "Jonas" not in after.output and "[slettet]" in after.output
 
     lines = out.read_text().splitlines()
@@ -142,9 +153,9 @@ def test_bad_input_is_a_clear_error_and_writes_nothing(cli, case, tmp_path):
     malformed = cli("verify", "--since", str(bad))
     assert malformed.exit_code == 2 and "not JSON" in malformed.output
 
-    before = cli("access", case, "--as", "auditor:ida", "--purpose", "count").output.count("auditor")
-    none = cli("prove", "K-404", "--out", str(tmp_path / "p.jsonl"), "--as", "auditor:ida", "--purpose", "p")
+    before = cli("access", case, *as_("auditor", "ida"), "--purpose", "count").output.count("auditor")
+    none = cli("prove", "K-404", "--out", str(tmp_path / "p.jsonl"), *as_("auditor", "ida"), "--purpose", "p")
     assert none.exit_code == 1 and "no events for case K-404" in none.output and not (tmp_path / "p.jsonl").exists()
-    after = cli("access", case, "--as", "auditor:ida", "--purpose", "count").output.count("auditor")
+    after = cli("access", case, *as_("auditor", "ida"), "--purpose", "count").output.count("auditor")
     assert after == before + 1  # only the second listing itself was recorded
 

@@ -250,12 +250,7 @@ def test_an_unknown_event_type_has_no_personal_fields_and_declarations_extend():
 def test_every_declared_event_type_exists_and_its_paths_name_its_fields():
     """A typo in a declaration would leave a personal field in the clear. (Paths of
     older schema versions may be declared too, so each type needs one current path.)"""
-    from typing import get_args
-
-    from domain.appeal import AppealEvent
-    from domain.case import CaseEvent
-
-    models = {m.model_fields["type"].default: m for union in (CaseEvent, AppealEvent) for m in get_args(get_args(union)[0])}
+    models = personal_data.event_classes()
     for event_type, paths in personal_data.declared().items():
         assert event_type in models, f"{event_type} is declared but is no event type"
         resolved = [path for path in paths if _resolves(models[event_type], path)]
