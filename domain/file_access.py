@@ -21,12 +21,13 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 from enum import StrEnum
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from domain.errors import require
 from domain.legal import FVL_16
+from domain.personal_data import Personal
 from domain.messages import Command, Event, Role
 
 ANSWER_WITHIN_WORKING_DAYS = 7
@@ -117,7 +118,7 @@ class FileAccessAnswered(Event):
     type: Literal["file_access_answered"] = "file_access_answered"
     number: int
     outcome: FileAccessOutcome
-    reasons: str = ""
+    reasons: Annotated[str, Personal] = ""
     export_digest: str = ""
     expected_by: date | None = None
 

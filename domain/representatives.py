@@ -32,12 +32,13 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from domain.errors import require
 from domain.legal import FVL_8
+from domain.personal_data import Personal
 from domain.messages import Command, Event, Role
 
 #: The commands a fuldmagt can cover: the citizen's own say in the proceedings.
@@ -99,7 +100,7 @@ class RepresentativeRecorded(Event):
     type: Literal["representative_recorded"] = "representative_recorded"
     number: int
     person_id: str
-    name: str
+    name: Annotated[str, Personal]
     kind: RepresentativeKind
     scope: tuple[str, ...] = ()
     valid_from: date
@@ -119,7 +120,7 @@ class EndRepresentation(Command):
 class RepresentationEnded(Event):
     type: Literal["representation_ended"] = "representation_ended"
     number: int
-    reason: str = ""
+    reason: Annotated[str, Personal] = ""
 
     def legal_basis(self) -> str | None:
         return "Forvaltningsloven § 8"
