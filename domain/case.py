@@ -920,8 +920,12 @@ def _enter(state: CaseState, phase: Phase, at: datetime, **changes) -> CaseState
 
 
 def _with_member(state: CaseState, person_id: str, **changes) -> dict[str, TeamMember]:
+    """The team with one member changed. Total, as evolve must be: a member whose
+    invitation is not in the state (it was erased: its personal fields read as the
+    marker and it cannot be folded) leaves the team as it is."""
     team = dict(state.team)
-    team[person_id] = team[person_id].model_copy(update=changes)
+    if person_id in team:
+        team[person_id] = team[person_id].model_copy(update=changes)
     return team
 
 
@@ -986,7 +990,7 @@ def _apply(state: CaseState, event: Event) -> CaseState:
                 meeting_no=event.meeting_no, planned_for=event.planned_for, agenda=event.agenda, participants=event.participants
             )
             return state.model_copy(update={"meetings": {**state.meetings, event.meeting_no: meeting}})
-        case MeetingHeld():
+        case MeetingHeld() if event.meeting_no in state.meetings:  # (an erased scheduling folds to nothing)
             held = state.meetings[event.meeting_no].model_copy(
                 update={"held": True, "attended": event.attended, "minutes": event.minutes}
             )
@@ -1004,7 +1008,7 @@ def _apply(state: CaseState, event: Event) -> CaseState:
                 given_at=event.occurred_at,
             )
             return state.model_copy(update={"consents": {**state.consents, event.person_id: consent}})
-        case ConsentRevoked():
+        case ConsentRevoked() if event.person_id in state.consents:  # (an erased consent folds to nothing)
             revoked = state.consents[event.person_id].model_copy(update={"revoked_at": event.occurred_at})
             return state.model_copy(update={"consents": {**state.consents, event.person_id: revoked}})
         case DeadlineMissed():

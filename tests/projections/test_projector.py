@@ -284,3 +284,28 @@ def test_a_list_view_is_one_access_log_row_that_each_shown_case_s_log_finds(log)
         conn.exec_driver_sql(f"DELETE FROM access_log_cases WHERE access_position = {first} AND stream_id = 'K-1'")
     report = log.verify()
     assert not report.ok and report.first_bad_position == first
+
+
+def test_a_case_whose_citizen_was_erased_rebuilds_as_closed_and_erased_without_its_name(log):
+    """After an erasure the case's events hold the marker in their personal fields (a team
+    member's invitation among them): a rebuild still goes through, and shows the case closed,
+    erased, with no name in the index and no work items."""
+    from domain.personal_data import ERASURE_EVENT
+
+    store, keys = log
+    writer = write_interleaved(store, keys, [30], random.Random(8))[0]
+    projector = build_projector(store, keys, DEADLINES)
+    projector.catch_up()
+    assert queries.list_cases(store.engines, queries.CaseFilter(name_tokens=(keys.name_token("nummer0"),)), now=NOW).rows
+    key_id = keys.key_id_for_stream(writer.case_id)
+    keys.destroy(key_id, "GDPR art. 17(1)(a)")
+    store.append(f"erasure-{key_id}", 0, [NewEvent(
+        event_id=str(uuid.uuid4()), event_type=ERASURE_EVENT, schema_version=1, occurred_at=NOW, actor_id="aud-hans",
+        actor_role="auditor", legal_basis="GDPR art. 17(1)(a)", payload={"key_id": key_id, "cases": [writer.case_id]})])  # fmt: skip
+    projector.catch_up()
+    projector.rebuild("cases")
+    row = queries.case_summary(store.engines, writer.case_id, now=NOW)
+    assert row["erased"] and row["phase"] == "closed" and row["due_at"] is None
+    assert not queries.list_cases(store.engines, queries.CaseFilter(name_tokens=(keys.name_token("nummer0"),)), now=NOW).rows
+    assert queries.tasks_for(store.engines, "cw-anne", "caseworker") == []
+    assert queries.phase_counts(store.engines, now=NOW)["erased"] == 1
