@@ -375,7 +375,13 @@ class AccessLog:
                 select(access_log_cases.c.access_position).where(access_log_cases.c.stream_id == stream_id)))).all()
             wide: list = []
             if include_log_wide:  # reads of the whole log: NULL case, and not a list view (a partial index)
-                wide.extend(conn.execute(columns.where(text(_WHOLE_LOG_READS))))
+                if conn.dialect.name == "sqlite":
+                    # SQLite's planner would take the plain stream_id index, where every list view is NULL too
+                    names = ", ".join(c.name for c in access_log.c)
+                    wide.extend(conn.exec_driver_sql(
+                        f"SELECT {names} FROM access_log INDEXED BY ix_access_log_whole_log_reads WHERE {_WHOLE_LOG_READS}"))
+                else:
+                    wide.extend(conn.execute(columns.where(text(_WHOLE_LOG_READS))))
         rows = {row.position: row for row in (*own, *listed, *wide)}
         return [_record(rows[position]) for position in sorted(rows)]
 

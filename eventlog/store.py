@@ -123,6 +123,11 @@ class EventStore:
             if engine.dialect.name == "postgresql":
                 conn.execute(select(func.pg_advisory_xact_lock(_SCHEMA_LOCK_KEY)))
             metadata.create_all(conn, checkfirst=True)
+            # create_all makes a missing table with its indexes, but leaves an existing
+            # table without an index added since: make those too (until migrations do it).
+            for table in metadata.sorted_tables:
+                for index in table.indexes:
+                    index.create(conn, checkfirst=True)
             insert = pg_insert if engine.dialect.name == "postgresql" else sqlite_insert
             conn.execute(
                 insert(log_head)

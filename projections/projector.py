@@ -135,6 +135,9 @@ def create_schema(store: EventStore, names: Sequence[str]) -> None:
     with store.engines.write.begin() as conn:
         projection_metadata.create_all(conn, checkfirst=True)
         _add_missing_columns(conn)
+        for table in projection_metadata.sorted_tables:  # an index added since the table was made
+            for index in table.indexes:
+                index.create(conn, checkfirst=True)
         known = set(conn.execute(select(projection_state.c.name)).scalars())
         now = format_timestamp(datetime.now(UTC))
         for name in names:
