@@ -206,6 +206,11 @@ def build_router() -> APIRouter:
     async def deadlines(case_id: str, reading: Reading, back: Back) -> dict[str, Any]:
         return await back.read(back.deadlines, reading, case_id)
 
+    @router.get("/cases/{case_id}/file-access/export", tags=["reads"],
+                summary="Aktindsigt: what you may see of the case as one document, with its SHA-256")  # fmt: skip
+    async def file_access_export(case_id: str, reading: Reading, back: Back) -> dict[str, Any]:
+        return await back.read(back.file_access_export, reading, case_id)
+
     @router.get("/cases/{case_id}/access-log", tags=["reads"], summary="Who has read the case (for the citizen)")
     def case_access_log(case_id: str, reading: Reading, back: Back) -> list[dict[str, Any]]:
         return back.access_log_of(reading, case_id)

@@ -8,6 +8,7 @@ page and a POST to the API give the same answer for the same command.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -384,6 +385,22 @@ class Backend:
 
     def timeline(self, reader: Reader, case_id: str) -> list[dict[str, Any]]:
         return json.loads(self.timeline_json(reader, case_id))
+
+    def file_access_export(self, reader: Reader, case_id: str) -> dict[str, Any]:
+        """Aktindsigt (forvaltningslovens § 9; GDPR art. 15): what this reader is entitled to
+        see of the case, as one document, with the SHA-256 the caseworker records in
+        ``answer_file_access`` (``export_digest``). Each part is cut to the reader's rights
+        and logged as any read is."""
+        body = {
+            "format": "samskab-file-access/1",
+            "case_id": case_id,
+            "exported_at": self.clock().isoformat(),
+            "case": self.read_case(reader, case_id),
+            "timeline": self.timeline(reader, case_id),
+            "access_log": self.access_log_of(reader, case_id),
+        }
+        digest = hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()).hexdigest()
+        return {**body, "sha256": digest}
 
     def deadline_of(self, state: CaseState) -> dict[str, Any]:
         limit = self.settings.deadlines.for_phase(state.phase.value)

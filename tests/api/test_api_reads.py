@@ -167,3 +167,18 @@ async def test_signed_tree_heads_and_consistency_proofs_are_published(api, case_
                        bytes.fromhex(second.events.root), [bytes.fromhex(p) for p in answer["proof"]])
     too_far = await api.get(f"/audit/consistency?first=1&second={second.events.size + 5}", None)
     assert too_far.status_code == 422
+
+
+async def test_aktindsigt_hands_the_citizen_their_case_as_one_document_with_its_digest(api, case_id):
+    """FVL § 9 and GDPR art. 15: the citizen gets what they may see of their case as one
+    export; its SHA-256 is what the caseworker records when answering (export_digest)."""
+    import hashlib
+    import json
+
+    await api.open(case_id)
+    export = (await api.get(f"/cases/{case_id}/file-access/export", "citizen", purpose="aktindsigt")).json()
+    assert export["case"]["citizen"]["name"] == "Jonas Holm" and export["timeline"][0]["type"] == "need_registered"
+    body = {k: v for k, v in export.items() if k != "sha256"}
+    assert export["sha256"] == hashlib.sha256(
+        json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()).hexdigest()
+    assert (await api.get(f"/cases/{case_id}/file-access/export", "other_citizen")).status_code == 404
