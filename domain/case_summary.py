@@ -189,14 +189,13 @@ def work_items(state, deadlines: PhaseDeadlines, appeal: AppealState | None = No
     phase_due = (_missed_in_phase(state) or _phase_deadline(state, deadlines))
     phase_due_at = phase_due.due_at if phase_due else None
     caseworker = state.caseworker_id
-    worker_role = CASEWORKERS
 
     def for_caseworker(kind: str, what: str, due_at: datetime | None) -> None:
-        items.append(WorkItem(kind, what, worker_role, caseworker, due_at))
+        items.append(WorkItem(kind, what, CASEWORKERS, caseworker, due_at))
 
     for request in getattr(state, "file_access_requests", {}).values():
         if request.answered is None:
-            items.append(WorkItem("answer_file_access", f"besvar anmodning om aktindsigt {request.number}", worker_role,
+            items.append(WorkItem("answer_file_access", f"besvar anmodning om aktindsigt {request.number}", CASEWORKERS,
                                   caseworker, request.due_at))  # fmt: skip
     record = state.visitation
     match state.phase:
@@ -253,7 +252,6 @@ def work_items(state, deadlines: PhaseDeadlines, appeal: AppealState | None = No
             for_caseworker("close_case", "afslut sagen efter afslaget", None)
     if appeal is not None and appeal.status is AppealStatus.AWAITING_RECONSIDERATION:
         items.append(WorkItem("reconsider", "genvurdér afgørelsen (klage)", TEAM_LEADS, None, appeal.reconsideration_due_at))
-    # A case officer's item waits for the case's caseworker, or any caseworker before one is assigned.
     return items
 
 

@@ -34,8 +34,9 @@ from sqlalchemy import Connection, delete, insert, select, update
 
 from activities.readmodels import ErasedRecord, decode, readable_payload
 from activities.reports import PILOT_STARTED, READ_TYPES, CaseFacts, readable_for_report
-from domain.appeal import AppealState, appeal_event_adapter, evolve_appeal, initial_appeal_state
+from domain.appeal import AppealState, AppealWindowOpened, appeal_event_adapter, evolve_appeal, initial_appeal_state
 from domain.case import CaseState, fold, initial_state
+from domain.need import NeedRegistered
 from domain.case_summary import CaseSummary, name_tokens, summarise, work_items
 from domain.deadlines import PhaseDeadlines
 from domain.messages import without_log_metadata
@@ -47,8 +48,9 @@ from eventlog.hashing import format_timestamp
 from eventlog.keystore import KeyStore
 from projections.schema import NO_DEADLINE, case_members, phase_totals, case_summaries, name_index, report_cases, work_items as work_items_table
 
-CASE_OPENED = "need_registered"
-APPEAL_OPENED = "appeal_window_opened"
+#: The first event of a case's stream and of an appeal's, as the domain names them.
+CASE_OPENED = NeedRegistered.model_fields["type"].default
+APPEAL_OPENED = AppealWindowOpened.model_fields["type"].default
 #: How many cases' states are kept in memory between batches.
 STATES_KEPT = 5_000
 
@@ -241,7 +243,7 @@ class CaseProjection:
 
     def _kind_of_stream(self, stream_id: str) -> str:
         first = self.store.read_stream(stream_id)[:1]
-        return CASE if first and first[0].event_type == CASE_OPENED else OTHER
+        return self._kind(first[0])[0] if first else OTHER
 
     def _write(self, conn: Connection, generation: int, dirty: dict[str, _Case]) -> None:
         ids = list(dirty)

@@ -16,7 +16,7 @@ from temporalio.exceptions import ApplicationError
 
 from activities.kl_gateway.delivery import FolderDelivery, GatewayRejected, HttpDelivery
 from activities.kl_gateway.messages import ChangedCases, ChangedCasesRequest, DeliverRequest, DeliveryOutcome, DeliveryStatus
-from activities.kl_gateway.projection import ReportContext, build_report, local_day, sha256
+from activities.kl_gateway.projection import ReportContext, build_report, sha256
 from activities.kl_gateway.settings import GatewaySettings
 from activities.kl_gateway.validation import validate_delivery_report
 from activities.readmodels import ErasedRecord, case_events
@@ -29,33 +29,12 @@ from projections.changes import ChangesByDay
 from projections.projector import Projector
 
 log = structlog.get_logger("samskab.kl_gateway")
-PAGE = 1000
 
 
 def last_delivered_day(store: EventStore) -> DeliveryStatus:
     events = store.read_stream(DELIVERY_STREAM)
     days = [date.fromisoformat(e.payload["day"]) for e in events if e.event_type == "kl_delivery_day_completed"]
     return DeliveryStatus(last_day=max(days) if days else None, version=len(events) and events[-1].stream_version)
-
-
-def cases_changed_on(store: EventStore, day: date, ctx: ReportContext) -> list[str]:
-    """Case streams with an event on ``day`` (local time), in the order they first changed."""
-    seen: dict[str, None] = {}
-    position = 0
-    while True:
-        page = store.read_all(after_position=position, limit=PAGE)
-        if not page:
-            break
-        for stored in page:
-            if local_day(stored.occurred_at, ctx.timezone) == day:
-                seen.setdefault(stored.stream_id, None)
-        position = page[-1].position
-    cases = []
-    for stream_id in seen:
-        first = store.read_stream(stream_id)[:1]
-        if first and first[0].event_type == "need_registered":
-            cases.append(stream_id)
-    return cases
 
 
 def case_report(store: EventStore, keys: KeyStore, case_id: str, day: date, ctx: ReportContext) -> tuple[dict | None, str | None]:

@@ -34,6 +34,7 @@ from eventlog import EventStore
 from eventlog.crypto import ENVELOPE, ERASED, Erased, KeyUnavailable, is_envelope
 from eventlog.hashing import parse_timestamp
 from eventlog.store import stored_event_from_row
+from projections.cases import CASE_OPENED
 
 #: How many decoded cases one API process keeps (least recently read dropped first).
 MAX_CASES = 64
@@ -43,8 +44,6 @@ _quote = json.encoder.encode_basestring  # the same string escaper as _JSON's (e
 _ENVELOPE_MARK = _quote(ENVELOPE)
 #: Where ``EventStore.read_stream_rows`` puts the stream version and the payload.
 _VERSION, _TYPE, _PAYLOAD = 2, 4, 11
-#: The first event of every case stream.
-CASE_OPENED = "need_registered"
 
 
 def timeline_entry_json(position: int, version: int, event_type: str, occurred_at: datetime, actor_id: str,
