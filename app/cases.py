@@ -31,8 +31,8 @@ from domain.deadlines import PhaseDeadlines
 from domain.errors import DomainError
 from domain.need import RegisterNeed
 from domain.phases import Phase
-from workflows.case import CASE_PHASE, CaseWorkflow
-from workflows.case_messages import ActRequest, ActResult, CaseInput, CaseOutcome
+from workflows.case import CASE_PHASE, MOVING_ON, CaseWorkflow
+from workflows.case_messages import ActRequest, ActResult, CaseInput, CaseOutcome, RunBound
 from workflows.changes import CURRENT_CODE
 from app.command_signing import CommandSigner
 
@@ -40,6 +40,10 @@ from app.command_signing import CommandSigner
 ANSWER_POLL_TIMEOUT = timedelta(seconds=10)
 APPEAL_START_POLLS = 50
 ANSWER_POLLS = 30
+#: A command refused because the case's run is continuing as new is sent again
+#: (nothing was recorded), up to this many times, this long apart.
+MOVING_ON_RETRIES = 100
+MOVING_ON_PAUSE = 0.05
 
 
 class CommandRejected(Exception):
@@ -146,7 +150,9 @@ class CaseClient:
         #: Signs every command this client sends (``workflows.issuers``); workers refuse unsigned ones.
         self.signer = signer
 
-    async def open_case(self, command: RegisterNeed, deadlines: PhaseDeadlines | None = None) -> str:
+    async def open_case(
+        self, command: RegisterNeed, deadlines: PhaseDeadlines | None = None, bound: RunBound | None = None
+    ) -> str:
         """Starts the case's workflow once the domain accepts the registration.
 
         The registration is decided here first so a bad one is refused before a
@@ -155,7 +161,9 @@ class CaseClient:
             decide(initial_state(), command.model_copy(update={"at": datetime.now(UTC)}))
         except DomainError as error:
             raise CommandRejected(error.message, rule=error.rule, field=error.field) from None
-        case_input = CaseInput(registration=command, deadlines=deadlines or self.deadlines, code_version=CURRENT_CODE)
+        case_input = CaseInput(
+            registration=command, deadlines=deadlines or self.deadlines, code_version=CURRENT_CODE, bound=bound or RunBound()
+        )
         signature = self.signer.sign("case.open", command.case_id, case_input, request_id=f"open/{command.case_id}")
         try:
             await self.client.start_workflow(
@@ -175,14 +183,27 @@ class CaseClient:
     async def act(
         self, case_id: str, command, expected_version: int | None = None, request_id: str | None = None
     ) -> ActResult:
-        """Gives the case a command and waits for its answer.
+        """Gives the case a command and waits for its answer. A case whose run is
+        continuing as new refuses a command before accepting it (nothing recorded);
+        it is sent again, with the same id, and reaches the next run."""
+        update_id = request_id or str(uuid.uuid4())
+        for attempt in range(MOVING_ON_RETRIES):
+            try:
+                return await self._act_once(case_id, command, expected_version, update_id)
+            except CommandRejected as rejected:
+                if rejected.kind != MOVING_ON or attempt == MOVING_ON_RETRIES - 1:
+                    raise
+            await asyncio.sleep(MOVING_ON_PAUSE)
+        raise AssertionError("unreachable")
+
+    async def _act_once(self, case_id: str, command, expected_version: int | None, update_id: str) -> ActResult:
+        """Sends the command once and waits for its answer.
 
         ``request_id`` makes a retried call safe: Temporal runs an update id
         once, and a caller that lost the answer gets the same one again. The
         answer is awaited in bounded polls, since one long poll can be lost
         (a server restart, a dropped connection) while the update completes."""
         workflow = self.client.get_workflow_handle_for(CaseWorkflow.run, case_id)
-        update_id = request_id or str(uuid.uuid4())
         request = ActRequest(command=command, expected_version=expected_version)
         request = request.model_copy(update={"signature": self.signer.sign("case.act", case_id, request, update_id)})
         try:

@@ -161,6 +161,21 @@ from domain.file_access import (
     request_file_access,
 )
 from domain.units import AssignUnit, UnitAssigned, assign_unit
+from domain.follow_up import (
+    FOLLOW_UP_EVENTS,
+    DecideOnHelp,
+    FollowUpDue,
+    FollowUpRecord,
+    FollowUpRecorded,
+    HelpChoice,
+    HelpDecided,
+    RecordFollowUp,
+    RecordFollowUpDue,
+    decide_on_help,
+    evolve_follow_up,
+    record_follow_up,
+    record_follow_up_due,
+)
 from domain.personalised import CitizensChoiceRecorded, RecordCitizensChoice, record_choice
 from domain.visitation import (
     VISITATION_EVENTS,
@@ -226,6 +241,9 @@ CaseCommand = Annotated[
         AssignUnit,
         RequestFileAccess,
         AnswerFileAccess,
+        DecideOnHelp,
+        RecordFollowUpDue,
+        RecordFollowUp,
     ],
     Field(discriminator="type"),
 ]
@@ -290,6 +308,9 @@ CaseEvent = Annotated[
         UnitAssigned,
         FileAccessRequested,
         FileAccessAnswered,
+        HelpDecided,
+        FollowUpDue,
+        FollowUpRecorded,
     ],
     Field(discriminator="type"),
 ]
@@ -348,6 +369,8 @@ class CaseState(BaseModel):
     file_access_requests: dict[int, FileAccessRequest] = Field(default_factory=dict)
     #: Representatives and their fuldmagter by number (FVL § 8, domain/representatives.py).
     representatives: dict[int, Representation] = Field(default_factory=dict)
+    #: The decision about the help and the follow-ups after it (SEL § 148, domain/follow_up.py).
+    follow_up: FollowUpRecord = Field(default_factory=FollowUpRecord)
 
     def joined_members(self) -> list[TeamMember]:
         return [m for m in self.team.values() if m.status is InvitationStatus.JOINED]
@@ -422,17 +445,34 @@ ALLOWED: dict[Phase, tuple[type[Command], ...]] = {
         RecordCheckIn,
         RecordMissedDeadline,
     ),
-    Phase.EVALUATION: (RecordEvaluation, CloseCase, RevokeConsent, RecordMissedDeadline),
+    Phase.EVALUATION: (RecordEvaluation, DecideOnHelp, CloseCase, RevokeConsent, RecordMissedDeadline),
+    Phase.FOLLOW_UP: (
+        RecordFollowUp,
+        RecordFollowUpDue,
+        DecideOnHelp,
+        RecordObservation,
+        InviteTeamMember,
+        AnswerInvitation,
+        ChangeTeam,
+        GiveConsent,
+        RevokeConsent,
+        RecordConfidentialityDeclaration,
+        RemindInvitation,
+        ExpireInvitation,
+        CloseCase,
+    ),
     Phase.REFUSED: (CloseCase,),
-    Phase.CLOSED: (),
+    # Closed is not the end: a decision changed on appeal (reconsideration, or
+    # Ankestyrelsen changing it or sending it back) reopens the case (Rsl §§ 66-68).
+    Phase.CLOSED: (ReopenDecision,),
 }
 # A citizen may be represented or assisted at any stage of the case (FVL § 8).
 REPRESENTATION_COMMANDS = (RecordRepresentative, EndRepresentation, AssignUnit, RequestFileAccess, AnswerFileAccess)
-for _phase in (Phase.NEED, Phase.VISITATION, Phase.TEAM, Phase.PILOT, Phase.EVALUATION, Phase.REFUSED):
+for _phase in (Phase.NEED, Phase.VISITATION, Phase.TEAM, Phase.PILOT, Phase.EVALUATION, Phase.FOLLOW_UP, Phase.REFUSED):
     ALLOWED[_phase] = (*ALLOWED[_phase], *REPRESENTATION_COMMANDS)
 # After a decision its appeal runs alongside; a reconsideration that changes the
 # decision reopens it for a new one (domain/appeal.py), whatever the phase.
-for _phase in (Phase.TEAM, Phase.PILOT, Phase.EVALUATION, Phase.REFUSED):
+for _phase in (Phase.TEAM, Phase.PILOT, Phase.EVALUATION, Phase.FOLLOW_UP, Phase.REFUSED):
     ALLOWED[_phase] = (*ALLOWED[_phase], ReopenDecision, MakeDecision)
 
 CASEWORKER_ROLES = DECIDING_ROLES
@@ -815,6 +855,11 @@ def _close_case(state: CaseState, c: CloseCase) -> list[Event]:
         "record the evaluation before closing the case",
         rule="case.close_before_evaluation",
     )
+    require(
+        state.phase is not Phase.FOLLOW_UP or state.follow_up.help_ended,
+        "the help goes on in follow-up; decide to stop it (decide_on_help: stop) before closing the case (SEL § 148)",
+        rule="case.close_while_help_goes_on",
+    )
     return [CaseClosed(occurred_at=c.at, actor=c.actor, reason=c.reason)]
 
 
@@ -884,6 +929,9 @@ _DECIDERS: dict[type[Command], Callable[[CaseState, Command], list[Event]]] = {
     AssignUnit: assign_unit,
     RequestFileAccess: request_file_access,
     AnswerFileAccess: answer_file_access,
+    DecideOnHelp: _visitation_step("decide on the help", decide_on_help),
+    RecordFollowUpDue: _visitation_step("record a follow-up due", record_follow_up_due, (Role.SYSTEM,)),
+    RecordFollowUp: _visitation_step("record a follow-up", record_follow_up),
 }
 
 #: The type names of the commands the workflows give themselves when a timer fires.
@@ -932,7 +980,20 @@ def _with_member(state: CaseState, person_id: str, **changes) -> dict[str, TeamM
 def _apply(state: CaseState, event: Event) -> CaseState:
     if isinstance(event, VISITATION_EVENTS):
         state = state.model_copy(update={"visitation": evolve_visitation(state.visitation, event)})
+    if isinstance(event, FOLLOW_UP_EVENTS):
+        state = state.model_copy(update={"follow_up": evolve_follow_up(state.follow_up, event)})
     match event:
+        case HelpDecided():
+            # a decision of the case: it takes the next decision number, and settles a reopened one
+            visitation = state.visitation.model_copy(update={"decisions": state.visitation.decisions + 1, "reopened_by": None})
+            state = state.model_copy(update={"visitation": visitation})
+            if event.choice is HelpChoice.ADJUST:
+                # a new pilot cycle on the new plan: check-ins, baseline and evaluation start afresh
+                return _enter(state, Phase.PILOT, event.occurred_at, plan=event.plan, check_ins=0, baseline=None,
+                              evaluation=None, pilot_result=None)
+            if event.choice is HelpChoice.STOP:
+                return state
+            return _enter(state, Phase.FOLLOW_UP, event.occurred_at) if state.phase is not Phase.FOLLOW_UP else state
         case NeedRegistered():
             return _enter(state, Phase.NEED, event.occurred_at, case_id=event.case_id, citizen=event.citizen, need=event.need)
         case VisitationOpened():
@@ -941,7 +1002,7 @@ def _apply(state: CaseState, event: Event) -> CaseState:
             return state.model_copy(update={"assessment": event})
         case DecisionMade():
             phase = Phase.REFUSED if event.outcome is Outcome.REFUSED else Phase.TEAM
-            if phase is not Phase.REFUSED and state.phase in (Phase.TEAM, Phase.PILOT, Phase.EVALUATION):
+            if phase is not Phase.REFUSED and state.phase in (Phase.TEAM, Phase.PILOT, Phase.EVALUATION, Phase.FOLLOW_UP):
                 # a decision changed on reconsideration: the team and pilot go on under it
                 return state.model_copy(update={"decision": event})
             return _enter(state, phase, event.occurred_at, decision=event)
@@ -971,6 +1032,9 @@ def _apply(state: CaseState, event: Event) -> CaseState:
             return state.model_copy(update={"evaluation": event})
         case CaseClosed():
             return _enter(state, Phase.CLOSED, event.occurred_at, closed_reason=event.reason)
+        case DecisionReopened() if state.phase is Phase.CLOSED:
+            # a closed case reopened by an appeal goes back to visitation for the new decision
+            return _enter(state, Phase.VISITATION, event.occurred_at, closed_reason=None)
         case TeamProposed():
             return state.model_copy(update={"team_proposal": event.roles})
         case InvitationReminderSent():
