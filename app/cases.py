@@ -44,6 +44,8 @@ ANSWER_POLLS = 30
 #: (nothing was recorded), up to this many times, this long apart.
 MOVING_ON_RETRIES = 100
 MOVING_ON_PAUSE = 0.05
+STATE_QUERY_TIMEOUT = timedelta(seconds=2)
+STATE_QUERY_TRIES = 3
 
 
 class CommandRejected(Exception):
@@ -270,8 +272,16 @@ class CaseClient:
         return await handle.query(AppealWorkflow.state)
 
     async def state(self, case_id: str) -> CaseState:
+        """The case's state. A query that reaches a run in the instant it continues
+        as new can go unanswered; it is asked again (the next run answers)."""
         handle = self.client.get_workflow_handle_for(CaseWorkflow.run, case_id)
-        return await handle.query(CaseWorkflow.state)
+        for attempt in range(STATE_QUERY_TRIES):
+            try:
+                return await handle.query(CaseWorkflow.state, rpc_timeout=STATE_QUERY_TIMEOUT)
+            except RPCError as error:
+                if error.status not in (RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.CANCELLED) or attempt == STATE_QUERY_TRIES - 1:
+                    raise
+        raise AssertionError("unreachable")
 
     async def outcome(self, case_id: str) -> CaseOutcome:
         handle = self.client.get_workflow_handle_for(CaseWorkflow.run, case_id)

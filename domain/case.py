@@ -470,6 +470,11 @@ ALLOWED: dict[Phase, tuple[type[Command], ...]] = {
 REPRESENTATION_COMMANDS = (RecordRepresentative, EndRepresentation, AssignUnit, RequestFileAccess, AnswerFileAccess)
 for _phase in (Phase.NEED, Phase.VISITATION, Phase.TEAM, Phase.PILOT, Phase.EVALUATION, Phase.FOLLOW_UP, Phase.REFUSED):
     ALLOWED[_phase] = (*ALLOWED[_phase], *REPRESENTATION_COMMANDS)
+# A decision about the help is made like any decision: the citizen is heard first
+# where it is not wholly in their favour (FVL § 19), in evaluation or follow-up.
+HEARING_COMMANDS = (RecordCaseInformation, StartHearing, AnswerHearing, RecordHearingDeadlinePassed)
+for _phase in (Phase.EVALUATION, Phase.FOLLOW_UP):
+    ALLOWED[_phase] = (*ALLOWED[_phase], *HEARING_COMMANDS)
 # After a decision its appeal runs alongside; a reconsideration that changes the
 # decision reopens it for a new one (domain/appeal.py), whatever the phase.
 for _phase in (Phase.TEAM, Phase.PILOT, Phase.EVALUATION, Phase.FOLLOW_UP, Phase.REFUSED):

@@ -176,7 +176,9 @@ def help_decision_open(state: CaseState) -> bool:
     if state.visitation.reopened_by is not None and record.help is not None:
         return True
     if state.phase is Phase.EVALUATION:
-        return state.evaluation is not None and record.help is None
+        # once per evaluation: each pilot cycle ends in its own evaluation and decision
+        evaluation = state.evaluation
+        return evaluation is not None and (record.help_decided_at is None or record.help_decided_at < evaluation.occurred_at)
     if state.phase is Phase.FOLLOW_UP:
         return record.last_result in (FollowUpResult.ADJUST, FollowUpResult.STOP) and not record.help_ended
     return False

@@ -133,7 +133,12 @@ class CaseWorkflow:
             while not self._moving_on():
                 if self._state.phase is Phase.CLOSED:
                     if not self._open_appeals:
-                        break  # no appeal can change a decision any more: the case is done
+                        # no appeal can change a decision any more: the case is done,
+                        # unless a handler still running reopens it
+                        await workflow.wait_condition(workflow.all_handlers_finished)
+                        if self._state.phase is Phase.CLOSED and not self._open_appeals:
+                            break
+                        continue
                     await workflow.wait_condition(
                         lambda: self._state.phase is not Phase.CLOSED or not self._open_appeals or self._moving_on()
                     )
@@ -438,27 +443,34 @@ class CaseWorkflow:
         try:
             if self._goes_on:
                 self._open_appeals.add(number)
-            handle = await workflow.start_child_workflow(
-                "AppealWorkflow",
-                AppealInput(
-                    case_id=case_id,
-                    decision_number=number,
-                    outcome=outcome,
-                    decided_at=decided_at,
-                    caseworker_id=self._state.caseworker_id or "caseworker",
-                    deadlines=self._deadlines,
-                    code_version=self._code,
-                ),
-                id=appeal_id(case_id, number),
-                result_type=AppealOutcome,
-                # the citizen's right to appeal outlives the case's own workflow
-                parent_close_policy=ParentClosePolicy.ABANDON,
-            )
+            self._sending += 1  # a run does not continue as new before its appeal has started
+            try:
+                handle = await self._start_appeal(case_id, number, outcome, decided_at)
+            finally:
+                self._sending -= 1
             result: AppealOutcome = await handle
             await self._on_appeal_outcome(result)
         except ChildWorkflowError as error:
             self._open_appeals.discard(number)
             workflow.logger.warning("the appeal of decision %s in case %s failed: %s", number, case_id, error)
+
+    async def _start_appeal(self, case_id: str, number: int, outcome: str, decided_at):
+        return await workflow.start_child_workflow(
+            "AppealWorkflow",
+            AppealInput(
+                case_id=case_id,
+                decision_number=number,
+                outcome=outcome,
+                decided_at=decided_at,
+                caseworker_id=self._state.caseworker_id or "caseworker",
+                deadlines=self._deadlines,
+                code_version=self._code,
+            ),
+            id=appeal_id(case_id, number),
+            result_type=AppealOutcome,
+            # the citizen's right to appeal outlives the case's own workflow
+            parent_close_policy=ParentClosePolicy.ABANDON,
+        )
 
     async def _on_appeal_outcome(self, outcome: AppealOutcome) -> None:
         """An appeal's outcome: the appeal is no longer open; a changed decision is reopened."""
@@ -469,9 +481,13 @@ class CaseWorkflow:
             return
         if self._goes_on:
             self._outcomes_seen.add(seen)
-        self._open_appeals.discard(outcome.decision_number)
-        if key not in APPEAL_CHANGES_DECISION:
-            return
+        try:
+            if key in APPEAL_CHANGES_DECISION:
+                await self._reopen(outcome)
+        finally:
+            self._open_appeals.discard(outcome.decision_number)  # its last word is taken
+
+    async def _reopen(self, outcome: AppealOutcome) -> None:
         case_id = self._state.case_id or workflow.info().workflow_id
         reasons = outcome.reasons
         if await self._carry_out_for_system(ReopenDecision(actor=SYSTEM_ACTOR, appeal_id=outcome.appeal_id, reasons=reasons)):

@@ -1,0 +1,262 @@
+"""A case that goes on: the decision about the help, follow-ups, a bounded history,
+and a closed case reopened by its appeal (time-skipping server, real event log)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from datetime import timedelta
+
+from temporalio.client import Client
+from temporalio.worker import Replayer
+
+from activities.readmodels import rebuild_case
+from app.cases import CaseClient, CommandRejected, parse_command
+from app.settings import Settings
+from domain.appeal import AppealStatus, appeal_id
+from domain.deadlines import PhaseDeadlines
+from domain.phases import Phase
+from tests import scenario
+from tests.workflows.test_case_workflow import open_case, run_commands
+from workflows.appeal import AppealWorkflow
+from workflows.appeal_messages import AppealOutcome
+from workflows.case import CaseWorkflow
+from workflows.case_messages import RunBound
+
+import pytest
+
+YEAR = timedelta(days=366)
+#: The time-skipping test server stops skipping time once a child workflow completes
+#: after its parent's run has continued as new (a real server drops the completion,
+#: as it should for parent close policy ABANDON). Tests that skip years keep the
+#: appeals open past their end, and the case does not wait for them to end.
+APPEALS_OUTLAST_THE_TEST = PhaseDeadlines(late_appeals_open=timedelta(weeks=52 * 30))
+
+
+def hearing() -> list[dict]:
+    """FVL § 19: a decision not wholly in the citizen's favour is made after hearing them."""
+    return [
+        {"type": "start_hearing", "actor": scenario.CASEWORKER, "answer_within_days": 14},
+        {"type": "answer_hearing", "actor": scenario.CITIZEN, "answer": "Jeg vil gerne prøve igen med en ny plan"},
+    ]
+
+
+def decide_on_help(choice: str, **extra) -> dict:
+    reasons = "" if choice == "continue" else f"Evalueringen viser, at hjælpen bør {choice}"
+    return {"type": "decide_on_help", "actor": scenario.TEAM_LEAD, "choice": choice, "reasons": reasons, **extra}
+
+
+def follow_up(result: str) -> dict:
+    return {
+        "type": "record_follow_up",
+        "actor": scenario.CASEWORKER,
+        "result": result,
+        "notes": "Opfølgning hjemme hos Jonas sammen med Karim",
+        "citizen_took_part": True,
+    }
+
+
+@pytest.fixture
+def settings(tmp_path) -> Settings:
+    """As the shared fixture, but a signed command stays valid for ten years: the
+    test server's clock runs years ahead of the signing client's."""
+    return Settings(
+        task_queue=f"cases-{uuid.uuid4().hex[:8]}",
+        data_dir=tmp_path,
+        database_url=f"sqlite:///{tmp_path / 'eventlog.db'}",
+        command_max_age=timedelta(days=3650),
+    )
+
+
+#: The commands after which a case continues as new (a cycle's boundary).
+CYCLE_BOUNDARIES = ("decide_on_help", "record_follow_up")
+
+
+async def next_run(client: Client, case_id: str, run_before: str) -> None:
+    for _ in range(200):
+        if (await client.get_workflow_handle(case_id).describe()).run_id != run_before:
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError("the case did not continue as new at the cycle's boundary")
+
+
+async def settled(client: Client, case_id: str) -> None:
+    """Waits until no workflow task of the case is in flight. The time-skipping test
+    server leaves a query unanswered that reaches a run in the instant it continues
+    as new, and holds its clock still while it waits."""
+    for _ in range(200):
+        description = await client.get_workflow_handle(case_id).describe()
+        if not description.raw_description.HasField("pending_workflow_task"):
+            return
+        await asyncio.sleep(0.02)
+
+
+async def runs_of(client: Client, case_id: str) -> list[list]:
+    """Every run of the case, first to last, as its history events."""
+    handle = client.get_workflow_handle(case_id)
+    runs = []
+    run_id = (await handle.describe()).run_id
+    while run_id:
+        history = await client.get_workflow_handle(case_id, run_id=run_id).fetch_history()
+        runs.append(history)
+        started = history.events[0].workflow_execution_started_event_attributes
+        run_id = started.continued_execution_run_id
+    return list(reversed(runs))
+
+
+async def test_a_tight_loop_of_commands_across_the_run_bound_sees_none_fail(env, cases, case_id, store, keys):
+    bound = RunBound(updates=20, events=5_000)
+    await open_case(cases, case_id, bound=bound)
+    await run_commands(cases, case_id, scenario.full_lifecycle_after_registration()[:12])  # the pilot runs
+
+    for n in range(70):  # tight: each command as soon as the last is answered
+        result = await cases.act(case_id, parse_command(scenario.observation(scenario.VOLUNTEER, f"Observation {n}")))
+        assert "observation_recorded" in result.events
+    # and a few at once, as a busy team would
+    await asyncio.gather(
+        *(cases.act(case_id, parse_command(scenario.observation(scenario.VOLUNTEER, f"Samtidig {n}"))) for n in range(8))
+    )
+
+    state = await cases.state(case_id)
+    assert len(state.observations) == 78
+    assert rebuild_case(store, case_id, keys) == state  # the carried state is the log's
+    runs = await runs_of(env.client, case_id)
+    assert len(runs) >= 4, f"{len(runs)} runs for 90 commands at a bound of 20"
+    for history in runs:
+        accepted = [e for e in history.events if e.HasField("workflow_execution_update_accepted_event_attributes")]
+        assert len(accepted) <= bound.updates
+    # the pilot's check-in timer was armed again in the new run: the next falls due and is recorded once
+    await env.sleep(timedelta(weeks=4, days=1))
+    assert (await cases.state(case_id)).check_ins == 1
+    assert [e.event_type for e in store.read_stream(case_id)].count("pilot_check_in_due") == 1
+
+
+async def test_two_cycles_then_yearly_follow_ups_then_stop_and_close(env, cases, case_id, store, keys, settings):
+    await open_case(cases, case_id, deadlines=APPEALS_OUTLAST_THE_TEST)
+    steps = scenario.full_lifecycle_after_registration()[:15]  # through the first evaluation
+
+    async def act(command: dict) -> None:
+        run_before = (await env.client.get_workflow_handle(case_id).describe()).run_id
+        await cases.act(case_id, parse_command(command))
+        if command["type"] in CYCLE_BOUNDARIES:  # the run continues as new right after
+            await next_run(env.client, case_id, run_before)
+        await settled(env.client, case_id)
+        state = await cases.state(case_id)
+        assert rebuild_case(store, case_id, keys) == state, command["type"]
+
+    for command in steps:
+        await act(command)
+    assert (await cases.state(case_id)).phase is Phase.EVALUATION
+
+    # adjust: not wholly in the citizen's favour, so the citizen is heard first
+    with pytest.raises(CommandRejected) as refused:
+        await cases.act(case_id, parse_command(decide_on_help("adjust", plan=scenario.propose_plan()["plan"])))
+    assert refused.value.rule == "decision.assessment_not_heard" or "hør" in str(refused.value) or "hear" in str(refused.value)
+    for command in hearing():
+        await act(command)
+    await act(decide_on_help("adjust", plan=scenario.propose_plan()["plan"]))
+    state = await cases.state(case_id)
+    assert state.phase is Phase.PILOT and state.follow_up.cycles == 1 and state.evaluation is None
+    assert state.visitation.decisions == 2  # the help decision is the case's decision no. 2
+
+    for command in (scenario.observation(scenario.VOLUNTEER), scenario.complete_pilot(), scenario.evaluation()):
+        await act(command)
+    await act(decide_on_help("continue"))
+    state = await cases.state(case_id)
+    assert state.phase is Phase.FOLLOW_UP and state.phase.label == "opfølgning"
+
+    with pytest.raises(CommandRejected) as refused:
+        await cases.act(case_id, parse_command(scenario.close()))
+    assert refused.value.rule == "case.close_while_help_goes_on"
+
+    for year in (1, 2, 3):
+        await env.sleep(YEAR)
+        state = await cases.state(case_id)
+        assert state.follow_up.due == year, f"follow-up {year} not due after {year} year(s)"
+        await act(follow_up("continue"))
+    assert [e.event_type for e in store.read_stream(case_id)].count("follow_up_due") == 3
+
+    await act(follow_up("stop"))
+    await act(decide_on_help("stop"))
+    await act(scenario.close())
+    state = await cases.state(case_id)
+    assert state.phase is Phase.CLOSED and state.follow_up.help_ended
+    assert rebuild_case(store, case_id, keys) == state
+
+    runs = await runs_of(env.client, case_id)
+    assert len(runs) >= 6  # a run per cycle boundary: two help decisions, the follow-ups, the stop
+    assert all(len(history.events) < RunBound().events for history in runs)
+    kinds = [m.kind for m in _outbox(settings, case_id)]
+    assert kinds.count("follow_up_due") == 3 and kinds.count("decision") >= 4
+
+
+async def test_a_changed_decision_after_the_case_closed_reopens_it(env, cases, case_id, store, keys):
+    await open_case(cases, case_id)
+    await run_commands(cases, case_id, scenario.full_lifecycle_after_registration())
+    assert (await cases.state(case_id)).phase is Phase.CLOSED
+
+    handle = env.client.get_workflow_handle_for(CaseWorkflow.run, case_id)
+    await handle.signal(
+        "appeal_outcome",
+        AppealOutcome(
+            appeal_id=appeal_id(case_id, 1),
+            case_id=case_id,
+            decision_number=1,
+            status=AppealStatus.DECISION_CHANGED,
+            late=False,
+            reasons="Genvurderingen ændrede afgørelsen",
+        ),
+    )
+    state = await _eventually(cases, case_id, lambda s: s.phase is Phase.VISITATION)
+    assert state.visitation.reopened_by == appeal_id(case_id, 1) and state.closed_reason is None
+    assert [e.event_type for e in store.read_stream(case_id)][-1] == "decision_reopened"
+
+    result = await cases.act(case_id, parse_command({**scenario.decision(), "actor": scenario.TEAM_LEAD}))
+    assert result.phase is Phase.TEAM
+    state = await cases.state(case_id)
+    assert state.decision.number == 2 and rebuild_case(store, case_id, keys) == state
+
+
+async def test_the_same_outcome_twice_reopens_once(env, cases, case_id, store):
+    await open_case(cases, case_id)
+    await run_commands(cases, case_id, scenario.full_lifecycle_after_registration()[:3])  # decided
+    handle = env.client.get_workflow_handle_for(CaseWorkflow.run, case_id)
+    outcome = AppealOutcome(
+        appeal_id=appeal_id(case_id, 1), case_id=case_id, decision_number=1,
+        status=AppealStatus.DECISION_CHANGED, late=False, reasons="Ændret",
+    )
+    await handle.signal("appeal_outcome", outcome)
+    await handle.signal("appeal_outcome", outcome)
+    await _eventually(cases, case_id, lambda s: s.visitation.reopened_by is not None)
+    await asyncio.sleep(0.5)
+    assert [e.event_type for e in store.read_stream(case_id)].count("decision_reopened") == 1
+
+
+async def test_a_cold_replay_of_a_continued_run_is_fast(env, cases, case_id):
+    await open_case(cases, case_id, bound=RunBound(updates=30))
+    await run_commands(cases, case_id, scenario.full_lifecycle_after_registration()[:12])
+    for n in range(45):
+        await cases.act(case_id, parse_command(scenario.observation(scenario.VOLUNTEER, f"Observation {n}")))
+    history = (await runs_of(env.client, case_id))[-1]
+    replayer = Replayer(workflows=[CaseWorkflow, AppealWorkflow], data_converter=env.client.data_converter)
+    started = time.perf_counter()
+    result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
+    took = time.perf_counter() - started
+    assert result.replay_failure is None, result.replay_failure
+    assert took < 2.0
+
+
+async def _eventually(cases: CaseClient, case_id: str, check, tries: int = 100):
+    for _ in range(tries):
+        state = await cases.state(case_id)
+        if check(state):
+            return state
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"never reached; last state phase {state.phase}")
+
+
+def _outbox(settings, stream_id):
+    from tests.workflows.test_visitation_timers import outbox_for
+
+    return outbox_for(settings, stream_id)
