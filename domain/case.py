@@ -161,6 +161,17 @@ from domain.file_access import (
     request_file_access,
 )
 from domain.units import AssignUnit, UnitAssigned, assign_unit
+from domain.revisitation import (
+    REVISITABLE,
+    ApplicationWithdrawn,
+    ChangedNeedReported,
+    ReportChangedNeed,
+    Revisitation,
+    WithdrawApplication,
+    check_can_close,
+    report_changed_need,
+    withdraw_application,
+)
 from domain.follow_up import (
     FOLLOW_UP_EVENTS,
     DecideOnHelp,
@@ -244,6 +255,8 @@ CaseCommand = Annotated[
         DecideOnHelp,
         RecordFollowUpDue,
         RecordFollowUp,
+        ReportChangedNeed,
+        WithdrawApplication,
     ],
     Field(discriminator="type"),
 ]
@@ -311,6 +324,8 @@ CaseEvent = Annotated[
         HelpDecided,
         FollowUpDue,
         FollowUpRecorded,
+        ChangedNeedReported,
+        ApplicationWithdrawn,
     ],
     Field(discriminator="type"),
 ]
@@ -371,6 +386,9 @@ class CaseState(BaseModel):
     representatives: dict[int, Representation] = Field(default_factory=dict)
     #: The decision about the help and the follow-ups after it (SEL § 148, domain/follow_up.py).
     follow_up: FollowUpRecord = Field(default_factory=FollowUpRecord)
+    #: The revisitation under way (a changed need, domain/revisitation.py), and how many there have been.
+    revisitation: Revisitation | None = None
+    revisitations: int = 0
 
     def joined_members(self) -> list[TeamMember]:
         return [m for m in self.team.values() if m.status is InvitationStatus.JOINED]
@@ -475,6 +493,12 @@ for _phase in (Phase.NEED, Phase.VISITATION, Phase.TEAM, Phase.PILOT, Phase.EVAL
 HEARING_COMMANDS = (RecordCaseInformation, StartHearing, AnswerHearing, RecordHearingDeadlinePassed)
 for _phase in (Phase.EVALUATION, Phase.FOLLOW_UP):
     ALLOWED[_phase] = (*ALLOWED[_phase], *HEARING_COMMANDS)
+# A changed need may be reported wherever a help is in force (revisitation), and an
+# application withdrawn wherever one can be pending.
+for _phase in REVISITABLE:
+    ALLOWED[_phase] = (*ALLOWED[_phase], ReportChangedNeed)
+for _phase in (Phase.NEED, Phase.VISITATION):
+    ALLOWED[_phase] = (*ALLOWED[_phase], WithdrawApplication)
 # After a decision its appeal runs alongside; a reconsideration that changes the
 # decision reopens it for a new one (domain/appeal.py), whatever the phase.
 for _phase in (Phase.TEAM, Phase.PILOT, Phase.EVALUATION, Phase.FOLLOW_UP, Phase.REFUSED):
@@ -860,6 +884,7 @@ def _close_case(state: CaseState, c: CloseCase) -> list[Event]:
         "record the evaluation before closing the case",
         rule="case.close_before_evaluation",
     )
+    check_can_close(state)
     require(
         state.phase is not Phase.FOLLOW_UP or state.follow_up.help_ended,
         "the help goes on in follow-up; decide to stop it (decide_on_help: stop) before closing the case (SEL § 148)",
@@ -937,6 +962,8 @@ _DECIDERS: dict[type[Command], Callable[[CaseState, Command], list[Event]]] = {
     DecideOnHelp: _visitation_step("decide on the help", decide_on_help),
     RecordFollowUpDue: _visitation_step("record a follow-up due", record_follow_up_due, (Role.SYSTEM,)),
     RecordFollowUp: _visitation_step("record a follow-up", record_follow_up),
+    ReportChangedNeed: report_changed_need,
+    WithdrawApplication: withdraw_application,
 }
 
 #: The type names of the commands the workflows give themselves when a timer fires.
@@ -1005,6 +1032,17 @@ def _apply(state: CaseState, event: Event) -> CaseState:
             return _enter(state, Phase.VISITATION, event.occurred_at, caseworker_id=event.caseworker_id)
         case AssessmentRecorded():
             return state.model_copy(update={"assessment": event})
+        case DecisionMade() if state.revisitation is not None:
+            # the revisitation's decision: the help goes on under it where it was
+            return _enter(state, state.revisitation.from_phase, event.occurred_at, decision=event, revisitation=None)
+        case ChangedNeedReported():
+            revisiting = Revisitation(number=event.number, since=event.occurred_at, from_phase=event.from_phase)
+            return _enter(state, Phase.VISITATION, event.occurred_at, revisitation=revisiting, revisitations=event.number)
+        case ApplicationWithdrawn() if state.revisitation is not None and not any(
+            a.status.value == "pending" for a in state.visitation.applications
+        ):
+            # the revisitation's application withdrawn: the help goes on as it was
+            return _enter(state, state.revisitation.from_phase, event.occurred_at, revisitation=None)
         case DecisionMade():
             phase = Phase.REFUSED if event.outcome is Outcome.REFUSED else Phase.TEAM
             if phase is not Phase.REFUSED and state.phase in (Phase.TEAM, Phase.PILOT, Phase.EVALUATION, Phase.FOLLOW_UP):

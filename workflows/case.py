@@ -51,6 +51,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.pilot import MeetingScheduled, PilotStarted, RecordCheckIn
     from domain.team import ExpireInvitation, InvitationStatus, RemindInvitation, TeamMemberInvited
     from workflows.case_messages import ActRequest, ActResult, CarriedCase, CaseInput, CaseOutcome
+    from domain.revisitation import ApplicationStatus
     from domain.follow_up import FollowUpRecorded, HelpChoice, HelpDecided, RecordFollowUpDue, next_follow_up_at
     from domain.appeal import AppealStatus, ReopenDecision, appeal_id
     from domain.deadlines import ApplicationReceived, ReceiveApplication, RecordMissedProcessingDeadline
@@ -213,7 +214,7 @@ class CaseWorkflow:
         if (
             application is not None
             and application.due_at is not None
-            and record.decisions == 0
+            and not self._application_settled(application.received_at)
             and record.processing_missed is None
         ):
             self._background(self._watch_processing_deadline(application))
@@ -374,6 +375,10 @@ class CaseWorkflow:
                 self._background(self._notify("citizen", "decision", "Afgørelse i din sag", event.letter))
                 self._background(self._follow_appeal(event.number, event.outcome.value, event.occurred_at))
 
+    def _application_settled(self, received_at) -> bool:
+        entry = next((a for a in self._state.visitation.applications if a.received_at == received_at), None)
+        return entry is None or entry.status is not ApplicationStatus.PENDING
+
     async def _holds_before(self, condition, deadline) -> bool:
         """True if ``condition`` holds before ``deadline``; False when the deadline passes first."""
         remaining = deadline - workflow.now()
@@ -388,7 +393,8 @@ class CaseWorkflow:
     async def _watch_processing_deadline(self, application: ApplicationReceived) -> None:
         """Reminds the caseworker before the deadline; when it passes without a decision,
         records the miss, sends the citizen the notice and escalates to the team lead."""
-        decided = lambda: self._state.visitation.decisions > 0 or self._state.phase is Phase.CLOSED  # noqa: E731
+        # this application decided or withdrawn (a case may have several, one after another)
+        decided = lambda: self._application_settled(application.received_at) or self._state.phase is Phase.CLOSED  # noqa: E731
         caseworker = self._state.caseworker_id or "caseworker"
         due = application.due_at
         remind_at = due - self._deadlines.processing_reminder
