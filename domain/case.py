@@ -161,6 +161,17 @@ from domain.file_access import (
     request_file_access,
 )
 from domain.units import AssignUnit, UnitAssigned, assign_unit
+from domain.processing_notice import (
+    ExpectedDatePassed,
+    NotifyProcessingDelay,
+    ProcessingDeadlinePassed,
+    ProcessingDelayNotified,
+    RecordExpectedDatePassed,
+    RecordProcessingDeadlinePassed,
+    notify_processing_delay,
+    record_expected_date_passed,
+    record_processing_deadline_passed,
+)
 from domain.revisitation import (
     REVISITABLE,
     ApplicationWithdrawn,
@@ -257,6 +268,9 @@ CaseCommand = Annotated[
         RecordFollowUp,
         ReportChangedNeed,
         WithdrawApplication,
+        NotifyProcessingDelay,
+        RecordProcessingDeadlinePassed,
+        RecordExpectedDatePassed,
     ],
     Field(discriminator="type"),
 ]
@@ -326,6 +340,9 @@ CaseEvent = Annotated[
         FollowUpRecorded,
         ChangedNeedReported,
         ApplicationWithdrawn,
+        ProcessingDelayNotified,
+        ProcessingDeadlinePassed,
+        ExpectedDatePassed,
     ],
     Field(discriminator="type"),
 ]
@@ -498,7 +515,14 @@ for _phase in (Phase.EVALUATION, Phase.FOLLOW_UP):
 for _phase in REVISITABLE:
     ALLOWED[_phase] = (*ALLOWED[_phase], ReportChangedNeed)
 for _phase in (Phase.NEED, Phase.VISITATION):
-    ALLOWED[_phase] = (*ALLOWED[_phase], WithdrawApplication)
+    ALLOWED[_phase] = (
+        *ALLOWED[_phase],
+        WithdrawApplication,
+        # Rsl § 3, stk. 2: the citizen is told when the deadline cannot be kept (domain/processing_notice.py)
+        NotifyProcessingDelay,
+        RecordProcessingDeadlinePassed,
+        RecordExpectedDatePassed,
+    )
 # After a decision its appeal runs alongside; a reconsideration that changes the
 # decision reopens it for a new one (domain/appeal.py), whatever the phase.
 for _phase in (Phase.TEAM, Phase.PILOT, Phase.EVALUATION, Phase.FOLLOW_UP, Phase.REFUSED):
@@ -964,6 +988,11 @@ _DECIDERS: dict[type[Command], Callable[[CaseState, Command], list[Event]]] = {
     RecordFollowUp: _visitation_step("record a follow-up", record_follow_up),
     ReportChangedNeed: report_changed_need,
     WithdrawApplication: withdraw_application,
+    NotifyProcessingDelay: notify_processing_delay,
+    RecordProcessingDeadlinePassed: _visitation_step(
+        "record a passed processing deadline", record_processing_deadline_passed, (Role.SYSTEM,)
+    ),
+    RecordExpectedDatePassed: _visitation_step("record a passed expected date", record_expected_date_passed, (Role.SYSTEM,)),
 }
 
 #: The type names of the commands the workflows give themselves when a timer fires.

@@ -63,6 +63,14 @@ from domain.legal import APPEAL_GUIDANCE_DA, FVL_22, FVL_24, check_legal_basis
 from domain.messages import Command, Event, Role
 from domain.personalised import Arrangement, CitizensChoiceRecorded, arrangement_for
 from domain.phases import Phase
+from domain.processing_notice import (
+    PROCESSING_NOTICE_EVENTS,
+    ExpectedDatePassed,
+    ProcessingDeadlinePassed,
+    ProcessingDelay,
+    ProcessingDelayNotified,
+    evolve_delay,
+)
 from domain.revisitation import (
     Application,
     ApplicationStatus,
@@ -699,6 +707,8 @@ class VisitationRecord(BaseModel):
     decisions: int = 0
     #: Every application of the case by number, with its status (domain/revisitation.py).
     applications: tuple[Application, ...] = ()
+    #: The notices to the citizen about the pending application's deadline (domain/processing_notice.py).
+    delay: ProcessingDelay = Field(default_factory=ProcessingDelay)
     reopened_by: str | None = None  # the appeal whose reconsideration changed the decision
     elder_act: ElderActAssessed | None = None  # the municipality's assessment under ældrelovens § 2, stk. 3
     assessment_heard: bool = False  # the citizen has had the chance to comment on the current VUM assessment
@@ -724,6 +734,7 @@ VISITATION_EVENTS: tuple[type[Event], ...] = (
     CommentRequested,
     CommentSubmitted,
     ApplicationWithdrawn,
+    *PROCESSING_NOTICE_EVENTS,
 )
 
 
@@ -746,9 +757,16 @@ def evolve_visitation(record: VisitationRecord, event: Event) -> VisitationRecor
             entry = Application(
                 number=len(record.applications) + 1, applied_for=event.applied_for, received_at=event.received_at, due_at=event.due_at
             )
-            update = {"application": event, "applications": (*record.applications, entry), "processing_missed": None}
+            update = {
+                "application": event,
+                "applications": (*record.applications, entry),
+                "processing_missed": None,
+                "delay": ProcessingDelay(),
+            }
         case ApplicationWithdrawn():
-            update = {"applications": _settle(record.applications, event.number, ApplicationStatus.WITHDRAWN)}
+            update = {"applications": _settle(record.applications, event.number, ApplicationStatus.WITHDRAWN), "delay": ProcessingDelay()}
+        case ProcessingDelayNotified() | ProcessingDeadlinePassed() | ExpectedDatePassed():
+            update = {"delay": evolve_delay(record.delay, event)}
         case ProcessingDeadlineMissed():
             update = {"processing_missed": event}
         case InformationConsentGiven():
@@ -793,6 +811,7 @@ def evolve_visitation(record: VisitationRecord, event: Event) -> VisitationRecor
                 "recommendation": None,
                 "reopened_by": None,
                 "applications": _settle(record.applications, pending, ApplicationStatus.DECIDED, decision=event.number),
+                "delay": ProcessingDelay(),  # decided: no notice is due any more
             }
         case DecisionReopened():
             update = {"reopened_by": event.appeal_id}

@@ -34,7 +34,7 @@ only when none can.
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from temporalio import workflow
 from temporalio.workflow import ParentClosePolicy
@@ -52,6 +52,13 @@ with workflow.unsafe.imports_passed_through():
     from domain.team import ExpireInvitation, InvitationStatus, RemindInvitation, TeamMemberInvited
     from workflows.case_messages import ActRequest, ActResult, CarriedCase, CaseInput, CaseOutcome
     from domain.revisitation import ApplicationStatus
+    from domain.processing_notice import (
+        ExpectedDatePassed,
+        ProcessingDeadlinePassed,
+        ProcessingDelayNotified,
+        RecordExpectedDatePassed,
+        RecordProcessingDeadlinePassed,
+    )
     from domain.follow_up import FollowUpRecorded, HelpChoice, HelpDecided, RecordFollowUpDue, next_follow_up_at
     from domain.appeal import AppealStatus, ReopenDecision, appeal_id
     from domain.deadlines import ApplicationReceived, ReceiveApplication, RecordMissedProcessingDeadline
@@ -103,6 +110,7 @@ class CaseWorkflow:
         self._sending = 0  # letters and system commands in flight
         self._cycle_ended = False  # a cycle's boundary passed: continue as new
         self._continuing = False
+        self._recent: list[Event] = []  # the events the last command recorded
         # What the case will be once run() has recorded the registration, so an
         # update that arrives before that is still validated, not waved through.
         self._opening: CaseState | None = None
@@ -215,7 +223,6 @@ class CaseWorkflow:
             application is not None
             and application.due_at is not None
             and not self._application_settled(application.received_at)
-            and record.processing_missed is None
         ):
             self._background(self._watch_processing_deadline(application))
         if record.hearing is not None and record.hearing.is_open(workflow.now()):
@@ -307,6 +314,7 @@ class CaseWorkflow:
             )
         for event in recorded:
             self._state = evolve(self._state, event)
+        self._recent = recorded
         if self._goes_on and any(isinstance(event, (HelpDecided, FollowUpRecorded)) for event in recorded):
             self._cycle_ended = True  # a cycle's boundary: the next run starts from here
         self._react(recorded)
@@ -368,6 +376,8 @@ class CaseWorkflow:
         for event in events:
             if isinstance(event, ApplicationReceived) and event.due_at is not None:
                 self._background(self._watch_processing_deadline(event))
+            elif isinstance(event, ProcessingDelayNotified):
+                self._background(self._notify("citizen", "deadline_notice", "Din sag tager længere tid end kommunens frist", event.notice))
             elif isinstance(event, HearingStarted):
                 self._background(self._watch_hearing(event.number, event.due_at, letter=event.letter))
             elif isinstance(event, DecisionMade) and taken(DECISION_LETTER_AND_APPEAL, self._code):
@@ -408,6 +418,10 @@ class CaseWorkflow:
             )
         if await self._holds_before(decided, due):
             return
+        if self._goes_on:
+            await self._after_processing_deadline(application, decided)
+            return
+        # runs started before CASE_GOES_ON: the notice as it was (their histories must replay)
         expected_by = workflow.now() + self._deadlines.notice_extension
         if await self._carry_out_for_system(RecordMissedProcessingDeadline(actor=SYSTEM_ACTOR, expected_by=expected_by)):
             missed = self._state.visitation.processing_missed
@@ -419,6 +433,52 @@ class CaseWorkflow:
                 f"Fristen udløb {due:%d.%m.%Y}; borgeren er lovet en afgørelse senest {expected_by:%d.%m.%Y}. "
                 f"Sagsbehandler: {caseworker}.",
             )
+
+    async def _after_processing_deadline(self, application: ApplicationReceived, decided) -> None:
+        """Rsl § 3, stk. 2, with no date made up: when the deadline passes, the citizen is
+        told and the caseworker asked for the expected date (unless they gave one);
+        each time the date given passes without a decision, the citizen is told again."""
+        caseworker = self._state.caseworker_id or "caseworker"
+        due = application.due_at
+        if not self._state.visitation.delay.deadline_passed:
+            if await self._carry_out_for_system(RecordProcessingDeadlinePassed(actor=SYSTEM_ACTOR)):
+                passed = next(e for e in reversed(self._recent) if isinstance(e, ProcessingDeadlinePassed))
+                await self._notify("citizen", "deadline_notice", "Din sag tager længere tid end kommunens frist", passed.notice)
+                await self._notify(
+                    "team_lead",
+                    "escalation",
+                    f"Sagsbehandlingsfristen er overskredet i sag {self._state.case_id}",
+                    f"Fristen udløb {due:%d.%m.%Y}. Sagsbehandler: {caseworker}.",
+                )
+                if passed.expected_by is None:
+                    await self._ask_for_expected_date(caseworker, f"Fristen udløb {due:%d.%m.%Y}")
+        while not decided():
+            delay = self._state.visitation.delay
+            expected = delay.expected_by
+            changed = lambda: decided() or self._state.visitation.delay.expected_by != expected  # noqa: E731
+            if expected is None or delay.expected_passed:  # the caseworker is asked for a (new) date
+                await workflow.wait_condition(changed)
+                continue
+            # the date given is kept if the decision comes during that day
+            day_after = datetime.combine(expected + timedelta(days=1), datetime.min.time(), tzinfo=UTC)
+            if await self._holds_before(changed, day_after):
+                continue
+            if await self._carry_out_for_system(RecordExpectedDatePassed(actor=SYSTEM_ACTOR, expected_by=expected)):
+                passed = next(e for e in reversed(self._recent) if isinstance(e, ExpectedDatePassed))
+                await self._notify("citizen", "deadline_notice", "Din sag tager længere tid end vi skrev", passed.notice)
+                await self._ask_for_expected_date(caseworker, f"Den forventede dato {expected:%d.%m.%Y} er passeret")
+            else:
+                # refused: the date changed in the same instant; go round again on the state
+                await workflow.wait_condition(lambda: changed() or self._state.visitation.delay.expected_passed)
+
+    async def _ask_for_expected_date(self, caseworker: str, why: str) -> None:
+        await self._notify(
+            caseworker,
+            "expected_date_needed",
+            f"Sæt en forventet dato for afgørelsen i sag {self._state.case_id}",
+            f"{why} uden afgørelse. Skriv til borgeren, hvornår en afgørelse kan forventes, og hvorfor "
+            "(notify_processing_delay; retssikkerhedslovens § 3, stk. 2).",
+        )
 
     async def _watch_hearing(self, number: int, due_at, letter: str | None) -> None:
         """Sends the hearing letter (not again in a continued run: ``letter`` None);
