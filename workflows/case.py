@@ -176,13 +176,24 @@ class CaseWorkflow:
     # -- a bounded history --------------------------------------------------------
 
     def _moving_on(self) -> bool:
-        """Whether this run is done and the case goes on in a new run (see the module's docstring)."""
-        if not self._goes_on:
-            return False
-        if self._continuing or self._cycle_ended or self._updates >= self._bound.updates:
-            return True
+        """Whether this run is done and the case goes on in a new run (see the module's docstring).
+
+        Only what changed in an activation of this workflow counts, so that the
+        run's loop wakes in the same activation: a bound is looked at as each
+        command is answered (``_note_bound``), not when a command is refused."""
+        return self._goes_on and (self._continuing or self._cycle_ended)
+
+    def _note_bound(self) -> None:
+        """After an accepted command: if the run has reached its bound, it moves on."""
+        if not self._goes_on or self._continuing:
+            return
         info = workflow.info()
-        return info.is_continue_as_new_suggested() or info.get_current_history_length() >= self._bound.events
+        if (
+            self._updates >= self._bound.updates
+            or info.is_continue_as_new_suggested()
+            or info.get_current_history_length() >= self._bound.events
+        ):
+            self._continuing = True
 
     async def _continue_as_new(self, input: CaseInput) -> None:
         self._continuing = True  # from here every new command is refused, to be sent again to the next run
@@ -239,7 +250,10 @@ class CaseWorkflow:
         async with self._lock:
             self._check_version(request)
             issuer = request.signature.key_id if request.signature is not None else None
-            return await self._carry_out(request.command, request_id=update.id if update else None, issuer=issuer)
+            try:
+                return await self._carry_out(request.command, request_id=update.id if update else None, issuer=issuer)
+            finally:
+                self._note_bound()
 
     @act.validator
     def validate_act(self, request: ActRequest) -> None:

@@ -4,16 +4,24 @@ and a closed case reopened by its appeal (time-skipping server, real event log).
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 import uuid
 from datetime import timedelta
 
 from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer
 
 from activities.readmodels import rebuild_case
 from app.cases import CaseClient, CommandRejected, parse_command
+from app.devstack import find_binary
 from app.settings import Settings
+from app.temporal import ensure_search_attributes
+from eventlog import EventStore
+from tests.workflows.test_replay_histories import HISTORIES
+from worker import build_worker
 from domain.appeal import AppealStatus, appeal_id
 from domain.deadlines import PhaseDeadlines
 from domain.phases import Phase
@@ -177,6 +185,22 @@ async def test_two_cycles_then_yearly_follow_ups_then_stop_and_close(env, cases,
         await act(follow_up("continue"))
     assert [e.event_type for e in store.read_stream(case_id)].count("follow_up_due") == 3
 
+    # the third follow-up's visit showed more: a changed need, reported by the volunteer, is revisited
+    await act(follow_up("revisit"))
+    await act({"type": "report_changed_need", "actor": scenario.VOLUNTEER, "reported_by": "volunteer",
+               "description": "Jonas har mistet sit praktiksted og isolerer sig igen"})
+    assert (await cases.state(case_id)).phase is Phase.VISITATION
+    await act({"type": "receive_application", "actor": scenario.CASEWORKER, "applied_for": ["SEL § 85"]})
+    with pytest.raises(CommandRejected) as refused:
+        await cases.act(case_id, parse_command({"type": "receive_application", "actor": scenario.CASEWORKER,
+                                                "applied_for": ["SEL § 85"]}))
+    assert refused.value.rule == "application.same_kind_pending"
+    await act(scenario.assessment())
+    await act({**scenario.decision(), "actor": scenario.TEAM_LEAD})
+    state = await cases.state(case_id)
+    assert state.phase is Phase.FOLLOW_UP and state.decision.number == 4  # its own decision, with its own appeal
+    assert [a.status.value for a in state.visitation.applications] == ["decided"]
+
     await act(follow_up("stop"))
     await act(decide_on_help("stop"))
     await act(scenario.close())
@@ -188,7 +212,10 @@ async def test_two_cycles_then_yearly_follow_ups_then_stop_and_close(env, cases,
     assert len(runs) >= 6  # a run per cycle boundary: two help decisions, the follow-ups, the stop
     assert all(len(history.events) < RunBound().events for history in runs)
     kinds = [m.kind for m in _outbox(settings, case_id)]
-    assert kinds.count("follow_up_due") == 3 and kinds.count("decision") >= 4
+    assert kinds.count("follow_up_due") == 3 and kinds.count("decision") == 5  # decisions 1-5, each with its letter
+    children = {appeal_id(case_id, n) for n in range(1, 6)}
+    for child in children:  # and each its own appeal, outliving the runs that started it
+        assert (await env.client.get_workflow_handle(child).describe()).id == child
 
 
 async def test_a_changed_decision_after_the_case_closed_reopens_it(env, cases, case_id, store, keys):
@@ -260,3 +287,121 @@ def _outbox(settings, stream_id):
     from tests.workflows.test_visitation_timers import outbox_for
 
     return outbox_for(settings, stream_id)
+
+
+@pytest.mark.slow
+async def test_five_thousand_observations_over_five_years_stay_bounded(env, cases, case_id, store, keys):
+    """Every command accepted; every run under the bound; a cold replay of the current
+    run under two seconds; the carried state is the log's. Prints the figures."""
+    bound = RunBound()
+    await open_case(cases, case_id, deadlines=APPEALS_OUTLAST_THE_TEST)
+    await run_commands(cases, case_id, scenario.full_lifecycle_after_registration()[:15])
+    await cases.act(case_id, parse_command(decide_on_help("continue")))
+    started = time.perf_counter()
+    for year in range(5):
+        for n in range(1_000):
+            text = f"År {year + 1}, observation {n + 1}: Jonas var med til fællesspisning"
+            result = await cases.act(case_id, parse_command(scenario.observation(scenario.VOLUNTEER, text)))
+            assert result.events == ["observation_recorded"]
+        await env.sleep(YEAR)
+        await settled(env.client, case_id)
+        await cases.act(case_id, parse_command(follow_up("continue")))
+    took = time.perf_counter() - started
+
+    await settled(env.client, case_id)
+    state = await cases.state(case_id)
+    assert len(state.observations) == 5_001  # the pilot's one and the 5,000
+    assert state.follow_up.recorded == 5
+    assert rebuild_case(store, case_id, keys) == state
+    runs = await runs_of(env.client, case_id)
+    lengths = [len(history.events) for history in runs]
+    updates = [sum(e.HasField("workflow_execution_update_accepted_event_attributes") for e in h.events) for h in runs]
+    assert max(lengths) < bound.events and max(updates) <= bound.updates
+    current = runs[-1]
+    carried = current.events[0].workflow_execution_started_event_attributes.input.payloads[0]
+    replayer = Replayer(workflows=[CaseWorkflow, AppealWorkflow], data_converter=env.client.data_converter)
+    replay_started = time.perf_counter()
+    result = await replayer.replay_workflow(current, raise_on_replay_failure=False)
+    replay_took = time.perf_counter() - replay_started
+    assert result.replay_failure is None, result.replay_failure
+    assert replay_took < 2.0
+    print(
+        f"\n5,005 commands in {took:.0f} s; {len(runs)} runs; events per run {lengths}; updates per run {updates}; "
+        f"carried input of the current run {len(carried.data) / 1024:.0f} KiB; cold replay of the current run "
+        f"({len(current.events)} events) {replay_took * 1000:.0f} ms"
+    )
+
+
+# -- the committed histories of these shapes (replayed by test_replay_histories.py) -----------
+
+NEW_SHAPES = ("case_continued_as_new", "case_carried_run", "case_follow_up_run", "case_reopened_after_close")
+
+
+@pytest.mark.skipif(os.environ.get("SAMSKAB_RECORD_HISTORIES") != "1", reason="records histories only when asked to")
+async def test_record_the_histories_of_a_case_that_goes_on(tmp_path):
+    """Records, with the plain pydantic converter as the other committed histories: a run
+    that continued as new at the bound, the run it carried its state to, a run in
+    follow-up (a yearly timer, a follow-up recorded, continued as new at the cycle's
+    boundary) and a closed case reopened by its appeal's outcome."""
+    settings = Settings(
+        task_queue=f"record-{uuid.uuid4().hex[:8]}", data_dir=tmp_path,
+        database_url=f"sqlite:///{tmp_path / 'e.db'}", command_max_age=timedelta(days=3650),
+    )
+    store = EventStore.from_url(settings.database_url)
+    store.create_schema()
+    async with await WorkflowEnvironment.start_time_skipping(
+        data_converter=pydantic_data_converter, test_server_existing_path=str(find_binary("temporal-test-server"))
+    ) as env:
+        await ensure_search_attributes(env.client)
+        async with build_worker(env.client, settings, store):
+            cases = CaseClient(env.client, settings)
+
+            bounded = "history-bounded"
+            await cases.open_case(parse_command(scenario.register(bounded)), deadlines=APPEALS_OUTLAST_THE_TEST,
+                                  bound=RunBound(updates=20))
+            await run_commands(cases, bounded, scenario.full_lifecycle_after_registration()[:12])
+            for n in range(12):
+                await cases.act(bounded, parse_command(scenario.observation(scenario.VOLUNTEER, f"Observation {n}")))
+            await env.sleep(timedelta(weeks=4, days=1))  # a check-in timer armed again in the carried run
+            await settled(env.client, bounded)
+            runs = await runs_of(env.client, bounded)
+            _save(runs[0], "case_continued_as_new")
+            _save(runs[-1], "case_carried_run")
+
+            followed = "history-follow-up"
+            await cases.open_case(parse_command(scenario.register(followed)), deadlines=APPEALS_OUTLAST_THE_TEST)
+            await run_commands(cases, followed, scenario.full_lifecycle_after_registration()[:15])
+            await cases.act(followed, parse_command(decide_on_help("continue")))
+            await settled(env.client, followed)
+            await env.sleep(YEAR)
+            await settled(env.client, followed)
+            run_before = (await env.client.get_workflow_handle(followed).describe()).run_id
+            await cases.act(followed, parse_command(follow_up("continue")))
+            await next_run(env.client, followed, run_before)
+            _save(await env.client.get_workflow_handle(followed, run_id=run_before).fetch_history(), "case_follow_up_run")
+
+            reopened = "history-reopened"
+            await cases.open_case(parse_command(scenario.register(reopened)), deadlines=APPEALS_OUTLAST_THE_TEST)
+            await run_commands(cases, reopened, scenario.full_lifecycle_after_registration())
+            await env.client.get_workflow_handle(reopened).signal(
+                "appeal_outcome",
+                AppealOutcome(appeal_id=appeal_id(reopened, 1), case_id=reopened, decision_number=1,
+                              status=AppealStatus.DECISION_CHANGED, late=False, reasons="Ændret ved genvurdering"),
+            )
+            await _eventually(cases, reopened, lambda s: s.phase is Phase.VISITATION)
+            await cases.act(reopened, parse_command({**scenario.decision(), "actor": scenario.TEAM_LEAD}))
+            await settled(env.client, reopened)
+            _save(await env.client.get_workflow_handle(reopened).fetch_history(), "case_reopened_after_close")
+            for workflow_id in (bounded, followed, reopened):
+                await env.client.get_workflow_handle(workflow_id).terminate("recorded")
+    store.dispose()
+
+
+def _save(history, name: str) -> None:
+    (HISTORIES / f"{name}.json").write_text(history.to_json())
+
+
+def test_the_histories_of_a_case_that_goes_on_are_committed():
+    assert {p.stem for p in HISTORIES.glob("*.json")} >= set(NEW_SHAPES), (
+        "record them: SAMSKAB_RECORD_HISTORIES=1 python -m pytest tests/workflows/test_case_goes_on.py -k record"
+    )
