@@ -10,7 +10,8 @@ is folded is what the log answers it holds (see ``record_case_events``).
 
 A bounded history. A case may run for decades, so one run never grows without
 limit: the workflow continues as new when a run has accepted ``RunBound.updates``
-commands (1,000 by default) or holds ``RunBound.events`` history events (5,000),
+commands (1,000 by default) or holds ``RunBound.events`` history events (1,000:
+a cold replay of a full run stays under two seconds),
 when Temporal suggests it, and at the boundaries of a cycle (a decision about the
 help, a follow-up recorded). It carries its folded state, not its events
 (``CarriedCase``: the state, whose version is the log position, the appeals
@@ -553,7 +554,9 @@ class CaseWorkflow:
         )
 
     async def _on_appeal_outcome(self, outcome: AppealOutcome) -> None:
-        """An appeal's outcome: the appeal is no longer open; a changed decision is reopened."""
+        """An appeal's outcome: a changed decision is reopened; a final outcome closes the
+        appeal for the case. The same outcome twice (a signal and the child's result)
+        counts once."""
         kind = getattr(outcome, "kind", None)
         key = str(getattr(kind, "value", kind) or outcome.status.value)
         seen = f"{outcome.appeal_id}:{key}"
@@ -565,7 +568,10 @@ class CaseWorkflow:
             if key in APPEAL_CHANGES_DECISION:
                 await self._reopen(outcome)
         finally:
-            self._open_appeals.discard(outcome.decision_number)  # its last word is taken
+            # An outcome is the appeal's last word unless it says otherwise (``final``
+            # False: e.g. a reconsideration that sends the appeal on to Ankestyrelsen).
+            if getattr(outcome, "final", True):
+                self._open_appeals.discard(outcome.decision_number)
 
     async def _reopen(self, outcome: AppealOutcome) -> None:
         case_id = self._state.case_id or workflow.info().workflow_id

@@ -23,6 +23,7 @@ from eventlog import EventStore
 from tests.workflows.test_replay_histories import HISTORIES
 from worker import build_worker
 from domain.appeal import AppealStatus, appeal_id
+from domain.case import OBSERVATIONS_KEPT
 from domain.deadlines import PhaseDeadlines
 from domain.phases import Phase
 from tests import scenario
@@ -114,7 +115,7 @@ async def runs_of(client: Client, case_id: str) -> list[list]:
 
 
 async def test_a_tight_loop_of_commands_across_the_run_bound_sees_none_fail(env, cases, case_id, store, keys):
-    bound = RunBound(updates=20, events=5_000)
+    bound = RunBound(updates=20)
     await open_case(cases, case_id, bound=bound)
     await run_commands(cases, case_id, scenario.full_lifecycle_after_registration()[:12])  # the pilot runs
 
@@ -127,7 +128,7 @@ async def test_a_tight_loop_of_commands_across_the_run_bound_sees_none_fail(env,
     )
 
     state = await cases.state(case_id)
-    assert len(state.observations) == 78
+    assert state.observations_recorded == 78 and len(state.observations) == OBSERVATIONS_KEPT
     assert rebuild_case(store, case_id, keys) == state  # the carried state is the log's
     runs = await runs_of(env.client, case_id)
     assert len(runs) >= 4, f"{len(runs)} runs for 90 commands at a bound of 20"
@@ -310,25 +311,32 @@ async def test_five_thousand_observations_over_five_years_stay_bounded(env, case
 
     await settled(env.client, case_id)
     state = await cases.state(case_id)
-    assert len(state.observations) == 5_001  # the pilot's one and the 5,000
+    assert state.observations_recorded == 5_001  # the pilot's one and the 5,000
     assert state.follow_up.recorded == 5
     assert rebuild_case(store, case_id, keys) == state
     runs = await runs_of(env.client, case_id)
     lengths = [len(history.events) for history in runs]
     updates = [sum(e.HasField("workflow_execution_update_accepted_event_attributes") for e in h.events) for h in runs]
-    assert max(lengths) < bound.events and max(updates) <= bound.updates
-    current = runs[-1]
-    carried = current.events[0].workflow_execution_started_event_attributes.input.payloads[0]
+    # a run moves on as the command that reaches the bound is answered: a few events past it at most
+    assert max(lengths) <= bound.events + 20 and max(updates) <= bound.updates
+    current, longest = runs[-1], max(runs, key=lambda h: len(h.events))
+    carried = max(len(h.events[0].workflow_execution_started_event_attributes.input.payloads[0].data) for h in runs)
+    assert carried < 256 * 1024  # the carried state stays small: the latest observations, not all
     replayer = Replayer(workflows=[CaseWorkflow, AppealWorkflow], data_converter=env.client.data_converter)
-    replay_started = time.perf_counter()
-    result = await replayer.replay_workflow(current, raise_on_replay_failure=False)
-    replay_took = time.perf_counter() - replay_started
-    assert result.replay_failure is None, result.replay_failure
-    assert replay_took < 2.0
+    took_replay = {}
+    for name, history in (("current", current), ("longest", longest)):
+        times = []
+        for _ in range(3):  # each replay is cold (a new replaying worker); the best of three leaves out other load
+            replay_started = time.perf_counter()
+            result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
+            times.append(time.perf_counter() - replay_started)
+            assert result.replay_failure is None, result.replay_failure
+        took_replay[name] = min(times)
+        assert took_replay[name] < 2.0, f"cold replay of the {name} run took {times}"
     print(
         f"\n5,005 commands in {took:.0f} s; {len(runs)} runs; events per run {lengths}; updates per run {updates}; "
-        f"carried input of the current run {len(carried.data) / 1024:.0f} KiB; cold replay of the current run "
-        f"({len(current.events)} events) {replay_took * 1000:.0f} ms"
+        f"largest carried input {carried / 1024:.0f} KiB; cold replay of the current run ({len(current.events)} events) "
+        f"{took_replay['current'] * 1000:.0f} ms, of the longest ({len(longest.events)} events) {took_replay['longest'] * 1000:.0f} ms"
     )
 
 
