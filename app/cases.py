@@ -16,6 +16,7 @@ from temporalio.client import (
     Client,
     WorkflowUpdateFailedError,
     WorkflowUpdateRPCTimeoutOrCancelledError,
+    WorkflowExecutionStatus,
     WorkflowUpdateStage,
 )
 from temporalio.common import SearchAttributePair, TypedSearchAttributes, WorkflowIDReusePolicy
@@ -46,6 +47,8 @@ MOVING_ON_RETRIES = 100
 MOVING_ON_PAUSE = 0.05
 STATE_QUERY_TIMEOUT = timedelta(seconds=2)
 STATE_QUERY_TRIES = 3
+#: How often ``outcome`` looks whether the case has closed.
+OUTCOME_POLL = 0.1
 
 
 class CommandRejected(Exception):
@@ -284,5 +287,19 @@ class CaseClient:
         raise AssertionError("unreachable")
 
     async def outcome(self, case_id: str) -> CaseOutcome:
+        """Waits until the case is closed, and answers how it ended.
+
+        A closed case's workflow keeps running while an appeal can still change
+        one of its decisions (it may then reopen), so this waits for the closing,
+        not for the workflow's end; a workflow that failed raises as its result does."""
         handle = self.client.get_workflow_handle_for(CaseWorkflow.run, case_id)
-        return await handle.result()
+        while True:
+            status = (await handle.describe()).status
+            if status is not WorkflowExecutionStatus.RUNNING:
+                return await handle.result()  # completed, or raises how it failed
+            state = await self.state(case_id)
+            if state.phase is Phase.CLOSED:
+                return CaseOutcome(
+                    case_id=state.case_id or case_id, version=state.version, phase=state.phase, closed_reason=state.closed_reason
+                )
+            await asyncio.sleep(OUTCOME_POLL)

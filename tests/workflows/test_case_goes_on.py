@@ -9,7 +9,7 @@ import time
 import uuid
 from datetime import timedelta
 
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer
@@ -244,6 +244,17 @@ async def test_a_changed_decision_after_the_case_closed_reopens_it(env, cases, c
     assert result.phase is Phase.TEAM
     state = await cases.state(case_id)
     assert state.decision.number == 2 and rebuild_case(store, case_id, keys) == state
+
+
+async def test_a_closed_case_waits_while_its_appeal_can_change_a_decision_and_then_completes(env, cases, case_id):
+    await open_case(cases, case_id)
+    await run_commands(cases, case_id, scenario.full_lifecycle_after_registration())
+    assert (await cases.outcome(case_id)).phase is Phase.CLOSED  # closed: what a caller waits for
+    handle = env.client.get_workflow_handle(case_id)
+    assert (await handle.describe()).status is WorkflowExecutionStatus.RUNNING  # the appeal of decision 1 is open
+    await env.sleep(timedelta(weeks=57))  # past the window and the time late appeals are received
+    await settled(env.client, case_id)
+    assert (await handle.describe()).status is WorkflowExecutionStatus.COMPLETED
 
 
 async def test_the_same_outcome_twice_reopens_once(env, cases, case_id, store):
