@@ -200,3 +200,31 @@ def test_given_a_closed_case_when_an_appeal_changes_the_decision_then_it_reopens
     state = fold(when(state, reopen), state)
     assert state.phase is Phase.VISITATION and state.closed_reason is None and state.visitation.reopened_by
     assert when(state, {**scenario.decision(), "actor": TL})[0].number == 2
+
+
+# -- the read side: work items and deadlines of a case that goes on --------------------------
+
+
+def test_the_work_list_shows_the_decision_about_the_help_a_follow_up_due_and_the_next_follow_up():
+    from domain.case_summary import upcoming_deadlines, work_items
+    from domain.deadlines import PhaseDeadlines
+
+    deadlines = PhaseDeadlines()
+    assert [i.kind for i in work_items(evaluated(), deadlines)] == ["decide_on_help"]
+    state = in_follow_up()
+    assert work_items(state, deadlines) == []
+    follow_up_deadline = [d for d in upcoming_deadlines(state, deadlines) if d.kind == "follow_up"]
+    assert [d.due_at for d in follow_up_deadline] == [state.follow_up.help_decided_at + deadlines.follow_up_interval]
+    state = given({"type": "record_follow_up_due", "actor": SYSTEM, "number": 1}, state=state, at=NOW + timedelta(days=370))
+    assert [i.kind for i in work_items(state, deadlines)] == ["record_follow_up"]
+
+
+def test_the_work_list_asks_the_caseworker_for_the_expected_date_when_the_deadline_passed():
+    from domain.case_summary import work_items
+    from domain.deadlines import PhaseDeadlines
+
+    state = given(scenario.register("case-1"), {"type": "open_visitation", "actor": CW},
+                  {"type": "receive_application", "actor": CW, "applied_for": ["SEL § 85"]})
+    state = given({"type": "record_processing_deadline_passed", "actor": SYSTEM}, state=state, at=NOW + timedelta(weeks=9))
+    kinds = [i.kind for i in work_items(state, PhaseDeadlines())]
+    assert "set_expected_date" in kinds
