@@ -24,6 +24,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, create_model
 from app.api.listing import ListQuery
 from app.api.service import Backend, Reader, command_type_of
 from domain.phases import Phase
+from eventlog.access_log import READS_PER_PAGE
 from projections.queries import DEFAULT_PAGE, MAX_PAGE
 from domain.access import Subject
 from domain.case import CaseCommand
@@ -86,6 +87,21 @@ UP_TO_DATE_HEADER = "X-Samskab-Up-To-Date"
 def _freshness(response: Response, fresh: bool, body: dict[str, Any]) -> dict[str, Any]:
     response.headers[UP_TO_DATE_HEADER] = "true" if fresh else "false"
     return {**body, "up_to_date": fresh}
+
+
+#: A case's access log comes a page at a time, newest reads first (a case read daily for years has thousands).
+DEFAULT_ACCESS_PAGE, MAX_ACCESS_PAGE = READS_PER_PAGE, 1000
+AccessPage = Annotated[int, Query(ge=1, le=MAX_ACCESS_PAGE, description="Reads per page, the newest first")]
+AccessBefore = Annotated[int | None, Query(ge=1, description="Only reads before this access-log position: "
+                                                               "the 'X-Samskab-Older-Before' header of the page after")]
+#: Header on a full page of the access log: the 'before' that gets the reads older than it.
+OLDER_HEADER = "X-Samskab-Older-Before"
+
+
+def _older_reads(response: Response, reads: list[dict[str, Any]], limit: int) -> list[dict[str, Any]]:
+    if len(reads) == limit:
+        response.headers[OLDER_HEADER] = str(reads[0]["position"])
+    return reads
 
 
 class Opened(BaseModel):
@@ -211,17 +227,19 @@ def build_router() -> APIRouter:
     async def file_access_export(case_id: str, reading: Reading, back: Back) -> dict[str, Any]:
         return await back.read(back.file_access_export, reading, case_id)
 
-    @router.get("/cases/{case_id}/access-log", tags=["reads"], summary="Who has read the case (for the citizen)")
-    def case_access_log(case_id: str, reading: Reading, back: Back) -> list[dict[str, Any]]:
-        return back.access_log_of(reading, case_id)
+    @router.get("/cases/{case_id}/access-log", tags=["reads"], summary="Who has read the case (for the citizen), newest page")
+    def case_access_log(case_id: str, reading: Reading, back: Back, response: Response,
+                        limit: AccessPage = DEFAULT_ACCESS_PAGE, before: AccessBefore = None) -> list[dict[str, Any]]:  # fmt: skip
+        return _older_reads(response, back.access_log_of(reading, case_id, limit=limit, before=before), limit)
 
     @router.get("/audit/cases/{case_id}/trail", tags=["audit"], summary="The case's events as stored, with hashes")
     def audit_trail(case_id: str, reading: Reading, back: Back) -> list[dict[str, Any]]:
         return back.audit_trail(reading, case_id)
 
     @router.get("/audit/cases/{case_id}/access-log", tags=["audit"], summary="Who has read the case")
-    def audit_access_log(case_id: str, reading: Reading, back: Back) -> list[dict[str, Any]]:
-        return back.access_log_of(reading, case_id)
+    def audit_access_log(case_id: str, reading: Reading, back: Back, response: Response,
+                         limit: AccessPage = DEFAULT_ACCESS_PAGE, before: AccessBefore = None) -> list[dict[str, Any]]:  # fmt: skip
+        return _older_reads(response, back.access_log_of(reading, case_id, limit=limit, before=before), limit)
 
     @router.get("/audit/cases/{case_id}/export", tags=["audit"], summary="The case's trail, verification and reads as one JSON file")
     def audit_export(case_id: str, reading: Reading, back: Back) -> dict[str, Any]:

@@ -486,7 +486,8 @@ class Backend:
         except queries.BadQuery as error:
             raise ApiError(422, str(error), rule="input.invalid", field=error.field) from None
 
-    def access_log_of(self, reader: Reader, case_id: str) -> list[dict[str, Any]]:
+    def access_log_of(self, reader: Reader, case_id: str, *, limit: int | None = None,
+                      before: int | None = None) -> list[dict[str, Any]]:
         state = self.case_state(case_id)
         self.authorize(reader.who, Action.READ_ACCESS_LOG, state=state)
         self.record_read(reader, Action.READ_ACCESS_LOG, case_id)
@@ -503,7 +504,7 @@ class Backend:
                 "purpose": r.purpose,
                 "case_id": r.stream_id,
             }
-            for r in self.access_log.for_case(case_id)
+            for r in self.access_log.for_case(case_id, limit=limit, before=before)
         ]
 
     # -- audit ---------------------------------------------------------------------

@@ -32,6 +32,7 @@ from app.api.listing import ListQuery
 from app.api.routes import SYSTEM_ONLY, command_classes
 from app.api.service import ApiError, Backend, Reader, command_type_of
 from app.pages import forms
+from eventlog.access_log import READS_PER_PAGE
 from app.pages.present import People, dk_date, dk_datetime
 from app.pages.texts import (
     COMMAND_HELP,
@@ -124,7 +125,7 @@ def _render(request: Request, template: str, status: int = 200, **context: Any) 
     context.setdefault("people", _people(request))
     context.update(
         role_labels=ROLE_LABELS, command_titles=COMMAND_TITLES, event_titles=EVENT_TITLES, phase_hint=PHASE_HINT,
-        enum_labels=ENUM_LABELS, enum_label=enum_label, read_what=READ_WHAT,
+        enum_labels=ENUM_LABELS, enum_label=enum_label, read_what=READ_WHAT, reads_per_page=READS_PER_PAGE,
     )  # fmt: skip
     return TEMPLATES.TemplateResponse(request, template, context, status_code=status)
 
@@ -217,7 +218,7 @@ def _case_page(request: Request, who: Subject, case_id: str, tab: str = "oversig
         if tab not in dict(tabs):
             tab = "oversigt"
         timeline = back.timeline(reader, case_id) if tab == "historik" else []
-        reads = back.access_log_of(reader, case_id) if tab == "adgang" else []
+        reads = back.access_log_of(reader, case_id, limit=READS_PER_PAGE) if tab == "adgang" else []
     except ApiError as error:
         return _error_page(request, who, error)
     return _render(request, "case.html", who=who, case_id=case_id, tab=tab, tabs=tabs, message=message,
@@ -595,7 +596,7 @@ def build_pages(app: FastAPI) -> None:
             trail = back.audit_trail(reader, case_id)
             verified = back.last_verification()
             checked = back.case_check(case_id)
-            reads = back.access_log_of(reader, case_id)
+            reads = back.access_log_of(reader, case_id, limit=READS_PER_PAGE)
         except ApiError as error:
             return _error_page(request, who, error)
         return _render(request, "audit_case.html", who=who, case_id=case_id, trail=trail, verified=verified,
