@@ -13,31 +13,33 @@ beregning af klagefrister:
 - a window that would end on a Saturday, a Sunday or a public holiday
   (helligdag) ends on the next working day.
 
-Pure: the Danish calendar comes from the ``holidays`` package (computed, no
-I/O) and the time zone from the standard library.
+Pure: the Danish calendar comes from the ``holidays`` package, computed once
+as data when the module loads, and the time zone from the standard library.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
-from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-import holidays
+from holidays.countries.denmark import Denmark
 
 DANISH_TIME = ZoneInfo("Europe/Copenhagen")
 #: Retssikkerhedslovens § 67, stk. 1.
 APPEAL_WINDOW = timedelta(weeks=4)
-
-
-@lru_cache(maxsize=64)
-def _danish_holidays(year: int) -> frozenset[date]:
-    return frozenset(holidays.Denmark(years=year))
+#: The years the calendar covers: decisions from 1990, windows ending by 2150.
+CALENDAR_YEARS = range(1990, 2151)
+#: The Danish public holidays (helligdage) as data, computed once when the domain is
+#: loaded: looked up inside a workflow, ``holidays`` would read its translations
+#: from disk, which the workflow sandbox refuses (and a replay must not depend on).
+DANISH_HOLIDAYS: frozenset[date] = frozenset(Denmark(years=CALENDAR_YEARS))
 
 
 def is_working_day(day: date) -> bool:
     """Monday to Friday and not a Danish public holiday (helligdag)."""
-    return day.weekday() < 5 and day not in _danish_holidays(day.year)
+    if day.year not in CALENDAR_YEARS:
+        raise ValueError(f"no Danish holiday calendar for {day.year} (covered: {CALENDAR_YEARS.start}-{CALENDAR_YEARS.stop - 1})")
+    return day.weekday() < 5 and day not in DANISH_HOLIDAYS
 
 
 def next_working_day(day: date) -> date:
