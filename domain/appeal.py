@@ -391,8 +391,9 @@ def initial_appeal_state() -> AppealState:
 # -- decide -----------------------------------------------------------------
 
 RECONSIDERATION_PERIOD = timedelta(weeks=4)
-#: Who appeals: the citizen, a relative on their behalf, or their partsrepræsentant (FVL § 8).
-APPELLANTS = (Role.CITIZEN, Role.RELATIVE, Role.REPRESENTATIVE)
+#: Who appeals: the citizen, or their partsrepræsentant within the fuldmagt (FVL § 8); a
+#: relative who acts for the citizen does so as a representative. (``domain.access`` agrees.)
+APPELLANTS = (Role.CITIZEN, Role.REPRESENTATIVE)
 #: Who acts for the municipality: registers an appeal, reconsiders, records Ankestyrelsen's decision.
 CASE_OFFICERS = (Role.CASEWORKER, Role.TEAM_LEAD)
 
@@ -456,7 +457,7 @@ def lodge(state: AppealState, c: LodgeAppeal, reconsideration: timedelta = RECON
     a late one is received all the same, with the citizen's reason."""
     require(
         c.actor.role in APPELLANTS,
-        f"an appeal is lodged by the citizen, a relative or a representative on their behalf; you act as {c.actor.role.value}"
+        f"an appeal is lodged by the citizen or their representative; you act as {c.actor.role.value}"
         " (a caseworker registers an appeal received by phone or letter with 'register_appeal')",
         rule="appeal.role_not_allowed",
         field="actor.role",
@@ -706,6 +707,17 @@ def fold_appeal(events: Iterable[Event], state: AppealState | None = None) -> Ap
     for event in events:
         state = evolve_appeal(state, event)
     return state
+
+
+def appeal_view(state: AppealState) -> dict:
+    """The appeal as readers get it: its state, with the window's last day and how it ended."""
+    last_day, kind = state.last_day, state.outcome_kind
+    return {
+        **state.model_dump(mode="json"),
+        "last_day": last_day.isoformat() if last_day else None,
+        "outcome_kind": kind.value if kind else None,
+        "settled": state.status.settled,
+    }
 
 
 # -- in the case: a changed decision reopens it for a new decision ----------
