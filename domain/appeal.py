@@ -709,6 +709,21 @@ def fold_appeal(events: Iterable[Event], state: AppealState | None = None) -> Ap
     return state
 
 
+#: Which person command the appeal can take in each status (the deciders' status rules,
+#: for offering forms; the deciders still decide). Roles: ``domain.access``.
+_OPEN_BY_STATUS: dict[AppealStatus, frozenset[str]] = {
+    AppealStatus.WINDOW_OPEN: frozenset({"lodge_appeal", "register_appeal"}),
+    AppealStatus.WINDOW_CLOSED: frozenset({"lodge_appeal", "register_appeal"}),  # late, never refused
+    AppealStatus.AWAITING_RECONSIDERATION: frozenset({"reconsider", "withdraw_appeal"}),
+    AppealStatus.SENT_TO_ANKESTYRELSEN: frozenset({"record_appeal_outcome", "withdraw_appeal"}),
+}
+
+
+def commands_open(state: AppealState) -> frozenset[str]:
+    """The commands a person may give the appeal in its status now."""
+    return _OPEN_BY_STATUS.get(state.status, frozenset())
+
+
 def appeal_view(state: AppealState) -> dict:
     """The appeal as readers get it: its state, with the window's last day and how it ended."""
     last_day, kind = state.last_day, state.outcome_kind

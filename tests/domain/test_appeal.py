@@ -170,3 +170,30 @@ def test_an_appeal_id_fits_the_event_logs_stream_id():
     assert appeal_id("case-1", 2) == "case-1-appeal-2"
     long = appeal_id("c" * 64, 1)
     assert len(long) <= 64 and long.endswith("-appeal-1") and long != appeal_id("c" * 63 + "d", 1)
+
+
+@pytest.mark.parametrize("command_type", ["lodge_appeal", "register_appeal", "reconsider", "withdraw_appeal", "record_appeal_outcome"])
+def test_the_commands_offered_in_a_status_are_the_ones_the_decider_takes(command_type):
+    """``commands_open`` (what the pages offer) agrees with the deciders' status rules."""
+    from domain.appeal import commands_open
+
+    data = {
+        "lodge_appeal": LODGE,
+        "register_appeal": {"type": "register_appeal", "actor": CW, "channel": "letter", "received_on": "2026-11-30", "complaint": "Brev"},
+        "reconsider": {"type": "reconsider", "actor": TL, "outcome": "upheld", "reasons": "x"},
+        "withdraw_appeal": {"type": "withdraw_appeal", "actor": CITIZEN},
+        "record_appeal_outcome": {"type": "record_appeal_outcome", "actor": CW, "outcome": "upheld", "decided_on": "2026-12-01", "reasons": "x"},
+    }[command_type]
+    later = DECIDED + timedelta(days=8)
+    lodged = act(opened(), LODGE, DECIDED + timedelta(days=1))
+    states = [opened(), act(opened(), {"type": "close_appeal_window", "actor": SYSTEM}, opened().window_ends_at), lodged,
+              act(lodged, {"type": "reconsider", "actor": TL, "outcome": "upheld", "reasons": "x"}, DECIDED + timedelta(days=2)),
+              act(lodged, {"type": "reconsider", "actor": TL, "outcome": "changed", "reasons": "x"}, DECIDED + timedelta(days=2)),
+              act(lodged, {"type": "withdraw_appeal", "actor": CITIZEN}, DECIDED + timedelta(days=2))]  # fmt: skip
+    for state in states:
+        try:
+            act(state, data, max(later, (state.window_ends_at or later) + timedelta(days=1)) if state.status is AppealStatus.WINDOW_CLOSED else later)
+            taken = True
+        except DomainError:
+            taken = False
+        assert taken is (command_type in commands_open(state)), (command_type, state.status)
