@@ -184,6 +184,26 @@ AppealCommand = Annotated[
     Field(discriminator="type"),
 ]
 
+class AppealStatus(StrEnum):
+    NOT_OPEN = "not_open"
+    WINDOW_OPEN = "window_open"
+    WINDOW_CLOSED = "window_closed"  # no appeal in time; a late one is still received
+    AWAITING_RECONSIDERATION = "awaiting_reconsideration"
+    SENT_TO_ANKESTYRELSEN = "sent_to_ankestyrelsen"  # awaiting Ankestyrelsen's decision
+    DECISION_CHANGED = "decision_changed"  # changed on reconsideration
+    DECIDED_BY_ANKESTYRELSEN = "decided_by_ankestyrelsen"
+    WITHDRAWN = "withdrawn"
+
+    @property
+    def settled(self) -> bool:
+        """Nothing more can happen to the appeal."""
+        return self in (AppealStatus.DECISION_CHANGED, AppealStatus.DECIDED_BY_ANKESTYRELSEN, AppealStatus.WITHDRAWN)
+
+    @property
+    def withdrawable(self) -> bool:
+        return self in (AppealStatus.AWAITING_RECONSIDERATION, AppealStatus.SENT_TO_ANKESTYRELSEN)
+
+
 # -- events -----------------------------------------------------------------
 
 
@@ -264,7 +284,7 @@ class AppealSentToAnkestyrelsen(Event):
 
 class AppealWithdrawn(Event):
     type: Literal["appeal_withdrawn"] = "appeal_withdrawn"
-    withdrawn_while: str  # the AppealStatus it had: at the municipality or at Ankestyrelsen
+    withdrawn_while: AppealStatus  # at the municipality (reconsideration) or at Ankestyrelsen
     channel: AppealChannel | None = None
     note: Annotated[str | None, Personal] = None
 
@@ -298,26 +318,6 @@ appeal_command_adapter: TypeAdapter[AppealCommand] = TypeAdapter(AppealCommand)
 appeal_event_adapter: TypeAdapter[AppealEvent] = TypeAdapter(AppealEvent)
 
 # -- state ------------------------------------------------------------------
-
-
-class AppealStatus(StrEnum):
-    NOT_OPEN = "not_open"
-    WINDOW_OPEN = "window_open"
-    WINDOW_CLOSED = "window_closed"  # no appeal in time; a late one is still received
-    AWAITING_RECONSIDERATION = "awaiting_reconsideration"
-    SENT_TO_ANKESTYRELSEN = "sent_to_ankestyrelsen"  # awaiting Ankestyrelsen's decision
-    DECISION_CHANGED = "decision_changed"  # changed on reconsideration
-    DECIDED_BY_ANKESTYRELSEN = "decided_by_ankestyrelsen"
-    WITHDRAWN = "withdrawn"
-
-    @property
-    def settled(self) -> bool:
-        """Nothing more can happen to the appeal."""
-        return self in (AppealStatus.DECISION_CHANGED, AppealStatus.DECIDED_BY_ANKESTYRELSEN, AppealStatus.WITHDRAWN)
-
-    @property
-    def withdrawable(self) -> bool:
-        return self in (AppealStatus.AWAITING_RECONSIDERATION, AppealStatus.SENT_TO_ANKESTYRELSEN)
 
 
 class AppealOutcomeKind(StrEnum):
@@ -586,7 +586,7 @@ def _withdraw(state: AppealState, c: WithdrawAppeal) -> list[Event]:
         AppealWithdrawn(
             occurred_at=c.at,
             actor=c.actor,
-            withdrawn_while=state.status.value,
+            withdrawn_while=state.status,
             channel=c.channel if c.actor.role in CASE_OFFICERS else AppealChannel.DIGITAL,
             note=(c.note or "").strip() or None,
         )

@@ -324,7 +324,7 @@ class AppealWorkflow:
                 f"Ankestyrelsen har den {decided.decided_on:%d.%m.%Y} {ANKESTYRELSEN_OUTCOME_DA[decided.outcome]}.{follows}",
             )
         elif state.status is AppealStatus.WITHDRAWN:
-            if state.withdrawal.withdrawn_while == AppealStatus.SENT_TO_ANKESTYRELSEN.value:
+            if state.withdrawal.withdrawn_while is AppealStatus.SENT_TO_ANKESTYRELSEN:
                 await self._notify(
                     ANKESTYRELSEN,
                     "appeal_withdrawn",
