@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 from temporalio.client import (
     Client,
+    WorkflowFailureError,
     WorkflowUpdateFailedError,
     WorkflowUpdateRPCTimeoutOrCancelledError,
     WorkflowUpdateStage,
@@ -268,7 +269,16 @@ class CaseClient:
         again with the input it had: the new run finds the appeal in the event log.
         Any other command to an ended appeal is refused, naming how it ended."""
         handle = self.client.get_workflow_handle_for(AppealWorkflow.run, target)
-        ended: AppealOutcome = await handle.result()
+        try:
+            ended: AppealOutcome = await handle.result(follow_runs=False)
+        except WorkflowFailureError:
+            status = (await handle.describe()).status
+            raise CommandRejected(
+                f"this appeal's workflow ended without an outcome ({status.name.lower() if status else 'unknown'}); "
+                "tell the system's operator",
+                rule="appeal.ended",
+                kind="DomainError",
+            ) from None
         if not isinstance(command, (LodgeAppeal, RegisterAppeal)) or ended.kind.value != "window_closed_unused":
             raise CommandRejected(
                 f"this appeal has ended ({ended.status.value}); '{command.type}' can no longer be given",

@@ -319,3 +319,12 @@ async def test_a_case_that_cannot_be_told_is_escalated_to_people(env, settings, 
     assert (await finished(env, handle)).kind is AppealOutcomeKind.RECONSIDERATION_CHANGED
     escalated = [m.recipient for m in outbox(settings, handle.id) if m.kind == "escalation"]
     assert sorted(escalated) == sorted([CW["id"], TL["id"]])
+
+
+async def test_an_appeal_whose_workflow_was_ended_by_hand_refuses_commands_clearly(env, settings, cases, case):
+    handle = await start_appeal(env, settings, case.id, await env.get_current_time())
+    await state_is(cases, case.id, AppealStatus.WINDOW_OPEN)
+    await handle.terminate("by the operator")
+    with pytest.raises(CommandRejected) as refused:
+        await act(cases, case.id, scenario.lodge_appeal())
+    assert refused.value.rule == "appeal.ended" and "terminated" in refused.value.message
