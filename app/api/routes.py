@@ -27,7 +27,9 @@ from domain.phases import Phase
 from eventlog.access_log import READS_PER_PAGE
 from projections.queries import DEFAULT_PAGE, MAX_PAGE
 from domain.access import Subject
+from domain.appeal import LodgeAppeal, Reconsider, RecordAppealOutcome, RegisterAppeal, WithdrawAppeal
 from domain.case import CaseCommand
+from workflows.appeal_messages import AppealActResult
 from domain.need import RegisterNeed
 from workflows.case_messages import ActResult
 
@@ -110,11 +112,21 @@ class Opened(BaseModel):
     position: int = Field(description="The registration's event-log position: a read with min_position=this sees the case")
 
 
-class LodgeAppealBody(BaseModel):
-    """The citizen's complaint, kept verbatim; who lodges it comes from the token."""
+def appeal_body(command: type) -> type[BaseModel]:
+    """The request body of an appeal command: its fields without actor/at/type (who acts comes from the token)."""
+    fields = {name: (info.annotation, info) for name, info in command.model_fields.items() if name not in NOT_BODY}
+    return create_model(f"{command.__name__}Body", __config__=ConfigDict(extra="forbid"),
+                        __doc__=(command.__doc__ or command.title), **fields)  # fmt: skip
 
-    model_config = ConfigDict(extra="forbid")
-    complaint: str = Field(min_length=3, max_length=8000, description="The citizen's complaint, kept verbatim")
+
+#: The appeal's routes, /cases/{case_id}/appeals/{decision_number}/<path>: the command each takes.
+APPEAL_ROUTES = {
+    "lodge": (LodgeAppeal, "Appeal a decision (the citizen, on their own case; retssikkerhedslovens § 67)"),
+    "register": (RegisterAppeal, "Register an appeal received by phone, letter, e-mail or in person (a caseworker)"),
+    "reconsider": (Reconsider, "Reconsider the appealed decision (genvurdering, retssikkerhedslovens § 66)"),
+    "withdraw": (WithdrawAppeal, "Withdraw the appeal (the citizen, or a caseworker on the citizen's word)"),
+    "outcome": (RecordAppealOutcome, "Record Ankestyrelsen's decision: upheld, changed, sent back or dismissed"),
+}
 
 
 def command_classes() -> list[type]:
@@ -164,11 +176,12 @@ def build_router() -> APIRouter:
     ) -> ActResult:
         return await back.act(who, case_id, command, request_id)
 
-    @router.post("/cases/{case_id}/appeals/{decision_number}/lodge", tags=["commands"],
-                 summary="Appeal a decision (the citizen, on their own case; retssikkerhedslovens § 67)")
-    async def lodge_appeal(case_id: str, decision_number: Annotated[int, Path(ge=1)], body: LodgeAppealBody,
-                           who: Who, back: Back) -> dict[str, Any]:  # fmt: skip
-        return await back.lodge_appeal(who, case_id, decision_number, body.complaint)
+    for path, (command, summary) in APPEAL_ROUTES.items():
+        _add_appeal_route(router, path, command, summary)
+
+    @router.get("/cases/{case_id}/appeals", tags=["reads"], summary="Every decision's appeal: status, window's last day, outcome")
+    async def appeals(case_id: str, reading: Reading, back: Back) -> dict[str, Any]:
+        return await back.read(back.appeals, reading, case_id)
 
     @router.get("/cases", tags=["reads"], summary="The cases you may see, what is due first, a page at a time")
     async def list_cases(
@@ -277,6 +290,38 @@ def build_router() -> APIRouter:
         _add_command_route(router, command, name)
 
     return router
+
+
+def _add_appeal_route(router: APIRouter, path: str, command: type, summary: str) -> None:
+    model = appeal_body(command)
+    name = command.model_fields["type"].default
+
+    async def handler(case_id: str, decision_number: int, body, who: Subject, back: Backend) -> AppealActResult:
+        data = body.model_dump(mode="json", exclude_unset=True)
+        data["type"] = name
+        return await back.act_on_appeal(who, case_id, decision_number, data)
+
+    handler.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+        [
+            inspect.Parameter("case_id", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=str),
+            inspect.Parameter("decision_number", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Annotated[int, Path(ge=1)]),
+            inspect.Parameter("body", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=model),
+            inspect.Parameter("who", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Who),
+            inspect.Parameter("back", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Back),
+        ],
+        return_annotation=AppealActResult,
+    )
+    handler.__name__ = f"appeal_{path}"
+    router.add_api_route(
+        f"/cases/{{case_id}}/appeals/{{decision_number}}/{path}",
+        handler,
+        methods=["POST"],
+        response_model=AppealActResult,
+        tags=["commands"],
+        summary=summary,
+        description=command.__doc__ or command.title,
+        name=f"appeal_{path}",
+    )
 
 
 def _add_command_route(router: APIRouter, command: type, name: str) -> None:
