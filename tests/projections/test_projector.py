@@ -327,3 +327,14 @@ def test_a_case_whose_citizen_was_erased_rebuilds_as_closed_and_erased_without_i
     assert not queries.list_cases(store.engines, queries.CaseFilter(name_tokens=(keys.name_token("nummer0"),)), now=NOW).rows
     assert queries.tasks_for(store.engines, "cw-anne", "caseworker") == []
     assert queries.phase_counts(store.engines, now=NOW)["erased"] == 1
+
+
+@settings(max_examples=300, deadline=None)
+@given(moment=st.datetimes(timezones=st.timezones()))
+def test_a_stored_time_reads_as_isoformat_writes_it(moment):
+    from datetime import UTC
+
+    from eventlog.hashing import format_timestamp
+    from projections.queries import iso
+
+    assert iso(format_timestamp(moment)) == moment.astimezone(UTC).isoformat()
