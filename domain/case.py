@@ -102,8 +102,11 @@ from domain.visitation import (
     assess,
 )
 from domain.appeal import (
+    AppealDecidedByAnkestyrelsen,
     AppealLodged,
     AppealSentToAnkestyrelsen,
+    AppealWithdrawn,
+    DecisionLetterReceived,
     AppealWindowClosed,
     AppealWindowOpened,
     DecisionReconsidered,
@@ -326,6 +329,9 @@ CaseEvent = Annotated[
         DecisionReconsidered,
         ReconsiderationOverdue,
         AppealSentToAnkestyrelsen,
+        DecisionLetterReceived,
+        AppealWithdrawn,
+        AppealDecidedByAnkestyrelsen,
         ElderActAssessed,
         ConfidentialityDeclarationRecorded,
         CommentRequested,

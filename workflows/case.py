@@ -75,9 +75,6 @@ with workflow.unsafe.imports_passed_through():
 
 CASE_PHASE = SearchAttributeKey.for_keyword("CasePhase")
 
-#: Appeal outcomes (``AppealOutcome.kind``, or its status where it has no kind)
-#: that ask the case for a new decision (Rsl §§ 66-68).
-APPEAL_CHANGES_DECISION = frozenset({"decision_changed", "reconsideration_changed", "changed", "sent_back"})
 #: The error type of a command refused because the run is about to continue as new.
 MOVING_ON = "CaseMovingOn"
 
@@ -517,9 +514,9 @@ class CaseWorkflow:
 
     async def _follow_appeal(self, number: int, outcome: str, decided_at) -> None:
         """Starts the decision's appeal as a child workflow that outlives the case's
-        run (parent close policy ABANDON). The appeal tells the case its outcome by
-        the ``appeal_outcome`` signal; while this run lasts, its result is taken too
-        (the same outcome twice reopens once)."""
+        run (parent close policy ABANDON) and is not awaited: the appeal tells the
+        case its outcome by the ``appeal_outcome`` signal when it ends. A run of a
+        case started before ``CASE_GOES_ON`` still takes the child's result."""
         case_id = self._state.case_id or workflow.info().workflow_id
         try:
             if self._goes_on:
@@ -529,8 +526,8 @@ class CaseWorkflow:
                 handle = await self._start_appeal(case_id, number, outcome, decided_at)
             finally:
                 self._sending -= 1
-            result: AppealOutcome = await handle
-            await self._on_appeal_outcome(result)
+            if not self._goes_on:
+                await self._on_appeal_outcome(await handle)
         except ChildWorkflowError as error:
             self._open_appeals.discard(number)
             workflow.logger.warning("the appeal of decision %s in case %s failed: %s", number, case_id, error)
@@ -554,24 +551,19 @@ class CaseWorkflow:
         )
 
     async def _on_appeal_outcome(self, outcome: AppealOutcome) -> None:
-        """An appeal's outcome: a changed decision is reopened; a final outcome closes the
-        appeal for the case. The same outcome twice (a signal and the child's result)
-        counts once."""
-        kind = getattr(outcome, "kind", None)
-        key = str(getattr(kind, "value", kind) or outcome.status.value)
-        seen = f"{outcome.appeal_id}:{key}"
+        """An appeal's outcome (sent when the appeal ends): a decision it changed is
+        reopened, and the appeal no longer keeps the case's workflow waiting. The
+        same outcome twice counts once."""
+        seen = f"{outcome.appeal_id}:{outcome.kind.value}"
         if seen in self._outcomes_seen:
             return
         if self._goes_on:
             self._outcomes_seen.add(seen)
         try:
-            if key in APPEAL_CHANGES_DECISION:
+            if outcome.asks_for_new_decision:  # changed on reconsideration, or by Ankestyrelsen, or sent back
                 await self._reopen(outcome)
         finally:
-            # An outcome is the appeal's last word unless it says otherwise (``final``
-            # False: e.g. a reconsideration that sends the appeal on to Ankestyrelsen).
-            if getattr(outcome, "final", True):
-                self._open_appeals.discard(outcome.decision_number)
+            self._open_appeals.discard(outcome.decision_number)  # the appeal's last word
 
     async def _reopen(self, outcome: AppealOutcome) -> None:
         case_id = self._state.case_id or workflow.info().workflow_id
@@ -581,7 +573,8 @@ class CaseWorkflow:
                 self._state.caseworker_id or "caseworker",
                 "decision_reopened",
                 f"Ny afgørelse i sag {case_id}",
-                f"Klagen over afgørelse nr. {outcome.decision_number} ændrede afgørelsen: {reasons}. Træf den nye afgørelse.",
+                f"Klagen over afgørelse nr. {outcome.decision_number} endte med {outcome.kind.value}: {reasons}. "
+                "Træf den nye afgørelse.",
             )
 
     def _background(self, work) -> None:

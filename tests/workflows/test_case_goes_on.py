@@ -22,7 +22,7 @@ from app.temporal import ensure_search_attributes
 from eventlog import EventStore
 from tests.workflows.test_replay_histories import HISTORIES
 from worker import build_worker
-from domain.appeal import AppealStatus, appeal_id
+from domain.appeal import AppealOutcomeKind, AppealStatus, appeal_id
 from domain.case import OBSERVATIONS_KEPT
 from domain.deadlines import PhaseDeadlines
 from domain.phases import Phase
@@ -39,8 +39,8 @@ YEAR = timedelta(days=366)
 #: The time-skipping test server stops skipping time once a child workflow completes
 #: after its parent's run has continued as new (a real server drops the completion,
 #: as it should for parent close policy ABANDON). Tests that skip years keep the
-#: appeals open past their end, and the case does not wait for them to end.
-APPEALS_OUTLAST_THE_TEST = PhaseDeadlines(late_appeals_open=timedelta(weeks=52 * 30))
+#: appeals' windows open past their end, so no appeal ends during the test.
+APPEALS_OUTLAST_THE_TEST = PhaseDeadlines(appeal_window=timedelta(weeks=52 * 30))
 
 
 def hearing() -> list[dict]:
@@ -232,6 +232,7 @@ async def test_a_changed_decision_after_the_case_closed_reopens_it(env, cases, c
             case_id=case_id,
             decision_number=1,
             status=AppealStatus.DECISION_CHANGED,
+            kind=AppealOutcomeKind.RECONSIDERATION_CHANGED,
             late=False,
             reasons="Genvurderingen ændrede afgørelsen",
         ),
@@ -263,7 +264,7 @@ async def test_the_same_outcome_twice_reopens_once(env, cases, case_id, store):
     handle = env.client.get_workflow_handle_for(CaseWorkflow.run, case_id)
     outcome = AppealOutcome(
         appeal_id=appeal_id(case_id, 1), case_id=case_id, decision_number=1,
-        status=AppealStatus.DECISION_CHANGED, late=False, reasons="Ændret",
+        status=AppealStatus.DECISION_CHANGED, kind=AppealOutcomeKind.RECONSIDERATION_CHANGED, late=False, reasons="Ændret",
     )
     await handle.signal("appeal_outcome", outcome)
     await handle.signal("appeal_outcome", outcome)
@@ -405,7 +406,8 @@ async def test_record_the_histories_of_a_case_that_goes_on(tmp_path):
             await env.client.get_workflow_handle(reopened).signal(
                 "appeal_outcome",
                 AppealOutcome(appeal_id=appeal_id(reopened, 1), case_id=reopened, decision_number=1,
-                              status=AppealStatus.DECISION_CHANGED, late=False, reasons="Ændret ved genvurdering"),
+                              status=AppealStatus.DECISION_CHANGED, kind=AppealOutcomeKind.RECONSIDERATION_CHANGED,
+                              late=False, reasons="Ændret ved genvurdering"),
             )
             await _eventually(cases, reopened, lambda s: s.phase is Phase.VISITATION)
             await cases.act(reopened, parse_command({**scenario.decision(), "actor": scenario.TEAM_LEAD}))
