@@ -109,6 +109,7 @@ class CaseWorkflow:
         self._cycle_ended = False  # a cycle's boundary passed: continue as new
         self._continuing = False
         self._recent: list[Event] = []  # the events the last command recorded
+        self._appeal_handles: list = []  # the appeals this run started
         # What the case will be once run() has recorded the registration, so an
         # update that arrives before that is still validated, not waved through.
         self._opening: CaseState | None = None
@@ -144,6 +145,7 @@ class CaseWorkflow:
                         # unless a handler still running reopens it
                         await workflow.wait_condition(workflow.all_handlers_finished)
                         if self._state.phase is Phase.CLOSED and not self._open_appeals:
+                            await self._appeals_of_this_run_ended()
                             break
                         continue
                     await workflow.wait_condition(
@@ -528,9 +530,20 @@ class CaseWorkflow:
                 self._sending -= 1
             if not self._goes_on:
                 await self._on_appeal_outcome(await handle)
+            else:
+                self._appeal_handles.append(handle)
         except ChildWorkflowError as error:
             self._open_appeals.discard(number)
             workflow.logger.warning("the appeal of decision %s in case %s failed: %s", number, case_id, error)
+
+    async def _appeals_of_this_run_ended(self) -> None:
+        """The appeals this run started have told their outcome; their workflows end
+        just after. The case ends after them, so their ends reach a running parent."""
+        for handle in self._appeal_handles:
+            try:
+                await handle
+            except ChildWorkflowError:
+                pass  # ended without an outcome: logged where it was started
 
     async def _start_appeal(self, case_id: str, number: int, outcome: str, decided_at):
         return await workflow.start_child_workflow(
