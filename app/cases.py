@@ -18,6 +18,7 @@ from temporalio.client import (
     WorkflowUpdateFailedError,
     WorkflowUpdateRPCTimeoutOrCancelledError,
     WorkflowExecutionStatus,
+    WorkflowQueryFailedError,
     WorkflowUpdateStage,
 )
 from temporalio.common import SearchAttributePair, TypedSearchAttributes, WorkflowIDReusePolicy
@@ -353,7 +354,12 @@ class CaseClient:
             status = (await handle.describe()).status
             if status is not WorkflowExecutionStatus.RUNNING:
                 return await handle.result()  # completed, or raises how it failed
-            state = await self.state(case_id)
+            try:
+                state = await self.state(case_id)
+            except (WorkflowQueryFailedError, RPCError):
+                # a run failing or moving on as we ask: look at its status again
+                await asyncio.sleep(OUTCOME_POLL)
+                continue
             if state.phase is Phase.CLOSED:
                 return CaseOutcome(
                     case_id=state.case_id or case_id, version=state.version, phase=state.phase, closed_reason=state.closed_reason
