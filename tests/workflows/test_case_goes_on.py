@@ -426,3 +426,19 @@ def test_the_histories_of_a_case_that_goes_on_are_committed():
     assert {p.stem for p in HISTORIES.glob("*.json")} >= set(NEW_SHAPES), (
         "record them: SAMSKAB_RECORD_HISTORIES=1 python -m pytest tests/workflows/test_case_goes_on.py -k record"
     )
+
+
+async def test_scaling_the_help_reaches_the_target_groups_forum_and_the_help_goes_on(env, cases, case_id, settings):
+    await open_case(cases, case_id, deadlines=APPEALS_OUTLAST_THE_TEST)
+    await run_commands(cases, case_id, scenario.full_lifecycle_after_registration()[:15])
+    proposal = "Mentorforløb med en frivillig kan tilbydes flere unge med autisme"
+    await cases.act(case_id, parse_command(decide_on_help("scale", forum_proposal=proposal)))
+    await settled(env.client, case_id)
+    state = await cases.state(case_id)
+    assert state.phase is Phase.FOLLOW_UP and state.follow_up.help.value == "scale"
+    for _ in range(100):
+        sent = [(m.recipient, m.kind, m.body) for m in _outbox(settings, case_id)]
+        if any(kind == "forum_proposal" for _, kind, _ in sent):
+            break
+        await asyncio.sleep(0.05)
+    assert ("forum", "forum_proposal") in [(recipient, kind) for recipient, kind, _ in sent]  # (the body under the citizen's key)
