@@ -236,7 +236,7 @@ class CaseWorkflow:
             and not self._application_settled(application.received_at)
         ):
             self._background(self._watch_processing_deadline(application))
-        if record.hearing is not None and record.hearing.is_open(workflow.now()):
+        if record.hearing is not None and record.hearing.is_open():  # a passed deadline not yet recorded is recorded now
             self._background(self._watch_hearing(record.hearing.number, record.hearing.due_at, letter=None))
         if state.phase is Phase.FOLLOW_UP:
             self._background(self._follow_ups())

@@ -442,3 +442,28 @@ async def test_scaling_the_help_reaches_the_target_groups_forum_and_the_help_goe
             break
         await asyncio.sleep(0.05)
     assert ("forum", "forum_proposal") in [(recipient, kind) for recipient, kind, _ in sent]  # (the body under the citizen's key)
+
+
+async def test_the_processing_deadline_and_a_hearing_are_armed_again_in_a_continued_run(env, cases, case_id, store, settings):
+    await open_case(cases, case_id, bound=RunBound(updates=5))
+    await run_commands(cases, case_id, [
+        {"type": "open_visitation", "actor": scenario.CASEWORKER},
+        {"type": "receive_application", "actor": scenario.CASEWORKER, "applied_for": ["SEL § 85"]},
+        scenario.assessment(),
+        {"type": "start_hearing", "actor": scenario.CASEWORKER, "answer_within_days": 14},
+    ])
+    for n in range(6):  # past the bound: the case continues as new with its timers pending
+        await cases.act(case_id, parse_command({"type": "record_case_information", "actor": scenario.CASEWORKER,
+                                                "source": f"Kilde {n}", "summary": "Oplysning om borgerens hverdag",
+                                                "route": "unsolicited"}))
+    assert len(await runs_of(env.client, case_id)) >= 2
+    await env.sleep(timedelta(days=15))  # the hearing's deadline, in a run that did not start the hearing
+    await settled(env.client, case_id)
+    types = [e.event_type for e in store.read_stream(case_id)]
+    assert types.count("hearing_deadline_passed") == 1 and types.count("hearing_started") == 1
+    await env.sleep(timedelta(weeks=8))  # and the processing deadline's reminder and notice, each once
+    await settled(env.client, case_id)
+    types = [e.event_type for e in store.read_stream(case_id)]
+    assert types.count("processing_deadline_passed") == 1
+    kinds = [m.kind for m in _outbox(settings, case_id)]
+    assert kinds.count("hearing") == 1 and kinds.count("reminder") == 1 and kinds.count("deadline_notice") == 1
