@@ -55,7 +55,7 @@ def build_worker(client: Client, settings: Settings, store, outbox: Outbox | Non
     activities = EventLogActivities(store, open_key_store(store, settings))
     if outbox is None:
         outbox = Outbox(settings.database_url)
-        outbox.create_schema()
+        outbox.create_schema(upgrade=not settings.production)
     if outbox.keys is None:  # letters are encrypted under the citizen's key, so erasure reaches them
         outbox.keys = open_key_store(store, settings)
     notifications = NotificationActivities(outbox)
@@ -78,8 +78,8 @@ def build_worker(client: Client, settings: Settings, store, outbox: Outbox | Non
 
 async def run_worker(settings: Settings) -> None:
     check_startup(settings, "worker")  # outside development: no default or missing secret
+    store = open_event_store(settings.database_url, upgrade=not settings.production)  # the schema first: no DDL in production
     client = await connect(settings)
-    store = open_event_store(settings.database_url)
     worker = build_worker(client, settings, store)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -107,7 +107,12 @@ def main() -> None:
         from app.api.metrics import enable_worker_metrics  # only when metrics are asked for
 
         enable_worker_metrics(settings.worker_metrics_address)
-    asyncio.run(run_worker(settings))
+    from eventlog.migrations import SchemaMismatch
+
+    try:
+        asyncio.run(run_worker(settings))
+    except SchemaMismatch as mismatch:
+        raise SystemExit(f"error: {mismatch}") from None
 
 
 if __name__ == "__main__":

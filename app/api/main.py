@@ -51,7 +51,7 @@ def create_app(
 
     check(settings, "api")  # outside development: no default or missing secret
     owns_store = store is None
-    store = store or open_event_store(settings.database_url)
+    store = store or open_event_store(settings.database_url, upgrade=not settings.production)
     ensure_read_models(store)
 
     @asynccontextmanager
