@@ -39,7 +39,7 @@ from eventlog.hashing import (
     payload_hash,
 )
 from eventlog.merkle import Frontier
-from eventlog.merkle_store import TreeMissing, TreeWalk, grow, read_state
+from eventlog.merkle_store import TreeMissing, TreeWalk, grow, install_trees, read_state
 from eventlog.records import MAX_STREAM_ID, AppendResult, NewEvent, StoredEvent, VerifyReport, check_text
 from eventlog.schema import (
     EVENTS_TREE,
@@ -108,10 +108,13 @@ class EventStore:
     def create_schema(self) -> None:
         """Bring the database's schema to this release's revision (``eventlog.migrations``):
         the tables, the head row, the trees and the triggers; safe to call again. The
-        owner's job: in production only ``samskab db upgrade`` calls it."""
+        owner's job: in production only ``samskab db upgrade`` calls it. A tree row that is
+        missing (thrown away) is grown again over the rows, as revision 0001 does."""
         from eventlog.migrations import upgrade
 
         upgrade(self._engines.write)
+        with self._engines.write.begin() as conn:
+            install_trees(conn)
 
     # -- writing ------------------------------------------------------------
 

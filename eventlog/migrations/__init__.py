@@ -24,6 +24,7 @@ Alembic is configured here, in code: no ``alembic.ini`` is needed at run time.
 
 from __future__ import annotations
 
+import logging
 from functools import cache
 from pathlib import Path
 
@@ -33,6 +34,10 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import func, inspect, select
 from sqlalchemy.engine import Connection, Engine
+
+# Alembic says "Context impl SQLiteImpl." and each step at INFO on every check; the
+# commands print what they did themselves, and a CLI's output stays the command's own.
+logging.getLogger("alembic").setLevel(logging.WARNING)
 
 #: The PostgreSQL advisory lock that serialises upgrades between processes starting together.
 _UPGRADE_LOCK_KEY = 0x5A3C_0E17
