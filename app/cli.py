@@ -198,6 +198,17 @@ def serve_command(
     serve(get_settings(), host, port)
 
 
+@app.command("codec-server")
+def codec_server_command(
+    host: Annotated[str | None, typer.Option(help="Interface to listen on (default: SAMSKAB_CODEC_SERVER_HOST)")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default: SAMSKAB_CODEC_SERVER_PORT)")] = None,
+) -> None:
+    """Serve Temporal's remote codec protocol (/decode, /encode) for the Web UI and 'temporal --codec-endpoint'."""
+    from app.codec_server import serve_codec
+
+    serve_codec(get_settings(), host, port)
+
+
 # -- case --------------------------------------------------------------------
 
 
