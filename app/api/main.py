@@ -73,6 +73,7 @@ def create_app(
     app.state.backend = Backend(settings, store, cases=cases, keys=keys, clock=clock)
     app.state.settings = settings
     metrics = RequestMetrics(read_models=store.engines)
+    app.state.backend.metrics = metrics
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     app.add_middleware(Guards, max_body_bytes=settings.max_body_bytes)  # outermost: before anything reads the body
     app.add_api_route("/metrics", metrics.endpoint, methods=["GET"], include_in_schema=False)
