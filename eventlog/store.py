@@ -74,6 +74,11 @@ _EVENT_COLUMNS = (
 class EventStore:
     """Append-only, hash-chained event log on file SQLite or PostgreSQL."""
 
+    #: Called around each append's transaction, when set, with (stream id, number of events,
+    #: database name); returns a context manager. The append goes straight to the driver, past
+    #: SQLAlchemy and its instrumentation, so tracing (``app.tracing``) sets this to see it.
+    append_observer: Callable[[str, int, str], Any] | None = None
+
     def __init__(self, engines: Engines) -> None:
         self._engines = engines
         self._build_statements()
@@ -129,7 +134,10 @@ class EventStore:
         """
         batch = _prepare(stream_id, expected_version, events)
         try:
-            return self._append_in_transaction(stream_id, expected_version, batch)
+            if self.append_observer is None:
+                return self._append_in_transaction(stream_id, expected_version, batch)
+            with self.append_observer(stream_id, len(batch), self._engines.write.dialect.name):
+                return self._append_in_transaction(stream_id, expected_version, batch)
         except (IntegrityError, self._driver_integrity_error) as err:
             raise self._explain_integrity_error(err, stream_id, expected_version, batch) from err
 
