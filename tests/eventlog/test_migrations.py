@@ -204,3 +204,40 @@ def test_production_cli_refuses_an_old_schema_in_one_line(previous_release, tmp_
     assert len(lines) == 1 and "Traceback" not in run.stderr, run.stderr
     assert "before migrations" in lines[0] and head_revision() in lines[0] and "samskab db upgrade" in lines[0]
     assert current_revision(make_engines(f"sqlite:///{previous_release}").read) is None  # nothing was changed
+
+
+def test_a_later_revision_adds_a_column_that_create_all_would_have_skipped(tmp_path, monkeypatch):
+    """What revisions are for: a column added to an existing table. Until it is applied,
+    production start-up refuses naming both revisions; 'db upgrade' adds it, rows kept."""
+    import eventlog.migrations as migrations
+    from alembic.script import ScriptDirectory
+
+    url = f"sqlite:///{tmp_path / 'e.db'}"
+    store = EventStore.from_url(url)
+    store.create_schema()  # at 0001, with a row in a table the revision changes
+    with store.engines.write.begin() as conn:
+        conn.execute(sa.text("INSERT INTO projection_state (name, position, generation, updated_at) VALUES ('x', 0, 1, 't')"))
+    store.dispose()
+
+    later = tmp_path / "migrations"
+    shutil.copytree(Path(migrations.__file__).parent / "versions", later / "versions",
+                    ignore=shutil.ignore_patterns("__pycache__"))  # fmt: skip
+    (later / "versions" / "0002_priority.py").write_text(
+        'revision = "0002"\ndown_revision = "0001"\nbranch_labels = None\ndepends_on = None\n'
+        "import sqlalchemy as sa\nfrom alembic import op\n\n\n"
+        "def upgrade():\n    op.add_column('projection_state', sa.Column('priority', sa.String(10), nullable=True))\n"
+    )
+    monkeypatch.setattr(migrations, "_script", lambda: ScriptDirectory(str(later)))
+    engines = make_engines(url)
+    try:
+        with pytest.raises(SchemaMismatch) as refused:
+            check_revision(engines.read)
+        assert "at schema revision 0001, this samskab needs 0002" in str(refused.value)
+        assert upgrade(engines.write) == ("0001", "0002")
+        with engines.read.connect() as conn:
+            columns = {c["name"] for c in sa.inspect(conn).get_columns("projection_state")}
+            kept = conn.execute(sa.text("SELECT name FROM projection_state")).scalars().all()
+        assert "priority" in columns and kept == ["x"]
+        check_revision(engines.read)  # now at the head
+    finally:
+        engines.dispose()
