@@ -221,3 +221,23 @@ async def test_built_in_metadata_query_stays_readable_and_ours_stay_encrypted(de
             purposes = conn.execute(sa.text("SELECT actor_id, purpose FROM access_log")).all()
         assert ("ida", "driftstjek") in [tuple(p) for p in purposes]
         await handle.terminate()
+
+
+def test_the_codec_lets_through_only_temporal_own_built_in_answers_unencrypted():
+    """Fail closed stays: a plain payload is refused unless it is one of the two built-in
+    protobuf answers, recognised by encoding and message type."""
+    from temporalio.api.common.v1 import Payload
+
+    from app.codec import REFUSED_ENCODING
+
+    codec = EncryptionCodec(KEY)
+    metadata = Payload(metadata={"encoding": b"json/protobuf", "messageType": b"temporal.api.sdk.v1.WorkflowMetadata"},
+                       data=b'{"definition": {"type": "CaseWorkflow"}}')  # fmt: skip
+    other_proto = Payload(metadata={"encoding": b"json/protobuf", "messageType": b"temporal.api.common.v1.Payloads"}, data=b"{}")
+    plain_json = Payload(metadata={"encoding": b"json/plain"}, data=b'{"type": "register_need"}')
+
+    decoded = asyncio.run(codec.decode([metadata, other_proto, plain_json]))
+    assert decoded[0] == metadata
+    assert [p.metadata["encoding"] for p in decoded[1:]] == [REFUSED_ENCODING, REFUSED_ENCODING]
+    encoded = asyncio.run(codec.encode([metadata, other_proto]))
+    assert encoded[0] == metadata and encoded[1].metadata["encoding"] == ENCODING
