@@ -186,8 +186,8 @@ def test_db_upgrade_keeps_the_previous_release_read_models(previous_release):
         engines.dispose()
 
 
-def test_production_cli_refuses_an_old_schema_in_one_line(previous_release, tmp_path):
-    """The CLI as a process, in production (a Temporal of its own): one line, no traceback, exit 2."""
+def test_production_cli_api_and_worker_refuse_an_old_schema_in_one_line(previous_release, tmp_path):
+    """The CLI, the API and the worker as processes, in production (a Temporal of its own): one line, no traceback."""
     from app.keys import init_secrets
     from app.settings import Settings
 
@@ -197,12 +197,14 @@ def test_production_cli_refuses_an_old_schema_in_one_line(previous_release, tmp_
                        SAMSKAB_TEMPORAL_ADDRESS="temporal.kommune.example:7233",
                        SAMSKAB_JWT_KEY="x" * 64, SAMSKAB_KEYSTORE_SECRET=make_fixture.KEYSTORE_SECRET,
                        SAMSKAB_CODEC_KEY=make_fixture.CODEC_KEY, SAMSKAB_ALLOW_LOCAL_ADMIN="true", COLUMNS="300")  # fmt: skip
-    run = subprocess.run([sys.executable, "-m", "app", "audit", "events", "K-2026-0001", "--local-admin", "--as", "auditor:ida", "--purpose", "x"],
-                         cwd=REPO, env=environment, capture_output=True, text=True, timeout=120)  # fmt: skip
-    assert run.returncode == 2, run.stdout + run.stderr
-    lines = [line for line in run.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1 and "Traceback" not in run.stderr, run.stderr
-    assert "before migrations" in lines[0] and head_revision() in lines[0] and "samskab db upgrade" in lines[0]
+    for command in (["-m", "app", "audit", "events", "K-2026-0001", "--local-admin", "--as", "auditor:ida", "--purpose", "x"],
+                    ["-m", "app", "serve", "--port", "1"],  # refused before uvicorn starts
+                    [str(REPO / "worker.py")]):  # refused before it connects to Temporal  # fmt: skip
+        run = subprocess.run([sys.executable, *command], cwd=REPO, env=environment, capture_output=True, text=True, timeout=120)
+        assert run.returncode != 0, (command, run.stdout + run.stderr)
+        lines = [line for line in run.stderr.splitlines() if line.strip()]
+        assert len(lines) == 1 and "Traceback" not in run.stderr, (command, run.stderr)
+        assert "before migrations" in lines[0] and head_revision() in lines[0] and "samskab db upgrade" in lines[0], lines
     assert current_revision(make_engines(f"sqlite:///{previous_release}").read) is None  # nothing was changed
 
 
