@@ -45,7 +45,10 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('position'),
     if_not_exists=True,
     )
-    op.create_index(op.f('ix_access_log_stream_id'), 'access_log', ['stream_id'], unique=False, if_not_exists=True)
+    # A case's reads, newest first; it replaced an index on stream_id alone (made by earlier
+    # releases, and dropped here: this one serves every read that one did).
+    op.create_index('ix_access_log_stream_position', 'access_log', ['stream_id', 'position'], unique=False, if_not_exists=True)
+    op.drop_index('ix_access_log_stream_id', table_name='access_log', if_exists=True)
     op.create_index('ix_access_log_whole_log_reads', 'access_log', ['position'], unique=False, if_not_exists=True, sqlite_where=sa.text("stream_id IS NULL AND what NOT LIKE 'shown#%'"), postgresql_where=sa.text("stream_id IS NULL AND what NOT LIKE 'shown#%'"))
     op.create_table('access_log_cases',
     sa.Column('access_position', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=False, nullable=False),
