@@ -243,3 +243,15 @@ def test_a_later_revision_adds_a_column_that_create_all_would_have_skipped(tmp_p
         check_revision(engines.read)  # now at the head
     finally:
         engines.dispose()
+
+
+def test_an_index_an_earlier_release_made_and_this_one_replaced_is_dropped(tmp_path):
+    database = previous_release_copy(tmp_path)
+    with sqlite3.connect(database) as conn:  # as releases before the (stream_id, position) index made it
+        conn.execute("CREATE INDEX ix_access_log_stream_id ON access_log (stream_id)")
+    engines = make_engines(f"sqlite:///{database}")
+    try:
+        upgrade(engines.write)
+        assert differences(engines.write) == []
+    finally:
+        engines.dispose()
