@@ -51,8 +51,13 @@ def connect_options(settings: Settings, address: str | None = None) -> dict[str,
 
 
 async def connect(settings: Settings, address: str | None = None) -> Client:
+    from app import tracing
+
     options = connect_options(settings, address)
     target = options.pop("target_host")
+    traced = tracing.setup(settings, "samskab")  # None unless an OTLP endpoint is set
+    if traced is not None:
+        options["interceptors"] = traced.client_interceptors()  # the worker built on this client takes them too
     return await Client.connect(target, data_converter=data_converter(codec_key(settings)), **options)
 
 
