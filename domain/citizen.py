@@ -53,7 +53,7 @@ Cpr = Annotated[str, AfterValidator(_valid_cpr)]
 class Citizen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    cpr: Annotated[Cpr, Personal] = Field(description="CPR number, DDMMYY-SSSS")
+    cpr: Annotated[Cpr, Personal] = Field(max_length=32, description="CPR number, DDMMYY-SSSS")
     name: Annotated[str, Personal] = Field(min_length=1, max_length=200)
 
     @property

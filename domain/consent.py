@@ -34,7 +34,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from domain.errors import require
 from domain.legal import CONSENT_TO_SHARE, FVL_27, GDPR_CONSENT
-from domain.messages import Command, Event, Role
+from domain.messages import MAX_ITEMS, Command, Event, Role
 from domain.personal_data import Personal
 
 if TYPE_CHECKING:
@@ -98,7 +98,7 @@ class GiveConsent(Command):
     title = "Give consent"
     type: Literal["give_consent"] = "give_consent"
     person_id: str = Field(min_length=1, max_length=64)
-    categories: list[InformationCategory] = Field(min_length=1)
+    categories: list[InformationCategory] = Field(min_length=1, max_length=MAX_ITEMS)
     purpose: str = Field(min_length=10, max_length=1000, description="What the person may use it for")
     valid_until: date
 

@@ -24,7 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from domain.errors import require
 from domain.legal import RSL_3_2, check_legal_basis
-from domain.messages import Command, Event
+from domain.messages import MAX_ITEMS, Code, Command, Event
 from domain.personal_data import Personal
 
 
@@ -131,7 +131,7 @@ class ReceiveApplication(Command):
 
     title = "Receive application"
     type: Literal["receive_application"] = "receive_application"
-    applied_for: list[str] = Field(min_length=1, description='Legal bases applied for, e.g. ["SEL § 96"]')
+    applied_for: list[Code] = Field(min_length=1, max_length=MAX_ITEMS, description='Legal bases applied for, e.g. ["SEL § 96"]')
     applied_hours: dict[str, float] = Field(
         default_factory=dict, description='Hours per week applied for, per legal basis, e.g. {"SEL § 96": 60}'
     )

@@ -48,7 +48,7 @@ from domain.instruments import (
     score_self_determination,
     score_wemwbs,
 )
-from domain.messages import Command, Event
+from domain.messages import MAX_ITEMS, Command, Event
 from domain.pilot import ActionPlan
 from domain.value_domains import Participation, Rating, ServiceUse, ValueDomains, value_domains
 from domain.visitation import AssessmentRecorded, Coded, DecisionMade
@@ -67,7 +67,7 @@ class RecordBaseline(Command):
     self_determination: InstrumentAnswers
     services: ServiceUse = Field(description="The citizen's services per week before the pilot")
     function_levels: list[FunctionLevelInput] = Field(
-        default_factory=list, description="Re-assessed function levels; an assessed condition left out keeps the assessment's"
+        default_factory=list, max_length=MAX_ITEMS, description="Re-assessed function levels; an assessed condition left out keeps the assessment's"
     )
 
 
@@ -123,7 +123,7 @@ class PilotAdvice(StrEnum):
 class FollowUpInput(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    status: str = Field(description='FFB "Status på indsats" code: continue, end, or end and refer on')
+    status: str = Field(max_length=100, description='FFB "Status på indsats" code: continue, end, or end and refer on')
     pilot: PilotAdvice
     reasons: str = Field(min_length=3, max_length=4000)
 
@@ -141,11 +141,11 @@ class RecordEvaluation(Command):
     type: Literal["record_evaluation"] = "record_evaluation"
     wemwbs: InstrumentAnswers
     self_determination: InstrumentAnswers
-    function_levels: list[FunctionLevelInput] = Field(description="Every assessed condition's function level now")
-    goals: list[GoalAttainmentInput] = Field(description="One per action-plan goal, in the plan's order")
+    function_levels: list[FunctionLevelInput] = Field(max_length=MAX_ITEMS, description="Every assessed condition's function level now")
+    goals: list[GoalAttainmentInput] = Field(max_length=MAX_ITEMS, description="One per action-plan goal, in the plan's order")
     services: ServiceUse = Field(description="The citizen's services per week now")
     participation: Participation
-    ratings: list[Rating] = Field(default_factory=list)
+    ratings: list[Rating] = Field(default_factory=list, max_length=MAX_ITEMS)
     citizen_statement: str = Field(
         default="", max_length=4000, description="The citizen's own words, verbatim; empty if the citizen chose not to"
     )

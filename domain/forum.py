@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 from domain import terminology
 from domain.anonymity import find_cpr, find_person_name
 from domain.errors import DomainError, require
-from domain.messages import Command, Event, Role, require_role
+from domain.messages import MAX_ITEMS, Command, Event, Role, require_role
 from domain.need import LifeArea
 from domain.visitation import Coded
 from domain.personal_data import ERASED_MARKER, ERASURE_ROLES, Personal
@@ -60,7 +60,7 @@ class ForumEntry(StrEnum):
 class OpenForum(Command):
     title = "Open forum"
     type: Literal["open_forum"] = "open_forum"
-    target_group: str = Field(description="FFB Målgruppe code")
+    target_group: str = Field(max_length=100, description="FFB Målgruppe code")
 
 
 class ForumOpened(Event):
@@ -95,7 +95,7 @@ class Judgement(BaseModel):
 class HoldMeeting(Command):
     title = "Hold forum meeting"
     type: Literal["hold_forum_meeting"] = "hold_forum_meeting"
-    judgements: list[Judgement] = Field(default_factory=list)
+    judgements: list[Judgement] = Field(default_factory=list, max_length=MAX_ITEMS)
     minutes: str = Field(min_length=3, max_length=8000)
 
 

@@ -45,7 +45,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from domain.consent import blanket_word as _blanket_word
 from domain.errors import require
 from domain.legal import FVL_19, FVL_19_2, FVL_21, OFFL_13, RSL_11A, RSL_11C
-from domain.messages import Command, Event, Role
+from domain.messages import MAX_ITEMS, Command, Event, Role, ShortText
 from domain.personal_data import Personal
 
 if TYPE_CHECKING:
@@ -59,9 +59,9 @@ class ConsentToObtainInformation(Command):
 
     title = "Consent to obtain information"
     type: Literal["consent_to_obtain_information"] = "consent_to_obtain_information"
-    information: list[str] = Field(min_length=1, description='Which information, e.g. "Lægeerklæring om muskelsvind"')
-    from_whom: list[str] = Field(min_length=1, description='From whom, e.g. "Egen læge"')
-    case_id: str = Field(description="The case the information is for")
+    information: list[ShortText] = Field(min_length=1, max_length=MAX_ITEMS, description='Which information, e.g. "Lægeerklæring om muskelsvind"')
+    from_whom: list[ShortText] = Field(min_length=1, max_length=MAX_ITEMS, description='From whom, e.g. "Egen læge"')
+    case_id: str = Field(max_length=64, description="The case the information is for")
 
 
 class InformationConsentGiven(Event):

@@ -54,6 +54,7 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict, Field
 
 from domain import terminology
+from domain.messages import MAX_ITEMS
 from domain.errors import DomainError, require
 from domain.visitation import Coded
 
@@ -75,7 +76,7 @@ class InstrumentAnswers(BaseModel):
     version: str = Field(min_length=1, max_length=32)
     respondent: Respondent
     answered_on: date
-    items: list[int | None] = Field(description="Answers in item order, item 1 first; null for an unanswered item")
+    items: list[int | None] = Field(max_length=MAX_ITEMS, description="Answers in item order, item 1 first; null for an unanswered item")
 
 
 class InstrumentScore(BaseModel):
@@ -237,8 +238,8 @@ def _coded(concept: terminology.Concept) -> Coded:
 class FunctionLevelInput(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    condition: str = Field(description="FFB tilstande code of an assessed condition")
-    level: str = Field(description='FFB "Funktionsevneniveau" code')
+    condition: str = Field(max_length=100, description="FFB tilstande code of an assessed condition")
+    level: str = Field(max_length=100, description='FFB "Funktionsevneniveau" code')
 
 
 class FunctionLevel(BaseModel):
@@ -327,7 +328,7 @@ class GoalAttainmentInput(BaseModel):
 
     attainment: Attainment
     goal_type: str | None = Field(
-        default=None, description='FFB "Måltype" code; empty: the type of the citizen\'s goal the plan goal serves'
+        default=None, max_length=100, description='FFB "Måltype" code; empty: the type of the citizen\'s goal the plan goal serves'
     )
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 from enum import StrEnum
-from typing import ClassVar
+from typing import Annotated, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -32,6 +32,17 @@ class Role(StrEnum):
     AUDITOR = "auditor"
     ADMINISTRATOR = "administrator"
     SYSTEM = "system"
+
+
+#: What a caller may send, bounded (tests/domain/test_input_bounds.py checks every field has a bound;
+#: the API's body limit is the outer one). A person's id, as tokens and the team carry it:
+PersonRef = Annotated[str, Field(min_length=1, max_length=64)]
+#: A code from one of KL's code lists, or a section of the law ("SEL § 85"):
+Code = Annotated[str, Field(min_length=1, max_length=100)]
+#: A short text a person writes in a list (a piece of information asked for, a source):
+ShortText = Annotated[str, Field(min_length=1, max_length=500)]
+#: The most items a list a person fills in may hold (participants, conditions, goals, services).
+MAX_ITEMS = 100
 
 
 class Actor(BaseModel):

@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from domain.citizen import Citizen
 from domain.errors import require
 from domain.legal import BARNETS_LOV
-from domain.messages import Command, Event
+from domain.messages import MAX_ITEMS, Command, Event
 from domain.personal_data import Personal
 
 ADULT_AGE = 18
@@ -51,7 +51,7 @@ class Need(BaseModel):
 
     description: Annotated[str, Personal] = Field(min_length=3, max_length=4000, description="The need as it was told")
     reported_by: ReportedBy
-    life_areas: tuple[LifeArea, ...] = Field(default=(), description="Life areas the need touches")
+    life_areas: tuple[LifeArea, ...] = Field(default=(), max_length=MAX_ITEMS, description="Life areas the need touches")
 
 
 #: The streams (and workflow ids) that are not cases: a case id may not take their form,

@@ -71,7 +71,7 @@ class Employer(BaseModel):
 
     kind: EmployerKind
     name: Annotated[str, Personal] = Field(default="", max_length=200)
-    cvr: str | None = Field(default=None, description="CVR number of an association or company (8 digits)")
+    cvr: str | None = Field(default=None, max_length=8, description="CVR number of an association or company (8 digits)")
     approval: str | None = Field(
         default=None, max_length=200, description="Socialtilsynet's approval of the association or company (reference)"
     )

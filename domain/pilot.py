@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from domain.messages import Command, Event
+from domain.messages import MAX_ITEMS, Command, Event, PersonRef
 from domain.personal_data import Personal
 
 
@@ -33,8 +33,8 @@ class ActionPlan(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     purpose: Annotated[str, Personal] = Field(min_length=3, max_length=4000)
-    goals: tuple[PlanGoal, ...] = Field(min_length=1)
-    activities: tuple[PlanActivity, ...] = Field(min_length=1)
+    goals: tuple[PlanGoal, ...] = Field(min_length=1, max_length=MAX_ITEMS)
+    activities: tuple[PlanActivity, ...] = Field(min_length=1, max_length=MAX_ITEMS)
 
 
 class ProposePlan(Command):
@@ -94,7 +94,7 @@ class ScheduleMeeting(Command):
     type: Literal["schedule_meeting"] = "schedule_meeting"
     planned_for: datetime
     agenda: str = Field(min_length=3, max_length=2000)
-    participants: list[str] = Field(min_length=1, description="person ids of team members taking part")
+    participants: list[PersonRef] = Field(min_length=1, max_length=MAX_ITEMS, description="person ids of team members taking part")
 
 
 class MeetingScheduled(Event):
@@ -109,7 +109,7 @@ class RecordMeeting(Command):
     title = "Record joint meeting"
     type: Literal["record_meeting"] = "record_meeting"
     meeting_no: int = Field(ge=1)
-    attended: list[str] = Field(min_length=1, description="person ids of those who came")
+    attended: list[PersonRef] = Field(min_length=1, max_length=MAX_ITEMS, description="person ids of those who came")
     citizen_present: bool
     minutes: str = Field(min_length=3, max_length=8000)
 

@@ -39,7 +39,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from domain.errors import require
 from domain.legal import FVL_8
 from domain.personal_data import Personal
-from domain.messages import Command, Event, Role
+from domain.messages import MAX_ITEMS, Code, Command, Event, Role
 
 #: The commands a fuldmagt can cover: the citizen's own say in the proceedings.
 REPRESENTABLE_COMMANDS = frozenset(
@@ -91,7 +91,7 @@ class RecordRepresentative(Command):
     person_id: str = Field(min_length=1, max_length=64, description="The representative's id")
     name: str = Field(min_length=1, max_length=200)
     kind: RepresentativeKind
-    scope: tuple[str, ...] = Field(default=(), description="The commands the fuldmagt covers (none for a bisidder)")
+    scope: tuple[Code, ...] = Field(default=(), max_length=MAX_ITEMS, description="The commands the fuldmagt covers (none for a bisidder)")
     valid_from: date
     valid_until: date | None = None
 

@@ -13,7 +13,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from domain.messages import Command, Event
+from domain.messages import Command, Event, PersonRef
 from domain.need import LifeArea
 from domain.personal_data import Personal
 
@@ -139,7 +139,7 @@ class ChangeTeam(Command):
 
     title = "Change team"
     type: Literal["change_team"] = "change_team"
-    person_id: str
+    person_id: PersonRef
     reason: str = Field(min_length=3, max_length=2000)
 
 

@@ -24,7 +24,7 @@ UNIT_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
 class AssignUnit(Command):
     title = "Assign the case to a unit"
     type: Literal["assign_unit"] = "assign_unit"
-    unit: str = Field(pattern=UNIT_PATTERN, description="The team or unit that handles the case")
+    unit: str = Field(pattern=UNIT_PATTERN, max_length=64, description="The team or unit that handles the case")
     reason: str = Field(default="", max_length=500)
 
 

@@ -60,7 +60,7 @@ from domain.hearing import (
 )
 from domain.decision_letter import render_decision_letter
 from domain.legal import APPEAL_GUIDANCE_DA, FVL_22, FVL_24, check_legal_basis
-from domain.messages import Command, Event, Role
+from domain.messages import MAX_ITEMS, Code, Command, Event, Role
 from domain.personalised import Arrangement, CitizensChoiceRecorded, arrangement_for
 from domain.phases import Phase
 from domain.processing_notice import (
@@ -122,11 +122,11 @@ def social_services() -> terminology.CodeList:
 class ConditionInput(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    condition: str = Field(description="FFB tilstande code: one of the 11 condition areas or a condition under one")
+    condition: str = Field(max_length=100, description="FFB tilstande code: one of the 11 condition areas or a condition under one")
     severity: int | None = Field(default=None, ge=0, le=4, description="0 none to 4 complete; empty: not assessed")
-    function_level: str | None = Field(default=None, description="FFB Funktionsevneniveau code (instead of severity)")
-    support_need: str | None = Field(default=None, description="FFB Støttebehovsniveau code; empty: Ikke vurderet")
-    experiences_limitations: str | None = Field(default=None, description="FSIII Betydning code; empty: not asked")
+    function_level: str | None = Field(default=None, max_length=100, description="FFB Funktionsevneniveau code (instead of severity)")
+    support_need: str | None = Field(default=None, max_length=100, description="FFB Støttebehovsniveau code; empty: Ikke vurderet")
+    experiences_limitations: str | None = Field(default=None, max_length=100, description="FSIII Betydning code; empty: not asked")
     citizen_words: str = Field(default="", max_length=4000, description="The citizen's own words, verbatim")
 
 
@@ -134,11 +134,11 @@ class GoalInput(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     in_own_words: str = Field(min_length=3, max_length=2000)
-    goal_type: str = Field(description="FFB Måltype code")
+    goal_type: str = Field(max_length=100, description="FFB Måltype code")
     primary_condition: str | None = Field(
-        default=None, description='FFB tilstande code of the assessed condition the goal is about ("Aktivitet og deltagelse")'
+        default=None, max_length=100, description='FFB tilstande code of the assessed condition the goal is about ("Aktivitet og deltagelse")'
     )
-    secondary_conditions: list[str] = Field(default_factory=list, description="Other assessed conditions it touches")
+    secondary_conditions: list[Code] = Field(default_factory=list, max_length=MAX_ITEMS, description="Other assessed conditions it touches")
     target_severity: int | None = Field(
         default=None, ge=0, le=4, description="The function level aimed for on the primary condition, 0-4"
     )
@@ -171,10 +171,10 @@ class CitizenGoal(BaseModel):
 class RecordAssessment(Command):
     title = "Record assessment"
     type: Literal["record_assessment"] = "record_assessment"
-    target_group: str = Field(description="FFB Målgruppe code")
-    referral_source: str | None = Field(default=None, description="FSIII Henvendelse/henvisning fra code")
-    conditions: list[ConditionInput] = Field(min_length=1)
-    goals: list[GoalInput] = Field(min_length=1)
+    target_group: str = Field(max_length=100, description="FFB Målgruppe code")
+    referral_source: str | None = Field(default=None, max_length=100, description="FSIII Henvendelse/henvisning fra code")
+    conditions: list[ConditionInput] = Field(min_length=1, max_length=MAX_ITEMS)
+    goals: list[GoalInput] = Field(min_length=1, max_length=MAX_ITEMS)
 
 
 class AssessmentRecorded(Event):
@@ -341,8 +341,8 @@ class Outcome(StrEnum):
 class ServiceInput(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    service: str = Field(description="FFB Social indsats code (Ydelse or Tilbud)")
-    legal_basis: str = Field(description='e.g. "SEL § 85"')
+    service: str = Field(max_length=100, description="FFB Social indsats code (Ydelse or Tilbud)")
+    legal_basis: str = Field(max_length=100, description='e.g. "SEL § 85"')
     hours_per_week: float | None = Field(default=None, gt=0, le=168)
     budget_dkk_per_year: int | None = Field(default=None, gt=0, description="An individual budget instead of hours")
 
@@ -362,9 +362,9 @@ class RecommendDecision(Command):
     title = "Recommend decision"
     type: Literal["recommend_decision"] = "recommend_decision"
     outcome: Outcome
-    services: list[ServiceInput] = Field(default_factory=list)
+    services: list[ServiceInput] = Field(default_factory=list, max_length=MAX_ITEMS)
     reasons: str = Field(default="", max_length=8000)
-    rests_on: list[str] = Field(default_factory=list, description="The legal rules a refusal rests on (FVL § 24)")
+    rests_on: list[Code] = Field(default_factory=list, max_length=MAX_ITEMS, description="The legal rules a refusal rests on (FVL § 24)")
 
 
 class RecommendationMade(Event):
@@ -398,10 +398,10 @@ class MakeDecision(Command):
     title = "Make decision"
     type: Literal["make_decision"] = "make_decision"
     outcome: Outcome
-    services: list[ServiceInput] = Field(default_factory=list)
+    services: list[ServiceInput] = Field(default_factory=list, max_length=MAX_ITEMS)
     reasons: str = Field(default="", max_length=8000, description="Written reasons (FVL § 22)")
-    rests_on: list[str] = Field(
-        default_factory=list, description="The legal rules a refusal rests on, e.g. [\"SEL § 96\"] (FVL § 24, stk. 1)"
+    rests_on: list[Code] = Field(
+        default_factory=list, max_length=MAX_ITEMS, description="The legal rules a refusal rests on, e.g. [\"SEL § 96\"] (FVL § 24, stk. 1)"
     )
     hearing_exception: HearingException | None = Field(
         default=None, description="Why no hearing was held, where FVL § 19, stk. 2 applies"

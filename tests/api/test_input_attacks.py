@@ -158,6 +158,18 @@ async def test_a_negative_expected_version_is_a_422_naming_it(api, case_id):
     assert answer.status_code == 422 and field_of(answer) == "expected_version", answer.text
 
 
+async def test_a_list_or_a_code_over_its_bound_is_a_422_naming_the_field_before_anything_is_decided(api, case_id, store):
+    assert (await api.open(case_id)).status_code == 201
+    crowd = {"type": "schedule_meeting", "agenda": "Opstart", "planned_for": "2027-01-10T10:00:00+01:00",
+             "participants": [f"vol-{n}" for n in range(101)]}  # fmt: skip
+    answer = await api.post(f"/cases/{case_id}/commands", "caseworker", crowd)
+    assert answer.status_code == 422 and "participants" in field_of(answer), answer.text
+    long_id = {**crowd, "participants": ["x" * 65]}
+    answer = await api.post(f"/cases/{case_id}/commands", "caseworker", long_id)
+    assert answer.status_code == 422 and "participants" in field_of(answer), answer.text
+    assert [e.event_type for e in store.read_stream(case_id)] == ["need_registered"]
+
+
 async def test_a_body_over_the_limit_is_a_413_before_it_is_read(api, case_id):
     assert (await api.open(case_id)).status_code == 201
     huge = json.dumps({"type": "open_visitation", "junk": "x" * (16 * 1024 * 1024)})
