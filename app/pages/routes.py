@@ -58,7 +58,7 @@ from domain.appeal import (
     appeal_view,
     commands_open,
 )
-from domain.case_summary import work_items
+from domain.case_summary import name_tokens, work_items
 from domain.messages import Role
 from domain.phases import Phase
 from domain.readiness import waiting_for
@@ -68,6 +68,8 @@ HERE = Path(__file__).parent
 TEMPLATES = Jinja2Templates(directory=str(HERE / "templates"))
 TEMPLATES.env.filters["dato"] = dk_date
 TEMPLATES.env.filters["tid"] = dk_datetime
+#: A work-list refusal as the error summary's link: to its input, or to the search form when it has none on the page.
+TEMPLATES.env.filters["search_link"] = lambda p, shown: {"text": p["text"], "href": "#" + (p["field"] if p["field"] in shown else "filtre")}
 TOKEN_COOKIE = "samskab_token"
 PURPOSE_COOKIE = "samskab_purpose"
 #: The log position of the caseworker's own last step: the work list waits (briefly) until it shows it.
@@ -347,6 +349,51 @@ def _validation_errors(command_type: str, data: dict[str, Any], who: Subject) ->
     return []
 
 
+#: The work list's inputs as the list query names them (the API's field -> the page's input).
+SEARCH_INPUT = {"name": "soeg", "cpr": "cpr", "phase": "fase", "target_group": "maalgruppe", "cursor": "side",
+                "overdue": "overskredet", "min_position": "position"}  # fmt: skip
+#: The limits of the list query's text inputs (as the API's /cases takes them).
+MAX_SEARCH_NAME, MAX_CURSOR = 200, 400
+#: Why each input of the work list was refused, in Danish.
+SEARCH_REFUSALS = {
+    "soeg": "Borgerens navn: søg på mindst ét ord med to bogstaver eller flere.",
+    "soeg_long": f"Borgerens navn: søg på højst {MAX_SEARCH_NAME} tegn.",
+    "cpr": "CPR-nummer: et CPR-nummer er 10 cifre (DDMMÅÅ-SSSS).",
+    "fase": "Fase: den valgte fase findes ikke. Vælg en fase på listen.",
+    "maalgruppe": "Målgruppe: den valgte målgruppe findes ikke. Vælg en målgruppe på listen.",
+    "side": "Listen er ændret, så siden findes ikke længere. Gå til første side og søg igen.",
+    "overskredet": "Kun sager med overskredet frist: sæt flueben (ja) eller lad feltet stå tomt.",
+    "alle": "Alle sager: vælg alle sager eller kun dine egne.",
+    "position": "Listen kunne ikke vente på dit seneste skridt (ukendt position). Gå til første side.",
+}
+
+
+def _search_problems(*, alle: str, fase: str, overskredet: str, soeg: str, cpr: str, maalgruppe: str, side: str,
+                     position: str, groups) -> list[dict[str, str]]:  # fmt: skip
+    """The work list's inputs that cannot be used, each with its Danish refusal (the API checks them again)."""
+    problems = []
+    if alle not in ("", "true", "false", "ja", "nej", "1", "0"):
+        problems.append({"field": "alle", "text": SEARCH_REFUSALS["alle"]})
+    if fase and (fase not in {p.value for p in Phase} or fase == Phase.NEW.value):
+        problems.append({"field": "fase", "text": SEARCH_REFUSALS["fase"]})
+    if overskredet not in ("", "ja"):
+        problems.append({"field": "overskredet", "text": SEARCH_REFUSALS["overskredet"]})
+    if maalgruppe and maalgruppe not in groups:
+        problems.append({"field": "maalgruppe", "text": SEARCH_REFUSALS["maalgruppe"]})
+    if len(soeg) > MAX_SEARCH_NAME:
+        problems.append({"field": "soeg", "text": SEARCH_REFUSALS["soeg_long"]})
+    elif soeg.strip() and not name_tokens(soeg):
+        problems.append({"field": "soeg", "text": SEARCH_REFUSALS["soeg"]})
+    digits = cpr.strip().replace("-", "")
+    if cpr.strip() and (len(digits) != 10 or not digits.isascii() or not digits.isdigit()):
+        problems.append({"field": "cpr", "text": SEARCH_REFUSALS["cpr"]})
+    if len(side) > MAX_CURSOR:
+        problems.append({"field": "side", "text": SEARCH_REFUSALS["side"]})
+    if position and not position.isdigit():
+        problems.append({"field": "position", "text": SEARCH_REFUSALS["position"]})
+    return problems
+
+
 def _draft(form: dict[str, str], multi: dict[str, list[str]]) -> str:
     return json.dumps({"values": form, "multi": multi}, ensure_ascii=False)
 
@@ -424,8 +471,8 @@ def build_pages(app: FastAPI) -> None:
 
     @app.get("/sager", include_in_schema=False, response_class=HTMLResponse)
     async def my_cases(
-        request: Request, alle: bool = False, fase: str = "", overskredet: str = "", soeg: str = "", cpr: str = "",
-        maalgruppe: str = "", side: str = "", position: int | None = None,
+        request: Request, alle: str = "", fase: str = "", overskredet: str = "", soeg: str = "", cpr: str = "",
+        maalgruppe: str = "", side: str = "", position: str = "",
     ) -> Response:  # fmt: skip
         who = _who(request)
         if who is None:
@@ -434,39 +481,41 @@ def build_pages(app: FastAPI) -> None:
             return RedirectResponse(_home_for(who), status_code=303)
         back = _backend(request)
         reader = _reader(request, who)
-        try:
-            phase = Phase(fase) if fase else None
-        except ValueError:
-            phase = None
         groups = terminology.target_groups()
-        query = ListQuery(
-            phase=phase, overdue=True if overskredet == "ja" else None, mine=not alle,
-            name=soeg.strip() or None, cpr=cpr.strip() or None, cursor=side or None,
-            target_group=maalgruppe if maalgruppe in groups else None,
-        )  # fmt: skip
-        if position is None and request.cookies.get(POSITION_COOKIE, "").isdigit():
-            position = int(request.cookies[POSITION_COOKIE])
+        # Every input is the page's own (strings, checked here): a bad one is refused in Danish beside its field.
+        problems = _search_problems(alle=alle, fase=fase, overskredet=overskredet, soeg=soeg, cpr=cpr,
+                                    maalgruppe=maalgruppe, side=side, position=position, groups=groups)  # fmt: skip
+        every = alle in ("true", "ja", "1")
+        rows, next_cursor = [], None
+        wanted = int(position) if position.isdigit() else None
+        if wanted is None and request.cookies.get(POSITION_COOKIE, "").isdigit():
+            wanted = int(request.cookies[POSITION_COOKIE])
         try:
-            fresh = await back.up_to(position)  # the caseworker's own step shows at once
+            fresh = await back.up_to(wanted)  # the caseworker's own step shows at once
         except ApiError:
             fresh = True  # a position from an old cookie (another database): nothing to wait for
-        search_error = None
-        try:
-            page = await back.read(back.list_cases, reader, query)
-        except ApiError as error:
-            if error.status != 422:
-                return _error_page(request, who, error)
-            search_error = {"field": error.field, "text": {"cpr": "Et CPR-nummer er 10 cifre (DDMMÅÅ-SSSS).",
-                            "name": "Søg på mindst ét ord med to bogstaver eller flere."}.get(error.field or "", "Søgningen kunne ikke bruges.")}  # fmt: skip
-            page = {"cases": [], "next_cursor": None}
+        if not problems:
+            query = ListQuery(
+                phase=Phase(fase) if fase else None, overdue=True if overskredet == "ja" else None, mine=not every,
+                name=soeg.strip() or None, cpr=cpr.strip() or None, cursor=side or None, target_group=maalgruppe or None,
+            )  # fmt: skip
+            try:
+                page = await back.read(back.list_cases, reader, query)
+                rows, next_cursor = page["cases"], page["next_cursor"]
+            except ApiError as error:
+                if error.status != 422:
+                    return _error_page(request, who, error)
+                field = SEARCH_INPUT.get(error.field or "", "soeg")
+                problems = [{"field": field, "text": SEARCH_REFUSALS.get(field, "Søgningen kunne ikke bruges. Ret den og prøv igen.")}]
         try:
             tasks = await back.read(back.tasks, reader, 20)
         except ApiError as error:
             return _error_page(request, who, error)
-        return _render(request, "cases.html", who=who, rows=page["cases"], next_cursor=page["next_cursor"], alle=alle,
-                       tasks=tasks, phases=[p for p in Phase if p is not Phase.NEW], fase=fase, overskredet=overskredet,
-                       soeg=soeg, cpr=cpr, maalgruppe=maalgruppe, target_groups=[(c.code, c.display) for c in groups.concepts()],
-                       fresh=fresh, search_error=search_error)  # fmt: skip
+        return _render(request, "cases.html", status=422 if problems else 200, who=who, rows=rows, next_cursor=next_cursor,
+                       alle=every, tasks=tasks, phases=[p for p in Phase if p is not Phase.NEW], fase=fase,
+                       overskredet=overskredet, soeg=soeg, cpr=cpr, maalgruppe=maalgruppe,
+                       target_groups=[(c.code, c.display) for c in groups.concepts()], fresh=fresh,
+                       search_problems=problems, invalid={p["field"] for p in problems})  # fmt: skip
 
     @app.get("/sager/{case_id}", include_in_schema=False, response_class=HTMLResponse)
     def case_page(request: Request, case_id: str, fane: str = "oversigt", besked: str = "") -> Response:
