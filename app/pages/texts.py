@@ -90,6 +90,7 @@ APPEAL_FIELD_TEXTS: dict[tuple[str, str], tuple[str | None, str | None]] = {
 
 #: What a command does, in a sentence, shown above its form.
 COMMAND_HELP = {
+    "register_need": "Registrér borgerens behov, som det blev fortalt. Det opretter sagen; derefter åbner du visitationen og udreder behovet.",
     "open_visitation": "Du tager sagen og bliver sagsbehandler på den. Derefter kan du udrede borgerens behov.",
     "record_assessment": "Udredningen efter VUM 2.0: målgruppe, de tilstande der er vurderet (FFB) med funktionsevne, støttebehov og borgerens egne ord, og borgerens mål.",
     "recommend_decision": "Din indstilling til afgørelse. En teamleder godkender den eller sender den retur.",
@@ -178,6 +179,9 @@ EVENT_TITLES = {
 
 #: Labels of the forms' fields, by their path without list indices ("plan.goals.description").
 FIELD_LABELS = {
+    # the need that opens a case (RegisterNeed): its two parts
+    "citizen": "Borgeren",
+    "need": "Behovet",
     # representatives (FVL § 8), need-to-know units, aktindsigt (FVL § 9)
     "kind": "Slags",
     "name": "Navn",
@@ -311,6 +315,10 @@ FIELD_LABELS = {
 }
 
 FIELD_HELP = {
+    "citizen.cpr": "10 cifre som DDMMÅÅ-SSSS, fx 010190-1234. De første 6 cifre er borgerens fødselsdato.",
+    "citizen.name": "Borgerens fulde navn, som i CPR.",
+    "need.description": "Skriv behovet med de ord, borgeren eller den, der henvendte sig, brugte. Mindst 3 tegn.",
+    "need.life_areas": "Vælg de livsområder, behovet handler om (kan springes over).",
     "purpose": "Hvad må personen bruge oplysningerne til? Skriv mindst 10 tegn.",
     "valid_until": "Samtykket ophører af sig selv efter denne dato.",
     "reasons": "Skriftlig begrundelse (forvaltningslovens § 22); kræves, medmindre der gives fuldt ud.",
