@@ -15,7 +15,8 @@ signed token and a purpose, one request at a time; every read is checked for
 status 200 and logged in the access log as any read is. The figure is the
 request's wall time in the server (no network). Its baseline is the same read
 through the API's JSON route in the same run, so the ratio shows what rendering
-the page adds.
+the page adds. The time is the server's: a stopwatch around the ASGI app (``ServerTime``), from
+the request's arrival to its last byte, without the test client's own work.
 """
 
 from __future__ import annotations
@@ -66,19 +67,33 @@ def _own_cases(store, keys, template_cpr: str, template_volunteer: str) -> list[
     return ids
 
 
-def _timed(client, path: str, requests: int, headers: dict[str, str] | None = None) -> float:
+class ServerTime:
+    """The ASGI app with a stopwatch around it: from the request's arrival in the app to its
+    last body byte sent (what the server spends; not the test client's own work)."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+        self.last_ms = 0.0
+
+    async def __call__(self, scope, receive, send) -> None:
+        t0 = time.perf_counter()
+        await self.app(scope, receive, send)
+        self.last_ms = (time.perf_counter() - t0) * 1000
+
+
+def _timed(client, timer: ServerTime, path: str, requests: int, headers: dict[str, str] | None = None) -> tuple[float, float]:
+    """p99 and p50 of the server time of ``requests`` GETs of ``path`` (each must answer 200)."""
     samples = []
     for _ in range(requests):
-        t0 = time.perf_counter()
         response = client.get(path, headers=headers or {}, follow_redirects=False)
-        samples.append((time.perf_counter() - t0) * 1000)
+        samples.append(timer.last_ms)
         if response.status_code != 200:
             raise RuntimeError(f"GET {path} answered {response.status_code}: {response.text[:300]}")
-    return percentile(samples, 99)
+    return percentile(samples, 99), percentile(samples, 50)
 
 
-def _measure(log_path: Path, cases: int, requests: int, progress=None) -> dict[str, tuple[float, float, str]]:
-    """Each page's p99 and its baseline's p99 (ms), at this log."""
+def _measure(log_path: Path, cases: int, requests: int, progress=None) -> dict[str, tuple[float, float, float, float, str]]:
+    """Each page's p99 and p50 and its baseline's p99 and p50 (ms), at this log."""
     from fastapi.testclient import TestClient
 
     from app.api import create_app
@@ -111,8 +126,9 @@ def _measure(log_path: Path, cases: int, requests: int, progress=None) -> dict[s
             lead = next(e for e in template if e.event_type == "decision_made").actor_id
             rng = random.Random(10)
             streams = [biglog.stream_id(rng.randrange(cases)) for _ in range(20)]
-            figures: dict[str, tuple[float, float, str]] = {}
-            with TestClient(app) as client:
+            figures: dict[str, tuple[float, float, float, float, str]] = {}
+            timer = ServerTime(app)
+            with TestClient(timer) as client:
 
                 def as_person(person_id: str, role: str, **claims: Any) -> tuple[dict[str, str], dict[str, str]]:
                     token = issue_token(settings, person_id=person_id, role=role, **claims)
@@ -122,14 +138,14 @@ def _measure(log_path: Path, cases: int, requests: int, progress=None) -> dict[s
                     return {"Authorization": f"Bearer {token}", "X-Purpose": "benchmark"}, {}
 
                 def both(name: str, page: str, api: str, bearer: dict[str, str], api_name: str) -> None:
-                    _timed(client, page, 5)  # warm-up: templates compiled, caches filled
-                    page_p99 = _timed(client, page, requests)
+                    _timed(client, timer, page, 5)  # warm-up: templates compiled, caches filled
+                    page_p99, page_p50 = _timed(client, timer, page, requests)
                     cookies = dict(client.cookies)
                     client.cookies.clear()
-                    api_p99 = _timed(client, api, requests, bearer)
+                    api_p99, api_p50 = _timed(client, timer, api, requests, bearer)
                     for key, value in cookies.items():
                         client.cookies.set(key, value)
-                    figures[name] = (page_p99, api_p99, api_name)
+                    figures[name] = (page_p99, page_p50, api_p99, api_p50, api_name)
                     if progress:
                         progress.update(task, description=f"pages @{cases:,}: {name} {page_p99:.1f} ms")
 
@@ -165,12 +181,14 @@ def run(sizes: list[int], requests: int, progress=None) -> list[Result]:
         log_path, _ = biglog.sqlite_log(cases * EVENTS_PER_CASE, progress)
         measured[cases] = _measure(log_path, cases, requests, progress)
     largest = max(sizes)
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     results = []
-    for name, (p99, api_p99, api_name) in measured[largest].items():
-        smaller = ", ".join(f"{n:,} cases {measured[n][name][0]:.1f} ms" for n in sizes if n != largest)
-        results.append(Result(f"10. page {name}", round(p99, 1), "ms p99", round(api_p99, 1), f"ms p99 {api_name}",
-                              ratio=round(p99 / max(api_p99, 1e-9), 2), target=f"p99 <= {TARGET_MS:g} ms",
-                              met=p99 <= TARGET_MS,
-                              notes=f"{largest:,} cases, sqlite, in-process ASGI, {requests} requests"
-                                    + (f"; {smaller}" if smaller else "")))  # fmt: skip
+    for name, (p99, p50, api_p99, api_p50, api_name) in measured[largest].items():
+        smaller = ", ".join(f"{n:,} cases p99 {measured[n][name][0]:.1f} ms" for n in sizes if n != largest)
+        results.append(Result(f"10. page {name}", round(p99, 1), f"ms p99 (p50 {p50:.1f})", round(api_p99, 1),
+                              f"ms p99 (p50 {api_p50:.1f}) {api_name}", ratio=round(p99 / max(api_p99, 1e-9), 2),
+                              target=f"p99 <= {TARGET_MS:g} ms", met=p99 <= TARGET_MS,
+                              notes=f"{largest:,} cases, sqlite, server time in-process, {requests} requests, "
+                                    f"load average {load:.1f}" + (f"; {smaller}" if smaller else ""),
+                              extra={"p50_ms": p50, "api_p50_ms": api_p50}))  # fmt: skip
     return results
