@@ -8,7 +8,7 @@ from playwright.async_api import expect
 from eventlog.schema import GUARD_TRIGGERS, guard_statements
 from tests import scenario
 from tests.api.conftest import PEOPLE
-from tests.browser.conftest import choose_by_keyboard, log_in, screenshot, tab_to
+from tests.browser.conftest import check_page, choose_by_keyboard, failures, log_in, screenshot, tab_to
 
 
 async def _keyboard_log_in(page, base_url, api, who, purpose):
@@ -170,6 +170,9 @@ async def test_a_citizen_gives_consent_and_lodges_an_appeal_with_the_keyboard_al
     await expect(context_box).to_contain_text("Tre timer om ugen er nok nu")  # the decision's reasons
     await expect(context_box).to_contain_text("Varetage beskæftigelse")  # the assessment
     await expect(lead_page.get_by_role("heading", name="Genvurdér afgørelsen", exact=True)).to_be_visible()
+    checked: list = []
+    await check_page(lead_page, "team-lead-reconsider-form", checked)
+    assert not failures(checked), failures(checked)
     await tab_to(lead_page, "#f-outcome-0")
     await lead_page.keyboard.press("Space")
     await tab_to(lead_page, "#f-reasons")
