@@ -151,7 +151,13 @@ def _measure(log_path: Path, cases: int, requests: int, progress=None) -> dict[s
 
                 bearer, _ = as_person(caseworker, "caseworker")
                 both("/sager (work list, first page)", "/sager", "/cases?mine=true", bearer, "GET /cases?mine=true")
-                both("/sager (phase, overdue, name search)", "/sager?fase=closed&overskredet=ja&soeg=jonas+holm",
+                both("/sager (name search, 3 matches)", "/sager?soeg=bente+bench", "/cases?mine=true&name=bente+bench", bearer,
+                     "GET /cases, same search")  # fmt: skip
+                found = client.get("/sager?soeg=bente+bench").text
+                if not all(f"/sager/{case_id}" in found for case_id in own):
+                    raise RuntimeError("the name search on /sager did not find the citizen's own cases")
+                # the worst case: the template's citizen is on every case of the log, so the name matches them all
+                both("/sager (phase, overdue, a name on every case)", "/sager?fase=closed&overskredet=ja&soeg=jonas+holm",
                      "/cases?mine=true&phase=closed&overdue=true&name=jonas+holm", bearer, "GET /cases, same filters")  # fmt: skip
                 case = streams[0]
                 for tab in CASE_TABS:

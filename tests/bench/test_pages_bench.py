@@ -9,7 +9,7 @@ from bench import pages
 def test_the_pages_measure_times_every_page_beside_its_api_read():
     results = pages.run([20], requests=3)
     names = [r.name for r in results]
-    assert len(names) == len(set(names)) == 2 + len(pages.CASE_TABS) + 5
+    assert len(names) == len(set(names)) == 3 + len(pages.CASE_TABS) + 5
     for tab in pages.CASE_TABS:
         assert f"10. page /sager/{{id}}?fane={tab}" in names
     for r in results:
