@@ -372,6 +372,18 @@ ENUM_LABELS: dict[str, dict[str, str]] = {
         "observations": "Holdets observationer",
         "evaluation": "Evalueringen",
     },
+    # the same categories as staff and team members read them: the citizen's, not "yours"
+    "InformationCategoryOthers": {
+        "need": "Borgerens behov, som borgeren fortalte det",
+        "goals": "Borgerens egne mål",
+        "assessment": "Udredningen: borgerens funktionsevne og egne ord",
+        "health": "Helbredsforhold",
+        "decision": "Afgørelsen og borgerens ydelser",
+        "plan": "Handleplanen",
+        "meeting_notes": "Referater fra fællesmøder",
+        "observations": "Holdets observationer",
+        "evaluation": "Evalueringen",
+    },
     "MemberKind": {"staff": "Medarbejder i kommunen", "volunteer": "Frivillig", "relative": "Pårørende"},
     "InvitationStatus": {
         "invited": "inviteret, har ikke svaret endnu",

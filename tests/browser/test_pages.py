@@ -295,7 +295,8 @@ async def test_a_volunteer_lands_on_their_cases_and_sees_what_the_consent_allows
     await screenshot(page, "volunteer-without-consent.png")
     assert (await api.give(case_id, scenario.consent(scenario.VOLUNTEER))).status_code == 200
     await page.reload()
-    await expect(page.get_by_text("Dine egne mål")).to_be_visible()
+    await expect(page.get_by_text("Borgerens egne mål")).to_be_visible()  # the citizen's goals, not the volunteer's own
+    await expect(page.get_by_text("Dine egne mål")).to_have_count(0)
     await expect(page.get_by_text("Holdets observationer")).to_be_visible()
     await screenshot(page, "volunteer-landing.png")
 
