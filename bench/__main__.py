@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-MEASURES = ("lifecycle", "append", "read", "verify", "http", "memory", "proofs", "readside")
+MEASURES = ("lifecycle", "append", "read", "verify", "http", "memory", "proofs", "readside", "pages")
 
 
 @dataclass(frozen=True)
@@ -41,10 +41,12 @@ class Sizes:
     readside_requests: int = 2_000
     readside_access_rows: int = 1_000_000
     readside_http: int = 4_000
+    #: Requests per page in measure 10 (the pages, at the read side's two sizes).
+    pages_requests: int = 300
 
 
 FULL = Sizes(1_000_000, 5_000, 150, 20, 5_000, 100_000, 4_000, 2_000, 10_000_000, 1_500_000)
-QUICK = Sizes(100_000, 2_000, 30, 20, 1_500, 20_000, 1_000, 300, 1_000_000, 100_000, 1_000, 10_000, 1_000, 100_000, 1_000)
+QUICK = Sizes(100_000, 2_000, 30, 20, 1_500, 20_000, 1_000, 300, 1_000_000, 100_000, 1_000, 10_000, 1_000, 100_000, 1_000, 100)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -156,10 +158,14 @@ def main(argv: list[str] | None = None) -> int:
             attempt("9. read side", lambda: read_side.run(read_kinds, sizes.readside_small, sizes.readside_large,
                                                           sizes.readside_requests, sizes.readside_access_rows,
                                                           sizes.readside_http, progress))  # fmt: skip
+        if "pages" in args.measures:
+            from bench import pages
+
+            attempt("10. pages", lambda: pages.run([sizes.readside_small, sizes.readside_large], sizes.pages_requests, progress))
 
     seconds = time.perf_counter() - started
     title = f"samskab benchmarks ({'quick' if args.quick else 'full'} run, {seconds:.0f}s)"
-    order = {name: i for i, name in enumerate(["1.", "2.", "3.", "4.", "5.", "6.", "7.", "8a", "8b", "8c", "8d", "9."])}
+    order = {name: i for i, name in enumerate(["1.", "2.", "3.", "4.", "5.", "6.", "7.", "8a", "8b", "8c", "8d", "9.", "10"])}
     results.sort(key=lambda r: order.get(r.name[:2], 99))
     report.print_report(console, results, title)
     report.write_json(args.out, results, {"mode": "quick" if args.quick else "full", "seconds": round(seconds, 1),

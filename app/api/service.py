@@ -403,9 +403,20 @@ class Backend:
             return view
         self.record_read(reader, Action.READ_CASE, case_id)
         view = visible_state(decision, state.model_dump(mode="json"))
+        if "visitation" in view and visible_event(decision, "hearing_started"):
+            view["hearing_letter"] = self._hearing_letter(case_id)
         view["allowed_now"] = self.allowed_now(reader.who, state)
         view["deadline"] = self.deadline_of(state)
         return view
+
+    def _hearing_letter(self, case_id: str) -> str | None:
+        """The letter of the case's latest partshøring as the citizen got it (forvaltningsloven § 19):
+        the text its ``hearing_started`` event holds, shown beside the case as the decision letter is."""
+        for event_type, entry in reversed(self.decoded(case_id).timeline):
+            if event_type == "hearing_started":
+                letter = json.loads(entry)["data"].get("letter")
+                return letter if isinstance(letter, str) else None
+        return None
 
     async def read(self, function: Callable[..., Any], *args: Any) -> Any:
         """Runs a blocking case read in one of the few read threads."""

@@ -58,8 +58,9 @@ from domain.appeal import (
     appeal_view,
     commands_open,
 )
-from domain.case_summary import work_items
+from domain.case_summary import name_tokens, work_items
 from domain.messages import Role
+from domain.need import RegisterNeed
 from domain.phases import Phase
 from domain.readiness import waiting_for
 from projections.queries import MAX_PAGE
@@ -68,6 +69,8 @@ HERE = Path(__file__).parent
 TEMPLATES = Jinja2Templates(directory=str(HERE / "templates"))
 TEMPLATES.env.filters["dato"] = dk_date
 TEMPLATES.env.filters["tid"] = dk_datetime
+#: A work-list refusal as the error summary's link: to its input, or to the search form when it has none on the page.
+TEMPLATES.env.filters["search_link"] = lambda p, shown: {"text": p["text"], "href": "#" + (p["field"] if p["field"] in shown else "filtre")}
 TOKEN_COOKIE = "samskab_token"
 PURPOSE_COOKIE = "samskab_purpose"
 #: The log position of the caseworker's own last step: the work list waits (briefly) until it shows it.
@@ -347,6 +350,60 @@ def _validation_errors(command_type: str, data: dict[str, Any], who: Subject) ->
     return []
 
 
+#: The work list's inputs as the list query names them (the API's field -> the page's input).
+SEARCH_INPUT = {"name": "soeg", "cpr": "cpr", "phase": "fase", "target_group": "maalgruppe", "cursor": "side",
+                "overdue": "overskredet", "min_position": "position"}  # fmt: skip
+#: The limits of the list query's text inputs (as the API's /cases takes them).
+MAX_SEARCH_NAME, MAX_CURSOR = 200, 400
+#: Why each input of the work list was refused, in Danish.
+SEARCH_REFUSALS = {
+    "soeg": "Borgerens navn: søg på mindst ét ord med to bogstaver eller flere.",
+    "soeg_long": f"Borgerens navn: søg på højst {MAX_SEARCH_NAME} tegn.",
+    "cpr": "CPR-nummer: et CPR-nummer er 10 cifre (DDMMÅÅ-SSSS).",
+    "fase": "Fase: den valgte fase findes ikke. Vælg en fase på listen.",
+    "maalgruppe": "Målgruppe: den valgte målgruppe findes ikke. Vælg en målgruppe på listen.",
+    "side": "Listen er ændret, så siden findes ikke længere. Gå til første side og søg igen.",
+    "overskredet": "Kun sager med overskredet frist: sæt flueben (ja) eller lad feltet stå tomt.",
+    "alle": "Alle sager: vælg alle sager eller kun dine egne.",
+    "position": "Listen kunne ikke vente på dit seneste skridt (ukendt position). Gå til første side.",
+}
+
+
+def _search_problems(*, alle: str, fase: str, overskredet: str, soeg: str, cpr: str, maalgruppe: str, side: str,
+                     position: str, groups) -> list[dict[str, str]]:  # fmt: skip
+    """The work list's inputs that cannot be used, each with its Danish refusal (the API checks them again)."""
+    problems = []
+    if alle not in ("", "true", "false", "ja", "nej", "1", "0"):
+        problems.append({"field": "alle", "text": SEARCH_REFUSALS["alle"]})
+    if fase and (fase not in {p.value for p in Phase} or fase == Phase.NEW.value):
+        problems.append({"field": "fase", "text": SEARCH_REFUSALS["fase"]})
+    if overskredet not in ("", "ja"):
+        problems.append({"field": "overskredet", "text": SEARCH_REFUSALS["overskredet"]})
+    if maalgruppe and maalgruppe not in groups:
+        problems.append({"field": "maalgruppe", "text": SEARCH_REFUSALS["maalgruppe"]})
+    if len(soeg) > MAX_SEARCH_NAME:
+        problems.append({"field": "soeg", "text": SEARCH_REFUSALS["soeg_long"]})
+    elif soeg.strip() and not name_tokens(soeg):
+        problems.append({"field": "soeg", "text": SEARCH_REFUSALS["soeg"]})
+    digits = cpr.strip().replace("-", "")
+    if cpr.strip() and (len(digits) != 10 or not digits.isascii() or not digits.isdigit()):
+        problems.append({"field": "cpr", "text": SEARCH_REFUSALS["cpr"]})
+    if len(side) > MAX_CURSOR:
+        problems.append({"field": "side", "text": SEARCH_REFUSALS["side"]})
+    if position and not position.isdigit():
+        problems.append({"field": "position", "text": SEARCH_REFUSALS["position"]})
+    return problems
+
+
+def _saved_draft(draft: str) -> tuple[dict[str, str], dict[str, list[str]]]:
+    """The typed form kept through a new login (``_draft``); empty when it cannot be read."""
+    try:
+        saved = json.loads(draft)
+        return dict(saved.get("values", {})), dict(saved.get("multi", {}))
+    except (ValueError, AttributeError, TypeError):
+        return {}, {}
+
+
 def _draft(form: dict[str, str], multi: dict[str, list[str]]) -> str:
     return json.dumps({"values": form, "multi": multi}, ensure_ascii=False)
 
@@ -398,13 +455,15 @@ def build_pages(app: FastAPI) -> None:
         if not target.startswith("/") or target.startswith("//"):
             target = _home_for(who)
         parts = target.split("?")[0].strip("/").split("/")
+        if draft and parts == ["sager", "ny"]:  # the session ran out while the person opened a case
+            values, multi = _saved_draft(draft)
+            response = _open_case_page(request, who, values.get("case_id") or f"sag-{secrets.token_hex(5)}", values=values,
+                                       multi=multi, notice="Du er logget ind igen. Det, du skrev, er bevaret. Tjek det, og send formularen.")  # fmt: skip
+            _set_session(response, request, token, purpose)
+            return response
         if draft and len(parts) == 4 and parts[0] == "sager" and parts[2] == "handling":
             # The session ran out while the person typed: show the form again with what they typed.
-            try:
-                saved = json.loads(draft)
-                values, multi = dict(saved.get("values", {})), dict(saved.get("multi", {}))
-            except (ValueError, AttributeError):
-                values, multi = {}, {}
+            values, multi = _saved_draft(draft)
             request.cookies[TOKEN_COOKIE], request.cookies[PURPOSE_COOKIE] = token, purpose
             response = _form_page(request, who, parts[1], parts[3], values=values, multi=multi,
                                   notice="Du er logget ind igen. Det, du skrev, er bevaret. Tjek det, og send formularen.")  # fmt: skip
@@ -424,8 +483,8 @@ def build_pages(app: FastAPI) -> None:
 
     @app.get("/sager", include_in_schema=False, response_class=HTMLResponse)
     async def my_cases(
-        request: Request, alle: bool = False, fase: str = "", overskredet: str = "", soeg: str = "", cpr: str = "",
-        maalgruppe: str = "", side: str = "", position: int | None = None,
+        request: Request, alle: str = "", fase: str = "", overskredet: str = "", soeg: str = "", cpr: str = "",
+        maalgruppe: str = "", side: str = "", position: str = "",
     ) -> Response:  # fmt: skip
         who = _who(request)
         if who is None:
@@ -434,39 +493,91 @@ def build_pages(app: FastAPI) -> None:
             return RedirectResponse(_home_for(who), status_code=303)
         back = _backend(request)
         reader = _reader(request, who)
-        try:
-            phase = Phase(fase) if fase else None
-        except ValueError:
-            phase = None
         groups = terminology.target_groups()
-        query = ListQuery(
-            phase=phase, overdue=True if overskredet == "ja" else None, mine=not alle,
-            name=soeg.strip() or None, cpr=cpr.strip() or None, cursor=side or None,
-            target_group=maalgruppe if maalgruppe in groups else None,
-        )  # fmt: skip
-        if position is None and request.cookies.get(POSITION_COOKIE, "").isdigit():
-            position = int(request.cookies[POSITION_COOKIE])
+        # Every input is the page's own (strings, checked here): a bad one is refused in Danish beside its field.
+        problems = _search_problems(alle=alle, fase=fase, overskredet=overskredet, soeg=soeg, cpr=cpr,
+                                    maalgruppe=maalgruppe, side=side, position=position, groups=groups)  # fmt: skip
+        every = alle in ("true", "ja", "1")
+        rows, next_cursor = [], None
+        wanted = int(position) if position.isdigit() else None
+        if wanted is None and request.cookies.get(POSITION_COOKIE, "").isdigit():
+            wanted = int(request.cookies[POSITION_COOKIE])
         try:
-            fresh = await back.up_to(position)  # the caseworker's own step shows at once
+            fresh = await back.up_to(wanted)  # the caseworker's own step shows at once
         except ApiError:
             fresh = True  # a position from an old cookie (another database): nothing to wait for
-        search_error = None
-        try:
-            page = await back.read(back.list_cases, reader, query)
-        except ApiError as error:
-            if error.status != 422:
-                return _error_page(request, who, error)
-            search_error = {"field": error.field, "text": {"cpr": "Et CPR-nummer er 10 cifre (DDMMÅÅ-SSSS).",
-                            "name": "Søg på mindst ét ord med to bogstaver eller flere."}.get(error.field or "", "Søgningen kunne ikke bruges.")}  # fmt: skip
-            page = {"cases": [], "next_cursor": None}
+        if not problems:
+            query = ListQuery(
+                phase=Phase(fase) if fase else None, overdue=True if overskredet == "ja" else None, mine=not every,
+                name=soeg.strip() or None, cpr=cpr.strip() or None, cursor=side or None, target_group=maalgruppe or None,
+            )  # fmt: skip
+            try:
+                page = await back.read(back.list_cases, reader, query)
+                rows, next_cursor = page["cases"], page["next_cursor"]
+            except ApiError as error:
+                if error.status != 422:
+                    return _error_page(request, who, error)
+                field = SEARCH_INPUT.get(error.field or "", "soeg")
+                problems = [{"field": field, "text": SEARCH_REFUSALS.get(field, "Søgningen kunne ikke bruges. Ret den og prøv igen.")}]
         try:
             tasks = await back.read(back.tasks, reader, 20)
         except ApiError as error:
             return _error_page(request, who, error)
-        return _render(request, "cases.html", who=who, rows=page["cases"], next_cursor=page["next_cursor"], alle=alle,
-                       tasks=tasks, phases=[p for p in Phase if p is not Phase.NEW], fase=fase, overskredet=overskredet,
-                       soeg=soeg, cpr=cpr, maalgruppe=maalgruppe, target_groups=[(c.code, c.display) for c in groups.concepts()],
-                       fresh=fresh, search_error=search_error)  # fmt: skip
+        return _render(request, "cases.html", status=422 if problems else 200, who=who, rows=rows, next_cursor=next_cursor,
+                       alle=every, tasks=tasks, phases=[p for p in Phase if p is not Phase.NEW], fase=fase,
+                       overskredet=overskredet, soeg=soeg, cpr=cpr, maalgruppe=maalgruppe,
+                       target_groups=[(c.code, c.display) for c in groups.concepts()], fresh=fresh,
+                       search_problems=problems, invalid={p["field"] for p in problems},
+                       may_open=bool(may(who, Action.OPEN_CASE, command_type="register_need",
+                                         municipality=request.app.state.settings.municipality)))  # fmt: skip
+
+    @app.get("/sager/ny", include_in_schema=False, response_class=HTMLResponse)
+    def open_case_form(request: Request) -> Response:
+        who = _who(request)
+        if who is None:
+            return _login_redirect(request)
+        return _open_case_page(request, who, f"sag-{secrets.token_hex(5)}")
+
+    @app.post("/sager/ny", include_in_schema=False, response_class=HTMLResponse)
+    async def open_case(request: Request) -> Response:
+        """Registers a citizen's need (serviceloven § 10-12: the municipality's duty to act on an
+        inquiry): the case opens, and the caseworker lands on its page."""
+        form = await request.form()
+        values = {k: v for k, v in form.items() if isinstance(v, str)}
+        multi = {k: [v for v in form.getlist(k) if isinstance(v, str)] for k in form.keys()}
+        case_id = values.get("case_id", "")
+        who = _who(request)
+        if who is None:
+            return login_page(request, status=401, naeste="/sager/ny", draft=_draft(values, multi),
+                              error={"field": "token", "text": "Du er blevet logget ud. Log ind igen; det, du skrev, er gemt og vises igen."})  # fmt: skip
+        widgets = _open_case_widgets(case_id)
+        data = forms.read(widgets, values, multi)
+        try:
+            RegisterNeed.model_validate({**data, "type": "register_need", "actor": {"id": who.person_id, "role": who.role.value}})
+        except ValidationError as error:
+            problems = [{"name": ".".join(str(p) for p in e["loc"]), "text": validation_text(e)} for e in error.errors()]
+            return _open_case_page(request, who, case_id, values=values, multi=multi, errors=problems, status=422)
+        back = _backend(request)
+        try:
+            opened = await back.open_case(who, data)
+            position = await back.read(back.registration_position, opened)
+        except ApiError as error:
+            if error.status == 401:
+                return _error_page(request, who, error)
+            text, known = _danish(error)
+            field = forms.input_name(error.field)
+            if error.rule == "case.duplicate_id":  # the form was sent twice: a new number, the same text
+                values = {**values, "case_id": f"sag-{secrets.token_hex(5)}"}
+                text, field = "Sagen er allerede oprettet (formularen blev sendt to gange). Se sagen under Mine sager, eller send igen for at oprette en ny.", None
+            if field and field not in ("type", "case_id", "actor.id", "actor.role"):
+                return _open_case_page(request, who, values.get("case_id", case_id), values=values, multi=multi,
+                                       errors=[{"name": field, "text": text}], status=error.status)  # fmt: skip
+            return _open_case_page(request, who, values.get("case_id", case_id), values=values, multi=multi,
+                                   general=[{"text": text, "original": None if known else error.message}], status=error.status)  # fmt: skip
+        note = quote("Behovet er registreret, og sagen er oprettet. Næste skridt er at åbne visitationen.")
+        redirect = RedirectResponse(f"/sager/{opened}?besked={note}", status_code=303)
+        redirect.set_cookie(POSITION_COOKIE, str(position), httponly=True, samesite="strict", secure=request.url.scheme == "https")
+        return redirect
 
     @app.get("/sager/{case_id}", include_in_schema=False, response_class=HTMLResponse)
     def case_page(request: Request, case_id: str, fane: str = "oversigt", besked: str = "") -> Response:
@@ -694,6 +805,33 @@ def build_pages(app: FastAPI) -> None:
             media_type="application/json",
             headers={"Content-Disposition": f'attachment; filename="samskab-{case_id}.json"'},
         )
+
+
+def _open_case_widgets(case_id: str) -> list[forms.Widget]:
+    ctx = forms.FormContext(command="register_need", case_id=case_id, case={}, people=People(None, None))
+    return forms.build(RegisterNeed, ctx)
+
+
+def _open_case_page(request: Request, who: Subject, case_id: str, *, values: dict[str, str] | None = None,
+                    multi: dict[str, list[str]] | None = None, errors: list[dict[str, str]] | None = None,
+                    general: list[dict[str, Any]] | None = None, status: int = 200, notice: str = "") -> HTMLResponse:  # fmt: skip
+    """The form that opens a case, for the case officers the permission matrix lets open one."""
+    decision = may(who, Action.OPEN_CASE, command_type="register_need", municipality=request.app.state.settings.municipality)
+    if not decision or who.role is Role.CITIZEN:
+        return _render(request, "error.html", status=403, who=who, title="Ingen adgang", error=None, known=True,
+                       text="Du kan ikke oprette sager. En sagsbehandler registrerer borgerens behov.")  # fmt: skip
+    widgets = _open_case_widgets(case_id)
+    if values is not None:
+        forms.fill(widgets, values, multi)
+    summary = []
+    for problem in errors or []:
+        widget = forms.attach_error(widgets, problem["name"], problem["text"])
+        summary.append({"text": f"{widget.label if widget else 'Formularen'}: {problem['text']}",
+                        "href": "#" + (_link_target(widget, problem["name"]) if widget else "formular")})  # fmt: skip
+    for problem in general or []:
+        summary.append({"text": problem["text"], "href": "#formular", "original": problem.get("original")})
+    return _render(request, "open_case.html", status=status, who=who, widgets=widgets, summary=summary, notice=notice,
+                   title=COMMAND_TITLES["register_need"], intro=COMMAND_HELP.get("register_need", ""))  # fmt: skip
 
 
 def _appeal_widgets(command_type: str, case_id: str, view: dict[str, Any], people: People, who: Subject) -> list[forms.Widget]:

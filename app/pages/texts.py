@@ -95,6 +95,7 @@ APPEAL_FIELD_TEXTS: dict[tuple[str, str], tuple[str | None, str | None]] = {
 
 #: What a command does, in a sentence, shown above its form.
 COMMAND_HELP = {
+    "register_need": "Registrér borgerens behov, som det blev fortalt. Det opretter sagen; derefter åbner du visitationen og udreder behovet.",
     "open_visitation": "Du tager sagen og bliver sagsbehandler på den. Derefter kan du udrede borgerens behov.",
     "record_assessment": "Udredningen efter VUM 2.0: målgruppe, de tilstande der er vurderet (FFB) med funktionsevne, støttebehov og borgerens egne ord, og borgerens mål.",
     "recommend_decision": "Din indstilling til afgørelse. En teamleder godkender den eller sender den retur.",
@@ -199,6 +200,9 @@ FIELD_LABELS = {
     "citizen_took_part": "Borgeren deltog i opfølgningen",
     "reported_by": "Hvem melder det ændrede behov",
     "description": "Beskrivelse",
+    # the need that opens a case (RegisterNeed): its two parts
+    "citizen": "Borgeren",
+    "need": "Behovet",
     # representatives (FVL § 8), need-to-know units, aktindsigt (FVL § 9)
     "kind": "Slags",
     "name": "Navn",
@@ -332,6 +336,10 @@ FIELD_LABELS = {
 }
 
 FIELD_HELP = {
+    "citizen.cpr": "10 cifre som DDMMÅÅ-SSSS, fx 010190-1234. De første 6 cifre er borgerens fødselsdato.",
+    "citizen.name": "Borgerens fulde navn, som i CPR.",
+    "need.description": "Skriv behovet med de ord, borgeren eller den, der henvendte sig, brugte. Mindst 3 tegn.",
+    "need.life_areas": "Vælg de livsområder, behovet handler om (kan springes over).",
     "purpose": "Hvad må personen bruge oplysningerne til? Skriv mindst 10 tegn.",
     "valid_until": "Samtykket ophører af sig selv efter denne dato.",
     "reasons": "Skriftlig begrundelse (forvaltningslovens § 22); kræves, medmindre der gives fuldt ud.",
@@ -393,6 +401,18 @@ ENUM_LABELS: dict[str, dict[str, str]] = {
         "assessment": "Udredningen: din funktionsevne og dine egne ord",
         "health": "Helbredsforhold",
         "decision": "Afgørelsen og dine ydelser",
+        "plan": "Handleplanen",
+        "meeting_notes": "Referater fra fællesmøder",
+        "observations": "Holdets observationer",
+        "evaluation": "Evalueringen",
+    },
+    # the same categories as staff and team members read them: the citizen's, not "yours"
+    "InformationCategoryOthers": {
+        "need": "Borgerens behov, som borgeren fortalte det",
+        "goals": "Borgerens egne mål",
+        "assessment": "Udredningen: borgerens funktionsevne og egne ord",
+        "health": "Helbredsforhold",
+        "decision": "Afgørelsen og borgerens ydelser",
         "plan": "Handleplanen",
         "meeting_notes": "Referater fra fællesmøder",
         "observations": "Holdets observationer",

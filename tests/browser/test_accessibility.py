@@ -57,8 +57,9 @@ async def test_every_page_in_every_phase_passes_axe_in_danish_without_sideways_s
     await _sweep_case(page, base_url, case_id, "caseworker", "need", ["oversigt", "borger", "historik"], results)
 
     steps = {
-        "visitation": [{"type": "open_visitation", "actor": scenario.CASEWORKER}, scenario.assessment()],
-        "team": [*scenario.heard(), scenario.decision("partly_granted", "Støtte i 3 timer; mere er ikke nødvendigt nu"),
+        # the hearing is left open in the visitation phase: the citizen sees its letter and answers it
+        "visitation": [{"type": "open_visitation", "actor": scenario.CASEWORKER}, scenario.assessment(), scenario.heard()[0]],
+        "team": [scenario.heard()[1], scenario.decision("partly_granted", "Støtte i 3 timer; mere er ikke nødvendigt nu"),
                  scenario.invite(scenario.VOLUNTEER, "Karim Ali", "volunteer", "Røde Kors"),
                  scenario.invite(scenario.STAFF, "Lise Madsen", "staff", "Jobcenter"),
                  scenario.invite(RELATIVE, "Maria Holm", "relative", "Familien"),
@@ -76,7 +77,14 @@ async def test_every_page_in_every_phase_passes_axe_in_danish_without_sideways_s
         await _sweep_case(page, base_url, case_id, "caseworker", phase, STAFF_TABS, results, forms=phase != "closed")
         await citizen.goto(f"{base_url}/borger")
         await check_page(citizen, f"{phase}-citizen-home", results)
-        await _sweep_case(citizen, base_url, case_id, "citizen", phase, CITIZEN_TABS, results, forms=phase in ("team", "pilot"))
+        await _sweep_case(citizen, base_url, case_id, "citizen", phase, CITIZEN_TABS, results,
+                          forms=phase in ("visitation", "team", "pilot"))  # fmt: skip
+        if phase == "team":  # the citizen's own appeal form, opened and sent empty
+            await citizen.goto(f"{base_url}/sager/{case_id}/klage")
+            await check_page(citizen, "team-citizen-appeal-form", results)
+            await citizen.locator("form[action$='/klage'] button[type=submit]").click()
+            await citizen.wait_for_load_state()
+            await check_page(citizen, "team-citizen-appeal-form-error", results)
         if phase in ("team", "pilot"):
             if not volunteer.url.startswith(base_url):
                 await log_in(volunteer, base_url, api, "volunteer", purpose="mentorforløb")
@@ -87,6 +95,19 @@ async def test_every_page_in_every_phase_passes_axe_in_danish_without_sideways_s
     await check_page(page, "worklist-all-filtered", results)
     await page.goto(f"{base_url}/sager?cpr=123")
     await check_page(page, "worklist-search-error", results)
+    await page.goto(f"{base_url}/sager?soeg=a&fase=ukendt")
+    await check_page(page, "worklist-name-and-phase-error", results)
+    await page.goto(f"{base_url}/sager/ny")
+    await check_page(page, "open-case-form", results)
+    await page.locator("#f-citizen-cpr").fill("320185-1234")
+    await page.locator("form#formular button[type=submit]").click()
+    await page.wait_for_load_state()
+    await check_page(page, "open-case-form-error", results)
+    await log_in(page, base_url, api, "auditor", purpose="revision")
+    await page.goto(f"{base_url}/revision")
+    await check_page(page, "auditor-home", results)
+    await page.goto(f"{base_url}/revision/sager/{case_id}")
+    await check_page(page, "auditor-case", results)
     for c in (context, citizen_context, volunteer_context):
         await c.close()
     report = ARTIFACTS / "axe-results.txt"

@@ -8,7 +8,7 @@ from playwright.async_api import expect
 from eventlog.schema import GUARD_TRIGGERS, guard_statements
 from tests import scenario
 from tests.api.conftest import PEOPLE
-from tests.browser.conftest import choose_by_keyboard, log_in, screenshot, tab_to
+from tests.browser.conftest import check_page, choose_by_keyboard, failures, log_in, screenshot, tab_to
 
 
 async def _keyboard_log_in(page, base_url, api, who, purpose):
@@ -103,7 +103,7 @@ async def test_a_caseworker_takes_a_case_from_need_to_decision_with_the_keyboard
     await expect(page.get_by_role("status")).to_contain_text("Træf afgørelse: udført")
     await expect(page.locator("#fase")).to_have_text("holdet samles")
     await page.goto(f"{base_url}/sager/{case_id}?fane=afgoerelse")
-    await expect(page.locator(".letter")).to_contain_text("Klagevejledning")
+    await expect(page.locator("#afgoerelsesbrev")).to_contain_text("Klagevejledning")
     await screenshot(page, "keyboard-decision-made.png")
     await context.close()
 
@@ -148,7 +148,7 @@ async def test_a_citizen_gives_consent_and_lodges_an_appeal_with_the_keyboard_al
     await expect(page.get_by_role("cell", name="Handleplanen")).to_be_visible()
 
     await page.goto(f"{base_url}/sager/{case_id}?fane=afgoerelse")
-    await expect(page.locator(".letter")).to_contain_text("Kære Jonas Holm")
+    await expect(page.locator("#afgoerelsesbrev")).to_contain_text("Kære Jonas Holm")
     await _follow(page, f"a[href='/sager/{case_id}/klage']")
     await tab_to(page, "#f-complaint")
     await page.keyboard.type("Jeg har brug for flere timer end tre")
@@ -157,6 +157,31 @@ async def test_a_citizen_gives_consent_and_lodges_an_appeal_with_the_keyboard_al
     await expect(page.locator("#klagestatus")).to_contain_text("genvurderer")
     await screenshot(page, "keyboard-appeal-lodged-390.png")
     await context.close()
+
+    # the team lead reconsiders (retssikkerhedslovens § 66) from the case page, the decision,
+    # the complaint and the assessment beside the form, with the keyboard alone
+    lead = await browser.new_context(viewport={"width": 1280, "height": 900}, locale="da-DK")
+    lead_page = await lead.new_page()
+    await _keyboard_log_in(lead_page, base_url, api, "team_lead", "genvurdering af klage")
+    await lead_page.goto(f"{base_url}/sager/{case_id}?fane=afgoerelse")
+    await _follow(lead_page, f"a[href='/sager/{case_id}/klage/reconsider']")
+    context_box = lead_page.get_by_role("complementary")
+    await expect(context_box).to_contain_text("Jeg har brug for flere timer end tre")  # the complaint
+    await expect(context_box).to_contain_text("Tre timer om ugen er nok nu")  # the decision's reasons
+    await expect(context_box).to_contain_text("Varetage beskæftigelse")  # the assessment
+    await expect(lead_page.get_by_role("heading", name="Genvurdér afgørelsen", exact=True)).to_be_visible()
+    checked: list = []
+    await check_page(lead_page, "team-lead-reconsider-form", checked)
+    assert not failures(checked), failures(checked)
+    await tab_to(lead_page, "#f-outcome-0")
+    await lead_page.keyboard.press("Space")
+    await tab_to(lead_page, "#f-reasons")
+    await lead_page.keyboard.type("Tre timer svarer til det vurderede støttebehov")
+    await screenshot(lead_page, "keyboard-reconsider-filled.png")
+    await _follow(lead_page, "#formular button[type=submit]")
+    await expect(lead_page.get_by_role("status")).to_contain_text("Genvurdér afgørelsen: udført")
+    await expect(lead_page.locator("#klagestatus")).to_contain_text("Ankestyrelsen")
+    await lead.close()
 
 
 async def test_a_refused_form_shows_an_error_summary_that_takes_focus_and_links_to_the_field(page, base_url, api, case_id):
@@ -270,7 +295,8 @@ async def test_a_volunteer_lands_on_their_cases_and_sees_what_the_consent_allows
     await screenshot(page, "volunteer-without-consent.png")
     assert (await api.give(case_id, scenario.consent(scenario.VOLUNTEER))).status_code == 200
     await page.reload()
-    await expect(page.get_by_text("Dine egne mål")).to_be_visible()
+    await expect(page.get_by_text("Borgerens egne mål")).to_be_visible()  # the citizen's goals, not the volunteer's own
+    await expect(page.get_by_text("Dine egne mål")).to_have_count(0)
     await expect(page.get_by_text("Holdets observationer")).to_be_visible()
     await screenshot(page, "volunteer-landing.png")
 

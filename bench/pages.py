@@ -1,0 +1,200 @@
+"""Measure 10: the pages' server time at a large log (issue 21: p99 <= 100 ms at 100,000 cases).
+
+The log is measure 9's (the demo scenario's real events, ~17 per case, cached by
+size), projected by the product's projector. Beside its N plaintext cases, a few
+cases of one citizen of their own are appended as the worker appends them
+(personal fields encrypted under the citizen's key), with a volunteer of their
+own on the team: the citizen's page lists a citizen's own cases through the key
+derived from their CPR number, and the volunteer's landing page the cases they are
+on, as in a real municipality (in the cached log one citizen and one volunteer
+are on every case).
+
+Each page is requested in this process through the product's ASGI app (the
+pages and the API in one app, as ``samskab serve`` runs it), logged in with a
+signed token and a purpose, one request at a time; every read is checked for
+status 200 and logged in the access log as any read is. The figure is the
+request's wall time in the server (no network). Its baseline is the same read
+through the API's JSON route in the same run, so the ratio shows what rendering
+the page adds. The time is the server's: a stopwatch around the ASGI app (``ServerTime``), from
+the request's arrival to its last byte, without the test client's own work.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import shutil
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from bench import biglog
+from bench.common import Result, event_templates, fresh_case, percentile
+from bench.read_side import EVENTS_PER_CASE
+
+TARGET_MS = 100.0
+#: The citizen and volunteer of the measured own cases (their CPR is a test number).
+OWN_CPR, OWN_NAME, OWN_VOLUNTEER, OWN_CASES = "010190-0000", "Bente Bench", "vol-bench", 3
+#: The case page's tabs (app/pages/routes.py STAFF_TABS), each a page of its own.
+CASE_TABS = ("oversigt", "borger", "udredning", "afgoerelse", "hold", "plan", "moeder", "evaluering", "historik", "adgang")
+
+
+def _own_cases(store, keys, template_cpr: str, template_volunteer: str) -> list[str]:
+    """Appends OWN_CASES cases of one citizen of their own, encrypted as the worker stores them."""
+    from dataclasses import replace
+
+    from activities.eventlog import protect_payload
+
+    ids = []
+    template = event_templates()[0]
+    for index in range(OWN_CASES):
+        case_id = f"bench-own-{index}"
+        events = []
+        for event in fresh_case(template):
+            text = json.dumps(event.payload, ensure_ascii=False)
+            text = text.replace(template_cpr, OWN_CPR).replace(template_volunteer, OWN_VOLUNTEER)
+            payload = json.loads(text)
+            if event.event_type == "need_registered":
+                payload["citizen"]["name"] = OWN_NAME
+                payload["case_id"] = case_id
+            actor = OWN_VOLUNTEER if event.actor_id == template_volunteer else event.actor_id
+            events.append(replace(event, actor_id=actor,
+                                  payload=protect_payload(keys, case_id, event.event_type, event.event_id, payload)))  # fmt: skip
+        store.append(case_id, 0, events)
+        ids.append(case_id)
+    return ids
+
+
+class ServerTime:
+    """The ASGI app with a stopwatch around it: from the request's arrival in the app to its
+    last body byte sent (what the server spends; not the test client's own work)."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+        self.last_ms = 0.0
+
+    async def __call__(self, scope, receive, send) -> None:
+        t0 = time.perf_counter()
+        await self.app(scope, receive, send)
+        self.last_ms = (time.perf_counter() - t0) * 1000
+
+
+def _timed(client, timer: ServerTime, path: str, requests: int, headers: dict[str, str] | None = None) -> tuple[float, float]:
+    """p99 and p50 of the server time of ``requests`` GETs of ``path`` (each must answer 200)."""
+    samples = []
+    for _ in range(requests):
+        response = client.get(path, headers=headers or {}, follow_redirects=False)
+        samples.append(timer.last_ms)
+        if response.status_code != 200:
+            raise RuntimeError(f"GET {path} answered {response.status_code}: {response.text[:300]}")
+    return percentile(samples, 99), percentile(samples, 50)
+
+
+def _measure(log_path: Path, cases: int, requests: int, progress=None) -> dict[str, tuple[float, float, float, float, str]]:
+    """Each page's p99 and p50 and its baseline's p99 and p50 (ms), at this log."""
+    from fastapi.testclient import TestClient
+
+    from app.api import create_app
+    from app.keys import open_key_store
+    from app.pages.routes import PURPOSE_COOKIE, TOKEN_COOKIE
+    from app.settings import Settings
+    from app.tokens import issue_token
+    from eventlog import EventStore
+    from projections.setup import build_projector
+
+    folder = Path(tempfile.mkdtemp(prefix="samskab-pages-bench-"))
+    try:
+        path = folder / "eventlog.db"
+        shutil.copy(log_path, path)
+        settings = Settings(database_url=f"sqlite:///{path}", data_dir=str(folder), jwt_key=os.urandom(32).hex())
+        store = EventStore.from_url(settings.database_url)
+        try:
+            keys = open_key_store(store, settings)
+            template = event_templates()[0]
+            registered = next(e for e in template if e.event_type == "need_registered").payload
+            volunteer = next(e for e in template if e.event_type == "consent_given").payload["person_id"]
+            own = _own_cases(store, keys, registered["citizen"]["cpr"], volunteer)
+            projector = build_projector(store, keys, settings.deadlines, batch_size=2000)
+            task = progress.add_task(f"pages @{cases:,}: projecting", total=None) if progress else None
+            for name in projector.projections:
+                while projector.step(name):
+                    pass
+            app = create_app(settings, store=store, keys=keys)
+            caseworker = next(e for e in template if e.event_type == "visitation_opened").payload["caseworker_id"]
+            lead = next(e for e in template if e.event_type == "decision_made").actor_id
+            rng = random.Random(10)
+            streams = [biglog.stream_id(rng.randrange(cases)) for _ in range(20)]
+            figures: dict[str, tuple[float, float, float, float, str]] = {}
+            timer = ServerTime(app)
+            with TestClient(timer) as client:
+
+                def as_person(person_id: str, role: str, **claims: Any) -> tuple[dict[str, str], dict[str, str]]:
+                    token = issue_token(settings, person_id=person_id, role=role, **claims)
+                    client.cookies.clear()
+                    client.cookies.set(TOKEN_COOKIE, token)
+                    client.cookies.set(PURPOSE_COOKIE, "benchmark")
+                    return {"Authorization": f"Bearer {token}", "X-Purpose": "benchmark"}, {}
+
+                def both(name: str, page: str, api: str, bearer: dict[str, str], api_name: str) -> None:
+                    _timed(client, timer, page, 5)  # warm-up: templates compiled, caches filled
+                    page_p99, page_p50 = _timed(client, timer, page, requests)
+                    cookies = dict(client.cookies)
+                    client.cookies.clear()
+                    api_p99, api_p50 = _timed(client, timer, api, requests, bearer)
+                    for key, value in cookies.items():
+                        client.cookies.set(key, value)
+                    figures[name] = (page_p99, page_p50, api_p99, api_p50, api_name)
+                    if progress:
+                        progress.update(task, description=f"pages @{cases:,}: {name} {page_p99:.1f} ms")
+
+                bearer, _ = as_person(caseworker, "caseworker")
+                both("/sager (work list, first page)", "/sager", "/cases?mine=true", bearer, "GET /cases?mine=true")
+                both("/sager (name search, 3 matches)", "/sager?soeg=bente+bench", "/cases?mine=true&name=bente+bench", bearer,
+                     "GET /cases, same search")  # fmt: skip
+                found = client.get("/sager?soeg=bente+bench").text
+                if not all(f"/sager/{case_id}" in found for case_id in own):
+                    raise RuntimeError("the name search on /sager did not find the citizen's own cases")
+                # the worst case: the template's citizen is on every case of the log, so the name matches them all
+                both("/sager (phase, overdue, a name on every case)", "/sager?fase=closed&overskredet=ja&soeg=jonas+holm",
+                     "/cases?mine=true&phase=closed&overdue=true&name=jonas+holm", bearer, "GET /cases, same filters")  # fmt: skip
+                case = streams[0]
+                for tab in CASE_TABS:
+                    api = {"historik": f"/cases/{case}/timeline", "adgang": f"/cases/{case}/access-log"}.get(tab, f"/cases/{case}")
+                    both(f"/sager/{{id}}?fane={tab}", f"/sager/{case}?fane={tab}", api, bearer, "GET " + api.replace(case, "{id}"))
+                bearer, _ = as_person(lead, "team_lead")
+                both("/sager/{id} (team lead)", f"/sager/{own[0]}", f"/cases/{own[0]}", bearer, "GET /cases/{id}")
+                bearer, _ = as_person("citizen-bench", "citizen", cpr=OWN_CPR)
+                both(f"/borger ({OWN_CASES} cases)", "/borger", "/cases", bearer, "GET /cases (citizen)")
+                both("/sager/{id}?fane=afgoerelse (citizen)", f"/sager/{own[0]}?fane=afgoerelse", f"/cases/{own[0]}", bearer,
+                     "GET /cases/{id} (citizen)")  # fmt: skip
+                bearer, _ = as_person(OWN_VOLUNTEER, "volunteer")
+                both(f"/hold ({OWN_CASES} cases)", "/hold", "/cases", bearer, "GET /cases (volunteer)")
+                bearer, _ = as_person("bench-auditor", "auditor")
+                both("/revision/sager/{id} (audit)", f"/revision/sager/{case}", f"/audit/cases/{case}/trail", bearer,
+                     "GET /audit/cases/{id}/trail")  # fmt: skip
+            return figures
+        finally:
+            store.dispose()
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def run(sizes: list[int], requests: int, progress=None) -> list[Result]:
+    measured = {}
+    for cases in sizes:
+        log_path, _ = biglog.sqlite_log(cases * EVENTS_PER_CASE, progress)
+        measured[cases] = _measure(log_path, cases, requests, progress)
+    largest = max(sizes)
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    results = []
+    for name, (p99, p50, api_p99, api_p50, api_name) in measured[largest].items():
+        smaller = ", ".join(f"{n:,} cases p99 {measured[n][name][0]:.1f} ms" for n in sizes if n != largest)
+        results.append(Result(f"10. page {name}", round(p99, 1), f"ms p99 (p50 {p50:.1f})", round(api_p99, 1),
+                              f"ms p99 (p50 {api_p50:.1f}) {api_name}", ratio=round(p99 / max(api_p99, 1e-9), 2),
+                              target=f"p99 <= {TARGET_MS:g} ms", met=p99 <= TARGET_MS,
+                              notes=f"{largest:,} cases, sqlite, server time in-process, {requests} requests, "
+                                    f"load average {load:.1f}" + (f"; {smaller}" if smaller else ""),
+                              extra={"p50_ms": p50, "api_p50_ms": api_p50}))  # fmt: skip
+    return results
