@@ -24,7 +24,7 @@ from app.startup_checks import StartupRefused, check as check_startup
 from workflows.issuers import trust
 from app.logging import configure_logging
 from app.settings import Settings, get_settings
-from app.temporal import connect
+from app.temporal import connect, ensure_search_attributes
 from eventlog.outbox import Outbox
 from projections.setup import build_projector, projector_running
 from workflows.appeal import AppealWorkflow
@@ -79,6 +79,8 @@ def build_worker(client: Client, settings: Settings, store, outbox: Outbox | Non
 async def run_worker(settings: Settings) -> None:
     check_startup(settings, "worker")  # outside development: no default or missing secret
     client = await connect(settings)
+    # Idempotent; where this worker may not register them it logs how to, and goes on.
+    await ensure_search_attributes(client)
     store = open_event_store(settings.database_url)
     worker = build_worker(client, settings, store)
     stop = asyncio.Event()

@@ -31,7 +31,8 @@ from domain.deadlines import PhaseDeadlines
 from domain.errors import DomainError
 from domain.need import RegisterNeed
 from domain.phases import Phase
-from workflows.case import CASE_PHASE, CaseWorkflow
+from workflows.case import CaseWorkflow
+from workflows.search_attributes import CASE_PHASE, CASE_SEARCH_ATTRIBUTES, MUNICIPALITY
 from workflows.case_messages import ActRequest, ActResult, CaseInput, CaseOutcome
 from workflows.changes import CURRENT_CODE
 from app.command_signing import CommandSigner
@@ -39,6 +40,8 @@ from app.command_signing import CommandSigner
 
 ANSWER_POLL_TIMEOUT = timedelta(seconds=10)
 APPEAL_START_POLLS = 50
+#: How long a client trusts what it read of the namespace's search attributes.
+SEARCH_ATTRIBUTES_FRESH = 300.0
 ANSWER_POLLS = 30
 
 
@@ -145,6 +148,32 @@ class CaseClient:
             signer = command_signer(settings)
         #: Signs every command this client sends (``workflows.issuers``); workers refuse unsigned ones.
         self.signer = signer
+        self._indexed: tuple[float, frozenset[str]] | None = None
+
+    async def indexed(self) -> frozenset[str]:
+        """The search attributes of ``CASE_SEARCH_ATTRIBUTES`` the namespace has registered (the
+        worker registers them at start). A case is started with, and sets, only these: an
+        unregistered one would fail its start or every workflow task. Read at most every
+        ``SEARCH_ATTRIBUTES_FRESH`` seconds; when it cannot be read, ``CasePhase`` alone."""
+        now = asyncio.get_running_loop().time()
+        if self._indexed is not None and now - self._indexed[0] < SEARCH_ATTRIBUTES_FRESH:
+            return self._indexed[1]
+        from temporalio.api.operatorservice.v1 import ListSearchAttributesRequest
+
+        ours = {key.name for key in CASE_SEARCH_ATTRIBUTES}
+        try:
+            listed = await self.client.operator_service.list_search_attributes(
+                ListSearchAttributesRequest(namespace=self.client.namespace), timeout=timedelta(seconds=5)
+            )
+        except RPCError as error:
+            if error.status is RPCStatusCode.UNIMPLEMENTED:  # the time-skipping test server: registered blindly
+                names = frozenset(ours)
+            else:
+                return frozenset({CASE_PHASE.name})
+        else:
+            names = frozenset(ours & set(listed.custom_attributes))
+        self._indexed = (now, names)
+        return names
 
     async def open_case(self, command: RegisterNeed, deadlines: PhaseDeadlines | None = None) -> str:
         """Starts the case's workflow once the domain accepts the registration.
@@ -155,7 +184,12 @@ class CaseClient:
             decide(initial_state(), command.model_copy(update={"at": datetime.now(UTC)}))
         except DomainError as error:
             raise CommandRejected(error.message, rule=error.rule, field=error.field) from None
-        case_input = CaseInput(registration=command, deadlines=deadlines or self.deadlines, code_version=CURRENT_CODE)
+        indexed = await self.indexed()
+        case_input = CaseInput(
+            registration=command, deadlines=deadlines or self.deadlines, code_version=CURRENT_CODE,
+            search_attributes=tuple(sorted(indexed)),
+        )  # fmt: skip
+        shown = [SearchAttributePair(CASE_PHASE, Phase.NEED.value), SearchAttributePair(MUNICIPALITY, self.settings.municipality)]
         signature = self.signer.sign("case.open", command.case_id, case_input, request_id=f"open/{command.case_id}")
         try:
             await self.client.start_workflow(
@@ -164,7 +198,7 @@ class CaseClient:
                 id=command.case_id,
                 task_queue=self.settings.task_queue,
                 id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-                search_attributes=TypedSearchAttributes([SearchAttributePair(CASE_PHASE, Phase.NEED.value)]),
+                search_attributes=TypedSearchAttributes([pair for pair in shown if pair.key.name in indexed]),
             )
         except WorkflowAlreadyStartedError:
             raise CommandRejected(

@@ -16,7 +16,6 @@ from datetime import timedelta
 
 from temporalio import workflow
 from temporalio.workflow import ParentClosePolicy
-from temporalio.common import SearchAttributeKey
 from temporalio.exceptions import ApplicationError, ChildWorkflowError
 
 with workflow.unsafe.imports_passed_through():
@@ -37,11 +36,12 @@ with workflow.unsafe.imports_passed_through():
     from workflows.appeal_messages import AppealInput, AppealOutcome
 
 with workflow.unsafe.imports_passed_through():
-    from workflows.changes import DECISION_LETTER_AND_APPEAL, PHASE_SHOWN_AT_START, taken
+    from domain.case_summary import upcoming_deadlines
+    from workflows.changes import CASE_SEARCH_ATTRIBUTES, DECISION_LETTER_AND_APPEAL, PHASE_SHOWN_AT_START, taken
+    from workflows.search_attributes import CASE_PHASE, CASEWORKER, NEXT_DEADLINE, TARGET_GROUP
     from workflows.recording import record_case_events, send_notification
     from workflows.issuers import verify_in_workflow
 
-CASE_PHASE = SearchAttributeKey.for_keyword("CasePhase")
 
 def refusal(error: DomainError) -> ApplicationError:
     """A domain refusal as Temporal carries it to the caller: the message, plus the rule and field."""
@@ -60,6 +60,11 @@ class CaseWorkflow:
         self._state: CaseState = initial_state()
         self._deadlines = input.deadlines.shared()
         self._code = input.code_version
+        # The search attributes this case may set: the ones registered when it was opened
+        # (setting one the namespace lacks would fail every workflow task), or, in cases of
+        # older code, only CasePhase as before.
+        self._indexed = frozenset(input.search_attributes) if taken(CASE_SEARCH_ATTRIBUTES, self._code) else None
+        self._shown: dict[str, object] = {}
         self._lock = asyncio.Lock()
         self._tasks: list[asyncio.Task] = []
         # What the case will be once run() has recorded the registration, so an
@@ -173,9 +178,10 @@ class CaseWorkflow:
         self._react(recorded)
         self._react_to_visitation(recorded)
         if self._state.phase is not phase_before:
-            if not self._phase_shown():
+            if not self._phase_shown() and (self._indexed is None or CASE_PHASE.name in self._indexed):
                 workflow.upsert_search_attributes([CASE_PHASE.value_set(self._state.phase.value)])
             workflow.logger.info("case %s entered phase %s", case_id, self._state.phase.value)
+        self._show_in_visibility()
         if receipt.log_was_ahead:
             return None
         return ActResult(
@@ -191,6 +197,31 @@ class CaseWorkflow:
         first one, and an upsert costs the server a write to its visibility store."""
         shown = workflow.info().typed_search_attributes.get(CASE_PHASE)
         return shown == self._state.phase.value and taken(PHASE_SHOWN_AT_START, self._code)
+
+    def _show_in_visibility(self) -> None:
+        """Sets the caseworker, the next deadline and the target group as search attributes when
+        they changed (one upsert for all that changed), so an operator can find cases with
+        ``temporal workflow list --query``. Only in cases of code version 3 or later, and only
+        the attributes registered when the case was opened."""
+        if not self._indexed:
+            return
+        deadlines = upcoming_deadlines(self._state, self._deadlines)
+        assessment = self._state.assessment
+        values = {
+            CASEWORKER: self._state.caseworker_id,
+            NEXT_DEADLINE: deadlines[0].due_at if deadlines else None,
+            TARGET_GROUP: assessment.target_group.code if assessment is not None else None,
+        }
+        updates = []
+        for key, value in values.items():
+            if key.name not in self._indexed or self._shown.get(key.name) == value:
+                continue
+            if value is None and key.name not in self._shown:
+                continue  # never set: nothing to clear
+            self._shown[key.name] = value
+            updates.append(key.value_unset() if value is None else key.value_set(value))
+        if updates:
+            workflow.upsert_search_attributes(updates)
 
     # -- what recorded events set in motion -------------------------------------
 

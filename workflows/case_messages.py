@@ -23,6 +23,10 @@ class CaseInput(BaseModel):
     #: The front door's signature of this registration (``workflows.issuers``); None
     #: in cases started before commands were signed, whose histories still replay.
     signature: CommandSignature | None = None
+    #: The search attributes the namespace had registered when the case was opened
+    #: (``workflows.search_attributes``): the case sets only these. Empty in cases of
+    #: code version 2 or older, which set only ``CasePhase``.
+    search_attributes: tuple[str, ...] = ()
 
     @field_validator("deadlines")
     @classmethod

@@ -8,7 +8,10 @@ from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any
 
+import sqlalchemy.exc
+import structlog
 from fastapi import FastAPI, Request
+from temporalio.service import RPCError
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
@@ -16,10 +19,13 @@ from activities.eventlog import open_event_store
 from app.api.guards import BodyTooLarge, Guards
 from app.api.metrics import MetricsMiddleware, RequestMetrics
 from app.api.routes import build_router
-from app.api.service import ApiError, Backend
+from app.api.service import ApiError, Backend, unavailable
+from app.temporal import UNREACHABLE, TemporalUnavailable
 from app.cases import CaseClient
 from app.settings import Settings, get_settings
 from eventlog import EventStore
+
+log = structlog.get_logger(__name__)
 
 DESCRIPTION = """Cases of co-created social services: open a case, give it commands
 (each answered at once with the domain's accept or refusal), read its state,
@@ -84,8 +90,29 @@ def create_app(
 
     @app.exception_handler(ApiError)
     async def api_error(request: Request, error: ApiError) -> JSONResponse:
-        headers = {"WWW-Authenticate": "Bearer"} if error.status == 401 else None
+        headers = {"WWW-Authenticate": "Bearer"} if error.status == 401 else error.headers
         return JSONResponse(error.body(), status_code=error.status, headers=headers)
+
+    async def down(request: Request, error: ApiError) -> JSONResponse:
+        log.warning("answered 503", service=error.rule, reason=error.message, path=request.url.path)
+        return await api_error(request, error)
+
+    @app.exception_handler(TemporalUnavailable)
+    async def temporal_unavailable(request: Request, error: TemporalUnavailable) -> JSONResponse:
+        return await down(request, unavailable("temporal", str(error), settings.retry_after_seconds))
+
+    @app.exception_handler(RPCError)
+    async def temporal_error(request: Request, error: RPCError) -> JSONResponse:
+        if error.status not in UNREACHABLE:
+            raise error
+        address = settings.effective_temporal_address
+        message = f"Temporal at {address} does not answer: {error.status.name}: {error.message}"
+        return await down(request, unavailable("temporal", message, settings.retry_after_seconds))
+
+    @app.exception_handler(sqlalchemy.exc.OperationalError)
+    async def database_unavailable(request: Request, error: sqlalchemy.exc.OperationalError) -> JSONResponse:
+        message = f"the database does not answer: {str(error.orig).strip().splitlines()[0] if error.orig else error}"
+        return await down(request, unavailable("database", message, settings.retry_after_seconds))
 
     @app.exception_handler(BodyTooLarge)
     async def too_large(request: Request, error: BodyTooLarge) -> JSONResponse:

@@ -18,6 +18,7 @@ import typing
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Header, Path, Query, Request, Response
+from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, create_model
 
@@ -246,9 +247,19 @@ def build_router() -> APIRouter:
         fresh = await back.up_to(min_position)
         return _freshness(response, fresh, await back.read(back.report, reading))
 
+    @router.get("/livez", tags=["operations"], summary="Liveness: the process is up (never checks its dependencies)")
     @router.get("/health", tags=["operations"], include_in_schema=False)
-    def health() -> dict[str, str]:
+    def livez() -> dict[str, str]:
         return {"status": "ok"}
+
+    @router.get("/readyz", tags=["operations"],
+                summary="Readiness: the database, Temporal and the read models' lag (503 with Retry-After when one fails)")
+    async def readyz(back: Back) -> JSONResponse:
+        from app.api.health import readiness, readiness_body
+
+        status, body = readiness_body(await readiness(back))
+        headers = {"Retry-After": str(back.settings.retry_after_seconds)} if status == 503 else None
+        return JSONResponse(body, status_code=status, headers=headers)
 
     # One route per command, after the reads: a request is matched against the
     # routes in order, and the reads are the frequent requests.

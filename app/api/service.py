@@ -60,16 +60,29 @@ OPEN_WAIT_SECONDS = 15.0
 class ApiError(Exception):
     """A refusal the API answers with ``status`` and a body naming the rule and field."""
 
-    def __init__(self, status: int, message: str, *, rule: str, field: str | None = None, kind: str | None = None):
+    def __init__(
+        self, status: int, message: str, *, rule: str, field: str | None = None, kind: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:  # fmt: skip
         super().__init__(message)
         self.status = status
         self.message = message
         self.rule = rule
         self.field = field
         self.kind = kind
+        self.headers = headers
 
     def body(self) -> dict[str, Any]:
         return {"error": {"message": self.message, "rule": self.rule, "field": self.field, "kind": self.kind}}
+
+
+def unavailable(service: str, message: str, retry_after: int) -> ApiError:
+    """503: a service the answer needs is down (``service``: temporal, database); the body names
+    it (rule ``service.unavailable.<service>``) and Retry-After says when to try again."""
+    return ApiError(
+        503, message, rule=f"service.unavailable.{service}", kind="ServiceUnavailable",
+        headers={"Retry-After": str(retry_after)},
+    )  # fmt: skip
 
 
 #: Fields whose refusal is about the case's state or the caller, not the input.
@@ -218,7 +231,7 @@ class Backend:
         if self._cases is None:
             async with self._cases_lock:
                 if self._cases is None:
-                    self._cases = CaseClient(await connect(self.settings), self.settings)
+                    self._cases = CaseClient(await connect(self.settings, bounded=True), self.settings)
         return self._cases
 
     def stored(self, case_id: str) -> list[StoredEvent]:
