@@ -415,5 +415,5 @@ def main() -> None:
         line = known_failure(error)
         if line is None:
             raise
-        err.print(f"[bold red]error:[/bold red] {escape(line)}", highlight=False)
+        err.print(f"[bold red]error:[/bold red] {escape(line)}", highlight=False, soft_wrap=True)
         raise SystemExit(1) from None

@@ -76,7 +76,7 @@ def find_binary(name: str) -> Path:
     found = shutil.which(name)
     if found:
         return Path(found)
-    raise MissingExtra("embedded", f"the embedded Temporal ('{name}', for samskab dev up and samskab demo)")
+    raise MissingExtra("embedded", f"the embedded Temporal ('{name}')")
 
 
 def port_open(host: str, port: int, timeout: float = 0.3) -> bool:
