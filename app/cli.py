@@ -37,7 +37,7 @@ from domain.phases import Phase
 
 # Wide enough for the audit trail when the output goes to a file or a pipe.
 console = Console(width=None if sys.stdout.isatty() or os.environ.get("COLUMNS") else 140)
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)  # an error is one line, however narrow the terminal
 
 app = typer.Typer(help="samskab: co-created social services as durable, auditable workflows.", no_args_is_help=True)
 dev_app = typer.Typer(help="The embedded development stack.", no_args_is_help=True)
