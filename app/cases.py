@@ -22,6 +22,7 @@ from temporalio.common import SearchAttributePair, TypedSearchAttributes, Workfl
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
+from app.errors import CommandRejected
 from app.settings import Settings
 from domain.appeal import AppealState, appeal_command_adapter, appeal_id
 from workflows.appeal import AppealWorkflow
@@ -45,18 +46,6 @@ SEARCH_ATTRIBUTES_FRESH = 300.0
 ANSWER_POLLS = 30
 
 
-class CommandRejected(Exception):
-    """The case refused a command; ``rule`` and ``field`` say which and where."""
-
-    def __init__(self, message: str, *, rule: str | None = None, field: str | None = None, kind: str = "DomainError"):
-        super().__init__(message)
-        self.message = message
-        self.rule = rule
-        self.field = field
-        self.kind = kind
-
-    def __str__(self) -> str:
-        return f"{self.field}: {self.message}" if self.field else self.message
 
 
 #: The years a date or moment in a command may fall in: a birth, a plan's target,
