@@ -18,7 +18,8 @@ from fastapi.responses import JSONResponse
 from activities.eventlog import open_event_store
 from app.api.guards import BodyTooLarge, Guards
 from app.api.metrics import MetricsMiddleware, RequestMetrics
-from app.api.routes import build_router
+from app.api.openapi import operation_id
+from app.api.routes import build_operations_router, build_router
 from app.api.service import ApiError, Backend, unavailable
 from app.temporal import UNREACHABLE, TemporalUnavailable
 from app.cases import CaseClient
@@ -36,11 +37,24 @@ needs a purpose (`?purpose=...` or `X-Purpose`) and is logged with the person an
 
 Refusals: 401 no or invalid token; 403 not allowed for your role or this case;
 404 no such case; 409 stale `expected_version`, command out of phase, or refused by
-the case's state; 422 invalid input or a domain refusal naming the field. The body is
-`{"error": {"message", "rule", "field", "kind"}}`."""
+the case's state; 413 a body too large; 422 invalid input or a domain refusal naming the
+field; 503 Temporal or the database down (with `Retry-After`). The body is
+`{"error": {"message", "rule", "field", "kind"}}` (`ErrorBody`).
+
+Operations: `/livez` (the process is up) and `/readyz` (the database, Temporal and the
+read models' lag), for an orchestrator's probes; no token needed."""
 
 
 from projections.setup import ensure_read_models
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("samskab")
+    except PackageNotFoundError:
+        return "0.0.0"
 
 
 def create_app(
@@ -71,7 +85,8 @@ def create_app(
         if owns_store:
             store.dispose()
 
-    app = FastAPI(title="samskab", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
+    app = FastAPI(title="samskab", version=_version(), description=DESCRIPTION, lifespan=lifespan,
+                  generate_unique_id_function=operation_id)  # fmt: skip
     if keys is None:
         from app.keys import open_key_store  # the citizens' keys, to read the log's encrypted fields
 
@@ -82,6 +97,7 @@ def create_app(
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     app.add_middleware(Guards, max_body_bytes=settings.max_body_bytes)  # outermost: before anything reads the body
     app.add_api_route("/metrics", metrics.endpoint, methods=["GET"], include_in_schema=False)
+    app.include_router(build_operations_router())
     app.include_router(build_router())
 
     from app.pages.routes import build_pages  # the pages use the same backend

@@ -23,6 +23,9 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, create_model
 
 from app.api.listing import ListQuery
+from app.api.openapi import (
+    ERROR_RESPONSES, GIVE_COMMAND_EXAMPLES, LODGE_APPEAL_EXAMPLES, OPEN_CASE_EXAMPLES, READINESS_RESPONSES,
+)  # fmt: skip
 from app.api.service import Backend, Reader, command_type_of
 from domain.phases import Phase
 from projections.queries import DEFAULT_PAGE, MAX_PAGE
@@ -130,11 +133,34 @@ def _register_body() -> type[BaseModel]:
 OpenCaseBody = _register_body()
 
 
+def build_operations_router() -> APIRouter:
+    """Liveness and readiness (``app.api.health``): no token, no personal data."""
+    router = APIRouter(tags=["operations"])
+
+    @router.get("/livez", tags=["operations"], summary="Liveness: the process is up (never checks its dependencies)")
+    @router.get("/health", tags=["operations"], include_in_schema=False)
+    def livez() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @router.get("/readyz", tags=["operations"], responses=READINESS_RESPONSES,
+                summary="Readiness: the database, Temporal and the read models' lag (503 with Retry-After when one fails)")
+    async def readyz(back: Back) -> JSONResponse:
+        from app.api.health import readiness, readiness_body
+
+        status, body = readiness_body(await readiness(back))
+        headers = {"Retry-After": str(back.settings.retry_after_seconds)} if status == 503 else None
+        return JSONResponse(body, status_code=status, headers=headers)
+
+    return router
+
+
 def build_router() -> APIRouter:
-    router = APIRouter()
+    """The API's routes; each may refuse with the statuses of ``ERROR_RESPONSES`` and their error body."""
+    router = APIRouter(responses=ERROR_RESPONSES)
 
     @router.post("/cases", status_code=201, response_model=Opened, tags=["commands"], summary="Open a case (register a need)")
-    async def open_case(body: OpenCaseBody, who: Who, back: Back) -> Opened:  # type: ignore[valid-type]
+    async def open_case(body: Annotated[OpenCaseBody, Body(openapi_examples=OPEN_CASE_EXAMPLES)],  # type: ignore[valid-type]
+                        who: Who, back: Back) -> Opened:  # fmt: skip
         case_id = await back.open_case(who, body.model_dump(mode="json"))
         position = await back.read(back.registration_position, case_id)
         return Opened(case_id=case_id, location=f"/cases/{case_id}", position=position)
@@ -145,13 +171,15 @@ def build_router() -> APIRouter:
         who: Who,
         back: Back,
         request_id: RequestId = None,
-        command: Annotated[dict[str, Any], Body(description="The command's fields, its 'type', and optionally 'expected_version'")] = ...,  # noqa: B008
+        command: Annotated[dict[str, Any], Body(description="The command's fields, its 'type', and optionally 'expected_version'",
+                                                openapi_examples=GIVE_COMMAND_EXAMPLES)] = ...,  # noqa: B008
     ) -> ActResult:
         return await back.act(who, case_id, command, request_id)
 
     @router.post("/cases/{case_id}/appeals/{decision_number}/lodge", tags=["commands"],
                  summary="Appeal a decision (the citizen, on their own case; retssikkerhedslovens § 67)")
-    async def lodge_appeal(case_id: str, decision_number: Annotated[int, Path(ge=1)], body: LodgeAppealBody,
+    async def lodge_appeal(case_id: str, decision_number: Annotated[int, Path(ge=1)],
+                           body: Annotated[LodgeAppealBody, Body(openapi_examples=LODGE_APPEAL_EXAMPLES)],
                            who: Who, back: Back) -> dict[str, Any]:  # fmt: skip
         return await back.lodge_appeal(who, case_id, decision_number, body.complaint)
 
@@ -246,20 +274,6 @@ def build_router() -> APIRouter:
     async def report_phases(reading: Reading, back: Back, response: Response, min_position: MinPosition = None) -> dict[str, Any]:
         fresh = await back.up_to(min_position)
         return _freshness(response, fresh, await back.read(back.report, reading))
-
-    @router.get("/livez", tags=["operations"], summary="Liveness: the process is up (never checks its dependencies)")
-    @router.get("/health", tags=["operations"], include_in_schema=False)
-    def livez() -> dict[str, str]:
-        return {"status": "ok"}
-
-    @router.get("/readyz", tags=["operations"],
-                summary="Readiness: the database, Temporal and the read models' lag (503 with Retry-After when one fails)")
-    async def readyz(back: Back) -> JSONResponse:
-        from app.api.health import readiness, readiness_body
-
-        status, body = readiness_body(await readiness(back))
-        headers = {"Retry-After": str(back.settings.retry_after_seconds)} if status == 503 else None
-        return JSONResponse(body, status_code=status, headers=headers)
 
     # One route per command, after the reads: a request is matched against the
     # routes in order, and the reads are the frequent requests.
