@@ -16,6 +16,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from activities.eventlog import open_event_store
+from app.api.context import RequestContext
 from app.api.guards import BodyTooLarge, Guards
 from app.api.metrics import MetricsMiddleware, RequestMetrics
 from app.api.openapi import operation_id
@@ -95,7 +96,8 @@ def create_app(
     app.state.settings = settings
     metrics = RequestMetrics(read_models=store.engines)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
-    app.add_middleware(Guards, max_body_bytes=settings.max_body_bytes)  # outermost: before anything reads the body
+    app.add_middleware(Guards, max_body_bytes=settings.max_body_bytes)  # before anything reads the body
+    app.add_middleware(RequestContext)  # outermost: its ids are on every line the request logs
     app.add_api_route("/metrics", metrics.endpoint, methods=["GET"], include_in_schema=False)
     app.include_router(build_operations_router())
     app.include_router(build_router())

@@ -21,6 +21,7 @@ from pydantic import ValidationError
 
 from activities import readmodels
 from app.api.readcache import CaseReads, DecodedCase
+from app.api.context import bind_case
 from app.cases import CaseClient, CommandRejected, parse_appeal_command, parse_command
 from domain.appeal import AppealState, appeal_id, fold_appeal
 from app.settings import Settings
@@ -258,6 +259,7 @@ class Backend:
         _refuse_actor_in_body(data)
         self.authorize(who, Action.OPEN_CASE, command_type="register_need")
         command = _parse({**data, "actor": {"id": who.person_id, "role": who.role.value}})
+        bind_case(command.case_id)
         if who.role is Role.CITIZEN and not _same_cpr(who.cpr, command.citizen.cpr):
             raise ApiError(403, "a citizen registers a need only for themselves", rule="access.denied", field="citizen.cpr")
         try:
