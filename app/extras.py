@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-import importlib.util
+import importlib
 
 
 class MissingExtra(RuntimeError):
@@ -19,5 +19,7 @@ class MissingExtra(RuntimeError):
 
 def require_module(module: str, extra: str, feature: str) -> None:
     """Raises ``MissingExtra`` unless ``module`` can be imported."""
-    if importlib.util.find_spec(module) is None:
-        raise MissingExtra(extra, feature)
+    try:
+        importlib.import_module(module)
+    except ImportError:
+        raise MissingExtra(extra, feature) from None
