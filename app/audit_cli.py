@@ -48,7 +48,7 @@ from eventlog.tree_heads import (
 )
 
 console = Console()
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)  # an error is one line
 
 audit_app = typer.Typer(help="Read, verify, export and erase: the audit log.", no_args_is_help=True)
 
