@@ -17,7 +17,9 @@ from activities.eventlog import open_event_store
 from app.api import create_app
 from app.devstack import DevServer
 from app.settings import Settings
+from app.temporal import connect
 from app.tokens import issue_token
+from worker import build_worker
 from tests import scenario
 from tests.eventlog.conftest import postgres_url  # noqa: F401
 
@@ -44,13 +46,18 @@ def settings(tmp_path) -> Settings:
     )  # fmt: skip
 
 
-@pytest_asyncio.fixture
-async def http(settings) -> AsyncIterator[httpx.AsyncClient]:
+@pytest.fixture
+def store(settings):
     store = open_event_store(settings.database_url)
+    yield store
+    store.dispose()
+
+
+@pytest_asyncio.fixture
+async def http(settings, store) -> AsyncIterator[httpx.AsyncClient]:
     app = create_app(settings, store=store)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://samskab.test") as client:
         yield client
-    store.dispose()
 
 
 async def test_livez_answers_without_looking_at_any_dependency(http):
@@ -60,17 +67,31 @@ async def test_livez_answers_without_looking_at_any_dependency(http):
         assert response.json() == {"status": "ok"}
 
 
-async def test_readyz_follows_temporal_and_a_command_while_it_is_down_is_a_503_within_2_s(http, settings):
+async def test_readyz_follows_temporal_and_a_command_while_it_is_down_is_a_503_within_2_s(http, settings, store):
     server = DevServer(settings)
     await server.start()
+    case_id = f"case-{uuid.uuid4().hex[:8]}"
     try:
         ready = await http.get("/readyz")
         assert ready.status_code == 200, ready.text
         assert {name: check["ok"] for name, check in ready.json()["checks"].items()} == {
             "database": True, "temporal": True, "projections": True,
         }  # fmt: skip
+        client = await connect(settings, server.address)
+        async with build_worker(client, settings, store):
+            assert (await http.post("/cases", headers=_headers(settings), json=_open_body(case_id))).status_code == 201
     finally:
         await server.stop()
+
+    # a command to the case that is there, while Temporal is down
+    started = time.monotonic()
+    refused = await http.post(f"/cases/{case_id}/commands", headers=_headers(settings), json={"type": "open_visitation"})
+    took = time.monotonic() - started
+    print(f"\nPOST /cases/{{id}}/commands with Temporal down: {refused.status_code} in {took:.2f} s")
+    assert refused.status_code == 503, refused.text
+    assert took < 2.0
+    assert refused.headers["Retry-After"] == str(settings.retry_after_seconds)
+    assert refused.json()["error"]["rule"] == "service.unavailable.temporal"
 
     started = time.monotonic()
     down = await http.get("/readyz")
