@@ -31,7 +31,8 @@ def data_files() -> list[str]:
     found = []
     for package in PACKAGES:
         for path in (ROOT / package).rglob("*"):
-            if path.is_file() and path.suffix not in (".py", ".pyc") and "__pycache__" not in path.parts:
+            if (path.is_file() and path.suffix not in (".py", ".pyc") and "__pycache__" not in path.parts
+                    and not path.name.startswith(".")):  # a build stamp such as dkfds/.copied  # fmt: skip
                 found.append(path.relative_to(ROOT).as_posix())
     return sorted(found)
 
@@ -64,7 +65,11 @@ def wheel(tmp_path_factory) -> Path:
 
 
 def test_the_wheel_holds_every_data_file_and_an_spdx_license(wheel: Path):
+    assert (ROOT / "app/pages/static/dkfds/css/dkfds.min.css").exists(), (
+        "the pages' design system is not in the tree: run 'make assets' before building the wheel"
+    )
     names = set(zipfile.ZipFile(wheel).namelist())
+    assert "app/pages/static/dkfds/css/dkfds.min.css" in names
     missing = [name for name in data_files() if name not in names]
     assert not missing, f"not in the wheel: {missing}"
     assert "domain/data/danish_first_names.txt" in names
