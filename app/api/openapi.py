@@ -92,3 +92,55 @@ LODGE_APPEAL_EXAMPLES = {
         "value": {"complaint": "Jeg er uenig i afgørelsen, fordi mine behov for støtte i hverdagen ikke er vurderet."},
     },
 }
+
+
+#: The example case of the examples.
+EXAMPLE_CASE = "K-2026-0001"
+
+#: Examples of the commands the demo's citizens never give (the others come from the demo).
+OTHER_COMMAND_EXAMPLES: dict[str, dict[str, Any]] = {
+    "revoke_consent": {"person_id": "vol-karim", "reason": "Borgeren ønsker ikke længere, at Karim ser sagen"},
+    "remind_invitation": {"person_id": "staff-lise"},
+    "change_team": {"person_id": "staff-lise", "reason": "Lise er flyttet til en anden afdeling"},
+    "record_check_in": {"number": 1},
+    "record_missed_processing_deadline": {"expected_by": "2026-03-02T12:00:00+01:00"},
+    "record_hearing_deadline_passed": {},
+    "reopen_decision": {"appeal_id": f"{EXAMPLE_CASE}-appeal-1", "reasons": "Klagen viser, at natlig hjælp ikke var vurderet"},
+    "assess_elder_act": {"covered": False, "reasons": "Borgeren er 34 år og har ikke aldersbetingede behov"},
+    "request_to_comment": {"answer_within_days": 14},
+    "submit_comment": {"comment": "Jeg vil gerne have, at min mor er med til møderne"},
+    "record_representative": {"person_id": "rep-maria", "name": "Maria Holm", "kind": "bisidder", "valid_from": "2026-01-05"},
+    "end_representation": {"number": 1, "reason": "Borgeren har tilbagekaldt fuldmagten"},
+    "assign_unit": {"unit": "unit-a", "reason": "Sagen hører til Team Øst"},
+    "request_file_access": {},
+    "answer_file_access": {"number": 1, "outcome": "granted"},
+}  # fmt: skip
+
+
+def command_examples(body_models: dict[str, type[BaseModel]]) -> dict[str, dict[str, Any]]:
+    """A request example for each command, by type: the first step of the demo's citizens
+    (``app.demo_citizens``, made-up people) that gives it, with the body's fields only, else
+    ``OTHER_COMMAND_EXAMPLES``; an example is kept only when the body model accepts it."""
+    from app.demo_citizens import THIS_CASE, demo_citizens
+
+    found: dict[str, tuple[str, dict[str, Any]]] = {}
+    for citizen in demo_citizens():
+        for step in citizen.steps:
+            name = step["type"]
+            if name in body_models and name not in found:
+                body = {k: (EXAMPLE_CASE if v == THIS_CASE else v) for k, v in step.items() if k in body_models[name].model_fields}
+                found[name] = (f"As in the demo ({citizen.name})", body)
+    for name, body in OTHER_COMMAND_EXAMPLES.items():
+        found.setdefault(name, ("An example", body))
+    if "propose_plan" in found and "adjust_plan" not in found:  # the demo's plan, adjusted
+        plan = found["propose_plan"][1].get("plan")
+        found["adjust_plan"] = ("The demo's plan, adjusted", {
+            "plan": plan, "reason": "Færre timer i opstarten", "proposed_by": "citizen"})  # fmt: skip
+    examples: dict[str, dict[str, Any]] = {}
+    for name, (summary, body) in found.items():
+        try:
+            body_models[name].model_validate(body)
+        except (KeyError, ValueError):
+            continue
+        examples[name] = {"example": {"summary": summary, "value": body}}
+    return examples

@@ -24,6 +24,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, create_model
 
 from app.api.listing import ListQuery
 from app.api.openapi import (
+    command_examples,
     ERROR_RESPONSES, GIVE_COMMAND_EXAMPLES, LODGE_APPEAL_EXAMPLES, OPEN_CASE_EXAMPLES, READINESS_RESPONSES,
 )  # fmt: skip
 from app.api.service import Backend, Reader, command_type_of
@@ -277,17 +278,19 @@ def build_router() -> APIRouter:
 
     # One route per command, after the reads: a request is matched against the
     # routes in order, and the reads are the frequent requests.
-    for command in command_classes():
+    routed = [c for c in command_classes() if command_type_of(c) not in SYSTEM_ONLY and c is not RegisterNeed]
+    models = {command_type_of(c): body_model(c) for c in routed}
+    examples = command_examples(models)
+    for command in routed:
         name = command_type_of(command)
-        if name in SYSTEM_ONLY or command is RegisterNeed:
-            continue
-        _add_command_route(router, command, name)
+        _add_command_route(router, command, name, models[name], examples.get(name))
 
     return router
 
 
-def _add_command_route(router: APIRouter, command: type, name: str) -> None:
-    model = body_model(command)
+def _add_command_route(router: APIRouter, command: type, name: str, model: type[BaseModel],
+                       examples: dict[str, Any] | None) -> None:  # fmt: skip
+    body = Annotated[model, Body(openapi_examples=examples)] if examples else model  # type: ignore[valid-type]
 
     async def handler(case_id: str, body, who: Subject, back: Backend, request_id: str | None = None) -> ActResult:
         data = body.model_dump(mode="json", exclude_unset=True)
@@ -297,7 +300,7 @@ def _add_command_route(router: APIRouter, command: type, name: str) -> None:
     handler.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
         [
             inspect.Parameter("case_id", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=str),
-            inspect.Parameter("body", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=model),
+            inspect.Parameter("body", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=body),
             inspect.Parameter("who", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Who),
             inspect.Parameter("back", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Back),
             inspect.Parameter("request_id", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=RequestId, default=None),

@@ -10,7 +10,7 @@ import pytest
 
 from app.api import create_app
 from app.api.openapi import ERROR_RESPONSES
-from app.api.routes import OpenCaseBody, command_classes
+from app.api.routes import OpenCaseBody, body_model, command_classes
 from app.cases import parse_command
 from app.settings import Settings
 
@@ -63,6 +63,23 @@ def test_operation_ids_are_short_unique_and_named_after_the_route(spec):
 
 def _examples(spec: dict, path: str) -> dict:
     return spec["paths"][path]["post"]["requestBody"]["content"]["application/json"]["examples"]
+
+
+def test_every_request_body_has_an_example_its_command_accepts(spec):
+    models = {command.model_fields["type"].default: body_model(command) for command in command_classes()}
+    with_body = 0
+    for path, method, operation in operations(spec):
+        if "requestBody" not in operation:
+            continue
+        with_body += 1
+        examples = operation["requestBody"]["content"]["application/json"].get("examples")
+        assert examples, f"{method.upper()} {path} has no request example"
+        if path.startswith("/cases/{case_id}/commands/"):
+            name = path.rsplit("/", 1)[-1]
+            for example in examples.values():
+                models[name].model_validate(example["value"])
+                parse_command({**example["value"], "type": name, "actor": {"id": "cw-anne", "role": "caseworker"}})
+    assert with_body > 40
 
 
 def test_the_request_examples_are_bodies_the_api_accepts(spec):
