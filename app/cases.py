@@ -11,6 +11,7 @@ import uuid
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+import structlog
 from pydantic import BaseModel, ValidationError
 from temporalio.client import (
     Client,
@@ -45,7 +46,7 @@ APPEAL_START_POLLS = 50
 SEARCH_ATTRIBUTES_FRESH = 300.0
 ANSWER_POLLS = 30
 
-
+log = structlog.get_logger(__name__)
 
 
 #: The years a date or moment in a command may fall in: a birth, a plan's target,
@@ -174,25 +175,40 @@ class CaseClient:
         except DomainError as error:
             raise CommandRejected(error.message, rule=error.rule, field=error.field) from None
         indexed = await self.indexed()
+        while True:
+            try:
+                await self._start(command, deadlines, indexed)
+            except WorkflowAlreadyStartedError:
+                raise CommandRejected(
+                    f"a case with id {command.case_id!r} already exists", rule="case.duplicate_id", field="case_id"
+                ) from None
+            except RPCError as error:
+                # A search attribute the namespace does not have (it could not be listed, or was
+                # removed since): open the case without any rather than not at all.
+                if not indexed or error.status is not RPCStatusCode.INVALID_ARGUMENT or "search attribute" not in error.message.lower():
+                    raise
+                log.warning("opening the case without search attributes; register them (see the worker's log)",
+                            case_id=command.case_id, reason=error.message)  # fmt: skip
+                indexed = frozenset()
+                self._indexed = (asyncio.get_running_loop().time(), indexed)
+                continue
+            return command.case_id
+
+    async def _start(self, command: RegisterNeed, deadlines: PhaseDeadlines | None, indexed: frozenset[str]) -> None:
         case_input = CaseInput(
             registration=command, deadlines=deadlines or self.deadlines, code_version=CURRENT_CODE,
             search_attributes=tuple(sorted(indexed)),
         )  # fmt: skip
         shown = [SearchAttributePair(CASE_PHASE, Phase.NEED.value), SearchAttributePair(MUNICIPALITY, self.settings.municipality)]
         signature = self.signer.sign("case.open", command.case_id, case_input, request_id=f"open/{command.case_id}")
-        try:
-            await self.client.start_workflow(
-                CaseWorkflow.run,
-                case_input.model_copy(update={"signature": signature}),
-                id=command.case_id,
-                task_queue=self.settings.task_queue,
-                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-                search_attributes=TypedSearchAttributes([pair for pair in shown if pair.key.name in indexed]),
-            )
-        except WorkflowAlreadyStartedError:
-            raise CommandRejected(
-                f"a case with id {command.case_id!r} already exists", rule="case.duplicate_id", field="case_id"
-            ) from None
+        await self.client.start_workflow(
+            CaseWorkflow.run,
+            case_input.model_copy(update={"signature": signature}),
+            id=command.case_id,
+            task_queue=self.settings.task_queue,
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            search_attributes=TypedSearchAttributes([pair for pair in shown if pair.key.name in indexed]),
+        )
         return command.case_id
 
     async def act(

@@ -3,19 +3,16 @@
 
 from __future__ import annotations
 
-from temporalio.api.enums.v1 import IndexedValueType
-from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest, ListSearchAttributesRequest
 import asyncio
 from datetime import timedelta
 from typing import Any
 
-from temporalio.client import Client
-from temporalio.service import RetryConfig
-from temporalio.envconfig import ClientConfigProfile
-from temporalio.service import TLSConfig
-from temporalio.service import RPCError, RPCStatusCode
-
 import structlog
+from temporalio.api.enums.v1 import IndexedValueType
+from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest, ListSearchAttributesRequest
+from temporalio.client import Client
+from temporalio.envconfig import ClientConfigProfile
+from temporalio.service import RetryConfig, RPCError, RPCStatusCode, TLSConfig
 
 from app.codec import data_converter
 from app.keys import codec_key

@@ -10,11 +10,13 @@ from datetime import datetime
 import structlog
 from temporalio.api.operatorservice.v1 import ListSearchAttributesRequest
 
+from activities.eventlog import open_event_store
 from app.cases import CaseClient, parse_command
 from app.devstack import DevServer
 from app.settings import Settings
 from app.temporal import connect, ensure_search_attributes
 from tests import scenario
+from worker import build_worker
 from workflows.search_attributes import (
     CASE_PHASE, CASE_SEARCH_ATTRIBUTES, CASEWORKER, MUNICIPALITY, NEXT_DEADLINE, TARGET_GROUP, dev_server_flags,
 )  # fmt: skip
@@ -100,3 +102,27 @@ async def test_the_worker_registers_the_search_attributes_once_and_says_how_when
             "temporal operator search-attribute create --namespace no-such-namespace --name NextDeadline --type Datetime"
         )
         assert set(warned) == {key.name for key in CASE_SEARCH_ATTRIBUTES}
+
+
+async def test_a_case_opens_on_a_namespace_without_its_search_attributes(tmp_path):
+    """As on a Temporal whose attributes could neither be listed nor registered: the start is
+    refused for CasePhase, and the case is opened without any, not refused."""
+    settings = Settings(data_dir=tmp_path, database_url=f"sqlite:///{tmp_path / 'eventlog.db'}", dev_server_port=DEV_PORT,
+                        dev_ui_port=UI_PORT, temporal_address="", task_queue="bare-namespace")  # fmt: skip
+    store = open_event_store(settings.database_url)
+    async with BareDevServer(settings) as server:
+        client = await connect(settings, server.address)
+        cases = CaseClient(client, settings)
+        cases._indexed = (asyncio.get_running_loop().time(), frozenset({CASE_PHASE.name}))  # a listing that failed
+        case_id = "K-BARE-1"
+        async with build_worker(client, settings, store):
+            with structlog.testing.capture_logs() as logs:
+                assert await cases.open_case(parse_command(scenario.register(case_id))) == case_id
+            await _until_registered(cases, case_id)
+            await cases.act(case_id, parse_command(scenario.full_lifecycle_after_registration()[0]))
+            assert (await cases.state(case_id)).phase.value == "visitation"
+            assert set((await _shown(client.get_workflow_handle(case_id))).values()) == {None}
+            await client.get_workflow_handle(case_id).terminate("test finished")
+        assert await cases.indexed() == frozenset()
+    store.dispose()
+    assert any("without search attributes" in entry["event"] for entry in logs)
