@@ -24,7 +24,7 @@ from app.startup_checks import StartupRefused, check as check_startup
 from workflows.issuers import trust
 from app.logging import configure_logging
 from app.settings import Settings, get_settings
-from app.temporal import connect, ensure_search_attributes
+from app.temporal import TemporalUnavailable, connect, ensure_search_attributes
 from eventlog.outbox import Outbox
 from projections.setup import build_projector, projector_running
 from workflows.appeal import AppealWorkflow
@@ -78,7 +78,10 @@ def build_worker(client: Client, settings: Settings, store, outbox: Outbox | Non
 
 async def run_worker(settings: Settings) -> None:
     check_startup(settings, "worker")  # outside development: no default or missing secret
-    client = await connect(settings)
+    try:
+        client = await connect(settings)
+    except RuntimeError as error:  # the SDK's "Failed client connect"
+        raise TemporalUnavailable(settings.effective_temporal_address, error) from None
     # Idempotent; where this worker may not register them it logs how to, and goes on.
     await ensure_search_attributes(client)
     store = open_event_store(settings.database_url)
@@ -109,7 +112,10 @@ def main() -> None:
         from app.api.metrics import enable_worker_metrics  # only when metrics are asked for
 
         enable_worker_metrics(settings.worker_metrics_address)
-    asyncio.run(run_worker(settings))
+    try:
+        asyncio.run(run_worker(settings))
+    except TemporalUnavailable as error:  # one line; the supervisor starts the worker again
+        raise SystemExit(f"error: {error}") from None
 
 
 if __name__ == "__main__":
