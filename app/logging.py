@@ -100,10 +100,21 @@ def temporal_core_logging(level: str = "WARN") -> Any:
     )
 
 
-def _forward_temporal_core_logs() -> None:
+_json_logs = False
+
+
+def forward_temporal_core_logs() -> None:
+    """In JSON mode, makes the SDK core's log go through the ``temporalio.core`` logger: sets the
+    process's default Temporal Runtime, unless one is set already (the worker's metrics make
+    their own Runtime, which then decides how the core logs). Called before a client connects."""
+    if not _json_logs:
+        return
     from temporalio.runtime import Runtime, TelemetryConfig
 
-    Runtime.set_default(Runtime(telemetry=TelemetryConfig(logging=temporal_core_logging())), error_if_already_set=False)
+    try:
+        Runtime.set_default(Runtime(telemetry=TelemetryConfig(logging=temporal_core_logging())), error_if_already_set=True)
+    except RuntimeError:
+        pass  # a Runtime is set already: it stays
 
 
 def configure_logging(fmt: str = "console", level: str = "INFO") -> None:
@@ -142,5 +153,5 @@ def configure_logging(fmt: str = "console", level: str = "INFO") -> None:
         logger = logging.getLogger(name)
         logger.handlers[:] = []
         logger.propagate = True
-    if fmt == "json":
-        _forward_temporal_core_logs()
+    global _json_logs
+    _json_logs = fmt == "json"

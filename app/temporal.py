@@ -16,6 +16,7 @@ from temporalio.service import RetryConfig, RPCError, RPCStatusCode, TLSConfig
 
 from app.codec import data_converter
 from app.keys import codec_key
+from app.logging import forward_temporal_core_logs
 from app.settings import Settings
 from workflows.search_attributes import CASE_SEARCH_ATTRIBUTES, create_command
 
@@ -73,6 +74,7 @@ async def connect(settings: Settings, address: str | None = None, *, bounded: bo
     does not answer, end after ``temporal_call_seconds`` with ``TemporalUnavailable`` or an
     ``RPCError`` of status UNAVAILABLE, instead of the SDK's 10 s of retries. A worker is
     unbounded: it waits for its server."""
+    forward_temporal_core_logs()  # in JSON mode, before the first client makes the default Runtime
     options = connect_options(settings, address)
     target = options.pop("target_host")
     converter = data_converter(codec_key(settings))

@@ -4,6 +4,7 @@ carry its request id (and the case id, for a case's route)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
@@ -84,3 +85,43 @@ def test_every_line_is_json_with_request_and_case_ids(tmp_path: Path):
     read_lines = [r for r in access if r.get("request_id") == generated]
     assert read_lines and read_lines[0]["case_id"] == "K-LOG-2"
     assert "010190-1234" not in (out + err).decode()
+
+
+#: Ports of this module's dev server for the worker's test.
+DEV_PORT, DEV_UI_PORT = 18143, 18144
+
+
+async def test_the_worker_s_lines_are_json_too(tmp_path: Path):
+    from app.devstack import DevServer
+
+    settings = Settings(data_dir=tmp_path / "temporal", dev_server_port=DEV_PORT, dev_ui_port=DEV_UI_PORT, temporal_address="")
+    env = {
+        **os.environ, "SAMSKAB_LOG_FORMAT": "json", "SAMSKAB_DATA_DIR": str(tmp_path),
+        "SAMSKAB_DATABASE_URL": f"sqlite:///{tmp_path / 'eventlog.db'}", "SAMSKAB_TEMPORAL_ADDRESS": "",
+        "SAMSKAB_DEV_SERVER_PORT": str(DEV_PORT), "SAMSKAB_WORKER_METRICS_ADDRESS": "",
+    }  # fmt: skip
+    output = tmp_path / "worker.log"
+    async with DevServer(settings):
+        with output.open("wb") as sink:
+            worker = subprocess.Popen([sys.executable, "-c", "import worker; worker.main()"], env=env, cwd=tmp_path,
+                                      stdout=sink, stderr=subprocess.STDOUT)  # fmt: skip
+            try:
+                deadline = time.monotonic() + 60
+                while b"worker running" not in output.read_bytes():
+                    assert worker.poll() is None and time.monotonic() < deadline, output.read_text()[-2000:]
+                    await asyncio.sleep(0.2)
+                await asyncio.sleep(1.0)
+            finally:
+                worker.send_signal(signal.SIGTERM)
+                worker.wait(timeout=30)
+    out, err = output.read_bytes(), b""
+    lines = [line for line in (out + err).decode().splitlines() if line.strip()]
+    records = []
+    for line in lines:
+        try:
+            records.append(json.loads(line))
+        except ValueError:
+            pytest.fail(f"not a JSON line: {line[:300]}")
+    events = [r.get("event", "") for r in records]
+    assert "worker running" in events and "registered search attributes" not in events  # the dev server had them
+    assert any(r.get("logger", "").startswith("temporalio") for r in records), events
