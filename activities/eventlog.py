@@ -13,11 +13,12 @@ from __future__ import annotations
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from activities.messages import AppendReceipt, AppendRequest, RecordedEvent
+from activities.messages import AppendReceipt, AppendRequest, ForumTextErasure, RecordedEvent, event_key_stream
 from domain.personal_data import SUBJECT_IDENTIFIER, personal_paths
 from activities.readmodels import ErasedRecord, to_domain_event
 from eventlog import ConcurrencyConflict, EventStore, IdempotencyMismatch, NewEvent, StoredEvent
-from eventlog.crypto import encrypt_fields
+from domain.forum import ForumEntry, holds_entry_text
+from eventlog.crypto import encrypt_fields, envelopes
 from eventlog.keystore import AlreadyErased, KeyStore
 from domain.messages import ISSUER_FIELD
 
@@ -77,13 +78,37 @@ class EventLogActivities:
         self._store = store
         self._keys = keys
 
+    @activity.defn(name="erase_forum_text")
+    def erase_forum_text(self, request: ForumTextErasure) -> int:
+        """Destroys the keys of the events that hold a forum entry's texts; how many it destroyed.
+
+        Each forum text is under its own event's key (``key_per_event``). A text under
+        a key that other texts share is refused, not erased with them all."""
+        entry, destroyed = ForumEntry(request.entry), 0
+        for stored in self._store.read_stream(request.stream_id):
+            if not holds_entry_text(entry, request.number, stored.event_type, stored.payload):
+                continue
+            own = self._keys.key_id_for_stream(event_key_stream(stored.event_id))
+            for key_id in sorted({str(envelope.get("kid")) for _, envelope in envelopes(stored.payload)}):
+                if key_id != own:
+                    raise ApplicationError(
+                        f"forum event {stored.position} keeps its text under key {key_id}, which other texts share: "
+                        "destroying it would erase them all", type="SharedKey", non_retryable=True)  # fmt: skip
+                try:
+                    self._keys.destroy(key_id, request.basis)
+                    destroyed += 1
+                except AlreadyErased:
+                    pass  # a retry after the key went: done
+        return destroyed
+
     @activity.defn(name="append_case_events")
     def append(self, request: AppendRequest) -> AppendReceipt:
         try:
             result = self._store.append(
                 request.case_id,
                 request.expected_version,
-                [to_new_event(recorded, self._keys, request.key_of or request.case_id) for recorded in request.events],
+                [to_new_event(recorded, self._keys, event_key_stream(recorded.event_id) if request.key_per_event
+                              else request.key_of or request.case_id) for recorded in request.events],  # fmt: skip
             )
         except (ConcurrencyConflict, IdempotencyMismatch) as error:
             held = self._what_the_log_holds(request) if request.reconcile else None

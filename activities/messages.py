@@ -50,6 +50,25 @@ class AppendRequest(BaseModel):
     #: not their own: an appeal's are its case's, so erasing the citizen erases
     #: the complaint too. None: the stream's own key.
     key_of: str | None = None
+    #: Each event's personal fields under a key of its own (``event_key_stream``), so one
+    #: text can be erased without the others: the forum's texts.
+    key_per_event: bool = False
+
+
+def event_key_stream(event_id: str) -> str:
+    """The key-store binding of an event that has a key of its own."""
+    return f"event-key-{event_id}"
+
+
+class ForumTextErasure(BaseModel):
+    """Destroy the keys of a forum entry's events (they hold its texts)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    stream_id: str
+    entry: str
+    number: int
+    basis: str
 
 
 class AppendReceipt(BaseModel):

@@ -49,6 +49,8 @@ def event_header(schema_version: int, occurred_at: datetime, actor_id: str, acto
 
 def readable_payload(stored: StoredEvent, keys: KeyStore) -> tuple[dict[str, Any], tuple[str, ...]]:
     """The payload in plaintext, with erased fields as the marker, and which fields were erased."""
+    if stored.may_be_encrypted is False:  # its stored text has no envelope: nothing to walk or decrypt
+        return stored.payload, ()
     return decrypt_fields(stored.payload, stored.event_id, keys.lookup, ERASED_MARKER)
 
 

@@ -15,6 +15,7 @@ import structlog
 from pydantic import BaseModel, ValidationError
 from temporalio.client import (
     Client,
+    WorkflowFailureError,
     WorkflowUpdateFailedError,
     WorkflowUpdateRPCTimeoutOrCancelledError,
     WorkflowUpdateStage,
@@ -25,9 +26,9 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from app.errors import CommandRejected
 from app.settings import Settings
-from domain.appeal import AppealState, appeal_command_adapter, appeal_id
+from domain.appeal import AppealState, LodgeAppeal, RegisterAppeal, appeal_command_adapter, appeal_id
 from workflows.appeal import AppealWorkflow
-from workflows.appeal_messages import AppealActRequest, AppealActResult
+from workflows.appeal_messages import AppealActRequest, AppealActResult, AppealInput, AppealOutcome
 from domain.case import CaseState, command_adapter, decide, initial_state
 from domain.deadlines import PhaseDeadlines
 from domain.errors import DomainError
@@ -104,12 +105,17 @@ def parse_command(data: dict[str, Any]):
 
 
 def parse_appeal_command(data: dict[str, Any]):
-    """An appeal command (lodge_appeal, reconsider) from JSON-like data."""
+    """An appeal command (lodge, register, reconsider, withdraw, Ankestyrelsen's outcome) from JSON-like data."""
     try:
-        return appeal_command_adapter.validate_python(data)
+        command = appeal_command_adapter.validate_python(data)
     except ValidationError as error:
-        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'command'}: {e['msg']}" for e in error.errors())
-        raise CommandRejected(problems, rule="input.invalid") from None
+        tag = data.get("type") if isinstance(data, dict) else None
+        locs = [[str(p) for p in e["loc"]] for e in error.errors()]
+        names = [".".join(loc[1:] if loc and loc[0] == tag else loc) for loc in locs]
+        problems = "; ".join(f"{name or 'command'}: {e['msg']}" for name, e in zip(names, error.errors()))
+        raise CommandRejected(problems, rule="input.invalid", field=(names[0] or None) if names else None) from None
+    check_moments(command)
+    return command
 
 
 def rejected_from(error: WorkflowUpdateFailedError) -> CommandRejected:
@@ -268,12 +274,17 @@ class CaseClient:
         update_id = str(uuid.uuid4())
         request = AppealActRequest(command=command)
         request = request.model_copy(update={"signature": self.signer.sign("appeal.act", target, request, update_id)})
+        resumed = False
         for attempt in range(APPEAL_START_POLLS):
             try:
                 return await handle.execute_update(AppealWorkflow.act, request, id=update_id)
             except WorkflowUpdateFailedError as error:
                 raise rejected_from(error) from None
             except RPCError as error:
+                if error.status is RPCStatusCode.NOT_FOUND and not resumed and await self._ended(target):
+                    await self._resume_appeal(target, command)
+                    resumed = True
+                    continue
                 if error.status is not RPCStatusCode.NOT_FOUND or attempt == APPEAL_START_POLLS - 1:
                     raise CommandRejected(
                         f"decision {decision_number} of case {case_id} has no appeal to act on",
@@ -282,6 +293,51 @@ class CaseClient:
                     ) from None
                 await asyncio.sleep(0.1)
         raise AssertionError("unreachable")
+
+    async def _ended(self, target: str) -> bool:
+        """Whether the appeal's workflow has run and ended (not: not started yet)."""
+        try:
+            description = await self.client.get_workflow_handle(target).describe()
+        except RPCError:
+            return False
+        return description.close_time is not None
+
+    async def _resume_appeal(self, target: str, command) -> None:
+        """An appeal whose window closed unused has ended its workflow; a late appeal
+        is still received (Rsl § 67 sets no outer limit), so the appeal is started
+        again with the input it had: the new run finds the appeal in the event log.
+        Any other command to an ended appeal is refused, naming how it ended."""
+        handle = self.client.get_workflow_handle_for(AppealWorkflow.run, target)
+        try:
+            ended: AppealOutcome = await handle.result(follow_runs=False)
+        except WorkflowFailureError:
+            status = (await handle.describe()).status
+            raise CommandRejected(
+                f"this appeal's workflow ended without an outcome ({status.name.lower() if status else 'unknown'}); "
+                "tell the system's operator",
+                rule="appeal.ended",
+                kind="DomainError",
+            ) from None
+        if not isinstance(command, (LodgeAppeal, RegisterAppeal)) or ended.kind.value != "window_closed_unused":
+            raise CommandRejected(
+                f"this appeal has ended ({ended.status.value}); '{command.type}' can no longer be given",
+                rule="appeal.ended",
+                kind="DomainError",
+            )
+        history = await handle.fetch_history()
+        started = history.events[0].workflow_execution_started_event_attributes
+        [first] = await self.client.data_converter.decode(started.input.payloads, [AppealInput])
+        try:
+            await self.client.start_workflow(
+                AppealWorkflow.run,
+                # a new run runs today's code: its appends reconcile with the log it resumes from
+                first.model_copy(update={"resume": True, "code_version": CURRENT_CODE}),
+                id=target,
+                task_queue=started.task_queue.name,
+                id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
+            )
+        except WorkflowAlreadyStartedError:
+            pass  # another caller resumed it first
 
     async def appeal_state(self, case_id: str, decision_number: int = 1) -> AppealState:
         handle = self.client.get_workflow_handle_for(AppealWorkflow.run, appeal_id(case_id, decision_number))

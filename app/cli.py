@@ -24,6 +24,7 @@ from activities.eventlog import open_event_store
 from app.keys import open_key_store
 from app.audit_cli import PurposeOption, audit_app
 from app.forum_cli import forum_app
+from app.appeal_cli import appeal_app
 from app.projections_cli import projections_app
 from app.report_cli import report_command
 from app.kl_gateway_cli import kl_gateway_command
@@ -48,6 +49,7 @@ app.add_typer(keys_app, name="keys")
 app.add_typer(case_app, name="case")
 app.add_typer(audit_app, name="audit")
 app.add_typer(forum_app, name="forum")
+app.add_typer(appeal_app, name="appeal")
 report_app = typer.Typer(help="Reports from the event log.")
 report_app.callback(invoke_without_command=True)(report_command)
 report_app.command("kl-gateway")(kl_gateway_command)

@@ -35,7 +35,6 @@ DEMO_VISITATION_DEADLINE = timedelta(seconds=2)
 # Appeal windows (Rsl §§ 66-67) short enough for an appeal to reach Ankestyrelsen in seconds.
 DEMO_APPEAL_WINDOWS = {
     "appeal_window": timedelta(seconds=2),
-    "late_appeals_open": timedelta(seconds=2),
     "reconsideration": timedelta(seconds=10),
 }
 # Mikkel's BPA application: a published processing deadline (Rsl § 3, stk. 2) the demo sees pass.

@@ -126,6 +126,23 @@ def forum_decide(
     console.print(f"Proposal {proposal} {decision}.")
 
 
+@forum_app.command("erase")
+def forum_erase(
+    target_group: TargetGroup,
+    entry: Annotated[str, typer.Argument(help="observation, meeting (its minutes and the proposals written in it) or proposal")],
+    number: Annotated[int, typer.Argument(help="Its number in the forum")],
+    basis: Annotated[str, typer.Option("--basis", help="The legal basis, e.g. 'GDPR art. 17(1)(d)'")],
+    as_: AsOption = None,
+    token: TokenOption = None,
+    local_admin: LocalAdminOption = False,
+) -> None:
+    """Erase a forum text that names a person after all: its key is destroyed, the erasure recorded."""
+    actor = authenticate(token, as_, local_admin, get_settings(), example="administrator:ole").actor
+    data = {"type": "erase_forum_text", "actor": actor, "entry": entry, "number": number, "basis": basis}
+    _run(lambda f: f.act(_code(target_group), data))
+    console.print(f"The text of {entry} {number} is erased (basis: {basis}).")
+
+
 @forum_app.command("show")
 def forum_show(target_group: TargetGroup) -> None:
     """The forum's observations and proposals."""

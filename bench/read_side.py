@@ -29,6 +29,7 @@ from pathlib import Path
 from bench import biglog
 from bench.backends import sqlite_database
 from bench.common import Result, percentile
+from eventlog.access_log import READS_PER_PAGE as DEFAULT_ACCESS_PAGE
 
 EVENTS_PER_CASE = 17
 #: Reads in the access log for the per-case access-log measure: one in ten a list view of 50 cases.
@@ -114,7 +115,12 @@ def _measure(db, requests: int, access_rows: int) -> dict:
         _fill_access_log(store, streams, access_rows)
         log = AccessLog(store.engines)
         rng = random.Random(4)
-        figures["access_p99"] = _p99(lambda: log.for_case(rng.choice(streams)), max(100, requests // 5))
+        if db.kind != "sqlite":  # what autovacuum does for an append-only table: the visibility map, fresh statistics
+            with engines.write.connect() as conn:
+                conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("VACUUM ANALYZE")
+        # The page the API serves (GET /cases/{id}/access-log: the newest reads, 100 by default).
+        figures["access_p99"] = _p99(lambda: log.for_case(rng.choice(streams), limit=DEFAULT_ACCESS_PAGE),
+                                     max(100, requests // 5))  # fmt: skip
         figures["access_rows"] = access_rows
 
         def raw_access():
@@ -188,7 +194,8 @@ def run(kinds: list[str], small_cases: int, large_cases: int, requests: int, acc
                               round(large["raw_access_p99"], 2), "ms raw rows of the case",
                               ratio=round(large["raw_access_p99"] / max(large["access_p99"], 1e-9), 2),
                               target="p99 <= 20 ms", met=large["access_p99"] <= 20,
-                              notes=f"{large['access_rows']:,} reads, one in {LIST_SHARE} a list view of {LIST_SIZE} cases"))  # fmt: skip
+                              notes=f"the newest {DEFAULT_ACCESS_PAGE} of the case's reads among {large['access_rows']:,}, "
+                                    f"one in {LIST_SHARE} a list view of {LIST_SIZE} cases"))  # fmt: skip
     for route in ("/cases", "/reports/phases"):
         if small_cases in http and large_cases in http:
             s, big = http[small_cases][route], http[large_cases][route]

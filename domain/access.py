@@ -100,7 +100,11 @@ COMMANDS_BY_ROLE: dict[Role, frozenset[str]] = {
 #: Commands the workflow gives itself when a timer fires; no caller may give them.
 SYSTEM_COMMANDS = SYSTEM_COMMAND_TYPES
 #: The citizen's own say: nobody gives these on the citizen's behalf.
-CITIZEN_ONLY_COMMANDS = frozenset({"approve_team", "answer_plan", "give_consent", "revoke_consent"})
+CITIZEN_ONLY_COMMANDS = frozenset({"approve_team", "answer_plan", "give_consent", "revoke_consent",
+                                   # the citizen's own appeal (Rsl § 67); a caseworker registers one received by
+                                   # phone or letter ('register_appeal', a case officer's command like 'reconsider',
+                                   # 'record_appeal_outcome' and a withdrawal on the citizen's word)
+                                   "lodge_appeal"})
 
 #: Which category of the citizen's information each event shows. An event not
 #: named here shows the case's process, which outsiders never see.

@@ -10,8 +10,10 @@ a first name followed by a capitalised word, a name given after words such as
 "hedder" or "navn", a title with a surname in any case ("hr. holm"), or a
 street address ("vej 7", "Møllegade 12").
 
-This is screening, not a proof of anonymity: a caseworker still reads what
-is brought to the forum, and its texts are erasable (under the forum's key).
+This is screening, not a proof of anonymity (a first name written in lower
+case, or an unusual name, gets through): a caseworker still reads what is
+brought to the forum, and each text is erasable on its own (every forum event
+is under a key of its own; ``samskab forum erase``).
 """
 
 from __future__ import annotations

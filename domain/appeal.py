@@ -1,12 +1,22 @@
 """The appeal of a decision: klage, genvurdering, Ankestyrelsen.
 
 Retssikkerhedslovens § 67: the citizen appeals within 4 weeks of receiving the
-decision, to the municipality. § 66: the municipality reconsiders the
-decision (genvurdering) within 4 weeks; if it upholds it, the appeal with the
-case's documents goes on to Ankestyrelsen; if it changes it, a new decision
-follows (in the case). An appeal that comes after the window is recorded and
-flagged as late, never dropped: whether the lateness is excused is for the
-reconsideration and for Ankestyrelsen to decide.
+decision, to the municipality; the window is counted from the letter's receipt
+to the end of the day, and moved to the next working day past a weekend or
+public holiday (``domain.appeal_window``). § 66: the municipality reconsiders
+the decision (genvurdering) within 4 weeks; if it upholds it, the appeal with
+the case's documents goes on to Ankestyrelsen; if it changes it, a new decision
+follows (in the case). Ankestyrelsen's decision (upheld, changed, sent back,
+dismissed) is recorded from its letter; a changed or sent-back decision asks
+the case for a new one.
+
+An appeal that comes after the window is recorded, flagged as late with the
+citizen's reason, and forwarded, never refused: the law sets no outer limit,
+and whether lateness is excused ("særlige grunde") is for the reconsideration
+and for Ankestyrelsen to decide. An appeal comes from the citizen (lodged), or
+is registered by a caseworker when it came by phone or letter: then the day it
+was received counts for timeliness. The citizen may withdraw it until it is
+decided.
 
 Each decision gets its own appeal, a decider of its own (its own stream in
 the event log), run by its own workflow with the windows as timers. The
@@ -17,12 +27,13 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Iterable
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Annotated, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
+from domain.appeal_window import DANISH_TIME, appeal_window_ends, last_day_of
 from domain.errors import DomainError, require
 from domain.legal import RSL_66, RSL_67
 from domain.messages import Command, Event, Role
@@ -54,12 +65,84 @@ class OpenAppealWindow(Command):
     outcome: str
     decided_at: datetime
     window: timedelta
+    #: When the decision letter was available to the citizen (Digital Post); None
+    #: when not known yet: the window runs from the decision until it is recorded.
+    letter_available_at: datetime | None = None
+
+
+class RecordLetterReceipt(Command):
+    """The decision letter's availability time in Digital Post, from the delivery
+    receipt: the appeal window is counted from it (Rsl § 67)."""
+
+    title = "Record decision letter receipt"
+    issued_by_system = True
+    type: Literal["record_letter_receipt"] = "record_letter_receipt"
+    available_at: datetime
 
 
 class LodgeAppeal(Command):
     title = "Lodge appeal"
     type: Literal["lodge_appeal"] = "lodge_appeal"
     complaint: str = Field(min_length=3, max_length=8000, description="The citizen's complaint, kept verbatim")
+    late_reason: str | None = Field(
+        default=None, max_length=4000, description="Why the appeal comes after the window, if it does; told to Ankestyrelsen"
+    )
+
+
+class AppealChannel(StrEnum):
+    """How an appeal reached the municipality."""
+
+    DIGITAL = "digital"  # lodged by the citizen through the self-service
+    PHONE = "phone"
+    LETTER = "letter"
+    IN_PERSON = "in_person"
+    EMAIL = "email"
+
+
+class RegisterAppeal(Command):
+    """A caseworker registers an appeal the citizen made by phone, letter, e-mail or
+    in person; the day it was received counts for timeliness (Rsl § 67)."""
+
+    title = "Register appeal"
+    type: Literal["register_appeal"] = "register_appeal"
+    channel: Literal[AppealChannel.PHONE, AppealChannel.LETTER, AppealChannel.IN_PERSON, AppealChannel.EMAIL]
+    received_on: date = Field(description="The day the municipality received the appeal (Danish date)")
+    complaint: str = Field(min_length=3, max_length=8000, description="The complaint as the citizen gave it")
+    late_reason: str | None = Field(default=None, max_length=4000, description="Why the appeal came after the window, if it did")
+
+
+class WithdrawAppeal(Command):
+    """The citizen withdraws the appeal, or a caseworker records the citizen's word that they do."""
+
+    title = "Withdraw appeal"
+    type: Literal["withdraw_appeal"] = "withdraw_appeal"
+    channel: AppealChannel | None = Field(
+        default=None, description="How the citizen said so, when a caseworker records it (phone, letter, e-mail, in person)"
+    )
+    note: str | None = Field(default=None, max_length=4000)
+
+
+class AnkestyrelsenOutcome(StrEnum):
+    """What Ankestyrelsen decides on an appeal."""
+
+    UPHELD = "upheld"  # stadfæstet
+    CHANGED = "changed"  # ændret
+    SENT_BACK = "sent_back"  # hjemvist: the municipality decides again
+    DISMISSED = "dismissed"  # afvist
+
+    @property
+    def asks_for_new_decision(self) -> bool:
+        return self in (AnkestyrelsenOutcome.CHANGED, AnkestyrelsenOutcome.SENT_BACK)
+
+
+class RecordAppealOutcome(Command):
+    """A caseworker records Ankestyrelsen's decision from its letter."""
+
+    title = "Record Ankestyrelsen's decision"
+    type: Literal["record_appeal_outcome"] = "record_appeal_outcome"
+    outcome: AnkestyrelsenOutcome
+    decided_on: date = Field(description="The date of Ankestyrelsen's decision")
+    reasons: str = Field(min_length=1, max_length=8000, description="Ankestyrelsen's reasons, in short")
 
 
 class CloseAppealWindow(Command):
@@ -87,9 +170,39 @@ class RecordReconsiderationOverdue(Command):
 
 
 AppealCommand = Annotated[
-    Union[OpenAppealWindow, LodgeAppeal, CloseAppealWindow, Reconsider, RecordReconsiderationOverdue],
+    Union[
+        OpenAppealWindow,
+        RecordLetterReceipt,
+        LodgeAppeal,
+        RegisterAppeal,
+        CloseAppealWindow,
+        Reconsider,
+        RecordReconsiderationOverdue,
+        WithdrawAppeal,
+        RecordAppealOutcome,
+    ],
     Field(discriminator="type"),
 ]
+
+class AppealStatus(StrEnum):
+    NOT_OPEN = "not_open"
+    WINDOW_OPEN = "window_open"
+    WINDOW_CLOSED = "window_closed"  # no appeal in time; a late one is still received
+    AWAITING_RECONSIDERATION = "awaiting_reconsideration"
+    SENT_TO_ANKESTYRELSEN = "sent_to_ankestyrelsen"  # awaiting Ankestyrelsen's decision
+    DECISION_CHANGED = "decision_changed"  # changed on reconsideration
+    DECIDED_BY_ANKESTYRELSEN = "decided_by_ankestyrelsen"
+    WITHDRAWN = "withdrawn"
+
+    @property
+    def settled(self) -> bool:
+        """Nothing more can happen to the appeal."""
+        return self in (AppealStatus.DECISION_CHANGED, AppealStatus.DECIDED_BY_ANKESTYRELSEN, AppealStatus.WITHDRAWN)
+
+    @property
+    def withdrawable(self) -> bool:
+        return self in (AppealStatus.AWAITING_RECONSIDERATION, AppealStatus.SENT_TO_ANKESTYRELSEN)
+
 
 # -- events -----------------------------------------------------------------
 
@@ -101,17 +214,34 @@ class AppealWindowOpened(Event):
     outcome: str
     decided_at: datetime
     window_ends_at: datetime
+    letter_available_at: datetime | None = None
+
+    def legal_basis(self) -> str | None:
+        return "Retssikkerhedsloven § 67"
+
+
+class DecisionLetterReceived(Event):
+    """The letter's receipt was recorded; the window is counted from it."""
+
+    type: Literal["decision_letter_received"] = "decision_letter_received"
+    available_at: datetime
+    window_ends_at: datetime
 
     def legal_basis(self) -> str | None:
         return "Retssikkerhedsloven § 67"
 
 
 class AppealLodged(Event):
+    """An appeal received: lodged by the citizen, or registered by a caseworker (``channel``)."""
+
     type: Literal["appeal_lodged"] = "appeal_lodged"
     complaint: Annotated[str, Personal]
     late: bool
     late_by: timedelta | None = None
     reconsideration_due_at: datetime
+    channel: AppealChannel = AppealChannel.DIGITAL
+    received_on: date | None = None
+    late_reason: Annotated[str | None, Personal] = None
 
     def legal_basis(self) -> str | None:
         return "Retssikkerhedsloven § 67"
@@ -146,19 +276,40 @@ class AppealSentToAnkestyrelsen(Event):
     complaint: Annotated[str, Personal]
     reconsideration_reasons: Annotated[str, Personal]
     late: bool
+    late_reason: Annotated[str | None, Personal] = None
 
     def legal_basis(self) -> str | None:
         return "Retssikkerhedsloven § 66"
 
 
+class AppealWithdrawn(Event):
+    type: Literal["appeal_withdrawn"] = "appeal_withdrawn"
+    withdrawn_while: AppealStatus  # at the municipality (reconsideration) or at Ankestyrelsen
+    channel: AppealChannel | None = None
+    note: Annotated[str | None, Personal] = None
+
+
+class AppealDecidedByAnkestyrelsen(Event):
+    type: Literal["appeal_decided_by_ankestyrelsen"] = "appeal_decided_by_ankestyrelsen"
+    outcome: AnkestyrelsenOutcome
+    decided_on: date
+    reasons: Annotated[str, Personal]
+
+    def legal_basis(self) -> str | None:
+        return "Retssikkerhedsloven § 60 (Ankestyrelsen)"
+
+
 AppealEvent = Annotated[
     Union[
         AppealWindowOpened,
+        DecisionLetterReceived,
         AppealLodged,
         AppealWindowClosed,
         DecisionReconsidered,
         ReconsiderationOverdue,
         AppealSentToAnkestyrelsen,
+        AppealWithdrawn,
+        AppealDecidedByAnkestyrelsen,
     ],
     Field(discriminator="type"),
 ]
@@ -169,17 +320,26 @@ appeal_event_adapter: TypeAdapter[AppealEvent] = TypeAdapter(AppealEvent)
 # -- state ------------------------------------------------------------------
 
 
-class AppealStatus(StrEnum):
-    NOT_OPEN = "not_open"
-    WINDOW_OPEN = "window_open"
-    WINDOW_CLOSED = "window_closed"  # no appeal in time; a late one is still received
-    AWAITING_RECONSIDERATION = "awaiting_reconsideration"
-    SENT_TO_ANKESTYRELSEN = "sent_to_ankestyrelsen"
-    DECISION_CHANGED = "decision_changed"
+class AppealOutcomeKind(StrEnum):
+    """How an appeal ended, as the case is told (the ``appeal_outcome`` signal)."""
+
+    RECONSIDERATION_CHANGED = "reconsideration_changed"
+    ANKESTYRELSEN_UPHELD = "ankestyrelsen_upheld"
+    ANKESTYRELSEN_CHANGED = "ankestyrelsen_changed"
+    ANKESTYRELSEN_SENT_BACK = "ankestyrelsen_sent_back"
+    ANKESTYRELSEN_DISMISSED = "ankestyrelsen_dismissed"
+    WITHDRAWN = "withdrawn"
+    WINDOW_CLOSED_UNUSED = "window_closed_unused"
 
     @property
-    def settled(self) -> bool:
-        return self in (AppealStatus.SENT_TO_ANKESTYRELSEN, AppealStatus.DECISION_CHANGED)
+    def asks_for_new_decision(self) -> bool:
+        """The case must make a new decision: changed on reconsideration (Rsl § 66), or
+        changed or sent back (hjemvist) by Ankestyrelsen."""
+        return self in (
+            AppealOutcomeKind.RECONSIDERATION_CHANGED,
+            AppealOutcomeKind.ANKESTYRELSEN_CHANGED,
+            AppealOutcomeKind.ANKESTYRELSEN_SENT_BACK,
+        )
 
 
 class AppealState(BaseModel):
@@ -190,13 +350,38 @@ class AppealState(BaseModel):
     case_id: str | None = None
     decision_number: int = 0
     decided_at: datetime | None = None
+    letter_available_at: datetime | None = None
     window_ends_at: datetime | None = None
     complaint: str | None = None
     late: bool = False
+    late_reason: str | None = None
+    channel: AppealChannel | None = None
+    received_on: date | None = None
     lodged_at: datetime | None = None
     reconsideration_due_at: datetime | None = None
     reconsideration_overdue: bool = False
     reconsideration: DecisionReconsidered | None = None
+    forwarded_at: datetime | None = None
+    withdrawal: AppealWithdrawn | None = None
+    ankestyrelsen: AppealDecidedByAnkestyrelsen | None = None
+
+    @property
+    def last_day(self) -> date | None:
+        """The last day (Danish date) an appeal is in time."""
+        return last_day_of(self.window_ends_at) if self.window_ends_at is not None else None
+
+    @property
+    def outcome_kind(self) -> AppealOutcomeKind | None:
+        """How the appeal ended, or None while something can still happen."""
+        if self.status is AppealStatus.DECISION_CHANGED:
+            return AppealOutcomeKind.RECONSIDERATION_CHANGED
+        if self.status is AppealStatus.DECIDED_BY_ANKESTYRELSEN and self.ankestyrelsen is not None:
+            return AppealOutcomeKind(f"ankestyrelsen_{self.ankestyrelsen.outcome.value}")
+        if self.status is AppealStatus.WITHDRAWN:
+            return AppealOutcomeKind.WITHDRAWN
+        if self.status is AppealStatus.WINDOW_CLOSED:
+            return AppealOutcomeKind.WINDOW_CLOSED_UNUSED
+        return None
 
 
 def initial_appeal_state() -> AppealState:
@@ -206,10 +391,26 @@ def initial_appeal_state() -> AppealState:
 # -- decide -----------------------------------------------------------------
 
 RECONSIDERATION_PERIOD = timedelta(weeks=4)
+#: Who appeals: the citizen, or their partsrepræsentant within the fuldmagt (FVL § 8); a
+#: relative who acts for the citizen does so as a representative. (``domain.access`` agrees.)
+APPELLANTS = (Role.CITIZEN, Role.REPRESENTATIVE)
+#: Who acts for the municipality: registers an appeal, reconsiders, records Ankestyrelsen's decision.
+CASE_OFFICERS = (Role.CASEWORKER, Role.TEAM_LEAD)
+
+
+def _danish_date(moment: datetime) -> date:
+    return moment.astimezone(DANISH_TIME).date()
+
+
+def _window_from(received_at: datetime, window: timedelta) -> datetime:
+    return appeal_window_ends(received_at, window)
 
 
 def _open(state: AppealState, c: OpenAppealWindow) -> list[Event]:
     require(state.status is AppealStatus.NOT_OPEN, "the appeal window is already open", rule="appeal.already_open")
+    received = c.letter_available_at or c.decided_at
+    require(received >= c.decided_at, "the letter cannot be received before the decision", rule="appeal.receipt_before_decision",
+            field="letter_available_at")  # fmt: skip
     return [
         AppealWindowOpened(
             occurred_at=c.at,
@@ -218,24 +419,51 @@ def _open(state: AppealState, c: OpenAppealWindow) -> list[Event]:
             decision_number=c.decision_number,
             outcome=c.outcome,
             decided_at=c.decided_at,
-            window_ends_at=c.decided_at + c.window,
+            window_ends_at=_window_from(received, c.window),
+            letter_available_at=c.letter_available_at,
         )
     ]
 
 
-def lodge(state: AppealState, c: LodgeAppeal, reconsideration: timedelta = RECONSIDERATION_PERIOD) -> list[Event]:
+def _record_receipt(state: AppealState, c: RecordLetterReceipt, window: timedelta) -> list[Event]:
     require(
-        c.actor.role in (Role.CITIZEN, Role.RELATIVE),
-        f"an appeal is lodged by the citizen or a relative on their behalf; you act as {c.actor.role.value}",
+        state.status in (AppealStatus.WINDOW_OPEN, AppealStatus.AWAITING_RECONSIDERATION),
+        f"the letter's receipt counts only while the window or the reconsideration runs; the appeal is {state.status.value}",
+        rule="appeal.receipt_too_late",
+    )
+    require(state.letter_available_at is None, "the letter's receipt is already recorded", rule="appeal.receipt_recorded")
+    require(c.available_at >= state.decided_at, "the letter cannot be received before the decision was made",
+            rule="appeal.receipt_before_decision", field="available_at")  # fmt: skip
+    require(c.available_at <= c.at, "the letter's receipt cannot be in the future", rule="appeal.receipt_in_future", field="available_at")
+    return [
+        DecisionLetterReceived(
+            occurred_at=c.at, actor=c.actor, available_at=c.available_at, window_ends_at=_window_from(c.available_at, window)
+        )
+    ]
+
+
+def _can_receive(state: AppealState) -> None:
+    require(
+        state.status in (AppealStatus.WINDOW_OPEN, AppealStatus.WINDOW_CLOSED),
+        f"this decision's appeal is {state.status.value}; an appeal is received only once"
+        if state.status is not AppealStatus.NOT_OPEN
+        else "there is no decision to appeal yet",
+        rule="appeal.already_lodged" if state.status is not AppealStatus.NOT_OPEN else "appeal.not_open",
+    )
+
+
+def lodge(state: AppealState, c: LodgeAppeal, reconsideration: timedelta = RECONSIDERATION_PERIOD) -> list[Event]:
+    """The citizen's own appeal: in time if received before the window closes (Rsl § 67);
+    a late one is received all the same, with the citizen's reason."""
+    require(
+        c.actor.role in APPELLANTS,
+        f"an appeal is lodged by the citizen or their representative; you act as {c.actor.role.value}"
+        " (a caseworker registers an appeal received by phone or letter with 'register_appeal')",
         rule="appeal.role_not_allowed",
         field="actor.role",
     )
-    require(
-        state.status in (AppealStatus.WINDOW_OPEN, AppealStatus.WINDOW_CLOSED),
-        "this decision is already appealed" if state.status is not AppealStatus.NOT_OPEN else "there is no decision to appeal yet",
-        rule="appeal.already_lodged" if state.status is not AppealStatus.NOT_OPEN else "appeal.not_open",
-    )
-    late_by = c.at - state.window_ends_at if c.at > state.window_ends_at else None
+    _can_receive(state)
+    late_by = c.at - state.window_ends_at if c.at >= state.window_ends_at else None
     return [
         AppealLodged(
             occurred_at=c.at,
@@ -244,6 +472,43 @@ def lodge(state: AppealState, c: LodgeAppeal, reconsideration: timedelta = RECON
             late=late_by is not None,
             late_by=late_by,
             reconsideration_due_at=c.at + reconsideration,
+            channel=AppealChannel.DIGITAL,
+            received_on=_danish_date(c.at),
+            late_reason=(c.late_reason or "").strip() or None if late_by is not None else None,
+        )
+    ]
+
+
+def _register(state: AppealState, c: RegisterAppeal, reconsideration: timedelta) -> list[Event]:
+    """An appeal received by phone, letter, e-mail or in person, registered by a
+    caseworker; the day it was received decides whether it was in time (Rsl § 67)."""
+    require(
+        c.actor.role in CASE_OFFICERS,
+        f"a caseworker or team lead registers an appeal received by phone or letter; you act as {c.actor.role.value}",
+        rule="appeal.role_not_allowed",
+        field="actor.role",
+    )
+    _can_receive(state)
+    today = _danish_date(c.at)
+    require(c.received_on <= today, f"the appeal cannot be received after today ({today.isoformat()})",
+            rule="appeal.received_in_future", field="received_on")  # fmt: skip
+    decided_on = _danish_date(state.decided_at)
+    require(c.received_on >= decided_on, f"an appeal cannot be received before the decision ({decided_on.isoformat()})",
+            rule="appeal.received_before_decision", field="received_on")  # fmt: skip
+    last_day = state.last_day
+    days_late = (c.received_on - last_day).days
+    late = days_late > 0
+    return [
+        AppealLodged(
+            occurred_at=c.at,
+            actor=c.actor,
+            complaint=c.complaint,
+            late=late,
+            late_by=timedelta(days=days_late) if late else None,
+            reconsideration_due_at=c.at + reconsideration,
+            channel=c.channel,
+            received_on=c.received_on,
+            late_reason=((c.late_reason or "").strip() or None) if late else None,
         )
     ]
 
@@ -256,14 +521,14 @@ def _close_window(state: AppealState, c: CloseAppealWindow) -> list[Event]:
 
 def _reconsider(state: AppealState, c: Reconsider) -> list[Event]:
     require(
-        c.actor.role in (Role.CASEWORKER, Role.TEAM_LEAD),
+        c.actor.role in CASE_OFFICERS,
         f"the municipality reconsiders: a caseworker or team lead; you act as {c.actor.role.value}",
         rule="appeal.role_not_allowed",
         field="actor.role",
     )
     require(
         state.status is AppealStatus.AWAITING_RECONSIDERATION,
-        "there is no appeal awaiting reconsideration" + (f" (it is {state.status.value})" if state.status.settled else ""),
+        f"there is no appeal awaiting reconsideration (the appeal is {state.status.value}; {RSL_66})",
         rule="appeal.nothing_to_reconsider",
     )
     require(
@@ -283,6 +548,7 @@ def _reconsider(state: AppealState, c: Reconsider) -> list[Event]:
                 complaint=state.complaint or "",
                 reconsideration_reasons=c.reasons.strip(),
                 late=state.late,
+                late_reason=state.late_reason if state.late else None,
             )
         )
     return events
@@ -295,19 +561,93 @@ def _overdue(state: AppealState, c: RecordReconsiderationOverdue) -> list[Event]
     return [ReconsiderationOverdue(occurred_at=c.at, actor=c.actor, due_at=state.reconsideration_due_at)]
 
 
-_SYSTEM_ONLY = (OpenAppealWindow, CloseAppealWindow, RecordReconsiderationOverdue)
+def _withdraw(state: AppealState, c: WithdrawAppeal) -> list[Event]:
+    """The appeal is the citizen's: they may withdraw it until it is decided. A
+    caseworker records a withdrawal the citizen made by phone or letter (``channel``)."""
+    require(
+        c.actor.role in APPELLANTS + CASE_OFFICERS,
+        f"an appeal is withdrawn by the citizen (or recorded by a caseworker on their word); you act as {c.actor.role.value}",
+        rule="appeal.role_not_allowed",
+        field="actor.role",
+    )
+    if c.actor.role in CASE_OFFICERS:
+        require(
+            c.channel is not None and c.channel is not AppealChannel.DIGITAL,
+            "a caseworker records a withdrawal on the citizen's word: say how the citizen said so (phone, letter, email, in_person)",
+            rule="appeal.withdrawal_channel_required",
+            field="channel",
+        )
+    require(
+        state.status.withdrawable,
+        f"only an appeal awaiting reconsideration or Ankestyrelsen's decision can be withdrawn; this appeal is {state.status.value}",
+        rule="appeal.not_withdrawable",
+    )
+    return [
+        AppealWithdrawn(
+            occurred_at=c.at,
+            actor=c.actor,
+            withdrawn_while=state.status,
+            channel=c.channel if c.actor.role in CASE_OFFICERS else AppealChannel.DIGITAL,
+            note=(c.note or "").strip() or None,
+        )
+    ]
 
 
-def decide_appeal(state: AppealState, command: Command, *, reconsideration: timedelta = RECONSIDERATION_PERIOD) -> list[Event]:
+def _record_outcome(state: AppealState, c: RecordAppealOutcome) -> list[Event]:
+    """Ankestyrelsen's decision, registered by a caseworker from its letter: upheld
+    (stadfæstet), changed (ændret), sent back (hjemvist) or dismissed (afvist)."""
+    require(
+        c.actor.role in CASE_OFFICERS,
+        f"a caseworker or team lead records Ankestyrelsen's decision; you act as {c.actor.role.value}",
+        rule="appeal.role_not_allowed",
+        field="actor.role",
+    )
+    require(
+        state.status is AppealStatus.SENT_TO_ANKESTYRELSEN,
+        f"Ankestyrelsen's decision is recorded only for an appeal sent on to Ankestyrelsen; this appeal is {state.status.value}",
+        rule="appeal.not_sent_on",
+    )
+    sent_on = _danish_date(state.forwarded_at) if state.forwarded_at else None
+    require(sent_on is None or c.decided_on >= sent_on,
+            f"Ankestyrelsen cannot decide before the appeal was sent on ({sent_on})", rule="appeal.outcome_before_forwarding",
+            field="decided_on")  # fmt: skip
+    require(c.decided_on <= _danish_date(c.at), "Ankestyrelsen's decision cannot be dated in the future",
+            rule="appeal.outcome_in_future", field="decided_on")  # fmt: skip
+    require(bool(c.reasons.strip()), "give Ankestyrelsen's reasons", rule="appeal.reasons_required", field="reasons")
+    return [
+        AppealDecidedByAnkestyrelsen(
+            occurred_at=c.at, actor=c.actor, outcome=c.outcome, decided_on=c.decided_on, reasons=c.reasons.strip()
+        )
+    ]
+
+
+_SYSTEM_ONLY = (OpenAppealWindow, RecordLetterReceipt, CloseAppealWindow, RecordReconsiderationOverdue)
+#: Every command type a person gives an appeal (the access rules and the routes use it).
+PERSON_APPEAL_COMMANDS = frozenset(
+    c.model_fields["type"].default for c in (LodgeAppeal, RegisterAppeal, Reconsider, WithdrawAppeal, RecordAppealOutcome)
+)
+
+
+def decide_appeal(
+    state: AppealState,
+    command: Command,
+    *,
+    reconsideration: timedelta = RECONSIDERATION_PERIOD,
+    window: timedelta = timedelta(weeks=4),
+) -> list[Event]:
     require(command.at is not None, "the command has no time; the workflow stamps it", rule="case.unstamped", field="at")
     if isinstance(command, _SYSTEM_ONLY):
         require(command.actor.role is Role.SYSTEM, "only the system records this", rule="case.role_not_allowed", field="actor.role")
     deciders: dict[type, Callable[[AppealState, Command], list[Event]]] = {
         OpenAppealWindow: _open,
+        RecordLetterReceipt: lambda s, c: _record_receipt(s, c, window),
         LodgeAppeal: lambda s, c: lodge(s, c, reconsideration),
+        RegisterAppeal: lambda s, c: _register(s, c, reconsideration),
         CloseAppealWindow: _close_window,
         Reconsider: _reconsider,
         RecordReconsiderationOverdue: _overdue,
+        WithdrawAppeal: _withdraw,
+        RecordAppealOutcome: _record_outcome,
     }
     decider = deciders.get(type(command))
     if decider is None:
@@ -327,13 +667,22 @@ def evolve_appeal(state: AppealState, event: Event) -> AppealState:
                 "case_id": event.case_id,
                 "decision_number": event.decision_number,
                 "decided_at": event.decided_at,
+                "letter_available_at": event.letter_available_at,
                 "window_ends_at": event.window_ends_at,
             }
+        case DecisionLetterReceived():
+            update |= {"letter_available_at": event.available_at, "window_ends_at": event.window_ends_at}
+            if state.received_on is not None:  # lodged before the receipt was known: in time by the receipt?
+                late = state.received_on > last_day_of(event.window_ends_at)
+                update |= {"late": late, "late_reason": state.late_reason if late else None}
         case AppealLodged():
             update |= {
                 "status": AppealStatus.AWAITING_RECONSIDERATION,
                 "complaint": event.complaint,
                 "late": event.late,
+                "late_reason": event.late_reason,
+                "channel": event.channel,
+                "received_on": event.received_on or _danish_date(event.occurred_at),
                 "lodged_at": event.occurred_at,
                 "reconsideration_due_at": event.reconsideration_due_at,
             }
@@ -345,7 +694,11 @@ def evolve_appeal(state: AppealState, event: Event) -> AppealState:
             changed = event.outcome is ReconsiderationOutcome.CHANGED
             update |= {"reconsideration": event, **({"status": AppealStatus.DECISION_CHANGED} if changed else {})}
         case AppealSentToAnkestyrelsen():
-            update |= {"status": AppealStatus.SENT_TO_ANKESTYRELSEN}
+            update |= {"status": AppealStatus.SENT_TO_ANKESTYRELSEN, "forwarded_at": event.occurred_at}
+        case AppealWithdrawn():
+            update |= {"status": AppealStatus.WITHDRAWN, "withdrawal": event}
+        case AppealDecidedByAnkestyrelsen():
+            update |= {"status": AppealStatus.DECIDED_BY_ANKESTYRELSEN, "ankestyrelsen": event}
     return state.model_copy(update=update)
 
 
@@ -356,23 +709,52 @@ def fold_appeal(events: Iterable[Event], state: AppealState | None = None) -> Ap
     return state
 
 
+#: Which person command the appeal can take in each status (the deciders' status rules,
+#: for offering forms; the deciders still decide). Roles: ``domain.access``.
+_OPEN_BY_STATUS: dict[AppealStatus, frozenset[str]] = {
+    AppealStatus.WINDOW_OPEN: frozenset({"lodge_appeal", "register_appeal"}),
+    AppealStatus.WINDOW_CLOSED: frozenset({"lodge_appeal", "register_appeal"}),  # late, never refused
+    AppealStatus.AWAITING_RECONSIDERATION: frozenset({"reconsider", "withdraw_appeal"}),
+    AppealStatus.SENT_TO_ANKESTYRELSEN: frozenset({"record_appeal_outcome", "withdraw_appeal"}),
+}
+
+
+def commands_open(state: AppealState) -> frozenset[str]:
+    """The commands a person may give the appeal in its status now."""
+    return _OPEN_BY_STATUS.get(state.status, frozenset())
+
+
+def appeal_view(state: AppealState) -> dict:
+    """The appeal as readers get it: its state, with the window's last day and how it ended."""
+    last_day, kind = state.last_day, state.outcome_kind
+    return {
+        **state.model_dump(mode="json"),
+        "last_day": last_day.isoformat() if last_day else None,
+        "outcome_kind": kind.value if kind else None,
+        "settled": state.status.settled,
+    }
+
+
 # -- in the case: a changed decision reopens it for a new decision ----------
 
 
 class ReopenDecision(Command):
-    """Issued by the case workflow when reconsideration of an appeal changed the decision."""
+    """Issued by the case workflow when an appeal asks for a new decision: changed on
+    reconsideration (Rsl § 66), or changed or sent back by Ankestyrelsen."""
 
     title = "Reopen decision"
     issued_by_system = True
     type: Literal["reopen_decision"] = "reopen_decision"
     appeal_id: str
     reasons: str = ""
+    outcome: AppealOutcomeKind = AppealOutcomeKind.RECONSIDERATION_CHANGED
 
 
 class DecisionReopened(Event):
     type: Literal["decision_reopened"] = "decision_reopened"
     appeal_id: str
     reasons: Annotated[str, Personal]
+    outcome: AppealOutcomeKind = AppealOutcomeKind.RECONSIDERATION_CHANGED
 
     def legal_basis(self) -> str | None:
         return "Retssikkerhedsloven § 66"
@@ -381,7 +763,7 @@ class DecisionReopened(Event):
 def reopen_decision(state, c: ReopenDecision) -> list[Event]:
     require(c.actor.role is Role.SYSTEM, "only the system reopens a decision after reconsideration", rule="case.role_not_allowed", field="actor.role")
     require(state.decision is not None, "there is no decision to reopen", rule="appeal.no_decision")
-    return [DecisionReopened(occurred_at=c.at, actor=c.actor, appeal_id=c.appeal_id, reasons=c.reasons)]
+    return [DecisionReopened(occurred_at=c.at, actor=c.actor, appeal_id=c.appeal_id, reasons=c.reasons, outcome=c.outcome)]
 
 
 __all__ = ["ANKESTYRELSEN", "RSL_66", "RSL_67", "appeal_id"]

@@ -102,8 +102,11 @@ from domain.visitation import (
     assess,
 )
 from domain.appeal import (
+    AppealDecidedByAnkestyrelsen,
     AppealLodged,
     AppealSentToAnkestyrelsen,
+    AppealWithdrawn,
+    DecisionLetterReceived,
     AppealWindowClosed,
     AppealWindowOpened,
     DecisionReconsidered,
@@ -281,6 +284,9 @@ CaseEvent = Annotated[
         DecisionReconsidered,
         ReconsiderationOverdue,
         AppealSentToAnkestyrelsen,
+        DecisionLetterReceived,
+        AppealWithdrawn,
+        AppealDecidedByAnkestyrelsen,
         ElderActAssessed,
         ConfidentialityDeclarationRecorded,
         CommentRequested,

@@ -82,7 +82,10 @@ class PhaseDeadlines(BaseModel):
     appeal_window: timedelta = Field(default=timedelta(weeks=4), description="Klagefrist, Rsl § 67")
     reconsideration: timedelta = Field(default=timedelta(weeks=4), description="Genvurdering, Rsl § 66")
     late_appeals_open: timedelta = Field(
-        default=timedelta(weeks=52), description="How long after the window a late appeal is still received and flagged"
+        default=timedelta(weeks=52),
+        description="Not used: a late appeal is received whenever it comes (Rsl § 67 sets no outer limit); "
+        "kept so the inputs of cases started with it still load",
+        deprecated=True,
     )
     invitation_reply: timedelta = Field(
         default=timedelta(days=14), description="An invitee answers within this; a reminder goes halfway, then it expires"

@@ -23,10 +23,12 @@ from domain.errors import DomainError, require
 from domain.messages import Command, Event, Role, require_role
 from domain.need import LifeArea
 from domain.visitation import Coded
-from domain.personal_data import Personal
+from domain.personal_data import ERASED_MARKER, ERASURE_ROLES, Personal
 
 FORUM_MEMBERS = (Role.VOLUNTEER, Role.STAFF, Role.CASEWORKER, Role.TEAM_LEAD)
 FORUM_CHAIRS = (Role.CASEWORKER, Role.TEAM_LEAD, Role.STAFF)
+#: Who may erase personal data, in the forum as in a case.
+ERASERS = tuple(Role(role) for role in ERASURE_ROLES)
 
 
 def forum_id(target_group_code: str) -> str:
@@ -41,6 +43,15 @@ class Relevance(StrEnum):
 class ProposalDecision(StrEnum):
     ADOPTED = "adopted"
     REJECTED = "rejected"
+
+
+class ForumEntry(StrEnum):
+    """What of the forum's can be erased: an observation, a meeting's minutes (with the
+    proposals written in it), a proposal (with the reason it was decided)."""
+
+    OBSERVATION = "observation"
+    MEETING = "meeting"
+    PROPOSAL = "proposal"
 
 
 # -- commands and events ----------------------------------------------------
@@ -132,11 +143,50 @@ class ForumMeetingDue(Event):
     waiting_observations: int
 
 
+class EraseForumText(Command):
+    """Erase an entry's texts (GDPR art. 17): screening is not proof, and a text that
+    named a person after all must be erasable. Each forum text is kept under a key
+    of its own event; the erasure is recorded (without the text) and then those
+    keys are destroyed, so the text reads as erased everywhere, the log's chain intact."""
+
+    title = "Erase forum text"
+    type: Literal["erase_forum_text"] = "erase_forum_text"
+    entry: ForumEntry
+    number: int = Field(ge=1)
+    basis: str = Field(min_length=3, max_length=200, description="The legal basis, e.g. 'GDPR art. 17(1)(d)'")
+
+
+class ForumTextErased(Event):
+    type: Literal["forum_text_erased"] = "forum_text_erased"
+    entry: ForumEntry
+    number: int
+    basis: str
+
+    def legal_basis(self) -> str | None:
+        return self.basis
+
+
+#: The events that hold each entry's texts, with the payload field that carries the entry's number.
+ENTRY_EVENTS: dict[ForumEntry, tuple[tuple[str, str], ...]] = {
+    ForumEntry.OBSERVATION: ((ForumObservationSubmitted.model_fields["type"].default, "number"),),
+    ForumEntry.MEETING: ((ForumMeetingHeld.model_fields["type"].default, "number"),),
+    ForumEntry.PROPOSAL: ((ProposalMade.model_fields["type"].default, "number"),
+                          (ProposalDecided.model_fields["type"].default, "proposal")),  # fmt: skip
+}
+
+
+def holds_entry_text(entry: ForumEntry, number: int, event_type: str, payload: dict) -> bool:
+    """Whether a stored forum event holds texts of this entry."""
+    return any(event_type == kind and payload.get(field) == number for kind, field in ENTRY_EVENTS[entry])
+
+
 ForumCommand = Annotated[
-    Union[OpenForum, SubmitObservation, HoldMeeting, DecideProposal, RecordMeetingDue], Field(discriminator="type")
+    Union[OpenForum, SubmitObservation, HoldMeeting, DecideProposal, RecordMeetingDue, EraseForumText],
+    Field(discriminator="type"),
 ]
 ForumEvent = Annotated[
-    Union[ForumOpened, ForumObservationSubmitted, ForumMeetingHeld, ProposalMade, ProposalDecided, ForumMeetingDue],
+    Union[ForumOpened, ForumObservationSubmitted, ForumMeetingHeld, ProposalMade, ProposalDecided, ForumMeetingDue,
+          ForumTextErased],
     Field(discriminator="type"),
 ]
 forum_command_adapter: TypeAdapter[ForumCommand] = TypeAdapter(ForumCommand)
@@ -179,6 +229,8 @@ class ForumState(BaseModel):
     proposals: dict[int, Proposal] = Field(default_factory=dict)
     meetings_held: int = 0
     meetings_due: int = 0
+    #: Entries whose texts were erased, as "observation-3".
+    erased: frozenset[str] = frozenset()
 
     def waiting(self) -> list[ForumObservation]:
         return [o for o in self.observations.values() if o.relevance is None]
@@ -281,6 +333,20 @@ def _decide_proposal(state: ForumState, c: DecideProposal) -> list[Event]:
     return [ProposalDecided(occurred_at=c.at, actor=c.actor, proposal=c.proposal, decision=c.decision, reason=c.reason)]
 
 
+def _erase_text(state: ForumState, c: EraseForumText) -> list[Event]:
+    _role(c, ERASERS, "erase forum texts")
+    exists = {
+        ForumEntry.OBSERVATION: c.number in state.observations,
+        ForumEntry.MEETING: c.number <= state.meetings_held,
+        ForumEntry.PROPOSAL: c.number in state.proposals,
+    }[c.entry]
+    require(exists, f"there is no {c.entry.value} number {c.number}", rule="forum.unknown_entry", field="number")
+    require(f"{c.entry.value}-{c.number}" not in state.erased, f"{c.entry.value} {c.number} is already erased",
+            rule="forum.already_erased", field="number")  # fmt: skip
+    require(bool(c.basis.strip()), "say the legal basis of the erasure", rule="forum.basis_required", field="basis")
+    return [ForumTextErased(occurred_at=c.at, actor=c.actor, entry=c.entry, number=c.number, basis=c.basis.strip())]
+
+
 def _meeting_due(state: ForumState, c: RecordMeetingDue) -> list[Event]:
     _role(c, (Role.SYSTEM,), "record that a meeting is due")
     return [ForumMeetingDue(occurred_at=c.at, actor=c.actor, waiting_observations=len(state.waiting()))]
@@ -292,6 +358,7 @@ _DECIDERS = {
     HoldMeeting: _hold_meeting,
     DecideProposal: _decide_proposal,
     RecordMeetingDue: _meeting_due,
+    EraseForumText: _erase_text,
 }
 
 
@@ -327,6 +394,16 @@ def _apply(state: ForumState, event: Event) -> ForumState:
             return state.model_copy(update={"proposals": {**state.proposals, event.proposal: decided}})
         case ForumMeetingDue():
             return state.model_copy(update={"meetings_due": state.meetings_due + 1})
+        case ForumTextErased():
+            erased = state.erased | {f"{event.entry.value}-{event.number}"}
+            if event.entry is ForumEntry.OBSERVATION:
+                gone = state.observations[event.number].model_copy(update={"text": ERASED_MARKER})
+                return state.model_copy(update={"observations": {**state.observations, event.number: gone}, "erased": erased})
+            if event.entry is ForumEntry.PROPOSAL:
+                proposal = state.proposals[event.number]
+                gone = proposal.model_copy(update={"text": ERASED_MARKER, "reason": ERASED_MARKER if proposal.reason else ""})
+                return state.model_copy(update={"proposals": {**state.proposals, event.number: gone}, "erased": erased})
+            return state.model_copy(update={"erased": erased})  # the state keeps no minutes
     return state
 
 

@@ -106,7 +106,8 @@ class RecordCaseInformation(Command):
 class CaseInformationRecorded(Event):
     type: Literal["case_information_recorded"] = "case_information_recorded"
     number: int
-    source: str
+    # As named in the citizen's consent, whose sources are personal: "Egen læge", or a doctor by name.
+    source: Annotated[str, Personal]
     summary: Annotated[str, Personal]
     from_citizen: bool
     consent_number: int | None = None

@@ -78,7 +78,7 @@ PUBLIC_TEXT: Mapping[str, str] = MappingProxyType({
     "ApplicationReceived.routed_to_elder_act": "service codes",
     "AppealWindowOpened.outcome": "granted / refused",
     "CaseInformationRecorded.ground": "the legal ground of the information",
-    "CaseInformationRecorded.source": "where the information came from (an authority, a doctor's office)",
+    "ForumTextErased.basis": "the legal basis of erasing a forum text",
     "DecisionMade.appeal_guidance": "the standard klagevejledning",
     "DecisionMade.rests_on": "ids of the case's information the decision rests on",
     "GrantedService.legal_basis": "a section of the law",

@@ -110,6 +110,9 @@ MAX_SHOWN = 1000
 SHOWN_PREFIX = "shown#"
 #: The reads of the whole log that are no list view: exactly the predicate of the partial
 #: index ``ix_access_log_whole_log_reads`` (so both databases answer from that index).
+#: How many of a case's reads a person sees at once (the API's default page, the pages' tab): the newest.
+READS_PER_PAGE = 100
+
 _WHOLE_LOG_READS = "stream_id IS NULL AND what NOT LIKE 'shown#%'"
 
 
@@ -361,29 +364,52 @@ class AccessLog:
         for p, record in zip(batch, records, strict=True):
             p.record = record
 
-    def for_case(self, stream_id: str, *, include_log_wide: bool = True) -> list[AccessRecord]:
+    def for_case(
+        self, stream_id: str, *, include_log_wide: bool = True, limit: int | None = None, before: int | None = None
+    ) -> list[AccessRecord]:
         """Who has read this case, oldest first: reads of the case itself, the list
         views that showed it, and (``include_log_wide``) reads of the whole log
         other than list views (an export of everything includes the case).
 
-        Each part is one indexed query, so the cost follows the case's own reads,
-        not the size of the access log."""
-        columns = select(*access_log.c)
+        ``limit``: only the newest ``limit`` reads (before position ``before``, when
+        given), still oldest first: the page a person opens. A case read every day
+        for years has thousands of reads; a page costs the same whatever the count,
+        because each part is an indexed range read newest first that stops at
+        ``limit`` rows. Without ``limit`` (an export, the auditor's CLI) every read."""
+        if limit is not None and limit < 1:
+            raise ValueError("limit must be at least 1")
+        c = access_log.c
+        newest_first = limit is not None
+
+        def page(query, position):
+            if before is not None:
+                query = query.where(position < before)
+            return query.order_by(position.desc()).limit(limit) if newest_first else query
+
         with self._engines.read.connect() as conn:
-            own = conn.execute(columns.where(access_log.c.stream_id == stream_id)).all()
-            listed = conn.execute(columns.where(access_log.c.position.in_(
-                select(access_log_cases.c.access_position).where(access_log_cases.c.stream_id == stream_id)))).all()
+            own = conn.execute(page(select(*c).where(c.stream_id == stream_id), c.position)).all()
+            shown = access_log_cases.c
+            listed_positions = page(select(shown.access_position).where(shown.stream_id == stream_id),
+                                    shown.access_position).subquery()  # fmt: skip
+            listed = conn.execute(select(*c).join(listed_positions, c.position == listed_positions.c.access_position)).all()
             wide: list = []
             if include_log_wide:  # reads of the whole log: NULL case, and not a list view (a partial index)
                 if conn.dialect.name == "sqlite":
                     # SQLite's planner would take the plain stream_id index, where every list view is NULL too
-                    names = ", ".join(c.name for c in access_log.c)
-                    wide.extend(conn.exec_driver_sql(
-                        f"SELECT {names} FROM access_log INDEXED BY ix_access_log_whole_log_reads WHERE {_WHOLE_LOG_READS}"))
+                    names = ", ".join(col.name for col in access_log.c)
+                    sql = f"SELECT {names} FROM access_log INDEXED BY ix_access_log_whole_log_reads WHERE {_WHOLE_LOG_READS}"
+                    if before is not None:
+                        sql += f" AND position < {int(before)}"
+                    if newest_first:
+                        sql += f" ORDER BY position DESC LIMIT {int(limit)}"
+                    wide.extend(conn.exec_driver_sql(sql))
                 else:
-                    wide.extend(conn.execute(columns.where(text(_WHOLE_LOG_READS))))
+                    wide.extend(conn.execute(page(select(*c).where(text(_WHOLE_LOG_READS)), c.position)))
         rows = {row.position: row for row in (*own, *listed, *wide)}
-        return [_record(rows[position]) for position in sorted(rows)]
+        positions = sorted(rows)
+        if newest_first:
+            positions = positions[-limit:]
+        return [_record(rows[position]) for position in positions]
 
     def shown_in(self, position: int) -> list[str]:
         """The cases the list view at ``position`` showed."""

@@ -84,6 +84,9 @@ class StoredEvent:
     payload_hash: str
     prev_hash: str
     hash: str
+    #: Whether the payload may hold an encrypted field: False when its stored text has
+    #: no envelope key at all (readers then skip the walk); None when not known.
+    may_be_encrypted: bool | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True, slots=True)

@@ -96,11 +96,13 @@ access_log = Table(
     Column("actor_id", String(MAX_ACTOR_ID), nullable=False),
     Column("actor_role", String(MAX_ACTOR_ROLE), nullable=False),
     # The case read; NULL for a read of the whole log (an export of everything).
-    Column("stream_id", String(MAX_STREAM_ID), nullable=True, index=True),
+    Column("stream_id", String(MAX_STREAM_ID), nullable=True),
     Column("what", String(MAX_ACCESS_WHAT), nullable=False),
     Column("purpose", String(MAX_ACCESS_PURPOSE), nullable=False),
     Column("prev_hash", String(HASH_LENGTH), nullable=False),
     Column("hash", String(HASH_LENGTH), nullable=False),
+    # A case's own reads, newest first: a page of its access log is one range read.
+    Index("ix_access_log_stream_position", "stream_id", "position"),
     # A case's access log also shows the reads of the whole log that are not list views
     # (list views name their cases in access_log_cases): this partial index holds just those.
     Index("ix_access_log_whole_log_reads", "position",

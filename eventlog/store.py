@@ -32,6 +32,7 @@ from sqlalchemy.engine import URL, Dialect, Row
 from sqlalchemy.exc import IntegrityError
 
 from eventlog.compiled import DriverStatement
+from eventlog.crypto import ENVELOPE
 from eventlog.engines import DriverConnections, Engines, HeldConnection, make_engines
 from eventlog.errors import ConcurrencyConflict, EventLogError, IdempotencyMismatch
 from eventlog.hashing import (
@@ -744,6 +745,10 @@ def _retry_result(stream_id: str, batch: list[tuple[NewEvent, str]], stored: Seq
     )
 
 
+#: An encrypted field's envelope key as it appears in a payload's stored JSON text.
+_ENVELOPE_KEY = json.dumps(ENVELOPE)
+
+
 def _stored_event(row: Row) -> StoredEvent:
     (position, stream_id, stream_version, event_id, event_type, schema_version, occurred_at,
      recorded_at, actor_id, actor_role, legal_basis, payload, digest, prev_hash, row_hash) = row
@@ -763,6 +768,7 @@ def _stored_event(row: Row) -> StoredEvent:
         payload_hash=digest,
         prev_hash=prev_hash,
         hash=row_hash,
+        may_be_encrypted=_ENVELOPE_KEY in payload,
     )
 
 

@@ -248,22 +248,93 @@ class Projector:
 
     # -- running -------------------------------------------------------------------
 
+    def step_together(self, names: Sequence[str]) -> int | None:
+        """One batch for several projections at the same position: the events are read
+        (and parsed) once and each projection applies them in its own savepoint, in
+        one transaction that moves each one's position. A projection that fails stops
+        at its event (as in ``step``) while the others move on; their positions then
+        differ and the next rounds step them one by one until they meet again.
+
+        Returns the events projected by the projection that got furthest (a failure
+        is recorded, kept in ``last_failure`` and not raised, so the others go on);
+        None, projecting nothing, when the projections are not at one position."""
+        engine = self.store.engines.write
+        chosen = [self.projections[name] for name in sorted(names)]
+        failures: list[ProjectionFailed] = []
+        try:
+            with engine.begin() as conn:
+                # Locked in name order, as every projector does, so two never wait on each other.
+                states = conn.execute(
+                    select(projection_state).where(projection_state.c.name.in_([p.name for p in chosen]))
+                    .order_by(projection_state.c.name).with_for_update()
+                ).all()  # fmt: skip
+                if len(states) != len(chosen) or len({state.position for state in states}) != 1:
+                    return None
+                position = states[0].position
+                generations = {state.name: state.generation for state in states}
+                rows = conn.execute(
+                    select(*_EVENT_SELECT).where(events_table.c.position > position)
+                    .order_by(events_table.c.position).limit(self.batch_size)
+                )  # fmt: skip
+                batch = [stored_event_from_row(tuple(row)) for row in rows]
+                if not batch:
+                    return 0
+                furthest = 0
+                for projection in chosen:
+                    projected, failure = self._apply(projection, conn, generations[projection.name], batch)
+                    if failure is not None:
+                        failures.append(failure)
+                    if projected:
+                        furthest = max(furthest, len(projected))
+                        conn.execute(
+                            update(projection_state).where(projection_state.c.name == projection.name)
+                            .values(updated_at=format_timestamp(self.clock()), position=projected[-1].position,
+                                    failed_position=None, failed_type=None, failure=None)
+                        )  # fmt: skip
+        except BaseException:
+            for projection in chosen:
+                projection.forget()
+            raise
+        for failure in failures:
+            self.projections[failure.name].forget()
+            self._record_failure(failure)
+        for projection in chosen:
+            if projection.name not in {f.name for f in failures}:
+                self._failed_at.pop(projection.name, None)
+        if failures:
+            self.last_failure = failures[0]
+        return furthest
+
     def run_once(self) -> int:
         """One batch of each projection that is not waiting after a failure; events projected.
 
-        A projection that fails is recorded (``status``, the logs) and left for
-        the next try; the others go on."""
-        total = 0
+        Projections at the same position share one read of the batch
+        (``step_together``); the others step on their own. A projection that
+        fails is recorded (``status``, the logs) and left for the next try; the
+        others go on."""
+        ready = []
         for name in self.projections:
             failed = self._failed_at.get(name)
-            if failed is not None and time.monotonic() - failed < RETRY_FAILED_AFTER_S:
-                continue
+            if failed is None or time.monotonic() - failed >= RETRY_FAILED_AFTER_S:
+                ready.append(name)
+        if len(ready) > 1 and self._at_one_position(ready):
+            together = self.step_together(ready)
+            if together is not None:
+                return together
+        total = 0
+        for name in ready:
             try:
                 total += self.step(name)
             except ProjectionFailed as failure:
                 self.last_failure = failure
                 continue
         return total
+
+    def _at_one_position(self, names: Sequence[str]) -> bool:
+        with self.store.engines.read.connect() as conn:
+            positions = set(conn.execute(
+                select(projection_state.c.position).where(projection_state.c.name.in_(list(names)))).scalars())  # fmt: skip
+        return len(positions) == 1
 
     def catch_up(self, *, max_seconds: float | None = None) -> int:
         """Project until every projection has reached the log's head; events projected.

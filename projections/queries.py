@@ -93,23 +93,36 @@ def decode_cursor(cursor: str) -> tuple[str, str]:
         raise BadQuery("the cursor is not one this list gave out; start again without it", "cursor") from None
 
 
-def _row(r: Any, now: datetime) -> dict[str, Any]:
+def iso(stored: str | None) -> str | None:
+    """A stored timestamp (``YYYY-MM-DDTHH:MM:SS.ffffffZ``, UTC) as ``datetime.isoformat()``
+    writes it, without parsing it: a page has hundreds of them."""
+    if not stored:
+        return None
+    if stored.endswith(".000000Z"):  # isoformat leaves out microseconds that are zero
+        return stored[:19] + "+00:00"
+    return stored[:-1] + "+00:00"
+
+
+_PHASE_LABELS = {phase.value: phase.label for phase in Phase}
+
+
+def _row(r: Any, now: str) -> dict[str, Any]:
+    """A summary row as the API shows it; ``now`` is the stored form of the time of reading."""
     due_at = None if r.due_at == NO_DEADLINE else r.due_at
-    due = parse_timestamp(due_at) if due_at else None
     return {
         "case_id": r.case_id,
         "phase": r.phase,
-        "phase_label": Phase(r.phase).label,
-        "phase_since": parse_timestamp(r.phase_since).isoformat() if r.phase_since else None,
+        "phase_label": _PHASE_LABELS[r.phase],
+        "phase_since": iso(r.phase_since),
         "caseworker_id": r.caseworker_id,
         "unit": r.unit,
         "target_group": {"code": r.target_group, "display": r.target_group_display} if r.target_group else None,
-        "due_at": due.isoformat() if due else None,
+        "due_at": iso(due_at),
         "due_what": r.due_what,
-        "overdue": bool(r.is_open and (r.missed or (due is not None and due < now))),
+        "overdue": bool(r.is_open and (r.missed or (due_at is not None and due_at < now))),
         "appeal_status": r.appeal_status,
         "version": r.version,
-        "last_changed_at": parse_timestamp(r.last_changed_at).isoformat(),
+        "last_changed_at": iso(r.last_changed_at),
         "erased": bool(r.erased),
     }
 
@@ -158,7 +171,8 @@ def list_cases(engines: Engines, filters: CaseFilter, *, now: datetime, limit: i
     more = len(rows) > limit
     rows = rows[:limit]
     next_cursor = encode_cursor(rows[-1].due_at, rows[-1].case_id) if more else None
-    return Page([_row(r, now) for r in rows], next_cursor, position)
+    now_stored = format_timestamp(now)
+    return Page([_row(r, now_stored) for r in rows], next_cursor, position)
 
 
 def case_summary(engines: Engines, case_id: str, *, now: datetime) -> dict[str, Any] | None:
@@ -167,7 +181,7 @@ def case_summary(engines: Engines, case_id: str, *, now: datetime) -> dict[str, 
         row = conn.execute(
             select(case_summaries).where(case_summaries.c.generation == generation, case_summaries.c.case_id == case_id)
         ).one_or_none()
-    return _row(row, now) if row is not None else None
+    return _row(row, format_timestamp(now)) if row is not None else None
 
 
 def is_case(engines: Engines, case_id: str) -> bool:

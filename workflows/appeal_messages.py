@@ -1,14 +1,22 @@
-"""The typed inputs and outputs of the AppealWorkflow."""
+"""The typed inputs and outputs of the AppealWorkflow, and what it tells its case."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from domain.appeal import AppealCommand, AppealStatus
+from domain.appeal import AppealCommand, AppealOutcomeKind, AppealStatus
 from domain.deadlines import PhaseDeadlines
 from workflows.issuers import CommandSignature
+
+#: The signal the appeal sends its case (by the case's workflow id) when it ends,
+#: carrying an ``AppealOutcome``: a changed decision, a case sent back, a
+#: withdrawal, a window closed unused.
+APPEAL_OUTCOME_SIGNAL = "appeal_outcome"
+#: The signal that records the decision letter's availability in Digital Post
+#: (``LetterReceipt``): the appeal window is counted from it (Rsl § 67).
+LETTER_DELIVERED_SIGNAL = "letter_delivered"
 
 
 class AppealInput(BaseModel):
@@ -24,6 +32,20 @@ class AppealInput(BaseModel):
     #: The version of the workflow code the appeal is started under (its case's;
     #: ``workflows.changes``); appeals started before versions were given read as 1.
     code_version: int = 1
+    #: When the decision letter was available in the citizen's Digital Post, if the
+    #: case knows it when it starts the appeal; else the window runs from the
+    #: decision (a letter in Digital Post counts as received the day it is sent)
+    #: until a ``letter_delivered`` signal records the receipt.
+    letter_available_at: datetime | None = None
+    #: A run started again for an appeal whose window closed unused (a late appeal,
+    #: or one registered late by a caseworker): it finds its appeal in the event log.
+    resume: bool = False
+
+
+class LetterReceipt(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    available_at: datetime
 
 
 class AppealActRequest(BaseModel):
@@ -44,6 +66,8 @@ class AppealActResult(BaseModel):
 
 
 class AppealOutcome(BaseModel):
+    """How an appeal ended: the workflow's result, and the ``appeal_outcome`` signal to its case."""
+
     model_config = ConfigDict(frozen=True)
 
     appeal_id: str
@@ -51,4 +75,12 @@ class AppealOutcome(BaseModel):
     decision_number: int
     status: AppealStatus
     late: bool
+    kind: AppealOutcomeKind
+    #: The reasons of whoever ended it: the reconsideration's, Ankestyrelsen's, the withdrawal's note.
     reasons: str = ""
+    #: The date of Ankestyrelsen's decision, when it made one.
+    decided_on: date | None = None
+
+    @property
+    def asks_for_new_decision(self) -> bool:
+        return self.kind.asks_for_new_decision

@@ -18,6 +18,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.errors import DomainError
     from domain.forum import (
         ForumCommand,
+        ForumTextErased,
         ForumState,
         OpenForum,
         RecordMeetingDue,
@@ -31,7 +32,8 @@ with workflow.unsafe.imports_passed_through():
 with workflow.unsafe.imports_passed_through():
     from workflows.forum_messages import ForumActRequest, ForumActResult, ForumInput
     from workflows.changes import BEFORE_VERSIONS
-    from workflows.recording import append_events, send_notification
+    from activities.messages import ForumTextErasure
+    from workflows.recording import ACTIVITY_TIMEOUT, DURABLE_RETRY, append_events, send_notification
     from workflows.issuers import verify_in_workflow
 
 
@@ -106,9 +108,19 @@ class ForumWorkflow:
             ) from None
 
     async def _record(self, events: list[Event], issuer: str | None = None) -> None:
-        await append_events(self._stream_id(), self._state.version, events, issuer=issuer)
+        # Each text under its own event's key, so one text can be erased alone.
+        await append_events(self._stream_id(), self._state.version, events, issuer=issuer, key_per_event=True)
         for event in events:
             self._state = evolve_forum(self._state, event)
+        for event in events:
+            if isinstance(event, ForumTextErased):
+                # Recorded first (the erasure is on the log even if this is retried), then the keys go.
+                await workflow.execute_activity(
+                    "erase_forum_text",
+                    ForumTextErasure(stream_id=self._stream_id(), entry=event.entry.value, number=event.number,
+                                     basis=event.basis),  # fmt: skip
+                    result_type=int, start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=DURABLE_RETRY,
+                )
 
     async def _meeting_falls_due(self) -> None:
         async with self._lock:

@@ -26,7 +26,8 @@ DURABLE_RETRY = RetryPolicy(
 
 
 async def append_events(
-    stream_id: str, expected_version: int, events: list[Event], key_of: str | None = None, issuer: str | None = None
+    stream_id: str, expected_version: int, events: list[Event], key_of: str | None = None, issuer: str | None = None,
+    key_per_event: bool = False,
 ) -> AppendReceipt:
     """Appends with ids from ``workflow.uuid4()``, so a retried activity writes nothing twice.
 
@@ -42,6 +43,7 @@ async def append_events(
             expected_version=expected_version,
             events=[RecordedEvent(event_id=str(workflow.uuid4()), event=event, issuer=issuer) for event in events],
             key_of=key_of,
+            key_per_event=key_per_event,
         ),
         result_type=AppendReceipt,
         start_to_close_timeout=ACTIVITY_TIMEOUT,

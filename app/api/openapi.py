@@ -81,15 +81,9 @@ GIVE_COMMAND_EXAMPLES = {
         "summary": "Open the visitation of a newly registered case",
         "value": {"type": "open_visitation", "expected_version": 1},
     },
-    "request_to_comment": {
+    "any_command": {
         "summary": "Any command: its type and fields (see the command routes for each one's fields)",
         "value": {"type": "assign_unit", "unit": "unit-a"},
-    },
-}
-LODGE_APPEAL_EXAMPLES = {
-    "complaint": {
-        "summary": "The citizen's complaint, in their own words",
-        "value": {"complaint": "Jeg er uenig i afgørelsen, fordi mine behov for støtte i hverdagen ikke er vurderet."},
     },
 }
 
@@ -114,6 +108,11 @@ OTHER_COMMAND_EXAMPLES: dict[str, dict[str, Any]] = {
     "assign_unit": {"unit": "unit-a", "reason": "Sagen hører til Team Øst"},
     "request_file_access": {},
     "answer_file_access": {"number": 1, "outcome": "granted"},
+    "register_appeal": {"channel": "phone", "received_on": "2026-02-03",
+                        "complaint": "Borgeren ringede: er uenig i, at natlig hjælp ikke er bevilget"},
+    "withdraw_appeal": {"channel": "letter", "note": "Borgeren trækker klagen tilbage efter samtalen"},
+    "record_appeal_outcome": {"outcome": "upheld", "decided_on": "2026-04-20",
+                              "reasons": "Ankestyrelsen stadfæster kommunens afgørelse"},
 }  # fmt: skip
 
 

@@ -25,13 +25,16 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, create_model
 from app.api.listing import ListQuery
 from app.api.openapi import (
     command_examples,
-    ERROR_RESPONSES, GIVE_COMMAND_EXAMPLES, LODGE_APPEAL_EXAMPLES, OPEN_CASE_EXAMPLES, READINESS_RESPONSES,
+    ERROR_RESPONSES, GIVE_COMMAND_EXAMPLES, OPEN_CASE_EXAMPLES, READINESS_RESPONSES,
 )  # fmt: skip
 from app.api.service import Backend, Reader, command_type_of
 from domain.phases import Phase
+from eventlog.access_log import READS_PER_PAGE
 from projections.queries import DEFAULT_PAGE, MAX_PAGE
 from domain.access import Subject
+from domain.appeal import LodgeAppeal, Reconsider, RecordAppealOutcome, RegisterAppeal, WithdrawAppeal
 from domain.case import CaseCommand
+from workflows.appeal_messages import AppealActResult
 from domain.need import RegisterNeed
 from workflows.case_messages import ActResult
 
@@ -93,17 +96,42 @@ def _freshness(response: Response, fresh: bool, body: dict[str, Any]) -> dict[st
     return {**body, "up_to_date": fresh}
 
 
+#: A case's access log comes a page at a time, newest reads first (a case read daily for years has thousands).
+DEFAULT_ACCESS_PAGE, MAX_ACCESS_PAGE = READS_PER_PAGE, 1000
+AccessPage = Annotated[int, Query(ge=1, le=MAX_ACCESS_PAGE, description="Reads per page, the newest first")]
+AccessBefore = Annotated[int | None, Query(ge=1, description="Only reads before this access-log position: "
+                                                               "the 'X-Samskab-Older-Before' header of the page after")]
+#: Header on a full page of the access log: the 'before' that gets the reads older than it.
+OLDER_HEADER = "X-Samskab-Older-Before"
+
+
+def _older_reads(response: Response, reads: list[dict[str, Any]], limit: int) -> list[dict[str, Any]]:
+    if len(reads) == limit:
+        response.headers[OLDER_HEADER] = str(reads[0]["position"])
+    return reads
+
+
 class Opened(BaseModel):
     case_id: str
     location: str
     position: int = Field(description="The registration's event-log position: a read with min_position=this sees the case")
 
 
-class LodgeAppealBody(BaseModel):
-    """The citizen's complaint, kept verbatim; who lodges it comes from the token."""
+def appeal_body(command: type) -> type[BaseModel]:
+    """The request body of an appeal command: its fields without actor/at/type (who acts comes from the token)."""
+    fields = {name: (info.annotation, info) for name, info in command.model_fields.items() if name not in NOT_BODY}
+    return create_model(f"{command.__name__}Body", __config__=ConfigDict(extra="forbid"),
+                        __doc__=(command.__doc__ or command.title), **fields)  # fmt: skip
 
-    model_config = ConfigDict(extra="forbid")
-    complaint: str = Field(min_length=3, max_length=8000, description="The citizen's complaint, kept verbatim")
+
+#: The appeal's routes, /cases/{case_id}/appeals/{decision_number}/<path>: the command each takes.
+APPEAL_ROUTES = {
+    "lodge": (LodgeAppeal, "Appeal a decision (the citizen, on their own case; retssikkerhedslovens § 67)"),
+    "register": (RegisterAppeal, "Register an appeal received by phone, letter, e-mail or in person (a caseworker)"),
+    "reconsider": (Reconsider, "Reconsider the appealed decision (genvurdering, retssikkerhedslovens § 66)"),
+    "withdraw": (WithdrawAppeal, "Withdraw the appeal (the citizen, or a caseworker on the citizen's word)"),
+    "outcome": (RecordAppealOutcome, "Record Ankestyrelsen's decision: upheld, changed, sent back or dismissed"),
+}
 
 
 def command_classes() -> list[type]:
@@ -177,12 +205,15 @@ def build_router() -> APIRouter:
     ) -> ActResult:
         return await back.act(who, case_id, command, request_id)
 
-    @router.post("/cases/{case_id}/appeals/{decision_number}/lodge", tags=["commands"],
-                 summary="Appeal a decision (the citizen, on their own case; retssikkerhedslovens § 67)")
-    async def lodge_appeal(case_id: str, decision_number: Annotated[int, Path(ge=1)],
-                           body: Annotated[LodgeAppealBody, Body(openapi_examples=LODGE_APPEAL_EXAMPLES)],
-                           who: Who, back: Back) -> dict[str, Any]:  # fmt: skip
-        return await back.lodge_appeal(who, case_id, decision_number, body.complaint)
+    appeal_models = {command.model_fields["type"].default: appeal_body(command) for command, _ in APPEAL_ROUTES.values()}
+    appeal_examples = command_examples(appeal_models)
+    for path, (command, summary) in APPEAL_ROUTES.items():
+        name = command.model_fields["type"].default
+        _add_appeal_route(router, path, command, summary, appeal_models[name], appeal_examples.get(name))
+
+    @router.get("/cases/{case_id}/appeals", tags=["reads"], summary="Every decision's appeal: status, window's last day, outcome")
+    async def appeals(case_id: str, reading: Reading, back: Back) -> dict[str, Any]:
+        return await back.read(back.appeals, reading, case_id)
 
     @router.get("/cases", tags=["reads"], summary="The cases you may see, what is due first, a page at a time")
     async def list_cases(
@@ -241,17 +272,19 @@ def build_router() -> APIRouter:
     async def file_access_export(case_id: str, reading: Reading, back: Back) -> dict[str, Any]:
         return await back.read(back.file_access_export, reading, case_id)
 
-    @router.get("/cases/{case_id}/access-log", tags=["reads"], summary="Who has read the case (for the citizen)")
-    def case_access_log(case_id: str, reading: Reading, back: Back) -> list[dict[str, Any]]:
-        return back.access_log_of(reading, case_id)
+    @router.get("/cases/{case_id}/access-log", tags=["reads"], summary="Who has read the case (for the citizen), newest page")
+    def case_access_log(case_id: str, reading: Reading, back: Back, response: Response,
+                        limit: AccessPage = DEFAULT_ACCESS_PAGE, before: AccessBefore = None) -> list[dict[str, Any]]:  # fmt: skip
+        return _older_reads(response, back.access_log_of(reading, case_id, limit=limit, before=before), limit)
 
     @router.get("/audit/cases/{case_id}/trail", tags=["audit"], summary="The case's events as stored, with hashes")
     def audit_trail(case_id: str, reading: Reading, back: Back) -> list[dict[str, Any]]:
         return back.audit_trail(reading, case_id)
 
     @router.get("/audit/cases/{case_id}/access-log", tags=["audit"], summary="Who has read the case")
-    def audit_access_log(case_id: str, reading: Reading, back: Back) -> list[dict[str, Any]]:
-        return back.access_log_of(reading, case_id)
+    def audit_access_log(case_id: str, reading: Reading, back: Back, response: Response,
+                         limit: AccessPage = DEFAULT_ACCESS_PAGE, before: AccessBefore = None) -> list[dict[str, Any]]:  # fmt: skip
+        return _older_reads(response, back.access_log_of(reading, case_id, limit=limit, before=before), limit)
 
     @router.get("/audit/cases/{case_id}/export", tags=["audit"], summary="The case's trail, verification and reads as one JSON file")
     def audit_export(case_id: str, reading: Reading, back: Back) -> dict[str, Any]:
@@ -286,6 +319,39 @@ def build_router() -> APIRouter:
         _add_command_route(router, command, name, models[name], examples.get(name))
 
     return router
+
+
+def _add_appeal_route(router: APIRouter, path: str, command: type, summary: str, model: type[BaseModel],
+                      examples: dict[str, Any] | None) -> None:  # fmt: skip
+    name = command.model_fields["type"].default
+    body = Annotated[model, Body(openapi_examples=examples)] if examples else model  # type: ignore[valid-type]
+
+    async def handler(case_id: str, decision_number: int, body, who: Subject, back: Backend) -> AppealActResult:
+        data = body.model_dump(mode="json", exclude_unset=True)
+        data["type"] = name
+        return await back.act_on_appeal(who, case_id, decision_number, data)
+
+    handler.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+        [
+            inspect.Parameter("case_id", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=str),
+            inspect.Parameter("decision_number", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Annotated[int, Path(ge=1)]),
+            inspect.Parameter("body", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=body),
+            inspect.Parameter("who", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Who),
+            inspect.Parameter("back", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Back),
+        ],
+        return_annotation=AppealActResult,
+    )
+    handler.__name__ = f"appeal_{path}"
+    router.add_api_route(
+        f"/cases/{{case_id}}/appeals/{{decision_number}}/{path}",
+        handler,
+        methods=["POST"],
+        response_model=AppealActResult,
+        tags=["commands"],
+        summary=summary,
+        description=command.__doc__ or command.title,
+        name=f"appeal_{path}",
+    )
 
 
 def _add_command_route(router: APIRouter, command: type, name: str, model: type[BaseModel],

@@ -23,7 +23,7 @@ from activities import readmodels
 from app.api.readcache import CaseReads, DecodedCase
 from app.api.context import bind_case
 from app.cases import CaseClient, CommandRejected, parse_appeal_command, parse_command
-from domain.appeal import AppealState, appeal_id, fold_appeal
+from domain.appeal import PERSON_APPEAL_COMMANDS, AppealState, appeal_id, appeal_view, fold_appeal
 from app.settings import Settings
 from app.temporal import connect
 from app.tokens import InvalidToken, TokenVerifier
@@ -311,24 +311,51 @@ class Backend:
         except CommandRejected as error:
             raise rejected(error) from None
 
-    async def lodge_appeal(self, who: Subject, case_id: str, decision_number: int, complaint: str) -> dict[str, Any]:
-        """The citizen appeals a decision of their case (retssikkerhedslovens § 67), through the appeal's workflow.
+    async def lodge_appeal(self, who: Subject, case_id: str, decision_number: int, complaint: str,
+                           late_reason: str | None = None) -> dict[str, Any]:  # fmt: skip
+        """The citizen appeals a decision of their case (retssikkerhedslovens § 67)."""
+        data: dict[str, Any] = {"type": "lodge_appeal", "complaint": complaint}
+        if late_reason:
+            data["late_reason"] = late_reason
+        return await self.act_on_appeal(who, case_id, decision_number, data)
 
-        The permission matrix decides who may (``lodge_appeal``: the citizen, on their own case);
-        the appeal's decider decides whether the appeal can be received now."""
+    async def act_on_appeal(self, who: Subject, case_id: str, decision_number: int, data: dict[str, Any]) -> dict[str, Any]:
+        """A command to the appeal of one decision of the case, through the appeal's workflow.
+
+        The permission matrix decides who may give it (``domain.access``: the citizen
+        lodges and withdraws on their own case, case officers register, reconsider,
+        record a withdrawal on the citizen's word and Ankestyrelsen's decision); the
+        appeal's decider decides whether the appeal can take it now."""
+        command_type = data.get("type")
+        if command_type not in PERSON_APPEAL_COMMANDS:
+            raise ApiError(422, f"'{command_type}' is not a command a person gives an appeal; one of "
+                           f"{', '.join(sorted(PERSON_APPEAL_COMMANDS))}", rule="input.invalid", field="type")  # fmt: skip
         state = await asyncio.to_thread(self.case_state, case_id)
-        self.authorize(who, Action.ACT, state=state, command_type="lodge_appeal")
+        self.authorize(who, Action.ACT, state=state, command_type=command_type)
         if not 1 <= decision_number <= state.visitation.decisions:
             raise ApiError(404, f"case {case_id} has no decision {decision_number}", rule="appeal.not_found",
                            field="decision_number")  # fmt: skip
         try:
-            command = parse_appeal_command(
-                {"type": "lodge_appeal", "complaint": complaint, "actor": {"id": who.person_id, "role": who.role.value}}
-            )
+            command = parse_appeal_command({**data, "actor": {"id": who.person_id, "role": who.role.value}})
             result = await (await self.cases()).act_on_appeal(case_id, command, decision_number)
         except CommandRejected as error:
             raise rejected(error) from None
         return result.model_dump(mode="json")
+
+    def appeals(self, reader: Reader, case_id: str) -> dict[str, Any]:
+        """Every decision's appeal, from the appeals' own streams: its status, the window's
+        last day, whether it came late, and how it ended; for a reader who sees the decision."""
+        state = self.case_state(case_id)
+        decision = self.authorize(reader.who, Action.READ_CASE, state=state)
+        if not visible_event(decision, "decision_made"):
+            raise ApiError(403, "you may not see this case's decisions, nor their appeals", rule="access.denied")
+        self.record_read(reader, Action.READ_CASE, case_id, detail="appeals")
+        found = []
+        for number in range(1, state.visitation.decisions + 1):
+            stored = self.store.read_stream(appeal_id(case_id, number))
+            if stored:
+                found.append(appeal_view(fold_appeal(readmodels.to_domain_event(s, self.keys) for s in stored)))
+        return {"case_id": case_id, "appeals": found}
 
     def appeal_of(self, reader: Reader, case_id: str) -> AppealState | None:
         """The appeal of the case's latest decision, folded from its own stream; for a reader who sees the decision."""
@@ -501,7 +528,8 @@ class Backend:
         except queries.BadQuery as error:
             raise ApiError(422, str(error), rule="input.invalid", field=error.field) from None
 
-    def access_log_of(self, reader: Reader, case_id: str) -> list[dict[str, Any]]:
+    def access_log_of(self, reader: Reader, case_id: str, *, limit: int | None = None,
+                      before: int | None = None) -> list[dict[str, Any]]:
         state = self.case_state(case_id)
         self.authorize(reader.who, Action.READ_ACCESS_LOG, state=state)
         self.record_read(reader, Action.READ_ACCESS_LOG, case_id)
@@ -518,7 +546,7 @@ class Backend:
                 "purpose": r.purpose,
                 "case_id": r.stream_id,
             }
-            for r in self.access_log.for_case(case_id)
+            for r in self.access_log.for_case(case_id, limit=limit, before=before)
         ]
 
     # -- audit ---------------------------------------------------------------------

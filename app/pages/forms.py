@@ -32,6 +32,7 @@ from app.pages.texts import (
     field_label,
 )
 from domain import terminology
+from domain.appeal import AppealChannel
 from domain.instruments import SELF_DETERMINATION, WEMWBS
 from domain.legal import LEGAL_BASES
 from domain.visitation import experiences_limitations, referral_sources, social_services
@@ -193,6 +194,9 @@ SPECIAL_BY_COMMAND: dict[tuple[str, str], Any] = {
     ("revoke_consent", "person_id"): lambda ctx: {"kind": "radios", "options": _consents_in_force(ctx)},
     ("change_team", "person_id"): lambda ctx: {"kind": "select", "options": _joined(ctx)},
     ("lodge_appeal", "complaint"): lambda ctx: {"kind": "textarea"},
+    ("register_appeal", "channel"): lambda ctx: {"kind": "radios", "options": [
+        (c.value, enum_label("AppealChannel", c.value)) for c in AppealChannel if c is not AppealChannel.DIGITAL]},
+    ("register_appeal", "complaint"): lambda ctx: {"kind": "textarea"},
     ("approve_team", "approve"): lambda ctx: {"kind": "yesno", "required": True,
                                               "options": [("ja", "Ja, jeg godkender holdet"), ("nej", "Nej, jeg ønsker ændringer")]},
     ("answer_plan", "accept"): lambda ctx: {"kind": "yesno", "options": [("ja", "Ja, jeg siger ja til planen"), ("nej", "Nej, jeg ønsker ændringer")]},

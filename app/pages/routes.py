@@ -32,8 +32,10 @@ from app.api.listing import ListQuery
 from app.api.routes import SYSTEM_ONLY, command_classes
 from app.api.service import ApiError, Backend, Reader, command_type_of
 from app.pages import forms
+from eventlog.access_log import READS_PER_PAGE
 from app.pages.present import People, dk_date, dk_datetime
 from app.pages.texts import (
+    APPEAL_FIELD_TEXTS,
     COMMAND_HELP,
     COMMAND_TITLES,
     ENUM_LABELS,
@@ -46,8 +48,16 @@ from app.pages.texts import (
     validation_text,
 )
 from domain import terminology
-from domain.access import OUTSIDERS, TEAM_ROLES, Subject
-from domain.appeal import AppealStatus
+from domain.access import OUTSIDERS, TEAM_ROLES, Action, Subject, may
+from domain.appeal import (
+    AppealState,
+    RecordAppealOutcome,
+    Reconsider,
+    RegisterAppeal,
+    WithdrawAppeal,
+    appeal_view,
+    commands_open,
+)
 from domain.case_summary import work_items
 from domain.messages import Role
 from domain.phases import Phase
@@ -124,7 +134,7 @@ def _render(request: Request, template: str, status: int = 200, **context: Any) 
     context.setdefault("people", _people(request))
     context.update(
         role_labels=ROLE_LABELS, command_titles=COMMAND_TITLES, event_titles=EVENT_TITLES, phase_hint=PHASE_HINT,
-        enum_labels=ENUM_LABELS, enum_label=enum_label, read_what=READ_WHAT,
+        enum_labels=ENUM_LABELS, enum_label=enum_label, read_what=READ_WHAT, reads_per_page=READS_PER_PAGE,
     )  # fmt: skip
     return TEMPLATES.TemplateResponse(request, template, context, status_code=status)
 
@@ -189,15 +199,36 @@ def _case_view(request: Request, who: Subject, case_id: str) -> dict[str, Any]:
     actions = [{"type": n, "title": COMMAND_TITLES.get(n, n), "next": n in mine_next} for n in allowed if n not in waits]
     actions.sort(key=lambda a: not a["next"])
     waiting = [{"type": n, "title": COMMAND_TITLES.get(n, n), "why": refusal_text(waits[n])[0]} for n in allowed if n in waits]
-    if appeal is not None and who.role is Role.CITIZEN and appeal.complaint is None and appeal.status in (
-        AppealStatus.WINDOW_OPEN, AppealStatus.WINDOW_CLOSED
-    ):
-        actions.insert(0, {"type": "lodge_appeal", "title": COMMAND_TITLES["lodge_appeal"], "next": False,
-                           "href": f"/sager/{case_id}/klage"})  # fmt: skip
-    view["appeal"] = appeal.model_dump(mode="json") if appeal is not None else None
+    appeal_actions = _appeal_actions(who, state, appeal, case_id, request.app.state.settings.municipality)
+    actions[:0] = appeal_actions
+    view["appeal"] = appeal_view(appeal) if appeal is not None else None
+    view["appeal_actions"] = appeal_actions
     own = state.consents.get(who.person_id)  # a team member's own consent: what it lets them see, until when
     view["my_consent"] = own.model_dump(mode="json") if own is not None else None
     return {"view": view, "people": people, "actions": actions, "waiting": waiting, "next_steps": next_steps}
+
+
+#: The appeal's forms on the pages (the citizen's own lodging has its page, /klage).
+APPEAL_FORMS: dict[str, type] = {
+    "register_appeal": RegisterAppeal,
+    "reconsider": Reconsider,
+    "withdraw_appeal": WithdrawAppeal,
+    "record_appeal_outcome": RecordAppealOutcome,
+}
+
+
+def _appeal_actions(who: Subject, state, appeal: AppealState | None, case_id: str, municipality: str | None) -> list[dict[str, Any]]:
+    """The appeal's commands this person may give now: the appeal's status (``commands_open``)
+    and the permission matrix (``domain.access``) both say yes."""
+    if appeal is None:
+        return []
+    offered = []
+    for name in sorted(commands_open(appeal)):
+        if not may(who, Action.ACT, state=state, command_type=name, municipality=municipality):
+            continue
+        href = f"/sager/{case_id}/klage" if name == "lodge_appeal" else f"/sager/{case_id}/klage/{name}"
+        offered.append({"type": name, "title": COMMAND_TITLES[name], "next": False, "href": href})
+    return offered
 
 
 def _tabs_for(who: Subject, view: dict[str, Any]) -> list[tuple[str, str]]:
@@ -217,7 +248,7 @@ def _case_page(request: Request, who: Subject, case_id: str, tab: str = "oversig
         if tab not in dict(tabs):
             tab = "oversigt"
         timeline = back.timeline(reader, case_id) if tab == "historik" else []
-        reads = back.access_log_of(reader, case_id) if tab == "adgang" else []
+        reads = back.access_log_of(reader, case_id, limit=READS_PER_PAGE) if tab == "adgang" else []
     except ApiError as error:
         return _error_page(request, who, error)
     return _render(request, "case.html", who=who, case_id=case_id, tab=tab, tabs=tabs, message=message,
@@ -513,6 +544,7 @@ def build_pages(app: FastAPI) -> None:
     async def lodge_appeal(request: Request, case_id: str) -> Response:
         form = await request.form()
         complaint = str(form.get("complaint", ""))
+        late_reason = str(form.get("late_reason", "")).strip()
         who = _who(request)
         if who is None:
             return login_page(request, status=401, naeste=f"/sager/{case_id}/klage",
@@ -524,12 +556,59 @@ def build_pages(app: FastAPI) -> None:
         try:
             view = await back.read(back.read_case, _reader(request, who), case_id)
             number = (view.get("decision") or {}).get("number", 1)
-            await back.lodge_appeal(who, case_id, number, complaint.strip())
+            await back.lodge_appeal(who, case_id, number, complaint.strip(), late_reason or None)
         except ApiError as error:
             if error.status in (401, 404) or error.rule == "access.denied":
                 return _error_page(request, who, error)
             return _appeal_page(request, who, case_id, complaint=complaint, error=_danish(error)[0], status=error.status)
         note = quote("Din klage er modtaget. Kommunen genvurderer afgørelsen inden 4 uger.")
+        return RedirectResponse(f"/sager/{case_id}?fane=afgoerelse&besked={note}", status_code=303)
+
+    @app.get("/sager/{case_id}/klage/{command_type}", include_in_schema=False, response_class=HTMLResponse)
+    def appeal_action_form(request: Request, case_id: str, command_type: str) -> Response:
+        who = _who(request)
+        if who is None:
+            return _login_redirect(request)
+        return _appeal_form_page(request, who, case_id, command_type)
+
+    @app.post("/sager/{case_id}/klage/{command_type}", include_in_schema=False, response_class=HTMLResponse)
+    async def appeal_act(request: Request, case_id: str, command_type: str) -> Response:
+        form = await request.form()
+        values = {k: v for k, v in form.items() if isinstance(v, str)}
+        multi = {k: [v for v in form.getlist(k) if isinstance(v, str)] for k in form.keys()}
+        who = _who(request)
+        if who is None:
+            return login_page(request, status=401, naeste=request.url.path, draft=_draft(values, multi),
+                           error={"field": "token", "text": "Du er blevet logget ud. Log ind igen; det, du skrev, er gemt og vises igen."})  # fmt: skip
+        if command_type not in APPEAL_FORMS:
+            return _error_page(request, who, ApiError(404, f"ukendt handling {command_type}", rule="case.not_found"))
+        back = _backend(request)
+        try:
+            view = await back.read(back.read_case, _reader(request, who), case_id)
+        except ApiError as error:
+            return _error_page(request, who, error)
+        widgets = _appeal_widgets(command_type, case_id, view, _people(request, view), who)
+        data = {**forms.read(widgets, values, multi), "type": command_type}
+        try:
+            APPEAL_FORMS[command_type].model_validate({**data, "actor": {"id": who.person_id, "role": who.role.value}})
+        except ValidationError as error:
+            problems = [{"name": ".".join(str(p) for p in e["loc"]), "text": validation_text(e)} for e in error.errors()]
+            return _appeal_form_page(request, who, case_id, command_type, values=values, multi=multi, errors=problems, status=422)
+        number = (view.get("decision") or {}).get("number", 1)
+        try:
+            result = await back.act_on_appeal(who, case_id, number, data)
+        except ApiError as error:
+            if error.status in (401, 404) or (error.status == 403 and error.rule == "access.denied"):
+                return _error_page(request, who, error)
+            text, known = _danish(error)
+            field = forms.input_name(error.field)
+            if field and field not in ("type", "actor.id", "actor.role"):
+                return _appeal_form_page(request, who, case_id, command_type, values=values, multi=multi,
+                                         errors=[{"name": field, "text": text}], status=error.status)  # fmt: skip
+            return _appeal_form_page(request, who, case_id, command_type, values=values, multi=multi,
+                                     general=[{"text": text, "original": None if known else error.message}], status=error.status)  # fmt: skip
+        status_text = enum_label("AppealStatus", result["status"])
+        note = quote(f"{COMMAND_TITLES[command_type]}: udført. Klagen: {status_text}.")
         return RedirectResponse(f"/sager/{case_id}?fane=afgoerelse&besked={note}", status_code=303)
 
     @app.get("/borger", include_in_schema=False, response_class=HTMLResponse)
@@ -595,7 +674,7 @@ def build_pages(app: FastAPI) -> None:
             trail = back.audit_trail(reader, case_id)
             verified = back.last_verification()
             checked = back.case_check(case_id)
-            reads = back.access_log_of(reader, case_id)
+            reads = back.access_log_of(reader, case_id, limit=READS_PER_PAGE)
         except ApiError as error:
             return _error_page(request, who, error)
         return _render(request, "audit_case.html", who=who, case_id=case_id, trail=trail, verified=verified,
@@ -617,10 +696,50 @@ def build_pages(app: FastAPI) -> None:
         )
 
 
+def _appeal_widgets(command_type: str, case_id: str, view: dict[str, Any], people: People, who: Subject) -> list[forms.Widget]:
+    ctx = forms.FormContext(command=command_type, case_id=case_id, case=view, people=people)
+    widgets = forms.build(APPEAL_FORMS[command_type], ctx)
+    if who.role is Role.CITIZEN:  # the citizen withdraws in their own name: how they said so is a caseworker's field
+        widgets = [w for w in widgets if w.path != "channel"]
+    for w in widgets:
+        label, help_text = APPEAL_FIELD_TEXTS.get((command_type, w.path), (None, None))
+        w.label, w.help = label or w.label, help_text if help_text is not None else w.help
+    return widgets
+
+
+def _appeal_form_page(request: Request, who: Subject, case_id: str, command_type: str, *, values: dict[str, str] | None = None,
+                      multi: dict[str, list[str]] | None = None, errors: list[dict[str, str]] | None = None,
+                      general: list[dict[str, Any]] | None = None, status: int = 200) -> HTMLResponse:  # fmt: skip
+    try:
+        case = _case_view(request, who, case_id)
+    except ApiError as error:
+        return _error_page(request, who, error)
+    view, people = case["view"], case["people"]
+    if command_type not in APPEAL_FORMS or command_type not in {a["type"] for a in view.get("appeal_actions", [])}:
+        return _render(request, "error.html", status=409 if command_type in APPEAL_FORMS else 404, who=who,
+                       title="Handlingen er ikke mulig nu", error=None,
+                       text="Handlingen er ikke mulig for dig i klagesagen lige nu.", known=True)  # fmt: skip
+    widgets = _appeal_widgets(command_type, case_id, view, people, who)
+    if values is not None:
+        forms.fill(widgets, values, multi)
+    summary = []
+    for problem in errors or []:
+        widget = forms.attach_error(widgets, problem["name"], problem["text"])
+        summary.append({"text": f"{widget.label if widget else 'Formularen'}: {problem['text']}",
+                        "href": "#" + (_link_target(widget, problem["name"]) if widget else "formular")})  # fmt: skip
+    for problem in general or []:
+        summary.append({"text": problem["text"], "href": "#formular", "original": problem.get("original")})
+    return _render(request, "form.html", status=status, who=who, case_id=case_id, command_type=command_type,
+                   title=COMMAND_TITLES[command_type], intro=COMMAND_HELP.get(command_type, ""), widgets=widgets,
+                   summary=summary, stale=None, notice="", this_waiting=None, version=view.get("version"),
+                   form_action=f"/sager/{case_id}/klage/{command_type}", **case)  # fmt: skip
+
+
 def _appeal_page(request: Request, who: Subject, case_id: str, *, complaint: str = "", error: str = "",
                  status: int = 200) -> HTMLResponse:  # fmt: skip
     try:
         case = _case_view(request, who, case_id)
     except ApiError as read_error:
         return _error_page(request, who, read_error)
-    return _render(request, "appeal.html", status=status, who=who, case_id=case_id, complaint=complaint, error=error, **case)
+    return _render(request, "appeal.html", status=status, who=who, case_id=case_id, complaint=complaint, error=error,
+                   late_reason="", **case)  # fmt: skip

@@ -66,6 +66,26 @@ COMMAND_TITLES = {
     "record_evaluation": "Registrér evaluering",
     "close_case": "Luk sagen",
     "lodge_appeal": "Klag over afgørelsen",
+    "register_appeal": "Registrér klage modtaget pr. telefon eller brev",
+    "reconsider": "Genvurdér afgørelsen",
+    "withdraw_appeal": "Træk klagen tilbage",
+    "record_appeal_outcome": "Registrér Ankestyrelsens afgørelse",
+}
+
+#: The appeal forms' fields where the same field name means something else per command: (label, help).
+APPEAL_FIELD_TEXTS: dict[tuple[str, str], tuple[str | None, str | None]] = {
+    ("register_appeal", "channel"): ("Hvordan kom klagen ind?", ""),
+    ("register_appeal", "received_on"): ("Modtaget den", "Den dag, kommunen modtog klagen. Den afgør, om klagen kom i tide."),
+    ("register_appeal", "complaint"): ("Klagen", "Borgerens klage, så tæt på borgerens egne ord som muligt."),
+    ("register_appeal", "late_reason"): ("Borgerens begrundelse, hvis klagen kom efter fristen", "Sendes med til Ankestyrelsen."),
+    ("reconsider", "outcome"): ("Genvurderingens resultat", ""),
+    ("reconsider", "reasons"): ("Begrundelse for genvurderingen", "Retssikkerhedslovens § 66."),
+    ("withdraw_appeal", "channel"): ("Hvordan trak borgeren klagen tilbage?", "Kun når du registrerer det for borgeren."),
+    ("withdraw_appeal", "note"): ("Bemærkning", ""),
+    ("record_appeal_outcome", "outcome"): ("Ankestyrelsens afgørelse", ""),
+    ("record_appeal_outcome", "decided_on"): ("Ankestyrelsens afgørelsesdato", "Datoen i Ankestyrelsens brev."),
+    ("record_appeal_outcome", "reasons"): ("Ankestyrelsens begrundelse", "Kort, efter Ankestyrelsens brev."),
+    ("lodge_appeal", "late_reason"): ("Hvorfor klager du først nu?", "Kun hvis klagefristen er udløbet. Begrundelsen sendes med til Ankestyrelsen."),
 }
 
 #: What a command does, in a sentence, shown above its form.
@@ -85,6 +105,10 @@ COMMAND_HELP = {
     "adjust_plan": "En ændring af handleplanen, med begrundelse og hvem der foreslog den.",
     "answer_hearing": "Skriv dine bemærkninger til oplysningerne i høringsbrevet. Dit svar gemmes ordret.",
     "lodge_appeal": "Skriv, hvad du er uenig i. Kommunen genvurderer afgørelsen inden 4 uger; fastholder den afgørelsen, går klagen videre til Ankestyrelsen.",
+    "register_appeal": "En klage, borgeren har givet pr. telefon, brev, e-mail eller ved personligt fremmøde. Datoen, klagen blev modtaget, afgør om den kom i tide (retssikkerhedslovens § 67). En klage efter fristen registreres og sendes videre med borgerens begrundelse; den afvises ikke.",
+    "reconsider": "Genvurdér afgørelsen inden 4 uger (retssikkerhedslovens § 66). Fastholdes den, sendes klagen til Ankestyrelsen; ændres den, træffes en ny afgørelse.",
+    "withdraw_appeal": "Klagen trækkes tilbage og behandles ikke videre. Registrerer du det for borgeren, så angiv hvordan borgeren sagde det.",
+    "record_appeal_outcome": "Ankestyrelsens afgørelse efter dens brev: stadfæstet, ændret, hjemvist eller afvist. Ændret eller hjemvist betyder, at der skal træffes en ny afgørelse i sagen.",
     "record_baseline": "Udgangspunktet måles med borgeren, når piloten starter: WEMWBS og SB-6 spørgsmål for spørgsmål.",
     "record_evaluation": "Evalueringen måles med borgeren: WEMWBS og SB-6 igen, funktionsevne, målopfyldelse og opfølgning.",
 }
@@ -147,6 +171,9 @@ EVENT_TITLES = {
     "decision_reconsidered": "Afgørelse genvurderet",
     "reconsideration_overdue": "Genvurdering ikke nået til tiden",
     "appeal_sent_to_ankestyrelsen": "Klage sendt til Ankestyrelsen",
+    "decision_letter_received": "Afgørelsesbrevet er modtaget i Digital Post",
+    "appeal_withdrawn": "Klage trukket tilbage",
+    "appeal_decided_by_ankestyrelsen": "Ankestyrelsen har afgjort klagen",
 }
 
 #: Labels of the forms' fields, by their path without list indices ("plan.goals.description").
@@ -369,7 +396,12 @@ ENUM_LABELS: dict[str, dict[str, str]] = {
         "awaiting_reconsideration": "klagen er modtaget; kommunen genvurderer afgørelsen",
         "sent_to_ankestyrelsen": "kommunen fastholdt afgørelsen; klagen er sendt til Ankestyrelsen",
         "decision_changed": "kommunen har ændret afgørelsen",
+        "decided_by_ankestyrelsen": "Ankestyrelsen har afgjort klagen",
+        "withdrawn": "klagen er trukket tilbage",
     },
+    "AnkestyrelsenOutcome": {"upheld": "Stadfæstet", "changed": "Ændret", "sent_back": "Hjemvist", "dismissed": "Afvist"},
+    "AppealChannel": {"digital": "Selvbetjening", "phone": "Telefon", "letter": "Brev", "in_person": "Personligt fremmøde",
+                      "email": "E-mail"},
     "RecommendationStatus": {"pending": "venter på teamlederen", "approved": "godkendt", "returned": "sendt retur"},
 }
 
@@ -511,7 +543,16 @@ RULE_TEXTS = {
     "appeal.no_decision": "Der er ingen afgørelse at klage over.",
     "appeal.not_found": "Der er ingen klagemulighed på denne afgørelse endnu. Prøv igen om lidt.",
     "appeal.window_not_open": "Klagefristen er ikke åben.",
-    "appeal.role_not_allowed": "Kun borgeren selv kan klage her.",
+    "appeal.role_not_allowed": "Din rolle kan ikke give denne kommando i klagesagen.",
+    "appeal.not_sent_on": "Ankestyrelsens afgørelse kan kun registreres på en klage, der er sendt videre til Ankestyrelsen.",
+    "appeal.not_withdrawable": "Klagen kan kun trækkes tilbage, mens kommunen genvurderer den, eller den ligger hos Ankestyrelsen.",
+    "appeal.ended": "Klagesagen er afsluttet.",
+    "appeal.withdrawal_channel_required": "Angiv hvordan borgeren trak klagen tilbage (telefon, brev, e-mail eller fremmøde).",
+    "appeal.received_in_future": "Datoen for modtagelsen kan ikke ligge efter i dag.",
+    "appeal.received_before_decision": "Klagen kan ikke være modtaget før afgørelsen blev truffet.",
+    "appeal.outcome_before_forwarding": "Ankestyrelsen kan ikke have afgjort klagen, før den blev sendt videre.",
+    "appeal.outcome_in_future": "Ankestyrelsens afgørelse kan ikke være dateret efter i dag.",
+    "appeal.nothing_to_reconsider": "Der er ingen klage, der venter på genvurdering.",
     "appeal.reasons_required": "Skriv en begrundelse.",
     "deadline.expected_in_past": "Datoen skal ligge ude i fremtiden.",
 }

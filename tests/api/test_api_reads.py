@@ -182,3 +182,20 @@ async def test_aktindsigt_hands_the_citizen_their_case_as_one_document_with_its_
     assert export["sha256"] == hashlib.sha256(
         json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()).hexdigest()
     assert (await api.get(f"/cases/{case_id}/file-access/export", "other_citizen")).status_code == 404
+
+
+async def test_a_cases_access_log_comes_newest_page_first_with_the_way_to_older_reads(api, case_id):
+    await api.open(case_id)
+    for n in range(5):
+        await api.get(f"/cases/{case_id}/timeline", "caseworker", purpose=f"opslag {n}")
+    first = await api.get(f"/cases/{case_id}/access-log?limit=3", "caseworker", purpose="tilsyn")
+    assert first.status_code == 200
+    page = first.json()
+    assert len(page) == 3 and [r["position"] for r in page] == sorted(r["position"] for r in page)
+    # the newest reads come first: the access-log read itself is recorded before it is answered
+    assert page[-1]["what"] == "read_access_log" and page[-1]["purpose"] == "tilsyn"
+    before = first.headers["X-Samskab-Older-Before"]
+    assert before == str(page[0]["position"])
+    older = (await api.get(f"/cases/{case_id}/access-log?limit=3&before={before}", "caseworker", purpose="tilsyn")).json()
+    assert [r["purpose"] for r in older] == ["opslag 0", "opslag 1", "opslag 2"]
+    assert (await api.get(f"/cases/{case_id}/access-log?limit=0", "caseworker")).status_code == 422

@@ -10,7 +10,7 @@ import pytest
 
 from app.api import create_app
 from app.api.openapi import ERROR_RESPONSES
-from app.api.routes import OpenCaseBody, body_model, command_classes
+from app.api.routes import APPEAL_ROUTES, OpenCaseBody, appeal_body, body_model, command_classes
 from app.cases import parse_command
 from app.settings import Settings
 
@@ -79,6 +79,10 @@ def test_every_request_body_has_an_example_its_command_accepts(spec):
             for example in examples.values():
                 models[name].model_validate(example["value"])
                 parse_command({**example["value"], "type": name, "actor": {"id": "cw-anne", "role": "caseworker"}})
+        if path.startswith("/cases/{case_id}/appeals/"):
+            command, _ = APPEAL_ROUTES[path.rsplit("/", 1)[-1]]
+            for example in examples.values():
+                appeal_body(command).model_validate(example["value"])
     assert with_body > 40
 
 

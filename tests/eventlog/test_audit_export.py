@@ -181,6 +181,25 @@ class ExportContract:
         assert seen[0].purpose == "visitation" and seen[0].recorded_at.tzinfo is not None
         assert access.verify().ok and access.verify().checked == 4
 
+    def test_a_page_of_a_cases_reads_is_the_newest_of_its_own_reads_lists_and_whole_log_reads(self, log):
+        access = AccessLog(log.store.engines)
+        for n in range(7):
+            access.record(actor_id=f"cw-{n}", actor_role="caseworker", stream_id="case-a", what="events", purpose="sag")
+            access.record(actor_id=f"cw-{n}", actor_role="caseworker", stream_id=None, what="list_cases",
+                          purpose="arbejdsliste", shown=["case-b", "case-a"] if n % 2 else ["case-b"])  # fmt: skip
+            access.record(actor_id="cw-x", actor_role="caseworker", stream_id="case-b", what="events", purpose="sag")
+        access.record(actor_id="ida", actor_role="auditor", stream_id=None, what="export", purpose="revision")
+        every = access.for_case("case-a")
+        assert len(every) == 7 + 3 + 1 and [r.position for r in every] == sorted(r.position for r in every)
+
+        newest = access.for_case("case-a", limit=4)
+        assert newest == every[-4:]
+        older = access.for_case("case-a", limit=4, before=newest[0].position)
+        assert older == every[-8:-4]
+        assert access.for_case("case-a", limit=100, before=every[0].position) == []
+        with pytest.raises(ValueError, match="limit"):
+            access.for_case("case-a", limit=0)
+
     def test_a_read_without_purpose_or_reader_is_refused_and_not_recorded(self, log):
         access = AccessLog(log.store.engines)
         with pytest.raises(ValueError, match="purpose is required"):

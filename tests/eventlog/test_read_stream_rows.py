@@ -43,6 +43,15 @@ class ReadStreamRowsContract:
         assert [row[2] for row in rows] == [1, 2, 3]
         assert all(isinstance(row[6], str) and isinstance(row[11], str) for row in rows)  # stored text
 
+    def test_an_event_is_known_plain_only_when_its_stored_text_has_no_envelope_key(self, log):
+        envelope = {"$enc": "A256GCM", "kid": "k", "iv": "aXY=", "ct": "Y3Q="}
+        log.store.append("case-1", 0, [new_event(0, {"n": 0, "note": 'a "$enc" in a text is escaped'}),
+                                       new_event(1, {"n": 1, "name": envelope}),
+                                       new_event(2, {"n": 2, "list": [{"deep": envelope}]})])  # fmt: skip
+        plain, top, deep = log.store.read_stream("case-1")
+        assert plain.may_be_encrypted is False
+        assert top.may_be_encrypted is True and deep.may_be_encrypted is True
+
     def test_a_stream_without_events_has_no_rows(self, log):
         assert log.store.read_stream_rows("no-such-case") == []
 

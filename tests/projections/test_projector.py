@@ -230,10 +230,28 @@ def test_a_projection_stops_at_an_event_it_cannot_project_names_it_and_goes_on_a
     failed_at = [e for e in store.read_stream("K-0") if e.event_type == "assessment_recorded"][0].position
     assert status.failed_position == failed_at and status.failed_type == "assessment_recorded"
     assert status.position == failed_at - 1  # the events before it are kept, none after it
+    # the other projection shared the batch and went on past the event
+    changes = {s.name: s for s in projector.status()}["changes_by_day"]
+    assert changes.failed_position is None and changes.position > failed_at
     projector._failed_at.clear()  # the fix is deployed: the next round goes on
     projector.catch_up()
     status = {s.name: s for s in projector.status()}["cases"]
     assert status.failed_position is None and status.lag_events == 0
+    assert comparable(projected_rows(store)) == comparable(expected_rows(store, keys))
+
+
+def test_projections_at_one_position_read_each_batch_once(log, monkeypatch):
+    store, keys = log
+    write_interleaved(store, keys, [12, 12], random.Random(5))
+    projector = build_projector(store, keys, DEADLINES, batch_size=10)
+    import projections.projector as module
+
+    parsed = []
+    real = module.stored_event_from_row
+    monkeypatch.setattr(module, "stored_event_from_row", lambda row: parsed.append(row[0]) or real(row))
+    projector.catch_up()
+    assert sorted(parsed) == [e.position for e in store.read_all(limit=1000)]  # each event parsed once, not per projection
+    assert {s.name: s.lag_events for s in projector.status()} == {"cases": 0, "changes_by_day": 0}
     assert comparable(projected_rows(store)) == comparable(expected_rows(store, keys))
 
 
@@ -309,3 +327,14 @@ def test_a_case_whose_citizen_was_erased_rebuilds_as_closed_and_erased_without_i
     assert not queries.list_cases(store.engines, queries.CaseFilter(name_tokens=(keys.name_token("nummer0"),)), now=NOW).rows
     assert queries.tasks_for(store.engines, "cw-anne", "caseworker") == []
     assert queries.phase_counts(store.engines, now=NOW)["erased"] == 1
+
+
+@settings(max_examples=300, deadline=None)
+@given(moment=st.datetimes(timezones=st.timezones()))
+def test_a_stored_time_reads_as_isoformat_writes_it(moment):
+    from datetime import UTC
+
+    from eventlog.hashing import format_timestamp
+    from projections.queries import iso
+
+    assert iso(format_timestamp(moment)) == moment.astimezone(UTC).isoformat()

@@ -116,3 +116,41 @@ async def test_the_forum_continues_as_new_and_keeps_its_observations(env, forums
     assert (await handle.describe()).run_id != first_run
     assert len(state.observations) == 8 and state.version == 9
     assert len(store.read_stream(forum_id(target_group))) == 9
+
+
+async def test_one_forum_text_is_erased_alone_and_reads_as_erased_in_the_log_and_the_forum(forums, target_group, store, settings):
+    """A text that named a person after all is erasable (GDPR art. 17): its own key is destroyed,
+    the erasure is on the log, the other texts stay readable, and the chain verifies."""
+    from activities.readmodels import readable_payload
+    from app.keys import open_key_store
+    from domain.forum import forum_id
+    from domain.personal_data import ERASED_MARKER
+
+    await forums.open_forum(target_group, Actor(id="tl-bo", role="team_lead"))
+    await forums.act(target_group, observation("Flere ældre i boligområdet sidder alene det meste af ugen"))
+    await forums.act(target_group, observation("Unge med angst kommer ikke til fritidsaktiviteter"))
+    erase = {"type": "erase_forum_text", "entry": "observation", "number": 1, "basis": "GDPR art. 17(1)(d)"}
+    with pytest.raises(CommandRejected) as volunteer:
+        await forums.act(target_group, {**erase, "actor": VOLUNTEER})
+    assert volunteer.value.rule == "forum.role_not_allowed"
+    with pytest.raises(CommandRejected) as unknown:
+        await forums.act(target_group, {**erase, "number": 9, "actor": {"id": "adm-ole", "role": "administrator"}})
+    assert unknown.value.rule == "forum.unknown_entry" and unknown.value.field == "number"
+
+    result = await forums.act(target_group, {**erase, "actor": {"id": "adm-ole", "role": "administrator"}})
+    assert result.events == ["forum_text_erased"]
+    state = await forums.state(target_group)
+    assert state.observations[1].text == ERASED_MARKER
+    assert state.observations[2].text.startswith("Unge med angst")
+
+    keys = open_key_store(store, settings)
+    submitted = [e for e in store.read_stream(forum_id(target_group)) if e.event_type == "forum_observation_submitted"]
+    first, second = (readable_payload(e, keys) for e in submitted)
+    assert first == ({**first[0], "text": ERASED_MARKER}, ("text",))  # its key is gone: the field reads as erased
+    assert second[1] == () and second[0]["text"].startswith("Unge med angst")
+    erased = [e for e in store.read_stream(forum_id(target_group)) if e.event_type == "forum_text_erased"]
+    assert erased[0].legal_basis == "GDPR art. 17(1)(d)" and erased[0].actor_role == "administrator"
+    assert store.verify().ok
+    with pytest.raises(CommandRejected) as again:
+        await forums.act(target_group, {**erase, "actor": {"id": "adm-ole", "role": "administrator"}})
+    assert again.value.rule == "forum.already_erased"

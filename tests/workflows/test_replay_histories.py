@@ -3,7 +3,8 @@ current workflow code, and a change made without ``workflow.patched`` fails
 replay while the patched one passes.
 
 The histories in ``tests/histories/*.json`` come from the test scenarios
-(a whole lifecycle, a missed deadline, an appeal sent to Ankestyrelsen, a
+(a whole lifecycle, a missed deadline, an appeal sent back by Ankestyrelsen,
+an appeal window closed unused and a late appeal withdrawn in a second run, a
 forum that continued as new). They
 are recorded with the plain pydantic data converter, without the encrypting
 payload codec, so they stay readable and replay whatever codec key a run
@@ -49,6 +50,8 @@ from workflows.forum import ForumWorkflow
 
 HISTORIES = Path(__file__).resolve().parents[1] / "histories"
 RECORD = os.environ.get("SAMSKAB_RECORD_HISTORIES") == "1"
+#: ``SAMSKAB_RECORD_HISTORIES=appeals``: only the appeal's histories.
+RECORD_APPEALS = os.environ.get("SAMSKAB_RECORD_HISTORIES") == "appeals"
 RERECORD_HINT = (
     "If the workflow change is deliberate and running workflows may not meet it (or it is guarded "
     "with workflow.patched), re-record: SAMSKAB_RECORD_HISTORIES=1 python -m pytest "
@@ -78,15 +81,7 @@ async def _record_all(tmp_path: Path) -> None:
             await cases.outcome(lifecycle)
             await _save(env, lifecycle, "case_full_lifecycle")
 
-            appealed = "history-appeal"
-            await cases.open_case(parse_command(scenario.register(appealed)))
-            for command in scenario.full_lifecycle_after_registration()[:3]:  # up to the decision
-                await cases.act(appealed, parse_command(command))
-            await cases.act_on_appeal(appealed, parse_appeal_command(scenario.lodge_appeal()))
-            await cases.act_on_appeal(appealed, parse_appeal_command(scenario.reconsider("upheld")))
-            appeal = env.client.get_workflow_handle(appeal_id(appealed, 1))
-            await appeal.result()
-            (HISTORIES / "appeal_upheld.json").write_text((await appeal.fetch_history()).to_json())
+            await _record_appeals(env, cases)
 
             missed = "history-missed-deadline"
             await cases.open_case(parse_command(scenario.register(missed)), deadlines=PhaseDeadlines(visitation=timedelta(days=56)))
@@ -115,6 +110,54 @@ async def _record_all(tmp_path: Path) -> None:
     store.dispose()
 
 
+async def _record_appeals(env: WorkflowEnvironment, cases: CaseClient) -> None:
+    """The appeal's shapes: sent back by Ankestyrelsen; a window closed unused; a late
+    appeal after that (a second run, from the log) withdrawn by the citizen."""
+    sent_back = "history-appeal"
+    await cases.open_case(parse_command(scenario.register(sent_back)))
+    for command in scenario.full_lifecycle_after_registration()[:3]:  # up to the decision
+        await cases.act(sent_back, parse_command(command))
+    await cases.act_on_appeal(sent_back, parse_appeal_command(scenario.lodge_appeal()))
+    await cases.act_on_appeal(sent_back, parse_appeal_command(scenario.reconsider("upheld")))
+    today = (await env.get_current_time()).date().isoformat()
+    await cases.act_on_appeal(sent_back, parse_appeal_command(
+        {"type": "record_appeal_outcome", "actor": scenario.CASEWORKER, "outcome": "sent_back", "decided_on": today,
+         "reasons": "Sagen er ikke tilstrækkeligt oplyst"}))  # fmt: skip
+    appeal = env.client.get_workflow_handle(appeal_id(sent_back, 1))
+    await appeal.result()
+    (HISTORIES / "appeal_sent_back.json").write_text((await appeal.fetch_history()).to_json())
+
+    unused = "history-appeal-unused"
+    await cases.open_case(parse_command(scenario.register(unused)))
+    for command in scenario.full_lifecycle_after_registration()[:3]:
+        await cases.act(unused, parse_command(command))
+    appeal = env.client.get_workflow_handle(appeal_id(unused, 1))
+    first_run = (await appeal.describe()).run_id
+    await env.sleep(timedelta(weeks=5))
+    await appeal.result()
+    (HISTORIES / "appeal_window_closed.json").write_text((await appeal.fetch_history()).to_json())
+    late = {**scenario.lodge_appeal(), "late_reason": "Brevet var gået tabt"}
+    await cases.act_on_appeal(unused, parse_appeal_command(late))
+    await cases.act_on_appeal(unused, parse_appeal_command({"type": "withdraw_appeal", "actor": scenario.CITIZEN}))
+    resumed = env.client.get_workflow_handle(appeal_id(unused, 1))
+    assert (await resumed.describe()).run_id != first_run, "the late appeal did not start a new run"
+    await resumed.result()
+    (HISTORIES / "appeal_late_withdrawn.json").write_text((await resumed.fetch_history()).to_json())
+
+
+async def _record_appeals_only(tmp_path: Path) -> None:
+    settings = Settings(task_queue=f"record-{uuid.uuid4().hex[:8]}", data_dir=tmp_path, database_url=f"sqlite:///{tmp_path / 'e.db'}")
+    store = EventStore.from_url(settings.database_url)
+    store.create_schema()
+    async with await WorkflowEnvironment.start_time_skipping(
+        data_converter=pydantic_data_converter, test_server_existing_path=str(find_binary("temporal-test-server"))
+    ) as env:
+        await ensure_search_attributes(env.client)
+        async with build_worker(env.client, settings, store):
+            await _record_appeals(env, CaseClient(env.client, settings))
+    store.dispose()
+
+
 async def _save(env: WorkflowEnvironment, workflow_id: str, name: str) -> None:
     history = await env.client.get_workflow_handle(workflow_id).fetch_history()
     (HISTORIES / f"{name}.json").write_text(history.to_json())
@@ -126,18 +169,25 @@ def histories(tmp_path_factory) -> list[Path]:
         import asyncio
 
         asyncio.run(_record_all(tmp_path_factory.mktemp("record")))
+    elif RECORD_APPEALS:
+        import asyncio
+
+        asyncio.run(_record_appeals_only(tmp_path_factory.mktemp("record")))
     found = sorted(HISTORIES.glob("*.json"))
     assert found, f"no histories in {HISTORIES}. {RERECORD_HINT}"
     return found
 
 
 def test_the_recorded_histories_cover_the_scenarios(histories):
-    scenarios = {"case_full_lifecycle", "case_missed_deadline", "forum_continued_as_new", "appeal_upheld"}
+    scenarios = {"case_full_lifecycle", "case_missed_deadline", "forum_continued_as_new"}
+    # The appeal's shapes since it ends when nothing more can happen (the appeal histories
+    # before that were replaced, not kept: no appeal of that shape ever ran in production).
+    appeals = {"appeal_sent_back", "appeal_window_closed", "appeal_late_withdrawn"}
     # The ones recorded before appends and letters became local activities stay,
-    # so cases and appeals started then are proven to replay on the patched code.
-    assert {p.stem for p in histories} >= scenarios | {f"{name}_before_local_activities" for name in scenarios}
+    # so cases started then are proven to replay on the patched code.
+    assert {p.stem for p in histories} >= scenarios | appeals | {f"{name}_before_local_activities" for name in scenarios}
     # Runs started before code versions (each change under its own patch id, the markers one by one).
-    assert {p.stem for p in histories} >= {f"{name}_before_code_versions" for name in scenarios - {"appeal_upheld"}}
+    assert {p.stem for p in histories} >= {f"{name}_before_code_versions" for name in scenarios}
 
 
 async def test_every_recorded_history_replays_against_the_current_workflow_code(histories):
