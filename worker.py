@@ -8,6 +8,7 @@ activities finish first).
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import signal
 from datetime import timedelta
 from concurrent.futures import ThreadPoolExecutor
@@ -50,12 +51,21 @@ GRACEFUL_SHUTDOWN = timedelta(seconds=10)
 WORKFLOW_RUNNER = UnsandboxedWorkflowRunner()
 
 
+class ContextThreads(ThreadPoolExecutor):
+    """The activities' threads, each call run in the context it was submitted from (asyncio's
+    run_in_executor does not carry contextvars over), so an activity's SQL is traced under
+    the activity's span when tracing is on; copying a context costs next to nothing."""
+
+    def submit(self, fn, /, *args, **kwargs):
+        return super().submit(contextvars.copy_context().run, fn, *args, **kwargs)
+
+
 def build_worker(client: Client, settings: Settings, store, outbox: Outbox | None = None, **options) -> Worker:
     """A worker for the case workflows; ``outbox`` defaults to the one beside the event log."""
     activities = EventLogActivities(store, open_key_store(store, settings))
     if outbox is None:
         outbox = Outbox(settings.database_url)
-        outbox.create_schema()
+        outbox.create_schema(upgrade=not settings.production)
     if outbox.keys is None:  # letters are encrypted under the citizen's key, so erasure reaches them
         outbox.keys = open_key_store(store, settings)
     notifications = NotificationActivities(outbox)
@@ -68,7 +78,7 @@ def build_worker(client: Client, settings: Settings, store, outbox: Outbox | Non
         task_queue=settings.task_queue,
         workflows=[CaseWorkflow, ForumWorkflow, AppealWorkflow, DailyDeliveryWorkflow],
         activities=[activities.append, activities.erase_forum_text, notifications.send, kl_gateway.status, kl_gateway.changed_on, kl_gateway.deliver],
-        activity_executor=ThreadPoolExecutor(ACTIVITY_THREADS, thread_name_prefix="samskab-activity"),
+        activity_executor=ContextThreads(ACTIVITY_THREADS, thread_name_prefix="samskab-activity"),
         workflow_runner=options.pop("workflow_runner", WORKFLOW_RUNNER),
         graceful_shutdown_timeout=options.pop("graceful_shutdown_timeout", GRACEFUL_SHUTDOWN),
         max_cached_workflows=options.pop("max_cached_workflows", settings.worker_max_cached_workflows),
@@ -78,13 +88,18 @@ def build_worker(client: Client, settings: Settings, store, outbox: Outbox | Non
 
 async def run_worker(settings: Settings) -> None:
     check_startup(settings, "worker")  # outside development: no default or missing secret
+    store = open_event_store(settings.database_url, upgrade=not settings.production)  # the schema first: no DDL in production
+    from app import tracing
+
+    traced = tracing.setup(settings, "samskab-worker")  # None unless an OTLP endpoint is set
+    if traced is not None:
+        traced.instrument_store(store)
     try:
         client = await connect(settings)
     except RuntimeError as error:  # the SDK's "Failed client connect"
         raise TemporalUnavailable(settings.effective_temporal_address, error) from None
     # Idempotent; where this worker may not register them it logs how to, and goes on.
     await ensure_search_attributes(client)
-    store = open_event_store(settings.database_url)
     worker = build_worker(client, settings, store)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -112,9 +127,11 @@ def main() -> None:
         from app.api.metrics import enable_worker_metrics  # only when metrics are asked for
 
         enable_worker_metrics(settings.worker_metrics_address)
+    from eventlog.migrations import SchemaMismatch
+
     try:
         asyncio.run(run_worker(settings))
-    except TemporalUnavailable as error:  # one line; the supervisor starts the worker again
+    except (SchemaMismatch, TemporalUnavailable) as error:  # one line; the supervisor starts the worker again
         raise SystemExit(f"error: {error}") from None
 
 

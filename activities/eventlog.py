@@ -20,13 +20,22 @@ from eventlog import ConcurrencyConflict, EventStore, IdempotencyMismatch, NewEv
 from domain.forum import ForumEntry, holds_entry_text
 from eventlog.crypto import encrypt_fields, envelopes
 from eventlog.keystore import AlreadyErased, KeyStore
+from eventlog.migrations import ensure_schema
 from domain.messages import ISSUER_FIELD
 
 
-def open_event_store(url: str) -> EventStore:
-    """The event log at ``url``, with its tables in place."""
+def open_event_store(url: str, *, upgrade: bool = True) -> EventStore:
+    """The event log at ``url``, its schema at this release's revision.
+
+    ``upgrade``: bring the schema there if it is not (the embedded development stack,
+    tests); otherwise (production) only check it, and raise ``SchemaMismatch``, which
+    names both revisions and the command to run, without any DDL."""
     store = EventStore.from_url(url)
-    store.create_schema()
+    try:
+        ensure_schema(store.engines.write, upgrade_allowed=upgrade)
+    except BaseException:
+        store.dispose()
+        raise
     return store
 
 

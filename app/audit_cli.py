@@ -69,7 +69,7 @@ def _fail(message: str, code: int = 1, *, field: str | None = None, rule: str | 
 
 @contextmanager
 def _store(settings: Settings) -> Iterator[EventStore]:
-    store = open_event_store(settings.database_url)
+    store = open_event_store(settings.database_url, upgrade=not settings.production)
     try:
         yield store
     finally:

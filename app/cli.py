@@ -23,6 +23,7 @@ from activities import readmodels
 from activities.eventlog import open_event_store
 from app.keys import open_key_store
 from app.audit_cli import PurposeOption, audit_app
+from app.db_cli import db_app
 from app.forum_cli import forum_app
 from app.appeal_cli import appeal_app
 from app.projections_cli import projections_app
@@ -55,12 +56,13 @@ report_app.callback(invoke_without_command=True)(report_command)
 report_app.command("kl-gateway")(kl_gateway_command)
 app.add_typer(report_app, name="report")
 app.add_typer(projections_app, name="projections")
+app.add_typer(db_app, name="db")
 
 DataOption = Annotated[str, typer.Option("--data", "-d", help="The command's fields as JSON")]
 
 
 #: Commands that run before secrets exist (they make them, or run the development stack).
-_BEFORE_SECRETS = {"keys", "dev"}
+_BEFORE_SECRETS = {"keys", "dev", "db"}
 
 
 def _version(value: bool) -> None:
@@ -216,6 +218,17 @@ def serve_command(
     serve(get_settings(), host, port)
 
 
+@app.command("codec-server")
+def codec_server_command(
+    host: Annotated[str | None, typer.Option(help="Interface to listen on (default: SAMSKAB_CODEC_SERVER_HOST)")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default: SAMSKAB_CODEC_SERVER_PORT)")] = None,
+) -> None:
+    """Serve Temporal's remote codec protocol (/decode, /encode) for the Web UI and 'temporal --codec-endpoint'."""
+    from app.codec_server import serve_codec
+
+    serve_codec(get_settings(), host, port)
+
+
 # -- case --------------------------------------------------------------------
 
 
@@ -273,7 +286,7 @@ def case_act(
     caller = authenticate(token, as_, local_admin, settings)
     fields = _json_object(data, "--data")
     fields.pop("actor", None)  # who acts is who the token names, never what the data says
-    store = open_event_store(settings.database_url)
+    store = open_event_store(settings.database_url, upgrade=not settings.production)
     try:
         state = case_state(store, case_id, settings)
     finally:
@@ -312,7 +325,7 @@ def case_show(
     """Show a case as its workflow holds it now, or as it stood then (the read is recorded in the access log)."""
     settings = get_settings()
     caller = authenticate(token, as_, local_admin, settings)
-    store = open_event_store(settings.database_url)
+    store = open_event_store(settings.database_url, upgrade=not settings.production)
     try:
         if as_of is not None:
             try:
@@ -409,13 +422,18 @@ def known_failure(error: BaseException) -> str | None:
 
 
 def main() -> None:
+    from eventlog.migrations import SchemaMismatch
+
     try:
         app()
     except KeyboardInterrupt:
         raise SystemExit(130) from None
+    except SchemaMismatch as mismatch:  # production: the schema is the owner's to upgrade
+        err.print(f"[bold red]error:[/bold red] {escape(str(mismatch))}", highlight=False)
+        raise SystemExit(2) from None
     except Exception as error:  # noqa: BLE001 - a known failure gets one line; anything else is a bug, traceback and all
         line = known_failure(error)
         if line is None:
             raise
-        err.print(f"[bold red]error:[/bold red] {escape(line)}", highlight=False, soft_wrap=True)
+        err.print(f"[bold red]error:[/bold red] {escape(line)}", highlight=False)
         raise SystemExit(1) from None

@@ -22,6 +22,18 @@ history); a workflow started so fails without running a line of its code.
 Left clear, because Temporal itself must read them: search attributes
 (``CasePhase``: a phase name, no personal data), workflow and update ids (case
 ids), task queue and workflow type names. We set no memo and no headers.
+
+Left clear too: the answers of Temporal's own built-in queries that are protobuf
+messages, ``__temporal_workflow_metadata`` (``WorkflowMetadata``: the workflow's type and
+its query, signal and update names) and ``__enhanced_stack_trace``
+(``EnhancedStackTrace``: our source files and line numbers). The CLI's ``temporal
+workflow metadata`` and the Web UI's Queries tab parse the metadata answer as that
+message directly, without a codec: encrypted, it failed with "failed to unmarshal
+metadata: temporalproto: syntax error" and the tab never loaded. They are recognised by
+their encoding (``json/protobuf``) and message type, which none of our own payloads has
+(ours are JSON from pydantic models), and they hold no personal data (we set no current
+details). The plain-text ``__stack_trace`` answer is a ``str`` like any of ours, so it
+stays encrypted: read it through the codec server (``samskab codec-server``).
 """
 
 from __future__ import annotations
@@ -42,6 +54,15 @@ ENCODING = b"binary/encrypted"
 REFUSED_ENCODING = b"binary/refused-unencrypted"
 KEY_ID = "encryption-key-id"
 NONCE_BYTES = 12
+
+
+#: Protobuf messages of Temporal's built-in queries, left clear (see above).
+TEMPORAL_CLEAR_MESSAGES = frozenset({b"temporal.api.sdk.v1.WorkflowMetadata", b"temporal.api.sdk.v1.EnhancedStackTrace"})
+
+
+def temporal_own(payload: Payload) -> bool:
+    """Whether ``payload`` is one of Temporal's own built-in query answers (left clear)."""
+    return payload.metadata.get("encoding") == b"json/protobuf" and payload.metadata.get("messageType") in TEMPORAL_CLEAR_MESSAGES
 
 
 class CodecError(Exception):
@@ -67,11 +88,15 @@ class EncryptionCodec(PayloadCodec):
         return [self._decrypt(p) for p in payloads]
 
     def _encrypt(self, payload: Payload) -> Payload:
+        if temporal_own(payload):
+            return payload
         nonce = os.urandom(NONCE_BYTES)
         data = nonce + self._aead.encrypt(nonce, payload.SerializeToString(), self._key_id_bytes)
         return Payload(metadata={"encoding": ENCODING, KEY_ID: self._key_id_bytes}, data=data)
 
     def _decrypt(self, payload: Payload) -> Payload:
+        if temporal_own(payload):
+            return payload  # read as that protobuf message, never as one of our types
         if payload.metadata.get("encoding") != ENCODING:
             # Not ours: a peer without the codec key. Never read it (fail closed).
             return Payload(metadata={"encoding": REFUSED_ENCODING})

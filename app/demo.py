@@ -80,7 +80,7 @@ async def run_demo(settings: Settings, console: Console) -> bool:
     # The demo narrates each step itself; the workflows' own phase log lines would repeat it.
     logging.getLogger("temporalio.workflow").setLevel(logging.WARNING)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    store = open_event_store(settings.database_url)
+    store = open_event_store(settings.database_url, upgrade=not settings.production)
     run = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
     citizens = demo_citizens()
     case_ids = {c.key: f"demo-{run}-{c.key}" for c in citizens}

@@ -135,7 +135,7 @@ def kl_gateway_command(
         raise typer.Exit(2) from None
     settings = get_settings()
     caller = authenticate(token, as_, local_admin, settings)
-    store = open_event_store(settings.database_url)
+    store = open_event_store(settings.database_url, upgrade=not settings.production)
     try:
         # the report shows the citizen's CPR number and conditions: a read of the case like any other
         authorize_read(store, caller, Action.READ_CASE, citizen, purpose,

@@ -32,7 +32,7 @@ def run(once: Annotated[bool, typer.Option("--once", help="Catch up to the log's
     Safe beside another projector: each batch locks its projection's state row,
     so the second waits for the first's batch and goes on from there."""
     settings = get_settings()
-    store = open_event_store(settings.database_url)
+    store = open_event_store(settings.database_url, upgrade=not settings.production)
     try:
         projector = _projector(store)
         if once:
@@ -52,7 +52,7 @@ def run(once: Annotated[bool, typer.Option("--once", help="Catch up to the log's
 def status(as_json: Annotated[bool, typer.Option("--json", help="As JSON")] = False) -> None:
     """Each projection's position, lag (events and seconds), generation, and where it stopped if it failed."""
     settings = get_settings()
-    store = open_event_store(settings.database_url)
+    store = open_event_store(settings.database_url, upgrade=not settings.production)
     try:
         rows = _projector(store).status()
     finally:
@@ -80,7 +80,7 @@ def rebuild(name: Annotated[str | None, typer.Argument(help=f"One of: {', '.join
         console.print(f"[red]no projection {name!r}; the projections are: {', '.join(NAMES)}[/red]")
         raise typer.Exit(2)
     settings = get_settings()
-    store = open_event_store(settings.database_url)
+    store = open_event_store(settings.database_url, upgrade=not settings.production)
     try:
         projector = _projector(store)
         for one in [name] if name else list(NAMES):

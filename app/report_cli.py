@@ -107,7 +107,7 @@ def report_command(
         require_module("matplotlib", "charts", "samskab report --charts")
     console = Console()
     settings = get_settings()
-    store = open_event_store(settings.database_url)
+    store = open_event_store(settings.database_url, upgrade=not settings.production)
     try:
         report = report_from_read_models(store, open_key_store(store, settings), settings)
     finally:

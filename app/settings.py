@@ -143,6 +143,16 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=1_000_000, ge=1_000, description="Largest request body the API reads; larger is a 413")
     api_host: str = "127.0.0.1"
     api_port: int = 8000
+    otlp_endpoint: str = Field(
+        default="", description="OpenTelemetry: send traces over OTLP/HTTP to this collector (e.g. http://otel:4318); "
+        "empty: OTEL_EXPORTER_OTLP_ENDPOINT, and without it tracing is off (needs samskab[otel])",
+    )
+    codec_server_host: str = Field(default="127.0.0.1", description="Interface 'samskab codec-server' listens on")
+    codec_server_port: int = Field(default=8081, description="Port of 'samskab codec-server'")
+    codec_cors_origin: str = Field(
+        default="", description="The Temporal Web UI's origin (e.g. https://temporal.kommune.dk) the codec server "
+        "answers CORS for; empty: no browser may call it",
+    )
     api_read_threads: int = Field(
         default=4, ge=1,
         description="Threads that serve the API's case reads at once; more only contend for the interpreter lock",

@@ -74,9 +74,14 @@ async def connect(settings: Settings, address: str | None = None, *, bounded: bo
     does not answer, end after ``temporal_call_seconds`` with ``TemporalUnavailable`` or an
     ``RPCError`` of status UNAVAILABLE, instead of the SDK's 10 s of retries. A worker is
     unbounded: it waits for its server."""
+    from app import tracing
+
     forward_temporal_core_logs()  # in JSON mode, before the first client makes the default Runtime
     options = connect_options(settings, address)
     target = options.pop("target_host")
+    traced = tracing.setup(settings, "samskab")  # None unless an OTLP endpoint is set
+    if traced is not None:
+        options["interceptors"] = traced.client_interceptors()  # the worker built on this client takes them too
     converter = data_converter(codec_key(settings))
     if not bounded:
         return await Client.connect(target, data_converter=converter, **options)

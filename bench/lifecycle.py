@@ -51,7 +51,7 @@ async def run_async(cases: int, concurrency: int, progress=None) -> Result:
     run_id = uuid.uuid4().hex[:6]
 
     async with dev_stack() as (settings, client, _folder):
-        store = open_event_store(settings.database_url)
+        store = open_event_store(settings.database_url, upgrade=not settings.production)
         case_client = CaseClient(client, settings)
         bare_queue = f"{settings.task_queue}-bare"
         bare_worker = Worker(

@@ -37,7 +37,7 @@ async def main(args: argparse.Namespace) -> None:
         from activities.eventlog import open_event_store
         from worker import build_worker
 
-        store = open_event_store(settings.database_url)
+        store = open_event_store(settings.database_url, upgrade=not settings.production)
         worker = build_worker(client, settings, store, max_cached_workflows=args.max_cached)
     else:
         from bench.bare import BareWorkflow

@@ -82,8 +82,12 @@ class Outbox:
             return ERASED_MARKER
         return decrypt_value(key, envelope, message_id, f"outbox.{field}")
 
-    def create_schema(self) -> None:
-        outbox_metadata.create_all(self._engines.write)
+    def create_schema(self, *, upgrade: bool = True) -> None:
+        """The outbox's table is made by the schema's revisions: bring them up to date
+        (``upgrade``: development, tests) or only check them (production)."""
+        from eventlog.migrations import ensure_schema
+
+        ensure_schema(self._engines.write, upgrade_allowed=upgrade)
 
     def dispose(self) -> None:
         self._engines.dispose()

@@ -19,15 +19,12 @@ append connections (``eventlog.engines.DriverConnections``) for itself.
 from __future__ import annotations
 
 import json
-import uuid
 from dataclasses import replace
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timezone
 from typing import Any, NamedTuple
 
 from sqlalchemy import bindparam, func, literal_column, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import URL, Dialect, Row
 from sqlalchemy.exc import IntegrityError
 
@@ -36,7 +33,6 @@ from eventlog.crypto import ENVELOPE
 from eventlog.engines import DriverConnections, Engines, HeldConnection, make_engines
 from eventlog.errors import ConcurrencyConflict, EventLogError, IdempotencyMismatch
 from eventlog.hashing import (
-    GENESIS_HASH,
     canonical_json,
     event_hash,
     format_timestamp,
@@ -49,19 +45,12 @@ from eventlog.records import MAX_STREAM_ID, AppendResult, NewEvent, StoredEvent,
 from eventlog.schema import (
     EVENTS_TREE,
     HEAD_ROW_ID,
-    guard_statements,
     log_head,
-    log_identity,
     merkle_frontier,
     merkle_nodes,
-    metadata,
 )
 from eventlog.schema import events as events_table
 from eventlog.verification import VERIFY_COLUMNS, ChainWalker
-
-# Arbitrary, fixed key for the PostgreSQL advisory lock that serialises
-# create_schema() between workers starting at the same time.
-_SCHEMA_LOCK_KEY = 0x5A3C_0E17
 
 # Column order of every StoredEvent read (matches StoredEvent's fields).
 _EVENT_COLUMNS = (
@@ -85,6 +74,11 @@ _EVENT_COLUMNS = (
 
 class EventStore:
     """Append-only, hash-chained event log on file SQLite or PostgreSQL."""
+
+    #: Called around each append's transaction, when set, with (stream id, number of events,
+    #: database name); returns a context manager. The append goes straight to the driver, past
+    #: SQLAlchemy and its instrumentation, so tracing (``app.tracing``) sets this to see it.
+    append_observer: Callable[[str, int, str], Any] | None = None
 
     def __init__(self, engines: Engines) -> None:
         self._engines = engines
@@ -118,36 +112,15 @@ class EventStore:
     # -- schema -------------------------------------------------------------
 
     def create_schema(self) -> None:
-        """Create the tables and the head row if they are missing; safe to call again."""
-        engine = self._engines.write
-        with engine.begin() as conn:
-            if engine.dialect.name == "postgresql":
-                conn.execute(select(func.pg_advisory_xact_lock(_SCHEMA_LOCK_KEY)))
-            metadata.create_all(conn, checkfirst=True)
-            # create_all makes a missing table with its indexes, but leaves an existing
-            # table without an index added since: make those too (until migrations do it).
-            for table in metadata.sorted_tables:
-                for index in table.indexes:
-                    index.create(conn, checkfirst=True)
-            insert = pg_insert if engine.dialect.name == "postgresql" else sqlite_insert
-            conn.execute(
-                insert(log_head)
-                .values(id=HEAD_ROW_ID, position=0, hash=GENESIS_HASH)
-                .on_conflict_do_nothing(index_elements=[log_head.c.id])
-            )
-            conn.execute(
-                insert(log_identity)
-                .values(id=HEAD_ROW_ID, log_id=str(uuid.uuid4()))
-                .on_conflict_do_nothing(index_elements=[log_identity.c.id])
-            )
+        """Bring the database's schema to this release's revision (``eventlog.migrations``):
+        the tables, the head row, the trees and the triggers; safe to call again. The
+        owner's job: in production only ``samskab db upgrade`` calls it. A tree row that is
+        missing (thrown away) is grown again over the rows, as revision 0001 does."""
+        from eventlog.migrations import upgrade
+
+        upgrade(self._engines.write)
+        with self._engines.write.begin() as conn:
             install_trees(conn)
-            # Straight to the driver, without parameters: the trigger bodies hold '%'.
-            cursor = conn.connection.cursor()
-            try:
-                for statement in guard_statements(engine.dialect.name):
-                    cursor.execute(statement)
-            finally:
-                cursor.close()
 
     # -- writing ------------------------------------------------------------
 
@@ -162,7 +135,10 @@ class EventStore:
         """
         batch = _prepare(stream_id, expected_version, events)
         try:
-            return self._append_in_transaction(stream_id, expected_version, batch)
+            if self.append_observer is None:
+                return self._append_in_transaction(stream_id, expected_version, batch)
+            with self.append_observer(stream_id, len(batch), self._engines.write.dialect.name):
+                return self._append_in_transaction(stream_id, expected_version, batch)
         except (IntegrityError, self._driver_integrity_error) as err:
             raise self._explain_integrity_error(err, stream_id, expected_version, batch) from err
 

@@ -38,7 +38,7 @@ from eventlog import EventStore, StoredEvent
 from eventlog.hashing import format_timestamp, parse_timestamp
 from eventlog.schema import events as events_table
 from eventlog.store import _EVENT_COLUMNS, stored_event_from_row
-from projections.schema import projection_metadata, projection_state
+from projections.schema import projection_state
 
 log = structlog.get_logger("samskab.projections")
 
@@ -114,30 +114,11 @@ class ProjectionFailed(Exception):
         self.name, self.position, self.event_type, self.error = name, position, event_type, error
 
 
-def _add_missing_columns(conn) -> None:
-    """Columns added to a read model after its table was made: added (empty), so an
-    older database starts; a rebuild of the projection fills them."""
-    from sqlalchemy import inspect, text
-
-    from projections.schema import case_summaries
-
-    present = {c["name"] for c in inspect(conn).get_columns(case_summaries.name)}
-    for column in case_summaries.columns:
-        if column.name not in present and column.nullable:
-            conn.execute(text(f"ALTER TABLE {case_summaries.name} ADD COLUMN {column.name} "
-                              f"{column.type.compile(conn.dialect)}"))  # fmt: skip
-    for index in case_summaries.indexes:
-        index.create(conn, checkfirst=True)
-
-
 def create_schema(store: EventStore, names: Sequence[str]) -> None:
-    """The read models' tables and a state row per projection name; safe to call again."""
+    """A state row per projection name, if missing; safe to call again. No DDL: the read
+    models' tables are made by the schema's revisions (``eventlog.migrations``), like the
+    log's, and a rebuild writes a new generation into the same tables."""
     with store.engines.write.begin() as conn:
-        projection_metadata.create_all(conn, checkfirst=True)
-        _add_missing_columns(conn)
-        for table in projection_metadata.sorted_tables:  # an index added since the table was made
-            for index in table.indexes:
-                index.create(conn, checkfirst=True)
         known = set(conn.execute(select(projection_state.c.name)).scalars())
         now = format_timestamp(datetime.now(UTC))
         for name in names:

@@ -246,12 +246,18 @@ def phase_counts(engines: Engines, *, now: datetime) -> dict[str, Any]:
             missed_ahead = conn.execute(select(func.count()).select_from(case_summaries).where(
                 s.generation == generation, s.missed.is_(True), s.is_open.is_(True),
                 s.due_at >= format_timestamp(now))).scalar_one()  # fmt: skip
+            missed = conn.execute(select(s.phase, func.count()).where(
+                s.generation == generation, s.missed.is_(True), s.is_open.is_(True)).group_by(s.phase)).all()  # fmt: skip
+            appeals = conn.execute(select(s.appeal_status, func.count()).where(
+                s.generation == generation, s.appeal_status.is_not(None)).group_by(s.appeal_status)).all()  # fmt: skip
     by_phase = {phase: cases for phase, cases, _ in rows}
     return {
         "cases": sum(by_phase.values()),
         "by_phase": dict(sorted(by_phase.items())),
         "overdue": past_due + missed_ahead,
         "erased": sum(erased for _, _, erased in rows),
+        "missed_by_phase": dict(sorted((phase, n) for phase, n in missed)),
+        "appeals_by_status": dict(sorted((status, n) for status, n in appeals)),
         "position": position,
     }
 

@@ -48,9 +48,7 @@ def _sha(text: str) -> str:
 
 class IdempotencyKeys:
     def __init__(self, engines) -> None:
-        self._engines = engines
-        with engines.write.begin() as conn:
-            metadata.create_all(conn, checkfirst=True)
+        self._engines = engines  # the table is made by the schema's revisions (eventlog.migrations)
 
     def update_id(self, who: Subject, case_id: str, key: str, body: Any) -> str:
         """The Temporal update id for this key; KeyMisused when it may not be used so."""

@@ -65,14 +65,15 @@ def create_app(
     cases: CaseClient | None = None,
     keys: Any = None,
     clock: Callable[[], datetime] | None = None,
+    tracing: Any = None,
 ) -> FastAPI:
-    """The app; tests give it their own store and case client, uvicorn gives it nothing."""
+    """The app; tests give it their own store and case client (and tracing), uvicorn gives it nothing."""
     settings = settings or get_settings()
     from app.startup_checks import check
 
     check(settings, "api")  # outside development: no default or missing secret
     owns_store = store is None
-    store = store or open_event_store(settings.database_url)
+    store = store or open_event_store(settings.database_url, upgrade=not settings.production)
     ensure_read_models(store)
 
     @asynccontextmanager
@@ -95,12 +96,19 @@ def create_app(
     app.state.backend = Backend(settings, store, cases=cases, keys=keys, clock=clock)
     app.state.settings = settings
     metrics = RequestMetrics(read_models=store.engines)
+    app.state.backend.metrics = metrics
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     app.add_middleware(Guards, max_body_bytes=settings.max_body_bytes)  # before anything reads the body
     app.add_middleware(RequestContext)  # outermost: its ids are on every line the request logs
     app.add_api_route("/metrics", metrics.endpoint, methods=["GET"], include_in_schema=False)
     app.include_router(build_operations_router())
     app.include_router(build_router())
+    from app import tracing as tracing_module
+
+    tracing = tracing or tracing_module.setup(settings, "samskab-api")
+    if tracing is not None:
+        tracing.instrument_app(app)
+        tracing.instrument_store(store)
 
     from app.pages.routes import build_pages  # the pages use the same backend
 

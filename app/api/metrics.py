@@ -36,6 +36,15 @@ class ReadModelCollector:
         yield cases
         yield GaugeMetricFamily("samskab_cases_overdue", "Open cases with a deadline passed", value=counts["overdue"])
         yield GaugeMetricFamily("samskab_cases_erased", "Cases whose citizen's data was erased", value=counts["erased"])
+        missed = GaugeMetricFamily("samskab_cases_missed_deadline", "Open cases whose current phase's deadline was "
+                                   "missed, by phase (visitation: Retssikkerhedsloven § 3, stk. 2)", labels=["phase"])  # fmt: skip
+        for phase, count in counts["missed_by_phase"].items():
+            missed.add_metric([phase], count)
+        yield missed
+        appeals = GaugeMetricFamily("samskab_appeals", "Cases with an appeal, by the appeal's status", labels=["status"])
+        for status, count in counts["appeals_by_status"].items():
+            appeals.add_metric([status], count)
+        yield appeals
         head = queries.log_head(self.engines)
         lag = GaugeMetricFamily("samskab_projection_lag_events", "Events not yet projected", labels=["projection"])
         for name, position in queries.positions(self.engines).items():
@@ -53,6 +62,20 @@ class RequestMetrics:
         self.registry = registry or CollectorRegistry()
         self.requests = Counter(
             "samskab_http_requests", "HTTP requests answered", ["method", "route", "status"], registry=self.registry
+        )
+        #: A command's time from the API's side: sent to Temporal until the workflow's update answered
+        #: (the worker's own timings are the SDK's metrics, SAMSKAB_WORKER_METRICS_ADDRESS).
+        self.commands = Histogram(
+            "samskab_command_duration_seconds",
+            "Time from sending a command to its answer, by command type and outcome (accepted, refused, failed)",
+            ["command", "outcome"],
+            buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+            registry=self.registry,
+        )
+        #: Refusals by the rule that refused (the decider's rule names, e.g. visitation.deadline).
+        self.refusals = Counter(
+            "samskab_command_refusals", "Commands the case refused, by command type and rule", ["command", "rule"],
+            registry=self.registry,
         )
         self.latency = Histogram(
             "samskab_http_request_duration_seconds",

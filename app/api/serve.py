@@ -32,6 +32,15 @@ MULTIPROCESS_METRICS_DIR = "PROMETHEUS_MULTIPROC_DIR"
 def serve(settings: Settings, host: str | None = None, port: int | None = None) -> None:
     import uvicorn
 
+    if settings.production:  # refuse once, in one line, before uvicorn starts its processes
+        from eventlog.engines import make_engines
+        from eventlog.migrations import check_revision
+
+        engines = make_engines(settings.database_url)
+        try:
+            check_revision(engines.read)
+        finally:
+            engines.dispose()
     with _metrics_shared_by(settings.api_workers):
         uvicorn.run(APP_FACTORY, factory=True, host=host or settings.api_host, port=port or settings.api_port,
                     workers=settings.api_workers, log_level=settings.log_level.lower(), proxy_headers=True,

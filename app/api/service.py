@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -148,6 +149,8 @@ class Backend:
         self.reads = CaseReads(store, keys)
         self._verify_token = TokenVerifier(settings)
         self.idempotency = IdempotencyKeys(store.engines)
+        #: The command metrics (``app.api.metrics.RequestMetrics``), set by ``create_app``.
+        self.metrics = None
         # Case reads are CPU work under the interpreter lock plus short database
         # calls. Twenty threads at once only fight over the lock (context switches
         # and futex calls cost more than the reads); a few threads keep it busy,
@@ -262,10 +265,7 @@ class Backend:
         bind_case(command.case_id)
         if who.role is Role.CITIZEN and not _same_cpr(who.cpr, command.citizen.cpr):
             raise ApiError(403, "a citizen registers a need only for themselves", rule="access.denied", field="citizen.cpr")
-        try:
-            case_id = await (await self.cases()).open_case(command)
-        except CommandRejected as error:
-            raise rejected(error) from None
+        case_id = await self._command("register_need", lambda cases: cases.open_case(command))
         await self._until_recorded(case_id)
         return case_id
 
@@ -306,10 +306,24 @@ class Backend:
                 request_id = await asyncio.to_thread(self.idempotency.update_id, who, case_id, request_id, body)
             except KeyMisused as error:
                 raise ApiError(422, str(error), rule="input.idempotency_key", field=IDEMPOTENCY_HEADER) from None
+        return await self._command(command_type, lambda cases: cases.act(case_id, command, expected_version, request_id))
+
+    async def _command(self, command_type: str, send):
+        """Sends a command through the case client; times it (by command type and outcome) and
+        counts a refusal by its rule, for ``/metrics``. A refusal becomes its ApiError."""
+        start, outcome = time.perf_counter(), "failed"
         try:
-            return await (await self.cases()).act(case_id, command, expected_version, request_id)
+            result = await send(await self.cases())
+            outcome = "accepted"
+            return result
         except CommandRejected as error:
+            outcome = "refused"
+            if self.metrics is not None:
+                self.metrics.refusals.labels(command_type, error.rule or "case.refused").inc()
             raise rejected(error) from None
+        finally:
+            if self.metrics is not None:
+                self.metrics.commands.labels(command_type, outcome).observe(time.perf_counter() - start)
 
     async def lodge_appeal(self, who: Subject, case_id: str, decision_number: int, complaint: str,
                            late_reason: str | None = None) -> dict[str, Any]:  # fmt: skip
@@ -337,9 +351,9 @@ class Backend:
                            field="decision_number")  # fmt: skip
         try:
             command = parse_appeal_command({**data, "actor": {"id": who.person_id, "role": who.role.value}})
-            result = await (await self.cases()).act_on_appeal(case_id, command, decision_number)
         except CommandRejected as error:
             raise rejected(error) from None
+        result = await self._command(command_type, lambda cases: cases.act_on_appeal(case_id, command, decision_number))
         return result.model_dump(mode="json")
 
     def appeals(self, reader: Reader, case_id: str) -> dict[str, Any]:

@@ -43,6 +43,17 @@ def with_every_secret(tmp_path: Path, **overrides) -> Settings:
     return production(tmp_path, **overrides)
 
 
+def upgraded_schema(settings: Settings) -> None:
+    from eventlog.engines import make_engines
+    from eventlog.migrations import upgrade
+
+    engines = make_engines(settings.database_url)
+    try:
+        upgrade(engines.write)
+    finally:
+        engines.dispose()
+
+
 def settings_named(refused: StartupRefused) -> set[str]:
     return {setting for setting, _ in refused.problems}
 
@@ -132,6 +143,7 @@ def test_a_token_forged_with_the_published_key_is_refused_by_a_production_api(tm
     from fastapi.testclient import TestClient
 
     settings = with_every_secret(tmp_path)
+    upgraded_schema(settings)  # production start-up does no DDL: the owner ran 'samskab db upgrade'
     forged = jwt.encode(
         {"sub": "anyone", "role": "auditor", "municipality": settings.municipality, "aud": AUDIENCE, "exp": 4_102_444_800},
         DEFAULT_JWT_KEY,

@@ -66,6 +66,15 @@ def fault_settings(folder: Path, address: str, database_url: str | None = None, 
     from app.keys import init_secrets
 
     init_secrets(Settings(data_dir=folder, codec_key=CODEC_KEY_B64, keystore_secret=KEYSTORE_SECRET_B64))
+    # Production start-up does no DDL: the schema is brought up first, as 'samskab db upgrade' does.
+    from eventlog.engines import make_engines
+    from eventlog.migrations import upgrade
+
+    engines = make_engines(database_url or f"sqlite:///{folder / 'eventlog.db'}")
+    try:
+        upgrade(engines.write)
+    finally:
+        engines.dispose()
     return Settings(
         jwt_key=JWT_KEY,
         temporal_address=address,
