@@ -18,6 +18,8 @@ from temporalio.client import (
     WorkflowFailureError,
     WorkflowUpdateFailedError,
     WorkflowUpdateRPCTimeoutOrCancelledError,
+    WorkflowExecutionStatus,
+    WorkflowQueryFailedError,
     WorkflowUpdateStage,
 )
 from temporalio.common import SearchAttributePair, TypedSearchAttributes, WorkflowIDReusePolicy
@@ -34,9 +36,9 @@ from domain.deadlines import PhaseDeadlines
 from domain.errors import DomainError
 from domain.need import RegisterNeed
 from domain.phases import Phase
-from workflows.case import CaseWorkflow
+from workflows.case import MOVING_ON, CaseWorkflow
 from workflows.search_attributes import CASE_PHASE, CASE_SEARCH_ATTRIBUTES, MUNICIPALITY
-from workflows.case_messages import ActRequest, ActResult, CaseInput, CaseOutcome
+from workflows.case_messages import ActRequest, ActResult, CaseInput, CaseOutcome, RunBound
 from workflows.changes import CURRENT_CODE
 from app.command_signing import CommandSigner
 
@@ -46,6 +48,14 @@ APPEAL_START_POLLS = 50
 #: How long a client trusts what it read of the namespace's search attributes.
 SEARCH_ATTRIBUTES_FRESH = 300.0
 ANSWER_POLLS = 30
+#: A command refused because the case's run is continuing as new is sent again
+#: (nothing was recorded), up to this many times, this long apart.
+MOVING_ON_RETRIES = 100
+MOVING_ON_PAUSE = 0.05
+STATE_QUERY_TIMEOUT = timedelta(seconds=2)
+STATE_QUERY_TRIES = 3
+#: How often ``outcome`` looks whether the case has closed.
+OUTCOME_POLL = 0.1
 
 log = structlog.get_logger(__name__)
 
@@ -171,7 +181,9 @@ class CaseClient:
         self._indexed = (now, names)
         return names
 
-    async def open_case(self, command: RegisterNeed, deadlines: PhaseDeadlines | None = None) -> str:
+    async def open_case(
+        self, command: RegisterNeed, deadlines: PhaseDeadlines | None = None, bound: RunBound | None = None
+    ) -> str:
         """Starts the case's workflow once the domain accepts the registration.
 
         The registration is decided here first so a bad one is refused before a
@@ -183,7 +195,7 @@ class CaseClient:
         indexed = await self.indexed()
         while True:
             try:
-                await self._start(command, deadlines, indexed)
+                await self._start(command, deadlines, bound, indexed)
             except WorkflowAlreadyStartedError:
                 raise CommandRejected(
                     f"a case with id {command.case_id!r} already exists", rule="case.duplicate_id", field="case_id"
@@ -200,10 +212,11 @@ class CaseClient:
                 continue
             return command.case_id
 
-    async def _start(self, command: RegisterNeed, deadlines: PhaseDeadlines | None, indexed: frozenset[str]) -> None:
+    async def _start(self, command: RegisterNeed, deadlines: PhaseDeadlines | None, bound: RunBound | None,
+                     indexed: frozenset[str]) -> None:  # fmt: skip
         case_input = CaseInput(
             registration=command, deadlines=deadlines or self.deadlines, code_version=CURRENT_CODE,
-            search_attributes=tuple(sorted(indexed)),
+            bound=bound or RunBound(), search_attributes=tuple(sorted(indexed)),
         )  # fmt: skip
         shown = [SearchAttributePair(CASE_PHASE, Phase.NEED.value), SearchAttributePair(MUNICIPALITY, self.settings.municipality)]
         signature = self.signer.sign("case.open", command.case_id, case_input, request_id=f"open/{command.case_id}")
@@ -215,19 +228,31 @@ class CaseClient:
             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
             search_attributes=TypedSearchAttributes([pair for pair in shown if pair.key.name in indexed]),
         )
-        return command.case_id
 
     async def act(
         self, case_id: str, command, expected_version: int | None = None, request_id: str | None = None
     ) -> ActResult:
-        """Gives the case a command and waits for its answer.
+        """Gives the case a command and waits for its answer. A case whose run is
+        continuing as new refuses a command before accepting it (nothing recorded);
+        it is sent again, with the same id, and reaches the next run."""
+        update_id = request_id or str(uuid.uuid4())
+        for attempt in range(MOVING_ON_RETRIES):
+            try:
+                return await self._act_once(case_id, command, expected_version, update_id)
+            except CommandRejected as rejected:
+                if rejected.kind != MOVING_ON or attempt == MOVING_ON_RETRIES - 1:
+                    raise
+            await asyncio.sleep(MOVING_ON_PAUSE)
+        raise AssertionError("unreachable")
+
+    async def _act_once(self, case_id: str, command, expected_version: int | None, update_id: str) -> ActResult:
+        """Sends the command once and waits for its answer.
 
         ``request_id`` makes a retried call safe: Temporal runs an update id
         once, and a caller that lost the answer gets the same one again. The
         answer is awaited in bounded polls, since one long poll can be lost
         (a server restart, a dropped connection) while the update completes."""
         workflow = self.client.get_workflow_handle_for(CaseWorkflow.run, case_id)
-        update_id = request_id or str(uuid.uuid4())
         request = ActRequest(command=command, expected_version=expected_version)
         request = request.model_copy(update={"signature": self.signer.sign("case.act", case_id, request, update_id)})
         try:
@@ -344,9 +369,36 @@ class CaseClient:
         return await handle.query(AppealWorkflow.state)
 
     async def state(self, case_id: str) -> CaseState:
+        """The case's state. A query that reaches a run in the instant it continues
+        as new can go unanswered; it is asked again (the next run answers)."""
         handle = self.client.get_workflow_handle_for(CaseWorkflow.run, case_id)
-        return await handle.query(CaseWorkflow.state)
+        for attempt in range(STATE_QUERY_TRIES):
+            try:
+                return await handle.query(CaseWorkflow.state, rpc_timeout=STATE_QUERY_TIMEOUT)
+            except RPCError as error:
+                if error.status not in (RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.CANCELLED) or attempt == STATE_QUERY_TRIES - 1:
+                    raise
+        raise AssertionError("unreachable")
 
     async def outcome(self, case_id: str) -> CaseOutcome:
+        """Waits until the case is closed, and answers how it ended.
+
+        A closed case's workflow keeps running while an appeal can still change
+        one of its decisions (it may then reopen), so this waits for the closing,
+        not for the workflow's end; a workflow that failed raises as its result does."""
         handle = self.client.get_workflow_handle_for(CaseWorkflow.run, case_id)
-        return await handle.result()
+        while True:
+            status = (await handle.describe()).status
+            if status is not WorkflowExecutionStatus.RUNNING:
+                return await handle.result()  # completed, or raises how it failed
+            try:
+                state = await self.state(case_id)
+            except (WorkflowQueryFailedError, RPCError):
+                # a run failing or moving on as we ask: look at its status again
+                await asyncio.sleep(OUTCOME_POLL)
+                continue
+            if state.phase is Phase.CLOSED:
+                return CaseOutcome(
+                    case_id=state.case_id or case_id, version=state.version, phase=state.phase, closed_reason=state.closed_reason
+                )
+            await asyncio.sleep(OUTCOME_POLL)

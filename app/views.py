@@ -76,8 +76,8 @@ def case_panel(state: CaseState) -> Panel:
     for meeting in state.meetings.values():
         held = f"held, {len(meeting.attended)} present incl. the citizen" if meeting.held else "planned"
         lines.append(f"[b]Joint meeting {meeting.meeting_no}:[/b] {meeting.agenda} ({held})")
-    if state.observations:
-        lines.append(f"[b]Observations:[/b] {len(state.observations)}")
+    if state.observations_recorded:
+        lines.append(f"[b]Observations:[/b] {state.observations_recorded}")
     if state.evaluation:
         ev = state.evaluation
         before = lambda value: "no baseline" if value is None else str(value)  # noqa: E731

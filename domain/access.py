@@ -91,11 +91,14 @@ COMMANDS_BY_ROLE: dict[Role, frozenset[str]] = {
          "lodge_appeal", "withdraw_appeal", "request_file_access",
          # the citizen's own say in the visitation: the deciders accept these only from the citizen
          "answer_hearing", "consent_to_obtain_information", "record_citizens_choice", "request_to_comment",
-         "submit_comment"}
+         "submit_comment",
+         # a changed need (revisitation) and withdrawing an application (domain/revisitation.py)
+         "report_changed_need", "withdraw_application"}
     ),  # fmt: skip
     Role.STAFF: frozenset({"answer_invitation", "record_observation", "schedule_meeting", "record_meeting"}),
-    Role.VOLUNTEER: frozenset({"answer_invitation", "record_observation"}),
-    Role.RELATIVE: frozenset({"answer_invitation", "record_observation"}),
+    # a volunteer or relative on the team may report a changed need they see (domain/revisitation.py)
+    Role.VOLUNTEER: frozenset({"answer_invitation", "record_observation", "report_changed_need"}),
+    Role.RELATIVE: frozenset({"answer_invitation", "record_observation", "report_changed_need"}),
 }
 #: Commands the workflow gives itself when a timer fires; no caller may give them.
 SYSTEM_COMMANDS = SYSTEM_COMMAND_TYPES
@@ -112,6 +115,7 @@ EVENT_CATEGORIES: dict[str, InformationCategory] = {
     "need_registered": InformationCategory.NEED,
     "assessment_recorded": InformationCategory.ASSESSMENT,
     "decision_made": InformationCategory.DECISION,
+    "help_decided": InformationCategory.DECISION,
     "plan_proposed": InformationCategory.PLAN,
     "plan_adjusted": InformationCategory.PLAN,
     "pilot_started": InformationCategory.PLAN,

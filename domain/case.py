@@ -164,6 +164,43 @@ from domain.file_access import (
     request_file_access,
 )
 from domain.units import AssignUnit, UnitAssigned, assign_unit
+from domain.processing_notice import (
+    ExpectedDatePassed,
+    NotifyProcessingDelay,
+    ProcessingDeadlinePassed,
+    ProcessingDelayNotified,
+    RecordExpectedDatePassed,
+    RecordProcessingDeadlinePassed,
+    notify_processing_delay,
+    record_expected_date_passed,
+    record_processing_deadline_passed,
+)
+from domain.revisitation import (
+    REVISITABLE,
+    ApplicationWithdrawn,
+    ChangedNeedReported,
+    ReportChangedNeed,
+    Revisitation,
+    WithdrawApplication,
+    check_can_close,
+    report_changed_need,
+    withdraw_application,
+)
+from domain.follow_up import (
+    FOLLOW_UP_EVENTS,
+    DecideOnHelp,
+    FollowUpDue,
+    FollowUpRecord,
+    FollowUpRecorded,
+    HelpChoice,
+    HelpDecided,
+    RecordFollowUp,
+    RecordFollowUpDue,
+    decide_on_help,
+    evolve_follow_up,
+    record_follow_up,
+    record_follow_up_due,
+)
 from domain.personalised import CitizensChoiceRecorded, RecordCitizensChoice, record_choice
 from domain.visitation import (
     VISITATION_EVENTS,
@@ -229,6 +266,14 @@ CaseCommand = Annotated[
         AssignUnit,
         RequestFileAccess,
         AnswerFileAccess,
+        DecideOnHelp,
+        RecordFollowUpDue,
+        RecordFollowUp,
+        ReportChangedNeed,
+        WithdrawApplication,
+        NotifyProcessingDelay,
+        RecordProcessingDeadlinePassed,
+        RecordExpectedDatePassed,
     ],
     Field(discriminator="type"),
 ]
@@ -296,12 +341,25 @@ CaseEvent = Annotated[
         UnitAssigned,
         FileAccessRequested,
         FileAccessAnswered,
+        HelpDecided,
+        FollowUpDue,
+        FollowUpRecorded,
+        ChangedNeedReported,
+        ApplicationWithdrawn,
+        ProcessingDelayNotified,
+        ProcessingDeadlinePassed,
+        ExpectedDatePassed,
     ],
     Field(discriminator="type"),
 ]
 
 command_adapter: TypeAdapter[CaseCommand] = TypeAdapter(CaseCommand)
 event_adapter: TypeAdapter[CaseEvent] = TypeAdapter(CaseEvent)
+
+
+#: How many of its latest observations a case holds in its state (the workflow carries
+#: the state from run to run; 5,000 observations made a 700 KiB input).
+OBSERVATIONS_KEPT = 50
 
 
 class Observation(BaseModel):
@@ -341,7 +399,10 @@ class CaseState(BaseModel):
     plan_adjustments: int = 0
     meetings: dict[int, Meeting] = Field(default_factory=dict)
     check_ins: int = 0
+    #: The most recent observations (``OBSERVATIONS_KEPT``); every one is in the event log.
     observations: tuple[Observation, ...] = ()
+    #: How many observations the case has recorded in all.
+    observations_recorded: int = 0
     pilot_result: PilotCompleted | None = None
     baseline: BaselineRecorded | None = None
     evaluation: EvaluationRecorded | None = None
@@ -354,6 +415,11 @@ class CaseState(BaseModel):
     file_access_requests: dict[int, FileAccessRequest] = Field(default_factory=dict)
     #: Representatives and their fuldmagter by number (FVL § 8, domain/representatives.py).
     representatives: dict[int, Representation] = Field(default_factory=dict)
+    #: The decision about the help and the follow-ups after it (SEL § 148, domain/follow_up.py).
+    follow_up: FollowUpRecord = Field(default_factory=FollowUpRecord)
+    #: The revisitation under way (a changed need, domain/revisitation.py), and how many there have been.
+    revisitation: Revisitation | None = None
+    revisitations: int = 0
 
     def joined_members(self) -> list[TeamMember]:
         return [m for m in self.team.values() if m.status is InvitationStatus.JOINED]
@@ -428,17 +494,52 @@ ALLOWED: dict[Phase, tuple[type[Command], ...]] = {
         RecordCheckIn,
         RecordMissedDeadline,
     ),
-    Phase.EVALUATION: (RecordEvaluation, CloseCase, RevokeConsent, RecordMissedDeadline),
+    Phase.EVALUATION: (RecordEvaluation, DecideOnHelp, CloseCase, RevokeConsent, RecordMissedDeadline),
+    Phase.FOLLOW_UP: (
+        RecordFollowUp,
+        RecordFollowUpDue,
+        DecideOnHelp,
+        RecordObservation,
+        InviteTeamMember,
+        AnswerInvitation,
+        ChangeTeam,
+        GiveConsent,
+        RevokeConsent,
+        RecordConfidentialityDeclaration,
+        RemindInvitation,
+        ExpireInvitation,
+        CloseCase,
+    ),
     Phase.REFUSED: (CloseCase,),
-    Phase.CLOSED: (),
+    # Closed is not the end: a decision changed on appeal (reconsideration, or
+    # Ankestyrelsen changing it or sending it back) reopens the case (Rsl §§ 66-68).
+    Phase.CLOSED: (ReopenDecision,),
 }
 # A citizen may be represented or assisted at any stage of the case (FVL § 8).
 REPRESENTATION_COMMANDS = (RecordRepresentative, EndRepresentation, AssignUnit, RequestFileAccess, AnswerFileAccess)
-for _phase in (Phase.NEED, Phase.VISITATION, Phase.TEAM, Phase.PILOT, Phase.EVALUATION, Phase.REFUSED):
+for _phase in (Phase.NEED, Phase.VISITATION, Phase.TEAM, Phase.PILOT, Phase.EVALUATION, Phase.FOLLOW_UP, Phase.REFUSED):
     ALLOWED[_phase] = (*ALLOWED[_phase], *REPRESENTATION_COMMANDS)
+# A decision about the help is made like any decision: the citizen is heard first
+# where it is not wholly in their favour (FVL § 19), in evaluation or follow-up.
+HEARING_COMMANDS = (RecordCaseInformation, StartHearing, AnswerHearing, RecordHearingDeadlinePassed)
+for _phase in (Phase.EVALUATION, Phase.FOLLOW_UP):
+    ALLOWED[_phase] = (*ALLOWED[_phase], *HEARING_COMMANDS)
+# A changed need may be reported wherever a help is in force (revisitation), and an
+# application withdrawn wherever one can be pending.
+for _phase in REVISITABLE:
+    ALLOWED[_phase] = (*ALLOWED[_phase], ReportChangedNeed)
+for _phase in (Phase.NEED, Phase.VISITATION):
+    ALLOWED[_phase] = (
+        *ALLOWED[_phase],
+        WithdrawApplication,
+        # Rsl § 3, stk. 2: the citizen is told when the deadline cannot be kept (domain/processing_notice.py)
+        NotifyProcessingDelay,
+        RecordProcessingDeadlinePassed,
+        RecordExpectedDatePassed,
+    )
 # After a decision its appeal runs alongside; a reconsideration that changes the
 # decision reopens it for a new one (domain/appeal.py), whatever the phase.
-for _phase in (Phase.TEAM, Phase.PILOT, Phase.EVALUATION, Phase.REFUSED):
+for _phase in (Phase.TEAM, Phase.PILOT, Phase.EVALUATION, Phase.FOLLOW_UP, Phase.REFUSED):
     ALLOWED[_phase] = (*ALLOWED[_phase], ReopenDecision, MakeDecision)
 
 CASEWORKER_ROLES = DECIDING_ROLES
@@ -821,6 +922,12 @@ def _close_case(state: CaseState, c: CloseCase) -> list[Event]:
         "record the evaluation before closing the case",
         rule="case.close_before_evaluation",
     )
+    check_can_close(state)
+    require(
+        state.phase is not Phase.FOLLOW_UP or state.follow_up.help_ended,
+        "the help goes on in follow-up; decide to stop it (decide_on_help: stop) before closing the case (SEL § 148)",
+        rule="case.close_while_help_goes_on",
+    )
     return [CaseClosed(occurred_at=c.at, actor=c.actor, reason=c.reason)]
 
 
@@ -890,6 +997,16 @@ _DECIDERS: dict[type[Command], Callable[[CaseState, Command], list[Event]]] = {
     AssignUnit: assign_unit,
     RequestFileAccess: request_file_access,
     AnswerFileAccess: answer_file_access,
+    DecideOnHelp: _visitation_step("decide on the help", decide_on_help),
+    RecordFollowUpDue: _visitation_step("record a follow-up due", record_follow_up_due, (Role.SYSTEM,)),
+    RecordFollowUp: _visitation_step("record a follow-up", record_follow_up),
+    ReportChangedNeed: report_changed_need,
+    WithdrawApplication: withdraw_application,
+    NotifyProcessingDelay: notify_processing_delay,
+    RecordProcessingDeadlinePassed: _visitation_step(
+        "record a passed processing deadline", record_processing_deadline_passed, (Role.SYSTEM,)
+    ),
+    RecordExpectedDatePassed: _visitation_step("record a passed expected date", record_expected_date_passed, (Role.SYSTEM,)),
 }
 
 #: The type names of the commands the workflows give themselves when a timer fires.
@@ -938,16 +1055,40 @@ def _with_member(state: CaseState, person_id: str, **changes) -> dict[str, TeamM
 def _apply(state: CaseState, event: Event) -> CaseState:
     if isinstance(event, VISITATION_EVENTS):
         state = state.model_copy(update={"visitation": evolve_visitation(state.visitation, event)})
+    if isinstance(event, FOLLOW_UP_EVENTS):
+        state = state.model_copy(update={"follow_up": evolve_follow_up(state.follow_up, event)})
     match event:
+        case HelpDecided():
+            # a decision of the case: it takes the next decision number, and settles a reopened one
+            visitation = state.visitation.model_copy(update={"decisions": state.visitation.decisions + 1, "reopened_by": None})
+            state = state.model_copy(update={"visitation": visitation})
+            if event.choice is HelpChoice.ADJUST:
+                # a new pilot cycle on the new plan: check-ins, baseline and evaluation start afresh
+                return _enter(state, Phase.PILOT, event.occurred_at, plan=event.plan, check_ins=0, baseline=None,
+                              evaluation=None, pilot_result=None)
+            if event.choice is HelpChoice.STOP:
+                return state
+            return _enter(state, Phase.FOLLOW_UP, event.occurred_at) if state.phase is not Phase.FOLLOW_UP else state
         case NeedRegistered():
             return _enter(state, Phase.NEED, event.occurred_at, case_id=event.case_id, citizen=event.citizen, need=event.need)
         case VisitationOpened():
             return _enter(state, Phase.VISITATION, event.occurred_at, caseworker_id=event.caseworker_id)
         case AssessmentRecorded():
             return state.model_copy(update={"assessment": event})
+        case DecisionMade() if state.revisitation is not None:
+            # the revisitation's decision: the help goes on under it where it was
+            return _enter(state, state.revisitation.from_phase, event.occurred_at, decision=event, revisitation=None)
+        case ChangedNeedReported():
+            revisiting = Revisitation(number=event.number, since=event.occurred_at, from_phase=event.from_phase)
+            return _enter(state, Phase.VISITATION, event.occurred_at, revisitation=revisiting, revisitations=event.number)
+        case ApplicationWithdrawn() if state.revisitation is not None and not any(
+            a.status.value == "pending" for a in state.visitation.applications
+        ):
+            # the revisitation's application withdrawn: the help goes on as it was
+            return _enter(state, state.revisitation.from_phase, event.occurred_at, revisitation=None)
         case DecisionMade():
             phase = Phase.REFUSED if event.outcome is Outcome.REFUSED else Phase.TEAM
-            if phase is not Phase.REFUSED and state.phase in (Phase.TEAM, Phase.PILOT, Phase.EVALUATION):
+            if phase is not Phase.REFUSED and state.phase in (Phase.TEAM, Phase.PILOT, Phase.EVALUATION, Phase.FOLLOW_UP):
                 # a decision changed on reconsideration: the team and pilot go on under it
                 return state.model_copy(update={"decision": event})
             return _enter(state, phase, event.occurred_at, decision=event)
@@ -968,7 +1109,10 @@ def _apply(state: CaseState, event: Event) -> CaseState:
             return _enter(state, Phase.PILOT, event.occurred_at, plan=event.plan)
         case ObservationRecorded():
             seen = Observation(by=event.actor.id, role=event.actor.role, at=event.occurred_at, text=event.text)
-            return state.model_copy(update={"observations": (*state.observations, seen)})
+            # A case lives for years and carries its state from run to run: it keeps the
+            # latest observations and the count, the log keeps them all.
+            kept = (*state.observations[-(OBSERVATIONS_KEPT - 1):], seen)
+            return state.model_copy(update={"observations": kept, "observations_recorded": state.observations_recorded + 1})
         case PilotCompleted():
             return _enter(state, Phase.EVALUATION, event.occurred_at, pilot_result=event)
         case BaselineRecorded():
@@ -977,6 +1121,9 @@ def _apply(state: CaseState, event: Event) -> CaseState:
             return state.model_copy(update={"evaluation": event})
         case CaseClosed():
             return _enter(state, Phase.CLOSED, event.occurred_at, closed_reason=event.reason)
+        case DecisionReopened() if state.phase is Phase.CLOSED:
+            # a closed case reopened by an appeal goes back to visitation for the new decision
+            return _enter(state, Phase.VISITATION, event.occurred_at, closed_reason=None)
         case TeamProposed():
             return state.model_copy(update={"team_proposal": event.roles})
         case InvitationReminderSent():

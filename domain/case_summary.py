@@ -19,7 +19,9 @@ The deadlines a case can be waiting for:
 - an invitation's reply deadline;
 - a scheduled joint meeting;
 - an appeal's window (retssikkerhedsloven § 67) and the municipality's
-  reconsideration of a lodged appeal (§ 66).
+  reconsideration of a lodged appeal (§ 66);
+- the date a decision was promised the citizen after a delay notice (Rsl § 3, stk. 2);
+- the next follow-up of a help in follow-up (serviceloven § 148, stk. 2).
 
 A missed deadline that was recorded in the case's current phase keeps the
 case overdue (with that deadline's date) until the case moves on.
@@ -35,6 +37,8 @@ from domain.appeal import AppealState, AppealStatus
 from domain.deadlines import PhaseDeadlines
 from domain.phases import Phase
 from domain.team import InvitationStatus, MemberKind
+from domain.follow_up import FollowUpResult, help_decision_open, next_follow_up_at
+from domain.revisitation import pending_application
 from domain.visitation import RecommendationStatus
 
 #: Who a work item waits for when it is no single person's: any team lead, or the citizen.
@@ -129,12 +133,19 @@ def upcoming_deadlines(state, deadlines: PhaseDeadlines, appeal: AppealState | N
             found.append(deadline)
     record = state.visitation
     application = record.application
-    if application is not None and application.due_at is not None and state.decision is None:
-        if record.processing_missed is not None:
+    pending = pending_application(state) if record.applications else None
+    if application is not None and application.due_at is not None and (pending is not None or not record.applications and state.decision is None):
+        if record.delay.expected_by is not None:
+            found.append(Deadline(datetime.combine(record.delay.expected_by, datetime.min.time(), tzinfo=application.due_at.tzinfo),
+                                  "afgørelse lovet borgeren (frist overskredet)", "processing_expected"))  # fmt: skip
+        elif record.processing_missed is not None:
             found.append(Deadline(record.processing_missed.expected_by, "afgørelse lovet borgeren (frist overskredet)",
                                   "processing_missed"))  # fmt: skip
         else:
             found.append(Deadline(application.due_at, "sagsbehandlingsfrist: afgørelse", "processing"))
+    follow_up_at = next_follow_up_at(state, deadlines.follow_up_interval)
+    if follow_up_at is not None and state.follow_up.due <= state.follow_up.recorded:
+        found.append(Deadline(follow_up_at, "opfølgning på hjælpen (SEL § 148)", "follow_up"))
     hearing = record.hearing
     if hearing is not None and hearing.is_open():
         found.append(Deadline(hearing.due_at, "partshøring: borgerens svar", "hearing"))
@@ -198,6 +209,9 @@ def work_items(state, deadlines: PhaseDeadlines, appeal: AppealState | None = No
             items.append(WorkItem("answer_file_access", f"besvar anmodning om aktindsigt {request.number}", CASEWORKERS,
                                   caseworker, request.due_at))  # fmt: skip
     record = state.visitation
+    if record.delay.expected_date_needed:
+        # Rsl § 3, stk. 2: the deadline (or the date given) passed; the citizen waits for a date
+        for_caseworker("set_expected_date", "skriv til borgeren, hvornår afgørelsen kan forventes (Rsl § 3, stk. 2)", None)
     match state.phase:
         case Phase.NEED:
             items.append(WorkItem("open_visitation", "åbn visitationen", CASEWORKERS, None, phase_due_at))
@@ -246,8 +260,18 @@ def work_items(state, deadlines: PhaseDeadlines, appeal: AppealState | None = No
         case Phase.EVALUATION:
             if state.evaluation is None:
                 for_caseworker("record_evaluation", "evaluér forløbet", phase_due_at)
+            elif help_decision_open(state):
+                for_caseworker("decide_on_help", "træf afgørelse om hjælpen: fortsæt, justér, stop eller udbred", phase_due_at)
             else:
                 for_caseworker("close_case", "afslut sagen", phase_due_at)
+        case Phase.FOLLOW_UP:
+            record_ = state.follow_up
+            if record_.due > record_.recorded:
+                for_caseworker("record_follow_up", f"følg op på hjælpen med borgeren (opfølgning {record_.due}, SEL § 148)", None)
+            elif record_.help_ended:
+                for_caseworker("close_case", "afslut sagen: hjælpen er ophørt", None)
+            elif record_.last_result in (FollowUpResult.ADJUST, FollowUpResult.STOP) or help_decision_open(state):
+                for_caseworker("decide_on_help", "træf afgørelse om hjælpen efter opfølgningen", None)
         case Phase.REFUSED:
             for_caseworker("close_case", "afslut sagen efter afslaget", None)
     if appeal is not None and appeal.status is AppealStatus.AWAITING_RECONSIDERATION:

@@ -91,6 +91,11 @@ class PhaseDeadlines(BaseModel):
         default=timedelta(days=14), description="An invitee answers within this; a reminder goes halfway, then it expires"
     )
     pilot_check_in: timedelta = Field(default=timedelta(weeks=4), description="How often the pilot is checked in on")
+    follow_up_interval: timedelta = Field(
+        default=timedelta(days=365),
+        description="How often a help in follow-up is followed up (SEL § 148, stk. 2 says 'løbende' and sets no "
+        "interval; yearly is this system's default, a municipality may set a shorter one)",
+    )
 
     def shared(self) -> PhaseDeadlines:
         """One instance per distinct set of deadlines: every open case holds its

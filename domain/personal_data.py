@@ -80,6 +80,8 @@ PUBLIC_TEXT: Mapping[str, str] = MappingProxyType({
     "CaseInformationRecorded.ground": "the legal ground of the information",
     "ForumTextErased.basis": "the legal basis of erasing a forum text",
     "DecisionMade.appeal_guidance": "the standard klagevejledning",
+    "HelpDecided.appeal_guidance": "the standard klagevejledning",
+    "HelpDecided.forum_id": "the id of a target group's forum, made from a published code",
     "DecisionMade.rests_on": "ids of the case's information the decision rests on",
     "GrantedService.legal_basis": "a section of the law",
     "Arrangement.chosen_by": "citizen / municipality", "Arrangement.provider": "a provider (a business)",

@@ -12,6 +12,8 @@ class Phase(StrEnum):
     TEAM = "team"
     PILOT = "pilot"
     EVALUATION = "evaluation"
+    #: After a decision to continue the help: follow-ups on a timer (SEL § 148, stk. 2).
+    FOLLOW_UP = "follow_up"
     REFUSED = "refused"
     CLOSED = "closed"
 
@@ -31,6 +33,7 @@ _LABELS = {
     Phase.TEAM: "holdet samles",
     Phase.PILOT: "pilot",
     Phase.EVALUATION: "evaluering",
+    Phase.FOLLOW_UP: "opfølgning",
     Phase.REFUSED: "afslag givet",
     Phase.CLOSED: "afsluttet",
 }

@@ -63,6 +63,21 @@ from domain.legal import APPEAL_GUIDANCE_DA, FVL_22, FVL_24, check_legal_basis
 from domain.messages import Command, Event, Role
 from domain.personalised import Arrangement, CitizensChoiceRecorded, arrangement_for
 from domain.phases import Phase
+from domain.processing_notice import (
+    PROCESSING_NOTICE_EVENTS,
+    ExpectedDatePassed,
+    ProcessingDeadlinePassed,
+    ProcessingDelay,
+    ProcessingDelayNotified,
+    evolve_delay,
+)
+from domain.revisitation import (
+    Application,
+    ApplicationStatus,
+    ApplicationWithdrawn,
+    check_no_pending_application,
+    pending_application,
+)
 from domain.personal_data import Personal
 
 if TYPE_CHECKING:
@@ -556,6 +571,13 @@ def make_decision(state: CaseState, c: MakeDecision) -> list[Event]:
         rule="decision.already_made",
     )
     require(state.assessment is not None, "a decision needs a recorded needs assessment first (VUM 2.0)", rule="decision.needs_assessment")
+    revisiting = state.revisitation
+    require(
+        revisiting is None or state.assessment.occurred_at >= revisiting.since,
+        f"the need changed on {revisiting.since:%d.%m.%Y}; record a new needs assessment before the new decision"
+        if revisiting else "",
+        rule="revisitation.needs_new_assessment",
+    )
     _check_outcome(c.outcome, c.services, c.reasons)
     rests_on = _check_rests_on(c.outcome, c.rests_on)
     check_heard(state, full_grant=c.outcome is Outcome.GRANTED, at=c.at, exception=c.hearing_exception)
@@ -602,9 +624,11 @@ def make_decision(state: CaseState, c: MakeDecision) -> list[Event]:
 
 
 def receive_application(state: CaseState, c: ReceiveApplication) -> list[Event]:
+    check_no_pending_application(state, c.applied_for)
     require(
-        state.visitation.application is None,
-        "the application is already received; its processing deadline runs",
+        state.visitation.application is None or state.revisitation is not None,
+        "the application is already received and decided; a changed need is reported first (report_changed_need), "
+        "and its new application is received in the revisitation",
         rule="application.already_received",
     )
     today = c.at.date()
@@ -632,7 +656,7 @@ def receive_application(state: CaseState, c: ReceiveApplication) -> list[Event]:
 def record_missed_processing_deadline(state: CaseState, c: RecordMissedProcessingDeadline) -> list[Event]:
     application = state.visitation.application
     due_at = application.due_at if application else None
-    check_processing_deadline_missable(due_at, state.visitation.decisions > 0, state.visitation.processing_missed is not None, c.at)
+    check_processing_deadline_missable(due_at, pending_application(state) is None, state.visitation.processing_missed is not None, c.at)
     require(c.expected_by > c.at, "the expected date lies ahead", rule="deadline.expected_in_past", field="expected_by")
     notice = notice_of_missed_deadline(
         state.citizen.name if state.citizen else "borger",
@@ -681,6 +705,10 @@ class VisitationRecord(BaseModel):
     recommendation: Recommendation | None = None
     recommendations_made: int = 0
     decisions: int = 0
+    #: Every application of the case by number, with its status (domain/revisitation.py).
+    applications: tuple[Application, ...] = ()
+    #: The notices to the citizen about the pending application's deadline (domain/processing_notice.py).
+    delay: ProcessingDelay = Field(default_factory=ProcessingDelay)
     reopened_by: str | None = None  # the appeal whose reconsideration changed the decision
     elder_act: ElderActAssessed | None = None  # the municipality's assessment under ældrelovens § 2, stk. 3
     assessment_heard: bool = False  # the citizen has had the chance to comment on the current VUM assessment
@@ -705,6 +733,8 @@ VISITATION_EVENTS: tuple[type[Event], ...] = (
     AssessmentRecorded,
     CommentRequested,
     CommentSubmitted,
+    ApplicationWithdrawn,
+    *PROCESSING_NOTICE_EVENTS,
 )
 
 
@@ -712,12 +742,31 @@ def _mark_heard(record: VisitationRecord, numbers: tuple[int, ...]) -> tuple[Inf
     return tuple(i.model_copy(update={"heard": True}) if i.number in numbers else i for i in record.information)
 
 
+def _settle(applications: tuple[Application, ...], number: int | None, status: ApplicationStatus, decision: int | None = None):
+    return tuple(
+        a.model_copy(update={"status": status, "decision": decision}) if a.number == number and a.status is ApplicationStatus.PENDING else a
+        for a in applications
+    )
+
+
 def evolve_visitation(record: VisitationRecord, event: Event) -> VisitationRecord:
     """Folds a visitation event into the record; total, no checks."""
     update: dict = {}
     match event:
         case ApplicationReceived():
-            update = {"application": event}
+            entry = Application(
+                number=len(record.applications) + 1, applied_for=event.applied_for, received_at=event.received_at, due_at=event.due_at
+            )
+            update = {
+                "application": event,
+                "applications": (*record.applications, entry),
+                "processing_missed": None,
+                "delay": ProcessingDelay(),
+            }
+        case ApplicationWithdrawn():
+            update = {"applications": _settle(record.applications, event.number, ApplicationStatus.WITHDRAWN), "delay": ProcessingDelay()}
+        case ProcessingDelayNotified() | ProcessingDeadlinePassed() | ExpectedDatePassed():
+            update = {"delay": evolve_delay(record.delay, event)}
         case ProcessingDeadlineMissed():
             update = {"processing_missed": event}
         case InformationConsentGiven():
@@ -756,7 +805,14 @@ def evolve_visitation(record: VisitationRecord, event: Event) -> VisitationRecor
             if record.recommendation is not None:
                 update = {"recommendation": record.recommendation.model_copy(update={"status": status, "comment": event.comment})}
         case DecisionMade():
-            update = {"decisions": record.decisions + 1, "recommendation": None, "reopened_by": None}
+            pending = next((a.number for a in record.applications if a.status is ApplicationStatus.PENDING), None)
+            update = {
+                "decisions": record.decisions + 1,
+                "recommendation": None,
+                "reopened_by": None,
+                "applications": _settle(record.applications, pending, ApplicationStatus.DECIDED, decision=event.number),
+                "delay": ProcessingDelay(),  # decided: no notice is due any more
+            }
         case DecisionReopened():
             update = {"reopened_by": event.appeal_id}
         case ElderActAssessed():

@@ -7,12 +7,35 @@ events are written to the event log through a local activity (with ids from
 the update's id or ``workflow.uuid4()``, so a retry writes nothing twice) and
 only then folded into the state: the state never runs ahead of the log. What
 is folded is what the log answers it holds (see ``record_case_events``).
+
+A bounded history. A case may run for decades, so one run never grows without
+limit: the workflow continues as new when a run has accepted ``RunBound.updates``
+commands (1,000 by default) or holds ``RunBound.events`` history events (1,000:
+a cold replay of a full run stays under two seconds),
+when Temporal suggests it, and at the boundaries of a cycle (a decision about the
+help, a follow-up recorded). It carries its folded state, not its events
+(``CarriedCase``: the state, whose version is the log position, the appeals
+still open and the outcomes already acted on), waits first for every handler
+and every letter in flight, and the new run arms its timers again from the
+state. A command that arrives while the run is about to continue is refused
+before it is accepted (``CaseMovingOn``, nothing recorded) and the client sends
+it again to the new run (``app.cases.CaseClient.act``), so no command fails on
+the bound.
+
+Closed is not the end. Each decision's appeal runs as a child workflow that
+outlives the run (parent close policy ABANDON) and is not awaited across runs;
+the appeal tells the case its outcome by the ``appeal_outcome`` signal. An
+outcome that changes the decision (reconsideration changed it, Ankestyrelsen
+changed it or sent it back) reopens the decision, also in a closed case, which
+goes back to visitation for the new decision. A closed case's workflow stays
+running, idle, while any appeal can still change a decision, and completes
+only when none can.
 """
 
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from temporalio import workflow
 from temporalio.workflow import ParentClosePolicy
@@ -27,7 +50,16 @@ with workflow.unsafe.imports_passed_through():
     from domain.phases import Phase
     from domain.pilot import MeetingScheduled, PilotStarted, RecordCheckIn
     from domain.team import ExpireInvitation, InvitationStatus, RemindInvitation, TeamMemberInvited
-    from workflows.case_messages import ActRequest, ActResult, CaseInput, CaseOutcome
+    from workflows.case_messages import ActRequest, ActResult, CarriedCase, CaseInput, CaseOutcome
+    from domain.revisitation import ApplicationStatus
+    from domain.processing_notice import (
+        ExpectedDatePassed,
+        ProcessingDeadlinePassed,
+        ProcessingDelayNotified,
+        RecordExpectedDatePassed,
+        RecordProcessingDeadlinePassed,
+    )
+    from domain.follow_up import FollowUpRecorded, HelpChoice, HelpDecided, RecordFollowUpDue, next_follow_up_at
     from domain.appeal import AppealStatus, ReopenDecision, appeal_id
     from domain.deadlines import ApplicationReceived, ReceiveApplication, RecordMissedProcessingDeadline
     from domain.hearing import HearingStarted, RecordHearingDeadlinePassed
@@ -37,11 +69,14 @@ with workflow.unsafe.imports_passed_through():
 
 with workflow.unsafe.imports_passed_through():
     from domain.case_summary import upcoming_deadlines
-    from workflows.changes import CASE_SEARCH_ATTRIBUTES, DECISION_LETTER_AND_APPEAL, PHASE_SHOWN_AT_START, taken
+    from workflows.changes import CASE_GOES_ON, CASE_SEARCH_ATTRIBUTES, DECISION_LETTER_AND_APPEAL, PHASE_SHOWN_AT_START, taken
     from workflows.search_attributes import CASE_PHASE, CASEWORKER, NEXT_DEADLINE, TARGET_GROUP
     from workflows.recording import record_case_events, send_notification
     from workflows.issuers import verify_in_workflow
 
+
+#: The error type of a command refused because the run is about to continue as new.
+MOVING_ON = "CaseMovingOn"
 
 def refusal(error: DomainError) -> ApplicationError:
     """A domain refusal as Temporal carries it to the caller: the message, plus the rule and field."""
@@ -57,37 +92,76 @@ def refusal(error: DomainError) -> ApplicationError:
 class CaseWorkflow:
     @workflow.init
     def __init__(self, input: CaseInput) -> None:
-        self._state: CaseState = initial_state()
+        carried = input.carried
+        self._state: CaseState = carried.state if carried is not None else initial_state()
         self._deadlines = input.deadlines.shared()
         self._code = input.code_version
+        self._bound = input.bound
+        self._goes_on = input.code_version >= CASE_GOES_ON.since
         # The search attributes this case may set: the ones registered when it was opened
         # (setting one the namespace lacks would fail every workflow task), or, in cases of
-        # older code, only CasePhase as before.
+        # older code, only CasePhase as before. What a continued run shows came with it.
         self._indexed = frozenset(input.search_attributes) if taken(CASE_SEARCH_ATTRIBUTES, self._code) else None
-        self._shown: dict[str, object] = {}
+        shown = workflow.info().typed_search_attributes
+        self._shown: dict[str, object] = {key.name: shown.get(key) for key in (CASEWORKER, NEXT_DEADLINE, TARGET_GROUP)
+                                          if shown.get(key) is not None}  # fmt: skip
         self._lock = asyncio.Lock()
         self._tasks: list[asyncio.Task] = []
+        # Bookkeeping carried across runs (CarriedCase), and this run's own.
+        self._open_appeals: set[int] = set(carried.open_appeals) if carried is not None else set()
+        self._outcomes_seen: set[str] = set(carried.outcomes_seen) if carried is not None else set()
+        self._runs = carried.runs if carried is not None else 1
+        self._updates = 0  # commands this run has accepted
+        self._sending = 0  # letters and system commands in flight
+        self._cycle_ended = False  # a cycle's boundary passed: continue as new
+        self._continuing = False
+        self._recent: list[Event] = []  # the events the last command recorded
+        self._appeal_handles: list = []  # the appeals this run started
         # What the case will be once run() has recorded the registration, so an
         # update that arrives before that is still validated, not waved through.
         self._opening: CaseState | None = None
-        try:
-            self._opening = fold(self._decide(input.registration))
-        except ApplicationError:
-            pass  # run() refuses the registration and fails the case
+        if carried is None:
+            try:
+                self._opening = fold(self._decide(input.registration))
+            except ApplicationError:
+                pass  # run() refuses the registration and fails the case
 
     @workflow.run
     async def run(self, input: CaseInput) -> CaseOutcome:
-        issuer = input.signature.key_id if input.signature is not None else None
-        if not workflow.unsafe.is_replaying():
-            # Verified when the case first runs, against when Temporal accepted its
-            # start; a replay (keys may have rotated since) repeats what passed then.
-            issuer = verify_in_workflow("case.open", input, update=False, at=workflow.info().start_time)
-        async with self._lock:
-            await self._carry_out(input.registration, request_id="registration", issuer=issuer)
-        self._opening = None  # only needed until the registration is recorded
-        input.let_go_of_registration()  # nor is the registration: a case may wait for months
-        while self._state.phase is not Phase.CLOSED:
-            await self._until_phase_ends()
+        if input.carried is None:
+            issuer = input.signature.key_id if input.signature is not None else None
+            if not workflow.unsafe.is_replaying():
+                # Verified when the case first runs, against when Temporal accepted its
+                # start; a replay (keys may have rotated since) repeats what passed then.
+                issuer = verify_in_workflow("case.open", input, update=False, at=workflow.info().start_time)
+            async with self._lock:
+                await self._carry_out(input.registration, request_id="registration", issuer=issuer)
+            self._opening = None  # only needed until the registration is recorded
+            input.let_go_of_registration()  # nor is the registration: a case may wait for months
+        else:
+            # a run that continues the case (verified when it was opened): arm its timers again
+            self._rearm()
+        if not self._goes_on:
+            while self._state.phase is not Phase.CLOSED:
+                await self._until_phase_ends()
+        else:
+            while not self._moving_on():
+                if self._state.phase is Phase.CLOSED:
+                    if not self._open_appeals:
+                        # no appeal can change a decision any more: the case is done,
+                        # unless a handler still running reopens it
+                        await workflow.wait_condition(workflow.all_handlers_finished)
+                        if self._state.phase is Phase.CLOSED and not self._open_appeals:
+                            await self._appeals_of_this_run_ended()
+                            break
+                        continue
+                    await workflow.wait_condition(
+                        lambda: self._state.phase is not Phase.CLOSED or not self._open_appeals or self._moving_on()
+                    )
+                else:
+                    await self._until_phase_ends()
+            if self._moving_on():
+                await self._continue_as_new(input)
         await workflow.wait_condition(workflow.all_handlers_finished)
         return CaseOutcome(
             case_id=self._state.case_id or workflow.info().workflow_id,
@@ -100,19 +174,106 @@ class CaseWorkflow:
     def state(self) -> CaseState:
         return self._state
 
+    @workflow.signal(name="appeal_outcome")
+    async def appeal_outcome(self, outcome: AppealOutcome) -> None:
+        """An appeal's last word (``workflows/appeal.py`` sends it): the appeal leaves the
+        case's open appeals, and an outcome that changes the decision reopens it."""
+        await self._on_appeal_outcome(outcome)
+
+    # -- a bounded history --------------------------------------------------------
+
+    def _moving_on(self) -> bool:
+        """Whether this run is done and the case goes on in a new run (see the module's docstring).
+
+        Only what changed in an activation of this workflow counts, so that the
+        run's loop wakes in the same activation: a bound is looked at as each
+        command is answered (``_note_bound``), not when a command is refused."""
+        return self._goes_on and (self._continuing or self._cycle_ended)
+
+    def _note_bound(self) -> None:
+        """After an accepted command: if the run has reached its bound, it moves on."""
+        if not self._goes_on or self._continuing:
+            return
+        info = workflow.info()
+        if (
+            self._updates >= self._bound.updates
+            or info.is_continue_as_new_suggested()
+            or info.get_current_history_length() >= self._bound.events
+        ):
+            self._continuing = True
+
+    async def _continue_as_new(self, input: CaseInput) -> None:
+        self._continuing = True  # from here every new command is refused, to be sent again to the next run
+        await workflow.wait_condition(
+            lambda: workflow.all_handlers_finished() and self._sending == 0 and not self._lock.locked()
+        )
+        workflow.logger.info(
+            "case %s continues as new after run %d (%d commands, %d history events)",
+            self._state.case_id, self._runs, self._updates, workflow.info().get_current_history_length(),
+        )
+        workflow.continue_as_new(
+            CaseInput(
+                registration=None,
+                deadlines=self._deadlines,
+                code_version=self._code,
+                bound=self._bound,
+                search_attributes=input.search_attributes,
+                carried=CarriedCase(
+                    state=self._state,
+                    open_appeals=tuple(sorted(self._open_appeals)),
+                    outcomes_seen=tuple(sorted(self._outcomes_seen)),
+                    runs=self._runs + 1,
+                ),
+            )
+        )
+
+    def _rearm(self) -> None:
+        """Arms the timers a continued case had, from its state: invitations awaiting
+        an answer, the pilot's check-ins, the processing and hearing deadlines, the
+        next follow-up. Letters already sent are not sent again."""
+        state = self._state
+        for member in state.open_invitations():
+            self._background(self._follow_invitation(member, member.invited_at, letter=False))
+        if state.phase is Phase.PILOT:
+            self._background(self._check_in_on_pilot())
+        record = state.visitation
+        application = record.application
+        if (
+            application is not None
+            and application.due_at is not None
+            and not self._application_settled(application.received_at)
+        ):
+            self._background(self._watch_processing_deadline(application))
+        if record.hearing is not None and record.hearing.is_open():  # a passed deadline not yet recorded is recorded now
+            self._background(self._watch_hearing(record.hearing.number, record.hearing.due_at, letter=None))
+        if state.phase is Phase.FOLLOW_UP:
+            self._background(self._follow_ups())
+
     @workflow.update
     async def act(self, request: ActRequest) -> ActResult:
         # An update can arrive before run() has registered the need.
         await workflow.wait_condition(lambda: self._state.phase is not Phase.NEW)
         update = workflow.current_update_info()
+        self._updates += 1
         async with self._lock:
             self._check_version(request)
             issuer = request.signature.key_id if request.signature is not None else None
-            return await self._carry_out(request.command, request_id=update.id if update else None, issuer=issuer)
+            try:
+                return await self._carry_out(request.command, request_id=update.id if update else None, issuer=issuer)
+            finally:
+                self._note_bound()
 
     @act.validator
     def validate_act(self, request: ActRequest) -> None:
         verify_in_workflow("case.act", request)  # first: an unverified caller learns nothing of the case
+        if self._moving_on():
+            # Refused before it is accepted (nothing recorded, no trace in history): the
+            # client sends it again, and it reaches the next run.
+            raise ApplicationError(
+                "the case is moving to a new run of its workflow; send the command again",
+                {"rule": "case.continuing_as_new", "field": None},
+                type=MOVING_ON,
+            )
         command = request.command
         if isinstance(command, RegisterNeed):
             raise ApplicationError(
@@ -175,6 +336,9 @@ class CaseWorkflow:
             )
         for event in recorded:
             self._state = evolve(self._state, event)
+        self._recent = recorded
+        if self._goes_on and any(isinstance(event, (HelpDecided, FollowUpRecorded)) for event in recorded):
+            self._cycle_ended = True  # a cycle's boundary: the next run starts from here
         self._react(recorded)
         self._react_to_visitation(recorded)
         if self._state.phase is not phase_before:
@@ -230,9 +394,22 @@ class CaseWorkflow:
         update that recorded the events answers its caller at once."""
         for event in events:
             if isinstance(event, TeamMemberInvited):
-                self._background(self._follow_invitation(event))
+                self._background(self._follow_invitation(event.invitee, event.occurred_at, invited_by=event.actor.id))
             elif isinstance(event, PilotStarted):
                 self._background(self._check_in_on_pilot())
+            elif isinstance(event, HelpDecided):
+                self._background(self._notify("citizen", "decision", "Afgørelse om din hjælp", event.letter))
+                self._background(self._follow_appeal(event.number, f"help_{event.choice.value}", event.occurred_at))
+                if event.choice is HelpChoice.ADJUST:
+                    self._background(self._check_in_on_pilot())  # a new pilot cycle
+                elif event.choice in (HelpChoice.CONTINUE, HelpChoice.SCALE) and self._state.phase is Phase.FOLLOW_UP:
+                    self._background(self._follow_ups())
+                if event.choice is HelpChoice.SCALE and event.forum_id:
+                    # the proposal reaches the target group's forum (its inbox in the outbox)
+                    self._background(
+                        self._notify("forum", "forum_proposal", f"Forslag fra sag {self._state.case_id} til {event.forum_id}",
+                                     event.forum_proposal)
+                    )
             elif isinstance(event, MeetingScheduled):
                 for person in event.participants:
                     self._background(
@@ -247,12 +424,18 @@ class CaseWorkflow:
         for event in events:
             if isinstance(event, ApplicationReceived) and event.due_at is not None:
                 self._background(self._watch_processing_deadline(event))
+            elif isinstance(event, ProcessingDelayNotified):
+                self._background(self._notify("citizen", "deadline_notice", "Din sag tager længere tid end kommunens frist", event.notice))
             elif isinstance(event, HearingStarted):
-                self._background(self._watch_hearing(event))
+                self._background(self._watch_hearing(event.number, event.due_at, letter=event.letter))
             elif isinstance(event, DecisionMade) and taken(DECISION_LETTER_AND_APPEAL, self._code):
                 # cases decided before this change get neither (their histories must replay)
                 self._background(self._notify("citizen", "decision", "Afgørelse i din sag", event.letter))
-                self._background(self._follow_appeal(event))
+                self._background(self._follow_appeal(event.number, event.outcome.value, event.occurred_at))
+
+    def _application_settled(self, received_at) -> bool:
+        entry = next((a for a in self._state.visitation.applications if a.received_at == received_at), None)
+        return entry is None or entry.status is not ApplicationStatus.PENDING
 
     async def _holds_before(self, condition, deadline) -> bool:
         """True if ``condition`` holds before ``deadline``; False when the deadline passes first."""
@@ -268,7 +451,8 @@ class CaseWorkflow:
     async def _watch_processing_deadline(self, application: ApplicationReceived) -> None:
         """Reminds the caseworker before the deadline; when it passes without a decision,
         records the miss, sends the citizen the notice and escalates to the team lead."""
-        decided = lambda: self._state.visitation.decisions > 0 or self._state.phase is Phase.CLOSED  # noqa: E731
+        # this application decided or withdrawn (a case may have several, one after another)
+        decided = lambda: self._application_settled(application.received_at) or self._state.phase is Phase.CLOSED  # noqa: E731
         caseworker = self._state.caseworker_id or "caseworker"
         due = application.due_at
         remind_at = due - self._deadlines.processing_reminder
@@ -282,6 +466,10 @@ class CaseWorkflow:
             )
         if await self._holds_before(decided, due):
             return
+        if self._goes_on:
+            await self._after_processing_deadline(application, decided)
+            return
+        # runs started before CASE_GOES_ON: the notice as it was (their histories must replay)
         expected_by = workflow.now() + self._deadlines.notice_extension
         if await self._carry_out_for_system(RecordMissedProcessingDeadline(actor=SYSTEM_ACTOR, expected_by=expected_by)):
             missed = self._state.visitation.processing_missed
@@ -294,56 +482,147 @@ class CaseWorkflow:
                 f"Sagsbehandler: {caseworker}.",
             )
 
-    async def _watch_hearing(self, started: HearingStarted) -> None:
-        """Sends the hearing letter; when the citizen's deadline passes unanswered, records it."""
-        await self._notify("citizen", "hearing", "Partshøring før afgørelse", started.letter)
+    async def _after_processing_deadline(self, application: ApplicationReceived, decided) -> None:
+        """Rsl § 3, stk. 2, with no date made up: when the deadline passes, the citizen is
+        told and the caseworker asked for the expected date (unless they gave one);
+        each time the date given passes without a decision, the citizen is told again."""
+        caseworker = self._state.caseworker_id or "caseworker"
+        due = application.due_at
+        if not self._state.visitation.delay.deadline_passed:
+            if await self._carry_out_for_system(RecordProcessingDeadlinePassed(actor=SYSTEM_ACTOR)):
+                passed = next(e for e in reversed(self._recent) if isinstance(e, ProcessingDeadlinePassed))
+                await self._notify("citizen", "deadline_notice", "Din sag tager længere tid end kommunens frist", passed.notice)
+                await self._notify(
+                    "team_lead",
+                    "escalation",
+                    f"Sagsbehandlingsfristen er overskredet i sag {self._state.case_id}",
+                    f"Fristen udløb {due:%d.%m.%Y}. Sagsbehandler: {caseworker}.",
+                )
+                if passed.expected_by is None:
+                    await self._ask_for_expected_date(caseworker, f"Fristen udløb {due:%d.%m.%Y}")
+        while not decided():
+            delay = self._state.visitation.delay
+            expected = delay.expected_by
+            changed = lambda: decided() or self._state.visitation.delay.expected_by != expected  # noqa: E731
+            if expected is None or delay.expected_passed:  # the caseworker is asked for a (new) date
+                await workflow.wait_condition(changed)
+                continue
+            # the date given is kept if the decision comes during that day
+            day_after = datetime.combine(expected + timedelta(days=1), datetime.min.time(), tzinfo=UTC)
+            if await self._holds_before(changed, day_after):
+                continue
+            if await self._carry_out_for_system(RecordExpectedDatePassed(actor=SYSTEM_ACTOR, expected_by=expected)):
+                passed = next(e for e in reversed(self._recent) if isinstance(e, ExpectedDatePassed))
+                await self._notify("citizen", "deadline_notice", "Din sag tager længere tid end vi skrev", passed.notice)
+                await self._ask_for_expected_date(caseworker, f"Den forventede dato {expected:%d.%m.%Y} er passeret")
+            else:
+                # refused: the date changed in the same instant; go round again on the state
+                await workflow.wait_condition(lambda: changed() or self._state.visitation.delay.expected_passed)
+
+    async def _ask_for_expected_date(self, caseworker: str, why: str) -> None:
+        await self._notify(
+            caseworker,
+            "expected_date_needed",
+            f"Sæt en forventet dato for afgørelsen i sag {self._state.case_id}",
+            f"{why} uden afgørelse. Skriv til borgeren, hvornår en afgørelse kan forventes, og hvorfor "
+            "(notify_processing_delay; retssikkerhedslovens § 3, stk. 2).",
+        )
+
+    async def _watch_hearing(self, number: int, due_at, letter: str | None) -> None:
+        """Sends the hearing letter (not again in a continued run: ``letter`` None);
+        when the citizen's deadline passes unanswered, records it."""
+        if letter is not None:
+            await self._notify("citizen", "hearing", "Partshøring før afgørelse", letter)
 
         def settled() -> bool:
             hearing = self._state.visitation.hearing
-            return hearing is None or hearing.number != started.number or not hearing.is_open()
+            return hearing is None or hearing.number != number or not hearing.is_open()
 
-        if await self._holds_before(settled, started.due_at):
+        if await self._holds_before(settled, due_at):
             return
         if await self._carry_out_for_system(RecordHearingDeadlinePassed(actor=SYSTEM_ACTOR)):
             await self._notify(
                 self._state.caseworker_id or "caseworker",
                 "hearing_deadline",
                 "Høringsfristen er udløbet",
-                f"Borgeren har ikke svaret inden {started.due_at:%d.%m.%Y}; afgørelsen kan træffes på det foreliggende grundlag.",
+                f"Borgeren har ikke svaret inden {due_at:%d.%m.%Y}; afgørelsen kan træffes på det foreliggende grundlag.",
             )
 
-    async def _follow_appeal(self, decision: DecisionMade) -> None:
-        """Runs the decision's appeal as a child workflow; a decision changed on
-        reconsideration reopens the case for a new decision."""
+    async def _follow_appeal(self, number: int, outcome: str, decided_at) -> None:
+        """Starts the decision's appeal as a child workflow that outlives the case's
+        run (parent close policy ABANDON) and is not awaited: the appeal tells the
+        case its outcome by the ``appeal_outcome`` signal when it ends. A run of a
+        case started before ``CASE_GOES_ON`` still takes the child's result."""
         case_id = self._state.case_id or workflow.info().workflow_id
         try:
-            outcome: AppealOutcome = await workflow.execute_child_workflow(
-                "AppealWorkflow",
-                AppealInput(
-                    case_id=case_id,
-                    decision_number=decision.number,
-                    outcome=decision.outcome.value,
-                    decided_at=decision.occurred_at,
-                    caseworker_id=self._state.caseworker_id or "caseworker",
-                    deadlines=self._deadlines,
-                    code_version=self._code,
-                ),
-                id=appeal_id(case_id, decision.number),
-                result_type=AppealOutcome,
-                # the citizen's right to appeal outlives the case's own workflow
-                parent_close_policy=ParentClosePolicy.ABANDON,
-            )
-            if outcome.status is AppealStatus.DECISION_CHANGED and await self._carry_out_for_system(
-                ReopenDecision(actor=SYSTEM_ACTOR, appeal_id=outcome.appeal_id, reasons=outcome.reasons)
-            ):
-                await self._notify(
-                    self._state.caseworker_id or "caseworker",
-                    "decision_reopened",
-                    f"Ny afgørelse i sag {case_id}",
-                    f"Genvurderingen ændrede afgørelsen: {outcome.reasons}. Træf den nye afgørelse.",
-                )
+            if self._goes_on:
+                self._open_appeals.add(number)
+            self._sending += 1  # a run does not continue as new before its appeal has started
+            try:
+                handle = await self._start_appeal(case_id, number, outcome, decided_at)
+            finally:
+                self._sending -= 1
+            if not self._goes_on:
+                await self._on_appeal_outcome(await handle)
+            else:
+                self._appeal_handles.append(handle)
         except ChildWorkflowError as error:
-            workflow.logger.warning("the appeal of decision %s in case %s failed: %s", decision.number, case_id, error)
+            self._open_appeals.discard(number)
+            workflow.logger.warning("the appeal of decision %s in case %s failed: %s", number, case_id, error)
+
+    async def _appeals_of_this_run_ended(self) -> None:
+        """The appeals this run started have told their outcome; their workflows end
+        just after. The case ends after them, so their ends reach a running parent."""
+        for handle in self._appeal_handles:
+            try:
+                await handle
+            except ChildWorkflowError:
+                pass  # ended without an outcome: logged where it was started
+
+    async def _start_appeal(self, case_id: str, number: int, outcome: str, decided_at):
+        return await workflow.start_child_workflow(
+            "AppealWorkflow",
+            AppealInput(
+                case_id=case_id,
+                decision_number=number,
+                outcome=outcome,
+                decided_at=decided_at,
+                caseworker_id=self._state.caseworker_id or "caseworker",
+                deadlines=self._deadlines,
+                code_version=self._code,
+            ),
+            id=appeal_id(case_id, number),
+            result_type=AppealOutcome,
+            # the citizen's right to appeal outlives the case's own workflow
+            parent_close_policy=ParentClosePolicy.ABANDON,
+        )
+
+    async def _on_appeal_outcome(self, outcome: AppealOutcome) -> None:
+        """An appeal's outcome (sent when the appeal ends): a decision it changed is
+        reopened, and the appeal no longer keeps the case's workflow waiting. The
+        same outcome twice counts once."""
+        seen = f"{outcome.appeal_id}:{outcome.kind.value}"
+        if seen in self._outcomes_seen:
+            return
+        if self._goes_on:
+            self._outcomes_seen.add(seen)
+        try:
+            if outcome.asks_for_new_decision:  # changed on reconsideration, or by Ankestyrelsen, or sent back
+                await self._reopen(outcome)
+        finally:
+            self._open_appeals.discard(outcome.decision_number)  # the appeal's last word
+
+    async def _reopen(self, outcome: AppealOutcome) -> None:
+        case_id = self._state.case_id or workflow.info().workflow_id
+        reasons = outcome.reasons
+        if await self._carry_out_for_system(ReopenDecision(actor=SYSTEM_ACTOR, appeal_id=outcome.appeal_id, reasons=reasons)):
+            await self._notify(
+                self._state.caseworker_id or "caseworker",
+                "decision_reopened",
+                f"Ny afgørelse i sag {case_id}",
+                f"Klagen over afgørelse nr. {outcome.decision_number} endte med {outcome.kind.value}: {reasons}. "
+                "Træf den nye afgørelse.",
+            )
 
     def _background(self, work) -> None:
         # Held so a running task is not garbage collected; finished ones are let
@@ -353,43 +632,59 @@ class CaseWorkflow:
 
     async def _notify(self, recipient: str, kind: str, subject: str, body: str) -> None:
         stream = self._state.case_id or workflow.info().workflow_id
-        await send_notification(stream, recipient, kind, subject, body, code_version=self._code)
-        if recipient == "citizen":
-            # FVL § 8: the letters go to the citizen's partsrepræsentant or værge too
-            # (a case without representatives sends exactly what it sent before)
-            for representative in representatives_in_force(self._state, workflow.now().date()):
-                await send_notification(stream, representative.person_id, kind, subject, body, code_version=self._code)
+        self._sending += 1  # a run does not continue as new with a letter half sent
+        try:
+            await send_notification(stream, recipient, kind, subject, body, code_version=self._code)
+            if recipient == "citizen":
+                # FVL § 8: the letters go to the citizen's partsrepræsentant or værge too
+                # (a case without representatives sends exactly what it sent before)
+                for representative in representatives_in_force(self._state, workflow.now().date()):
+                    await send_notification(stream, representative.person_id, kind, subject, body, code_version=self._code)
+        finally:
+            self._sending -= 1
 
     async def _carry_out_for_system(self, command: Command) -> bool:
         """A command the workflow gives itself when a timer fires; False if the case
         moved on meanwhile (an answer came in the same instant), which is fine."""
-        async with self._lock:
-            try:
-                await self._carry_out(command, request_id=None)
-            except ApplicationError:
-                return False
-            return True
+        self._sending += 1
+        try:
+            async with self._lock:
+                try:
+                    await self._carry_out(command, request_id=None)
+                except ApplicationError:
+                    return False
+                return True
+        finally:
+            self._sending -= 1
 
-    async def _follow_invitation(self, invited: TeamMemberInvited) -> None:
+    async def _follow_invitation(self, person, invited_at, letter: bool = True, invited_by: str = "") -> None:
         """Sends the invitation, reminds halfway to the reply deadline, and lets it
-        expire at the deadline so a replacement may be invited."""
-        person = invited.invitee
+        expire at the deadline so a replacement may be invited. In a continued run
+        (``letter`` False) the invitation is not sent again and the timers run to
+        the same moments as before."""
         half = self._deadlines.invitation_reply / 2
-        due = invited.occurred_at + self._deadlines.invitation_reply
-        await self._notify(
-            person.person_id,
-            "invitation",
-            "Invitation til et hold med borgeren",
-            f"{invited.actor.id} inviterer dig som {person.kind.value} ({person.organisation}). "
-            f"Svar senest {due:%d.%m.%Y}.",
-        )
-        still_open = lambda: self._invitation_open(person.person_id, invited)  # noqa: E731
+        due = invited_at + self._deadlines.invitation_reply
+        if letter:
+            await self._notify(
+                person.person_id,
+                "invitation",
+                "Invitation til et hold med borgeren",
+                f"{invited_by} inviterer dig som {person.kind.value} ({person.organisation}). "
+                f"Svar senest {due:%d.%m.%Y}.",
+            )
+        still_open = lambda: self._invitation_open(person.person_id, invited_at)  # noqa: E731
         for step in ("remind", "expire"):
-            try:
-                await workflow.wait_condition(lambda: not still_open(), timeout=half)
+            member = self._state.team.get(person.person_id)
+            if step == "remind" and not letter and member is not None and member.reminded:
+                continue  # reminded in an earlier run
+            if letter:
+                try:
+                    await workflow.wait_condition(lambda: not still_open(), timeout=half)
+                    return
+                except asyncio.TimeoutError:
+                    pass
+            elif await self._holds_before(lambda: not still_open(), invited_at + (half if step == "remind" else half * 2)):
                 return
-            except asyncio.TimeoutError:
-                pass
             if step == "remind":
                 if await self._carry_out_for_system(RemindInvitation(actor=SYSTEM_ACTOR, person_id=person.person_id)):
                     await self._notify(person.person_id, "reminder", "Påmindelse: invitation", f"Svar senest {due:%d.%m.%Y}.")
@@ -401,25 +696,28 @@ class CaseWorkflow:
                     "Invitationen er udløbet; du kan invitere en anden i stedet.",
                 )
 
-    def _invitation_open(self, person_id: str, invited: TeamMemberInvited) -> bool:
+    def _invitation_open(self, person_id: str, invited_at) -> bool:
         member = self._state.team.get(person_id)
         # The same invitation, not a later one to the same person.
-        return (
-            member is not None
-            and member.status is InvitationStatus.INVITED
-            and member.invited_at == invited.occurred_at
-        )
+        return member is not None and member.status is InvitationStatus.INVITED and member.invited_at == invited_at
 
     async def _check_in_on_pilot(self) -> None:
-        """Records a check-in every interval while the pilot runs, and tells the caseworker."""
+        """Records a check-in every interval while the pilot runs, and tells the caseworker.
+        In a case that goes on (``CASE_GOES_ON``) the check-ins fall at fixed moments
+        from the pilot's start, so a continued run arms the next one from the state."""
+        interval = self._deadlines.pilot_check_in
+        since = self._state.phase_since
         while self._state.phase is Phase.PILOT:
-            try:
-                await workflow.wait_condition(
-                    lambda: self._state.phase is not Phase.PILOT, timeout=self._deadlines.pilot_check_in
-                )
-                return
-            except asyncio.TimeoutError:
-                pass
+            ended = lambda: self._state.phase is not Phase.PILOT or self._state.phase_since != since  # noqa: E731
+            if self._goes_on and since is not None:
+                if await self._holds_before(ended, since + interval * (self._state.check_ins + 1)):
+                    return
+            else:
+                try:
+                    await workflow.wait_condition(ended, timeout=interval)
+                    return
+                except asyncio.TimeoutError:
+                    pass
             number = self._state.check_ins + 1
             if await self._carry_out_for_system(RecordCheckIn(actor=SYSTEM_ACTOR, number=number)):
                 await self._notify(
@@ -433,7 +731,7 @@ class CaseWorkflow:
         """Waits for the phase to change; if its deadline passes first, records the miss once."""
         phase = self._state.phase
         limit = self._deadlines.for_phase(phase.value)
-        ended = lambda: self._state.phase is not phase  # noqa: E731
+        ended = lambda: self._state.phase is not phase or self._moving_on()  # noqa: E731
         if limit is None or self._state.phase_since is None:
             await workflow.wait_condition(ended)
             return
@@ -444,7 +742,45 @@ class CaseWorkflow:
             return
         except asyncio.TimeoutError:
             pass
+        if self._goes_on and any(m.phase == phase.value and m.due_at == due for m in self._state.missed_deadlines):
+            await workflow.wait_condition(ended)  # recorded by an earlier run
+            return
         async with self._lock:
             if self._state.phase is phase:
                 await self._carry_out(RecordMissedDeadline(actor=SYSTEM_ACTOR, phase=phase.value, due_at=due), request_id=None)
         await workflow.wait_condition(ended)
+
+    # -- follow-up (SEL § 148, stk. 2) ---------------------------------------------
+
+    async def _follow_ups(self) -> None:
+        """While the help goes on in follow-up, records that a follow-up is due an
+        interval after the last one (``PhaseDeadlines.follow_up_interval``) and asks
+        the caseworker to hold it; the next is counted from when it is recorded."""
+        interval = self._deadlines.follow_up_interval
+        while True:
+            due_at = next_follow_up_at(self._state, interval)
+            if due_at is None:
+                return
+            record = self._state.follow_up
+            if record.due > record.recorded:
+                # one is due and not yet held: wait for it (or for the case to move on)
+                await workflow.wait_condition(
+                    lambda: self._state.follow_up.recorded >= self._state.follow_up.due
+                    or self._state.phase is not Phase.FOLLOW_UP
+                )
+                continue
+            marker = (record.recorded, record.help_decisions, self._state.phase)
+            moved = lambda: (  # noqa: E731
+                (self._state.follow_up.recorded, self._state.follow_up.help_decisions, self._state.phase) != marker
+            )
+            if await self._holds_before(moved, due_at):
+                continue
+            number = record.due + 1
+            if await self._carry_out_for_system(RecordFollowUpDue(actor=SYSTEM_ACTOR, number=number)):
+                await self._notify(
+                    self._state.caseworker_id or "caseworker",
+                    "follow_up_due",
+                    f"Opfølgning nr. {number} i sag {self._state.case_id}",
+                    "Tid til at følge op på hjælpen med borgeren: opfylder den fortsat sit formål, "
+                    "eller er der brug for anden hjælp (servicelovens § 148, stk. 2)?",
+                )

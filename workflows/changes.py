@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from temporalio import workflow
 
 #: The version of the workflow code this release starts runs with.
-CURRENT_CODE = 3
+CURRENT_CODE = 4
 #: The version of a run started before versions were given: it follows its
 #: patch markers. The forum and the daily delivery are still versioned so.
 BEFORE_VERSIONS = 1
@@ -49,6 +49,11 @@ LOCAL_APPEAL_APPEND = Change(since=2)
 #: A case leaves its ``CasePhase`` search attribute alone when it already shows
 #: the phase (a case is started with its first phase).
 PHASE_SHOWN_AT_START = Change(since=2)
+#: A case goes on after its evaluation and stays bounded: it continues as new
+#: (``RunBound``), its appeals are not awaited (the appeal tells the case by the
+#: ``appeal_outcome`` signal) and a closed case waits while an appeal can still
+#: change a decision.
+CASE_GOES_ON = Change(since=3)
 
 
 def taken(change: Change, code_version: int) -> bool:
@@ -59,4 +64,4 @@ def taken(change: Change, code_version: int) -> bool:
     return change.patch_id is not None and workflow.patched(change.patch_id)
 #: A case shows its caseworker, next deadline and target group as search attributes
 #: (``workflows.search_attributes``), only those its input names as registered.
-CASE_SEARCH_ATTRIBUTES = Change(since=3)
+CASE_SEARCH_ATTRIBUTES = Change(since=4)

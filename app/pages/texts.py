@@ -24,6 +24,11 @@ ROLE_LABELS = {
 }
 
 COMMAND_TITLES = {
+    "decide_on_help": "Træf afgørelse om hjælpen",
+    "record_follow_up": "Registrér opfølgning",
+    "report_changed_need": "Meld ændret behov",
+    "withdraw_application": "Træk ansøgning tilbage",
+    "notify_processing_delay": "Skriv til borgeren om forsinkelse",
     "register_need": "Registrér behov",
     "open_visitation": "Åbn visitation",
     "receive_application": "Modtag ansøgning",
@@ -164,7 +169,15 @@ EVENT_TITLES = {
     "recommendation_made": "Indstilling givet",
     "recommendation_approved": "Indstilling godkendt",
     "recommendation_returned": "Indstilling returneret",
-    "decision_reopened": "Afgørelse genåbnet efter genvurdering",
+    "decision_reopened": "Afgørelse genåbnet efter klage",
+    "help_decided": "Afgørelse om hjælpen",
+    "follow_up_due": "Opfølgning skal holdes",
+    "follow_up_recorded": "Opfølgning registreret",
+    "changed_need_reported": "Ændret behov meldt (ny visitation)",
+    "application_withdrawn": "Ansøgning trukket tilbage",
+    "processing_delay_notified": "Borgeren har fået besked om forsinkelse",
+    "processing_deadline_passed": "Sagsbehandlingsfrist overskredet",
+    "expected_date_passed": "Forventet dato for afgørelse overskredet",
     "appeal_window_opened": "Klagefrist løber",
     "appeal_lodged": "Klage modtaget",
     "appeal_window_closed": "Klagefrist udløbet",
@@ -178,6 +191,14 @@ EVENT_TITLES = {
 
 #: Labels of the forms' fields, by their path without list indices ("plan.goals.description").
 FIELD_LABELS = {
+    # the case that goes on: the decision about the help, follow-up, revisitation
+    "choice": "Afgørelse om hjælpen",
+    "forum_proposal": "Forslag til forummet for målgruppen",
+    "result": "Resultat af opfølgningen",
+    "notes": "Hvad opfølgningen viste",
+    "citizen_took_part": "Borgeren deltog i opfølgningen",
+    "reported_by": "Hvem melder det ændrede behov",
+    "description": "Beskrivelse",
     # representatives (FVL § 8), need-to-know units, aktindsigt (FVL § 9)
     "kind": "Slags",
     "name": "Navn",
@@ -332,6 +353,19 @@ FIELD_HELP = {
 
 #: Danish for the domain's enum values, by the enum's class name.
 ENUM_LABELS: dict[str, dict[str, str]] = {
+    "HelpChoice": {
+        "continue": "Hjælpen fortsætter (opfølgning)",
+        "adjust": "Hjælpen justeres (nyt forløb med ny handleplan)",
+        "stop": "Hjælpen ophører",
+        "scale": "Hjælpen fortsætter, og arbejdsformen foreslås udbredt",
+    },
+    "FollowUpResult": {
+        "continue": "Hjælpen fortsætter uændret",
+        "adjust": "Hjælpen skal justeres",
+        "revisit": "Behovet har ændret sig (ny visitation)",
+        "stop": "Hjælpen skal ophøre",
+    },
+    "Reporter": {"citizen": "Borgeren", "caseworker": "Sagsbehandleren", "relative": "En pårørende", "volunteer": "En frivillig"},
     "FileAccessOutcome": {
         "granted": "Aktindsigt givet",
         "partly_granted": "Delvis aktindsigt",
@@ -416,7 +450,8 @@ PHASE_HINT = {
     "visitation": "Kommunen udreder behovet og træffer en afgørelse.",
     "team": "Holdet omkring borgeren samles og godkendes af borgeren, og handleplanen laves sammen.",
     "pilot": "Handleplanen afprøves sammen med holdet.",
-    "evaluation": "Forløbet evalueres sammen med borgeren.",
+    "evaluation": "Forløbet evalueres sammen med borgeren, og der træffes afgørelse om hjælpen.",
+    "follow_up": "Hjælpen fortsætter, og kommunen følger løbende op på, at den opfylder sit formål (serviceloven § 148).",
     "refused": "Der er givet afslag. Borgeren kan klage over afgørelsen.",
     "closed": "Sagen er afsluttet.",
 }
@@ -440,6 +475,17 @@ RULE_TEXTS = {
     "auth.missing_token": "Du skal logge ind.",
     "case.not_found": "Vi kan ikke finde sagen.",
     "case.wrong_phase": "Det kan ikke lade sig gøre i sagens nuværende fase.",
+    "case.close_while_help_goes_on": "Hjælpen fortsætter. Træf afgørelse om at stoppe hjælpen, før sagen afsluttes.",
+    "case.application_undecided": "En ansøgning venter på afgørelse. Træf afgørelsen eller registrér, at den er trukket tilbage.",
+    "application.same_kind_pending": "Der venter allerede en ansøgning om det samme. Den skal afgøres eller trækkes tilbage først.",
+    "application.one_pending": "Der venter allerede en ansøgning. Den skal afgøres eller trækkes tilbage først.",
+    "help.not_open": "Der kan ikke træffes afgørelse om hjælpen nu (først efter evaluering eller en opfølgning).",
+    "help.needs_reasons": "Skriv begrundelsen for afgørelsen (forvaltningslovens § 22).",
+    "help.plan_with_adjust": "En justering af hjælpen kræver en ny handleplan.",
+    "help.scale_needs_proposal": "Skriv forslaget til forummet, når arbejdsformen skal udbredes.",
+    "follow_up.decision_pending": "Opfølgningen viste, at hjælpen skal ændres. Træf afgørelse om hjælpen først.",
+    "revisitation.needs_new_assessment": "Behovet har ændret sig. Lav en ny udredning før den nye afgørelse.",
+    "deadline.expected_not_after_deadline": "Den forventede dato skal ligge efter sagsbehandlingsfristen.",
     "case.role_not_allowed": "Din rolle kan ikke foretage denne handling.",
     "case.no_answer": "Sagen svarede ikke i tide. Handlingen kan være udført alligevel; genindlæs siden og se historikken.",
     "case.close_before_evaluation": "Registrér evalueringen, før sagen lukkes.",

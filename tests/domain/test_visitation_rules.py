@@ -466,7 +466,9 @@ def test_processing_deadlines_are_package_data_the_settings_may_override():
 
 def test_application_rules():
     received = {"type": "receive_application", "actor": CW, "applied_for": ["SEL § 85"]}
-    assert refused(after(assessed(), received), received).rule == "application.already_received"
+    # a second application of the same kind while the first is pending: refused, naming the phase and rule
+    second = refused(after(assessed(), received), received)
+    assert second.rule == "application.same_kind_pending" and "visitation phase" in second.message
     assert refused(assessed(), {**received, "received_on": "2027-01-01"}).rule == "application.future"
     assert refused(assessed(), {**received, "applied_for": ["SEL § 999"]}).field == "applied_for[0]"
     assert refused(assessed(), {**received, "actor": CITIZEN}).field == "actor.role"

@@ -96,8 +96,8 @@ class TrackedCases(CaseClient):
 
     opened: list[str]
 
-    async def open_case(self, command, deadlines=None) -> str:
-        case_id = await super().open_case(command, deadlines)
+    async def open_case(self, command, deadlines=None, bound=None) -> str:
+        case_id = await super().open_case(command, deadlines, bound)
         self.opened.append(case_id)
         return case_id
 

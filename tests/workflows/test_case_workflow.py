@@ -47,10 +47,17 @@ async def run_commands(cases: CaseClient, case_id: str, commands: list[dict]) ->
         await cases.act(case_id, parse_command(command))
 
 
-async def test_one_citizen_goes_through_all_five_phases(cases, case_id, store):
+#: Past every appeal window (4 weeks) and the time late appeals are received
+#: (52 weeks): a closed case's workflow waits while an appeal can change its decision.
+PAST_EVERY_APPEAL = timedelta(weeks=57)
+
+
+async def test_one_citizen_goes_through_all_five_phases(env, cases, case_id, store):
     await open_case(cases, case_id)
     await run_commands(cases, case_id, scenario.full_lifecycle_after_registration())
 
+    assert (await cases.state(case_id)).phase is Phase.CLOSED
+    await env.sleep(PAST_EVERY_APPEAL)
     outcome = await cases.outcome(case_id)
 
     assert outcome.phase is Phase.CLOSED
@@ -166,6 +173,7 @@ async def test_a_missed_visitation_deadline_is_recorded_once(env, cases, case_id
     assert store.read_stream(case_id)[-1].legal_basis == "Retssikkerhedsloven § 3, stk. 2"
     # the case goes on after the miss, all the way to the end
     await run_commands(cases, case_id, scenario.full_lifecycle_after_registration()[1:])
+    await env.sleep(PAST_EVERY_APPEAL)
     assert (await cases.outcome(case_id)).phase is Phase.CLOSED
 
 

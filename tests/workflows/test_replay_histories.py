@@ -188,6 +188,11 @@ def test_the_recorded_histories_cover_the_scenarios(histories):
     assert {p.stem for p in histories} >= scenarios | appeals | {f"{name}_before_local_activities" for name in scenarios}
     # Runs started before code versions (each change under its own patch id, the markers one by one).
     assert {p.stem for p in histories} >= {f"{name}_before_code_versions" for name in scenarios}
+    # A case that goes on (recorded by tests/workflows/test_case_goes_on.py): a run that continued
+    # as new at its bound, the run its state was carried to, a run in follow-up, a closed case reopened.
+    assert {p.stem for p in histories} >= {
+        "case_continued_as_new", "case_carried_run", "case_follow_up_run", "case_reopened_after_close",
+    }
 
 
 async def test_every_recorded_history_replays_against_the_current_workflow_code(histories):

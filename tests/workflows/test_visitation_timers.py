@@ -56,25 +56,63 @@ async def eventually(check, tries: int = 100):
     raise AssertionError("the condition never held")
 
 
-async def test_the_processing_deadline_reminds_then_records_the_miss_with_a_notice_and_escalates(env, cases, case_id, settings, store):
+async def test_the_processing_deadline_reminds_then_tells_the_citizen_with_no_made_up_date_and_asks_the_caseworker(env, cases, case_id, settings, store):
     await assessed_case(cases, case_id, heard=False)  # no decision against the citizen here
     await run(cases, case_id, {"type": "receive_application", "actor": CW, "applied_for": ["SEL § 85"]})
 
     await env.sleep(timedelta(weeks=7, days=1))  # the reminder goes a week before the 8 weeks
     assert [m.kind for m in outbox_for(settings, case_id)] == ["reminder"]
-    assert (await cases.state(case_id)).visitation.processing_missed is None
+    assert not (await cases.state(case_id)).visitation.delay.deadline_passed
 
     await env.sleep(timedelta(weeks=1))
-    state = await eventually(lambda: _missed(cases, case_id))
-    assert "Du kan forvente en afgørelse senest" in state.visitation.processing_missed.notice
+    state = await eventually(lambda: _passed(cases, case_id))
+    assert state.visitation.delay.expected_date_needed  # the caseworker's work item: no date is made up
+    passed = store.read_stream(case_id)[-1]
+    assert passed.event_type == "processing_deadline_passed" and passed.legal_basis == "Retssikkerhedsloven § 3, stk. 2"
     sent = outbox_for(settings, case_id)
-    assert [(m.recipient, m.kind) for m in sent][1:] == [("citizen", "deadline_notice"), ("team_lead", "escalation")]
-    assert store.read_stream(case_id)[-1].legal_basis == "Retssikkerhedsloven § 3, stk. 2"
+    assert [(m.recipient, m.kind) for m in sent][1:] == [
+        ("citizen", "deadline_notice"), ("team_lead", "escalation"), ("cw-anne", "expected_date_needed"),
+    ]
+    assert "Du kan forvente en afgørelse senest" not in sent[1].body
+
+    # the caseworker sets the date: the citizen is told at once
+    expected = (await env.get_current_time()).date() + timedelta(days=10)
+    await run(cases, case_id, {"type": "notify_processing_delay", "actor": CW, "expected_by": expected.isoformat(),
+                               "reason": "Vi venter på en lægeerklæring"})
+    await eventually(lambda: _kinds_count(settings, case_id, "deadline_notice", 2))
+    assert not (await cases.state(case_id)).visitation.delay.expected_date_needed
+    # and when that date passes too, a second notice, and the caseworker is asked again
+    await env.sleep(timedelta(days=12))
+    await eventually(lambda: _kinds_count(settings, case_id, "deadline_notice", 3))
+    assert [e.event_type for e in store.read_stream(case_id)][-1] == "expected_date_passed"
+    assert (await cases.state(case_id)).visitation.delay.expected_date_needed
 
 
-async def _missed(cases, case_id):
+async def test_the_caseworker_tells_the_citizen_before_the_deadline_and_no_second_date_is_asked(env, cases, case_id, settings, store):
+    await assessed_case(cases, case_id, heard=False)
+    await run(cases, case_id, {"type": "receive_application", "actor": CW, "applied_for": ["SEL § 85"]})
+    too_early = (await env.get_current_time()).date() + timedelta(weeks=4)
+    with pytest.raises(CommandRejected) as refused:
+        await run(cases, case_id, {"type": "notify_processing_delay", "actor": CW, "expected_by": too_early.isoformat(),
+                                   "reason": "Travlhed"})
+    assert (refused.value.rule, refused.value.field) == ("deadline.expected_not_after_deadline", "expected_by")
+    expected = (await env.get_current_time()).date() + timedelta(weeks=10)
+    await run(cases, case_id, {"type": "notify_processing_delay", "actor": CW, "expected_by": expected.isoformat(),
+                               "reason": "Vi venter på en lægeerklæring"})
+    await eventually(lambda: _kinds_count(settings, case_id, "deadline_notice", 1))
+    await env.sleep(timedelta(weeks=8, days=1))
+    state = await eventually(lambda: _passed(cases, case_id))
+    assert not state.visitation.delay.expected_date_needed  # the citizen has a date already
+    assert "expected_date_needed" not in [m.kind for m in outbox_for(settings, case_id)]
+
+
+async def _passed(cases, case_id):
     state = await cases.state(case_id)
-    return state if state.visitation.processing_missed else None
+    return state if state.visitation.delay.deadline_passed else None
+
+
+async def _kinds_count(settings, stream_id, kind, count):
+    return [m.kind for m in outbox_for(settings, stream_id)].count(kind) == count
 
 
 async def test_a_decision_in_time_stops_the_processing_deadline(env, cases, case_id, settings):
@@ -82,7 +120,7 @@ async def test_a_decision_in_time_stops_the_processing_deadline(env, cases, case
     await run(cases, case_id, {"type": "receive_application", "actor": CW, "applied_for": ["SEL § 85"]}, partly())
     await env.sleep(timedelta(weeks=9))
     state = await cases.state(case_id)
-    assert state.visitation.processing_missed is None
+    assert not state.visitation.delay.deadline_passed and state.visitation.processing_missed is None
     assert "deadline_notice" not in [m.kind for m in outbox_for(settings, case_id)]
 
 
