@@ -380,8 +380,11 @@ class CaseWorkflow:
         for key, value in values.items():
             if key.name not in self._indexed or self._shown.get(key.name) == value:
                 continue
-            if value is None and key.name not in self._shown:
-                continue  # never set: nothing to clear
+            if value is None and (key.name not in self._shown or key is NEXT_DEADLINE):
+                # never set: nothing to clear. A Datetime is never cleared: the SDK's client
+                # cannot read back a cleared Datetime (describe() fails), so a case with
+                # nothing due keeps its last NextDeadline; query it with CasePhase.
+                continue
             self._shown[key.name] = value
             updates.append(key.value_unset() if value is None else key.value_set(value))
         if updates:
