@@ -4,10 +4,11 @@ SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+LOCK := requirements-dev.lock
 DKFDS_STATIC := app/pages/static/dkfds
 ASSETS := $(DKFDS_STATIC)/.copied
 
-.PHONY: demo test test-fast bench dev clean chromium wrk assets
+.PHONY: demo test test-fast bench dev clean chromium wrk assets lock
 
 demo: $(STAMP) $(ASSETS)
 	$(VENV)/bin/samskab demo
@@ -54,11 +55,18 @@ dev: $(STAMP) $(ASSETS)
 $(PY):
 	@py=$$(scripts/find-python) && echo "creating $(VENV) with $$py" && "$$py" -m venv $(VENV)
 
-# Re-install only when the project's metadata changed.
-$(STAMP): pyproject.toml | $(PY)
+# Re-install only when the project's metadata or the lock file changed: exactly the
+# versions the lock file pins, each file checked against its hash, then the project itself.
+$(STAMP): pyproject.toml $(LOCK) | $(PY)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet --require-hashes -r $(LOCK)
+	$(PY) -m pip install --quiet --no-deps -e .
 	@touch $(STAMP)
+
+# The lock file again from pyproject.toml (after changing a dependency).
+lock: | $(PY)
+	$(PY) -m pip install --quiet 'pip-tools>=7.4'
+	scripts/lock
 
 clean:
 	rm -rf $(VENV) .data .pytest_cache build *.egg-info node_modules $(DKFDS_STATIC)

@@ -25,7 +25,7 @@ from app.startup_checks import StartupRefused, check as check_startup
 from workflows.issuers import trust
 from app.logging import configure_logging
 from app.settings import Settings, get_settings
-from app.temporal import connect
+from app.temporal import TemporalUnavailable, connect, ensure_search_attributes
 from eventlog.outbox import Outbox
 from projections.setup import build_projector, projector_running
 from workflows.appeal import AppealWorkflow
@@ -94,7 +94,12 @@ async def run_worker(settings: Settings) -> None:
     traced = tracing.setup(settings, "samskab-worker")  # None unless an OTLP endpoint is set
     if traced is not None:
         traced.instrument_store(store)
-    client = await connect(settings)
+    try:
+        client = await connect(settings)
+    except RuntimeError as error:  # the SDK's "Failed client connect"
+        raise TemporalUnavailable(settings.effective_temporal_address, error) from None
+    # Idempotent; where this worker may not register them it logs how to, and goes on.
+    await ensure_search_attributes(client)
     worker = build_worker(client, settings, store)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -126,8 +131,8 @@ def main() -> None:
 
     try:
         asyncio.run(run_worker(settings))
-    except SchemaMismatch as mismatch:
-        raise SystemExit(f"error: {mismatch}") from None
+    except (SchemaMismatch, TemporalUnavailable) as error:  # one line; the supervisor starts the worker again
+        raise SystemExit(f"error: {error}") from None
 
 
 if __name__ == "__main__":

@@ -17,6 +17,8 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.markup import escape
+
+from domain.personal_data import ERASED_MARKER
 from rich.panel import Panel
 from rich.table import Table
 
@@ -46,7 +48,7 @@ from eventlog.tree_heads import (
 )
 
 console = Console()
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)  # an error is one line
 
 audit_app = typer.Typer(help="Read, verify, export and erase: the audit log.", no_args_is_help=True)
 
@@ -95,7 +97,10 @@ def audit_trail(case_id: str, purpose: PurposeOption, as_: AsOption = None, toke
     console.print(trail_table(case_id, events))
 
 
-@audit_app.command("events")
+# The help is Rich markup (the app's rich_markup_mode), which would read the marker as a tag and drop it.
+@audit_app.command(
+    "events", help=f"The case's events with their payloads, decrypted; erased fields read as {escape(ERASED_MARKER)}."
+)
 def audit_events(
     case_id: str,
     purpose: PurposeOption,
@@ -104,7 +109,6 @@ def audit_events(
     token: TokenOption = None,
     local_admin: LocalAdminOption = False,
 ) -> None:
-    """The case's events with their payloads, decrypted; erased fields read as [slettet]."""
     settings = get_settings()
     caller = _caller(token, as_, local_admin, settings)
     with _store(settings) as store:

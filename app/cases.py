@@ -11,6 +11,7 @@ import uuid
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+import structlog
 from pydantic import BaseModel, ValidationError
 from temporalio.client import (
     Client,
@@ -25,6 +26,7 @@ from temporalio.common import SearchAttributePair, TypedSearchAttributes, Workfl
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
+from app.errors import CommandRejected
 from app.settings import Settings
 from domain.appeal import AppealState, LodgeAppeal, RegisterAppeal, appeal_command_adapter, appeal_id
 from workflows.appeal import AppealWorkflow
@@ -34,7 +36,8 @@ from domain.deadlines import PhaseDeadlines
 from domain.errors import DomainError
 from domain.need import RegisterNeed
 from domain.phases import Phase
-from workflows.case import CASE_PHASE, MOVING_ON, CaseWorkflow
+from workflows.case import MOVING_ON, CaseWorkflow
+from workflows.search_attributes import CASE_PHASE, CASE_SEARCH_ATTRIBUTES, MUNICIPALITY
 from workflows.case_messages import ActRequest, ActResult, CaseInput, CaseOutcome, RunBound
 from workflows.changes import CURRENT_CODE
 from app.command_signing import CommandSigner
@@ -42,6 +45,8 @@ from app.command_signing import CommandSigner
 
 ANSWER_POLL_TIMEOUT = timedelta(seconds=10)
 APPEAL_START_POLLS = 50
+#: How long a client trusts what it read of the namespace's search attributes.
+SEARCH_ATTRIBUTES_FRESH = 300.0
 ANSWER_POLLS = 30
 #: A command refused because the case's run is continuing as new is sent again
 #: (nothing was recorded), up to this many times, this long apart.
@@ -52,19 +57,7 @@ STATE_QUERY_TRIES = 3
 #: How often ``outcome`` looks whether the case has closed.
 OUTCOME_POLL = 0.1
 
-
-class CommandRejected(Exception):
-    """The case refused a command; ``rule`` and ``field`` say which and where."""
-
-    def __init__(self, message: str, *, rule: str | None = None, field: str | None = None, kind: str = "DomainError"):
-        super().__init__(message)
-        self.message = message
-        self.rule = rule
-        self.field = field
-        self.kind = kind
-
-    def __str__(self) -> str:
-        return f"{self.field}: {self.message}" if self.field else self.message
+log = structlog.get_logger(__name__)
 
 
 #: The years a date or moment in a command may fall in: a birth, a plan's target,
@@ -161,6 +154,32 @@ class CaseClient:
             signer = command_signer(settings)
         #: Signs every command this client sends (``workflows.issuers``); workers refuse unsigned ones.
         self.signer = signer
+        self._indexed: tuple[float, frozenset[str]] | None = None
+
+    async def indexed(self) -> frozenset[str]:
+        """The search attributes of ``CASE_SEARCH_ATTRIBUTES`` the namespace has registered (the
+        worker registers them at start). A case is started with, and sets, only these: an
+        unregistered one would fail its start or every workflow task. Read at most every
+        ``SEARCH_ATTRIBUTES_FRESH`` seconds; when it cannot be read, ``CasePhase`` alone."""
+        now = asyncio.get_running_loop().time()
+        if self._indexed is not None and now - self._indexed[0] < SEARCH_ATTRIBUTES_FRESH:
+            return self._indexed[1]
+        from temporalio.api.operatorservice.v1 import ListSearchAttributesRequest
+
+        ours = {key.name for key in CASE_SEARCH_ATTRIBUTES}
+        try:
+            listed = await self.client.operator_service.list_search_attributes(
+                ListSearchAttributesRequest(namespace=self.client.namespace), timeout=timedelta(seconds=5)
+            )
+        except RPCError as error:
+            if error.status is RPCStatusCode.UNIMPLEMENTED:  # the time-skipping test server: registered blindly
+                names = frozenset(ours)
+            else:
+                return frozenset({CASE_PHASE.name})
+        else:
+            names = frozenset(ours & set(listed.custom_attributes))
+        self._indexed = (now, names)
+        return names
 
     async def open_case(
         self, command: RegisterNeed, deadlines: PhaseDeadlines | None = None, bound: RunBound | None = None
@@ -173,24 +192,42 @@ class CaseClient:
             decide(initial_state(), command.model_copy(update={"at": datetime.now(UTC)}))
         except DomainError as error:
             raise CommandRejected(error.message, rule=error.rule, field=error.field) from None
+        indexed = await self.indexed()
+        while True:
+            try:
+                await self._start(command, deadlines, bound, indexed)
+            except WorkflowAlreadyStartedError:
+                raise CommandRejected(
+                    f"a case with id {command.case_id!r} already exists", rule="case.duplicate_id", field="case_id"
+                ) from None
+            except RPCError as error:
+                # A search attribute the namespace does not have (it could not be listed, or was
+                # removed since): open the case without any rather than not at all.
+                if not indexed or error.status is not RPCStatusCode.INVALID_ARGUMENT or "search attribute" not in error.message.lower():
+                    raise
+                log.warning("opening the case without search attributes; register them (see the worker's log)",
+                            case_id=command.case_id, reason=error.message)  # fmt: skip
+                indexed = frozenset()
+                self._indexed = (asyncio.get_running_loop().time(), indexed)
+                continue
+            return command.case_id
+
+    async def _start(self, command: RegisterNeed, deadlines: PhaseDeadlines | None, bound: RunBound | None,
+                     indexed: frozenset[str]) -> None:  # fmt: skip
         case_input = CaseInput(
-            registration=command, deadlines=deadlines or self.deadlines, code_version=CURRENT_CODE, bound=bound or RunBound()
-        )
+            registration=command, deadlines=deadlines or self.deadlines, code_version=CURRENT_CODE,
+            bound=bound or RunBound(), search_attributes=tuple(sorted(indexed)),
+        )  # fmt: skip
+        shown = [SearchAttributePair(CASE_PHASE, Phase.NEED.value), SearchAttributePair(MUNICIPALITY, self.settings.municipality)]
         signature = self.signer.sign("case.open", command.case_id, case_input, request_id=f"open/{command.case_id}")
-        try:
-            await self.client.start_workflow(
-                CaseWorkflow.run,
-                case_input.model_copy(update={"signature": signature}),
-                id=command.case_id,
-                task_queue=self.settings.task_queue,
-                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-                search_attributes=TypedSearchAttributes([SearchAttributePair(CASE_PHASE, Phase.NEED.value)]),
-            )
-        except WorkflowAlreadyStartedError:
-            raise CommandRejected(
-                f"a case with id {command.case_id!r} already exists", rule="case.duplicate_id", field="case_id"
-            ) from None
-        return command.case_id
+        await self.client.start_workflow(
+            CaseWorkflow.run,
+            case_input.model_copy(update={"signature": signature}),
+            id=command.case_id,
+            task_queue=self.settings.task_queue,
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            search_attributes=TypedSearchAttributes([pair for pair in shown if pair.key.name in indexed]),
+        )
 
     async def act(
         self, case_id: str, command, expected_version: int | None = None, request_id: str | None = None

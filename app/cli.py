@@ -12,12 +12,13 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from app.cases import CaseClient, CommandRejected, parse_command
 from app.identity import AsOption, LocalAdminOption, TokenOption, authenticate, authorize_read
 from app.logging import configure_logging
 from app.settings import Settings, get_settings
-from app.temporal import connect
+from app.temporal import TemporalUnavailable, connect
 from activities import readmodels
 from activities.eventlog import open_event_store
 from app.keys import open_key_store
@@ -38,7 +39,7 @@ from domain.phases import Phase
 
 # Wide enough for the audit trail when the output goes to a file or a pipe.
 console = Console(width=None if sys.stdout.isatty() or os.environ.get("COLUMNS") else 140)
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)  # an error is one line, however narrow the terminal
 
 app = typer.Typer(help="samskab: co-created social services as durable, auditable workflows.", no_args_is_help=True)
 dev_app = typer.Typer(help="The embedded development stack.", no_args_is_help=True)
@@ -64,8 +65,22 @@ DataOption = Annotated[str, typer.Option("--data", "-d", help="The command's fie
 _BEFORE_SECRETS = {"keys", "dev", "db"}
 
 
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            print(f"samskab {version('samskab')}")
+        except PackageNotFoundError:  # run from a source tree that was never installed
+            print("samskab (not installed)")
+        raise typer.Exit(0)
+
+
 @app.callback()
-def _setup(ctx: typer.Context) -> None:
+def _setup(
+    ctx: typer.Context,
+    show_version: Annotated[bool, typer.Option("--version", help="Print the version and exit", callback=_version, is_eager=True)] = False,
+) -> None:
     from app.startup_checks import StartupRefused, check
 
     settings = get_settings()
@@ -95,10 +110,10 @@ def _json_object(text: str, what: str) -> dict[str, Any]:
 
 async def _case_client(settings: Settings) -> CaseClient:
     try:
-        client = await connect(settings)
-    except RuntimeError as error:
+        client = await connect(settings, bounded=True)
+    except TemporalUnavailable as error:
         hint = " (start it with 'samskab dev up')" if settings.embedded else ""
-        raise _fail(f"no Temporal server answers at {settings.effective_temporal_address}{hint}: {error}") from None
+        raise _fail(f"no Temporal server answers at {error.address}{hint}") from None
     return CaseClient(client, settings)
 
 
@@ -122,7 +137,10 @@ def dev_up() -> None:
     """Run the embedded Temporal dev server and a worker in the foreground (Ctrl-C stops both)."""
     from app.api.metrics import enable_worker_metrics
     from app.api.serve import ApiProcess
-    from app.devstack import DevServer
+    from app.devstack import DevServer, exit_on_sigterm, find_binary
+
+    find_binary("temporal")  # the embedded extra: say so before anything starts
+    exit_on_sigterm()
     from worker import run_worker
 
     from app.keys import init_secrets
@@ -363,9 +381,44 @@ def case_commands() -> None:
 def demo() -> None:
     """Start the embedded stack, take three citizens through all five phases, print their trails."""
     from app.demo import run_demo
+    from app.devstack import exit_on_sigterm, find_binary
 
+    if get_settings().embedded:
+        find_binary("temporal")  # the embedded extra: say so before anything starts
+    exit_on_sigterm()  # a SIGTERM stops the dev server the demo started, as Ctrl-C does
     ok = asyncio.run(run_demo(get_settings(), console))
     raise typer.Exit(0 if ok else 1)
+
+
+def known_failure(error: BaseException) -> str | None:
+    """The one line a person reads for a failure that is not a bug (a missing extra, a server
+    that does not answer, a case that does not exist); None for anything else."""
+    import sqlalchemy.exc
+    from temporalio.client import WorkflowQueryFailedError
+    from temporalio.service import RPCError, RPCStatusCode
+
+    from app.devstack import DevServerError
+    from app.extras import MissingExtra
+    from app.temporal import UNREACHABLE
+
+    if isinstance(error, (MissingExtra, DevServerError, TemporalUnavailable)):
+        return str(error)
+    if isinstance(error, RPCError):
+        if error.status is RPCStatusCode.NOT_FOUND:
+            return f"not found: {error.message}"
+        if error.status in UNREACHABLE:
+            return f"Temporal at {get_settings().effective_temporal_address} does not answer ({error.status.name}): {error.message}"
+        if error.status is RPCStatusCode.PERMISSION_DENIED:
+            return f"Temporal refused this client: {error.message}"
+        return None
+    if isinstance(error, WorkflowQueryFailedError):
+        return f"the case could not answer: {error}"
+    if isinstance(error, sqlalchemy.exc.OperationalError):
+        first = (str(error.orig or error).strip().splitlines() or ["no answer"])[0]
+        return f"the database does not answer: {first}"
+    if isinstance(error, CommandRejected):
+        return f"refused: {error}"
+    return None
 
 
 def main() -> None:
@@ -373,6 +426,14 @@ def main() -> None:
 
     try:
         app()
+    except KeyboardInterrupt:
+        raise SystemExit(130) from None
     except SchemaMismatch as mismatch:  # production: the schema is the owner's to upgrade
-        err.print(f"[bold red]error:[/bold red] {mismatch}")
+        err.print(f"[bold red]error:[/bold red] {escape(str(mismatch))}", highlight=False)
         raise SystemExit(2) from None
+    except Exception as error:  # noqa: BLE001 - a known failure gets one line; anything else is a bug, traceback and all
+        line = known_failure(error)
+        if line is None:
+            raise
+        err.print(f"[bold red]error:[/bold red] {escape(line)}", highlight=False)
+        raise SystemExit(1) from None

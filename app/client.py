@@ -1,40 +1,127 @@
 """A small Python client of the HTTP API, for back-office scripts.
 
-It speaks the domain's own types: commands are the domain's command models
-(or plain dicts), answers are ``ActResult``, refusals raise the same
-``CommandRejected`` as ``app.cases.CaseClient`` (with the HTTP ``status``).
+It needs only httpx and pydantic (not Temporal): commands are dicts of their fields
+with their ``type`` (or the domain's command models), answers are ``ActResult`` and
+``CaseState``. Who acts is who the token names, so a command carries no ``actor``.
 
     with SamskabClient("https://samskab.kommune.dk", token, purpose="visitation") as api:
-        api.open_case(RegisterNeed(...))                 # or a dict of its fields
-        result = api.act("K-2026-001", OpenVisitation(actor=...), expected_version=1)
+        api.open_case({"case_id": "K-2026-001", "citizen": {...}, "need": {...}})
+        result = api.act("K-2026-001", {"type": "open_visitation"}, expected_version=1)
         state = api.state("K-2026-001")                  # CaseState when you may see all of it
+        for case in api.list_cases(phase="visitation"):  # every page, following next_cursor
+            ...
+
+A refusal raises one class per status (``Unauthorized``, ``Forbidden``, ``NotFound``,
+``Conflict``, ``PayloadTooLarge``, ``InvalidInput``, ``ServiceUnavailable``), each a
+``ClientError`` (4xx) or ``ServerError`` (5xx), all a ``SamskabError`` and so a
+``CommandRejected``; each holds the API's error body (``body``: message, rule, field, kind).
 """
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import httpx
 from pydantic import BaseModel, ValidationError
 
-from app.cases import CommandRejected
+from app.errors import CommandRejected
 from domain.case import CaseState
 from workflows.case_messages import ActResult
 
-__all__ = ["AsyncSamskabClient", "CommandRejected", "SamskabClient"]
+__all__ = [
+    "AsyncSamskabClient", "ClientError", "CommandRejected", "Conflict", "DEFAULT_TIMEOUT", "Forbidden", "InvalidInput",
+    "NotFound", "PayloadTooLarge", "SamskabClient", "SamskabError", "ServerError", "ServiceUnavailable", "Unauthorized",
+]  # fmt: skip
+
+#: A command waits for the case's answer (the API polls the workflow for up to a minute when
+#: a worker is slow), so reads get 60 s, not httpx's 5 s; connecting gets 10 s.
+DEFAULT_TIMEOUT = httpx.Timeout(60.0, connect=10.0)
 
 
-class ApiRefused(CommandRejected):
-    """A refusal from the API; ``status`` is the HTTP status (401, 403, 404, 409, 422)."""
+class SamskabError(CommandRejected):
+    """A refusal from the API: ``status``, and the API's error ``body`` (message, rule, field, kind)."""
 
-    def __init__(self, status: int, message: str, *, rule: str | None, field: str | None, kind: str | None):
-        super().__init__(message, rule=rule, field=field, kind=kind or "DomainError")
+    def __init__(self, status: int, body: dict[str, Any], message: str) -> None:
+        super().__init__(message, rule=body.get("rule"), field=body.get("field"), kind=body.get("kind") or "DomainError")
         self.status = status
+        self.body = body
+
+
+class ClientError(SamskabError):
+    """4xx: the request was refused; sending it again unchanged gets the same answer."""
+
+
+class ServerError(SamskabError):
+    """5xx: the API could not answer now."""
+
+
+class Unauthorized(ClientError):
+    """401: no token, or one that is invalid or expired."""
+
+
+class Forbidden(ClientError):
+    """403: the token's person may not do this (role, case, need-to-know)."""
+
+
+class NotFound(ClientError):
+    """404: no such case (or none this person may know of)."""
+
+
+class Conflict(ClientError):
+    """409: a stale ``expected_version``, a command out of phase, or one the case's state refuses."""
+
+
+class PayloadTooLarge(ClientError):
+    """413: the body is larger than the API reads."""
+
+
+class InvalidInput(ClientError):
+    """422: invalid input; ``field`` names it."""
+
+
+class ServiceUnavailable(ServerError):
+    """503: a service the API needs is down; ``retry_after`` is the seconds it asks you to wait."""
+
+    @property
+    def retry_after(self) -> int | None:
+        value = self.headers.get("retry-after") if self.headers else None
+        return int(value) if value and value.isdigit() else None
+
+    headers: httpx.Headers | None = None
+
+
+_BY_STATUS: dict[int, type[SamskabError]] = {
+    401: Unauthorized, 403: Forbidden, 404: NotFound, 409: Conflict, 413: PayloadTooLarge, 422: InvalidInput,
+    503: ServiceUnavailable,
+}  # fmt: skip
+
+
+def error_for(response: httpx.Response) -> SamskabError:
+    """The exception for an error response, with its body."""
+    try:
+        body = response.json().get("error") or {}
+    except (ValueError, AttributeError):
+        body = {}
+    if not isinstance(body, dict):
+        body = {}
+    cls = _BY_STATUS.get(response.status_code) or (ServerError if response.status_code >= 500 else ClientError)
+    error = cls(response.status_code, body, body.get("message") or response.text or response.reason_phrase)
+    if isinstance(error, ServiceUnavailable):
+        error.headers = response.headers
+    return error
 
 
 def _command_body(command: BaseModel | dict[str, Any], expected_version: int | None) -> dict[str, Any]:
-    data = command.model_dump(mode="json", exclude={"actor", "at"}) if isinstance(command, BaseModel) else dict(command)
-    data.pop("actor", None), data.pop("at", None)
+    """The command's fields as the API takes them. A dict names no actor (the token does); a
+    domain command model carries one by construction, which is left out here."""
+    if isinstance(command, BaseModel):
+        data = command.model_dump(mode="json", exclude={"actor", "at"})
+    else:
+        data = dict(command)
+        if "actor" in data:
+            raise ValueError("leave 'actor' out of the command: who acts is the person the token names")
+    data.pop("at", None)
     if expected_version is not None:
         data["expected_version"] = expected_version
     return data
@@ -42,17 +129,7 @@ def _command_body(command: BaseModel | dict[str, Any], expected_version: int | N
 
 def _answer(response: httpx.Response) -> Any:
     if response.status_code >= 400:
-        try:
-            error = response.json().get("error", {})
-        except ValueError:
-            error = {"message": response.text}
-        raise ApiRefused(
-            response.status_code,
-            error.get("message") or response.reason_phrase,
-            rule=error.get("rule"),
-            field=error.get("field"),
-            kind=error.get("kind"),
-        )
+        raise error_for(response)
     return response.json()
 
 
@@ -64,9 +141,21 @@ def _state(data: dict[str, Any]) -> CaseState | dict[str, Any]:
         return data
 
 
+def _list_params(purpose: str | None, filters: dict[str, Any], limit: int, cursor: str | None) -> dict[str, Any]:
+    params = {k: (str(v).lower() if isinstance(v, bool) else v) for k, v in filters.items() if v is not None}
+    params["limit"] = limit
+    if purpose:
+        params["purpose"] = purpose
+    if cursor:
+        params["cursor"] = cursor
+    return params
+
+
 class _Calls:
-    def __init__(self, purpose: str | None) -> None:
+    def __init__(self, base_url: str, token: str, purpose: str | None, timeout: float | httpx.Timeout | None) -> None:
         self.purpose = purpose
+        self._options = {"base_url": base_url, "headers": {"Authorization": f"Bearer {token}"},
+                         "timeout": DEFAULT_TIMEOUT if timeout is None else timeout}  # fmt: skip
 
     def _params(self, purpose: str | None) -> dict[str, str]:
         chosen = purpose or self.purpose
@@ -74,9 +163,13 @@ class _Calls:
 
 
 class SamskabClient(_Calls):
-    def __init__(self, base_url: str, token: str, *, purpose: str | None = None, **httpx_options: Any) -> None:
-        super().__init__(purpose)
-        self.http = httpx.Client(base_url=base_url, headers={"Authorization": f"Bearer {token}"}, **httpx_options)
+    """``timeout``: seconds, or an ``httpx.Timeout`` (default ``DEFAULT_TIMEOUT``); other keyword
+    arguments go to ``httpx.Client`` (e.g. ``verify``, ``transport``)."""
+
+    def __init__(self, base_url: str, token: str, *, purpose: str | None = None,
+                 timeout: float | httpx.Timeout | None = None, **httpx_options: Any) -> None:  # fmt: skip
+        super().__init__(base_url, token, purpose, timeout)
+        self.http = httpx.Client(**self._options, **httpx_options)
 
     def __enter__(self) -> SamskabClient:
         return self
@@ -104,6 +197,23 @@ class SamskabClient(_Calls):
     def deadlines(self, case_id: str, purpose: str | None = None) -> dict[str, Any]:
         return _answer(self.http.get(f"/cases/{case_id}/deadlines", params=self._params(purpose)))
 
+    def list_cases_page(self, *, purpose: str | None = None, limit: int = 50, cursor: str | None = None,
+                        **filters: Any) -> dict[str, Any]:  # fmt: skip
+        """One page of GET /cases: ``{"cases": [...], "next_cursor": ..., "position": ...}``.
+        ``filters``: phase, overdue, mine, team_member, due_before, target_group, cpr, name, open_only."""
+        params = _list_params(purpose or self.purpose, filters, limit, cursor)
+        return _answer(self.http.get("/cases", params=params))
+
+    def list_cases(self, *, purpose: str | None = None, page_size: int = 50, **filters: Any) -> Iterator[dict[str, Any]]:
+        """Every case the token's person may see, page after page (the API's keyset cursor)."""
+        cursor = None
+        while True:
+            page = self.list_cases_page(purpose=purpose, limit=page_size, cursor=cursor, **filters)
+            yield from page["cases"]
+            cursor = page.get("next_cursor")
+            if not cursor:
+                return
+
     def verify(self) -> dict[str, Any]:
         return _answer(self.http.get("/audit/verify", params=self._params(None)))
 
@@ -111,9 +221,10 @@ class SamskabClient(_Calls):
 class AsyncSamskabClient(_Calls):
     """The same calls for asyncio code (and for tests, with an ASGI transport)."""
 
-    def __init__(self, base_url: str, token: str, *, purpose: str | None = None, **httpx_options: Any) -> None:
-        super().__init__(purpose)
-        self.http = httpx.AsyncClient(base_url=base_url, headers={"Authorization": f"Bearer {token}"}, **httpx_options)
+    def __init__(self, base_url: str, token: str, *, purpose: str | None = None,
+                 timeout: float | httpx.Timeout | None = None, **httpx_options: Any) -> None:  # fmt: skip
+        super().__init__(base_url, token, purpose, timeout)
+        self.http = httpx.AsyncClient(**self._options, **httpx_options)
 
     async def __aenter__(self) -> AsyncSamskabClient:
         return self
@@ -140,6 +251,22 @@ class AsyncSamskabClient(_Calls):
 
     async def deadlines(self, case_id: str, purpose: str | None = None) -> dict[str, Any]:
         return _answer(await self.http.get(f"/cases/{case_id}/deadlines", params=self._params(purpose)))
+
+    async def list_cases_page(self, *, purpose: str | None = None, limit: int = 50, cursor: str | None = None,
+                              **filters: Any) -> dict[str, Any]:  # fmt: skip
+        params = _list_params(purpose or self.purpose, filters, limit, cursor)
+        return _answer(await self.http.get("/cases", params=params))
+
+    async def list_cases(self, *, purpose: str | None = None, page_size: int = 50, **filters: Any) -> AsyncIterator[dict[str, Any]]:
+        """Every case the token's person may see, page after page (the API's keyset cursor)."""
+        cursor = None
+        while True:
+            page = await self.list_cases_page(purpose=purpose, limit=page_size, cursor=cursor, **filters)
+            for case in page["cases"]:
+                yield case
+            cursor = page.get("next_cursor")
+            if not cursor:
+                return
 
     async def verify(self) -> dict[str, Any]:
         return _answer(await self.http.get("/audit/verify", params=self._params(None)))

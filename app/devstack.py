@@ -9,6 +9,9 @@ running; one we started, we stop.
 from __future__ import annotations
 
 import asyncio
+import atexit
+import os
+import signal
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 import shutil
@@ -21,6 +24,8 @@ from pathlib import Path
 
 import structlog
 
+from app.extras import MissingExtra
+from workflows.search_attributes import dev_server_flags
 from app.settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -28,6 +33,38 @@ log = structlog.get_logger(__name__)
 
 class DevServerError(RuntimeError):
     pass
+
+
+#: The dev servers this process started and has not stopped yet. They run in their own
+#: session (a Ctrl-C on the terminal must not kill them before the worker is done), so
+#: this process stops them itself on the way out, however it goes.
+_RUNNING: set[subprocess.Popen[bytes]] = set()
+
+
+def _stop_all_at_exit() -> None:
+    for process in list(_RUNNING):
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        _RUNNING.discard(process)
+
+
+atexit.register(_stop_all_at_exit)
+
+
+def exit_on_sigterm() -> None:
+    """SIGTERM ends the process like Ctrl-C does (``KeyboardInterrupt``), so ``finally`` blocks,
+    ``async with`` exits and the atexit hook above run and the dev server is stopped. Python's
+    default for SIGTERM is to die at once, leaving the dev server orphaned."""
+
+    def _interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    if os.name == "posix":
+        signal.signal(signal.SIGTERM, _interrupt)
 
 
 def find_binary(name: str) -> Path:
@@ -39,7 +76,7 @@ def find_binary(name: str) -> Path:
     found = shutil.which(name)
     if found:
         return Path(found)
-    raise DevServerError(f"'{name}' is not installed; run 'make demo' or pip install the project")
+    raise MissingExtra("embedded", f"the embedded Temporal ('{name}')")
 
 
 def port_open(host: str, port: int, timeout: float = 0.3) -> bool:
@@ -80,7 +117,7 @@ class DevServer:
             "--ui-port", str(self.ui_port),
             "--db-filename", str(data_dir / "temporal.db"),
             "--namespace", self.settings.temporal_namespace,
-            "--search-attribute", "CasePhase=Keyword",
+            *dev_server_flags(),
             # Lets a worker run the activity a workflow task schedules right
             # away (the event-log append) instead of polling for it: one round
             # trip less per command. Set the same on a production cluster.
@@ -100,6 +137,7 @@ class DevServer:
             self.command(), stdout=logfile, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True
         )
         logfile.close()
+        _RUNNING.add(self.process)
         log.info("started the Temporal dev server", address=self.address, ui=self.ui_url, pid=self.process.pid)
         await self._wait_until_ready(timeout)
 
@@ -127,7 +165,10 @@ class DevServer:
 
     async def stop(self, timeout: float = 15.0) -> None:
         process, self.process = self.process, None
-        if process is None or process.poll() is not None:
+        if process is None:
+            return
+        if process.poll() is not None:
+            _RUNNING.discard(process)
             return
         process.terminate()
         try:
@@ -135,6 +176,7 @@ class DevServer:
         except subprocess.TimeoutExpired:
             process.kill()
             await asyncio.to_thread(process.wait)
+        _RUNNING.discard(process)
         log.info("stopped the Temporal dev server", address=self.address)
 
     async def __aenter__(self) -> "DevServer":

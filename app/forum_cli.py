@@ -21,7 +21,7 @@ from domain.forum import ForumState
 from domain.messages import Actor
 
 console = Console()
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)  # an error is one line
 
 forum_app = typer.Typer(help="The cross-sector forum (SAMAKT) for a target group.", no_args_is_help=True)
 

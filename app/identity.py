@@ -49,7 +49,7 @@ LocalAdminOption = Annotated[
 #: The role the access log records for a read made in local administrator mode.
 LOCAL_ADMIN_ROLE = "local_admin"
 
-_err = Console(stderr=True)
+_err = Console(stderr=True, soft_wrap=True)  # an error is one line
 
 
 def _refuse(message: str, rule: str, field: str, code: int = 2) -> typer.Exit:

@@ -46,7 +46,7 @@ from workflows.daily_delivery import DailyDeliveryInput, DailyDeliveryWorkflow
 SCHEDULE_ID = "kl-gateway-daily"
 WORKFLOW_ID = "kl-gateway-daily-delivery"
 
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)  # an error is one line
 
 
 def daily_schedule(task_queue: str, hour: int = 2, max_attempts: int = 5) -> Schedule:

@@ -1,6 +1,13 @@
 """structlog for everything outside workflows, joined with the standard library's
 logging (which Temporal's ``workflow.logger`` writes to) through one formatter.
 
+In JSON mode every line is one JSON object, whoever wrote it: structlog's loggers, the
+standard library's (uvicorn's, Temporal's Python SDK's) through structlog's
+``ProcessorFormatter``, and the Temporal SDK core's own (Rust) log, forwarded to the
+``temporalio.core`` logger. Lines carry the request id and case id bound in
+``structlog.contextvars`` (``app.api.context``), and ``trace_id``/``span_id`` when
+OpenTelemetry is installed and a span is active.
+
 Every line, whichever logger wrote it, passes ``redact_cpr`` last before it is
 rendered: CPR numbers (DDMMYY-SSSS and DDMMYYSSSS) never reach a log."""
 
@@ -56,9 +63,64 @@ def redact_cpr(_logger: Any, _method: str, event_dict: dict[str, Any]) -> dict[s
     return event_dict
 
 
+_otel_trace: Any = None
+
+
+def add_trace_id(_logger: Any, _method: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+    """structlog processor: the active OpenTelemetry span's trace and span id, when OpenTelemetry
+    is installed (it is optional) and a span is recording."""
+    global _otel_trace
+    if _otel_trace is None:
+        try:
+            from opentelemetry import trace
+        except ImportError:
+            trace = False
+        _otel_trace = trace
+    if _otel_trace:
+        context = _otel_trace.get_current_span().get_span_context()
+        if context.is_valid:
+            event_dict.setdefault("trace_id", format(context.trace_id, "032x"))
+            event_dict.setdefault("span_id", format(context.span_id, "016x"))
+    return event_dict
+
+
+#: The logger the Temporal SDK core's own log lines are forwarded to in JSON mode.
+TEMPORAL_CORE_LOGGER = "temporalio.core"
+
+
+def temporal_core_logging(level: str = "WARN") -> Any:
+    """The SDK core's logging for a ``temporalio.runtime.TelemetryConfig``: forwarded to the
+    ``temporalio.core`` logger (so it is rendered like every other line) instead of printed
+    by the core itself as plain text. Give it to any Runtime made with its own telemetry."""
+    from temporalio.runtime import LogForwardingConfig, LoggingConfig, TelemetryFilter
+
+    return LoggingConfig(
+        filter=TelemetryFilter(core_level=level, other_level="ERROR"),
+        forwarding=LogForwardingConfig(logger=logging.getLogger(TEMPORAL_CORE_LOGGER)),
+    )
+
+
+_json_logs = False
+
+
+def forward_temporal_core_logs() -> None:
+    """In JSON mode, makes the SDK core's log go through the ``temporalio.core`` logger: sets the
+    process's default Temporal Runtime, unless one is set already (the worker's metrics make
+    their own Runtime, which then decides how the core logs). Called before a client connects."""
+    if not _json_logs:
+        return
+    from temporalio.runtime import Runtime, TelemetryConfig
+
+    try:
+        Runtime.set_default(Runtime(telemetry=TelemetryConfig(logging=temporal_core_logging())), error_if_already_set=True)
+    except RuntimeError:
+        pass  # a Runtime is set already: it stays
+
+
 def configure_logging(fmt: str = "console", level: str = "INFO") -> None:
     shared = [
         structlog.contextvars.merge_contextvars,
+        add_trace_id,
         structlog.stdlib.add_log_level,
         structlog.stdlib.add_logger_name,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
@@ -86,3 +148,10 @@ def configure_logging(fmt: str = "console", level: str = "INFO") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
+    # uvicorn's loggers go through the root's handler too, not handlers of their own.
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.access", "uvicorn.asgi"):
+        logger = logging.getLogger(name)
+        logger.handlers[:] = []
+        logger.propagate = True
+    global _json_logs
+    _json_logs = fmt == "json"

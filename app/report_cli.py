@@ -101,6 +101,10 @@ def report_command(
     `samskab report kl-gateway ...` makes the daily FFB delivery report instead."""
     if ctx.invoked_subcommand:
         return
+    if charts:  # before the report is built: say at once that the extra is missing
+        from app.extras import require_module
+
+        require_module("matplotlib", "charts", "samskab report --charts")
     console = Console()
     settings = get_settings()
     store = open_event_store(settings.database_url, upgrade=not settings.production)

@@ -164,6 +164,19 @@ class Settings(BaseSettings):
     worker_metrics_address: str = Field(
         default="", description="host:port where the worker serves Temporal's Prometheus metrics; empty: off"
     )
+    temporal_call_seconds: float = Field(
+        default=1.5, gt=0, le=60,
+        description="How long the API and the CLI try to reach a Temporal that does not answer (connecting, and "
+        "retrying a call) before they give up: the API then answers 503 with Retry-After",
+    )
+    retry_after_seconds: int = Field(default=5, ge=1, description="The Retry-After of a 503 (Temporal or the database down)")
+    readiness_timeout_seconds: float = Field(
+        default=1.0, gt=0, le=30, description="How long /readyz waits for each dependency (database, Temporal)"
+    )
+    max_projector_lag: int = Field(
+        default=1000, ge=0,
+        description="/readyz fails when the read models are more than this many events behind the event log",
+    )
 
     @property
     def embedded(self) -> bool:

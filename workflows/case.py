@@ -39,7 +39,6 @@ from datetime import UTC, datetime, timedelta
 
 from temporalio import workflow
 from temporalio.workflow import ParentClosePolicy
-from temporalio.common import SearchAttributeKey
 from temporalio.exceptions import ApplicationError, ChildWorkflowError
 
 with workflow.unsafe.imports_passed_through():
@@ -69,11 +68,12 @@ with workflow.unsafe.imports_passed_through():
     from workflows.appeal_messages import AppealInput, AppealOutcome
 
 with workflow.unsafe.imports_passed_through():
-    from workflows.changes import CASE_GOES_ON, DECISION_LETTER_AND_APPEAL, PHASE_SHOWN_AT_START, taken
+    from domain.case_summary import upcoming_deadlines
+    from workflows.changes import CASE_GOES_ON, CASE_SEARCH_ATTRIBUTES, DECISION_LETTER_AND_APPEAL, PHASE_SHOWN_AT_START, taken
+    from workflows.search_attributes import CASE_PHASE, CASEWORKER, NEXT_DEADLINE, TARGET_GROUP
     from workflows.recording import record_case_events, send_notification
     from workflows.issuers import verify_in_workflow
 
-CASE_PHASE = SearchAttributeKey.for_keyword("CasePhase")
 
 #: The error type of a command refused because the run is about to continue as new.
 MOVING_ON = "CaseMovingOn"
@@ -98,6 +98,13 @@ class CaseWorkflow:
         self._code = input.code_version
         self._bound = input.bound
         self._goes_on = input.code_version >= CASE_GOES_ON.since
+        # The search attributes this case may set: the ones registered when it was opened
+        # (setting one the namespace lacks would fail every workflow task), or, in cases of
+        # older code, only CasePhase as before. What a continued run shows came with it.
+        self._indexed = frozenset(input.search_attributes) if taken(CASE_SEARCH_ATTRIBUTES, self._code) else None
+        shown = workflow.info().typed_search_attributes
+        self._shown: dict[str, object] = {key.name: shown.get(key) for key in (CASEWORKER, NEXT_DEADLINE, TARGET_GROUP)
+                                          if shown.get(key) is not None}  # fmt: skip
         self._lock = asyncio.Lock()
         self._tasks: list[asyncio.Task] = []
         # Bookkeeping carried across runs (CarriedCase), and this run's own.
@@ -210,6 +217,7 @@ class CaseWorkflow:
                 deadlines=self._deadlines,
                 code_version=self._code,
                 bound=self._bound,
+                search_attributes=input.search_attributes,
                 carried=CarriedCase(
                     state=self._state,
                     open_appeals=tuple(sorted(self._open_appeals)),
@@ -334,9 +342,10 @@ class CaseWorkflow:
         self._react(recorded)
         self._react_to_visitation(recorded)
         if self._state.phase is not phase_before:
-            if not self._phase_shown():
+            if not self._phase_shown() and (self._indexed is None or CASE_PHASE.name in self._indexed):
                 workflow.upsert_search_attributes([CASE_PHASE.value_set(self._state.phase.value)])
             workflow.logger.info("case %s entered phase %s", case_id, self._state.phase.value)
+        self._show_in_visibility()
         if receipt.log_was_ahead:
             return None
         return ActResult(
@@ -352,6 +361,34 @@ class CaseWorkflow:
         first one, and an upsert costs the server a write to its visibility store."""
         shown = workflow.info().typed_search_attributes.get(CASE_PHASE)
         return shown == self._state.phase.value and taken(PHASE_SHOWN_AT_START, self._code)
+
+    def _show_in_visibility(self) -> None:
+        """Sets the caseworker, the next deadline and the target group as search attributes when
+        they changed (one upsert for all that changed), so an operator can find cases with
+        ``temporal workflow list --query``. Only in cases of code version 3 or later, and only
+        the attributes registered when the case was opened."""
+        if not self._indexed:
+            return
+        deadlines = upcoming_deadlines(self._state, self._deadlines)
+        assessment = self._state.assessment
+        values = {
+            CASEWORKER: self._state.caseworker_id,
+            NEXT_DEADLINE: deadlines[0].due_at if deadlines else None,
+            TARGET_GROUP: assessment.target_group.code if assessment is not None else None,
+        }
+        updates = []
+        for key, value in values.items():
+            if key.name not in self._indexed or self._shown.get(key.name) == value:
+                continue
+            if value is None and (key.name not in self._shown or key is NEXT_DEADLINE):
+                # never set: nothing to clear. A Datetime is never cleared: the SDK's client
+                # cannot read back a cleared Datetime (describe() fails), so a case with
+                # nothing due keeps its last NextDeadline; query it with CasePhase.
+                continue
+            self._shown[key.name] = value
+            updates.append(key.value_unset() if value is None else key.value_set(value))
+        if updates:
+            workflow.upsert_search_attributes(updates)
 
     # -- what recorded events set in motion -------------------------------------
 

@@ -62,6 +62,10 @@ class CaseInput(BaseModel):
     #: The front door's signature of this registration (``workflows.issuers``); None
     #: in cases started before commands were signed, whose histories still replay.
     signature: CommandSignature | None = None
+    #: The search attributes the namespace had registered when the case was opened
+    #: (``workflows.search_attributes``): the case sets only these. Empty in cases of
+    #: code version 3 or older, which set only ``CasePhase``.
+    search_attributes: tuple[str, ...] = ()
     #: The case as the previous run left it, when this run continues it as new.
     carried: CarriedCase | None = None
     bound: RunBound = Field(default_factory=RunBound)

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from temporalio import workflow
 
 #: The version of the workflow code this release starts runs with.
-CURRENT_CODE = 3
+CURRENT_CODE = 4
 #: The version of a run started before versions were given: it follows its
 #: patch markers. The forum and the daily delivery are still versioned so.
 BEFORE_VERSIONS = 1
@@ -62,3 +62,6 @@ def taken(change: Change, code_version: int) -> bool:
     if code_version >= change.since:
         return True
     return change.patch_id is not None and workflow.patched(change.patch_id)
+#: A case shows its caseworker, next deadline and target group as search attributes
+#: (``workflows.search_attributes``), only those its input names as registered.
+CASE_SEARCH_ATTRIBUTES = Change(since=4)

@@ -8,18 +8,26 @@ from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any
 
+import sqlalchemy.exc
+import structlog
 from fastapi import FastAPI, Request
+from temporalio.service import RPCError
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from activities.eventlog import open_event_store
+from app.api.context import RequestContext
 from app.api.guards import BodyTooLarge, Guards
 from app.api.metrics import MetricsMiddleware, RequestMetrics
-from app.api.routes import build_router
-from app.api.service import ApiError, Backend
+from app.api.openapi import operation_id
+from app.api.routes import build_operations_router, build_router
+from app.api.service import ApiError, Backend, unavailable
+from app.temporal import UNREACHABLE, TemporalUnavailable
 from app.cases import CaseClient
 from app.settings import Settings, get_settings
 from eventlog import EventStore
+
+log = structlog.get_logger(__name__)
 
 DESCRIPTION = """Cases of co-created social services: open a case, give it commands
 (each answered at once with the domain's accept or refusal), read its state,
@@ -30,11 +38,24 @@ needs a purpose (`?purpose=...` or `X-Purpose`) and is logged with the person an
 
 Refusals: 401 no or invalid token; 403 not allowed for your role or this case;
 404 no such case; 409 stale `expected_version`, command out of phase, or refused by
-the case's state; 422 invalid input or a domain refusal naming the field. The body is
-`{"error": {"message", "rule", "field", "kind"}}`."""
+the case's state; 413 a body too large; 422 invalid input or a domain refusal naming the
+field; 503 Temporal or the database down (with `Retry-After`). The body is
+`{"error": {"message", "rule", "field", "kind"}}` (`ErrorBody`).
+
+Operations: `/livez` (the process is up) and `/readyz` (the database, Temporal and the
+read models' lag), for an orchestrator's probes; no token needed."""
 
 
 from projections.setup import ensure_read_models
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("samskab")
+    except PackageNotFoundError:
+        return "0.0.0"
 
 
 def create_app(
@@ -66,7 +87,8 @@ def create_app(
         if owns_store:
             store.dispose()
 
-    app = FastAPI(title="samskab", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
+    app = FastAPI(title="samskab", version=_version(), description=DESCRIPTION, lifespan=lifespan,
+                  generate_unique_id_function=operation_id)  # fmt: skip
     if keys is None:
         from app.keys import open_key_store  # the citizens' keys, to read the log's encrypted fields
 
@@ -76,8 +98,10 @@ def create_app(
     metrics = RequestMetrics(read_models=store.engines)
     app.state.backend.metrics = metrics
     app.add_middleware(MetricsMiddleware, metrics=metrics)
-    app.add_middleware(Guards, max_body_bytes=settings.max_body_bytes)  # outermost: before anything reads the body
+    app.add_middleware(Guards, max_body_bytes=settings.max_body_bytes)  # before anything reads the body
+    app.add_middleware(RequestContext)  # outermost: its ids are on every line the request logs
     app.add_api_route("/metrics", metrics.endpoint, methods=["GET"], include_in_schema=False)
+    app.include_router(build_operations_router())
     app.include_router(build_router())
     from app import tracing as tracing_module
 
@@ -92,8 +116,29 @@ def create_app(
 
     @app.exception_handler(ApiError)
     async def api_error(request: Request, error: ApiError) -> JSONResponse:
-        headers = {"WWW-Authenticate": "Bearer"} if error.status == 401 else None
+        headers = {"WWW-Authenticate": "Bearer"} if error.status == 401 else error.headers
         return JSONResponse(error.body(), status_code=error.status, headers=headers)
+
+    async def down(request: Request, error: ApiError) -> JSONResponse:
+        log.warning("answered 503", service=error.rule, reason=error.message, path=request.url.path)
+        return await api_error(request, error)
+
+    @app.exception_handler(TemporalUnavailable)
+    async def temporal_unavailable(request: Request, error: TemporalUnavailable) -> JSONResponse:
+        return await down(request, unavailable("temporal", str(error), settings.retry_after_seconds))
+
+    @app.exception_handler(RPCError)
+    async def temporal_error(request: Request, error: RPCError) -> JSONResponse:
+        if error.status not in UNREACHABLE:
+            raise error
+        address = settings.effective_temporal_address
+        message = f"Temporal at {address} does not answer: {error.status.name}: {error.message}"
+        return await down(request, unavailable("temporal", message, settings.retry_after_seconds))
+
+    @app.exception_handler(sqlalchemy.exc.OperationalError)
+    async def database_unavailable(request: Request, error: sqlalchemy.exc.OperationalError) -> JSONResponse:
+        message = f"the database does not answer: {str(error.orig).strip().splitlines()[0] if error.orig else error}"
+        return await down(request, unavailable("database", message, settings.retry_after_seconds))
 
     @app.exception_handler(BodyTooLarge)
     async def too_large(request: Request, error: BodyTooLarge) -> JSONResponse:

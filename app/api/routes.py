@@ -18,10 +18,15 @@ import typing
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Header, Path, Query, Request, Response
+from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, create_model
 
 from app.api.listing import ListQuery
+from app.api.openapi import (
+    command_examples,
+    ERROR_RESPONSES, GIVE_COMMAND_EXAMPLES, OPEN_CASE_EXAMPLES, READINESS_RESPONSES,
+)  # fmt: skip
 from app.api.service import Backend, Reader, command_type_of
 from domain.phases import Phase
 from eventlog.access_log import READS_PER_PAGE
@@ -157,11 +162,34 @@ def _register_body() -> type[BaseModel]:
 OpenCaseBody = _register_body()
 
 
+def build_operations_router() -> APIRouter:
+    """Liveness and readiness (``app.api.health``): no token, no personal data."""
+    router = APIRouter(tags=["operations"])
+
+    @router.get("/livez", tags=["operations"], summary="Liveness: the process is up (never checks its dependencies)")
+    @router.get("/health", tags=["operations"], include_in_schema=False)
+    def livez() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @router.get("/readyz", tags=["operations"], responses=READINESS_RESPONSES,
+                summary="Readiness: the database, Temporal and the read models' lag (503 with Retry-After when one fails)")
+    async def readyz(back: Back) -> JSONResponse:
+        from app.api.health import readiness, readiness_body
+
+        status, body = readiness_body(await readiness(back))
+        headers = {"Retry-After": str(back.settings.retry_after_seconds)} if status == 503 else None
+        return JSONResponse(body, status_code=status, headers=headers)
+
+    return router
+
+
 def build_router() -> APIRouter:
-    router = APIRouter()
+    """The API's routes; each may refuse with the statuses of ``ERROR_RESPONSES`` and their error body."""
+    router = APIRouter(responses=ERROR_RESPONSES)
 
     @router.post("/cases", status_code=201, response_model=Opened, tags=["commands"], summary="Open a case (register a need)")
-    async def open_case(body: OpenCaseBody, who: Who, back: Back) -> Opened:  # type: ignore[valid-type]
+    async def open_case(body: Annotated[OpenCaseBody, Body(openapi_examples=OPEN_CASE_EXAMPLES)],  # type: ignore[valid-type]
+                        who: Who, back: Back) -> Opened:  # fmt: skip
         case_id = await back.open_case(who, body.model_dump(mode="json"))
         position = await back.read(back.registration_position, case_id)
         return Opened(case_id=case_id, location=f"/cases/{case_id}", position=position)
@@ -172,12 +200,16 @@ def build_router() -> APIRouter:
         who: Who,
         back: Back,
         request_id: RequestId = None,
-        command: Annotated[dict[str, Any], Body(description="The command's fields, its 'type', and optionally 'expected_version'")] = ...,  # noqa: B008
+        command: Annotated[dict[str, Any], Body(description="The command's fields, its 'type', and optionally 'expected_version'",
+                                                openapi_examples=GIVE_COMMAND_EXAMPLES)] = ...,  # noqa: B008
     ) -> ActResult:
         return await back.act(who, case_id, command, request_id)
 
+    appeal_models = {command.model_fields["type"].default: appeal_body(command) for command, _ in APPEAL_ROUTES.values()}
+    appeal_examples = command_examples(appeal_models)
     for path, (command, summary) in APPEAL_ROUTES.items():
-        _add_appeal_route(router, path, command, summary)
+        name = command.model_fields["type"].default
+        _add_appeal_route(router, path, command, summary, appeal_models[name], appeal_examples.get(name))
 
     @router.get("/cases/{case_id}/appeals", tags=["reads"], summary="Every decision's appeal: status, window's last day, outcome")
     async def appeals(case_id: str, reading: Reading, back: Back) -> dict[str, Any]:
@@ -277,24 +309,22 @@ def build_router() -> APIRouter:
         fresh = await back.up_to(min_position)
         return _freshness(response, fresh, await back.read(back.report, reading))
 
-    @router.get("/health", tags=["operations"], include_in_schema=False)
-    def health() -> dict[str, str]:
-        return {"status": "ok"}
-
     # One route per command, after the reads: a request is matched against the
     # routes in order, and the reads are the frequent requests.
-    for command in command_classes():
+    routed = [c for c in command_classes() if command_type_of(c) not in SYSTEM_ONLY and c is not RegisterNeed]
+    models = {command_type_of(c): body_model(c) for c in routed}
+    examples = command_examples(models)
+    for command in routed:
         name = command_type_of(command)
-        if name in SYSTEM_ONLY or command is RegisterNeed:
-            continue
-        _add_command_route(router, command, name)
+        _add_command_route(router, command, name, models[name], examples.get(name))
 
     return router
 
 
-def _add_appeal_route(router: APIRouter, path: str, command: type, summary: str) -> None:
-    model = appeal_body(command)
+def _add_appeal_route(router: APIRouter, path: str, command: type, summary: str, model: type[BaseModel],
+                      examples: dict[str, Any] | None) -> None:  # fmt: skip
     name = command.model_fields["type"].default
+    body = Annotated[model, Body(openapi_examples=examples)] if examples else model  # type: ignore[valid-type]
 
     async def handler(case_id: str, decision_number: int, body, who: Subject, back: Backend) -> AppealActResult:
         data = body.model_dump(mode="json", exclude_unset=True)
@@ -305,7 +335,7 @@ def _add_appeal_route(router: APIRouter, path: str, command: type, summary: str)
         [
             inspect.Parameter("case_id", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=str),
             inspect.Parameter("decision_number", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Annotated[int, Path(ge=1)]),
-            inspect.Parameter("body", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=model),
+            inspect.Parameter("body", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=body),
             inspect.Parameter("who", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Who),
             inspect.Parameter("back", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Back),
         ],
@@ -324,8 +354,9 @@ def _add_appeal_route(router: APIRouter, path: str, command: type, summary: str)
     )
 
 
-def _add_command_route(router: APIRouter, command: type, name: str) -> None:
-    model = body_model(command)
+def _add_command_route(router: APIRouter, command: type, name: str, model: type[BaseModel],
+                       examples: dict[str, Any] | None) -> None:  # fmt: skip
+    body = Annotated[model, Body(openapi_examples=examples)] if examples else model  # type: ignore[valid-type]
 
     async def handler(case_id: str, body, who: Subject, back: Backend, request_id: str | None = None) -> ActResult:
         data = body.model_dump(mode="json", exclude_unset=True)
@@ -335,7 +366,7 @@ def _add_command_route(router: APIRouter, command: type, name: str) -> None:
     handler.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
         [
             inspect.Parameter("case_id", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=str),
-            inspect.Parameter("body", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=model),
+            inspect.Parameter("body", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=body),
             inspect.Parameter("who", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Who),
             inspect.Parameter("back", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Back),
             inspect.Parameter("request_id", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=RequestId, default=None),

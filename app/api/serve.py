@@ -24,7 +24,7 @@ import structlog
 from app.settings import Settings
 
 log = structlog.get_logger(__name__)
-APP_FACTORY = "app.api:create_app"
+APP_FACTORY = "app.api.serve:serving_app"
 #: prometheus_client's switch to its multiprocess mode.
 MULTIPROCESS_METRICS_DIR = "PROMETHEUS_MULTIPROC_DIR"
 
@@ -43,7 +43,20 @@ def serve(settings: Settings, host: str | None = None, port: int | None = None) 
             engines.dispose()
     with _metrics_shared_by(settings.api_workers):
         uvicorn.run(APP_FACTORY, factory=True, host=host or settings.api_host, port=port or settings.api_port,
-                    workers=settings.api_workers, log_level=settings.log_level.lower(), proxy_headers=True)  # fmt: skip
+                    workers=settings.api_workers, log_level=settings.log_level.lower(), proxy_headers=True,
+                    log_config=None)  # fmt: skip
+
+
+def serving_app():
+    """The app as ``samskab serve`` runs it: logging set up first in each of uvicorn's processes
+    (they are spawned, so none inherits it), and uvicorn's own loggers through it."""
+    from app.api import create_app
+    from app.logging import configure_logging
+    from app.settings import get_settings
+
+    settings = get_settings()
+    configure_logging(settings.log_format, settings.log_level)
+    return create_app(settings)
 
 
 @contextmanager

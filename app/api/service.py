@@ -22,6 +22,7 @@ from pydantic import ValidationError
 
 from activities import readmodels
 from app.api.readcache import CaseReads, DecodedCase
+from app.api.context import bind_case
 from app.cases import CaseClient, CommandRejected, parse_appeal_command, parse_command
 from domain.appeal import PERSON_APPEAL_COMMANDS, AppealState, appeal_id, appeal_view, fold_appeal
 from app.settings import Settings
@@ -61,16 +62,29 @@ OPEN_WAIT_SECONDS = 15.0
 class ApiError(Exception):
     """A refusal the API answers with ``status`` and a body naming the rule and field."""
 
-    def __init__(self, status: int, message: str, *, rule: str, field: str | None = None, kind: str | None = None):
+    def __init__(
+        self, status: int, message: str, *, rule: str, field: str | None = None, kind: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:  # fmt: skip
         super().__init__(message)
         self.status = status
         self.message = message
         self.rule = rule
         self.field = field
         self.kind = kind
+        self.headers = headers
 
     def body(self) -> dict[str, Any]:
         return {"error": {"message": self.message, "rule": self.rule, "field": self.field, "kind": self.kind}}
+
+
+def unavailable(service: str, message: str, retry_after: int) -> ApiError:
+    """503: a service the answer needs is down (``service``: temporal, database); the body names
+    it (rule ``service.unavailable.<service>``) and Retry-After says when to try again."""
+    return ApiError(
+        503, message, rule=f"service.unavailable.{service}", kind="ServiceUnavailable",
+        headers={"Retry-After": str(retry_after)},
+    )  # fmt: skip
 
 
 #: Fields whose refusal is about the case's state or the caller, not the input.
@@ -221,7 +235,7 @@ class Backend:
         if self._cases is None:
             async with self._cases_lock:
                 if self._cases is None:
-                    self._cases = CaseClient(await connect(self.settings), self.settings)
+                    self._cases = CaseClient(await connect(self.settings, bounded=True), self.settings)
         return self._cases
 
     def stored(self, case_id: str) -> list[StoredEvent]:
@@ -248,6 +262,7 @@ class Backend:
         _refuse_actor_in_body(data)
         self.authorize(who, Action.OPEN_CASE, command_type="register_need")
         command = _parse({**data, "actor": {"id": who.person_id, "role": who.role.value}})
+        bind_case(command.case_id)
         if who.role is Role.CITIZEN and not _same_cpr(who.cpr, command.citizen.cpr):
             raise ApiError(403, "a citizen registers a need only for themselves", rule="access.denied", field="citizen.cpr")
         case_id = await self._command("register_need", lambda cases: cases.open_case(command))
