@@ -38,7 +38,7 @@ from domain.need import RegisterNeed
 from domain.phases import Phase
 from workflows.case import MOVING_ON, CaseWorkflow
 from workflows.search_attributes import CASE_PHASE, CASE_SEARCH_ATTRIBUTES, MUNICIPALITY
-from workflows.case_messages import ActRequest, ActResult, CaseInput, CaseOutcome, RunBound
+from workflows.case_messages import ActRequest, ActResult, CarriedCase, CaseInput, CaseOutcome, RunBound
 from workflows.changes import CURRENT_CODE
 from app.command_signing import CommandSigner
 
@@ -352,6 +352,7 @@ class CaseClient:
         history = await handle.fetch_history()
         started = history.events[0].workflow_execution_started_event_attributes
         [first] = await self.client.data_converter.decode(started.input.payloads, [AppealInput])
+        await self._revive_case(first.case_id, first.decision_number)
         try:
             await self.client.start_workflow(
                 AppealWorkflow.run,
@@ -363,6 +364,52 @@ class CaseClient:
             )
         except WorkflowAlreadyStartedError:
             pass  # another caller resumed it first
+
+    async def _revive_case(self, case_id: str, decision_number: int) -> None:
+        """Closed is not the end: a case's workflow completes once it is closed and no
+        appeal is open, but a late appeal can still be lodged (Rsl § 67 sets no outer
+        limit) and change the decision. Before that appeal starts again, a completed
+        case is started again from the state its last run ended with (a query of the
+        closed run), waiting for this appeal, so the appeal's outcome reaches it and a
+        changed decision reopens it. The start is signed like an opening: the workflow
+        refuses a revival no front door signed."""
+        handle = self.client.get_workflow_handle_for(CaseWorkflow.run, case_id)
+        description = await handle.describe()
+        if description.status is WorkflowExecutionStatus.RUNNING:
+            return
+        if description.status is not WorkflowExecutionStatus.COMPLETED:
+            raise CommandRejected(
+                f"case {case_id}'s workflow ended without closing the case "
+                f"({description.status.name.lower() if description.status else 'unknown'}); tell the system's operator",
+                rule="case.not_revivable",
+                kind="DomainError",
+            )
+        state = await handle.query(CaseWorkflow.state)
+        history = await handle.fetch_history()
+        started = history.events[0].workflow_execution_started_event_attributes
+        [last] = await self.client.data_converter.decode(started.input.payloads, [CaseInput])
+        runs = last.carried.runs + 1 if last.carried is not None else 2
+        revived = CaseInput(
+            registration=None,
+            deadlines=last.deadlines,
+            code_version=CURRENT_CODE,
+            bound=last.bound,
+            search_attributes=last.search_attributes,
+            carried=CarriedCase(state=state, open_appeals=(decision_number,), runs=runs),
+        )
+        request_id = f"revive/{case_id}/{decision_number}/{runs}"
+        revived = revived.model_copy(update={"signature": self.signer.sign("case.revive", case_id, revived, request_id)})
+        try:
+            await self.client.start_workflow(
+                CaseWorkflow.run,
+                revived,
+                id=case_id,
+                task_queue=started.task_queue.name,
+                id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
+            )
+        except WorkflowAlreadyStartedError:
+            pass  # another caller revived it first
+        log.info("closed case revived for a late appeal", case_id=case_id, decision_number=decision_number, run=runs)
 
     async def appeal_state(self, case_id: str, decision_number: int = 1) -> AppealState:
         handle = self.client.get_workflow_handle_for(AppealWorkflow.run, appeal_id(case_id, decision_number))

@@ -139,7 +139,11 @@ class CaseWorkflow:
             self._opening = None  # only needed until the registration is recorded
             input.let_go_of_registration()  # nor is the registration: a case may wait for months
         else:
-            # a run that continues the case (verified when it was opened): arm its timers again
+            if workflow.info().continued_run_id is None and not workflow.unsafe.is_replaying():
+                # Not this case's own continue-as-new but a new start that carries a state: a
+                # closed case revived for a late appeal. Only a front door may do that, signed.
+                verify_in_workflow("case.revive", input, update=False, at=workflow.info().start_time)
+            # a run that continues the case (verified when it was opened, or revived): arm its timers again
             self._rearm()
         if not self._goes_on:
             while self._state.phase is not Phase.CLOSED:

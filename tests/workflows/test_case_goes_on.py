@@ -10,6 +10,7 @@ import uuid
 from datetime import timedelta
 
 from temporalio.client import Client, WorkflowExecutionStatus
+from temporalio.common import WorkflowIDReusePolicy
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer
@@ -467,3 +468,49 @@ async def test_the_processing_deadline_and_a_hearing_are_armed_again_in_a_contin
     assert types.count("processing_deadline_passed") == 1
     kinds = [m.kind for m in _outbox(settings, case_id)]
     assert kinds.count("hearing") == 1 and kinds.count("reminder") == 1 and kinds.count("deadline_notice") == 1
+
+
+async def test_a_late_appeal_revives_a_completed_case_and_a_changed_decision_reopens_it(env, cases, case_id, store):
+    """Closed is not the end: the case's workflow completed (closed, its appeal window closed
+    unused), then a late appeal comes (Rsl § 67 sets no outer limit). The case is started
+    again from the state its last run ended with, signed by the front door, waits for the
+    appeal, and the decision changed on reconsideration reopens it."""
+    from app.cases import parse_appeal_command
+    from tests.workflows.test_appeal_workflow import SkippedClockSigner
+
+    await open_case(cases, case_id)
+    await run_commands(cases, case_id, scenario.full_lifecycle_after_registration())
+    handle = env.client.get_workflow_handle(case_id)
+    await env.sleep(timedelta(weeks=57))
+    await settled(env.client, case_id)
+    assert (await handle.describe()).status is WorkflowExecutionStatus.COMPLETED
+    version_before = (await cases.state(case_id)).version  # the closed run still answers queries
+
+    cases.signer = SkippedClockSigner(cases.signer)
+    cases.signer.now = await env.get_current_time()
+    late = {**scenario.lodge_appeal("Jeg fik først brevet nu"), "late_reason": "Jeg var indlagt i et år"}
+    await cases.act_on_appeal(case_id, parse_appeal_command(late))
+    assert (await handle.describe()).status is WorkflowExecutionStatus.RUNNING  # revived, waiting for the appeal
+    cases.signer.now = await env.get_current_time()
+    await cases.act_on_appeal(case_id, parse_appeal_command(scenario.reconsider("changed", "Borgeren får flere timer")))
+    state = await _eventually(cases, case_id, lambda s: s.phase is Phase.VISITATION)
+    assert state.visitation.reopened_by == appeal_id(case_id, 1)
+    types = [e.event_type for e in store.read_stream(case_id)]
+    assert types[version_before:] == ["decision_reopened"]
+
+
+async def test_a_revival_no_front_door_signed_is_refused(env, cases, case_id, settings):
+    """A plain client with the codec key but no signing key cannot start a case from a state of its choosing."""
+    from workflows.case_messages import CarriedCase, CaseInput
+    from temporalio.client import WorkflowFailureError
+
+    await open_case(cases, case_id)
+    await run_commands(cases, case_id, scenario.full_lifecycle_after_registration())
+    state = await cases.state(case_id)
+    await env.client.get_workflow_handle(case_id).terminate("make room for the forged start")
+    forged = CaseInput(registration=None, carried=CarriedCase(state=state.model_copy(update={"phase": Phase.VISITATION})))
+    started = await env.client.start_workflow(CaseWorkflow.run, forged, id=case_id, task_queue=settings.task_queue,
+                                              id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE)  # fmt: skip
+    with pytest.raises(WorkflowFailureError) as refused:
+        await started.result()
+    assert "not signed" in str(refused.value.cause)
