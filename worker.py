@@ -77,7 +77,7 @@ def build_worker(client: Client, settings: Settings, store, outbox: Outbox | Non
         client,
         task_queue=settings.task_queue,
         workflows=[CaseWorkflow, ForumWorkflow, AppealWorkflow, DailyDeliveryWorkflow],
-        activities=[activities.append, activities.erase_forum_text, notifications.send, kl_gateway.status, kl_gateway.changed_on, kl_gateway.deliver],
+        activities=[activities.append, activities.erase_forum_text, activities.pilot_proposal, notifications.send, kl_gateway.status, kl_gateway.changed_on, kl_gateway.deliver],
         activity_executor=ContextThreads(ACTIVITY_THREADS, thread_name_prefix="samskab-activity"),
         workflow_runner=options.pop("workflow_runner", WORKFLOW_RUNNER),
         graceful_shutdown_timeout=options.pop("graceful_shutdown_timeout", GRACEFUL_SHUTDOWN),

@@ -13,10 +13,11 @@ from __future__ import annotations
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from activities.messages import AppendReceipt, AppendRequest, ForumTextErasure, RecordedEvent, event_key_stream
+from activities.messages import AppendReceipt, AppendRequest, ForumTextErasure, PilotProposal, RecordedEvent, event_key_stream
 from domain.personal_data import SUBJECT_IDENTIFIER, personal_paths
 from activities.readmodels import ErasedRecord, to_domain_event
 from eventlog import ConcurrencyConflict, EventStore, IdempotencyMismatch, NewEvent, StoredEvent
+from domain.follow_up import HelpDecided
 from domain.forum import ForumEntry, holds_entry_text
 from eventlog.crypto import encrypt_fields, envelopes
 from eventlog.keystore import AlreadyErased, KeyStore
@@ -82,10 +83,31 @@ def to_new_event(recorded: RecordedEvent, keys: KeyStore, key_stream: str) -> Ne
     )
 
 
+#: The event a case's decision about its help is recorded as (``domain.follow_up``).
+HELP_DECIDED = HelpDecided.model_fields["type"].default
+
+
 class EventLogActivities:
     def __init__(self, store: EventStore, keys: KeyStore) -> None:
         self._store = store
         self._keys = keys
+
+    @activity.defn(name="pilot_proposal")
+    def pilot_proposal(self, request: PilotProposal) -> str | None:
+        """The proposal a case's decision to scale its help made to this forum, read from
+        the case's event log (decrypted); None when the log holds no such decision, so a
+        signal no case sent brings nothing into the forum."""
+        from activities.readmodels import readable_payload
+
+        for stored in self._store.read_stream(request.case_id):
+            if stored.event_type != HELP_DECIDED or stored.payload.get("number") != request.decision_number:
+                continue
+            if stored.payload.get("choice") != "scale" or stored.payload.get("forum_id") != request.forum_id:
+                return None
+            payload, erased = readable_payload(stored, self._keys)
+            text = payload.get("forum_proposal")
+            return text if isinstance(text, str) and "forum_proposal" not in erased else None
+        return None
 
     @activity.defn(name="erase_forum_text")
     def erase_forum_text(self, request: ForumTextErasure) -> int:

@@ -60,6 +60,18 @@ def event_key_stream(event_id: str) -> str:
     return f"event-key-{event_id}"
 
 
+class PilotProposal(BaseModel):
+    """A case tells its target group's forum that it decided to scale its help
+    (``help_decided``, choice scale, decision ``decision_number``). The forum reads the
+    proposal from the case's event log, so the signal itself carries no text to trust."""
+
+    model_config = ConfigDict(frozen=True)
+
+    case_id: str
+    decision_number: int
+    forum_id: str
+
+
 class ForumTextErasure(BaseModel):
     """Destroy the keys of a forum entry's events (they hold its texts)."""
 

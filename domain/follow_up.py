@@ -39,6 +39,7 @@ from typing import TYPE_CHECKING, Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from domain.errors import require
+from domain.anonymity import find_cpr, find_person_name
 from domain.forum import forum_id
 from domain.hearing import HearingException, check_heard
 from domain.legal import APPEAL_GUIDANCE_DA
@@ -210,6 +211,13 @@ def decide_on_help(state: CaseState, c: DecideOnHelp) -> list[Event]:
         bool(proposal) == (c.choice is HelpChoice.SCALE),
         "scaling the help is a proposal to the target group's forum: write what it should consider (and only then)",
         rule="help.scale_needs_proposal",
+        field="forum_proposal",
+    )
+    named = find_cpr(proposal) or find_person_name(proposal) if proposal else None
+    require(
+        not named,
+        f"the proposal goes to the forum, which discusses needs, not persons: it seems to name one ({named!r})",
+        rule="help.proposal_names_a_person",
         field="forum_proposal",
     )
     target_group = state.assessment.target_group.code if state.assessment is not None else None

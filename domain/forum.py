@@ -10,6 +10,7 @@ observations into shared knowledge across sectors).
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
 from datetime import date, datetime
 from enum import StrEnum
@@ -80,6 +81,28 @@ class ForumObservationSubmitted(Event):
     number: int
     text: Annotated[str, Personal]
     life_area: LifeArea | None
+    #: Brought by a case whose help was scaled (``help_decided`` with choice scale): a
+    #: pilot's way of working proposed for the target group, judged like any observation.
+    #: A digest of the case and decision (``pilot_ref``), so the forum takes it once
+    #: without holding the case's id.
+    pilot_ref: str | None = None
+
+
+class ReceivePilotProposal(Command):
+    """Issued by the forum's workflow when a case's decision to scale its help proposes the
+    pilot's way of working to the forum of its target group (``domain.follow_up``). The forum
+    gets the proposal, not the case: no case id, no citizen."""
+
+    title = "Receive pilot proposal"
+    issued_by_system = True
+    type: Literal["receive_pilot_proposal"] = "receive_pilot_proposal"
+    text: str = Field(min_length=3, max_length=4000)
+    pilot_ref: str = Field(min_length=16, max_length=64)
+
+
+def pilot_ref(case_id: str, decision_number: int) -> str:
+    """The forum's name for a case's scale decision: a digest, not the case id."""
+    return hashlib.sha256(f"samskab-pilot/1|{case_id}|{decision_number}".encode()).hexdigest()[:32]
 
 
 class Judgement(BaseModel):
@@ -181,7 +204,7 @@ def holds_entry_text(entry: ForumEntry, number: int, event_type: str, payload: d
 
 
 ForumCommand = Annotated[
-    Union[OpenForum, SubmitObservation, HoldMeeting, DecideProposal, RecordMeetingDue, EraseForumText],
+    Union[OpenForum, SubmitObservation, HoldMeeting, DecideProposal, RecordMeetingDue, EraseForumText, ReceivePilotProposal],
     Field(discriminator="type"),
 ]
 ForumEvent = Annotated[
@@ -205,6 +228,7 @@ class ForumObservation(BaseModel):
     by_role: Role
     submitted_at: datetime
     relevance: Relevance | None = None
+    from_pilot: bool = False
 
 
 class Proposal(BaseModel):
@@ -229,6 +253,8 @@ class ForumState(BaseModel):
     proposals: dict[int, Proposal] = Field(default_factory=dict)
     meetings_held: int = 0
     meetings_due: int = 0
+    #: The cases' scale decisions the forum has taken (``pilot_ref``).
+    pilot_refs: frozenset[str] = frozenset()
     #: Entries whose texts were erased, as "observation-3".
     erased: frozenset[str] = frozenset()
 
@@ -256,15 +282,15 @@ def _open(state: ForumState, c: OpenForum) -> list[Event]:
     return [ForumOpened(occurred_at=c.at, actor=c.actor, target_group=Coded(code=concept.code, display=concept.display))]
 
 
-def _submit(state: ForumState, c: SubmitObservation) -> list[Event]:
-    _role(c, FORUM_MEMBERS, "bring observations")
-    if find_cpr(c.text):
+def _screen(text: str) -> None:
+    """What the forum reads names needs, not persons (GDPR art. 5(1)(c), see ``domain.anonymity``)."""
+    if find_cpr(text):
         raise DomainError(
             "the observation holds a CPR number; the forum discusses needs, not persons: remove it",
             rule="forum.personal_identifier",
             field="text",
         )
-    name = find_person_name(c.text)
+    name = find_person_name(text)
     if name:
         raise DomainError(
             f"the observation seems to name a person ({name!r}); describe the need without names "
@@ -272,6 +298,11 @@ def _submit(state: ForumState, c: SubmitObservation) -> list[Event]:
             rule="forum.personal_identifier",
             field="text",
         )
+
+
+def _submit(state: ForumState, c: SubmitObservation) -> list[Event]:
+    _role(c, FORUM_MEMBERS, "bring observations")
+    _screen(c.text)
     return [
         ForumObservationSubmitted(
             occurred_at=c.at, actor=c.actor, number=len(state.observations) + 1, text=c.text, life_area=c.life_area
@@ -333,6 +364,15 @@ def _decide_proposal(state: ForumState, c: DecideProposal) -> list[Event]:
     return [ProposalDecided(occurred_at=c.at, actor=c.actor, proposal=c.proposal, decision=c.decision, reason=c.reason)]
 
 
+def _receive_pilot_proposal(state: ForumState, c: ReceivePilotProposal) -> list[Event]:
+    _role(c, (Role.SYSTEM,), "bring a case's proposal")
+    require(c.pilot_ref not in state.pilot_refs, "the forum has this case's proposal already",
+            rule="forum.proposal_already_received", field="pilot_ref")  # fmt: skip
+    _screen(c.text)
+    return [ForumObservationSubmitted(occurred_at=c.at, actor=c.actor, number=len(state.observations) + 1, text=c.text,
+                                      life_area=None, pilot_ref=c.pilot_ref)]  # fmt: skip
+
+
 def _erase_text(state: ForumState, c: EraseForumText) -> list[Event]:
     _role(c, ERASERS, "erase forum texts")
     exists = {
@@ -359,6 +399,7 @@ _DECIDERS = {
     DecideProposal: _decide_proposal,
     RecordMeetingDue: _meeting_due,
     EraseForumText: _erase_text,
+    ReceivePilotProposal: _receive_pilot_proposal,
 }
 
 
@@ -378,9 +419,11 @@ def _apply(state: ForumState, event: Event) -> ForumState:
             return state.model_copy(update={"target_group": event.target_group, "forum_id": forum_id(event.target_group.code)})
         case ForumObservationSubmitted():
             seen = ForumObservation(
-                number=event.number, text=event.text, life_area=event.life_area, by_role=event.actor.role, submitted_at=event.occurred_at
+                number=event.number, text=event.text, life_area=event.life_area, by_role=event.actor.role,
+                submitted_at=event.occurred_at, from_pilot=event.pilot_ref is not None,
             )
-            return state.model_copy(update={"observations": {**state.observations, event.number: seen}})
+            refs = state.pilot_refs | {event.pilot_ref} if event.pilot_ref else state.pilot_refs
+            return state.model_copy(update={"observations": {**state.observations, event.number: seen}, "pilot_refs": refs})
         case ForumMeetingHeld():
             observations = dict(state.observations)
             for j in event.judgements:

@@ -79,6 +79,7 @@ PUBLIC_TEXT: Mapping[str, str] = MappingProxyType({
     "AppealWindowOpened.outcome": "granted / refused",
     "CaseInformationRecorded.ground": "the legal ground of the information",
     "ForumTextErased.basis": "the legal basis of erasing a forum text",
+    "ForumObservationSubmitted.pilot_ref": "a digest of the case and decision a proposal came from",
     "DecisionMade.appeal_guidance": "the standard klagevejledning",
     "HelpDecided.appeal_guidance": "the standard klagevejledning",
     "HelpDecided.forum_id": "the id of a target group's forum, made from a published code",

@@ -69,7 +69,10 @@ with workflow.unsafe.imports_passed_through():
 
 with workflow.unsafe.imports_passed_through():
     from domain.case_summary import upcoming_deadlines
-    from workflows.changes import CASE_GOES_ON, CASE_SEARCH_ATTRIBUTES, DECISION_LETTER_AND_APPEAL, PHASE_SHOWN_AT_START, taken
+    from workflows.changes import (
+        CASE_GOES_ON, CASE_SEARCH_ATTRIBUTES, DECISION_LETTER_AND_APPEAL, PHASE_SHOWN_AT_START, SCALE_REACHES_FORUM, taken,
+    )
+    from activities.messages import PilotProposal
     from workflows.search_attributes import CASE_PHASE, CASEWORKER, NEXT_DEADLINE, TARGET_GROUP
     from workflows.recording import record_case_events, send_notification
     from workflows.issuers import verify_in_workflow
@@ -412,11 +415,13 @@ class CaseWorkflow:
                 elif event.choice in (HelpChoice.CONTINUE, HelpChoice.SCALE) and self._state.phase is Phase.FOLLOW_UP:
                     self._background(self._follow_ups())
                 if event.choice is HelpChoice.SCALE and event.forum_id:
-                    # the proposal reaches the target group's forum (its inbox in the outbox)
-                    self._background(
-                        self._notify("forum", "forum_proposal", f"Forslag fra sag {self._state.case_id} til {event.forum_id}",
-                                     event.forum_proposal)
-                    )
+                    if taken(SCALE_REACHES_FORUM, self._code):
+                        self._background(self._propose_to_forum(event.forum_id, event.number))
+                    else:  # runs started before: a letter to the forum's inbox in the outbox
+                        self._background(
+                            self._notify("forum", "forum_proposal", f"Forslag fra sag {self._state.case_id} til {event.forum_id}",
+                                         event.forum_proposal)
+                        )
             elif isinstance(event, MeetingScheduled):
                 for person in event.participants:
                     self._background(
@@ -553,6 +558,25 @@ class CaseWorkflow:
                 "hearing_deadline",
                 "Høringsfristen er udløbet",
                 f"Borgeren har ikke svaret inden {due_at:%d.%m.%Y}; afgørelsen kan træffes på det foreliggende grundlag.",
+            )
+
+    async def _propose_to_forum(self, forum: str, number: int) -> None:
+        """The pilot's way of working goes to the target group's forum: a signal that names
+        the case and the decision (the forum reads the proposal from the log). A forum not
+        open for the target group cannot take it: the caseworker is told."""
+        case_id = self._state.case_id or workflow.info().workflow_id
+        try:
+            await workflow.get_external_workflow_handle(forum).signal(
+                "pilot_proposal", PilotProposal(case_id=case_id, decision_number=number, forum_id=forum)
+            )
+        except ApplicationError as error:
+            workflow.logger.warning("case %s could not reach forum %s: %s", case_id, forum, error)
+            await self._notify(
+                self._state.caseworker_id or "caseworker",
+                "forum_not_open",
+                "Forslaget nåede ikke forummet",
+                f"Forummet for målgruppen ({forum}) er ikke åbnet, så forslaget fra afgørelse nr. {number} "
+                "er ikke nået frem. Åbn forummet, og bring forslaget dertil som en iagttagelse.",
             )
 
     async def _follow_appeal(self, number: int, outcome: str, decided_at) -> None:

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from temporalio import workflow
 
 #: The version of the workflow code this release starts runs with.
-CURRENT_CODE = 4
+CURRENT_CODE = 5
 #: The version of a run started before versions were given: it follows its
 #: patch markers. The forum and the daily delivery are still versioned so.
 BEFORE_VERSIONS = 1
@@ -65,3 +65,7 @@ def taken(change: Change, code_version: int) -> bool:
 #: A case shows its caseworker, next deadline and target group as search attributes
 #: (``workflows.search_attributes``), only those its input names as registered.
 CASE_SEARCH_ATTRIBUTES = Change(since=4)
+#: A decision to scale the help signals the target group's forum, which reads the
+#: proposal from the case's log and takes it as an observation from a pilot (before:
+#: a letter to "forum" in the case's outbox).
+SCALE_REACHES_FORUM = Change(since=5)

@@ -17,6 +17,8 @@ from temporalio.exceptions import ApplicationError
 with workflow.unsafe.imports_passed_through():
     from domain.errors import DomainError
     from domain.forum import (
+        ReceivePilotProposal,
+        pilot_ref,
         ForumCommand,
         ForumTextErased,
         ForumState,
@@ -32,7 +34,7 @@ with workflow.unsafe.imports_passed_through():
 with workflow.unsafe.imports_passed_through():
     from workflows.forum_messages import ForumActRequest, ForumActResult, ForumInput
     from workflows.changes import BEFORE_VERSIONS
-    from activities.messages import ForumTextErasure
+    from activities.messages import ForumTextErasure, PilotProposal
     from workflows.recording import ACTIVITY_TIMEOUT, DURABLE_RETRY, append_events, send_notification
     from workflows.issuers import verify_in_workflow
 
@@ -70,6 +72,30 @@ class ForumWorkflow:
     @workflow.query
     def state(self) -> ForumState:
         return self._state
+
+    @workflow.signal(name="pilot_proposal")
+    async def pilot_proposal(self, proposal: PilotProposal) -> None:
+        """A case decided to scale its help and proposes the pilot's way of working here.
+        The proposal is read from the case's event log (a signal no case sent brings
+        nothing) and recorded as an observation from a pilot, once per decision."""
+        await workflow.wait_condition(lambda: self._state.target_group is not None)
+        if proposal.forum_id != self._stream_id():
+            return
+        text = await workflow.execute_activity(
+            "pilot_proposal", proposal, result_type=str | None,
+            start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=DURABLE_RETRY,
+        )  # fmt: skip
+        if text is None:
+            workflow.logger.warning("a pilot proposal signal for %s that the case's log does not hold", self._stream_id())
+            return
+        async with self._lock:
+            try:
+                events = self._decide(ReceivePilotProposal(actor=SYSTEM_ACTOR, text=text,
+                                                           pilot_ref=pilot_ref(proposal.case_id, proposal.decision_number)))  # fmt: skip
+            except ApplicationError as refused:  # taken already, or it names a person after all
+                workflow.logger.warning("the forum did not take a pilot proposal: %s", refused)
+                return
+            await self._record(events)
 
     @workflow.update
     async def act(self, request: ForumActRequest) -> ForumActResult:

@@ -429,20 +429,64 @@ def test_the_histories_of_a_case_that_goes_on_are_committed():
     )
 
 
-async def test_scaling_the_help_reaches_the_target_groups_forum_and_the_help_goes_on(env, cases, case_id, settings):
+async def _forum_of(env, settings, target_group: str):
+    from app.forums import ForumClient
+    from domain.messages import Actor
+
+    forums = ForumClient(env.client, settings)
+    await forums.open_forum(target_group, Actor(id="tl-bo", role="team_lead"))
+    return forums
+
+
+async def test_scaling_the_help_brings_the_proposal_to_the_target_groups_forum_and_the_help_goes_on(env, cases, case_id, settings):
+    from domain.forum import forum_id
+
     await open_case(cases, case_id, deadlines=APPEALS_OUTLAST_THE_TEST)
     await run_commands(cases, case_id, scenario.full_lifecycle_after_registration()[:15])
-    proposal = "Mentorforløb med en frivillig kan tilbydes flere unge med autisme"
-    await cases.act(case_id, parse_command(decide_on_help("scale", forum_proposal=proposal)))
-    await settled(env.client, case_id)
-    state = await cases.state(case_id)
-    assert state.phase is Phase.FOLLOW_UP and state.follow_up.help.value == "scale"
+    target_group = (await cases.state(case_id)).assessment.target_group.code
+    forums = await _forum_of(env, settings, target_group)
+    try:
+        named = decide_on_help("scale", forum_proposal="Mentorforløb som det Jonas fik kan tilbydes flere")
+        with pytest.raises(CommandRejected) as refused:
+            await cases.act(case_id, parse_command(named))
+        assert refused.value.rule == "help.proposal_names_a_person" and refused.value.field == "forum_proposal"
+
+        proposal = "Mentorforløb med en frivillig kan tilbydes flere unge med autisme"
+        await cases.act(case_id, parse_command(decide_on_help("scale", forum_proposal=proposal)))
+        state = await cases.state(case_id)
+        assert state.phase is Phase.FOLLOW_UP and state.follow_up.help.value == "scale"
+        for _ in range(100):
+            observations = (await forums.state(target_group)).observations
+            if observations:
+                break
+            await asyncio.sleep(0.05)
+        [taken] = observations.values()
+        assert taken.text == proposal and taken.from_pilot and taken.by_role.value == "system"
+        assert case_id not in (await forums.state(target_group)).model_dump_json()  # the forum holds no case id
+
+        # a signal no case sent (this case made no second decision) brings nothing
+        from activities.messages import PilotProposal
+
+        await env.client.get_workflow_handle(forum_id(target_group)).signal(
+            "pilot_proposal", PilotProposal(case_id=case_id, decision_number=7, forum_id=forum_id(target_group)))
+        await env.client.get_workflow_handle(forum_id(target_group)).signal(
+            "pilot_proposal", PilotProposal(case_id=case_id, decision_number=2, forum_id=forum_id(target_group)))
+        await asyncio.sleep(0.5)
+        assert len((await forums.state(target_group)).observations) == 1  # and the real one once
+    finally:
+        await env.client.get_workflow_handle(forum_id(target_group)).terminate("test finished")
+
+
+async def test_scaling_with_no_forum_open_tells_the_caseworker(env, cases, case_id, settings):
+    await open_case(cases, case_id, deadlines=APPEALS_OUTLAST_THE_TEST)
+    await run_commands(cases, case_id, scenario.full_lifecycle_after_registration()[:15])
+    await cases.act(case_id, parse_command(decide_on_help("scale", forum_proposal="Mentorforløb kan tilbydes flere")))
     for _ in range(100):
-        sent = [(m.recipient, m.kind, m.body) for m in _outbox(settings, case_id)]
-        if any(kind == "forum_proposal" for _, kind, _ in sent):
+        sent = [(m.recipient, m.kind) for m in _outbox(settings, case_id)]
+        if ("cw-anne", "forum_not_open") in sent:
             break
         await asyncio.sleep(0.05)
-    assert ("forum", "forum_proposal") in [(recipient, kind) for recipient, kind, _ in sent]  # (the body under the citizen's key)
+    assert ("cw-anne", "forum_not_open") in sent, sent
 
 
 async def test_the_processing_deadline_and_a_hearing_are_armed_again_in_a_continued_run(env, cases, case_id, store, settings):
