@@ -20,8 +20,9 @@ argument arrives so is rejected before its validator runs (nothing enters
 history); a workflow started so fails without running a line of its code.
 
 Left clear, because Temporal itself must read them: search attributes
-(``CasePhase``: a phase name, no personal data), workflow and update ids (case
-ids), task queue and workflow type names. We set no memo and no headers.
+(``workflows.search_attributes``: the phase, the municipality, the caseworker's id, the
+next deadline and the target group's code; no citizen's data), workflow and update ids
+(case ids), task queue and workflow type names. We set no memo and no headers.
 
 Left clear too: the answers of Temporal's own built-in queries that are protobuf
 messages, ``__temporal_workflow_metadata`` (``WorkflowMetadata``: the workflow's type and

@@ -103,6 +103,14 @@ def temporal_core_logging(level: str = "WARN") -> Any:
 _json_logs = False
 
 
+def core_logging_for_runtime() -> Any:
+    """The SDK core's logging for a Runtime this process makes: forwarded (JSON like every
+    other line) in JSON mode, the core's own default otherwise."""
+    from temporalio.runtime import LoggingConfig
+
+    return temporal_core_logging() if _json_logs else LoggingConfig.default
+
+
 def forward_temporal_core_logs() -> None:
     """In JSON mode, makes the SDK core's log go through the ``temporalio.core`` logger: sets the
     process's default Temporal Runtime, unless one is set already (the worker's metrics make

@@ -67,11 +67,22 @@ async def projections(back: Backend) -> str:
     return f"{behind} events behind"
 
 
+async def schema(back: Backend) -> str:
+    """The database's schema is at the revision this release was built for (``samskab db upgrade``)."""
+    from eventlog.migrations import schema_revision_check
+
+    ok, detail = await asyncio.to_thread(schema_revision_check, back.store.engines.read)
+    if not ok:
+        raise NotReady(detail)
+    return detail
+
+
 #: Every check /readyz runs, by the name its answer gives it. Add one here to have it run.
 READINESS_CHECKS: dict[str, ReadinessCheck] = {
     "database": database,
     "temporal": temporal,
     "projections": projections,
+    "schema": schema,
 }
 
 

@@ -135,4 +135,8 @@ def enable_worker_metrics(address: str) -> None:
     for Prometheus at ``address`` (host:port)."""
     from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 
-    Runtime.set_default(Runtime(telemetry=TelemetryConfig(metrics=PrometheusConfig(bind_address=address))))
+    from app.logging import core_logging_for_runtime
+
+    # The core's own log lines go through our logging too in JSON mode, metrics or not.
+    telemetry = TelemetryConfig(metrics=PrometheusConfig(bind_address=address), logging=core_logging_for_runtime())
+    Runtime.set_default(Runtime(telemetry=telemetry))

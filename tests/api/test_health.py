@@ -75,7 +75,7 @@ async def test_readyz_follows_temporal_and_a_command_while_it_is_down_is_a_503_w
         ready = await http.get("/readyz")
         assert ready.status_code == 200, ready.text
         assert {name: check["ok"] for name, check in ready.json()["checks"].items()} == {
-            "database": True, "temporal": True, "projections": True,
+            "database": True, "temporal": True, "projections": True, "schema": True,
         }  # fmt: skip
         client = await connect(settings, server.address)
         async with build_worker(client, settings, store):
@@ -164,3 +164,13 @@ async def test_readyz_fails_naming_the_database_when_it_is_gone(tmp_path, droppe
             assert listed.json()["error"]["rule"] == "service.unavailable.database"
     finally:
         store.dispose()
+
+
+async def test_readyz_fails_naming_the_schema_when_the_database_is_at_another_revision(http, store):
+    with store.engines.write.begin() as conn:
+        conn.exec_driver_sql("UPDATE alembic_version SET version_num = '0999'")  # a newer release's schema
+    down = await http.get("/readyz")
+    assert down.status_code == 503
+    checks = down.json()["checks"]
+    assert checks["schema"]["ok"] is False and "0999" in str(checks["schema"])
+    assert checks["database"]["ok"] is True
