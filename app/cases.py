@@ -272,7 +272,10 @@ class CaseClient:
                     return await handle.result(rpc_timeout=ANSWER_POLL_TIMEOUT)
                 except WorkflowUpdateRPCTimeoutOrCancelledError as error:
                     # The SDK reports a poll's deadline this way, not as an RPCError;
-                    # a cancellation by our own caller has no RPCError behind it.
+                    # a cancellation by our own caller has no RPCError behind it, and
+                    # stays a cancellation (asyncio then ends the task quietly, e.g. on Ctrl-C).
+                    if isinstance(error.__cause__, asyncio.CancelledError):
+                        raise asyncio.CancelledError() from error
                     if not isinstance(error.__cause__, RPCError):
                         raise
                 except RPCError as error:

@@ -20,7 +20,10 @@ from app.logging import forward_temporal_core_logs
 from app.settings import Settings
 from workflows.search_attributes import CASE_SEARCH_ATTRIBUTES, create_command
 
-log = structlog.get_logger(__name__)
+def _log():
+    # Fetched when used, not cached at import: logging set up later (or captured in a
+    # test) still applies to these warnings.
+    return structlog.get_logger(__name__)
 
 #: How long a call to the operator service may take at start-up.
 OPERATOR_TIMEOUT = timedelta(seconds=10)
@@ -124,14 +127,14 @@ async def ensure_search_attributes(client: Client) -> frozenset[str]:
     except RPCError as error:
         if error.status is not RPCStatusCode.ALREADY_EXISTS:
             return _cannot_register(client, wanted, existing, error)
-    log.info("registered search attributes", namespace=client.namespace, attributes=sorted(missing))
+    _log().info("registered search attributes", namespace=client.namespace, attributes=sorted(missing))
     return frozenset(wanted)
 
 
 def _cannot_register(client: Client, wanted: dict, existing: set[str], error: RPCError) -> frozenset[str]:
     for name, key in wanted.items():
         if name not in existing:
-            log.warning(
+            _log().warning(
                 "search attribute not registered; cases will not show it until an operator registers it",
                 attribute=name, namespace=client.namespace, reason=f"{error.status.name}: {error.message}",
                 command=create_command(key, client.namespace),
