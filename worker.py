@@ -37,7 +37,6 @@ from activities.kl_gateway.settings import GatewaySettings
 
 log = structlog.get_logger("samskab.worker")
 
-ACTIVITY_THREADS = 16
 GRACEFUL_SHUTDOWN = timedelta(seconds=10)
 
 #: Workflows run without Temporal's sandbox. The sandbox imported our workflow
@@ -78,12 +77,23 @@ def build_worker(client: Client, settings: Settings, store, outbox: Outbox | Non
         task_queue=settings.task_queue,
         workflows=[CaseWorkflow, ForumWorkflow, AppealWorkflow, DailyDeliveryWorkflow],
         activities=[activities.append, activities.erase_forum_text, activities.pilot_proposal, notifications.send, kl_gateway.status, kl_gateway.changed_on, kl_gateway.deliver],
-        activity_executor=ContextThreads(ACTIVITY_THREADS, thread_name_prefix="samskab-activity"),
+        activity_executor=ContextThreads(settings.worker_activity_threads, thread_name_prefix="samskab-activity"),
         workflow_runner=options.pop("workflow_runner", WORKFLOW_RUNNER),
         graceful_shutdown_timeout=options.pop("graceful_shutdown_timeout", GRACEFUL_SHUTDOWN),
-        max_cached_workflows=options.pop("max_cached_workflows", settings.worker_max_cached_workflows),
-        **options,
+        **{**tuning(settings), **options},
     )
+
+
+def tuning(settings: Settings) -> dict:
+    """The worker's slots, cache and polls as the settings give them (``Settings.worker_*``)."""
+    return {
+        "max_cached_workflows": settings.worker_max_cached_workflows,
+        "max_concurrent_workflow_tasks": settings.worker_max_concurrent_workflow_tasks,
+        "max_concurrent_activities": settings.worker_max_concurrent_activities,
+        "max_concurrent_local_activities": settings.worker_max_concurrent_local_activities,
+        "sticky_queue_schedule_to_start_timeout": timedelta(seconds=settings.worker_sticky_schedule_to_start_seconds),
+        "max_concurrent_workflow_task_polls": settings.worker_max_concurrent_workflow_task_polls,
+    }
 
 
 async def run_worker(settings: Settings) -> None:

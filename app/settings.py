@@ -78,6 +78,35 @@ class Settings(BaseSettings):
         description="Cases a worker keeps in memory between commands; the rest replay from history on their next "
         "command. Bounds the worker's memory however many cases wait for a person.",
     )
+    worker_max_concurrent_workflow_tasks: int = Field(
+        default=100, ge=2,
+        description="Workflow tasks (a command, a timer that fired) one worker runs at once. Measured (python -m bench "
+        "--only bursts): one worker's Python thread is the limit, not this; the SDK's 100 keeps a burst of timers "
+        "from holding back people's commands no worse than a lower limit did",
+    )
+    worker_max_concurrent_activities: int = Field(
+        default=16, ge=1,
+        description="Activities (letters, the KL gateway) one worker runs at once: as many as its activity threads, "
+        "so a started activity does not wait for a thread while its timeout runs",
+    )
+    worker_max_concurrent_local_activities: int = Field(
+        default=16, ge=1,
+        description="Local activities (each event a case records) one worker runs at once: as many as its activity "
+        "threads; more only queue for a thread and for the event log's write lock",
+    )
+    worker_activity_threads: int = Field(
+        default=16, ge=1,
+        description="Threads that run the worker's activities and local activities (database writes)",
+    )
+    worker_sticky_schedule_to_start_seconds: float = Field(
+        default=10.0, gt=0, le=300,
+        description="How long a case's next task waits for the worker that has it cached before any worker may take "
+        "it (and replay it); Temporal's 10 s default. Lower it when workers restart often",
+    )
+    worker_max_concurrent_workflow_task_polls: int = Field(
+        default=5, ge=2,
+        description="Long polls a worker keeps open for workflow tasks (sticky and shared queue together)",
+    )
     log_format: Literal["console", "json"] = "console"
     log_level: str = "INFO"
     deadlines: PhaseDeadlines = Field(default_factory=PhaseDeadlines)

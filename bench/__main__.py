@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-MEASURES = ("lifecycle", "append", "read", "verify", "http", "memory", "proofs", "readside", "pages")
+MEASURES = ("lifecycle", "append", "read", "verify", "http", "memory", "proofs", "readside", "pages", "bursts")
 
 
 @dataclass(frozen=True)
@@ -43,10 +43,14 @@ class Sizes:
     readside_http: int = 4_000
     #: Requests per page in measure 10 (the pages, at the read side's two sizes).
     pages_requests: int = 300
+    #: Measure 11: cases waiting for a person, how many of them the worker caches, timers due together.
+    burst_cases: int = 2_000
+    burst_cached: int = 500
+    burst_timers: int = 500
 
 
 FULL = Sizes(1_000_000, 5_000, 150, 20, 5_000, 100_000, 4_000, 2_000, 10_000_000, 1_500_000)
-QUICK = Sizes(100_000, 2_000, 30, 20, 1_500, 20_000, 1_000, 300, 1_000_000, 100_000, 1_000, 10_000, 1_000, 100_000, 1_000, 100)
+QUICK = Sizes(100_000, 2_000, 30, 20, 1_500, 20_000, 1_000, 300, 1_000_000, 100_000, 1_000, 10_000, 1_000, 100_000, 1_000, 100, 400, 100, 150)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -162,10 +166,14 @@ def main(argv: list[str] | None = None) -> int:
             from bench import pages
 
             attempt("10. pages", lambda: pages.run([sizes.readside_small, sizes.readside_large], sizes.pages_requests, progress))
+        if "bursts" in args.measures:
+            from bench import bursts
+
+            attempt("11. bursts", lambda: bursts.run(sizes.burst_cases, sizes.burst_cached, sizes.burst_timers, progress))
 
     seconds = time.perf_counter() - started
     title = f"samskab benchmarks ({'quick' if args.quick else 'full'} run, {seconds:.0f}s)"
-    order = {name: i for i, name in enumerate(["1.", "2.", "3.", "4.", "5.", "6.", "7.", "8a", "8b", "8c", "8d", "9.", "10"])}
+    order = {name: i for i, name in enumerate(["1.", "2.", "3.", "4.", "5.", "6.", "7.", "8a", "8b", "8c", "8d", "9.", "10", "11"])}
     results.sort(key=lambda r: order.get(r.name[:2], 99))
     report.print_report(console, results, title)
     report.write_json(args.out, results, {"mode": "quick" if args.quick else "full", "seconds": round(seconds, 1),
