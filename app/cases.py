@@ -217,6 +217,7 @@ class CaseClient:
         case_input = CaseInput(
             registration=command, deadlines=deadlines or self.deadlines, code_version=CURRENT_CODE,
             bound=bound or RunBound(), search_attributes=tuple(sorted(indexed)),
+            timer_spread=self.settings.deadline_spread,
         )  # fmt: skip
         shown = [SearchAttributePair(CASE_PHASE, Phase.NEED.value), SearchAttributePair(MUNICIPALITY, self.settings.municipality)]
         signature = self.signer.sign("case.open", command.case_id, case_input, request_id=f"open/{command.case_id}")

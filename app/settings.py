@@ -11,7 +11,7 @@ from functools import cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from domain.deadlines import PhaseDeadlines
@@ -107,9 +107,26 @@ class Settings(BaseSettings):
         default=5, ge=2,
         description="Long polls a worker keeps open for workflow tasks (sticky and shared queue together)",
     )
+
+    @model_validator(mode="after")
+    def _slots_have_threads(self) -> Settings:
+        """An activity slot without a thread would start the activity's timeout while it waits for one."""
+        for name in ("worker_max_concurrent_activities", "worker_max_concurrent_local_activities"):
+            if getattr(self, name) > self.worker_activity_threads:
+                raise ValueError(
+                    f"{name} ({getattr(self, name)}) must not exceed worker_activity_threads ({self.worker_activity_threads})"
+                )
+        return self
+
     log_format: Literal["console", "json"] = "console"
     log_level: str = "INFO"
     deadlines: PhaseDeadlines = Field(default_factory=PhaseDeadlines)
+    deadline_spread: timedelta = Field(
+        default=timedelta(seconds=30), ge=timedelta(0), le=timedelta(minutes=10),
+        description="A phase deadline's timer fires up to this long after the deadline, by a share fixed per case, so "
+        "deadlines that pass together (cases opened in the same batch) do not wake all their cases at once and "
+        "hold back people's commands; the recorded miss carries the real due time. Set for cases opened from now on",
+    )
     retention: RetentionPolicy = Field(
         default_factory=RetentionPolicy,
         description="Years a closed case is kept before erasure, per kind of case (domain/retention.py)",

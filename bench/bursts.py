@@ -121,15 +121,20 @@ async def run_async(cases: int, cached: int, timers: int, progress=None, setting
                     extra={"p50_burst_ms": percentile(list(at_once), 50) * 1000, "burst_seconds": burst_seconds},
                 ))  # fmt: skip
 
-                # 11b: M cases whose visitation deadline ends at the same instant.
-                results.append(await _timer_burst(case_client, settings, store, waiting, script, open_visitation,
-                                                  command, run_id, timers, progress))  # fmt: skip
+                # 11b: M cases whose visitation deadline ends at the same instant: their timers
+                # unspread (as cases opened before the spread), then spread as the settings say.
+                for spread in (timedelta(0), settings.deadline_spread):
+                    opener = CaseClient(client, settings.model_copy(update={"deadline_spread": spread}))
+                    results.append(await _timer_burst(opener, settings, store, waiting, script, open_visitation,
+                                                      command, f"{run_id}-{spread.total_seconds():.0f}", timers,
+                                                      progress, spread))  # fmt: skip
         finally:
             store.dispose()
     return results
 
 
-async def _timer_burst(case_client, settings, store, people_cases, script, open_visitation, command, run_id, timers, progress) -> Result:
+async def _timer_burst(case_client, settings, store, people_cases, script, open_visitation, command, run_id, timers, progress,
+                       spread: timedelta) -> Result:
     from app.cases import parse_command
 
     due_cases = [f"due-{run_id}-{i:05d}" for i in range(timers)]
@@ -153,9 +158,12 @@ async def _timer_burst(case_client, settings, store, people_cases, script, open_
         await case_client.act(case_id, open_visitation)
         registering.append(t1 - t0 + (time.perf_counter() - t1) / 2)  # visitation starts about halfway through its command
 
-    task = progress.add_task(f"11b. opening {timers} cases due at once", total=timers) if progress else None
+    task = progress.add_task(f"11b. opening {timers} cases due at once (spread {spread.total_seconds():.0f} s)",
+                             total=timers) if progress else None  # fmt: skip
     position = store.head()[0]
-    await _bounded(due_cases, TIMER_OPEN_CONCURRENCY, open_due, progress, task)
+    seed = TIMER_OPEN_CONCURRENCY // 2  # the first few one at a time: an estimate before the rest come at once
+    await _bounded(due_cases[:seed], 1, open_due, progress, task)
+    await _bounded(due_cases[seed:], TIMER_OPEN_CONCURRENCY, open_due, progress, task)
 
     samples: list[tuple[float, float]] = []  # (started, seconds), time.time()
     stop = asyncio.Event()
@@ -168,13 +176,13 @@ async def _timer_burst(case_client, settings, store, people_cases, script, open_
 
     workers = [asyncio.create_task(person()) for _ in range(PEOPLE)]
     recorded: dict[str, tuple[datetime, datetime]] = {}  # case -> (due_at, recorded_at)
-    limit = due_at.timestamp() + 120
+    limit = due_at.timestamp() + spread.total_seconds() + 120
     try:
         while len(recorded) < timers and time.time() < limit:
             await asyncio.sleep(0.25)
             for event in await asyncio.to_thread(_read_after, store, position):
                 position = event.position
-                if event.event_type == "deadline_missed" and event.stream_id.startswith("due-"):
+                if event.event_type == "deadline_missed" and event.stream_id.startswith(f"due-{run_id}-"):
                     due = datetime.fromisoformat(str(event.payload["due_at"]).replace("Z", "+00:00"))
                     recorded[event.stream_id] = (due, event.recorded_at)
         burst_end = time.time()
@@ -192,7 +200,7 @@ async def _timer_burst(case_client, settings, store, people_cases, script, open_
     p99_quiet, p99_during = percentile(quiet, 99), percentile(during, 99)
     ratio = p99_during / p99_quiet if quiet and during else None
     return Result(
-        name="11b. timers firing together",
+        name=f"11b. timers due together, spread {spread.total_seconds():.0f} s",
         figure=p99_during * 1000, unit="ms p99 during the burst",
         baseline=p99_quiet * 1000, baseline_unit="ms p99 just before",
         ratio=(p99_quiet / p99_during) if ratio else None,

@@ -14,6 +14,7 @@ timers; when one passes, the miss becomes an event in the case.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from datetime import date, datetime, timedelta
 from functools import cache
@@ -113,6 +114,17 @@ class PhaseDeadlines(BaseModel):
         covers the whole application, so the strictest deadline governs it."""
         limits = [self.processing.get(basis, self.processing_default) for basis in applied_for]
         return min(limits) if limits else self.processing_default
+
+
+def spread_offset(case_id: str, spread: timedelta) -> timedelta:
+    """How long after a phase deadline this case's timer fires: a fixed share of ``spread``
+    from a hash of the case id (the same in every run and replay), whole milliseconds. Cases
+    whose deadlines pass in the same instant then wake over the spread, not all at once."""
+    millis = int(spread.total_seconds() * 1000)
+    if millis <= 0:
+        return timedelta(0)
+    share = int.from_bytes(hashlib.sha256(case_id.encode()).digest()[:8], "big")
+    return timedelta(milliseconds=share % (millis + 1))
 
 
 _SHARED_DEADLINES: dict[str, PhaseDeadlines] = {}

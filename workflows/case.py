@@ -43,7 +43,7 @@ from temporalio.exceptions import ApplicationError, ChildWorkflowError
 
 with workflow.unsafe.imports_passed_through():
     from domain.case import CaseState, decide, evolve, fold, initial_state
-    from domain.deadlines import RecordMissedDeadline
+    from domain.deadlines import RecordMissedDeadline, spread_offset
     from domain.errors import DomainError
     from domain.messages import SYSTEM_ACTOR, Command, Event, Role
     from domain.need import RegisterNeed
@@ -70,8 +70,9 @@ with workflow.unsafe.imports_passed_through():
 with workflow.unsafe.imports_passed_through():
     from domain.case_summary import upcoming_deadlines
     from workflows.changes import (
-        CASE_GOES_ON, CASE_SEARCH_ATTRIBUTES, DECISION_LETTER_AND_APPEAL, PHASE_SHOWN_AT_START, SCALE_REACHES_FORUM, taken,
-    )
+        CASE_GOES_ON, CASE_SEARCH_ATTRIBUTES, DECISION_LETTER_AND_APPEAL, PHASE_DEADLINE_SPREAD, PHASE_SHOWN_AT_START,
+        SCALE_REACHES_FORUM, taken,
+    )  # fmt: skip
     from activities.messages import PilotProposal
     from workflows.search_attributes import CASE_PHASE, CASEWORKER, NEXT_DEADLINE, TARGET_GROUP
     from workflows.recording import record_case_events, send_notification
@@ -100,6 +101,10 @@ class CaseWorkflow:
         self._deadlines = input.deadlines.shared()
         self._code = input.code_version
         self._bound = input.bound
+        self._spread = (
+            spread_offset(workflow.info().workflow_id, input.timer_spread)
+            if taken(PHASE_DEADLINE_SPREAD, self._code) else timedelta(0)
+        )  # fmt: skip
         self._goes_on = input.code_version >= CASE_GOES_ON.since
         # The search attributes this case may set: the ones registered when it was opened
         # (setting one the namespace lacks would fail every workflow task), or, in cases of
@@ -225,6 +230,7 @@ class CaseWorkflow:
                 code_version=self._code,
                 bound=self._bound,
                 search_attributes=input.search_attributes,
+                timer_spread=input.timer_spread,
                 carried=CarriedCase(
                     state=self._state,
                     open_appeals=tuple(sorted(self._open_appeals)),
@@ -758,6 +764,9 @@ class CaseWorkflow:
                     "Tid til at følge op på handleplanen med borgeren og holdet.",
                 )
 
+    def _recorded_miss(self, phase: Phase, due: datetime) -> bool:
+        return any(m.phase == phase.value and m.due_at == due for m in self._state.missed_deadlines)
+
     async def _until_phase_ends(self) -> None:
         """Waits for the phase to change; if its deadline passes first, records the miss once."""
         phase = self._state.phase
@@ -767,13 +776,18 @@ class CaseWorkflow:
             await workflow.wait_condition(ended)
             return
         due = self._state.phase_since + limit
-        remaining = max(due - workflow.now(), timedelta(0))
+        # The timer fires this case's spread after the deadline (PHASE_DEADLINE_SPREAD); zero in older runs.
+        remaining = max(due + self._spread - workflow.now(), timedelta(0))
         try:
             await workflow.wait_condition(ended, timeout=remaining)
-            return
         except asyncio.TimeoutError:
             pass
-        if self._goes_on and any(m.phase == phase.value and m.due_at == due for m in self._state.missed_deadlines):
+        else:
+            if workflow.now() > due and self._state.phase is not phase and not self._recorded_miss(phase, due):
+                # the phase ended after its deadline, before the spread timer fired: the miss is recorded all the same
+                await self._carry_out_for_system(RecordMissedDeadline(actor=SYSTEM_ACTOR, phase=phase.value, due_at=due))
+            return
+        if self._goes_on and self._recorded_miss(phase, due):
             await workflow.wait_condition(ended)  # recorded by an earlier run
             return
         async with self._lock:

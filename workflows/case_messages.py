@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from domain.case import CaseCommand, CaseState
@@ -69,6 +71,9 @@ class CaseInput(BaseModel):
     #: The case as the previous run left it, when this run continues it as new.
     carried: CarriedCase | None = None
     bound: RunBound = Field(default_factory=RunBound)
+    #: The widest spread of a phase deadline's timer after the deadline (``PHASE_DEADLINE_SPREAD``);
+    #: zero in cases opened before it.
+    timer_spread: timedelta = timedelta(0)
 
     @field_validator("deadlines")
     @classmethod

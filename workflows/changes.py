@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from temporalio import workflow
 
 #: The version of the workflow code this release starts runs with.
-CURRENT_CODE = 5
+CURRENT_CODE = 6
 #: The version of a run started before versions were given: it follows its
 #: patch markers. The forum and the daily delivery are still versioned so.
 BEFORE_VERSIONS = 1
@@ -69,3 +69,8 @@ CASE_SEARCH_ATTRIBUTES = Change(since=4)
 #: proposal from the case's log and takes it as an observation from a pilot (before:
 #: a letter to "forum" in the case's outbox).
 SCALE_REACHES_FORUM = Change(since=5)
+#: A phase deadline's timer fires a few seconds after the deadline, by a spread fixed per case
+#: (``domain.deadlines.spread_offset``), so deadlines that pass together do not all wake their cases in
+#: the same instant; the miss still carries the real due time, and a phase that ends within the
+#: spread after its deadline still has the miss recorded.
+PHASE_DEADLINE_SPREAD = Change(since=6)
