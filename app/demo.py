@@ -89,7 +89,8 @@ async def run_demo(settings: Settings, console: Console) -> bool:
         console.print(f"Event log: {settings.database_url}")
         client = await connect(settings, address)
         await ensure_search_attributes(client)
-        cases = CaseClient(client, settings)
+        # the demo's deadlines pass in seconds: its timers fire on them, not a spread later
+        cases = CaseClient(client, settings.model_copy(update={"deadline_spread": timedelta(0)}))
         async with build_worker(client, settings, store):
             await asyncio.gather(*(drive(cases, c, case_ids[c.key], console) for c in citizens))
             forum = await run_forum(ForumClient(client, settings), console)
