@@ -85,14 +85,13 @@ def build_worker(client: Client, settings: Settings, store, outbox: Outbox | Non
 
 
 def tuning(settings: Settings) -> dict:
-    """The worker's slots, cache and polls as the settings give them (``Settings.worker_*``)."""
+    """The worker's slots, cache and sticky timeout as the settings give them (``Settings.worker_*``)."""
     return {
         "max_cached_workflows": settings.worker_max_cached_workflows,
         "max_concurrent_workflow_tasks": settings.worker_max_concurrent_workflow_tasks,
         "max_concurrent_activities": settings.worker_max_concurrent_activities,
         "max_concurrent_local_activities": settings.worker_max_concurrent_local_activities,
         "sticky_queue_schedule_to_start_timeout": timedelta(seconds=settings.worker_sticky_schedule_to_start_seconds),
-        "max_concurrent_workflow_task_polls": settings.worker_max_concurrent_workflow_task_polls,
     }
 
 

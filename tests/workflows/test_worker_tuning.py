@@ -20,7 +20,6 @@ TUNED = {
     "SAMSKAB_WORKER_MAX_CONCURRENT_LOCAL_ACTIVITIES": "2",
     "SAMSKAB_WORKER_ACTIVITY_THREADS": "4",
     "SAMSKAB_WORKER_STICKY_SCHEDULE_TO_START_SECONDS": "2.5",
-    "SAMSKAB_WORKER_MAX_CONCURRENT_WORKFLOW_TASK_POLLS": "4",
 }
 
 
@@ -36,7 +35,6 @@ async def test_a_worker_built_with_the_settings_has_them_and_serves_a_case(env, 
     assert config["max_concurrent_local_activities"] == 2
     assert config["activity_executor"]._max_workers == 4
     assert config["sticky_queue_schedule_to_start_timeout"] == timedelta(seconds=2.5)
-    assert config["max_concurrent_workflow_task_polls"] == 4
     async with worker:  # the tuned worker does its work: a case opens and takes a command
         cases = CaseClient(env.client, tuned)
         await cases.open_case(parse_command(scenario.register(case_id)))
@@ -53,7 +51,7 @@ def test_an_explicit_option_wins_over_the_settings(env, settings, store):
 @pytest.mark.parametrize(
     ("name", "value"),
     [("worker_max_concurrent_workflow_tasks", 1), ("worker_max_concurrent_local_activities", 0),
-     ("worker_sticky_schedule_to_start_seconds", 0), ("worker_max_concurrent_workflow_task_polls", 1)],
+     ("worker_sticky_schedule_to_start_seconds", 0)],
 )  # fmt: skip
 def test_a_tuning_value_out_of_range_is_refused_naming_the_setting(name, value):
     with pytest.raises(ValidationError) as refused:
