@@ -110,6 +110,7 @@ def _measure(log_path: Path, cases: int, requests: int, progress=None) -> dict[s
         shutil.copy(log_path, path)
         settings = Settings(database_url=f"sqlite:///{path}", data_dir=str(folder), jwt_key=os.urandom(32).hex())
         store = EventStore.from_url(settings.database_url)
+        store.create_schema()  # the cached log may predate this release's schema revision: upgrade the copy
         try:
             keys = open_key_store(store, settings)
             template = event_templates()[0]
