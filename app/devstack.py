@@ -19,6 +19,7 @@ import socket
 import subprocess
 import sys
 import sysconfig
+import threading
 import time
 from pathlib import Path
 
@@ -55,12 +56,26 @@ def _stop_all_at_exit() -> None:
 atexit.register(_stop_all_at_exit)
 
 
+#: How long a process stopped by SIGTERM may take to shut down before it is made to.
+STOP_GRACE_S = 30.0
+
+
+def _exit_after_grace(signum: int) -> None:
+    time.sleep(STOP_GRACE_S)
+    print(f"shutdown took more than {STOP_GRACE_S:.0f} s after signal {signum}: stopping now", file=sys.stderr, flush=True)
+    _stop_all_at_exit()
+    os._exit(128 + signum)
+
+
 def exit_on_sigterm() -> None:
     """SIGTERM ends the process like Ctrl-C does (``KeyboardInterrupt``), so ``finally`` blocks,
     ``async with`` exits and the atexit hook above run and the dev server is stopped. Python's
     default for SIGTERM is to die at once, leaving the dev server orphaned."""
 
     def _interrupt(signum: int, frame: object) -> None:
+        # A shutdown that hangs (a worker still draining, a call that never answers) must not
+        # keep a stopped process alive: after a grace period its dev servers go and it exits.
+        threading.Thread(target=_exit_after_grace, args=(signum,), daemon=True, name="samskab-stop-watchdog").start()
         raise KeyboardInterrupt(f"signal {signum}")
 
     if os.name == "posix":
