@@ -385,9 +385,32 @@ def demo() -> None:
 
     if get_settings().embedded:
         find_binary("temporal")  # the embedded extra: say so before anything starts
-    exit_on_sigterm()  # a SIGTERM stops the dev server the demo started, as Ctrl-C does
-    ok = asyncio.run(run_demo(get_settings(), console))
+    exit_on_sigterm()  # before the loop runs: a SIGTERM stops the dev server, as Ctrl-C does
+    try:
+        ok = asyncio.run(_cancelled_by_sigterm(run_demo(get_settings(), console)))
+    except asyncio.CancelledError:
+        raise KeyboardInterrupt("SIGTERM") from None  # stopped, as by Ctrl-C: exit 130, no traceback
     raise typer.Exit(0 if ok else 1)
+
+
+async def _cancelled_by_sigterm(work):
+    """Runs ``work`` so that a SIGTERM cancels it as Ctrl-C does (asyncio cancels the main
+    task): every ``async with`` unwinds at an await, the worker drains, the dev server stops.
+    An exception raised from a signal handler at an arbitrary point could interrupt the SDK
+    mid-step and hang the shutdown; a watchdog still ends a shutdown that hangs."""
+    import signal
+
+    from app.devstack import start_stop_watchdog
+
+    task = asyncio.current_task()
+    assert task is not None
+
+    def _stop() -> None:
+        start_stop_watchdog(signal.SIGTERM)
+        task.cancel()
+
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, _stop)
+    return await work
 
 
 def known_failure(error: BaseException) -> str | None:

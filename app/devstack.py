@@ -60,6 +60,12 @@ atexit.register(_stop_all_at_exit)
 STOP_GRACE_S = 30.0
 
 
+def start_stop_watchdog(signum: int) -> None:
+    """A shutdown that hangs (a worker still draining, a call that never answers) must not
+    keep a stopped process alive: after a grace period its dev servers go and it exits."""
+    threading.Thread(target=_exit_after_grace, args=(signum,), daemon=True, name="samskab-stop-watchdog").start()
+
+
 def _exit_after_grace(signum: int) -> None:
     time.sleep(STOP_GRACE_S)
     print(f"shutdown took more than {STOP_GRACE_S:.0f} s after signal {signum}: stopping now", file=sys.stderr, flush=True)
@@ -73,9 +79,7 @@ def exit_on_sigterm() -> None:
     default for SIGTERM is to die at once, leaving the dev server orphaned."""
 
     def _interrupt(signum: int, frame: object) -> None:
-        # A shutdown that hangs (a worker still draining, a call that never answers) must not
-        # keep a stopped process alive: after a grace period its dev servers go and it exits.
-        threading.Thread(target=_exit_after_grace, args=(signum,), daemon=True, name="samskab-stop-watchdog").start()
+        start_stop_watchdog(signum)
         raise KeyboardInterrupt(f"signal {signum}")
 
     if os.name == "posix":
