@@ -503,6 +503,8 @@ RULE_TEXTS = {
     "help.needs_reasons": "Skriv begrundelsen for afgørelsen (forvaltningslovens § 22).",
     "help.plan_with_adjust": "En justering af hjælpen kræver en ny handleplan.",
     "help.scale_needs_proposal": "Skriv forslaget til forummet, når arbejdsformen skal udbredes.",
+    "help.proposal_names_a_person": "Forslaget går til forummet, som drøfter behov, ikke personer: skriv det uden navne og CPR-numre.",
+    "case.not_revivable": "Sagens forløb er stoppet uden at sagen blev afsluttet. Kontakt systemets driftsansvarlige.",
     "follow_up.decision_pending": "Opfølgningen viste, at hjælpen skal ændres. Træf afgørelse om hjælpen først.",
     "revisitation.needs_new_assessment": "Behovet har ændret sig. Lav en ny udredning før den nye afgørelse.",
     "deadline.expected_not_after_deadline": "Den forventede dato skal ligge efter sagsbehandlingsfristen.",
