@@ -220,13 +220,10 @@ def decide_on_help(state: CaseState, c: DecideOnHelp) -> list[Event]:
         rule="help.proposal_names_a_person",
         field="forum_proposal",
     )
+    # No check that a target group exists: a case decides on its help only after a decision,
+    # a decision only on an assessment (decision.needs_assessment), and an assessment always
+    # names the target group, so a proposal always has its forum.
     target_group = state.assessment.target_group.code if state.assessment is not None else None
-    require(
-        c.choice is not HelpChoice.SCALE or target_group is not None,
-        "a proposal goes to the forum of the citizen's target group; the case has no assessed target group",
-        rule="help.no_target_group",
-        field="choice",
-    )
     check_heard(state, full_grant=c.choice.in_citizens_favour, at=c.at, exception=c.hearing_exception)
     number = state.visitation.decisions + 1
     name = state.citizen.name if state.citizen else "borger"

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import pytest
 
-from tests.domain.case.histories import decide_on_help, evaluated, follow_up, help_stopped, in_follow_up
-from tests.domain.gwt import CASE, Accepted, Refusal, rule_id
+from domain.forum import forum_id
+from tests import scenario
+from tests.domain.case.histories import decide_on_help, evaluated, follow_up, help_stopped, in_follow_up, in_visitation
+from tests.domain.gwt import CASE, NOW, Accepted, Refusal, rule_id
 
 RULES = [
     Refusal("follow_up.help_ended", given=help_stopped(), when=follow_up("continue")),
@@ -30,3 +32,18 @@ ACCEPTED = [
 @pytest.mark.parametrize("case", ACCEPTED, ids=rule_id)
 def test_accepted(case):
     case.check(CASE)
+
+
+SCALE = decide_on_help("scale", "Forløbet virker og kan bruges af andre") | {
+    "forum_proposal": "Et mentorforløb med en frivillig fra en forening virker for unge i målgruppen"
+}
+
+
+def test_a_proposal_to_scale_the_help_goes_to_the_forum_of_the_assessed_target_group():
+    """A case reaches the decision on its help only through a decision, and a decision
+    only on an assessment, which names the target group: the forum is always known."""
+    [decided] = Accepted("help.scaled", given=evaluated(), when=SCALE, then=["help_decided"]).check(CASE)
+    state, _ = CASE.history(evaluated(), NOW)
+    assert decided.forum_id == forum_id(state.assessment.target_group.code)
+    # and no decision (so no help to scale) without the assessment
+    Refusal("decision.needs_assessment", given=in_visitation(), when=scenario.decision()).check(CASE)
