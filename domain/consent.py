@@ -186,8 +186,9 @@ def give_consent(state: CaseState, c: GiveConsent) -> list[Event]:
         field="person_id",
     )
     require(
-        c.valid_until > c.at.date(),
-        "a consent must run until a date after today",
+        # ``Consent.covers`` counts the last day in, so a consent for today alone (one meeting) is whole.
+        c.valid_until >= c.at.date(),
+        "a consent cannot end before the day it is given",
         rule="consent.expired",
         field="valid_until",
     )

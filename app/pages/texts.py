@@ -550,7 +550,7 @@ RULE_TEXTS = {
     "hearing.not_due": "Høringsfristen er ikke udløbet endnu.",
     "information.no_consent": "Der er ikke samtykke til at indhente denne oplysning.",
     "consent.blanket": "Et samtykke til alt er ikke konkret. Vælg kun de oplysninger, personen har brug for.",
-    "consent.expired": "Samtykket skal gælde til en dato efter i dag.",
+    "consent.expired": "Samtykket kan ikke slutte før den dag, det gives.",
     "consent.not_on_team": "Personen er ikke på dit hold. Samtykke gives til en navngiven person på holdet.",
     "consent.not_needed_for_staff": "Personen er ansat i kommunen og har tavshedspligt; samtykke er kun til frivillige og pårørende.",
     "consent.none_in_force": "Personen har ikke et samtykke, der gælder nu.",
