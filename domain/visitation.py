@@ -625,8 +625,13 @@ def make_decision(state: CaseState, c: MakeDecision) -> list[Event]:
 
 def receive_application(state: CaseState, c: ReceiveApplication) -> list[Event]:
     check_no_pending_application(state, c.applied_for)
+    # A withdrawn application leaves the citizen's right to apply whole (Rsl § 3, stk. 2): a new one is
+    # received as the first was. One that was decided is changed through a reported changed need.
+    latest = state.visitation.applications[-1] if state.visitation.applications else None
     require(
-        state.visitation.application is None or state.revisitation is not None,
+        state.visitation.application is None
+        or state.revisitation is not None
+        or (latest is not None and latest.status is ApplicationStatus.WITHDRAWN),
         "the application is already received and decided; a changed need is reported first (report_changed_need), "
         "and its new application is received in the revisitation",
         rule="application.already_received",

@@ -14,7 +14,7 @@ import pytest
 
 from domain import terminology
 from tests import scenario
-from tests.domain.case.histories import CASEWORKER, CITIZEN, application, applied, in_visitation
+from tests.domain.case.histories import CASEWORKER, CITIZEN, application, applied, heard, in_visitation
 from tests.domain.gwt import CASE, Accepted, Refusal, rule_id
 
 WORK = scenario.code(terminology.conditions(), "Varetage beskæftigelse")
@@ -25,6 +25,17 @@ SOCIAL = scenario.code(terminology.conditions(), "Deltage i sociale fællesskabe
 
 def withdraw(number: int = 1) -> dict:
     return {"type": "withdraw_application", "actor": CITIZEN, "number": number, "reason": "Jeg klarer mig selv nu"}
+
+
+REOPENED = {"type": "reopen_decision", "actor": {"id": "samskab", "role": "system"}, "appeal_id": "case-1-appeal-1",
+            "reasons": "Ændret ved genvurderingen"}
+
+
+def refused_closed_and_reopened() -> list[dict]:
+    """An application refused, the case closed, and the refusal changed on appeal: the case is back in
+    visitation with its application decided (Rsl §§ 66-68)."""
+    refusal = scenario.decision("refused", "Behovet dækkes af tilbud efter anden lovgivning")
+    return [*applied(), *heard()[len(in_visitation()):], refusal, scenario.close(), REOPENED]
 
 
 def assessment(**goal) -> dict:
@@ -52,8 +63,8 @@ def elder_act(covered: bool, ground: str | None = None) -> dict:
 
 
 RULES = [
-    # The citizen withdrew the application; a new one in this case comes through a reported changed need.
-    Refusal("application.already_received", given=[*applied(), withdraw()], when=application("SEL § 85")),
+    # A decided application sent back to visitation by an appeal: a new one comes through a reported changed need.
+    Refusal("application.already_received", given=refused_closed_and_reopened(), when=application("SEL § 85")),
     Refusal("application.one_pending", given=applied(), when=application("SEL § 97"), field="applied_for"),
     Refusal("application.unknown", given=applied(), when=withdraw(2), field="number"),
     Refusal(
@@ -92,6 +103,9 @@ def test_rule(rule):
 
 ACCEPTED = [
     Accepted("application.withdrawn", given=applied(), when=withdraw(1), then=["application_withdrawn"]),
+    # withdrawing does not use up the right to apply (Rsl § 3, stk. 2): the citizen applies again in the same case
+    Accepted("application.again_after_withdrawal", given=[*applied(), withdraw(1)], when=application("SEL § 85"),
+             then=["application_received"]),
     Accepted(
         "assessment.goal_with_primary_and_secondary",
         given=in_visitation(),
