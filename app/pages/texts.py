@@ -513,7 +513,7 @@ RULE_TEXTS = {
     "case.close_before_evaluation": "Registrér evalueringen, før sagen lukkes.",
     "case.stale": "Sagen er ændret af en anden, siden du åbnede formularen.",
     "input.invalid": "Feltet er ikke udfyldt korrekt.",
-    "application.already_received": "Ansøgningen er allerede modtaget; sagsbehandlingsfristen løber.",
+    "application.already_received": "Ansøgningen er allerede modtaget og afgjort; en ny ansøgning modtages, når et ændret behov er meldt.",
     "application.future": "En ansøgning kan ikke være modtaget i fremtiden.",
     "assessment.duplicate_condition": "Samme tilstand er vurderet to gange. Vurdér hver tilstand én gang.",
     "assessment.goal_condition_not_assessed": "Et mål skal handle om en af de tilstande, der er vurderet i udredningen.",
