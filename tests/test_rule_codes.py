@@ -10,7 +10,8 @@ raised), so a refusal added without a test fails here, by name.
 
 A test names a code when the code is a string constant somewhere under
 ``tests/`` (a ``Refusal("appeal.not_open", ...)``, an ``assert error.rule ==
-"..."``, a ``"rule": "..."`` in an expected body).
+"..."``, a ``"rule": "..."`` in an expected body), or follows "rule: " in one
+(the CLI's "(field: --since, rule: tree_head.invalid)").
 """
 
 from __future__ import annotations
@@ -38,6 +39,8 @@ BUILT_CODES: dict[str, tuple[str, ...]] = {
 
 #: What a rule code looks like: a lower-case namespace, a dot, a name (more dots allowed).
 CODE = re.compile(r"^[a-z][a-z_]*(\.[a-z][a-z0-9_]*)+$")
+#: A code inside a longer text, as the CLI prints it: "(field: --since, rule: tree_head.invalid)".
+CODE_IN_TEXT = re.compile(r"\brule: ([a-z][a-z_]*(?:\.[a-z][a-z0-9_]*)+)")
 
 
 def _python_files(*folders: str) -> Iterator[Path]:
@@ -122,9 +125,8 @@ def named_in_tests() -> dict[str, set[str]]:
     """Every string constant under tests/ that looks like a rule code, with the files naming it."""
     named: dict[str, set[str]] = {}
     for path, tree in _test_modules():
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Constant) and isinstance(node.value, str) and CODE.match(node.value):
-                named.setdefault(node.value, set()).add(path)
+        for code in _strings([tree]):
+            named.setdefault(code, set()).add(path)
     return named
 
 
@@ -156,9 +158,14 @@ def _names_rule(node: ast.AST) -> bool:
     )
 
 
+def _says_rule(node: ast.AST) -> bool:
+    return isinstance(node, ast.Constant) and isinstance(node.value, str) and CODE_IN_TEXT.search(node.value) is not None
+
+
 def _asserted_rule(node: ast.AST) -> list[ast.AST]:
-    if isinstance(node, ast.Compare) and any(_names_rule(side) for side in (node.left, *node.comparators)):
-        return [node.left, *node.comparators]
+    sides = (node.left, *node.comparators) if isinstance(node, ast.Compare) else ()
+    if any(_names_rule(side) or _says_rule(side) for side in sides):
+        return list(sides)
     if isinstance(node, ast.Call):
         keywords = [k.value for k in node.keywords if k.arg == "rule"]
         if isinstance(node.func, ast.Name) and node.func.id == "Refusal" and node.args:
@@ -170,10 +177,13 @@ def _asserted_rule(node: ast.AST) -> list[ast.AST]:
 
 
 def _strings(nodes: list[ast.AST]) -> Iterator[str]:
+    """The codes string constants name: the whole string, or after "rule: " in a text."""
     for top in nodes:
         for node in ast.walk(top):
-            if isinstance(node, ast.Constant) and isinstance(node.value, str) and CODE.match(node.value):
-                yield node.value
+            if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                if CODE.match(node.value):
+                    yield node.value
+                yield from CODE_IN_TEXT.findall(node.value)
 
 
 def _listing(codes: dict[str, set[str]]) -> str:
