@@ -179,3 +179,11 @@ def _fresh_settings():
     get_settings.cache_clear()
 
 
+
+
+def test_a_read_of_an_unknown_case_is_refused_by_the_matrix(cli, case):  # noqa: F811
+    """``trail`` and ``events`` decide the read on the case first: an unknown one is no such case."""
+    for command in ("trail", "events"):
+        result = cli(command, "K-404", *AUDITOR, "--purpose", "revision")
+        refused(result, "access.denied", "--token", code=3)
+        assert "no such case" in result.output
