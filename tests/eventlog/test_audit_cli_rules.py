@@ -187,3 +187,34 @@ def test_a_read_of_an_unknown_case_is_refused_by_the_matrix(cli, case):  # noqa:
         result = cli(command, "K-404", *AUDITOR, "--purpose", "revision")
         refused(result, "access.denied", "--token", code=3)
         assert "no such case" in result.output
+
+
+# -- who is at the command line (app/identity.py, for every CLI that reads) ---------------
+
+
+def test_access_token_or_local_admin(cli, case):  # noqa: F811
+    refused(cli("trail", case, *AUDITOR, "--local-admin", "--purpose", "revision"), "access.token_or_local_admin", "--as", code=2)
+
+
+def test_access_role_unknown(cli, case):  # noqa: F811
+    for who in ("revisor:ida", "system:samskab"):
+        refused(cli("trail", case, "--local-admin", "--as", who, "--purpose", "revision"), "access.role_unknown", "--as", code=2)
+
+
+def test_access_record_required(cli, case):  # noqa: F811
+    """A purpose longer than the access log keeps: the read is not made, since it cannot be recorded."""
+    result = cli("events", case, *AUDITOR, "--purpose", "revision " * 200)
+    refused(result, "access.record_required", "--purpose", code=2)
+    assert "Jonas" not in result.output
+
+
+def test_access_local_admin_refused(cli, case, tmp_path, monkeypatch):  # noqa: F811
+    """In production the operator at the machine shows a token too (unless the installation allows local admin)."""
+    from app.keys import init_secrets
+
+    init_secrets(Settings(data_dir=tmp_path))  # a production installation has its secrets ('samskab keys init')
+    monkeypatch.setenv("SAMSKAB_ENV", "production")
+    monkeypatch.setenv("SAMSKAB_JWT_KEY", "p" * 64)
+    get_settings.cache_clear()
+    refused(cli("trail", case, "--local-admin", "--as", "auditor:ida", "--purpose", "revision"), "access.local_admin_refused",
+            "--local-admin", code=2)  # fmt: skip
