@@ -7,6 +7,7 @@ the one refusal about Temporal (``case.no_answer``) has a server and no worker."
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 
 import httpx
@@ -102,3 +103,42 @@ async def test_case_no_answer(env, settings, store, monkeypatch):  # noqa: F811
     refused(answer, 504, "case.no_answer")
     assert "is a worker running?" in answer.json()["error"]["message"]
     await env.client.get_workflow_handle("case-no-worker").terminate("the test is over")
+
+
+async def test_input_too_large(http, log, settings):  # noqa: F811
+    """A body over the limit is refused before it is read: said in Content-Length, or streamed without one."""
+    headers = {**bearer(settings), "Content-Type": "application/json"}
+    sized = await http.post(f"/cases/{CASE}/commands", headers=headers,
+                            content=json.dumps({"type": "open_visitation", "junk": "x" * (16 * 1024 * 1024)}))  # fmt: skip
+
+    async def chunks():
+        for _ in range(20):
+            yield b"x" * 100_000
+
+    streamed = await http.post(f"/cases/{CASE}/commands", headers=headers, content=chunks())
+    for answer in (sized, streamed):
+        refused(answer, 413, "input.too_large", "body")
+
+
+async def ready_with(env, settings, store, **changes) -> httpx.Response:  # noqa: F811
+    """/readyz with Temporal answering (a server, no worker), the settings changed as given."""
+    changed = settings.model_copy(update=changes)
+    app = create_app(changed, store=store, cases=CaseClient(env.client, changed))
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://samskab.test") as client:
+        return await client.get("/readyz")
+
+
+async def test_service_unavailable_projections(env, settings, store, log):  # noqa: F811
+    """The read models lag behind the log more than allowed (no projector runs here)."""
+    answer = await ready_with(env, settings, store, max_projector_lag=0)
+    refused(answer, 503, "service.unavailable.projections")
+    assert answer.json()["error"]["down"] == ["projections"]
+
+
+async def test_service_unavailable_schema(env, settings, store):  # noqa: F811
+    """The database is at another release's schema revision."""
+    with store.engines.write.begin() as conn:
+        conn.exec_driver_sql("UPDATE alembic_version SET version_num = '0999'")
+    answer = await ready_with(env, settings, store)
+    refused(answer, 503, "service.unavailable.schema")
+    assert answer.json()["error"]["down"] == ["schema"]
