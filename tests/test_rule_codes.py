@@ -48,20 +48,34 @@ def _python_files(*folders: str) -> Iterator[Path]:
         yield from sorted((ROOT / folder).rglob("*.py"))
 
 
-def _constants(node: ast.AST) -> Iterator[str | ast.JoinedStr]:
-    """The codes an expression in a rule position can be: a constant, either branch of
-    a conditional, the fallback of an ``or``; an f-string as the template it is."""
+def _constants(node: ast.AST, named: dict[str, str]) -> Iterator[str | ast.JoinedStr]:
+    """The codes an expression in a rule position can be: a constant (or a module's constant
+    by its name), either branch of a conditional, the fallback of an ``or``; an f-string as
+    the template it is. Anything else passes on a code raised elsewhere (``rule=error.rule``)."""
     match node:
         case ast.Constant(value=str(value)):
             yield value
+        case ast.Name(id=name) if name in named:
+            yield named[name]
         case ast.JoinedStr():
             yield node
         case ast.IfExp():
-            yield from _constants(node.body)
-            yield from _constants(node.orelse)
+            yield from _constants(node.body, named)
+            yield from _constants(node.orelse, named)
         case ast.BoolOp():
             for value in node.values:
-                yield from _constants(value)
+                yield from _constants(value, named)
+
+
+def _module_constants(tree: ast.Module) -> dict[str, str]:
+    """A module's own string constants (``STRUCTURE_RULE = "report.fhir_structure"``), by name."""
+    return {
+        target.id: node.value.value
+        for node in tree.body
+        if isinstance(node, ast.Assign | ast.AnnAssign) and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str)
+        for target in (node.targets if isinstance(node, ast.Assign) else [node.target])
+        if isinstance(target, ast.Name)
+    }
 
 
 def _template(node: ast.JoinedStr) -> str:
@@ -102,8 +116,9 @@ def raised_codes() -> dict[str, set[str]]:
         if where in OTHER_CATALOGUES:
             continue
         tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        named = _module_constants(tree)
         for expression in _in_rule_position(tree):
-            for code in _constants(expression):
+            for code in _constants(expression, named):
                 if isinstance(code, ast.JoinedStr):
                     template = _template(code)
                     if template not in BUILT_CODES:
@@ -203,11 +218,26 @@ def test_the_collector_reads_every_form_a_code_is_raised_in():
     assert all(CODE.match(code) for code in codes), sorted(c for c in codes if not CODE.match(c))
 
 
+def test_a_code_by_the_name_of_a_module_constant_is_read_too():
+    tree = ast.parse('RULE = "thing.named"\nrequire(ok, "message", rule=RULE)\nrequire(ok, "message", rule=error.rule)')
+    named = _module_constants(tree)
+    assert [c for e in _in_rule_position(tree) for c in _constants(e, named)] == ["thing.named"]
+
+
 def test_the_built_codes_take_the_values_declared():
-    """The readiness checks are the services a 503 can name (``app.api.health``)."""
+    """The services a 503 names: every readiness check (``app.api.health``), and every
+    service the API's handlers name to ``unavailable(...)``."""
     from app.api.health import READINESS_CHECKS
 
-    assert set(READINESS_CHECKS) <= set(BUILT_CODES["service.unavailable.{}"])
+    named = {
+        call.args[0].value
+        for path in _python_files("app")
+        for call in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(call, ast.Call) and getattr(call.func, "id", getattr(call.func, "attr", None)) == "unavailable"
+        and call.args and isinstance(call.args[0], ast.Constant)
+    }
+    assert named, "no call of unavailable(...) found: the check reads the wrong name"
+    assert set(READINESS_CHECKS) | named <= set(BUILT_CODES["service.unavailable.{}"])
 
 
 def test_every_rule_code_is_exercised_by_a_test():
