@@ -4,7 +4,7 @@ A rule code is the ``rule`` of a refusal: the ``rule=`` of a ``DomainError``,
 ``require(...)``, ``require_role(...)`` or of the application's own refusals
 (``ApiError``, ``CommandRejected``, the audit CLI's failures), a ``"rule"`` key of
 an error body or of a workflow's ``ApplicationError`` details, or the argument in
-the ``rule`` position of a module's own error helper. The codes are read from the
+the ``rule`` position of a module's own error function. The codes are read from the
 source with ``ast`` (Python files only: a data file is not a place a code is
 raised), so a refusal added without a test fails here, by name.
 
@@ -82,25 +82,25 @@ def _template(node: ast.JoinedStr) -> str:
     return "".join(part.value if isinstance(part, ast.Constant) else "{}" for part in node.values)
 
 
-def _rule_helpers(tree: ast.Module) -> dict[str, int]:
+def _rule_functions(tree: ast.Module) -> dict[str, int]:
     """A module's own functions that take a ``rule`` parameter, with its position."""
-    helpers = {}
+    functions = {}
     for node in ast.walk(tree):
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
             names = [a.arg for a in (*node.args.posonlyargs, *node.args.args)]
             if "rule" in names:
-                helpers[node.name] = names.index("rule") - (1 if names and names[0] in ("self", "cls") else 0)
-    return helpers
+                functions[node.name] = names.index("rule") - (1 if names and names[0] in ("self", "cls") else 0)
+    return functions
 
 
 def _in_rule_position(tree: ast.Module) -> Iterator[ast.AST]:
-    helpers = _rule_helpers(tree)
+    functions = _rule_functions(tree)
     for node in ast.walk(tree):
         if isinstance(node, ast.Call):
             yield from (k.value for k in node.keywords if k.arg == "rule")
             name = node.func.id if isinstance(node.func, ast.Name) else getattr(node.func, "attr", None)
-            if name in helpers and len(node.args) > helpers[name]:
-                yield node.args[helpers[name]]
+            if name in functions and len(node.args) > functions[name]:
+                yield node.args[functions[name]]
         elif isinstance(node, ast.Dict):
             yield from (v for k, v in zip(node.keys, node.values, strict=True)
                         if isinstance(k, ast.Constant) and k.value == "rule")  # fmt: skip
@@ -207,7 +207,7 @@ def _listing(codes: dict[str, set[str]]) -> str:
 
 def test_the_collector_reads_every_form_a_code_is_raised_in():
     """The ways the project writes a code: a keyword, a conditional, a fallback, an
-    error body's key, a helper's positional argument, and an f-string declared above."""
+    error body's key, a function's positional argument, and an f-string declared above."""
     codes = raised_codes()
     assert "appeal.role_not_allowed" in codes  # require(..., rule="...")
     assert {"appeal.already_lodged", "appeal.not_open"} <= codes.keys()  # rule="a" if ... else "b"
