@@ -126,12 +126,16 @@ def case_state(store, case_id: str, settings: Settings):
     from activities import readmodels
     from app.keys import open_key_store
     from domain.case import fold
+    from eventlog import EventLogError
 
     stored = store.read_stream(case_id)
     if not stored or stored[0].event_type != "need_registered":
         return None
     keys = open_key_store(store, settings)
-    return fold(readmodels.to_domain_event(s, keys) for s in stored)
+    try:
+        return fold(readmodels.to_domain_event(s, keys) for s in stored)
+    except EventLogError as error:  # a key that does not unwrap (another secret, a changed key row): say so, no traceback
+        raise _refuse(f"case {case_id}: {error}", "crypto.decrypt", "payload", code=1) from None
 
 
 def _now_for(state) -> datetime:

@@ -82,6 +82,7 @@ async def test_an_idempotency_key_reused_with_another_body_or_by_another_caller_
 
     for answer in (other_body, other_caller):
         assert answer.status_code == 422 and field_of(answer) == "Idempotency-Key", answer.text
+        assert answer.json()["error"]["rule"] == "input.idempotency_key"
     assert store.stream_version(case_id) == version  # nothing dropped silently, nothing done twice
 
 
