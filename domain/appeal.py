@@ -505,7 +505,8 @@ def _register(state: AppealState, c: RegisterAppeal, reconsideration: timedelta)
             complaint=c.complaint,
             late=late,
             late_by=timedelta(days=days_late) if late else None,
-            reconsideration_due_at=c.at + reconsideration,
+            # Rsl § 66: reconsidered within 4 weeks of receiving the appeal, not of registering it
+            reconsideration_due_at=c.at + reconsideration - (today - c.received_on),
             channel=c.channel,
             received_on=c.received_on,
             late_reason=((c.late_reason or "").strip() or None) if late else None,

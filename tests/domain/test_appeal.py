@@ -80,6 +80,8 @@ def test_a_caseworker_registers_an_appeal_by_phone_and_the_day_received_counts()
     register = {"type": "register_appeal", "actor": CW, "channel": "phone", "complaint": "Ringede om timerne"}
     in_time = act(closed, {**register, "received_on": "2026-12-21"}, DECIDED + timedelta(weeks=5))
     assert not in_time.late and in_time.channel == "phone" and in_time.received_on == date(2026, 12, 21)
+    # registered on 28 December, received on 21 December: the 4 weeks of Rsl § 66 run from the 21st
+    assert in_time.reconsideration_due_at == DECIDED + timedelta(weeks=5) + timedelta(weeks=4) - timedelta(days=7)
     late = act(closed, {**register, "received_on": "2026-12-22", "late_reason": "Brevet var væk"}, DECIDED + timedelta(weeks=5))
     assert late.late and late.late_reason == "Brevet var væk"
     later = DECIDED + timedelta(weeks=5)
