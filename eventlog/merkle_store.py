@@ -32,9 +32,11 @@ from eventlog.merkle import (
     NodeKey,
     assemble,
     consistency_ranges,
+    entry_of,
     frontier_keys,
     inclusion_ranges,
     keys_of,
+    leaf_hash,
     row_leaf,
 )
 from eventlog.schema import ACCESS_TREE, EVENTS_TREE, TREE_NAMES, access_log, events, merkle_frontier, merkle_nodes
@@ -179,6 +181,11 @@ class TreeWalk:
         self.roots = {size: root for size, root in (roots or {}).items() if size > 0}
 
     def feed(self, conn: Connection, row_hashes: Sequence[str]) -> Fault | None:
+        """Grow the tree over rows given by their chain hashes (hex), in position order."""
+        return self.feed_entries(conn, [entry_of(row_hash) for row_hash in row_hashes])
+
+    def feed_entries(self, conn: Connection, entries: Sequence[bytes]) -> Fault | None:
+        """Grow the tree over rows given by their Merkle entries (raw chain hashes), in position order."""
         frontier, roots = self.frontier, self.roots
         first = frontier.size
         stored = {
@@ -187,14 +194,15 @@ class TreeWalk:
                 select(merkle_nodes.c.leaf, merkle_nodes.c.hashes).where(
                     merkle_nodes.c.tree == self.tree,
                     merkle_nodes.c.leaf >= first,
-                    merkle_nodes.c.leaf < first + len(row_hashes),
+                    merkle_nodes.c.leaf < first + len(entries),
                 )
             )
         }
-        for row_hash in row_hashes:
+        append = frontier.append
+        for entry in entries:
             index = frontier.size
-            completed = frontier.append(row_leaf(row_hash))
-            found = stored.pop(index, None)
+            completed = append(leaf_hash(entry))
+            found = stored.pop(index, None) if completed else None
             if completed and found != b"".join(completed):
                 return (
                     "tree_mismatch",

@@ -396,10 +396,11 @@ class EventStore:
                     rows = conn.execute(self._select_verify_batch, {"after_position": after, "limit": batch_size}).all()
                     if not rows:
                         break
-                    report = walker.feed(rows)
+                    entries: list[bytes] = []
+                    report = walker.feed(rows, entries)
                     if report is not None:
                         return report
-                    fault = tree.feed(conn, [row[0] for row in rows])
+                    fault = tree.feed_entries(conn, entries)
                     if fault is not None:
                         return walker._fail(*fault)
                     after = rows[-1][2]

@@ -46,7 +46,7 @@ from sqlalchemy import Connection, func, select
 from eventlog.access_log import AccessLog, check_access_rows
 from eventlog.checkpoints import CheckpointInvalid, fingerprint, raw_public
 from eventlog.hashing import GENESIS_HASH, format_timestamp
-from eventlog.merkle import ProofError, verify_consistency
+from eventlog.merkle import ProofError, entry_of, verify_consistency
 from eventlog.merkle_store import NodeReader, TreeMissing, TreeWalk, log_table, read_state
 from eventlog.schema import ACCESS_TREE, EVENTS_TREE, TREE_NAMES, access_log, events, log_identity, tree_heads
 from eventlog.verification import VERIFY_COLUMNS, ChainWalker
@@ -333,12 +333,13 @@ def _grown_since(conn: Connection, tree: int, old: TreeSummary) -> TreeCheck:
             ).all()
             if not rows:
                 break
-            report = walker.feed(rows)
+            entries: list[bytes] = []
+            report = walker.feed(rows, entries)
             checked = walker.checked
             if report is not None:
                 return fail(report.fault or "broken_chain", report.first_bad_position or after + 1, report.detail,
                             checked, state.size)  # fmt: skip
-            hashes, after, last_hash = [r[0] for r in rows], rows[-1][2], rows[-1][0]
+            after, last_hash = rows[-1][2], rows[-1][0]
         else:
             rows = conn.execute(
                 select(*access_log.c).where(access_log.c.position > after).order_by(access_log.c.position).limit(_BATCH)
@@ -349,8 +350,8 @@ def _grown_since(conn: Connection, tree: int, old: TreeSummary) -> TreeCheck:
             checked += passed
             if fault is not None:
                 return fail(*fault, checked, state.size)
-            hashes, after = [r[-1] for r in rows], rows[-1][0]
-        fault = walk.feed(conn, hashes)
+            entries, after = [entry_of(r[-1]) for r in rows], rows[-1][0]
+        fault = walk.feed_entries(conn, entries)
         if fault is not None:
             return fail(*fault, checked, state.size)
     fault = walk.finish(state, last_hash)

@@ -9,11 +9,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from eventlog.hashing import GENESIS_HASH, event_hash, payload_hash
+from eventlog.hashing import GENESIS_HASH, event_digest, payload_hash
 from eventlog.records import VerifyReport
 
 #: Order of the columns a verifier selects. Columns 1..13 are exactly the
-#: arguments of ``event_hash``, so a row slice can be passed on as is.
+#: arguments of ``event_hash`` (and ``event_digest``), so a row slice can be passed on as is.
 VERIFY_COLUMNS = (
     "hash",
     "prev_hash",
@@ -51,11 +51,18 @@ class ChainWalker:
         self.stream_versions: dict[str, int] = {}
         self.anchors = dict(anchors or {})
 
-    def feed(self, rows: Sequence[Sequence[Any]]) -> VerifyReport | None:
-        """Check a batch; return a failing report at the first fault, else None."""
+    def feed(self, rows: Sequence[Sequence[Any]], entries: list[bytes] | None = None) -> VerifyReport | None:
+        """Check a batch; return a failing report at the first fault, else None.
+
+        ``entries``, when given, gets the raw hash of each row that passed (its
+        Merkle entry, ``eventlog.merkle``), computed here anyway: the tree walk
+        then need not decode the hex again.
+        """
         expected_position = self.last_position + 1
         last_hash = self.last_hash
         versions = self.stream_versions
+        digest_of = event_digest
+        keep = entries.append if entries is not None else None
         checked = 0
         fault = None
         for row in rows:
@@ -74,7 +81,7 @@ class ChainWalker:
                 )
             elif row[14] is not None and payload_hash(row[14]) != row[13]:
                 fault = ("changed_payload", position, "the payload does not match its stored payload_hash")
-            elif event_hash(*row[1:14]) != stored_hash:
+            elif (digest := digest_of(*row[1:14])).hex() != stored_hash:
                 fault = (
                     "changed_header",
                     position,
@@ -92,6 +99,8 @@ class ChainWalker:
             if fault is not None:
                 break
             versions[stream_id] = stream_version
+            if keep is not None:
+                keep(digest)
             last_hash = stored_hash
             expected_position += 1
             checked += 1
