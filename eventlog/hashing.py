@@ -50,9 +50,11 @@ def canonical_json(payload: dict[str, Any]) -> str:
         raise ValueError(f"payload is not plain JSON: {err}") from err
 
 
-def payload_hash(payload_text: str) -> str:
-    """sha256 hex of the stored payload text."""
-    return _sha256(payload_text.encode("utf-8")).hexdigest()
+def payload_hash(payload_text: str | bytes) -> str:
+    """sha256 hex of the stored payload text (given as text, or as its UTF-8 bytes)."""
+    if type(payload_text) is str:
+        return _sha256(payload_text.encode("utf-8")).hexdigest()
+    return _sha256(payload_text).hexdigest()
 
 
 def event_hash(

@@ -33,6 +33,12 @@ VERIFY_COLUMNS = (
 )
 
 
+def stored_in_rows(rows: Sequence[Sequence[Any]]) -> dict[int, bytes]:
+    """The Merkle subtree roots stored in event rows read as ``VERIFY_COLUMNS`` plus
+    ``merkle_nodes``, by leaf (position - 1), for ``TreeWalk.feed_entries``."""
+    return {row[2] - 1: bytes(row[15]) for row in rows if row[15] is not None}
+
+
 class ChainWalker:
     """Checks rows fed in position order and remembers only what the next row needs.
 
@@ -66,7 +72,9 @@ class ChainWalker:
         checked = 0
         fault = None
         for row in rows:
-            stored_hash, prev_hash, position, stream_id, stream_version = row[:5]
+            # One unpacking, no slices: this loop runs once per row of the log.
+            (stored_hash, prev_hash, position, stream_id, stream_version, event_id, event_type, schema_version,
+             occurred_at, recorded_at, actor_id, actor_role, legal_basis, digest_hex, payload) = row[:15]  # fmt: skip
             if position != expected_position:
                 fault = (
                     "gap",
@@ -79,9 +87,14 @@ class ChainWalker:
                     position,
                     f"prev_hash {prev_hash} does not match the hash {last_hash} of position {position - 1}",
                 )
-            elif row[14] is not None and payload_hash(row[14]) != row[13]:
+            elif payload is not None and payload_hash(payload) != digest_hex:
                 fault = ("changed_payload", position, "the payload does not match its stored payload_hash")
-            elif (digest := digest_of(*row[1:14])).hex() != stored_hash:
+            elif (
+                digest := digest_of(
+                    prev_hash, position, stream_id, stream_version, event_id, event_type, schema_version,
+                    occurred_at, recorded_at, actor_id, actor_role, legal_basis, digest_hex,
+                )
+            ).hex() != stored_hash:
                 fault = (
                     "changed_header",
                     position,
