@@ -19,7 +19,8 @@ from bench.backends import COLUMN_LIST, COLUMNS, Database, postgres_database
 from bench.common import CACHE_DIR, event_templates, fresh_case
 
 #: Bump when the content of a built log changes, so old caches are not reused.
-LAYOUT = 2
+#: 3: the event log's Merkle tree in its rows and head (schema revision 0002).
+LAYOUT = 3
 
 
 def stream_id(index: int) -> str:
@@ -81,8 +82,9 @@ def postgres_log(sqlite_path: Path, progress=None) -> Iterator[Database]:
         try:
             (total,) = source.execute("SELECT count(*) FROM events").fetchone()
             task = progress.add_task(f"copying {total:,} events to PostgreSQL", total=total) if progress else None
-            cursor = source.execute(f"SELECT {COLUMN_LIST} FROM events ORDER BY position")
-            with target.cursor().copy(f"COPY events ({COLUMN_LIST}) FROM STDIN") as copy:
+            # The rows with their Merkle subtree roots, and the head with the frontier: the tree comes along.
+            cursor = source.execute(f"SELECT {COLUMN_LIST}, merkle_nodes FROM events ORDER BY position")
+            with target.cursor().copy(f"COPY events ({COLUMN_LIST}, merkle_nodes) FROM STDIN") as copy:
                 copied = 0
                 while rows := cursor.fetchmany(20_000):
                     for row in rows:
@@ -90,8 +92,8 @@ def postgres_log(sqlite_path: Path, progress=None) -> Iterator[Database]:
                     copied += len(rows)
                     if progress:
                         progress.update(task, completed=copied)
-            head = source.execute("SELECT position, hash FROM log_head").fetchone()
-            target.execute("UPDATE log_head SET position = %s, hash = %s", head)
+            head = source.execute("SELECT position, hash, frontier FROM log_head").fetchone()
+            target.execute("UPDATE log_head SET position = %s, hash = %s, frontier = %s", head)
             target.commit()
             target.execute("ANALYZE events")
             target.commit()

@@ -1,19 +1,23 @@
 """The Merkle trees in the database: grown with each append, read for proofs.
 
-Two tables (``eventlog.schema``):
+Each tree keeps two things (``eventlog.schema``):
 
-* ``merkle_nodes``: for each leaf whose append completed complete subtrees
-  (leaf ``i`` completes one per trailing 1-bit of ``i``), one row with their
-  roots, level 1 upwards, 32 bytes each. Level-0 nodes (leaves) are not
-  stored: a leaf is ``H(0x00 || chain hash)`` of its log row, read by position.
-* ``merkle_frontier``: one row per tree with its size, the chain hash of its
-  last row, and its frontier (the roots of the complete subtrees it is made
-  of). The append reads it with the head and writes it back with the rows.
+* the roots of the complete subtrees each leaf's append completed (leaf ``i``
+  completes one per trailing 1-bit of ``i``), level 1 upwards, 32 bytes each,
+  written once: for the event log in the event's own row
+  (``events.merkle_nodes``, NULL for the half of the rows that complete
+  none), for the access log in a ``merkle_nodes`` row per such leaf. Level-0
+  nodes (leaves) are not stored: a leaf is ``H(0x00 || chain hash)`` of its
+  log row, read by position.
+* the frontier (the roots of the complete subtrees the tree is made of): for
+  the event log in its head row (``log_head.frontier``, size = the head's
+  position), for the access log in its ``merkle_frontier`` row (which is that
+  log's head). The append reads it with the head and writes it back with it.
 
-So the append writes at most one small row more than before (none for half
-the leaves), and a proof (RFC 9162 sections 2.1.3, 2.1.4) needs at most two
-indexed reads: the complete subtrees it is assembled from, and the leaves
-among them.
+So an event append dirties no page the chain alone does not (the row and the
+head it writes anyway just grow a little), and a proof (RFC 9162 sections
+2.1.3, 2.1.4) needs at most two indexed reads: the complete subtrees it is
+assembled from, and the leaves among them.
 """
 
 from __future__ import annotations
@@ -32,12 +36,24 @@ from eventlog.merkle import (
     NodeKey,
     assemble,
     consistency_ranges,
+    entry_of,
     frontier_keys,
     inclusion_ranges,
     keys_of,
+    leaf_hash,
     row_leaf,
 )
-from eventlog.schema import ACCESS_TREE, EVENTS_TREE, TREE_NAMES, access_log, events, merkle_frontier, merkle_nodes
+from eventlog.schema import (
+    ACCESS_TREE,
+    EVENTS_TREE,
+    HEAD_ROW_ID,
+    TREE_NAMES,
+    access_log,
+    events,
+    log_head,
+    merkle_frontier,
+    merkle_nodes,
+)
 
 
 class TreeMissing(EventLogError):
@@ -61,30 +77,62 @@ class TreeState:
         return self.frontier.root()
 
 
+def grow_rows(frontier: Frontier, row_hashes: Iterable[str]) -> list[bytes | None]:
+    """Append the rows' leaves to ``frontier`` (in place); for each row, the roots its leaf
+    completes, concatenated (None when it completes none)."""
+    return [b"".join(completed) if (completed := frontier.append(row_leaf(h))) else None for h in row_hashes]
+
+
 def grow(frontier: Frontier, tree: int, row_hashes: Iterable[str]) -> list[dict[str, Any]]:
     """Append the rows' leaves to ``frontier`` (in place); return the ``merkle_nodes`` rows to write."""
-    nodes = []
-    for row_hash in row_hashes:
-        index = frontier.size
-        completed = frontier.append(row_leaf(row_hash))
-        if completed:
-            nodes.append({"tree": tree, "leaf": index, "hashes": b"".join(completed)})
-    return nodes
+    first = frontier.size
+    return [
+        {"tree": tree, "leaf": first + offset, "hashes": hashes}
+        for offset, hashes in enumerate(grow_rows(frontier, row_hashes))
+        if hashes is not None
+    ]
 
 
 def read_state(conn: Connection, tree: int) -> TreeState:
-    row = conn.execute(
-        select(merkle_frontier.c.size, merkle_frontier.c.chain_hash, merkle_frontier.c.frontier).where(
-            merkle_frontier.c.tree == tree
-        )
-    ).first()
-    if row is None:
-        raise TreeMissing(f"the {TREE_NAMES[tree]} log has no Merkle tree row (merkle_frontier)")
+    if tree == EVENTS_TREE:
+        row = conn.execute(
+            select(log_head.c.position, log_head.c.hash, log_head.c.frontier).where(log_head.c.id == HEAD_ROW_ID)
+        ).first()
+        if row is None or row[2] is None:
+            raise TreeMissing("the events log has no Merkle tree (log_head.frontier)")
+    else:
+        row = conn.execute(
+            select(merkle_frontier.c.size, merkle_frontier.c.chain_hash, merkle_frontier.c.frontier).where(
+                merkle_frontier.c.tree == tree
+            )
+        ).first()
+        if row is None:
+            raise TreeMissing(f"the {TREE_NAMES[tree]} log has no Merkle tree row (merkle_frontier)")
     try:
         frontier = Frontier.from_bytes(row[0], bytes(row[2]))
     except ValueError as err:
         raise TreeMissing(f"the {TREE_NAMES[tree]} log's stored frontier is malformed: {err}") from None
     return TreeState(tree, row[0], row[1], frontier)
+
+
+def stored_nodes(conn: Connection, tree: int, leaves: Sequence[int] | range) -> dict[int, bytes]:
+    """The stored subtree roots completed by ``leaves`` (a list, or a range read as one), by leaf."""
+    if tree == EVENTS_TREE:
+        # Leaf i is the row at position i + 1.
+        position = events.c.position
+        if isinstance(leaves, range):
+            where = [position > leaves.start, position <= leaves.stop, events.c.merkle_nodes.is_not(None)]
+        else:
+            where = [position.in_([leaf + 1 for leaf in leaves]), events.c.merkle_nodes.is_not(None)]
+        rows = conn.execute(select(position - 1, events.c.merkle_nodes).where(*where))
+    else:
+        leaf = merkle_nodes.c.leaf
+        if isinstance(leaves, range):
+            where = [leaf >= leaves.start, leaf < leaves.stop]
+        else:
+            where = [leaf.in_(leaves)]
+        rows = conn.execute(select(leaf, merkle_nodes.c.hashes).where(merkle_nodes.c.tree == tree, *where))
+    return {leaf: bytes(hashes) for leaf, hashes in rows}
 
 
 class NodeReader:
@@ -109,12 +157,7 @@ class NodeReader:
         if upper:
             # The subtree (level, index) was completed by leaf ((index + 1) << level) - 1.
             by_leaf = {((index + 1) << level) - 1: None for level, index in upper}
-            rows = self._conn.execute(
-                select(merkle_nodes.c.leaf, merkle_nodes.c.hashes).where(
-                    merkle_nodes.c.tree == self._tree, merkle_nodes.c.leaf.in_(sorted(by_leaf))
-                )
-            ).all()
-            stored = {leaf: bytes(hashes) for leaf, hashes in rows}
+            stored = stored_nodes(self._conn, self._tree, sorted(by_leaf))
             for level, index in upper:
                 packed = stored.get(((index + 1) << level) - 1)
                 if packed is not None and len(packed) >= level * HASH_SIZE:
@@ -179,22 +222,27 @@ class TreeWalk:
         self.roots = {size: root for size, root in (roots or {}).items() if size > 0}
 
     def feed(self, conn: Connection, row_hashes: Sequence[str]) -> Fault | None:
+        """Grow the tree over rows given by their chain hashes (hex), in position order."""
+        return self.feed_entries(conn, [entry_of(row_hash) for row_hash in row_hashes])
+
+    def feed_entries(
+        self, conn: Connection, entries: Sequence[bytes], stored: dict[int, bytes] | None = None
+    ) -> Fault | None:
+        """Grow the tree over rows given by their Merkle entries (raw chain hashes), in position order.
+
+        ``stored``: the subtree roots stored for these rows, by leaf, when the
+        caller read them with the rows (the event log keeps them in its rows);
+        else they are read here.
+        """
         frontier, roots = self.frontier, self.roots
         first = frontier.size
-        stored = {
-            leaf: bytes(hashes)
-            for leaf, hashes in conn.execute(
-                select(merkle_nodes.c.leaf, merkle_nodes.c.hashes).where(
-                    merkle_nodes.c.tree == self.tree,
-                    merkle_nodes.c.leaf >= first,
-                    merkle_nodes.c.leaf < first + len(row_hashes),
-                )
-            )
-        }
-        for row_hash in row_hashes:
+        if stored is None:
+            stored = stored_nodes(conn, self.tree, range(first, first + len(entries)))
+        append = frontier.append
+        for entry in entries:
             index = frontier.size
-            completed = frontier.append(row_leaf(row_hash))
-            found = stored.pop(index, None)
+            completed = append(leaf_hash(entry))
+            found = stored.pop(index, None) if completed else None
             if completed and found != b"".join(completed):
                 return (
                     "tree_mismatch",
@@ -211,7 +259,7 @@ class TreeWalk:
                 )
         if stored:
             leaf = min(stored)
-            return ("tree_mismatch", leaf + 1, f"a stored Merkle node row for position {leaf + 1}, which completes no subtree")
+            return ("tree_mismatch", leaf + 1, f"stored Merkle subtree roots for position {leaf + 1}, which completes no subtree")
         return None
 
     def finish(self, state: TreeState, last_hash: str) -> Fault | None:
@@ -228,25 +276,29 @@ class TreeWalk:
             return (
                 "head_mismatch",
                 min(state.size, size) + 1,
-                f"the head (merkle_frontier) says {state.size} rows, but the last row is at position {size}",
+                f"the tree's head says {state.size} rows, but the last row is at position {size}",
             )
         if state.chain_hash != last_hash:
             return ("head_mismatch", size, f"the head's hash {state.chain_hash} differs from the last row's {last_hash}")
         if state.frontier.hashes() != self.frontier.hashes():
-            return ("tree_mismatch", size, "the stored frontier (merkle_frontier) does not match the rows")
+            return ("tree_mismatch", size, "the stored frontier does not match the rows")
         return None
 
     def root(self) -> bytes:
         return self.frontier.root()
 
 
-def install_trees(conn: Connection) -> None:
-    """Make each log's tree row if it is missing, growing it over the rows already stored.
+def install_trees(conn: Connection, trees: Sequence[int] = (EVENTS_TREE, ACCESS_TREE)) -> None:
+    """Make each log's tree row in ``merkle_frontier`` if it is missing, growing it over the rows already stored.
 
-    Runs inside ``create_schema``'s transaction, so a log made before the trees
-    existed gets them once, and a new log starts with empty trees.
+    Revision 0001 runs it for both logs (a log made before the trees existed
+    gets them once, a new log starts with empty trees), and revision 0002
+    then moves the event log's tree into ``log_head`` and its rows;
+    ``create_schema`` runs it for the access log, whose tree stays here. The
+    event log's tree is never grown again over existing rows: its subtree
+    roots live in the append-only rows themselves.
     """
-    for tree in (EVENTS_TREE, ACCESS_TREE):
+    for tree in trees:
         exists = conn.execute(select(merkle_frontier.c.size).where(merkle_frontier.c.tree == tree)).first()
         if exists is not None:
             continue
@@ -281,4 +333,7 @@ def install_trees(conn: Connection) -> None:
         )
 
 
-__all__ = ["ACCESS_TREE", "EVENTS_TREE", "NodeReader", "TreeMissing", "TreeState", "TreeWalk", "grow", "install_trees", "read_state"]
+__all__ = [
+    "ACCESS_TREE", "EVENTS_TREE", "NodeReader", "TreeMissing", "TreeState", "TreeWalk",
+    "grow", "grow_rows", "install_trees", "read_state", "stored_nodes",
+]  # fmt: skip

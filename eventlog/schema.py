@@ -65,6 +65,12 @@ events = Table(
     Column("payload_hash", String(HASH_LENGTH), nullable=False),
     Column("prev_hash", String(HASH_LENGTH), nullable=False),
     Column("hash", String(HASH_LENGTH), nullable=False),
+    # The roots of the Merkle subtrees this row's leaf completes (eventlog.merkle_store),
+    # 32 bytes each, level 1 upwards; NULL when it completes none (every other row).
+    # Kept in the row the append writes anyway rather than in a table of their own,
+    # which cost each append a page more. Not covered by ``hash``: derived from the
+    # rows' hashes, and checked against them by every verification.
+    Column("merkle_nodes", LargeBinary, nullable=True),
     # The unique constraint is backed by an index on (stream_id, stream_version)
     # on both databases; that index serves stream reads and the version check,
     # so a second, identical index would only slow every append.
@@ -77,6 +83,11 @@ log_head = Table(
     Column("id", Integer, primary_key=True, autoincrement=False),
     Column("position", PositionType, nullable=False),
     Column("hash", String(HASH_LENGTH), nullable=False),
+    # The event log's Merkle frontier (the roots of the complete subtrees its
+    # ``position`` rows make, largest first, concatenated; eventlog.merkle), moved
+    # with the head in the same UPDATE, so the tree costs the append no page of
+    # its own. NULL only in a database whose tree was never grown or was thrown away.
+    Column("frontier", LargeBinary, nullable=True),
 )
 
 # -- the access log, the key store ---------------------------------------------
@@ -152,6 +163,8 @@ EVENTS_TREE = 1
 ACCESS_TREE = 2
 TREE_NAMES = {EVENTS_TREE: "events", ACCESS_TREE: "access_log"}
 
+#: The access log's tree lives in the two tables below; the event log's in
+#: ``log_head.frontier`` and ``events.merkle_nodes`` (revision 0002 moved it there).
 merkle_nodes = Table(
     "merkle_nodes",
     metadata,
@@ -167,9 +180,9 @@ merkle_nodes = Table(
 merkle_frontier = Table(
     "merkle_frontier",
     metadata,
-    # One row per tree: its size, the chain hash of its last row (for the
-    # access log this row is its head), and the roots of its complete subtrees,
-    # largest first, concatenated. Moved in the same transaction as each append.
+    # One row per tree kept here (the access log's; this row is its head): its
+    # size, the chain hash of its last row, and the roots of its complete
+    # subtrees, largest first, concatenated. Moved in the same transaction as each append.
     Column("tree", SmallInteger, primary_key=True, autoincrement=False),
     Column("size", PositionType, nullable=False),
     Column("chain_hash", String(HASH_LENGTH), nullable=False),

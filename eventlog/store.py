@@ -24,7 +24,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timezone
 from typing import Any, NamedTuple
 
-from sqlalchemy import bindparam, func, literal_column, select, update
+from sqlalchemy import Connection, LargeBinary, bindparam, cast, func, literal_column, select, update
 from sqlalchemy.engine import URL, Dialect, Row
 from sqlalchemy.exc import IntegrityError
 
@@ -40,17 +40,16 @@ from eventlog.hashing import (
     payload_hash,
 )
 from eventlog.merkle import Frontier
-from eventlog.merkle_store import TreeMissing, TreeWalk, grow, install_trees, read_state
+from eventlog.merkle_store import TreeMissing, TreeWalk, grow_rows, install_trees, read_state
 from eventlog.records import MAX_STREAM_ID, AppendResult, NewEvent, StoredEvent, VerifyReport, check_text
 from eventlog.schema import (
+    ACCESS_TREE,
     EVENTS_TREE,
     HEAD_ROW_ID,
     log_head,
-    merkle_frontier,
-    merkle_nodes,
 )
 from eventlog.schema import events as events_table
-from eventlog.verification import VERIFY_COLUMNS, ChainWalker
+from eventlog.verification import VERIFY_COLUMNS, ChainWalker, stored_in_rows
 
 # Column order of every StoredEvent read (matches StoredEvent's fields).
 _EVENT_COLUMNS = (
@@ -114,13 +113,14 @@ class EventStore:
     def create_schema(self) -> None:
         """Bring the database's schema to this release's revision (``eventlog.migrations``):
         the tables, the head row, the trees and the triggers; safe to call again. The
-        owner's job: in production only ``samskab db upgrade`` calls it. A tree row that is
-        missing (thrown away) is grown again over the rows, as revision 0001 does."""
+        owner's job: in production only ``samskab db upgrade`` calls it. The access log's
+        tree row, if missing (thrown away), is grown again over its rows, as revision 0001
+        does; the event log's tree lives in its append-only rows and is not grown again."""
         from eventlog.migrations import upgrade
 
         upgrade(self._engines.write)
         with self._engines.write.begin() as conn:
-            install_trees(conn)
+            install_trees(conn, (ACCESS_TREE,))
 
     # -- writing ------------------------------------------------------------
 
@@ -259,8 +259,8 @@ class EventStore:
         sql = self._driver
         head = sql.lock_head.execute(cursor, {"stream_id": stream_id, "event_id": batch[0][0].event_id}).fetchone()
         if head is None:
-            raise EventLogError("the event log has no head row or no Merkle tree row; call create_schema() first")
-        head_position, head_hash, actual_version, first_stored_at, tree_size, frontier = head
+            raise EventLogError("the event log has no head row; call create_schema() first")
+        head_position, head_hash, actual_version, first_stored_at, frontier = head
         if first_stored_at is not None:
             stored = []
             for item, _ in batch:
@@ -271,7 +271,7 @@ class EventStore:
         if actual_version != expected_version:
             raise ConcurrencyConflict(stream_id, expected_version, actual_version)
         rows = _chain_rows(stream_id, expected_version, batch, head_position, head_hash)
-        sql.write(cursor, rows, self._grow_tree(head_position, tree_size, frontier, rows))
+        sql.write(cursor, rows, self._grow_tree(head_position, frontier, rows))
         positions = tuple(row["position"] for row in rows)
         return AppendResult(
             stream_id=stream_id,
@@ -282,21 +282,23 @@ class EventStore:
             duplicate=False,
         )
 
-    def _grow_tree(
-        self, head_position: int, tree_size: int | None, frontier: bytes | None, rows: list[dict[str, Any]]
-    ) -> _TreeWrite:
-        """The Merkle tree's update for ``rows``: the frontier moved over their leaves and
-        the subtrees they complete (``eventlog.merkle_store``), written with the rows."""
-        if tree_size is None or frontier is None:
-            raise TreeMissing("the event log has no Merkle tree row; call create_schema() first")
-        if tree_size != head_position:
+    def _grow_tree(self, head_position: int, frontier: bytes | None, rows: list[dict[str, Any]]) -> bytes | None:
+        """The Merkle tree's update for ``rows``: each row gets the roots of the subtrees its
+        leaf completes (``merkle_nodes``), and the new frontier is returned, to be written
+        with the head (``eventlog.merkle_store``). None: the chain alone (the benchmark's
+        baseline overrides this)."""
+        if frontier is None:
+            raise TreeMissing("the event log has no Merkle tree (log_head.frontier); run 'samskab audit verify'")
+        try:
+            grown = Frontier.from_bytes(head_position, bytes(frontier))
+        except ValueError as err:
             raise TreeMissing(
-                f"the event log's Merkle tree holds {tree_size} leaves but the head is at position "
-                f"{head_position}; run 'samskab audit verify'"
-            )
-        grown = Frontier.from_bytes(tree_size, bytes(frontier))
-        nodes = grow(grown, EVENTS_TREE, (row["hash"] for row in rows))
-        return _TreeWrite(grown.size, grown.to_bytes(), nodes)
+                f"the event log's Merkle frontier does not fit its head at position {head_position} ({err}); "
+                "run 'samskab audit verify'"
+            ) from None
+        for row, nodes in zip(rows, grow_rows(grown, (row["hash"] for row in rows))):
+            row["merkle_nodes"] = nodes
+        return grown.to_bytes()
 
     def _explain_integrity_error(
         self, err: Exception, stream_id: str, expected_version: int, batch: list[tuple[NewEvent, str]]
@@ -393,13 +395,14 @@ class EventStore:
             with conn.begin():
                 after = 0
                 while True:
-                    rows = conn.execute(self._select_verify_batch, {"after_position": after, "limit": batch_size}).all()
+                    rows = self.verify_rows(conn, after, batch_size)
                     if not rows:
                         break
-                    report = walker.feed(rows)
+                    entries: list[bytes] = []
+                    report = walker.feed(rows, entries)
                     if report is not None:
                         return report
-                    fault = tree.feed(conn, [row[0] for row in rows])
+                    fault = tree.feed_entries(conn, entries, stored_in_rows(rows))
                     if fault is not None:
                         return walker._fail(*fault)
                     after = rows[-1][2]
@@ -418,6 +421,17 @@ class EventStore:
         if fault is not None:
             return walker._fail(*fault)
         return replace(report, tree_root=tree.root().hex())
+
+    def verify_rows(self, conn: Connection, after_position: int, limit: int) -> list[tuple[Any, ...]]:
+        """Up to ``limit`` rows after ``after_position`` as a verifier reads them
+        (``VERIFY_COLUMNS`` and ``merkle_nodes``), in position order, inside ``conn``'s
+        transaction (its snapshot), as the driver's plain tuples: every row of a
+        verification passes here, so SQLAlchemy's result objects are left out."""
+        cursor = conn.connection.driver_connection.cursor()
+        try:
+            return self._read_verify_batch.execute(cursor, {"after_position": after_position, "limit": limit}).fetchall()
+        finally:
+            cursor.close()
 
     # -- statements -----------------------------------------------------------
 
@@ -450,58 +464,46 @@ class EventStore:
             .limit(bindparam("limit"))
         )
         self._select_stream_ids = select(c.stream_id).where(c.stream_version == 1).order_by(c.position)
-        self._select_verify_batch = (
-            select(*(c[name] for name in VERIFY_COLUMNS))
+        # SQLite hands the payload over as its stored UTF-8 bytes, to be hashed as they
+        # are: decoding 10,000 payloads into text only to encode them again costs a
+        # tenth of a verification. (PostgreSQL would send bytea as hex text: no gain.)
+        read_dialect = self._engines.read.dialect
+        verify_columns = [
+            cast(c.payload, LargeBinary).label("payload") if name == "payload" and read_dialect.name == "sqlite" else c[name]
+            for name in VERIFY_COLUMNS
+        ]
+        self._read_verify_batch = DriverStatement(
+            select(*verify_columns, c.merkle_nodes)
             .where(c.position > bindparam("after_position"))
             .order_by(c.position)
-            .limit(bindparam("limit"))
+            .limit(bindparam("limit")),
+            read_dialect,
         )
         # One round trip opens an append: lock the head, and learn the stream's
-        # version and whether the batch's first event id is already stored.
-        events_tree = merkle_frontier.c.tree == EVENTS_TREE
+        # version, whether the batch's first event id is already stored, and the
+        # Merkle frontier (kept in the head row).
         lock_and_look = select(
             log_head.c.position,
             log_head.c.hash,
             self._max_version.scalar_subquery(),
             select(c.position).where(c.event_id == bindparam("event_id")).scalar_subquery(),
-            merkle_frontier.c.size,
-            merkle_frontier.c.frontier,
-        ).where(head_row, events_tree)
-        # The tree moves with the head: size, last chain hash, frontier.
-        move_tree = (
-            update(merkle_frontier)
-            .where(events_tree)
-            .values(size=bindparam("new_tree_size"), chain_hash=bindparam("new_hash"), frontier=bindparam("new_frontier"))
-        )
-        insert_nodes = merkle_nodes.insert()
+            log_head.c.frontier,
+        ).where(head_row)
+        # The tree moves with the head, in the same UPDATE (one row, one page).
+        move_head_tree = self._move_head.values(frontier=bindparam("new_frontier"))
         dialect = self._engines.write.dialect
         self._driver = _AppendStatements(
             dialect,
-            # Both rows locked: on PostgreSQL an appender that waited for the
-            # lock reads the versions the appender before it committed (a
-            # subquery would read its statement's older snapshot).
-            lock_head=lock_and_look.with_for_update(of=[log_head, merkle_frontier]),
+            lock_head=lock_and_look.with_for_update(of=log_head),
             find_event=self._find_event_ids.where(c.event_id == bindparam("event_id")),
             insert_events=self._insert_events,
             move_head=self._move_head,
-            move_tree=move_tree,
-            insert_nodes=insert_nodes,
+            move_head_tree=move_head_tree,
             # PostgreSQL can move the head (and the tree) in the statement that inserts a row.
             write_one=self._insert_events.add_cte(self._move_head.cte("move_head"))
             if dialect.name == "postgresql"
             else None,
-            write_one_tree=self._insert_events.add_cte(
-                self._move_head.cte("move_head"), move_tree.cte("move_tree")
-            )
-            if dialect.name == "postgresql"
-            else None,
-            write_one_tree_nodes=self._insert_events.add_cte(
-                self._move_head.cte("move_head"),
-                move_tree.cte("move_tree"),
-                insert_nodes.values(tree=EVENTS_TREE, leaf=bindparam("node_leaf"), hashes=bindparam("node_hashes")).cte(
-                    "new_nodes"
-                ),
-            )
+            write_one_tree=self._insert_events.add_cte(move_head_tree.cte("move_head"))
             if dialect.name == "postgresql"
             else None,
         )
@@ -550,14 +552,6 @@ class _StoredId(NamedTuple):
     payload_hash: str
 
 
-class _TreeWrite(NamedTuple):
-    """What an append changes in the event log's Merkle tree."""
-
-    size: int
-    frontier: bytes
-    nodes: list[dict[str, Any]]
-
-
 class _AppendStatements:
     """The append path's statements, compiled once for the write engine's dialect."""
 
@@ -566,50 +560,36 @@ class _AppendStatements:
         self.find_event = DriverStatement(statements["find_event"], dialect)
         self.insert_events = DriverStatement(statements["insert_events"], dialect)
         self.move_head = DriverStatement(statements["move_head"], dialect)
-        self.move_tree = DriverStatement(statements["move_tree"], dialect)
-        self.insert_nodes = DriverStatement(statements["insert_nodes"], dialect)
+        self.move_head_tree = DriverStatement(statements["move_head_tree"], dialect)
         compiled = {}
-        for name in ("write_one", "write_one_tree", "write_one_tree_nodes"):
+        for name in ("write_one", "write_one_tree"):
             statement = statements[name]
             compiled[name] = None if statement is None else DriverStatement(statement, dialect)
         self.write_one = compiled["write_one"]
         self.write_one_tree = compiled["write_one_tree"]
-        self.write_one_tree_nodes = compiled["write_one_tree_nodes"]
 
     def writes_in_one_statement(self, rows: int) -> bool:
         """Whether ``write`` sends a single statement for ``rows`` rows (the pipelined
         transaction needs no BEGIN and COMMIT then)."""
         return rows == 1 and self.write_one is not None
 
-    def write(self, cursor: Any, rows: list[dict[str, Any]], tree: _TreeWrite | None) -> None:
-        """Insert the chained rows, move the head to the last of them, and grow the tree
-        (``tree`` None: the chain alone, as before the trees; the benchmark's baseline)."""
+    def write(self, cursor: Any, rows: list[dict[str, Any]], frontier: bytes | None) -> None:
+        """Insert the chained rows (with their Merkle subtree roots), and move the head to
+        the last of them with the tree's new ``frontier`` (None: the chain alone, as
+        before the trees; the benchmark's baseline)."""
         head = {"new_position": rows[-1]["position"], "new_hash": rows[-1]["hash"]}
-        if tree is not None:
-            head["new_tree_size"] = tree.size
-            head["new_frontier"] = tree.frontier
+        if frontier is not None:
+            head["new_frontier"] = frontier
         if self.writes_in_one_statement(len(rows)):
-            # WITH move_head AS (UPDATE log_head ...), move_tree AS (UPDATE merkle_frontier ...)
-            # [, new_nodes AS (INSERT INTO merkle_nodes ...)] INSERT INTO events ...:
+            # WITH move_head AS (UPDATE log_head ...) INSERT INTO events ...:
             # PostgreSQL runs a data-modifying WITH exactly once and to the end
             # (the guard triggers fire as for a plain UPDATE), and the
             # statement is all-or-nothing.
-            if tree is None:
-                self.write_one.execute(cursor, {**rows[0], **head})
-            elif tree.nodes:
-                (node,) = tree.nodes
-                self.write_one_tree_nodes.execute(
-                    cursor, {**rows[0], **head, "node_leaf": node["leaf"], "node_hashes": node["hashes"]}
-                )
-            else:
-                self.write_one_tree.execute(cursor, {**rows[0], **head})
+            statement = self.write_one if frontier is None else self.write_one_tree
+            statement.execute(cursor, {**rows[0], **head})
             return
         self.insert_events.executemany(cursor, rows)
-        self.move_head.execute(cursor, head)
-        if tree is not None:
-            self.move_tree.execute(cursor, head)
-            if tree.nodes:
-                self.insert_nodes.executemany(cursor, tree.nodes)
+        (self.move_head if frontier is None else self.move_head_tree).execute(cursor, head)
 
 
 def _prepare(stream_id: str, expected_version: int, events: Sequence[NewEvent]) -> list[tuple[NewEvent, str]]:
@@ -667,6 +647,7 @@ def _chain_rows(
                 "payload_hash": digest,
                 "prev_hash": prev_hash,
                 "hash": row_hash,
+                "merkle_nodes": None,  # set by _grow_tree
             }
         )
         prev_hash = row_hash

@@ -46,10 +46,10 @@ from sqlalchemy import Connection, func, select
 from eventlog.access_log import AccessLog, check_access_rows
 from eventlog.checkpoints import CheckpointInvalid, fingerprint, raw_public
 from eventlog.hashing import GENESIS_HASH, format_timestamp
-from eventlog.merkle import ProofError, verify_consistency
+from eventlog.merkle import ProofError, entry_of, verify_consistency
 from eventlog.merkle_store import NodeReader, TreeMissing, TreeWalk, log_table, read_state
 from eventlog.schema import ACCESS_TREE, EVENTS_TREE, TREE_NAMES, access_log, events, log_identity, tree_heads
-from eventlog.verification import VERIFY_COLUMNS, ChainWalker
+from eventlog.verification import ChainWalker, stored_in_rows
 
 FORMAT = "samskab-tree-head/1"
 _HEX = frozenset("0123456789abcdef")
@@ -284,11 +284,11 @@ def verify_since(store, head: SignedTreeHead, trusted: list[Ed25519PublicKey] | 
                     "a head from another installation (or another database) proves nothing here"
                 )
             for tree in (EVENTS_TREE, ACCESS_TREE):
-                results.append(_grown_since(conn, tree, head.tree(tree)))
+                results.append(_grown_since(store, conn, tree, head.tree(tree)))
     return results
 
 
-def _grown_since(conn: Connection, tree: int, old: TreeSummary) -> TreeCheck:
+def _grown_since(store, conn: Connection, tree: int, old: TreeSummary) -> TreeCheck:
     name = TREE_NAMES[tree]
 
     def fail(fault: str, position: int, detail: str, checked: int = 0, size: int = 0) -> TreeCheck:
@@ -323,22 +323,22 @@ def _grown_since(conn: Connection, tree: int, old: TreeSummary) -> TreeCheck:
     if tree == EVENTS_TREE:
         walker = ChainWalker()
         walker.last_position, walker.last_hash = old.size, last_hash
-        walker.stream_versions = _versions_before(conn, old.size)
     after = old.size
     while True:
         if tree == EVENTS_TREE:
-            columns = [events.c[name] for name in VERIFY_COLUMNS]
-            rows = conn.execute(
-                select(*columns).where(events.c.position > after).order_by(events.c.position).limit(_BATCH)
-            ).all()
+            rows = store.verify_rows(conn, after, _BATCH)
             if not rows:
                 break
-            report = walker.feed(rows)
+            versions = walker.stream_versions
+            versions.update(_versions_before(conn, old.size, {r[3] for r in rows if r[3] not in versions}))
+            entries: list[bytes] = []
+            report = walker.feed(rows, entries)
             checked = walker.checked
             if report is not None:
                 return fail(report.fault or "broken_chain", report.first_bad_position or after + 1, report.detail,
                             checked, state.size)  # fmt: skip
-            hashes, after, last_hash = [r[0] for r in rows], rows[-1][2], rows[-1][0]
+            after, last_hash = rows[-1][2], rows[-1][0]
+            fault = walk.feed_entries(conn, entries, stored_in_rows(rows))
         else:
             rows = conn.execute(
                 select(*access_log.c).where(access_log.c.position > after).order_by(access_log.c.position).limit(_BATCH)
@@ -349,8 +349,8 @@ def _grown_since(conn: Connection, tree: int, old: TreeSummary) -> TreeCheck:
             checked += passed
             if fault is not None:
                 return fail(*fault, checked, state.size)
-            hashes, after = [r[-1] for r in rows], rows[-1][0]
-        fault = walk.feed(conn, hashes)
+            after = rows[-1][0]
+            fault = walk.feed_entries(conn, [entry_of(r[-1]) for r in rows])
         if fault is not None:
             return fail(*fault, checked, state.size)
     fault = walk.finish(state, last_hash)
@@ -366,12 +366,16 @@ def _grown_since(conn: Connection, tree: int, old: TreeSummary) -> TreeCheck:
     return TreeCheck(name, True, old.size, state.size, checked, new_root.hex(), last_hash, len(proof))
 
 
-def _versions_before(conn: Connection, size: int) -> dict[str, int]:
-    """Each stream with rows after ``size``: its version at ``size`` (for the stream-version check)."""
-    newer = select(events.c.stream_id).where(events.c.position > size).distinct().scalar_subquery()
+def _versions_before(conn: Connection, size: int, streams: set[str]) -> dict[str, int]:
+    """Each of ``streams`` (streams of rows after ``size`` met for the first time) that has rows
+    up to ``size``: its version at ``size`` (for the stream-version check). Asked per batch,
+    for the streams the batch names, through the (stream, version) index: no second pass
+    over the new rows."""
+    if not streams:
+        return {}
     rows = conn.execute(
         select(events.c.stream_id, func.max(events.c.stream_version))
-        .where(events.c.position <= size, events.c.stream_id.in_(newer))
+        .where(events.c.position <= size, events.c.stream_id.in_(sorted(streams)))
         .group_by(events.c.stream_id)
     ).all()
     return {stream: version for stream, version in rows}

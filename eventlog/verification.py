@@ -9,11 +9,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from eventlog.hashing import GENESIS_HASH, event_hash, payload_hash
+from eventlog.hashing import GENESIS_HASH, event_digest, payload_hash
 from eventlog.records import VerifyReport
 
 #: Order of the columns a verifier selects. Columns 1..13 are exactly the
-#: arguments of ``event_hash``, so a row slice can be passed on as is.
+#: arguments of ``event_hash`` (and ``event_digest``), so a row slice can be passed on as is.
 VERIFY_COLUMNS = (
     "hash",
     "prev_hash",
@@ -31,6 +31,12 @@ VERIFY_COLUMNS = (
     "payload_hash",
     "payload",
 )
+
+
+def stored_in_rows(rows: Sequence[Sequence[Any]]) -> dict[int, bytes]:
+    """The Merkle subtree roots stored in event rows read as ``VERIFY_COLUMNS`` plus
+    ``merkle_nodes``, by leaf (position - 1), for ``TreeWalk.feed_entries``."""
+    return {row[2] - 1: bytes(row[15]) for row in rows if row[15] is not None}
 
 
 class ChainWalker:
@@ -51,15 +57,24 @@ class ChainWalker:
         self.stream_versions: dict[str, int] = {}
         self.anchors = dict(anchors or {})
 
-    def feed(self, rows: Sequence[Sequence[Any]]) -> VerifyReport | None:
-        """Check a batch; return a failing report at the first fault, else None."""
+    def feed(self, rows: Sequence[Sequence[Any]], entries: list[bytes] | None = None) -> VerifyReport | None:
+        """Check a batch; return a failing report at the first fault, else None.
+
+        ``entries``, when given, gets the raw hash of each row that passed (its
+        Merkle entry, ``eventlog.merkle``), computed here anyway: the tree walk
+        then need not decode the hex again.
+        """
         expected_position = self.last_position + 1
         last_hash = self.last_hash
         versions = self.stream_versions
+        digest_of = event_digest
+        keep = entries.append if entries is not None else None
         checked = 0
         fault = None
         for row in rows:
-            stored_hash, prev_hash, position, stream_id, stream_version = row[:5]
+            # One unpacking, no slices: this loop runs once per row of the log.
+            (stored_hash, prev_hash, position, stream_id, stream_version, event_id, event_type, schema_version,
+             occurred_at, recorded_at, actor_id, actor_role, legal_basis, digest_hex, payload) = row[:15]  # fmt: skip
             if position != expected_position:
                 fault = (
                     "gap",
@@ -72,9 +87,14 @@ class ChainWalker:
                     position,
                     f"prev_hash {prev_hash} does not match the hash {last_hash} of position {position - 1}",
                 )
-            elif row[14] is not None and payload_hash(row[14]) != row[13]:
+            elif payload is not None and payload_hash(payload) != digest_hex:
                 fault = ("changed_payload", position, "the payload does not match its stored payload_hash")
-            elif event_hash(*row[1:14]) != stored_hash:
+            elif (
+                digest := digest_of(
+                    prev_hash, position, stream_id, stream_version, event_id, event_type, schema_version,
+                    occurred_at, recorded_at, actor_id, actor_role, legal_basis, digest_hex,
+                )
+            ).hex() != stored_hash:
                 fault = (
                     "changed_header",
                     position,
@@ -92,6 +112,8 @@ class ChainWalker:
             if fault is not None:
                 break
             versions[stream_id] = stream_version
+            if keep is not None:
+                keep(digest)
             last_hash = stored_hash
             expected_position += 1
             checked += 1

@@ -41,10 +41,10 @@ class AppendFailureContract:
 
     @staticmethod
     def _tree_row(log) -> dict:
-        (size, chain_hash, frontier) = log.sql("SELECT size, chain_hash, frontier FROM merkle_frontier WHERE tree = 1")[0]
-        return {"s": size, "c": chain_hash, "f": frontier}
+        (frontier,) = log.sql("SELECT frontier FROM log_head")[0]
+        return {"f": frontier}
 
-    _MOVE_TREE = "UPDATE merkle_frontier SET size = :s, chain_hash = :c, frontier = :f WHERE tree = 1"
+    _MOVE_TREE = "UPDATE log_head SET frontier = :f"
 
     def _head_moved_back_by_one(self, log) -> tuple[int, str]:
         """Fill a little log, then move the head (and its Merkle tree) back one row, as a tamperer could.
@@ -67,7 +67,7 @@ class AppendFailureContract:
         rows = log.store.read_all()
         log.tamper("UPDATE log_head SET position = :p, hash = :h", p=rows[-2].position, h=rows[-2].hash)
 
-        with pytest.raises(EventLogError, match="Merkle tree holds 3 leaves but the head is at position 2"):
+        with pytest.raises(EventLogError, match="Merkle frontier does not fit its head at position 2"):
             log.store.append("case-2", 0, batch(1, start=10))
 
         assert len(log.store.read_all()) == 3 and log.store.stream_version("case-2") == 0

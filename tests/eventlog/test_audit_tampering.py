@@ -21,6 +21,8 @@ from eventlog.access_log import AccessLog
 from eventlog.checkpoints import CheckpointInvalid, checkpoint_log, sign_checkpoint, verify_against
 from eventlog.access_log import access_hash
 from eventlog.hashing import event_hash, payload_hash
+from eventlog.merkle import Frontier
+from eventlog.merkle_store import grow_rows
 from eventlog.tree_heads import TreeHeadInvalid, sign_current, verify_since
 
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=timezone.utc)
@@ -48,9 +50,16 @@ def rows(log) -> list[tuple]:
 
 
 def regrow_trees(log) -> None:
-    """What a thorough attacker does after changing rows: throw the Merkle trees
-    away and let the store grow them again over the changed rows."""
-    log.tamper("DELETE FROM merkle_nodes", "DELETE FROM merkle_frontier")
+    """What a thorough attacker does after changing rows: grow the Merkle trees again
+    over the changed rows. The event log's tree lives in its rows and head: they
+    recompute it (as the append would have) and write it over the stored one; the
+    access log's they throw away and let the store grow again."""
+    frontier = Frontier()
+    nodes = grow_rows(frontier, [h for (h,) in log.sql("SELECT hash FROM events ORDER BY position")])
+    statements = [("UPDATE events SET merkle_nodes = :n WHERE position = :p", {"n": n, "p": p})
+                  for p, n in enumerate(nodes, start=1)]  # fmt: skip
+    statements.append(("UPDATE log_head SET frontier = :f", {"f": frontier.to_bytes()}))
+    log.tamper(*statements, "DELETE FROM merkle_nodes", "DELETE FROM merkle_frontier")
     log.store.create_schema()
 
 
@@ -291,9 +300,15 @@ class TamperingMatrix:
 
     def test_a_changed_stored_merkle_node_is_caught(self, log):
         fill(log)
-        log.tamper("UPDATE merkle_nodes SET hashes = :h WHERE tree = 1 AND leaf = 3", h=b"\x00" * 64)
+        log.tamper("UPDATE events SET merkle_nodes = :h WHERE position = 4", h=b"\x00" * 64)
         report = log.store.verify()
         assert (report.ok, report.fault, report.first_bad_position) == (False, "tree_mismatch", 4)
+
+    def test_stored_merkle_nodes_on_a_row_that_completes_no_subtree_are_caught(self, log):
+        fill(log)
+        log.tamper("UPDATE events SET merkle_nodes = :h WHERE position = 3", h=b"\x00" * 32)
+        report = log.store.verify()
+        assert (report.ok, report.fault, report.first_bad_position) == (False, "tree_mismatch", 3)
 
     def test_a_tree_head_signed_by_another_key_or_of_another_log_is_refused(self, log, signer, new_log):
         fill(log)

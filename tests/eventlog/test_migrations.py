@@ -131,6 +131,42 @@ def test_a_database_of_the_previous_release_is_refused_in_production_until_upgra
     assert "before migrations" in str(refused.value) and "samskab db upgrade" in str(refused.value)
 
 
+def test_upgrade_moves_the_event_logs_tree_into_its_head_and_rows_and_keeps_its_root(tmp_path):
+    """0002: the events tree's frontier goes to log_head, its subtree roots to the events rows;
+    the access log's tree stays; the root and every proof stay as they were."""
+    from eventlog.merkle import Frontier, row_leaf, verify_inclusion
+    from eventlog.merkle_store import NodeReader
+
+    database = previous_release_copy(tmp_path)
+    with sqlite3.connect(database) as conn:
+        (size, packed) = conn.execute("SELECT size, frontier FROM merkle_frontier WHERE tree = 1").fetchone()
+        old_nodes = dict(conn.execute("SELECT leaf + 1, hashes FROM merkle_nodes WHERE tree = 1").fetchall())
+        access_before = conn.execute("SELECT * FROM merkle_frontier WHERE tree = 2").fetchall()
+    assert size > 2 and old_nodes  # the fixture has a tree to move
+    root = Frontier.from_bytes(size, packed).root()
+    store = EventStore.from_url(f"sqlite:///{database}")
+    try:
+        upgrade(store.engines.write)
+        assert differences(store.engines.write) == []
+        with sqlite3.connect(database) as conn:
+            assert conn.execute("SELECT position, frontier FROM log_head").fetchone() == (size, packed)
+            moved = dict(conn.execute("SELECT position, merkle_nodes FROM events WHERE merkle_nodes IS NOT NULL"))
+            assert moved == old_nodes
+            assert conn.execute("SELECT count(*) FROM merkle_nodes WHERE tree = 1").fetchone() == (0,)
+            assert conn.execute("SELECT * FROM merkle_frontier").fetchall() == access_before
+            hashes = [h for (h,) in conn.execute("SELECT hash FROM events ORDER BY position")]
+            with pytest.raises(sqlite3.IntegrityError, match="append-only"):  # the guards are back
+                conn.execute("UPDATE events SET merkle_nodes = NULL")
+        report = store.verify()
+        assert report.ok and report.tree_root == root.hex()
+        with store.engines.read.connect() as conn:
+            reader = NodeReader(conn, 1)
+            for index, row_hash in enumerate(hashes):
+                verify_inclusion(index, size, row_leaf(row_hash), reader.inclusion_proof(index, size), root)
+    finally:
+        store.dispose()
+
+
 @pytest.fixture
 def previous_release(tmp_path, monkeypatch):
     """The committed database of the previous release, with the secrets it was made with."""
@@ -216,7 +252,7 @@ def test_a_later_revision_adds_a_column_that_create_all_would_have_skipped(tmp_p
 
     url = f"sqlite:///{tmp_path / 'e.db'}"
     store = EventStore.from_url(url)
-    store.create_schema()  # at 0001, with a row in a table the revision changes
+    store.create_schema()  # at 0002, with a row in a table the revision changes
     with store.engines.write.begin() as conn:
         conn.execute(sa.text("INSERT INTO projection_state (name, position, generation, updated_at) VALUES ('x', 0, 1, 't')"))
     store.dispose()
@@ -224,8 +260,8 @@ def test_a_later_revision_adds_a_column_that_create_all_would_have_skipped(tmp_p
     later = tmp_path / "migrations"
     shutil.copytree(Path(migrations.__file__).parent / "versions", later / "versions",
                     ignore=shutil.ignore_patterns("__pycache__"))  # fmt: skip
-    (later / "versions" / "0002_priority.py").write_text(
-        'revision = "0002"\ndown_revision = "0001"\nbranch_labels = None\ndepends_on = None\n'
+    (later / "versions" / "0003_priority.py").write_text(
+        'revision = "0003"\ndown_revision = "0002"\nbranch_labels = None\ndepends_on = None\n'
         "import sqlalchemy as sa\nfrom alembic import op\n\n\n"
         "def upgrade():\n    op.add_column('projection_state', sa.Column('priority', sa.String(10), nullable=True))\n"
     )
@@ -234,8 +270,8 @@ def test_a_later_revision_adds_a_column_that_create_all_would_have_skipped(tmp_p
     try:
         with pytest.raises(SchemaMismatch) as refused:
             check_revision(engines.read)
-        assert "at schema revision 0001, this samskab needs 0002" in str(refused.value)
-        assert upgrade(engines.write) == ("0001", "0002")
+        assert "at schema revision 0002, this samskab needs 0003" in str(refused.value)
+        assert upgrade(engines.write) == ("0002", "0003")
         with engines.read.connect() as conn:
             columns = {c["name"] for c in sa.inspect(conn).get_columns("projection_state")}
             kept = conn.execute(sa.text("SELECT name FROM projection_state")).scalars().all()
