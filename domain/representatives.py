@@ -37,7 +37,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from domain.errors import require
-from domain.legal import FVL_8
+from domain.legal import FVL_8, LegalBasis
 from domain.personal_data import Personal
 from domain.messages import MAX_ITEMS, Code, Command, Event, Role
 
@@ -88,6 +88,8 @@ class RecordRepresentative(Command):
 
     title = "Record a representative"
     type: Literal["record_representative"] = "record_representative"
+    label = "Registrér partsrepræsentant, værge eller bisidder"
+    roles = frozenset({Role.CITIZEN, Role.CASEWORKER, Role.TEAM_LEAD})
     person_id: str = Field(min_length=1, max_length=64, description="The representative's id")
     name: str = Field(min_length=1, max_length=200)
     kind: RepresentativeKind
@@ -98,6 +100,8 @@ class RecordRepresentative(Command):
 
 class RepresentativeRecorded(Event):
     type: Literal["representative_recorded"] = "representative_recorded"
+    label = "Repræsentant registreret (fuldmagt)"
+    fixed_basis = LegalBasis.FVL_8
     number: int
     person_id: str
     name: Annotated[str, Personal]
@@ -106,24 +110,22 @@ class RepresentativeRecorded(Event):
     valid_from: date
     valid_until: date | None = None
 
-    def legal_basis(self) -> str | None:
-        return "Forvaltningsloven § 8"
-
 
 class EndRepresentation(Command):
     title = "End a representation"
     type: Literal["end_representation"] = "end_representation"
+    label = "Afslut repræsentation"
+    roles = frozenset({Role.CITIZEN, Role.CASEWORKER, Role.TEAM_LEAD})
     number: int = Field(ge=1, description="The fuldmagt's number on the case")
     reason: str = Field(default="", max_length=2000)
 
 
 class RepresentationEnded(Event):
     type: Literal["representation_ended"] = "representation_ended"
+    label = "Repræsentation afsluttet"
+    fixed_basis = LegalBasis.FVL_8
     number: int
     reason: Annotated[str, Personal] = ""
-
-    def legal_basis(self) -> str | None:
-        return "Forvaltningsloven § 8"
 
 
 RECORDING_ROLES = (Role.CASEWORKER, Role.TEAM_LEAD, Role.CITIZEN)
