@@ -29,7 +29,7 @@ import hashlib
 from collections.abc import Callable, Iterable
 from datetime import date, datetime, timedelta
 from enum import StrEnum
-from typing import Annotated, Literal, Union
+from typing import Annotated, Literal, Union, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
@@ -650,10 +650,9 @@ def _record_outcome(state: AppealState, c: RecordAppealOutcome) -> list[Event]:
     ]
 
 
-_SYSTEM_ONLY = (OpenAppealWindow, RecordLetterReceipt, CloseAppealWindow, RecordReconsiderationOverdue)
 #: Every command type a person gives an appeal (the access rules and the routes use it).
 PERSON_APPEAL_COMMANDS = frozenset(
-    c.model_fields["type"].default for c in (LodgeAppeal, RegisterAppeal, Reconsider, WithdrawAppeal, RecordAppealOutcome)
+    c.model_fields["type"].default for c in get_args(get_args(AppealCommand)[0]) if not c.issued_by_system
 )
 
 
@@ -665,7 +664,7 @@ def decide_appeal(
     window: timedelta = timedelta(weeks=4),
 ) -> list[Event]:
     require(command.at is not None, "the command has no time; the workflow stamps it", rule="case.unstamped", field="at")
-    if isinstance(command, _SYSTEM_ONLY):
+    if command.issued_by_system:
         require(command.actor.role is Role.SYSTEM, "only the system records this", rule="case.role_not_allowed", field="actor.role")
     deciders: dict[type, Callable[[AppealState, Command], list[Event]]] = {
         OpenAppealWindow: _open,
@@ -740,17 +739,17 @@ def fold_appeal(events: Iterable[Event], state: AppealState | None = None) -> Ap
 
 #: Which person command the appeal can take in each status (the deciders' status rules,
 #: for offering forms; the deciders still decide). Roles: ``domain.access``.
-_OPEN_BY_STATUS: dict[AppealStatus, frozenset[str]] = {
-    AppealStatus.WINDOW_OPEN: frozenset({"lodge_appeal", "register_appeal"}),
-    AppealStatus.WINDOW_CLOSED: frozenset({"lodge_appeal", "register_appeal"}),  # late, never refused
-    AppealStatus.AWAITING_RECONSIDERATION: frozenset({"reconsider", "withdraw_appeal"}),
-    AppealStatus.SENT_TO_ANKESTYRELSEN: frozenset({"record_appeal_outcome", "withdraw_appeal"}),
+_OPEN_BY_STATUS: dict[AppealStatus, tuple[type[Command], ...]] = {
+    AppealStatus.WINDOW_OPEN: (LodgeAppeal, RegisterAppeal),
+    AppealStatus.WINDOW_CLOSED: (LodgeAppeal, RegisterAppeal),  # late, never refused
+    AppealStatus.AWAITING_RECONSIDERATION: (Reconsider, WithdrawAppeal),
+    AppealStatus.SENT_TO_ANKESTYRELSEN: (RecordAppealOutcome, WithdrawAppeal),
 }
 
 
 def commands_open(state: AppealState) -> frozenset[str]:
     """The commands a person may give the appeal in its status now."""
-    return _OPEN_BY_STATUS.get(state.status, frozenset())
+    return frozenset(c.model_fields["type"].default for c in _OPEN_BY_STATUS.get(state.status, ()))
 
 
 def appeal_view(state: AppealState) -> dict:

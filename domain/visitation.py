@@ -341,10 +341,6 @@ class Outcome(StrEnum):
     PARTLY_GRANTED = "partly_granted"
     REFUSED = "refused"
 
-    @property
-    def danish(self) -> str:
-        return {"granted": "bevilget", "partly_granted": "delvist bevilget", "refused": "afslag"}[self.value]
-
 
 class ServiceInput(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")

@@ -18,7 +18,6 @@ from typing import Any
 
 import anyio
 import anyio.to_thread
-from pydantic import ValidationError
 
 from activities import readmodels
 from app.api.readcache import CaseReads, DecodedCase
@@ -735,7 +734,3 @@ def _trail_entry(stored: StoredEvent) -> dict[str, Any]:
         "hash": stored.hash,
     }
 
-
-def validation_field(error: ValidationError) -> str | None:
-    first = error.errors()[0]["loc"] if error.errors() else ()
-    return ".".join(str(p) for p in first) or None
