@@ -39,7 +39,7 @@ from domain.access import (
     visible_payload,
     visible_state,
 )
-from domain.case import ALLOWED, CaseState, fold
+from domain.case import ALLOWED, CaseState
 from domain.messages import Role
 from eventlog.merkle_store import NodeReader, read_state
 from eventlog.schema import TREE_NAMES
@@ -244,7 +244,7 @@ class Backend:
         return events
 
     def state_of(self, stored: list[StoredEvent]) -> CaseState:
-        return fold(readmodels.to_domain_event(s, self.keys) for s in stored)
+        return readmodels.fold_case(readmodels.to_domain_event(s, self.keys) for s in stored)
 
     def decoded(self, case_id: str) -> DecodedCase:
         """The case as the log holds it now, decoded (reused while its version and keys are unchanged)."""
