@@ -17,7 +17,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from domain.citizen import birth_date_from_cpr
+from domain.citizen import is_cpr
 from domain.personal_data import CASE_CLOSED_EVENT, ERASURE_EVENT, ERASURE_ROLES
 from domain.retention import DEFAULT_KIND, RetentionPolicy, erasure_refusal, retained_until
 from eventlog import EventStore, NewEvent
@@ -44,17 +44,9 @@ def erasure_stream(key_id: str) -> str:
     return f"erasure-{key_id}"
 
 
-def _is_cpr(text: str) -> bool:
-    try:
-        birth_date_from_cpr(text.strip())
-    except ValueError:
-        return False
-    return True
-
-
 def find_key(keys: KeyStore, citizen: str) -> str:
     """The key id of a citizen given by CPR number, or of the citizen of a case given by its id."""
-    by_cpr = _is_cpr(citizen)
+    by_cpr = is_cpr(citizen.strip())
     key_id = keys.key_id_for_citizen(citizen.strip()) if by_cpr else keys.key_id_for_stream(citizen)
     if key_id is None:
         raise ErasureRefused(

@@ -44,6 +44,7 @@ from enum import StrEnum
 
 from domain import catalogue
 from domain.case import CaseState
+from domain.citizen import same_cpr
 from domain.consent import InformationCategory
 from domain.messages import Role
 from domain.representatives import Representation
@@ -137,17 +138,12 @@ def _deny(reason: str) -> Decision:
     return Decision(False, reason)
 
 
-def normalise_cpr(cpr: str | None) -> str | None:
-    return None if cpr is None else cpr.replace("-", "").strip()
-
-
 def is_own_case(who: Subject, state: CaseState) -> bool:
     """Whether the case is about the citizen asking: their token's CPR is the case's."""
     return (
         who.role is Role.CITIZEN
         and state.citizen is not None
-        and who.cpr is not None
-        and normalise_cpr(who.cpr) == normalise_cpr(state.citizen.cpr)
+        and same_cpr(who.cpr, state.citizen.cpr)
     )
 
 

@@ -40,6 +40,7 @@ from domain.access import (
     visible_state,
 )
 from domain.case import ALLOWED, CaseState
+from domain.citizen import cpr_digits, same_cpr
 from domain.messages import Role
 from eventlog.merkle_store import NodeReader, read_state
 from eventlog.schema import TREE_NAMES
@@ -193,7 +194,7 @@ class Backend:
         consent lapsed knows the case and is told why (403)."""
         if who.person_id == state.caseworker_id or who.person_id in state.team:
             return False
-        if who.role is Role.CITIZEN and state.citizen is not None and _same_cpr(who.cpr, state.citizen.cpr):
+        if who.role is Role.CITIZEN and state.citizen is not None and same_cpr(who.cpr, state.citizen.cpr):
             return False
         return not any(
             may(who, read, state=state, at=at, municipality=self.settings.municipality)
@@ -262,7 +263,7 @@ class Backend:
         self.authorize(who, Action.OPEN_CASE, command_type="register_need")
         command = _parse({**data, "actor": {"id": who.person_id, "role": who.role.value}})
         bind_case(command.case_id)
-        if who.role is Role.CITIZEN and not _same_cpr(who.cpr, command.citizen.cpr):
+        if who.role is Role.CITIZEN and not same_cpr(who.cpr, command.citizen.cpr):
             raise ApiError(403, "a citizen registers a need only for themselves", rule="access.denied", field="citizen.cpr")
         case_id = await self._command("register_need", lambda cases: cases.open_case(command))
         await self._until_recorded(case_id)
@@ -525,9 +526,10 @@ class Backend:
     def _citizen_key(self, cpr: str | None) -> str | None:
         if cpr is None:
             return None
-        digits = cpr.replace("-", "")
-        if len(digits) != 10 or not digits.isascii() or not digits.isdigit():
-            raise ApiError(422, "a CPR number is 10 digits (DDMMYY-SSSS)", rule="input.invalid", field="cpr")
+        try:
+            digits = cpr_digits(cpr)
+        except ValueError:
+            raise ApiError(422, "a CPR number is 10 digits (DDMMYY-SSSS)", rule="input.invalid", field="cpr") from None
         return self.keys.key_id_for_citizen(digits) or "-"  # "-": no key, so no case matches
 
     def tasks(self, reader: Reader, limit: int) -> list[dict[str, Any]]:
@@ -711,10 +713,6 @@ def _refuse_actor_in_body(data: dict[str, Any]) -> None:
             rule="input.invalid",
             field=field,
         )
-
-
-def _same_cpr(a: str | None, b: str | None) -> bool:
-    return a is not None and b is not None and a.replace("-", "") == b.replace("-", "")
 
 
 def _trail_entry(stored: StoredEvent) -> dict[str, Any]:

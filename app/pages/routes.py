@@ -56,6 +56,7 @@ from domain.appeal import (
     commands_open,
 )
 from domain.case_summary import name_tokens, work_items
+from domain.citizen import cpr_digits
 from domain.evaluation import RecordBaseline, RecordEvaluation
 from domain.messages import Role
 from domain.need import RegisterNeed
@@ -362,6 +363,14 @@ SEARCH_REFUSALS = {
 }
 
 
+def _is_cpr_digits(text: str) -> bool:
+    try:
+        cpr_digits(text)
+    except ValueError:
+        return False
+    return True
+
+
 def _search_problems(*, alle: str, fase: str, overskredet: str, soeg: str, cpr: str, maalgruppe: str, side: str,
                      position: str, groups) -> list[dict[str, str]]:  # fmt: skip
     """The work list's inputs that cannot be used, each with its Danish refusal (the API checks them again)."""
@@ -378,8 +387,7 @@ def _search_problems(*, alle: str, fase: str, overskredet: str, soeg: str, cpr: 
         problems.append({"field": "soeg", "text": SEARCH_REFUSALS["soeg_long"]})
     elif soeg.strip() and not name_tokens(soeg):
         problems.append({"field": "soeg", "text": SEARCH_REFUSALS["soeg"]})
-    digits = cpr.strip().replace("-", "")
-    if cpr.strip() and (len(digits) != 10 or not digits.isascii() or not digits.isdigit()):
+    if cpr.strip() and not _is_cpr_digits(cpr.strip()):
         problems.append({"field": "cpr", "text": SEARCH_REFUSALS["cpr"]})
     if len(side) > MAX_CURSOR:
         problems.append({"field": "side", "text": SEARCH_REFUSALS["side"]})
