@@ -17,7 +17,8 @@ from typing import Any
 
 from domain.case import CaseState, event_from_record, fold
 from domain.messages import Event
-from domain.personal_data import CASE_CLOSED_EVENT, ERASED_MARKER
+from domain.evaluation import CaseClosed
+from domain.personal_data import ERASED_MARKER
 from domain.phases import Phase
 from eventlog import EventLogError, EventStore, StoredEvent
 from eventlog.crypto import decrypt_fields
@@ -99,7 +100,7 @@ def fold_case(events: Iterable[Event | ErasedRecord]) -> CaseState:
     erased = [e for e in events if isinstance(e, ErasedRecord)]
     if not erased or state.phase is Phase.CLOSED:
         return state
-    closed = next((e for e in reversed(erased) if e.event_type == CASE_CLOSED_EVENT), erased[-1])
+    closed = next((e for e in reversed(erased) if e.event_type == CaseClosed.model_fields["type"].default), erased[-1])
     return state.model_copy(update={"phase": Phase.CLOSED, "phase_since": closed.occurred_at})
 
 

@@ -1,7 +1,7 @@
 """Every command and event samskab knows, and what each declares about itself.
 
 The classes are collected from the deciders' discriminated unions (the case's,
-the appeal's, the forum's) and the KL delivery's events, so a new command or
+the appeal's, the forum's), the KL delivery's events and the erasure's, so a new command or
 event is here as soon as its decider's union names it. What a class declares
 (``domain.messages``: ``Command`` and ``Event``) is answered here by type name:
 who may give a command, whether it is the citizen's own say or the system's,
@@ -21,6 +21,7 @@ from domain.case import CaseCommand, CaseEvent
 from domain.forum import ForumCommand, ForumEvent
 from domain.kl_delivery import KL_DELIVERY_EVENTS
 from domain.messages import Command, Event, Role
+from domain.retention import PersonalDataErased
 
 if TYPE_CHECKING:
     from domain.consent import InformationCategory
@@ -54,7 +55,8 @@ APPEAL_COMMANDS: tuple[type[Command], ...] = union_members(AppealCommand)
 FORUM_COMMANDS: tuple[type[Command], ...] = union_members(ForumCommand)
 COMMANDS: dict[str, type[Command]] = _by_type(*CASE_COMMANDS, *APPEAL_COMMANDS, *FORUM_COMMANDS)
 EVENTS: dict[str, type[Event]] = _by_type(
-    *union_members(CaseEvent), *union_members(AppealEvent), *union_members(ForumEvent), *KL_DELIVERY_EVENTS
+    *union_members(CaseEvent), *union_members(AppealEvent), *union_members(ForumEvent), *KL_DELIVERY_EVENTS,
+    PersonalDataErased,
 )
 
 

@@ -229,7 +229,5 @@ def declared() -> Mapping[str, tuple[str, ...]]:
 #: Who may order a citizen's personal data erased (the controller's decision,
 #: carried out by the system's administrator or a team lead).
 ERASURE_ROLES: tuple[str, ...] = ("administrator", "team_lead")
-#: The event a case ends with; erasure waits for it, so no open case loses data it still needs.
-CASE_CLOSED_EVENT = "case_closed"
 #: The event erasure appends (in a stream of its own, ``erasure-<key id>``); it holds no personal data.
 ERASURE_EVENT = "personal_data_erased"
