@@ -92,6 +92,12 @@ class LodgeAppeal(Command):
     )
     roles = frozenset({Role.CITIZEN})
     representable = True
+    field_texts = {
+        "late_reason": (
+            "Hvorfor klager du først nu?",
+            "Kun hvis klagefristen er udløbet. Begrundelsen sendes med til Ankestyrelsen.",
+        ),
+    }
     complaint: str = Field(min_length=3, max_length=8000, description="The citizen's complaint, kept verbatim")
     late_reason: str | None = Field(
         default=None, max_length=4000, description="Why the appeal comes after the window, if it does; told to Ankestyrelsen"
@@ -120,6 +126,12 @@ class RegisterAppeal(Command):
         "klagen blev modtaget, afgør om den kom i tide (retssikkerhedslovens § 67). En klage efter "
         "fristen registreres og sendes videre med borgerens begrundelse; den afvises ikke."
     )
+    field_texts = {
+        "channel": ("Hvordan kom klagen ind?", ""),
+        "received_on": ("Modtaget den", "Den dag, kommunen modtog klagen. Den afgør, om klagen kom i tide."),
+        "complaint": ("Klagen", "Borgerens klage, så tæt på borgerens egne ord som muligt."),
+        "late_reason": ("Borgerens begrundelse, hvis klagen kom efter fristen", "Sendes med til Ankestyrelsen."),
+    }
     channel: Literal[AppealChannel.PHONE, AppealChannel.LETTER, AppealChannel.IN_PERSON, AppealChannel.EMAIL]
     received_on: date = Field(description="The day the municipality received the appeal (Danish date)")
     complaint: str = Field(min_length=3, max_length=8000, description="The complaint as the citizen gave it")
@@ -138,6 +150,10 @@ class WithdrawAppeal(Command):
     )
     roles = frozenset({Role.CITIZEN, Role.CASEWORKER, Role.TEAM_LEAD})
     representable = True
+    field_texts = {
+        "channel": ("Hvordan trak borgeren klagen tilbage?", "Kun når du registrerer det for borgeren."),
+        "note": ("Bemærkning", ""),
+    }
     channel: AppealChannel | None = Field(
         default=None, description="How the citizen said so, when a caseworker records it (phone, letter, e-mail, in person)"
     )
@@ -167,6 +183,11 @@ class RecordAppealOutcome(Command):
         "Ankestyrelsens afgørelse efter dens brev: stadfæstet, ændret, hjemvist eller afvist. Ændret "
         "eller hjemvist betyder, at der skal træffes en ny afgørelse i sagen."
     )
+    field_texts = {
+        "outcome": ("Ankestyrelsens afgørelse", ""),
+        "decided_on": ("Ankestyrelsens afgørelsesdato", "Datoen i Ankestyrelsens brev."),
+        "reasons": ("Ankestyrelsens begrundelse", "Kort, efter Ankestyrelsens brev."),
+    }
     outcome: AnkestyrelsenOutcome
     decided_on: date = Field(description="The date of Ankestyrelsen's decision")
     reasons: str = Field(min_length=1, max_length=8000, description="Ankestyrelsen's reasons, in short")
@@ -192,6 +213,10 @@ class Reconsider(Command):
         "Genvurdér afgørelsen inden 4 uger (retssikkerhedslovens § 66). Fastholdes den, sendes klagen til"
         " Ankestyrelsen; ændres den, træffes en ny afgørelse."
     )
+    field_texts = {
+        "outcome": ("Genvurderingens resultat", ""),
+        "reasons": ("Begrundelse for genvurderingen", "Retssikkerhedslovens § 66."),
+    }
     outcome: ReconsiderationOutcome
     reasons: str = Field(min_length=1, max_length=8000)
 

@@ -93,12 +93,15 @@ class Command(Message):
       their fuldmagt covers it (forvaltningslovens § 8).
     - ``issued_by_system``: the workflow gives it itself when a timer fires; no person can.
     - ``label`` and ``intro``: its name on the pages and the sentence above its form, in Danish.
+    - ``field_texts``: the (label, help) its form shows for a field where the pages'
+      shared label for the field's name does not fit this command.
     - ``title``: its name in English, for the API's documentation and the domain's refusals.
     """
 
     title: ClassVar[str] = "command"
     label: ClassVar[str] = ""
     intro: ClassVar[str] = ""
+    field_texts: ClassVar[dict[str, tuple[str, str]]] = {}
     roles: ClassVar[frozenset[Role]] = frozenset({Role.CASEWORKER, Role.TEAM_LEAD})
     representable: ClassVar[bool] = False
     issued_by_system: ClassVar[bool] = False

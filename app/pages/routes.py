@@ -35,7 +35,6 @@ from app.pages import forms
 from eventlog.access_log import READS_PER_PAGE
 from app.pages.present import People, dk_date, dk_datetime
 from app.pages.texts import (
-    APPEAL_FIELD_TEXTS,
     ENUM_LABELS,
     PHASE_HINT,
     READ_WHAT,
@@ -841,7 +840,7 @@ def _appeal_widgets(command_type: str, case_id: str, view: dict[str, Any], peopl
     if who.role is Role.CITIZEN:  # the citizen withdraws in their own name: how they said so is a caseworker's field
         widgets = [w for w in widgets if w.path != "channel"]
     for w in widgets:
-        label, help_text = APPEAL_FIELD_TEXTS.get((command_type, w.path), (None, None))
+        label, help_text = APPEAL_FORMS[command_type].field_texts.get(w.path, (None, None))
         w.label, w.help = label or w.label, help_text if help_text is not None else w.help
     return widgets
 

@@ -25,22 +25,6 @@ ROLE_LABELS = {
     "system": "systemet",
 }
 
-#: The appeal forms' fields where the same field name means something else per command: (label, help).
-APPEAL_FIELD_TEXTS: dict[tuple[str, str], tuple[str | None, str | None]] = {
-    ("register_appeal", "channel"): ("Hvordan kom klagen ind?", ""),
-    ("register_appeal", "received_on"): ("Modtaget den", "Den dag, kommunen modtog klagen. Den afgør, om klagen kom i tide."),
-    ("register_appeal", "complaint"): ("Klagen", "Borgerens klage, så tæt på borgerens egne ord som muligt."),
-    ("register_appeal", "late_reason"): ("Borgerens begrundelse, hvis klagen kom efter fristen", "Sendes med til Ankestyrelsen."),
-    ("reconsider", "outcome"): ("Genvurderingens resultat", ""),
-    ("reconsider", "reasons"): ("Begrundelse for genvurderingen", "Retssikkerhedslovens § 66."),
-    ("withdraw_appeal", "channel"): ("Hvordan trak borgeren klagen tilbage?", "Kun når du registrerer det for borgeren."),
-    ("withdraw_appeal", "note"): ("Bemærkning", ""),
-    ("record_appeal_outcome", "outcome"): ("Ankestyrelsens afgørelse", ""),
-    ("record_appeal_outcome", "decided_on"): ("Ankestyrelsens afgørelsesdato", "Datoen i Ankestyrelsens brev."),
-    ("record_appeal_outcome", "reasons"): ("Ankestyrelsens begrundelse", "Kort, efter Ankestyrelsens brev."),
-    ("lodge_appeal", "late_reason"): ("Hvorfor klager du først nu?", "Kun hvis klagefristen er udløbet. Begrundelsen sendes med til Ankestyrelsen."),
-}
-
 #: Labels of the forms' fields, by their path without list indices ("plan.goals.description").
 FIELD_LABELS = {
     # the case that goes on: the decision about the help, follow-up, revisitation
