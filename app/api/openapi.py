@@ -19,11 +19,10 @@ from domain.elder_act import AssessElderAct
 from domain.file_access import AnswerFileAccess, RequestFileAccess
 from domain.follow_up import DecideOnHelp, RecordFollowUp
 from domain.hearing import RequestToComment, SubmitComment
-from domain.pilot import RecordCheckIn
 from domain.processing_notice import NotifyProcessingDelay
 from domain.representatives import EndRepresentation, RecordRepresentative
 from domain.revisitation import ReportChangedNeed, WithdrawApplication
-from domain.team import ChangeTeam, RemindInvitation
+from domain.team import ChangeTeam
 from domain.units import AssignUnit
 
 
@@ -109,9 +108,7 @@ EXAMPLE_CASE = "K-2026-0001"
 #: Examples of the commands the demo's citizens never give (the others come from the demo).
 OTHER_COMMAND_EXAMPLES: dict[type[Command], dict[str, Any]] = {
     RevokeConsent: {"person_id": "vol-karim", "reason": "Borgeren ønsker ikke længere, at Karim ser sagen"},
-    RemindInvitation: {"person_id": "staff-lise"},
     ChangeTeam: {"person_id": "staff-lise", "reason": "Lise er flyttet til en anden afdeling"},
-    RecordCheckIn: {"number": 1},
     AssessElderAct: {"covered": False, "reasons": "Borgeren er 34 år og har ikke aldersbetingede behov"},
     RequestToComment: {"answer_within_days": 14},
     SubmitComment: {"comment": "Jeg vil gerne have, at min mor er med til møderne"},

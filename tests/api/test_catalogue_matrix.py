@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from app.api.openapi import command_examples
+from app.api.openapi import OTHER_COMMAND_EXAMPLES, command_examples
 from app.api.routes import APPEAL_ROUTES, appeal_body, body_model, routed_commands
 from domain import catalogue
 from domain.access import Action, Subject, may
@@ -118,6 +118,8 @@ def test_every_command_the_api_offers_is_one_someone_can_give():
         assert catalogue.roles_of(name) & set(ACTING), name
     assert catalogue.system_commands() & {catalogue.type_of(c) for c in catalogue.CASE_COMMANDS}  # there are some
     assert not catalogue.system_commands() & set(routed)
+    # and the API's documentation shows no example for a command it has no route for
+    assert {catalogue.type_of(c) for c in OTHER_COMMAND_EXAMPLES} <= set(routed)
 
 
 APPEAL_PERSON_COMMANDS = catalogue.person_commands(catalogue.APPEAL_COMMANDS)
