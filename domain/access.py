@@ -340,13 +340,10 @@ def visible_event(decision: Decision, event_type: str) -> bool:
     return category is not None and category in decision.categories
 
 
-#: Fields of an event's payload that identify the citizen (CPR number, name). No
-#: consent category covers them, so a reader limited to categories never sees them.
-IDENTITY_FIELDS: dict[str, tuple[str, ...]] = {"need_registered": ("citizen",)}
-
-
 def identity_fields(event_type: str) -> tuple[str, ...]:
-    return IDENTITY_FIELDS.get(event_type, ())
+    """Fields of an event's payload that identify the citizen (``Event.identity_fields``)."""
+    cls = catalogue.event(event_type)
+    return cls.identity_fields if cls is not None else ()
 
 
 def visible_payload(decision: Decision, event_type: str, payload: dict) -> dict:

@@ -124,12 +124,16 @@ class Event(Message):
     - ``fixed_basis``: the statute it rests on where that is fixed for the event type
       (``domain.legal.LegalBasis``); where it depends on the payload the class
       overrides ``legal_basis()`` instead.
+    - ``identity_fields``: the payload's fields that identify the citizen (CPR number,
+      name); no consent category covers them, so a reader limited to categories never
+      sees them.
     - ``label``: its name on the pages, in Danish.
     """
 
     label: ClassVar[str] = ""
     category: ClassVar[InformationCategory | None] = None
     fixed_basis: ClassVar[LegalBasis | None] = None
+    identity_fields: ClassVar[tuple[str, ...]] = ()
 
     HEADER_FIELDS: ClassVar[frozenset[str]] = frozenset({"type", "schema_version", "occurred_at", "actor"})
 

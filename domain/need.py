@@ -105,6 +105,7 @@ class NeedRegistered(Event):
     type: Literal["need_registered"] = "need_registered"
     label = "Behov registreret"
     category = InformationCategory.NEED
+    identity_fields = ("citizen",)
     case_id: str
     citizen: Citizen
     need: Need

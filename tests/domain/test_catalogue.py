@@ -124,3 +124,10 @@ def test_a_fixed_legal_basis_is_what_the_event_files_under():
 @pytest.mark.parametrize("role", [Role.AUDITOR, Role.SYSTEM, Role.REPRESENTATIVE])
 def test_roles_that_give_no_command(role):
     assert catalogue.commands_for(role) == frozenset()
+
+
+def test_the_citizen_s_identity_is_declared_where_an_event_carries_it():
+    from domain.access import identity_fields
+
+    assert identity_fields("need_registered") == ("citizen",)
+    assert identity_fields("observation_recorded") == () and identity_fields("no_such_event") == ()
