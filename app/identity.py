@@ -125,12 +125,13 @@ def case_state(store, case_id: str, settings: Settings):
     """The case as the event log holds it now (None: no such case), for the permission matrix."""
     from activities import readmodels
     from app.keys import open_key_store
+    from domain.case import fold
 
     stored = store.read_stream(case_id)
     if not stored or stored[0].event_type != "need_registered":
         return None
     keys = open_key_store(store, settings)
-    return readmodels.fold_case(readmodels.to_domain_event(s, keys) for s in stored)
+    return fold(readmodels.to_domain_event(s, keys) for s in stored)
 
 
 def _now_for(state) -> datetime:
