@@ -10,13 +10,16 @@ validators."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from domain.case import CaseState, event_from_record, fold
 from domain.messages import Event
+from domain.evaluation import CaseClosed
 from domain.personal_data import ERASED_MARKER
+from domain.phases import Phase
 from eventlog import EventLogError, EventStore, StoredEvent
 from eventlog.crypto import decrypt_fields
 from eventlog.keystore import KeyStore
@@ -80,6 +83,25 @@ def to_domain_event(stored: StoredEvent, keys: KeyStore) -> Event | ErasedRecord
 
 def case_events(store: EventStore, case_id: str, keys: KeyStore) -> list[Event | ErasedRecord]:
     return [to_domain_event(stored, keys) for stored in store.read_stream(case_id)]
+
+
+def fold_case(events: Iterable[Event | ErasedRecord]) -> CaseState:
+    """The case as a reader shows it, from its decoded events: the one fold the API,
+    its read cache and the read models share.
+
+    An erased event counts toward the version only (its facts cannot be read back).
+    A case with one is a case whose citizen was erased, which happens only once every
+    case of theirs has closed (``app/erasure.py``): it reads as closed, as the case
+    list shows it (``projections.cases``), never as the phase its readable events alone
+    would leave it in. The workflow does not fold such a case at all (it has ended),
+    and ``rebuild_case`` refuses to."""
+    events = list(events)
+    state = fold(events)  # type: ignore[arg-type]
+    erased = [e for e in events if isinstance(e, ErasedRecord)]
+    if not erased or state.phase is Phase.CLOSED:
+        return state
+    closed = next((e for e in reversed(erased) if e.event_type == CaseClosed.model_fields["type"].default), erased[-1])
+    return state.model_copy(update={"phase": Phase.CLOSED, "phase_since": closed.occurred_at})
 
 
 def rebuild_case(store: EventStore, case_id: str, keys: KeyStore) -> CaseState:

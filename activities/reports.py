@@ -26,6 +26,7 @@ from statistics import fmean, median
 
 from activities.readmodels import ErasedRecord, to_domain_event
 from domain.case import event_from_record
+from domain.catalogue import type_of
 from domain.evaluation import BaselineRecorded, EvaluationRecorded, LegacyEvaluationRecorded, pilot_type
 from domain.messages import Event
 from domain.pilot import PilotCompleted
@@ -38,13 +39,7 @@ from eventlog.keystore import KeyStore
 CASE_OPENED = "need_registered"  # counted by type only: its payload is never read
 PILOT_STARTED = "pilot_started"  # likewise
 READ_TYPES = frozenset(
-    {
-        "assessment_recorded",
-        "decision_made",
-        "pilot_completed",
-        "baseline_recorded",
-        "evaluation_recorded",
-    }
+    type_of(e) for e in (AssessmentRecorded, DecisionMade, PilotCompleted, BaselineRecorded, EvaluationRecorded)
 )
 
 ALL, TARGET_GROUP, PILOT_TYPE = "all", "target_group", "pilot_type"

@@ -32,7 +32,7 @@ from app.kl_gateway_cli import kl_gateway_command
 from app.views import case_panel
 from app.identity import case_state
 from domain.access import Action, may, visible_state
-from domain.citizen import normalise_cpr
+from domain.citizen import same_cpr
 from domain.messages import Role
 from domain.case import ALLOWED
 from domain.phases import Phase
@@ -115,13 +115,6 @@ async def _case_client(settings: Settings) -> CaseClient:
         hint = " (start it with 'samskab dev up')" if settings.embedded else ""
         raise _fail(f"no Temporal server answers at {error.address}{hint}") from None
     return CaseClient(client, settings)
-
-
-def _same_cpr(a: str | None, b: str | None) -> bool:
-    try:
-        return a is not None and b is not None and normalise_cpr(a) == normalise_cpr(b)
-    except ValueError:
-        return False
 
 
 def _show_rejection(error: CommandRejected) -> typer.Exit:
@@ -250,7 +243,7 @@ def case_open(
     decision = may(caller.who, Action.OPEN_CASE, command_type="register_need", municipality=settings.municipality)
     if not decision:
         raise _fail(f"refused: {decision.reason} [dim](rule: access.denied)[/dim]", 3)
-    if caller.who.role is Role.CITIZEN and not _same_cpr(caller.who.cpr, cpr):
+    if caller.who.role is Role.CITIZEN and not same_cpr(caller.who.cpr, cpr):
         raise _fail("refused: a citizen registers a need only for themselves [dim](field: --cpr, rule: access.denied)[/dim]", 3)
     data = {
         "type": "register_need",

@@ -27,6 +27,8 @@ from app.forums import ForumClient
 from app.settings import Settings
 from app.temporal import connect, ensure_search_attributes
 from app.views import case_panel, trail_table, verify_panel
+from domain.appeal import LodgeAppeal, Reconsider
+from domain.catalogue import type_of
 from domain.phases import Phase
 from worker import build_worker
 
@@ -39,7 +41,8 @@ DEMO_APPEAL_WINDOWS = {
 }
 # Mikkel's BPA application: a published processing deadline (Rsl § 3, stk. 2) the demo sees pass.
 DEMO_PROCESSING = {"processing": {"SEL § 96": timedelta(seconds=2)}, "processing_reminder": timedelta(seconds=1)}
-APPEAL_COMMANDS = ("lodge_appeal", "reconsider")
+#: The demo steps that go to a decision's appeal, not to the case.
+APPEAL_COMMANDS = frozenset(type_of(c) for c in (LodgeAppeal, Reconsider))
 
 
 async def drive(cases: CaseClient, citizen: DemoCitizen, case_id: str, console: Console) -> None:

@@ -17,9 +17,19 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from domain.citizen import birth_date_from_cpr
-from domain.personal_data import CASE_CLOSED_EVENT, ERASURE_EVENT, ERASURE_ROLES
-from domain.retention import DEFAULT_KIND, RetentionPolicy, erasure_refusal, retained_until
+from domain.citizen import is_cpr
+from domain.catalogue import type_of
+from domain.messages import Actor, Role
+from domain.evaluation import CaseClosed
+from domain.personal_data import ERASURE_ROLES
+from domain.retention import (
+    DEFAULT_KIND,
+    PersonalDataErased,
+    RetainedCase,
+    RetentionPolicy,
+    erasure_refusal,
+    retained_until,
+)
 from eventlog import EventStore, NewEvent
 from eventlog.keystore import AlreadyErased, KeyStatus, KeyStore
 
@@ -44,17 +54,9 @@ def erasure_stream(key_id: str) -> str:
     return f"erasure-{key_id}"
 
 
-def _is_cpr(text: str) -> bool:
-    try:
-        birth_date_from_cpr(text.strip())
-    except ValueError:
-        return False
-    return True
-
-
 def find_key(keys: KeyStore, citizen: str) -> str:
     """The key id of a citizen given by CPR number, or of the citizen of a case given by its id."""
-    by_cpr = _is_cpr(citizen)
+    by_cpr = is_cpr(citizen.strip())
     key_id = keys.key_id_for_citizen(citizen.strip()) if by_cpr else keys.key_id_for_stream(citizen)
     if key_id is None:
         raise ErasureRefused(
@@ -93,10 +95,10 @@ def erase_citizen(
                              rule="erasure.already_erased")
     now = now or datetime.now(UTC)
     rule = (retention or RetentionPolicy()).rule_for(DEFAULT_KIND)
-    retained: list[dict] = []
+    retained: list[RetainedCase] = []
     for case_id in status.streams:
         stored = store.read_stream(case_id)
-        closed = [e for e in stored if e.event_type == CASE_CLOSED_EVENT]
+        closed = [e for e in stored if e.event_type == type_of(CaseClosed)]
         if stored and not closed:
             raise ErasureRefused(
                 f"case {case_id} is still open; close it before erasing the citizen's personal data",
@@ -108,23 +110,24 @@ def erase_citizen(
             reason = erasure_refusal(case_id, closed_at, now.date(), rule)
             if reason is not None:
                 raise ErasureRefused(reason, field="citizen", rule="erasure.retention_running")
-            retained.append({"case": case_id, "closed": closed_at.date().isoformat(),
-                             "retained_until": retained_until(closed_at, rule).isoformat(), "rule": rule.source})
+            retained.append(RetainedCase(case=case_id, closed=closed_at.date(),
+                                         retained_until=retained_until(closed_at, rule), rule=rule.source))
     stream = erasure_stream(key_id)
     recorded = store.read_stream(stream)
     if recorded:
         position = recorded[0].position  # an earlier attempt recorded it; finish the job
     else:
+        erased = PersonalDataErased(occurred_at=datetime.now(UTC), actor=Actor(id=actor_id, role=Role(actor_role)),
+                                    key_id=key_id, cases=tuple(status.streams), retention=tuple(retained))  # fmt: skip
         event = NewEvent(
             event_id=str(uuid.uuid4()),
-            event_type=ERASURE_EVENT,
-            schema_version=1,
-            occurred_at=datetime.now(UTC),
+            event_type=erased.type,
+            schema_version=erased.schema_version,
+            occurred_at=erased.occurred_at,
             actor_id=actor_id,
             actor_role=actor_role,
             legal_basis=basis.strip(),
-            payload={"key_id": key_id, "cases": list(status.streams), "method": "key destroyed (crypto-shredding)",
-                     "retention": retained},
+            payload=erased.payload(),
         )
         position = store.append(stream, 0, [event]).first_position
     try:

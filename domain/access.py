@@ -42,7 +42,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from domain.case import SYSTEM_COMMAND_TYPES, CaseState
+from domain import catalogue
+from domain.case import CaseState
+from domain.citizen import same_cpr
 from domain.consent import InformationCategory
 from domain.messages import Role
 from domain.representatives import Representation
@@ -77,53 +79,11 @@ PERSONAL_DATA_READS = frozenset(
      Action.AUDIT_TRAIL, Action.AUDIT_EXPORT, Action.LIST_CASES}
 )  # fmt: skip
 
-CASE_OFFICERS = frozenset({Role.CASEWORKER, Role.TEAM_LEAD})
+# Who may give which command, and which category an event shows, each class
+# declares itself (``domain.catalogue``); this module applies them to a person and a case.
+CASE_OFFICERS = catalogue.CASE_OFFICERS
 OUTSIDERS = frozenset({Role.VOLUNTEER, Role.RELATIVE})
 TEAM_ROLES = frozenset({Role.STAFF, Role.VOLUNTEER, Role.RELATIVE})
-
-#: Commands a person who is not a case officer may give, by role. Case officers
-#: may give any command a person gives; the system's own commands (a missed
-#: deadline) come only from inside the workflow. A new command for citizens or
-#: team members needs a line here, or only case officers can give it.
-COMMANDS_BY_ROLE: dict[Role, frozenset[str]] = {
-    Role.CITIZEN: frozenset(
-        {"register_need", "approve_team", "answer_plan", "give_consent", "revoke_consent", "record_observation",
-         "lodge_appeal", "withdraw_appeal", "request_file_access",
-         # the citizen's own say in the visitation: the deciders accept these only from the citizen
-         "answer_hearing", "consent_to_obtain_information", "record_citizens_choice", "request_to_comment",
-         "submit_comment",
-         # a changed need (revisitation) and withdrawing an application (domain/revisitation.py)
-         "report_changed_need", "withdraw_application"}
-    ),  # fmt: skip
-    Role.STAFF: frozenset({"answer_invitation", "record_observation", "schedule_meeting", "record_meeting"}),
-    # a volunteer or relative on the team may report a changed need they see (domain/revisitation.py)
-    Role.VOLUNTEER: frozenset({"answer_invitation", "record_observation", "report_changed_need"}),
-    Role.RELATIVE: frozenset({"answer_invitation", "record_observation", "report_changed_need"}),
-}
-#: Commands the workflow gives itself when a timer fires; no caller may give them.
-SYSTEM_COMMANDS = SYSTEM_COMMAND_TYPES
-#: The citizen's own say: nobody gives these on the citizen's behalf.
-CITIZEN_ONLY_COMMANDS = frozenset({"approve_team", "answer_plan", "give_consent", "revoke_consent",
-                                   # the citizen's own appeal (Rsl § 67); a caseworker registers one received by
-                                   # phone or letter ('register_appeal', a case officer's command like 'reconsider',
-                                   # 'record_appeal_outcome' and a withdrawal on the citizen's word)
-                                   "lodge_appeal"})
-
-#: Which category of the citizen's information each event shows. An event not
-#: named here shows the case's process, which outsiders never see.
-EVENT_CATEGORIES: dict[str, InformationCategory] = {
-    "need_registered": InformationCategory.NEED,
-    "assessment_recorded": InformationCategory.ASSESSMENT,
-    "decision_made": InformationCategory.DECISION,
-    "help_decided": InformationCategory.DECISION,
-    "plan_proposed": InformationCategory.PLAN,
-    "plan_adjusted": InformationCategory.PLAN,
-    "pilot_started": InformationCategory.PLAN,
-    "meeting_held": InformationCategory.MEETING_NOTES,
-    "observation_recorded": InformationCategory.OBSERVATIONS,
-    "pilot_completed": InformationCategory.EVALUATION,
-    "evaluation_recorded": InformationCategory.EVALUATION,
-}
 
 #: Which fields of the case's state each category opens to an outsider.
 STATE_CATEGORIES: dict[InformationCategory, tuple[str, ...]] = {
@@ -178,17 +138,12 @@ def _deny(reason: str) -> Decision:
     return Decision(False, reason)
 
 
-def normalise_cpr(cpr: str | None) -> str | None:
-    return None if cpr is None else cpr.replace("-", "").strip()
-
-
 def is_own_case(who: Subject, state: CaseState) -> bool:
     """Whether the case is about the citizen asking: their token's CPR is the case's."""
     return (
         who.role is Role.CITIZEN
         and state.citizen is not None
-        and who.cpr is not None
-        and normalise_cpr(who.cpr) == normalise_cpr(state.citizen.cpr)
+        and same_cpr(who.cpr, state.citizen.cpr)
     )
 
 
@@ -265,7 +220,7 @@ def _other_unit(who: Subject, state: CaseState) -> Decision:
 
 
 def _may_act(who: Subject, state: CaseState, command_type: str | None, at: datetime | None = None) -> Decision:
-    if command_type in SYSTEM_COMMANDS:
+    if catalogue.is_system_command(command_type):
         return _deny(f"'{command_type}' is given by the case itself, not by a person")
     if who.role is Role.AUDITOR:
         return _deny("an auditor reads everything and writes nothing")
@@ -274,8 +229,12 @@ def _may_act(who: Subject, state: CaseState, command_type: str | None, at: datet
     if who.role in CASE_OFFICERS:
         if outside_unit(who, state):
             return _other_unit(who, state)
-        if command_type in CITIZEN_ONLY_COMMANDS:
+        if catalogue.is_citizen_only(command_type):
             return _deny(f"'{command_type}' is the citizen's own decision; a caseworker cannot give it for them")
+        known = catalogue.command(command_type or "") is not None  # an unknown type is refused as input, later
+        if known and who.role not in catalogue.roles_of(command_type):
+            return _deny(f"'{command_type}' is given by a {' or '.join(sorted(catalogue.roles_of(command_type)))}, "
+                         f"not a {who.role.value}")  # fmt: skip
         return _allow("case officers act on the municipality's cases")
     if who.role is Role.REPRESENTATIVE:
         representation = representation_of(who, state, at)
@@ -286,7 +245,7 @@ def _may_act(who: Subject, state: CaseState, command_type: str | None, at: datet
                 f"your fuldmagt covers {', '.join(representation.scope)}, not '{command_type}' (forvaltningslovens § 8)"
             )
         return _allow("a representative acts for the citizen within the fuldmagt (forvaltningslovens § 8)")
-    allowed = COMMANDS_BY_ROLE.get(who.role, frozenset())
+    allowed = catalogue.commands_for(who.role)
     if command_type not in allowed:
         return _deny(f"a {who.role.value} may not give '{command_type}'; allowed: {', '.join(sorted(allowed))}")
     if who.role is Role.CITIZEN:
@@ -377,17 +336,14 @@ def visible_event(decision: Decision, event_type: str) -> bool:
     """Whether a reader with ``decision`` sees an event of ``event_type``."""
     if decision.categories is None:
         return decision.allowed
-    category = EVENT_CATEGORIES.get(event_type)
+    category = catalogue.category_of(event_type)
     return category is not None and category in decision.categories
 
 
-#: Fields of an event's payload that identify the citizen (CPR number, name). No
-#: consent category covers them, so a reader limited to categories never sees them.
-IDENTITY_FIELDS: dict[str, tuple[str, ...]] = {"need_registered": ("citizen",)}
-
-
 def identity_fields(event_type: str) -> tuple[str, ...]:
-    return IDENTITY_FIELDS.get(event_type, ())
+    """Fields of an event's payload that identify the citizen (``Event.identity_fields``)."""
+    cls = catalogue.event(event_type)
+    return cls.identity_fields if cls is not None else ()
 
 
 def visible_payload(decision: Decision, event_type: str, payload: dict) -> dict:

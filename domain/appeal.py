@@ -29,13 +29,13 @@ import hashlib
 from collections.abc import Callable, Iterable
 from datetime import date, datetime, timedelta
 from enum import StrEnum
-from typing import Annotated, Literal, Union
+from typing import Annotated, Literal, Union, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from domain.appeal_window import DANISH_TIME, appeal_window_ends, last_day_of
 from domain.errors import DomainError, require
-from domain.legal import RSL_66, RSL_67
+from domain.legal import RSL_66, RSL_67, LegalBasis
 from domain.messages import Command, Event, Role
 from domain.personal_data import Personal
 
@@ -60,6 +60,7 @@ class OpenAppealWindow(Command):
     title = "Open appeal window"
     issued_by_system = True
     type: Literal["open_appeal_window"] = "open_appeal_window"
+    label = "Åbn klagefristen"
     case_id: str
     decision_number: int = Field(ge=1)
     outcome: str
@@ -77,12 +78,26 @@ class RecordLetterReceipt(Command):
     title = "Record decision letter receipt"
     issued_by_system = True
     type: Literal["record_letter_receipt"] = "record_letter_receipt"
+    label = "Registrér modtagelse af afgørelsesbrevet"
     available_at: datetime
 
 
 class LodgeAppeal(Command):
     title = "Lodge appeal"
     type: Literal["lodge_appeal"] = "lodge_appeal"
+    label = "Klag over afgørelsen"
+    intro = (
+        "Skriv, hvad du er uenig i. Kommunen genvurderer afgørelsen inden 4 uger; fastholder den "
+        "afgørelsen, går klagen videre til Ankestyrelsen."
+    )
+    roles = frozenset({Role.CITIZEN})
+    representable = True
+    field_texts = {
+        "late_reason": (
+            "Hvorfor klager du først nu?",
+            "Kun hvis klagefristen er udløbet. Begrundelsen sendes med til Ankestyrelsen.",
+        ),
+    }
     complaint: str = Field(min_length=3, max_length=8000, description="The citizen's complaint, kept verbatim")
     late_reason: str | None = Field(
         default=None, max_length=4000, description="Why the appeal comes after the window, if it does; told to Ankestyrelsen"
@@ -105,6 +120,18 @@ class RegisterAppeal(Command):
 
     title = "Register appeal"
     type: Literal["register_appeal"] = "register_appeal"
+    label = "Registrér klage modtaget pr. telefon eller brev"
+    intro = (
+        "En klage, borgeren har givet pr. telefon, brev, e-mail eller ved personligt fremmøde. Datoen, "
+        "klagen blev modtaget, afgør om den kom i tide (retssikkerhedslovens § 67). En klage efter "
+        "fristen registreres og sendes videre med borgerens begrundelse; den afvises ikke."
+    )
+    field_texts = {
+        "channel": ("Hvordan kom klagen ind?", ""),
+        "received_on": ("Modtaget den", "Den dag, kommunen modtog klagen. Den afgør, om klagen kom i tide."),
+        "complaint": ("Klagen", "Borgerens klage, så tæt på borgerens egne ord som muligt."),
+        "late_reason": ("Borgerens begrundelse, hvis klagen kom efter fristen", "Sendes med til Ankestyrelsen."),
+    }
     channel: Literal[AppealChannel.PHONE, AppealChannel.LETTER, AppealChannel.IN_PERSON, AppealChannel.EMAIL]
     received_on: date = Field(description="The day the municipality received the appeal (Danish date)")
     complaint: str = Field(min_length=3, max_length=8000, description="The complaint as the citizen gave it")
@@ -116,6 +143,17 @@ class WithdrawAppeal(Command):
 
     title = "Withdraw appeal"
     type: Literal["withdraw_appeal"] = "withdraw_appeal"
+    label = "Træk klagen tilbage"
+    intro = (
+        "Klagen trækkes tilbage og behandles ikke videre. Registrerer du det for borgeren, så angiv "
+        "hvordan borgeren sagde det."
+    )
+    roles = frozenset({Role.CITIZEN, Role.CASEWORKER, Role.TEAM_LEAD})
+    representable = True
+    field_texts = {
+        "channel": ("Hvordan trak borgeren klagen tilbage?", "Kun når du registrerer det for borgeren."),
+        "note": ("Bemærkning", ""),
+    }
     channel: AppealChannel | None = Field(
         default=None, description="How the citizen said so, when a caseworker records it (phone, letter, e-mail, in person)"
     )
@@ -140,6 +178,16 @@ class RecordAppealOutcome(Command):
 
     title = "Record Ankestyrelsen's decision"
     type: Literal["record_appeal_outcome"] = "record_appeal_outcome"
+    label = "Registrér Ankestyrelsens afgørelse"
+    intro = (
+        "Ankestyrelsens afgørelse efter dens brev: stadfæstet, ændret, hjemvist eller afvist. Ændret "
+        "eller hjemvist betyder, at der skal træffes en ny afgørelse i sagen."
+    )
+    field_texts = {
+        "outcome": ("Ankestyrelsens afgørelse", ""),
+        "decided_on": ("Ankestyrelsens afgørelsesdato", "Datoen i Ankestyrelsens brev."),
+        "reasons": ("Ankestyrelsens begrundelse", "Kort, efter Ankestyrelsens brev."),
+    }
     outcome: AnkestyrelsenOutcome
     decided_on: date = Field(description="The date of Ankestyrelsen's decision")
     reasons: str = Field(min_length=1, max_length=8000, description="Ankestyrelsen's reasons, in short")
@@ -149,6 +197,7 @@ class CloseAppealWindow(Command):
     title = "Close appeal window"
     issued_by_system = True
     type: Literal["close_appeal_window"] = "close_appeal_window"
+    label = "Luk klagefristen"
 
 
 class ReconsiderationOutcome(StrEnum):
@@ -159,6 +208,15 @@ class ReconsiderationOutcome(StrEnum):
 class Reconsider(Command):
     title = "Reconsider decision"
     type: Literal["reconsider"] = "reconsider"
+    label = "Genvurdér afgørelsen"
+    intro = (
+        "Genvurdér afgørelsen inden 4 uger (retssikkerhedslovens § 66). Fastholdes den, sendes klagen til"
+        " Ankestyrelsen; ændres den, træffes en ny afgørelse."
+    )
+    field_texts = {
+        "outcome": ("Genvurderingens resultat", ""),
+        "reasons": ("Begrundelse for genvurderingen", "Retssikkerhedslovens § 66."),
+    }
     outcome: ReconsiderationOutcome
     reasons: str = Field(min_length=1, max_length=8000)
 
@@ -167,6 +225,7 @@ class RecordReconsiderationOverdue(Command):
     title = "Record reconsideration overdue"
     issued_by_system = True
     type: Literal["record_reconsideration_overdue"] = "record_reconsideration_overdue"
+    label = "Registrér at genvurderingen ikke er nået til tiden"
 
 
 AppealCommand = Annotated[
@@ -209,6 +268,8 @@ class AppealStatus(StrEnum):
 
 class AppealWindowOpened(Event):
     type: Literal["appeal_window_opened"] = "appeal_window_opened"
+    label = "Klagefrist løber"
+    fixed_basis = LegalBasis.RSL_67
     case_id: str
     decision_number: int
     outcome: str
@@ -216,25 +277,23 @@ class AppealWindowOpened(Event):
     window_ends_at: datetime
     letter_available_at: datetime | None = None
 
-    def legal_basis(self) -> str | None:
-        return "Retssikkerhedsloven § 67"
-
 
 class DecisionLetterReceived(Event):
     """The letter's receipt was recorded; the window is counted from it."""
 
     type: Literal["decision_letter_received"] = "decision_letter_received"
+    label = "Afgørelsesbrevet er modtaget i Digital Post"
+    fixed_basis = LegalBasis.RSL_67
     available_at: datetime
     window_ends_at: datetime
-
-    def legal_basis(self) -> str | None:
-        return "Retssikkerhedsloven § 67"
 
 
 class AppealLodged(Event):
     """An appeal received: lodged by the citizen, or registered by a caseworker (``channel``)."""
 
     type: Literal["appeal_lodged"] = "appeal_lodged"
+    label = "Klage modtaget"
+    fixed_basis = LegalBasis.RSL_67
     complaint: Annotated[str, Personal]
     late: bool
     late_by: timedelta | None = None
@@ -243,34 +302,32 @@ class AppealLodged(Event):
     received_on: date | None = None
     late_reason: Annotated[str | None, Personal] = None
 
-    def legal_basis(self) -> str | None:
-        return "Retssikkerhedsloven § 67"
-
 
 class AppealWindowClosed(Event):
     type: Literal["appeal_window_closed"] = "appeal_window_closed"
+    label = "Klagefrist udløbet"
     window_ends_at: datetime
 
 
 class DecisionReconsidered(Event):
     type: Literal["decision_reconsidered"] = "decision_reconsidered"
+    label = "Afgørelse genvurderet"
+    fixed_basis = LegalBasis.RSL_66
     outcome: ReconsiderationOutcome
     reasons: Annotated[str, Personal]
-
-    def legal_basis(self) -> str | None:
-        return "Retssikkerhedsloven § 66"
 
 
 class ReconsiderationOverdue(Event):
     type: Literal["reconsideration_overdue"] = "reconsideration_overdue"
+    label = "Genvurdering ikke nået til tiden"
+    fixed_basis = LegalBasis.RSL_66
     due_at: datetime
-
-    def legal_basis(self) -> str | None:
-        return "Retssikkerhedsloven § 66"
 
 
 class AppealSentToAnkestyrelsen(Event):
     type: Literal["appeal_sent_to_ankestyrelsen"] = "appeal_sent_to_ankestyrelsen"
+    label = "Klage sendt til Ankestyrelsen"
+    fixed_basis = LegalBasis.RSL_66
     case_id: str
     decision_number: int
     complaint: Annotated[str, Personal]
@@ -278,12 +335,10 @@ class AppealSentToAnkestyrelsen(Event):
     late: bool
     late_reason: Annotated[str | None, Personal] = None
 
-    def legal_basis(self) -> str | None:
-        return "Retssikkerhedsloven § 66"
-
 
 class AppealWithdrawn(Event):
     type: Literal["appeal_withdrawn"] = "appeal_withdrawn"
+    label = "Klage trukket tilbage"
     withdrawn_while: AppealStatus  # at the municipality (reconsideration) or at Ankestyrelsen
     channel: AppealChannel | None = None
     note: Annotated[str | None, Personal] = None
@@ -291,12 +346,11 @@ class AppealWithdrawn(Event):
 
 class AppealDecidedByAnkestyrelsen(Event):
     type: Literal["appeal_decided_by_ankestyrelsen"] = "appeal_decided_by_ankestyrelsen"
+    label = "Ankestyrelsen har afgjort klagen"
+    fixed_basis = LegalBasis.RSL_60
     outcome: AnkestyrelsenOutcome
     decided_on: date
     reasons: Annotated[str, Personal]
-
-    def legal_basis(self) -> str | None:
-        return "Retssikkerhedsloven § 60 (Ankestyrelsen)"
 
 
 AppealEvent = Annotated[
@@ -622,10 +676,9 @@ def _record_outcome(state: AppealState, c: RecordAppealOutcome) -> list[Event]:
     ]
 
 
-_SYSTEM_ONLY = (OpenAppealWindow, RecordLetterReceipt, CloseAppealWindow, RecordReconsiderationOverdue)
 #: Every command type a person gives an appeal (the access rules and the routes use it).
 PERSON_APPEAL_COMMANDS = frozenset(
-    c.model_fields["type"].default for c in (LodgeAppeal, RegisterAppeal, Reconsider, WithdrawAppeal, RecordAppealOutcome)
+    c.model_fields["type"].default for c in get_args(get_args(AppealCommand)[0]) if not c.issued_by_system
 )
 
 
@@ -637,7 +690,7 @@ def decide_appeal(
     window: timedelta = timedelta(weeks=4),
 ) -> list[Event]:
     require(command.at is not None, "the command has no time; the workflow stamps it", rule="case.unstamped", field="at")
-    if isinstance(command, _SYSTEM_ONLY):
+    if command.issued_by_system:
         require(command.actor.role is Role.SYSTEM, "only the system records this", rule="case.role_not_allowed", field="actor.role")
     deciders: dict[type, Callable[[AppealState, Command], list[Event]]] = {
         OpenAppealWindow: _open,
@@ -712,17 +765,17 @@ def fold_appeal(events: Iterable[Event], state: AppealState | None = None) -> Ap
 
 #: Which person command the appeal can take in each status (the deciders' status rules,
 #: for offering forms; the deciders still decide). Roles: ``domain.access``.
-_OPEN_BY_STATUS: dict[AppealStatus, frozenset[str]] = {
-    AppealStatus.WINDOW_OPEN: frozenset({"lodge_appeal", "register_appeal"}),
-    AppealStatus.WINDOW_CLOSED: frozenset({"lodge_appeal", "register_appeal"}),  # late, never refused
-    AppealStatus.AWAITING_RECONSIDERATION: frozenset({"reconsider", "withdraw_appeal"}),
-    AppealStatus.SENT_TO_ANKESTYRELSEN: frozenset({"record_appeal_outcome", "withdraw_appeal"}),
+_OPEN_BY_STATUS: dict[AppealStatus, tuple[type[Command], ...]] = {
+    AppealStatus.WINDOW_OPEN: (LodgeAppeal, RegisterAppeal),
+    AppealStatus.WINDOW_CLOSED: (LodgeAppeal, RegisterAppeal),  # late, never refused
+    AppealStatus.AWAITING_RECONSIDERATION: (Reconsider, WithdrawAppeal),
+    AppealStatus.SENT_TO_ANKESTYRELSEN: (RecordAppealOutcome, WithdrawAppeal),
 }
 
 
 def commands_open(state: AppealState) -> frozenset[str]:
     """The commands a person may give the appeal in its status now."""
-    return _OPEN_BY_STATUS.get(state.status, frozenset())
+    return frozenset(c.model_fields["type"].default for c in _OPEN_BY_STATUS.get(state.status, ()))
 
 
 def appeal_view(state: AppealState) -> dict:
@@ -746,6 +799,7 @@ class ReopenDecision(Command):
     title = "Reopen decision"
     issued_by_system = True
     type: Literal["reopen_decision"] = "reopen_decision"
+    label = "Genåbn afgørelsen efter klage"
     appeal_id: str
     reasons: str = ""
     outcome: AppealOutcomeKind = AppealOutcomeKind.RECONSIDERATION_CHANGED
@@ -753,12 +807,11 @@ class ReopenDecision(Command):
 
 class DecisionReopened(Event):
     type: Literal["decision_reopened"] = "decision_reopened"
+    label = "Afgørelse genåbnet efter klage"
+    fixed_basis = LegalBasis.RSL_66
     appeal_id: str
     reasons: Annotated[str, Personal]
     outcome: AppealOutcomeKind = AppealOutcomeKind.RECONSIDERATION_CHANGED
-
-    def legal_basis(self) -> str | None:
-        return "Retssikkerhedsloven § 66"
 
 
 def reopen_decision(state, c: ReopenDecision) -> list[Event]:

@@ -545,10 +545,6 @@ for _phase in (Phase.TEAM, Phase.PILOT, Phase.EVALUATION, Phase.FOLLOW_UP, Phase
 CASEWORKER_ROLES = DECIDING_ROLES
 
 
-def allowed_commands(state: CaseState) -> tuple[type[Command], ...]:
-    return ALLOWED[state.phase]
-
-
 def _check_phase(state: CaseState, command: Command) -> None:
     allowed = ALLOWED[state.phase]
     if type(command) in allowed:

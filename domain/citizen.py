@@ -47,6 +47,34 @@ def normalise_cpr(value: str) -> str:
     return f"{digits[:6]}-{digits[6:]}"
 
 
+def cpr_digits(cpr: str) -> str:
+    """The ten ASCII digits of a CPR number, with or without its dash; ValueError for
+    anything else (another script's digits or a stray newline would otherwise make a
+    second key that erasure by CPR misses, or a search that finds nothing)."""
+    digits = cpr.replace("-", "") if isinstance(cpr, str) else ""
+    if len(digits) != 10 or not (digits.isascii() and digits.isdigit()):
+        raise ValueError("a CPR number is 10 ASCII digits, DDMMYY-SSSS")
+    return digits
+
+
+def is_cpr(text: str) -> bool:
+    """Whether ``text`` is a CPR number with a real birth date (with or without the dash)."""
+    try:
+        birth_date_from_cpr(text)
+    except ValueError:
+        return False
+    return True
+
+
+def same_cpr(a: str | None, b: str | None) -> bool:
+    """Whether two CPR numbers are the same person's, however each is written (with or
+    without the dash, spaces around it); never for a missing or malformed one."""
+    try:
+        return a is not None and b is not None and cpr_digits(a.strip()) == cpr_digits(b.strip())
+    except ValueError:
+        return False
+
+
 Cpr = Annotated[str, AfterValidator(_valid_cpr)]
 
 

@@ -33,7 +33,7 @@ from typing import Annotated, TYPE_CHECKING, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from domain.errors import require
-from domain.legal import CONSENT_TO_SHARE, FVL_27, GDPR_CONSENT
+from domain.legal import CONSENT_TO_SHARE, FVL_27, GDPR_CONSENT, LegalBasis
 from domain.messages import MAX_ITEMS, Command, Event, Role
 from domain.personal_data import Personal
 
@@ -97,6 +97,12 @@ class InformationCategory(StrEnum):
 class GiveConsent(Command):
     title = "Give consent"
     type: Literal["give_consent"] = "give_consent"
+    label = "Giv samtykke"
+    intro = (
+        "Vælg en person på dit hold og de oplysninger, personen må se. Du kan altid trække samtykket "
+        "tilbage."
+    )
+    roles = frozenset({Role.CITIZEN})
     person_id: str = Field(min_length=1, max_length=64)
     categories: list[InformationCategory] = Field(min_length=1, max_length=MAX_ITEMS)
     purpose: str = Field(min_length=10, max_length=1000, description="What the person may use it for")
@@ -105,24 +111,27 @@ class GiveConsent(Command):
 
 class ConsentGiven(Event):
     type: Literal["consent_given"] = "consent_given"
+    label = "Samtykke givet"
+    fixed_basis = LegalBasis.GDPR_CONSENT
     person_id: str
     categories: tuple[InformationCategory, ...]
     purpose: Annotated[str, Personal]
     valid_until: date
 
-    def legal_basis(self) -> str | None:
-        return GDPR_CONSENT
-
 
 class RevokeConsent(Command):
     title = "Revoke consent"
     type: Literal["revoke_consent"] = "revoke_consent"
+    label = "Tilbagekald samtykke"
+    intro = "Personen kan ikke længere se dine oplysninger fra det øjeblik, du trækker samtykket tilbage."
+    roles = frozenset({Role.CITIZEN})
     person_id: str = Field(min_length=1, max_length=64)
     reason: str = Field(default="", max_length=1000)
 
 
 class ConsentRevoked(Event):
     type: Literal["consent_revoked"] = "consent_revoked"
+    label = "Samtykke tilbagekaldt"
     person_id: str
     reason: Annotated[str, Personal]
 
@@ -149,6 +158,7 @@ class RecordConfidentialityDeclaration(Command):
 
     title = "Record confidentiality declaration"
     type: Literal["record_confidentiality_declaration"] = "record_confidentiality_declaration"
+    label = "Registrér tavshedserklæring"
     person_id: str = Field(min_length=1, max_length=64)
     signed_on: date
     reference: str = Field(min_length=3, max_length=200, description="Where the signed declaration is filed")
@@ -156,6 +166,7 @@ class RecordConfidentialityDeclaration(Command):
 
 class ConfidentialityDeclarationRecorded(Event):
     type: Literal["confidentiality_declaration_recorded"] = "confidentiality_declaration_recorded"
+    label = "Tavshedserklæring registreret"
     person_id: str
     signed_on: date
     reference: str

@@ -24,7 +24,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from domain.errors import require
-from domain.legal import RSL_3_2, check_legal_basis
+from domain.legal import RSL_3_2, LegalBasis, check_legal_basis
 from domain.messages import MAX_ITEMS, Code, Command, Event
 from domain.personal_data import Personal
 
@@ -35,17 +35,19 @@ class RecordMissedDeadline(Command):
     title = "Record missed deadline"
     issued_by_system = True
     type: Literal["record_missed_deadline"] = "record_missed_deadline"
+    label = "Registrér overskredet frist"
     phase: str
     due_at: datetime
 
 
 class DeadlineMissed(Event):
     type: Literal["deadline_missed"] = "deadline_missed"
+    label = "Frist overskredet"
     phase: str
     due_at: datetime
 
     def legal_basis(self) -> str | None:
-        return "Retssikkerhedsloven § 3, stk. 2" if self.phase == "visitation" else None
+        return LegalBasis.RSL_3_2.value if self.phase == "visitation" else None
 
 
 @cache
@@ -143,6 +145,7 @@ class ReceiveApplication(Command):
 
     title = "Receive application"
     type: Literal["receive_application"] = "receive_application"
+    label = "Modtag ansøgning"
     applied_for: list[Code] = Field(min_length=1, max_length=MAX_ITEMS, description='Legal bases applied for, e.g. ["SEL § 96"]')
     applied_hours: dict[str, float] = Field(
         default_factory=dict, description='Hours per week applied for, per legal basis, e.g. {"SEL § 96": 60}'
@@ -153,6 +156,7 @@ class ReceiveApplication(Command):
 
 class ApplicationReceived(Event):
     type: Literal["application_received"] = "application_received"
+    label = "Ansøgning modtaget"
     applied_for: tuple[str, ...]
     routed_to_elder_act: tuple[str, ...] = ()
     applied_hours: dict[str, float] = Field(default_factory=dict)
@@ -169,17 +173,17 @@ class RecordMissedProcessingDeadline(Command):
     title = "Record missed processing deadline"
     issued_by_system = True
     type: Literal["record_missed_processing_deadline"] = "record_missed_processing_deadline"
+    label = "Registrér overskredet sagsbehandlingsfrist"
     expected_by: datetime
 
 
 class ProcessingDeadlineMissed(Event):
     type: Literal["processing_deadline_missed"] = "processing_deadline_missed"
+    label = "Sagsbehandlingsfrist overskredet"
+    fixed_basis = LegalBasis.RSL_3_2
     due_at: datetime
     expected_by: datetime
     notice: Annotated[str, Personal] = Field(description="The written notice to the citizen (Danish)")
-
-    def legal_basis(self) -> str | None:
-        return "Retssikkerhedsloven § 3, stk. 2"
 
 
 def notice_of_missed_deadline(

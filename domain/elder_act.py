@@ -36,7 +36,7 @@ from pydantic import Field
 
 from domain.citizen import Citizen
 from domain.errors import require
-from domain.legal import ELDER_ACT, ELDER_ACT_2, ELDER_ACT_2_4, SEL_2_5, normalise_legal_basis
+from domain.legal import ELDER_ACT, ELDER_ACT_2, ELDER_ACT_2_4, SEL_2_5, LegalBasis, normalise_legal_basis
 from domain.messages import Command, Event, Role
 from domain.personal_data import Personal
 
@@ -97,6 +97,7 @@ class AssessElderAct(Command):
 
     title = "Assess whether the Elder Act applies"
     type: Literal["assess_elder_act"] = "assess_elder_act"
+    label = "Vurdér om ældreloven gælder"
     covered: bool = Field(description="Whether the citizen's need stems from ageing (ældrelovens § 2, stk. 1 or 2)")
     ground: Literal["pension_age", "age_like_needs"] | None = Field(
         default=None, description="When covered: stk. 1 (pension age, needs from ageing) or stk. 2 (age-like needs below it)"
@@ -106,12 +107,11 @@ class AssessElderAct(Command):
 
 class ElderActAssessed(Event):
     type: Literal["elder_act_assessed"] = "elder_act_assessed"
+    label = "Vurderet efter ældreloven"
+    fixed_basis = LegalBasis.ELDER_ACT_2
     covered: bool
     ground: Literal["pension_age", "age_like_needs"] | None = None
     reasons: Annotated[str, Personal]
-
-    def legal_basis(self) -> str | None:
-        return "Ældreloven § 2"
 
 
 def _seeks_bpa_or_cash_grant(state: CaseState) -> bool:

@@ -49,6 +49,7 @@ from domain.instruments import (
     score_wemwbs,
 )
 from domain.messages import MAX_ITEMS, Command, Event
+from domain.consent import InformationCategory
 from domain.pilot import ActionPlan
 from domain.value_domains import Participation, Rating, ServiceUse, ValueDomains, value_domains
 from domain.visitation import AssessmentRecorded, Coded, DecisionMade
@@ -63,6 +64,8 @@ __all__ = ["Attainment", "FunctionLevelInput", "GoalAttainmentInput", "Instrumen
 class RecordBaseline(Command):
     title = "Record baseline"
     type: Literal["record_baseline"] = "record_baseline"
+    label = "Registrér udgangspunkt (baseline)"
+    intro = "Udgangspunktet måles med borgeren, når piloten starter: WEMWBS og SB-6 spørgsmål for spørgsmål."
     wemwbs: InstrumentAnswers
     self_determination: InstrumentAnswers
     services: ServiceUse = Field(description="The citizen's services per week before the pilot")
@@ -73,6 +76,7 @@ class RecordBaseline(Command):
 
 class BaselineRecorded(Event):
     type: Literal["baseline_recorded"] = "baseline_recorded"
+    label = "Udgangspunkt målt (baseline)"
     wemwbs: InstrumentScore
     self_determination: InstrumentScore
     services: ServiceUse
@@ -139,6 +143,11 @@ class FollowUp(BaseModel):
 class RecordEvaluation(Command):
     title = "Record evaluation"
     type: Literal["record_evaluation"] = "record_evaluation"
+    label = "Registrér evaluering"
+    intro = (
+        "Evalueringen måles med borgeren: WEMWBS og SB-6 igen, funktionsevne, målopfyldelse og "
+        "opfølgning."
+    )
     wemwbs: InstrumentAnswers
     self_determination: InstrumentAnswers
     function_levels: list[FunctionLevelInput] = Field(max_length=MAX_ITEMS, description="Every assessed condition's function level now")
@@ -154,6 +163,8 @@ class RecordEvaluation(Command):
 
 class EvaluationRecorded(Event):
     type: Literal["evaluation_recorded"] = "evaluation_recorded"
+    label = "Evaluering registreret"
+    category = InformationCategory.EVALUATION
     schema_version: int = 2
     baseline_at: datetime | None
     wemwbs: InstrumentScore
@@ -298,11 +309,13 @@ def pilot_type(decision: DecisionMade | None) -> str:
 class CloseCase(Command):
     title = "Close case"
     type: Literal["close_case"] = "close_case"
+    label = "Luk sagen"
     reason: str = Field(min_length=3, max_length=2000)
 
 
 class CaseClosed(Event):
     type: Literal["case_closed"] = "case_closed"
+    label = "Sagen lukket"
     reason: Annotated[str, Personal]
 
 
@@ -314,6 +327,7 @@ class LegacyEvaluationRecorded(Event):
     not measured. Kept so old logs still read; the report counts it apart."""
 
     type: Literal["evaluation_recorded_v1"] = "evaluation_recorded_v1"
+    label = "Evaluering registreret (ældre form)"
     value_domains: dict[str, int]
     quality_of_life: dict[str, int]
     self_determination: dict[str, int]

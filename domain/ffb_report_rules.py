@@ -32,7 +32,7 @@ from functools import cache
 from typing import Any
 
 from domain import ffb_guide, terminology
-from domain.citizen import birth_date_from_cpr
+from domain.citizen import is_cpr
 from domain.errors import DomainError
 
 # -- the guide's identifiers, read from its files (domain.ffb_guide) ---------------
@@ -252,13 +252,7 @@ def _walk(node: Any, path: str = "") -> Iterator[tuple[str, str, Any]]:
 
 def valid_cpr_syntax(value: Any) -> bool:
     """Ten digits, the first six a real date (the century from the 7th digit)."""
-    if not isinstance(value, str) or not _CPR_DIGITS.match(value):
-        return False
-    try:
-        birth_date_from_cpr(value)
-    except ValueError:
-        return False
-    return True
+    return isinstance(value, str) and bool(_CPR_DIGITS.match(value)) and is_cpr(value)
 
 
 # -- the report ------------------------------------------------------------------

@@ -26,7 +26,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from domain.errors import require
-from domain.legal import FVL_16
+from domain.legal import FVL_16, LegalBasis
 from domain.personal_data import Personal
 from domain.messages import Command, Event, Role
 
@@ -93,20 +93,23 @@ class FileAccessRequest(BaseModel):
 class RequestFileAccess(Command):
     title = "Ask to see my file (aktindsigt)"
     type: Literal["request_file_access"] = "request_file_access"
+    label = "Bed om aktindsigt i din sag"
+    roles = frozenset({Role.CITIZEN})
+    representable = True
 
 
 class FileAccessRequested(Event):
     type: Literal["file_access_requested"] = "file_access_requested"
+    label = "Borgeren har bedt om aktindsigt"
+    fixed_basis = LegalBasis.FVL_9
     number: int
     due_at: datetime
-
-    def legal_basis(self) -> str | None:
-        return "Forvaltningsloven § 9"
 
 
 class AnswerFileAccess(Command):
     title = "Answer a request to see the file"
     type: Literal["answer_file_access"] = "answer_file_access"
+    label = "Besvar anmodning om aktindsigt"
     number: int = Field(ge=1)
     outcome: FileAccessOutcome
     reasons: str = Field(default="", max_length=4000, description="Why parts are withheld, or why not yet")
@@ -116,14 +119,13 @@ class AnswerFileAccess(Command):
 
 class FileAccessAnswered(Event):
     type: Literal["file_access_answered"] = "file_access_answered"
+    label = "Anmodning om aktindsigt besvaret"
+    fixed_basis = LegalBasis.FVL_9_16
     number: int
     outcome: FileAccessOutcome
     reasons: Annotated[str, Personal] = ""
     export_digest: str = ""
     expected_by: date | None = None
-
-    def legal_basis(self) -> str | None:
-        return "Forvaltningsloven § 9, § 16"
 
 
 def request_file_access(state, c: RequestFileAccess) -> list[Event]:

@@ -42,8 +42,9 @@ from domain.errors import require
 from domain.anonymity import find_cpr, find_person_name
 from domain.forum import forum_id
 from domain.hearing import HearingException, check_heard
-from domain.legal import APPEAL_GUIDANCE_DA
+from domain.legal import APPEAL_GUIDANCE_DA, LegalBasis
 from domain.messages import Command, Event
+from domain.consent import InformationCategory
 from domain.personal_data import Personal
 from domain.phases import Phase
 from domain.pilot import ActionPlan
@@ -51,7 +52,6 @@ from domain.pilot import ActionPlan
 if TYPE_CHECKING:
     from domain.case import CaseState
 
-SEL_148 = "Serviceloven § 148, stk. 2"
 
 
 class HelpChoice(StrEnum):
@@ -83,6 +83,7 @@ class DecideOnHelp(Command):
 
     title = "Decide on the help"
     type: Literal["decide_on_help"] = "decide_on_help"
+    label = "Træf afgørelse om hjælpen"
     choice: HelpChoice
     reasons: str = Field(default="", max_length=4000, description="Why (FVL § 22); required unless the help continues unchanged")
     plan: ActionPlan | None = Field(default=None, description="The new action plan; required when the choice is adjust")
@@ -92,6 +93,9 @@ class DecideOnHelp(Command):
 
 class HelpDecided(Event):
     type: Literal["help_decided"] = "help_decided"
+    label = "Afgørelse om hjælpen"
+    category = InformationCategory.DECISION
+    fixed_basis = LegalBasis.SEL_148_2
     number: int = Field(description="The case's decision number (its appeal's id uses it)")
     choice: HelpChoice
     reasons: Annotated[str, Personal]
@@ -101,9 +105,6 @@ class HelpDecided(Event):
     appeal_guidance: str = APPEAL_GUIDANCE_DA
     letter: Annotated[str, Personal] = ""
 
-    def legal_basis(self) -> str | None:
-        return SEL_148
-
 
 class RecordFollowUpDue(Command):
     """Issued by the workflow when the follow-up interval has passed."""
@@ -111,15 +112,15 @@ class RecordFollowUpDue(Command):
     title = "Record follow-up due"
     issued_by_system = True
     type: Literal["record_follow_up_due"] = "record_follow_up_due"
+    label = "Registrér at opfølgning skal holdes"
     number: int = Field(ge=1)
 
 
 class FollowUpDue(Event):
     type: Literal["follow_up_due"] = "follow_up_due"
+    label = "Opfølgning skal holdes"
+    fixed_basis = LegalBasis.SEL_148_2
     number: int
-
-    def legal_basis(self) -> str | None:
-        return SEL_148
 
 
 class FollowUpResult(StrEnum):
@@ -132,6 +133,7 @@ class FollowUpResult(StrEnum):
 class RecordFollowUp(Command):
     title = "Record follow-up"
     type: Literal["record_follow_up"] = "record_follow_up"
+    label = "Registrér opfølgning"
     result: FollowUpResult
     notes: str = Field(min_length=3, max_length=4000, description="What was found, with the citizen where possible")
     citizen_took_part: bool = Field(description="SEL § 148, stk. 2: in cooperation with the citizen as far as possible")
@@ -139,13 +141,12 @@ class RecordFollowUp(Command):
 
 class FollowUpRecorded(Event):
     type: Literal["follow_up_recorded"] = "follow_up_recorded"
+    label = "Opfølgning registreret"
+    fixed_basis = LegalBasis.SEL_148_2
     number: int
     result: FollowUpResult
     notes: Annotated[str, Personal]
     citizen_took_part: bool
-
-    def legal_basis(self) -> str | None:
-        return SEL_148
 
 
 class FollowUpRecord(BaseModel):
@@ -189,7 +190,7 @@ def decide_on_help(state: CaseState, c: DecideOnHelp) -> list[Event]:
     require(
         help_decision_open(state),
         "a decision about the help follows the evaluation, a follow-up that found the help must be adjusted or "
-        f"stopped, or a reopened decision ({SEL_148}); none of these is the case now (phase {state.phase.value})",
+        f"stopped, or a reopened decision ({LegalBasis.SEL_148_2.value}); none of these is the case now (phase {state.phase.value})",
         rule="help.not_open",
         field="type",
     )

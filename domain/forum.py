@@ -61,23 +61,28 @@ class ForumEntry(StrEnum):
 class OpenForum(Command):
     title = "Open forum"
     type: Literal["open_forum"] = "open_forum"
+    label = "Åbn forum for målgruppen"
     target_group: str = Field(max_length=100, description="FFB Målgruppe code")
 
 
 class ForumOpened(Event):
     type: Literal["forum_opened"] = "forum_opened"
+    label = "Forum åbnet"
     target_group: Coded
 
 
 class SubmitObservation(Command):
     title = "Submit observation"
     type: Literal["submit_forum_observation"] = "submit_forum_observation"
+    label = "Giv forummet en iagttagelse"
+    roles = frozenset(FORUM_MEMBERS)
     text: str = Field(min_length=10, max_length=4000, description="A need you have seen, without names or CPR numbers")
     life_area: LifeArea | None = None
 
 
 class ForumObservationSubmitted(Event):
     type: Literal["forum_observation_submitted"] = "forum_observation_submitted"
+    label = "Iagttagelse givet til forummet"
     number: int
     text: Annotated[str, Personal]
     life_area: LifeArea | None
@@ -96,6 +101,7 @@ class ReceivePilotProposal(Command):
     title = "Receive pilot proposal"
     issued_by_system = True
     type: Literal["receive_pilot_proposal"] = "receive_pilot_proposal"
+    label = "Modtag forslag fra en pilot"
     text: str = Field(min_length=3, max_length=4000)
     pilot_ref: str = Field(min_length=16, max_length=64)
 
@@ -118,12 +124,15 @@ class Judgement(BaseModel):
 class HoldMeeting(Command):
     title = "Hold forum meeting"
     type: Literal["hold_forum_meeting"] = "hold_forum_meeting"
+    label = "Hold forummøde"
+    roles = frozenset(FORUM_CHAIRS)
     judgements: list[Judgement] = Field(default_factory=list, max_length=MAX_ITEMS)
     minutes: str = Field(min_length=3, max_length=8000)
 
 
 class ForumMeetingHeld(Event):
     type: Literal["forum_meeting_held"] = "forum_meeting_held"
+    label = "Forummøde holdt"
     number: int
     judgements: tuple[Judgement, ...]
     minutes: Annotated[str, Personal]
@@ -131,6 +140,7 @@ class ForumMeetingHeld(Event):
 
 class ProposalMade(Event):
     type: Literal["forum_proposal_made"] = "forum_proposal_made"
+    label = "Forslag stillet i forummet"
     number: int
     observation: int
     text: Annotated[str, Personal]
@@ -141,6 +151,8 @@ class ProposalMade(Event):
 class DecideProposal(Command):
     title = "Decide proposal"
     type: Literal["decide_forum_proposal"] = "decide_forum_proposal"
+    label = "Beslut forslag"
+    roles = frozenset(FORUM_CHAIRS)
     proposal: int = Field(ge=1)
     decision: ProposalDecision
     reason: str = Field(min_length=3, max_length=4000)
@@ -148,6 +160,7 @@ class DecideProposal(Command):
 
 class ProposalDecided(Event):
     type: Literal["forum_proposal_decided"] = "forum_proposal_decided"
+    label = "Forslag besluttet"
     proposal: int
     decision: ProposalDecision
     reason: Annotated[str, Personal]
@@ -159,10 +172,12 @@ class RecordMeetingDue(Command):
     title = "Record forum meeting due"
     issued_by_system = True
     type: Literal["record_forum_meeting_due"] = "record_forum_meeting_due"
+    label = "Registrér at forummøde skal holdes"
 
 
 class ForumMeetingDue(Event):
     type: Literal["forum_meeting_due"] = "forum_meeting_due"
+    label = "Forummøde skal holdes"
     waiting_observations: int
 
 
@@ -174,6 +189,8 @@ class EraseForumText(Command):
 
     title = "Erase forum text"
     type: Literal["erase_forum_text"] = "erase_forum_text"
+    label = "Slet tekst i forummet"
+    roles = frozenset(ERASERS)
     entry: ForumEntry
     number: int = Field(ge=1)
     basis: str = Field(min_length=3, max_length=200, description="The legal basis, e.g. 'GDPR art. 17(1)(d)'")
@@ -181,6 +198,7 @@ class EraseForumText(Command):
 
 class ForumTextErased(Event):
     type: Literal["forum_text_erased"] = "forum_text_erased"
+    label = "Tekst i forummet slettet"
     entry: ForumEntry
     number: int
     basis: str

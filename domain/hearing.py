@@ -44,7 +44,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from domain.consent import blanket_word as _blanket_word
 from domain.errors import require
-from domain.legal import FVL_19, FVL_19_2, FVL_21, OFFL_13, RSL_11A, RSL_11C
+from domain.legal import FVL_19, FVL_19_2, FVL_21, OFFL_13, RSL_11A, RSL_11C, LegalBasis
 from domain.messages import MAX_ITEMS, Command, Event, Role, ShortText
 from domain.personal_data import Personal
 
@@ -59,6 +59,8 @@ class ConsentToObtainInformation(Command):
 
     title = "Consent to obtain information"
     type: Literal["consent_to_obtain_information"] = "consent_to_obtain_information"
+    label = "Samtykke til at indhente oplysninger"
+    roles = frozenset({Role.CITIZEN})
     information: list[ShortText] = Field(min_length=1, max_length=MAX_ITEMS, description='Which information, e.g. "Lægeerklæring om muskelsvind"')
     from_whom: list[ShortText] = Field(min_length=1, max_length=MAX_ITEMS, description='From whom, e.g. "Egen læge"')
     case_id: str = Field(max_length=64, description="The case the information is for")
@@ -66,13 +68,12 @@ class ConsentToObtainInformation(Command):
 
 class InformationConsentGiven(Event):
     type: Literal["information_consent_given"] = "information_consent_given"
+    label = "Samtykke til at indhente oplysninger"
+    fixed_basis = LegalBasis.RSL_11A
     number: int
     information: tuple[Annotated[str, Personal], ...]
     from_whom: tuple[Annotated[str, Personal], ...]
     case_id: str
-
-    def legal_basis(self) -> str | None:
-        return "Retssikkerhedsloven § 11 a"
 
 
 class InformationRoute(StrEnum):
@@ -90,6 +91,7 @@ class RecordCaseInformation(Command):
 
     title = "Record case information"
     type: Literal["record_case_information"] = "record_case_information"
+    label = "Registrér oplysning i sagen"
     source: str = Field(min_length=2, max_length=200, description="Who gave it, as named in the consent")
     summary: str = Field(min_length=3, max_length=4000)
     from_citizen: bool = False
@@ -105,6 +107,7 @@ class RecordCaseInformation(Command):
 
 class CaseInformationRecorded(Event):
     type: Literal["case_information_recorded"] = "case_information_recorded"
+    label = "Oplysning registreret i sagen"
     number: int
     # As named in the citizen's consent, whose sources are personal: "Egen læge", or a doctor by name.
     source: Annotated[str, Personal]
@@ -117,9 +120,9 @@ class CaseInformationRecorded(Event):
 
     def legal_basis(self) -> str | None:
         return {
-            InformationRoute.CONSENT: "Retssikkerhedsloven § 11 a",
-            InformationRoute.UNSOLICITED: "Offentlighedsloven § 13",
-            InformationRoute.WITHOUT_CONSENT: "Retssikkerhedsloven § 11 c",
+            InformationRoute.CONSENT: LegalBasis.RSL_11A.value,
+            InformationRoute.UNSOLICITED: LegalBasis.OFFL_13.value,
+            InformationRoute.WITHOUT_CONSENT: LegalBasis.RSL_11C.value,
         }.get(self.route)
 
 
@@ -128,34 +131,41 @@ class StartHearing(Command):
 
     title = "Start hearing"
     type: Literal["start_hearing"] = "start_hearing"
+    label = "Start partshøring"
+    intro = (
+        "Borgeren får et brev om de oplysninger, der ikke kommer fra borgeren selv, og kan svare inden "
+        "fristen (forvaltningslovens § 19)."
+    )
     answer_within_days: int = Field(default=14, ge=1, le=90, description="The citizen's deadline to answer")
 
 
 class HearingStarted(Event):
     type: Literal["hearing_started"] = "hearing_started"
+    label = "Partshøring startet"
+    fixed_basis = LegalBasis.FVL_19
     number: int
     information: tuple[int, ...]
     due_at: datetime
     letter: Annotated[str, Personal]
     assessment: bool = False  # the municipality's VUM assessment is heard too
 
-    def legal_basis(self) -> str | None:
-        return "Forvaltningsloven § 19"
-
 
 class AnswerHearing(Command):
     title = "Answer hearing"
     type: Literal["answer_hearing"] = "answer_hearing"
+    label = "Svar på partshøring"
+    intro = "Skriv dine bemærkninger til oplysningerne i høringsbrevet. Dit svar gemmes ordret."
+    roles = frozenset({Role.CITIZEN})
+    representable = True
     answer: str = Field(min_length=1, max_length=8000, description="The citizen's answer, kept verbatim")
 
 
 class HearingAnswered(Event):
     type: Literal["hearing_answered"] = "hearing_answered"
+    label = "Partshøring besvaret"
+    fixed_basis = LegalBasis.FVL_19
     number: int
     answer: Annotated[str, Personal]
-
-    def legal_basis(self) -> str | None:
-        return "Forvaltningsloven § 19"
 
 
 class RecordHearingDeadlinePassed(Command):
@@ -164,15 +174,15 @@ class RecordHearingDeadlinePassed(Command):
     title = "Record hearing deadline passed"
     issued_by_system = True
     type: Literal["record_hearing_deadline_passed"] = "record_hearing_deadline_passed"
+    label = "Registrér udløbet høringsfrist"
 
 
 class HearingDeadlinePassed(Event):
     type: Literal["hearing_deadline_passed"] = "hearing_deadline_passed"
+    label = "Høringsfrist udløbet"
+    fixed_basis = LegalBasis.FVL_19
     number: int
     due_at: datetime
-
-    def legal_basis(self) -> str | None:
-        return "Forvaltningsloven § 19"
 
 
 # -- what the case keeps ---------------------------------------------------
@@ -393,29 +403,33 @@ class RequestToComment(Command):
 
     title = "Ask to comment before the decision"
     type: Literal["request_to_comment"] = "request_to_comment"
+    label = "Bed om at udtale dig før afgørelsen"
+    roles = frozenset({Role.CITIZEN})
+    representable = True
     answer_within_days: int = Field(default=14, ge=1, le=90, description="The deadline the municipality sets")
 
 
 class CommentRequested(Event):
     type: Literal["comment_requested"] = "comment_requested"
+    label = "Borgeren har bedt om at udtale sig"
+    fixed_basis = LegalBasis.FVL_21
     due_at: datetime
-
-    def legal_basis(self) -> str | None:
-        return "Forvaltningsloven § 21"
 
 
 class SubmitComment(Command):
     title = "Submit comment"
     type: Literal["submit_comment"] = "submit_comment"
+    label = "Giv din udtalelse"
+    roles = frozenset({Role.CITIZEN})
+    representable = True
     comment: str = Field(min_length=1, max_length=8000, description="Kept verbatim")
 
 
 class CommentSubmitted(Event):
     type: Literal["comment_submitted"] = "comment_submitted"
+    label = "Borgerens udtalelse modtaget"
+    fixed_basis = LegalBasis.FVL_21
     comment: Annotated[str, Personal]
-
-    def legal_basis(self) -> str | None:
-        return "Forvaltningsloven § 21"
 
 
 class CommentRequest(BaseModel):

@@ -29,6 +29,7 @@ class RuleBroken(BaseModel):
 
 class KLReportDelivered(Event):
     type: Literal["kl_report_delivered"] = "kl_report_delivered"
+    label = "Indberetning leveret til KL"
     day: date
     case_id: str
     report_id: str
@@ -42,6 +43,7 @@ class KLReportRejected(Event):
     """Our validation refused the report: it was not sent; the case owner is told why."""
 
     type: Literal["kl_report_rejected"] = "kl_report_rejected"
+    label = "Indberetning afvist af vores kontrol"
     day: date
     case_id: str
     report_id: str
@@ -50,6 +52,7 @@ class KLReportRejected(Event):
 
 class KLDeliveryFailed(Event):
     type: Literal["kl_delivery_failed"] = "kl_delivery_failed"
+    label = "Levering til KL mislykkedes"
     day: date
     case_id: str
     report_id: str | None = None
@@ -58,6 +61,7 @@ class KLDeliveryFailed(Event):
 
 class KLDeliveryDayCompleted(Event):
     type: Literal["kl_delivery_day_completed"] = "kl_delivery_day_completed"
+    label = "Dagens levering til KL afsluttet"
     day: date
     delivered: int
     rejected: int

@@ -25,6 +25,8 @@ Sources confirmed:
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 from domain.errors import DomainError
 
 SERVICELOVEN = "lov om social service (serviceloven)"
@@ -126,6 +128,32 @@ CONSENT_TO_SHARE = (
     f"ophæver kommunens {FVL_27} over for den navngivne modtager"
 )
 ARCHIVES = "arkivloven og Rigsarkivets bestemmelser om bevaring og kassation for kommuner"
+
+
+
+class LegalBasis(StrEnum):
+    """The statute an event type rests on, as the event log's ``legal_basis`` column
+    holds it. An event class names one of these (``Event.basis``) where its basis is
+    fixed; ``Event.legal_basis()`` works it out from the payload where it is not.
+    The values are the log's: changing one changes what new rows say."""
+
+    RSL_3_2 = "Retssikkerhedsloven § 3, stk. 2"
+    RSL_11A = "Retssikkerhedsloven § 11 a"
+    RSL_11C = "Retssikkerhedsloven § 11 c"
+    RSL_60 = "Retssikkerhedsloven § 60 (Ankestyrelsen)"
+    RSL_66 = "Retssikkerhedsloven § 66"
+    RSL_67 = "Retssikkerhedsloven § 67"
+    FVL_8 = "Forvaltningsloven § 8"
+    FVL_9 = "Forvaltningsloven § 9"
+    FVL_9_16 = "Forvaltningsloven § 9, § 16"
+    FVL_19 = "Forvaltningsloven § 19"
+    FVL_21 = "Forvaltningsloven § 21"
+    OFFL_13 = "Offentlighedsloven § 13"
+    SEL_141 = "SEL § 141"
+    SEL_148_2 = "Serviceloven § 148, stk. 2"
+    ELDER_ACT_2 = "Ældreloven § 2"
+    GDPR_CONSENT = GDPR_CONSENT
+
 
 APPEAL_GUIDANCE_DA = (
     "Klagevejledning (forvaltningslovens § 25): Du kan klage over afgørelsen. "

@@ -11,11 +11,15 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated, ClassVar
+from typing import TYPE_CHECKING, Annotated, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from domain.errors import require
+from domain.legal import LegalBasis
+
+if TYPE_CHECKING:  # consent.py defines its events on this module's classes
+    from domain.consent import InformationCategory
 
 
 class Role(StrEnum):
@@ -76,10 +80,30 @@ class Message(BaseModel):
 
 class Command(Message):
     """A request from a person. ``at`` is stamped by the workflow with its own
-    deterministic clock; whatever a caller puts there is overwritten."""
+    deterministic clock; whatever a caller puts there is overwritten.
+
+    Each command class declares, once, what the rest of samskab needs to know of it
+    (``domain.catalogue`` collects them; the permission matrix, the API's routes, the
+    pages' actions and their texts are derived from it):
+
+    - ``roles``: who may give it; case officers (caseworker, team lead) unless it says
+      otherwise. ``{Role.CITIZEN}`` alone is the citizen's own say: no case officer
+      gives it for them.
+    - ``representable``: a partsrepræsentant or værge may give it for the citizen when
+      their fuldmagt covers it (forvaltningslovens § 8).
+    - ``issued_by_system``: the workflow gives it itself when a timer fires; no person can.
+    - ``label`` and ``intro``: its name on the pages and the sentence above its form, in Danish.
+    - ``field_texts``: the (label, help) its form shows for a field where the pages'
+      shared label for the field's name does not fit this command.
+    - ``title``: its name in English, for the API's documentation and the domain's refusals.
+    """
 
     title: ClassVar[str] = "command"
-    # Commands the workflow issues itself (timers firing); never taken from a caller.
+    label: ClassVar[str] = ""
+    intro: ClassVar[str] = ""
+    field_texts: ClassVar[dict[str, tuple[str, str]]] = {}
+    roles: ClassVar[frozenset[Role]] = frozenset({Role.CASEWORKER, Role.TEAM_LEAD})
+    representable: ClassVar[bool] = False
     issued_by_system: ClassVar[bool] = False
 
     actor: Actor
@@ -90,7 +114,26 @@ class Command(Message):
 
 class Event(Message):
     """A fact in a case's history. The header fields (type, schema_version,
-    occurred_at, actor) become columns of the event log; the rest is payload."""
+    occurred_at, actor) become columns of the event log; the rest is payload.
+
+    Each event class declares, once (``domain.catalogue`` collects them):
+
+    - ``category``: the category of the citizen's information it shows
+      (``domain.consent.InformationCategory``), which a consent can open to a
+      volunteer or relative; None: it shows only the case's process, which they never see.
+    - ``fixed_basis``: the statute it rests on where that is fixed for the event type
+      (``domain.legal.LegalBasis``); where it depends on the payload the class
+      overrides ``legal_basis()`` instead.
+    - ``identity_fields``: the payload's fields that identify the citizen (CPR number,
+      name); no consent category covers them, so a reader limited to categories never
+      sees them.
+    - ``label``: its name on the pages, in Danish.
+    """
+
+    label: ClassVar[str] = ""
+    category: ClassVar[InformationCategory | None] = None
+    fixed_basis: ClassVar[LegalBasis | None] = None
+    identity_fields: ClassVar[tuple[str, ...]] = ()
 
     HEADER_FIELDS: ClassVar[frozenset[str]] = frozenset({"type", "schema_version", "occurred_at", "actor"})
 
@@ -100,7 +143,7 @@ class Event(Message):
 
     def legal_basis(self) -> str | None:
         """The statute this event rests on, where there is one (a column in the log)."""
-        return None
+        return None if self.fixed_basis is None else self.fixed_basis.value
 
     def payload(self) -> dict:
         """The event's own data, without the header fields, as JSON-ready values."""

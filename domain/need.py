@@ -21,7 +21,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from domain.citizen import Citizen
 from domain.errors import require
 from domain.legal import BARNETS_LOV
-from domain.messages import MAX_ITEMS, Command, Event
+from domain.messages import MAX_ITEMS, Command, Event, Role
+from domain.consent import InformationCategory
 from domain.personal_data import Personal
 
 ADULT_AGE = 18
@@ -80,6 +81,13 @@ class RegisterNeed(Command):
 
     title = "Register need"
     type: Literal["register_need"] = "register_need"
+    label = "Registrér behov"
+    intro = (
+        "Registrér borgerens behov, som det blev fortalt. Det opretter sagen; derefter åbner du "
+        "visitationen og udreder behovet."
+    )
+    roles = frozenset({Role.CITIZEN, Role.CASEWORKER, Role.TEAM_LEAD})
+    representable = True
     case_id: str = Field(min_length=3, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
     citizen: Citizen
     need: Need
@@ -95,6 +103,9 @@ class RegisterNeed(Command):
 
 class NeedRegistered(Event):
     type: Literal["need_registered"] = "need_registered"
+    label = "Behov registreret"
+    category = InformationCategory.NEED
+    identity_fields = ("citizen",)
     case_id: str
     citizen: Citizen
     need: Need
@@ -105,10 +116,13 @@ class OpenVisitation(Command):
 
     title = "Open visitation"
     type: Literal["open_visitation"] = "open_visitation"
+    label = "Åbn visitation"
+    intro = "Du tager sagen og bliver sagsbehandler på den. Derefter kan du udrede borgerens behov."
 
 
 class VisitationOpened(Event):
     type: Literal["visitation_opened"] = "visitation_opened"
+    label = "Visitation åbnet"
     caseworker_id: str
 
 

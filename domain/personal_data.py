@@ -79,6 +79,10 @@ PUBLIC_TEXT: Mapping[str, str] = MappingProxyType({
     "AppealWindowOpened.outcome": "granted / refused",
     "CaseInformationRecorded.ground": "the legal ground of the information",
     "ForumTextErased.basis": "the legal basis of erasing a forum text",
+    # erasure's own event (domain.retention) holds nothing personal: key ids, case numbers, the rule met
+    "PersonalDataErased.key_id": "the destroyed key's id", "PersonalDataErased.cases": "the case numbers",
+    "PersonalDataErased.method": "how the data was erased", "RetainedCase.case": "the case number",
+    "RetainedCase.rule": "the retention rule the case met",
     "ForumObservationSubmitted.pilot_ref": "a digest of the case and decision a proposal came from",
     "DecisionMade.appeal_guidance": "the standard klagevejledning",
     "HelpDecided.appeal_guidance": "the standard klagevejledning",
@@ -116,7 +120,7 @@ _FIELDS: dict[str, tuple[str, ...]] = {
 EVENT_MODULES = (
     "domain.need", "domain.visitation", "domain.hearing", "domain.personalised", "domain.elder_act", "domain.team",
     "domain.consent", "domain.pilot", "domain.evaluation", "domain.deadlines", "domain.appeal", "domain.forum",
-    "domain.kl_delivery", "domain.case",
+    "domain.kl_delivery", "domain.case", "domain.retention",
 )
 
 _derived: dict[str, tuple[str, ...]] | None = None
@@ -229,7 +233,5 @@ def declared() -> Mapping[str, tuple[str, ...]]:
 #: Who may order a citizen's personal data erased (the controller's decision,
 #: carried out by the system's administrator or a team lead).
 ERASURE_ROLES: tuple[str, ...] = ("administrator", "team_lead")
-#: The event a case ends with; erasure waits for it, so no open case loses data it still needs.
-CASE_CLOSED_EVENT = "case_closed"
 #: The event erasure appends (in a stream of its own, ``erasure-<key id>``); it holds no personal data.
 ERASURE_EVENT = "personal_data_erased"

@@ -80,6 +80,9 @@ class Employer(BaseModel):
 class RecordCitizensChoice(Command):
     title = "Record the citizen's choice"
     type: Literal["record_citizens_choice"] = "record_citizens_choice"
+    label = "Registrér borgerens valg"
+    roles = frozenset({Role.CITIZEN})
+    representable = True
     option: PersonalisedOption
     employer: Employer | None = None
     citizen_is_work_leader: bool = Field(default=True, description="BPA: the citizen leads their helpers (arbejdsleder)")
@@ -94,6 +97,7 @@ class RecordCitizensChoice(Command):
 
 class CitizensChoiceRecorded(Event):
     type: Literal["citizens_choice_recorded"] = "citizens_choice_recorded"
+    label = "Borgerens valg registreret"
     option: PersonalisedOption
     employer: Employer | None
     work_leader: Literal["citizen"] | None

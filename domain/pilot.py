@@ -8,7 +8,9 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from domain.messages import MAX_ITEMS, Command, Event, PersonRef
+from domain.messages import MAX_ITEMS, Command, Event, PersonRef, Role
+from domain.legal import LegalBasis
+from domain.consent import InformationCategory
 from domain.personal_data import Personal
 
 
@@ -42,15 +44,20 @@ class ProposePlan(Command):
 
     title = "Propose action plan"
     type: Literal["propose_plan"] = "propose_plan"
+    label = "Foreslå handleplan"
+    intro = (
+        "Handleplanen (servicelovens § 141): mål knyttet til borgerens egne mål, og aktiviteter med en "
+        "ansvarlig fra holdet."
+    )
     plan: ActionPlan
 
 
 class PlanProposed(Event):
     type: Literal["plan_proposed"] = "plan_proposed"
+    label = "Handleplan foreslået"
+    category = InformationCategory.PLAN
+    fixed_basis = LegalBasis.SEL_141
     plan: ActionPlan
-
-    def legal_basis(self) -> str | None:
-        return "SEL § 141"
 
 
 class AnswerPlan(Command):
@@ -58,17 +65,22 @@ class AnswerPlan(Command):
 
     title = "Answer action plan"
     type: Literal["answer_plan"] = "answer_plan"
+    label = "Svar på handleplan"
+    intro = "Læs handleplanen ovenfor. Sig ja, eller skriv hvad du vil have ændret."
+    roles = frozenset({Role.CITIZEN})
     accept: bool
     comment: str = Field(default="", max_length=2000)
 
 
 class PlanAcceptedByCitizen(Event):
     type: Literal["plan_accepted_by_citizen"] = "plan_accepted_by_citizen"
+    label = "Handleplan godkendt af borgeren"
     comment: Annotated[str, Personal]
 
 
 class PlanChangesRequested(Event):
     type: Literal["plan_changes_requested"] = "plan_changes_requested"
+    label = "Borgeren ønsker ændringer i handleplanen"
     comment: Annotated[str, Personal]
 
 
@@ -77,14 +89,15 @@ class StartPilot(Command):
 
     title = "Start pilot"
     type: Literal["start_pilot"] = "start_pilot"
+    label = "Start pilot"
 
 
 class PilotStarted(Event):
     type: Literal["pilot_started"] = "pilot_started"
+    label = "Pilot startet"
+    category = InformationCategory.PLAN
+    fixed_basis = LegalBasis.SEL_141
     plan: ActionPlan
-
-    def legal_basis(self) -> str | None:
-        return "SEL § 141"
 
 
 class ScheduleMeeting(Command):
@@ -92,6 +105,8 @@ class ScheduleMeeting(Command):
 
     title = "Schedule joint meeting"
     type: Literal["schedule_meeting"] = "schedule_meeting"
+    label = "Planlæg fællesmøde"
+    roles = frozenset({Role.CASEWORKER, Role.TEAM_LEAD, Role.STAFF})
     planned_for: datetime
     agenda: str = Field(min_length=3, max_length=2000)
     participants: list[PersonRef] = Field(min_length=1, max_length=MAX_ITEMS, description="person ids of team members taking part")
@@ -99,6 +114,7 @@ class ScheduleMeeting(Command):
 
 class MeetingScheduled(Event):
     type: Literal["meeting_scheduled"] = "meeting_scheduled"
+    label = "Fællesmøde planlagt"
     meeting_no: int
     planned_for: datetime
     agenda: Annotated[str, Personal]
@@ -108,6 +124,8 @@ class MeetingScheduled(Event):
 class RecordMeeting(Command):
     title = "Record joint meeting"
     type: Literal["record_meeting"] = "record_meeting"
+    label = "Registrér fællesmøde"
+    roles = frozenset({Role.CASEWORKER, Role.TEAM_LEAD, Role.STAFF})
     meeting_no: int = Field(ge=1)
     attended: list[PersonRef] = Field(min_length=1, max_length=MAX_ITEMS, description="person ids of those who came")
     citizen_present: bool
@@ -116,6 +134,8 @@ class RecordMeeting(Command):
 
 class MeetingHeld(Event):
     type: Literal["meeting_held"] = "meeting_held"
+    label = "Fællesmøde holdt"
+    category = InformationCategory.MEETING_NOTES
     meeting_no: int
     attended: tuple[str, ...]
     citizen_present: bool
@@ -127,6 +147,8 @@ class AdjustPlan(Command):
 
     title = "Adjust action plan"
     type: Literal["adjust_plan"] = "adjust_plan"
+    label = "Justér handleplan"
+    intro = "En ændring af handleplanen, med begrundelse og hvem der foreslog den."
     plan: ActionPlan
     reason: str = Field(min_length=3, max_length=2000)
     proposed_by: str = Field(min_length=1, max_length=64, description="person id, or 'citizen'")
@@ -134,6 +156,8 @@ class AdjustPlan(Command):
 
 class PlanAdjusted(Event):
     type: Literal["plan_adjusted"] = "plan_adjusted"
+    label = "Handleplan justeret"
+    category = InformationCategory.PLAN
     plan: ActionPlan
     reason: Annotated[str, Personal]
     proposed_by: str
@@ -145,11 +169,13 @@ class RecordCheckIn(Command):
     title = "Record pilot check-in"
     issued_by_system = True
     type: Literal["record_check_in"] = "record_check_in"
+    label = "Registrér opfølgning"
     number: int = Field(ge=1)
 
 
 class PilotCheckInDue(Event):
     type: Literal["pilot_check_in_due"] = "pilot_check_in_due"
+    label = "Opfølgning på piloten"
     number: int
 
 
@@ -168,17 +194,23 @@ class Meeting(BaseModel):
 class RecordObservation(Command):
     title = "Record observation"
     type: Literal["record_observation"] = "record_observation"
+    label = "Registrér observation"
+    roles = frozenset({Role.CITIZEN, Role.CASEWORKER, Role.TEAM_LEAD, Role.STAFF, Role.VOLUNTEER, Role.RELATIVE})
+    representable = True
     text: str = Field(min_length=3, max_length=4000)
 
 
 class ObservationRecorded(Event):
     type: Literal["observation_recorded"] = "observation_recorded"
+    label = "Observation registreret"
+    category = InformationCategory.OBSERVATIONS
     text: Annotated[str, Personal]
 
 
 class CompletePilot(Command):
     title = "Complete pilot"
     type: Literal["complete_pilot"] = "complete_pilot"
+    label = "Afslut pilot"
     summary: str = Field(min_length=3, max_length=4000)
     ended_early: bool = False
     early_end_reason: str = Field(default="", max_length=2000)
@@ -186,6 +218,8 @@ class CompletePilot(Command):
 
 class PilotCompleted(Event):
     type: Literal["pilot_completed"] = "pilot_completed"
+    label = "Pilot afsluttet"
+    category = InformationCategory.EVALUATION
     summary: Annotated[str, Personal]
     ended_early: bool
     early_end_reason: Annotated[str, Personal]

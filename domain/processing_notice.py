@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from domain.errors import require
-from domain.legal import RSL_3_2
+from domain.legal import RSL_3_2, LegalBasis
 from domain.messages import Command, Event, Role
 from domain.personal_data import Personal
 
@@ -52,19 +52,19 @@ class ProcessingDelay(BaseModel):
 class NotifyProcessingDelay(Command):
     title = "Notify processing delay"
     type: Literal["notify_processing_delay"] = "notify_processing_delay"
+    label = "Skriv til borgeren om forsinkelse"
     expected_by: date = Field(description="The day a decision can be expected")
     reason: str = Field(min_length=3, max_length=2000, description="Why the deadline cannot be kept")
 
 
 class ProcessingDelayNotified(Event):
     type: Literal["processing_delay_notified"] = "processing_delay_notified"
+    label = "Borgeren har fået besked om forsinkelse"
+    fixed_basis = LegalBasis.RSL_3_2
     due_at: datetime
     expected_by: date
     reason: Annotated[str, Personal]
     notice: Annotated[str, Personal] = Field(description="The letter to the citizen (Danish)")
-
-    def legal_basis(self) -> str | None:
-        return LEGAL_BASIS
 
 
 class RecordProcessingDeadlinePassed(Command):
@@ -73,17 +73,17 @@ class RecordProcessingDeadlinePassed(Command):
     title = "Record processing deadline passed"
     issued_by_system = True
     type: Literal["record_processing_deadline_passed"] = "record_processing_deadline_passed"
+    label = "Registrér overskredet sagsbehandlingsfrist"
 
 
 class ProcessingDeadlinePassed(Event):
     type: Literal["processing_deadline_passed"] = "processing_deadline_passed"
+    label = "Sagsbehandlingsfrist overskredet"
+    fixed_basis = LegalBasis.RSL_3_2
     due_at: datetime
     #: The date the caseworker gave before the deadline passed, if any.
     expected_by: date | None = None
     notice: Annotated[str, Personal] = Field(description="The letter to the citizen (Danish)")
-
-    def legal_basis(self) -> str | None:
-        return LEGAL_BASIS
 
 
 class RecordExpectedDatePassed(Command):
@@ -92,16 +92,16 @@ class RecordExpectedDatePassed(Command):
     title = "Record expected date passed"
     issued_by_system = True
     type: Literal["record_expected_date_passed"] = "record_expected_date_passed"
+    label = "Registrér overskredet forventet dato"
     expected_by: date
 
 
 class ExpectedDatePassed(Event):
     type: Literal["expected_date_passed"] = "expected_date_passed"
+    label = "Forventet dato for afgørelse overskredet"
+    fixed_basis = LegalBasis.RSL_3_2
     expected_by: date
     notice: Annotated[str, Personal] = Field(description="The letter to the citizen (Danish)")
-
-    def legal_basis(self) -> str | None:
-        return LEGAL_BASIS
 
 
 def _pending_with_deadline(state: CaseState):
@@ -196,8 +196,5 @@ def evolve_delay(delay: ProcessingDelay, event: Event) -> ProcessingDelay:
             return delay.model_copy(update={"notices": delay.notices + 1, "expected_date_needed": True, "expected_passed": True})
     return delay
 
-
-#: The column the event log files these events under (as the earlier notice did).
-LEGAL_BASIS = "Retssikkerhedsloven § 3, stk. 2"
 
 PROCESSING_NOTICE_EVENTS = (ProcessingDelayNotified, ProcessingDeadlinePassed, ExpectedDatePassed)

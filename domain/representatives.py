@@ -37,15 +37,10 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from domain.errors import require
-from domain.legal import FVL_8
+from domain.legal import FVL_8, LegalBasis
 from domain.personal_data import Personal
 from domain.messages import MAX_ITEMS, Code, Command, Event, Role
 
-#: The commands a fuldmagt can cover: the citizen's own say in the proceedings.
-REPRESENTABLE_COMMANDS = frozenset(
-    {"register_need", "record_observation", "lodge_appeal", "withdraw_appeal", "answer_hearing",
-     "request_to_comment", "submit_comment", "record_citizens_choice", "request_file_access"}
-)  # fmt: skip
 
 
 class RepresentativeKind(StrEnum):
@@ -88,6 +83,8 @@ class RecordRepresentative(Command):
 
     title = "Record a representative"
     type: Literal["record_representative"] = "record_representative"
+    label = "Registrér partsrepræsentant, værge eller bisidder"
+    roles = frozenset({Role.CITIZEN, Role.CASEWORKER, Role.TEAM_LEAD})
     person_id: str = Field(min_length=1, max_length=64, description="The representative's id")
     name: str = Field(min_length=1, max_length=200)
     kind: RepresentativeKind
@@ -98,6 +95,8 @@ class RecordRepresentative(Command):
 
 class RepresentativeRecorded(Event):
     type: Literal["representative_recorded"] = "representative_recorded"
+    label = "Repræsentant registreret (fuldmagt)"
+    fixed_basis = LegalBasis.FVL_8
     number: int
     person_id: str
     name: Annotated[str, Personal]
@@ -106,33 +105,28 @@ class RepresentativeRecorded(Event):
     valid_from: date
     valid_until: date | None = None
 
-    def legal_basis(self) -> str | None:
-        return "Forvaltningsloven § 8"
-
 
 class EndRepresentation(Command):
     title = "End a representation"
     type: Literal["end_representation"] = "end_representation"
+    label = "Afslut repræsentation"
+    roles = frozenset({Role.CITIZEN, Role.CASEWORKER, Role.TEAM_LEAD})
     number: int = Field(ge=1, description="The fuldmagt's number on the case")
     reason: str = Field(default="", max_length=2000)
 
 
 class RepresentationEnded(Event):
     type: Literal["representation_ended"] = "representation_ended"
+    label = "Repræsentation afsluttet"
+    fixed_basis = LegalBasis.FVL_8
     number: int
     reason: Annotated[str, Personal] = ""
-
-    def legal_basis(self) -> str | None:
-        return "Forvaltningsloven § 8"
-
-
-RECORDING_ROLES = (Role.CASEWORKER, Role.TEAM_LEAD, Role.CITIZEN)
 
 
 def record_representative(state, c: RecordRepresentative) -> list[Event]:
     """FVL § 8: the citizen chooses a representative; a case officer records it (from a written fuldmagt)."""
     require(
-        c.actor.role in RECORDING_ROLES,
+        c.actor.role in RecordRepresentative.roles,
         f"a representative is recorded by the citizen or a case officer ({FVL_8}); you act as {c.actor.role.value}",
         rule="case.role_not_allowed",
         field="actor.role",
@@ -143,10 +137,14 @@ def record_representative(state, c: RecordRepresentative) -> list[Event]:
     else:
         require(bool(c.scope), f"a fuldmagt names what it covers: give at least one command ({FVL_8})",
                 rule="representative.scope_empty", field="scope")  # fmt: skip
+    # The commands a fuldmagt can cover (the citizen's own say in the proceedings) each
+    # declare it (``representable``); the catalogue imports this module, so it is asked here.
+    from domain.catalogue import representable_commands
+
     for i, command_type in enumerate(c.scope):
         require(
-            command_type in REPRESENTABLE_COMMANDS,
-            f"a fuldmagt cannot cover {command_type!r}; it can cover: {', '.join(sorted(REPRESENTABLE_COMMANDS))}",
+            command_type in representable_commands(),
+            f"a fuldmagt cannot cover {command_type!r}; it can cover: {', '.join(sorted(representable_commands()))}",
             rule="representative.scope_not_allowed",
             field=f"scope[{i}]",
         )
@@ -162,7 +160,7 @@ def record_representative(state, c: RecordRepresentative) -> list[Event]:
 
 
 def end_representation(state, c: EndRepresentation) -> list[Event]:
-    require(c.actor.role in RECORDING_ROLES, f"a representation is ended by the citizen or a case officer ({FVL_8})",
+    require(c.actor.role in EndRepresentation.roles, f"a representation is ended by the citizen or a case officer ({FVL_8})",
             rule="case.role_not_allowed", field="actor.role")  # fmt: skip
     current = state.representatives.get(c.number)
     require(current is not None and current.ended_at is None, f"there is no representation number {c.number} in force",

@@ -32,10 +32,13 @@ case files Rigsarkivet selects for preservation is not modelled.
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from domain.legal import ARCHIVES, GDPR_17_3_B
+from domain.messages import Event
+from domain.personal_data import ERASURE_EVENT
 
 DEFAULT_KIND = "social_service"
 
@@ -88,3 +91,29 @@ def erasure_refusal(case_id: str, closed_at: datetime, on: date, rule: Retention
         f"({rule.years} år): retten til sletning gælder ikke, så længe opbevaringen er en retlig forpligtelse "
         f"({rule.source})"
     )
+
+
+class RetainedCase(BaseModel):
+    """A case of the erased citizen, and the retention rule it met before the erasure."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    case: str
+    closed: date
+    retained_until: date
+    rule: str
+
+
+class PersonalDataErased(Event):
+    """A citizen's personal data erased by destroying their key (GDPR art. 17), in a
+    stream of its own: which key and cases, how, and the retention rule each case met.
+    It holds nothing personal. Its legal basis is the one the person erasing names
+    (e.g. "GDPR art. 17(1)(a)"), a column of the log beside it, not a field."""
+
+    type: Literal[ERASURE_EVENT] = ERASURE_EVENT
+    label = "Personoplysninger slettet"
+    key_id: str
+    cases: tuple[str, ...]
+    method: str = "key destroyed (crypto-shredding)"
+    retention: tuple[RetainedCase, ...] = ()
+

@@ -28,6 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from domain.errors import require
 from domain.messages import Command, Event, Role
+from domain.legal import LegalBasis
 from domain.personal_data import Personal
 from domain.phases import Phase
 
@@ -78,31 +79,35 @@ REVISITABLE = (Phase.TEAM, Phase.PILOT, Phase.EVALUATION, Phase.FOLLOW_UP)
 class ReportChangedNeed(Command):
     title = "Report changed need"
     type: Literal["report_changed_need"] = "report_changed_need"
+    label = "Meld ændret behov"
+    roles = frozenset({Role.CITIZEN, Role.CASEWORKER, Role.TEAM_LEAD, Role.VOLUNTEER, Role.RELATIVE})
     reported_by: Reporter
     description: str = Field(min_length=3, max_length=4000, description="What has changed, in the reporter's words")
 
 
 class ChangedNeedReported(Event):
     type: Literal["changed_need_reported"] = "changed_need_reported"
+    label = "Ændret behov meldt (ny visitation)"
+    fixed_basis = LegalBasis.SEL_148_2
     number: int
     reported_by: Reporter
     description: Annotated[str, Personal]
     #: The phase the help was in; the new decision takes the case back there.
     from_phase: Phase
 
-    def legal_basis(self) -> str | None:
-        return "Serviceloven § 148, stk. 2"
-
 
 class WithdrawApplication(Command):
     title = "Withdraw application"
     type: Literal["withdraw_application"] = "withdraw_application"
+    label = "Træk ansøgning tilbage"
+    roles = frozenset({Role.CITIZEN, Role.CASEWORKER, Role.TEAM_LEAD})
     number: int = Field(ge=1, description="The application's number in the case")
     reason: str = Field(default="", max_length=2000)
 
 
 class ApplicationWithdrawn(Event):
     type: Literal["application_withdrawn"] = "application_withdrawn"
+    label = "Ansøgning trukket tilbage"
     number: int
     reason: Annotated[str, Personal] = ""
 

@@ -13,7 +13,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from domain.messages import Command, Event, PersonRef
+from domain.messages import Command, Event, PersonRef, Role
 from domain.need import LifeArea
 from domain.personal_data import Personal
 
@@ -56,12 +56,15 @@ class TeamMember(Invitee):
 class InviteTeamMember(Command):
     title = "Invite team member"
     type: Literal["invite_team_member"] = "invite_team_member"
+    label = "Invitér til holdet"
+    intro = "Invitér en person til holdet om borgeren. Personen svarer selv på invitationen."
     invitee: Invitee
     reason: str = Field(default="", max_length=2000, description="Required once the citizen has approved the team")
 
 
 class TeamMemberInvited(Event):
     type: Literal["team_member_invited"] = "team_member_invited"
+    label = "Inviteret til holdet"
     invitee: Invitee
     reason: Annotated[str, Personal] = ""
 
@@ -71,17 +74,21 @@ class AnswerInvitation(Command):
 
     title = "Answer invitation"
     type: Literal["answer_invitation"] = "answer_invitation"
+    label = "Svar på invitation"
+    roles = frozenset({Role.CASEWORKER, Role.TEAM_LEAD, Role.STAFF, Role.VOLUNTEER, Role.RELATIVE})
     accept: bool
     reason: str = Field(default="", max_length=2000)
 
 
 class TeamMemberJoined(Event):
     type: Literal["team_member_joined"] = "team_member_joined"
+    label = "Tiltrådt holdet"
     person_id: str
 
 
 class TeamMemberDeclined(Event):
     type: Literal["team_member_declined"] = "team_member_declined"
+    label = "Takket nej"
     person_id: str
     reason: Annotated[str, Personal]
 
@@ -91,18 +98,23 @@ class ApproveTeam(Command):
 
     title = "Approve team"
     type: Literal["approve_team"] = "approve_team"
+    label = "Godkend holdet"
+    intro = "Holdet er dit. Godkend det, eller skriv hvad du vil have ændret."
+    roles = frozenset({Role.CITIZEN})
     approve: bool = True
     comment: str = Field(default="", max_length=2000)
 
 
 class TeamApprovedByCitizen(Event):
     type: Literal["team_approved_by_citizen"] = "team_approved_by_citizen"
+    label = "Holdet godkendt af borgeren"
     members: tuple[str, ...]
     comment: Annotated[str, Personal]
 
 
 class TeamChangesRequested(Event):
     type: Literal["team_changes_requested"] = "team_changes_requested"
+    label = "Borgeren ønsker ændringer i holdet"
     comment: Annotated[str, Personal]
 
 
@@ -112,11 +124,13 @@ class RemindInvitation(Command):
     title = "Remind invitee"
     issued_by_system = True
     type: Literal["remind_invitation"] = "remind_invitation"
+    label = "Påmind om invitation"
     person_id: str
 
 
 class InvitationReminderSent(Event):
     type: Literal["invitation_reminder_sent"] = "invitation_reminder_sent"
+    label = "Påmindelse om invitation sendt"
     person_id: str
 
 
@@ -126,11 +140,13 @@ class ExpireInvitation(Command):
     title = "Expire invitation"
     issued_by_system = True
     type: Literal["expire_invitation"] = "expire_invitation"
+    label = "Lad invitation udløbe"
     person_id: str
 
 
 class InvitationExpired(Event):
     type: Literal["invitation_expired"] = "invitation_expired"
+    label = "Invitation udløbet"
     person_id: str
 
 
@@ -139,12 +155,14 @@ class ChangeTeam(Command):
 
     title = "Change team"
     type: Literal["change_team"] = "change_team"
+    label = "Tag en person af holdet"
     person_id: PersonRef
     reason: str = Field(min_length=3, max_length=2000)
 
 
 class TeamMemberLeft(Event):
     type: Literal["team_member_left"] = "team_member_left"
+    label = "Forladt holdet"
     person_id: str
     reason: Annotated[str, Personal]
 
@@ -154,6 +172,7 @@ class ProposeTeam(Command):
 
     title = "Propose team"
     type: Literal["propose_team"] = "propose_team"
+    label = "Foreslå hold"
 
 
 class ProposedRole(BaseModel):
@@ -167,5 +186,6 @@ class ProposedRole(BaseModel):
 
 class TeamProposed(Event):
     type: Literal["team_proposed"] = "team_proposed"
+    label = "Hold foreslået"
     roles: tuple[ProposedRole, ...]
 

@@ -24,12 +24,14 @@ UNIT_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
 class AssignUnit(Command):
     title = "Assign the case to a unit"
     type: Literal["assign_unit"] = "assign_unit"
+    label = "Placér sagen i en enhed"
     unit: str = Field(pattern=UNIT_PATTERN, max_length=64, description="The team or unit that handles the case")
     reason: str = Field(default="", max_length=500)
 
 
 class UnitAssigned(Event):
     type: Literal["unit_assigned"] = "unit_assigned"
+    label = "Sagen placeret i en enhed"
     unit: str
     previous_unit: str | None = None
 

@@ -61,6 +61,7 @@ from domain.hearing import (
 from domain.decision_letter import render_decision_letter
 from domain.legal import APPEAL_GUIDANCE_DA, FVL_22, FVL_24, check_legal_basis
 from domain.messages import MAX_ITEMS, Code, Command, Event, Role
+from domain.consent import InformationCategory
 from domain.personalised import Arrangement, CitizensChoiceRecorded, arrangement_for
 from domain.phases import Phase
 from domain.processing_notice import (
@@ -171,6 +172,11 @@ class CitizenGoal(BaseModel):
 class RecordAssessment(Command):
     title = "Record assessment"
     type: Literal["record_assessment"] = "record_assessment"
+    label = "Registrér udredning"
+    intro = (
+        "Udredningen efter VUM 2.0: målgruppe, de tilstande der er vurderet (FFB) med funktionsevne, "
+        "støttebehov og borgerens egne ord, og borgerens mål."
+    )
     target_group: str = Field(max_length=100, description="FFB Målgruppe code")
     referral_source: str | None = Field(default=None, max_length=100, description="FSIII Henvendelse/henvisning fra code")
     conditions: list[ConditionInput] = Field(min_length=1, max_length=MAX_ITEMS)
@@ -179,6 +185,8 @@ class RecordAssessment(Command):
 
 class AssessmentRecorded(Event):
     type: Literal["assessment_recorded"] = "assessment_recorded"
+    label = "Udredning registreret"
+    category = InformationCategory.ASSESSMENT
     target_group: Coded
     conditions: tuple[AssessedCondition, ...]
     goals: tuple[CitizenGoal, ...]
@@ -333,10 +341,6 @@ class Outcome(StrEnum):
     PARTLY_GRANTED = "partly_granted"
     REFUSED = "refused"
 
-    @property
-    def danish(self) -> str:
-        return {"granted": "bevilget", "partly_granted": "delvist bevilget", "refused": "afslag"}[self.value]
-
 
 class ServiceInput(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -361,6 +365,8 @@ class RecommendDecision(Command):
 
     title = "Recommend decision"
     type: Literal["recommend_decision"] = "recommend_decision"
+    label = "Indstil afgørelse"
+    intro = "Din indstilling til afgørelse. En teamleder godkender den eller sender den retur."
     outcome: Outcome
     services: list[ServiceInput] = Field(default_factory=list, max_length=MAX_ITEMS)
     reasons: str = Field(default="", max_length=8000)
@@ -369,6 +375,7 @@ class RecommendDecision(Command):
 
 class RecommendationMade(Event):
     type: Literal["recommendation_made"] = "recommendation_made"
+    label = "Indstilling givet"
     number: int
     outcome: Outcome
     services: tuple[GrantedService, ...]
@@ -378,18 +385,23 @@ class RecommendationMade(Event):
 class ReviewRecommendation(Command):
     title = "Review recommendation"
     type: Literal["review_recommendation"] = "review_recommendation"
+    label = "Godkend eller returnér indstilling"
+    intro = "Læs udredningen og indstillingen, og godkend eller returnér med en kommentar."
+    roles = frozenset({Role.TEAM_LEAD})
     approve: bool
     comment: str = Field(default="", max_length=4000)
 
 
 class RecommendationApproved(Event):
     type: Literal["recommendation_approved"] = "recommendation_approved"
+    label = "Indstilling godkendt"
     number: int
     comment: Annotated[str, Personal]
 
 
 class RecommendationReturned(Event):
     type: Literal["recommendation_returned"] = "recommendation_returned"
+    label = "Indstilling returneret"
     number: int
     comment: Annotated[str, Personal]
 
@@ -397,6 +409,8 @@ class RecommendationReturned(Event):
 class MakeDecision(Command):
     title = "Make decision"
     type: Literal["make_decision"] = "make_decision"
+    label = "Træf afgørelse"
+    intro = "Afgørelsen sendes til borgeren som brev med begrundelse og klagevejledning."
     outcome: Outcome
     services: list[ServiceInput] = Field(default_factory=list, max_length=MAX_ITEMS)
     reasons: str = Field(default="", max_length=8000, description="Written reasons (FVL § 22)")
@@ -410,6 +424,8 @@ class MakeDecision(Command):
 
 class DecisionMade(Event):
     type: Literal["decision_made"] = "decision_made"
+    label = "Afgørelse truffet"
+    category = InformationCategory.DECISION
     outcome: Outcome
     services: tuple[GrantedService, ...]
     reasons: Annotated[str, Personal]

@@ -41,6 +41,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
+from domain.citizen import cpr_digits
 from eventlog.crypto import ERASED, KEY_BYTES, NONCE_BYTES, DecryptionFailed, Erased, KeyUnavailable
 from eventlog.engines import Engines
 from eventlog.errors import EventLogError
@@ -77,15 +78,6 @@ class KeyStatus:
 
 def _subkey(secret: bytes, purpose: str) -> bytes:
     return hmac.new(secret, f"samskab-keystore/1|{purpose}".encode(), hashlib.sha256).digest()
-
-
-def cpr_digits(cpr: str) -> str:
-    """The ten ASCII digits of a CPR number; ValueError for anything else (another script's
-    digits or a stray newline would otherwise make a second key that erasure by CPR misses)."""
-    digits = cpr.replace("-", "") if isinstance(cpr, str) else ""
-    if len(digits) != 10 or not (digits.isascii() and digits.isdigit()):
-        raise ValueError("a CPR number is 10 ASCII digits, DDMMYY-SSSS")
-    return digits
 
 
 class KeyStore:

@@ -44,6 +44,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from domain import terminology
+from domain.citizen import cpr_digits
 from domain.evaluation import CaseClosed, EvaluationRecorded
 from domain.ffb_report_rules import (
     CPR_SYSTEM,
@@ -202,7 +203,7 @@ class _Renderer:
         case = self.case
         if case.need is None:
             return {}
-        cpr = case.need.citizen.cpr.replace("-", "")
+        cpr = cpr_digits(case.need.citizen.cpr)
         self.add("citizen", "Patient", resource_id(self.cid, "citizen"), {
             "identifier": [{"use": "official", "system": CPR_SYSTEM, "value": cpr}],
             "managingOrganization": {

@@ -11,6 +11,20 @@ from typing import Any
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, ConfigDict, Field
 
+from domain.catalogue import type_of
+from domain.messages import Command
+from domain.appeal import RecordAppealOutcome, RegisterAppeal, WithdrawAppeal
+from domain.consent import RevokeConsent
+from domain.elder_act import AssessElderAct
+from domain.file_access import AnswerFileAccess, RequestFileAccess
+from domain.follow_up import DecideOnHelp, RecordFollowUp
+from domain.hearing import RequestToComment, SubmitComment
+from domain.processing_notice import NotifyProcessingDelay
+from domain.representatives import EndRepresentation, RecordRepresentative
+from domain.revisitation import ReportChangedNeed, WithdrawApplication
+from domain.team import ChangeTeam
+from domain.units import AssignUnit
+
 
 class Problem(BaseModel):
     field: str | None = Field(description="The input at fault")
@@ -92,35 +106,27 @@ GIVE_COMMAND_EXAMPLES = {
 EXAMPLE_CASE = "K-2026-0001"
 
 #: Examples of the commands the demo's citizens never give (the others come from the demo).
-OTHER_COMMAND_EXAMPLES: dict[str, dict[str, Any]] = {
-    "revoke_consent": {"person_id": "vol-karim", "reason": "Borgeren ønsker ikke længere, at Karim ser sagen"},
-    "remind_invitation": {"person_id": "staff-lise"},
-    "change_team": {"person_id": "staff-lise", "reason": "Lise er flyttet til en anden afdeling"},
-    "record_check_in": {"number": 1},
-    "record_missed_processing_deadline": {"expected_by": "2026-03-02T12:00:00+01:00"},
-    "record_hearing_deadline_passed": {},
-    "reopen_decision": {"appeal_id": f"{EXAMPLE_CASE}-appeal-1", "reasons": "Klagen viser, at natlig hjælp ikke var vurderet"},
-    "assess_elder_act": {"covered": False, "reasons": "Borgeren er 34 år og har ikke aldersbetingede behov"},
-    "request_to_comment": {"answer_within_days": 14},
-    "submit_comment": {"comment": "Jeg vil gerne have, at min mor er med til møderne"},
-    "record_representative": {"person_id": "rep-maria", "name": "Maria Holm", "kind": "bisidder", "valid_from": "2026-01-05"},
-    "end_representation": {"number": 1, "reason": "Borgeren har tilbagekaldt fuldmagten"},
-    "assign_unit": {"unit": "unit-a", "reason": "Sagen hører til Team Øst"},
-    "request_file_access": {},
-    "answer_file_access": {"number": 1, "outcome": "granted"},
-    "decide_on_help": {"choice": "stop", "reasons": "Målene er nået; Jonas klarer sig nu selv"},
-    "record_follow_up_due": {"number": 1},
-    "record_follow_up": {"result": "continue", "notes": "Det går godt i jobbet", "citizen_took_part": True},
-    "report_changed_need": {"reported_by": "citizen", "description": "Jeg har fået det værre og har brug for mere hjælp"},
-    "withdraw_application": {"number": 1, "reason": "Borgeren har fundet en anden løsning"},
-    "notify_processing_delay": {"expected_by": "2026-03-16", "reason": "Vi venter på en lægeerklæring"},
-    "record_processing_deadline_passed": {},
-    "record_expected_date_passed": {"expected_by": "2026-03-16"},
-    "register_appeal": {"channel": "phone", "received_on": "2026-02-03",
-                        "complaint": "Borgeren ringede: er uenig i, at natlig hjælp ikke er bevilget"},
-    "withdraw_appeal": {"channel": "letter", "note": "Borgeren trækker klagen tilbage efter samtalen"},
-    "record_appeal_outcome": {"outcome": "upheld", "decided_on": "2026-04-20",
-                              "reasons": "Ankestyrelsen stadfæster kommunens afgørelse"},
+OTHER_COMMAND_EXAMPLES: dict[type[Command], dict[str, Any]] = {
+    RevokeConsent: {"person_id": "vol-karim", "reason": "Borgeren ønsker ikke længere, at Karim ser sagen"},
+    ChangeTeam: {"person_id": "staff-lise", "reason": "Lise er flyttet til en anden afdeling"},
+    AssessElderAct: {"covered": False, "reasons": "Borgeren er 34 år og har ikke aldersbetingede behov"},
+    RequestToComment: {"answer_within_days": 14},
+    SubmitComment: {"comment": "Jeg vil gerne have, at min mor er med til møderne"},
+    RecordRepresentative: {"person_id": "rep-maria", "name": "Maria Holm", "kind": "bisidder", "valid_from": "2026-01-05"},
+    EndRepresentation: {"number": 1, "reason": "Borgeren har tilbagekaldt fuldmagten"},
+    AssignUnit: {"unit": "unit-a", "reason": "Sagen hører til Team Øst"},
+    RequestFileAccess: {},
+    AnswerFileAccess: {"number": 1, "outcome": "granted"},
+    DecideOnHelp: {"choice": "stop", "reasons": "Målene er nået; Jonas klarer sig nu selv"},
+    RecordFollowUp: {"result": "continue", "notes": "Det går godt i jobbet", "citizen_took_part": True},
+    ReportChangedNeed: {"reported_by": "citizen", "description": "Jeg har fået det værre og har brug for mere hjælp"},
+    WithdrawApplication: {"number": 1, "reason": "Borgeren har fundet en anden løsning"},
+    NotifyProcessingDelay: {"expected_by": "2026-03-16", "reason": "Vi venter på en lægeerklæring"},
+    RegisterAppeal: {"channel": "phone", "received_on": "2026-02-03",
+                     "complaint": "Borgeren ringede: er uenig i, at natlig hjælp ikke er bevilget"},
+    WithdrawAppeal: {"channel": "letter", "note": "Borgeren trækker klagen tilbage efter samtalen"},
+    RecordAppealOutcome: {"outcome": "upheld", "decided_on": "2026-04-20",
+                          "reasons": "Ankestyrelsen stadfæster kommunens afgørelse"},
 }  # fmt: skip
 
 
@@ -137,8 +143,8 @@ def command_examples(body_models: dict[str, type[BaseModel]]) -> dict[str, dict[
             if name in body_models and name not in found:
                 body = {k: (EXAMPLE_CASE if v == THIS_CASE else v) for k, v in step.items() if k in body_models[name].model_fields}
                 found[name] = (f"As in the demo ({citizen.name})", body)
-    for name, body in OTHER_COMMAND_EXAMPLES.items():
-        found.setdefault(name, ("An example", body))
+    for command, body in OTHER_COMMAND_EXAMPLES.items():
+        found.setdefault(type_of(command), ("An example", body))
     if "propose_plan" in found and "adjust_plan" not in found:  # the demo's plan, adjusted
         plan = found["propose_plan"][1].get("plan")
         found["adjust_plan"] = ("The demo's plan, adjusted", {

@@ -29,7 +29,7 @@ from datetime import datetime
 from typing import Any
 
 from activities import readmodels
-from domain.case import CaseState, event_from_record, fold
+from domain.case import CaseState, event_from_record
 from eventlog import EventStore
 from eventlog.crypto import ENVELOPE, ERASED, Erased, KeyUnavailable, is_envelope
 from eventlog.hashing import parse_timestamp
@@ -169,4 +169,4 @@ class CaseReads:
                 data = payload_text  # canonical JSON, as the log stores it
             entry = timeline_entry_json(position, version, event_type, occurred_at, actor_id, actor_role, legal_basis, data)
             timeline.append((event_type, entry))
-        return DecodedCase(case_id, rows[-1][_VERSION], key_ids, fold(events), tuple(timeline))
+        return DecodedCase(case_id, rows[-1][_VERSION], key_ids, readmodels.fold_case(events), tuple(timeline))

@@ -14,7 +14,6 @@ refusal naming the field at fault (the body's ``error.field`` and ``error.rule``
 """
 
 import inspect
-import typing
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Header, Path, Query, Request, Response
@@ -33,15 +32,13 @@ from eventlog.access_log import READS_PER_PAGE
 from projections.queries import DEFAULT_PAGE, MAX_PAGE
 from domain.access import Subject
 from domain.appeal import LodgeAppeal, Reconsider, RecordAppealOutcome, RegisterAppeal, WithdrawAppeal
-from domain.case import CaseCommand
+from domain import catalogue
 from workflows.appeal_messages import AppealActResult
 from domain.need import RegisterNeed
 from workflows.case_messages import ActResult
 
 bearer = HTTPBearer(auto_error=False, description="A JWT from the municipality's identity provider (or 'samskab dev token')")
 
-#: Commands the case gives itself: no route, since no person may send them.
-SYSTEM_ONLY = {"record_missed_deadline", "expire_invitation"}
 NOT_BODY = {"actor", "at", "type"}
 
 
@@ -134,10 +131,11 @@ APPEAL_ROUTES = {
 }
 
 
-def command_classes() -> list[type]:
-    """Every command of the case's union, in the domain's order."""
-    union = typing.get_args(CaseCommand)[0]
-    return list(typing.get_args(union))
+def routed_commands() -> list[type]:
+    """The case's commands that get a route, in the domain's order: every one a person
+    gives (the system's own commands come from the workflow, never from a caller), but
+    the registration of a need, which opens a case (``POST /cases``)."""
+    return [c for c in catalogue.person_commands(catalogue.CASE_COMMANDS) if c is not RegisterNeed]
 
 
 def body_model(command: type) -> type[BaseModel]:
@@ -311,7 +309,7 @@ def build_router() -> APIRouter:
 
     # One route per command, after the reads: a request is matched against the
     # routes in order, and the reads are the frequent requests.
-    routed = [c for c in command_classes() if command_type_of(c) not in SYSTEM_ONLY and c is not RegisterNeed]
+    routed = routed_commands()
     models = {command_type_of(c): body_model(c) for c in routed}
     examples = command_examples(models)
     for command in routed:

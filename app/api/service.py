@@ -18,7 +18,6 @@ from typing import Any
 
 import anyio
 import anyio.to_thread
-from pydantic import ValidationError
 
 from activities import readmodels
 from app.api.readcache import CaseReads, DecodedCase
@@ -40,7 +39,8 @@ from domain.access import (
     visible_payload,
     visible_state,
 )
-from domain.case import ALLOWED, CaseState, fold
+from domain.case import ALLOWED, CaseState
+from domain.citizen import cpr_digits, same_cpr
 from domain.messages import Role
 from eventlog.merkle_store import NodeReader, read_state
 from eventlog.schema import TREE_NAMES
@@ -194,7 +194,7 @@ class Backend:
         consent lapsed knows the case and is told why (403)."""
         if who.person_id == state.caseworker_id or who.person_id in state.team:
             return False
-        if who.role is Role.CITIZEN and state.citizen is not None and _same_cpr(who.cpr, state.citizen.cpr):
+        if who.role is Role.CITIZEN and state.citizen is not None and same_cpr(who.cpr, state.citizen.cpr):
             return False
         return not any(
             may(who, read, state=state, at=at, municipality=self.settings.municipality)
@@ -245,7 +245,7 @@ class Backend:
         return events
 
     def state_of(self, stored: list[StoredEvent]) -> CaseState:
-        return fold(readmodels.to_domain_event(s, self.keys) for s in stored)
+        return readmodels.fold_case(readmodels.to_domain_event(s, self.keys) for s in stored)
 
     def decoded(self, case_id: str) -> DecodedCase:
         """The case as the log holds it now, decoded (reused while its version and keys are unchanged)."""
@@ -263,7 +263,7 @@ class Backend:
         self.authorize(who, Action.OPEN_CASE, command_type="register_need")
         command = _parse({**data, "actor": {"id": who.person_id, "role": who.role.value}})
         bind_case(command.case_id)
-        if who.role is Role.CITIZEN and not _same_cpr(who.cpr, command.citizen.cpr):
+        if who.role is Role.CITIZEN and not same_cpr(who.cpr, command.citizen.cpr):
             raise ApiError(403, "a citizen registers a need only for themselves", rule="access.denied", field="citizen.cpr")
         case_id = await self._command("register_need", lambda cases: cases.open_case(command))
         await self._until_recorded(case_id)
@@ -526,9 +526,10 @@ class Backend:
     def _citizen_key(self, cpr: str | None) -> str | None:
         if cpr is None:
             return None
-        digits = cpr.replace("-", "")
-        if len(digits) != 10 or not digits.isascii() or not digits.isdigit():
-            raise ApiError(422, "a CPR number is 10 digits (DDMMYY-SSSS)", rule="input.invalid", field="cpr")
+        try:
+            digits = cpr_digits(cpr)
+        except ValueError:
+            raise ApiError(422, "a CPR number is 10 digits (DDMMYY-SSSS)", rule="input.invalid", field="cpr") from None
         return self.keys.key_id_for_citizen(digits) or "-"  # "-": no key, so no case matches
 
     def tasks(self, reader: Reader, limit: int) -> list[dict[str, Any]]:
@@ -714,10 +715,6 @@ def _refuse_actor_in_body(data: dict[str, Any]) -> None:
         )
 
 
-def _same_cpr(a: str | None, b: str | None) -> bool:
-    return a is not None and b is not None and a.replace("-", "") == b.replace("-", "")
-
-
 def _trail_entry(stored: StoredEvent) -> dict[str, Any]:
     return {
         "position": stored.position,
@@ -735,7 +732,3 @@ def _trail_entry(stored: StoredEvent) -> dict[str, Any]:
         "hash": stored.hash,
     }
 
-
-def validation_field(error: ValidationError) -> str | None:
-    first = error.errors()[0]["loc"] if error.errors() else ()
-    return ".".join(str(p) for p in first) or None

@@ -29,17 +29,13 @@ from fastapi.templating import Jinja2Templates
 from pydantic import ValidationError
 
 from app.api.listing import ListQuery
-from app.api.routes import SYSTEM_ONLY, command_classes
+from app.api.routes import routed_commands
 from app.api.service import ApiError, Backend, Reader, command_type_of
 from app.pages import forms
 from eventlog.access_log import READS_PER_PAGE
 from app.pages.present import People, dk_date, dk_datetime
 from app.pages.texts import (
-    APPEAL_FIELD_TEXTS,
-    COMMAND_HELP,
-    COMMAND_TITLES,
     ENUM_LABELS,
-    EVENT_TITLES,
     PHASE_HINT,
     READ_WHAT,
     ROLE_LABELS,
@@ -47,7 +43,7 @@ from app.pages.texts import (
     refusal_text,
     validation_text,
 )
-from domain import terminology
+from domain import catalogue, terminology
 from domain.access import OUTSIDERS, TEAM_ROLES, Action, Subject, may
 from domain.appeal import (
     AppealState,
@@ -59,6 +55,8 @@ from domain.appeal import (
     commands_open,
 )
 from domain.case_summary import name_tokens, work_items
+from domain.citizen import cpr_digits
+from domain.evaluation import RecordBaseline, RecordEvaluation
 from domain.messages import Role
 from domain.need import RegisterNeed
 from domain.phases import Phase
@@ -82,11 +80,8 @@ CSRF_COOKIE = "samskab_login_csrf"
 MAX_PURPOSE = 500
 NOT_FORM = {"actor", "at", "type"}
 
-COMMANDS = {
-    command_type_of(c): c
-    for c in command_classes()
-    if command_type_of(c) not in SYSTEM_ONLY and not c.issued_by_system and command_type_of(c) != "register_need"
-}
+#: The case's commands a page offers a form for: those the API has a route for.
+COMMANDS = {command_type_of(c): c for c in routed_commands()}
 #: A domain work item's kind, as the command that does it.
 WORK_ITEM_COMMAND = {"invite_team": "invite_team_member"}
 #: The case page's tabs: (key, title); the citizen's and the team's are fewer, in plain words.
@@ -136,7 +131,8 @@ def _render(request: Request, template: str, status: int = 200, **context: Any) 
     context.setdefault("who", None)
     context.setdefault("people", _people(request))
     context.update(
-        role_labels=ROLE_LABELS, command_titles=COMMAND_TITLES, event_titles=EVENT_TITLES, phase_hint=PHASE_HINT,
+        role_labels=ROLE_LABELS, command_titles=catalogue.command_labels(), event_titles=catalogue.event_labels(),
+        phase_hint=PHASE_HINT,
         enum_labels=ENUM_LABELS, enum_label=enum_label, read_what=READ_WHAT, reads_per_page=READS_PER_PAGE,
     )  # fmt: skip
     return TEMPLATES.TemplateResponse(request, template, context, status_code=status)
@@ -199,9 +195,9 @@ def _case_view(request: Request, who: Subject, case_id: str) -> dict[str, Any]:
     ]  # fmt: skip
     allowed = [name for name in view.get("allowed_now", []) if name in COMMANDS]
     mine_next = [s["command"] for s in next_steps if s["mine"]] or [s["command"] for s in next_steps]
-    actions = [{"type": n, "title": COMMAND_TITLES.get(n, n), "next": n in mine_next} for n in allowed if n not in waits]
+    actions = [{"type": n, "title": catalogue.command_label(n), "next": n in mine_next} for n in allowed if n not in waits]
     actions.sort(key=lambda a: not a["next"])
-    waiting = [{"type": n, "title": COMMAND_TITLES.get(n, n), "why": refusal_text(waits[n])[0]} for n in allowed if n in waits]
+    waiting = [{"type": n, "title": catalogue.command_label(n), "why": refusal_text(waits[n])[0]} for n in allowed if n in waits]
     appeal_actions = _appeal_actions(who, state, appeal, case_id, request.app.state.settings.municipality)
     actions[:0] = appeal_actions
     view["appeal"] = appeal_view(appeal) if appeal is not None else None
@@ -213,10 +209,7 @@ def _case_view(request: Request, who: Subject, case_id: str) -> dict[str, Any]:
 
 #: The appeal's forms on the pages (the citizen's own lodging has its page, /klage).
 APPEAL_FORMS: dict[str, type] = {
-    "register_appeal": RegisterAppeal,
-    "reconsider": Reconsider,
-    "withdraw_appeal": WithdrawAppeal,
-    "record_appeal_outcome": RecordAppealOutcome,
+    catalogue.type_of(c): c for c in (RegisterAppeal, Reconsider, WithdrawAppeal, RecordAppealOutcome)
 }
 
 
@@ -230,7 +223,7 @@ def _appeal_actions(who: Subject, state, appeal: AppealState | None, case_id: st
         if not may(who, Action.ACT, state=state, command_type=name, municipality=municipality):
             continue
         href = f"/sager/{case_id}/klage" if name == "lodge_appeal" else f"/sager/{case_id}/klage/{name}"
-        offered.append({"type": name, "title": COMMAND_TITLES[name], "next": False, "href": href})
+        offered.append({"type": name, "title": catalogue.command_label(name), "next": False, "href": href})
     return offered
 
 
@@ -304,7 +297,7 @@ def _form_page(
         summary.append({"text": problem["text"], "href": "#formular", "original": problem.get("original")})
     this_waiting = next((w for w in case["waiting"] if w["type"] == command_type), None)
     return _render(request, "form.html", status=status, who=who, case_id=case_id, command_type=command_type,
-                   title=COMMAND_TITLES.get(command_type, command_type), intro=COMMAND_HELP.get(command_type, ""),
+                   title=catalogue.command_label(command_type), intro=catalogue.command_intro(command_type),
                    widgets=widgets, summary=summary, stale=stale, notice=notice, this_waiting=this_waiting,
                    version=view.get("version"), **case)  # fmt: skip
 
@@ -333,7 +326,7 @@ def _prefill(command_type: str, view: dict[str, Any]) -> dict[str, Any]:
     if command_type == "adjust_plan" and view.get("plan"):
         plan = view["plan"]
         return forms.flatten({"plan": {**plan, "goals": [{**g, "linked_goal": g["linked_goal"]} for g in plan["goals"]]}})
-    if command_type in ("record_evaluation", "record_baseline"):
+    if command_type in (catalogue.type_of(RecordEvaluation), catalogue.type_of(RecordBaseline)):
         conditions = [c["condition"]["code"] for c in (view.get("assessment") or {}).get("conditions", [])]
         return {f"function_levels.{i}.condition": code for i, code in enumerate(conditions)}
     if command_type == "record_meeting":
@@ -369,6 +362,14 @@ SEARCH_REFUSALS = {
 }
 
 
+def _is_cpr_digits(text: str) -> bool:
+    try:
+        cpr_digits(text)
+    except ValueError:
+        return False
+    return True
+
+
 def _search_problems(*, alle: str, fase: str, overskredet: str, soeg: str, cpr: str, maalgruppe: str, side: str,
                      position: str, groups) -> list[dict[str, str]]:  # fmt: skip
     """The work list's inputs that cannot be used, each with its Danish refusal (the API checks them again)."""
@@ -385,8 +386,7 @@ def _search_problems(*, alle: str, fase: str, overskredet: str, soeg: str, cpr: 
         problems.append({"field": "soeg", "text": SEARCH_REFUSALS["soeg_long"]})
     elif soeg.strip() and not name_tokens(soeg):
         problems.append({"field": "soeg", "text": SEARCH_REFUSALS["soeg"]})
-    digits = cpr.strip().replace("-", "")
-    if cpr.strip() and (len(digits) != 10 or not digits.isascii() or not digits.isdigit()):
+    if cpr.strip() and not _is_cpr_digits(cpr.strip()):
         problems.append({"field": "cpr", "text": SEARCH_REFUSALS["cpr"]})
     if len(side) > MAX_CURSOR:
         problems.append({"field": "side", "text": SEARCH_REFUSALS["side"]})
@@ -635,7 +635,7 @@ def build_pages(app: FastAPI) -> None:
             general = [{"text": text, "original": None if known else error.message}]
             return _form_page(request, who, case_id, command_type, values=values, multi=multi, general=general,
                               status=error.status)  # fmt: skip
-        title = COMMAND_TITLES.get(command_type, command_type)
+        title = catalogue.command_label(command_type)
         note = quote(f"{title}: udført. Sagen er nu i fasen \"{result.phase.label}\".")
         target = f"/hold?besked={note}" if who.role in OUTSIDERS else f"/sager/{case_id}?besked={note}"
         redirect = RedirectResponse(target, status_code=303)
@@ -719,7 +719,7 @@ def build_pages(app: FastAPI) -> None:
             return _appeal_form_page(request, who, case_id, command_type, values=values, multi=multi,
                                      general=[{"text": text, "original": None if known else error.message}], status=error.status)  # fmt: skip
         status_text = enum_label("AppealStatus", result["status"])
-        note = quote(f"{COMMAND_TITLES[command_type]}: udført. Klagen: {status_text}.")
+        note = quote(f"{catalogue.command_label(command_type)}: udført. Klagen: {status_text}.")
         return RedirectResponse(f"/sager/{case_id}?fane=afgoerelse&besked={note}", status_code=303)
 
     @app.get("/borger", include_in_schema=False, response_class=HTMLResponse)
@@ -831,7 +831,7 @@ def _open_case_page(request: Request, who: Subject, case_id: str, *, values: dic
     for problem in general or []:
         summary.append({"text": problem["text"], "href": "#formular", "original": problem.get("original")})
     return _render(request, "open_case.html", status=status, who=who, widgets=widgets, summary=summary, notice=notice,
-                   title=COMMAND_TITLES["register_need"], intro=COMMAND_HELP.get("register_need", ""))  # fmt: skip
+                   title=RegisterNeed.label, intro=RegisterNeed.intro)  # fmt: skip
 
 
 def _appeal_widgets(command_type: str, case_id: str, view: dict[str, Any], people: People, who: Subject) -> list[forms.Widget]:
@@ -840,7 +840,7 @@ def _appeal_widgets(command_type: str, case_id: str, view: dict[str, Any], peopl
     if who.role is Role.CITIZEN:  # the citizen withdraws in their own name: how they said so is a caseworker's field
         widgets = [w for w in widgets if w.path != "channel"]
     for w in widgets:
-        label, help_text = APPEAL_FIELD_TEXTS.get((command_type, w.path), (None, None))
+        label, help_text = APPEAL_FORMS[command_type].field_texts.get(w.path, (None, None))
         w.label, w.help = label or w.label, help_text if help_text is not None else w.help
     return widgets
 
@@ -868,7 +868,7 @@ def _appeal_form_page(request: Request, who: Subject, case_id: str, command_type
     for problem in general or []:
         summary.append({"text": problem["text"], "href": "#formular", "original": problem.get("original")})
     return _render(request, "form.html", status=status, who=who, case_id=case_id, command_type=command_type,
-                   title=COMMAND_TITLES[command_type], intro=COMMAND_HELP.get(command_type, ""), widgets=widgets,
+                   title=catalogue.command_label(command_type), intro=catalogue.command_intro(command_type), widgets=widgets,
                    summary=summary, stale=None, notice="", this_waiting=None, version=view.get("version"),
                    form_action=f"/sager/{case_id}/klage/{command_type}", **case)  # fmt: skip
 
