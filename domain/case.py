@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from datetime import date, datetime
-from typing import Annotated, Union
+from typing import Annotated, Any, Union
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
@@ -574,13 +574,13 @@ def _register_need(state: CaseState, c: RegisterNeed) -> list[Event]:
         rule="case.role_not_allowed",
         field="actor.role",
     )
-    check_adult(c.citizen, c.at.date())
-    return [NeedRegistered(occurred_at=c.at, actor=c.actor, case_id=c.case_id, citizen=c.citizen, need=c.need)]
+    check_adult(c.citizen, c.now.date())
+    return [NeedRegistered(occurred_at=c.now, actor=c.actor, case_id=c.case_id, citizen=c.citizen, need=c.need)]
 
 
 def _open_visitation(state: CaseState, c: OpenVisitation) -> list[Event]:
     _require_role(c, CASEWORKER_ROLES, "open a visitation")
-    return [VisitationOpened(occurred_at=c.at, actor=c.actor, caseworker_id=c.actor.id)]
+    return [VisitationOpened(occurred_at=c.now, actor=c.actor, caseworker_id=c.actor.id)]
 
 
 def _record_assessment(state: CaseState, c: RecordAssessment) -> list[Event]:
@@ -624,12 +624,12 @@ def _invite(state: CaseState, c: InviteTeamMember) -> list[Event]:
         rule="team.change_needs_reason",
         field="reason",
     )
-    return [TeamMemberInvited(occurred_at=c.at, actor=c.actor, invitee=c.invitee, reason=c.reason.strip())]
+    return [TeamMemberInvited(occurred_at=c.now, actor=c.actor, invitee=c.invitee, reason=c.reason.strip())]
 
 
 def _propose_team(state: CaseState, c: ProposeTeam) -> list[Event]:
     _require_role(c, CASEWORKER_ROLES, "propose a team")
-    return [TeamProposed(occurred_at=c.at, actor=c.actor, roles=propose_team(state.need, state.assessment))]
+    return [TeamProposed(occurred_at=c.now, actor=c.actor, roles=propose_team(state.need, state.assessment))]
 
 
 def _open_invitation(state: CaseState, person_id: str) -> TeamMember:
@@ -640,6 +640,7 @@ def _open_invitation(state: CaseState, person_id: str) -> TeamMember:
         rule="team.no_open_invitation",
         field="person_id",
     )
+    assert member is not None  # refused above when missing
     return member
 
 
@@ -647,13 +648,13 @@ def _remind_invitation(state: CaseState, c: RemindInvitation) -> list[Event]:
     _require_role(c, (Role.SYSTEM,), "send invitation reminders")
     member = _open_invitation(state, c.person_id)
     require(not member.reminded, f"{member.name} has been reminded already", rule="team.already_reminded")
-    return [InvitationReminderSent(occurred_at=c.at, actor=c.actor, person_id=c.person_id)]
+    return [InvitationReminderSent(occurred_at=c.now, actor=c.actor, person_id=c.person_id)]
 
 
 def _expire_invitation(state: CaseState, c: ExpireInvitation) -> list[Event]:
     _require_role(c, (Role.SYSTEM,), "let invitations expire")
     _open_invitation(state, c.person_id)
-    return [InvitationExpired(occurred_at=c.at, actor=c.actor, person_id=c.person_id)]
+    return [InvitationExpired(occurred_at=c.now, actor=c.actor, person_id=c.person_id)]
 
 
 def _change_team(state: CaseState, c: ChangeTeam) -> list[Event]:
@@ -665,7 +666,7 @@ def _change_team(state: CaseState, c: ChangeTeam) -> list[Event]:
         rule="team.not_a_member",
         field="person_id",
     )
-    return [TeamMemberLeft(occurred_at=c.at, actor=c.actor, person_id=c.person_id, reason=c.reason.strip())]
+    return [TeamMemberLeft(occurred_at=c.now, actor=c.actor, person_id=c.person_id, reason=c.reason.strip())]
 
 
 def _answer(state: CaseState, c: AnswerInvitation) -> list[Event]:
@@ -677,14 +678,14 @@ def _answer(state: CaseState, c: AnswerInvitation) -> list[Event]:
         field="actor.id",
     )
     if c.accept:
-        return [TeamMemberJoined(occurred_at=c.at, actor=c.actor, person_id=c.actor.id)]
+        return [TeamMemberJoined(occurred_at=c.now, actor=c.actor, person_id=c.actor.id)]
     require(
         bool(c.reason.strip()),
         "a declined invitation needs a reason, so the caseworker can invite someone else",
         rule="team.decline_needs_reason",
         field="reason",
     )
-    return [TeamMemberDeclined(occurred_at=c.at, actor=c.actor, person_id=c.actor.id, reason=c.reason.strip())]
+    return [TeamMemberDeclined(occurred_at=c.now, actor=c.actor, person_id=c.actor.id, reason=c.reason.strip())]
 
 
 def _approve_team(state: CaseState, c: ApproveTeam) -> list[Event]:
@@ -696,7 +697,7 @@ def _approve_team(state: CaseState, c: ApproveTeam) -> list[Event]:
             rule="team.changes_need_comment",
             field="comment",
         )
-        return [TeamChangesRequested(occurred_at=c.at, actor=c.actor, comment=c.comment.strip())]
+        return [TeamChangesRequested(occurred_at=c.now, actor=c.actor, comment=c.comment.strip())]
     require(
         not state.team_approved,
         "the team is already approved",
@@ -714,7 +715,7 @@ def _approve_team(state: CaseState, c: ApproveTeam) -> list[Event]:
         rule="team.open_invitations",
     )
     members = tuple(m.person_id for m in state.joined_members())
-    return [TeamApprovedByCitizen(occurred_at=c.at, actor=c.actor, members=members, comment=c.comment.strip())]
+    return [TeamApprovedByCitizen(occurred_at=c.now, actor=c.actor, members=members, comment=c.comment.strip())]
 
 
 CITIZEN_AS_RESPONSIBLE = "citizen"
@@ -737,7 +738,7 @@ def _check_plan(state: CaseState, c: ProposePlan | AdjustPlan) -> None:
             field=f"plan.goals[{i}].linked_goal",
         )
         require(
-            goal.target_date > c.at.date(),
+            goal.target_date > c.now.date(),
             "a goal's target date must lie ahead",
             rule="plan.target_date_passed",
             field=f"plan.goals[{i}].target_date",
@@ -760,7 +761,7 @@ def _propose_plan(state: CaseState, c: ProposePlan) -> list[Event]:
         rule="pilot.team_not_approved",
     )
     _check_plan(state, c)
-    return [PlanProposed(occurred_at=c.at, actor=c.actor, plan=c.plan)]
+    return [PlanProposed(occurred_at=c.now, actor=c.actor, plan=c.plan)]
 
 
 def _answer_plan(state: CaseState, c: AnswerPlan) -> list[Event]:
@@ -768,9 +769,9 @@ def _answer_plan(state: CaseState, c: AnswerPlan) -> list[Event]:
     require(state.proposed_plan is not None, "no plan has been proposed yet", rule="plan.none_proposed")
     require(not state.plan_accepted, "the plan is already accepted", rule="plan.already_accepted")
     if c.accept:
-        return [PlanAcceptedByCitizen(occurred_at=c.at, actor=c.actor, comment=c.comment.strip())]
+        return [PlanAcceptedByCitizen(occurred_at=c.now, actor=c.actor, comment=c.comment.strip())]
     require(bool(c.comment.strip()), "say which changes you want to the plan", rule="plan.changes_need_comment", field="comment")
-    return [PlanChangesRequested(occurred_at=c.at, actor=c.actor, comment=c.comment.strip())]
+    return [PlanChangesRequested(occurred_at=c.now, actor=c.actor, comment=c.comment.strip())]
 
 
 def _start_pilot(state: CaseState, c: StartPilot) -> list[Event]:
@@ -785,7 +786,8 @@ def _start_pilot(state: CaseState, c: StartPilot) -> list[Event]:
         "the citizen must accept the action plan before the pilot starts",
         rule="pilot.plan_not_accepted",
     )
-    return [PilotStarted(occurred_at=c.at, actor=c.actor, plan=state.proposed_plan)]
+    assert state.proposed_plan is not None  # refused above when missing
+    return [PilotStarted(occurred_at=c.now, actor=c.actor, plan=state.proposed_plan)]
 
 
 def _schedule_meeting(state: CaseState, c: ScheduleMeeting) -> list[Event]:
@@ -796,12 +798,12 @@ def _schedule_meeting(state: CaseState, c: ScheduleMeeting) -> list[Event]:
         rule="pilot.not_on_team",
         field="actor.id",
     )
-    require(c.planned_for > c.at, "a meeting is planned for a time ahead", rule="meeting.in_the_past", field="planned_for")
+    require(c.planned_for > c.now, "a meeting is planned for a time ahead", rule="meeting.in_the_past", field="planned_for")
     for i, person in enumerate(c.participants):
         require(person in team, f"{person!r} is not on the team", rule="meeting.participant_not_on_team", field=f"participants[{i}]")
     return [
         MeetingScheduled(
-            occurred_at=c.at,
+            occurred_at=c.now,
             actor=c.actor,
             meeting_no=len(state.meetings) + 1,
             planned_for=c.planned_for,
@@ -814,6 +816,7 @@ def _schedule_meeting(state: CaseState, c: ScheduleMeeting) -> list[Event]:
 def _record_meeting(state: CaseState, c: RecordMeeting) -> list[Event]:
     meeting = state.meetings.get(c.meeting_no)
     require(meeting is not None, f"there is no meeting number {c.meeting_no}", rule="meeting.unknown", field="meeting_no")
+    assert meeting is not None  # refused above when missing
     require(not meeting.held, f"meeting {c.meeting_no} is already recorded", rule="meeting.already_held", field="meeting_no")
     require(
         c.actor.role in CASEWORKER_ROLES or c.actor.id in _team_ids(state),
@@ -833,7 +836,7 @@ def _record_meeting(state: CaseState, c: RecordMeeting) -> list[Event]:
         require(person in team, f"{person!r} is not on the team", rule="meeting.participant_not_on_team", field=f"attended[{i}]")
     return [
         MeetingHeld(
-            occurred_at=c.at,
+            occurred_at=c.now,
             actor=c.actor,
             meeting_no=c.meeting_no,
             attended=tuple(dict.fromkeys(c.attended)),
@@ -852,13 +855,13 @@ def _adjust_plan(state: CaseState, c: AdjustPlan) -> list[Event]:
         field="proposed_by",
     )
     _check_plan(state, c)
-    return [PlanAdjusted(occurred_at=c.at, actor=c.actor, plan=c.plan, reason=c.reason.strip(), proposed_by=c.proposed_by)]
+    return [PlanAdjusted(occurred_at=c.now, actor=c.actor, plan=c.plan, reason=c.reason.strip(), proposed_by=c.proposed_by)]
 
 
 def _record_check_in(state: CaseState, c: RecordCheckIn) -> list[Event]:
     _require_role(c, (Role.SYSTEM,), "record a pilot check-in")
     require(c.number == state.check_ins + 1, f"the next check-in is number {state.check_ins + 1}", rule="pilot.check_in_order")
-    return [PilotCheckInDue(occurred_at=c.at, actor=c.actor, number=c.number)]
+    return [PilotCheckInDue(occurred_at=c.now, actor=c.actor, number=c.number)]
 
 
 def _record_observation(state: CaseState, c: RecordObservation) -> list[Event]:
@@ -871,13 +874,13 @@ def _record_observation(state: CaseState, c: RecordObservation) -> list[Event]:
     )
     if member is not None and member.kind.outside_municipality:
         require(
-            state.consent_covers(member.person_id, InformationCategory.OBSERVATIONS, c.at),
+            state.consent_covers(member.person_id, InformationCategory.OBSERVATIONS, c.now),
             f"{member.name} has no consent from the citizen that covers observations; "
             "the citizen gives it (give_consent) before a volunteer or relative records one",
             rule="consent.missing",
             field="actor.id",
         )
-    return [ObservationRecorded(occurred_at=c.at, actor=c.actor, text=c.text)]
+    return [ObservationRecorded(occurred_at=c.now, actor=c.actor, text=c.text)]
 
 
 def _complete_pilot(state: CaseState, c: CompletePilot) -> list[Event]:
@@ -890,7 +893,7 @@ def _complete_pilot(state: CaseState, c: CompletePilot) -> list[Event]:
     )
     return [
         PilotCompleted(
-            occurred_at=c.at,
+            occurred_at=c.now,
             actor=c.actor,
             summary=c.summary,
             ended_early=c.ended_early,
@@ -928,12 +931,12 @@ def _close_case(state: CaseState, c: CloseCase) -> list[Event]:
         "the help goes on in follow-up; decide to stop it (decide_on_help: stop) before closing the case (SEL § 148)",
         rule="case.close_while_help_goes_on",
     )
-    return [CaseClosed(occurred_at=c.at, actor=c.actor, reason=c.reason)]
+    return [CaseClosed(occurred_at=c.now, actor=c.actor, reason=c.reason)]
 
 
 def _record_missed_deadline(state: CaseState, c: RecordMissedDeadline) -> list[Event]:
     _require_role(c, (Role.SYSTEM,), "record a missed deadline")
-    return [DeadlineMissed(occurred_at=c.at, actor=c.actor, phase=c.phase, due_at=c.due_at)]
+    return [DeadlineMissed(occurred_at=c.now, actor=c.actor, phase=c.phase, due_at=c.due_at)]
 
 
 def _revoke_consent(state: CaseState, c: RevokeConsent) -> list[Event]:
@@ -945,10 +948,11 @@ def _revoke_consent(state: CaseState, c: RevokeConsent) -> list[Event]:
         rule="consent.none_in_force",
         field="person_id",
     )
-    return [ConsentRevoked(occurred_at=c.at, actor=c.actor, person_id=c.person_id, reason=c.reason.strip())]
+    return [ConsentRevoked(occurred_at=c.now, actor=c.actor, person_id=c.person_id, reason=c.reason.strip())]
 
 
-_DECIDERS: dict[type[Command], Callable[[CaseState, Command], list[Event]]] = {
+# Each decider takes the one command class it is filed under; a dict's type cannot say so, hence Any.
+_DECIDERS: dict[type[Command], Callable[[CaseState, Any], list[Event]]] = {
     RegisterNeed: _register_need,
     OpenVisitation: _open_visitation,
     RecordAssessment: _record_assessment,

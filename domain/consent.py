@@ -178,6 +178,7 @@ def give_consent(state: CaseState, c: GiveConsent) -> list[Event]:
         rule="consent.not_on_team",
         field="person_id",
     )
+    assert member is not None  # refused above when missing
     require(
         member.kind.outside_municipality,
         f"{member.name} is municipal staff and works under the municipality's duty of confidentiality; "
@@ -186,7 +187,7 @@ def give_consent(state: CaseState, c: GiveConsent) -> list[Event]:
         field="person_id",
     )
     require(
-        c.valid_until > c.at.date(),
+        c.valid_until > c.now.date(),
         "a consent must run until a date after today",
         rule="consent.expired",
         field="valid_until",
@@ -201,7 +202,7 @@ def give_consent(state: CaseState, c: GiveConsent) -> list[Event]:
     )
     return [
         ConsentGiven(
-            occurred_at=c.at,
+            occurred_at=c.now,
             actor=c.actor,
             person_id=c.person_id,
             categories=tuple(dict.fromkeys(c.categories)),
@@ -225,9 +226,9 @@ def record_confidentiality_declaration(state: CaseState, c: RecordConfidentialit
         rule="confidentiality.not_outsider",
         field="person_id",
     )
-    require(c.signed_on <= c.at.date(), "a declaration is recorded once it is signed", rule="confidentiality.future", field="signed_on")
+    require(c.signed_on <= c.now.date(), "a declaration is recorded once it is signed", rule="confidentiality.future", field="signed_on")
     return [
         ConfidentialityDeclarationRecorded(
-            occurred_at=c.at, actor=c.actor, person_id=c.person_id, signed_on=c.signed_on, reference=c.reference.strip()
+            occurred_at=c.now, actor=c.actor, person_id=c.person_id, signed_on=c.signed_on, reference=c.reference.strip()
         )
     ]

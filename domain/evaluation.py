@@ -99,7 +99,7 @@ def record_baseline(c: RecordBaseline, assessment: AssessmentRecorded | None) ->
     for level in function_levels_for(_assessed(assessment), c.function_levels, field="function_levels", every=False):
         levels[level.condition.code] = level
     return BaselineRecorded(
-        occurred_at=c.at,
+        occurred_at=c.now,
         actor=c.actor,
         wemwbs=wemwbs,
         self_determination=self_determination,
@@ -245,7 +245,7 @@ def record_evaluation(
     status = terminology.follow_up_decisions().check(c.follow_up.status, field="follow_up.status")
     statement = c.citizen_statement.strip()
     return EvaluationRecorded(
-        occurred_at=c.at,
+        occurred_at=c.now,
         actor=c.actor,
         baseline_at=baseline.occurred_at if baseline else None,
         wemwbs=wemwbs,

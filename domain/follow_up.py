@@ -227,12 +227,12 @@ def decide_on_help(state: CaseState, c: DecideOnHelp) -> list[Event]:
         rule="help.no_target_group",
         field="choice",
     )
-    check_heard(state, full_grant=c.choice.in_citizens_favour, at=c.at, exception=c.hearing_exception)
+    check_heard(state, full_grant=c.choice.in_citizens_favour, at=c.now, exception=c.hearing_exception)
     number = state.visitation.decisions + 1
     name = state.citizen.name if state.citizen else "borger"
     letter = "\n".join(
         [
-            f"Afgørelse nr. {number} i sag {state.case_id} – {c.at:%d.%m.%Y}",
+            f"Afgørelse nr. {number} i sag {state.case_id} – {c.now:%d.%m.%Y}",
             "",
             f"Kære {name}",
             "",
@@ -245,7 +245,7 @@ def decide_on_help(state: CaseState, c: DecideOnHelp) -> list[Event]:
     )
     return [
         HelpDecided(
-            occurred_at=c.at,
+            occurred_at=c.now,
             actor=c.actor,
             number=number,
             choice=c.choice,
@@ -261,7 +261,7 @@ def decide_on_help(state: CaseState, c: DecideOnHelp) -> list[Event]:
 def record_follow_up_due(state: CaseState, c: RecordFollowUpDue) -> list[Event]:
     record = state.follow_up
     require(c.number == record.due + 1, f"follow-up {record.due + 1} is the next one due", rule="follow_up.out_of_order", field="number")
-    return [FollowUpDue(occurred_at=c.at, actor=c.actor, number=c.number)]
+    return [FollowUpDue(occurred_at=c.now, actor=c.actor, number=c.number)]
 
 
 def record_follow_up(state: CaseState, c: RecordFollowUp) -> list[Event]:
@@ -279,7 +279,7 @@ def record_follow_up(state: CaseState, c: RecordFollowUp) -> list[Event]:
     )
     return [
         FollowUpRecorded(
-            occurred_at=c.at,
+            occurred_at=c.now,
             actor=c.actor,
             number=record.recorded + 1,
             result=c.result,

@@ -27,6 +27,10 @@ import typing
 from collections.abc import Iterable, Iterator, Mapping
 from threading import Lock
 from types import MappingProxyType
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
 
 
 class Personal:
@@ -152,7 +156,7 @@ def _paths(annotation: object, path: str, seen: frozenset[type]) -> Iterator[str
         yield from model_paths(annotation, f"{path}.", seen | {annotation})
 
 
-def model_paths(model: type, prefix: str = "", seen: frozenset[type] = frozenset()) -> Iterator[str]:
+def model_paths(model: type[BaseModel], prefix: str = "", seen: frozenset[type] = frozenset()) -> Iterator[str]:
     """Every personal path of a pydantic model's fields (a field's own marks, then its type's)."""
     from domain.messages import Event
 

@@ -155,6 +155,7 @@ def record_choice(state: CaseState, c: RecordCitizensChoice) -> list[Event]:
             rule="choice.no_employer",
             field="employer",
         )
+        assert employer is not None  # refused above when missing
         if c.option is PersonalisedOption.BPA:
             require(
                 c.citizen_is_work_leader,
@@ -187,7 +188,7 @@ def record_choice(state: CaseState, c: RecordCitizensChoice) -> list[Event]:
             )
     return [
         CitizensChoiceRecorded(
-            occurred_at=c.at,
+            occurred_at=c.now,
             actor=c.actor,
             option=c.option,
             employer=employer,
@@ -226,6 +227,7 @@ def arrangement_for(
         rule="decision.not_citizens_choice",
         field=field,
     )
+    assert choice is not None  # refused above when missing
     if wanted is PersonalisedOption.INDIVIDUAL_BUDGET:
         return Arrangement(
             option=wanted,
