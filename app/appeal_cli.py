@@ -185,7 +185,7 @@ def appeal_show(
         for number in range(1, state.visitation.decisions + 1):
             stored = store.read_stream(appeal_id(case_id, number))
             if stored:
-                appeals.append(appeal_view(fold_appeal(readmodels.to_domain_event(s, keys) for s in stored)))
+                appeals.append(appeal_view(fold_appeal(readmodels.as_folded(readmodels.to_domain_event(s, keys) for s in stored))))
     finally:
         store.dispose()
     if as_json:

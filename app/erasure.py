@@ -130,5 +130,7 @@ def erase_citizen(
     try:
         final = keys.destroy(key_id, basis.strip())
     except AlreadyErased:
-        final = keys.status(key_id)
+        already = keys.status(key_id)
+        assert already is not None  # destroyed before, so it is there
+        final = already
     return ErasureResult(key_id, status.streams, position, final)

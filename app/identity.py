@@ -131,7 +131,7 @@ def case_state(store, case_id: str, settings: Settings):
     if not stored or stored[0].event_type != "need_registered":
         return None
     keys = open_key_store(store, settings)
-    return fold(readmodels.to_domain_event(s, keys) for s in stored)
+    return fold(readmodels.as_folded(readmodels.to_domain_event(s, keys) for s in stored))
 
 
 def _now_for(state) -> datetime:
@@ -160,7 +160,7 @@ def authorize_read(
         log.record(actor_id=caller.who.person_id, actor_role=caller.logged_role, stream_id=case_id,
                    what=caller.logged_what(f"refused:{action.value} ({what})")[:200], purpose=decision.reason[:200])
         raise _refuse(f"refused: {decision.reason}", "access.denied", "--token", code=3)
-    if not (purpose or "").strip():
+    if purpose is None or not purpose.strip():
         raise _refuse("say why you read this: --purpose, e.g. 'klagesag 2024-113'", "access.purpose_required", "--purpose")
     try:
         log.record(actor_id=caller.who.person_id, actor_role=caller.logged_role, stream_id=case_id,

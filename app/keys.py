@@ -172,10 +172,10 @@ def command_signing_key(settings: Settings, *, create: bool = False) -> Ed25519P
             public_key_path(path).write_bytes(
                 key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
             )
-    key = serialization.load_pem_private_key(path.read_bytes(), password=None)
-    if not isinstance(key, Ed25519PrivateKey):
+    loaded = serialization.load_pem_private_key(path.read_bytes(), password=None)
+    if not isinstance(loaded, Ed25519PrivateKey):
         raise ValueError(f"SAMSKAB_COMMAND_SIGNING_KEY_FILE: {path} does not hold an Ed25519 private key")
-    return key
+    return loaded
 
 
 def command_signer(settings: Settings) -> CommandSigner:

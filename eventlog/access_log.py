@@ -400,14 +400,14 @@ class AccessLog:
                     sql = f"SELECT {names} FROM access_log INDEXED BY ix_access_log_whole_log_reads WHERE {_WHOLE_LOG_READS}"
                     if before is not None:
                         sql += f" AND position < {int(before)}"
-                    if newest_first:
+                    if limit is not None:  # newest first
                         sql += f" ORDER BY position DESC LIMIT {int(limit)}"
                     wide.extend(conn.exec_driver_sql(sql))
                 else:
                     wide.extend(conn.execute(page(select(*c).where(text(_WHOLE_LOG_READS)), c.position)))
         rows = {row.position: row for row in (*own, *listed, *wide)}
         positions = sorted(rows)
-        if newest_first:
+        if limit is not None:  # newest first
             positions = positions[-limit:]
         return [_record(rows[position]) for position in positions]
 

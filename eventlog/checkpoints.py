@@ -206,10 +206,10 @@ def load_or_create_signing_key(path: Path) -> Ed25519PrivateKey:
             public_key_path(path).write_bytes(
                 key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
             )
-    key = serialization.load_pem_private_key(path.read_bytes(), password=None)
-    if not isinstance(key, Ed25519PrivateKey):
+    loaded = serialization.load_pem_private_key(path.read_bytes(), password=None)
+    if not isinstance(loaded, Ed25519PrivateKey):
         raise CheckpointInvalid(f"{path} does not hold an Ed25519 private key")
-    return key
+    return loaded
 
 
 def public_key_path(private_key_path: Path) -> Path:

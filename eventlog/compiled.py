@@ -11,10 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from operator import itemgetter
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql import ClauseElement
+
+if TYPE_CHECKING:
+    from sqlalchemy.sql.compiler import SQLCompiler
 
 
 class DriverStatement:
@@ -23,14 +26,15 @@ class DriverStatement:
     __slots__ = ("sql", "_in_order", "_defaults")
 
     def __init__(self, statement: ClauseElement, dialect: Dialect) -> None:
-        compiled = statement.compile(dialect=dialect)
+        # DML only here, which SQLCompiler compiles (Compiled, the declared type, lacks the positional parts)
+        compiled = cast("SQLCompiler", statement.compile(dialect=dialect))
         self.sql: str = compiled.string
         # qmark/numeric dialects (sqlite3) take a tuple in this order, picked
         # out of the mapping by an itemgetter (one C call); named ones
         # (psycopg's pyformat) take the mapping itself.
         self._in_order: Any = None
         if compiled.positional:
-            names = tuple(compiled.positiontup)
+            names = tuple(compiled.positiontup or ())
             if len(names) > 1:
                 self._in_order = itemgetter(*names)
             elif names:  # itemgetter of one name returns the bare value, not a 1-tuple

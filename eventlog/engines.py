@@ -57,6 +57,7 @@ class Engines:
         connection = self.read.raw_connection()
         try:
             driver = connection.driver_connection
+            assert driver is not None  # a checked-out connection holds its driver's
             if self.lone_reads_autocommit:
                 driver.autocommit = True
             try:

@@ -105,6 +105,7 @@ class ExportReport:
     def __str__(self) -> str:
         if self.ok:
             head = self.tree_head
+            assert head is not None  # an export that verified has its head
             what = "the whole log" if self.scope == "all" else f"case {self.case_id}"
             how = "roots recomputed from every row" if self.scope == "all" else "each with its inclusion proof"
             return (
@@ -178,7 +179,7 @@ def export_log(
             counts = (len(event_lines), len(read_lines))
         else:
             counts = (size, reads_size)
-        header = {
+        header: dict[str, Any] = {
             "kind": "export",
             "format": FORMAT,
             "scope": "all" if case_id is None else "case",

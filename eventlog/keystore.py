@@ -307,7 +307,9 @@ class KeyStore:
         if engine.dialect.name == "sqlite":
             with engine.connect() as conn:
                 # Move the overwritten page out of the write-ahead log into the database file.
-                conn.connection.driver_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                driver = conn.connection.driver_connection
+                assert driver is not None  # a checked-out connection holds its driver's
+                driver.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         with self._lock:
             self._keys.pop(key_id, None)
             for stream, kid in list(self._stream_keys.items()):

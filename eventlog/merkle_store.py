@@ -18,7 +18,7 @@ among them.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -173,7 +173,7 @@ class TreeWalk:
     whose append completed them.
     """
 
-    def __init__(self, tree: int, roots: dict[int, bytes] | None = None, start: Frontier | None = None) -> None:
+    def __init__(self, tree: int, roots: Mapping[int, bytes] | None = None, start: Frontier | None = None) -> None:
         self.tree = tree
         self.frontier = Frontier() if start is None else start.copy()
         self.roots = {size: root for size, root in (roots or {}).items() if size > 0}

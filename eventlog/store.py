@@ -594,15 +594,17 @@ class _AppendStatements:
             # PostgreSQL runs a data-modifying WITH exactly once and to the end
             # (the guard triggers fire as for a plain UPDATE), and the
             # statement is all-or-nothing.
+            one, one_tree, one_tree_nodes = self.write_one, self.write_one_tree, self.write_one_tree_nodes
+            assert one is not None and one_tree is not None and one_tree_nodes is not None  # PostgreSQL has all three
             if tree is None:
-                self.write_one.execute(cursor, {**rows[0], **head})
+                one.execute(cursor, {**rows[0], **head})
             elif tree.nodes:
                 (node,) = tree.nodes
-                self.write_one_tree_nodes.execute(
+                one_tree_nodes.execute(
                     cursor, {**rows[0], **head, "node_leaf": node["leaf"], "node_hashes": node["hashes"]}
                 )
             else:
-                self.write_one_tree.execute(cursor, {**rows[0], **head})
+                one_tree.execute(cursor, {**rows[0], **head})
             return
         self.insert_events.executemany(cursor, rows)
         self.move_head.execute(cursor, head)
@@ -725,7 +727,7 @@ def _retry_result(stream_id: str, batch: list[tuple[NewEvent, str]], stored: Seq
 _ENVELOPE_KEY = json.dumps(ENVELOPE)
 
 
-def _stored_event(row: Row) -> StoredEvent:
+def _stored_event(row: Row | tuple[Any, ...]) -> StoredEvent:
     (position, stream_id, stream_version, event_id, event_type, schema_version, occurred_at,
      recorded_at, actor_id, actor_role, legal_basis, payload, digest, prev_hash, row_hash) = row
     return StoredEvent(

@@ -131,6 +131,7 @@ class CaseProjection:
         known = self._kinds.get(stored.stream_id)
         if known is not None:
             return known
+        kind: tuple[str, str | None]
         first = stored if stored.stream_version == 1 else self.store.read_stream(stored.stream_id)[0]
         if first.event_type == CASE_OPENED:
             kind = (CASE, first.stream_id)

@@ -68,7 +68,10 @@ class Projection(Protocol):
     """One read model: a name, its tables, and how a batch of events changes them."""
 
     name: str
-    tables: tuple[Table, ...]
+
+    @property
+    def tables(self) -> tuple[Table, ...]:
+        """Its tables (read only: a class attribute of any length of tuple will do)."""
 
     def apply(self, conn: Connection, generation: int, events: Sequence[StoredEvent]) -> None:
         """Write what ``events`` change into ``generation``'s rows (inside the batch's transaction)."""

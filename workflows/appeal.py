@@ -235,6 +235,7 @@ class AppealWorkflow:
         """Until an appeal comes or the window closes; a receipt recorded meanwhile moves the end."""
         while self._state.status is AppealStatus.WINDOW_OPEN:
             ends = self._state.window_ends_at
+            assert ends is not None  # an open window has its end
             moved = lambda: self._state.status is not AppealStatus.WINDOW_OPEN or self._state.window_ends_at != ends  # noqa: E731
             if await self._until(moved, ends):
                 continue
@@ -244,7 +245,9 @@ class AppealWorkflow:
     async def _through_reconsideration(self) -> None:
         """Until the municipality reconsiders (or the citizen withdraws); escalates when § 66's 4 weeks pass."""
         waiting = lambda: self._state.status is not AppealStatus.AWAITING_RECONSIDERATION  # noqa: E731
-        if await self._until(waiting, self._state.reconsideration_due_at):
+        due = self._state.reconsideration_due_at
+        assert due is not None  # set when the appeal was lodged
+        if await self._until(waiting, due):
             return
         if await self._carry_out_for_system(RecordReconsiderationOverdue(actor=SYSTEM_ACTOR)):
             await self._notify(
@@ -290,6 +293,7 @@ class AppealWorkflow:
 
     async def _send_to_ankestyrelsen(self) -> None:
         input = self._input
+        assert self._state.reconsideration is not None  # forwarded only after the decision was upheld on reconsideration
         await self._notify(
             ANKESTYRELSEN,
             "appeal_forwarded",
@@ -316,6 +320,7 @@ class AppealWorkflow:
             )
         elif state.status is AppealStatus.DECIDED_BY_ANKESTYRELSEN:
             decided = state.ankestyrelsen
+            assert decided is not None  # recorded with this status
             follows = " Kommunen træffer en ny afgørelse i din sag." if decided.outcome.asks_for_new_decision else ""
             await self._notify(
                 "citizen",
@@ -324,6 +329,7 @@ class AppealWorkflow:
                 f"Ankestyrelsen har den {decided.decided_on:%d.%m.%Y} {ANKESTYRELSEN_OUTCOME_DA[decided.outcome]}.{follows}",
             )
         elif state.status is AppealStatus.WITHDRAWN:
+            assert state.withdrawal is not None  # recorded with this status
             if state.withdrawal.withdrawn_while is AppealStatus.SENT_TO_ANKESTYRELSEN:
                 await self._notify(
                     ANKESTYRELSEN,

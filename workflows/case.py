@@ -36,8 +36,10 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from temporalio import workflow
+from temporalio.common import SearchAttributeKey
 from temporalio.workflow import ParentClosePolicy
 from temporalio.exceptions import ApplicationError, ChildWorkflowError
 
@@ -129,6 +131,7 @@ class CaseWorkflow:
         # update that arrives before that is still validated, not waved through.
         self._opening: CaseState | None = None
         if carried is None:
+            assert input.registration is not None  # a case's first run carries its registration
             try:
                 self._opening = fold(self._decide(input.registration))
             except ApplicationError:
@@ -142,6 +145,7 @@ class CaseWorkflow:
                 # Verified when the case first runs, against when Temporal accepted its
                 # start; a replay (keys may have rotated since) repeats what passed then.
                 issuer = verify_in_workflow("case.open", input, update=False, at=workflow.info().start_time)
+            assert input.registration is not None  # a case's first run carries its registration
             async with self._lock:
                 await self._carry_out(input.registration, request_id="registration", issuer=issuer)
             self._opening = None  # only needed until the registration is recorded
@@ -384,7 +388,7 @@ class CaseWorkflow:
             return
         deadlines = upcoming_deadlines(self._state, self._deadlines)
         assessment = self._state.assessment
-        values = {
+        values: dict[SearchAttributeKey[Any], Any] = {
             CASEWORKER: self._state.caseworker_id,
             NEXT_DEADLINE: deadlines[0].due_at if deadlines else None,
             TARGET_GROUP: assessment.target_group.code if assessment is not None else None,
@@ -473,6 +477,7 @@ class CaseWorkflow:
         decided = lambda: self._application_settled(application.received_at) or self._state.phase is Phase.CLOSED  # noqa: E731
         caseworker = self._state.caseworker_id or "caseworker"
         due = application.due_at
+        assert due is not None  # watched only for an application with a processing deadline
         remind_at = due - self._deadlines.processing_reminder
         if remind_at > workflow.now() and not await self._holds_before(decided, remind_at):
             await self._notify(
@@ -491,6 +496,7 @@ class CaseWorkflow:
         expected_by = workflow.now() + self._deadlines.notice_extension
         if await self._carry_out_for_system(RecordMissedProcessingDeadline(actor=SYSTEM_ACTOR, expected_by=expected_by)):
             missed = self._state.visitation.processing_missed
+            assert missed is not None  # the command just carried out recorded it
             await self._notify("citizen", "deadline_notice", "Din sag tager længere tid end kommunens frist", missed.notice)
             await self._notify(
                 "team_lead",
@@ -530,8 +536,8 @@ class CaseWorkflow:
             if await self._holds_before(changed, day_after):
                 continue
             if await self._carry_out_for_system(RecordExpectedDatePassed(actor=SYSTEM_ACTOR, expected_by=expected)):
-                passed = next(e for e in reversed(self._recent) if isinstance(e, ExpectedDatePassed))
-                await self._notify("citizen", "deadline_notice", "Din sag tager længere tid end vi skrev", passed.notice)
+                date_passed = next(e for e in reversed(self._recent) if isinstance(e, ExpectedDatePassed))
+                await self._notify("citizen", "deadline_notice", "Din sag tager længere tid end vi skrev", date_passed.notice)
                 await self._ask_for_expected_date(caseworker, f"Den forventede dato {expected:%d.%m.%Y} er passeret")
             else:
                 # refused: the date changed in the same instant; go round again on the state

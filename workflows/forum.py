@@ -82,7 +82,7 @@ class ForumWorkflow:
         if proposal.forum_id != self._stream_id():
             return
         text = await workflow.execute_activity(
-            "pilot_proposal", proposal, result_type=str | None,
+            "pilot_proposal", proposal, result_type=str | None,  # type: ignore[arg-type]  # the SDK's converter takes a union; its stub says type
             start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=DURABLE_RETRY,
         )  # fmt: skip
         if text is None:

@@ -56,6 +56,7 @@ class KLGatewayActivities:
         self._ctx = gateway.context(municipality)
         self._changes = Projector(store, [ChangesByDay(store)])
         self._changes.create_schema()
+        self._delivery: HttpDelivery | FolderDelivery
         if gateway.endpoint:
             self._delivery = HttpDelivery(gateway.endpoint, gateway.token, gateway.timeout_seconds)
         else:

@@ -169,4 +169,4 @@ class CaseReads:
                 data = payload_text  # canonical JSON, as the log stores it
             entry = timeline_entry_json(position, version, event_type, occurred_at, actor_id, actor_role, legal_basis, data)
             timeline.append((event_type, entry))
-        return DecodedCase(case_id, rows[-1][_VERSION], key_ids, fold(events), tuple(timeline))
+        return DecodedCase(case_id, rows[-1][_VERSION], key_ids, fold(readmodels.as_folded(events)), tuple(timeline))

@@ -15,7 +15,7 @@ refusal naming the field at fault (the body's ``error.field`` and ``error.rule``
 
 import inspect
 import typing
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Header, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
@@ -34,6 +34,7 @@ from projections.queries import DEFAULT_PAGE, MAX_PAGE
 from domain.access import Subject
 from domain.appeal import LodgeAppeal, Reconsider, RecordAppealOutcome, RegisterAppeal, WithdrawAppeal
 from domain.case import CaseCommand
+from domain.messages import Command
 from workflows.appeal_messages import AppealActResult
 from domain.need import RegisterNeed
 from workflows.case_messages import ActResult
@@ -117,15 +118,15 @@ class Opened(BaseModel):
     position: int = Field(description="The registration's event-log position: a read with min_position=this sees the case")
 
 
-def appeal_body(command: type) -> type[BaseModel]:
+def appeal_body(command: type[Command]) -> type[BaseModel]:
     """The request body of an appeal command: its fields without actor/at/type (who acts comes from the token)."""
-    fields = {name: (info.annotation, info) for name, info in command.model_fields.items() if name not in NOT_BODY}
+    fields: dict[str, Any] = {name: (info.annotation, info) for name, info in command.model_fields.items() if name not in NOT_BODY}
     return create_model(f"{command.__name__}Body", __config__=ConfigDict(extra="forbid"),
                         __doc__=(command.__doc__ or command.title), **fields)  # fmt: skip
 
 
 #: The appeal's routes, /cases/{case_id}/appeals/{decision_number}/<path>: the command each takes.
-APPEAL_ROUTES = {
+APPEAL_ROUTES: dict[str, tuple[type[Command], str]] = {
     "lodge": (LodgeAppeal, "Appeal a decision (the citizen, on their own case; retssikkerhedslovens § 67)"),
     "register": (RegisterAppeal, "Register an appeal received by phone, letter, e-mail or in person (a caseworker)"),
     "reconsider": (Reconsider, "Reconsider the appealed decision (genvurdering, retssikkerhedslovens § 66)"),
@@ -134,13 +135,13 @@ APPEAL_ROUTES = {
 }
 
 
-def command_classes() -> list[type]:
+def command_classes() -> list[type[Command]]:
     """Every command of the case's union, in the domain's order."""
     union = typing.get_args(CaseCommand)[0]
     return list(typing.get_args(union))
 
 
-def body_model(command: type) -> type[BaseModel]:
+def body_model(command: type[Command]) -> type[BaseModel]:
     """The request body of one command: its fields without actor/at/type, plus expected_version."""
     fields: dict[str, Any] = {
         name: (info.annotation, info) for name, info in command.model_fields.items() if name not in NOT_BODY
@@ -155,11 +156,15 @@ def body_model(command: type) -> type[BaseModel]:
 
 
 def _register_body() -> type[BaseModel]:
-    fields = {name: (info.annotation, info) for name, info in RegisterNeed.model_fields.items() if name not in NOT_BODY}
+    fields: dict[str, Any] = {name: (info.annotation, info) for name, info in RegisterNeed.model_fields.items() if name not in NOT_BODY}
     return create_model("OpenCaseBody", __config__=ConfigDict(extra="forbid"), **fields)
 
 
-OpenCaseBody = _register_body()
+# Made from RegisterNeed at import, which a type checker cannot follow: to it, a model.
+if TYPE_CHECKING:
+    OpenCaseBody = BaseModel
+else:
+    OpenCaseBody = _register_body()
 
 
 def build_operations_router() -> APIRouter:
@@ -188,7 +193,7 @@ def build_router() -> APIRouter:
     router = APIRouter(responses=ERROR_RESPONSES)
 
     @router.post("/cases", status_code=201, response_model=Opened, tags=["commands"], summary="Open a case (register a need)")
-    async def open_case(body: Annotated[OpenCaseBody, Body(openapi_examples=OPEN_CASE_EXAMPLES)],  # type: ignore[valid-type]
+    async def open_case(body: Annotated[OpenCaseBody, Body(openapi_examples=OPEN_CASE_EXAMPLES)],
                         who: Who, back: Back) -> Opened:  # fmt: skip
         case_id = await back.open_case(who, body.model_dump(mode="json"))
         position = await back.read(back.registration_position, case_id)
@@ -199,9 +204,9 @@ def build_router() -> APIRouter:
         case_id: str,
         who: Who,
         back: Back,
-        request_id: RequestId = None,
         command: Annotated[dict[str, Any], Body(description="The command's fields, its 'type', and optionally 'expected_version'",
-                                                openapi_examples=GIVE_COMMAND_EXAMPLES)] = ...,  # noqa: B008
+                                                openapi_examples=GIVE_COMMAND_EXAMPLES)],
+        request_id: RequestId = None,
     ) -> ActResult:
         return await back.act(who, case_id, command, request_id)
 
@@ -321,17 +326,17 @@ def build_router() -> APIRouter:
     return router
 
 
-def _add_appeal_route(router: APIRouter, path: str, command: type, summary: str, model: type[BaseModel],
+def _add_appeal_route(router: APIRouter, path: str, command: type[Command], summary: str, model: type[BaseModel],
                       examples: dict[str, Any] | None) -> None:  # fmt: skip
     name = command.model_fields["type"].default
-    body = Annotated[model, Body(openapi_examples=examples)] if examples else model  # type: ignore[valid-type]
+    body = Annotated[model, Body(openapi_examples=examples)] if examples else model
 
-    async def handler(case_id: str, decision_number: int, body, who: Subject, back: Backend) -> AppealActResult:
+    async def handler(case_id: str, decision_number: int, body, who: Subject, back: Backend) -> dict[str, Any]:
         data = body.model_dump(mode="json", exclude_unset=True)
         data["type"] = name
         return await back.act_on_appeal(who, case_id, decision_number, data)
 
-    handler.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+    handler.__signature__ = inspect.Signature(  # type: ignore[attr-defined]  # typeshed gives functions no __signature__; inspect reads it
         [
             inspect.Parameter("case_id", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=str),
             inspect.Parameter("decision_number", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Annotated[int, Path(ge=1)]),
@@ -354,16 +359,16 @@ def _add_appeal_route(router: APIRouter, path: str, command: type, summary: str,
     )
 
 
-def _add_command_route(router: APIRouter, command: type, name: str, model: type[BaseModel],
+def _add_command_route(router: APIRouter, command: type[Command], name: str, model: type[BaseModel],
                        examples: dict[str, Any] | None) -> None:  # fmt: skip
-    body = Annotated[model, Body(openapi_examples=examples)] if examples else model  # type: ignore[valid-type]
+    body = Annotated[model, Body(openapi_examples=examples)] if examples else model
 
     async def handler(case_id: str, body, who: Subject, back: Backend, request_id: str | None = None) -> ActResult:
         data = body.model_dump(mode="json", exclude_unset=True)
         data["type"] = name
         return await back.act(who, case_id, data, request_id)
 
-    handler.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+    handler.__signature__ = inspect.Signature(  # type: ignore[attr-defined]  # typeshed gives functions no __signature__; inspect reads it
         [
             inspect.Parameter("case_id", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=str),
             inspect.Parameter("body", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=body),

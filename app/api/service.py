@@ -245,7 +245,7 @@ class Backend:
         return events
 
     def state_of(self, stored: list[StoredEvent]) -> CaseState:
-        return fold(readmodels.to_domain_event(s, self.keys) for s in stored)
+        return fold(readmodels.as_folded(readmodels.to_domain_event(s, self.keys) for s in stored))
 
     def decoded(self, case_id: str) -> DecodedCase:
         """The case as the log holds it now, decoded (reused while its version and keys are unchanged)."""
@@ -341,7 +341,7 @@ class Backend:
         record a withdrawal on the citizen's word and Ankestyrelsen's decision); the
         appeal's decider decides whether the appeal can take it now."""
         command_type = data.get("type")
-        if command_type not in PERSON_APPEAL_COMMANDS:
+        if not isinstance(command_type, str) or command_type not in PERSON_APPEAL_COMMANDS:
             raise ApiError(422, f"'{command_type}' is not a command a person gives an appeal; one of "
                            f"{', '.join(sorted(PERSON_APPEAL_COMMANDS))}", rule="input.invalid", field="type")  # fmt: skip
         state = await asyncio.to_thread(self.case_state, case_id)
@@ -368,7 +368,7 @@ class Backend:
         for number in range(1, state.visitation.decisions + 1):
             stored = self.store.read_stream(appeal_id(case_id, number))
             if stored:
-                found.append(appeal_view(fold_appeal(readmodels.to_domain_event(s, self.keys) for s in stored)))
+                found.append(appeal_view(fold_appeal(readmodels.as_folded(readmodels.to_domain_event(s, self.keys) for s in stored))))
         return {"case_id": case_id, "appeals": found}
 
     def appeal_of(self, reader: Reader, case_id: str) -> AppealState | None:
@@ -380,7 +380,7 @@ class Backend:
         stored = self.store.read_stream(appeal_id(case_id, state.decision.number))
         if not stored:
             return None
-        return fold_appeal(readmodels.to_domain_event(s, self.keys) for s in stored)
+        return fold_appeal(readmodels.as_folded(readmodels.to_domain_event(s, self.keys) for s in stored))
 
     def allowed_now(self, who: Subject, state: CaseState) -> list[str]:
         """The commands this person may give the case in its phase now."""

@@ -59,7 +59,7 @@ from domain.appeal import (
     commands_open,
 )
 from domain.case_summary import name_tokens, work_items
-from domain.messages import Role
+from domain.messages import Command, Role
 from domain.need import RegisterNeed
 from domain.phases import Phase
 from domain.readiness import waiting_for
@@ -212,7 +212,7 @@ def _case_view(request: Request, who: Subject, case_id: str) -> dict[str, Any]:
 
 
 #: The appeal's forms on the pages (the citizen's own lodging has its page, /klage).
-APPEAL_FORMS: dict[str, type] = {
+APPEAL_FORMS: dict[str, type[Command]] = {
     "register_appeal": RegisterAppeal,
     "reconsider": Reconsider,
     "withdraw_appeal": WithdrawAppeal,
@@ -295,7 +295,7 @@ def _form_page(
     forms.fill(widgets, _prefill(command_type, view))
     if values is not None:
         forms.fill(widgets, values, multi)
-    summary = []
+    summary: list[dict[str, str | None]] = []
     for problem in errors or []:
         widget = forms.attach_error(widgets, problem["name"], problem["text"])
         summary.append({"text": f"{widget.label if widget else 'Formularen'}: {problem['text']}",
@@ -457,7 +457,7 @@ def build_pages(app: FastAPI) -> None:
         parts = target.split("?")[0].strip("/").split("/")
         if draft and parts == ["sager", "ny"]:  # the session ran out while the person opened a case
             values, multi = _saved_draft(draft)
-            response = _open_case_page(request, who, values.get("case_id") or f"sag-{secrets.token_hex(5)}", values=values,
+            response: Response = _open_case_page(request, who, values.get("case_id") or f"sag-{secrets.token_hex(5)}", values=values,
                                        multi=multi, notice="Du er logget ind igen. Det, du skrev, er bevaret. Tjek det, og send formularen.")  # fmt: skip
             _set_session(response, request, token, purpose)
             return response
@@ -823,7 +823,7 @@ def _open_case_page(request: Request, who: Subject, case_id: str, *, values: dic
     widgets = _open_case_widgets(case_id)
     if values is not None:
         forms.fill(widgets, values, multi)
-    summary = []
+    summary: list[dict[str, str | None]] = []
     for problem in errors or []:
         widget = forms.attach_error(widgets, problem["name"], problem["text"])
         summary.append({"text": f"{widget.label if widget else 'Formularen'}: {problem['text']}",
@@ -860,7 +860,7 @@ def _appeal_form_page(request: Request, who: Subject, case_id: str, command_type
     widgets = _appeal_widgets(command_type, case_id, view, people, who)
     if values is not None:
         forms.fill(widgets, values, multi)
-    summary = []
+    summary: list[dict[str, str | None]] = []
     for problem in errors or []:
         widget = forms.attach_error(widgets, problem["name"], problem["text"])
         summary.append({"text": f"{widget.label if widget else 'Formularen'}: {problem['text']}",
