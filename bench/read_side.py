@@ -25,6 +25,7 @@ import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from bench import biglog
 from bench.backends import sqlite_database
@@ -103,7 +104,7 @@ def _measure(db, requests: int, access_rows: int) -> dict:
             with engines.read.connect() as conn:
                 conn.exec_driver_sql("SELECT * FROM case_summaries ORDER BY due_at, case_id LIMIT 51").all()
 
-        figures = {
+        figures: dict[str, Any] = {
             "projected": projected, "catch_up_s": catch_up_s, "raw_read_s": raw_s, "raw_read": raw_read,
             "list_p99": _p99(lambda: queries.list_cases(engines, queries.CaseFilter(), now=now), requests),
             "list_filtered_p99": _p99(lambda: queries.list_cases(

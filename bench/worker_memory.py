@@ -43,10 +43,12 @@ class WorkerProcess:
             stderr=self._errors,
             text=True,
         )
+        assert self.process.stdin is not None and self.process.stdout is not None  # both are pipes
+        self._stdin, self._stdout = self.process.stdin, self.process.stdout
         self._expect("READY")
 
     def _expect(self, word: str) -> str:
-        line = self.process.stdout.readline()
+        line = self._stdout.readline()
         if not line.startswith(word):
             self._errors.seek(0)
             tail = self._errors.read().decode(errors="replace")[-400:]
@@ -64,8 +66,8 @@ class WorkerProcess:
         """RSS, and the C allocator's in-use and free KiB (-1 when unknown)."""
 
         def ask() -> tuple[int, int, int]:
-            self.process.stdin.write("rss\n")
-            self.process.stdin.flush()
+            self._stdin.write("rss\n")
+            self._stdin.flush()
             rss, in_use, free = (int(word) for word in self._expect("RSS").split()[1:4])
             return rss, in_use, free
 
@@ -73,8 +75,8 @@ class WorkerProcess:
 
     def stop(self) -> None:
         try:
-            self.process.stdin.write("quit\n")
-            self.process.stdin.flush()
+            self._stdin.write("quit\n")
+            self._stdin.flush()
             self.process.wait(timeout=30)
         except Exception:  # noqa: BLE001 - kill it whatever went wrong
             self.process.kill()
