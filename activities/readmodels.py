@@ -10,9 +10,9 @@ validators."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from collections.abc import Iterable
 from typing import Any, Protocol, cast
 
 from domain.case import CaseState, event_from_record, fold

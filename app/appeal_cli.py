@@ -27,7 +27,14 @@ from app.keys import open_key_store
 from app.settings import get_settings
 from app.temporal import connect
 from domain.access import Action, may, visible_event
-from domain.appeal import AnkestyrelsenOutcome, AppealChannel, ReconsiderationOutcome, appeal_id, appeal_view, fold_appeal
+from domain.appeal import (
+    AnkestyrelsenOutcome,
+    AppealChannel,
+    ReconsiderationOutcome,
+    appeal_id,
+    appeal_view,
+    fold_appeal,
+)
 
 console = Console()
 err = Console(stderr=True)

@@ -18,20 +18,19 @@ import typer
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from rich.console import Console
 from rich.markup import escape
-
-from domain.personal_data import ERASED_MARKER
 from rich.panel import Panel
 from rich.table import Table
 
 from activities.eventlog import open_event_store
 from activities.readmodels import case_view
 from app.erasure import ErasureRefused, erase_citizen
-from app.keys import checkpoint_signing_key, open_key_store, trusted_checkpoint_key
 from app.identity import AsOption, Caller, LocalAdminOption, TokenOption, authenticate, authorize_read
-from domain.access import Action
-from domain.messages import Role
+from app.keys import checkpoint_signing_key, open_key_store, trusted_checkpoint_key
 from app.settings import Settings, get_settings
 from app.views import trail_table, verify_panel
+from domain.access import Action
+from domain.messages import Role
+from domain.personal_data import ERASED_MARKER
 from eventlog import EventLogError, EventStore
 from eventlog.access_log import AccessLog, AccessRecord, AccessVerifyReport
 from eventlog.checkpoints import Checkpoint, CheckpointInvalid, anchors, check_signature, read_checkpoint
@@ -39,8 +38,9 @@ from eventlog.existing import NoEventLog, missing_guards, open_existing
 from eventlog.export import ExportRefused, ExportReport, export_log, verify_export
 from eventlog.tree_heads import (
     FORMAT as TREE_HEAD_FORMAT,
+)
+from eventlog.tree_heads import (
     SignedTreeHead,
-    TreeHeadInvalid,
     check_tree_head,
     read_tree_head,
     sign_current,

@@ -30,8 +30,20 @@ from domain.case import CaseState
 from workflows.case_messages import ActResult
 
 __all__ = [
-    "AsyncSamskabClient", "ClientError", "CommandRejected", "Conflict", "DEFAULT_TIMEOUT", "Forbidden", "InvalidInput",
-    "NotFound", "PayloadTooLarge", "SamskabClient", "SamskabError", "ServerError", "ServiceUnavailable", "Unauthorized",
+    "DEFAULT_TIMEOUT",
+    "AsyncSamskabClient",
+    "ClientError",
+    "CommandRejected",
+    "Conflict",
+    "Forbidden",
+    "InvalidInput",
+    "NotFound",
+    "PayloadTooLarge",
+    "SamskabClient",
+    "SamskabError",
+    "ServerError",
+    "ServiceUnavailable",
+    "Unauthorized",
 ]  # fmt: skip
 
 #: A command waits for the case's answer (the API polls the workflow for up to a minute when

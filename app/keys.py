@@ -34,11 +34,11 @@ from pathlib import Path
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from app.command_signing import CommandSigner
 from app.settings import Settings
 from eventlog import EventStore
 from eventlog.checkpoints import load_or_create_signing_key, load_public_key, public_key_path
 from eventlog.keystore import KeyStore
-from app.command_signing import CommandSigner
 from workflows.issuers import TrustedIssuers, public_key_from_text
 
 SECRET_BYTES = 32

@@ -22,8 +22,8 @@ from __future__ import annotations
 import asyncio
 import importlib
 import importlib.util
-import os
 import json
+import os
 import random
 import re
 import shutil
@@ -436,5 +436,5 @@ def run(log_path: Path, streams: list[str], requests: int, log_size: int, progre
         met=p99 <= TARGET_P99_MS and failed == 0,
         notes=f"{how}; statuses {statuses}" + (f"; {failed} requests did not get a 200" if failed else ""),
         extra={"p50_ms": p50, "p99_ms": p99, "requests": total, "failed": failed,
-               "load_generator": "wrk" if wrk else "httpx"},  # fmt: skip
-    )
+               "load_generator": "wrk" if wrk else "httpx"},
+    )  # fmt: skip

@@ -162,9 +162,9 @@ def run(kinds: list[str], small_cases: int, large_cases: int, requests: int, acc
                         measured[cases] = _measure(db, requests, access_rows if cases == large_cases else 0)
                     http[cases] = {
                         route: _http(path, measured[cases]["streams"], http_requests, cases * EVENTS_PER_CASE,
-                                     f"{route}?purpose=bench", progress)  # fmt: skip
+                                     f"{route}?purpose=bench", progress)
                         for route in ("/cases", "/reports/phases")
-                    }
+                    }  # fmt: skip
                 else:
                     with biglog.postgres_log(path, progress) as db:
                         measured[cases] = _measure(db, requests, access_rows if cases == large_cases else 0)

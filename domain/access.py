@@ -95,12 +95,12 @@ COMMANDS_BY_ROLE: dict[Role, frozenset[str]] = {
          "submit_comment",
          # a changed need (revisitation) and withdrawing an application (domain/revisitation.py)
          "report_changed_need", "withdraw_application"}
-    ),  # fmt: skip
+    ),
     Role.STAFF: frozenset({"answer_invitation", "record_observation", "schedule_meeting", "record_meeting"}),
     # a volunteer or relative on the team may report a changed need they see (domain/revisitation.py)
     Role.VOLUNTEER: frozenset({"answer_invitation", "record_observation", "report_changed_need"}),
     Role.RELATIVE: frozenset({"answer_invitation", "record_observation", "report_changed_need"}),
-}
+}  # fmt: skip
 #: Commands the workflow gives itself when a timer fires; no caller may give them.
 SYSTEM_COMMANDS = SYSTEM_COMMAND_TYPES
 #: The citizen's own say: nobody gives these on the citizen's behalf.

@@ -29,7 +29,7 @@ import hashlib
 from collections.abc import Callable, Iterable
 from datetime import date, datetime, timedelta
 from enum import StrEnum
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
@@ -170,17 +170,7 @@ class RecordReconsiderationOverdue(Command):
 
 
 AppealCommand = Annotated[
-    Union[
-        OpenAppealWindow,
-        RecordLetterReceipt,
-        LodgeAppeal,
-        RegisterAppeal,
-        CloseAppealWindow,
-        Reconsider,
-        RecordReconsiderationOverdue,
-        WithdrawAppeal,
-        RecordAppealOutcome,
-    ],
+    OpenAppealWindow | RecordLetterReceipt | LodgeAppeal | RegisterAppeal | CloseAppealWindow | Reconsider | RecordReconsiderationOverdue | WithdrawAppeal | RecordAppealOutcome,
     Field(discriminator="type"),
 ]
 
@@ -300,17 +290,7 @@ class AppealDecidedByAnkestyrelsen(Event):
 
 
 AppealEvent = Annotated[
-    Union[
-        AppealWindowOpened,
-        DecisionLetterReceived,
-        AppealLodged,
-        AppealWindowClosed,
-        DecisionReconsidered,
-        ReconsiderationOverdue,
-        AppealSentToAnkestyrelsen,
-        AppealWithdrawn,
-        AppealDecidedByAnkestyrelsen,
-    ],
+    AppealWindowOpened | DecisionLetterReceived | AppealLodged | AppealWindowClosed | DecisionReconsidered | ReconsiderationOverdue | AppealSentToAnkestyrelsen | AppealWithdrawn | AppealDecidedByAnkestyrelsen,
     Field(discriminator="type"),
 ]
 

@@ -12,10 +12,24 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from datetime import date, datetime
-from typing import Annotated, Any, Union
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
+from domain.appeal import (
+    AppealDecidedByAnkestyrelsen,
+    AppealLodged,
+    AppealSentToAnkestyrelsen,
+    AppealWindowClosed,
+    AppealWindowOpened,
+    AppealWithdrawn,
+    DecisionLetterReceived,
+    DecisionReconsidered,
+    DecisionReopened,
+    ReconsiderationOverdue,
+    ReopenDecision,
+    reopen_decision,
+)
 from domain.citizen import Citizen
 from domain.consent import (
     ConfidentialityDeclarationRecorded,
@@ -29,7 +43,15 @@ from domain.consent import (
     give_consent,
     record_confidentiality_declaration,
 )
-from domain.deadlines import DeadlineMissed, RecordMissedDeadline
+from domain.deadlines import (
+    ApplicationReceived,
+    DeadlineMissed,
+    ProcessingDeadlineMissed,
+    ReceiveApplication,
+    RecordMissedDeadline,
+    RecordMissedProcessingDeadline,
+)
+from domain.elder_act import AssessElderAct, ElderActAssessed, assess_elder_act
 from domain.errors import DomainError, require
 from domain.evaluation import (
     BaselineRecorded,
@@ -43,11 +65,57 @@ from domain.evaluation import (
     record_evaluation,
     upcast_type,
 )
+from domain.file_access import (
+    AnswerFileAccess,
+    FileAccessAnswered,
+    FileAccessRequest,
+    FileAccessRequested,
+    RequestFileAccess,
+    answer_file_access,
+    request_file_access,
+)
+from domain.follow_up import (
+    FOLLOW_UP_EVENTS,
+    DecideOnHelp,
+    FollowUpDue,
+    FollowUpRecord,
+    FollowUpRecorded,
+    HelpChoice,
+    HelpDecided,
+    RecordFollowUp,
+    RecordFollowUpDue,
+    decide_on_help,
+    evolve_follow_up,
+    record_follow_up,
+    record_follow_up_due,
+)
+from domain.hearing import (
+    AnswerHearing,
+    CaseInformationRecorded,
+    CommentRequested,
+    CommentSubmitted,
+    ConsentToObtainInformation,
+    HearingAnswered,
+    HearingDeadlinePassed,
+    HearingStarted,
+    InformationConsentGiven,
+    RecordCaseInformation,
+    RecordHearingDeadlinePassed,
+    RequestToComment,
+    StartHearing,
+    SubmitComment,
+    answer_hearing,
+    consent_to_obtain,
+    record_hearing_deadline_passed,
+    record_information,
+    request_to_comment,
+    start_hearing,
+    submit_comment,
+)
 from domain.messages import Command, Event, Role, require_role, without_log_metadata
-from domain.elder_act import AssessElderAct, ElderActAssessed, assess_elder_act
 from domain.need import Need, NeedRegistered, OpenVisitation, RegisterNeed, VisitationOpened, check_adult
+from domain.personalised import CitizensChoiceRecorded, RecordCitizensChoice, record_choice
 from domain.phases import Phase
-from domain.team_proposal import propose_team
 from domain.pilot import (
     ActionPlan,
     AdjustPlan,
@@ -71,99 +139,6 @@ from domain.pilot import (
     ScheduleMeeting,
     StartPilot,
 )
-from domain.team import (
-    AnswerInvitation,
-    ApproveTeam,
-    ChangeTeam,
-    ExpireInvitation,
-    InvitationExpired,
-    InvitationReminderSent,
-    InvitationStatus,
-    InviteTeamMember,
-    ProposedRole,
-    ProposeTeam,
-    RemindInvitation,
-    TeamMemberLeft,
-    TeamProposed,
-    TeamApprovedByCitizen,
-    TeamChangesRequested,
-    TeamMember,
-    TeamMemberDeclined,
-    TeamMemberInvited,
-    TeamMemberJoined,
-)
-from domain.visitation import (
-    DECIDING_ROLES,
-    AssessmentRecorded,
-    DecisionMade,
-    MakeDecision,
-    Outcome,
-    RecordAssessment,
-    assess,
-)
-from domain.appeal import (
-    AppealDecidedByAnkestyrelsen,
-    AppealLodged,
-    AppealSentToAnkestyrelsen,
-    AppealWithdrawn,
-    DecisionLetterReceived,
-    AppealWindowClosed,
-    AppealWindowOpened,
-    DecisionReconsidered,
-    DecisionReopened,
-    ReconsiderationOverdue,
-    ReopenDecision,
-    reopen_decision,
-)
-from domain.deadlines import (
-    ApplicationReceived,
-    ProcessingDeadlineMissed,
-    ReceiveApplication,
-    RecordMissedProcessingDeadline,
-)
-from domain.hearing import (
-    AnswerHearing,
-    CommentRequested,
-    CommentSubmitted,
-    RequestToComment,
-    SubmitComment,
-    request_to_comment,
-    submit_comment,
-    CaseInformationRecorded,
-    ConsentToObtainInformation,
-    HearingAnswered,
-    HearingDeadlinePassed,
-    HearingStarted,
-    InformationConsentGiven,
-    RecordCaseInformation,
-    RecordHearingDeadlinePassed,
-    StartHearing,
-    answer_hearing,
-    consent_to_obtain,
-    record_hearing_deadline_passed,
-    record_information,
-    start_hearing,
-)
-from domain.representatives import (
-    EndRepresentation,
-    RecordRepresentative,
-    Representation,
-    RepresentationEnded,
-    RepresentativeRecorded,
-    check_fuldmagt,
-    end_representation,
-    record_representative,
-)
-from domain.file_access import (
-    AnswerFileAccess,
-    FileAccessAnswered,
-    FileAccessRequest,
-    FileAccessRequested,
-    RequestFileAccess,
-    answer_file_access,
-    request_file_access,
-)
-from domain.units import AssignUnit, UnitAssigned, assign_unit
 from domain.processing_notice import (
     ExpectedDatePassed,
     NotifyProcessingDelay,
@@ -174,6 +149,16 @@ from domain.processing_notice import (
     notify_processing_delay,
     record_expected_date_passed,
     record_processing_deadline_passed,
+)
+from domain.representatives import (
+    EndRepresentation,
+    RecordRepresentative,
+    Representation,
+    RepresentationEnded,
+    RepresentativeRecorded,
+    check_fuldmagt,
+    end_representation,
+    record_representative,
 )
 from domain.revisitation import (
     REVISITABLE,
@@ -186,30 +171,44 @@ from domain.revisitation import (
     report_changed_need,
     withdraw_application,
 )
-from domain.follow_up import (
-    FOLLOW_UP_EVENTS,
-    DecideOnHelp,
-    FollowUpDue,
-    FollowUpRecord,
-    FollowUpRecorded,
-    HelpChoice,
-    HelpDecided,
-    RecordFollowUp,
-    RecordFollowUpDue,
-    decide_on_help,
-    evolve_follow_up,
-    record_follow_up,
-    record_follow_up_due,
+from domain.team import (
+    AnswerInvitation,
+    ApproveTeam,
+    ChangeTeam,
+    ExpireInvitation,
+    InvitationExpired,
+    InvitationReminderSent,
+    InvitationStatus,
+    InviteTeamMember,
+    ProposedRole,
+    ProposeTeam,
+    RemindInvitation,
+    TeamApprovedByCitizen,
+    TeamChangesRequested,
+    TeamMember,
+    TeamMemberDeclined,
+    TeamMemberInvited,
+    TeamMemberJoined,
+    TeamMemberLeft,
+    TeamProposed,
 )
-from domain.personalised import CitizensChoiceRecorded, RecordCitizensChoice, record_choice
+from domain.team_proposal import propose_team
+from domain.units import AssignUnit, UnitAssigned, assign_unit
 from domain.visitation import (
+    DECIDING_ROLES,
     VISITATION_EVENTS,
+    AssessmentRecorded,
+    DecisionMade,
+    MakeDecision,
+    Outcome,
     RecommendationApproved,
     RecommendationMade,
     RecommendationReturned,
     RecommendDecision,
+    RecordAssessment,
     ReviewRecommendation,
     VisitationRecord,
+    assess,
     evolve_visitation,
     make_decision,
     receive_application,
@@ -219,137 +218,80 @@ from domain.visitation import (
 )
 
 CaseCommand = Annotated[
-    Union[
-        RegisterNeed,
-        OpenVisitation,
-        RecordAssessment,
-        MakeDecision,
-        InviteTeamMember,
-        AnswerInvitation,
-        ApproveTeam,
-        StartPilot,
-        RecordObservation,
-        CompletePilot,
-        RecordBaseline,
-        RecordEvaluation,
-        CloseCase,
-        RecordMissedDeadline,
-        GiveConsent,
-        RevokeConsent,
-        ProposeTeam,
-        RemindInvitation,
-        ExpireInvitation,
-        ChangeTeam,
-        ProposePlan,
-        AnswerPlan,
-        ScheduleMeeting,
-        RecordMeeting,
-        AdjustPlan,
-        RecordCheckIn,
-        ReceiveApplication,
-        RecordMissedProcessingDeadline,
-        ConsentToObtainInformation,
-        RecordCaseInformation,
-        StartHearing,
-        AnswerHearing,
-        RecordHearingDeadlinePassed,
-        RecordCitizensChoice,
-        RecommendDecision,
-        ReviewRecommendation,
-        ReopenDecision,
-        AssessElderAct,
-        RecordConfidentialityDeclaration,
-        RequestToComment,
-        SubmitComment,
-        RecordRepresentative,
-        EndRepresentation,
-        AssignUnit,
-        RequestFileAccess,
-        AnswerFileAccess,
-        DecideOnHelp,
-        RecordFollowUpDue,
-        RecordFollowUp,
-        ReportChangedNeed,
-        WithdrawApplication,
-        NotifyProcessingDelay,
-        RecordProcessingDeadlinePassed,
-        RecordExpectedDatePassed,
-    ],
+    RegisterNeed | OpenVisitation | RecordAssessment | MakeDecision | InviteTeamMember | AnswerInvitation | ApproveTeam | StartPilot | RecordObservation | CompletePilot | RecordBaseline | RecordEvaluation | CloseCase | RecordMissedDeadline | GiveConsent | RevokeConsent | ProposeTeam | RemindInvitation | ExpireInvitation | ChangeTeam | ProposePlan | AnswerPlan | ScheduleMeeting | RecordMeeting | AdjustPlan | RecordCheckIn | ReceiveApplication | RecordMissedProcessingDeadline | ConsentToObtainInformation | RecordCaseInformation | StartHearing | AnswerHearing | RecordHearingDeadlinePassed | RecordCitizensChoice | RecommendDecision | ReviewRecommendation | ReopenDecision | AssessElderAct | RecordConfidentialityDeclaration | RequestToComment | SubmitComment | RecordRepresentative | EndRepresentation | AssignUnit | RequestFileAccess | AnswerFileAccess | DecideOnHelp | RecordFollowUpDue | RecordFollowUp | ReportChangedNeed | WithdrawApplication | NotifyProcessingDelay | RecordProcessingDeadlinePassed | RecordExpectedDatePassed,
     Field(discriminator="type"),
 ]
 
 CaseEvent = Annotated[
-    Union[
-        NeedRegistered,
-        VisitationOpened,
-        AssessmentRecorded,
-        DecisionMade,
-        TeamMemberInvited,
-        TeamMemberJoined,
-        TeamMemberDeclined,
-        TeamApprovedByCitizen,
-        TeamChangesRequested,
-        PilotStarted,
-        ObservationRecorded,
-        PilotCompleted,
-        BaselineRecorded,
-        EvaluationRecorded,
-        LegacyEvaluationRecorded,
-        CaseClosed,
-        DeadlineMissed,
-        ConsentGiven,
-        ConsentRevoked,
-        TeamProposed,
-        InvitationReminderSent,
-        InvitationExpired,
-        TeamMemberLeft,
-        PlanProposed,
-        PlanAcceptedByCitizen,
-        PlanChangesRequested,
-        MeetingScheduled,
-        MeetingHeld,
-        PlanAdjusted,
-        PilotCheckInDue,
-        ApplicationReceived,
-        ProcessingDeadlineMissed,
-        InformationConsentGiven,
-        CaseInformationRecorded,
-        HearingStarted,
-        HearingAnswered,
-        HearingDeadlinePassed,
-        CitizensChoiceRecorded,
-        RecommendationMade,
-        RecommendationApproved,
-        RecommendationReturned,
-        DecisionReopened,
-        # the events of a decision's appeal, in the appeal's own stream (domain/appeal.py)
-        AppealWindowOpened,
-        AppealLodged,
-        AppealWindowClosed,
-        DecisionReconsidered,
-        ReconsiderationOverdue,
-        AppealSentToAnkestyrelsen,
-        DecisionLetterReceived,
-        AppealWithdrawn,
-        AppealDecidedByAnkestyrelsen,
-        ElderActAssessed,
-        ConfidentialityDeclarationRecorded,
-        CommentRequested,
-        CommentSubmitted,
-        RepresentativeRecorded,
-        RepresentationEnded,
-        UnitAssigned,
-        FileAccessRequested,
-        FileAccessAnswered,
-        HelpDecided,
-        FollowUpDue,
-        FollowUpRecorded,
-        ChangedNeedReported,
-        ApplicationWithdrawn,
-        ProcessingDelayNotified,
-        ProcessingDeadlinePassed,
-        ExpectedDatePassed,
-    ],
+    NeedRegistered
+    | VisitationOpened
+    | AssessmentRecorded
+    | DecisionMade
+    | TeamMemberInvited
+    | TeamMemberJoined
+    | TeamMemberDeclined
+    | TeamApprovedByCitizen
+    | TeamChangesRequested
+    | PilotStarted
+    | ObservationRecorded
+    | PilotCompleted
+    | BaselineRecorded
+    | EvaluationRecorded
+    | LegacyEvaluationRecorded
+    | CaseClosed
+    | DeadlineMissed
+    | ConsentGiven
+    | ConsentRevoked
+    | TeamProposed
+    | InvitationReminderSent
+    | InvitationExpired
+    | TeamMemberLeft
+    | PlanProposed
+    | PlanAcceptedByCitizen
+    | PlanChangesRequested
+    | MeetingScheduled
+    | MeetingHeld
+    | PlanAdjusted
+    | PilotCheckInDue
+    | ApplicationReceived
+    | ProcessingDeadlineMissed
+    | InformationConsentGiven
+    | CaseInformationRecorded
+    | HearingStarted
+    | HearingAnswered
+    | HearingDeadlinePassed
+    | CitizensChoiceRecorded
+    | RecommendationMade
+    | RecommendationApproved
+    | RecommendationReturned
+    | DecisionReopened
+    # the events of a decision's appeal, in the appeal's own stream (domain/appeal.py)
+    | AppealWindowOpened
+    | AppealLodged
+    | AppealWindowClosed
+    | DecisionReconsidered
+    | ReconsiderationOverdue
+    | AppealSentToAnkestyrelsen
+    | DecisionLetterReceived
+    | AppealWithdrawn
+    | AppealDecidedByAnkestyrelsen
+    | ElderActAssessed
+    | ConfidentialityDeclarationRecorded
+    | CommentRequested
+    | CommentSubmitted
+    | RepresentativeRecorded
+    | RepresentationEnded
+    | UnitAssigned
+    | FileAccessRequested
+    | FileAccessAnswered
+    | HelpDecided
+    | FollowUpDue
+    | FollowUpRecorded
+    | ChangedNeedReported
+    | ApplicationWithdrawn
+    | ProcessingDelayNotified
+    | ProcessingDeadlinePassed
+    | ExpectedDatePassed,
     Field(discriminator="type"),
 ]
 

@@ -30,7 +30,7 @@ consolidated lov om social pension for this revision.)
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import Field
 

@@ -49,10 +49,10 @@ from domain.instruments import (
     score_wemwbs,
 )
 from domain.messages import MAX_ITEMS, Command, Event
+from domain.personal_data import Personal
 from domain.pilot import ActionPlan
 from domain.value_domains import Participation, Rating, ServiceUse, ValueDomains, value_domains
 from domain.visitation import AssessmentRecorded, Coded, DecisionMade
-from domain.personal_data import Personal
 
 __all__ = ["Attainment", "FunctionLevelInput", "GoalAttainmentInput", "InstrumentAnswers"]
 

@@ -27,8 +27,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from domain.errors import require
 from domain.legal import FVL_16
-from domain.personal_data import Personal
 from domain.messages import Command, Event, Role
+from domain.personal_data import Personal
 
 ANSWER_WITHIN_WORKING_DAYS = 7
 

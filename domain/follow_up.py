@@ -38,8 +38,8 @@ from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from domain.errors import require
 from domain.anonymity import find_cpr, find_person_name
+from domain.errors import require
 from domain.forum import forum_id
 from domain.hearing import HearingException, check_heard
 from domain.legal import APPEAL_GUIDANCE_DA

@@ -14,7 +14,7 @@ import hashlib
 from collections.abc import Callable, Iterable
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
@@ -23,8 +23,8 @@ from domain.anonymity import find_cpr, find_person_name
 from domain.errors import DomainError, require
 from domain.messages import MAX_ITEMS, Command, Event, Role, require_role
 from domain.need import LifeArea
-from domain.visitation import Coded
 from domain.personal_data import ERASED_MARKER, ERASURE_ROLES, Personal
+from domain.visitation import Coded
 
 FORUM_MEMBERS = (Role.VOLUNTEER, Role.STAFF, Role.CASEWORKER, Role.TEAM_LEAD)
 FORUM_CHAIRS = (Role.CASEWORKER, Role.TEAM_LEAD, Role.STAFF)
@@ -194,8 +194,8 @@ ENTRY_EVENTS: dict[ForumEntry, tuple[tuple[str, str], ...]] = {
     ForumEntry.OBSERVATION: ((ForumObservationSubmitted.model_fields["type"].default, "number"),),
     ForumEntry.MEETING: ((ForumMeetingHeld.model_fields["type"].default, "number"),),
     ForumEntry.PROPOSAL: ((ProposalMade.model_fields["type"].default, "number"),
-                          (ProposalDecided.model_fields["type"].default, "proposal")),  # fmt: skip
-}
+                          (ProposalDecided.model_fields["type"].default, "proposal")),
+}  # fmt: skip
 
 
 def holds_entry_text(entry: ForumEntry, number: int, event_type: str, payload: dict) -> bool:
@@ -204,12 +204,11 @@ def holds_entry_text(entry: ForumEntry, number: int, event_type: str, payload: d
 
 
 ForumCommand = Annotated[
-    Union[OpenForum, SubmitObservation, HoldMeeting, DecideProposal, RecordMeetingDue, EraseForumText, ReceivePilotProposal],
+    OpenForum | SubmitObservation | HoldMeeting | DecideProposal | RecordMeetingDue | EraseForumText | ReceivePilotProposal,
     Field(discriminator="type"),
 ]
 ForumEvent = Annotated[
-    Union[ForumOpened, ForumObservationSubmitted, ForumMeetingHeld, ProposalMade, ProposalDecided, ForumMeetingDue,
-          ForumTextErased],
+    ForumOpened | ForumObservationSubmitted | ForumMeetingHeld | ProposalMade | ProposalDecided | ForumMeetingDue | ForumTextErased,
     Field(discriminator="type"),
 ]
 forum_command_adapter: TypeAdapter[ForumCommand] = TypeAdapter(ForumCommand)

@@ -54,8 +54,8 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict, Field
 
 from domain import terminology
-from domain.messages import MAX_ITEMS
 from domain.errors import DomainError, require
+from domain.messages import MAX_ITEMS
 from domain.visitation import Coded
 
 

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import re
 from enum import StrEnum
-from typing import Annotated, TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 

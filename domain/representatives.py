@@ -38,8 +38,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from domain.errors import require
 from domain.legal import FVL_8
-from domain.personal_data import Personal
 from domain.messages import MAX_ITEMS, Code, Command, Event, Role
+from domain.personal_data import Personal
 
 #: The commands a fuldmagt can cover: the citizen's own say in the proceedings.
 REPRESENTABLE_COMMANDS = frozenset(

@@ -42,10 +42,9 @@ service experience
 
 from __future__ import annotations
 
-from typing import Annotated
-
 from enum import StrEnum
 from statistics import fmean
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 

@@ -27,7 +27,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, time
 from enum import StrEnum
 from functools import cache
-from typing import Annotated, TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -42,6 +42,7 @@ from domain.deadlines import (
     check_processing_deadline_missable,
     notice_of_missed_deadline,
 )
+from domain.decision_letter import render_decision_letter
 from domain.elder_act import ElderActAssessed, check_not_elder_act, covered_by_elder_act
 from domain.errors import DomainError, require
 from domain.hearing import (
@@ -50,17 +51,17 @@ from domain.hearing import (
     CommentRequested,
     CommentSubmitted,
     Hearing,
-    HearingException,
     HearingAnswered,
     HearingDeadlinePassed,
+    HearingException,
     HearingStarted,
     InformationConsentGiven,
     InformationItem,
     check_heard,
 )
-from domain.decision_letter import render_decision_letter
 from domain.legal import APPEAL_GUIDANCE_DA, FVL_22, FVL_24, check_legal_basis
 from domain.messages import MAX_ITEMS, Code, Command, Event, Role
+from domain.personal_data import Personal
 from domain.personalised import Arrangement, CitizensChoiceRecorded, arrangement_for
 from domain.phases import Phase
 from domain.processing_notice import (
@@ -78,7 +79,6 @@ from domain.revisitation import (
     check_no_pending_application,
     pending_application,
 )
-from domain.personal_data import Personal
 
 if TYPE_CHECKING:
     from domain.case import CaseState

@@ -33,7 +33,7 @@ import threading
 import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import Engine, bindparam, func, insert, select, text, update
 
@@ -327,7 +327,7 @@ class AccessLog:
                     frontier = Frontier.from_bytes(head[0], bytes(head[2]))
                     for p in batch:
                         position += 1
-                        recorded_at = format_timestamp(datetime.now(timezone.utc))
+                        recorded_at = format_timestamp(datetime.now(UTC))
                         row_hash = access_hash(prev_hash, position, recorded_at, p.actor_id, p.actor_role, p.stream_id,
                                                p.what, p.purpose)  # fmt: skip
                         rows.append({"position": position, "recorded_at": recorded_at, "actor_id": p.actor_id,

@@ -26,7 +26,7 @@ import json
 import os
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from cryptography.exceptions import InvalidSignature
@@ -100,7 +100,7 @@ def sign_checkpoint(private_key: Ed25519PrivateKey, position: int, head_hash: st
     unsigned = Checkpoint(
         position=position,
         head_hash=head_hash,
-        created_at=format_timestamp(datetime.now(timezone.utc)),
+        created_at=format_timestamp(datetime.now(UTC)),
         public_key=base64.b64encode(raw_public(private_key.public_key())).decode("ascii"),
         signature="",
     )

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 class DriverStatement:
     """One statement compiled for one dialect, with its parameters in driver order."""
 
-    __slots__ = ("sql", "_in_order", "_defaults")
+    __slots__ = ("_defaults", "_in_order", "sql")
 
     def __init__(self, statement: ClauseElement, dialect: Dialect) -> None:
         # DML only here, which SQLCompiler compiles (Compiled, the declared type, lacks the positional parts)

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 GENESIS_HASH = "0" * 64
@@ -99,7 +99,7 @@ def format_timestamp(moment: datetime) -> str:
     """Render an aware datetime as the stored UTC text ``YYYY-MM-DDTHH:MM:SS.ffffffZ``."""
     if moment.utcoffset() is None:
         raise ValueError(f"timestamp must be timezone-aware, got {moment!r}")
-    utc = moment.astimezone(timezone.utc).replace(tzinfo=None)
+    utc = moment.astimezone(UTC).replace(tzinfo=None)
     return utc.isoformat(timespec="microseconds") + "Z"
 
 

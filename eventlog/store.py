@@ -19,9 +19,9 @@ append connections (``eventlog.engines.DriverConnections``) for itself.
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 from collections.abc import Callable, Mapping, Sequence
-from datetime import datetime, timezone
+from dataclasses import replace
+from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
 from sqlalchemy import bindparam, func, literal_column, select, update
@@ -639,7 +639,7 @@ def _chain_rows(
     head_hash: str,
 ) -> list[dict[str, Any]]:
     """Number the events from the head and link each one's hash to the one before."""
-    recorded_at = format_timestamp(datetime.now(timezone.utc))
+    recorded_at = format_timestamp(datetime.now(UTC))
     prev_hash = head_hash
     rows = []
     for offset, (item, payload_text) in enumerate(batch, start=1):
@@ -690,7 +690,7 @@ def _retry_result(stream_id: str, batch: list[tuple[NewEvent, str]], stored: Seq
         )
     rows = [by_id[item.event_id] for item, _ in batch]
     first = rows[0]
-    for offset, ((item, payload_text), row) in enumerate(zip(batch, rows)):
+    for offset, ((item, payload_text), row) in enumerate(zip(batch, rows, strict=True)):
         if row.stream_id != stream_id:
             raise IdempotencyMismatch(
                 f"case {stream_id}: event id {item.event_id} is already stored in stream {row.stream_id}"

@@ -35,7 +35,7 @@ from __future__ import annotations
 import base64
 import json
 from dataclasses import asdict, dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -136,7 +136,7 @@ def sign_tree_head(
 ) -> SignedTreeHead:
     unsigned = SignedTreeHead(
         log_id=log_id,
-        timestamp=format_timestamp(datetime.now(timezone.utc)),
+        timestamp=format_timestamp(datetime.now(UTC)),
         events=events_tree,
         access_log=access_tree,
         public_key=base64.b64encode(raw_public(private_key.public_key())).decode("ascii"),

@@ -227,8 +227,8 @@ class Projector:
                 update(projection_state)
                 .where(projection_state.c.name == failed.name)
                 .values(failed_position=failed.position, failed_type=failed.event_type,
-                        failure=repr(failed.error)[:2000], updated_at=format_timestamp(self.clock()))  # fmt: skip
-            )
+                        failure=repr(failed.error)[:2000], updated_at=format_timestamp(self.clock()))
+            )  # fmt: skip
 
     # -- running -------------------------------------------------------------------
 
@@ -415,8 +415,8 @@ class Projector:
                 .where(projection_state.c.name == name)
                 .values(generation=state.next_generation, position=state.next_position, next_generation=None,
                         next_position=None, failed_position=None, failed_type=None, failure=None,
-                        updated_at=format_timestamp(self.clock()))  # fmt: skip
-            )
+                        updated_at=format_timestamp(self.clock()))
+            )  # fmt: skip
         for table in projection.tables:
             with self.store.engines.write.begin() as conn:
                 conn.execute(delete(table).where(table.c.generation == old))

@@ -64,8 +64,8 @@ with workflow.unsafe.imports_passed_through():
     )
 
 with workflow.unsafe.imports_passed_through():
-    from workflows.recording import record_appeal_events, send_notification
     from workflows.issuers import verify_in_workflow
+    from workflows.recording import record_appeal_events, send_notification
 
 #: How long a run started again for a late appeal waits for it (the client sends
 #: it right after the start; a refused one leaves nothing to wait for).
@@ -222,7 +222,7 @@ class AppealWorkflow:
             return condition()
         try:
             await workflow.wait_condition(condition, timeout=remaining)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             return condition()
         return True
 
@@ -236,7 +236,10 @@ class AppealWorkflow:
         while self._state.status is AppealStatus.WINDOW_OPEN:
             ends = self._state.window_ends_at
             assert ends is not None  # an open window has its end
-            moved = lambda: self._state.status is not AppealStatus.WINDOW_OPEN or self._state.window_ends_at != ends  # noqa: E731
+
+            def moved(ends: datetime = ends) -> bool:  # this window's end, bound now
+                return self._state.status is not AppealStatus.WINDOW_OPEN or self._state.window_ends_at != ends
+
             if await self._until(moved, ends):
                 continue
             if not await self._carry_out_for_system(CloseAppealWindow(actor=SYSTEM_ACTOR)):

@@ -15,7 +15,13 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.kl_gateway.delivery import FolderDelivery, GatewayRejected, HttpDelivery
-from activities.kl_gateway.messages import ChangedCases, ChangedCasesRequest, DeliverRequest, DeliveryOutcome, DeliveryStatus
+from activities.kl_gateway.messages import (
+    ChangedCases,
+    ChangedCasesRequest,
+    DeliverRequest,
+    DeliveryOutcome,
+    DeliveryStatus,
+)
 from activities.kl_gateway.projection import ReportContext, build_report, sha256
 from activities.kl_gateway.settings import GatewaySettings
 from activities.kl_gateway.validation import validate_delivery_report

@@ -24,19 +24,22 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, create_model
 
 from app.api.listing import ListQuery
 from app.api.openapi import (
+    ERROR_RESPONSES,
+    GIVE_COMMAND_EXAMPLES,
+    OPEN_CASE_EXAMPLES,
+    READINESS_RESPONSES,
     command_examples,
-    ERROR_RESPONSES, GIVE_COMMAND_EXAMPLES, OPEN_CASE_EXAMPLES, READINESS_RESPONSES,
 )  # fmt: skip
 from app.api.service import Backend, Reader, command_type_of
-from domain.phases import Phase
-from eventlog.access_log import READS_PER_PAGE
-from projections.queries import DEFAULT_PAGE, MAX_PAGE
 from domain.access import Subject
 from domain.appeal import LodgeAppeal, Reconsider, RecordAppealOutcome, RegisterAppeal, WithdrawAppeal
 from domain.case import CaseCommand
 from domain.messages import Command
-from workflows.appeal_messages import AppealActResult
 from domain.need import RegisterNeed
+from domain.phases import Phase
+from eventlog.access_log import READS_PER_PAGE
+from projections.queries import DEFAULT_PAGE, MAX_PAGE
+from workflows.appeal_messages import AppealActResult
 from workflows.case_messages import ActResult
 
 bearer = HTTPBearer(auto_error=False, description="A JWT from the municipality's identity provider (or 'samskab dev token')")

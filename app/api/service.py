@@ -21,10 +21,13 @@ import anyio.to_thread
 from pydantic import ValidationError
 
 from activities import readmodels
-from app.api.readcache import CaseReads, DecodedCase
 from app.api.context import bind_case
+from app.api.idempotency import HEADER as IDEMPOTENCY_HEADER
+from app.api.idempotency import IdempotencyKeys, KeyMisused
+from app.api.listing import ListQuery
+from app.api.readcache import CaseReads, DecodedCase
 from app.cases import CaseClient, CommandRejected, parse_appeal_command, parse_command
-from domain.appeal import PERSON_APPEAL_COMMANDS, AppealState, appeal_id, appeal_view, fold_appeal
+from app.keys import trusted_checkpoint_key
 from app.settings import Settings
 from app.temporal import connect
 from app.tokens import InvalidToken, TokenVerifier
@@ -40,21 +43,18 @@ from domain.access import (
     visible_payload,
     visible_state,
 )
+from domain.appeal import PERSON_APPEAL_COMMANDS, AppealState, appeal_id, appeal_view, fold_appeal
 from domain.case import ALLOWED, CaseState, fold
+from domain.case_summary import name_tokens
 from domain.messages import Role
-from eventlog.merkle_store import NodeReader, read_state
-from eventlog.schema import TREE_NAMES
-from app.keys import trusted_checkpoint_key
-from eventlog.case_check import check_case
-from eventlog.tree_heads import TreeHeadInvalid, check_tree_head, latest_published
 from eventlog import EventStore, StoredEvent
 from eventlog.access_log import AccessLog
+from eventlog.case_check import check_case
+from eventlog.merkle_store import NodeReader, read_state
+from eventlog.schema import TREE_NAMES
+from eventlog.tree_heads import TreeHeadInvalid, check_tree_head, latest_published
 from projections import queries
 from projections.queries import MAX_PAGE, CaseFilter
-from domain.case_summary import name_tokens
-from app.api.listing import ListQuery
-from app.api.idempotency import HEADER as IDEMPOTENCY_HEADER, IdempotencyKeys, KeyMisused
-
 
 OPEN_WAIT_SECONDS = 15.0
 
@@ -673,8 +673,8 @@ class Backend:
                 {"position": r.position, "at": r.recorded_at.isoformat(), "person_id": r.actor_id,
                  "role": r.actor_role, "what": r.what, "purpose": r.purpose, "hash": r.hash}
                 for r in self.access_log.for_case(case_id)
-            ],  # fmt: skip
-        }
+            ],
+        }  # fmt: skip
 
     def report(self, reader: Reader) -> dict[str, Any]:
         """Cases by phase, how many are overdue and how many erased: no one's personal data."""

@@ -13,10 +13,6 @@ purpose of your reads; both are kept in cookies (HttpOnly, SameSite=Strict).
 from __future__ import annotations
 
 import json
-import re
-import typing
-from datetime import date
-from enum import Enum
 import secrets
 from pathlib import Path
 from typing import Any
@@ -32,7 +28,6 @@ from app.api.listing import ListQuery
 from app.api.routes import SYSTEM_ONLY, command_classes
 from app.api.service import ApiError, Backend, Reader, command_type_of
 from app.pages import forms
-from eventlog.access_log import READS_PER_PAGE
 from app.pages.present import People, dk_date, dk_datetime
 from app.pages.texts import (
     APPEAL_FIELD_TEXTS,
@@ -51,8 +46,8 @@ from domain import terminology
 from domain.access import OUTSIDERS, TEAM_ROLES, Action, Subject, may
 from domain.appeal import (
     AppealState,
-    RecordAppealOutcome,
     Reconsider,
+    RecordAppealOutcome,
     RegisterAppeal,
     WithdrawAppeal,
     appeal_view,
@@ -63,6 +58,7 @@ from domain.messages import Command, Role
 from domain.need import RegisterNeed
 from domain.phases import Phase
 from domain.readiness import waiting_for
+from eventlog.access_log import READS_PER_PAGE
 from projections.queries import MAX_PAGE
 
 HERE = Path(__file__).parent
@@ -544,7 +540,7 @@ def build_pages(app: FastAPI) -> None:
         inquiry): the case opens, and the caseworker lands on its page."""
         form = await request.form()
         values = {k: v for k, v in form.items() if isinstance(v, str)}
-        multi = {k: [v for v in form.getlist(k) if isinstance(v, str)] for k in form.keys()}
+        multi = {k: [v for v in form.getlist(k) if isinstance(v, str)] for k in form}
         case_id = values.get("case_id", "")
         who = _who(request)
         if who is None:
@@ -597,7 +593,7 @@ def build_pages(app: FastAPI) -> None:
     async def act(request: Request, case_id: str, command_type: str) -> Response:
         form = await request.form()
         values = {k: v for k, v in form.items() if isinstance(v, str)}
-        multi = {k: [v for v in form.getlist(k) if isinstance(v, str)] for k in form.keys()}
+        multi = {k: [v for v in form.getlist(k) if isinstance(v, str)] for k in form}
         who = _who(request)
         if who is None:  # the session ran out while the person typed: log in again, keeping the text
             return login_page(request, status=401, naeste=request.url.path, draft=_draft(values, multi),
@@ -686,7 +682,7 @@ def build_pages(app: FastAPI) -> None:
     async def appeal_act(request: Request, case_id: str, command_type: str) -> Response:
         form = await request.form()
         values = {k: v for k, v in form.items() if isinstance(v, str)}
-        multi = {k: [v for v in form.getlist(k) if isinstance(v, str)] for k in form.keys()}
+        multi = {k: [v for v in form.getlist(k) if isinstance(v, str)] for k in form}
         who = _who(request)
         if who is None:
             return login_page(request, status=401, naeste=request.url.path, draft=_draft(values, multi),

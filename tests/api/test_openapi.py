@@ -40,7 +40,7 @@ def test_every_route_documents_each_refusal_with_the_error_body(spec):
         if operation["operationId"] in OPERATIONS:
             continue
         responses = operation["responses"]
-        assert ERROR_STATUSES <= set(responses), f"{method.upper()} {path} documents only {sorted(responses)}"
+        assert set(responses) >= ERROR_STATUSES, f"{method.upper()} {path} documents only {sorted(responses)}"
         for status in ERROR_STATUSES:
             ref = responses[status]["content"]["application/json"]["schema"]["$ref"]
             assert ref == "#/components/schemas/ErrorBody", (method, path, status)
