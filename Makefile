@@ -8,13 +8,20 @@ LOCK := requirements-dev.lock
 DKFDS_STATIC := app/pages/static/dkfds
 ASSETS := $(DKFDS_STATIC)/.copied
 
-.PHONY: demo test test-fast bench dev clean chromium wrk assets lock
+.PHONY: demo test test-fast lint bench dev clean chromium wrk assets lock
 
 demo: $(STAMP) $(ASSETS)
 	$(VENV)/bin/samskab demo
 
-test: $(STAMP) $(ASSETS) chromium wrk
+test: lint $(STAMP) $(ASSETS) chromium wrk
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# The linter, the type checker and the formatter's check, as pyproject.toml configures them
+# (ruff and mypy pinned in the dev extra); make test runs this first.
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
+	$(VENV)/bin/ruff format --check .
 
 # The pages' toolkit, Det Fælles Designsystem (npm 'dkfds', pinned in package-lock.json;
 # axe-core for the accessibility tests beside it). 'npm ci' runs only when node_modules

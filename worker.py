@@ -10,30 +10,31 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import signal
-from datetime import timedelta
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
+from datetime import timedelta
 
 import structlog
 from temporalio.client import Client
 from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 
 from activities.eventlog import EventLogActivities, open_event_store
+from activities.kl_gateway.activities import KLGatewayActivities
+from activities.kl_gateway.settings import GatewaySettings
 from activities.notifications import NotificationActivities
 from app.keys import open_key_store, trusted_issuers
-from app.startup_checks import StartupRefused, check as check_startup
-from workflows.issuers import trust
 from app.logging import configure_logging
 from app.settings import Settings, get_settings
+from app.startup_checks import StartupRefused
+from app.startup_checks import check as check_startup
 from app.temporal import TemporalUnavailable, connect, ensure_search_attributes
 from eventlog.outbox import Outbox
 from projections.setup import build_projector, projector_running
 from workflows.appeal import AppealWorkflow
 from workflows.case import CaseWorkflow
-from workflows.forum import ForumWorkflow
 from workflows.daily_delivery import DailyDeliveryWorkflow
-from activities.kl_gateway.activities import KLGatewayActivities
-from activities.kl_gateway.settings import GatewaySettings
+from workflows.forum import ForumWorkflow
+from workflows.issuers import trust
 
 log = structlog.get_logger("samskab.worker")
 

@@ -13,16 +13,23 @@ from __future__ import annotations
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from activities.messages import AppendReceipt, AppendRequest, ForumTextErasure, PilotProposal, RecordedEvent, event_key_stream
-from domain.personal_data import SUBJECT_IDENTIFIER, personal_paths
+from activities.messages import (
+    AppendReceipt,
+    AppendRequest,
+    ForumTextErasure,
+    PilotProposal,
+    RecordedEvent,
+    event_key_stream,
+)
 from activities.readmodels import ErasedRecord, to_domain_event
-from eventlog import ConcurrencyConflict, EventStore, IdempotencyMismatch, NewEvent, StoredEvent
 from domain.follow_up import HelpDecided
 from domain.forum import ForumEntry, holds_entry_text
+from domain.messages import ISSUER_FIELD
+from domain.personal_data import SUBJECT_IDENTIFIER, personal_paths
+from eventlog import ConcurrencyConflict, EventStore, IdempotencyMismatch, NewEvent, StoredEvent
 from eventlog.crypto import encrypt_fields, envelopes
 from eventlog.keystore import AlreadyErased, KeyStore
 from eventlog.migrations import ensure_schema
-from domain.messages import ISSUER_FIELD
 
 
 def open_event_store(url: str, *, upgrade: bool = True) -> EventStore:
@@ -139,8 +146,8 @@ class EventLogActivities:
                 request.case_id,
                 request.expected_version,
                 [to_new_event(recorded, self._keys, event_key_stream(recorded.event_id) if request.key_per_event
-                              else request.key_of or request.case_id) for recorded in request.events],  # fmt: skip
-            )
+                              else request.key_of or request.case_id) for recorded in request.events],
+            )  # fmt: skip
         except (ConcurrencyConflict, IdempotencyMismatch) as error:
             held = self._what_the_log_holds(request) if request.reconcile else None
             if held is not None:

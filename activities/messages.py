@@ -5,21 +5,26 @@ and the domain, never the database layer."""
 
 from __future__ import annotations
 
-from typing import Annotated, Union, get_args
+from typing import TYPE_CHECKING, Annotated, Union, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from domain.case import CaseEvent
 from domain.forum import ForumEvent
 from domain.kl_delivery import KL_DELIVERY_EVENTS
+from domain.messages import Event
 
 
 def union_members(union) -> tuple[type, ...]:
     return get_args(get_args(union)[0])
 
 
-#: Every event a workflow records: a case's or a forum's.
-DomainEvent = Annotated[Union[union_members(CaseEvent) + union_members(ForumEvent) + KL_DELIVERY_EVENTS], Field(discriminator="type")]  # noqa: UP007
+#: Every event a workflow records: a case's or a forum's. Built from the unions at run time, which a
+#: type checker cannot follow: to it, any event.
+if TYPE_CHECKING:
+    DomainEvent = Event
+else:
+    DomainEvent = Annotated[Union[union_members(CaseEvent) + union_members(ForumEvent) + KL_DELIVERY_EVENTS], Field(discriminator="type")]  # noqa: UP007
 
 
 class RecordedEvent(BaseModel):

@@ -27,7 +27,14 @@ from app.keys import open_key_store
 from app.settings import get_settings
 from app.temporal import connect
 from domain.access import Action, may, visible_event
-from domain.appeal import AnkestyrelsenOutcome, AppealChannel, ReconsiderationOutcome, appeal_id, appeal_view, fold_appeal
+from domain.appeal import (
+    AnkestyrelsenOutcome,
+    AppealChannel,
+    ReconsiderationOutcome,
+    appeal_id,
+    appeal_view,
+    fold_appeal,
+)
 
 console = Console()
 err = Console(stderr=True)
@@ -185,7 +192,7 @@ def appeal_show(
         for number in range(1, state.visitation.decisions + 1):
             stored = store.read_stream(appeal_id(case_id, number))
             if stored:
-                appeals.append(appeal_view(fold_appeal(readmodels.to_domain_event(s, keys) for s in stored)))
+                appeals.append(appeal_view(fold_appeal(readmodels.as_folded(readmodels.to_domain_event(s, keys) for s in stored))))
     finally:
         store.dispose()
     if as_json:

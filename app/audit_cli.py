@@ -15,31 +15,32 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from rich.console import Console
 from rich.markup import escape
-
-from domain.personal_data import ERASED_MARKER
 from rich.panel import Panel
 from rich.table import Table
 
 from activities.eventlog import open_event_store
 from activities.readmodels import case_view
 from app.erasure import ErasureRefused, erase_citizen
-from app.keys import checkpoint_signing_key, open_key_store, trusted_checkpoint_key
 from app.identity import AsOption, Caller, LocalAdminOption, TokenOption, authenticate, authorize_read
-from domain.access import Action
-from domain.messages import Role
+from app.keys import checkpoint_signing_key, open_key_store, trusted_checkpoint_key
 from app.settings import Settings, get_settings
 from app.views import trail_table, verify_panel
+from domain.access import Action
+from domain.messages import Role
+from domain.personal_data import ERASED_MARKER
 from eventlog import EventLogError, EventStore
 from eventlog.access_log import AccessLog, AccessRecord, AccessVerifyReport
-from eventlog.checkpoints import CheckpointInvalid, anchors, check_signature, read_checkpoint
+from eventlog.checkpoints import Checkpoint, CheckpointInvalid, anchors, check_signature, read_checkpoint
 from eventlog.existing import NoEventLog, missing_guards, open_existing
 from eventlog.export import ExportRefused, ExportReport, export_log, verify_export
 from eventlog.tree_heads import (
     FORMAT as TREE_HEAD_FORMAT,
+)
+from eventlog.tree_heads import (
     SignedTreeHead,
-    TreeHeadInvalid,
     check_tree_head,
     read_tree_head,
     sign_current,
@@ -154,9 +155,9 @@ def audit_access(case_id: str, purpose: PurposeOption, as_: AsOption = None, tok
 # -- verifying --------------------------------------------------------------------
 
 
-def _load_heads(files: list[Path]):
+def _load_heads(files: list[Path]) -> list[SignedTreeHead | Checkpoint]:
     """Old checkpoints (``samskab-checkpoint/1``) and signed tree heads, as given."""
-    heads = []
+    heads: list[SignedTreeHead | Checkpoint] = []
     for path in files:
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
@@ -187,7 +188,7 @@ def _existing_store(settings: Settings) -> Iterator[EventStore]:
         store.dispose()
 
 
-def _trusted(settings: Settings, public_key: Path | None):
+def _trusted(settings: Settings, public_key: Path | None) -> Ed25519PublicKey:
     try:
         trusted = trusted_checkpoint_key(settings, public_key)
     except CheckpointInvalid as error:
@@ -224,6 +225,7 @@ def audit_verify(
             raise _fail(str(error), 2, field="--since", rule="tree_head.invalid") from None
     trusted = _trusted(settings, public_key) if heads or since_head else None
     for head in heads:
+        assert trusted is not None  # read above when heads are given
         try:
             if isinstance(head, SignedTreeHead):
                 check_tree_head(head, [trusted])
@@ -234,6 +236,7 @@ def audit_verify(
     with _existing_store(settings) as store:
         guards = missing_guards(store)
         if since_head is not None:
+            assert trusted is not None  # read above when a head is given
             try:
                 checks = verify_since(store, since_head, [trusted])
             except CheckpointInvalid as error:

@@ -15,33 +15,32 @@ import structlog
 from pydantic import BaseModel, ValidationError
 from temporalio.client import (
     Client,
+    WorkflowExecutionStatus,
     WorkflowFailureError,
+    WorkflowQueryFailedError,
     WorkflowUpdateFailedError,
     WorkflowUpdateRPCTimeoutOrCancelledError,
-    WorkflowExecutionStatus,
-    WorkflowQueryFailedError,
     WorkflowUpdateStage,
 )
 from temporalio.common import SearchAttributePair, TypedSearchAttributes, WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
+from app.command_signing import CommandSigner
 from app.errors import CommandRejected
 from app.settings import Settings
 from domain.appeal import AppealState, LodgeAppeal, RegisterAppeal, appeal_command_adapter, appeal_id
-from workflows.appeal import AppealWorkflow
-from workflows.appeal_messages import AppealActRequest, AppealActResult, AppealInput, AppealOutcome
 from domain.case import CaseState, command_adapter, decide, initial_state
 from domain.deadlines import PhaseDeadlines
 from domain.errors import DomainError
 from domain.need import RegisterNeed
 from domain.phases import Phase
+from workflows.appeal import AppealWorkflow
+from workflows.appeal_messages import AppealActRequest, AppealActResult, AppealInput, AppealOutcome
 from workflows.case import MOVING_ON, CaseWorkflow
-from workflows.search_attributes import CASE_PHASE, CASE_SEARCH_ATTRIBUTES, MUNICIPALITY
 from workflows.case_messages import ActRequest, ActResult, CarriedCase, CaseInput, CaseOutcome, RunBound
 from workflows.changes import CURRENT_CODE
-from app.command_signing import CommandSigner
-
+from workflows.search_attributes import CASE_PHASE, CASE_SEARCH_ATTRIBUTES, MUNICIPALITY
 
 ANSWER_POLL_TIMEOUT = timedelta(seconds=10)
 APPEAL_START_POLLS = 50
@@ -122,7 +121,7 @@ def parse_appeal_command(data: dict[str, Any]):
         tag = data.get("type") if isinstance(data, dict) else None
         locs = [[str(p) for p in e["loc"]] for e in error.errors()]
         names = [".".join(loc[1:] if loc and loc[0] == tag else loc) for loc in locs]
-        problems = "; ".join(f"{name or 'command'}: {e['msg']}" for name, e in zip(names, error.errors()))
+        problems = "; ".join(f"{name or 'command'}: {e['msg']}" for name, e in zip(names, error.errors(), strict=True))
         raise CommandRejected(problems, rule="input.invalid", field=(names[0] or None) if names else None) from None
     check_moments(command)
     return command

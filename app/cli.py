@@ -14,27 +14,26 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from app.cases import CaseClient, CommandRejected, parse_command
-from app.identity import AsOption, LocalAdminOption, TokenOption, authenticate, authorize_read
-from app.logging import configure_logging
-from app.settings import Settings, get_settings
-from app.temporal import TemporalUnavailable, connect
 from activities import readmodels
 from activities.eventlog import open_event_store
-from app.keys import open_key_store
+from app.appeal_cli import appeal_app
 from app.audit_cli import PurposeOption, audit_app
+from app.cases import CaseClient, CommandRejected, parse_command
 from app.db_cli import db_app
 from app.forum_cli import forum_app
-from app.appeal_cli import appeal_app
+from app.identity import AsOption, LocalAdminOption, TokenOption, authenticate, authorize_read, case_state
+from app.keys import open_key_store
+from app.kl_gateway_cli import kl_gateway_command
+from app.logging import configure_logging
 from app.projections_cli import projections_app
 from app.report_cli import report_command
-from app.kl_gateway_cli import kl_gateway_command
+from app.settings import Settings, get_settings
+from app.temporal import TemporalUnavailable, connect
 from app.views import case_panel
-from app.identity import case_state
 from domain.access import Action, may, visible_state
+from domain.case import ALLOWED
 from domain.citizen import same_cpr
 from domain.messages import Role
-from domain.case import ALLOWED
 from domain.phases import Phase
 
 # Wide enough for the audit trail when the output goes to a file or a pipe.
@@ -134,9 +133,8 @@ def dev_up() -> None:
 
     find_binary("temporal")  # the embedded extra: say so before anything starts
     exit_on_sigterm()
-    from worker import run_worker
-
     from app.keys import init_secrets
+    from worker import run_worker
 
     settings = get_settings()
     for made in init_secrets(settings):  # development secrets, made here on purpose (never in production)
@@ -447,7 +445,7 @@ def main() -> None:
     except SchemaMismatch as mismatch:  # production: the schema is the owner's to upgrade
         err.print(f"[bold red]error:[/bold red] {escape(str(mismatch))}", highlight=False)
         raise SystemExit(2) from None
-    except Exception as error:  # noqa: BLE001 - a known failure gets one line; anything else is a bug, traceback and all
+    except Exception as error:  # a known failure gets one line; anything else is a bug, traceback and all
         line = known_failure(error)
         if line is None:
             raise

@@ -30,8 +30,20 @@ from domain.case import CaseState
 from workflows.case_messages import ActResult
 
 __all__ = [
-    "AsyncSamskabClient", "ClientError", "CommandRejected", "Conflict", "DEFAULT_TIMEOUT", "Forbidden", "InvalidInput",
-    "NotFound", "PayloadTooLarge", "SamskabClient", "SamskabError", "ServerError", "ServiceUnavailable", "Unauthorized",
+    "DEFAULT_TIMEOUT",
+    "AsyncSamskabClient",
+    "ClientError",
+    "CommandRejected",
+    "Conflict",
+    "Forbidden",
+    "InvalidInput",
+    "NotFound",
+    "PayloadTooLarge",
+    "SamskabClient",
+    "SamskabError",
+    "ServerError",
+    "ServiceUnavailable",
+    "Unauthorized",
 ]  # fmt: skip
 
 #: A command waits for the case's answer (the API polls the workflow for up to a minute when
@@ -154,7 +166,7 @@ def _list_params(purpose: str | None, filters: dict[str, Any], limit: int, curso
 class _Calls:
     def __init__(self, base_url: str, token: str, purpose: str | None, timeout: float | httpx.Timeout | None) -> None:
         self.purpose = purpose
-        self._options = {"base_url": base_url, "headers": {"Authorization": f"Bearer {token}"},
+        self._options: dict[str, Any] = {"base_url": base_url, "headers": {"Authorization": f"Bearer {token}"},
                          "timeout": DEFAULT_TIMEOUT if timeout is None else timeout}  # fmt: skip
 
     def _params(self, purpose: str | None) -> dict[str, str]:

@@ -117,7 +117,7 @@ class EncryptionCodec(PayloadCodec):
 def data_converter(key: bytes) -> DataConverter:
     """The pydantic data converter with the encrypting codec and encoded failure attributes."""
     return DataConverter(
-        payload_converter_class=shared_payload_converter,  # type: ignore[arg-type] - called for an instance
+        payload_converter_class=shared_payload_converter,  # type: ignore[arg-type]  # the SDK calls it for an instance, as a class; its stub wants a class
         payload_codec=EncryptionCodec(key),
         failure_converter_class=DefaultFailureConverterWithEncodedAttributes,
     )

@@ -15,21 +15,21 @@ from activities.eventlog import open_event_store
 from activities.readmodels import rebuild_case
 from activities.reports import build_report
 from app.cases import CaseClient, CommandRejected, parse_appeal_command, parse_command
+from app.demo_audit import audit_epilogue, record_demo_read
 from app.demo_citizens import THIS_CASE, DemoCitizen, demo_citizens
-from app.keys import open_key_store
-from app.report_cli import report_from_read_models, report_table
-from projections.queries import case_summary
-from projections.setup import build_projector
 from app.demo_forum import run_forum
 from app.devstack import temporal_server
-from app.demo_audit import audit_epilogue, record_demo_read
 from app.forums import ForumClient
+from app.keys import open_key_store
+from app.report_cli import report_from_read_models, report_table
 from app.settings import Settings
 from app.temporal import connect, ensure_search_attributes
 from app.views import case_panel, trail_table, verify_panel
 from domain.appeal import LodgeAppeal, Reconsider
 from domain.catalogue import type_of
 from domain.phases import Phase
+from projections.queries import case_summary
+from projections.setup import build_projector
 from worker import build_worker
 
 # Short enough to see a deadline pass during the demo.
@@ -100,7 +100,7 @@ async def run_demo(settings: Settings, console: Console) -> bool:
             outcomes = [await cases.outcome(case_ids[c.key]) for c in citizens]
             states = [await cases.state(case_ids[c.key]) for c in citizens]
     rebuilt_equal = {}
-    for citizen, state in zip(citizens, states):
+    for citizen, state in zip(citizens, states, strict=True):
         console.rule(citizen.name)
         console.print(case_panel(state))
         record_demo_read(store, case_ids[citizen.key], "trail and rebuilt case")
@@ -127,7 +127,7 @@ async def run_demo(settings: Settings, console: Console) -> bool:
     summary = Table()
     for column in ("citizen", "case", "phase", "events", "rebuilt from log = workflow state"):
         summary.add_column(column)
-    for citizen, outcome in zip(citizens, outcomes):
+    for citizen, outcome in zip(citizens, outcomes, strict=True):
         summary.add_row(
             citizen.name,
             outcome.case_id,

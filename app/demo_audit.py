@@ -6,6 +6,8 @@ export of the whole log, and a check of that export on its own (no database).
 
 from __future__ import annotations
 
+from typing import Any
+
 from rich.console import Console
 
 from app.audit_cli import access_panel, export_panel
@@ -18,7 +20,7 @@ from eventlog.checkpoints import load_public_key, public_key_path
 from eventlog.export import export_log, verify_export
 from eventlog.tree_heads import read_tree_head, sign_current, write_tree_head
 
-DEMO_READER = {"actor_id": "demo", "actor_role": "system"}
+DEMO_READER: dict[str, Any] = {"actor_id": "demo", "actor_role": "system"}
 
 
 def record_demo_read(store: EventStore, case_id: str | None, what: str) -> None:

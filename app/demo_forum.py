@@ -9,8 +9,8 @@ from datetime import date, timedelta
 from rich.console import Console
 
 from app.cases import CommandRejected
-from app.forums import ForumClient
 from app.forum_cli import forum_table
+from app.forums import ForumClient
 from domain import terminology
 from domain.forum import ForumState
 from domain.messages import Actor

@@ -11,23 +11,23 @@ from __future__ import annotations
 import asyncio
 import atexit
 import os
-import signal
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 import shutil
+import signal
 import socket
 import subprocess
 import sys
 import sysconfig
 import threading
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import structlog
 
 from app.extras import MissingExtra
-from workflows.search_attributes import dev_server_flags
 from app.settings import Settings
+from workflows.search_attributes import dev_server_flags
 
 log = structlog.get_logger(__name__)
 
@@ -151,8 +151,8 @@ class DevServer:
             await self._wait_until_ready(timeout)
             return
         self.settings.data_dir.mkdir(parents=True, exist_ok=True)
-        logfile = open(self.settings.data_dir / "temporal-server.log", "ab")  # noqa: SIM115 - lives as long as the server
-        self.process = subprocess.Popen(
+        logfile = open(self.settings.data_dir / "temporal-server.log", "ab")  # noqa: SIM115, ASYNC230 - lives as long as the server; opened once at start
+        self.process = subprocess.Popen(  # noqa: ASYNC220 - starts the server beside the loop, at once
             self.command(), stdout=logfile, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True
         )
         logfile.close()
@@ -198,7 +198,7 @@ class DevServer:
         _RUNNING.discard(process)
         log.info("stopped the Temporal dev server", address=self.address)
 
-    async def __aenter__(self) -> "DevServer":
+    async def __aenter__(self) -> DevServer:
         await self.start()
         return self
 

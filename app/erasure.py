@@ -17,10 +17,10 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from domain.citizen import is_cpr
 from domain.catalogue import type_of
-from domain.messages import Actor, Role
+from domain.citizen import is_cpr
 from domain.evaluation import CaseClosed
+from domain.messages import Actor, Role
 from domain.personal_data import ERASURE_ROLES
 from domain.retention import (
     DEFAULT_KIND,
@@ -133,5 +133,7 @@ def erase_citizen(
     try:
         final = keys.destroy(key_id, basis.strip())
     except AlreadyErased:
-        final = keys.status(key_id)
+        already = keys.status(key_id)
+        assert already is not None  # destroyed before, so it is there
+        final = already
     return ErasureResult(key_id, status.streams, position, final)

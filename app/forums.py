@@ -9,6 +9,7 @@ from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.common import WorkflowIDConflictPolicy
 
 from app.cases import CommandRejected, rejected_from
+from app.command_signing import CommandSigner
 from app.settings import Settings
 from domain import terminology
 from domain.errors import DomainError
@@ -16,7 +17,6 @@ from domain.forum import ForumState, forum_command_adapter, forum_id
 from domain.messages import Actor
 from workflows.forum import ForumWorkflow
 from workflows.forum_messages import ForumActRequest, ForumActResult, ForumInput
-from app.command_signing import CommandSigner
 
 
 class ForumClient:

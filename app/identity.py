@@ -125,7 +125,6 @@ def case_state(store, case_id: str, settings: Settings):
     """The case as the event log holds it now (None: no such case), for the permission matrix."""
     from activities import readmodels
     from app.keys import open_key_store
-    from domain.case import fold
     from eventlog import EventLogError
 
     stored = store.read_stream(case_id)
@@ -133,7 +132,7 @@ def case_state(store, case_id: str, settings: Settings):
         return None
     keys = open_key_store(store, settings)
     try:
-        return fold(readmodels.to_domain_event(s, keys) for s in stored)
+        return readmodels.fold_case(readmodels.to_domain_event(s, keys) for s in stored)
     except EventLogError as error:  # a key that does not unwrap (another secret, a changed key row): say so, no traceback
         raise _refuse(f"case {case_id}: {error}", "crypto.decrypt", "payload", code=1) from None
 
@@ -164,7 +163,7 @@ def authorize_read(
         log.record(actor_id=caller.who.person_id, actor_role=caller.logged_role, stream_id=case_id,
                    what=caller.logged_what(f"refused:{action.value} ({what})")[:200], purpose=decision.reason[:200])
         raise _refuse(f"refused: {decision.reason}", "access.denied", "--token", code=3)
-    if not (purpose or "").strip():
+    if purpose is None or not purpose.strip():
         raise _refuse("say why you read this: --purpose, e.g. 'klagesag 2024-113'", "access.purpose_required", "--purpose")
     try:
         log.record(actor_id=caller.who.person_id, actor_role=caller.logged_role, stream_id=case_id,

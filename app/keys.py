@@ -34,11 +34,11 @@ from pathlib import Path
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from app.command_signing import CommandSigner
 from app.settings import Settings
 from eventlog import EventStore
 from eventlog.checkpoints import load_or_create_signing_key, load_public_key, public_key_path
 from eventlog.keystore import KeyStore
-from app.command_signing import CommandSigner
 from workflows.issuers import TrustedIssuers, public_key_from_text
 
 SECRET_BYTES = 32
@@ -172,10 +172,10 @@ def command_signing_key(settings: Settings, *, create: bool = False) -> Ed25519P
             public_key_path(path).write_bytes(
                 key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
             )
-    key = serialization.load_pem_private_key(path.read_bytes(), password=None)
-    if not isinstance(key, Ed25519PrivateKey):
+    loaded = serialization.load_pem_private_key(path.read_bytes(), password=None)
+    if not isinstance(loaded, Ed25519PrivateKey):
         raise ValueError(f"SAMSKAB_COMMAND_SIGNING_KEY_FILE: {path} does not hold an Ed25519 private key")
-    return key
+    return loaded
 
 
 def command_signer(settings: Settings) -> CommandSigner:

@@ -36,8 +36,8 @@ from activities.kl_gateway.activities import case_report
 from activities.kl_gateway.projection import report_bytes
 from activities.kl_gateway.settings import GatewaySettings
 from activities.kl_gateway.validation import validate_delivery_report
-from app.keys import open_key_store
 from app.identity import AsOption, LocalAdminOption, TokenOption, authenticate, authorize_read
+from app.keys import open_key_store
 from app.settings import get_settings
 from domain.access import Action
 from domain.ffb_report_rules import Violation

@@ -20,6 +20,7 @@ import traceback
 from typing import Any
 
 import structlog
+from structlog.typing import EventDict
 
 #: A CPR number: a day 01-31, a month 01-12, two year digits, optionally a
 #: hyphen (or a space), four digits; not inside a longer run of digits.
@@ -43,7 +44,7 @@ def _redact(value: Any) -> Any:
     return redact_text(str(value))
 
 
-def redact_cpr(_logger: Any, _method: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+def redact_cpr(_logger: Any, _method: str, event_dict: EventDict) -> EventDict:
     """structlog processor: replaces every CPR number in every value with [CPR].
 
     Exceptions are rendered to text here (and redacted), since a traceback can
@@ -66,16 +67,17 @@ def redact_cpr(_logger: Any, _method: str, event_dict: dict[str, Any]) -> dict[s
 _otel_trace: Any = None
 
 
-def add_trace_id(_logger: Any, _method: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+def add_trace_id(_logger: Any, _method: str, event_dict: EventDict) -> EventDict:
     """structlog processor: the active OpenTelemetry span's trace and span id, when OpenTelemetry
     is installed (it is optional) and a span is recording."""
     global _otel_trace
     if _otel_trace is None:
         try:
             from opentelemetry import trace
+
+            _otel_trace = trace
         except ImportError:
-            trace = False
-        _otel_trace = trace
+            _otel_trace = False
     if _otel_trace:
         context = _otel_trace.get_current_span().get_span_context()
         if context.is_valid:
@@ -126,7 +128,7 @@ def forward_temporal_core_logs() -> None:
 
 
 def configure_logging(fmt: str = "console", level: str = "INFO") -> None:
-    shared = [
+    shared: list[structlog.typing.Processor] = [
         structlog.contextvars.merge_contextvars,
         add_trace_id,
         structlog.stdlib.add_log_level,

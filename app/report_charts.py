@@ -50,9 +50,9 @@ def _before_after(rows: list[GroupReport], before: str, after: str, title: str, 
             positions.append(j * 3 + k)
             colours.append(colour)
     boxes = ax.boxplot(data, positions=positions, widths=0.8, patch_artist=True)
-    for patch, colour in zip(boxes["boxes"], colours):
+    for patch, colour in zip(boxes["boxes"], colours, strict=True):
         patch.set_facecolor(colour)
-    for values, x, colour in zip(data, positions, colours):  # the cases themselves, so a small group is seen too
+    for values, x, colour in zip(data, positions, colours, strict=True):  # the cases themselves, so a small group is seen too
         ax.scatter([x] * len(values), values, color=colour, edgecolor="black", zorder=3, s=18)
     ax.set_xticks([j * 3 + 0.5 for j in range(len(rows))], [row.group for row in rows], fontsize=8)
     ax.set_ylim(*limits)

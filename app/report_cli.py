@@ -17,11 +17,11 @@ from rich.table import Table
 
 from activities.eventlog import open_event_store
 from activities.reports import ALL, PILOT_TYPE, TARGET_GROUP, CaseFacts, LearningReport, report_from_facts
-from projections import queries
-from projections.setup import build_projector
 from app.keys import open_key_store
 from app.settings import get_settings
 from domain.value_domains import DOMAINS
+from projections import queries
+from projections.setup import build_projector
 
 _HEADINGS = {ALL: "Alle", TARGET_GROUP: "Pr. målgruppe", PILOT_TYPE: "Pr. pilottype"}
 
@@ -51,7 +51,7 @@ def report_table(report: LearningReport, *, title: str = "Læring på tværs af 
     table.add_column("sager", justify="right")
     table.add_column("piloter\nstart/slut/stop", justify="right")
     table.add_column("evalueret\n(m. baseline)", justify="right")
-    for name, label in zip(DOMAINS, ("produktivitet", "effekter", "demokrati", "service-\noplevelse")):
+    for _domain, label in zip(DOMAINS, ("produktivitet", "effekter", "demokrati", "service-\noplevelse"), strict=True):
         table.add_column(label, justify="right")
     table.add_column("WEMWBS\nfør -> efter", justify="right")
     table.add_column("SB-6\nfør -> efter", justify="right")

@@ -20,6 +20,7 @@ from app.logging import forward_temporal_core_logs
 from app.settings import Settings
 from workflows.search_attributes import CASE_SEARCH_ATTRIBUTES, create_command
 
+
 def _log():
     # Fetched when used, not cached at import: logging set up later (or captured in a
     # test) still applies to these warnings.

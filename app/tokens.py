@@ -10,7 +10,6 @@ and for tests; in production the municipality's identity provider issues them.
 from __future__ import annotations
 
 import re
-
 import threading
 import time
 from collections.abc import Callable
@@ -19,10 +18,10 @@ from datetime import UTC, datetime, timedelta
 import jwt
 
 from app.settings import Settings
-from domain.units import UNIT_PATTERN
 from domain.access import Subject
 from domain.citizen import normalise_cpr
 from domain.messages import Role
+from domain.units import UNIT_PATTERN
 
 AUDIENCE = "samskab"
 #: The longest person id a token may name (an actor id in the log is at most 64 characters).

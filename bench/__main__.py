@@ -19,6 +19,7 @@ import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 MEASURES = ("lifecycle", "append", "read", "verify", "http", "memory", "proofs", "readside", "pages", "bursts")
@@ -119,7 +120,7 @@ def main(argv: list[str] | None = None) -> int:
             attempt("1. case lifecycle", lambda: lifecycle.run(sizes.lifecycle_cases, sizes.lifecycle_concurrency, progress))
         if "append" in args.measures:
             for kind in kinds:
-                attempt(f"2./3. append, {kind}", lambda kind=kind: append.run(kind, sizes.single_appends, sizes.batch_events, progress))
+                attempt(f"2./3. append, {kind}", partial(append.run, kind, sizes.single_appends, sizes.batch_events, progress))
                 settle(kind == "postgresql" and not pg_problem)
         needs_log = {"read", "verify", "http"} & set(args.measures)
         if needs_log:
@@ -150,7 +151,7 @@ def main(argv: list[str] | None = None) -> int:
         if "proofs" in args.measures:
             for kind in kinds:
                 attempt(f"8a. append with Merkle update, {kind}",
-                        lambda kind=kind: proofs.run_append(kind, sizes.single_appends, progress))  # fmt: skip
+                        partial(proofs.run_append, kind, sizes.single_appends, progress))  # fmt: skip
                 settle(kind == "postgresql" and not pg_problem)
             attempt("8b. inclusion proof", lambda: proofs.run_inclusion(sizes.proof_leaves, 200, progress))
             proofs_log, _ = biglog.sqlite_log(sizes.proofs_log_events, progress)

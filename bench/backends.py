@@ -40,11 +40,13 @@ class Database:
     def raw(self):
         """A raw driver connection set up like the store's (same durability)."""
         if self.kind == "sqlite":
+            assert self.sqlite_path is not None  # an SQLite database is made with its path
             conn = sqlite3.connect(self.sqlite_path, isolation_level=None, check_same_thread=False)
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=FULL")
             conn.execute("PRAGMA busy_timeout=30000")
             return conn
+        assert self.schema is not None  # a PostgreSQL database is made with its schema
         return psycopg_connect(self.schema)
 
     @property

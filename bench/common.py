@@ -121,7 +121,7 @@ def _replay(script: Script, case_id: str) -> list[Any]:
     state = initial_state()
     at = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
     events = []
-    for raw in [script.register(case_id)] + script.steps:
+    for raw in [script.register(case_id), *script.steps]:
         at += timedelta(minutes=7)
         for event in decide(state, parse_command(raw).model_copy(update={"at": at})):
             state = evolve(state, event)

@@ -22,8 +22,8 @@ from __future__ import annotations
 import asyncio
 import importlib
 import importlib.util
-import os
 import json
+import os
 import random
 import re
 import shutil
@@ -141,7 +141,7 @@ def _bearer(env: dict[str, str], role: str) -> dict[str, str]:
     except ImportError:
         return {}
     env["SAMSKAB_JWT_KEY"] = secrets.token_hex(32)
-    settings = Settings(jwt_key=env["SAMSKAB_JWT_KEY"], data_dir=env["SAMSKAB_DATA_DIR"])
+    settings = Settings(jwt_key=env["SAMSKAB_JWT_KEY"], data_dir=Path(env["SAMSKAB_DATA_DIR"]))
     return {"Authorization": f"Bearer {issue_token(settings, person_id='bench-auditor', role=role)}"}
 
 
@@ -389,11 +389,13 @@ def run(log_path: Path, streams: list[str], requests: int, log_size: int, progre
             base = f"http://127.0.0.1:{port}"
             asyncio.run(_load(base, picks[:50], path, None, auth))  # warm-up
             wrk = shutil.which("wrk")
+            statuses: dict[int | str, int]  # by HTTP status, and wrk's socket errors by kind
             if wrk:
                 seconds = _wrk_duration(requests)
                 load, version = _run_wrk(wrk, base, picks, path, auth, seconds, Path(tmp), progress)
             else:
-                latencies, statuses = asyncio.run(_load(base, picks, path, progress, auth))
+                latencies, counts = asyncio.run(_load(base, picks, path, progress, auth))
+                statuses = dict(counts.items())
         finally:
             process.terminate()
             try:
@@ -403,7 +405,8 @@ def run(log_path: Path, streams: list[str], requests: int, log_size: int, progre
                 process.wait()
             logfile.close()
         if wrk:
-            statuses, total, ok = dict(load.statuses), load.requests, load.statuses.get(200, 0)
+            statuses = dict(load.statuses.items())
+            total, ok = load.requests, load.statuses.get(200, 0)
             if load.socket_errors:
                 statuses.update({f"socket {kind}": count for kind, count in load.socket_errors.items()})
             if not load.statuses and load.requests:  # the script's count is missing: wrk's own
@@ -433,5 +436,5 @@ def run(log_path: Path, streams: list[str], requests: int, log_size: int, progre
         met=p99 <= TARGET_P99_MS and failed == 0,
         notes=f"{how}; statuses {statuses}" + (f"; {failed} requests did not get a 200" if failed else ""),
         extra={"p50_ms": p50, "p99_ms": p99, "requests": total, "failed": failed,
-               "load_generator": "wrk" if wrk else "httpx"},  # fmt: skip
-    )
+               "load_generator": "wrk" if wrk else "httpx"},
+    )  # fmt: skip

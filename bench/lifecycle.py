@@ -12,6 +12,7 @@ import asyncio
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 
 from bench.common import Result, case_scripts
 
@@ -96,10 +97,10 @@ async def run_async(cases: int, concurrency: int, progress=None) -> Result:
                 task_b = progress.add_task("lifecycles (bare workflow)", total=per_round * ROUNDS) if progress else None
                 for r in range(ROUNDS):
                     case_time += await _bounded(
-                        per_round, concurrency, lambda i: one_case(i, f"case-{run_id}-{r}"), progress, task_c
+                        per_round, concurrency, partial(one_case, prefix=f"case-{run_id}-{r}"), progress, task_c
                     )
                     bare_time += await _bounded(
-                        per_round, concurrency, lambda i: one_bare(i, f"bare-{run_id}-{r}"), progress, task_b
+                        per_round, concurrency, partial(one_bare, prefix=f"bare-{run_id}-{r}"), progress, task_b
                     )
         finally:
             store.dispose()

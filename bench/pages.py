@@ -108,7 +108,7 @@ def _measure(log_path: Path, cases: int, requests: int, progress=None) -> dict[s
     try:
         path = folder / "eventlog.db"
         shutil.copy(log_path, path)
-        settings = Settings(database_url=f"sqlite:///{path}", data_dir=str(folder), jwt_key=os.urandom(32).hex())
+        settings = Settings(database_url=f"sqlite:///{path}", data_dir=Path(folder), jwt_key=os.urandom(32).hex())
         store = EventStore.from_url(settings.database_url)
         store.create_schema()  # the cached log may predate this release's schema revision: upgrade the copy
         try:

@@ -134,7 +134,7 @@ def _synthetic_tree(path: Path, leaves: int, samples: list[int], progress=None) 
     conn = sqlite3.connect(path, isolation_level=None)
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=OFF")
-    wanted = set()
+    wanted: set[int] = set()
     for index in samples:
         wanted.update((index, index ^ 1))
     frontier = Frontier()

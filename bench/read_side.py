@@ -25,6 +25,7 @@ import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from bench import biglog
 from bench.backends import sqlite_database
@@ -103,7 +104,7 @@ def _measure(db, requests: int, access_rows: int) -> dict:
             with engines.read.connect() as conn:
                 conn.exec_driver_sql("SELECT * FROM case_summaries ORDER BY due_at, case_id LIMIT 51").all()
 
-        figures = {
+        figures: dict[str, Any] = {
             "projected": projected, "catch_up_s": catch_up_s, "raw_read_s": raw_s, "raw_read": raw_read,
             "list_p99": _p99(lambda: queries.list_cases(engines, queries.CaseFilter(), now=now), requests),
             "list_filtered_p99": _p99(lambda: queries.list_cases(
@@ -161,9 +162,9 @@ def run(kinds: list[str], small_cases: int, large_cases: int, requests: int, acc
                         measured[cases] = _measure(db, requests, access_rows if cases == large_cases else 0)
                     http[cases] = {
                         route: _http(path, measured[cases]["streams"], http_requests, cases * EVENTS_PER_CASE,
-                                     f"{route}?purpose=bench", progress)  # fmt: skip
+                                     f"{route}?purpose=bench", progress)
                         for route in ("/cases", "/reports/phases")
-                    }
+                    }  # fmt: skip
                 else:
                     with biglog.postgres_log(path, progress) as db:
                         measured[cases] = _measure(db, requests, access_rows if cases == large_cases else 0)

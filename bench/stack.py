@@ -7,12 +7,18 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bench.common import free_port
 
+if TYPE_CHECKING:
+    from temporalio.client import Client
+
+    from app.settings import Settings
+
 
 @asynccontextmanager
-async def dev_stack() -> AsyncIterator[tuple[object, object, Path]]:
+async def dev_stack() -> AsyncIterator[tuple[Settings, Client, Path]]:
     """Yields (settings, client, temp folder); stops the server and removes the folder."""
     from app.devstack import DevServer
     from app.settings import Settings

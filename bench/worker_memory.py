@@ -30,23 +30,25 @@ CONCURRENCY = 40
 
 class WorkerProcess:
     def __init__(self, kind: str, settings, address: str, max_cached: int) -> None:
-        self._errors = tempfile.TemporaryFile()
+        self._errors = tempfile.TemporaryFile()  # noqa: SIM115 - the worker's stderr, kept as long as it runs
         self.process = subprocess.Popen(
             [
                 sys.executable, "-m", "bench.worker_proc", "--kind", kind, "--address", address,
                 "--namespace", settings.temporal_namespace, "--task-queue", settings.task_queue,
                 "--database-url", settings.database_url, "--max-cached", str(max_cached),
                 "--data-dir", str(settings.data_dir),
-            ],  # fmt: skip
+            ],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=self._errors,
             text=True,
-        )
+        )  # fmt: skip
+        assert self.process.stdin is not None and self.process.stdout is not None  # both are pipes
+        self._stdin, self._stdout = self.process.stdin, self.process.stdout
         self._expect("READY")
 
     def _expect(self, word: str) -> str:
-        line = self.process.stdout.readline()
+        line = self._stdout.readline()
         if not line.startswith(word):
             self._errors.seek(0)
             tail = self._errors.read().decode(errors="replace")[-400:]
@@ -64,8 +66,8 @@ class WorkerProcess:
         """RSS, and the C allocator's in-use and free KiB (-1 when unknown)."""
 
         def ask() -> tuple[int, int, int]:
-            self.process.stdin.write("rss\n")
-            self.process.stdin.flush()
+            self._stdin.write("rss\n")
+            self._stdin.flush()
             rss, in_use, free = (int(word) for word in self._expect("RSS").split()[1:4])
             return rss, in_use, free
 
@@ -73,8 +75,8 @@ class WorkerProcess:
 
     def stop(self) -> None:
         try:
-            self.process.stdin.write("quit\n")
-            self.process.stdin.flush()
+            self._stdin.write("quit\n")
+            self._stdin.flush()
             self.process.wait(timeout=30)
         except Exception:  # noqa: BLE001 - kill it whatever went wrong
             self.process.kill()
@@ -175,8 +177,8 @@ async def run_async(cases: int, progress=None) -> Result:
         ),
         extra={"case_idle_kb": case_idle, "case_loaded_kb": case_loaded, "bare_idle_kb": bare_idle,
                "bare_loaded_kb": bare_loaded, "case_malloc_in_use_kb": [case_heap[0], case_heap_loaded[0]],
-               "case_malloc_free_kb": [case_heap[1], case_heap_loaded[1]], "seconds": round(seconds, 1)},  # fmt: skip
-    )
+               "case_malloc_free_kb": [case_heap[1], case_heap_loaded[1]], "seconds": round(seconds, 1)},
+    )  # fmt: skip
 
 
 def _heap_note(idle: tuple[int, int], loaded: tuple[int, int], cases: int) -> str:

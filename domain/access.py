@@ -41,6 +41,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import TypeVar
 
 from domain import catalogue
 from domain.case import CaseState
@@ -183,6 +184,7 @@ def may(
     if action in CASE_ACTIONS and state is None:
         return _deny("no such case")
     if action is Action.ACT:
+        assert state is not None  # a case action without a case is denied above
         return _may_act(who, state, command_type, at)
     if action is Action.OPEN_CASE:
         return _may_open(who, command_type)
@@ -232,7 +234,7 @@ def _may_act(who: Subject, state: CaseState, command_type: str | None, at: datet
         if catalogue.is_citizen_only(command_type):
             return _deny(f"'{command_type}' is the citizen's own decision; a caseworker cannot give it for them")
         known = catalogue.command(command_type or "") is not None  # an unknown type is refused as input, later
-        if known and who.role not in catalogue.roles_of(command_type):
+        if known and command_type and who.role not in catalogue.roles_of(command_type):
             return _deny(f"'{command_type}' is given by a {' or '.join(sorted(catalogue.roles_of(command_type)))}, "
                          f"not a {who.role.value}")  # fmt: skip
         return _allow("case officers act on the municipality's cases")
@@ -285,6 +287,7 @@ def _may_read(who: Subject, action: Action, state: CaseState | None, at: datetim
             return _allow(f"a {role.value} lists only the cases whose team they are on")
         return _deny(f"a {role.value} does not list cases")
     # the rest are reads of one case
+    assert state is not None  # may() denies a case action without a case
     if role is Role.ADMINISTRATOR:
         if action is Action.READ_DEADLINES:
             return _allow("deadlines show where a case stands, not what it is about")
@@ -366,7 +369,11 @@ def is_health_condition(condition: dict) -> bool:
     return area.get("display") in HEALTH_AREAS
 
 
-def without_health(assessment: dict | None) -> dict | None:
+#: An assessment as JSON, or none: what goes into without_health comes out.
+_Assessment = TypeVar("_Assessment", dict, None)
+
+
+def without_health(assessment: _Assessment) -> _Assessment:
     """An assessment (as JSON) without its health-related conditions."""
     if not assessment:
         return assessment

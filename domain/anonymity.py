@@ -21,6 +21,7 @@ from __future__ import annotations
 import re
 from functools import cache
 from importlib import resources
+from itertools import pairwise
 
 #: Ten digits with at most one separator (space, dot, hyphen, slash) between any two.
 CPR_PATTERN = re.compile(r"(?<![\d.])\d(?:[ .\-/]?\d){9}(?![\d])")
@@ -61,7 +62,7 @@ def find_person_name(text: str) -> str | None:
             return found.group(0)
     words = list(WORD.finditer(text))
     names = common_first_names()
-    for word, following in zip(words, words[1:]):
+    for word, following in pairwise(words):
         adjacent = text[word.end() : following.start()].strip() == ""
         if word.group(0) in names and adjacent:
             return f"{word.group(0)} {following.group(0)}"

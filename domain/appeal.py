@@ -29,7 +29,7 @@ import hashlib
 from collections.abc import Callable, Iterable
 from datetime import date, datetime, timedelta
 from enum import StrEnum
-from typing import Annotated, Literal, Union, get_args
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
@@ -229,17 +229,7 @@ class RecordReconsiderationOverdue(Command):
 
 
 AppealCommand = Annotated[
-    Union[
-        OpenAppealWindow,
-        RecordLetterReceipt,
-        LodgeAppeal,
-        RegisterAppeal,
-        CloseAppealWindow,
-        Reconsider,
-        RecordReconsiderationOverdue,
-        WithdrawAppeal,
-        RecordAppealOutcome,
-    ],
+    OpenAppealWindow | RecordLetterReceipt | LodgeAppeal | RegisterAppeal | CloseAppealWindow | Reconsider | RecordReconsiderationOverdue | WithdrawAppeal | RecordAppealOutcome,
     Field(discriminator="type"),
 ]
 
@@ -354,17 +344,7 @@ class AppealDecidedByAnkestyrelsen(Event):
 
 
 AppealEvent = Annotated[
-    Union[
-        AppealWindowOpened,
-        DecisionLetterReceived,
-        AppealLodged,
-        AppealWindowClosed,
-        DecisionReconsidered,
-        ReconsiderationOverdue,
-        AppealSentToAnkestyrelsen,
-        AppealWithdrawn,
-        AppealDecidedByAnkestyrelsen,
-    ],
+    AppealWindowOpened | DecisionLetterReceived | AppealLodged | AppealWindowClosed | DecisionReconsidered | ReconsiderationOverdue | AppealSentToAnkestyrelsen | AppealWithdrawn | AppealDecidedByAnkestyrelsen,
     Field(discriminator="type"),
 ]
 
@@ -467,7 +447,7 @@ def _open(state: AppealState, c: OpenAppealWindow) -> list[Event]:
             field="letter_available_at")  # fmt: skip
     return [
         AppealWindowOpened(
-            occurred_at=c.at,
+            occurred_at=c.now,
             actor=c.actor,
             case_id=c.case_id,
             decision_number=c.decision_number,
@@ -486,12 +466,13 @@ def _record_receipt(state: AppealState, c: RecordLetterReceipt, window: timedelt
         rule="appeal.receipt_too_late",
     )
     require(state.letter_available_at is None, "the letter's receipt is already recorded", rule="appeal.receipt_recorded")
+    assert state.decided_at is not None  # recorded when the window opened, which the status above requires
     require(c.available_at >= state.decided_at, "the letter cannot be received before the decision was made",
             rule="appeal.receipt_before_decision", field="available_at")  # fmt: skip
-    require(c.available_at <= c.at, "the letter's receipt cannot be in the future", rule="appeal.receipt_in_future", field="available_at")
+    require(c.available_at <= c.now, "the letter's receipt cannot be in the future", rule="appeal.receipt_in_future", field="available_at")
     return [
         DecisionLetterReceived(
-            occurred_at=c.at, actor=c.actor, available_at=c.available_at, window_ends_at=_window_from(c.available_at, window)
+            occurred_at=c.now, actor=c.actor, available_at=c.available_at, window_ends_at=_window_from(c.available_at, window)
         )
     ]
 
@@ -517,17 +498,18 @@ def lodge(state: AppealState, c: LodgeAppeal, reconsideration: timedelta = RECON
         field="actor.role",
     )
     _can_receive(state)
-    late_by = c.at - state.window_ends_at if c.at >= state.window_ends_at else None
+    assert state.window_ends_at is not None  # set when the window opened, which _can_receive requires
+    late_by = c.now - state.window_ends_at if c.now >= state.window_ends_at else None
     return [
         AppealLodged(
-            occurred_at=c.at,
+            occurred_at=c.now,
             actor=c.actor,
             complaint=c.complaint,
             late=late_by is not None,
             late_by=late_by,
-            reconsideration_due_at=c.at + reconsideration,
+            reconsideration_due_at=c.now + reconsideration,
             channel=AppealChannel.DIGITAL,
-            received_on=_danish_date(c.at),
+            received_on=_danish_date(c.now),
             late_reason=(c.late_reason or "").strip() or None if late_by is not None else None,
         )
     ]
@@ -543,7 +525,8 @@ def _register(state: AppealState, c: RegisterAppeal, reconsideration: timedelta)
         field="actor.role",
     )
     _can_receive(state)
-    today = _danish_date(c.at)
+    assert state.decided_at is not None and state.last_day is not None  # set when the window opened (_can_receive)
+    today = _danish_date(c.now)
     require(c.received_on <= today, f"the appeal cannot be received after today ({today.isoformat()})",
             rule="appeal.received_in_future", field="received_on")  # fmt: skip
     decided_on = _danish_date(state.decided_at)
@@ -554,13 +537,13 @@ def _register(state: AppealState, c: RegisterAppeal, reconsideration: timedelta)
     late = days_late > 0
     return [
         AppealLodged(
-            occurred_at=c.at,
+            occurred_at=c.now,
             actor=c.actor,
             complaint=c.complaint,
             late=late,
             late_by=timedelta(days=days_late) if late else None,
             # Rsl § 66: reconsidered within 4 weeks of receiving the appeal, not of registering it
-            reconsideration_due_at=c.at + reconsideration - (today - c.received_on),
+            reconsideration_due_at=c.now + reconsideration - (today - c.received_on),
             channel=c.channel,
             received_on=c.received_on,
             late_reason=((c.late_reason or "").strip() or None) if late else None,
@@ -570,8 +553,9 @@ def _register(state: AppealState, c: RegisterAppeal, reconsideration: timedelta)
 
 def _close_window(state: AppealState, c: CloseAppealWindow) -> list[Event]:
     require(state.status is AppealStatus.WINDOW_OPEN, "the appeal window is not open", rule="appeal.window_not_open")
-    require(c.at >= state.window_ends_at, f"the appeal window ends {state.window_ends_at.isoformat()}", rule="appeal.window_not_ended")
-    return [AppealWindowClosed(occurred_at=c.at, actor=c.actor, window_ends_at=state.window_ends_at)]
+    assert state.window_ends_at is not None  # set when the window opened
+    require(c.now >= state.window_ends_at, f"the appeal window ends {state.window_ends_at.isoformat()}", rule="appeal.window_not_ended")
+    return [AppealWindowClosed(occurred_at=c.now, actor=c.actor, window_ends_at=state.window_ends_at)]
 
 
 def _reconsider(state: AppealState, c: Reconsider) -> list[Event]:
@@ -592,11 +576,11 @@ def _reconsider(state: AppealState, c: Reconsider) -> list[Event]:
         rule="appeal.reasons_required",
         field="reasons",
     )
-    events: list[Event] = [DecisionReconsidered(occurred_at=c.at, actor=c.actor, outcome=c.outcome, reasons=c.reasons.strip())]
+    events: list[Event] = [DecisionReconsidered(occurred_at=c.now, actor=c.actor, outcome=c.outcome, reasons=c.reasons.strip())]
     if c.outcome is ReconsiderationOutcome.UPHELD:
         events.append(
             AppealSentToAnkestyrelsen(
-                occurred_at=c.at,
+                occurred_at=c.now,
                 actor=c.actor,
                 case_id=state.case_id or "",
                 decision_number=state.decision_number,
@@ -612,8 +596,9 @@ def _reconsider(state: AppealState, c: Reconsider) -> list[Event]:
 def _overdue(state: AppealState, c: RecordReconsiderationOverdue) -> list[Event]:
     require(state.status is AppealStatus.AWAITING_RECONSIDERATION, "no appeal awaits reconsideration", rule="appeal.nothing_to_reconsider")
     require(not state.reconsideration_overdue, "already recorded as overdue", rule="appeal.already_overdue")
-    require(c.at >= state.reconsideration_due_at, "the reconsideration is not yet due", rule="appeal.not_due")
-    return [ReconsiderationOverdue(occurred_at=c.at, actor=c.actor, due_at=state.reconsideration_due_at)]
+    assert state.reconsideration_due_at is not None  # set when the appeal was lodged, which the status above requires
+    require(c.now >= state.reconsideration_due_at, "the reconsideration is not yet due", rule="appeal.not_due")
+    return [ReconsiderationOverdue(occurred_at=c.now, actor=c.actor, due_at=state.reconsideration_due_at)]
 
 
 def _withdraw(state: AppealState, c: WithdrawAppeal) -> list[Event]:
@@ -639,7 +624,7 @@ def _withdraw(state: AppealState, c: WithdrawAppeal) -> list[Event]:
     )
     return [
         AppealWithdrawn(
-            occurred_at=c.at,
+            occurred_at=c.now,
             actor=c.actor,
             withdrawn_while=state.status,
             channel=c.channel if c.actor.role in CASE_OFFICERS else AppealChannel.DIGITAL,
@@ -666,12 +651,12 @@ def _record_outcome(state: AppealState, c: RecordAppealOutcome) -> list[Event]:
     require(sent_on is None or c.decided_on >= sent_on,
             f"Ankestyrelsen cannot decide before the appeal was sent on ({sent_on})", rule="appeal.outcome_before_forwarding",
             field="decided_on")  # fmt: skip
-    require(c.decided_on <= _danish_date(c.at), "Ankestyrelsen's decision cannot be dated in the future",
+    require(c.decided_on <= _danish_date(c.now), "Ankestyrelsen's decision cannot be dated in the future",
             rule="appeal.outcome_in_future", field="decided_on")  # fmt: skip
     require(bool(c.reasons.strip()), "give Ankestyrelsen's reasons", rule="appeal.reasons_required", field="reasons")
     return [
         AppealDecidedByAnkestyrelsen(
-            occurred_at=c.at, actor=c.actor, outcome=c.outcome, decided_on=c.decided_on, reasons=c.reasons.strip()
+            occurred_at=c.now, actor=c.actor, outcome=c.outcome, decided_on=c.decided_on, reasons=c.reasons.strip()
         )
     ]
 
@@ -692,7 +677,8 @@ def decide_appeal(
     require(command.at is not None, "the command has no time; the workflow stamps it", rule="case.unstamped", field="at")
     if command.issued_by_system:
         require(command.actor.role is Role.SYSTEM, "only the system records this", rule="case.role_not_allowed", field="actor.role")
-    deciders: dict[type, Callable[[AppealState, Command], list[Event]]] = {
+    # Each decider takes the one command class it is filed under; a dict's type cannot say so, hence Any.
+    deciders: dict[type[Command], Callable[[AppealState, Any], list[Event]]] = {
         OpenAppealWindow: _open,
         RecordLetterReceipt: lambda s, c: _record_receipt(s, c, window),
         LodgeAppeal: lambda s, c: lodge(s, c, reconsideration),
@@ -817,7 +803,7 @@ class DecisionReopened(Event):
 def reopen_decision(state, c: ReopenDecision) -> list[Event]:
     require(c.actor.role is Role.SYSTEM, "only the system reopens a decision after reconsideration", rule="case.role_not_allowed", field="actor.role")
     require(state.decision is not None, "there is no decision to reopen", rule="appeal.no_decision")
-    return [DecisionReopened(occurred_at=c.at, actor=c.actor, appeal_id=c.appeal_id, reasons=c.reasons, outcome=c.outcome)]
+    return [DecisionReopened(occurred_at=c.now, actor=c.actor, appeal_id=c.appeal_id, reasons=c.reasons, outcome=c.outcome)]
 
 
 __all__ = ["ANKESTYRELSEN", "RSL_66", "RSL_67", "appeal_id"]

@@ -12,10 +12,24 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from datetime import date, datetime
-from typing import Annotated, Union
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
+from domain.appeal import (
+    AppealDecidedByAnkestyrelsen,
+    AppealLodged,
+    AppealSentToAnkestyrelsen,
+    AppealWindowClosed,
+    AppealWindowOpened,
+    AppealWithdrawn,
+    DecisionLetterReceived,
+    DecisionReconsidered,
+    DecisionReopened,
+    ReconsiderationOverdue,
+    ReopenDecision,
+    reopen_decision,
+)
 from domain.citizen import Citizen
 from domain.consent import (
     ConfidentialityDeclarationRecorded,
@@ -29,7 +43,15 @@ from domain.consent import (
     give_consent,
     record_confidentiality_declaration,
 )
-from domain.deadlines import DeadlineMissed, RecordMissedDeadline
+from domain.deadlines import (
+    ApplicationReceived,
+    DeadlineMissed,
+    ProcessingDeadlineMissed,
+    ReceiveApplication,
+    RecordMissedDeadline,
+    RecordMissedProcessingDeadline,
+)
+from domain.elder_act import AssessElderAct, ElderActAssessed, assess_elder_act
 from domain.errors import DomainError, require
 from domain.evaluation import (
     BaselineRecorded,
@@ -43,11 +65,57 @@ from domain.evaluation import (
     record_evaluation,
     upcast_type,
 )
+from domain.file_access import (
+    AnswerFileAccess,
+    FileAccessAnswered,
+    FileAccessRequest,
+    FileAccessRequested,
+    RequestFileAccess,
+    answer_file_access,
+    request_file_access,
+)
+from domain.follow_up import (
+    FOLLOW_UP_EVENTS,
+    DecideOnHelp,
+    FollowUpDue,
+    FollowUpRecord,
+    FollowUpRecorded,
+    HelpChoice,
+    HelpDecided,
+    RecordFollowUp,
+    RecordFollowUpDue,
+    decide_on_help,
+    evolve_follow_up,
+    record_follow_up,
+    record_follow_up_due,
+)
+from domain.hearing import (
+    AnswerHearing,
+    CaseInformationRecorded,
+    CommentRequested,
+    CommentSubmitted,
+    ConsentToObtainInformation,
+    HearingAnswered,
+    HearingDeadlinePassed,
+    HearingStarted,
+    InformationConsentGiven,
+    RecordCaseInformation,
+    RecordHearingDeadlinePassed,
+    RequestToComment,
+    StartHearing,
+    SubmitComment,
+    answer_hearing,
+    consent_to_obtain,
+    record_hearing_deadline_passed,
+    record_information,
+    request_to_comment,
+    start_hearing,
+    submit_comment,
+)
 from domain.messages import Command, Event, Role, require_role, without_log_metadata
-from domain.elder_act import AssessElderAct, ElderActAssessed, assess_elder_act
 from domain.need import Need, NeedRegistered, OpenVisitation, RegisterNeed, VisitationOpened, check_adult
+from domain.personalised import CitizensChoiceRecorded, RecordCitizensChoice, record_choice
 from domain.phases import Phase
-from domain.team_proposal import propose_team
 from domain.pilot import (
     ActionPlan,
     AdjustPlan,
@@ -71,99 +139,6 @@ from domain.pilot import (
     ScheduleMeeting,
     StartPilot,
 )
-from domain.team import (
-    AnswerInvitation,
-    ApproveTeam,
-    ChangeTeam,
-    ExpireInvitation,
-    InvitationExpired,
-    InvitationReminderSent,
-    InvitationStatus,
-    InviteTeamMember,
-    ProposedRole,
-    ProposeTeam,
-    RemindInvitation,
-    TeamMemberLeft,
-    TeamProposed,
-    TeamApprovedByCitizen,
-    TeamChangesRequested,
-    TeamMember,
-    TeamMemberDeclined,
-    TeamMemberInvited,
-    TeamMemberJoined,
-)
-from domain.visitation import (
-    DECIDING_ROLES,
-    AssessmentRecorded,
-    DecisionMade,
-    MakeDecision,
-    Outcome,
-    RecordAssessment,
-    assess,
-)
-from domain.appeal import (
-    AppealDecidedByAnkestyrelsen,
-    AppealLodged,
-    AppealSentToAnkestyrelsen,
-    AppealWithdrawn,
-    DecisionLetterReceived,
-    AppealWindowClosed,
-    AppealWindowOpened,
-    DecisionReconsidered,
-    DecisionReopened,
-    ReconsiderationOverdue,
-    ReopenDecision,
-    reopen_decision,
-)
-from domain.deadlines import (
-    ApplicationReceived,
-    ProcessingDeadlineMissed,
-    ReceiveApplication,
-    RecordMissedProcessingDeadline,
-)
-from domain.hearing import (
-    AnswerHearing,
-    CommentRequested,
-    CommentSubmitted,
-    RequestToComment,
-    SubmitComment,
-    request_to_comment,
-    submit_comment,
-    CaseInformationRecorded,
-    ConsentToObtainInformation,
-    HearingAnswered,
-    HearingDeadlinePassed,
-    HearingStarted,
-    InformationConsentGiven,
-    RecordCaseInformation,
-    RecordHearingDeadlinePassed,
-    StartHearing,
-    answer_hearing,
-    consent_to_obtain,
-    record_hearing_deadline_passed,
-    record_information,
-    start_hearing,
-)
-from domain.representatives import (
-    EndRepresentation,
-    RecordRepresentative,
-    Representation,
-    RepresentationEnded,
-    RepresentativeRecorded,
-    check_fuldmagt,
-    end_representation,
-    record_representative,
-)
-from domain.file_access import (
-    AnswerFileAccess,
-    FileAccessAnswered,
-    FileAccessRequest,
-    FileAccessRequested,
-    RequestFileAccess,
-    answer_file_access,
-    request_file_access,
-)
-from domain.units import AssignUnit, UnitAssigned, assign_unit
 from domain.processing_notice import (
     ExpectedDatePassed,
     NotifyProcessingDelay,
@@ -174,6 +149,16 @@ from domain.processing_notice import (
     notify_processing_delay,
     record_expected_date_passed,
     record_processing_deadline_passed,
+)
+from domain.representatives import (
+    EndRepresentation,
+    RecordRepresentative,
+    Representation,
+    RepresentationEnded,
+    RepresentativeRecorded,
+    check_fuldmagt,
+    end_representation,
+    record_representative,
 )
 from domain.revisitation import (
     REVISITABLE,
@@ -186,30 +171,44 @@ from domain.revisitation import (
     report_changed_need,
     withdraw_application,
 )
-from domain.follow_up import (
-    FOLLOW_UP_EVENTS,
-    DecideOnHelp,
-    FollowUpDue,
-    FollowUpRecord,
-    FollowUpRecorded,
-    HelpChoice,
-    HelpDecided,
-    RecordFollowUp,
-    RecordFollowUpDue,
-    decide_on_help,
-    evolve_follow_up,
-    record_follow_up,
-    record_follow_up_due,
+from domain.team import (
+    AnswerInvitation,
+    ApproveTeam,
+    ChangeTeam,
+    ExpireInvitation,
+    InvitationExpired,
+    InvitationReminderSent,
+    InvitationStatus,
+    InviteTeamMember,
+    ProposedRole,
+    ProposeTeam,
+    RemindInvitation,
+    TeamApprovedByCitizen,
+    TeamChangesRequested,
+    TeamMember,
+    TeamMemberDeclined,
+    TeamMemberInvited,
+    TeamMemberJoined,
+    TeamMemberLeft,
+    TeamProposed,
 )
-from domain.personalised import CitizensChoiceRecorded, RecordCitizensChoice, record_choice
+from domain.team_proposal import propose_team
+from domain.units import AssignUnit, UnitAssigned, assign_unit
 from domain.visitation import (
+    DECIDING_ROLES,
     VISITATION_EVENTS,
+    AssessmentRecorded,
+    DecisionMade,
+    MakeDecision,
+    Outcome,
     RecommendationApproved,
     RecommendationMade,
     RecommendationReturned,
     RecommendDecision,
+    RecordAssessment,
     ReviewRecommendation,
     VisitationRecord,
+    assess,
     evolve_visitation,
     make_decision,
     receive_application,
@@ -219,137 +218,80 @@ from domain.visitation import (
 )
 
 CaseCommand = Annotated[
-    Union[
-        RegisterNeed,
-        OpenVisitation,
-        RecordAssessment,
-        MakeDecision,
-        InviteTeamMember,
-        AnswerInvitation,
-        ApproveTeam,
-        StartPilot,
-        RecordObservation,
-        CompletePilot,
-        RecordBaseline,
-        RecordEvaluation,
-        CloseCase,
-        RecordMissedDeadline,
-        GiveConsent,
-        RevokeConsent,
-        ProposeTeam,
-        RemindInvitation,
-        ExpireInvitation,
-        ChangeTeam,
-        ProposePlan,
-        AnswerPlan,
-        ScheduleMeeting,
-        RecordMeeting,
-        AdjustPlan,
-        RecordCheckIn,
-        ReceiveApplication,
-        RecordMissedProcessingDeadline,
-        ConsentToObtainInformation,
-        RecordCaseInformation,
-        StartHearing,
-        AnswerHearing,
-        RecordHearingDeadlinePassed,
-        RecordCitizensChoice,
-        RecommendDecision,
-        ReviewRecommendation,
-        ReopenDecision,
-        AssessElderAct,
-        RecordConfidentialityDeclaration,
-        RequestToComment,
-        SubmitComment,
-        RecordRepresentative,
-        EndRepresentation,
-        AssignUnit,
-        RequestFileAccess,
-        AnswerFileAccess,
-        DecideOnHelp,
-        RecordFollowUpDue,
-        RecordFollowUp,
-        ReportChangedNeed,
-        WithdrawApplication,
-        NotifyProcessingDelay,
-        RecordProcessingDeadlinePassed,
-        RecordExpectedDatePassed,
-    ],
+    RegisterNeed | OpenVisitation | RecordAssessment | MakeDecision | InviteTeamMember | AnswerInvitation | ApproveTeam | StartPilot | RecordObservation | CompletePilot | RecordBaseline | RecordEvaluation | CloseCase | RecordMissedDeadline | GiveConsent | RevokeConsent | ProposeTeam | RemindInvitation | ExpireInvitation | ChangeTeam | ProposePlan | AnswerPlan | ScheduleMeeting | RecordMeeting | AdjustPlan | RecordCheckIn | ReceiveApplication | RecordMissedProcessingDeadline | ConsentToObtainInformation | RecordCaseInformation | StartHearing | AnswerHearing | RecordHearingDeadlinePassed | RecordCitizensChoice | RecommendDecision | ReviewRecommendation | ReopenDecision | AssessElderAct | RecordConfidentialityDeclaration | RequestToComment | SubmitComment | RecordRepresentative | EndRepresentation | AssignUnit | RequestFileAccess | AnswerFileAccess | DecideOnHelp | RecordFollowUpDue | RecordFollowUp | ReportChangedNeed | WithdrawApplication | NotifyProcessingDelay | RecordProcessingDeadlinePassed | RecordExpectedDatePassed,
     Field(discriminator="type"),
 ]
 
 CaseEvent = Annotated[
-    Union[
-        NeedRegistered,
-        VisitationOpened,
-        AssessmentRecorded,
-        DecisionMade,
-        TeamMemberInvited,
-        TeamMemberJoined,
-        TeamMemberDeclined,
-        TeamApprovedByCitizen,
-        TeamChangesRequested,
-        PilotStarted,
-        ObservationRecorded,
-        PilotCompleted,
-        BaselineRecorded,
-        EvaluationRecorded,
-        LegacyEvaluationRecorded,
-        CaseClosed,
-        DeadlineMissed,
-        ConsentGiven,
-        ConsentRevoked,
-        TeamProposed,
-        InvitationReminderSent,
-        InvitationExpired,
-        TeamMemberLeft,
-        PlanProposed,
-        PlanAcceptedByCitizen,
-        PlanChangesRequested,
-        MeetingScheduled,
-        MeetingHeld,
-        PlanAdjusted,
-        PilotCheckInDue,
-        ApplicationReceived,
-        ProcessingDeadlineMissed,
-        InformationConsentGiven,
-        CaseInformationRecorded,
-        HearingStarted,
-        HearingAnswered,
-        HearingDeadlinePassed,
-        CitizensChoiceRecorded,
-        RecommendationMade,
-        RecommendationApproved,
-        RecommendationReturned,
-        DecisionReopened,
-        # the events of a decision's appeal, in the appeal's own stream (domain/appeal.py)
-        AppealWindowOpened,
-        AppealLodged,
-        AppealWindowClosed,
-        DecisionReconsidered,
-        ReconsiderationOverdue,
-        AppealSentToAnkestyrelsen,
-        DecisionLetterReceived,
-        AppealWithdrawn,
-        AppealDecidedByAnkestyrelsen,
-        ElderActAssessed,
-        ConfidentialityDeclarationRecorded,
-        CommentRequested,
-        CommentSubmitted,
-        RepresentativeRecorded,
-        RepresentationEnded,
-        UnitAssigned,
-        FileAccessRequested,
-        FileAccessAnswered,
-        HelpDecided,
-        FollowUpDue,
-        FollowUpRecorded,
-        ChangedNeedReported,
-        ApplicationWithdrawn,
-        ProcessingDelayNotified,
-        ProcessingDeadlinePassed,
-        ExpectedDatePassed,
-    ],
+    NeedRegistered
+    | VisitationOpened
+    | AssessmentRecorded
+    | DecisionMade
+    | TeamMemberInvited
+    | TeamMemberJoined
+    | TeamMemberDeclined
+    | TeamApprovedByCitizen
+    | TeamChangesRequested
+    | PilotStarted
+    | ObservationRecorded
+    | PilotCompleted
+    | BaselineRecorded
+    | EvaluationRecorded
+    | LegacyEvaluationRecorded
+    | CaseClosed
+    | DeadlineMissed
+    | ConsentGiven
+    | ConsentRevoked
+    | TeamProposed
+    | InvitationReminderSent
+    | InvitationExpired
+    | TeamMemberLeft
+    | PlanProposed
+    | PlanAcceptedByCitizen
+    | PlanChangesRequested
+    | MeetingScheduled
+    | MeetingHeld
+    | PlanAdjusted
+    | PilotCheckInDue
+    | ApplicationReceived
+    | ProcessingDeadlineMissed
+    | InformationConsentGiven
+    | CaseInformationRecorded
+    | HearingStarted
+    | HearingAnswered
+    | HearingDeadlinePassed
+    | CitizensChoiceRecorded
+    | RecommendationMade
+    | RecommendationApproved
+    | RecommendationReturned
+    | DecisionReopened
+    # the events of a decision's appeal, in the appeal's own stream (domain/appeal.py)
+    | AppealWindowOpened
+    | AppealLodged
+    | AppealWindowClosed
+    | DecisionReconsidered
+    | ReconsiderationOverdue
+    | AppealSentToAnkestyrelsen
+    | DecisionLetterReceived
+    | AppealWithdrawn
+    | AppealDecidedByAnkestyrelsen
+    | ElderActAssessed
+    | ConfidentialityDeclarationRecorded
+    | CommentRequested
+    | CommentSubmitted
+    | RepresentativeRecorded
+    | RepresentationEnded
+    | UnitAssigned
+    | FileAccessRequested
+    | FileAccessAnswered
+    | HelpDecided
+    | FollowUpDue
+    | FollowUpRecorded
+    | ChangedNeedReported
+    | ApplicationWithdrawn
+    | ProcessingDelayNotified
+    | ProcessingDeadlinePassed
+    | ExpectedDatePassed,
     Field(discriminator="type"),
 ]
 
@@ -570,13 +512,13 @@ def _register_need(state: CaseState, c: RegisterNeed) -> list[Event]:
         rule="case.role_not_allowed",
         field="actor.role",
     )
-    check_adult(c.citizen, c.at.date())
-    return [NeedRegistered(occurred_at=c.at, actor=c.actor, case_id=c.case_id, citizen=c.citizen, need=c.need)]
+    check_adult(c.citizen, c.now.date())
+    return [NeedRegistered(occurred_at=c.now, actor=c.actor, case_id=c.case_id, citizen=c.citizen, need=c.need)]
 
 
 def _open_visitation(state: CaseState, c: OpenVisitation) -> list[Event]:
     _require_role(c, CASEWORKER_ROLES, "open a visitation")
-    return [VisitationOpened(occurred_at=c.at, actor=c.actor, caseworker_id=c.actor.id)]
+    return [VisitationOpened(occurred_at=c.now, actor=c.actor, caseworker_id=c.actor.id)]
 
 
 def _record_assessment(state: CaseState, c: RecordAssessment) -> list[Event]:
@@ -620,12 +562,12 @@ def _invite(state: CaseState, c: InviteTeamMember) -> list[Event]:
         rule="team.change_needs_reason",
         field="reason",
     )
-    return [TeamMemberInvited(occurred_at=c.at, actor=c.actor, invitee=c.invitee, reason=c.reason.strip())]
+    return [TeamMemberInvited(occurred_at=c.now, actor=c.actor, invitee=c.invitee, reason=c.reason.strip())]
 
 
 def _propose_team(state: CaseState, c: ProposeTeam) -> list[Event]:
     _require_role(c, CASEWORKER_ROLES, "propose a team")
-    return [TeamProposed(occurred_at=c.at, actor=c.actor, roles=propose_team(state.need, state.assessment))]
+    return [TeamProposed(occurred_at=c.now, actor=c.actor, roles=propose_team(state.need, state.assessment))]
 
 
 def _open_invitation(state: CaseState, person_id: str) -> TeamMember:
@@ -636,6 +578,7 @@ def _open_invitation(state: CaseState, person_id: str) -> TeamMember:
         rule="team.no_open_invitation",
         field="person_id",
     )
+    assert member is not None  # refused above when missing
     return member
 
 
@@ -643,13 +586,13 @@ def _remind_invitation(state: CaseState, c: RemindInvitation) -> list[Event]:
     _require_role(c, (Role.SYSTEM,), "send invitation reminders")
     member = _open_invitation(state, c.person_id)
     require(not member.reminded, f"{member.name} has been reminded already", rule="team.already_reminded")
-    return [InvitationReminderSent(occurred_at=c.at, actor=c.actor, person_id=c.person_id)]
+    return [InvitationReminderSent(occurred_at=c.now, actor=c.actor, person_id=c.person_id)]
 
 
 def _expire_invitation(state: CaseState, c: ExpireInvitation) -> list[Event]:
     _require_role(c, (Role.SYSTEM,), "let invitations expire")
     _open_invitation(state, c.person_id)
-    return [InvitationExpired(occurred_at=c.at, actor=c.actor, person_id=c.person_id)]
+    return [InvitationExpired(occurred_at=c.now, actor=c.actor, person_id=c.person_id)]
 
 
 def _change_team(state: CaseState, c: ChangeTeam) -> list[Event]:
@@ -661,7 +604,7 @@ def _change_team(state: CaseState, c: ChangeTeam) -> list[Event]:
         rule="team.not_a_member",
         field="person_id",
     )
-    return [TeamMemberLeft(occurred_at=c.at, actor=c.actor, person_id=c.person_id, reason=c.reason.strip())]
+    return [TeamMemberLeft(occurred_at=c.now, actor=c.actor, person_id=c.person_id, reason=c.reason.strip())]
 
 
 def _answer(state: CaseState, c: AnswerInvitation) -> list[Event]:
@@ -673,14 +616,14 @@ def _answer(state: CaseState, c: AnswerInvitation) -> list[Event]:
         field="actor.id",
     )
     if c.accept:
-        return [TeamMemberJoined(occurred_at=c.at, actor=c.actor, person_id=c.actor.id)]
+        return [TeamMemberJoined(occurred_at=c.now, actor=c.actor, person_id=c.actor.id)]
     require(
         bool(c.reason.strip()),
         "a declined invitation needs a reason, so the caseworker can invite someone else",
         rule="team.decline_needs_reason",
         field="reason",
     )
-    return [TeamMemberDeclined(occurred_at=c.at, actor=c.actor, person_id=c.actor.id, reason=c.reason.strip())]
+    return [TeamMemberDeclined(occurred_at=c.now, actor=c.actor, person_id=c.actor.id, reason=c.reason.strip())]
 
 
 def _approve_team(state: CaseState, c: ApproveTeam) -> list[Event]:
@@ -692,7 +635,7 @@ def _approve_team(state: CaseState, c: ApproveTeam) -> list[Event]:
             rule="team.changes_need_comment",
             field="comment",
         )
-        return [TeamChangesRequested(occurred_at=c.at, actor=c.actor, comment=c.comment.strip())]
+        return [TeamChangesRequested(occurred_at=c.now, actor=c.actor, comment=c.comment.strip())]
     require(
         not state.team_approved,
         "the team is already approved",
@@ -710,7 +653,7 @@ def _approve_team(state: CaseState, c: ApproveTeam) -> list[Event]:
         rule="team.open_invitations",
     )
     members = tuple(m.person_id for m in state.joined_members())
-    return [TeamApprovedByCitizen(occurred_at=c.at, actor=c.actor, members=members, comment=c.comment.strip())]
+    return [TeamApprovedByCitizen(occurred_at=c.now, actor=c.actor, members=members, comment=c.comment.strip())]
 
 
 CITIZEN_AS_RESPONSIBLE = "citizen"
@@ -733,7 +676,7 @@ def _check_plan(state: CaseState, c: ProposePlan | AdjustPlan) -> None:
             field=f"plan.goals[{i}].linked_goal",
         )
         require(
-            goal.target_date > c.at.date(),
+            goal.target_date > c.now.date(),
             "a goal's target date must lie ahead",
             rule="plan.target_date_passed",
             field=f"plan.goals[{i}].target_date",
@@ -756,7 +699,7 @@ def _propose_plan(state: CaseState, c: ProposePlan) -> list[Event]:
         rule="pilot.team_not_approved",
     )
     _check_plan(state, c)
-    return [PlanProposed(occurred_at=c.at, actor=c.actor, plan=c.plan)]
+    return [PlanProposed(occurred_at=c.now, actor=c.actor, plan=c.plan)]
 
 
 def _answer_plan(state: CaseState, c: AnswerPlan) -> list[Event]:
@@ -764,9 +707,9 @@ def _answer_plan(state: CaseState, c: AnswerPlan) -> list[Event]:
     require(state.proposed_plan is not None, "no plan has been proposed yet", rule="plan.none_proposed")
     require(not state.plan_accepted, "the plan is already accepted", rule="plan.already_accepted")
     if c.accept:
-        return [PlanAcceptedByCitizen(occurred_at=c.at, actor=c.actor, comment=c.comment.strip())]
+        return [PlanAcceptedByCitizen(occurred_at=c.now, actor=c.actor, comment=c.comment.strip())]
     require(bool(c.comment.strip()), "say which changes you want to the plan", rule="plan.changes_need_comment", field="comment")
-    return [PlanChangesRequested(occurred_at=c.at, actor=c.actor, comment=c.comment.strip())]
+    return [PlanChangesRequested(occurred_at=c.now, actor=c.actor, comment=c.comment.strip())]
 
 
 def _start_pilot(state: CaseState, c: StartPilot) -> list[Event]:
@@ -781,7 +724,8 @@ def _start_pilot(state: CaseState, c: StartPilot) -> list[Event]:
         "the citizen must accept the action plan before the pilot starts",
         rule="pilot.plan_not_accepted",
     )
-    return [PilotStarted(occurred_at=c.at, actor=c.actor, plan=state.proposed_plan)]
+    assert state.proposed_plan is not None  # refused above when missing
+    return [PilotStarted(occurred_at=c.now, actor=c.actor, plan=state.proposed_plan)]
 
 
 def _schedule_meeting(state: CaseState, c: ScheduleMeeting) -> list[Event]:
@@ -792,12 +736,12 @@ def _schedule_meeting(state: CaseState, c: ScheduleMeeting) -> list[Event]:
         rule="pilot.not_on_team",
         field="actor.id",
     )
-    require(c.planned_for > c.at, "a meeting is planned for a time ahead", rule="meeting.in_the_past", field="planned_for")
+    require(c.planned_for > c.now, "a meeting is planned for a time ahead", rule="meeting.in_the_past", field="planned_for")
     for i, person in enumerate(c.participants):
         require(person in team, f"{person!r} is not on the team", rule="meeting.participant_not_on_team", field=f"participants[{i}]")
     return [
         MeetingScheduled(
-            occurred_at=c.at,
+            occurred_at=c.now,
             actor=c.actor,
             meeting_no=len(state.meetings) + 1,
             planned_for=c.planned_for,
@@ -810,6 +754,7 @@ def _schedule_meeting(state: CaseState, c: ScheduleMeeting) -> list[Event]:
 def _record_meeting(state: CaseState, c: RecordMeeting) -> list[Event]:
     meeting = state.meetings.get(c.meeting_no)
     require(meeting is not None, f"there is no meeting number {c.meeting_no}", rule="meeting.unknown", field="meeting_no")
+    assert meeting is not None  # refused above when missing
     require(not meeting.held, f"meeting {c.meeting_no} is already recorded", rule="meeting.already_held", field="meeting_no")
     require(
         c.actor.role in CASEWORKER_ROLES or c.actor.id in _team_ids(state),
@@ -829,7 +774,7 @@ def _record_meeting(state: CaseState, c: RecordMeeting) -> list[Event]:
         require(person in team, f"{person!r} is not on the team", rule="meeting.participant_not_on_team", field=f"attended[{i}]")
     return [
         MeetingHeld(
-            occurred_at=c.at,
+            occurred_at=c.now,
             actor=c.actor,
             meeting_no=c.meeting_no,
             attended=tuple(dict.fromkeys(c.attended)),
@@ -848,13 +793,13 @@ def _adjust_plan(state: CaseState, c: AdjustPlan) -> list[Event]:
         field="proposed_by",
     )
     _check_plan(state, c)
-    return [PlanAdjusted(occurred_at=c.at, actor=c.actor, plan=c.plan, reason=c.reason.strip(), proposed_by=c.proposed_by)]
+    return [PlanAdjusted(occurred_at=c.now, actor=c.actor, plan=c.plan, reason=c.reason.strip(), proposed_by=c.proposed_by)]
 
 
 def _record_check_in(state: CaseState, c: RecordCheckIn) -> list[Event]:
     _require_role(c, (Role.SYSTEM,), "record a pilot check-in")
     require(c.number == state.check_ins + 1, f"the next check-in is number {state.check_ins + 1}", rule="pilot.check_in_order")
-    return [PilotCheckInDue(occurred_at=c.at, actor=c.actor, number=c.number)]
+    return [PilotCheckInDue(occurred_at=c.now, actor=c.actor, number=c.number)]
 
 
 def _record_observation(state: CaseState, c: RecordObservation) -> list[Event]:
@@ -867,13 +812,13 @@ def _record_observation(state: CaseState, c: RecordObservation) -> list[Event]:
     )
     if member is not None and member.kind.outside_municipality:
         require(
-            state.consent_covers(member.person_id, InformationCategory.OBSERVATIONS, c.at),
+            state.consent_covers(member.person_id, InformationCategory.OBSERVATIONS, c.now),
             f"{member.name} has no consent from the citizen that covers observations; "
             "the citizen gives it (give_consent) before a volunteer or relative records one",
             rule="consent.missing",
             field="actor.id",
         )
-    return [ObservationRecorded(occurred_at=c.at, actor=c.actor, text=c.text)]
+    return [ObservationRecorded(occurred_at=c.now, actor=c.actor, text=c.text)]
 
 
 def _complete_pilot(state: CaseState, c: CompletePilot) -> list[Event]:
@@ -886,7 +831,7 @@ def _complete_pilot(state: CaseState, c: CompletePilot) -> list[Event]:
     )
     return [
         PilotCompleted(
-            occurred_at=c.at,
+            occurred_at=c.now,
             actor=c.actor,
             summary=c.summary,
             ended_early=c.ended_early,
@@ -924,12 +869,12 @@ def _close_case(state: CaseState, c: CloseCase) -> list[Event]:
         "the help goes on in follow-up; decide to stop it (decide_on_help: stop) before closing the case (SEL § 148)",
         rule="case.close_while_help_goes_on",
     )
-    return [CaseClosed(occurred_at=c.at, actor=c.actor, reason=c.reason)]
+    return [CaseClosed(occurred_at=c.now, actor=c.actor, reason=c.reason)]
 
 
 def _record_missed_deadline(state: CaseState, c: RecordMissedDeadline) -> list[Event]:
     _require_role(c, (Role.SYSTEM,), "record a missed deadline")
-    return [DeadlineMissed(occurred_at=c.at, actor=c.actor, phase=c.phase, due_at=c.due_at)]
+    return [DeadlineMissed(occurred_at=c.now, actor=c.actor, phase=c.phase, due_at=c.due_at)]
 
 
 def _revoke_consent(state: CaseState, c: RevokeConsent) -> list[Event]:
@@ -941,10 +886,11 @@ def _revoke_consent(state: CaseState, c: RevokeConsent) -> list[Event]:
         rule="consent.none_in_force",
         field="person_id",
     )
-    return [ConsentRevoked(occurred_at=c.at, actor=c.actor, person_id=c.person_id, reason=c.reason.strip())]
+    return [ConsentRevoked(occurred_at=c.now, actor=c.actor, person_id=c.person_id, reason=c.reason.strip())]
 
 
-_DECIDERS: dict[type[Command], Callable[[CaseState, Command], list[Event]]] = {
+# Each decider takes the one command class it is filed under; a dict's type cannot say so, hence Any.
+_DECIDERS: dict[type[Command], Callable[[CaseState, Any], list[Event]]] = {
     RegisterNeed: _register_need,
     OpenVisitation: _open_visitation,
     RecordAssessment: _record_assessment,

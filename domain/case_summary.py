@@ -35,10 +35,10 @@ from datetime import datetime
 
 from domain.appeal import AppealState, AppealStatus
 from domain.deadlines import PhaseDeadlines
-from domain.phases import Phase
-from domain.team import InvitationStatus, MemberKind
 from domain.follow_up import FollowUpResult, help_decision_open, next_follow_up_at
+from domain.phases import Phase
 from domain.revisitation import pending_application
+from domain.team import InvitationStatus, MemberKind
 from domain.visitation import RecommendationStatus
 
 #: Who a work item waits for when it is no single person's: any team lead, or the citizen.
@@ -134,7 +134,7 @@ def upcoming_deadlines(state, deadlines: PhaseDeadlines, appeal: AppealState | N
     record = state.visitation
     application = record.application
     pending = pending_application(state) if record.applications else None
-    if application is not None and application.due_at is not None and (pending is not None or not record.applications and state.decision is None):
+    if application is not None and application.due_at is not None and (pending is not None or (not record.applications and state.decision is None)):
         if record.delay.expected_by is not None:
             found.append(Deadline(datetime.combine(record.delay.expected_by, datetime.min.time(), tzinfo=application.due_at.tzinfo),
                                   "afgørelse lovet borgeren (frist overskredet)", "processing_expected"))  # fmt: skip
@@ -162,9 +162,12 @@ def upcoming_deadlines(state, deadlines: PhaseDeadlines, appeal: AppealState | N
     for meeting in state.meetings.values():
         if not meeting.held:
             found.append(Deadline(meeting.planned_for, f"fællesmøde {meeting.meeting_no}", "meeting"))
-    if appeal is not None:
-        if appeal.status is AppealStatus.AWAITING_RECONSIDERATION and appeal.reconsideration_due_at is not None:
-            found.append(Deadline(appeal.reconsideration_due_at, "genvurdering af klage", "reconsideration"))
+    if (
+        appeal is not None
+        and appeal.status is AppealStatus.AWAITING_RECONSIDERATION
+        and appeal.reconsideration_due_at is not None
+    ):
+        found.append(Deadline(appeal.reconsideration_due_at, "genvurdering af klage", "reconsideration"))
     return sorted(found, key=lambda d: d.due_at)
 
 

@@ -7,6 +7,7 @@ from datetime import date
 from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
 from domain.personal_data import Personal
 
 #: ASCII digits only (``\d`` would take Arabic-Indic or fullwidth digits), the whole

@@ -28,12 +28,12 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Annotated, TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from domain.errors import require
-from domain.legal import CONSENT_TO_SHARE, FVL_27, GDPR_CONSENT, LegalBasis
+from domain.legal import CONSENT_TO_SHARE, FVL_27, LegalBasis
 from domain.messages import MAX_ITEMS, Command, Event, Role
 from domain.personal_data import Personal
 
@@ -189,6 +189,7 @@ def give_consent(state: CaseState, c: GiveConsent) -> list[Event]:
         rule="consent.not_on_team",
         field="person_id",
     )
+    assert member is not None  # refused above when missing
     require(
         member.kind.outside_municipality,
         f"{member.name} is municipal staff and works under the municipality's duty of confidentiality; "
@@ -198,7 +199,7 @@ def give_consent(state: CaseState, c: GiveConsent) -> list[Event]:
     )
     require(
         # ``Consent.covers`` counts the last day in, so a consent for today alone (one meeting) is whole.
-        c.valid_until >= c.at.date(),
+        c.valid_until >= c.now.date(),
         "a consent cannot end before the day it is given",
         rule="consent.expired",
         field="valid_until",
@@ -213,7 +214,7 @@ def give_consent(state: CaseState, c: GiveConsent) -> list[Event]:
     )
     return [
         ConsentGiven(
-            occurred_at=c.at,
+            occurred_at=c.now,
             actor=c.actor,
             person_id=c.person_id,
             categories=tuple(dict.fromkeys(c.categories)),
@@ -237,9 +238,9 @@ def record_confidentiality_declaration(state: CaseState, c: RecordConfidentialit
         rule="confidentiality.not_outsider",
         field="person_id",
     )
-    require(c.signed_on <= c.at.date(), "a declaration is recorded once it is signed", rule="confidentiality.future", field="signed_on")
+    require(c.signed_on <= c.now.date(), "a declaration is recorded once it is signed", rule="confidentiality.future", field="signed_on")
     return [
         ConfidentialityDeclarationRecorded(
-            occurred_at=c.at, actor=c.actor, person_id=c.person_id, signed_on=c.signed_on, reference=c.reference.strip()
+            occurred_at=c.now, actor=c.actor, person_id=c.person_id, signed_on=c.signed_on, reference=c.reference.strip()
         )
     ]

@@ -23,7 +23,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from domain.errors import require
+from domain.errors import DomainError, require
 from domain.legal import RSL_3_2, LegalBasis, check_legal_basis
 from domain.messages import MAX_ITEMS, Code, Command, Event
 from domain.personal_data import Personal
@@ -201,7 +201,8 @@ def notice_of_missed_deadline(
 
 
 def check_processing_deadline_missable(due_at: datetime | None, decided: bool, missed: bool, now: datetime) -> None:
-    require(due_at is not None, "no processing deadline runs in this case", rule="deadline.no_processing_deadline")
+    if due_at is None:
+        raise DomainError("no processing deadline runs in this case", rule="deadline.no_processing_deadline")
     require(not decided, "the decision is made; the processing deadline was kept", rule="deadline.already_decided")
     require(not missed, "the missed processing deadline is already recorded", rule="deadline.already_recorded")
     require(now >= due_at, f"the processing deadline is {due_at.isoformat()}; it has not passed", rule="deadline.not_passed")

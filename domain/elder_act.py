@@ -30,7 +30,7 @@ consolidated lov om social pension for this revision.)
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import Field
 
@@ -141,10 +141,10 @@ def assess_elder_act(state: CaseState, c: AssessElderAct) -> list[Event]:
             rule="elder_act.bpa_stays_under_serviceloven",
             field="covered",
         )
-        if c.ground == "pension_age" and state.citizen is not None and c.at is not None:
+        if c.ground == "pension_age" and state.citizen is not None and c.now is not None:
             reached = pension_age_reached_on(state.citizen.birth_date)
             require(
-                c.at.date() >= reached,
+                c.now.date() >= reached,
                 f"{state.citizen.name} når folkepensionsalderen {reached.isoformat()}; før da kan borgeren kun være "
                 f"omfattet efter § 2, stk. 2 (age_like_needs) ({ELDER_ACT_2})",
                 rule="elder_act.not_pension_age",
@@ -152,7 +152,7 @@ def assess_elder_act(state: CaseState, c: AssessElderAct) -> list[Event]:
             )
     return [
         ElderActAssessed(
-            occurred_at=c.at, actor=c.actor, covered=c.covered, ground=c.ground if c.covered else None, reasons=c.reasons.strip()
+            occurred_at=c.now, actor=c.actor, covered=c.covered, ground=c.ground if c.covered else None, reasons=c.reasons.strip()
         )
     ]
 

@@ -33,6 +33,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from domain import terminology
+from domain.consent import InformationCategory
 from domain.errors import require
 from domain.instruments import (
     Attainment,
@@ -49,11 +50,10 @@ from domain.instruments import (
     score_wemwbs,
 )
 from domain.messages import MAX_ITEMS, Command, Event
-from domain.consent import InformationCategory
+from domain.personal_data import Personal
 from domain.pilot import ActionPlan
 from domain.value_domains import Participation, Rating, ServiceUse, ValueDomains, value_domains
 from domain.visitation import AssessmentRecorded, Coded, DecisionMade
-from domain.personal_data import Personal
 
 __all__ = ["Attainment", "FunctionLevelInput", "GoalAttainmentInput", "InstrumentAnswers"]
 
@@ -103,7 +103,7 @@ def record_baseline(c: RecordBaseline, assessment: AssessmentRecorded | None) ->
     for level in function_levels_for(_assessed(assessment), c.function_levels, field="function_levels", every=False):
         levels[level.condition.code] = level
     return BaselineRecorded(
-        occurred_at=c.at,
+        occurred_at=c.now,
         actor=c.actor,
         wemwbs=wemwbs,
         self_determination=self_determination,
@@ -256,7 +256,7 @@ def record_evaluation(
     status = terminology.follow_up_decisions().check(c.follow_up.status, field="follow_up.status")
     statement = c.citizen_statement.strip()
     return EvaluationRecorded(
-        occurred_at=c.at,
+        occurred_at=c.now,
         actor=c.actor,
         baseline_at=baseline.occurred_at if baseline else None,
         wemwbs=wemwbs,

@@ -510,6 +510,7 @@ class _Checker:
             self.fail("condition.recorded_date", "the condition has no recordedDate (when it was first documented)", entry, "recordedDate")
         if problem:
             return
+        assert code is not None  # no code is a problem, returned on above
         severity = res.get("severity")
         if code in activity_and_participation():
             level_problem = _code_problem(_ffb_code(severity), terminology.function_levels(), "the severity", severity)
@@ -533,7 +534,8 @@ class _Checker:
 
     def check_goal(self, entry: _Entry) -> None:
         res = entry.resource
-        primaries, others = [], []
+        primaries: list[dict] = []
+        others: list[dict] = []
         for reference in _list(res.get("addresses")):
             (primaries if _rank(reference) == 1 else others).append(reference)
         if len(primaries) != 1:

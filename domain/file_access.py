@@ -27,8 +27,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from domain.errors import require
 from domain.legal import FVL_16, LegalBasis
-from domain.personal_data import Personal
 from domain.messages import Command, Event, Role
+from domain.personal_data import Personal
 
 ANSWER_WITHIN_WORKING_DAYS = 7
 
@@ -132,8 +132,8 @@ def request_file_access(state, c: RequestFileAccess) -> list[Event]:
     require(c.actor.role is Role.CITIZEN, f"aktindsigt in the file is asked for by the citizen (forvaltningslovens § 9); "
             f"you act as {c.actor.role.value}", rule="case.role_not_allowed", field="actor.role")  # fmt: skip
     number = len(state.file_access_requests) + 1
-    due_at = add_working_days(c.at, ANSWER_WITHIN_WORKING_DAYS)
-    return [FileAccessRequested(occurred_at=c.at, actor=c.actor, number=number, due_at=due_at)]
+    due_at = add_working_days(c.now, ANSWER_WITHIN_WORKING_DAYS)
+    return [FileAccessRequested(occurred_at=c.now, actor=c.actor, number=number, due_at=due_at)]
 
 
 def answer_file_access(state, c: AnswerFileAccess) -> list[Event]:
@@ -151,5 +151,5 @@ def answer_file_access(state, c: AnswerFileAccess) -> list[Event]:
     if c.outcome in (FileAccessOutcome.GRANTED, FileAccessOutcome.PARTLY_GRANTED):
         require(bool(c.export_digest), "record the export the citizen got (its digest)", rule="file_access.no_export",
                 field="export_digest")  # fmt: skip
-    return [FileAccessAnswered(occurred_at=c.at, actor=c.actor, number=c.number, outcome=c.outcome,
+    return [FileAccessAnswered(occurred_at=c.now, actor=c.actor, number=c.number, outcome=c.outcome,
                                reasons=c.reasons.strip(), export_digest=c.export_digest, expected_by=c.expected_by)]  # fmt: skip

@@ -38,13 +38,13 @@ from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from domain.errors import require
 from domain.anonymity import find_cpr, find_person_name
+from domain.consent import InformationCategory
+from domain.errors import require
 from domain.forum import forum_id
 from domain.hearing import HearingException, check_heard
 from domain.legal import APPEAL_GUIDANCE_DA, LegalBasis
 from domain.messages import Command, Event
-from domain.consent import InformationCategory
 from domain.personal_data import Personal
 from domain.phases import Phase
 from domain.pilot import ActionPlan
@@ -225,12 +225,12 @@ def decide_on_help(state: CaseState, c: DecideOnHelp) -> list[Event]:
     # a decision only on an assessment (decision.needs_assessment), and an assessment always
     # names the target group, so a proposal always has its forum.
     target_group = state.assessment.target_group.code if state.assessment is not None else None
-    check_heard(state, full_grant=c.choice.in_citizens_favour, at=c.at, exception=c.hearing_exception)
+    check_heard(state, full_grant=c.choice.in_citizens_favour, at=c.now, exception=c.hearing_exception)
     number = state.visitation.decisions + 1
     name = state.citizen.name if state.citizen else "borger"
     letter = "\n".join(
         [
-            f"Afgørelse nr. {number} i sag {state.case_id} – {c.at:%d.%m.%Y}",
+            f"Afgørelse nr. {number} i sag {state.case_id} – {c.now:%d.%m.%Y}",
             "",
             f"Kære {name}",
             "",
@@ -243,7 +243,7 @@ def decide_on_help(state: CaseState, c: DecideOnHelp) -> list[Event]:
     )
     return [
         HelpDecided(
-            occurred_at=c.at,
+            occurred_at=c.now,
             actor=c.actor,
             number=number,
             choice=c.choice,
@@ -259,7 +259,7 @@ def decide_on_help(state: CaseState, c: DecideOnHelp) -> list[Event]:
 def record_follow_up_due(state: CaseState, c: RecordFollowUpDue) -> list[Event]:
     record = state.follow_up
     require(c.number == record.due + 1, f"follow-up {record.due + 1} is the next one due", rule="follow_up.out_of_order", field="number")
-    return [FollowUpDue(occurred_at=c.at, actor=c.actor, number=c.number)]
+    return [FollowUpDue(occurred_at=c.now, actor=c.actor, number=c.number)]
 
 
 def record_follow_up(state: CaseState, c: RecordFollowUp) -> list[Event]:
@@ -277,7 +277,7 @@ def record_follow_up(state: CaseState, c: RecordFollowUp) -> list[Event]:
     )
     return [
         FollowUpRecorded(
-            occurred_at=c.at,
+            occurred_at=c.now,
             actor=c.actor,
             number=record.recorded + 1,
             result=c.result,

@@ -11,10 +11,10 @@ observations into shared knowledge across sectors).
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Annotated, Literal, Union
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
@@ -23,8 +23,8 @@ from domain.anonymity import find_cpr, find_person_name
 from domain.errors import DomainError, require
 from domain.messages import MAX_ITEMS, Command, Event, Role, require_role
 from domain.need import LifeArea
-from domain.visitation import Coded
 from domain.personal_data import ERASED_MARKER, ERASURE_ROLES, Personal
+from domain.visitation import Coded
 
 FORUM_MEMBERS = (Role.VOLUNTEER, Role.STAFF, Role.CASEWORKER, Role.TEAM_LEAD)
 FORUM_CHAIRS = (Role.CASEWORKER, Role.TEAM_LEAD, Role.STAFF)
@@ -212,8 +212,8 @@ ENTRY_EVENTS: dict[ForumEntry, tuple[tuple[str, str], ...]] = {
     ForumEntry.OBSERVATION: ((ForumObservationSubmitted.model_fields["type"].default, "number"),),
     ForumEntry.MEETING: ((ForumMeetingHeld.model_fields["type"].default, "number"),),
     ForumEntry.PROPOSAL: ((ProposalMade.model_fields["type"].default, "number"),
-                          (ProposalDecided.model_fields["type"].default, "proposal")),  # fmt: skip
-}
+                          (ProposalDecided.model_fields["type"].default, "proposal")),
+}  # fmt: skip
 
 
 def holds_entry_text(entry: ForumEntry, number: int, event_type: str, payload: dict) -> bool:
@@ -222,12 +222,11 @@ def holds_entry_text(entry: ForumEntry, number: int, event_type: str, payload: d
 
 
 ForumCommand = Annotated[
-    Union[OpenForum, SubmitObservation, HoldMeeting, DecideProposal, RecordMeetingDue, EraseForumText, ReceivePilotProposal],
+    OpenForum | SubmitObservation | HoldMeeting | DecideProposal | RecordMeetingDue | EraseForumText | ReceivePilotProposal,
     Field(discriminator="type"),
 ]
 ForumEvent = Annotated[
-    Union[ForumOpened, ForumObservationSubmitted, ForumMeetingHeld, ProposalMade, ProposalDecided, ForumMeetingDue,
-          ForumTextErased],
+    ForumOpened | ForumObservationSubmitted | ForumMeetingHeld | ProposalMade | ProposalDecided | ForumMeetingDue | ForumTextErased,
     Field(discriminator="type"),
 ]
 forum_command_adapter: TypeAdapter[ForumCommand] = TypeAdapter(ForumCommand)
@@ -297,7 +296,7 @@ def _role(c: Command, roles: Iterable[Role], doing: str) -> None:
 def _open(state: ForumState, c: OpenForum) -> list[Event]:
     require(state.target_group is None, "the forum is already open", rule="forum.already_open")
     concept = terminology.target_groups().check(c.target_group, field="target_group")
-    return [ForumOpened(occurred_at=c.at, actor=c.actor, target_group=Coded(code=concept.code, display=concept.display))]
+    return [ForumOpened(occurred_at=c.now, actor=c.actor, target_group=Coded(code=concept.code, display=concept.display))]
 
 
 def _screen(text: str) -> None:
@@ -323,7 +322,7 @@ def _submit(state: ForumState, c: SubmitObservation) -> list[Event]:
     _screen(c.text)
     return [
         ForumObservationSubmitted(
-            occurred_at=c.at, actor=c.actor, number=len(state.observations) + 1, text=c.text, life_area=c.life_area
+            occurred_at=c.now, actor=c.actor, number=len(state.observations) + 1, text=c.text, life_area=c.life_area
         )
     ]
 
@@ -332,7 +331,7 @@ def _hold_meeting(state: ForumState, c: HoldMeeting) -> list[Event]:
     _role(c, FORUM_CHAIRS, "hold a forum meeting")
     events: list[Event] = [
         ForumMeetingHeld(
-            occurred_at=c.at, actor=c.actor, number=state.meetings_held + 1, judgements=tuple(c.judgements), minutes=c.minutes
+            occurred_at=c.now, actor=c.actor, number=state.meetings_held + 1, judgements=tuple(c.judgements), minutes=c.minutes
         )
     ]
     judged: set[int] = set()
@@ -341,6 +340,7 @@ def _hold_meeting(state: ForumState, c: HoldMeeting) -> list[Event]:
         where = f"judgements[{i}]"
         observation = state.observations.get(j.observation)
         require(observation is not None, f"there is no observation number {j.observation}", rule="forum.unknown_observation", field=f"{where}.observation")
+        assert observation is not None  # refused above when missing
         require(
             observation.relevance is None and j.observation not in judged,
             f"observation {j.observation} is already judged",
@@ -354,14 +354,15 @@ def _hold_meeting(state: ForumState, c: HoldMeeting) -> list[Event]:
         require(bool(j.proposal.strip()), "an observation of general relevance becomes a proposal: write it", rule="forum.general_needs_proposal", field=f"{where}.proposal")
         require(bool(j.owner.strip()), "a proposal needs an owner who carries it forward", rule="forum.proposal_needs_owner", field=f"{where}.owner")
         require(
-            j.follow_up is not None and j.follow_up > c.at.date(),
+            j.follow_up is not None and j.follow_up > c.now.date(),
             "a proposal needs a follow-up date ahead",
             rule="forum.proposal_needs_follow_up",
             field=f"{where}.follow_up",
         )
+        assert j.follow_up is not None  # refused above when missing
         events.append(
             ProposalMade(
-                occurred_at=c.at,
+                occurred_at=c.now,
                 actor=c.actor,
                 number=next_proposal,
                 observation=j.observation,
@@ -378,8 +379,9 @@ def _decide_proposal(state: ForumState, c: DecideProposal) -> list[Event]:
     _role(c, FORUM_CHAIRS, "decide proposals")
     proposal = state.proposals.get(c.proposal)
     require(proposal is not None, f"there is no proposal number {c.proposal}", rule="forum.unknown_proposal", field="proposal")
+    assert proposal is not None  # refused above when missing
     require(proposal.decision is None, f"proposal {c.proposal} is already {proposal.decision}", rule="forum.already_decided", field="proposal")
-    return [ProposalDecided(occurred_at=c.at, actor=c.actor, proposal=c.proposal, decision=c.decision, reason=c.reason)]
+    return [ProposalDecided(occurred_at=c.now, actor=c.actor, proposal=c.proposal, decision=c.decision, reason=c.reason)]
 
 
 def _receive_pilot_proposal(state: ForumState, c: ReceivePilotProposal) -> list[Event]:
@@ -387,7 +389,7 @@ def _receive_pilot_proposal(state: ForumState, c: ReceivePilotProposal) -> list[
     require(c.pilot_ref not in state.pilot_refs, "the forum has this case's proposal already",
             rule="forum.proposal_already_received", field="pilot_ref")  # fmt: skip
     _screen(c.text)
-    return [ForumObservationSubmitted(occurred_at=c.at, actor=c.actor, number=len(state.observations) + 1, text=c.text,
+    return [ForumObservationSubmitted(occurred_at=c.now, actor=c.actor, number=len(state.observations) + 1, text=c.text,
                                       life_area=None, pilot_ref=c.pilot_ref)]  # fmt: skip
 
 
@@ -402,15 +404,16 @@ def _erase_text(state: ForumState, c: EraseForumText) -> list[Event]:
     require(f"{c.entry.value}-{c.number}" not in state.erased, f"{c.entry.value} {c.number} is already erased",
             rule="forum.already_erased", field="number")  # fmt: skip
     require(bool(c.basis.strip()), "say the legal basis of the erasure", rule="forum.basis_required", field="basis")
-    return [ForumTextErased(occurred_at=c.at, actor=c.actor, entry=c.entry, number=c.number, basis=c.basis.strip())]
+    return [ForumTextErased(occurred_at=c.now, actor=c.actor, entry=c.entry, number=c.number, basis=c.basis.strip())]
 
 
 def _meeting_due(state: ForumState, c: RecordMeetingDue) -> list[Event]:
     _role(c, (Role.SYSTEM,), "record that a meeting is due")
-    return [ForumMeetingDue(occurred_at=c.at, actor=c.actor, waiting_observations=len(state.waiting()))]
+    return [ForumMeetingDue(occurred_at=c.now, actor=c.actor, waiting_observations=len(state.waiting()))]
 
 
-_DECIDERS = {
+# Each decider takes the one command class it is filed under; a dict's type cannot say so, hence Any.
+_DECIDERS: dict[type[Command], Callable[[ForumState, Any], list[Event]]] = {
     OpenForum: _open,
     SubmitObservation: _submit,
     HoldMeeting: _hold_meeting,
@@ -462,8 +465,8 @@ def _apply(state: ForumState, event: Event) -> ForumState:
                 return state.model_copy(update={"observations": {**state.observations, event.number: gone}, "erased": erased})
             if event.entry is ForumEntry.PROPOSAL:
                 proposal = state.proposals[event.number]
-                gone = proposal.model_copy(update={"text": ERASED_MARKER, "reason": ERASED_MARKER if proposal.reason else ""})
-                return state.model_copy(update={"proposals": {**state.proposals, event.number: gone}, "erased": erased})
+                gone_proposal = proposal.model_copy(update={"text": ERASED_MARKER, "reason": ERASED_MARKER if proposal.reason else ""})
+                return state.model_copy(update={"proposals": {**state.proposals, event.number: gone_proposal}, "erased": erased})
             return state.model_copy(update={"erased": erased})  # the state keeps no minutes
     return state
 

@@ -38,7 +38,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Annotated, TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -119,6 +119,8 @@ class CaseInformationRecorded(Event):
     ground: str = ""
 
     def legal_basis(self) -> str | None:
+        if self.route is None:
+            return None
         return {
             InformationRoute.CONSENT: LegalBasis.RSL_11A.value,
             InformationRoute.UNSOLICITED: LegalBasis.OFFL_13.value,
@@ -251,7 +253,7 @@ def consent_to_obtain(state: CaseState, c: ConsentToObtainInformation) -> list[E
             )
     return [
         InformationConsentGiven(
-            occurred_at=c.at,
+            occurred_at=c.now,
             actor=c.actor,
             number=len(state.visitation.consents) + 1,
             information=tuple(v.strip() for v in c.information),
@@ -286,7 +288,7 @@ def record_information(state: CaseState, c: RecordCaseInformation) -> list[Event
         )
     return [
         CaseInformationRecorded(
-            occurred_at=c.at,
+            occurred_at=c.now,
             actor=c.actor,
             number=len(state.visitation.information) + 1,
             source=c.source.strip(),
@@ -329,11 +331,11 @@ def start_hearing(state: CaseState, c: StartHearing) -> list[Event]:
         f"needed ({FVL_19})",
         rule="hearing.nothing_to_hear",
     )
-    due_at = c.at + timedelta(days=c.answer_within_days)
+    due_at = c.now + timedelta(days=c.answer_within_days)
     name = state.citizen.name if state.citizen else "borger"
     return [
         HearingStarted(
-            occurred_at=c.at,
+            occurred_at=c.now,
             actor=c.actor,
             number=record.hearings_held + 1,
             information=tuple(item.number for item in unheard),
@@ -358,14 +360,16 @@ def answer_hearing(state: CaseState, c: AnswerHearing) -> list[Event]:
         + (" (its deadline has passed; send your comments to your caseworker)" if hearing else ""),
         rule="hearing.not_open",
     )
-    return [HearingAnswered(occurred_at=c.at, actor=c.actor, number=hearing.number, answer=c.answer)]
+    assert hearing is not None  # refused above when missing
+    return [HearingAnswered(occurred_at=c.now, actor=c.actor, number=hearing.number, answer=c.answer)]
 
 
 def record_hearing_deadline_passed(state: CaseState, c: RecordHearingDeadlinePassed) -> list[Event]:
     hearing = state.visitation.hearing
     require(hearing is not None and hearing.is_open(), "there is no open hearing", rule="hearing.not_open")
-    require(c.at >= hearing.due_at, f"the hearing deadline is {hearing.due_at.isoformat()}", rule="hearing.not_due")
-    return [HearingDeadlinePassed(occurred_at=c.at, actor=c.actor, number=hearing.number, due_at=hearing.due_at)]
+    assert hearing is not None  # refused above when missing
+    require(c.now >= hearing.due_at, f"the hearing deadline is {hearing.due_at.isoformat()}", rule="hearing.not_due")
+    return [HearingDeadlinePassed(occurred_at=c.now, actor=c.actor, number=hearing.number, due_at=hearing.due_at)]
 
 
 class HearingExceptionGround(StrEnum):
@@ -450,9 +454,9 @@ def request_to_comment(state: CaseState, c: RequestToComment) -> list[Event]:
         field="actor.role",
     )
     pending = state.visitation.comment_request
-    require(pending is None or not pending.is_open(c.at), "you have already asked to comment; the decision waits for it",
+    require(pending is None or not pending.is_open(c.now), "you have already asked to comment; the decision waits for it",
             rule="comment.already_requested")  # fmt: skip
-    return [CommentRequested(occurred_at=c.at, actor=c.actor, due_at=c.at + timedelta(days=c.answer_within_days))]
+    return [CommentRequested(occurred_at=c.now, actor=c.actor, due_at=c.now + timedelta(days=c.answer_within_days))]
 
 
 def submit_comment(state: CaseState, c: SubmitComment) -> list[Event]:
@@ -465,7 +469,7 @@ def submit_comment(state: CaseState, c: SubmitComment) -> list[Event]:
     pending = state.visitation.comment_request
     require(pending is not None and pending.comment is None, f"ask to comment first (request_to_comment, {FVL_21})",
             rule="comment.not_requested")  # fmt: skip
-    return [CommentSubmitted(occurred_at=c.at, actor=c.actor, comment=c.comment)]
+    return [CommentSubmitted(occurred_at=c.now, actor=c.actor, comment=c.comment)]
 
 
 def check_heard(state: CaseState, *, full_grant: bool, at: datetime, exception: HearingException | None = None) -> None:

@@ -54,8 +54,8 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict, Field
 
 from domain import terminology
-from domain.messages import MAX_ITEMS
 from domain.errors import DomainError, require
+from domain.messages import MAX_ITEMS
 from domain.visitation import Coded
 
 
@@ -128,6 +128,7 @@ class Instrument:
             field=f"{field}.respondent",
         )
         items = answers.items
+        scored: list[int] = []  # the answers, each checked present and in range
         for i in range(self.item_count):
             value = items[i] if i < len(items) else None
             require(
@@ -137,12 +138,14 @@ class Instrument:
                 rule="instrument.missing_item",
                 field=f"{field}.items[{i}]",
             )
+            assert value is not None  # refused above when missing
             require(
                 self.lowest <= value <= self.highest,
                 f"item {i + 1} of {what} is {value}; answers run from {self.lowest} to {self.highest}",
                 rule="instrument.item_out_of_range",
                 field=f"{field}.items[{i}]",
             )
+            scored.append(value)
         require(
             len(items) == self.item_count,
             f"{what} has {self.item_count} items; {len(items)} answers were given",
@@ -155,8 +158,8 @@ class Instrument:
             version=self.version,
             respondent=answers.respondent,
             answered_on=answers.answered_on,
-            items=tuple(items),
-            score=sum(items),
+            items=tuple(scored),
+            score=sum(scored),
             minimum=self.minimum,
             maximum=self.maximum,
         )
@@ -364,6 +367,7 @@ def goal_attainment(
     )
     results = []
     for i, item in enumerate(given):
+        goal_type: Coded | None
         if item.goal_type is not None:
             goal_type = _coded(terminology.goal_types().check(item.goal_type, field=f"{field}[{i}].goal_type"))
         else:
@@ -374,5 +378,6 @@ def goal_attainment(
                 rule="evaluation.goal_type_missing",
                 field=f"{field}[{i}].goal_type",
             )
+        assert goal_type is not None  # refused above when missing
         results.append(GoalResult(goal_number=i + 1, goal_type=goal_type, attainment=item.attainment))
     return tuple(results)

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Annotated, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from domain.errors import require
+from domain.errors import DomainError, require
 from domain.legal import LegalBasis
 
 if TYPE_CHECKING:  # consent.py defines its events on this module's classes
@@ -111,6 +111,14 @@ class Command(Message):
     #: A representative acting for the citizen names the number of their fuldmagt (FVL § 8).
     fuldmagt: int | None = Field(default=None, ge=1)
 
+    @property
+    def now(self) -> datetime:
+        """``at`` as the workflow stamped it, for the deciders: each aggregate's ``decide``
+        refuses an unstamped command before any of them runs, so this never finds none."""
+        if self.at is None:
+            raise DomainError("the command has no time; the workflow stamps it before deciding", rule="case.unstamped", field="at")
+        return self.at
+
 
 class Event(Message):
     """A fact in a case's history. The header fields (type, schema_version,
@@ -148,6 +156,11 @@ class Event(Message):
     def payload(self) -> dict:
         """The event's own data, without the header fields, as JSON-ready values."""
         return self.model_dump(mode="json", exclude=set(self.HEADER_FIELDS))
+
+    if TYPE_CHECKING:
+        # Every event class declares its own ``type``, a Literal the unions discriminate on; said here
+        # for the type checker only, so no class's fields (nor their order in the log's payload) change.
+        type: str
 
 
 def require_role(command: Command, roles: Iterable[Role], doing: str, *, rule: str) -> None:

@@ -19,10 +19,10 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from domain.citizen import Citizen
+from domain.consent import InformationCategory
 from domain.errors import require
 from domain.legal import BARNETS_LOV
 from domain.messages import MAX_ITEMS, Command, Event, Role
-from domain.consent import InformationCategory
 from domain.personal_data import Personal
 
 ADULT_AGE = 18

@@ -27,6 +27,10 @@ import typing
 from collections.abc import Iterable, Iterator, Mapping
 from threading import Lock
 from types import MappingProxyType
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
 
 
 class Personal:
@@ -156,7 +160,7 @@ def _paths(annotation: object, path: str, seen: frozenset[type]) -> Iterator[str
         yield from model_paths(annotation, f"{path}.", seen | {annotation})
 
 
-def model_paths(model: type, prefix: str = "", seen: frozenset[type] = frozenset()) -> Iterator[str]:
+def model_paths(model: type[BaseModel], prefix: str = "", seen: frozenset[type] = frozenset()) -> Iterator[str]:
     """Every personal path of a pydantic model's fields (a field's own marks, then its type's)."""
     from domain.messages import Event
 
@@ -233,5 +237,3 @@ def declared() -> Mapping[str, tuple[str, ...]]:
 #: Who may order a citizen's personal data erased (the controller's decision,
 #: carried out by the system's administrator or a team lead).
 ERASURE_ROLES: tuple[str, ...] = ("administrator", "team_lead")
-#: The event erasure appends (in a stream of its own, ``erasure-<key id>``); it holds no personal data.
-ERASURE_EVENT = "personal_data_erased"

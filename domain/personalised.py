@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import re
 from enum import StrEnum
-from typing import Annotated, TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -159,6 +159,7 @@ def record_choice(state: CaseState, c: RecordCitizensChoice) -> list[Event]:
             rule="choice.no_employer",
             field="employer",
         )
+        assert employer is not None  # refused above when missing
         if c.option is PersonalisedOption.BPA:
             require(
                 c.citizen_is_work_leader,
@@ -191,7 +192,7 @@ def record_choice(state: CaseState, c: RecordCitizensChoice) -> list[Event]:
             )
     return [
         CitizensChoiceRecorded(
-            occurred_at=c.at,
+            occurred_at=c.now,
             actor=c.actor,
             option=c.option,
             employer=employer,
@@ -230,6 +231,7 @@ def arrangement_for(
         rule="decision.not_citizens_choice",
         field=field,
     )
+    assert choice is not None  # refused above when missing
     if wanted is PersonalisedOption.INDIVIDUAL_BUDGET:
         return Arrangement(
             option=wanted,

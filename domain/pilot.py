@@ -8,9 +8,9 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from domain.messages import MAX_ITEMS, Command, Event, PersonRef, Role
-from domain.legal import LegalBasis
 from domain.consent import InformationCategory
+from domain.legal import LegalBasis
+from domain.messages import MAX_ITEMS, Command, Event, PersonRef, Role
 from domain.personal_data import Personal
 
 

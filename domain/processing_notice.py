@@ -26,13 +26,14 @@ from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from domain.errors import require
+from domain.errors import DomainError, require
 from domain.legal import RSL_3_2, LegalBasis
 from domain.messages import Command, Event, Role
 from domain.personal_data import Personal
 
 if TYPE_CHECKING:
     from domain.case import CaseState
+    from domain.revisitation import Application
 
 
 class ProcessingDelay(BaseModel):
@@ -104,13 +105,16 @@ class ExpectedDatePassed(Event):
     notice: Annotated[str, Personal] = Field(description="The letter to the citizen (Danish)")
 
 
-def _pending_with_deadline(state: CaseState):
+def _pending_with_deadline(state: CaseState) -> tuple[Application, datetime]:
+    """The application awaiting a decision, and its processing deadline."""
     from domain.revisitation import pending_application
 
     application = pending_application(state)
-    require(application is not None, "no application awaits a decision in this case", rule="deadline.no_pending_application")
-    require(application.due_at is not None, "no processing deadline runs for this application", rule="deadline.no_processing_deadline")
-    return application
+    if application is None:
+        raise DomainError("no application awaits a decision in this case", rule="deadline.no_pending_application")
+    if application.due_at is None:
+        raise DomainError("no processing deadline runs for this application", rule="deadline.no_processing_deadline")
+    return application, application.due_at
 
 
 def _name(state: CaseState) -> str:
@@ -119,37 +123,37 @@ def _name(state: CaseState) -> str:
 
 def notify_processing_delay(state: CaseState, c: NotifyProcessingDelay) -> list[Event]:
     require(c.actor.role in (Role.CASEWORKER, Role.TEAM_LEAD), "the caseworker tells the citizen of a delay", rule="case.role_not_allowed", field="actor.role")
-    application = _pending_with_deadline(state)
-    today = c.at.date()
+    application, due_at = _pending_with_deadline(state)
+    today = c.now.date()
     require(c.expected_by > today, "the expected date lies ahead", rule="deadline.expected_in_past", field="expected_by")
     delay = state.visitation.delay
     if delay.expected_by is None:
         require(
-            c.expected_by > application.due_at.date(),
-            f"the deadline is {application.due_at:%d.%m.%Y}; a notice names a later date",
+            c.expected_by > due_at.date(),
+            f"the deadline is {due_at:%d.%m.%Y}; a notice names a later date",
             rule="deadline.expected_not_after_deadline",
             field="expected_by",
         )
     notice = (
         f"Kære {_name(state)}\n\n"
         f"Vi kan ikke nå at træffe afgørelse i din sag ({state.case_id}) om {', '.join(application.applied_for)} "
-        f"inden for kommunens sagsbehandlingsfrist den {application.due_at:%d.%m.%Y}.\n"
+        f"inden for kommunens sagsbehandlingsfrist den {due_at:%d.%m.%Y}.\n"
         f"Årsagen er: {c.reason.strip()}\n"
         f"Du kan forvente en afgørelse senest den {c.expected_by:%d.%m.%Y}.\n\n"
         f"Vi skriver til dig efter {RSL_3_2}. Du er velkommen til at kontakte din sagsbehandler.\n"
     )
     return [
         ProcessingDelayNotified(
-            occurred_at=c.at, actor=c.actor, due_at=application.due_at, expected_by=c.expected_by, reason=c.reason.strip(), notice=notice
+            occurred_at=c.now, actor=c.actor, due_at=due_at, expected_by=c.expected_by, reason=c.reason.strip(), notice=notice
         )
     ]
 
 
 def record_processing_deadline_passed(state: CaseState, c: RecordProcessingDeadlinePassed) -> list[Event]:
-    application = _pending_with_deadline(state)
+    application, due_at = _pending_with_deadline(state)
     delay = state.visitation.delay
     require(not delay.deadline_passed, "the passed deadline is already recorded", rule="deadline.already_recorded")
-    require(c.at >= application.due_at, f"the processing deadline is {application.due_at.isoformat()}; it has not passed", rule="deadline.not_passed")
+    require(c.now >= due_at, f"the processing deadline is {due_at.isoformat()}; it has not passed", rule="deadline.not_passed")
     if delay.expected_by is not None:
         when = f"Som vi har skrevet til dig, kan du forvente en afgørelse senest den {delay.expected_by:%d.%m.%Y}.\n"
     else:
@@ -157,17 +161,17 @@ def record_processing_deadline_passed(state: CaseState, c: RecordProcessingDeadl
     notice = (
         f"Kære {_name(state)}\n\n"
         f"Kommunens sagsbehandlingsfrist i din sag ({state.case_id}) om {', '.join(application.applied_for)} "
-        f"udløb den {application.due_at:%d.%m.%Y}, uden at vi har truffet afgørelse.\n{when}\n"
+        f"udløb den {due_at:%d.%m.%Y}, uden at vi har truffet afgørelse.\n{when}\n"
         f"Vi skriver til dig efter {RSL_3_2}.\n"
     )
-    return [ProcessingDeadlinePassed(occurred_at=c.at, actor=c.actor, due_at=application.due_at, expected_by=delay.expected_by, notice=notice)]
+    return [ProcessingDeadlinePassed(occurred_at=c.now, actor=c.actor, due_at=due_at, expected_by=delay.expected_by, notice=notice)]
 
 
 def record_expected_date_passed(state: CaseState, c: RecordExpectedDatePassed) -> list[Event]:
     _pending_with_deadline(state)
     delay = state.visitation.delay
     require(
-        delay.expected_by == c.expected_by and c.at.date() > c.expected_by and not delay.expected_passed,
+        delay.expected_by == c.expected_by and c.now.date() > c.expected_by and not delay.expected_passed,
         "the expected date given to the citizen has not passed (or has changed)",
         rule="deadline.expected_not_passed",
         field="expected_by",
@@ -179,7 +183,7 @@ def record_expected_date_passed(state: CaseState, c: RecordExpectedDatePassed) -
         "Din sagsbehandler skriver til dig hurtigst muligt med en ny dato.\n\n"
         f"Vi skriver til dig efter {RSL_3_2}.\n"
     )
-    return [ExpectedDatePassed(occurred_at=c.at, actor=c.actor, expected_by=c.expected_by, notice=notice)]
+    return [ExpectedDatePassed(occurred_at=c.now, actor=c.actor, expected_by=c.expected_by, notice=notice)]
 
 
 def evolve_delay(delay: ProcessingDelay, event: Event) -> ProcessingDelay:

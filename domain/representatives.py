@@ -38,9 +38,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from domain.errors import require
 from domain.legal import FVL_8, LegalBasis
-from domain.personal_data import Personal
 from domain.messages import MAX_ITEMS, Code, Command, Event, Role
-
+from domain.personal_data import Personal
 
 
 class RepresentativeKind(StrEnum):
@@ -152,7 +151,7 @@ def record_representative(state, c: RecordRepresentative) -> list[Event]:
             rule="representative.period_invalid", field="valid_until")  # fmt: skip
     return [
         RepresentativeRecorded(
-            occurred_at=c.at, actor=c.actor, number=len(state.representatives) + 1, person_id=c.person_id,
+            occurred_at=c.now, actor=c.actor, number=len(state.representatives) + 1, person_id=c.person_id,
             name=c.name, kind=c.kind, scope=tuple(dict.fromkeys(c.scope)), valid_from=c.valid_from,
             valid_until=c.valid_until,
         )
@@ -165,7 +164,7 @@ def end_representation(state, c: EndRepresentation) -> list[Event]:
     current = state.representatives.get(c.number)
     require(current is not None and current.ended_at is None, f"there is no representation number {c.number} in force",
             rule="representative.unknown", field="number")  # fmt: skip
-    return [RepresentationEnded(occurred_at=c.at, actor=c.actor, number=c.number, reason=c.reason.strip())]
+    return [RepresentationEnded(occurred_at=c.now, actor=c.actor, number=c.number, reason=c.reason.strip())]
 
 
 def check_fuldmagt(state, c: Command) -> Representation:
@@ -185,14 +184,15 @@ def check_fuldmagt(state, c: Command) -> Representation:
         field="fuldmagt",
     )
     require(
-        representation.in_force(c.at.date()),
-        f"fuldmagt {c.fuldmagt} is not in force on {c.at.date():%d.%m.%Y} ({FVL_8}: its period, or it was ended)",
+        representation.in_force(c.now.date()),
+        f"fuldmagt {c.fuldmagt} is not in force on {c.now.date():%d.%m.%Y} ({FVL_8}: its period, or it was ended)",
         rule="representative.out_of_period",
         field="fuldmagt",
     )
+    command_type = type(c).model_fields["type"].default
     require(
-        representation.covers(c.type, c.at.date()),
-        f"fuldmagt {c.fuldmagt} does not cover {c.type!r}; it covers: {', '.join(representation.scope) or 'nothing'} "
+        representation.covers(command_type, c.now.date()),
+        f"fuldmagt {c.fuldmagt} does not cover {command_type!r}; it covers: {', '.join(representation.scope) or 'nothing'} "
         f"({FVL_8})",
         rule="representative.out_of_scope",
         field="type",

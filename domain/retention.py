@@ -38,7 +38,6 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from domain.legal import ARCHIVES, GDPR_17_3_B
 from domain.messages import Event
-from domain.personal_data import ERASURE_EVENT
 
 DEFAULT_KIND = "social_service"
 
@@ -110,10 +109,15 @@ class PersonalDataErased(Event):
     It holds nothing personal. Its legal basis is the one the person erasing names
     (e.g. "GDPR art. 17(1)(a)"), a column of the log beside it, not a field."""
 
-    type: Literal[ERASURE_EVENT] = ERASURE_EVENT
+    type: Literal["personal_data_erased"] = "personal_data_erased"
     label = "Personoplysninger slettet"
     key_id: str
     cases: tuple[str, ...]
     method: str = "key destroyed (crypto-shredding)"
     retention: tuple[RetainedCase, ...] = ()
 
+
+
+
+#: The event erasure appends (in a stream of its own, ``erasure-<key id>``); it holds no personal data.
+ERASURE_EVENT: str = PersonalDataErased.model_fields["type"].default

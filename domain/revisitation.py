@@ -27,8 +27,8 @@ from typing import TYPE_CHECKING, Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from domain.errors import require
-from domain.messages import Command, Event, Role
 from domain.legal import LegalBasis
+from domain.messages import Command, Event, Role
 from domain.personal_data import Personal
 from domain.phases import Phase
 
@@ -143,7 +143,7 @@ def report_changed_need(state: CaseState, c: ReportChangedNeed) -> list[Event]:
         )
     return [
         ChangedNeedReported(
-            occurred_at=c.at,
+            occurred_at=c.now,
             actor=c.actor,
             number=state.revisitations + 1,
             reported_by=c.reported_by,
@@ -162,13 +162,14 @@ def withdraw_application(state: CaseState, c: WithdrawApplication) -> list[Event
     )
     application = next((a for a in state.visitation.applications if a.number == c.number), None)
     require(application is not None, f"the case has no application number {c.number}", rule="application.unknown", field="number")
+    assert application is not None  # refused above when missing
     require(
         application.status is ApplicationStatus.PENDING,
         f"application {c.number} is {application.status.value}; only a pending one is withdrawn",
         rule="application.not_pending",
         field="number",
     )
-    return [ApplicationWithdrawn(occurred_at=c.at, actor=c.actor, number=c.number, reason=c.reason.strip())]
+    return [ApplicationWithdrawn(occurred_at=c.now, actor=c.actor, number=c.number, reason=c.reason.strip())]
 
 
 def check_no_pending_application(state: CaseState, applied_for: tuple[str, ...] | list[str]) -> None:

@@ -43,7 +43,7 @@ class CodeSystem:
     def find(self, *path: str) -> Concept:
         """The concept reached by a path of displays, e.g. ("FFB tilstande", "Aktivitet og deltagelse")."""
         for concept in self.concepts.values():
-            if concept.path + (concept.display,) == path:
+            if (*concept.path, concept.display) == path:
                 return concept
         raise KeyError(f"{self.name} has no concept {' > '.join(path)!r}")
 
@@ -57,7 +57,7 @@ class CodeSystem:
             stack.extend(reversed(concept.children))
         return found
 
-    def code_list(self, *path: str) -> "CodeList":
+    def code_list(self, *path: str) -> CodeList:
         return CodeList(system=self, path=path, codes=frozenset(c.code for c in self.descendants(*path)))
 
 
@@ -117,7 +117,7 @@ def _index(raw: list[dict], path: tuple[str, ...], into: dict[str, Concept]) -> 
             path=path,
             children=tuple(child["code"] for child in children),
         )
-        _index(children, path + (item["display"],), into)
+        _index(children, (*path, item["display"]), into)
 
 
 def _load(filename: str, name: str) -> CodeSystem:

@@ -50,4 +50,4 @@ def assign_unit(state, c: AssignUnit) -> list[Event]:
         rule="unit.move_needs_reason",
         field="reason",
     )
-    return [UnitAssigned(occurred_at=c.at, actor=c.actor, unit=c.unit, previous_unit=state.unit)]
+    return [UnitAssigned(occurred_at=c.now, actor=c.actor, unit=c.unit, previous_unit=state.unit)]

@@ -42,10 +42,9 @@ service experience
 
 from __future__ import annotations
 
-from typing import Annotated
-
 from enum import StrEnum
 from statistics import fmean
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -217,7 +216,7 @@ def effects(
     levels = [
         change_score(c.before_severity, c.after_severity, WORST_SEVERITY, BEST_SEVERITY)
         for c in function_levels
-        if c.improvement is not None
+        if c.before_severity is not None and c.after_severity is not None  # what improvement needs
     ]
     if levels:
         parts["function_level"] = fmean(levels)

@@ -27,12 +27,13 @@ from __future__ import annotations
 from datetime import UTC, datetime, time
 from enum import StrEnum
 from functools import cache
-from typing import Annotated, TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from domain import terminology
 from domain.appeal import DecisionReopened
+from domain.consent import InformationCategory
 from domain.deadlines import (
     ApplicationReceived,
     PhaseDeadlines,
@@ -42,6 +43,7 @@ from domain.deadlines import (
     check_processing_deadline_missable,
     notice_of_missed_deadline,
 )
+from domain.decision_letter import render_decision_letter
 from domain.elder_act import ElderActAssessed, check_not_elder_act, covered_by_elder_act
 from domain.errors import DomainError, require
 from domain.hearing import (
@@ -50,18 +52,17 @@ from domain.hearing import (
     CommentRequested,
     CommentSubmitted,
     Hearing,
-    HearingException,
     HearingAnswered,
     HearingDeadlinePassed,
+    HearingException,
     HearingStarted,
     InformationConsentGiven,
     InformationItem,
     check_heard,
 )
-from domain.decision_letter import render_decision_letter
 from domain.legal import APPEAL_GUIDANCE_DA, FVL_22, FVL_24, check_legal_basis
 from domain.messages import MAX_ITEMS, Code, Command, Event, Role
-from domain.consent import InformationCategory
+from domain.personal_data import Personal
 from domain.personalised import Arrangement, CitizensChoiceRecorded, arrangement_for
 from domain.phases import Phase
 from domain.processing_notice import (
@@ -79,7 +80,6 @@ from domain.revisitation import (
     check_no_pending_application,
     pending_application,
 )
-from domain.personal_data import Personal
 
 if TYPE_CHECKING:
     from domain.case import CaseState
@@ -237,9 +237,11 @@ def _goal_condition(code: str, assessed: dict[str, AssessedCondition], field: st
         rule="assessment.goal_condition_not_assessed",
         field=field,
     )
+    assert condition is not None  # refused above when missing
+    group = condition.group.display if condition.group is not None else None
     require(
-        condition.group.display == ACTIVITY_AND_PARTICIPATION,
-        f"{condition.condition.display!r} is under {condition.group.display!r}; "
+        group == ACTIVITY_AND_PARTICIPATION,
+        f"{condition.condition.display!r} is under {group!r}; "
         f'a goal addresses conditions under "{ACTIVITY_AND_PARTICIPATION}" (FFB indsatsmål)',
         rule="assessment.goal_condition_wrong_group",
         field=field,
@@ -324,7 +326,7 @@ def assess(command: RecordAssessment) -> AssessmentRecorded:
     assessed = {c.condition.code: c for c in conditions}
     goals = tuple(_citizen_goal(goal, i, assessed) for i, goal in enumerate(command.goals))
     return AssessmentRecorded(
-        occurred_at=command.at,
+        occurred_at=command.now,
         actor=command.actor,
         target_group=_coded(target_group),
         referral_source=_coded(referral) if referral else None,
@@ -534,11 +536,11 @@ def recommend(state: CaseState, c: RecommendDecision) -> list[Event]:
     )
     _check_outcome(c.outcome, c.services, c.reasons)
     _check_rests_on(c.outcome, c.rests_on)
-    services = _granted_services(state, c.services, c.at)
+    services = _granted_services(state, c.services, c.now)
     _check_against_application(state, c.outcome, services)
     return [
         RecommendationMade(
-            occurred_at=c.at,
+            occurred_at=c.now,
             actor=c.actor,
             number=state.visitation.recommendations_made + 1,
             outcome=c.outcome,
@@ -561,6 +563,7 @@ def review(state: CaseState, c: ReviewRecommendation) -> list[Event]:
         "there is no recommendation awaiting review",
         rule="recommendation.none_pending",
     )
+    assert pending is not None  # refused above when missing
     require(
         c.actor.id != pending.by,
         f"{c.actor.id} made this recommendation; another person approves it (four eyes)",
@@ -568,14 +571,14 @@ def review(state: CaseState, c: ReviewRecommendation) -> list[Event]:
         field="actor.id",
     )
     if c.approve:
-        return [RecommendationApproved(occurred_at=c.at, actor=c.actor, number=pending.number, comment=c.comment.strip())]
+        return [RecommendationApproved(occurred_at=c.now, actor=c.actor, number=pending.number, comment=c.comment.strip())]
     require(
         bool(c.comment.strip()),
         "say why the recommendation is returned, so the caseworker can change it",
         rule="recommendation.return_needs_comment",
         field="comment",
     )
-    return [RecommendationReturned(occurred_at=c.at, actor=c.actor, number=pending.number, comment=c.comment.strip())]
+    return [RecommendationReturned(occurred_at=c.now, actor=c.actor, number=pending.number, comment=c.comment.strip())]
 
 
 def make_decision(state: CaseState, c: MakeDecision) -> list[Event]:
@@ -587,6 +590,7 @@ def make_decision(state: CaseState, c: MakeDecision) -> list[Event]:
         rule="decision.already_made",
     )
     require(state.assessment is not None, "a decision needs a recorded needs assessment first (VUM 2.0)", rule="decision.needs_assessment")
+    assert state.assessment is not None  # refused above when missing
     revisiting = state.revisitation
     require(
         revisiting is None or state.assessment.occurred_at >= revisiting.since,
@@ -596,8 +600,8 @@ def make_decision(state: CaseState, c: MakeDecision) -> list[Event]:
     )
     _check_outcome(c.outcome, c.services, c.reasons)
     rests_on = _check_rests_on(c.outcome, c.rests_on)
-    check_heard(state, full_grant=c.outcome is Outcome.GRANTED, at=c.at, exception=c.hearing_exception)
-    services = _granted_services(state, c.services, c.at)
+    check_heard(state, full_grant=c.outcome is Outcome.GRANTED, at=c.now, exception=c.hearing_exception)
+    services = _granted_services(state, c.services, c.now)
     _check_against_application(state, c.outcome, services)
     approved = record.recommendation if record.recommendation and record.recommendation.status is RecommendationStatus.APPROVED else None
     if c.actor.role is Role.CASEWORKER:
@@ -622,7 +626,7 @@ def make_decision(state: CaseState, c: MakeDecision) -> list[Event]:
         )
     number = record.decisions + 1
     decision = DecisionMade(
-        occurred_at=c.at,
+        occurred_at=c.now,
         actor=c.actor,
         outcome=c.outcome,
         services=services,
@@ -652,18 +656,18 @@ def receive_application(state: CaseState, c: ReceiveApplication) -> list[Event]:
         "and its new application is received in the revisitation",
         rule="application.already_received",
     )
-    today = c.at.date()
+    today = c.now.date()
     received_on = c.received_on or today
     require(received_on <= today, "an application cannot be received in the future", rule="application.future", field="received_on")
     bases = tuple(dict.fromkeys(check_legal_basis(b, field=f"applied_for[{i}]") for i, b in enumerate(c.applied_for)))
     routed = tuple(b for b in bases if covered_by_elder_act(state, b, today))
     remaining = tuple(b for b in bases if b not in routed)
     hours = {check_legal_basis(b, field=f"applied_hours[{b!r}]"): h for b, h in c.applied_hours.items()}
-    received_at = c.at if c.received_on is None else datetime.combine(received_on, time(0), tzinfo=UTC)
+    received_at = c.now if c.received_on is None else datetime.combine(received_on, time(0), tzinfo=UTC)
     limit = (c.published or PhaseDeadlines()).processing_deadline(remaining)
     return [
         ApplicationReceived(
-            occurred_at=c.at,
+            occurred_at=c.now,
             actor=c.actor,
             applied_for=remaining,
             routed_to_elder_act=routed,
@@ -677,8 +681,9 @@ def receive_application(state: CaseState, c: ReceiveApplication) -> list[Event]:
 def record_missed_processing_deadline(state: CaseState, c: RecordMissedProcessingDeadline) -> list[Event]:
     application = state.visitation.application
     due_at = application.due_at if application else None
-    check_processing_deadline_missable(due_at, pending_application(state) is None, state.visitation.processing_missed is not None, c.at)
-    require(c.expected_by > c.at, "the expected date lies ahead", rule="deadline.expected_in_past", field="expected_by")
+    check_processing_deadline_missable(due_at, pending_application(state) is None, state.visitation.processing_missed is not None, c.now)
+    assert application is not None and due_at is not None  # check_processing_deadline_missable refused a case without
+    require(c.expected_by > c.now, "the expected date lies ahead", rule="deadline.expected_in_past", field="expected_by")
     notice = notice_of_missed_deadline(
         state.citizen.name if state.citizen else "borger",
         state.case_id or "",
@@ -686,7 +691,7 @@ def record_missed_processing_deadline(state: CaseState, c: RecordMissedProcessin
         due_at.date(),
         c.expected_by.date(),
     )
-    return [ProcessingDeadlineMissed(occurred_at=c.at, actor=c.actor, due_at=due_at, expected_by=c.expected_by, notice=notice)]
+    return [ProcessingDeadlineMissed(occurred_at=c.now, actor=c.actor, due_at=due_at, expected_by=c.expected_by, notice=notice)]
 
 
 # -- what the case keeps of visitation --------------------------------------
@@ -797,7 +802,9 @@ def evolve_visitation(record: VisitationRecord, event: Event) -> VisitationRecor
                                    route=event.route, adverse=event.adverse)  # fmt: skip
             update = {"information": (*record.information, item)}
         case HearingStarted():
-            hearing = Hearing(number=event.number, information=event.information, due_at=event.due_at, assessment=event.assessment)
+            hearing: Hearing | None = Hearing(
+                number=event.number, information=event.information, due_at=event.due_at, assessment=event.assessment
+            )
             update = {"hearing": hearing, "hearings_held": record.hearings_held + 1}
         case HearingAnswered():
             hearing = record.hearing.model_copy(update={"answer": event.answer}) if record.hearing else None

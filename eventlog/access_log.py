@@ -33,7 +33,7 @@ import threading
 import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import Engine, bindparam, func, insert, select, text, update
 
@@ -327,7 +327,7 @@ class AccessLog:
                     frontier = Frontier.from_bytes(head[0], bytes(head[2]))
                     for p in batch:
                         position += 1
-                        recorded_at = format_timestamp(datetime.now(timezone.utc))
+                        recorded_at = format_timestamp(datetime.now(UTC))
                         row_hash = access_hash(prev_hash, position, recorded_at, p.actor_id, p.actor_role, p.stream_id,
                                                p.what, p.purpose)  # fmt: skip
                         rows.append({"position": position, "recorded_at": recorded_at, "actor_id": p.actor_id,
@@ -400,14 +400,14 @@ class AccessLog:
                     sql = f"SELECT {names} FROM access_log INDEXED BY ix_access_log_whole_log_reads WHERE {_WHOLE_LOG_READS}"
                     if before is not None:
                         sql += f" AND position < {int(before)}"
-                    if newest_first:
+                    if limit is not None:  # newest first
                         sql += f" ORDER BY position DESC LIMIT {int(limit)}"
                     wide.extend(conn.exec_driver_sql(sql))
                 else:
                     wide.extend(conn.execute(page(select(*c).where(text(_WHOLE_LOG_READS)), c.position)))
         rows = {row.position: row for row in (*own, *listed, *wide)}
         positions = sorted(rows)
-        if newest_first:
+        if limit is not None:  # newest first
             positions = positions[-limit:]
         return [_record(rows[position]) for position in positions]
 

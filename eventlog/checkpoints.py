@@ -26,7 +26,7 @@ import json
 import os
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from cryptography.exceptions import InvalidSignature
@@ -100,7 +100,7 @@ def sign_checkpoint(private_key: Ed25519PrivateKey, position: int, head_hash: st
     unsigned = Checkpoint(
         position=position,
         head_hash=head_hash,
-        created_at=format_timestamp(datetime.now(timezone.utc)),
+        created_at=format_timestamp(datetime.now(UTC)),
         public_key=base64.b64encode(raw_public(private_key.public_key())).decode("ascii"),
         signature="",
     )
@@ -206,10 +206,10 @@ def load_or_create_signing_key(path: Path) -> Ed25519PrivateKey:
             public_key_path(path).write_bytes(
                 key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
             )
-    key = serialization.load_pem_private_key(path.read_bytes(), password=None)
-    if not isinstance(key, Ed25519PrivateKey):
+    loaded = serialization.load_pem_private_key(path.read_bytes(), password=None)
+    if not isinstance(loaded, Ed25519PrivateKey):
         raise CheckpointInvalid(f"{path} does not hold an Ed25519 private key")
-    return key
+    return loaded
 
 
 def public_key_path(private_key_path: Path) -> Path:

@@ -11,26 +11,30 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from operator import itemgetter
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql import ClauseElement
+
+if TYPE_CHECKING:
+    from sqlalchemy.sql.compiler import SQLCompiler
 
 
 class DriverStatement:
     """One statement compiled for one dialect, with its parameters in driver order."""
 
-    __slots__ = ("sql", "_in_order", "_defaults")
+    __slots__ = ("_defaults", "_in_order", "sql")
 
     def __init__(self, statement: ClauseElement, dialect: Dialect) -> None:
-        compiled = statement.compile(dialect=dialect)
+        # DML only here, which SQLCompiler compiles (Compiled, the declared type, lacks the positional parts)
+        compiled = cast("SQLCompiler", statement.compile(dialect=dialect))
         self.sql: str = compiled.string
         # qmark/numeric dialects (sqlite3) take a tuple in this order, picked
         # out of the mapping by an itemgetter (one C call); named ones
         # (psycopg's pyformat) take the mapping itself.
         self._in_order: Any = None
         if compiled.positional:
-            names = tuple(compiled.positiontup)
+            names = tuple(compiled.positiontup or ())
             if len(names) > 1:
                 self._in_order = itemgetter(*names)
             elif names:  # itemgetter of one name returns the bare value, not a 1-tuple

@@ -57,6 +57,7 @@ class Engines:
         connection = self.read.raw_connection()
         try:
             driver = connection.driver_connection
+            assert driver is not None  # a checked-out connection holds its driver's
             if self.lone_reads_autocommit:
                 driver.autocommit = True
             try:
@@ -161,7 +162,7 @@ def _manage_sqlite_transactions(engine: Engine, begin_statement: str) -> None:
 class HeldConnection:
     """A driver connection of ``DriverConnections``, with the one cursor its user runs everything on."""
 
-    __slots__ = ("driver", "cursor", "born", "generation")
+    __slots__ = ("born", "cursor", "driver", "generation")
 
     def __init__(self, driver: Any, born: float, generation: int) -> None:
         self.driver = driver

@@ -35,7 +35,7 @@ import base64
 import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -105,6 +105,7 @@ class ExportReport:
     def __str__(self) -> str:
         if self.ok:
             head = self.tree_head
+            assert head is not None  # an export that verified has its head
             what = "the whole log" if self.scope == "all" else f"case {self.case_id}"
             how = "roots recomputed from every row" if self.scope == "all" else "each with its inclusion proof"
             return (
@@ -164,7 +165,7 @@ def export_log(
                 .order_by(events.c.position)
             ).all()
             proofs = NodeReader(conn, EVENTS_TREE).inclusion_proofs([row[2] - 1 for row in rows], size)
-            for row, proof in zip(rows, proofs):
+            for row, proof in zip(rows, proofs, strict=True):
                 event_lines.append(_event_line(row, payloads, proof))
             reads = conn.execute(
                 select(*access_log.c)
@@ -173,18 +174,18 @@ def export_log(
                 .order_by(access_log.c.position)
             ).all()
             proofs = NodeReader(conn, ACCESS_TREE).inclusion_proofs([row[0] - 1 for row in reads], reads_size)
-            for row, proof in zip(reads, proofs):
-                read_lines.append({"kind": "read", **dict(zip(_ACCESS_COLUMNS, row)), "proof": [p.hex() for p in proof]})
+            for row, proof in zip(reads, proofs, strict=True):
+                read_lines.append({"kind": "read", **dict(zip(_ACCESS_COLUMNS, row, strict=True)), "proof": [p.hex() for p in proof]})
             counts = (len(event_lines), len(read_lines))
         else:
             counts = (size, reads_size)
-        header = {
+        header: dict[str, Any] = {
             "kind": "export",
             "format": FORMAT,
             "scope": "all" if case_id is None else "case",
             "case": case_id,
             "payloads": payloads,
-            "exported_at": format_timestamp(datetime.now(timezone.utc)),
+            "exported_at": format_timestamp(datetime.now(UTC)),
             "exported_by": exported_by,
             "events": counts[0],
             "reads": counts[1],
@@ -219,12 +220,12 @@ def _write_all(conn, handle: TextIO, size: int, reads_size: int, payloads: bool)
     after = 0
     while rows := conn.execute(reads.order_by(access_log.c.position).limit(BATCH), {"after": after}).all():
         for row in rows:
-            _line(handle, {"kind": "read", **dict(zip(_ACCESS_COLUMNS, row))})
+            _line(handle, {"kind": "read", **dict(zip(_ACCESS_COLUMNS, row, strict=True))})
         after = rows[-1][0]
 
 
 def _event_line(row, payloads: bool, proof: list[bytes] | None) -> dict[str, Any]:
-    record = {"kind": "event", **dict(zip(VERIFY_COLUMNS, row))}
+    record = {"kind": "event", **dict(zip(VERIFY_COLUMNS, row, strict=True))}
     if not payloads:
         del record["payload"]
     if proof is not None:
@@ -271,7 +272,7 @@ def _event_row(number: int, record: dict[str, Any], with_payload: bool) -> tuple
     payload = record.get("payload")
     if with_payload and not isinstance(payload, str):
         raise _Bad("malformed", f"line {number}: an event's payload must be the stored JSON text")
-    for name, value in zip(_HEADER_COLUMNS, values):
+    for name, value in zip(_HEADER_COLUMNS, values, strict=True):
         if name in ("position", "stream_version", "schema_version") and type(value) is not int:
             raise _Bad("malformed", f"line {number}: {name} must be an integer, got {value!r}")
         if name in ("hash", "prev_hash", "payload_hash") and not (isinstance(value, str) and len(value) == 64):

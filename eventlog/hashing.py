@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 GENESIS_HASH = "0" * 64
@@ -52,7 +52,7 @@ def canonical_json(payload: dict[str, Any]) -> str:
 
 def payload_hash(payload_text: str | bytes) -> str:
     """sha256 hex of the stored payload text (given as text, or as its UTF-8 bytes)."""
-    if type(payload_text) is str:
+    if isinstance(payload_text, str):
         return _sha256(payload_text.encode("utf-8")).hexdigest()
     return _sha256(payload_text).hexdigest()
 
@@ -126,7 +126,7 @@ def format_timestamp(moment: datetime) -> str:
     """Render an aware datetime as the stored UTC text ``YYYY-MM-DDTHH:MM:SS.ffffffZ``."""
     if moment.utcoffset() is None:
         raise ValueError(f"timestamp must be timezone-aware, got {moment!r}")
-    utc = moment.astimezone(timezone.utc).replace(tzinfo=None)
+    utc = moment.astimezone(UTC).replace(tzinfo=None)
     return utc.isoformat(timespec="microseconds") + "Z"
 
 

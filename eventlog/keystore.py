@@ -34,7 +34,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -175,7 +175,7 @@ class KeyStore:
                 key_id=key_id,
                 citizen_ref=ref,
                 wrapped_key=self._wrap_key(key_id, AESGCM.generate_key(bit_length=KEY_BYTES * 8)),
-                created_at=format_timestamp(datetime.now(timezone.utc)),
+                created_at=format_timestamp(datetime.now(UTC)),
             )
         )
         return key_id
@@ -279,7 +279,7 @@ class KeyStore:
         Only this row changes; the event log is not touched.
         """
         check_text("basis", basis, MAX_LEGAL_BASIS)
-        erased_at = format_timestamp(datetime.now(timezone.utc))
+        erased_at = format_timestamp(datetime.now(UTC))
         engine = self._engines.write
         with engine.begin() as conn:
             if engine.dialect.name == "sqlite":
@@ -299,7 +299,9 @@ class KeyStore:
         if engine.dialect.name == "sqlite":
             with engine.connect() as conn:
                 # Move the overwritten page out of the write-ahead log into the database file.
-                conn.connection.driver_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                driver = conn.connection.driver_connection
+                assert driver is not None  # a checked-out connection holds its driver's
+                driver.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         with self._lock:
             self._keys.pop(key_id, None)
             for stream, kid in list(self._stream_keys.items()):

@@ -115,7 +115,7 @@ class Frontier:
     frontier, or None when the size has no such bit.
     """
 
-    __slots__ = ("size", "nodes")
+    __slots__ = ("nodes", "size")
 
     def __init__(self, size: int = 0, hashes: Sequence[bytes] = ()) -> None:
         keys = frontier_keys(size)
@@ -123,7 +123,7 @@ class Frontier:
             raise ValueError(f"a tree of {size} leaves has {len(keys)} frontier hashes, got {len(hashes)}")
         self.size = size
         self.nodes: list[bytes | None] = [None] * size.bit_length()
-        for (level, _), digest in zip(keys, hashes):
+        for (level, _), digest in zip(keys, hashes, strict=True):
             self.nodes[level] = digest
 
     @classmethod

@@ -22,7 +22,7 @@ assembled from, and the leaves among them.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -127,10 +127,7 @@ def stored_nodes(conn: Connection, tree: int, leaves: Sequence[int] | range) -> 
         rows = conn.execute(select(position - 1, events.c.merkle_nodes).where(*where))
     else:
         leaf = merkle_nodes.c.leaf
-        if isinstance(leaves, range):
-            where = [leaf >= leaves.start, leaf < leaves.stop]
-        else:
-            where = [leaf.in_(leaves)]
+        where = [leaf >= leaves.start, leaf < leaves.stop] if isinstance(leaves, range) else [leaf.in_(leaves)]
         rows = conn.execute(select(leaf, merkle_nodes.c.hashes).where(merkle_nodes.c.tree == tree, *where))
     return {leaf: bytes(hashes) for leaf, hashes in rows}
 
@@ -216,7 +213,7 @@ class TreeWalk:
     whose append completed them.
     """
 
-    def __init__(self, tree: int, roots: dict[int, bytes] | None = None, start: Frontier | None = None) -> None:
+    def __init__(self, tree: int, roots: Mapping[int, bytes] | None = None, start: Frontier | None = None) -> None:
         self.tree = tree
         self.frontier = Frontier() if start is None else start.copy()
         self.roots = {size: root for size, root in (roots or {}).items() if size > 0}

@@ -15,10 +15,9 @@ that a message was sent.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
-
-import json
 
 from sqlalchemy import Column, Index, Integer, MetaData, String, Table, Text, insert, select
 from sqlalchemy.exc import IntegrityError

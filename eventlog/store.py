@@ -19,9 +19,9 @@ append connections (``eventlog.engines.DriverConnections``) for itself.
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 from collections.abc import Callable, Mapping, Sequence
-from datetime import datetime, timezone
+from dataclasses import replace
+from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, LargeBinary, bindparam, cast, func, literal_column, select, update
@@ -296,7 +296,7 @@ class EventStore:
                 f"the event log's Merkle frontier does not fit its head at position {head_position} ({err}); "
                 "run 'samskab audit verify'"
             ) from None
-        for row, nodes in zip(rows, grow_rows(grown, (row["hash"] for row in rows))):
+        for row, nodes in zip(rows, grow_rows(grown, (row["hash"] for row in rows)), strict=True):
             row["merkle_nodes"] = nodes
         return grown.to_bytes()
 
@@ -427,7 +427,9 @@ class EventStore:
         (``VERIFY_COLUMNS`` and ``merkle_nodes``), in position order, inside ``conn``'s
         transaction (its snapshot), as the driver's plain tuples: every row of a
         verification passes here, so SQLAlchemy's result objects are left out."""
-        cursor = conn.connection.driver_connection.cursor()
+        driver = conn.connection.driver_connection
+        assert driver is not None  # a live connection inside the verifier's transaction
+        cursor = driver.cursor()
         try:
             return self._read_verify_batch.execute(cursor, {"after_position": after_position, "limit": limit}).fetchall()
         finally:
@@ -586,6 +588,7 @@ class _AppendStatements:
             # (the guard triggers fire as for a plain UPDATE), and the
             # statement is all-or-nothing.
             statement = self.write_one if frontier is None else self.write_one_tree
+            assert statement is not None  # PostgreSQL prepares both (writes_in_one_statement)
             statement.execute(cursor, {**rows[0], **head})
             return
         self.insert_events.executemany(cursor, rows)
@@ -617,7 +620,7 @@ def _chain_rows(
     head_hash: str,
 ) -> list[dict[str, Any]]:
     """Number the events from the head and link each one's hash to the one before."""
-    recorded_at = format_timestamp(datetime.now(timezone.utc))
+    recorded_at = format_timestamp(datetime.now(UTC))
     prev_hash = head_hash
     rows = []
     for offset, (item, payload_text) in enumerate(batch, start=1):
@@ -669,7 +672,7 @@ def _retry_result(stream_id: str, batch: list[tuple[NewEvent, str]], stored: Seq
         )
     rows = [by_id[item.event_id] for item, _ in batch]
     first = rows[0]
-    for offset, ((item, payload_text), row) in enumerate(zip(batch, rows)):
+    for offset, ((item, payload_text), row) in enumerate(zip(batch, rows, strict=True)):
         if row.stream_id != stream_id:
             raise IdempotencyMismatch(
                 f"case {stream_id}: event id {item.event_id} is already stored in stream {row.stream_id}"
@@ -706,7 +709,7 @@ def _retry_result(stream_id: str, batch: list[tuple[NewEvent, str]], stored: Seq
 _ENVELOPE_KEY = json.dumps(ENVELOPE)
 
 
-def _stored_event(row: Row) -> StoredEvent:
+def _stored_event(row: Row | tuple[Any, ...]) -> StoredEvent:
     (position, stream_id, stream_version, event_id, event_type, schema_version, occurred_at,
      recorded_at, actor_id, actor_role, legal_basis, payload, digest, prev_hash, row_hash) = row
     return StoredEvent(

@@ -35,7 +35,7 @@ from __future__ import annotations
 import base64
 import json
 from dataclasses import asdict, dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -136,7 +136,7 @@ def sign_tree_head(
 ) -> SignedTreeHead:
     unsigned = SignedTreeHead(
         log_id=log_id,
-        timestamp=format_timestamp(datetime.now(timezone.utc)),
+        timestamp=format_timestamp(datetime.now(UTC)),
         events=events_tree,
         access_log=access_tree,
         public_key=base64.b64encode(raw_public(private_key.public_key())).decode("ascii"),
@@ -400,9 +400,16 @@ def sign_current(store, private_key: Ed25519PrivateKey, *, since: SignedTreeHead
         access = AccessLog(store.engines).verify()
         if not (report.ok and access.ok):
             return None, [report, access]
+        assert report.tree_root is not None and access.tree_root is not None  # a log that verified has its root
         events_tree = TreeSummary(report.head_position, report.tree_root, report.head_hash)
         access_tree = TreeSummary(access.checked, access.tree_root, access.head_hash)
-        checks = [report, access]
+        return _sign_and_publish(store, private_key, log_id, events_tree, access_tree), [report, access]
+    return _sign_and_publish(store, private_key, log_id, events_tree, access_tree), checks
+
+
+def _sign_and_publish(
+    store, private_key: Ed25519PrivateKey, log_id: str, events_tree: TreeSummary, access_tree: TreeSummary
+) -> SignedTreeHead:
     head = sign_tree_head(private_key, log_id, events_tree, access_tree)
     publish(store, head)
-    return head, checks
+    return head

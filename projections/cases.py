@@ -24,10 +24,10 @@ the state they once did.
 from __future__ import annotations
 
 import json
-from datetime import datetime
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, delete, insert, select, update
@@ -36,17 +36,18 @@ from activities.readmodels import ErasedRecord, decode, readable_payload
 from activities.reports import PILOT_STARTED, READ_TYPES, CaseFacts, readable_for_report
 from domain.appeal import AppealState, AppealWindowOpened, appeal_event_adapter, evolve_appeal, initial_appeal_state
 from domain.case import CaseState, fold, initial_state
-from domain.need import NeedRegistered
 from domain.case_summary import CaseSummary, name_tokens, summarise, work_items
 from domain.deadlines import PhaseDeadlines
 from domain.messages import without_log_metadata
-from domain.personal_data import ERASURE_EVENT
+from domain.need import NeedRegistered
 from domain.phases import Phase
+from domain.retention import ERASURE_EVENT
 from eventlog import EventStore, StoredEvent
 from eventlog.crypto import is_envelope
 from eventlog.hashing import format_timestamp
 from eventlog.keystore import KeyStore
-from projections.schema import NO_DEADLINE, case_members, phase_totals, case_summaries, name_index, report_cases, work_items as work_items_table
+from projections.schema import NO_DEADLINE, case_members, case_summaries, name_index, phase_totals, report_cases
+from projections.schema import work_items as work_items_table
 
 #: The first event of a case's stream and of an appeal's, as the domain names them.
 CASE_OPENED = NeedRegistered.model_fields["type"].default
@@ -131,6 +132,7 @@ class CaseProjection:
         known = self._kinds.get(stored.stream_id)
         if known is not None:
             return known
+        kind: tuple[str, str | None]
         first = stored if stored.stream_version == 1 else self.store.read_stream(stored.stream_id)[0]
         if first.event_type == CASE_OPENED:
             kind = (CASE, first.stream_id)

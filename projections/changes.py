@@ -63,10 +63,10 @@ class ChangesByDay:
             conn.execute(
                 select(changes_by_day.c.day, changes_by_day.c.case_id).where(
                     and_(changes_by_day.c.generation == generation, changes_by_day.c.day.in_(days),
-                         changes_by_day.c.case_id.in_(cases))  # fmt: skip
+                         changes_by_day.c.case_id.in_(cases))
                 )
             ).all()
-        )
+        )  # fmt: skip
         rows = [
             {"generation": generation, "day": day, "case_id": case, "first_position": position}
             for (day, case), position in first_seen.items()

@@ -68,7 +68,10 @@ class Projection(Protocol):
     """One read model: a name, its tables, and how a batch of events changes them."""
 
     name: str
-    tables: tuple[Table, ...]
+
+    @property
+    def tables(self) -> tuple[Table, ...]:
+        """Its tables (read only: a class attribute of any length of tuple will do)."""
 
     def apply(self, conn: Connection, generation: int, events: Sequence[StoredEvent]) -> None:
         """Write what ``events`` change into ``generation``'s rows (inside the batch's transaction)."""
@@ -224,8 +227,8 @@ class Projector:
                 update(projection_state)
                 .where(projection_state.c.name == failed.name)
                 .values(failed_position=failed.position, failed_type=failed.event_type,
-                        failure=repr(failed.error)[:2000], updated_at=format_timestamp(self.clock()))  # fmt: skip
-            )
+                        failure=repr(failed.error)[:2000], updated_at=format_timestamp(self.clock()))
+            )  # fmt: skip
 
     # -- running -------------------------------------------------------------------
 
@@ -412,8 +415,8 @@ class Projector:
                 .where(projection_state.c.name == name)
                 .values(generation=state.next_generation, position=state.next_position, next_generation=None,
                         next_position=None, failed_position=None, failed_type=None, failure=None,
-                        updated_at=format_timestamp(self.clock()))  # fmt: skip
-            )
+                        updated_at=format_timestamp(self.clock()))
+            )  # fmt: skip
         for table in projection.tables:
             with self.store.engines.write.begin() as conn:
                 conn.execute(delete(table).where(table.c.generation == old))

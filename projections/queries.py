@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Integer, and_, func, or_, select
+from sqlalchemy import and_, func, or_, select
 
 from domain.case_summary import CASEWORKERS, CITIZEN, TEAM_LEADS
 from domain.phases import Phase
@@ -134,40 +134,39 @@ def list_cases(engines: Engines, filters: CaseFilter, *, now: datetime, limit: i
         raise BadQuery(f"limit must be between 1 and {MAX_PAGE}", "limit")
     after = decode_cursor(cursor) if cursor else None
     s = case_summaries.c
-    with engines.read.connect() as conn:
-        with conn.begin():
-            generation, position = live_generation(conn, CASES)
-            conditions = [s.generation == generation]
-            if filters.phase is not None:
-                conditions.append(s.phase == filters.phase.value)
-            if filters.open_only:
-                conditions.append(s.is_open.is_(True))
-            if filters.overdue is True:
-                conditions.append(and_(s.is_open.is_(True), or_(s.missed.is_(True), s.due_at < format_timestamp(now))))
-            elif filters.overdue is False:
-                conditions.append(~and_(s.is_open.is_(True), or_(s.missed.is_(True), s.due_at < format_timestamp(now))))
-            if filters.caseworker_id is not None:
-                # "mine": the cases I am the caseworker of, and those no caseworker has taken yet
-                conditions.append(or_(s.caseworker_id == filters.caseworker_id, s.caseworker_id.is_(None)))
-            if filters.units is not None:
-                conditions.append(or_(s.unit.in_(filters.units), s.unit.is_(None)))
-            if filters.member_id is not None:
-                conditions.append(s.case_id.in_(select(case_members.c.case_id).where(
-                    case_members.c.generation == generation, case_members.c.person_id == filters.member_id)))  # fmt: skip
-            if filters.due_before is not None:
-                conditions.append(s.due_at < format_timestamp(filters.due_before))
-            if filters.target_group is not None:
-                conditions.append(s.target_group == filters.target_group)
-            if filters.citizen_key is not None:
-                conditions.append(s.citizen_key == filters.citizen_key)
-            for token in filters.name_tokens or ():
-                conditions.append(s.case_id.in_(select(name_index.c.case_id).where(
-                    name_index.c.generation == generation, name_index.c.token == token)))  # fmt: skip
-            if after is not None:
-                conditions.append(or_(s.due_at > after[0], and_(s.due_at == after[0], s.case_id > after[1])))
-            rows = conn.execute(
-                select(case_summaries).where(*conditions).order_by(s.due_at, s.case_id).limit(limit + 1)
-            ).all()
+    with engines.read.connect() as conn, conn.begin():
+        generation, position = live_generation(conn, CASES)
+        conditions = [s.generation == generation]
+        if filters.phase is not None:
+            conditions.append(s.phase == filters.phase.value)
+        if filters.open_only:
+            conditions.append(s.is_open.is_(True))
+        if filters.overdue is True:
+            conditions.append(and_(s.is_open.is_(True), or_(s.missed.is_(True), s.due_at < format_timestamp(now))))
+        elif filters.overdue is False:
+            conditions.append(~and_(s.is_open.is_(True), or_(s.missed.is_(True), s.due_at < format_timestamp(now))))
+        if filters.caseworker_id is not None:
+            # "mine": the cases I am the caseworker of, and those no caseworker has taken yet
+            conditions.append(or_(s.caseworker_id == filters.caseworker_id, s.caseworker_id.is_(None)))
+        if filters.units is not None:
+            conditions.append(or_(s.unit.in_(filters.units), s.unit.is_(None)))
+        if filters.member_id is not None:
+            conditions.append(s.case_id.in_(select(case_members.c.case_id).where(
+                case_members.c.generation == generation, case_members.c.person_id == filters.member_id)))  # fmt: skip
+        if filters.due_before is not None:
+            conditions.append(s.due_at < format_timestamp(filters.due_before))
+        if filters.target_group is not None:
+            conditions.append(s.target_group == filters.target_group)
+        if filters.citizen_key is not None:
+            conditions.append(s.citizen_key == filters.citizen_key)
+        for token in filters.name_tokens or ():
+            conditions.append(s.case_id.in_(select(name_index.c.case_id).where(
+                name_index.c.generation == generation, name_index.c.token == token)))  # fmt: skip
+        if after is not None:
+            conditions.append(or_(s.due_at > after[0], and_(s.due_at == after[0], s.case_id > after[1])))
+        rows = conn.execute(
+            select(case_summaries).where(*conditions).order_by(s.due_at, s.case_id).limit(limit + 1)
+        ).all()
     more = len(rows) > limit
     rows = rows[:limit]
     next_cursor = encode_cursor(rows[-1].due_at, rows[-1].case_id) if more else None
@@ -190,8 +189,8 @@ def is_case(engines: Engines, case_id: str) -> bool:
         generation, _ = live_generation(conn, CASES)
         return conn.execute(
             select(case_summaries.c.case_id).where(case_summaries.c.generation == generation,
-                                                   case_summaries.c.case_id == case_id)  # fmt: skip
-        ).first() is not None
+                                                   case_summaries.c.case_id == case_id)
+        ).first() is not None  # fmt: skip
 
 
 def tasks_for(engines: Engines, person_id: str, role: str, *, limit: int = DEFAULT_PAGE) -> list[dict[str, Any]]:
@@ -237,19 +236,18 @@ def phase_counts(engines: Engines, *, now: datetime) -> dict[str, Any]:
     """Cases per phase (kept as totals), how many are overdue (an index range on the
     due date, plus those with a missed deadline) and how many were erased: counts only."""
     s, t = case_summaries.c, phase_totals.c
-    with engines.read.connect() as conn:
-        with conn.begin():
-            generation, position = live_generation(conn, CASES)
-            rows = conn.execute(select(t.phase, t.cases, t.erased).where(t.generation == generation, t.cases > 0)).all()
-            past_due = conn.execute(select(func.count()).select_from(case_summaries).where(
-                s.generation == generation, s.due_at < format_timestamp(now), s.is_open.is_(True))).scalar_one()  # fmt: skip
-            missed_ahead = conn.execute(select(func.count()).select_from(case_summaries).where(
-                s.generation == generation, s.missed.is_(True), s.is_open.is_(True),
-                s.due_at >= format_timestamp(now))).scalar_one()  # fmt: skip
-            missed = conn.execute(select(s.phase, func.count()).where(
-                s.generation == generation, s.missed.is_(True), s.is_open.is_(True)).group_by(s.phase)).all()  # fmt: skip
-            appeals = conn.execute(select(s.appeal_status, func.count()).where(
-                s.generation == generation, s.appeal_status.is_not(None)).group_by(s.appeal_status)).all()  # fmt: skip
+    with engines.read.connect() as conn, conn.begin():
+        generation, position = live_generation(conn, CASES)
+        rows = conn.execute(select(t.phase, t.cases, t.erased).where(t.generation == generation, t.cases > 0)).all()
+        past_due = conn.execute(select(func.count()).select_from(case_summaries).where(
+            s.generation == generation, s.due_at < format_timestamp(now), s.is_open.is_(True))).scalar_one()  # fmt: skip
+        missed_ahead = conn.execute(select(func.count()).select_from(case_summaries).where(
+            s.generation == generation, s.missed.is_(True), s.is_open.is_(True),
+            s.due_at >= format_timestamp(now))).scalar_one()  # fmt: skip
+        missed = conn.execute(select(s.phase, func.count()).where(
+            s.generation == generation, s.missed.is_(True), s.is_open.is_(True)).group_by(s.phase)).all()  # fmt: skip
+        appeals = conn.execute(select(s.appeal_status, func.count()).where(
+            s.generation == generation, s.appeal_status.is_not(None)).group_by(s.appeal_status)).all()  # fmt: skip
     by_phase = {phase: cases for phase, cases, _ in rows}
     return {
         "cases": sum(by_phase.values()),

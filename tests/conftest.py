@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import os
 
-import pytest
-
 os.environ.setdefault("SAMSKAB_LOG_FORMAT", "console")
 # The time-skipping test server's clock runs weeks ahead of the wall clock a
 # front door signs commands with, so a signed command's lifetime (5 minutes in

@@ -64,8 +64,8 @@ with workflow.unsafe.imports_passed_through():
     )
 
 with workflow.unsafe.imports_passed_through():
-    from workflows.recording import record_appeal_events, send_notification
     from workflows.issuers import verify_in_workflow
+    from workflows.recording import record_appeal_events, send_notification
 
 #: How long a run started again for a late appeal waits for it (the client sends
 #: it right after the start; a refused one leaves nothing to wait for).
@@ -222,7 +222,7 @@ class AppealWorkflow:
             return condition()
         try:
             await workflow.wait_condition(condition, timeout=remaining)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             return condition()
         return True
 
@@ -235,7 +235,11 @@ class AppealWorkflow:
         """Until an appeal comes or the window closes; a receipt recorded meanwhile moves the end."""
         while self._state.status is AppealStatus.WINDOW_OPEN:
             ends = self._state.window_ends_at
-            moved = lambda: self._state.status is not AppealStatus.WINDOW_OPEN or self._state.window_ends_at != ends  # noqa: E731
+            assert ends is not None  # an open window has its end
+
+            def moved(ends: datetime = ends) -> bool:  # this window's end, bound now
+                return self._state.status is not AppealStatus.WINDOW_OPEN or self._state.window_ends_at != ends
+
             if await self._until(moved, ends):
                 continue
             if not await self._carry_out_for_system(CloseAppealWindow(actor=SYSTEM_ACTOR)):
@@ -244,7 +248,9 @@ class AppealWorkflow:
     async def _through_reconsideration(self) -> None:
         """Until the municipality reconsiders (or the citizen withdraws); escalates when § 66's 4 weeks pass."""
         waiting = lambda: self._state.status is not AppealStatus.AWAITING_RECONSIDERATION  # noqa: E731
-        if await self._until(waiting, self._state.reconsideration_due_at):
+        due = self._state.reconsideration_due_at
+        assert due is not None  # set when the appeal was lodged
+        if await self._until(waiting, due):
             return
         if await self._carry_out_for_system(RecordReconsiderationOverdue(actor=SYSTEM_ACTOR)):
             await self._notify(
@@ -290,6 +296,7 @@ class AppealWorkflow:
 
     async def _send_to_ankestyrelsen(self) -> None:
         input = self._input
+        assert self._state.reconsideration is not None  # forwarded only after the decision was upheld on reconsideration
         await self._notify(
             ANKESTYRELSEN,
             "appeal_forwarded",
@@ -316,6 +323,7 @@ class AppealWorkflow:
             )
         elif state.status is AppealStatus.DECIDED_BY_ANKESTYRELSEN:
             decided = state.ankestyrelsen
+            assert decided is not None  # recorded with this status
             follows = " Kommunen træffer en ny afgørelse i din sag." if decided.outcome.asks_for_new_decision else ""
             await self._notify(
                 "citizen",
@@ -324,6 +332,7 @@ class AppealWorkflow:
                 f"Ankestyrelsen har den {decided.decided_on:%d.%m.%Y} {ANKESTYRELSEN_OUTCOME_DA[decided.outcome]}.{follows}",
             )
         elif state.status is AppealStatus.WITHDRAWN:
+            assert state.withdrawal is not None  # recorded with this status
             if state.withdrawal.withdrawn_while is AppealStatus.SENT_TO_ANKESTYRELSEN:
                 await self._notify(
                     ANKESTYRELSEN,

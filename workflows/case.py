@@ -35,23 +35,32 @@ only when none can.
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime, timedelta
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 from temporalio import workflow
-from temporalio.workflow import ParentClosePolicy
+from temporalio.common import SearchAttributeKey
 from temporalio.exceptions import ApplicationError, ChildWorkflowError
+from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
+    from domain.appeal import ReopenDecision, appeal_id
     from domain.case import CaseState, decide, evolve, fold, initial_state
-    from domain.deadlines import RecordMissedDeadline, spread_offset
+    from domain.deadlines import (
+        ApplicationReceived,
+        ReceiveApplication,
+        RecordMissedDeadline,
+        RecordMissedProcessingDeadline,
+        spread_offset,
+    )
     from domain.errors import DomainError
+    from domain.follow_up import FollowUpRecorded, HelpChoice, HelpDecided, RecordFollowUpDue, next_follow_up_at
+    from domain.hearing import HearingStarted, RecordHearingDeadlinePassed
     from domain.messages import SYSTEM_ACTOR, Command, Event, Role
     from domain.need import RegisterNeed
     from domain.phases import Phase
     from domain.pilot import MeetingScheduled, PilotStarted, RecordCheckIn
-    from domain.team import ExpireInvitation, InvitationStatus, RemindInvitation, TeamMemberInvited
-    from workflows.case_messages import ActRequest, ActResult, CarriedCase, CaseInput, CaseOutcome
-    from domain.revisitation import ApplicationStatus
     from domain.processing_notice import (
         ExpectedDatePassed,
         ProcessingDeadlinePassed,
@@ -59,24 +68,28 @@ with workflow.unsafe.imports_passed_through():
         RecordExpectedDatePassed,
         RecordProcessingDeadlinePassed,
     )
-    from domain.follow_up import FollowUpRecorded, HelpChoice, HelpDecided, RecordFollowUpDue, next_follow_up_at
-    from domain.appeal import AppealStatus, ReopenDecision, appeal_id
-    from domain.deadlines import ApplicationReceived, ReceiveApplication, RecordMissedProcessingDeadline
-    from domain.hearing import HearingStarted, RecordHearingDeadlinePassed
     from domain.representatives import representatives_in_force
+    from domain.revisitation import ApplicationStatus
+    from domain.team import ExpireInvitation, InvitationStatus, RemindInvitation, TeamMemberInvited
     from domain.visitation import DecisionMade
     from workflows.appeal_messages import AppealInput, AppealOutcome
+    from workflows.case_messages import ActRequest, ActResult, CarriedCase, CaseInput, CaseOutcome
 
 with workflow.unsafe.imports_passed_through():
+    from activities.messages import PilotProposal
     from domain.case_summary import upcoming_deadlines
     from workflows.changes import (
-        CASE_GOES_ON, CASE_SEARCH_ATTRIBUTES, DECISION_LETTER_AND_APPEAL, PHASE_DEADLINE_SPREAD, PHASE_SHOWN_AT_START,
-        SCALE_REACHES_FORUM, taken,
+        CASE_GOES_ON,
+        CASE_SEARCH_ATTRIBUTES,
+        DECISION_LETTER_AND_APPEAL,
+        PHASE_DEADLINE_SPREAD,
+        PHASE_SHOWN_AT_START,
+        SCALE_REACHES_FORUM,
+        taken,
     )  # fmt: skip
-    from activities.messages import PilotProposal
-    from workflows.search_attributes import CASE_PHASE, CASEWORKER, NEXT_DEADLINE, TARGET_GROUP
-    from workflows.recording import record_case_events, send_notification
     from workflows.issuers import verify_in_workflow
+    from workflows.recording import record_case_events, send_notification
+    from workflows.search_attributes import CASE_PHASE, CASEWORKER, NEXT_DEADLINE, TARGET_GROUP
 
 
 #: The error type of a command refused because the run is about to continue as new.
@@ -129,6 +142,7 @@ class CaseWorkflow:
         # update that arrives before that is still validated, not waved through.
         self._opening: CaseState | None = None
         if carried is None:
+            assert input.registration is not None  # a case's first run carries its registration
             try:
                 self._opening = fold(self._decide(input.registration))
             except ApplicationError:
@@ -142,6 +156,7 @@ class CaseWorkflow:
                 # Verified when the case first runs, against when Temporal accepted its
                 # start; a replay (keys may have rotated since) repeats what passed then.
                 issuer = verify_in_workflow("case.open", input, update=False, at=workflow.info().start_time)
+            assert input.registration is not None  # a case's first run carries its registration
             async with self._lock:
                 await self._carry_out(input.registration, request_id="registration", issuer=issuer)
             self._opening = None  # only needed until the registration is recorded
@@ -384,7 +399,7 @@ class CaseWorkflow:
             return
         deadlines = upcoming_deadlines(self._state, self._deadlines)
         assessment = self._state.assessment
-        values = {
+        values: dict[SearchAttributeKey[Any], Any] = {
             CASEWORKER: self._state.caseworker_id,
             NEXT_DEADLINE: deadlines[0].due_at if deadlines else None,
             TARGET_GROUP: assessment.target_group.code if assessment is not None else None,
@@ -462,7 +477,7 @@ class CaseWorkflow:
             return condition()
         try:
             await workflow.wait_condition(condition, timeout=remaining)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             return condition()
         return True
 
@@ -473,6 +488,7 @@ class CaseWorkflow:
         decided = lambda: self._application_settled(application.received_at) or self._state.phase is Phase.CLOSED  # noqa: E731
         caseworker = self._state.caseworker_id or "caseworker"
         due = application.due_at
+        assert due is not None  # watched only for an application with a processing deadline
         remind_at = due - self._deadlines.processing_reminder
         if remind_at > workflow.now() and not await self._holds_before(decided, remind_at):
             await self._notify(
@@ -491,6 +507,7 @@ class CaseWorkflow:
         expected_by = workflow.now() + self._deadlines.notice_extension
         if await self._carry_out_for_system(RecordMissedProcessingDeadline(actor=SYSTEM_ACTOR, expected_by=expected_by)):
             missed = self._state.visitation.processing_missed
+            assert missed is not None  # the command just carried out recorded it
             await self._notify("citizen", "deadline_notice", "Din sag tager længere tid end kommunens frist", missed.notice)
             await self._notify(
                 "team_lead",
@@ -506,22 +523,26 @@ class CaseWorkflow:
         each time the date given passes without a decision, the citizen is told again."""
         caseworker = self._state.caseworker_id or "caseworker"
         due = application.due_at
-        if not self._state.visitation.delay.deadline_passed:
-            if await self._carry_out_for_system(RecordProcessingDeadlinePassed(actor=SYSTEM_ACTOR)):
-                passed = next(e for e in reversed(self._recent) if isinstance(e, ProcessingDeadlinePassed))
-                await self._notify("citizen", "deadline_notice", "Din sag tager længere tid end kommunens frist", passed.notice)
-                await self._notify(
-                    "team_lead",
-                    "escalation",
-                    f"Sagsbehandlingsfristen er overskredet i sag {self._state.case_id}",
-                    f"Fristen udløb {due:%d.%m.%Y}. Sagsbehandler: {caseworker}.",
-                )
-                if passed.expected_by is None:
-                    await self._ask_for_expected_date(caseworker, f"Fristen udløb {due:%d.%m.%Y}")
+        if not self._state.visitation.delay.deadline_passed and await self._carry_out_for_system(
+            RecordProcessingDeadlinePassed(actor=SYSTEM_ACTOR)
+        ):
+            passed = next(e for e in reversed(self._recent) if isinstance(e, ProcessingDeadlinePassed))
+            await self._notify("citizen", "deadline_notice", "Din sag tager længere tid end kommunens frist", passed.notice)
+            await self._notify(
+                "team_lead",
+                "escalation",
+                f"Sagsbehandlingsfristen er overskredet i sag {self._state.case_id}",
+                f"Fristen udløb {due:%d.%m.%Y}. Sagsbehandler: {caseworker}.",
+            )
+            if passed.expected_by is None:
+                await self._ask_for_expected_date(caseworker, f"Fristen udløb {due:%d.%m.%Y}")
         while not decided():
             delay = self._state.visitation.delay
             expected = delay.expected_by
-            changed = lambda: decided() or self._state.visitation.delay.expected_by != expected  # noqa: E731
+
+            def changed(expected: date | None = expected) -> bool:  # this round's date, bound now
+                return decided() or self._state.visitation.delay.expected_by != expected
+
             if expected is None or delay.expected_passed:  # the caseworker is asked for a (new) date
                 await workflow.wait_condition(changed)
                 continue
@@ -530,12 +551,15 @@ class CaseWorkflow:
             if await self._holds_before(changed, day_after):
                 continue
             if await self._carry_out_for_system(RecordExpectedDatePassed(actor=SYSTEM_ACTOR, expected_by=expected)):
-                passed = next(e for e in reversed(self._recent) if isinstance(e, ExpectedDatePassed))
-                await self._notify("citizen", "deadline_notice", "Din sag tager længere tid end vi skrev", passed.notice)
+                date_passed = next(e for e in reversed(self._recent) if isinstance(e, ExpectedDatePassed))
+                await self._notify("citizen", "deadline_notice", "Din sag tager længere tid end vi skrev", date_passed.notice)
                 await self._ask_for_expected_date(caseworker, f"Den forventede dato {expected:%d.%m.%Y} er passeret")
             else:
                 # refused: the date changed in the same instant; go round again on the state
-                await workflow.wait_condition(lambda: changed() or self._state.visitation.delay.expected_passed)
+                def changed_or_passed(changed: Callable[[], bool] = changed) -> bool:  # this round's, bound now
+                    return changed() or self._state.visitation.delay.expected_passed
+
+                await workflow.wait_condition(changed_or_passed)
 
     async def _ask_for_expected_date(self, caseworker: str, why: str) -> None:
         await self._notify(
@@ -718,7 +742,7 @@ class CaseWorkflow:
                 try:
                     await workflow.wait_condition(lambda: not still_open(), timeout=half)
                     return
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     pass
             elif await self._holds_before(lambda: not still_open(), invited_at + (half if step == "remind" else half * 2)):
                 return
@@ -753,7 +777,7 @@ class CaseWorkflow:
                 try:
                     await workflow.wait_condition(ended, timeout=interval)
                     return
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     pass
             number = self._state.check_ins + 1
             if await self._carry_out_for_system(RecordCheckIn(actor=SYSTEM_ACTOR, number=number)):
@@ -780,7 +804,7 @@ class CaseWorkflow:
         remaining = max(due + self._spread - workflow.now(), timedelta(0))
         try:
             await workflow.wait_condition(ended, timeout=remaining)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             pass
         else:
             if workflow.now() > due and self._state.phase is not phase and not self._recorded_miss(phase, due):
@@ -815,9 +839,10 @@ class CaseWorkflow:
                 )
                 continue
             marker = (record.recorded, record.help_decisions, self._state.phase)
-            moved = lambda: (  # noqa: E731
-                (self._state.follow_up.recorded, self._state.follow_up.help_decisions, self._state.phase) != marker
-            )
+
+            def moved(marker: tuple[int, int, Phase] = marker) -> bool:  # this round's, bound now
+                return (self._state.follow_up.recorded, self._state.follow_up.help_decisions, self._state.phase) != marker
+
             if await self._holds_before(moved, due_at):
                 continue
             number = record.due + 1

@@ -9,7 +9,7 @@ validator runs the domain's decider.
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from temporalio import workflow
 from temporalio.exceptions import ApplicationError
@@ -17,26 +17,25 @@ from temporalio.exceptions import ApplicationError
 with workflow.unsafe.imports_passed_through():
     from domain.errors import DomainError
     from domain.forum import (
-        ReceivePilotProposal,
-        pilot_ref,
-        ForumCommand,
-        ForumTextErased,
         ForumState,
+        ForumTextErased,
         OpenForum,
+        ReceivePilotProposal,
         RecordMeetingDue,
         decide_forum,
         evolve_forum,
         forum_id,
         initial_forum_state,
+        pilot_ref,
     )
-    from domain.messages import SYSTEM_ACTOR, Actor, Command, Event, Role
+    from domain.messages import SYSTEM_ACTOR, Command, Event, Role
 
 with workflow.unsafe.imports_passed_through():
-    from workflows.forum_messages import ForumActRequest, ForumActResult, ForumInput
-    from workflows.changes import BEFORE_VERSIONS
     from activities.messages import ForumTextErasure, PilotProposal
-    from workflows.recording import ACTIVITY_TIMEOUT, DURABLE_RETRY, append_events, send_notification
+    from workflows.changes import BEFORE_VERSIONS
+    from workflows.forum_messages import ForumActRequest, ForumActResult, ForumInput
     from workflows.issuers import verify_in_workflow
+    from workflows.recording import ACTIVITY_TIMEOUT, DURABLE_RETRY, append_events, send_notification
 
 
 @workflow.defn
@@ -61,7 +60,7 @@ class ForumWorkflow:
         while not self._history_is_long():
             try:
                 await workflow.wait_condition(self._history_is_long, timeout=max(next_meeting - workflow.now(), timedelta(0)))
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 await self._meeting_falls_due()
                 next_meeting += input.meeting_interval
         await workflow.wait_condition(workflow.all_handlers_finished)
@@ -82,7 +81,7 @@ class ForumWorkflow:
         if proposal.forum_id != self._stream_id():
             return
         text = await workflow.execute_activity(
-            "pilot_proposal", proposal, result_type=str | None,
+            "pilot_proposal", proposal, result_type=str | None,  # type: ignore[arg-type]  # the SDK's converter takes a union; its stub says type
             start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=DURABLE_RETRY,
         )  # fmt: skip
         if text is None:
@@ -144,9 +143,9 @@ class ForumWorkflow:
                 await workflow.execute_activity(
                     "erase_forum_text",
                     ForumTextErasure(stream_id=self._stream_id(), entry=event.entry.value, number=event.number,
-                                     basis=event.basis),  # fmt: skip
+                                     basis=event.basis),
                     result_type=int, start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=DURABLE_RETRY,
-                )
+                )  # fmt: skip
 
     async def _meeting_falls_due(self) -> None:
         async with self._lock:

@@ -110,7 +110,7 @@ async def record_locally(
         AppendRequest(
             case_id=stream_id,
             expected_version=expected_version,
-            events=[RecordedEvent(event_id=event_id, event=event, issuer=issuer) for event_id, event in zip(ids, events)],
+            events=[RecordedEvent(event_id=event_id, event=event, issuer=issuer) for event_id, event in zip(ids, events, strict=True)],
             reconcile=True,
             key_of=key_of,
         ),

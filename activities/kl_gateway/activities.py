@@ -15,7 +15,13 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.kl_gateway.delivery import FolderDelivery, GatewayRejected, HttpDelivery
-from activities.kl_gateway.messages import ChangedCases, ChangedCasesRequest, DeliverRequest, DeliveryOutcome, DeliveryStatus
+from activities.kl_gateway.messages import (
+    ChangedCases,
+    ChangedCasesRequest,
+    DeliverRequest,
+    DeliveryOutcome,
+    DeliveryStatus,
+)
 from activities.kl_gateway.projection import ReportContext, build_report, sha256
 from activities.kl_gateway.settings import GatewaySettings
 from activities.kl_gateway.validation import validate_delivery_report
@@ -56,6 +62,7 @@ class KLGatewayActivities:
         self._ctx = gateway.context(municipality)
         self._changes = Projector(store, [ChangesByDay(store)])
         self._changes.create_schema()
+        self._delivery: HttpDelivery | FolderDelivery
         if gateway.endpoint:
             self._delivery = HttpDelivery(gateway.endpoint, gateway.token, gateway.timeout_seconds)
         else:

@@ -44,7 +44,8 @@ def _structure(report: dict) -> list[Violation]:
     from fhir.resources.R4B import get_fhir_model_class
 
     violations = []
-    entries = report.get("entry") if isinstance(report.get("entry"), list) else []
+    entry_list = report.get("entry")
+    entries = entry_list if isinstance(entry_list, list) else []
     for entry in entries:
         resource = entry.get("resource") if isinstance(entry, dict) else None
         if not isinstance(resource, dict):

@@ -11,9 +11,9 @@ from typing import Any
 import sqlalchemy.exc
 import structlog
 from fastapi import FastAPI, Request
-from temporalio.service import RPCError
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from temporalio.service import RPCError
 
 from activities.eventlog import open_event_store
 from app.api.context import RequestContext
@@ -22,10 +22,11 @@ from app.api.metrics import MetricsMiddleware, RequestMetrics
 from app.api.openapi import operation_id
 from app.api.routes import build_operations_router, build_router
 from app.api.service import ApiError, Backend, unavailable
-from app.temporal import UNREACHABLE, TemporalUnavailable
 from app.cases import CaseClient
 from app.settings import Settings, get_settings
+from app.temporal import UNREACHABLE, TemporalUnavailable
 from eventlog import EventStore
+from projections.setup import ensure_read_models
 
 log = structlog.get_logger(__name__)
 
@@ -44,9 +45,6 @@ field; 503 Temporal or the database down (with `Retry-After`). The body is
 
 Operations: `/livez` (the process is up) and `/readyz` (the database, Temporal and the
 read models' lag), for an orchestrator's probes; no token needed."""
-
-
-from projections.setup import ensure_read_models
 
 
 def _version() -> str:

@@ -11,14 +11,14 @@ from typing import Any
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, ConfigDict, Field
 
-from domain.catalogue import type_of
-from domain.messages import Command
 from domain.appeal import RecordAppealOutcome, RegisterAppeal, WithdrawAppeal
+from domain.catalogue import type_of
 from domain.consent import RevokeConsent
 from domain.elder_act import AssessElderAct
 from domain.file_access import AnswerFileAccess, RequestFileAccess
 from domain.follow_up import DecideOnHelp, RecordFollowUp
 from domain.hearing import RequestToComment, SubmitComment
+from domain.messages import Command
 from domain.processing_notice import NotifyProcessingDelay
 from domain.representatives import EndRepresentation, RecordRepresentative
 from domain.revisitation import ReportChangedNeed, WithdrawApplication

@@ -57,7 +57,7 @@ def timeline_entry_json(position: int, version: int, event_type: str, occurred_a
         f'{{"position":{position:d},"version":{version:d},"type":{_quote(event_type)},'
         f'"occurred_at":{_quote(occurred_at.isoformat())},"actor":{{"id":{_quote(actor_id)},"role":{_quote(actor_role)}}},'
         f'"legal_basis":{"null" if legal_basis is None else _quote(legal_basis)},"data":{data}}}'
-    ).encode("utf-8")
+    ).encode()
 
 
 @dataclass(frozen=True, slots=True)

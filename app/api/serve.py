@@ -99,8 +99,8 @@ class ApiProcess:
 
     async def __aenter__(self) -> ApiProcess:
         self.settings.data_dir.mkdir(parents=True, exist_ok=True)
-        logfile = open(self.settings.data_dir / "api.log", "ab")  # noqa: SIM115 - lives as long as the server
-        self.process = subprocess.Popen(
+        logfile = open(self.settings.data_dir / "api.log", "ab")  # noqa: SIM115, ASYNC230 - lives as long as the server; opened once at start
+        self.process = subprocess.Popen(  # noqa: ASYNC220 - starts the server beside the loop, at once
             serve_command(self.settings.api_host, self.settings.api_port),
             stdout=logfile, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
         )

@@ -20,10 +20,13 @@ import anyio
 import anyio.to_thread
 
 from activities import readmodels
-from app.api.readcache import CaseReads, DecodedCase
 from app.api.context import bind_case
+from app.api.idempotency import HEADER as IDEMPOTENCY_HEADER
+from app.api.idempotency import IdempotencyKeys, KeyMisused
+from app.api.listing import ListQuery
+from app.api.readcache import CaseReads, DecodedCase
 from app.cases import CaseClient, CommandRejected, parse_appeal_command, parse_command
-from domain.appeal import PERSON_APPEAL_COMMANDS, AppealState, appeal_id, appeal_view, fold_appeal
+from app.keys import trusted_checkpoint_key
 from app.settings import Settings
 from app.temporal import connect
 from app.tokens import InvalidToken, TokenVerifier
@@ -39,22 +42,19 @@ from domain.access import (
     visible_payload,
     visible_state,
 )
+from domain.appeal import PERSON_APPEAL_COMMANDS, AppealState, appeal_id, appeal_view, fold_appeal
 from domain.case import ALLOWED, CaseState
+from domain.case_summary import name_tokens
 from domain.citizen import cpr_digits, same_cpr
 from domain.messages import Role
-from eventlog.merkle_store import NodeReader, read_state
-from eventlog.schema import TREE_NAMES
-from app.keys import trusted_checkpoint_key
-from eventlog.case_check import check_case
-from eventlog.tree_heads import TreeHeadInvalid, check_tree_head, latest_published
 from eventlog import EventStore, StoredEvent
 from eventlog.access_log import AccessLog
+from eventlog.case_check import check_case
+from eventlog.merkle_store import NodeReader, read_state
+from eventlog.schema import TREE_NAMES
+from eventlog.tree_heads import TreeHeadInvalid, check_tree_head, latest_published
 from projections import queries
 from projections.queries import MAX_PAGE, CaseFilter
-from domain.case_summary import name_tokens
-from app.api.listing import ListQuery
-from app.api.idempotency import HEADER as IDEMPOTENCY_HEADER, IdempotencyKeys, KeyMisused
-
 
 OPEN_WAIT_SECONDS = 15.0
 
@@ -341,7 +341,7 @@ class Backend:
         record a withdrawal on the citizen's word and Ankestyrelsen's decision); the
         appeal's decider decides whether the appeal can take it now."""
         command_type = data.get("type")
-        if command_type not in PERSON_APPEAL_COMMANDS:
+        if not isinstance(command_type, str) or command_type not in PERSON_APPEAL_COMMANDS:
             raise ApiError(422, f"'{command_type}' is not a command a person gives an appeal; one of "
                            f"{', '.join(sorted(PERSON_APPEAL_COMMANDS))}", rule="input.invalid", field="type")  # fmt: skip
         state = await asyncio.to_thread(self.case_state, case_id)
@@ -368,7 +368,7 @@ class Backend:
         for number in range(1, state.visitation.decisions + 1):
             stored = self.store.read_stream(appeal_id(case_id, number))
             if stored:
-                found.append(appeal_view(fold_appeal(readmodels.to_domain_event(s, self.keys) for s in stored)))
+                found.append(appeal_view(fold_appeal(readmodels.as_folded(readmodels.to_domain_event(s, self.keys) for s in stored))))
         return {"case_id": case_id, "appeals": found}
 
     def appeal_of(self, reader: Reader, case_id: str) -> AppealState | None:
@@ -380,7 +380,7 @@ class Backend:
         stored = self.store.read_stream(appeal_id(case_id, state.decision.number))
         if not stored:
             return None
-        return fold_appeal(readmodels.to_domain_event(s, self.keys) for s in stored)
+        return fold_appeal(readmodels.as_folded(readmodels.to_domain_event(s, self.keys) for s in stored))
 
     def allowed_now(self, who: Subject, state: CaseState) -> list[str]:
         """The commands this person may give the case in its phase now."""
@@ -674,8 +674,8 @@ class Backend:
                 {"position": r.position, "at": r.recorded_at.isoformat(), "person_id": r.actor_id,
                  "role": r.actor_role, "what": r.what, "purpose": r.purpose, "hash": r.hash}
                 for r in self.access_log.for_case(case_id)
-            ],  # fmt: skip
-        }
+            ],
+        }  # fmt: skip
 
     def report(self, reader: Reader) -> dict[str, Any]:
         """Cases by phase, how many are overdue and how many erased: no one's personal data."""

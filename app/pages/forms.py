@@ -255,7 +255,7 @@ def _fields(model: type[BaseModel], name_prefix: str, path_prefix: str, ctx: For
 
 
 def _widget(info, name: str, path: str, ctx: FormContext) -> Widget | None:
-    annotation, optional = _unwrap(info.annotation)
+    annotation, _optional = _unwrap(info.annotation)
     origin = typing.get_origin(annotation)
     required = info.is_required()
     label = field_label(path)

@@ -13,10 +13,6 @@ purpose of your reads; both are kept in cookies (HttpOnly, SameSite=Strict).
 from __future__ import annotations
 
 import json
-import re
-import typing
-from datetime import date
-from enum import Enum
 import secrets
 from pathlib import Path
 from typing import Any
@@ -32,7 +28,6 @@ from app.api.listing import ListQuery
 from app.api.routes import routed_commands
 from app.api.service import ApiError, Backend, Reader, command_type_of
 from app.pages import forms
-from eventlog.access_log import READS_PER_PAGE
 from app.pages.present import People, dk_date, dk_datetime
 from app.pages.texts import (
     ENUM_LABELS,
@@ -47,8 +42,8 @@ from domain import catalogue, terminology
 from domain.access import OUTSIDERS, TEAM_ROLES, Action, Subject, may
 from domain.appeal import (
     AppealState,
-    RecordAppealOutcome,
     Reconsider,
+    RecordAppealOutcome,
     RegisterAppeal,
     WithdrawAppeal,
     appeal_view,
@@ -57,10 +52,11 @@ from domain.appeal import (
 from domain.case_summary import name_tokens, work_items
 from domain.citizen import cpr_digits
 from domain.evaluation import RecordBaseline, RecordEvaluation
-from domain.messages import Role
+from domain.messages import Command, Role
 from domain.need import RegisterNeed
 from domain.phases import Phase
 from domain.readiness import waiting_for
+from eventlog.access_log import READS_PER_PAGE
 from projections.queries import MAX_PAGE
 
 HERE = Path(__file__).parent
@@ -208,7 +204,7 @@ def _case_view(request: Request, who: Subject, case_id: str) -> dict[str, Any]:
 
 
 #: The appeal's forms on the pages (the citizen's own lodging has its page, /klage).
-APPEAL_FORMS: dict[str, type] = {
+APPEAL_FORMS: dict[str, type[Command]] = {
     catalogue.type_of(c): c for c in (RegisterAppeal, Reconsider, WithdrawAppeal, RecordAppealOutcome)
 }
 
@@ -288,7 +284,7 @@ def _form_page(
     forms.fill(widgets, _prefill(command_type, view))
     if values is not None:
         forms.fill(widgets, values, multi)
-    summary = []
+    summary: list[dict[str, str | None]] = []
     for problem in errors or []:
         widget = forms.attach_error(widgets, problem["name"], problem["text"])
         summary.append({"text": f"{widget.label if widget else 'Formularen'}: {problem['text']}",
@@ -457,7 +453,7 @@ def build_pages(app: FastAPI) -> None:
         parts = target.split("?")[0].strip("/").split("/")
         if draft and parts == ["sager", "ny"]:  # the session ran out while the person opened a case
             values, multi = _saved_draft(draft)
-            response = _open_case_page(request, who, values.get("case_id") or f"sag-{secrets.token_hex(5)}", values=values,
+            response: Response = _open_case_page(request, who, values.get("case_id") or f"sag-{secrets.token_hex(5)}", values=values,
                                        multi=multi, notice="Du er logget ind igen. Det, du skrev, er bevaret. Tjek det, og send formularen.")  # fmt: skip
             _set_session(response, request, token, purpose)
             return response
@@ -544,7 +540,7 @@ def build_pages(app: FastAPI) -> None:
         inquiry): the case opens, and the caseworker lands on its page."""
         form = await request.form()
         values = {k: v for k, v in form.items() if isinstance(v, str)}
-        multi = {k: [v for v in form.getlist(k) if isinstance(v, str)] for k in form.keys()}
+        multi = {k: [v for v in form.getlist(k) if isinstance(v, str)] for k in form}
         case_id = values.get("case_id", "")
         who = _who(request)
         if who is None:
@@ -597,7 +593,7 @@ def build_pages(app: FastAPI) -> None:
     async def act(request: Request, case_id: str, command_type: str) -> Response:
         form = await request.form()
         values = {k: v for k, v in form.items() if isinstance(v, str)}
-        multi = {k: [v for v in form.getlist(k) if isinstance(v, str)] for k in form.keys()}
+        multi = {k: [v for v in form.getlist(k) if isinstance(v, str)] for k in form}
         who = _who(request)
         if who is None:  # the session ran out while the person typed: log in again, keeping the text
             return login_page(request, status=401, naeste=request.url.path, draft=_draft(values, multi),
@@ -686,7 +682,7 @@ def build_pages(app: FastAPI) -> None:
     async def appeal_act(request: Request, case_id: str, command_type: str) -> Response:
         form = await request.form()
         values = {k: v for k, v in form.items() if isinstance(v, str)}
-        multi = {k: [v for v in form.getlist(k) if isinstance(v, str)] for k in form.keys()}
+        multi = {k: [v for v in form.getlist(k) if isinstance(v, str)] for k in form}
         who = _who(request)
         if who is None:
             return login_page(request, status=401, naeste=request.url.path, draft=_draft(values, multi),
@@ -823,7 +819,7 @@ def _open_case_page(request: Request, who: Subject, case_id: str, *, values: dic
     widgets = _open_case_widgets(case_id)
     if values is not None:
         forms.fill(widgets, values, multi)
-    summary = []
+    summary: list[dict[str, str | None]] = []
     for problem in errors or []:
         widget = forms.attach_error(widgets, problem["name"], problem["text"])
         summary.append({"text": f"{widget.label if widget else 'Formularen'}: {problem['text']}",
@@ -860,7 +856,7 @@ def _appeal_form_page(request: Request, who: Subject, case_id: str, command_type
     widgets = _appeal_widgets(command_type, case_id, view, people, who)
     if values is not None:
         forms.fill(widgets, values, multi)
-    summary = []
+    summary: list[dict[str, str | None]] = []
     for problem in errors or []:
         widget = forms.attach_error(widgets, problem["name"], problem["text"])
         summary.append({"text": f"{widget.label if widget else 'Formularen'}: {problem['text']}",

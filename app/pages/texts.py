@@ -11,6 +11,7 @@ Danish fallback (and the original marked as English) for a rule not yet here.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 ROLE_LABELS = {
@@ -522,7 +523,7 @@ def refusal_text(rule: str | None, message: str = "") -> tuple[str, bool]:
     return "Handlingen blev afvist af sagens regler.", False
 
 
-def validation_text(error: dict[str, Any]) -> str:
+def validation_text(error: Mapping[str, Any]) -> str:
     kind = error.get("type", "")
     context = error.get("ctx") or {}
     if kind == "value_error":

@@ -88,7 +88,7 @@ def _has_tables(engine: Engine) -> bool:
 def _known(revision: str) -> bool:
     try:
         return _script().get_revision(revision) is not None
-    except Exception:  # alembic raises its own errors for an id it does not have
+    except Exception:  # noqa: BLE001 - alembic raises its own errors for an id it does not have
         return False
 
 
@@ -124,7 +124,7 @@ def schema_revision_check(engine: Engine) -> tuple[bool, str]:
     """For a readiness probe: (ok, what was found)."""
     try:
         current = current_revision(engine)
-    except Exception as err:  # the database is unreachable: the database check says so
+    except Exception as err:  # noqa: BLE001 - the database is unreachable: the database check says so
         return False, f"schema revision unknown: {type(err).__name__}"
     problem = _explain(engine, current)
     return problem is None, problem or f"schema revision {current}"
@@ -167,8 +167,8 @@ def ensure_schema(engine: Engine, *, upgrade_allowed: bool) -> None:
 
 
 __all__ = [
-    "SchemaMismatch",
     "UPGRADE_COMMAND",
+    "SchemaMismatch",
     "check_revision",
     "config",
     "current_revision",

@@ -13,8 +13,8 @@ import pytest_asyncio
 
 from app.api import create_app
 from app.keys import open_key_store
-from projections.setup import build_projector, projector_running
 from app.tokens import issue_token
+from projections.setup import build_projector, projector_running
 from tests import scenario
 from tests.workflows.conftest import TrackedCases, case_id, cases, env, settings, store, worker  # noqa: F401
 
@@ -95,7 +95,7 @@ class Api:
 
 
 @pytest_asyncio.fixture
-async def app(settings, store, cases):  # noqa: F811
+async def app(settings, store, cases):
     """The app, with the read models followed in a thread as the worker does."""
     application = create_app(settings, store=store, cases=cases)
     projector = build_projector(store, open_key_store(store, settings), settings.deadlines)
@@ -104,6 +104,6 @@ async def app(settings, store, cases):  # noqa: F811
 
 
 @pytest_asyncio.fixture
-async def api(app, settings) -> AsyncIterator[Api]:  # noqa: F811
+async def api(app, settings) -> AsyncIterator[Api]:
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://samskab.test") as http:
         yield Api(http, settings)

@@ -55,10 +55,8 @@ async def _call(api, who: str, endpoint: str, case_id: str, n: int):
     if kind == "get":
         return await api.get(target.format(id=case_id), who)
     if kind == "open":
-        if who == "citizen":  # their own need, under a new case number
-            body = {**scenario.register(f"{case_id}-c{n}")}
-        else:
-            body = {**scenario.register(f"{case_id}-{n}")}
+        # a citizen: their own need, under a new case number
+        body = {**scenario.register(f"{case_id}-c{n}" if who == "citizen" else f"{case_id}-{n}")}
         body.pop("actor"), body.pop("type")
         if who == "other_citizen":
             pass  # Jonas's CPR, not theirs: refused
@@ -93,7 +91,7 @@ async def test_every_role_and_endpoint_is_allowed_or_denied_as_the_matrix_says(a
     for endpoint in names:
         table.add_column(endpoint.replace("/cases/{id}", "…"), overflow="fold")
     for who in EXPECTED:
-        table.add_row(who, *(f"{'Y' if ok else 'N'} {s}" for ok, s in zip(found[who], statuses[who])))
+        table.add_row(who, *(f"{'Y' if ok else 'N'} {s}" for ok, s in zip(found[who], statuses[who], strict=True)))
     console = Console(width=250, record=True, file=io.StringIO())
     console.print(table)
     ARTIFACTS.mkdir(parents=True, exist_ok=True)

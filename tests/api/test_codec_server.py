@@ -17,10 +17,9 @@ import pytest_asyncio
 from fastapi.testclient import TestClient
 from google.protobuf import json_format
 from temporalio import workflow
-from temporalio.api.common.v1 import Payloads
-from temporalio.api.workflowservice.v1 import QueryWorkflowRequest
+from temporalio.api.common.v1 import Payloads, WorkflowExecution
 from temporalio.api.query.v1 import WorkflowQuery
-from temporalio.api.common.v1 import WorkflowExecution
+from temporalio.api.workflowservice.v1 import QueryWorkflowRequest
 from temporalio.client import Client
 from temporalio.converter import DataConverter
 from temporalio.worker import UnsandboxedWorkflowRunner, Worker

@@ -10,6 +10,8 @@ from __future__ import annotations
 import os
 from types import SimpleNamespace
 
+import pytest
+
 from activities.eventlog import open_event_store
 from activities.readmodels import PersonalDataErased, fold_case, rebuild_case, to_domain_event
 from app.api.readcache import CaseReads
@@ -18,8 +20,6 @@ from app.erasure import erase_citizen
 from domain.phases import Phase
 from eventlog.keystore import KeyStore
 from tests.eventlog.test_audit_erasure import AFTER_RETENTION, case_events, record
-
-import pytest
 
 
 def test_a_closed_case_whose_citizen_was_erased_reads_as_closed_on_every_path(tmp_path):

@@ -19,9 +19,9 @@ from app.devstack import DevServer
 from app.settings import Settings
 from app.temporal import connect
 from app.tokens import issue_token
-from worker import build_worker
 from tests import scenario
 from tests.eventlog.conftest import postgres_url  # noqa: F401
+from worker import build_worker
 
 #: This module's own ports for the dev server and its UI, apart from the other tests'.
 DEV_PORT, UI_PORT = 18131, 18132

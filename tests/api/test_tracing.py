@@ -9,17 +9,17 @@ from temporalio.client import Client
 
 pytest.importorskip("opentelemetry.sdk", reason="the samskab[otel] extra")
 
-from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter  # noqa: E402
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from app import tracing  # noqa: E402
-from app.api import create_app  # noqa: E402
-from app.cases import CaseClient  # noqa: E402
-from app.keys import open_key_store  # noqa: E402
-from app.settings import Settings  # noqa: E402
-from projections.setup import build_projector, projector_running  # noqa: E402
-from tests import scenario  # noqa: E402
-from tests.api.conftest import Api  # noqa: E402
-from worker import build_worker  # noqa: E402
+from app import tracing
+from app.api import create_app
+from app.cases import CaseClient
+from app.keys import open_key_store
+from app.settings import Settings
+from projections.setup import build_projector, projector_running
+from tests import scenario
+from tests.api.conftest import Api
+from worker import build_worker
 
 
 def test_tracing_is_off_without_an_endpoint(monkeypatch, tmp_path):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import shutil
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import ClassVar
 
 import pytest
 
@@ -66,9 +67,9 @@ def test_text_that_is_not_a_finished_report_is_refused():
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
-    seen: list[tuple[str, str | None]] = []
+    seen: ClassVar[list[tuple[str, str | None]]] = []
 
-    def do_GET(self):  # noqa: N802 - the http.server API
+    def do_GET(self):  # the http.server API names it
         self.seen.append((self.path, self.headers.get("X-Purpose")))
         status = 200 if self.path.endswith("/ok/timeline") or "/case-" in self.path else 404
         body = b"[]"

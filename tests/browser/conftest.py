@@ -16,10 +16,9 @@ import pytest
 import pytest_asyncio
 import uvicorn
 
+from app.api import create_app
 from app.keys import open_key_store
 from projections.setup import build_projector, projector_running
-
-from app.api import create_app
 from tests.api.conftest import Api
 from tests.workflows.conftest import TrackedCases, case_id, cases, env, settings, store, worker  # noqa: F401
 
@@ -38,7 +37,7 @@ def free_port() -> int:
 
 
 @pytest_asyncio.fixture
-async def base_url(settings, store, cases) -> AsyncIterator[str]:  # noqa: F811
+async def base_url(settings, store, cases) -> AsyncIterator[str]:
     app = create_app(settings, store=store, cases=cases)
     following = projector_running(build_projector(store, open_key_store(store, settings), settings.deadlines), idle_s=0.01)
     following.__enter__()
@@ -56,7 +55,7 @@ async def base_url(settings, store, cases) -> AsyncIterator[str]:  # noqa: F811
 
 
 @pytest_asyncio.fixture
-async def api(base_url, settings) -> AsyncIterator[Api]:  # noqa: F811
+async def api(base_url, settings) -> AsyncIterator[Api]:
     async with httpx.AsyncClient(base_url=base_url, timeout=30) as http:
         yield Api(http, settings)
 

@@ -88,6 +88,6 @@ def test_random_command_sequences_keep_the_case_consistent(moves):
             state = evolve(state, event)
             events_so_far += 1
         assert folded == state  # folding a batch is evolving event by event
-        assert rank(state.phase) >= rank(before.phase) or before.phase is Phase.REFUSED and state.phase is Phase.CLOSED
+        assert rank(state.phase) >= rank(before.phase) or (before.phase is Phase.REFUSED and state.phase is Phase.CLOSED)
         check_invariants(state, events_so_far)
         now += timedelta(hours=1)

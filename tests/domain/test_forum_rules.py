@@ -39,24 +39,24 @@ RULES = [
     Refusal("forum.role_not_allowed", given=[OPEN], when={**OBSERVE, "actor": CITIZEN}, field="actor.role", says="volunteer"),
     # -- observations name needs, not persons (GDPR art. 5(1)(c))
     Refusal("forum.personal_identifier", given=[OPEN], when={**OBSERVE, "text": "Borgeren 0101901234 mangler følgeskab"},
-            field="text", says="CPR"),  # fmt: skip
+            field="text", says="CPR"),
     Refusal("forum.personal_identifier", given=[OPEN], when={**PILOT, "text": "Vi mødte Karim Nasser i cafeen"}, field="text"),
     # -- the meeting judges each observation once; a general one becomes a proposal
     Refusal("forum.unknown_observation", given=[OPEN], when=meeting(GENERAL), field="judgements[0].observation"),
     Refusal("forum.already_judged", given=[OPEN, OBSERVE], when=meeting(GENERAL, GENERAL), field="judgements[1].observation"),
     Refusal("forum.individual_with_proposal", given=[OPEN, OBSERVE],
             when=meeting({"observation": 1, "relevance": "individual", "proposal": "Fællesspisning"}),
-            field="judgements[0].proposal"),  # fmt: skip
+            field="judgements[0].proposal"),
     Refusal("forum.general_needs_proposal", given=[OPEN, OBSERVE], when=meeting({**GENERAL, "proposal": "  "}),
-            field="judgements[0].proposal"),  # fmt: skip
+            field="judgements[0].proposal"),
     Refusal("forum.proposal_needs_owner", given=[OPEN, OBSERVE], when=meeting({**GENERAL, "owner": ""}),
-            field="judgements[0].owner"),  # fmt: skip
+            field="judgements[0].owner"),
     Refusal("forum.proposal_needs_follow_up", given=[OPEN, OBSERVE], when=meeting({**GENERAL, "follow_up": None}),
-            field="judgements[0].follow_up"),  # fmt: skip
+            field="judgements[0].follow_up"),
     # today is not ahead
     Refusal("forum.proposal_needs_follow_up", given=[OPEN, OBSERVE],
             when=meeting({**GENERAL, "follow_up": NOW.date().isoformat()}), field="judgements[0].follow_up",
-            says="ahead"),  # fmt: skip
+            says="ahead"),
     # -- proposals are decided once
     Refusal("forum.unknown_proposal", given=[OPEN, OBSERVE], when=DECIDE, field="proposal"),
     Refusal("forum.already_decided", given=[OPEN, OBSERVE, meeting(GENERAL), DECIDE], when=DECIDE, field="proposal"),
@@ -68,15 +68,15 @@ RULES = [
     Refusal("forum.already_erased", given=[OPEN, OBSERVE, erase("observation", 1)], when=erase("observation", 1), field="number"),
     Refusal("forum.basis_required", given=[OPEN, OBSERVE], when=erase("observation", 1, basis="   "), field="basis"),
     Refusal("forum.role_not_allowed", given=[OPEN, OBSERVE], when={**erase("observation", 1), "actor": VOLUNTEER},
-            field="actor.role"),  # fmt: skip
+            field="actor.role"),
 ]
 
 #: The boundaries the refusals above stand beside: what the same rule lets through.
 ACCEPTED = [
     Accepted("a general observation with owner and a follow-up ahead becomes a proposal", given=[OPEN, OBSERVE],
-             when=meeting(GENERAL), then=["forum_meeting_held", "forum_proposal_made"]),  # fmt: skip
+             when=meeting(GENERAL), then=["forum_meeting_held", "forum_proposal_made"]),
     Accepted("another case's pilot proposal is taken", given=[OPEN, PILOT], when={**PILOT, "pilot_ref": "b" * 32},
-             then=["forum_observation_submitted"]),  # fmt: skip
+             then=["forum_observation_submitted"]),
 ]
 
 

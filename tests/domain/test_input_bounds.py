@@ -14,7 +14,7 @@ import annotated_types
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
-import domain.case  # noqa: F401 - every concept's commands are imported by the case
+import domain.case  # every concept's commands are imported by the case
 import domain.forum  # noqa: F401
 from domain.messages import Command
 

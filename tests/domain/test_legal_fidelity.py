@@ -47,7 +47,7 @@ def test_sel_18_is_not_a_legal_basis_for_an_individual_decision():
     """Servicelovens § 18 (the ministry's page on §§ 18 and 18 a): cooperation with voluntary work, no individual right."""
     error = refused(assessed(), decision(services=[{**SEL85, "legal_basis": "SEL § 18"}]))
     assert error.rule == "decision.not_individual_basis" and "§ 18" in error.message
-    assert "SEL § 18" not in LEGAL_BASES and "Madservice" == LEGAL_BASES["SEL § 83b"]
+    assert "SEL § 18" not in LEGAL_BASES and LEGAL_BASES["SEL § 83b"] == "Madservice"
     assert LEGAL_BASES["SEL § 100"].startswith("Kompensationsydelse")
 
 

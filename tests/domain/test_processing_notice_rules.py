@@ -6,8 +6,8 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from domain.phases import Phase
-from tests.domain.test_follow_up_rules import CW, NOW, SYSTEM, given, refused, when
 from tests import scenario
+from tests.domain.test_follow_up_rules import CW, NOW, SYSTEM, given, refused, when
 
 RECEIVE = {"type": "receive_application", "actor": CW, "applied_for": ["SEL § 85"]}  # 8 weeks
 

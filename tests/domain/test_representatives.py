@@ -7,11 +7,11 @@ overblik #6 (a bisidder takes over none of the party's rights)."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import datetime
 
 from domain.access import Action, Subject, may
 from domain.messages import Role
-from tests.domain.test_visitation_rules import CITIZEN, CW, NOW, after, assessed, given_, refused
+from tests.domain.test_visitation_rules import CITIZEN, CW, NOW, after, assessed, refused
 
 ADVOKAT = {"id": "adv-ida", "role": "representative"}
 REQUEST = {"type": "request_to_comment", "actor": ADVOKAT, "fuldmagt": 1}

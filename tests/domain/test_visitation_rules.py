@@ -156,7 +156,7 @@ ANY_CODE = sorted({c for s in terminology.load_all() for c in s.concepts})
         min_size=1,
         max_size=6,
     ),
-    target_group=st.sampled_from(ANY_CODE + ["x", ""]),
+    target_group=st.sampled_from([*ANY_CODE, "x", ""]),
 )
 def test_any_assessment_is_either_recorded_with_codes_from_the_right_lists_or_refused_naming_a_field(conditions, target_group):
     data = {
@@ -164,8 +164,8 @@ def test_any_assessment_is_either_recorded_with_codes_from_the_right_lists_or_re
         "actor": CW,
         "target_group": target_group,
         "conditions": [
-            {"condition": c, "severity": s, "support_need": n, "experiences_limitations": l, "citizen_words": w}
-            for c, s, n, l, w in conditions
+            {"condition": c, "severity": s, "support_need": n, "experiences_limitations": lim, "citizen_words": w}
+            for c, s, n, lim, w in conditions
         ],
         "goals": [{"in_own_words": "Et mål", "goal_type": scenario.code(terminology.goal_types(), "Udvikle funktionsevne")}],
     }
@@ -177,7 +177,7 @@ def test_any_assessment_is_either_recorded_with_codes_from_the_right_lists_or_re
         return
     (recorded,) = events
     assert recorded.target_group.code in terminology.target_groups()
-    for given_input, condition in zip(conditions, recorded.conditions):
+    for given_input, condition in zip(conditions, recorded.conditions, strict=True):
         assert condition.condition.code in terminology.conditions()
         assert condition.function_level.code in terminology.function_levels()
         assert condition.support_need.code in terminology.support_need_levels()

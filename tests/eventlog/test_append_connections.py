@@ -17,7 +17,6 @@ from eventlog import ConcurrencyConflict
 from tests.eventlog.test_append_failures import new_event
 
 
-
 def is_closed(driver) -> bool:
     """Whether a driver connection is closed (psycopg says so; sqlite3 refuses to work)."""
     if hasattr(driver, "closed"):
@@ -85,7 +84,7 @@ class AppendConnectionsContract:
         connections = log.store._append_connections
         in_use = connections.take()  # as if another thread were appending during dispose
         idle = list(connections._idle)
-        assert idle and all(not is_closed(held.driver) for held in idle + [in_use])
+        assert idle and all(not is_closed(held.driver) for held in [*idle, in_use])
 
         log.store.dispose()
 

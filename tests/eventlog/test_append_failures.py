@@ -11,13 +11,13 @@ for the next caller. SQLite runs the same tests on its plain path.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from eventlog import ConcurrencyConflict, EventLogError, IdempotencyMismatch, NewEvent
 
-T0 = datetime(2024, 3, 1, 9, 30, tzinfo=timezone.utc)
+T0 = datetime(2024, 3, 1, 9, 30, tzinfo=UTC)
 
 
 def new_event(n: int) -> NewEvent:

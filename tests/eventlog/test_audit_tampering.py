@@ -10,22 +10,21 @@ checkpoint kept outside the database catches them.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from eventlog import NewEvent
-from eventlog.access_log import AccessLog
+from eventlog.access_log import AccessLog, access_hash
 from eventlog.checkpoints import CheckpointInvalid, checkpoint_log, sign_checkpoint, verify_against
-from eventlog.access_log import access_hash
 from eventlog.hashing import event_hash, payload_hash
 from eventlog.merkle import Frontier
 from eventlog.merkle_store import grow_rows
 from eventlog.tree_heads import TreeHeadInvalid, sign_current, verify_since
 
-T0 = datetime(2026, 3, 1, 9, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 N = 8
 HEADER = ("prev_hash, position, stream_id, stream_version, event_id, event_type, schema_version, "
           "occurred_at, recorded_at, actor_id, actor_role, legal_basis")
@@ -127,7 +126,7 @@ class TamperingMatrix:
         digest = payload_hash(text)
         values = dict(zip(("prev_hash", "position", "stream_id", "stream_version", "event_id", "event_type",
                            "schema_version", "occurred_at", "recorded_at", "actor_id", "actor_role", "legal_basis"),
-                          forged))
+                          forged, strict=True))
         insert = (
             "INSERT INTO events (position, stream_id, stream_version, event_id, event_type, schema_version, "
             "occurred_at, recorded_at, actor_id, actor_role, legal_basis, payload, payload_hash, prev_hash, hash) "
@@ -234,7 +233,7 @@ class TamperingMatrix:
     )
     def test_triggers_refuse_update_and_delete(self, log, statement):
         fill(log)
-        with pytest.raises(sa.exc.DatabaseError, match="append-only|only moves forward|cannot be deleted"):
+        with pytest.raises(sa.exc.DatabaseError, match=r"append-only|only moves forward|cannot be deleted"):
             log.sql(statement)
         assert self.verdict(log) == (True, None, None)
         assert log.sql("SELECT count(*) FROM events") == [(N,)]

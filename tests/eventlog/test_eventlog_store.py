@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -23,7 +23,7 @@ from eventlog import (
 )
 from eventlog.hashing import GENESIS_HASH, canonical_json, event_hash, payload_hash
 
-T0 = datetime(2024, 3, 1, 9, 30, tzinfo=timezone.utc)
+T0 = datetime(2024, 3, 1, 9, 30, tzinfo=UTC)
 
 
 def new_event(n: int = 0, *, event_type: str = "NeedReported", payload: dict | None = None, **overrides) -> NewEvent:
@@ -63,7 +63,7 @@ class EventStoreContract:
         assert result == AppendResult("case-1", 1, 3, 3, (1, 2, 3), duplicate=False)
         read = log.store.read_stream("case-1")
         assert [e.stream_version for e in read] == [1, 2, 3]
-        for stored, original in zip(read, sent):
+        for stored, original in zip(read, sent, strict=True):
             assert isinstance(stored, StoredEvent)
             assert (stored.event_id, stored.event_type, stored.schema_version) == (
                 original.event_id, original.event_type, original.schema_version,
@@ -190,7 +190,7 @@ class EventStoreContract:
             start.wait()
             try:
                 outcomes[slot] = log.store.append("case-1", 1, batch(2, start=10 * slot))
-            except Exception as err:  # collected and asserted below
+            except Exception as err:  # noqa: BLE001 - collected and asserted below
                 outcomes[slot] = err
 
         threads = [threading.Thread(target=contend, args=(i,)) for i in range(threads_count)]
@@ -218,7 +218,7 @@ class EventStoreContract:
             try:
                 for version in range(appends_each):
                     log.store.append(f"case-{slot}", version, batch(1, start=version))
-            except Exception as err:
+            except Exception as err:  # noqa: BLE001 - collected and asserted below
                 errors.append(err)
 
         threads = [threading.Thread(target=write, args=(i,)) for i in range(threads_count)]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import pickle
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from hypothesis import given, settings
@@ -75,7 +75,7 @@ def test_timestamps_are_stored_as_fixed_utc_text_and_read_back_equal():
 def event_fields(**overrides):
     fields = dict(
         event_id="e-1", event_type="NeedReported", schema_version=1,
-        occurred_at=datetime(2024, 3, 1, tzinfo=timezone.utc), actor_id="a", actor_role="caseworker",
+        occurred_at=datetime(2024, 3, 1, tzinfo=UTC), actor_id="a", actor_role="caseworker",
         payload={},
     )
     fields.update(overrides)

@@ -247,8 +247,9 @@ def test_production_cli_api_and_worker_refuse_an_old_schema_in_one_line(previous
 def test_a_later_revision_adds_a_column_that_create_all_would_have_skipped(tmp_path, monkeypatch):
     """What revisions are for: a column added to an existing table. Until it is applied,
     production start-up refuses naming both revisions; 'db upgrade' adds it, rows kept."""
-    import eventlog.migrations as migrations
     from alembic.script import ScriptDirectory
+
+    import eventlog.migrations as migrations
 
     url = f"sqlite:///{tmp_path / 'e.db'}"
     store = EventStore.from_url(url)

@@ -6,12 +6,12 @@ outside any transaction, the pooled connection given back as it came."""
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from eventlog import NewEvent
 from eventlog.store import stored_event_from_row
 
-T0 = datetime(2025, 3, 1, 9, 0, tzinfo=timezone.utc)
+T0 = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
 
 
 def new_event(n: int, payload: dict) -> NewEvent:

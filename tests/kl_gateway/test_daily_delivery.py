@@ -6,10 +6,9 @@ from __future__ import annotations
 import json
 import socket
 import uuid
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
-import pytest
 import pytest_asyncio
 from temporalio.testing import WorkflowEnvironment
 
@@ -53,7 +52,7 @@ def _write(store: EventStore, keys, case_id: str, events) -> None:
 
 
 def _noon(day: date) -> datetime:
-    return datetime.combine(day, time(12), tzinfo=COPENHAGEN).astimezone(timezone.utc)
+    return datetime.combine(day, time(12), tzinfo=COPENHAGEN).astimezone(UTC)
 
 
 def _delivery_events(store: EventStore) -> list:

@@ -104,8 +104,8 @@ def test_every_url_and_system_the_validator_expects_is_the_guides() -> None:
     aliases = _aliases()
     assert rules.FFB_SYSTEM == aliases["$KLFFB"] == terminology.ffb().url == "urn:oid:1.2.208.176.2.22"
     assert rules.KL_COMMON_SYSTEM == aliases["$KLCommon"] == terminology.care_social().url
-    assert rules.SNOMED_SYSTEM == aliases["$snomedCT"]
-    assert rules.KNOWN_SYSTEMS == frozenset(aliases.values())
+    assert aliases["$snomedCT"] == rules.SNOMED_SYSTEM
+    assert frozenset(aliases.values()) == rules.KNOWN_SYSTEMS
     guide_urls = _structure_definitions()
     assert set(rules.PROFILE_OF_KIND.values()) <= guide_urls
     assert {rules.EXT_CASE_NUMBER, rules.EXT_FOLLOW_UP_DATE} <= guide_urls

@@ -6,15 +6,16 @@ from __future__ import annotations
 
 import os
 import random
+import threading
+import uuid
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
-import threading
-import uuid
 from datetime import UTC, datetime
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select
 
 from activities.readmodels import decode
@@ -26,9 +27,9 @@ from eventlog.access_log import AccessLog
 from eventlog.keystore import KeyStore
 from eventlog.schema import GUARD_TRIGGERS
 from projections import queries
+from projections.changes import COPENHAGEN
 from projections.projector import ProjectionFailed
 from projections.schema import NO_DEADLINE, case_summaries, changes_by_day, report_cases
-from projections.changes import COPENHAGEN
 from projections.setup import build_projector
 from tests.eventlog.conftest import postgres_log, postgres_url, sqlite_log  # noqa: F401
 from tests.projections.helpers import CaseWriter, lifecycle
@@ -227,7 +228,7 @@ def test_a_projection_stops_at_an_event_it_cannot_project_names_it_and_goes_on_a
     finally:
         type(projection)._see_case_event = real
     status = {s.name: s for s in projector.status()}["cases"]
-    failed_at = [e for e in store.read_stream("K-0") if e.event_type == "assessment_recorded"][0].position
+    failed_at = next(e for e in store.read_stream("K-0") if e.event_type == "assessment_recorded").position
     assert status.failed_position == failed_at and status.failed_type == "assessment_recorded"
     assert status.position == failed_at - 1  # the events before it are kept, none after it
     # the other projection shared the batch and went on past the event
@@ -283,7 +284,7 @@ def test_the_list_pages_by_deadline_with_a_cursor_and_filters(log):
 
 
 def test_a_list_view_is_one_access_log_row_that_each_shown_case_s_log_finds(log):
-    store, keys = log
+    store, _keys = log
     log = AccessLog(store.engines)
     for n in range(50):
         log.record(actor_id="cw-anne", actor_role="caseworker", stream_id=None, what="list_cases", purpose="arbejdsliste",
@@ -308,7 +309,7 @@ def test_a_case_whose_citizen_was_erased_rebuilds_as_closed_and_erased_without_i
     """After an erasure the case's events hold the marker in their personal fields (a team
     member's invitation among them): a rebuild still goes through, and shows the case closed,
     erased, with no name in the index and no work items."""
-    from domain.personal_data import ERASURE_EVENT
+    from domain.retention import ERASURE_EVENT
 
     store, keys = log
     writer = write_interleaved(store, keys, [30], random.Random(8))[0]

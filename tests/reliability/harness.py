@@ -21,6 +21,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 
 from temporalio.client import Client, RPCTimeoutOrCancelledError
@@ -218,7 +219,7 @@ async def drive_case(
     for step, command in enumerate(commands[1:], start=1):
         parsed = parse_command(command)
         request_id = f"{case_id}-step-{step}"
-        await _retrying(lambda: cases.act(case_id, parsed, request_id=request_id), stats, attempt_timeout, deadline)
+        await _retrying(partial(cases.act, case_id, parsed, request_id=request_id), stats, attempt_timeout, deadline)
 
     await _retrying(lambda: cases.outcome(case_id), stats, attempt_timeout, deadline)
 

@@ -11,7 +11,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, initialize, invariant, rule
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowUpdateFailedError
@@ -92,7 +94,7 @@ async def test_malformed_commands_against_the_workflow_update_fail_no_workflow_t
         try:
             command = parse_command(data)
         except CommandRejected as refused:
-            assert refused.message and refused.field is not None or refused.rule == "input.invalid"
+            assert (refused.message and refused.field is not None) or refused.rule == "input.invalid"
             tally["refused_in_client"] += 1
             # The same junk straight to the workflow, past the client's checks.
             handle = client.get_workflow_handle(case_id)

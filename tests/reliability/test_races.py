@@ -50,20 +50,20 @@ def test_writers_with_the_same_expected_version_one_wins_the_rest_conflict(race_
     backend, log = race_log
     stores = [log.reopen() for _ in range(WRITERS)]  # each writer its own connections
     conflicts = wins = 0
+
+    def write(n: int, barrier: threading.Barrier, version: int, outcomes: list[str]) -> None:
+        barrier.wait()
+        try:
+            stores[n].append("race", version, [event(n)])
+            outcomes[n] = "won"
+        except ConcurrencyConflict as error:
+            assert f"expected version {version}" in str(error) and "reload" in str(error)
+            outcomes[n] = "conflict"
+
     for version in range(ROUNDS):
         barrier = threading.Barrier(WRITERS)
         outcomes: list[str] = [""] * WRITERS
-
-        def write(n: int) -> None:
-            barrier.wait()
-            try:
-                stores[n].append("race", version, [event(n)])
-                outcomes[n] = "won"
-            except ConcurrencyConflict as error:
-                assert f"expected version {version}" in str(error) and "reload" in str(error)
-                outcomes[n] = "conflict"
-
-        threads = [threading.Thread(target=write, args=(n,)) for n in range(WRITERS)]
+        threads = [threading.Thread(target=write, args=(n, barrier, version, outcomes)) for n in range(WRITERS)]
         for t in threads:
             t.start()
         for t in threads:

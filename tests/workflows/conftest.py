@@ -1,27 +1,25 @@
 from __future__ import annotations
 
-import os
 import asyncio
+import os
 import uuid
 from collections.abc import AsyncIterator
 
 import pytest
 import pytest_asyncio
 from temporalio.api.enums.v1 import EventType
-from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
 
 from app.cases import CaseClient
 from app.codec import data_converter
-from app.keys import open_key_store
 from app.devstack import find_binary
+from app.keys import open_key_store
 from app.settings import Settings
 from app.temporal import ensure_search_attributes
 from eventlog import EventStore
 from eventlog.keystore import KeyStore
 from worker import build_worker
-
 
 CODEC_KEY = os.urandom(32)
 

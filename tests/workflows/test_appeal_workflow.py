@@ -21,15 +21,21 @@ from temporalio.client import WorkflowHandle
 from temporalio.worker import Worker
 
 from app.cases import CaseClient, CommandRejected, parse_appeal_command
+from app.keys import open_key_store
 from domain.appeal import AppealOutcomeKind, AppealStatus, appeal_id
 from domain.appeal_window import DANISH_TIME, appeal_window_ends, end_of_day, next_working_day
-from app.keys import open_key_store
 from eventlog import EventStore
 from eventlog.outbox import Outbox
 from tests import scenario
 from workflows.appeal import AppealWorkflow
+from workflows.appeal_messages import (
+    APPEAL_OUTCOME_SIGNAL,
+    LETTER_DELIVERED_SIGNAL,
+    AppealInput,
+    AppealOutcome,
+    LetterReceipt,
+)
 from workflows.changes import CURRENT_CODE
-from workflows.appeal_messages import APPEAL_OUTCOME_SIGNAL, LETTER_DELIVERED_SIGNAL, AppealInput, AppealOutcome, LetterReceipt
 
 CW, TL, CITIZEN = scenario.CASEWORKER, scenario.TEAM_LEAD, scenario.CITIZEN
 
@@ -90,10 +96,10 @@ async def start_appeal(env, settings, case_id: str, decided_at: datetime, **inpu
     return await env.client.start_workflow(
         AppealWorkflow.run,
         AppealInput(case_id=case_id, decision_number=1, outcome="partly_granted", decided_at=decided_at,
-                    caseworker_id=CW["id"], team_lead_id=TL["id"], code_version=CURRENT_CODE, **input),  # fmt: skip
+                    caseworker_id=CW["id"], team_lead_id=TL["id"], code_version=CURRENT_CODE, **input),
         id=appeal_id(case_id, 1),
         task_queue=settings.task_queue,
-    )
+    )  # fmt: skip
 
 
 def outbox(settings, stream_id: str) -> list:

@@ -9,6 +9,7 @@ import time
 import uuid
 from datetime import timedelta
 
+import pytest
 from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.common import WorkflowIDReusePolicy
 from temporalio.contrib.pydantic import pydantic_data_converter
@@ -20,21 +21,19 @@ from app.cases import CaseClient, CommandRejected, parse_command
 from app.devstack import find_binary
 from app.settings import Settings
 from app.temporal import ensure_search_attributes
-from eventlog import EventStore
-from tests.workflows.test_replay_histories import HISTORIES
-from worker import build_worker
 from domain.appeal import AppealOutcomeKind, AppealStatus, appeal_id
 from domain.case import OBSERVATIONS_KEPT
 from domain.deadlines import PhaseDeadlines
 from domain.phases import Phase
+from eventlog import EventStore
 from tests import scenario
 from tests.workflows.test_case_workflow import open_case, run_commands
+from tests.workflows.test_replay_histories import HISTORIES
+from worker import build_worker
 from workflows.appeal import AppealWorkflow
 from workflows.appeal_messages import AppealOutcome
 from workflows.case import CaseWorkflow
 from workflows.case_messages import RunBound
-
-import pytest
 
 YEAR = timedelta(days=366)
 #: The time-skipping test server stops skipping time once a child workflow completes
@@ -545,8 +544,9 @@ async def test_a_late_appeal_revives_a_completed_case_and_a_changed_decision_reo
 
 async def test_a_revival_no_front_door_signed_is_refused(env, cases, case_id, settings):
     """A plain client with the codec key but no signing key cannot start a case from a state of its choosing."""
-    from workflows.case_messages import CarriedCase, CaseInput
     from temporalio.client import WorkflowFailureError
+
+    from workflows.case_messages import CarriedCase, CaseInput
 
     await open_case(cases, case_id)
     await run_commands(cases, case_id, scenario.full_lifecycle_after_registration())

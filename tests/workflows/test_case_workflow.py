@@ -8,11 +8,10 @@ from datetime import timedelta
 import pytest
 from temporalio.api.enums.v1 import EventType
 
-from app.cases import CaseClient, CommandRejected, parse_command
 from activities.readmodels import rebuild_case
+from app.cases import CaseClient, CommandRejected, parse_command
 from domain.deadlines import PhaseDeadlines
 from domain.phases import Phase
-from eventlog import EventStore
 from tests import scenario
 from workflows.case import CASE_PHASE, CaseWorkflow
 from workflows.case_messages import CaseInput

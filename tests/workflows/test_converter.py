@@ -9,7 +9,12 @@ from typing import Annotated
 
 import pytest
 
-from app.converter import SharedAdaptersJSONConverter, SharedAdaptersPayloadConverter, _type_adapter, shared_payload_converter
+from app.converter import (
+    SharedAdaptersJSONConverter,
+    SharedAdaptersPayloadConverter,
+    _type_adapter,
+    shared_payload_converter,
+)
 from domain.phases import Phase
 from workflows.case_messages import ActResult
 

@@ -22,6 +22,7 @@ from temporalio.exceptions import ApplicationError
 
 from app.cases import parse_command
 from app.codec import data_converter
+from app.command_signing import CommandSigner
 from app.keys import command_signer
 from domain.deadlines import PhaseDeadlines
 from domain.messages import ISSUER_FIELD
@@ -29,7 +30,6 @@ from tests import scenario
 from workflows.case import CaseWorkflow
 from workflows.case_messages import ActRequest, CaseInput
 from workflows.changes import CURRENT_CODE
-from app.command_signing import CommandSigner
 
 pytestmark = pytest.mark.asyncio
 

@@ -29,7 +29,7 @@ async def _lost_attempt(store, keys, case_id: str, state, command, ids: list[str
     """Writes what a lost workflow task would have written for ``command``, decided a while ago."""
     events = decide(state, command.model_copy(update={"at": state.phase_since + earlier}))
     assert len(ids) >= len(events)
-    recorded = [RecordedEvent(event_id=event_id, event=event) for event_id, event in zip(ids, events)]
+    recorded = [RecordedEvent(event_id=event_id, event=event) for event_id, event in zip(ids, events, strict=False)]
     store.append(case_id, state.version, [to_new_event(r, keys, case_id) for r in recorded])
     return events
 
@@ -90,7 +90,7 @@ async def test_an_appeal_command_delivered_again_adopts_its_first_recording(env,
     lodge = parse_appeal_command(scenario.lodge_appeal())
     first = decide_appeal(state, lodge.model_copy(update={"at": state.window_ends_at - timedelta(days=20)}))
     ids = command_event_ids(appeal, run_id, request_id, len(first))
-    store.append(appeal, state.version, [to_new_event(RecordedEvent(event_id=i, event=e), keys, appeal) for i, e in zip(ids, first)])
+    store.append(appeal, state.version, [to_new_event(RecordedEvent(event_id=i, event=e), keys, appeal) for i, e in zip(ids, first, strict=True)])
 
     request = AppealActRequest(command=lodge)
     request = request.model_copy(update={"signature": cases.signer.sign("appeal.act", appeal, request, request_id)})

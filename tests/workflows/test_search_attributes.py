@@ -18,7 +18,13 @@ from app.temporal import connect, ensure_search_attributes
 from tests import scenario
 from worker import build_worker
 from workflows.search_attributes import (
-    CASE_PHASE, CASE_SEARCH_ATTRIBUTES, CASEWORKER, MUNICIPALITY, NEXT_DEADLINE, TARGET_GROUP, dev_server_flags,
+    CASE_PHASE,
+    CASE_SEARCH_ATTRIBUTES,
+    CASEWORKER,
+    MUNICIPALITY,
+    NEXT_DEADLINE,
+    TARGET_GROUP,
+    dev_server_flags,
 )  # fmt: skip
 
 #: This module's own ports for a dev server, apart from the other tests'.

@@ -10,12 +10,12 @@ from datetime import timedelta
 
 import pytest
 
-from app.cases import CaseClient, CommandRejected, parse_appeal_command, parse_command
-from domain import terminology
 from activities.readmodels import case_view
+from app.cases import CaseClient, CommandRejected, parse_appeal_command, parse_command
+from app.keys import open_key_store
+from domain import terminology
 from domain.appeal import AppealStatus, appeal_id
 from domain.personal_data import ERASED_MARKER
-from app.keys import open_key_store
 from domain.phases import Phase
 from eventlog.outbox import Outbox
 from tests import scenario
@@ -231,7 +231,7 @@ async def test_a_decision_changed_on_reconsideration_reopens_the_case_for_a_new_
 async def _appeal_status(cases, case_id, status, decision_number=1):
     try:
         return (await cases.appeal_state(case_id, decision_number)).status is status
-    except Exception:
+    except Exception:  # noqa: BLE001 - polled until it holds: an appeal not started yet is not there
         return False
 
 

@@ -17,9 +17,9 @@ from domain.messages import Actor
 from tests import scenario
 from tests.workflows.test_case_goes_on import runs_of
 from tests.workflows.test_case_workflow import open_case
+from tests.workflows.test_forum import CHAIR, forums, target_group  # noqa: F401 - a forum client, a fresh forum
 from workflows.case import MOVING_ON, CaseWorkflow
 from workflows.case_messages import ActRequest, RunBound
-from tests.workflows.test_forum import CHAIR, forums, target_group  # noqa: F401 - a forum client, a fresh forum
 
 SYSTEM = {"id": "samskab", "role": "system"}
 

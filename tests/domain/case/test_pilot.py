@@ -14,7 +14,15 @@ from datetime import date
 import pytest
 
 from tests import scenario
-from tests.domain.case.histories import CASEWORKER, STRANGER, SYSTEM, in_pilot, plan_accepted, plan_proposed, team_approved
+from tests.domain.case.histories import (
+    CASEWORKER,
+    STRANGER,
+    SYSTEM,
+    in_pilot,
+    plan_accepted,
+    plan_proposed,
+    team_approved,
+)
 from tests.domain.gwt import CASE, Accepted, Refusal, rule_id
 
 

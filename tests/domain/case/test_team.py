@@ -10,7 +10,17 @@ from __future__ import annotations
 import pytest
 
 from tests import scenario
-from tests.domain.case.histories import CITIZEN, STRANGER, SYSTEM, VOLUNTEER, decided, in_pilot, invited, joined, team_approved
+from tests.domain.case.histories import (
+    CITIZEN,
+    STRANGER,
+    SYSTEM,
+    VOLUNTEER,
+    decided,
+    in_pilot,
+    invited,
+    joined,
+    team_approved,
+)
 from tests.domain.gwt import CASE, Accepted, Refusal, rule_id
 
 INVITE_KARIM = scenario.invite(VOLUNTEER, "Karim", "volunteer", "Røde Kors")
