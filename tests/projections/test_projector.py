@@ -29,7 +29,7 @@ from eventlog.schema import GUARD_TRIGGERS
 from projections import queries
 from projections.changes import COPENHAGEN
 from projections.projector import ProjectionFailed
-from projections.schema import NO_DEADLINE, case_summaries, changes_by_day, report_cases
+from projections.schema import NO_DEADLINE, case_members, case_summaries, changes_by_day, report_cases
 from projections.setup import build_projector
 from tests.eventlog.conftest import postgres_log, postgres_url, sqlite_log  # noqa: F401
 from tests.projections.helpers import CaseWriter, lifecycle
@@ -281,6 +281,66 @@ def test_the_list_pages_by_deadline_with_a_cursor_and_filters(log):
     with pytest.raises(queries.BadQuery) as bad:
         queries.list_cases(store.engines, queries.CaseFilter(), now=NOW, cursor="not-a-cursor")
     assert bad.value.field == "cursor"
+
+
+def test_a_set_filter_pages_the_same_whether_it_matches_few_cases_or_many(log, monkeypatch):
+    """A name, a team member or a citizen is read through its own index when it matches few
+    cases and checked row by row when it matches many (``NARROW``): the pages are the same."""
+    from domain.phases import Phase
+
+    store, keys = log
+    write_interleaved(store, keys, [3, 5, 9, 2, 12, 4, 30, 30], random.Random(7))
+    build_projector(store, keys, DEADLINES).catch_up()
+    with store.engines.read.connect() as conn:
+        members = sorted(set(conn.execute(select(case_members.c.person_id)).scalars()))
+    assert members
+    word = keys.name_token
+    filters = [
+        queries.CaseFilter(name_tokens=(word("borger"),)),  # every case
+        queries.CaseFilter(name_tokens=tuple(sorted((word("borger"), word("nummer4"))))),  # one case, one wide word
+        queries.CaseFilter(name_tokens=(word("ingen"),)),  # no case
+        queries.CaseFilter(citizen_key=keys.key_id_for_citizen("0412981203")),
+        *(queries.CaseFilter(member_id=person) for person in members),
+        queries.CaseFilter(member_id=members[0], phase=Phase.CLOSED, name_tokens=(word("borger"),)),
+        queries.CaseFilter(name_tokens=(word("borger"),), overdue=True),
+        queries.CaseFilter(name_tokens=(word("borger"),), overdue=False, open_only=True),
+    ]
+
+    def paged(f: queries.CaseFilter) -> list[dict]:
+        rows, cursor = [], None
+        while True:
+            page = queries.list_cases(store.engines, f, now=NOW, limit=2, cursor=cursor)
+            rows.extend(page.rows)
+            if (cursor := page.next_cursor) is None:
+                return rows
+
+    answers = {}
+    for narrow in (0, 2, 500):
+        monkeypatch.setattr(queries, "NARROW", narrow)
+        answers[narrow] = [paged(f) for f in filters]
+    assert answers[0] == answers[2] == answers[500]
+    everything = queries.list_cases(store.engines, queries.CaseFilter(), now=NOW, limit=200).rows
+    assert answers[500][0] == everything
+    assert [r["case_id"] for r in answers[500][1]] == ["K-4"]
+    assert answers[500][2] == [] and [r["case_id"] for r in answers[500][3]] == ["K-3"]
+    assert answers[500][-2] == [r for r in everything if r["overdue"]]
+
+
+def test_a_closed_phase_has_no_overdue_cases(log):
+    """Only an open case can be overdue: the overdue filter on a closed phase answers nothing,
+    and on an open phase what the rows themselves say."""
+    from domain.phases import Phase
+
+    store, keys = log
+    write_interleaved(store, keys, [3, 5, 9, 2, 12, 4, 30, 30], random.Random(7))
+    build_projector(store, keys, DEADLINES).catch_up()
+    everything = queries.list_cases(store.engines, queries.CaseFilter(), now=NOW, limit=200).rows
+    assert any(r["phase"] == "closed" for r in everything)
+    for phase in Phase:
+        if phase is Phase.NEW:
+            continue
+        rows = queries.list_cases(store.engines, queries.CaseFilter(phase=phase, overdue=True), now=NOW, limit=200).rows
+        assert rows == [r for r in everything if r["phase"] == phase.value and r["overdue"]]
 
 
 def test_a_list_view_is_one_access_log_row_that_each_shown_case_s_log_finds(log):
