@@ -13,8 +13,12 @@ ASSETS := $(DKFDS_STATIC)/.copied
 demo: $(STAMP) $(ASSETS)
 	$(VENV)/bin/samskab demo
 
+# Two test processes (pytest-xdist): most of the suite's time is spent waiting on Temporal,
+# browsers and subprocesses, so two share the machine's cores well. TEST_PROCESSES=0 runs it in one.
+TEST_PROCESSES ?= 2
+
 test: lint $(STAMP) $(ASSETS) chromium wrk
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(TEST_PROCESSES) --dist worksteal $(PYTEST_ARGS)
 
 # The linter, the type checker and the formatter's check, as pyproject.toml configures them
 # (ruff and mypy pinned in the dev extra); make test runs this first.

@@ -1,5 +1,5 @@
 """Fixtures of the fault tests: a real Temporal dev server (its own ports and
-database file) for the session, and a table of every test's figures at the end."""
+database file) for the session (the table of their figures: tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from app.devstack import DevServer
 from app.settings import Settings
 from app.temporal import connect
 from tests.eventlog.conftest import postgres_url  # noqa: F401 - the shared server, for the race tests
-from tests.reliability.harness import FIGURES, PostgresCluster, PostgresUnavailable, fault_settings, free_port
+from tests.reliability.harness import PostgresCluster, PostgresUnavailable, fault_settings, free_port
 
 
 class InMemoryDevServer(DevServer):
@@ -64,17 +64,3 @@ def pg_cluster():
         pytest.fail(str(error), pytrace=False)
     yield cluster
     cluster.destroy()
-
-
-def pytest_terminal_summary(terminalreporter, exitstatus, config):
-    if not FIGURES:
-        return
-    columns = ["fault", "runs", "kills", "events", "lost", "doubled", "recovered"]
-    extra = sorted({k for row in FIGURES for k in row} - set(columns))
-    columns += extra
-    terminalreporter.section("reliability figures")
-    widths = {c: max(len(c), *(len(str(row.get(c, ""))) for row in FIGURES)) for c in columns}
-    terminalreporter.write_line(" | ".join(c.ljust(widths[c]) for c in columns))
-    terminalreporter.write_line("-+-".join("-" * widths[c] for c in columns))
-    for row in FIGURES:
-        terminalreporter.write_line(" | ".join(str(row.get(c, "")).ljust(widths[c]) for c in columns))
