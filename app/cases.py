@@ -361,7 +361,8 @@ class CaseClient:
             await self.client.start_workflow(
                 AppealWorkflow.run,
                 # a new run runs today's code: its appends reconcile with the log it resumes from
-                first.model_copy(update={"resume": True, "code_version": CURRENT_CODE}),
+                first.model_copy(update={"resume": True, "code_version": CURRENT_CODE,
+                                         "timer_spread": self.settings.deadline_spread}),
                 id=target,
                 task_queue=started.task_queue.name,
                 id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,

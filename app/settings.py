@@ -120,9 +120,10 @@ class Settings(BaseSettings):
     deadlines: PhaseDeadlines = Field(default_factory=PhaseDeadlines)
     deadline_spread: timedelta = Field(
         default=timedelta(seconds=30), ge=timedelta(0), le=timedelta(minutes=10),
-        description="A phase deadline's timer fires up to this long after the deadline, by a share fixed per case, so "
-        "deadlines that pass together (cases opened in the same batch) do not wake all their cases at once and "
-        "hold back people's commands; the recorded miss carries the real due time. Set for cases opened from now on",
+        description="A case's deadline timers (phase, processing, hearing, follow-up, invitations, check-ins, its "
+        "appeals' windows) fire up to this long after their moment, by a share fixed per case, so deadlines that pass "
+        "together (cases opened in the same batch, or on the same day) do not wake all their cases at once and hold "
+        "back people's commands; what is recorded carries the real due time. Set for cases opened from now on",
     )
     retention: RetentionPolicy = Field(
         default_factory=RetentionPolicy,
