@@ -13,6 +13,11 @@
 11c. Fresh-install size of the runtime package without extras: the wheel
      built from this tree, installed with its runtime dependencies into an
      empty venv; the size of its site-packages and of the whole venv.
+11d. A restart: the worker stops (its cache, and the sticky queue its cases'
+     tasks went to, with it) and a fresh one starts; 200 commands on random
+     cases one at a time, then after a second restart the same kind 200 at
+     once, so every case a command reaches replays first. The figure is the
+     p99 at once, its baseline the p99 one at a time after the restart.
 
 The worker runs in this process, as in measure 1 (its tuning from the settings).
 """
@@ -123,11 +128,13 @@ async def run_async(cases: int, cached: int, timers: int, progress=None, setting
 
                 # 11b: M cases whose visitation deadline ends at the same instant: their timers
                 # unspread (as cases opened before the spread), then spread as the settings say.
-                for spread in (timedelta(0), settings.deadline_spread):
+                for spread in (timedelta(0), settings.deadline_spread) if timers else ():
                     opener = CaseClient(client, settings.model_copy(update={"deadline_spread": spread}))
                     results.append(await _timer_burst(opener, settings, store, waiting, script, open_visitation,
                                                       command, f"{run_id}-{spread.total_seconds():.0f}", timers,
                                                       progress, spread))  # fmt: skip
+            # 11d: the worker above has stopped; a fresh one, then another, with nothing cached.
+            results.append(await _after_restart(client, settings, store, waiting, command, rng, cached))
         finally:
             store.dispose()
     return results
@@ -211,6 +218,37 @@ async def _timer_burst(case_client, settings, store, people_cases, script, open_
                f"during/before {ratio:.2f}x" if ratio else "no samples"),
         extra={"last_late_s": max(lateness), "median_late_s": percentile(lateness, 50), "ratio": ratio,
                "samples_during": len(during), "samples_before": len(quiet)},
+    )  # fmt: skip
+
+
+async def _after_restart(client, settings, store, waiting, command, rng, cached: int) -> Result:
+    from worker import build_worker
+
+    async with build_worker(client, settings, store):
+        t0 = time.perf_counter()
+        first = await asyncio.wait_for(command(rng.choice(waiting)), COMMAND_TIMEOUT_S)  # the first after a restart
+        one_by_one = [first] + [await asyncio.wait_for(command(rng.choice(waiting)), COMMAND_TIMEOUT_S)
+                                for _ in range(BURST_COMMANDS - 1)]  # fmt: skip
+        sequential_seconds = time.perf_counter() - t0
+    async with build_worker(client, settings, store):
+        t0 = time.perf_counter()
+        at_once = list(await asyncio.gather(*(command(rng.choice(waiting)) for _ in range(BURST_COMMANDS))))
+        burst_seconds = time.perf_counter() - t0
+    p99_once, p99_burst = percentile(one_by_one, 99), percentile(at_once, 99)
+    return Result(
+        name="11d. commands at once after a restart",
+        figure=p99_burst * 1000, unit="ms p99",
+        baseline=p99_once * 1000, baseline_unit="ms p99 one at a time after a restart",
+        ratio=p99_once / p99_burst if p99_burst else None,
+        target="(reported)", met=None,
+        notes=(f"{BURST_COMMANDS} commands on random cases of {len(waiting)} waiting, each on a worker just started "
+               f"(cache {cached}, sticky timeout {settings.worker_sticky_schedule_to_start_seconds:g} s): all at once "
+               f"answered in {burst_seconds:.1f} s, median {percentile(at_once, 50) * 1000:.0f} ms; one at a time "
+               f"{sequential_seconds:.1f} s, median {percentile(one_by_one, 50) * 1000:.0f} ms, the first "
+               f"{first * 1000:.0f} ms"),
+        extra={"p50_burst_ms": percentile(at_once, 50) * 1000, "burst_seconds": burst_seconds,
+               "p50_once_ms": percentile(one_by_one, 50) * 1000, "first_ms": first * 1000,
+               "sticky_s": settings.worker_sticky_schedule_to_start_seconds, "cached": cached},
     )  # fmt: skip
 
 
