@@ -119,7 +119,7 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     deadlines: PhaseDeadlines = Field(default_factory=PhaseDeadlines)
     deadline_spread: timedelta = Field(
-        default=timedelta(seconds=30), ge=timedelta(0), le=timedelta(minutes=10),
+        default=timedelta(minutes=5), ge=timedelta(0), le=timedelta(minutes=10),
         description="A case's deadline timers (phase, processing, hearing, follow-up, invitations, check-ins, its "
         "appeals' windows) fire up to this long after their moment, by a share fixed per case, so deadlines that pass "
         "together (cases opened in the same batch, or on the same day) do not wake all their cases at once and hold "
