@@ -176,3 +176,27 @@ async def test_the_appeal_window_closes_after_the_appeal_s_offset_and_carries_th
     assert closed.event_type == "appeal_window_closed"
     assert datetime.fromisoformat(str(closed.payload["window_ends_at"]).replace("Z", "+00:00")) == ends
     assert closed.occurred_at >= ends + offset - timedelta(seconds=1)
+
+
+async def test_an_invitation_s_reminder_and_expiry_fire_after_the_case_s_offset(env, cases, store):
+    case_id = late_case_id()
+    offset = spread_offset(case_id, SPREAD)
+    reply = timedelta(days=14)
+    await cases.open_case(parse_command(scenario.register(case_id)),
+                          deadlines=PhaseDeadlines(invitation_reply=reply, team=None, pilot=None))  # fmt: skip
+    for command in scenario.full_lifecycle_after_registration()[:5]:  # both invited, nobody answered
+        await cases.act(case_id, parse_command(command))
+    invited_at = (await cases.state(case_id)).team["vol-karim"].invited_at
+
+    await env.sleep(invited_at + reply / 2 + offset - timedelta(minutes=2) - await env.get_current_time())
+    assert not (await cases.state(case_id)).team["vol-karim"].reminded
+    await env.sleep(timedelta(minutes=4))
+    assert (await cases.state(case_id)).team["vol-karim"].reminded
+
+    await env.sleep(invited_at + reply + offset - timedelta(minutes=2) - await env.get_current_time())
+    assert (await cases.state(case_id)).team["vol-karim"].status.value == "invited"
+    await env.sleep(timedelta(minutes=4))
+    assert (await cases.state(case_id)).team["vol-karim"].status.value == "expired"
+    expired = [e for e in store.read_stream(case_id)
+               if e.event_type == "invitation_expired" and e.payload["person_id"] == "vol-karim"]  # fmt: skip
+    assert len(expired) == 1 and expired[0].occurred_at >= invited_at + reply + offset - timedelta(seconds=1)
