@@ -400,6 +400,7 @@ class CaseClient:
             code_version=CURRENT_CODE,
             bound=last.bound,
             search_attributes=last.search_attributes,
+            timer_spread=self.settings.deadline_spread,  # a run of today's code spreads its timers as today's cases do
             carried=CarriedCase(state=state, open_appeals=(decision_number,), runs=runs),
         )
         request_id = f"revive/{case_id}/{decision_number}/{runs}"
