@@ -103,8 +103,8 @@ class Settings(BaseSettings):
         default=10.0, gt=0, le=300,
         description="How long a case's next task waits for the worker that has it cached before any worker may take "
         "it (and replay it); Temporal's 10 s default. Measured (python -m bench --only bursts, 11e): after a killed "
-        "worker, 2 s halved the p99 of 200 commands on 150 cases and changed nothing on 2,000, where the burst's "
-        "own queue is longer; a short one makes a busy live worker's cases replay. Lower it when workers are killed "
+        "worker, 2 s halved the p99 of 200 commands on 150 cases and helped less on 2,000, where the burst's own "
+        "queue is nearly as long; a short one makes a busy live worker's cases replay. Lower it when workers are killed "
         "more often than they are busy",
     )
 
