@@ -360,7 +360,8 @@ class CaseClient:
             await self.client.start_workflow(
                 AppealWorkflow.run,
                 # a new run runs today's code: its appends reconcile with the log it resumes from
-                first.model_copy(update={"resume": True, "code_version": CURRENT_CODE}),
+                first.model_copy(update={"resume": True, "code_version": CURRENT_CODE,
+                                         "timer_spread": self.settings.deadline_spread}),
                 id=target,
                 task_queue=started.task_queue.name,
                 id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
@@ -398,6 +399,7 @@ class CaseClient:
             code_version=CURRENT_CODE,
             bound=last.bound,
             search_attributes=last.search_attributes,
+            timer_spread=self.settings.deadline_spread,  # a run of today's code spreads its timers as today's cases do
             carried=CarriedCase(state=state, open_appeals=(decision_number,), runs=runs),
         )
         request_id = f"revive/{case_id}/{decision_number}/{runs}"

@@ -13,6 +13,17 @@
 11c. Fresh-install size of the runtime package without extras: the wheel
      built from this tree, installed with its runtime dependencies into an
      empty venv; the size of its site-packages and of the whole venv.
+11d. A restart: the worker stops (its cache, and the sticky queue its cases'
+     tasks went to, with it) and a fresh one starts; 200 commands on random
+     cases one at a time, then after a second restart the same kind 200 at
+     once, so every case a command reaches replays first. The figure is the
+     p99 at once, its baseline the p99 one at a time after the restart.
+11e. A crash: the worker runs in a process of its own, takes 200 commands one
+     at a time (so it caches cases), and is killed; a new one starts and 200
+     commands come at once. Temporal holds a cached case's next task for the
+     dead worker until the sticky schedule-to-start timeout passes. Its baseline:
+     the same after the worker process stopped gracefully (it tells the server).
+     Run with the settings' sticky timeout and with a short one (CRASH_STICKY_S).
 
 The worker runs in this process, as in measure 1 (its tuning from the settings).
 """
@@ -42,6 +53,8 @@ PEOPLE = 4
 #: Seconds of people's commands measured before the timers fall due (their baseline).
 QUIET_SECONDS = 8.0
 COMMAND_TIMEOUT_S = 120
+#: 11e's second sticky schedule-to-start timeout, against the settings' own.
+CRASH_STICKY_S = 2.0
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("domain", "app", "activities", "projections", "eventlog", "workflows")
 
@@ -123,11 +136,15 @@ async def run_async(cases: int, cached: int, timers: int, progress=None, setting
 
                 # 11b: M cases whose visitation deadline ends at the same instant: their timers
                 # unspread (as cases opened before the spread), then spread as the settings say.
-                for spread in (timedelta(0), settings.deadline_spread):
+                for spread in (timedelta(0), settings.deadline_spread) if timers else ():
                     opener = CaseClient(client, settings.model_copy(update={"deadline_spread": spread}))
                     results.append(await _timer_burst(opener, settings, store, waiting, script, open_visitation,
                                                       command, f"{run_id}-{spread.total_seconds():.0f}", timers,
                                                       progress, spread))  # fmt: skip
+            # 11d: the worker above has stopped; a fresh one, then another, with nothing cached.
+            results.append(await _after_restart(client, settings, store, waiting, command, rng, cached))
+            for sticky in (settings.worker_sticky_schedule_to_start_seconds, CRASH_STICKY_S):
+                results.append(await _after_crash(settings, waiting, command, rng, cached, sticky))
         finally:
             store.dispose()
     return results
@@ -139,7 +156,7 @@ async def _timer_burst(case_client, settings, store, people_cases, script, open_
 
     due_cases = [f"due-{run_id}-{i:05d}" for i in range(timers)]
     # Opening M cases takes a while; the shared instant lies after it, with room for the quiet window.
-    opening_estimate = 10.0 + timers * 0.1
+    opening_estimate = 20.0 + timers * 0.2  # on a machine shared with other work, 500 took over 60 s
     due_at = datetime.now(UTC) + timedelta(seconds=opening_estimate + QUIET_SECONDS + 4)
 
     registering: list[float] = []  # from registering to visitation's start: the deadline starts then
@@ -211,6 +228,95 @@ async def _timer_burst(case_client, settings, store, people_cases, script, open_
                f"during/before {ratio:.2f}x" if ratio else "no samples"),
         extra={"last_late_s": max(lateness), "median_late_s": percentile(lateness, 50), "ratio": ratio,
                "samples_during": len(during), "samples_before": len(quiet)},
+    )  # fmt: skip
+
+
+async def _after_restart(client, settings, store, waiting, command, rng, cached: int) -> Result:
+    from worker import build_worker
+
+    async with build_worker(client, settings, store):
+        t0 = time.perf_counter()
+        first = await asyncio.wait_for(command(rng.choice(waiting)), COMMAND_TIMEOUT_S)  # the first after a restart
+        one_by_one = [first] + [await asyncio.wait_for(command(rng.choice(waiting)), COMMAND_TIMEOUT_S)
+                                for _ in range(BURST_COMMANDS - 1)]  # fmt: skip
+        sequential_seconds = time.perf_counter() - t0
+    async with build_worker(client, settings, store):
+        t0 = time.perf_counter()
+        at_once = list(await asyncio.gather(*(command(rng.choice(waiting)) for _ in range(BURST_COMMANDS))))
+        burst_seconds = time.perf_counter() - t0
+    p99_once, p99_burst = percentile(one_by_one, 99), percentile(at_once, 99)
+    return Result(
+        name="11d. commands at once after a restart",
+        figure=p99_burst * 1000, unit="ms p99",
+        baseline=p99_once * 1000, baseline_unit="ms p99 one at a time after a restart",
+        ratio=p99_once / p99_burst if p99_burst else None,
+        target="(reported)", met=None,
+        notes=(f"{BURST_COMMANDS} commands on random cases of {len(waiting)} waiting, each on a worker just started "
+               f"(cache {cached}, sticky timeout {settings.worker_sticky_schedule_to_start_seconds:g} s): all at once "
+               f"answered in {burst_seconds:.1f} s, median {percentile(at_once, 50) * 1000:.0f} ms; one at a time "
+               f"{sequential_seconds:.1f} s, median {percentile(one_by_one, 50) * 1000:.0f} ms, the first "
+               f"{first * 1000:.0f} ms"),
+        extra={"p50_burst_ms": percentile(at_once, 50) * 1000, "burst_seconds": burst_seconds,
+               "p50_once_ms": percentile(one_by_one, 50) * 1000, "first_ms": first * 1000,
+               "sticky_s": settings.worker_sticky_schedule_to_start_seconds, "cached": cached},
+    )  # fmt: skip
+
+
+def _worker_process(settings, address: str, cached: int, sticky: float):
+    """A case worker in a process of its own, with this sticky timeout (its settings come from the environment)."""
+    import os
+
+    from bench.worker_memory import WorkerProcess
+
+    name = "SAMSKAB_WORKER_STICKY_SCHEDULE_TO_START_SECONDS"
+    before = os.environ.get(name)
+    os.environ[name] = str(sticky)
+    try:
+        return WorkerProcess("case", settings, address, cached)
+    finally:
+        if before is None:
+            os.environ.pop(name)
+        else:
+            os.environ[name] = before
+
+
+async def _after_crash(settings, waiting, command, rng, cached: int, sticky: float) -> Result:
+    import signal
+
+    address = f"127.0.0.1:{settings.dev_server_port}"
+    p99s: dict[str, list[float]] = {}
+    for ending in ("graceful", "killed"):
+        old = await asyncio.to_thread(_worker_process, settings, address, cached, sticky)
+        for _ in range(BURST_COMMANDS):  # one at a time: the old worker caches the cases they reach
+            await asyncio.wait_for(command(rng.choice(waiting)), COMMAND_TIMEOUT_S)
+        if ending == "killed":
+            old.process.send_signal(signal.SIGKILL)
+        else:
+            old.process.stdin.write("quit\n")
+            old.process.stdin.flush()
+        await asyncio.to_thread(old.process.wait)
+        new = await asyncio.to_thread(_worker_process, settings, address, cached, sticky)
+        try:
+            p99s[ending] = list(await asyncio.gather(*(asyncio.wait_for(command(rng.choice(waiting)), COMMAND_TIMEOUT_S)
+                                                       for _ in range(BURST_COMMANDS))))  # fmt: skip
+        finally:
+            new.process.stdin.write("quit\n")
+            new.process.stdin.flush()
+            await asyncio.to_thread(new.process.wait)
+    killed, graceful = p99s["killed"], p99s["graceful"]
+    held = sum(1 for seconds in killed if seconds >= sticky)
+    return Result(
+        name=f"11e. commands at once after a crash, sticky {sticky:g} s",
+        figure=percentile(killed, 99) * 1000, unit="ms p99",
+        baseline=percentile(graceful, 99) * 1000, baseline_unit="ms p99 after a graceful stop",
+        ratio=percentile(graceful, 99) / percentile(killed, 99),
+        target="(reported)", met=None,
+        notes=(f"worker in a process of its own (cache {cached}, sticky timeout {sticky:g} s), killed after 200 "
+               f"commands one at a time; 200 at once on the next: median {percentile(killed, 50) * 1000:.0f} ms, "
+               f"{held} of them {sticky:g} s or longer; after a graceful stop median "
+               f"{percentile(graceful, 50) * 1000:.0f} ms"),
+        extra={"p50_killed_ms": percentile(killed, 50) * 1000, "p50_graceful_ms": percentile(graceful, 50) * 1000,
+               "held_past_sticky": held, "sticky_s": sticky, "cached": cached},
     )  # fmt: skip
 
 

@@ -64,6 +64,8 @@ with workflow.unsafe.imports_passed_through():
     )
 
 with workflow.unsafe.imports_passed_through():
+    from domain.deadlines import spread_offset
+    from workflows.changes import DEADLINES_SPREAD, taken
     from workflows.issuers import verify_in_workflow
     from workflows.recording import record_appeal_events, send_notification
 
@@ -90,6 +92,12 @@ class AppealWorkflow:
     def __init__(self, input: AppealInput) -> None:
         self._input = input
         self._code = input.code_version
+        # Windows of decisions made on the same day end at the same midnight: each appeal's timers fire
+        # its own share of the spread later (DEADLINES_SPREAD); appeals of older code keep their moments.
+        self._later = (
+            spread_offset(workflow.info().workflow_id, input.timer_spread)
+            if taken(DEADLINES_SPREAD, self._code) else timedelta(0)
+        )  # fmt: skip
         self._state: AppealState = initial_appeal_state()
         self._lock = asyncio.Lock()
 
@@ -240,7 +248,7 @@ class AppealWorkflow:
             def moved(ends: datetime = ends) -> bool:  # this window's end, bound now
                 return self._state.status is not AppealStatus.WINDOW_OPEN or self._state.window_ends_at != ends
 
-            if await self._until(moved, ends):
+            if await self._until(moved, ends + self._later):
                 continue
             if not await self._carry_out_for_system(CloseAppealWindow(actor=SYSTEM_ACTOR)):
                 await workflow.wait_condition(moved)  # a person acted in the same instant
@@ -250,7 +258,7 @@ class AppealWorkflow:
         waiting = lambda: self._state.status is not AppealStatus.AWAITING_RECONSIDERATION  # noqa: E731
         due = self._state.reconsideration_due_at
         assert due is not None  # set when the appeal was lodged
-        if await self._until(waiting, due):
+        if await self._until(waiting, due + self._later):
             return
         if await self._carry_out_for_system(RecordReconsiderationOverdue(actor=SYSTEM_ACTOR)):
             await self._notify(

@@ -81,6 +81,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.changes import (
         CASE_GOES_ON,
         CASE_SEARCH_ATTRIBUTES,
+        DEADLINES_SPREAD,
         DECISION_LETTER_AND_APPEAL,
         PHASE_DEADLINE_SPREAD,
         PHASE_SHOWN_AT_START,
@@ -118,6 +119,11 @@ class CaseWorkflow:
             spread_offset(workflow.info().workflow_id, input.timer_spread)
             if taken(PHASE_DEADLINE_SPREAD, self._code) else timedelta(0)
         )  # fmt: skip
+        # The case's other shared timers fire the same share later (DEADLINES_SPREAD), and so do
+        # the timers of the appeals it starts; zero in runs of older code, which keep their moments.
+        self._spread_all = taken(DEADLINES_SPREAD, self._code)
+        self._timer_spread = input.timer_spread if self._spread_all else timedelta(0)
+        self._later = self._spread if self._spread_all else timedelta(0)
         self._goes_on = input.code_version >= CASE_GOES_ON.since
         # The search attributes this case may set: the ones registered when it was opened
         # (setting one the namespace lacks would fail every workflow task), or, in cases of
@@ -481,6 +487,11 @@ class CaseWorkflow:
             return condition()
         return True
 
+    def _wakes_at(self, moment: datetime) -> datetime:
+        """When a timer for ``moment`` fires: this case's spread after it (``DEADLINES_SPREAD``), so
+        the many cases whose deadline falls on the same date or midnight do not wake in one instant."""
+        return moment + self._later
+
     async def _watch_processing_deadline(self, application: ApplicationReceived) -> None:
         """Reminds the caseworker before the deadline; when it passes without a decision,
         records the miss, sends the citizen the notice and escalates to the team lead."""
@@ -490,7 +501,7 @@ class CaseWorkflow:
         due = application.due_at
         assert due is not None  # watched only for an application with a processing deadline
         remind_at = due - self._deadlines.processing_reminder
-        if remind_at > workflow.now() and not await self._holds_before(decided, remind_at):
+        if remind_at > workflow.now() and not await self._holds_before(decided, self._wakes_at(remind_at)):
             await self._notify(
                 caseworker,
                 "reminder",
@@ -498,7 +509,7 @@ class CaseWorkflow:
                 f"Afgørelsen om {', '.join(application.applied_for)} skal træffes senest {due:%d.%m.%Y} "
                 "(retssikkerhedslovens § 3, stk. 2).",
             )
-        if await self._holds_before(decided, due):
+        if await self._holds_before(decided, self._wakes_at(due)):
             return
         if self._goes_on:
             await self._after_processing_deadline(application, decided)
@@ -548,7 +559,7 @@ class CaseWorkflow:
                 continue
             # the date given is kept if the decision comes during that day
             day_after = datetime.combine(expected + timedelta(days=1), datetime.min.time(), tzinfo=UTC)
-            if await self._holds_before(changed, day_after):
+            if await self._holds_before(changed, self._wakes_at(day_after)):
                 continue
             if await self._carry_out_for_system(RecordExpectedDatePassed(actor=SYSTEM_ACTOR, expected_by=expected)):
                 date_passed = next(e for e in reversed(self._recent) if isinstance(e, ExpectedDatePassed))
@@ -580,7 +591,7 @@ class CaseWorkflow:
             hearing = self._state.visitation.hearing
             return hearing is None or hearing.number != number or not hearing.is_open()
 
-        if await self._holds_before(settled, due_at):
+        if await self._holds_before(settled, self._wakes_at(due_at)):
             return
         if await self._carry_out_for_system(RecordHearingDeadlinePassed(actor=SYSTEM_ACTOR)):
             await self._notify(
@@ -651,6 +662,7 @@ class CaseWorkflow:
                 caseworker_id=self._state.caseworker_id or "caseworker",
                 deadlines=self._deadlines,
                 code_version=self._code,
+                timer_spread=self._timer_spread,
             ),
             id=appeal_id(case_id, number),
             result_type=AppealOutcome,
@@ -738,13 +750,15 @@ class CaseWorkflow:
             member = self._state.team.get(person.person_id)
             if step == "remind" and not letter and member is not None and member.reminded:
                 continue  # reminded in an earlier run
-            if letter:
+            if letter and not self._spread_all:  # runs of older code: from when the letter was sent
                 try:
                     await workflow.wait_condition(lambda: not still_open(), timeout=half)
                     return
                 except TimeoutError:
                     pass
-            elif await self._holds_before(lambda: not still_open(), invited_at + (half if step == "remind" else half * 2)):
+            elif await self._holds_before(
+                lambda: not still_open(), self._wakes_at(invited_at + (half if step == "remind" else half * 2))
+            ):
                 return
             if step == "remind":
                 if await self._carry_out_for_system(RemindInvitation(actor=SYSTEM_ACTOR, person_id=person.person_id)):
@@ -771,7 +785,7 @@ class CaseWorkflow:
         while self._state.phase is Phase.PILOT:
             ended = lambda: self._state.phase is not Phase.PILOT or self._state.phase_since != since  # noqa: E731
             if self._goes_on and since is not None:
-                if await self._holds_before(ended, since + interval * (self._state.check_ins + 1)):
+                if await self._holds_before(ended, self._wakes_at(since + interval * (self._state.check_ins + 1))):
                     return
             else:
                 try:
@@ -843,7 +857,7 @@ class CaseWorkflow:
             def moved(marker: tuple[int, int, Phase] = marker) -> bool:  # this round's, bound now
                 return (self._state.follow_up.recorded, self._state.follow_up.help_decisions, self._state.phase) != marker
 
-            if await self._holds_before(moved, due_at):
+            if await self._holds_before(moved, self._wakes_at(due_at)):
                 continue
             number = record.due + 1
             if await self._carry_out_for_system(RecordFollowUpDue(actor=SYSTEM_ACTOR, number=number)):

@@ -71,8 +71,9 @@ class CaseInput(BaseModel):
     #: The case as the previous run left it, when this run continues it as new.
     carried: CarriedCase | None = None
     bound: RunBound = Field(default_factory=RunBound)
-    #: The widest spread of a phase deadline's timer after the deadline (``PHASE_DEADLINE_SPREAD``);
-    #: zero in cases opened before it.
+    #: The widest spread of a deadline's timer after the deadline: the phase deadlines'
+    #: (``PHASE_DEADLINE_SPREAD``), and every other shared timer's in code version 7 and later
+    #: (``DEADLINES_SPREAD``); zero in cases opened before it.
     timer_spread: timedelta = timedelta(0)
 
     @field_validator("deadlines")

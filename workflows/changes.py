@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from temporalio import workflow
 
 #: The version of the workflow code this release starts runs with.
-CURRENT_CODE = 6
+CURRENT_CODE = 7
 #: The version of a run started before versions were given: it follows its
 #: patch markers. The forum and the daily delivery are still versioned so.
 BEFORE_VERSIONS = 1
@@ -74,3 +74,11 @@ SCALE_REACHES_FORUM = Change(since=5)
 #: the same instant; the miss still carries the real due time, and a phase that ends within the
 #: spread after its deadline still has the miss recorded.
 PHASE_DEADLINE_SPREAD = Change(since=6)
+#: Every other timer that many cases can share fires the same per-case spread after its moment: the
+#: processing deadline and its reminder (Rsl § 3, stk. 2), the expected date given the citizen, the
+#: hearing deadline (FVL § 19), the follow-up (SEL § 148, stk. 2), an invitation's reminder and expiry,
+#: the pilot's check-ins, and in the appeal (which the case starts with its spread) the close of the
+#: window (Rsl § 67) and the reconsideration's deadline (Rsl § 66). Most of them fall on a date or a
+#: midnight, so the cases of one day wake together without it. What is recorded still carries the real
+#: due time; whether a deadline was kept is judged by the domain at its real moment.
+DEADLINES_SPREAD = Change(since=7)

@@ -1,19 +1,25 @@
-"""Phase deadlines that pass together do not wake every case at once: a case's phase
+"""Deadlines that pass together do not wake every case at once: a case's phase
 deadline timer fires a share of ``deadline_spread`` after the deadline, fixed per case
 (``PHASE_DEADLINE_SPREAD``); the miss carries the real due time, and a phase that ends
-after its deadline but before the spread timer fires still has its miss recorded."""
+after its deadline but before the spread timer fires still has its miss recorded. Since
+code version 7 (``DEADLINES_SPREAD``) the processing and hearing deadlines and the
+appeal's window do the same; a case of older code keeps its moments."""
 
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
+from app import cases as app_cases
 from app.cases import parse_command
 from app.settings import Settings
+from domain.appeal import AppealStatus, appeal_id
 from domain.deadlines import PhaseDeadlines, spread_offset
 from tests import scenario
+from tests.workflows.test_visitation_timers import CITIZEN, CW, _appeal_status, assessed_case, eventually, partly, run
+from workflows.changes import PHASE_DEADLINE_SPREAD
 
 SPREAD = timedelta(minutes=10)
 DEADLINES = PhaseDeadlines(visitation=timedelta(days=1))
@@ -87,3 +93,110 @@ async def test_a_phase_that_ends_before_its_deadline_has_no_miss(env, cases, sto
     await env.sleep(DEADLINES.visitation + SPREAD)
 
     assert (await cases.state(case_id)).missed_deadlines == ()
+
+
+# -- the other deadlines many cases share (DEADLINES_SPREAD, code version 7) ---------------------------
+
+
+def late_case_and_appeal_id() -> str:
+    """A case id whose own spread and its first appeal's both put their timers well after the moment."""
+    while spread_offset(case_id := late_case_id(), SPREAD) < timedelta(minutes=4) or spread_offset(
+        appeal_id(case_id, 1), SPREAD
+    ) < timedelta(minutes=4):
+        pass
+    return case_id
+
+
+async def _application_received(cases, case_id: str) -> datetime:
+    await assessed_case(cases, case_id, heard=False)
+    await run(cases, case_id, {"type": "receive_application", "actor": CW, "applied_for": ["SEL § 85"]})
+    return (await cases.state(case_id)).visitation.application.due_at
+
+
+async def test_the_processing_deadline_fires_after_the_case_s_offset_and_carries_the_real_due_time(env, cases, store):
+    case_id = late_case_id()
+    offset = spread_offset(case_id, SPREAD)
+    due = await _application_received(cases, case_id)
+
+    await env.sleep(due + offset - timedelta(minutes=2) - await env.get_current_time())  # past the deadline, before the timer
+    assert not (await cases.state(case_id)).visitation.delay.deadline_passed
+    await env.sleep(timedelta(minutes=4))
+
+    assert (await cases.state(case_id)).visitation.delay.deadline_passed
+    passed = next(e for e in reversed(store.read_stream(case_id)) if e.event_type == "processing_deadline_passed")
+    assert datetime.fromisoformat(str(passed.payload["due_at"]).replace("Z", "+00:00")) == due
+    assert passed.occurred_at >= due + offset - timedelta(seconds=1)
+
+
+async def test_a_case_of_code_version_6_keeps_its_processing_deadline_s_moment(env, cases, store, monkeypatch):
+    monkeypatch.setattr(app_cases, "CURRENT_CODE", PHASE_DEADLINE_SPREAD.since)  # opened by the release before
+    case_id = late_case_id()
+    due = await _application_received(cases, case_id)
+
+    await env.sleep(due + timedelta(minutes=1) - await env.get_current_time())  # long before this case's offset
+
+    assert (await cases.state(case_id)).visitation.delay.deadline_passed
+
+
+async def test_the_hearing_deadline_fires_after_the_case_s_offset_and_carries_the_real_due_time(env, cases, store):
+    case_id = late_case_id()
+    offset = spread_offset(case_id, SPREAD)
+    await assessed_case(cases, case_id, heard=False)
+    await run(cases, case_id,
+              {"type": "consent_to_obtain_information", "actor": CITIZEN, "information": ["Lægeerklæring"],
+               "from_whom": ["Egen læge"], "case_id": case_id},
+              {"type": "record_case_information", "actor": CW, "source": "Egen læge", "summary": "Kan arbejde 10 timer om ugen"},
+              {"type": "start_hearing", "actor": CW, "answer_within_days": 14})  # fmt: skip
+    due = (await cases.state(case_id)).visitation.hearing.due_at
+
+    await env.sleep(due + offset - timedelta(minutes=2) - await env.get_current_time())
+    assert not (await cases.state(case_id)).visitation.hearing.deadline_passed
+    await env.sleep(timedelta(minutes=4))
+
+    assert (await cases.state(case_id)).visitation.hearing.deadline_passed
+    passed = store.read_stream(case_id)[-1]
+    assert passed.event_type == "hearing_deadline_passed"
+    assert datetime.fromisoformat(str(passed.payload["due_at"]).replace("Z", "+00:00")) == due
+    assert passed.occurred_at >= due + offset - timedelta(seconds=1)
+
+
+async def test_the_appeal_window_closes_after_the_appeal_s_offset_and_carries_the_real_end(env, cases, store):
+    case_id = late_case_and_appeal_id()
+    offset = spread_offset(appeal_id(case_id, 1), SPREAD)
+    await assessed_case(cases, case_id)
+    await run(cases, case_id, partly())
+    await eventually(lambda: _appeal_status(cases, case_id, AppealStatus.WINDOW_OPEN))
+    ends = (await cases.appeal_state(case_id)).window_ends_at
+
+    await env.sleep(ends + offset - timedelta(minutes=2) - await env.get_current_time())
+    assert (await cases.appeal_state(case_id)).status is AppealStatus.WINDOW_OPEN
+    await env.sleep(timedelta(minutes=4))
+
+    closed = store.read_stream(appeal_id(case_id, 1))[-1]
+    assert closed.event_type == "appeal_window_closed"
+    assert datetime.fromisoformat(str(closed.payload["window_ends_at"]).replace("Z", "+00:00")) == ends
+    assert closed.occurred_at >= ends + offset - timedelta(seconds=1)
+
+
+async def test_an_invitation_s_reminder_and_expiry_fire_after_the_case_s_offset(env, cases, store):
+    case_id = late_case_id()
+    offset = spread_offset(case_id, SPREAD)
+    reply = timedelta(days=14)
+    await cases.open_case(parse_command(scenario.register(case_id)),
+                          deadlines=PhaseDeadlines(invitation_reply=reply, team=None, pilot=None))  # fmt: skip
+    for command in scenario.full_lifecycle_after_registration()[:5]:  # both invited, nobody answered
+        await cases.act(case_id, parse_command(command))
+    invited_at = (await cases.state(case_id)).team["vol-karim"].invited_at
+
+    await env.sleep(invited_at + reply / 2 + offset - timedelta(minutes=2) - await env.get_current_time())
+    assert not (await cases.state(case_id)).team["vol-karim"].reminded
+    await env.sleep(timedelta(minutes=4))
+    assert (await cases.state(case_id)).team["vol-karim"].reminded
+
+    await env.sleep(invited_at + reply + offset - timedelta(minutes=2) - await env.get_current_time())
+    assert (await cases.state(case_id)).team["vol-karim"].status.value == "invited"
+    await env.sleep(timedelta(minutes=4))
+    assert (await cases.state(case_id)).team["vol-karim"].status.value == "expired"
+    expired = [e for e in store.read_stream(case_id)
+               if e.event_type == "invitation_expired" and e.payload["person_id"] == "vol-karim"]  # fmt: skip
+    assert len(expired) == 1 and expired[0].occurred_at >= invited_at + reply + offset - timedelta(seconds=1)
