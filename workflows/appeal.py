@@ -65,7 +65,6 @@ with workflow.unsafe.imports_passed_through():
 
 with workflow.unsafe.imports_passed_through():
     from domain.deadlines import spread_offset
-    from workflows.changes import DEADLINES_SPREAD, taken
     from workflows.issuers import verify_in_workflow
     from workflows.recording import record_appeal_events, send_notification
 
@@ -93,11 +92,8 @@ class AppealWorkflow:
         self._input = input
         self._code = input.code_version
         # Windows of decisions made on the same day end at the same midnight: each appeal's timers fire
-        # its own share of the spread later (DEADLINES_SPREAD); appeals of older code keep their moments.
-        self._later = (
-            spread_offset(workflow.info().workflow_id, input.timer_spread)
-            if taken(DEADLINES_SPREAD, self._code) else timedelta(0)
-        )  # fmt: skip
+        # its own share of the spread later (the case's spread, which it passes on).
+        self._later = spread_offset(workflow.info().workflow_id, input.timer_spread)
         self._state: AppealState = initial_appeal_state()
         self._lock = asyncio.Lock()
 
@@ -208,7 +204,7 @@ class AppealWorkflow:
         """Appends and folds; what was folded, and False when the log was ahead."""
         receipt = await record_appeal_events(
             workflow.info().workflow_id, self._input.case_id, self._state.version, events, request_id,
-            code_version=self._code, issuer=issuer,
+            issuer=issuer,
         )
         recorded = events if receipt.stored is None else [stored.event for stored in receipt.stored]
         for event in recorded:
@@ -235,7 +231,7 @@ class AppealWorkflow:
         return True
 
     async def _notify(self, recipient: str, kind: str, subject: str, body: str) -> None:
-        await send_notification(workflow.info().workflow_id, recipient, kind, subject, body, code_version=self._code)
+        await send_notification(workflow.info().workflow_id, recipient, kind, subject, body)
 
     # -- the stages ----------------------------------------------------------
 

@@ -40,9 +40,8 @@ class AppealInput(BaseModel):
     #: A run started again for an appeal whose window closed unused (a late appeal,
     #: or one registered late by a caseworker): it finds its appeal in the event log.
     resume: bool = False
-    #: The case's widest spread of its timers after their moments (``DEADLINES_SPREAD``): the
-    #: window's close and the reconsideration's deadline fire a share of it later, fixed per
-    #: appeal. Zero in appeals of older code.
+    #: The case's widest spread of its timers after their moments: the window's close and the
+    #: reconsideration's deadline fire a share of it later, fixed per appeal.
     timer_spread: timedelta = timedelta(0)
 
 

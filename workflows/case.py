@@ -51,7 +51,6 @@ with workflow.unsafe.imports_passed_through():
         ApplicationReceived,
         ReceiveApplication,
         RecordMissedDeadline,
-        RecordMissedProcessingDeadline,
         spread_offset,
     )
     from domain.errors import DomainError
@@ -78,16 +77,6 @@ with workflow.unsafe.imports_passed_through():
 with workflow.unsafe.imports_passed_through():
     from activities.messages import PilotProposal
     from domain.case_summary import upcoming_deadlines
-    from workflows.changes import (
-        CASE_GOES_ON,
-        CASE_SEARCH_ATTRIBUTES,
-        DEADLINES_SPREAD,
-        DECISION_LETTER_AND_APPEAL,
-        PHASE_DEADLINE_SPREAD,
-        PHASE_SHOWN_AT_START,
-        SCALE_REACHES_FORUM,
-        taken,
-    )  # fmt: skip
     from workflows.issuers import verify_in_workflow
     from workflows.recording import record_case_events, send_notification
     from workflows.search_attributes import CASE_PHASE, CASEWORKER, NEXT_DEADLINE, TARGET_GROUP
@@ -95,6 +84,7 @@ with workflow.unsafe.imports_passed_through():
 
 #: The error type of a command refused because the run is about to continue as new.
 MOVING_ON = "CaseMovingOn"
+
 
 def refusal(error: DomainError) -> ApplicationError:
     """A domain refusal as Temporal carries it to the caller: the message, plus the rule and field."""
@@ -115,20 +105,16 @@ class CaseWorkflow:
         self._deadlines = input.deadlines.shared()
         self._code = input.code_version
         self._bound = input.bound
-        self._spread = (
-            spread_offset(workflow.info().workflow_id, input.timer_spread)
-            if taken(PHASE_DEADLINE_SPREAD, self._code) else timedelta(0)
-        )  # fmt: skip
-        # The case's other shared timers fire the same share later (DEADLINES_SPREAD), and so do
-        # the timers of the appeals it starts; zero in runs of older code, which keep their moments.
-        self._spread_all = taken(DEADLINES_SPREAD, self._code)
-        self._timer_spread = input.timer_spread if self._spread_all else timedelta(0)
-        self._later = self._spread if self._spread_all else timedelta(0)
-        self._goes_on = input.code_version >= CASE_GOES_ON.since
+        # Every timer many cases share (a phase deadline, the processing deadline, a hearing, a
+        # follow-up, an invitation, a check-in, and the timers of the appeals it starts) fires
+        # this case's own share of the spread after its moment, fixed from its id, so the cases
+        # of one day do not all wake in the same instant; what is recorded carries the real time.
+        self._timer_spread = input.timer_spread
+        self._later = spread_offset(workflow.info().workflow_id, input.timer_spread)
         # The search attributes this case may set: the ones registered when it was opened
-        # (setting one the namespace lacks would fail every workflow task), or, in cases of
-        # older code, only CasePhase as before. What a continued run shows came with it.
-        self._indexed = frozenset(input.search_attributes) if taken(CASE_SEARCH_ATTRIBUTES, self._code) else None
+        # (setting one the namespace lacks would fail every workflow task). What a continued
+        # run shows came with it.
+        self._indexed = frozenset(input.search_attributes)
         shown = workflow.info().typed_search_attributes
         self._shown: dict[str, object] = {key.name: shown.get(key) for key in (CASEWORKER, NEXT_DEADLINE, TARGET_GROUP)
                                           if shown.get(key) is not None}  # fmt: skip
@@ -174,27 +160,23 @@ class CaseWorkflow:
                 verify_in_workflow("case.revive", input, update=False, at=workflow.info().start_time)
             # a run that continues the case (verified when it was opened, or revived): arm its timers again
             self._rearm()
-        if not self._goes_on:
-            while self._state.phase is not Phase.CLOSED:
+        while not self._moving_on():
+            if self._state.phase is Phase.CLOSED:
+                if not self._open_appeals:
+                    # no appeal can change a decision any more: the case is done,
+                    # unless a handler still running reopens it
+                    await workflow.wait_condition(workflow.all_handlers_finished)
+                    if self._state.phase is Phase.CLOSED and not self._open_appeals:
+                        await self._appeals_of_this_run_ended()
+                        break
+                    continue
+                await workflow.wait_condition(
+                    lambda: self._state.phase is not Phase.CLOSED or not self._open_appeals or self._moving_on()
+                )
+            else:
                 await self._until_phase_ends()
-        else:
-            while not self._moving_on():
-                if self._state.phase is Phase.CLOSED:
-                    if not self._open_appeals:
-                        # no appeal can change a decision any more: the case is done,
-                        # unless a handler still running reopens it
-                        await workflow.wait_condition(workflow.all_handlers_finished)
-                        if self._state.phase is Phase.CLOSED and not self._open_appeals:
-                            await self._appeals_of_this_run_ended()
-                            break
-                        continue
-                    await workflow.wait_condition(
-                        lambda: self._state.phase is not Phase.CLOSED or not self._open_appeals or self._moving_on()
-                    )
-                else:
-                    await self._until_phase_ends()
-            if self._moving_on():
-                await self._continue_as_new(input)
+        if self._moving_on():
+            await self._continue_as_new(input)
         await workflow.wait_condition(workflow.all_handlers_finished)
         return CaseOutcome(
             case_id=self._state.case_id or workflow.info().workflow_id,
@@ -221,11 +203,11 @@ class CaseWorkflow:
         Only what changed in an activation of this workflow counts, so that the
         run's loop wakes in the same activation: a bound is looked at as each
         command is answered (``_note_bound``), not when a command is refused."""
-        return self._goes_on and (self._continuing or self._cycle_ended)
+        return self._continuing or self._cycle_ended
 
     def _note_bound(self) -> None:
         """After an accepted command: if the run has reached its bound, it moves on."""
-        if not self._goes_on or self._continuing:
+        if self._continuing:
             return
         info = workflow.info()
         if (
@@ -360,7 +342,7 @@ class CaseWorkflow:
         case_id = self._state.case_id or workflow.info().workflow_id
         phase_before = self._state.phase
         receipt = await record_case_events(
-            case_id, self._state.version, events, request_id, code_version=self._code, issuer=issuer
+            case_id, self._state.version, events, request_id, issuer=issuer
         )
         recorded = events if receipt.stored is None else [stored.event for stored in receipt.stored]
         if receipt.log_was_ahead:
@@ -371,12 +353,12 @@ class CaseWorkflow:
         for event in recorded:
             self._state = evolve(self._state, event)
         self._recent = recorded
-        if self._goes_on and any(isinstance(event, (HelpDecided, FollowUpRecorded)) for event in recorded):
+        if any(isinstance(event, (HelpDecided, FollowUpRecorded)) for event in recorded):
             self._cycle_ended = True  # a cycle's boundary: the next run starts from here
         self._react(recorded)
         self._react_to_visitation(recorded)
         if self._state.phase is not phase_before:
-            if not self._phase_shown() and (self._indexed is None or CASE_PHASE.name in self._indexed):
+            if not self._phase_shown() and CASE_PHASE.name in self._indexed:
                 workflow.upsert_search_attributes([CASE_PHASE.value_set(self._state.phase.value)])
             workflow.logger.info("case %s entered phase %s", case_id, self._state.phase.value)
         self._show_in_visibility()
@@ -394,13 +376,13 @@ class CaseWorkflow:
         """Whether ``CasePhase`` already shows the phase: a case is started showing its
         first one, and an upsert costs the server a write to its visibility store."""
         shown = workflow.info().typed_search_attributes.get(CASE_PHASE)
-        return shown == self._state.phase.value and taken(PHASE_SHOWN_AT_START, self._code)
+        return shown == self._state.phase.value
 
     def _show_in_visibility(self) -> None:
         """Sets the caseworker, the next deadline and the target group as search attributes when
         they changed (one upsert for all that changed), so an operator can find cases with
-        ``temporal workflow list --query``. Only in cases of code version 3 or later, and only
-        the attributes registered when the case was opened."""
+        ``temporal workflow list --query``. Only the attributes registered when the case was
+        opened."""
         if not self._indexed:
             return
         deadlines = upcoming_deadlines(self._state, self._deadlines)
@@ -442,13 +424,7 @@ class CaseWorkflow:
                 elif event.choice in (HelpChoice.CONTINUE, HelpChoice.SCALE) and self._state.phase is Phase.FOLLOW_UP:
                     self._background(self._follow_ups())
                 if event.choice is HelpChoice.SCALE and event.forum_id:
-                    if taken(SCALE_REACHES_FORUM, self._code):
-                        self._background(self._propose_to_forum(event.forum_id, event.number))
-                    else:  # runs started before: a letter to the forum's inbox in the outbox
-                        self._background(
-                            self._notify("forum", "forum_proposal", f"Forslag fra sag {self._state.case_id} til {event.forum_id}",
-                                         event.forum_proposal)
-                        )
+                    self._background(self._propose_to_forum(event.forum_id, event.number))
             elif isinstance(event, MeetingScheduled):
                 for person in event.participants:
                     self._background(
@@ -467,8 +443,7 @@ class CaseWorkflow:
                 self._background(self._notify("citizen", "deadline_notice", "Din sag tager længere tid end kommunens frist", event.notice))
             elif isinstance(event, HearingStarted):
                 self._background(self._watch_hearing(event.number, event.due_at, letter=event.letter))
-            elif isinstance(event, DecisionMade) and taken(DECISION_LETTER_AND_APPEAL, self._code):
-                # cases decided before this change get neither (their histories must replay)
+            elif isinstance(event, DecisionMade):
                 self._background(self._notify("citizen", "decision", "Afgørelse i din sag", event.letter))
                 self._background(self._follow_appeal(event.number, event.outcome.value, event.occurred_at))
 
@@ -488,7 +463,7 @@ class CaseWorkflow:
         return True
 
     def _wakes_at(self, moment: datetime) -> datetime:
-        """When a timer for ``moment`` fires: this case's spread after it (``DEADLINES_SPREAD``), so
+        """When a timer for ``moment`` fires: this case's share of the spread after it, so
         the many cases whose deadline falls on the same date or midnight do not wake in one instant."""
         return moment + self._later
 
@@ -511,22 +486,7 @@ class CaseWorkflow:
             )
         if await self._holds_before(decided, self._wakes_at(due)):
             return
-        if self._goes_on:
-            await self._after_processing_deadline(application, decided)
-            return
-        # runs started before CASE_GOES_ON: the notice as it was (their histories must replay)
-        expected_by = workflow.now() + self._deadlines.notice_extension
-        if await self._carry_out_for_system(RecordMissedProcessingDeadline(actor=SYSTEM_ACTOR, expected_by=expected_by)):
-            missed = self._state.visitation.processing_missed
-            assert missed is not None  # the command just carried out recorded it
-            await self._notify("citizen", "deadline_notice", "Din sag tager længere tid end kommunens frist", missed.notice)
-            await self._notify(
-                "team_lead",
-                "escalation",
-                f"Sagsbehandlingsfristen er overskredet i sag {self._state.case_id}",
-                f"Fristen udløb {due:%d.%m.%Y}; borgeren er lovet en afgørelse senest {expected_by:%d.%m.%Y}. "
-                f"Sagsbehandler: {caseworker}.",
-            )
+        await self._after_processing_deadline(application, decided)
 
     async def _after_processing_deadline(self, application: ApplicationReceived, decided) -> None:
         """Rsl § 3, stk. 2, with no date made up: when the deadline passes, the citizen is
@@ -623,21 +583,16 @@ class CaseWorkflow:
     async def _follow_appeal(self, number: int, outcome: str, decided_at) -> None:
         """Starts the decision's appeal as a child workflow that outlives the case's
         run (parent close policy ABANDON) and is not awaited: the appeal tells the
-        case its outcome by the ``appeal_outcome`` signal when it ends. A run of a
-        case started before ``CASE_GOES_ON`` still takes the child's result."""
+        case its outcome by the ``appeal_outcome`` signal when it ends."""
         case_id = self._state.case_id or workflow.info().workflow_id
         try:
-            if self._goes_on:
-                self._open_appeals.add(number)
+            self._open_appeals.add(number)
             self._sending += 1  # a run does not continue as new before its appeal has started
             try:
                 handle = await self._start_appeal(case_id, number, outcome, decided_at)
             finally:
                 self._sending -= 1
-            if not self._goes_on:
-                await self._on_appeal_outcome(await handle)
-            else:
-                self._appeal_handles.append(handle)
+            self._appeal_handles.append(handle)
         except ChildWorkflowError as error:
             self._open_appeals.discard(number)
             workflow.logger.warning("the appeal of decision %s in case %s failed: %s", number, case_id, error)
@@ -677,8 +632,7 @@ class CaseWorkflow:
         seen = f"{outcome.appeal_id}:{outcome.kind.value}"
         if seen in self._outcomes_seen:
             return
-        if self._goes_on:
-            self._outcomes_seen.add(seen)
+        self._outcomes_seen.add(seen)
         try:
             if outcome.asks_for_new_decision:  # changed on reconsideration, or by Ankestyrelsen, or sent back
                 await self._reopen(outcome)
@@ -707,12 +661,12 @@ class CaseWorkflow:
         stream = self._state.case_id or workflow.info().workflow_id
         self._sending += 1  # a run does not continue as new with a letter half sent
         try:
-            await send_notification(stream, recipient, kind, subject, body, code_version=self._code)
+            await send_notification(stream, recipient, kind, subject, body)
             if recipient == "citizen":
                 # FVL § 8: the letters go to the citizen's partsrepræsentant or værge too
                 # (a case without representatives sends exactly what it sent before)
                 for representative in representatives_in_force(self._state, workflow.now().date()):
-                    await send_notification(stream, representative.person_id, kind, subject, body, code_version=self._code)
+                    await send_notification(stream, representative.person_id, kind, subject, body)
         finally:
             self._sending -= 1
 
@@ -750,13 +704,7 @@ class CaseWorkflow:
             member = self._state.team.get(person.person_id)
             if step == "remind" and not letter and member is not None and member.reminded:
                 continue  # reminded in an earlier run
-            if letter and not self._spread_all:  # runs of older code: from when the letter was sent
-                try:
-                    await workflow.wait_condition(lambda: not still_open(), timeout=half)
-                    return
-                except TimeoutError:
-                    pass
-            elif await self._holds_before(
+            if await self._holds_before(
                 lambda: not still_open(), self._wakes_at(invited_at + (half if step == "remind" else half * 2))
             ):
                 return
@@ -778,13 +726,13 @@ class CaseWorkflow:
 
     async def _check_in_on_pilot(self) -> None:
         """Records a check-in every interval while the pilot runs, and tells the caseworker.
-        In a case that goes on (``CASE_GOES_ON``) the check-ins fall at fixed moments
-        from the pilot's start, so a continued run arms the next one from the state."""
+        The check-ins fall at fixed moments from the pilot's start, so a continued run
+        arms the next one from the state."""
         interval = self._deadlines.pilot_check_in
         since = self._state.phase_since
         while self._state.phase is Phase.PILOT:
             ended = lambda: self._state.phase is not Phase.PILOT or self._state.phase_since != since  # noqa: E731
-            if self._goes_on and since is not None:
+            if since is not None:
                 if await self._holds_before(ended, self._wakes_at(since + interval * (self._state.check_ins + 1))):
                     return
             else:
@@ -814,8 +762,8 @@ class CaseWorkflow:
             await workflow.wait_condition(ended)
             return
         due = self._state.phase_since + limit
-        # The timer fires this case's spread after the deadline (PHASE_DEADLINE_SPREAD); zero in older runs.
-        remaining = max(due + self._spread - workflow.now(), timedelta(0))
+        # The timer fires this case's share of the spread after the deadline (see ``__init__``).
+        remaining = max(due + self._later - workflow.now(), timedelta(0))
         try:
             await workflow.wait_condition(ended, timeout=remaining)
         except TimeoutError:
@@ -825,7 +773,7 @@ class CaseWorkflow:
                 # the phase ended after its deadline, before the spread timer fired: the miss is recorded all the same
                 await self._carry_out_for_system(RecordMissedDeadline(actor=SYSTEM_ACTOR, phase=phase.value, due_at=due))
             return
-        if self._goes_on and self._recorded_miss(phase, due):
+        if self._recorded_miss(phase, due):
             await workflow.wait_condition(ended)  # recorded by an earlier run
             return
         async with self._lock:

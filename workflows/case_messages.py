@@ -58,22 +58,20 @@ class CaseInput(BaseModel):
     #: in a run that continues a case (``carried``).
     registration: RegisterNeed | None
     deadlines: PhaseDeadlines = Field(default_factory=PhaseDeadlines)
-    #: The version of the workflow code the case is started under (``workflows.changes``);
-    #: cases started before versions were given read as 1.
+    #: The version of the workflow code the case is started under (``workflows.changes``;
+    #: 1 is 1.0, the baseline).
     code_version: int = 1
-    #: The front door's signature of this registration (``workflows.issuers``); None
-    #: in cases started before commands were signed, whose histories still replay.
+    #: The front door's signature of this registration (``workflows.issuers``); a run
+    #: verifies it before it records anything.
     signature: CommandSignature | None = None
     #: The search attributes the namespace had registered when the case was opened
-    #: (``workflows.search_attributes``): the case sets only these. Empty in cases of
-    #: code version 3 or older, which set only ``CasePhase``.
+    #: (``workflows.search_attributes``): the case sets only these.
     search_attributes: tuple[str, ...] = ()
     #: The case as the previous run left it, when this run continues it as new.
     carried: CarriedCase | None = None
     bound: RunBound = Field(default_factory=RunBound)
-    #: The widest spread of a deadline's timer after the deadline: the phase deadlines'
-    #: (``PHASE_DEADLINE_SPREAD``), and every other shared timer's in code version 7 and later
-    #: (``DEADLINES_SPREAD``); zero in cases opened before it.
+    #: The widest spread of a shared timer after its moment (``SAMSKAB_DEADLINE_SPREAD``): the
+    #: case's timers fire a share of it later, fixed per case (``domain.deadlines.spread_offset``).
     timer_spread: timedelta = timedelta(0)
 
     @field_validator("deadlines")

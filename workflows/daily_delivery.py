@@ -38,7 +38,6 @@ with workflow.unsafe.imports_passed_through():
     from domain.messages import SYSTEM_ACTOR, Event
 
 with workflow.unsafe.imports_passed_through():
-    from workflows.changes import BEFORE_VERSIONS
     from workflows.recording import ACTIVITY_TIMEOUT, DURABLE_RETRY, append_events, send_notification
 
 #: Days are Danish calendar days: UTC+1 in winter, UTC+2 in summer. The
@@ -220,7 +219,6 @@ class DailyDeliveryWorkflow:
                     f"Indberetning til KL Gateway for {day.isoformat()} er ikke sendt",
                     f"Sag {case_id}: indberetningen (FFB) for {day.isoformat()} blev afvist af valideringen og er ikke sendt.\n"
                     f"Ret sagen; ændringen indberettes den dag, den foretages.\n{reasons}",
-                    code_version=BEFORE_VERSIONS,  # the daily delivery is versioned by its patch markers
                 )
         if close_day is not None and not failed:
             events.append(KLDeliveryDayCompleted(occurred_at=now, actor=SYSTEM_ACTOR, day=day,

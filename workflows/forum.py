@@ -32,7 +32,6 @@ with workflow.unsafe.imports_passed_through():
 
 with workflow.unsafe.imports_passed_through():
     from activities.messages import ForumTextErasure, PilotProposal
-    from workflows.changes import BEFORE_VERSIONS
     from workflows.forum_messages import ForumActRequest, ForumActResult, ForumInput
     from workflows.issuers import verify_in_workflow
     from workflows.recording import ACTIVITY_TIMEOUT, DURABLE_RETRY, append_events, send_notification
@@ -157,5 +156,4 @@ class ForumWorkflow:
             "forum_meeting",
             f"Forummøde for {self._state.target_group.display if self._state.target_group else ''}",
             f"{waiting} observation(er) venter på at blive drøftet; {len(self._state.open_proposals())} forslag følges op.",
-            code_version=BEFORE_VERSIONS,  # the forum is versioned by its patch markers
         )

@@ -12,7 +12,6 @@ from temporalio.common import RetryPolicy
 with workflow.unsafe.imports_passed_through():
     from activities.messages import AppendReceipt, AppendRequest, Notification, RecordedEvent
     from domain.messages import Event
-    from workflows.changes import LOCAL_APPEAL_APPEND, LOCAL_APPEND, LOCAL_LETTERS, taken
 
 ACTIVITY_TIMEOUT = timedelta(seconds=30)
 # The event log may be down for a while (a database restart); the append is
@@ -61,27 +60,22 @@ def command_event_ids(workflow_id: str, run_id: str, request_id: str, count: int
 
 
 async def record_case_events(
-    case_id: str, expected_version: int, events: list[Event], request_id: str | None, *, code_version: int,
-    issuer: str | None = None,
+    case_id: str, expected_version: int, events: list[Event], request_id: str | None, *, issuer: str | None = None
 ) -> AppendReceipt:
     """Appends a case's events through a local activity, in the workflow task
     that decided them: one server round trip per command instead of three
-    (``record_locally``). Cases started before this take the regular activity."""
-    if not taken(LOCAL_APPEND, code_version):
-        return await append_events(case_id, expected_version, events, issuer=issuer)
+    (``record_locally``)."""
     return await record_locally(case_id, expected_version, events, request_id, issuer=issuer)
 
 
 async def record_appeal_events(
-    appeal_id: str, case_id: str, expected_version: int, events: list[Event], request_id: str | None, *, code_version: int,
+    appeal_id: str, case_id: str, expected_version: int, events: list[Event], request_id: str | None, *,
     issuer: str | None = None,
 ) -> AppendReceipt:
     """An appeal's events, appended as a case's are (``record_locally``): an appeal
     opens its window in its first workflow task, with no activity task and no
-    second workflow task. Appeals started before this take the regular activity.
-    Their personal fields (the complaint) are under the case's key: the citizen's."""
-    if not taken(LOCAL_APPEAL_APPEND, code_version):
-        return await append_events(appeal_id, expected_version, events, key_of=case_id, issuer=issuer)
+    second workflow task. Its personal fields (the complaint) are under the case's
+    key: the citizen's."""
     return await record_locally(appeal_id, expected_version, events, request_id, key_of=case_id, issuer=issuer)
 
 
@@ -121,7 +115,7 @@ async def record_locally(
 
 
 async def send_notification(
-    stream_id: str, recipient: str, kind: str, subject: str, body: str, *, code_version: int
+    stream_id: str, recipient: str, kind: str, subject: str, body: str
 ) -> None:
     """Puts a letter in the outbox, once per message id (``workflow.uuid4()``).
 
@@ -135,9 +129,7 @@ async def send_notification(
         subject=subject,
         body=body,
     )
-    # Cases from before the change sent letters as regular activities; their histories replay so.
-    execute = workflow.execute_local_activity if taken(LOCAL_LETTERS, code_version) else workflow.execute_activity
-    await execute(
+    await workflow.execute_local_activity(
         "send_notification",
         notification,
         result_type=bool,

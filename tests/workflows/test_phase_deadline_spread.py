@@ -1,9 +1,8 @@
 """Deadlines that pass together do not wake every case at once: a case's phase
 deadline timer fires a share of ``deadline_spread`` after the deadline, fixed per case
-(``PHASE_DEADLINE_SPREAD``); the miss carries the real due time, and a phase that ends
-after its deadline but before the spread timer fires still has its miss recorded. Since
-code version 7 (``DEADLINES_SPREAD``) the processing and hearing deadlines and the
-appeal's window do the same; a case of older code keeps its moments."""
+(``domain.deadlines.spread_offset``); the miss carries the real due time, and a phase that
+ends after its deadline but before the spread timer fires still has its miss recorded. The
+processing and hearing deadlines and the appeal's window do the same."""
 
 from __future__ import annotations
 
@@ -12,14 +11,12 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from app import cases as app_cases
 from app.cases import parse_command
 from app.settings import Settings
 from domain.appeal import AppealStatus, appeal_id
 from domain.deadlines import PhaseDeadlines, spread_offset
 from tests import scenario
 from tests.workflows.test_visitation_timers import CITIZEN, CW, _appeal_status, assessed_case, eventually, partly, run
-from workflows.changes import PHASE_DEADLINE_SPREAD
 
 SPREAD = timedelta(minutes=10)
 DEADLINES = PhaseDeadlines(visitation=timedelta(days=1))
@@ -95,7 +92,7 @@ async def test_a_phase_that_ends_before_its_deadline_has_no_miss(env, cases, sto
     assert (await cases.state(case_id)).missed_deadlines == ()
 
 
-# -- the other deadlines many cases share (DEADLINES_SPREAD, code version 7) ---------------------------
+# -- the other deadlines many cases share ----------------------------------------------------------------
 
 
 def late_case_and_appeal_id() -> str:
@@ -126,16 +123,6 @@ async def test_the_processing_deadline_fires_after_the_case_s_offset_and_carries
     passed = next(e for e in reversed(store.read_stream(case_id)) if e.event_type == "processing_deadline_passed")
     assert datetime.fromisoformat(str(passed.payload["due_at"]).replace("Z", "+00:00")) == due
     assert passed.occurred_at >= due + offset - timedelta(seconds=1)
-
-
-async def test_a_case_of_code_version_6_keeps_its_processing_deadline_s_moment(env, cases, store, monkeypatch):
-    monkeypatch.setattr(app_cases, "CURRENT_CODE", PHASE_DEADLINE_SPREAD.since)  # opened by the release before
-    case_id = late_case_id()
-    due = await _application_received(cases, case_id)
-
-    await env.sleep(due + timedelta(minutes=1) - await env.get_current_time())  # long before this case's offset
-
-    assert (await cases.state(case_id)).visitation.delay.deadline_passed
 
 
 async def test_the_hearing_deadline_fires_after_the_case_s_offset_and_carries_the_real_due_time(env, cases, store):
