@@ -204,7 +204,7 @@ class Projector:
                     .where(events_table.c.position > position)
                     .order_by(events_table.c.position)
                     .limit(self.batch_size)
-                )
+                ).all()  # one fetch for the batch (row by row, the driver's calls cost more than the rows)
                 batch = [_header_event(row) if headers_only else stored_event_from_row(tuple(row)) for row in rows]
                 if not batch:
                     return 0
@@ -290,7 +290,7 @@ class Projector:
                 rows = conn.execute(
                     select(*_EVENT_SELECT).where(events_table.c.position > position)
                     .order_by(events_table.c.position).limit(self.batch_size)
-                )  # fmt: skip
+                ).all()  # fmt: skip
                 batch = [stored_event_from_row(tuple(row)) for row in rows]
                 if not batch:
                     return 0
