@@ -24,6 +24,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
+from pydantic_core import from_json
 from sqlalchemy import Connection, LargeBinary, bindparam, cast, func, literal_column, select, update
 from sqlalchemy.engine import URL, Dialect, Row
 from sqlalchemy.exc import IntegrityError
@@ -709,6 +710,18 @@ def _retry_result(stream_id: str, batch: list[tuple[NewEvent, str]], stored: Seq
 _ENVELOPE_KEY = json.dumps(ENVELOPE)
 
 
+def _parse_payload(text: str) -> dict[str, Any]:
+    """A stored payload's text as Python values. pydantic-core's parser (Rust) reads
+    it in about half the time of ``json.loads``, to the same values. A text it refuses
+    that ``json.loads`` reads (a lone surrogate escape such as ``"\\ud800"``, which no
+    payload this store wrote holds: its UTF-8 could not be hashed) is read by
+    ``json.loads``, as it always was."""
+    try:
+        return from_json(text)
+    except ValueError:
+        return json.loads(text)
+
+
 def _stored_event(row: Row | tuple[Any, ...]) -> StoredEvent:
     (position, stream_id, stream_version, event_id, event_type, schema_version, occurred_at,
      recorded_at, actor_id, actor_role, legal_basis, payload, digest, prev_hash, row_hash) = row
@@ -724,7 +737,7 @@ def _stored_event(row: Row | tuple[Any, ...]) -> StoredEvent:
         actor_id=actor_id,
         actor_role=actor_role,
         legal_basis=legal_basis,
-        payload=json.loads(payload),
+        payload=_parse_payload(payload),
         payload_hash=digest,
         prev_hash=prev_hash,
         hash=row_hash,

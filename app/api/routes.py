@@ -243,7 +243,7 @@ def build_router() -> APIRouter:
         query = ListQuery(phase=phase, overdue=overdue, mine=mine, team_member=team_member, due_before=due_before,
                           target_group=target_group, cpr=cpr, name=name, open_only=open_only, limit=limit,
                           cursor=cursor)  # fmt: skip
-        page = await back.read(back.list_cases, reading, query)
+        page = await back.list_cases_logged(reading, query)
         return _freshness(response, fresh, page)
 
     @router.get("/tasks", tags=["reads"], summary="What you must do next, what is due first (your work items)")

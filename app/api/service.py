@@ -127,6 +127,11 @@ class Reader:
     purpose: str | None
 
 
+#: Requests that may wait at once for the access log to record their list view (threads that
+#: mostly sleep on the commit): more than the connections a process serves at once.
+LOG_WAITERS = 64
+
+
 class Backend:
     """Everything the routes need, given once when the app is built."""
 
@@ -156,6 +161,11 @@ class Backend:
         # and futex calls cost more than the reads); a few threads keep it busy,
         # and further requests wait for one as asyncio tasks, not threads.
         self.read_limiter = anyio.CapacityLimiter(settings.api_read_threads)
+        # A list view's read is recorded in a thread of its own (``list_cases_logged``): it
+        # waits there for the access log's group commit (a write and an fsync, the lock
+        # released), so every request waiting on one commit can join it. Waiting in a read
+        # thread, it kept the list's next requests out, and a commit took one or two rows.
+        self.log_waiters = anyio.CapacityLimiter(LOG_WAITERS)
 
     # -- who is asking -------------------------------------------------------------
 
@@ -496,12 +506,27 @@ class Backend:
         a citizen lists only their own, found through the key id derived from
         their CPR number. The list view is logged once, with the ids of the
         cases it showed, so each of those cases' access logs shows it."""
+        page, shown = self._list_page(reader, query)
+        self.record_read(reader, Action.LIST_CASES, None, shown=shown)
+        return page
+
+    async def list_cases_logged(self, reader: Reader, query: ListQuery) -> dict[str, Any]:
+        """``list_cases`` for a request: the page in a read thread, then the list view
+        recorded in a thread that waits for the access log's commit; the page is
+        returned only once its read is recorded."""
+        page, shown = await self.read(self._list_page, reader, query)
+        await anyio.to_thread.run_sync(
+            lambda: self.record_read(reader, Action.LIST_CASES, None, shown=shown), limiter=self.log_waiters
+        )
+        return page
+
+    def _list_page(self, reader: Reader, query: ListQuery) -> tuple[dict[str, Any], list[str]]:
+        """The page ``list_cases`` shows and the ids of the cases in it, not yet recorded."""
         self.authorize(reader.who, Action.LIST_CASES)
         if reader.who.role is Role.CITIZEN:
             key_id = self.keys.key_id_for_citizen(reader.who.cpr) if reader.who.cpr else None
             if key_id is None:
-                self.record_read(reader, Action.LIST_CASES, None, shown=[])
-                return {"cases": [], "next_cursor": None, "position": 0}
+                return {"cases": [], "next_cursor": None, "position": 0}, []
             filters = CaseFilter(citizen_key=key_id)
         elif reader.who.role in TEAM_ROLES:
             filters = CaseFilter(member_id=reader.who.person_id)  # only the cases whose team they are on
@@ -512,8 +537,8 @@ class Backend:
             page = queries.list_cases(self.store.engines, filters, now=now, limit=query.limit, cursor=query.cursor)
         except queries.BadQuery as error:
             raise ApiError(422, str(error), rule="input.invalid", field=error.field) from None
-        self.record_read(reader, Action.LIST_CASES, None, shown=[row["case_id"] for row in page.rows])
-        return {"cases": page.rows, "next_cursor": page.next_cursor, "position": page.position}
+        shown = [row["case_id"] for row in page.rows]
+        return {"cases": page.rows, "next_cursor": page.next_cursor, "position": page.position}, shown
 
     def _search_tokens(self, name: str | None) -> tuple[str, ...] | None:
         if name is None:
