@@ -72,12 +72,22 @@ def build_worker(client: Client, settings: Settings, store, outbox: Outbox | Non
     # The front doors whose signed commands this worker's workflows accept (``workflows.issuers``).
     trust(settings.task_queue, options.pop("trusted_issuers", None) or trusted_issuers(settings))
     gateway = options.pop("kl_gateway", None) or GatewaySettings()
-    kl_gateway = KLGatewayActivities(store, open_key_store(store, settings), gateway, settings.municipality, settings.data_dir)
+    kl_gateway = KLGatewayActivities(
+        store, open_key_store(store, settings), gateway, settings.municipality, settings.data_dir
+    )
     return Worker(
         client,
         task_queue=settings.task_queue,
         workflows=[CaseWorkflow, ForumWorkflow, AppealWorkflow, DailyDeliveryWorkflow],
-        activities=[activities.append, activities.erase_forum_text, activities.pilot_proposal, notifications.send, kl_gateway.status, kl_gateway.changed_on, kl_gateway.deliver],
+        activities=[
+            activities.append,
+            activities.erase_forum_text,
+            activities.pilot_proposal,
+            notifications.send,
+            kl_gateway.status,
+            kl_gateway.changed_on,
+            kl_gateway.deliver,
+        ],
         activity_executor=ContextThreads(settings.worker_activity_threads, thread_name_prefix="samskab-activity"),
         workflow_runner=options.pop("workflow_runner", WORKFLOW_RUNNER),
         graceful_shutdown_timeout=options.pop("graceful_shutdown_timeout", GRACEFUL_SHUTDOWN),
@@ -98,7 +108,9 @@ def tuning(settings: Settings) -> dict:
 
 async def run_worker(settings: Settings) -> None:
     check_startup(settings, "worker")  # outside development: no default or missing secret
-    store = open_event_store(settings.database_url, upgrade=not settings.production)  # the schema first: no DDL in production
+    store = open_event_store(
+        settings.database_url, upgrade=not settings.production
+    )  # the schema first: no DDL in production
     from app import tracing
 
     traced = tracing.setup(settings, "samskab-worker")  # None unless an OTLP endpoint is set

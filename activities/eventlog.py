@@ -161,7 +161,9 @@ class EventLogActivities:
             held = self._what_the_log_holds(request)
             if held is not None:
                 return held
-        return AppendReceipt(positions=list(result.positions), version=result.stream_version, duplicate=result.duplicate)
+        return AppendReceipt(
+            positions=list(result.positions), version=result.stream_version, duplicate=result.duplicate
+        )
 
     def _what_the_log_holds(self, request: AppendRequest) -> AppendReceipt | None:
         """What the log already holds after the expected version, for a workflow to fold.

@@ -24,7 +24,10 @@ def union_members(union) -> tuple[type, ...]:
 if TYPE_CHECKING:
     DomainEvent = Event
 else:
-    DomainEvent = Annotated[Union[union_members(CaseEvent) + union_members(ForumEvent) + KL_DELIVERY_EVENTS], Field(discriminator="type")]  # noqa: UP007
+    DomainEvent = Annotated[
+        Union[union_members(CaseEvent) + union_members(ForumEvent) + KL_DELIVERY_EVENTS],  # noqa: UP007 - a computed tuple
+        Field(discriminator="type"),
+    ]
 
 
 class RecordedEvent(BaseModel):

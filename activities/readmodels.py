@@ -162,8 +162,9 @@ def parse_as_of(text: str) -> int | datetime:
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:
-        raise ValueError("as_of is a log position (a whole number) or a date and time with its zone, "
-                         "e.g. 2026-03-01T12:00:00+01:00") from None
+        raise ValueError(
+            "as_of is a log position (a whole number) or a date and time with its zone, e.g. 2026-03-01T12:00:00+01:00"
+        ) from None
     if moment.utcoffset() is None:
         raise ValueError("as_of needs its time zone, e.g. 2026-03-01T12:00:00+01:00")
     return moment
@@ -176,5 +177,7 @@ def case_as_of(store: EventStore, case_id: str, keys: KeyStore, as_of: int | dat
     upto = [s for s in stored if (s.position <= as_of if isinstance(as_of, int) else s.occurred_at <= as_of)]
     events = [to_domain_event(s, keys) for s in upto]
     if any(isinstance(e, ErasedRecord) for e in events):
-        raise PersonalDataErased(f"case {case_id}: the citizen's personal data was erased; it cannot be shown as it stood")
+        raise PersonalDataErased(
+            f"case {case_id}: the citizen's personal data was erased; it cannot be shown as it stood"
+        )
     return fold(as_folded(events))

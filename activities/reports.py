@@ -137,7 +137,14 @@ class Distribution:
         return max(self.values) if self.values else None
 
     def summary(self) -> dict:
-        return {"n": self.n, "mean": self.mean, "median": self.median, "min": self.min, "max": self.max, "values": sorted(self.values)}
+        return {
+            "n": self.n,
+            "mean": self.mean,
+            "median": self.median,
+            "min": self.min,
+            "max": self.max,
+            "values": sorted(self.values),
+        }
 
 
 @dataclass

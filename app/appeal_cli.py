@@ -43,7 +43,9 @@ appeal_app = typer.Typer(help="The appeal of a decision: lodge, register, recons
                          no_args_is_help=True)  # fmt: skip
 
 CaseId = Annotated[str, typer.Argument(help="The case number")]
-DecisionOption = Annotated[int | None, typer.Option("--decision", min=1, help="The decision's number (default: the latest)")]
+DecisionOption = Annotated[
+    int | None, typer.Option("--decision", min=1, help="The decision's number (default: the latest)")
+]
 
 
 def _fail(message: str, code: int = 1) -> typer.Exit:
@@ -66,7 +68,9 @@ def _act(case_id: str, decision: int | None, data: dict[str, Any], token, as_, l
         raise _fail(f"refused: {allowed.reason} [dim](rule: access.denied)[/dim]", 3)
     number = decision or state.visitation.decisions
     if not 1 <= number <= state.visitation.decisions:
-        raise _fail(f"case {case_id} has no decision {number} [dim](field: --decision, rule: appeal.not_found)[/dim]", 2)
+        raise _fail(
+            f"case {case_id} has no decision {number} [dim](field: --decision, rule: appeal.not_found)[/dim]", 2
+        )
     try:
         command = parse_appeal_command({**data, "actor": caller.actor})
     except CommandRejected as refused:
@@ -78,7 +82,9 @@ def _act(case_id: str, decision: int | None, data: dict[str, Any], token, as_, l
     try:
         result = asyncio.run(main())
     except CommandRejected as refused:
-        raise _fail(f"refused: {refused.message} [dim](field: {refused.field}, rule: {refused.rule})[/dim]", 3) from None
+        raise _fail(
+            f"refused: {refused.message} [dim](field: {refused.field}, rule: {refused.rule})[/dim]", 3
+        ) from None
     console.print(f"Appeal {result.appeal_id}: {', '.join(result.events)} -> {result.status.value}")
 
 
@@ -101,7 +107,9 @@ def appeal_lodge(
 def appeal_register(
     case_id: CaseId,
     channel: Annotated[str, typer.Option(help="phone, letter, email or in_person")],
-    received_on: Annotated[str, typer.Option(help="The day the appeal was received, YYYY-MM-DD: it decides timeliness")],
+    received_on: Annotated[
+        str, typer.Option(help="The day the appeal was received, YYYY-MM-DD: it decides timeliness")
+    ],
     complaint: Annotated[str, typer.Option(help="The complaint as the citizen gave it")],
     late_reason: Annotated[str | None, typer.Option(help="Why the appeal came after the window, if it did")] = None,
     decision: DecisionOption = None,
@@ -126,13 +134,18 @@ def appeal_reconsider(
     local_admin: LocalAdminOption = False,
 ) -> None:
     """Reconsider the appealed decision (genvurdering, retssikkerhedslovens § 66)."""
-    _act(case_id, decision, {"type": "reconsider", "outcome": outcome.value, "reasons": reasons}, token, as_, local_admin)
+    _act(
+        case_id, decision, {"type": "reconsider", "outcome": outcome.value, "reasons": reasons}, token, as_, local_admin
+    )
 
 
 @appeal_app.command("withdraw")
 def appeal_withdraw(
     case_id: CaseId,
-    channel: Annotated[AppealChannel | None, typer.Option(help="For a caseworker: how the citizen said so (phone, letter, email, in_person)")] = None,
+    channel: Annotated[
+        AppealChannel | None,
+        typer.Option(help="For a caseworker: how the citizen said so (phone, letter, email, in_person)"),
+    ] = None,
     note: Annotated[str | None, typer.Option(help="A note")] = None,
     decision: DecisionOption = None,
     as_: AsOption = None,
@@ -151,7 +164,9 @@ def appeal_withdraw(
 @appeal_app.command("outcome")
 def appeal_outcome(
     case_id: CaseId,
-    outcome: Annotated[AnkestyrelsenOutcome, typer.Option(help="upheld, changed, sent_back (hjemvist) or dismissed (afvist)")],
+    outcome: Annotated[
+        AnkestyrelsenOutcome, typer.Option(help="upheld, changed, sent_back (hjemvist) or dismissed (afvist)")
+    ],
     decided_on: Annotated[str, typer.Option(help="The date of Ankestyrelsen's decision, YYYY-MM-DD")],
     reasons: Annotated[str, typer.Option(help="Ankestyrelsen's reasons, in short")],
     decision: DecisionOption = None,
@@ -186,13 +201,17 @@ def appeal_show(
         decision = authorize_read(store, caller, Action.READ_CASE, case_id, purpose, "appeals (samskab appeal show)",
                                   settings, state=state)  # fmt: skip
         if not visible_event(decision, "decision_made"):
-            raise _fail("refused: you may not see this case's decisions, nor their appeals [dim](rule: access.denied)[/dim]", 3)
+            raise _fail(
+                "refused: you may not see this case's decisions, nor their appeals [dim](rule: access.denied)[/dim]", 3
+            )
         keys = open_key_store(store, settings)
         appeals = []
         for number in range(1, state.visitation.decisions + 1):
             stored = store.read_stream(appeal_id(case_id, number))
             if stored:
-                appeals.append(appeal_view(fold_appeal(readmodels.as_folded(readmodels.to_domain_event(s, keys) for s in stored))))
+                appeals.append(
+                    appeal_view(fold_appeal(readmodels.as_folded(readmodels.to_domain_event(s, keys) for s in stored)))
+                )
     finally:
         store.dispose()
     if as_json:

@@ -58,7 +58,9 @@ PurposeOption = Annotated[
 ]
 PublicKeyOption = Annotated[
     Path | None,
-    typer.Option("--public-key", help="The trusted public key checkpoints must be signed with (default: this installation's)"),
+    typer.Option(
+        "--public-key", help="The trusted public key checkpoints must be signed with (default: this installation's)"
+    ),
 ]
 
 
@@ -85,8 +87,13 @@ def _caller(token: str | None, as_: str | None, local_admin: bool, settings: Set
 
 
 @audit_app.command("trail")
-def audit_trail(case_id: str, purpose: PurposeOption, as_: AsOption = None, token: TokenOption = None,
-                local_admin: LocalAdminOption = False) -> None:
+def audit_trail(
+    case_id: str,
+    purpose: PurposeOption,
+    as_: AsOption = None,
+    token: TokenOption = None,
+    local_admin: LocalAdminOption = False,
+) -> None:
     """The case's events, in order, as the event log holds them (headers, no payloads)."""
     settings = get_settings()
     caller = _caller(token, as_, local_admin, settings)
@@ -114,7 +121,9 @@ def audit_events(
     with _store(settings) as store:
         # the case is decrypted to decide the read first: an unknown case is refused there (no such case), and
         # so is a key that does not unwrap (crypto.decrypt)
-        authorize_read(store, caller, Action.AUDIT_TRAIL, case_id, purpose, "events (payloads, personal fields)", settings)
+        authorize_read(
+            store, caller, Action.AUDIT_TRAIL, case_id, purpose, "events (payloads, personal fields)", settings
+        )
         view = case_view(store, case_id, open_key_store(store, settings))
     if as_json:
         console.print_json(json.dumps(view, ensure_ascii=False))
@@ -124,8 +133,13 @@ def audit_events(
         table.add_column(column)
     for item in view:
         erased = " [red](erased)[/red]" if item["erased_fields"] else ""
-        table.add_row(str(item["version"]), item["occurred_at"][:19], escape(item["type"]) + erased,
-                      escape(item["actor"]), escape(json.dumps(item["payload"], ensure_ascii=False)))
+        table.add_row(
+            str(item["version"]),
+            item["occurred_at"][:19],
+            escape(item["type"]) + erased,
+            escape(item["actor"]),
+            escape(json.dumps(item["payload"], ensure_ascii=False)),
+        )
     console.print(table)
 
 
@@ -135,14 +149,25 @@ def access_table(case_id: str, records: list[AccessRecord]) -> Table:
         table.add_column(column)
     for r in records:
         what = r.what if r.stream_id is not None else f"{r.what} (whole log)"
-        table.add_row(str(r.position), r.recorded_at.strftime("%Y-%m-%d %H:%M:%S"), escape(r.actor_id),
-                      escape(r.actor_role), escape(what), escape(r.purpose))
+        table.add_row(
+            str(r.position),
+            r.recorded_at.strftime("%Y-%m-%d %H:%M:%S"),
+            escape(r.actor_id),
+            escape(r.actor_role),
+            escape(what),
+            escape(r.purpose),
+        )
     return table
 
 
 @audit_app.command("access")
-def audit_access(case_id: str, purpose: PurposeOption, as_: AsOption = None, token: TokenOption = None,
-                 local_admin: LocalAdminOption = False) -> None:
+def audit_access(
+    case_id: str,
+    purpose: PurposeOption,
+    as_: AsOption = None,
+    token: TokenOption = None,
+    local_admin: LocalAdminOption = False,
+) -> None:
     """Who has read the case, when, what and why (this read included)."""
     settings = get_settings()
     caller = _caller(token, as_, local_admin, settings)
@@ -162,7 +187,9 @@ def _load_heads(files: list[Path]) -> list[SignedTreeHead | Checkpoint]:
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
         except OSError as error:
-            raise _fail(f"cannot read {path}: {error.strerror}", 2, field="--checkpoint", rule="tree_head.invalid") from None
+            raise _fail(
+                f"cannot read {path}: {error.strerror}", 2, field="--checkpoint", rule="tree_head.invalid"
+            ) from None
         except (json.JSONDecodeError, UnicodeDecodeError) as error:
             raise _fail(f"{path} is not JSON: {error}", 2, field="--checkpoint", rule="tree_head.invalid") from None
         try:
@@ -204,11 +231,15 @@ def _trusted(settings: Settings, public_key: Path | None) -> Ed25519PublicKey:
 def audit_verify(
     checkpoint: Annotated[
         list[Path] | None,
-        typer.Option("--checkpoint", help="A signed tree head (or older checkpoint) the log must still hold (repeatable)"),
+        typer.Option(
+            "--checkpoint", help="A signed tree head (or older checkpoint) the log must still hold (repeatable)"
+        ),
     ] = None,
     since: Annotated[
         Path | None,
-        typer.Option("--since", help="A signed tree head: check only that both logs grew from it (time ~ the new rows)"),
+        typer.Option(
+            "--since", help="A signed tree head: check only that both logs grew from it (time ~ the new rows)"
+        ),
     ] = None,
     public_key: PublicKeyOption = None,
 ) -> None:
@@ -259,28 +290,40 @@ def audit_verify(
             report = store.verify(
                 anchors=chain_anchors, roots={h.events.size: bytes.fromhex(h.events.root) for h in new}
             )
-            access = AccessLog(store.engines).verify(roots={h.access_log.size: bytes.fromhex(h.access_log.root) for h in new})
+            access = AccessLog(store.engines).verify(
+                roots={h.access_log.size: bytes.fromhex(h.access_log.root) for h in new}
+            )
             console.print(verify_panel(report))
             if heads and report.ok:
-                console.print(f"The log still holds what {len(heads)} signed head(s) vouch for "
-                              f"(up to position {max(h.position if hasattr(h, 'position') else h.events.size for h in heads)}).")
+                console.print(
+                    f"The log still holds what {len(heads)} signed head(s) vouch for "
+                    f"(up to position {max(h.position if hasattr(h, 'position') else h.events.size for h in heads)})."
+                )
             console.print(access_panel(access))
             failed = not report.ok or not access.ok
     if guards:
-        err.print(f"[bold red]guards missing:[/bold red] the append-only triggers {', '.join(guards)} are not in place "
-                  "(dropped by someone with the owner's rights?); verify does not put them back")
+        err.print(
+            f"[bold red]guards missing:[/bold red] the append-only triggers {', '.join(guards)} are not in place "
+            "(dropped by someone with the owner's rights?); verify does not put them back"
+        )
     if failed or guards:
         raise typer.Exit(1)
 
 
 def access_panel(report: AccessVerifyReport) -> Panel:
-    return Panel(str(report), title="Access log verified" if report.ok else "Access log FAILED verification",
-                 border_style="green" if report.ok else "bold red", expand=False)
+    return Panel(
+        str(report),
+        title="Access log verified" if report.ok else "Access log FAILED verification",
+        border_style="green" if report.ok else "bold red",
+        expand=False,
+    )
 
 
 @audit_app.command("checkpoint")
 def audit_checkpoint(
-    out: Annotated[Path | None, typer.Option("--out", help="Where to write it (default: DATA_DIR/checkpoints/)")] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Where to write it (default: DATA_DIR/checkpoints/)")
+    ] = None,
 ) -> None:
     """Verify both logs, then sign a tree head (sizes, Merkle roots, time; Ed25519), publish it and write it to a file."""
     settings = get_settings()
@@ -294,9 +337,11 @@ def audit_checkpoint(
     stamp = signed.timestamp[:19].replace(":", "")
     path = out or settings.data_dir / "checkpoints" / f"tree-head-{signed.events.size:010d}-{stamp}.json"
     write_tree_head(signed, path)
-    console.print(f"Signed tree head written to [b]{path}[/b]: {signed.events.size} events (root {signed.events.root}), "
-                  f"{signed.access_log.size} reads (root {signed.access_log.root}), signed by key {signed.key_fingerprint}. "
-                  "Keep it outside this database.")
+    console.print(
+        f"Signed tree head written to [b]{path}[/b]: {signed.events.size} events (root {signed.events.root}), "
+        f"{signed.access_log.size} reads (root {signed.access_log.root}), signed by key {signed.key_fingerprint}. "
+        "Keep it outside this database."
+    )
 
 
 # -- export -----------------------------------------------------------------------
@@ -325,22 +370,29 @@ def audit_export(
         if case_id is None and caller.who.role is not Role.AUDITOR:
             raise _fail("exporting the whole log is for auditors", 3, field="--all", rule="access.denied")
         # the whole log is checked against the matrix as an auditor's read of no one case
-        authorize_read(store, caller, Action.AUDIT_EXPORT if case_id else Action.AUDIT_VERIFY, case_id, purpose,
-                       "export", settings)
+        authorize_read(
+            store, caller, Action.AUDIT_EXPORT if case_id else Action.AUDIT_VERIFY, case_id, purpose, "export", settings
+        )
         try:
             summary = export_log(store, out, key, case_id=case_id, exported_by={"id": person, "role": role})
         except ExportRefused as refused:
             raise _fail(str(refused), rule="export.refused") from None
     head = summary.tree_head
     proofs = " with inclusion proofs" if summary.scope == "case" else ""
-    console.print(f"Exported {summary.events} events and {summary.reads} reads{proofs} to [b]{summary.path}[/b] "
-                  f"({summary.bytes:,} bytes), against the tree head of {head.events.size} events signed by key "
-                  f"{head.key_fingerprint}.")
+    console.print(
+        f"Exported {summary.events} events and {summary.reads} reads{proofs} to [b]{summary.path}[/b] "
+        f"({summary.bytes:,} bytes), against the tree head of {head.events.size} events signed by key "
+        f"{head.key_fingerprint}."
+    )
 
 
 def export_panel(report: ExportReport) -> Panel:
-    return Panel(str(report), title="Export verified" if report.ok else "Export FAILED verification",
-                 border_style="green" if report.ok else "bold red", expand=False)
+    return Panel(
+        str(report),
+        title="Export verified" if report.ok else "Export FAILED verification",
+        border_style="green" if report.ok else "bold red",
+        expand=False,
+    )
 
 
 @audit_app.command("verify-export")
@@ -363,7 +415,9 @@ def audit_verify_export(
 def audit_prove(
     case_id: Annotated[str, typer.Argument(help="The case whose events to prove")],
     purpose: PurposeOption,
-    out: Annotated[Path | None, typer.Option("--out", help="Where to write the proofs (default: DATA_DIR/proofs/)")] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Where to write the proofs (default: DATA_DIR/proofs/)")
+    ] = None,
     as_: AsOption = None,
     token: TokenOption = None,
     local_admin: LocalAdminOption = False,
@@ -379,14 +433,22 @@ def audit_prove(
             raise _fail(f"the event log has no events for case {case_id}", field="case_id", rule="case.unknown")
         authorize_read(store, caller, Action.AUDIT_EXPORT, case_id, purpose, "inclusion proofs", settings)
         try:
-            summary = export_log(store, path, key, case_id=case_id, payloads=False,
-                                 exported_by={"id": caller.who.person_id, "role": caller.logged_role})
+            summary = export_log(
+                store,
+                path,
+                key,
+                case_id=case_id,
+                payloads=False,
+                exported_by={"id": caller.who.person_id, "role": caller.logged_role},
+            )
         except ExportRefused as refused:
             raise _fail(str(refused), rule="prove.refused") from None
     head = summary.tree_head
-    console.print(f"{summary.events} events and {summary.reads} reads of case {case_id} proven against the tree head of "
-                  f"{head.events.size} events (root {head.events.root}) and {head.access_log.size} reads, signed by key "
-                  f"{head.key_fingerprint}: [b]{summary.path}[/b] ({summary.bytes:,} bytes).")
+    console.print(
+        f"{summary.events} events and {summary.reads} reads of case {case_id} proven against the tree head of "
+        f"{head.events.size} events (root {head.events.root}) and {head.access_log.size} reads, signed by key "
+        f"{head.key_fingerprint}: [b]{summary.path}[/b] ({summary.bytes:,} bytes)."
+    )
 
 
 # -- erasure ----------------------------------------------------------------------
@@ -406,15 +468,26 @@ def audit_erase(
     role, person = caller.who.role.value, caller.who.person_id
     with _store(settings) as store:
         try:
-            result = erase_citizen(store, open_key_store(store, settings), citizen, basis=basis,
-                                   actor_id=person, actor_role=role, retention=settings.retention)
+            result = erase_citizen(
+                store,
+                open_key_store(store, settings),
+                citizen,
+                basis=basis,
+                actor_id=person,
+                actor_role=role,
+                retention=settings.retention,
+            )
         except ErasureRefused as refused:
             raise _fail(refused.message, 1, field=refused.field, rule=refused.rule) from None
         except (EventLogError, ValueError) as error:
-            raise _fail(str(error), 1, field="--basis" if "basis" in str(error) else "citizen", rule="erasure.failed") from None
+            raise _fail(
+                str(error), 1, field="--basis" if "basis" in str(error) else "citizen", rule="erasure.failed"
+            ) from None
         report = store.verify()
-    console.print(f"Erased: key {result.key_id} destroyed at {result.status.erased_at} (basis: {result.status.erasure_basis}); "
-                  f"erasure recorded at position {result.position}; cases: {', '.join(result.cases) or 'none'}.")
+    console.print(
+        f"Erased: key {result.key_id} destroyed at {result.status.erased_at} (basis: {result.status.erasure_basis}); "
+        f"erasure recorded at position {result.position}; cases: {', '.join(result.cases) or 'none'}."
+    )
     console.print(verify_panel(report))
     if not report.ok:
         raise typer.Exit(1)

@@ -132,7 +132,9 @@ def rejected_from(error: WorkflowUpdateFailedError) -> CommandRejected:
     if isinstance(cause, ApplicationError):
         details = cause.details[0] if cause.details else {}
         details = details if isinstance(details, dict) else {}
-        return CommandRejected(cause.message, rule=details.get("rule"), field=details.get("field"), kind=cause.type or "")
+        return CommandRejected(
+            cause.message, rule=details.get("rule"), field=details.get("field"), kind=cause.type or ""
+        )
     return CommandRejected(str(cause or error))
 
 
@@ -202,7 +204,11 @@ class CaseClient:
             except RPCError as error:
                 # A search attribute the namespace does not have (it could not be listed, or was
                 # removed since): open the case without any rather than not at all.
-                if not indexed or error.status is not RPCStatusCode.INVALID_ARGUMENT or "search attribute" not in error.message.lower():
+                if (
+                    not indexed
+                    or error.status is not RPCStatusCode.INVALID_ARGUMENT
+                    or "search attribute" not in error.message.lower()
+                ):
                     raise
                 log.warning("opening the case without search attributes; register them (see the worker's log)",
                             case_id=command.case_id, reason=error.message)  # fmt: skip
@@ -218,7 +224,10 @@ class CaseClient:
             bound=bound or RunBound(), search_attributes=tuple(sorted(indexed)),
             timer_spread=self.settings.deadline_spread,
         )  # fmt: skip
-        shown = [SearchAttributePair(CASE_PHASE, Phase.NEED.value), SearchAttributePair(MUNICIPALITY, self.settings.municipality)]
+        shown = [
+            SearchAttributePair(CASE_PHASE, Phase.NEED.value),
+            SearchAttributePair(MUNICIPALITY, self.settings.municipality),
+        ]
         signature = self.signer.sign("case.open", command.case_id, case_input, request_id=f"open/{command.case_id}")
         await self.client.start_workflow(
             CaseWorkflow.run,
@@ -360,8 +369,9 @@ class CaseClient:
             await self.client.start_workflow(
                 AppealWorkflow.run,
                 # a new run runs today's code: its appends reconcile with the log it resumes from
-                first.model_copy(update={"resume": True, "code_version": CURRENT_CODE,
-                                         "timer_spread": self.settings.deadline_spread}),
+                first.model_copy(
+                    update={"resume": True, "code_version": CURRENT_CODE, "timer_spread": self.settings.deadline_spread}
+                ),
                 id=target,
                 task_queue=started.task_queue.name,
                 id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
@@ -403,7 +413,9 @@ class CaseClient:
             carried=CarriedCase(state=state, open_appeals=(decision_number,), runs=runs),
         )
         request_id = f"revive/{case_id}/{decision_number}/{runs}"
-        revived = revived.model_copy(update={"signature": self.signer.sign("case.revive", case_id, revived, request_id)})
+        revived = revived.model_copy(
+            update={"signature": self.signer.sign("case.revive", case_id, revived, request_id)}
+        )
         try:
             await self.client.start_workflow(
                 CaseWorkflow.run,
@@ -428,7 +440,10 @@ class CaseClient:
             try:
                 return await handle.query(CaseWorkflow.state, rpc_timeout=STATE_QUERY_TIMEOUT)
             except RPCError as error:
-                if error.status not in (RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.CANCELLED) or attempt == STATE_QUERY_TRIES - 1:
+                if (
+                    error.status not in (RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.CANCELLED)
+                    or attempt == STATE_QUERY_TRIES - 1
+                ):
                     raise
         raise AssertionError("unreachable")
 
@@ -451,6 +466,9 @@ class CaseClient:
                 continue
             if state.phase is Phase.CLOSED:
                 return CaseOutcome(
-                    case_id=state.case_id or case_id, version=state.version, phase=state.phase, closed_reason=state.closed_reason
+                    case_id=state.case_id or case_id,
+                    version=state.version,
+                    phase=state.phase,
+                    closed_reason=state.closed_reason,
                 )
             await asyncio.sleep(OUTCOME_POLL)

@@ -78,7 +78,9 @@ def _version(value: bool) -> None:
 @app.callback()
 def _setup(
     ctx: typer.Context,
-    show_version: Annotated[bool, typer.Option("--version", help="Print the version and exit", callback=_version, is_eager=True)] = False,
+    show_version: Annotated[
+        bool, typer.Option("--version", help="Print the version and exit", callback=_version, is_eager=True)
+    ] = False,
 ) -> None:
     from app.startup_checks import StartupRefused, check
 
@@ -157,7 +159,12 @@ def dev_up() -> None:
 
 @dev_app.command("token")
 def dev_token(
-    role: Annotated[str, typer.Option(help="citizen, caseworker, team_lead, staff, volunteer, relative, representative, auditor, administrator")],
+    role: Annotated[
+        str,
+        typer.Option(
+            help="citizen, caseworker, team_lead, staff, volunteer, relative, representative, auditor, administrator"
+        ),
+    ],
     user: Annotated[str, typer.Option(help="The person's id")],
     cpr: Annotated[str | None, typer.Option(help="A citizen's CPR number (a citizen's token needs it)")] = None,
     municipality: Annotated[str | None, typer.Option(help="Kommunekode (default: the installation's)")] = None,
@@ -171,7 +178,13 @@ def dev_token(
 
     try:
         token = issue_token(
-            get_settings(), person_id=user, role=role, cpr=cpr, municipality=municipality, unit=unit, ttl=timedelta(hours=hours)
+            get_settings(),
+            person_id=user,
+            role=role,
+            cpr=cpr,
+            municipality=municipality,
+            unit=unit,
+            ttl=timedelta(hours=hours),
         )
     except ValueError as error:
         raise _fail(str(error), 2) from None
@@ -211,7 +224,9 @@ def serve_command(
 
 @app.command("codec-server")
 def codec_server_command(
-    host: Annotated[str | None, typer.Option(help="Interface to listen on (default: SAMSKAB_CODEC_SERVER_HOST)")] = None,
+    host: Annotated[
+        str | None, typer.Option(help="Interface to listen on (default: SAMSKAB_CODEC_SERVER_HOST)")
+    ] = None,
     port: Annotated[int | None, typer.Option(help="Port (default: SAMSKAB_CODEC_SERVER_PORT)")] = None,
 ) -> None:
     """Serve Temporal's remote codec protocol (/decode, /encode) for the Web UI and 'temporal --codec-endpoint'."""
@@ -242,7 +257,9 @@ def case_open(
     if not decision:
         raise _fail(f"refused: {decision.reason} [dim](rule: access.denied)[/dim]", 3)
     if caller.who.role is Role.CITIZEN and not same_cpr(caller.who.cpr, cpr):
-        raise _fail("refused: a citizen registers a need only for themselves [dim](field: --cpr, rule: access.denied)[/dim]", 3)
+        raise _fail(
+            "refused: a citizen registers a need only for themselves [dim](field: --cpr, rule: access.denied)[/dim]", 3
+        )
     data = {
         "type": "register_need",
         "actor": caller.actor,
@@ -265,7 +282,9 @@ def case_open(
 @case_app.command("act")
 def case_act(
     case_id: Annotated[str, typer.Argument(help="The case number")],
-    command: Annotated[str, typer.Argument(help="The command type, e.g. open_visitation (see 'samskab case commands')")],
+    command: Annotated[
+        str, typer.Argument(help="The command type, e.g. open_visitation (see 'samskab case commands')")
+    ],
     data: DataOption = "{}",
     expected_version: Annotated[int | None, typer.Option(help="Refuse if the case has moved past this version")] = None,
     as_: AsOption = None,
@@ -282,8 +301,14 @@ def case_act(
         state = case_state(store, case_id, settings)
     finally:
         store.dispose()
-    decision = may(caller.who, Action.ACT, state=state, at=datetime.now(UTC), command_type=command,
-                   municipality=settings.municipality)
+    decision = may(
+        caller.who,
+        Action.ACT,
+        state=state,
+        at=datetime.now(UTC),
+        command_type=command,
+        municipality=settings.municipality,
+    )
     if not decision:
         raise _fail(f"refused: {decision.reason} [dim](rule: access.denied)[/dim]", 3)
     fields.update(type=command, actor=caller.actor)
@@ -308,8 +333,13 @@ def case_show(
     purpose: PurposeOption,
     as_json: Annotated[bool, typer.Option("--json", help="Print the state as JSON")] = False,
     as_: AsOption = None,
-    as_of: Annotated[str | None, typer.Option("--as-of", help="The case as it stood at a log position or a moment "
-                                              "(ISO 8601 with zone), folded from the event log")] = None,
+    as_of: Annotated[
+        str | None,
+        typer.Option(
+            "--as-of",
+            help="The case as it stood at a log position or a moment (ISO 8601 with zone), folded from the event log",
+        ),
+    ] = None,
     token: TokenOption = None,
     local_admin: LocalAdminOption = False,
 ) -> None:
@@ -323,8 +353,15 @@ def case_show(
                 moment = readmodels.parse_as_of(as_of)
             except ValueError as error:
                 raise _fail(f"--as-of: {error}", 2) from None
-            decision = authorize_read(store, caller, Action.READ_CASE, case_id, purpose,
-                                      f"read_case as_of={as_of} (samskab case show)", settings)
+            decision = authorize_read(
+                store,
+                caller,
+                Action.READ_CASE,
+                case_id,
+                purpose,
+                f"read_case as_of={as_of} (samskab case show)",
+                settings,
+            )
             try:
                 past = readmodels.case_as_of(store, case_id, open_key_store(store, settings), moment)
             except readmodels.PersonalDataErased as error:
@@ -332,12 +369,15 @@ def case_show(
             if past.version == 0:
                 raise _fail(f"case {case_id} has no events up to {as_of}")
             if decision.categories is not None or as_json:  # a reader limited by consent sees only what it covers
-                console.print_json(json.dumps(visible_state(decision, past.model_dump(mode="json")), ensure_ascii=False))
+                console.print_json(
+                    json.dumps(visible_state(decision, past.model_dump(mode="json")), ensure_ascii=False)
+                )
             else:
                 console.print(case_panel(past))
             return
-        decision = authorize_read(store, caller, Action.READ_CASE, case_id, purpose,
-                                  "read_case (samskab case show)", settings)
+        decision = authorize_read(
+            store, caller, Action.READ_CASE, case_id, purpose, "read_case (samskab case show)", settings
+        )
     finally:
         store.dispose()
 

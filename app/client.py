@@ -55,7 +55,9 @@ class SamskabError(CommandRejected):
     """A refusal from the API: ``status``, and the API's error ``body`` (message, rule, field, kind)."""
 
     def __init__(self, status: int, body: dict[str, Any], message: str) -> None:
-        super().__init__(message, rule=body.get("rule"), field=body.get("field"), kind=body.get("kind") or "DomainError")
+        super().__init__(
+            message, rule=body.get("rule"), field=body.get("field"), kind=body.get("kind") or "DomainError"
+        )
         self.status = status
         self.body = body
 
@@ -197,7 +199,9 @@ class SamskabClient(_Calls):
     def act(self, case_id: str, command: BaseModel | dict[str, Any], expected_version: int | None = None,
             request_id: str | None = None) -> ActResult:  # fmt: skip
         headers = {"Idempotency-Key": request_id} if request_id else {}
-        response = self.http.post(f"/cases/{case_id}/commands", json=_command_body(command, expected_version), headers=headers)
+        response = self.http.post(
+            f"/cases/{case_id}/commands", json=_command_body(command, expected_version), headers=headers
+        )
         return ActResult.model_validate(_answer(response))
 
     def state(self, case_id: str, purpose: str | None = None) -> CaseState | dict[str, Any]:
@@ -216,7 +220,9 @@ class SamskabClient(_Calls):
         params = _list_params(purpose or self.purpose, filters, limit, cursor)
         return _answer(self.http.get("/cases", params=params))
 
-    def list_cases(self, *, purpose: str | None = None, page_size: int = 50, **filters: Any) -> Iterator[dict[str, Any]]:
+    def list_cases(
+        self, *, purpose: str | None = None, page_size: int = 50, **filters: Any
+    ) -> Iterator[dict[str, Any]]:
         """Every case the token's person may see, page after page (the API's keyset cursor)."""
         cursor = None
         while True:
@@ -252,7 +258,9 @@ class AsyncSamskabClient(_Calls):
     async def act(self, case_id: str, command: BaseModel | dict[str, Any], expected_version: int | None = None,
                   request_id: str | None = None) -> ActResult:  # fmt: skip
         headers = {"Idempotency-Key": request_id} if request_id else {}
-        response = await self.http.post(f"/cases/{case_id}/commands", json=_command_body(command, expected_version), headers=headers)
+        response = await self.http.post(
+            f"/cases/{case_id}/commands", json=_command_body(command, expected_version), headers=headers
+        )
         return ActResult.model_validate(_answer(response))
 
     async def state(self, case_id: str, purpose: str | None = None) -> CaseState | dict[str, Any]:
@@ -269,7 +277,9 @@ class AsyncSamskabClient(_Calls):
         params = _list_params(purpose or self.purpose, filters, limit, cursor)
         return _answer(await self.http.get("/cases", params=params))
 
-    async def list_cases(self, *, purpose: str | None = None, page_size: int = 50, **filters: Any) -> AsyncIterator[dict[str, Any]]:
+    async def list_cases(
+        self, *, purpose: str | None = None, page_size: int = 50, **filters: Any
+    ) -> AsyncIterator[dict[str, Any]]:
         """Every case the token's person may see, page after page (the API's keyset cursor)."""
         cursor = None
         while True:

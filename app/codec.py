@@ -58,12 +58,17 @@ NONCE_BYTES = 12
 
 
 #: Protobuf messages of Temporal's built-in queries, left clear (see above).
-TEMPORAL_CLEAR_MESSAGES = frozenset({b"temporal.api.sdk.v1.WorkflowMetadata", b"temporal.api.sdk.v1.EnhancedStackTrace"})
+TEMPORAL_CLEAR_MESSAGES = frozenset(
+    {b"temporal.api.sdk.v1.WorkflowMetadata", b"temporal.api.sdk.v1.EnhancedStackTrace"}
+)
 
 
 def temporal_own(payload: Payload) -> bool:
     """Whether ``payload`` is one of Temporal's own built-in query answers (left clear)."""
-    return payload.metadata.get("encoding") == b"json/protobuf" and payload.metadata.get("messageType") in TEMPORAL_CLEAR_MESSAGES
+    return (
+        payload.metadata.get("encoding") == b"json/protobuf"
+        and payload.metadata.get("messageType") in TEMPORAL_CLEAR_MESSAGES
+    )
 
 
 class CodecError(Exception):

@@ -53,7 +53,9 @@ def _error(status: int, message: str, rule: str, field: str | None = None) -> HT
     return HTTPException(status, detail={"message": message, "rule": rule, "field": field})
 
 
-def create_codec_app(settings: Settings, *, codec: EncryptionCodec | None = None, access_log=None, verify=None) -> FastAPI:
+def create_codec_app(
+    settings: Settings, *, codec: EncryptionCodec | None = None, access_log=None, verify=None
+) -> FastAPI:
     """The codec server; tests give it their codec, access log and token verifier."""
     if codec is None:
         from app.keys import codec_key
@@ -107,12 +109,16 @@ def create_codec_app(settings: Settings, *, codec: EncryptionCodec | None = None
         try:
             return json_format.Parse(body or b"{}", Payloads())
         except json_format.ParseError as bad:
-            raise _error(422, f"the body is not a Payloads message as protobuf JSON: {bad}", "codec.not_payloads", "body") from None
+            raise _error(
+                422, f"the body is not a Payloads message as protobuf JSON: {bad}", "codec.not_payloads", "body"
+            ) from None
 
     def answer(payloads) -> JSONResponse:
         return JSONResponse(json_format.MessageToDict(Payloads(payloads=payloads)))
 
-    async def decode(request: Request, authorization: str | None, purpose: str | None, namespace: str | None) -> JSONResponse:
+    async def decode(
+        request: Request, authorization: str | None, purpose: str | None, namespace: str | None
+    ) -> JSONResponse:
         subject = who(authorization)
         why = (purpose or "").strip()
         if not why:

@@ -22,11 +22,14 @@ class CommandSigner:
     def key_id(self) -> str:
         return key_id_of(self.private_key.public_key())
 
-    def sign(self, kind: str, target: str, request: BaseModel, request_id: str, now: datetime | None = None) -> CommandSignature:
+    def sign(
+        self, kind: str, target: str, request: BaseModel, request_id: str, now: datetime | None = None
+    ) -> CommandSignature:
         issued_at = (now or datetime.now(UTC)).astimezone(UTC)
         signature = self.private_key.sign(statement(kind, target, request, issued_at, request_id))
         return CommandSignature(
-            key_id=self.key_id, issued_at=issued_at, request_id=request_id, signature=base64.b64encode(signature).decode()
+            key_id=self.key_id,
+            issued_at=issued_at,
+            request_id=request_id,
+            signature=base64.b64encode(signature).decode(),
         )
-
-

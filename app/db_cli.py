@@ -68,7 +68,9 @@ def db_current(database_url: UrlOption = None) -> None:
 def db_grants(
     role: Annotated[str, typer.Option("--role", help="The application's PostgreSQL role (not the owner)")],
     schema: Annotated[str, typer.Option("--schema", help="The schema the tables are in")] = "public",
-    apply: Annotated[bool, typer.Option("--apply", help="Run the statements (as the owner) instead of printing them")] = False,
+    apply: Annotated[
+        bool, typer.Option("--apply", help="Run the statements (as the owner) instead of printing them")
+    ] = False,
     database_url: UrlOption = None,
 ) -> None:
     """Print (or --apply) the GRANTs that let the application's role append and read, never rewrite the logs."""

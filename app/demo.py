@@ -61,7 +61,9 @@ async def drive(cases: CaseClient, citizen: DemoCitizen, case_id: str, console: 
             try:
                 await cases.act(case_id, parse_command(attempt))
             except CommandRejected as refused:
-                console.print(f"[cyan]{citizen.name}[/cyan]: [yellow]refused as it should be[/yellow]: {refused.message}")
+                console.print(
+                    f"[cyan]{citizen.name}[/cyan]: [yellow]refused as it should be[/yellow]: {refused.message}"
+                )
                 if refused.rule != rule:
                     raise AssertionError(f"expected rule {rule}, got {refused.rule}") from None
             else:
@@ -73,10 +75,14 @@ async def drive(cases: CaseClient, citizen: DemoCitizen, case_id: str, console: 
             step = {**step, "case_id": case_id}
         if step["type"] in APPEAL_COMMANDS:
             appealed = await cases.act_on_appeal(case_id, parse_appeal_command(step))
-            console.print(f"[cyan]{citizen.name}[/cyan]: {step['type']} -> {', '.join(appealed.events)} (appeal {appealed.status.value})")
+            console.print(
+                f"[cyan]{citizen.name}[/cyan]: {step['type']} -> {', '.join(appealed.events)} (appeal {appealed.status.value})"
+            )
             continue
         result = await cases.act(case_id, parse_command(step))
-        console.print(f"[cyan]{citizen.name}[/cyan]: {step['type']} -> {', '.join(result.events)} (phase {result.phase.value})")
+        console.print(
+            f"[cyan]{citizen.name}[/cyan]: {step['type']} -> {', '.join(result.events)} (phase {result.phase.value})"
+        )
 
 
 async def run_demo(settings: Settings, console: Console) -> bool:
@@ -105,7 +111,9 @@ async def run_demo(settings: Settings, console: Console) -> bool:
         console.print(case_panel(state))
         record_demo_read(store, case_ids[citizen.key], "trail and rebuilt case")
         console.print(trail_table(case_ids[citizen.key], store.read_stream(case_ids[citizen.key])))
-        rebuilt_equal[citizen.key] = rebuild_case(store, case_ids[citizen.key], open_key_store(store, settings)) == state
+        rebuilt_equal[citizen.key] = (
+            rebuild_case(store, case_ids[citizen.key], open_key_store(store, settings)) == state
+        )
     console.rule("Learning across cases")
     keys = open_key_store(store, settings)
     # The read side's report (per-case facts kept by the projector) must equal one folded from the whole log.
@@ -139,5 +147,9 @@ async def run_demo(settings: Settings, console: Console) -> bool:
     console.print(verify_panel(report))
     ok = (bool(forum.proposals) and all(o.phase is Phase.CLOSED for o in outcomes) and all(rebuilt_equal.values())
           and report.ok and audited and report_agrees and list_agrees)  # fmt: skip
-    console.print("[bold green]Demo complete: every case closed and the event log verified.[/bold green]" if ok else "[bold red]Demo FAILED[/bold red]")
+    console.print(
+        "[bold green]Demo complete: every case closed and the event log verified.[/bold green]"
+        if ok
+        else "[bold red]Demo FAILED[/bold red]"
+    )
     return ok

@@ -41,12 +41,16 @@ def audit_epilogue(store: EventStore, settings: Settings, console: Console) -> b
         console.print("[bold red]No tree head: the log does not verify.[/bold red]")
         return False
     path = write_tree_head(signed, folder / f"tree-head-{signed.events.size:010d}.json")
-    console.print(f"Tree head: {signed.events.size} events (root {signed.events.root[:16]}...), "
-                  f"{signed.access_log.size} reads, signed by key {signed.key_fingerprint}, written to {path}")
+    console.print(
+        f"Tree head: {signed.events.size} events (root {signed.events.root[:16]}...), "
+        f"{signed.access_log.size} reads, signed by key {signed.key_fingerprint}, written to {path}"
+    )
 
     kept = read_tree_head(path)
-    against = store.verify(anchors={kept.events.size: kept.events.chain_head} if kept.events.size else None,
-                           roots={kept.events.size: bytes.fromhex(kept.events.root)})
+    against = store.verify(
+        anchors={kept.events.size: kept.events.chain_head} if kept.events.size else None,
+        roots={kept.events.size: bytes.fromhex(kept.events.root)},
+    )
     console.print(verify_panel(against))
 
     record_demo_read(store, None, "export")

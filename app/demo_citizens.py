@@ -75,7 +75,9 @@ def _assessment(
                 "condition": _code(terminology.conditions(), name),
                 "severity": severity,
                 "citizen_words": words,
-                "support_need": _code(terminology.support_need_levels(), support_needs[name]) if name in support_needs else None,
+                "support_need": _code(terminology.support_need_levels(), support_needs[name])
+                if name in support_needs
+                else None,
                 "experiences_limitations": _code(terminology.fsiii().code_list("Betydning"), "Oplever begrænsninger")
                 if words
                 else None,
@@ -131,7 +133,13 @@ def _invite(person_id: str, name: str, kind: str, organisation: str, life_area: 
     return {
         "type": "invite_team_member",
         "actor": CASEWORKER,
-        "invitee": {"person_id": person_id, "name": name, "kind": kind, "organisation": organisation, "life_area": life_area},
+        "invitee": {
+            "person_id": person_id,
+            "name": name,
+            "kind": kind,
+            "organisation": organisation,
+            "life_area": life_area,
+        },
     }
 
 
@@ -166,7 +174,11 @@ def _form(items: list[int], version: str, on: date) -> dict:
 
 
 def _services(hours: float, cost_dkk: float, caseworker_hours: float) -> dict:
-    return {"service_hours_per_week": hours, "cost_per_week_dkk": cost_dkk, "caseworker_hours_per_week": caseworker_hours}
+    return {
+        "service_hours_per_week": hours,
+        "cost_per_week_dkk": cost_dkk,
+        "caseworker_hours_per_week": caseworker_hours,
+    }
 
 
 def _baseline(wemwbs: list[int], self_determination: list[int], services: tuple[float, float, float], on: date) -> dict:
@@ -352,7 +364,12 @@ def demo_citizens() -> list[DemoCitizen]:
         linger_in_visitation=3.0,
         steps=[
             OPEN_VISITATION,
-            {"type": "receive_application", "actor": CASEWORKER, "applied_for": ["SEL § 96"], "applied_hours": {"SEL § 96": 60}},
+            {
+                "type": "receive_application",
+                "actor": CASEWORKER,
+                "applied_for": ["SEL § 96"],
+                "applied_hours": {"SEL § 96": 60},
+            },
             _assessment(
                 "Mobilitetsnedsættelse",
                 [
@@ -374,7 +391,11 @@ def demo_citizens() -> list[DemoCitizen]:
             },
             # FVL § 19: the partly granted decision will rest on the doctor's statement
             {"type": "start_hearing", "actor": CASEWORKER, "answer_within_days": 14},
-            {"type": "answer_hearing", "actor": CITIZEN, "answer": "Vendesengen kan ikke erstatte en hjælper, når jeg skal på toilettet om natten"},
+            {
+                "type": "answer_hearing",
+                "actor": CITIZEN,
+                "answer": "Vendesengen kan ikke erstatte en hjælper, når jeg skal på toilettet om natten",
+            },
             {
                 "type": "record_citizens_choice",
                 "actor": CITIZEN,
@@ -399,7 +420,11 @@ def demo_citizens() -> list[DemoCitizen]:
                 actor=CASEWORKER,
             ),
             # Rsl §§ 66-67: the appeal, reconsidered and upheld, goes to Ankestyrelsen
-            {"type": "lodge_appeal", "actor": CITIZEN, "complaint": "Jeg har brug for hjælp om natten; 40 timer er ikke nok"},
+            {
+                "type": "lodge_appeal",
+                "actor": CITIZEN,
+                "complaint": "Jeg har brug for hjælp om natten; 40 timer er ikke nok",
+            },
             {
                 "type": "reconsider",
                 "actor": TEAM_LEAD,
@@ -423,7 +448,9 @@ def demo_citizens() -> list[DemoCitizen]:
             ),
             ACCEPT_PLAN,
             START_PILOT,
-            _baseline([3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 2], [1, 1, 1, 2, 2, 2], (45, 22000, 3), date(2026, 12, 1)),
+            _baseline(
+                [3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 2], [1, 1, 1, 2, 2, 2], (45, 22000, 3), date(2026, 12, 1)
+            ),
             _observe("rel-sofie", "relative", "Hjælperne møder stabilt; Mikkel har planlagt ferien selv"),
             _complete("Ordningen kører; timeforbruget svarer til bevillingen"),
             _evaluate(
@@ -463,7 +490,14 @@ def demo_citizens() -> list[DemoCitizen]:
                     ("Deltage i sociale fællesskaber og fritidsaktiviteter", 3, "Jeg savner nogen at drikke kaffe med"),
                     ("Varetage relationer til netværk", 2, ""),
                 ],
-                [("Komme ud blandt andre en gang om ugen", "Udvikle funktionsevne", "Deltage i sociale fællesskaber og fritidsaktiviteter", 2)],
+                [
+                    (
+                        "Komme ud blandt andre en gang om ugen",
+                        "Udvikle funktionsevne",
+                        "Deltage i sociale fællesskaber og fritidsaktiviteter",
+                        2,
+                    )
+                ],
             ),
             _decision(
                 "granted",
@@ -488,14 +522,21 @@ def demo_citizens() -> list[DemoCitizen]:
             START_PILOT,
             _baseline([2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3], [3, 2, 2, 3, 3, 2], (2, 900, 1.5), date(2026, 12, 1)),
             _meeting("Første tirsdag i cafeen: hvad vil Else gerne?", ["vol-maria", "sp-ole"]),
-            _meeting_held(1, ["citizen", "vol-maria", "sp-ole"], "Else valgte selv strikkeklubben; Maria følger hende de første gange"),
+            _meeting_held(
+                1,
+                ["citizen", "vol-maria", "sp-ole"],
+                "Else valgte selv strikkeklubben; Maria følger hende de første gange",
+            ),
             _observe("vol-maria", "volunteer", "Else kom selv i cafeen i dag og tog en veninde med"),
             _observe("sp-ole", "staff", "Else sover bedre og er mere åben i samtalerne"),
             _complete("Else kommer nu selv i cafeen hver uge"),
             _evaluate(
                 [3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 4],
                 [4, 3, 3, 4, 4, 3],
-                [("Deltage i sociale fællesskaber og fritidsaktiviteter", MODERATE), ("Varetage relationer til netværk", LIGHT)],
+                [
+                    ("Deltage i sociale fællesskaber og fritidsaktiviteter", MODERATE),
+                    ("Varetage relationer til netværk", LIGHT),
+                ],
                 ["partly"],
                 (2, 700, 1),
                 (3, 2, 2, 2),

@@ -32,7 +32,9 @@ async def run_forum(forums: ForumClient, console: Console) -> ForumState:
     before = len((await forums.state(target_group)).observations)
     await forums.act(
         target_group,
-        _observation(VOLUNTEER, "Flere ældre i boligområdet kommer kun ud, når en besøgsven følger dem det første stykke"),
+        _observation(
+            VOLUNTEER, "Flere ældre i boligområdet kommer kun ud, når en besøgsven følger dem det første stykke"
+        ),
     )
     await forums.act(target_group, _observation(STAFF, "En borger ønsker hjælp til at komme i gang med en ny hobby"))
     await forums.act(
@@ -56,7 +58,9 @@ async def run_forum(forums: ForumClient, console: Console) -> ForumState:
     state = await forums.state(target_group)
     console.print(forum_table(state))
     for proposal in state.proposals.values():
-        console.print(f"Forslag {proposal.number}: {proposal.text} (ejer: {proposal.owner}, opfølgning {proposal.follow_up:%d.%m.%Y})")
+        console.print(
+            f"Forslag {proposal.number}: {proposal.text} (ejer: {proposal.owner}, opfølgning {proposal.follow_up:%d.%m.%Y})"
+        )
     return state
 
 

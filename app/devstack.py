@@ -68,7 +68,9 @@ def start_stop_watchdog(signum: int) -> None:
 
 def _exit_after_grace(signum: int) -> None:
     time.sleep(STOP_GRACE_S)
-    print(f"shutdown took more than {STOP_GRACE_S:.0f} s after signal {signum}: stopping now", file=sys.stderr, flush=True)
+    print(
+        f"shutdown took more than {STOP_GRACE_S:.0f} s after signal {signum}: stopping now", file=sys.stderr, flush=True
+    )
     _stop_all_at_exit()
     os._exit(128 + signum)
 
@@ -180,7 +182,9 @@ class DevServer:
                     last_error = error
             await asyncio.sleep(0.2)
         await self.stop()
-        raise DevServerError(f"the Temporal dev server did not answer on {self.address} within {timeout:.0f}s: {last_error}")
+        raise DevServerError(
+            f"the Temporal dev server did not answer on {self.address} within {timeout:.0f}s: {last_error}"
+        )
 
     async def stop(self, timeout: float = 15.0) -> None:
         process, self.process = self.process, None

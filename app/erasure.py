@@ -86,13 +86,17 @@ def erase_citizen(
             rule="erasure.role_not_allowed",
         )
     if not basis or not basis.strip():
-        raise ErasureRefused("say the legal basis of the erasure, e.g. 'GDPR art. 17(1)(a)'", field="--basis",
-                             rule="erasure.basis_required")
+        raise ErasureRefused(
+            "say the legal basis of the erasure, e.g. 'GDPR art. 17(1)(a)'",
+            field="--basis",
+            rule="erasure.basis_required",
+        )
     key_id = find_key(keys, citizen)
     status = keys.status(key_id)
     if status is None or status.erased:
-        raise ErasureRefused(f"the citizen's key {key_id} was already destroyed", field="citizen",
-                             rule="erasure.already_erased")
+        raise ErasureRefused(
+            f"the citizen's key {key_id} was already destroyed", field="citizen", rule="erasure.already_erased"
+        )
     now = now or datetime.now(UTC)
     rule = (retention or RetentionPolicy()).rule_for(DEFAULT_KIND)
     retained: list[RetainedCase] = []
@@ -110,8 +114,14 @@ def erase_citizen(
             reason = erasure_refusal(case_id, closed_at, now.date(), rule)
             if reason is not None:
                 raise ErasureRefused(reason, field="citizen", rule="erasure.retention_running")
-            retained.append(RetainedCase(case=case_id, closed=closed_at.date(),
-                                         retained_until=retained_until(closed_at, rule), rule=rule.source))
+            retained.append(
+                RetainedCase(
+                    case=case_id,
+                    closed=closed_at.date(),
+                    retained_until=retained_until(closed_at, rule),
+                    rule=rule.source,
+                )
+            )
     stream = erasure_stream(key_id)
     recorded = store.read_stream(stream)
     if recorded:

@@ -47,7 +47,9 @@ def _run(work):
     try:
         return asyncio.run(main())
     except CommandRejected as refused:
-        err.print(f"[bold red]refused:[/bold red] {refused.message} [dim](field: {refused.field}, rule: {refused.rule})[/dim]")
+        err.print(
+            f"[bold red]refused:[/bold red] {refused.message} [dim](field: {refused.field}, rule: {refused.rule})[/dim]"
+        )
         raise typer.Exit(3) from None
 
 
@@ -79,13 +81,20 @@ def forum_open(
 def forum_observe(
     target_group: TargetGroup,
     text: Annotated[str, typer.Argument(help="The need you have seen, without names or CPR numbers")],
-    life_area: Annotated[str | None, typer.Option(help="work, housing, health, relations, leisure, economy, education")] = None,
+    life_area: Annotated[
+        str | None, typer.Option(help="work, housing, health, relations, leisure, economy, education")
+    ] = None,
     as_: AsOption = None,
     token: TokenOption = None,
     local_admin: LocalAdminOption = False,
 ) -> None:
     """Bring an observation of citizens' needs to the forum."""
-    data = {"type": "submit_forum_observation", "actor": authenticate(token, as_, local_admin, get_settings(), example="volunteer:maria").actor, "text": text, "life_area": life_area}
+    data = {
+        "type": "submit_forum_observation",
+        "actor": authenticate(token, as_, local_admin, get_settings(), example="volunteer:maria").actor,
+        "text": text,
+        "life_area": life_area,
+    }
     result = _run(lambda f: f.act(_code(target_group), data))
     console.print(f"Observation recorded (forum version {result.version}).")
 
@@ -93,7 +102,12 @@ def forum_observe(
 @forum_app.command("meeting")
 def forum_meeting(
     target_group: TargetGroup,
-    judgements: Annotated[str, typer.Option(help='JSON list, e.g. [{"observation":1,"relevance":"general","proposal":"...","owner":"...","follow_up":"2027-03-01"}]')],
+    judgements: Annotated[
+        str,
+        typer.Option(
+            help='JSON list, e.g. [{"observation":1,"relevance":"general","proposal":"...","owner":"...","follow_up":"2027-03-01"}]'
+        ),
+    ],
     minutes: Annotated[str, typer.Option(help="The meeting's minutes")],
     as_: AsOption = None,
     token: TokenOption = None,
@@ -105,7 +119,12 @@ def forum_meeting(
     except json.JSONDecodeError as error:
         err.print(f"[bold red]error:[/bold red] judgements: not valid JSON ({error.msg})")
         raise typer.Exit(2) from None
-    data = {"type": "hold_forum_meeting", "actor": authenticate(token, as_, local_admin, get_settings(), example="volunteer:maria").actor, "judgements": parsed, "minutes": minutes}
+    data = {
+        "type": "hold_forum_meeting",
+        "actor": authenticate(token, as_, local_admin, get_settings(), example="volunteer:maria").actor,
+        "judgements": parsed,
+        "minutes": minutes,
+    }
     result = _run(lambda f: f.act(_code(target_group), data))
     console.print(f"Meeting recorded: {', '.join(result.events)}")
 
@@ -121,7 +140,13 @@ def forum_decide(
     local_admin: LocalAdminOption = False,
 ) -> None:
     """Decide a proposal."""
-    data = {"type": "decide_forum_proposal", "actor": authenticate(token, as_, local_admin, get_settings(), example="volunteer:maria").actor, "proposal": proposal, "decision": decision, "reason": reason}
+    data = {
+        "type": "decide_forum_proposal",
+        "actor": authenticate(token, as_, local_admin, get_settings(), example="volunteer:maria").actor,
+        "proposal": proposal,
+        "decision": decision,
+        "reason": reason,
+    }
     _run(lambda f: f.act(_code(target_group), data))
     console.print(f"Proposal {proposal} {decision}.")
 
@@ -129,7 +154,9 @@ def forum_decide(
 @forum_app.command("erase")
 def forum_erase(
     target_group: TargetGroup,
-    entry: Annotated[str, typer.Argument(help="observation, meeting (its minutes and the proposals written in it) or proposal")],
+    entry: Annotated[
+        str, typer.Argument(help="observation, meeting (its minutes and the proposals written in it) or proposal")
+    ],
     number: Annotated[int, typer.Argument(help="Its number in the forum")],
     basis: Annotated[str, typer.Option("--basis", help="The legal basis, e.g. 'GDPR art. 17(1)(d)'")],
     as_: AsOption = None,

@@ -42,9 +42,14 @@ class ForumClient:
         except DomainError as error:
             raise CommandRejected(error.message, rule=error.rule, field=error.field) from None
         forum_input = ForumInput(
-            target_group=target_group, opened_by=opened_by, meeting_interval=meeting_interval, history_limit=history_limit
+            target_group=target_group,
+            opened_by=opened_by,
+            meeting_interval=meeting_interval,
+            history_limit=history_limit,
         )
-        signature = self.signer.sign("forum.open", forum_id(target_group), forum_input, f"open/{forum_id(target_group)}")
+        signature = self.signer.sign(
+            "forum.open", forum_id(target_group), forum_input, f"open/{forum_id(target_group)}"
+        )
         await self.client.start_workflow(
             ForumWorkflow.run,
             forum_input.model_copy(update={"signature": signature}),
@@ -67,4 +72,6 @@ class ForumClient:
             raise rejected_from(error) from None
 
     async def state(self, target_group: str) -> ForumState:
-        return await self.client.get_workflow_handle_for(ForumWorkflow.run, forum_id(target_group)).query(ForumWorkflow.state)
+        return await self.client.get_workflow_handle_for(ForumWorkflow.run, forum_id(target_group)).query(
+            ForumWorkflow.state
+        )

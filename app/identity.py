@@ -32,18 +32,27 @@ from domain.messages import Role
 
 AsOption = Annotated[
     str | None,
-    typer.Option("--as", help="With --local-admin only: who you act as, ROLE:PERSON_ID "
-                 "(default: SAMSKAB_ACTOR_ROLE / SAMSKAB_ACTOR_ID)"),
+    typer.Option(
+        "--as",
+        help="With --local-admin only: who you act as, ROLE:PERSON_ID (default: SAMSKAB_ACTOR_ROLE / SAMSKAB_ACTOR_ID)",
+    ),
 ]
 TokenOption = Annotated[
     str | None,
-    typer.Option("--token", envvar="SAMSKAB_TOKEN", show_envvar=True,
-                 help="Your bearer token (as for the API); 'samskab dev token' issues one for development"),
+    typer.Option(
+        "--token",
+        envvar="SAMSKAB_TOKEN",
+        show_envvar=True,
+        help="Your bearer token (as for the API); 'samskab dev token' issues one for development",
+    ),
 ]
 LocalAdminOption = Annotated[
     bool,
-    typer.Option("--local-admin", help="Act as the operator at this machine, without a token (refused in production "
-                 "unless SAMSKAB_ALLOW_LOCAL_ADMIN=true); every read is logged with the role local_admin"),
+    typer.Option(
+        "--local-admin",
+        help="Act as the operator at this machine, without a token (refused in production "
+        "unless SAMSKAB_ALLOW_LOCAL_ADMIN=true); every read is logged with the role local_admin",
+    ),
 ]
 
 #: The role the access log records for a read made in local administrator mode.
@@ -84,7 +93,9 @@ def authenticate(
     """The caller a token proves, or the operator in local administrator mode; exits with code 2 otherwise."""
     if token:
         if as_ or local_admin:
-            raise _refuse("a token says who you are: leave out --as and --local-admin", "access.token_or_local_admin", "--as")
+            raise _refuse(
+                "a token says who you are: leave out --as and --local-admin", "access.token_or_local_admin", "--as"
+            )
         from app.tokens import InvalidToken, TokenVerifier
 
         try:
@@ -97,21 +108,26 @@ def authenticate(
         raise _refuse(
             "say who you are with a token: --token or SAMSKAB_TOKEN (on a development installation: "
             f"samskab dev token --role ROLE --user ID), or act as the operator at this machine with --local-admin{hint}",
-            "access.actor_required", "--token",
+            "access.actor_required",
+            "--token",
         )
     if settings.production and not settings.allow_local_admin:
         raise _refuse(
             "--local-admin is refused in production: use a token from the identity provider "
             "(or set SAMSKAB_ALLOW_LOCAL_ADMIN=true, which every read then records)",
-            "access.local_admin_refused", "--local-admin",
+            "access.local_admin_refused",
+            "--local-admin",
         )
     if as_:
         role_text, _, person = as_.partition(":")
     else:
         role_text, person = settings.actor_role, settings.actor_id
     if not person or not role_text:
-        raise _refuse(f"say who you act as: --as {example} (or set SAMSKAB_ACTOR_ID and SAMSKAB_ACTOR_ROLE)",
-                      "access.actor_required", "--as")
+        raise _refuse(
+            f"say who you act as: --as {example} (or set SAMSKAB_ACTOR_ID and SAMSKAB_ACTOR_ROLE)",
+            "access.actor_required",
+            "--as",
+        )
     try:
         role = Role(role_text)
     except ValueError:
@@ -133,7 +149,9 @@ def case_state(store, case_id: str, settings: Settings):
     keys = open_key_store(store, settings)
     try:
         return readmodels.fold_case(readmodels.to_domain_event(s, keys) for s in stored)
-    except EventLogError as error:  # a key that does not unwrap (another secret, a changed key row): say so, no traceback
+    except (
+        EventLogError
+    ) as error:  # a key that does not unwrap (another secret, a changed key row): say so, no traceback
         raise _refuse(f"case {case_id}: {error}", "crypto.decrypt", "payload", code=1) from None
 
 
@@ -146,8 +164,15 @@ def _now_for(state) -> datetime:
 
 
 def authorize_read(
-    store, caller: Caller, action: Action, case_id: str | None, purpose: str | None, what: str, settings: Settings,
-    *, state=None,
+    store,
+    caller: Caller,
+    action: Action,
+    case_id: str | None,
+    purpose: str | None,
+    what: str,
+    settings: Settings,
+    *,
+    state=None,
 ) -> Decision:
     """Decide the read with the permission matrix and log it (refused or allowed) before anything is shown.
 
@@ -160,14 +185,26 @@ def authorize_read(
     decision = may(caller.who, action, state=state, at=_now_for(state), municipality=settings.municipality)
     log = AccessLog(store.engines)
     if not decision:
-        log.record(actor_id=caller.who.person_id, actor_role=caller.logged_role, stream_id=case_id,
-                   what=caller.logged_what(f"refused:{action.value} ({what})")[:200], purpose=decision.reason[:200])
+        log.record(
+            actor_id=caller.who.person_id,
+            actor_role=caller.logged_role,
+            stream_id=case_id,
+            what=caller.logged_what(f"refused:{action.value} ({what})")[:200],
+            purpose=decision.reason[:200],
+        )
         raise _refuse(f"refused: {decision.reason}", "access.denied", "--token", code=3)
     if purpose is None or not purpose.strip():
-        raise _refuse("say why you read this: --purpose, e.g. 'klagesag 2024-113'", "access.purpose_required", "--purpose")
+        raise _refuse(
+            "say why you read this: --purpose, e.g. 'klagesag 2024-113'", "access.purpose_required", "--purpose"
+        )
     try:
-        log.record(actor_id=caller.who.person_id, actor_role=caller.logged_role, stream_id=case_id,
-                   what=caller.logged_what(what)[:200], purpose=purpose)
+        log.record(
+            actor_id=caller.who.person_id,
+            actor_role=caller.logged_role,
+            stream_id=case_id,
+            what=caller.logged_what(what)[:200],
+            purpose=purpose,
+        )
     except ValueError as error:
         raise _refuse(str(error), "access.record_required", "--purpose") from None
     return decision

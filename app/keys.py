@@ -107,7 +107,9 @@ def keystore_secret_path(settings: Settings) -> Path:
 def keystore_secret(settings: Settings, *, create: bool = False) -> bytes:
     if settings.keystore_secret:
         return _decode("SAMSKAB_KEYSTORE_SECRET", settings.keystore_secret)
-    return _file_secret(keystore_secret_path(settings), "the key store secret", "SAMSKAB_KEYSTORE_SECRET", settings, create=create)
+    return _file_secret(
+        keystore_secret_path(settings), "the key store secret", "SAMSKAB_KEYSTORE_SECRET", settings, create=create
+    )
 
 
 def codec_key_path(settings: Settings) -> Path:
@@ -117,7 +119,9 @@ def codec_key_path(settings: Settings) -> Path:
 def codec_key(settings: Settings, *, create: bool = False) -> bytes:
     if settings.codec_key:
         return _decode("SAMSKAB_CODEC_KEY", settings.codec_key)[:SECRET_BYTES]
-    return _file_secret(codec_key_path(settings), "the codec key", "SAMSKAB_CODEC_KEY", settings, create=create)[:SECRET_BYTES]
+    return _file_secret(codec_key_path(settings), "the codec key", "SAMSKAB_CODEC_KEY", settings, create=create)[
+        :SECRET_BYTES
+    ]
 
 
 def checkpoint_key_path(settings: Settings) -> Path:
@@ -167,10 +171,14 @@ def command_signing_key(settings: Settings, *, create: bool = False) -> Ed25519P
         if not (create or may_generate(settings)):
             raise _missing("SAMSKAB_COMMAND_SIGNING_KEY", "the command-signing key", path)
         key = Ed25519PrivateKey.generate()
-        pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+        pem = key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
         if _write_new(path, pem):
             public_key_path(path).write_bytes(
-                key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+                key.public_key().public_bytes(
+                    serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+                )
             )
     loaded = serialization.load_pem_private_key(path.read_bytes(), password=None)
     if not isinstance(loaded, Ed25519PrivateKey):

@@ -59,7 +59,9 @@ def daily_schedule(task_queue: str, hour: int = 2, max_attempts: int = 5) -> Sch
             task_queue=task_queue,
         ),
         spec=ScheduleSpec(
-            calendars=[ScheduleCalendarSpec(hour=[ScheduleRange(hour)], minute=[ScheduleRange(0)], second=[ScheduleRange(0)])]
+            calendars=[
+                ScheduleCalendarSpec(hour=[ScheduleRange(hour)], minute=[ScheduleRange(0)], second=[ScheduleRange(0)])
+            ]
         ),
         policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP, catchup_window=timedelta(days=1)),
     )
@@ -89,11 +91,23 @@ def print_violations(violations: list[Violation], console: Console) -> None:
 def kl_gateway_command(
     citizen: Annotated[str | None, typer.Option("--citizen", help="The citizen's case id")] = None,
     day: Annotated[str | None, typer.Option("--day", help="The day the report covers, YYYY-MM-DD")] = None,
-    out: Annotated[Path | None, typer.Option("--out", help="Write the report to this file instead of printing it")] = None,
-    validate: Annotated[Path | None, typer.Option("--validate", help="Validate a delivery report file (ours or anyone's)")] = None,
-    schedule: Annotated[bool, typer.Option("--schedule", help="Create or update the daily delivery schedule in Temporal")] = False,
-    purpose: Annotated[str | None, typer.Option("--purpose", help="With --citizen: why you read the citizen's report "
-                                                "(it holds their CPR number and conditions; recorded in the access log)")] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Write the report to this file instead of printing it")
+    ] = None,
+    validate: Annotated[
+        Path | None, typer.Option("--validate", help="Validate a delivery report file (ours or anyone's)")
+    ] = None,
+    schedule: Annotated[
+        bool, typer.Option("--schedule", help="Create or update the daily delivery schedule in Temporal")
+    ] = False,
+    purpose: Annotated[
+        str | None,
+        typer.Option(
+            "--purpose",
+            help="With --citizen: why you read the citizen's report "
+            "(it holds their CPR number and conditions; recorded in the access log)",
+        ),
+    ] = None,
     as_: AsOption = None,
     token: TokenOption = None,
     local_admin: LocalAdminOption = False,
@@ -138,8 +152,15 @@ def kl_gateway_command(
     store = open_event_store(settings.database_url, upgrade=not settings.production)
     try:
         # the report shows the citizen's CPR number and conditions: a read of the case like any other
-        authorize_read(store, caller, Action.READ_CASE, citizen, purpose,
-                       f"kl-gateway report day={the_day.isoformat()} (samskab report kl-gateway)", settings)
+        authorize_read(
+            store,
+            caller,
+            Action.READ_CASE,
+            citizen,
+            purpose,
+            f"kl-gateway report day={the_day.isoformat()} (samskab report kl-gateway)",
+            settings,
+        )
         ctx = GatewaySettings().context(settings.municipality)
         report, _ = case_report(store, open_key_store(store, settings), citizen, the_day, ctx)
     finally:

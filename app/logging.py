@@ -122,7 +122,9 @@ def forward_temporal_core_logs() -> None:
     from temporalio.runtime import Runtime, TelemetryConfig
 
     try:
-        Runtime.set_default(Runtime(telemetry=TelemetryConfig(logging=temporal_core_logging())), error_if_already_set=True)
+        Runtime.set_default(
+            Runtime(telemetry=TelemetryConfig(logging=temporal_core_logging())), error_if_already_set=True
+        )
     except RuntimeError:
         pass  # a Runtime is set already: it stays
 

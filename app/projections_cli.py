@@ -67,7 +67,9 @@ def status(as_json: Annotated[bool, typer.Option("--json", help="As JSON")] = Fa
         state = "rebuilding" if r.rebuilding else "ok"
         if r.failed_position is not None:
             state = f"STOPPED at {r.failed_position} ({r.failed_type}): {r.failure}"
-        table.add_row(r.name, str(r.position), str(r.head), str(r.lag_events), f"{r.lag_seconds:.1f}", str(r.generation), state)
+        table.add_row(
+            r.name, str(r.position), str(r.head), str(r.lag_events), f"{r.lag_seconds:.1f}", str(r.generation), state
+        )
     console.print(table)
     if any(r.failed_position is not None for r in rows):
         raise typer.Exit(1)

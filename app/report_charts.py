@@ -40,7 +40,9 @@ def _domain_bars(rows: list[GroupReport], title: str, path: Path) -> Path:
     return path
 
 
-def _before_after(rows: list[GroupReport], before: str, after: str, title: str, limits: tuple[int, int], path: Path) -> Path:
+def _before_after(
+    rows: list[GroupReport], before: str, after: str, title: str, limits: tuple[int, int], path: Path
+) -> Path:
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(max(6, 1.8 * len(rows) + 3), 4.5))
     data, positions, colours = [], [], []
@@ -52,7 +54,9 @@ def _before_after(rows: list[GroupReport], before: str, after: str, title: str, 
     boxes = ax.boxplot(data, positions=positions, widths=0.8, patch_artist=True)
     for patch, colour in zip(boxes["boxes"], colours, strict=True):
         patch.set_facecolor(colour)
-    for values, x, colour in zip(data, positions, colours, strict=True):  # the cases themselves, so a small group is seen too
+    for values, x, colour in zip(
+        data, positions, colours, strict=True
+    ):  # the cases themselves, so a small group is seen too
         ax.scatter([x] * len(values), values, color=colour, edgecolor="black", zorder=3, s=18)
     ax.set_xticks([j * 3 + 0.5 for j in range(len(rows))], [row.group for row in rows], fontsize=8)
     ax.set_ylim(*limits)
@@ -68,14 +72,30 @@ def write_charts(report: LearningReport, directory: Path) -> list[Path]:
     directory.mkdir(parents=True, exist_ok=True)
     everyone = [report.total]
     return [
-        _domain_bars(everyone + report.by(TARGET_GROUP), "Værdidomæner pr. målgruppe", directory / "value_domains_by_target_group.png"),
-        _domain_bars(everyone + report.by(PILOT_TYPE), "Værdidomæner pr. pilottype", directory / "value_domains_by_pilot_type.png"),
+        _domain_bars(
+            everyone + report.by(TARGET_GROUP),
+            "Værdidomæner pr. målgruppe",
+            directory / "value_domains_by_target_group.png",
+        ),
+        _domain_bars(
+            everyone + report.by(PILOT_TYPE),
+            "Værdidomæner pr. pilottype",
+            directory / "value_domains_by_pilot_type.png",
+        ),
         _before_after(
-            everyone + report.by(TARGET_GROUP), "wemwbs_before", "wemwbs_after", "WEMWBS (14-70)", (14, 70),
+            everyone + report.by(TARGET_GROUP),
+            "wemwbs_before",
+            "wemwbs_after",
+            "WEMWBS (14-70)",
+            (14, 70),
             directory / "wemwbs_before_after.png",
         ),
         _before_after(
-            everyone + report.by(TARGET_GROUP), "self_determination_before", "self_determination_after",
-            "Selvbestemmelse SB-6 (6-30)", (6, 30), directory / "self_determination_before_after.png",
+            everyone + report.by(TARGET_GROUP),
+            "self_determination_before",
+            "self_determination_after",
+            "Selvbestemmelse SB-6 (6-30)",
+            (6, 30),
+            directory / "self_determination_before_after.png",
         ),
     ]

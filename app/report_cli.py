@@ -72,8 +72,16 @@ def report_table(report: LearningReport, *, title: str = "Læring på tværs af 
         )
     table.caption = (
         "Værdidomæner: gennemsnit 0-100 (50 = uændret). WEMWBS 14-70, SB-6 6-30. "
-        + (f"{report.legacy_evaluations} ældre evaluering(er) uden målinger er talt med som sager. " if report.legacy_evaluations else "")
-        + (f"{report.unreadable_events} hændelse(r) i et ældre format kunne ikke læses." if report.unreadable_events else "")
+        + (
+            f"{report.legacy_evaluations} ældre evaluering(er) uden målinger er talt med som sager. "
+            if report.legacy_evaluations
+            else ""
+        )
+        + (
+            f"{report.unreadable_events} hændelse(r) i et ældre format kunne ikke læses."
+            if report.unreadable_events
+            else ""
+        )
     )
     return table
 
@@ -93,7 +101,9 @@ def write_json(report: LearningReport, path: Path) -> None:
 def report_command(
     ctx: typer.Context,
     csv_file: Annotated[Path | None, typer.Option("--csv", help="Also write the table as CSV to this file")] = None,
-    json_file: Annotated[Path | None, typer.Option("--json", help="Also write the report, with distributions, as JSON")] = None,
+    json_file: Annotated[
+        Path | None, typer.Option("--json", help="Also write the report, with distributions, as JSON")
+    ] = None,
     charts: Annotated[Path | None, typer.Option("--charts", help="Also write PNG charts into this directory")] = None,
 ) -> None:
     """Learning across cases: value domains per target group and pilot type, from the event log alone.

@@ -26,6 +26,7 @@ def _log():
     # test) still applies to these warnings.
     return structlog.get_logger(__name__)
 
+
 #: How long a call to the operator service may take at start-up.
 OPERATOR_TIMEOUT = timedelta(seconds=10)
 
@@ -43,7 +44,9 @@ def connect_options(settings: Settings, address: str | None = None) -> dict[str,
                 config_source=settings.temporal_config_file,
             ).to_client_connect_config()
         )
-    options["target_host"] = address or (settings.temporal_address or options.get("target_host")) or settings.effective_temporal_address
+    options["target_host"] = (
+        address or (settings.temporal_address or options.get("target_host")) or settings.effective_temporal_address
+    )
     if settings.temporal_address or "namespace" not in options:
         options["namespace"] = settings.temporal_namespace
     files = (settings.temporal_tls_ca_file, settings.temporal_tls_cert_file, settings.temporal_tls_key_file)
@@ -118,7 +121,11 @@ async def ensure_search_attributes(client: Client) -> frozenset[str]:
     except RPCError as error:
         if error.status is not RPCStatusCode.UNIMPLEMENTED:
             return _cannot_register(client, wanted, existing, error)
-    missing = {name: IndexedValueType.ValueType(int(key.indexed_value_type)) for name, key in wanted.items() if name not in existing}
+    missing = {
+        name: IndexedValueType.ValueType(int(key.indexed_value_type))
+        for name, key in wanted.items()
+        if name not in existing
+    }
     if not missing:
         return frozenset(existing)
     try:

@@ -60,12 +60,12 @@ def case_panel(state: CaseState) -> Panel:
         services = ", ".join(f"{s.service.display} ({s.legal_basis})" for s in state.decision.services) or "none"
         lines.append(f"[b]Decision:[/b] {state.decision.outcome.value}; services: {services}")
     if state.team:
-        members = ", ".join(f"{m.name} ({m.kind.value}, {m.organisation}: {m.status.value})" for m in state.team.values())
+        members = ", ".join(
+            f"{m.name} ({m.kind.value}, {m.organisation}: {m.status.value})" for m in state.team.values()
+        )
         lines.append(f"[b]Team:[/b] {members}; approved by citizen: {'yes' if state.team_approved else 'no'}")
     if state.team_proposal:
-        roles = "; ".join(
-            f"{r.kind.value if r.kind else 'borger'}: {r.organisation}" for r in state.team_proposal
-        )
+        roles = "; ".join(f"{r.kind.value if r.kind else 'borger'}: {r.organisation}" for r in state.team_proposal)
         lines.append(f"[b]Proposed team:[/b] {roles}")
     for consent in state.consents.values():
         status = "revoked" if consent.revoked_at else f"until {consent.valid_until:%d.%m.%Y}"
@@ -86,7 +86,9 @@ def case_panel(state: CaseState) -> Panel:
             f"SB-6 self-determination {before(ev.self_determination_before)}->{ev.self_determination.score}; "
             f"{ev.follow_up.status.display}, pilot: {ev.follow_up.pilot.value}"
         )
-        scores = ", ".join(f"{name} {'-' if v is None else f'{v:.0f}'}" for name, v in ev.value_domains.scores().items())
+        scores = ", ".join(
+            f"{name} {'-' if v is None else f'{v:.0f}'}" for name, v in ev.value_domains.scores().items()
+        )
         lines.append(f"  Value domains (0-100): {scores}")
         if ev.citizen_statement:
             lines.append(f'  Citizen: "{ev.citizen_statement}"')

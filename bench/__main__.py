@@ -51,15 +51,33 @@ class Sizes:
 
 
 FULL = Sizes(1_000_000, 5_000, 150, 20, 5_000, 100_000, 4_000, 2_000, 10_000_000, 1_500_000)
-QUICK = Sizes(100_000, 2_000, 30, 20, 1_500, 20_000, 1_000, 300, 1_000_000, 100_000, 1_000, 10_000, 1_000, 100_000, 1_000, 100, 400, 100, 150)
+QUICK = Sizes(
+    100_000,
+    2_000,
+    30,
+    20,
+    1_500,
+    20_000,
+    1_000,
+    300,
+    1_000_000,
+    100_000,
+    1_000,
+    10_000,
+    1_000,
+    100_000,
+    1_000,
+    100,
+    400,
+    100,
+    150,
+)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="a smaller run (about 3 minutes)")
-    parser.add_argument(
-        "--only", default="", help=f"comma-separated measures to run, of: {', '.join(MEASURES)}"
-    )
+    parser.add_argument("--only", default="", help=f"comma-separated measures to run, of: {', '.join(MEASURES)}")
     parser.add_argument("--out", type=Path, default=Path("bench/results.json"), help="where to write the JSON")
     parser.add_argument("--no-postgres", action="store_true", help="skip PostgreSQL")
     parser.add_argument("--timeline-path", default=None, help="the API's timeline path, with {case_id}")
@@ -110,17 +128,24 @@ def main(argv: list[str] | None = None) -> int:
             crashed = True
             console.print(f"[red]{name} failed:[/red] {error}")
             console.print(traceback.format_exc(), style="dim")
-            produced = Result(name=name, figure=None, unit="", met=None, notes=f"error: {type(error).__name__}: {error}")
+            produced = Result(
+                name=name, figure=None, unit="", met=None, notes=f"error: {type(error).__name__}: {error}"
+            )
         for result in produced if isinstance(produced, list) else [produced]:
             result.extra.setdefault("seconds", round(time.perf_counter() - t0, 1))
             results.append(result)
 
     with progress:
         if "lifecycle" in args.measures:
-            attempt("1. case lifecycle", lambda: lifecycle.run(sizes.lifecycle_cases, sizes.lifecycle_concurrency, progress))
+            attempt(
+                "1. case lifecycle", lambda: lifecycle.run(sizes.lifecycle_cases, sizes.lifecycle_concurrency, progress)
+            )
         if "append" in args.measures:
             for kind in kinds:
-                attempt(f"2./3. append, {kind}", partial(append.run, kind, sizes.single_appends, sizes.batch_events, progress))
+                attempt(
+                    f"2./3. append, {kind}",
+                    partial(append.run, kind, sizes.single_appends, sizes.batch_events, progress),
+                )
                 settle(kind == "postgresql" and not pg_problem)
         needs_log = {"read", "verify", "http"} & set(args.measures)
         if needs_log:
@@ -139,13 +164,19 @@ def main(argv: list[str] | None = None) -> int:
                     with biglog.postgres_log(log_path, progress) as db:
                         settle(True)  # the copy of the large log was just inserted
                         if "read" in args.measures:
-                            attempt("4. read, postgresql", lambda: read.run(db, streams, sizes.reads, sizes.log_events, progress))
+                            attempt(
+                                "4. read, postgresql",
+                                lambda: read.run(db, streams, sizes.reads, sizes.log_events, progress),
+                            )
                         if "verify" in args.measures:
                             attempt("5. verify, postgresql", lambda: verify.run(db, sizes.log_events))
             if "http" in args.measures:
                 settle(False)
                 path = args.timeline_path or http_timeline.TIMELINE_PATH
-                attempt("6. HTTP timeline", lambda: http_timeline.run(log_path, streams, sizes.http_requests, sizes.log_events, progress, path))
+                attempt(
+                    "6. HTTP timeline",
+                    lambda: http_timeline.run(log_path, streams, sizes.http_requests, sizes.log_events, progress, path),
+                )
         if "memory" in args.measures:
             attempt("7. worker memory", lambda: worker_memory.run(sizes.memory_cases, progress))
         if "proofs" in args.measures:
@@ -155,7 +186,10 @@ def main(argv: list[str] | None = None) -> int:
                 settle(kind == "postgresql" and not pg_problem)
             attempt("8b. inclusion proof", lambda: proofs.run_inclusion(sizes.proof_leaves, 200, progress))
             proofs_log, _ = biglog.sqlite_log(sizes.proofs_log_events, progress)
-            attempt("8c./8d. export and verify --since", lambda: proofs.run_log_measures(proofs_log, sizes.proofs_log_events, progress))
+            attempt(
+                "8c./8d. export and verify --since",
+                lambda: proofs.run_log_measures(proofs_log, sizes.proofs_log_events, progress),
+            )
         if "readside" in args.measures:
             from bench import read_side
 
@@ -166,15 +200,23 @@ def main(argv: list[str] | None = None) -> int:
         if "pages" in args.measures:
             from bench import pages
 
-            attempt("10. pages", lambda: pages.run([sizes.readside_small, sizes.readside_large], sizes.pages_requests, progress))
+            attempt(
+                "10. pages",
+                lambda: pages.run([sizes.readside_small, sizes.readside_large], sizes.pages_requests, progress),
+            )
         if "bursts" in args.measures:
             from bench import bursts
 
-            attempt("11. bursts", lambda: bursts.run(sizes.burst_cases, sizes.burst_cached, sizes.burst_timers, progress))
+            attempt(
+                "11. bursts", lambda: bursts.run(sizes.burst_cases, sizes.burst_cached, sizes.burst_timers, progress)
+            )
 
     seconds = time.perf_counter() - started
     title = f"samskab benchmarks ({'quick' if args.quick else 'full'} run, {seconds:.0f}s)"
-    order = {name: i for i, name in enumerate(["1.", "2.", "3.", "4.", "5.", "6.", "7.", "8a", "8b", "8c", "8d", "9.", "10", "11"])}
+    order = {
+        name: i
+        for i, name in enumerate(["1.", "2.", "3.", "4.", "5.", "6.", "7.", "8a", "8b", "8c", "8d", "9.", "10", "11"])
+    }
     results.sort(key=lambda r: order.get(r.name[:2], 99))
     report.print_report(console, results, title)
     report.write_json(args.out, results, {"mode": "quick" if args.quick else "full", "seconds": round(seconds, 1),

@@ -82,7 +82,9 @@ async def _bounded(items, concurrency: int, one, progress=None, task=None) -> No
     await asyncio.gather(*(guarded(item) for item in items))
 
 
-async def run_async(cases: int, cached: int, timers: int, progress=None, settings_update: dict | None = None) -> list[Result]:
+async def run_async(
+    cases: int, cached: int, timers: int, progress=None, settings_update: dict | None = None
+) -> list[Result]:
     from activities.eventlog import open_event_store
     from app.cases import CaseClient, parse_command
     from bench.stack import dev_stack
@@ -150,8 +152,19 @@ async def run_async(cases: int, cached: int, timers: int, progress=None, setting
     return results
 
 
-async def _timer_burst(case_client, settings, store, people_cases, script, open_visitation, command, run_id, timers, progress,
-                       spread: timedelta) -> Result:
+async def _timer_burst(
+    case_client,
+    settings,
+    store,
+    people_cases,
+    script,
+    open_visitation,
+    command,
+    run_id,
+    timers,
+    progress,
+    spread: timedelta,
+) -> Result:
     from app.cases import parse_command
 
     due_cases = [f"due-{run_id}-{i:05d}" for i in range(timers)]
@@ -173,7 +186,9 @@ async def _timer_burst(case_client, settings, store, people_cases, script, open_
                                     deadlines=settings.deadlines.model_copy(update={"visitation": left}))  # fmt: skip
         t1 = time.perf_counter()
         await case_client.act(case_id, open_visitation)
-        registering.append(t1 - t0 + (time.perf_counter() - t1) / 2)  # visitation starts about halfway through its command
+        registering.append(
+            t1 - t0 + (time.perf_counter() - t1) / 2
+        )  # visitation starts about halfway through its command
 
     task = progress.add_task(f"11b. opening {timers} cases due at once (spread {spread.total_seconds():.0f} s)",
                              total=timers) if progress else None  # fmt: skip

@@ -211,7 +211,9 @@ def _wait_until_started(process: subprocess.Popen, timeout: float) -> None:
         before = now
 
 
-async def _load(base_url: str, picks: list[str], path: str, progress, headers: dict[str, str]) -> tuple[list[float], dict[int, int]]:
+async def _load(
+    base_url: str, picks: list[str], path: str, progress, headers: dict[str, str]
+) -> tuple[list[float], dict[int, int]]:
     import httpx
 
     queue: asyncio.Queue[str] = asyncio.Queue()
@@ -285,7 +287,9 @@ def parse_wrk_output(text: str) -> WrkRun:
     seconds = float(duration.group(2)) * _UNITS_MS[duration.group(3)] / 1000
     percentiles = {m.group(1): float(m.group(2)) * _UNITS_MS[m.group(3)] for m in _PERCENTILE.finditer(text)}
     errors = _SOCKET_ERRORS.search(text)
-    socket_errors = dict(zip(("connect", "read", "write", "timeout"), map(int, errors.groups()), strict=True)) if errors else {}
+    socket_errors = (
+        dict(zip(("connect", "read", "write", "timeout"), map(int, errors.groups()), strict=True)) if errors else {}
+    )
     non_2xx = _NON_2XX.search(text)
     run = WrkRun(
         requests=requests,
@@ -372,12 +376,20 @@ def run(log_path: Path, streams: list[str], requests: int, log_size: int, progre
         _flush(copy)
         database_url = f"sqlite:///{copy}"
         port = free_port()
-        env = {**os.environ, "SAMSKAB_DATABASE_URL": database_url, "SAMSKAB_DATA_DIR": tmp, "SAMSKAB_LOG_LEVEL": "WARNING"}
+        env = {
+            **os.environ,
+            "SAMSKAB_DATABASE_URL": database_url,
+            "SAMSKAB_DATA_DIR": tmp,
+            "SAMSKAB_LOG_LEVEL": "WARNING",
+        }
         auth = _bearer(env, "auditor")
         logfile = open(Path(tmp) / "api.log", "wb")  # noqa: SIM115 - closed below
         process = subprocess.Popen(
             _server_command(app_ref, extra_args, port),
-            stdout=logfile, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
+            stdout=logfile,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env=env,
         )
         try:
             problem = _wait_for_port(process, port, 60)
@@ -420,8 +432,10 @@ def run(log_path: Path, streams: list[str], requests: int, log_size: int, progre
             total, ok = len(latencies), statuses.get(200, 0)
             failed = total - ok
             p50, p99 = (percentile(latencies, 50), percentile(latencies, 99)) if latencies else (float("nan"),) * 2
-            how = (f"{total} GETs from {CLIENTS} httpx clients in the bench process (wrk is not installed: "
-                   "`make wrk`; these clients use about as much CPU as the server, on the same cores)")
+            how = (
+                f"{total} GETs from {CLIENTS} httpx clients in the bench process (wrk is not installed: "
+                "`make wrk`; these clients use about as much CPU as the server, on the same cores)"
+            )
         if ok == 0:
             return unavailable(NAME, f"no timeline endpoint answered 200 at {path} (statuses {statuses})", target)
         baseline = _baseline(database_url, picks[: min(len(picks), 2000)])

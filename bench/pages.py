@@ -40,7 +40,18 @@ TARGET_MS = 100.0
 #: The citizen and volunteer of the measured own cases (their CPR is a test number).
 OWN_CPR, OWN_NAME, OWN_VOLUNTEER, OWN_CASES = "010190-0000", "Bente Bench", "vol-bench", 3
 #: The case page's tabs (app/pages/routes.py STAFF_TABS), each a page of its own.
-CASE_TABS = ("oversigt", "borger", "udredning", "afgoerelse", "hold", "plan", "moeder", "evaluering", "historik", "adgang")
+CASE_TABS = (
+    "oversigt",
+    "borger",
+    "udredning",
+    "afgoerelse",
+    "hold",
+    "plan",
+    "moeder",
+    "evaluering",
+    "historik",
+    "adgang",
+)
 
 
 def _own_cases(store, keys, template_cpr: str, template_volunteer: str) -> list[str]:
@@ -83,7 +94,9 @@ class ServerTime:
         self.last_ms = (time.perf_counter() - t0) * 1000
 
 
-def _timed(client, timer: ServerTime, path: str, requests: int, headers: dict[str, str] | None = None) -> tuple[float, float]:
+def _timed(
+    client, timer: ServerTime, path: str, requests: int, headers: dict[str, str] | None = None
+) -> tuple[float, float]:
     """p99 and p50 of the server time of ``requests`` GETs of ``path`` (each must answer 200)."""
     samples = []
     for _ in range(requests):
@@ -131,7 +144,9 @@ def _prepared(log_path: Path, cases: int, progress=None) -> tuple[Path, list[str
         shutil.rmtree(stale, ignore_errors=True)
     folder.mkdir(parents=True)
     shutil.copy(log_path, folder / "eventlog.db")
-    settings = Settings(database_url=f"sqlite:///{folder / 'eventlog.db'}", data_dir=folder, jwt_key=os.urandom(32).hex())
+    settings = Settings(
+        database_url=f"sqlite:///{folder / 'eventlog.db'}", data_dir=folder, jwt_key=os.urandom(32).hex()
+    )
     store = EventStore.from_url(settings.database_url)
     store.create_schema()  # the cached log may predate this release's schema revision: upgrade the copy
     try:
@@ -153,7 +168,9 @@ def _prepared(log_path: Path, cases: int, progress=None) -> tuple[Path, list[str
     return folder, own
 
 
-def _measure(log_path: Path, cases: int, requests: int, progress=None) -> dict[str, tuple[float, float, float, float, str]]:
+def _measure(
+    log_path: Path, cases: int, requests: int, progress=None
+) -> dict[str, tuple[float, float, float, float, str]]:
     """Each page's p99 and p50 and its baseline's p99 and p50 (ms), at this log."""
     from fastapi.testclient import TestClient
 
@@ -217,8 +234,16 @@ def _measure(log_path: Path, cases: int, requests: int, progress=None) -> dict[s
                      "/cases?mine=true&phase=closed&overdue=true&name=jonas+holm", bearer, "GET /cases, same filters")  # fmt: skip
                 case = streams[0]
                 for tab in CASE_TABS:
-                    api = {"historik": f"/cases/{case}/timeline", "adgang": f"/cases/{case}/access-log"}.get(tab, f"/cases/{case}")
-                    both(f"/sager/{{id}}?fane={tab}", f"/sager/{case}?fane={tab}", api, bearer, "GET " + api.replace(case, "{id}"))
+                    api = {"historik": f"/cases/{case}/timeline", "adgang": f"/cases/{case}/access-log"}.get(
+                        tab, f"/cases/{case}"
+                    )
+                    both(
+                        f"/sager/{{id}}?fane={tab}",
+                        f"/sager/{case}?fane={tab}",
+                        api,
+                        bearer,
+                        "GET " + api.replace(case, "{id}"),
+                    )
                 bearer, _ = as_person(lead, "team_lead")
                 both("/sager/{id} (team lead)", f"/sager/{own[0]}", f"/cases/{own[0]}", bearer, "GET /cases/{id}")
                 bearer, _ = as_person("citizen-bench", "citizen", cpr=OWN_CPR)

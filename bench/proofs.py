@@ -191,7 +191,9 @@ def run_inclusion(leaves: int, samples: int, progress=None) -> Result:
                     t0 = time.perf_counter()
                     proof = reader.inclusion_proof(index, leaves)
                     timings.append(time.perf_counter() - t0)
-                    (row_hash,) = conn.execute(text("SELECT hash FROM events WHERE position = :p"), {"p": index + 1}).one()
+                    (row_hash,) = conn.execute(
+                        text("SELECT hash FROM events WHERE position = :p"), {"p": index + 1}
+                    ).one()
                     verify_inclusion(index, leaves, row_leaf(row_hash), proof, root)
                     lengths.append(len(proof))
                     t0 = time.perf_counter()

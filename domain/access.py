@@ -129,7 +129,9 @@ NO_DECLARATION = (
 )
 
 
-def _allow(reason: str, categories: frozenset[InformationCategory] | None = None, *, health: bool | None = None) -> Decision:
+def _allow(
+    reason: str, categories: frozenset[InformationCategory] | None = None, *, health: bool | None = None
+) -> Decision:
     if health is None:
         health = categories is None or InformationCategory.HEALTH in categories
     return Decision(True, reason, categories, health)
@@ -141,11 +143,7 @@ def _deny(reason: str) -> Decision:
 
 def is_own_case(who: Subject, state: CaseState) -> bool:
     """Whether the case is about the citizen asking: their token's CPR is the case's."""
-    return (
-        who.role is Role.CITIZEN
-        and state.citizen is not None
-        and same_cpr(who.cpr, state.citizen.cpr)
-    )
+    return who.role is Role.CITIZEN and state.citizen is not None and same_cpr(who.cpr, state.citizen.cpr)
 
 
 def team_status(who: Subject, state: CaseState) -> InvitationStatus | None:
@@ -204,7 +202,11 @@ def representation_of(who: Subject, state: CaseState, at: datetime | None) -> Re
     if who.role is not Role.REPRESENTATIVE or at is None:
         return None
     for representation in state.representatives.values():
-        if representation.person_id == who.person_id and representation.kind.acts_for_citizen and representation.in_force(at.date()):
+        if (
+            representation.person_id == who.person_id
+            and representation.kind.acts_for_citizen
+            and representation.in_force(at.date())
+        ):
             return representation
     return None
 
@@ -256,7 +258,11 @@ def _may_act(who: Subject, state: CaseState, command_type: str | None, at: datet
         return _deny("a citizen acts only on their own case")
     # staff, volunteers and relatives act on cases whose team they are invited to or on
     if team_status(who, state) in (InvitationStatus.INVITED, InvitationStatus.JOINED):
-        if who.role in OUTSIDERS and command_type != "answer_invitation" and not has_declared_confidentiality(who, state):
+        if (
+            who.role in OUTSIDERS
+            and command_type != "answer_invitation"
+            and not has_declared_confidentiality(who, state)
+        ):
             return _deny(NO_DECLARATION)
         return _allow("a team member acts on the team's case")
     return _deny(f"{who.person_id} is not on this citizen's team")

@@ -32,7 +32,9 @@ ADDRESS_PATTERN = re.compile(
 )
 SENTENCE_START = re.compile(r"(?:^|[.!?:;]\s+|\n)\s*$")
 #: First names that are also everyday words at the start of a sentence ("Per uge", "Hans mor", "Alle").
-ALSO_WORDS = frozenset({"Per", "Bo", "Max", "Mark", "Sol", "Storm", "Ask", "Hans", "Alle", "Tor", "Rose", "Vinter", "Lærke"})
+ALSO_WORDS = frozenset(
+    {"Per", "Bo", "Max", "Mark", "Sol", "Storm", "Ask", "Hans", "Alle", "Tor", "Rose", "Vinter", "Lærke"}
+)
 NAMED_PATTERN = re.compile(r"\b(?:hedder|navn(?:et)?(?: er)?:?|kaldet)\s+([A-ZÆØÅ][a-zæøåé]+)", re.IGNORECASE)
 WORD = re.compile(r"[A-ZÆØÅ][a-zæøåé]+(?:-[A-ZÆØÅ][a-zæøåé]+)?")
 

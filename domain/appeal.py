@@ -100,7 +100,9 @@ class LodgeAppeal(Command):
     }
     complaint: str = Field(min_length=3, max_length=8000, description="The citizen's complaint, kept verbatim")
     late_reason: str | None = Field(
-        default=None, max_length=4000, description="Why the appeal comes after the window, if it does; told to Ankestyrelsen"
+        default=None,
+        max_length=4000,
+        description="Why the appeal comes after the window, if it does; told to Ankestyrelsen",
     )
 
 
@@ -135,7 +137,9 @@ class RegisterAppeal(Command):
     channel: Literal[AppealChannel.PHONE, AppealChannel.LETTER, AppealChannel.IN_PERSON, AppealChannel.EMAIL]
     received_on: date = Field(description="The day the municipality received the appeal (Danish date)")
     complaint: str = Field(min_length=3, max_length=8000, description="The complaint as the citizen gave it")
-    late_reason: str | None = Field(default=None, max_length=4000, description="Why the appeal came after the window, if it did")
+    late_reason: str | None = Field(
+        default=None, max_length=4000, description="Why the appeal came after the window, if it did"
+    )
 
 
 class WithdrawAppeal(Command):
@@ -155,7 +159,8 @@ class WithdrawAppeal(Command):
         "note": ("Bemærkning", ""),
     }
     channel: AppealChannel | None = Field(
-        default=None, description="How the citizen said so, when a caseworker records it (phone, letter, e-mail, in person)"
+        default=None,
+        description="How the citizen said so, when a caseworker records it (phone, letter, e-mail, in person)",
     )
     note: str | None = Field(default=None, max_length=4000)
 
@@ -229,9 +234,18 @@ class RecordReconsiderationOverdue(Command):
 
 
 AppealCommand = Annotated[
-    OpenAppealWindow | RecordLetterReceipt | LodgeAppeal | RegisterAppeal | CloseAppealWindow | Reconsider | RecordReconsiderationOverdue | WithdrawAppeal | RecordAppealOutcome,
+    OpenAppealWindow
+    | RecordLetterReceipt
+    | LodgeAppeal
+    | RegisterAppeal
+    | CloseAppealWindow
+    | Reconsider
+    | RecordReconsiderationOverdue
+    | WithdrawAppeal
+    | RecordAppealOutcome,
     Field(discriminator="type"),
 ]
+
 
 class AppealStatus(StrEnum):
     NOT_OPEN = "not_open"
@@ -344,7 +358,15 @@ class AppealDecidedByAnkestyrelsen(Event):
 
 
 AppealEvent = Annotated[
-    AppealWindowOpened | DecisionLetterReceived | AppealLodged | AppealWindowClosed | DecisionReconsidered | ReconsiderationOverdue | AppealSentToAnkestyrelsen | AppealWithdrawn | AppealDecidedByAnkestyrelsen,
+    AppealWindowOpened
+    | DecisionLetterReceived
+    | AppealLodged
+    | AppealWindowClosed
+    | DecisionReconsidered
+    | ReconsiderationOverdue
+    | AppealSentToAnkestyrelsen
+    | AppealWithdrawn
+    | AppealDecidedByAnkestyrelsen,
     Field(discriminator="type"),
 ]
 
@@ -465,14 +487,24 @@ def _record_receipt(state: AppealState, c: RecordLetterReceipt, window: timedelt
         f"the letter's receipt counts only while the window or the reconsideration runs; the appeal is {state.status.value}",
         rule="appeal.receipt_too_late",
     )
-    require(state.letter_available_at is None, "the letter's receipt is already recorded", rule="appeal.receipt_recorded")
+    require(
+        state.letter_available_at is None, "the letter's receipt is already recorded", rule="appeal.receipt_recorded"
+    )
     assert state.decided_at is not None  # recorded when the window opened, which the status above requires
     require(c.available_at >= state.decided_at, "the letter cannot be received before the decision was made",
             rule="appeal.receipt_before_decision", field="available_at")  # fmt: skip
-    require(c.available_at <= c.now, "the letter's receipt cannot be in the future", rule="appeal.receipt_in_future", field="available_at")
+    require(
+        c.available_at <= c.now,
+        "the letter's receipt cannot be in the future",
+        rule="appeal.receipt_in_future",
+        field="available_at",
+    )
     return [
         DecisionLetterReceived(
-            occurred_at=c.now, actor=c.actor, available_at=c.available_at, window_ends_at=_window_from(c.available_at, window)
+            occurred_at=c.now,
+            actor=c.actor,
+            available_at=c.available_at,
+            window_ends_at=_window_from(c.available_at, window),
         )
     ]
 
@@ -554,7 +586,11 @@ def _register(state: AppealState, c: RegisterAppeal, reconsideration: timedelta)
 def _close_window(state: AppealState, c: CloseAppealWindow) -> list[Event]:
     require(state.status is AppealStatus.WINDOW_OPEN, "the appeal window is not open", rule="appeal.window_not_open")
     assert state.window_ends_at is not None  # set when the window opened
-    require(c.now >= state.window_ends_at, f"the appeal window ends {state.window_ends_at.isoformat()}", rule="appeal.window_not_ended")
+    require(
+        c.now >= state.window_ends_at,
+        f"the appeal window ends {state.window_ends_at.isoformat()}",
+        rule="appeal.window_not_ended",
+    )
     return [AppealWindowClosed(occurred_at=c.now, actor=c.actor, window_ends_at=state.window_ends_at)]
 
 
@@ -576,7 +612,9 @@ def _reconsider(state: AppealState, c: Reconsider) -> list[Event]:
         rule="appeal.reasons_required",
         field="reasons",
     )
-    events: list[Event] = [DecisionReconsidered(occurred_at=c.now, actor=c.actor, outcome=c.outcome, reasons=c.reasons.strip())]
+    events: list[Event] = [
+        DecisionReconsidered(occurred_at=c.now, actor=c.actor, outcome=c.outcome, reasons=c.reasons.strip())
+    ]
     if c.outcome is ReconsiderationOutcome.UPHELD:
         events.append(
             AppealSentToAnkestyrelsen(
@@ -594,7 +632,11 @@ def _reconsider(state: AppealState, c: Reconsider) -> list[Event]:
 
 
 def _overdue(state: AppealState, c: RecordReconsiderationOverdue) -> list[Event]:
-    require(state.status is AppealStatus.AWAITING_RECONSIDERATION, "no appeal awaits reconsideration", rule="appeal.nothing_to_reconsider")
+    require(
+        state.status is AppealStatus.AWAITING_RECONSIDERATION,
+        "no appeal awaits reconsideration",
+        rule="appeal.nothing_to_reconsider",
+    )
     require(not state.reconsideration_overdue, "already recorded as overdue", rule="appeal.already_overdue")
     assert state.reconsideration_due_at is not None  # set when the appeal was lodged, which the status above requires
     require(c.now >= state.reconsideration_due_at, "the reconsideration is not yet due", rule="appeal.not_due")
@@ -674,9 +716,16 @@ def decide_appeal(
     reconsideration: timedelta = RECONSIDERATION_PERIOD,
     window: timedelta = timedelta(weeks=4),
 ) -> list[Event]:
-    require(command.at is not None, "the command has no time; the workflow stamps it", rule="case.unstamped", field="at")
+    require(
+        command.at is not None, "the command has no time; the workflow stamps it", rule="case.unstamped", field="at"
+    )
     if command.issued_by_system:
-        require(command.actor.role is Role.SYSTEM, "only the system records this", rule="case.role_not_allowed", field="actor.role")
+        require(
+            command.actor.role is Role.SYSTEM,
+            "only the system records this",
+            rule="case.role_not_allowed",
+            field="actor.role",
+        )
     # Each decider takes the one command class it is filed under; a dict's type cannot say so, hence Any.
     deciders: dict[type[Command], Callable[[AppealState, Any], list[Event]]] = {
         OpenAppealWindow: _open,
@@ -691,7 +740,9 @@ def decide_appeal(
     }
     decider = deciders.get(type(command))
     if decider is None:
-        raise DomainError(f"'{command.title}' is not a command for an appeal", rule="appeal.unknown_command", field="type")
+        raise DomainError(
+            f"'{command.title}' is not a command for an appeal", rule="appeal.unknown_command", field="type"
+        )
     return decider(state, command)
 
 
@@ -801,9 +852,16 @@ class DecisionReopened(Event):
 
 
 def reopen_decision(state, c: ReopenDecision) -> list[Event]:
-    require(c.actor.role is Role.SYSTEM, "only the system reopens a decision after reconsideration", rule="case.role_not_allowed", field="actor.role")
+    require(
+        c.actor.role is Role.SYSTEM,
+        "only the system reopens a decision after reconsideration",
+        rule="case.role_not_allowed",
+        field="actor.role",
+    )
     require(state.decision is not None, "there is no decision to reopen", rule="appeal.no_decision")
-    return [DecisionReopened(occurred_at=c.now, actor=c.actor, appeal_id=c.appeal_id, reasons=c.reasons, outcome=c.outcome)]
+    return [
+        DecisionReopened(occurred_at=c.now, actor=c.actor, appeal_id=c.appeal_id, reasons=c.reasons, outcome=c.outcome)
+    ]
 
 
 __all__ = ["ANKESTYRELSEN", "RSL_66", "RSL_67", "appeal_id"]

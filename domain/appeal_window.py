@@ -38,7 +38,9 @@ DANISH_HOLIDAYS: frozenset[date] = frozenset(Denmark(years=CALENDAR_YEARS))
 def is_working_day(day: date) -> bool:
     """Monday to Friday and not a Danish public holiday (helligdag)."""
     if day.year not in CALENDAR_YEARS:
-        raise ValueError(f"no Danish holiday calendar for {day.year} (covered: {CALENDAR_YEARS.start}-{CALENDAR_YEARS.stop - 1})")
+        raise ValueError(
+            f"no Danish holiday calendar for {day.year} (covered: {CALENDAR_YEARS.start}-{CALENDAR_YEARS.stop - 1})"
+        )
     return day.weekday() < 5 and day not in DANISH_HOLIDAYS
 
 

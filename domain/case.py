@@ -218,7 +218,60 @@ from domain.visitation import (
 )
 
 CaseCommand = Annotated[
-    RegisterNeed | OpenVisitation | RecordAssessment | MakeDecision | InviteTeamMember | AnswerInvitation | ApproveTeam | StartPilot | RecordObservation | CompletePilot | RecordBaseline | RecordEvaluation | CloseCase | RecordMissedDeadline | GiveConsent | RevokeConsent | ProposeTeam | RemindInvitation | ExpireInvitation | ChangeTeam | ProposePlan | AnswerPlan | ScheduleMeeting | RecordMeeting | AdjustPlan | RecordCheckIn | ReceiveApplication | RecordMissedProcessingDeadline | ConsentToObtainInformation | RecordCaseInformation | StartHearing | AnswerHearing | RecordHearingDeadlinePassed | RecordCitizensChoice | RecommendDecision | ReviewRecommendation | ReopenDecision | AssessElderAct | RecordConfidentialityDeclaration | RequestToComment | SubmitComment | RecordRepresentative | EndRepresentation | AssignUnit | RequestFileAccess | AnswerFileAccess | DecideOnHelp | RecordFollowUpDue | RecordFollowUp | ReportChangedNeed | WithdrawApplication | NotifyProcessingDelay | RecordProcessingDeadlinePassed | RecordExpectedDatePassed,
+    RegisterNeed
+    | OpenVisitation
+    | RecordAssessment
+    | MakeDecision
+    | InviteTeamMember
+    | AnswerInvitation
+    | ApproveTeam
+    | StartPilot
+    | RecordObservation
+    | CompletePilot
+    | RecordBaseline
+    | RecordEvaluation
+    | CloseCase
+    | RecordMissedDeadline
+    | GiveConsent
+    | RevokeConsent
+    | ProposeTeam
+    | RemindInvitation
+    | ExpireInvitation
+    | ChangeTeam
+    | ProposePlan
+    | AnswerPlan
+    | ScheduleMeeting
+    | RecordMeeting
+    | AdjustPlan
+    | RecordCheckIn
+    | ReceiveApplication
+    | RecordMissedProcessingDeadline
+    | ConsentToObtainInformation
+    | RecordCaseInformation
+    | StartHearing
+    | AnswerHearing
+    | RecordHearingDeadlinePassed
+    | RecordCitizensChoice
+    | RecommendDecision
+    | ReviewRecommendation
+    | ReopenDecision
+    | AssessElderAct
+    | RecordConfidentialityDeclaration
+    | RequestToComment
+    | SubmitComment
+    | RecordRepresentative
+    | EndRepresentation
+    | AssignUnit
+    | RequestFileAccess
+    | AnswerFileAccess
+    | DecideOnHelp
+    | RecordFollowUpDue
+    | RecordFollowUp
+    | ReportChangedNeed
+    | WithdrawApplication
+    | NotifyProcessingDelay
+    | RecordProcessingDeadlinePassed
+    | RecordExpectedDatePassed,
     Field(discriminator="type"),
 ]
 
@@ -708,7 +761,12 @@ def _answer_plan(state: CaseState, c: AnswerPlan) -> list[Event]:
     require(not state.plan_accepted, "the plan is already accepted", rule="plan.already_accepted")
     if c.accept:
         return [PlanAcceptedByCitizen(occurred_at=c.now, actor=c.actor, comment=c.comment.strip())]
-    require(bool(c.comment.strip()), "say which changes you want to the plan", rule="plan.changes_need_comment", field="comment")
+    require(
+        bool(c.comment.strip()),
+        "say which changes you want to the plan",
+        rule="plan.changes_need_comment",
+        field="comment",
+    )
     return [PlanChangesRequested(occurred_at=c.now, actor=c.actor, comment=c.comment.strip())]
 
 
@@ -736,9 +794,16 @@ def _schedule_meeting(state: CaseState, c: ScheduleMeeting) -> list[Event]:
         rule="pilot.not_on_team",
         field="actor.id",
     )
-    require(c.planned_for > c.now, "a meeting is planned for a time ahead", rule="meeting.in_the_past", field="planned_for")
+    require(
+        c.planned_for > c.now, "a meeting is planned for a time ahead", rule="meeting.in_the_past", field="planned_for"
+    )
     for i, person in enumerate(c.participants):
-        require(person in team, f"{person!r} is not on the team", rule="meeting.participant_not_on_team", field=f"participants[{i}]")
+        require(
+            person in team,
+            f"{person!r} is not on the team",
+            rule="meeting.participant_not_on_team",
+            field=f"participants[{i}]",
+        )
     return [
         MeetingScheduled(
             occurred_at=c.now,
@@ -753,9 +818,13 @@ def _schedule_meeting(state: CaseState, c: ScheduleMeeting) -> list[Event]:
 
 def _record_meeting(state: CaseState, c: RecordMeeting) -> list[Event]:
     meeting = state.meetings.get(c.meeting_no)
-    require(meeting is not None, f"there is no meeting number {c.meeting_no}", rule="meeting.unknown", field="meeting_no")
+    require(
+        meeting is not None, f"there is no meeting number {c.meeting_no}", rule="meeting.unknown", field="meeting_no"
+    )
     assert meeting is not None  # refused above when missing
-    require(not meeting.held, f"meeting {c.meeting_no} is already recorded", rule="meeting.already_held", field="meeting_no")
+    require(
+        not meeting.held, f"meeting {c.meeting_no} is already recorded", rule="meeting.already_held", field="meeting_no"
+    )
     require(
         c.actor.role in CASEWORKER_ROLES or c.actor.id in _team_ids(state),
         f"{c.actor.id} is not on the team",
@@ -771,7 +840,12 @@ def _record_meeting(state: CaseState, c: RecordMeeting) -> list[Event]:
     )
     team = _team_ids(state)
     for i, person in enumerate(c.attended):
-        require(person in team, f"{person!r} is not on the team", rule="meeting.participant_not_on_team", field=f"attended[{i}]")
+        require(
+            person in team,
+            f"{person!r} is not on the team",
+            rule="meeting.participant_not_on_team",
+            field=f"attended[{i}]",
+        )
     return [
         MeetingHeld(
             occurred_at=c.now,
@@ -793,12 +867,18 @@ def _adjust_plan(state: CaseState, c: AdjustPlan) -> list[Event]:
         field="proposed_by",
     )
     _check_plan(state, c)
-    return [PlanAdjusted(occurred_at=c.now, actor=c.actor, plan=c.plan, reason=c.reason.strip(), proposed_by=c.proposed_by)]
+    return [
+        PlanAdjusted(occurred_at=c.now, actor=c.actor, plan=c.plan, reason=c.reason.strip(), proposed_by=c.proposed_by)
+    ]
 
 
 def _record_check_in(state: CaseState, c: RecordCheckIn) -> list[Event]:
     _require_role(c, (Role.SYSTEM,), "record a pilot check-in")
-    require(c.number == state.check_ins + 1, f"the next check-in is number {state.check_ins + 1}", rule="pilot.check_in_order")
+    require(
+        c.number == state.check_ins + 1,
+        f"the next check-in is number {state.check_ins + 1}",
+        rule="pilot.check_in_order",
+    )
     return [PilotCheckInDue(occurred_at=c.now, actor=c.actor, number=c.number)]
 
 
@@ -905,7 +985,9 @@ _DECIDERS: dict[type[Command], Callable[[CaseState, Any], list[Event]]] = {
     RecordCaseInformation: _visitation_step("record case information", record_information),
     StartHearing: _visitation_step("start a hearing", start_hearing),
     AnswerHearing: answer_hearing,
-    RecordHearingDeadlinePassed: _visitation_step("record a hearing deadline", record_hearing_deadline_passed, (Role.SYSTEM,)),
+    RecordHearingDeadlinePassed: _visitation_step(
+        "record a hearing deadline", record_hearing_deadline_passed, (Role.SYSTEM,)
+    ),
     RecordCitizensChoice: record_choice,
     ReopenDecision: reopen_decision,
     AssessElderAct: assess_elder_act,
@@ -948,7 +1030,9 @@ _DECIDERS: dict[type[Command], Callable[[CaseState, Any], list[Event]]] = {
     RecordProcessingDeadlinePassed: _visitation_step(
         "record a passed processing deadline", record_processing_deadline_passed, (Role.SYSTEM,)
     ),
-    RecordExpectedDatePassed: _visitation_step("record a passed expected date", record_expected_date_passed, (Role.SYSTEM,)),
+    RecordExpectedDatePassed: _visitation_step(
+        "record a passed expected date", record_expected_date_passed, (Role.SYSTEM,)
+    ),
 }
 
 #: The type names of the commands the workflows give themselves when a timer fires.
@@ -1002,17 +1086,29 @@ def _apply(state: CaseState, event: Event) -> CaseState:
     match event:
         case HelpDecided():
             # a decision of the case: it takes the next decision number, and settles a reopened one
-            visitation = state.visitation.model_copy(update={"decisions": state.visitation.decisions + 1, "reopened_by": None})
+            visitation = state.visitation.model_copy(
+                update={"decisions": state.visitation.decisions + 1, "reopened_by": None}
+            )
             state = state.model_copy(update={"visitation": visitation})
             if event.choice is HelpChoice.ADJUST:
                 # a new pilot cycle on the new plan: check-ins, baseline and evaluation start afresh
-                return _enter(state, Phase.PILOT, event.occurred_at, plan=event.plan, check_ins=0, baseline=None,
-                              evaluation=None, pilot_result=None)
+                return _enter(
+                    state,
+                    Phase.PILOT,
+                    event.occurred_at,
+                    plan=event.plan,
+                    check_ins=0,
+                    baseline=None,
+                    evaluation=None,
+                    pilot_result=None,
+                )
             if event.choice is HelpChoice.STOP:
                 return state
             return _enter(state, Phase.FOLLOW_UP, event.occurred_at) if state.phase is not Phase.FOLLOW_UP else state
         case NeedRegistered():
-            return _enter(state, Phase.NEED, event.occurred_at, case_id=event.case_id, citizen=event.citizen, need=event.need)
+            return _enter(
+                state, Phase.NEED, event.occurred_at, case_id=event.case_id, citizen=event.citizen, need=event.need
+            )
         case VisitationOpened():
             return _enter(state, Phase.VISITATION, event.occurred_at, caseworker_id=event.caseworker_id)
         case AssessmentRecorded():
@@ -1022,7 +1118,9 @@ def _apply(state: CaseState, event: Event) -> CaseState:
             return _enter(state, state.revisitation.from_phase, event.occurred_at, decision=event, revisitation=None)
         case ChangedNeedReported():
             revisiting = Revisitation(number=event.number, since=event.occurred_at, from_phase=event.from_phase)
-            return _enter(state, Phase.VISITATION, event.occurred_at, revisitation=revisiting, revisitations=event.number)
+            return _enter(
+                state, Phase.VISITATION, event.occurred_at, revisitation=revisiting, revisitations=event.number
+            )
         case ApplicationWithdrawn() if state.revisitation is not None and not any(
             a.status.value == "pending" for a in state.visitation.applications
         ):
@@ -1030,7 +1128,12 @@ def _apply(state: CaseState, event: Event) -> CaseState:
             return _enter(state, state.revisitation.from_phase, event.occurred_at, revisitation=None)
         case DecisionMade():
             phase = Phase.REFUSED if event.outcome is Outcome.REFUSED else Phase.TEAM
-            if phase is not Phase.REFUSED and state.phase in (Phase.TEAM, Phase.PILOT, Phase.EVALUATION, Phase.FOLLOW_UP):
+            if phase is not Phase.REFUSED and state.phase in (
+                Phase.TEAM,
+                Phase.PILOT,
+                Phase.EVALUATION,
+                Phase.FOLLOW_UP,
+            ):
                 # a decision changed on reconsideration: the team and pilot go on under it
                 return state.model_copy(update={"decision": event})
             return _enter(state, phase, event.occurred_at, decision=event)
@@ -1039,7 +1142,9 @@ def _apply(state: CaseState, event: Event) -> CaseState:
             team = {**state.team, event.invitee.person_id: member}
             return state.model_copy(update={"team": team})
         case TeamMemberJoined():
-            return state.model_copy(update={"team": _with_member(state, event.person_id, status=InvitationStatus.JOINED)})
+            return state.model_copy(
+                update={"team": _with_member(state, event.person_id, status=InvitationStatus.JOINED)}
+            )
         case TeamMemberDeclined():
             team = _with_member(state, event.person_id, status=InvitationStatus.DECLINED, decline_reason=event.reason)
             return state.model_copy(update={"team": team})
@@ -1053,8 +1158,10 @@ def _apply(state: CaseState, event: Event) -> CaseState:
             seen = Observation(by=event.actor.id, role=event.actor.role, at=event.occurred_at, text=event.text)
             # A case lives for years and carries its state from run to run: it keeps the
             # latest observations and the count, the log keeps them all.
-            kept = (*state.observations[-(OBSERVATIONS_KEPT - 1):], seen)
-            return state.model_copy(update={"observations": kept, "observations_recorded": state.observations_recorded + 1})
+            kept = (*state.observations[-(OBSERVATIONS_KEPT - 1) :], seen)
+            return state.model_copy(
+                update={"observations": kept, "observations_recorded": state.observations_recorded + 1}
+            )
         case PilotCompleted():
             return _enter(state, Phase.EVALUATION, event.occurred_at, pilot_result=event)
         case BaselineRecorded():
@@ -1071,7 +1178,9 @@ def _apply(state: CaseState, event: Event) -> CaseState:
         case InvitationReminderSent():
             return state.model_copy(update={"team": _with_member(state, event.person_id, reminded=True)})
         case InvitationExpired():
-            return state.model_copy(update={"team": _with_member(state, event.person_id, status=InvitationStatus.EXPIRED)})
+            return state.model_copy(
+                update={"team": _with_member(state, event.person_id, status=InvitationStatus.EXPIRED)}
+            )
         case TeamMemberLeft():
             return state.model_copy(update={"team": _with_member(state, event.person_id, status=InvitationStatus.LEFT)})
         case PlanProposed():
@@ -1082,7 +1191,10 @@ def _apply(state: CaseState, event: Event) -> CaseState:
             return state.model_copy(update={"plan_change_requests": (*state.plan_change_requests, event.comment)})
         case MeetingScheduled():
             meeting = Meeting(
-                meeting_no=event.meeting_no, planned_for=event.planned_for, agenda=event.agenda, participants=event.participants
+                meeting_no=event.meeting_no,
+                planned_for=event.planned_for,
+                agenda=event.agenda,
+                participants=event.participants,
             )
             return state.model_copy(update={"meetings": {**state.meetings, event.meeting_no: meeting}})
         case MeetingHeld() if event.meeting_no in state.meetings:  # (an erased scheduling folds to nothing)
@@ -1113,10 +1225,14 @@ def _apply(state: CaseState, event: Event) -> CaseState:
             return state.model_copy(update={"representatives": {**state.representatives, event.number: representation}})
         case FileAccessRequested():
             request = FileAccessRequest(number=event.number, requested_at=event.occurred_at, due_at=event.due_at)
-            return state.model_copy(update={"file_access_requests": {**state.file_access_requests, event.number: request}})
+            return state.model_copy(
+                update={"file_access_requests": {**state.file_access_requests, event.number: request}}
+            )
         case FileAccessAnswered():
             answered = state.file_access_requests[event.number].model_copy(update={"answered": event.outcome})
-            return state.model_copy(update={"file_access_requests": {**state.file_access_requests, event.number: answered}})
+            return state.model_copy(
+                update={"file_access_requests": {**state.file_access_requests, event.number: answered}}
+            )
         case UnitAssigned():
             return state.model_copy(update={"unit": event.unit})
         case RepresentationEnded():

@@ -134,7 +134,11 @@ def upcoming_deadlines(state, deadlines: PhaseDeadlines, appeal: AppealState | N
     record = state.visitation
     application = record.application
     pending = pending_application(state) if record.applications else None
-    if application is not None and application.due_at is not None and (pending is not None or (not record.applications and state.decision is None)):
+    if (
+        application is not None
+        and application.due_at is not None
+        and (pending is not None or (not record.applications and state.decision is None))
+    ):
         if record.delay.expected_by is not None:
             found.append(Deadline(datetime.combine(record.delay.expected_by, datetime.min.time(), tzinfo=application.due_at.tzinfo),
                                   "afgørelse lovet borgeren (frist overskredet)", "processing_expected"))  # fmt: skip
@@ -187,7 +191,9 @@ def summarise(state, deadlines: PhaseDeadlines, appeal: AppealState | None = Non
         due_at=first.due_at if first else None,
         due_what=first.what if first else None,
         missed=missed is not None,
-        appeal_status=appeal.status.value if appeal is not None and appeal.status is not AppealStatus.NOT_OPEN else None,
+        appeal_status=appeal.status.value
+        if appeal is not None and appeal.status is not AppealStatus.NOT_OPEN
+        else None,
         version=state.version,
         last_changed_at=None,
         team=tuple(TeamEntry(m.person_id, m.kind, m.status) for m in state.team.values()),
@@ -200,7 +206,7 @@ def work_items(state, deadlines: PhaseDeadlines, appeal: AppealState | None = No
     items: list[WorkItem] = []
     if not state.phase.is_open and not (appeal is not None and appeal.status is AppealStatus.AWAITING_RECONSIDERATION):
         return items
-    phase_due = (_missed_in_phase(state) or _phase_deadline(state, deadlines))
+    phase_due = _missed_in_phase(state) or _phase_deadline(state, deadlines)
     phase_due_at = phase_due.due_at if phase_due else None
     caseworker = state.caseworker_id
 
@@ -214,7 +220,9 @@ def work_items(state, deadlines: PhaseDeadlines, appeal: AppealState | None = No
     record = state.visitation
     if record.delay.expected_date_needed:
         # Rsl § 3, stk. 2: the deadline (or the date given) passed; the citizen waits for a date
-        for_caseworker("set_expected_date", "skriv til borgeren, hvornår afgørelsen kan forventes (Rsl § 3, stk. 2)", None)
+        for_caseworker(
+            "set_expected_date", "skriv til borgeren, hvornår afgørelsen kan forventes (Rsl § 3, stk. 2)", None
+        )
     match state.phase:
         case Phase.NEED:
             items.append(WorkItem("open_visitation", "åbn visitationen", CASEWORKERS, None, phase_due_at))
@@ -224,7 +232,9 @@ def work_items(state, deadlines: PhaseDeadlines, appeal: AppealState | None = No
             application = record.application
             processing_due = None
             if application is not None and application.due_at is not None:
-                processing_due = record.processing_missed.expected_by if record.processing_missed else application.due_at
+                processing_due = (
+                    record.processing_missed.expected_by if record.processing_missed else application.due_at
+                )
             decision_due = min((d for d in (processing_due, phase_due_at) if d is not None), default=None)
             comment = record.comment_request
             if hearing is not None and hearing.is_open():
@@ -264,13 +274,17 @@ def work_items(state, deadlines: PhaseDeadlines, appeal: AppealState | None = No
             if state.evaluation is None:
                 for_caseworker("record_evaluation", "evaluér forløbet", phase_due_at)
             elif help_decision_open(state):
-                for_caseworker("decide_on_help", "træf afgørelse om hjælpen: fortsæt, justér, stop eller udbred", phase_due_at)
+                for_caseworker(
+                    "decide_on_help", "træf afgørelse om hjælpen: fortsæt, justér, stop eller udbred", phase_due_at
+                )
             else:
                 for_caseworker("close_case", "afslut sagen", phase_due_at)
         case Phase.FOLLOW_UP:
             record_ = state.follow_up
             if record_.due > record_.recorded:
-                for_caseworker("record_follow_up", f"følg op på hjælpen med borgeren (opfølgning {record_.due}, SEL § 148)", None)
+                for_caseworker(
+                    "record_follow_up", f"følg op på hjælpen med borgeren (opfølgning {record_.due}, SEL § 148)", None
+                )
             elif record_.help_ended:
                 for_caseworker("close_case", "afslut sagen: hjælpen er ophørt", None)
             elif record_.last_result in (FollowUpResult.ADJUST, FollowUpResult.STOP) or help_decision_open(state):
@@ -278,7 +292,9 @@ def work_items(state, deadlines: PhaseDeadlines, appeal: AppealState | None = No
         case Phase.REFUSED:
             for_caseworker("close_case", "afslut sagen efter afslaget", None)
     if appeal is not None and appeal.status is AppealStatus.AWAITING_RECONSIDERATION:
-        items.append(WorkItem("reconsider", "genvurdér afgørelsen (klage)", TEAM_LEADS, None, appeal.reconsideration_due_at))
+        items.append(
+            WorkItem("reconsider", "genvurdér afgørelsen (klage)", TEAM_LEADS, None, appeal.reconsideration_due_at)
+        )
     return items
 
 

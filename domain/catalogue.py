@@ -55,7 +55,10 @@ APPEAL_COMMANDS: tuple[type[Command], ...] = union_members(AppealCommand)
 FORUM_COMMANDS: tuple[type[Command], ...] = union_members(ForumCommand)
 COMMANDS: dict[str, type[Command]] = _by_type(*CASE_COMMANDS, *APPEAL_COMMANDS, *FORUM_COMMANDS)
 EVENTS: dict[str, type[Event]] = _by_type(
-    *union_members(CaseEvent), *union_members(AppealEvent), *union_members(ForumEvent), *KL_DELIVERY_EVENTS,
+    *union_members(CaseEvent),
+    *union_members(AppealEvent),
+    *union_members(ForumEvent),
+    *KL_DELIVERY_EVENTS,
     PersonalDataErased,
 )
 

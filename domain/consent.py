@@ -98,10 +98,7 @@ class GiveConsent(Command):
     title = "Give consent"
     type: Literal["give_consent"] = "give_consent"
     label = "Giv samtykke"
-    intro = (
-        "Vælg en person på dit hold og de oplysninger, personen må se. Du kan altid trække samtykket "
-        "tilbage."
-    )
+    intro = "Vælg en person på dit hold og de oplysninger, personen må se. Du kan altid trække samtykket tilbage."
     roles = frozenset({Role.CITIZEN})
     person_id: str = Field(min_length=1, max_length=64)
     categories: list[InformationCategory] = Field(min_length=1, max_length=MAX_ITEMS)
@@ -238,9 +235,18 @@ def record_confidentiality_declaration(state: CaseState, c: RecordConfidentialit
         rule="confidentiality.not_outsider",
         field="person_id",
     )
-    require(c.signed_on <= c.now.date(), "a declaration is recorded once it is signed", rule="confidentiality.future", field="signed_on")
+    require(
+        c.signed_on <= c.now.date(),
+        "a declaration is recorded once it is signed",
+        rule="confidentiality.future",
+        field="signed_on",
+    )
     return [
         ConfidentialityDeclarationRecorded(
-            occurred_at=c.now, actor=c.actor, person_id=c.person_id, signed_on=c.signed_on, reference=c.reference.strip()
+            occurred_at=c.now,
+            actor=c.actor,
+            person_id=c.person_id,
+            signed_on=c.signed_on,
+            reference=c.reference.strip(),
         )
     ]

@@ -53,8 +53,12 @@ class DeadlineMissed(Event):
 @cache
 def default_processing_deadlines() -> tuple[timedelta, dict[str, timedelta]]:
     """The package's default processing deadlines: (for any other basis, per legal basis)."""
-    raw = json.loads(resources.files("domain").joinpath("data", "processing_deadlines.json").read_text(encoding="utf-8"))
-    per_basis = {check_legal_basis(k, field="per_legal_basis"): timedelta(weeks=v) for k, v in raw["per_legal_basis"].items()}
+    raw = json.loads(
+        resources.files("domain").joinpath("data", "processing_deadlines.json").read_text(encoding="utf-8")
+    )
+    per_basis = {
+        check_legal_basis(k, field="per_legal_basis"): timedelta(weeks=v) for k, v in raw["per_legal_basis"].items()
+    }
     return timedelta(weeks=raw["default"]), per_basis
 
 
@@ -78,7 +82,9 @@ class PhaseDeadlines(BaseModel):
         description="Published processing deadline per legal basis, from receipt of the application to the decision",
     )
     processing_default: timedelta = Field(default_factory=lambda: default_processing_deadlines()[0])
-    processing_reminder: timedelta = Field(default=timedelta(weeks=1), description="Remind the caseworker this long before")
+    processing_reminder: timedelta = Field(
+        default=timedelta(weeks=1), description="Remind the caseworker this long before"
+    )
     notice_extension: timedelta = Field(
         default=timedelta(weeks=4), description="After a miss, the citizen is told to expect a decision this much later"
     )
@@ -91,7 +97,8 @@ class PhaseDeadlines(BaseModel):
         deprecated=True,
     )
     invitation_reply: timedelta = Field(
-        default=timedelta(days=14), description="An invitee answers within this; a reminder goes halfway, then it expires"
+        default=timedelta(days=14),
+        description="An invitee answers within this; a reminder goes halfway, then it expires",
     )
     pilot_check_in: timedelta = Field(default=timedelta(weeks=4), description="How often the pilot is checked in on")
     follow_up_interval: timedelta = Field(
@@ -146,7 +153,9 @@ class ReceiveApplication(Command):
     title = "Receive application"
     type: Literal["receive_application"] = "receive_application"
     label = "Modtag ansøgning"
-    applied_for: list[Code] = Field(min_length=1, max_length=MAX_ITEMS, description='Legal bases applied for, e.g. ["SEL § 96"]')
+    applied_for: list[Code] = Field(
+        min_length=1, max_length=MAX_ITEMS, description='Legal bases applied for, e.g. ["SEL § 96"]'
+    )
     applied_hours: dict[str, float] = Field(
         default_factory=dict, description='Hours per week applied for, per legal basis, e.g. {"SEL § 96": 60}'
     )
@@ -161,7 +170,9 @@ class ApplicationReceived(Event):
     routed_to_elder_act: tuple[str, ...] = ()
     applied_hours: dict[str, float] = Field(default_factory=dict)
     received_at: datetime
-    due_at: datetime | None = Field(description="The published processing deadline; empty when all was routed to the Elder Act")
+    due_at: datetime | None = Field(
+        description="The published processing deadline; empty when all was routed to the Elder Act"
+    )
 
     def legal_basis(self) -> str | None:
         return ", ".join(self.applied_for) or None
@@ -205,4 +216,6 @@ def check_processing_deadline_missable(due_at: datetime | None, decided: bool, m
         raise DomainError("no processing deadline runs in this case", rule="deadline.no_processing_deadline")
     require(not decided, "the decision is made; the processing deadline was kept", rule="deadline.already_decided")
     require(not missed, "the missed processing deadline is already recorded", rule="deadline.already_recorded")
-    require(now >= due_at, f"the processing deadline is {due_at.isoformat()}; it has not passed", rule="deadline.not_passed")
+    require(
+        now >= due_at, f"the processing deadline is {due_at.isoformat()}; it has not passed", rule="deadline.not_passed"
+    )

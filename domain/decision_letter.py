@@ -70,7 +70,9 @@ def render_decision_letter(state: CaseState, decision: DecisionMade) -> str:
     if decision.reasons:
         parts += [f"Begrundelse ({FVL_22} og {FVL_24}):", decision.reasons]
         if decision.rests_on:
-            parts.append("Afgørelsen bygger på: " + ", ".join(f"{b} ({LEGAL_BASES.get(b, '')})" for b in decision.rests_on))
+            parts.append(
+                "Afgørelsen bygger på: " + ", ".join(f"{b} ({LEGAL_BASES.get(b, '')})" for b in decision.rests_on)
+            )
     else:
         parts.append(f"Du får fuldt medhold, og afgørelsen begrundes derfor ikke nærmere ({FVL_22}).")
     answers = state.visitation.hearing_answers
@@ -80,7 +82,10 @@ def render_decision_letter(state: CaseState, decision: DecisionMade) -> str:
         parts += ["", "Vi har hørt dig om oplysningerne i sagen, men har ikke modtaget dit svar inden fristen."]
     exception = decision.hearing_exception
     if exception is not None:
-        parts += ["", f"Du er ikke hørt over oplysningerne før afgørelsen ({exception.ground.paragraph}): {exception.reason}"]
+        parts += [
+            "",
+            f"Du er ikke hørt over oplysningerne før afgørelsen ({exception.ground.paragraph}): {exception.reason}",
+        ]
     comment = state.visitation.comment_request
     if comment is not None and comment.comment:
         parts += ["", "Du bad om at udtale dig, før vi traf afgørelse. Du skrev:", f'"{comment.comment}"']

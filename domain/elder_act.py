@@ -100,7 +100,8 @@ class AssessElderAct(Command):
     label = "Vurdér om ældreloven gælder"
     covered: bool = Field(description="Whether the citizen's need stems from ageing (ældrelovens § 2, stk. 1 or 2)")
     ground: Literal["pension_age", "age_like_needs"] | None = Field(
-        default=None, description="When covered: stk. 1 (pension age, needs from ageing) or stk. 2 (age-like needs below it)"
+        default=None,
+        description="When covered: stk. 1 (pension age, needs from ageing) or stk. 2 (age-like needs below it)",
     )
     reasons: str = Field(min_length=10, max_length=4000, description="Why, from the overall view of the life situation")
 
@@ -152,7 +153,11 @@ def assess_elder_act(state: CaseState, c: AssessElderAct) -> list[Event]:
             )
     return [
         ElderActAssessed(
-            occurred_at=c.now, actor=c.actor, covered=c.covered, ground=c.ground if c.covered else None, reasons=c.reasons.strip()
+            occurred_at=c.now,
+            actor=c.actor,
+            covered=c.covered,
+            ground=c.ground if c.covered else None,
+            reasons=c.reasons.strip(),
         )
     ]
 

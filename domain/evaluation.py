@@ -70,7 +70,9 @@ class RecordBaseline(Command):
     self_determination: InstrumentAnswers
     services: ServiceUse = Field(description="The citizen's services per week before the pilot")
     function_levels: list[FunctionLevelInput] = Field(
-        default_factory=list, max_length=MAX_ITEMS, description="Re-assessed function levels; an assessed condition left out keeps the assessment's"
+        default_factory=list,
+        max_length=MAX_ITEMS,
+        description="Re-assessed function levels; an assessed condition left out keeps the assessment's",
     )
 
 
@@ -144,14 +146,15 @@ class RecordEvaluation(Command):
     title = "Record evaluation"
     type: Literal["record_evaluation"] = "record_evaluation"
     label = "Registrér evaluering"
-    intro = (
-        "Evalueringen måles med borgeren: WEMWBS og SB-6 igen, funktionsevne, målopfyldelse og "
-        "opfølgning."
-    )
+    intro = "Evalueringen måles med borgeren: WEMWBS og SB-6 igen, funktionsevne, målopfyldelse og opfølgning."
     wemwbs: InstrumentAnswers
     self_determination: InstrumentAnswers
-    function_levels: list[FunctionLevelInput] = Field(max_length=MAX_ITEMS, description="Every assessed condition's function level now")
-    goals: list[GoalAttainmentInput] = Field(max_length=MAX_ITEMS, description="One per action-plan goal, in the plan's order")
+    function_levels: list[FunctionLevelInput] = Field(
+        max_length=MAX_ITEMS, description="Every assessed condition's function level now"
+    )
+    goals: list[GoalAttainmentInput] = Field(
+        max_length=MAX_ITEMS, description="One per action-plan goal, in the plan's order"
+    )
     services: ServiceUse = Field(description="The citizen's services per week now")
     participation: Participation
     ratings: list[Rating] = Field(default_factory=list, max_length=MAX_ITEMS)
@@ -239,7 +242,11 @@ def record_evaluation(
     wemwbs = score_wemwbs(c.wemwbs)
     self_determination = score_self_determination(c.self_determination)
     after = function_levels_for(_assessed(assessment), c.function_levels, field="function_levels", every=True)
-    before = {level.condition.code: level for level in baseline.function_levels} if baseline else _assessed_levels(assessment)
+    before = (
+        {level.condition.code: level for level in baseline.function_levels}
+        if baseline
+        else _assessed_levels(assessment)
+    )
     changes = tuple(
         FunctionLevelChange(
             condition=level.condition,
@@ -280,7 +287,11 @@ def record_evaluation(
             statement_given=bool(statement),
             ratings=tuple(c.ratings),
         ),
-        follow_up=FollowUp(status=Coded(code=status.code, display=status.display), pilot=c.follow_up.pilot, reasons=c.follow_up.reasons.strip()),
+        follow_up=FollowUp(
+            status=Coded(code=status.code, display=status.display),
+            pilot=c.follow_up.pilot,
+            reasons=c.follow_up.reasons.strip(),
+        ),
     )
 
 

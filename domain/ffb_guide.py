@@ -45,7 +45,19 @@ DEPENDENCY_EXTENSIONS: dict[str, str] = {
 #: which KLReportingFFBCitizen requires: ``identifier only dk-core-cpr-identifier``).
 CPR_SYSTEM = "urn:oid:1.2.208.176.1.2"
 
-_ENTITY_KEYWORDS = ("Alias", "Profile", "Extension", "Invariant", "RuleSet", "Instance", "ValueSet", "CodeSystem", "Logical", "Resource", "Mapping")
+_ENTITY_KEYWORDS = (
+    "Alias",
+    "Profile",
+    "Extension",
+    "Invariant",
+    "RuleSet",
+    "Instance",
+    "ValueSet",
+    "CodeSystem",
+    "Logical",
+    "Resource",
+    "Mapping",
+)
 _METADATA_KEYWORDS = ("Id", "Parent", "Title", "Description", "Severity", "Expression", "XPath", "InstanceOf", "Usage")
 _HEADER = re.compile(rf"^({'|'.join(_ENTITY_KEYWORDS + _METADATA_KEYWORDS)}):[ \t]*(.*)$", re.DOTALL)
 
@@ -236,7 +248,7 @@ class Guide:
         for profile in self.profiles().values():
             for rule in profile.rules:
                 if rule.text.startswith("obeys "):
-                    for invariant_id in re.split(r"\s+and\s+|\s*,\s*", rule.text[len("obeys "):].strip()):
+                    for invariant_id in re.split(r"\s+and\s+|\s*,\s*", rule.text[len("obeys ") :].strip()):
                         obeyed.setdefault(invariant_id.strip(), []).append(profile.id)
         return [
             Invariant(
@@ -289,8 +301,7 @@ def guide_files() -> list[str]:
 def read_guide(config: str, fsh_files: dict[str, str]) -> Guide:
     """The guide from the text of its ``sushi-config.yaml`` and of its FSH files (name -> text)."""
     settings = dict(
-        (m.group(1), m.group(2).strip())
-        for m in re.finditer(r"^(\w+):[ \t]*([^#\n]*)", config, re.MULTILINE)
+        (m.group(1), m.group(2).strip()) for m in re.finditer(r"^(\w+):[ \t]*([^#\n]*)", config, re.MULTILINE)
     )
     entities = [e for name, text in sorted(fsh_files.items()) for e in parse_fsh(text, name)]
     aliases = {}

@@ -180,8 +180,12 @@ class Violation:
 @cache
 def activity_and_participation() -> terminology.CodeList:
     """The conditions under "Aktivitet og deltagelse": the value set the guide's invariants name."""
-    codes = frozenset(code for system, code in terminology.value_set(terminology.CONDITION_AD_CODES) if system == FFB_SYSTEM)
-    return terminology.CodeList(system=terminology.ffb(), path=("FFB tilstande", "Aktivitet og deltagelse"), codes=codes)
+    codes = frozenset(
+        code for system, code in terminology.value_set(terminology.CONDITION_AD_CODES) if system == FFB_SYSTEM
+    )
+    return terminology.CodeList(
+        system=terminology.ffb(), path=("FFB tilstande", "Aktivitet og deltagelse"), codes=codes
+    )
 
 
 @cache
@@ -274,7 +278,7 @@ def profile_kind(resource: dict) -> str | None:
     for url in _list((resource.get("meta") or {}).get("profile")):
         url = str(url).split("|")[0]
         if url.startswith(PROFILE_BASE):
-            kind = PROFILES.get(url[len(PROFILE_BASE):])
+            kind = PROFILES.get(url[len(PROFILE_BASE) :])
             if kind and kind[1] == resource.get("resourceType"):
                 return kind[0]
     return None
@@ -337,7 +341,11 @@ class _Checker:
     def run(self) -> list[Violation]:
         r = self.report
         if r.get("resourceType") != "Bundle" or r.get("type") != "collection":
-            self.fail("report.bundle", f"a delivery report is a Bundle of type collection, not {r.get('resourceType')} of type {r.get('type')}", path="Bundle.type")
+            self.fail(
+                "report.bundle",
+                f"a delivery report is a Bundle of type collection, not {r.get('resourceType')} of type {r.get('type')}",
+                path="Bundle.type",
+            )
         if not r.get("timestamp"):
             self.fail("report.bundle", "the report has no timestamp", path="Bundle.timestamp")
         if not self.entries:
@@ -351,7 +359,10 @@ class _Checker:
             self.check_code_systems(entry)
             self.check_fixed_values(entry)
         if len(self.citizens) != 1:
-            self.fail("citizen.one", f"a report is about exactly one citizen; this one holds {len(self.citizens)} Patient resources")
+            self.fail(
+                "citizen.one",
+                f"a report is about exactly one citizen; this one holds {len(self.citizens)} Patient resources",
+            )
         for entry in self.entries:
             check = getattr(self, f"check_{entry.kind}", None) if entry.kind else None
             if check:
@@ -364,8 +375,15 @@ class _Checker:
         res = entry.resource
         if not isinstance(res.get("id"), str) or not _UUID.match(res["id"]):
             self.fail("report.resource_id", f"the id {res.get('id')!r} is not a UUID", entry, "id")
-        elif entry.full_url not in (entry.key, f"urn:uuid:{res['id']}") and not str(entry.full_url or "").endswith("/" + entry.key):
-            self.fail("report.resource_id", f"the entry's fullUrl {entry.full_url!r} does not name {entry.key}", entry, "fullUrl")
+        elif entry.full_url not in (entry.key, f"urn:uuid:{res['id']}") and not str(entry.full_url or "").endswith(
+            "/" + entry.key
+        ):
+            self.fail(
+                "report.resource_id",
+                f"the entry's fullUrl {entry.full_url!r} does not name {entry.key}",
+                entry,
+                "fullUrl",
+            )
         if entry.kind is None or entry.kind == "report":
             self.fail(
                 "report.resource_types",
@@ -380,7 +398,12 @@ class _Checker:
             for path, key, value in _walk(entry.resource):
                 if key == "reference" and isinstance(value, str) and self.target({"reference": value}) is None:
                     where = f"{path}.reference" if path else "reference"
-                    self.fail("report.references_included", f"{where} refers to {value}, which is not in the report", entry, where)
+                    self.fail(
+                        "report.references_included",
+                        f"{where} refers to {value}, which is not in the report",
+                        entry,
+                        where,
+                    )
 
     def check_free_text(self) -> None:
         for entry in self.entries:
@@ -400,9 +423,16 @@ class _Checker:
                     continue
                 where = f"{path}.extension[{i}]" if path else f"extension[{i}]"
                 name = _letters(str(url).rstrip("/").rsplit("/", 1)[-1])
-                meant = [u for u, n in KNOWN_EXTENSIONS.items() if name in (_letters(n), _letters(u.rsplit("/", 1)[-1]))]
+                meant = [
+                    u for u, n in KNOWN_EXTENSIONS.items() if name in (_letters(n), _letters(u.rsplit("/", 1)[-1]))
+                ]
                 hint = f"; the guide's is {meant[0]}" if meant else ""
-                self.fail("report.extension_url", f"extension URL {url!r} is not one the guide defines or uses{hint}", entry, f"{where}.url")
+                self.fail(
+                    "report.extension_url",
+                    f"extension URL {url!r} is not one the guide defines or uses{hint}",
+                    entry,
+                    f"{where}.url",
+                )
 
     def check_code_systems(self, entry: _Entry) -> None:
         for path, key, value in _walk(entry.resource):
@@ -416,10 +446,18 @@ class _Checker:
                 system = coding.get("system") if isinstance(coding, dict) else None
                 if system not in KNOWN_SYSTEMS:
                     hint = ""
-                    if isinstance(system, str) and system.rstrip("/").rsplit("/", 1)[-1] in ("FFB", "KLCommonCareSocialCodes"):
+                    if isinstance(system, str) and system.rstrip("/").rsplit("/", 1)[-1] in (
+                        "FFB",
+                        "KLCommonCareSocialCodes",
+                    ):
                         hint = f"; FFB is {FFB_SYSTEM}, KL's common codes {KL_COMMON_SYSTEM}"
                     where = where.removeprefix(".")
-                    self.fail("report.code_system", f"code system {system!r} is not one the guide uses{hint}", entry, f"{where}.system")
+                    self.fail(
+                        "report.code_system",
+                        f"code system {system!r} is not one the guide uses{hint}",
+                        entry,
+                        f"{where}.system",
+                    )
 
     def check_fixed_values(self, entry: _Entry) -> None:
         if entry.kind is None:
@@ -439,7 +477,12 @@ class _Checker:
         subject = entry.resource.get("subject")
         target = self.target(subject)
         if target is None or target.resource.get("resourceType") != "Patient" or target.key != self.citizen_key:
-            self.fail("subject.citizen", f"the {entry.kind or 'resource'} must refer to the report's citizen as its subject", entry, "subject")
+            self.fail(
+                "subject.citizen",
+                f"the {entry.kind or 'resource'} must refer to the report's citizen as its subject",
+                entry,
+                "subject",
+            )
 
     # -- per profile -------------------------------------------------------------
 
@@ -447,9 +490,19 @@ class _Checker:
         res = entry.resource
         cprs = [i for i in _list(res.get("identifier")) if isinstance(i, dict) and i.get("system") == CPR_SYSTEM]
         if len(cprs) != 1:
-            self.fail("citizen.cpr", f"the citizen needs one identifier with system {CPR_SYSTEM} (the CPR number)", entry, "identifier")
+            self.fail(
+                "citizen.cpr",
+                f"the citizen needs one identifier with system {CPR_SYSTEM} (the CPR number)",
+                entry,
+                "identifier",
+            )
         elif not valid_cpr_syntax(cprs[0].get("value")):
-            self.fail("citizen.cpr", "the CPR number is not syntactically valid: 10 digits, the first six a real date", entry, "identifier")
+            self.fail(
+                "citizen.cpr",
+                "the CPR number is not syntactically valid: 10 digits, the first six a real date",
+                entry,
+                "identifier",
+            )
         org = (res.get("managingOrganization") or {}).get("identifier") or {}
         if not isinstance(org.get("value"), str) or not _UUID.match(org["value"]):
             self.fail(
@@ -467,7 +520,12 @@ class _Checker:
             if isinstance(sub, dict)
         ]
         if not any(isinstance(v, str) and v.strip() for v in values):
-            self.fail(rule, f"the municipality case number (sagsnummer) is missing: no extension {EXT_CASE_NUMBER}", entry, "extension")
+            self.fail(
+                rule,
+                f"the municipality case number (sagsnummer) is missing: no extension {EXT_CASE_NUMBER}",
+                entry,
+                "extension",
+            )
 
     def check_service_request(self, entry: _Entry) -> None:
         self._case_number(entry, "service_request.case_number")
@@ -483,7 +541,12 @@ class _Checker:
                 "extension",
             )
         if not res.get("effectiveDateTime") and not (res.get("effectivePeriod") or {}).get("start"):
-            self.fail("information_gathering.effective", "the information gathering has no time (effectiveDateTime)", entry, "effectiveDateTime")
+            self.fail(
+                "information_gathering.effective",
+                "the information gathering has no time (effectiveDateTime)",
+                entry,
+                "effectiveDateTime",
+            )
         for i, finding in enumerate(_list(res.get("finding"))):
             target = self.target((finding or {}).get("itemReference"))
             if target is None:
@@ -507,7 +570,12 @@ class _Checker:
         if problem:
             self.fail("condition.code", problem, entry, "code")
         if not res.get("recordedDate"):
-            self.fail("condition.recorded_date", "the condition has no recordedDate (when it was first documented)", entry, "recordedDate")
+            self.fail(
+                "condition.recorded_date",
+                "the condition has no recordedDate (when it was first documented)",
+                entry,
+                "recordedDate",
+            )
         if problem:
             return
         assert code is not None  # no code is a problem, returned on above
@@ -539,13 +607,28 @@ class _Checker:
         for reference in _list(res.get("addresses")):
             (primaries if _rank(reference) == 1 else others).append(reference)
         if len(primaries) != 1:
-            self.fail("goal.primary_condition", f"a goal addresses exactly one primary condition (rank 1); this one has {len(primaries)}", entry, "addresses")
+            self.fail(
+                "goal.primary_condition",
+                f"a goal addresses exactly one primary condition (rank 1); this one has {len(primaries)}",
+                entry,
+                "addresses",
+            )
         for reference in primaries:
             if not self._activity_condition(reference):
-                self.fail("goal.primary_condition", 'the primary condition must be a condition under "Aktivitet og deltagelse"', entry, "addresses")
+                self.fail(
+                    "goal.primary_condition",
+                    'the primary condition must be a condition under "Aktivitet og deltagelse"',
+                    entry,
+                    "addresses",
+                )
         for reference in others:
             if _rank(reference) != 2:
-                self.fail("goal.secondary_conditions", f"{reference.get('reference')} must be ranked 1 (primary) or 2 (secondary)", entry, "addresses")
+                self.fail(
+                    "goal.secondary_conditions",
+                    f"{reference.get('reference')} must be ranked 1 (primary) or 2 (secondary)",
+                    entry,
+                    "addresses",
+                )
             elif not self._activity_condition(reference):
                 self.fail(
                     "goal.secondary_conditions",
@@ -559,7 +642,9 @@ class _Checker:
             measure = (target or {}).get("measure")
             detail = (target or {}).get("detailCodeableConcept")
             if _matches(measure, severity["system"], severity["code"]):  # funktionsevneniveau
-                problem = _code_problem(_ffb_code(detail), terminology.function_levels(), "the goal's target severity", detail)
+                problem = _code_problem(
+                    _ffb_code(detail), terminology.function_levels(), "the goal's target severity", detail
+                )
                 if problem:
                     self.fail("goal.target_severity", problem, entry, f"target[{i}].detailCodeableConcept")
             elif _matches(measure, change_value["system"], change_value["code"]):  # måltype
@@ -581,7 +666,12 @@ class _Checker:
         if follow_ups:
             target = self.target(follow_ups[0].get("valueReference"))
             if target is not None and target.kind != "follow_up_encounter":
-                self.fail("care_plan.follow_up", f"the follow-up date must refer to a follow-up encounter, not {target.key}", entry, "extension")
+                self.fail(
+                    "care_plan.follow_up",
+                    f"the follow-up date must refer to a follow-up encounter, not {target.key}",
+                    entry,
+                    "extension",
+                )
         elif ordered_open:
             self.fail(
                 "care_plan.follow_up",
@@ -594,36 +684,85 @@ class _Checker:
         for reference in _list(res.get("careTeam")):
             target = self.target(reference)
             if target is not None and target.kind != "service_performer":
-                self.fail("care_plan.service_performer", f"{target.key} is not a service performer (tilbudstype)", entry, "careTeam")
+                self.fail(
+                    "care_plan.service_performer",
+                    f"{target.key} is not a service performer (tilbudstype)",
+                    entry,
+                    "careTeam",
+                )
         addresses = _list(res.get("addresses"))
         if sum(1 for a in addresses if _rank(a) == 1) > 1:
-            self.fail("care_plan.primary_target_group", "a care plan addresses at most one primary target group (rank 1)", entry, "addresses")
+            self.fail(
+                "care_plan.primary_target_group",
+                "a care plan addresses at most one primary target group (rank 1)",
+                entry,
+                "addresses",
+            )
         for reference in addresses:
             target = self.target(reference)
             if _rank(reference) not in (1, 2):
-                self.fail("care_plan.target_groups", f"target group {reference.get('reference')} must be ranked 1 or 2", entry, "addresses")
+                self.fail(
+                    "care_plan.target_groups",
+                    f"target group {reference.get('reference')} must be ranked 1 or 2",
+                    entry,
+                    "addresses",
+                )
             if target is not None and target.kind != "target_group":
-                self.fail("care_plan.target_groups", f"{target.key} is not a target group (målgruppe)", entry, "addresses")
-        outcomes = [o for activity in _list(res.get("activity")) for o in _list((activity or {}).get("outcomeReference"))]
+                self.fail(
+                    "care_plan.target_groups", f"{target.key} is not a target group (målgruppe)", entry, "addresses"
+                )
+        outcomes = [
+            o for activity in _list(res.get("activity")) for o in _list((activity or {}).get("outcomeReference"))
+        ]
         if len(outcomes) > 1:
-            self.fail("care_plan.evaluation", f"a care plan refers to at most one evaluation; this one refers to {len(outcomes)}", entry, "activity.outcomeReference")
+            self.fail(
+                "care_plan.evaluation",
+                f"a care plan refers to at most one evaluation; this one refers to {len(outcomes)}",
+                entry,
+                "activity.outcomeReference",
+            )
         for reference in outcomes:
             target = self.target(reference)
             if target is not None and target.kind != "care_evaluation":
-                self.fail("care_plan.evaluation", f"{target.key} is not a care plan evaluation (støttebehov)", entry, "activity.outcomeReference")
+                self.fail(
+                    "care_plan.evaluation",
+                    f"{target.key} is not a care plan evaluation (støttebehov)",
+                    entry,
+                    "activity.outcomeReference",
+                )
         if ordered_open and not addresses:
-            self.fail("care_plan.ordered_content", "an ordered care plan that is not completed needs its target groups", entry, "addresses")
+            self.fail(
+                "care_plan.ordered_content",
+                "an ordered care plan that is not completed needs its target groups",
+                entry,
+                "addresses",
+            )
         if ordered_open and not outcomes:
-            self.fail("care_plan.ordered_content", "an ordered care plan that is not completed needs its evaluation (støttebehov)", entry, "activity.outcomeReference")
+            self.fail(
+                "care_plan.ordered_content",
+                "an ordered care plan that is not completed needs its evaluation (støttebehov)",
+                entry,
+                "activity.outcomeReference",
+            )
 
     def check_follow_up_encounter(self, entry: _Entry) -> None:
         if not (entry.resource.get("period") or {}).get("start"):
-            self.fail("follow_up_encounter.start", "the follow-up encounter has no start date (opfølgningsdato)", entry, "period.start")
+            self.fail(
+                "follow_up_encounter.start",
+                "the follow-up encounter has no start date (opfølgningsdato)",
+                entry,
+                "period.start",
+            )
 
     def check_care_evaluation(self, entry: _Entry) -> None:
         res = entry.resource
         if not res.get("effectiveDateTime"):
-            self.fail("care_evaluation.date", "the care plan evaluation has no date (effectiveDateTime)", entry, "effectiveDateTime")
+            self.fail(
+                "care_evaluation.date",
+                "the care plan evaluation has no date (effectiveDateTime)",
+                entry,
+                "effectiveDateTime",
+            )
         value = res.get("valueCodeableConcept")
         problem = _code_problem(_ffb_code(value), terminology.support_need_levels(), "the support need", value)
         if problem:
@@ -631,31 +770,49 @@ class _Checker:
 
     def check_target_group(self, entry: _Entry) -> None:
         res = entry.resource
-        problem = _code_problem(_ffb_code(res.get("code")), terminology.target_groups(), "the target group", res.get("code"))
+        problem = _code_problem(
+            _ffb_code(res.get("code")), terminology.target_groups(), "the target group", res.get("code")
+        )
         if problem:
             self.fail("target_group.code", problem, entry, "code")
         if not res.get("recordedDate") and not res.get("onsetDateTime"):
-            self.fail("target_group.recorded_date", "the target group has no date of its first documentation (recordedDate)", entry, "recordedDate")
+            self.fail(
+                "target_group.recorded_date",
+                "the target group has no date of its first documentation (recordedDate)",
+                entry,
+                "recordedDate",
+            )
 
     def check_intervention(self, entry: _Entry) -> None:
         res = entry.resource
         plans = [self.target(r) for r in _list(res.get("basedOn"))]
         if not plans or any(t is not None and t.kind != "care_plan" for t in plans):
-            self.fail("intervention.care_plan", "the intervention must refer to its care plan (basedOn)", entry, "basedOn")
+            self.fail(
+                "intervention.care_plan", "the intervention must refer to its care plan (basedOn)", entry, "basedOn"
+            )
         if not (res.get("period") or {}).get("start"):
             self.fail("intervention.start", "the intervention has no start date (period.start)", entry, "period.start")
         details = [(a or {}).get("detail") or {} for a in _list(res.get("activity"))]
         if len(details) != 1:
-            self.fail("intervention.code", f"an intervention has one activity with an FFB Ydelse code; this one has {len(details)}", entry, "activity")
+            self.fail(
+                "intervention.code",
+                f"an intervention has one activity with an FFB Ydelse code; this one has {len(details)}",
+                entry,
+                "activity",
+            )
         for i, detail in enumerate(details):
-            problem = _code_problem(_ffb_code(detail.get("code")), terminology.services(), "the intervention", detail.get("code"))
+            problem = _code_problem(
+                _ffb_code(detail.get("code")), terminology.services(), "the intervention", detail.get("code")
+            )
             if problem:
                 self.fail("intervention.code", problem, entry, f"activity[{i}].detail.code")
 
     def check_service_performer(self, entry: _Entry) -> None:
         categories = _list(entry.resource.get("category")) or [None]
         for i, category in enumerate(categories):
-            problem = _code_problem(_ffb_code(category), service_performer_types(), "the service performer (tilbudstype)", category)
+            problem = _code_problem(
+                _ffb_code(category), service_performer_types(), "the service performer (tilbudstype)", category
+            )
             if problem:
                 self.fail("service_performer.code", problem, entry, f"category[{i}]")
 
@@ -665,13 +822,23 @@ class _Checker:
         if not plans or any(t is not None and t.kind != "care_plan" for t in plans):
             self.fail("follow_up.care_plan", "the follow-up result must refer to its care plan (focus)", entry, "focus")
         if not res.get("effectiveDateTime"):
-            self.fail("follow_up.effective", "the follow-up result has no timestamp (effectiveDateTime)", entry, "effectiveDateTime")
+            self.fail(
+                "follow_up.effective",
+                "the follow-up result has no timestamp (effectiveDateTime)",
+                entry,
+                "effectiveDateTime",
+            )
         value = res.get("valueCodeableConcept")
         problem = _code_problem(_ffb_code(value), terminology.follow_up_decisions(), "the follow-up result", value)
         if problem:
             self.fail("follow_up.code", problem, entry, "valueCodeableConcept")
         if res.get("status") not in ("final", "entered-in-error"):
-            self.fail("follow_up.status", f"a follow-up result has status final or entered-in-error, not {res.get('status')!r}", entry, "status")
+            self.fail(
+                "follow_up.status",
+                f"a follow-up result has status final or entered-in-error, not {res.get('status')!r}",
+                entry,
+                "status",
+            )
 
 
 def validate_report(report: Any) -> list[Violation]:

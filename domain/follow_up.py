@@ -53,7 +53,6 @@ if TYPE_CHECKING:
     from domain.case import CaseState
 
 
-
 class HelpChoice(StrEnum):
     CONTINUE = "continue"
     ADJUST = "adjust"
@@ -85,9 +84,13 @@ class DecideOnHelp(Command):
     type: Literal["decide_on_help"] = "decide_on_help"
     label = "Træf afgørelse om hjælpen"
     choice: HelpChoice
-    reasons: str = Field(default="", max_length=4000, description="Why (FVL § 22); required unless the help continues unchanged")
+    reasons: str = Field(
+        default="", max_length=4000, description="Why (FVL § 22); required unless the help continues unchanged"
+    )
     plan: ActionPlan | None = Field(default=None, description="The new action plan; required when the choice is adjust")
-    forum_proposal: str = Field(default="", max_length=4000, description="What the forum should consider; required when the choice is scale")
+    forum_proposal: str = Field(
+        default="", max_length=4000, description="What the forum should consider; required when the choice is scale"
+    )
     hearing_exception: HearingException | None = None
 
 
@@ -180,7 +183,9 @@ def help_decision_open(state: CaseState) -> bool:
     if state.phase is Phase.EVALUATION:
         # once per evaluation: each pilot cycle ends in its own evaluation and decision
         evaluation = state.evaluation
-        return evaluation is not None and (record.help_decided_at is None or record.help_decided_at < evaluation.occurred_at)
+        return evaluation is not None and (
+            record.help_decided_at is None or record.help_decided_at < evaluation.occurred_at
+        )
     if state.phase is Phase.FOLLOW_UP:
         return record.last_result in (FollowUpResult.ADJUST, FollowUpResult.STOP) and not record.help_ended
     return False
@@ -258,7 +263,12 @@ def decide_on_help(state: CaseState, c: DecideOnHelp) -> list[Event]:
 
 def record_follow_up_due(state: CaseState, c: RecordFollowUpDue) -> list[Event]:
     record = state.follow_up
-    require(c.number == record.due + 1, f"follow-up {record.due + 1} is the next one due", rule="follow_up.out_of_order", field="number")
+    require(
+        c.number == record.due + 1,
+        f"follow-up {record.due + 1} is the next one due",
+        rule="follow_up.out_of_order",
+        field="number",
+    )
     return [FollowUpDue(occurred_at=c.now, actor=c.actor, number=c.number)]
 
 
@@ -305,8 +315,12 @@ def evolve_follow_up(record: FollowUpRecord, event: Event) -> FollowUpRecord:
             return record.model_copy(update={"due": event.number})
         case FollowUpRecorded():
             return record.model_copy(
-                update={"recorded": event.number, "last_at": event.occurred_at, "last_result": event.result,
-                        "due": max(record.due, event.number)}
+                update={
+                    "recorded": event.number,
+                    "last_at": event.occurred_at,
+                    "last_result": event.result,
+                    "due": max(record.due, event.number),
+                }
             )
     return record
 

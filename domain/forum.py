@@ -222,11 +222,23 @@ def holds_entry_text(entry: ForumEntry, number: int, event_type: str, payload: d
 
 
 ForumCommand = Annotated[
-    OpenForum | SubmitObservation | HoldMeeting | DecideProposal | RecordMeetingDue | EraseForumText | ReceivePilotProposal,
+    OpenForum
+    | SubmitObservation
+    | HoldMeeting
+    | DecideProposal
+    | RecordMeetingDue
+    | EraseForumText
+    | ReceivePilotProposal,
     Field(discriminator="type"),
 ]
 ForumEvent = Annotated[
-    ForumOpened | ForumObservationSubmitted | ForumMeetingHeld | ProposalMade | ProposalDecided | ForumMeetingDue | ForumTextErased,
+    ForumOpened
+    | ForumObservationSubmitted
+    | ForumMeetingHeld
+    | ProposalMade
+    | ProposalDecided
+    | ForumMeetingDue
+    | ForumTextErased,
     Field(discriminator="type"),
 ]
 forum_command_adapter: TypeAdapter[ForumCommand] = TypeAdapter(ForumCommand)
@@ -296,7 +308,9 @@ def _role(c: Command, roles: Iterable[Role], doing: str) -> None:
 def _open(state: ForumState, c: OpenForum) -> list[Event]:
     require(state.target_group is None, "the forum is already open", rule="forum.already_open")
     concept = terminology.target_groups().check(c.target_group, field="target_group")
-    return [ForumOpened(occurred_at=c.now, actor=c.actor, target_group=Coded(code=concept.code, display=concept.display))]
+    return [
+        ForumOpened(occurred_at=c.now, actor=c.actor, target_group=Coded(code=concept.code, display=concept.display))
+    ]
 
 
 def _screen(text: str) -> None:
@@ -331,7 +345,11 @@ def _hold_meeting(state: ForumState, c: HoldMeeting) -> list[Event]:
     _role(c, FORUM_CHAIRS, "hold a forum meeting")
     events: list[Event] = [
         ForumMeetingHeld(
-            occurred_at=c.now, actor=c.actor, number=state.meetings_held + 1, judgements=tuple(c.judgements), minutes=c.minutes
+            occurred_at=c.now,
+            actor=c.actor,
+            number=state.meetings_held + 1,
+            judgements=tuple(c.judgements),
+            minutes=c.minutes,
         )
     ]
     judged: set[int] = set()
@@ -339,7 +357,12 @@ def _hold_meeting(state: ForumState, c: HoldMeeting) -> list[Event]:
     for i, j in enumerate(c.judgements):
         where = f"judgements[{i}]"
         observation = state.observations.get(j.observation)
-        require(observation is not None, f"there is no observation number {j.observation}", rule="forum.unknown_observation", field=f"{where}.observation")
+        require(
+            observation is not None,
+            f"there is no observation number {j.observation}",
+            rule="forum.unknown_observation",
+            field=f"{where}.observation",
+        )
         assert observation is not None  # refused above when missing
         require(
             observation.relevance is None and j.observation not in judged,
@@ -349,10 +372,25 @@ def _hold_meeting(state: ForumState, c: HoldMeeting) -> list[Event]:
         )
         judged.add(j.observation)
         if j.relevance is Relevance.INDIVIDUAL:
-            require(not j.proposal.strip(), "an observation of individual relevance makes no proposal", rule="forum.individual_with_proposal", field=f"{where}.proposal")
+            require(
+                not j.proposal.strip(),
+                "an observation of individual relevance makes no proposal",
+                rule="forum.individual_with_proposal",
+                field=f"{where}.proposal",
+            )
             continue
-        require(bool(j.proposal.strip()), "an observation of general relevance becomes a proposal: write it", rule="forum.general_needs_proposal", field=f"{where}.proposal")
-        require(bool(j.owner.strip()), "a proposal needs an owner who carries it forward", rule="forum.proposal_needs_owner", field=f"{where}.owner")
+        require(
+            bool(j.proposal.strip()),
+            "an observation of general relevance becomes a proposal: write it",
+            rule="forum.general_needs_proposal",
+            field=f"{where}.proposal",
+        )
+        require(
+            bool(j.owner.strip()),
+            "a proposal needs an owner who carries it forward",
+            rule="forum.proposal_needs_owner",
+            field=f"{where}.owner",
+        )
         require(
             j.follow_up is not None and j.follow_up > c.now.date(),
             "a proposal needs a follow-up date ahead",
@@ -378,10 +416,22 @@ def _hold_meeting(state: ForumState, c: HoldMeeting) -> list[Event]:
 def _decide_proposal(state: ForumState, c: DecideProposal) -> list[Event]:
     _role(c, FORUM_CHAIRS, "decide proposals")
     proposal = state.proposals.get(c.proposal)
-    require(proposal is not None, f"there is no proposal number {c.proposal}", rule="forum.unknown_proposal", field="proposal")
+    require(
+        proposal is not None,
+        f"there is no proposal number {c.proposal}",
+        rule="forum.unknown_proposal",
+        field="proposal",
+    )
     assert proposal is not None  # refused above when missing
-    require(proposal.decision is None, f"proposal {c.proposal} is already {proposal.decision}", rule="forum.already_decided", field="proposal")
-    return [ProposalDecided(occurred_at=c.now, actor=c.actor, proposal=c.proposal, decision=c.decision, reason=c.reason)]
+    require(
+        proposal.decision is None,
+        f"proposal {c.proposal} is already {proposal.decision}",
+        rule="forum.already_decided",
+        field="proposal",
+    )
+    return [
+        ProposalDecided(occurred_at=c.now, actor=c.actor, proposal=c.proposal, decision=c.decision, reason=c.reason)
+    ]
 
 
 def _receive_pilot_proposal(state: ForumState, c: ReceivePilotProposal) -> list[Event]:
@@ -437,24 +487,40 @@ def decide_forum(state: ForumState, command: Command) -> list[Event]:
 def _apply(state: ForumState, event: Event) -> ForumState:
     match event:
         case ForumOpened():
-            return state.model_copy(update={"target_group": event.target_group, "forum_id": forum_id(event.target_group.code)})
+            return state.model_copy(
+                update={"target_group": event.target_group, "forum_id": forum_id(event.target_group.code)}
+            )
         case ForumObservationSubmitted():
             seen = ForumObservation(
-                number=event.number, text=event.text, life_area=event.life_area, by_role=event.actor.role,
-                submitted_at=event.occurred_at, from_pilot=event.pilot_ref is not None,
+                number=event.number,
+                text=event.text,
+                life_area=event.life_area,
+                by_role=event.actor.role,
+                submitted_at=event.occurred_at,
+                from_pilot=event.pilot_ref is not None,
             )
             refs = state.pilot_refs | {event.pilot_ref} if event.pilot_ref else state.pilot_refs
-            return state.model_copy(update={"observations": {**state.observations, event.number: seen}, "pilot_refs": refs})
+            return state.model_copy(
+                update={"observations": {**state.observations, event.number: seen}, "pilot_refs": refs}
+            )
         case ForumMeetingHeld():
             observations = dict(state.observations)
             for j in event.judgements:
                 observations[j.observation] = observations[j.observation].model_copy(update={"relevance": j.relevance})
             return state.model_copy(update={"observations": observations, "meetings_held": event.number})
         case ProposalMade():
-            proposal = Proposal(number=event.number, observation=event.observation, text=event.text, owner=event.owner, follow_up=event.follow_up)
+            proposal = Proposal(
+                number=event.number,
+                observation=event.observation,
+                text=event.text,
+                owner=event.owner,
+                follow_up=event.follow_up,
+            )
             return state.model_copy(update={"proposals": {**state.proposals, event.number: proposal}})
         case ProposalDecided():
-            decided = state.proposals[event.proposal].model_copy(update={"decision": event.decision, "reason": event.reason})
+            decided = state.proposals[event.proposal].model_copy(
+                update={"decision": event.decision, "reason": event.reason}
+            )
             return state.model_copy(update={"proposals": {**state.proposals, event.proposal: decided}})
         case ForumMeetingDue():
             return state.model_copy(update={"meetings_due": state.meetings_due + 1})
@@ -462,11 +528,17 @@ def _apply(state: ForumState, event: Event) -> ForumState:
             erased = state.erased | {f"{event.entry.value}-{event.number}"}
             if event.entry is ForumEntry.OBSERVATION:
                 gone = state.observations[event.number].model_copy(update={"text": ERASED_MARKER})
-                return state.model_copy(update={"observations": {**state.observations, event.number: gone}, "erased": erased})
+                return state.model_copy(
+                    update={"observations": {**state.observations, event.number: gone}, "erased": erased}
+                )
             if event.entry is ForumEntry.PROPOSAL:
                 proposal = state.proposals[event.number]
-                gone_proposal = proposal.model_copy(update={"text": ERASED_MARKER, "reason": ERASED_MARKER if proposal.reason else ""})
-                return state.model_copy(update={"proposals": {**state.proposals, event.number: gone_proposal}, "erased": erased})
+                gone_proposal = proposal.model_copy(
+                    update={"text": ERASED_MARKER, "reason": ERASED_MARKER if proposal.reason else ""}
+                )
+                return state.model_copy(
+                    update={"proposals": {**state.proposals, event.number: gone_proposal}, "erased": erased}
+                )
             return state.model_copy(update={"erased": erased})  # the state keeps no minutes
     return state
 

@@ -61,7 +61,9 @@ class ConsentToObtainInformation(Command):
     type: Literal["consent_to_obtain_information"] = "consent_to_obtain_information"
     label = "Samtykke til at indhente oplysninger"
     roles = frozenset({Role.CITIZEN})
-    information: list[ShortText] = Field(min_length=1, max_length=MAX_ITEMS, description='Which information, e.g. "Lægeerklæring om muskelsvind"')
+    information: list[ShortText] = Field(
+        min_length=1, max_length=MAX_ITEMS, description='Which information, e.g. "Lægeerklæring om muskelsvind"'
+    )
     from_whom: list[ShortText] = Field(min_length=1, max_length=MAX_ITEMS, description='From whom, e.g. "Egen læge"')
     case_id: str = Field(max_length=64, description="The case the information is for")
 
@@ -306,7 +308,9 @@ ASSESSMENT_LINE = "- Kommunens vurdering af dit funktionsniveau og støttebehov 
 
 
 def hearing_letter(citizen_name: str, items: list[InformationItem], due_at: datetime, assessment: bool = False) -> str:
-    lines = "\n".join([*(f"- {item.summary} (fra {item.source})" for item in items), *([ASSESSMENT_LINE] if assessment else [])])
+    lines = "\n".join(
+        [*(f"- {item.summary} (fra {item.source})" for item in items), *([ASSESSMENT_LINE] if assessment else [])]
+    )
     return (
         f"Kære {citizen_name}\n\n"
         f"Før vi træffer afgørelse i din sag, vil vi gerne høre dine bemærkninger til disse oplysninger:\n"

@@ -76,7 +76,9 @@ class InstrumentAnswers(BaseModel):
     version: str = Field(min_length=1, max_length=32)
     respondent: Respondent
     answered_on: date
-    items: list[int | None] = Field(max_length=MAX_ITEMS, description="Answers in item order, item 1 first; null for an unanswered item")
+    items: list[int | None] = Field(
+        max_length=MAX_ITEMS, description="Answers in item order, item 1 first; null for an unanswered item"
+    )
 
 
 class InstrumentScore(BaseModel):
@@ -331,7 +333,9 @@ class GoalAttainmentInput(BaseModel):
 
     attainment: Attainment
     goal_type: str | None = Field(
-        default=None, max_length=100, description='FFB "Måltype" code; empty: the type of the citizen\'s goal the plan goal serves'
+        default=None,
+        max_length=100,
+        description='FFB "Måltype" code; empty: the type of the citizen\'s goal the plan goal serves',
     )
 
 

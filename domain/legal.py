@@ -130,7 +130,6 @@ CONSENT_TO_SHARE = (
 ARCHIVES = "arkivloven og Rigsarkivets bestemmelser om bevaring og kassation for kommuner"
 
 
-
 class LegalBasis(StrEnum):
     """The statute an event type rests on, as the event log's ``legal_basis`` column
     holds it. An event class names one of these (``Event.basis``) where its basis is

@@ -116,7 +116,9 @@ class Command(Message):
         """``at`` as the workflow stamped it, for the deciders: each aggregate's ``decide``
         refuses an unstamped command before any of them runs, so this never finds none."""
         if self.at is None:
-            raise DomainError("the command has no time; the workflow stamps it before deciding", rule="case.unstamped", field="at")
+            raise DomainError(
+                "the command has no time; the workflow stamps it before deciding", rule="case.unstamped", field="at"
+            )
         return self.at
 
 

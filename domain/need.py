@@ -52,7 +52,9 @@ class Need(BaseModel):
 
     description: Annotated[str, Personal] = Field(min_length=3, max_length=4000, description="The need as it was told")
     reported_by: ReportedBy
-    life_areas: tuple[LifeArea, ...] = Field(default=(), max_length=MAX_ITEMS, description="Life areas the need touches")
+    life_areas: tuple[LifeArea, ...] = Field(
+        default=(), max_length=MAX_ITEMS, description="Life areas the need touches"
+    )
 
 
 #: The streams (and workflow ids) that are not cases: a case id may not take their form,

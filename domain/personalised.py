@@ -71,7 +71,9 @@ class Employer(BaseModel):
 
     kind: EmployerKind
     name: Annotated[str, Personal] = Field(default="", max_length=200)
-    cvr: str | None = Field(default=None, max_length=8, description="CVR number of an association or company (8 digits)")
+    cvr: str | None = Field(
+        default=None, max_length=8, description="CVR number of an association or company (8 digits)"
+    )
     approval: str | None = Field(
         default=None, max_length=200, description="Socialtilsynet's approval of the association or company (reference)"
     )
@@ -85,7 +87,9 @@ class RecordCitizensChoice(Command):
     representable = True
     option: PersonalisedOption
     employer: Employer | None = None
-    citizen_is_work_leader: bool = Field(default=True, description="BPA: the citizen leads their helpers (arbejdsleder)")
+    citizen_is_work_leader: bool = Field(
+        default=True, description="BPA: the citizen leads their helpers (arbejdsleder)"
+    )
     provider: str = Field(default="", max_length=200, description="Individual budget: the provider the citizen chose")
     trial: str = Field(
         default="",

@@ -18,7 +18,9 @@ class PlanGoal(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     description: Annotated[str, Personal] = Field(min_length=3, max_length=2000)
-    measure: Annotated[str, Personal] = Field(min_length=3, max_length=500, description="How we will know it is reached")
+    measure: Annotated[str, Personal] = Field(
+        min_length=3, max_length=500, description="How we will know it is reached"
+    )
     target_date: date
     linked_goal: int = Field(ge=1, description="Number of the citizen's own goal in the assessment (1 = the first)")
 
@@ -109,7 +111,9 @@ class ScheduleMeeting(Command):
     roles = frozenset({Role.CASEWORKER, Role.TEAM_LEAD, Role.STAFF})
     planned_for: datetime
     agenda: str = Field(min_length=3, max_length=2000)
-    participants: list[PersonRef] = Field(min_length=1, max_length=MAX_ITEMS, description="person ids of team members taking part")
+    participants: list[PersonRef] = Field(
+        min_length=1, max_length=MAX_ITEMS, description="person ids of team members taking part"
+    )
 
 
 class MeetingScheduled(Event):

@@ -122,10 +122,17 @@ def _name(state: CaseState) -> str:
 
 
 def notify_processing_delay(state: CaseState, c: NotifyProcessingDelay) -> list[Event]:
-    require(c.actor.role in (Role.CASEWORKER, Role.TEAM_LEAD), "the caseworker tells the citizen of a delay", rule="case.role_not_allowed", field="actor.role")
+    require(
+        c.actor.role in (Role.CASEWORKER, Role.TEAM_LEAD),
+        "the caseworker tells the citizen of a delay",
+        rule="case.role_not_allowed",
+        field="actor.role",
+    )
     application, due_at = _pending_with_deadline(state)
     today = c.now.date()
-    require(c.expected_by > today, "the expected date lies ahead", rule="deadline.expected_in_past", field="expected_by")
+    require(
+        c.expected_by > today, "the expected date lies ahead", rule="deadline.expected_in_past", field="expected_by"
+    )
     delay = state.visitation.delay
     if delay.expected_by is None:
         require(
@@ -144,7 +151,12 @@ def notify_processing_delay(state: CaseState, c: NotifyProcessingDelay) -> list[
     )
     return [
         ProcessingDelayNotified(
-            occurred_at=c.now, actor=c.actor, due_at=due_at, expected_by=c.expected_by, reason=c.reason.strip(), notice=notice
+            occurred_at=c.now,
+            actor=c.actor,
+            due_at=due_at,
+            expected_by=c.expected_by,
+            reason=c.reason.strip(),
+            notice=notice,
         )
     ]
 
@@ -153,7 +165,11 @@ def record_processing_deadline_passed(state: CaseState, c: RecordProcessingDeadl
     application, due_at = _pending_with_deadline(state)
     delay = state.visitation.delay
     require(not delay.deadline_passed, "the passed deadline is already recorded", rule="deadline.already_recorded")
-    require(c.now >= due_at, f"the processing deadline is {due_at.isoformat()}; it has not passed", rule="deadline.not_passed")
+    require(
+        c.now >= due_at,
+        f"the processing deadline is {due_at.isoformat()}; it has not passed",
+        rule="deadline.not_passed",
+    )
     if delay.expected_by is not None:
         when = f"Som vi har skrevet til dig, kan du forvente en afgørelse senest den {delay.expected_by:%d.%m.%Y}.\n"
     else:
@@ -164,7 +180,11 @@ def record_processing_deadline_passed(state: CaseState, c: RecordProcessingDeadl
         f"udløb den {due_at:%d.%m.%Y}, uden at vi har truffet afgørelse.\n{when}\n"
         f"Vi skriver til dig efter {RSL_3_2}.\n"
     )
-    return [ProcessingDeadlinePassed(occurred_at=c.now, actor=c.actor, due_at=due_at, expected_by=delay.expected_by, notice=notice)]
+    return [
+        ProcessingDeadlinePassed(
+            occurred_at=c.now, actor=c.actor, due_at=due_at, expected_by=delay.expected_by, notice=notice
+        )
+    ]
 
 
 def record_expected_date_passed(state: CaseState, c: RecordExpectedDatePassed) -> list[Event]:
@@ -190,14 +210,25 @@ def evolve_delay(delay: ProcessingDelay, event: Event) -> ProcessingDelay:
     match event:
         case ProcessingDelayNotified():
             return delay.model_copy(
-                update={"expected_by": event.expected_by, "notices": delay.notices + 1, "expected_date_needed": False, "expected_passed": False}
+                update={
+                    "expected_by": event.expected_by,
+                    "notices": delay.notices + 1,
+                    "expected_date_needed": False,
+                    "expected_passed": False,
+                }
             )
         case ProcessingDeadlinePassed():
             return delay.model_copy(
-                update={"deadline_passed": True, "notices": delay.notices + 1, "expected_date_needed": event.expected_by is None}
+                update={
+                    "deadline_passed": True,
+                    "notices": delay.notices + 1,
+                    "expected_date_needed": event.expected_by is None,
+                }
             )
         case ExpectedDatePassed():
-            return delay.model_copy(update={"notices": delay.notices + 1, "expected_date_needed": True, "expected_passed": True})
+            return delay.model_copy(
+                update={"notices": delay.notices + 1, "expected_date_needed": True, "expected_passed": True}
+            )
     return delay
 
 

@@ -30,12 +30,20 @@ def waiting_for(state, *, person_id: str | None = None, role: Role | None = None
         waits["review_recommendation"] = "recommendation.none_pending"
     if state.phase is not Phase.VISITATION and record.reopened_by is None:
         waits["make_decision"] = "decision.already_made"
-    elif role is Role.CASEWORKER and "make_decision" not in waits and (
-        pending is None or pending.status is not RecommendationStatus.APPROVED
+    elif (
+        role is Role.CASEWORKER
+        and "make_decision" not in waits
+        and (pending is None or pending.status is not RecommendationStatus.APPROVED)
     ):
         waits["make_decision"] = "decision.needs_approved_recommendation"
-    elif role is Role.TEAM_LEAD and "make_decision" not in waits and state.assessment is not None and (
-        state.assessment.actor.id == person_id and (pending is None or pending.status is not RecommendationStatus.APPROVED)
+    elif (
+        role is Role.TEAM_LEAD
+        and "make_decision" not in waits
+        and state.assessment is not None
+        and (
+            state.assessment.actor.id == person_id
+            and (pending is None or pending.status is not RecommendationStatus.APPROVED)
+        )
     ):
         waits["make_decision"] = "decision.four_eyes"
     if record.hearing is None or not record.hearing.is_open():

@@ -67,11 +67,7 @@ class Representation(BaseModel):
     ended_at: datetime | None = None
 
     def in_force(self, on: date) -> bool:
-        return (
-            self.ended_at is None
-            and self.valid_from <= on
-            and (self.valid_until is None or on <= self.valid_until)
-        )
+        return self.ended_at is None and self.valid_from <= on and (self.valid_until is None or on <= self.valid_until)
 
     def covers(self, command_type: str, on: date) -> bool:
         return self.kind.acts_for_citizen and self.in_force(on) and command_type in self.scope
@@ -87,7 +83,9 @@ class RecordRepresentative(Command):
     person_id: str = Field(min_length=1, max_length=64, description="The representative's id")
     name: str = Field(min_length=1, max_length=200)
     kind: RepresentativeKind
-    scope: tuple[Code, ...] = Field(default=(), max_length=MAX_ITEMS, description="The commands the fuldmagt covers (none for a bisidder)")
+    scope: tuple[Code, ...] = Field(
+        default=(), max_length=MAX_ITEMS, description="The commands the fuldmagt covers (none for a bisidder)"
+    )
     valid_from: date
     valid_until: date | None = None
 

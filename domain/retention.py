@@ -117,7 +117,5 @@ class PersonalDataErased(Event):
     retention: tuple[RetainedCase, ...] = ()
 
 
-
-
 #: The event erasure appends (in a stream of its own, ``erasure-<key id>``); it holds no personal data.
 ERASURE_EVENT: str = PersonalDataErased.model_fields["type"].default

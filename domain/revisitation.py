@@ -161,7 +161,12 @@ def withdraw_application(state: CaseState, c: WithdrawApplication) -> list[Event
         field="actor.role",
     )
     application = next((a for a in state.visitation.applications if a.number == c.number), None)
-    require(application is not None, f"the case has no application number {c.number}", rule="application.unknown", field="number")
+    require(
+        application is not None,
+        f"the case has no application number {c.number}",
+        rule="application.unknown",
+        field="number",
+    )
     assert application is not None  # refused above when missing
     require(
         application.status is ApplicationStatus.PENDING,

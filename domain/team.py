@@ -188,4 +188,3 @@ class TeamProposed(Event):
     type: Literal["team_proposed"] = "team_proposed"
     label = "Hold foreslået"
     roles: tuple[ProposedRole, ...]
-

@@ -101,7 +101,9 @@ def _area_of_group(code: str) -> LifeArea | None:
 def propose_team(need: Need | None, assessment: AssessmentRecorded | None) -> tuple[ProposedRole, ...]:
     areas = life_areas_in_play(need, assessment)
     roles: list[ProposedRole] = [
-        ProposedRole(life_area=None, kind=None, organisation="Borgeren selv", why="Borgerens livssituation sætter holdet")
+        ProposedRole(
+            life_area=None, kind=None, organisation="Borgeren selv", why="Borgerens livssituation sætter holdet"
+        )
     ]
     for area in areas:
         roles.append(

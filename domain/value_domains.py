@@ -221,7 +221,9 @@ def effects(
     if levels:
         parts["function_level"] = fmean(levels)
     if wemwbs_before is not None:
-        parts["wemwbs"] = change_score(wemwbs_before.score, wemwbs_after.score, wemwbs_after.minimum, wemwbs_after.maximum)
+        parts["wemwbs"] = change_score(
+            wemwbs_before.score, wemwbs_after.score, wemwbs_after.minimum, wemwbs_after.maximum
+        )
     if sd_before is not None:
         parts["self_determination"] = change_score(sd_before.score, sd_after.score, sd_after.minimum, sd_after.maximum)
     return _score(parts)
@@ -271,7 +273,9 @@ def value_domains(
             goals_partly=sum(g.attainment.value == "partly" for g in goals),
             goals_not_reached=sum(g.attainment.value == "not_reached" for g in goals),
             function_level_improvement=(
-                round(fmean(imp), 2) if (imp := [c.improvement for c in function_levels if c.improvement is not None]) else None
+                round(fmean(imp), 2)
+                if (imp := [c.improvement for c in function_levels if c.improvement is not None])
+                else None
             ),
             wemwbs_before=wemwbs_before.score if wemwbs_before else None,
             wemwbs_after=wemwbs_after.score,

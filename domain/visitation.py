@@ -123,11 +123,19 @@ def social_services() -> terminology.CodeList:
 class ConditionInput(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    condition: str = Field(max_length=100, description="FFB tilstande code: one of the 11 condition areas or a condition under one")
+    condition: str = Field(
+        max_length=100, description="FFB tilstande code: one of the 11 condition areas or a condition under one"
+    )
     severity: int | None = Field(default=None, ge=0, le=4, description="0 none to 4 complete; empty: not assessed")
-    function_level: str | None = Field(default=None, max_length=100, description="FFB Funktionsevneniveau code (instead of severity)")
-    support_need: str | None = Field(default=None, max_length=100, description="FFB Støttebehovsniveau code; empty: Ikke vurderet")
-    experiences_limitations: str | None = Field(default=None, max_length=100, description="FSIII Betydning code; empty: not asked")
+    function_level: str | None = Field(
+        default=None, max_length=100, description="FFB Funktionsevneniveau code (instead of severity)"
+    )
+    support_need: str | None = Field(
+        default=None, max_length=100, description="FFB Støttebehovsniveau code; empty: Ikke vurderet"
+    )
+    experiences_limitations: str | None = Field(
+        default=None, max_length=100, description="FSIII Betydning code; empty: not asked"
+    )
     citizen_words: str = Field(default="", max_length=4000, description="The citizen's own words, verbatim")
 
 
@@ -137,9 +145,13 @@ class GoalInput(BaseModel):
     in_own_words: str = Field(min_length=3, max_length=2000)
     goal_type: str = Field(max_length=100, description="FFB Måltype code")
     primary_condition: str | None = Field(
-        default=None, max_length=100, description='FFB tilstande code of the assessed condition the goal is about ("Aktivitet og deltagelse")'
+        default=None,
+        max_length=100,
+        description='FFB tilstande code of the assessed condition the goal is about ("Aktivitet og deltagelse")',
     )
-    secondary_conditions: list[Code] = Field(default_factory=list, max_length=MAX_ITEMS, description="Other assessed conditions it touches")
+    secondary_conditions: list[Code] = Field(
+        default_factory=list, max_length=MAX_ITEMS, description="Other assessed conditions it touches"
+    )
     target_severity: int | None = Field(
         default=None, ge=0, le=4, description="The function level aimed for on the primary condition, 0-4"
     )
@@ -178,7 +190,9 @@ class RecordAssessment(Command):
         "støttebehov og borgerens egne ord, og borgerens mål."
     )
     target_group: str = Field(max_length=100, description="FFB Målgruppe code")
-    referral_source: str | None = Field(default=None, max_length=100, description="FSIII Henvendelse/henvisning fra code")
+    referral_source: str | None = Field(
+        default=None, max_length=100, description="FSIII Henvendelse/henvisning fra code"
+    )
     conditions: list[ConditionInput] = Field(min_length=1, max_length=MAX_ITEMS)
     goals: list[GoalInput] = Field(min_length=1, max_length=MAX_ITEMS)
 
@@ -270,7 +284,12 @@ def _citizen_goal(goal: GoalInput, i: int, assessed: dict[str, AssessedCondition
     secondaries = []
     for j, code in enumerate(goal.secondary_conditions):
         field = f"{where}.secondary_conditions[{j}]"
-        require(code != goal.primary_condition, "the primary condition is not also secondary", rule="assessment.goal_secondary_is_primary", field=field)
+        require(
+            code != goal.primary_condition,
+            "the primary condition is not also secondary",
+            rule="assessment.goal_secondary_is_primary",
+            field=field,
+        )
         secondaries.append(_goal_condition(code, assessed, field))
     return CitizenGoal(
         in_own_words=goal.in_own_words,
@@ -307,7 +326,9 @@ def assess(command: RecordAssessment) -> AssessmentRecorded:
             else terminology.support_need_levels().by_display(terminology.NOT_ASSESSED)
         )
         limitations = (
-            experiences_limitations().check(item.experiences_limitations, field=f"conditions[{i}].experiences_limitations")
+            experiences_limitations().check(
+                item.experiences_limitations, field=f"conditions[{i}].experiences_limitations"
+            )
             if item.experiences_limitations
             else None
         )
@@ -372,7 +393,9 @@ class RecommendDecision(Command):
     outcome: Outcome
     services: list[ServiceInput] = Field(default_factory=list, max_length=MAX_ITEMS)
     reasons: str = Field(default="", max_length=8000)
-    rests_on: list[Code] = Field(default_factory=list, max_length=MAX_ITEMS, description="The legal rules a refusal rests on (FVL § 24)")
+    rests_on: list[Code] = Field(
+        default_factory=list, max_length=MAX_ITEMS, description="The legal rules a refusal rests on (FVL § 24)"
+    )
 
 
 class RecommendationMade(Event):
@@ -417,7 +440,9 @@ class MakeDecision(Command):
     services: list[ServiceInput] = Field(default_factory=list, max_length=MAX_ITEMS)
     reasons: str = Field(default="", max_length=8000, description="Written reasons (FVL § 22)")
     rests_on: list[Code] = Field(
-        default_factory=list, max_length=MAX_ITEMS, description="The legal rules a refusal rests on, e.g. [\"SEL § 96\"] (FVL § 24, stk. 1)"
+        default_factory=list,
+        max_length=MAX_ITEMS,
+        description='The legal rules a refusal rests on, e.g. ["SEL § 96"] (FVL § 24, stk. 1)',
     )
     hearing_exception: HearingException | None = Field(
         default=None, description="Why no hearing was held, where FVL § 19, stk. 2 applies"
@@ -432,7 +457,9 @@ class DecisionMade(Event):
     services: tuple[GrantedService, ...]
     reasons: Annotated[str, Personal]
     appeal_guidance: str
-    letter: Annotated[str, Personal] = Field(default="", description="The decision letter as sent to the citizen (Danish)")
+    letter: Annotated[str, Personal] = Field(
+        default="", description="The decision letter as sent to the citizen (Danish)"
+    )
     number: int = Field(default=1, description="1 for the first decision, 2 for one after reconsideration, ...")
     rests_on: tuple[str, ...] = ()
     hearing_exception: HearingException | None = None
@@ -449,7 +476,7 @@ def _check_rests_on(outcome: Outcome, rests_on: list[str]) -> tuple[str, ...]:
     bases = tuple(dict.fromkeys(check_legal_basis(b, field=f"rests_on[{i}]") for i, b in enumerate(rests_on)))
     require(
         outcome is not Outcome.REFUSED or bool(bases),
-        f"et afslag skal henvise til de retsregler, det bygger på ({FVL_24}); angiv dem i rests_on, fx \"SEL § 85\"",
+        f'et afslag skal henvise til de retsregler, det bygger på ({FVL_24}); angiv dem i rests_on, fx "SEL § 85"',
         rule="decision.rules_not_named",
         field="rests_on",
     )
@@ -502,7 +529,9 @@ def _check_outcome(outcome: Outcome, services: list[ServiceInput], reasons: str)
     )
 
 
-def _granted_services(state: CaseState | None, services: list[ServiceInput], at: datetime) -> tuple[GrantedService, ...]:
+def _granted_services(
+    state: CaseState | None, services: list[ServiceInput], at: datetime
+) -> tuple[GrantedService, ...]:
     choice = state.visitation.choice if state is not None else None
     granted = []
     for i, item in enumerate(services):
@@ -516,7 +545,9 @@ def _granted_services(state: CaseState | None, services: list[ServiceInput], at:
             else None
         )
         granted.append(
-            GrantedService(service=_coded(service), legal_basis=basis, hours_per_week=item.hours_per_week, arrangement=arrangement)
+            GrantedService(
+                service=_coded(service), legal_basis=basis, hours_per_week=item.hours_per_week, arrangement=arrangement
+            )
         )
     return tuple(granted)
 
@@ -527,7 +558,11 @@ def _same_services(a: tuple[GrantedService, ...], b: tuple[GrantedService, ...])
 
 
 def recommend(state: CaseState, c: RecommendDecision) -> list[Event]:
-    require(state.assessment is not None, "a recommendation needs a recorded needs assessment first (VUM 2.0)", rule="decision.needs_assessment")
+    require(
+        state.assessment is not None,
+        "a recommendation needs a recorded needs assessment first (VUM 2.0)",
+        rule="decision.needs_assessment",
+    )
     pending = state.visitation.recommendation
     require(
         pending is None or pending.status is not RecommendationStatus.PENDING,
@@ -571,7 +606,9 @@ def review(state: CaseState, c: ReviewRecommendation) -> list[Event]:
         field="actor.id",
     )
     if c.approve:
-        return [RecommendationApproved(occurred_at=c.now, actor=c.actor, number=pending.number, comment=c.comment.strip())]
+        return [
+            RecommendationApproved(occurred_at=c.now, actor=c.actor, number=pending.number, comment=c.comment.strip())
+        ]
     require(
         bool(c.comment.strip()),
         "say why the recommendation is returned, so the caseworker can change it",
@@ -589,13 +626,18 @@ def make_decision(state: CaseState, c: MakeDecision) -> list[Event]:
         "(retssikkerhedslovens § 66)",
         rule="decision.already_made",
     )
-    require(state.assessment is not None, "a decision needs a recorded needs assessment first (VUM 2.0)", rule="decision.needs_assessment")
+    require(
+        state.assessment is not None,
+        "a decision needs a recorded needs assessment first (VUM 2.0)",
+        rule="decision.needs_assessment",
+    )
     assert state.assessment is not None  # refused above when missing
     revisiting = state.revisitation
     require(
         revisiting is None or state.assessment.occurred_at >= revisiting.since,
         f"the need changed on {revisiting.since:%d.%m.%Y}; record a new needs assessment before the new decision"
-        if revisiting else "",
+        if revisiting
+        else "",
         rule="revisitation.needs_new_assessment",
     )
     _check_outcome(c.outcome, c.services, c.reasons)
@@ -603,7 +645,11 @@ def make_decision(state: CaseState, c: MakeDecision) -> list[Event]:
     check_heard(state, full_grant=c.outcome is Outcome.GRANTED, at=c.now, exception=c.hearing_exception)
     services = _granted_services(state, c.services, c.now)
     _check_against_application(state, c.outcome, services)
-    approved = record.recommendation if record.recommendation and record.recommendation.status is RecommendationStatus.APPROVED else None
+    approved = (
+        record.recommendation
+        if record.recommendation and record.recommendation.status is RecommendationStatus.APPROVED
+        else None
+    )
     if c.actor.role is Role.CASEWORKER:
         require(
             approved is not None,
@@ -658,7 +704,12 @@ def receive_application(state: CaseState, c: ReceiveApplication) -> list[Event]:
     )
     today = c.now.date()
     received_on = c.received_on or today
-    require(received_on <= today, "an application cannot be received in the future", rule="application.future", field="received_on")
+    require(
+        received_on <= today,
+        "an application cannot be received in the future",
+        rule="application.future",
+        field="received_on",
+    )
     bases = tuple(dict.fromkeys(check_legal_basis(b, field=f"applied_for[{i}]") for i, b in enumerate(c.applied_for)))
     routed = tuple(b for b in bases if covered_by_elder_act(state, b, today))
     remaining = tuple(b for b in bases if b not in routed)
@@ -681,9 +732,13 @@ def receive_application(state: CaseState, c: ReceiveApplication) -> list[Event]:
 def record_missed_processing_deadline(state: CaseState, c: RecordMissedProcessingDeadline) -> list[Event]:
     application = state.visitation.application
     due_at = application.due_at if application else None
-    check_processing_deadline_missable(due_at, pending_application(state) is None, state.visitation.processing_missed is not None, c.now)
+    check_processing_deadline_missable(
+        due_at, pending_application(state) is None, state.visitation.processing_missed is not None, c.now
+    )
     assert application is not None and due_at is not None  # check_processing_deadline_missable refused a case without
-    require(c.expected_by > c.now, "the expected date lies ahead", rule="deadline.expected_in_past", field="expected_by")
+    require(
+        c.expected_by > c.now, "the expected date lies ahead", rule="deadline.expected_in_past", field="expected_by"
+    )
     notice = notice_of_missed_deadline(
         state.citizen.name if state.citizen else "borger",
         state.case_id or "",
@@ -691,7 +746,11 @@ def record_missed_processing_deadline(state: CaseState, c: RecordMissedProcessin
         due_at.date(),
         c.expected_by.date(),
     )
-    return [ProcessingDeadlineMissed(occurred_at=c.now, actor=c.actor, due_at=due_at, expected_by=c.expected_by, notice=notice)]
+    return [
+        ProcessingDeadlineMissed(
+            occurred_at=c.now, actor=c.actor, due_at=due_at, expected_by=c.expected_by, notice=notice
+        )
+    ]
 
 
 # -- what the case keeps of visitation --------------------------------------
@@ -768,9 +827,13 @@ def _mark_heard(record: VisitationRecord, numbers: tuple[int, ...]) -> tuple[Inf
     return tuple(i.model_copy(update={"heard": True}) if i.number in numbers else i for i in record.information)
 
 
-def _settle(applications: tuple[Application, ...], number: int | None, status: ApplicationStatus, decision: int | None = None):
+def _settle(
+    applications: tuple[Application, ...], number: int | None, status: ApplicationStatus, decision: int | None = None
+):
     return tuple(
-        a.model_copy(update={"status": status, "decision": decision}) if a.number == number and a.status is ApplicationStatus.PENDING else a
+        a.model_copy(update={"status": status, "decision": decision})
+        if a.number == number and a.status is ApplicationStatus.PENDING
+        else a
         for a in applications
     )
 
@@ -781,7 +844,10 @@ def evolve_visitation(record: VisitationRecord, event: Event) -> VisitationRecor
     match event:
         case ApplicationReceived():
             entry = Application(
-                number=len(record.applications) + 1, applied_for=event.applied_for, received_at=event.received_at, due_at=event.due_at
+                number=len(record.applications) + 1,
+                applied_for=event.applied_for,
+                received_at=event.received_at,
+                due_at=event.due_at,
             )
             update = {
                 "application": event,
@@ -790,7 +856,10 @@ def evolve_visitation(record: VisitationRecord, event: Event) -> VisitationRecor
                 "delay": ProcessingDelay(),
             }
         case ApplicationWithdrawn():
-            update = {"applications": _settle(record.applications, event.number, ApplicationStatus.WITHDRAWN), "delay": ProcessingDelay()}
+            update = {
+                "applications": _settle(record.applications, event.number, ApplicationStatus.WITHDRAWN),
+                "delay": ProcessingDelay(),
+            }
         case ProcessingDelayNotified() | ProcessingDeadlinePassed() | ExpectedDatePassed():
             update = {"delay": evolve_delay(record.delay, event)}
         case ProcessingDeadlineMissed():
@@ -825,13 +894,25 @@ def evolve_visitation(record: VisitationRecord, event: Event) -> VisitationRecor
             update = {"choice": event}
         case RecommendationMade():
             recommendation = Recommendation(
-                number=event.number, by=event.actor.id, outcome=event.outcome, services=event.services, reasons=event.reasons
+                number=event.number,
+                by=event.actor.id,
+                outcome=event.outcome,
+                services=event.services,
+                reasons=event.reasons,
             )
             update = {"recommendation": recommendation, "recommendations_made": record.recommendations_made + 1}
         case RecommendationApproved() | RecommendationReturned():
-            status = RecommendationStatus.APPROVED if isinstance(event, RecommendationApproved) else RecommendationStatus.RETURNED
+            status = (
+                RecommendationStatus.APPROVED
+                if isinstance(event, RecommendationApproved)
+                else RecommendationStatus.RETURNED
+            )
             if record.recommendation is not None:
-                update = {"recommendation": record.recommendation.model_copy(update={"status": status, "comment": event.comment})}
+                update = {
+                    "recommendation": record.recommendation.model_copy(
+                        update={"status": status, "comment": event.comment}
+                    )
+                }
         case DecisionMade():
             pending = next((a.number for a in record.applications if a.status is ApplicationStatus.PENDING), None)
             update = {

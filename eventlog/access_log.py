@@ -97,8 +97,14 @@ class AccessVerifyReport:
 
 
 def access_hash(
-    prev_hash: str, position: int, recorded_at: str, actor_id: str, actor_role: str,
-    stream_id: str | None, what: str, purpose: str,
+    prev_hash: str,
+    position: int,
+    recorded_at: str,
+    actor_id: str,
+    actor_role: str,
+    stream_id: str | None,
+    what: str,
+    purpose: str,
 ) -> str:
     encoded = _ENCODER.encode([prev_hash, position, recorded_at, actor_id, actor_role, stream_id, what, purpose])
     return hashlib.sha256(encoded.encode("utf-8")).hexdigest()
@@ -197,7 +203,9 @@ def _statements(engine: Engine) -> _WriteStatements:
             move_head=DriverStatement(
                 update(merkle_frontier)
                 .where(merkle_frontier.c.tree == ACCESS_TREE)
-                .values(size=bindparam("new_size"), chain_hash=bindparam("new_hash"), frontier=bindparam("new_frontier")),
+                .values(
+                    size=bindparam("new_size"), chain_hash=bindparam("new_hash"), frontier=bindparam("new_frontier")
+                ),
                 dialect,
             ),
             insert_nodes=DriverStatement(insert(merkle_nodes), dialect),
@@ -257,7 +265,13 @@ class AccessLog:
         self._group = _group(engines.write)
 
     def record(
-        self, *, actor_id: str, actor_role: str, stream_id: str | None, what: str, purpose: str,
+        self,
+        *,
+        actor_id: str,
+        actor_role: str,
+        stream_id: str | None,
+        what: str,
+        purpose: str,
         shown: list[str] | tuple[str, ...] | None = None,
     ) -> AccessRecord:
         """Record one read, before the data is shown. Raises ValueError naming a missing field.
@@ -322,7 +336,9 @@ class AccessLog:
                         statements.advisory_lock.execute(cursor)
                     head = statements.head.execute(cursor).fetchone()
                     if head is None:
-                        raise TreeMissing("the access log has no head (merkle_frontier row); call create_schema() first")
+                        raise TreeMissing(
+                            "the access log has no head (merkle_frontier row); call create_schema() first"
+                        )
                     position, prev_hash = head[0], head[1]
                     frontier = Frontier.from_bytes(head[0], bytes(head[2]))
                     for p in batch:
@@ -391,7 +407,9 @@ class AccessLog:
             shown = access_log_cases.c
             listed_positions = page(select(shown.access_position).where(shown.stream_id == stream_id),
                                     shown.access_position).subquery()  # fmt: skip
-            listed = conn.execute(select(*c).join(listed_positions, c.position == listed_positions.c.access_position)).all()
+            listed = conn.execute(
+                select(*c).join(listed_positions, c.position == listed_positions.c.access_position)
+            ).all()
             wide: list = []
             if include_log_wide:  # reads of the whole log: NULL case, and not a list view (a partial index)
                 if conn.dialect.name == "sqlite":
@@ -459,7 +477,10 @@ class AccessLog:
                 after = 0
                 while True:
                     rows = conn.execute(
-                        select(*access_log.c).where(access_log.c.position > after).order_by(access_log.c.position).limit(batch_size)
+                        select(*access_log.c)
+                        .where(access_log.c.position > after)
+                        .order_by(access_log.c.position)
+                        .limit(batch_size)
                     ).all()
                     if not rows:
                         break
@@ -492,7 +513,12 @@ def check_access_rows(rows, expected: int, prev: str) -> tuple[tuple[str, int, s
     for row in rows:
         (position, recorded_at, actor_id, actor_role, stream_id, what, purpose, prev_hash, row_hash) = row
         if position != expected:
-            return ("gap", expected, f"position {expected} is missing; the next read is at {position}"), expected, prev, checked
+            return (
+                ("gap", expected, f"position {expected} is missing; the next read is at {position}"),
+                expected,
+                prev,
+                checked,
+            )
         if prev_hash != prev:
             return ("broken_chain", position, "prev_hash does not link to the read before"), expected, prev, checked
         if access_hash(prev_hash, position, recorded_at, actor_id, actor_role, stream_id, what, purpose) != row_hash:
@@ -503,6 +529,6 @@ def check_access_rows(rows, expected: int, prev: str) -> tuple[tuple[str, int, s
 
 def _record(row) -> AccessRecord:
     (position, recorded_at, actor_id, actor_role, stream_id, what, purpose, prev_hash, row_hash) = row
-    return AccessRecord(position, parse_timestamp(recorded_at), actor_id, actor_role, stream_id, what, purpose,
-                        prev_hash, row_hash)
-
+    return AccessRecord(
+        position, parse_timestamp(recorded_at), actor_id, actor_role, stream_id, what, purpose, prev_hash, row_hash
+    )

@@ -82,7 +82,11 @@ class Checkpoint:
             raise CheckpointInvalid(f"the checkpoint has no {err.args[0]!r} field") from None
         if type(checkpoint.position) is not int or checkpoint.position < 0:
             raise CheckpointInvalid(f"position must be an integer >= 0, got {checkpoint.position!r}")
-        if not (isinstance(checkpoint.head_hash, str) and len(checkpoint.head_hash) == 64 and set(checkpoint.head_hash) <= _HEX):
+        if not (
+            isinstance(checkpoint.head_hash, str)
+            and len(checkpoint.head_hash) == 64
+            and set(checkpoint.head_hash) <= _HEX
+        ):
             raise CheckpointInvalid("head_hash must be 64 lowercase hex characters (a sha256 digest)")
         return checkpoint
 
@@ -118,7 +122,9 @@ def check_signature(checkpoint: Checkpoint, trusted: Iterable[Ed25519PublicKey] 
         carried = Ed25519PublicKey.from_public_bytes(base64.b64decode(checkpoint.public_key, validate=True))
         signature = base64.b64decode(checkpoint.signature, validate=True)
     except ValueError as err:
-        raise CheckpointInvalid(f"the checkpoint's public key or signature is not valid base64 Ed25519: {err}") from None
+        raise CheckpointInvalid(
+            f"the checkpoint's public key or signature is not valid base64 Ed25519: {err}"
+        ) from None
     if trusted is not None:
         trusted_raw = {raw_public(k) for k in trusted}
         if raw_public(carried) not in trusted_raw:
@@ -154,7 +160,9 @@ def checkpoint_log(store, private_key: Ed25519PrivateKey) -> tuple[Checkpoint | 
     return sign_checkpoint(private_key, report.head_position, report.head_hash), report
 
 
-def verify_against(store, checkpoints: Iterable[Checkpoint], trusted: Iterable[Ed25519PublicKey] | None) -> VerifyReport:
+def verify_against(
+    store, checkpoints: Iterable[Checkpoint], trusted: Iterable[Ed25519PublicKey] | None
+) -> VerifyReport:
     """Walk the whole log, and check that it still holds every checkpoint's prefix."""
     checkpoints = list(checkpoints)
     for checkpoint in checkpoints:
@@ -204,7 +212,9 @@ def load_or_create_signing_key(path: Path) -> Ed25519PrivateKey:
             pass  # another process made it first; use theirs
         else:
             public_key_path(path).write_bytes(
-                key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+                key.public_key().public_bytes(
+                    serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+                )
             )
     loaded = serialization.load_pem_private_key(path.read_bytes(), password=None)
     if not isinstance(loaded, Ed25519PrivateKey):

@@ -122,9 +122,7 @@ def _sqlite_file(url: URL) -> str:
     """
     database = url.database or ""
     in_memory = (
-        database in ("", ":memory:")
-        or database.startswith("file::memory:")
-        or url.query.get("mode") == "memory"
+        database in ("", ":memory:") or database.startswith("file::memory:") or url.query.get("mode") == "memory"
     )
     if in_memory:
         raise ValueError(

@@ -175,7 +175,9 @@ def export_log(
             ).all()
             proofs = NodeReader(conn, ACCESS_TREE).inclusion_proofs([row[0] - 1 for row in reads], reads_size)
             for row, proof in zip(reads, proofs, strict=True):
-                read_lines.append({"kind": "read", **dict(zip(_ACCESS_COLUMNS, row, strict=True)), "proof": [p.hex() for p in proof]})
+                read_lines.append(
+                    {"kind": "read", **dict(zip(_ACCESS_COLUMNS, row, strict=True)), "proof": [p.hex() for p in proof]}
+                )
             counts = (len(event_lines), len(read_lines))
         else:
             counts = (size, reads_size)
@@ -293,7 +295,9 @@ def _read_row(number: int, record: dict[str, Any]) -> tuple[Any, ...]:
 def _proof(number: int, record: dict[str, Any]) -> list[bytes]:
     proof = record.get("proof")
     if not isinstance(proof, list):
-        raise _Bad("malformed", f"line {number}: a row of a one-case export needs its inclusion proof (a list of hashes)")
+        raise _Bad(
+            "malformed", f"line {number}: a row of a one-case export needs its inclusion proof (a list of hashes)"
+        )
     try:
         return [bytes.fromhex(p) for p in proof]
     except (TypeError, ValueError):
@@ -323,8 +327,11 @@ def verify_export(path: Path, trusted: Iterable[Ed25519PublicKey] | None) -> Exp
     try:
         keys = list(trusted or [])
         if not keys:
-            raise _Bad("untrusted_key", "no trusted public key: pass --public-key with the installation's public key "
-                       "(obtained from the municipality, not from the file); a file can carry any key its forger chose")
+            raise _Bad(
+                "untrusted_key",
+                "no trusted public key: pass --public-key with the installation's public key "
+                "(obtained from the municipality, not from the file); a file can carry any key its forger chose",
+            )
         try:
             handle = path.open(encoding="utf-8")
         except OSError as err:
@@ -336,8 +343,12 @@ def verify_export(path: Path, trusted: Iterable[Ed25519PublicKey] | None) -> Exp
                 if header is None:
                     if kind != "export" or record.get("format") != FORMAT:
                         raise _Bad("malformed", f"line {number}: an export starts with its header (format {FORMAT})")
-                    if record.get("scope") not in ("all", "case") or (record["scope"] == "case") != bool(record.get("case")):
-                        raise _Bad("malformed", f"line {number}: the header's scope must be 'all', or 'case' with a case id")
+                    if record.get("scope") not in ("all", "case") or (record["scope"] == "case") != bool(
+                        record.get("case")
+                    ):
+                        raise _Bad(
+                            "malformed", f"line {number}: the header's scope must be 'all', or 'case' with a case id"
+                        )
                     if type(record.get("events")) is not int or type(record.get("reads")) is not int:
                         raise _Bad("malformed", f"line {number}: the header must count its events and reads")
                     _check_header_signature(record, keys)
@@ -364,8 +375,11 @@ def verify_export(path: Path, trusted: Iterable[Ed25519PublicKey] | None) -> Exp
         if head is None or checker is None:
             raise _Bad("tree_head_missing", "the export has no signed tree head (cut short?)")
         if (counts["event"], counts["read"]) != (header["events"], header["reads"]):
-            raise _Bad("incomplete", f"the signed header counts {header['events']} events and {header['reads']} reads, "
-                       f"the file holds {counts['event']} and {counts['read']}: rows were removed or added")
+            raise _Bad(
+                "incomplete",
+                f"the signed header counts {header['events']} events and {header['reads']} reads, "
+                f"the file holds {counts['event']} and {counts['read']}: rows were removed or added",
+            )
         checker.finish()
     except _Bad as bad:
         return ExportReport(False, None if header is None else header.get("scope"),
@@ -408,13 +422,17 @@ class _Checker:
             self.events_tree.append(row_leaf(row[0]))
             return
         if row[3] != self.case:
-            raise _Bad("malformed", f"line {number}: an event of case {row[3]} in an export of case {self.case}", position)
+            raise _Bad(
+                "malformed", f"line {number}: an event of case {row[3]} in an export of case {self.case}", position
+            )
         if row[14] is not None and payload_hash(row[14]) != row[13]:
             raise _Bad("changed_payload", "the payload does not match its payload_hash", position)
         if event_hash(*row[1:14]) != row[0]:
             raise _Bad("changed_header", "a header field does not match the event's hash", position)
         if row[4] != self.last_version + 1:
-            raise _Bad("stream_version_gap", f"case {self.case} goes from version {self.last_version} to {row[4]}", position)
+            raise _Bad(
+                "stream_version_gap", f"case {self.case} goes from version {self.last_version} to {row[4]}", position
+            )
         self.last_version = row[4]
         self._prove("event", number, record, position, row[0], self.head.events)
 
@@ -428,7 +446,9 @@ class _Checker:
             self.reads_tree.append(row_leaf(row[-1]))
             return
         if row[4] not in (self.case, None):
-            raise _Bad("malformed", f"line {number}: a read of case {row[4]} in an export of case {self.case}", position)
+            raise _Bad(
+                "malformed", f"line {number}: a read of case {row[4]} in an export of case {self.case}", position
+            )
         if position <= self.last_read:
             raise _Bad("malformed", f"line {number}: reads must come in position order", position)
         self.last_read = position
@@ -448,14 +468,23 @@ class _Checker:
         if self.case is not None:
             return
         head = self.head
-        if self.walker.last_position != head.events.size or self.walker.last_hash != (head.events.chain_head if head.events.size else GENESIS_HASH):
-            raise _Bad("tree_head_mismatch", f"the events end at position {self.walker.last_position}, the signed head "
-                       f"covers {head.events.size}", self.walker.last_position + 1)
+        if self.walker.last_position != head.events.size or self.walker.last_hash != (
+            head.events.chain_head if head.events.size else GENESIS_HASH
+        ):
+            raise _Bad(
+                "tree_head_mismatch",
+                f"the events end at position {self.walker.last_position}, the signed head covers {head.events.size}",
+                self.walker.last_position + 1,
+            )
         if self.events_tree.root().hex() != head.events.root:
             raise _Bad("tree_head_mismatch", "the events' Merkle root differs from the signed head's", head.events.size)
         if self.read_next - 1 != head.access_log.size or self.reads_tree.root().hex() != head.access_log.root:
-            raise _Bad("tree_head_mismatch", f"access log: the reads (up to position {self.read_next - 1}) do not give "
-                       f"the signed head's root over {head.access_log.size} reads", self.read_next)
+            raise _Bad(
+                "tree_head_mismatch",
+                f"access log: the reads (up to position {self.read_next - 1}) do not give "
+                f"the signed head's root over {head.access_log.size} reads",
+                self.read_next,
+            )
 
 
 __all__ = ["ExportRefused", "ExportReport", "ExportSummary", "export_log", "verify_export"]

@@ -29,9 +29,7 @@ GENESIS_HASH = "0" * 64
 
 # One encoder built once: json.dumps with non-default options builds a new
 # encoder per call, which costs a third of the verification time.
-_CANONICAL = json.JSONEncoder(
-    ensure_ascii=False, separators=(",", ":"), sort_keys=True, allow_nan=False
-)
+_CANONICAL = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), sort_keys=True, allow_nan=False)
 # The json module's string escaper (C-accelerated), the same one the encoder
 # above uses for ensure_ascii=False.
 _quote = json.encoder.encode_basestring
@@ -77,8 +75,19 @@ def event_hash(
     Arguments are in column order so a verifier can pass a selected row as is.
     """
     return event_digest(
-        prev_hash, position, stream_id, stream_version, event_id, event_type, schema_version,
-        occurred_at, recorded_at, actor_id, actor_role, legal_basis, payload_hash,
+        prev_hash,
+        position,
+        stream_id,
+        stream_version,
+        event_id,
+        event_type,
+        schema_version,
+        occurred_at,
+        recorded_at,
+        actor_id,
+        actor_role,
+        legal_basis,
+        payload_hash,
     ).hex()
 
 

@@ -137,7 +137,9 @@ class KeyStore:
                     if bound is not None:
                         key_id = bound[0]
                     else:
-                        row = conn.execute(select(citizen_keys.c.key_id).where(citizen_keys.c.citizen_ref == ref)).first()
+                        row = conn.execute(
+                            select(citizen_keys.c.key_id).where(citizen_keys.c.citizen_ref == ref)
+                        ).first()
                         key_id = row[0] if row is not None else self._insert_key(conn, ref)
                         conn.execute(insert(case_keys).values(stream_id=stream_id, key_id=key_id))
                 break
@@ -284,9 +286,7 @@ class KeyStore:
         with engine.begin() as conn:
             if engine.dialect.name == "sqlite":
                 conn.exec_driver_sql("PRAGMA secure_delete=ON")  # overwrite freed bytes with zeros
-            row = conn.execute(
-                select(citizen_keys.c.erased_at).where(citizen_keys.c.key_id == key_id)
-            ).first()
+            row = conn.execute(select(citizen_keys.c.erased_at).where(citizen_keys.c.key_id == key_id)).first()
             if row is None:
                 raise KeyUnavailable(f"there is no key {key_id} in the key store")
             if row[0] is not None:

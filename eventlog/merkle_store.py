@@ -256,7 +256,11 @@ class TreeWalk:
                 )
         if stored:
             leaf = min(stored)
-            return ("tree_mismatch", leaf + 1, f"stored Merkle subtree roots for position {leaf + 1}, which completes no subtree")
+            return (
+                "tree_mismatch",
+                leaf + 1,
+                f"stored Merkle subtree roots for position {leaf + 1}, which completes no subtree",
+            )
         return None
 
     def finish(self, state: TreeState, last_hash: str) -> Fault | None:
@@ -276,7 +280,11 @@ class TreeWalk:
                 f"the tree's head says {state.size} rows, but the last row is at position {size}",
             )
         if state.chain_hash != last_hash:
-            return ("head_mismatch", size, f"the head's hash {state.chain_hash} differs from the last row's {last_hash}")
+            return (
+                "head_mismatch",
+                size,
+                f"the head's hash {state.chain_hash} differs from the last row's {last_hash}",
+            )
         if state.frontier.hashes() != self.frontier.hashes():
             return ("tree_mismatch", size, "the stored frontier does not match the rows")
         return None

@@ -58,8 +58,7 @@ class NewEvent:
             raise ValueError(f"schema_version must be an integer >= 1, got {self.schema_version!r}")
         if not isinstance(self.occurred_at, datetime) or self.occurred_at.utcoffset() is None:
             raise ValueError(
-                f"occurred_at must be a timezone-aware datetime (naive times are ambiguous), "
-                f"got {self.occurred_at!r}"
+                f"occurred_at must be a timezone-aware datetime (naive times are ambiguous), got {self.occurred_at!r}"
             )
         if not isinstance(self.payload, dict):
             raise ValueError(f"payload must be a dict, got {type(self.payload).__name__}")

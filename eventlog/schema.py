@@ -116,9 +116,12 @@ access_log = Table(
     Index("ix_access_log_stream_position", "stream_id", "position"),
     # A case's access log also shows the reads of the whole log that are not list views
     # (list views name their cases in access_log_cases): this partial index holds just those.
-    Index("ix_access_log_whole_log_reads", "position",
-          sqlite_where=text("stream_id IS NULL AND what NOT LIKE 'shown#%'"),
-          postgresql_where=text("stream_id IS NULL AND what NOT LIKE 'shown#%'")),
+    Index(
+        "ix_access_log_whole_log_reads",
+        "position",
+        sqlite_where=text("stream_id IS NULL AND what NOT LIKE 'shown#%'"),
+        postgresql_where=text("stream_id IS NULL AND what NOT LIKE 'shown#%'"),
+    ),
 )
 
 #: The cases a list view showed: one row per case, so a case's access log finds
@@ -223,7 +226,24 @@ tree_heads = Table(
 
 APPEND_ONLY_TABLES = ("events", "access_log", "access_log_cases", "merkle_nodes", "log_identity", "tree_heads")
 
-_SQLITE_GUARDS = (*tuple(f"CREATE TRIGGER IF NOT EXISTS {table}_no_{op.lower()} BEFORE {op} ON {table} " f"BEGIN SELECT RAISE(ABORT, 'the {table} table is append-only: {op} is not allowed'); END" for table in APPEND_ONLY_TABLES for op in ("UPDATE", "DELETE")), "CREATE TRIGGER IF NOT EXISTS log_head_forward_only BEFORE UPDATE ON log_head " "WHEN NEW.position <= OLD.position OR NEW.id <> OLD.id " "BEGIN SELECT RAISE(ABORT, 'the log head only moves forward'); END", "CREATE TRIGGER IF NOT EXISTS log_head_no_delete BEFORE DELETE ON log_head " "BEGIN SELECT RAISE(ABORT, 'the log head row cannot be deleted'); END", "CREATE TRIGGER IF NOT EXISTS merkle_frontier_forward_only BEFORE UPDATE ON merkle_frontier " "WHEN NEW.size <= OLD.size OR NEW.tree <> OLD.tree " "BEGIN SELECT RAISE(ABORT, 'a Merkle tree only grows'); END", "CREATE TRIGGER IF NOT EXISTS merkle_frontier_no_delete BEFORE DELETE ON merkle_frontier " "BEGIN SELECT RAISE(ABORT, 'a Merkle tree only grows'); END")
+_SQLITE_GUARDS = (
+    *tuple(
+        f"CREATE TRIGGER IF NOT EXISTS {table}_no_{op.lower()} BEFORE {op} ON {table} "
+        f"BEGIN SELECT RAISE(ABORT, 'the {table} table is append-only: {op} is not allowed'); END"
+        for table in APPEND_ONLY_TABLES
+        for op in ("UPDATE", "DELETE")
+    ),
+    "CREATE TRIGGER IF NOT EXISTS log_head_forward_only BEFORE UPDATE ON log_head "
+    "WHEN NEW.position <= OLD.position OR NEW.id <> OLD.id "
+    "BEGIN SELECT RAISE(ABORT, 'the log head only moves forward'); END",
+    "CREATE TRIGGER IF NOT EXISTS log_head_no_delete BEFORE DELETE ON log_head "
+    "BEGIN SELECT RAISE(ABORT, 'the log head row cannot be deleted'); END",
+    "CREATE TRIGGER IF NOT EXISTS merkle_frontier_forward_only BEFORE UPDATE ON merkle_frontier "
+    "WHEN NEW.size <= OLD.size OR NEW.tree <> OLD.tree "
+    "BEGIN SELECT RAISE(ABORT, 'a Merkle tree only grows'); END",
+    "CREATE TRIGGER IF NOT EXISTS merkle_frontier_no_delete BEFORE DELETE ON merkle_frontier "
+    "BEGIN SELECT RAISE(ABORT, 'a Merkle tree only grows'); END",
+)
 
 _POSTGRES_GUARDS = (
     """

@@ -432,7 +432,9 @@ class EventStore:
         assert driver is not None  # a live connection inside the verifier's transaction
         cursor = driver.cursor()
         try:
-            return self._read_verify_batch.execute(cursor, {"after_position": after_position, "limit": limit}).fetchall()
+            return self._read_verify_batch.execute(
+                cursor, {"after_position": after_position, "limit": limit}
+            ).fetchall()
         finally:
             cursor.close()
 
@@ -445,9 +447,7 @@ class EventStore:
         head_row = log_head.c.id == HEAD_ROW_ID
         self._select_head = select(log_head.c.position, log_head.c.hash).where(head_row)
         self._move_head = (
-            update(log_head)
-            .where(head_row)
-            .values(position=bindparam("new_position"), hash=bindparam("new_hash"))
+            update(log_head).where(head_row).values(position=bindparam("new_position"), hash=bindparam("new_hash"))
         )
         self._find_event_ids = select(*(c[name] for name in _StoredId._fields))
         self._max_version = select(func.coalesce(func.max(c.stream_version), literal_column("0"))).where(
@@ -472,7 +472,9 @@ class EventStore:
         # tenth of a verification. (PostgreSQL would send bytea as hex text: no gain.)
         read_dialect = self._engines.read.dialect
         verify_columns = [
-            cast(c.payload, LargeBinary).label("payload") if name == "payload" and read_dialect.name == "sqlite" else c[name]
+            cast(c.payload, LargeBinary).label("payload")
+            if name == "payload" and read_dialect.name == "sqlite"
+            else c[name]
             for name in VERIFY_COLUMNS
         ]
         self._read_verify_batch = DriverStatement(
@@ -516,9 +518,7 @@ class EventStore:
         self._lost_connection_errors = (dbapi.OperationalError, dbapi.InterfaceError)
         # Pipeline mode needs psycopg 3 built on libpq 14 or later (the binary
         # wheels are); any other PostgreSQL driver takes the plain path.
-        self._pipelined = (
-            dialect.name == "postgresql" and dialect.driver == "psycopg" and dbapi.Pipeline.is_supported()
-        )
+        self._pipelined = dialect.name == "postgresql" and dialect.driver == "psycopg" and dbapi.Pipeline.is_supported()
         # Whether an append connection is inside a transaction (None: the driver cannot say).
         self._in_transaction: Callable[[Any], bool] | None = None
         if dialect.driver == "psycopg":
@@ -630,9 +630,19 @@ def _chain_rows(
         occurred_at = format_timestamp(item.occurred_at)
         digest = payload_hash(payload_text)
         row_hash = event_hash(
-            prev_hash, position, stream_id, stream_version, item.event_id, item.event_type,
-            item.schema_version, occurred_at, recorded_at, item.actor_id, item.actor_role,
-            item.legal_basis, digest,
+            prev_hash,
+            position,
+            stream_id,
+            stream_version,
+            item.event_id,
+            item.event_type,
+            item.schema_version,
+            occurred_at,
+            recorded_at,
+            item.actor_id,
+            item.actor_role,
+            item.legal_basis,
+            digest,
         )
         rows.append(
             {
@@ -723,8 +733,23 @@ def _parse_payload(text: str) -> dict[str, Any]:
 
 
 def _stored_event(row: Row | tuple[Any, ...]) -> StoredEvent:
-    (position, stream_id, stream_version, event_id, event_type, schema_version, occurred_at,
-     recorded_at, actor_id, actor_role, legal_basis, payload, digest, prev_hash, row_hash) = row
+    (
+        position,
+        stream_id,
+        stream_version,
+        event_id,
+        event_type,
+        schema_version,
+        occurred_at,
+        recorded_at,
+        actor_id,
+        actor_role,
+        legal_basis,
+        payload,
+        digest,
+        prev_hash,
+        row_hash,
+    ) = row
     return StoredEvent(
         position=position,
         stream_id=stream_id,

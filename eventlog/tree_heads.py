@@ -381,7 +381,9 @@ def _versions_before(conn: Connection, size: int, streams: set[str]) -> dict[str
     return {stream: version for stream, version in rows}
 
 
-def sign_current(store, private_key: Ed25519PrivateKey, *, since: SignedTreeHead | None = None) -> tuple[SignedTreeHead | None, list]:
+def sign_current(
+    store, private_key: Ed25519PrivateKey, *, since: SignedTreeHead | None = None
+) -> tuple[SignedTreeHead | None, list]:
     """Verify both logs and, only if they verify, sign and publish a head of what was verified.
 
     ``since``: a head this installation signed before; then only what was

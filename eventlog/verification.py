@@ -91,8 +91,19 @@ class ChainWalker:
                 fault = ("changed_payload", position, "the payload does not match its stored payload_hash")
             elif (
                 digest := digest_of(
-                    prev_hash, position, stream_id, stream_version, event_id, event_type, schema_version,
-                    occurred_at, recorded_at, actor_id, actor_role, legal_basis, digest_hex,
+                    prev_hash,
+                    position,
+                    stream_id,
+                    stream_version,
+                    event_id,
+                    event_type,
+                    schema_version,
+                    occurred_at,
+                    recorded_at,
+                    actor_id,
+                    actor_role,
+                    legal_basis,
+                    digest_hex,
                 )
             ).hex() != stored_hash:
                 fault = (
@@ -142,9 +153,7 @@ class ChainWalker:
     def finish(self, head: tuple[int, str] | None) -> VerifyReport:
         """Compare the head row with the last row walked; the log must end where the head says."""
         if head is None:
-            return self._fail(
-                "head_mismatch", self.last_position + 1, "the head row is missing"
-            )
+            return self._fail("head_mismatch", self.last_position + 1, "the head row is missing")
         head_position, head_hash = head
         beyond = [p for p in self.anchors if p > self.last_position]
         if beyond:
@@ -166,9 +175,7 @@ class ChainWalker:
                 head_position,
                 f"the head hash {head_hash} differs from the hash {self.last_hash} of the last row",
             )
-        return VerifyReport(
-            ok=True, checked=self.checked, head_position=self.last_position, head_hash=self.last_hash
-        )
+        return VerifyReport(ok=True, checked=self.checked, head_position=self.last_position, head_hash=self.last_hash)
 
     def _fail(self, fault: str, position: int, detail: str) -> VerifyReport:
         return VerifyReport(

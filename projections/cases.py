@@ -111,7 +111,9 @@ class CaseProjection:
     #: The tables with a row (or rows) per case, replaced as a case changes.
     per_case = (case_summaries, case_members, work_items_table, name_index, report_cases)
 
-    def __init__(self, store: EventStore, keys: KeyStore, deadlines: PhaseDeadlines, *, kept: int = STATES_KEPT) -> None:
+    def __init__(
+        self, store: EventStore, keys: KeyStore, deadlines: PhaseDeadlines, *, kept: int = STATES_KEPT
+    ) -> None:
         self.store = store
         self.keys = keys
         self.deadlines = deadlines
@@ -294,7 +296,9 @@ class CaseProjection:
         if not totals:
             return
         t = phase_totals.c
-        present = set(conn.execute(select(t.phase).where(t.generation == generation, t.phase.in_(list(totals)))).scalars())
+        present = set(
+            conn.execute(select(t.phase).where(t.generation == generation, t.phase.in_(list(totals)))).scalars()
+        )
         missing = [{"generation": generation, "phase": p, "cases": 0, "erased": 0} for p in totals if p not in present]
         if missing:
             conn.execute(insert(phase_totals), missing)

@@ -214,8 +214,11 @@ class Projector:
                 projected, failure = self._apply(projection, conn, generation, batch)
                 if projected:
                     last = projected[-1].position
-                    moved = {"next_position": last} if rebuild else {
-                        "position": last, "failed_position": None, "failed_type": None, "failure": None}
+                    moved = (
+                        {"next_position": last}
+                        if rebuild
+                        else {"position": last, "failed_position": None, "failed_type": None, "failure": None}
+                    )
                     conn.execute(
                         update(projection_state)
                         .where(projection_state.c.name == name)
@@ -413,7 +416,9 @@ class Projector:
         transaction; the live projection goes on in the meantime."""
         projection = self.projections[name]
         with self.store.engines.write.begin() as conn:
-            state = conn.execute(select(projection_state).where(projection_state.c.name == name).with_for_update()).one()
+            state = conn.execute(
+                select(projection_state).where(projection_state.c.name == name).with_for_update()
+            ).one()
             if state.next_generation is None:
                 newest = max(state.generation, *(conn.execute(select(func.max(t.c.generation))).scalar() or 0
                                                  for t in projection.tables))  # fmt: skip
@@ -439,7 +444,9 @@ class Projector:
     def _swap_if_caught_up(self, name: str) -> bool:
         projection = self.projections[name]
         with self.store.engines.write.begin() as conn:
-            state = conn.execute(select(projection_state).where(projection_state.c.name == name).with_for_update()).one()
+            state = conn.execute(
+                select(projection_state).where(projection_state.c.name == name).with_for_update()
+            ).one()
             head = conn.execute(select(func.coalesce(func.max(events_table.c.position), 0))).scalar_one()
             if state.next_position < head:
                 return False  # events came in meanwhile: another round first

@@ -146,13 +146,17 @@ def _set_filters(filters: CaseFilter, generation: int) -> list[tuple[Any, Callab
     found: list[tuple[Any, Callable[[Any], Any]]] = []
     if filters.citizen_key is not None:
         key = filters.citizen_key
-        found.append((select(s.case_id).where(s.generation == generation, s.citizen_key == key), lambda c: c.citizen_key == key))
+        found.append(
+            (select(s.case_id).where(s.generation == generation, s.citizen_key == key), lambda c: c.citizen_key == key)
+        )
     if filters.member_id is not None:
         person = filters.member_id
         found.append((select(m.case_id, m.status).where(m.generation == generation, m.person_id == person),
                       lambda c: exists().where(m.generation == generation, m.case_id == c.case_id, m.person_id == person)))  # fmt: skip
     for token in filters.name_tokens or ():
-        found.append((select(n.case_id).where(n.generation == generation, n.token == token), _has_token(generation, token)))
+        found.append(
+            (select(n.case_id).where(n.generation == generation, n.token == token), _has_token(generation, token))
+        )
     return found
 
 
@@ -254,8 +258,11 @@ def tasks_for(engines: Engines, person_id: str, role: str, *, limit: int = DEFAU
     w = work_items.c
     with engines.read.connect() as conn:
         generation, _ = live_generation(conn, CASES)
-        mine = or_(w.person_id == person_id, and_(w.person_id.is_(None), w.role.in_(groups))) if groups else (
-            w.person_id == person_id)
+        mine = (
+            or_(w.person_id == person_id, and_(w.person_id.is_(None), w.role.in_(groups)))
+            if groups
+            else (w.person_id == person_id)
+        )
         rows = conn.execute(
             select(w.case_id, w.kind, w.what, w.role, w.person_id, w.due_at)
             .where(w.generation == generation, mine)
@@ -339,7 +346,9 @@ def cases_changed_on(engines: Engines, day: date) -> list[str]:
         ).scalars())  # fmt: skip
 
 
-def cases_changed_page(engines: Engines, day: date, *, after_position: int = 0, limit: int = 200) -> tuple[list[str], int | None]:
+def cases_changed_page(
+    engines: Engines, day: date, *, after_position: int = 0, limit: int = 200
+) -> tuple[list[str], int | None]:
     """A page of ``cases_changed_on``: the cases first changed after ``after_position``,
     and where the next page starts (None after the last)."""
     c = changes_by_day.c
@@ -366,7 +375,10 @@ def report_facts(engines: Engines) -> tuple[list[dict[str, Any]], int]:
 
 def positions(engines: Engines) -> dict[str, int]:
     with engines.read.connect() as conn:
-        return {name: position for name, position in conn.execute(select(projection_state.c.name, projection_state.c.position))}
+        return {
+            name: position
+            for name, position in conn.execute(select(projection_state.c.name, projection_state.c.position))
+        }
 
 
 def log_head(engines: Engines) -> int:

@@ -47,7 +47,10 @@ def assessment() -> dict:
                 "severity": 3,
                 "citizen_words": "Jeg vil gerne have et arbejde, men jobsamtaler er for meget",
             },
-            {"condition": code(terminology.conditions(), "Deltage i sociale fællesskaber og fritidsaktiviteter"), "severity": 2},
+            {
+                "condition": code(terminology.conditions(), "Deltage i sociale fællesskaber og fritidsaktiviteter"),
+                "severity": 2,
+            },
         ],
         "goals": [
             {
@@ -59,9 +62,17 @@ def assessment() -> dict:
 
 
 def decision(outcome: str = "granted", reasons: str = "") -> dict:
-    services = [] if outcome == "refused" else [
-        {"service": code(terminology.services(), "Støtte til beskæftigelse"), "legal_basis": "SEL § 85", "hours_per_week": 3}
-    ]
+    services = (
+        []
+        if outcome == "refused"
+        else [
+            {
+                "service": code(terminology.services(), "Støtte til beskæftigelse"),
+                "legal_basis": "SEL § 85",
+                "hours_per_week": 3,
+            }
+        ]
+    )
     data = {"type": "make_decision", "actor": TEAM_LEAD, "outcome": outcome, "services": services, "reasons": reasons}
     if outcome == "refused":
         data["rests_on"] = ["SEL § 85"]  # FVL § 24: a refusal names the rule it rests on
@@ -106,7 +117,9 @@ def propose_plan(responsible: str = "vol-karim", linked_goal: int = 1, target: d
                     "linked_goal": linked_goal,
                 }
             ],
-            "activities": [{"description": "Ugentlig gåtur og snak om jobbet", "responsible": responsible, "expected_weeks": 12}],
+            "activities": [
+                {"description": "Ugentlig gåtur og snak om jobbet", "responsible": responsible, "expected_weeks": 12}
+            ],
         },
     }
 
@@ -129,7 +142,9 @@ def schedule_meeting(planned_for: str = "2035-01-15T10:00:00+00:00", participant
     }
 
 
-def record_meeting(meeting_no: int = 1, citizen_present: bool = True, attended=("citizen", "vol-karim", "cw-anne")) -> dict:
+def record_meeting(
+    meeting_no: int = 1, citizen_present: bool = True, attended=("citizen", "vol-karim", "cw-anne")
+) -> dict:
     return {
         "type": "record_meeting",
         "actor": CASEWORKER,
@@ -198,15 +213,22 @@ def evaluation() -> dict:
         "wemwbs": answers([4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 3, 3, 3, 3], on="2027-06-01"),
         "self_determination": answers([4, 4, 4, 4, 4, 4], version="1.0", on="2027-06-01"),
         "function_levels": [
-            {"condition": code(terminology.conditions(), "Varetage beskæftigelse"),
-             "level": code(terminology.function_levels(), "Moderat nedsat funktionsevne")},
-            {"condition": code(terminology.conditions(), "Deltage i sociale fællesskaber og fritidsaktiviteter"),
-             "level": code(terminology.function_levels(), "Moderat nedsat funktionsevne")},
+            {
+                "condition": code(terminology.conditions(), "Varetage beskæftigelse"),
+                "level": code(terminology.function_levels(), "Moderat nedsat funktionsevne"),
+            },
+            {
+                "condition": code(terminology.conditions(), "Deltage i sociale fællesskaber og fritidsaktiviteter"),
+                "level": code(terminology.function_levels(), "Moderat nedsat funktionsevne"),
+            },
         ],
         "goals": [{"attainment": "reached"}],
         "services": {"service_hours_per_week": 3, "cost_per_week_dkk": 1200, "caseworker_hours_per_week": 1},
         "participation": {
-            "meetings_held": 4, "meetings_with_citizen": 4, "decisions_taken": 3, "decisions_with_citizen": 3,
+            "meetings_held": 4,
+            "meetings_with_citizen": 4,
+            "decisions_taken": 3,
+            "decisions_with_citizen": 3,
             "consent_respected": True,
         },
         "ratings": [{"by": "citizen", "rating": 5, "comment": "Karim lytter"}],

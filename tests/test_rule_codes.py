@@ -72,7 +72,9 @@ def _module_constants(tree: ast.Module) -> dict[str, str]:
     return {
         target.id: node.value.value
         for node in tree.body
-        if isinstance(node, ast.Assign | ast.AnnAssign) and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str)
+        if isinstance(node, ast.Assign | ast.AnnAssign)
+        and isinstance(node.value, ast.Constant)
+        and isinstance(node.value.value, str)
         for target in (node.targets if isinstance(node, ast.Assign) else [node.target])
         if isinstance(target, ast.Name)
     }
@@ -174,7 +176,9 @@ def _names_rule(node: ast.AST) -> bool:
 
 
 def _says_rule(node: ast.AST) -> bool:
-    return isinstance(node, ast.Constant) and isinstance(node.value, str) and CODE_IN_TEXT.search(node.value) is not None
+    return (
+        isinstance(node, ast.Constant) and isinstance(node.value, str) and CODE_IN_TEXT.search(node.value) is not None
+    )
 
 
 def _asserted_rule(node: ast.AST) -> list[ast.AST]:
@@ -187,7 +191,9 @@ def _asserted_rule(node: ast.AST) -> list[ast.AST]:
             keywords.append(node.args[0])
         return keywords
     if isinstance(node, ast.Dict):
-        return [v for k, v in zip(node.keys, node.values, strict=True) if isinstance(k, ast.Constant) and k.value == "rule"]
+        return [
+            v for k, v in zip(node.keys, node.values, strict=True) if isinstance(k, ast.Constant) and k.value == "rule"
+        ]
     return []
 
 
@@ -233,8 +239,10 @@ def test_the_built_codes_take_the_values_declared():
         call.args[0].value
         for path in _python_files("app")
         for call in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
-        if isinstance(call, ast.Call) and getattr(call.func, "id", getattr(call.func, "attr", None)) == "unavailable"
-        and call.args and isinstance(call.args[0], ast.Constant)
+        if isinstance(call, ast.Call)
+        and getattr(call.func, "id", getattr(call.func, "attr", None)) == "unavailable"
+        and call.args
+        and isinstance(call.args[0], ast.Constant)
     }
     assert named, "no call of unavailable(...) found: the check reads the wrong name"
     assert set(READINESS_CHECKS) | named <= set(BUILT_CODES["service.unavailable.{}"])
@@ -243,7 +251,9 @@ def test_the_built_codes_take_the_values_declared():
 def test_every_rule_code_is_exercised_by_a_test():
     codes, named = raised_codes(), named_in_tests()
     untested = {code: files for code, files in codes.items() if code not in named}
-    assert not untested, f"{len(untested)} of {len(codes)} rule codes have no test (code, raised in):\n{_listing(untested)}"
+    assert not untested, (
+        f"{len(untested)} of {len(codes)} rule codes have no test (code, raised in):\n{_listing(untested)}"
+    )
 
 
 def test_no_test_names_a_rule_code_the_project_no_longer_raises():

@@ -82,7 +82,9 @@ ANKESTYRELSEN_OUTCOME_DA = {
 
 
 def _refusal(error: DomainError) -> ApplicationError:
-    return ApplicationError(error.message, {"rule": error.rule, "field": error.field}, type="DomainError", non_retryable=True)
+    return ApplicationError(
+        error.message, {"rule": error.rule, "field": error.field}, type="DomainError", non_retryable=True
+    )
 
 
 @workflow.defn
@@ -150,8 +152,12 @@ class AppealWorkflow:
     async def letter_delivered(self, receipt: LetterReceipt) -> None:
         """The decision letter's availability in Digital Post: the window is counted from it."""
         await workflow.wait_condition(lambda: self._state.status is not AppealStatus.NOT_OPEN)
-        if not await self._carry_out_for_system(RecordLetterReceipt(actor=SYSTEM_ACTOR, available_at=receipt.available_at)):
-            workflow.logger.warning("appeal %s: the letter's receipt %s was not recorded", workflow.info().workflow_id, receipt.available_at)
+        if not await self._carry_out_for_system(
+            RecordLetterReceipt(actor=SYSTEM_ACTOR, available_at=receipt.available_at)
+        ):
+            workflow.logger.warning(
+                "appeal %s: the letter's receipt %s was not recorded", workflow.info().workflow_id, receipt.available_at
+            )
 
     @workflow.update
     async def act(self, request: AppealActRequest) -> AppealActResult:
@@ -186,7 +192,9 @@ class AppealWorkflow:
         stamped = command.model_copy(update={"at": workflow.now()})
         try:
             deadlines = self._input.deadlines
-            return decide_appeal(self._state, stamped, reconsideration=deadlines.reconsideration, window=deadlines.appeal_window)
+            return decide_appeal(
+                self._state, stamped, reconsideration=deadlines.reconsideration, window=deadlines.appeal_window
+            )
         except DomainError as error:
             raise _refusal(error) from None
 
@@ -200,10 +208,16 @@ class AppealWorkflow:
             if caught_up:
                 return recorded
 
-    async def _record(self, events: list[Event], request_id: str | None, issuer: str | None = None) -> tuple[list[Event], bool]:
+    async def _record(
+        self, events: list[Event], request_id: str | None, issuer: str | None = None
+    ) -> tuple[list[Event], bool]:
         """Appends and folds; what was folded, and False when the log was ahead."""
         receipt = await record_appeal_events(
-            workflow.info().workflow_id, self._input.case_id, self._state.version, events, request_id,
+            workflow.info().workflow_id,
+            self._input.case_id,
+            self._state.version,
+            events,
+            request_id,
             issuer=issuer,
         )
         recorded = events if receipt.stored is None else [stored.event for stored in receipt.stored]
@@ -300,7 +314,9 @@ class AppealWorkflow:
 
     async def _send_to_ankestyrelsen(self) -> None:
         input = self._input
-        assert self._state.reconsideration is not None  # forwarded only after the decision was upheld on reconsideration
+        assert (
+            self._state.reconsideration is not None
+        )  # forwarded only after the decision was upheld on reconsideration
         await self._notify(
             ANKESTYRELSEN,
             "appeal_forwarded",

@@ -27,7 +27,9 @@ class AppealInput(BaseModel):
     outcome: str
     decided_at: datetime
     caseworker_id: str = Field(description="Who is told of an appeal")
-    team_lead_id: str = Field(default="team_lead", description="Who is told of a late appeal or an overdue reconsideration")
+    team_lead_id: str = Field(
+        default="team_lead", description="Who is told of a late appeal or an overdue reconsideration"
+    )
     deadlines: PhaseDeadlines = Field(default_factory=PhaseDeadlines)
     #: The version of the workflow code the appeal is started under (its case's;
     #: ``workflows.changes``); appeals started before versions were given read as 1.

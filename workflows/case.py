@@ -224,7 +224,10 @@ class CaseWorkflow:
         )
         workflow.logger.info(
             "case %s continues as new after run %d (%d commands, %d history events)",
-            self._state.case_id, self._runs, self._updates, workflow.info().get_current_history_length(),
+            self._state.case_id,
+            self._runs,
+            self._updates,
+            workflow.info().get_current_history_length(),
         )
         workflow.continue_as_new(
             CaseInput(
@@ -260,7 +263,9 @@ class CaseWorkflow:
             and not self._application_settled(application.received_at)
         ):
             self._background(self._watch_processing_deadline(application))
-        if record.hearing is not None and record.hearing.is_open():  # a passed deadline not yet recorded is recorded now
+        if (
+            record.hearing is not None and record.hearing.is_open()
+        ):  # a passed deadline not yet recorded is recorded now
             self._background(self._watch_hearing(record.hearing.number, record.hearing.due_at, letter=None))
         if state.phase is Phase.FOLLOW_UP:
             self._background(self._follow_ups())
@@ -341,14 +346,14 @@ class CaseWorkflow:
         """Appends and folds the events; None when the log was ahead and the command must be decided again."""
         case_id = self._state.case_id or workflow.info().workflow_id
         phase_before = self._state.phase
-        receipt = await record_case_events(
-            case_id, self._state.version, events, request_id, issuer=issuer
-        )
+        receipt = await record_case_events(case_id, self._state.version, events, request_id, issuer=issuer)
         recorded = events if receipt.stored is None else [stored.event for stored in receipt.stored]
         if receipt.log_was_ahead:
             workflow.logger.warning(
                 "case %s: the log held %d events after version %d that the workflow had not folded; folding them",
-                case_id, len(recorded), self._state.version,
+                case_id,
+                len(recorded),
+                self._state.version,
             )
         for event in recorded:
             self._state = evolve(self._state, event)
@@ -440,7 +445,11 @@ class CaseWorkflow:
             if isinstance(event, ApplicationReceived) and event.due_at is not None:
                 self._background(self._watch_processing_deadline(event))
             elif isinstance(event, ProcessingDelayNotified):
-                self._background(self._notify("citizen", "deadline_notice", "Din sag tager længere tid end kommunens frist", event.notice))
+                self._background(
+                    self._notify(
+                        "citizen", "deadline_notice", "Din sag tager længere tid end kommunens frist", event.notice
+                    )
+                )
             elif isinstance(event, HearingStarted):
                 self._background(self._watch_hearing(event.number, event.due_at, letter=event.letter))
             elif isinstance(event, DecisionMade):
@@ -498,7 +507,9 @@ class CaseWorkflow:
             RecordProcessingDeadlinePassed(actor=SYSTEM_ACTOR)
         ):
             passed = next(e for e in reversed(self._recent) if isinstance(e, ProcessingDeadlinePassed))
-            await self._notify("citizen", "deadline_notice", "Din sag tager længere tid end kommunens frist", passed.notice)
+            await self._notify(
+                "citizen", "deadline_notice", "Din sag tager længere tid end kommunens frist", passed.notice
+            )
             await self._notify(
                 "team_lead",
                 "escalation",
@@ -523,7 +534,9 @@ class CaseWorkflow:
                 continue
             if await self._carry_out_for_system(RecordExpectedDatePassed(actor=SYSTEM_ACTOR, expected_by=expected)):
                 date_passed = next(e for e in reversed(self._recent) if isinstance(e, ExpectedDatePassed))
-                await self._notify("citizen", "deadline_notice", "Din sag tager længere tid end vi skrev", date_passed.notice)
+                await self._notify(
+                    "citizen", "deadline_notice", "Din sag tager længere tid end vi skrev", date_passed.notice
+                )
                 await self._ask_for_expected_date(caseworker, f"Den forventede dato {expected:%d.%m.%Y} er passeret")
             else:
                 # refused: the date changed in the same instant; go round again on the state
@@ -642,7 +655,9 @@ class CaseWorkflow:
     async def _reopen(self, outcome: AppealOutcome) -> None:
         case_id = self._state.case_id or workflow.info().workflow_id
         reasons = outcome.reasons
-        if await self._carry_out_for_system(ReopenDecision(actor=SYSTEM_ACTOR, appeal_id=outcome.appeal_id, reasons=reasons)):
+        if await self._carry_out_for_system(
+            ReopenDecision(actor=SYSTEM_ACTOR, appeal_id=outcome.appeal_id, reasons=reasons)
+        ):
             await self._notify(
                 self._state.caseworker_id or "caseworker",
                 "decision_reopened",
@@ -710,7 +725,9 @@ class CaseWorkflow:
                 return
             if step == "remind":
                 if await self._carry_out_for_system(RemindInvitation(actor=SYSTEM_ACTOR, person_id=person.person_id)):
-                    await self._notify(person.person_id, "reminder", "Påmindelse: invitation", f"Svar senest {due:%d.%m.%Y}.")
+                    await self._notify(
+                        person.person_id, "reminder", "Påmindelse: invitation", f"Svar senest {due:%d.%m.%Y}."
+                    )
             elif await self._carry_out_for_system(ExpireInvitation(actor=SYSTEM_ACTOR, person_id=person.person_id)):
                 await self._notify(
                     self._state.caseworker_id or "caseworker",
@@ -771,14 +788,18 @@ class CaseWorkflow:
         else:
             if workflow.now() > due and self._state.phase is not phase and not self._recorded_miss(phase, due):
                 # the phase ended after its deadline, before the spread timer fired: the miss is recorded all the same
-                await self._carry_out_for_system(RecordMissedDeadline(actor=SYSTEM_ACTOR, phase=phase.value, due_at=due))
+                await self._carry_out_for_system(
+                    RecordMissedDeadline(actor=SYSTEM_ACTOR, phase=phase.value, due_at=due)
+                )
             return
         if self._recorded_miss(phase, due):
             await workflow.wait_condition(ended)  # recorded by an earlier run
             return
         async with self._lock:
             if self._state.phase is phase:
-                await self._carry_out(RecordMissedDeadline(actor=SYSTEM_ACTOR, phase=phase.value, due_at=due), request_id=None)
+                await self._carry_out(
+                    RecordMissedDeadline(actor=SYSTEM_ACTOR, phase=phase.value, due_at=due), request_id=None
+                )
         await workflow.wait_condition(ended)
 
     # -- follow-up (SEL § 148, stk. 2) ---------------------------------------------
@@ -796,14 +817,20 @@ class CaseWorkflow:
             if record.due > record.recorded:
                 # one is due and not yet held: wait for it (or for the case to move on)
                 await workflow.wait_condition(
-                    lambda: self._state.follow_up.recorded >= self._state.follow_up.due
-                    or self._state.phase is not Phase.FOLLOW_UP
+                    lambda: (
+                        self._state.follow_up.recorded >= self._state.follow_up.due
+                        or self._state.phase is not Phase.FOLLOW_UP
+                    )
                 )
                 continue
             marker = (record.recorded, record.help_decisions, self._state.phase)
 
             def moved(marker: tuple[int, int, Phase] = marker) -> bool:  # this round's, bound now
-                return (self._state.follow_up.recorded, self._state.follow_up.help_decisions, self._state.phase) != marker
+                return (
+                    self._state.follow_up.recorded,
+                    self._state.follow_up.help_decisions,
+                    self._state.phase,
+                ) != marker
 
             if await self._holds_before(moved, self._wakes_at(due_at)):
                 continue

@@ -100,7 +100,10 @@ class DailyDeliveryWorkflow:
     @workflow.run
     async def run(self, input: DailyDeliveryInput) -> DailyDeliveryResult:
         status = await workflow.execute_activity(
-            "kl_delivery_status", result_type=DeliveryStatus, start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=DURABLE_RETRY
+            "kl_delivery_status",
+            result_type=DeliveryStatus,
+            start_to_close_timeout=ACTIVITY_TIMEOUT,
+            retry_policy=DURABLE_RETRY,
         )
         until = input.until_day or yesterday(workflow.now())
         day = status.last_day + timedelta(days=1) if status.last_day else (input.first_day or until)
@@ -131,7 +134,9 @@ class DailyDeliveryWorkflow:
         info = workflow.info()
         return info.is_continue_as_new_suggested() or info.get_current_history_length() > input.history_bound
 
-    async def _deliver_day(self, progress: DayProgress, input: DailyDeliveryInput) -> tuple[int, int, int, int] | DayProgress:
+    async def _deliver_day(
+        self, progress: DayProgress, input: DailyDeliveryInput
+    ) -> tuple[int, int, int, int] | DayProgress:
         """Delivers the day page by page: (version, delivered, rejected, failed) when
         the day is done, or where it stands when the run should continue as new."""
         day, after, version = progress.day, progress.after_position, progress.version
@@ -181,7 +186,9 @@ class DailyDeliveryWorkflow:
                 cause = error.cause or error
                 failed += 1
                 events.append(
-                    KLDeliveryFailed(occurred_at=now, actor=SYSTEM_ACTOR, day=day, case_id=case_id, error=str(cause)[:1000])
+                    KLDeliveryFailed(
+                        occurred_at=now, actor=SYSTEM_ACTOR, day=day, case_id=case_id, error=str(cause)[:1000]
+                    )
                 )
                 continue
             if outcome.status == "delivered":

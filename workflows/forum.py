@@ -58,14 +58,14 @@ class ForumWorkflow:
         next_meeting = input.next_meeting_at or workflow.now() + input.meeting_interval
         while not self._history_is_long():
             try:
-                await workflow.wait_condition(self._history_is_long, timeout=max(next_meeting - workflow.now(), timedelta(0)))
+                await workflow.wait_condition(
+                    self._history_is_long, timeout=max(next_meeting - workflow.now(), timedelta(0))
+                )
             except TimeoutError:
                 await self._meeting_falls_due()
                 next_meeting += input.meeting_interval
         await workflow.wait_condition(workflow.all_handlers_finished)
-        workflow.continue_as_new(
-            input.model_copy(update={"carried": self._state, "next_meeting_at": next_meeting})
-        )
+        workflow.continue_as_new(input.model_copy(update={"carried": self._state, "next_meeting_at": next_meeting}))
 
     @workflow.query
     def state(self) -> ForumState:
@@ -84,7 +84,9 @@ class ForumWorkflow:
             start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=DURABLE_RETRY,
         )  # fmt: skip
         if text is None:
-            workflow.logger.warning("a pilot proposal signal for %s that the case's log does not hold", self._stream_id())
+            workflow.logger.warning(
+                "a pilot proposal signal for %s that the case's log does not hold", self._stream_id()
+            )
             return
         async with self._lock:
             try:

@@ -99,7 +99,9 @@ def public_key_from_text(text: str) -> Ed25519PublicKey:
 
 
 def public_key_text(public_key: Ed25519PublicKey) -> str:
-    return base64.b64encode(public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)).decode()
+    return base64.b64encode(
+        public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    ).decode()
 
 
 def _request_json(request: BaseModel) -> Any:
@@ -170,7 +172,9 @@ def verify(
         )
     key = issuers.keys.get(signature.key_id)
     if key is None:
-        raise CommandRefused(f"the command is signed with key {signature.key_id}, which this worker does not trust", "command.forged")
+        raise CommandRefused(
+            f"the command is signed with key {signature.key_id}, which this worker does not trust", "command.forged"
+        )
     if request_id is not None and signature.request_id != request_id:
         raise CommandRefused("the command's signature was made for another request id", "command.misdirected")
     try:

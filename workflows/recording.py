@@ -25,7 +25,11 @@ DURABLE_RETRY = RetryPolicy(
 
 
 async def append_events(
-    stream_id: str, expected_version: int, events: list[Event], key_of: str | None = None, issuer: str | None = None,
+    stream_id: str,
+    expected_version: int,
+    events: list[Event],
+    key_of: str | None = None,
+    issuer: str | None = None,
     key_per_event: bool = False,
 ) -> AppendReceipt:
     """Appends with ids from ``workflow.uuid4()``, so a retried activity writes nothing twice.
@@ -69,7 +73,12 @@ async def record_case_events(
 
 
 async def record_appeal_events(
-    appeal_id: str, case_id: str, expected_version: int, events: list[Event], request_id: str | None, *,
+    appeal_id: str,
+    case_id: str,
+    expected_version: int,
+    events: list[Event],
+    request_id: str | None,
+    *,
     issuer: str | None = None,
 ) -> AppendReceipt:
     """An appeal's events, appended as a case's are (``record_locally``): an appeal
@@ -80,7 +89,11 @@ async def record_appeal_events(
 
 
 async def record_locally(
-    stream_id: str, expected_version: int, events: list[Event], request_id: str | None, key_of: str | None = None,
+    stream_id: str,
+    expected_version: int,
+    events: list[Event],
+    request_id: str | None,
+    key_of: str | None = None,
     issuer: str | None = None,
 ) -> AppendReceipt:
     """Appends through a local activity, in the workflow task that decided the events.
@@ -104,7 +117,10 @@ async def record_locally(
         AppendRequest(
             case_id=stream_id,
             expected_version=expected_version,
-            events=[RecordedEvent(event_id=event_id, event=event, issuer=issuer) for event_id, event in zip(ids, events, strict=True)],
+            events=[
+                RecordedEvent(event_id=event_id, event=event, issuer=issuer)
+                for event_id, event in zip(ids, events, strict=True)
+            ],
             reconcile=True,
             key_of=key_of,
         ),
@@ -114,9 +130,7 @@ async def record_locally(
     )
 
 
-async def send_notification(
-    stream_id: str, recipient: str, kind: str, subject: str, body: str
-) -> None:
+async def send_notification(stream_id: str, recipient: str, kind: str, subject: str, body: str) -> None:
     """Puts a letter in the outbox, once per message id (``workflow.uuid4()``).
 
     A local activity: the outbox ignores a message id it already holds, so a

@@ -18,7 +18,13 @@ NEXT_DEADLINE = SearchAttributeKey.for_datetime("NextDeadline")
 TARGET_GROUP = SearchAttributeKey.for_keyword("TargetGroup")
 
 #: Every search attribute samskab uses, in the order they are registered.
-CASE_SEARCH_ATTRIBUTES: tuple[SearchAttributeKey, ...] = (CASE_PHASE, MUNICIPALITY, CASEWORKER, NEXT_DEADLINE, TARGET_GROUP)
+CASE_SEARCH_ATTRIBUTES: tuple[SearchAttributeKey, ...] = (
+    CASE_PHASE,
+    MUNICIPALITY,
+    CASEWORKER,
+    NEXT_DEADLINE,
+    TARGET_GROUP,
+)
 
 #: The type names of Temporal's CLI (``--search-attribute Name=Type``, ``--type Type``).
 CLI_TYPE_NAMES = {

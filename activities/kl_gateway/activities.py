@@ -43,7 +43,9 @@ def last_delivered_day(store: EventStore) -> DeliveryStatus:
     return DeliveryStatus(last_day=max(days) if days else None, version=len(events) and events[-1].stream_version)
 
 
-def case_report(store: EventStore, keys: KeyStore, case_id: str, day: date, ctx: ReportContext) -> tuple[dict | None, str | None]:
+def case_report(
+    store: EventStore, keys: KeyStore, case_id: str, day: date, ctx: ReportContext
+) -> tuple[dict | None, str | None]:
     """The case's delivery report for ``day`` (or None), and the case owner (caseworker)."""
     events = case_events(store, case_id, keys)
     if any(isinstance(e, ErasedRecord) for e in events):
@@ -55,7 +57,9 @@ def case_report(store: EventStore, keys: KeyStore, case_id: str, day: date, ctx:
 
 
 class KLGatewayActivities:
-    def __init__(self, store: EventStore, keys: KeyStore, gateway: GatewaySettings, municipality: str, data_dir: Path) -> None:
+    def __init__(
+        self, store: EventStore, keys: KeyStore, gateway: GatewaySettings, municipality: str, data_dir: Path
+    ) -> None:
         self._store = store
         self._keys = keys
         self._gateway = gateway
@@ -99,12 +103,19 @@ class KLGatewayActivities:
         )
         violations = validate_delivery_report(report)
         if violations:
-            log.warning("kl report refused by validation", case_id=request.case_id, day=str(request.day), rules=[v.rule for v in violations])
+            log.warning(
+                "kl report refused by validation",
+                case_id=request.case_id,
+                day=str(request.day),
+                rules=[v.rule for v in violations],
+            )
             return DeliveryOutcome(
                 status="rejected",
                 # the path leads the message: the recorded RuleBroken keeps its fields (rule, message, resource)
                 violations=tuple(
-                    RuleBroken(rule=v.rule, message=f"{v.path}: {v.message}" if v.path else v.message, resource=v.resource)
+                    RuleBroken(
+                        rule=v.rule, message=f"{v.path}: {v.message}" if v.path else v.message, resource=v.resource
+                    )
                     for v in violations
                 ),
                 **common,

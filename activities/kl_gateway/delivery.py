@@ -42,7 +42,9 @@ class FolderDelivery:
 
 
 class HttpDelivery:
-    def __init__(self, endpoint: str, token: str = "", timeout: float = 30.0, transport: httpx.BaseTransport | None = None) -> None:
+    def __init__(
+        self, endpoint: str, token: str = "", timeout: float = 30.0, transport: httpx.BaseTransport | None = None
+    ) -> None:
         self.endpoint = endpoint
         self.token = token
         self.timeout = timeout

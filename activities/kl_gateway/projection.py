@@ -78,7 +78,13 @@ def _fixed(kind: str, path: str) -> dict:
 
 
 # Støttebehovsniveau from none to complete (the guide's order)
-_SUPPORT_ORDER = ("Intet støttebehov", "Let støttebehov", "Moderat støttebehov", "Højt støttebehov", "Fuldstændigt støttebehov")
+_SUPPORT_ORDER = (
+    "Intet støttebehov",
+    "Let støttebehov",
+    "Moderat støttebehov",
+    "Højt støttebehov",
+    "Fuldstændigt støttebehov",
+)
 
 
 @dataclass(frozen=True)
@@ -204,18 +210,28 @@ class _Renderer:
         if case.need is None:
             return {}
         cpr = cpr_digits(case.need.citizen.cpr)
-        self.add("citizen", "Patient", resource_id(self.cid, "citizen"), {
-            "identifier": [{"use": "official", "system": CPR_SYSTEM, "value": cpr}],
-            "managingOrganization": {
-                "identifier": {"use": "official", "system": STS_ORGANISATION_SYSTEM, "value": self.ctx.organisation}
+        self.add(
+            "citizen",
+            "Patient",
+            resource_id(self.cid, "citizen"),
+            {
+                "identifier": [{"use": "official", "system": CPR_SYSTEM, "value": cpr}],
+                "managingOrganization": {
+                    "identifier": {"use": "official", "system": STS_ORGANISATION_SYSTEM, "value": self.ctx.organisation}
+                },
             },
-        })
-        self.add("service_request", "ServiceRequest", resource_id(self.cid, "service-request"), {
-            "extension": [self.case_number()],
-            "status": "completed" if case.closed_at else "active",
-            "intent": "proposal",
-            "subject": _ref(self.citizen),
-        })
+        )
+        self.add(
+            "service_request",
+            "ServiceRequest",
+            resource_id(self.cid, "service-request"),
+            {
+                "extension": [self.case_number()],
+                "status": "completed" if case.closed_at else "active",
+                "intent": "proposal",
+                "subject": _ref(self.citizen),
+            },
+        )
         conditions = self.conditions()
         evaluations = self.information_gatherings(conditions)
         goals = self.goals(conditions)
@@ -257,7 +273,9 @@ class _Renderer:
             return own
         levels = terminology.support_need_levels()
         rank = {levels.by_display(name).code: i for i, name in enumerate(_SUPPORT_ORDER)}
-        assessed = [c.support_need.code for c in assessment.conditions if c.support_need and c.support_need.code in rank]
+        assessed = [
+            c.support_need.code for c in assessment.conditions if c.support_need and c.support_need.code in rank
+        ]
         if not assessed:
             return levels.by_display(terminology.NOT_ASSESSED).code
         return max(assessed, key=rank.__getitem__)
@@ -281,14 +299,21 @@ class _Renderer:
                 if any(t >= assessment.occurred_at for t in decided_after) or case.closed_at:
                     body["status"] = "completed"
                 body["finding"] = [{"itemReference": _ref(conditions[c.condition.code])} for c in assessment.conditions]
-                evaluations[n] = self.add("care_evaluation", "Observation", resource_id(self.cid, "care-evaluation", n), {
-                    "status": "final",
-                    "code": _fixed("care_evaluation", "code.coding"),
-                    "subject": _ref(self.citizen),
-                    "effectiveDateTime": _when(assessment.occurred_at),
-                    "valueCodeableConcept": _ffb(self.support_need(assessment)),
-                })
-            self.add("information_gathering", "ClinicalImpression", resource_id(self.cid, "information-gathering", n), body)
+                evaluations[n] = self.add(
+                    "care_evaluation",
+                    "Observation",
+                    resource_id(self.cid, "care-evaluation", n),
+                    {
+                        "status": "final",
+                        "code": _fixed("care_evaluation", "code.coding"),
+                        "subject": _ref(self.citizen),
+                        "effectiveDateTime": _when(assessment.occurred_at),
+                        "valueCodeableConcept": _ffb(self.support_need(assessment)),
+                    },
+                )
+            self.add(
+                "information_gathering", "ClinicalImpression", resource_id(self.cid, "information-gathering", n), body
+            )
         return evaluations
 
     def goals(self, conditions: dict[str, str]) -> list[str]:
@@ -302,18 +327,33 @@ class _Renderer:
             if not primary or not target or primary not in conditions:
                 continue
             secondaries = [_code_of(c) for c in getattr(goal, "secondary_conditions", ()) or ()]
-            addresses = [_ranked(conditions[primary], 1)] + [_ranked(conditions[c], 2) for c in secondaries if c in conditions]
-            keys.append(self.add("goal", "Goal", resource_id(self.cid, "goal", i), {
-                "lifecycleStatus": "active",
-                "category": [_fixed("goal", "category")],
-                "description": _fixed("goal", "description.coding"),
-                "subject": _ref(self.citizen),
-                "target": [
-                    {"measure": _fixed("goal", "target[changeValueSlice].measure"), "detailCodeableConcept": _ffb(goal.goal_type.code)},
-                    {"measure": _fixed("goal", "target[severitySlice].measure"), "detailCodeableConcept": _ffb(target)},
-                ],
-                "addresses": addresses,
-            }))
+            addresses = [_ranked(conditions[primary], 1)] + [
+                _ranked(conditions[c], 2) for c in secondaries if c in conditions
+            ]
+            keys.append(
+                self.add(
+                    "goal",
+                    "Goal",
+                    resource_id(self.cid, "goal", i),
+                    {
+                        "lifecycleStatus": "active",
+                        "category": [_fixed("goal", "category")],
+                        "description": _fixed("goal", "description.coding"),
+                        "subject": _ref(self.citizen),
+                        "target": [
+                            {
+                                "measure": _fixed("goal", "target[changeValueSlice].measure"),
+                                "detailCodeableConcept": _ffb(goal.goal_type.code),
+                            },
+                            {
+                                "measure": _fixed("goal", "target[severitySlice].measure"),
+                                "detailCodeableConcept": _ffb(target),
+                            },
+                        ],
+                        "addresses": addresses,
+                    },
+                )
+            )
         return keys
 
     def target_groups(self) -> dict[int, str]:
@@ -321,14 +361,21 @@ class _Renderer:
         keys = {}
         for n, assessment in enumerate(self.case.assessments, start=1):
             code = assessment.target_group.code
-            keys[n] = self.add("target_group", "Condition", resource_id(self.cid, "target-group", code), {
-                "code": _ffb(code),
-                "subject": _ref(self.citizen),
-                "recordedDate": _when(self.case.target_group_first[code]),
-            })
+            keys[n] = self.add(
+                "target_group",
+                "Condition",
+                resource_id(self.cid, "target-group", code),
+                {
+                    "code": _ffb(code),
+                    "subject": _ref(self.citizen),
+                    "recordedDate": _when(self.case.target_group_first[code]),
+                },
+            )
         return keys
 
-    def care_plan(self, decision: _Decision, evaluations: dict[int, str], target_groups: dict[int, str], goals: list[str]) -> None:
+    def care_plan(
+        self, decision: _Decision, evaluations: dict[int, str], target_groups: dict[int, str], goals: list[str]
+    ) -> None:
         case = self.case
         n, event = decision.number, decision.event
         plan_id = resource_id(self.cid, "care-plan", n)
@@ -339,33 +386,56 @@ class _Renderer:
         for service in event.services:
             code = service.service.code
             if code in service_performer_types():
-                performers.append(self.add("service_performer", "CareTeam", resource_id(self.cid, "service-performer", n, code), {
-                    "category": [_ffb(code)],
-                    "subject": _ref(self.citizen),
-                }))
+                performers.append(
+                    self.add(
+                        "service_performer",
+                        "CareTeam",
+                        resource_id(self.cid, "service-performer", n, code),
+                        {
+                            "category": [_ffb(code)],
+                            "subject": _ref(self.citizen),
+                        },
+                    )
+                )
             elif code in terminology.services():
                 period = {"start": _when(event.occurred_at)}
                 if decision.ended_at:
                     period["end"] = _when(decision.ended_at)
-                self.add("intervention", "CarePlan", resource_id(self.cid, "intervention", n, code), {
-                    "basedOn": [_ref(plan_key)],
-                    "status": "active" if open_ else "completed",
-                    "intent": "plan",
-                    "subject": _ref(self.citizen),
-                    "period": period,
-                    "created": _when(event.occurred_at),
-                    "activity": [{"detail": {"code": _ffb(code), "status": "in-progress" if open_ else "completed"}}],
-                })
+                self.add(
+                    "intervention",
+                    "CarePlan",
+                    resource_id(self.cid, "intervention", n, code),
+                    {
+                        "basedOn": [_ref(plan_key)],
+                        "status": "active" if open_ else "completed",
+                        "intent": "plan",
+                        "subject": _ref(self.citizen),
+                        "period": period,
+                        "created": _when(event.occurred_at),
+                        "activity": [
+                            {"detail": {"code": _ffb(code), "status": "in-progress" if open_ else "completed"}}
+                        ],
+                    },
+                )
         extensions = [self.case_number()]
         if open_:
-            follow_up = case.plan_end if current and case.plan_end else local_day(event.occurred_at + self.ctx.follow_up_after, self.ctx.timezone)
-            encounter = self.add("follow_up_encounter", "Encounter", resource_id(self.cid, "follow-up", n), {
-                "status": "planned",
-                "class": guide_coding("follow_up_encounter", "class"),
-                "type": [_fixed("follow_up_encounter", "type.coding")],
-                "subject": _ref(self.citizen),
-                "period": {"start": follow_up.isoformat()},
-            })
+            follow_up = (
+                case.plan_end
+                if current and case.plan_end
+                else local_day(event.occurred_at + self.ctx.follow_up_after, self.ctx.timezone)
+            )
+            encounter = self.add(
+                "follow_up_encounter",
+                "Encounter",
+                resource_id(self.cid, "follow-up", n),
+                {
+                    "status": "planned",
+                    "class": guide_coding("follow_up_encounter", "class"),
+                    "type": [_fixed("follow_up_encounter", "type.coding")],
+                    "subject": _ref(self.citizen),
+                    "period": {"start": follow_up.isoformat()},
+                },
+            )
             extensions.append({"url": EXT_FOLLOW_UP_DATE, "valueReference": _ref(encounter)})
         period = {"start": _when(event.occurred_at)}
         if decision.ended_at:
@@ -390,14 +460,19 @@ class _Renderer:
             status = _code_of(getattr(getattr(evaluation, "follow_up", None), "status", None))
             if number != n or not status:
                 continue
-            self.add("follow_up", "Observation", resource_id(self.cid, "follow-up-result", n), {
-                "status": "final",
-                "code": _fixed("follow_up", "code.coding"),
-                "subject": _ref(self.citizen),
-                "focus": [_ref(plan_key)],
-                "effectiveDateTime": _when(evaluation.occurred_at),
-                "valueCodeableConcept": _ffb(status),
-            })
+            self.add(
+                "follow_up",
+                "Observation",
+                resource_id(self.cid, "follow-up-result", n),
+                {
+                    "status": "final",
+                    "code": _fixed("follow_up", "code.coding"),
+                    "subject": _ref(self.citizen),
+                    "focus": [_ref(plan_key)],
+                    "effectiveDateTime": _when(evaluation.occurred_at),
+                    "valueCodeableConcept": _ffb(status),
+                },
+            )
 
 
 def history(case_id: str, events: list[Event], ctx: ReportContext) -> dict[str, tuple[dict, datetime]]:
@@ -429,8 +504,18 @@ def _references(node: Any) -> list[str]:
 
 
 _ORDER = (
-    "citizen", "service_request", "information_gathering", "condition", "goal", "care_evaluation", "target_group",
-    "service_performer", "follow_up_encounter", "intervention", "follow_up", "care_plan",
+    "citizen",
+    "service_request",
+    "information_gathering",
+    "condition",
+    "goal",
+    "care_evaluation",
+    "target_group",
+    "service_performer",
+    "follow_up_encounter",
+    "intervention",
+    "follow_up",
+    "care_plan",
 )
 
 

@@ -17,7 +17,9 @@ class GatewaySettings(BaseSettings):
 
     endpoint: str = Field(default="", description="URL the reports are POSTed to; empty: write them to the folder")
     token: str = Field(default="", description="Bearer token for the endpoint")
-    folder: Path | None = Field(default=None, description="Where reports are written when no endpoint is set; default DATA_DIR/kl-gateway")
+    folder: Path | None = Field(
+        default=None, description="Where reports are written when no endpoint is set; default DATA_DIR/kl-gateway"
+    )
     organisation: str = Field(default="", description="The municipality's STS organisation code (UUID)")
     case_number_system: str = "urn:samskab:sagsnummer"
     follow_up_after_days: int = Field(default=182, ge=1, description="Standard follow-up interval after a decision")

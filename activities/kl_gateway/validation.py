@@ -55,14 +55,20 @@ def _structure(report: dict) -> list[Violation]:
         try:
             model = get_fhir_model_class(str(resource.get("resourceType")))
         except (KeyError, ValueError):
-            violations.append(Violation(STRUCTURE_RULE, f"{resource.get('resourceType')!r} is not a FHIR resource type", where))
+            violations.append(
+                Violation(STRUCTURE_RULE, f"{resource.get('resourceType')!r} is not a FHIR resource type", where)
+            )
             continue
         try:
             model.model_validate(resource)
         except ValidationError as error:
             for problem in error.errors()[:5]:
                 path = ".".join(str(p) for p in problem["loc"])
-                violations.append(Violation(STRUCTURE_RULE, f"{path}: {problem['msg']}", where, f"{resource.get('resourceType')}.{path}"))
+                violations.append(
+                    Violation(
+                        STRUCTURE_RULE, f"{path}: {problem['msg']}", where, f"{resource.get('resourceType')}.{path}"
+                    )
+                )
     return violations
 
 
@@ -83,7 +89,9 @@ def _conforms_to(inputs: list[Any], url: str) -> list[bool]:
     """FHIRPath ``conformsTo``: the resource claims the profile and is of the profile's type."""
     target = PROFILES.get(url.split("|")[0].rsplit("/", 1)[-1])
     claims = lambda r: url in ((r.get("meta") or {}).get("profile") or [])  # noqa: E731
-    return [isinstance(r, dict) and target is not None and r.get("resourceType") == target[1] and claims(r) for r in inputs]
+    return [
+        isinstance(r, dict) and target is not None and r.get("resourceType") == target[1] and claims(r) for r in inputs
+    ]
 
 
 def _resolver(report: dict):
@@ -112,7 +120,8 @@ def _parsed(expression: str) -> dict:
 def invariants_of(profile_id: str) -> list[Invariant]:
     """The guide's error-level invariants a profile obeys, less the defective ones."""
     return [
-        i for i in guide().invariants()
+        i
+        for i in guide().invariants()
         if profile_id in i.profiles and i.severity == "error" and i.id not in DEFECTIVE_INVARIANTS
     ]
 
@@ -128,7 +137,9 @@ def evaluate_invariant(invariant: Invariant, resource: dict, report: dict) -> bo
     from fhirpathpy.models import models
 
     # the guide is FHIR 4.0.1 (sushi-config.yaml: fhirVersion)
-    result = apply_parsed_path(resource, _parsed(invariant.expression), {}, models["r4"], {"userInvocationTable": functions})
+    result = apply_parsed_path(
+        resource, _parsed(invariant.expression), {}, models["r4"], {"userInvocationTable": functions}
+    )
     return result == [True]
 
 
@@ -150,12 +161,14 @@ def _invariants(report: dict) -> list[Violation]:
             except Exception as error:  # noqa: BLE001 - a constraint that cannot be evaluated does not pass
                 holds, why = False, f" (could not be evaluated: {error})"
             if not holds:
-                violations.append(Violation(
-                    invariant.id,
-                    f"{invariant.description}{why}; the guide's expression: {' '.join(invariant.expression.split())}",
-                    key,
-                    str(resource.get("resourceType")),
-                ))
+                violations.append(
+                    Violation(
+                        invariant.id,
+                        f"{invariant.description}{why}; the guide's expression: {' '.join(invariant.expression.split())}",
+                        key,
+                        str(resource.get("resourceType")),
+                    )
+                )
     return violations
 
 

@@ -76,7 +76,10 @@ class Guards:
                 if tls:
                     extra.append((b"strict-transport-security", HSTS.encode()))
                 present = {name.lower() for name, _ in message.get("headers", [])}
-                message = {**message, "headers": [*message.get("headers", []), *(h for h in extra if h[0] not in present)]}
+                message = {
+                    **message,
+                    "headers": [*message.get("headers", []), *(h for h in extra if h[0] not in present)],
+                }
             await send(message)
 
         length = headers.get(b"content-length")

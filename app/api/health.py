@@ -63,7 +63,9 @@ async def projections(back: Backend) -> str:
     behind = await asyncio.to_thread(lag)
     limit = back.settings.max_projector_lag
     if behind > limit:
-        raise NotReady(f"the read models are {behind} events behind the event log (more than {limit}); is a projector running?")
+        raise NotReady(
+            f"the read models are {behind} events behind the event log (more than {limit}); is a projector running?"
+        )
     return f"{behind} events behind"
 
 

@@ -55,13 +55,18 @@ class IdempotencyKeys:
         if not key or len(key) > MAX_KEY_LENGTH or not key.isascii() or not key.isprintable():
             raise KeyMisused(f"{HEADER} must be 1 to {MAX_KEY_LENGTH} printable ASCII characters")
         caller = _sha(f"{who.role.value}\x00{who.person_id}")
-        request = _sha(json.dumps({"case_id": case_id, "body": body}, sort_keys=True, separators=(",", ":"), default=str))
+        request = _sha(
+            json.dumps({"case_id": case_id, "body": body}, sort_keys=True, separators=(",", ":"), default=str)
+        )
         key_hash = _sha(key)
         try:
             with self._engines.write.begin() as conn:
                 conn.execute(
                     insert(idempotency_keys).values(
-                        key_hash=key_hash, caller_hash=caller, request_hash=request, created_at=datetime.now(UTC).isoformat()
+                        key_hash=key_hash,
+                        caller_hash=caller,
+                        request_hash=request,
+                        created_at=datetime.now(UTC).isoformat(),
                     )
                 )
         except IntegrityError:

@@ -41,7 +41,9 @@ class ReadModelCollector:
         for phase, count in counts["missed_by_phase"].items():
             missed.add_metric([phase], count)
         yield missed
-        appeals = GaugeMetricFamily("samskab_appeals", "Cases with an appeal, by the appeal's status", labels=["status"])
+        appeals = GaugeMetricFamily(
+            "samskab_appeals", "Cases with an appeal, by the appeal's status", labels=["status"]
+        )
         for status, count in counts["appeals_by_status"].items():
             appeals.add_metric([status], count)
         yield appeals
@@ -74,7 +76,9 @@ class RequestMetrics:
         )
         #: Refusals by the rule that refused (the decider's rule names, e.g. visitation.deadline).
         self.refusals = Counter(
-            "samskab_command_refusals", "Commands the case refused, by command type and rule", ["command", "rule"],
+            "samskab_command_refusals",
+            "Commands the case refused, by command type and rule",
+            ["command", "rule"],
             registry=self.registry,
         )
         self.latency = Histogram(

@@ -38,7 +38,9 @@ class ErrorDetail(BaseModel):
     rule: str = Field(description="The rule that refused, stable for programs: e.g. access.denied, case.wrong_phase, "
                       "input.invalid, service.unavailable.temporal")  # fmt: skip
     field: str | None = Field(default=None, description="The input field at fault, when one is")
-    kind: str | None = Field(default=None, description="The kind of refusal: DomainError, StaleVersion, InputInvalid, ...")
+    kind: str | None = Field(
+        default=None, description="The kind of refusal: DomainError, StaleVersion, InputInvalid, ..."
+    )
     problems: list[Problem] | None = Field(default=None, description="422: every invalid input, not only the first")
     down: list[str] | None = Field(default=None, description="503 from /readyz: the checks that failed")
 
@@ -141,7 +143,11 @@ def command_examples(body_models: dict[str, type[BaseModel]]) -> dict[str, dict[
         for step in citizen.steps:
             name = step["type"]
             if name in body_models and name not in found:
-                body = {k: (EXAMPLE_CASE if v == THIS_CASE else v) for k, v in step.items() if k in body_models[name].model_fields}
+                body = {
+                    k: (EXAMPLE_CASE if v == THIS_CASE else v)
+                    for k, v in step.items()
+                    if k in body_models[name].model_fields
+                }
                 found[name] = (f"As in the demo ({citizen.name})", body)
     for command, body in OTHER_COMMAND_EXAMPLES.items():
         found.setdefault(type_of(command), ("An example", body))

@@ -167,6 +167,8 @@ class CaseReads:
                 header = readmodels.event_header(schema_version, occurred_at, actor_id, actor_role)
                 events.append(event_from_record(event_type, header, json.loads(payload_text)))
                 data = payload_text  # canonical JSON, as the log stores it
-            entry = timeline_entry_json(position, version, event_type, occurred_at, actor_id, actor_role, legal_basis, data)
+            entry = timeline_entry_json(
+                position, version, event_type, occurred_at, actor_id, actor_role, legal_basis, data
+            )
             timeline.append((event_type, entry))
         return DecodedCase(case_id, rows[-1][_VERSION], key_ids, readmodels.fold_case(events), tuple(timeline))

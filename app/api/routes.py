@@ -41,7 +41,9 @@ from projections.queries import DEFAULT_PAGE, MAX_PAGE
 from workflows.appeal_messages import AppealActResult
 from workflows.case_messages import ActResult
 
-bearer = HTTPBearer(auto_error=False, description="A JWT from the municipality's identity provider (or 'samskab dev token')")
+bearer = HTTPBearer(
+    auto_error=False, description="A JWT from the municipality's identity provider (or 'samskab dev token')"
+)
 
 NOT_BODY = {"actor", "at", "type"}
 
@@ -63,7 +65,9 @@ async def subject(
 
 async def reader(
     who: Annotated[Subject, Depends(subject)],
-    purpose: Annotated[str | None, Query(description="Why you read this (logged with the read)", max_length=500)] = None,
+    purpose: Annotated[
+        str | None, Query(description="Why you read this (logged with the read)", max_length=500)
+    ] = None,
     x_purpose: Annotated[str | None, Header(description="The purpose, as a header instead", max_length=500)] = None,
 ) -> Reader:
     return Reader(who=who, purpose=purpose or x_purpose)
@@ -85,8 +89,11 @@ RequestId = Annotated[
 
 MinPosition = Annotated[
     int | None,
-    Query(ge=0, description="Wait (up to 5 s) until the read models show this event-log position, e.g. a command's "
-          "last 'positions' entry; past that the answer says up_to_date: false"),
+    Query(
+        ge=0,
+        description="Wait (up to 5 s) until the read models show this event-log position, e.g. a command's "
+        "last 'positions' entry; past that the answer says up_to_date: false",
+    ),
 ]
 #: Header on a read that asked for a position the read models had not reached in time.
 UP_TO_DATE_HEADER = "X-Samskab-Up-To-Date"
@@ -100,8 +107,13 @@ def _freshness(response: Response, fresh: bool, body: dict[str, Any]) -> dict[st
 #: A case's access log comes a page at a time, newest reads first (a case read daily for years has thousands).
 DEFAULT_ACCESS_PAGE, MAX_ACCESS_PAGE = READS_PER_PAGE, 1000
 AccessPage = Annotated[int, Query(ge=1, le=MAX_ACCESS_PAGE, description="Reads per page, the newest first")]
-AccessBefore = Annotated[int | None, Query(ge=1, description="Only reads before this access-log position: "
-                                                               "the 'X-Samskab-Older-Before' header of the page after")]
+AccessBefore = Annotated[
+    int | None,
+    Query(
+        ge=1,
+        description="Only reads before this access-log position: the 'X-Samskab-Older-Before' header of the page after",
+    ),
+]
 #: Header on a full page of the access log: the 'before' that gets the reads older than it.
 OLDER_HEADER = "X-Samskab-Older-Before"
 
@@ -115,12 +127,16 @@ def _older_reads(response: Response, reads: list[dict[str, Any]], limit: int) ->
 class Opened(BaseModel):
     case_id: str
     location: str
-    position: int = Field(description="The registration's event-log position: a read with min_position=this sees the case")
+    position: int = Field(
+        description="The registration's event-log position: a read with min_position=this sees the case"
+    )
 
 
 def appeal_body(command: type[Command]) -> type[BaseModel]:
     """The request body of an appeal command: its fields without actor/at/type (who acts comes from the token)."""
-    fields: dict[str, Any] = {name: (info.annotation, info) for name, info in command.model_fields.items() if name not in NOT_BODY}
+    fields: dict[str, Any] = {
+        name: (info.annotation, info) for name, info in command.model_fields.items() if name not in NOT_BODY
+    }
     return create_model(f"{command.__name__}Body", __config__=ConfigDict(extra="forbid"),
                         __doc__=(command.__doc__ or command.title), **fields)  # fmt: skip
 
@@ -157,7 +173,9 @@ def body_model(command: type[Command]) -> type[BaseModel]:
 
 
 def _register_body() -> type[BaseModel]:
-    fields: dict[str, Any] = {name: (info.annotation, info) for name, info in RegisterNeed.model_fields.items() if name not in NOT_BODY}
+    fields: dict[str, Any] = {
+        name: (info.annotation, info) for name, info in RegisterNeed.model_fields.items() if name not in NOT_BODY
+    }
     return create_model("OpenCaseBody", __config__=ConfigDict(extra="forbid"), **fields)
 
 
@@ -177,8 +195,12 @@ def build_operations_router() -> APIRouter:
     def livez() -> dict[str, str]:
         return {"status": "ok"}
 
-    @router.get("/readyz", tags=["operations"], responses=READINESS_RESPONSES,
-                summary="Readiness: the database, Temporal and the read models' lag (503 with Retry-After when one fails)")
+    @router.get(
+        "/readyz",
+        tags=["operations"],
+        responses=READINESS_RESPONSES,
+        summary="Readiness: the database, Temporal and the read models' lag (503 with Retry-After when one fails)",
+    )
     async def readyz(back: Back) -> JSONResponse:
         from app.api.health import readiness, readiness_body
 
@@ -193,31 +215,46 @@ def build_router() -> APIRouter:
     """The API's routes; each may refuse with the statuses of ``ERROR_RESPONSES`` and their error body."""
     router = APIRouter(responses=ERROR_RESPONSES)
 
-    @router.post("/cases", status_code=201, response_model=Opened, tags=["commands"], summary="Open a case (register a need)")
+    @router.post(
+        "/cases", status_code=201, response_model=Opened, tags=["commands"], summary="Open a case (register a need)"
+    )
     async def open_case(body: Annotated[OpenCaseBody, Body(openapi_examples=OPEN_CASE_EXAMPLES)],
                         who: Who, back: Back) -> Opened:  # fmt: skip
         case_id = await back.open_case(who, body.model_dump(mode="json"))
         position = await back.read(back.registration_position, case_id)
         return Opened(case_id=case_id, location=f"/cases/{case_id}", position=position)
 
-    @router.post("/cases/{case_id}/commands", response_model=ActResult, tags=["commands"], summary="Give a case any command")
+    @router.post(
+        "/cases/{case_id}/commands", response_model=ActResult, tags=["commands"], summary="Give a case any command"
+    )
     async def give_command(
         case_id: str,
         who: Who,
         back: Back,
-        command: Annotated[dict[str, Any], Body(description="The command's fields, its 'type', and optionally 'expected_version'",
-                                                openapi_examples=GIVE_COMMAND_EXAMPLES)],
+        command: Annotated[
+            dict[str, Any],
+            Body(
+                description="The command's fields, its 'type', and optionally 'expected_version'",
+                openapi_examples=GIVE_COMMAND_EXAMPLES,
+            ),
+        ],
         request_id: RequestId = None,
     ) -> ActResult:
         return await back.act(who, case_id, command, request_id)
 
-    appeal_models = {command.model_fields["type"].default: appeal_body(command) for command, _ in APPEAL_ROUTES.values()}
+    appeal_models = {
+        command.model_fields["type"].default: appeal_body(command) for command, _ in APPEAL_ROUTES.values()
+    }
     appeal_examples = command_examples(appeal_models)
     for path, (command, summary) in APPEAL_ROUTES.items():
         name = command.model_fields["type"].default
         _add_appeal_route(router, path, command, summary, appeal_models[name], appeal_examples.get(name))
 
-    @router.get("/cases/{case_id}/appeals", tags=["reads"], summary="Every decision's appeal: status, window's last day, outcome")
+    @router.get(
+        "/cases/{case_id}/appeals",
+        tags=["reads"],
+        summary="Every decision's appeal: status, window's last day, outcome",
+    )
     async def appeals(case_id: str, reading: Reading, back: Back) -> dict[str, Any]:
         return await back.read(back.appeals, reading, case_id)
 
@@ -227,13 +264,23 @@ def build_router() -> APIRouter:
         back: Back,
         response: Response,
         phase: Annotated[Phase | None, Query(description="Only cases in this phase")] = None,
-        overdue: Annotated[bool | None, Query(description="Only overdue cases (true) or only the others (false)")] = None,
-        mine: Annotated[bool, Query(description="Only cases where you are the caseworker, and those no caseworker has taken yet")] = False,
-        team_member: Annotated[str | None, Query(max_length=64, description="Only cases with this person on the team")] = None,
-        due_before: Annotated[AwareDatetime | None, Query(description="Only cases with something due before this time")] = None,
+        overdue: Annotated[
+            bool | None, Query(description="Only overdue cases (true) or only the others (false)")
+        ] = None,
+        mine: Annotated[
+            bool, Query(description="Only cases where you are the caseworker, and those no caseworker has taken yet")
+        ] = False,
+        team_member: Annotated[
+            str | None, Query(max_length=64, description="Only cases with this person on the team")
+        ] = None,
+        due_before: Annotated[
+            AwareDatetime | None, Query(description="Only cases with something due before this time")
+        ] = None,
         target_group: Annotated[str | None, Query(max_length=64, description="FFB Målgruppe code")] = None,
         cpr: Annotated[str | None, Query(max_length=11, description="The citizen's CPR number (exact)")] = None,
-        name: Annotated[str | None, Query(min_length=2, max_length=200, description="Words of the citizen's name")] = None,
+        name: Annotated[
+            str | None, Query(min_length=2, max_length=200, description="Words of the citizen's name")
+        ] = None,
         open_only: Annotated[bool, Query(description="Leave closed cases out")] = False,
         limit: Annotated[int, Query(ge=1, le=MAX_PAGE, description="Cases per page")] = DEFAULT_PAGE,
         cursor: Annotated[str | None, Query(max_length=400, description="'next_cursor' of the page before")] = None,
@@ -248,17 +295,28 @@ def build_router() -> APIRouter:
 
     @router.get("/tasks", tags=["reads"], summary="What you must do next, what is due first (your work items)")
     async def tasks(
-        reading: Reading, back: Back, response: Response,
-        limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = DEFAULT_PAGE, min_position: MinPosition = None,
+        reading: Reading,
+        back: Back,
+        response: Response,
+        limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = DEFAULT_PAGE,
+        min_position: MinPosition = None,
     ) -> dict[str, Any]:
         fresh = await back.up_to(min_position)
         return _freshness(response, fresh, {"tasks": await back.read(back.tasks, reading, limit)})
 
     @router.get("/cases/{case_id}", tags=["reads"], summary="A case's state, cut to what you may see")
     async def read_case(
-        case_id: str, reading: Reading, back: Back,
-        as_of: Annotated[str | None, Query(max_length=40, description="The case as it stood at this event-log position "
-                                           "or moment (ISO 8601 with zone); the read is logged")] = None,
+        case_id: str,
+        reading: Reading,
+        back: Back,
+        as_of: Annotated[
+            str | None,
+            Query(
+                max_length=40,
+                description="The case as it stood at this event-log position "
+                "or moment (ISO 8601 with zone); the read is logged",
+            ),
+        ] = None,
     ) -> dict[str, Any]:
         return await back.read(back.read_case, reading, case_id, as_of)
 
@@ -278,7 +336,9 @@ def build_router() -> APIRouter:
     async def file_access_export(case_id: str, reading: Reading, back: Back) -> dict[str, Any]:
         return await back.read(back.file_access_export, reading, case_id)
 
-    @router.get("/cases/{case_id}/access-log", tags=["reads"], summary="Who has read the case (for the citizen), newest page")
+    @router.get(
+        "/cases/{case_id}/access-log", tags=["reads"], summary="Who has read the case (for the citizen), newest page"
+    )
     def case_access_log(case_id: str, reading: Reading, back: Back, response: Response,
                         limit: AccessPage = DEFAULT_ACCESS_PAGE, before: AccessBefore = None) -> list[dict[str, Any]]:  # fmt: skip
         return _older_reads(response, back.access_log_of(reading, case_id, limit=limit, before=before), limit)
@@ -292,7 +352,11 @@ def build_router() -> APIRouter:
                          limit: AccessPage = DEFAULT_ACCESS_PAGE, before: AccessBefore = None) -> list[dict[str, Any]]:  # fmt: skip
         return _older_reads(response, back.access_log_of(reading, case_id, limit=limit, before=before), limit)
 
-    @router.get("/audit/cases/{case_id}/export", tags=["audit"], summary="The case's trail, verification and reads as one JSON file")
+    @router.get(
+        "/audit/cases/{case_id}/export",
+        tags=["audit"],
+        summary="The case's trail, verification and reads as one JSON file",
+    )
     def audit_export(case_id: str, reading: Reading, back: Back) -> dict[str, Any]:
         return back.export(reading, case_id)
 
@@ -300,18 +364,26 @@ def build_router() -> APIRouter:
     def audit_verify(reading: Reading, back: Back) -> dict[str, Any]:
         return back.verify(reading)
 
-    @router.get("/audit/tree-head", tags=["audit"],
-                summary="The latest signed tree head of both logs (sizes, Merkle roots, time; public, no personal data)")
+    @router.get(
+        "/audit/tree-head",
+        tags=["audit"],
+        summary="The latest signed tree head of both logs (sizes, Merkle roots, time; public, no personal data)",
+    )
     def audit_tree_head(back: Back) -> dict[str, Any]:
         return back.tree_head()
 
-    @router.get("/audit/consistency", tags=["audit"],
-                summary="An RFC 9162 consistency proof between two sizes of the events or access log (public)")
+    @router.get(
+        "/audit/consistency",
+        tags=["audit"],
+        summary="An RFC 9162 consistency proof between two sizes of the events or access log (public)",
+    )
     def audit_consistency(back: Back, first: int, second: int, log: str = "events") -> dict[str, Any]:
         return back.consistency(log, first, second)
 
     @router.get("/reports/phases", tags=["reports"], summary="Cases by phase and overdue count (no personal data)")
-    async def report_phases(reading: Reading, back: Back, response: Response, min_position: MinPosition = None) -> dict[str, Any]:
+    async def report_phases(
+        reading: Reading, back: Back, response: Response, min_position: MinPosition = None
+    ) -> dict[str, Any]:
         fresh = await back.up_to(min_position)
         return _freshness(response, fresh, await back.read(back.report, reading))
 
@@ -340,7 +412,9 @@ def _add_appeal_route(router: APIRouter, path: str, command: type[Command], summ
     handler.__signature__ = inspect.Signature(  # type: ignore[attr-defined]  # typeshed gives functions no __signature__; inspect reads it
         [
             inspect.Parameter("case_id", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=str),
-            inspect.Parameter("decision_number", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Annotated[int, Path(ge=1)]),
+            inspect.Parameter(
+                "decision_number", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Annotated[int, Path(ge=1)]
+            ),
             inspect.Parameter("body", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=body),
             inspect.Parameter("who", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Who),
             inspect.Parameter("back", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Back),
@@ -375,7 +449,9 @@ def _add_command_route(router: APIRouter, command: type[Command], name: str, mod
             inspect.Parameter("body", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=body),
             inspect.Parameter("who", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Who),
             inspect.Parameter("back", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Back),
-            inspect.Parameter("request_id", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=RequestId, default=None),
+            inspect.Parameter(
+                "request_id", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=RequestId, default=None
+            ),
         ],
         return_annotation=ActResult,
     )

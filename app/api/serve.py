@@ -102,7 +102,10 @@ class ApiProcess:
         logfile = open(self.settings.data_dir / "api.log", "ab")  # noqa: SIM115, ASYNC230 - lives as long as the server; opened once at start
         self.process = subprocess.Popen(  # noqa: ASYNC220 - starts the server beside the loop, at once
             serve_command(self.settings.api_host, self.settings.api_port),
-            stdout=logfile, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
+            stdout=logfile,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
         )
         logfile.close()
         log.info("started the API", url=self.url, pid=self.process.pid)

@@ -112,7 +112,9 @@ def status_for(error: CommandRejected) -> int:
 
 
 def rejected(error: CommandRejected) -> ApiError:
-    return ApiError(status_for(error), error.message, rule=error.rule or "case.refused", field=error.field, kind=error.kind)
+    return ApiError(
+        status_for(error), error.message, rule=error.rule or "case.refused", field=error.field, kind=error.kind
+    )
 
 
 def command_type_of(cls) -> str:
@@ -177,9 +179,13 @@ class Backend:
         except InvalidToken as error:
             raise ApiError(401, str(error), rule="auth.invalid_token") from None
 
-    def authorize(self, who: Subject, action: Action, *, state: CaseState | None = None, command_type: str | None = None) -> Decision:
+    def authorize(
+        self, who: Subject, action: Action, *, state: CaseState | None = None, command_type: str | None = None
+    ) -> Decision:
         at = self.now_for(state)
-        decision = may(who, action, state=state, at=at, command_type=command_type, municipality=self.settings.municipality)
+        decision = may(
+            who, action, state=state, at=at, command_type=command_type, municipality=self.settings.municipality
+        )
         if not decision:
             # every refused attempt is logged too: who tried what on which case, and why it was refused
             what = f"refused:{action.value}" + (f" {command_type}" if command_type else "")
@@ -274,7 +280,9 @@ class Backend:
         command = _parse({**data, "actor": {"id": who.person_id, "role": who.role.value}})
         bind_case(command.case_id)
         if who.role is Role.CITIZEN and not same_cpr(who.cpr, command.citizen.cpr):
-            raise ApiError(403, "a citizen registers a need only for themselves", rule="access.denied", field="citizen.cpr")
+            raise ApiError(
+                403, "a citizen registers a need only for themselves", rule="access.denied", field="citizen.cpr"
+            )
         case_id = await self._command("register_need", lambda cases: cases.open_case(command))
         await self._until_recorded(case_id)
         return case_id
@@ -290,8 +298,11 @@ class Backend:
         while not await asyncio.to_thread(self.store.stream_version, case_id):
             if asyncio.get_running_loop().time() > deadline:
                 raise ApiError(
-                    504, f"case {case_id} was started but its registration is not in the event log yet; "
-                    "is a worker running?", rule="case.no_answer", kind="Timeout",
+                    504,
+                    f"case {case_id} was started but its registration is not in the event log yet; "
+                    "is a worker running?",
+                    rule="case.no_answer",
+                    kind="Timeout",
                 )
             await asyncio.sleep(0.02)
 
@@ -307,7 +318,12 @@ class Backend:
         if expected_version is not None and (
             isinstance(expected_version, bool) or not isinstance(expected_version, int) or expected_version < 0
         ):
-            raise ApiError(422, "expected_version must be a whole number, 0 or more", rule="input.invalid", field="expected_version")
+            raise ApiError(
+                422,
+                "expected_version must be a whole number, 0 or more",
+                rule="input.invalid",
+                field="expected_version",
+            )
         state = await asyncio.to_thread(self.case_state, case_id)
         self.authorize(who, Action.ACT, state=state, command_type=command_type)
         command = _parse({**data, "actor": {"id": who.person_id, "role": who.role.value}})
@@ -316,7 +332,9 @@ class Backend:
                 request_id = await asyncio.to_thread(self.idempotency.update_id, who, case_id, request_id, body)
             except KeyMisused as error:
                 raise ApiError(422, str(error), rule="input.idempotency_key", field=IDEMPOTENCY_HEADER) from None
-        return await self._command(command_type, lambda cases: cases.act(case_id, command, expected_version, request_id))
+        return await self._command(
+            command_type, lambda cases: cases.act(case_id, command, expected_version, request_id)
+        )
 
     async def _command(self, command_type: str, send):
         """Sends a command through the case client; times it (by command type and outcome) and
@@ -343,7 +361,9 @@ class Backend:
             data["late_reason"] = late_reason
         return await self.act_on_appeal(who, case_id, decision_number, data)
 
-    async def act_on_appeal(self, who: Subject, case_id: str, decision_number: int, data: dict[str, Any]) -> dict[str, Any]:
+    async def act_on_appeal(
+        self, who: Subject, case_id: str, decision_number: int, data: dict[str, Any]
+    ) -> dict[str, Any]:
         """A command to the appeal of one decision of the case, through the appeal's workflow.
 
         The permission matrix decides who may give it (``domain.access``: the citizen
@@ -378,7 +398,11 @@ class Backend:
         for number in range(1, state.visitation.decisions + 1):
             stored = self.store.read_stream(appeal_id(case_id, number))
             if stored:
-                found.append(appeal_view(fold_appeal(readmodels.as_folded(readmodels.to_domain_event(s, self.keys) for s in stored))))
+                found.append(
+                    appeal_view(
+                        fold_appeal(readmodels.as_folded(readmodels.to_domain_event(s, self.keys) for s in stored))
+                    )
+                )
         return {"case_id": case_id, "appeals": found}
 
     def appeal_of(self, reader: Reader, case_id: str) -> AppealState | None:
@@ -422,7 +446,9 @@ class Backend:
             except readmodels.PersonalDataErased as error:
                 raise ApiError(410, str(error), rule="case.erased", field="as_of") from None
             if past.version == 0:
-                raise ApiError(404, f"case {case_id} did not exist yet at {as_of}", rule="case.not_found", field="as_of")
+                raise ApiError(
+                    404, f"case {case_id} did not exist yet at {as_of}", rule="case.not_found", field="as_of"
+                )
             view = visible_state(decision, past.model_dump(mode="json"))
             view["as_of"] = as_of.strip()
             return view
@@ -476,7 +502,9 @@ class Backend:
             "timeline": self.timeline(reader, case_id),
             "access_log": self.access_log_of(reader, case_id),
         }
-        digest = hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()).hexdigest()
+        digest = hashlib.sha256(
+            json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
+        ).hexdigest()
         return {**body, "sha256": digest}
 
     def deadline_of(self, state: CaseState) -> dict[str, Any]:
@@ -545,7 +573,9 @@ class Backend:
             return None
         words = name_tokens(name)
         if not words:
-            raise ApiError(422, "search for at least one word of two or more letters", rule="input.invalid", field="name")
+            raise ApiError(
+                422, "search for at least one word of two or more letters", rule="input.invalid", field="name"
+            )
         return tuple(sorted(self.keys.name_token(word) for word in words))
 
     def _citizen_key(self, cpr: str | None) -> str | None:
@@ -579,8 +609,9 @@ class Backend:
         except queries.BadQuery as error:
             raise ApiError(422, str(error), rule="input.invalid", field=error.field) from None
 
-    def access_log_of(self, reader: Reader, case_id: str, *, limit: int | None = None,
-                      before: int | None = None) -> list[dict[str, Any]]:
+    def access_log_of(
+        self, reader: Reader, case_id: str, *, limit: int | None = None, before: int | None = None
+    ) -> list[dict[str, Any]]:
         state = self.case_state(case_id)
         self.authorize(reader.who, Action.READ_ACCESS_LOG, state=state)
         self.record_read(reader, Action.READ_ACCESS_LOG, case_id)
@@ -756,4 +787,3 @@ def _trail_entry(stored: StoredEvent) -> dict[str, Any]:
         "prev_hash": stored.prev_hash,
         "hash": stored.hash,
     }
-

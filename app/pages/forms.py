@@ -105,7 +105,9 @@ def condition_groups() -> tuple[tuple[str, tuple[tuple[str, str], ...]], ...]:
     by_area: dict[str, list[tuple[str, str]]] = {}
     for concept in terminology.conditions().concepts():
         if concept.depth == 2:
-            by_area.setdefault(f"{concept.path[1]} – {concept.display}", []).insert(0, (concept.code, f"{concept.display} (hele området)"))
+            by_area.setdefault(f"{concept.path[1]} – {concept.display}", []).insert(
+                0, (concept.code, f"{concept.display} (hele området)")
+            )
         elif concept.depth == 3:
             by_area.setdefault(f"{concept.path[1]} – {concept.path[2]}", []).append((concept.code, concept.display))
     return tuple((area, tuple(options)) for area, options in sorted(by_area.items()))
@@ -141,7 +143,9 @@ def _outsiders(ctx: FormContext) -> Options:
 
 
 def _consents_in_force(ctx: FormContext) -> Options:
-    return [(pid, ctx.people.label(pid)) for pid, c in (ctx.case.get("consents") or {}).items() if not c.get("revoked_at")]
+    return [
+        (pid, ctx.people.label(pid)) for pid, c in (ctx.case.get("consents") or {}).items() if not c.get("revoked_at")
+    ]
 
 
 def _joined(ctx: FormContext) -> Options:
@@ -151,7 +155,9 @@ def _joined(ctx: FormContext) -> Options:
 
 def _open_meetings(ctx: FormContext) -> Options:
     meetings = ctx.case.get("meetings") or {}
-    return [(str(m["meeting_no"]), f"Møde {m['meeting_no']}: {m['agenda']}") for m in meetings.values() if not m.get("held")]
+    return [
+        (str(m["meeting_no"]), f"Møde {m['meeting_no']}: {m['agenda']}") for m in meetings.values() if not m.get("held")
+    ]
 
 
 _LEVELS = [(str(s), f"{s}: {d}") for s, d in terminology.FUNCTION_LEVEL_BY_SEVERITY.items()]
@@ -160,15 +166,29 @@ _LEVELS = [(str(s), f"{s}: {d}") for s, d in terminology.FUNCTION_LEVEL_BY_SEVER
 SPECIAL: dict[str, Any] = {
     "target_group": lambda ctx: {"kind": "select", "options": _codes(terminology.target_groups()), "searchable": True},
     "referral_source": lambda ctx: {"kind": "select", "options": _codes(referral_sources())},
-    "conditions.condition": lambda ctx: {"kind": "select", "groups": [(g, list(o)) for g, o in condition_groups()], "searchable": True},
+    "conditions.condition": lambda ctx: {
+        "kind": "select",
+        "groups": [(g, list(o)) for g, o in condition_groups()],
+        "searchable": True,
+    },
     "conditions.function_level": lambda ctx: {"kind": "select", "options": _codes(terminology.function_levels())},
     "conditions.support_need": lambda ctx: {"kind": "select", "options": _codes(terminology.support_need_levels())},
     "conditions.experiences_limitations": lambda ctx: {"kind": "select", "options": _codes(experiences_limitations())},
     "goals.goal_type": lambda ctx: {"kind": "select", "options": _codes(terminology.goal_types())},
-    "goals.primary_condition": lambda ctx: {"kind": "select", "groups": [(g, list(o)) for g, o in condition_groups() if g.startswith("Aktivitet og deltagelse")]},
+    "goals.primary_condition": lambda ctx: {
+        "kind": "select",
+        "groups": [(g, list(o)) for g, o in condition_groups() if g.startswith("Aktivitet og deltagelse")],
+    },
     "goals.target_severity": lambda ctx: {"kind": "select", "options": _LEVELS},
-    "services.service": lambda ctx: {"kind": "select", "groups": [(g, list(o)) for g, o in service_groups()], "searchable": True},
-    "services.legal_basis": lambda ctx: {"kind": "select", "options": [(k, f"{k}: {v}") for k, v in LEGAL_BASES.items()]},
+    "services.service": lambda ctx: {
+        "kind": "select",
+        "groups": [(g, list(o)) for g, o in service_groups()],
+        "searchable": True,
+    },
+    "services.legal_basis": lambda ctx: {
+        "kind": "select",
+        "options": [(k, f"{k}: {v}") for k, v in LEGAL_BASES.items()],
+    },
     "applied_for": lambda ctx: {"kind": "choices", "options": [(k, f"{k}: {v}") for k, v in LEGAL_BASES.items()]},
     "follow_up.status": lambda ctx: {"kind": "select", "options": _codes(terminology.follow_up_decisions())},
     "function_levels.level": lambda ctx: {"kind": "select", "options": _codes(terminology.function_levels())},
@@ -182,10 +202,18 @@ SPECIAL: dict[str, Any] = {
     "case_id": lambda ctx: {"kind": "hidden", "value": ctx.case_id},
     "wemwbs.version": lambda ctx: {"kind": "hidden", "value": WEMWBS.version},
     "self_determination.version": lambda ctx: {"kind": "hidden", "value": SELF_DETERMINATION.version},
-    "wemwbs.items": lambda ctx: {"kind": "items", "count": WEMWBS.item_count, "scale": list(WEMWBS_SCALE.items()),
-                                 "item_labels": [f"Udsagn {i} i WEMWBS-skemaet" for i in range(1, WEMWBS.item_count + 1)]},
-    "self_determination.items": lambda ctx: {"kind": "items", "count": SELF_DETERMINATION.item_count,
-                                             "scale": list(SB6_SCALE.items()), "item_labels": list(SELF_DETERMINATION.item_texts)},
+    "wemwbs.items": lambda ctx: {
+        "kind": "items",
+        "count": WEMWBS.item_count,
+        "scale": list(WEMWBS_SCALE.items()),
+        "item_labels": [f"Udsagn {i} i WEMWBS-skemaet" for i in range(1, WEMWBS.item_count + 1)],
+    },
+    "self_determination.items": lambda ctx: {
+        "kind": "items",
+        "count": SELF_DETERMINATION.item_count,
+        "scale": list(SB6_SCALE.items()),
+        "item_labels": list(SELF_DETERMINATION.item_texts),
+    },
     "ratings.rating": lambda ctx: {"kind": "radios", "options": [(str(k), v) for k, v in RATING_LABELS.items()]},
 }
 #: Person pickers that depend on the command (the same field name means different people).
@@ -194,19 +222,37 @@ SPECIAL_BY_COMMAND: dict[tuple[str, str], Any] = {
     ("revoke_consent", "person_id"): lambda ctx: {"kind": "radios", "options": _consents_in_force(ctx)},
     ("change_team", "person_id"): lambda ctx: {"kind": "select", "options": _joined(ctx)},
     ("lodge_appeal", "complaint"): lambda ctx: {"kind": "textarea"},
-    ("register_appeal", "channel"): lambda ctx: {"kind": "radios", "options": [
-        (c.value, enum_label("AppealChannel", c.value)) for c in AppealChannel if c is not AppealChannel.DIGITAL]},
+    ("register_appeal", "channel"): lambda ctx: {
+        "kind": "radios",
+        "options": [
+            (c.value, enum_label("AppealChannel", c.value)) for c in AppealChannel if c is not AppealChannel.DIGITAL
+        ],
+    },
     ("register_appeal", "complaint"): lambda ctx: {"kind": "textarea"},
-    ("approve_team", "approve"): lambda ctx: {"kind": "yesno", "required": True,
-                                              "options": [("ja", "Ja, jeg godkender holdet"), ("nej", "Nej, jeg ønsker ændringer")]},
-    ("answer_plan", "accept"): lambda ctx: {"kind": "yesno", "options": [("ja", "Ja, jeg siger ja til planen"), ("nej", "Nej, jeg ønsker ændringer")]},
-    ("review_recommendation", "approve"): lambda ctx: {"kind": "yesno", "options": [("ja", "Godkend indstillingen"), ("nej", "Send den retur til sagsbehandleren")]},
-    ("answer_invitation", "accept"): lambda ctx: {"kind": "yesno", "options": [("ja", "Ja, jeg vil gerne være med"), ("nej", "Nej tak")]},
+    ("approve_team", "approve"): lambda ctx: {
+        "kind": "yesno",
+        "required": True,
+        "options": [("ja", "Ja, jeg godkender holdet"), ("nej", "Nej, jeg ønsker ændringer")],
+    },
+    ("answer_plan", "accept"): lambda ctx: {
+        "kind": "yesno",
+        "options": [("ja", "Ja, jeg siger ja til planen"), ("nej", "Nej, jeg ønsker ændringer")],
+    },
+    ("review_recommendation", "approve"): lambda ctx: {
+        "kind": "yesno",
+        "options": [("ja", "Godkend indstillingen"), ("nej", "Send den retur til sagsbehandleren")],
+    },
+    ("answer_invitation", "accept"): lambda ctx: {
+        "kind": "yesno",
+        "options": [("ja", "Ja, jeg vil gerne være med"), ("nej", "Nej tak")],
+    },
 }
 #: How many rows a list of models offers (empty rows are left out when sent).
 ROWS: dict[str, Any] = {
     "conditions": lambda ctx: 4,
-    "goals": lambda ctx: len((ctx.case.get("plan") or {}).get("goals", [])) or 1 if ctx.command == "record_evaluation" else 2,
+    "goals": lambda ctx: (
+        len((ctx.case.get("plan") or {}).get("goals", [])) or 1 if ctx.command == "record_evaluation" else 2
+    ),
     "services": lambda ctx: 2,
     "plan.goals": lambda ctx: 2,
     "plan.activities": lambda ctx: 3,
@@ -259,7 +305,11 @@ def _widget(info, name: str, path: str, ctx: FormContext) -> Widget | None:
     origin = typing.get_origin(annotation)
     required = info.is_required()
     label = field_label(path)
-    help_text = FIELD_HELP.get(path, FIELD_HELP.get(path.rsplit(".", 1)[-1], "")) if path != "purpose" or ctx.command == "give_consent" else ""
+    help_text = (
+        FIELD_HELP.get(path, FIELD_HELP.get(path.rsplit(".", 1)[-1], ""))
+        if path != "purpose" or ctx.command == "give_consent"
+        else ""
+    )
     special = SPECIAL_BY_COMMAND.get((ctx.command, path)) or SPECIAL.get(path)
     base = Widget(name=name, path=path, label=label, kind="text", required=required, help=help_text)
     if special is not None:
@@ -472,7 +522,9 @@ def attach_error(widgets: list[Widget], name: str, message: str) -> Widget | Non
         if widget is None and probe.rsplit(".", 1)[-1].isdigit():  # an item of a list of values
             widget = by_name.get(probe.rsplit(".", 1)[0])
         if widget is not None:
-            widget.error = f"{widget.error} {message}".strip() if widget.error and message not in widget.error else message
+            widget.error = (
+                f"{widget.error} {message}".strip() if widget.error and message not in widget.error else message
+            )
             return widget
         probe = probe.rsplit(".", 1)[0] if "." in probe else ""
     return None

@@ -99,7 +99,12 @@ class People:
             return Person(person_id, citizen.get("name") or "Borgeren", "borger")
         member = (self.case.get("team") or {}).get(person_id)
         if member is not None:
-            return Person(person_id, member["name"], enum_label("MemberKind", member["kind"]).lower(), member.get("organisation", ""))
+            return Person(
+                person_id,
+                member["name"],
+                enum_label("MemberKind", member["kind"]).lower(),
+                member.get("organisation", ""),
+            )
         known = self.directory.get(person_id)
         role_label = ROLE_LABELS.get(role or "", "")
         if person_id == self.case.get("caseworker_id"):

@@ -64,7 +64,10 @@ TEMPLATES = Jinja2Templates(directory=str(HERE / "templates"))
 TEMPLATES.env.filters["dato"] = dk_date
 TEMPLATES.env.filters["tid"] = dk_datetime
 #: A work-list refusal as the error summary's link: to its input, or to the search form when it has none on the page.
-TEMPLATES.env.filters["search_link"] = lambda p, shown: {"text": p["text"], "href": "#" + (p["field"] if p["field"] in shown else "filtre")}
+TEMPLATES.env.filters["search_link"] = lambda p, shown: {
+    "text": p["text"],
+    "href": "#" + (p["field"] if p["field"] in shown else "filtre"),
+}
 TOKEN_COOKIE = "samskab_token"
 PURPOSE_COOKIE = "samskab_purpose"
 #: The log position of the caseworker's own last step: the work list waits (briefly) until it shows it.
@@ -191,9 +194,15 @@ def _case_view(request: Request, who: Subject, case_id: str) -> dict[str, Any]:
     ]  # fmt: skip
     allowed = [name for name in view.get("allowed_now", []) if name in COMMANDS]
     mine_next = [s["command"] for s in next_steps if s["mine"]] or [s["command"] for s in next_steps]
-    actions = [{"type": n, "title": catalogue.command_label(n), "next": n in mine_next} for n in allowed if n not in waits]
+    actions = [
+        {"type": n, "title": catalogue.command_label(n), "next": n in mine_next} for n in allowed if n not in waits
+    ]
     actions.sort(key=lambda a: not a["next"])
-    waiting = [{"type": n, "title": catalogue.command_label(n), "why": refusal_text(waits[n])[0]} for n in allowed if n in waits]
+    waiting = [
+        {"type": n, "title": catalogue.command_label(n), "why": refusal_text(waits[n])[0]}
+        for n in allowed
+        if n in waits
+    ]
     appeal_actions = _appeal_actions(who, state, appeal, case_id, request.app.state.settings.municipality)
     actions[:0] = appeal_actions
     view["appeal"] = appeal_view(appeal) if appeal is not None else None
@@ -209,7 +218,9 @@ APPEAL_FORMS: dict[str, type[Command]] = {
 }
 
 
-def _appeal_actions(who: Subject, state, appeal: AppealState | None, case_id: str, municipality: str | None) -> list[dict[str, Any]]:
+def _appeal_actions(
+    who: Subject, state, appeal: AppealState | None, case_id: str, municipality: str | None
+) -> list[dict[str, Any]]:
     """The appeal's commands this person may give now: the appeal's status (``commands_open``)
     and the permission matrix (``domain.access``) both say yes."""
     if appeal is None:
@@ -318,10 +329,14 @@ def _prefill(command_type: str, view: dict[str, Any]) -> dict[str, Any]:
     if command_type == "make_decision" and recommendation and recommendation.get("status") == "approved":
         services = [{"service": s["service"]["code"], "legal_basis": s["legal_basis"],
                      "hours_per_week": s.get("hours_per_week")} for s in recommendation["services"]]  # fmt: skip
-        return forms.flatten({"outcome": recommendation["outcome"], "reasons": recommendation["reasons"], "services": services})
+        return forms.flatten(
+            {"outcome": recommendation["outcome"], "reasons": recommendation["reasons"], "services": services}
+        )
     if command_type == "adjust_plan" and view.get("plan"):
         plan = view["plan"]
-        return forms.flatten({"plan": {**plan, "goals": [{**g, "linked_goal": g["linked_goal"]} for g in plan["goals"]]}})
+        return forms.flatten(
+            {"plan": {**plan, "goals": [{**g, "linked_goal": g["linked_goal"]} for g in plan["goals"]]}}
+        )
     if command_type in (catalogue.type_of(RecordEvaluation), catalogue.type_of(RecordBaseline)):
         conditions = [c["condition"]["code"] for c in (view.get("assessment") or {}).get("conditions", [])]
         return {f"function_levels.{i}.condition": code for i, code in enumerate(conditions)}
@@ -435,7 +450,10 @@ def build_pages(app: FastAPI) -> None:
         naeste = str(form.get("naeste") or "")[:400]
         expected = request.cookies.get(CSRF_COOKIE) or ""
         if not expected or not secrets.compare_digest(expected, str(form.get("csrf", ""))):
-            error = {"field": "csrf", "text": "Log ind fra samskabs egen side (formularen er udløbet eller kom fra en anden side)."}
+            error = {
+                "field": "csrf",
+                "text": "Log ind fra samskabs egen side (formularen er udløbet eller kom fra en anden side).",
+            }
             return login_page(request, status=403, naeste=naeste, error=error, draft=draft)
         try:
             who = _backend(request).authenticate(token)
@@ -514,7 +532,12 @@ def build_pages(app: FastAPI) -> None:
                 if error.status != 422:
                     return _error_page(request, who, error)
                 field = SEARCH_INPUT.get(error.field or "", "soeg")
-                problems = [{"field": field, "text": SEARCH_REFUSALS.get(field, "Søgningen kunne ikke bruges. Ret den og prøv igen.")}]
+                problems = [
+                    {
+                        "field": field,
+                        "text": SEARCH_REFUSALS.get(field, "Søgningen kunne ikke bruges. Ret den og prøv igen."),
+                    }
+                ]
         try:
             tasks = await back.read(back.tasks, reader, 20)
         except ApiError as error:
@@ -549,9 +572,13 @@ def build_pages(app: FastAPI) -> None:
         widgets = _open_case_widgets(case_id)
         data = forms.read(widgets, values, multi)
         try:
-            RegisterNeed.model_validate({**data, "type": "register_need", "actor": {"id": who.person_id, "role": who.role.value}})
+            RegisterNeed.model_validate(
+                {**data, "type": "register_need", "actor": {"id": who.person_id, "role": who.role.value}}
+            )
         except ValidationError as error:
-            problems = [{"name": ".".join(str(p) for p in e["loc"]), "text": validation_text(e)} for e in error.errors()]
+            problems = [
+                {"name": ".".join(str(p) for p in e["loc"]), "text": validation_text(e)} for e in error.errors()
+            ]
             return _open_case_page(request, who, case_id, values=values, multi=multi, errors=problems, status=422)
         back = _backend(request)
         try:
@@ -564,7 +591,10 @@ def build_pages(app: FastAPI) -> None:
             field = forms.input_name(error.field)
             if error.rule == "case.duplicate_id":  # the form was sent twice: a new number, the same text
                 values = {**values, "case_id": f"sag-{secrets.token_hex(5)}"}
-                text, field = "Sagen er allerede oprettet (formularen blev sendt to gange). Se sagen under Mine sager, eller send igen for at oprette en ny.", None
+                text, field = (
+                    "Sagen er allerede oprettet (formularen blev sendt to gange). Se sagen under Mine sager, eller send igen for at oprette en ny.",
+                    None,
+                )
             if field and field not in ("type", "case_id", "actor.id", "actor.role"):
                 return _open_case_page(request, who, values.get("case_id", case_id), values=values, multi=multi,
                                        errors=[{"name": field, "text": text}], status=error.status)  # fmt: skip
@@ -572,7 +602,9 @@ def build_pages(app: FastAPI) -> None:
                                    general=[{"text": text, "original": None if known else error.message}], status=error.status)  # fmt: skip
         note = quote("Behovet er registreret, og sagen er oprettet. Næste skridt er at åbne visitationen.")
         redirect = RedirectResponse(f"/sager/{opened}?besked={note}", status_code=303)
-        redirect.set_cookie(POSITION_COOKIE, str(position), httponly=True, samesite="strict", secure=request.url.scheme == "https")
+        redirect.set_cookie(
+            POSITION_COOKIE, str(position), httponly=True, samesite="strict", secure=request.url.scheme == "https"
+        )
         return redirect
 
     @app.get("/sager/{case_id}", include_in_schema=False, response_class=HTMLResponse)
@@ -610,7 +642,9 @@ def build_pages(app: FastAPI) -> None:
         version = values.get("expected_version", "")
         problems = _validation_errors(command_type, data, who)
         if problems:
-            return _form_page(request, who, case_id, command_type, values=values, multi=multi, errors=problems, status=422)
+            return _form_page(
+                request, who, case_id, command_type, values=values, multi=multi, errors=problems, status=422
+            )
         if version.isdigit():
             data["expected_version"] = int(version)
         try:
@@ -621,7 +655,9 @@ def build_pages(app: FastAPI) -> None:
             if error.kind == "StaleVersion":
                 changes = _stale_changes(request, who, case_id, int(version) if version.isdigit() else 0)
                 values = {**values, "expected_version": ""}  # the form gets the case's version now
-                return _form_page(request, who, case_id, command_type, values=values, multi=multi, stale=changes, status=409)
+                return _form_page(
+                    request, who, case_id, command_type, values=values, multi=multi, stale=changes, status=409
+                )
             text, known = _danish(error)
             field = forms.input_name(_within(error.field, command_type))
             if field and field not in ("type", "expected_version", "actor.id", "actor.role"):
@@ -632,7 +668,7 @@ def build_pages(app: FastAPI) -> None:
             return _form_page(request, who, case_id, command_type, values=values, multi=multi, general=general,
                               status=error.status)  # fmt: skip
         title = catalogue.command_label(command_type)
-        note = quote(f"{title}: udført. Sagen er nu i fasen \"{result.phase.label}\".")
+        note = quote(f'{title}: udført. Sagen er nu i fasen "{result.phase.label}".')
         target = f"/hold?besked={note}" if who.role in OUTSIDERS else f"/sager/{case_id}?besked={note}"
         redirect = RedirectResponse(target, status_code=303)
         if result.positions:
@@ -658,7 +694,9 @@ def build_pages(app: FastAPI) -> None:
                            draft=_draft({"complaint": complaint}, {}),
                            error={"field": "token", "text": "Du er blevet logget ud. Log ind igen; din klage er gemt og vises igen."})  # fmt: skip
         if len(complaint.strip()) < 3:
-            return _appeal_page(request, who, case_id, complaint=complaint, error="Skriv din klage med mindst 3 tegn.", status=422)
+            return _appeal_page(
+                request, who, case_id, complaint=complaint, error="Skriv din klage med mindst 3 tegn.", status=422
+            )
         back = _backend(request)
         try:
             view = await back.read(back.read_case, _reader(request, who), case_id)
@@ -667,7 +705,9 @@ def build_pages(app: FastAPI) -> None:
         except ApiError as error:
             if error.status in (401, 404) or error.rule == "access.denied":
                 return _error_page(request, who, error)
-            return _appeal_page(request, who, case_id, complaint=complaint, error=_danish(error)[0], status=error.status)
+            return _appeal_page(
+                request, who, case_id, complaint=complaint, error=_danish(error)[0], status=error.status
+            )
         note = quote("Din klage er modtaget. Kommunen genvurderer afgørelsen inden 4 uger.")
         return RedirectResponse(f"/sager/{case_id}?fane=afgoerelse&besked={note}", status_code=303)
 
@@ -699,8 +739,12 @@ def build_pages(app: FastAPI) -> None:
         try:
             APPEAL_FORMS[command_type].model_validate({**data, "actor": {"id": who.person_id, "role": who.role.value}})
         except ValidationError as error:
-            problems = [{"name": ".".join(str(p) for p in e["loc"]), "text": validation_text(e)} for e in error.errors()]
-            return _appeal_form_page(request, who, case_id, command_type, values=values, multi=multi, errors=problems, status=422)
+            problems = [
+                {"name": ".".join(str(p) for p in e["loc"]), "text": validation_text(e)} for e in error.errors()
+            ]
+            return _appeal_form_page(
+                request, who, case_id, command_type, values=values, multi=multi, errors=problems, status=422
+            )
         number = (view.get("decision") or {}).get("number", 1)
         try:
             result = await back.act_on_appeal(who, case_id, number, data)
@@ -747,7 +791,12 @@ def build_pages(app: FastAPI) -> None:
             return _error_page(request, who, error)
         cases = []
         for row in rows:
-            entry: dict[str, Any] = {"case_id": row["case_id"], "phase_label": row["phase_label"], "view": None, "refusal": None}
+            entry: dict[str, Any] = {
+                "case_id": row["case_id"],
+                "phase_label": row["phase_label"],
+                "view": None,
+                "refusal": None,
+            }
             try:
                 entry.update(_case_view(request, who, row["case_id"]))
             except ApiError as error:
@@ -812,7 +861,9 @@ def _open_case_page(request: Request, who: Subject, case_id: str, *, values: dic
                     multi: dict[str, list[str]] | None = None, errors: list[dict[str, str]] | None = None,
                     general: list[dict[str, Any]] | None = None, status: int = 200, notice: str = "") -> HTMLResponse:  # fmt: skip
     """The form that opens a case, for the case officers the permission matrix lets open one."""
-    decision = may(who, Action.OPEN_CASE, command_type="register_need", municipality=request.app.state.settings.municipality)
+    decision = may(
+        who, Action.OPEN_CASE, command_type="register_need", municipality=request.app.state.settings.municipality
+    )
     if not decision or who.role is Role.CITIZEN:
         return _render(request, "error.html", status=403, who=who, title="Ingen adgang", error=None, known=True,
                        text="Du kan ikke oprette sager. En sagsbehandler registrerer borgerens behov.")  # fmt: skip
@@ -830,7 +881,9 @@ def _open_case_page(request: Request, who: Subject, case_id: str, *, values: dic
                    title=RegisterNeed.label, intro=RegisterNeed.intro)  # fmt: skip
 
 
-def _appeal_widgets(command_type: str, case_id: str, view: dict[str, Any], people: People, who: Subject) -> list[forms.Widget]:
+def _appeal_widgets(
+    command_type: str, case_id: str, view: dict[str, Any], people: People, who: Subject
+) -> list[forms.Widget]:
     ctx = forms.FormContext(command=command_type, case_id=case_id, case=view, people=people)
     widgets = forms.build(APPEAL_FORMS[command_type], ctx)
     if who.role is Role.CITIZEN:  # the citizen withdraws in their own name: how they said so is a caseworker's field

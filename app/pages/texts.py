@@ -182,7 +182,7 @@ FIELD_HELP = {
     "conditions.citizen_words": "Skriv borgerens egne ord ordret.",
     "goals.in_own_words": "Skriv målet, som borgeren selv siger det.",
     "goals.target_severity": "Udfyldes sammen med tilstanden, eller slet ikke.",
-    "plan.goals.measure": "Fx \"antal timer i praktik om ugen\".",
+    "plan.goals.measure": 'Fx "antal timer i praktik om ugen".',
     "services.legal_basis": "Paragraffen i serviceloven, ydelsen gives efter.",
     "services.hours_per_week": "Fx 3 eller 2,5.",
     "answer": "Dit svar gemmes ordret i sagen.",
@@ -209,14 +209,23 @@ ENUM_LABELS: dict[str, dict[str, str]] = {
         "revisit": "Behovet har ændret sig (ny visitation)",
         "stop": "Hjælpen skal ophøre",
     },
-    "Reporter": {"citizen": "Borgeren", "caseworker": "Sagsbehandleren", "relative": "En pårørende", "volunteer": "En frivillig"},
+    "Reporter": {
+        "citizen": "Borgeren",
+        "caseworker": "Sagsbehandleren",
+        "relative": "En pårørende",
+        "volunteer": "En frivillig",
+    },
     "FileAccessOutcome": {
         "granted": "Aktindsigt givet",
         "partly_granted": "Delvis aktindsigt",
         "refused": "Afslag på aktindsigt",
         "notice": "Underretning: afgørelsen kommer senere (forvaltningslovens § 16, stk. 2)",
     },
-    "RepresentativeKind": {"bisidder": "Bisidder", "partsrepraesentant": "Partsrepræsentant (med fuldmagt)", "vaerge": "Værge"},
+    "RepresentativeKind": {
+        "bisidder": "Bisidder",
+        "partsrepraesentant": "Partsrepræsentant (med fuldmagt)",
+        "vaerge": "Værge",
+    },
     "HearingExceptionGround": {
         "unproblematic": "Nr. 1: afgørelsen kan uden betænkelighed træffes på det foreliggende grundlag",
         "statutory_deadline": "Nr. 2: ventetiden ville overskride en lovbestemt frist",
@@ -271,13 +280,27 @@ ENUM_LABELS: dict[str, dict[str, str]] = {
         "economy": "Økonomi",
         "education": "Uddannelse",
     },
-    "ReportedBy": {"citizen": "Borgeren selv", "caseworker": "Sagsbehandler", "relative": "Pårørende", "volunteer": "Frivillig"},
+    "ReportedBy": {
+        "citizen": "Borgeren selv",
+        "caseworker": "Sagsbehandler",
+        "relative": "Pårørende",
+        "volunteer": "Frivillig",
+    },
     "Respondent": {"citizen": "Borgeren selv", "proxy": "En anden på borgerens vegne", "professional": "En fagperson"},
     "Attainment": {"reached": "Nået", "partly": "Delvist nået", "not_reached": "Ikke nået"},
     "PilotAdvice": {"keep": "Fortsæt som nu", "adjust": "Justér", "scale": "Tilbyd flere borgere", "stop": "Stop"},
     "Rater": {"citizen": "Borgeren", "relative": "Pårørende"},
-    "PersonalisedOption": {"bpa": "BPA (SEL § 96)", "cash_grant": "Kontant tilskud (SEL § 95)", "individual_budget": "Individuelt budget"},
-    "EmployerKind": {"citizen": "Borgeren selv", "relative": "En pårørende", "association": "En forening", "company": "En virksomhed"},
+    "PersonalisedOption": {
+        "bpa": "BPA (SEL § 96)",
+        "cash_grant": "Kontant tilskud (SEL § 95)",
+        "individual_budget": "Individuelt budget",
+    },
+    "EmployerKind": {
+        "citizen": "Borgeren selv",
+        "relative": "En pårørende",
+        "association": "En forening",
+        "company": "En virksomhed",
+    },
     "ReconsiderationOutcome": {"upheld": "Fastholdt", "changed": "Ændret"},
     "AppealStatus": {
         "not_open": "ingen klagefrist endnu",
@@ -289,9 +312,19 @@ ENUM_LABELS: dict[str, dict[str, str]] = {
         "decided_by_ankestyrelsen": "Ankestyrelsen har afgjort klagen",
         "withdrawn": "klagen er trukket tilbage",
     },
-    "AnkestyrelsenOutcome": {"upheld": "Stadfæstet", "changed": "Ændret", "sent_back": "Hjemvist", "dismissed": "Afvist"},
-    "AppealChannel": {"digital": "Selvbetjening", "phone": "Telefon", "letter": "Brev", "in_person": "Personligt fremmøde",
-                      "email": "E-mail"},
+    "AnkestyrelsenOutcome": {
+        "upheld": "Stadfæstet",
+        "changed": "Ændret",
+        "sent_back": "Hjemvist",
+        "dismissed": "Afvist",
+    },
+    "AppealChannel": {
+        "digital": "Selvbetjening",
+        "phone": "Telefon",
+        "letter": "Brev",
+        "in_person": "Personligt fremmøde",
+        "email": "E-mail",
+    },
     "RecommendationStatus": {"pending": "venter på teamlederen", "approved": "godkendt", "returned": "sendt retur"},
 }
 
@@ -353,7 +386,7 @@ RULE_TEXTS = {
     "application.future": "En ansøgning kan ikke være modtaget i fremtiden.",
     "assessment.duplicate_condition": "Samme tilstand er vurderet to gange. Vurdér hver tilstand én gang.",
     "assessment.goal_condition_not_assessed": "Et mål skal handle om en af de tilstande, der er vurderet i udredningen.",
-    "assessment.goal_condition_wrong_group": "Et mål skal handle om en tilstand under \"Aktivitet og deltagelse\" (FFB indsatsmål).",
+    "assessment.goal_condition_wrong_group": 'Et mål skal handle om en tilstand under "Aktivitet og deltagelse" (FFB indsatsmål).',
     "assessment.goal_secondary_is_primary": "Den primære tilstand kan ikke også være sekundær.",
     "assessment.goal_secondary_without_primary": "Andre tilstande kræver, at der er valgt en primær tilstand.",
     "assessment.goal_target_incomplete": "Vælg både tilstanden og den funktionsevne, der sigtes mod, eller ingen af dem.",
@@ -364,7 +397,7 @@ RULE_TEXTS = {
     "decision.needs_assessment": "Der skal være registreret en udredning (VUM 2.0) først.",
     "decision.already_made": "Der er allerede truffet afgørelse. En ny afgørelse kommer kun efter en genvurdering, der ændrer den (retssikkerhedslovens § 66).",
     "decision.reasons_required": "Skriv en begrundelse. Den kræves, medmindre der gives fuldt ud (forvaltningslovens § 22).",
-    "decision.refusal_with_services": "Et afslag giver ingen ydelser. Fjern ydelserne, eller vælg \"Delvist bevilget\".",
+    "decision.refusal_with_services": 'Et afslag giver ingen ydelser. Fjern ydelserne, eller vælg "Delvist bevilget".',
     "decision.no_services": "Vælg mindst én ydelse, når der gives helt eller delvist.",
     "decision.needs_approved_recommendation": "En sagsbehandler træffer afgørelse på en indstilling, som en teamleder har godkendt. Send en indstilling først.",
     "decision.four_eyes": "Du har selv lavet udredningen. Uden en godkendt indstilling skal en anden træffe afgørelsen (fire øjne).",
@@ -500,7 +533,20 @@ VALIDATION_TEXTS = {
 VALUE_ERROR_TEXTS = {"CPR": "Ikke et gyldigt CPR-nummer. Skriv 10 cifre som DDMMÅÅ-SSSS med en rigtig dato."}
 
 #: Danish names of the months, for dates as a person writes them ("3. marts 2026").
-MONTHS = ["januar", "februar", "marts", "april", "maj", "juni", "juli", "august", "september", "oktober", "november", "december"]
+MONTHS = [
+    "januar",
+    "februar",
+    "marts",
+    "april",
+    "maj",
+    "juni",
+    "juli",
+    "august",
+    "september",
+    "oktober",
+    "november",
+    "december",
+]
 
 
 def enum_label(enum_name: str, value: Any) -> str:
@@ -533,6 +579,8 @@ def validation_text(error: Mapping[str, Any]) -> str:
                 return text
     template = VALIDATION_TEXTS.get(kind, "Feltet er ikke udfyldt korrekt.")
     try:
-        return template.format(**{k: str(v).replace(".", ",") if isinstance(v, float) else v for k, v in context.items()})
+        return template.format(
+            **{k: str(v).replace(".", ",") if isinstance(v, float) else v for k, v in context.items()}
+        )
     except (KeyError, IndexError):
         return template

@@ -23,7 +23,9 @@ async def test_a_caseworker_opens_a_case_and_moves_it_into_visitation(api, case_
 async def test_the_actor_is_the_token_s_person_whatever_the_body_says(api, case_id):
     await api.open(case_id)
     refused = await api.post(
-        f"/cases/{case_id}/commands", "caseworker", {"type": "open_visitation", "actor": {"id": "x", "role": "caseworker"}}
+        f"/cases/{case_id}/commands",
+        "caseworker",
+        {"type": "open_visitation", "actor": {"id": "x", "role": "caseworker"}},
     )
     assert refused.status_code == 422
     assert refused.json()["error"]["field"] == "actor"
@@ -31,7 +33,9 @@ async def test_the_actor_is_the_token_s_person_whatever_the_body_says(api, case_
 
 async def test_a_stale_version_is_409_naming_expected_version(api, case_id):
     await api.open(case_id)
-    stale = await api.post(f"/cases/{case_id}/commands", "caseworker", {"type": "open_visitation", "expected_version": 0})
+    stale = await api.post(
+        f"/cases/{case_id}/commands", "caseworker", {"type": "open_visitation", "expected_version": 0}
+    )
     assert stale.status_code == 409
     assert stale.json()["error"]["kind"] == "StaleVersion"
     assert stale.json()["error"]["field"] == "expected_version"
@@ -52,7 +56,11 @@ async def test_invalid_input_is_422_naming_the_field(api, case_id):
     assert typed.json()["error"]["field"] == "reason"
     generic = await api.post(f"/cases/{case_id}/commands", "caseworker", {"type": "close_case"})
     assert generic.status_code == 422
-    assert generic.json()["error"] == {**generic.json()["error"], "field": "reason", "rule": "input.invalid"}  # the field, as the typed route names it
+    assert generic.json()["error"] == {
+        **generic.json()["error"],
+        "field": "reason",
+        "rule": "input.invalid",
+    }  # the field, as the typed route names it
 
 
 async def test_a_domain_refusal_naming_a_field_is_422_with_its_rule(api, case_id):
@@ -65,7 +73,9 @@ async def test_a_domain_refusal_naming_a_field_is_422_with_its_rule(api, case_id
 
 async def test_an_unknown_case_is_404_and_a_missing_or_bad_token_401(api):
     assert (await api.get("/cases/no-such-case", "caseworker")).status_code == 404
-    assert (await api.post("/cases/no-such-case/commands", "caseworker", {"type": "open_visitation"})).status_code == 404
+    assert (
+        await api.post("/cases/no-such-case/commands", "caseworker", {"type": "open_visitation"})
+    ).status_code == 404
     missing = await api.get("/cases/no-such-case", None)
     assert missing.status_code == 401 and missing.headers["www-authenticate"] == "Bearer"
     forged = await api.http.get("/cases", headers={"Authorization": "Bearer not.a.token", "X-Purpose": "x"})

@@ -113,7 +113,9 @@ def test_reads_through_two_api_processes_form_one_gapless_chain(database, tmp_pa
         for n in range(SERVERS):
             port, log = free_port(), tmp_path / f"api-{n}.log"
             with open(log, "wb") as out:
-                process = subprocess.Popen(serve_command("127.0.0.1", port), env=env, stdout=out, stderr=subprocess.STDOUT)
+                process = subprocess.Popen(
+                    serve_command("127.0.0.1", port), env=env, stdout=out, stderr=subprocess.STDOUT
+                )
             servers.append((process, port))
             wait_until_serving(process, port, log)
 

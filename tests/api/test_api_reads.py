@@ -163,8 +163,13 @@ async def test_signed_tree_heads_and_consistency_proofs_are_published(api, case_
     published = (await api.get("/audit/tree-head", None)).json()
     assert published == second.to_dict()
     answer = (await api.get(f"/audit/consistency?first={first.events.size}&second={second.events.size}", None)).json()
-    verify_consistency(first.events.size, second.events.size, bytes.fromhex(first.events.root),
-                       bytes.fromhex(second.events.root), [bytes.fromhex(p) for p in answer["proof"]])
+    verify_consistency(
+        first.events.size,
+        second.events.size,
+        bytes.fromhex(first.events.root),
+        bytes.fromhex(second.events.root),
+        [bytes.fromhex(p) for p in answer["proof"]],
+    )
     too_far = await api.get(f"/audit/consistency?first=1&second={second.events.size + 5}", None)
     assert too_far.status_code == 422
 
@@ -179,8 +184,12 @@ async def test_aktindsigt_hands_the_citizen_their_case_as_one_document_with_its_
     export = (await api.get(f"/cases/{case_id}/file-access/export", "citizen", purpose="aktindsigt")).json()
     assert export["case"]["citizen"]["name"] == "Jonas Holm" and export["timeline"][0]["type"] == "need_registered"
     body = {k: v for k, v in export.items() if k != "sha256"}
-    assert export["sha256"] == hashlib.sha256(
-        json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()).hexdigest()
+    assert (
+        export["sha256"]
+        == hashlib.sha256(
+            json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
+        ).hexdigest()
+    )
     assert (await api.get(f"/cases/{case_id}/file-access/export", "other_citizen")).status_code == 404
 
 
@@ -196,6 +205,8 @@ async def test_a_cases_access_log_comes_newest_page_first_with_the_way_to_older_
     assert page[-1]["what"] == "read_access_log" and page[-1]["purpose"] == "tilsyn"
     before = first.headers["X-Samskab-Older-Before"]
     assert before == str(page[0]["position"])
-    older = (await api.get(f"/cases/{case_id}/access-log?limit=3&before={before}", "caseworker", purpose="tilsyn")).json()
+    older = (
+        await api.get(f"/cases/{case_id}/access-log?limit=3&before={before}", "caseworker", purpose="tilsyn")
+    ).json()
     assert [r["purpose"] for r in older] == ["opslag 0", "opslag 1", "opslag 2"]
     assert (await api.get(f"/cases/{case_id}/access-log?limit=0", "caseworker")).status_code == 422

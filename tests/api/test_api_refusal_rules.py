@@ -65,7 +65,12 @@ async def test_auth_invalid_token(http, log, settings):  # noqa: F811
 async def test_access_purpose_required(http, log, settings, store):  # noqa: F811
     """A read of personal data says why (GDPR art. 5(1)(b)); without a purpose nothing is shown, and no read is logged."""
     refused(await http.get(f"/cases/{CASE}", headers=bearer(settings)), 422, "access.purpose_required", "purpose")
-    refused(await http.get(f"/cases/{CASE}?purpose=%20", headers=bearer(settings)), 422, "access.purpose_required", "purpose")
+    refused(
+        await http.get(f"/cases/{CASE}?purpose=%20", headers=bearer(settings)),
+        422,
+        "access.purpose_required",
+        "purpose",
+    )
     assert not [r for r in AccessLog(store.engines).for_case(CASE) if r.what == "read_case"]
 
 

@@ -36,7 +36,9 @@ async def test_the_caseworker_registers_a_phoned_appeal_reconsiders_and_records_
 
     form = await page(api, "caseworker", f"/sager/{case_id}/klage/register_appeal")
     assert form.status_code == 200 and "Modtaget den" in form.text and "Telefon" in form.text
-    missing = await form_post(api, "caseworker", f"/sager/{case_id}/klage/register_appeal", {"channel": "phone", "complaint": "Ringede"})
+    missing = await form_post(
+        api, "caseworker", f"/sager/{case_id}/klage/register_appeal", {"channel": "phone", "complaint": "Ringede"}
+    )
     assert missing.status_code == 422 and "Modtaget den" in missing.text
     today = datetime.now(UTC).date().isoformat()
     future = await form_post(api, "caseworker", f"/sager/{case_id}/klage/register_appeal",
@@ -49,7 +51,9 @@ async def test_the_caseworker_registers_a_phoned_appeal_reconsiders_and_records_
 
     case = await page(api, "team_lead", f"/sager/{case_id}?fane=afgoerelse")
     assert "(telefon)" in case.text and f"/sager/{case_id}/klage/reconsider" in case.text
-    upheld = await form_post(api, "team_lead", f"/sager/{case_id}/klage/reconsider", {"outcome": "upheld", "reasons": "Fastholdes"})
+    upheld = await form_post(
+        api, "team_lead", f"/sager/{case_id}/klage/reconsider", {"outcome": "upheld", "reasons": "Fastholdes"}
+    )
     assert upheld.status_code == 303, upheld.text
 
     case = await page(api, "caseworker", f"/sager/{case_id}?fane=afgoerelse")
@@ -75,7 +79,9 @@ async def test_the_citizen_is_offered_lodging_then_withdrawal(api, case_id):
     assert lodged.status_code == 303, lodged.text
     form = await page(api, "citizen", f"/sager/{case_id}/klage/withdraw_appeal")
     assert form.status_code == 200 and "Hvordan trak borgeren" not in form.text  # the citizen is not asked how
-    withdrawn = await form_post(api, "citizen", f"/sager/{case_id}/klage/withdraw_appeal", {"note": "Vi har talt sammen"})
+    withdrawn = await form_post(
+        api, "citizen", f"/sager/{case_id}/klage/withdraw_appeal", {"note": "Vi har talt sammen"}
+    )
     assert withdrawn.status_code == 303, withdrawn.text
     case = await page(api, "citizen", f"/sager/{case_id}?fane=afgoerelse")
     assert "Trukket tilbage" in case.text and "klagen er trukket tilbage" in case.text.lower()

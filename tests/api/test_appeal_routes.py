@@ -48,14 +48,18 @@ async def test_an_appeal_through_its_routes_from_lodging_to_ankestyrelsens_decis
     assert (await api.post(f"{base}/lodge", "caseworker", {"complaint": "For borgeren"})).status_code == 403
     assert (await api.post(f"{base}/register", "citizen", {"channel": "phone", "received_on": today(),
                                                           "complaint": "x x x"})).status_code == 403  # fmt: skip
-    early = await api.post(f"{base}/outcome", "caseworker", {"outcome": "changed", "decided_on": today(), "reasons": "x"})
+    early = await api.post(
+        f"{base}/outcome", "caseworker", {"outcome": "changed", "decided_on": today(), "reasons": "x"}
+    )
     assert early.status_code == 409 and early.json()["error"]["rule"] == "appeal.not_sent_on"
     assert "window_open" in early.json()["error"]["message"]
 
     lodged = await api.post(f"{base}/lodge", "citizen", {"complaint": "Jeg har brug for flere timer"})
     assert lodged.status_code == 200, lodged.text
     reconsidered = await api.post(f"{base}/reconsider", "team_lead", {"outcome": "upheld", "reasons": "Fastholdes"})
-    assert reconsidered.status_code == 200 and reconsidered.json()["status"] == "sent_to_ankestyrelsen", reconsidered.text
+    assert reconsidered.status_code == 200 and reconsidered.json()["status"] == "sent_to_ankestyrelsen", (
+        reconsidered.text
+    )
 
     bad = await api.post(f"{base}/outcome", "caseworker", {"outcome": "maybe", "decided_on": today(), "reasons": "x"})
     assert bad.status_code == 422 and bad.json()["error"]["field"] == "outcome"
@@ -64,7 +68,10 @@ async def test_an_appeal_through_its_routes_from_lodging_to_ankestyrelsens_decis
     assert decided.status_code == 200 and decided.json()["status"] == "decided_by_ankestyrelsen", decided.text
 
     late_withdrawal = await api.post(f"{base}/withdraw", "citizen", {})
-    assert late_withdrawal.status_code == 409 and late_withdrawal.json()["error"]["rule"] in ("appeal.not_withdrawable", "appeal.ended")
+    assert late_withdrawal.status_code == 409 and late_withdrawal.json()["error"]["rule"] in (
+        "appeal.not_withdrawable",
+        "appeal.ended",
+    )
     [ended] = (await api.get(f"/cases/{case_id}/appeals", "caseworker")).json()["appeals"]
     assert ended["outcome_kind"] == "ankestyrelsen_sent_back" and ended["settled"]
 
@@ -75,7 +82,9 @@ async def test_a_caseworker_registers_a_phoned_appeal_and_records_a_withdrawal_o
     base = f"/cases/{case_id}/appeals/1"
     missing = await api.post(f"{base}/register", "caseworker", {"channel": "phone", "complaint": "Ringede"})
     assert missing.status_code == 422 and missing.json()["error"]["field"] == "received_on"
-    digital = await api.post(f"{base}/register", "caseworker", {"channel": "digital", "received_on": today(), "complaint": "Ringede"})
+    digital = await api.post(
+        f"{base}/register", "caseworker", {"channel": "digital", "received_on": today(), "complaint": "Ringede"}
+    )
     assert digital.status_code == 422 and digital.json()["error"]["field"] == "channel"
     registered = await api.post(f"{base}/register", "caseworker", {"channel": "phone", "received_on": today(),
                                                                    "complaint": "Ringede: for få timer"})  # fmt: skip

@@ -59,7 +59,9 @@ def _state(command: type, role: Role) -> CaseState:
     phase = next(p for p, allowed in ALLOWED.items() if command in allowed)
     team = {}
     if role in KIND or command is catalogue.command("answer_invitation"):
-        status = InvitationStatus.INVITED if command is catalogue.command("answer_invitation") else InvitationStatus.JOINED
+        status = (
+            InvitationStatus.INVITED if command is catalogue.command("answer_invitation") else InvitationStatus.JOINED
+        )
         team["p"] = TeamMember(person_id="p", name="P", kind=KIND.get(role, MemberKind.STAFF), organisation="Kommunen",
                                status=status)  # fmt: skip
     meeting = Meeting(meeting_no=1, planned_for=NOW, agenda="Status", participants=tuple(team))
@@ -107,11 +109,15 @@ def test_the_citizen_gives_their_own_say_over_http():
         citizen = Subject("jonas", Role.CITIZEN, "0101", cpr=CPR)
         assert may(citizen, Action.ACT, state=_state(catalogue.command(name), Role.CITIZEN), at=NOW, command_type=name)
         officer = Subject("cw", Role.CASEWORKER, "0101")
-        assert not may(officer, Action.ACT, state=_state(catalogue.command(name), Role.CASEWORKER), at=NOW, command_type=name)
+        assert not may(
+            officer, Action.ACT, state=_state(catalogue.command(name), Role.CASEWORKER), at=NOW, command_type=name
+        )
 
 
 def test_every_command_the_api_offers_is_one_someone_can_give():
-    routed = [catalogue.type_of(c) for c in routed_commands()] + [catalogue.type_of(c) for c, _ in APPEAL_ROUTES.values()]
+    routed = [catalogue.type_of(c) for c in routed_commands()] + [
+        catalogue.type_of(c) for c, _ in APPEAL_ROUTES.values()
+    ]
     assert routed
     for name in routed:
         assert not catalogue.is_system_command(name), name

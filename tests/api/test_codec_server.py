@@ -74,23 +74,34 @@ def test_decode_needs_an_operator_or_auditor_token_and_a_purpose(codec_setup):
     body = sealed("Jonas Holm, 0412981234")
 
     assert http.post("/decode", json=body).status_code == 401
-    caseworker = http.post("/decode", json=body, headers={**bearer(settings, "caseworker", "anne"), PURPOSE_HEADER: "x"})
+    caseworker = http.post(
+        "/decode", json=body, headers={**bearer(settings, "caseworker", "anne"), PURPOSE_HEADER: "x"}
+    )
     assert caseworker.status_code == 403, caseworker.text
     assert caseworker.json()["rule"] == "access.codec_role"
     no_purpose = http.post("/decode", json=body, headers=bearer(settings, "auditor"))
     assert no_purpose.status_code == 422 and no_purpose.json()["field"] == "purpose"
 
-    decoded = http.post("/decode", json=body, headers={**bearer(settings, "auditor"), PURPOSE_HEADER: "klagesag 2026-17"})
+    decoded = http.post(
+        "/decode", json=body, headers={**bearer(settings, "auditor"), PURPOSE_HEADER: "klagesag 2026-17"}
+    )
     assert decoded.status_code == 200, decoded.text
     assert texts_of(decoded.json()) == ["Jonas Holm, 0412981234"]
-    by_path = http.post("/purpose/drift%20fejlsøgning/decode", json=body, headers=bearer(settings, "administrator", "ole"))
+    by_path = http.post(
+        "/purpose/drift%20fejlsøgning/decode", json=body, headers=bearer(settings, "administrator", "ole")
+    )
     assert by_path.status_code == 200 and texts_of(by_path.json()) == ["Jonas Holm, 0412981234"]
 
     with log._engines.read.connect() as conn:  # what the access log holds: who and why, per decode
         import sqlalchemy as sa
 
-        rows = conn.execute(sa.text("SELECT actor_id, actor_role, purpose, what FROM access_log ORDER BY position")).all()
-    assert [(r[0], r[1], r[2]) for r in rows] == [("ida", "auditor", "klagesag 2026-17"), ("ole", "administrator", "drift fejlsøgning")]
+        rows = conn.execute(
+            sa.text("SELECT actor_id, actor_role, purpose, what FROM access_log ORDER BY position")
+        ).all()
+    assert [(r[0], r[1], r[2]) for r in rows] == [
+        ("ida", "auditor", "klagesag 2026-17"),
+        ("ole", "administrator", "drift fejlsøgning"),
+    ]
     assert all(r[3].startswith("temporal payloads decoded: 1") for r in rows)
     assert log.verify().ok
 
@@ -122,7 +133,10 @@ def test_a_payload_under_another_key_or_a_bad_body_is_a_clear_error(codec_setup)
 def test_cors_answers_the_web_ui_origin_only(codec_setup):
     _, _, app = codec_setup
     http = TestClient(app)
-    asked = {"Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "authorization,content-type,x-namespace"}
+    asked = {
+        "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "authorization,content-type,x-namespace",
+    }
     ui = http.options("/decode", headers={"Origin": UI, **asked})
     assert ui.status_code == 200
     assert ui.headers["access-control-allow-origin"] == UI and ui.headers["access-control-allow-credentials"] == "true"
@@ -149,7 +163,9 @@ class CodecProbe:
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
 async def dev_server(tmp_path_factory):
     folder = tmp_path_factory.mktemp("temporal-codec")
-    server = DevServer(Settings(dev_server_port=free_port(), dev_ui_port=free_port(), data_dir=folder, temporal_address=""))
+    server = DevServer(
+        Settings(dev_server_port=free_port(), dev_ui_port=free_port(), data_dir=folder, temporal_address="")
+    )
     await server.start()
     yield server
     await server.stop()
@@ -179,7 +195,9 @@ async def test_built_in_metadata_query_stays_readable_and_ours_stay_encrypted(de
     client = await Client.connect(dev_server.address, data_converter=data_converter(KEY))
     queue = f"codec-{uuid.uuid4().hex[:8]}"
     async with Worker(client, task_queue=queue, workflows=[CodecProbe], workflow_runner=UnsandboxedWorkflowRunner()):
-        handle = await client.start_workflow(CodecProbe.run, "Jonas Holm", id=f"probe-{uuid.uuid4().hex[:8]}", task_queue=queue)
+        handle = await client.start_workflow(
+            CodecProbe.run, "Jonas Holm", id=f"probe-{uuid.uuid4().hex[:8]}", task_queue=queue
+        )
         # Through a client that uses the codec: the built-in query and ours both answer.
         metadata = await handle.query("__temporal_workflow_metadata")
         assert metadata.definition.type == "CodecProbe"
@@ -232,7 +250,9 @@ def test_the_codec_lets_through_only_temporal_own_built_in_answers_unencrypted()
     codec = EncryptionCodec(KEY)
     metadata = Payload(metadata={"encoding": b"json/protobuf", "messageType": b"temporal.api.sdk.v1.WorkflowMetadata"},
                        data=b'{"definition": {"type": "CaseWorkflow"}}')  # fmt: skip
-    other_proto = Payload(metadata={"encoding": b"json/protobuf", "messageType": b"temporal.api.common.v1.Payloads"}, data=b"{}")
+    other_proto = Payload(
+        metadata={"encoding": b"json/protobuf", "messageType": b"temporal.api.common.v1.Payloads"}, data=b"{}"
+    )
     plain_json = Payload(metadata={"encoding": b"json/plain"}, data=b'{"type": "register_need"}')
 
     decoded = asyncio.run(codec.decode([metadata, other_proto, plain_json]))

@@ -30,8 +30,18 @@ def auditor(settings, purpose: str | None = "revision") -> dict[str, str]:
 #: (rule, field, status, the request: headers and body of a POST to /decode)
 RULES = [
     ("auth.missing_token", "Authorization", 401, lambda s: ({}, {"json": sealed("x")})),
-    ("auth.invalid_token", "Authorization", 401, lambda s: ({"Authorization": "Bearer not-a-token"}, {"json": sealed("x")})),
-    ("access.codec_role", "Authorization", 403, lambda s: ({**bearer(s, "caseworker", "anne"), PURPOSE_HEADER: "x"}, {"json": sealed("x")})),
+    (
+        "auth.invalid_token",
+        "Authorization",
+        401,
+        lambda s: ({"Authorization": "Bearer not-a-token"}, {"json": sealed("x")}),
+    ),
+    (
+        "access.codec_role",
+        "Authorization",
+        403,
+        lambda s: ({**bearer(s, "caseworker", "anne"), PURPOSE_HEADER: "x"}, {"json": sealed("x")}),
+    ),
     ("codec.purpose_required", "purpose", 422, lambda s: (auditor(s, purpose=None), {"json": sealed("x")})),
     ("codec.purpose_required", "purpose", 422, lambda s: (auditor(s, purpose="  "), {"json": sealed("x")})),
     ("codec.too_large", "body", 413, lambda s: (auditor(s), {"content": b"{" + b" " * MAX_BODY_BYTES + b"}"})),

@@ -50,7 +50,9 @@ async def test_commands_are_timed_by_type_and_refusals_counted_by_rule(api, case
 
 async def test_appeals_by_status_and_missed_deadlines_come_from_the_read_models(api, case_id, env):
     await _decided(api, case_id)
-    lodged = await api.post(f"/cases/{case_id}/appeals/1/lodge", "citizen", {"complaint": "Jeg har brug for flere timer"})
+    lodged = await api.post(
+        f"/cases/{case_id}/appeals/1/lodge", "citizen", {"complaint": "Jeg har brug for flere timer"}
+    )
     assert lodged.status_code == 200, lodged.text
     assert await until(api, "samskab_appeals", {"status": "awaiting_reconsideration"}) >= 1
 

@@ -85,7 +85,9 @@ async def test_readyz_follows_temporal_and_a_command_while_it_is_down_is_a_503_w
 
     # a command to the case that is there, while Temporal is down
     started = time.monotonic()
-    refused = await http.post(f"/cases/{case_id}/commands", headers=_headers(settings), json={"type": "open_visitation"})
+    refused = await http.post(
+        f"/cases/{case_id}/commands", headers=_headers(settings), json={"type": "open_visitation"}
+    )
     took = time.monotonic() - started
     print(f"\nPOST /cases/{{id}}/commands with Temporal down: {refused.status_code} in {took:.2f} s")
     assert refused.status_code == 503, refused.text
@@ -145,7 +147,9 @@ def dropped_database(postgres_url) -> Iterator[tuple[str, callable]]:  # noqa: F
 @pytest.mark.postgres
 async def test_readyz_fails_naming_the_database_when_it_is_gone(tmp_path, dropped_database):
     url, drop = dropped_database
-    settings = Settings(data_dir=tmp_path, database_url=url, dev_server_port=DEV_PORT, dev_ui_port=UI_PORT, temporal_address="")
+    settings = Settings(
+        data_dir=tmp_path, database_url=url, dev_server_port=DEV_PORT, dev_ui_port=UI_PORT, temporal_address=""
+    )
     store = open_event_store(url)
     app = create_app(settings, store=store)
     try:

@@ -13,7 +13,11 @@ from tests.api.test_appeal_pages import page
 
 async def _heard_not_answered(api, case_id):
     assert (await api.open(case_id)).status_code == 201
-    for command in [{"type": "open_visitation", "actor": scenario.CASEWORKER}, scenario.assessment(), scenario.heard()[0]]:
+    for command in [
+        {"type": "open_visitation", "actor": scenario.CASEWORKER},
+        scenario.assessment(),
+        scenario.heard()[0],
+    ]:
         response = await api.give(case_id, command)
         assert response.status_code == 200, response.text
 

@@ -101,7 +101,10 @@ async def test_a_10000_character_idempotency_key_is_a_422_naming_the_header(api,
 # -- finding 8: CPR numbers in other digits, or with a newline --------------------------------
 
 
-@pytest.mark.parametrize("cpr", ["١٢٠٣٩٩-١٢٣٥", "１２０３９９－１２３５", "１２０３９９１２３５", "120399-1235\n", " 1203991235", "12039912355"])
+@pytest.mark.parametrize(
+    "cpr",
+    ["١٢٠٣٩٩-١٢٣٥", "１２０３９９－１２３５", "１２０３９９１２３５", "120399-1235\n", " 1203991235", "12039912355"],
+)
 async def test_a_cpr_number_in_other_digits_or_with_a_newline_is_a_422(api, case_id, store, cpr):
     body = scenario.register(case_id, citizen={"cpr": cpr, "name": "Jonas Holm"})
     body.pop("actor"), body.pop("type")
@@ -147,7 +150,9 @@ async def test_an_empty_sub_claim_is_a_401(api, settings):
 
 async def test_a_purpose_over_500_characters_is_a_422_naming_it(api, case_id):
     assert (await api.open(case_id)).status_code == 201
-    by_header = await api.http.get(f"/cases/{case_id}", headers={**api.headers("caseworker", None), "X-Purpose": "p" * 501})
+    by_header = await api.http.get(
+        f"/cases/{case_id}", headers={**api.headers("caseworker", None), "X-Purpose": "p" * 501}
+    )
     by_query = await api.http.get(f"/cases/{case_id}?purpose={'p' * 501}", headers=api.headers("caseworker", None))
     assert by_header.status_code == by_query.status_code == 422
     assert field_of(by_header).lower() == "x-purpose" and field_of(by_query) == "purpose"
@@ -155,11 +160,15 @@ async def test_a_purpose_over_500_characters_is_a_422_naming_it(api, case_id):
 
 async def test_a_negative_expected_version_is_a_422_naming_it(api, case_id):
     assert (await api.open(case_id)).status_code == 201
-    answer = await api.post(f"/cases/{case_id}/commands", "caseworker", {"type": "open_visitation", "expected_version": -1})
+    answer = await api.post(
+        f"/cases/{case_id}/commands", "caseworker", {"type": "open_visitation", "expected_version": -1}
+    )
     assert answer.status_code == 422 and field_of(answer) == "expected_version", answer.text
 
 
-async def test_a_list_or_a_code_over_its_bound_is_a_422_naming_the_field_before_anything_is_decided(api, case_id, store):
+async def test_a_list_or_a_code_over_its_bound_is_a_422_naming_the_field_before_anything_is_decided(
+    api, case_id, store
+):
     assert (await api.open(case_id)).status_code == 201
     crowd = {"type": "schedule_meeting", "agenda": "Opstart", "planned_for": "2027-01-10T10:00:00+01:00",
              "participants": [f"vol-{n}" for n in range(101)]}  # fmt: skip
@@ -189,7 +198,11 @@ async def test_a_body_over_the_limit_is_a_413_before_it_is_read(api, case_id):
 
 async def test_a_meeting_time_without_a_time_zone_is_a_422_naming_it(api, case_id):
     await api.team_phase(case_id)
-    meeting = {k: v for k, v in scenario.schedule_meeting(planned_for="2035-01-15T10:00:00").items() if k not in ("actor", "type")}
+    meeting = {
+        k: v
+        for k, v in scenario.schedule_meeting(planned_for="2035-01-15T10:00:00").items()
+        if k not in ("actor", "type")
+    }
     answer = await api.post(f"/cases/{case_id}/commands/schedule_meeting", "caseworker", meeting)
     assert answer.status_code == 422 and (field_of(answer) or "").endswith("planned_for"), answer.text
 
@@ -211,7 +224,9 @@ async def test_every_page_and_answer_carries_the_security_headers(api):
         csp = answer.headers.get("content-security-policy", "")
         directives = dict(d.strip().split(" ", 1) for d in csp.split(";") if d.strip())
         assert directives["frame-ancestors"] == "'none'" and directives["default-src"] == "'none'"
-        assert directives["script-src"] == "'self'"  # the pages' own script files only: no inline script, no other origin
+        assert (
+            directives["script-src"] == "'self'"
+        )  # the pages' own script files only: no inline script, no other origin
         assert answer.headers["x-content-type-options"] == "nosniff"
         assert answer.headers["referrer-policy"] == "no-referrer"
 

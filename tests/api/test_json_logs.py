@@ -94,7 +94,9 @@ DEV_PORT, DEV_UI_PORT = 18143, 18144
 async def test_the_worker_s_lines_are_json_too(tmp_path: Path):
     from app.devstack import DevServer
 
-    settings = Settings(data_dir=tmp_path / "temporal", dev_server_port=DEV_PORT, dev_ui_port=DEV_UI_PORT, temporal_address="")
+    settings = Settings(
+        data_dir=tmp_path / "temporal", dev_server_port=DEV_PORT, dev_ui_port=DEV_UI_PORT, temporal_address=""
+    )
     env = {
         **os.environ, "SAMSKAB_LOG_FORMAT": "json", "SAMSKAB_DATA_DIR": str(tmp_path),
         "SAMSKAB_DATABASE_URL": f"sqlite:///{tmp_path / 'eventlog.db'}", "SAMSKAB_TEMPORAL_ADDRESS": "",

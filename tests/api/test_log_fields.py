@@ -13,7 +13,9 @@ def test_no_trace_id_outside_a_span():
 
 
 def test_the_active_span_s_trace_and_span_id_are_on_the_line():
-    pytest.importorskip("opentelemetry.sdk.trace", reason="OpenTelemetry is optional; its tracing is tested where installed")
+    pytest.importorskip(
+        "opentelemetry.sdk.trace", reason="OpenTelemetry is optional; its tracing is tested where installed"
+    )
     from opentelemetry.sdk.trace import TracerProvider
 
     tracer = TracerProvider().get_tracer("test")

@@ -35,9 +35,13 @@ async def test_a_volunteer_lists_only_the_cases_whose_team_they_are_on(api, case
 async def test_a_citizen_lodges_an_appeal_of_their_own_decision_and_no_one_else_can(api, case_id):
     await _decided(api, case_id)
     path = f"/cases/{case_id}/appeals/1/lodge"
-    assert (await api.post(path, "other_citizen", {"complaint": "Ikke min sag"})).status_code == 404  # an outsider: as if no case
+    assert (
+        await api.post(path, "other_citizen", {"complaint": "Ikke min sag"})
+    ).status_code == 404  # an outsider: as if no case
     assert (await api.post(path, "citizen", {"complaint": "x"})).status_code == 422
-    assert (await api.post(f"/cases/{case_id}/appeals/2/lodge", "citizen", {"complaint": "Forkert nummer"})).status_code == 404
+    assert (
+        await api.post(f"/cases/{case_id}/appeals/2/lodge", "citizen", {"complaint": "Forkert nummer"})
+    ).status_code == 404
     response = await api.post(path, "citizen", {"complaint": "Jeg har brug for flere timer"})
     assert response.status_code == 200, response.text
     assert response.json()["status"] == "awaiting_reconsideration"

@@ -8,7 +8,9 @@ async def test_a_caseworker_of_unit_a_does_not_see_unit_b_s_cases(api, case_id):
     case_a, case_b, case_new = f"{case_id}-a", f"{case_id}-b", f"{case_id}-n"
     for case in (case_a, case_b):
         assert (await api.open(case)).status_code == 201
-    assert (await api.post(f"/cases/{case_a}/commands", "caseworker_unit_a", {"type": "assign_unit", "unit": "unit-a"})).status_code == 200
+    assert (
+        await api.post(f"/cases/{case_a}/commands", "caseworker_unit_a", {"type": "assign_unit", "unit": "unit-a"})
+    ).status_code == 200
     moved = await api.post(f"/cases/{case_b}/commands", "caseworker_unit_b", {"type": "assign_unit", "unit": "unit-b"})
     assert moved.status_code == 200, moved.text
     position = (await api.open(case_new)).json()["position"]  # after the units were assigned

@@ -14,7 +14,7 @@ from tests.browser.conftest import UNTRANSLATED
 GOOD = {
     "citizen.cpr": "150385-1234",
     "citizen.name": "Mette Kjær",
-    "need.description": "Mette siger: \"Jeg kan ikke overskue at komme ud af døren om morgenen\"",
+    "need.description": 'Mette siger: "Jeg kan ikke overskue at komme ud af døren om morgenen"',
     "need.reported_by": "relative",
     "need.life_areas": "leisure",
 }
@@ -35,7 +35,14 @@ async def test_a_caseworker_opens_a_case_and_lands_on_it(api):
     listing = await page(api, "caseworker", "/sager")
     assert 'href="/sager/ny"' in listing.text
     form, case_id = await _new_form(api)
-    for label in ("CPR-nummer", "Navn", "Behovet, som det blev fortalt", "Hvem fortalte om behovet", "Livsområder", "Pårørende"):
+    for label in (
+        "CPR-nummer",
+        "Navn",
+        "Behovet, som det blev fortalt",
+        "Hvem fortalte om behovet",
+        "Livsområder",
+        "Pårørende",
+    ):
         assert label in form
     assert not UNTRANSLATED.findall(visible(form)), UNTRANSLATED.findall(visible(form))
     data = {**GOOD, "case_id": case_id}
@@ -46,9 +53,14 @@ async def test_a_caseworker_opens_a_case_and_lands_on_it(api):
     assert "samskab_position" in done.headers.get("set-cookie", "")
     case = await page(api, "caseworker", f"/sager/{case_id}?fane=borger")
     assert case.status_code == 200
-    assert "Mette Kjær" in case.text and "Mette siger: &#34;Jeg kan ikke overskue at komme ud af døren om morgenen&#34;" in case.text
+    assert (
+        "Mette Kjær" in case.text
+        and "Mette siger: &#34;Jeg kan ikke overskue at komme ud af døren om morgenen&#34;" in case.text
+    )
     position = re.search(r"samskab_position=(\d+)", done.headers["set-cookie"]).group(1)
-    listed = await api.http.get("/sager", headers={"Cookie": cookies(api, "caseworker")["Cookie"] + f"; samskab_position={position}"})
+    listed = await api.http.get(
+        "/sager", headers={"Cookie": cookies(api, "caseworker")["Cookie"] + f"; samskab_position={position}"}
+    )
     assert f"/sager/{case_id}" in listed.text  # the work list waited for the caseworker's own write
 
 
@@ -95,4 +107,8 @@ async def test_an_expired_session_keeps_the_typed_need_through_a_new_login(api):
                                                  "udkast": draft, "csrf": csrf},
                                headers={"Cookie": f"samskab_login_csrf={csrf}"}, follow_redirects=False)  # fmt: skip
     assert back.status_code == 200, back.text
-    assert "Du er logget ind igen" in back.text and 'value="Mette Kjær"' in back.text and 'value="150385-1234"' in back.text
+    assert (
+        "Du er logget ind igen" in back.text
+        and 'value="Mette Kjær"' in back.text
+        and 'value="150385-1234"' in back.text
+    )

@@ -90,7 +90,9 @@ def test_every_request_body_has_an_example_its_command_accepts(spec):
 def test_the_request_examples_are_bodies_the_api_accepts(spec):
     for example in _examples(spec, "/cases").values():
         body = OpenCaseBody.model_validate(example["value"])
-        parse_command({**body.model_dump(mode="json"), "type": "register_need", "actor": {"id": "cw-anne", "role": "caseworker"}})
+        parse_command(
+            {**body.model_dump(mode="json"), "type": "register_need", "actor": {"id": "cw-anne", "role": "caseworker"}}
+        )
     types = {command.model_fields["type"].default for command in CASE_COMMANDS}
     for example in _examples(spec, "/cases/{case_id}/commands").values():
         fields = dict(example["value"])

@@ -30,9 +30,14 @@ async def test_a_script_opens_a_case_acts_with_domain_commands_and_gets_refusals
 
 def test_the_sync_client_raises_command_rejected_with_the_status():
     def handler(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(403, json={"error": {"message": "no", "rule": "access.denied", "field": None, "kind": "act"}})
+        return httpx.Response(
+            403, json={"error": {"message": "no", "rule": "access.denied", "field": None, "kind": "act"}}
+        )
 
-    with SamskabClient("http://x", "t", transport=httpx.MockTransport(handler)) as client, pytest.raises(CommandRejected) as refused:
+    with (
+        SamskabClient("http://x", "t", transport=httpx.MockTransport(handler)) as client,
+        pytest.raises(CommandRejected) as refused,
+    ):
         client.act("K-1", {"type": "open_visitation"})
     assert refused.value.status == 403 and refused.value.rule == "access.denied"
 
@@ -74,7 +79,10 @@ def test_timeouts_are_the_clients_default_or_the_callers():
 
 
 def test_a_command_given_as_a_dict_names_no_actor():
-    with SamskabClient("http://x", "t", transport=httpx.MockTransport(lambda r: httpx.Response(500))) as client, pytest.raises(ValueError, match="actor"):
+    with (
+        SamskabClient("http://x", "t", transport=httpx.MockTransport(lambda r: httpx.Response(500))) as client,
+        pytest.raises(ValueError, match="actor"),
+    ):
         client.act("K-1", {"type": "open_visitation", "actor": {"id": "someone", "role": "caseworker"}})
 
 

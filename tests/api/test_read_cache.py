@@ -119,7 +119,9 @@ def reads_of_the_log(store, monkeypatch) -> list[str]:
     return calls
 
 
-async def test_an_unchanged_case_is_decoded_once_and_every_read_is_still_recorded(http, settings, store, log, monkeypatch):
+async def test_an_unchanged_case_is_decoded_once_and_every_read_is_still_recorded(
+    http, settings, store, log, monkeypatch
+):
     full_reads = reads_of_the_log(store, monkeypatch)
     first, second = await timeline(http, settings), await timeline(http, settings)
     assert first.status_code == second.status_code == 200

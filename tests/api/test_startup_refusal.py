@@ -129,7 +129,9 @@ def test_a_worker_that_trusts_no_command_signing_key_refuses(tmp_path):
     from workflows.issuers import public_key_text
 
     other = command_signing_key(Settings(data_dir=tmp_path / "api"))
-    check(production(tmp_path, command_verify_keys=public_key_text(other.public_key())), "worker")  # the API's key: fine
+    check(
+        production(tmp_path, command_verify_keys=public_key_text(other.public_key())), "worker"
+    )  # the API's key: fine
 
 
 def test_the_api_app_itself_refuses_to_be_built_on_the_default_key(tmp_path):
@@ -145,7 +147,13 @@ def test_a_token_forged_with_the_published_key_is_refused_by_a_production_api(tm
     settings = with_every_secret(tmp_path)
     upgraded_schema(settings)  # production start-up does no DDL: the owner ran 'samskab db upgrade'
     forged = jwt.encode(
-        {"sub": "anyone", "role": "auditor", "municipality": settings.municipality, "aud": AUDIENCE, "exp": 4_102_444_800},
+        {
+            "sub": "anyone",
+            "role": "auditor",
+            "municipality": settings.municipality,
+            "aud": AUDIENCE,
+            "exp": 4_102_444_800,
+        },
         DEFAULT_JWT_KEY,
         algorithm="HS256",
     )
@@ -181,7 +189,9 @@ def _run(args: list[str], tmp_path: Path, **env: str) -> subprocess.CompletedPro
         SAMSKAB_API_PORT="1",  # never reached: start-up is refused first
         **env,
     )
-    return subprocess.run([sys.executable, *args], cwd=tmp_path, env=environment, capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, *args], cwd=tmp_path, env=environment, capture_output=True, text=True, timeout=120
+    )
 
 
 def test_samskab_serve_and_the_worker_as_processes_refuse_without_secrets(tmp_path):

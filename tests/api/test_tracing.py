@@ -56,10 +56,14 @@ async def test_one_command_is_one_trace_from_the_api_to_the_sql(env, settings, s
     case_id = f"trace-{id(spans)}"
     async with build_worker(client, settings, store):
         with projector_running(projector, idle_s=0.01):
-            async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://samskab.test") as http:
+            async with httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=app), base_url="http://samskab.test"
+            ) as http:
                 api = Api(http, settings)
                 assert (await api.open(case_id)).status_code == 201
-                assert (await api.give(case_id, {"type": "open_visitation", "actor": scenario.CASEWORKER})).status_code == 200
+                assert (
+                    await api.give(case_id, {"type": "open_visitation", "actor": scenario.CASEWORKER})
+                ).status_code == 200
                 spans.clear()
                 # The append's rows go straight to the driver (past SQLAlchemy): the store's append
                 # observer gives them their SQL span; the rest of the SQL is SQLAlchemy's instrumentation.
@@ -80,14 +84,20 @@ async def test_one_command_is_one_trace_from_the_api_to_the_sql(env, settings, s
     # the caller's span (an update may outlive its caller); the link joins the two traces.
     handled = [s for s in finished if s.name == "HandleUpdate:act"
                and any(link.context.span_id == client_update[0].context.span_id for link in s.links)]  # fmt: skip
-    assert len(handled) == 1, [(s.name, [link.context for link in s.links]) for s in finished if s.name.startswith("HandleUpdate")]
+    assert len(handled) == 1, [
+        (s.name, [link.context for link in s.links]) for s in finished if s.name.startswith("HandleUpdate")
+    ]
     workflow_trace = handled[0].context.trace_id
     appends = [s for s in finished if s.name == "RunActivity:append_case_events" and s.context.trace_id == workflow_trace
                and s.start_time >= handled[0].start_time]  # fmt: skip
     assert appends, sorted({s.name for s in finished if s.context.trace_id == workflow_trace})
     sql = [s for s in finished if s.attributes.get("db.system") in ("sqlite", "postgresql") and s.parent is not None
            and s.parent.span_id in {a.context.span_id for a in appends}]  # fmt: skip
-    assert sql, [(s.name, s.parent and by_id.get(s.parent.span_id, s).name) for s in finished if s.context.trace_id == workflow_trace]
+    assert sql, [
+        (s.name, s.parent and by_id.get(s.parent.span_id, s).name)
+        for s in finished
+        if s.context.trace_id == workflow_trace
+    ]
     assert any(s.name == "INSERT events" for s in sql)
     api_sql = [s for s in request_trace if s.attributes.get("db.system") in ("sqlite", "postgresql")]
     assert api_sql, "the API's own reads (the case's state) are traced too"

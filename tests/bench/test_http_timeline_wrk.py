@@ -19,7 +19,7 @@ WITH_SCRIPT = 'Running 8s test @ http://127.0.0.1:18731\n  2 threads and 20 conn
 REFUSED = 'Running 2s test @ http://127.0.0.1:18731\n  2 threads and 20 connections\n  Thread Stats   Avg      Stdev     Max   +/- Stdev\n    Latency    12.34ms   10.25ms  77.67ms   87.78%\n    Req/Sec     0.95k   418.75     1.52k    60.00%\n  Latency Distribution\n     50%    7.71ms\n     75%   13.90ms\n     90%   25.22ms\n     99%   55.35ms\n  3780 requests in 2.01s, 1.02MB read\n  Non-2xx or 3xx responses: 3780\nRequests/sec:   1878.79\nTransfer/sec:    517.40KB\nSAMSKAB_WRK {"requests":3780,"duration_us":2011928,"p50_us":7711,"p99_us":55350,"max_us":77665,"statuses":{"401":3780},"errors":{"connect":0,"read":0,"write":0,"status":3780,"timeout":0}}\n'
 
 #: wrk without a script (only its own text: no per-status counts).
-PLAIN = 'Running 2s test @ http://127.0.0.1:18731/cases/x/timeline\n  2 threads and 20 connections\n  Thread Stats   Avg      Stdev     Max   +/- Stdev\n    Latency    10.72ms    6.54ms  46.78ms   85.45%\n    Req/Sec     0.99k   418.16     1.60k    57.50%\n  Latency Distribution\n     50%    7.64ms\n     75%   12.84ms\n     90%   19.92ms\n     99%   33.19ms\n  3942 requests in 2.01s, 1.06MB read\n  Non-2xx or 3xx responses: 3942\nRequests/sec:   1961.26\nTransfer/sec:    540.11KB\n'
+PLAIN = "Running 2s test @ http://127.0.0.1:18731/cases/x/timeline\n  2 threads and 20 connections\n  Thread Stats   Avg      Stdev     Max   +/- Stdev\n    Latency    10.72ms    6.54ms  46.78ms   85.45%\n    Req/Sec     0.99k   418.16     1.60k    57.50%\n  Latency Distribution\n     50%    7.64ms\n     75%   12.84ms\n     90%   19.92ms\n     99%   33.19ms\n  3942 requests in 2.01s, 1.06MB read\n  Non-2xx or 3xx responses: 3942\nRequests/sec:   1961.26\nTransfer/sec:    540.11KB\n"
 
 
 def test_a_run_with_the_script_gives_exact_percentiles_and_every_status():
@@ -47,7 +47,9 @@ def test_without_the_script_wrks_own_text_is_used():
 
 def test_socket_errors_count_as_failed():
     # The line as wrk prints it when a socket fails (wrk.c: "  Socket errors: connect %d, ...").
-    text = WITH_SCRIPT.replace("Requests/sec:", "  Socket errors: connect 0, read 2, write 0, timeout 3\nRequests/sec:", 1)
+    text = WITH_SCRIPT.replace(
+        "Requests/sec:", "  Socket errors: connect 0, read 2, write 0, timeout 3\nRequests/sec:", 1
+    )
     text = text.replace('"read":0,"write":0,"status":0,"timeout":0', '"read":2,"write":0,"status":0,"timeout":3')
     run = parse_wrk_output(text)
     assert run.socket_errors == {"read": 2, "timeout": 3}

@@ -39,7 +39,9 @@ def free_port() -> int:
 @pytest_asyncio.fixture
 async def base_url(settings, store, cases) -> AsyncIterator[str]:
     app = create_app(settings, store=store, cases=cases)
-    following = projector_running(build_projector(store, open_key_store(store, settings), settings.deadlines), idle_s=0.01)
+    following = projector_running(
+        build_projector(store, open_key_store(store, settings), settings.deadlines), idle_s=0.01
+    )
     following.__enter__()
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
@@ -65,7 +67,9 @@ async def browser():
     from playwright.async_api import async_playwright
 
     if not CHROMIUM.exists():
-        pytest.fail("chromium is missing: run 'make test' (it installs chromium with apt-get) or apt-get install chromium")
+        pytest.fail(
+            "chromium is missing: run 'make test' (it installs chromium with apt-get) or apt-get install chromium"
+        )
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
         yield browser

@@ -8,7 +8,18 @@ from tests import scenario
 from tests.api.conftest import RELATIVE
 from tests.browser.conftest import ARTIFACTS, check_page, failures, log_in
 
-STAFF_TABS = ["oversigt", "borger", "udredning", "afgoerelse", "hold", "plan", "moeder", "evaluering", "historik", "adgang"]
+STAFF_TABS = [
+    "oversigt",
+    "borger",
+    "udredning",
+    "afgoerelse",
+    "hold",
+    "plan",
+    "moeder",
+    "evaluering",
+    "historik",
+    "adgang",
+]
 CITIZEN_TABS = ["oversigt", "afgoerelse", "plan", "hold", "adgang"]
 
 

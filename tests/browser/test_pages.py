@@ -98,7 +98,9 @@ async def test_a_caseworker_takes_a_case_from_need_to_decision_with_the_keyboard
     # the decision, filled in from the approved recommendation
     await page.goto(f"{base_url}/sager/{case_id}")
     await _follow(page, f"a[href='/sager/{case_id}/handling/make_decision']")
-    await expect(page.locator("#f-services-0-service")).to_have_value(scenario.code(__import__("domain.terminology", fromlist=["x"]).services(), "Støtte til beskæftigelse"))
+    await expect(page.locator("#f-services-0-service")).to_have_value(
+        scenario.code(__import__("domain.terminology", fromlist=["x"]).services(), "Støtte til beskæftigelse")
+    )
     await _follow(page, "#formular button[type=submit]")
     await expect(page.get_by_role("status")).to_contain_text("Træf afgørelse: udført")
     await expect(page.locator("#fase")).to_have_text("holdet samles")
@@ -184,7 +186,9 @@ async def test_a_citizen_gives_consent_and_lodges_an_appeal_with_the_keyboard_al
     await lead.close()
 
 
-async def test_a_refused_form_shows_an_error_summary_that_takes_focus_and_links_to_the_field(page, base_url, api, case_id):
+async def test_a_refused_form_shows_an_error_summary_that_takes_focus_and_links_to_the_field(
+    page, base_url, api, case_id
+):
     await api.open(case_id)
     await log_in(page, base_url, api, "caseworker")
     await page.goto(f"{base_url}/sager/{case_id}/handling/close_case")

@@ -21,7 +21,15 @@ SYSTEM = {"id": "samskab", "role": "system"}
 CITIZEN = {"id": "citizen", "role": "citizen"}
 TL = {"id": "tl-bo", "role": "team_lead"}
 CW = {"id": "cw-anna", "role": "caseworker"}
-OPEN = {"type": "open_appeal_window", "actor": SYSTEM, "case_id": "case-1", "decision_number": 1, "outcome": "partly_granted", "decided_at": DECIDED.isoformat(), "window": "P28D"}
+OPEN = {
+    "type": "open_appeal_window",
+    "actor": SYSTEM,
+    "case_id": "case-1",
+    "decision_number": 1,
+    "outcome": "partly_granted",
+    "decided_at": DECIDED.isoformat(),
+    "window": "P28D",
+}
 LODGE = {"type": "lodge_appeal", "actor": CITIZEN, "complaint": "For få timer"}
 
 
@@ -82,7 +90,9 @@ def test_a_caseworker_registers_an_appeal_by_phone_and_the_day_received_counts()
     assert not in_time.late and in_time.channel == "phone" and in_time.received_on == date(2026, 12, 21)
     # registered on 28 December, received on 21 December: the 4 weeks of Rsl § 66 run from the 21st
     assert in_time.reconsideration_due_at == DECIDED + timedelta(weeks=5) + timedelta(weeks=4) - timedelta(days=7)
-    late = act(closed, {**register, "received_on": "2026-12-22", "late_reason": "Brevet var væk"}, DECIDED + timedelta(weeks=5))
+    late = act(
+        closed, {**register, "received_on": "2026-12-22", "late_reason": "Brevet var væk"}, DECIDED + timedelta(weeks=5)
+    )
     assert late.late and late.late_reason == "Brevet var væk"
     later = DECIDED + timedelta(weeks=5)
     assert refused(closed, {**register, "received_on": "2027-12-22"}, later).field == "received_on"
@@ -92,8 +102,14 @@ def test_a_caseworker_registers_an_appeal_by_phone_and_the_day_received_counts()
 
 
 def forwarded(late_reason: str | None = None):
-    state = act(opened(), {**LODGE, **({"late_reason": late_reason} if late_reason else {})}, DECIDED + timedelta(days=1))
-    return act(state, {"type": "reconsider", "actor": TL, "outcome": "upheld", "reasons": "Fastholdes"}, DECIDED + timedelta(days=2))
+    state = act(
+        opened(), {**LODGE, **({"late_reason": late_reason} if late_reason else {})}, DECIDED + timedelta(days=1)
+    )
+    return act(
+        state,
+        {"type": "reconsider", "actor": TL, "outcome": "upheld", "reasons": "Fastholdes"},
+        DECIDED + timedelta(days=2),
+    )
 
 
 @pytest.mark.parametrize(
@@ -110,7 +126,13 @@ def test_ankestyrelsens_four_outcomes(outcome, kind, new_decision):
 
 def test_ankestyrelsens_outcome_refused_for_an_appeal_not_sent_on():
     later = DECIDED + timedelta(weeks=12)
-    data = {"type": "record_appeal_outcome", "actor": CW, "outcome": "upheld", "decided_on": "2027-02-01", "reasons": "x"}
+    data = {
+        "type": "record_appeal_outcome",
+        "actor": CW,
+        "outcome": "upheld",
+        "decided_on": "2027-02-01",
+        "reasons": "x",
+    }
     error = refused(opened(), data, later)
     assert error.rule == "appeal.not_sent_on" and "window_open" in error.message
     assert refused(forwarded(), {**data, "actor": CITIZEN}, later).field == "actor.role"
@@ -126,8 +148,13 @@ def test_withdrawal_by_the_citizen_or_on_their_word_until_the_appeal_is_decided(
     withdrawn = act(lodged, {"type": "withdraw_appeal", "actor": CITIZEN}, later)
     assert withdrawn.status is AppealStatus.WITHDRAWN and withdrawn.outcome_kind.value == "withdrawn"
     assert withdrawn.withdrawal.withdrawn_while == "awaiting_reconsideration"
-    at_ankestyrelsen = act(forwarded(), {"type": "withdraw_appeal", "actor": CW, "channel": "phone", "note": "Ringede"}, later)
-    assert at_ankestyrelsen.withdrawal.withdrawn_while == "sent_to_ankestyrelsen" and at_ankestyrelsen.withdrawal.channel == "phone"
+    at_ankestyrelsen = act(
+        forwarded(), {"type": "withdraw_appeal", "actor": CW, "channel": "phone", "note": "Ringede"}, later
+    )
+    assert (
+        at_ankestyrelsen.withdrawal.withdrawn_while == "sent_to_ankestyrelsen"
+        and at_ankestyrelsen.withdrawal.channel == "phone"
+    )
     assert refused(forwarded(), {"type": "withdraw_appeal", "actor": CW}, later).field == "channel"
     error = refused(opened(), {"type": "withdraw_appeal", "actor": CITIZEN}, later)
     assert error.rule == "appeal.not_withdrawable" and "window_open" in error.message
@@ -144,9 +171,17 @@ def test_the_forwarding_says_late_and_why_only_when_late():
 
 def test_upheld_goes_to_ankestyrelsen_and_changed_ends_the_appeal():
     lodged = act(opened(), LODGE, DECIDED + timedelta(days=1))
-    upheld = act(lodged, {"type": "reconsider", "actor": TL, "outcome": "upheld", "reasons": "Fastholdes"}, DECIDED + timedelta(days=2))
+    upheld = act(
+        lodged,
+        {"type": "reconsider", "actor": TL, "outcome": "upheld", "reasons": "Fastholdes"},
+        DECIDED + timedelta(days=2),
+    )
     assert upheld.status is AppealStatus.SENT_TO_ANKESTYRELSEN
-    changed = act(lodged, {"type": "reconsider", "actor": TL, "outcome": "changed", "reasons": "Ændres"}, DECIDED + timedelta(days=2))
+    changed = act(
+        lodged,
+        {"type": "reconsider", "actor": TL, "outcome": "changed", "reasons": "Ændres"},
+        DECIDED + timedelta(days=2),
+    )
     assert changed.status is AppealStatus.DECISION_CHANGED
 
 
@@ -156,15 +191,27 @@ def test_refusals():
     assert refused(opened(), {**LODGE, "actor": TL}, later).field == "actor.role"
     assert refused(opened(), {"type": "close_appeal_window", "actor": SYSTEM}, later).rule == "appeal.window_not_ended"
     assert refused(opened(), {"type": "close_appeal_window", "actor": CITIZEN}, later).field == "actor.role"
-    assert refused(opened(), {"type": "reconsider", "actor": TL, "outcome": "upheld", "reasons": "x"}, later).rule == "appeal.nothing_to_reconsider"
+    assert (
+        refused(opened(), {"type": "reconsider", "actor": TL, "outcome": "upheld", "reasons": "x"}, later).rule
+        == "appeal.nothing_to_reconsider"
+    )
     lodged = act(opened(), LODGE, later)
     assert refused(lodged, LODGE, later).rule == "appeal.already_lodged"
-    assert refused(lodged, {"type": "reconsider", "actor": CITIZEN, "outcome": "upheld", "reasons": "x"}, later).field == "actor.role"
-    assert refused(lodged, {"type": "reconsider", "actor": TL, "outcome": "upheld", "reasons": " "}, later).field == "reasons"
+    assert (
+        refused(lodged, {"type": "reconsider", "actor": CITIZEN, "outcome": "upheld", "reasons": "x"}, later).field
+        == "actor.role"
+    )
+    assert (
+        refused(lodged, {"type": "reconsider", "actor": TL, "outcome": "upheld", "reasons": " "}, later).field
+        == "reasons"
+    )
     assert refused(lodged, {"type": "record_reconsideration_overdue", "actor": SYSTEM}, later).rule == "appeal.not_due"
     overdue = act(lodged, {"type": "record_reconsideration_overdue", "actor": SYSTEM}, later + timedelta(weeks=4))
     assert overdue.reconsideration_overdue
-    assert refused(overdue, {"type": "record_reconsideration_overdue", "actor": SYSTEM}, later + timedelta(weeks=5)).rule == "appeal.already_overdue"
+    assert (
+        refused(overdue, {"type": "record_reconsideration_overdue", "actor": SYSTEM}, later + timedelta(weeks=5)).rule
+        == "appeal.already_overdue"
+    )
     assert refused(opened(), OPEN, later).rule == "appeal.already_open"
 
 
@@ -174,17 +221,31 @@ def test_an_appeal_id_fits_the_event_logs_stream_id():
     assert len(long) <= 64 and long.endswith("-appeal-1") and long != appeal_id("c" * 63 + "d", 1)
 
 
-@pytest.mark.parametrize("command_type", ["lodge_appeal", "register_appeal", "reconsider", "withdraw_appeal", "record_appeal_outcome"])
+@pytest.mark.parametrize(
+    "command_type", ["lodge_appeal", "register_appeal", "reconsider", "withdraw_appeal", "record_appeal_outcome"]
+)
 def test_the_commands_offered_in_a_status_are_the_ones_the_decider_takes(command_type):
     """``commands_open`` (what the pages offer) agrees with the deciders' status rules."""
     from domain.appeal import commands_open
 
     data = {
         "lodge_appeal": LODGE,
-        "register_appeal": {"type": "register_appeal", "actor": CW, "channel": "letter", "received_on": "2026-11-30", "complaint": "Brev"},
+        "register_appeal": {
+            "type": "register_appeal",
+            "actor": CW,
+            "channel": "letter",
+            "received_on": "2026-11-30",
+            "complaint": "Brev",
+        },
         "reconsider": {"type": "reconsider", "actor": TL, "outcome": "upheld", "reasons": "x"},
         "withdraw_appeal": {"type": "withdraw_appeal", "actor": CITIZEN},
-        "record_appeal_outcome": {"type": "record_appeal_outcome", "actor": CW, "outcome": "upheld", "decided_on": "2026-12-01", "reasons": "x"},
+        "record_appeal_outcome": {
+            "type": "record_appeal_outcome",
+            "actor": CW,
+            "outcome": "upheld",
+            "decided_on": "2026-12-01",
+            "reasons": "x",
+        },
     }[command_type]
     later = DECIDED + timedelta(days=8)
     lodged = act(opened(), LODGE, DECIDED + timedelta(days=1))
@@ -194,7 +255,13 @@ def test_the_commands_offered_in_a_status_are_the_ones_the_decider_takes(command
               act(lodged, {"type": "withdraw_appeal", "actor": CITIZEN}, DECIDED + timedelta(days=2))]  # fmt: skip
     for state in states:
         try:
-            act(state, data, max(later, (state.window_ends_at or later) + timedelta(days=1)) if state.status is AppealStatus.WINDOW_CLOSED else later)
+            act(
+                state,
+                data,
+                max(later, (state.window_ends_at or later) + timedelta(days=1))
+                if state.status is AppealStatus.WINDOW_CLOSED
+                else later,
+            )
             taken = True
         except DomainError:
             taken = False

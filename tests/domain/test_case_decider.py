@@ -108,7 +108,10 @@ def test_a_decision_carries_appeal_guidance():
 def test_a_refusal_moves_the_case_to_refused_where_it_can_be_closed():
     state = given(*steps(2), *scenario.heard(), scenario.decision("refused", reasons="Behovet dækkes af andre tilbud"))
     assert state.phase is Phase.REFUSED
-    assert given(*steps(2), *scenario.heard(), scenario.decision("refused", reasons="x y z"), scenario.close()).phase is Phase.CLOSED
+    assert (
+        given(*steps(2), *scenario.heard(), scenario.decision("refused", reasons="x y z"), scenario.close()).phase
+        is Phase.CLOSED
+    )
 
 
 def test_only_the_invited_person_answers_an_invitation():
@@ -182,7 +185,12 @@ def test_a_case_in_evaluation_closes_only_after_the_evaluation():
 def test_the_system_alone_records_a_missed_deadline():
     error = refused(
         given(*steps(1)),
-        {"type": "record_missed_deadline", "actor": scenario.CASEWORKER, "phase": "visitation", "due_at": NOW.isoformat()},
+        {
+            "type": "record_missed_deadline",
+            "actor": scenario.CASEWORKER,
+            "phase": "visitation",
+            "due_at": NOW.isoformat(),
+        },
     )
     assert error.field == "actor.role"
 

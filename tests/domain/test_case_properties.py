@@ -13,7 +13,16 @@ from domain.phases import Phase
 from domain.team import InvitationStatus
 from tests import scenario
 
-ORDER = [Phase.NEW, Phase.NEED, Phase.VISITATION, Phase.TEAM, Phase.PILOT, Phase.EVALUATION, Phase.FOLLOW_UP, Phase.CLOSED]
+ORDER = [
+    Phase.NEW,
+    Phase.NEED,
+    Phase.VISITATION,
+    Phase.TEAM,
+    Phase.PILOT,
+    Phase.EVALUATION,
+    Phase.FOLLOW_UP,
+    Phase.CLOSED,
+]
 ACTORS = [scenario.CASEWORKER, scenario.CITIZEN, scenario.VOLUNTEER, scenario.STAFF, {"id": "x", "role": "auditor"}]
 
 POOL = [
@@ -32,7 +41,13 @@ POOL = [
     {"type": "propose_team", "actor": scenario.CASEWORKER},
     {"type": "change_team", "actor": scenario.CASEWORKER, "person_id": "vol-karim", "reason": "Flyttet"},
     {"type": "approve_team", "actor": scenario.CITIZEN, "approve": False, "comment": "Jeg vil hellere have en anden"},
-    {"type": "complete_pilot", "actor": scenario.CASEWORKER, "summary": "Stoppet", "ended_early": True, "early_end_reason": "Flyttet"},
+    {
+        "type": "complete_pilot",
+        "actor": scenario.CASEWORKER,
+        "summary": "Stoppet",
+        "ended_early": True,
+        "early_end_reason": "Flyttet",
+    },
 ]
 
 
@@ -88,6 +103,8 @@ def test_random_command_sequences_keep_the_case_consistent(moves):
             state = evolve(state, event)
             events_so_far += 1
         assert folded == state  # folding a batch is evolving event by event
-        assert rank(state.phase) >= rank(before.phase) or (before.phase is Phase.REFUSED and state.phase is Phase.CLOSED)
+        assert rank(state.phase) >= rank(before.phase) or (
+            before.phase is Phase.REFUSED and state.phase is Phase.CLOSED
+        )
         check_invariants(state, events_so_far)
         now += timedelta(hours=1)

@@ -59,7 +59,13 @@ def test_the_table_check_finds_a_table():
 def test_every_command_and_event_of_every_decider_is_collected():
     for name in ("register_need", "lodge_appeal", "open_forum", "record_missed_deadline"):
         assert name in catalogue.COMMANDS
-    for name in ("need_registered", "appeal_lodged", "forum_opened", "kl_delivery_day_completed", "personal_data_erased"):
+    for name in (
+        "need_registered",
+        "appeal_lodged",
+        "forum_opened",
+        "kl_delivery_day_completed",
+        "personal_data_erased",
+    ):
         assert name in catalogue.EVENTS
     assert all(catalogue.type_of(cls) == name for name, cls in catalogue.COMMANDS.items())
     assert all(catalogue.type_of(cls) == name for name, cls in catalogue.EVENTS.items())

@@ -44,7 +44,9 @@ def test_a_consent_with_an_unspecified_purpose_is_blanket_and_refused():
     unspecified recipient or purpose. The recipient is always a named team member; the purpose is checked."""
     data = scenario.consent(scenario.VOLUNTEER) | {"purpose": "Til brug for alle formål i kommunen"}
     error = refused(given(*steps(8)), data)
-    assert error.rule == "consent.blanket" and error.field == "purpose" and "databeskyttelseslovens § 7" in error.message
+    assert (
+        error.rule == "consent.blanket" and error.field == "purpose" and "databeskyttelseslovens § 7" in error.message
+    )
 
 
 def test_a_consent_naming_every_category_for_a_concrete_purpose_is_not_blanket():

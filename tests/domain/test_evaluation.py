@@ -113,7 +113,12 @@ def test_the_evaluation_scores_the_instruments_and_the_four_value_domains_by_han
     assert d.productivity.score == 61.7
     # effects: goal 100; function levels: 3->2 = 66.67 and 2->2 = 50, mean 58.33;
     # WEMWBS 38->52: 50 + 50*14/32 = 71.875; SB-6 14->24: 50 + 50*10/16 = 81.25; mean 77.9
-    assert d.effects.parts == {"goal_attainment": 100.0, "function_level": 58.3, "wemwbs": 71.9, "self_determination": 81.2}
+    assert d.effects.parts == {
+        "goal_attainment": 100.0,
+        "function_level": 58.3,
+        "wemwbs": 71.9,
+        "self_determination": 81.2,
+    }
     assert d.effects.score == 77.9
     # democracy: 4/4 meetings, 3/3 decisions, own statement, consent respected
     assert d.democracy.score == 100.0
@@ -121,7 +126,16 @@ def test_the_evaluation_scores_the_instruments_and_the_four_value_domains_by_han
     assert d.service_experience.score == 100.0
     assert ev.follow_up.status.display == "Træf afgørelse om fortsættelse af indsats"
     assert ev.citizen_statement == "Jeg bestemmer mere selv nu"
-    assert given(*until("start_pilot"), scenario.baseline(), scenario.complete_pilot(), scenario.evaluation(), scenario.close()).phase is Phase.CLOSED
+    assert (
+        given(
+            *until("start_pilot"),
+            scenario.baseline(),
+            scenario.complete_pilot(),
+            scenario.evaluation(),
+            scenario.close(),
+        ).phase
+        is Phase.CLOSED
+    )
 
 
 def test_without_a_baseline_no_change_is_claimed():
@@ -157,14 +171,20 @@ def test_every_assessed_condition_needs_its_function_level_after():
 
 def test_a_function_level_for_a_condition_never_assessed_is_refused():
     data = scenario.evaluation()
-    data["function_levels"] = [*data["function_levels"], {**data["function_levels"][0], "condition": scenario.code(terminology.conditions(), "Vaske sig")}]
+    data["function_levels"] = [
+        *data["function_levels"],
+        {**data["function_levels"][0], "condition": scenario.code(terminology.conditions(), "Vaske sig")},
+    ]
     error = refused(in_evaluation(), data)
     assert error.field == "function_levels[2].condition" and error.rule == "evaluation.condition_not_assessed"
 
 
 def test_a_function_level_code_must_come_from_funktionsevneniveau():
     data = scenario.evaluation()
-    data["function_levels"][0] = {**data["function_levels"][0], "level": scenario.code(terminology.goal_types(), "Udvikle funktionsevne")}
+    data["function_levels"][0] = {
+        **data["function_levels"][0],
+        "level": scenario.code(terminology.goal_types(), "Udvikle funktionsevne"),
+    }
     error = refused(in_evaluation(), data)
     assert error.field == "function_levels[0].level" and "Funktionsevneniveau" in error.message
 
@@ -182,7 +202,10 @@ def test_participation_cannot_exceed_what_was_held():
 
 
 def test_a_rating_out_of_range_is_named_and_one_rating_is_needed():
-    error = refused(in_evaluation(), scenario.evaluation() | {"ratings": [{"by": "citizen", "rating": 5}, {"by": "relative", "rating": 0}]})
+    error = refused(
+        in_evaluation(),
+        scenario.evaluation() | {"ratings": [{"by": "citizen", "rating": 5}, {"by": "relative", "rating": 0}]},
+    )
     assert error.field == "ratings[1].rating"
     assert refused(in_evaluation(), scenario.evaluation() | {"ratings": []}).rule == "evaluation.no_rating"
 

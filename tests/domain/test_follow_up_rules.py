@@ -53,11 +53,23 @@ def evaluated(heard: bool = False):
 
 
 def help_decision(choice: str, **extra) -> dict:
-    return {"type": "decide_on_help", "actor": TL, "choice": choice, "reasons": f"Evalueringen taler for {choice}", **extra}
+    return {
+        "type": "decide_on_help",
+        "actor": TL,
+        "choice": choice,
+        "reasons": f"Evalueringen taler for {choice}",
+        **extra,
+    }
 
 
 def follow_up(result: str) -> dict:
-    return {"type": "record_follow_up", "actor": CW, "result": result, "notes": "Hjemmebesøg", "citizen_took_part": True}
+    return {
+        "type": "record_follow_up",
+        "actor": CW,
+        "result": result,
+        "notes": "Hjemmebesøg",
+        "citizen_took_part": True,
+    }
 
 
 def in_follow_up(heard: bool = False):
@@ -124,8 +136,12 @@ def test_given_a_case_not_in_follow_up_when_a_follow_up_is_recorded_then_refused
 
 def test_given_follow_up_when_the_timer_fires_then_follow_up_due_is_recorded_in_order():
     state = in_follow_up()
-    assert [e.type for e in when(state, {"type": "record_follow_up_due", "actor": SYSTEM, "number": 1})] == ["follow_up_due"]
-    assert refused(state, {"type": "record_follow_up_due", "actor": SYSTEM, "number": 2}).rule == "follow_up.out_of_order"
+    assert [e.type for e in when(state, {"type": "record_follow_up_due", "actor": SYSTEM, "number": 1})] == [
+        "follow_up_due"
+    ]
+    assert (
+        refused(state, {"type": "record_follow_up_due", "actor": SYSTEM, "number": 2}).rule == "follow_up.out_of_order"
+    )
     assert refused(state, {"type": "record_follow_up_due", "actor": CW, "number": 1}).rule == "case.role_not_allowed"
 
 
@@ -143,7 +159,12 @@ def test_given_follow_up_when_it_finds_the_help_must_stop_then_a_decision_is_nee
 
 
 def changed_need(reporter: dict = CITIZEN, kind: str = "citizen") -> dict:
-    return {"type": "report_changed_need", "actor": reporter, "reported_by": kind, "description": "Jonas har mistet sit job"}
+    return {
+        "type": "report_changed_need",
+        "actor": reporter,
+        "reported_by": kind,
+        "description": "Jonas har mistet sit job",
+    }
 
 
 RECEIVE = {"type": "receive_application", "actor": CW, "applied_for": ["SEL § 85"]}
@@ -172,13 +193,20 @@ def test_a_revisitation_has_its_own_application_assessment_and_decision_and_retu
     assert events[0].number == 3  # visitation 1, help 2, revisitation 3: its appeal is decision 3's
     state = fold(events, state)
     assert state.phase is Phase.FOLLOW_UP and state.revisitation is None
-    assert state.visitation.applications[0].status is ApplicationStatus.DECIDED and state.visitation.applications[0].decision == 3
+    assert (
+        state.visitation.applications[0].status is ApplicationStatus.DECIDED
+        and state.visitation.applications[0].decision == 3
+    )
 
 
 def test_a_second_application_of_the_same_kind_while_one_is_pending_is_refused_naming_phase_and_rule():
     state = given(changed_need(), RECEIVE, state=in_follow_up(), at=NOW + timedelta(days=10))
     error = refused(state, RECEIVE, at=NOW + timedelta(days=11))
-    assert error.rule == "application.same_kind_pending" and "visitation phase" in error.message and error.field == "applied_for"
+    assert (
+        error.rule == "application.same_kind_pending"
+        and "visitation phase" in error.message
+        and error.field == "applied_for"
+    )
 
 
 def test_a_case_cannot_close_while_an_application_is_undecided_and_withdrawal_is_recorded():
@@ -215,7 +243,9 @@ def test_the_work_list_shows_the_decision_about_the_help_a_follow_up_due_and_the
     assert work_items(state, deadlines) == []
     follow_up_deadline = [d for d in upcoming_deadlines(state, deadlines) if d.kind == "follow_up"]
     assert [d.due_at for d in follow_up_deadline] == [state.follow_up.help_decided_at + deadlines.follow_up_interval]
-    state = given({"type": "record_follow_up_due", "actor": SYSTEM, "number": 1}, state=state, at=NOW + timedelta(days=370))
+    state = given(
+        {"type": "record_follow_up_due", "actor": SYSTEM, "number": 1}, state=state, at=NOW + timedelta(days=370)
+    )
     assert [i.kind for i in work_items(state, deadlines)] == ["record_follow_up"]
 
 
@@ -223,8 +253,13 @@ def test_the_work_list_asks_the_caseworker_for_the_expected_date_when_the_deadli
     from domain.case_summary import work_items
     from domain.deadlines import PhaseDeadlines
 
-    state = given(scenario.register("case-1"), {"type": "open_visitation", "actor": CW},
-                  {"type": "receive_application", "actor": CW, "applied_for": ["SEL § 85"]})
-    state = given({"type": "record_processing_deadline_passed", "actor": SYSTEM}, state=state, at=NOW + timedelta(weeks=9))
+    state = given(
+        scenario.register("case-1"),
+        {"type": "open_visitation", "actor": CW},
+        {"type": "receive_application", "actor": CW, "applied_for": ["SEL § 85"]},
+    )
+    state = given(
+        {"type": "record_processing_deadline_passed", "actor": SYSTEM}, state=state, at=NOW + timedelta(weeks=9)
+    )
     kinds = [i.kind for i in work_items(state, PhaseDeadlines())]
     assert "set_expected_date" in kinds

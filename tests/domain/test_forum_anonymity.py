@@ -16,7 +16,9 @@ from app.settings import Settings
 from domain.anonymity import find_cpr, find_person_name
 
 
-@pytest.mark.parametrize("text", ["Borger 12.03.99-1235 mangler hjælp", "cpr 12 03 99 12 35", "120399/1235", "1203991235"])
+@pytest.mark.parametrize(
+    "text", ["Borger 12.03.99-1235 mangler hjælp", "cpr 12 03 99 12 35", "120399/1235", "1203991235"]
+)
 def test_a_cpr_number_in_any_writing_is_found(text):
     assert find_cpr(text)
 
@@ -54,8 +56,13 @@ def test_a_forum_observation_is_stored_under_the_forum_s_own_key(tmp_path):
     settings = Settings(data_dir=tmp_path, database_url=f"sqlite:///{tmp_path / 'log.db'}")
     store = open_event_store(settings.database_url)
     keys = open_key_store(store, settings)
-    fields = {"occurred_at": datetime.now(UTC), "actor": {"id": "maria", "role": "volunteer"},
-              "number": 1, "text": "Flere ældre kommer kun ud med følgeskab", "life_area": None}
+    fields = {
+        "occurred_at": datetime.now(UTC),
+        "actor": {"id": "maria", "role": "volunteer"},
+        "number": 1,
+        "text": "Flere ældre kommer kun ud med følgeskab",
+        "life_area": None,
+    }
     event = ForumObservationSubmitted.model_validate(fields)
     stored = to_new_event(RecordedEvent(event_id=str(uuid.uuid4()), event=event), keys, "forum-isolation")
     assert "følgeskab" not in json.dumps(stored.payload, ensure_ascii=False)

@@ -145,7 +145,12 @@ def test_goal_attainment_takes_the_linked_goal_type_or_the_one_given():
 
 
 def test_every_plan_goal_needs_an_attainment():
-    error = error_of(lambda: goal_attainment([None, None], [GoalAttainmentInput(attainment="reached", goal_type=_goal_type("Udvikle funktionsevne").code)]))
+    error = error_of(
+        lambda: goal_attainment(
+            [None, None],
+            [GoalAttainmentInput(attainment="reached", goal_type=_goal_type("Udvikle funktionsevne").code)],
+        )
+    )
     assert error.field == "goals[1]" and error.rule == "evaluation.goal_missing"
     error = error_of(lambda: goal_attainment([None], [GoalAttainmentInput(attainment="reached")] * 2))
     assert error.rule == "evaluation.too_many_goals"
@@ -167,7 +172,9 @@ def test_function_level_improvement_counts_severity_steps():
     c = Coded(code="x", display="x")
     change = FunctionLevelChange(condition=c, before=c, after=c, before_severity=3, after_severity=2)
     assert change.improvement == 1
-    assert FunctionLevelChange(condition=c, before=c, after=c, before_severity=None, after_severity=2).improvement is None
+    assert (
+        FunctionLevelChange(condition=c, before=c, after=c, before_severity=None, after_severity=2).improvement is None
+    )
 
 
 # -- value-domain formulas, hand computed ------------------------------------------
@@ -196,11 +203,15 @@ def test_productivity_is_the_mean_saving_of_hours_cost_and_caseworker_time():
 
 
 def test_democracy_is_the_mean_of_participation_statement_and_consent():
-    p = Participation(meetings_held=3, meetings_with_citizen=2, decisions_taken=2, decisions_with_citizen=2, consent_respected=True)
+    p = Participation(
+        meetings_held=3, meetings_with_citizen=2, decisions_taken=2, decisions_with_citizen=2, consent_respected=True
+    )
     # (66.67 + 100 + 100 + 100) / 4 = 91.7
     assert democracy(p, statement_given=True).score == 91.7
     # no meetings or decisions: only statement (0) and consent (100)
-    none = Participation(meetings_held=0, meetings_with_citizen=0, decisions_taken=0, decisions_with_citizen=0, consent_respected=True)
+    none = Participation(
+        meetings_held=0, meetings_with_citizen=0, decisions_taken=0, decisions_with_citizen=0, consent_respected=True
+    )
     assert democracy(none, statement_given=False).score == 50.0
 
 
@@ -260,8 +271,12 @@ money = st.floats(min_value=0, max_value=10_000, allow_nan=False)
 
 @given(money, money, money, money, money, money)
 def test_productivity_stays_within_0_to_100(h0, c0, w0, h1, c1, w1):
-    before = ServiceUse(service_hours_per_week=min(h0, 168), cost_per_week_dkk=c0, caseworker_hours_per_week=min(w0, 168))
-    after = ServiceUse(service_hours_per_week=min(h1, 168), cost_per_week_dkk=c1, caseworker_hours_per_week=min(w1, 168))
+    before = ServiceUse(
+        service_hours_per_week=min(h0, 168), cost_per_week_dkk=c0, caseworker_hours_per_week=min(w0, 168)
+    )
+    after = ServiceUse(
+        service_hours_per_week=min(h1, 168), cost_per_week_dkk=c1, caseworker_hours_per_week=min(w1, 168)
+    )
     assert 0 <= productivity(before, after).score <= 100
 
 
@@ -273,7 +288,10 @@ def test_service_experience_stays_within_0_to_100(ratings):
 @given(st.integers(0, 20), st.integers(0, 20), st.integers(0, 20), st.integers(0, 20), st.booleans(), st.booleans())
 def test_democracy_stays_within_0_to_100(held, with_c, taken, with_d, consent, statement):
     p = Participation(
-        meetings_held=max(held, with_c), meetings_with_citizen=with_c,
-        decisions_taken=max(taken, with_d), decisions_with_citizen=with_d, consent_respected=consent,
+        meetings_held=max(held, with_c),
+        meetings_with_citizen=with_c,
+        decisions_taken=max(taken, with_d),
+        decisions_with_citizen=with_d,
+        consent_respected=consent,
     )
     assert 0 <= democracy(p, statement).score <= 100

@@ -58,14 +58,23 @@ def test_an_employer_company_needs_socialtilsynets_approval_not_the_municipality
     """SEL § 96, stk. 2 as amended by L 56 2019-20; vejledning nr. 10264 af 19/12/2017 (socialtilsynet approves)."""
     company = {"kind": "company", "name": "BPA Danmark ApS", "cvr": "12345678"}
     error = refused(assessed(), {**CHOICE_BPA, "employer": company})
-    assert error.rule == "choice.employer_not_approved" and "socialtilsynet" in error.message and "§ 96, stk. 2" in error.message
+    assert (
+        error.rule == "choice.employer_not_approved"
+        and "socialtilsynet" in error.message
+        and "§ 96, stk. 2" in error.message
+    )
     approved = {**company, "approval": "Socialtilsyn Hovedstaden, godkendt 2026-03-01"}
     assert after(assessed(), {**CHOICE_BPA, "employer": approved}).visitation.choice.employer.approval
 
 
 def test_an_individual_budget_is_offered_only_under_a_named_trial():
     """L 133 2021-22 (forsøg med personlige borgerstyrede budgetter, 2022-2024): no general legal basis."""
-    choice = {"type": "record_citizens_choice", "actor": CITIZEN, "option": "individual_budget", "provider": "Hjemmehjælp A/S"}
+    choice = {
+        "type": "record_citizens_choice",
+        "actor": CITIZEN,
+        "option": "individual_budget",
+        "provider": "Hjemmehjælp A/S",
+    }
     error = refused(assessed(), choice)
     assert error.rule == "choice.individual_budget_no_basis" and error.field == "trial"
     with_trial = {**choice, "trial": "Frikommuneforsøg om individuelle budgetter (kommunens bevilling)"}
@@ -84,7 +93,9 @@ def test_the_municipalitys_own_vum_assessment_is_heard_before_a_decision_against
     assert error.rule == "decision.hearing_required" and "VUM" in error.message and "§ 19" in error.message
     hearing = after(unheard, HEARING)
     assert hearing.visitation.hearing.assessment
-    answered = after(hearing, {"type": "answer_hearing", "actor": CITIZEN, "answer": "Jeg kan mere end vurderingen siger"})
+    answered = after(
+        hearing, {"type": "answer_hearing", "actor": CITIZEN, "answer": "Jeg kan mere end vurderingen siger"}
+    )
     assert after(answered, decision()).decision.outcome.value == "partly_granted"
     # a full grant needs no hearing
     assert after(unheard, decision("granted", reasons="")).decision
@@ -131,7 +142,9 @@ def test_the_decision_waits_when_the_citizen_asks_to_comment_first():
     asked = after(assessed(), {"type": "request_to_comment", "actor": CITIZEN, "answer_within_days": 7})
     error = refused(asked, decision())
     assert error.rule == "decision.comment_awaited" and "§ 21" in error.message
-    commented = after(asked, {"type": "submit_comment", "actor": CITIZEN, "comment": "Jeg har brug for hjælp om aftenen"})
+    commented = after(
+        asked, {"type": "submit_comment", "actor": CITIZEN, "comment": "Jeg har brug for hjælp om aftenen"}
+    )
     state = after(commented, decision())
     assert "Jeg har brug for hjælp om aftenen" in state.decision.letter
     # after the deadline the decision may be made
@@ -166,7 +179,10 @@ def test_a_refusal_names_the_legal_rule_it_rests_on():
 
 def test_bpa_is_still_granted_as_chosen():
     """SEL § 96, stk. 2: the citizen is work leader (regression guard for the moved citation)."""
-    assert after(assessed(), CHOICE_BPA, decision(services=[BPA])).decision.services[0].arrangement.work_leader == "citizen"
+    assert (
+        after(assessed(), CHOICE_BPA, decision(services=[BPA])).decision.services[0].arrangement.work_leader
+        == "citizen"
+    )
 
 
 def test_the_citizens_comment_deadline_is_on_the_work_list():

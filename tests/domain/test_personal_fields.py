@@ -117,4 +117,3 @@ def test_a_meeting_s_agenda_and_a_consent_s_purpose_are_not_stored_in_the_clear(
         text = json.dumps(stored.payload, ensure_ascii=False)
         assert "angst" not in text and "misbrug" not in text
     store.dispose()
-

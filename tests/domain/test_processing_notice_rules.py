@@ -63,4 +63,7 @@ def test_given_a_date_given_when_it_passes_then_a_second_notice_once_and_a_new_d
 def test_a_decision_ends_the_notices():
     state = given(scenario.assessment(), *scenario.heard(), state=received())
     state = given({**scenario.decision(), "actor": scenario.TEAM_LEAD}, state=state, at=NOW + timedelta(days=1))
-    assert refused(state, PASSED, at=NOW + timedelta(weeks=9)).rule in ("case.wrong_phase", "deadline.no_pending_application")
+    assert refused(state, PASSED, at=NOW + timedelta(weeks=9)).rule in (
+        "case.wrong_phase",
+        "deadline.no_pending_application",
+    )

@@ -23,8 +23,16 @@ NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 CW, TL, CITIZEN = scenario.CASEWORKER, scenario.TEAM_LEAD, scenario.CITIZEN
 OTHER_TL = {"id": "tl-eva", "role": "team_lead"}
 SYSTEM = {"id": "samskab", "role": "system"}
-BPA = {"service": scenario.code(terminology.services(), "Støtte til daglige opgaver i hjemmet"), "legal_basis": "SEL § 96", "hours_per_week": 40}
-SEL85 = {"service": scenario.code(terminology.services(), "Støtte til beskæftigelse"), "legal_basis": "SEL § 85", "hours_per_week": 3}
+BPA = {
+    "service": scenario.code(terminology.services(), "Støtte til daglige opgaver i hjemmet"),
+    "legal_basis": "SEL § 96",
+    "hours_per_week": 40,
+}
+SEL85 = {
+    "service": scenario.code(terminology.services(), "Støtte til beskæftigelse"),
+    "legal_basis": "SEL § 85",
+    "hours_per_week": 3,
+}
 
 
 def command(data: dict, at: datetime = NOW):
@@ -68,10 +76,26 @@ def recommendation(outcome="partly_granted", services=(SEL85,), reasons="Behovet
     return {**decision(outcome, services, reasons, CW), "type": "recommend_decision"}
 
 
-CONSENT = {"type": "consent_to_obtain_information", "actor": CITIZEN, "information": ["Lægeerklæring om gangfunktion"], "from_whom": ["Egen læge"], "case_id": "case-1"}
-DOCTOR = {"type": "record_case_information", "actor": CW, "source": "Egen læge", "summary": "Kan gå 100 meter med rollator"}
+CONSENT = {
+    "type": "consent_to_obtain_information",
+    "actor": CITIZEN,
+    "information": ["Lægeerklæring om gangfunktion"],
+    "from_whom": ["Egen læge"],
+    "case_id": "case-1",
+}
+DOCTOR = {
+    "type": "record_case_information",
+    "actor": CW,
+    "source": "Egen læge",
+    "summary": "Kan gå 100 meter med rollator",
+}
 HEARING = {"type": "start_hearing", "actor": CW, "answer_within_days": 14}
-CHOICE_BPA = {"type": "record_citizens_choice", "actor": CITIZEN, "option": "bpa", "employer": {"kind": "relative", "name": "Sofie"}}
+CHOICE_BPA = {
+    "type": "record_citizens_choice",
+    "actor": CITIZEN,
+    "option": "bpa",
+    "employer": {"kind": "relative", "name": "Sofie"},
+}
 
 
 # -- assessment ---------------------------------------------------------------
@@ -158,7 +182,9 @@ ANY_CODE = sorted({c for s in terminology.load_all() for c in s.concepts})
     ),
     target_group=st.sampled_from([*ANY_CODE, "x", ""]),
 )
-def test_any_assessment_is_either_recorded_with_codes_from_the_right_lists_or_refused_naming_a_field(conditions, target_group):
+def test_any_assessment_is_either_recorded_with_codes_from_the_right_lists_or_refused_naming_a_field(
+    conditions, target_group
+):
     data = {
         "type": "record_assessment",
         "actor": CW,
@@ -167,7 +193,9 @@ def test_any_assessment_is_either_recorded_with_codes_from_the_right_lists_or_re
             {"condition": c, "severity": s, "support_need": n, "experiences_limitations": lim, "citizen_words": w}
             for c, s, n, lim, w in conditions
         ],
-        "goals": [{"in_own_words": "Et mål", "goal_type": scenario.code(terminology.goal_types(), "Udvikle funktionsevne")}],
+        "goals": [
+            {"in_own_words": "Et mål", "goal_type": scenario.code(terminology.goal_types(), "Udvikle funktionsevne")}
+        ],
     }
     state = given_(scenario.register("case-1"), {"type": "open_visitation", "actor": CW})
     try:
@@ -207,7 +235,10 @@ def test_a_decision_that_differs_from_the_approved_recommendation_is_refused():
 
 def test_a_recommendation_is_reviewed_by_a_team_lead_who_did_not_make_it():
     state = after(assessed(), {**recommendation(), "actor": TL})
-    assert refused(state, {"type": "review_recommendation", "actor": TL, "approve": True}).rule == "recommendation.same_person"
+    assert (
+        refused(state, {"type": "review_recommendation", "actor": TL, "approve": True}).rule
+        == "recommendation.same_person"
+    )
     assert refused(state, {"type": "review_recommendation", "actor": CW, "approve": True}).field == "actor.role"
 
 
@@ -221,7 +252,10 @@ def test_a_returned_recommendation_needs_a_comment_and_blocks_the_caseworkers_de
 
 
 def test_there_is_nothing_to_review_without_a_recommendation():
-    assert refused(assessed(), {"type": "review_recommendation", "actor": TL, "approve": True}).rule == "recommendation.none_pending"
+    assert (
+        refused(assessed(), {"type": "review_recommendation", "actor": TL, "approve": True}).rule
+        == "recommendation.none_pending"
+    )
 
 
 def test_a_team_lead_who_made_the_assessment_does_not_decide_alone():
@@ -233,7 +267,9 @@ def test_a_team_lead_who_made_the_assessment_does_not_decide_alone():
 def test_a_second_decision_needs_a_reconsideration_that_changed_the_first():
     state = after(assessed(), decision("granted", reasons=""))
     assert refused(state, decision("granted", reasons="")).rule == "decision.already_made"
-    reopened = after(state, {"type": "reopen_decision", "actor": SYSTEM, "appeal_id": "case-1-appeal-1", "reasons": "Ændret"})
+    reopened = after(
+        state, {"type": "reopen_decision", "actor": SYSTEM, "appeal_id": "case-1-appeal-1", "reasons": "Ændret"}
+    )
     state = after(reopened, decision("partly_granted"))
     assert state.decision.number == 2 and state.phase is Phase.TEAM
 
@@ -247,7 +283,9 @@ def test_only_the_system_reopens_a_decision():
 
 
 def test_the_decision_letter_is_danish_and_holds_services_reasons_hearing_and_appeal_guidance():
-    state = after(assessed(), CONSENT, DOCTOR, HEARING, {"type": "answer_hearing", "actor": CITIZEN, "answer": "Jeg er uenig"})
+    state = after(
+        assessed(), CONSENT, DOCTOR, HEARING, {"type": "answer_hearing", "actor": CITIZEN, "answer": "Jeg er uenig"}
+    )
     state = after(state, decision())
     letter = state.decision.letter
     assert "Vi har delvist bevilget" in letter and "Støtte til beskæftigelse efter SEL § 85" in letter
@@ -320,7 +358,9 @@ def test_hearing_rules():
     assert refused(state, {"type": "record_hearing_deadline_passed", "actor": SYSTEM}).rule == "hearing.not_due"
     passed = after(state, {"type": "record_hearing_deadline_passed", "actor": SYSTEM}, at=NOW + timedelta(days=14))
     assert passed.visitation.information[0].heard
-    assert refused(passed, {"type": "answer_hearing", "actor": CITIZEN, "answer": "for sent"}).rule == "hearing.not_open"
+    assert (
+        refused(passed, {"type": "answer_hearing", "actor": CITIZEN, "answer": "for sent"}).rule == "hearing.not_open"
+    )
 
 
 # -- personalised options (SEL §§ 95-96) ------------------------------------------
@@ -355,9 +395,17 @@ def test_a_cash_grant_and_an_individual_budget_follow_the_citizens_choice():
     cash = {**BPA, "legal_basis": "SEL § 95"}
     assert refused(after(assessed(), CHOICE_BPA), decision(services=[cash])).rule == "decision.not_citizens_choice"
     chose_cash = {**CHOICE_BPA, "option": "cash_grant"}
-    assert refused(after(assessed(), chose_cash), decision(services=[{**cash, "hours_per_week": None}])).rule == "decision.hours_required"
-    budget_choice = {"type": "record_citizens_choice", "actor": CITIZEN, "option": "individual_budget", "provider": "Hjemmehjælp A/S",
-                     "trial": "Forsøg med personlige borgerstyrede budgetter (L 133 2021-22)"}
+    assert (
+        refused(after(assessed(), chose_cash), decision(services=[{**cash, "hours_per_week": None}])).rule
+        == "decision.hours_required"
+    )
+    budget_choice = {
+        "type": "record_citizens_choice",
+        "actor": CITIZEN,
+        "option": "individual_budget",
+        "provider": "Hjemmehjælp A/S",
+        "trial": "Forsøg med personlige borgerstyrede budgetter (L 133 2021-22)",
+    }
     service = {**SEL85, "budget_dkk_per_year": 120000}
     state = after(assessed(), budget_choice, decision(services=[service]))
     arrangement = state.decision.services[0].arrangement
@@ -369,24 +417,42 @@ def test_a_cash_grant_and_an_individual_budget_follow_the_citizens_choice():
 
 
 PENSIONER = "0101500000"  # born 1 January 1950: pension age 65, reached 2015
-PERSONAL_HELP = {"service": scenario.code(terminology.services(), "Støtte til daglige opgaver i hjemmet"), "legal_basis": "SEL § 83"}
+PERSONAL_HELP = {
+    "service": scenario.code(terminology.services(), "Støtte til daglige opgaver i hjemmet"),
+    "legal_basis": "SEL § 83",
+}
 
 
-COVERED = {"type": "assess_elder_act", "actor": CW, "covered": True, "ground": "pension_age",
-           "reasons": "Behovet for pleje er opstået med aldringen"}
-NOT_COVERED = {"type": "assess_elder_act", "actor": CW, "covered": False,
-               "reasons": "Behovet skyldes en medfødt funktionsnedsættelse, ikke aldring"}
+COVERED = {
+    "type": "assess_elder_act",
+    "actor": CW,
+    "covered": True,
+    "ground": "pension_age",
+    "reasons": "Behovet for pleje er opstået med aldringen",
+}
+NOT_COVERED = {
+    "type": "assess_elder_act",
+    "actor": CW,
+    "covered": False,
+    "reasons": "Behovet skyldes en medfødt funktionsnedsættelse, ikke aldring",
+}
 
 
 def test_a_citizen_assessed_under_the_elder_act_cannot_be_granted_sel_83_to_86_after_1_july_2025():
     """Ældrelovens § 2 and SEL § 2, stk. 5 (LOV nr. 1703 af 30/12/2024 § 1, nr. 2): the
     municipality's assessment decides, and §§ 83, 83 a, 83 b, 84 and 86 give way."""
     error = refused(after(assessed(PENSIONER), COVERED), decision(services=[PERSONAL_HELP]))
-    assert error.rule == "decision.elder_act" and "ældreloven" in error.message and error.field == "services[0].legal_basis"
+    assert (
+        error.rule == "decision.elder_act"
+        and "ældreloven" in error.message
+        and error.field == "services[0].legal_basis"
+    )
     assert "§ 2, stk. 5" in error.message
     for basis in ("SEL § 83a", "SEL § 84", "SEL § 86", "SEL § 83b"):
         covered = after(assessed(PENSIONER), COVERED)
-        assert refused(covered, decision(services=[{**PERSONAL_HELP, "legal_basis": basis}])).rule == "decision.elder_act"
+        assert (
+            refused(covered, decision(services=[{**PERSONAL_HELP, "legal_basis": basis}])).rule == "decision.elder_act"
+        )
     # before the Elder Act came into force, and for a younger citizen, § 83 is still Serviceloven
     assert after(assessed(PENSIONER), decision(services=[PERSONAL_HELP]), at=datetime(2025, 6, 30, tzinfo=UTC)).decision
     assert after(assessed(), decision(services=[PERSONAL_HELP])).decision
@@ -457,10 +523,15 @@ def test_pension_age_reached_on_counts_half_years_and_leap_days():
 
 def test_processing_deadlines_are_package_data_the_settings_may_override():
     defaults = PhaseDeadlines()
-    assert defaults.processing["SEL § 85"] == timedelta(weeks=8) and defaults.processing["SEL § 108"] == timedelta(weeks=8)
+    assert defaults.processing["SEL § 85"] == timedelta(weeks=8) and defaults.processing["SEL § 108"] == timedelta(
+        weeks=8
+    )
     assert defaults.processing_deadline(["SEL § 96", "SEL § 83a"]) == timedelta(weeks=2)  # the strictest governs
     custom = PhaseDeadlines(processing={"SEL § 85": timedelta(weeks=6)})
-    state = after(assessed(), {"type": "receive_application", "actor": CW, "applied_for": ["SEL § 85"], "published": custom.model_dump()})
+    state = after(
+        assessed(),
+        {"type": "receive_application", "actor": CW, "applied_for": ["SEL § 85"], "published": custom.model_dump()},
+    )
     assert state.visitation.application.due_at == NOW + timedelta(weeks=6)
 
 
@@ -478,7 +549,11 @@ def test_application_rules():
 
 def test_a_missed_processing_deadline_is_recorded_once_with_a_notice_naming_the_expected_date():
     state = after(assessed(), {"type": "receive_application", "actor": CW, "applied_for": ["SEL § 85"]})
-    miss = {"type": "record_missed_processing_deadline", "actor": SYSTEM, "expected_by": (NOW + timedelta(weeks=12)).isoformat()}
+    miss = {
+        "type": "record_missed_processing_deadline",
+        "actor": SYSTEM,
+        "expected_by": (NOW + timedelta(weeks=12)).isoformat(),
+    }
     assert refused(state, miss).rule == "deadline.not_passed"
     late = NOW + timedelta(weeks=8)
     missed = after(state, miss, at=late)
@@ -486,7 +561,10 @@ def test_a_missed_processing_deadline_is_recorded_once_with_a_notice_naming_the_
     assert "15.02.2027" in notice and "retssikkerhedslovens § 3, stk. 2" in notice
     assert refused(missed, miss, at=late).rule == "deadline.already_recorded"
     assert refused(state, {**miss, "actor": CW}, at=late).field == "actor.role"
-    assert refused(after(state, decision("granted", reasons="")), miss, at=late).rule in ("deadline.already_decided", "case.wrong_phase")
+    assert refused(after(state, decision("granted", reasons="")), miss, at=late).rule in (
+        "deadline.already_decided",
+        "case.wrong_phase",
+    )
 
 
 # -- the goal as FFB's indsatsmål: a primary condition and the level aimed for ------
@@ -524,7 +602,9 @@ def test_a_goal_addresses_an_assessed_condition_under_activity_and_participation
     from tests import scenario
 
     unassessed = scenario.code(terminology.conditions(), "Vaske sig")
-    assert _refused_goal(primary_condition=unassessed, target_severity=1).rule == "assessment.goal_condition_not_assessed"
+    assert (
+        _refused_goal(primary_condition=unassessed, target_severity=1).rule == "assessment.goal_condition_not_assessed"
+    )
 
 
 def test_a_goal_names_its_target_level_with_its_primary_condition():

@@ -30,9 +30,7 @@ def test_the_demo_takes_three_citizens_through_all_phases_and_verifies_the_log(t
         "COLUMNS": "160",
     }
     samskab = Path(sys.executable).parent / "samskab"
-    done = subprocess.run(
-        [str(samskab), "demo"], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=240
-    )
+    done = subprocess.run([str(samskab), "demo"], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=240)
     out = done.stdout
 
     assert done.returncode == 0, out[-3000:] + done.stderr[-3000:]

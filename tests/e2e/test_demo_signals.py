@@ -40,7 +40,9 @@ def test_a_stopped_demo_leaves_no_dev_server_running(tmp_path: Path, sig: signal
         "SAMSKAB_TEMPORAL_ADDRESS": "",
     }
     samskab = Path(sys.executable).parent / "samskab"
-    demo = subprocess.Popen([str(samskab), "demo"], env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    demo = subprocess.Popen(
+        [str(samskab), "demo"], env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    )
     try:
         deadline = time.monotonic() + 90
         while not answers(port):

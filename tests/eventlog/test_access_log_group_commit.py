@@ -93,7 +93,9 @@ class GroupCommitContract:
     def test_many_concurrent_readers_keep_one_gapless_verifiable_chain(self, log):
         access = AccessLog(log.store.engines)
         counted = commits(log.store.engines.write)
-        threads = [threading.Thread(target=lambda k=k: [read(access, k * 10 + i) for i in range(10)]) for k in range(12)]
+        threads = [
+            threading.Thread(target=lambda k=k: [read(access, k * 10 + i) for i in range(10)]) for k in range(12)
+        ]
         for t in threads:
             t.start()
         for t in threads:

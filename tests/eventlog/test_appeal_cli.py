@@ -42,7 +42,11 @@ def cli(tmp_path, monkeypatch):
 
 
 def _append(store, keys, stream: str, version: int, events: list, key_of: str) -> None:
-    store.append(stream, version, [to_new_event(RecordedEvent(event_id=str(uuid.uuid4()), event=e), keys, key_of) for e in events])
+    store.append(
+        stream,
+        version,
+        [to_new_event(RecordedEvent(event_id=str(uuid.uuid4()), event=e), keys, key_of) for e in events],
+    )
 
 
 @pytest.fixture
@@ -89,7 +93,9 @@ def test_refusals_before_the_appeal_is_reached(cli, case):
     register = cli("appeal", "register", case, "--channel", "phone", "--received-on", "2026-12-01", "--complaint", "x x x",
                    "--token", citizen)  # fmt: skip
     assert register.exit_code == 3 and "access.denied" in register.output
-    lodge_by_caseworker = cli("appeal", "lodge", case, "--complaint", "For borgeren", "--token", token("caseworker", "cw-anne"))
+    lodge_by_caseworker = cli(
+        "appeal", "lodge", case, "--complaint", "For borgeren", "--token", token("caseworker", "cw-anne")
+    )
     assert lodge_by_caseworker.exit_code == 3 and "access.denied" in lodge_by_caseworker.output
     no_such = cli("appeal", "lodge", case, "--decision", "2", "--complaint", "Forkert", "--token", citizen)
     assert no_such.exit_code == 2 and "appeal.not_found" in no_such.output

@@ -58,8 +58,12 @@ class AppendFailureContract:
         log.store.append("filler", 2, batch(1, start=2))
         self._tree_at_three = self._tree_row(log)
         rows = log.store.read_all()
-        log.tamper("UPDATE log_head SET position = :p, hash = :h", (self._MOVE_TREE, tree_at_two),
-                   p=rows[-2].position, h=rows[-2].hash)
+        log.tamper(
+            "UPDATE log_head SET position = :p, hash = :h",
+            (self._MOVE_TREE, tree_at_two),
+            p=rows[-2].position,
+            h=rows[-2].hash,
+        )
         return log.store.head()
 
     def test_a_head_moved_back_without_its_tree_is_refused_before_any_write(self, log):
@@ -93,8 +97,12 @@ class AppendFailureContract:
         with pytest.raises(EventLogError):
             log.store.append("case-2", 0, batch(size, start=10))
         last = log.store.read_all()[-1]
-        log.tamper("UPDATE log_head SET position = :p, hash = :h", (self._MOVE_TREE, self._tree_at_three),
-                   p=last.position, h=last.hash)
+        log.tamper(
+            "UPDATE log_head SET position = :p, hash = :h",
+            (self._MOVE_TREE, self._tree_at_three),
+            p=last.position,
+            h=last.hash,
+        )
 
         result = log.store.append("case-2", 0, batch(size, start=20))
 

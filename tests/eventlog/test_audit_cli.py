@@ -52,11 +52,18 @@ def case(cli, tmp_path) -> str:
     keys = open_key_store(store, settings)
     now = datetime.now(UTC)
     events = [
-        NeedRegistered(occurred_at=now, actor=CW, case_id="K-1", citizen=Citizen(cpr="0412981234", name="Jonas Holm"),
-                       need=Need(description="Vil gerne have et job", reported_by=ReportedBy.CASEWORKER)),
+        NeedRegistered(
+            occurred_at=now,
+            actor=CW,
+            case_id="K-1",
+            citizen=Citizen(cpr="0412981234", name="Jonas Holm"),
+            need=Need(description="Vil gerne have et job", reported_by=ReportedBy.CASEWORKER),
+        ),
         CaseClosed(occurred_at=now, actor=CW, reason="Målet er nået"),
     ]
-    store.append("K-1", 0, [to_new_event(RecordedEvent(event_id=str(uuid.uuid4()), event=e), keys, "K-1") for e in events])
+    store.append(
+        "K-1", 0, [to_new_event(RecordedEvent(event_id=str(uuid.uuid4()), event=e), keys, "K-1") for e in events]
+    )
     store.dispose()
     return "K-1"
 
@@ -98,7 +105,9 @@ def test_checkpoint_verify_export_verify_export_and_erase(cli, case, tmp_path, m
     assert wrong_role.exit_code == 1 and "rule: erasure.role_not_allowed" in wrong_role.output
     kept = cli("erase", "041298-1234", "--basis", "GDPR art. 17(1)(a)", *as_("administrator", "ole"))
     assert kept.exit_code == 1 and "rule: erasure.retention_running" in kept.output  # GDPR art. 17(3)(b)
-    monkeypatch.setenv("SAMSKAB_RETENTION", '{"by_kind": {"social_service": {"years": 0, "source": "testens kassationsplan"}}}')
+    monkeypatch.setenv(
+        "SAMSKAB_RETENTION", '{"by_kind": {"social_service": {"years": 0, "source": "testens kassationsplan"}}}'
+    )
     get_settings.cache_clear()
     erased = cli("erase", "041298-1234", "--basis", "GDPR art. 17(1)(a)", *as_("administrator", "ole"))
     assert erased.exit_code == 0, erased.output
@@ -158,4 +167,3 @@ def test_bad_input_is_a_clear_error_and_writes_nothing(cli, case, tmp_path):
     assert none.exit_code == 1 and "no events for case K-404" in none.output and not (tmp_path / "p.jsonl").exists()
     after = cli("access", case, *as_("auditor", "ida"), "--purpose", "count").output.count("auditor")
     assert after == before + 1  # only the second listing itself was recorded
-

@@ -98,8 +98,15 @@ def test_tree_head_untrusted(cli, case, tmp_path):  # noqa: F811
     refused(cli("verify", "--checkpoint", str(head)), "tree_head.untrusted", "--public-key", code=2)
     not_a_key = tmp_path / "key.pub"
     not_a_key.write_text("not a key")
-    refused(cli("verify", "--checkpoint", str(head), "--public-key", str(not_a_key)), "tree_head.untrusted", "--public-key", code=2)
-    refused(cli("verify-export", str(head), "--public-key", str(not_a_key)), "tree_head.untrusted", "--public-key", code=2)
+    refused(
+        cli("verify", "--checkpoint", str(head), "--public-key", str(not_a_key)),
+        "tree_head.untrusted",
+        "--public-key",
+        code=2,
+    )
+    refused(
+        cli("verify-export", str(head), "--public-key", str(not_a_key)), "tree_head.untrusted", "--public-key", code=2
+    )
 
 
 def test_tree_head_signature(cli, case, tmp_path):  # noqa: F811
@@ -117,7 +124,9 @@ def test_tree_head_disagree(cli, case, tmp_path):  # noqa: F811
     first, second = tmp_path / "a.json", tmp_path / "b.json"
     write_checkpoint(sign_checkpoint(key, 1, "a" * 64), first)
     write_checkpoint(sign_checkpoint(key, 1, "b" * 64), second)
-    refused(cli("verify", "--checkpoint", str(first), "--checkpoint", str(second)), "tree_head.disagree", "--checkpoint")
+    refused(
+        cli("verify", "--checkpoint", str(first), "--checkpoint", str(second)), "tree_head.disagree", "--checkpoint"
+    )
 
 
 def test_tree_head_other_log(cli, case, tmp_path):  # noqa: F811
@@ -143,7 +152,9 @@ def test_tree_head_other_log(cli, case, tmp_path):  # noqa: F811
 def test_export_scope(cli, case, tmp_path):  # noqa: F811
     out = str(tmp_path / "out.jsonl")
     refused(cli("export", "--out", out, *AUDITOR, "--purpose", "revision"), "export.scope", "case_id", code=2)
-    refused(cli("export", case, "--all", "--out", out, *AUDITOR, "--purpose", "revision"), "export.scope", "case_id", code=2)
+    refused(
+        cli("export", case, "--all", "--out", out, *AUDITOR, "--purpose", "revision"), "export.scope", "case_id", code=2
+    )
 
 
 def test_export_and_prove_refused_for_a_log_that_does_not_verify(cli, case, tmp_path):  # noqa: F811
@@ -168,17 +179,19 @@ def test_erasure_unknown_citizen(cli, case):  # noqa: F811
 
 def test_erasure_failed(cli, case, monkeypatch):  # noqa: F811
     """A basis longer than the key store keeps: the erasure fails, naming the basis."""
-    monkeypatch.setenv("SAMSKAB_RETENTION", '{"by_kind": {"social_service": {"years": 0, "source": "testens kassationsplan"}}}')
+    monkeypatch.setenv(
+        "SAMSKAB_RETENTION", '{"by_kind": {"social_service": {"years": 0, "source": "testens kassationsplan"}}}'
+    )
     get_settings.cache_clear()
-    refused(cli("erase", "041298-1234", "--basis", "GDPR art. 17(1)(a) " + "x" * 2000, *ADMIN), "erasure.failed", "--basis")
+    refused(
+        cli("erase", "041298-1234", "--basis", "GDPR art. 17(1)(a) " + "x" * 2000, *ADMIN), "erasure.failed", "--basis"
+    )
 
 
 @pytest.fixture(autouse=True)
 def _fresh_settings():
     yield
     get_settings.cache_clear()
-
-
 
 
 def test_a_read_of_an_unknown_case_is_refused_by_the_matrix(cli, case):  # noqa: F811
@@ -193,12 +206,22 @@ def test_a_read_of_an_unknown_case_is_refused_by_the_matrix(cli, case):  # noqa:
 
 
 def test_access_token_or_local_admin(cli, case):  # noqa: F811
-    refused(cli("trail", case, *AUDITOR, "--local-admin", "--purpose", "revision"), "access.token_or_local_admin", "--as", code=2)
+    refused(
+        cli("trail", case, *AUDITOR, "--local-admin", "--purpose", "revision"),
+        "access.token_or_local_admin",
+        "--as",
+        code=2,
+    )
 
 
 def test_access_role_unknown(cli, case):  # noqa: F811
     for who in ("revisor:ida", "system:samskab"):
-        refused(cli("trail", case, "--local-admin", "--as", who, "--purpose", "revision"), "access.role_unknown", "--as", code=2)
+        refused(
+            cli("trail", case, "--local-admin", "--as", who, "--purpose", "revision"),
+            "access.role_unknown",
+            "--as",
+            code=2,
+        )
 
 
 def test_access_record_required(cli, case):  # noqa: F811

@@ -34,8 +34,13 @@ SECRETS = (CPR, "041298-1234", NAME, WORDS, "autisme")
 
 def case_events(case_id: str, cpr: str = CPR, name: str = NAME, closed: bool = True) -> list:
     events = [
-        NeedRegistered(occurred_at=T0, actor=CW, case_id=case_id, citizen=Citizen(cpr=cpr, name=name),
-                       need=Need(description="Ønsker job; autisme", reported_by=ReportedBy.CASEWORKER)),
+        NeedRegistered(
+            occurred_at=T0,
+            actor=CW,
+            case_id=case_id,
+            citizen=Citizen(cpr=cpr, name=name),
+            need=Need(description="Ønsker job; autisme", reported_by=ReportedBy.CASEWORKER),
+        ),
         VisitationOpened(occurred_at=T0 + timedelta(minutes=1), actor=CW, caseworker_id="cw-anne"),
         ObservationRecorded(occurred_at=T0 + timedelta(minutes=2), actor=CW, text=WORDS),
     ]
@@ -102,7 +107,9 @@ class ErasureContract:
         worker = KeyStore(log.store.engines, secret, fresh_for=5.0)
         record(log, worker, "case-1", case_events("case-1", closed=False))
         key_id = worker.key_id_for_stream("case-1")
-        observation = RecordedEvent(event_id=str(uuid.uuid4()), event=ObservationRecorded(occurred_at=T0, actor=CW, text="mere"))
+        observation = RecordedEvent(
+            event_id=str(uuid.uuid4()), event=ObservationRecorded(occurred_at=T0, actor=CW, text="mere")
+        )
         with pytest.MonkeyPatch.context() as patch:
             patch.setattr("eventlog.keystore.time.monotonic", lambda: clock[0])
             assert worker.lookup(key_id) is not ERASED  # read again now, cached from here
@@ -174,11 +181,25 @@ class ErasureContract:
 
         too_soon = T0 + timedelta(days=365)
         with pytest.raises(ErasureRefused) as refused:  # GDPR art. 17(3)(b): the retention period runs
-            erase_citizen(log.store, keys, "041298-1234", basis="GDPR art. 17(1)(a)",
-                          actor_id="admin-ole", actor_role="administrator", now=too_soon)
+            erase_citizen(
+                log.store,
+                keys,
+                "041298-1234",
+                basis="GDPR art. 17(1)(a)",
+                actor_id="admin-ole",
+                actor_role="administrator",
+                now=too_soon,
+            )
         assert refused.value.rule == "erasure.retention_running" and "art. 17, stk. 3, litra b" in refused.value.message
-        result = erase_citizen(log.store, keys, "041298-1234", basis="GDPR art. 17(1)(a)",
-                               actor_id="admin-ole", actor_role="administrator", now=AFTER_RETENTION)
+        result = erase_citizen(
+            log.store,
+            keys,
+            "041298-1234",
+            basis="GDPR art. 17(1)(a)",
+            actor_id="admin-ole",
+            actor_role="administrator",
+            now=AFTER_RETENTION,
+        )
 
         assert result.cases == ("case-1",) and result.status.erased
         assert log.store.verify().ok
@@ -202,7 +223,9 @@ class ErasureContract:
         assert rebuild_case(log.store, "other", keys).citizen.name == "Else Jensen"
         # a fresh reader (another process) sees the same, and nothing is left in the database
         assert case_view(log.store, "case-1", KeyStore(log.store.engines, secret))[2]["payload"]["text"] == "[slettet]"
-        assert log.sql("SELECT wrapped_key, citizen_ref FROM citizen_keys WHERE key_id = :k", k=result.key_id) == [(None, None)]
+        assert log.sql("SELECT wrapped_key, citizen_ref FROM citizen_keys WHERE key_id = :k", k=result.key_id) == [
+            (None, None)
+        ]
 
     def test_erasure_is_refused_while_a_case_is_open_twice_or_by_the_wrong_role(self, log, keys):
         record(log, keys, "open-case", case_events("open-case", closed=False))
@@ -213,18 +236,41 @@ class ErasureContract:
             erase_citizen(log.store, keys, CPR, basis="GDPR art. 17", actor_id="a", actor_role="caseworker")
         assert refused.value.rule == "erasure.role_not_allowed"
 
-        log.store.append("open-case", 3, [to_new_event(
-            RecordedEvent(event_id=str(uuid.uuid4()), event=CaseClosed(occurred_at=T0, actor=CW, reason="done")),
-            keys, "open-case")])
-        erase_citizen(log.store, keys, CPR, basis="GDPR art. 17", actor_id="a", actor_role="administrator", now=AFTER_RETENTION)
+        log.store.append(
+            "open-case",
+            3,
+            [
+                to_new_event(
+                    RecordedEvent(
+                        event_id=str(uuid.uuid4()), event=CaseClosed(occurred_at=T0, actor=CW, reason="done")
+                    ),
+                    keys,
+                    "open-case",
+                )
+            ],
+        )
+        erase_citizen(
+            log.store, keys, CPR, basis="GDPR art. 17", actor_id="a", actor_role="administrator", now=AFTER_RETENTION
+        )
         with pytest.raises(ErasureRefused) as refused:
-            erase_citizen(log.store, keys, "open-case", basis="GDPR art. 17", actor_id="a", actor_role="administrator",
-                          now=AFTER_RETENTION)
+            erase_citizen(
+                log.store,
+                keys,
+                "open-case",
+                basis="GDPR art. 17",
+                actor_id="a",
+                actor_role="administrator",
+                now=AFTER_RETENTION,
+            )
         assert refused.value.rule == "erasure.already_erased"
         with pytest.raises(AlreadyErased):  # no new personal data under a destroyed key
-            to_new_event(RecordedEvent(event_id=str(uuid.uuid4()),
-                                       event=ObservationRecorded(occurred_at=T0, actor=CW, text="more")),
-                         keys, "open-case")
+            to_new_event(
+                RecordedEvent(
+                    event_id=str(uuid.uuid4()), event=ObservationRecorded(occurred_at=T0, actor=CW, text="more")
+                ),
+                keys,
+                "open-case",
+            )
 
 
 class TestSQLiteErasure(ErasureContract):

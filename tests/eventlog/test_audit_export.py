@@ -17,9 +17,15 @@ T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 
 
 def event(n: int) -> NewEvent:
-    return NewEvent(event_id=str(uuid.uuid4()), event_type="observation_recorded", schema_version=1,
-                    occurred_at=T0 + timedelta(minutes=n), actor_id="cw-anne", actor_role="caseworker",
-                    payload={"n": n})
+    return NewEvent(
+        event_id=str(uuid.uuid4()),
+        event_type="observation_recorded",
+        schema_version=1,
+        occurred_at=T0 + timedelta(minutes=n),
+        actor_id="cw-anne",
+        actor_role="caseworker",
+        payload={"n": n},
+    )
 
 
 def fill(log) -> None:
@@ -44,8 +50,9 @@ class ExportContract:
 
     def test_whole_log_export_verifies_on_its_own(self, log, signer, tmp_path):
         fill(log)
-        AccessLog(log.store.engines).record(actor_id="ida", actor_role="auditor", stream_id=None, what="export",
-                                            purpose="revision")
+        AccessLog(log.store.engines).record(
+            actor_id="ida", actor_role="auditor", stream_id=None, what="export", purpose="revision"
+        )
         out = tmp_path / "all.jsonl"
         summary = export_log(log.store, out, signer)
         log.close()  # no database from here on
@@ -116,8 +123,22 @@ class ExportContract:
 
         forged_event = {**lines[2], "event_id": "forged", "hash": None}
         from eventlog.hashing import event_hash
-        columns = ("prev_hash", "position", "stream_id", "stream_version", "event_id", "event_type", "schema_version",
-                   "occurred_at", "recorded_at", "actor_id", "actor_role", "legal_basis", "payload_hash")
+
+        columns = (
+            "prev_hash",
+            "position",
+            "stream_id",
+            "stream_version",
+            "event_id",
+            "event_type",
+            "schema_version",
+            "occurred_at",
+            "recorded_at",
+            "actor_id",
+            "actor_role",
+            "legal_basis",
+            "payload_hash",
+        )
         forged_event["hash"] = event_hash(*(forged_event[c] for c in columns))
         # an event that is not in the log, with the proof of the real one at its position
         assert check(lambda ls: ls.__setitem__(2, forged_event)) == (False, "proof_invalid", 1)
@@ -168,15 +189,21 @@ class ExportContract:
 
     def test_reads_are_recorded_listed_per_case_and_chained(self, log):
         access = AccessLog(log.store.engines)
-        access.record(actor_id="cw-anne", actor_role="caseworker", stream_id="case-a", what="events", purpose="visitation")
+        access.record(
+            actor_id="cw-anne", actor_role="caseworker", stream_id="case-a", what="events", purpose="visitation"
+        )
         access.record(actor_id="ida", actor_role="auditor", stream_id=None, what="export", purpose="årlig revision")
         access.record(actor_id="cw-bo", actor_role="caseworker", stream_id="case-b", what="trail", purpose="sag")
-        access.record(actor_id="citizen", actor_role="citizen", stream_id="case-a", what="access_log", purpose="indsigt")
+        access.record(
+            actor_id="citizen", actor_role="citizen", stream_id="case-a", what="access_log", purpose="indsigt"
+        )
 
         seen = access.for_case("case-a")
 
         assert [(r.actor_id, r.what) for r in seen] == [
-            ("cw-anne", "events"), ("ida", "export"), ("citizen", "access_log"),
+            ("cw-anne", "events"),
+            ("ida", "export"),
+            ("citizen", "access_log"),
         ]
         assert seen[0].purpose == "visitation" and seen[0].recorded_at.tzinfo is not None
         assert access.verify().ok and access.verify().checked == 4

@@ -26,15 +26,22 @@ from eventlog.tree_heads import TreeHeadInvalid, sign_current, verify_since
 
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 N = 8
-HEADER = ("prev_hash, position, stream_id, stream_version, event_id, event_type, schema_version, "
-          "occurred_at, recorded_at, actor_id, actor_role, legal_basis")
+HEADER = (
+    "prev_hash, position, stream_id, stream_version, event_id, event_type, schema_version, "
+    "occurred_at, recorded_at, actor_id, actor_role, legal_basis"
+)
 
 
 def event(n: int) -> NewEvent:
     return NewEvent(
-        event_id=str(uuid.uuid4()), event_type="observation_recorded", schema_version=1,
-        occurred_at=T0 + timedelta(minutes=n), actor_id="cw-anne", actor_role="caseworker",
-        payload={"n": n, "text": f"note {n}"}, legal_basis="SEL § 141" if n % 2 else None,
+        event_id=str(uuid.uuid4()),
+        event_type="observation_recorded",
+        schema_version=1,
+        occurred_at=T0 + timedelta(minutes=n),
+        actor_id="cw-anne",
+        actor_role="caseworker",
+        payload={"n": n, "text": f"note {n}"},
+        legal_basis="SEL § 141" if n % 2 else None,
     )
 
 
@@ -120,13 +127,42 @@ class TamperingMatrix:
     def test_inserted_row_with_a_forged_hash(self, log):
         fill(log)
         prev = rows(log)[2][-1]  # hash of position 3
-        forged = [prev, 4, "case-x", 1, str(uuid.uuid4()), "observation_recorded", 1,
-                  "2026-03-01T09:03:30.000000Z", "2026-03-01T09:03:30.000000Z", "intruder", "caseworker", None]
+        forged = [
+            prev,
+            4,
+            "case-x",
+            1,
+            str(uuid.uuid4()),
+            "observation_recorded",
+            1,
+            "2026-03-01T09:03:30.000000Z",
+            "2026-03-01T09:03:30.000000Z",
+            "intruder",
+            "caseworker",
+            None,
+        ]
         text = '{"text":"inserted"}'
         digest = payload_hash(text)
-        values = dict(zip(("prev_hash", "position", "stream_id", "stream_version", "event_id", "event_type",
-                           "schema_version", "occurred_at", "recorded_at", "actor_id", "actor_role", "legal_basis"),
-                          forged, strict=True))
+        values = dict(
+            zip(
+                (
+                    "prev_hash",
+                    "position",
+                    "stream_id",
+                    "stream_version",
+                    "event_id",
+                    "event_type",
+                    "schema_version",
+                    "occurred_at",
+                    "recorded_at",
+                    "actor_id",
+                    "actor_role",
+                    "legal_basis",
+                ),
+                forged,
+                strict=True,
+            )
+        )
         insert = (
             "INSERT INTO events (position, stream_id, stream_version, event_id, event_type, schema_version, "
             "occurred_at, recorded_at, actor_id, actor_role, legal_basis, payload, payload_hash, prev_hash, hash) "
@@ -157,7 +193,9 @@ class TamperingMatrix:
         fill(log)
         cp = self.checkpoint(log, signer)
         sixth = rows(log)[5][-1]
-        log.tamper("DELETE FROM events WHERE position > 6", ("UPDATE log_head SET position = 6, hash = :h", {"h": sixth}))
+        log.tamper(
+            "DELETE FROM events WHERE position > 6", ("UPDATE log_head SET position = 6, hash = :h", {"h": sixth})
+        )
         regrow_trees(log)
 
         assert self.verdict(log) == (True, None, None)  # a consistent, shorter log
@@ -175,10 +213,12 @@ class TamperingMatrix:
             header[0] = prev
             digest = payload_hash(payload)
             new_hash = event_hash(*header, digest)
-            statements.append((
-                "UPDATE events SET payload = :p, payload_hash = :ph, prev_hash = :prev, hash = :h WHERE position = :pos",
-                {"p": payload, "ph": digest, "prev": prev, "h": new_hash, "pos": header[1]},
-            ))
+            statements.append(
+                (
+                    "UPDATE events SET payload = :p, payload_hash = :ph, prev_hash = :prev, hash = :h WHERE position = :pos",
+                    {"p": payload, "ph": digest, "prev": prev, "h": new_hash, "pos": header[1]},
+                )
+            )
             prev = new_hash
         statements.append(("UPDATE log_head SET hash = :h", {"h": prev}))
         log.tamper(*statements)
@@ -239,8 +279,9 @@ class TamperingMatrix:
         assert log.sql("SELECT count(*) FROM events") == [(N,)]
 
     def test_triggers_refuse_changes_to_the_access_log(self, log):
-        AccessLog(log.store.engines).record(actor_id="ida", actor_role="auditor", stream_id="case-a", what="trail",
-                                             purpose="test")
+        AccessLog(log.store.engines).record(
+            actor_id="ida", actor_role="auditor", stream_id="case-a", what="trail", purpose="test"
+        )
         for statement in ("UPDATE access_log SET purpose = 'other'", "DELETE FROM access_log"):
             with pytest.raises(sa.exc.DatabaseError, match="append-only"):
                 log.sql(statement)
@@ -250,7 +291,6 @@ class TamperingMatrix:
         fill(log)
         log.store.append("case-a", 4, [event(10)])
         assert log.store.head()[0] == N + 1 and log.store.verify().ok
-
 
     # -- signed tree heads: the Merkle trees --------------------------------------------
 
@@ -316,8 +356,12 @@ class TamperingMatrix:
             verify_since(log.store, head, [Ed25519PrivateKey.generate().public_key()])
         with pytest.raises(TreeHeadInvalid, match="no trusted public key"):
             verify_since(log.store, head, None)
-        edited = type(head)(**{**{f: getattr(head, f) for f in head.__dataclass_fields__},
-                               "events": type(head.events)(5, head.events.root, head.events.chain_head)})
+        edited = type(head)(
+            **{
+                **{f: getattr(head, f) for f in head.__dataclass_fields__},
+                "events": type(head.events)(5, head.events.root, head.events.chain_head),
+            }
+        )
         with pytest.raises(TreeHeadInvalid, match="changed after it was signed"):
             verify_since(log.store, edited, [signer.public_key()])
         with new_log() as other:
@@ -343,8 +387,11 @@ class TamperingMatrix:
         fill(log)
         reads(log, 3)
         head = self.head(log, signer)
-        log.tamper("DELETE FROM access_log", "DELETE FROM merkle_nodes WHERE tree = 2",
-                   "DELETE FROM merkle_frontier WHERE tree = 2")
+        log.tamper(
+            "DELETE FROM access_log",
+            "DELETE FROM merkle_nodes WHERE tree = 2",
+            "DELETE FROM merkle_frontier WHERE tree = 2",
+        )
         log.store.create_schema()
         assert AccessLog(log.store.engines).verify().ok  # an empty, consistent access log
         assert self.since(log, head, signer)[1] == (False, "tree_head_mismatch", 1)

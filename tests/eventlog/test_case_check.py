@@ -49,7 +49,9 @@ class CaseCheckMatrix:
                             target.occurred_at.isoformat(timespec="microseconds").replace("+00:00", "Z"),
                             target.recorded_at.isoformat(timespec="microseconds").replace("+00:00", "Z"),
                             "someone-else", target.actor_role, target.legal_basis, target.payload_hash)  # fmt: skip
-        log.tamper("UPDATE events SET actor_id = 'someone-else', hash = :h WHERE position = :p", h=forged, p=target.position)
+        log.tamper(
+            "UPDATE events SET actor_id = 'someone-else', hash = :h WHERE position = :p", h=forged, p=target.position
+        )
         result = check_case(log.reopen(), "K-0")
         assert (result.ok, result.fault, result.position) == (False, "broken_chain", target.position + 1)
 
@@ -65,7 +67,9 @@ class CaseCheckMatrix:
                             last.recorded_at.isoformat(timespec="microseconds").replace("+00:00", "Z"),
                             "someone-else", last.actor_role, last.legal_basis, last.payload_hash)  # fmt: skip
         # the last row has no row after it: only the signed head can tell
-        log.tamper("UPDATE events SET actor_id = 'someone-else', hash = :h WHERE position = :p", h=forged, p=last.position)
+        log.tamper(
+            "UPDATE events SET actor_id = 'someone-else', hash = :h WHERE position = :p", h=forged, p=last.position
+        )
         assert check_case(log.reopen(), "K-1").ok  # without a head it cannot be caught
         result = check_case(log.reopen(), "K-1", head)
         # the forged leaf fails its own proof, and that of any row of the case whose audit path passes through it

@@ -44,8 +44,13 @@ def case(cli, tmp_path) -> str:
     settings = get_settings()
     store = open_event_store(settings.database_url)
     keys = open_key_store(store, settings)
-    event = NeedRegistered(occurred_at=datetime.now(UTC), actor=CW, case_id="K-1", citizen=Citizen(cpr=CPR, name="Jonas Holm"),
-                           need=Need(description="Vil gerne have et job", reported_by=ReportedBy.CASEWORKER))
+    event = NeedRegistered(
+        occurred_at=datetime.now(UTC),
+        actor=CW,
+        case_id="K-1",
+        citizen=Citizen(cpr=CPR, name="Jonas Holm"),
+        need=Need(description="Vil gerne have et job", reported_by=ReportedBy.CASEWORKER),
+    )
     store.append("K-1", 0, [to_new_event(RecordedEvent(event_id=str(uuid.uuid4()), event=event), keys, "K-1")])
     store.dispose()
     return "K-1"
@@ -74,13 +79,17 @@ def test_a_typed_name_is_not_an_identity_the_read_is_refused_and_shows_nothing(c
 
 def test_a_token_signed_with_another_key_is_refused(cli, case):
     other = Settings(jwt_key="a-key-an-attacker-chose-" + "x" * 40)
-    forged = cli("audit", "events", case, "--token", token("auditor", "ida", settings=other), "--purpose", "r", "--json")
+    forged = cli(
+        "audit", "events", case, "--token", token("auditor", "ida", settings=other), "--purpose", "r", "--json"
+    )
     assert forged.exit_code == 2 and "rule: access.token_invalid" in forged.output and "Jonas" not in forged.output
     assert reads() == []
 
 
 def test_a_citizen_s_token_opens_only_their_own_case_and_the_refusal_is_logged(cli, case):
-    someone_else = cli("audit", "access", case, "--token", token("citizen", "eve", "010101-0101"), "--purpose", "indsigt")
+    someone_else = cli(
+        "audit", "access", case, "--token", token("citizen", "eve", "010101-0101"), "--purpose", "indsigt"
+    )
     assert someone_else.exit_code == 3 and "rule: access.denied" in someone_else.output
     [refused] = reads()
     assert refused.actor_id == "eve" and refused.what.startswith("refused:read_access_log")
@@ -94,8 +103,17 @@ def test_an_administrator_s_token_does_not_read_a_case(cli, case):
 
 
 def test_the_token_may_come_from_the_environment(cli, case):
-    shown = cli("case", "show", case, "--purpose", "visitation", "--as-of", "1", "--json",
-                env={"SAMSKAB_TOKEN": token("caseworker", "cw-anne")})
+    shown = cli(
+        "case",
+        "show",
+        case,
+        "--purpose",
+        "visitation",
+        "--as-of",
+        "1",
+        "--json",
+        env={"SAMSKAB_TOKEN": token("caseworker", "cw-anne")},
+    )
     assert shown.exit_code == 0, shown.output
     assert "Jonas Holm" in shown.output
     [read] = reads()
@@ -108,7 +126,9 @@ def test_the_kl_gateway_report_of_a_citizen_needs_a_token_and_a_purpose_and_is_l
     cw = token("caseworker", "cw-anne")
     no_purpose = cli("report", "kl-gateway", "--citizen", case, "--day", "2026-03-02", "--token", cw)
     assert no_purpose.exit_code == 2 and "rule: access.purpose_required" in no_purpose.output
-    made = cli("report", "kl-gateway", "--citizen", case, "--day", "2026-03-02", "--token", cw, "--purpose", "FFB-indberetning")
+    made = cli(
+        "report", "kl-gateway", "--citizen", case, "--day", "2026-03-02", "--token", cw, "--purpose", "FFB-indberetning"
+    )
     assert made.exit_code in (0, 1), made.output
     [read] = reads()
     assert read.actor_id == "cw-anne" and read.purpose == "FFB-indberetning" and "kl-gateway" in read.what

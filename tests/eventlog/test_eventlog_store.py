@@ -56,7 +56,9 @@ class EventStoreContract:
         sent = [
             new_event(0),
             new_event(1, event_type="VisitationDecided", payload={"services": ["BPA"], "hours": 12.5}),
-            new_event(2, legal_basis=None, occurred_at=datetime(2024, 3, 1, 11, 0, tzinfo=timezone(timedelta(hours=1)))),
+            new_event(
+                2, legal_basis=None, occurred_at=datetime(2024, 3, 1, 11, 0, tzinfo=timezone(timedelta(hours=1)))
+            ),
         ]
         result = log.store.append("case-1", 0, sent)
 
@@ -66,12 +68,16 @@ class EventStoreContract:
         for stored, original in zip(read, sent, strict=True):
             assert isinstance(stored, StoredEvent)
             assert (stored.event_id, stored.event_type, stored.schema_version) == (
-                original.event_id, original.event_type, original.schema_version,
+                original.event_id,
+                original.event_type,
+                original.schema_version,
             )
             assert stored.occurred_at == original.occurred_at
             assert stored.occurred_at.tzinfo is not None
             assert (stored.actor_id, stored.actor_role, stored.legal_basis) == (
-                original.actor_id, original.actor_role, original.legal_basis,
+                original.actor_id,
+                original.actor_role,
+                original.legal_basis,
             )
             assert stored.payload == original.payload
             assert stored.payload_hash == payload_hash(canonical_json(original.payload))
@@ -312,7 +318,9 @@ class EventStoreContract:
         forged_hash = event_hash(*row, forged_payload_hash)
         log.tamper(
             "UPDATE events SET payload = :p, payload_hash = :ph, hash = :h WHERE position = 6",
-            p=forged_payload, ph=forged_payload_hash, h=forged_hash,
+            p=forged_payload,
+            ph=forged_payload_hash,
+            h=forged_hash,
         )
 
         report = log.store.verify()

@@ -23,9 +23,19 @@ from eventlog.hashing import (
 )
 
 HEADER = (
-    GENESIS_HASH, 1, "case-1", 1, "8b0f6a2e-9c1d-4a6c-9c1e-2d3f4a5b6c7d", "NeedReported", 1,
-    "2024-03-01T09:30:00.000000Z", "2024-03-01T09:30:01.250000Z", "caseworker-7", "caseworker",
-    "Serviceloven § 83", "a" * 64,
+    GENESIS_HASH,
+    1,
+    "case-1",
+    1,
+    "8b0f6a2e-9c1d-4a6c-9c1e-2d3f4a5b6c7d",
+    "NeedReported",
+    1,
+    "2024-03-01T09:30:00.000000Z",
+    "2024-03-01T09:30:01.250000Z",
+    "caseworker-7",
+    "caseworker",
+    "Serviceloven § 83",
+    "a" * 64,
 )
 
 
@@ -74,8 +84,12 @@ def test_timestamps_are_stored_as_fixed_utc_text_and_read_back_equal():
 
 def event_fields(**overrides):
     fields = dict(
-        event_id="e-1", event_type="NeedReported", schema_version=1,
-        occurred_at=datetime(2024, 3, 1, tzinfo=UTC), actor_id="a", actor_role="caseworker",
+        event_id="e-1",
+        event_type="NeedReported",
+        schema_version=1,
+        occurred_at=datetime(2024, 3, 1, tzinfo=UTC),
+        actor_id="a",
+        actor_role="caseworker",
         payload={},
     )
     fields.update(overrides)
@@ -107,7 +121,12 @@ def test_conflict_message_tells_the_caller_what_to_do_and_survives_pickling():
 def test_verify_report_reads_as_one_line():
     ok = VerifyReport(ok=True, checked=3, head_position=3, head_hash="ab")
     bad = VerifyReport(
-        ok=False, checked=4, head_position=4, head_hash="cd", fault="gap", first_bad_position=5,
+        ok=False,
+        checked=4,
+        head_position=4,
+        head_hash="cd",
+        fault="gap",
+        first_bad_position=5,
         detail="position 5 is missing; the next row is at 6",
     )
     assert str(ok) == "event log OK: 3 events verified, head at position 3 with hash ab"
@@ -133,8 +152,14 @@ def test_sqlite_parent_folder_is_created(tmp_path):
 
 def test_package_exports_the_public_api():
     assert set(eventlog.__all__) == {
-        "AppendResult", "ConcurrencyConflict", "EventLogError", "EventStore",
-        "IdempotencyMismatch", "NewEvent", "StoredEvent", "VerifyReport",
+        "AppendResult",
+        "ConcurrencyConflict",
+        "EventLogError",
+        "EventStore",
+        "IdempotencyMismatch",
+        "NewEvent",
+        "StoredEvent",
+        "VerifyReport",
     }
 
 
@@ -151,8 +176,19 @@ _text = st.text(max_size=40)
 )
 def test_event_hash_equals_the_json_recipe_for_any_text(strings, numbers, legal_basis):
     fields = [
-        strings[0], numbers[0], strings[1], numbers[1], strings[2], strings[3], numbers[2],
-        strings[4], strings[5], strings[6], strings[7], legal_basis, strings[8],
+        strings[0],
+        numbers[0],
+        strings[1],
+        numbers[1],
+        strings[2],
+        strings[3],
+        numbers[2],
+        strings[4],
+        strings[5],
+        strings[6],
+        strings[7],
+        legal_basis,
+        strings[8],
     ]
     recipe = json.dumps(fields, separators=(",", ":"), ensure_ascii=False)
     assert event_hash(*fields) == hashlib.sha256(recipe.encode("utf-8")).hexdigest()

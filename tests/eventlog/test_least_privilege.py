@@ -72,7 +72,9 @@ def test_every_table_the_revisions_make_has_a_decision_in_the_grants(owner_and_a
 
 def test_the_app_role_appends_reads_and_projects_but_cannot_rewrite_the_logs(owner_and_app, postgres_url, tmp_path):
     schema, role, app_url = owner_and_app
-    printed = CliRunner().invoke(__import__("app.cli", fromlist=["app"]).app, ["db", "grants", "--role", role, "--schema", schema])
+    printed = CliRunner().invoke(
+        __import__("app.cli", fromlist=["app"]).app, ["db", "grants", "--role", role, "--schema", schema]
+    )
     assert printed.exit_code == 0 and f"GRANT SELECT, INSERT ON TABLE {schema}.events TO {role};" in printed.output
     owner = sa.create_engine(postgres_url, poolclass=sa.NullPool)
     with owner.begin() as conn:
@@ -94,7 +96,9 @@ def test_the_app_role_appends_reads_and_projects_but_cannot_rewrite_the_logs(own
                                need=Need(description="Vil gerne have et job", reported_by=ReportedBy.CASEWORKER))  # fmt: skip
         store.append("K-1", 0, [to_new_event(RecordedEvent(event_id=str(uuid.uuid4()), event=event), keys, "K-1")])
         assert [e.event_type for e in store.read_stream("K-1")] == ["need_registered"]
-        AccessLog(store.engines).record(actor_id="ida", actor_role="auditor", stream_id="K-1", what="events", purpose="revision")
+        AccessLog(store.engines).record(
+            actor_id="ida", actor_role="auditor", stream_id="K-1", what="events", purpose="revision"
+        )
         projector = build_projector(store, keys, settings.deadlines)
         assert projector.run_once() >= 1
         with store.engines.read.connect() as conn:

@@ -80,7 +80,12 @@ def test_upgrade_makes_exactly_the_tables_and_indexes_the_code_declares_on_postg
             triggers = {row[0] for row in conn.execute(sa.text(
                 "SELECT t.tgname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
                 "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = :s AND NOT t.tgisinternal"), {"s": schema})}  # fmt: skip
-        assert {"events_append_only", "events_no_truncate", "log_head_forward_only", "merkle_frontier_grows_only"} <= triggers
+        assert {
+            "events_append_only",
+            "events_no_truncate",
+            "log_head_forward_only",
+            "merkle_frontier_grows_only",
+        } <= triggers
     finally:
         engines.dispose()
         with admin.begin() as conn:
@@ -184,7 +189,9 @@ def test_db_upgrade_adopts_the_previous_release_and_its_chain_still_verifies(pre
     from app.cli import app
 
     runner = CliRunner()
-    rows_before = sqlite3.connect(previous_release).execute("SELECT position, hash FROM events ORDER BY position").fetchall()
+    rows_before = (
+        sqlite3.connect(previous_release).execute("SELECT position, hash FROM events ORDER BY position").fetchall()
+    )
 
     assert runner.invoke(app, ["db", "current"]).exit_code == 1
     upgraded = runner.invoke(app, ["db", "upgrade"])
@@ -236,11 +243,15 @@ def test_production_cli_api_and_worker_refuse_an_old_schema_in_one_line(previous
     for command in (["-m", "app", "audit", "events", "K-2026-0001", "--local-admin", "--as", "auditor:ida", "--purpose", "x"],
                     ["-m", "app", "serve", "--port", "1"],  # refused before uvicorn starts
                     [str(REPO / "worker.py")]):  # refused before it connects to Temporal  # fmt: skip
-        run = subprocess.run([sys.executable, *command], cwd=REPO, env=environment, capture_output=True, text=True, timeout=120)
+        run = subprocess.run(
+            [sys.executable, *command], cwd=REPO, env=environment, capture_output=True, text=True, timeout=120
+        )
         assert run.returncode != 0, (command, run.stdout + run.stderr)
         lines = [line for line in run.stderr.splitlines() if line.strip()]
         assert len(lines) == 1 and "Traceback" not in run.stderr, (command, run.stderr)
-        assert "before migrations" in lines[0] and head_revision() in lines[0] and "samskab db upgrade" in lines[0], lines
+        assert "before migrations" in lines[0] and head_revision() in lines[0] and "samskab db upgrade" in lines[0], (
+            lines
+        )
     assert current_revision(make_engines(f"sqlite:///{previous_release}").read) is None  # nothing was changed
 
 
@@ -255,7 +266,9 @@ def test_a_later_revision_adds_a_column_that_create_all_would_have_skipped(tmp_p
     store = EventStore.from_url(url)
     store.create_schema()  # at 0002, with a row in a table the revision changes
     with store.engines.write.begin() as conn:
-        conn.execute(sa.text("INSERT INTO projection_state (name, position, generation, updated_at) VALUES ('x', 0, 1, 't')"))
+        conn.execute(
+            sa.text("INSERT INTO projection_state (name, position, generation, updated_at) VALUES ('x', 0, 1, 't')")
+        )
     store.dispose()
 
     later = tmp_path / "migrations"

@@ -32,8 +32,14 @@ def test_a_letter_is_not_in_the_clear_and_reads_as_erased_once_the_key_is_gone(t
     key_id, _ = keys.key_for_citizen("120399-1235", "K-1")
     outbox = Outbox(settings.database_url, keys)
     outbox.create_schema()
-    message = OutboxMessage(message_id=str(uuid.uuid4()), case_id="K-1", recipient="citizen", kind="decision_letter",
-                            subject="Afgørelse til Jonas Holm", body=LETTER)
+    message = OutboxMessage(
+        message_id=str(uuid.uuid4()),
+        case_id="K-1",
+        recipient="citizen",
+        kind="decision_letter",
+        subject="Afgørelse til Jonas Holm",
+        body=LETTER,
+    )
     assert outbox.put(message)
     raw = _raw_text(settings.database_url)
     assert "Jonas" not in raw and "120399" not in raw and "angst" not in raw
@@ -51,5 +57,8 @@ def test_an_outbox_without_a_key_store_refuses_to_store_a_letter(tmp_path):
     outbox = Outbox(f"sqlite:///{tmp_path / 'log.db'}")
     outbox.create_schema()
     with pytest.raises(RuntimeError, match="never stored in the clear"):
-        outbox.put(OutboxMessage(message_id=str(uuid.uuid4()), case_id="K-1", recipient="citizen", kind="x",
-                                 subject="s", body=LETTER))
+        outbox.put(
+            OutboxMessage(
+                message_id=str(uuid.uuid4()), case_id="K-1", recipient="citizen", kind="x", subject="s", body=LETTER
+            )
+        )

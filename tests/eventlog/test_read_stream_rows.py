@@ -31,7 +31,11 @@ class ReadStreamRowsContract:
     backend: str
 
     def test_rows_are_the_streams_events_in_version_order(self, log):
-        payloads = [{"n": 0, "text": "Æblegrød \"med\" fløde\n"}, {"n": 1, "nested": {"b": [1, 2.5], "a": None}}, {"n": 2}]
+        payloads = [
+            {"n": 0, "text": 'Æblegrød "med" fløde\n'},
+            {"n": 1, "nested": {"b": [1, 2.5], "a": None}},
+            {"n": 2},
+        ]
         log.store.append("case-1", 0, [new_event(0, payloads[0])])
         log.store.append("case-2", 0, [new_event(9, {"other": True})])
         log.store.append("case-1", 1, [new_event(1, payloads[1]), new_event(2, payloads[2])])

@@ -74,11 +74,19 @@ async def test_catch_up_one_report_per_day_including_a_missed_day(own_env: Workf
     d0 = yesterday(now)
     # Jonas's case is opened and assessed two days before yesterday, decided and closed the next day
     jonas_events = run_citizen(jonas, "case-jonas", _noon(d0 - timedelta(days=2)), step=timedelta(minutes=30))
-    first_day = [e for e in jonas_events if e.occurred_at < _noon(d0 - timedelta(days=2)) + timedelta(hours=1, minutes=45)]
+    first_day = [
+        e for e in jonas_events if e.occurred_at < _noon(d0 - timedelta(days=2)) + timedelta(hours=1, minutes=45)
+    ]
     _write(store, keys, "case-jonas", first_day)
-    _write(store, keys, "case-jonas", [
-        e.model_copy(update={"occurred_at": e.occurred_at + timedelta(days=1)}) for e in jonas_events[len(first_day):]
-    ])
+    _write(
+        store,
+        keys,
+        "case-jonas",
+        [
+            e.model_copy(update={"occurred_at": e.occurred_at + timedelta(days=1)})
+            for e in jonas_events[len(first_day) :]
+        ],
+    )
 
     async with build_worker(own_env.client, settings, store, outbox=outbox, kl_gateway=gateway):
         run = await own_env.client.execute_workflow(
@@ -90,7 +98,8 @@ async def test_catch_up_one_report_per_day_including_a_missed_day(own_env: Workf
         assert run.days == [d0 - timedelta(days=2), d0 - timedelta(days=1), d0]
         assert (run.delivered, run.rejected, run.failed) == (2, 0, 0)
         assert sorted(p.parent.name for p in folder.glob("*/case-jonas.json")) == [
-            (d0 - timedelta(days=2)).isoformat(), (d0 - timedelta(days=1)).isoformat()
+            (d0 - timedelta(days=2)).isoformat(),
+            (d0 - timedelta(days=1)).isoformat(),
         ]
 
         # Else's case begins the day after; the schedule misses a day, then runs again two days on
@@ -98,15 +107,26 @@ async def test_catch_up_one_report_per_day_including_a_missed_day(own_env: Workf
         later = d0 + timedelta(days=2)
         else_events = run_citizen(else_, "case-else", _noon(d0 + timedelta(days=1)), step=timedelta(minutes=1))
         _write(store, keys, "case-else", else_events[:3])  # need, visitation, assessment on the missed day
-        _write(store, keys, "case-else", [e.model_copy(update={"occurred_at": e.occurred_at + timedelta(days=1)}) for e in else_events[3:5]])
+        _write(
+            store,
+            keys,
+            "case-else",
+            [e.model_copy(update={"occurred_at": e.occurred_at + timedelta(days=1)}) for e in else_events[3:5]],
+        )
         again = await own_env.client.execute_workflow(
-            DailyDeliveryWorkflow.run, DailyDeliveryInput(until_day=later), id=f"kl-{uuid.uuid4().hex[:8]}", task_queue=settings.task_queue
+            DailyDeliveryWorkflow.run,
+            DailyDeliveryInput(until_day=later),
+            id=f"kl-{uuid.uuid4().hex[:8]}",
+            task_queue=settings.task_queue,
         )
         assert again.days == [d0 + timedelta(days=1), d0 + timedelta(days=2)]  # one report per missed day
         assert again.delivered == 2
         # nothing left: a third run delivers no day twice
         third = await own_env.client.execute_workflow(
-            DailyDeliveryWorkflow.run, DailyDeliveryInput(until_day=later), id=f"kl-{uuid.uuid4().hex[:8]}", task_queue=settings.task_queue
+            DailyDeliveryWorkflow.run,
+            DailyDeliveryInput(until_day=later),
+            id=f"kl-{uuid.uuid4().hex[:8]}",
+            task_queue=settings.task_queue,
         )
         assert third.days == []
 
@@ -121,14 +141,17 @@ async def test_catch_up_one_report_per_day_including_a_missed_day(own_env: Workf
         assert report["id"] == event.payload["report_id"]
         # each report covers one day only
         day = date.fromisoformat(event.payload["day"])
-        assert {datetime.fromisoformat(e["resource"]["meta"]["lastUpdated"]).astimezone(COPENHAGEN).date() for e in report["entry"]} <= {
-            d for d in (day - timedelta(days=i) for i in range(3))
-        }
+        assert {
+            datetime.fromisoformat(e["resource"]["meta"]["lastUpdated"]).astimezone(COPENHAGEN).date()
+            for e in report["entry"]
+        } <= {d for d in (day - timedelta(days=i) for i in range(3))}
         assert datetime.fromisoformat(report["timestamp"]).astimezone(COPENHAGEN).date() == day
     store.dispose()
 
 
-async def test_an_invalid_report_is_not_sent_and_the_case_owner_is_told(own_env: WorkflowEnvironment, tmp_path: Path) -> None:
+async def test_an_invalid_report_is_not_sent_and_the_case_owner_is_told(
+    own_env: WorkflowEnvironment, tmp_path: Path
+) -> None:
     settings = _settings(tmp_path)
     store = EventStore.from_url(settings.database_url)
     store.create_schema()
@@ -141,7 +164,10 @@ async def test_an_invalid_report_is_not_sent_and_the_case_owner_is_told(own_env:
     _write(store, keys, "case-x", run_citizen(all_demo_citizens()[0], "case-x", _noon(day))[:3])
     async with build_worker(own_env.client, settings, store, outbox=outbox, kl_gateway=gateway):
         run = await own_env.client.execute_workflow(
-            DailyDeliveryWorkflow.run, DailyDeliveryInput(), id=f"kl-{uuid.uuid4().hex[:8]}", task_queue=settings.task_queue
+            DailyDeliveryWorkflow.run,
+            DailyDeliveryInput(),
+            id=f"kl-{uuid.uuid4().hex[:8]}",
+            task_queue=settings.task_queue,
         )
     assert (run.delivered, run.rejected) == (0, 1)
     assert not (tmp_path / "out").exists()

@@ -32,7 +32,9 @@ def _shared_fsh() -> str:
 
 
 def _canonical() -> str:
-    return re.search(r"^canonical:\s*(\S+)", (GUIDE / "sushi-config.yaml").read_text(encoding="utf-8"), re.MULTILINE).group(1)
+    return re.search(
+        r"^canonical:\s*(\S+)", (GUIDE / "sushi-config.yaml").read_text(encoding="utf-8"), re.MULTILINE
+    ).group(1)
 
 
 def _ids() -> set[str]:
@@ -128,7 +130,9 @@ def test_the_fixed_codes_come_from_care_social_codes() -> None:
 
     index(shared["concept"])
     fixed = [f for p in guide().profiles() for f in guide().fixed_values(p) if f.system == shared["url"]]
-    profiles_fsh = "\n".join(p.read_text(encoding="utf-8") for p in (GUIDE / "fsh").glob("*.fsh") if p.name != EXAMPLE_FILE)
+    profiles_fsh = "\n".join(
+        p.read_text(encoding="utf-8") for p in (GUIDE / "fsh").glob("*.fsh") if p.name != EXAMPLE_FILE
+    )
     # care evaluation code, follow-up encounter type, goal category and its two target measures
     assert len(fixed) == len(re.findall(r"^\* \S+ = \$KLCommon#", profiles_fsh, re.MULTILINE)) == 5
     kinds = {pid: kind for pid, (kind, _) in rules.PROFILES.items()}

@@ -37,15 +37,23 @@ def invariant(id_: str) -> Invariant:
 
 def broken(report: dict) -> list[tuple[str, str | None, str | None]]:
     """(invariant id, resource, path) of every invariant the report breaks."""
-    return [(v.rule, v.resource, v.path) for v in validate_delivery_report(report) if v.rule.startswith("kl-reporting-ffb-")]
+    return [
+        (v.rule, v.resource, v.path) for v in validate_delivery_report(report) if v.rule.startswith("kl-reporting-ffb-")
+    ]
 
 
 def test_the_invariants_evaluated_are_those_the_profiles_obey() -> None:
     enforced = {i.id for pid in PROFILES for i in invariants_of(pid)}
     assert enforced == {
-        "kl-reporting-ffb-care-plan-1", "kl-reporting-ffb-care-plan-2", "kl-reporting-ffb-care-plan-4",
-        "kl-reporting-ffb-care-plan-5", "kl-reporting-ffb-condition-1", "kl-reporting-ffb-delivery-report-1",
-        "kl-reporting-ffb-delivery-report-2", "kl-reporting-ffb-delivery-report-3", "kl-reporting-ffb-follow-up-1",
+        "kl-reporting-ffb-care-plan-1",
+        "kl-reporting-ffb-care-plan-2",
+        "kl-reporting-ffb-care-plan-4",
+        "kl-reporting-ffb-care-plan-5",
+        "kl-reporting-ffb-condition-1",
+        "kl-reporting-ffb-delivery-report-1",
+        "kl-reporting-ffb-delivery-report-2",
+        "kl-reporting-ffb-delivery-report-3",
+        "kl-reporting-ffb-follow-up-1",
         "kl-reporting-ffb-intervention-goal-1",
     }
     # care-plan-3 is defined but its "obeys" is commented out in 1.0.0; goal-2 is defective (below)
@@ -91,14 +99,18 @@ def test_an_ordered_care_plan_without_follow_up_evaluation_and_target_groups_bre
 def test_a_follow_up_with_another_status_breaks_follow_up_1() -> None:
     report = load("example-6-case-delivery")
     resource(report, "a03a8641-e845-45c3-a7a9-16bf077af069")["status"] = "preliminary"
-    assert broken(report) == [("kl-reporting-ffb-follow-up-1", "Observation/a03a8641-e845-45c3-a7a9-16bf077af069", "Observation")]
+    assert broken(report) == [
+        ("kl-reporting-ffb-follow-up-1", "Observation/a03a8641-e845-45c3-a7a9-16bf077af069", "Observation")
+    ]
 
 
 def test_a_goal_addressing_a_condition_outside_activity_and_participation_breaks_goal_1() -> None:
     report = load("example-3-case-assesment")
     goal = resource(report, "90fa089a-1f80-40d0-96db-8e875e241b06")
     goal["addresses"][0]["reference"] = f"Condition/{TOBAK}"  # resolve() finds it in the report, memberOf() says no
-    assert broken(report) == [("kl-reporting-ffb-intervention-goal-1", "Goal/90fa089a-1f80-40d0-96db-8e875e241b06", "Goal")]
+    assert broken(report) == [
+        ("kl-reporting-ffb-intervention-goal-1", "Goal/90fa089a-1f80-40d0-96db-8e875e241b06", "Goal")
+    ]
 
 
 def test_member_of_is_resolved_from_the_vendored_ffb_by_system_and_code() -> None:
@@ -111,7 +123,9 @@ def test_member_of_is_resolved_from_the_vendored_ffb_by_system_and_code() -> Non
 
 def test_an_invariant_naming_a_value_set_the_code_lists_cannot_expand_does_not_pass() -> None:
     report = load("example-2-case-insight")
-    odd = Invariant("x-1", "test", "error", "code.memberOf('http://example.org/ValueSet/unknown')", ("kl-reporting-ffb-condition",))
+    odd = Invariant(
+        "x-1", "test", "error", "code.memberOf('http://example.org/ValueSet/unknown')", ("kl-reporting-ffb-condition",)
+    )
     with pytest.raises(KeyError, match="unknown"):
         evaluate_invariant(odd, resource(report, TOBAK), report)
 
@@ -120,8 +134,12 @@ def test_goal_2_as_published_fails_on_every_goal_of_the_guides_examples() -> Non
     """Why it is not enforced: were it, no report with a goal could pass. Once a
     release of the guide corrects it, this fails: enforce it then."""
     goal_2 = invariant("kl-reporting-ffb-intervention-goal-2")
-    goals = [(r, e["resource"]) for r in map(lambda p: json.loads(p.read_text(encoding="utf-8")), EXAMPLES)
-             for e in r["entry"] if e["resource"]["resourceType"] == "Goal"]
+    goals = [
+        (r, e["resource"])
+        for r in map(lambda p: json.loads(p.read_text(encoding="utf-8")), EXAMPLES)
+        for e in r["entry"]
+        if e["resource"]["resourceType"] == "Goal"
+    ]
     assert len(goals) == 4
     assert not any(evaluate_invariant(goal_2, goal, report) for report, goal in goals)
     # the named rule checks what it means: each of those goals has exactly one condition ranked 1
@@ -146,8 +164,15 @@ def test_the_delivery_report_invariants_look_at_entries_not_resources() -> None:
     assert evaluate_invariant(invariant("kl-reporting-ffb-delivery-report-1"), report, report)
     assert "report.resource_types" in {v.rule for v in validate_delivery_report(report)}
     # with the resources themselves, conformsTo() is what tells them apart
-    fixed = Invariant("probe", "", "error", invariant("kl-reporting-ffb-delivery-report-1").expression.replace(
-        "entry.ofType(Condition).all(", "entry.where(resource is Condition).all("), ())
+    fixed = Invariant(
+        "probe",
+        "",
+        "error",
+        invariant("kl-reporting-ffb-delivery-report-1").expression.replace(
+            "entry.ofType(Condition).all(", "entry.where(resource is Condition).all("
+        ),
+        (),
+    )
     assert not evaluate_invariant(fixed, report, report)
 
 
@@ -168,8 +193,12 @@ def test_the_demo_citizens_reports_satisfy_every_invariant_evaluated_on_them() -
                     assert evaluate_invariant(inv, res, report), (inv.id, res["id"])
                     evaluated.add(inv.id)
     # the care plans, conditions, goals and the reports themselves were checked
-    assert {"kl-reporting-ffb-care-plan-1", "kl-reporting-ffb-condition-1", "kl-reporting-ffb-intervention-goal-1",
-            "kl-reporting-ffb-delivery-report-1"} <= evaluated
+    assert {
+        "kl-reporting-ffb-care-plan-1",
+        "kl-reporting-ffb-condition-1",
+        "kl-reporting-ffb-intervention-goal-1",
+        "kl-reporting-ffb-delivery-report-1",
+    } <= evaluated
 
 
 def test_every_value_set_an_invariant_names_can_be_expanded_from_the_vendored_code_lists() -> None:

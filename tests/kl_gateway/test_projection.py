@@ -30,7 +30,9 @@ def test_demo_citizens_reports_validate(index: int) -> None:
 
 def test_a_report_covers_one_day_and_ids_are_stable() -> None:
     events = run_citizen(all_demo_citizens()[0], "demo-a", START)
-    first, second = (build_report("demo-a", events, day, CTX) for day in sorted({local_day(e.occurred_at) for e in events}))
+    first, second = (
+        build_report("demo-a", events, day, CTX) for day in sorted({local_day(e.occurred_at) for e in events})
+    )
     # the same citizen and service request, with the same ids: the second day updates them
     ids = lambda r: {e["fullUrl"] for e in r["entry"]}  # noqa: E731
     assert "Patient/" + first["entry"][0]["resource"]["id"] in ids(second)

@@ -69,8 +69,10 @@ def test_a_goal_with_two_primary_conditions() -> None:
 def test_a_goal_addressing_a_condition_outside_activity_and_participation() -> None:
     report = load("example-3-case-assesment")
     resource(report, "fcbf670a-f310-485b-b717-07c027c3c808")["addresses"].append(
-        {"extension": [{"url": "http://fhir.kl.dk/core/StructureDefinition/ConditionRank", "valuePositiveInt": 2}],
-         "reference": f"Condition/{TOBAK}"}
+        {
+            "extension": [{"url": "http://fhir.kl.dk/core/StructureDefinition/ConditionRank", "valuePositiveInt": 2}],
+            "reference": f"Condition/{TOBAK}",
+        }
     )
     assert rules(report) == {"goal.secondary_conditions", "kl-reporting-ffb-intervention-goal-1"}
 
@@ -86,7 +88,9 @@ def test_an_unknown_code() -> None:
 def test_a_code_from_the_wrong_list() -> None:
     report = load("example-5-case-appropriation")
     intervention = resource(report, "6ef8bead-fb42-4dbe-919f-e4a1f94135e2")
-    intervention["activity"][0]["detail"]["code"]["coding"][0]["code"] = "9401777d-bdc5-4f52-9804-63c8cae9a792"  # a Tilbud
+    intervention["activity"][0]["detail"]["code"]["coding"][0]["code"] = (
+        "9401777d-bdc5-4f52-9804-63c8cae9a792"  # a Tilbud
+    )
     assert rules(report) == {"intervention.code"}
 
 
@@ -183,7 +187,9 @@ def test_a_case_number_under_the_name_instead_of_the_id_is_refused() -> None:
 def test_a_rank_under_another_url_is_refused() -> None:
     report = load("example-3-case-assesment")
     goal = resource(report, "83fdfed2-f182-4a11-8ea1-de8181e6eab9")
-    goal["addresses"][1]["extension"][0]["url"] = "http://kl.dk/fhir/common/caresocial/StructureDefinition/ConditionRank"
+    goal["addresses"][1]["extension"][0]["url"] = (
+        "http://kl.dk/fhir/common/caresocial/StructureDefinition/ConditionRank"
+    )
     violations = [v for v in validate_delivery_report(report) if v.rule == "report.extension_url"]
     assert [v.path for v in violations] == ["Goal.addresses[1].extension[0].url"]
 
@@ -193,11 +199,15 @@ def test_a_fixed_code_the_guide_takes_from_care_social_codes_is_checked() -> Non
     goal = resource(report, "90fa089a-1f80-40d0-96db-8e875e241b06")
     goal["category"][0]["coding"][0]["code"] = "416fe27d-3ccf-4390-8742-8b52a9d8dc78"  # FFB borgers mål og ønsker
     violations = [v for v in validate_delivery_report(report) if v.rule == "report.fixed_value"]
-    assert [(v.resource, v.path) for v in violations] == [("Goal/90fa089a-1f80-40d0-96db-8e875e241b06", "Goal.category")]
+    assert [(v.resource, v.path) for v in violations] == [
+        ("Goal/90fa089a-1f80-40d0-96db-8e875e241b06", "Goal.category")
+    ]
     assert "0bb3daef-538d-45dc-b444-abdbcb63f6bc" in violations[0].message
 
 
 def test_a_profile_claimed_under_another_base_is_not_the_guides() -> None:
     report = load("example-2-case-insight")
-    resource(report, TOBAK)["meta"]["profile"] = ["http://kl.dk/fhir/common/caresocial/StructureDefinition/kl-reporting-ffb-condition"]
+    resource(report, TOBAK)["meta"]["profile"] = [
+        "http://kl.dk/fhir/common/caresocial/StructureDefinition/kl-reporting-ffb-condition"
+    ]
     assert "report.resource_types" in rules(report)

@@ -37,7 +37,9 @@ def test_the_lock_file_pins_every_dependency_of_pyproject_with_hashes():
             continue  # the dev extra pulling the project's own extras
         if requirement.marker is not None and not requirement.marker.evaluate():
             continue
-        assert name in pinned, f"{requirement.name} is in pyproject.toml but not in requirements-dev.lock: run make lock"
+        assert name in pinned, (
+            f"{requirement.name} is in pyproject.toml but not in requirements-dev.lock: run make lock"
+        )
         assert requirement.specifier.contains(pinned[name], prereleases=True), (
             f"{requirement.name}=={pinned[name]} in the lock file does not satisfy {requirement.specifier}: run make lock"
         )

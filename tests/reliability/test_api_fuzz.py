@@ -58,6 +58,10 @@ def test_no_request_makes_the_api_answer_500(api_schema, api_headers):
 
         call()
     record_figures(
-        "schemathesis on the API", runs=sum(served.values()), lost=0, doubled=0,
-        recovered=f"{len(operations)} operations, no 5xx", statuses=dict(sorted(served.items())),
+        "schemathesis on the API",
+        runs=sum(served.values()),
+        lost=0,
+        doubled=0,
+        recovered=f"{len(operations)} operations, no 5xx",
+        statuses=dict(sorted(served.items())),
     )

@@ -28,14 +28,25 @@ from tests.eventlog.conftest import postgres_log, sqlite_log
 from tests.reliability.harness import record_figures
 from worker import build_worker
 
-POOL = [*scenario.full_lifecycle_after_registration(), scenario.decision("refused"), scenario.revoke(scenario.VOLUNTEER)]
+POOL = [
+    *scenario.full_lifecycle_after_registration(),
+    scenario.decision("refused"),
+    scenario.revoke(scenario.VOLUNTEER),
+]
 JUNK = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True) | st.text(max_size=30),
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
     max_leaves=6,
 )
-ACTORS = [scenario.CASEWORKER, scenario.CITIZEN, scenario.VOLUNTEER, scenario.TEAM_LEAD,
-          {"id": "sys", "role": "system"}, {"id": "", "role": "caseworker"}, {"id": "x", "role": "nobody"}]
+ACTORS = [
+    scenario.CASEWORKER,
+    scenario.CITIZEN,
+    scenario.VOLUNTEER,
+    scenario.TEAM_LEAD,
+    {"id": "sys", "role": "system"},
+    {"id": "", "role": "caseworker"},
+    {"id": "x", "role": "nobody"},
+]
 
 
 @st.composite
@@ -52,7 +63,11 @@ def commands(draw) -> dict[str, Any]:
         elif change == "actor":
             command["actor"] = draw(st.sampled_from(ACTORS))
         elif change == "type":
-            command["type"] = draw(st.sampled_from([c["type"] for c in POOL] + ["register_need", "record_missed_deadline", "", "drop_table"]))
+            command["type"] = draw(
+                st.sampled_from(
+                    [c["type"] for c in POOL] + ["register_need", "record_missed_deadline", "", "drop_table"]
+                )
+            )
         else:
             command[draw(st.text(min_size=1, max_size=8))] = draw(JUNK)
     return command
@@ -63,7 +78,9 @@ def test_the_decider_refuses_malformed_commands_with_a_message_and_never_crashes
     @given(st.lists(commands(), min_size=1, max_size=12))
     def run(sequence):
         state = initial_state()
-        for event in decide(state, parse_command(scenario.register("case-fuzz")).model_copy(update={"at": datetime.now(UTC)})):
+        for event in decide(
+            state, parse_command(scenario.register("case-fuzz")).model_copy(update={"at": datetime.now(UTC)})
+        ):
             state = evolve(state, event)
         for data in sequence:
             try:
@@ -128,8 +145,15 @@ async def test_malformed_commands_against_the_workflow_update_fail_no_workflow_t
             await client.get_workflow_handle(case_id).terminate("fuzz finished")
     finally:
         store.dispose()
-    record_figures("malformed commands to a case", runs=tally["sent"], events=tally["accepted"], lost=0, doubled=0,
-                   recovered=f"{len(failed)} workflow task failures", **{k: v for k, v in tally.items() if k != "sent"})
+    record_figures(
+        "malformed commands to a case",
+        runs=tally["sent"],
+        events=tally["accepted"],
+        lost=0,
+        doubled=0,
+        recovered=f"{len(failed)} workflow task failures",
+        **{k: v for k, v in tally.items() if k != "sent"},
+    )
     assert not failed, [e.workflow_task_failed_event_attributes.failure.message for e in failed]
 
 
@@ -138,8 +162,14 @@ async def test_malformed_commands_against_the_workflow_update_fail_no_workflow_t
 
 def new_event(n: int) -> NewEvent:
     return NewEvent(
-        event_id=str(uuid.uuid4()), event_type="model_event", schema_version=1, occurred_at=datetime.now(UTC),
-        actor_id="model", actor_role="caseworker", legal_basis=None, payload={"n": n},
+        event_id=str(uuid.uuid4()),
+        event_type="model_event",
+        schema_version=1,
+        occurred_at=datetime.now(UTC),
+        actor_id="model",
+        actor_role="caseworker",
+        legal_basis=None,
+        payload={"n": n},
     )
 
 

@@ -76,7 +76,11 @@ def test_writers_with_the_same_expected_version_one_wins_the_rest_conflict(race_
     assert log.store.verify().ok
     record_figures(
         f"{WRITERS} writers, one expected version ({backend})",
-        runs=ROUNDS, events=len(stored), lost=0, doubled=len(stored) - ROUNDS, recovered=f"{wins} won, {conflicts} conflicts",
+        runs=ROUNDS,
+        events=len(stored),
+        lost=0,
+        doubled=len(stored) - ROUNDS,
+        recovered=f"{wins} won, {conflicts} conflicts",
     )
 
 
@@ -123,7 +127,11 @@ def test_a_reader_following_the_log_sees_every_position_exactly_once(race_log):
     assert seen == list(range(1, total + 1)), "the reader skipped or repeated a position"
     record_figures(
         f"reader following 4 writers ({backend})",
-        runs=1, events=total, lost=total - len(set(seen)), doubled=len(seen) - len(set(seen)), recovered="in order",
+        runs=1,
+        events=total,
+        lost=total - len(set(seen)),
+        doubled=len(seen) - len(set(seen)),
+        recovered="in order",
     )
 
 
@@ -172,5 +180,9 @@ async def test_two_caseworkers_at_the_same_moment_one_is_accepted_one_gets_a_con
         store.dispose()
     record_figures(
         "two caseworkers, one case, same moment",
-        runs=rounds, events=accepted, lost=0, doubled=0, recovered=f"{accepted} accepted, {refused} conflicts",
+        runs=rounds,
+        events=accepted,
+        lost=0,
+        doubled=0,
+        recovered=f"{accepted} accepted, {refused} conflicts",
     )

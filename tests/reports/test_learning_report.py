@@ -69,7 +69,11 @@ def case_script(i: int, rng: random.Random) -> tuple[list[dict], str]:
         baseline = scenario.baseline()
         baseline["wemwbs"] |= {"items": _items(rng, 14)}
         baseline["self_determination"] |= {"items": _items(rng, 6)}
-        baseline["services"] = {"service_hours_per_week": rng.randint(0, 10), "cost_per_week_dkk": rng.randint(0, 5000), "caseworker_hours_per_week": rng.randint(0, 4)}
+        baseline["services"] = {
+            "service_hours_per_week": rng.randint(0, 10),
+            "cost_per_week_dkk": rng.randint(0, 5000),
+            "caseworker_hours_per_week": rng.randint(0, 4),
+        }
         steps.append(baseline)
     complete = scenario.complete_pilot()
     if kind == "early_stop":
@@ -79,7 +83,9 @@ def case_script(i: int, rng: random.Random) -> tuple[list[dict], str]:
     evaluation["wemwbs"] |= {"items": _items(rng, 14)}
     evaluation["self_determination"] |= {"items": _items(rng, 6)}
     evaluation["goals"] = [{"attainment": rng.choice(["reached", "partly", "not_reached"])}]
-    evaluation["ratings"] = [{"by": rng.choice(["citizen", "relative"]), "rating": rng.randint(1, 5), "comment": "Personlig kommentar"}]
+    evaluation["ratings"] = [
+        {"by": rng.choice(["citizen", "relative"]), "rating": rng.randint(1, 5), "comment": "Personlig kommentar"}
+    ]
     evaluation["citizen_statement"] = rng.choice(["", "Mit eget udsagn"])
     steps.append(evaluation)
     steps.append(scenario.close())
@@ -93,7 +99,11 @@ def record(store: EventStore, keys: KeyStore, steps: list[dict]) -> CaseState:
         at += timedelta(minutes=1)
         events = decide(state, command_adapter.validate_python(data).model_copy(update={"at": at}))
         case_id = state.case_id or data["case_id"]
-        store.append(case_id, state.version, [to_new_event(RecordedEvent(event_id=str(uuid.uuid4()), event=e), keys, case_id) for e in events])
+        store.append(
+            case_id,
+            state.version,
+            [to_new_event(RecordedEvent(event_id=str(uuid.uuid4()), event=e), keys, case_id) for e in events],
+        )
         for event in events:
             state = evolve(state, event)
     return state
@@ -146,7 +156,9 @@ def test_the_report_over_the_log_equals_the_sum_of_the_per_case_evaluations(stor
 def test_one_target_groups_row_is_the_sum_of_its_own_cases(store, keys):
     cases = make_cases(store, keys, 10, seed=3)
     report = build_report(store, keys)
-    isolated = [s.evaluation for s, _ in cases if s.evaluation and s.assessment.target_group.display == "Social isolation"]
+    isolated = [
+        s.evaluation for s, _ in cases if s.evaluation and s.assessment.target_group.display == "Social isolation"
+    ]
     row = report.group(TARGET_GROUP, "Social isolation")
     assert row.evaluated == len(isolated)
     assert row.domain("effects").mean == _mean([e.value_domains.effects.score for e in isolated])

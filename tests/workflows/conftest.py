@@ -57,7 +57,11 @@ def keys(store: EventStore, settings: Settings) -> KeyStore:
 
 @pytest.fixture
 def settings(tmp_path) -> Settings:
-    return Settings(task_queue=f"cases-{uuid.uuid4().hex[:8]}", data_dir=tmp_path, database_url=f"sqlite:///{tmp_path / 'eventlog.db'}")
+    return Settings(
+        task_queue=f"cases-{uuid.uuid4().hex[:8]}",
+        data_dir=tmp_path,
+        database_url=f"sqlite:///{tmp_path / 'eventlog.db'}",
+    )
 
 
 @pytest_asyncio.fixture
@@ -81,7 +85,10 @@ def _quiet(events) -> bool:
         ):
             if e.HasField(name):
                 scheduled.discard(getattr(e, name).scheduled_event_id)
-        for name in ("child_workflow_execution_started_event_attributes", "start_child_workflow_execution_failed_event_attributes"):
+        for name in (
+            "child_workflow_execution_started_event_attributes",
+            "start_child_workflow_execution_failed_event_attributes",
+        ):
             if e.HasField(name):
                 initiated.discard(getattr(e, name).initiated_event_id)
     return not scheduled and not initiated

@@ -151,7 +151,11 @@ async def forwarded(env, settings, cases, case, late_reason: str | None = None):
     now = await env.get_current_time()
     await start_appeal(env, settings, case.id, now)
     await state_is(cases, case.id, AppealStatus.WINDOW_OPEN)
-    await act(cases, case.id, {**scenario.lodge_appeal("For få timer"), **({"late_reason": late_reason} if late_reason else {})})
+    await act(
+        cases,
+        case.id,
+        {**scenario.lodge_appeal("For få timer"), **({"late_reason": late_reason} if late_reason else {})},
+    )
     await act(cases, case.id, scenario.reconsider("upheld"))
     return await state_is(cases, case.id, AppealStatus.SENT_TO_ANKESTYRELSEN)
 
@@ -172,7 +176,9 @@ async def test_a_window_that_closes_unused_ends_the_workflow_and_tells_the_case(
     assert len(history.events) < 40  # no wait for a year: a timer, its firing and the closing
 
 
-async def test_a_late_appeal_is_received_after_the_workflow_ended_and_forwarded_with_its_reason(env, settings, cases, case):
+async def test_a_late_appeal_is_received_after_the_workflow_ended_and_forwarded_with_its_reason(
+    env, settings, cases, case
+):
     decided = await env.get_current_time()
     handle = await start_appeal(env, settings, case.id, decided)
     await env.sleep(timedelta(weeks=60))  # far past the window; the law sets no outer limit
@@ -201,7 +207,11 @@ async def test_a_timely_appeal_is_forwarded_without_a_word_of_lateness(env, sett
 async def test_a_window_ending_on_a_weekend_stays_open_to_the_next_working_day(env, settings, cases, case):
     now = await env.get_current_time()
     # a decision whose 28th day is a Saturday
-    decided = next(d for d in (now - timedelta(days=k) for k in range(7)) if (d.astimezone(DANISH_TIME).date() + timedelta(days=28)).weekday() == 5)
+    decided = next(
+        d
+        for d in (now - timedelta(days=k) for k in range(7))
+        if (d.astimezone(DANISH_TIME).date() + timedelta(days=28)).weekday() == 5
+    )
     saturday = decided.astimezone(DANISH_TIME).date() + timedelta(days=28)
     monday_or_later = next_working_day(saturday)
     await start_appeal(env, settings, case.id, decided)
@@ -254,7 +264,9 @@ async def test_a_caseworker_registers_a_phoned_appeal_by_the_day_it_was_received
     [("upheld", AppealOutcomeKind.ANKESTYRELSEN_UPHELD, False), ("changed", AppealOutcomeKind.ANKESTYRELSEN_CHANGED, True),
      ("sent_back", AppealOutcomeKind.ANKESTYRELSEN_SENT_BACK, True), ("dismissed", AppealOutcomeKind.ANKESTYRELSEN_DISMISSED, False)],
 )  # fmt: skip
-async def test_ankestyrelsens_outcome_ends_the_appeal_and_tells_the_case(env, settings, cases, case, outcome, kind, new_decision):
+async def test_ankestyrelsens_outcome_ends_the_appeal_and_tells_the_case(
+    env, settings, cases, case, outcome, kind, new_decision
+):
     await forwarded(env, settings, cases, case)
     handle = env.client.get_workflow_handle_for(AppealWorkflow.run, appeal_id(case.id, 1))
     await env.sleep(timedelta(weeks=30))  # Ankestyrelsen takes its time; the appeal waits idle

@@ -124,7 +124,10 @@ async def test_a_tight_loop_of_commands_across_the_run_bound_sees_none_fail(env,
         assert "observation_recorded" in result.events
     # and a few at once, as a busy team would
     await asyncio.gather(
-        *(cases.act(case_id, parse_command(scenario.observation(scenario.VOLUNTEER, f"Samtidig {n}"))) for n in range(8))
+        *(
+            cases.act(case_id, parse_command(scenario.observation(scenario.VOLUNTEER, f"Samtidig {n}")))
+            for n in range(8)
+        )
     )
 
     state = await cases.state(case_id)
@@ -188,13 +191,21 @@ async def test_two_cycles_then_yearly_follow_ups_then_stop_and_close(env, cases,
 
     # the third follow-up's visit showed more: a changed need, reported by the volunteer, is revisited
     await act(follow_up("revisit"))
-    await act({"type": "report_changed_need", "actor": scenario.VOLUNTEER, "reported_by": "volunteer",
-               "description": "Jonas har mistet sit praktiksted og isolerer sig igen"})
+    await act(
+        {
+            "type": "report_changed_need",
+            "actor": scenario.VOLUNTEER,
+            "reported_by": "volunteer",
+            "description": "Jonas har mistet sit praktiksted og isolerer sig igen",
+        }
+    )
     assert (await cases.state(case_id)).phase is Phase.VISITATION
     await act({"type": "receive_application", "actor": scenario.CASEWORKER, "applied_for": ["SEL § 85"]})
     with pytest.raises(CommandRejected) as refused:
-        await cases.act(case_id, parse_command({"type": "receive_application", "actor": scenario.CASEWORKER,
-                                                "applied_for": ["SEL § 85"]}))
+        await cases.act(
+            case_id,
+            parse_command({"type": "receive_application", "actor": scenario.CASEWORKER, "applied_for": ["SEL § 85"]}),
+        )
     assert refused.value.rule == "application.same_kind_pending"
     await act(scenario.assessment())
     await act({**scenario.decision(), "actor": scenario.TEAM_LEAD})
@@ -263,8 +274,13 @@ async def test_the_same_outcome_twice_reopens_once(env, cases, case_id, store):
     await run_commands(cases, case_id, scenario.full_lifecycle_after_registration()[:3])  # decided
     handle = env.client.get_workflow_handle_for(CaseWorkflow.run, case_id)
     outcome = AppealOutcome(
-        appeal_id=appeal_id(case_id, 1), case_id=case_id, decision_number=1,
-        status=AppealStatus.DECISION_CHANGED, kind=AppealOutcomeKind.RECONSIDERATION_CHANGED, late=False, reasons="Ændret",
+        appeal_id=appeal_id(case_id, 1),
+        case_id=case_id,
+        decision_number=1,
+        status=AppealStatus.DECISION_CHANGED,
+        kind=AppealOutcomeKind.RECONSIDERATION_CHANGED,
+        late=False,
+        reasons="Ændret",
     )
     await handle.signal("appeal_outcome", outcome)
     await handle.signal("appeal_outcome", outcome)
@@ -364,8 +380,10 @@ async def test_record_the_histories_of_a_case_that_goes_on(tmp_path):
     follow-up (a yearly timer, a follow-up recorded, continued as new at the cycle's
     boundary) and a closed case reopened by its appeal's outcome."""
     settings = Settings(
-        task_queue=f"record-{uuid.uuid4().hex[:8]}", data_dir=tmp_path,
-        database_url=f"sqlite:///{tmp_path / 'e.db'}", command_max_age=timedelta(days=3650),
+        task_queue=f"record-{uuid.uuid4().hex[:8]}",
+        data_dir=tmp_path,
+        database_url=f"sqlite:///{tmp_path / 'e.db'}",
+        command_max_age=timedelta(days=3650),
     )
     store = EventStore.from_url(settings.database_url)
     store.create_schema()
@@ -377,8 +395,11 @@ async def test_record_the_histories_of_a_case_that_goes_on(tmp_path):
             cases = CaseClient(env.client, settings)
 
             bounded = "history-bounded"
-            await cases.open_case(parse_command(scenario.register(bounded)), deadlines=APPEALS_OUTLAST_THE_TEST,
-                                  bound=RunBound(updates=20))
+            await cases.open_case(
+                parse_command(scenario.register(bounded)),
+                deadlines=APPEALS_OUTLAST_THE_TEST,
+                bound=RunBound(updates=20),
+            )
             await run_commands(cases, bounded, scenario.full_lifecycle_after_registration()[:12])
             for n in range(12):
                 await cases.act(bounded, parse_command(scenario.observation(scenario.VOLUNTEER, f"Observation {n}")))
@@ -398,16 +419,24 @@ async def test_record_the_histories_of_a_case_that_goes_on(tmp_path):
             run_before = (await env.client.get_workflow_handle(followed).describe()).run_id
             await cases.act(followed, parse_command(follow_up("continue")))
             await next_run(env.client, followed, run_before)
-            _save(await env.client.get_workflow_handle(followed, run_id=run_before).fetch_history(), "case_follow_up_run")
+            _save(
+                await env.client.get_workflow_handle(followed, run_id=run_before).fetch_history(), "case_follow_up_run"
+            )
 
             reopened = "history-reopened"
             await cases.open_case(parse_command(scenario.register(reopened)), deadlines=APPEALS_OUTLAST_THE_TEST)
             await run_commands(cases, reopened, scenario.full_lifecycle_after_registration())
             await env.client.get_workflow_handle(reopened).signal(
                 "appeal_outcome",
-                AppealOutcome(appeal_id=appeal_id(reopened, 1), case_id=reopened, decision_number=1,
-                              status=AppealStatus.DECISION_CHANGED, kind=AppealOutcomeKind.RECONSIDERATION_CHANGED,
-                              late=False, reasons="Ændret ved genvurdering"),
+                AppealOutcome(
+                    appeal_id=appeal_id(reopened, 1),
+                    case_id=reopened,
+                    decision_number=1,
+                    status=AppealStatus.DECISION_CHANGED,
+                    kind=AppealOutcomeKind.RECONSIDERATION_CHANGED,
+                    late=False,
+                    reasons="Ændret ved genvurdering",
+                ),
             )
             await _eventually(cases, reopened, lambda s: s.phase is Phase.VISITATION)
             await cases.act(reopened, parse_command({**scenario.decision(), "actor": scenario.TEAM_LEAD}))
@@ -437,7 +466,9 @@ async def _forum_of(env, settings, target_group: str):
     return forums
 
 
-async def test_scaling_the_help_brings_the_proposal_to_the_target_groups_forum_and_the_help_goes_on(env, cases, case_id, settings):
+async def test_scaling_the_help_brings_the_proposal_to_the_target_groups_forum_and_the_help_goes_on(
+    env, cases, case_id, settings
+):
     from domain.forum import forum_id
 
     await open_case(cases, case_id, deadlines=APPEALS_OUTLAST_THE_TEST)
@@ -467,9 +498,11 @@ async def test_scaling_the_help_brings_the_proposal_to_the_target_groups_forum_a
         from activities.messages import PilotProposal
 
         await env.client.get_workflow_handle(forum_id(target_group)).signal(
-            "pilot_proposal", PilotProposal(case_id=case_id, decision_number=7, forum_id=forum_id(target_group)))
+            "pilot_proposal", PilotProposal(case_id=case_id, decision_number=7, forum_id=forum_id(target_group))
+        )
         await env.client.get_workflow_handle(forum_id(target_group)).signal(
-            "pilot_proposal", PilotProposal(case_id=case_id, decision_number=2, forum_id=forum_id(target_group)))
+            "pilot_proposal", PilotProposal(case_id=case_id, decision_number=2, forum_id=forum_id(target_group))
+        )
         await asyncio.sleep(0.5)
         assert len((await forums.state(target_group)).observations) == 1  # and the real one once
     finally:
@@ -488,18 +521,33 @@ async def test_scaling_with_no_forum_open_tells_the_caseworker(env, cases, case_
     assert ("cw-anne", "forum_not_open") in sent, sent
 
 
-async def test_the_processing_deadline_and_a_hearing_are_armed_again_in_a_continued_run(env, cases, case_id, store, settings):
+async def test_the_processing_deadline_and_a_hearing_are_armed_again_in_a_continued_run(
+    env, cases, case_id, store, settings
+):
     await open_case(cases, case_id, bound=RunBound(updates=5))
-    await run_commands(cases, case_id, [
-        {"type": "open_visitation", "actor": scenario.CASEWORKER},
-        {"type": "receive_application", "actor": scenario.CASEWORKER, "applied_for": ["SEL § 85"]},
-        scenario.assessment(),
-        {"type": "start_hearing", "actor": scenario.CASEWORKER, "answer_within_days": 14},
-    ])
+    await run_commands(
+        cases,
+        case_id,
+        [
+            {"type": "open_visitation", "actor": scenario.CASEWORKER},
+            {"type": "receive_application", "actor": scenario.CASEWORKER, "applied_for": ["SEL § 85"]},
+            scenario.assessment(),
+            {"type": "start_hearing", "actor": scenario.CASEWORKER, "answer_within_days": 14},
+        ],
+    )
     for n in range(6):  # past the bound: the case continues as new with its timers pending
-        await cases.act(case_id, parse_command({"type": "record_case_information", "actor": scenario.CASEWORKER,
-                                                "source": f"Kilde {n}", "summary": "Oplysning om borgerens hverdag",
-                                                "route": "unsolicited"}))
+        await cases.act(
+            case_id,
+            parse_command(
+                {
+                    "type": "record_case_information",
+                    "actor": scenario.CASEWORKER,
+                    "source": f"Kilde {n}",
+                    "summary": "Oplysning om borgerens hverdag",
+                    "route": "unsolicited",
+                }
+            ),
+        )
     assert len(await runs_of(env.client, case_id)) >= 2
     await env.sleep(timedelta(days=15))  # the hearing's deadline, in a run that did not start the hearing
     await settled(env.client, case_id)
@@ -552,7 +600,9 @@ async def test_a_revival_no_front_door_signed_is_refused(env, cases, case_id, se
     await run_commands(cases, case_id, scenario.full_lifecycle_after_registration())
     state = await cases.state(case_id)
     await env.client.get_workflow_handle(case_id).terminate("make room for the forged start")
-    forged = CaseInput(registration=None, carried=CarriedCase(state=state.model_copy(update={"phase": Phase.VISITATION})))
+    forged = CaseInput(
+        registration=None, carried=CarriedCase(state=state.model_copy(update={"phase": Phase.VISITATION}))
+    )
     started = await env.client.start_workflow(CaseWorkflow.run, forged, id=case_id, task_queue=settings.task_queue,
                                               id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE)  # fmt: skip
     with pytest.raises(WorkflowFailureError) as refused:

@@ -31,7 +31,9 @@ async def test_a_late_appeal_on_a_case_whose_last_run_failed_is_refused(env, cas
     assert (await handle.describe()).status is WorkflowExecutionStatus.COMPLETED
     # its last run now is one that failed: a start no front door signed
     state = await cases.state(case_id)
-    forged = CaseInput(registration=None, carried=CarriedCase(state=state.model_copy(update={"phase": Phase.VISITATION})))
+    forged = CaseInput(
+        registration=None, carried=CarriedCase(state=state.model_copy(update={"phase": Phase.VISITATION}))
+    )
     started = await env.client.start_workflow(CaseWorkflow.run, forged, id=case_id, task_queue=settings.task_queue,
                                               id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE)  # fmt: skip
     with pytest.raises(WorkflowFailureError):

@@ -60,7 +60,11 @@ async def test_one_citizen_goes_through_all_five_phases(env, cases, case_id, sto
     outcome = await cases.outcome(case_id)
 
     assert outcome.phase is Phase.CLOSED
-    assert [e.event_type for e in store.read_stream(case_id)][:3] == ["need_registered", "visitation_opened", "assessment_recorded"]
+    assert [e.event_type for e in store.read_stream(case_id)][:3] == [
+        "need_registered",
+        "visitation_opened",
+        "assessment_recorded",
+    ]
     assert store.verify().ok
 
 
@@ -73,7 +77,11 @@ async def test_the_case_phase_search_attribute_follows_the_case_with_one_upsert_
     await run_commands(cases, case_id, scenario.full_lifecycle_after_registration()[:3])  # visitation, then team
 
     assert (await handle.describe()).typed_search_attributes.get(CASE_PHASE) == Phase.TEAM.value
-    upserts = [e for e in (await handle.fetch_history()).events if e.HasField("upsert_workflow_search_attributes_event_attributes")]
+    upserts = [
+        e
+        for e in (await handle.fetch_history()).events
+        if e.HasField("upsert_workflow_search_attributes_event_attributes")
+    ]
     phases = [
         e.upsert_workflow_search_attributes_event_attributes.search_attributes.indexed_fields["CasePhase"].data
         for e in upserts
@@ -83,9 +91,16 @@ async def test_the_case_phase_search_attribute_follows_the_case_with_one_upsert_
 
 
 def _markers_and_change_versions(history) -> tuple[list[str], int]:
-    markers = [e.marker_recorded_event_attributes.marker_name for e in history.events if e.HasField("marker_recorded_event_attributes")]
+    markers = [
+        e.marker_recorded_event_attributes.marker_name
+        for e in history.events
+        if e.HasField("marker_recorded_event_attributes")
+    ]
     upserts = [e for e in history.events if e.HasField("upsert_workflow_search_attributes_event_attributes")]
-    versions = sum("TemporalChangeVersion" in e.upsert_workflow_search_attributes_event_attributes.search_attributes.indexed_fields for e in upserts)
+    versions = sum(
+        "TemporalChangeVersion" in e.upsert_workflow_search_attributes_event_attributes.search_attributes.indexed_fields
+        for e in upserts
+    )
     return markers, versions
 
 
@@ -95,7 +110,9 @@ async def test_a_case_runs_todays_code_with_no_patch_markers(env, cases, case_id
     await open_case(cases, case_id)
     await run_commands(cases, case_id, scenario.full_lifecycle_after_registration()[:3])  # through the decision letter
 
-    markers, change_versions = _markers_and_change_versions(await env.client.get_workflow_handle(case_id).fetch_history())
+    markers, change_versions = _markers_and_change_versions(
+        await env.client.get_workflow_handle(case_id).fetch_history()
+    )
 
     assert set(markers) == {"core_local_activity"} and change_versions == 0  # local appends and letters, no patches
 
@@ -147,7 +164,9 @@ async def test_a_stale_expected_version_is_refused(cases, case_id):
     with pytest.raises(CommandRejected) as refused:
         await cases.act(case_id, parse_command(scenario.full_lifecycle_after_registration()[0]), expected_version=0)
     assert refused.value.kind == "StaleVersion" and refused.value.field == "expected_version"
-    result = await cases.act(case_id, parse_command(scenario.full_lifecycle_after_registration()[0]), expected_version=1)
+    result = await cases.act(
+        case_id, parse_command(scenario.full_lifecycle_after_registration()[0]), expected_version=1
+    )
     assert result.version == 2
 
 

@@ -24,7 +24,11 @@ def test_messages_round_trip_and_every_converter_shares_the_adapters():
     answer = ActResult(case_id="c-1", version=3, phase=Phase.VISITATION, events=["visitation_opened"], positions=[7])
 
     payloads = first.to_payloads([answer, datetime(2026, 11, 23, tzinfo=UTC), {"a": [1, 2]}])
-    assert first.from_payloads(payloads, [ActResult, datetime, dict]) == [answer, datetime(2026, 11, 23, tzinfo=UTC), {"a": [1, 2]}]
+    assert first.from_payloads(payloads, [ActResult, datetime, dict]) == [
+        answer,
+        datetime(2026, 11, 23, tzinfo=UTC),
+        {"a": [1, 2]},
+    ]
 
     before = _type_adapter.cache_info()
     second.from_payloads(payloads[:1], [ActResult])
@@ -53,4 +57,6 @@ def test_every_data_converter_of_the_process_uses_one_payload_converter():
     inner = lambda dc: dc.payload_converter._inner_payload_converter  # noqa: E731 - the SDK's wrapper
     assert inner(again) is inner(converter) is shared_payload_converter()
     answer = ActResult(case_id="c-1", version=1, phase=Phase.NEED, events=["need_registered"], positions=[1])
-    assert again.payload_converter.from_payloads(converter.payload_converter.to_payloads([answer]), [ActResult]) == [answer]
+    assert again.payload_converter.from_payloads(converter.payload_converter.to_payloads([answer]), [ActResult]) == [
+        answer
+    ]

@@ -55,7 +55,9 @@ async def test_an_observation_with_a_cpr_number_or_a_name_is_refused(forums, tar
     assert len((await forums.state(target_group)).observations) == 1
 
 
-async def test_a_general_observation_becomes_a_proposal_tracked_to_a_decision(env, forums, target_group, store, settings):
+async def test_a_general_observation_becomes_a_proposal_tracked_to_a_decision(
+    env, forums, target_group, store, settings
+):
     await forums.open_forum(target_group, Actor(id="tl-bo", role="team_lead"), meeting_interval=INTERVAL)
     await forums.act(target_group, observation("Flere ældre i boligområdet sidder alene det meste af ugen"))
     await forums.act(target_group, observation("En borger har brug for hjælp til at åbne sin post"))
@@ -71,7 +73,13 @@ async def test_a_general_observation_becomes_a_proposal_tracked_to_a_decision(en
             "actor": CHAIR,
             "minutes": "Tre frivillige og to medarbejdere drøftede ensomhed",
             "judgements": [
-                {"observation": 1, "relevance": "general", "proposal": "Fast fællesspisning hver torsdag", "owner": "Ældre Sagen og Sundhed og Omsorg", "follow_up": follow_up},
+                {
+                    "observation": 1,
+                    "relevance": "general",
+                    "proposal": "Fast fællesspisning hver torsdag",
+                    "owner": "Ældre Sagen og Sundhed og Omsorg",
+                    "follow_up": follow_up,
+                },
                 {"observation": 2, "relevance": "individual"},
             ],
         },
@@ -80,7 +88,16 @@ async def test_a_general_observation_becomes_a_proposal_tracked_to_a_decision(en
     assert [o.relevance for o in state.observations.values()] == ["general", "individual"]
     assert state.proposals[1].owner == "Ældre Sagen og Sundhed og Omsorg"
 
-    await forums.act(target_group, {"type": "decide_forum_proposal", "actor": CHAIR, "proposal": 1, "decision": "adopted", "reason": "Budget fundet"})
+    await forums.act(
+        target_group,
+        {
+            "type": "decide_forum_proposal",
+            "actor": CHAIR,
+            "proposal": 1,
+            "decision": "adopted",
+            "reason": "Budget fundet",
+        },
+    )
     assert (await forums.state(target_group)).proposals[1].decision == "adopted"
     types = [e.event_type for e in store.read_stream(forum_id(target_group))]
     assert types == [
@@ -100,7 +117,12 @@ async def test_judging_refuses_a_general_observation_without_owner_or_follow_up(
     with pytest.raises(CommandRejected) as refused:
         await forums.act(
             target_group,
-            {"type": "hold_forum_meeting", "actor": CHAIR, "minutes": "Møde", "judgements": [{"observation": 1, "relevance": "general", "proposal": "Noget"}]},
+            {
+                "type": "hold_forum_meeting",
+                "actor": CHAIR,
+                "minutes": "Møde",
+                "judgements": [{"observation": 1, "relevance": "general", "proposal": "Noget"}],
+            },
         )
     assert refused.value.field == "judgements[0].owner"
 
@@ -118,7 +140,9 @@ async def test_the_forum_continues_as_new_and_keeps_its_observations(env, forums
     assert len(store.read_stream(forum_id(target_group))) == 9
 
 
-async def test_one_forum_text_is_erased_alone_and_reads_as_erased_in_the_log_and_the_forum(forums, target_group, store, settings):
+async def test_one_forum_text_is_erased_alone_and_reads_as_erased_in_the_log_and_the_forum(
+    forums, target_group, store, settings
+):
     """A text that named a person after all is erasable (GDPR art. 17): its own key is destroyed,
     the erasure is on the log, the other texts stay readable, and the chain verifies."""
     from activities.readmodels import readable_payload

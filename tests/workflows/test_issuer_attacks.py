@@ -85,7 +85,9 @@ async def test_a_plain_temporal_client_without_codec_key_or_signature_cannot_giv
     await team_phase_with_consent_revoked(cases, case_id)
     before = store.stream_version(case_id)
 
-    cause = await update_refused(plain_client(env), case_id, {"command": FORGED_CONSENT}, update_id=f"attack-{uuid.uuid4()}")
+    cause = await update_refused(
+        plain_client(env), case_id, {"command": FORGED_CONSENT}, update_id=f"attack-{uuid.uuid4()}"
+    )
 
     assert cause is not None  # rejected (the reason is encrypted: this client cannot even read it)
     await nothing_new(store, case_id, before, env)
@@ -138,7 +140,9 @@ async def test_a_command_signed_for_another_case_or_another_update_id_is_refused
     before = store.stream_version(case_id)
     signer = command_signer(settings)
     request = ActRequest(command=parse_command(scenario.consent(VOLUNTEER)))
-    for_other_case = request.model_copy(update={"signature": signer.sign("case.act", "another-case", request, "attack-1")})
+    for_other_case = request.model_copy(
+        update={"signature": signer.sign("case.act", "another-case", request, "attack-1")}
+    )
     sent_once = request.model_copy(update={"signature": signer.sign("case.act", case_id, request, "attack-2")})
 
     misdirected = await update_refused(client_with_codec_key(env), case_id, for_other_case, "attack-1")
@@ -171,7 +175,9 @@ def _case_input(case_id: str) -> CaseInput:
 
 
 @pytest.mark.parametrize("attacker", ["plain client", "codec key, no signature", "forged signature"])
-async def test_a_case_opened_from_outside_a_front_door_fails_and_records_nothing(env, worker, settings, store, attacker):
+async def test_a_case_opened_from_outside_a_front_door_fails_and_records_nothing(
+    env, worker, settings, store, attacker
+):
     case_id = f"attack-{uuid.uuid4().hex[:8]}"
     case_input = _case_input(case_id)
     if attacker == "plain client":
@@ -191,7 +197,9 @@ async def test_a_case_opened_from_outside_a_front_door_fails_and_records_nothing
     assert store.read_stream(case_id) == []
 
 
-async def test_a_command_from_a_trusted_front_door_is_recorded_with_the_key_that_signed_it(cases, case_id, store, settings):
+async def test_a_command_from_a_trusted_front_door_is_recorded_with_the_key_that_signed_it(
+    cases, case_id, store, settings
+):
     await cases.open_case(parse_command(scenario.register(case_id)))
     await cases.act(case_id, parse_command({"type": "open_visitation", "actor": scenario.CASEWORKER}))
 
@@ -209,7 +217,9 @@ async def test_no_trusted_keys_means_every_command_is_refused(env, store, tmp_pa
     from workflows.issuers import TrustedIssuers
 
     settings = Settings(
-        task_queue=f"empty-{uuid.uuid4().hex[:8]}", data_dir=tmp_path, database_url=f"sqlite:///{tmp_path / 'eventlog.db'}"
+        task_queue=f"empty-{uuid.uuid4().hex[:8]}",
+        data_dir=tmp_path,
+        database_url=f"sqlite:///{tmp_path / 'eventlog.db'}",
     )
     untrusting = build_worker(env.client, settings, store, trusted_issuers=TrustedIssuers())
     async with untrusting:
@@ -227,7 +237,9 @@ async def test_a_validly_signed_command_sent_without_encryption_is_still_refused
     before = store.stream_version(case_id)
     update_id = f"attack-{uuid.uuid4()}"
     request = ActRequest(command=parse_command(scenario.consent(VOLUNTEER)))
-    request = request.model_copy(update={"signature": command_signer(settings).sign("case.act", case_id, request, update_id)})
+    request = request.model_copy(
+        update={"signature": command_signer(settings).sign("case.act", case_id, request, update_id)}
+    )
 
     await update_refused(plain_client(env), case_id, request.model_dump(mode="json"), update_id)
 

@@ -54,7 +54,9 @@ async def test_a_command_delivered_again_adopts_its_first_recording(env, cases, 
     assert rebuild_case(store, case_id, keys) == after  # the first recording's times, not a second decision's
 
 
-async def test_events_a_lost_attempt_left_in_the_log_are_folded_before_the_next_command(env, cases, case_id, store, keys):
+async def test_events_a_lost_attempt_left_in_the_log_are_folded_before_the_next_command(
+    env, cases, case_id, store, keys
+):
     await cases.open_case(parse_command(scenario.register(case_id)))
     state = await cases.state(case_id)
     opening = parse_command(scenario.full_lifecycle_after_registration()[0])
@@ -72,7 +74,11 @@ async def test_events_a_lost_attempt_left_in_the_log_are_folded_before_the_next_
     assert rebuild_case(store, case_id, keys) == after
     answer = await cases.act(case_id, parse_command(scenario.assessment()))
     assert answer.events == ["assessment_recorded"] and answer.version == 3
-    assert [e.event_type for e in store.read_stream(case_id)] == ["need_registered", "visitation_opened", "assessment_recorded"]
+    assert [e.event_type for e in store.read_stream(case_id)] == [
+        "need_registered",
+        "visitation_opened",
+        "assessment_recorded",
+    ]
     assert store.verify().ok
 
 
@@ -90,7 +96,11 @@ async def test_an_appeal_command_delivered_again_adopts_its_first_recording(env,
     lodge = parse_appeal_command(scenario.lodge_appeal())
     first = decide_appeal(state, lodge.model_copy(update={"at": state.window_ends_at - timedelta(days=20)}))
     ids = command_event_ids(appeal, run_id, request_id, len(first))
-    store.append(appeal, state.version, [to_new_event(RecordedEvent(event_id=i, event=e), keys, appeal) for i, e in zip(ids, first, strict=True)])
+    store.append(
+        appeal,
+        state.version,
+        [to_new_event(RecordedEvent(event_id=i, event=e), keys, appeal) for i, e in zip(ids, first, strict=True)],
+    )
 
     request = AppealActRequest(command=lodge)
     request = request.model_copy(update={"signature": cases.signer.sign("appeal.act", appeal, request, request_id)})

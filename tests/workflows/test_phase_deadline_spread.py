@@ -115,7 +115,9 @@ async def test_the_processing_deadline_fires_after_the_case_s_offset_and_carries
     offset = spread_offset(case_id, SPREAD)
     due = await _application_received(cases, case_id)
 
-    await env.sleep(due + offset - timedelta(minutes=2) - await env.get_current_time())  # past the deadline, before the timer
+    await env.sleep(
+        due + offset - timedelta(minutes=2) - await env.get_current_time()
+    )  # past the deadline, before the timer
     assert not (await cases.state(case_id)).visitation.delay.deadline_passed
     await env.sleep(timedelta(minutes=4))
 

@@ -64,7 +64,9 @@ RERECORD_HINT = (
 
 async def _record_all(tmp_path: Path) -> None:
     HISTORIES.mkdir(exist_ok=True)
-    settings = Settings(task_queue=f"record-{uuid.uuid4().hex[:8]}", data_dir=tmp_path, database_url=f"sqlite:///{tmp_path / 'e.db'}")
+    settings = Settings(
+        task_queue=f"record-{uuid.uuid4().hex[:8]}", data_dir=tmp_path, database_url=f"sqlite:///{tmp_path / 'e.db'}"
+    )
     store = EventStore.from_url(settings.database_url)
     store.create_schema()
     async with await WorkflowEnvironment.start_time_skipping(
@@ -84,7 +86,9 @@ async def _record_all(tmp_path: Path) -> None:
             await _record_appeals(env, cases)
 
             missed = "history-missed-deadline"
-            await cases.open_case(parse_command(scenario.register(missed)), deadlines=PhaseDeadlines(visitation=timedelta(days=56)))
+            await cases.open_case(
+                parse_command(scenario.register(missed)), deadlines=PhaseDeadlines(visitation=timedelta(days=56))
+            )
             await cases.act(missed, parse_command(scenario.full_lifecycle_after_registration()[0]))
             await env.sleep(timedelta(days=57))
             for command in scenario.full_lifecycle_after_registration()[1:]:
@@ -100,8 +104,12 @@ async def _record_all(tmp_path: Path) -> None:
             for n in range(8):
                 await forums.act(
                     group,
-                    {"type": "submit_forum_observation", "actor": {"id": "vol-maria", "role": "volunteer"},
-                     "text": f"Observation nummer {n + 1} om behov for samvær i weekenden", "life_area": "relations"},
+                    {
+                        "type": "submit_forum_observation",
+                        "actor": {"id": "vol-maria", "role": "volunteer"},
+                        "text": f"Observation nummer {n + 1} om behov for samvær i weekenden",
+                        "life_area": "relations",
+                    },
                 )
             assert (await handle.describe()).run_id != first_run, "the forum did not continue as new"
             history = await env.client.get_workflow_handle(forum_id(group), run_id=first_run).fetch_history()
@@ -146,7 +154,9 @@ async def _record_appeals(env: WorkflowEnvironment, cases: CaseClient) -> None:
 
 
 async def _record_appeals_only(tmp_path: Path) -> None:
-    settings = Settings(task_queue=f"record-{uuid.uuid4().hex[:8]}", data_dir=tmp_path, database_url=f"sqlite:///{tmp_path / 'e.db'}")
+    settings = Settings(
+        task_queue=f"record-{uuid.uuid4().hex[:8]}", data_dir=tmp_path, database_url=f"sqlite:///{tmp_path / 'e.db'}"
+    )
     store = EventStore.from_url(settings.database_url)
     store.create_schema()
     async with await WorkflowEnvironment.start_time_skipping(
@@ -189,7 +199,10 @@ def test_the_recorded_histories_cover_the_scenarios(histories):
     # A case that goes on (recorded by tests/workflows/test_case_goes_on.py): a run that continued
     # as new at its bound, the run its state was carried to, a run in follow-up, a closed case reopened.
     assert {p.stem for p in histories} >= {
-        "case_continued_as_new", "case_carried_run", "case_follow_up_run", "case_reopened_after_close",
+        "case_continued_as_new",
+        "case_carried_run",
+        "case_follow_up_run",
+        "case_reopened_after_close",
     }
 
 
@@ -202,7 +215,9 @@ async def test_every_recorded_history_replays_against_the_current_workflow_code(
         result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
         if result.replay_failure is not None:
             failures.append(f"{path.name}: {result.replay_failure}")
-    assert not failures, "replay failed (a non-deterministic workflow change?):\n" + "\n".join(failures) + "\n" + RERECORD_HINT
+    assert not failures, (
+        "replay failed (a non-deterministic workflow change?):\n" + "\n".join(failures) + "\n" + RERECORD_HINT
+    )
 
 
 # -- what workflow.patched is for: a test-only workflow in three versions -------------------
@@ -245,13 +260,15 @@ class PatchDemoV3Patched:
 async def test_an_unpatched_change_fails_replay_and_workflow_patched_fixes_it(env):
     queue = f"patch-demo-{uuid.uuid4().hex[:8]}"
     async with Worker(env.client, task_queue=queue, workflows=[PatchDemoV1]):
-        handle = await env.client.start_workflow(PatchDemoV1.run, "Jonas", id=f"patch-demo-{uuid.uuid4().hex[:8]}", task_queue=queue)
+        handle = await env.client.start_workflow(
+            PatchDemoV1.run, "Jonas", id=f"patch-demo-{uuid.uuid4().hex[:8]}", task_queue=queue
+        )
         assert await handle.result() == "hej Jonas"
     history = await handle.fetch_history()
 
-    unpatched = await Replayer(workflows=[PatchDemoV2Unpatched], data_converter=env.client.data_converter).replay_workflow(
-        history, raise_on_replay_failure=False
-    )
+    unpatched = await Replayer(
+        workflows=[PatchDemoV2Unpatched], data_converter=env.client.data_converter
+    ).replay_workflow(history, raise_on_replay_failure=False)
     assert unpatched.replay_failure is not None
     assert "nondetermin" in str(unpatched.replay_failure).lower()
 
@@ -261,5 +278,7 @@ async def test_an_unpatched_change_fails_replay_and_workflow_patched_fixes_it(en
     assert patched.replay_failure is None
 
     async with Worker(env.client, task_queue=queue, workflows=[PatchDemoV3Patched], activities=[greet]):
-        new = await env.client.start_workflow(PatchDemoV3Patched.run, "Karim", id=f"patch-demo-{uuid.uuid4().hex[:8]}", task_queue=queue)
+        new = await env.client.start_workflow(
+            PatchDemoV3Patched.run, "Karim", id=f"patch-demo-{uuid.uuid4().hex[:8]}", task_queue=queue
+        )
         assert await new.result() == "hej Karim"

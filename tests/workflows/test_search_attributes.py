@@ -100,7 +100,9 @@ async def test_the_worker_registers_the_search_attributes_once_and_says_how_when
 
         # A namespace this client may not change (here: one that does not exist): no
         # exception; a warning per attribute with the command that registers it by hand.
-        elsewhere = await connect(settings.model_copy(update={"temporal_namespace": "no-such-namespace"}), server.address)
+        elsewhere = await connect(
+            settings.model_copy(update={"temporal_namespace": "no-such-namespace"}), server.address
+        )
         with structlog.testing.capture_logs() as logs:
             assert await ensure_search_attributes(elsewhere) == frozenset()
         warned = {entry["attribute"]: entry["command"] for entry in logs if entry["log_level"] == "warning"}

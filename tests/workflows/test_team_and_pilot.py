@@ -34,7 +34,9 @@ def sent(settings, case_id: str) -> list[tuple[str, str]]:
         outbox.dispose()
 
 
-async def test_an_unanswered_invitation_is_reminded_then_expires_and_a_replacement_can_join(env, cases, case_id, settings, store):
+async def test_an_unanswered_invitation_is_reminded_then_expires_and_a_replacement_can_join(
+    env, cases, case_id, settings, store
+):
     await open_at(cases, case_id, 5)  # both invited, nobody answered
     await cases.act(case_id, parse_command(scenario.answer(scenario.STAFF)))
 
@@ -118,7 +120,10 @@ async def test_the_pilot_is_checked_in_on_every_interval_until_it_ends(env, case
 
 async def test_a_pilot_can_end_early_with_a_reason(cases, case_id):
     await open_at(cases, case_id, 12)
-    stop = scenario.complete_pilot() | {"ended_early": True, "early_end_reason": "Jonas er flyttet til en anden kommune"}
+    stop = scenario.complete_pilot() | {
+        "ended_early": True,
+        "early_end_reason": "Jonas er flyttet til en anden kommune",
+    }
     result = await cases.act(case_id, parse_command(stop))
     state = await cases.state(case_id)
     assert result.phase is Phase.EVALUATION and state.pilot_result.ended_early

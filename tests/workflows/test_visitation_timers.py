@@ -21,11 +21,21 @@ from eventlog.outbox import Outbox
 from tests import scenario
 
 CW, TL, CITIZEN = scenario.CASEWORKER, scenario.TEAM_LEAD, scenario.CITIZEN
-SEL85 = {"service": scenario.code(terminology.services(), "Støtte til beskæftigelse"), "legal_basis": "SEL § 85", "hours_per_week": 3}
+SEL85 = {
+    "service": scenario.code(terminology.services(), "Støtte til beskæftigelse"),
+    "legal_basis": "SEL § 85",
+    "hours_per_week": 3,
+}
 
 
 def partly(actor=TL) -> dict:
-    return {"type": "make_decision", "actor": actor, "outcome": "partly_granted", "services": [SEL85], "reasons": "Delvist dækket"}
+    return {
+        "type": "make_decision",
+        "actor": actor,
+        "outcome": "partly_granted",
+        "services": [SEL85],
+        "reasons": "Delvist dækket",
+    }
 
 
 async def run(cases: CaseClient, case_id: str, *commands: dict) -> None:
@@ -36,7 +46,13 @@ async def run(cases: CaseClient, case_id: str, *commands: dict) -> None:
 async def assessed_case(cases: CaseClient, case_id: str, heard: bool = True) -> None:
     """Assessed, and heard on the assessment (FVL § 19) unless ``heard`` is False."""
     await cases.open_case(parse_command(scenario.register(case_id)))
-    await run(cases, case_id, {"type": "open_visitation", "actor": CW}, scenario.assessment(), *(scenario.heard() if heard else ()))
+    await run(
+        cases,
+        case_id,
+        {"type": "open_visitation", "actor": CW},
+        scenario.assessment(),
+        *(scenario.heard() if heard else ()),
+    )
 
 
 def outbox_for(settings, stream_id: str) -> list:
@@ -56,7 +72,9 @@ async def eventually(check, tries: int = 100):
     raise AssertionError("the condition never held")
 
 
-async def test_the_processing_deadline_reminds_then_tells_the_citizen_with_no_made_up_date_and_asks_the_caseworker(env, cases, case_id, settings, store):
+async def test_the_processing_deadline_reminds_then_tells_the_citizen_with_no_made_up_date_and_asks_the_caseworker(
+    env, cases, case_id, settings, store
+):
     await assessed_case(cases, case_id, heard=False)  # no decision against the citizen here
     await run(cases, case_id, {"type": "receive_application", "actor": CW, "applied_for": ["SEL § 85"]})
 
@@ -72,14 +90,24 @@ async def test_the_processing_deadline_reminds_then_tells_the_citizen_with_no_ma
     assert passed.legal_basis == "Retssikkerhedsloven § 3, stk. 2"
     sent = outbox_for(settings, case_id)
     assert [(m.recipient, m.kind) for m in sent][1:] == [
-        ("citizen", "deadline_notice"), ("team_lead", "escalation"), ("cw-anne", "expected_date_needed"),
+        ("citizen", "deadline_notice"),
+        ("team_lead", "escalation"),
+        ("cw-anne", "expected_date_needed"),
     ]
     assert "Du kan forvente en afgørelse senest" not in sent[1].body
 
     # the caseworker sets the date: the citizen is told at once
     expected = (await env.get_current_time()).date() + timedelta(days=10)
-    await run(cases, case_id, {"type": "notify_processing_delay", "actor": CW, "expected_by": expected.isoformat(),
-                               "reason": "Vi venter på en lægeerklæring"})
+    await run(
+        cases,
+        case_id,
+        {
+            "type": "notify_processing_delay",
+            "actor": CW,
+            "expected_by": expected.isoformat(),
+            "reason": "Vi venter på en lægeerklæring",
+        },
+    )
     await eventually(lambda: _kinds_count(settings, case_id, "deadline_notice", 2))
     assert not (await cases.state(case_id)).visitation.delay.expected_date_needed
     # and when that date passes too, a second notice, and the caseworker is asked again
@@ -89,17 +117,35 @@ async def test_the_processing_deadline_reminds_then_tells_the_citizen_with_no_ma
     assert (await cases.state(case_id)).visitation.delay.expected_date_needed
 
 
-async def test_the_caseworker_tells_the_citizen_before_the_deadline_and_no_second_date_is_asked(env, cases, case_id, settings, store):
+async def test_the_caseworker_tells_the_citizen_before_the_deadline_and_no_second_date_is_asked(
+    env, cases, case_id, settings, store
+):
     await assessed_case(cases, case_id, heard=False)
     await run(cases, case_id, {"type": "receive_application", "actor": CW, "applied_for": ["SEL § 85"]})
     too_early = (await env.get_current_time()).date() + timedelta(weeks=4)
     with pytest.raises(CommandRejected) as refused:
-        await run(cases, case_id, {"type": "notify_processing_delay", "actor": CW, "expected_by": too_early.isoformat(),
-                                   "reason": "Travlhed"})
+        await run(
+            cases,
+            case_id,
+            {
+                "type": "notify_processing_delay",
+                "actor": CW,
+                "expected_by": too_early.isoformat(),
+                "reason": "Travlhed",
+            },
+        )
     assert (refused.value.rule, refused.value.field) == ("deadline.expected_not_after_deadline", "expected_by")
     expected = (await env.get_current_time()).date() + timedelta(weeks=10)
-    await run(cases, case_id, {"type": "notify_processing_delay", "actor": CW, "expected_by": expected.isoformat(),
-                               "reason": "Vi venter på en lægeerklæring"})
+    await run(
+        cases,
+        case_id,
+        {
+            "type": "notify_processing_delay",
+            "actor": CW,
+            "expected_by": expected.isoformat(),
+            "reason": "Vi venter på en lægeerklæring",
+        },
+    )
     await eventually(lambda: _kinds_count(settings, case_id, "deadline_notice", 1))
     await env.sleep(timedelta(weeks=8, days=1))
     state = await eventually(lambda: _passed(cases, case_id))
@@ -130,8 +176,19 @@ async def test_the_hearing_deadline_passing_lets_the_decision_be_made(env, cases
     await run(
         cases,
         case_id,
-        {"type": "consent_to_obtain_information", "actor": CITIZEN, "information": ["Lægeerklæring"], "from_whom": ["Egen læge"], "case_id": case_id},
-        {"type": "record_case_information", "actor": CW, "source": "Egen læge", "summary": "Kan arbejde 10 timer om ugen"},
+        {
+            "type": "consent_to_obtain_information",
+            "actor": CITIZEN,
+            "information": ["Lægeerklæring"],
+            "from_whom": ["Egen læge"],
+            "case_id": case_id,
+        },
+        {
+            "type": "record_case_information",
+            "actor": CW,
+            "source": "Egen læge",
+            "summary": "Kan arbejde 10 timer om ugen",
+        },
         {"type": "start_hearing", "actor": CW, "answer_within_days": 14},
     )
     with pytest.raises(CommandRejected) as refused:
@@ -147,7 +204,9 @@ async def test_the_hearing_deadline_passing_lets_the_decision_be_made(env, cases
     assert result.phase is Phase.TEAM
 
 
-async def test_no_appeal_in_the_window_closes_it_and_a_late_appeal_is_recorded_and_flagged(env, cases, case_id, settings):
+async def test_no_appeal_in_the_window_closes_it_and_a_late_appeal_is_recorded_and_flagged(
+    env, cases, case_id, settings
+):
     await assessed_case(cases, case_id)
     await run(cases, case_id, partly())
     appeal = appeal_id(case_id, 1)
@@ -157,7 +216,8 @@ async def test_no_appeal_in_the_window_closes_it_and_a_late_appeal_is_recorded_a
 
     assert (await cases.appeal_state(case_id)).status is AppealStatus.WINDOW_CLOSED  # and its workflow ended
     result = await cases.act_on_appeal(
-        case_id, parse_appeal_command({"type": "lodge_appeal", "actor": CITIZEN, "complaint": "Jeg havde ikke set brevet"})
+        case_id,
+        parse_appeal_command({"type": "lodge_appeal", "actor": CITIZEN, "complaint": "Jeg havde ikke set brevet"}),
     )
     assert result.status is AppealStatus.AWAITING_RECONSIDERATION
     state = await cases.appeal_state(case_id)
@@ -166,12 +226,16 @@ async def test_no_appeal_in_the_window_closes_it_and_a_late_appeal_is_recorded_a
     assert ("team_lead", "late_appeal") in [(m.recipient, m.kind) for m in outbox_for(settings, appeal)]
 
 
-async def test_an_overdue_reconsideration_escalates_and_an_upheld_one_goes_to_ankestyrelsen(env, cases, case_id, settings, store):
+async def test_an_overdue_reconsideration_escalates_and_an_upheld_one_goes_to_ankestyrelsen(
+    env, cases, case_id, settings, store
+):
     await assessed_case(cases, case_id)
     await run(cases, case_id, partly())
     appeal = appeal_id(case_id, 1)
     await eventually(lambda: _appeal_status(cases, case_id, AppealStatus.WINDOW_OPEN))
-    await cases.act_on_appeal(case_id, parse_appeal_command({"type": "lodge_appeal", "actor": CITIZEN, "complaint": "For få timer"}))
+    await cases.act_on_appeal(
+        case_id, parse_appeal_command({"type": "lodge_appeal", "actor": CITIZEN, "complaint": "For få timer"})
+    )
     assert not (await cases.appeal_state(case_id)).late
 
     await env.sleep(timedelta(weeks=4, days=1))
@@ -184,10 +248,15 @@ async def test_an_overdue_reconsideration_escalates_and_an_upheld_one_goes_to_an
     sent = outbox_for(settings, appeal)
     assert ("Ankestyrelsen", "appeal_forwarded") in [(m.recipient, m.kind) for m in sent]
     assert "escalation" in [m.kind for m in sent]
-    assert [e.event_type for e in store.read_stream(appeal)][-2:] == ["decision_reconsidered", "appeal_sent_to_ankestyrelsen"]
+    assert [e.event_type for e in store.read_stream(appeal)][-2:] == [
+        "decision_reconsidered",
+        "appeal_sent_to_ankestyrelsen",
+    ]
 
 
-async def test_the_complaint_and_reconsideration_are_under_the_citizens_key_and_erased_with_it(env, cases, case_id, store, keys, settings):
+async def test_the_complaint_and_reconsideration_are_under_the_citizens_key_and_erased_with_it(
+    env, cases, case_id, store, keys, settings
+):
     complaint, reasons = "Jeg har brug for hjælp om natten", "Borgerens søvnproblemer er vurderet"
     await assessed_case(cases, case_id)
     await run(cases, case_id, partly())
@@ -213,12 +282,18 @@ async def test_a_decision_changed_on_reconsideration_reopens_the_case_for_a_new_
     await assessed_case(cases, case_id)
     await run(cases, case_id, partly())
     await eventually(lambda: _appeal_status(cases, case_id, AppealStatus.WINDOW_OPEN))
-    await cases.act_on_appeal(case_id, parse_appeal_command({"type": "lodge_appeal", "actor": CITIZEN, "complaint": "For få timer"}))
+    await cases.act_on_appeal(
+        case_id, parse_appeal_command({"type": "lodge_appeal", "actor": CITIZEN, "complaint": "For få timer"})
+    )
     with pytest.raises(CommandRejected) as refused:
-        await cases.act_on_appeal(case_id, parse_appeal_command({"type": "reconsider", "actor": CITIZEN, "outcome": "changed", "reasons": "x"}))
+        await cases.act_on_appeal(
+            case_id,
+            parse_appeal_command({"type": "reconsider", "actor": CITIZEN, "outcome": "changed", "reasons": "x"}),
+        )
     assert refused.value.field == "actor.role"
     await cases.act_on_appeal(
-        case_id, parse_appeal_command({"type": "reconsider", "actor": TL, "outcome": "changed", "reasons": "Nye oplysninger"})
+        case_id,
+        parse_appeal_command({"type": "reconsider", "actor": TL, "outcome": "changed", "reasons": "Nye oplysninger"}),
     )
     state = await eventually(lambda: _reopened(cases, case_id))
     assert state.visitation.reopened_by == appeal_id(case_id, 1)

@@ -61,5 +61,9 @@ def test_a_tuning_value_out_of_range_is_refused_naming_the_setting(name, value):
 
 def test_more_activity_slots_than_threads_is_refused_naming_both_settings():
     with pytest.raises(ValidationError) as refused:
-        Settings(worker_activity_threads=4, worker_max_concurrent_activities=4, worker_max_concurrent_local_activities=8)
-    assert "worker_max_concurrent_local_activities (8) must not exceed worker_activity_threads (4)" in str(refused.value)
+        Settings(
+            worker_activity_threads=4, worker_max_concurrent_activities=4, worker_max_concurrent_local_activities=8
+        )
+    assert "worker_max_concurrent_local_activities (8) must not exceed worker_activity_threads (4)" in str(
+        refused.value
+    )

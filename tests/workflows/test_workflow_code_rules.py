@@ -60,7 +60,9 @@ def violations(source: str, filename: str) -> list[str]:
             if owner and owner[-1] in FORBIDDEN_CALLS:
                 names = FORBIDDEN_CALLS[owner[-1]]
                 if names is None or attribute in names:
-                    found.append(f"{filename}:{node.lineno}: calls {name}() (use workflow.now(), workflow.uuid4(), workflow.random() or an activity)")
+                    found.append(
+                        f"{filename}:{node.lineno}: calls {name}() (use workflow.now(), workflow.uuid4(), workflow.random() or an activity)"
+                    )
     return found
 
 
@@ -86,5 +88,7 @@ def test_the_rule_catches_what_it_is_for(line):
 
 
 def test_the_rule_lets_deterministic_code_through():
-    source = "import uuid\nfrom datetime import timedelta\nx = uuid.uuid5(uuid.NAMESPACE_URL, 'a')\ny = timedelta(days=1)"
+    source = (
+        "import uuid\nfrom datetime import timedelta\nx = uuid.uuid5(uuid.NAMESPACE_URL, 'a')\ny = timedelta(days=1)"
+    )
     assert violations(source, "example.py") == []

@@ -36,7 +36,9 @@ async def test_case_already_open(cases, case_id, store):
 async def test_case_stale_version(cases, case_id, store):
     await open_case(cases, case_id)
     with pytest.raises(CommandRejected) as refused:
-        await cases.act(case_id, parse_command({"type": "open_visitation", "actor": scenario.CASEWORKER}), expected_version=0)
+        await cases.act(
+            case_id, parse_command({"type": "open_visitation", "actor": scenario.CASEWORKER}), expected_version=0
+        )
     assert (refused.value.rule, refused.value.field) == ("case.stale_version", "expected_version")
     assert [e.event_type for e in store.read_stream(case_id)] == ["need_registered"]
 
@@ -53,7 +55,9 @@ async def test_case_stale_version(cases, case_id, store):
 async def test_forum_not_for_callers(forums, target_group, command):  # noqa: F811
     await forums.open_forum(target_group, Actor(id="tl-bo", role="team_lead"))
     with pytest.raises(CommandRejected) as refused:
-        await forums.act(target_group, command if command["type"] != "open_forum" else {**command, "target_group": target_group})
+        await forums.act(
+            target_group, command if command["type"] != "open_forum" else {**command, "target_group": target_group}
+        )
     assert (refused.value.rule, refused.value.field) == ("forum.not_for_callers", "type")
     state = await forums.state(target_group)
     assert not state.observations and not state.meetings_due  # nothing of the refused command was recorded

@@ -27,15 +27,19 @@ def withdraw(number: int = 1) -> dict:
     return {"type": "withdraw_application", "actor": CITIZEN, "number": number, "reason": "Jeg klarer mig selv nu"}
 
 
-REOPENED = {"type": "reopen_decision", "actor": {"id": "samskab", "role": "system"}, "appeal_id": "case-1-appeal-1",
-            "reasons": "Ændret ved genvurderingen"}
+REOPENED = {
+    "type": "reopen_decision",
+    "actor": {"id": "samskab", "role": "system"},
+    "appeal_id": "case-1-appeal-1",
+    "reasons": "Ændret ved genvurderingen",
+}
 
 
 def refused_closed_and_reopened() -> list[dict]:
     """An application refused, the case closed, and the refusal changed on appeal: the case is back in
     visitation with its application decided (Rsl §§ 66-68)."""
     refusal = scenario.decision("refused", "Behovet dækkes af tilbud efter anden lovgivning")
-    return [*applied(), *heard()[len(in_visitation()):], refusal, scenario.close(), REOPENED]
+    return [*applied(), *heard()[len(in_visitation()) :], refusal, scenario.close(), REOPENED]
 
 
 def assessment(**goal) -> dict:
@@ -104,15 +108,21 @@ def test_rule(rule):
 ACCEPTED = [
     Accepted("application.withdrawn", given=applied(), when=withdraw(1), then=["application_withdrawn"]),
     # withdrawing does not use up the right to apply (Rsl § 3, stk. 2): the citizen applies again in the same case
-    Accepted("application.again_after_withdrawal", given=[*applied(), withdraw(1)], when=application("SEL § 85"),
-             then=["application_received"]),
+    Accepted(
+        "application.again_after_withdrawal",
+        given=[*applied(), withdraw(1)],
+        when=application("SEL § 85"),
+        then=["application_received"],
+    ),
     Accepted(
         "assessment.goal_with_primary_and_secondary",
         given=in_visitation(),
         when=assessment(primary_condition=WORK, target_severity=1, secondary_conditions=[SOCIAL]),
         then=["assessment_recorded"],
     ),
-    Accepted("elder_act.not_covered", given=in_visitation(), when=elder_act(covered=False), then=["elder_act_assessed"]),
+    Accepted(
+        "elder_act.not_covered", given=in_visitation(), when=elder_act(covered=False), then=["elder_act_assessed"]
+    ),
 ]
 
 

@@ -18,10 +18,16 @@ TODAY = NOW.date().isoformat()
 YESTERDAY = "2026-11-22"
 
 RULES = [
-    Refusal("confidentiality.future", given=joined(), when=scenario.declaration(VOLUNTEER, signed_on="2026-11-24"),
-            field="signed_on"),
+    Refusal(
+        "confidentiality.future",
+        given=joined(),
+        when=scenario.declaration(VOLUNTEER, signed_on="2026-11-24"),
+        field="signed_on",
+    ),
     Refusal("confidentiality.not_outsider", given=joined(), when=scenario.declaration(STAFF), field="person_id"),
-    Refusal("consent.expired", given=joined(), when=scenario.consent(VOLUNTEER, valid_until=YESTERDAY), field="valid_until"),
+    Refusal(
+        "consent.expired", given=joined(), when=scenario.consent(VOLUNTEER, valid_until=YESTERDAY), field="valid_until"
+    ),
 ]
 
 
@@ -31,13 +37,25 @@ def test_rule(rule):
 
 
 ACCEPTED = [
-    Accepted("confidentiality.signed_today", given=joined(), when=scenario.declaration(VOLUNTEER, signed_on=TODAY),
-             then=["confidentiality_declaration_recorded"]),
+    Accepted(
+        "confidentiality.signed_today",
+        given=joined(),
+        when=scenario.declaration(VOLUNTEER, signed_on=TODAY),
+        then=["confidentiality_declaration_recorded"],
+    ),
     # the last day counts in (``Consent.covers``): a consent for one meeting today is whole
-    Accepted("consent.for_today_alone", given=joined(), when=scenario.consent(VOLUNTEER, valid_until=TODAY),
-             then=["consent_given"]),
-    Accepted("consent.until_tomorrow", given=joined(), when=scenario.consent(VOLUNTEER, valid_until="2026-11-24"),
-             then=["consent_given"]),
+    Accepted(
+        "consent.for_today_alone",
+        given=joined(),
+        when=scenario.consent(VOLUNTEER, valid_until=TODAY),
+        then=["consent_given"],
+    ),
+    Accepted(
+        "consent.until_tomorrow",
+        given=joined(),
+        when=scenario.consent(VOLUNTEER, valid_until="2026-11-24"),
+        then=["consent_given"],
+    ),
 ]
 
 

@@ -10,7 +10,11 @@ import pytest
 from tests.domain.case.histories import SYSTEM, applied, in_visitation
 from tests.domain.gwt import CASE, NOW, Accepted, Refusal, rule_id
 
-MISSED = {"type": "record_missed_processing_deadline", "actor": SYSTEM, "expected_by": (NOW + timedelta(days=30)).isoformat()}
+MISSED = {
+    "type": "record_missed_processing_deadline",
+    "actor": SYSTEM,
+    "expected_by": (NOW + timedelta(days=30)).isoformat(),
+}
 
 RULES = [
     # no application received: no deadline runs, so none can be missed
@@ -24,8 +28,13 @@ def test_rule(rule):
 
 
 ACCEPTED = [
-    Accepted("deadline.missed", given=applied(), given_at=NOW - timedelta(days=365), when=MISSED,
-             then=["processing_deadline_missed"]),
+    Accepted(
+        "deadline.missed",
+        given=applied(),
+        given_at=NOW - timedelta(days=365),
+        when=MISSED,
+        then=["processing_deadline_missed"],
+    ),
 ]
 
 

@@ -15,11 +15,22 @@ from tests import scenario
 from tests.domain.case.histories import CASEWORKER, TEAM_LEAD, heard
 from tests.domain.gwt import CASE, Accepted, Refusal, rule_id
 
-SEL_85 = {"service": scenario.code(terminology.services(), "Støtte til beskæftigelse"), "legal_basis": "SEL § 85", "hours_per_week": 3}
+SEL_85 = {
+    "service": scenario.code(terminology.services(), "Støtte til beskæftigelse"),
+    "legal_basis": "SEL § 85",
+    "hours_per_week": 3,
+}
 
 
 def decision(outcome: str, services=(SEL_85,), reasons: str = "", **more) -> dict:
-    return {"type": "make_decision", "actor": TEAM_LEAD, "outcome": outcome, "services": list(services), "reasons": reasons, **more}
+    return {
+        "type": "make_decision",
+        "actor": TEAM_LEAD,
+        "outcome": outcome,
+        "services": list(services),
+        "reasons": reasons,
+        **more,
+    }
 
 
 RECOMMEND = {"type": "recommend_decision", "actor": CASEWORKER, "outcome": "granted", "services": [SEL_85]}
@@ -31,9 +42,19 @@ def review(approve: bool, comment: str = "") -> dict:
 
 RULES = [
     Refusal("decision.no_services", given=heard(), when=decision("granted", services=()), field="services"),
-    Refusal("decision.no_services", given=heard(), when=decision("partly_granted", services=(), reasons="Delvist"), field="services"),
-    Refusal("decision.reasons_required", given=heard(), when=decision("partly_granted", reasons="  "), field="reasons",
-            says="forvaltningsloven § 22"),
+    Refusal(
+        "decision.no_services",
+        given=heard(),
+        when=decision("partly_granted", services=(), reasons="Delvist"),
+        field="services",
+    ),
+    Refusal(
+        "decision.reasons_required",
+        given=heard(),
+        when=decision("partly_granted", reasons="  "),
+        field="reasons",
+        says="forvaltningsloven § 22",
+    ),
     Refusal(
         "decision.refusal_with_services",
         given=heard(),
@@ -46,7 +67,9 @@ RULES = [
         when=decision("granted", services=[SEL_85 | {"legal_basis": "SEL § 999"}]),
         field="services[0].legal_basis",
     ),
-    Refusal("recommendation.return_needs_comment", given=[*heard(), RECOMMEND], when=review(approve=False), field="comment"),
+    Refusal(
+        "recommendation.return_needs_comment", given=[*heard(), RECOMMEND], when=review(approve=False), field="comment"
+    ),
 ]
 
 
@@ -56,7 +79,9 @@ def test_rule(rule):
 
 
 ACCEPTED = [
-    Accepted("decision.granted_in_full_without_reasons", given=heard(), when=decision("granted"), then=["decision_made"]),
+    Accepted(
+        "decision.granted_in_full_without_reasons", given=heard(), when=decision("granted"), then=["decision_made"]
+    ),
     Accepted(
         "decision.refused_on_the_rules_it_rests_on",
         given=heard(),

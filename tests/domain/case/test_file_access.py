@@ -19,11 +19,19 @@ def answer(outcome: str, number: int = 1, **more) -> dict:
 
 RULES = [
     Refusal("file_access.unknown", given=registered(), when=answer("granted", export_digest=DIGEST), field="number"),
-    Refusal("file_access.unknown", given=[*registered(), REQUEST, answer("granted", export_digest=DIGEST)],
-            when=answer("granted", export_digest=DIGEST), field="number"),
+    Refusal(
+        "file_access.unknown",
+        given=[*registered(), REQUEST, answer("granted", export_digest=DIGEST)],
+        when=answer("granted", export_digest=DIGEST),
+        field="number",
+    ),
     Refusal("file_access.no_export", given=[*registered(), REQUEST], when=answer("granted"), field="export_digest"),
-    Refusal("file_access.no_export", given=[*registered(), REQUEST],
-            when=answer("partly_granted", reasons="Oplysninger om tredjemand er undtaget"), field="export_digest"),
+    Refusal(
+        "file_access.no_export",
+        given=[*registered(), REQUEST],
+        when=answer("partly_granted", reasons="Oplysninger om tredjemand er undtaget"),
+        field="export_digest",
+    ),
 ]
 
 
@@ -33,8 +41,12 @@ def test_rule(rule):
 
 
 ACCEPTED = [
-    Accepted("file_access.granted_with_export", given=[*registered(), REQUEST], when=answer("granted", export_digest=DIGEST),
-             then=["file_access_answered"]),
+    Accepted(
+        "file_access.granted_with_export",
+        given=[*registered(), REQUEST],
+        when=answer("granted", export_digest=DIGEST),
+        then=["file_access_answered"],
+    ),
 ]
 
 

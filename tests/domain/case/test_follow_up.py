@@ -22,10 +22,21 @@ def test_rule(rule):
 
 
 ACCEPTED = [
-    Accepted("follow_up.while_the_help_goes_on", given=in_follow_up(), when=follow_up("continue"), then=["follow_up_recorded"]),
-    Accepted("help.stopped_after_a_follow_up", given=[*in_follow_up(), follow_up("stop")],
-             when=decide_on_help("stop", "Målet er nået"), then=["help_decided"]),
-    Accepted("help.continues_after_the_evaluation", given=evaluated(), when=decide_on_help("continue"), then=["help_decided"]),
+    Accepted(
+        "follow_up.while_the_help_goes_on",
+        given=in_follow_up(),
+        when=follow_up("continue"),
+        then=["follow_up_recorded"],
+    ),
+    Accepted(
+        "help.stopped_after_a_follow_up",
+        given=[*in_follow_up(), follow_up("stop")],
+        when=decide_on_help("stop", "Målet er nået"),
+        then=["help_decided"],
+    ),
+    Accepted(
+        "help.continues_after_the_evaluation", given=evaluated(), when=decide_on_help("continue"), then=["help_decided"]
+    ),
 ]
 
 

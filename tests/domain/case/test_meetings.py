@@ -10,19 +10,41 @@ from tests.domain.case.histories import STRANGER, VOLUNTEER, in_pilot, meeting_s
 from tests.domain.gwt import CASE, Accepted, Refusal, rule_id
 
 RULES = [
-    Refusal("meeting.in_the_past", given=in_pilot(), when=scenario.schedule_meeting(planned_for="2026-11-23T09:00:00+00:00"),
-            field="planned_for"),
-    Refusal("meeting.participant_not_on_team", given=in_pilot(),
-            when=scenario.schedule_meeting(participants=("vol-karim", STRANGER["id"])), field="participants[1]"),
-    Refusal("meeting.participant_not_on_team", given=meeting_scheduled(),
-            when=scenario.record_meeting(attended=("citizen", STRANGER["id"])), field="attended[1]"),
+    Refusal(
+        "meeting.in_the_past",
+        given=in_pilot(),
+        when=scenario.schedule_meeting(planned_for="2026-11-23T09:00:00+00:00"),
+        field="planned_for",
+    ),
+    Refusal(
+        "meeting.participant_not_on_team",
+        given=in_pilot(),
+        when=scenario.schedule_meeting(participants=("vol-karim", STRANGER["id"])),
+        field="participants[1]",
+    ),
+    Refusal(
+        "meeting.participant_not_on_team",
+        given=meeting_scheduled(),
+        when=scenario.record_meeting(attended=("citizen", STRANGER["id"])),
+        field="attended[1]",
+    ),
     Refusal("meeting.unknown", given=in_pilot(), when=scenario.record_meeting(1), field="meeting_no"),
     Refusal("meeting.unknown", given=meeting_scheduled(), when=scenario.record_meeting(2), field="meeting_no"),
-    Refusal("meeting.already_held", given=[*meeting_scheduled(), scenario.record_meeting(1)], when=scenario.record_meeting(1),
-            field="meeting_no"),
-    Refusal("pilot.not_on_team", given=in_pilot(), when=scenario.schedule_meeting() | {"actor": STRANGER}, field="actor.id"),
-    Refusal("pilot.not_on_team", given=meeting_scheduled(), when=scenario.record_meeting(1) | {"actor": STRANGER},
-            field="actor.id"),
+    Refusal(
+        "meeting.already_held",
+        given=[*meeting_scheduled(), scenario.record_meeting(1)],
+        when=scenario.record_meeting(1),
+        field="meeting_no",
+    ),
+    Refusal(
+        "pilot.not_on_team", given=in_pilot(), when=scenario.schedule_meeting() | {"actor": STRANGER}, field="actor.id"
+    ),
+    Refusal(
+        "pilot.not_on_team",
+        given=meeting_scheduled(),
+        when=scenario.record_meeting(1) | {"actor": STRANGER},
+        field="actor.id",
+    ),
 ]
 
 
@@ -33,8 +55,12 @@ def test_rule(rule):
 
 ACCEPTED = [
     Accepted("meeting.scheduled", given=in_pilot(), when=scenario.schedule_meeting(), then=["meeting_scheduled"]),
-    Accepted("meeting.scheduled_by_a_member", given=in_pilot(), when=scenario.schedule_meeting() | {"actor": VOLUNTEER},
-             then=["meeting_scheduled"]),
+    Accepted(
+        "meeting.scheduled_by_a_member",
+        given=in_pilot(),
+        when=scenario.schedule_meeting() | {"actor": VOLUNTEER},
+        then=["meeting_scheduled"],
+    ),
     Accepted("meeting.held", given=meeting_scheduled(), when=scenario.record_meeting(1), then=["meeting_held"]),
 ]
 

@@ -12,8 +12,11 @@ from tests import scenario
 from tests.domain.case.histories import CASEWORKER, CITIZEN, TEAM_LEAD, heard
 from tests.domain.gwt import CASE, Accepted, Refusal, rule_id
 
-BPA = {"service": scenario.code(terminology.services(), "Støtte til daglige opgaver i hjemmet"), "legal_basis": "SEL § 96",
-       "hours_per_week": 40}
+BPA = {
+    "service": scenario.code(terminology.services(), "Støtte til daglige opgaver i hjemmet"),
+    "legal_basis": "SEL § 96",
+    "hours_per_week": 40,
+}
 
 
 def choice(option: str = "bpa", **more) -> dict:
@@ -24,26 +27,57 @@ def grant(*services: dict) -> dict:
     return {"type": "make_decision", "actor": TEAM_LEAD, "outcome": "granted", "services": list(services)}
 
 
-ASSOCIATION = {"kind": "association", "name": "Handicapforeningen", "cvr": "12345678", "approval": "Socialtilsyn Øst 2026-17"}
+ASSOCIATION = {
+    "kind": "association",
+    "name": "Handicapforeningen",
+    "cvr": "12345678",
+    "approval": "Socialtilsyn Øst 2026-17",
+}
 BPA_CHOICE = choice(employer={"kind": "citizen"})
 
 RULES = [
     Refusal("choice.not_citizen", given=heard(), when=BPA_CHOICE | {"actor": CASEWORKER}, field="actor.role"),
-    Refusal("choice.no_provider", given=heard(), when=choice("individual_budget", trial="L 133 2021-22"), field="provider"),
-    Refusal("choice.individual_budget_no_basis", given=heard(), when=choice("individual_budget", provider="Mentorhuset"),
-            field="trial"),
+    Refusal(
+        "choice.no_provider", given=heard(), when=choice("individual_budget", trial="L 133 2021-22"), field="provider"
+    ),
+    Refusal(
+        "choice.individual_budget_no_basis",
+        given=heard(),
+        when=choice("individual_budget", provider="Mentorhuset"),
+        field="trial",
+    ),
     Refusal("choice.no_employer", given=heard(), when=choice("cash_grant"), field="employer"),
-    Refusal("choice.bpa_needs_work_leader", given=heard(), when=BPA_CHOICE | {"citizen_is_work_leader": False},
-            field="citizen_is_work_leader"),
-    Refusal("choice.employer_unnamed", given=heard(), when=choice(employer={"kind": "relative"}), field="employer.name"),
-    Refusal("choice.employer_cvr", given=heard(), when=choice(employer=ASSOCIATION | {"cvr": "1234"}), field="employer.cvr"),
-    Refusal("choice.employer_not_approved", given=heard(), when=choice(employer=ASSOCIATION | {"approval": None}),
-            field="employer.approval"),
+    Refusal(
+        "choice.bpa_needs_work_leader",
+        given=heard(),
+        when=BPA_CHOICE | {"citizen_is_work_leader": False},
+        field="citizen_is_work_leader",
+    ),
+    Refusal(
+        "choice.employer_unnamed", given=heard(), when=choice(employer={"kind": "relative"}), field="employer.name"
+    ),
+    Refusal(
+        "choice.employer_cvr", given=heard(), when=choice(employer=ASSOCIATION | {"cvr": "1234"}), field="employer.cvr"
+    ),
+    Refusal(
+        "choice.employer_not_approved",
+        given=heard(),
+        when=choice(employer=ASSOCIATION | {"approval": None}),
+        field="employer.approval",
+    ),
     Refusal("decision.not_citizens_choice", given=heard(), when=grant(BPA), field="services[0].legal_basis"),
-    Refusal("decision.not_citizens_choice", given=[*heard(), choice("cash_grant", employer={"kind": "citizen"})],
-            when=grant(BPA), field="services[0].legal_basis"),
-    Refusal("decision.hours_required", given=[*heard(), BPA_CHOICE], when=grant(BPA | {"hours_per_week": None}),
-            field="services[0].hours_per_week"),
+    Refusal(
+        "decision.not_citizens_choice",
+        given=[*heard(), choice("cash_grant", employer={"kind": "citizen"})],
+        when=grant(BPA),
+        field="services[0].legal_basis",
+    ),
+    Refusal(
+        "decision.hours_required",
+        given=[*heard(), BPA_CHOICE],
+        when=grant(BPA | {"hours_per_week": None}),
+        field="services[0].hours_per_week",
+    ),
 ]
 
 
@@ -53,8 +87,12 @@ def test_rule(rule):
 
 
 ACCEPTED = [
-    Accepted("choice.bpa_by_an_approved_association", given=heard(), when=choice(employer=ASSOCIATION),
-             then=["citizens_choice_recorded"]),
+    Accepted(
+        "choice.bpa_by_an_approved_association",
+        given=heard(),
+        when=choice(employer=ASSOCIATION),
+        then=["citizens_choice_recorded"],
+    ),
     Accepted("decision.bpa_as_chosen", given=[*heard(), BPA_CHOICE], when=grant(BPA), then=["decision_made"]),
 ]
 

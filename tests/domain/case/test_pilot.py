@@ -48,17 +48,31 @@ RULES = [
     Refusal("pilot.check_in_order", given=in_pilot(), when=check_in(2)),
     Refusal("pilot.check_in_order", given=[*in_pilot(), check_in(1)], when=check_in(1)),
     Refusal("pilot.early_end_needs_reason", given=in_pilot(), when=complete_early("  "), field="early_end_reason"),
-    Refusal("pilot.responsible_not_on_team", given=team_approved(), when=scenario.propose_plan(responsible=STRANGER["id"]),
-            field="plan.activities[0].responsible"),
+    Refusal(
+        "pilot.responsible_not_on_team",
+        given=team_approved(),
+        when=scenario.propose_plan(responsible=STRANGER["id"]),
+        field="plan.activities[0].responsible",
+    ),
     Refusal("plan.already_accepted", given=plan_accepted(), when=scenario.accept_plan()),
-    Refusal("plan.changes_need_comment", given=plan_proposed(), when=scenario.accept_plan(accept=False), field="comment"),
+    Refusal(
+        "plan.changes_need_comment", given=plan_proposed(), when=scenario.accept_plan(accept=False), field="comment"
+    ),
     # the scenario's assessment has one goal
-    Refusal("plan.goal_not_linked", given=team_approved(), when=scenario.propose_plan(linked_goal=2),
-            field="plan.goals[0].linked_goal"),
+    Refusal(
+        "plan.goal_not_linked",
+        given=team_approved(),
+        when=scenario.propose_plan(linked_goal=2),
+        field="plan.goals[0].linked_goal",
+    ),
     Refusal("plan.none_proposed", given=team_approved(), when=scenario.accept_plan()),
     Refusal("plan.proposer_not_on_team", given=in_pilot(), when=adjust(STRANGER["id"]), field="proposed_by"),
-    Refusal("plan.target_date_passed", given=team_approved(), when=scenario.propose_plan(target=date(2026, 11, 23)),
-            field="plan.goals[0].target_date"),
+    Refusal(
+        "plan.target_date_passed",
+        given=team_approved(),
+        when=scenario.propose_plan(target=date(2026, 11, 23)),
+        field="plan.goals[0].target_date",
+    ),
 ]
 
 
@@ -68,13 +82,28 @@ def test_rule(rule):
 
 
 ACCEPTED = [
-    Accepted("plan.proposed", given=team_approved(), when=scenario.propose_plan(responsible="citizen"), then=["plan_proposed"]),
-    Accepted("plan.changes_requested", given=plan_proposed(), when=scenario.accept_plan(accept=False, comment="Færre timer"),
-             then=["plan_changes_requested"]),
-    Accepted("plan.adjusted_on_the_citizens_proposal", given=in_pilot(), when=adjust("citizen"), then=["plan_adjusted"]),
+    Accepted(
+        "plan.proposed",
+        given=team_approved(),
+        when=scenario.propose_plan(responsible="citizen"),
+        then=["plan_proposed"],
+    ),
+    Accepted(
+        "plan.changes_requested",
+        given=plan_proposed(),
+        when=scenario.accept_plan(accept=False, comment="Færre timer"),
+        then=["plan_changes_requested"],
+    ),
+    Accepted(
+        "plan.adjusted_on_the_citizens_proposal", given=in_pilot(), when=adjust("citizen"), then=["plan_adjusted"]
+    ),
     Accepted("pilot.first_check_in", given=in_pilot(), when=check_in(1), then=["pilot_check_in_due"]),
-    Accepted("pilot.ended_early_with_reason", given=in_pilot(), when=complete_early("Jonas har fået fast job"),
-             then=["pilot_completed"]),
+    Accepted(
+        "pilot.ended_early_with_reason",
+        given=in_pilot(),
+        when=complete_early("Jonas har fået fast job"),
+        then=["pilot_completed"],
+    ),
 ]
 
 

@@ -28,10 +28,16 @@ def end(number: int = 1) -> dict:
 
 
 RULES = [
-    Refusal("representative.period_invalid", given=registered(), when=representative(valid_until="2026-10-31"),
-            field="valid_until"),
+    Refusal(
+        "representative.period_invalid",
+        given=registered(),
+        when=representative(valid_until="2026-10-31"),
+        field="valid_until",
+    ),
     Refusal("representative.scope_empty", given=registered(), when=representative(scope=()), field="scope"),
-    Refusal("representative.scope_empty", given=registered(), when=representative(kind="vaerge", scope=()), field="scope"),
+    Refusal(
+        "representative.scope_empty", given=registered(), when=representative(kind="vaerge", scope=()), field="scope"
+    ),
     Refusal("representative.unknown", given=registered(), when=end(1), field="number"),
     Refusal("representative.unknown", given=[*registered(), representative(), end(1)], when=end(1), field="number"),
 ]
@@ -43,11 +49,21 @@ def test_rule(rule):
 
 
 ACCEPTED = [
-    Accepted("representative.one_day", given=registered(), when=representative(valid_until="2026-11-01"),
-             then=["representative_recorded"]),
-    Accepted("representative.bisidder_without_scope", given=registered(), when=representative(kind="bisidder", scope=()),
-             then=["representative_recorded"]),
-    Accepted("representative.ended", given=[*registered(), representative()], when=end(1), then=["representation_ended"]),
+    Accepted(
+        "representative.one_day",
+        given=registered(),
+        when=representative(valid_until="2026-11-01"),
+        then=["representative_recorded"],
+    ),
+    Accepted(
+        "representative.bisidder_without_scope",
+        given=registered(),
+        when=representative(kind="bisidder", scope=()),
+        then=["representative_recorded"],
+    ),
+    Accepted(
+        "representative.ended", given=[*registered(), representative()], when=end(1), then=["representation_ended"]
+    ),
 ]
 
 

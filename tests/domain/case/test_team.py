@@ -33,7 +33,12 @@ def disapprove(comment: str = "") -> dict:
 
 
 def change_team(person: dict) -> dict:
-    return {"type": "change_team", "actor": scenario.CASEWORKER, "person_id": person["id"], "reason": "Flyttet fra kommunen"}
+    return {
+        "type": "change_team",
+        "actor": scenario.CASEWORKER,
+        "person_id": person["id"],
+        "reason": "Flyttet fra kommunen",
+    }
 
 
 RULES = [
@@ -44,7 +49,9 @@ RULES = [
     Refusal("team.already_reminded", given=[*invited(), REMIND_KARIM], when=REMIND_KARIM),
     Refusal("team.change_needs_reason", given=team_approved(), when=INVITE_STRANGER, field="reason"),
     Refusal("team.changes_need_comment", given=joined(), when=disapprove(" "), field="comment"),
-    Refusal("team.decline_needs_reason", given=invited(), when=scenario.answer(VOLUNTEER, accept=False), field="reason"),
+    Refusal(
+        "team.decline_needs_reason", given=invited(), when=scenario.answer(VOLUNTEER, accept=False), field="reason"
+    ),
     Refusal("team.empty", given=decided(), when=scenario.approve_team()),
     # every invitee declined: still nobody besides the citizen
     Refusal(
@@ -54,8 +61,12 @@ RULES = [
     ),
     Refusal("team.not_a_member", given=in_pilot(), when=change_team(STRANGER), field="person_id"),
     # an invitee who has not joined has nothing to leave
-    Refusal("team.not_a_member", given=[*in_pilot(), INVITE_STRANGER | {"reason": "Brug for en mentor mere"}],
-            when=change_team(STRANGER), field="person_id"),
+    Refusal(
+        "team.not_a_member",
+        given=[*in_pilot(), INVITE_STRANGER | {"reason": "Brug for en mentor mere"}],
+        when=change_team(STRANGER),
+        field="person_id",
+    ),
 ]
 
 
@@ -66,13 +77,25 @@ def test_rule(rule):
 
 ACCEPTED = [
     Accepted("team.approved", given=joined(), when=scenario.approve_team(), then=["team_approved_by_citizen"]),
-    Accepted("team.changes_requested", given=joined(), when=disapprove("Jeg vil hellere have en fra min klub"),
-             then=["team_changes_requested"]),
+    Accepted(
+        "team.changes_requested",
+        given=joined(),
+        when=disapprove("Jeg vil hellere have en fra min klub"),
+        then=["team_changes_requested"],
+    ),
     Accepted("team.reminded_once", given=invited(), when=REMIND_KARIM, then=["invitation_reminder_sent"]),
-    Accepted("team.change_after_approval_with_reason", given=team_approved(),
-             when=INVITE_STRANGER | {"reason": "Borgeren ønsker en mentor mere"}, then=["team_member_invited"]),
-    Accepted("team.declined_with_reason", given=invited(), when=scenario.answer(VOLUNTEER, accept=False, reason="Jeg har ikke tid"),
-             then=["team_member_declined"]),
+    Accepted(
+        "team.change_after_approval_with_reason",
+        given=team_approved(),
+        when=INVITE_STRANGER | {"reason": "Borgeren ønsker en mentor mere"},
+        then=["team_member_invited"],
+    ),
+    Accepted(
+        "team.declined_with_reason",
+        given=invited(),
+        when=scenario.answer(VOLUNTEER, accept=False, reason="Jeg har ikke tid"),
+        then=["team_member_declined"],
+    ),
     Accepted("team.member_leaves", given=in_pilot(), when=change_team(VOLUNTEER), then=["team_member_left"]),
 ]
 
