@@ -128,6 +128,19 @@ def shown_digest(case_ids: list[str] | tuple[str, ...]) -> str:
     return hashlib.sha256(_ENCODER.encode(sorted(set(case_ids))).encode("utf-8")).hexdigest()
 
 
+@dataclass(frozen=True, slots=True)
+class Read:
+    """One read to record: who, in which role, which case (None: a list or the whole log),
+    what and why; ``shown``: for a list view, the cases it showed."""
+
+    actor_id: str
+    actor_role: str
+    stream_id: str | None
+    what: str
+    purpose: str
+    shown: list[str] | tuple[str, ...] | None = None
+
+
 @dataclass(slots=True)
 class _Pending:
     """One read waiting to be recorded: its fields, then its record or the error that lost it."""
@@ -279,6 +292,46 @@ class AccessLog:
         ``shown``: for a list view, the cases it showed, in order. They are kept
         beside the row (one indexed row per case) and their digest is part of
         ``what``, so each case's access log shows that it appeared in the list."""
+        (record,) = self.record_all(
+            [Read(actor_id=actor_id, actor_role=actor_role, stream_id=stream_id, what=what, purpose=purpose, shown=shown)]
+        )
+        return record
+
+    def record_all(self, reads: list[Read]) -> list[AccessRecord]:
+        """Record several reads of one request together, before any of their data is shown:
+        checked first (a ValueError names the field, and then none is recorded), written in
+        one transaction, in order. A page of three cases then waits for one commit, not five."""
+        pendings = [self.check(read) for read in reads]
+        if not pendings:
+            return []
+        group = self._group
+        with group.changed:
+            group.queue.extend(pendings)
+            # While another caller writes a batch, ours waits for the next one
+            # (or is already in it, if that caller took the queue after we joined).
+            while group.writing and not all(p.settled for p in pendings):
+                group.changed.wait()
+            batch = None
+            if not all(p.settled for p in pendings):
+                batch, group.queue, group.writing = group.queue, [], True
+        if batch is not None:
+            try:
+                self._write(batch)
+            finally:
+                with group.changed:
+                    group.writing = False
+                    group.changed.notify_all()
+        for p in pendings:
+            if p.error is not None:
+                raise p.error  # not recorded, so not to be shown
+        return [p.record for p in pendings if p.record is not None]
+
+    @staticmethod
+    def check(read: Read) -> _Pending:
+        """``read`` checked (a ValueError names the field out of bounds), ready to record."""
+        actor_id, actor_role, stream_id, what, purpose, shown = (
+            read.actor_id, read.actor_role, read.stream_id, read.what, read.purpose, read.shown
+        )  # fmt: skip
         listed = shown is not None
         shown = tuple(shown or ())
         if len(shown) > MAX_SHOWN:
@@ -295,27 +348,7 @@ class AccessLog:
         if not isinstance(purpose, str) or not purpose.strip():
             raise ValueError("purpose is required: say why you read this case (e.g. 'klagesag 2024-113')")
         check_text("purpose", purpose.strip(), MAX_ACCESS_PURPOSE)
-        pending = _Pending(actor_id, actor_role, stream_id, what, purpose.strip(), shown)
-        group = self._group
-        with group.changed:
-            group.queue.append(pending)
-            # While another caller writes a batch, ours waits for the next one
-            # (or is already in it, if that caller took the queue after we joined).
-            while group.writing and not pending.settled:
-                group.changed.wait()
-            if not pending.settled:
-                batch, group.queue, group.writing = group.queue, [], True
-        if not pending.settled:
-            try:
-                self._write(batch)
-            finally:
-                with group.changed:
-                    group.writing = False
-                    group.changed.notify_all()
-        if pending.error is not None:
-            raise pending.error  # not recorded, so not to be shown
-        assert pending.record is not None
-        return pending.record
+        return _Pending(actor_id, actor_role, stream_id, what, purpose.strip(), shown)
 
     def _write(self, batch: list[_Pending]) -> None:
         """Number, chain and insert ``batch`` in one transaction, then settle every entry (also on failure).

@@ -612,7 +612,8 @@ def build_pages(app: FastAPI) -> None:
         who = _who(request)
         if who is None:
             return _login_redirect(request)
-        return _case_page(request, who, case_id, fane, message=besked)
+        with _backend(request).reads_of_one_page():
+            return _case_page(request, who, case_id, fane, message=besked)
 
     @app.get("/sager/{case_id}/handling/{command_type}", include_in_schema=False, response_class=HTMLResponse)
     def action_form(request: Request, case_id: str, command_type: str) -> Response:
@@ -770,8 +771,9 @@ def build_pages(app: FastAPI) -> None:
         back = _backend(request)
         reader = _reader(request, who)
         try:
-            mine = back.list_cases(reader, ListQuery(limit=MAX_PAGE))["cases"]
-            cases = [_case_view(request, who, row["case_id"]) for row in mine]
+            with back.reads_of_one_page():
+                mine = back.list_cases(reader, ListQuery(limit=MAX_PAGE))["cases"]
+                cases = [_case_view(request, who, row["case_id"]) for row in mine]
         except ApiError as error:
             return _error_page(request, who, error)
         return _render(request, "citizen.html", who=who, cases=cases, message=besked)
@@ -785,10 +787,20 @@ def build_pages(app: FastAPI) -> None:
             return _login_redirect(request)
         back = _backend(request)
         reader = _reader(request, who)
-        try:
-            rows = back.list_cases(reader, ListQuery(limit=MAX_PAGE))["cases"]
-        except ApiError as error:
-            return _error_page(request, who, error)
+        with back.reads_of_one_page():
+            try:
+                rows = back.list_cases(reader, ListQuery(limit=MAX_PAGE))["cases"]
+            except ApiError as error:
+                return _error_page(request, who, error)
+            cases = _member_cases(request, who, rows)
+            try:
+                invitations = {t["case_id"] for t in back.tasks(reader, MAX_PAGE) if t["kind"] == "answer_invitation"}
+            except ApiError:
+                invitations = set()
+        return _render(request, "member.html", who=who, cases=cases, invitations=invitations, message=besked)
+
+    def _member_cases(request: Request, who: Subject, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Each case of a team member's list as the citizen's consent lets them see it, or why not."""
         cases = []
         for row in rows:
             entry: dict[str, Any] = {
@@ -802,11 +814,7 @@ def build_pages(app: FastAPI) -> None:
             except ApiError as error:
                 entry["refusal"] = _danish(error)[0]
             cases.append(entry)
-        try:
-            invitations = {t["case_id"] for t in back.tasks(reader, MAX_PAGE) if t["kind"] == "answer_invitation"}
-        except ApiError:
-            invitations = set()
-        return _render(request, "member.html", who=who, cases=cases, invitations=invitations, message=besked)
+        return cases
 
     @app.get("/revision", include_in_schema=False, response_class=HTMLResponse)
     def audit_home(request: Request) -> Response:
@@ -827,10 +835,11 @@ def build_pages(app: FastAPI) -> None:
         back = _backend(request)
         reader = _reader(request, who)
         try:
-            trail = back.audit_trail(reader, case_id)
-            verified = back.last_verification()
-            checked = back.case_check(case_id)
-            reads = back.access_log_of(reader, case_id, limit=READS_PER_PAGE)
+            with back.reads_of_one_page():
+                trail = back.audit_trail(reader, case_id)
+                verified = back.last_verification()
+                checked = back.case_check(case_id)
+                reads = back.access_log_of(reader, case_id, limit=READS_PER_PAGE)
         except ApiError as error:
             return _error_page(request, who, error)
         return _render(request, "audit_case.html", who=who, case_id=case_id, trail=trail, verified=verified,
