@@ -15,7 +15,6 @@ from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from activities import readmodels
@@ -26,6 +25,7 @@ from app.identity import AsOption, LocalAdminOption, TokenOption, authenticate, 
 from app.keys import open_key_store
 from app.settings import get_settings
 from app.temporal import connect
+from app.terminal import console, err
 from domain.access import Action, may, visible_event
 from domain.appeal import (
     AnkestyrelsenOutcome,
@@ -35,9 +35,6 @@ from domain.appeal import (
     appeal_view,
     fold_appeal,
 )
-
-console = Console()
-err = Console(stderr=True)
 
 appeal_app = typer.Typer(help="The appeal of a decision: lodge, register, reconsider, withdraw, Ankestyrelsen's outcome.",
                          no_args_is_help=True)  # fmt: skip

@@ -16,7 +16,6 @@ from typing import Annotated
 
 import typer
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-from rich.console import Console
 from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
@@ -27,6 +26,7 @@ from app.erasure import ErasureRefused, erase_citizen
 from app.identity import AsOption, Caller, LocalAdminOption, TokenOption, authenticate, authorize_read
 from app.keys import checkpoint_signing_key, open_key_store, trusted_checkpoint_key
 from app.settings import Settings, get_settings
+from app.terminal import console, err
 from app.views import trail_table, verify_panel
 from domain.access import Action
 from domain.messages import Role
@@ -47,9 +47,6 @@ from eventlog.tree_heads import (
     verify_since,
     write_tree_head,
 )
-
-console = Console()
-err = Console(stderr=True, soft_wrap=True)  # an error is one line
 
 audit_app = typer.Typer(help="Read, verify, export and erase: the audit log.", no_args_is_help=True)
 

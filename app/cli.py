@@ -5,13 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import sys
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 
 from activities import readmodels
@@ -29,16 +26,13 @@ from app.projections_cli import projections_app
 from app.report_cli import report_command
 from app.settings import Settings, get_settings
 from app.temporal import TemporalUnavailable, connect
+from app.terminal import console, err
 from app.views import case_panel
 from domain.access import Action, may, visible_state
 from domain.case import ALLOWED
 from domain.citizen import same_cpr
 from domain.messages import Role
 from domain.phases import Phase
-
-# Wide enough for the audit trail when the output goes to a file or a pipe.
-console = Console(width=None if sys.stdout.isatty() or os.environ.get("COLUMNS") else 140)
-err = Console(stderr=True, soft_wrap=True)  # an error is one line, however narrow the terminal
 
 app = typer.Typer(help="samskab: co-created social services as durable, auditable workflows.", no_args_is_help=True)
 dev_app = typer.Typer(help="The embedded development stack.", no_args_is_help=True)

@@ -10,17 +10,15 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
 from app.settings import get_settings
+from app.terminal import console, err
 from eventlog.engines import make_engines
 from eventlog.migrations import SchemaMismatch, current_revision, head_revision, schema_revision_check, upgrade
 from eventlog.migrations.grants import APP_PRIVILEGES, grant_statements
 
 db_app = typer.Typer(help="The database schema: its revision, upgrades, and the application role's grants.",
                      no_args_is_help=True)  # fmt: skip
-console = Console()
-err = Console(stderr=True)
 
 UrlOption = Annotated[
     str | None,

@@ -8,7 +8,6 @@ from datetime import timedelta
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from app.cases import CommandRejected
@@ -16,12 +15,10 @@ from app.forums import ForumClient
 from app.identity import AsOption, LocalAdminOption, TokenOption, authenticate
 from app.settings import get_settings
 from app.temporal import connect
+from app.terminal import console, err
 from domain import terminology
 from domain.forum import ForumState
 from domain.messages import Actor
-
-console = Console()
-err = Console(stderr=True, soft_wrap=True)  # an error is one line
 
 forum_app = typer.Typer(help="The cross-sector forum (SAMAKT) for a target group.", no_args_is_help=True)
 

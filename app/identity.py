@@ -24,9 +24,9 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
 from app.settings import Settings
+from app.terminal import err
 from domain.access import Action, Decision, Subject, may
 from domain.messages import Role
 
@@ -58,11 +58,9 @@ LocalAdminOption = Annotated[
 #: The role the access log records for a read made in local administrator mode.
 LOCAL_ADMIN_ROLE = "local_admin"
 
-_err = Console(stderr=True, soft_wrap=True)  # an error is one line
-
 
 def _refuse(message: str, rule: str, field: str, code: int = 2) -> typer.Exit:
-    _err.print(f"[bold red]error:[/bold red] {message} [dim](field: {field}, rule: {rule})[/dim]")
+    err.print(f"[bold red]error:[/bold red] {message} [dim](field: {field}, rule: {rule})[/dim]")
     return typer.Exit(code)
 
 

@@ -39,14 +39,13 @@ from activities.kl_gateway.validation import validate_delivery_report
 from app.identity import AsOption, LocalAdminOption, TokenOption, authenticate, authorize_read
 from app.keys import open_key_store
 from app.settings import get_settings
+from app.terminal import console, err
 from domain.access import Action
 from domain.ffb_report_rules import Violation
 from workflows.daily_delivery import DailyDeliveryInput, DailyDeliveryWorkflow
 
 SCHEDULE_ID = "kl-gateway-daily"
 WORKFLOW_ID = "kl-gateway-daily-delivery"
-
-err = Console(stderr=True, soft_wrap=True)  # an error is one line
 
 
 def daily_schedule(task_queue: str, hour: int = 2, max_attempts: int = 5) -> Schedule:
@@ -124,7 +123,7 @@ def kl_gateway_command(
             print_violations(violations, err)
             err.print(f"{validate}: [bold red]invalid[/bold red], {len(violations)} problem(s)")
             raise typer.Exit(1)
-        Console().print(f"{validate}: valid ({len(report.get('entry', []))} resources)")
+        console.print(f"{validate}: valid ({len(report.get('entry', []))} resources)")
         return
     if schedule:
         from app.temporal import connect
@@ -137,7 +136,7 @@ def kl_gateway_command(
             return await ensure_daily_schedule(client, settings.task_queue, gateway.schedule_hour, gateway.max_attempts)
 
         schedule_id = asyncio.run(main())
-        Console().print(f"Schedule [b]{schedule_id}[/b]: daily at {gateway.schedule_hour:02d}:00 UTC")
+        console.print(f"Schedule [b]{schedule_id}[/b]: daily at {gateway.schedule_hour:02d}:00 UTC")
         return
     if not citizen or not day:
         err.print("[bold red]error:[/bold red] give --citizen and --day, or --validate FILE, or --schedule")

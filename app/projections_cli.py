@@ -8,16 +8,15 @@ import threading
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from activities.eventlog import open_event_store
 from app.keys import open_key_store
 from app.settings import get_settings
+from app.terminal import console
 from projections.setup import NAMES, build_projector
 
 projections_app = typer.Typer(no_args_is_help=True, help="The read models: follow the event log, status, rebuild.")
-console = Console()
 
 
 def _projector(store):

@@ -12,13 +12,13 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from activities.eventlog import open_event_store
 from activities.reports import ALL, PILOT_TYPE, TARGET_GROUP, CaseFacts, LearningReport, report_from_facts
 from app.keys import open_key_store
 from app.settings import get_settings
+from app.terminal import console
 from domain.value_domains import DOMAINS
 from projections import queries
 from projections.setup import build_projector
@@ -115,7 +115,6 @@ def report_command(
         from app.extras import require_module
 
         require_module("matplotlib", "charts", "samskab report --charts")
-    console = Console()
     settings = get_settings()
     store = open_event_store(settings.database_url, upgrade=not settings.production)
     try:

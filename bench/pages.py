@@ -186,8 +186,7 @@ def _measure(
     try:
         shutil.copytree(prepared, folder, dirs_exist_ok=True)  # each run's reads are logged in a copy of its own
         path = folder / "eventlog.db"
-        shutil.copy(log_path, path)
-        settings = Settings(database_url=f"sqlite:///{path}", data_dir=Path(folder), jwt_key=os.urandom(32).hex())
+        settings = Settings(database_url=f"sqlite:///{path}", data_dir=folder, jwt_key=os.urandom(32).hex())
         store = EventStore.from_url(settings.database_url)
         store.create_schema()
         try:

@@ -293,7 +293,16 @@ class AccessLog:
         beside the row (one indexed row per case) and their digest is part of
         ``what``, so each case's access log shows that it appeared in the list."""
         (record,) = self.record_all(
-            [Read(actor_id=actor_id, actor_role=actor_role, stream_id=stream_id, what=what, purpose=purpose, shown=shown)]
+            [
+                Read(
+                    actor_id=actor_id,
+                    actor_role=actor_role,
+                    stream_id=stream_id,
+                    what=what,
+                    purpose=purpose,
+                    shown=shown,
+                )
+            ]
         )
         return record
 

@@ -18,6 +18,15 @@ os.environ.pop("SAMSKAB_ENV", None)
 os.environ.pop("SAMSKAB_TEMPORAL_ADDRESS", None)
 
 
+@pytest.fixture(autouse=True)
+def wide_console(monkeypatch):
+    """The command line's console takes its width once, when it is first imported (from COLUMNS,
+    in whichever test process imported it first); the tables tests read need room whatever that was."""
+    from app import terminal
+
+    monkeypatch.setattr(terminal.console, "width", 200)
+
+
 # -- the fault tests' figures, one table at the end -----------------------------------------
 # A fault test records its figures (tests/reliability/harness.py: record_figures) in the
 # process that runs it; they travel on the test's report (user_properties), so the table
