@@ -322,6 +322,7 @@ class DecisionReconsidered(Event):
 
 
 class ReconsiderationOverdue(Event):
+    missed_deadline = "reconsideration"  # Rsl § 66: 4 weeks
     type: Literal["reconsideration_overdue"] = "reconsideration_overdue"
     label = "Genvurdering ikke nået til tiden"
     fixed_basis = LegalBasis.RSL_66

@@ -41,6 +41,7 @@ class RecordMissedDeadline(Command):
 
 
 class DeadlineMissed(Event):
+    missed_deadline = "phase"
     type: Literal["deadline_missed"] = "deadline_missed"
     label = "Frist overskredet"
     phase: str
@@ -189,6 +190,7 @@ class RecordMissedProcessingDeadline(Command):
 
 
 class ProcessingDeadlineMissed(Event):
+    missed_deadline = "processing"
     type: Literal["processing_deadline_missed"] = "processing_deadline_missed"
     label = "Sagsbehandlingsfrist overskredet"
     fixed_basis = LegalBasis.RSL_3_2

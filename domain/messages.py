@@ -138,9 +138,12 @@ class Event(Message):
       name); no consent category covers them, so a reader limited to categories never
       sees them.
     - ``label``: its name on the pages, in Danish.
+    - ``missed_deadline``: the kind of deadline of the municipality's own it records as missed
+      (the metrics count misses by it); None: it records no missed deadline.
     """
 
     label: ClassVar[str] = ""
+    missed_deadline: ClassVar[str | None] = None
     category: ClassVar[InformationCategory | None] = None
     fixed_basis: ClassVar[LegalBasis | None] = None
     identity_fields: ClassVar[tuple[str, ...]] = ()

@@ -78,6 +78,7 @@ class RecordProcessingDeadlinePassed(Command):
 
 
 class ProcessingDeadlinePassed(Event):
+    missed_deadline = "processing"  # Rsl § 3, stk. 2
     type: Literal["processing_deadline_passed"] = "processing_deadline_passed"
     label = "Sagsbehandlingsfrist overskredet"
     fixed_basis = LegalBasis.RSL_3_2
@@ -98,6 +99,7 @@ class RecordExpectedDatePassed(Command):
 
 
 class ExpectedDatePassed(Event):
+    missed_deadline = "expected_date"  # the date the citizen was told (Rsl § 3, stk. 2)
     type: Literal["expected_date_passed"] = "expected_date_passed"
     label = "Forventet dato for afgørelse overskredet"
     fixed_basis = LegalBasis.RSL_3_2

@@ -34,6 +34,7 @@ from sqlalchemy import Connection, delete, insert, select, update
 
 from activities.readmodels import ErasedRecord, decode, readable_payload
 from activities.reports import PILOT_STARTED, READ_TYPES, CaseFacts, readable_for_report
+from domain import catalogue
 from domain.appeal import AppealState, AppealWindowOpened, appeal_event_adapter, evolve_appeal, initial_appeal_state
 from domain.case import CaseState, fold, initial_state
 from domain.case_summary import CaseSummary, name_tokens, summarise, work_items
@@ -46,7 +47,15 @@ from eventlog import EventStore, StoredEvent
 from eventlog.crypto import is_envelope
 from eventlog.hashing import format_timestamp
 from eventlog.keystore import KeyStore
-from projections.schema import NO_DEADLINE, case_members, case_summaries, name_index, phase_totals, report_cases
+from projections.schema import (
+    NO_DEADLINE,
+    case_members,
+    case_summaries,
+    deadline_misses,
+    name_index,
+    phase_totals,
+    report_cases,
+)
 from projections.schema import work_items as work_items_table
 
 #: The first event of a case's stream and of an appeal's, as the domain names them.
@@ -103,11 +112,15 @@ def _appeal_event(stored: StoredEvent, keys: KeyStore):
     return appeal_event_adapter.validate_python({**without_log_metadata(payload), **header, "type": stored.event_type})
 
 
+#: The event types that record a missed deadline of the municipality's, and its kind (declared on the events).
+MISSED_DEADLINES: dict[str, str] = catalogue.missed_deadline_kinds()
+
+
 class CaseProjection:
     """Case summaries, teams, work items, the name index and the report's per-case facts."""
 
     name = "cases"
-    tables = (case_summaries, case_members, work_items_table, name_index, report_cases, phase_totals)
+    tables = (case_summaries, case_members, work_items_table, name_index, report_cases, phase_totals, deadline_misses)
     #: The tables with a row (or rows) per case, replaced as a case changes.
     per_case = (case_summaries, case_members, work_items_table, name_index, report_cases)
 
@@ -217,10 +230,14 @@ class CaseProjection:
             # Another projector (or a rebuild) projected the events in between: what is kept may be stale.
             self.forget()
         dirty: dict[str, _Case] = {}
+        misses: dict[str, int] = {}
         for stored in events:
             kind, case_id = self._kind(stored)
             if kind == OTHER or (kind != ERASURE and case_id is None):
                 continue
+            missed = MISSED_DEADLINES.get(stored.event_type)
+            if missed is not None:
+                misses[missed] = misses.get(missed, 0) + 1
             if kind == ERASURE:
                 for erased_case in stored.payload.get("cases", []):
                     if self._kind_of_stream(erased_case) != CASE:
@@ -236,6 +253,7 @@ class CaseProjection:
             else:
                 self._see_appeal_event(case, stored)
             dirty[case_id] = case
+        self._count_misses(conn, generation, misses)
         if dirty:
             self._write(conn, generation, dirty)
             for case_id, case in dirty.items():
@@ -290,6 +308,24 @@ class CaseProjection:
             moved[0] += 1
             moved[1] += int(row["erased"])
         self._move_totals(conn, generation, {phase: m for phase, m in totals.items() if m != [0, 0]})
+
+    @staticmethod
+    def _count_misses(conn: Connection, generation: int, misses: dict[str, int]) -> None:
+        if not misses:
+            return
+        m = deadline_misses.c
+        present = set(
+            conn.execute(select(m.kind).where(m.generation == generation, m.kind.in_(list(misses)))).scalars()
+        )
+        missing = [{"generation": generation, "kind": k, "missed": 0} for k in misses if k not in present]
+        if missing:
+            conn.execute(insert(deadline_misses), missing)
+        for kind, count in misses.items():
+            conn.execute(
+                update(deadline_misses)
+                .where(m.generation == generation, m.kind == kind)
+                .values(missed=m.missed + count)
+            )
 
     @staticmethod
     def _move_totals(conn: Connection, generation: int, totals: dict[str, list[int]]) -> None:

@@ -32,6 +32,7 @@ from projections.schema import (
     case_members,
     case_summaries,
     changes_by_day,
+    deadline_misses,
     name_index,
     phase_totals,
     projection_state,
@@ -298,27 +299,30 @@ def citizen_tasks(engines: Engines, case_ids: Sequence[str]) -> list[dict[str, A
 #: rebuild's swap that changes the generation, so the same pair means the same rows and
 #: the same counts. Two of them scan every case's row (no index gives a phase's missed
 #: deadlines or an appeal's status): at 10,000 cases most of a report's time.
-_STILL_COUNTS: weakref.WeakKeyDictionary[Engine, tuple[tuple[int, int], tuple[list, list, list]]] = (
+_STILL_COUNTS: weakref.WeakKeyDictionary[Engine, tuple[tuple[int, int], tuple[list, list, list, list]]] = (
     weakref.WeakKeyDictionary()
 )
 
 
 def phase_counts(engines: Engines, *, now: datetime) -> dict[str, Any]:
     """Cases per phase (kept as totals), how many are overdue (an index range on the
-    due date, plus those with a missed deadline) and how many were erased: counts only."""
+    due date, plus those with a missed deadline), how many were erased, and the deadlines
+    missed so far by kind (kept as totals): counts only."""
     s, t = case_summaries.c, phase_totals.c
     with engines.read.connect() as conn, conn.begin():
         generation, position = live_generation(conn, CASES)
         kept = _STILL_COUNTS.get(engines.read)
         if kept is not None and kept[0] == (generation, position):
-            rows, missed, appeals = kept[1]
+            rows, missed, appeals, by_kind = kept[1]
         else:
             rows = list(conn.execute(select(t.phase, t.cases, t.erased).where(t.generation == generation, t.cases > 0)))
             missed = list(conn.execute(select(s.phase, func.count()).where(
                 s.generation == generation, s.missed.is_(True), s.is_open.is_(True)).group_by(s.phase)))  # fmt: skip
             appeals = list(conn.execute(select(s.appeal_status, func.count()).where(
                 s.generation == generation, s.appeal_status.is_not(None)).group_by(s.appeal_status)))  # fmt: skip
-            _STILL_COUNTS[engines.read] = ((generation, position), (rows, missed, appeals))
+            m = deadline_misses.c
+            by_kind = list(conn.execute(select(m.kind, m.missed).where(m.generation == generation, m.missed > 0)))
+            _STILL_COUNTS[engines.read] = ((generation, position), (rows, missed, appeals, by_kind))
         past_due = conn.execute(select(func.count()).select_from(case_summaries).where(
             s.generation == generation, s.due_at < format_timestamp(now), s.is_open.is_(True))).scalar_one()  # fmt: skip
         missed_ahead = conn.execute(select(func.count()).select_from(case_summaries).where(
@@ -331,6 +335,8 @@ def phase_counts(engines: Engines, *, now: datetime) -> dict[str, Any]:
         "overdue": past_due + missed_ahead,
         "erased": sum(erased for _, _, erased in rows),
         "missed_by_phase": dict(sorted((phase, n) for phase, n in missed)),
+        # every deadline of the municipality's missed so far, by kind (Event.missed_deadline)
+        "missed_by_kind": dict(sorted((kind, n) for kind, n in by_kind)),
         "appeals_by_status": dict(sorted((status, n) for status, n in appeals)),
         "position": position,
     }

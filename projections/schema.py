@@ -86,6 +86,16 @@ phase_totals = Table(
     Column("erased", Integer, nullable=False),
 )
 
+#: How many deadlines of each kind the municipality has missed (``Event.missed_deadline``), kept as
+#: totals as the events come: the metrics read them without counting the log.
+deadline_misses = Table(
+    "deadline_misses",
+    projection_metadata,
+    Column("generation", Integer, primary_key=True, autoincrement=False),
+    Column("kind", String(32), primary_key=True, autoincrement=False),
+    Column("missed", Integer, nullable=False),
+)
+
 #: Who is on each case's team (any status), for "cases I am on" and the list's team filter.
 case_members = Table(
     "case_members",

@@ -24,7 +24,7 @@ class ReadModelCollector:
     def collect(self):
         from datetime import UTC, datetime
 
-        from prometheus_client.core import GaugeMetricFamily
+        from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
         from projections import queries
 
@@ -41,6 +41,16 @@ class ReadModelCollector:
         for phase, count in counts["missed_by_phase"].items():
             missed.add_metric([phase], count)
         yield missed
+        by_kind = CounterMetricFamily(
+            "samskab_deadlines_missed",
+            "Deadlines of the municipality's missed so far, by kind: phase (a phase's own deadline), processing "
+            "(Retssikkerhedsloven § 3, stk. 2), expected_date (the date the citizen was told), reconsideration "
+            "(Retssikkerhedsloven § 66)",
+            labels=["kind"],
+        )
+        for kind, count in counts["missed_by_kind"].items():
+            by_kind.add_metric([kind], count)
+        yield by_kind
         appeals = GaugeMetricFamily(
             "samskab_appeals", "Cases with an appeal, by the appeal's status", labels=["status"]
         )

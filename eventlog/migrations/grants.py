@@ -41,6 +41,7 @@ APP_PRIVILEGES: dict[str, tuple[str, ...]] = {
     "projection_state": ("SELECT", "INSERT", "UPDATE"),
     "case_summaries": ("SELECT", "INSERT", "UPDATE", "DELETE"),
     "phase_totals": ("SELECT", "INSERT", "UPDATE", "DELETE"),
+    "deadline_misses": ("SELECT", "INSERT", "UPDATE", "DELETE"),
     "case_members": ("SELECT", "INSERT", "UPDATE", "DELETE"),
     "work_items": ("SELECT", "INSERT", "UPDATE", "DELETE"),
     "name_index": ("SELECT", "INSERT", "UPDATE", "DELETE"),

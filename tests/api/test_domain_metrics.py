@@ -1,5 +1,5 @@
 """``/metrics`` after real commands: command latency by type and outcome, refusals by rule,
-and the read models' domain gauges (missed deadlines, appeals by status)."""
+and the read models' domain gauges (missed deadlines by phase and by kind, appeals by status)."""
 
 from __future__ import annotations
 
@@ -63,3 +63,7 @@ async def test_appeals_by_status_and_missed_deadlines_come_from_the_read_models(
     await env.sleep(timedelta(weeks=9))  # the visitation's 8 weeks (Retssikkerhedsloven § 3, stk. 2) pass
     assert await until(api, "samskab_cases_missed_deadline", {"phase": "visitation"}) == 1
     assert await until(api, "samskab_cases_overdue", {}) >= 1
+    # every miss so far, by the kind of deadline the event declares (Event.missed_deadline): the late
+    # case's phase deadline, and the first case's reconsideration, 4 weeks after the appeal (Rsl § 66)
+    assert await until(api, "samskab_deadlines_missed_total", {"kind": "phase"}) >= 1
+    assert await until(api, "samskab_deadlines_missed_total", {"kind": "reconsideration"}) >= 1

@@ -264,7 +264,7 @@ def test_a_later_revision_adds_a_column_that_create_all_would_have_skipped(tmp_p
 
     url = f"sqlite:///{tmp_path / 'e.db'}"
     store = EventStore.from_url(url)
-    store.create_schema()  # at 0002, with a row in a table the revision changes
+    store.create_schema()  # at 0003, with a row in a table the revision changes
     with store.engines.write.begin() as conn:
         conn.execute(
             sa.text("INSERT INTO projection_state (name, position, generation, updated_at) VALUES ('x', 0, 1, 't')")
@@ -274,8 +274,8 @@ def test_a_later_revision_adds_a_column_that_create_all_would_have_skipped(tmp_p
     later = tmp_path / "migrations"
     shutil.copytree(Path(migrations.__file__).parent / "versions", later / "versions",
                     ignore=shutil.ignore_patterns("__pycache__"))  # fmt: skip
-    (later / "versions" / "0003_priority.py").write_text(
-        'revision = "0003"\ndown_revision = "0002"\nbranch_labels = None\ndepends_on = None\n'
+    (later / "versions" / "0004_priority.py").write_text(
+        'revision = "0004"\ndown_revision = "0003"\nbranch_labels = None\ndepends_on = None\n'
         "import sqlalchemy as sa\nfrom alembic import op\n\n\n"
         "def upgrade():\n    op.add_column('projection_state', sa.Column('priority', sa.String(10), nullable=True))\n"
     )
@@ -284,8 +284,8 @@ def test_a_later_revision_adds_a_column_that_create_all_would_have_skipped(tmp_p
     try:
         with pytest.raises(SchemaMismatch) as refused:
             check_revision(engines.read)
-        assert "at schema revision 0002, this samskab needs 0003" in str(refused.value)
-        assert upgrade(engines.write) == ("0002", "0003")
+        assert "at schema revision 0003, this samskab needs 0004" in str(refused.value)
+        assert upgrade(engines.write) == ("0003", "0004")
         with engines.read.connect() as conn:
             columns = {c["name"] for c in sa.inspect(conn).get_columns("projection_state")}
             kept = conn.execute(sa.text("SELECT name FROM projection_state")).scalars().all()
