@@ -39,19 +39,6 @@ from bench.read_side import EVENTS_PER_CASE
 TARGET_MS = 100.0
 #: The citizen and volunteer of the measured own cases (their CPR is a test number).
 OWN_CPR, OWN_NAME, OWN_VOLUNTEER, OWN_CASES = "010190-0000", "Bente Bench", "vol-bench", 3
-#: The case page's tabs (app/pages/routes.py STAFF_TABS), each a page of its own.
-CASE_TABS = (
-    "oversigt",
-    "borger",
-    "udredning",
-    "afgoerelse",
-    "hold",
-    "plan",
-    "moeder",
-    "evaluering",
-    "historik",
-    "adgang",
-)
 
 
 def _own_cases(store, keys, template_cpr: str, template_volunteer: str) -> list[str]:
@@ -176,7 +163,7 @@ def _measure(
 
     from app.api import create_app
     from app.keys import open_key_store
-    from app.pages.routes import PURPOSE_COOKIE, TOKEN_COOKIE
+    from app.pages.routes import PURPOSE_COOKIE, STAFF_TABS, TOKEN_COOKIE
     from app.settings import Settings
     from app.tokens import issue_token
     from eventlog import EventStore
@@ -232,7 +219,7 @@ def _measure(
                 both("/sager (phase, overdue, a name on every case)", "/sager?fase=closed&overskredet=ja&soeg=jonas+holm",
                      "/cases?mine=true&phase=closed&overdue=true&name=jonas+holm", bearer, "GET /cases, same filters")  # fmt: skip
                 case = streams[0]
-                for tab in CASE_TABS:
+                for tab, _ in STAFF_TABS:
                     api = {"historik": f"/cases/{case}/timeline", "adgang": f"/cases/{case}/access-log"}.get(
                         tab, f"/cases/{case}"
                     )

@@ -4,23 +4,15 @@ nothing scrolls sideways at 320 px, and a screenshot at 1280 and 390 px is kept.
 
 from __future__ import annotations
 
+from app.pages.routes import CITIZEN_TABS as CITIZEN_PAGE_TABS
+from app.pages.routes import STAFF_TABS as STAFF_PAGE_TABS
 from tests import scenario
 from tests.api.conftest import RELATIVE
 from tests.browser.conftest import ARTIFACTS, check_page, failures, log_in
 
-STAFF_TABS = [
-    "oversigt",
-    "borger",
-    "udredning",
-    "afgoerelse",
-    "hold",
-    "plan",
-    "moeder",
-    "evaluering",
-    "historik",
-    "adgang",
-]
-CITIZEN_TABS = ["oversigt", "afgoerelse", "plan", "hold", "adgang"]
+#: Every tab of the case page as each sees it (the pages' own lists).
+STAFF_TABS = [key for key, _ in STAFF_PAGE_TABS]
+CITIZEN_TABS = [key for key, _ in CITIZEN_PAGE_TABS]
 
 
 async def _sweep_case(page, base_url, case_id, role, phase, tabs, results, forms=True):
