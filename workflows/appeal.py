@@ -179,7 +179,7 @@ class AppealWorkflow:
     def validate_act(self, request: AppealActRequest) -> None:
         verify_in_workflow("appeal.act", request)  # first: an unverified caller learns nothing of the appeal
         command = request.command
-        refuse_the_systems(command, "case.role_not_allowed")
+        refuse_the_systems(command, "appeal.role_not_allowed")
         if self._state.status is not AppealStatus.NOT_OPEN:
             self._decide(command)
 
