@@ -718,13 +718,13 @@ def decide_appeal(
     window: timedelta = timedelta(weeks=4),
 ) -> list[Event]:
     require(
-        command.at is not None, "the command has no time; the workflow stamps it", rule="case.unstamped", field="at"
+        command.at is not None, "the command has no time; the workflow stamps it", rule="appeal.unstamped", field="at"
     )
     if command.issued_by_system:
         require(
             command.actor.role is Role.SYSTEM,
             "only the system records this",
-            rule="case.role_not_allowed",
+            rule="appeal.role_not_allowed",
             field="actor.role",
         )
     # Each decider takes the one command class it is filed under; a dict's type cannot say so, hence Any.

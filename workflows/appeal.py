@@ -51,8 +51,7 @@ with workflow.unsafe.imports_passed_through():
         evolve_appeal,
         initial_appeal_state,
     )
-    from domain.errors import DomainError
-    from domain.messages import SYSTEM_ACTOR, Command, Event, Role
+    from domain.messages import SYSTEM_ACTOR, Command, Event
     from workflows.appeal_messages import (
         APPEAL_OUTCOME_SIGNAL,
         LETTER_DELIVERED_SIGNAL,
@@ -67,6 +66,15 @@ with workflow.unsafe.imports_passed_through():
     from domain.deadlines import spread_offset
     from workflows.issuers import verify_in_workflow
     from workflows.recording import record_appeal_events, send_notification
+    from workflows.shell import (
+        carry_out,
+        decided,
+        folded,
+        for_system,
+        holds_before,
+        recorded_events,
+        refuse_the_systems,
+    )
 
 #: How long a run started again for a late appeal waits for it (the client sends
 #: it right after the start; a refused one leaves nothing to wait for).
@@ -79,12 +87,6 @@ ANKESTYRELSEN_OUTCOME_DA = {
     AnkestyrelsenOutcome.SENT_BACK: "sendt sagen tilbage til kommunen (hjemvist), som skal træffe en ny afgørelse",
     AnkestyrelsenOutcome.DISMISSED: "afvist at behandle klagen",
 }
-
-
-def _refusal(error: DomainError) -> ApplicationError:
-    return ApplicationError(
-        error.message, {"rule": error.rule, "field": error.field}, type="DomainError", non_retryable=True
-    )
 
 
 @workflow.defn
@@ -122,7 +124,7 @@ class AppealWorkflow:
             elif status is AppealStatus.WINDOW_CLOSED:
                 if input.resume:  # started again for a late appeal, which the client sends at once
                     lodged = lambda: self._state.status is not AppealStatus.WINDOW_CLOSED  # noqa: E731
-                    if await self._until(lodged, workflow.now() + RESUMED_WAIT):
+                    if await holds_before(lodged, workflow.now() + RESUMED_WAIT):
                         continue
                 else:
                     await self._tell_case(self._outcome())
@@ -177,41 +179,31 @@ class AppealWorkflow:
     def validate_act(self, request: AppealActRequest) -> None:
         verify_in_workflow("appeal.act", request)  # first: an unverified caller learns nothing of the appeal
         command = request.command
-        if command.actor.role is Role.SYSTEM or command.issued_by_system:
-            raise ApplicationError(
-                "the system role acts only from inside the workflow",
-                {"rule": "case.role_not_allowed", "field": "actor.role"},
-                type="DomainError",
-            )
+        refuse_the_systems(command, "appeal.role_not_allowed")
         if self._state.status is not AppealStatus.NOT_OPEN:
             self._decide(command)
 
     # -- helpers -------------------------------------------------------------
 
     def _decide(self, command: Command) -> list[Event]:
-        stamped = command.model_copy(update={"at": workflow.now()})
-        try:
-            deadlines = self._input.deadlines
+        deadlines = self._input.deadlines
+
+        def decide(state: AppealState, stamped: Command) -> list[Event]:
             return decide_appeal(
-                self._state, stamped, reconsideration=deadlines.reconsideration, window=deadlines.appeal_window
+                state, stamped, reconsideration=deadlines.reconsideration, window=deadlines.appeal_window
             )
-        except DomainError as error:
-            raise _refusal(error) from None
+
+        return decided(decide, self._state, command)
 
     async def _carry_out(self, command: Command, request_id: str | None, issuer: str | None = None) -> list[Event]:
-        """Decides the command and records its events; the events folded. If the
-        log holds events this workflow had not folded (a worker died after
-        writing them), folds those first and decides again on the state they
-        make; each round folds at least one event, so this ends."""
-        while True:
-            recorded, caught_up = await self._record(self._decide(command), request_id, issuer)
-            if caught_up:
-                return recorded
+        """Decides the command and records its events, again while the log was ahead (``shell.carry_out``);
+        the events folded."""
+        return await carry_out(lambda: self._decide(command), lambda events: self._record(events, request_id, issuer))
 
     async def _record(
         self, events: list[Event], request_id: str | None, issuer: str | None = None
-    ) -> tuple[list[Event], bool]:
-        """Appends and folds; what was folded, and False when the log was ahead."""
+    ) -> list[Event] | None:
+        """Appends and folds; what was folded, or None when the log was ahead."""
         receipt = await record_appeal_events(
             workflow.info().workflow_id,
             self._input.case_id,
@@ -220,29 +212,13 @@ class AppealWorkflow:
             request_id,
             issuer=issuer,
         )
-        recorded = events if receipt.stored is None else [stored.event for stored in receipt.stored]
-        for event in recorded:
-            self._state = evolve_appeal(self._state, event)
-        return recorded, not receipt.log_was_ahead
+        recorded = recorded_events(events, receipt)
+        self._state = folded(evolve_appeal, self._state, recorded)
+        return None if receipt.log_was_ahead else recorded
 
     async def _carry_out_for_system(self, command: Command) -> bool:
-        async with self._lock:
-            try:
-                await self._carry_out(command, request_id=None)
-            except ApplicationError:
-                return False  # a person acted in the same instant
-            return True
-
-    async def _until(self, condition, deadline: datetime) -> bool:
-        """True if ``condition`` holds before ``deadline``; False when the deadline passes first."""
-        remaining = deadline - workflow.now()
-        if remaining.total_seconds() <= 0:
-            return condition()
-        try:
-            await workflow.wait_condition(condition, timeout=remaining)
-        except TimeoutError:
-            return condition()
-        return True
+        # False when a person acted in the same instant
+        return await for_system(self._lock, lambda: self._carry_out(command, request_id=None))
 
     async def _notify(self, recipient: str, kind: str, subject: str, body: str) -> None:
         await send_notification(workflow.info().workflow_id, recipient, kind, subject, body)
@@ -258,7 +234,7 @@ class AppealWorkflow:
             def moved(ends: datetime = ends) -> bool:  # this window's end, bound now
                 return self._state.status is not AppealStatus.WINDOW_OPEN or self._state.window_ends_at != ends
 
-            if await self._until(moved, ends + self._later):
+            if await holds_before(moved, ends + self._later):
                 continue
             if not await self._carry_out_for_system(CloseAppealWindow(actor=SYSTEM_ACTOR)):
                 await workflow.wait_condition(moved)  # a person acted in the same instant
@@ -268,7 +244,7 @@ class AppealWorkflow:
         waiting = lambda: self._state.status is not AppealStatus.AWAITING_RECONSIDERATION  # noqa: E731
         due = self._state.reconsideration_due_at
         assert due is not None  # set when the appeal was lodged
-        if await self._until(waiting, due + self._later):
+        if await holds_before(waiting, due + self._later):
             return
         if await self._carry_out_for_system(RecordReconsiderationOverdue(actor=SYSTEM_ACTOR)):
             await self._notify(

@@ -53,10 +53,9 @@ with workflow.unsafe.imports_passed_through():
         RecordMissedDeadline,
         spread_offset,
     )
-    from domain.errors import DomainError
     from domain.follow_up import FollowUpRecorded, HelpChoice, HelpDecided, RecordFollowUpDue, next_follow_up_at
     from domain.hearing import HearingStarted, RecordHearingDeadlinePassed
-    from domain.messages import SYSTEM_ACTOR, Command, Event, Role
+    from domain.messages import SYSTEM_ACTOR, Command, Event
     from domain.need import RegisterNeed
     from domain.phases import Phase
     from domain.pilot import MeetingScheduled, PilotStarted, RecordCheckIn
@@ -80,20 +79,19 @@ with workflow.unsafe.imports_passed_through():
     from workflows.issuers import verify_in_workflow
     from workflows.recording import record_case_events, send_notification
     from workflows.search_attributes import CASE_PHASE, CASEWORKER, NEXT_DEADLINE, TARGET_GROUP
+    from workflows.shell import (
+        carry_out,
+        decided,
+        folded,
+        for_system,
+        holds_before,
+        recorded_events,
+        refuse_the_systems,
+    )
 
 
 #: The error type of a command refused because the run is about to continue as new.
 MOVING_ON = "CaseMovingOn"
-
-
-def refusal(error: DomainError) -> ApplicationError:
-    """A domain refusal as Temporal carries it to the caller: the message, plus the rule and field."""
-    return ApplicationError(
-        error.message,
-        {"rule": error.rule, "field": error.field},
-        type="DomainError",
-        non_retryable=True,
-    )
 
 
 @workflow.defn
@@ -302,12 +300,7 @@ class CaseWorkflow:
                 {"rule": "case.already_open", "field": "type"},
                 type="DomainError",
             )
-        if command.actor.role is Role.SYSTEM or command.issued_by_system:
-            raise ApplicationError(
-                "the system role acts only from inside the workflow",
-                {"rule": "case.role_not_allowed", "field": "actor.role"},
-                type="DomainError",
-            )
+        refuse_the_systems(command, "case.role_not_allowed")
         state = self._opening if self._state.phase is Phase.NEW and self._opening else self._state
         self._check_version(request, state)
         self._decide(command, state)
@@ -323,31 +316,21 @@ class CaseWorkflow:
             )
 
     def _decide(self, command: Command, state: CaseState | None = None) -> list[Event]:
-        stamp: dict = {"at": workflow.now()}
+        stamp: dict = {}
         if isinstance(command, ReceiveApplication):
             stamp["published"] = self._deadlines  # the municipality's published processing deadlines
-        stamped = command.model_copy(update=stamp)
-        try:
-            return decide(state or self._state, stamped)
-        except DomainError as error:
-            raise refusal(error) from None
+        return decided(decide, state or self._state, command, **stamp)
 
     async def _carry_out(self, command: Command, request_id: str | None, issuer: str | None = None) -> ActResult:
-        """Decides the command and records its events. If the log holds events
-        this workflow had not folded (a worker died after writing them), folds
-        those first and decides again on the state they make; each round folds
-        at least one event, so this ends."""
-        while True:
-            result = await self._record(self._decide(command), request_id, issuer)
-            if result is not None:
-                return result
+        """Decides the command and records its events, again while the log was ahead (``shell.carry_out``)."""
+        return await carry_out(lambda: self._decide(command), lambda events: self._record(events, request_id, issuer))
 
     async def _record(self, events: list[Event], request_id: str | None, issuer: str | None = None) -> ActResult | None:
         """Appends and folds the events; None when the log was ahead and the command must be decided again."""
         case_id = self._state.case_id or workflow.info().workflow_id
         phase_before = self._state.phase
         receipt = await record_case_events(case_id, self._state.version, events, request_id, issuer=issuer)
-        recorded = events if receipt.stored is None else [stored.event for stored in receipt.stored]
+        recorded = recorded_events(events, receipt)
         if receipt.log_was_ahead:
             workflow.logger.warning(
                 "case %s: the log held %d events after version %d that the workflow had not folded; folding them",
@@ -355,8 +338,7 @@ class CaseWorkflow:
                 len(recorded),
                 self._state.version,
             )
-        for event in recorded:
-            self._state = evolve(self._state, event)
+        self._state = folded(evolve, self._state, recorded)
         self._recent = recorded
         if any(isinstance(event, (HelpDecided, FollowUpRecorded)) for event in recorded):
             self._cycle_ended = True  # a cycle's boundary: the next run starts from here
@@ -460,17 +442,6 @@ class CaseWorkflow:
         entry = next((a for a in self._state.visitation.applications if a.received_at == received_at), None)
         return entry is None or entry.status is not ApplicationStatus.PENDING
 
-    async def _holds_before(self, condition, deadline) -> bool:
-        """True if ``condition`` holds before ``deadline``; False when the deadline passes first."""
-        remaining = deadline - workflow.now()
-        if remaining.total_seconds() <= 0:
-            return condition()
-        try:
-            await workflow.wait_condition(condition, timeout=remaining)
-        except TimeoutError:
-            return condition()
-        return True
-
     def _wakes_at(self, moment: datetime) -> datetime:
         """When a timer for ``moment`` fires: this case's share of the spread after it, so
         the many cases whose deadline falls on the same date or midnight do not wake in one instant."""
@@ -485,7 +456,7 @@ class CaseWorkflow:
         due = application.due_at
         assert due is not None  # watched only for an application with a processing deadline
         remind_at = due - self._deadlines.processing_reminder
-        if remind_at > workflow.now() and not await self._holds_before(decided, self._wakes_at(remind_at)):
+        if remind_at > workflow.now() and not await holds_before(decided, self._wakes_at(remind_at)):
             await self._notify(
                 caseworker,
                 "reminder",
@@ -493,7 +464,7 @@ class CaseWorkflow:
                 f"Afgørelsen om {', '.join(application.applied_for)} skal træffes senest {due:%d.%m.%Y} "
                 "(retssikkerhedslovens § 3, stk. 2).",
             )
-        if await self._holds_before(decided, self._wakes_at(due)):
+        if await holds_before(decided, self._wakes_at(due)):
             return
         await self._after_processing_deadline(application, decided)
 
@@ -530,7 +501,7 @@ class CaseWorkflow:
                 continue
             # the date given is kept if the decision comes during that day
             day_after = datetime.combine(expected + timedelta(days=1), datetime.min.time(), tzinfo=UTC)
-            if await self._holds_before(changed, self._wakes_at(day_after)):
+            if await holds_before(changed, self._wakes_at(day_after)):
                 continue
             if await self._carry_out_for_system(RecordExpectedDatePassed(actor=SYSTEM_ACTOR, expected_by=expected)):
                 date_passed = next(e for e in reversed(self._recent) if isinstance(e, ExpectedDatePassed))
@@ -564,7 +535,7 @@ class CaseWorkflow:
             hearing = self._state.visitation.hearing
             return hearing is None or hearing.number != number or not hearing.is_open()
 
-        if await self._holds_before(settled, self._wakes_at(due_at)):
+        if await holds_before(settled, self._wakes_at(due_at)):
             return
         if await self._carry_out_for_system(RecordHearingDeadlinePassed(actor=SYSTEM_ACTOR)):
             await self._notify(
@@ -690,12 +661,7 @@ class CaseWorkflow:
         moved on meanwhile (an answer came in the same instant), which is fine."""
         self._sending += 1
         try:
-            async with self._lock:
-                try:
-                    await self._carry_out(command, request_id=None)
-                except ApplicationError:
-                    return False
-                return True
+            return await for_system(self._lock, lambda: self._carry_out(command, request_id=None))
         finally:
             self._sending -= 1
 
@@ -719,7 +685,7 @@ class CaseWorkflow:
             member = self._state.team.get(person.person_id)
             if step == "remind" and not letter and member is not None and member.reminded:
                 continue  # reminded in an earlier run
-            if await self._holds_before(
+            if await holds_before(
                 lambda: not still_open(), self._wakes_at(invited_at + (half if step == "remind" else half * 2))
             ):
                 return
@@ -750,7 +716,7 @@ class CaseWorkflow:
         while self._state.phase is Phase.PILOT:
             ended = lambda: self._state.phase is not Phase.PILOT or self._state.phase_since != since  # noqa: E731
             if since is not None:
-                if await self._holds_before(ended, self._wakes_at(since + interval * (self._state.check_ins + 1))):
+                if await holds_before(ended, self._wakes_at(since + interval * (self._state.check_ins + 1))):
                     return
             else:
                 try:
@@ -832,7 +798,7 @@ class CaseWorkflow:
                     self._state.phase,
                 ) != marker
 
-            if await self._holds_before(moved, self._wakes_at(due_at)):
+            if await holds_before(moved, self._wakes_at(due_at)):
                 continue
             number = record.due + 1
             if await self._carry_out_for_system(RecordFollowUpDue(actor=SYSTEM_ACTOR, number=number)):

@@ -15,7 +15,6 @@ from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from domain.errors import DomainError
     from domain.forum import (
         ForumState,
         ForumTextErased,
@@ -28,13 +27,14 @@ with workflow.unsafe.imports_passed_through():
         initial_forum_state,
         pilot_ref,
     )
-    from domain.messages import SYSTEM_ACTOR, Command, Event, Role
+    from domain.messages import SYSTEM_ACTOR, Command, Event
 
 with workflow.unsafe.imports_passed_through():
     from activities.messages import ForumTextErasure, PilotProposal
     from workflows.forum_messages import ForumActRequest, ForumActResult, ForumInput
     from workflows.issuers import verify_in_workflow
     from workflows.recording import ACTIVITY_TIMEOUT, DURABLE_RETRY, append_events, send_notification
+    from workflows.shell import decided, folded, refuse_the_systems
 
 
 @workflow.defn
@@ -109,12 +109,13 @@ class ForumWorkflow:
     def validate_act(self, request: ForumActRequest) -> None:
         verify_in_workflow("forum.act", request)  # first: an unverified caller learns nothing of the forum
         command = request.command
-        if isinstance(command, OpenForum) or command.issued_by_system or command.actor.role is Role.SYSTEM:
-            raise ApplicationError(
-                f"'{command.title}' is done by the forum itself",
-                {"rule": "forum.not_for_callers", "field": "type"},
-                type="DomainError",
-            )
+        refuse_the_systems(
+            command,
+            "forum.not_for_callers",
+            f"'{command.title}' is done by the forum itself",
+            field="type",
+            also=isinstance(command, OpenForum),  # opened once, by the forum's start
+        )
         if self._state.target_group is not None:
             self._decide(command)
 
@@ -126,18 +127,12 @@ class ForumWorkflow:
         return self._state.forum_id or forum_id(self._input.target_group)
 
     def _decide(self, command: Command) -> list[Event]:
-        try:
-            return decide_forum(self._state, command.model_copy(update={"at": workflow.now()}))
-        except DomainError as error:
-            raise ApplicationError(
-                error.message, {"rule": error.rule, "field": error.field}, type="DomainError", non_retryable=True
-            ) from None
+        return decided(decide_forum, self._state, command)
 
     async def _record(self, events: list[Event], issuer: str | None = None) -> None:
         # Each text under its own event's key, so one text can be erased alone.
         await append_events(self._stream_id(), self._state.version, events, issuer=issuer, key_per_event=True)
-        for event in events:
-            self._state = evolve_forum(self._state, event)
+        self._state = folded(evolve_forum, self._state, events)
         for event in events:
             if isinstance(event, ForumTextErased):
                 # Recorded first (the erasure is on the log even if this is retried), then the keys go.

@@ -481,6 +481,7 @@ RULE_TEXTS = {
     "appeal.not_found": "Der er ingen klagemulighed på denne afgørelse endnu. Prøv igen om lidt.",
     "appeal.window_not_open": "Klagefristen er ikke åben.",
     "appeal.role_not_allowed": "Din rolle kan ikke give denne kommando i klagesagen.",
+    "appeal.unstamped": "Kommandoen mangler et tidspunkt. Prøv igen.",
     "appeal.not_sent_on": "Ankestyrelsens afgørelse kan kun registreres på en klage, der er sendt videre til Ankestyrelsen.",
     "appeal.not_withdrawable": "Klagen kan kun trækkes tilbage, mens kommunen genvurderer den, eller den ligger hos Ankestyrelsen.",
     "appeal.ended": "Klagesagen er afsluttet.",

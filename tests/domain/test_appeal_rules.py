@@ -62,8 +62,8 @@ def day(offset: int) -> str:
 
 RULES = [
     # -- every command is stamped by the workflow, and the system's own are the system's
-    Refusal("case.unstamped", given=[], when=OPEN, at=None, field="at"),
-    Refusal("case.role_not_allowed", given=[OPEN], when={**CLOSE, "actor": CASEWORKER}, field="actor.role"),
+    Refusal("appeal.unstamped", given=[], when=OPEN, at=None, field="at"),
+    Refusal("appeal.role_not_allowed", given=[OPEN], when={**CLOSE, "actor": CASEWORKER}, field="actor.role"),
     # a command of the case's (it lives beside the appeal's), given to the appeal
     Refusal(
         "appeal.unknown_command",

@@ -292,6 +292,19 @@ async def test_an_outcome_for_an_appeal_not_sent_on_is_refused_naming_its_status
     assert refused.value.rule == "appeal.not_sent_on" and "window_open" in refused.value.message
 
 
+@pytest.mark.parametrize(
+    "actor", [{"id": "samskab", "role": "system"}, CW], ids=["the system role", "a person giving the system's command"]
+)
+async def test_the_appeals_own_commands_are_refused_from_a_caller(env, settings, cases, case, actor):
+    """Only the appeal's workflow closes its window: a caller who tries is refused by the appeal's own rule."""
+    await start_appeal(env, settings, case.id, await env.get_current_time())
+    await state_is(cases, case.id, AppealStatus.WINDOW_OPEN)
+    with pytest.raises(CommandRejected) as refused:
+        await act(cases, case.id, {"type": "close_appeal_window", "actor": actor})
+    assert (refused.value.rule, refused.value.field) == ("appeal.role_not_allowed", "actor.role")
+    assert (await cases.appeal_state(case.id)).status is AppealStatus.WINDOW_OPEN  # nothing was recorded
+
+
 async def test_a_reconsideration_that_changes_the_decision_tells_the_case(env, settings, cases, case):
     handle = await start_appeal(env, settings, case.id, await env.get_current_time())
     await state_is(cases, case.id, AppealStatus.WINDOW_OPEN)

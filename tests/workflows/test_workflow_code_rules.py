@@ -92,3 +92,26 @@ def test_the_rule_lets_deterministic_code_through():
         "import uuid\nfrom datetime import timedelta\nx = uuid.uuid5(uuid.NAMESPACE_URL, 'a')\ny = timedelta(days=1)"
     )
     assert violations(source, "example.py") == []
+
+
+def domain_refusals_mapped(source: str, filename: str) -> list[str]:
+    """Where a module catches the domain's refusal itself: ``workflows/shell.py`` maps it
+    for every workflow (``shell.decided``), so the rule code and field reach a caller alike."""
+    return [
+        f"{filename}:{node.lineno}: catches DomainError (decide through workflows.shell.decided)"
+        for node in ast.walk(ast.parse(source, filename))
+        if isinstance(node, ast.ExceptHandler) and node.type is not None and "DomainError" in ast.unparse(node.type)
+    ]
+
+
+@pytest.mark.parametrize(
+    "path", sorted(p for p in WORKFLOWS.glob("*.py") if p.name != "shell.py"), ids=lambda p: p.name
+)
+def test_only_the_shell_turns_a_domain_refusal_into_a_workflow_refusal(path):
+    assert domain_refusals_mapped(path.read_text(), path.name) == []
+
+
+def test_the_shell_rule_catches_a_refusal_mapped_by_hand():
+    source = "try:\n    decide(state, command)\nexcept DomainError as error:\n    raise refusal(error)"
+    assert domain_refusals_mapped(source, "example.py")
+    assert domain_refusals_mapped(source.replace("DomainError", "(KeyError, DomainError)"), "example.py")
