@@ -104,7 +104,7 @@ def status_for(error: CommandRejected) -> int:
         return 409
     if error.rule == "input.invalid":
         return 422
-    if error.rule == "case.role_not_allowed":
+    if error.rule is not None and error.rule.endswith(".role_not_allowed"):  # the case's, the appeal's, the forum's
         return 403
     if error.kind == "Timeout":
         return 504
