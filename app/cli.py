@@ -414,28 +414,36 @@ def demo() -> None:
     try:
         ok = asyncio.run(_cancelled_by_sigterm(run_demo(get_settings(), console)))
     except asyncio.CancelledError:
-        raise KeyboardInterrupt("SIGTERM") from None  # stopped, as by Ctrl-C: exit 130, no traceback
+        raise KeyboardInterrupt("stopped") from None  # stopped by Ctrl-C or SIGTERM: exit 130, no traceback
     raise typer.Exit(0 if ok else 1)
 
 
 async def _cancelled_by_sigterm(work):
-    """Runs ``work`` so that a SIGTERM cancels it as Ctrl-C does (asyncio cancels the main
-    task): every ``async with`` unwinds at an await, the worker drains, the dev server stops.
-    An exception raised from a signal handler at an arbitrary point could interrupt the SDK
-    mid-step and hang the shutdown; a watchdog still ends a shutdown that hangs."""
+    """Runs ``work`` so that Ctrl-C or a SIGTERM cancels it (the main task): every ``async with``
+    unwinds at an await, the worker drains, the dev server stops. An exception raised from a
+    signal handler at an arbitrary point could interrupt the SDK mid-step and hang the shutdown;
+    a watchdog still ends a shutdown that hangs. A stopped run is reported as stopped even when
+    the work let the cancellation go and returned (a library that swallows it): never as done."""
     import signal
 
     from app.devstack import start_stop_watchdog
 
     task = asyncio.current_task()
     assert task is not None
+    stopped: list[int] = []
 
-    def _stop() -> None:
-        start_stop_watchdog(signal.SIGTERM)
+    def _stop(signum: int) -> None:
+        stopped.append(signum)
+        start_stop_watchdog(signum)
         task.cancel()
 
-    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, _stop)
-    return await work
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, _stop, signum)
+    result = await work
+    if stopped:
+        raise asyncio.CancelledError
+    return result
 
 
 def known_failure(error: BaseException) -> str | None:

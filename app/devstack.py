@@ -100,6 +100,18 @@ def find_binary(name: str) -> Path:
     raise MissingExtra("embedded", f"the embedded Temporal ('{name}')")
 
 
+def free_ports(host: str, count: int, *, besides: set[int]) -> list[int]:
+    """``count`` ports free on ``host`` now, none of them in ``besides``."""
+    found: list[int] = []
+    while len(found) < count:
+        with socket.socket() as s:
+            s.bind((host, 0))
+            port = s.getsockname()[1]
+        if port not in besides and port not in found:
+            found.append(port)
+    return found
+
+
 def port_open(host: str, port: int, timeout: float = 0.3) -> bool:
     try:
         with socket.create_connection((host, port), timeout=timeout):
@@ -116,6 +128,9 @@ class DevServer:
         self.host = host
         self.port = settings.dev_server_port
         self.ui_port = settings.dev_ui_port
+        # The server's HTTP API and metrics ports, which the CLI would otherwise pick at random
+        # itself, before its gRPC port is bound: it could pick that very port and fail to start.
+        self.http_port, self.metrics_port = free_ports(host, 2, besides={self.port, self.ui_port})
         self.process: subprocess.Popen[bytes] | None = None
         self.reused = False
 
@@ -136,6 +151,8 @@ class DevServer:
             "--ip", self.host,
             "--port", str(self.port),
             "--ui-port", str(self.ui_port),
+            "--http-port", str(self.http_port),
+            "--metrics-port", str(self.metrics_port),
             "--db-filename", str(data_dir / "temporal.db"),
             "--namespace", self.settings.temporal_namespace,
             *dev_server_flags(),

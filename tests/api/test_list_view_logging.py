@@ -28,14 +28,14 @@ async def test_a_list_view_waiting_for_its_record_keeps_no_read_thread(tmp_path)
         ensure_read_models(log.store)
         backend = Backend(settings, log.store, keys=KeyStore(log.store.engines, os.urandom(32)))
         arrived, release = [], threading.Event()
-        real = backend.access_log.record
+        real = backend.access_log.record_all
 
-        def held_record(**fields):
-            arrived.append(fields["what"])
+        def held_record(reads):
+            arrived.extend(read.what for read in reads)
             release.wait(10)  # the commit, held until both have come
-            return real(**fields)
+            return real(reads)
 
-        backend.access_log.record = held_record
+        backend.access_log.record_all = held_record  # type: ignore[method-assign]
         reader = Reader(Subject("cw-1", Role.CASEWORKER, settings.municipality), purpose="sagsbehandling")
         lists = [asyncio.create_task(backend.list_cases_logged(reader, ListQuery())) for _ in range(2)]
         deadline = time.monotonic() + 10
