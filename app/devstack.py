@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import atexit
 import os
+import random
 import shutil
 import signal
 import socket
@@ -100,15 +101,31 @@ def find_binary(name: str) -> Path:
     raise MissingExtra("embedded", f"the embedded Temporal ('{name}')")
 
 
+#: Where a server of ours listens when no port is given: below the range the kernel hands out for
+#: outgoing connections and for ``bind(0)`` (Linux: 32768-60999), so no connection another process
+#: opens takes the port between our choosing it and the server binding it.
+LISTEN_PORTS = range(20000, 32000)
+
+
+def free_port(host: str = "127.0.0.1", *, besides: set[int] | frozenset[int] = frozenset()) -> int:
+    """A port free on ``host`` now, chosen at random from ``LISTEN_PORTS``, none of ``besides``."""
+    while True:
+        port = random.choice(LISTEN_PORTS)
+        if port in besides:
+            continue
+        with socket.socket() as s:
+            try:
+                s.bind((host, port))
+            except OSError:
+                continue  # taken
+        return port
+
+
 def free_ports(host: str, count: int, *, besides: set[int]) -> list[int]:
     """``count`` ports free on ``host`` now, none of them in ``besides``."""
     found: list[int] = []
     while len(found) < count:
-        with socket.socket() as s:
-            s.bind((host, 0))
-            port = s.getsockname()[1]
-        if port not in besides and port not in found:
-            found.append(port)
+        found.append(free_port(host, besides={*besides, *found}))
     return found
 
 

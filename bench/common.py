@@ -4,7 +4,6 @@ events, free ports, temporary PostgreSQL schemas."""
 from __future__ import annotations
 
 import os
-import socket
 import statistics
 import time
 import uuid
@@ -58,12 +57,6 @@ def percentile(samples: list[float], p: float) -> float:
 
 def median(samples: list[float]) -> float:
     return statistics.median(samples)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def rss_kb(pid: int | str = "self") -> int:

@@ -34,7 +34,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bench.common import Result, free_port, percentile, unavailable
+from app.devstack import free_port
+from bench.common import Result, percentile, unavailable
 
 NAME = "6. HTTP case timeline"
 TARGET_P99_MS = 50.0

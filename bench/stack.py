@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bench.common import free_port
+from app.devstack import free_port
 
 if TYPE_CHECKING:
     from temporalio.client import Client

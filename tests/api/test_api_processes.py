@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import os
-import socket
 import subprocess
 import time
 import uuid
@@ -29,6 +28,7 @@ from activities.eventlog import to_new_event
 from activities.messages import RecordedEvent
 from app.api.serve import serve_command
 from app.cases import parse_command
+from app.devstack import free_port
 from app.keys import open_key_store
 from app.settings import Settings
 from app.tokens import issue_token
@@ -57,12 +57,6 @@ def write_cases(store: EventStore, settings: Settings) -> None:
                 state = evolve(state, event)
                 new.append(to_new_event(RecordedEvent(event_id=str(uuid.uuid4()), event=event), keys, case_id))
         store.append(case_id, 0, new)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_until_serving(process: subprocess.Popen, port: int, log: Path) -> None:

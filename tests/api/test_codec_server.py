@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import socket
 import threading
 import time
 import uuid
@@ -26,7 +25,7 @@ from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 
 from app.codec import ENCODING, EncryptionCodec, data_converter
 from app.codec_server import PURPOSE_HEADER, create_codec_app
-from app.devstack import DevServer, find_binary
+from app.devstack import DevServer, find_binary, free_port
 from app.settings import Settings
 from app.tokens import issue_token
 from eventlog import EventStore
@@ -34,12 +33,6 @@ from eventlog.access_log import AccessLog
 
 KEY = os.urandom(32)
 UI = "http://temporal-ui.kommune.example"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture

@@ -10,13 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from app.devstack import free_port
+
 pytestmark = pytest.mark.e2e
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_the_demo_takes_three_citizens_through_all_phases_and_verifies_the_log(tmp_path: Path):

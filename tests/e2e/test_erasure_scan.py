@@ -20,7 +20,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
 import uuid
@@ -29,6 +28,8 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+
+from app.devstack import free_port
 
 pytestmark = pytest.mark.e2e
 
@@ -39,12 +40,6 @@ ERASE_BASIS = "GDPR art. 17(1)(a)"
 NO_RETENTION = json.dumps({"by_kind": {"social_service": {"years": 0, "source": "testens kassationsplan: 0 år"}}})
 #: A structured log line (structlog's console or JSON renderer), as opposed to the demo's narration.
 LOG_LINE = re.compile(r"^(\d{4}-\d\d-\d\dT\S+ \[|\{\")")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def samskab(*args: str, env: dict[str, str], cwd: Path, timeout: float = 240) -> subprocess.CompletedProcess:

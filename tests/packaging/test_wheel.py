@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import zipfile
@@ -14,16 +13,12 @@ from pathlib import Path
 
 import pytest
 
+from app.devstack import free_port
+
 pytestmark = pytest.mark.e2e
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("domain", "app", "activities", "projections", "eventlog", "workflows")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def data_files() -> list[str]:

@@ -13,7 +13,6 @@ import os
 import pwd
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -29,6 +28,7 @@ from temporalio.service import RPCError
 
 from activities.readmodels import rebuild_case
 from app.cases import CaseClient, CommandRejected, parse_command
+from app.devstack import free_port
 from app.settings import Settings
 from domain.case import decide, evolve, initial_state
 from eventlog import EventStore
@@ -50,12 +50,6 @@ def record_figures(fault: str, **figures) -> dict:
     FIGURES.append(row)
     print(" ".join(f"{k}={v}" for k, v in row.items()), flush=True)
     return row
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 #: A Temporal address of its own makes these runs production as far as start-up is concerned:
