@@ -135,12 +135,6 @@ def fixed_basis_of(event_type: str) -> str | None:
     return None if cls is None or cls.fixed_basis is None else cls.fixed_basis.value
 
 
-def missed_deadline_of(event_type: str) -> str | None:
-    """The kind of the municipality's deadline an event records as missed; None: no missed deadline."""
-    cls = EVENTS.get(event_type)
-    return None if cls is None else cls.missed_deadline
-
-
 def missed_deadline_kinds() -> dict[str, str]:
     """Every event type that records a missed deadline, and the deadline's kind."""
     return {name: cls.missed_deadline for name, cls in EVENTS.items() if cls.missed_deadline is not None}

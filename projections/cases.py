@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection, Table, delete, insert, select, update
 
 from activities.readmodels import ErasedRecord, decode, readable_payload
 from activities.reports import PILOT_STARTED, READ_TYPES, CaseFacts, readable_for_report
@@ -253,7 +253,8 @@ class CaseProjection:
             else:
                 self._see_appeal_event(case, stored)
             dirty[case_id] = case
-        self._count_misses(conn, generation, misses)
+        self._add_to_totals(conn, deadline_misses, "kind", generation,
+                            {kind: {"missed": n} for kind, n in misses.items()})  # fmt: skip
         if dirty:
             self._write(conn, generation, dirty)
             for case_id, case in dirty.items():
@@ -307,40 +308,25 @@ class CaseProjection:
             moved = totals.setdefault(row["phase"], [0, 0])
             moved[0] += 1
             moved[1] += int(row["erased"])
-        self._move_totals(conn, generation, {phase: m for phase, m in totals.items() if m != [0, 0]})
+        by_phase = {phase: {"cases": m[0], "erased": m[1]} for phase, m in totals.items() if m != [0, 0]}
+        self._add_to_totals(conn, phase_totals, "phase", generation, by_phase)
 
     @staticmethod
-    def _count_misses(conn: Connection, generation: int, misses: dict[str, int]) -> None:
-        if not misses:
+    def _add_to_totals(conn: Connection, table: Table, key: str, generation: int,
+                       added: dict[str, dict[str, int]]) -> None:  # fmt: skip
+        """Adds to a table of totals kept per generation and key (``phase_totals``, ``deadline_misses``):
+        each key's row is made at zero when it has none, then its counts moved by ``added[key]``."""
+        if not added:
             return
-        m = deadline_misses.c
-        present = set(
-            conn.execute(select(m.kind).where(m.generation == generation, m.kind.in_(list(misses)))).scalars()
-        )
-        missing = [{"generation": generation, "kind": k, "missed": 0} for k in misses if k not in present]
+        c = table.c
+        present = set(conn.execute(select(c[key]).where(c.generation == generation, c[key].in_(list(added)))).scalars())
+        missing = [{"generation": generation, key: k, **dict.fromkeys(counts, 0)} for k, counts in added.items()
+                   if k not in present]  # fmt: skip
         if missing:
-            conn.execute(insert(deadline_misses), missing)
-        for kind, count in misses.items():
-            conn.execute(
-                update(deadline_misses)
-                .where(m.generation == generation, m.kind == kind)
-                .values(missed=m.missed + count)
-            )
-
-    @staticmethod
-    def _move_totals(conn: Connection, generation: int, totals: dict[str, list[int]]) -> None:
-        if not totals:
-            return
-        t = phase_totals.c
-        present = set(
-            conn.execute(select(t.phase).where(t.generation == generation, t.phase.in_(list(totals)))).scalars()
-        )
-        missing = [{"generation": generation, "phase": p, "cases": 0, "erased": 0} for p in totals if p not in present]
-        if missing:
-            conn.execute(insert(phase_totals), missing)
-        for phase, (cases, erased) in totals.items():
-            conn.execute(update(phase_totals).where(t.generation == generation, t.phase == phase)
-                         .values(cases=t.cases + cases, erased=t.erased + erased))  # fmt: skip
+            conn.execute(insert(table), missing)
+        for k, counts in added.items():
+            conn.execute(update(table).where(c.generation == generation, c[key] == k)
+                         .values({name: c[name] + n for name, n in counts.items()}))  # fmt: skip
 
     def _summary_row(self, generation: int, case_id: str, case: _Case, summary: CaseSummary) -> dict[str, Any]:
         erased = case.erased
