@@ -22,7 +22,7 @@ from activities.messages import (
     event_key_stream,
 )
 from activities.readmodels import ErasedRecord, to_domain_event
-from domain.follow_up import HelpDecided
+from domain.case.follow_up import HelpDecided
 from domain.forum import ForumEntry, holds_entry_text
 from domain.messages import ISSUER_FIELD
 from domain.personal_data import SUBJECT_IDENTIFIER, personal_paths
@@ -90,7 +90,7 @@ def to_new_event(recorded: RecordedEvent, keys: KeyStore, key_stream: str) -> Ne
     )
 
 
-#: The event a case's decision about its help is recorded as (``domain.follow_up``).
+#: The event a case's decision about its help is recorded as (``domain.case.follow_up``).
 HELP_DECIDED = HelpDecided.model_fields["type"].default
 
 

@@ -31,9 +31,9 @@ from app.errors import CommandRejected
 from app.settings import Settings
 from domain.appeal import AppealState, LodgeAppeal, RegisterAppeal, appeal_command_adapter, appeal_id
 from domain.case import CaseState, command_adapter, decide, initial_state
-from domain.deadlines import PhaseDeadlines
+from domain.case.deadlines import PhaseDeadlines
+from domain.case.need import RegisterNeed
 from domain.errors import DomainError
-from domain.need import RegisterNeed
 from domain.phases import Phase
 from workflows.appeal import AppealWorkflow
 from workflows.appeal_messages import AppealActRequest, AppealActResult, AppealInput, AppealOutcome

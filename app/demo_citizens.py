@@ -240,7 +240,7 @@ APPROVE_TEAM = {"type": "approve_team", "actor": CITIZEN, "approve": True, "comm
 
 
 def _declaration(person_id: str) -> dict:
-    """The signed tavshedserklæring a volunteer or relative gives before seeing anything (domain/consent.py)."""
+    """The signed tavshedserklæring a volunteer or relative gives before seeing anything (domain/case/consent.py)."""
     return {
         "type": "record_confidentiality_declaration",
         "actor": CASEWORKER,

@@ -71,7 +71,7 @@ def _fill_access_log(store, streams: list[str], rows: int) -> None:
 
 
 def _measure(db, requests: int, access_rows: int) -> dict:
-    from domain.deadlines import PhaseDeadlines
+    from domain.case.deadlines import PhaseDeadlines
     from domain.phases import Phase
     from eventlog.access_log import AccessLog
     from eventlog.keystore import KeyStore

@@ -24,7 +24,7 @@ from domain.messages import Command, Event, Role
 from domain.retention import PersonalDataErased
 
 if TYPE_CHECKING:
-    from domain.consent import InformationCategory
+    from domain.case.consent import InformationCategory
 
 #: Case officers: they may give a command unless it is the citizen's own say or the system's.
 CASE_OFFICERS = frozenset({Role.CASEWORKER, Role.TEAM_LEAD})

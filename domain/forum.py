@@ -20,11 +20,11 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from domain import terminology
 from domain.anonymity import find_cpr, find_person_name
+from domain.case.need import LifeArea
+from domain.case.visitation import Coded
 from domain.errors import DomainError, require
 from domain.messages import MAX_ITEMS, Command, Event, Role, require_role
-from domain.need import LifeArea
 from domain.personal_data import ERASED_MARKER, ERASURE_ROLES, Personal
-from domain.visitation import Coded
 
 FORUM_MEMBERS = (Role.VOLUNTEER, Role.STAFF, Role.CASEWORKER, Role.TEAM_LEAD)
 FORUM_CHAIRS = (Role.CASEWORKER, Role.TEAM_LEAD, Role.STAFF)
@@ -95,7 +95,7 @@ class ForumObservationSubmitted(Event):
 
 class ReceivePilotProposal(Command):
     """Issued by the forum's workflow when a case's decision to scale its help proposes the
-    pilot's way of working to the forum of its target group (``domain.follow_up``). The forum
+    pilot's way of working to the forum of its target group (``domain.case.follow_up``). The forum
     gets the proposal, not the case: no case id, no citizen."""
 
     title = "Receive pilot proposal"

@@ -19,7 +19,7 @@ from domain.errors import DomainError, require
 from domain.legal import LegalBasis
 
 if TYPE_CHECKING:  # consent.py defines its events on this module's classes
-    from domain.consent import InformationCategory
+    from domain.case.consent import InformationCategory
 
 
 class Role(StrEnum):
@@ -31,7 +31,7 @@ class Role(StrEnum):
     STAFF = "staff"
     VOLUNTEER = "volunteer"
     RELATIVE = "relative"
-    #: A partsrepræsentant, værge or bisidder recorded on the case (FVL § 8; domain/representatives.py).
+    #: A partsrepræsentant, værge or bisidder recorded on the case (FVL § 8; domain/case/representatives.py).
     REPRESENTATIVE = "representative"
     AUDITOR = "auditor"
     ADMINISTRATOR = "administrator"
@@ -129,7 +129,7 @@ class Event(Message):
     Each event class declares, once (``domain.catalogue`` collects them):
 
     - ``category``: the category of the citizen's information it shows
-      (``domain.consent.InformationCategory``), which a consent can open to a
+      (``domain.case.consent.InformationCategory``), which a consent can open to a
       volunteer or relative; None: it shows only the case's process, which they never see.
     - ``fixed_basis``: the statute it rests on where that is fixed for the event type
       (``domain.legal.LegalBasis``); where it depends on the payload the class

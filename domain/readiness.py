@@ -10,10 +10,10 @@ give each command in those states and expect exactly that rule.
 
 from __future__ import annotations
 
+from domain.case.team import InvitationStatus
+from domain.case.visitation import RecommendationStatus
 from domain.messages import Role
 from domain.phases import Phase
-from domain.team import InvitationStatus
-from domain.visitation import RecommendationStatus
 
 
 def waiting_for(state, *, person_id: str | None = None, role: Role | None = None) -> dict[str, str]:

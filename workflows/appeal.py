@@ -63,7 +63,7 @@ with workflow.unsafe.imports_passed_through():
     )
 
 with workflow.unsafe.imports_passed_through():
-    from domain.deadlines import spread_offset
+    from domain.case.deadlines import spread_offset
     from workflows.issuers import verify_in_workflow
     from workflows.recording import record_appeal_events, send_notification
     from workflows.shell import (

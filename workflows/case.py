@@ -47,29 +47,29 @@ from temporalio.workflow import ParentClosePolicy
 with workflow.unsafe.imports_passed_through():
     from domain.appeal import ReopenDecision, appeal_id
     from domain.case import CaseState, decide, evolve, fold, initial_state
-    from domain.deadlines import (
+    from domain.case.deadlines import (
         ApplicationReceived,
         ReceiveApplication,
         RecordMissedDeadline,
         spread_offset,
     )
-    from domain.follow_up import FollowUpRecorded, HelpChoice, HelpDecided, RecordFollowUpDue, next_follow_up_at
-    from domain.hearing import HearingStarted, RecordHearingDeadlinePassed
-    from domain.messages import SYSTEM_ACTOR, Command, Event
-    from domain.need import RegisterNeed
-    from domain.phases import Phase
-    from domain.pilot import MeetingScheduled, PilotStarted, RecordCheckIn
-    from domain.processing_notice import (
+    from domain.case.follow_up import FollowUpRecorded, HelpChoice, HelpDecided, RecordFollowUpDue, next_follow_up_at
+    from domain.case.hearing import HearingStarted, RecordHearingDeadlinePassed
+    from domain.case.need import RegisterNeed
+    from domain.case.pilot import MeetingScheduled, PilotStarted, RecordCheckIn
+    from domain.case.processing_notice import (
         ExpectedDatePassed,
         ProcessingDeadlinePassed,
         ProcessingDelayNotified,
         RecordExpectedDatePassed,
         RecordProcessingDeadlinePassed,
     )
-    from domain.representatives import representatives_in_force
-    from domain.revisitation import ApplicationStatus
-    from domain.team import ExpireInvitation, InvitationStatus, RemindInvitation, TeamMemberInvited
-    from domain.visitation import DecisionMade
+    from domain.case.representatives import representatives_in_force
+    from domain.case.revisitation import ApplicationStatus
+    from domain.case.team import ExpireInvitation, InvitationStatus, RemindInvitation, TeamMemberInvited
+    from domain.case.visitation import DecisionMade
+    from domain.messages import SYSTEM_ACTOR, Command, Event
+    from domain.phases import Phase
     from workflows.appeal_messages import AppealInput, AppealOutcome
     from workflows.case_messages import ActRequest, ActResult, CarriedCase, CaseInput, CaseOutcome
 

@@ -7,8 +7,8 @@ from datetime import timedelta
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from domain.case import CaseCommand, CaseState
-from domain.deadlines import PhaseDeadlines
-from domain.need import RegisterNeed
+from domain.case.deadlines import PhaseDeadlines
+from domain.case.need import RegisterNeed
 from domain.phases import Phase
 from workflows.issuers import CommandSignature
 
@@ -71,7 +71,7 @@ class CaseInput(BaseModel):
     carried: CarriedCase | None = None
     bound: RunBound = Field(default_factory=RunBound)
     #: The widest spread of a shared timer after its moment (``SAMSKAB_DEADLINE_SPREAD``): the
-    #: case's timers fire a share of it later, fixed per case (``domain.deadlines.spread_offset``).
+    #: case's timers fire a share of it later, fixed per case (``domain.case.deadlines.spread_offset``).
     timer_spread: timedelta = timedelta(0)
 
     @field_validator("deadlines")

@@ -12,18 +12,18 @@ from fastapi.routing import APIRoute
 from pydantic import BaseModel, ConfigDict, Field
 
 from domain.appeal import RecordAppealOutcome, RegisterAppeal, WithdrawAppeal
+from domain.case.consent import RevokeConsent
+from domain.case.elder_act import AssessElderAct
+from domain.case.file_access import AnswerFileAccess, RequestFileAccess
+from domain.case.follow_up import DecideOnHelp, RecordFollowUp
+from domain.case.hearing import RequestToComment, SubmitComment
+from domain.case.processing_notice import NotifyProcessingDelay
+from domain.case.representatives import EndRepresentation, RecordRepresentative
+from domain.case.revisitation import ReportChangedNeed, WithdrawApplication
+from domain.case.team import ChangeTeam
+from domain.case.units import AssignUnit
 from domain.catalogue import type_of
-from domain.consent import RevokeConsent
-from domain.elder_act import AssessElderAct
-from domain.file_access import AnswerFileAccess, RequestFileAccess
-from domain.follow_up import DecideOnHelp, RecordFollowUp
-from domain.hearing import RequestToComment, SubmitComment
 from domain.messages import Command
-from domain.processing_notice import NotifyProcessingDelay
-from domain.representatives import EndRepresentation, RecordRepresentative
-from domain.revisitation import ReportChangedNeed, WithdrawApplication
-from domain.team import ChangeTeam
-from domain.units import AssignUnit
 
 
 class Problem(BaseModel):

@@ -33,8 +33,8 @@ from app.api.service import Backend, Reader, command_type_of
 from domain import catalogue
 from domain.access import Subject
 from domain.appeal import LodgeAppeal, Reconsider, RecordAppealOutcome, RegisterAppeal, WithdrawAppeal
+from domain.case.need import RegisterNeed
 from domain.messages import Command
-from domain.need import RegisterNeed
 from domain.phases import Phase
 from eventlog.access_log import READS_PER_PAGE
 from projections.queries import DEFAULT_PAGE, MAX_PAGE

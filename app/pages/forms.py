@@ -33,9 +33,9 @@ from app.pages.texts import (
 )
 from domain import terminology
 from domain.appeal import AppealChannel
+from domain.case.visitation import experiences_limitations, referral_sources, social_services
 from domain.instruments import SELF_DETERMINATION, WEMWBS
 from domain.legal import LEGAL_BASES
-from domain.visitation import experiences_limitations, referral_sources, social_services
 
 #: Not typed by a person on these pages: who acts and when come from the session and the case's clock;
 #: a representative's fuldmagt number is given by the representative's own client (no representative pages yet).

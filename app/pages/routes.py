@@ -49,11 +49,11 @@ from domain.appeal import (
     appeal_view,
     commands_open,
 )
+from domain.case.evaluation import RecordBaseline, RecordEvaluation
+from domain.case.need import RegisterNeed
 from domain.case_summary import name_tokens, work_items
 from domain.citizen import cpr_digits
-from domain.evaluation import RecordBaseline, RecordEvaluation
 from domain.messages import Command, Role
-from domain.need import RegisterNeed
 from domain.phases import Phase
 from domain.readiness import waiting_for
 from eventlog.access_log import READS_PER_PAGE

@@ -19,12 +19,12 @@ from domain import catalogue
 from domain.access import Action, Subject, may
 from domain.appeal import appeal_command_adapter, decide_appeal, initial_appeal_state
 from domain.case import ALLOWED, CaseState, command_adapter, decide
+from domain.case.consent import Consent, InformationCategory
+from domain.case.pilot import Meeting
+from domain.case.team import InvitationStatus, MemberKind, TeamMember
 from domain.citizen import Citizen
-from domain.consent import Consent, InformationCategory
 from domain.errors import DomainError
 from domain.messages import Role
-from domain.pilot import Meeting
-from domain.team import InvitationStatus, MemberKind, TeamMember
 
 NOW = datetime(2026, 11, 23, 9, tzinfo=UTC)
 CPR = "0412981234"
@@ -43,7 +43,7 @@ DECIDED_BY_PERSON = {
     ("record_meeting", Role.VOLUNTEER), ("record_meeting", Role.RELATIVE),
     ("answer_invitation", Role.CITIZEN),
     # a changed need is reported as the citizen, a caseworker, a volunteer or a relative
-    # (``reported_by``, domain/revisitation.py): staff are none of these
+    # (``reported_by``, domain/case/revisitation.py): staff are none of these
     ("report_changed_need", Role.STAFF),
 }  # fmt: skip
 #: The acting person's consent from the citizen, so a consent rule never stands in for a role rule.

@@ -8,11 +8,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from domain.case import command_adapter, decide, fold, initial_state
+from domain.case.follow_up import HelpChoice
+from domain.case.revisitation import ApplicationStatus
 from domain.errors import DomainError
-from domain.follow_up import HelpChoice
 from domain.forum import forum_id
 from domain.phases import Phase
-from domain.revisitation import ApplicationStatus
 from tests import scenario
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -234,8 +234,8 @@ def test_given_a_closed_case_when_an_appeal_changes_the_decision_then_it_reopens
 
 
 def test_the_work_list_shows_the_decision_about_the_help_a_follow_up_due_and_the_next_follow_up():
+    from domain.case.deadlines import PhaseDeadlines
     from domain.case_summary import upcoming_deadlines, work_items
-    from domain.deadlines import PhaseDeadlines
 
     deadlines = PhaseDeadlines()
     assert [i.kind for i in work_items(evaluated(), deadlines)] == ["decide_on_help"]
@@ -250,8 +250,8 @@ def test_the_work_list_shows_the_decision_about_the_help_a_follow_up_due_and_the
 
 
 def test_the_work_list_asks_the_caseworker_for_the_expected_date_when_the_deadline_passed():
+    from domain.case.deadlines import PhaseDeadlines
     from domain.case_summary import work_items
-    from domain.deadlines import PhaseDeadlines
 
     state = given(
         scenario.register("case-1"),

@@ -10,6 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from domain import terminology
+from domain.case.visitation import Coded
 from domain.errors import DomainError
 from domain.instruments import (
     SELF_DETERMINATION,
@@ -33,7 +34,6 @@ from domain.value_domains import (
     service_experience,
     share_of_possible_change,
 )
-from domain.visitation import Coded
 
 ON = date(2027, 1, 10)
 

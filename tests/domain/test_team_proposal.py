@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from domain.need import LifeArea
-from domain.team import MemberKind
+from domain.case.need import LifeArea
+from domain.case.team import MemberKind
 from tests.domain.test_case_decider import given, steps
 
 
@@ -13,14 +13,14 @@ def proposal():
 
 
 def test_the_citizen_is_always_on_the_proposed_team():
-    from domain.team_proposal import propose_team
+    from domain.case.team_proposal import propose_team
 
     roles = propose_team(None, None)
     assert len(roles) == 1 and roles[0].kind is None
 
 
 def test_each_life_area_in_play_gets_staff_from_its_department():
-    from domain.team_proposal import propose_team
+    from domain.case.team_proposal import propose_team
 
     need, assessment = proposal()
     roles = propose_team(need, assessment)
@@ -32,7 +32,7 @@ def test_each_life_area_in_play_gets_staff_from_its_department():
 
 
 def test_relations_and_everyday_life_bring_volunteers_and_a_relative():
-    from domain.team_proposal import propose_team
+    from domain.case.team_proposal import propose_team
 
     need, assessment = proposal()
     kinds = [(r.life_area, r.kind) for r in propose_team(need, assessment)]
@@ -42,7 +42,7 @@ def test_relations_and_everyday_life_bring_volunteers_and_a_relative():
 
 
 def test_a_condition_that_does_not_limit_adds_no_life_area():
-    from domain.team_proposal import life_areas_in_play
+    from domain.case.team_proposal import life_areas_in_play
 
     need, assessment = proposal()
     mild = assessment.model_copy(

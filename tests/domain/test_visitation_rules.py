@@ -12,11 +12,11 @@ from hypothesis import strategies as st
 
 from domain import terminology
 from domain.case import command_adapter, decide, fold, initial_state
-from domain.deadlines import PhaseDeadlines
-from domain.elder_act import pension_age, pension_age_reached_on
+from domain.case.deadlines import PhaseDeadlines
+from domain.case.elder_act import pension_age, pension_age_reached_on
+from domain.case.visitation import experiences_limitations, referral_sources
 from domain.errors import DomainError
 from domain.phases import Phase
-from domain.visitation import experiences_limitations, referral_sources
 from tests import scenario
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -579,7 +579,7 @@ def _goal_assessment(**goal) -> dict:
 
 
 def _refused_goal(**goal):
-    from domain.visitation import assess
+    from domain.case.visitation import assess
 
     command = command_adapter.validate_python(_goal_assessment(**goal)).model_copy(update={"at": NOW})
     with pytest.raises(DomainError) as error:
@@ -588,7 +588,7 @@ def _refused_goal(**goal):
 
 
 def test_a_goal_records_its_primary_condition_and_target_level():
-    from domain.visitation import assess
+    from domain.case.visitation import assess
     from tests import scenario
 
     work = scenario.code(terminology.conditions(), "Varetage beskæftigelse")
@@ -616,7 +616,7 @@ def test_a_goal_names_its_target_level_with_its_primary_condition():
 
 
 def test_equal_deadlines_are_shared_by_every_case_and_different_ones_are_not():
-    from domain.deadlines import PhaseDeadlines
+    from domain.case.deadlines import PhaseDeadlines
 
     first, again = PhaseDeadlines(), PhaseDeadlines()
     shorter = PhaseDeadlines(visitation=timedelta(weeks=6))

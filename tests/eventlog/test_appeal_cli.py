@@ -17,10 +17,10 @@ from app.settings import get_settings
 from app.tokens import issue_token
 from domain.appeal import AppealLodged, AppealWindowOpened, appeal_id
 from domain.appeal_window import appeal_window_ends
+from domain.case.need import Need, NeedRegistered, ReportedBy
+from domain.case.visitation import DecisionMade, Outcome
 from domain.citizen import Citizen
 from domain.messages import SYSTEM_ACTOR, Actor, Role
-from domain.need import Need, NeedRegistered, ReportedBy
-from domain.visitation import DecisionMade, Outcome
 from eventlog.access_log import AccessLog
 
 CW = Actor(id="cw-anne", role=Role.CASEWORKER)

@@ -18,8 +18,8 @@ from activities.eventlog import open_event_store, to_new_event
 from activities.messages import RecordedEvent
 from app.keys import checkpoint_signing_key, open_key_store
 from app.settings import Settings, get_settings
+from domain.case.need import Need, NeedRegistered, ReportedBy
 from domain.citizen import Citizen
-from domain.need import Need, NeedRegistered, ReportedBy
 from eventlog.checkpoints import load_or_create_signing_key, sign_checkpoint, write_checkpoint
 from eventlog.tree_heads import sign_current, write_tree_head
 from tests.eventlog.test_audit_cli import CW, as_, case, cli  # noqa: F401 - the fixtures: a log with one closed case

@@ -20,8 +20,8 @@ from sqlalchemy import select
 
 from activities.readmodels import decode
 from domain.case import fold
+from domain.case.deadlines import PhaseDeadlines
 from domain.case_summary import summarise
-from domain.deadlines import PhaseDeadlines
 from eventlog import EventStore, NewEvent
 from eventlog.access_log import AccessLog
 from eventlog.keystore import KeyStore

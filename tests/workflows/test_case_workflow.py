@@ -10,7 +10,7 @@ from temporalio.api.enums.v1 import EventType
 
 from activities.readmodels import rebuild_case
 from app.cases import CaseClient, CommandRejected, parse_command
-from domain.deadlines import PhaseDeadlines
+from domain.case.deadlines import PhaseDeadlines
 from domain.phases import Phase
 from tests import scenario
 from workflows.case import CASE_PHASE

@@ -24,7 +24,7 @@ from app.cases import parse_command
 from app.codec import data_converter
 from app.command_signing import CommandSigner
 from app.keys import command_signer
-from domain.deadlines import PhaseDeadlines
+from domain.case.deadlines import PhaseDeadlines
 from domain.messages import ISSUER_FIELD
 from tests import scenario
 from workflows.case import CaseWorkflow

@@ -1,6 +1,6 @@
 """Deadlines that pass together do not wake every case at once: a case's phase
 deadline timer fires a share of ``deadline_spread`` after the deadline, fixed per case
-(``domain.deadlines.spread_offset``); the miss carries the real due time, and a phase that
+(``domain.case.deadlines.spread_offset``); the miss carries the real due time, and a phase that
 ends after its deadline but before the spread timer fires still has its miss recorded. The
 processing and hearing deadlines and the appeal's window do the same."""
 
@@ -14,7 +14,7 @@ import pytest
 from app.cases import parse_command
 from app.settings import Settings
 from domain.appeal import AppealStatus, appeal_id
-from domain.deadlines import PhaseDeadlines, spread_offset
+from domain.case.deadlines import PhaseDeadlines, spread_offset
 from tests import scenario
 from tests.workflows.test_visitation_timers import CITIZEN, CW, _appeal_status, assessed_case, eventually, partly, run
 

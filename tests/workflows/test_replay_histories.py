@@ -38,7 +38,7 @@ from app.settings import Settings
 from app.temporal import ensure_search_attributes
 from domain import terminology
 from domain.appeal import appeal_id
-from domain.deadlines import PhaseDeadlines
+from domain.case.deadlines import PhaseDeadlines
 from domain.forum import forum_id
 from domain.messages import Actor
 from eventlog import EventStore

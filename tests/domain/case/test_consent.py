@@ -3,7 +3,7 @@
 A consent lets a volunteer or relative see the citizen's information until a
 date ahead (GDPR art. 6(1)(a) and 9(2)(a), databeskyttelseslovens § 7); the
 tavshedserklæring is recorded for volunteers and relatives only, once signed:
-municipal staff are bound by forvaltningslovens § 27 already (domain/consent.py).
+municipal staff are bound by forvaltningslovens § 27 already (domain/case/consent.py).
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """The processing deadline of an application (retssikkerhedslovens § 3, stk. 2):
-a missed one is recorded only where a deadline runs (domain/deadlines.py)."""
+a missed one is recorded only where a deadline runs (domain/case/deadlines.py)."""
 
 from __future__ import annotations
 

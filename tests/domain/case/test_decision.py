@@ -4,7 +4,7 @@ A decision names the services it grants, each on a legal basis for adult social
 services (domain/legal.py); a refusal grants none; anything but a full grant
 gives written reasons (forvaltningslovens § 22). A team lead returns a
 recommendation with a comment, so the caseworker can change it
-(domain/visitation.py)."""
+(domain/case/visitation.py)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """The evaluation at the pilot's end: a function level per assessed condition,
 given once each, and participation counts that cannot exceed what was held or
-taken (domain/evaluation.py, domain/instruments.py)."""
+taken (domain/case/evaluation.py, domain/instruments.py)."""
 
 from __future__ import annotations
 

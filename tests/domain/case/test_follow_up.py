@@ -1,6 +1,6 @@
 """The help after the evaluation (serviceloven § 148): followed up while it goes
 on; once it is decided to stop, there is nothing left to follow up
-(domain/follow_up.py)."""
+(domain/case/follow_up.py)."""
 
 from __future__ import annotations
 

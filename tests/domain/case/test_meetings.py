@@ -1,5 +1,5 @@
 """Joint meetings (et fælles tredje) and observations: planned by the team for a
-time ahead with team members, recorded once (domain/case.py, domain/pilot.py)."""
+time ahead with team members, recorded once (domain/case.py, domain/case/pilot.py)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """The case as a whole: every command is stamped with its time, and the case
 belongs to one unit at a time (need-to-know: GDPR art. 5, stk. 1, litra c, and
-art. 25; domain/units.py)."""
+art. 25; domain/case/units.py)."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """Personalised options: BPA (serviceloven § 96), the cash grant (§ 95) and an
 individual budget (only under a time-limited trial), chosen by the citizen; a
 decision on one of them follows the citizen's recorded choice
-(domain/personalised.py)."""
+(domain/case/personalised.py)."""
 
 from __future__ import annotations
 

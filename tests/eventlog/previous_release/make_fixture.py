@@ -40,10 +40,10 @@ def main() -> None:
     from activities.eventlog import to_new_event
     from activities.messages import RecordedEvent
     from app.keys import open_key_store
+    from domain.case.evaluation import CaseClosed
+    from domain.case.need import Need, NeedRegistered, ReportedBy
     from domain.citizen import Citizen
-    from domain.evaluation import CaseClosed
     from domain.messages import Actor, Role
-    from domain.need import Need, NeedRegistered, ReportedBy
     from eventlog import EventStore
     from eventlog.access_log import AccessLog
     from projections.setup import build_projector

@@ -15,11 +15,11 @@
   "Social indsats", each with its SEL paragraph; written reasons unless granted
   in full (forvaltningslovens § 22), appeal guidance (§ 25), the Danish
   decision letter kept in the event. It waits for partshøring (§ 19, see
-  ``domain/hearing.py``), refuses SEL §§ 83-86 for a citizen the municipality
-  has assessed as covered by ældreloven (``domain/elder_act.py``) and follows the citizen's own choice of BPA, cash
-  grant or individual budget (``domain/personalised.py``).
+  ``domain/case/hearing.py``), refuses SEL §§ 83-86 for a citizen the municipality
+  has assessed as covered by ældreloven (``domain/case/elder_act.py``) and follows the citizen's own choice of BPA, cash
+  grant or individual budget (``domain/case/personalised.py``).
 - The application and its processing deadline (retssikkerhedslovens § 3,
-  stk. 2, ``domain/deadlines.py``).
+  stk. 2, ``domain/case/deadlines.py``).
 """
 
 from __future__ import annotations
@@ -33,8 +33,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from domain import terminology
 from domain.appeal import DecisionReopened
-from domain.consent import InformationCategory
-from domain.deadlines import (
+from domain.case.consent import InformationCategory
+from domain.case.deadlines import (
     ApplicationReceived,
     PhaseDeadlines,
     ProcessingDeadlineMissed,
@@ -43,10 +43,9 @@ from domain.deadlines import (
     check_processing_deadline_missable,
     notice_of_missed_deadline,
 )
-from domain.decision_letter import render_decision_letter
-from domain.elder_act import ElderActAssessed, check_not_elder_act, covered_by_elder_act
-from domain.errors import DomainError, require
-from domain.hearing import (
+from domain.case.decision_letter import render_decision_letter
+from domain.case.elder_act import ElderActAssessed, check_not_elder_act, covered_by_elder_act
+from domain.case.hearing import (
     CaseInformationRecorded,
     CommentRequest,
     CommentRequested,
@@ -60,12 +59,8 @@ from domain.hearing import (
     InformationItem,
     check_heard,
 )
-from domain.legal import APPEAL_GUIDANCE_DA, FVL_22, FVL_24, check_legal_basis
-from domain.messages import MAX_ITEMS, Code, Command, Event, Role
-from domain.personal_data import Personal
-from domain.personalised import Arrangement, CitizensChoiceRecorded, arrangement_for
-from domain.phases import Phase
-from domain.processing_notice import (
+from domain.case.personalised import Arrangement, CitizensChoiceRecorded, arrangement_for
+from domain.case.processing_notice import (
     PROCESSING_NOTICE_EVENTS,
     ExpectedDatePassed,
     ProcessingDeadlinePassed,
@@ -73,13 +68,18 @@ from domain.processing_notice import (
     ProcessingDelayNotified,
     evolve_delay,
 )
-from domain.revisitation import (
+from domain.case.revisitation import (
     Application,
     ApplicationStatus,
     ApplicationWithdrawn,
     check_no_pending_application,
     pending_application,
 )
+from domain.errors import DomainError, require
+from domain.legal import APPEAL_GUIDANCE_DA, FVL_22, FVL_24, check_legal_basis
+from domain.messages import MAX_ITEMS, Code, Command, Event, Role
+from domain.personal_data import Personal
+from domain.phases import Phase
 
 if TYPE_CHECKING:
     from domain.case import CaseState
@@ -790,9 +790,9 @@ class VisitationRecord(BaseModel):
     recommendation: Recommendation | None = None
     recommendations_made: int = 0
     decisions: int = 0
-    #: Every application of the case by number, with its status (domain/revisitation.py).
+    #: Every application of the case by number, with its status (domain/case/revisitation.py).
     applications: tuple[Application, ...] = ()
-    #: The notices to the citizen about the pending application's deadline (domain/processing_notice.py).
+    #: The notices to the citizen about the pending application's deadline (domain/case/processing_notice.py).
     delay: ProcessingDelay = Field(default_factory=ProcessingDelay)
     reopened_by: str | None = None  # the appeal whose reconsideration changed the decision
     elder_act: ElderActAssessed | None = None  # the municipality's assessment under ældrelovens § 2, stk. 3

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from domain.consent import InformationCategory
+from domain.case.consent import InformationCategory
 from domain.legal import LegalBasis
 from domain.messages import MAX_ITEMS, Command, Event, PersonRef, Role
 from domain.personal_data import Personal

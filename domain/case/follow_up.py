@@ -27,7 +27,7 @@ follow-up with its result:
   decision: hearing, reasons, klagevejledning, appeal), so ``DecideOnHelp`` is
   open again;
 - ``revisit``: the citizen's need has changed; a new application is received in
-  the same case (see ``domain/revisitation.py``).
+  the same case (see ``domain/case/revisitation.py``).
 """
 
 from __future__ import annotations
@@ -39,15 +39,15 @@ from typing import TYPE_CHECKING, Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from domain.anonymity import find_cpr, find_person_name
-from domain.consent import InformationCategory
+from domain.case.consent import InformationCategory
+from domain.case.hearing import HearingException, check_heard
+from domain.case.pilot import ActionPlan
 from domain.errors import require
 from domain.forum import forum_id
-from domain.hearing import HearingException, check_heard
 from domain.legal import APPEAL_GUIDANCE_DA, LegalBasis
 from domain.messages import Command, Event
 from domain.personal_data import Personal
 from domain.phases import Phase
-from domain.pilot import ActionPlan
 
 if TYPE_CHECKING:
     from domain.case import CaseState

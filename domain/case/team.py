@@ -13,8 +13,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from domain.case.need import LifeArea
 from domain.messages import Command, Event, PersonRef, Role
-from domain.need import LifeArea
 from domain.personal_data import Personal
 
 

@@ -33,7 +33,7 @@ from domain.personal_data import Personal
 
 if TYPE_CHECKING:
     from domain.case import CaseState
-    from domain.revisitation import Application
+    from domain.case.revisitation import Application
 
 
 class ProcessingDelay(BaseModel):
@@ -109,7 +109,7 @@ class ExpectedDatePassed(Event):
 
 def _pending_with_deadline(state: CaseState) -> tuple[Application, datetime]:
     """The application awaiting a decision, and its processing deadline."""
-    from domain.revisitation import pending_application
+    from domain.case.revisitation import pending_application
 
     application = pending_application(state)
     if application is None:

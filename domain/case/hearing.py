@@ -42,7 +42,7 @@ from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from domain.consent import blanket_word as _blanket_word
+from domain.case.consent import blanket_word as _blanket_word
 from domain.errors import require
 from domain.legal import FVL_19, FVL_19_2, FVL_21, OFFL_13, RSL_11A, RSL_11C, LegalBasis
 from domain.messages import MAX_ITEMS, Command, Event, Role, ShortText

@@ -12,12 +12,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from domain.case.personalised import EmployerKind, PersonalisedOption
 from domain.legal import FVL_22, FVL_24, LEGAL_BASES
-from domain.personalised import EmployerKind, PersonalisedOption
 
 if TYPE_CHECKING:
     from domain.case import CaseState
-    from domain.visitation import DecisionMade, GrantedService
+    from domain.case.visitation import DecisionMade, GrantedService
 
 _EMPLOYER = {
     EmployerKind.CITIZEN: "dig selv",

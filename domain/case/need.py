@@ -18,8 +18,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from domain.case.consent import InformationCategory
 from domain.citizen import Citizen
-from domain.consent import InformationCategory
 from domain.errors import require
 from domain.legal import BARNETS_LOV
 from domain.messages import MAX_ITEMS, Command, Event, Role

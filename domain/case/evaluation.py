@@ -33,7 +33,9 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from domain import terminology
-from domain.consent import InformationCategory
+from domain.case.consent import InformationCategory
+from domain.case.pilot import ActionPlan
+from domain.case.visitation import AssessmentRecorded, Coded, DecisionMade
 from domain.errors import require
 from domain.instruments import (
     Attainment,
@@ -51,9 +53,7 @@ from domain.instruments import (
 )
 from domain.messages import MAX_ITEMS, Command, Event
 from domain.personal_data import Personal
-from domain.pilot import ActionPlan
 from domain.value_domains import Participation, Rating, ServiceUse, ValueDomains, value_domains
-from domain.visitation import AssessmentRecorded, Coded, DecisionMade
 
 __all__ = ["Attainment", "FunctionLevelInput", "GoalAttainmentInput", "InstrumentAnswers"]
 

@@ -30,8 +30,7 @@ from domain.appeal import (
     ReopenDecision,
     reopen_decision,
 )
-from domain.citizen import Citizen
-from domain.consent import (
+from domain.case.consent import (
     ConfidentialityDeclarationRecorded,
     Consent,
     ConsentGiven,
@@ -43,7 +42,7 @@ from domain.consent import (
     give_consent,
     record_confidentiality_declaration,
 )
-from domain.deadlines import (
+from domain.case.deadlines import (
     ApplicationReceived,
     DeadlineMissed,
     ProcessingDeadlineMissed,
@@ -51,9 +50,8 @@ from domain.deadlines import (
     RecordMissedDeadline,
     RecordMissedProcessingDeadline,
 )
-from domain.elder_act import AssessElderAct, ElderActAssessed, assess_elder_act
-from domain.errors import DomainError, require
-from domain.evaluation import (
+from domain.case.elder_act import AssessElderAct, ElderActAssessed, assess_elder_act
+from domain.case.evaluation import (
     BaselineRecorded,
     CaseClosed,
     CloseCase,
@@ -65,7 +63,7 @@ from domain.evaluation import (
     record_evaluation,
     upcast_type,
 )
-from domain.file_access import (
+from domain.case.file_access import (
     AnswerFileAccess,
     FileAccessAnswered,
     FileAccessRequest,
@@ -74,7 +72,7 @@ from domain.file_access import (
     answer_file_access,
     request_file_access,
 )
-from domain.follow_up import (
+from domain.case.follow_up import (
     FOLLOW_UP_EVENTS,
     DecideOnHelp,
     FollowUpDue,
@@ -89,7 +87,7 @@ from domain.follow_up import (
     record_follow_up,
     record_follow_up_due,
 )
-from domain.hearing import (
+from domain.case.hearing import (
     AnswerHearing,
     CaseInformationRecorded,
     CommentRequested,
@@ -112,11 +110,9 @@ from domain.hearing import (
     start_hearing,
     submit_comment,
 )
-from domain.messages import Command, Event, Role, require_role, without_log_metadata
-from domain.need import Need, NeedRegistered, OpenVisitation, RegisterNeed, VisitationOpened, check_adult
-from domain.personalised import CitizensChoiceRecorded, RecordCitizensChoice, record_choice
-from domain.phases import Phase
-from domain.pilot import (
+from domain.case.need import Need, NeedRegistered, OpenVisitation, RegisterNeed, VisitationOpened, check_adult
+from domain.case.personalised import CitizensChoiceRecorded, RecordCitizensChoice, record_choice
+from domain.case.pilot import (
     ActionPlan,
     AdjustPlan,
     AnswerPlan,
@@ -139,7 +135,7 @@ from domain.pilot import (
     ScheduleMeeting,
     StartPilot,
 )
-from domain.processing_notice import (
+from domain.case.processing_notice import (
     ExpectedDatePassed,
     NotifyProcessingDelay,
     ProcessingDeadlinePassed,
@@ -150,7 +146,7 @@ from domain.processing_notice import (
     record_expected_date_passed,
     record_processing_deadline_passed,
 )
-from domain.representatives import (
+from domain.case.representatives import (
     EndRepresentation,
     RecordRepresentative,
     Representation,
@@ -160,7 +156,7 @@ from domain.representatives import (
     end_representation,
     record_representative,
 )
-from domain.revisitation import (
+from domain.case.revisitation import (
     REVISITABLE,
     ApplicationWithdrawn,
     ChangedNeedReported,
@@ -171,7 +167,7 @@ from domain.revisitation import (
     report_changed_need,
     withdraw_application,
 )
-from domain.team import (
+from domain.case.team import (
     AnswerInvitation,
     ApproveTeam,
     ChangeTeam,
@@ -192,9 +188,9 @@ from domain.team import (
     TeamMemberLeft,
     TeamProposed,
 )
-from domain.team_proposal import propose_team
-from domain.units import AssignUnit, UnitAssigned, assign_unit
-from domain.visitation import (
+from domain.case.team_proposal import propose_team
+from domain.case.units import AssignUnit, UnitAssigned, assign_unit
+from domain.case.visitation import (
     DECIDING_ROLES,
     VISITATION_EVENTS,
     AssessmentRecorded,
@@ -216,6 +212,10 @@ from domain.visitation import (
     record_missed_processing_deadline,
     review,
 )
+from domain.citizen import Citizen
+from domain.errors import DomainError, require
+from domain.messages import Command, Event, Role, require_role, without_log_metadata
+from domain.phases import Phase
 
 CaseCommand = Annotated[
     RegisterNeed
@@ -384,7 +384,7 @@ class CaseState(BaseModel):
     team_approved: bool = False
     team_change_requests: tuple[str, ...] = ()
     consents: dict[str, Consent] = Field(default_factory=dict)
-    #: The day each volunteer's or relative's tavshedserklæring was signed (domain/consent.py).
+    #: The day each volunteer's or relative's tavshedserklæring was signed (domain/case/consent.py).
     confidentiality_declarations: dict[str, date] = Field(default_factory=dict)
     team_proposal: tuple[ProposedRole, ...] = ()
     proposed_plan: ActionPlan | None = None
@@ -404,15 +404,15 @@ class CaseState(BaseModel):
     missed_deadlines: tuple[DeadlineMissed, ...] = ()
     visitation: VisitationRecord = Field(default_factory=VisitationRecord)
     closed_reason: str | None = None
-    #: The team or unit the case belongs to (need-to-know, domain/units.py); None until assigned.
+    #: The team or unit the case belongs to (need-to-know, domain/case/units.py); None until assigned.
     unit: str | None = None
-    #: Requests for aktindsigt by number (FVL § 9, domain/file_access.py).
+    #: Requests for aktindsigt by number (FVL § 9, domain/case/file_access.py).
     file_access_requests: dict[int, FileAccessRequest] = Field(default_factory=dict)
-    #: Representatives and their fuldmagter by number (FVL § 8, domain/representatives.py).
+    #: Representatives and their fuldmagter by number (FVL § 8, domain/case/representatives.py).
     representatives: dict[int, Representation] = Field(default_factory=dict)
-    #: The decision about the help and the follow-ups after it (SEL § 148, domain/follow_up.py).
+    #: The decision about the help and the follow-ups after it (SEL § 148, domain/case/follow_up.py).
     follow_up: FollowUpRecord = Field(default_factory=FollowUpRecord)
-    #: The revisitation under way (a changed need, domain/revisitation.py), and how many there have been.
+    #: The revisitation under way (a changed need, domain/case/revisitation.py), and how many there have been.
     revisitation: Revisitation | None = None
     revisitations: int = 0
 
@@ -527,7 +527,7 @@ for _phase in (Phase.NEED, Phase.VISITATION):
     ALLOWED[_phase] = (
         *ALLOWED[_phase],
         WithdrawApplication,
-        # Rsl § 3, stk. 2: the citizen is told when the deadline cannot be kept (domain/processing_notice.py)
+        # Rsl § 3, stk. 2: the citizen is told when the deadline cannot be kept (domain/case/processing_notice.py)
         NotifyProcessingDelay,
         RecordProcessingDeadlinePassed,
         RecordExpectedDatePassed,

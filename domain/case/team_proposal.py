@@ -12,9 +12,9 @@ is part of the need. The citizen is always on the team.
 
 from __future__ import annotations
 
-from domain.need import LifeArea, Need
-from domain.team import MemberKind, ProposedRole
-from domain.visitation import AssessmentRecorded
+from domain.case.need import LifeArea, Need
+from domain.case.team import MemberKind, ProposedRole
+from domain.case.visitation import AssessmentRecorded
 
 #: Which life area an FFB condition area (its group under "FFB tilstande") belongs to.
 LIFE_AREA_BY_CONDITION: dict[str, LifeArea] = {
