@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Union, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from domain.case import CaseEvent
+from domain.case.decider import CaseEvent
 from domain.forum import ForumEvent
 from domain.kl_delivery import KL_DELIVERY_EVENTS
 from domain.messages import Event

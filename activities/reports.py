@@ -25,7 +25,7 @@ from dataclasses import asdict, dataclass, field
 from statistics import fmean, median
 
 from activities.readmodels import ErasedRecord, to_domain_event
-from domain.case import event_from_record
+from domain.case.decider import event_from_record
 from domain.case.evaluation import BaselineRecorded, EvaluationRecorded, LegacyEvaluationRecorded, pilot_type
 from domain.case.pilot import PilotCompleted
 from domain.case.visitation import AssessmentRecorded, DecisionMade

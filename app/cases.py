@@ -30,8 +30,8 @@ from app.command_signing import CommandSigner
 from app.errors import CommandRejected
 from app.settings import Settings
 from domain.appeal import AppealState, LodgeAppeal, RegisterAppeal, appeal_command_adapter, appeal_id
-from domain.case import CaseState, command_adapter, decide, initial_state
 from domain.case.deadlines import PhaseDeadlines
+from domain.case.decider import CaseState, command_adapter, decide, initial_state
 from domain.case.need import RegisterNeed
 from domain.errors import DomainError
 from domain.phases import Phase

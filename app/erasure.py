@@ -17,7 +17,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from domain.case.evaluation import CaseClosed
+from domain.case.closing import CaseClosed
 from domain.catalogue import type_of
 from domain.citizen import is_cpr
 from domain.messages import Actor, Role

@@ -44,11 +44,11 @@ from enum import StrEnum
 from typing import TypeVar
 
 from domain import catalogue
-from domain.case import CaseState
-from domain.case.consent import InformationCategory
+from domain.case.decider import CaseState
 from domain.case.representatives import Representation
 from domain.case.team import InvitationStatus, MemberKind
 from domain.citizen import same_cpr
+from domain.information import InformationCategory
 from domain.messages import Role
 
 

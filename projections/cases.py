@@ -36,8 +36,8 @@ from activities.readmodels import ErasedRecord, decode, readable_payload
 from activities.reports import PILOT_STARTED, READ_TYPES, CaseFacts, readable_for_report
 from domain import catalogue
 from domain.appeal import AppealState, AppealWindowOpened, appeal_event_adapter, evolve_appeal, initial_appeal_state
-from domain.case import CaseState, fold, initial_state
 from domain.case.deadlines import PhaseDeadlines
+from domain.case.decider import CaseState, fold, initial_state
 from domain.case.need import NeedRegistered
 from domain.case_summary import CaseSummary, name_tokens, summarise, work_items
 from domain.messages import without_log_metadata

@@ -46,17 +46,18 @@ from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
     from domain.appeal import ReopenDecision, appeal_id
-    from domain.case import CaseState, decide, evolve, fold, initial_state
     from domain.case.deadlines import (
         ApplicationReceived,
         ReceiveApplication,
         RecordMissedDeadline,
         spread_offset,
     )
+    from domain.case.decider import CaseState, decide, evolve, fold, initial_state
     from domain.case.follow_up import FollowUpRecorded, HelpChoice, HelpDecided, RecordFollowUpDue, next_follow_up_at
     from domain.case.hearing import HearingStarted, RecordHearingDeadlinePassed
+    from domain.case.meetings import MeetingScheduled
     from domain.case.need import RegisterNeed
-    from domain.case.pilot import MeetingScheduled, PilotStarted, RecordCheckIn
+    from domain.case.pilot import PilotStarted, RecordCheckIn
     from domain.case.processing_notice import (
         ExpectedDatePassed,
         ProcessingDeadlinePassed,

@@ -6,8 +6,8 @@ from datetime import timedelta
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from domain.case import CaseCommand, CaseState
 from domain.case.deadlines import PhaseDeadlines
+from domain.case.decider import CaseCommand, CaseState
 from domain.case.need import RegisterNeed
 from domain.phases import Phase
 from workflows.issuers import CommandSignature

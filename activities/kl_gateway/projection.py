@@ -44,7 +44,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from domain import terminology
-from domain.case.evaluation import CaseClosed, EvaluationRecorded
+from domain.case.closing import CaseClosed
+from domain.case.evaluation import EvaluationRecorded
 from domain.case.need import NeedRegistered, VisitationOpened
 from domain.case.pilot import PilotStarted, PlanAdjusted
 from domain.case.visitation import AssessmentRecorded, DecisionMade, Outcome

@@ -45,7 +45,7 @@ from domain.access import (
     visible_state,
 )
 from domain.appeal import PERSON_APPEAL_COMMANDS, AppealState, appeal_id, appeal_view, fold_appeal
-from domain.case import ALLOWED, CaseState
+from domain.case.decider import ALLOWED, CaseState
 from domain.case_summary import name_tokens
 from domain.citizen import cpr_digits, same_cpr
 from domain.messages import Role

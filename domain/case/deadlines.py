@@ -23,10 +23,12 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from domain.case.concept import Concept, decides
 from domain.errors import DomainError, require
 from domain.legal import RSL_3_2, LegalBasis, check_legal_basis
 from domain.messages import MAX_ITEMS, Code, Command, Event
 from domain.personal_data import Personal
+from domain.phases import Phase
 
 
 class RecordMissedDeadline(Command):
@@ -221,3 +223,19 @@ def check_processing_deadline_missable(due_at: datetime | None, decided: bool, m
     require(
         now >= due_at, f"the processing deadline is {due_at.isoformat()}; it has not passed", rule="deadline.not_passed"
     )
+
+
+def _record_missed_deadline(state: object, c: RecordMissedDeadline) -> list[Event]:
+    """A phase's deadline passed: the workflow records it (it reads nothing of the case)."""
+    return [DeadlineMissed(occurred_at=c.now, actor=c.actor, phase=c.phase, due_at=c.due_at)]
+
+
+CONCEPT = Concept(
+    "deadlines",
+    commands={
+        RecordMissedDeadline: decides(
+            _record_missed_deadline, Phase.VISITATION, Phase.TEAM, Phase.PILOT, Phase.EVALUATION
+        ),
+    },
+    events={DeadlineMissed: lambda s, e: {"missed_deadlines": (*s.missed_deadlines, e)}},
+)

@@ -7,15 +7,19 @@ team before the pilot can start.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from domain.case.concept import Changes, Concept, decides
 from domain.case.need import LifeArea
+from domain.errors import require
 from domain.messages import Command, Event, PersonRef, Role
 from domain.personal_data import Personal
+from domain.phases import Phase
 
 
 class MemberKind(StrEnum):
@@ -101,6 +105,7 @@ class ApproveTeam(Command):
     label = "Godkend holdet"
     intro = "Holdet er dit. Godkend det, eller skriv hvad du vil have ændret."
     roles = frozenset({Role.CITIZEN})
+    role_reason = "it is the citizen's team"
     approve: bool = True
     comment: str = Field(default="", max_length=2000)
 
@@ -156,6 +161,7 @@ class ChangeTeam(Command):
     title = "Change team"
     type: Literal["change_team"] = "change_team"
     label = "Tag en person af holdet"
+    example = {"person_id": "staff-lise", "reason": "Lise er flyttet til en anden afdeling"}
     person_id: PersonRef
     reason: str = Field(min_length=3, max_length=2000)
 
@@ -167,24 +173,185 @@ class TeamMemberLeft(Event):
     reason: Annotated[str, Personal]
 
 
-class ProposeTeam(Command):
-    """Asks the domain for the roles the citizen's situation calls for."""
+# -- the team's decider ---------------------------------------------------------
 
-    title = "Propose team"
-    type: Literal["propose_team"] = "propose_team"
-    label = "Foreslå hold"
+#: Where the team is formed and changed: from the decision on, while the help goes on.
+TEAM_PHASES = frozenset({Phase.TEAM, Phase.PILOT, Phase.FOLLOW_UP})
 
 
-class ProposedRole(BaseModel):
-    model_config = ConfigDict(frozen=True)
+class TeamView(Protocol):
+    """What the team's rules read of a case: the team and whether the citizen approved it."""
 
-    life_area: LifeArea | None
-    kind: MemberKind | None  # None: the citizen
-    organisation: str
-    why: Annotated[str, Personal]
+    @property
+    def team(self) -> Mapping[str, TeamMember]: ...
+    @property
+    def team_approved(self) -> bool: ...
+    @property
+    def team_change_requests(self) -> tuple[str, ...]: ...
 
 
-class TeamProposed(Event):
-    type: Literal["team_proposed"] = "team_proposed"
-    label = "Hold foreslået"
-    roles: tuple[ProposedRole, ...]
+class TeamContext(TeamView, Protocol):
+    """The team with the caseworker, who is on it without an invitation."""
+
+    @property
+    def caseworker_id(self) -> str | None: ...
+
+
+#: How the citizen is named where a team member could be: the owner of an activity, a
+#: meeting's participant, who proposed a change.
+CITIZEN_AS_RESPONSIBLE = "citizen"
+
+
+def team_ids(state: TeamContext) -> set[str]:
+    """Who can own an activity, take part in a meeting or propose a change: the
+    joined members, the caseworker and the citizen."""
+    return {m.person_id for m in joined_members(state)} | {CITIZEN_AS_RESPONSIBLE, state.caseworker_id or ""}
+
+
+def joined_members(state: TeamView) -> list[TeamMember]:
+    return [m for m in state.team.values() if m.status is InvitationStatus.JOINED]
+
+
+def open_invitations(state: TeamView) -> list[TeamMember]:
+    return [m for m in state.team.values() if m.status is InvitationStatus.INVITED]
+
+
+def invite(state: TeamView, c: InviteTeamMember) -> list[Event]:
+    existing = state.team.get(c.invitee.person_id)
+    require(
+        existing is None or existing.status not in (InvitationStatus.INVITED, InvitationStatus.JOINED),
+        f"{c.invitee.name} ({c.invitee.person_id}) is already {existing.status.value if existing else ''} on the team",
+        rule="team.already_invited",
+        field="invitee.person_id",
+    )
+    require(
+        not state.team_approved or bool(c.reason.strip()),
+        "the citizen has already approved the team; a later change to the team needs a reason",
+        rule="team.change_needs_reason",
+        field="reason",
+    )
+    return [TeamMemberInvited(occurred_at=c.now, actor=c.actor, invitee=c.invitee, reason=c.reason.strip())]
+
+
+def _open_invitation(state: TeamView, person_id: str) -> TeamMember:
+    member = state.team.get(person_id)
+    require(
+        member is not None and member.status is InvitationStatus.INVITED,
+        f"{person_id} has no open invitation to this team",
+        rule="team.no_open_invitation",
+        field="person_id",
+    )
+    assert member is not None  # refused above when missing
+    return member
+
+
+def remind_invitation(state: TeamView, c: RemindInvitation) -> list[Event]:
+    member = _open_invitation(state, c.person_id)
+    require(not member.reminded, f"{member.name} has been reminded already", rule="team.already_reminded")
+    return [InvitationReminderSent(occurred_at=c.now, actor=c.actor, person_id=c.person_id)]
+
+
+def expire_invitation(state: TeamView, c: ExpireInvitation) -> list[Event]:
+    _open_invitation(state, c.person_id)
+    return [InvitationExpired(occurred_at=c.now, actor=c.actor, person_id=c.person_id)]
+
+
+def change_team(state: TeamView, c: ChangeTeam) -> list[Event]:
+    member = state.team.get(c.person_id)
+    require(
+        member is not None and member.status is InvitationStatus.JOINED,
+        f"{c.person_id} is not a member of the team",
+        rule="team.not_a_member",
+        field="person_id",
+    )
+    return [TeamMemberLeft(occurred_at=c.now, actor=c.actor, person_id=c.person_id, reason=c.reason.strip())]
+
+
+def answer(state: TeamView, c: AnswerInvitation) -> list[Event]:
+    member = state.team.get(c.actor.id)
+    require(
+        member is not None and member.status is InvitationStatus.INVITED,
+        f"{c.actor.id} has no open invitation to this team; only the person invited can answer it",
+        rule="team.no_open_invitation",
+        field="actor.id",
+    )
+    if c.accept:
+        return [TeamMemberJoined(occurred_at=c.now, actor=c.actor, person_id=c.actor.id)]
+    require(
+        bool(c.reason.strip()),
+        "a declined invitation needs a reason, so the caseworker can invite someone else",
+        rule="team.decline_needs_reason",
+        field="reason",
+    )
+    return [TeamMemberDeclined(occurred_at=c.now, actor=c.actor, person_id=c.actor.id, reason=c.reason.strip())]
+
+
+def approve_team(state: TeamView, c: ApproveTeam) -> list[Event]:
+    if not c.approve:
+        require(
+            bool(c.comment.strip()),
+            "say which changes you want to the team",
+            rule="team.changes_need_comment",
+            field="comment",
+        )
+        return [TeamChangesRequested(occurred_at=c.now, actor=c.actor, comment=c.comment.strip())]
+    require(not state.team_approved, "the team is already approved", rule="team.already_approved")
+    joined = joined_members(state)
+    require(
+        bool(joined),
+        "nobody has joined the team yet; a team needs at least one member besides the citizen",
+        rule="team.empty",
+    )
+    waiting = open_invitations(state)
+    require(
+        not waiting,
+        "still waiting for an answer from " + ", ".join(m.name for m in waiting),
+        rule="team.open_invitations",
+    )
+    members = tuple(m.person_id for m in joined)
+    return [TeamApprovedByCitizen(occurred_at=c.now, actor=c.actor, members=members, comment=c.comment.strip())]
+
+
+# -- how its events change the case --------------------------------------------
+
+
+def _with_member(state: TeamView, person_id: str, **changes: object) -> Changes:
+    """The team with one member changed. Total, as evolve must be: a member whose
+    invitation is not in the state (it was erased: its personal fields read as the
+    marker and it cannot be folded) leaves the team as it is."""
+    team = dict(state.team)
+    if person_id in team:
+        team[person_id] = team[person_id].model_copy(update=changes)
+    return {"team": team}
+
+
+def _invited(state: TeamView, e: TeamMemberInvited) -> Changes:
+    member = TeamMember(**e.invitee.model_dump(), invited_at=e.occurred_at)
+    return {"team": {**state.team, e.invitee.person_id: member}}
+
+
+def _declined(state: TeamView, e: TeamMemberDeclined) -> Changes:
+    return _with_member(state, e.person_id, status=InvitationStatus.DECLINED, decline_reason=e.reason)
+
+
+CONCEPT = Concept(
+    "team",
+    commands={
+        InviteTeamMember: decides(invite, TEAM_PHASES),
+        AnswerInvitation: decides(answer, TEAM_PHASES),
+        ApproveTeam: decides(approve_team, Phase.TEAM),
+        RemindInvitation: decides(remind_invitation, TEAM_PHASES),
+        ExpireInvitation: decides(expire_invitation, TEAM_PHASES),
+        ChangeTeam: decides(change_team, Phase.PILOT, Phase.FOLLOW_UP),
+    },
+    events={
+        TeamMemberInvited: _invited,
+        TeamMemberJoined: lambda s, e: _with_member(s, e.person_id, status=InvitationStatus.JOINED),
+        TeamMemberDeclined: _declined,
+        TeamApprovedByCitizen: lambda s, e: {"team_approved": True},
+        TeamChangesRequested: lambda s, e: {"team_change_requests": (*s.team_change_requests, e.comment)},
+        InvitationReminderSent: lambda s, e: _with_member(s, e.person_id, reminded=True),
+        InvitationExpired: lambda s, e: _with_member(s, e.person_id, status=InvitationStatus.EXPIRED),
+        TeamMemberLeft: lambda s, e: _with_member(s, e.person_id, status=InvitationStatus.LEFT),
+    },
+)

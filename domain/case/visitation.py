@@ -27,13 +27,13 @@ from __future__ import annotations
 from datetime import UTC, datetime, time
 from enum import StrEnum
 from functools import cache
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import Annotated, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from domain import terminology
-from domain.appeal import DecisionReopened
-from domain.case.consent import InformationCategory
+from domain.appeal import DecisionReopened, ReopenDecision, reopen_decision
+from domain.case.concept import DECIDED, Changes, Concept, decides, enter
 from domain.case.deadlines import (
     ApplicationReceived,
     PhaseDeadlines,
@@ -44,7 +44,7 @@ from domain.case.deadlines import (
     notice_of_missed_deadline,
 )
 from domain.case.decision_letter import render_decision_letter
-from domain.case.elder_act import ElderActAssessed, check_not_elder_act, covered_by_elder_act
+from domain.case.elder_act import ElderActAssessed, ElderActView, check_not_elder_act, covered_by_elder_act
 from domain.case.hearing import (
     CaseInformationRecorded,
     CommentRequest,
@@ -55,6 +55,7 @@ from domain.case.hearing import (
     HearingDeadlinePassed,
     HearingException,
     HearingStarted,
+    HearingView,
     InformationConsentGiven,
     InformationItem,
     check_heard,
@@ -71,18 +72,18 @@ from domain.case.processing_notice import (
 from domain.case.revisitation import (
     Application,
     ApplicationStatus,
+    ApplicationsView,
     ApplicationWithdrawn,
+    Revisitation,
     check_no_pending_application,
     pending_application,
 )
 from domain.errors import DomainError, require
+from domain.information import InformationCategory
 from domain.legal import APPEAL_GUIDANCE_DA, FVL_22, FVL_24, check_legal_basis
 from domain.messages import MAX_ITEMS, Code, Command, Event, Role
 from domain.personal_data import Personal
 from domain.phases import Phase
-
-if TYPE_CHECKING:
-    from domain.case import CaseState
 
 
 class Coded(BaseModel):
@@ -413,6 +414,7 @@ class ReviewRecommendation(Command):
     label = "Godkend eller returnér indstilling"
     intro = "Læs udredningen og indstillingen, og godkend eller returnér med en kommentar."
     roles = frozenset({Role.TEAM_LEAD})
+    role_reason = "a recommendation is approved or returned by a team lead (four eyes)"
     approve: bool
     comment: str = Field(default="", max_length=4000)
 
@@ -471,6 +473,22 @@ class DecisionMade(Event):
 DECIDING_ROLES = (Role.CASEWORKER, Role.TEAM_LEAD)
 
 
+class VisitationView(HearingView, ElderActView, ApplicationsView, Protocol):
+    """What the visitation's rules read: its own record, the assessment and decision, the
+    revisitation under way, and what the hearing, ældreloven and the applications read."""
+
+    @property
+    def phase(self) -> Phase: ...
+    @property
+    def assessment(self) -> AssessmentRecorded | None: ...
+    @property
+    def decision(self) -> DecisionMade | None: ...
+    @property
+    def revisitation(self) -> Revisitation | None: ...
+    @property
+    def visitation(self) -> VisitationRecord: ...
+
+
 def _check_rests_on(outcome: Outcome, rests_on: list[str]) -> tuple[str, ...]:
     """FVL § 24, stk. 1: the reasons of a refusal name the rules it rests on."""
     bases = tuple(dict.fromkeys(check_legal_basis(b, field=f"rests_on[{i}]") for i, b in enumerate(rests_on)))
@@ -483,7 +501,7 @@ def _check_rests_on(outcome: Outcome, rests_on: list[str]) -> tuple[str, ...]:
     return bases
 
 
-def _check_against_application(state: CaseState, outcome: Outcome, services: tuple[GrantedService, ...]) -> None:
+def _check_against_application(state: VisitationView, outcome: Outcome, services: tuple[GrantedService, ...]) -> None:
     """FVL § 22: what is granted is compared with what was applied for; anything less is
     not full success and needs reasons (so it cannot be called 'granted')."""
     application = state.visitation.application
@@ -530,7 +548,7 @@ def _check_outcome(outcome: Outcome, services: list[ServiceInput], reasons: str)
 
 
 def _granted_services(
-    state: CaseState | None, services: list[ServiceInput], at: datetime
+    state: VisitationView | None, services: list[ServiceInput], at: datetime
 ) -> tuple[GrantedService, ...]:
     choice = state.visitation.choice if state is not None else None
     granted = []
@@ -557,7 +575,7 @@ def _same_services(a: tuple[GrantedService, ...], b: tuple[GrantedService, ...])
     return sorted(map(key, a)) == sorted(map(key, b))
 
 
-def recommend(state: CaseState, c: RecommendDecision) -> list[Event]:
+def recommend(state: VisitationView, c: RecommendDecision) -> list[Event]:
     require(
         state.assessment is not None,
         "a recommendation needs a recorded needs assessment first (VUM 2.0)",
@@ -585,13 +603,7 @@ def recommend(state: CaseState, c: RecommendDecision) -> list[Event]:
     ]
 
 
-def review(state: CaseState, c: ReviewRecommendation) -> list[Event]:
-    require(
-        c.actor.role is Role.TEAM_LEAD,
-        f"a recommendation is approved or returned by a team lead; you act as {c.actor.role.value}",
-        rule="case.role_not_allowed",
-        field="actor.role",
-    )
+def review(state: VisitationView, c: ReviewRecommendation) -> list[Event]:
     pending = state.visitation.recommendation
     require(
         pending is not None and pending.status is RecommendationStatus.PENDING,
@@ -618,7 +630,7 @@ def review(state: CaseState, c: ReviewRecommendation) -> list[Event]:
     return [RecommendationReturned(occurred_at=c.now, actor=c.actor, number=pending.number, comment=c.comment.strip())]
 
 
-def make_decision(state: CaseState, c: MakeDecision) -> list[Event]:
+def make_decision(state: VisitationView, c: MakeDecision) -> list[Event]:
     record = state.visitation
     require(
         state.phase is Phase.VISITATION or record.reopened_by is not None,
@@ -689,7 +701,7 @@ def make_decision(state: CaseState, c: MakeDecision) -> list[Event]:
 # -- the application (Rsl § 3, stk. 2) -------------------------------------
 
 
-def receive_application(state: CaseState, c: ReceiveApplication) -> list[Event]:
+def receive_application(state: VisitationView, c: ReceiveApplication) -> list[Event]:
     check_no_pending_application(state, c.applied_for)
     # A withdrawn application leaves the citizen's right to apply whole (Rsl § 3, stk. 2): a new one is
     # received as the first was. One that was decided is changed through a reported changed need.
@@ -729,7 +741,7 @@ def receive_application(state: CaseState, c: ReceiveApplication) -> list[Event]:
     ]
 
 
-def record_missed_processing_deadline(state: CaseState, c: RecordMissedProcessingDeadline) -> list[Event]:
+def record_missed_processing_deadline(state: VisitationView, c: RecordMissedProcessingDeadline) -> list[Event]:
     application = state.visitation.application
     due_at = application.due_at if application else None
     check_processing_deadline_missable(
@@ -934,6 +946,82 @@ def evolve_visitation(record: VisitationRecord, event: Event) -> VisitationRecor
             if record.comment_request is not None:
                 update = {"comment_request": record.comment_request.model_copy(update={"comment": event.comment})}
     return record.model_copy(update=update) if update else record
+
+
+# -- the decider ------------------------------------------------------------------
+
+
+def _assess(state: VisitationView, c: RecordAssessment) -> list[Event]:
+    return [assess(c)]
+
+
+def _record(state: VisitationView, e: Event) -> Changes:
+    """The event kept in the visitation's record."""
+    return {"visitation": evolve_visitation(state.visitation, e)}
+
+
+def _decided(state: VisitationView, e: DecisionMade) -> Changes:
+    record = _record(state, e)
+    if state.revisitation is not None:
+        # the revisitation's decision: the help goes on under it where it was
+        return enter(state.revisitation.from_phase, e.occurred_at, decision=e, revisitation=None, **record)
+    if e.outcome is not Outcome.REFUSED and state.phase in DECIDED:
+        # a decision changed on reconsideration: the team and pilot go on under it
+        return {"decision": e, **record}
+    return enter(Phase.REFUSED if e.outcome is Outcome.REFUSED else Phase.TEAM, e.occurred_at, decision=e, **record)
+
+
+def _reopened(state: VisitationView, e: DecisionReopened) -> Changes:
+    record = _record(state, e)
+    if state.phase is Phase.CLOSED:
+        # a closed case reopened by an appeal goes back to visitation for the new decision
+        return enter(Phase.VISITATION, e.occurred_at, closed_reason=None, **record)
+    return record
+
+
+#: After a decision its appeal runs alongside; a reconsideration that changes the decision
+#: reopens it for a new one (domain/appeal.py), whatever the phase, closed too (Rsl §§ 66-68).
+AFTER_DECISION = frozenset({*DECIDED, Phase.REFUSED})
+
+CONCEPT = Concept(
+    "visitation",
+    commands={
+        ReceiveApplication: decides(receive_application, Phase.NEED, Phase.VISITATION),
+        RecordAssessment: decides(_assess, Phase.VISITATION),
+        RecommendDecision: decides(recommend, Phase.VISITATION),
+        ReviewRecommendation: decides(review, Phase.VISITATION),
+        MakeDecision: decides(make_decision, Phase.VISITATION, AFTER_DECISION),
+        ReopenDecision: decides(reopen_decision, Phase.CLOSED, AFTER_DECISION),
+        RecordMissedProcessingDeadline: decides(record_missed_processing_deadline, Phase.VISITATION),
+    },
+    events={
+        ApplicationReceived: _record,
+        ProcessingDeadlineMissed: _record,
+        AssessmentRecorded: lambda s, e: {"assessment": e, **_record(s, e)},
+        RecommendationMade: _record,
+        RecommendationApproved: _record,
+        RecommendationReturned: _record,
+        DecisionMade: _decided,
+        DecisionReopened: _reopened,
+    },
+    # what the other concepts of the visitation keep in its record
+    reacts_to=dict.fromkeys(
+        (
+            InformationConsentGiven,
+            CaseInformationRecorded,
+            HearingStarted,
+            HearingAnswered,
+            HearingDeadlinePassed,
+            CommentRequested,
+            CommentSubmitted,
+            CitizensChoiceRecorded,
+            ElderActAssessed,
+            ApplicationWithdrawn,
+            *PROCESSING_NOTICE_EVENTS,
+        ),
+        _record,
+    ),
+)
 
 
 __all__ = [

@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 from domain.access import Action, Subject, may
-from domain.case import CaseState
-from domain.case.consent import Consent, InformationCategory
+from domain.case.consent import Consent
+from domain.case.decider import CaseState
 from domain.case.team import InvitationStatus, MemberKind, TeamMember
 from domain.citizen import Citizen
+from domain.information import InformationCategory
 from domain.messages import Role
 
 NOW = datetime(2026, 5, 1, 12, tzinfo=UTC)

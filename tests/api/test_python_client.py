@@ -9,7 +9,7 @@ import pytest
 
 from app.cases import CommandRejected, parse_command
 from app.client import AsyncSamskabClient, SamskabClient
-from domain.case import CaseState
+from domain.case.decider import CaseState
 from tests import scenario
 
 

@@ -23,7 +23,7 @@ from app.api import create_app
 from app.cases import parse_command
 from app.settings import Settings
 from app.tokens import issue_token
-from domain.case import decide, evolve, initial_state
+from domain.case.decider import decide, evolve, initial_state
 from domain.personal_data import ERASED_MARKER
 from eventlog import EventStore
 from eventlog.access_log import AccessLog

@@ -67,7 +67,7 @@ class Decider:
 
 
 def _case() -> Decider:
-    from domain.case import command_adapter, decide, fold, initial_state
+    from domain.case.decider import command_adapter, decide, fold, initial_state
 
     return Decider("case", command_adapter.validate_python, decide, fold, initial_state)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from domain.case.consent import InformationCategory
+from domain.information import InformationCategory
 from tests import scenario
 from tests.domain.test_case_decider import NOW, given, refused, steps
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from domain.case import command_adapter, decide, fold, initial_state
+from domain.case.decider import command_adapter, decide, fold, initial_state
 from domain.case.follow_up import HelpChoice
 from domain.case.revisitation import ApplicationStatus
 from domain.errors import DomainError

@@ -11,8 +11,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from domain import terminology
-from domain.case import command_adapter, decide, fold, initial_state
 from domain.case.deadlines import PhaseDeadlines
+from domain.case.decider import command_adapter, decide, fold, initial_state
 from domain.case.elder_act import pension_age, pension_age_reached_on
 from domain.case.visitation import experiences_limitations, referral_sources
 from domain.errors import DomainError
@@ -317,7 +317,7 @@ def test_a_blanket_consent_is_refused_with_the_reason(change, field):
 
 def test_a_consent_is_for_this_case_and_given_by_the_citizen():
     assert refused(assessed(), {**CONSENT, "case_id": "case-2"}).rule == "consent.other_case"
-    assert refused(assessed(), {**CONSENT, "actor": CW}).rule == "consent.not_citizen"
+    assert refused(assessed(), {**CONSENT, "actor": CW}).rule == "case.role_not_allowed"
 
 
 def test_information_from_others_needs_a_consent_naming_the_source():
@@ -354,7 +354,7 @@ def test_hearing_rules():
     assert refused(assessed(), HEARING).rule == "hearing.nothing_to_hear"
     state = after(assessed(), CONSENT, DOCTOR, HEARING)
     assert refused(state, HEARING).rule == "hearing.already_open"
-    assert refused(state, {"type": "answer_hearing", "actor": CW, "answer": "x"}).rule == "hearing.not_citizen"
+    assert refused(state, {"type": "answer_hearing", "actor": CW, "answer": "x"}).rule == "case.role_not_allowed"
     assert refused(state, {"type": "record_hearing_deadline_passed", "actor": SYSTEM}).rule == "hearing.not_due"
     passed = after(state, {"type": "record_hearing_deadline_passed", "actor": SYSTEM}, at=NOW + timedelta(days=14))
     assert passed.visitation.information[0].heard
@@ -377,7 +377,7 @@ def test_bpa_follows_the_citizens_own_choice_with_the_citizen_as_work_leader():
 
 
 def test_choice_rules():
-    assert refused(assessed(), {**CHOICE_BPA, "actor": CW}).rule == "choice.not_citizen"
+    assert refused(assessed(), {**CHOICE_BPA, "actor": CW}).rule == "case.role_not_allowed"
     assert refused(assessed(), {**CHOICE_BPA, "employer": None}).rule == "choice.no_employer"
     assert refused(assessed(), {**CHOICE_BPA, "citizen_is_work_leader": False}).rule == "choice.bpa_needs_work_leader"
     assert refused(assessed(), {**CHOICE_BPA, "employer": {"kind": "relative"}}).rule == "choice.employer_unnamed"

@@ -14,7 +14,7 @@ from activities.eventlog import open_event_store, to_new_event
 from activities.messages import RecordedEvent
 from app.keys import open_key_store
 from app.settings import Settings, get_settings
-from domain.case.evaluation import CaseClosed
+from domain.case.closing import CaseClosed
 from domain.case.need import Need, NeedRegistered, ReportedBy
 from domain.citizen import Citizen
 from domain.messages import Actor, Role

@@ -16,9 +16,9 @@ from activities.messages import RecordedEvent
 from activities.readmodels import ErasedRecord, PersonalDataErased, case_view, rebuild_case, to_domain_event
 from app.erasure import ErasureRefused, erase_citizen, erasure_stream
 from domain import personal_data, retention
-from domain.case.evaluation import CaseClosed
+from domain.case.closing import CaseClosed
+from domain.case.meetings import ObservationRecorded
 from domain.case.need import Need, NeedRegistered, ReportedBy, VisitationOpened
-from domain.case.pilot import ObservationRecorded
 from domain.citizen import Citizen
 from domain.messages import Actor, Role
 from eventlog.crypto import ERASED, DecryptionFailed, KeyUnavailable, decrypt_fields, encrypt_fields

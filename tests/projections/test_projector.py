@@ -19,8 +19,8 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from activities.readmodels import decode
-from domain.case import fold
 from domain.case.deadlines import PhaseDeadlines
+from domain.case.decider import fold
 from domain.case_summary import summarise
 from eventlog import EventStore, NewEvent
 from eventlog.access_log import AccessLog

@@ -30,7 +30,7 @@ from activities.readmodels import rebuild_case
 from app.cases import CaseClient, CommandRejected, parse_command
 from app.devstack import free_port
 from app.settings import Settings
-from domain.case import decide, evolve, initial_state
+from domain.case.decider import decide, evolve, initial_state
 from eventlog import EventStore
 from eventlog.keystore import KeyStore
 from tests import scenario

@@ -20,7 +20,7 @@ from temporalio.client import WorkflowUpdateFailedError
 
 from activities.eventlog import open_event_store
 from app.cases import CaseClient, CommandRejected, parse_command
-from domain.case import decide, evolve, initial_state
+from domain.case.decider import decide, evolve, initial_state
 from domain.errors import DomainError
 from eventlog import ConcurrencyConflict, IdempotencyMismatch, NewEvent
 from tests import scenario

@@ -18,7 +18,7 @@ from activities.messages import RecordedEvent
 from activities.reports import ALL_CASES, PILOT_TYPE, TARGET_GROUP, build_report
 from app.report_cli import report_table, write_csv, write_json
 from domain import terminology
-from domain.case import CaseState, command_adapter, decide, evolve, initial_state
+from domain.case.decider import CaseState, command_adapter, decide, evolve, initial_state
 from domain.value_domains import DOMAINS
 from eventlog import EventStore
 from eventlog.keystore import KeyStore

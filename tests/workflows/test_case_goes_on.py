@@ -22,8 +22,8 @@ from app.devstack import find_binary
 from app.settings import Settings
 from app.temporal import ensure_search_attributes
 from domain.appeal import AppealOutcomeKind, AppealStatus, appeal_id
-from domain.case import OBSERVATIONS_KEPT
 from domain.case.deadlines import PhaseDeadlines
+from domain.case.decider import OBSERVATIONS_KEPT
 from domain.phases import Phase
 from eventlog import EventStore
 from tests import scenario

@@ -5,7 +5,7 @@ The plan's goals are the citizen's own, measurable and dated (serviceloven
 Its activities are owned by the team (a member, the caseworker or the citizen),
 a change is proposed by the team, and the citizen accepts the plan or says
 which changes they want. Check-ins come in order; a pilot that ends early says
-why (domain/case.py, domain/case/pilot.py)."""
+why (domain/case/pilot.py)."""
 
 from __future__ import annotations
 

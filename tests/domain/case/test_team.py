@@ -2,8 +2,8 @@
 
 It is the citizen's team: the citizen approves it or says which changes they
 want; a declined invitation gives its reason so the caseworker can invite
-someone else; a change after the approval gives its reason (domain/case.py,
-domain/case/team.py)."""
+someone else; a change after the approval gives its reason
+(domain/case/team.py)."""
 
 from __future__ import annotations
 

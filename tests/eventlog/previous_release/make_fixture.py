@@ -40,7 +40,7 @@ def main() -> None:
     from activities.eventlog import to_new_event
     from activities.messages import RecordedEvent
     from app.keys import open_key_store
-    from domain.case.evaluation import CaseClosed
+    from domain.case.closing import CaseClosed
     from domain.case.need import Need, NeedRegistered, ReportedBy
     from domain.citizen import Citizen
     from domain.messages import Actor, Role
