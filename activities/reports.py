@@ -25,10 +25,11 @@ from dataclasses import asdict, dataclass, field
 from statistics import fmean, median
 
 from activities.readmodels import ErasedRecord, to_domain_event
+from domain.case.assessment import AssessmentRecorded
 from domain.case.decider import event_from_record
+from domain.case.decision import DecisionMade
 from domain.case.evaluation import BaselineRecorded, EvaluationRecorded, LegacyEvaluationRecorded, pilot_type
 from domain.case.pilot import PilotCompleted
-from domain.case.visitation import AssessmentRecorded, DecisionMade
 from domain.catalogue import type_of
 from domain.messages import Event
 from domain.value_domains import DOMAINS

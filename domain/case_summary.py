@@ -35,10 +35,10 @@ from datetime import datetime
 
 from domain.appeal import AppealState, AppealStatus
 from domain.case.deadlines import PhaseDeadlines
+from domain.case.decision import RecommendationStatus
 from domain.case.follow_up import FollowUpResult, help_decision_open, next_follow_up_at
 from domain.case.revisitation import pending_application
 from domain.case.team import InvitationStatus, MemberKind
-from domain.case.visitation import RecommendationStatus
 from domain.phases import Phase
 
 #: Who a work item waits for when it is no single person's: any team lead, or the citizen.

@@ -20,8 +20,8 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from domain import terminology
 from domain.anonymity import find_cpr, find_person_name
+from domain.case.assessment import Coded
 from domain.case.need import LifeArea
-from domain.case.visitation import Coded
 from domain.errors import DomainError, require
 from domain.messages import MAX_ITEMS, Command, Event, Role, require_role
 from domain.personal_data import ERASED_MARKER, ERASURE_ROLES, Personal

@@ -54,7 +54,7 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict, Field
 
 from domain import terminology
-from domain.case.visitation import Coded
+from domain.case.assessment import Coded
 from domain.errors import DomainError, require
 from domain.messages import MAX_ITEMS
 

@@ -10,8 +10,8 @@ give each command in those states and expect exactly that rule.
 
 from __future__ import annotations
 
+from domain.case.decision import RecommendationStatus
 from domain.case.team import InvitationStatus
-from domain.case.visitation import RecommendationStatus
 from domain.messages import Role
 from domain.phases import Phase
 

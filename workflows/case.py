@@ -53,6 +53,7 @@ with workflow.unsafe.imports_passed_through():
         spread_offset,
     )
     from domain.case.decider import CaseState, decide, evolve, fold, initial_state
+    from domain.case.decision import DecisionMade
     from domain.case.follow_up import FollowUpRecorded, HelpChoice, HelpDecided, RecordFollowUpDue, next_follow_up_at
     from domain.case.hearing import HearingStarted, RecordHearingDeadlinePassed
     from domain.case.meetings import MeetingScheduled
@@ -68,7 +69,6 @@ with workflow.unsafe.imports_passed_through():
     from domain.case.representatives import representatives_in_force
     from domain.case.revisitation import ApplicationStatus
     from domain.case.team import ExpireInvitation, InvitationStatus, RemindInvitation, TeamMemberInvited
-    from domain.case.visitation import DecisionMade
     from domain.messages import SYSTEM_ACTOR, Command, Event
     from domain.phases import Phase
     from workflows.appeal_messages import AppealInput, AppealOutcome

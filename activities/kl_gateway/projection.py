@@ -44,11 +44,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from domain import terminology
+from domain.case.assessment import AssessmentRecorded
 from domain.case.closing import CaseClosed
+from domain.case.decision import DecisionMade, Outcome
 from domain.case.evaluation import EvaluationRecorded
 from domain.case.need import NeedRegistered, VisitationOpened
 from domain.case.pilot import PilotStarted, PlanAdjusted
-from domain.case.visitation import AssessmentRecorded, DecisionMade, Outcome
 from domain.citizen import cpr_digits
 from domain.ffb_report_rules import (
     CPR_SYSTEM,

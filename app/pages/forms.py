@@ -33,7 +33,8 @@ from app.pages.texts import (
 )
 from domain import terminology
 from domain.appeal import AppealChannel
-from domain.case.visitation import experiences_limitations, referral_sources, social_services
+from domain.case.assessment import experiences_limitations, referral_sources
+from domain.case.decision import social_services
 from domain.instruments import SELF_DETERMINATION, WEMWBS
 from domain.legal import LEGAL_BASES
 

@@ -32,9 +32,11 @@ from domain.appeal import (
     ReconsiderationOverdue,
 )
 from domain.case import (
+    assessment,
     closing,
     consent,
     deadlines,
+    decision,
     elder_act,
     evaluation,
     file_access,
@@ -67,6 +69,8 @@ from domain.phases import Phase
 CONCEPTS: tuple[Concept, ...] = (
     need.CONCEPT,
     visitation.CONCEPT,
+    assessment.CONCEPT,
+    decision.CONCEPT,
     hearing.CONCEPT,
     personalised.CONCEPT,
     elder_act.CONCEPT,

@@ -17,7 +17,7 @@ from domain.case.personalised import EmployerKind, PersonalisedOption
 from domain.legal import FVL_22, FVL_24, LEGAL_BASES
 
 if TYPE_CHECKING:
-    from domain.case.visitation import DecisionMade, GrantedService
+    from domain.case.decision import DecisionMade, GrantedService
 
 _EMPLOYER = {
     EmployerKind.CITIZEN: "dig selv",

@@ -33,9 +33,10 @@ from typing import Annotated, Literal, Protocol
 from pydantic import BaseModel, ConfigDict, Field
 
 from domain import terminology
+from domain.case.assessment import AssessmentRecorded, Coded
 from domain.case.concept import Concept, decides
+from domain.case.decision import DecisionMade
 from domain.case.pilot import ActionPlan
-from domain.case.visitation import AssessmentRecorded, Coded, DecisionMade
 from domain.errors import require
 from domain.information import InformationCategory
 from domain.instruments import (

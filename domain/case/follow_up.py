@@ -39,11 +39,12 @@ from typing import Annotated, Literal, Protocol
 from pydantic import BaseModel, ConfigDict, Field
 
 from domain.anonymity import find_cpr, find_person_name
+from domain.case.assessment import AssessmentRecorded
 from domain.case.concept import Changes, Concept, decides, enter
 from domain.case.evaluation import EvaluationRecorded
 from domain.case.hearing import HearingException, HearingView, check_heard
 from domain.case.pilot import ActionPlan
-from domain.case.visitation import AssessmentRecorded, VisitationRecord
+from domain.case.visitation import VisitationRecord
 from domain.errors import require
 from domain.forum import forum_id
 from domain.information import InformationCategory

@@ -16,8 +16,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from domain.case.concept import Changes, Concept, decides
 from domain.case.consent import ConsentView, consent_covers
+from domain.case.decision import DECIDING_ROLES
 from domain.case.team import CITIZEN_AS_RESPONSIBLE, TeamContext, joined_members, team_ids
-from domain.case.visitation import DECIDING_ROLES
 from domain.errors import require
 from domain.information import InformationCategory
 from domain.messages import MAX_ITEMS, Command, Event, PersonRef, Role

@@ -9,9 +9,9 @@ from typing import Annotated, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from domain.case.assessment import AssessmentRecorded
 from domain.case.concept import Concept, decides, enter
 from domain.case.team import TeamContext, team_ids
-from domain.case.visitation import AssessmentRecorded
 from domain.errors import require
 from domain.information import InformationCategory
 from domain.legal import LegalBasis

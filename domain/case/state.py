@@ -13,8 +13,10 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from domain.case.assessment import AssessmentRecorded
 from domain.case.consent import Consent, consent_covers
 from domain.case.deadlines import DeadlineMissed
+from domain.case.decision import DecisionMade
 from domain.case.evaluation import BaselineRecorded, EvaluationRecorded
 from domain.case.file_access import FileAccessRequest
 from domain.case.follow_up import FollowUpRecord
@@ -25,7 +27,7 @@ from domain.case.representatives import Representation
 from domain.case.revisitation import Revisitation
 from domain.case.team import TeamMember, joined_members, open_invitations
 from domain.case.team_proposal import ProposedRole
-from domain.case.visitation import AssessmentRecorded, DecisionMade, VisitationRecord
+from domain.case.visitation import VisitationRecord
 from domain.citizen import Citizen
 from domain.information import InformationCategory
 from domain.phases import Phase
@@ -33,6 +35,7 @@ from domain.phases import Phase
 if TYPE_CHECKING:
     from domain.case.closing import ClosingView
     from domain.case.consent import ConsentView
+    from domain.case.decision import DecisionView
     from domain.case.elder_act import ElderActView
     from domain.case.evaluation import EvaluationView
     from domain.case.file_access import FileAccessView
@@ -119,9 +122,9 @@ if TYPE_CHECKING:
     def _views(state: CaseState) -> None:
         """Type-checked only: the case is every concept's view of it."""
         views: tuple[
-            VisitationView, HearingView, ElderActView, NoticeView, RevisitationView, TeamContext, ProposalView,
+            VisitationView, DecisionView, HearingView, ElderActView, NoticeView, RevisitationView, TeamContext, ProposalView,
             ConsentView, PilotView, MeetingsView, EvaluationView, FollowUpView, ClosingView, RepresentativesView,
             FileAccessView, UnitView,
         ] = (state, state, state, state, state, state, state, state, state, state, state, state, state, state, state,
-             state)  # fmt: skip
+             state, state)  # fmt: skip
         del views

@@ -16,10 +16,10 @@ from typing import Annotated, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict
 
+from domain.case.assessment import AssessmentRecorded
 from domain.case.concept import Concept, decides
 from domain.case.need import LifeArea, Need
 from domain.case.team import MemberKind
-from domain.case.visitation import AssessmentRecorded
 from domain.messages import Command, Event
 from domain.personal_data import Personal
 from domain.phases import Phase

@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from domain import terminology
-from domain.case.visitation import Coded
+from domain.case.assessment import Coded
 from domain.errors import DomainError
 from domain.instruments import (
     SELF_DETERMINATION,

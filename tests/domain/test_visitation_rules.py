@@ -11,10 +11,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from domain import terminology
+from domain.case.assessment import experiences_limitations, referral_sources
 from domain.case.deadlines import PhaseDeadlines
 from domain.case.decider import command_adapter, decide, fold, initial_state
 from domain.case.elder_act import pension_age, pension_age_reached_on
-from domain.case.visitation import experiences_limitations, referral_sources
 from domain.errors import DomainError
 from domain.phases import Phase
 from tests import scenario
@@ -579,7 +579,7 @@ def _goal_assessment(**goal) -> dict:
 
 
 def _refused_goal(**goal):
-    from domain.case.visitation import assess
+    from domain.case.assessment import assess
 
     command = command_adapter.validate_python(_goal_assessment(**goal)).model_copy(update={"at": NOW})
     with pytest.raises(DomainError) as error:
@@ -588,7 +588,7 @@ def _refused_goal(**goal):
 
 
 def test_a_goal_records_its_primary_condition_and_target_level():
-    from domain.case.visitation import assess
+    from domain.case.assessment import assess
     from tests import scenario
 
     work = scenario.code(terminology.conditions(), "Varetage beskæftigelse")

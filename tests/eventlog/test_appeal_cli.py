@@ -17,8 +17,8 @@ from app.settings import get_settings
 from app.tokens import issue_token
 from domain.appeal import AppealLodged, AppealWindowOpened, appeal_id
 from domain.appeal_window import appeal_window_ends
+from domain.case.decision import DecisionMade, Outcome
 from domain.case.need import Need, NeedRegistered, ReportedBy
-from domain.case.visitation import DecisionMade, Outcome
 from domain.citizen import Citizen
 from domain.messages import SYSTEM_ACTOR, Actor, Role
 from eventlog.access_log import AccessLog
