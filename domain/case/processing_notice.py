@@ -14,9 +14,6 @@ So:
   ``ProcessingDelay.expected_date_needed``) unless they gave one already;
 - when the expected date passes too, the citizen is told again
   (``RecordExpectedDatePassed``) and the caseworker is asked for a new date.
-
-The earlier notice with an automatic "+4 weeks" promise
-(``RecordMissedProcessingDeadline``) is only read from older logs and runs.
 """
 
 from __future__ import annotations

@@ -22,11 +22,7 @@ from domain.case.concept import Changes, Concept, decides
 from domain.case.deadlines import (
     ApplicationReceived,
     PhaseDeadlines,
-    ProcessingDeadlineMissed,
     ReceiveApplication,
-    RecordMissedProcessingDeadline,
-    check_processing_deadline_missable,
-    notice_of_missed_deadline,
 )
 from domain.case.decision import (
     DecisionMade,
@@ -65,7 +61,6 @@ from domain.case.revisitation import (
     ApplicationWithdrawn,
     Revisitation,
     check_no_pending_application,
-    pending_application,
 )
 from domain.citizen import Citizen
 from domain.errors import require
@@ -116,37 +111,12 @@ def receive_application(state: VisitationView, c: ReceiveApplication) -> list[Ev
     ]
 
 
-def record_missed_processing_deadline(state: VisitationView, c: RecordMissedProcessingDeadline) -> list[Event]:
-    application = state.visitation.application
-    due_at = application.due_at if application else None
-    check_processing_deadline_missable(
-        due_at, pending_application(state) is None, state.visitation.processing_missed is not None, c.now
-    )
-    assert application is not None and due_at is not None  # check_processing_deadline_missable refused a case without
-    require(
-        c.expected_by > c.now, "the expected date lies ahead", rule="deadline.expected_in_past", field="expected_by"
-    )
-    notice = notice_of_missed_deadline(
-        state.citizen.name if state.citizen else "borger",
-        state.case_id or "",
-        application.applied_for,
-        due_at.date(),
-        c.expected_by.date(),
-    )
-    return [
-        ProcessingDeadlineMissed(
-            occurred_at=c.now, actor=c.actor, due_at=due_at, expected_by=c.expected_by, notice=notice
-        )
-    ]
-
-
 class VisitationRecord(BaseModel):
     """The visitation's own facts, beside the assessment and decision the case already holds."""
 
     model_config = ConfigDict(frozen=True)
 
     application: ApplicationReceived | None = None
-    processing_missed: ProcessingDeadlineMissed | None = None
     consents: tuple[InformationConsentGiven, ...] = ()
     information: tuple[InformationItem, ...] = ()
     hearing: Hearing | None = None
@@ -195,7 +165,6 @@ def evolve_visitation(record: VisitationRecord, event: Event) -> VisitationRecor
             update = {
                 "application": event,
                 "applications": (*record.applications, entry),
-                "processing_missed": None,
                 "delay": ProcessingDelay(),
             }
         case ApplicationWithdrawn():
@@ -205,8 +174,6 @@ def evolve_visitation(record: VisitationRecord, event: Event) -> VisitationRecor
             }
         case ProcessingDelayNotified() | ProcessingDeadlinePassed() | ExpectedDatePassed():
             update = {"delay": evolve_delay(record.delay, event)}
-        case ProcessingDeadlineMissed():
-            update = {"processing_missed": event}
         case InformationConsentGiven():
             update = {"consents": (*record.consents, event)}
         case CaseInformationRecorded():
@@ -305,9 +272,8 @@ CONCEPT = Concept(
     "visitation",
     commands={
         ReceiveApplication: decides(receive_application, Phase.NEED, Phase.VISITATION),
-        RecordMissedProcessingDeadline: decides(record_missed_processing_deadline, Phase.VISITATION),
     },
-    events={ApplicationReceived: _record, ProcessingDeadlineMissed: _record},
+    events={ApplicationReceived: _record},
     # what the visitation's other concepts keep in its record
     reacts_to=dict.fromkeys(
         (

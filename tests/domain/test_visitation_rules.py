@@ -491,6 +491,9 @@ def test_intake_routes_elder_act_needs_and_runs_the_deadline_for_the_rest():
     assert application.due_at == NOW + timedelta(weeks=8)
     only_elder = after(assessed(PENSIONER), COVERED, {**apply, "applied_for": ["SEL § 83"]})
     assert only_elder.visitation.application.due_at is None
+    # so no processing deadline runs to give notice of (Rsl § 3, stk. 2)
+    late = {"type": "notify_processing_delay", "actor": CW, "expected_by": "2027-06-01", "reason": "Vi venter"}
+    assert refused(only_elder, late).rule == "deadline.no_processing_deadline"
     # age alone routes nothing: without the assessment the deadline runs for all of it
     assert after(assessed(PENSIONER), apply).visitation.application.routed_to_elder_act == ()
 
@@ -545,26 +548,6 @@ def test_application_rules():
     assert refused(assessed(), {**received, "actor": CITIZEN}).field == "actor.role"
     dated = after(assessed(), {**received, "received_on": "2026-11-01"})
     assert dated.visitation.application.due_at == datetime(2026, 12, 27, tzinfo=UTC)
-
-
-def test_a_missed_processing_deadline_is_recorded_once_with_a_notice_naming_the_expected_date():
-    state = after(assessed(), {"type": "receive_application", "actor": CW, "applied_for": ["SEL § 85"]})
-    miss = {
-        "type": "record_missed_processing_deadline",
-        "actor": SYSTEM,
-        "expected_by": (NOW + timedelta(weeks=12)).isoformat(),
-    }
-    assert refused(state, miss).rule == "deadline.not_passed"
-    late = NOW + timedelta(weeks=8)
-    missed = after(state, miss, at=late)
-    notice = missed.visitation.processing_missed.notice
-    assert "15.02.2027" in notice and "retssikkerhedslovens § 3, stk. 2" in notice
-    assert refused(missed, miss, at=late).rule == "deadline.already_recorded"
-    assert refused(state, {**miss, "actor": CW}, at=late).field == "actor.role"
-    assert refused(after(state, decision("granted", reasons="")), miss, at=late).rule in (
-        "deadline.already_decided",
-        "case.wrong_phase",
-    )
 
 
 # -- the goal as FFB's indsatsmål: a primary condition and the level aimed for ------
