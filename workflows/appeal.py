@@ -213,6 +213,8 @@ class AppealWorkflow:
             issuer=issuer,
         )
         recorded = recorded_events(events, receipt)
+        if receipt.folded_before:  # the command took effect before, when the log was found ahead
+            return recorded
         self._state = folded(evolve_appeal, self._state, recorded)
         return None if receipt.log_was_ahead else recorded
 

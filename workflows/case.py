@@ -332,6 +332,10 @@ class CaseWorkflow:
         phase_before = self._state.phase
         receipt = await record_case_events(case_id, self._state.version, events, request_id, issuer=issuer)
         recorded = recorded_events(events, receipt)
+        if receipt.folded_before:
+            # the command took effect before (its events came in when the log was found ahead): its answer
+            return ActResult(case_id=case_id, version=self._state.version, phase=self._state.phase,
+                             events=[event.type for event in recorded], positions=receipt.positions)  # fmt: skip
         if receipt.log_was_ahead:
             workflow.logger.warning(
                 "case %s: the log held %d events after version %d that the workflow had not folded; folding them",
