@@ -897,9 +897,6 @@ def _appeal_widgets(
     widgets = forms.build(APPEAL_FORMS[command_type], ctx)
     if who.role is Role.CITIZEN:  # the citizen withdraws in their own name: how they said so is a caseworker's field
         widgets = [w for w in widgets if w.path != "channel"]
-    for w in widgets:
-        label, help_text = APPEAL_FORMS[command_type].field_texts.get(w.path, (None, None))
-        w.label, w.help = label or w.label, help_text if help_text is not None else w.help
     return widgets
 
 
