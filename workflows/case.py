@@ -217,6 +217,7 @@ class CaseWorkflow:
         """Records the case's registration (sent with the start: update-with-start) and answers
         as ``act`` does: the version and the position of the registration in the log."""
         self._registering = True
+        self._updates += 1  # an update like any other toward the run's bound
         try:
             self._opening = fold(self._decide(request.registration))
             issuer = request.signature.key_id if request.signature is not None else None
@@ -224,6 +225,7 @@ class CaseWorkflow:
                 return await self._carry_out(request.registration, request_id="registration", issuer=issuer)
         finally:
             self._registered = True
+            self._note_bound()
 
     @open.validator
     def validate_open(self, request: OpenRequest) -> None:
