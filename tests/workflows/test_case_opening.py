@@ -13,10 +13,15 @@ from temporalio.client import WorkflowExecutionStatus, WorkflowFailureError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
+from activities.eventlog import open_event_store
 from app.cases import CaseClient, CommandRejected, parse_command
+from app.devstack import DevServer, free_ports
+from app.settings import Settings
+from app.temporal import connect, ensure_search_attributes
 from domain.case.deadlines import PhaseDeadlines
 from domain.phases import Phase
 from tests import scenario
+from worker import build_worker
 from workflows.case import REGISTRATION_WAIT, CaseWorkflow
 from workflows.case_messages import CaseInput
 from workflows.changes import CURRENT_CODE
@@ -152,3 +157,32 @@ async def test_a_case_started_without_its_open_update_ends_after_the_wait(env, c
 
     await ends_failed_without_opening(env, cases, case_id)
     assert store.read_stream(case_id) == []
+
+
+async def test_on_a_dev_server_an_opening_answers_and_a_used_id_is_refused(tmp_path):
+    """The real server's answers (the time-skipping server gives a duplicate without its details)."""
+    dev_port, ui_port = free_ports("127.0.0.1", 2, besides=set())
+    settings = Settings(data_dir=tmp_path, database_url=f"sqlite:///{tmp_path / 'eventlog.db'}", dev_server_port=dev_port,
+                        dev_ui_port=ui_port, temporal_address="", task_queue="opening-dev")  # fmt: skip
+    store = open_event_store(settings.database_url)
+    async with DevServer(settings) as server:
+        client = await connect(settings, server.address)
+        await ensure_search_attributes(client)
+        cases = CaseClient(client, settings)
+        async with build_worker(client, settings, store):
+            opened = await cases.open_case(parse_command(scenario.register("K-DEV-1")))
+            assert opened.positions == [store.read_stream("K-DEV-1")[0].position]
+            with pytest.raises(CommandRejected) as running:
+                await cases.open_case(parse_command(scenario.register("K-DEV-1")))
+            await client.get_workflow_handle("K-DEV-1").terminate("ended by an operator")
+            with pytest.raises(CommandRejected) as ended:
+                await cases.open_case(parse_command(scenario.register("K-DEV-1")))
+            with pytest.raises(CommandRejected) as child:
+                await cases._start(parse_command(scenario.register("K-DEV-2", citizen=CHILD)), None, None,
+                                   await cases.indexed())  # fmt: skip
+            await client.get_workflow_handle("K-DEV-2").terminate("the test is over")
+    store.dispose()
+    assert running.value.rule == ended.value.rule == "case.duplicate_id"
+    assert (child.value.rule, child.value.field) == ("case.under_18", "citizen.cpr")
+    assert [s.event_type for s in store.read_stream("K-DEV-1")] == ["need_registered"]
+    assert store.read_stream("K-DEV-2") == []
