@@ -283,8 +283,7 @@ class CaseClient:
         # of its own case. The update's answer is awaited by its id instead.
         workflow = self.client.get_workflow_handle_for(CaseWorkflow.run, case_id)
         return await self._answer(
-            case_id, update_id, send, lambda: workflow.get_update_handle_for(CaseWorkflow.open, update_id),
-            polls=OPEN_POLLS, no_answer=f"case {case_id} was started but has not answered whether it took the "
+            send, lambda: workflow.get_update_handle_for(CaseWorkflow.open, update_id), polls=OPEN_POLLS, no_answer=f"case {case_id} was started but has not answered whether it took the "
             "registration; is a worker running? It may still record it: look for the case before opening it again",
         )  # fmt: skip
 
@@ -324,14 +323,15 @@ class CaseClient:
             )
 
         return await self._answer(
-            case_id, update_id, send, lambda: workflow.get_update_handle_for(CaseWorkflow.act, update_id),
+            send, lambda: workflow.get_update_handle_for(CaseWorkflow.act, update_id),
             no_answer=f"no answer from case {case_id} in time; the command may still be carried out "
             f"(send it again with request id {update_id} to get its answer)",
             send_again=True,
         )  # fmt: skip
 
-    async def _answer(self, case_id: str, update_id: str, send, handle_of, *, no_answer: str,
-                      polls: int = ANSWER_POLLS, send_again: bool = False) -> ActResult:  # fmt: skip
+    @staticmethod
+    async def _answer(send, handle_of, *, no_answer: str, polls: int = ANSWER_POLLS,
+                      send_again: bool = False) -> ActResult:  # fmt: skip
         """Sends an update and waits for the case's answer in bounded polls, since one long
         poll can be lost (a server restart, a dropped connection) while the update completes.
         An update whose sending timed out is sent again (``send_again``: Temporal accepts an
