@@ -220,9 +220,8 @@ def build_router() -> APIRouter:
     )
     async def open_case(body: Annotated[OpenCaseBody, Body(openapi_examples=OPEN_CASE_EXAMPLES)],
                         who: Who, back: Back) -> Opened:  # fmt: skip
-        case_id = await back.open_case(who, body.model_dump(mode="json"))
-        position = await back.read(back.registration_position, case_id)
-        return Opened(case_id=case_id, location=f"/cases/{case_id}", position=position)
+        opened = await back.open_case(who, body.model_dump(mode="json"))
+        return Opened(case_id=opened.case_id, location=f"/cases/{opened.case_id}", position=opened.positions[0])
 
     @router.post(
         "/cases/{case_id}/commands", response_model=ActResult, tags=["commands"], summary="Give a case any command"

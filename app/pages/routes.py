@@ -583,7 +583,6 @@ def build_pages(app: FastAPI) -> None:
         back = _backend(request)
         try:
             opened = await back.open_case(who, data)
-            position = await back.read(back.registration_position, opened)
         except ApiError as error:
             if error.status == 401:
                 return _error_page(request, who, error)
@@ -601,9 +600,13 @@ def build_pages(app: FastAPI) -> None:
             return _open_case_page(request, who, values.get("case_id", case_id), values=values, multi=multi,
                                    general=[{"text": text, "original": None if known else error.message}], status=error.status)  # fmt: skip
         note = quote("Behovet er registreret, og sagen er oprettet. Næste skridt er at åbne visitationen.")
-        redirect = RedirectResponse(f"/sager/{opened}?besked={note}", status_code=303)
+        redirect = RedirectResponse(f"/sager/{opened.case_id}?besked={note}", status_code=303)
         redirect.set_cookie(
-            POSITION_COOKIE, str(position), httponly=True, samesite="strict", secure=request.url.scheme == "https"
+            POSITION_COOKIE,
+            str(opened.positions[0]),
+            httponly=True,
+            samesite="strict",
+            secure=request.url.scheme == "https",
         )
         return redirect
 
