@@ -1,4 +1,4 @@
-"""The application and the needs assessment.
+"""The application (domain/case/visitation.py) and the needs assessment (domain/case/assessment.py).
 
 One application is pending at a time, each with its own processing deadline
 (retssikkerhedslovens § 3, stk. 2; domain/case/revisitation.py). The assessment
