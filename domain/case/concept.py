@@ -18,8 +18,11 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
+from pydantic import BaseModel
+
+from domain.citizen import Citizen
 from domain.messages import Command, Event
 from domain.phases import Phase
 
@@ -30,6 +33,30 @@ Changes = dict[str, Any]
 #: is filed under; a mapping's type cannot say which, hence Any.
 Decider = Callable[[Any, Any], list[Event]]
 Evolver = Callable[[Any, Any], Changes]
+
+
+class CaseContext(Protocol):
+    """The small, read-only context every concept may read: which case, whose, in which phase."""
+
+    @property
+    def case_id(self) -> str | None: ...
+    @property
+    def citizen(self) -> Citizen | None: ...
+    @property
+    def phase(self) -> Phase: ...
+
+
+K = TypeVar("K")
+M = TypeVar("M", bound=BaseModel)
+
+
+def with_entry(entries: Mapping[K, M], key: K, **changes: Any) -> dict[K, M]:
+    """``entries`` with the one at ``key`` changed. Total, as evolve must be: an entry that
+    is not there (its creating event was erased and could not be folded) leaves them as they are."""
+    updated = dict(entries)
+    if key in updated:
+        updated[key] = updated[key].model_copy(update=changes)
+    return updated
 
 
 def enter(phase: Phase, at: datetime, **changes: Any) -> Changes:

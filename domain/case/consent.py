@@ -32,7 +32,7 @@ from typing import Annotated, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from domain.case.concept import Changes, Concept, decides
+from domain.case.concept import Changes, Concept, decides, with_entry
 from domain.case.team import TEAM_PHASES, TeamMember
 from domain.errors import require
 from domain.information import InformationCategory
@@ -266,10 +266,7 @@ def _given(state: ConsentView, e: ConsentGiven) -> Changes:
 
 
 def _revoked(state: ConsentView, e: ConsentRevoked) -> Changes:
-    if e.person_id not in state.consents:  # an erased consent folds to nothing
-        return {}
-    revoked = state.consents[e.person_id].model_copy(update={"revoked_at": e.occurred_at})
-    return {"consents": {**state.consents, e.person_id: revoked}}
+    return {"consents": with_entry(state.consents, e.person_id, revoked_at=e.occurred_at)}
 
 
 def _declared(state: ConsentView, e: ConfidentialityDeclarationRecorded) -> Changes:

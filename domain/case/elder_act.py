@@ -35,7 +35,7 @@ from typing import Annotated, Literal, Protocol
 
 from pydantic import Field
 
-from domain.case.concept import Concept, decides
+from domain.case.concept import CaseContext, Concept, decides
 from domain.case.deadlines import ApplicationReceived
 from domain.citizen import Citizen
 from domain.errors import require
@@ -135,11 +135,10 @@ class _Record(Protocol):
     def elder_act(self) -> ElderActAssessed | None: ...
 
 
-class ElderActView(Protocol):
-    """What the ældrelov's rules read: the citizen, what was applied for and granted, the assessment."""
+class ElderActView(CaseContext, Protocol):
+    """What the ældrelov's rules read besides the case's context (its citizen): what was
+    applied for and granted, and the assessment."""
 
-    @property
-    def citizen(self) -> Citizen | None: ...
     @property
     def decision(self) -> _Decision | None: ...
     @property

@@ -26,7 +26,7 @@ from typing import Annotated, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from domain.case.concept import OPEN, Changes, Concept, decides
+from domain.case.concept import OPEN, Changes, Concept, decides, with_entry
 from domain.errors import require
 from domain.legal import FVL_16, LegalBasis
 from domain.messages import Command, Event, Role
@@ -170,8 +170,7 @@ def _requested(state: FileAccessView, e: FileAccessRequested) -> Changes:
 
 
 def _answered(state: FileAccessView, e: FileAccessAnswered) -> Changes:
-    answered = state.file_access_requests[e.number].model_copy(update={"answered": e.outcome})
-    return {"file_access_requests": {**state.file_access_requests, e.number: answered}}
+    return {"file_access_requests": with_entry(state.file_access_requests, e.number, answered=e.outcome)}
 
 
 #: FVL § 9: the citizen may ask for aktindsigt at any stage of the case.

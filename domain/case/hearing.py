@@ -42,9 +42,8 @@ from typing import Annotated, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from domain.case.concept import Concept, decides
+from domain.case.concept import CaseContext, Concept, decides
 from domain.case.consent import blanket_word as _blanket_word
-from domain.citizen import Citizen
 from domain.errors import require
 from domain.legal import FVL_19, FVL_19_2, FVL_21, OFFL_13, RSL_11A, RSL_11C, LegalBasis
 from domain.messages import MAX_ITEMS, Command, Event, Role, ShortText
@@ -250,13 +249,9 @@ class HearingRecord(Protocol):
     def comment_request(self) -> CommentRequest | None: ...
 
 
-class HearingView(Protocol):
-    """What the hearing's rules read: the case, its citizen, whether there is an assessment, the record."""
+class HearingView(CaseContext, Protocol):
+    """What the hearing's rules read besides the case's context: whether there is an assessment, the record."""
 
-    @property
-    def case_id(self) -> str | None: ...
-    @property
-    def citizen(self) -> Citizen | None: ...
     @property
     def assessment(self) -> object | None: ...
     @property

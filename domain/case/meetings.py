@@ -14,7 +14,7 @@ from typing import Annotated, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from domain.case.concept import Changes, Concept, decides
+from domain.case.concept import Changes, Concept, decides, with_entry
 from domain.case.consent import ConsentView, consent_covers
 from domain.case.decision import DECIDING_ROLES
 from domain.case.team import CITIZEN_AS_RESPONSIBLE, TeamContext, joined_members, team_ids
@@ -224,10 +224,8 @@ def _scheduled(state: MeetingsView, e: MeetingScheduled) -> Changes:
 
 
 def _held(state: MeetingsView, e: MeetingHeld) -> Changes:
-    if e.meeting_no not in state.meetings:  # an erased scheduling folds to nothing
-        return {}
-    held = state.meetings[e.meeting_no].model_copy(update={"held": True, "attended": e.attended, "minutes": e.minutes})
-    return {"meetings": {**state.meetings, e.meeting_no: held}}
+    held = with_entry(state.meetings, e.meeting_no, held=True, attended=e.attended, minutes=e.minutes)
+    return {"meetings": held}
 
 
 def _observed(state: MeetingsView, e: ObservationRecorded) -> Changes:

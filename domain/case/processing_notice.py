@@ -25,7 +25,6 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from domain.case.concept import Concept, decides
 from domain.case.revisitation import Application, ApplicationsView, pending_application
-from domain.citizen import Citizen
 from domain.errors import DomainError, require
 from domain.legal import RSL_3_2, LegalBasis
 from domain.messages import Command, Event
@@ -114,12 +113,8 @@ class _Record(Protocol):
 
 
 class NoticeView(ApplicationsView, Protocol):
-    """What the notices read: the case, its citizen, the pending application and the notices so far."""
+    """What the notices read besides the case's context: the pending application and the notices so far."""
 
-    @property
-    def case_id(self) -> str | None: ...
-    @property
-    def citizen(self) -> Citizen | None: ...
     @property
     def visitation(self) -> _Record: ...
 

@@ -37,7 +37,7 @@ from typing import Annotated, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from domain.case.concept import OPEN, Changes, Concept, decides
+from domain.case.concept import OPEN, Changes, Concept, decides, with_entry
 from domain.errors import require
 from domain.legal import FVL_8, LegalBasis
 from domain.messages import MAX_ITEMS, Code, Command, Event, Role
@@ -216,8 +216,7 @@ def _recorded(state: RepresentativesView, e: RepresentativeRecorded) -> Changes:
 
 
 def _ended(state: RepresentativesView, e: RepresentationEnded) -> Changes:
-    ended = state.representatives[e.number].model_copy(update={"ended_at": e.occurred_at})
-    return {"representatives": {**state.representatives, e.number: ended}}
+    return {"representatives": with_entry(state.representatives, e.number, ended_at=e.occurred_at)}
 
 
 #: FVL § 8: a citizen may be represented or assisted at any stage of the case.

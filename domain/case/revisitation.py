@@ -27,7 +27,7 @@ from typing import Annotated, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from domain.case.concept import Changes, Concept, decides, enter
+from domain.case.concept import CaseContext, Changes, Concept, decides, enter
 from domain.errors import require
 from domain.legal import LegalBasis
 from domain.messages import Command, Event, Role
@@ -129,11 +129,10 @@ class _Record(Protocol):
     def applications(self) -> tuple[Application, ...]: ...
 
 
-class ApplicationsView(Protocol):
-    """What the rules about applications read: the phase and the visitation's record of applications."""
+class ApplicationsView(CaseContext, Protocol):
+    """What the rules about applications read besides the case's context (its phase): the
+    visitation's record of applications."""
 
-    @property
-    def phase(self) -> Phase: ...
     @property
     def visitation(self) -> _Record: ...
 

@@ -14,7 +14,7 @@ from typing import Annotated, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from domain.case.concept import Changes, Concept, decides
+from domain.case.concept import Changes, Concept, decides, with_entry
 from domain.case.need import LifeArea
 from domain.errors import require
 from domain.messages import Command, Event, PersonRef, Role
@@ -316,13 +316,8 @@ def approve_team(state: TeamView, c: ApproveTeam) -> list[Event]:
 
 
 def _with_member(state: TeamView, person_id: str, **changes: object) -> Changes:
-    """The team with one member changed. Total, as evolve must be: a member whose
-    invitation is not in the state (it was erased: its personal fields read as the
-    marker and it cannot be folded) leaves the team as it is."""
-    team = dict(state.team)
-    if person_id in team:
-        team[person_id] = team[person_id].model_copy(update=changes)
-    return {"team": team}
+    """The team with one member changed (an erased invitation folds to nothing: ``with_entry``)."""
+    return {"team": with_entry(state.team, person_id, **changes)}
 
 
 def _invited(state: TeamView, e: TeamMemberInvited) -> Changes:

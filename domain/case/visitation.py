@@ -62,7 +62,6 @@ from domain.case.revisitation import (
     Revisitation,
     check_no_pending_application,
 )
-from domain.citizen import Citizen
 from domain.errors import require
 from domain.legal import check_legal_basis
 from domain.messages import Event
@@ -250,13 +249,9 @@ def evolve_visitation(record: VisitationRecord, event: Event) -> VisitationRecor
 
 
 class VisitationView(ElderActView, ApplicationsView, Protocol):
-    """What the application's rules read: the case, its citizen, the revisitation under
-    way, the visitation's record, and what ældreloven and the applications read."""
+    """What the application's rules read: the revisitation under way, the visitation's
+    record, and what ældreloven and the applications read."""
 
-    @property
-    def case_id(self) -> str | None: ...
-    @property
-    def citizen(self) -> Citizen | None: ...
     @property
     def revisitation(self) -> Revisitation | None: ...
     @property
