@@ -12,6 +12,7 @@ import asyncio
 import os
 import uuid
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -180,6 +181,7 @@ async def test_a_case_opened_from_outside_a_front_door_fails_and_records_nothing
 ):
     case_id = f"attack-{uuid.uuid4().hex[:8]}"
     case_input = _case_input(case_id)
+    argument: dict[str, Any] | CaseInput
     if attacker == "plain client":
         client, argument = plain_client(env), case_input.model_dump(mode="json")
     elif attacker == "codec key, no signature":
@@ -252,6 +254,7 @@ async def test_the_codec_turns_a_clear_payload_into_a_non_retryable_refusal():
     from app.converter import shared_payload_converter
 
     codec = data_converter(os.urandom(32)).payload_codec
+    assert codec is not None  # the codec under test
     clear = pydantic_data_converter.payload_converter.to_payloads([{"command": FORGED_CONSENT}])
     decoded = await codec.decode(clear)
 
