@@ -1,5 +1,6 @@
 """The processing deadline of an application (retssikkerhedslovens § 3, stk. 2):
-a missed one is recorded only where a deadline runs (domain/case/deadlines.py)."""
+a missed one is recorded only where a deadline runs; a phase's missed deadline is
+recorded by the system alone (domain/case/deadlines.py)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 
-from tests.domain.case.histories import SYSTEM, applied, in_visitation
+from tests.domain.case.histories import CASEWORKER, SYSTEM, applied, in_visitation
 from tests.domain.gwt import CASE, NOW, Accepted, Refusal, rule_id
 
 MISSED = {
@@ -17,6 +18,13 @@ MISSED = {
 }
 
 RULES = [
+    # a phase's deadline passes on the case's own timer: the system alone records the miss
+    Refusal(
+        "case.role_not_allowed",
+        given=in_visitation(),
+        when={"type": "record_missed_deadline", "actor": CASEWORKER, "phase": "visitation", "due_at": NOW.isoformat()},
+        field="actor.role",
+    ),
     # no application received: no deadline runs, so none can be missed
     Refusal("deadline.no_processing_deadline", given=in_visitation(), when=MISSED),
 ]
