@@ -81,7 +81,9 @@ async def test_case_erased(http, log, settings, store):  # noqa: F811
     """The case as it stood, of a citizen whose key was destroyed (by ``samskab audit erase``, another process)."""
     position = store.read_stream(CASE)[-1].position
     elsewhere = KeyStore(store.engines, keystore_secret(settings))
-    elsewhere.destroy(elsewhere.key_id_for_stream(CASE), "GDPR art. 17(1)(a)")
+    key_id = elsewhere.key_id_for_stream(CASE)
+    assert key_id is not None  # the case's events were written under its key
+    elsewhere.destroy(key_id, "GDPR art. 17(1)(a)")
     answer = await http.get(f"/cases/{CASE}?as_of={position}", headers={**bearer(settings), "X-Purpose": "tilsyn"})
     refused(answer, 410, "case.erased", "as_of")
     assert "Jonas" not in answer.text
@@ -121,7 +123,8 @@ async def test_case_no_answer(settings, store, monkeypatch, tmp_path):  # noqa: 
         refused(answer, 504, "case.no_answer")
         assert "is a worker running?" in answer.json()["error"]["message"]
         # started, waiting for a worker to take its registration
-        assert (await temporal.get_workflow_handle("case-no-worker").describe()).status.name == "RUNNING"
+        status = (await temporal.get_workflow_handle("case-no-worker").describe()).status
+        assert status is not None and status.name == "RUNNING"
 
 
 async def test_input_too_large(http, log, settings):  # noqa: F811

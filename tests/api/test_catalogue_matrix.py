@@ -93,10 +93,10 @@ def test_the_citizen_gives_their_own_say_over_http():
     """The three commands the issue found unusable: the matrix let no citizen give them."""
     for name in ("answer_hearing", "consent_to_obtain_information", "record_citizens_choice"):
         citizen = Subject("jonas", Role.CITIZEN, "0101", cpr=CPR)
-        assert may(citizen, Action.ACT, state=_state(catalogue.command(name), Role.CITIZEN), at=NOW, command_type=name)
+        assert may(citizen, Action.ACT, state=_state(catalogue.COMMANDS[name], Role.CITIZEN), at=NOW, command_type=name)
         officer = Subject("cw", Role.CASEWORKER, "0101")
         assert not may(
-            officer, Action.ACT, state=_state(catalogue.command(name), Role.CASEWORKER), at=NOW, command_type=name
+            officer, Action.ACT, state=_state(catalogue.COMMANDS[name], Role.CASEWORKER), at=NOW, command_type=name
         )
 
 
@@ -123,7 +123,7 @@ APPEAL_EXAMPLES = command_examples({catalogue.type_of(c): appeal_body(c) for c i
 def test_the_matrix_allows_an_appeal_command_iff_the_appeal_takes_it_from_the_role(command, role):
     """The appeal's deciders check the role before the appeal's status, so any status shows it."""
     name = catalogue.type_of(command)
-    state = _state(catalogue.command("record_observation"), role)
+    state = _state(catalogue.COMMANDS["record_observation"], role)
     who = Subject("p", role, "0101", cpr=CPR if role is Role.CITIZEN else None)
     allowed = may(who, Action.ACT, state=state, at=NOW, command_type=name).allowed
     example = APPEAL_EXAMPLES.get(name, {}).get("example", {}).get("value", {"complaint": "Jeg er uenig i afgørelsen"})

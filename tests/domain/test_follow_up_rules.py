@@ -175,7 +175,8 @@ def test_given_follow_up_when_a_volunteer_reports_a_changed_need_then_the_case_i
     events = when(state, changed_need(VOLUNTEER, "volunteer"))
     assert [e.type for e in events] == ["changed_need_reported"] and events[0].from_phase is Phase.FOLLOW_UP
     revisited = fold(events, state)
-    assert revisited.phase is Phase.VISITATION and revisited.revisitation.number == 1
+    assert revisited.phase is Phase.VISITATION
+    assert revisited.revisitation is not None and revisited.revisitation.number == 1
     assert refused(state, changed_need(VOLUNTEER, "citizen")).rule == "revisitation.reporter_role"
     outsider = {"id": "vol-other", "role": "volunteer"}
     assert refused(state, changed_need(outsider, "volunteer")).rule == "revisitation.not_on_team"

@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from domain import terminology
-from domain.case.assessment import experiences_limitations, referral_sources
+from domain.case.assessment import AssessmentRecorded, RecordAssessment, experiences_limitations, referral_sources
 from domain.case.deadlines import PhaseDeadlines
 from domain.case.decider import command_adapter, decide, fold, initial_state
 from domain.case.elder_act import pension_age, pension_age_reached_on
@@ -146,7 +146,12 @@ def test_a_code_from_the_wrong_list_is_refused_naming_field_code_and_list(field,
     target[path[-1]] = wrong
     error = refused(given_(scenario.register("case-1"), {"type": "open_visitation", "actor": CW}), data)
     assert error.rule == "terminology.wrong_list"
-    assert error.field.endswith(field) and wrong in error.message and list_name in error.message
+    assert (
+        error.field is not None
+        and error.field.endswith(field)
+        and wrong in error.message
+        and list_name in error.message
+    )
 
 
 def test_one_of_the_three_groups_is_not_a_condition():
@@ -204,11 +209,12 @@ def test_any_assessment_is_either_recorded_with_codes_from_the_right_lists_or_re
         assert error.field and error.rule and error.message
         return
     (recorded,) = events
+    assert isinstance(recorded, AssessmentRecorded)
     assert recorded.target_group.code in terminology.target_groups()
     for given_input, condition in zip(conditions, recorded.conditions, strict=True):
         assert condition.condition.code in terminology.conditions()
         assert condition.function_level.code in terminology.function_levels()
-        assert condition.support_need.code in terminology.support_need_levels()
+        assert condition.support_need is not None and condition.support_need.code in terminology.support_need_levels()
         assert condition.citizen_words == given_input[4]  # verbatim
         assert condition.area is not None and condition.group is not None
 
@@ -564,7 +570,7 @@ def _goal_assessment(**goal) -> dict:
 def _refused_goal(**goal):
     from domain.case.assessment import assess
 
-    command = command_adapter.validate_python(_goal_assessment(**goal)).model_copy(update={"at": NOW})
+    command = RecordAssessment.model_validate(_goal_assessment(**goal)).model_copy(update={"at": NOW})
     with pytest.raises(DomainError) as error:
         assess(command)
     return error.value
@@ -575,10 +581,10 @@ def test_a_goal_records_its_primary_condition_and_target_level():
     from tests import scenario
 
     work = scenario.code(terminology.conditions(), "Varetage beskæftigelse")
-    command = command_adapter.validate_python(_goal_assessment(primary_condition=work, target_severity=1))
+    command = RecordAssessment.model_validate(_goal_assessment(primary_condition=work, target_severity=1))
     goal = assess(command.model_copy(update={"at": NOW})).goals[0]
-    assert goal.primary_condition.display == "Varetage beskæftigelse"
-    assert goal.target_function_level.display == "Let nedsat funktionsevne"
+    assert goal.primary_condition is not None and goal.primary_condition.display == "Varetage beskæftigelse"
+    assert goal.target_function_level is not None and goal.target_function_level.display == "Let nedsat funktionsevne"
 
 
 def test_a_goal_addresses_an_assessed_condition_under_activity_and_participation():

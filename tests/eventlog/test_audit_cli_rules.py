@@ -141,6 +141,7 @@ def test_tree_head_other_log(cli, case, tmp_path):  # noqa: F811
                                need=Need(description="Et andet behov", reported_by=ReportedBy.CASEWORKER))  # fmt: skip
         store.append(case_id, 0, [to_new_event(RecordedEvent(event_id=str(uuid.uuid4()), event=event), keys, case_id)])
     head, _ = sign_current(store, key)
+    assert head is not None  # the log verifies, so a head is signed
     store.dispose()
     since = write_tree_head(head, tmp_path / "other-head.json")
     refused(cli("verify", "--since", str(since)), "tree_head.other_log", "--since")

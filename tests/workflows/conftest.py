@@ -3,7 +3,7 @@ from __future__ import annotations
 import asyncio
 import os
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
 import pytest_asyncio
@@ -42,7 +42,7 @@ async def env() -> AsyncIterator[WorkflowEnvironment]:
 
 
 @pytest.fixture
-def store(tmp_path) -> EventStore:
+def store(tmp_path) -> Iterator[EventStore]:
     store = EventStore.from_url(f"sqlite:///{tmp_path / 'eventlog.db'}")
     store.create_schema()
     yield store

@@ -12,6 +12,7 @@ import asyncio
 import os
 import uuid
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -183,6 +184,7 @@ async def test_a_case_opened_from_outside_a_front_door_fails_and_records_nothing
     registration only from the ``open`` update, verified, and the run ends after its wait."""
     case_id = f"attack-{uuid.uuid4().hex[:8]}"
     case_input = _case_input(case_id)
+    argument: dict[str, Any] | CaseInput
     if attacker == "plain client":
         client, argument = plain_client(env), case_input.model_dump(mode="json")
     elif attacker == "codec key, no signature":
@@ -206,6 +208,7 @@ async def test_an_opening_update_no_front_door_signed_is_refused_at_once(env, wo
     case_id = f"attack-{uuid.uuid4().hex[:8]}"
     case_input = _case_input(case_id)
     update_id = f"attack-{uuid.uuid4()}"
+    assert case_input.registration is not None  # the client's signed input carries it
     request = OpenRequest(registration=case_input.registration)
     if attacker == "forged signature":
         forger = CommandSigner(Ed25519PrivateKey.generate())
@@ -295,6 +298,7 @@ async def test_the_codec_turns_a_clear_payload_into_a_non_retryable_refusal():
     from app.converter import shared_payload_converter
 
     codec = data_converter(os.urandom(32)).payload_codec
+    assert codec is not None  # the codec under test
     clear = pydantic_data_converter.payload_converter.to_payloads([{"command": FORGED_CONSENT}])
     decoded = await codec.decode(clear)
 

@@ -1,14 +1,19 @@
-"""The team the citizen's situation calls for."""
+"""The team the citizen's situation calls for: proposed from the need and the
+assessment, once the help is decided (domain/case/team_proposal.py)."""
 
 from __future__ import annotations
 
 from domain.case.need import LifeArea
 from domain.case.team import MemberKind
-from tests.domain.test_case_decider import given, steps
+from tests.domain.case.histories import CASEWORKER, decided
+from tests.domain.gwt import CASE, NOW, Accepted
+
+PROPOSE = {"type": "propose_team", "actor": CASEWORKER}
 
 
 def proposal():
-    state = given(*steps(3))
+    state, _ = CASE.history(decided(), NOW)
+    assert state.need is not None and state.assessment is not None
     return state.need, state.assessment
 
 
@@ -52,7 +57,6 @@ def test_a_condition_that_does_not_limit_adds_no_life_area():
 
 
 def test_propose_team_is_recorded_on_the_case():
-    from tests import scenario
-
-    state = given(*steps(3), {"type": "propose_team", "actor": scenario.CASEWORKER})
+    Accepted("team.proposed", given=decided(), when=PROPOSE, then=["team_proposed"]).check(CASE)
+    state, _ = CASE.history([*decided(), PROPOSE], NOW)
     assert state.team_proposal and state.team_proposal[0].organisation == "Borgeren selv"
