@@ -520,28 +520,40 @@ def build_pages(app: FastAPI) -> None:
             fresh = await back.up_to(wanted)  # the caseworker's own step shows at once
         except ApiError:
             fresh = True  # a position from an old cookie (another database): nothing to wait for
+        query = None
         if not problems:
             query = ListQuery(
                 phase=Phase(fase) if fase else None, overdue=True if overskredet == "ja" else None, mine=not every,
                 name=soeg.strip() or None, cpr=cpr.strip() or None, cursor=side or None, target_group=maalgruppe or None,
             )  # fmt: skip
-            try:
-                page = await back.read(back.list_cases, reader, query)
-                rows, next_cursor = page["cases"], page["next_cursor"]
-            except ApiError as error:
-                if error.status != 422:
-                    return _error_page(request, who, error)
-                field = SEARCH_INPUT.get(error.field or "", "soeg")
-                problems = [
-                    {
-                        "field": field,
-                        "text": SEARCH_REFUSALS.get(field, "Søgningen kunne ikke bruges. Ret den og prøv igen."),
-                    }
-                ]
+
+        def read_the_page() -> tuple[dict | None, ApiError | None, list]:
+            """The list and the tasks, their reads logged in one commit (``reads_of_one_page``)."""
+            page, refused = None, None
+            with back.reads_of_one_page():
+                if query is not None:
+                    try:
+                        page = back.list_cases(reader, query)
+                    except ApiError as error:
+                        if error.status != 422:
+                            raise
+                        refused = error
+                return page, refused, back.tasks(reader, 20)
+
         try:
-            tasks = await back.read(back.tasks, reader, 20)
+            page, refused, tasks = await back.read(read_the_page)
         except ApiError as error:
             return _error_page(request, who, error)
+        if page is not None:
+            rows, next_cursor = page["cases"], page["next_cursor"]
+        if refused is not None:
+            field = SEARCH_INPUT.get(refused.field or "", "soeg")
+            problems = [
+                {
+                    "field": field,
+                    "text": SEARCH_REFUSALS.get(field, "Søgningen kunne ikke bruges. Ret den og prøv igen."),
+                }
+            ]
         return _render(request, "cases.html", status=422 if problems else 200, who=who, rows=rows, next_cursor=next_cursor,
                        alle=every, tasks=tasks, phases=[p for p in Phase if p is not Phase.NEW], fase=fase,
                        overskredet=overskredet, soeg=soeg, cpr=cpr, maalgruppe=maalgruppe,
