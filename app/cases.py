@@ -155,6 +155,17 @@ def rejected_from(error: WorkflowUpdateFailedError) -> CommandRejected:
     return CommandRejected(str(cause or error))
 
 
+def _read_start_failure(start: WithStartWorkflowOperation) -> None:
+    """Reads the failure an update-with-start left on its start operation. The SDK keeps a
+    start that failed (a duplicate id, a cancelled call) as the exception of the operation's
+    handle; the same failure reaches the caller through the update, and a handle nobody
+    awaits would be reported by asyncio as an exception never retrieved (at shutdown too).
+    The SDK offers the handle only as an awaitable, so its future is read here."""
+    handle = start._workflow_handle
+    if handle.done() and not handle.cancelled():
+        handle.exception()
+
+
 class CaseClient:
     def __init__(
         self,
@@ -270,14 +281,17 @@ class CaseClient:
         request = OpenRequest(registration=command, signature=signature)
 
         async def send():
-            return await self.client.start_update_with_start_workflow(
-                CaseWorkflow.open,
-                request,
-                start_workflow_operation=start,
-                id=update_id,
-                wait_for_stage=WorkflowUpdateStage.COMPLETED,
-                rpc_timeout=ANSWER_POLL_TIMEOUT,
-            )
+            try:
+                return await self.client.start_update_with_start_workflow(
+                    CaseWorkflow.open,
+                    request,
+                    start_workflow_operation=start,
+                    id=update_id,
+                    wait_for_stage=WorkflowUpdateStage.COMPLETED,
+                    rpc_timeout=ANSWER_POLL_TIMEOUT,
+                )
+            finally:
+                _read_start_failure(start)
 
         # Not sent again after a lost answer: the start it holds would be refused as a duplicate
         # of its own case. The update's answer is awaited by its id instead.
