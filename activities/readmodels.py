@@ -16,7 +16,8 @@ from datetime import datetime
 from typing import Any, Protocol, cast
 
 from domain.case.closing import CaseClosed
-from domain.case.decider import CaseState, event_from_record, fold
+from domain.case.decider import CaseState, fold
+from domain.catalogue import event_from_log
 from domain.messages import Event
 from domain.personal_data import ERASED_MARKER
 from domain.phases import Phase
@@ -80,7 +81,7 @@ def decode(stored: StoredEvent, keys: Keys) -> tuple[Event | ErasedRecord, dict[
         )
         return record, payload
     header = event_header(stored.schema_version, stored.occurred_at, stored.actor_id, stored.actor_role)
-    return event_from_record(stored.event_type, header, payload), payload
+    return event_from_log(stored.event_type, header, payload), payload
 
 
 def to_domain_event(stored: StoredEvent, keys: KeyStore) -> Event | ErasedRecord:

@@ -17,11 +17,12 @@ from functools import cache
 from typing import TYPE_CHECKING, get_args
 
 from domain.appeal import AppealCommand, AppealEvent
-from domain.case.decider import CaseCommand, CaseEvent
+from domain.case.decider import CaseCommand, CaseEvent, event_from_record
+from domain.case.evaluation import upcast_type
 from domain.forum import ForumCommand, ForumEvent
 from domain.kl_delivery import KL_DELIVERY_EVENTS
-from domain.messages import Command, Event, Role
-from domain.retention import PersonalDataErased
+from domain.messages import Command, Event, Role, without_log_metadata
+from domain.retention import EraseCitizensData, PersonalDataErased
 
 if TYPE_CHECKING:
     from domain.information import InformationCategory
@@ -53,7 +54,9 @@ def _by_type(*classes: type) -> dict[str, type]:
 CASE_COMMANDS: tuple[type[Command], ...] = union_members(CaseCommand)
 APPEAL_COMMANDS: tuple[type[Command], ...] = union_members(AppealCommand)
 FORUM_COMMANDS: tuple[type[Command], ...] = union_members(ForumCommand)
-COMMANDS: dict[str, type[Command]] = _by_type(*CASE_COMMANDS, *APPEAL_COMMANDS, *FORUM_COMMANDS)
+#: The erasure's one command (a union of one is no union).
+ERASURE_COMMANDS: tuple[type[Command], ...] = (EraseCitizensData,)
+COMMANDS: dict[str, type[Command]] = _by_type(*CASE_COMMANDS, *APPEAL_COMMANDS, *FORUM_COMMANDS, *ERASURE_COMMANDS)
 EVENTS: dict[str, type[Event]] = _by_type(
     *union_members(CaseEvent),
     *union_members(AppealEvent),
@@ -61,6 +64,22 @@ EVENTS: dict[str, type[Event]] = _by_type(
     *KL_DELIVERY_EVENTS,
     PersonalDataErased,
 )
+
+
+#: Events of streams of their own outside the case's union (the forum's, the KL delivery's, the erasure's).
+_OUTSIDE_THE_CASE: dict[str, type[Event]] = {
+    name: cls for name, cls in EVENTS.items() if cls not in frozenset(union_members(CaseEvent))
+}
+
+
+def event_from_log(event_type: str, header: dict, payload: dict) -> Event:
+    """Any event samskab knows, rebuilt from the event log's columns and payload (read in the
+    model of its schema version): the case's and its appeals' through ``domain.case``, the
+    others by their class. Raises ValueError for a type or payload no model reads."""
+    own = _OUTSIDE_THE_CASE.get(upcast_type(event_type, header.get("schema_version", 1)))
+    if own is None:
+        return event_from_record(event_type, header, payload)
+    return own.model_validate({**without_log_metadata(payload), **header})
 
 
 def command(command_type: str) -> type[Command] | None:

@@ -89,7 +89,13 @@ def _forum() -> Decider:
     return Decider("forum", forum_command_adapter.validate_python, decide_forum, fold_forum, initial_forum_state)
 
 
-CASE, APPEAL, FORUM = _case(), _appeal(), _forum()
+def _erasure() -> Decider:
+    from domain.retention import EraseCitizensData, decide_erasure, fold_erasure, initial_erasure_state
+
+    return Decider("erasure", EraseCitizensData.model_validate, decide_erasure, fold_erasure, initial_erasure_state)
+
+
+CASE, APPEAL, FORUM, ERASURE = _case(), _appeal(), _forum(), _erasure()
 
 
 @dataclass(frozen=True)
