@@ -1,8 +1,8 @@
 """Every command and event samskab knows, and what each declares about itself.
 
 The classes are collected from the deciders' discriminated unions (the case's,
-the appeal's, the forum's), the KL delivery's events and the erasure's, so a new command or
-event is here as soon as its decider's union names it. What a class declares
+the appeal's, the forum's) and the KL delivery's and the erasure's commands and events,
+so a new command or event is here as soon as its decider names it. What a class declares
 (``domain.messages``: ``Command`` and ``Event``) is answered here by type name:
 who may give a command, whether it is the citizen's own say or the system's,
 which category of the citizen's information an event shows, its legal basis
@@ -20,7 +20,7 @@ from domain.appeal import AppealCommand, AppealEvent
 from domain.case.decider import CaseCommand, CaseEvent, event_from_record
 from domain.case.evaluation import upcast_type
 from domain.forum import ForumCommand, ForumEvent
-from domain.kl_delivery import KL_DELIVERY_EVENTS
+from domain.kl_delivery import KL_DELIVERY_COMMANDS, KL_DELIVERY_EVENTS
 from domain.messages import Command, Event, Role, without_log_metadata
 from domain.retention import EraseCitizensData, PersonalDataErased
 
@@ -56,7 +56,9 @@ APPEAL_COMMANDS: tuple[type[Command], ...] = union_members(AppealCommand)
 FORUM_COMMANDS: tuple[type[Command], ...] = union_members(ForumCommand)
 #: The erasure's one command (a union of one is no union).
 ERASURE_COMMANDS: tuple[type[Command], ...] = (EraseCitizensData,)
-COMMANDS: dict[str, type[Command]] = _by_type(*CASE_COMMANDS, *APPEAL_COMMANDS, *FORUM_COMMANDS, *ERASURE_COMMANDS)
+COMMANDS: dict[str, type[Command]] = _by_type(
+    *CASE_COMMANDS, *APPEAL_COMMANDS, *FORUM_COMMANDS, *ERASURE_COMMANDS, *KL_DELIVERY_COMMANDS
+)
 EVENTS: dict[str, type[Event]] = _by_type(
     *union_members(CaseEvent),
     *union_members(AppealEvent),
