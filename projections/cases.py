@@ -32,7 +32,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Table, delete, insert, select, update
 
-from activities.readmodels import ErasedRecord, decode, marked_event
+from activities.readmodels import ErasedRecord, decode, marked_event, to_domain_event
 from activities.reports import PILOT_STARTED, READ_TYPES, CaseFacts, readable_for_report
 from domain import catalogue
 from domain.appeal import AppealState, AppealWindowOpened, evolve_appeal, initial_appeal_state
@@ -41,7 +41,7 @@ from domain.case.decider import CaseState, fold, initial_state
 from domain.case.need import NeedRegistered
 from domain.case_summary import CaseSummary, name_tokens, summarise, work_items
 from domain.phases import Phase
-from domain.retention import ERASURE_EVENT
+from domain.retention import ERASURE_EVENT, PersonalDataErased
 from eventlog import EventStore, StoredEvent
 from eventlog.crypto import is_envelope
 from eventlog.hashing import format_timestamp
@@ -231,7 +231,8 @@ class CaseProjection:
             if missed is not None:
                 misses[missed] = misses.get(missed, 0) + 1
             if kind == ERASURE:
-                for erased_case in stored.payload.get("cases", []):
+                erasure = to_domain_event(stored, self.keys)
+                for erased_case in erasure.cases if isinstance(erasure, PersonalDataErased) else ():
                     if self._kind_of_stream(erased_case) != CASE:
                         continue
                     case = dirty.get(erased_case) or self._case(erased_case, stored.position)
