@@ -17,7 +17,7 @@ from functools import cache
 from typing import TYPE_CHECKING, get_args
 
 from domain.appeal import AppealCommand, AppealEvent
-from domain.case.decider import CaseCommand, CaseEvent, event_from_record
+from domain.case.decider import CaseCommand, CaseEvent
 from domain.case.evaluation import upcast_type
 from domain.forum import ForumCommand, ForumEvent
 from domain.kl_delivery import KL_DELIVERY_COMMANDS, KL_DELIVERY_EVENTS
@@ -68,20 +68,14 @@ EVENTS: dict[str, type[Event]] = _by_type(
 )
 
 
-#: Events of streams of their own outside the case's union (the forum's, the KL delivery's, the erasure's).
-_OUTSIDE_THE_CASE: dict[str, type[Event]] = {
-    name: cls for name, cls in EVENTS.items() if cls not in frozenset(union_members(CaseEvent))
-}
-
-
 def event_from_log(event_type: str, header: dict, payload: dict) -> Event:
-    """Any event samskab knows, rebuilt from the event log's columns and payload (read in the
-    model of its schema version): the case's and its appeals' through ``domain.case``, the
-    others by their class. Raises ValueError for a type or payload no model reads."""
-    own = _OUTSIDE_THE_CASE.get(upcast_type(event_type, header.get("schema_version", 1)))
-    if own is None:
-        return event_from_record(event_type, header, payload)
-    return own.model_validate({**without_log_metadata(payload), **header})
+    """Any event samskab knows, rebuilt from the event log's columns and payload in the model
+    of its type and schema version (an older version is read by a model of its own, which
+    ``upcast_type`` names). Raises ValueError for a type or payload no model reads."""
+    model = EVENTS.get(upcast_type(event_type, header.get("schema_version", 1)))
+    if model is None:
+        raise ValueError(f"no model reads an event of type {event_type!r}")
+    return model.model_validate({**without_log_metadata(payload), **header})
 
 
 def command(command_type: str) -> type[Command] | None:
