@@ -23,7 +23,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from domain.errors import require
-from domain.messages import Command, Event, Role, require_role
+from domain.messages import Command, Event, require_declared_role
 
 DELIVERY_STREAM = "kl-gateway-deliveries"
 
@@ -198,7 +198,7 @@ _DECIDERS: dict[type[Command], Callable[[Any], list[Event]]] = {
 
 def decide_delivery(state: KLDeliveryState, command: Command) -> list[Event]:
     require(command.at is not None, "the command has no time", rule="kl_delivery.unstamped", field="at")
-    require_role(command, (Role.SYSTEM,), "record the delivery to KL", rule="kl_delivery.role_not_allowed")
+    require_declared_role(command, rule="kl_delivery.role_not_allowed")
     assert isinstance(command, _DeliveryCommand)  # the only commands filed below
     _open_day(state, command)
     return _DECIDERS[type(command)](command)

@@ -159,6 +159,7 @@ class EraseCitizensData(Command):
     type: Literal["erase_citizens_data"] = "erase_citizens_data"
     label = "Slet borgerens personoplysninger"
     roles = frozenset(Role(role) for role in ERASURE_ROLES)
+    role_reason = "the controller's decision, carried out by the system's administrator or a team lead"
     key_id: str = Field(min_length=1, max_length=64, description="The citizen's key")
     basis: str = Field(max_length=MAX_BASIS, description="The legal basis of the erasure, e.g. GDPR art. 17(1)(a)")
     cases: tuple[CitizensCase, ...] = Field(default=(), max_length=10_000)
@@ -180,11 +181,13 @@ def initial_erasure_state() -> ErasureState:
 
 
 def refuse_unless_may_erase(actor: Actor) -> None:
-    """Only the controller's administrator or a team lead orders an erasure (``ERASURE_ROLES``).
-    Asked before the citizen is looked up too, so no one else learns whether a citizen is known."""
-    allowed = sorted(role.value for role in EraseCitizensData.roles)
-    require(actor.role in EraseCitizensData.roles,
-            f"only {' or '.join(allowed)} may erase a citizen's personal data; you act as {actor.role.value}",
+    """Refuses anyone ``EraseCitizensData`` does not name, as ``require_declared_role`` does;
+    asked of the actor alone before the citizen is looked up too, so no one else learns
+    whether a citizen is known."""
+    cls = EraseCitizensData
+    allowed = sorted(role.value for role in cls.roles)
+    require(actor.role in cls.roles,
+            f"only {' or '.join(allowed)} may {cls.title.lower()}: {cls.role_reason}; you act as {actor.role.value}",
             rule="erasure.role_not_allowed", field="actor.role")  # fmt: skip
 
 
