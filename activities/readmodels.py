@@ -1,12 +1,21 @@
 """Read models built from the event log alone: a case's events as domain events,
 and the case rebuilt from them (it must equal what the workflow holds).
 
-Personal fields are decrypted here with the citizen's key. Once that key is
-destroyed (erasure), an event that held personal data cannot honestly become a
-domain event again (a CPR number that reads "[slettet]" is no CPR number), so
-it is read as an ``ErasedRecord``: its header, and its payload with every
-personal field replaced by the marker. Nothing fake goes through the domain's
-validators."""
+This is the one mapper from the log to the domain: every reader (the workflow's
+reconciliation, the API and its read cache, the projections, the report, the
+KL delivery, erasure) turns a stored event into a domain event here. The store
+parses the payload (``eventlog.store``, its one JSON parse); here personal
+fields are decrypted with the citizen's key, and the event is rebuilt in the
+model of its type and schema version (``domain.catalogue.event_from_log``,
+which upcasts).
+
+Once a citizen's key is destroyed (erasure), an event that held personal data
+cannot honestly become a domain event again (a CPR number that reads
+"[slettet]" is no CPR number), so ``to_domain_event`` reads it as an
+``ErasedRecord``: its header, and its payload with every personal field
+replaced by the marker; nothing fake goes into the domain's folds. A reader
+that uses only an event's other fields (the report's codes and scores, the case
+list's appeal) asks for ``marked_event`` instead."""
 
 from __future__ import annotations
 
@@ -16,7 +25,8 @@ from datetime import datetime
 from typing import Any, Protocol, cast
 
 from domain.case.closing import CaseClosed
-from domain.case.decider import CaseState, event_from_record, fold
+from domain.case.decider import CaseState, fold
+from domain.catalogue import event_from_log
 from domain.messages import Event
 from domain.personal_data import ERASED_MARKER
 from domain.phases import Phase
@@ -80,11 +90,21 @@ def decode(stored: StoredEvent, keys: Keys) -> tuple[Event | ErasedRecord, dict[
         )
         return record, payload
     header = event_header(stored.schema_version, stored.occurred_at, stored.actor_id, stored.actor_role)
-    return event_from_record(stored.event_type, header, payload), payload
+    return event_from_log(stored.event_type, header, payload), payload
 
 
-def to_domain_event(stored: StoredEvent, keys: KeyStore) -> Event | ErasedRecord:
+def to_domain_event(stored: StoredEvent, keys: Keys) -> Event | ErasedRecord:
     return decode(stored, keys)[0]
+
+
+def marked_event(stored: StoredEvent, keys: Keys) -> Event:
+    """The event as a domain event even when fields of it were erased: those hold the
+    marker. Only for a reader that uses none of its personal fields; the folds read
+    ``to_domain_event``. Raises ValueError where no model reads the event (an older
+    schema without an upcaster) or its model does not take the marker in a field."""
+    payload, _ = readable_payload(stored, keys)
+    header = event_header(stored.schema_version, stored.occurred_at, stored.actor_id, stored.actor_role)
+    return event_from_log(stored.event_type, header, payload)
 
 
 def as_folded(events: Iterable[Event | ErasedRecord]) -> Iterable[Event]:

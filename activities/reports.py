@@ -9,8 +9,8 @@ and stopped early, the value-domain scores, and WEMWBS and SB-6 before and
 after.
 
 No personal data leaves this module: only codes' displays, counts and scores.
-Events are read through ``to_domain_event`` (which decrypts what the log
-keeps encrypted) and only the event types the report needs are read at all;
+Events are read through the read models' mapper (``marked_event``, which
+decrypts what the log keeps encrypted) and only the event types the report needs are read at all;
 the citizen's statements, ratings' comments and reasons are never copied out.
 A case whose citizen was erased still counts: its codes and scores are not
 personal data, so an erased event is read with its personal fields as the
@@ -24,9 +24,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from statistics import fmean, median
 
-from activities.readmodels import ErasedRecord, to_domain_event
+from activities.readmodels import marked_event
 from domain.case.assessment import AssessmentRecorded
-from domain.case.decider import event_from_record
 from domain.case.decision import DecisionMade
 from domain.case.evaluation import BaselineRecorded, EvaluationRecorded, LegacyEvaluationRecorded, pilot_type
 from domain.case.pilot import PilotCompleted
@@ -301,20 +300,10 @@ def _pages(store: EventStore, page_size: int) -> Iterator[list[StoredEvent]]:
 
 
 def readable_for_report(stored: StoredEvent, keys: KeyStore) -> Event | None:
-    """The event as the report reads it: an erased one with the marker in its personal fields."""
+    """The event as the report reads it: an erased one with the marker in its personal fields
+    (which the report does not read); None for one no model reads, counted, not guessed at."""
     try:
-        event = to_domain_event(stored, keys)
-    except ValueError:  # an older schema without an upcaster: counted, not guessed at
-        return None
-    if not isinstance(event, ErasedRecord):
-        return event
-    header = {
-        "schema_version": stored.schema_version,
-        "occurred_at": stored.occurred_at,
-        "actor": {"id": stored.actor_id, "role": stored.actor_role},
-    }
-    try:  # the marker stands in the personal fields, which the report does not read
-        return event_from_record(stored.event_type, header, event.payload)
+        return marked_event(stored, keys)
     except ValueError:
         return None
 

@@ -1,6 +1,7 @@
 """Erasure (GDPR art. 17) by crypto-shredding, without breaking the hash chain.
 
-``erase_citizen`` does only what it must: it appends one event, without
+``erase_citizen`` does only what it must: it reads the citizen's cases from
+the log, appends the one event the domain decides (``domain.retention``), without
 personal data, that records the erasure (who, when, on which basis, which key
 and cases), and then destroys the citizen's key. Nothing in the event log is
 changed or deleted: the ciphertext stays, the chain still verifies, and every
@@ -17,18 +18,20 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from activities import readmodels
 from domain.case.closing import CaseClosed
 from domain.catalogue import type_of
 from domain.citizen import is_cpr
-from domain.messages import Actor, Role
-from domain.personal_data import ERASURE_ROLES
+from domain.errors import DomainError
+from domain.messages import Actor, Event, Role
 from domain.retention import (
     DEFAULT_KIND,
-    PersonalDataErased,
-    RetainedCase,
+    CitizensCase,
+    EraseCitizensData,
     RetentionPolicy,
-    erasure_refusal,
-    retained_until,
+    decide_erasure,
+    fold_erasure,
+    refuse_unless_may_erase,
 )
 from eventlog import EventStore, NewEvent
 from eventlog.keystore import AlreadyErased, KeyStatus, KeyStore
@@ -79,71 +82,61 @@ def erase_citizen(
     now: datetime | None = None,
     retention: RetentionPolicy | None = None,
 ) -> ErasureResult:
-    if actor_role not in ERASURE_ROLES:
-        raise ErasureRefused(
-            f"only {' or '.join(ERASURE_ROLES)} may erase a citizen's personal data; you act as {actor_role}",
-            field="--as",
-            rule="erasure.role_not_allowed",
-        )
-    if not basis or not basis.strip():
-        raise ErasureRefused(
-            "say the legal basis of the erasure, e.g. 'GDPR art. 17(1)(a)'",
-            field="--basis",
-            rule="erasure.basis_required",
-        )
-    key_id = find_key(keys, citizen)
-    status = keys.status(key_id)
-    if status is None or status.erased:
-        raise ErasureRefused(
-            f"the citizen's key {key_id} was already destroyed", field="citizen", rule="erasure.already_erased"
-        )
-    now = now or datetime.now(UTC)
-    rule = (retention or RetentionPolicy()).rule_for(DEFAULT_KIND)
-    retained: list[RetainedCase] = []
-    for case_id in status.streams:
-        stored = store.read_stream(case_id)
-        closed = [e for e in stored if e.event_type == type_of(CaseClosed)]
-        if stored and not closed:
-            raise ErasureRefused(
-                f"case {case_id} is still open; close it before erasing the citizen's personal data",
-                field="citizen",
-                rule="erasure.case_open",
+    """Records the erasure the domain decides (``domain.retention.decide_erasure``) and destroys the key."""
+    actor = Actor(id=actor_id, role=Role(actor_role))
+    try:
+        refuse_unless_may_erase(actor)  # before the lookup: no one else learns who is known
+        key_id = find_key(keys, citizen)
+        status = keys.status(key_id)
+        stream = erasure_stream(key_id)
+        recorded = store.read_stream(stream)
+        state = fold_erasure(readmodels.as_folded(readmodels.to_domain_event(stored, keys) for stored in recorded))
+        if state.erased and status is not None and not status.erased:
+            # An earlier attempt recorded the erasure and stopped before destroying the key: finish it.
+            position = recorded[0].position
+        else:
+            command = EraseCitizensData(
+                actor=actor,
+                at=now or datetime.now(UTC),
+                key_id=key_id,
+                basis=basis,
+                cases=tuple(_citizens_case(store, case_id) for case_id in (status.streams if status else ())),
+                rule=(retention or RetentionPolicy()).rule_for(DEFAULT_KIND),
             )
-        if closed:
-            closed_at = closed[-1].occurred_at
-            reason = erasure_refusal(case_id, closed_at, now.date(), rule)
-            if reason is not None:
-                raise ErasureRefused(reason, field="citizen", rule="erasure.retention_running")
-            retained.append(
-                RetainedCase(
-                    case=case_id,
-                    closed=closed_at.date(),
-                    retained_until=retained_until(closed_at, rule),
-                    rule=rule.source,
-                )
-            )
-    stream = erasure_stream(key_id)
-    recorded = store.read_stream(stream)
-    if recorded:
-        position = recorded[0].position  # an earlier attempt recorded it; finish the job
-    else:
-        erased = PersonalDataErased(occurred_at=datetime.now(UTC), actor=Actor(id=actor_id, role=Role(actor_role)),
-                                    key_id=key_id, cases=tuple(status.streams), retention=tuple(retained))  # fmt: skip
-        event = NewEvent(
-            event_id=str(uuid.uuid4()),
-            event_type=erased.type,
-            schema_version=erased.schema_version,
-            occurred_at=erased.occurred_at,
-            actor_id=actor_id,
-            actor_role=actor_role,
-            legal_basis=basis.strip(),
-            payload=erased.payload(),
-        )
-        position = store.append(stream, 0, [event]).first_position
+            (erased,) = decide_erasure(state, command)
+            position = store.append(stream, state.version, [_new_event(erased, basis.strip())]).first_position
+    except DomainError as refused:
+        raise ErasureRefused(
+            refused.message, field=_OPTIONS.get(refused.field or "", "citizen"), rule=refused.rule
+        ) from None
     try:
         final = keys.destroy(key_id, basis.strip())
     except AlreadyErased:
         already = keys.status(key_id)
         assert already is not None  # destroyed before, so it is there
         final = already
-    return ErasureResult(key_id, status.streams, position, final)
+    return ErasureResult(key_id, status.streams if status else (), position, final)
+
+
+#: The command line's option for a field the domain names in a refusal.
+_OPTIONS = {"actor.role": "--as", "basis": "--basis"}
+
+
+def _citizens_case(store: EventStore, case_id: str) -> CitizensCase:
+    """The case as the log holds it: recorded or not, and when it last closed."""
+    stored = store.read_stream(case_id)
+    closed = [e for e in stored if e.event_type == type_of(CaseClosed)]
+    return CitizensCase(case=case_id, recorded=bool(stored), closed_at=closed[-1].occurred_at if closed else None)
+
+
+def _new_event(erased: Event, basis: str) -> NewEvent:
+    return NewEvent(
+        event_id=str(uuid.uuid4()),
+        event_type=erased.type,
+        schema_version=erased.schema_version,
+        occurred_at=erased.occurred_at,
+        actor_id=erased.actor.id,
+        actor_role=erased.actor.role.value,
+        legal_basis=basis,
+        payload=erased.payload(),
+    )

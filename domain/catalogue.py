@@ -1,8 +1,8 @@
 """Every command and event samskab knows, and what each declares about itself.
 
 The classes are collected from the deciders' discriminated unions (the case's,
-the appeal's, the forum's), the KL delivery's events and the erasure's, so a new command or
-event is here as soon as its decider's union names it. What a class declares
+the appeal's, the forum's) and the KL delivery's and the erasure's commands and events,
+so a new command or event is here as soon as its decider names it. What a class declares
 (``domain.messages``: ``Command`` and ``Event``) is answered here by type name:
 who may give a command, whether it is the citizen's own say or the system's,
 which category of the citizen's information an event shows, its legal basis
@@ -18,10 +18,11 @@ from typing import TYPE_CHECKING, get_args
 
 from domain.appeal import AppealCommand, AppealEvent
 from domain.case.decider import CaseCommand, CaseEvent
+from domain.case.evaluation import upcast_type
 from domain.forum import ForumCommand, ForumEvent
-from domain.kl_delivery import KL_DELIVERY_EVENTS
-from domain.messages import Command, Event, Role
-from domain.retention import PersonalDataErased
+from domain.kl_delivery import KL_DELIVERY_COMMANDS, KL_DELIVERY_EVENTS
+from domain.messages import Command, Event, Role, without_log_metadata
+from domain.retention import EraseCitizensData, PersonalDataErased
 
 if TYPE_CHECKING:
     from domain.information import InformationCategory
@@ -53,7 +54,11 @@ def _by_type(*classes: type) -> dict[str, type]:
 CASE_COMMANDS: tuple[type[Command], ...] = union_members(CaseCommand)
 APPEAL_COMMANDS: tuple[type[Command], ...] = union_members(AppealCommand)
 FORUM_COMMANDS: tuple[type[Command], ...] = union_members(ForumCommand)
-COMMANDS: dict[str, type[Command]] = _by_type(*CASE_COMMANDS, *APPEAL_COMMANDS, *FORUM_COMMANDS)
+#: The erasure's one command (a union of one is no union).
+ERASURE_COMMANDS: tuple[type[Command], ...] = (EraseCitizensData,)
+COMMANDS: dict[str, type[Command]] = _by_type(
+    *CASE_COMMANDS, *APPEAL_COMMANDS, *FORUM_COMMANDS, *ERASURE_COMMANDS, *KL_DELIVERY_COMMANDS
+)
 EVENTS: dict[str, type[Event]] = _by_type(
     *union_members(CaseEvent),
     *union_members(AppealEvent),
@@ -61,6 +66,16 @@ EVENTS: dict[str, type[Event]] = _by_type(
     *KL_DELIVERY_EVENTS,
     PersonalDataErased,
 )
+
+
+def event_from_log(event_type: str, header: dict, payload: dict) -> Event:
+    """Any event samskab knows, rebuilt from the event log's columns and payload in the model
+    of its type and schema version (an older version is read by a model of its own, which
+    ``upcast_type`` names). Raises ValueError for a type or payload no model reads."""
+    model = EVENTS.get(upcast_type(event_type, header.get("schema_version", 1)))
+    if model is None:
+        raise ValueError(f"no model reads an event of type {event_type!r}")
+    return model.model_validate({**without_log_metadata(payload), **header})
 
 
 def command(command_type: str) -> type[Command] | None:

@@ -32,17 +32,16 @@ from typing import Any
 
 from sqlalchemy import Connection, Table, delete, insert, select, update
 
-from activities.readmodels import ErasedRecord, decode, readable_payload
+from activities.readmodels import ErasedRecord, decode, marked_event, to_domain_event
 from activities.reports import PILOT_STARTED, READ_TYPES, CaseFacts, readable_for_report
 from domain import catalogue
-from domain.appeal import AppealState, AppealWindowOpened, appeal_event_adapter, evolve_appeal, initial_appeal_state
+from domain.appeal import AppealState, AppealWindowOpened, evolve_appeal, initial_appeal_state
 from domain.case.deadlines import PhaseDeadlines
 from domain.case.decider import CaseState, fold, initial_state
 from domain.case.need import NeedRegistered
 from domain.case_summary import CaseSummary, name_tokens, summarise, work_items
-from domain.messages import without_log_metadata
 from domain.phases import Phase
-from domain.retention import ERASURE_EVENT
+from domain.retention import ERASURE_EVENT, PersonalDataErased
 from eventlog import EventStore, StoredEvent
 from eventlog.crypto import is_envelope
 from eventlog.hashing import format_timestamp
@@ -103,13 +102,6 @@ def _key_id(payload: Any) -> str | None:
         elif isinstance(node, list):
             stack.extend(node)
     return None
-
-
-def _appeal_event(stored: StoredEvent, keys: KeyStore):
-    payload, _ = readable_payload(stored, keys)
-    header = {"schema_version": stored.schema_version, "occurred_at": stored.occurred_at,
-              "actor": {"id": stored.actor_id, "role": stored.actor_role}}  # fmt: skip
-    return appeal_event_adapter.validate_python({**without_log_metadata(payload), **header, "type": stored.event_type})
 
 
 #: The event types that record a missed deadline of the municipality's, and its kind (declared on the events).
@@ -211,9 +203,9 @@ class CaseProjection:
             for earlier in self.store.read_stream(stored.stream_id):
                 if earlier.position >= stored.position:
                     break
-                case.appeal = evolve_appeal(case.appeal, _appeal_event(earlier, self.keys))
+                case.appeal = evolve_appeal(case.appeal, marked_event(earlier, self.keys))
         try:
-            case.appeal = evolve_appeal(case.appeal, _appeal_event(stored, self.keys))
+            case.appeal = evolve_appeal(case.appeal, marked_event(stored, self.keys))
         except ValueError:
             if not case.erased:
                 raise
@@ -239,7 +231,8 @@ class CaseProjection:
             if missed is not None:
                 misses[missed] = misses.get(missed, 0) + 1
             if kind == ERASURE:
-                for erased_case in stored.payload.get("cases", []):
+                erasure = to_domain_event(stored, self.keys)
+                for erased_case in erasure.cases if isinstance(erasure, PersonalDataErased) else ():
                     if self._kind_of_stream(erased_case) != CASE:
                         continue
                     case = dirty.get(erased_case) or self._case(erased_case, stored.position)

@@ -5,15 +5,16 @@ day whose delivery completed and delivers every day since, one day at a time
 and each report covering that one day only (the guide's catch-up rule), up to
 yesterday. Per day: the cases that changed, then per case one activity that
 builds, validates and delivers the citizen's report (retried on transport
-errors). Every outcome is an event in the stream ``kl-gateway-deliveries``;
-a refused report is not sent and its case owner is told why. A day closes
-(``KLDeliveryDayCompleted``) only when no delivery failed in transport, so the
-next run starts again from that day.
+errors). Every outcome is an event in the stream ``kl-gateway-deliveries``,
+decided by the delivery's decider (``domain.kl_delivery``) on where the
+delivery stands; a refused report is not sent and its case owner is told why. A
+day closes (``KLDeliveryDayCompleted``) only when no delivery failed in
+transport, so the next run starts again from that day.
 """
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from pydantic import BaseModel, ConfigDict
 from temporalio import workflow
@@ -30,15 +31,19 @@ with workflow.unsafe.imports_passed_through():
     )
     from domain.kl_delivery import (
         DELIVERY_STREAM,
-        KLDeliveryDayCompleted,
-        KLDeliveryFailed,
-        KLReportDelivered,
-        KLReportRejected,
+        CompleteDeliveryDay,
+        KLDeliveryState,
+        RecordDeliveryFailed,
+        RecordReportDelivered,
+        RecordReportRejected,
+        decide_delivery,
+        fold_delivery,
     )
-    from domain.messages import SYSTEM_ACTOR, Event
+    from domain.messages import SYSTEM_ACTOR, Command, Event
 
 with workflow.unsafe.imports_passed_through():
     from workflows.recording import ACTIVITY_TIMEOUT, DURABLE_RETRY, append_events, send_notification
+    from workflows.shell import decided
 
 #: Days are Danish calendar days: UTC+1 in winter, UTC+2 in summer. The
 #: workflow only needs "which day has ended"; two hours after UTC midnight
@@ -97,6 +102,9 @@ def yesterday(now_utc) -> date:
 
 @workflow.defn
 class DailyDeliveryWorkflow:
+    def __init__(self) -> None:
+        self._state = KLDeliveryState()
+
     @workflow.run
     async def run(self, input: DailyDeliveryInput) -> DailyDeliveryResult:
         status = await workflow.execute_activity(
@@ -105,6 +113,8 @@ class DailyDeliveryWorkflow:
             start_to_close_timeout=ACTIVITY_TIMEOUT,
             retry_policy=DURABLE_RETRY,
         )
+        # Where the delivery stands decides what may be recorded: the log's last completed day.
+        self._state = KLDeliveryState(last_completed=status.last_day)
         until = input.until_day or yesterday(workflow.now())
         day = status.last_day + timedelta(days=1) if status.last_day else (input.first_day or until)
         version = status.version
@@ -147,8 +157,8 @@ class DailyDeliveryWorkflow:
                 result_type=ChangedCases, start_to_close_timeout=timedelta(minutes=5), retry_policy=DURABLE_RETRY,
             )  # fmt: skip
             last_page = page.next_after is None
-            # The day closes with its last page, when no page of it failed in transport.
-            closing = (delivered, rejected) if last_page and not failed else None
+            # The day closes with its last page (when no page of it failed in transport: the decider's rule).
+            closing = (delivered, rejected, failed) if last_page else None
             version, counts = await self._deliver_page(day, page.cases, version, input, close_day=closing)
             delivered, rejected = delivered + counts[0], rejected + counts[1]
             failed += counts[2]
@@ -159,8 +169,19 @@ class DailyDeliveryWorkflow:
                 return DayProgress(day=day, after_position=after, version=version, delivered=delivered,
                                    rejected=rejected, failed=failed)  # fmt: skip
 
+    def _decide(self, command: Command, at: datetime) -> list[Event]:
+        """The events the delivery's decider makes of one of the workflow's own commands, at the
+        page's time; a refusal (a bug, never a person's input) fails the run, not only its task."""
+        return decided(decide_delivery, self._state, command, at=at)
+
     async def _deliver_page(
-        self, day: date, cases: list[str], version: int, input: DailyDeliveryInput, *, close_day: tuple[int, int] | None
+        self,
+        day: date,
+        cases: list[str],
+        version: int,
+        input: DailyDeliveryInput,
+        *,
+        close_day: tuple[int, int, int] | None,
     ) -> tuple[int, tuple[int, int, int]]:
         """Delivers one page of the day's cases and appends their outcomes (and, with
         ``close_day`` = the day's earlier pages' counts, the day's completion)."""
@@ -185,17 +206,13 @@ class DailyDeliveryWorkflow:
             except ActivityError as error:
                 cause = error.cause or error
                 failed += 1
-                events.append(
-                    KLDeliveryFailed(
-                        occurred_at=now, actor=SYSTEM_ACTOR, day=day, case_id=case_id, error=str(cause)[:1000]
-                    )
-                )
+                events += self._decide(RecordDeliveryFailed(actor=SYSTEM_ACTOR, day=day, case_id=case_id,
+                                                            error=str(cause)[:1000]), now)  # fmt: skip
                 continue
             if outcome.status == "delivered":
                 delivered += 1
-                events.append(
-                    KLReportDelivered(
-                        occurred_at=now,
+                events += self._decide(
+                    RecordReportDelivered(
                         actor=SYSTEM_ACTOR,
                         day=day,
                         case_id=case_id,
@@ -204,20 +221,14 @@ class DailyDeliveryWorkflow:
                         resources=outcome.resources,
                         target=outcome.target,
                         receipt=outcome.receipt,
-                    )
+                    ),
+                    now,
                 )
             elif outcome.status == "rejected":
                 rejected += 1
-                events.append(
-                    KLReportRejected(
-                        occurred_at=now,
-                        actor=SYSTEM_ACTOR,
-                        day=day,
-                        case_id=case_id,
-                        report_id=outcome.report_id or "",
-                        violations=outcome.violations,
-                    )
-                )
+                events += self._decide(RecordReportRejected(actor=SYSTEM_ACTOR, day=day, case_id=case_id,
+                                                            report_id=outcome.report_id or "",
+                                                            violations=outcome.violations), now)  # fmt: skip
                 reasons = "\n".join(f"- [{v.rule}] {v.message}" for v in outcome.violations)
                 await send_notification(
                     case_id,
@@ -227,10 +238,13 @@ class DailyDeliveryWorkflow:
                     f"Sag {case_id}: indberetningen (FFB) for {day.isoformat()} blev afvist af valideringen og er ikke sendt.\n"
                     f"Ret sagen; ændringen indberettes den dag, den foretages.\n{reasons}",
                 )
-        if close_day is not None and not failed:
-            events.append(KLDeliveryDayCompleted(occurred_at=now, actor=SYSTEM_ACTOR, day=day,
-                                                 delivered=close_day[0] + delivered, rejected=close_day[1] + rejected))  # fmt: skip
+        if close_day is not None:
+            events += self._decide(CompleteDeliveryDay(actor=SYSTEM_ACTOR, day=day,
+                                                       delivered=close_day[0] + delivered,
+                                                       rejected=close_day[1] + rejected,
+                                                       failed=close_day[2] + failed), now)  # fmt: skip
         if events:
             receipt = await append_events(DELIVERY_STREAM, version, events)
             version = receipt.version
+            self._state = fold_delivery(events, self._state)
         return version, (delivered, rejected, failed)

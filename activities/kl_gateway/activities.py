@@ -25,9 +25,10 @@ from activities.kl_gateway.messages import (
 from activities.kl_gateway.projection import ReportContext, build_report, sha256
 from activities.kl_gateway.settings import GatewaySettings
 from activities.kl_gateway.validation import validate_delivery_report
-from activities.readmodels import ErasedRecord, case_events
+from activities.readmodels import ErasedRecord, as_folded, case_events, to_domain_event
 from domain.case.need import NeedRegistered
-from domain.kl_delivery import DELIVERY_STREAM, RuleBroken
+from domain.catalogue import type_of
+from domain.kl_delivery import DELIVERY_STREAM, KLDeliveryDayCompleted, RuleBroken, fold_delivery
 from eventlog import EventStore
 from eventlog.keystore import KeyStore
 from projections import queries
@@ -37,10 +38,13 @@ from projections.projector import Projector
 log = structlog.get_logger("samskab.kl_gateway")
 
 
-def last_delivered_day(store: EventStore) -> DeliveryStatus:
+def last_delivered_day(store: EventStore, keys: KeyStore) -> DeliveryStatus:
+    """Where the delivery stands, folded from its stream by the delivery's decider. Only a
+    completed day moves it (``evolve_delivery``), so only those events are read as domain events."""
     events = store.read_stream(DELIVERY_STREAM)
-    days = [date.fromisoformat(e.payload["day"]) for e in events if e.event_type == "kl_delivery_day_completed"]
-    return DeliveryStatus(last_day=max(days) if days else None, version=len(events) and events[-1].stream_version)
+    completed = [to_domain_event(e, keys) for e in events if e.event_type == type_of(KLDeliveryDayCompleted)]
+    state = fold_delivery(as_folded(completed))
+    return DeliveryStatus(last_day=state.last_completed, version=len(events) and events[-1].stream_version)
 
 
 def case_report(
@@ -74,7 +78,7 @@ class KLGatewayActivities:
 
     @activity.defn(name="kl_delivery_status")
     def status(self) -> DeliveryStatus:
-        return last_delivered_day(self._store)
+        return last_delivered_day(self._store, self._keys)
 
     @activity.defn(name="kl_cases_changed_on")
     def changed_on(self, request: ChangedCasesRequest) -> ChangedCases:

@@ -29,10 +29,9 @@ from datetime import datetime
 from typing import Any
 
 from activities import readmodels
-from domain.case.decider import CaseState, event_from_record
+from domain.case.decider import CaseState
 from eventlog import EventStore
-from eventlog.crypto import ENVELOPE, ERASED, Erased, KeyUnavailable, is_envelope
-from eventlog.hashing import parse_timestamp
+from eventlog.crypto import ERASED, Erased, KeyUnavailable, is_envelope
 from eventlog.store import stored_event_from_row
 from projections.cases import CASE_OPENED
 
@@ -40,8 +39,6 @@ from projections.cases import CASE_OPENED
 MAX_CASES = 64
 _JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
 _quote = json.encoder.encode_basestring  # the same string escaper as _JSON's (ensure_ascii=False)
-#: Text that every payload holding an encrypted field contains (the envelope's key).
-_ENVELOPE_MARK = _quote(ENVELOPE)
 #: Where ``EventStore.read_stream_rows`` puts the stream version and the payload.
 _VERSION, _TYPE, _PAYLOAD = 2, 4, 11
 
@@ -146,29 +143,19 @@ class CaseReads:
         rows = self._store.read_stream_rows(case_id)
         if not rows or rows[0][_TYPE] != CASE_OPENED:
             return None  # no case: nothing, or an appeal's, the forum's, a delivery's or an erasure's stream
-        # Only a payload whose text holds the envelope's marker can hold an encrypted
-        # field: those take the read models' path (decrypt, erased fields as the
-        # marker); the others are parsed once and their stored text sent as it is.
-        encrypted = {i: stored_event_from_row(row) for i, row in enumerate(rows) if _ENVELOPE_MARK in row[_PAYLOAD]}
-        keys_of = {i: _key_ids(s.payload) for i, s in encrypted.items()}
+        # Each row read as the store reads it (its one JSON parse) and mapped by the read
+        # models' one mapper (decrypt, erased fields as the marker, upcast).
+        stored = [stored_event_from_row(row) for row in rows]
+        keys_of = {i: _key_ids(s.payload) for i, s in enumerate(stored) if s.may_be_encrypted}
         key_ids = frozenset().union(*keys_of.values())
         keys = _FreshKeys(self._keys, self._keys.erased_now(key_ids) if key_ids else {})
         events, timeline = [], []
-        for i, row in enumerate(rows):
-            (position, _, version, _, event_type, schema_version, occurred_text, _, actor_id, actor_role, legal_basis,
-             payload_text, _, _, _) = row  # fmt: skip
-            occurred_at = parse_timestamp(occurred_text)
-            s = encrypted.get(i)
-            if s is not None and keys_of[i]:
-                event, payload = readmodels.decode(s, keys)
-                events.append(event)
-                data = _JSON.encode(payload)
-            else:
-                header = readmodels.event_header(schema_version, occurred_at, actor_id, actor_role)
-                events.append(event_from_record(event_type, header, json.loads(payload_text)))
-                data = payload_text  # canonical JSON, as the log stores it
-            entry = timeline_entry_json(
-                position, version, event_type, occurred_at, actor_id, actor_role, legal_basis, data
-            )
-            timeline.append((event_type, entry))
+        for i, (s, row) in enumerate(zip(stored, rows, strict=True)):
+            event, payload = readmodels.decode(s, keys)
+            events.append(event)
+            # A payload without an encrypted field is sent as its stored text (canonical JSON).
+            data = _JSON.encode(payload) if keys_of.get(i) else row[_PAYLOAD]
+            entry = timeline_entry_json(s.position, s.stream_version, s.event_type, s.occurred_at, s.actor_id,
+                                        s.actor_role, s.legal_basis, data)  # fmt: skip
+            timeline.append((s.event_type, entry))
         return DecodedCase(case_id, rows[-1][_VERSION], key_ids, readmodels.fold_case(events), tuple(timeline))

@@ -89,7 +89,26 @@ def _forum() -> Decider:
     return Decider("forum", forum_command_adapter.validate_python, decide_forum, fold_forum, initial_forum_state)
 
 
-CASE, APPEAL, FORUM = _case(), _appeal(), _forum()
+def _erasure() -> Decider:
+    from domain.retention import EraseCitizensData, decide_erasure, fold_erasure, initial_erasure_state
+
+    return Decider("erasure", EraseCitizensData.model_validate, decide_erasure, fold_erasure, initial_erasure_state)
+
+
+def _kl_delivery() -> Decider:
+    from pydantic import TypeAdapter
+
+    from domain.kl_delivery import KL_DELIVERY_COMMANDS, decide_delivery, fold_delivery, initial_delivery_state
+
+    by_type = {cls.model_fields["type"].default: cls for cls in KL_DELIVERY_COMMANDS}
+
+    def read(data: dict) -> Command:
+        return TypeAdapter(by_type[data["type"]]).validate_python(data)
+
+    return Decider("kl_delivery", read, decide_delivery, fold_delivery, initial_delivery_state)
+
+
+CASE, APPEAL, FORUM, ERASURE, KL_DELIVERY = _case(), _appeal(), _forum(), _erasure(), _kl_delivery()
 
 
 @dataclass(frozen=True)

@@ -239,3 +239,49 @@ async def test_a_day_with_many_changed_cases_goes_page_by_page_and_continues_as_
     completed = [e.payload for e in recorded if e.event_type == "kl_delivery_day_completed"]
     assert [(c["day"], c["delivered"]) for c in completed] == [(day.isoformat(), 7)]
     store.dispose()
+
+
+async def test_a_delivery_failed_in_transport_leaves_the_day_open_until_a_run_delivers_it(
+    own_env: WorkflowEnvironment, tmp_path: Path
+) -> None:
+    """The delivery's decider completes no day with a failed delivery (``domain.kl_delivery``):
+    the failure is recorded, the run stops at that day, and the next run delivers it again."""
+    settings = _settings(tmp_path)
+    store = EventStore.from_url(settings.database_url)
+    store.create_schema()
+    keys = open_key_store(store, settings)
+    outbox = Outbox(settings.database_url)
+    outbox.create_schema()
+    organisation = "d4e3f4fb-6761-4d6c-9086-74c49231f11e"
+    day = yesterday(await own_env.get_current_time())
+    _write(store, keys, "case-down", run_citizen(all_demo_citizens()[0], "case-down", _noon(day))[:4])
+    nobody_listens = GatewaySettings(endpoint=f"http://127.0.0.1:{_free_port()}/", organisation=organisation,
+                                     timeout_seconds=2)  # fmt: skip
+    async with build_worker(own_env.client, settings, store, outbox=outbox, kl_gateway=nobody_listens):
+        down = await own_env.client.execute_workflow(
+            DailyDeliveryWorkflow.run,
+            DailyDeliveryInput(first_day=day, until_day=day, max_attempts=1),
+            id=f"kl-{uuid.uuid4().hex[:8]}",
+            task_queue=settings.task_queue,
+        )
+    assert (down.days, down.failed, down.stopped_at) == ([day], 1, day)
+    assert [e.event_type for e in _delivery_events(store)] == ["kl_delivery_failed"]
+
+    folder = tmp_path / "delivered"
+    async with build_worker(own_env.client, settings, store, outbox=outbox,
+                            kl_gateway=GatewaySettings(folder=folder, organisation=organisation)):  # fmt: skip
+        up = await own_env.client.execute_workflow(
+            DailyDeliveryWorkflow.run,
+            DailyDeliveryInput(until_day=day),
+            id=f"kl-{uuid.uuid4().hex[:8]}",
+            task_queue=settings.task_queue,
+        )
+    assert (up.days, up.delivered, up.failed, up.stopped_at) == ([day], 1, 0, None)
+    recorded = _delivery_events(store)
+    assert [e.event_type for e in recorded] == [
+        "kl_delivery_failed",
+        "kl_report_delivered",
+        "kl_delivery_day_completed",
+    ]
+    assert recorded[-1].payload["delivered"] == 1
+    store.dispose()
