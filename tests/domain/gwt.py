@@ -41,7 +41,7 @@ class Decider:
 
     name: str
     read_command: Callable[[dict], Command]
-    decide: Callable[[Any, Command], list[Event]]
+    decide: Callable[[Any, Any], list[Event]]  # each takes its own command class(es)
     fold: Callable[[Iterable[Event], Any], Any]
     initial: Callable[[], Any]
 
