@@ -19,11 +19,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from activities import readmodels
-from domain.case.closing import CaseClosed
-from domain.catalogue import type_of
 from domain.citizen import is_cpr
 from domain.errors import DomainError
 from domain.messages import Actor, Event, Role
+from domain.phases import Phase
 from domain.retention import (
     DEFAULT_KIND,
     CitizensCase,
@@ -100,7 +99,7 @@ def erase_citizen(
                 at=now or datetime.now(UTC),
                 key_id=key_id,
                 basis=basis,
-                cases=tuple(_citizens_case(store, case_id) for case_id in (status.streams if status else ())),
+                cases=tuple(_citizens_case(store, keys, case_id) for case_id in (status.streams if status else ())),
                 rule=(retention or RetentionPolicy()).rule_for(DEFAULT_KIND),
             )
             (erased,) = decide_erasure(state, command)
@@ -122,11 +121,14 @@ def erase_citizen(
 _OPTIONS = {"actor.role": "--as", "basis": "--basis"}
 
 
-def _citizens_case(store: EventStore, case_id: str) -> CitizensCase:
-    """The case as the log holds it: recorded or not, and when it last closed."""
+def _citizens_case(store: EventStore, keys: KeyStore, case_id: str) -> CitizensCase:
+    """The case as the log holds it: recorded or not, and when it closed if it is closed now.
+    Folded as every reader folds it: a closed case that an appeal reopened (Rsl §§ 66-68) is
+    open again, and keeps the citizen's data."""
     stored = store.read_stream(case_id)
-    closed = [e for e in stored if e.event_type == type_of(CaseClosed)]
-    return CitizensCase(case=case_id, recorded=bool(stored), closed_at=closed[-1].occurred_at if closed else None)
+    case = readmodels.fold_case(readmodels.to_domain_event(s, keys) for s in stored)
+    closed_at = case.phase_since if case.phase is Phase.CLOSED else None
+    return CitizensCase(case=case_id, recorded=bool(stored), closed_at=closed_at)
 
 
 def _new_event(erased: Event, basis: str) -> NewEvent:

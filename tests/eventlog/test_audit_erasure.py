@@ -16,11 +16,12 @@ from activities.messages import RecordedEvent
 from activities.readmodels import ErasedRecord, PersonalDataErased, case_view, rebuild_case, to_domain_event
 from app.erasure import ErasureRefused, erase_citizen, erasure_stream
 from domain import personal_data, retention
+from domain.appeal import DecisionReopened
 from domain.case.closing import CaseClosed
 from domain.case.meetings import ObservationRecorded
 from domain.case.need import Need, NeedRegistered, ReportedBy, VisitationOpened
 from domain.citizen import Citizen
-from domain.messages import Actor, Role
+from domain.messages import SYSTEM_ACTOR, Actor, Role
 from eventlog.crypto import ERASED, DecryptionFailed, KeyUnavailable, decrypt_fields, encrypt_fields
 from eventlog.keystore import AlreadyErased, KeyStore
 
@@ -229,6 +230,16 @@ class ErasureContract:
         assert log.sql("SELECT wrapped_key, citizen_ref FROM citizen_keys WHERE key_id = :k", k=result.key_id) == [
             (None, None)
         ]
+
+    def test_a_closed_case_an_appeal_reopened_is_open_and_keeps_the_citizen_s_data(self, log, keys):
+        """Rsl §§ 66-68: a decision changed on appeal reopens a closed case; it is open again."""
+        reopened = DecisionReopened(occurred_at=T0 + timedelta(days=20), actor=SYSTEM_ACTOR, appeal_id="case-r-appeal-1",
+                                    reasons="Ankestyrelsen har hjemvist sagen")  # fmt: skip
+        record(log, keys, "case-r", [*case_events("case-r"), reopened])
+        with pytest.raises(ErasureRefused) as refused:
+            erase_citizen(log.store, keys, "case-r", basis="GDPR art. 17", actor_id="a", actor_role="administrator",
+                          now=AFTER_RETENTION)  # fmt: skip
+        assert refused.value.rule == "erasure.case_open"
 
     def test_erasure_is_refused_while_a_case_is_open_twice_or_by_the_wrong_role(self, log, keys):
         record(log, keys, "open-case", case_events("open-case", closed=False))
