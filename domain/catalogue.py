@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING, get_args
 
 from domain.appeal import AppealCommand, AppealEvent
 from domain.case.decider import CaseCommand, CaseEvent
-from domain.case.evaluation import upcast_type
 from domain.forum import ForumCommand, ForumEvent
 from domain.kl_delivery import KL_DELIVERY_COMMANDS, KL_DELIVERY_EVENTS
 from domain.messages import Command, Event, Role, without_log_metadata
@@ -66,6 +65,16 @@ EVENTS: dict[str, type[Event]] = _by_type(
     *KL_DELIVERY_EVENTS,
     PersonalDataErased,
 )
+
+
+#: Upcasting: the models of older versions, by the (type, schema version) the log holds them under.
+_READ_AS: dict[tuple[str, int], str] = {cls.reads_stored: type_of(cls) for cls in EVENTS.values() if cls.reads_stored}
+
+
+def upcast_type(event_type: str, schema_version: int) -> str:
+    """The type of the model that reads a stored event: its own, or an older version's model
+    that declares it reads it (``Event.reads_stored``)."""
+    return _READ_AS.get((event_type, schema_version), event_type)
 
 
 def event_from_log(event_type: str, header: dict, payload: dict) -> Event:

@@ -134,7 +134,7 @@ class Event(Message):
     Each event class declares, once (``domain.catalogue`` collects them):
 
     - ``category``: the category of the citizen's information it shows
-      (``domain.case.consent.InformationCategory``), which a consent can open to a
+      (``domain.information.InformationCategory``), which a consent can open to a
       volunteer or relative; None: it shows only the case's process, which they never see.
     - ``fixed_basis``: the statute it rests on where that is fixed for the event type
       (``domain.legal.LegalBasis``); where it depends on the payload the class
@@ -145,6 +145,9 @@ class Event(Message):
     - ``label``: its name on the pages, in Danish.
     - ``missed_deadline``: the kind of deadline of the municipality's own it records as missed
       (the metrics count misses by it); None: it records no missed deadline.
+    - ``reads_stored``: for the model of an older version of an event (upcasting): the type
+      and schema version the log holds it under, which this model reads; None for the
+      current models, which read their own type.
     """
 
     label: ClassVar[str] = ""
@@ -152,6 +155,7 @@ class Event(Message):
     category: ClassVar[InformationCategory | None] = None
     fixed_basis: ClassVar[LegalBasis | None] = None
     identity_fields: ClassVar[tuple[str, ...]] = ()
+    reads_stored: ClassVar[tuple[str, int] | None] = None
 
     HEADER_FIELDS: ClassVar[frozenset[str]] = frozenset({"type", "schema_version", "occurred_at", "actor"})
 

@@ -55,12 +55,11 @@ from domain.case import (
     visitation,
 )
 from domain.case.concept import Concept, Evolver
-from domain.case.evaluation import upcast_type
 from domain.case.meetings import OBSERVATIONS_KEPT
 from domain.case.representatives import check_fuldmagt
 from domain.case.state import CaseState, initial_state
 from domain.errors import DomainError, require
-from domain.messages import Command, Event, Role, require_declared_role, without_log_metadata
+from domain.messages import Command, Event, Role, require_declared_role
 from domain.phases import Phase
 
 #: The case's concepts. Their order is the order of the case's commands (the API's routes
@@ -216,12 +215,6 @@ def fold(events: Iterable[Event], state: CaseState | None = None) -> CaseState:
     return state.model_copy(update={"version": state.version + folded}) if folded else state
 
 
-def event_from_record(event_type: str, header: dict, payload: dict) -> Event:
-    """Rebuilds a domain event from the event log's columns and payload."""
-    event_type = upcast_type(event_type, header.get("schema_version", 1))
-    return event_adapter.validate_python({**without_log_metadata(payload), **header, "type": event_type})
-
-
 __all__ = [
     "ALLOWED",
     "CONCEPTS",
@@ -233,7 +226,6 @@ __all__ = [
     "command_adapter",
     "decide",
     "event_adapter",
-    "event_from_record",
     "evolve",
     "fold",
     "initial_state",

@@ -326,21 +326,13 @@ class LegacyEvaluationRecorded(Event):
 
     type: Literal["evaluation_recorded_v1"] = "evaluation_recorded_v1"
     label = "Evaluering registreret (ældre form)"
+    reads_stored = ("evaluation_recorded", 1)
     value_domains: dict[str, int]
     quality_of_life: dict[str, int]
     self_determination: dict[str, int]
     citizen_statement: Annotated[str, Personal]
     recommendation: str
     reasons: Annotated[str, Personal]
-
-
-#: Upcasting by type: (type in the log, schema version) -> the model's type.
-_UPCAST_TYPES = {("evaluation_recorded", 1): "evaluation_recorded_v1"}
-
-
-def upcast_type(event_type: str, schema_version: int) -> str:
-    """The model type to read a stored event as (old versions have models of their own)."""
-    return _UPCAST_TYPES.get((event_type, schema_version), event_type)
 
 
 # -- the decider ------------------------------------------------------------------

@@ -8,8 +8,9 @@ from datetime import UTC, datetime
 import pytest
 
 from domain import terminology
-from domain.case.decider import command_adapter, decide, event_from_record, fold, initial_state
+from domain.case.decider import command_adapter, decide, fold, initial_state
 from domain.case.evaluation import LegacyEvaluationRecorded, pilot_type
+from domain.catalogue import event_from_log
 from domain.errors import DomainError
 from domain.phases import Phase
 from tests import scenario
@@ -240,5 +241,5 @@ def test_a_placeholder_evaluation_of_schema_1_still_reads_from_an_old_log():
         "reasons": "y",
     }
     header = {"schema_version": 1, "occurred_at": NOW, "actor": scenario.CASEWORKER}
-    event = event_from_record("evaluation_recorded", header, payload)
+    event = event_from_log("evaluation_recorded", header, payload)
     assert isinstance(event, LegacyEvaluationRecorded)
