@@ -10,6 +10,8 @@ ciphertext."""
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
@@ -22,7 +24,7 @@ from activities.messages import (
     event_key_stream,
 )
 from activities.readmodels import ErasedRecord, to_domain_event
-from domain.follow_up import HelpDecided
+from domain.case.follow_up import HelpDecided
 from domain.forum import ForumEntry, holds_entry_text
 from domain.messages import ISSUER_FIELD
 from domain.personal_data import SUBJECT_IDENTIFIER, personal_paths
@@ -90,7 +92,7 @@ def to_new_event(recorded: RecordedEvent, keys: KeyStore, key_stream: str) -> Ne
     )
 
 
-#: The event a case's decision about its help is recorded as (``domain.follow_up``).
+#: The event a case's decision about its help is recorded as (``domain.case.follow_up``).
 HELP_DECIDED = HelpDecided.model_fields["type"].default
 
 
@@ -174,12 +176,14 @@ class EventLogActivities:
         The log is the record, so the workflow adopts it: this very batch as
         first written when its event ids are there, else every event after the
         expected version (written by a lost workflow task of the same case),
-        after which the workflow decides again. None when the log holds
-        nothing after the expected version: then the conflict is real."""
+        after which the workflow decides again. When the batch's ids are all
+        stored at or before the expected version, the workflow folded them
+        that way and now decides the same command again (``folded_before``).
+        None when the log holds nothing of this: then the conflict is real."""
+        ids = {recorded.event_id for recorded in request.events}
         after = self._store.read_stream(request.case_id, after_version=request.expected_version)
         if not after:
-            return None
-        ids = {recorded.event_id for recorded in request.events}
+            return self._folded_before(request, ids)
         own = [stored for stored in after if stored.event_id in ids]
         if own and [stored.event_id for stored in after[: len(own)]] == [stored.event_id for stored in own]:
             return AppendReceipt(
@@ -194,6 +198,21 @@ class EventLogActivities:
             duplicate=False,
             stored=[self._as_recorded(stored) for stored in after],
             log_was_ahead=True,
+        )
+
+    def _folded_before(self, request: AppendRequest, ids: set[str]) -> AppendReceipt | None:
+        """The batch as first written, when all of it is stored, in order, at or before the
+        expected version; None otherwise. (Read only on this rare path: a stream's events.)"""
+        own = [stored for stored in self._store.read_stream(request.case_id) if stored.event_id in ids]
+        in_order = [stored.event_id for stored in own] == [recorded.event_id for recorded in request.events]
+        if not own or not in_order or any(b.stream_version != a.stream_version + 1 for a, b in pairwise(own)):
+            return None
+        return AppendReceipt(
+            positions=[stored.position for stored in own],
+            version=own[-1].stream_version,
+            duplicate=True,
+            stored=[self._as_recorded(stored) for stored in own],
+            folded_before=True,
         )
 
     def _as_recorded(self, stored: StoredEvent) -> RecordedEvent:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Union, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from domain.case import CaseEvent
+from domain.case.decider import CaseEvent
 from domain.forum import ForumEvent
 from domain.kl_delivery import KL_DELIVERY_EVENTS
 from domain.messages import Event
@@ -103,6 +103,11 @@ class AppendReceipt(BaseModel):
     #: decides again (``log_was_ahead``).
     stored: list[RecordedEvent] | None = None
     log_was_ahead: bool = False
+    #: This very batch was written before and the workflow has folded it already: it came
+    #: in with other events it found the log ahead with, and the command is now decided
+    #: again (its events carry the ids of its update). The command took effect then; the
+    #: workflow answers it with what is stored and folds nothing.
+    folded_before: bool = False
 
 
 class Notification(BaseModel):

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol, cast
 
-from domain.case import CaseState, event_from_record, fold
-from domain.evaluation import CaseClosed
+from domain.case.closing import CaseClosed
+from domain.case.decider import CaseState, event_from_record, fold
 from domain.messages import Event
 from domain.personal_data import ERASED_MARKER
 from domain.phases import Phase

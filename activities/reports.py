@@ -4,7 +4,7 @@ A projection over ``EventStore.read_all`` pages, never over workflow state, so
 anyone with the log can rebuild it and get the same numbers. Per value domain,
 per target group (the assessment's FFB "Målgruppe") and per pilot type (the
 FFB "Ydelse" main group and legal basis of the granted services, see
-``domain.evaluation.pilot_type``): counts of cases, pilots started, completed
+``domain.case.evaluation.pilot_type``): counts of cases, pilots started, completed
 and stopped early, the value-domain scores, and WEMWBS and SB-6 before and
 after.
 
@@ -25,13 +25,14 @@ from dataclasses import asdict, dataclass, field
 from statistics import fmean, median
 
 from activities.readmodels import ErasedRecord, to_domain_event
-from domain.case import event_from_record
+from domain.case.assessment import AssessmentRecorded
+from domain.case.decider import event_from_record
+from domain.case.decision import DecisionMade
+from domain.case.evaluation import BaselineRecorded, EvaluationRecorded, LegacyEvaluationRecorded, pilot_type
+from domain.case.pilot import PilotCompleted
 from domain.catalogue import type_of
-from domain.evaluation import BaselineRecorded, EvaluationRecorded, LegacyEvaluationRecorded, pilot_type
 from domain.messages import Event
-from domain.pilot import PilotCompleted
 from domain.value_domains import DOMAINS
-from domain.visitation import AssessmentRecorded, DecisionMade
 from eventlog import EventStore, StoredEvent
 from eventlog.keystore import KeyStore
 

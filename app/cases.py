@@ -15,6 +15,7 @@ import structlog
 from pydantic import BaseModel, ValidationError
 from temporalio.client import (
     Client,
+    WithStartWorkflowOperation,
     WorkflowExecutionStatus,
     WorkflowFailureError,
     WorkflowQueryFailedError,
@@ -22,7 +23,12 @@ from temporalio.client import (
     WorkflowUpdateRPCTimeoutOrCancelledError,
     WorkflowUpdateStage,
 )
-from temporalio.common import SearchAttributePair, TypedSearchAttributes, WorkflowIDReusePolicy
+from temporalio.common import (
+    SearchAttributePair,
+    TypedSearchAttributes,
+    WorkflowIDConflictPolicy,
+    WorkflowIDReusePolicy,
+)
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -30,15 +36,23 @@ from app.command_signing import CommandSigner
 from app.errors import CommandRejected
 from app.settings import Settings
 from domain.appeal import AppealState, LodgeAppeal, RegisterAppeal, appeal_command_adapter, appeal_id
-from domain.case import CaseState, command_adapter, decide, initial_state
-from domain.deadlines import PhaseDeadlines
+from domain.case.deadlines import PhaseDeadlines
+from domain.case.decider import CaseState, command_adapter, decide, initial_state
+from domain.case.need import RegisterNeed
 from domain.errors import DomainError
-from domain.need import RegisterNeed
 from domain.phases import Phase
 from workflows.appeal import AppealWorkflow
 from workflows.appeal_messages import AppealActRequest, AppealActResult, AppealInput, AppealOutcome
 from workflows.case import MOVING_ON, CaseWorkflow
-from workflows.case_messages import ActRequest, ActResult, CarriedCase, CaseInput, CaseOutcome, RunBound
+from workflows.case_messages import (
+    ActRequest,
+    ActResult,
+    CarriedCase,
+    CaseInput,
+    CaseOutcome,
+    OpenRequest,
+    RunBound,
+)
 from workflows.changes import CURRENT_CODE
 from workflows.search_attributes import CASE_PHASE, CASE_SEARCH_ATTRIBUTES, MUNICIPALITY
 
@@ -47,6 +61,9 @@ APPEAL_START_POLLS = 50
 #: How long a client trusts what it read of the namespace's search attributes.
 SEARCH_ATTRIBUTES_FRESH = 300.0
 ANSWER_POLLS = 30
+#: An opening waits for the case's answer this many polls: a caller at a form is told after
+#: about twenty seconds that no worker answered (the case may still record the registration).
+OPEN_POLLS = 2
 #: A command refused because the case's run is continuing as new is sent again
 #: (nothing was recorded), up to this many times, this long apart.
 MOVING_ON_RETRIES = 100
@@ -184,11 +201,15 @@ class CaseClient:
 
     async def open_case(
         self, command: RegisterNeed, deadlines: PhaseDeadlines | None = None, bound: RunBound | None = None
-    ) -> str:
-        """Starts the case's workflow once the domain accepts the registration.
+    ) -> ActResult:
+        """Opens the case: starts its workflow with the registration as the ``open`` update
+        (update-with-start), and answers as ``act`` does once the case has recorded it.
 
-        The registration is decided here first so a bad one is refused before a
-        workflow exists; the workflow decides it again when it starts."""
+        The registration is decided here first, so one the rules refuse starts no workflow
+        and leaves its case id free for the corrected registration; the workflow decides it
+        again in the update's validator (with the signature, on its own clock), and a refusal
+        there comes back at once, the same way. A case id already used is refused, never
+        merged into that case (``case.duplicate_id``)."""
         try:
             decide(initial_state(), command.model_copy(update={"at": datetime.now(UTC)}))
         except DomainError as error:
@@ -196,12 +217,13 @@ class CaseClient:
         indexed = await self.indexed()
         while True:
             try:
-                await self._start(command, deadlines, bound, indexed)
+                return await self._start(command, deadlines, bound, indexed)
             except WorkflowAlreadyStartedError:
-                raise CommandRejected(
-                    f"a case with id {command.case_id!r} already exists", rule="case.duplicate_id", field="case_id"
-                ) from None
+                raise self._duplicate(command.case_id) from None
             except RPCError as error:
+                if error.status is RPCStatusCode.ALREADY_EXISTS:
+                    # what a server that gives no details with its refusal answers (the time-skipping one)
+                    raise self._duplicate(command.case_id) from None
                 # A search attribute the namespace does not have (it could not be listed, or was
                 # removed since): open the case without any rather than not at all.
                 if (
@@ -214,11 +236,14 @@ class CaseClient:
                             case_id=command.case_id, reason=error.message)  # fmt: skip
                 indexed = frozenset()
                 self._indexed = (asyncio.get_running_loop().time(), indexed)
-                continue
-            return command.case_id
+
+    @staticmethod
+    def _duplicate(case_id: str) -> CommandRejected:
+        return CommandRejected(f"a case with id {case_id!r} already exists", rule="case.duplicate_id", field="case_id")
 
     async def _start(self, command: RegisterNeed, deadlines: PhaseDeadlines | None, bound: RunBound | None,
-                     indexed: frozenset[str]) -> None:  # fmt: skip
+                     indexed: frozenset[str]) -> ActResult:  # fmt: skip
+        case_id = command.case_id
         case_input = CaseInput(
             registration=command, deadlines=deadlines or self.deadlines, code_version=CURRENT_CODE,
             bound=bound or RunBound(), search_attributes=tuple(sorted(indexed)),
@@ -228,15 +253,39 @@ class CaseClient:
             SearchAttributePair(CASE_PHASE, Phase.NEED.value),
             SearchAttributePair(MUNICIPALITY, self.settings.municipality),
         ]
-        signature = self.signer.sign("case.open", command.case_id, case_input, request_id=f"open/{command.case_id}")
-        await self.client.start_workflow(
+        # The signature covers the whole opening (the registration with the start input), made
+        # for this update's id; the registration itself goes in the update, not in the start input.
+        update_id = f"open/{case_id}/{uuid.uuid4()}"
+        signature = self.signer.sign("case.open", case_id, case_input, request_id=update_id)
+        start = WithStartWorkflowOperation(
             CaseWorkflow.run,
-            case_input.model_copy(update={"signature": signature}),
-            id=command.case_id,
+            case_input.model_copy(update={"registration": None}),
+            id=case_id,
             task_queue=self.settings.task_queue,
+            # a second opening under the same id is refused, whether that case runs or has ended
+            id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
             search_attributes=TypedSearchAttributes([pair for pair in shown if pair.key.name in indexed]),
         )
+        request = OpenRequest(registration=command, signature=signature)
+
+        async def send():
+            return await self.client.start_update_with_start_workflow(
+                CaseWorkflow.open,
+                request,
+                start_workflow_operation=start,
+                id=update_id,
+                wait_for_stage=WorkflowUpdateStage.COMPLETED,
+                rpc_timeout=ANSWER_POLL_TIMEOUT,
+            )
+
+        # Not sent again after a lost answer: the start it holds would be refused as a duplicate
+        # of its own case. The update's answer is awaited by its id instead.
+        workflow = self.client.get_workflow_handle_for(CaseWorkflow.run, case_id)
+        return await self._answer(
+            send, lambda: workflow.get_update_handle_for(CaseWorkflow.open, update_id), polls=OPEN_POLLS, no_answer=f"case {case_id} was started but has not answered whether it took the "
+            "registration; is a worker running? It may still record it: look for the case before opening it again",
+        )  # fmt: skip
 
     async def act(
         self, case_id: str, command, expected_version: int | None = None, request_id: str | None = None
@@ -258,26 +307,41 @@ class CaseClient:
         """Sends the command once and waits for its answer.
 
         ``request_id`` makes a retried call safe: Temporal runs an update id
-        once, and a caller that lost the answer gets the same one again. The
-        answer is awaited in bounded polls, since one long poll can be lost
-        (a server restart, a dropped connection) while the update completes."""
+        once, and a caller that lost the answer gets the same one again."""
         workflow = self.client.get_workflow_handle_for(CaseWorkflow.run, case_id)
         request = ActRequest(command=command, expected_version=expected_version)
         request = request.model_copy(update={"signature": self.signer.sign("case.act", case_id, request, update_id)})
+
+        async def send():
+            return await workflow.start_update(
+                CaseWorkflow.act,
+                request,
+                id=update_id,
+                # One round trip for the usual case: the answer comes with the call.
+                wait_for_stage=WorkflowUpdateStage.COMPLETED,
+                rpc_timeout=ANSWER_POLL_TIMEOUT,
+            )
+
+        return await self._answer(
+            send, lambda: workflow.get_update_handle_for(CaseWorkflow.act, update_id),
+            no_answer=f"no answer from case {case_id} in time; the command may still be carried out "
+            f"(send it again with request id {update_id} to get its answer)",
+            send_again=True,
+        )  # fmt: skip
+
+    @staticmethod
+    async def _answer(send, handle_of, *, no_answer: str, polls: int = ANSWER_POLLS,
+                      send_again: bool = False) -> ActResult:  # fmt: skip
+        """Sends an update and waits for the case's answer in bounded polls, since one long
+        poll can be lost (a server restart, a dropped connection) while the update completes.
+        An update whose sending timed out is sent again (``send_again``: Temporal accepts an
+        update id once) or else awaited by its id; a refusal comes back as CommandRejected."""
         try:
             handle = None
-            for _ in range(ANSWER_POLLS):
+            for attempt in range(polls):
                 try:
                     if handle is None:
-                        # Sent again with the same id after a timeout: Temporal accepts an update id once.
-                        handle = await workflow.start_update(
-                            CaseWorkflow.act,
-                            request,
-                            id=update_id,
-                            # One round trip for the usual case: the answer comes with the call.
-                            wait_for_stage=WorkflowUpdateStage.COMPLETED,
-                            rpc_timeout=ANSWER_POLL_TIMEOUT,
-                        )
+                        handle = await send() if attempt == 0 or send_again else handle_of()
                     return await handle.result(rpc_timeout=ANSWER_POLL_TIMEOUT)
                 except WorkflowUpdateRPCTimeoutOrCancelledError as error:
                     # The SDK reports a poll's deadline this way, not as an RPCError;
@@ -291,13 +355,8 @@ class CaseClient:
                     if error.status not in (RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.CANCELLED):
                         raise
                 if handle is not None:
-                    handle = workflow.get_update_handle_for(CaseWorkflow.act, update_id)
-            raise CommandRejected(
-                f"no answer from case {case_id} in time; the command may still be carried out "
-                f"(send it again with request id {update_id} to get its answer)",
-                rule="case.no_answer",
-                kind="Timeout",
-            )
+                    handle = handle_of()
+            raise CommandRejected(no_answer, rule="case.no_answer", kind="Timeout")
         except WorkflowUpdateFailedError as error:
             raise rejected_from(error) from None
 

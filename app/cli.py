@@ -29,7 +29,7 @@ from app.temporal import TemporalUnavailable, connect
 from app.terminal import console, err
 from app.views import case_panel
 from domain.access import Action, may, visible_state
-from domain.case import ALLOWED
+from domain.case.decider import ALLOWED
 from domain.citizen import same_cpr
 from domain.messages import Role
 from domain.phases import Phase

@@ -26,7 +26,7 @@ import httpx
 from pydantic import BaseModel, ValidationError
 
 from app.errors import CommandRejected
-from domain.case import CaseState
+from domain.case.decider import CaseState
 from workflows.case_messages import ActResult
 
 __all__ = [

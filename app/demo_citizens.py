@@ -36,6 +36,7 @@ class DemoCitizen:
     cpr: str
     need: str
     reported_by: str
+    #: Who registers the need: the citizen or a case officer (whoever reported it, ``reported_by``).
     reporter: dict[str, str]
     life_areas: list[str]
     steps: list[dict[str, Any]] = field(default_factory=list)
@@ -240,7 +241,7 @@ APPROVE_TEAM = {"type": "approve_team", "actor": CITIZEN, "approve": True, "comm
 
 
 def _declaration(person_id: str) -> dict:
-    """The signed tavshedserklæring a volunteer or relative gives before seeing anything (domain/consent.py)."""
+    """The signed tavshedserklæring a volunteer or relative gives before seeing anything (domain/case/consent.py)."""
     return {
         "type": "record_confidentiality_declaration",
         "actor": CASEWORKER,
@@ -480,7 +481,8 @@ def demo_citizens() -> list[DemoCitizen]:
         cpr="170868-1940",
         need="En besøgsven har set, at Else sidder alene det meste af ugen og ikke kommer ud",
         reported_by="volunteer",
-        reporter={"id": "vol-maria", "role": "volunteer"},
+        # a volunteer does not open cases (RegisterNeed.roles): Maria told the caseworker, who registers it
+        reporter=CASEWORKER,
         life_areas=["relations", "leisure"],
         steps=[
             OPEN_VISITATION,

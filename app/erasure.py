@@ -17,9 +17,9 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from domain.case.closing import CaseClosed
 from domain.catalogue import type_of
 from domain.citizen import is_cpr
-from domain.evaluation import CaseClosed
 from domain.messages import Actor, Role
 from domain.personal_data import ERASURE_ROLES
 from domain.retention import (

@@ -14,7 +14,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from domain.deadlines import PhaseDeadlines
+from domain.case.deadlines import PhaseDeadlines
 from domain.retention import RetentionPolicy
 
 DEFAULT_DATA_DIR = Path(".data")

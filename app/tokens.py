@@ -19,9 +19,9 @@ import jwt
 
 from app.settings import Settings
 from domain.access import Subject
+from domain.case.units import UNIT_PATTERN
 from domain.citizen import normalise_cpr
 from domain.messages import Role
-from domain.units import UNIT_PATTERN
 
 AUDIENCE = "samskab"
 #: The longest person id a token may name (an actor id in the log is at most 64 characters).

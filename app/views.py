@@ -8,7 +8,7 @@ from rich.console import Console, Group
 from rich.panel import Panel
 from rich.table import Table
 
-from domain.case import CaseState
+from domain.case.decider import CaseState
 from eventlog import StoredEvent, VerifyReport
 
 

@@ -108,7 +108,7 @@ def _demo_scripts() -> list[Script]:
 def _replay(script: Script, case_id: str) -> list[Any]:
     """The script decided and folded by the real domain: its events, or an error if it no longer fits."""
     from app.cases import parse_command
-    from domain.case import decide, evolve, initial_state
+    from domain.case.decider import decide, evolve, initial_state
     from domain.phases import Phase
 
     state = initial_state()

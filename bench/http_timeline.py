@@ -363,7 +363,9 @@ def _baseline(database_url: str, picks: list[str]) -> float:
 
 
 def run(log_path: Path, streams: list[str], requests: int, log_size: int, progress=None,
-        path: str = TIMELINE_PATH) -> Result:  # fmt: skip
+        path: str = TIMELINE_PATH, database_url: str | None = None) -> Result:  # fmt: skip
+    """The API's answers to ``path`` under load. The server reads a copy of the SQLite log
+    at ``log_path``, or the database at ``database_url`` as it is (PostgreSQL)."""
     target = f"p99 <= {TARGET_P99_MS:g} ms"
     found = _app_target()
     if isinstance(found, str):
@@ -372,10 +374,11 @@ def run(log_path: Path, streams: list[str], requests: int, log_size: int, progre
     rng = random.Random(6)
     picks = [rng.choice(streams) for _ in range(requests)]
     with tempfile.TemporaryDirectory(prefix="bench-http-") as tmp:
-        copy = Path(tmp) / "eventlog.db"
-        shutil.copyfile(log_path, copy)
-        _flush(copy)
-        database_url = f"sqlite:///{copy}"
+        if database_url is None:
+            copy = Path(tmp) / "eventlog.db"
+            shutil.copyfile(log_path, copy)
+            _flush(copy)
+            database_url = f"sqlite:///{copy}"
         port = free_port()
         env = {
             **os.environ,

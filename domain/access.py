@@ -14,7 +14,7 @@ The grounds:
   confidentiality (forvaltningslovens § 27) binds what they may pass on; it
   grants no access and is not the reason anyone may read a case. A case
   officer whose token names a unit reads and acts only on the cases of that
-  unit and on cases with no unit yet (``domain/units.py``). A token without a
+  unit and on cases with no unit yet (``domain/case/units.py``). A token without a
   unit claim still opens every case of the municipality: an installation that
   has not organised its staff in units yet (a choice, not the law).
 - Municipal staff on a citizen's team read that case and act as team members;
@@ -30,7 +30,7 @@ The grounds:
   citizen does while their fuldmagt is in force, and gives the commands it
   covers (the decider checks the fuldmagt's scope and period); a bisidder
   stands beside the citizen and gets no access of their own
-  (``domain/representatives.py``).
+  (``domain/case/representatives.py``).
 - An auditor reads everything and writes nothing.
 - An administrator runs the system: lists, deadlines, reports and the log's
   verification, but no one's personal data and no commands.
@@ -44,12 +44,12 @@ from enum import StrEnum
 from typing import TypeVar
 
 from domain import catalogue
-from domain.case import CaseState
+from domain.case.decider import CaseState
+from domain.case.representatives import Representation
+from domain.case.team import InvitationStatus, MemberKind
 from domain.citizen import same_cpr
-from domain.consent import InformationCategory
+from domain.information import InformationCategory
 from domain.messages import Role
-from domain.representatives import Representation
-from domain.team import InvitationStatus, MemberKind
 
 
 class Action(StrEnum):

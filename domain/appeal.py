@@ -36,7 +36,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 from domain.appeal_window import DANISH_TIME, appeal_window_ends, last_day_of
 from domain.errors import DomainError, require
 from domain.legal import RSL_66, RSL_67, LegalBasis
-from domain.messages import Command, Event, Role
+from domain.messages import Command, Event, Role, require_declared_role
 from domain.personal_data import Personal
 
 ANKESTYRELSEN = "Ankestyrelsen"
@@ -91,6 +91,7 @@ class LodgeAppeal(Command):
         "afgørelsen, går klagen videre til Ankestyrelsen."
     )
     roles = frozenset({Role.CITIZEN})
+    role_reason = "an appeal is lodged by the citizen or their representative (a caseworker registers an appeal received by phone or letter with 'register_appeal')"
     representable = True
     field_texts = {
         "late_reason": (
@@ -123,6 +124,12 @@ class RegisterAppeal(Command):
     title = "Register appeal"
     type: Literal["register_appeal"] = "register_appeal"
     label = "Registrér klage modtaget pr. telefon eller brev"
+    role_reason = "a caseworker or team lead registers an appeal received by phone or letter"
+    example = {
+        "channel": "phone",
+        "received_on": "2026-02-03",
+        "complaint": "Borgeren ringede: er uenig i, at natlig hjælp ikke er bevilget",
+    }
     intro = (
         "En klage, borgeren har givet pr. telefon, brev, e-mail eller ved personligt fremmøde. Datoen, "
         "klagen blev modtaget, afgør om den kom i tide (retssikkerhedslovens § 67). En klage efter "
@@ -148,11 +155,13 @@ class WithdrawAppeal(Command):
     title = "Withdraw appeal"
     type: Literal["withdraw_appeal"] = "withdraw_appeal"
     label = "Træk klagen tilbage"
+    example = {"channel": "letter", "note": "Borgeren trækker klagen tilbage efter samtalen"}
     intro = (
         "Klagen trækkes tilbage og behandles ikke videre. Registrerer du det for borgeren, så angiv "
         "hvordan borgeren sagde det."
     )
     roles = frozenset({Role.CITIZEN, Role.CASEWORKER, Role.TEAM_LEAD})
+    role_reason = "an appeal is withdrawn by the citizen (or recorded by a caseworker on their word)"
     representable = True
     field_texts = {
         "channel": ("Hvordan trak borgeren klagen tilbage?", "Kun når du registrerer det for borgeren."),
@@ -184,6 +193,12 @@ class RecordAppealOutcome(Command):
     title = "Record Ankestyrelsen's decision"
     type: Literal["record_appeal_outcome"] = "record_appeal_outcome"
     label = "Registrér Ankestyrelsens afgørelse"
+    role_reason = "a caseworker or team lead records Ankestyrelsen's decision"
+    example = {
+        "outcome": "upheld",
+        "decided_on": "2026-04-20",
+        "reasons": "Ankestyrelsen stadfæster kommunens afgørelse",
+    }
     intro = (
         "Ankestyrelsens afgørelse efter dens brev: stadfæstet, ændret, hjemvist eller afvist. Ændret "
         "eller hjemvist betyder, at der skal træffes en ny afgørelse i sagen."
@@ -214,6 +229,7 @@ class Reconsider(Command):
     title = "Reconsider decision"
     type: Literal["reconsider"] = "reconsider"
     label = "Genvurdér afgørelsen"
+    role_reason = "the municipality reconsiders its own decision (retssikkerhedslovens § 66)"
     intro = (
         "Genvurdér afgørelsen inden 4 uger (retssikkerhedslovens § 66). Fastholdes den, sendes klagen til"
         " Ankestyrelsen; ændres den, træffes en ny afgørelse."
@@ -448,9 +464,6 @@ def initial_appeal_state() -> AppealState:
 # -- decide -----------------------------------------------------------------
 
 RECONSIDERATION_PERIOD = timedelta(weeks=4)
-#: Who appeals: the citizen, or their partsrepræsentant within the fuldmagt (FVL § 8); a
-#: relative who acts for the citizen does so as a representative. (``domain.access`` agrees.)
-APPELLANTS = (Role.CITIZEN, Role.REPRESENTATIVE)
 #: Who acts for the municipality: registers an appeal, reconsiders, records Ankestyrelsen's decision.
 CASE_OFFICERS = (Role.CASEWORKER, Role.TEAM_LEAD)
 
@@ -523,13 +536,6 @@ def _can_receive(state: AppealState) -> None:
 def lodge(state: AppealState, c: LodgeAppeal, reconsideration: timedelta = RECONSIDERATION_PERIOD) -> list[Event]:
     """The citizen's own appeal: in time if received before the window closes (Rsl § 67);
     a late one is received all the same, with the citizen's reason."""
-    require(
-        c.actor.role in APPELLANTS,
-        f"an appeal is lodged by the citizen or their representative; you act as {c.actor.role.value}"
-        " (a caseworker registers an appeal received by phone or letter with 'register_appeal')",
-        rule="appeal.role_not_allowed",
-        field="actor.role",
-    )
     _can_receive(state)
     assert state.window_ends_at is not None  # set when the window opened, which _can_receive requires
     late_by = c.now - state.window_ends_at if c.now >= state.window_ends_at else None
@@ -551,12 +557,6 @@ def lodge(state: AppealState, c: LodgeAppeal, reconsideration: timedelta = RECON
 def _register(state: AppealState, c: RegisterAppeal, reconsideration: timedelta) -> list[Event]:
     """An appeal received by phone, letter, e-mail or in person, registered by a
     caseworker; the day it was received decides whether it was in time (Rsl § 67)."""
-    require(
-        c.actor.role in CASE_OFFICERS,
-        f"a caseworker or team lead registers an appeal received by phone or letter; you act as {c.actor.role.value}",
-        rule="appeal.role_not_allowed",
-        field="actor.role",
-    )
     _can_receive(state)
     assert state.decided_at is not None and state.last_day is not None  # set when the window opened (_can_receive)
     today = _danish_date(c.now)
@@ -596,12 +596,6 @@ def _close_window(state: AppealState, c: CloseAppealWindow) -> list[Event]:
 
 
 def _reconsider(state: AppealState, c: Reconsider) -> list[Event]:
-    require(
-        c.actor.role in CASE_OFFICERS,
-        f"the municipality reconsiders: a caseworker or team lead; you act as {c.actor.role.value}",
-        rule="appeal.role_not_allowed",
-        field="actor.role",
-    )
     require(
         state.status is AppealStatus.AWAITING_RECONSIDERATION,
         f"there is no appeal awaiting reconsideration (the appeal is {state.status.value}; {RSL_66})",
@@ -647,12 +641,6 @@ def _overdue(state: AppealState, c: RecordReconsiderationOverdue) -> list[Event]
 def _withdraw(state: AppealState, c: WithdrawAppeal) -> list[Event]:
     """The appeal is the citizen's: they may withdraw it until it is decided. A
     caseworker records a withdrawal the citizen made by phone or letter (``channel``)."""
-    require(
-        c.actor.role in APPELLANTS + CASE_OFFICERS,
-        f"an appeal is withdrawn by the citizen (or recorded by a caseworker on their word); you act as {c.actor.role.value}",
-        rule="appeal.role_not_allowed",
-        field="actor.role",
-    )
     if c.actor.role in CASE_OFFICERS:
         require(
             c.channel is not None and c.channel is not AppealChannel.DIGITAL,
@@ -679,12 +667,6 @@ def _withdraw(state: AppealState, c: WithdrawAppeal) -> list[Event]:
 def _record_outcome(state: AppealState, c: RecordAppealOutcome) -> list[Event]:
     """Ankestyrelsen's decision, registered by a caseworker from its letter: upheld
     (stadfæstet), changed (ændret), sent back (hjemvist) or dismissed (afvist)."""
-    require(
-        c.actor.role in CASE_OFFICERS,
-        f"a caseworker or team lead records Ankestyrelsen's decision; you act as {c.actor.role.value}",
-        rule="appeal.role_not_allowed",
-        field="actor.role",
-    )
     require(
         state.status is AppealStatus.SENT_TO_ANKESTYRELSEN,
         f"Ankestyrelsen's decision is recorded only for an appeal sent on to Ankestyrelsen; this appeal is {state.status.value}",
@@ -720,13 +702,9 @@ def decide_appeal(
     require(
         command.at is not None, "the command has no time; the workflow stamps it", rule="appeal.unstamped", field="at"
     )
-    if command.issued_by_system:
-        require(
-            command.actor.role is Role.SYSTEM,
-            "only the system records this",
-            rule="appeal.role_not_allowed",
-            field="actor.role",
-        )
+    # Who may give it, as the command declares it; a representative gives what a fuldmagt can cover.
+    if command.actor.role is not Role.REPRESENTATIVE or not command.representable:
+        require_declared_role(command, rule="appeal.role_not_allowed")
     # Each decider takes the one command class it is filed under; a dict's type cannot say so, hence Any.
     deciders: dict[type[Command], Callable[[AppealState, Any], list[Event]]] = {
         OpenAppealWindow: _open,
@@ -853,12 +831,6 @@ class DecisionReopened(Event):
 
 
 def reopen_decision(state, c: ReopenDecision) -> list[Event]:
-    require(
-        c.actor.role is Role.SYSTEM,
-        "only the system reopens a decision after reconsideration",
-        rule="case.role_not_allowed",
-        field="actor.role",
-    )
     require(state.decision is not None, "there is no decision to reopen", rule="appeal.no_decision")
     return [
         DecisionReopened(occurred_at=c.now, actor=c.actor, appeal_id=c.appeal_id, reasons=c.reasons, outcome=c.outcome)

@@ -34,12 +34,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from domain.appeal import AppealState, AppealStatus
-from domain.deadlines import PhaseDeadlines
-from domain.follow_up import FollowUpResult, help_decision_open, next_follow_up_at
+from domain.case.deadlines import PhaseDeadlines
+from domain.case.decision import RecommendationStatus
+from domain.case.follow_up import FollowUpResult, help_decision_open, next_follow_up_at
+from domain.case.revisitation import pending_application
+from domain.case.team import InvitationStatus, MemberKind
 from domain.phases import Phase
-from domain.revisitation import pending_application
-from domain.team import InvitationStatus, MemberKind
-from domain.visitation import RecommendationStatus
 
 #: Who a work item waits for when it is no single person's: any team lead, or the citizen.
 TEAM_LEADS = "team_lead"
@@ -142,9 +142,6 @@ def upcoming_deadlines(state, deadlines: PhaseDeadlines, appeal: AppealState | N
         if record.delay.expected_by is not None:
             found.append(Deadline(datetime.combine(record.delay.expected_by, datetime.min.time(), tzinfo=application.due_at.tzinfo),
                                   "afgørelse lovet borgeren (frist overskredet)", "processing_expected"))  # fmt: skip
-        elif record.processing_missed is not None:
-            found.append(Deadline(record.processing_missed.expected_by, "afgørelse lovet borgeren (frist overskredet)",
-                                  "processing_missed"))  # fmt: skip
         else:
             found.append(Deadline(application.due_at, "sagsbehandlingsfrist: afgørelse", "processing"))
     follow_up_at = next_follow_up_at(state, deadlines.follow_up_interval)
@@ -232,9 +229,7 @@ def work_items(state, deadlines: PhaseDeadlines, appeal: AppealState | None = No
             application = record.application
             processing_due = None
             if application is not None and application.due_at is not None:
-                processing_due = (
-                    record.processing_missed.expected_by if record.processing_missed else application.due_at
-                )
+                processing_due = application.due_at
             decision_due = min((d for d in (processing_due, phase_due_at) if d is not None), default=None)
             comment = record.comment_request
             if hearing is not None and hearing.is_open():

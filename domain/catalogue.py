@@ -17,14 +17,14 @@ from functools import cache
 from typing import TYPE_CHECKING, get_args
 
 from domain.appeal import AppealCommand, AppealEvent
-from domain.case import CaseCommand, CaseEvent
+from domain.case.decider import CaseCommand, CaseEvent
 from domain.forum import ForumCommand, ForumEvent
 from domain.kl_delivery import KL_DELIVERY_EVENTS
 from domain.messages import Command, Event, Role
 from domain.retention import PersonalDataErased
 
 if TYPE_CHECKING:
-    from domain.consent import InformationCategory
+    from domain.information import InformationCategory
 
 #: Case officers: they may give a command unless it is the citizen's own say or the system's.
 CASE_OFFICERS = frozenset({Role.CASEWORKER, Role.TEAM_LEAD})

@@ -11,7 +11,7 @@ observations into shared knowledge across sectors).
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal
@@ -20,11 +20,11 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from domain import terminology
 from domain.anonymity import find_cpr, find_person_name
+from domain.case.assessment import Coded
+from domain.case.need import LifeArea
 from domain.errors import DomainError, require
-from domain.messages import MAX_ITEMS, Command, Event, Role, require_role
-from domain.need import LifeArea
+from domain.messages import MAX_ITEMS, Command, Event, Role, require_declared_role
 from domain.personal_data import ERASED_MARKER, ERASURE_ROLES, Personal
-from domain.visitation import Coded
 
 FORUM_MEMBERS = (Role.VOLUNTEER, Role.STAFF, Role.CASEWORKER, Role.TEAM_LEAD)
 FORUM_CHAIRS = (Role.CASEWORKER, Role.TEAM_LEAD, Role.STAFF)
@@ -95,7 +95,7 @@ class ForumObservationSubmitted(Event):
 
 class ReceivePilotProposal(Command):
     """Issued by the forum's workflow when a case's decision to scale its help proposes the
-    pilot's way of working to the forum of its target group (``domain.follow_up``). The forum
+    pilot's way of working to the forum of its target group (``domain.case.follow_up``). The forum
     gets the proposal, not the case: no case id, no citizen."""
 
     title = "Receive pilot proposal"
@@ -301,10 +301,6 @@ def initial_forum_state() -> ForumState:
 # -- decide -----------------------------------------------------------------
 
 
-def _role(c: Command, roles: Iterable[Role], doing: str) -> None:
-    require_role(c, roles, f"{doing} in the forum", rule="forum.role_not_allowed")
-
-
 def _open(state: ForumState, c: OpenForum) -> list[Event]:
     require(state.target_group is None, "the forum is already open", rule="forum.already_open")
     concept = terminology.target_groups().check(c.target_group, field="target_group")
@@ -332,7 +328,6 @@ def _screen(text: str) -> None:
 
 
 def _submit(state: ForumState, c: SubmitObservation) -> list[Event]:
-    _role(c, FORUM_MEMBERS, "bring observations")
     _screen(c.text)
     return [
         ForumObservationSubmitted(
@@ -342,7 +337,6 @@ def _submit(state: ForumState, c: SubmitObservation) -> list[Event]:
 
 
 def _hold_meeting(state: ForumState, c: HoldMeeting) -> list[Event]:
-    _role(c, FORUM_CHAIRS, "hold a forum meeting")
     events: list[Event] = [
         ForumMeetingHeld(
             occurred_at=c.now,
@@ -414,7 +408,6 @@ def _hold_meeting(state: ForumState, c: HoldMeeting) -> list[Event]:
 
 
 def _decide_proposal(state: ForumState, c: DecideProposal) -> list[Event]:
-    _role(c, FORUM_CHAIRS, "decide proposals")
     proposal = state.proposals.get(c.proposal)
     require(
         proposal is not None,
@@ -435,7 +428,6 @@ def _decide_proposal(state: ForumState, c: DecideProposal) -> list[Event]:
 
 
 def _receive_pilot_proposal(state: ForumState, c: ReceivePilotProposal) -> list[Event]:
-    _role(c, (Role.SYSTEM,), "bring a case's proposal")
     require(c.pilot_ref not in state.pilot_refs, "the forum has this case's proposal already",
             rule="forum.proposal_already_received", field="pilot_ref")  # fmt: skip
     _screen(c.text)
@@ -444,7 +436,6 @@ def _receive_pilot_proposal(state: ForumState, c: ReceivePilotProposal) -> list[
 
 
 def _erase_text(state: ForumState, c: EraseForumText) -> list[Event]:
-    _role(c, ERASERS, "erase forum texts")
     exists = {
         ForumEntry.OBSERVATION: c.number in state.observations,
         ForumEntry.MEETING: c.number <= state.meetings_held,
@@ -458,7 +449,6 @@ def _erase_text(state: ForumState, c: EraseForumText) -> list[Event]:
 
 
 def _meeting_due(state: ForumState, c: RecordMeetingDue) -> list[Event]:
-    _role(c, (Role.SYSTEM,), "record that a meeting is due")
     return [ForumMeetingDue(occurred_at=c.now, actor=c.actor, waiting_observations=len(state.waiting()))]
 
 
@@ -478,6 +468,7 @@ def decide_forum(state: ForumState, command: Command) -> list[Event]:
     require(command.at is not None, "the command has no time", rule="forum.unstamped", field="at")
     if state.target_group is None and not isinstance(command, OpenForum):
         raise DomainError("the forum is not open yet", rule="forum.not_open")
+    require_declared_role(command, rule="forum.role_not_allowed")
     return _DECIDERS[type(command)](state, command)
 
 

@@ -54,9 +54,9 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict, Field
 
 from domain import terminology
+from domain.case.assessment import Coded
 from domain.errors import DomainError, require
 from domain.messages import MAX_ITEMS
-from domain.visitation import Coded
 
 
 class Respondent(StrEnum):

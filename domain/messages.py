@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING, Annotated, ClassVar
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -19,7 +19,7 @@ from domain.errors import DomainError, require
 from domain.legal import LegalBasis
 
 if TYPE_CHECKING:  # consent.py defines its events on this module's classes
-    from domain.consent import InformationCategory
+    from domain.information import InformationCategory
 
 
 class Role(StrEnum):
@@ -31,7 +31,7 @@ class Role(StrEnum):
     STAFF = "staff"
     VOLUNTEER = "volunteer"
     RELATIVE = "relative"
-    #: A partsrepræsentant, værge or bisidder recorded on the case (FVL § 8; domain/representatives.py).
+    #: A partsrepræsentant, værge or bisidder recorded on the case (FVL § 8; domain/case/representatives.py).
     REPRESENTATIVE = "representative"
     AUDITOR = "auditor"
     ADMINISTRATOR = "administrator"
@@ -88,7 +88,8 @@ class Command(Message):
 
     - ``roles``: who may give it; case officers (caseworker, team lead) unless it says
       otherwise. ``{Role.CITIZEN}`` alone is the citizen's own say: no case officer
-      gives it for them.
+      gives it for them. The deciders refuse anyone else (``require_declared_role``).
+    - ``role_reason``: why only they may, for the refusal (with the law it rests on).
     - ``representable``: a partsrepræsentant or værge may give it for the citizen when
       their fuldmagt covers it (forvaltningslovens § 8).
     - ``issued_by_system``: the workflow gives it itself when a timer fires; no person can.
@@ -96,13 +97,17 @@ class Command(Message):
     - ``field_texts``: the (label, help) its form shows for a field where the pages'
       shared label for the field's name does not fit this command.
     - ``title``: its name in English, for the API's documentation and the domain's refusals.
+    - ``example``: a request body for the API's documentation, where the demo's citizens
+      never give the command (the others' examples come from the demo).
     """
 
     title: ClassVar[str] = "command"
     label: ClassVar[str] = ""
     intro: ClassVar[str] = ""
     field_texts: ClassVar[dict[str, tuple[str, str]]] = {}
+    example: ClassVar[dict[str, Any] | None] = None
     roles: ClassVar[frozenset[Role]] = frozenset({Role.CASEWORKER, Role.TEAM_LEAD})
+    role_reason: ClassVar[str] = ""
     representable: ClassVar[bool] = False
     issued_by_system: ClassVar[bool] = False
 
@@ -129,7 +134,7 @@ class Event(Message):
     Each event class declares, once (``domain.catalogue`` collects them):
 
     - ``category``: the category of the citizen's information it shows
-      (``domain.consent.InformationCategory``), which a consent can open to a
+      (``domain.case.consent.InformationCategory``), which a consent can open to a
       volunteer or relative; None: it shows only the case's process, which they never see.
     - ``fixed_basis``: the statute it rests on where that is fixed for the event type
       (``domain.legal.LegalBasis``); where it depends on the payload the class
@@ -177,3 +182,12 @@ def require_role(command: Command, roles: Iterable[Role], doing: str, *, rule: s
         rule=rule,
         field="actor.role",
     )
+
+
+def require_declared_role(command: Command, *, rule: str) -> None:
+    """Refuses a command from anyone its class does not name (``roles``; the system alone
+    gives its own), saying why (``role_reason``)."""
+    cls = type(command)
+    roles = (Role.SYSTEM,) if cls.issued_by_system else tuple(sorted(cls.roles))
+    doing = cls.title.lower() + (f": {cls.role_reason}" if cls.role_reason else "")
+    require_role(command, roles, doing, rule=rule)

@@ -21,7 +21,6 @@ the two together, so a new text field cannot be stored in the clear by default.
 
 from __future__ import annotations
 
-import importlib
 import re
 import typing
 from collections.abc import Iterable, Iterator, Mapping
@@ -140,24 +139,6 @@ _FIELDS: dict[str, tuple[str, ...]] = {
     "evaluation_recorded": ("reasons",),  # schema 1 had "reasons"; schema 2 keeps them in follow_up
 }
 
-#: The modules that define events (imported when the marks are first read).
-EVENT_MODULES = (
-    "domain.need",
-    "domain.visitation",
-    "domain.hearing",
-    "domain.personalised",
-    "domain.elder_act",
-    "domain.team",
-    "domain.consent",
-    "domain.pilot",
-    "domain.evaluation",
-    "domain.deadlines",
-    "domain.appeal",
-    "domain.forum",
-    "domain.kl_delivery",
-    "domain.case",
-    "domain.retention",
-)
 
 _derived: dict[str, tuple[str, ...]] | None = None
 _lock = Lock()
@@ -206,20 +187,11 @@ def model_paths(model: type[BaseModel], prefix: str = "", seen: frozenset[type] 
 
 
 def event_classes() -> dict[str, type]:
-    """Every event class, by its type name."""
-    for module in EVENT_MODULES:
-        importlib.import_module(module)
-    from domain.messages import Event
+    """Every event class, by its type name: the catalogue's (it collects them from the
+    deciders; imported here, when the marks are first read, as it imports this module)."""
+    from domain.catalogue import EVENTS
 
-    found: dict[str, type] = {}
-    stack = list(Event.__subclasses__())
-    while stack:
-        cls = stack.pop()
-        stack.extend(cls.__subclasses__())
-        field = cls.model_fields.get("type")
-        if field is not None and isinstance(field.default, str):
-            found.setdefault(field.default, cls)
-    return found
+    return dict(EVENTS)
 
 
 def _marks() -> dict[str, tuple[str, ...]]:

@@ -1,6 +1,6 @@
 """Which of the phase's commands the case would refuse now, whatever is typed.
 
-``ALLOWED`` (domain/case.py) says what a phase allows; some of those commands
+``ALLOWED`` (domain/case/decider.py) says what a phase allows; some of those commands
 still wait for something in the case (a recommendation for a team lead to
 review, an accepted plan before the pilot starts). ``waiting_for`` names, for
 each such command, the rule its decider would refuse it by, so a page offers
@@ -10,10 +10,10 @@ give each command in those states and expect exactly that rule.
 
 from __future__ import annotations
 
+from domain.case.decision import RecommendationStatus
+from domain.case.team import InvitationStatus
 from domain.messages import Role
 from domain.phases import Phase
-from domain.team import InvitationStatus
-from domain.visitation import RecommendationStatus
 
 
 def waiting_for(state, *, person_id: str | None = None, role: Role | None = None) -> dict[str, str]:

@@ -36,11 +36,11 @@ from activities.readmodels import ErasedRecord, decode, readable_payload
 from activities.reports import PILOT_STARTED, READ_TYPES, CaseFacts, readable_for_report
 from domain import catalogue
 from domain.appeal import AppealState, AppealWindowOpened, appeal_event_adapter, evolve_appeal, initial_appeal_state
-from domain.case import CaseState, fold, initial_state
+from domain.case.deadlines import PhaseDeadlines
+from domain.case.decider import CaseState, fold, initial_state
+from domain.case.need import NeedRegistered
 from domain.case_summary import CaseSummary, name_tokens, summarise, work_items
-from domain.deadlines import PhaseDeadlines
 from domain.messages import without_log_metadata
-from domain.need import NeedRegistered
 from domain.phases import Phase
 from domain.retention import ERASURE_EVENT
 from eventlog import EventStore, StoredEvent

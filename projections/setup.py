@@ -8,7 +8,7 @@ from contextlib import contextmanager
 
 import structlog
 
-from domain.deadlines import PhaseDeadlines
+from domain.case.deadlines import PhaseDeadlines
 from eventlog import EventStore
 from eventlog.keystore import KeyStore
 from projections.cases import CaseProjection

@@ -63,8 +63,8 @@ def _constants(node: ast.AST, named: dict[str, str]) -> Iterator[str | ast.Joine
             yield from _constants(node.body, named)
             yield from _constants(node.orelse, named)
         case ast.BoolOp():
-            for value in node.values:
-                yield from _constants(value, named)
+            for operand in node.values:
+                yield from _constants(operand, named)
 
 
 def _module_constants(tree: ast.Module) -> dict[str, str]:
@@ -81,7 +81,8 @@ def _module_constants(tree: ast.Module) -> dict[str, str]:
 
 
 def _template(node: ast.JoinedStr) -> str:
-    return "".join(part.value if isinstance(part, ast.Constant) else "{}" for part in node.values)
+    # an f-string's literal parts are str constants; its {...} parts are FormattedValue
+    return "".join(str(part.value) if isinstance(part, ast.Constant) else "{}" for part in node.values)
 
 
 def _rule_functions(tree: ast.Module) -> dict[str, int]:
@@ -182,11 +183,11 @@ def _says_rule(node: ast.AST) -> bool:
 
 
 def _asserted_rule(node: ast.AST) -> list[ast.AST]:
-    sides = (node.left, *node.comparators) if isinstance(node, ast.Compare) else ()
+    sides: tuple[ast.AST, ...] = (node.left, *node.comparators) if isinstance(node, ast.Compare) else ()
     if any(_names_rule(side) or _says_rule(side) for side in sides):
         return list(sides)
     if isinstance(node, ast.Call):
-        keywords = [k.value for k in node.keywords if k.arg == "rule"]
+        keywords: list[ast.AST] = [k.value for k in node.keywords if k.arg == "rule"]
         if isinstance(node.func, ast.Name) and node.func.id == "Refusal" and node.args:
             keywords.append(node.args[0])
         return keywords

@@ -63,7 +63,7 @@ with workflow.unsafe.imports_passed_through():
     )
 
 with workflow.unsafe.imports_passed_through():
-    from domain.deadlines import spread_offset
+    from domain.case.deadlines import spread_offset
     from workflows.issuers import verify_in_workflow
     from workflows.recording import record_appeal_events, send_notification
     from workflows.shell import (
@@ -213,6 +213,8 @@ class AppealWorkflow:
             issuer=issuer,
         )
         recorded = recorded_events(events, receipt)
+        if receipt.folded_before:  # the command took effect before, when the log was found ahead
+            return recorded
         self._state = folded(evolve_appeal, self._state, recorded)
         return None if receipt.log_was_ahead else recorded
 

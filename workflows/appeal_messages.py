@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 from pydantic import BaseModel, ConfigDict, Field
 
 from domain.appeal import AppealCommand, AppealOutcomeKind, AppealStatus
-from domain.deadlines import PhaseDeadlines
+from domain.case.deadlines import PhaseDeadlines
 from workflows.issuers import CommandSignature
 
 #: The signal the appeal sends its case (by the case's workflow id) when it ends,

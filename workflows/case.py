@@ -1,6 +1,14 @@
 """CaseWorkflow: one citizen's case, from need to evaluation, as a durable workflow.
 
-Every human command arrives as the ``act`` update. Its validator runs the
+A case is opened by update-with-start: its start and the ``open`` update
+that carries the registration go to Temporal together, and the update's
+validator verifies the front door's signature and runs the domain's ``decide``
+on the registration, so the caller learns at once whether the case took it
+(and at which position of the log it is recorded). A run started without a
+registration it accepts waits ``REGISTRATION_WAIT`` for one and then fails,
+recording nothing (``case.not_opened``).
+
+Every later human command arrives as the ``act`` update. Its validator runs the
 domain's ``decide`` on the current state, so a refused command goes back to
 the caller with the domain's message and never enters history. Accepted
 events are written to the event log through a local activity (with ids from
@@ -46,32 +54,33 @@ from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
     from domain.appeal import ReopenDecision, appeal_id
-    from domain.case import CaseState, decide, evolve, fold, initial_state
-    from domain.deadlines import (
+    from domain.case.deadlines import (
         ApplicationReceived,
         ReceiveApplication,
         RecordMissedDeadline,
         spread_offset,
     )
-    from domain.follow_up import FollowUpRecorded, HelpChoice, HelpDecided, RecordFollowUpDue, next_follow_up_at
-    from domain.hearing import HearingStarted, RecordHearingDeadlinePassed
-    from domain.messages import SYSTEM_ACTOR, Command, Event
-    from domain.need import RegisterNeed
-    from domain.phases import Phase
-    from domain.pilot import MeetingScheduled, PilotStarted, RecordCheckIn
-    from domain.processing_notice import (
+    from domain.case.decider import CaseState, decide, evolve, fold, initial_state
+    from domain.case.decision import DecisionMade
+    from domain.case.follow_up import FollowUpRecorded, HelpChoice, HelpDecided, RecordFollowUpDue, next_follow_up_at
+    from domain.case.hearing import HearingStarted, RecordHearingDeadlinePassed
+    from domain.case.meetings import MeetingScheduled
+    from domain.case.need import RegisterNeed
+    from domain.case.pilot import PilotStarted, RecordCheckIn
+    from domain.case.processing_notice import (
         ExpectedDatePassed,
         ProcessingDeadlinePassed,
         ProcessingDelayNotified,
         RecordExpectedDatePassed,
         RecordProcessingDeadlinePassed,
     )
-    from domain.representatives import representatives_in_force
-    from domain.revisitation import ApplicationStatus
-    from domain.team import ExpireInvitation, InvitationStatus, RemindInvitation, TeamMemberInvited
-    from domain.visitation import DecisionMade
+    from domain.case.representatives import representatives_in_force
+    from domain.case.revisitation import ApplicationStatus
+    from domain.case.team import ExpireInvitation, InvitationStatus, RemindInvitation, TeamMemberInvited
+    from domain.messages import SYSTEM_ACTOR, Command, Event
+    from domain.phases import Phase
     from workflows.appeal_messages import AppealInput, AppealOutcome
-    from workflows.case_messages import ActRequest, ActResult, CarriedCase, CaseInput, CaseOutcome
+    from workflows.case_messages import ActRequest, ActResult, CarriedCase, CaseInput, CaseOutcome, OpenRequest
 
 with workflow.unsafe.imports_passed_through():
     from activities.messages import PilotProposal
@@ -92,6 +101,13 @@ with workflow.unsafe.imports_passed_through():
 
 #: The error type of a command refused because the run is about to continue as new.
 MOVING_ON = "CaseMovingOn"
+#: How long a case's first run waits for a registration it accepts. The ``open`` update comes
+#: with the start (update-with-start), in the run's first workflow task; the wait only covers a
+#: client that sends it again after losing the server's answer. A run started any other way
+#: (a start alone, or an opening whose registration was refused) fails after it, recording
+#: nothing, rather than waiting for ever; five minutes is also how long a front door's
+#: signature stays valid by default (``workflows.issuers.DEFAULT_MAX_AGE``).
+REGISTRATION_WAIT = timedelta(minutes=5)
 
 
 @workflow.defn
@@ -128,29 +144,17 @@ class CaseWorkflow:
         self._continuing = False
         self._recent: list[Event] = []  # the events the last command recorded
         self._appeal_handles: list = []  # the appeals this run started
-        # What the case will be once run() has recorded the registration, so an
-        # update that arrives before that is still validated, not waved through.
+        self._input = input  # what the ``open`` update's signature covers, with its registration
+        self._registering = False  # an ``open`` update was accepted
+        self._registered = False  # ... and its handler has finished (recorded, or failed)
+        # What the case will be once the ``open`` update has recorded the registration, so an
+        # ``act`` that arrives before that is still validated, not waved through.
         self._opening: CaseState | None = None
-        if carried is None:
-            assert input.registration is not None  # a case's first run carries its registration
-            try:
-                self._opening = fold(self._decide(input.registration))
-            except ApplicationError:
-                pass  # run() refuses the registration and fails the case
 
     @workflow.run
     async def run(self, input: CaseInput) -> CaseOutcome:
         if input.carried is None:
-            issuer = input.signature.key_id if input.signature is not None else None
-            if not workflow.unsafe.is_replaying():
-                # Verified when the case first runs, against when Temporal accepted its
-                # start; a replay (keys may have rotated since) repeats what passed then.
-                issuer = verify_in_workflow("case.open", input, update=False, at=workflow.info().start_time)
-            assert input.registration is not None  # a case's first run carries its registration
-            async with self._lock:
-                await self._carry_out(input.registration, request_id="registration", issuer=issuer)
-            self._opening = None  # only needed until the registration is recorded
-            input.let_go_of_registration()  # nor is the registration: a case may wait for months
+            await self._until_opened()
         else:
             if workflow.info().continued_run_id is None and not workflow.unsafe.is_replaying():
                 # Not this case's own continue-as-new but a new start that carries a state: a
@@ -182,6 +186,60 @@ class CaseWorkflow:
             phase=self._state.phase,
             closed_reason=self._state.closed_reason,
         )
+
+    async def _until_opened(self) -> None:
+        """Waits until the ``open`` update has recorded the registration; fails the run,
+        with nothing recorded, when none is accepted in ``REGISTRATION_WAIT`` or the accepted
+        one could not be recorded (a non-retryable failure: the run must end, not retry)."""
+        if not self._registering:  # the ``open`` sent with the start is handled before run(): no timer then
+            try:
+                await workflow.wait_condition(lambda: self._registering, timeout=REGISTRATION_WAIT)
+            except TimeoutError:
+                raise ApplicationError(
+                    f"no registration was accepted within {REGISTRATION_WAIT} of the case's start, so the case was "
+                    "not opened and nothing was recorded; a case is opened by its 'open' update, sent with its start",
+                    {"rule": "case.not_opened", "field": None},
+                    type="CaseNotOpened",
+                    non_retryable=True,
+                ) from None
+        await workflow.wait_condition(lambda: self._registered)
+        self._opening = None  # only needed until the registration is recorded
+        if self._state.phase is Phase.NEW:
+            raise ApplicationError(
+                "the accepted registration could not be recorded, so the case was not opened",
+                {"rule": "case.not_opened", "field": None},
+                type="CaseNotOpened",
+                non_retryable=True,
+            )
+
+    @workflow.update
+    async def open(self, request: OpenRequest) -> ActResult:
+        """Records the case's registration (sent with the start: update-with-start) and answers
+        as ``act`` does: the version and the position of the registration in the log."""
+        self._registering = True
+        self._updates += 1  # an update like any other toward the run's bound
+        try:
+            self._opening = fold(self._decide(request.registration))
+            issuer = request.signature.key_id if request.signature is not None else None
+            async with self._lock:
+                return await self._carry_out(request.registration, request_id="registration", issuer=issuer)
+        finally:
+            self._registered = True
+            self._note_bound()
+
+    @open.validator
+    def validate_open(self, request: OpenRequest) -> None:
+        # First, as for ``act``: an unverified caller learns nothing of the case. The signature
+        # covers the registration with the start input (``CaseInput.opening``), for this update id.
+        verify_in_workflow("case.open", self._input.opening(request))
+        if self._registering or self._input.carried is not None or self._state.phase is not Phase.NEW:
+            raise ApplicationError(
+                "the case is already open; a need is registered by opening a new case",
+                {"rule": "case.already_open", "field": "type"},
+                type="DomainError",
+            )
+        refuse_the_systems(request.registration, "case.role_not_allowed")
+        self._decide(request.registration)
 
     @workflow.query
     def state(self) -> CaseState:
@@ -331,6 +389,10 @@ class CaseWorkflow:
         phase_before = self._state.phase
         receipt = await record_case_events(case_id, self._state.version, events, request_id, issuer=issuer)
         recorded = recorded_events(events, receipt)
+        if receipt.folded_before:
+            # the command took effect before (its events came in when the log was found ahead): its answer
+            return ActResult(case_id=case_id, version=self._state.version, phase=self._state.phase,
+                             events=[event.type for event in recorded], positions=receipt.positions)  # fmt: skip
         if receipt.log_was_ahead:
             workflow.logger.warning(
                 "case %s: the log held %d events after version %d that the workflow had not folded; folding them",

@@ -6,9 +6,9 @@ from datetime import timedelta
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from domain.case import CaseCommand, CaseState
-from domain.deadlines import PhaseDeadlines
-from domain.need import RegisterNeed
+from domain.case.deadlines import PhaseDeadlines
+from domain.case.decider import CaseCommand, CaseState
+from domain.case.need import RegisterNeed
 from domain.phases import Phase
 from workflows.issuers import CommandSignature
 
@@ -54,8 +54,9 @@ class CarriedCase(BaseModel):
 class CaseInput(BaseModel):
     model_config = ConfigDict(frozen=True)
 
-    #: None once the running case has recorded it (``let_go_of_registration``), and
-    #: in a run that continues a case (``carried``).
+    #: The registration a front door's ``case.open`` signature covers together with the rest of
+    #: this input. It travels in the ``open`` update sent with the start (``OpenRequest``), not in
+    #: the start input, so the caller hears at once whether the case took it: a run's input holds None.
     registration: RegisterNeed | None
     deadlines: PhaseDeadlines = Field(default_factory=PhaseDeadlines)
     #: The version of the workflow code the case is started under (``workflows.changes``;
@@ -71,7 +72,7 @@ class CaseInput(BaseModel):
     carried: CarriedCase | None = None
     bound: RunBound = Field(default_factory=RunBound)
     #: The widest spread of a shared timer after its moment (``SAMSKAB_DEADLINE_SPREAD``): the
-    #: case's timers fire a share of it later, fixed per case (``domain.deadlines.spread_offset``).
+    #: case's timers fire a share of it later, fixed per case (``domain.case.deadlines.spread_offset``).
     timer_spread: timedelta = timedelta(0)
 
     @field_validator("deadlines")
@@ -81,14 +82,21 @@ class CaseInput(BaseModel):
         # every case has the same deadlines, so they hold one instance.
         return deadlines.shared()
 
-    def let_go_of_registration(self) -> None:
-        """Drops the registration once the case has recorded it in the event log.
+    def opening(self, request: OpenRequest) -> CaseInput:
+        """What the front door signed when it opened the case: this start input with the
+        ``open`` update's registration and signature (``workflows.issuers``: ``case.open``)."""
+        return self.model_copy(update={"registration": request.registration, "signature": request.signature})
 
-        Temporal keeps a workflow's input for as long as the run is open (months
-        for a case), and the registration holds the citizen's own account of
-        the need: personal data the worker has no further use for. A replay
-        decodes the input afresh from history, so this changes nothing there."""
-        object.__setattr__(self, "registration", None)
+
+class OpenRequest(BaseModel):
+    """The case's registration, sent as the ``open`` update together with the case's start
+    (update-with-start). Its signature is the front door's ``case.open`` signature of the
+    whole opening (``CaseInput.opening``), made for this update's id."""
+
+    model_config = ConfigDict(frozen=True)
+
+    registration: RegisterNeed
+    signature: CommandSignature | None = None
 
 
 class ActRequest(BaseModel):

@@ -5,8 +5,9 @@ it knows nothing of our tokens, the permission matrix or the access log. So
 the process that authenticated a person (the API, or the CLI acting with a
 token) signs every command it sends with its **command-signing key**
 (Ed25519), and the workflow refuses, in the update's validator (before
-anything enters history) or before a case records its registration, a command
-that is
+anything enters history; a case's registration is its ``open`` update, whose
+signature covers the case's start input too) or before a closed case is
+revived, a command that is
 
 * unsigned (``command.unsigned``),
 * signed with a key this worker does not trust, or whose signature does not
@@ -28,7 +29,7 @@ sha256 of the raw public key) with every event the command produced (the
 issued each command. The trusted public keys are given to the worker
 (``trust``), per task queue, never by a caller.
 
-Replay never runs an update's validator; a case's start is verified only when
+Replay never runs an update's validator; a revival's start is verified only when
 it first runs (``workflow.unsafe.is_replaying``), so rotating keys never
 breaks the replay of a case whose command was verified when it came in.
 """

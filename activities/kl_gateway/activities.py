@@ -26,8 +26,8 @@ from activities.kl_gateway.projection import ReportContext, build_report, sha256
 from activities.kl_gateway.settings import GatewaySettings
 from activities.kl_gateway.validation import validate_delivery_report
 from activities.readmodels import ErasedRecord, case_events
+from domain.case.need import NeedRegistered
 from domain.kl_delivery import DELIVERY_STREAM, RuleBroken
-from domain.need import NeedRegistered
 from eventlog import EventStore
 from eventlog.keystore import KeyStore
 from projections import queries

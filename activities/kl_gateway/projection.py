@@ -44,8 +44,13 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from domain import terminology
+from domain.case.assessment import AssessmentRecorded
+from domain.case.closing import CaseClosed
+from domain.case.decision import DecisionMade, Outcome
+from domain.case.evaluation import EvaluationRecorded
+from domain.case.need import NeedRegistered, VisitationOpened
+from domain.case.pilot import PilotStarted, PlanAdjusted
 from domain.citizen import cpr_digits
-from domain.evaluation import CaseClosed, EvaluationRecorded
 from domain.ffb_report_rules import (
     CPR_SYSTEM,
     EXT_BASED_ON_REQUEST,
@@ -62,9 +67,6 @@ from domain.ffb_report_rules import (
     service_performer_types,
 )
 from domain.messages import Event
-from domain.need import NeedRegistered, VisitationOpened
-from domain.pilot import PilotStarted, PlanAdjusted
-from domain.visitation import AssessmentRecorded, DecisionMade, Outcome
 
 #: The namespace of every resource id we report (a fixed, random UUID).
 ID_NAMESPACE = uuid.UUID("6f1c3a52-8e0b-4c47-9a55-2f0d7b1e9c3d")

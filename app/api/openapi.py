@@ -11,19 +11,7 @@ from typing import Any
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, ConfigDict, Field
 
-from domain.appeal import RecordAppealOutcome, RegisterAppeal, WithdrawAppeal
-from domain.catalogue import type_of
-from domain.consent import RevokeConsent
-from domain.elder_act import AssessElderAct
-from domain.file_access import AnswerFileAccess, RequestFileAccess
-from domain.follow_up import DecideOnHelp, RecordFollowUp
-from domain.hearing import RequestToComment, SubmitComment
-from domain.messages import Command
-from domain.processing_notice import NotifyProcessingDelay
-from domain.representatives import EndRepresentation, RecordRepresentative
-from domain.revisitation import ReportChangedNeed, WithdrawApplication
-from domain.team import ChangeTeam
-from domain.units import AssignUnit
+from domain.catalogue import COMMANDS
 
 
 class Problem(BaseModel):
@@ -107,35 +95,11 @@ GIVE_COMMAND_EXAMPLES = {
 #: The example case of the examples.
 EXAMPLE_CASE = "K-2026-0001"
 
-#: Examples of the commands the demo's citizens never give (the others come from the demo).
-OTHER_COMMAND_EXAMPLES: dict[type[Command], dict[str, Any]] = {
-    RevokeConsent: {"person_id": "vol-karim", "reason": "Borgeren ønsker ikke længere, at Karim ser sagen"},
-    ChangeTeam: {"person_id": "staff-lise", "reason": "Lise er flyttet til en anden afdeling"},
-    AssessElderAct: {"covered": False, "reasons": "Borgeren er 34 år og har ikke aldersbetingede behov"},
-    RequestToComment: {"answer_within_days": 14},
-    SubmitComment: {"comment": "Jeg vil gerne have, at min mor er med til møderne"},
-    RecordRepresentative: {"person_id": "rep-maria", "name": "Maria Holm", "kind": "bisidder", "valid_from": "2026-01-05"},
-    EndRepresentation: {"number": 1, "reason": "Borgeren har tilbagekaldt fuldmagten"},
-    AssignUnit: {"unit": "unit-a", "reason": "Sagen hører til Team Øst"},
-    RequestFileAccess: {},
-    AnswerFileAccess: {"number": 1, "outcome": "granted"},
-    DecideOnHelp: {"choice": "stop", "reasons": "Målene er nået; Jonas klarer sig nu selv"},
-    RecordFollowUp: {"result": "continue", "notes": "Det går godt i jobbet", "citizen_took_part": True},
-    ReportChangedNeed: {"reported_by": "citizen", "description": "Jeg har fået det værre og har brug for mere hjælp"},
-    WithdrawApplication: {"number": 1, "reason": "Borgeren har fundet en anden løsning"},
-    NotifyProcessingDelay: {"expected_by": "2026-03-16", "reason": "Vi venter på en lægeerklæring"},
-    RegisterAppeal: {"channel": "phone", "received_on": "2026-02-03",
-                     "complaint": "Borgeren ringede: er uenig i, at natlig hjælp ikke er bevilget"},
-    WithdrawAppeal: {"channel": "letter", "note": "Borgeren trækker klagen tilbage efter samtalen"},
-    RecordAppealOutcome: {"outcome": "upheld", "decided_on": "2026-04-20",
-                          "reasons": "Ankestyrelsen stadfæster kommunens afgørelse"},
-}  # fmt: skip
-
 
 def command_examples(body_models: dict[str, type[BaseModel]]) -> dict[str, dict[str, Any]]:
     """A request example for each command, by type: the first step of the demo's citizens
     (``app.demo_citizens``, made-up people) that gives it, with the body's fields only, else
-    ``OTHER_COMMAND_EXAMPLES``; an example is kept only when the body model accepts it."""
+    the command's own (``Command.example``); an example is kept only when the body model accepts it."""
     from app.demo_citizens import THIS_CASE, demo_citizens
 
     found: dict[str, tuple[str, dict[str, Any]]] = {}
@@ -149,8 +113,10 @@ def command_examples(body_models: dict[str, type[BaseModel]]) -> dict[str, dict[
                     if k in body_models[name].model_fields
                 }
                 found[name] = (f"As in the demo ({citizen.name})", body)
-    for command, body in OTHER_COMMAND_EXAMPLES.items():
-        found.setdefault(type_of(command), ("An example", body))
+    for name in body_models:
+        declared = COMMANDS.get(name)
+        if declared is not None and declared.example is not None:
+            found.setdefault(name, ("An example", dict(declared.example)))
     if "propose_plan" in found and "adjust_plan" not in found:  # the demo's plan, adjusted
         plan = found["propose_plan"][1].get("plan")
         found["adjust_plan"] = ("The demo's plan, adjusted", {

@@ -29,7 +29,7 @@ from datetime import datetime
 from typing import Any
 
 from activities import readmodels
-from domain.case import CaseState, event_from_record
+from domain.case.decider import CaseState, event_from_record
 from eventlog import EventStore
 from eventlog.crypto import ENVELOPE, ERASED, Erased, KeyUnavailable, is_envelope
 from eventlog.hashing import parse_timestamp

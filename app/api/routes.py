@@ -34,8 +34,8 @@ from app.api.service import Backend, Reader, command_type_of
 from domain import catalogue
 from domain.access import Subject
 from domain.appeal import LodgeAppeal, Reconsider, RecordAppealOutcome, RegisterAppeal, WithdrawAppeal
+from domain.case.need import RegisterNeed
 from domain.messages import Command
-from domain.need import RegisterNeed
 from eventlog.access_log import READS_PER_PAGE
 from projections.queries import DEFAULT_PAGE, MAX_PAGE
 from workflows.appeal_messages import AppealActResult
@@ -220,9 +220,8 @@ def build_router() -> APIRouter:
     )
     async def open_case(body: Annotated[OpenCaseBody, Body(openapi_examples=OPEN_CASE_EXAMPLES)],
                         who: Who, back: Back) -> Opened:  # fmt: skip
-        case_id = await back.open_case(who, body.model_dump(mode="json"))
-        position = await back.read(back.registration_position, case_id)
-        return Opened(case_id=case_id, location=f"/cases/{case_id}", position=position)
+        opened = await back.open_case(who, body.model_dump(mode="json"))
+        return Opened(case_id=opened.case_id, location=f"/cases/{opened.case_id}", position=opened.positions[0])
 
     @router.post(
         "/cases/{case_id}/commands", response_model=ActResult, tags=["commands"], summary="Give a case any command"

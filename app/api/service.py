@@ -45,7 +45,7 @@ from domain.access import (
     visible_state,
 )
 from domain.appeal import PERSON_APPEAL_COMMANDS, AppealState, appeal_id, appeal_view, fold_appeal
-from domain.case import ALLOWED, CaseState
+from domain.case.decider import ALLOWED, CaseState
 from domain.case_summary import name_tokens
 from domain.citizen import cpr_digits, same_cpr
 from domain.messages import Role
@@ -57,8 +57,7 @@ from eventlog.schema import TREE_NAMES
 from eventlog.tree_heads import TreeHeadInvalid, check_tree_head, latest_published
 from projections import queries
 from projections.queries import MAX_PAGE, CaseFilter
-
-OPEN_WAIT_SECONDS = 15.0
+from workflows.case_messages import ActResult
 
 
 class ApiError(Exception):
@@ -299,7 +298,9 @@ class Backend:
     def case_state(self, case_id: str) -> CaseState:
         return self.decoded(case_id).state
 
-    async def open_case(self, who: Subject, body: dict[str, Any]) -> str:
+    async def open_case(self, who: Subject, body: dict[str, Any]) -> ActResult:
+        """Opens the case; the answer is the case's own, once its registration is in the log
+        (its version and position there), so the caller's next read or command finds it."""
         data = {**body, "type": "register_need"}
         _refuse_actor_in_body(data)
         self.authorize(who, Action.OPEN_CASE, command_type="register_need")
@@ -309,28 +310,7 @@ class Backend:
             raise ApiError(
                 403, "a citizen registers a need only for themselves", rule="access.denied", field="citizen.cpr"
             )
-        case_id = await self._command("register_need", lambda cases: cases.open_case(command))
-        await self._until_recorded(case_id)
-        return case_id
-
-    def registration_position(self, case_id: str) -> int:
-        """The log position of the case's registration, for a read that must see it (``min_position``)."""
-        return self.store.read_stream(case_id)[0].position
-
-    async def _until_recorded(self, case_id: str, timeout: float = OPEN_WAIT_SECONDS) -> None:
-        """Waits until the case's registration is in the event log, so the caller's
-        next read or command finds the case (the workflow records it just after starting)."""
-        deadline = asyncio.get_running_loop().time() + timeout
-        while not await asyncio.to_thread(self.store.stream_version, case_id):
-            if asyncio.get_running_loop().time() > deadline:
-                raise ApiError(
-                    504,
-                    f"case {case_id} was started but its registration is not in the event log yet; "
-                    "is a worker running?",
-                    rule="case.no_answer",
-                    kind="Timeout",
-                )
-            await asyncio.sleep(0.02)
+        return await self._command("register_need", lambda cases: cases.open_case(command))
 
     async def act(self, who: Subject, case_id: str, body: dict[str, Any], request_id: str | None = None):
         if not isinstance(body, dict):  # an empty body or a JSON list/number: a refusal, not a 500

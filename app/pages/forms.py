@@ -33,9 +33,10 @@ from app.pages.texts import (
 )
 from domain import terminology
 from domain.appeal import AppealChannel
+from domain.case.assessment import experiences_limitations, referral_sources
+from domain.case.decision import social_services
 from domain.instruments import SELF_DETERMINATION, WEMWBS
 from domain.legal import LEGAL_BASES
-from domain.visitation import experiences_limitations, referral_sources, social_services
 
 #: Not typed by a person on these pages: who acts and when come from the session and the case's clock;
 #: a representative's fuldmagt number is given by the representative's own client (no representative pages yet).
@@ -283,7 +284,16 @@ def _is_enum(t: Any) -> bool:
 
 
 def build(command: type[BaseModel], ctx: FormContext) -> list[Widget]:
-    return _fields(command, "", "", ctx)
+    """The command's form: each field with the pages' shared Danish label for its name,
+    or the command's own (``Command.field_texts``) where the shared one does not fit."""
+    widgets = _fields(command, "", "", ctx)
+    own: dict[str, tuple[str, str]] = getattr(command, "field_texts", {})
+    if own:
+        for top in widgets:
+            for w in top.walk():
+                label, help_text = own.get(w.path, (None, None))
+                w.label, w.help = label or w.label, help_text if help_text is not None else w.help
+    return widgets
 
 
 def _fields(model: type[BaseModel], name_prefix: str, path_prefix: str, ctx: FormContext) -> list[Widget]:

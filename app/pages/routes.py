@@ -49,11 +49,11 @@ from domain.appeal import (
     appeal_view,
     commands_open,
 )
+from domain.case.evaluation import RecordBaseline, RecordEvaluation
+from domain.case.need import RegisterNeed
 from domain.case_summary import name_tokens, work_items
 from domain.citizen import cpr_digits
-from domain.evaluation import RecordBaseline, RecordEvaluation
 from domain.messages import Command, Role
-from domain.need import RegisterNeed
 from domain.phases import Phase
 from domain.readiness import waiting_for
 from eventlog.access_log import READS_PER_PAGE
@@ -520,28 +520,40 @@ def build_pages(app: FastAPI) -> None:
             fresh = await back.up_to(wanted)  # the caseworker's own step shows at once
         except ApiError:
             fresh = True  # a position from an old cookie (another database): nothing to wait for
+        query = None
         if not problems:
             query = ListQuery(
                 phase=Phase(fase) if fase else None, overdue=True if overskredet == "ja" else None, mine=not every,
                 name=soeg.strip() or None, cpr=cpr.strip() or None, cursor=side or None, target_group=maalgruppe or None,
             )  # fmt: skip
-            try:
-                page = await back.read(back.list_cases, reader, query)
-                rows, next_cursor = page["cases"], page["next_cursor"]
-            except ApiError as error:
-                if error.status != 422:
-                    return _error_page(request, who, error)
-                field = SEARCH_INPUT.get(error.field or "", "soeg")
-                problems = [
-                    {
-                        "field": field,
-                        "text": SEARCH_REFUSALS.get(field, "Søgningen kunne ikke bruges. Ret den og prøv igen."),
-                    }
-                ]
+
+        def read_the_page() -> tuple[dict | None, ApiError | None, list]:
+            """The list and the tasks, their reads logged in one commit (``reads_of_one_page``)."""
+            page, refused = None, None
+            with back.reads_of_one_page():
+                if query is not None:
+                    try:
+                        page = back.list_cases(reader, query)
+                    except ApiError as error:
+                        if error.status != 422:
+                            raise
+                        refused = error
+                return page, refused, back.tasks(reader, 20)
+
         try:
-            tasks = await back.read(back.tasks, reader, 20)
+            page, refused, tasks = await back.read(read_the_page)
         except ApiError as error:
             return _error_page(request, who, error)
+        if page is not None:
+            rows, next_cursor = page["cases"], page["next_cursor"]
+        if refused is not None:
+            field = SEARCH_INPUT.get(refused.field or "", "soeg")
+            problems = [
+                {
+                    "field": field,
+                    "text": SEARCH_REFUSALS.get(field, "Søgningen kunne ikke bruges. Ret den og prøv igen."),
+                }
+            ]
         return _render(request, "cases.html", status=422 if problems else 200, who=who, rows=rows, next_cursor=next_cursor,
                        alle=every, tasks=tasks, phases=[p for p in Phase if p is not Phase.NEW], fase=fase,
                        overskredet=overskredet, soeg=soeg, cpr=cpr, maalgruppe=maalgruppe,
@@ -583,7 +595,6 @@ def build_pages(app: FastAPI) -> None:
         back = _backend(request)
         try:
             opened = await back.open_case(who, data)
-            position = await back.read(back.registration_position, opened)
         except ApiError as error:
             if error.status == 401:
                 return _error_page(request, who, error)
@@ -601,9 +612,13 @@ def build_pages(app: FastAPI) -> None:
             return _open_case_page(request, who, values.get("case_id", case_id), values=values, multi=multi,
                                    general=[{"text": text, "original": None if known else error.message}], status=error.status)  # fmt: skip
         note = quote("Behovet er registreret, og sagen er oprettet. Næste skridt er at åbne visitationen.")
-        redirect = RedirectResponse(f"/sager/{opened}?besked={note}", status_code=303)
+        redirect = RedirectResponse(f"/sager/{opened.case_id}?besked={note}", status_code=303)
         redirect.set_cookie(
-            POSITION_COOKIE, str(position), httponly=True, samesite="strict", secure=request.url.scheme == "https"
+            POSITION_COOKIE,
+            str(opened.positions[0]),
+            httponly=True,
+            samesite="strict",
+            secure=request.url.scheme == "https",
         )
         return redirect
 
@@ -897,9 +912,6 @@ def _appeal_widgets(
     widgets = forms.build(APPEAL_FORMS[command_type], ctx)
     if who.role is Role.CITIZEN:  # the citizen withdraws in their own name: how they said so is a caseworker's field
         widgets = [w for w in widgets if w.path != "channel"]
-    for w in widgets:
-        label, help_text = APPEAL_FORMS[command_type].field_texts.get(w.path, (None, None))
-        w.label, w.help = label or w.label, help_text if help_text is not None else w.help
     return widgets
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 from rich.table import Table
@@ -17,7 +18,8 @@ from tests import scenario
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 
-ENDPOINTS = {
+#: Each endpoint's kind and target: a path to GET, nothing to open a case with, or a path and body to POST.
+ENDPOINTS: dict[str, tuple[str, Any]] = {
     "GET /cases": ("get", "/cases"),
     "GET /cases/{id}": ("get", "/cases/{id}"),
     "GET /cases/{id}/timeline": ("get", "/cases/{id}/timeline"),

@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 from domain.access import Action, Subject, may
-from domain.case import CaseState
+from domain.case.consent import Consent
+from domain.case.decider import CaseState
+from domain.case.team import InvitationStatus, MemberKind, TeamMember
 from domain.citizen import Citizen
-from domain.consent import Consent, InformationCategory
+from domain.information import InformationCategory
 from domain.messages import Role
-from domain.team import InvitationStatus, MemberKind, TeamMember
 
 NOW = datetime(2026, 5, 1, 12, tzinfo=UTC)
 KARIM = Subject("vol-karim", Role.VOLUNTEER, "0101")

@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
+import httpx
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from app.api import create_app
+from app.cases import CaseClient
+from app.command_signing import CommandSigner
+from app.tokens import issue_token
 from tests import scenario
+from tests.api.conftest import PEOPLE
 
 
 async def test_a_caseworker_opens_a_case_and_moves_it_into_visitation(api, case_id):
@@ -96,3 +104,32 @@ async def test_openapi_documents_every_person_s_command(app):
     assert "/cases/{case_id}/commands/record_missed_deadline" not in paths
     body = paths["/cases/{case_id}/commands/close_case"]["post"]["requestBody"]["content"]["application/json"]["schema"]
     assert body["$ref"].endswith("CloseCaseBody")
+
+
+async def test_a_child_s_registration_is_422_naming_rule_and_field_and_opens_nothing(api, case_id, store):
+    body = scenario.register(case_id, citizen={"cpr": "0101204000", "name": "Alma"})  # born 2020
+    body.pop("actor"), body.pop("type")
+    refused = await api.post("/cases", "caseworker", body)
+    assert refused.status_code == 422
+    assert (refused.json()["error"]["rule"], refused.json()["error"]["field"]) == ("case.under_18", "citizen.cpr")
+    assert store.read_stream(case_id) == []
+    assert (await api.get(f"/cases/{case_id}", "caseworker")).status_code == 404
+    assert (await api.open(case_id)).status_code == 201  # the id stays free for the corrected registration
+
+
+async def test_an_opening_the_case_itself_refuses_comes_back_at_once_with_its_rule(
+    env, worker, settings, store, case_id
+):
+    """A front door whose signing key the worker does not trust: the case's own validator refuses
+    the registration, and the caller hears it in the answer, not from a case failing later."""
+    untrusted = CaseClient(env.client, settings, signer=CommandSigner(Ed25519PrivateKey.generate()))
+    app = create_app(settings, store=store, cases=untrusted)
+    body = scenario.register(case_id)
+    body.pop("actor"), body.pop("type")
+    headers = {"Authorization": f"Bearer {issue_token(settings, **PEOPLE['caseworker'])}", "X-Purpose": "test"}
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://samskab.test") as http:
+        refused = await http.post("/cases", headers=headers, json=body)
+    assert refused.status_code == 422
+    assert (refused.json()["error"]["rule"], refused.json()["error"]["field"]) == ("command.forged", "signature")
+    assert store.read_stream(case_id) == []
+    await env.client.get_workflow_handle(case_id).terminate("the test is over")

@@ -32,7 +32,7 @@ from app.devstack import free_port
 from app.keys import open_key_store
 from app.settings import Settings
 from app.tokens import issue_token
-from domain.case import decide, evolve, initial_state
+from domain.case.decider import decide, evolve, initial_state
 from eventlog import EventStore
 from eventlog.access_log import AccessLog
 from tests import scenario

@@ -159,6 +159,7 @@ async def test_signed_tree_heads_and_consistency_proofs_are_published(api, case_
     first, _ = sign_current(store, key)
     await api.give(case_id, {"type": "open_visitation", "actor": scenario.CASEWORKER})
     second, _ = sign_current(store, key)
+    assert first is not None and second is not None  # the log verifies, so heads are signed
 
     published = (await api.get("/audit/tree-head", None)).json()
     assert published == second.to_dict()

@@ -180,6 +180,7 @@ async def temporal_cli(address: str, *args: str) -> tuple[int, str]:
     process = await asyncio.create_subprocess_exec(str(find_binary("temporal")), *args, "--address", address,
                                                    stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)  # fmt: skip
     out, _ = await asyncio.wait_for(process.communicate(), 60)
+    assert process.returncode is not None  # communicate() waited for it to exit
     return process.returncode, out.decode(errors="replace")
 
 

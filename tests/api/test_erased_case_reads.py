@@ -28,14 +28,17 @@ def test_a_closed_case_whose_citizen_was_erased_reads_as_closed_on_every_path(tm
     events = case_events("case-1")
     record(SimpleNamespace(store=store), keys, "case-1", events)
     closed_at = events[-1].occurred_at
-    assert CaseReads(store, keys).get("case-1").state.phase is Phase.CLOSED
+    before = CaseReads(store, keys).get("case-1")
+    assert before is not None and before.state.phase is Phase.CLOSED
 
     erase_citizen(store, keys, "041298-1234", basis="GDPR art. 17(1)(a)", actor_id="admin-ole",
                   actor_role="administrator", now=AFTER_RETENTION)  # fmt: skip
 
     stored = store.read_stream("case-1")
     decoded = [to_domain_event(s, keys) for s in stored]
-    by_cache = CaseReads(store, keys).get("case-1").state
+    cached = CaseReads(store, keys).get("case-1")
+    assert cached is not None
+    by_cache = cached.state
     by_backend = Backend.state_of(SimpleNamespace(keys=keys), stored)  # type: ignore[arg-type]
     for state in (fold_case(decoded), by_cache, by_backend):
         assert state.phase is Phase.CLOSED and state.phase_since == closed_at

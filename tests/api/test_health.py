@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 
 import httpx
 import pytest
@@ -126,7 +126,7 @@ async def test_a_command_to_a_temporal_that_never_answered_is_a_503_within_2_s(h
 
 
 @pytest.fixture
-def dropped_database(postgres_url) -> Iterator[tuple[str, callable]]:  # noqa: F811
+def dropped_database(postgres_url) -> Iterator[tuple[str, Callable[[], None]]]:  # noqa: F811
     """A PostgreSQL database of its own, and a function that drops it (with its connections)."""
     name = f"samskab_readyz_{uuid.uuid4().hex[:10]}"
     admin = sa.create_engine(postgres_url, poolclass=sa.NullPool, isolation_level="AUTOCOMMIT")

@@ -21,8 +21,11 @@ from tests.api.conftest import RELATIVE
 pytestmark = pytest.mark.asyncio
 
 
-def field_of(response: httpx.Response) -> str | None:
-    return response.json()["error"]["field"]
+def field_of(response: httpx.Response) -> str:
+    """The field a refusal names; these refusals each name one."""
+    field = response.json()["error"]["field"]
+    assert field is not None, response.text
+    return field
 
 
 # -- finding 4: a relative with consent for "need" only ------------------------------------

@@ -38,6 +38,7 @@ def test_every_line_is_json_with_request_and_case_ids(tmp_path: Path):
     samskab = Path(sys.executable).parent / "samskab"
     server = subprocess.Popen([str(samskab), "serve", "--port", str(API_PORT)], env=env, cwd=tmp_path,
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
+    assert server.stderr is not None  # a pipe, asked for
     base = f"http://127.0.0.1:{API_PORT}"
     try:
         deadline = time.monotonic() + 60

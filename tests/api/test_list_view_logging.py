@@ -27,7 +27,8 @@ async def test_a_list_view_waiting_for_its_record_keeps_no_read_thread(tmp_path)
     with sqlite_log(tmp_path) as log:
         ensure_read_models(log.store)
         backend = Backend(settings, log.store, keys=KeyStore(log.store.engines, os.urandom(32)))
-        arrived, release = [], threading.Event()
+        arrived: list[str] = []
+        release = threading.Event()
         real = backend.access_log.record_all
 
         def held_record(reads):

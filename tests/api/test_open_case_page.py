@@ -20,6 +20,13 @@ GOOD = {
 }
 
 
+def found(pattern: str, text: str) -> str:
+    """The first group of ``pattern`` in ``text``, which must hold it."""
+    match = re.search(pattern, text)
+    assert match is not None, f"{pattern!r} not in {text[:2000]!r}"
+    return match.group(1)
+
+
 def visible(text: str) -> str:
     return re.sub(r"<[^>]+>", " ", re.sub(r"<(script|style)[^>]*>.*?</\1>", " ", text, flags=re.S))
 
@@ -27,7 +34,7 @@ def visible(text: str) -> str:
 async def _new_form(api, who="caseworker") -> tuple[str, str]:
     response = await page(api, who, "/sager/ny")
     assert response.status_code == 200, response.text
-    case_id = re.search(r'name="case_id" value="([^"]+)"', response.text).group(1)
+    case_id = found(r'name="case_id" value="([^"]+)"', response.text)
     return response.text, case_id
 
 
@@ -57,7 +64,7 @@ async def test_a_caseworker_opens_a_case_and_lands_on_it(api):
         "Mette Kjær" in case.text
         and "Mette siger: &#34;Jeg kan ikke overskue at komme ud af døren om morgenen&#34;" in case.text
     )
-    position = re.search(r"samskab_position=(\d+)", done.headers["set-cookie"]).group(1)
+    position = found(r"samskab_position=(\d+)", done.headers["set-cookie"])
     listed = await api.http.get(
         "/sager", headers={"Cookie": cookies(api, "caseworker")["Cookie"] + f"; samskab_position={position}"}
     )
@@ -101,8 +108,8 @@ async def test_an_expired_session_keeps_the_typed_need_through_a_new_login(api):
     _, case_id = await _new_form(api)
     lost = await api.http.post("/sager/ny", data={**GOOD, "case_id": case_id}, follow_redirects=False)
     assert lost.status_code == 401 and "Du er blevet logget ud" in lost.text
-    draft = html.unescape(re.search(r'name="udkast" value="([^"]*)"', lost.text).group(1))
-    csrf = re.search(r'name="csrf" value="([^"]+)"', lost.text).group(1)
+    draft = html.unescape(found(r'name="udkast" value="([^"]*)"', lost.text))
+    csrf = found(r'name="csrf" value="([^"]+)"', lost.text)
     back = await api.http.post("/log-ind", data={"token": api.token("caseworker"), "purpose": "sagsbehandling", "naeste": "/sager/ny",
                                                  "udkast": draft, "csrf": csrf},
                                headers={"Cookie": f"samskab_login_csrf={csrf}"}, follow_redirects=False)  # fmt: skip

@@ -45,3 +45,16 @@ async def test_a_case_page_records_its_reads_before_it_is_shown_and_its_reader_s
     body = access.json()
     whats = [read["what"] for read in (body["reads"] if isinstance(body, dict) else body)]
     assert any(w.startswith("read_case") for w in whats) and any(w.startswith("read_access_log") for w in whats)
+
+
+async def test_the_work_list_records_the_list_and_the_tasks_in_one_commit(api, case_id, monkeypatch):
+    await api.open(case_id)
+    batches = _count_writes(monkeypatch)
+    shown = await page(api, "caseworker", "/sager")
+    assert shown.status_code == 200, shown.text
+    assert len(batches) == 1 and batches[0] == 2, batches  # the list view and the tasks, together
+    # a search the list refuses still shows the tasks, recorded alone
+    batches.clear()
+    shown = await page(api, "caseworker", "/sager?cpr=123")
+    assert shown.status_code == 422, shown.text
+    assert len(batches) == 1, batches

@@ -21,7 +21,8 @@ def test_every_field_of_every_form_has_a_danish_label_and_no_json(command_type):
             assert w.kind != "json"
             if w.kind == "hidden":
                 continue
-            assert w.path in FIELD_LABELS or w.path.rsplit(".", 1)[-1] in FIELD_LABELS, w.path
+            own = COMMANDS[command_type].field_texts  # the command's own, where the shared label does not fit
+            assert w.path in FIELD_LABELS or w.path.rsplit(".", 1)[-1] in FIELD_LABELS or w.path in own, w.path
             for value, text in w.options:
                 assert text != value or not value.isidentifier() or value.isupper(), (w.path, value)
 

@@ -8,8 +8,8 @@ import httpx
 import pytest
 
 from app.cases import CommandRejected, parse_command
-from app.client import AsyncSamskabClient, SamskabClient
-from domain.case import CaseState
+from app.client import AsyncSamskabClient, SamskabClient, SamskabError
+from domain.case.decider import CaseState
 from tests import scenario
 
 
@@ -24,6 +24,7 @@ async def test_a_script_opens_a_case_acts_with_domain_commands_and_gets_refusals
         assert isinstance(state, CaseState) and state.caseworker_id == "cw-anne"
         with pytest.raises(CommandRejected) as refused:
             await client.act(case_id, {"type": "open_visitation"}, expected_version=1)
+        assert isinstance(refused.value, SamskabError)  # the client's refusal: a CommandRejected with the status
         assert refused.value.status == 409 and refused.value.kind == "StaleVersion"
         assert [e["type"] for e in await client.timeline(case_id)] == ["need_registered", "visitation_opened"]
 
@@ -39,6 +40,7 @@ def test_the_sync_client_raises_command_rejected_with_the_status():
         pytest.raises(CommandRejected) as refused,
     ):
         client.act("K-1", {"type": "open_visitation"})
+    assert isinstance(refused.value, SamskabError)
     assert refused.value.status == 403 and refused.value.rule == "access.denied"
 
 
@@ -74,7 +76,7 @@ def test_timeouts_are_the_clients_default_or_the_callers():
     from app.client import DEFAULT_TIMEOUT
 
     with SamskabClient("http://x", "t") as default, SamskabClient("http://x", "t", timeout=2.5) as short:
-        assert default.http.timeout == DEFAULT_TIMEOUT and DEFAULT_TIMEOUT.read > 5
+        assert default.http.timeout == DEFAULT_TIMEOUT and DEFAULT_TIMEOUT.read is not None and DEFAULT_TIMEOUT.read > 5
         assert short.http.timeout == httpx.Timeout(2.5)
 
 

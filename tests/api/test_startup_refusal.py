@@ -10,6 +10,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import jwt
 import pytest
@@ -26,8 +27,8 @@ STRONG_JWT_KEY = base64.b64encode(os.urandom(48)).decode()
 REPO = Path(__file__).resolve().parents[2]
 
 
-def production(tmp_path: Path, **overrides) -> Settings:
-    values = dict(
+def production(tmp_path: Path, **overrides: Any) -> Settings:
+    values: dict[str, Any] = dict(
         temporal_address=PRODUCTION_TEMPORAL,
         data_dir=tmp_path,
         database_url=f"sqlite:///{tmp_path / 'eventlog.db'}",
@@ -37,7 +38,7 @@ def production(tmp_path: Path, **overrides) -> Settings:
     return Settings(**values)
 
 
-def with_every_secret(tmp_path: Path, **overrides) -> Settings:
+def with_every_secret(tmp_path: Path, **overrides: Any) -> Settings:
     made = init_secrets(Settings(data_dir=tmp_path))  # as 'samskab keys init' does
     assert len(made) == 4
     return production(tmp_path, **overrides)

@@ -3,12 +3,15 @@ workflow's update and an activity, down to SQL; and tracing is off unless config
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import httpx
 import pytest
 from temporalio.client import Client
 
 pytest.importorskip("opentelemetry.sdk", reason="the samskab[otel] extra")
 
+from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from app import tracing
@@ -20,6 +23,11 @@ from projections.setup import build_projector, projector_running
 from tests import scenario
 from tests.api.conftest import Api
 from worker import build_worker
+
+
+def attributes(span: ReadableSpan) -> Mapping[str, object]:
+    """A span's attributes; the SDK types them optional, and a span without any has none to match."""
+    return span.attributes or {}
 
 
 def test_tracing_is_off_without_an_endpoint(monkeypatch, tmp_path):
@@ -49,6 +57,7 @@ def test_off_means_opentelemetry_is_not_even_imported(tmp_path):
 async def test_one_command_is_one_trace_from_the_api_to_the_sql(env, settings, store):
     spans = InMemorySpanExporter()
     traced = tracing.setup(settings, "samskab-test", exporter=spans)
+    assert traced is not None  # the settings turn tracing on
     client = Client(**{**env.client.config(), "interceptors": traced.client_interceptors()})
     traced.instrument_store(store)  # as the worker does (it shares the store with the app here)
     app = create_app(settings, store=store, cases=CaseClient(client, settings), tracing=traced)
@@ -87,11 +96,12 @@ async def test_one_command_is_one_trace_from_the_api_to_the_sql(env, settings, s
     assert len(handled) == 1, [
         (s.name, [link.context for link in s.links]) for s in finished if s.name.startswith("HandleUpdate")
     ]
-    workflow_trace = handled[0].context.trace_id
+    workflow_trace, update_started = handled[0].context.trace_id, handled[0].start_time
+    assert update_started is not None  # a finished span has started
     appends = [s for s in finished if s.name == "RunActivity:append_case_events" and s.context.trace_id == workflow_trace
-               and s.start_time >= handled[0].start_time]  # fmt: skip
+               and s.start_time is not None and s.start_time >= update_started]  # fmt: skip
     assert appends, sorted({s.name for s in finished if s.context.trace_id == workflow_trace})
-    sql = [s for s in finished if s.attributes.get("db.system") in ("sqlite", "postgresql") and s.parent is not None
+    sql = [s for s in finished if attributes(s).get("db.system") in ("sqlite", "postgresql") and s.parent is not None
            and s.parent.span_id in {a.context.span_id for a in appends}]  # fmt: skip
     assert sql, [
         (s.name, s.parent and by_id.get(s.parent.span_id, s).name)
@@ -99,6 +109,6 @@ async def test_one_command_is_one_trace_from_the_api_to_the_sql(env, settings, s
         if s.context.trace_id == workflow_trace
     ]
     assert any(s.name == "INSERT events" for s in sql)
-    api_sql = [s for s in request_trace if s.attributes.get("db.system") in ("sqlite", "postgresql")]
+    api_sql = [s for s in request_trace if attributes(s).get("db.system") in ("sqlite", "postgresql")]
     assert api_sql, "the API's own reads (the case's state) are traced too"
-    assert "Jonas" not in str([dict(s.attributes) for s in finished])  # no personal data in the spans
+    assert "Jonas" not in str([dict(attributes(s)) for s in finished])  # no personal data in the spans

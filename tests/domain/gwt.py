@@ -45,11 +45,11 @@ class Decider:
     fold: Callable[[Iterable[Event], Any], Any]
     initial: Callable[[], Any]
 
-    def command(self, data: dict | Command, at: datetime) -> Command:
+    def command(self, data: dict | Command, at: datetime | None) -> Command:
         command = data if isinstance(data, Command) else self.read_command(data)
         return command.model_copy(update={"at": at})
 
-    def history(self, given: Sequence[dict | Command | Event], at: datetime) -> tuple[Any, list[Event]]:
+    def history(self, given: Sequence[dict | Command | Event], at: datetime | None) -> tuple[Any, list[Event]]:
         """The state after the given history, and its events. Each command must be accepted."""
         state, events = self.initial(), []
         for item in given:
@@ -60,14 +60,14 @@ class Decider:
                 try:
                     new = self.decide(state, command)
                 except DomainError as error:  # the given is wrong, not the rule
-                    pytest.fail(f"given {command.type!r} was refused ({error.rule}): {error.message}")
+                    pytest.fail(f"given {type(command).__name__} was refused ({error.rule}): {error.message}")
             state = self.fold(new, state)
             events.extend(new)
         return state, events
 
 
 def _case() -> Decider:
-    from domain.case import command_adapter, decide, fold, initial_state
+    from domain.case.decider import command_adapter, decide, fold, initial_state
 
     return Decider("case", command_adapter.validate_python, decide, fold, initial_state)
 
@@ -102,7 +102,8 @@ class Refusal:
     field: str | None = None
     #: Words the refusal's message must contain (it tells the person what is allowed).
     says: str | None = None
-    at: datetime = NOW
+    #: None proves the refusal of a command the workflow has not stamped.
+    at: datetime | None = NOW
     #: The given history's clock, where it differs from the command's (a deadline passed).
     given_at: datetime | None = None
 

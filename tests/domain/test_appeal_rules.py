@@ -51,7 +51,7 @@ OUTCOME = {
     "reasons": "Ankestyrelsen er enig i afgørelsen",
 }
 #: Lodged and upheld on reconsideration: the appeal is with Ankestyrelsen.
-SENT_ON = [OPEN, LODGE, UPHOLD]
+SENT_ON: list[dict] = [OPEN, LODGE, UPHOLD]
 #: The reconsideration's deadline has passed and is recorded (the timer's event).
 OVERDUE_RECORDED = ReconsiderationOverdue(occurred_at=NOW, actor=Actor.model_validate(SYSTEM), due_at=NOW)
 

@@ -7,10 +7,10 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from domain.case import ALLOWED, CaseState, command_adapter, decide, evolve, fold, initial_state
+from domain.case.decider import ALLOWED, CaseState, command_adapter, decide, evolve, fold, initial_state
+from domain.case.team import InvitationStatus
 from domain.errors import DomainError
 from domain.phases import Phase
-from domain.team import InvitationStatus
 from tests import scenario
 
 ORDER = [

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from domain import catalogue
-from domain.consent import InformationCategory
+from domain.information import InformationCategory
 from domain.legal import LegalBasis
 from domain.messages import Actor, Role
 

@@ -8,9 +8,9 @@ from datetime import UTC, datetime
 import pytest
 
 from domain import terminology
-from domain.case import command_adapter, decide, event_from_record, fold, initial_state
+from domain.case.decider import command_adapter, decide, event_from_record, fold, initial_state
+from domain.case.evaluation import LegacyEvaluationRecorded, pilot_type
 from domain.errors import DomainError
-from domain.evaluation import LegacyEvaluationRecorded, pilot_type
 from domain.phases import Phase
 from tests import scenario
 

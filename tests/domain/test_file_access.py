@@ -1,14 +1,14 @@
 """Aktindsigt (forvaltningslovens § 9; databeskyttelsesforordningens art. 15): the
 request's own deadline of 7 working days (FVL § 16, stk. 2, as legal.FVL_16 cites it;
-see domain/file_access.py for what could not be confirmed)."""
+see domain/case/file_access.py for what could not be confirmed)."""
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
+from domain.case.deadlines import PhaseDeadlines
+from domain.case.file_access import add_working_days, danish_holidays
 from domain.case_summary import upcoming_deadlines, work_items
-from domain.deadlines import PhaseDeadlines
-from domain.file_access import add_working_days, danish_holidays
 from tests.domain.test_visitation_rules import CITIZEN, CW, after, assessed, refused
 
 REQUEST = {"type": "request_file_access", "actor": CITIZEN}

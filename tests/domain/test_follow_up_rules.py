@@ -7,12 +7,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from domain.case import command_adapter, decide, fold, initial_state
+from domain.case.decider import command_adapter, decide, fold, initial_state
+from domain.case.follow_up import HelpChoice
+from domain.case.revisitation import ApplicationStatus
 from domain.errors import DomainError
-from domain.follow_up import HelpChoice
 from domain.forum import forum_id
 from domain.phases import Phase
-from domain.revisitation import ApplicationStatus
 from tests import scenario
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -175,7 +175,8 @@ def test_given_follow_up_when_a_volunteer_reports_a_changed_need_then_the_case_i
     events = when(state, changed_need(VOLUNTEER, "volunteer"))
     assert [e.type for e in events] == ["changed_need_reported"] and events[0].from_phase is Phase.FOLLOW_UP
     revisited = fold(events, state)
-    assert revisited.phase is Phase.VISITATION and revisited.revisitation.number == 1
+    assert revisited.phase is Phase.VISITATION
+    assert revisited.revisitation is not None and revisited.revisitation.number == 1
     assert refused(state, changed_need(VOLUNTEER, "citizen")).rule == "revisitation.reporter_role"
     outsider = {"id": "vol-other", "role": "volunteer"}
     assert refused(state, changed_need(outsider, "volunteer")).rule == "revisitation.not_on_team"
@@ -234,8 +235,8 @@ def test_given_a_closed_case_when_an_appeal_changes_the_decision_then_it_reopens
 
 
 def test_the_work_list_shows_the_decision_about_the_help_a_follow_up_due_and_the_next_follow_up():
+    from domain.case.deadlines import PhaseDeadlines
     from domain.case_summary import upcoming_deadlines, work_items
-    from domain.deadlines import PhaseDeadlines
 
     deadlines = PhaseDeadlines()
     assert [i.kind for i in work_items(evaluated(), deadlines)] == ["decide_on_help"]
@@ -250,8 +251,8 @@ def test_the_work_list_shows_the_decision_about_the_help_a_follow_up_due_and_the
 
 
 def test_the_work_list_asks_the_caseworker_for_the_expected_date_when_the_deadline_passed():
+    from domain.case.deadlines import PhaseDeadlines
     from domain.case_summary import work_items
-    from domain.deadlines import PhaseDeadlines
 
     state = given(
         scenario.register("case-1"),

@@ -114,7 +114,7 @@ RULES = [
     # -- proposals are decided once
     Refusal("forum.unknown_proposal", given=[OPEN, OBSERVE], when=DECIDE, field="proposal"),
     Refusal("forum.already_decided", given=[OPEN, OBSERVE, meeting(GENERAL), DECIDE], when=DECIDE, field="proposal"),
-    # -- a case's pilot proposal is taken once (``domain.follow_up``)
+    # -- a case's pilot proposal is taken once (``domain.case.follow_up``)
     Refusal("forum.proposal_already_received", given=[OPEN, PILOT], when=PILOT, field="pilot_ref"),
     Refusal("forum.role_not_allowed", given=[OPEN], when={**PILOT, "actor": CHAIR}, field="actor.role"),
     # -- erasure of a text (GDPR art. 17)

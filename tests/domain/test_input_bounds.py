@@ -23,6 +23,7 @@ SEQUENCES = (list, tuple, set, frozenset)
 
 def _subclasses(cls: type) -> set[type]:
     found: set[type] = set()
+    sub: type
     for sub in cls.__subclasses__():
         found |= {sub, *_subclasses(sub)}
     return found

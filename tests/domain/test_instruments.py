@@ -10,6 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from domain import terminology
+from domain.case.assessment import Coded
 from domain.errors import DomainError
 from domain.instruments import (
     SELF_DETERMINATION,
@@ -24,6 +25,7 @@ from domain.instruments import (
 )
 from domain.value_domains import (
     Participation,
+    Rater,
     Rating,
     ServiceUse,
     change_score,
@@ -33,7 +35,6 @@ from domain.value_domains import (
     service_experience,
     share_of_possible_change,
 )
-from domain.visitation import Coded
 
 ON = date(2027, 1, 10)
 
@@ -76,7 +77,7 @@ def test_a_wemwbs_item_of_zero_is_out_of_range_too():
 
 
 def test_an_unanswered_wemwbs_item_is_named():
-    items = [3] * 14
+    items: list[int | None] = [3] * 14
     items[9] = None
     error = error_of(lambda: score_wemwbs(form(items)))
     assert error.field == "wemwbs.items[9]" and error.rule == "instrument.missing_item"
@@ -136,7 +137,10 @@ def test_goal_attainment_takes_the_linked_goal_type_or_the_one_given():
     develop, hold = _goal_type("Udvikle funktionsevne"), _goal_type("Fastholde funktionsevne")
     results = goal_attainment(
         [develop, None],
-        [GoalAttainmentInput(attainment="reached"), GoalAttainmentInput(attainment="partly", goal_type=hold.code)],
+        [
+            GoalAttainmentInput(attainment=Attainment.REACHED),
+            GoalAttainmentInput(attainment=Attainment.PARTLY, goal_type=hold.code),
+        ],
     )
     assert [(r.goal_number, r.goal_type.display, r.points) for r in results] == [
         (1, "Udvikle funktionsevne", 1.0),
@@ -148,19 +152,21 @@ def test_every_plan_goal_needs_an_attainment():
     error = error_of(
         lambda: goal_attainment(
             [None, None],
-            [GoalAttainmentInput(attainment="reached", goal_type=_goal_type("Udvikle funktionsevne").code)],
+            [GoalAttainmentInput(attainment=Attainment.REACHED, goal_type=_goal_type("Udvikle funktionsevne").code)],
         )
     )
     assert error.field == "goals[1]" and error.rule == "evaluation.goal_missing"
-    error = error_of(lambda: goal_attainment([None], [GoalAttainmentInput(attainment="reached")] * 2))
+    error = error_of(lambda: goal_attainment([None], [GoalAttainmentInput(attainment=Attainment.REACHED)] * 2))
     assert error.rule == "evaluation.too_many_goals"
 
 
 def test_a_goal_type_must_come_from_ffb_maaltype():
     bad = terminology.target_groups().by_display("Social isolation").code
-    error = error_of(lambda: goal_attainment([None], [GoalAttainmentInput(attainment="reached", goal_type=bad)]))
+    error = error_of(
+        lambda: goal_attainment([None], [GoalAttainmentInput(attainment=Attainment.REACHED, goal_type=bad)])
+    )
     assert error.field == "goals[0].goal_type" and 'FFB "Måltype"' in error.message
-    error = error_of(lambda: goal_attainment([None], [GoalAttainmentInput(attainment="not_reached")]))
+    error = error_of(lambda: goal_attainment([None], [GoalAttainmentInput(attainment=Attainment.NOT_REACHED)]))
     assert error.rule == "evaluation.goal_type_missing"
 
 
@@ -216,7 +222,11 @@ def test_democracy_is_the_mean_of_participation_statement_and_consent():
 
 
 def test_service_experience_weighs_citizen_and_relatives_equally():
-    ratings = (Rating(by="citizen", rating=5), Rating(by="relative", rating=4), Rating(by="relative", rating=2))
+    ratings = (
+        Rating(by=Rater.CITIZEN, rating=5),
+        Rating(by=Rater.RELATIVE, rating=4),
+        Rating(by=Rater.RELATIVE, rating=2),
+    )
     # citizen 100; relatives mean(75, 25) = 50; -> 75
     assert service_experience(ratings).score == 75.0
     assert service_experience(()).score is None
@@ -239,7 +249,7 @@ def test_any_wemwbs_form_either_scores_in_range_or_names_an_item(answers):
     try:
         scored = score_wemwbs(form(answers))
     except DomainError as error:
-        assert error.field.startswith("wemwbs.items[")
+        assert error.field is not None and error.field.startswith("wemwbs.items[")
         index = int(error.field.removeprefix("wemwbs.items[").removesuffix("]"))
         assert index == 14 or index >= len(answers) or answers[index] is None or not 1 <= answers[index] <= 5
     else:
@@ -277,12 +287,14 @@ def test_productivity_stays_within_0_to_100(h0, c0, w0, h1, c1, w1):
     after = ServiceUse(
         service_hours_per_week=min(h1, 168), cost_per_week_dkk=c1, caseworker_hours_per_week=min(w1, 168)
     )
-    assert 0 <= productivity(before, after).score <= 100
+    score = productivity(before, after).score
+    assert score is not None and 0 <= score <= 100
 
 
-@given(st.lists(st.tuples(st.sampled_from(["citizen", "relative"]), st.integers(1, 5)), min_size=1, max_size=6))
+@given(st.lists(st.tuples(st.sampled_from(list(Rater)), st.integers(1, 5)), min_size=1, max_size=6))
 def test_service_experience_stays_within_0_to_100(ratings):
-    assert 0 <= service_experience(tuple(Rating(by=b, rating=r) for b, r in ratings)).score <= 100
+    score = service_experience(tuple(Rating(by=b, rating=r) for b, r in ratings)).score
+    assert score is not None and 0 <= score <= 100
 
 
 @given(st.integers(0, 20), st.integers(0, 20), st.integers(0, 20), st.integers(0, 20), st.booleans(), st.booleans())
@@ -294,4 +306,5 @@ def test_democracy_stays_within_0_to_100(held, with_c, taken, with_d, consent, s
         decisions_with_citizen=with_d,
         consent_respected=consent,
     )
-    assert 0 <= democracy(p, statement).score <= 100
+    score = democracy(p, statement).score
+    assert score is not None and 0 <= score <= 100

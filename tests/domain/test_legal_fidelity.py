@@ -187,8 +187,8 @@ def test_bpa_is_still_granted_as_chosen():
 
 def test_the_citizens_comment_deadline_is_on_the_work_list():
     """FVL § 21, stk. 1, 2. pkt.: the municipality sets a deadline; the work list shows whose turn it is."""
+    from domain.case.deadlines import PhaseDeadlines
     from domain.case_summary import upcoming_deadlines, work_items
-    from domain.deadlines import PhaseDeadlines
 
     asked = after(assessed(), {"type": "request_to_comment", "actor": CITIZEN, "answer_within_days": 7})
     due = [d for d in upcoming_deadlines(asked, PhaseDeadlines()) if d.kind == "comment"]

@@ -94,9 +94,10 @@ def test_a_mark_on_a_shared_model_reaches_every_event_that_holds_it():
 
 
 def test_a_meeting_s_agenda_and_a_consent_s_purpose_are_not_stored_in_the_clear(tmp_path):
-    from domain.consent import ConsentGiven, InformationCategory
+    from domain.case.consent import ConsentGiven
+    from domain.case.meetings import MeetingScheduled
+    from domain.information import InformationCategory
     from domain.messages import Actor, Role
-    from domain.pilot import MeetingScheduled
 
     settings = Settings(data_dir=tmp_path, database_url=f"sqlite:///{tmp_path / 'log.db'}")
     store = open_event_store(settings.database_url)

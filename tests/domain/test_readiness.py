@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from domain.case import ALLOWED, command_adapter, decide, fold
+from domain.case.decider import ALLOWED, command_adapter, decide, fold
 from domain.errors import DomainError
 from domain.messages import Role
 from domain.readiness import waiting_for

@@ -39,6 +39,7 @@ def test_a_stopped_demo_leaves_no_dev_server_running(tmp_path: Path, sig: signal
     demo = subprocess.Popen(
         [str(samskab), "demo"], env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
     )
+    assert demo.stdout is not None  # a pipe, asked for
     try:
         deadline = time.monotonic() + 90
         while not answers(port):

@@ -91,8 +91,10 @@ def personal_strings(env: dict[str, str]) -> tuple[set[str], list[str]]:
     from eventlog import EventStore
     from eventlog.outbox import Outbox
 
-    settings = Settings(_env_file=None, **{  # the children's settings, from the same environment
-        "data_dir": env["SAMSKAB_DATA_DIR"], "database_url": env["SAMSKAB_DATABASE_URL"]})  # fmt: skip
+    # the children's settings, from the same environment
+    settings = Settings(
+        _env_file=None, data_dir=Path(env["SAMSKAB_DATA_DIR"]), database_url=env["SAMSKAB_DATABASE_URL"]
+    )
     store = EventStore.from_url(settings.database_url)
     try:
         keys = open_key_store(store, settings)

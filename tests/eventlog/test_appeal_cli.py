@@ -15,12 +15,12 @@ from activities.messages import RecordedEvent
 from app.keys import open_key_store
 from app.settings import get_settings
 from app.tokens import issue_token
-from domain.appeal import AppealLodged, AppealWindowOpened, appeal_id
+from domain.appeal import AppealChannel, AppealLodged, AppealWindowOpened, appeal_id
 from domain.appeal_window import appeal_window_ends
+from domain.case.decision import DecisionMade, Outcome
+from domain.case.need import Need, NeedRegistered, ReportedBy
 from domain.citizen import Citizen
 from domain.messages import SYSTEM_ACTOR, Actor, Role
-from domain.need import Need, NeedRegistered, ReportedBy
-from domain.visitation import DecisionMade, Outcome
 from eventlog.access_log import AccessLog
 
 CW = Actor(id="cw-anne", role=Role.CASEWORKER)
@@ -64,7 +64,7 @@ def case(cli) -> str:
                                 outcome="refused", decided_at=DECIDED, window_ends_at=appeal_window_ends(DECIDED))  # fmt: skip
     lodged = AppealLodged(occurred_at=DECIDED + timedelta(days=40), actor=CW, complaint="Ringede: vil have hjælp",
                           late=True, late_by=timedelta(days=4), reconsideration_due_at=DECIDED + timedelta(days=68),
-                          channel="phone", received_on=date(2027, 1, 1), late_reason="Var indlagt")  # fmt: skip
+                          channel=AppealChannel.PHONE, received_on=date(2027, 1, 1), late_reason="Var indlagt")  # fmt: skip
     _append(store, keys, appeal_id("K-1", 1), 0, [opened, lodged], "K-1")
     store.dispose()
     return "K-1"

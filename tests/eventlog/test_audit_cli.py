@@ -14,10 +14,10 @@ from activities.eventlog import open_event_store, to_new_event
 from activities.messages import RecordedEvent
 from app.keys import open_key_store
 from app.settings import Settings, get_settings
+from domain.case.closing import CaseClosed
+from domain.case.need import Need, NeedRegistered, ReportedBy
 from domain.citizen import Citizen
-from domain.evaluation import CaseClosed
 from domain.messages import Actor, Role
-from domain.need import Need, NeedRegistered, ReportedBy
 
 CW = Actor(id="cw-anne", role=Role.CASEWORKER)
 

@@ -18,8 +18,8 @@ from activities.eventlog import open_event_store, to_new_event
 from activities.messages import RecordedEvent
 from app.keys import checkpoint_signing_key, open_key_store
 from app.settings import Settings, get_settings
+from domain.case.need import Need, NeedRegistered, ReportedBy
 from domain.citizen import Citizen
-from domain.need import Need, NeedRegistered, ReportedBy
 from eventlog.checkpoints import load_or_create_signing_key, sign_checkpoint, write_checkpoint
 from eventlog.tree_heads import sign_current, write_tree_head
 from tests.eventlog.test_audit_cli import CW, as_, case, cli  # noqa: F401 - the fixtures: a log with one closed case
@@ -141,6 +141,7 @@ def test_tree_head_other_log(cli, case, tmp_path):  # noqa: F811
                                need=Need(description="Et andet behov", reported_by=ReportedBy.CASEWORKER))  # fmt: skip
         store.append(case_id, 0, [to_new_event(RecordedEvent(event_id=str(uuid.uuid4()), event=event), keys, case_id)])
     head, _ = sign_current(store, key)
+    assert head is not None  # the log verifies, so a head is signed
     store.dispose()
     since = write_tree_head(head, tmp_path / "other-head.json")
     refused(cli("verify", "--since", str(since)), "tree_head.other_log", "--since")

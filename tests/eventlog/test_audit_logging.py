@@ -20,6 +20,7 @@ def logged(request):
     configure_logging(request.param, "DEBUG")
     root = logging.getLogger()
     (handler,) = root.handlers
+    assert isinstance(handler, logging.StreamHandler)
     buffer = io.StringIO()
     handler.setStream(buffer)
     yield buffer.getvalue

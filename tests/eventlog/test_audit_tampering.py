@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -168,7 +169,7 @@ class TamperingMatrix:
             "occurred_at, recorded_at, actor_id, actor_role, legal_basis, payload, payload_hash, prev_hash, hash) "
             "VALUES (:position, :stream_id, :stream_version, :event_id, :event_type, :schema_version, :occurred_at, "
             ":recorded_at, :actor_id, :actor_role, :legal_basis, :payload, :payload_hash, :prev_hash, :hash)",
-            {**values, "payload": text, "payload_hash": digest, "hash": event_hash(*forged, digest)},
+            {**values, "payload": text, "payload_hash": digest, "hash": event_hash(*[*forged, digest])},
         )
         last = rows(log)[-1][-1]
         log.tamper(*shift_from(4), insert, ("UPDATE log_head SET position = :p, hash = :h", {"p": N + 1, "h": last}))
@@ -212,7 +213,7 @@ class TamperingMatrix:
                 payload = '{"n":2,"text":"rewritten"}'
             header[0] = prev
             digest = payload_hash(payload)
-            new_hash = event_hash(*header, digest)
+            new_hash = event_hash(*[*header, digest])
             statements.append(
                 (
                     "UPDATE events SET payload = :p, payload_hash = :ph, prev_hash = :prev, hash = :h WHERE position = :pos",
@@ -321,7 +322,7 @@ class TamperingMatrix:
                 payload = '{"n":2,"text":"rewritten"}'
             header[0] = prev
             digest = payload_hash(payload)
-            new_hash = event_hash(*header, digest)
+            new_hash = event_hash(*[*header, digest])
             statements.append(("UPDATE events SET payload = :p, payload_hash = :ph, prev_hash = :prev, hash = :h "
                                "WHERE position = :pos", {"p": payload, "ph": digest, "prev": prev, "h": new_hash,
                                                         "pos": header[1]}))  # fmt: skip
@@ -403,7 +404,8 @@ class TamperingMatrix:
         reads(log, 5)
         head = self.head(log, signer)
         kept = log.sql("SELECT * FROM access_log WHERE position <> 2 ORDER BY position")
-        statements, prev = ["DELETE FROM access_log"], "0" * 64
+        statements: list[str | tuple[str, dict[str, Any]]] = ["DELETE FROM access_log"]
+        prev = "0" * 64
         for new_position, row in enumerate(kept, start=1):
             (_, recorded_at, actor_id, actor_role, stream_id, what, purpose, _, _) = row
             digest = access_hash(prev, new_position, recorded_at, actor_id, actor_role, stream_id, what, purpose)

@@ -17,9 +17,9 @@ from app.identity import LOCAL_ADMIN_ROLE, authenticate
 from app.keys import open_key_store
 from app.settings import Settings, get_settings
 from app.tokens import issue_token
+from domain.case.need import Need, NeedRegistered, ReportedBy
 from domain.citizen import Citizen
 from domain.messages import Actor, Role
-from domain.need import Need, NeedRegistered, ReportedBy
 from eventlog.access_log import AccessLog
 
 CW = Actor(id="cw-anne", role=Role.CASEWORKER)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 import uuid
 from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -26,8 +27,10 @@ from eventlog.hashing import GENESIS_HASH, canonical_json, event_hash, payload_h
 T0 = datetime(2024, 3, 1, 9, 30, tzinfo=UTC)
 
 
-def new_event(n: int = 0, *, event_type: str = "NeedReported", payload: dict | None = None, **overrides) -> NewEvent:
-    fields = dict(
+def new_event(
+    n: int = 0, *, event_type: str = "NeedReported", payload: dict | None = None, **overrides: Any
+) -> NewEvent:
+    fields: dict[str, Any] = dict(
         event_id=str(uuid.uuid4()),
         event_type=event_type,
         schema_version=1,
@@ -315,7 +318,7 @@ class EventStoreContract:
         )
         forged_payload = '{"n":5,"note":"forged"}'
         forged_payload_hash = payload_hash(forged_payload)
-        forged_hash = event_hash(*row, forged_payload_hash)
+        forged_hash = event_hash(*[*row, forged_payload_hash])
         log.tamper(
             "UPDATE events SET payload = :p, payload_hash = :ph, hash = :h WHERE position = 6",
             p=forged_payload,

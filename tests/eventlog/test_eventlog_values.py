@@ -6,6 +6,7 @@ import hashlib
 import json
 import pickle
 from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -49,15 +50,15 @@ def test_event_hash_matches_the_documented_encoding():
 
 @pytest.mark.parametrize("index", range(len(HEADER)))
 def test_every_header_field_changes_the_hash(index):
-    changed = list(HEADER)
+    changed: list[Any] = list(HEADER)
     changed[index] = 2 if isinstance(changed[index], int) else (changed[index] or "") + "x"
     assert event_hash(*changed) != event_hash(*HEADER)
 
 
 def test_missing_legal_basis_hashes_differently_from_empty_text():
-    without = list(HEADER)
+    without: list[Any] = list(HEADER)
     without[11] = None
-    empty = list(HEADER)
+    empty: list[Any] = list(HEADER)
     empty[11] = ""
     assert event_hash(*without) != event_hash(*empty)
 
@@ -195,7 +196,7 @@ def test_event_hash_equals_the_json_recipe_for_any_text(strings, numbers, legal_
 
 
 def test_event_hash_refuses_non_integer_numbers():
-    changed = list(HEADER)
+    changed: list[Any] = list(HEADER)
     changed[1] = True
     with pytest.raises(TypeError):
         event_hash(*changed)

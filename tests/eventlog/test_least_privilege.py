@@ -17,9 +17,9 @@ from activities.eventlog import to_new_event
 from activities.messages import RecordedEvent
 from app.keys import open_key_store
 from app.settings import Settings
+from domain.case.need import Need, NeedRegistered, ReportedBy
 from domain.citizen import Citizen
 from domain.messages import Actor, Role
-from domain.need import Need, NeedRegistered, ReportedBy
 from eventlog.access_log import AccessLog
 from eventlog.engines import make_engines
 from eventlog.migrations import upgrade

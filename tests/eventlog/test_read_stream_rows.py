@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from eventlog import NewEvent
 from eventlog.store import stored_event_from_row
@@ -31,7 +32,7 @@ class ReadStreamRowsContract:
     backend: str
 
     def test_rows_are_the_streams_events_in_version_order(self, log):
-        payloads = [
+        payloads: list[dict[str, Any]] = [
             {"n": 0, "text": 'Æblegrød "med" fløde\n'},
             {"n": 1, "nested": {"b": [1, 2.5], "a": None}},
             {"n": 2},

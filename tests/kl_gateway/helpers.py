@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from pydantic import ValidationError
 
 from app.demo_citizens import DemoCitizen, demo_citizens
-from domain.case import command_adapter, decide, evolve, initial_state
+from domain.case.decider import command_adapter, decide, evolve, initial_state
 from domain.errors import DomainError
 from domain.messages import Event
 

@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
 import pytest_asyncio
+from temporalio.client import ScheduleActionStartWorkflow
 from temporalio.testing import WorkflowEnvironment
 
 from activities.eventlog import to_new_event
@@ -197,7 +198,8 @@ async def test_the_daily_schedule_is_created_on_a_dev_server(tmp_path: Path) -> 
         described = await client.get_schedule_handle(SCHEDULE_ID).describe()
         calendar = described.schedule.spec.calendars[0]
         assert calendar.hour[0].start == 4
-        assert described.schedule.action.workflow == "DailyDeliveryWorkflow"
+        action = described.schedule.action
+        assert isinstance(action, ScheduleActionStartWorkflow) and action.workflow == "DailyDeliveryWorkflow"
 
 
 async def test_a_day_with_many_changed_cases_goes_page_by_page_and_continues_as_new(

@@ -32,9 +32,9 @@ def _shared_fsh() -> str:
 
 
 def _canonical() -> str:
-    return re.search(
-        r"^canonical:\s*(\S+)", (GUIDE / "sushi-config.yaml").read_text(encoding="utf-8"), re.MULTILINE
-    ).group(1)
+    found = re.search(r"^canonical:\s*(\S+)", (GUIDE / "sushi-config.yaml").read_text(encoding="utf-8"), re.MULTILINE)
+    assert found is not None, "the guide's config names its canonical URL"
+    return found.group(1)
 
 
 def _ids() -> set[str]:

@@ -16,7 +16,7 @@ PIN = re.compile(r"^([A-Za-z0-9_.\-]+)==([^\s;\\]+)")
 
 
 def pins() -> dict[str, str]:
-    found = {}
+    found: dict[str, str] = {}
     for line in (ROOT / "requirements-dev.lock").read_text(encoding="utf-8").splitlines():
         match = PIN.match(line)
         if match:

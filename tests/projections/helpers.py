@@ -7,7 +7,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 from activities.eventlog import protect_payload
-from domain.case import CaseState, command_adapter, decide, fold, initial_state
+from domain.case.decider import CaseState, command_adapter, decide, fold, initial_state
 from eventlog import EventStore, NewEvent
 from eventlog.keystore import KeyStore
 from tests import scenario

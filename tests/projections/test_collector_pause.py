@@ -9,7 +9,7 @@ import threading
 import pytest
 
 import projections.projector as module
-from domain.deadlines import PhaseDeadlines
+from domain.case.deadlines import PhaseDeadlines
 from eventlog.keystore import KeyStore
 from projections.projector import collector_paused
 from projections.setup import build_projector

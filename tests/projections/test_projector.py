@@ -10,23 +10,24 @@ import threading
 import uuid
 from collections import Counter
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from datetime import UTC, datetime
+from unittest.mock import patch
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from activities.readmodels import decode
-from domain.case import fold
+from activities.readmodels import decode, fold_case
+from domain.case.deadlines import PhaseDeadlines
 from domain.case_summary import summarise
-from domain.deadlines import PhaseDeadlines
 from eventlog import EventStore, NewEvent
 from eventlog.access_log import AccessLog
 from eventlog.keystore import KeyStore
 from eventlog.schema import GUARD_TRIGGERS
 from projections import queries
+from projections.cases import CaseProjection
 from projections.changes import COPENHAGEN
 from projections.projector import ProjectionFailed
 from projections.schema import NO_DEADLINE, case_members, case_summaries, changes_by_day, report_cases
@@ -78,7 +79,7 @@ def expected_rows(store: EventStore, keys: KeyStore) -> dict[str, tuple]:
         stored = store.read_stream(stream_id)
         if stored[0].event_type != "need_registered":
             continue
-        state = fold(decode(s, keys)[0] for s in stored)
+        state = fold_case(decode(s, keys)[0] for s in stored)
         s = summarise(state, DEADLINES)
         due = s.due_at.isoformat() if s.due_at else None
         rows[stream_id] = (s.phase.value, s.caseworker_id, s.target_group, due, s.due_what, s.missed, state.version)
@@ -123,23 +124,21 @@ def test_the_read_models_equal_the_cases_folded_from_scratch_whatever_the_batche
         write_interleaved(store, keys, lengths, random.Random(seed))
         projector = build_projector(store, keys, DEADLINES, batch_size=batch_size)
         projection = projector.projections["cases"]
-        if crash_every:
-            real_apply, calls = projection.apply, {"n": 0}
+        real_apply, calls = projection.apply, {"n": 0}
 
-            def crashing_apply(conn, generation, events):
-                calls["n"] += 1
-                real_apply(conn, generation, events)  # the writes happen, then the crash: all must roll back
-                if calls["n"] % crash_every == 0:
-                    raise Crash("injected between the writes and the commit")
+        def crashing_apply(conn, generation, events):
+            calls["n"] += 1
+            real_apply(conn, generation, events)  # the writes happen, then the crash: all must roll back
+            if calls["n"] % crash_every == 0:
+                raise Crash("injected between the writes and the commit")
 
-            projection.apply = crashing_apply
-        for _ in range(10_000):
-            try:
-                if projector.step("cases") == 0:
-                    break
-            except (Crash, ProjectionFailed):
-                continue
-        projection.apply = type(projection).apply.__get__(projection)
+        with patch.object(projection, "apply", crashing_apply) if crash_every else nullcontext():
+            for _ in range(10_000):
+                try:
+                    if projector.step("cases") == 0:
+                        break
+                except (Crash, ProjectionFailed):
+                    continue
         projector.catch_up()
         expected = expected_rows(store, keys)
         assert comparable(projected_rows(store)) == comparable(expected)
@@ -214,19 +213,16 @@ def test_a_projection_stops_at_an_event_it_cannot_project_names_it_and_goes_on_a
     store, keys = log
     write_interleaved(store, keys, [6], random.Random(2))
     projector = build_projector(store, keys, DEADLINES)
-    projection = projector.projections["cases"]
-    real = type(projection)._see_case_event
+    real = CaseProjection._see_case_event
+    assert isinstance(projector.projections["cases"], CaseProjection)
 
     def broken(self, case, stored):
         if stored.event_type == "assessment_recorded":
             raise ValueError("a bug in this version")
         real(self, case, stored)
 
-    type(projection)._see_case_event = broken
-    try:
+    with patch.object(CaseProjection, "_see_case_event", broken):
         projector.run_once()
-    finally:
-        type(projection)._see_case_event = real
     status = {s.name: s for s in projector.status()}["cases"]
     failed_at = next(e for e in store.read_stream("K-0") if e.event_type == "assessment_recorded").position
     assert status.failed_position == failed_at and status.failed_type == "assessment_recorded"
@@ -247,9 +243,14 @@ def test_projections_at_one_position_read_each_batch_once(log, monkeypatch):
     projector = build_projector(store, keys, DEADLINES, batch_size=10)
     import projections.projector as module
 
-    parsed = []
+    parsed: list[int] = []
     real = module.stored_event_from_row
-    monkeypatch.setattr(module, "stored_event_from_row", lambda row: parsed.append(row[0]) or real(row))
+
+    def parse(row):
+        parsed.append(row[0])
+        return real(row)
+
+    monkeypatch.setattr(module, "stored_event_from_row", parse)
     projector.catch_up()
     assert sorted(parsed) == [
         e.position for e in store.read_all(limit=1000)
@@ -392,7 +393,7 @@ def test_a_case_whose_citizen_was_erased_rebuilds_as_closed_and_erased_without_i
     projector.catch_up()
     projector.rebuild("cases")
     row = queries.case_summary(store.engines, writer.case_id, now=NOW)
-    assert row["erased"] and row["phase"] == "closed" and row["due_at"] is None
+    assert row is not None and row["erased"] and row["phase"] == "closed" and row["due_at"] is None
     assert not queries.list_cases(
         store.engines, queries.CaseFilter(name_tokens=(keys.name_token("nummer0"),)), now=NOW
     ).rows
@@ -411,8 +412,10 @@ def test_a_closed_case_is_not_kept_in_memory_and_an_event_after_it_closed_still_
     assert writer.done
     projector = build_projector(store, keys, DEADLINES)
     projector.catch_up()
-    assert queries.case_summary(store.engines, writer.case_id, now=NOW)["phase"] == "closed"
-    assert writer.case_id not in projector.projections["cases"]._cases
+    closed = queries.case_summary(store.engines, writer.case_id, now=NOW)
+    assert closed is not None and closed["phase"] == "closed"
+    cases = projector.projections["cases"]
+    assert isinstance(cases, CaseProjection) and writer.case_id not in cases._cases
     key_id = keys.key_id_for_stream(writer.case_id)
     keys.destroy(key_id, "GDPR art. 17(1)(a)")
     store.append(f"erasure-{key_id}", 0, [NewEvent(
@@ -420,7 +423,7 @@ def test_a_closed_case_is_not_kept_in_memory_and_an_event_after_it_closed_still_
         actor_role="auditor", legal_basis="GDPR art. 17(1)(a)", payload={"key_id": key_id, "cases": [writer.case_id]})])  # fmt: skip
     projector.catch_up()
     row = queries.case_summary(store.engines, writer.case_id, now=NOW)
-    assert row["erased"] and row["phase"] == "closed"
+    assert row is not None and row["erased"] and row["phase"] == "closed"
     counts = queries.phase_counts(store.engines, now=NOW)
     assert counts["by_phase"] == {"closed": 1} and counts["erased"] == 1
     with store.engines.read.connect() as conn:

@@ -30,7 +30,7 @@ from activities.readmodels import rebuild_case
 from app.cases import CaseClient, CommandRejected, parse_command
 from app.devstack import free_port
 from app.settings import Settings
-from domain.case import decide, evolve, initial_state
+from domain.case.decider import decide, evolve, initial_state
 from eventlog import EventStore
 from eventlog.keystore import KeyStore
 from tests import scenario
@@ -129,13 +129,13 @@ class WorkerProcess:
 
     def kill(self) -> None:
         """kill -9: no shutdown, no goodbye to the server, activities cut off mid-flight."""
-        if self.alive():
+        if self.process is not None and self.alive():
             self.process.send_signal(signal.SIGKILL)
             self.process.wait()
             self.kills += 1
 
     def stop(self) -> None:
-        if self.alive():
+        if self.process is not None and self.alive():
             self.process.send_signal(signal.SIGTERM)
             try:
                 self.process.wait(15)

@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 from hypothesis import HealthCheck, given
@@ -20,11 +22,11 @@ from temporalio.client import WorkflowUpdateFailedError
 
 from activities.eventlog import open_event_store
 from app.cases import CaseClient, CommandRejected, parse_command
-from domain.case import decide, evolve, initial_state
+from domain.case.decider import decide, evolve, initial_state
 from domain.errors import DomainError
 from eventlog import ConcurrencyConflict, IdempotencyMismatch, NewEvent
 from tests import scenario
-from tests.eventlog.conftest import postgres_log, sqlite_log
+from tests.eventlog.conftest import LogUnderTest, postgres_log, sqlite_log
 from tests.reliability.harness import record_figures
 from worker import build_worker
 
@@ -177,7 +179,8 @@ class EventLogModel(RuleBasedStateMachine):
     """The log must behave like a dict of lists: append at the right version,
     refuse a wrong one, accept a retry of a stored batch as a duplicate."""
 
-    factory = None  # set per backend
+    #: The event log under test, set per backend.
+    factory: ClassVar[Callable[[], AbstractContextManager[LogUnderTest]]]
 
     batches = Bundle("batches")
 
@@ -258,7 +261,9 @@ def test_the_event_log_behaves_like_its_model(backend, tmp_path, request):
         factory = lambda: postgres_log(url)  # noqa: E731
     else:
         factory = lambda: sqlite_log(tmp_path)  # noqa: E731
-    machine = type(f"EventLogModel_{backend}", (EventLogModel,), {"factory": staticmethod(factory)})
+    machine: type[EventLogModel] = type(
+        f"EventLogModel_{backend}", (EventLogModel,), {"factory": staticmethod(factory)}
+    )
     examples = 40 if backend == "sqlite" else 15
     machine.TestCase.settings = hsettings(
         max_examples=examples, stateful_step_count=25, deadline=None, suppress_health_check=list(HealthCheck)

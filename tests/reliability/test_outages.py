@@ -114,6 +114,7 @@ async def test_sqlite_held_locked_by_another_process_longer_than_the_busy_timeou
         locker = subprocess.Popen(
             [sys.executable, "-c", HOLD_LOCK, database, str(hold)], stdout=subprocess.PIPE, text=True
         )
+        assert locker.stdout is not None  # a pipe, asked for
         assert (await asyncio.to_thread(locker.stdout.readline)).strip() == "locked"
         await asyncio.to_thread(locker.wait, hold + 30)
 

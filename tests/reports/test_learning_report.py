@@ -18,7 +18,7 @@ from activities.messages import RecordedEvent
 from activities.reports import ALL_CASES, PILOT_TYPE, TARGET_GROUP, build_report
 from app.report_cli import report_table, write_csv, write_json
 from domain import terminology
-from domain.case import CaseState, command_adapter, decide, evolve, initial_state
+from domain.case.decider import CaseState, command_adapter, decide, evolve, initial_state
 from domain.value_domains import DOMAINS
 from eventlog import EventStore
 from eventlog.keystore import KeyStore
@@ -157,7 +157,9 @@ def test_one_target_groups_row_is_the_sum_of_its_own_cases(store, keys):
     cases = make_cases(store, keys, 10, seed=3)
     report = build_report(store, keys)
     isolated = [
-        s.evaluation for s, _ in cases if s.evaluation and s.assessment.target_group.display == "Social isolation"
+        s.evaluation
+        for s, _ in cases
+        if s.evaluation and s.assessment is not None and s.assessment.target_group.display == "Social isolation"
     ]
     row = report.group(TARGET_GROUP, "Social isolation")
     assert row.evaluated == len(isolated)

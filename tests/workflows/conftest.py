@@ -3,7 +3,7 @@ from __future__ import annotations
 import asyncio
 import os
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
 import pytest_asyncio
@@ -42,7 +42,7 @@ async def env() -> AsyncIterator[WorkflowEnvironment]:
 
 
 @pytest.fixture
-def store(tmp_path) -> EventStore:
+def store(tmp_path) -> Iterator[EventStore]:
     store = EventStore.from_url(f"sqlite:///{tmp_path / 'eventlog.db'}")
     store.create_schema()
     yield store
@@ -101,10 +101,9 @@ class TrackedCases(CaseClient):
 
     opened: list[str]
 
-    async def open_case(self, command, deadlines=None, bound=None) -> str:
-        case_id = await super().open_case(command, deadlines, bound)
-        self.opened.append(case_id)
-        return case_id
+    async def open_case(self, command, deadlines=None, bound=None):
+        self.opened.append(command.case_id)  # also a case whose opening was refused may have started
+        return await super().open_case(command, deadlines, bound)
 
     async def end_all(self) -> None:
         for case_id in self.opened:
@@ -140,7 +139,12 @@ class TrackedCases(CaseClient):
             await asyncio.sleep(0.05)
 
     async def _children(self, case_id: str) -> list[str]:
-        history = await self.client.get_workflow_handle(case_id).fetch_history()
+        try:
+            history = await self.client.get_workflow_handle(case_id).fetch_history()
+        except RPCError as error:
+            if error.status is not RPCStatusCode.NOT_FOUND:
+                raise
+            return []  # an opening refused before its workflow started
         return [
             e.start_child_workflow_execution_initiated_event_attributes.workflow_id
             for e in history.events

@@ -12,16 +12,21 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import pytest
 import pytest_asyncio
+from pydantic import BaseModel
 from temporalio import workflow
 from temporalio.client import WorkflowHandle
+from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from app.cases import CaseClient, CommandRejected, parse_appeal_command
-from app.keys import open_key_store
+from app.command_signing import CommandSigner
+from app.keys import command_signer, open_key_store
+from app.settings import Settings
 from domain.appeal import AppealOutcomeKind, AppealStatus, appeal_id
 from domain.appeal_window import DANISH_TIME, appeal_window_ends, end_of_day, next_working_day
 from eventlog import EventStore
@@ -36,6 +41,7 @@ from workflows.appeal_messages import (
     LetterReceipt,
 )
 from workflows.changes import CURRENT_CODE
+from workflows.issuers import CommandSignature
 
 CW, TL, CITIZEN = scenario.CASEWORKER, scenario.TEAM_LEAD, scenario.CITIZEN
 
@@ -73,23 +79,38 @@ async def case(env, settings, worker):
             await handle.terminate("test finished")
 
 
-class SkippedClockSigner:
+@dataclass
+class SkippedClock:
+    """The test server's time as last read (reading it is async, signing is not)."""
+
+    now: datetime | None = None
+
+
+@dataclass(frozen=True)
+class SkippedClockSigner(CommandSigner):
     """Signs at the test server's time: a command given after months of skipped
     time is issued then, as it would be, not at the machine's clock."""
 
-    def __init__(self, inner) -> None:
-        self.inner, self.now = inner, None
+    clock: SkippedClock = field(default_factory=SkippedClock)
 
-    def sign(self, kind, target, request, request_id, now=None):
-        return self.inner.sign(kind, target, request, request_id, now=now or self.now)
+    def sign(
+        self, kind: str, target: str, request: BaseModel, request_id: str, now: datetime | None = None
+    ) -> CommandSignature:
+        return super().sign(kind, target, request, request_id, now=now or self.clock.now)
+
+
+class SkippedClockCases(CaseClient):
+    """A case client whose commands are signed at the test server's time."""
+
+    def __init__(self, env: WorkflowEnvironment, settings: Settings) -> None:
+        self.env, self.clock = env, SkippedClock()
+        signer = SkippedClockSigner(command_signer(settings).private_key, self.clock)
+        super().__init__(env.client, settings, signer=signer)
 
 
 @pytest.fixture
-def cases(env, settings, worker) -> CaseClient:
-    client = CaseClient(env.client, settings)
-    client.signer = SkippedClockSigner(client.signer)
-    client.env = env
-    return client
+def cases(env, settings, worker) -> SkippedClockCases:
+    return SkippedClockCases(env, settings)
 
 
 async def start_appeal(env, settings, case_id: str, decided_at: datetime, **input) -> WorkflowHandle:
@@ -142,8 +163,8 @@ async def sleep_until(env, moment: datetime) -> None:
     await env.sleep(moment - await env.get_current_time())
 
 
-async def act(cases: CaseClient, case_id: str, data: dict):
-    cases.signer.now = await cases.env.get_current_time()
+async def act(cases: SkippedClockCases, case_id: str, data: dict):
+    cases.clock.now = await cases.env.get_current_time()
     return await cases.act_on_appeal(case_id, parse_appeal_command(data))
 
 

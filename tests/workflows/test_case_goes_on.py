@@ -10,7 +10,7 @@ import uuid
 from datetime import timedelta
 
 import pytest
-from temporalio.client import Client, WorkflowExecutionStatus
+from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHistory
 from temporalio.common import WorkflowIDReusePolicy
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
@@ -22,8 +22,9 @@ from app.devstack import find_binary
 from app.settings import Settings
 from app.temporal import ensure_search_attributes
 from domain.appeal import AppealOutcomeKind, AppealStatus, appeal_id
-from domain.case import OBSERVATIONS_KEPT
-from domain.deadlines import PhaseDeadlines
+from domain.case.deadlines import PhaseDeadlines
+from domain.case.decider import OBSERVATIONS_KEPT
+from domain.messages import Role
 from domain.phases import Phase
 from eventlog import EventStore
 from tests import scenario
@@ -101,10 +102,10 @@ async def settled(client: Client, case_id: str) -> None:
         await asyncio.sleep(0.02)
 
 
-async def runs_of(client: Client, case_id: str) -> list[list]:
-    """Every run of the case, first to last, as its history events."""
+async def runs_of(client: Client, case_id: str) -> list[WorkflowHistory]:
+    """Every run of the case, first to last, as its history."""
     handle = client.get_workflow_handle(case_id)
-    runs = []
+    runs: list[WorkflowHistory] = []
     run_id = (await handle.describe()).run_id
     while run_id:
         history = await client.get_workflow_handle(case_id, run_id=run_id).fetch_history()
@@ -462,7 +463,7 @@ async def _forum_of(env, settings, target_group: str):
     from domain.messages import Actor
 
     forums = ForumClient(env.client, settings)
-    await forums.open_forum(target_group, Actor(id="tl-bo", role="team_lead"))
+    await forums.open_forum(target_group, Actor(id="tl-bo", role=Role.TEAM_LEAD))
     return forums
 
 
@@ -567,7 +568,7 @@ async def test_a_late_appeal_revives_a_completed_case_and_a_changed_decision_reo
     again from the state its last run ended with, signed by the front door, waits for the
     appeal, and the decision changed on reconsideration reopens it."""
     from app.cases import parse_appeal_command
-    from tests.workflows.test_appeal_workflow import SkippedClockSigner
+    from tests.workflows.test_appeal_workflow import SkippedClock, SkippedClockSigner
 
     await open_case(cases, case_id)
     await run_commands(cases, case_id, scenario.full_lifecycle_after_registration())
@@ -577,12 +578,13 @@ async def test_a_late_appeal_revives_a_completed_case_and_a_changed_decision_reo
     assert (await handle.describe()).status is WorkflowExecutionStatus.COMPLETED
     version_before = (await cases.state(case_id)).version  # the closed run still answers queries
 
-    cases.signer = SkippedClockSigner(cases.signer)
-    cases.signer.now = await env.get_current_time()
+    clock = SkippedClock()
+    cases.signer = SkippedClockSigner(cases.signer.private_key, clock)
+    clock.now = await env.get_current_time()
     late = {**scenario.lodge_appeal("Jeg fik først brevet nu"), "late_reason": "Jeg var indlagt i et år"}
     await cases.act_on_appeal(case_id, parse_appeal_command(late))
     assert (await handle.describe()).status is WorkflowExecutionStatus.RUNNING  # revived, waiting for the appeal
-    cases.signer.now = await env.get_current_time()
+    clock.now = await env.get_current_time()
     await cases.act_on_appeal(case_id, parse_appeal_command(scenario.reconsider("changed", "Borgeren får flere timer")))
     state = await _eventually(cases, case_id, lambda s: s.phase is Phase.VISITATION)
     assert state.visitation.reopened_by == appeal_id(case_id, 1)

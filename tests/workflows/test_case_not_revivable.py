@@ -15,7 +15,7 @@ from temporalio.common import WorkflowIDReusePolicy
 from app.cases import CommandRejected, parse_appeal_command
 from domain.phases import Phase
 from tests import scenario
-from tests.workflows.test_appeal_workflow import SkippedClockSigner
+from tests.workflows.test_appeal_workflow import SkippedClock, SkippedClockSigner
 from tests.workflows.test_case_goes_on import settled
 from tests.workflows.test_case_workflow import open_case, run_commands
 from workflows.case import CaseWorkflow
@@ -39,8 +39,9 @@ async def test_a_late_appeal_on_a_case_whose_last_run_failed_is_refused(env, cas
     with pytest.raises(WorkflowFailureError):
         await started.result()
 
-    cases.signer = SkippedClockSigner(cases.signer)
-    cases.signer.now = await env.get_current_time()
+    clock = SkippedClock()
+    cases.signer = SkippedClockSigner(cases.signer.private_key, clock)
+    clock.now = await env.get_current_time()
     late = {**scenario.lodge_appeal("Jeg fik først brevet nu"), "late_reason": "Jeg var indlagt i et år"}
     with pytest.raises(CommandRejected) as refused:
         await cases.act_on_appeal(case_id, parse_appeal_command(late))

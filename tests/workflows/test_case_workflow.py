@@ -10,11 +10,10 @@ from temporalio.api.enums.v1 import EventType
 
 from activities.readmodels import rebuild_case
 from app.cases import CaseClient, CommandRejected, parse_command
-from domain.deadlines import PhaseDeadlines
+from domain.case.deadlines import PhaseDeadlines
 from domain.phases import Phase
 from tests import scenario
 from workflows.case import CASE_PHASE
-from workflows.case_messages import CaseInput
 
 
 async def open_case(cases: CaseClient, case_id: str, **kw) -> None:
@@ -192,12 +191,3 @@ async def test_opening_a_case_twice_is_refused(cases, case_id):
     with pytest.raises(CommandRejected) as refused:
         await open_case(cases, case_id)
     assert refused.value.field == "case_id"
-
-
-def test_a_case_input_lets_go_of_the_registration_and_keeps_the_rest():
-    registration = parse_command(scenario.register("case-let-go"))
-    case_input = CaseInput(registration=registration, code_version=2)
-    deadlines = case_input.deadlines
-    case_input.let_go_of_registration()
-    assert case_input.registration is None
-    assert case_input.deadlines is deadlines and case_input.code_version == 2

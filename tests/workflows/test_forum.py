@@ -14,7 +14,7 @@ from app.cases import CommandRejected
 from app.forums import ForumClient
 from domain import terminology
 from domain.forum import forum_id
-from domain.messages import Actor
+from domain.messages import Actor, Role
 
 VOLUNTEER = {"id": "vol-maria", "role": "volunteer"}
 CHAIR = {"id": "tl-bo", "role": "team_lead"}
@@ -44,7 +44,7 @@ def observation(text: str) -> dict:
 
 
 async def test_an_observation_with_a_cpr_number_or_a_name_is_refused(forums, target_group):
-    await forums.open_forum(target_group, Actor(id="tl-bo", role="team_lead"))
+    await forums.open_forum(target_group, Actor(id="tl-bo", role=Role.TEAM_LEAD))
     with pytest.raises(CommandRejected) as cpr:
         await forums.act(target_group, observation("Borgeren med 010190-1234 mangler et sted at være om aftenen"))
     assert cpr.value.rule == "forum.personal_identifier" and cpr.value.field == "text"
@@ -58,7 +58,7 @@ async def test_an_observation_with_a_cpr_number_or_a_name_is_refused(forums, tar
 async def test_a_general_observation_becomes_a_proposal_tracked_to_a_decision(
     env, forums, target_group, store, settings
 ):
-    await forums.open_forum(target_group, Actor(id="tl-bo", role="team_lead"), meeting_interval=INTERVAL)
+    await forums.open_forum(target_group, Actor(id="tl-bo", role=Role.TEAM_LEAD), meeting_interval=INTERVAL)
     await forums.act(target_group, observation("Flere ældre i boligområdet sidder alene det meste af ugen"))
     await forums.act(target_group, observation("En borger har brug for hjælp til at åbne sin post"))
 
@@ -112,7 +112,7 @@ async def test_a_general_observation_becomes_a_proposal_tracked_to_a_decision(
 
 
 async def test_judging_refuses_a_general_observation_without_owner_or_follow_up(forums, target_group):
-    await forums.open_forum(target_group, Actor(id="tl-bo", role="team_lead"))
+    await forums.open_forum(target_group, Actor(id="tl-bo", role=Role.TEAM_LEAD))
     await forums.act(target_group, observation("Flere ældre i boligområdet sidder alene det meste af ugen"))
     with pytest.raises(CommandRejected) as refused:
         await forums.act(
@@ -128,7 +128,7 @@ async def test_judging_refuses_a_general_observation_without_owner_or_follow_up(
 
 
 async def test_the_forum_continues_as_new_and_keeps_its_observations(env, forums, target_group, store):
-    await forums.open_forum(target_group, Actor(id="tl-bo", role="team_lead"), history_limit=40)
+    await forums.open_forum(target_group, Actor(id="tl-bo", role=Role.TEAM_LEAD), history_limit=40)
     handle = env.client.get_workflow_handle(forum_id(target_group))
     first_run = (await handle.describe()).run_id
     for i in range(8):
@@ -150,7 +150,7 @@ async def test_one_forum_text_is_erased_alone_and_reads_as_erased_in_the_log_and
     from domain.forum import forum_id
     from domain.personal_data import ERASED_MARKER
 
-    await forums.open_forum(target_group, Actor(id="tl-bo", role="team_lead"))
+    await forums.open_forum(target_group, Actor(id="tl-bo", role=Role.TEAM_LEAD))
     await forums.act(target_group, observation("Flere ældre i boligområdet sidder alene det meste af ugen"))
     await forums.act(target_group, observation("Unge med angst kommer ikke til fritidsaktiviteter"))
     erase = {"type": "erase_forum_text", "entry": "observation", "number": 1, "basis": "GDPR art. 17(1)(d)"}

@@ -12,23 +12,25 @@ import asyncio
 import os
 import uuid
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from temporalio.api.enums.v1 import EventType
-from temporalio.client import Client, WorkflowFailureError, WorkflowUpdateFailedError
+from temporalio.client import Client, WithStartWorkflowOperation, WorkflowFailureError, WorkflowUpdateFailedError
+from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.exceptions import ApplicationError
 
-from app.cases import parse_command
+from app.cases import CommandRejected, parse_command
 from app.codec import data_converter
 from app.command_signing import CommandSigner
 from app.keys import command_signer
-from domain.deadlines import PhaseDeadlines
+from domain.case.deadlines import PhaseDeadlines
 from domain.messages import ISSUER_FIELD
 from tests import scenario
-from workflows.case import CaseWorkflow
-from workflows.case_messages import ActRequest, CaseInput
+from workflows.case import REGISTRATION_WAIT, CaseWorkflow
+from workflows.case_messages import ActRequest, CaseInput, OpenRequest
 from workflows.changes import CURRENT_CODE
 
 pytestmark = pytest.mark.asyncio
@@ -178,8 +180,11 @@ def _case_input(case_id: str) -> CaseInput:
 async def test_a_case_opened_from_outside_a_front_door_fails_and_records_nothing(
     env, worker, settings, store, attacker
 ):
+    """A start that carries a registration (signed or not) opens nothing: a case takes its
+    registration only from the ``open`` update, verified, and the run ends after its wait."""
     case_id = f"attack-{uuid.uuid4().hex[:8]}"
     case_input = _case_input(case_id)
+    argument: dict[str, Any] | CaseInput
     if attacker == "plain client":
         client, argument = plain_client(env), case_input.model_dump(mode="json")
     elif attacker == "codec key, no signature":
@@ -191,9 +196,47 @@ async def test_a_case_opened_from_outside_a_front_door_fails_and_records_nothing
 
     handle = await client.start_workflow("CaseWorkflow", argument, id=case_id, task_queue=settings.task_queue)
 
+    await env.sleep(REGISTRATION_WAIT + timedelta(minutes=1))
     with pytest.raises(WorkflowFailureError):
         await asyncio.wait_for(handle.result(), timeout=30)
     assert store.stream_version(case_id) == 0
+    assert store.read_stream(case_id) == []
+
+
+@pytest.mark.parametrize("attacker", ["codec key, no signature", "forged signature", "signature of another case"])
+async def test_an_opening_update_no_front_door_signed_is_refused_at_once(env, worker, settings, store, attacker):
+    case_id = f"attack-{uuid.uuid4().hex[:8]}"
+    case_input = _case_input(case_id)
+    update_id = f"attack-{uuid.uuid4()}"
+    assert case_input.registration is not None  # the client's signed input carries it
+    request = OpenRequest(registration=case_input.registration)
+    if attacker == "forged signature":
+        forger = CommandSigner(Ed25519PrivateKey.generate())
+        request = OpenRequest(
+            registration=case_input.registration, signature=forger.sign("case.open", case_id, case_input, update_id)
+        )
+    elif attacker == "signature of another case":
+        # a front door's real signature, made for the opening of another case
+        request = OpenRequest(
+            registration=case_input.registration,
+            signature=command_signer(settings).sign("case.open", "another-case", case_input, update_id),
+        )
+    start = WithStartWorkflowOperation(
+        CaseWorkflow.run,
+        case_input.model_copy(update={"registration": None}),
+        id=case_id,
+        task_queue=settings.task_queue,
+        id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+    )
+
+    with pytest.raises(WorkflowUpdateFailedError) as refused:
+        await client_with_codec_key(env).execute_update_with_start_workflow(
+            CaseWorkflow.open, request, start_workflow_operation=start, id=update_id
+        )
+
+    expected = {"codec key, no signature": "command.unsigned"}.get(attacker, "command.forged")
+    assert rule_of(refused.value.cause) == expected
+    await nothing_new(store, case_id, 0, env)
     assert store.read_stream(case_id) == []
 
 
@@ -224,7 +267,10 @@ async def test_no_trusted_keys_means_every_command_is_refused(env, store, tmp_pa
     untrusting = build_worker(env.client, settings, store, trusted_issuers=TrustedIssuers())
     async with untrusting:
         client = CaseClient(env.client, settings)
-        await client.open_case(parse_command(scenario.register(case_id)))
+        with pytest.raises(CommandRejected) as refused:  # the caller hears it at once, not the case failing later
+            await client.open_case(parse_command(scenario.register(case_id)))
+        assert (refused.value.rule, refused.value.field) == ("command.forged", "signature")
+        await env.sleep(REGISTRATION_WAIT + timedelta(minutes=1))
         with pytest.raises(WorkflowFailureError):
             await asyncio.wait_for(client.outcome(case_id), timeout=30)
     assert store.read_stream(case_id) == []
@@ -252,6 +298,7 @@ async def test_the_codec_turns_a_clear_payload_into_a_non_retryable_refusal():
     from app.converter import shared_payload_converter
 
     codec = data_converter(os.urandom(32)).payload_codec
+    assert codec is not None  # the codec under test
     clear = pydantic_data_converter.payload_converter.to_payloads([{"command": FORGED_CONSENT}])
     decoded = await codec.decode(clear)
 

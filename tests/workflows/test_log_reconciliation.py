@@ -17,7 +17,7 @@ from activities.messages import RecordedEvent
 from activities.readmodels import rebuild_case
 from app.cases import CommandRejected, parse_appeal_command, parse_command
 from domain.appeal import AppealStatus, appeal_id, decide_appeal
-from domain.case import decide
+from domain.case.decider import decide
 from domain.phases import Phase
 from tests import scenario
 from workflows.appeal import AppealWorkflow

@@ -1,6 +1,6 @@
 """Deadlines that pass together do not wake every case at once: a case's phase
 deadline timer fires a share of ``deadline_spread`` after the deadline, fixed per case
-(``domain.deadlines.spread_offset``); the miss carries the real due time, and a phase that
+(``domain.case.deadlines.spread_offset``); the miss carries the real due time, and a phase that
 ends after its deadline but before the spread timer fires still has its miss recorded. The
 processing and hearing deadlines and the appeal's window do the same."""
 
@@ -11,15 +11,16 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from app.cases import parse_command
+from app.cases import CaseClient, parse_command
 from app.settings import Settings
 from domain.appeal import AppealStatus, appeal_id
-from domain.deadlines import PhaseDeadlines, spread_offset
+from domain.case.deadlines import PhaseDeadlines, spread_offset
 from tests import scenario
 from tests.workflows.test_visitation_timers import CITIZEN, CW, _appeal_status, assessed_case, eventually, partly, run
 
 SPREAD = timedelta(minutes=10)
-DEADLINES = PhaseDeadlines(visitation=timedelta(days=1))
+VISITATION = timedelta(days=1)
+DEADLINES = PhaseDeadlines(visitation=VISITATION)
 
 
 @pytest.fixture
@@ -50,9 +51,9 @@ async def test_the_timer_fires_after_the_case_s_offset_and_the_miss_carries_the_
     offset = spread_offset(case_id, SPREAD)
     await cases.open_case(parse_command(scenario.register(case_id)), deadlines=DEADLINES)
     await cases.act(case_id, parse_command(scenario.full_lifecycle_after_registration()[0]))  # visitation opens
-    due = (await cases.state(case_id)).phase_since + DEADLINES.visitation
+    due = await visitation_due(cases, case_id)
 
-    await env.sleep(DEADLINES.visitation + offset - timedelta(minutes=2))  # past the deadline, before the timer
+    await env.sleep(VISITATION + offset - timedelta(minutes=2))  # past the deadline, before the timer
     assert (await cases.state(case_id)).missed_deadlines == ()
     await env.sleep(timedelta(minutes=4))
 
@@ -68,9 +69,9 @@ async def test_a_phase_that_ends_after_its_deadline_but_before_the_timer_still_h
     commands = scenario.full_lifecycle_after_registration()
     await cases.open_case(parse_command(scenario.register(case_id)), deadlines=DEADLINES)
     await cases.act(case_id, parse_command(commands[0]))
-    due = (await cases.state(case_id)).phase_since + DEADLINES.visitation
+    due = await visitation_due(cases, case_id)
 
-    await env.sleep(DEADLINES.visitation + timedelta(minutes=1))  # the deadline passed; the case's timer has not fired
+    await env.sleep(VISITATION + timedelta(minutes=1))  # the deadline passed; the case's timer has not fired
     assert (await cases.state(case_id)).missed_deadlines == ()
     for command in commands[1:3]:  # assessed and decided: visitation ends
         await cases.act(case_id, parse_command(command))
@@ -87,7 +88,7 @@ async def test_a_phase_that_ends_before_its_deadline_has_no_miss(env, cases, sto
     await cases.open_case(parse_command(scenario.register(case_id)), deadlines=DEADLINES)
     for command in commands[:3]:
         await cases.act(case_id, parse_command(command))
-    await env.sleep(DEADLINES.visitation + SPREAD)
+    await env.sleep(VISITATION + SPREAD)
 
     assert (await cases.state(case_id)).missed_deadlines == ()
 
@@ -102,6 +103,13 @@ def late_case_and_appeal_id() -> str:
     ) < timedelta(minutes=4):
         pass
     return case_id
+
+
+async def visitation_due(cases: CaseClient, case_id: str) -> datetime:
+    """When the visitation that has just opened is due, by the municipality's deadline."""
+    opened = (await cases.state(case_id)).phase_since
+    assert opened is not None  # the case is in a phase
+    return opened + VISITATION
 
 
 async def _application_received(cases, case_id: str) -> datetime:

@@ -38,9 +38,9 @@ from app.settings import Settings
 from app.temporal import ensure_search_attributes
 from domain import terminology
 from domain.appeal import appeal_id
-from domain.deadlines import PhaseDeadlines
+from domain.case.deadlines import PhaseDeadlines
 from domain.forum import forum_id
-from domain.messages import Actor
+from domain.messages import Actor, Role
 from eventlog import EventStore
 from tests import scenario
 from worker import build_worker
@@ -98,7 +98,7 @@ async def _record_all(tmp_path: Path) -> None:
 
             forums = ForumClient(env.client, settings)
             group = sorted(terminology.target_groups().codes)[0]
-            await forums.open_forum(group, Actor(id="tl-bo", role="team_lead"), history_limit=40)
+            await forums.open_forum(group, Actor(id="tl-bo", role=Role.TEAM_LEAD), history_limit=40)
             handle = env.client.get_workflow_handle(forum_id(group))
             first_run = (await handle.describe()).run_id
             for n in range(8):

@@ -125,7 +125,7 @@ async def test_a_case_opens_on_a_namespace_without_its_search_attributes(tmp_pat
         case_id = "K-BARE-1"
         async with build_worker(client, settings, store):
             with structlog.testing.capture_logs() as logs:
-                assert await cases.open_case(parse_command(scenario.register(case_id))) == case_id
+                assert (await cases.open_case(parse_command(scenario.register(case_id)))).case_id == case_id
             await _until_registered(cases, case_id)
             await cases.act(case_id, parse_command(scenario.full_lifecycle_after_registration()[0]))
             assert (await cases.state(case_id)).phase.value == "visitation"

@@ -9,9 +9,9 @@ from datetime import timedelta
 import pytest
 
 from app.cases import CommandRejected, parse_command
-from domain.deadlines import PhaseDeadlines
+from domain.case.deadlines import PhaseDeadlines
+from domain.case.team import InvitationStatus
 from domain.phases import Phase
-from domain.team import InvitationStatus
 from eventlog.outbox import Outbox
 from tests import scenario
 

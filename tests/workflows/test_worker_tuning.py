@@ -3,6 +3,7 @@ them has them, and a value out of range is refused naming the setting."""
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
@@ -33,7 +34,8 @@ async def test_a_worker_built_with_the_settings_has_them_and_serves_a_case(env, 
     assert config["max_concurrent_workflow_tasks"] == 23
     assert config["max_concurrent_activities"] == 3
     assert config["max_concurrent_local_activities"] == 2
-    assert config["activity_executor"]._max_workers == 4
+    executor = config["activity_executor"]
+    assert isinstance(executor, ThreadPoolExecutor) and executor._max_workers == 4
     assert config["sticky_queue_schedule_to_start_timeout"] == timedelta(seconds=2.5)
     async with worker:  # the tuned worker does its work: a case opens and takes a command
         cases = CaseClient(env.client, tuned)

@@ -50,18 +50,18 @@ def violations(source: str, filename: str) -> list[str]:
                 if name in FORBIDDEN_IMPORTS or name.split(".")[0] in FORBIDDEN_IMPORTS:
                     found.append(f"{filename}:{node.lineno}: imports {name}")
         elif isinstance(node, ast.Call):
-            name = _dotted(node.func)
-            if name is None:
+            called = _dotted(node.func)
+            if called is None:
                 continue
-            if name in FORBIDDEN_BUILTINS:
-                found.append(f"{filename}:{node.lineno}: calls {name}()")
+            if called in FORBIDDEN_BUILTINS:
+                found.append(f"{filename}:{node.lineno}: calls {called}()")
                 continue
-            *owner, attribute = name.split(".")
+            *owner, attribute = called.split(".")
             if owner and owner[-1] in FORBIDDEN_CALLS:
-                names = FORBIDDEN_CALLS[owner[-1]]
-                if names is None or attribute in names:
+                forbidden = FORBIDDEN_CALLS[owner[-1]]
+                if forbidden is None or attribute in forbidden:
                     found.append(
-                        f"{filename}:{node.lineno}: calls {name}() (use workflow.now(), workflow.uuid4(), workflow.random() or an activity)"
+                        f"{filename}:{node.lineno}: calls {called}() (use workflow.now(), workflow.uuid4(), workflow.random() or an activity)"
                     )
     return found
 

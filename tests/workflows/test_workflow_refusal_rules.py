@@ -13,7 +13,7 @@ from temporalio.client import WorkflowUpdateStage
 
 from app import cases as case_client
 from app.cases import CommandRejected, parse_command
-from domain.messages import Actor
+from domain.messages import Actor, Role
 from tests import scenario
 from tests.workflows.test_case_goes_on import runs_of
 from tests.workflows.test_case_workflow import open_case
@@ -53,7 +53,7 @@ async def test_case_stale_version(cases, case_id, store):
     ids=["open_forum", "record_forum_meeting_due", "receive_pilot_proposal"],
 )
 async def test_forum_not_for_callers(forums, target_group, command):  # noqa: F811
-    await forums.open_forum(target_group, Actor(id="tl-bo", role="team_lead"))
+    await forums.open_forum(target_group, Actor(id="tl-bo", role=Role.TEAM_LEAD))
     with pytest.raises(CommandRejected) as refused:
         await forums.act(
             target_group, command if command["type"] != "open_forum" else {**command, "target_group": target_group}
@@ -67,7 +67,8 @@ class HeldAppends:
     """The event log's appends for one case, each held until the test lets it go."""
 
     def __init__(self, store, case_id: str) -> None:
-        self.append, self.case_id, self.waiting = store.append, case_id, queue.Queue()
+        self.append, self.case_id = store.append, case_id
+        self.waiting: queue.Queue[threading.Event] = queue.Queue()
 
     def __call__(self, stream_id, *args, **kwargs):
         if stream_id == self.case_id:

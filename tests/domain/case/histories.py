@@ -67,8 +67,13 @@ def team_approved() -> list[dict]:
     return [*joined(), scenario.approve_team()]
 
 
+def consented() -> list[dict]:
+    """The team approved, and the citizen's consent given to the volunteer (Karim)."""
+    return [*team_approved(), scenario.consent(VOLUNTEER)]
+
+
 def plan_proposed() -> list[dict]:
-    return [*team_approved(), scenario.consent(VOLUNTEER), scenario.propose_plan()]
+    return [*consented(), scenario.propose_plan()]
 
 
 def plan_accepted() -> list[dict]:
@@ -79,6 +84,16 @@ def in_pilot() -> list[dict]:
     return [*plan_accepted(), scenario.start_pilot()]
 
 
+def in_pilot_without_consent() -> list[dict]:
+    """In the pilot, the citizen having given no one a consent."""
+    return [*team_approved(), scenario.propose_plan(), scenario.accept_plan(), scenario.start_pilot()]
+
+
+def observed() -> list[dict]:
+    """In the pilot, and the volunteer (with the citizen's consent) has recorded an observation."""
+    return [*in_pilot(), scenario.observation(VOLUNTEER)]
+
+
 def meeting_scheduled() -> list[dict]:
     """In the pilot with joint meeting 1 planned."""
     return [*in_pilot(), scenario.schedule_meeting()]
@@ -86,11 +101,16 @@ def meeting_scheduled() -> list[dict]:
 
 def pilot_completed() -> list[dict]:
     """The case is in the evaluation phase."""
-    return [*in_pilot(), scenario.observation(VOLUNTEER), scenario.complete_pilot()]
+    return [*observed(), scenario.complete_pilot()]
 
 
 def evaluated() -> list[dict]:
     return [*pilot_completed(), scenario.evaluation()]
+
+
+def closed() -> list[dict]:
+    """The whole case: evaluated, then closed."""
+    return [*evaluated(), scenario.close()]
 
 
 def decide_on_help(choice: str, reasons: str = "") -> dict:

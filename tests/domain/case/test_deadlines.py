@@ -1,5 +1,6 @@
-"""The processing deadline of an application (retssikkerhedslovens § 3, stk. 2):
-a missed one is recorded only where a deadline runs (domain/deadlines.py)."""
+"""A phase's deadline passed: the workflow's timer records it, nobody else
+(domain/case/deadlines.py). The application's processing deadline (retssikkerhedslovens
+§ 3, stk. 2) is the processing notice's (tests/domain/test_processing_notice_rules.py)."""
 
 from __future__ import annotations
 
@@ -7,18 +8,20 @@ from datetime import timedelta
 
 import pytest
 
-from tests.domain.case.histories import SYSTEM, applied, in_visitation
+from tests.domain.case.histories import CASEWORKER, SYSTEM, in_visitation, registered
 from tests.domain.gwt import CASE, NOW, Accepted, Refusal, rule_id
 
 MISSED = {
-    "type": "record_missed_processing_deadline",
+    "type": "record_missed_deadline",
     "actor": SYSTEM,
-    "expected_by": (NOW + timedelta(days=30)).isoformat(),
+    "phase": "visitation",
+    "due_at": (NOW - timedelta(days=1)).isoformat(),
 }
 
 RULES = [
-    # no application received: no deadline runs, so none can be missed
-    Refusal("deadline.no_processing_deadline", given=in_visitation(), when=MISSED),
+    Refusal("case.role_not_allowed", given=in_visitation(), when=MISSED | {"actor": CASEWORKER}, field="actor.role"),
+    # the need phase has no deadline of its own: nothing to miss there
+    Refusal("case.wrong_phase", given=registered(), when=MISSED, field="type"),
 ]
 
 
@@ -28,13 +31,7 @@ def test_rule(rule):
 
 
 ACCEPTED = [
-    Accepted(
-        "deadline.missed",
-        given=applied(),
-        given_at=NOW - timedelta(days=365),
-        when=MISSED,
-        then=["processing_deadline_missed"],
-    ),
+    Accepted("deadline.missed", given=in_visitation(), when=MISSED, then=["deadline_missed"]),
 ]
 
 

@@ -4,16 +4,18 @@ A decision names the services it grants, each on a legal basis for adult social
 services (domain/legal.py); a refusal grants none; anything but a full grant
 gives written reasons (forvaltningslovens § 22). A team lead returns a
 recommendation with a comment, so the caseworker can change it
-(domain/visitation.py)."""
+(domain/case/visitation.py)."""
 
 from __future__ import annotations
 
 import pytest
 
 from domain import terminology
+from domain.case.decision import DecisionMade
+from domain.phases import Phase
 from tests import scenario
 from tests.domain.case.histories import CASEWORKER, TEAM_LEAD, heard
-from tests.domain.gwt import CASE, Accepted, Refusal, rule_id
+from tests.domain.gwt import CASE, NOW, Accepted, Refusal, rule_id
 
 SEL_85 = {
     "service": scenario.code(terminology.services(), "Støtte til beskæftigelse"),
@@ -55,6 +57,14 @@ RULES = [
         field="reasons",
         says="forvaltningsloven § 22",
     ),
+    # a refusal gives its reasons as much as a partial grant does
+    Refusal(
+        "decision.reasons_required",
+        given=heard(),
+        when=scenario.decision("refused", reasons=" "),
+        field="reasons",
+        says="§ 22",
+    ),
     Refusal(
         "decision.refusal_with_services",
         given=heard(),
@@ -78,7 +88,11 @@ def test_rule(rule):
     rule.check(CASE)
 
 
+#: Heard and refused: the case is in the refused phase.
+REFUSED = [*heard(), scenario.decision("refused", reasons="Behovet dækkes af andre tilbud")]
+
 ACCEPTED = [
+    Accepted("case.closed_after_refusal", given=REFUSED, when=scenario.close(), then=["case_closed"]),
     Accepted(
         "decision.granted_in_full_without_reasons", given=heard(), when=decision("granted"), then=["decision_made"]
     ),
@@ -100,3 +114,15 @@ ACCEPTED = [
 @pytest.mark.parametrize("case", ACCEPTED, ids=rule_id)
 def test_accepted(case):
     case.check(CASE)
+
+
+def test_a_decision_carries_appeal_guidance():
+    [made] = Accepted("decision.made", given=heard(), when=scenario.decision(), then=["decision_made"]).check(CASE)
+    assert isinstance(made, DecisionMade) and "Ankestyrelsen" in made.appeal_guidance
+
+
+def test_a_refusal_moves_the_case_to_refused_where_it_can_be_closed():
+    state, _ = CASE.history(REFUSED, NOW)
+    assert state.phase is Phase.REFUSED
+    state, _ = CASE.history([*REFUSED, scenario.close()], NOW)
+    assert state.phase is Phase.CLOSED

@@ -1,13 +1,14 @@
 """The evaluation at the pilot's end: a function level per assessed condition,
 given once each, and participation counts that cannot exceed what was held or
-taken (domain/evaluation.py, domain/instruments.py)."""
+taken; the case closes only once it is evaluated (domain/case/evaluation.py,
+domain/instruments.py)."""
 
 from __future__ import annotations
 
 import pytest
 
 from tests import scenario
-from tests.domain.case.histories import pilot_completed
+from tests.domain.case.histories import evaluated, pilot_completed
 from tests.domain.gwt import CASE, Accepted, Refusal, rule_id
 
 
@@ -19,6 +20,7 @@ def evaluation(**changes) -> dict:
 FIRST_LEVEL = scenario.evaluation()["function_levels"][0]
 
 RULES = [
+    Refusal("case.close_before_evaluation", given=pilot_completed(), when=scenario.close()),
     Refusal(
         "evaluation.duplicate_condition",
         given=pilot_completed(),
@@ -46,6 +48,7 @@ def test_rule(rule):
 
 
 ACCEPTED = [
+    Accepted("case.closed_after_evaluation", given=evaluated(), when=scenario.close(), then=["case_closed"]),
     Accepted(
         "evaluation.citizen_in_every_meeting",
         given=pilot_completed(),

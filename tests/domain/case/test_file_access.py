@@ -1,6 +1,6 @@
 """Aktindsigt: the citizen asks to see the file (forvaltningslovens § 9,
 databeskyttelsesforordningens art. 15), and a case officer answers an open
-request, naming the export the citizen got (domain/file_access.py)."""
+request, naming the export the citizen got (domain/case/file_access.py)."""
 
 from __future__ import annotations
 

@@ -1,11 +1,12 @@
 """The help after the evaluation (serviceloven § 148): followed up while it goes
 on; once it is decided to stop, there is nothing left to follow up
-(domain/follow_up.py)."""
+(domain/case/follow_up.py)."""
 
 from __future__ import annotations
 
 import pytest
 
+from domain.case.follow_up import HelpDecided
 from domain.forum import forum_id
 from tests import scenario
 from tests.domain.case.histories import decide_on_help, evaluated, follow_up, help_stopped, in_follow_up, in_visitation
@@ -54,6 +55,7 @@ def test_a_proposal_to_scale_the_help_goes_to_the_forum_of_the_assessed_target_g
     """A case reaches the decision on its help only through a decision, and a decision
     only on an assessment, which names the target group: the forum is always known."""
     [decided] = Accepted("help.scaled", given=evaluated(), when=SCALE, then=["help_decided"]).check(CASE)
+    assert isinstance(decided, HelpDecided)
     state, _ = CASE.history(evaluated(), NOW)
     assert decided.forum_id == forum_id(state.assessment.target_group.code)
     # and no decision (so no help to scale) without the assessment

@@ -1,5 +1,5 @@
 """The citizen's say before the decision: the citizen may ask that the decision
-waits until they have commented (forvaltningslovens § 21; domain/hearing.py)."""
+waits until they have commented (forvaltningslovens § 21; domain/case/hearing.py)."""
 
 from __future__ import annotations
 

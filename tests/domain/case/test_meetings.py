@@ -1,13 +1,16 @@
 """Joint meetings (et fælles tredje) and observations: planned by the team for a
-time ahead with team members, recorded once (domain/case.py, domain/pilot.py)."""
+time ahead with team members, recorded once (domain/case/meetings.py)."""
 
 from __future__ import annotations
 
 import pytest
 
 from tests import scenario
-from tests.domain.case.histories import STRANGER, VOLUNTEER, in_pilot, meeting_scheduled
+from tests.domain.case.histories import STAFF, STRANGER, VOLUNTEER, in_pilot, meeting_scheduled
 from tests.domain.gwt import CASE, Accepted, Refusal, rule_id
+
+#: Municipal staff, but not on this citizen's team.
+OTHER_STAFF = {"id": "jc-ukendt", "role": "staff"}
 
 RULES = [
     Refusal(
@@ -37,13 +40,23 @@ RULES = [
         field="meeting_no",
     ),
     Refusal(
-        "pilot.not_on_team", given=in_pilot(), when=scenario.schedule_meeting() | {"actor": STRANGER}, field="actor.id"
+        "pilot.not_on_team",
+        given=in_pilot(),
+        when=scenario.schedule_meeting() | {"actor": OTHER_STAFF},
+        field="actor.id",
     ),
     Refusal(
         "pilot.not_on_team",
         given=meeting_scheduled(),
-        when=scenario.record_meeting(1) | {"actor": STRANGER},
+        when=scenario.record_meeting(1) | {"actor": OTHER_STAFF},
         field="actor.id",
+    ),
+    # the team's volunteers and relatives tell the caseworker; the municipality's people plan (ScheduleMeeting.roles)
+    Refusal(
+        "case.role_not_allowed",
+        given=in_pilot(),
+        when=scenario.schedule_meeting() | {"actor": VOLUNTEER},
+        field="actor.role",
     ),
 ]
 
@@ -58,7 +71,7 @@ ACCEPTED = [
     Accepted(
         "meeting.scheduled_by_a_member",
         given=in_pilot(),
-        when=scenario.schedule_meeting() | {"actor": VOLUNTEER},
+        when=scenario.schedule_meeting() | {"actor": STAFF},
         then=["meeting_scheduled"],
     ),
     Accepted("meeting.held", given=meeting_scheduled(), when=scenario.record_meeting(1), then=["meeting_held"]),

@@ -1,7 +1,7 @@
 """Personalised options: BPA (serviceloven § 96), the cash grant (§ 95) and an
 individual budget (only under a time-limited trial), chosen by the citizen; a
 decision on one of them follows the citizen's recorded choice
-(domain/personalised.py)."""
+(domain/case/personalised.py)."""
 
 from __future__ import annotations
 
@@ -36,7 +36,7 @@ ASSOCIATION = {
 BPA_CHOICE = choice(employer={"kind": "citizen"})
 
 RULES = [
-    Refusal("choice.not_citizen", given=heard(), when=BPA_CHOICE | {"actor": CASEWORKER}, field="actor.role"),
+    Refusal("case.role_not_allowed", given=heard(), when=BPA_CHOICE | {"actor": CASEWORKER}, field="actor.role"),
     Refusal(
         "choice.no_provider", given=heard(), when=choice("individual_budget", trial="L 133 2021-22"), field="provider"
     ),

@@ -5,7 +5,7 @@ The plan's goals are the citizen's own, measurable and dated (serviceloven
 Its activities are owned by the team (a member, the caseworker or the citizen),
 a change is proposed by the team, and the citizen accepts the plan or says
 which changes they want. Check-ins come in order; a pilot that ends early says
-why (domain/case.py, domain/pilot.py)."""
+why (domain/case/pilot.py)."""
 
 from __future__ import annotations
 
@@ -19,11 +19,12 @@ from tests.domain.case.histories import (
     STRANGER,
     SYSTEM,
     in_pilot,
+    joined,
     plan_accepted,
     plan_proposed,
     team_approved,
 )
-from tests.domain.gwt import CASE, Accepted, Refusal, rule_id
+from tests.domain.gwt import CASE, NOW, Accepted, Refusal, rule_id
 
 
 def adjust(proposed_by: str) -> dict:
@@ -45,15 +46,25 @@ def complete_early(reason: str = "") -> dict:
 
 
 RULES = [
+    # it is the citizen's plan: the citizen alone accepts it
+    Refusal(
+        "case.role_not_allowed",
+        given=plan_proposed(),
+        when=scenario.accept_plan() | {"actor": CASEWORKER},
+        field="actor.role",
+    ),
     Refusal("pilot.check_in_order", given=in_pilot(), when=check_in(2)),
     Refusal("pilot.check_in_order", given=[*in_pilot(), check_in(1)], when=check_in(1)),
     Refusal("pilot.early_end_needs_reason", given=in_pilot(), when=complete_early("  "), field="early_end_reason"),
+    Refusal("pilot.observer_not_on_team", given=in_pilot(), when=scenario.observation(STRANGER), field="actor.id"),
+    Refusal("pilot.plan_not_accepted", given=plan_proposed(), when=scenario.start_pilot()),
     Refusal(
         "pilot.responsible_not_on_team",
         given=team_approved(),
         when=scenario.propose_plan(responsible=STRANGER["id"]),
         field="plan.activities[0].responsible",
     ),
+    Refusal("pilot.team_not_approved", given=joined(), when=scenario.propose_plan()),
     Refusal("plan.already_accepted", given=plan_accepted(), when=scenario.accept_plan()),
     Refusal(
         "plan.changes_need_comment", given=plan_proposed(), when=scenario.accept_plan(accept=False), field="comment"
@@ -110,3 +121,9 @@ ACCEPTED = [
 @pytest.mark.parametrize("case", ACCEPTED, ids=rule_id)
 def test_accepted(case):
     case.check(CASE)
+
+
+def test_the_changes_the_citizen_asks_for_are_kept_and_the_plan_waits():
+    asked = scenario.accept_plan(accept=False, comment="Hellere om eftermiddagen")
+    state, _ = CASE.history([*plan_proposed(), asked], NOW)
+    assert state.plan_change_requests == ("Hellere om eftermiddagen",) and not state.plan_accepted

@@ -1,6 +1,6 @@
 """Representatives (forvaltningslovens § 8): a fuldmagt names what it covers and
 a period that ends after it begins; only a representation in force is ended
-(domain/representatives.py)."""
+(domain/case/representatives.py)."""
 
 from __future__ import annotations
 

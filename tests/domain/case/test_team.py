@@ -2,8 +2,8 @@
 
 It is the citizen's team: the citizen approves it or says which changes they
 want; a declined invitation gives its reason so the caseworker can invite
-someone else; a change after the approval gives its reason (domain/case.py,
-domain/team.py)."""
+someone else; a change after the approval gives its reason
+(domain/case/team.py)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import pytest
 from tests import scenario
 from tests.domain.case.histories import (
     CITIZEN,
+    STAFF,
     STRANGER,
     SYSTEM,
     VOLUNTEER,
@@ -42,6 +43,13 @@ def change_team(person: dict) -> dict:
 
 
 RULES = [
+    # it is the citizen's team: the citizen alone approves it
+    Refusal(
+        "case.role_not_allowed",
+        given=joined(),
+        when=scenario.approve_team() | {"actor": scenario.CASEWORKER},
+        field="actor.role",
+    ),
     Refusal("team.already_approved", given=team_approved(), when=scenario.approve_team()),
     Refusal("team.already_invited", given=invited(), when=INVITE_KARIM, field="invitee.person_id"),
     # joined is as much on the team as invited
@@ -59,6 +67,8 @@ RULES = [
         given=[*decided(), INVITE_KARIM, scenario.answer(VOLUNTEER, accept=False, reason="Jeg har ikke tid")],
         when=scenario.approve_team(),
     ),
+    # only the person invited answers an invitation
+    Refusal("team.no_open_invitation", given=[*decided(), INVITE_KARIM], when=scenario.answer(STAFF), field="actor.id"),
     Refusal("team.not_a_member", given=in_pilot(), when=change_team(STRANGER), field="person_id"),
     # an invitee who has not joined has nothing to leave
     Refusal(
@@ -66,6 +76,13 @@ RULES = [
         given=[*in_pilot(), INVITE_STRANGER | {"reason": "Brug for en mentor mere"}],
         when=change_team(STRANGER),
         field="person_id",
+    ),
+    # the citizen approves the team once everyone invited has answered, and names who has not
+    Refusal(
+        "team.open_invitations",
+        given=[*invited(), scenario.answer(VOLUNTEER)],
+        when=scenario.approve_team(),
+        says="Lise",
     ),
 ]
 

@@ -40,10 +40,10 @@ def main() -> None:
     from activities.eventlog import to_new_event
     from activities.messages import RecordedEvent
     from app.keys import open_key_store
+    from domain.case.closing import CaseClosed
+    from domain.case.need import Need, NeedRegistered, ReportedBy
     from domain.citizen import Citizen
-    from domain.evaluation import CaseClosed
-    from domain.messages import Actor, Role
-    from domain.need import Need, NeedRegistered, ReportedBy
+    from domain.messages import Actor, Event, Role
     from eventlog import EventStore
     from eventlog.access_log import AccessLog
     from projections.setup import build_projector
@@ -58,7 +58,7 @@ def main() -> None:
     start = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
     for n, case_id in enumerate(CASES):
         cpr, name = CITIZENS[case_id]
-        events = [NeedRegistered(occurred_at=start + timedelta(days=n), actor=caseworker, case_id=case_id,
+        events: list[Event] = [NeedRegistered(occurred_at=start + timedelta(days=n), actor=caseworker, case_id=case_id,
                                  citizen=Citizen(cpr=cpr, name=name),
                                  need=Need(description="Vil gerne i arbejde", reported_by=ReportedBy.CASEWORKER))]  # fmt: skip
         if n == 0:

@@ -12,12 +12,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from domain.case.hearing import HearingView
+from domain.case.personalised import EmployerKind, PersonalisedOption
 from domain.legal import FVL_22, FVL_24, LEGAL_BASES
-from domain.personalised import EmployerKind, PersonalisedOption
 
 if TYPE_CHECKING:
-    from domain.case import CaseState
-    from domain.visitation import DecisionMade, GrantedService
+    from domain.case.decision import DecisionMade, GrantedService
 
 _EMPLOYER = {
     EmployerKind.CITIZEN: "dig selv",
@@ -50,7 +50,7 @@ def _service_line(service: GrantedService) -> str:
     return line + " – som du selv har valgt"
 
 
-def render_decision_letter(state: CaseState, decision: DecisionMade) -> str:
+def render_decision_letter(state: HearingView, decision: DecisionMade) -> str:
     name = state.citizen.name if state.citizen else "borger"
     date = decision.occurred_at.strftime("%d.%m.%Y")
     parts = [

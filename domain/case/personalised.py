@@ -27,17 +27,16 @@ from __future__ import annotations
 
 import re
 from enum import StrEnum
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from domain.case.concept import Concept, decides
 from domain.errors import require
 from domain.legal import SEL_96_2, SOCIALTILSYN_APPROVAL
 from domain.messages import Command, Event, Role
 from domain.personal_data import Personal
-
-if TYPE_CHECKING:
-    from domain.case import CaseState
+from domain.phases import Phase
 
 BPA_BASIS = "SEL § 96"
 CASH_GRANT_BASIS = "SEL § 95"
@@ -84,6 +83,7 @@ class RecordCitizensChoice(Command):
     type: Literal["record_citizens_choice"] = "record_citizens_choice"
     label = "Registrér borgerens valg"
     roles = frozenset({Role.CITIZEN})
+    role_reason = "the choice is the citizen's own"
     representable = True
     option: PersonalisedOption
     employer: Employer | None = None
@@ -132,13 +132,7 @@ class Arrangement(BaseModel):
 _CVR = re.compile(r"^\d{8}$")
 
 
-def record_choice(state: CaseState, c: RecordCitizensChoice) -> list[Event]:
-    require(
-        c.actor.role is Role.CITIZEN,
-        f"the choice of {c.option.label} is the citizen's own; record it as the citizen (you act as {c.actor.role.value})",
-        rule="choice.not_citizen",
-        field="actor.role",
-    )
+def record_choice(state: object, c: RecordCitizensChoice) -> list[Event]:
     employer = c.employer
     if c.option is PersonalisedOption.INDIVIDUAL_BUDGET:
         require(
@@ -257,3 +251,10 @@ def arrangement_for(
         hours_per_week=hours_per_week,
         chosen_by=choice.chosen_by,
     )
+
+
+CONCEPT = Concept(
+    "personalised options",
+    commands={RecordCitizensChoice: decides(record_choice, Phase.VISITATION)},
+    events={CitizensChoiceRecorded: None},  # kept in the visitation's record
+)

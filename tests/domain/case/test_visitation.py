@@ -1,11 +1,11 @@
-"""The application and the needs assessment.
+"""The application (domain/case/visitation.py) and the needs assessment (domain/case/assessment.py).
 
 One application is pending at a time, each with its own processing deadline
-(retssikkerhedslovens § 3, stk. 2; domain/revisitation.py). The assessment
+(retssikkerhedslovens § 3, stk. 2; domain/case/revisitation.py). The assessment
 follows VUM 2.0 with KL's Fælles Faglige Begreber: each condition assessed once,
 and a goal (FFB indsatsmål) addresses an assessed condition under "Aktivitet og
-deltagelse" (domain/visitation.py). Whether ældreloven covers the citizen is the
-municipality's assessment, on a ground of ældrelovens § 2 (domain/elder_act.py).
+deltagelse" (domain/case/visitation.py). Whether ældreloven covers the citizen is the
+municipality's assessment, on a ground of ældrelovens § 2 (domain/case/elder_act.py).
 """
 
 from __future__ import annotations

@@ -38,18 +38,17 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import Annotated, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from domain.consent import blanket_word as _blanket_word
+from domain.case.concept import CaseContext, Concept, decides
+from domain.case.consent import blanket_word as _blanket_word
 from domain.errors import require
 from domain.legal import FVL_19, FVL_19_2, FVL_21, OFFL_13, RSL_11A, RSL_11C, LegalBasis
 from domain.messages import MAX_ITEMS, Command, Event, Role, ShortText
 from domain.personal_data import Personal
-
-if TYPE_CHECKING:
-    from domain.case import CaseState
+from domain.phases import Phase
 
 # -- consent to collect information (Rsl § 11 a) ---------------------------
 
@@ -61,6 +60,7 @@ class ConsentToObtainInformation(Command):
     type: Literal["consent_to_obtain_information"] = "consent_to_obtain_information"
     label = "Samtykke til at indhente oplysninger"
     roles = frozenset({Role.CITIZEN})
+    role_reason = f"the citizen consents to collecting information about them ({RSL_11A})"
     information: list[ShortText] = Field(
         min_length=1, max_length=MAX_ITEMS, description='Which information, e.g. "Lægeerklæring om muskelsvind"'
     )
@@ -160,6 +160,7 @@ class AnswerHearing(Command):
     label = "Svar på partshøring"
     intro = "Skriv dine bemærkninger til oplysningerne i høringsbrevet. Dit svar gemmes ordret."
     roles = frozenset({Role.CITIZEN})
+    role_reason = "the hearing is the citizen's to answer"
     representable = True
     answer: str = Field(min_length=1, max_length=8000, description="The citizen's answer, kept verbatim")
 
@@ -229,13 +230,35 @@ class Hearing(BaseModel):
 # -- decide ----------------------------------------------------------------
 
 
-def consent_to_obtain(state: CaseState, c: ConsentToObtainInformation) -> list[Event]:
-    require(
-        c.actor.role is Role.CITIZEN,
-        f"only the citizen consents to collecting information about them ({RSL_11A}); you act as {c.actor.role.value}",
-        rule="consent.not_citizen",
-        field="actor.role",
-    )
+class HearingRecord(Protocol):
+    """What the hearing keeps in the visitation's record (``domain/case/visitation.py``)."""
+
+    @property
+    def consents(self) -> tuple[InformationConsentGiven, ...]: ...
+    @property
+    def information(self) -> tuple[InformationItem, ...]: ...
+    @property
+    def hearing(self) -> Hearing | None: ...
+    @property
+    def hearings_held(self) -> int: ...
+    @property
+    def hearing_answers(self) -> tuple[str, ...]: ...
+    @property
+    def assessment_heard(self) -> bool: ...
+    @property
+    def comment_request(self) -> CommentRequest | None: ...
+
+
+class HearingView(CaseContext, Protocol):
+    """What the hearing's rules read besides the case's context: whether there is an assessment, the record."""
+
+    @property
+    def assessment(self) -> object | None: ...
+    @property
+    def visitation(self) -> HearingRecord: ...
+
+
+def consent_to_obtain(state: HearingView, c: ConsentToObtainInformation) -> list[Event]:
     require(
         c.case_id == state.case_id,
         f"the consent must be for this case ({state.case_id}), not {c.case_id!r}: a consent covers one case ({RSL_11A})",
@@ -265,7 +288,7 @@ def consent_to_obtain(state: CaseState, c: ConsentToObtainInformation) -> list[E
     ]
 
 
-def record_information(state: CaseState, c: RecordCaseInformation) -> list[Event]:
+def record_information(state: HearingView, c: RecordCaseInformation) -> list[Event]:
     route = c.route or (InformationRoute.CITIZEN if c.from_citizen else InformationRoute.CONSENT)
     consent_number = None
     if route is InformationRoute.CONSENT:
@@ -320,7 +343,7 @@ def hearing_letter(citizen_name: str, items: list[InformationItem], due_at: date
     )
 
 
-def start_hearing(state: CaseState, c: StartHearing) -> list[Event]:
+def start_hearing(state: HearingView, c: StartHearing) -> list[Event]:
     record = state.visitation
     require(
         record.hearing is None or not record.hearing.is_open(),
@@ -350,14 +373,8 @@ def start_hearing(state: CaseState, c: StartHearing) -> list[Event]:
     ]
 
 
-def answer_hearing(state: CaseState, c: AnswerHearing) -> list[Event]:
+def answer_hearing(state: HearingView, c: AnswerHearing) -> list[Event]:
     hearing = state.visitation.hearing
-    require(
-        c.actor.role is Role.CITIZEN,
-        f"the hearing is the citizen's to answer; you act as {c.actor.role.value}",
-        rule="hearing.not_citizen",
-        field="actor.role",
-    )
     require(
         hearing is not None and hearing.is_open(),
         "there is no open hearing to answer"
@@ -368,7 +385,7 @@ def answer_hearing(state: CaseState, c: AnswerHearing) -> list[Event]:
     return [HearingAnswered(occurred_at=c.now, actor=c.actor, number=hearing.number, answer=c.answer)]
 
 
-def record_hearing_deadline_passed(state: CaseState, c: RecordHearingDeadlinePassed) -> list[Event]:
+def record_hearing_deadline_passed(state: HearingView, c: RecordHearingDeadlinePassed) -> list[Event]:
     hearing = state.visitation.hearing
     require(hearing is not None and hearing.is_open(), "there is no open hearing", rule="hearing.not_open")
     assert hearing is not None  # refused above when missing
@@ -412,7 +429,9 @@ class RequestToComment(Command):
     title = "Ask to comment before the decision"
     type: Literal["request_to_comment"] = "request_to_comment"
     label = "Bed om at udtale dig før afgørelsen"
+    example = {"answer_within_days": 14}
     roles = frozenset({Role.CITIZEN})
+    role_reason = f"it is the citizen who may ask to comment before the decision ({FVL_21})"
     representable = True
     answer_within_days: int = Field(default=14, ge=1, le=90, description="The deadline the municipality sets")
 
@@ -428,7 +447,9 @@ class SubmitComment(Command):
     title = "Submit comment"
     type: Literal["submit_comment"] = "submit_comment"
     label = "Giv din udtalelse"
+    example = {"comment": "Jeg vil gerne have, at min mor er med til møderne"}
     roles = frozenset({Role.CITIZEN})
+    role_reason = f"the comment is the citizen's ({FVL_21})"
     representable = True
     comment: str = Field(min_length=1, max_length=8000, description="Kept verbatim")
 
@@ -450,33 +471,23 @@ class CommentRequest(BaseModel):
         return self.comment is None and (at is None or at < self.due_at)
 
 
-def request_to_comment(state: CaseState, c: RequestToComment) -> list[Event]:
-    require(
-        c.actor.role is Role.CITIZEN,
-        f"it is the citizen who may ask to comment before the decision ({FVL_21}); you act as {c.actor.role.value}",
-        rule="case.role_not_allowed",
-        field="actor.role",
-    )
+def request_to_comment(state: HearingView, c: RequestToComment) -> list[Event]:
     pending = state.visitation.comment_request
     require(pending is None or not pending.is_open(c.now), "you have already asked to comment; the decision waits for it",
             rule="comment.already_requested")  # fmt: skip
     return [CommentRequested(occurred_at=c.now, actor=c.actor, due_at=c.now + timedelta(days=c.answer_within_days))]
 
 
-def submit_comment(state: CaseState, c: SubmitComment) -> list[Event]:
-    require(
-        c.actor.role is Role.CITIZEN,
-        f"the comment is the citizen's ({FVL_21}); you act as {c.actor.role.value}",
-        rule="case.role_not_allowed",
-        field="actor.role",
-    )
+def submit_comment(state: HearingView, c: SubmitComment) -> list[Event]:
     pending = state.visitation.comment_request
     require(pending is not None and pending.comment is None, f"ask to comment first (request_to_comment, {FVL_21})",
             rule="comment.not_requested")  # fmt: skip
     return [CommentSubmitted(occurred_at=c.now, actor=c.actor, comment=c.comment)]
 
 
-def check_heard(state: CaseState, *, full_grant: bool, at: datetime, exception: HearingException | None = None) -> None:
+def check_heard(
+    state: HearingView, *, full_grant: bool, at: datetime, exception: HearingException | None = None
+) -> None:
     """FVL §§ 19 and 21: no decision while a hearing is open or the citizen's own
     comment is awaited, and no decision that is not in the citizen's full favour on
     information to their disadvantage they have not had the chance to comment on,
@@ -513,3 +524,33 @@ def check_heard(state: CaseState, *, full_grant: bool, at: datetime, exception: 
         + f". Start a hearing first ({FVL_19}), or record the exception that applies ({FVL_19_2})",
         rule="decision.hearing_required",
     )
+
+
+#: Where a hearing is held: before the decision in visitation, and before a decision about
+#: the help in evaluation or follow-up when it is not wholly in the citizen's favour (FVL § 19).
+HEARING_PHASES = frozenset({Phase.VISITATION, Phase.EVALUATION, Phase.FOLLOW_UP})
+
+#: The hearing's events change the visitation's record: that concept folds them.
+CONCEPT = Concept(
+    "hearing",
+    commands={
+        ConsentToObtainInformation: decides(consent_to_obtain, Phase.VISITATION),
+        RecordCaseInformation: decides(record_information, HEARING_PHASES),
+        StartHearing: decides(start_hearing, HEARING_PHASES),
+        AnswerHearing: decides(answer_hearing, HEARING_PHASES),
+        RecordHearingDeadlinePassed: decides(record_hearing_deadline_passed, HEARING_PHASES),
+        RequestToComment: decides(request_to_comment, Phase.VISITATION),
+        SubmitComment: decides(submit_comment, Phase.VISITATION),
+    },
+    events=dict.fromkeys(
+        (
+            InformationConsentGiven,
+            CaseInformationRecorded,
+            HearingStarted,
+            HearingAnswered,
+            HearingDeadlinePassed,
+            CommentRequested,
+            CommentSubmitted,
+        )
+    ),
+)

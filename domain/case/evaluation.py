@@ -28,13 +28,17 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from domain import terminology
-from domain.consent import InformationCategory
+from domain.case.assessment import AssessmentRecorded, Coded
+from domain.case.concept import Concept, decides
+from domain.case.decision import DecisionMade
+from domain.case.pilot import ActionPlan
 from domain.errors import require
+from domain.information import InformationCategory
 from domain.instruments import (
     Attainment,
     FunctionLevel,
@@ -51,9 +55,8 @@ from domain.instruments import (
 )
 from domain.messages import MAX_ITEMS, Command, Event
 from domain.personal_data import Personal
-from domain.pilot import ActionPlan
+from domain.phases import Phase
 from domain.value_domains import Participation, Rating, ServiceUse, ValueDomains, value_domains
-from domain.visitation import AssessmentRecorded, Coded, DecisionMade
 
 __all__ = ["Attainment", "FunctionLevelInput", "GoalAttainmentInput", "InstrumentAnswers"]
 
@@ -314,22 +317,6 @@ def pilot_type(decision: DecisionMade | None) -> str:
     return " + ".join(sorted(kinds))
 
 
-# -- closing -----------------------------------------------------------------
-
-
-class CloseCase(Command):
-    title = "Close case"
-    type: Literal["close_case"] = "close_case"
-    label = "Luk sagen"
-    reason: str = Field(min_length=3, max_length=2000)
-
-
-class CaseClosed(Event):
-    type: Literal["case_closed"] = "case_closed"
-    label = "Sagen lukket"
-    reason: Annotated[str, Personal]
-
-
 # -- old versions, read but never written --------------------------------------
 
 
@@ -354,3 +341,48 @@ _UPCAST_TYPES = {("evaluation_recorded", 1): "evaluation_recorded_v1"}
 def upcast_type(event_type: str, schema_version: int) -> str:
     """The model type to read a stored event as (old versions have models of their own)."""
     return _UPCAST_TYPES.get((event_type, schema_version), event_type)
+
+
+# -- the decider ------------------------------------------------------------------
+
+
+class EvaluationView(Protocol):
+    """What the evaluation reads: the assessment (the function levels to measure against),
+    the plan (its goals' attainment), the baseline and the evaluation once recorded."""
+
+    @property
+    def assessment(self) -> AssessmentRecorded | None: ...
+    @property
+    def plan(self) -> ActionPlan | None: ...
+    @property
+    def baseline(self) -> BaselineRecorded | None: ...
+    @property
+    def evaluation(self) -> EvaluationRecorded | None: ...
+
+
+def decide_baseline(state: EvaluationView, c: RecordBaseline) -> list[Event]:
+    require(
+        state.baseline is None,
+        "the baseline is already recorded; it is measured once, as the pilot starts",
+        rule="evaluation.baseline_already_recorded",
+    )
+    return [record_baseline(c, state.assessment)]
+
+
+def decide_evaluation(state: EvaluationView, c: RecordEvaluation) -> list[Event]:
+    require(state.evaluation is None, "the evaluation is already recorded", rule="evaluation.already_recorded")
+    return [record_evaluation(c, assessment=state.assessment, plan=state.plan, baseline=state.baseline)]
+
+
+CONCEPT = Concept(
+    "evaluation",
+    commands={
+        RecordBaseline: decides(decide_baseline, Phase.PILOT),
+        RecordEvaluation: decides(decide_evaluation, Phase.EVALUATION),
+    },
+    events={
+        BaselineRecorded: lambda s, e: {"baseline": e},
+        EvaluationRecorded: lambda s, e: {"evaluation": e},
+        LegacyEvaluationRecorded: None,
+    },
+)

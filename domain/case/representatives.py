@@ -30,12 +30,14 @@ stay the citizen's own.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from domain.case.concept import OPEN, Changes, Concept, decides, with_entry
 from domain.errors import require
 from domain.legal import FVL_8, LegalBasis
 from domain.messages import MAX_ITEMS, Code, Command, Event, Role
@@ -79,7 +81,9 @@ class RecordRepresentative(Command):
     title = "Record a representative"
     type: Literal["record_representative"] = "record_representative"
     label = "Registrér partsrepræsentant, værge eller bisidder"
+    example = {"person_id": "rep-maria", "name": "Maria Holm", "kind": "bisidder", "valid_from": "2026-01-05"}
     roles = frozenset({Role.CITIZEN, Role.CASEWORKER, Role.TEAM_LEAD})
+    role_reason = f"the citizen chooses a representative, a case officer records it from a written fuldmagt ({FVL_8})"
     person_id: str = Field(min_length=1, max_length=64, description="The representative's id")
     name: str = Field(min_length=1, max_length=200)
     kind: RepresentativeKind
@@ -107,7 +111,9 @@ class EndRepresentation(Command):
     title = "End a representation"
     type: Literal["end_representation"] = "end_representation"
     label = "Afslut repræsentation"
+    example = {"number": 1, "reason": "Borgeren har tilbagekaldt fuldmagten"}
     roles = frozenset({Role.CITIZEN, Role.CASEWORKER, Role.TEAM_LEAD})
+    role_reason = f"a representation is ended by the citizen or a case officer ({FVL_8})"
     number: int = Field(ge=1, description="The fuldmagt's number on the case")
     reason: str = Field(default="", max_length=2000)
 
@@ -120,14 +126,15 @@ class RepresentationEnded(Event):
     reason: Annotated[str, Personal] = ""
 
 
-def record_representative(state, c: RecordRepresentative) -> list[Event]:
+class RepresentativesView(Protocol):
+    """The representatives and their fuldmagter by number."""
+
+    @property
+    def representatives(self) -> Mapping[int, Representation]: ...
+
+
+def record_representative(state: RepresentativesView, c: RecordRepresentative) -> list[Event]:
     """FVL § 8: the citizen chooses a representative; a case officer records it (from a written fuldmagt)."""
-    require(
-        c.actor.role in RecordRepresentative.roles,
-        f"a representative is recorded by the citizen or a case officer ({FVL_8}); you act as {c.actor.role.value}",
-        rule="case.role_not_allowed",
-        field="actor.role",
-    )
     if c.kind is RepresentativeKind.BISIDDER:
         require(not c.scope, f"a bisidder stands beside the citizen and acts for no one; a fuldmagt needs a "
                 f"partsrepræsentant ({FVL_8})", rule="representative.bisidder_has_no_scope", field="scope")  # fmt: skip
@@ -156,16 +163,14 @@ def record_representative(state, c: RecordRepresentative) -> list[Event]:
     ]  # fmt: skip
 
 
-def end_representation(state, c: EndRepresentation) -> list[Event]:
-    require(c.actor.role in EndRepresentation.roles, f"a representation is ended by the citizen or a case officer ({FVL_8})",
-            rule="case.role_not_allowed", field="actor.role")  # fmt: skip
+def end_representation(state: RepresentativesView, c: EndRepresentation) -> list[Event]:
     current = state.representatives.get(c.number)
     require(current is not None and current.ended_at is None, f"there is no representation number {c.number} in force",
             rule="representative.unknown", field="number")  # fmt: skip
     return [RepresentationEnded(occurred_at=c.now, actor=c.actor, number=c.number, reason=c.reason.strip())]
 
 
-def check_fuldmagt(state, c: Command) -> Representation:
+def check_fuldmagt(state: RepresentativesView, c: Command) -> Representation:
     """A command from a representative: the fuldmagt it names must be theirs, in
     force on the day, and cover the command (FVL § 8)."""
     require(
@@ -174,6 +179,7 @@ def check_fuldmagt(state, c: Command) -> Representation:
         rule="representative.no_fuldmagt",
         field="fuldmagt",
     )
+    assert c.fuldmagt is not None  # refused above when missing
     representation = state.representatives.get(c.fuldmagt)
     require(
         representation is not None and representation.person_id == c.actor.id,
@@ -181,6 +187,7 @@ def check_fuldmagt(state, c: Command) -> Representation:
         rule="representative.not_yours",
         field="fuldmagt",
     )
+    assert representation is not None  # refused above when missing
     require(
         representation.in_force(c.now.date()),
         f"fuldmagt {c.fuldmagt} is not in force on {c.now.date():%d.%m.%Y} ({FVL_8}: its period, or it was ended)",
@@ -198,6 +205,26 @@ def check_fuldmagt(state, c: Command) -> Representation:
     return representation
 
 
-def representatives_in_force(state, on: date) -> list[Representation]:
+def representatives_in_force(state: RepresentativesView, on: date) -> list[Representation]:
     """Who acts for the citizen today: they get the citizen's letters too."""
     return [r for r in state.representatives.values() if r.kind.acts_for_citizen and r.in_force(on)]
+
+
+def _recorded(state: RepresentativesView, e: RepresentativeRecorded) -> Changes:
+    representation = Representation(**e.model_dump(include=set(Representation.model_fields) - {"ended_at"}))
+    return {"representatives": {**state.representatives, e.number: representation}}
+
+
+def _ended(state: RepresentativesView, e: RepresentationEnded) -> Changes:
+    return {"representatives": with_entry(state.representatives, e.number, ended_at=e.occurred_at)}
+
+
+#: FVL § 8: a citizen may be represented or assisted at any stage of the case.
+CONCEPT = Concept(
+    "representatives",
+    commands={
+        RecordRepresentative: decides(record_representative, OPEN),
+        EndRepresentation: decides(end_representation, OPEN),
+    },
+    events={RepresentativeRecorded: _recorded, RepresentationEnded: _ended},
+)

@@ -19,14 +19,14 @@ import json
 from datetime import date, datetime, timedelta
 from functools import cache
 from importlib import resources
-from typing import Annotated, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from domain.errors import DomainError, require
-from domain.legal import RSL_3_2, LegalBasis, check_legal_basis
+from domain.case.concept import Concept, decides
+from domain.legal import LegalBasis, check_legal_basis
 from domain.messages import MAX_ITEMS, Code, Command, Event
-from domain.personal_data import Personal
+from domain.phases import Phase
 
 
 class RecordMissedDeadline(Command):
@@ -179,45 +179,17 @@ class ApplicationReceived(Event):
         return ", ".join(self.applied_for) or None
 
 
-class RecordMissedProcessingDeadline(Command):
-    """Issued by the workflow when the processing deadline passes without a decision."""
-
-    title = "Record missed processing deadline"
-    issued_by_system = True
-    type: Literal["record_missed_processing_deadline"] = "record_missed_processing_deadline"
-    label = "Registrér overskredet sagsbehandlingsfrist"
-    expected_by: datetime
+def _record_missed_deadline(state: object, c: RecordMissedDeadline) -> list[Event]:
+    """A phase's deadline passed: the workflow records it (it reads nothing of the case)."""
+    return [DeadlineMissed(occurred_at=c.now, actor=c.actor, phase=c.phase, due_at=c.due_at)]
 
 
-class ProcessingDeadlineMissed(Event):
-    missed_deadline = "processing"
-    type: Literal["processing_deadline_missed"] = "processing_deadline_missed"
-    label = "Sagsbehandlingsfrist overskredet"
-    fixed_basis = LegalBasis.RSL_3_2
-    due_at: datetime
-    expected_by: datetime
-    notice: Annotated[str, Personal] = Field(description="The written notice to the citizen (Danish)")
-
-
-def notice_of_missed_deadline(
-    citizen_name: str, case_id: str, applied_for: tuple[str, ...], due_on: date, expected_by: date
-) -> str:
-    """The letter Rsl § 3, stk. 2 requires when a deadline cannot be kept: why
-    the citizen hears from us, and when a decision can be expected."""
-    return (
-        f"Kære {citizen_name}\n\n"
-        f"Vi har ikke nået at træffe afgørelse i din sag ({case_id}) om {', '.join(applied_for)} "
-        f"inden for kommunens sagsbehandlingsfrist, som udløb den {due_on.strftime('%d.%m.%Y')}.\n"
-        f"Du kan forvente en afgørelse senest den {expected_by.strftime('%d.%m.%Y')}.\n\n"
-        f"Vi skriver til dig efter {RSL_3_2}. Du er velkommen til at kontakte din sagsbehandler.\n"
-    )
-
-
-def check_processing_deadline_missable(due_at: datetime | None, decided: bool, missed: bool, now: datetime) -> None:
-    if due_at is None:
-        raise DomainError("no processing deadline runs in this case", rule="deadline.no_processing_deadline")
-    require(not decided, "the decision is made; the processing deadline was kept", rule="deadline.already_decided")
-    require(not missed, "the missed processing deadline is already recorded", rule="deadline.already_recorded")
-    require(
-        now >= due_at, f"the processing deadline is {due_at.isoformat()}; it has not passed", rule="deadline.not_passed"
-    )
+CONCEPT = Concept(
+    "deadlines",
+    commands={
+        RecordMissedDeadline: decides(
+            _record_missed_deadline, Phase.VISITATION, Phase.TEAM, Phase.PILOT, Phase.EVALUATION
+        ),
+    },
+    events={DeadlineMissed: lambda s, e: {"missed_deadlines": (*s.missed_deadlines, e)}},
+)

@@ -26,19 +26,20 @@ as a condition was confirmed for this revision.)
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime
-from enum import StrEnum
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import Annotated, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from domain.case.concept import Changes, Concept, decides, with_entry
+from domain.case.team import TEAM_PHASES, TeamMember
 from domain.errors import require
+from domain.information import InformationCategory
 from domain.legal import CONSENT_TO_SHARE, FVL_27, LegalBasis
 from domain.messages import MAX_ITEMS, Command, Event, Role
 from domain.personal_data import Personal
-
-if TYPE_CHECKING:
-    from domain.case import CaseState
+from domain.phases import Phase
 
 # Words that make a consent a blanket one: it must name what, from or to whom, and why.
 BLANKET_WORDS: tuple[str, ...] = (
@@ -80,26 +81,13 @@ def blanket_word(text: str) -> str | None:
     return None
 
 
-class InformationCategory(StrEnum):
-    """What a person may be allowed to see about the citizen."""
-
-    NEED = "need"  # the need as registered
-    GOALS = "goals"  # the citizen's own goals
-    ASSESSMENT = "assessment"  # function levels and the citizen's words on each condition
-    HEALTH = "health"  # health conditions (FFB Sundhedsforhold, Funktioner og forhold)
-    DECISION = "decision"  # the decision and its services
-    PLAN = "plan"  # the action plan
-    MEETING_NOTES = "meeting_notes"  # minutes of joint meetings
-    OBSERVATIONS = "observations"  # observations by team members
-    EVALUATION = "evaluation"  # the evaluation
-
-
 class GiveConsent(Command):
     title = "Give consent"
     type: Literal["give_consent"] = "give_consent"
     label = "Giv samtykke"
     intro = "Vælg en person på dit hold og de oplysninger, personen må se. Du kan altid trække samtykket tilbage."
     roles = frozenset({Role.CITIZEN})
+    role_reason = f"it is the citizen's information ({CONSENT_TO_SHARE})"
     person_id: str = Field(min_length=1, max_length=64)
     categories: list[InformationCategory] = Field(min_length=1, max_length=MAX_ITEMS)
     purpose: str = Field(min_length=10, max_length=1000, description="What the person may use it for")
@@ -120,8 +108,10 @@ class RevokeConsent(Command):
     title = "Revoke consent"
     type: Literal["revoke_consent"] = "revoke_consent"
     label = "Tilbagekald samtykke"
+    example = {"person_id": "vol-karim", "reason": "Borgeren ønsker ikke længere, at Karim ser sagen"}
     intro = "Personen kan ikke længere se dine oplysninger fra det øjeblik, du trækker samtykket tilbage."
     roles = frozenset({Role.CITIZEN})
+    role_reason = "the consent is the citizen's to withdraw"
     person_id: str = Field(min_length=1, max_length=64)
     reason: str = Field(default="", max_length=1000)
 
@@ -172,13 +162,24 @@ class ConfidentialityDeclarationRecorded(Event):
 # -- decide ----------------------------------------------------------------------
 
 
-def give_consent(state: CaseState, c: GiveConsent) -> list[Event]:
-    require(
-        c.actor.role is Role.CITIZEN,
-        f"only citizen may give consent: it is the citizen's information; you act as {c.actor.role.value}",
-        rule="case.role_not_allowed",
-        field="actor.role",
-    )
+class ConsentView(Protocol):
+    """What the consent rules read: the team (consent is given to a named member) and the consents."""
+
+    @property
+    def team(self) -> Mapping[str, TeamMember]: ...
+    @property
+    def consents(self) -> Mapping[str, Consent]: ...
+    @property
+    def confidentiality_declarations(self) -> Mapping[str, date]: ...
+
+
+def consent_covers(state: ConsentView, person_id: str, category: InformationCategory, at: datetime) -> bool:
+    """Whether the citizen's consent lets ``person_id`` see ``category`` at ``at``."""
+    consent = state.consents.get(person_id)
+    return consent is not None and consent.covers(category, at)
+
+
+def give_consent(state: ConsentView, c: GiveConsent) -> list[Event]:
     member = state.team.get(c.person_id)
     require(
         member is not None,
@@ -221,13 +222,7 @@ def give_consent(state: CaseState, c: GiveConsent) -> list[Event]:
     ]
 
 
-def record_confidentiality_declaration(state: CaseState, c: RecordConfidentialityDeclaration) -> list[Event]:
-    require(
-        c.actor.role in (Role.CASEWORKER, Role.TEAM_LEAD),
-        f"only caseworker or team_lead may record a confidentiality declaration; you act as {c.actor.role.value}",
-        rule="case.role_not_allowed",
-        field="actor.role",
-    )
+def record_confidentiality_declaration(state: ConsentView, c: RecordConfidentialityDeclaration) -> list[Event]:
     member = state.team.get(c.person_id)
     require(
         member is not None and member.kind.outside_municipality,
@@ -250,3 +245,41 @@ def record_confidentiality_declaration(state: CaseState, c: RecordConfidentialit
             reference=c.reference.strip(),
         )
     ]
+
+
+def revoke_consent(state: ConsentView, c: RevokeConsent) -> list[Event]:
+    """GDPR art. 7, stk. 3: the citizen may withdraw a consent at any time."""
+    consent = state.consents.get(c.person_id)
+    require(
+        consent is not None and consent.revoked_at is None,
+        f"{c.person_id} has no consent in force to revoke",
+        rule="consent.none_in_force",
+        field="person_id",
+    )
+    return [ConsentRevoked(occurred_at=c.now, actor=c.actor, person_id=c.person_id, reason=c.reason.strip())]
+
+
+def _given(state: ConsentView, e: ConsentGiven) -> Changes:
+    consent = Consent(person_id=e.person_id, categories=e.categories, purpose=e.purpose, valid_until=e.valid_until,
+                      given_at=e.occurred_at)  # fmt: skip
+    return {"consents": {**state.consents, e.person_id: consent}}
+
+
+def _revoked(state: ConsentView, e: ConsentRevoked) -> Changes:
+    return {"consents": with_entry(state.consents, e.person_id, revoked_at=e.occurred_at)}
+
+
+def _declared(state: ConsentView, e: ConfidentialityDeclarationRecorded) -> Changes:
+    return {"confidentiality_declarations": {**state.confidentiality_declarations, e.person_id: e.signed_on}}
+
+
+CONCEPT = Concept(
+    "consent",
+    commands={
+        GiveConsent: decides(give_consent, TEAM_PHASES),
+        # a consent may be withdrawn while anyone outside the municipality can still see the case
+        RevokeConsent: decides(revoke_consent, TEAM_PHASES, Phase.EVALUATION),
+        RecordConfidentialityDeclaration: decides(record_confidentiality_declaration, TEAM_PHASES),
+    },
+    events={ConsentGiven: _given, ConsentRevoked: _revoked, ConfidentialityDeclarationRecorded: _declared},
+)

@@ -18,12 +18,14 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from domain.case.concept import Concept, decides, enter
 from domain.citizen import Citizen
-from domain.consent import InformationCategory
 from domain.errors import require
+from domain.information import InformationCategory
 from domain.legal import BARNETS_LOV
 from domain.messages import MAX_ITEMS, Command, Event, Role
 from domain.personal_data import Personal
+from domain.phases import Phase
 
 ADULT_AGE = 18
 
@@ -138,3 +140,28 @@ def check_adult(citizen: Citizen, on: date) -> None:
         rule="case.under_18",
         field="citizen.cpr",
     )
+
+
+def register_need(state: object, c: RegisterNeed) -> list[Event]:
+    check_adult(c.citizen, c.now.date())
+    return [NeedRegistered(occurred_at=c.now, actor=c.actor, case_id=c.case_id, citizen=c.citizen, need=c.need)]
+
+
+def open_visitation(state: object, c: OpenVisitation) -> list[Event]:
+    """The case officer who opens the visitation becomes the case's caseworker."""
+    return [VisitationOpened(occurred_at=c.now, actor=c.actor, caseworker_id=c.actor.id)]
+
+
+CONCEPT = Concept(
+    "need",
+    commands={
+        RegisterNeed: decides(register_need, Phase.NEW),
+        OpenVisitation: decides(open_visitation, Phase.NEED),
+    },
+    events={
+        NeedRegistered: lambda s, e: enter(
+            Phase.NEED, e.occurred_at, case_id=e.case_id, citizen=e.citizen, need=e.need
+        ),
+        VisitationOpened: lambda s, e: enter(Phase.VISITATION, e.occurred_at, caseworker_id=e.caseworker_id),
+    },
+)

@@ -14,26 +14,22 @@ So:
   ``ProcessingDelay.expected_date_needed``) unless they gave one already;
 - when the expected date passes too, the citizen is told again
   (``RecordExpectedDatePassed``) and the caseworker is asked for a new date.
-
-The earlier notice with an automatic "+4 weeks" promise
-(``RecordMissedProcessingDeadline``) is only read from older logs and runs.
 """
 
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import Annotated, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from domain.case.concept import Concept, decides
+from domain.case.revisitation import Application, ApplicationsView, pending_application
 from domain.errors import DomainError, require
 from domain.legal import RSL_3_2, LegalBasis
-from domain.messages import Command, Event, Role
+from domain.messages import Command, Event
 from domain.personal_data import Personal
-
-if TYPE_CHECKING:
-    from domain.case import CaseState
-    from domain.revisitation import Application
+from domain.phases import Phase
 
 
 class ProcessingDelay(BaseModel):
@@ -54,6 +50,8 @@ class NotifyProcessingDelay(Command):
     title = "Notify processing delay"
     type: Literal["notify_processing_delay"] = "notify_processing_delay"
     label = "Skriv til borgeren om forsinkelse"
+    example = {"expected_by": "2026-03-16", "reason": "Vi venter på en lægeerklæring"}
+    role_reason = "the caseworker tells the citizen of a delay"
     expected_by: date = Field(description="The day a decision can be expected")
     reason: str = Field(min_length=3, max_length=2000, description="Why the deadline cannot be kept")
 
@@ -107,10 +105,22 @@ class ExpectedDatePassed(Event):
     notice: Annotated[str, Personal] = Field(description="The letter to the citizen (Danish)")
 
 
-def _pending_with_deadline(state: CaseState) -> tuple[Application, datetime]:
-    """The application awaiting a decision, and its processing deadline."""
-    from domain.revisitation import pending_application
+class _Record(Protocol):
+    @property
+    def applications(self) -> tuple[Application, ...]: ...
+    @property
+    def delay(self) -> ProcessingDelay: ...
 
+
+class NoticeView(ApplicationsView, Protocol):
+    """What the notices read besides the case's context: the pending application and the notices so far."""
+
+    @property
+    def visitation(self) -> _Record: ...
+
+
+def _pending_with_deadline(state: NoticeView) -> tuple[Application, datetime]:
+    """The application awaiting a decision, and its processing deadline."""
     application = pending_application(state)
     if application is None:
         raise DomainError("no application awaits a decision in this case", rule="deadline.no_pending_application")
@@ -119,17 +129,11 @@ def _pending_with_deadline(state: CaseState) -> tuple[Application, datetime]:
     return application, application.due_at
 
 
-def _name(state: CaseState) -> str:
+def _name(state: NoticeView) -> str:
     return state.citizen.name if state.citizen else "borger"
 
 
-def notify_processing_delay(state: CaseState, c: NotifyProcessingDelay) -> list[Event]:
-    require(
-        c.actor.role in (Role.CASEWORKER, Role.TEAM_LEAD),
-        "the caseworker tells the citizen of a delay",
-        rule="case.role_not_allowed",
-        field="actor.role",
-    )
+def notify_processing_delay(state: NoticeView, c: NotifyProcessingDelay) -> list[Event]:
     application, due_at = _pending_with_deadline(state)
     today = c.now.date()
     require(
@@ -163,7 +167,7 @@ def notify_processing_delay(state: CaseState, c: NotifyProcessingDelay) -> list[
     ]
 
 
-def record_processing_deadline_passed(state: CaseState, c: RecordProcessingDeadlinePassed) -> list[Event]:
+def record_processing_deadline_passed(state: NoticeView, c: RecordProcessingDeadlinePassed) -> list[Event]:
     application, due_at = _pending_with_deadline(state)
     delay = state.visitation.delay
     require(not delay.deadline_passed, "the passed deadline is already recorded", rule="deadline.already_recorded")
@@ -189,7 +193,7 @@ def record_processing_deadline_passed(state: CaseState, c: RecordProcessingDeadl
     ]
 
 
-def record_expected_date_passed(state: CaseState, c: RecordExpectedDatePassed) -> list[Event]:
+def record_expected_date_passed(state: NoticeView, c: RecordExpectedDatePassed) -> list[Event]:
     _pending_with_deadline(state)
     delay = state.visitation.delay
     require(
@@ -235,3 +239,15 @@ def evolve_delay(delay: ProcessingDelay, event: Event) -> ProcessingDelay:
 
 
 PROCESSING_NOTICE_EVENTS = (ProcessingDelayNotified, ProcessingDeadlinePassed, ExpectedDatePassed)
+
+
+#: Rsl § 3, stk. 2: the notices run while an application awaits its decision.
+CONCEPT = Concept(
+    "processing notice",
+    commands={
+        NotifyProcessingDelay: decides(notify_processing_delay, Phase.NEED, Phase.VISITATION),
+        RecordProcessingDeadlinePassed: decides(record_processing_deadline_passed, Phase.NEED, Phase.VISITATION),
+        RecordExpectedDatePassed: decides(record_expected_date_passed, Phase.NEED, Phase.VISITATION),
+    },
+    events=dict.fromkeys(PROCESSING_NOTICE_EVENTS),  # kept in the visitation's record
+)

@@ -20,20 +20,19 @@ rule (``application.same_kind_pending`` when it asks for the same legal basis).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import Annotated, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from domain.case.concept import CaseContext, Changes, Concept, decides, enter
 from domain.errors import require
 from domain.legal import LegalBasis
 from domain.messages import Command, Event, Role
 from domain.personal_data import Personal
 from domain.phases import Phase
-
-if TYPE_CHECKING:
-    from domain.case import CaseState
 
 
 class ApplicationStatus(StrEnum):
@@ -80,6 +79,7 @@ class ReportChangedNeed(Command):
     title = "Report changed need"
     type: Literal["report_changed_need"] = "report_changed_need"
     label = "Meld ændret behov"
+    example = {"reported_by": "citizen", "description": "Jeg har fået det værre og har brug for mere hjælp"}
     roles = frozenset({Role.CITIZEN, Role.CASEWORKER, Role.TEAM_LEAD, Role.VOLUNTEER, Role.RELATIVE})
     reported_by: Reporter
     description: str = Field(min_length=3, max_length=4000, description="What has changed, in the reporter's words")
@@ -100,7 +100,9 @@ class WithdrawApplication(Command):
     title = "Withdraw application"
     type: Literal["withdraw_application"] = "withdraw_application"
     label = "Træk ansøgning tilbage"
+    example = {"number": 1, "reason": "Borgeren har fundet en anden løsning"}
     roles = frozenset({Role.CITIZEN, Role.CASEWORKER, Role.TEAM_LEAD})
+    role_reason = "the citizen (or their representative) withdraws an application, or the caseworker records it"
     number: int = Field(ge=1, description="The application's number in the case")
     reason: str = Field(default="", max_length=2000)
 
@@ -122,11 +124,35 @@ class Revisitation(BaseModel):
     from_phase: Phase
 
 
-def pending_application(state: CaseState) -> Application | None:
+class _Record(Protocol):
+    @property
+    def applications(self) -> tuple[Application, ...]: ...
+
+
+class ApplicationsView(CaseContext, Protocol):
+    """What the rules about applications read besides the case's context (its phase): the
+    visitation's record of applications."""
+
+    @property
+    def visitation(self) -> _Record: ...
+
+
+class RevisitationView(ApplicationsView, Protocol):
+    """What a report of a changed need reads besides: the team and the revisitations so far."""
+
+    @property
+    def team(self) -> Mapping[str, object]: ...
+    @property
+    def revisitation(self) -> Revisitation | None: ...
+    @property
+    def revisitations(self) -> int: ...
+
+
+def pending_application(state: ApplicationsView) -> Application | None:
     return next((a for a in state.visitation.applications if a.status is ApplicationStatus.PENDING), None)
 
 
-def report_changed_need(state: CaseState, c: ReportChangedNeed) -> list[Event]:
+def report_changed_need(state: RevisitationView, c: ReportChangedNeed) -> list[Event]:
     require(
         c.actor.role in REPORTER_ROLES[c.reported_by],
         f"a changed need reported as {c.reported_by.value} is given by that person "
@@ -153,13 +179,7 @@ def report_changed_need(state: CaseState, c: ReportChangedNeed) -> list[Event]:
     ]
 
 
-def withdraw_application(state: CaseState, c: WithdrawApplication) -> list[Event]:
-    require(
-        c.actor.role in (Role.CITIZEN, Role.REPRESENTATIVE, Role.CASEWORKER, Role.TEAM_LEAD),
-        "the citizen (or their representative) withdraws an application, or the caseworker records it",
-        rule="case.role_not_allowed",
-        field="actor.role",
-    )
+def withdraw_application(state: ApplicationsView, c: WithdrawApplication) -> list[Event]:
     application = next((a for a in state.visitation.applications if a.number == c.number), None)
     require(
         application is not None,
@@ -177,7 +197,7 @@ def withdraw_application(state: CaseState, c: WithdrawApplication) -> list[Event
     return [ApplicationWithdrawn(occurred_at=c.now, actor=c.actor, number=c.number, reason=c.reason.strip())]
 
 
-def check_no_pending_application(state: CaseState, applied_for: tuple[str, ...] | list[str]) -> None:
+def check_no_pending_application(state: ApplicationsView, applied_for: tuple[str, ...] | list[str]) -> None:
     """One application is pending at a time (Rsl § 3, stk. 2: its own deadline runs)."""
     pending = pending_application(state)
     if pending is None:
@@ -199,7 +219,7 @@ def check_no_pending_application(state: CaseState, applied_for: tuple[str, ...] 
     )
 
 
-def check_can_close(state: CaseState) -> None:
+def check_can_close(state: ApplicationsView) -> None:
     pending = pending_application(state)
     require(
         pending is None,
@@ -207,3 +227,26 @@ def check_can_close(state: CaseState) -> None:
         "withdrawal (withdraw_application)",
         rule="case.application_undecided",
     )
+
+
+def _reported(state: RevisitationView, e: ChangedNeedReported) -> Changes:
+    revisiting = Revisitation(number=e.number, since=e.occurred_at, from_phase=e.from_phase)
+    return enter(Phase.VISITATION, e.occurred_at, revisitation=revisiting, revisitations=e.number)
+
+
+def _withdrawn(state: RevisitationView, e: ApplicationWithdrawn) -> Changes:
+    """The revisitation's application withdrawn: the help goes on as it was. (The
+    visitation's record has settled the application already: its concept comes first.)"""
+    if state.revisitation is None or pending_application(state) is not None:
+        return {}
+    return enter(state.revisitation.from_phase, e.occurred_at, revisitation=None)
+
+
+CONCEPT = Concept(
+    "revisitation",
+    commands={
+        ReportChangedNeed: decides(report_changed_need, *REVISITABLE),
+        WithdrawApplication: decides(withdraw_application, Phase.NEED, Phase.VISITATION),
+    },
+    events={ChangedNeedReported: _reported, ApplicationWithdrawn: _withdrawn},
+)

@@ -27,30 +27,31 @@ follow-up with its result:
   decision: hearing, reasons, klagevejledning, appeal), so ``DecideOnHelp`` is
   open again;
 - ``revisit``: the citizen's need has changed; a new application is received in
-  the same case (see ``domain/revisitation.py``).
+  the same case (see ``domain/case/revisitation.py``).
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import Annotated, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from domain.anonymity import find_cpr, find_person_name
-from domain.consent import InformationCategory
+from domain.case.assessment import AssessmentRecorded
+from domain.case.concept import Changes, Concept, decides, enter
+from domain.case.evaluation import EvaluationRecorded
+from domain.case.hearing import HearingException, HearingView, check_heard
+from domain.case.pilot import ActionPlan
+from domain.case.visitation import VisitationRecord
 from domain.errors import require
 from domain.forum import forum_id
-from domain.hearing import HearingException, check_heard
+from domain.information import InformationCategory
 from domain.legal import APPEAL_GUIDANCE_DA, LegalBasis
 from domain.messages import Command, Event
 from domain.personal_data import Personal
 from domain.phases import Phase
-from domain.pilot import ActionPlan
-
-if TYPE_CHECKING:
-    from domain.case import CaseState
 
 
 class HelpChoice(StrEnum):
@@ -83,6 +84,7 @@ class DecideOnHelp(Command):
     title = "Decide on the help"
     type: Literal["decide_on_help"] = "decide_on_help"
     label = "Træf afgørelse om hjælpen"
+    example = {"choice": "stop", "reasons": "Målene er nået; Jonas klarer sig nu selv"}
     choice: HelpChoice
     reasons: str = Field(
         default="", max_length=4000, description="Why (FVL § 22); required unless the help continues unchanged"
@@ -137,6 +139,7 @@ class RecordFollowUp(Command):
     title = "Record follow-up"
     type: Literal["record_follow_up"] = "record_follow_up"
     label = "Registrér opfølgning"
+    example = {"result": "continue", "notes": "Det går godt i jobbet", "citizen_took_part": True}
     result: FollowUpResult
     notes: str = Field(min_length=3, max_length=4000, description="What was found, with the citizen where possible")
     citizen_took_part: bool = Field(description="SEL § 148, stk. 2: in cooperation with the citizen as far as possible")
@@ -174,7 +177,23 @@ class FollowUpRecord(BaseModel):
         return self.help is HelpChoice.STOP
 
 
-def help_decision_open(state: CaseState) -> bool:
+class FollowUpView(HearingView, Protocol):
+    """What the follow-up reads: the phase, the evaluation, its own record, the visitation's
+    record (the decisions so far, an appeal's reopening), and what a hearing reads."""
+
+    @property
+    def phase_since(self) -> datetime | None: ...
+    @property
+    def assessment(self) -> AssessmentRecorded | None: ...
+    @property
+    def evaluation(self) -> EvaluationRecorded | None: ...
+    @property
+    def follow_up(self) -> FollowUpRecord: ...
+    @property
+    def visitation(self) -> VisitationRecord: ...
+
+
+def help_decision_open(state: FollowUpView) -> bool:
     """Whether a decision about the help may be made now: after the evaluation, after a
     follow-up that found the help must change, or when an appeal reopened the decision."""
     record = state.follow_up
@@ -191,7 +210,7 @@ def help_decision_open(state: CaseState) -> bool:
     return False
 
 
-def decide_on_help(state: CaseState, c: DecideOnHelp) -> list[Event]:
+def decide_on_help(state: FollowUpView, c: DecideOnHelp) -> list[Event]:
     require(
         help_decision_open(state),
         "a decision about the help follows the evaluation, a follow-up that found the help must be adjusted or "
@@ -261,7 +280,7 @@ def decide_on_help(state: CaseState, c: DecideOnHelp) -> list[Event]:
     ]
 
 
-def record_follow_up_due(state: CaseState, c: RecordFollowUpDue) -> list[Event]:
+def record_follow_up_due(state: FollowUpView, c: RecordFollowUpDue) -> list[Event]:
     record = state.follow_up
     require(
         c.number == record.due + 1,
@@ -272,7 +291,7 @@ def record_follow_up_due(state: CaseState, c: RecordFollowUpDue) -> list[Event]:
     return [FollowUpDue(occurred_at=c.now, actor=c.actor, number=c.number)]
 
 
-def record_follow_up(state: CaseState, c: RecordFollowUp) -> list[Event]:
+def record_follow_up(state: FollowUpView, c: RecordFollowUp) -> list[Event]:
     record = state.follow_up
     require(
         not record.help_ended,
@@ -325,7 +344,7 @@ def evolve_follow_up(record: FollowUpRecord, event: Event) -> FollowUpRecord:
     return record
 
 
-def next_follow_up_at(state: CaseState, interval) -> datetime | None:
+def next_follow_up_at(state: FollowUpView, interval) -> datetime | None:
     """When the next follow-up falls due: an interval after the last follow-up (or the
     decision that started the follow-up); None when the case is not in follow-up."""
     record = state.follow_up
@@ -336,3 +355,36 @@ def next_follow_up_at(state: CaseState, interval) -> datetime | None:
 
 
 FOLLOW_UP_EVENTS = (HelpDecided, FollowUpDue, FollowUpRecorded)
+
+
+def _help_decided(state: FollowUpView, e: HelpDecided) -> Changes:
+    # a decision about the help is a decision of the case: it takes the next decision
+    # number, and settles a reopened one
+    decisions = {"decisions": state.visitation.decisions + 1, "reopened_by": None}
+    record = {
+        "follow_up": evolve_follow_up(state.follow_up, e),
+        "visitation": state.visitation.model_copy(update=decisions),
+    }
+    if e.choice is HelpChoice.ADJUST:
+        # a new pilot cycle on the new plan: check-ins, baseline and evaluation start afresh
+        return enter(Phase.PILOT, e.occurred_at, plan=e.plan, check_ins=0, baseline=None, evaluation=None,
+                     pilot_result=None, **record)  # fmt: skip
+    if e.choice is HelpChoice.STOP or state.phase is Phase.FOLLOW_UP:
+        return record
+    return enter(Phase.FOLLOW_UP, e.occurred_at, **record)
+
+
+def _record(state: FollowUpView, e: Event) -> Changes:
+    return {"follow_up": evolve_follow_up(state.follow_up, e)}
+
+
+#: SEL § 148: the help is followed up for as long as it is given.
+CONCEPT = Concept(
+    "follow-up",
+    commands={
+        DecideOnHelp: decides(decide_on_help, Phase.EVALUATION, Phase.FOLLOW_UP),
+        RecordFollowUpDue: decides(record_follow_up_due, Phase.FOLLOW_UP),
+        RecordFollowUp: decides(record_follow_up, Phase.FOLLOW_UP),
+    },
+    events={HelpDecided: _help_decided, FollowUpDue: _record, FollowUpRecorded: _record},
+)

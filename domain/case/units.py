@@ -11,12 +11,13 @@ citizen is the municipality's own organisation, not law.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, Protocol
 
 from pydantic import Field
 
+from domain.case.concept import OPEN, Concept, decides
 from domain.errors import require
-from domain.messages import Command, Event, Role
+from domain.messages import Command, Event
 
 UNIT_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
 
@@ -25,6 +26,8 @@ class AssignUnit(Command):
     title = "Assign the case to a unit"
     type: Literal["assign_unit"] = "assign_unit"
     label = "Placér sagen i en enhed"
+    example = {"unit": "unit-a", "reason": "Sagen hører til Team Øst"}
+    role_reason = "the case officers place a case in a unit"
     unit: str = Field(pattern=UNIT_PATTERN, max_length=64, description="The team or unit that handles the case")
     reason: str = Field(default="", max_length=500)
 
@@ -36,13 +39,12 @@ class UnitAssigned(Event):
     previous_unit: str | None = None
 
 
-def assign_unit(state, c: AssignUnit) -> list[Event]:
-    require(
-        c.actor.role in (Role.CASEWORKER, Role.TEAM_LEAD),
-        f"a case is assigned to a unit by a caseworker or team lead; you act as {c.actor.role.value}",
-        rule="case.role_not_allowed",
-        field="actor.role",
-    )
+class UnitView(Protocol):
+    @property
+    def unit(self) -> str | None: ...
+
+
+def assign_unit(state: UnitView, c: AssignUnit) -> list[Event]:
     require(state.unit != c.unit, f"the case already belongs to unit {c.unit}", rule="unit.unchanged", field="unit")
     require(
         state.unit is None or bool(c.reason.strip()),
@@ -51,3 +53,10 @@ def assign_unit(state, c: AssignUnit) -> list[Event]:
         field="reason",
     )
     return [UnitAssigned(occurred_at=c.now, actor=c.actor, unit=c.unit, previous_unit=state.unit)]
+
+
+CONCEPT = Concept(
+    "unit",
+    commands={AssignUnit: decides(assign_unit, OPEN)},
+    events={UnitAssigned: lambda s, e: {"unit": e.unit}},
+)

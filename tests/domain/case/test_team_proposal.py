@@ -1,26 +1,31 @@
-"""The team the citizen's situation calls for."""
+"""The team the citizen's situation calls for: proposed from the need and the
+assessment, once the help is decided (domain/case/team_proposal.py)."""
 
 from __future__ import annotations
 
-from domain.need import LifeArea
-from domain.team import MemberKind
-from tests.domain.test_case_decider import given, steps
+from domain.case.need import LifeArea
+from domain.case.team import MemberKind
+from tests.domain.case.histories import CASEWORKER, decided
+from tests.domain.gwt import CASE, NOW, Accepted
+
+PROPOSE = {"type": "propose_team", "actor": CASEWORKER}
 
 
 def proposal():
-    state = given(*steps(3))
+    state, _ = CASE.history(decided(), NOW)
+    assert state.need is not None and state.assessment is not None
     return state.need, state.assessment
 
 
 def test_the_citizen_is_always_on_the_proposed_team():
-    from domain.team_proposal import propose_team
+    from domain.case.team_proposal import propose_team
 
     roles = propose_team(None, None)
     assert len(roles) == 1 and roles[0].kind is None
 
 
 def test_each_life_area_in_play_gets_staff_from_its_department():
-    from domain.team_proposal import propose_team
+    from domain.case.team_proposal import propose_team
 
     need, assessment = proposal()
     roles = propose_team(need, assessment)
@@ -32,7 +37,7 @@ def test_each_life_area_in_play_gets_staff_from_its_department():
 
 
 def test_relations_and_everyday_life_bring_volunteers_and_a_relative():
-    from domain.team_proposal import propose_team
+    from domain.case.team_proposal import propose_team
 
     need, assessment = proposal()
     kinds = [(r.life_area, r.kind) for r in propose_team(need, assessment)]
@@ -42,7 +47,7 @@ def test_relations_and_everyday_life_bring_volunteers_and_a_relative():
 
 
 def test_a_condition_that_does_not_limit_adds_no_life_area():
-    from domain.team_proposal import life_areas_in_play
+    from domain.case.team_proposal import life_areas_in_play
 
     need, assessment = proposal()
     mild = assessment.model_copy(
@@ -52,7 +57,6 @@ def test_a_condition_that_does_not_limit_adds_no_life_area():
 
 
 def test_propose_team_is_recorded_on_the_case():
-    from tests import scenario
-
-    state = given(*steps(3), {"type": "propose_team", "actor": scenario.CASEWORKER})
+    Accepted("team.proposed", given=decided(), when=PROPOSE, then=["team_proposed"]).check(CASE)
+    state, _ = CASE.history([*decided(), PROPOSE], NOW)
     assert state.team_proposal and state.team_proposal[0].organisation == "Borgeren selv"

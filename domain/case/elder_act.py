@@ -29,19 +29,20 @@ consolidated lov om social pension for this revision.)
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import Annotated, Literal, Protocol
 
 from pydantic import Field
 
+from domain.case.concept import CaseContext, Concept, decides
+from domain.case.deadlines import ApplicationReceived
 from domain.citizen import Citizen
 from domain.errors import require
 from domain.legal import ELDER_ACT, ELDER_ACT_2, ELDER_ACT_2_4, SEL_2_5, LegalBasis, normalise_legal_basis
-from domain.messages import Command, Event, Role
+from domain.messages import Command, Event
 from domain.personal_data import Personal
-
-if TYPE_CHECKING:
-    from domain.case import CaseState
+from domain.phases import Phase
 
 ELDER_ACT_IN_FORCE = date(2025, 7, 1)
 
@@ -98,6 +99,8 @@ class AssessElderAct(Command):
     title = "Assess whether the Elder Act applies"
     type: Literal["assess_elder_act"] = "assess_elder_act"
     label = "Vurdér om ældreloven gælder"
+    example = {"covered": False, "reasons": "Borgeren er 34 år og har ikke aldersbetingede behov"}
+    role_reason = f"the municipality assesses whether ældreloven applies ({ELDER_ACT_2})"
     covered: bool = Field(description="Whether the citizen's need stems from ageing (ældrelovens § 2, stk. 1 or 2)")
     ground: Literal["pension_age", "age_like_needs"] | None = Field(
         default=None,
@@ -115,20 +118,41 @@ class ElderActAssessed(Event):
     reasons: Annotated[str, Personal]
 
 
-def _seeks_bpa_or_cash_grant(state: CaseState) -> bool:
+class _Service(Protocol):
+    @property
+    def legal_basis(self) -> str: ...
+
+
+class _Decision(Protocol):
+    @property
+    def services(self) -> Iterable[_Service]: ...
+
+
+class _Record(Protocol):
+    @property
+    def application(self) -> ApplicationReceived | None: ...
+    @property
+    def elder_act(self) -> ElderActAssessed | None: ...
+
+
+class ElderActView(CaseContext, Protocol):
+    """What the ældrelov's rules read besides the case's context (its citizen): what was
+    applied for and granted, and the assessment."""
+
+    @property
+    def decision(self) -> _Decision | None: ...
+    @property
+    def visitation(self) -> _Record: ...
+
+
+def _seeks_bpa_or_cash_grant(state: ElderActView) -> bool:
     application = state.visitation.application
     applied = set(application.applied_for) if application is not None else set()
     granted = {s.legal_basis for s in state.decision.services} if state.decision is not None else set()
     return bool((applied | granted) & SERVICELOVEN_KEEPS)
 
 
-def assess_elder_act(state: CaseState, c: AssessElderAct) -> list[Event]:
-    require(
-        c.actor.role in (Role.CASEWORKER, Role.TEAM_LEAD),
-        f"vurderingen af, om ældreloven gælder, foretages af kommunen ({ELDER_ACT_2}); du handler som {c.actor.role.value}",
-        rule="case.role_not_allowed",
-        field="actor.role",
-    )
+def assess_elder_act(state: ElderActView, c: AssessElderAct) -> list[Event]:
     if c.covered:
         require(
             c.ground is not None,
@@ -166,14 +190,14 @@ def _moved(legal_basis: str, on: date) -> bool:
     return on >= ELDER_ACT_IN_FORCE and normalise_legal_basis(legal_basis) in ELDER_ACT_BASES
 
 
-def covered_by_elder_act(state: CaseState | None, legal_basis: str, on: date) -> bool:
+def covered_by_elder_act(state: ElderActView | None, legal_basis: str, on: date) -> bool:
     """True when the caseworker has assessed the citizen as covered and ``legal_basis``
     is one of the paragraphs ældreloven takes over (SEL § 2, stk. 5)."""
     assessed = state.visitation.elder_act if state is not None else None
     return _moved(legal_basis, on) and assessed is not None and assessed.covered
 
 
-def check_not_elder_act(state: CaseState | None, legal_basis: str, on: date, *, field: str) -> None:
+def check_not_elder_act(state: ElderActView | None, legal_basis: str, on: date, *, field: str) -> None:
     """Refuses SEL §§ 83, 83 a, 83 b, 84 and 86 (from 1 July 2025) for a citizen the
     municipality has assessed as covered by ældreloven; for a citizen of pension age,
     until that assessment is recorded."""
@@ -199,3 +223,10 @@ def check_not_elder_act(state: CaseState | None, legal_basis: str, on: date, *, 
             rule="decision.elder_act_not_assessed",
             field=field,
         )
+
+
+CONCEPT = Concept(
+    "ældreloven",
+    commands={AssessElderAct: decides(assess_elder_act, Phase.VISITATION)},
+    events={ElderActAssessed: None},  # kept in the visitation's record
+)

@@ -12,9 +12,41 @@ is part of the need. The citizen is always on the team.
 
 from __future__ import annotations
 
-from domain.need import LifeArea, Need
-from domain.team import MemberKind, ProposedRole
-from domain.visitation import AssessmentRecorded
+from typing import Annotated, Literal, Protocol
+
+from pydantic import BaseModel, ConfigDict
+
+from domain.case.assessment import AssessmentRecorded
+from domain.case.concept import Concept, decides
+from domain.case.need import LifeArea, Need
+from domain.case.team import MemberKind
+from domain.messages import Command, Event
+from domain.personal_data import Personal
+from domain.phases import Phase
+
+
+class ProposeTeam(Command):
+    """Asks the domain for the roles the citizen's situation calls for."""
+
+    title = "Propose team"
+    type: Literal["propose_team"] = "propose_team"
+    label = "Foreslå hold"
+
+
+class ProposedRole(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    life_area: LifeArea | None
+    kind: MemberKind | None  # None: the citizen
+    organisation: str
+    why: Annotated[str, Personal]
+
+
+class TeamProposed(Event):
+    type: Literal["team_proposed"] = "team_proposed"
+    label = "Hold foreslået"
+    roles: tuple[ProposedRole, ...]
+
 
 #: Which life area an FFB condition area (its group under "FFB tilstande") belongs to.
 LIFE_AREA_BY_CONDITION: dict[str, LifeArea] = {
@@ -133,3 +165,23 @@ def propose_team(need: Need | None, assessment: AssessmentRecorded | None) -> tu
             )
         )
     return tuple(roles)
+
+
+class ProposalView(Protocol):
+    """The proposal reads the need and the assessment."""
+
+    @property
+    def need(self) -> Need | None: ...
+    @property
+    def assessment(self) -> AssessmentRecorded | None: ...
+
+
+def _propose(state: ProposalView, c: ProposeTeam) -> list[Event]:
+    return [TeamProposed(occurred_at=c.now, actor=c.actor, roles=propose_team(state.need, state.assessment))]
+
+
+CONCEPT = Concept(
+    "team proposal",
+    commands={ProposeTeam: decides(_propose, Phase.TEAM)},
+    events={TeamProposed: lambda s, e: {"team_proposal": e.roles}},
+)
