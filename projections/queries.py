@@ -108,24 +108,36 @@ def iso(stored: str | None) -> str | None:
 _PHASE_LABELS = {phase.value: phase.label for phase in Phase}
 
 
+#: The columns of a summary row, in the table's order (``select(case_summaries)`` reads them so).
+_SUMMARY_COLUMNS = ("generation", "case_id", "phase", "phase_since", "is_open", "caseworker_id", "target_group",
+                    "target_group_display", "due_at", "due_what", "missed", "appeal_status", "version",
+                    "last_changed_at", "last_position", "citizen_key", "erased", "unit")  # fmt: skip
+assert tuple(c.name for c in case_summaries.columns) == _SUMMARY_COLUMNS
+
+
 def _row(r: Any, now: str) -> dict[str, Any]:
-    """A summary row as the API shows it; ``now`` is the stored form of the time of reading."""
-    due_at = None if r.due_at == NO_DEADLINE else r.due_at
+    """A summary row as the API shows it; ``now`` is the stored form of the time of reading.
+
+    The row is unpacked by position: a page builds up to 200 of these per request, and
+    reading a row's values by name took a third of the list's time."""
+    (_, case_id, phase, phase_since, is_open, caseworker_id, target_group, target_group_display, due_at, due_what,
+     missed, appeal_status, version, last_changed_at, _, _, erased, unit) = r  # fmt: skip
+    due_at = None if due_at == NO_DEADLINE else due_at
     return {
-        "case_id": r.case_id,
-        "phase": r.phase,
-        "phase_label": _PHASE_LABELS[r.phase],
-        "phase_since": iso(r.phase_since),
-        "caseworker_id": r.caseworker_id,
-        "unit": r.unit,
-        "target_group": {"code": r.target_group, "display": r.target_group_display} if r.target_group else None,
+        "case_id": case_id,
+        "phase": phase,
+        "phase_label": _PHASE_LABELS[phase],
+        "phase_since": iso(phase_since),
+        "caseworker_id": caseworker_id,
+        "unit": unit,
+        "target_group": {"code": target_group, "display": target_group_display} if target_group else None,
         "due_at": iso(due_at),
-        "due_what": r.due_what,
-        "overdue": bool(r.is_open and (r.missed or (due_at is not None and due_at < now))),
-        "appeal_status": r.appeal_status,
-        "version": r.version,
-        "last_changed_at": iso(r.last_changed_at),
-        "erased": bool(r.erased),
+        "due_what": due_what,
+        "overdue": bool(is_open and (missed or (due_at is not None and due_at < now))),
+        "appeal_status": appeal_status,
+        "version": version,
+        "last_changed_at": iso(last_changed_at),
+        "erased": bool(erased),
     }
 
 

@@ -401,6 +401,35 @@ def test_a_case_whose_citizen_was_erased_rebuilds_as_closed_and_erased_without_i
     assert queries.phase_counts(store.engines, now=NOW)["erased"] == 1
 
 
+def test_a_closed_case_is_not_kept_in_memory_and_an_event_after_it_closed_still_projects(log):
+    """A closed case's state is dropped once its rows are written (closed cases seldom change);
+    an event that comes after (here the erasure) folds it again from its stream and replaces
+    its rows, the totals moved from its old row to its new one, not counted twice."""
+    from domain.retention import ERASURE_EVENT
+
+    store, keys = log
+    writer = write_interleaved(store, keys, [100], random.Random(3))[0]
+    assert writer.done
+    projector = build_projector(store, keys, DEADLINES)
+    projector.catch_up()
+    closed = queries.case_summary(store.engines, writer.case_id, now=NOW)
+    assert closed is not None and closed["phase"] == "closed"
+    cases = projector.projections["cases"]
+    assert isinstance(cases, CaseProjection) and writer.case_id not in cases._cases
+    key_id = keys.key_id_for_stream(writer.case_id)
+    keys.destroy(key_id, "GDPR art. 17(1)(a)")
+    store.append(f"erasure-{key_id}", 0, [NewEvent(
+        event_id=str(uuid.uuid4()), event_type=ERASURE_EVENT, schema_version=1, occurred_at=NOW, actor_id="aud-hans",
+        actor_role="auditor", legal_basis="GDPR art. 17(1)(a)", payload={"key_id": key_id, "cases": [writer.case_id]})])  # fmt: skip
+    projector.catch_up()
+    row = queries.case_summary(store.engines, writer.case_id, now=NOW)
+    assert row is not None and row["erased"] and row["phase"] == "closed"
+    counts = queries.phase_counts(store.engines, now=NOW)
+    assert counts["by_phase"] == {"closed": 1} and counts["erased"] == 1
+    with store.engines.read.connect() as conn:
+        assert conn.execute(select(report_cases.c.case_id)).scalars().all() == [writer.case_id]
+
+
 @settings(max_examples=300, deadline=None)
 @given(moment=st.datetimes(timezones=st.timezones()))
 def test_a_stored_time_reads_as_isoformat_writes_it(moment):
