@@ -3,7 +3,7 @@
 A concept (the team, the hearing, the pilot, ...) is a module of ``domain/case/`` with
 its commands, its events, its deciders and its evolvers, and a ``CONCEPT`` that names
 them: which command it decides and in which phases, and how each of its events changes
-the case. ``domain/case/__init__.py`` composes the concepts: the case's commands and
+the case. ``domain/case/decider.py`` composes the concepts: the case's commands and
 events, the phase table and the dispatch are derived from the declarations, so a new
 command touches its concept's module (and its test), nothing else.
 

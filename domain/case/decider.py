@@ -89,8 +89,9 @@ CONCEPTS: tuple[Concept, ...] = (
     units.CONCEPT,
 )
 
-#: The events of a decision's appeal: in the appeal's own stream (domain/appeal.py), read
-#: with the case's events by the readers of the log; they change no case.
+#: The events of a decision's appeal: in the appeal's own stream (domain/appeal.py), and
+#: carried in the same messages as the case's events (``activities.messages.DomainEvent``);
+#: they change no case.
 APPEAL_EVENTS: tuple[type[Event], ...] = (
     AppealWindowOpened,
     AppealLodged,
