@@ -147,6 +147,21 @@ def _http(path: Path, streams: list[str], requests: int, size: int, route: str, 
     return http_timeline.run(path, streams, requests, size, progress, route, database_url=database_url)
 
 
+def _settle(db) -> None:
+    """PostgreSQL as a server in steady state finds it, before the HTTP measures: the rebuild
+    just wrote a whole generation and deleted the last, so the dead rows are vacuumed, the
+    statistics fresh and the dirty pages written now (as autovacuum and the checkpointer
+    would in time), not while the requests are measured."""
+    store = db.store()
+    try:
+        with store.engines.write.connect() as conn:
+            conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+            conn.exec_driver_sql("VACUUM ANALYZE")
+            conn.exec_driver_sql("CHECKPOINT")
+    finally:
+        store.dispose()
+
+
 def _schema_url(db) -> str:
     """The URL a server process opens the bench's PostgreSQL schema with (its search path in the URL)."""
     return f"{db.url}?options=-csearch_path%3D{db.schema}"
@@ -176,6 +191,7 @@ def run(kinds: list[str], small_cases: int, large_cases: int, requests: int, acc
                 else:
                     with biglog.postgres_log(path, progress) as db:
                         measured[cases] = _measure(db, requests, access_rows if cases == large_cases else 0)
+                        _settle(db)
                         http[cases] = {
                             route: _http(path, measured[cases]["streams"], http_requests, cases * EVENTS_PER_CASE,
                                          f"{route}?purpose=bench", progress, database_url=_schema_url(db))
