@@ -530,6 +530,17 @@ def check_heard(
 #: the help in evaluation or follow-up when it is not wholly in the citizen's favour (FVL § 19).
 HEARING_PHASES = frozenset({Phase.VISITATION, Phase.EVALUATION, Phase.FOLLOW_UP})
 
+#: The hearing's events: each is kept in the visitation's record (``domain/case/visitation.py``).
+HEARING_EVENTS: tuple[type[Event], ...] = (
+    InformationConsentGiven,
+    CaseInformationRecorded,
+    HearingStarted,
+    HearingAnswered,
+    HearingDeadlinePassed,
+    CommentRequested,
+    CommentSubmitted,
+)
+
 #: The hearing's events change the visitation's record: that concept folds them.
 CONCEPT = Concept(
     "hearing",
@@ -542,15 +553,5 @@ CONCEPT = Concept(
         RequestToComment: decides(request_to_comment, Phase.VISITATION),
         SubmitComment: decides(submit_comment, Phase.VISITATION),
     },
-    events=dict.fromkeys(
-        (
-            InformationConsentGiven,
-            CaseInformationRecorded,
-            HearingStarted,
-            HearingAnswered,
-            HearingDeadlinePassed,
-            CommentRequested,
-            CommentSubmitted,
-        )
-    ),
+    events=dict.fromkeys(HEARING_EVENTS),
 )

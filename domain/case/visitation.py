@@ -34,6 +34,7 @@ from domain.case.decision import (
 )
 from domain.case.elder_act import ElderActAssessed, ElderActView, covered_by_elder_act
 from domain.case.hearing import (
+    HEARING_EVENTS,
     CaseInformationRecorded,
     CommentRequest,
     CommentRequested,
@@ -278,13 +279,7 @@ CONCEPT = Concept(
             RecommendationReturned,
             DecisionMade,
             DecisionReopened,
-            InformationConsentGiven,
-            CaseInformationRecorded,
-            HearingStarted,
-            HearingAnswered,
-            HearingDeadlinePassed,
-            CommentRequested,
-            CommentSubmitted,
+            *HEARING_EVENTS,
             CitizensChoiceRecorded,
             ElderActAssessed,
             ApplicationWithdrawn,
