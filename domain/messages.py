@@ -8,7 +8,6 @@ as plain JSON and come back as the same model.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar
@@ -177,21 +176,20 @@ class Event(Message):
         type: str
 
 
-def require_role(command: Command, roles: Iterable[Role], doing: str, *, rule: str) -> None:
-    """Refuses a command given by someone whose role may not give it, naming who may."""
-    allowed = tuple(roles)
-    require(
-        command.actor.role in allowed,
-        f"only {' or '.join(r.value for r in allowed)} may {doing}; you act as {command.actor.role.value}",
-        rule=rule,
-        field="actor.role",
-    )
-
-
 def require_declared_role(command: Command, *, rule: str) -> None:
     """Refuses a command from anyone its class does not name (``roles``; the system alone
     gives its own), saying why (``role_reason``)."""
-    cls = type(command)
-    roles = (Role.SYSTEM,) if cls.issued_by_system else tuple(sorted(cls.roles))
+    require_may_give(type(command), command.actor, rule=rule)
+
+
+def require_may_give(cls: type[Command], actor: Actor, *, rule: str) -> None:
+    """Refuses ``actor`` unless ``cls`` names their role, naming who may and why: asked of a
+    command class before the command is whole too (an erasure, before the citizen is looked up)."""
+    allowed = (Role.SYSTEM,) if cls.issued_by_system else tuple(sorted(cls.roles))
     doing = cls.title.lower() + (f": {cls.role_reason}" if cls.role_reason else "")
-    require_role(command, roles, doing, rule=rule)
+    require(
+        actor.role in allowed,
+        f"only {' or '.join(r.value for r in allowed)} may {doing}; you act as {actor.role.value}",
+        rule=rule,
+        field="actor.role",
+    )

@@ -46,7 +46,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from domain.errors import require
 from domain.legal import ARCHIVES, GDPR_17_3_B
-from domain.messages import Actor, Command, Event, Role
+from domain.messages import Actor, Command, Event, Role, require_may_give
 from domain.personal_data import ERASURE_ROLES
 
 DEFAULT_KIND = "social_service"
@@ -181,14 +181,9 @@ def initial_erasure_state() -> ErasureState:
 
 
 def refuse_unless_may_erase(actor: Actor) -> None:
-    """Refuses anyone ``EraseCitizensData`` does not name, as ``require_declared_role`` does;
-    asked of the actor alone before the citizen is looked up too, so no one else learns
-    whether a citizen is known."""
-    cls = EraseCitizensData
-    allowed = sorted(role.value for role in cls.roles)
-    require(actor.role in cls.roles,
-            f"only {' or '.join(allowed)} may {cls.title.lower()}: {cls.role_reason}; you act as {actor.role.value}",
-            rule="erasure.role_not_allowed", field="actor.role")  # fmt: skip
+    """Refuses anyone ``EraseCitizensData`` does not name; asked of the actor alone, before
+    the citizen is looked up, so no one else learns whether a citizen is known."""
+    require_may_give(EraseCitizensData, actor, rule="erasure.role_not_allowed")
 
 
 def decide_erasure(state: ErasureState, command: EraseCitizensData) -> list[Event]:

@@ -1,7 +1,7 @@
 """Every rule code the project can raise is exercised by a test, and no test names a code that is gone.
 
 A rule code is the ``rule`` of a refusal: the ``rule=`` of a ``DomainError``,
-``require(...)``, ``require_role(...)`` or of the application's own refusals
+``require(...)`` or of the application's own refusals
 (``ApiError``, ``CommandRejected``, the audit CLI's failures), a ``"rule"`` key of
 an error body or of a workflow's ``ApplicationError`` details, or the argument in
 the ``rule`` position of a module's own error function. The codes are read from the
