@@ -22,10 +22,18 @@ Each ``record`` call queues its row and waits; one of the waiting callers
 chaining them in queue order) and wakes the others once it has committed.
 So a row costs one transaction (and one fsync) only when nobody else is
 reading, and ``record`` still returns only after its own row is durable.
+
+A caller in an event loop (``record_from_loop``) waits without a thread of its
+own: its reads are queued for a writer thread that takes every read queued
+while it wrote the last batch, writes them through the same group commit and
+wakes their requests with one call into each loop. A thread per waiting request
+(twenty requests waiting on one commit, twenty threads woken to hand the result
+back) cost more than the commit.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import os
@@ -34,8 +42,23 @@ import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import Engine, bindparam, func, insert, select, text, update
+from sqlalchemy import (
+    ARRAY,
+    BigInteger,
+    Engine,
+    String,
+    bindparam,
+    cast,
+    func,
+    insert,
+    literal_column,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.sql.dml import Insert
 
 try:
     import fcntl
@@ -153,6 +176,9 @@ class _Pending:
     shown: tuple[str, ...] = ()
     record: AccessRecord | None = None
     error: BaseException | None = None
+    #: For a read recorded from an event loop: the loop and the future its request awaits.
+    loop: asyncio.AbstractEventLoop | None = None
+    written: asyncio.Future[None] | None = None
 
     @property
     def settled(self) -> bool:
@@ -190,6 +216,8 @@ class _WriteStatements:
     advisory_lock: DriverStatement | None
     head: DriverStatement
     insert: DriverStatement
+    #: Every shown case of a batch in one statement: a row per statement (executemany) made
+    #: a list view of 50 cases 50 steps of the driver, each handing the interpreter lock over.
     insert_shown: DriverStatement
     move_head: DriverStatement
     insert_nodes: DriverStatement
@@ -212,7 +240,7 @@ def _statements(engine: Engine) -> _WriteStatements:
                 dialect,
             ),
             insert=DriverStatement(insert(access_log), dialect),
-            insert_shown=DriverStatement(insert(access_log_cases), dialect),
+            insert_shown=DriverStatement(_insert_shown(dialect.name), dialect),
             move_head=DriverStatement(
                 update(merkle_frontier)
                 .where(merkle_frontier.c.tree == ACCESS_TREE)
@@ -224,6 +252,29 @@ def _statements(engine: Engine) -> _WriteStatements:
             insert_nodes=DriverStatement(insert(merkle_nodes), dialect),
         )
     return found
+
+
+def _insert_shown(dialect: str) -> Insert:
+    """``INSERT INTO access_log_cases`` of many (position, case) pairs from one parameter:
+    PostgreSQL unnests two arrays, SQLite walks a JSON array of pairs (``_shown_values``)."""
+    columns = ["access_position", "stream_id"]
+    if dialect == "postgresql":
+        pairs = select(
+            func.unnest(cast(bindparam("positions"), ARRAY(BigInteger))),
+            func.unnest(cast(bindparam("stream_ids"), ARRAY(String))),
+        )
+    else:
+        pair = literal_column("value")
+        pairs = select(func.json_extract(pair, "$[0]"), func.json_extract(pair, "$[1]")).select_from(
+            func.json_each(bindparam("pairs"))
+        )
+    return insert(access_log_cases).from_select(columns, pairs)
+
+
+def _shown_values(dialect: str, shown: list[tuple[int, str]]) -> dict[str, Any]:
+    if dialect == "postgresql":
+        return {"positions": [position for position, _ in shown], "stream_ids": [case for _, case in shown]}
+    return {"pairs": _ENCODER.encode(shown)}
 
 
 class _WriterTurn:
@@ -270,6 +321,27 @@ def _writer_turn(engine: Engine) -> _WriterTurn:
         return turn
 
 
+def _wake_loops(batch: list[_Pending]) -> None:
+    """Wakes the requests of ``batch`` that wait in an event loop: one call into each loop."""
+    by_loop: dict[asyncio.AbstractEventLoop, list[asyncio.Future[None]]] = {}
+    for p in batch:
+        if p.loop is not None and p.written is not None:
+            futures = by_loop.setdefault(p.loop, [])
+            if not futures or futures[-1] is not p.written:
+                futures.append(p.written)
+    for loop, futures in by_loop.items():
+        try:
+            loop.call_soon_threadsafe(_settle, futures)
+        except RuntimeError:  # that loop has closed: nobody waits there any more
+            pass
+
+
+def _settle(futures: list[asyncio.Future[None]]) -> None:
+    for written in futures:
+        if not written.done():
+            written.set_result(None)
+
+
 class AccessLog:
     """Records and lists reads; shares the event log's database."""
 
@@ -310,7 +382,33 @@ class AccessLog:
         """Record several reads of one request together, before any of their data is shown:
         checked first (a ValueError names the field, and then none is recorded), written in
         one transaction, in order. A page of three cases then waits for one commit, not five."""
+        return self._record_checked([self.check(read) for read in reads])
+
+    async def record_from_loop(self, reads: list[Read]) -> list[AccessRecord]:
+        """``record_all`` for a caller in an event loop, which waits for the commit without a
+        thread of its own: checked at once (a ValueError names the field, and none is
+        recorded), written in the group's next batch; returns once that batch is committed,
+        and raises what lost it."""
         pendings = [self.check(read) for read in reads]
+        if not pendings:
+            return []
+        loop = asyncio.get_running_loop()
+        written = loop.create_future()
+        for p in pendings:
+            p.loop, p.written = loop, written
+        group = self._group
+        with group.changed:
+            group.queue.extend(pendings)
+            lead, group.writing = not group.writing, True
+        if lead:  # nobody writes now: a thread writes until the queue is empty
+            threading.Thread(target=self._lead, args=(group, True), name="access-log-writer", daemon=True).start()
+        await asyncio.shield(written)  # a cancelled request's reads are still recorded, never half
+        for p in pendings:
+            if p.error is not None:
+                raise p.error
+        return [p.record for p in pendings if p.record is not None]
+
+    def _record_checked(self, pendings: list[_Pending]) -> list[AccessRecord]:
         if not pendings:
             return []
         group = self._group
@@ -320,20 +418,46 @@ class AccessLog:
             # (or is already in it, if that caller took the queue after we joined).
             while group.writing and not all(p.settled for p in pendings):
                 group.changed.wait()
-            batch = None
-            if not all(p.settled for p in pendings):
-                batch, group.queue, group.writing = group.queue, [], True
-        if batch is not None:
-            try:
-                self._write(batch)
-            finally:
-                with group.changed:
-                    group.writing = False
-                    group.changed.notify_all()
+            lead = not all(p.settled for p in pendings)
+            if lead:
+                group.writing = True
+        if lead:
+            self._lead(group, False)
         for p in pendings:
             if p.error is not None:
                 raise p.error  # not recorded, so not to be shown
         return [p.record for p in pendings if p.record is not None]
+
+    def _lead(self, group: _GroupCommit, until_empty: bool) -> None:
+        """Writes the group's queue (``group.writing`` is set for this caller), batch after batch
+        while ``until_empty``; a caller leading for its own reads writes one batch and hands what
+        was queued meanwhile to a writer thread, so no caller writes for others indefinitely.
+
+        The queue is taken once this process has the writer's turn, not before: the reads
+        queued while another process or thread wrote join this batch, and a commit (an
+        fsync) serves as many reads as are waiting."""
+        engine = self._engines.write
+        while True:
+            batch: list[_Pending] = []
+            try:
+                with _writer_turn(engine):
+                    with group.changed:
+                        batch, group.queue = group.queue, []
+                    if batch:
+                        self._write(batch)
+            except BaseException as error:  # noqa: BLE001 - the turn itself failed: every read taken holds it
+                for p in batch:
+                    if not p.settled:
+                        p.error = error
+            _wake_loops(batch)
+            with group.changed:
+                group.changed.notify_all()
+                if not group.queue:
+                    group.writing = False
+                    return
+                if not until_empty:
+                    break
+        threading.Thread(target=self._lead, args=(group, True), name="access-log-writer", daemon=True).start()
 
     @staticmethod
     def check(read: Read) -> _Pending:
@@ -360,7 +484,8 @@ class AccessLog:
         return _Pending(actor_id, actor_role, stream_id, what, purpose.strip(), shown)
 
     def _write(self, batch: list[_Pending]) -> None:
-        """Number, chain and insert ``batch`` in one transaction, then settle every entry (also on failure).
+        """Number, chain and insert ``batch`` in one transaction, then settle every entry (also on
+        failure). The caller has the writer's turn (``_lead``).
 
         On the driver's cursor with statements compiled once (see ``eventlog.compiled``):
         SQLAlchemy's per-call machinery cost more than the transaction's database work."""
@@ -368,52 +493,49 @@ class AccessLog:
         statements = _statements(engine)
         try:
             rows, records = [], []
-            with _writer_turn(engine):
-                connection = engine.raw_connection()
+            connection = engine.raw_connection()
+            try:
+                cursor = connection.cursor()
+                if self._engines.begin_write:  # SQLite: take the write lock up front
+                    cursor.execute(self._engines.begin_write)
+                if statements.advisory_lock is not None:  # PostgreSQL: other processes append too
+                    statements.advisory_lock.execute(cursor)
+                head = statements.head.execute(cursor).fetchone()
+                if head is None:
+                    raise TreeMissing("the access log has no head (merkle_frontier row); call create_schema() first")
+                position, prev_hash = head[0], head[1]
+                frontier = Frontier.from_bytes(head[0], bytes(head[2]))
+                for p in batch:
+                    position += 1
+                    recorded_at = format_timestamp(datetime.now(UTC))
+                    row_hash = access_hash(prev_hash, position, recorded_at, p.actor_id, p.actor_role, p.stream_id,
+                                           p.what, p.purpose)  # fmt: skip
+                    rows.append({"position": position, "recorded_at": recorded_at, "actor_id": p.actor_id,
+                                 "actor_role": p.actor_role, "stream_id": p.stream_id, "what": p.what,
+                                 "purpose": p.purpose, "prev_hash": prev_hash, "hash": row_hash})  # fmt: skip
+                    records.append(AccessRecord(position, parse_timestamp(recorded_at), p.actor_id, p.actor_role,
+                                                p.stream_id, p.what, p.purpose, prev_hash, row_hash))  # fmt: skip
+                    prev_hash = row_hash
+                statements.insert.executemany(cursor, rows)
+                nodes = grow(frontier, ACCESS_TREE, (row["hash"] for row in rows))
+                statements.move_head.execute(
+                    cursor, {"new_size": frontier.size, "new_hash": prev_hash, "new_frontier": frontier.to_bytes()}
+                )
+                if nodes:
+                    statements.insert_nodes.executemany(cursor, nodes)
+                shown = [(row["position"], case_id)
+                         for row, p in zip(rows, batch, strict=True) for case_id in dict.fromkeys(p.shown)]  # fmt: skip
+                if shown:
+                    statements.insert_shown.execute(cursor, _shown_values(engine.dialect.name, shown))
+                connection.commit()
+            except BaseException:
                 try:
-                    cursor = connection.cursor()
-                    if self._engines.begin_write:  # SQLite: take the write lock up front
-                        cursor.execute(self._engines.begin_write)
-                    if statements.advisory_lock is not None:  # PostgreSQL: other processes append too
-                        statements.advisory_lock.execute(cursor)
-                    head = statements.head.execute(cursor).fetchone()
-                    if head is None:
-                        raise TreeMissing(
-                            "the access log has no head (merkle_frontier row); call create_schema() first"
-                        )
-                    position, prev_hash = head[0], head[1]
-                    frontier = Frontier.from_bytes(head[0], bytes(head[2]))
-                    for p in batch:
-                        position += 1
-                        recorded_at = format_timestamp(datetime.now(UTC))
-                        row_hash = access_hash(prev_hash, position, recorded_at, p.actor_id, p.actor_role, p.stream_id,
-                                               p.what, p.purpose)  # fmt: skip
-                        rows.append({"position": position, "recorded_at": recorded_at, "actor_id": p.actor_id,
-                                     "actor_role": p.actor_role, "stream_id": p.stream_id, "what": p.what,
-                                     "purpose": p.purpose, "prev_hash": prev_hash, "hash": row_hash})  # fmt: skip
-                        records.append(AccessRecord(position, parse_timestamp(recorded_at), p.actor_id, p.actor_role,
-                                                    p.stream_id, p.what, p.purpose, prev_hash, row_hash))  # fmt: skip
-                        prev_hash = row_hash
-                    statements.insert.executemany(cursor, rows)
-                    nodes = grow(frontier, ACCESS_TREE, (row["hash"] for row in rows))
-                    statements.move_head.execute(
-                        cursor, {"new_size": frontier.size, "new_hash": prev_hash, "new_frontier": frontier.to_bytes()}
-                    )
-                    if nodes:
-                        statements.insert_nodes.executemany(cursor, nodes)
-                    shown_rows = [{"access_position": row["position"], "stream_id": case_id}
-                                  for row, p in zip(rows, batch, strict=True) for case_id in dict.fromkeys(p.shown)]  # fmt: skip
-                    if shown_rows:
-                        statements.insert_shown.executemany(cursor, shown_rows)
-                    connection.commit()
-                except BaseException:
-                    try:
-                        connection.rollback()
-                    except Exception:  # noqa: BLE001 - the write's own error is the one to raise
-                        connection.invalidate()
-                    raise
-                finally:
-                    connection.close()
+                    connection.rollback()
+                except Exception:  # noqa: BLE001 - the write's own error is the one to raise
+                    connection.invalidate()
+                raise
+            finally:
+                connection.close()
         except BaseException as error:  # noqa: BLE001 - every caller in the batch raises it
             for p in batch:
                 p.error = error

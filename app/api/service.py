@@ -130,11 +130,6 @@ class Reader:
     purpose: str | None
 
 
-#: Requests that may wait at once for the access log to record their list view (threads that
-#: mostly sleep on the commit): more than the connections a process serves at once.
-LOG_WAITERS = 64
-
-
 #: The reads of the page being rendered (``Backend.reads_of_one_page``); None outside a page.
 _PAGE_READS: ContextVar[list[Read] | None] = ContextVar("samskab_page_reads", default=None)
 
@@ -168,11 +163,6 @@ class Backend:
         # and futex calls cost more than the reads); a few threads keep it busy,
         # and further requests wait for one as asyncio tasks, not threads.
         self.read_limiter = anyio.CapacityLimiter(settings.api_read_threads)
-        # A list view's read is recorded in a thread of its own (``list_cases_logged``): it
-        # waits there for the access log's group commit (a write and an fsync, the lock
-        # released), so every request waiting on one commit can join it. Waiting in a read
-        # thread, it kept the list's next requests out, and a commit took one or two rows.
-        self.log_waiters = anyio.CapacityLimiter(LOG_WAITERS)
 
     # -- who is asking -------------------------------------------------------------
 
@@ -248,6 +238,18 @@ class Backend:
     def record_read(self, reader: Reader, action: Action, case_id: str | None, *, shown: list[str] | None = None,
                     detail: str | None = None) -> None:  # fmt: skip
         """Logs a read before its data is shown: the one place reads are recorded."""
+        read = self.read_of(reader, action, case_id, shown=shown, detail=detail)
+        page = _PAGE_READS.get()
+        if page is not None:  # recorded with the page's other reads, before the page is shown
+            AccessLog.check(read)  # a field out of bounds fails here, as it would when recorded at once
+            page.append(read)
+        else:
+            self.access_log.record_all([read])
+
+    @staticmethod
+    def read_of(reader: Reader, action: Action, case_id: str | None, *, shown: list[str] | None = None,
+                detail: str | None = None) -> Read:  # fmt: skip
+        """The access log's row for a read, not yet recorded; a personal-data read without a purpose is refused."""
         if action in PERSONAL_DATA_READS and not (reader.purpose or "").strip():
             raise ApiError(
                 422,
@@ -255,7 +257,7 @@ class Backend:
                 rule="access.purpose_required",
                 field="purpose",
             )
-        read = Read(
+        return Read(
             actor_id=reader.who.person_id,
             actor_role=reader.who.role.value,
             stream_id=case_id,
@@ -263,12 +265,6 @@ class Backend:
             purpose=(reader.purpose or "-").strip(),
             shown=shown,
         )
-        page = _PAGE_READS.get()
-        if page is not None:  # recorded with the page's other reads, before the page is shown
-            AccessLog.check(read)  # a field out of bounds fails here, as it would when recorded at once
-            page.append(read)
-        else:
-            self.access_log.record_all([read])
 
     # -- the case ------------------------------------------------------------------
 
@@ -546,12 +542,10 @@ class Backend:
 
     async def list_cases_logged(self, reader: Reader, query: ListQuery) -> dict[str, Any]:
         """``list_cases`` for a request: the page in a read thread, then the list view
-        recorded in a thread that waits for the access log's commit; the page is
-        returned only once its read is recorded."""
+        recorded by the access log's writer while the request waits in the event loop;
+        the page is returned only once its read is recorded."""
         page, shown = await self.read(self._list_page, reader, query)
-        await anyio.to_thread.run_sync(
-            lambda: self.record_read(reader, Action.LIST_CASES, None, shown=shown), limiter=self.log_waiters
-        )
+        await self.access_log.record_from_loop([self.read_of(reader, Action.LIST_CASES, None, shown=shown)])
         return page
 
     def _list_page(self, reader: Reader, query: ListQuery) -> tuple[dict[str, Any], list[str]]:
