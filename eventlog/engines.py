@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
 
 #: How long an SQLite writer waits for the lock before giving up, in seconds.
@@ -48,6 +48,13 @@ class Engines:
     #: psycopg otherwise opens a transaction first (BEGIN, a round trip of its own)
     #: and the pool ends it (ROLLBACK, another). Our sqlite3 setup never opens one.
     lone_reads_autocommit: bool = False
+
+    @contextmanager
+    def lone_read(self) -> Iterator[Connection]:
+        """A read connection for one statement, a consistent snapshot by itself: in autocommit
+        where the driver would open a transaction for it (two round trips more)."""
+        with self.read.connect() as conn:
+            yield conn.execution_options(isolation_level="AUTOCOMMIT") if self.lone_reads_autocommit else conn
 
     @contextmanager
     def lone_statement(self) -> Iterator[Any]:
