@@ -202,7 +202,9 @@ def main(argv: list[str] | None = None) -> int:
 
             attempt(
                 "10. pages",
-                lambda: pages.run([sizes.readside_small, sizes.readside_large], sizes.pages_requests, progress),
+                lambda: pages.run(
+                    [sizes.readside_small, sizes.readside_large], sizes.pages_requests, progress, sizes.readside_http
+                ),
             )
         if "bursts" in args.measures:
             from bench import bursts

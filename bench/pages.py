@@ -248,11 +248,53 @@ def _measure(
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def run(sizes: list[int], requests: int, progress=None) -> list[Result]:
-    measured = {}
+#: The pages measured through real API processes under load, each with who asks and its target (ms p99).
+LOADED_PAGES = (("/sager", "caseworker", 100.0), ("/borger", "citizen", 50.0))
+
+
+def _cookie_auth(person_id: str, role: str, **claims: Any):
+    """Headers of a person logged in on the pages (the token and purpose cookies), signed with a
+    key made for the server's run."""
+
+    def auth(env: dict[str, str]) -> dict[str, str]:
+        import secrets
+
+        from app.pages.routes import PURPOSE_COOKIE, TOKEN_COOKIE
+        from app.settings import Settings
+        from app.tokens import issue_token
+
+        env["SAMSKAB_JWT_KEY"] = secrets.token_hex(32)
+        settings = Settings(jwt_key=env["SAMSKAB_JWT_KEY"], data_dir=Path(env["SAMSKAB_DATA_DIR"]))
+        token = issue_token(settings, person_id=person_id, role=role, **claims)
+        return {"Cookie": f"{TOKEN_COOKIE}={token}; {PURPOSE_COOKIE}=benchmark"}
+
+    return auth
+
+
+def _loaded(log_path: Path, cases: int, requests: int, progress=None) -> dict[str, Result]:
+    """The pages of ``LOADED_PAGES`` through ``samskab serve`` (its processes, on a copy of the
+    prepared log and its key store) with wrk's 20 connections, as measure 9 loads the API."""
+    from bench import http_timeline
+
+    prepared, own = _prepared(log_path, cases, progress)
+    caseworker = next(e for e in event_templates()[0] if e.event_type == "visitation_opened").payload["caseworker_id"]
+    people = {"caseworker": _cookie_auth(caseworker, "caseworker"),
+              "citizen": _cookie_auth("citizen-bench", "citizen", cpr=OWN_CPR)}  # fmt: skip
+    loaded = {}
+    for page, who, target in LOADED_PAGES:
+        loaded[page] = http_timeline.run(log_path, own, requests, cases * EVENTS_PER_CASE, progress, page,
+                                         data_folder=prepared, auth=people[who], target_ms=target,
+                                         name=f"10. HTTP {page} ({who})")  # fmt: skip
+    return loaded
+
+
+def run(sizes: list[int], requests: int, progress=None, http_requests: int = 0) -> list[Result]:
+    measured, loaded = {}, {}
     for cases in sizes:
         log_path, _ = biglog.sqlite_log(cases * EVENTS_PER_CASE, progress)
         measured[cases] = _measure(log_path, cases, requests, progress)
+        if http_requests:
+            loaded[cases] = _loaded(log_path, cases, http_requests, progress)
     largest = max(sizes)
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     results = []
@@ -264,4 +306,16 @@ def run(sizes: list[int], requests: int, progress=None) -> list[Result]:
                               notes=f"{largest:,} cases, sqlite, server time in-process, {requests} requests, "
                                     f"load average {load:.1f}" + (f"; {smaller}" if smaller else ""),
                               extra={"p50_ms": p50, "api_p50_ms": api_p50}))  # fmt: skip
+    smallest = min(sizes)
+    for page, who, target in LOADED_PAGES if loaded else ():
+        big, small = loaded[largest][page], loaded[smallest][page]
+        if big.figure is None or small.figure is None:
+            results.append(big if big.figure is None else small)
+            continue
+        flat = big.figure / small.figure
+        results.append(Result(f"10. HTTP {page} ({who}), sqlite", round(big.figure, 1), big.unit, round(small.figure, 1),
+                              f"ms p99 at {smallest:,} cases", ratio=round(flat, 2),
+                              target=f"p99 <= {target:g} ms; large/small <= 1.5",
+                              met=big.figure <= target and flat <= 1.5 and big.met is not False,
+                              notes=f"{largest:,} cases; {big.notes}"))  # fmt: skip
     return results

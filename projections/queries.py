@@ -359,6 +359,16 @@ def phase_counts(engines: Engines, *, now: datetime) -> dict[str, Any]:
     due date, plus those with a missed deadline), how many were erased, and the deadlines
     missed so far by kind (kept as totals): counts only."""
     s, t = case_summaries.c, phase_totals.c
+    kept = _STILL_COUNTS.get(engines.read)
+    if kept is not None:
+        # The kept totals still hold if the projection has not moved: then the counts that
+        # depend on the time are one statement, with the live generation and position read
+        # inside it (one snapshot, one round trip).
+        (generation, position), (rows, missed, appeals, by_kind) = kept
+        with engines.lone_read() as conn:
+            live_generation_now, position_now, past_due, missed_ahead = conn.execute(_moving_counts(now)).one()
+        if (live_generation_now, position_now) == (generation, position):
+            return _phase_report(rows, missed, appeals, by_kind, past_due, missed_ahead, position)
     with engines.read.connect() as conn, conn.begin():
         generation, position = live_generation(conn, CASES)
         kept = _STILL_COUNTS.get(engines.read)
@@ -378,6 +388,29 @@ def phase_counts(engines: Engines, *, now: datetime) -> dict[str, Any]:
         missed_ahead = conn.execute(select(func.count()).select_from(case_summaries).where(
             s.generation == generation, s.missed.is_(True), s.is_open.is_(True),
             s.due_at >= format_timestamp(now))).scalar_one()  # fmt: skip
+    return _phase_report(rows, missed, appeals, by_kind, past_due, missed_ahead, position)
+
+
+def _moving_counts(now: datetime) -> Any:
+    """One statement: the live generation and position, the open cases past their due date,
+    and those with a missed deadline not yet past due, of that generation."""
+    s, state = case_summaries.c, projection_state.c
+    live = select(state.generation).where(state.name == CASES).scalar_subquery()
+    where_live = (s.generation == live, s.is_open.is_(True))
+    stored_now = format_timestamp(now)
+    return select(
+        live,
+        select(state.position).where(state.name == CASES).scalar_subquery(),
+        select(func.count()).select_from(case_summaries).where(*where_live, s.due_at < stored_now).scalar_subquery(),
+        select(func.count())
+        .select_from(case_summaries)
+        .where(*where_live, s.missed.is_(True), s.due_at >= stored_now)
+        .scalar_subquery(),
+    )
+
+
+def _phase_report(rows: list, missed: list, appeals: list, by_kind: list, past_due: int, missed_ahead: int,
+                  position: int) -> dict[str, Any]:  # fmt: skip
     by_phase = {phase: cases for phase, cases, _ in rows}
     return {
         "cases": sum(by_phase.values()),

@@ -27,23 +27,28 @@ async def test_a_list_view_waiting_for_its_record_keeps_no_read_thread(tmp_path)
     with sqlite_log(tmp_path) as log:
         ensure_read_models(log.store)
         backend = Backend(settings, log.store, keys=KeyStore(log.store.engines, os.urandom(32)))
-        arrived: list[str] = []
+        writing: list[str] = []
         release = threading.Event()
-        real = backend.access_log.record_all
+        real = backend.access_log._write
 
-        def held_record(reads):
-            arrived.extend(read.what for read in reads)
+        def held_write(batch):
+            writing.extend(p.what for p in batch)
             release.wait(10)  # the commit, held until both have come
-            return real(reads)
+            return real(batch)
 
-        backend.access_log.record_all = held_record  # type: ignore[method-assign]
+        backend.access_log._write = held_write  # type: ignore[method-assign]
         reader = Reader(Subject("cw-1", Role.CASEWORKER, settings.municipality), purpose="sagsbehandling")
         lists = [asyncio.create_task(backend.list_cases_logged(reader, ListQuery())) for _ in range(2)]
+
+        def arrived() -> int:  # in the batch being written, or queued for the next
+            with backend.access_log._group.changed:
+                return len(writing) + len(backend.access_log._group.queue)
+
         deadline = time.monotonic() + 10
-        while len(arrived) < 2 and time.monotonic() < deadline:  # noqa: ASYNC110 - threads append to it
+        while arrived() < 2 and time.monotonic() < deadline:  # noqa: ASYNC110 - threads append to it
             await asyncio.sleep(0.01)
         # With the one read thread held by the first one's wait, the second would never have come.
-        assert len(arrived) == 2
+        assert arrived() == 2
         assert not any(task.done() for task in lists)  # no page before its read is recorded
         release.set()
         pages = await asyncio.gather(*lists)

@@ -4,6 +4,7 @@ recorded for none of its callers (so none of them shows its data)."""
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -12,7 +13,7 @@ from functools import partial
 from sqlalchemy import event
 
 from eventlog import access_log as access_module
-from eventlog.access_log import AccessLog, AccessRecord
+from eventlog.access_log import AccessLog, AccessRecord, Read
 
 
 def commits(engine) -> list[int]:
@@ -104,6 +105,80 @@ class GroupCommitContract:
         assert [r.position for r in access.all()] == list(range(1, 121))
         assert len(counted) <= 120
         assert access.verify().ok
+
+
+def reads_from_a_loop(access: AccessLog, purposes: Sequence[str]) -> list[object]:
+    """Each purpose's read recorded from one event loop at once, while another writer holds
+    the writer's turn until every one of them is queued; what each of them returned or raised."""
+    turn = access_module._writer_turn(access._engines.write)
+
+    async def main() -> list[object]:
+        with turn:  # another writer (a thread, or another process) is writing
+            tasks = [asyncio.create_task(access.record_from_loop(
+                [Read(f"aud-{n}", "auditor", "case-1", "read_case", purpose)])) for n, purpose in enumerate(purposes)]  # fmt: skip
+            deadline = time.monotonic() + 10
+            while len(access._group.queue) < len(purposes):
+                assert time.monotonic() < deadline, "the reads did not queue"
+                await asyncio.sleep(0.001)
+            assert not any(task.done() for task in tasks), "a read returned before its row was written"
+        return list(await asyncio.gather(*tasks, return_exceptions=True))
+
+    return asyncio.run(main())
+
+
+class LoopWaitersContract:
+    """Reads recorded from an event loop wait without a thread each: they queue while another
+    writer has the turn, the writer thread takes them all once it gets the turn, and each
+    request returns only after that commit (or raises what lost it)."""
+
+    backend: str
+
+    def test_reads_queued_while_another_writes_share_one_commit(self, log):
+        access = AccessLog(log.store.engines)
+        read(access, 0)
+        counted = commits(log.store.engines.write)
+        outcomes = reads_from_a_loop(access, ["tilsyn"] * 8)
+        assert len(counted) == 1
+        assert sorted(r[0].position for r in outcomes if isinstance(r, list)) == list(range(2, 10))
+        assert access.verify().ok
+        assert not access._group.writing  # the writer thread has finished and let go
+
+    def test_a_failed_batch_raises_for_every_waiting_request_and_records_none(self, log, monkeypatch):
+        access = AccessLog(log.store.engines)
+        read(access, 0)
+        real_hash = access_module.access_hash
+
+        def failing(prev_hash, position, recorded_at, actor_id, actor_role, stream_id, what, purpose):
+            if purpose == "boom":
+                raise RuntimeError("the database went away")
+            return real_hash(prev_hash, position, recorded_at, actor_id, actor_role, stream_id, what, purpose)
+
+        monkeypatch.setattr(access_module, "access_hash", failing)
+        outcomes = reads_from_a_loop(access, ["tilsyn", "boom", "tilsyn"])
+        assert all(isinstance(o, RuntimeError) for o in outcomes), outcomes
+        assert [r.position for r in access.all()] == [1]
+        assert asyncio.run(access.record_from_loop([Read("aud-9", "auditor", None, "x", "tilsyn")]))[0].position == 2
+        assert access.verify().ok
+
+    def test_a_list_views_shown_cases_are_kept_and_each_case_finds_it(self, log):
+        access = AccessLog(log.store.engines)
+        shown = [f"case-{n}" for n in range(50)]
+        outcomes = reads_from_a_loop(access, ["arbejdsliste"] * 3)
+        assert all(isinstance(o, list) for o in outcomes)
+        (listed,) = asyncio.run(
+            access.record_from_loop([Read("cw-1", "caseworker", None, "list_cases", "liste", shown)])
+        )
+        assert sorted(access.shown_in(listed.position)) == sorted(shown)
+        assert [r.position for r in access.for_case("case-49")][-1] == listed.position
+        assert access.verify().ok
+
+
+class TestLoopWaitersSQLite(LoopWaitersContract):
+    backend = "sqlite"
+
+
+class TestLoopWaitersPostgres(LoopWaitersContract):
+    backend = "postgresql"
 
 
 class TestGroupCommitSQLite(GroupCommitContract):
