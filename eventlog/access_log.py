@@ -59,6 +59,8 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.sql.dml import Insert
+from sqlalchemy.sql.elements import ColumnClause
+from sqlalchemy.sql.selectable import Select
 
 try:
     import fcntl
@@ -258,13 +260,14 @@ def _insert_shown(dialect: str) -> Insert:
     """``INSERT INTO access_log_cases`` of many (position, case) pairs from one parameter:
     PostgreSQL unnests two arrays, SQLite walks a JSON array of pairs (``_shown_values``)."""
     columns = ["access_position", "stream_id"]
+    pairs: Select[Any]
     if dialect == "postgresql":
         pairs = select(
             func.unnest(cast(bindparam("positions"), ARRAY(BigInteger))),
             func.unnest(cast(bindparam("stream_ids"), ARRAY(String))),
         )
     else:
-        pair = literal_column("value")
+        pair: ColumnClause[Any] = literal_column("value")
         pairs = select(func.json_extract(pair, "$[0]"), func.json_extract(pair, "$[1]")).select_from(
             func.json_each(bindparam("pairs"))
         )

@@ -14,6 +14,10 @@ database on *every* read:
   and not erased (an erasure, by this process or any other, gives a fresh
   decode that shows the erased fields as erased).
 
+Within one request's moment (``one_moment``: a page, or one API read) a case
+is checked once: a page that reads a case's state, its appeal and its hearing
+letter shows them all as of that check, not each as of a check of its own.
+
 The access decision itself is never cached: it is made on every read, at the
 time of the read, from the state. What is kept is decrypted personal data, in
 this process's memory only, for at most ``MAX_CASES`` cases.
@@ -24,6 +28,9 @@ from __future__ import annotations
 import json
 import threading
 from collections import OrderedDict
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -104,8 +111,26 @@ class _FreshKeys:
         return ERASED if erased else self._keys.lookup(key_id)
 
 
+#: The cases checked in the current request's moment (``one_moment``), by case id; None outside one.
+_ONE_MOMENT: ContextVar[dict[str, DecodedCase] | None] = ContextVar("samskab_one_moment", default=None)
+
+
+@contextmanager
+def one_moment() -> Iterator[None]:
+    """The reads inside see each case as it was when first checked inside (nested: the outer moment)."""
+    if _ONE_MOMENT.get() is not None:
+        yield
+        return
+    token = _ONE_MOMENT.set({})
+    try:
+        yield
+    finally:
+        _ONE_MOMENT.reset(token)
+
+
 class CaseReads:
-    """Decoded cases by case id, checked against the log and the key store on every ``get``."""
+    """Decoded cases by case id, checked against the log and the key store on every ``get``
+    (once per request's moment)."""
 
     def __init__(self, store: EventStore, keys: Any) -> None:
         self._store = store
@@ -115,6 +140,15 @@ class CaseReads:
 
     def get(self, case_id: str) -> DecodedCase | None:
         """The case as the log holds it now (None if it has no events)."""
+        moment = _ONE_MOMENT.get()
+        if moment is not None and case_id in moment:
+            return moment[case_id]
+        case = self._current(case_id)
+        if moment is not None and case is not None:
+            moment[case_id] = case
+        return case
+
+    def _current(self, case_id: str) -> DecodedCase | None:
         with self._lock:
             kept = self._cases.get(case_id)
         if kept is not None and self._still_current(kept):

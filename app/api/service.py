@@ -26,7 +26,7 @@ from app.api.context import bind_case
 from app.api.idempotency import HEADER as IDEMPOTENCY_HEADER
 from app.api.idempotency import IdempotencyKeys, KeyMisused
 from app.api.listing import ListQuery
-from app.api.readcache import CaseReads, DecodedCase
+from app.api.readcache import CaseReads, DecodedCase, one_moment
 from app.cases import CaseClient, CommandRejected, parse_appeal_command, parse_command
 from app.keys import trusted_checkpoint_key
 from app.settings import Settings
@@ -134,6 +134,11 @@ class Reader:
 _PAGE_READS: ContextVar[list[Read] | None] = ContextVar("samskab_page_reads", default=None)
 
 
+def _in_one_moment(function: Callable[..., Any], *args: Any) -> Any:
+    with one_moment():
+        return function(*args)
+
+
 class Backend:
     """Everything the routes need, given once when the app is built."""
 
@@ -230,7 +235,8 @@ class Backend:
         reads: list[Read] = []
         token = _PAGE_READS.set(reads)
         try:
-            yield
+            with one_moment():
+                yield
         finally:
             _PAGE_READS.reset(token)
         self.access_log.record_all(reads)
@@ -472,8 +478,8 @@ class Backend:
         return None
 
     async def read(self, function: Callable[..., Any], *args: Any) -> Any:
-        """Runs a blocking case read in one of the few read threads."""
-        return await anyio.to_thread.run_sync(function, *args, limiter=self.read_limiter)
+        """Runs a blocking case read in one of the few read threads, as one moment (``one_moment``)."""
+        return await anyio.to_thread.run_sync(_in_one_moment, function, *args, limiter=self.read_limiter)
 
     def timeline_json(self, reader: Reader, case_id: str) -> bytes:
         """The events this reader may see, as a JSON array, ready to send.
