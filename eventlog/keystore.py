@@ -240,13 +240,13 @@ class KeyStore:
         return key
 
     def key_id_for_citizen(self, cpr: str) -> str | None:
-        with self._engines.read.connect() as conn:
+        with self._engines.lone_read() as conn:
             return conn.execute(
                 select(citizen_keys.c.key_id).where(citizen_keys.c.citizen_ref == self.citizen_ref(cpr))
             ).scalar()
 
     def key_id_for_stream(self, stream_id: str) -> str | None:
-        with self._engines.read.connect() as conn:
+        with self._engines.lone_read() as conn:
             return conn.execute(select(case_keys.c.key_id).where(case_keys.c.stream_id == stream_id)).scalar()
 
     def erased_now(self, key_ids: Iterable[str]) -> dict[str, bool]:
@@ -254,7 +254,7 @@ class KeyStore:
         from this process's memory (another process may have erased it); unknown keys are left out."""
         erased = or_(citizen_keys.c.erased_at.is_not(None), citizen_keys.c.wrapped_key.is_(None))
         query = select(citizen_keys.c.key_id, erased).where(citizen_keys.c.key_id.in_(sorted(key_ids)))
-        with self._engines.read.connect() as conn:
+        with self._engines.lone_read() as conn:
             return {key_id: bool(is_erased) for key_id, is_erased in conn.execute(query)}
 
     def status(self, key_id: str) -> KeyStatus | None:

@@ -345,7 +345,7 @@ class EventStore:
 
     def stream_version(self, stream_id: str) -> int:
         """The stream's current version (0 for a stream with no events)."""
-        with self._engines.read.connect() as conn:
+        with self._engines.lone_read() as conn:
             return conn.execute(self._max_version, {"stream_id": stream_id}).scalar_one()
 
     def read_all(self, after_position: int = 0, limit: int = 1000) -> list[StoredEvent]:

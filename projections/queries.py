@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Engine, and_, exists, func, or_, select
+from sqlalchemy import Engine, and_, bindparam, exists, func, or_, select
 
 from domain.case_summary import CASEWORKERS, CITIZEN, TEAM_LEADS
 from domain.phases import Phase
@@ -208,22 +208,27 @@ def list_cases(engines: Engines, filters: CaseFilter, *, now: datetime, limit: i
                 narrow = matched if narrow is None else narrow & matched
             else:
                 tests.append(test)  # matches many: checked row by row as the page is read
-        if narrow is not None:
-            # The few cases alone, by primary key, then the other filters and the order. The
-            # inner LIMIT keeps SQLite from merging the two queries (it would then scan the
-            # due-date index, to save the sort of a handful of rows).
-            few = (select(case_summaries).where(s.generation == generation, s.case_id.in_(sorted(narrow)))
-                   .limit(NARROW + 1).subquery())  # fmt: skip
-            table: Any = few
-            c: Any = few.c
-        else:
-            table, c = case_summaries, s
+        # The few cases of a narrow filter alone, by primary key, then the other filters and the
+        # order (``_FEW``); otherwise the generation along the due-date index.
+        table, c, few = (case_summaries, s, {}) if narrow is None else (_FEW, _FEW.c, {"few_generation": generation, "few_ids": sorted(narrow)})  # fmt: skip
         conditions = [c.generation == generation, *(test(c) for test in tests),
                       *_row_conditions(c, filters, now=now, after=after)]  # fmt: skip
         rows = [] if narrow == set() else conn.execute(
-            select(table).where(*conditions).order_by(c.due_at, c.case_id).limit(limit + 1)
+            select(table).where(*conditions).order_by(c.due_at, c.case_id).limit(limit + 1), few
         ).all()  # fmt: skip
     return _page(rows, limit, position, now)
+
+
+#: The summaries of a few cases (a narrow filter's), by primary key. The LIMIT keeps SQLite from
+#: merging it into the page's query (it would then scan the due-date index of the generation,
+#: to save the sort of a handful of rows). Built once: its columns are copied for each query.
+_FEW = (
+    select(case_summaries)
+    .where(case_summaries.c.generation == bindparam("few_generation"),
+           case_summaries.c.case_id.in_(bindparam("few_ids", expanding=True)))
+    .limit(NARROW + 1)
+    .subquery("few")
+)  # fmt: skip
 
 
 def _list_in_one_statement(engines: Engines, filters: CaseFilter, *, now: datetime, limit: int,
