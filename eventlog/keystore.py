@@ -38,7 +38,7 @@ from datetime import UTC, datetime
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from sqlalchemy import insert, or_, select, update
+from sqlalchemy import bindparam, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from domain.citizen import cpr_digits
@@ -78,6 +78,12 @@ class KeyStatus:
 
 def _subkey(secret: bytes, purpose: str) -> bytes:
     return hmac.new(secret, f"samskab-keystore/1|{purpose}".encode(), hashlib.sha256).digest()
+
+
+#: Whether each of some keys is erased, built once: read on every read of an encrypted case.
+_ERASED_NOW = select(
+    citizen_keys.c.key_id, or_(citizen_keys.c.erased_at.is_not(None), citizen_keys.c.wrapped_key.is_(None))
+).where(citizen_keys.c.key_id.in_(bindparam("key_ids", expanding=True)))
 
 
 class KeyStore:
@@ -252,10 +258,10 @@ class KeyStore:
     def erased_now(self, key_ids: Iterable[str]) -> dict[str, bool]:
         """Whether each key is erased (True) or live (False), read from the database now, not
         from this process's memory (another process may have erased it); unknown keys are left out."""
-        erased = or_(citizen_keys.c.erased_at.is_not(None), citizen_keys.c.wrapped_key.is_(None))
-        query = select(citizen_keys.c.key_id, erased).where(citizen_keys.c.key_id.in_(sorted(key_ids)))
         with self._engines.lone_read() as conn:
-            return {key_id: bool(is_erased) for key_id, is_erased in conn.execute(query)}
+            return {
+                key_id: bool(is_erased) for key_id, is_erased in conn.execute(_ERASED_NOW, {"key_ids": sorted(key_ids)})
+            }
 
     def status(self, key_id: str) -> KeyStatus | None:
         with self._engines.read.connect() as conn:

@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import anyio
 import anyio.to_thread
@@ -139,6 +139,10 @@ def _in_one_moment(function: Callable[..., Any], *args: Any) -> Any:
         return function(*args)
 
 
+#: What a page's reads return (``Backend.one_page``).
+T = TypeVar("T")
+
+
 class Backend:
     """Everything the routes need, given once when the app is built."""
 
@@ -225,6 +229,25 @@ class Backend:
             if seen is not None and seen > now:
                 now = seen
         return now
+
+    async def one_page(self, read: Callable[[], T]) -> T:
+        """``read`` (a page's reads, and its rendering if it likes) in a read thread, its reads
+        collected as ``reads_of_one_page`` collects them, then recorded together in the access
+        log's next batch while the request waits in the event loop (no thread held through the
+        commit); returned only once they are recorded. If ``read`` raises, none is recorded."""
+        reads: list[Read] = []
+
+        def run() -> T:
+            token = _PAGE_READS.set(reads)
+            try:
+                with one_moment():
+                    return read()
+            finally:
+                _PAGE_READS.reset(token)
+
+        page = await anyio.to_thread.run_sync(run, limiter=self.read_limiter)
+        await self.access_log.record_from_loop(reads)
+        return page
 
     @contextmanager
     def reads_of_one_page(self) -> Iterator[None]:

@@ -528,20 +528,19 @@ def build_pages(app: FastAPI) -> None:
             )  # fmt: skip
 
         def read_the_page() -> tuple[dict | None, ApiError | None, list]:
-            """The list and the tasks, their reads logged in one commit (``reads_of_one_page``)."""
+            """The list and the tasks, their reads logged in one commit (``Backend.one_page``)."""
             page, refused = None, None
-            with back.reads_of_one_page():
-                if query is not None:
-                    try:
-                        page = back.list_cases(reader, query)
-                    except ApiError as error:
-                        if error.status != 422:
-                            raise
-                        refused = error
-                return page, refused, back.tasks(reader, 20)
+            if query is not None:
+                try:
+                    page = back.list_cases(reader, query)
+                except ApiError as error:
+                    if error.status != 422:
+                        raise
+                    refused = error
+            return page, refused, back.tasks(reader, 20)
 
         try:
-            page, refused, tasks = await back.read(read_the_page)
+            page, refused, tasks = await back.one_page(read_the_page)
         except ApiError as error:
             return _error_page(request, who, error)
         if page is not None:
@@ -623,12 +622,11 @@ def build_pages(app: FastAPI) -> None:
         return redirect
 
     @app.get("/sager/{case_id}", include_in_schema=False, response_class=HTMLResponse)
-    def case_page(request: Request, case_id: str, fane: str = "oversigt", besked: str = "") -> Response:
+    async def case_page(request: Request, case_id: str, fane: str = "oversigt", besked: str = "") -> Response:
         who = _who(request)
         if who is None:
             return _login_redirect(request)
-        with _backend(request).reads_of_one_page():
-            return _case_page(request, who, case_id, fane, message=besked)
+        return await _backend(request).one_page(lambda: _case_page(request, who, case_id, fane, message=besked))
 
     @app.get("/sager/{case_id}/handling/{command_type}", include_in_schema=False, response_class=HTMLResponse)
     def action_form(request: Request, case_id: str, command_type: str) -> Response:
@@ -779,22 +777,25 @@ def build_pages(app: FastAPI) -> None:
         return RedirectResponse(f"/sager/{case_id}?fane=afgoerelse&besked={note}", status_code=303)
 
     @app.get("/borger", include_in_schema=False, response_class=HTMLResponse)
-    def citizen_home(request: Request, besked: str = "") -> Response:
+    async def citizen_home(request: Request, besked: str = "") -> Response:
         who = _who(request)
         if who is None:
             return _login_redirect(request)
         back = _backend(request)
         reader = _reader(request, who)
+
+        def read_and_render() -> Response:
+            mine = back.list_cases(reader, ListQuery(limit=MAX_PAGE))["cases"]
+            cases = [_case_view(request, who, row["case_id"]) for row in mine]
+            return _render(request, "citizen.html", who=who, cases=cases, message=besked)
+
         try:
-            with back.reads_of_one_page():
-                mine = back.list_cases(reader, ListQuery(limit=MAX_PAGE))["cases"]
-                cases = [_case_view(request, who, row["case_id"]) for row in mine]
-        except ApiError as error:
+            return await back.one_page(read_and_render)
+        except ApiError as error:  # none of what was read is shown, so none of it is recorded
             return _error_page(request, who, error)
-        return _render(request, "citizen.html", who=who, cases=cases, message=besked)
 
     @app.get("/hold", include_in_schema=False, response_class=HTMLResponse)
-    def member_home(request: Request, besked: str = "") -> Response:
+    async def member_home(request: Request, besked: str = "") -> Response:
         """A volunteer's, relative's or staff member's landing page: the cases whose team they are on,
         and what the citizen's consent lets them see."""
         who = _who(request)
@@ -802,7 +803,8 @@ def build_pages(app: FastAPI) -> None:
             return _login_redirect(request)
         back = _backend(request)
         reader = _reader(request, who)
-        with back.reads_of_one_page():
+
+        def read_and_render() -> Response:
             try:
                 rows = back.list_cases(reader, ListQuery(limit=MAX_PAGE))["cases"]
             except ApiError as error:
@@ -812,7 +814,9 @@ def build_pages(app: FastAPI) -> None:
                 invitations = {t["case_id"] for t in back.tasks(reader, MAX_PAGE) if t["kind"] == "answer_invitation"}
             except ApiError:
                 invitations = set()
-        return _render(request, "member.html", who=who, cases=cases, invitations=invitations, message=besked)
+            return _render(request, "member.html", who=who, cases=cases, invitations=invitations, message=besked)
+
+        return await back.one_page(read_and_render)
 
     def _member_cases(request: Request, who: Subject, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """Each case of a team member's list as the citizen's consent lets them see it, or why not."""
