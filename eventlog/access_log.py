@@ -23,12 +23,14 @@ chaining them in queue order) and wakes the others once it has committed.
 So a row costs one transaction (and one fsync) only when nobody else is
 reading, and ``record`` still returns only after its own row is durable.
 
-A caller in an event loop (``record_from_loop``) waits without a thread of its
-own: its reads are queued for a writer thread that takes every read queued
-while it wrote the last batch, writes them through the same group commit and
-wakes their requests with one call into each loop. A thread per waiting request
-(twenty requests waiting on one commit, twenty threads woken to hand the result
-back) cost more than the commit.
+The leader takes the queue only once it has the writer's turn (``_lead``), so
+the reads queued while another thread or process wrote all go in the next
+commit. A caller in an event loop (``record_from_loop``) waits without a thread
+of its own: its reads join the same queue, and when nobody is writing, a writer
+thread starts and writes until the queue is empty, then wakes the waiting
+requests with one call into each loop. A thread per waiting request (twenty
+requests on one commit, twenty threads woken to hand the result back) cost more
+than the commit.
 """
 
 from __future__ import annotations
@@ -448,7 +450,10 @@ class AccessLog:
                         batch, group.queue = group.queue, []
                     if batch:
                         self._write(batch)
-            except BaseException as error:  # noqa: BLE001 - the turn itself failed: every read taken holds it
+            except BaseException as error:  # noqa: BLE001 - every read taken holds it
+                if not batch:  # the turn itself failed (its lock file): what is queued is lost with it
+                    with group.changed:
+                        batch, group.queue = group.queue, []
                 for p in batch:
                     if not p.settled:
                         p.error = error

@@ -141,7 +141,10 @@ class LoopWaitersContract:
         assert len(counted) == 1
         assert sorted(r[0].position for r in outcomes if isinstance(r, list)) == list(range(2, 10))
         assert access.verify().ok
-        assert not access._group.writing  # the writer thread has finished and let go
+        deadline = time.monotonic() + 10
+        while access._group.writing:  # the writer thread wakes the requests, then lets go
+            assert time.monotonic() < deadline, "the writer thread did not stop"
+            time.sleep(0.001)
 
     def test_a_failed_batch_raises_for_every_waiting_request_and_records_none(self, log, monkeypatch):
         access = AccessLog(log.store.engines)
@@ -159,6 +162,28 @@ class LoopWaitersContract:
         assert [r.position for r in access.all()] == [1]
         assert asyncio.run(access.record_from_loop([Read("aud-9", "auditor", None, "x", "tilsyn")]))[0].position == 2
         assert access.verify().ok
+
+    def test_a_writer_that_cannot_take_its_turn_fails_every_queued_read_and_stops(self, log, monkeypatch):
+        access = AccessLog(log.store.engines)
+
+        def no_turn(engine):
+            raise PermissionError("the access log's lock file cannot be opened")
+
+        monkeypatch.setattr(access_module, "_writer_turn", no_turn)
+        assert asyncio.run(access.record_from_loop([])) == []  # nothing to record: no writer starts
+
+        async def one_read() -> list[object]:
+            pending = access.record_from_loop([Read("aud-1", "auditor", None, "x", "tilsyn")])
+            return list(await asyncio.wait_for(asyncio.gather(pending, return_exceptions=True), 10))
+
+        outcome = asyncio.run(one_read())
+        assert isinstance(outcome[0], PermissionError)
+        deadline = time.monotonic() + 10
+        while access._group.writing:  # the writer wakes the request, then lets go
+            assert time.monotonic() < deadline, "the writer thread did not stop"
+            time.sleep(0.001)
+        assert access._group.queue == []
+        assert list(access.all()) == []
 
     def test_a_list_views_shown_cases_are_kept_and_each_case_finds_it(self, log):
         access = AccessLog(log.store.engines)
