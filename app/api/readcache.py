@@ -148,6 +148,25 @@ class CaseReads:
             moment[case_id] = case
         return case
 
+    def check_all(self, case_ids: list[str]) -> None:
+        """The kept cases among ``case_ids`` checked against the log together (their versions in
+        one statement, their keys' erasure in another), those still current put in this moment:
+        a page of several cases then checks each no more. Outside a moment, nothing."""
+        moment = _ONE_MOMENT.get()
+        if moment is None:
+            return
+        with self._lock:
+            kept = {case_id: self._cases[case_id] for case_id in case_ids if case_id in self._cases}
+        kept = {case_id: case for case_id, case in kept.items() if case_id not in moment}
+        if not kept:
+            return
+        versions = self._store.stream_versions(kept)
+        key_ids = frozenset().union(*(case.key_ids for case in kept.values()))
+        erased = self._keys.erased_now(key_ids) if key_ids else {}
+        for case_id, case in kept.items():
+            if versions.get(case_id) == case.version and all(erased.get(k) is False for k in case.key_ids):
+                moment[case_id] = case
+
     def _current(self, case_id: str) -> DecodedCase | None:
         with self._lock:
             kept = self._cases.get(case_id)

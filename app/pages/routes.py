@@ -786,6 +786,7 @@ def build_pages(app: FastAPI) -> None:
 
         def read_and_render() -> Response:
             mine = back.list_cases(reader, ListQuery(limit=MAX_PAGE))["cases"]
+            back.reads.check_all([row["case_id"] for row in mine])
             cases = [_case_view(request, who, row["case_id"]) for row in mine]
             return _render(request, "citizen.html", who=who, cases=cases, message=besked)
 
@@ -820,6 +821,7 @@ def build_pages(app: FastAPI) -> None:
 
     def _member_cases(request: Request, who: Subject, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """Each case of a team member's list as the citizen's consent lets them see it, or why not."""
+        _backend(request).reads.check_all([row["case_id"] for row in rows])
         cases = []
         for row in rows:
             entry: dict[str, Any] = {
