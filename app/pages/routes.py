@@ -61,6 +61,9 @@ from projections.queries import MAX_PAGE
 
 HERE = Path(__file__).parent
 TEMPLATES = Jinja2Templates(directory=str(HERE / "templates"))
+# The templates ship with the release: looked up once, not checked on disk for changes on
+# every page (Jinja's default, a stat of each template a page uses).
+TEMPLATES.env.auto_reload = False
 TEMPLATES.env.filters["dato"] = dk_date
 TEMPLATES.env.filters["tid"] = dk_datetime
 #: A work-list refusal as the error summary's link: to its input, or to the search form when it has none on the page.
