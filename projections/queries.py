@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Engine, and_, bindparam, exists, func, or_, select
+from sqlalchemy import Engine, and_, bindparam, exists, func, or_, select, union_all
 
 from domain.case_summary import CASEWORKERS, CITIZEN, TEAM_LEADS
 from domain.phases import Phase
@@ -213,9 +213,9 @@ def list_cases(engines: Engines, filters: CaseFilter, *, now: datetime, limit: i
         table, c, few = (case_summaries, s, {}) if narrow is None else (_FEW, _FEW.c, {"few_generation": generation, "few_ids": sorted(narrow)})  # fmt: skip
         conditions = [c.generation == generation, *(test(c) for test in tests),
                       *_row_conditions(c, filters, now=now, after=after)]  # fmt: skip
-        rows = [] if narrow == set() else conn.execute(
-            select(table).where(*conditions).order_by(c.due_at, c.case_id).limit(limit + 1), few
-        ).all()  # fmt: skip
+        rows = (
+            [] if narrow == set() else conn.execute(_in_order(table, c, conditions, filters, now, limit + 1), few).all()
+        )
     return _page(rows, limit, position, now)
 
 
@@ -236,8 +236,10 @@ def _list_in_one_statement(engines: Engines, filters: CaseFilter, *, now: dateti
     """A page without set filters (the work list as most open it) in one statement: the live
     generation and its position come from ``projection_state`` inside it, so it is one
     snapshot with no transaction around it (on PostgreSQL four round trips became one).
-    None when the page is empty: the position then comes from ``live_generation``, which
-    also says when the projection is not set up."""
+    None when the page is empty (the position then comes from ``live_generation``, which
+    also says when the projection is not set up), or for the overdue filter."""
+    if filters.overdue is True:  # two ranges merged (``_in_order``): read in a transaction
+        return None
     s, state = case_summaries.c, projection_state.c
     live = select(state.generation).where(state.name == CASES).scalar_subquery()
     position = select(state.position).where(state.name == CASES).scalar_subquery()
@@ -261,9 +263,7 @@ def _row_conditions(c: Any, filters: CaseFilter, *, now: datetime, after: tuple[
         conditions.append(c.phase == filters.phase.value)
     if filters.open_only:
         conditions.append(c.is_open.is_(True))
-    if filters.overdue is True:
-        conditions.append(and_(c.is_open.is_(True), or_(c.missed.is_(True), c.due_at < format_timestamp(now))))
-    elif filters.overdue is False:
+    if filters.overdue is False:  # (overdue: ``_in_order``)
         conditions.append(~and_(c.is_open.is_(True), or_(c.missed.is_(True), c.due_at < format_timestamp(now))))
     if filters.caseworker_id is not None:
         # "mine": the cases I am the caseworker of, and those no caseworker has taken yet
@@ -277,6 +277,29 @@ def _row_conditions(c: Any, filters: CaseFilter, *, now: datetime, after: tuple[
     if after is not None:
         conditions.append(or_(c.due_at > after[0], and_(c.due_at == after[0], c.case_id > after[1])))
     return conditions
+
+
+def _in_order(table: Any, c: Any, conditions: list[Any], filters: CaseFilter, now: datetime, limit: int) -> Any:
+    """The rows matching ``conditions``, what is due first, at most ``limit``.
+
+    Overdue (an open case past its due date, or with a deadline missed) is read as two
+    ranges, each in order and at most ``limit`` long, then merged: past due, along the
+    due-date index up to now; and a deadline missed but not yet past due. As one condition
+    (an OR) no index bounded it: with fewer overdue cases than a page, every case was read
+    and tested (113 ms at 100,000 cases, none overdue; 18 ms now, on SQLite, whose planner
+    without statistics still walks the cases due later for the second range)."""
+    order = (c.due_at, c.case_id)
+    if filters.overdue is not True:
+        return select(table).where(*conditions).order_by(*order).limit(limit)
+    stored_now = format_timestamp(now)
+    open_case = c.is_open.is_(True)
+    ranges = [
+        select(table).where(*conditions, open_case, c.due_at < stored_now).order_by(*order).limit(limit).subquery(),
+        select(table).where(*conditions, open_case, c.missed.is_(True), c.due_at >= stored_now)
+        .order_by(*order).limit(limit).subquery(),
+    ]  # fmt: skip
+    both = union_all(*(select(r) for r in ranges)).subquery()
+    return select(both).order_by(both.c.due_at, both.c.case_id).limit(limit)
 
 
 def _page(rows: Sequence[Any], limit: int, position: int, now: datetime) -> Page:

@@ -72,3 +72,27 @@ def test_an_upgrade_to_0003_counts_what_was_projected_before_it(log):  # noqa: F
 
     assert upgrade(store.engines.write) == ("0002", "0003")
     assert by_kind(store) == counted == {"phase": 2}
+
+
+def test_the_overdue_filter_pages_past_due_and_missed_cases_in_order(log):  # noqa: F811 - the fixture
+    """Overdue is two ranges merged (past due; a deadline missed but not yet past due): paged
+    one at a time it gives what the rows themselves say, in the list's order, at any moment."""
+    store, keys = log
+    write_cases(store, keys)
+    project(store, keys)
+    seen = set()
+    for now in (START, START + timedelta(weeks=4), START + timedelta(weeks=9), START + timedelta(weeks=60), NOW):
+        listed = queries.list_cases(store.engines, queries.CaseFilter(), now=now, limit=200).rows
+        expected = [r for r in listed if r["overdue"]]
+        for filters in (queries.CaseFilter(overdue=True), queries.CaseFilter(overdue=True, open_only=True)):
+            rows, cursor = [], None
+            while True:
+                page = queries.list_cases(store.engines, filters, now=now, limit=1, cursor=cursor)
+                rows.extend(page.rows)
+                if (cursor := page.next_cursor) is None:
+                    break
+            assert rows == expected, now
+        for r in expected:
+            past_due = r["due_at"] is not None and r["due_at"] < now.isoformat()
+            seen.add("past due" if past_due else "missed only")
+    assert seen == {"past due", "missed only"}
