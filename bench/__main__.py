@@ -203,7 +203,11 @@ def main(argv: list[str] | None = None) -> int:
             attempt(
                 "10. pages",
                 lambda: pages.run(
-                    [sizes.readside_small, sizes.readside_large], sizes.pages_requests, progress, sizes.readside_http
+                    [sizes.readside_small, sizes.readside_large],
+                    sizes.pages_requests,
+                    progress,
+                    sizes.readside_http,
+                    tuple(k for k in kinds if k == "sqlite" or not pg_problem),
                 ),
             )
         if "bursts" in args.measures:

@@ -371,7 +371,8 @@ def run(log_path: Path, streams: list[str], requests: int, log_size: int, progre
         name: str = NAME) -> Result:  # fmt: skip
     """The API's answers to ``path`` under load. The server reads a copy of the SQLite log
     at ``log_path``, or the database at ``database_url`` as it is (PostgreSQL), or a copy of
-    ``data_folder`` (its ``eventlog.db`` and the key store beside it). ``auth`` gives the
+    ``data_folder`` (its ``eventlog.db`` and the key store's secrets beside it; with
+    ``database_url``, only the secrets). ``auth`` gives the
     headers a request is sent with, for the environment the server starts with (an
     auditor's bearer token by default)."""
     target = f"p99 <= {target_ms:g} ms"
@@ -383,11 +384,14 @@ def run(log_path: Path, streams: list[str], requests: int, log_size: int, progre
     picks = [rng.choice(streams) for _ in range(requests)]
     with tempfile.TemporaryDirectory(prefix="bench-http-") as tmp:
         data_dir = tmp
-        if data_folder is not None:
+        if data_folder is not None:  # its key store's secrets, and its SQLite log unless a database is given
             data_dir = str(Path(tmp) / "data")
-            shutil.copytree(data_folder, data_dir)
-            _flush(Path(data_dir) / "eventlog.db")
-            database_url = f"sqlite:///{Path(data_dir) / 'eventlog.db'}"
+            shutil.copytree(
+                data_folder, data_dir, ignore=None if database_url is None else shutil.ignore_patterns("eventlog.db*")
+            )
+            if database_url is None:
+                _flush(Path(data_dir) / "eventlog.db")
+                database_url = f"sqlite:///{Path(data_dir) / 'eventlog.db'}"
         elif database_url is None:
             copy = Path(tmp) / "eventlog.db"
             shutil.copyfile(log_path, copy)

@@ -23,12 +23,15 @@ the request's arrival to its last byte, without the test client's own work.
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import random
 import shutil
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -271,30 +274,95 @@ def _cookie_auth(person_id: str, role: str, **claims: Any):
     return auth
 
 
-def _loaded(log_path: Path, cases: int, requests: int, progress=None) -> dict[str, Result]:
+def _loaded(log_path: Path, cases: int, requests: int, progress=None, kind: str = "sqlite") -> dict[str, Result]:
     """The pages of ``LOADED_PAGES`` through ``samskab serve`` (its processes, on a copy of the
-    prepared log and its key store) with wrk's 20 connections, as measure 9 loads the API."""
+    prepared log and its key store, or on PostgreSQL: ``_on_postgres``) with wrk's 20
+    connections, as measure 9 loads the API."""
     from bench import http_timeline
 
     prepared, own = _prepared(log_path, cases, progress)
     caseworker = next(e for e in event_templates()[0] if e.event_type == "visitation_opened").payload["caseworker_id"]
     people = {"caseworker": _cookie_auth(caseworker, "caseworker"),
               "citizen": _cookie_auth("citizen-bench", "citizen", cpr=OWN_CPR)}  # fmt: skip
-    loaded = {}
-    for page, who, target in LOADED_PAGES:
-        loaded[page] = http_timeline.run(log_path, own, requests, cases * EVENTS_PER_CASE, progress, page,
-                                         data_folder=prepared, auth=people[who], target_ms=target,
-                                         name=f"10. HTTP {page} ({who})")  # fmt: skip
-    return loaded
+
+    def load(database_url: str | None) -> dict[str, Result]:
+        loaded = {}
+        for page, who, target in LOADED_PAGES:
+            loaded[page] = http_timeline.run(log_path, own, requests, cases * EVENTS_PER_CASE, progress, page,
+                                             database_url, data_folder=prepared, auth=people[who], target_ms=target,
+                                             name=f"10. HTTP {page} ({who}), {kind}")  # fmt: skip
+        return loaded
+
+    if kind == "sqlite":
+        return load(None)
+    with _on_postgres(prepared, progress) as url:
+        return load(url)
 
 
-def run(sizes: list[int], requests: int, progress=None, http_requests: int = 0) -> list[Result]:
-    measured, loaded = {}, {}
+@contextmanager
+def _on_postgres(prepared: Path, progress=None) -> Iterator[str]:
+    """The prepared log in a PostgreSQL schema of its own (dropped on exit): its events (with
+    the tree), its citizens' keys, and the read models projected there by the product's
+    projector; vacuumed and checkpointed, as a server in service finds it. Yields the URL a
+    server process opens it with."""
+    import sqlite3
+    import subprocess
+    import sys
+
+    from bench.read_side import _schema_url, _settle
+
+    with biglog.postgres_log(prepared / "eventlog.db", progress) as db:
+        source, target = sqlite3.connect(prepared / "eventlog.db"), db.raw()
+        try:
+            for table in ("citizen_keys", "case_keys"):
+                cursor = source.execute(f"SELECT * FROM {table}")
+                columns = ", ".join(d[0] for d in cursor.description)
+                with target.cursor().copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+                    for row in cursor:
+                        copy.write_row(row)
+            target.commit()
+        finally:
+            source.close()
+            target.close()
+        url = _schema_url(db)
+        env = {**os.environ, "SAMSKAB_DATABASE_URL": url, "SAMSKAB_DATA_DIR": str(prepared)}
+        subprocess.run([sys.executable, "-m", "app", "projections", "rebuild"], env=env, check=True,
+                       capture_output=True)  # fmt: skip
+        _own_cases_found(db, prepared)
+        _settle(db)
+        yield url
+
+
+def _own_cases_found(db, prepared: Path) -> None:
+    """The citizen's own cases are found on PostgreSQL through the key their CPR number derives
+    (so ``/borger`` is measured showing them, not an empty page)."""
+    from datetime import UTC, datetime
+
+    from app.keys import open_key_store
+    from app.settings import Settings
+    from domain.citizen import cpr_digits
+    from projections import queries
+
+    store = db.store()
+    try:
+        keys = open_key_store(store, Settings(data_dir=prepared, jwt_key=os.urandom(32).hex()))
+        key = keys.key_id_for_citizen(cpr_digits(OWN_CPR))
+        found = queries.list_cases(store.engines, queries.CaseFilter(citizen_key=key), now=datetime.now(UTC)).rows
+    finally:
+        store.dispose()
+    if len(found) != OWN_CASES:
+        raise RuntimeError(f"PostgreSQL lists {len(found)} cases of the citizen, not {OWN_CASES}")
+
+
+def run(sizes: list[int], requests: int, progress=None, http_requests: int = 0,
+        kinds: tuple[str, ...] = ("sqlite",)) -> list[Result]:  # fmt: skip
+    measured: dict[int, Any] = {}
+    loaded: dict[tuple[str, int], dict[str, Result]] = {}
     for cases in sizes:
         log_path, _ = biglog.sqlite_log(cases * EVENTS_PER_CASE, progress)
         measured[cases] = _measure(log_path, cases, requests, progress)
-        if http_requests:
-            loaded[cases] = _loaded(log_path, cases, http_requests, progress)
+        for kind in kinds if http_requests else ():
+            loaded[kind, cases] = _loaded(log_path, cases, http_requests, progress, kind)
     largest = max(sizes)
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     results = []
@@ -307,13 +375,13 @@ def run(sizes: list[int], requests: int, progress=None, http_requests: int = 0) 
                                     f"load average {load:.1f}" + (f"; {smaller}" if smaller else ""),
                               extra={"p50_ms": p50, "api_p50_ms": api_p50}))  # fmt: skip
     smallest = min(sizes)
-    for page, who, target in LOADED_PAGES if loaded else ():
-        big, small = loaded[largest][page], loaded[smallest][page]
+    for kind, (page, who, target) in itertools.product(kinds, LOADED_PAGES) if loaded else ():
+        big, small = loaded[kind, largest][page], loaded[kind, smallest][page]
         if big.figure is None or small.figure is None:
             results.append(big if big.figure is None else small)
             continue
         flat = big.figure / small.figure
-        results.append(Result(f"10. HTTP {page} ({who}), sqlite", round(big.figure, 1), big.unit, round(small.figure, 1),
+        results.append(Result(f"10. HTTP {page} ({who}), {kind}", round(big.figure, 1), big.unit, round(small.figure, 1),
                               f"ms p99 at {smallest:,} cases", ratio=round(flat, 2),
                               target=f"p99 <= {target:g} ms; large/small <= 1.5",
                               met=big.figure <= target and flat <= 1.5 and big.met is not False,
