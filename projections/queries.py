@@ -334,20 +334,23 @@ def tasks_for(engines: Engines, person_id: str, role: str, *, limit: int = DEFAU
     if not 1 <= limit <= MAX_PAGE:
         raise BadQuery(f"limit must be between 1 and {MAX_PAGE}", "limit")
     groups = {"team_lead": (TEAM_LEADS, CASEWORKERS), "caseworker": (CASEWORKERS,), "citizen": ()}.get(role, ())
-    w = work_items.c
-    with engines.read.connect() as conn:
-        generation, _ = live_generation(conn, CASES)
-        mine = (
-            or_(w.person_id == person_id, and_(w.person_id.is_(None), w.role.in_(groups)))
-            if groups
-            else (w.person_id == person_id)
-        )
+    w, state = work_items.c, projection_state.c
+    mine = (
+        or_(w.person_id == person_id, and_(w.person_id.is_(None), w.role.in_(groups)))
+        if groups
+        else (w.person_id == person_id)
+    )
+    # One statement, the live generation read inside it (as the work list's page is read).
+    live = select(state.generation).where(state.name == CASES).scalar_subquery()
+    with engines.lone_read() as conn:
         rows = conn.execute(
             select(w.case_id, w.kind, w.what, w.role, w.person_id, w.due_at)
-            .where(w.generation == generation, mine)
+            .where(w.generation == live, mine)
             .order_by(func.coalesce(w.due_at, NO_DEADLINE), w.case_id)
             .limit(limit)
         ).all()
+        if not rows:
+            live_generation(conn, CASES)  # says so when the projection is not set up
     return [
         {"case_id": r.case_id, "kind": r.kind, "what": r.what, "role": r.role, "person_id": r.person_id,
          "due_at": parse_timestamp(r.due_at).isoformat() if r.due_at else None}
