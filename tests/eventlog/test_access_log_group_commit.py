@@ -59,6 +59,26 @@ def queued_while_a_batch_is_written(access: AccessLog, jobs: Sequence[Callable[[
     return outcomes
 
 
+def a_read_for_boom_fails(monkeypatch) -> None:
+    """A batch holding a read whose purpose is "boom" fails as it is written (as if the database went away)."""
+    real_hash = access_module.access_hash
+
+    def failing(prev_hash, position, recorded_at, actor_id, actor_role, stream_id, what, purpose):
+        if purpose == "boom":
+            raise RuntimeError("the database went away")
+        return real_hash(prev_hash, position, recorded_at, actor_id, actor_role, stream_id, what, purpose)
+
+    monkeypatch.setattr(access_module, "access_hash", failing)
+
+
+def writer_stopped(access: AccessLog) -> None:
+    """Waits until the writer thread has let go (it wakes the requests first, then lets go)."""
+    deadline = time.monotonic() + 10
+    while access._group.writing:
+        assert time.monotonic() < deadline, "the writer thread did not stop"
+        time.sleep(0.001)
+
+
 class GroupCommitContract:
     backend: str
 
@@ -77,14 +97,7 @@ class GroupCommitContract:
     def test_a_failed_batch_is_recorded_for_none_of_its_readers(self, log, monkeypatch):
         access = AccessLog(log.store.engines)
         read(access, 0)
-        real_hash = access_module.access_hash
-
-        def failing(prev_hash, position, recorded_at, actor_id, actor_role, stream_id, what, purpose):
-            if purpose == "boom":
-                raise RuntimeError("the database went away")
-            return real_hash(prev_hash, position, recorded_at, actor_id, actor_role, stream_id, what, purpose)
-
-        monkeypatch.setattr(access_module, "access_hash", failing)
+        a_read_for_boom_fails(monkeypatch)
         jobs = [partial(read, access, n, "boom" if n == 3 else "tilsyn") for n in range(1, 6)]
         outcomes = queued_while_a_batch_is_written(access, jobs)
         assert all(isinstance(o, RuntimeError) for o in outcomes), outcomes
@@ -141,22 +154,12 @@ class LoopWaitersContract:
         assert len(counted) == 1
         assert sorted(r[0].position for r in outcomes if isinstance(r, list)) == list(range(2, 10))
         assert access.verify().ok
-        deadline = time.monotonic() + 10
-        while access._group.writing:  # the writer thread wakes the requests, then lets go
-            assert time.monotonic() < deadline, "the writer thread did not stop"
-            time.sleep(0.001)
+        writer_stopped(access)
 
     def test_a_failed_batch_raises_for_every_waiting_request_and_records_none(self, log, monkeypatch):
         access = AccessLog(log.store.engines)
         read(access, 0)
-        real_hash = access_module.access_hash
-
-        def failing(prev_hash, position, recorded_at, actor_id, actor_role, stream_id, what, purpose):
-            if purpose == "boom":
-                raise RuntimeError("the database went away")
-            return real_hash(prev_hash, position, recorded_at, actor_id, actor_role, stream_id, what, purpose)
-
-        monkeypatch.setattr(access_module, "access_hash", failing)
+        a_read_for_boom_fails(monkeypatch)
         outcomes = reads_from_a_loop(access, ["tilsyn", "boom", "tilsyn"])
         assert all(isinstance(o, RuntimeError) for o in outcomes), outcomes
         assert [r.position for r in access.all()] == [1]
@@ -178,10 +181,7 @@ class LoopWaitersContract:
 
         outcome = asyncio.run(one_read())
         assert isinstance(outcome[0], PermissionError)
-        deadline = time.monotonic() + 10
-        while access._group.writing:  # the writer wakes the request, then lets go
-            assert time.monotonic() < deadline, "the writer thread did not stop"
-            time.sleep(0.001)
+        writer_stopped(access)
         assert access._group.queue == []
         assert list(access.all()) == []
 
