@@ -11,6 +11,7 @@ ciphertext."""
 from __future__ import annotations
 
 from itertools import pairwise
+from typing import Any
 
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
@@ -26,7 +27,7 @@ from activities.messages import (
 from activities.readmodels import ErasedRecord, to_domain_event
 from domain.case.follow_up import HelpDecided
 from domain.forum import ForumEntry, holds_entry_text
-from domain.messages import ISSUER_FIELD
+from domain.messages import ISSUER_FIELD, Event
 from domain.personal_data import SUBJECT_IDENTIFIER, personal_paths
 from eventlog import ConcurrencyConflict, EventStore, IdempotencyMismatch, NewEvent, StoredEvent
 from eventlog.crypto import encrypt_fields, envelopes
@@ -80,14 +81,20 @@ def to_new_event(recorded: RecordedEvent, keys: KeyStore, key_stream: str) -> Ne
     if recorded.issuer is not None:
         # Inside the payload, so the existing payload hash covers it (no new column, no new hash format).
         payload = {**payload, ISSUER_FIELD: recorded.issuer}
+    return log_row(event, recorded.event_id, payload)
+
+
+def log_row(event: Event, event_id: str, payload: dict[str, Any], legal_basis: str | None = None) -> NewEvent:
+    """The log's row of a domain event: its header from the event, its payload as given (its
+    personal fields protected or not), its legal basis the event's own unless one is given."""
     return NewEvent(
-        event_id=recorded.event_id,
+        event_id=event_id,
         event_type=event.type,
         schema_version=event.schema_version,
         occurred_at=event.occurred_at,
         actor_id=event.actor.id,
         actor_role=event.actor.role.value,
-        legal_basis=event.legal_basis(),
+        legal_basis=event.legal_basis() if legal_basis is None else legal_basis,
         payload=payload,
     )
 

@@ -19,9 +19,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from activities import readmodels
+from activities.eventlog import log_row
 from domain.citizen import is_cpr
 from domain.errors import DomainError
-from domain.messages import Actor, Event, Role
+from domain.messages import Actor, Role
 from domain.phases import Phase
 from domain.retention import (
     DEFAULT_KIND,
@@ -32,7 +33,7 @@ from domain.retention import (
     fold_erasure,
     refuse_unless_may_erase,
 )
-from eventlog import EventStore, NewEvent
+from eventlog import EventStore
 from eventlog.keystore import AlreadyErased, KeyStatus, KeyStore
 
 
@@ -103,7 +104,9 @@ def erase_citizen(
                 rule=(retention or RetentionPolicy()).rule_for(DEFAULT_KIND),
             )
             (erased,) = decide_erasure(state, command)
-            position = store.append(stream, state.version, [_new_event(erased, basis.strip())]).first_position
+            position = store.append(
+                stream, state.version, [log_row(erased, str(uuid.uuid4()), erased.payload(), basis.strip())]
+            ).first_position
     except DomainError as refused:
         raise ErasureRefused(
             refused.message, field=_OPTIONS.get(refused.field or "", "citizen"), rule=refused.rule
@@ -129,16 +132,3 @@ def _citizens_case(store: EventStore, keys: KeyStore, case_id: str) -> CitizensC
     case = readmodels.fold_case(readmodels.to_domain_event(s, keys) for s in stored)
     closed_at = case.phase_since if case.phase is Phase.CLOSED else None
     return CitizensCase(case=case_id, recorded=bool(stored), closed_at=closed_at)
-
-
-def _new_event(erased: Event, basis: str) -> NewEvent:
-    return NewEvent(
-        event_id=str(uuid.uuid4()),
-        event_type=erased.type,
-        schema_version=erased.schema_version,
-        occurred_at=erased.occurred_at,
-        actor_id=erased.actor.id,
-        actor_role=erased.actor.role.value,
-        legal_basis=basis,
-        payload=erased.payload(),
-    )

@@ -155,24 +155,12 @@ def event_templates() -> list[list[Any]]:
     """Each script's whole case as the log's NewEvents (14-20 events each),
     decided and folded by the real domain. Payloads are the domain's own
     (the worker's activity also encrypts personal fields; sizes are alike)."""
-    from eventlog import NewEvent
+    from activities.eventlog import log_row
 
     templates = []
     for index, script in enumerate(case_scripts()):
         templates.append(
-            [
-                NewEvent(
-                    event_id=str(uuid.uuid4()),
-                    event_type=event.type,
-                    schema_version=event.schema_version,
-                    occurred_at=event.occurred_at,
-                    actor_id=event.actor.id,
-                    actor_role=event.actor.role.value,
-                    legal_basis=event.legal_basis(),
-                    payload=event.payload(),
-                )
-                for event in _replay(script, f"bench-template-{index}")
-            ]
+            [log_row(event, str(uuid.uuid4()), event.payload()) for event in _replay(script, f"bench-template-{index}")]
         )
     return templates
 

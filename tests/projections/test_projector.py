@@ -376,7 +376,6 @@ def test_a_case_whose_citizen_was_erased_rebuilds_as_closed_and_erased_without_i
     """After an erasure the case's events hold the marker in their personal fields (a team
     member's invitation among them): a rebuild still goes through, and shows the case closed,
     erased, with no name in the index and no work items."""
-    from domain.retention import ERASURE_EVENT
 
     store, keys = log
     writer = write_interleaved(store, keys, [30], random.Random(8))[0]
@@ -385,11 +384,7 @@ def test_a_case_whose_citizen_was_erased_rebuilds_as_closed_and_erased_without_i
     assert queries.list_cases(
         store.engines, queries.CaseFilter(name_tokens=(keys.name_token("nummer0"),)), now=NOW
     ).rows
-    key_id = keys.key_id_for_stream(writer.case_id)
-    keys.destroy(key_id, "GDPR art. 17(1)(a)")
-    store.append(f"erasure-{key_id}", 0, [NewEvent(
-        event_id=str(uuid.uuid4()), event_type=ERASURE_EVENT, schema_version=1, occurred_at=NOW, actor_id="aud-hans",
-        actor_role="auditor", legal_basis="GDPR art. 17(1)(a)", payload={"key_id": key_id, "cases": [writer.case_id]})])  # fmt: skip
+    erase(store, keys, writer.case_id)
     projector.catch_up()
     projector.rebuild("cases")
     row = queries.case_summary(store.engines, writer.case_id, now=NOW)
@@ -401,11 +396,21 @@ def test_a_case_whose_citizen_was_erased_rebuilds_as_closed_and_erased_without_i
     assert queries.phase_counts(store.engines, now=NOW)["erased"] == 1
 
 
+def erase(store, keys, case_id: str) -> None:
+    """The citizen of ``case_id`` erased as the erasure records it: the key destroyed, then its event."""
+    from domain.retention import ERASURE_EVENT
+
+    key_id = keys.key_id_for_stream(case_id)
+    keys.destroy(key_id, "GDPR art. 17(1)(a)")
+    store.append(f"erasure-{key_id}", 0, [NewEvent(
+        event_id=str(uuid.uuid4()), event_type=ERASURE_EVENT, schema_version=1, occurred_at=NOW, actor_id="aud-hans",
+        actor_role="auditor", legal_basis="GDPR art. 17(1)(a)", payload={"key_id": key_id, "cases": [case_id]})])  # fmt: skip
+
+
 def test_a_closed_case_is_not_kept_in_memory_and_an_event_after_it_closed_still_projects(log):
     """A closed case's state is dropped once its rows are written (closed cases seldom change);
     an event that comes after (here the erasure) folds it again from its stream and replaces
     its rows, the totals moved from its old row to its new one, not counted twice."""
-    from domain.retention import ERASURE_EVENT
 
     store, keys = log
     writer = write_interleaved(store, keys, [100], random.Random(3))[0]
@@ -416,11 +421,7 @@ def test_a_closed_case_is_not_kept_in_memory_and_an_event_after_it_closed_still_
     assert closed is not None and closed["phase"] == "closed"
     cases = projector.projections["cases"]
     assert isinstance(cases, CaseProjection) and writer.case_id not in cases._cases
-    key_id = keys.key_id_for_stream(writer.case_id)
-    keys.destroy(key_id, "GDPR art. 17(1)(a)")
-    store.append(f"erasure-{key_id}", 0, [NewEvent(
-        event_id=str(uuid.uuid4()), event_type=ERASURE_EVENT, schema_version=1, occurred_at=NOW, actor_id="aud-hans",
-        actor_role="auditor", legal_basis="GDPR art. 17(1)(a)", payload={"key_id": key_id, "cases": [writer.case_id]})])  # fmt: skip
+    erase(store, keys, writer.case_id)
     projector.catch_up()
     row = queries.case_summary(store.engines, writer.case_id, now=NOW)
     assert row is not None and row["erased"] and row["phase"] == "closed"
