@@ -128,6 +128,12 @@ def one_moment() -> Iterator[None]:
         _ONE_MOMENT.reset(token)
 
 
+def _current(case: DecodedCase, version: int | None, erased: dict[str, bool]) -> bool:
+    """Whether ``case`` is what the log holds: its stream still at its version, and every key
+    of its personal fields still live (``erased``: each key's status, read just now)."""
+    return version == case.version and all(erased.get(key_id) is False for key_id in case.key_ids)
+
+
 class CaseReads:
     """Decoded cases by case id, checked against the log and the key store on every ``get``
     (once per request's moment)."""
@@ -164,7 +170,7 @@ class CaseReads:
         key_ids = frozenset().union(*(case.key_ids for case in kept.values()))
         erased = self._keys.erased_now(key_ids) if key_ids else {}
         for case_id, case in kept.items():
-            if versions.get(case_id) == case.version and all(erased.get(k) is False for k in case.key_ids):
+            if _current(case, versions.get(case_id), erased):
                 moment[case_id] = case
 
     def _current(self, case_id: str) -> DecodedCase | None:
@@ -185,12 +191,10 @@ class CaseReads:
         return case
 
     def _still_current(self, case: DecodedCase) -> bool:
-        if self._store.stream_version(case.case_id) != case.version:
+        version = self._store.stream_version(case.case_id)
+        if version != case.version:
             return False
-        if not case.key_ids:
-            return True
-        erased = self._keys.erased_now(case.key_ids)
-        return all(erased.get(key_id) is False for key_id in case.key_ids)
+        return _current(case, version, self._keys.erased_now(case.key_ids) if case.key_ids else {})
 
     def _decode(self, case_id: str) -> DecodedCase | None:
         rows = self._store.read_stream_rows(case_id)

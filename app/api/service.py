@@ -134,6 +134,18 @@ class Reader:
 _PAGE_READS: ContextVar[list[Read] | None] = ContextVar("samskab_page_reads", default=None)
 
 
+@contextmanager
+def _collecting(reads: list[Read]) -> Iterator[None]:
+    """The reads made inside are put in ``reads`` (``record_read``), not recorded; each case is
+    checked against the log once inside (``one_moment``)."""
+    token = _PAGE_READS.set(reads)
+    try:
+        with one_moment():
+            yield
+    finally:
+        _PAGE_READS.reset(token)
+
+
 def _in_one_moment(function: Callable[..., Any], *args: Any) -> Any:
     with one_moment():
         return function(*args)
@@ -238,12 +250,8 @@ class Backend:
         reads: list[Read] = []
 
         def run() -> T:
-            token = _PAGE_READS.set(reads)
-            try:
-                with one_moment():
-                    return read()
-            finally:
-                _PAGE_READS.reset(token)
+            with _collecting(reads):
+                return read()
 
         page = await anyio.to_thread.run_sync(run, limiter=self.read_limiter)
         await self.access_log.record_from_loop(reads)
@@ -256,12 +264,8 @@ class Backend:
         a page of three cases waits for one write to the access log, not five. A page that
         fails on the way shows none of what it read, and records none of it."""
         reads: list[Read] = []
-        token = _PAGE_READS.set(reads)
-        try:
-            with one_moment():
-                yield
-        finally:
-            _PAGE_READS.reset(token)
+        with _collecting(reads):
+            yield
         self.access_log.record_all(reads)
 
     def record_read(self, reader: Reader, action: Action, case_id: str | None, *, shown: list[str] | None = None,
