@@ -8,6 +8,7 @@ import socket
 import uuid
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest_asyncio
 from temporalio.client import ScheduleActionStartWorkflow
@@ -56,19 +57,28 @@ def _noon(day: date) -> datetime:
     return datetime.combine(day, time(12), tzinfo=COPENHAGEN).astimezone(UTC)
 
 
+#: The municipality's STS organisation code the reports name.
+ORGANISATION = "d4e3f4fb-6761-4d6c-9086-74c49231f11e"
+
+
+def _stores(settings) -> tuple[EventStore, Any, Outbox]:
+    """The event log, its key store and the outbox, as the worker opens them."""
+    store = EventStore.from_url(settings.database_url)
+    store.create_schema()
+    outbox = Outbox(settings.database_url)
+    outbox.create_schema()
+    return store, open_key_store(store, settings), outbox
+
+
 def _delivery_events(store: EventStore) -> list:
     return store.read_stream(DELIVERY_STREAM)
 
 
 async def test_catch_up_one_report_per_day_including_a_missed_day(own_env: WorkflowEnvironment, tmp_path: Path) -> None:
     settings = _settings(tmp_path)
-    store = EventStore.from_url(settings.database_url)
-    store.create_schema()
-    keys = open_key_store(store, settings)
-    outbox = Outbox(settings.database_url)
-    outbox.create_schema()
+    store, keys, outbox = _stores(settings)
     folder = tmp_path / "delivered"
-    gateway = GatewaySettings(folder=folder, organisation="d4e3f4fb-6761-4d6c-9086-74c49231f11e")
+    gateway = GatewaySettings(folder=folder, organisation=ORGANISATION)
     jonas, _, else_ = all_demo_citizens()
 
     now = await own_env.get_current_time()
@@ -154,11 +164,7 @@ async def test_an_invalid_report_is_not_sent_and_the_case_owner_is_told(
     own_env: WorkflowEnvironment, tmp_path: Path
 ) -> None:
     settings = _settings(tmp_path)
-    store = EventStore.from_url(settings.database_url)
-    store.create_schema()
-    keys = open_key_store(store, settings)
-    outbox = Outbox(settings.database_url)
-    outbox.create_schema()
+    store, keys, outbox = _stores(settings)
     # no valid STS organisation code: every report is refused by citizen.managing_organisation
     gateway = GatewaySettings(folder=tmp_path / "out", organisation="not-a-uuid")
     day = yesterday(await own_env.get_current_time())
@@ -208,13 +214,9 @@ async def test_a_day_with_many_changed_cases_goes_page_by_page_and_continues_as_
     """Pages of two cases, and a run bound so small that the day is delivered over
     several runs: every case exactly once, the day completed once with the day's totals."""
     settings = _settings(tmp_path)
-    store = EventStore.from_url(settings.database_url)
-    store.create_schema()
-    keys = open_key_store(store, settings)
-    outbox = Outbox(settings.database_url)
-    outbox.create_schema()
+    store, keys, outbox = _stores(settings)
     folder = tmp_path / "delivered"
-    gateway = GatewaySettings(folder=folder, organisation="d4e3f4fb-6761-4d6c-9086-74c49231f11e")
+    gateway = GatewaySettings(folder=folder, organisation=ORGANISATION)
     jonas, _, _ = all_demo_citizens()
     now = await own_env.get_current_time()
     day = yesterday(now)
@@ -247,12 +249,8 @@ async def test_a_delivery_failed_in_transport_leaves_the_day_open_until_a_run_de
     """The delivery's decider completes no day with a failed delivery (``domain.kl_delivery``):
     the failure is recorded, the run stops at that day, and the next run delivers it again."""
     settings = _settings(tmp_path)
-    store = EventStore.from_url(settings.database_url)
-    store.create_schema()
-    keys = open_key_store(store, settings)
-    outbox = Outbox(settings.database_url)
-    outbox.create_schema()
-    organisation = "d4e3f4fb-6761-4d6c-9086-74c49231f11e"
+    store, keys, outbox = _stores(settings)
+    organisation = ORGANISATION
     day = yesterday(await own_env.get_current_time())
     _write(store, keys, "case-down", run_citizen(all_demo_citizens()[0], "case-down", _noon(day))[:4])
     nobody_listens = GatewaySettings(endpoint=f"http://127.0.0.1:{_free_port()}/", organisation=organisation,
