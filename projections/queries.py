@@ -25,6 +25,7 @@ from domain.case_summary import CASEWORKERS, CITIZEN, TEAM_LEADS
 from domain.phases import Phase
 from eventlog.engines import Engines
 from eventlog.hashing import format_timestamp, parse_timestamp
+from eventlog.schema import citizen_keys
 from eventlog.schema import events as events_table
 from projections.projector import live_generation
 from projections.schema import (
@@ -186,8 +187,7 @@ def list_cases(engines: Engines, filters: CaseFilter, *, now: datetime, limit: i
     Its cost does not grow with the number of cases: a page is read along the due-date
     index and stops when it is full, or, when a set filter matches few cases (``NARROW``),
     from those cases alone."""
-    if not 1 <= limit <= MAX_PAGE:
-        raise BadQuery(f"limit must be between 1 and {MAX_PAGE}", "limit")
+    _check_limit(limit)
     after = decode_cursor(cursor) if cursor else None
     if not _set_filters(filters, 0):
         found = _list_in_one_statement(engines, filters, now=now, limit=limit, after=after)
@@ -219,6 +219,47 @@ def list_cases(engines: Engines, filters: CaseFilter, *, now: datetime, limit: i
     return _page(rows, limit, position, now)
 
 
+def _check_limit(limit: int) -> None:
+    if not 1 <= limit <= MAX_PAGE:
+        raise BadQuery(f"limit must be between 1 and {MAX_PAGE}", "limit")
+
+
+#: The live generation of the case summaries and the log position it shows, read inside a
+#: statement (scalar subqueries over ``projection_state``): a page and the generation it is
+#: read from are then one snapshot, with no transaction around them.
+_LIVE = select(projection_state.c.generation).where(projection_state.c.name == CASES).scalar_subquery()
+_LIVE_POSITION = (
+    select(projection_state.c.position).where(projection_state.c.name == CASES).scalar_subquery().label("live_position")
+)
+
+
+def _citizen_page() -> Any:
+    s, k = case_summaries.c, citizen_keys.c
+    key = select(k.key_id).where(k.citizen_ref == bindparam("citizen_ref")).scalar_subquery()
+    # OFFSET 0 keeps SQLite from merging the citizen's cases into the ordered page: merged, its
+    # planner (no statistics) walks the whole generation along the due-date index instead.
+    own = select(case_summaries).where(s.generation == _LIVE, s.citizen_key == key).offset(0).subquery("own")
+    return select(own, _LIVE_POSITION).order_by(own.c.due_at, own.c.case_id).limit(bindparam("limit"))
+
+
+#: A citizen's own cases, what is due first: their key found through the reference their CPR
+#: number derives (``KeyStore.citizen_ref``), by the index of a citizen's key. Built once.
+_CITIZEN_PAGE = _citizen_page()
+
+
+def citizen_cases(engines: Engines, citizen_ref: str, *, now: datetime, limit: int = DEFAULT_PAGE) -> Page | None:
+    """The first page of one citizen's own cases (their home page, their list) in one
+    statement: the key lookup, the live generation, its position and the page. None when
+    the citizen has no case there (or no key): the caller reads that answer, and its
+    position, through ``list_cases``."""
+    _check_limit(limit)
+    with engines.lone_read() as conn:
+        rows = conn.execute(_CITIZEN_PAGE, {"citizen_ref": citizen_ref, "limit": limit + 1}).all()
+    if not rows:
+        return None
+    return _page(rows, limit, rows[0][-1], now)
+
+
 #: The summaries of a few cases (a narrow filter's), by primary key. The LIMIT keeps SQLite from
 #: merging it into the page's query (it would then scan the due-date index of the generation,
 #: to save the sort of a handful of rows). Built once: its columns are copied for each query.
@@ -240,12 +281,10 @@ def _list_in_one_statement(engines: Engines, filters: CaseFilter, *, now: dateti
     also says when the projection is not set up), or for the overdue filter."""
     if filters.overdue is True:  # two ranges merged (``_in_order``): read in a transaction
         return None
-    s, state = case_summaries.c, projection_state.c
-    live = select(state.generation).where(state.name == CASES).scalar_subquery()
-    position = select(state.position).where(state.name == CASES).scalar_subquery()
+    s = case_summaries.c
     statement = (
-        select(case_summaries, position.label("live_position"))
-        .where(s.generation == live, *_row_conditions(s, filters, now=now, after=after))
+        select(case_summaries, _LIVE_POSITION)
+        .where(s.generation == _LIVE, *_row_conditions(s, filters, now=now, after=after))
         .order_by(s.due_at, s.case_id)
         .limit(limit + 1)
     )

@@ -584,22 +584,32 @@ class Backend:
     def _list_page(self, reader: Reader, query: ListQuery) -> tuple[dict[str, Any], list[str]]:
         """The page ``list_cases`` shows and the ids of the cases in it, not yet recorded."""
         self.authorize(reader.who, Action.LIST_CASES)
-        if reader.who.role is Role.CITIZEN:
-            key_id = self.keys.key_id_for_citizen(reader.who.cpr) if reader.who.cpr else None
-            if key_id is None:
-                return {"cases": [], "next_cursor": None, "position": 0}, []
-            filters = CaseFilter(citizen_key=key_id)
-        elif reader.who.role in TEAM_ROLES:
-            filters = CaseFilter(member_id=reader.who.person_id)  # only the cases whose team they are on
-        else:
-            filters = query.filters(reader.who, self._search_tokens(query.name), self._citizen_key(query.cpr))
-        now = self.clock()
         try:
-            page = queries.list_cases(self.store.engines, filters, now=now, limit=query.limit, cursor=query.cursor)
+            page = self._page_of(reader.who, query)
         except queries.BadQuery as error:
             raise ApiError(422, str(error), rule="input.invalid", field=error.field) from None
         shown = [row["case_id"] for row in page.rows]
         return {"cases": page.rows, "next_cursor": page.next_cursor, "position": page.position}, shown
+
+    def _page_of(self, who: Subject, query: ListQuery) -> queries.Page:
+        now = self.clock()
+        if who.role is Role.CITIZEN:
+            if not who.cpr:
+                return queries.Page([], None, 0)
+            if query.cursor is None:  # their first page (their home page): one statement
+                first = queries.citizen_cases(self.store.engines, self.keys.citizen_ref(who.cpr), now=now,
+                                              limit=query.limit)  # fmt: skip
+                if first is not None:
+                    return first
+            key_id = self.keys.key_id_for_citizen(who.cpr)
+            if key_id is None:
+                return queries.Page([], None, 0)
+            filters = CaseFilter(citizen_key=key_id)
+        elif who.role in TEAM_ROLES:
+            filters = CaseFilter(member_id=who.person_id)  # only the cases whose team they are on
+        else:
+            filters = query.filters(who, self._search_tokens(query.name), self._citizen_key(query.cpr))
+        return queries.list_cases(self.store.engines, filters, now=now, limit=query.limit, cursor=query.cursor)
 
     def _search_tokens(self, name: str | None) -> tuple[str, ...] | None:
         if name is None:

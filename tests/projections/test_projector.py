@@ -333,6 +333,34 @@ def test_a_set_filter_pages_the_same_whether_it_matches_few_cases_or_many(log, m
     assert answers[500][-2] == [r for r in everything if r["overdue"]]
 
 
+def test_a_citizen_s_first_page_in_one_statement_is_their_list_through_their_key(log):
+    """``citizen_cases`` finds the key inside its statement: the same rows, order and cursor as
+    the list through the key id, for a citizen with several cases, one with none, and one erased."""
+    store, keys = log
+    writers = [CaseWriter(store, keys, f"C-{i}", lifecycle(f"C-{i}", cpr="0101901234")) for i in range(5)]
+    writers.append(CaseWriter(store, keys, "D-1", lifecycle("D-1", cpr="0202902345")))
+    rng = random.Random(3)
+    for w in writers:
+        for _ in range(rng.randint(1, 12)):
+            if not w.done:
+                w.step()
+    build_projector(store, keys, DEADLINES).catch_up()
+    through_key = queries.list_cases(store.engines, queries.CaseFilter(citizen_key=keys.key_id_for_citizen("0101901234")),
+                                     now=NOW, limit=3)  # fmt: skip
+    first = queries.citizen_cases(store.engines, keys.citizen_ref("0101901234"), now=NOW, limit=3)
+    assert first == through_key and len(first.rows) == 3 and first.next_cursor is not None
+    everything = queries.citizen_cases(store.engines, keys.citizen_ref("0101901234"), now=NOW, limit=200)
+    assert sorted(r["case_id"] for r in everything.rows) == [f"C-{i}" for i in range(5)]
+    assert everything.next_cursor is None
+    assert queries.citizen_cases(store.engines, keys.citizen_ref("0303903456"), now=NOW) is None  # no key
+    erase(store, keys, "D-1")
+    build_projector(store, keys, DEADLINES).catch_up()
+    assert queries.citizen_cases(store.engines, keys.citizen_ref("0202902345"), now=NOW) is None
+    with pytest.raises(queries.BadQuery) as bad:
+        queries.citizen_cases(store.engines, keys.citizen_ref("0101901234"), now=NOW, limit=0)
+    assert bad.value.field == "limit"
+
+
 def test_a_closed_phase_has_no_overdue_cases(log):
     """Only an open case can be overdue: the overdue filter on a closed phase answers nothing,
     and on an open phase what the rows themselves say."""
