@@ -387,11 +387,12 @@ def without_health(assessment: _Assessment) -> _Assessment:
 
 
 def visible_state(decision: Decision, state: dict) -> dict:
-    """The case's state (as JSON) cut down to what ``decision`` lets through."""
+    """The case's state (as JSON) cut down to what ``decision`` lets through: a new dict,
+    which the caller may add to; what it holds is ``state``'s, not copied, so never changed."""
     if not decision.health and state.get("assessment"):
         state = {**state, "assessment": without_health(state["assessment"])}
     if decision.categories is None:
-        return state
+        return dict(state)
     fields = set(ALWAYS_VISIBLE)
     for category in decision.categories:
         fields.update(STATE_CATEGORIES.get(category, ()))

@@ -14,6 +14,10 @@ database on *every* read:
   and not erased (an erasure, by this process or any other, gives a fresh
   decode that shows the erased fields as erased).
 
+The appeal of the case's latest decision lives in a stream of its own; it is
+kept with the case, folded at that stream's version, and checked with it (both
+versions in one statement).
+
 Within one request's moment (``one_moment``: a page, or one API read) a case
 is checked once: a page that reads a case's state, its appeal and its hearing
 letter shows them all as of that check, not each as of a check of its own.
@@ -36,6 +40,7 @@ from datetime import datetime
 from typing import Any
 
 from activities import readmodels
+from domain.appeal import AppealState, appeal_id, fold_appeal
 from domain.case.decider import CaseState
 from eventlog import EventStore
 from eventlog.crypto import ERASED, Erased, KeyUnavailable, is_envelope
@@ -73,8 +78,21 @@ class DecodedCase:
     #: The keys its personal fields are encrypted with; each must still be live to reuse this.
     key_ids: frozenset[str]
     state: CaseState
+    #: ``state`` as JSON (``model_dump(mode="json")``), made once: each read cuts it to what its
+    #: reader may see (``visible_state``, a new dict) and never changes what it holds.
+    state_json: dict[str, Any]
     #: The timeline, one (event type, entry as JSON) per event; filtered per reader on every read.
     timeline: tuple[tuple[str, bytes], ...]
+    #: The stream of the latest decision's appeal (None before a decision), its version when
+    #: read (0: no appeal lodged), and the appeal folded from it.
+    appeal_stream: str | None = None
+    appeal_version: int = 0
+    appeal: AppealState | None = None
+
+    @property
+    def streams(self) -> tuple[str, ...]:
+        """The streams this decoding follows: the case's, and its latest decision's appeal's."""
+        return (self.case_id,) if self.appeal_stream is None else (self.case_id, self.appeal_stream)
 
 
 def _key_ids(node: Any) -> set[str]:
@@ -128,10 +146,15 @@ def one_moment() -> Iterator[None]:
         _ONE_MOMENT.reset(token)
 
 
-def _current(case: DecodedCase, version: int | None, erased: dict[str, bool]) -> bool:
-    """Whether ``case`` is what the log holds: its stream still at its version, and every key
-    of its personal fields still live (``erased``: each key's status, read just now)."""
-    return version == case.version and all(erased.get(key_id) is False for key_id in case.key_ids)
+def _current(case: DecodedCase, versions: dict[str, int], erased: dict[str, bool]) -> bool:
+    """Whether ``case`` is what the log holds: its streams still at their versions
+    (``versions``: read just now, a stream with no events left out), and every key of its
+    personal fields still live (``erased``: each key's status, read just now)."""
+    return (
+        versions.get(case.case_id) == case.version
+        and (case.appeal_stream is None or versions.get(case.appeal_stream, 0) == case.appeal_version)
+        and all(erased.get(key_id) is False for key_id in case.key_ids)
+    )
 
 
 class CaseReads:
@@ -166,11 +189,11 @@ class CaseReads:
         kept = {case_id: case for case_id, case in kept.items() if case_id not in moment}
         if not kept:
             return
-        versions = self._store.stream_versions(kept)
+        versions = self._store.stream_versions(stream for case in kept.values() for stream in case.streams)
         key_ids = frozenset().union(*(case.key_ids for case in kept.values()))
         erased = self._keys.erased_now(key_ids) if key_ids else {}
         for case_id, case in kept.items():
-            if _current(case, versions.get(case_id), erased):
+            if _current(case, versions, erased):
                 moment[case_id] = case
 
     def _current(self, case_id: str) -> DecodedCase | None:
@@ -191,10 +214,10 @@ class CaseReads:
         return case
 
     def _still_current(self, case: DecodedCase) -> bool:
-        version = self._store.stream_version(case.case_id)
-        if version != case.version:
+        versions = self._store.stream_versions(case.streams)
+        if versions.get(case.case_id) != case.version:
             return False
-        return _current(case, version, self._keys.erased_now(case.key_ids) if case.key_ids else {})
+        return _current(case, versions, self._keys.erased_now(case.key_ids) if case.key_ids else {})
 
     def _decode(self, case_id: str) -> DecodedCase | None:
         rows = self._store.read_stream_rows(case_id)
@@ -215,4 +238,19 @@ class CaseReads:
             entry = timeline_entry_json(s.position, s.stream_version, s.event_type, s.occurred_at, s.actor_id,
                                         s.actor_role, s.legal_basis, data)  # fmt: skip
             timeline.append((s.event_type, entry))
-        return DecodedCase(case_id, rows[-1][_VERSION], key_ids, readmodels.fold_case(events), tuple(timeline))
+        state = readmodels.fold_case(events)
+        version, state_json = rows[-1][_VERSION], state.model_dump(mode="json")
+        if state.decision is None:
+            return DecodedCase(case_id, version, key_ids, state, state_json, tuple(timeline))
+        stream = appeal_id(case_id, state.decision.number)
+        appeal_rows = self._store.read_stream_rows(stream)
+        if not appeal_rows:
+            return DecodedCase(case_id, version, key_ids, state, state_json, tuple(timeline), stream)
+        appealed = [stored_event_from_row(row) for row in appeal_rows]
+        appeal_keys = frozenset().union(*(_key_ids(s.payload) for s in appealed if s.may_be_encrypted)) - key_ids
+        if appeal_keys:
+            key_ids |= appeal_keys
+            keys = _FreshKeys(self._keys, self._keys.erased_now(key_ids))
+        appeal = fold_appeal(readmodels.as_folded(readmodels.to_domain_event(s, keys) for s in appealed))
+        return DecodedCase(case_id, version, key_ids, state, state_json, tuple(timeline), stream,
+                           appeal_rows[-1][_VERSION], appeal)  # fmt: skip

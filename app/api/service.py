@@ -442,14 +442,11 @@ class Backend:
 
     def appeal_of(self, reader: Reader, case_id: str) -> AppealState | None:
         """The appeal of the case's latest decision, folded from its own stream; for a reader who sees the decision."""
-        state = self.case_state(case_id)
-        decision = self.authorize(reader.who, Action.READ_CASE, state=state)
-        if state.decision is None or not visible_event(decision, "decision_made"):
+        case = self.decoded(case_id)
+        decision = self.authorize(reader.who, Action.READ_CASE, state=case.state)
+        if case.state.decision is None or not visible_event(decision, "decision_made"):
             return None
-        stored = self.store.read_stream(appeal_id(case_id, state.decision.number))
-        if not stored:
-            return None
-        return fold_appeal(readmodels.as_folded(readmodels.to_domain_event(s, self.keys) for s in stored))
+        return case.appeal
 
     def allowed_now(self, who: Subject, state: CaseState) -> list[str]:
         """The commands this person may give the case in its phase now."""
@@ -468,7 +465,8 @@ class Backend:
 
         Who may see what is decided on the case as it is now (a consent revoked
         since then is revoked for the past too); the read is logged either way."""
-        state = self.case_state(case_id)
+        case = self.decoded(case_id)
+        state = case.state
         decision = self.authorize(reader.who, Action.READ_CASE, state=state)
         if as_of is not None:
             try:
@@ -488,7 +486,7 @@ class Backend:
             view["as_of"] = as_of.strip()
             return view
         self.record_read(reader, Action.READ_CASE, case_id)
-        view = visible_state(decision, state.model_dump(mode="json"))
+        view = visible_state(decision, case.state_json)
         if "visitation" in view and visible_event(decision, "hearing_started"):
             view["hearing_letter"] = self._hearing_letter(case_id)
         view["allowed_now"] = self.allowed_now(reader.who, state)

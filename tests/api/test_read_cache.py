@@ -23,6 +23,7 @@ from app.api import create_app
 from app.cases import parse_command
 from app.settings import Settings
 from app.tokens import issue_token
+from domain.appeal import appeal_id
 from domain.case.decider import decide, evolve, initial_state
 from domain.personal_data import ERASED_MARKER
 from eventlog import EventStore
@@ -32,6 +33,7 @@ from tests import scenario
 
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 CASE = "case-cache-1"
+APPEAL = appeal_id(CASE, 1)
 NAME = "Jonas Holm"
 TEAM_PHASE = [
     scenario.register(CASE),
@@ -126,7 +128,7 @@ async def test_an_unchanged_case_is_decoded_once_and_every_read_is_still_recorde
     first, second = await timeline(http, settings), await timeline(http, settings)
     assert first.status_code == second.status_code == 200
     assert first.json() == second.json()
-    assert full_reads == [CASE]
+    assert full_reads == [CASE, APPEAL]  # the case and its decision's appeal (none lodged), read once
     reads = [r for r in AccessLog(store.engines).for_case(CASE) if r.what == "read_timeline"]
     assert [(r.actor_id, r.purpose) for r in reads] == [("cw-anne", "test"), ("cw-anne", "test")]
     assert AccessLog(store.engines).verify().ok
@@ -137,7 +139,7 @@ async def test_a_new_event_gives_a_fresh_timeline(http, settings, store, log, mo
     log.give(scenario.invite(scenario.STAFF, "Lise", "staff", "Jobcenter"))
     full_reads = reads_of_the_log(store, monkeypatch)
     after = (await timeline(http, settings)).json()
-    assert full_reads == [CASE]
+    assert full_reads == [CASE, APPEAL]
     assert len(after) == len(before) + 1
     assert after[-1]["type"] == "team_member_invited" and after[-1]["version"] == log.version
 
@@ -172,3 +174,25 @@ async def test_an_erasure_by_another_process_shows_the_fields_erased_at_once(htt
     registered = after.json()[0]
     assert registered["type"] == "need_registered"
     assert registered["data"]["citizen"]["name"] == ERASED_MARKER
+
+
+async def test_no_read_changes_the_kept_state_each_reader_s_cut_is_made_from(http, settings, store, log):
+    """The case's state as JSON is made once per decoding and shared by every read: each
+    reader's cut of it is a new dict, which the API and the pages add to; what is kept stays
+    the state's own, whoever read it and however."""
+    from app.pages.routes import CITIZEN_TABS, PURPOSE_COOKIE, STAFF_TABS, TOKEN_COOKIE
+
+    citizen = {"cpr": scenario.register(CASE)["citizen"]["cpr"]}
+    readers = [(scenario.CASEWORKER, {}, STAFF_TABS, None), (scenario.VOLUNTEER, {}, STAFF_TABS, "/hold"),
+               (scenario.CITIZEN, citizen, CITIZEN_TABS, "/borger")]  # fmt: skip
+    for person, claims, tabs, home in readers:
+        assert (await http.get(f"/cases/{CASE}", headers=token(settings, person, **claims))).status_code == 200
+        bearer = issue_token(settings, person_id=person["id"], role=person["role"], **claims)
+        http.cookies = {TOKEN_COOKIE: bearer, PURPOSE_COOKIE: "test"}
+        for tab, _ in tabs:
+            page = await http.get(f"/sager/{CASE}?fane={tab}")
+            assert page.status_code in (200, 403), (person, tab, page.status_code)
+        if home:
+            assert (await http.get(home)).status_code == 200
+    kept = http.app.state.backend.reads.get(CASE)
+    assert kept is not None and kept.state_json == kept.state.model_dump(mode="json")
