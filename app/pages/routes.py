@@ -21,7 +21,6 @@ from urllib.parse import quote
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
-from fastapi.templating import Jinja2Templates
 from pydantic import ValidationError
 
 from app.api.listing import ListQuery
@@ -29,6 +28,7 @@ from app.api.routes import routed_commands
 from app.api.service import ApiError, Backend, Reader, command_type_of
 from app.pages import forms
 from app.pages.present import People, dk_date, dk_datetime
+from app.pages.templating import page_templates
 from app.pages.texts import (
     ENUM_LABELS,
     PHASE_HINT,
@@ -60,10 +60,7 @@ from eventlog.access_log import READS_PER_PAGE
 from projections.queries import MAX_PAGE
 
 HERE = Path(__file__).parent
-TEMPLATES = Jinja2Templates(directory=str(HERE / "templates"))
-# The templates ship with the release: looked up once, not checked on disk for changes on
-# every page (Jinja's default, a stat of each template a page uses).
-TEMPLATES.env.auto_reload = False
+TEMPLATES = page_templates(HERE / "templates")
 TEMPLATES.env.filters["dato"] = dk_date
 TEMPLATES.env.filters["tid"] = dk_datetime
 #: A work-list refusal as the error summary's link: to its input, or to the search form when it has none on the page.
