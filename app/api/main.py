@@ -99,6 +99,12 @@ def create_app(
     app.add_middleware(Guards, max_body_bytes=settings.max_body_bytes)  # before anything reads the body
     app.add_middleware(RequestContext)  # outermost: its ids are on every line the request logs
     app.add_api_route("/metrics", metrics.endpoint, methods=["GET"], include_in_schema=False)
+    from app.pages.routes import build_pages  # the pages use the same backend
+
+    # The pages before the API: a request walks the routes in order, and each of the API's
+    # (an included router's) costs several times what a page's does to pass over. The two
+    # share no path (tests/api/test_route_order.py), so the order changes no answer.
+    build_pages(app)
     app.include_router(build_operations_router())
     app.include_router(build_router())
     from app import tracing as tracing_module
@@ -107,10 +113,6 @@ def create_app(
     if tracing is not None:
         tracing.instrument_app(app)
         tracing.instrument_store(store)
-
-    from app.pages.routes import build_pages  # the pages use the same backend
-
-    build_pages(app)
 
     @app.exception_handler(ApiError)
     async def api_error(request: Request, error: ApiError) -> JSONResponse:
