@@ -69,7 +69,7 @@ try:
 except ImportError:  # Windows has none: there processes take turns in SQLite's busy handler
     fcntl = None  # type: ignore[assignment]
 
-from eventlog.compiled import DriverStatement
+from eventlog.compiled import DriverStatement, ManyRows
 from eventlog.engines import Engines
 from eventlog.hashing import GENESIS_HASH, format_timestamp, parse_timestamp
 from eventlog.merkle import Frontier
@@ -219,12 +219,12 @@ class _WriteStatements:
 
     advisory_lock: DriverStatement | None
     head: DriverStatement
-    insert: DriverStatement
+    insert: ManyRows
     #: Every shown case of a batch in one statement: a row per statement (executemany) made
     #: a list view of 50 cases 50 steps of the driver, each handing the interpreter lock over.
     insert_shown: DriverStatement
     move_head: DriverStatement
-    insert_nodes: DriverStatement
+    insert_nodes: ManyRows
 
 
 _STATEMENTS: weakref.WeakKeyDictionary[Engine, _WriteStatements] = weakref.WeakKeyDictionary()
@@ -243,7 +243,7 @@ def _statements(engine: Engine) -> _WriteStatements:
                 .with_for_update(),
                 dialect,
             ),
-            insert=DriverStatement(insert(access_log), dialect),
+            insert=ManyRows(access_log, dialect),
             insert_shown=DriverStatement(_insert_shown(dialect.name), dialect),
             move_head=DriverStatement(
                 update(merkle_frontier)
@@ -253,7 +253,7 @@ def _statements(engine: Engine) -> _WriteStatements:
                 ),
                 dialect,
             ),
-            insert_nodes=DriverStatement(insert(merkle_nodes), dialect),
+            insert_nodes=ManyRows(merkle_nodes, dialect),
         )
     return found
 
@@ -524,13 +524,12 @@ class AccessLog:
                     records.append(AccessRecord(position, parse_timestamp(recorded_at), p.actor_id, p.actor_role,
                                                 p.stream_id, p.what, p.purpose, prev_hash, row_hash))  # fmt: skip
                     prev_hash = row_hash
-                statements.insert.executemany(cursor, rows)
+                statements.insert.insert(cursor, rows)
                 nodes = grow(frontier, ACCESS_TREE, (row["hash"] for row in rows))
                 statements.move_head.execute(
                     cursor, {"new_size": frontier.size, "new_hash": prev_hash, "new_frontier": frontier.to_bytes()}
                 )
-                if nodes:
-                    statements.insert_nodes.executemany(cursor, nodes)
+                statements.insert_nodes.insert(cursor, nodes)
                 shown = [(row["position"], case_id)
                          for row, p in zip(rows, batch, strict=True) for case_id in dict.fromkeys(p.shown)]  # fmt: skip
                 if shown:

@@ -9,10 +9,11 @@ per-call overhead. Reads, which are not hot, still use SQLAlchemy normally.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any, cast
 
+from sqlalchemy import Table, insert
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql import ClauseElement
 
@@ -65,3 +66,42 @@ class DriverStatement:
             cursor.execute(self.sql, params[0])
         else:
             cursor.executemany(self.sql, params)
+
+
+def copy_sql(table: Table, columns: Sequence[str], dialect: Dialect) -> str:
+    """PostgreSQL's ``COPY table (columns) FROM STDIN``, names quoted as the dialect quotes them."""
+    quote = dialect.identifier_preparer
+    return f"COPY {quote.format_table(table)} ({', '.join(quote.quote(c) for c in columns)}) FROM STDIN"
+
+
+def copy_rows(cursor: Any, sql: str, columns: Sequence[str], rows: Iterable[Mapping[str, Any]]) -> None:
+    """``rows`` sent through one ``COPY`` (``copy_sql``) on a psycopg cursor."""
+    with cursor.copy(sql) as copy:
+        for row in rows:
+            copy.write_row([row[c] for c in columns])
+
+
+class ManyRows:
+    """Rows inserted into one table in one go, on a driver cursor.
+
+    On PostgreSQL one ``COPY``: psycopg's ``executemany`` runs a statement per row
+    and adapts each row's values in Python (the access log's batches spent a quarter
+    of a loaded page's time there). Elsewhere the driver's ``executemany``, whose
+    loop sqlite3 runs in C."""
+
+    __slots__ = ("_columns", "_copy", "_insert")
+
+    def __init__(self, table: Table, dialect: Dialect) -> None:
+        self._columns = tuple(c.name for c in table.columns)
+        postgres = dialect.name == "postgresql"
+        self._copy = copy_sql(table, self._columns, dialect) if postgres else None
+        self._insert = None if postgres else DriverStatement(insert(table), dialect)
+
+    def insert(self, cursor: Any, rows: Sequence[Mapping[str, Any]]) -> None:
+        if not rows:
+            return
+        if self._insert is not None:
+            self._insert.executemany(cursor, rows)
+        else:
+            assert self._copy is not None
+            copy_rows(cursor, self._copy, self._columns, rows)

@@ -7,6 +7,8 @@ from typing import Any
 
 from sqlalchemy import Connection, Table, insert
 
+from eventlog.compiled import copy_rows, copy_sql
+
 
 def insert_rows(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
     """Inserts ``rows`` (dicts with the same keys) into ``table``, in the connection's transaction.
@@ -21,10 +23,7 @@ def insert_rows(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) 
         conn.execute(insert(table), list(rows))
         return
     columns = list(rows[0])
-    quote = conn.dialect.identifier_preparer
-    statement = f"COPY {quote.format_table(table)} ({', '.join(quote.quote(c) for c in columns)}) FROM STDIN"
     driver = conn.connection.driver_connection
     assert driver is not None  # a connection in use has its driver's connection
-    with driver.cursor() as cursor, cursor.copy(statement) as copy:
-        for row in rows:
-            copy.write_row([row[c] for c in columns])
+    with driver.cursor() as cursor:
+        copy_rows(cursor, copy_sql(table, columns, conn.dialect), columns, rows)
