@@ -9,13 +9,16 @@ per-call overhead. Reads, which are not hot, still use SQLAlchemy normally.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping, Sequence
 from operator import itemgetter
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
+from typing import cast as typed
 
-from sqlalchemy import Table, insert
+from sqlalchemy import Table, any_, bindparam, cast, func, insert, literal_column, select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Dialect
-from sqlalchemy.sql import ClauseElement
+from sqlalchemy.sql import ClauseElement, ColumnElement
 
 if TYPE_CHECKING:
     from sqlalchemy.sql.compiler import SQLCompiler
@@ -28,7 +31,7 @@ class DriverStatement:
 
     def __init__(self, statement: ClauseElement, dialect: Dialect) -> None:
         # DML only here, which SQLCompiler compiles (Compiled, the declared type, lacks the positional parts)
-        compiled = cast("SQLCompiler", statement.compile(dialect=dialect))
+        compiled = typed("SQLCompiler", statement.compile(dialect=dialect))
         self.sql: str = compiled.string
         # qmark/numeric dialects (sqlite3) take a tuple in this order, picked
         # out of the mapping by an itemgetter (one C call); named ones
@@ -66,6 +69,21 @@ class DriverStatement:
             cursor.execute(self.sql, params[0])
         else:
             cursor.executemany(self.sql, params)
+
+
+def one_of(column: ColumnElement[Any], name: str, dialect: Dialect) -> ColumnElement[bool]:
+    """``column`` is one of the list given as the one parameter ``name`` (``as_list``): the
+    statement is the same for a list of any length, so it compiles once (SQLAlchemy's
+    expanding IN is rewritten for each call, which a ``DriverStatement`` cannot be).
+    PostgreSQL compares with ``ANY`` of an array; SQLite walks a JSON array."""
+    if dialect.name == "postgresql":
+        return column == any_(cast(bindparam(name), ARRAY(column.type)))
+    return column.in_(select(literal_column("value")).select_from(func.json_each(bindparam(name))))
+
+
+def as_list(values: Iterable[Any], dialect: Dialect) -> Any:
+    """The parameter of ``one_of``: a list for PostgreSQL's array, JSON text for SQLite."""
+    return list(values) if dialect.name == "postgresql" else json.dumps(list(values))
 
 
 def copy_sql(table: Table, columns: Sequence[str], dialect: Dialect) -> str:

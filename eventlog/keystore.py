@@ -38,10 +38,12 @@ from datetime import UTC, datetime
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from sqlalchemy import bindparam, insert, or_, select, update
+from sqlalchemy import insert, or_, select, update
+from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import IntegrityError
 
 from domain.citizen import cpr_digits
+from eventlog.compiled import DriverStatement, as_list, one_of
 from eventlog.crypto import ERASED, KEY_BYTES, NONCE_BYTES, DecryptionFailed, Erased, KeyUnavailable
 from eventlog.engines import Engines
 from eventlog.errors import EventLogError
@@ -80,10 +82,12 @@ def _subkey(secret: bytes, purpose: str) -> bytes:
     return hmac.new(secret, f"samskab-keystore/1|{purpose}".encode(), hashlib.sha256).digest()
 
 
-#: Whether each of some keys is erased, built once: read on every read of an encrypted case.
-_ERASED_NOW = select(
-    citizen_keys.c.key_id, or_(citizen_keys.c.erased_at.is_not(None), citizen_keys.c.wrapped_key.is_(None))
-).where(citizen_keys.c.key_id.in_(bindparam("key_ids", expanding=True)))
+def _erased_now(dialect: Dialect) -> DriverStatement:
+    """Whether each of some keys is erased: asked on every read of an encrypted case, so
+    compiled once and run as a lone statement."""
+    k = citizen_keys.c
+    erased = or_(k.erased_at.is_not(None), k.wrapped_key.is_(None))
+    return DriverStatement(select(k.key_id, erased).where(one_of(k.key_id, "key_ids", dialect)), dialect)
 
 
 class KeyStore:
@@ -93,6 +97,7 @@ class KeyStore:
         if not isinstance(secret, bytes) or len(secret) < MIN_SECRET_BYTES:
             raise ValueError(f"the installation secret must be at least {MIN_SECRET_BYTES} random bytes")
         self._engines = engines
+        self._erased_now = _erased_now(engines.read.dialect)
         self._wrap = AESGCM(_subkey(secret, "wrap"))
         self._ref_key = _subkey(secret, "citizen-ref")
         self._name_key = _subkey(secret, "name-index")
@@ -258,10 +263,10 @@ class KeyStore:
     def erased_now(self, key_ids: Iterable[str]) -> dict[str, bool]:
         """Whether each key is erased (True) or live (False), read from the database now, not
         from this process's memory (another process may have erased it); unknown keys are left out."""
-        with self._engines.lone_read() as conn:
-            return {
-                key_id: bool(is_erased) for key_id, is_erased in conn.execute(_ERASED_NOW, {"key_ids": sorted(key_ids)})
-            }
+        listed = as_list(sorted(key_ids), self._engines.read.dialect)
+        with self._engines.lone_statement() as cursor:
+            rows = self._erased_now.execute(cursor, {"key_ids": listed}).fetchall()
+        return {key_id: bool(is_erased) for key_id, is_erased in rows}
 
     def status(self, key_id: str) -> KeyStatus | None:
         with self._engines.read.connect() as conn:

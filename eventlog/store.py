@@ -29,9 +29,9 @@ from sqlalchemy import Connection, LargeBinary, bindparam, cast, func, literal_c
 from sqlalchemy.engine import URL, Dialect, Row
 from sqlalchemy.exc import IntegrityError
 
-from eventlog.compiled import DriverStatement
+from eventlog.compiled import DriverStatement, as_list, one_of
 from eventlog.crypto import ENVELOPE
-from eventlog.engines import DriverConnections, Engines, HeldConnection, make_engines
+from eventlog.engines import DriverConnections, Engines, HeldConnection, make_engines, set_autocommit
 from eventlog.errors import ConcurrencyConflict, EventLogError, IdempotencyMismatch
 from eventlog.hashing import (
     canonical_json,
@@ -345,14 +345,15 @@ class EventStore:
 
     def stream_version(self, stream_id: str) -> int:
         """The stream's current version (0 for a stream with no events)."""
-        with self._engines.lone_read() as conn:
-            return conn.execute(self._max_version, {"stream_id": stream_id}).scalar_one()
+        with self._engines.lone_statement() as cursor:
+            return self._stream_version.execute(cursor, {"stream_id": stream_id}).fetchone()[0]
 
     def stream_versions(self, stream_ids: Iterable[str]) -> dict[str, int]:
-        """Each stream's current version, in one statement (a stream with no events is left out)."""
-        with self._engines.lone_read() as conn:
-            rows = conn.execute(self._max_versions, {"stream_ids": sorted(stream_ids)})
-            return {stream_id: version for stream_id, version in rows}
+        """Each stream's current version, in one statement (a stream with no events is left out).
+        Every read of a kept case asks this (``app.api.readcache``): a lone statement."""
+        listed = as_list(sorted(stream_ids), self._engines.read.dialect)
+        with self._engines.lone_statement() as cursor:
+            return dict(self._stream_versions.execute(cursor, {"stream_ids": listed}).fetchall())
 
     def read_all(self, after_position: int = 0, limit: int = 1000) -> list[StoredEvent]:
         """Up to ``limit`` events after ``after_position``, in global order (for paging)."""
@@ -459,10 +460,13 @@ class EventStore:
         self._max_version = select(func.coalesce(func.max(c.stream_version), literal_column("0"))).where(
             c.stream_id == bindparam("stream_id")
         )
-        self._max_versions = (
+        read = self._engines.read.dialect
+        self._stream_version = DriverStatement(self._max_version, read)
+        self._stream_versions = DriverStatement(
             select(c.stream_id, func.max(c.stream_version))
-            .where(c.stream_id.in_(bindparam("stream_ids", expanding=True)))
-            .group_by(c.stream_id)
+            .where(one_of(c.stream_id, "stream_ids", read))
+            .group_by(c.stream_id),
+            read,
         )
         self._insert_events = events_table.insert()
         self._select_stream = (
@@ -542,13 +546,9 @@ class EventStore:
             self._engines.write,
             # The pipelined path carries its transactions itself (see _append_pipelined);
             # these connections never go back to the pool, so they stay in autocommit mode.
-            setup=_set_autocommit if self._pipelined else None,
+            setup=set_autocommit if self._pipelined else None,
             recycle_s=self._engines.recycle_s,
         )
-
-
-def _set_autocommit(driver: Any) -> None:
-    driver.autocommit = True
 
 
 class _StoredId(NamedTuple):

@@ -23,6 +23,7 @@ from sqlalchemy import Engine, and_, bindparam, exists, func, or_, select, union
 
 from domain.case_summary import CASEWORKERS, CITIZEN, TEAM_LEADS
 from domain.phases import Phase
+from eventlog.compiled import DriverStatement
 from eventlog.engines import Engines
 from eventlog.hashing import format_timestamp, parse_timestamp
 from eventlog.schema import citizen_keys
@@ -243,8 +244,9 @@ def _citizen_page() -> Any:
 
 
 #: A citizen's own cases, what is due first: their key found through the reference their CPR
-#: number derives (``KeyStore.citizen_ref``), by the index of a citizen's key. Built once.
-_CITIZEN_PAGE = _citizen_page()
+#: number derives (``KeyStore.citizen_ref``), by the index of a citizen's key. Compiled once per
+#: database, and run as a lone statement: the citizen's home page asks it on every visit.
+_CITIZEN_PAGES: weakref.WeakKeyDictionary[Engine, DriverStatement] = weakref.WeakKeyDictionary()
 
 
 def citizen_cases(engines: Engines, citizen_ref: str, *, now: datetime, limit: int = DEFAULT_PAGE) -> Page | None:
@@ -253,8 +255,11 @@ def citizen_cases(engines: Engines, citizen_ref: str, *, now: datetime, limit: i
     the citizen has no case there (or no key): the caller reads that answer, and its
     position, through ``list_cases``."""
     _check_limit(limit)
-    with engines.lone_read() as conn:
-        rows = conn.execute(_CITIZEN_PAGE, {"citizen_ref": citizen_ref, "limit": limit + 1}).all()
+    statement = _CITIZEN_PAGES.get(engines.read)
+    if statement is None:
+        statement = _CITIZEN_PAGES[engines.read] = DriverStatement(_citizen_page(), engines.read.dialect)
+    with engines.lone_statement() as cursor:
+        rows = statement.execute(cursor, {"citizen_ref": citizen_ref, "limit": limit + 1}).fetchall()
     if not rows:
         return None
     return _page(rows, limit, rows[0][-1], now)
@@ -341,10 +346,15 @@ def _in_order(table: Any, c: Any, conditions: list[Any], filters: CaseFilter, no
     return select(both).order_by(both.c.due_at, both.c.case_id).limit(limit)
 
 
+#: Where a summary row holds the values its cursor is made of.
+_DUE_AT, _CASE_ID = _SUMMARY_COLUMNS.index("due_at"), _SUMMARY_COLUMNS.index("case_id")
+
+
 def _page(rows: Sequence[Any], limit: int, position: int, now: datetime) -> Page:
+    """A page of summary rows (SQLAlchemy's or the driver's tuples), and the cursor after it if there are more."""
     more = len(rows) > limit
     rows = rows[:limit]
-    next_cursor = encode_cursor(rows[-1].due_at, rows[-1].case_id) if more else None
+    next_cursor = encode_cursor(rows[-1][_DUE_AT], rows[-1][_CASE_ID]) if more else None
     now_stored = format_timestamp(now)
     return Page([_row(r, now_stored) for r in rows], next_cursor, position)
 
