@@ -1,13 +1,18 @@
 """``EventStore.read_stream_rows``: the lean read of a stream that ``read_stream``
 and the API use, the same events as the log-wide read through SQLAlchemy (a
 ``StoredEvent`` of each row is equal), on SQLite and PostgreSQL; one statement
-outside any transaction, the pooled connection given back as it came."""
+outside any transaction, on a connection kept aside for such statements, the
+pool's own connections left as they were. Streams' versions and keys' erasure,
+asked on every read of a kept case, are such statements too, for lists of any length."""
 
 from __future__ import annotations
 
+import os
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
+
+import pytest
 
 from eventlog import NewEvent
 from eventlog.store import stored_event_from_row
@@ -80,6 +85,42 @@ class ReadStreamRowsContract:
                 assert conn.connection.driver_connection.autocommit is False
         log.store.append("case-1", 1, [new_event(1, {"n": 1})])  # pooled transactions still work
         assert len(log.store.read_stream("case-1")) == 2
+
+    def test_a_lone_statement_that_fails_closes_its_connection_and_the_next_one_answers(self, log):
+        engines = log.store.engines
+        log.store.append("case-1", 0, [new_event(0, {"n": 0})])
+        with engines.lone_statement() as cursor:
+            first = cursor.connection
+        with pytest.raises(Exception, match=r"no such table|does not exist"), engines.lone_statement() as cursor:
+            assert cursor.connection is first  # kept aside, and taken again
+            cursor.execute("SELECT * FROM no_such_table")
+        with engines.lone_statement() as cursor:
+            assert cursor.connection is not first  # the failed one is not reused
+        assert log.store.stream_version("case-1") == 1
+        engines.dispose()  # closes the connections kept aside; a later statement opens one
+        assert log.store.stream_version("case-1") == 1
+
+    def test_streams_versions_and_keys_erasure_for_lists_of_any_length(self, log):
+        from eventlog.keystore import KeyStore
+
+        for n in range(3):
+            log.store.append(f"case-{n}", 0, [new_event(i, {"i": i}) for i in range(n + 1)])
+        store = log.store
+        assert store.stream_versions([]) == {}
+        assert store.stream_versions(["case-2"]) == {"case-2": 3}
+        assert store.stream_versions(["case-0", "case-1", "case-2", "no-case", "case-1"]) == {
+            "case-0": 1, "case-1": 2, "case-2": 3
+        }  # fmt: skip
+        assert [store.stream_version(s) for s in ("case-0", "case-2", "no-case")] == [1, 3, 0]
+        keys = KeyStore(store.engines, os.urandom(32))
+        live, erased = keys.key_for_stream("case-0"), keys.key_for_stream("case-1")
+        assert live is not None and erased is not None
+        erased_id = keys.key_id_for_stream("case-1")
+        keys.destroy(erased_id, "GDPR art. 17(1)(a)")
+        assert keys.erased_now([]) == {}
+        assert keys.erased_now([keys.key_id_for_stream("case-0"), erased_id, "no-key"]) == {
+            keys.key_id_for_stream("case-0"): False, erased_id: True
+        }  # fmt: skip
 
 
 def _in_transaction(driver) -> bool:
