@@ -6,9 +6,10 @@ from __future__ import annotations
 import base64
 import os
 import re
+from typing import Any
 
 from fastapi.routing import APIRoute
-from starlette.routing import BaseRoute, Match, Mount
+from starlette.routing import Match, Mount
 
 from app.api import create_app
 from app.api.routes import build_operations_router, build_router
@@ -20,8 +21,8 @@ def _example(path: str) -> str:
     return re.sub(r"\{[^}]+\}", "x", path)
 
 
-def _paths(routes: list[BaseRoute]) -> list[str]:
-    return [_example(r.path if isinstance(r, APIRoute) else f"{r.path}/x") for r in routes if hasattr(r, "path")]
+def _paths(routes: list[APIRoute | Mount]) -> list[str]:
+    return [_example(r.path if isinstance(r, APIRoute) else f"{r.path}/x") for r in routes]
 
 
 def test_no_path_is_both_a_page_s_and_the_api_s(tmp_path):
@@ -33,15 +34,16 @@ def test_no_path_is_both_a_page_s_and_the_api_s(tmp_path):
         app = create_app(settings, store=store)
     finally:
         store.dispose()
-    api = [*build_operations_router().routes, *build_router().routes]
-    api_paths = {r.path for r in api if isinstance(r, APIRoute)}
+    api = [r for r in [*build_operations_router().routes, *build_router().routes] if isinstance(r, APIRoute)]
+    api_paths = {r.path for r in api}
     pages = [r for r in app.router.routes if isinstance(r, (APIRoute, Mount)) and r.path not in api_paths
              and r.path != "/metrics"]  # fmt: skip
     assert any(r.path == "/borger" for r in pages) and any(r.path == "/static" for r in pages)
     assert any(r.path == "/cases" for r in api)
-    for ours, theirs in ((pages, api), (api, pages)):
+    both: list[tuple[list[APIRoute | Mount], list[APIRoute | Mount]]] = [(pages, [*api]), ([*api], pages)]
+    for ours, theirs in both:
         for path in _paths(ours):
             for method in ("GET", "POST"):
-                scope = {"type": "http", "method": method, "path": path, "root_path": "", "headers": []}
+                scope: dict[str, Any] = {"type": "http", "method": method, "path": path, "root_path": "", "headers": []}
                 clashes = [r.path for r in theirs if r.matches(scope)[0] is not Match.NONE]
                 assert not clashes, f"{method} {path} is both a page's and the API's: {clashes}"

@@ -348,8 +348,9 @@ def test_a_citizen_s_first_page_in_one_statement_is_their_list_through_their_key
     through_key = queries.list_cases(store.engines, queries.CaseFilter(citizen_key=keys.key_id_for_citizen("0101901234")),
                                      now=NOW, limit=3)  # fmt: skip
     first = queries.citizen_cases(store.engines, keys.citizen_ref("0101901234"), now=NOW, limit=3)
-    assert first == through_key and len(first.rows) == 3 and first.next_cursor is not None
+    assert first is not None and first == through_key and len(first.rows) == 3 and first.next_cursor is not None
     everything = queries.citizen_cases(store.engines, keys.citizen_ref("0101901234"), now=NOW, limit=200)
+    assert everything is not None
     assert sorted(r["case_id"] for r in everything.rows) == [f"C-{i}" for i in range(5)]
     assert everything.next_cursor is None
     assert queries.citizen_cases(store.engines, keys.citizen_ref("0303903456"), now=NOW) is None  # no key
