@@ -54,7 +54,8 @@ class Tracing:
         FastAPIInstrumentor.instrument_app(app, tracer_provider=self.provider, excluded_urls="metrics,livez,readyz")
 
     def instrument_store(self, store) -> None:
-        """The event log's engines, and its appends (which go straight to the driver) as SQL spans."""
+        """The event log's engines, and its appends and lone reads (which go straight to the
+        driver) as SQL spans."""
         self.instrument_engines(store.engines.read, store.engines.write)
         tracer = self.provider.get_tracer("samskab.eventlog")
 
@@ -66,6 +67,14 @@ class Tracing:
                 "samskab.stream_id": stream_id, "samskab.events": events})  # fmt: skip
 
         store.append_observer = observe
+
+        def observe_read(what: str, database: str):
+            from opentelemetry.trace import SpanKind
+
+            return tracer.start_as_current_span(what, kind=SpanKind.CLIENT, attributes={
+                "db.system": database, "db.operation": "SELECT"})  # fmt: skip
+
+        store.engines.observe_lone_statements(observe_read)
 
     def instrument_engines(self, *engines) -> None:
         from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor

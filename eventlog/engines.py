@@ -17,7 +17,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -53,6 +53,11 @@ class Engines:
     lone_reads_autocommit: bool = False
     #: The read engine's connections kept aside for ``lone_statement``.
     lone_connections: DriverConnections = field(init=False, repr=False, compare=False)
+    #: Made a context around each lone statement, given what it reads and the database's name
+    #: (tracing's SQL span: these statements pass SQLAlchemy's events by). None: nothing.
+    lone_observer: Callable[[str, str], AbstractContextManager[Any]] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
 
     def __post_init__(self) -> None:
         # Kept outside the pool, so set up once: in autocommit where the driver would open a
@@ -60,6 +65,10 @@ class Engines:
         setup = set_autocommit if self.lone_reads_autocommit else None
         connections = DriverConnections(self.read, setup, max_idle=LONE_IDLE, recycle_s=self.recycle_s)
         object.__setattr__(self, "lone_connections", connections)
+
+    def observe_lone_statements(self, observer: Callable[[str, str], AbstractContextManager[Any]]) -> None:
+        """Puts ``observer`` around every lone statement from now on (set once, at start)."""
+        object.__setattr__(self, "lone_observer", observer)
 
     @contextmanager
     def lone_read(self) -> Iterator[Connection]:
@@ -69,16 +78,21 @@ class Engines:
             yield conn.execution_options(isolation_level="AUTOCOMMIT") if self.lone_reads_autocommit else conn
 
     @contextmanager
-    def lone_statement(self) -> Iterator[Any]:
+    def lone_statement(self, what: str = "SELECT") -> Iterator[Any]:
         """A driver cursor for one statement, which is a consistent snapshot by itself: no
         transaction around it, so no round trips to open and end one, on a read connection
         kept aside for such statements (``lone_connections``), so no checkout from the pool
         and no checkin (with its reset) either. The hot reads of every request use it: a
         statement here costs a fifth of the same statement through SQLAlchemy's connection.
-        A statement that fails closes its connection (its state is unknown)."""
+        A statement that fails closes its connection (its state is unknown). ``what`` names
+        it for ``lone_observer``."""
         held = self.lone_connections.take()
         try:
-            yield held.cursor
+            if self.lone_observer is None:
+                yield held.cursor
+            else:
+                with self.lone_observer(what, self.read.dialect.name):
+                    yield held.cursor
         except BaseException:
             self.lone_connections.discard(held)
             raise

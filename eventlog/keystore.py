@@ -264,7 +264,7 @@ class KeyStore:
         """Whether each key is erased (True) or live (False), read from the database now, not
         from this process's memory (another process may have erased it); unknown keys are left out."""
         listed = as_list(sorted(key_ids), self._engines.read.dialect)
-        with self._engines.lone_statement() as cursor:
+        with self._engines.lone_statement("SELECT citizen_keys") as cursor:
             rows = self._erased_now.execute(cursor, {"key_ids": listed}).fetchall()
         return {key_id: bool(is_erased) for key_id, is_erased in rows}
 

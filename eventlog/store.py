@@ -339,20 +339,20 @@ class EventStore:
         statement is one consistent snapshot; ``Engines.lone_statement``): a
         case is read on every command and every page, so this is the hot read. ``stored_event_from_row``
         makes a ``StoredEvent`` of a row."""
-        with self._engines.lone_statement() as cursor:
+        with self._engines.lone_statement("SELECT events") as cursor:
             values = {"stream_id": stream_id, "after_version": after_version}
             return self._read_stream_rows.execute(cursor, values).fetchall()
 
     def stream_version(self, stream_id: str) -> int:
         """The stream's current version (0 for a stream with no events)."""
-        with self._engines.lone_statement() as cursor:
+        with self._engines.lone_statement("SELECT events") as cursor:
             return self._stream_version.execute(cursor, {"stream_id": stream_id}).fetchone()[0]
 
     def stream_versions(self, stream_ids: Iterable[str]) -> dict[str, int]:
         """Each stream's current version, in one statement (a stream with no events is left out).
         Every read of a kept case asks this (``app.api.readcache``): a lone statement."""
         listed = as_list(sorted(stream_ids), self._engines.read.dialect)
-        with self._engines.lone_statement() as cursor:
+        with self._engines.lone_statement("SELECT events") as cursor:
             return dict(self._stream_versions.execute(cursor, {"stream_ids": listed}).fetchall())
 
     def read_all(self, after_position: int = 0, limit: int = 1000) -> list[StoredEvent]:

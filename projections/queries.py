@@ -258,7 +258,7 @@ def citizen_cases(engines: Engines, citizen_ref: str, *, now: datetime, limit: i
     statement = _CITIZEN_PAGES.get(engines.read)
     if statement is None:
         statement = _CITIZEN_PAGES[engines.read] = DriverStatement(_citizen_page(), engines.read.dialect)
-    with engines.lone_statement() as cursor:
+    with engines.lone_statement("SELECT case_summaries") as cursor:
         rows = statement.execute(cursor, {"citizen_ref": citizen_ref, "limit": limit + 1}).fetchall()
     if not rows:
         return None
