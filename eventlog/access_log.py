@@ -85,8 +85,6 @@ from eventlog.schema import (
     merkle_nodes,
 )
 
-# Fixed key of the PostgreSQL advisory lock that serialises access-log appends.
-_ACCESS_LOCK_KEY = 0x5A3C_ACC5
 _ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 
 
@@ -217,7 +215,8 @@ def _group(engine: Engine) -> _GroupCommit:
 class _WriteStatements:
     """The group commit's statements, compiled once for one engine's dialect."""
 
-    advisory_lock: DriverStatement | None
+    #: The access tree's head row, locked (``FOR UPDATE``): what serialises writers of the log
+    #: across processes (a second waits for the first's commit, then reads the head it left).
     head: DriverStatement
     insert: ManyRows
     #: Every shown case of a batch in one statement: a row per statement (executemany) made
@@ -234,9 +233,7 @@ def _statements(engine: Engine) -> _WriteStatements:
     found = _STATEMENTS.get(engine)
     if found is None:
         dialect = engine.dialect
-        lock = select(func.pg_advisory_xact_lock(_ACCESS_LOCK_KEY)) if dialect.name == "postgresql" else None
         found = _STATEMENTS[engine] = _WriteStatements(
-            advisory_lock=None if lock is None else DriverStatement(lock, dialect),
             head=DriverStatement(
                 select(merkle_frontier.c.size, merkle_frontier.c.chain_hash, merkle_frontier.c.frontier)
                 .where(merkle_frontier.c.tree == ACCESS_TREE)
@@ -506,8 +503,6 @@ class AccessLog:
                 cursor = connection.cursor()
                 if self._engines.begin_write:  # SQLite: take the write lock up front
                     cursor.execute(self._engines.begin_write)
-                if statements.advisory_lock is not None:  # PostgreSQL: other processes append too
-                    statements.advisory_lock.execute(cursor)
                 head = statements.head.execute(cursor).fetchone()
                 if head is None:
                     raise TreeMissing("the access log has no head (merkle_frontier row); call create_schema() first")

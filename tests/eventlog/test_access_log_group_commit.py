@@ -119,6 +119,25 @@ class GroupCommitContract:
         assert len(counted) <= 120
         assert access.verify().ok
 
+    def test_writers_of_two_processes_keep_one_chain_by_the_database_s_lock_alone(self, log, monkeypatch):
+        """Writers in two processes share no turn (``_WriterTurn`` is a process's own, and here
+        each store has one without a lock file): the database's lock on the head (SQLite's
+        write lock, PostgreSQL's ``FOR UPDATE`` of the head row) alone orders their batches."""
+        turns: dict[int, access_module._WriterTurn] = {}
+        monkeypatch.setattr(access_module, "_writer_turn",
+                            lambda engine: turns.setdefault(id(engine), access_module._WriterTurn(None)))  # fmt: skip
+        logs = [AccessLog(log.store.engines), AccessLog(log.reopen().engines)]
+        threads = [
+            threading.Thread(target=lambda k=k: [read(logs[k % 2], k * 10 + i) for i in range(10)]) for k in range(8)
+        ]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        assert len(turns) == 2  # each process took its own turn
+        assert [r.position for r in logs[0].all()] == list(range(1, 81))
+        assert logs[0].verify().ok and logs[1].verify().ok
+
 
 def reads_from_a_loop(access: AccessLog, purposes: Sequence[str]) -> list[object]:
     """Each purpose's read recorded from one event loop at once, while another writer holds
