@@ -100,6 +100,20 @@ class ReadStreamRowsContract:
         engines.dispose()  # closes the connections kept aside; a later statement opens one
         assert log.store.stream_version("case-1") == 1
 
+    def test_a_kept_connection_sees_every_commit_made_since_its_last_statement(self, log):
+        """A connection kept aside holds no snapshot between its statements (SQLite's WAL keeps one
+        for as long as a statement is not stepped to its end): each read sees the latest commit."""
+        engines = log.store.engines
+        for version in range(3):
+            with engines.lone_statement() as cursor:
+                kept = cursor.connection
+            assert log.store.stream_version("case-1") == version
+            assert [row[2] for row in log.store.read_stream_rows("case-1")] == list(range(1, version + 1))
+            log.store.append("case-1", version, [new_event(version, {"n": version})])
+            with engines.lone_statement() as cursor:
+                assert cursor.connection is kept  # the same connection throughout
+        assert log.store.stream_versions(["case-1"]) == {"case-1": 3}
+
     def test_streams_versions_and_keys_erasure_for_lists_of_any_length(self, log):
         from eventlog.keystore import KeyStore
 
