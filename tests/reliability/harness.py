@@ -31,6 +31,7 @@ from app.cases import CaseClient, CommandRejected, parse_command
 from app.devstack import free_port
 from app.settings import Settings
 from domain.case.decider import decide, evolve, initial_state
+from domain.phases import Phase
 from eventlog import EventStore
 from eventlog.keystore import KeyStore
 from tests import scenario
@@ -208,6 +209,14 @@ async def drive_case(
         except CommandRejected as error:
             if error.rule != "case.duplicate_id":  # our own earlier attempt got through
                 raise
+            # It started the case, but its answer was lost (a worker killed, a slow first task):
+            # as the client's own message says, look for the case before going on. Its run
+            # records the registration once a worker takes it; one never recorded fails the run
+            # after REGISTRATION_WAIT, and this waits until the deadline, so the test fails.
+            while True:  # polled: the state is the case run's query, no event to wait on
+                if (await cases.state(case_id)).phase is not Phase.NEW:
+                    break
+                await asyncio.sleep(0.2)
 
     await _retrying(open_once, stats, attempt_timeout, deadline)
     for step, command in enumerate(commands[1:], start=1):
