@@ -211,8 +211,9 @@ class CaseClient:
         return names
 
     async def open_case(
-        self, command: RegisterNeed, deadlines: PhaseDeadlines | None = None, bound: RunBound | None = None
-    ) -> ActResult:
+        self, command: RegisterNeed, deadlines: PhaseDeadlines | None = None, bound: RunBound | None = None,
+        request_id: str | None = None,
+    ) -> ActResult:  # fmt: skip
         """Opens the case: starts its workflow with the registration as the ``open`` update
         (update-with-start), and answers as ``act`` does once the case has recorded it.
 
@@ -220,7 +221,17 @@ class CaseClient:
         and leaves its case id free for the corrected registration; the workflow decides it
         again in the update's validator (with the signature, on its own clock), and a refusal
         there comes back at once, the same way. A case id already used is refused, never
-        merged into that case (``case.duplicate_id``)."""
+        merged into that case (``case.duplicate_id``).
+
+        An opening whose answer was lost (a worker killed, a dropped connection) may have
+        started the case while its registration was never recorded: the start is durable at
+        once, an update only once a worker has taken it. So a retry sends the same ``open``
+        update (the same id, the same signature) to the started case: Temporal answers it
+        once, with the first answer if there was one, and the case records a registration
+        only while it has none. Within one call this is automatic; across calls it takes the
+        caller's ``request_id`` (the API's ``Idempotency-Key``): the same id again is the
+        same opening, so a retry gets the case's answer instead of ``case.duplicate_id``.
+        Without one, a second call is a second opening and is refused as a duplicate."""
         try:
             decide(initial_state(), command.model_copy(update={"at": datetime.now(UTC)}))
         except DomainError as error:
@@ -228,13 +239,8 @@ class CaseClient:
         indexed = await self.indexed()
         while True:
             try:
-                return await self._start(command, deadlines, bound, indexed)
-            except WorkflowAlreadyStartedError:
-                raise self._duplicate(command.case_id) from None
+                return await self._start(command, deadlines, bound, indexed, request_id)
             except RPCError as error:
-                if error.status is RPCStatusCode.ALREADY_EXISTS:
-                    # what a server that gives no details with its refusal answers (the time-skipping one)
-                    raise self._duplicate(command.case_id) from None
                 # A search attribute the namespace does not have (it could not be listed, or was
                 # removed since): open the case without any rather than not at all.
                 if (
@@ -253,7 +259,7 @@ class CaseClient:
         return CommandRejected(f"a case with id {case_id!r} already exists", rule="case.duplicate_id", field="case_id")
 
     async def _start(self, command: RegisterNeed, deadlines: PhaseDeadlines | None, bound: RunBound | None,
-                     indexed: frozenset[str]) -> ActResult:  # fmt: skip
+                     indexed: frozenset[str], request_id: str | None = None) -> ActResult:  # fmt: skip
         case_id = command.case_id
         case_input = CaseInput(
             registration=command, deadlines=deadlines or self.deadlines, code_version=CURRENT_CODE,
@@ -266,7 +272,7 @@ class CaseClient:
         ]
         # The signature covers the whole opening (the registration with the start input), made
         # for this update's id; the registration itself goes in the update, not in the start input.
-        update_id = f"open/{case_id}/{uuid.uuid4()}"
+        update_id = f"open/{case_id}/{request_id or uuid.uuid4()}"
         signature = self.signer.sign("case.open", case_id, case_input, request_id=update_id)
         start = WithStartWorkflowOperation(
             CaseWorkflow.run,
@@ -280,7 +286,12 @@ class CaseClient:
         )
         request = OpenRequest(registration=command, signature=signature)
 
-        async def send():
+        workflow = self.client.get_workflow_handle_for(CaseWorkflow.run, case_id)
+        # Whether this opening may be ours already started: a retry within this call, or a
+        # caller's retry with its request id. Then an "already started" is not yet a duplicate.
+        ours = [request_id is not None]
+
+        async def start_with_update():
             try:
                 return await self.client.start_update_with_start_workflow(
                     CaseWorkflow.open,
@@ -293,13 +304,36 @@ class CaseClient:
             finally:
                 _read_start_failure(start)
 
-        # Not sent again after a lost answer: the start it holds would be refused as a duplicate
-        # of its own case. The update's answer is awaited by its id instead.
-        workflow = self.client.get_workflow_handle_for(CaseWorkflow.run, case_id)
-        return await self._answer(
-            send, lambda: workflow.get_update_handle_for(CaseWorkflow.open, update_id), polls=OPEN_POLLS, no_answer=f"case {case_id} was started but has not answered whether it took the "
-            "registration; is a worker running? It may still record it: look for the case before opening it again",
-        )  # fmt: skip
+        async def send():
+            try:
+                try:
+                    return await start_with_update()
+                except WorkflowAlreadyStartedError:
+                    if not ours[0]:
+                        raise self._duplicate(case_id) from None
+                except RPCError as error:
+                    if error.status is not RPCStatusCode.ALREADY_EXISTS:
+                        raise
+                    if not ours[0]:  # what a server giving no details answers (the time-skipping one)
+                        raise self._duplicate(case_id) from None
+                return await workflow.start_update(
+                    CaseWorkflow.open, request, id=update_id, wait_for_stage=WorkflowUpdateStage.COMPLETED,
+                    rpc_timeout=ANSWER_POLL_TIMEOUT,
+                )  # fmt: skip
+            finally:
+                ours[0] = True  # a start sent, answered or not, may have started the case
+
+        try:
+            return await self._answer(
+                send, lambda: workflow.get_update_handle_for(CaseWorkflow.open, update_id), polls=OPEN_POLLS,
+                no_answer=f"case {case_id} was started but has not answered whether it took the registration; "
+                "is a worker running? Open it again with the same request id to get its answer",
+                send_again=True,
+            )  # fmt: skip
+        except CommandRejected as refused:
+            if refused.rule == "case.already_open":  # the started case holds another opening's registration
+                raise self._duplicate(case_id) from None
+            raise
 
     async def act(
         self, case_id: str, command, expected_version: int | None = None, request_id: str | None = None

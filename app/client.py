@@ -141,6 +141,18 @@ def _command_body(command: BaseModel | dict[str, Any], expected_version: int | N
     return data
 
 
+def _opening_body(command: BaseModel | dict[str, Any]) -> dict[str, Any]:
+    """A registration as ``POST /cases`` takes it: the command's fields without its type."""
+    body = _command_body(command, None)
+    body.pop("type", None)
+    return body
+
+
+def _retry_safe(request_id: str | None) -> dict[str, str]:
+    """The header that makes a retry safe: the same key again gets the first answer."""
+    return {"Idempotency-Key": request_id} if request_id else {}
+
+
 def _answer(response: httpx.Response) -> Any:
     if response.status_code >= 400:
         raise error_for(response)
@@ -191,14 +203,16 @@ class SamskabClient(_Calls):
     def __exit__(self, *exc: object) -> None:
         self.http.close()
 
-    def open_case(self, command: BaseModel | dict[str, Any]) -> str:
-        body = _command_body(command, None)
-        body.pop("type", None)
-        return _answer(self.http.post("/cases", json=body))["case_id"]
+    def open_case(self, command: BaseModel | dict[str, Any], request_id: str | None = None) -> str:
+        """Opens the case; with ``request_id``, a retry of a lost answer gets the case's answer
+        again (not ``case.duplicate_id``)."""
+        return _answer(self.http.post("/cases", json=_opening_body(command), headers=_retry_safe(request_id)))[
+            "case_id"
+        ]
 
     def act(self, case_id: str, command: BaseModel | dict[str, Any], expected_version: int | None = None,
             request_id: str | None = None) -> ActResult:  # fmt: skip
-        headers = {"Idempotency-Key": request_id} if request_id else {}
+        headers = _retry_safe(request_id)
         response = self.http.post(
             f"/cases/{case_id}/commands", json=_command_body(command, expected_version), headers=headers
         )
@@ -250,14 +264,16 @@ class AsyncSamskabClient(_Calls):
     async def __aexit__(self, *exc: object) -> None:
         await self.http.aclose()
 
-    async def open_case(self, command: BaseModel | dict[str, Any]) -> str:
-        body = _command_body(command, None)
-        body.pop("type", None)
-        return _answer(await self.http.post("/cases", json=body))["case_id"]
+    async def open_case(self, command: BaseModel | dict[str, Any], request_id: str | None = None) -> str:
+        """Opens the case; with ``request_id``, a retry of a lost answer gets the case's answer
+        again (not ``case.duplicate_id``)."""
+        return _answer(await self.http.post("/cases", json=_opening_body(command), headers=_retry_safe(request_id)))[
+            "case_id"
+        ]
 
     async def act(self, case_id: str, command: BaseModel | dict[str, Any], expected_version: int | None = None,
                   request_id: str | None = None) -> ActResult:  # fmt: skip
-        headers = {"Idempotency-Key": request_id} if request_id else {}
+        headers = _retry_safe(request_id)
         response = await self.http.post(
             f"/cases/{case_id}/commands", json=_command_body(command, expected_version), headers=headers
         )

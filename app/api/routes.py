@@ -219,8 +219,8 @@ def build_router() -> APIRouter:
         "/cases", status_code=201, response_model=Opened, tags=["commands"], summary="Open a case (register a need)"
     )
     async def open_case(body: Annotated[OpenCaseBody, Body(openapi_examples=OPEN_CASE_EXAMPLES)],
-                        who: Who, back: Back) -> Opened:  # fmt: skip
-        opened = await back.open_case(who, body.model_dump(mode="json"))
+                        who: Who, back: Back, request_id: RequestId = None) -> Opened:  # fmt: skip
+        opened = await back.open_case(who, body.model_dump(mode="json"), request_id)
         return Opened(case_id=opened.case_id, location=f"/cases/{opened.case_id}", position=opened.positions[0])
 
     @router.post(

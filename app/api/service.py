@@ -327,9 +327,11 @@ class Backend:
     def case_state(self, case_id: str) -> CaseState:
         return self.decoded(case_id).state
 
-    async def open_case(self, who: Subject, body: dict[str, Any]) -> ActResult:
+    async def open_case(self, who: Subject, body: dict[str, Any], request_id: str | None = None) -> ActResult:
         """Opens the case; the answer is the case's own, once its registration is in the log
-        (its version and position there), so the caller's next read or command finds it."""
+        (its version and position there), so the caller's next read or command finds it.
+        With an ``Idempotency-Key``, the same opening sent again gets the case's answer
+        (``CaseClient.open_case``), not ``case.duplicate_id``."""
         data = {**body, "type": "register_need"}
         _refuse_actor_in_body(data)
         self.authorize(who, Action.OPEN_CASE, command_type="register_need")
@@ -339,7 +341,8 @@ class Backend:
             raise ApiError(
                 403, "a citizen registers a need only for themselves", rule="access.denied", field="citizen.cpr"
             )
-        return await self._command("register_need", lambda cases: cases.open_case(command))
+        request_id = await self._request_id(who, command.case_id, request_id, body)
+        return await self._command("register_need", lambda cases: cases.open_case(command, request_id=request_id))
 
     async def act(self, who: Subject, case_id: str, body: dict[str, Any], request_id: str | None = None):
         if not isinstance(body, dict):  # an empty body or a JSON list/number: a refusal, not a 500
@@ -362,14 +365,19 @@ class Backend:
         state = await asyncio.to_thread(self.case_state, case_id)
         self.authorize(who, Action.ACT, state=state, command_type=command_type)
         command = _parse({**data, "actor": {"id": who.person_id, "role": who.role.value}})
-        if request_id is not None:
-            try:
-                request_id = await asyncio.to_thread(self.idempotency.update_id, who, case_id, request_id, body)
-            except KeyMisused as error:
-                raise ApiError(422, str(error), rule="input.idempotency_key", field=IDEMPOTENCY_HEADER) from None
+        request_id = await self._request_id(who, case_id, request_id, body)
         return await self._command(
             command_type, lambda cases: cases.act(case_id, command, expected_version, request_id)
         )
+
+    async def _request_id(self, who: Subject, case_id: str, key: str | None, body: Any) -> str | None:
+        """The Temporal update id a caller's ``Idempotency-Key`` stands for (``app.api.idempotency``)."""
+        if key is None:
+            return None
+        try:
+            return await asyncio.to_thread(self.idempotency.update_id, who, case_id, key, body)
+        except KeyMisused as error:
+            raise ApiError(422, str(error), rule="input.idempotency_key", field=IDEMPOTENCY_HEADER) from None
 
     async def _command(self, command_type: str, send):
         """Sends a command through the case client; times it (by command type and outcome) and

@@ -89,6 +89,24 @@ async def test_an_idempotency_key_reused_with_another_body_or_by_another_caller_
     assert store.stream_version(case_id) == version  # nothing dropped silently, nothing done twice
 
 
+async def test_an_opening_sent_again_with_its_key_gets_the_same_answer_and_another_with_it_a_422(api, case_id, store):
+    body = scenario.register(case_id)
+    body.pop("actor"), body.pop("type")
+    key = f"k-{uuid.uuid4()}"
+    headers = {**api.headers("caseworker"), "Idempotency-Key": key}
+
+    first = await api.http.post("/cases", headers=headers, json=body)
+    retry = await api.http.post("/cases", headers=headers, json=body)
+    plain = await api.post("/cases", "caseworker", body)  # no key: a second opening
+    other = await api.http.post("/cases", headers=headers, json={**body, "case_id": f"{case_id}-b"})
+
+    assert first.status_code == retry.status_code == 201 and first.json() == retry.json(), retry.text
+    assert plain.status_code == 409 and plain.json()["error"]["rule"] == "case.duplicate_id", plain.text
+    assert other.status_code == 422 and field_of(other) == "Idempotency-Key", other.text
+    assert [s.event_type for s in store.read_stream(case_id)] == ["need_registered"]
+    assert store.read_stream(f"{case_id}-b") == []
+
+
 def _assessment() -> dict:
     body = dict(scenario.assessment())
     body.pop("actor"), body.pop("type")

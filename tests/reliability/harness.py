@@ -31,7 +31,6 @@ from app.cases import CaseClient, CommandRejected, parse_command
 from app.devstack import free_port
 from app.settings import Settings
 from domain.case.decider import decide, evolve, initial_state
-from domain.phases import Phase
 from eventlog import EventStore
 from eventlog.keystore import KeyStore
 from tests import scenario
@@ -204,19 +203,10 @@ async def drive_case(
     commands = lifecycle(case_id)
 
     async def open_once():
-        try:
-            await cases.open_case(parse_command(commands[0]))
-        except CommandRejected as error:
-            if error.rule != "case.duplicate_id":  # our own earlier attempt got through
-                raise
-            # It started the case, but its answer was lost (a worker killed, a slow first task):
-            # as the client's own message says, look for the case before going on. Its run
-            # records the registration once a worker takes it; one never recorded fails the run
-            # after REGISTRATION_WAIT, and this waits until the deadline, so the test fails.
-            while True:  # polled: the state is the case run's query, no event to wait on
-                if (await cases.state(case_id)).phase is not Phase.NEW:
-                    break
-                await asyncio.sleep(0.2)
+        # The same request id on every attempt: an attempt whose answer was lost (a worker
+        # killed, a slow first task) may have started the case without recording its
+        # registration, and the retry sends that registration again instead of being refused.
+        await cases.open_case(parse_command(commands[0]), request_id=f"{case_id}-open")
 
     await _retrying(open_once, stats, attempt_timeout, deadline)
     for step, command in enumerate(commands[1:], start=1):

@@ -101,9 +101,9 @@ class TrackedCases(CaseClient):
 
     opened: list[str]
 
-    async def open_case(self, command, deadlines=None, bound=None):
+    async def open_case(self, command, deadlines=None, bound=None, request_id=None):
         self.opened.append(command.case_id)  # also a case whose opening was refused may have started
-        return await super().open_case(command, deadlines, bound)
+        return await super().open_case(command, deadlines, bound, request_id)
 
     async def end_all(self) -> None:
         for case_id in self.opened:

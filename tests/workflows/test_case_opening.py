@@ -23,7 +23,7 @@ from domain.phases import Phase
 from tests import scenario
 from worker import build_worker
 from workflows.case import REGISTRATION_WAIT, CaseWorkflow
-from workflows.case_messages import CaseInput
+from workflows.case_messages import CaseInput, RunBound
 from workflows.changes import CURRENT_CODE
 
 pytestmark = pytest.mark.asyncio
@@ -157,6 +157,62 @@ async def test_a_case_started_without_its_open_update_ends_after_the_wait(env, c
 
     await ends_failed_without_opening(env, cases, case_id)
     assert store.read_stream(case_id) == []
+
+
+async def start_without_registration(cases: CaseClient, case_id: str) -> None:
+    """What an opening leaves when its start got through and its ``open`` update was lost (a
+    worker killed before it took the update, the server's memory of it gone): the case's run,
+    started with the very input the front door signs, and no registration."""
+    await cases.client.start_workflow(
+        CaseWorkflow.run,
+        CaseInput(
+            registration=None,
+            deadlines=cases.deadlines,
+            code_version=CURRENT_CODE,
+            bound=RunBound(),
+            search_attributes=tuple(sorted(await cases.indexed())),
+            timer_spread=cases.settings.deadline_spread,
+        ),
+        id=case_id,
+        task_queue=cases.settings.task_queue,
+    )
+
+
+async def test_an_opening_sent_again_with_its_request_id_records_a_lost_registration_once(cases, case_id, store):
+    await start_without_registration(cases, case_id)
+    cases.opened.append(case_id)
+    command = parse_command(scenario.register(case_id))
+
+    opened = await cases.open_case(command, request_id="form-1")
+    again = await cases.open_case(command, request_id="form-1")
+
+    stored = store.read_stream(case_id)
+    assert [s.event_type for s in stored] == ["need_registered"]
+    assert opened == again and opened.positions == [stored[0].position]
+    assert (await cases.state(case_id)).phase is Phase.NEED
+
+
+async def test_without_its_request_id_an_opening_sent_again_is_a_duplicate(cases, case_id, store):
+    await start_without_registration(cases, case_id)
+    cases.opened.append(case_id)
+
+    with pytest.raises(CommandRejected) as refused:
+        await cases.open_case(parse_command(scenario.register(case_id)))
+
+    assert refused.value.rule == "case.duplicate_id"
+    assert store.read_stream(case_id) == []
+
+
+async def test_another_opening_with_a_request_id_of_its_own_is_a_duplicate_not_merged(cases, case_id, store):
+    await cases.open_case(parse_command(scenario.register(case_id)), request_id="form-1")
+    other = scenario.register(case_id, citizen={"cpr": "0101804000", "name": "Bo"})
+
+    with pytest.raises(CommandRejected) as refused:
+        await cases.open_case(parse_command(other), request_id="form-2")
+
+    assert (refused.value.rule, refused.value.field) == ("case.duplicate_id", "case_id")
+    assert [s.event_type for s in store.read_stream(case_id)] == ["need_registered"]
+    assert (await cases.state(case_id)).citizen.name == "Jonas Holm"
 
 
 async def test_on_a_dev_server_an_opening_answers_and_a_used_id_is_refused(tmp_path):
