@@ -274,16 +274,6 @@ class CaseClient:
         # for this update's id; the registration itself goes in the update, not in the start input.
         update_id = f"open/{case_id}/{request_id or uuid.uuid4()}"
         signature = self.signer.sign("case.open", case_id, case_input, request_id=update_id)
-        start = WithStartWorkflowOperation(
-            CaseWorkflow.run,
-            case_input.model_copy(update={"registration": None}),
-            id=case_id,
-            task_queue=self.settings.task_queue,
-            # a second opening under the same id is refused, whether that case runs or has ended
-            id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
-            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-            search_attributes=TypedSearchAttributes([pair for pair in shown if pair.key.name in indexed]),
-        )
         request = OpenRequest(registration=command, signature=signature)
 
         workflow = self.client.get_workflow_handle_for(CaseWorkflow.run, case_id)
@@ -292,6 +282,17 @@ class CaseClient:
         ours = [request_id is not None]
 
         async def start_with_update():
+            # A start operation is used once (the SDK's rule): a new one for each attempt.
+            start = WithStartWorkflowOperation(
+                CaseWorkflow.run,
+                case_input.model_copy(update={"registration": None}),
+                id=case_id,
+                task_queue=self.settings.task_queue,
+                # a second opening under the same id is refused, whether that case runs or has ended
+                id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+                search_attributes=TypedSearchAttributes([pair for pair in shown if pair.key.name in indexed]),
+            )
             try:
                 return await self.client.start_update_with_start_workflow(
                     CaseWorkflow.open,

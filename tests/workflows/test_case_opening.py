@@ -13,6 +13,7 @@ from temporalio.client import WorkflowExecutionStatus, WorkflowFailureError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
+import app.cases
 from activities.eventlog import open_event_store
 from app.cases import CaseClient, CommandRejected, parse_command
 from app.devstack import DevServer, free_ports
@@ -21,6 +22,7 @@ from app.temporal import connect, ensure_search_attributes
 from domain.case.deadlines import PhaseDeadlines
 from domain.phases import Phase
 from tests import scenario
+from tests.workflows.conftest import TrackedCases
 from worker import build_worker
 from workflows.case import REGISTRATION_WAIT, CaseWorkflow
 from workflows.case_messages import CaseInput, RunBound
@@ -190,6 +192,27 @@ async def test_an_opening_sent_again_with_its_request_id_records_a_lost_registra
     assert [s.event_type for s in stored] == ["need_registered"]
     assert opened == again and opened.positions == [stored[0].position]
     assert (await cases.state(case_id)).phase is Phase.NEED
+
+
+async def test_an_opening_no_worker_answered_is_answered_when_sent_again_with_its_request_id(
+    env, settings, store, case_id, monkeypatch
+):
+    """No worker takes the case's first task: the call sends its update again (a new start
+    operation, then the update alone) and tells the caller to retry; the retry gets the answer."""
+    monkeypatch.setattr(app.cases, "ANSWER_POLL_TIMEOUT", timedelta(seconds=1))
+    cases = TrackedCases(env.client, settings)
+    cases.opened = []
+    command = parse_command(scenario.register(case_id))
+
+    with pytest.raises(CommandRejected) as unanswered:
+        await cases.open_case(command, request_id="form-1")
+    async with build_worker(env.client, settings, store):
+        opened = await cases.open_case(command, request_id="form-1")
+        await cases.end_all()
+
+    assert (unanswered.value.kind, unanswered.value.rule) == ("Timeout", "case.no_answer")
+    stored = store.read_stream(case_id)
+    assert [s.event_type for s in stored] == ["need_registered"] and opened.positions == [stored[0].position]
 
 
 async def test_without_its_request_id_an_opening_sent_again_is_a_duplicate(cases, case_id, store):
