@@ -22,7 +22,6 @@ from app.temporal import connect, ensure_search_attributes
 from domain.case.deadlines import PhaseDeadlines
 from domain.phases import Phase
 from tests import scenario
-from tests.workflows.conftest import TrackedCases
 from worker import build_worker
 from workflows.case import REGISTRATION_WAIT, CaseWorkflow
 from workflows.case_messages import CaseInput, RunBound
@@ -194,27 +193,6 @@ async def test_an_opening_sent_again_with_its_request_id_records_a_lost_registra
     assert (await cases.state(case_id)).phase is Phase.NEED
 
 
-async def test_an_opening_no_worker_answered_is_answered_when_sent_again_with_its_request_id(
-    env, settings, store, case_id, monkeypatch
-):
-    """No worker takes the case's first task: the call sends its update again (a new start
-    operation, then the update alone) and tells the caller to retry; the retry gets the answer."""
-    monkeypatch.setattr(app.cases, "ANSWER_POLL_TIMEOUT", timedelta(seconds=1))
-    cases = TrackedCases(env.client, settings)
-    cases.opened = []
-    command = parse_command(scenario.register(case_id))
-
-    with pytest.raises(CommandRejected) as unanswered:
-        await cases.open_case(command, request_id="form-1")
-    async with build_worker(env.client, settings, store):
-        opened = await cases.open_case(command, request_id="form-1")
-        await cases.end_all()
-
-    assert (unanswered.value.kind, unanswered.value.rule) == ("Timeout", "case.no_answer")
-    stored = store.read_stream(case_id)
-    assert [s.event_type for s in stored] == ["need_registered"] and opened.positions == [stored[0].position]
-
-
 async def test_without_its_request_id_an_opening_sent_again_is_a_duplicate(cases, case_id, store):
     await start_without_registration(cases, case_id)
     cases.opened.append(case_id)
@@ -265,3 +243,29 @@ async def test_on_a_dev_server_an_opening_answers_and_a_used_id_is_refused(tmp_p
     assert (child.value.rule, child.value.field) == ("case.under_18", "citizen.cpr")
     assert [s.event_type for s in store.read_stream("K-DEV-1")] == ["need_registered"]
     assert store.read_stream("K-DEV-2") == []
+
+
+async def test_on_a_dev_server_an_opening_no_worker_answered_is_answered_when_sent_again(tmp_path, monkeypatch):
+    """No worker takes the case's first task: the call sends its update again (a new start
+    operation, then the update alone) and tells the caller to retry; the retry with the same
+    request id gets the case's answer. (On the real server: the time-skipping one fails a
+    second start-with-update of a case whose first update is still waiting.)"""
+    monkeypatch.setattr(app.cases, "ANSWER_POLL_TIMEOUT", timedelta(seconds=1))
+    dev_port, ui_port = free_ports("127.0.0.1", 2, besides=set())
+    settings = Settings(data_dir=tmp_path, database_url=f"sqlite:///{tmp_path / 'eventlog.db'}", dev_server_port=dev_port,
+                        dev_ui_port=ui_port, temporal_address="", task_queue="opening-unanswered")  # fmt: skip
+    store = open_event_store(settings.database_url)
+    async with DevServer(settings) as server:
+        client = await connect(settings, server.address)
+        await ensure_search_attributes(client)
+        cases = CaseClient(client, settings)
+        command = parse_command(scenario.register("K-DEV-3"))
+        with pytest.raises(CommandRejected) as unanswered:
+            await cases.open_case(command, request_id="form-1")
+        async with build_worker(client, settings, store):
+            opened = await cases.open_case(command, request_id="form-1")
+            await client.get_workflow_handle("K-DEV-3").terminate("the test is over")
+    stored = store.read_stream("K-DEV-3")
+    store.dispose()
+    assert (unanswered.value.kind, unanswered.value.rule) == ("Timeout", "case.no_answer")
+    assert [s.event_type for s in stored] == ["need_registered"] and opened.positions == [stored[0].position]
