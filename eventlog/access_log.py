@@ -40,6 +40,7 @@ import hashlib
 import json
 import os
 import threading
+import time
 import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -194,6 +195,16 @@ class _GroupCommit:
     changed: threading.Condition = field(default_factory=threading.Condition)
     queue: list[_Pending] = field(default_factory=list)
     writing: bool = False
+    #: The queue is handed to the writer thread (``writing`` stays set until it is empty).
+    handed: bool = False
+    #: The writer thread, while it lives: it waits ``WRITER_IDLE`` seconds for the next hand-off.
+    writer: threading.Thread | None = None
+
+
+#: How long the writer thread waits for more reads before it ends: under load it lives on
+#: (starting a thread for every batch held the event loop until the thread ran), and an
+#: idle process, or a test's many short-lived logs, keeps no thread.
+WRITER_IDLE = 2.0
 
 
 # Batches are per engine (two engines on one URL may differ in connect_args,
@@ -401,9 +412,9 @@ class AccessLog:
         group = self._group
         with group.changed:
             group.queue.extend(pendings)
-            lead, group.writing = not group.writing, True
-        if lead:  # nobody writes now: a thread writes until the queue is empty
-            threading.Thread(target=self._lead, args=(group, True), name="access-log-writer", daemon=True).start()
+            if not group.writing:  # nobody writes now: the writer thread writes until the queue is empty
+                group.writing = True
+                self._hand_off(group)
         await asyncio.shield(written)  # a cancelled request's reads are still recorded, never half
         for p in pendings:
             if p.error is not None:
@@ -461,8 +472,39 @@ class AccessLog:
                     group.writing = False
                     return
                 if not until_empty:
-                    break
-        threading.Thread(target=self._lead, args=(group, True), name="access-log-writer", daemon=True).start()
+                    self._hand_off(group)
+                    return
+
+    def _hand_off(self, group: _GroupCommit) -> None:
+        """Gives the queue to the writer thread, started if none waits (``group.changed`` is
+        held and ``group.writing`` set: one hand-off at a time)."""
+        group.handed = True
+        if group.writer is None:
+            group.writer = threading.Thread(target=self._write_handed, args=(group,), name="access-log-writer",
+                                            daemon=True)  # fmt: skip
+            group.writer.start()
+        else:
+            group.changed.notify_all()
+
+    def _write_handed(self, group: _GroupCommit) -> None:
+        """The writer thread: writes each queue handed to it until empty, and ends after
+        ``WRITER_IDLE`` seconds without one."""
+        try:
+            while True:
+                with group.changed:
+                    idle_until = time.monotonic() + WRITER_IDLE
+                    while not group.handed:
+                        left = idle_until - time.monotonic()
+                        if left <= 0:
+                            group.writer = None  # under the lock: a hand-off after this starts a thread
+                            return
+                        group.changed.wait(left)
+                    group.handed = False
+                self._lead(group, True)
+        except BaseException:
+            with group.changed:
+                group.writer = None
+            raise
 
     @staticmethod
     def check(read: Read) -> _Pending:

@@ -185,6 +185,34 @@ class LoopWaitersContract:
         assert asyncio.run(access.record_from_loop([Read("aud-9", "auditor", None, "x", "tilsyn")]))[0].position == 2
         assert access.verify().ok
 
+    def test_one_writer_thread_serves_batch_after_batch_and_ends_when_idle(self, log, monkeypatch):
+        monkeypatch.setattr(access_module, "WRITER_IDLE", 0.5)
+        access = AccessLog(log.store.engines)
+        started: list[str] = []
+        real_start = threading.Thread.start
+
+        def counted_start(thread: threading.Thread) -> None:
+            started.append(thread.name)
+            real_start(thread)
+
+        monkeypatch.setattr(threading.Thread, "start", counted_start)
+
+        async def one_after_another() -> list[int]:
+            positions = []
+            for n in range(20):  # each waits for its commit: twenty batches, one after another
+                [record] = await access.record_from_loop([Read(f"aud-{n}", "auditor", "case-1", "read_case", "tilsyn")])
+                positions.append(record.position)
+            return positions
+
+        assert asyncio.run(one_after_another()) == list(range(1, 21))
+        assert started == ["access-log-writer"]
+        writer = access._group.writer
+        assert writer is not None and writer.is_alive()
+        writer.join(5)  # idle: it ends, and lets the group know
+        assert not writer.is_alive() and access._group.writer is None
+        assert asyncio.run(one_after_another()) == list(range(21, 41))  # a new writer, as needed
+        assert started == ["access-log-writer"] * 2 and access.verify().ok
+
     def test_a_writer_that_cannot_take_its_turn_fails_every_queued_read_and_stops(self, log, monkeypatch):
         access = AccessLog(log.store.engines)
 
