@@ -82,6 +82,7 @@ def create_app(
         gc.collect()
         gc.freeze()
         yield
+        app.state.backend.read_threads.close()
         if owns_store:
             store.dispose()
 

@@ -18,14 +18,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-import anyio
-import anyio.to_thread
-
 from activities import readmodels
 from app.api.context import bind_case
 from app.api.idempotency import HEADER as IDEMPOTENCY_HEADER
 from app.api.idempotency import IdempotencyKeys, KeyMisused
 from app.api.listing import ListQuery
+from app.api.read_threads import ReadThreads
 from app.api.readcache import CaseReads, DecodedCase, one_moment
 from app.cases import CaseClient, CommandRejected, parse_appeal_command, parse_command
 from app.keys import trusted_checkpoint_key
@@ -179,11 +177,8 @@ class Backend:
         self.idempotency = IdempotencyKeys(store.engines)
         #: The command metrics (``app.api.metrics.RequestMetrics``), set by ``create_app``.
         self.metrics = None
-        # Case reads are CPU work under the interpreter lock plus short database
-        # calls. Twenty threads at once only fight over the lock (context switches
-        # and futex calls cost more than the reads); a few threads keep it busy,
-        # and further requests wait for one as asyncio tasks, not threads.
-        self.read_limiter = anyio.CapacityLimiter(settings.api_read_threads)
+        #: Where case reads run: a few threads (``app.api.read_threads``).
+        self.read_threads = ReadThreads(settings.api_read_threads)
 
     # -- who is asking -------------------------------------------------------------
 
@@ -253,7 +248,7 @@ class Backend:
             with _collecting(reads):
                 return read()
 
-        page = await anyio.to_thread.run_sync(run, limiter=self.read_limiter)
+        page = await self.read_threads.run(run)
         await self.access_log.record_from_loop(reads)
         return page
 
@@ -512,7 +507,7 @@ class Backend:
 
     async def read(self, function: Callable[..., Any], *args: Any) -> Any:
         """Runs a blocking case read in one of the few read threads, as one moment (``one_moment``)."""
-        return await anyio.to_thread.run_sync(_in_one_moment, function, *args, limiter=self.read_limiter)
+        return await self.read_threads.run(_in_one_moment, function, *args)
 
     def timeline_json(self, reader: Reader, case_id: str) -> bytes:
         """The events this reader may see, as a JSON array, ready to send.
