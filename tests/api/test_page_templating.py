@@ -4,7 +4,10 @@ template loads seen by it, included and imported templates too."""
 
 from __future__ import annotations
 
+import enum
+
 import jinja2
+import markupsafe
 import pytest
 
 from app.pages.templating import PageEnvironment
@@ -46,3 +49,29 @@ def test_globals_set_before_a_template_loads_are_seen_by_it_and_by_what_it_inclu
     page = env.get_template("page.html").render(v={"phase": "<team>", "deadline": {"due_at": "i morgen"}})
     assert page == "<b>&lt;team&gt;</b>|Hej i morgen"
     assert env.get_template("part.html").globals["greeting"] == "Hej"
+
+
+class Shown:
+    def __html__(self) -> str:
+        return "<i>kept</i>"
+
+
+class Phase(enum.StrEnum):
+    PILOT = "pilot <&>"
+
+
+def test_what_a_page_outputs_is_escaped_to_the_same_bytes_as_jinja_escapes_it():
+    source = (
+        "{% macro tag(text) %}<b>{{ text }}</b>{% endmacro %}"
+        "{% set block %}<p>{{ hostile }}</p>{% endset %}"
+        "{{ hostile }}|{{ hostile|e }}|{{ safe }}|{{ number }}|{{ nothing }}|{{ missing }}|{{ shown }}|"
+        "{{ phase }}|{{ tag(hostile) }}|{{ block }}|{{ hostile ~ number }}|{{ [hostile] }}|{{ {'k': hostile} }}"
+    )
+    values = {"hostile": "<script>alert('x') & \"y\"</script>", "safe": markupsafe.Markup("<em>ok</em>"),
+              "number": 3.5, "nothing": None, "shown": Shown(), "phase": Phase.PILOT}  # fmt: skip
+
+    ours = PageEnvironment(autoescape=True).from_string(source).render(**values)
+    jinja = jinja2.Environment(autoescape=True).from_string(source).render(**values)
+
+    assert ours == jinja
+    assert "<script>" not in ours and "&lt;script&gt;" in ours and "<i>kept</i>" in ours
