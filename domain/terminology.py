@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, cached_property
 from importlib import resources
 
 from domain.errors import DomainError
@@ -76,8 +76,13 @@ class CodeList:
     def __contains__(self, code: object) -> bool:
         return code in self.codes
 
-    def concepts(self) -> list[Concept]:
-        return [self.system.concepts[c] for c in sorted(self.codes, key=lambda c: self.system.concepts[c].display)]
+    def concepts(self) -> tuple[Concept, ...]:
+        """The list's concepts in the order of their names (sorted once: the pages ask on every view)."""
+        return self._by_display
+
+    @cached_property
+    def _by_display(self) -> tuple[Concept, ...]:
+        return tuple(sorted((self.system.concepts[c] for c in self.codes), key=lambda concept: concept.display))
 
     def check(self, code: str, *, field: str) -> Concept:
         """The concept for ``code``, or a DomainError that names the field, the code and the list."""

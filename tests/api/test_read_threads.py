@@ -12,7 +12,7 @@ import pytest
 
 from app.api.read_threads import ReadThreads
 
-REQUEST = contextvars.ContextVar("REQUEST", default=None)
+REQUEST: contextvars.ContextVar[str | None] = contextvars.ContextVar("REQUEST", default=None)
 
 
 def test_a_read_runs_in_a_read_thread_in_the_callers_context_and_gives_back_its_answer():
