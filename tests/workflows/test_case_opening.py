@@ -5,6 +5,8 @@ the registration, and where in the log it is."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import timedelta
 
 import pytest
@@ -21,6 +23,7 @@ from app.settings import Settings
 from app.temporal import connect, ensure_search_attributes
 from domain.case.deadlines import PhaseDeadlines
 from domain.phases import Phase
+from eventlog import EventStore
 from tests import scenario
 from worker import build_worker
 from workflows.case import REGISTRATION_WAIT, CaseWorkflow
@@ -216,16 +219,26 @@ async def test_another_opening_with_a_request_id_of_its_own_is_a_duplicate_not_m
     assert (await cases.state(case_id)).citizen.name == "Jonas Holm"
 
 
-async def test_on_a_dev_server_an_opening_answers_and_a_used_id_is_refused(tmp_path):
-    """The real server's answers (the time-skipping server gives a duplicate without its details)."""
+@asynccontextmanager
+async def on_a_dev_server(tmp_path, task_queue: str) -> AsyncIterator[tuple[CaseClient, Settings, EventStore]]:
+    """A case client on a real Temporal dev server of its own, with its log (no worker yet)."""
     dev_port, ui_port = free_ports("127.0.0.1", 2, besides=set())
     settings = Settings(data_dir=tmp_path, database_url=f"sqlite:///{tmp_path / 'eventlog.db'}", dev_server_port=dev_port,
-                        dev_ui_port=ui_port, temporal_address="", task_queue="opening-dev")  # fmt: skip
+                        dev_ui_port=ui_port, temporal_address="", task_queue=task_queue)  # fmt: skip
     store = open_event_store(settings.database_url)
-    async with DevServer(settings) as server:
-        client = await connect(settings, server.address)
-        await ensure_search_attributes(client)
-        cases = CaseClient(client, settings)
+    try:
+        async with DevServer(settings) as server:
+            client = await connect(settings, server.address)
+            await ensure_search_attributes(client)
+            yield CaseClient(client, settings), settings, store
+    finally:
+        store.dispose()
+
+
+async def test_on_a_dev_server_an_opening_answers_and_a_used_id_is_refused(tmp_path):
+    """The real server's answers (the time-skipping server gives a duplicate without its details)."""
+    async with on_a_dev_server(tmp_path, "opening-dev") as (cases, settings, store):
+        client = cases.client
         async with build_worker(client, settings, store):
             opened = await cases.open_case(parse_command(scenario.register("K-DEV-1")))
             assert opened.positions == [store.read_stream("K-DEV-1")[0].position]
@@ -238,7 +251,6 @@ async def test_on_a_dev_server_an_opening_answers_and_a_used_id_is_refused(tmp_p
                 await cases._start(parse_command(scenario.register("K-DEV-2", citizen=CHILD)), None, None,
                                    await cases.indexed())  # fmt: skip
             await client.get_workflow_handle("K-DEV-2").terminate("the test is over")
-    store.dispose()
     assert running.value.rule == ended.value.rule == "case.duplicate_id"
     assert (child.value.rule, child.value.field) == ("case.under_18", "citizen.cpr")
     assert [s.event_type for s in store.read_stream("K-DEV-1")] == ["need_registered"]
@@ -251,21 +263,13 @@ async def test_on_a_dev_server_an_opening_no_worker_answered_is_answered_when_se
     request id gets the case's answer. (On the real server: the time-skipping one fails a
     second start-with-update of a case whose first update is still waiting.)"""
     monkeypatch.setattr(app.cases, "ANSWER_POLL_TIMEOUT", timedelta(seconds=1))
-    dev_port, ui_port = free_ports("127.0.0.1", 2, besides=set())
-    settings = Settings(data_dir=tmp_path, database_url=f"sqlite:///{tmp_path / 'eventlog.db'}", dev_server_port=dev_port,
-                        dev_ui_port=ui_port, temporal_address="", task_queue="opening-unanswered")  # fmt: skip
-    store = open_event_store(settings.database_url)
-    async with DevServer(settings) as server:
-        client = await connect(settings, server.address)
-        await ensure_search_attributes(client)
-        cases = CaseClient(client, settings)
+    async with on_a_dev_server(tmp_path, "opening-unanswered") as (cases, settings, store):
         command = parse_command(scenario.register("K-DEV-3"))
         with pytest.raises(CommandRejected) as unanswered:
             await cases.open_case(command, request_id="form-1")
-        async with build_worker(client, settings, store):
+        async with build_worker(cases.client, settings, store):
             opened = await cases.open_case(command, request_id="form-1")
-            await client.get_workflow_handle("K-DEV-3").terminate("the test is over")
-    stored = store.read_stream("K-DEV-3")
-    store.dispose()
+            await cases.client.get_workflow_handle("K-DEV-3").terminate("the test is over")
+        stored = store.read_stream("K-DEV-3")
     assert (unanswered.value.kind, unanswered.value.rule) == ("Timeout", "case.no_answer")
     assert [s.event_type for s in stored] == ["need_registered"] and opened.positions == [stored[0].position]
