@@ -317,10 +317,15 @@ class CaseClient:
                         raise
                     if not ours[0]:  # what a server giving no details answers (the time-skipping one)
                         raise self._duplicate(case_id) from None
-                return await workflow.start_update(
-                    CaseWorkflow.open, request, id=update_id, wait_for_stage=WorkflowUpdateStage.COMPLETED,
-                    rpc_timeout=ANSWER_POLL_TIMEOUT,
-                )  # fmt: skip
+                try:
+                    return await workflow.start_update(
+                        CaseWorkflow.open, request, id=update_id, wait_for_stage=WorkflowUpdateStage.COMPLETED,
+                        rpc_timeout=ANSWER_POLL_TIMEOUT,
+                    )  # fmt: skip
+                except RPCError as error:  # the case's run has ended: its id stays used
+                    if error.status in (RPCStatusCode.NOT_FOUND, RPCStatusCode.FAILED_PRECONDITION):
+                        raise self._duplicate(case_id) from None
+                    raise
             finally:
                 ours[0] = True  # a start sent, answered or not, may have started the case
 
@@ -328,7 +333,9 @@ class CaseClient:
             return await self._answer(
                 send, lambda: workflow.get_update_handle_for(CaseWorkflow.open, update_id), polls=OPEN_POLLS,
                 no_answer=f"case {case_id} was started but has not answered whether it took the registration; "
-                "is a worker running? Open it again with the same request id to get its answer",
+                "is a worker running? "
+                + (f"Open it again with request id {request_id} to get its answer" if request_id is not None
+                   else "It may still record it: look for the case before opening it again"),
                 send_again=True,
             )  # fmt: skip
         except CommandRejected as refused:

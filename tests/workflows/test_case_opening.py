@@ -150,6 +150,20 @@ async def test_an_id_whose_case_has_ended_is_not_opened_again(cases, case_id, st
     assert len(store.read_stream(case_id)) == 1
 
 
+async def test_after_the_case_ended_its_request_id_gets_its_answer_and_another_is_a_duplicate(cases, case_id, store):
+    command = parse_command(scenario.register(case_id))
+    opened = await cases.open_case(command, request_id="form-1")
+    await cases.client.get_workflow_handle(case_id).terminate("ended by an operator")
+
+    again = await cases.open_case(command, request_id="form-1")
+    with pytest.raises(CommandRejected) as refused:
+        await cases.open_case(command, request_id="form-2")
+
+    assert again == opened  # a retry gets the first answer, as long as Temporal keeps the run
+    assert refused.value.rule == "case.duplicate_id"
+    assert len(store.read_stream(case_id)) == 1
+
+
 async def test_a_case_started_without_its_open_update_ends_after_the_wait(env, cases, case_id, settings, store):
     """What an operator gets from a start alone (``temporal workflow start``): no run waiting for ever."""
     await cases.client.start_workflow(
