@@ -277,9 +277,9 @@ class CaseClient:
         request = OpenRequest(registration=command, signature=signature)
 
         workflow = self.client.get_workflow_handle_for(CaseWorkflow.run, case_id)
-        # Whether this opening may be ours already started: a retry within this call, or a
-        # caller's retry with its request id. Then an "already started" is not yet a duplicate.
-        ours = [request_id is not None]
+        # Whether a case already started may be this opening's: a retry within this call, or a
+        # caller's retry with its request id. Then "already started" is not yet a duplicate.
+        may_be_ours = request_id is not None
 
         async def start_with_update():
             # A start operation is used once (the SDK's rule): a new one for each attempt.
@@ -305,29 +305,30 @@ class CaseClient:
             finally:
                 _read_start_failure(start)
 
-        async def send():
+        async def update_alone():
             try:
-                try:
-                    return await start_with_update()
-                except WorkflowAlreadyStartedError:
-                    if not ours[0]:
-                        raise self._duplicate(case_id) from None
-                except RPCError as error:
-                    if error.status is not RPCStatusCode.ALREADY_EXISTS:
-                        raise
-                    if not ours[0]:  # what a server giving no details answers (the time-skipping one)
-                        raise self._duplicate(case_id) from None
-                try:
-                    return await workflow.start_update(
-                        CaseWorkflow.open, request, id=update_id, wait_for_stage=WorkflowUpdateStage.COMPLETED,
-                        rpc_timeout=ANSWER_POLL_TIMEOUT,
-                    )  # fmt: skip
-                except RPCError as error:  # the case's run has ended: its id stays used
-                    if error.status in (RPCStatusCode.NOT_FOUND, RPCStatusCode.FAILED_PRECONDITION):
-                        raise self._duplicate(case_id) from None
+                return await workflow.start_update(
+                    CaseWorkflow.open, request, id=update_id, wait_for_stage=WorkflowUpdateStage.COMPLETED,
+                    rpc_timeout=ANSWER_POLL_TIMEOUT,
+                )  # fmt: skip
+            except RPCError as error:  # the case's run has ended: its id stays used
+                if error.status in (RPCStatusCode.NOT_FOUND, RPCStatusCode.FAILED_PRECONDITION):
+                    raise self._duplicate(case_id) from None
+                raise
+
+        async def send():
+            nonlocal may_be_ours
+            ours, may_be_ours = may_be_ours, True  # a start sent, answered or not, may have started the case
+            try:
+                return await start_with_update()
+            except WorkflowAlreadyStartedError:
+                pass
+            except RPCError as error:  # a server that gives no details (the time-skipping one) says only this
+                if error.status is not RPCStatusCode.ALREADY_EXISTS:
                     raise
-            finally:
-                ours[0] = True  # a start sent, answered or not, may have started the case
+            if not ours:
+                raise self._duplicate(case_id)
+            return await update_alone()
 
         try:
             return await self._answer(
