@@ -38,15 +38,15 @@ from datetime import UTC, datetime
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from sqlalchemy import insert, or_, select, update
-from sqlalchemy.engine import Dialect
+from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from domain.citizen import cpr_digits
-from eventlog.compiled import DriverStatement, as_list, one_of
+from eventlog.compiled import DriverStatement, as_list
 from eventlog.crypto import ERASED, KEY_BYTES, NONCE_BYTES, DecryptionFailed, Erased, KeyUnavailable
 from eventlog.engines import Engines
 from eventlog.errors import EventLogError
+from eventlog.freshness import erased_query
 from eventlog.hashing import format_timestamp
 from eventlog.records import MAX_LEGAL_BASIS, check_text
 from eventlog.schema import case_keys, citizen_keys
@@ -82,14 +82,6 @@ def _subkey(secret: bytes, purpose: str) -> bytes:
     return hmac.new(secret, f"samskab-keystore/1|{purpose}".encode(), hashlib.sha256).digest()
 
 
-def _erased_now(dialect: Dialect) -> DriverStatement:
-    """Whether each of some keys is erased: asked on every read of an encrypted case, so
-    compiled once and run as a lone statement."""
-    k = citizen_keys.c
-    erased = or_(k.erased_at.is_not(None), k.wrapped_key.is_(None))
-    return DriverStatement(select(k.key_id, erased).where(one_of(k.key_id, "key_ids", dialect)), dialect)
-
-
 class KeyStore:
     """Citizens' data keys in the event log's database, wrapped under the installation secret."""
 
@@ -97,7 +89,7 @@ class KeyStore:
         if not isinstance(secret, bytes) or len(secret) < MIN_SECRET_BYTES:
             raise ValueError(f"the installation secret must be at least {MIN_SECRET_BYTES} random bytes")
         self._engines = engines
-        self._erased_now = _erased_now(engines.read.dialect)
+        self._erased_now = DriverStatement(erased_query(engines.read.dialect), engines.read.dialect)
         self._wrap = AESGCM(_subkey(secret, "wrap"))
         self._ref_key = _subkey(secret, "citizen-ref")
         self._name_key = _subkey(secret, "name-index")

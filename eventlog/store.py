@@ -29,10 +29,11 @@ from sqlalchemy import Connection, LargeBinary, bindparam, cast, func, literal_c
 from sqlalchemy.engine import URL, Dialect, Row
 from sqlalchemy.exc import IntegrityError
 
-from eventlog.compiled import DriverStatement, as_list, one_of
+from eventlog.compiled import DriverStatement, as_list
 from eventlog.crypto import ENVELOPE
 from eventlog.engines import DriverConnections, Engines, HeldConnection, make_engines, set_autocommit
 from eventlog.errors import ConcurrencyConflict, EventLogError, IdempotencyMismatch
+from eventlog.freshness import stream_versions_query
 from eventlog.hashing import (
     canonical_json,
     event_hash,
@@ -462,12 +463,7 @@ class EventStore:
         )
         read = self._engines.read.dialect
         self._stream_version = DriverStatement(self._max_version, read)
-        self._stream_versions = DriverStatement(
-            select(c.stream_id, func.max(c.stream_version))
-            .where(one_of(c.stream_id, "stream_ids", read))
-            .group_by(c.stream_id),
-            read,
-        )
+        self._stream_versions = DriverStatement(stream_versions_query(read), read)
         self._insert_events = events_table.insert()
         self._select_stream = (
             select(*event_columns)

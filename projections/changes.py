@@ -17,14 +17,13 @@ from sqlalchemy import Connection
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from domain.appeal_window import DANISH_TIME
 from eventlog import EventStore, StoredEvent
 from projections.cases import CASE_OPENED
 from projections.schema import changes_by_day
 
-COPENHAGEN = ZoneInfo("Europe/Copenhagen")
 
-
-def local_day(stored: StoredEvent, tz: ZoneInfo = COPENHAGEN) -> date:
+def local_day(stored: StoredEvent, tz: ZoneInfo = DANISH_TIME) -> date:
     return stored.occurred_at.astimezone(tz).date()
 
 
@@ -34,7 +33,7 @@ class ChangesByDay:
     #: It reads the events' headers only (their payloads are not parsed).
     headers_only = True
 
-    def __init__(self, store: EventStore, tz: ZoneInfo = COPENHAGEN) -> None:
+    def __init__(self, store: EventStore, tz: ZoneInfo = DANISH_TIME) -> None:
         self.store = store
         self.tz = tz
         self._is_case: dict[str, bool] = {}

@@ -44,6 +44,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from domain import terminology
+from domain.appeal_window import DANISH_TIME
 from domain.case.assessment import AssessmentRecorded
 from domain.case.closing import CaseClosed
 from domain.case.decision import DecisionMade, Outcome
@@ -70,7 +71,6 @@ from domain.messages import Event
 
 #: The namespace of every resource id we report (a fixed, random UUID).
 ID_NAMESPACE = uuid.UUID("6f1c3a52-8e0b-4c47-9a55-2f0d7b1e9c3d")
-COPENHAGEN = ZoneInfo("Europe/Copenhagen")
 
 
 def _fixed(kind: str, path: str) -> dict:
@@ -96,14 +96,14 @@ class ReportContext:
     organisation: str  # the municipality's STS organisation code (a UUID)
     case_number_system: str = "urn:samskab:sagsnummer"
     follow_up_after: timedelta = timedelta(days=182)
-    timezone: ZoneInfo = COPENHAGEN
+    timezone: ZoneInfo = DANISH_TIME
 
 
 def resource_id(case_id: str, *identity: object) -> str:
     return str(uuid.uuid5(ID_NAMESPACE, "/".join([case_id, *(str(i) for i in identity)])))
 
 
-def local_day(at: datetime, tz: ZoneInfo = COPENHAGEN) -> date:
+def local_day(at: datetime, tz: ZoneInfo = DANISH_TIME) -> date:
     return at.astimezone(tz).date()
 
 

@@ -15,8 +15,8 @@ database on *every* read:
   decode that shows the erased fields as erased).
 
 The appeal of the case's latest decision lives in a stream of its own; it is
-kept with the case, folded at that stream's version, and checked with it (both
-versions in one statement).
+kept with the case, folded at that stream's version, and checked with it. Both
+versions and the keys' erasure are read in one statement (``FreshnessCheck``).
 
 Within one request's moment (``one_moment``: a page, or one API read) a case
 is checked once: a page that reads a case's state, its appeal and its hearing
@@ -44,6 +44,7 @@ from domain.appeal import AppealState, appeal_id, fold_appeal
 from domain.case.decider import CaseState
 from eventlog import EventStore
 from eventlog.crypto import ERASED, Erased, KeyUnavailable, is_envelope
+from eventlog.freshness import FreshnessCheck
 from eventlog.store import stored_event_from_row
 from projections.cases import CASE_OPENED
 
@@ -164,6 +165,7 @@ class CaseReads:
     def __init__(self, store: EventStore, keys: Any) -> None:
         self._store = store
         self._keys = keys
+        self._freshness = FreshnessCheck(store.engines)
         self._cases: OrderedDict[str, DecodedCase] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -178,9 +180,9 @@ class CaseReads:
         return case
 
     def check_all(self, case_ids: list[str]) -> None:
-        """The kept cases among ``case_ids`` checked against the log together (their versions in
-        one statement, their keys' erasure in another), those still current put in this moment:
-        a page of several cases then checks each no more. Outside a moment, nothing."""
+        """The kept cases among ``case_ids`` checked against the log together (their versions
+        and their keys' erasure in one statement), those still current put in this moment: a
+        page of several cases then checks each no more. Outside a moment, nothing."""
         moment = _ONE_MOMENT.get()
         if moment is None:
             return
@@ -189,9 +191,10 @@ class CaseReads:
         kept = {case_id: case for case_id, case in kept.items() if case_id not in moment}
         if not kept:
             return
-        versions = self._store.stream_versions(stream for case in kept.values() for stream in case.streams)
-        key_ids = frozenset().union(*(case.key_ids for case in kept.values()))
-        erased = self._keys.erased_now(key_ids) if key_ids else {}
+        versions, erased = self._freshness.now(
+            (stream for case in kept.values() for stream in case.streams),
+            frozenset().union(*(case.key_ids for case in kept.values())),
+        )
         for case_id, case in kept.items():
             if _current(case, versions, erased):
                 moment[case_id] = case
@@ -214,10 +217,7 @@ class CaseReads:
         return case
 
     def _still_current(self, case: DecodedCase) -> bool:
-        versions = self._store.stream_versions(case.streams)
-        if versions.get(case.case_id) != case.version:
-            return False
-        return _current(case, versions, self._keys.erased_now(case.key_ids) if case.key_ids else {})
+        return _current(case, *self._freshness.now(case.streams, case.key_ids))
 
     def _decode(self, case_id: str) -> DecodedCase | None:
         rows = self._store.read_stream_rows(case_id)

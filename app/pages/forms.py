@@ -22,7 +22,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from app.pages.present import COPENHAGEN, People, dk_date, iso_local
+from app.pages.present import People, dk_date, iso_local
 from app.pages.texts import (
     FIELD_HELP,
     RATING_LABELS,
@@ -33,6 +33,7 @@ from app.pages.texts import (
 )
 from domain import terminology
 from domain.appeal import AppealChannel
+from domain.appeal_window import DANISH_TIME
 from domain.case.assessment import experiences_limitations, referral_sources
 from domain.case.decision import social_services
 from domain.instruments import SELF_DETERMINATION, WEMWBS
@@ -442,7 +443,7 @@ def _local_datetime(raw: str) -> str:
     except ValueError:
         return raw
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=COPENHAGEN)
+        moment = moment.replace(tzinfo=DANISH_TIME)
     return moment.isoformat()
 
 

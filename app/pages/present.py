@@ -13,11 +13,10 @@ from datetime import date, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from app.pages.texts import MONTHS, ROLE_LABELS, enum_label
+from domain.appeal_window import DANISH_TIME
 
-COPENHAGEN = ZoneInfo("Europe/Copenhagen")
 BUNDLED_DIRECTORY = Path(__file__).with_name("people.json")
 
 
@@ -31,7 +30,7 @@ def _moment(value: Any) -> datetime | None:
             moment = datetime.fromisoformat(str(value))
         except ValueError:
             return None
-    return moment.astimezone(COPENHAGEN) if moment.tzinfo else moment
+    return moment.astimezone(DANISH_TIME) if moment.tzinfo else moment
 
 
 def dk_date(value: Any) -> str:

@@ -6,8 +6,9 @@ a form's refusal comes back in Danish on the form."""
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import datetime
 
+from domain.appeal_window import DANISH_TIME
 from tests.api.test_appeal_routes import _appeals, _decided
 
 
@@ -40,7 +41,7 @@ async def test_the_caseworker_registers_a_phoned_appeal_reconsiders_and_records_
         api, "caseworker", f"/sager/{case_id}/klage/register_appeal", {"channel": "phone", "complaint": "Ringede"}
     )
     assert missing.status_code == 422 and "Modtaget den" in missing.text
-    today = datetime.now(UTC).date().isoformat()
+    today = datetime.now(DANISH_TIME).date().isoformat()  # the day in Denmark, as a caseworker enters it
     future = await form_post(api, "caseworker", f"/sager/{case_id}/klage/register_appeal",
                              {"channel": "phone", "received_on": "2099-01-01", "complaint": "Ringede om timerne"})  # fmt: skip
     assert future.status_code in (409, 422) and "efter i dag" in future.text

@@ -6,8 +6,9 @@ refusals naming the appeal's status and the rule."""
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
+from datetime import datetime
 
+from domain.appeal_window import DANISH_TIME
 from tests import scenario
 
 
@@ -35,7 +36,7 @@ async def _appeals(api, case_id, who="caseworker") -> list[dict]:
 
 
 def today() -> str:
-    return datetime.now(UTC).date().isoformat()
+    return datetime.now(DANISH_TIME).date().isoformat()  # the day in Denmark, as a caseworker enters it
 
 
 async def test_an_appeal_through_its_routes_from_lodging_to_ankestyrelsens_decision(api, case_id):

@@ -34,18 +34,19 @@ def _text(case) -> str:
     return b"".join(entry for _, entry in case.timeline).decode()
 
 
-def _counted(store, monkeypatch) -> list[tuple[str, ...]]:
-    """The version checks the reads make, each as the streams it asks for: a case checked alone
-    asks for its own, a page checked together for all of its cases' in one statement."""
+def _counted(reads, monkeypatch) -> list[tuple[str, ...]]:
+    """The checks the reads make, each as the streams it asks for (with their keys' erasure,
+    in the same statement): a case checked alone asks for its own, a page checked together
+    for all of its cases' in one statement."""
     checks: list[tuple[str, ...]] = []
-    versions = store.stream_versions
+    now = reads._freshness.now
 
-    def counted(stream_ids):
+    def counted(stream_ids, key_ids):
         asked = tuple(sorted(stream_ids))
         checks.append(asked)
-        return versions(asked)
+        return now(asked, key_ids)
 
-    monkeypatch.setattr(store, "stream_versions", counted)
+    monkeypatch.setattr(reads._freshness, "now", counted)
     return checks
 
 
@@ -53,7 +54,7 @@ def test_a_case_read_again_in_one_moment_is_checked_once_and_outside_each_time(t
     store, keys, reads = _reads(tmp_path)
     record(SimpleNamespace(store=store), keys, "case-1", case_events("case-1", closed=False))
     reads.get("case-1")  # decoded and kept
-    checks = _counted(store, monkeypatch)
+    checks = _counted(reads, monkeypatch)
     with one_moment():
         first, again = reads.get("case-1"), reads.get("case-1")
         with one_moment():  # nested: the outer moment
@@ -72,7 +73,7 @@ def test_a_page_checks_its_kept_cases_together_and_leaves_out_one_that_moved_on(
     moved = case_events("case-2", closed=True)[3:]  # the case was closed since it was kept
     store.append("case-2", 3, [to_new_event(RecordedEvent(event_id=str(uuid.uuid4()), event=e), keys, "case-2")
                                for e in moved])  # fmt: skip
-    checks = _counted(store, monkeypatch)
+    checks = _counted(reads, monkeypatch)
     with one_moment():
         reads.check_all(["case-1", "case-2", "case-3", "case-unknown"])
         assert checks == [("case-1", "case-2", "case-3")]
@@ -114,7 +115,7 @@ def test_a_kept_case_s_appeal_is_checked_with_it_and_read_again_when_it_moves_on
                           received_on=date(2026, 11, 30))  # fmt: skip
     store.append(stream, 0, [to_new_event(RecordedEvent(event_id=str(uuid.uuid4()), event=e), keys, case_id)
                              for e in (window, lodged)])  # fmt: skip
-    checks = _counted(store, monkeypatch)
+    checks = _counted(reads, monkeypatch)
     with one_moment():
         reads.check_all([case_id])
         after = reads.get(case_id)

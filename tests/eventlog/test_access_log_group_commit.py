@@ -216,10 +216,14 @@ class LoopWaitersContract:
     def test_a_writer_that_cannot_take_its_turn_fails_every_queued_read_and_stops(self, log, monkeypatch):
         access = AccessLog(log.store.engines)
 
-        def no_turn(engine):
-            raise PermissionError("the access log's lock file cannot be opened")
+        class NoTurn:  # the turn's lock file cannot be opened when a batch takes it
+            def __enter__(self) -> None:
+                raise PermissionError("the access log's lock file cannot be opened")
 
-        monkeypatch.setattr(access_module, "_writer_turn", no_turn)
+            def __exit__(self, *exc: object) -> None:
+                pass
+
+        monkeypatch.setattr(access._group, "turn", NoTurn())
         assert asyncio.run(access.record_from_loop([])) == []  # nothing to record: no writer starts
 
         async def one_read() -> list[object]:

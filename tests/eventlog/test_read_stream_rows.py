@@ -3,12 +3,15 @@ and the API use, the same events as the log-wide read through SQLAlchemy (a
 ``StoredEvent`` of each row is equal), on SQLite and PostgreSQL; one statement
 outside any transaction, on a connection kept aside for such statements, the
 pool's own connections left as they were. Streams' versions and keys' erasure,
-asked on every read of a kept case, are such statements too, for lists of any length."""
+asked on every read of a kept case (together, as one such statement), are such statements
+too, for lists of any length."""
 
 from __future__ import annotations
 
 import os
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -131,6 +134,27 @@ class ReadStreamRowsContract:
         keys.destroy(erased_id, "GDPR art. 17(1)(a)")
         assert keys.erased_now([]) == {}
         assert keys.erased_now([live_id, erased_id, "no-key"]) == {live_id: False, erased_id: True}
+
+        # both at once, as a read of a kept case asks them: one statement, the same answers
+        from eventlog.freshness import FreshnessCheck
+
+        check = FreshnessCheck(store.engines)
+        assert check.now([], []) == ({}, {})
+        assert check.now(["case-0", "case-2", "no-case"], [live_id, erased_id, "no-key"]) == (
+            {"case-0": 1, "case-2": 3}, {live_id: False, erased_id: True}
+        )  # fmt: skip
+        assert check.now(["case-1"], []) == ({"case-1": 2}, {})
+        assert check.now([], [erased_id]) == ({}, {erased_id: True})
+        statements: list[str] = []
+        store.engines.observe_lone_statements(lambda what, dialect: _counted(statements, what))
+        check.now(["case-0"], [live_id])
+        assert statements == ["SELECT events, citizen_keys"]
+
+
+@contextmanager
+def _counted(statements: list[str], what: str) -> Iterator[None]:
+    statements.append(what)
+    yield
 
 
 def _in_transaction(driver) -> bool:

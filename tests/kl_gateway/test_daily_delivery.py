@@ -15,13 +15,13 @@ from temporalio.client import ScheduleActionStartWorkflow
 from temporalio.testing import WorkflowEnvironment
 
 from activities.eventlog import to_new_event
-from activities.kl_gateway.projection import COPENHAGEN
 from activities.kl_gateway.settings import GatewaySettings
 from activities.messages import RecordedEvent
 from app.codec import data_converter
 from app.devstack import find_binary
 from app.keys import open_key_store
 from app.settings import Settings
+from domain.appeal_window import DANISH_TIME
 from domain.kl_delivery import DELIVERY_STREAM
 from eventlog import EventStore
 from eventlog.outbox import Outbox
@@ -54,7 +54,7 @@ def _write(store: EventStore, keys, case_id: str, events) -> None:
 
 
 def _noon(day: date) -> datetime:
-    return datetime.combine(day, time(12), tzinfo=COPENHAGEN).astimezone(UTC)
+    return datetime.combine(day, time(12), tzinfo=DANISH_TIME).astimezone(UTC)
 
 
 #: The municipality's STS organisation code the reports name.
@@ -153,10 +153,10 @@ async def test_catch_up_one_report_per_day_including_a_missed_day(own_env: Workf
         # each report covers one day only
         day = date.fromisoformat(event.payload["day"])
         assert {
-            datetime.fromisoformat(e["resource"]["meta"]["lastUpdated"]).astimezone(COPENHAGEN).date()
+            datetime.fromisoformat(e["resource"]["meta"]["lastUpdated"]).astimezone(DANISH_TIME).date()
             for e in report["entry"]
         } <= {d for d in (day - timedelta(days=i) for i in range(3))}
-        assert datetime.fromisoformat(report["timestamp"]).astimezone(COPENHAGEN).date() == day
+        assert datetime.fromisoformat(report["timestamp"]).astimezone(DANISH_TIME).date() == day
     store.dispose()
 
 

@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from activities.readmodels import decode, fold_case
+from domain.appeal_window import DANISH_TIME
 from domain.case.deadlines import PhaseDeadlines
 from domain.case_summary import summarise
 from eventlog import EventStore, NewEvent
@@ -28,7 +29,6 @@ from eventlog.keystore import KeyStore
 from eventlog.schema import GUARD_TRIGGERS
 from projections import queries
 from projections.cases import CaseProjection
-from projections.changes import COPENHAGEN
 from projections.projector import ProjectionFailed
 from projections.schema import NO_DEADLINE, case_members, case_summaries, changes_by_day, report_cases
 from projections.setup import build_projector
@@ -204,7 +204,7 @@ def test_two_projectors_at_once_neither_repeat_nor_skip(log):
     assert comparable(projected_rows(store)) == comparable(expected_rows(store, keys))
     with store.engines.read.connect() as conn:
         changes = conn.execute(select(changes_by_day.c.day, changes_by_day.c.case_id)).all()
-    expected = {(e.occurred_at.astimezone(COPENHAGEN).date().isoformat(), e.stream_id)
+    expected = {(e.occurred_at.astimezone(DANISH_TIME).date().isoformat(), e.stream_id)
                 for e in store.read_all(limit=10_000)}  # fmt: skip
     assert len(changes) == len(set(changes)) and set(changes) == expected
 
