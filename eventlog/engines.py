@@ -24,6 +24,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import DBAPIError
 
 #: How long an SQLite writer waits for the lock before giving up, in seconds.
 SQLITE_BUSY_TIMEOUT_S = 30
@@ -85,16 +86,23 @@ class Engines:
         and no checkin (with its reset) either. The hot reads of every request use it: a
         statement here costs a fifth of the same statement through SQLAlchemy's connection.
         A statement that fails closes its connection (its state is unknown). ``what`` names
-        it for ``lone_observer``."""
-        held = self.lone_connections.take()
+        it for ``lone_observer``. The driver's errors are raised as SQLAlchemy's (a lost
+        database is an ``OperationalError`` here as through the pool)."""
+        dbapi_error = self.read.dialect.loaded_dbapi.Error
+        try:
+            held = self.lone_connections.take()
+        except dbapi_error as error:
+            raise DBAPIError.instance(None, None, error, dbapi_error) from error
         try:
             if self.lone_observer is None:
                 yield held.cursor
             else:
                 with self.lone_observer(what, self.read.dialect.name):
                     yield held.cursor
-        except BaseException:
+        except BaseException as error:
             self.lone_connections.discard(held)
+            if isinstance(error, dbapi_error):
+                raise DBAPIError.instance(None, None, error, dbapi_error) from error
             raise
         self.lone_connections.give_back(held)
 

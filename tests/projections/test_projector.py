@@ -333,6 +333,56 @@ def test_a_set_filter_pages_the_same_whether_it_matches_few_cases_or_many(log, m
     assert answers[500][-2] == [r for r in everything if r["overdue"]]
 
 
+def test_every_shape_of_the_row_filters_pages_to_the_rows_it_names(log):
+    """The list's statement is compiled once per shape of filters (which of them are given),
+    its values bound on each read: every shape, with values that match some cases and not
+    others, read page by page, is the whole list filtered by hand."""
+    from itertools import product
+
+    from domain.phases import Phase
+
+    store, keys = log
+    write_interleaved(store, keys, [3, 5, 9, 2, 12, 4, 30, 7], random.Random(11))
+    build_projector(store, keys, DEADLINES).catch_up()
+    everything = queries.list_cases(store.engines, queries.CaseFilter(), now=NOW, limit=200).rows
+    caseworker = next(r["caseworker_id"] for r in everything if r["caseworker_id"])
+    group = next(r["target_group"]["code"] for r in everything if r["target_group"])
+    due = sorted(r["due_at"] for r in everything if r["due_at"])
+    before = datetime.fromisoformat(due[len(due) // 2])
+    phase = Phase(everything[0]["phase"])
+
+    def matches(r: dict, f: queries.CaseFilter) -> bool:
+        return (
+            (f.phase is None or r["phase"] == f.phase.value)
+            and (not f.open_only or Phase(r["phase"]).is_open)
+            and (f.overdue is None or r["overdue"] == f.overdue)
+            and (f.caseworker_id is None or r["caseworker_id"] in (f.caseworker_id, None))
+            and (f.units is None or r["unit"] in (*f.units, None))
+            and (
+                f.due_before is None or (r["due_at"] is not None and datetime.fromisoformat(r["due_at"]) < f.due_before)
+            )
+            and (f.target_group is None or (r["target_group"] or {}).get("code") == f.target_group)
+        )
+
+    seen = set()
+    for ph, open_only, overdue, cw, units, due_before, tg in product(
+        (None, phase), (False, True), (None, False), (None, caseworker, "ingen"), (None, ("enhed-x",)),
+        (None, before), (None, group),
+    ):  # fmt: skip
+        f = queries.CaseFilter(phase=ph, open_only=open_only, overdue=overdue, caseworker_id=cw, units=units,
+                               due_before=due_before, target_group=tg)  # fmt: skip
+        rows, cursor = [], None
+        while True:
+            page = queries.list_cases(store.engines, f, now=NOW, limit=2, cursor=cursor)
+            rows.extend(page.rows)
+            if (cursor := page.next_cursor) is None:
+                break
+        expected = [r for r in everything if matches(r, f)]
+        assert rows == expected, f
+        seen.add(len(expected))
+    assert 0 in seen and len(everything) in seen and len(seen) > 3  # the values narrow the list, not all or nothing
+
+
 def test_a_citizen_s_first_page_in_one_statement_is_their_list_through_their_key(log):
     """``citizen_cases`` finds the key inside its statement: the same rows, order and cursor as
     the list through the key id, for a citizen with several cases, one with none, and one erased."""
