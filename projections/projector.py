@@ -489,5 +489,10 @@ def live_generation(conn: Connection, name: str) -> tuple[int, int]:
         select(projection_state.c.generation, projection_state.c.position).where(projection_state.c.name == name)
     ).one_or_none()
     if row is None:
-        raise LookupError(f"projection {name} has not been set up; start the worker or run 'samskab projections run'")
+        raise not_set_up(name)
     return row.generation, row.position
+
+
+def not_set_up(name: str) -> LookupError:
+    """What a read of projection ``name`` raises before the projection is set up."""
+    return LookupError(f"projection {name} has not been set up; start the worker or run 'samskab projections run'")

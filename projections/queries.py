@@ -29,7 +29,7 @@ from eventlog.engines import Engines
 from eventlog.hashing import format_timestamp, parse_timestamp
 from eventlog.schema import citizen_keys
 from eventlog.schema import events as events_table
-from projections.projector import live_generation
+from projections.projector import live_generation, not_set_up
 from projections.schema import (
     NO_DEADLINE,
     case_members,
@@ -448,14 +448,17 @@ _TASKS: weakref.WeakKeyDictionary[Engine, dict[str, DriverStatement]] = weakref.
 
 
 def _tasks_statement(groups: tuple[str, ...]) -> Any:
+    """The person's items on the live generation, what is due first. Joined to the live
+    generation's row, so one row comes even when they have none (its item's columns NULL),
+    and none only when the projection is not set up: one statement says both."""
     w, state = work_items.c, projection_state.c
     person: Any = bindparam("person_id")
     mine = or_(w.person_id == person, and_(w.person_id.is_(None), w.role.in_([literal(g) for g in groups]))) if groups else w.person_id == person  # fmt: skip
-    # One statement, the live generation read inside it (as the work list's page is read).
-    live = select(state.generation).where(state.name == CASES).scalar_subquery()
+    live = projection_state.outerjoin(work_items, and_(w.generation == state.generation, mine))
     return (
         select(w.case_id, w.kind, w.what, w.role, w.person_id, w.due_at)
-        .where(w.generation == live, mine)
+        .select_from(live)
+        .where(state.name == CASES)
         .order_by(func.coalesce(w.due_at, NO_DEADLINE), w.case_id)
         .limit(bindparam("limit"))
     )
@@ -473,12 +476,12 @@ def tasks_for(engines: Engines, person_id: str, role: str, *, limit: int = DEFAU
     with engines.lone_statement("SELECT work_items") as cursor:
         rows = statement.execute(cursor, {"person_id": person_id, "limit": limit}).fetchall()
     if not rows:
-        with engines.read.connect() as conn:
-            live_generation(conn, CASES)  # says so when the projection is not set up
+        raise not_set_up(CASES)
     return [
         {"case_id": case_id, "kind": kind, "what": what, "role": role, "person_id": person,
          "due_at": parse_timestamp(due_at).isoformat() if due_at else None}
         for case_id, kind, what, role, person, due_at in rows
+        if case_id is not None  # the live generation's own row: no item
     ]  # fmt: skip
 
 
