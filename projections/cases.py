@@ -313,7 +313,7 @@ class CaseProjection:
             for seq, item in enumerate(work_items(state, self.deadlines, case.appeal)):
                 items.append({"generation": generation, "case_id": case_id, "seq": seq, "kind": item.kind,
                               "what": item.what, "role": item.role, "person_id": item.person_id,
-                              "due_at": format_timestamp(item.due_at) if item.due_at else None})  # fmt: skip
+                              "due_at": format_timestamp(item.due_at) if item.due_at else NO_DEADLINE})  # fmt: skip
             if state.citizen is not None:
                 for token in sorted({self.keys.name_token(w) for w in name_tokens(state.citizen.name)}):
                     names.append({"generation": generation, "token": token, "case_id": case_id})

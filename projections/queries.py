@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Engine, and_, bindparam, exists, func, literal, or_, select, union_all
+from sqlalchemy import Engine, and_, bindparam, exists, func, literal, or_, select, true, union_all
 from sqlalchemy.engine import Dialect
 
 from domain.case_summary import CASEWORKERS, CITIZEN, TEAM_LEADS
@@ -448,20 +448,43 @@ _TASKS: weakref.WeakKeyDictionary[Engine, dict[str, DriverStatement]] = weakref.
 
 
 def _tasks_statement(groups: tuple[str, ...]) -> Any:
-    """The person's items on the live generation, what is due first. Joined to the live
-    generation's row, so one row comes even when they have none (its item's columns NULL),
-    and none only when the projection is not set up: one statement says both."""
+    """The person's items and their groups' unassigned ones on the live generation, what is
+    due first (an item with no due date holds NO_DEADLINE, so it comes last), at most ``limit``.
+
+    Each of them is read as its own index range, in order and at most ``limit`` long, and the
+    ranges merged: as one condition (an OR) SQLite walked every work item of the generation,
+    a caseworker's list reading an item of every open case of the municipality. The ranges
+    are joined to the live generation's row, so one row comes even when there is no item (its
+    columns NULL) and none only when the projection is not set up: one statement says both."""
     w, state = work_items.c, projection_state.c
-    person: Any = bindparam("person_id")
-    mine = or_(w.person_id == person, and_(w.person_id.is_(None), w.role.in_([literal(g) for g in groups]))) if groups else w.person_id == person  # fmt: skip
-    live = projection_state.outerjoin(work_items, and_(w.generation == state.generation, mine))
-    return (
+    live = select(state.generation).where(state.name == CASES).scalar_subquery()
+    limit: Any = bindparam("limit")
+    whose = [
+        w.person_id == bindparam("person_id"),
+        *(and_(w.role == literal(g), w.person_id.is_(None)) for g in groups),
+    ]
+    ranges = [
         select(w.case_id, w.kind, w.what, w.role, w.person_id, w.due_at)
-        .select_from(live)
+        .where(w.generation == live, who)
+        .order_by(w.due_at, w.case_id)
+        .limit(limit)
+        .subquery()
+        for who in whose
+    ]
+    items = union_all(*(select(r) for r in ranges)).subquery("items")
+    i = items.c
+    return (
+        select(i.case_id, i.kind, i.what, i.role, i.person_id, i.due_at)
+        .select_from(projection_state.outerjoin(items, true()))
         .where(state.name == CASES)
-        .order_by(func.coalesce(w.due_at, NO_DEADLINE), w.case_id)
-        .limit(bindparam("limit"))
+        .order_by(i.due_at, i.case_id)
+        .limit(limit)
     )
+
+
+def _due(stored: str | None) -> str | None:
+    """A work item's stored due date as the API shows it (None for none)."""
+    return None if stored is None or stored == NO_DEADLINE else parse_timestamp(stored).isoformat()
 
 
 def tasks_for(engines: Engines, person_id: str, role: str, *, limit: int = DEFAULT_PAGE) -> list[dict[str, Any]]:
@@ -478,11 +501,10 @@ def tasks_for(engines: Engines, person_id: str, role: str, *, limit: int = DEFAU
     if not rows:
         raise not_set_up(CASES)
     return [
-        {"case_id": case_id, "kind": kind, "what": what, "role": role, "person_id": person,
-         "due_at": parse_timestamp(due_at).isoformat() if due_at else None}
+        {"case_id": case_id, "kind": kind, "what": what, "role": role, "person_id": person, "due_at": _due(due_at)}
         for case_id, kind, what, role, person, due_at in rows
         if case_id is not None  # the live generation's own row: no item
-    ]  # fmt: skip
+    ]
 
 
 def citizen_tasks(engines: Engines, case_ids: Sequence[str]) -> list[dict[str, Any]]:
@@ -497,8 +519,7 @@ def citizen_tasks(engines: Engines, case_ids: Sequence[str]) -> list[dict[str, A
             .where(w.generation == generation, w.role == CITIZEN, w.case_id.in_(list(case_ids)))
             .order_by(func.coalesce(w.due_at, NO_DEADLINE))
         ).all()
-    return [{"case_id": r.case_id, "kind": r.kind, "what": r.what,
-             "due_at": parse_timestamp(r.due_at).isoformat() if r.due_at else None} for r in rows]  # fmt: skip
+    return [{"case_id": r.case_id, "kind": r.kind, "what": r.what, "due_at": _due(r.due_at)} for r in rows]
 
 
 #: The phase report's counts that follow from the read model's rows alone (not from the

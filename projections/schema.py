@@ -119,9 +119,12 @@ work_items = Table(
     Column("what", String(200), nullable=False),
     Column("role", String(20), nullable=False),
     Column("person_id", String(MAX_ACTOR_ID), nullable=True),
+    # NO_DEADLINE for an item with no due date, so it sorts last along the indexes below
+    # (NULL sorts first in SQLite's, last in PostgreSQL's); NULL only in rows of revisions before 0004.
     Column("due_at", String(TIME), nullable=True),
     Index("ix_work_items_person_due", "generation", "person_id", "due_at"),
-    Index("ix_work_items_role_due", "generation", "role", "due_at"),
+    # A group's unassigned items (no person yet), what is due first: one range (``tasks_for``).
+    Index("ix_work_items_group_due", "generation", "role", "person_id", "due_at"),
 )
 
 #: The blind index of citizens' names: HMAC(word) -> case.

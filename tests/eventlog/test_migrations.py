@@ -266,7 +266,7 @@ def test_a_later_revision_adds_a_column_that_create_all_would_have_skipped(tmp_p
 
     url = f"sqlite:///{tmp_path / 'e.db'}"
     store = EventStore.from_url(url)
-    store.create_schema()  # at 0003, with a row in a table the revision changes
+    store.create_schema()  # at the head (0004), with a row in a table the revision changes
     with store.engines.write.begin() as conn:
         conn.execute(
             sa.text("INSERT INTO projection_state (name, position, generation, updated_at) VALUES ('x', 0, 1, 't')")
@@ -276,8 +276,8 @@ def test_a_later_revision_adds_a_column_that_create_all_would_have_skipped(tmp_p
     later = tmp_path / "migrations"
     shutil.copytree(Path(migrations.__file__).parent / "versions", later / "versions",
                     ignore=shutil.ignore_patterns("__pycache__"))  # fmt: skip
-    (later / "versions" / "0004_priority.py").write_text(
-        'revision = "0004"\ndown_revision = "0003"\nbranch_labels = None\ndepends_on = None\n'
+    (later / "versions" / "0005_priority.py").write_text(
+        'revision = "0005"\ndown_revision = "0004"\nbranch_labels = None\ndepends_on = None\n'
         "import sqlalchemy as sa\nfrom alembic import op\n\n\n"
         "def upgrade():\n    op.add_column('projection_state', sa.Column('priority', sa.String(10), nullable=True))\n"
     )
@@ -286,8 +286,8 @@ def test_a_later_revision_adds_a_column_that_create_all_would_have_skipped(tmp_p
     try:
         with pytest.raises(SchemaMismatch) as refused:
             check_revision(engines.read)
-        assert "at schema revision 0003, this samskab needs 0004" in str(refused.value)
-        assert upgrade(engines.write) == ("0003", "0004")
+        assert "at schema revision 0004, this samskab needs 0005" in str(refused.value)
+        assert upgrade(engines.write) == ("0004", "0005")
         with engines.read.connect() as conn:
             columns = {c["name"] for c in sa.inspect(conn).get_columns("projection_state")}
             kept = conn.execute(sa.text("SELECT name FROM projection_state")).scalars().all()
@@ -307,3 +307,30 @@ def test_an_index_an_earlier_release_made_and_this_one_replaced_is_dropped(tmp_p
         assert differences(engines.write) == []
     finally:
         engines.dispose()
+
+
+def test_upgrade_to_0004_reads_a_groups_items_by_their_own_index_and_dates_items_with_none(tmp_path):
+    """Revision 0004: the group's index holds the person, and an item with no due date holds
+    NO_DEADLINE (it sorts last along the indexes), the rows projected before it changed so."""
+    from projections.schema import NO_DEADLINE
+
+    url = f"sqlite:///{tmp_path / 'e.db'}"
+    store = EventStore.from_url(url)
+    store.create_schema()
+    with store.engines.write.begin() as conn:  # the database as revision 0003 left it
+        conn.execute(sa.text("DROP INDEX ix_work_items_group_due"))
+        conn.execute(sa.text("CREATE INDEX ix_work_items_role_due ON work_items (generation, role, due_at)"))
+        conn.execute(sa.text("UPDATE alembic_version SET version_num = '0003'"))
+        conn.execute(
+            sa.text("INSERT INTO work_items (generation, case_id, seq, kind, what, role, person_id, due_at) VALUES "
+                    "(1, 'c-1', 0, 'open_visitation', 'åbn', 'caseworkers', NULL, NULL), "
+                    "(1, 'c-2', 0, 'make_decision', 'træf', 'caseworkers', 'cw-1', '2027-01-02T03:04:05.000000Z')")
+        )  # fmt: skip
+    try:
+        assert upgrade(store.engines.write) == ("0003", "0004")
+        assert differences(store.engines.write) == []
+        with store.engines.read.connect() as conn:
+            dues = dict(conn.execute(sa.text("SELECT case_id, due_at FROM work_items")).all())
+        assert dues == {"c-1": NO_DEADLINE, "c-2": "2027-01-02T03:04:05.000000Z"}
+    finally:
+        store.dispose()

@@ -383,6 +383,38 @@ def test_every_shape_of_the_row_filters_pages_to_the_rows_it_names(log):
     assert 0 in seen and len(everything) in seen and len(seen) > 3  # the values narrow the list, not all or nothing
 
 
+def test_my_tasks_are_my_items_and_my_groups_unassigned_ones_what_is_due_first(log):
+    """``tasks_for`` reads each person's own items and each of their groups' unassigned
+    items as ranges of their own and merges them: for every person and role, at every
+    limit, the items table filtered and sorted by hand (an item with no due date last)."""
+    from domain.case_summary import CASEWORKERS, TEAM_LEADS
+    from projections.schema import work_items
+
+    store, keys = log
+    write_interleaved(store, keys, [1, 2, 4, 6, 8, 10, 12, 14, 16, 3, 5, 7], random.Random(12))
+    build_projector(store, keys, DEADLINES).catch_up()
+    with store.engines.read.connect() as conn:
+        items = conn.execute(select(work_items)).mappings().all()
+    assert {i["person_id"] is None for i in items} == {True, False}  # assigned items and a group's unassigned ones
+    assert any(i["due_at"] == NO_DEADLINE for i in items)  # an item with no due date: it sorts last
+    assert all(i["due_at"] is not None for i in items)  # stored: NO_DEADLINE for none, never NULL
+    groups = {"caseworker": (CASEWORKERS,), "team_lead": (TEAM_LEADS, CASEWORKERS), "volunteer": ()}
+    people = [*sorted({i["person_id"] for i in items if i["person_id"]}), "nobody"]
+    seen = set()
+    for person in people:
+        for role, its_groups in groups.items():
+            mine = [
+                i for i in items if i["person_id"] == person or (i["person_id"] is None and i["role"] in its_groups)
+            ]
+            mine.sort(key=lambda i: (i["due_at"], i["case_id"]))
+            for limit in (1, 2, 50):
+                got = queries.tasks_for(store.engines, person, role, limit=limit)
+                assert [(t["case_id"], t["kind"]) for t in got] == [(i["case_id"], i["kind"]) for i in mine[:limit]]
+                assert all(t["due_at"] is None for t, i in zip(got, mine, strict=False) if i["due_at"] == NO_DEADLINE)
+                seen.add(len(got))
+    assert 0 in seen and max(seen) > 2
+
+
 def test_a_citizen_s_first_page_in_one_statement_is_their_list_through_their_key(log):
     """``citizen_cases`` finds the key inside its statement: the same rows, order and cursor as
     the list through the key id, for a citizen with several cases, one with none, and one erased."""
