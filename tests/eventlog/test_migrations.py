@@ -330,7 +330,7 @@ def test_upgrade_to_0004_reads_a_groups_items_by_their_own_index_and_dates_items
         assert upgrade(store.engines.write) == ("0003", "0004")
         assert differences(store.engines.write) == []
         with store.engines.read.connect() as conn:
-            dues = dict(conn.execute(sa.text("SELECT case_id, due_at FROM work_items")).all())
+            dues: dict[str, str] = dict(conn.execute(sa.text("SELECT case_id, due_at FROM work_items")).all())
         assert dues == {"c-1": NO_DEADLINE, "c-2": "2027-01-02T03:04:05.000000Z"}
     finally:
         store.dispose()
