@@ -65,7 +65,11 @@ def print_report(console: Console, results: list[Result], title: str) -> None:
     for line in notes(results):
         console.print(f"  {line}", style="dim", highlight=False)
     missed = [r.name for r in results if r.met is False]
+    # A measure that failed has no figure: neither met nor missed, and never "every target met".
+    failed = [r.name for r in results if r.figure is None and (r.notes or "").startswith("error:")]
     if missed:
         console.print(f"[bold red]{len(missed)} target(s) missed:[/bold red] " + "; ".join(missed))
-    else:
+    if failed:
+        console.print(f"[bold red]{len(failed)} measure(s) failed, not measured:[/bold red] " + "; ".join(failed))
+    if not missed and not failed:
         console.print("[green]every measured target met[/green]")
