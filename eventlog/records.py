@@ -21,11 +21,13 @@ MAX_LEGAL_BASIS = 100
 
 
 def check_text(name: str, value: object, max_length: int) -> None:
-    """Reject a value that is not a non-empty string fitting its column."""
+    """Reject a value that is not a non-empty string fitting its column (and its database)."""
     if not isinstance(value, str) or not value:
         raise ValueError(f"{name} must be a non-empty string, got {value!r}")
     if len(value) > max_length:
         raise ValueError(f"{name} is {len(value)} characters long; at most {max_length} are allowed")
+    if "\x00" in value:  # PostgreSQL's text cannot hold it: refused here, on SQLite as well
+        raise ValueError(f"{name} must not contain a NUL character")
 
 
 @dataclass(frozen=True, slots=True)

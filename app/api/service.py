@@ -11,6 +11,7 @@ import asyncio
 import hashlib
 import json
 import time
+import unicodedata
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -285,6 +286,11 @@ class Backend:
                 rule="access.purpose_required",
                 field="purpose",
             )
+        if reader.purpose is not None and any(unicodedata.category(ch) == "Cc" for ch in reader.purpose):
+            # One line of text in the access log: a control character (a NUL, a line break) would
+            # fail the batch it is written with on PostgreSQL, or forge a line in a text export.
+            raise ApiError(422, "the purpose must be one line of printable text", rule="input.invalid",
+                           field="purpose")  # fmt: skip
         return Read(
             actor_id=reader.who.person_id,
             actor_role=reader.who.role.value,

@@ -179,6 +179,24 @@ async def test_a_purpose_over_500_characters_is_a_422_naming_it(api, case_id):
     assert field_of(by_header).lower() == "x-purpose" and field_of(by_query) == "purpose"
 
 
+async def test_a_purpose_with_a_control_character_is_a_422_naming_it_and_nothing_is_recorded(api, case_id, store):
+    """A NUL would fail the access log's batch on PostgreSQL (every read queued with it), a
+    line break would forge a line of a text export: the purpose is one line of printable text."""
+    from eventlog.access_log import AccessLog
+
+    assert (await api.open(case_id)).status_code == 201
+    before = len(list(AccessLog(store.engines).all()))
+    for purpose in ("%00tilsyn", "tilsyn%0Aactor_id=auditor", "tilsyn%1B[2J"):
+        refused = await api.http.get(f"/cases/{case_id}?purpose={purpose}", headers=api.headers("caseworker", None))
+        assert refused.status_code == 422, (purpose, refused.text)
+        assert field_of(refused) == "purpose"
+    assert len(list(AccessLog(store.engines).all())) == before
+    fine = await api.http.get(
+        f"/cases/{case_id}?purpose=tilsyn%20%C3%A6%C3%B8%C3%A5", headers=api.headers("caseworker", None)
+    )
+    assert fine.status_code == 200, fine.text
+
+
 async def test_a_negative_expected_version_is_a_422_naming_it(api, case_id):
     assert (await api.open(case_id)).status_code == 201
     answer = await api.post(

@@ -236,6 +236,23 @@ class LoopWaitersContract:
         assert access._group.queue == []
         assert list(access.all()) == []
 
+    def test_a_read_with_a_nul_is_refused_naming_its_field_and_the_others_are_recorded(self, log):
+        """PostgreSQL's text holds no NUL: such a read is refused when it is checked, before it
+        joins a batch, so the reads queued with it are recorded (on SQLite as well)."""
+        access = AccessLog(log.store.engines)
+
+        async def both() -> list[object]:
+            return list(await asyncio.gather(
+                access.record_from_loop([Read("aud-1", "auditor", "case-1", "read_case", "tilsyn\x00")]),
+                access.record_from_loop([Read("aud-2", "auditor", "case-1", "read_case", "tilsyn")]),
+                return_exceptions=True,
+            ))  # fmt: skip
+
+        refused, recorded = asyncio.run(both())
+        assert isinstance(refused, ValueError) and "purpose" in str(refused)
+        assert [r.actor_id for r in recorded] == ["aud-2"]
+        assert [r.actor_id for r in access.all()] == ["aud-2"] and access.verify().ok
+
     def test_a_list_views_shown_cases_are_kept_and_each_case_finds_it(self, log):
         access = AccessLog(log.store.engines)
         shown = [f"case-{n}" for n in range(50)]
