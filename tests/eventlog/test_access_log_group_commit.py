@@ -250,7 +250,7 @@ class LoopWaitersContract:
 
         refused, recorded = asyncio.run(both())
         assert isinstance(refused, ValueError) and "purpose" in str(refused)
-        assert [r.actor_id for r in recorded] == ["aud-2"]
+        assert isinstance(recorded, list) and [r.actor_id for r in recorded] == ["aud-2"]
         assert [r.actor_id for r in access.all()] == ["aud-2"] and access.verify().ok
 
     def test_a_list_views_shown_cases_are_kept_and_each_case_finds_it(self, log):
