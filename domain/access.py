@@ -38,6 +38,7 @@ The grounds:
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -79,6 +80,14 @@ PERSONAL_DATA_READS = frozenset(
     {Action.READ_CASE, Action.READ_TIMELINE, Action.READ_DEADLINES, Action.READ_ACCESS_LOG,
      Action.AUDIT_TRAIL, Action.AUDIT_EXPORT, Action.LIST_CASES}
 )  # fmt: skip
+
+
+def is_one_line(purpose: str) -> bool:
+    """Whether a purpose is one line of text for the access log: no control character (a NUL,
+    which PostgreSQL's text cannot hold; a line break or an escape, which would forge a line
+    or a colour in a text export of the log)."""
+    return not any(unicodedata.category(ch) == "Cc" for ch in purpose)
+
 
 # Who may give which command, and which category an event shows, each class
 # declares itself (``domain.catalogue``); this module applies them to a person and a case.

@@ -11,7 +11,6 @@ import asyncio
 import hashlib
 import json
 import time
-import unicodedata
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -38,6 +37,7 @@ from domain.access import (
     Decision,
     Subject,
     identity_fields,
+    is_one_line,
     may,
     visible_event,
     visible_payload,
@@ -286,9 +286,7 @@ class Backend:
                 rule="access.purpose_required",
                 field="purpose",
             )
-        if reader.purpose is not None and any(unicodedata.category(ch) == "Cc" for ch in reader.purpose):
-            # One line of text in the access log: a control character (a NUL, a line break) would
-            # fail the batch it is written with on PostgreSQL, or forge a line in a text export.
+        if reader.purpose is not None and not is_one_line(reader.purpose):
             raise ApiError(422, "the purpose must be one line of printable text", rule="input.invalid",
                            field="purpose")  # fmt: skip
         return Read(

@@ -39,7 +39,7 @@ from app.pages.texts import (
     validation_text,
 )
 from domain import catalogue, terminology
-from domain.access import OUTSIDERS, TEAM_ROLES, Action, Subject, may
+from domain.access import OUTSIDERS, TEAM_ROLES, Action, Subject, is_one_line, may
 from domain.appeal import (
     AppealState,
     Reconsider,
@@ -460,9 +460,10 @@ def build_pages(app: FastAPI) -> None:
         except ApiError:
             error = {"field": "token", "text": "Adgangstokenet er ikke gyldigt eller er udløbet. Indsæt et nyt."}
             return login_page(request, status=401, naeste=naeste, error=error, draft=draft)
-        if not purpose or len(purpose) > MAX_PURPOSE:
+        if not purpose or len(purpose) > MAX_PURPOSE or not is_one_line(purpose):
             text = ("Skriv formålet med dine opslag; det logges sammen med hvert opslag." if not purpose
-                    else f"Formålet må højst være {MAX_PURPOSE} tegn.")  # fmt: skip
+                    else f"Formålet må højst være {MAX_PURPOSE} tegn." if len(purpose) > MAX_PURPOSE
+                    else "Formålet skal være én linje tekst uden styretegn (som linjeskift eller tabulator).")  # fmt: skip
             error = {"field": "purpose", "text": text}
             return login_page(request, status=422, naeste=naeste, error=error, draft=draft)
         target = naeste or _home_for(who)

@@ -290,6 +290,11 @@ async def test_a_login_purpose_over_500_characters_is_refused_and_breaks_nothing
     answer = await api.http.post("/log-ind", data={"token": token, "purpose": "p" * 501, "csrf": csrf})
     assert answer.status_code == 422
     assert (await api.http.get("/log-ind")).status_code == 200
+    page = await api.http.get("/log-ind")
+    csrf = page.text.split('name="csrf" value="')[1].split('"')[0]
+    pasted = await api.http.post("/log-ind", data={"token": token, "purpose": "tilsyn\tsag 7", "csrf": csrf})
+    assert pasted.status_code == 422 and "én linje tekst uden styretegn" in pasted.text
+    assert "samskab_purpose" not in pasted.headers.get("set-cookie", "")
 
 
 async def test_an_outsider_gets_the_same_404_for_a_case_they_may_not_see_as_for_no_case(api, case_id):
