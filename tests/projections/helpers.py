@@ -10,6 +10,7 @@ from activities.eventlog import protect_payload
 from domain.case.decider import CaseState, command_adapter, decide, fold, initial_state
 from eventlog import EventStore, NewEvent
 from eventlog.keystore import KeyStore
+from projections import queries
 from tests import scenario
 
 START = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -56,3 +57,14 @@ class CaseWriter:
         self.store.append(self.case_id, self.state.version, new)
         self.state = fold(events, self.state)
         return len(events)
+
+
+def paged(store: EventStore, filters: queries.CaseFilter, *, now: datetime, limit: int) -> list[dict]:
+    """Every row of the list with these filters, read page by page (``limit`` a page) through its cursor."""
+    rows: list[dict] = []
+    cursor = None
+    while True:
+        page = queries.list_cases(store.engines, filters, now=now, limit=limit, cursor=cursor)
+        rows.extend(page.rows)
+        if (cursor := page.next_cursor) is None:
+            return rows

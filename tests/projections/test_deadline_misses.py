@@ -13,7 +13,7 @@ from projections import queries
 from projections.setup import build_projector
 from tests import scenario
 from tests.eventlog.conftest import postgres_url  # noqa: F401 - the fixture, for the postgresql runs
-from tests.projections.helpers import START, CaseWriter, lifecycle
+from tests.projections.helpers import START, CaseWriter, lifecycle, paged
 from tests.projections.test_projector import DEADLINES, NOW, log, logs  # noqa: F401 - the fixtures
 
 SYSTEM = {"id": "samskab", "role": "system"}
@@ -85,13 +85,7 @@ def test_the_overdue_filter_pages_past_due_and_missed_cases_in_order(log):  # no
         listed = queries.list_cases(store.engines, queries.CaseFilter(), now=now, limit=200).rows
         expected = [r for r in listed if r["overdue"]]
         for filters in (queries.CaseFilter(overdue=True), queries.CaseFilter(overdue=True, open_only=True)):
-            rows, cursor = [], None
-            while True:
-                page = queries.list_cases(store.engines, filters, now=now, limit=1, cursor=cursor)
-                rows.extend(page.rows)
-                if (cursor := page.next_cursor) is None:
-                    break
-            assert rows == expected, now
+            assert paged(store, filters, now=now, limit=1) == expected, now
         for r in expected:
             past_due = r["due_at"] is not None and r["due_at"] < now.isoformat()
             seen.add("past due" if past_due else "missed only")

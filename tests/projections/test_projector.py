@@ -33,7 +33,7 @@ from projections.projector import ProjectionFailed
 from projections.schema import NO_DEADLINE, case_members, case_summaries, changes_by_day, report_cases
 from projections.setup import build_projector
 from tests.eventlog.conftest import postgres_log, postgres_url, sqlite_log  # noqa: F401
-from tests.projections.helpers import CaseWriter, lifecycle
+from tests.projections.helpers import CaseWriter, lifecycle, paged
 
 NOW = datetime(2027, 1, 1, tzinfo=UTC)
 DEADLINES = PhaseDeadlines()
@@ -313,18 +313,10 @@ def test_a_set_filter_pages_the_same_whether_it_matches_few_cases_or_many(log, m
         queries.CaseFilter(name_tokens=(word("borger"),), overdue=False, open_only=True),
     ]
 
-    def paged(f: queries.CaseFilter) -> list[dict]:
-        rows, cursor = [], None
-        while True:
-            page = queries.list_cases(store.engines, f, now=NOW, limit=2, cursor=cursor)
-            rows.extend(page.rows)
-            if (cursor := page.next_cursor) is None:
-                return rows
-
     answers = {}
     for narrow in (0, 2, 500):
         monkeypatch.setattr(queries, "NARROW", narrow)
-        answers[narrow] = [paged(f) for f in filters]
+        answers[narrow] = [paged(store, f, now=NOW, limit=2) for f in filters]
     assert answers[0] == answers[2] == answers[500]
     everything = queries.list_cases(store.engines, queries.CaseFilter(), now=NOW, limit=200).rows
     assert answers[500][0] == everything
@@ -371,14 +363,8 @@ def test_every_shape_of_the_row_filters_pages_to_the_rows_it_names(log):
     ):  # fmt: skip
         f = queries.CaseFilter(phase=ph, open_only=open_only, overdue=overdue, caseworker_id=cw, units=units,
                                due_before=due_before, target_group=tg)  # fmt: skip
-        rows, cursor = [], None
-        while True:
-            page = queries.list_cases(store.engines, f, now=NOW, limit=2, cursor=cursor)
-            rows.extend(page.rows)
-            if (cursor := page.next_cursor) is None:
-                break
         expected = [r for r in everything if matches(r, f)]
-        assert rows == expected, f
+        assert paged(store, f, now=NOW, limit=2) == expected, f
         seen.add(len(expected))
     assert 0 in seen and len(everything) in seen and len(seen) > 3  # the values narrow the list, not all or nothing
 
