@@ -74,7 +74,7 @@ except ImportError:  # Windows has none: there processes take turns in SQLite's 
     fcntl = None  # type: ignore[assignment]
 
 from eventlog.compiled import DriverStatement, ManyRows
-from eventlog.engines import Engines
+from eventlog.engines import Engines, as_sqlalchemy_error
 from eventlog.hashing import GENESIS_HASH, format_timestamp, parse_timestamp
 from eventlog.merkle import Frontier
 from eventlog.merkle_store import TreeMissing, TreeWalk, grow, read_state
@@ -638,8 +638,12 @@ class AccessLog:
             finally:
                 connection.close()
         except BaseException as error:  # noqa: BLE001 - every caller in the batch raises it
+            # The driver's own error as SQLAlchemy's (a lost database: a 503 for each caller, not a 500)
+            raised = as_sqlalchemy_error(engine, error) if isinstance(error, Exception) else error
+            if raised is not error:
+                raised.__cause__ = error
             for p in batch:
-                p.error = error
+                p.error = raised
             return
         # Only after the commit: now these reads may be shown.
         for p, record in zip(batch, records, strict=True):

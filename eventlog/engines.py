@@ -92,17 +92,18 @@ class Engines:
         try:
             held = self.lone_connections.take()
         except dbapi_error as error:
-            raise DBAPIError.instance(None, None, error, dbapi_error) from error
+            raise as_sqlalchemy_error(self.read, error) from error
         try:
             if self.lone_observer is None:
                 yield held.cursor
             else:
                 with self.lone_observer(what, self.read.dialect.name):
                     yield held.cursor
-        except BaseException as error:
+        except dbapi_error as error:
             self.lone_connections.discard(held)
-            if isinstance(error, dbapi_error):
-                raise DBAPIError.instance(None, None, error, dbapi_error) from error
+            raise as_sqlalchemy_error(self.read, error) from error
+        except BaseException:
+            self.lone_connections.discard(held)
             raise
         self.lone_connections.give_back(held)
 
@@ -291,6 +292,13 @@ class DriverConnections:
         except BaseException:
             pooled.close()  # once detached, this really closes it
             raise
+
+
+def as_sqlalchemy_error(engine: Engine, error: Exception) -> Exception:
+    """A driver's error as SQLAlchemy raises it through its pool (a lost database an
+    ``OperationalError``), for code on the driver's own connections; any other error as it is."""
+    dbapi_error = engine.dialect.loaded_dbapi.Error
+    return DBAPIError.instance(None, None, error, dbapi_error) if isinstance(error, dbapi_error) else error
 
 
 def set_autocommit(driver: Any) -> None:

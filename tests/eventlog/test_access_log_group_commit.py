@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable, Sequence
 from functools import partial
 
+import pytest
 from sqlalchemy import event
 
 from eventlog import access_log as access_module
@@ -104,6 +105,27 @@ class GroupCommitContract:
         assert [r.position for r in access.all()] == [1]
         assert read(access, 6).position == 2  # the next read is recorded as usual
         assert access.verify().ok
+
+    def test_a_batch_the_database_fails_raises_sqlalchemy_s_error_for_each_reader(self, log, monkeypatch):
+        """The writer works on the driver's own connection: a lost database raises the driver's
+        error there, which the API would answer with a 500. Each reader gets it as SQLAlchemy
+        raises it through its pool (an ``OperationalError``: a 503 naming the database)."""
+        import sqlalchemy.exc
+
+        access = AccessLog(log.store.engines)
+        read(access, 0)
+        driver_error = log.store.engines.write.dialect.loaded_dbapi.OperationalError
+        append = access_module._statements(log.store.engines.write).append
+
+        def lost(*args: object) -> None:
+            raise driver_error("server closed the connection unexpectedly")
+
+        monkeypatch.setattr(append, "write", lost)
+        with pytest.raises(sqlalchemy.exc.OperationalError) as raised:
+            read(access, 1)
+        assert isinstance(raised.value.orig, driver_error)
+        monkeypatch.undo()
+        assert read(access, 2).position == 2 and access.verify().ok
 
     def test_many_concurrent_readers_keep_one_gapless_verifiable_chain(self, log):
         access = AccessLog(log.store.engines)
