@@ -8,6 +8,12 @@ and replaces the old one. An item with no due date holds NO_DEADLINE (the latest
 is) rather than NULL, so it comes last along each index on both databases; the rows projected
 before this revision are changed so.
 
+During the roll (``docs/deploy.md``, section 6): an API process of the previous release shows
+such an item's due date as 31 December 9999 until it is rolled, and a worker of the previous
+release writes NULL for the items it projects, which a SQLite task list shows first until
+the case changes again or ``samskab projections rebuild cases`` runs (PostgreSQL sorts NULL
+last, as intended). Roll the workers right after the upgrade.
+
 Revision ID: 0004
 Revises: 0003
 """
