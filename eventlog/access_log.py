@@ -48,11 +48,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
-    ARRAY,
     JSON,
-    BigInteger,
     Engine,
-    String,
     Table,
     bindparam,
     cast,
@@ -66,14 +63,13 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql.dml import Insert
 from sqlalchemy.sql.elements import ColumnClause
-from sqlalchemy.sql.selectable import Select
 
 try:
     import fcntl
 except ImportError:  # Windows has none: there processes take turns in SQLite's busy handler
     fcntl = None  # type: ignore[assignment]
 
-from eventlog.compiled import DriverStatement, ManyRows
+from eventlog.compiled import DriverStatement
 from eventlog.engines import Engines, as_sqlalchemy_error
 from eventlog.hashing import GENESIS_HASH, format_timestamp, parse_timestamp
 from eventlog.merkle import Frontier
@@ -248,9 +244,9 @@ class _AppendEach:
     each handing the interpreter lock over."""
 
     def __init__(self, dialect: Dialect) -> None:
-        self._insert = ManyRows(access_log, dialect)
-        self._insert_nodes = ManyRows(merkle_nodes, dialect)
-        self._insert_shown = DriverStatement(_insert_shown(dialect.name), dialect)
+        self._insert = DriverStatement(insert(access_log), dialect)
+        self._insert_nodes = DriverStatement(insert(merkle_nodes), dialect)
+        self._insert_shown = DriverStatement(_insert_shown(), dialect)
         self._move_head = DriverStatement(
             update(merkle_frontier)
             .where(merkle_frontier.c.tree == ACCESS_TREE)
@@ -260,11 +256,12 @@ class _AppendEach:
 
     def write(self, cursor: Any, rows: list[dict[str, Any]], nodes: list[dict[str, Any]],
               shown: list[tuple[int, str]], head: dict[str, Any]) -> None:  # fmt: skip
-        self._insert.insert(cursor, rows)
+        self._insert.executemany(cursor, rows)
         self._move_head.execute(cursor, head)
-        self._insert_nodes.insert(cursor, nodes)
+        if nodes:
+            self._insert_nodes.executemany(cursor, nodes)
         if shown:
-            self._insert_shown.execute(cursor, _shown_values("sqlite", shown))
+            self._insert_shown.execute(cursor, _shown_pairs(shown))
 
 
 class _AppendInOne:
@@ -329,27 +326,17 @@ def _statements(engine: Engine) -> _WriteStatements:
     return found
 
 
-def _insert_shown(dialect: str) -> Insert:
-    """``INSERT INTO access_log_cases`` of many (position, case) pairs from one parameter:
-    PostgreSQL unnests two arrays, SQLite walks a JSON array of pairs (``_shown_values``)."""
-    columns = ["access_position", "stream_id"]
-    pairs: Select[Any]
-    if dialect == "postgresql":
-        pairs = select(
-            func.unnest(cast(bindparam("positions"), ARRAY(BigInteger))),
-            func.unnest(cast(bindparam("stream_ids"), ARRAY(String))),
-        )
-    else:
-        pair: ColumnClause[Any] = literal_column("value")
-        pairs = select(func.json_extract(pair, "$[0]"), func.json_extract(pair, "$[1]")).select_from(
-            func.json_each(bindparam("pairs"))
-        )
-    return insert(access_log_cases).from_select(columns, pairs)
+def _insert_shown() -> Insert:
+    """SQLite's ``INSERT INTO access_log_cases`` of many (position, case) pairs from one
+    parameter, a JSON array of pairs (``_shown_pairs``) that ``json_each`` walks."""
+    pair: ColumnClause[Any] = literal_column("value")
+    pairs = select(func.json_extract(pair, "$[0]"), func.json_extract(pair, "$[1]")).select_from(
+        func.json_each(bindparam("pairs"))
+    )
+    return insert(access_log_cases).from_select(["access_position", "stream_id"], pairs)
 
 
-def _shown_values(dialect: str, shown: list[tuple[int, str]]) -> dict[str, Any]:
-    if dialect == "postgresql":
-        return {"positions": [position for position, _ in shown], "stream_ids": [case for _, case in shown]}
+def _shown_pairs(shown: list[tuple[int, str]]) -> dict[str, Any]:
     return {"pairs": _ENCODER.encode(shown)}
 
 

@@ -15,7 +15,7 @@ from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 from typing import cast as typed
 
-from sqlalchemy import Table, any_, bindparam, cast, func, insert, literal_column, select
+from sqlalchemy import Table, any_, bindparam, cast, func, literal_column, select
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql import ClauseElement, ColumnElement
@@ -97,29 +97,3 @@ def copy_rows(cursor: Any, sql: str, columns: Sequence[str], rows: Iterable[Mapp
     with cursor.copy(sql) as copy:
         for row in rows:
             copy.write_row([row[c] for c in columns])
-
-
-class ManyRows:
-    """Rows inserted into one table in one go, on a driver cursor.
-
-    On PostgreSQL one ``COPY``: psycopg's ``executemany`` runs a statement per row
-    and adapts each row's values in Python (the access log's batches spent a quarter
-    of a loaded page's time there). Elsewhere the driver's ``executemany``, whose
-    loop sqlite3 runs in C."""
-
-    __slots__ = ("_columns", "_copy", "_insert")
-
-    def __init__(self, table: Table, dialect: Dialect) -> None:
-        self._columns = tuple(c.name for c in table.columns)
-        postgres = dialect.name == "postgresql"
-        self._copy = copy_sql(table, self._columns, dialect) if postgres else None
-        self._insert = None if postgres else DriverStatement(insert(table), dialect)
-
-    def insert(self, cursor: Any, rows: Sequence[Mapping[str, Any]]) -> None:
-        if not rows:
-            return
-        if self._insert is not None:
-            self._insert.executemany(cursor, rows)
-        else:
-            assert self._copy is not None
-            copy_rows(cursor, self._copy, self._columns, rows)
