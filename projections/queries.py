@@ -14,7 +14,7 @@ import binascii
 import json
 import time
 import weakref
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -214,9 +214,10 @@ def list_cases(engines: Engines, filters: CaseFilter, *, now: datetime, limit: i
         # order (``_FEW``); otherwise the generation along the due-date index.
         table, c, few = (case_summaries, s, {}) if narrow is None else (_FEW, _FEW.c, {"few_generation": generation, "few_ids": sorted(narrow)})  # fmt: skip
         dialect = engines.read.dialect
+        values = _row_values(filters, now=now, after=after, dialect=dialect)
         conditions = [c.generation == generation, *(test(c) for test in tests),
-                      *_row_conditions(c, _Shape.of(filters, after), dialect)]  # fmt: skip
-        values = {**few, **_row_values(filters, now=now, after=after, dialect=dialect)}
+                      *_row_conditions(c, values, filters.open_only, dialect)]  # fmt: skip
+        values.update(few)
         rows = (
             []
             if narrow == set()
@@ -283,7 +284,7 @@ _FEW = (
 
 
 #: The page statements of ``_list_in_one_statement``, compiled once per database and shape.
-_PAGES: weakref.WeakKeyDictionary[Engine, dict[_Shape, DriverStatement]] = weakref.WeakKeyDictionary()
+_PAGES: weakref.WeakKeyDictionary[Engine, dict[tuple[Any, ...], DriverStatement]] = weakref.WeakKeyDictionary()
 
 
 def _list_in_one_statement(engines: Engines, filters: CaseFilter, *, now: datetime, limit: int,
@@ -298,19 +299,19 @@ def _list_in_one_statement(engines: Engines, filters: CaseFilter, *, now: dateti
     if filters.overdue is True:  # two ranges merged (``_in_order``): read in a transaction
         return None
     dialect = engines.read.dialect
-    shape = _Shape.of(filters, after)
+    values = _row_values(filters, now=now, after=after, dialect=dialect)
+    shape = (filters.open_only, *values)
     compiled = _PAGES.setdefault(engines.read, {})
     statement = compiled.get(shape)
     if statement is None:
         s = case_summaries.c
         statement = compiled[shape] = DriverStatement(
             select(case_summaries, _LIVE_POSITION)
-            .where(s.generation == _LIVE, *_row_conditions(s, shape, dialect))
+            .where(s.generation == _LIVE, *_row_conditions(s, values, filters.open_only, dialect))
             .order_by(s.due_at, s.case_id)
             .limit(bindparam("limit")),
             dialect,
         )
-    values = _row_values(filters, now=now, after=after, dialect=dialect)
     values["limit"] = limit + 1
     with engines.lone_statement("SELECT case_summaries") as cursor:
         rows = statement.execute(cursor, values).fetchall()
@@ -319,47 +320,26 @@ def _list_in_one_statement(engines: Engines, filters: CaseFilter, *, now: dateti
     return _page(rows, limit, rows[0][-1], now)
 
 
-@dataclass(frozen=True, slots=True)
-class _Shape:
-    """Which of the row-by-row filters a list asks for: its statement is the same for any
-    values of them, so it is compiled once per shape (``_list_in_one_statement``)."""
-
-    phase: bool
-    open_only: bool
-    not_overdue: bool
-    caseworker: bool
-    units: bool
-    due_before: bool
-    target_group: bool
-    after: bool
-
-    @classmethod
-    def of(cls, filters: CaseFilter, after: tuple[str, str] | None) -> _Shape:
-        return cls(filters.phase is not None, filters.open_only, filters.overdue is False,
-                   filters.caseworker_id is not None, filters.units is not None, filters.due_before is not None,
-                   filters.target_group is not None, after is not None)  # fmt: skip
-
-
-def _row_conditions(c: Any, shape: _Shape, dialect: Dialect) -> list[Any]:
-    """The filters a summary row is tested against one by one, and the cursor's place, with
-    their values as named parameters (``_row_values``)."""
+def _row_conditions(c: Any, given: Collection[str], open_only: bool, dialect: Dialect) -> list[Any]:
+    """The filters a summary row is tested against one by one, and the cursor's place: one for
+    each parameter ``_row_values`` gives (``given``: their names), bound by name."""
     conditions = []
-    if shape.phase:
+    if "phase" in given:
         conditions.append(c.phase == bindparam("phase"))
-    if shape.open_only:
+    if open_only:
         conditions.append(c.is_open.is_(True))
-    if shape.not_overdue:  # (overdue: ``_in_order``)
+    if "now" in given:  # not overdue (overdue: ``_in_order``)
         conditions.append(~and_(c.is_open.is_(True), or_(c.missed.is_(True), c.due_at < bindparam("now"))))
-    if shape.caseworker:
+    if "caseworker_id" in given:
         # "mine": the cases I am the caseworker of, and those no caseworker has taken yet
         conditions.append(or_(c.caseworker_id == bindparam("caseworker_id"), c.caseworker_id.is_(None)))
-    if shape.units:
+    if "units" in given:
         conditions.append(or_(one_of(c.unit, "units", dialect), c.unit.is_(None)))
-    if shape.due_before:
+    if "due_before" in given:
         conditions.append(c.due_at < bindparam("due_before"))
-    if shape.target_group:
+    if "target_group" in given:
         conditions.append(c.target_group == bindparam("target_group"))
-    if shape.after:
+    if "after_due" in given:
         after_due: Any = bindparam("after_due")
         conditions.append(or_(c.due_at > after_due, and_(c.due_at == after_due, c.case_id > bindparam("after_case"))))
     return conditions
@@ -367,7 +347,8 @@ def _row_conditions(c: Any, shape: _Shape, dialect: Dialect) -> list[Any]:
 
 def _row_values(filters: CaseFilter, *, now: datetime, after: tuple[str, str] | None,
                 dialect: Dialect) -> dict[str, Any]:  # fmt: skip
-    """The values of ``_row_conditions``'s parameters for these filters."""
+    """The values of ``_row_conditions``'s parameters for these filters: which are given makes
+    the statement's shape, compiled once (``_list_in_one_statement``)."""
     values: dict[str, Any] = {}
     if filters.phase is not None:
         values["phase"] = filters.phase.value
@@ -443,8 +424,8 @@ def is_case(engines: Engines, case_id: str) -> bool:
 
 #: The groups whose shared items each role takes too (a team lead the caseworkers' as well).
 _GROUPS_OF = {"team_lead": (TEAM_LEADS, CASEWORKERS), "caseworker": (CASEWORKERS,)}
-#: ``tasks_for``'s statement, compiled once per database and role (its groups are part of it).
-_TASKS: weakref.WeakKeyDictionary[Engine, dict[str, DriverStatement]] = weakref.WeakKeyDictionary()
+#: ``tasks_for``'s statement, compiled once per database and set of groups (they are part of it).
+_TASKS: weakref.WeakKeyDictionary[Engine, dict[tuple[str, ...], DriverStatement]] = weakref.WeakKeyDictionary()
 
 
 def _tasks_statement(groups: tuple[str, ...]) -> Any:
@@ -489,20 +470,21 @@ def _due(stored: str | None) -> str | None:
 
 def tasks_for(engines: Engines, person_id: str, role: str, *, limit: int = DEFAULT_PAGE) -> list[dict[str, Any]]:
     """What this person must do next, what is due first: their own items, and their group's.
-    A lone statement compiled once per role: the caseworker's list asks it on every view."""
+    A lone statement compiled once per set of groups: the caseworker's list asks it on every view."""
     if not 1 <= limit <= MAX_PAGE:
         raise BadQuery(f"limit must be between 1 and {MAX_PAGE}", "limit")
+    groups = _GROUPS_OF.get(role, ())
     compiled = _TASKS.setdefault(engines.read, {})
-    statement = compiled.get(role)
+    statement = compiled.get(groups)
     if statement is None:
-        statement = compiled[role] = DriverStatement(_tasks_statement(_GROUPS_OF.get(role, ())), engines.read.dialect)
+        statement = compiled[groups] = DriverStatement(_tasks_statement(groups), engines.read.dialect)
     with engines.lone_statement("SELECT work_items") as cursor:
         rows = statement.execute(cursor, {"person_id": person_id, "limit": limit}).fetchall()
     if not rows:
         raise not_set_up(CASES)
     return [
-        {"case_id": case_id, "kind": kind, "what": what, "role": role, "person_id": person, "due_at": _due(due_at)}
-        for case_id, kind, what, role, person, due_at in rows
+        {"case_id": case_id, "kind": kind, "what": what, "role": whose, "person_id": person, "due_at": _due(due_at)}
+        for case_id, kind, what, whose, person, due_at in rows
         if case_id is not None  # the live generation's own row: no item
     ]
 
