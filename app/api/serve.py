@@ -18,13 +18,17 @@ import sys
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import structlog
 
+from app.api import fair_accept
 from app.settings import Settings
 
 log = structlog.get_logger(__name__)
 APP_FACTORY = "app.api.serve:serving_app"
+#: The event loop of uvicorn's processes: asyncio's, taking new connections by turns.
+FAIR_ACCEPT_LOOP = "app.api.fair_accept:FairAcceptLoop"
 #: prometheus_client's switch to its multiprocess mode.
 MULTIPROCESS_METRICS_DIR = "PROMETHEUS_MULTIPROC_DIR"
 
@@ -41,10 +45,10 @@ def serve(settings: Settings, host: str | None = None, port: int | None = None) 
             check_revision(engines.read)
         finally:
             engines.dispose()
-    with _metrics_shared_by(settings.api_workers):
+    with _metrics_shared_by(settings.api_workers), _connections_shared_by(settings.api_workers):
         uvicorn.run(APP_FACTORY, factory=True, host=host or settings.api_host, port=port or settings.api_port,
                     workers=settings.api_workers, log_level=settings.log_level.lower(), proxy_headers=True,
-                    log_config=None)  # fmt: skip
+                    log_config=None, loop=FAIR_ACCEPT_LOOP)  # fmt: skip
 
 
 def serving_app():
@@ -75,6 +79,23 @@ def _metrics_shared_by(workers: int) -> Iterator[None]:
         yield
     finally:
         os.environ.pop(MULTIPROCESS_METRICS_DIR, None)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@contextmanager
+def _connections_shared_by(workers: int) -> Iterator[None]:
+    """With several processes, a board in a fresh file on which each posts how many
+    connections it holds, so that they share new ones (``app.api.fair_accept``)."""
+    if workers == 1:
+        yield
+        return
+    folder = Path(tempfile.mkdtemp(prefix="samskab-connections-"))
+    fair_accept.new_board(folder / "board")
+    os.environ[fair_accept.BOARD_VARIABLE] = str(folder / "board")
+    try:
+        yield
+    finally:
+        os.environ.pop(fair_accept.BOARD_VARIABLE, None)
         shutil.rmtree(folder, ignore_errors=True)
 
 
