@@ -18,12 +18,16 @@ delays a connection by a millisecond, never refuses one."""
 from __future__ import annotations
 
 import asyncio
-import fcntl
 import mmap
 import os
 import struct
 from pathlib import Path
 from typing import Any
+
+try:
+    import fcntl
+except ImportError:  # not a POSIX system: the processes take connections as asyncio does
+    fcntl = None  # type: ignore[assignment]
 
 #: The environment variable naming the board's file; ``samskab serve`` sets it for its processes.
 BOARD_VARIABLE = "SAMSKAB_CONNECTION_BOARD"
@@ -36,9 +40,12 @@ POST_EVERY_S = 0.05
 _SLOT = struct.Struct("<I")
 
 
-def new_board(path: Path) -> None:
-    """The board's file, every slot free."""
+def new_board(path: Path) -> bool:
+    """The board's file, every slot free; False where there is no ``fcntl`` to claim slots with."""
+    if fcntl is None:
+        return False
     path.write_bytes(bytes(SLOTS * _SLOT.size))
+    return True
 
 
 class ConnectionBoard:
