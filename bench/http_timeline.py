@@ -51,6 +51,10 @@ WRK_THREADS = 2
 REQUEST_TIMEOUT_S = 10
 #: Seconds of unmeasured load before the measured run.
 WARM_UP_S = 3
+#: How long the same server is loaded at ``/livez`` after the measure (``floor``): what the
+#: machine serves at all, in the same run, so a slow run tells a slow machine from a slow page.
+FLOOR_S = 10
+FLOOR_PATH = "/livez"
 
 #: Walks a list of case ids (one per line, the same random picks the httpx clients take),
 #: each thread from its own offset, and counts every response by status. Its ``done`` prints
@@ -368,13 +372,14 @@ def _baseline(database_url: str, picks: list[str]) -> float:
 def run(log_path: Path, streams: list[str], requests: int, log_size: int, progress=None,
         path: str = TIMELINE_PATH, database_url: str | None = None, *, data_folder: Path | None = None,
         auth: Callable[[dict[str, str]], dict[str, str]] | None = None, target_ms: float = TARGET_P99_MS,
-        name: str = NAME) -> Result:  # fmt: skip
+        name: str = NAME, floor: bool = False) -> Result:  # fmt: skip
     """The API's answers to ``path`` under load. The server reads a copy of the SQLite log
     at ``log_path``, or the database at ``database_url`` as it is (PostgreSQL), or a copy of
     ``data_folder`` (its ``eventlog.db`` and the key store's secrets beside it; with
     ``database_url``, only the secrets). ``auth`` gives the
     headers a request is sent with, for the environment the server starts with (an
-    auditor's bearer token by default)."""
+    auditor's bearer token by default). ``floor``: then the same server loaded at
+    ``FLOOR_PATH`` the same way (with wrk), its rate and p99 in the notes."""
     target = f"p99 <= {target_ms:g} ms"
     found = _app_target()
     if isinstance(found, str):
@@ -431,6 +436,8 @@ def run(log_path: Path, streams: list[str], requests: int, log_size: int, progre
                 _run_wrk(wrk, base, picks, path, auth_headers, WARM_UP_S, Path(tmp))
                 seconds = _wrk_duration(requests)
                 load, version = _run_wrk(wrk, base, picks, path, auth_headers, seconds, Path(tmp), progress)
+                if floor:
+                    floor_load, _ = _run_wrk(wrk, base, picks, FLOOR_PATH, auth_headers, FLOOR_S, Path(tmp))
             else:
                 latencies, counts = asyncio.run(_load(base, picks, path, progress, auth_headers))
                 statuses = dict(counts.items())
@@ -454,6 +461,9 @@ def run(log_path: Path, streams: list[str], requests: int, log_size: int, progre
             p50, p99 = load.p50_ms, load.p99_ms
             how = (f"{total:,} GETs in {load.seconds:.0f} s ({total / max(load.seconds, 1e-9):,.0f}/s) from {version}, "
                    f"{WRK_THREADS} threads, {CLIENTS} connections")  # fmt: skip
+            if floor:
+                how += (f"; the machine's floor, {FLOOR_PATH} the same way: "
+                        f"{floor_load.requests / max(floor_load.seconds, 1e-9):,.0f}/s, p99 {floor_load.p99_ms:.1f} ms")  # fmt: skip
         else:
             total, ok = len(latencies), statuses.get(200, 0)
             failed = total - ok

@@ -290,7 +290,7 @@ def _loaded(log_path: Path, cases: int, requests: int, progress=None, kind: str 
         for page, who, target in LOADED_PAGES:
             loaded[page] = http_timeline.run(log_path, own, requests, cases * EVENTS_PER_CASE, progress, page,
                                              database_url, data_folder=prepared, auth=people[who], target_ms=target,
-                                             name=f"10. HTTP {page} ({who}), {kind}")  # fmt: skip
+                                             name=f"10. HTTP {page} ({who}), {kind}", floor=True)  # fmt: skip
         return loaded
 
     if kind == "sqlite":
