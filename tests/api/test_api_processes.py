@@ -153,10 +153,9 @@ def test_reads_through_two_api_processes_form_one_gapless_chain(database, tmp_pa
     assert recorded == shown
 
 
-def test_metrics_count_the_requests_of_every_api_process(tmp_path):
-    """Whichever process answers ``/metrics`` reports what all of them answered."""
-    from prometheus_client.parser import text_string_to_metric_families
-
+def serve_two_processes(tmp_path: Path) -> tuple[subprocess.Popen, int, Path]:
+    """``samskab serve`` with two API processes on an empty SQLite log in ``tmp_path``: the
+    server, its port and its log file (the caller stops it)."""
     url = f"sqlite:///{tmp_path / 'events.db'}"
     store = EventStore.from_url(url)
     store.create_schema()
@@ -167,6 +166,14 @@ def test_metrics_count_the_requests_of_every_api_process(tmp_path):
     port, log = free_port(), tmp_path / "api.log"
     with open(log, "wb") as out:
         process = subprocess.Popen(serve_command("127.0.0.1", port), env=env, stdout=out, stderr=subprocess.STDOUT)
+    return process, port, log
+
+
+def test_metrics_count_the_requests_of_every_api_process(tmp_path):
+    """Whichever process answers ``/metrics`` reports what all of them answered."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    process, port, log = serve_two_processes(tmp_path)
     try:
         wait_until_serving(process, port, log)
         before = health_count(port, text_string_to_metric_families)

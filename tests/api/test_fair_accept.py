@@ -16,10 +16,7 @@ from pathlib import Path
 import pytest
 
 from app.api import fair_accept
-from app.api.serve import serve_command
-from app.devstack import free_port
-from eventlog import EventStore
-from tests.api.test_api_processes import wait_until_serving
+from tests.api.test_api_processes import serve_two_processes, wait_until_serving
 
 CONNECTIONS = 20
 
@@ -74,15 +71,7 @@ def _wait_until_both_post(worker: int, connections: int) -> None:
 
 
 def test_two_api_processes_take_half_of_a_burst_of_connections_each(tmp_path):
-    url = f"sqlite:///{tmp_path / 'events.db'}"
-    store = EventStore.from_url(url)
-    store.create_schema()
-    store.dispose()
-    env = {**os.environ, "SAMSKAB_DATABASE_URL": url, "SAMSKAB_DATA_DIR": str(tmp_path), "SAMSKAB_API_WORKERS": "2",
-           "SAMSKAB_LOG_LEVEL": "WARNING"}  # fmt: skip
-    port, log = free_port(), tmp_path / "api.log"
-    with open(log, "wb") as out:
-        process = subprocess.Popen(serve_command("127.0.0.1", port), env=env, stdout=out, stderr=subprocess.STDOUT)
+    process, port, log = serve_two_processes(tmp_path)
     clients: list[socket.socket] = []
     try:
         wait_until_serving(process, port, log)
