@@ -40,12 +40,13 @@ POST_EVERY_S = 0.05
 _SLOT = struct.Struct("<I")
 
 
-def new_board(path: Path) -> bool:
-    """The board's file, every slot free; False where there is no ``fcntl`` to claim slots with."""
-    if fcntl is None:
-        return False
+#: Whether this system has ``fcntl``'s locks, which the board's slots are claimed with.
+CAN_CLAIM = fcntl is not None
+
+
+def new_board(path: Path) -> None:
+    """The board's file, every slot free."""
     path.write_bytes(bytes(SLOTS * _SLOT.size))
-    return True
 
 
 class ConnectionBoard:

@@ -86,11 +86,11 @@ def _metrics_shared_by(workers: int) -> Iterator[None]:
 def _connections_shared_by(workers: int) -> Iterator[None]:
     """With several processes, a board in a fresh file on which each posts how many
     connections it holds, so that they share new ones (``app.api.fair_accept``)."""
-    folder = Path(tempfile.mkdtemp(prefix="samskab-connections-"))
-    if workers == 1 or not fair_accept.new_board(folder / "board"):
-        shutil.rmtree(folder, ignore_errors=True)
+    if workers == 1 or not fair_accept.CAN_CLAIM:
         yield
         return
+    folder = Path(tempfile.mkdtemp(prefix="samskab-connections-"))
+    fair_accept.new_board(folder / "board")
     os.environ[fair_accept.BOARD_VARIABLE] = str(folder / "board")
     try:
         yield
