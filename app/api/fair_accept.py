@@ -103,8 +103,6 @@ class FairAcceptLoop(asyncio.SelectorEventLoop):
         path = os.environ.get(BOARD_VARIABLE)
         self._board = ConnectionBoard(Path(path)) if path else None
         self._servers: set[Any] = set()
-        #: The listening sockets this process stepped back from, and when it would take its turn.
-        self._stepped_back: dict[int, float] = {}
 
     def _connections(self) -> int:
         return sum(server._active_count for server in self._servers)
@@ -134,24 +132,22 @@ class FairAcceptLoop(asyncio.SelectorEventLoop):
             return
         mine = self._connections()
         board.post(mine)
-        fd = sock.fileno()
-        turn = self._stepped_back.pop(fd, None)
-        # Just back from stepping back and the connection still waits: nobody took it, so take it.
-        taking = turn is not None and self.time() - turn < STEP_BACK_S
         fewest = board.fewest_elsewhere()
-        if not taking and fewest is not None and fewest < mine:
-            self._stepped_back[fd] = self.time() + STEP_BACK_S
-            self.remove_reader(fd)
+        if fewest is not None and fewest < mine:
+            self.remove_reader(sock.fileno())
             self.call_later(STEP_BACK_S, self._return, protocol_factory, sock, sslcontext, server, backlog, *rest)
             return
         super()._accept_connection(protocol_factory, sock, sslcontext, server, 1, *rest)  # type: ignore[misc]
 
-    def _return(self, protocol_factory: Any, sock: Any, *args: Any) -> None:
-        """Listens again after stepping back, unless the server has closed meanwhile."""
-        server = args[1] if len(args) > 1 else None
+    def _return(self, protocol_factory: Any, sock: Any, sslcontext: Any, server: Any, backlog: int,
+                *rest: Any) -> None:  # fmt: skip
+        """After stepping back: listening again, and the connection taken if it still waits
+        (nobody else took it; asyncio's own handling of an accept that fails stays as it is);
+        nothing if the server has closed meanwhile."""
         if sock.fileno() == -1 or (server is not None and not server.is_serving()):
             return
-        self._start_serving(protocol_factory, sock, *args)
+        self._start_serving(protocol_factory, sock, sslcontext, server, backlog, *rest)
+        super()._accept_connection(protocol_factory, sock, sslcontext, server, 1, *rest)  # type: ignore[misc]
 
     def close(self) -> None:
         if self._board is not None:
