@@ -166,6 +166,51 @@ class Read:
     shown: list[str] | tuple[str, ...] | None = None
 
 
+def kept_as_page(reads: list[Read]) -> list[Read]:
+    """The rows a page's reads are kept as. The cases a page read the same way (one reader,
+    role, purpose and ``what``) are one row naming them, as a list view names the cases it
+    showed, so each case's access log still holds its read and the row's hash covers which
+    cases they were; a list view whose every case the page also read is left out, as the
+    reads of those cases say more than the list did. A page with one case keeps its plain row.
+    The citizen's page of three cases is then one row, not four (a list and three reads)."""
+    cases_read: dict[tuple[str, str, str, str], list[str]] = {}
+    for read in reads:
+        if read.stream_id is not None and read.shown is None:
+            key = (read.actor_id, read.actor_role, read.purpose, read.what)
+            cases_read.setdefault(key, []).append(read.stream_id)
+    by_reader: dict[tuple[str, str, str], set[str]] = {}
+    for (actor_id, actor_role, purpose, _), case_ids in cases_read.items():
+        by_reader.setdefault((actor_id, actor_role, purpose), set()).update(case_ids)
+    kept: list[Read] = []
+    named: set[tuple[str, str, str, str]] = set()
+    for read in reads:
+        reader = (read.actor_id, read.actor_role, read.purpose)
+        if read.shown is not None:
+            if not (read.stream_id is None and read.shown and set(read.shown) <= by_reader.get(reader, set())):
+                kept.append(read)
+            continue
+        if read.stream_id is None:
+            kept.append(read)
+            continue
+        key = (*reader, read.what)
+        case_ids = list(dict.fromkeys(cases_read[key]))
+        if len(case_ids) == 1:
+            kept.append(read)
+        elif key not in named:
+            named.add(key)
+            kept.append(Read(read.actor_id, read.actor_role, None, read.what, read.purpose, shown=case_ids))
+    return kept
+
+
+def read_kind(what: str) -> str:
+    """What kind of read a row's ``what`` records: its action (``read_case``, ``list_cases``,
+    ``refused:read_case``...), without the cases' digest of a row naming several cases
+    (``shown#<what>:<digest>``) or the detail after a space."""
+    if what.startswith(SHOWN_PREFIX):
+        what = what[len(SHOWN_PREFIX) :].rsplit(":", 1)[0]
+    return what.split(" ", 1)[0]
+
+
 @dataclass(slots=True)
 class _Pending:
     """One read waiting to be recorded: its fields, then its record or the error that lost it."""

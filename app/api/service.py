@@ -49,7 +49,7 @@ from domain.case_summary import name_tokens
 from domain.citizen import cpr_digits, same_cpr
 from domain.messages import Role
 from eventlog import EventStore, StoredEvent
-from eventlog.access_log import AccessLog, Read
+from eventlog.access_log import AccessLog, Read, kept_as_page
 from eventlog.case_check import check_case
 from eventlog.merkle_store import NodeReader, read_state
 from eventlog.schema import TREE_NAMES
@@ -250,7 +250,7 @@ class Backend:
                 return read()
 
         page = await self.read_threads.run(run)
-        await self.access_log.record_from_loop(reads)
+        await self.access_log.record_from_loop(kept_as_page(reads))
         return page
 
     @contextmanager
@@ -262,7 +262,7 @@ class Backend:
         reads: list[Read] = []
         with _collecting(reads):
             yield
-        self.access_log.record_all(reads)
+        self.access_log.record_all(kept_as_page(reads))
 
     def record_read(self, reader: Reader, action: Action, case_id: str | None, *, shown: list[str] | None = None,
                     detail: str | None = None) -> None:  # fmt: skip

@@ -14,8 +14,9 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from app.pages.texts import MONTHS, ROLE_LABELS, enum_label
+from app.pages.texts import MONTHS, READ_REFUSED, READ_WHAT, ROLE_LABELS, enum_label
 from domain.appeal_window import DANISH_TIME
+from eventlog.access_log import read_kind
 
 BUNDLED_DIRECTORY = Path(__file__).with_name("people.json")
 
@@ -130,3 +131,12 @@ class People:
             if member.get("status") == "joined":
                 choices.append((person_id, self.label(person_id)))
         return choices
+
+
+def read_text(what: str) -> str:
+    """A row of a case's access log as the reader is told it: what was done (the row's kind,
+    a list view and a page of several cases read as their kind)."""
+    kind = read_kind(what)
+    if kind.startswith("refused:"):
+        return READ_REFUSED
+    return READ_WHAT.get(kind, "så sagen")

@@ -27,12 +27,11 @@ from app.api.listing import ListQuery
 from app.api.routes import routed_commands
 from app.api.service import ApiError, Backend, Reader, command_type_of
 from app.pages import forms
-from app.pages.present import People, dk_date, dk_datetime
+from app.pages.present import People, dk_date, dk_datetime, read_text
 from app.pages.templating import page_templates
 from app.pages.texts import (
     ENUM_LABELS,
     PHASE_HINT,
-    READ_WHAT,
     ROLE_LABELS,
     enum_label,
     refusal_text,
@@ -132,7 +131,7 @@ def _render(request: Request, template: str, status: int = 200, **context: Any) 
     context.update(
         role_labels=ROLE_LABELS, command_titles=catalogue.command_labels(), event_titles=catalogue.event_labels(),
         phase_hint=PHASE_HINT,
-        enum_labels=ENUM_LABELS, enum_label=enum_label, read_what=READ_WHAT, reads_per_page=READS_PER_PAGE,
+        enum_labels=ENUM_LABELS, enum_label=enum_label, read_text=read_text, reads_per_page=READS_PER_PAGE,
     )  # fmt: skip
     return TEMPLATES.TemplateResponse(request, template, context, status_code=status)
 

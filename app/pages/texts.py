@@ -355,6 +355,8 @@ READ_WHAT = {
     "audit_trail": "gennemgik sagens hændelser (revision)",
     "audit_export": "eksporterede sagen (revision)",
 }
+#: A refused attempt to read or act (its ``what`` is ``refused:<action>``).
+READ_REFUSED = "forsøgte, men havde ikke adgang"
 
 #: The domain's refusals in Danish, by rule id. ``{field}`` is the field's Danish label where the text uses it.
 RULE_TEXTS = {
