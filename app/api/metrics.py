@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import time
+from typing import Any
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.multiprocess import MultiProcessCollector
@@ -98,6 +99,18 @@ class RequestMetrics:
             buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
             registry=self.registry,
         )
+        #: Each route's counter and histogram once looked up (``labels`` costs a lock and a
+        #: key's validation on every request); as many as routes times methods and statuses.
+        self._answered: dict[tuple[str, str, str], tuple[Any, Any]] = {}
+
+    def answered(self, method: str, route: str, status: str, seconds: float) -> None:
+        """One request answered: counted by method, route template and status, and timed."""
+        key = (method, route, status)
+        children = self._answered.get(key)
+        if children is None:
+            children = self._answered[key] = (self.requests.labels(*key), self.latency.labels(method, route))
+        children[0].inc()
+        children[1].observe(seconds)
 
     def endpoint(self, request: Request) -> Response:
         body = generate_latest(self._answering()) + generate_latest(self.read_models)
@@ -139,8 +152,7 @@ class MetricsMiddleware:
             route = scope.get("route")
             template = getattr(route, "path", None) or "unmatched"
             method = scope.get("method", "")
-            self.metrics.requests.labels(method, template, str(status)).inc()
-            self.metrics.latency.labels(method, template).observe(time.perf_counter() - start)
+            self.metrics.answered(method, template, str(status), time.perf_counter() - start)
 
 
 def enable_worker_metrics(address: str) -> None:
