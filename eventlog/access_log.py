@@ -174,13 +174,12 @@ def kept_as_page(reads: list[Read]) -> list[Read]:
     reads of those cases say more than the list did. A page with one case keeps its plain row.
     The citizen's page of three cases is then one row, not four (a list and three reads)."""
     cases_read: dict[tuple[str, str, str, str], list[str]] = {}
+    by_reader: dict[tuple[str, str, str], set[str]] = {}
     for read in reads:
         if read.stream_id is not None and read.shown is None:
-            key = (read.actor_id, read.actor_role, read.purpose, read.what)
-            cases_read.setdefault(key, []).append(read.stream_id)
-    by_reader: dict[tuple[str, str, str], set[str]] = {}
-    for (actor_id, actor_role, purpose, _), case_ids in cases_read.items():
-        by_reader.setdefault((actor_id, actor_role, purpose), set()).update(case_ids)
+            reader = (read.actor_id, read.actor_role, read.purpose)
+            cases_read.setdefault((*reader, read.what), []).append(read.stream_id)
+            by_reader.setdefault(reader, set()).add(read.stream_id)
     kept: list[Read] = []
     named: set[tuple[str, str, str, str]] = set()
     for read in reads:

@@ -14,7 +14,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from app.pages.texts import MONTHS, READ_REFUSED, READ_WHAT, ROLE_LABELS, enum_label
+from app.pages.texts import MONTHS, READ_OTHER, READ_REFUSED, READ_WHAT, ROLE_LABELS, enum_label
 from domain.appeal_window import DANISH_TIME
 from eventlog.access_log import read_kind
 
@@ -139,4 +139,4 @@ def read_text(what: str) -> str:
     kind = read_kind(what)
     if kind.startswith("refused:"):
         return READ_REFUSED
-    return READ_WHAT.get(kind, "så sagen")
+    return READ_WHAT.get(kind, READ_OTHER)

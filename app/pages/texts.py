@@ -357,6 +357,8 @@ READ_WHAT = {
 }
 #: A refused attempt to read or act (its ``what`` is ``refused:<action>``).
 READ_REFUSED = "forsøgte, men havde ikke adgang"
+#: A read of a kind ``READ_WHAT`` does not name.
+READ_OTHER = "så sagen"
 
 #: The domain's refusals in Danish, by rule id. ``{field}`` is the field's Danish label where the text uses it.
 RULE_TEXTS = {
