@@ -258,8 +258,9 @@ def build_router() -> APIRouter:
         return await back.read(back.appeals, reading, case_id)
 
     @router.get("/cases", tags=["reads"], summary="The cases you may see, what is due first, a page at a time",
-                response_model=dict[str, Any])  # fmt: skip
-    async def list_cases(reading: Reading, back: Back, params: Annotated[ListParams, Query()]) -> Response:
+                response_model=dict[str, Any], openapi_extra={"parameters": ListParams.openapi_parameters()})  # fmt: skip
+    async def list_cases(request: Request, reading: Reading, back: Back) -> Response:
+        params = ListParams.from_query(request.query_params)
         fresh = await back.up_to(params.min_position)
         page = await back.list_cases_logged(reading, params.query())
         # The page is plain JSON values (strings, numbers, booleans), serialised here at once:

@@ -62,6 +62,19 @@ def test_operation_ids_are_short_unique_and_named_after_the_route(spec):
     assert spec["paths"]["/cases/{case_id}/commands/make_decision"]["post"]["operationId"] == "command_make_decision"
 
 
+def test_the_case_lists_parameters_are_documented_from_the_model_that_validates_them(spec):
+    """``GET /cases`` validates its query itself (``ListParams.from_query``); its documented
+    parameters come from the same model, each with its type, bounds and description."""
+    from app.api.listing import ListParams
+
+    documented = {p["name"]: p for p in spec["paths"]["/cases"]["get"]["parameters"] if p["in"] == "query"}
+    assert set(ListParams.model_fields) | {"purpose"} == set(documented)
+    assert documented["limit"]["schema"]["maximum"] == 200 and documented["limit"]["schema"]["default"] == 50
+    phases = documented["phase"]["schema"]["anyOf"][0]
+    assert "visitation" in phases["enum"] and "$ref" not in str(documented)
+    assert all(p["description"] and not p["required"] for p in documented.values())
+
+
 def _examples(spec: dict, path: str) -> dict:
     return spec["paths"][path]["post"]["requestBody"]["content"]["application/json"]["examples"]
 
