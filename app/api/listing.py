@@ -12,7 +12,13 @@ from pydantic import AwareDatetime, BaseModel, Field, ValidationError
 
 from domain.access import Subject
 from domain.phases import Phase
-from projections.queries import DEFAULT_PAGE, MAX_PAGE, CaseFilter
+from projections.queries import DEFAULT_PAGE, MAX_PAGE, WAIT_FOR_POSITION_S, CaseFilter
+
+#: ``min_position`` as every read that takes it documents it.
+MIN_POSITION_HELP = (
+    f"Wait (up to {WAIT_FOR_POSITION_S:g} s) until the read models show this event-log position, e.g. a command's "
+    "last 'positions' entry; past that the answer says up_to_date: false"
+)
 
 
 @dataclass(frozen=True)
@@ -69,12 +75,7 @@ class ListParams(BaseModel):
     open_only: bool = Field(False, description="Leave closed cases out")
     limit: int = Field(DEFAULT_PAGE, ge=1, le=MAX_PAGE, description="Cases per page")
     cursor: str | None = Field(None, max_length=400, description="'next_cursor' of the page before")
-    min_position: int | None = Field(
-        None,
-        ge=0,
-        description="Wait (up to 5 s) until the read models show this event-log position, e.g. a command's "
-        "last 'positions' entry; past that the answer says up_to_date: false",
-    )
+    min_position: int | None = Field(None, ge=0, description=MIN_POSITION_HELP)
 
     @classmethod
     def from_query(cls, query: Mapping[str, str]) -> ListParams:

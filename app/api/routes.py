@@ -22,7 +22,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field, create_model
 from pydantic_core import to_json
 
-from app.api.listing import ListParams
+from app.api.listing import MIN_POSITION_HELP, ListParams
 from app.api.openapi import (
     ERROR_RESPONSES,
     GIVE_COMMAND_EXAMPLES,
@@ -89,11 +89,7 @@ RequestId = Annotated[
 
 MinPosition = Annotated[
     int | None,
-    Query(
-        ge=0,
-        description="Wait (up to 5 s) until the read models show this event-log position, e.g. a command's "
-        "last 'positions' entry; past that the answer says up_to_date: false",
-    ),
+    Query(ge=0, description=MIN_POSITION_HELP),
 ]
 #: Header on a read that asked for a position the read models had not reached in time.
 UP_TO_DATE_HEADER = "X-Samskab-Up-To-Date"

@@ -7,9 +7,10 @@ import pytest
 from pydantic import ValidationError
 
 from app.pages.forms import FormContext, build
-from app.pages.present import People
+from app.pages.present import People, read_text
 from app.pages.routes import COMMANDS
-from app.pages.texts import FIELD_LABELS, validation_text
+from app.pages.texts import FIELD_LABELS, READ_REFUSED, READ_WHAT, validation_text
+from eventlog.access_log import SHOWN_PREFIX
 
 
 @pytest.mark.parametrize("command_type", sorted(COMMANDS))
@@ -35,3 +36,10 @@ def test_input_errors_are_told_in_danish():
     texts = [validation_text(e) for e in error.value.errors()]
     assert "Skriv mindst 10 tegn." in texts and "Skriv en dato." in texts and "Vælg en af mulighederne." in texts
     assert not any("should" in t or "Field" in t for t in texts)
+
+
+def test_the_access_log_tab_tells_each_row_by_its_kind():
+    assert read_text(f"{SHOWN_PREFIX}read_case:{'0' * 64}") == READ_WHAT["read_case"]
+    assert read_text(f"{SHOWN_PREFIX}list_cases:{'0' * 64}") == READ_WHAT["list_cases"]
+    assert read_text("refused:read_case") == READ_REFUSED
+    assert read_text("read_access_log") == READ_WHAT["read_access_log"]

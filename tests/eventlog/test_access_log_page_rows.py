@@ -40,13 +40,3 @@ def test_the_kind_of_a_row_is_its_action_whatever_it_names():
     assert read_kind(f"{SHOWN_PREFIX}list_cases:{'0' * 64}") == "list_cases"
     assert read_kind("read_case as_of=2026-01-01") == "read_case"
     assert read_kind("refused:read_case submit_assessment") == "refused:read_case"
-
-
-def test_the_access_log_tab_tells_each_row_by_its_kind():
-    from app.pages.present import read_text
-    from app.pages.texts import READ_REFUSED, READ_WHAT
-
-    assert read_text(f"{SHOWN_PREFIX}read_case:{'0' * 64}") == READ_WHAT["read_case"]
-    assert read_text(f"{SHOWN_PREFIX}list_cases:{'0' * 64}") == READ_WHAT["list_cases"]
-    assert read_text("refused:read_case") == READ_REFUSED
-    assert read_text("read_access_log") == READ_WHAT["read_access_log"]
